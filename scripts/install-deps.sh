@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything Suanli needs to build and test on Debian 12. Idempotent:
+# packages already present are skipped, so a second run is quick.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  g++ clang libclang-rt-14-dev            # clang for the libFuzzer targets and sanitizers
+  zlib1g-dev                              # gzip-compressed traces
+  libyaml-cpp-dev                         # network description files
+  nlohmann-json3-dev                      # JSON traces and summary.json
+  libcli11-dev                            # command-line parsing
+  libfmt-dev libspdlog-dev                # formatting and logging
+  libgtest-dev libgmock-dev               # unit tests (through CTest)
+  libbenchmark-dev                        # micro benchmarks
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

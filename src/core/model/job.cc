@@ -1,0 +1,61 @@
+#include "core/model/job.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace suanli {
+
+const std::string& Workload::JobName(JobId id) const {
+  static const std::string kEmpty;
+  return id < names.size() ? names[id] : kEmpty;
+}
+
+void Workload::SortBySubmit() {
+  std::vector<uint32_t> idx(jobs.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::stable_sort(idx.begin(), idx.end(),
+                   [&](uint32_t a, uint32_t b) { return jobs[a].submit < jobs[b].submit; });
+  std::vector<Job> sorted;
+  sorted.reserve(jobs.size());
+  std::vector<std::string> sorted_names;
+  if (!names.empty()) sorted_names.reserve(names.size());
+  for (uint32_t i : idx) {
+    sorted.push_back(jobs[i]);
+    sorted.back().id = static_cast<JobId>(sorted.size() - 1);
+    if (!names.empty()) sorted_names.push_back(std::move(names[i]));
+  }
+  jobs = std::move(sorted);
+  names = std::move(sorted_names);
+}
+
+double Speed(const Job& job, ModelId m, const Catalog& catalog, const Workload& workload) {
+  if (m >= catalog.size()) return 0;
+  if (job.speed_override != kNoOverride) {
+    const auto& o = workload.overrides[job.speed_override];
+    for (const auto& [model, secs] : o.seconds)
+      if (model == m && secs > 0) return job.work > 0 ? job.work / secs : 1.0;
+    return 0;
+  }
+  return catalog.model(m).speed[static_cast<int>(job.cls)];
+}
+
+Duration RunTime(const Job& job, double work, ModelId m, const Catalog& catalog,
+                 const Workload& workload) {
+  if (job.num_gpus == 0 && m == 255) return SecondsF(work);  // CPU-only job
+  double s = Speed(job, m, catalog, workload);
+  if (s <= 0) return kNever;
+  return std::max<Duration>(1, SecondsF(work / s));
+}
+
+ModelMask EligibleModels(const Job& job, const Catalog& catalog, const Workload& workload) {
+  ModelMask mask = job.models ? job.models & catalog.AllModels() : catalog.AllModels();
+  if (job.stacks) mask &= catalog.ModelsForStacks(job.stacks);
+  ModelMask out = 0;
+  for (size_t i = 0; i < catalog.size(); ++i)
+    if ((mask >> i & 1) && Speed(job, static_cast<ModelId>(i), catalog, workload) > 0)
+      out |= ModelMask{1} << i;
+  return out;
+}
+
+}  // namespace suanli

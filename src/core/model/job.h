@@ -1,0 +1,71 @@
+// Jobs and workloads. A job is a gang: it gets all its accelerators at once
+// or none. Work is measured in seconds on the reference card (A100 = 1.0), so
+// its run time depends on the model it lands on.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/strings.h"
+#include "base/time.h"
+#include "core/model/catalog.h"
+
+namespace suanli {
+
+using JobId = uint32_t;  // dense index into Workload::jobs
+inline constexpr JobId kNoJob = UINT32_MAX;
+inline constexpr uint32_t kNoOverride = UINT32_MAX;
+inline constexpr int kWholeDevice = 1000;  // milli-accelerators in one device
+
+struct Job {
+  JobId id = 0;
+  uint32_t tenant = 0;      // Workload::tenants
+  uint32_t user = 0;        // Workload::users
+  Time submit = 0;
+  uint32_t num_gpus = 0;    // devices in the gang; 0 = CPU-only job
+  uint16_t gpu_milli = kWholeDevice;  // share of one device when num_gpus == 1 (GPU sharing)
+  int64_t cpu_milli = 0;    // whole job (split over its nodes by GPU share)
+  int64_t mem_mib = 0;      // whole job
+  ModelMask models = 0;     // accepted models; 0 = any
+  StackMask stacks = 0;     // accepted software stacks; 0 = any
+  WorkloadClass cls = WorkloadClass::kOther;
+  double work = 0;          // seconds on the reference card (the truth, used by the simulator)
+  double estimate = 0;      // user's run-time estimate in reference seconds (0 = none)
+  int32_t priority = 0;     // larger = more important
+  uint32_t speed_override = kNoOverride;  // index into Workload::overrides
+
+  bool IsShared() const { return num_gpus == 1 && gpu_milli < kWholeDevice; }
+  // GPU demand in milli-devices (num_gpus * 1000, or the shared fraction).
+  int64_t GpuMilli() const { return IsShared() ? gpu_milli : int64_t{num_gpus} * kWholeDevice; }
+};
+
+// Measured run times per model, overriding the class speed (e.g. Gavel's
+// throughputs). Models not listed cannot run the job.
+struct SpeedOverride {
+  std::vector<std::pair<ModelId, double>> seconds;  // run time in seconds on that model
+};
+
+struct Workload {
+  std::string name;
+  std::vector<Job> jobs;
+  std::vector<std::string> names;  // optional, jobs[i]'s name from the trace (empty = use id)
+  StringTable tenants;
+  StringTable users;
+  std::vector<SpeedOverride> overrides;
+
+  const std::string& JobName(JobId id) const;
+  // Sorts by submit time (stable), renumbers ids, keeps names aligned.
+  void SortBySubmit();
+};
+
+// Run time of `work` reference-seconds on model m (kNever if it cannot run there).
+Duration RunTime(const Job& job, double work, ModelId m, const Catalog& catalog,
+                 const Workload& workload);
+// Relative speed of the job on model m (reference = 1.0), 0 if it cannot run there.
+double Speed(const Job& job, ModelId m, const Catalog& catalog, const Workload& workload);
+// Models the job may use, given its model and stack constraints and overrides.
+ModelMask EligibleModels(const Job& job, const Catalog& catalog, const Workload& workload);
+
+}  // namespace suanli

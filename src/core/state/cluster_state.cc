@@ -1,0 +1,130 @@
+#include "core/state/cluster_state.h"
+
+#include <algorithm>
+
+namespace suanli {
+
+ClusterState::ClusterState(const Network& network, size_t num_models) : network_(&network) {
+  const size_t n = network.nodes.size();
+  free_cpu_.resize(n);
+  free_mem_.resize(n);
+  free_milli_.resize(n);
+  free_whole_.resize(n);
+  partial_.assign(n, 0);
+  up_.assign(n, 1);
+  slot_of_.resize(n);
+  local_.resize(n);
+  dev_offset_.resize(n + 1);
+  slots_.resize(num_models + 1);
+  uint32_t off = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const Node& node = network.nodes[i];
+    dev_offset_[i] = off;
+    off += node.devices;
+    int slot = node.model == kNoModel || node.devices == 0 ? static_cast<int>(num_models) : node.model;
+    SUANLI_CHECK(slot <= static_cast<int>(num_models));
+    slot_of_[i] = slot;
+    local_[i] = static_cast<uint32_t>(slots_[slot].nodes.size());
+    slots_[slot].nodes.push_back(static_cast<NodeId>(i));
+    slots_[slot].max_devices = std::max<int>(slots_[slot].max_devices, node.devices);
+  }
+  dev_offset_[n] = off;
+  dev_free_.assign(off, kWholeDeviceMilli);
+  for (auto& s : slots_) {
+    size_t words = (s.nodes.size() + 63) / 64;
+    s.partial.assign(words, 0);
+    s.bucket.assign(s.max_devices + 1, std::vector<uint64_t>(words, 0));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const Node& node = network.nodes[i];
+    free_cpu_[i] = node.cpu_milli;
+    free_mem_[i] = node.mem_mib;
+    free_whole_[i] = node.devices;
+    free_milli_[i] = int64_t{node.devices} * kWholeDeviceMilli;
+    slots_[slot_of_[i]].capacity_milli += free_milli_[i];
+    total_capacity_milli_ += free_milli_[i];
+    Index(static_cast<NodeId>(i), true);
+  }
+}
+
+void ClusterState::Index(NodeId n, bool add) {
+  Slot& s = slots_[slot_of_[n]];
+  uint32_t li = local_[n];
+  SetBit(s.bucket[free_whole_[n]], li, add);
+  SetBit(s.partial, li, add && partial_[n] > 0);
+  int64_t sign = add ? 1 : -1;
+  s.free_whole += sign * free_whole_[n];
+  s.free_milli += sign * free_milli_[n];
+  total_free_milli_ += sign * free_milli_[n];
+}
+
+bool ClusterState::CanAllocate(const Allocation& a) const {
+  for (const auto& sh : a.shares) {
+    if (sh.node >= num_nodes() || !up_[sh.node]) return false;
+    if (sh.cpu_milli > free_cpu_[sh.node] || sh.mem_mib > free_mem_[sh.node]) return false;
+    int nd = devices(sh.node);
+    if (nd < 32 && (sh.devices >> nd) != 0) return false;
+    for (int d = 0; d < nd; ++d)
+      if ((sh.devices >> d & 1) && dev_free(sh.node, d) < sh.milli) return false;
+  }
+  return true;
+}
+
+void ClusterState::Allocate(const Allocation& a) {
+  for (const auto& sh : a.shares) {
+    NodeId n = sh.node;
+    if (up_[n]) Index(n, false);
+    SUANLI_CHECK_MSG(sh.cpu_milli <= free_cpu_[n] && sh.mem_mib <= free_mem_[n], "cpu/mem over-allocated");
+    free_cpu_[n] -= sh.cpu_milli;
+    free_mem_[n] -= sh.mem_mib;
+    uint32_t mask = sh.devices;
+    while (mask) {
+      int d = __builtin_ctz(mask);
+      mask &= mask - 1;
+      SUANLI_CHECK_MSG(d < devices(n), "device index out of range");
+      uint16_t& f = dev_free_[dev_offset_[n] + d];
+      SUANLI_CHECK_MSG(f >= sh.milli, "device over-allocated");
+      bool was_whole = f == kWholeDeviceMilli;
+      bool was_partial = f > 0 && f < kWholeDeviceMilli;
+      f = static_cast<uint16_t>(f - sh.milli);
+      bool is_partial = f > 0 && f < kWholeDeviceMilli;
+      if (was_whole) --free_whole_[n];
+      partial_[n] = static_cast<uint8_t>(partial_[n] - was_partial + is_partial);
+      free_milli_[n] -= sh.milli;
+    }
+    if (up_[n]) Index(n, true);
+  }
+}
+
+void ClusterState::Release(const Allocation& a) {
+  for (const auto& sh : a.shares) {
+    NodeId n = sh.node;
+    if (up_[n]) Index(n, false);
+    free_cpu_[n] += sh.cpu_milli;
+    free_mem_[n] += sh.mem_mib;
+    SUANLI_CHECK(free_cpu_[n] <= network_->nodes[n].cpu_milli);
+    uint32_t mask = sh.devices;
+    while (mask) {
+      int d = __builtin_ctz(mask);
+      mask &= mask - 1;
+      uint16_t& f = dev_free_[dev_offset_[n] + d];
+      bool was_partial = f > 0 && f < kWholeDeviceMilli;
+      f = static_cast<uint16_t>(f + sh.milli);
+      SUANLI_CHECK_MSG(f <= kWholeDeviceMilli, "device released twice");
+      bool is_partial = f > 0 && f < kWholeDeviceMilli;
+      if (f == kWholeDeviceMilli) ++free_whole_[n];
+      partial_[n] = static_cast<uint8_t>(partial_[n] - was_partial + is_partial);
+      free_milli_[n] += sh.milli;
+    }
+    if (up_[n]) Index(n, true);
+  }
+}
+
+void ClusterState::SetUp(NodeId n, bool up) {
+  if ((up_[n] != 0) == up) return;
+  if (!up) Index(n, false);
+  up_[n] = up ? 1 : 0;
+  if (up) Index(n, true);
+}
+
+}  // namespace suanli

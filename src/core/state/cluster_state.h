@@ -1,0 +1,137 @@
+// What is free right now on every node and device, with indexes that keep
+// placement fast on large networks: per accelerator model ("slot"), a bitset
+// of nodes for each count of wholly free devices, and a bitset of nodes with a
+// partly used device. Allocate/Release are O(devices touched).
+//
+// Nodes without accelerators form one extra slot (kCpuSlot = number of models).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/status.h"
+#include "core/model/network.h"
+#include "core/state/allocation.h"
+
+namespace suanli {
+
+class ClusterState {
+ public:
+  ClusterState(const Network& network, size_t num_models);
+
+  const Network& network() const { return *network_; }
+  size_t num_nodes() const { return free_cpu_.size(); }
+  int num_slots() const { return static_cast<int>(slots_.size()); }
+  int cpu_slot() const { return num_slots() - 1; }
+  int SlotOf(NodeId n) const { return slot_of_[n]; }
+  int SlotOfModel(ModelId m) const { return m == kNoModel ? cpu_slot() : m; }
+
+  // Per node.
+  int64_t free_cpu(NodeId n) const { return free_cpu_[n]; }
+  int64_t free_mem(NodeId n) const { return free_mem_[n]; }
+  int devices(NodeId n) const { return dev_offset_[n + 1] - dev_offset_[n]; }
+  uint16_t dev_free(NodeId n, int d) const { return dev_free_[dev_offset_[n] + d]; }
+  const uint16_t* dev_free_ptr(NodeId n) const { return dev_free_.data() + dev_offset_[n]; }
+  int free_whole(NodeId n) const { return free_whole_[n]; }
+  int64_t free_milli(NodeId n) const { return free_milli_[n]; }
+  bool up(NodeId n) const { return up_[n] != 0; }
+
+  // Per slot (model).
+  const std::vector<NodeId>& nodes_in_slot(int slot) const { return slots_[slot].nodes; }
+  int64_t slot_free_whole(int slot) const { return slots_[slot].free_whole; }
+  int64_t slot_free_milli(int slot) const { return slots_[slot].free_milli; }
+  int64_t slot_capacity_milli(int slot) const { return slots_[slot].capacity_milli; }
+  int slot_max_devices(int slot) const { return slots_[slot].max_devices; }
+  int64_t total_capacity_milli() const { return total_capacity_milli_; }
+  int64_t total_free_milli() const { return total_free_milli_; }
+
+  bool CanAllocate(const Allocation& a) const;
+  // Applies an allocation; the caller guarantees it fits (checked: a bug otherwise).
+  void Allocate(const Allocation& a);
+  void Release(const Allocation& a);
+  // Marks a node down (no new placements; its free capacity leaves the indexes) or up.
+  void SetUp(NodeId n, bool up);
+
+  // Calls f(node) for up nodes of `slot` with at least k wholly free devices, in
+  // ascending node id; stops early when f returns false.
+  template <typename F>
+  void ForEachWithFreeWhole(int slot, int k, F&& f) const;
+  // Calls f(node) for up nodes of `slot` that have a partly used device.
+  template <typename F>
+  void ForEachWithPartial(int slot, F&& f) const;
+  // Calls f(node) for up nodes that may host a share of `milli` on one device
+  // (a wholly free device or a partly used one), ascending id.
+  template <typename F>
+  void ForEachSharable(int slot, F&& f) const;
+
+ private:
+  struct Slot {
+    std::vector<NodeId> nodes;                  // ascending
+    std::vector<std::vector<uint64_t>> bucket;  // bucket[k]: nodes with exactly k free whole devices
+    std::vector<uint64_t> partial;              // nodes with a partly used device
+    int max_devices = 0;
+    int64_t free_whole = 0, free_milli = 0, capacity_milli = 0;
+  };
+  void Index(NodeId n, bool add);
+  void SetBit(std::vector<uint64_t>& bits, uint32_t i, bool v) {
+    if (v) bits[i >> 6] |= uint64_t{1} << (i & 63);
+    else bits[i >> 6] &= ~(uint64_t{1} << (i & 63));
+  }
+
+  const Network* network_;
+  std::vector<int64_t> free_cpu_, free_mem_, free_milli_;
+  std::vector<uint32_t> dev_offset_;
+  std::vector<uint16_t> dev_free_;
+  std::vector<uint8_t> free_whole_, partial_, up_;
+  std::vector<int> slot_of_;
+  std::vector<uint32_t> local_;  // index of a node inside its slot
+  std::vector<Slot> slots_;
+  int64_t total_capacity_milli_ = 0, total_free_milli_ = 0;
+};
+
+template <typename F>
+void ClusterState::ForEachWithFreeWhole(int slot, int k, F&& f) const {
+  const Slot& s = slots_[slot];
+  if (k > s.max_devices) return;
+  if (k < 0) k = 0;
+  const size_t words = s.partial.size();
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t bits = 0;
+    for (int j = k; j <= s.max_devices; ++j) bits |= s.bucket[j][w];
+    while (bits) {
+      int b = __builtin_ctzll(bits);
+      bits &= bits - 1;
+      if (!f(s.nodes[(w << 6) + b])) return;
+    }
+  }
+}
+
+template <typename F>
+void ClusterState::ForEachWithPartial(int slot, F&& f) const {
+  const Slot& s = slots_[slot];
+  for (size_t w = 0; w < s.partial.size(); ++w) {
+    uint64_t bits = s.partial[w];
+    while (bits) {
+      int b = __builtin_ctzll(bits);
+      bits &= bits - 1;
+      if (!f(s.nodes[(w << 6) + b])) return;
+    }
+  }
+}
+
+template <typename F>
+void ClusterState::ForEachSharable(int slot, F&& f) const {
+  const Slot& s = slots_[slot];
+  if (s.max_devices == 0) return;
+  for (size_t w = 0; w < s.partial.size(); ++w) {
+    uint64_t bits = s.partial[w];
+    for (int j = 1; j <= s.max_devices; ++j) bits |= s.bucket[j][w];
+    while (bits) {
+      int b = __builtin_ctzll(bits);
+      bits &= bits - 1;
+      if (!f(s.nodes[(w << 6) + b])) return;
+    }
+  }
+}
+
+}  // namespace suanli

@@ -1,0 +1,57 @@
+#include <gtest/gtest.h>
+
+#include "base/rng.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/time.h"
+
+namespace suanli {
+namespace {
+
+TEST(Strings, ParseIntIsStrict) {
+  EXPECT_EQ(ParseInt("42"), 42);
+  EXPECT_EQ(ParseInt(" -7 "), -7);
+  EXPECT_FALSE(ParseInt("4x"));
+  EXPECT_FALSE(ParseInt(""));
+  EXPECT_FALSE(ParseInt("1.5"));
+}
+
+TEST(Strings, ParseDoubleRejectsGarbageAndNonFinite) {
+  EXPECT_DOUBLE_EQ(*ParseDouble("1.5"), 1.5);
+  EXPECT_FALSE(ParseDouble("nan"));
+  EXPECT_FALSE(ParseDouble("inf"));
+  EXPECT_FALSE(ParseDouble("1.5s"));
+}
+
+TEST(Rng, SameSeedSameSequence) {
+  Rng a(7), b(7), c(8);
+  for (int i = 0; i < 100; ++i) {
+    uint64_t x = a.Next();
+    EXPECT_EQ(x, b.Next());
+    (void)c;
+  }
+  EXPECT_NE(Rng(7).Next(), Rng(8).Next());
+}
+
+TEST(Rng, BelowStaysInRange) {
+  Rng r(1);
+  for (int i = 0; i < 10000; ++i) EXPECT_LT(r.Below(7), 7u);
+}
+
+TEST(Time, FormatDuration) {
+  EXPECT_EQ(FormatDuration(Seconds(59)), "59s");
+  EXPECT_EQ(FormatDuration(Seconds(3661)), "1h01m01s");
+  EXPECT_EQ(FormatDuration(Seconds(90000)), "1d01h00m");
+}
+
+TEST(Status, ResultCarriesValueOrError) {
+  Result<int> ok = 3;
+  EXPECT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, 3);
+  Result<int> bad = InvalidArgument("bad {}", 1);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "bad 1");
+}
+
+}  // namespace
+}  // namespace suanli
