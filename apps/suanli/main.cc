@@ -1,3 +1,25 @@
+// suanli: one binary, many subcommands (see `suanli --help`).
 #include <cstdio>
 
-int main() { std::puts("suanli"); return 0; }
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Suanli: one scheduler for a network of AI compute centers"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "suanli 0.1.0");
+  int exit_code = 0;
+  suanli::app::RegisterSim(app, &exit_code);
+  suanli::app::RegisterPack(app, &exit_code);
+  suanli::app::RegisterGen(app, &exit_code);
+  suanli::app::RegisterTrace(app, &exit_code);
+  suanli::app::RegisterPolicies(app, &exit_code);
+  suanli::app::RegisterNetwork(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return exit_code;
+}
