@@ -1,0 +1,206 @@
+#include "core/policy/place/placer.h"
+
+#include <algorithm>
+
+namespace suanli {
+
+PlacementRequest MakePlacementRequest(const Job& job, const Catalog& catalog, const Workload& workload) {
+  PlacementRequest r;
+  r.job = job.id;
+  r.num_gpus = job.num_gpus;
+  r.gpu_milli = job.num_gpus == 1 ? job.gpu_milli : static_cast<uint16_t>(kWholeDevice);
+  r.cpu_milli = job.cpu_milli;
+  r.mem_mib = job.mem_mib;
+  if (job.num_gpus > 0) {
+    ModelMask mask = EligibleModels(job, catalog, workload);
+    for (size_t m = 0; m < catalog.size(); ++m)
+      if (mask >> m & 1) r.models.push_back(static_cast<ModelId>(m));
+    std::stable_sort(r.models.begin(), r.models.end(), [&](ModelId a, ModelId b) {
+      return Speed(job, a, catalog, workload) > Speed(job, b, catalog, workload);
+    });
+  }
+  return r;
+}
+
+bool FitsCpuMem(const ClusterState& s, NodeId n, int64_t cpu, int64_t mem) {
+  return s.free_cpu(n) >= cpu && s.free_mem(n) >= mem;
+}
+
+uint32_t LowestFreeDevices(const ClusterState& s, NodeId n, int k) {
+  uint32_t mask = 0;
+  const uint16_t* f = s.dev_free_ptr(n);
+  for (int d = 0, nd = s.devices(n); d < nd && k > 0; ++d) {
+    if (f[d] == kWholeDeviceMilli) {
+      mask |= 1u << d;
+      --k;
+    }
+  }
+  return k == 0 ? mask : 0;
+}
+
+int BestFitDevice(const ClusterState& s, NodeId n, int milli) {
+  int best = -1;
+  const uint16_t* f = s.dev_free_ptr(n);
+  for (int d = 0, nd = s.devices(n); d < nd; ++d)
+    if (f[d] >= milli && (best < 0 || f[d] < f[best])) best = d;
+  return best;
+}
+
+int64_t CpuForDevices(const PlacementRequest& req, int g) {
+  if (req.num_gpus <= 1) return req.cpu_milli;
+  int64_t per = (req.cpu_milli + req.num_gpus - 1) / req.num_gpus;
+  return std::min(req.cpu_milli, per * g);
+}
+
+int64_t MemForDevices(const PlacementRequest& req, int g) {
+  if (req.num_gpus <= 1) return req.mem_mib;
+  int64_t per = (req.mem_mib + req.num_gpus - 1) / req.num_gpus;
+  return std::min(req.mem_mib, per * g);
+}
+
+bool DefaultShare(const ClusterState& s, NodeId n, const PlacementRequest& req, NodeShare* share) {
+  if (!FitsCpuMem(s, n, req.cpu_milli, req.mem_mib)) return false;
+  share->node = n;
+  share->cpu_milli = req.cpu_milli;
+  share->mem_mib = req.mem_mib;
+  if (req.IsCpuOnly()) {
+    share->devices = 0;
+    share->milli = 0;
+    return true;
+  }
+  if (req.IsShared()) {
+    int d = BestFitDevice(s, n, req.gpu_milli);
+    if (d < 0) return false;
+    share->devices = 1u << d;
+    share->milli = req.gpu_milli;
+    return true;
+  }
+  uint32_t mask = LowestFreeDevices(s, n, static_cast<int>(req.num_gpus));
+  if (!mask) return false;
+  share->devices = mask;
+  share->milli = kWholeDeviceMilli;
+  return true;
+}
+
+bool ScoringPlacer::ScanSlot(const ClusterState& state, int slot, const PlacementRequest& req, Rng& rng,
+                             NodeShare* best, double* best_score, bool* found) {
+  bool stop = false;
+  auto visit = [&](NodeId n) {
+    NodeShare share;
+    double score = 0;
+    if (!ScoreNode(state, n, req, rng, &share, &score)) return true;
+    if (!*found || score > *best_score || (score == *best_score && n < best->node)) {
+      *best = share;
+      *best_score = score;
+      *found = true;
+      if (FirstFeasibleWins()) {
+        stop = true;
+        return false;
+      }
+    }
+    return true;
+  };
+  if (req.IsCpuOnly()) {
+    for (NodeId n : state.nodes_in_slot(slot)) {
+      if (!state.up(n)) continue;
+      if (!visit(n)) break;
+    }
+  } else if (req.IsShared()) {
+    state.ForEachSharable(slot, visit);
+  } else {
+    state.ForEachWithFreeWhole(slot, static_cast<int>(req.num_gpus), visit);
+  }
+  return stop;
+}
+
+std::optional<Allocation> ScoringPlacer::Place(const ClusterState& state, const PlacementRequest& req,
+                                               Rng& rng) {
+  NodeShare best;
+  double best_score = 0;
+  bool found = false;
+  ModelId best_model = kNoModel;
+
+  if (req.IsCpuOnly()) {
+    // CPU-only jobs may use any node; CPU-only nodes first.
+    for (int slot = state.num_slots() - 1; slot >= 0; --slot) {
+      bool had = found;
+      if (ScanSlot(state, slot, req, rng, &best, &best_score, &found)) break;
+      if (found && !had && req.models_in_order) break;
+    }
+    if (!found) return std::nullopt;
+    Allocation a;
+    a.model = kNoModel;
+    a.shares.push_back(best);
+    return a;
+  }
+
+  const int64_t need_milli = req.IsShared() ? req.gpu_milli : int64_t{req.num_gpus} * kWholeDevice;
+  for (ModelId m : req.models) {
+    int slot = state.SlotOfModel(m);
+    if (state.slot_free_milli(slot) < need_milli) continue;
+    if (!req.IsShared() && state.slot_free_whole(slot) < req.num_gpus) continue;
+    bool had = found;
+    NodeShare prev = best;
+    double prev_score = best_score;
+    bool stop = false;
+    if (static_cast<int>(req.num_gpus) <= state.slot_max_devices(slot) || req.IsShared())
+      stop = ScanSlot(state, slot, req, rng, &best, &best_score, &found);
+    if (found && (!had || best.node != prev.node || best_score != prev_score)) best_model = m;
+    if (stop || (found && req.models_in_order)) break;
+  }
+  if (found) {
+    Allocation a;
+    a.model = best_model;
+    a.shares.push_back(best);
+    return a;
+  }
+  if (!req.allow_multi_node || req.IsShared() || req.num_gpus < 2) return std::nullopt;
+  for (ModelId m : req.models) {
+    int slot = state.SlotOfModel(m);
+    if (state.slot_free_whole(slot) < req.num_gpus) continue;
+    auto a = PlaceMultiNode(state, slot, req, rng);
+    if (a) {
+      a->model = m;
+      return a;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Allocation> ScoringPlacer::PlaceMultiNode(const ClusterState& state, int slot,
+                                                        const PlacementRequest& req, Rng& rng) {
+  (void)rng;
+  // Greedy: nodes with the most usable free devices first (fewest nodes), ties by id.
+  struct Cand {
+    NodeId node;
+    int usable;
+  };
+  std::vector<Cand> cands;
+  const int64_t cpu1 = CpuForDevices(req, 1), mem1 = MemForDevices(req, 1);
+  state.ForEachWithFreeWhole(slot, 1, [&](NodeId n) {
+    int g = state.free_whole(n);
+    if (cpu1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_cpu(n) / cpu1));
+    if (mem1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_mem(n) / mem1));
+    if (g > 0) cands.push_back({n, g});
+    return true;
+  });
+  std::stable_sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.usable > b.usable; });
+  Allocation a;
+  int left = static_cast<int>(req.num_gpus);
+  for (const auto& c : cands) {
+    if (left == 0) break;
+    int g = std::min(left, c.usable);
+    NodeShare sh;
+    sh.node = c.node;
+    sh.devices = LowestFreeDevices(state, c.node, g);
+    sh.milli = kWholeDeviceMilli;
+    sh.cpu_milli = CpuForDevices(req, g);
+    sh.mem_mib = MemForDevices(req, g);
+    a.shares.push_back(sh);
+    left -= g;
+  }
+  if (left > 0) return std::nullopt;
+  return a;
+}
+
+}  // namespace suanli

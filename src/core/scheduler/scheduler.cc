@@ -1,0 +1,463 @@
+#include "core/scheduler/scheduler.h"
+
+#include <algorithm>
+#include <map>
+
+#include "base/strings.h"
+
+namespace suanli {
+
+std::string_view BackfillName(BackfillMode m) {
+  switch (m) {
+    case BackfillMode::kNone: return "none";
+    case BackfillMode::kGreedy: return "greedy";
+    case BackfillMode::kEasy: return "easy";
+  }
+  return "none";
+}
+
+std::string PolicySpec::Canonical() const {
+  std::string s = order;
+  if (backfill != BackfillMode::kNone) s += "+" + std::string(BackfillName(backfill));
+  s += "+" + place;
+  return s;
+}
+
+Result<PolicySpec> ParsePolicySpec(std::string_view text) {
+  PolicySpec spec;
+  spec.text = std::string(Trim(text));
+  if (spec.text.empty()) return InvalidArgument("empty policy name");
+  bool have_order = false, have_bf = false, have_place = false;
+  for (auto part : Split(spec.text, '+')) {
+    std::string p = ToLower(Trim(part));
+    auto known = [&]() {
+      std::vector<std::string> names;
+      for (const auto& o : OrderPolicies()) names.push_back(o.name);
+      names.push_back("easy");
+      names.push_back("greedy");
+      for (const auto& pl : Placers()) names.push_back(pl.name);
+      return Join(names, ", ");
+    };
+    if (MakeOrderPolicy(p)) {
+      if (have_order) return InvalidArgument("policy '{}': two queue orders", spec.text);
+      spec.order = p;
+      have_order = true;
+    } else if (p == "easy" || p == "greedy") {
+      if (have_bf) return InvalidArgument("policy '{}': two backfill modes", spec.text);
+      spec.backfill = p == "easy" ? BackfillMode::kEasy : BackfillMode::kGreedy;
+      have_bf = true;
+    } else if (MakePlacer(p)) {
+      if (have_place) return InvalidArgument("policy '{}': two placement policies", spec.text);
+      spec.place = p;
+      have_place = true;
+    } else {
+      return InvalidArgument("policy '{}': unknown part '{}' (known: {}; see `suanli policies`)", spec.text,
+                             p, known());
+    }
+  }
+  return spec;
+}
+
+Result<std::unique_ptr<Scheduler>> Scheduler::Create(const PolicySpec& spec, const Catalog& catalog,
+                                                     const Network& network, const Workload& workload,
+                                                     SchedulerOptions options) {
+  auto order = MakeOrderPolicy(spec.order);
+  if (!order) return InvalidArgument("unknown queue order '{}'", spec.order);
+  auto placer = MakePlacer(spec.place);
+  if (!placer) return InvalidArgument("unknown placement policy '{}'", spec.place);
+  if (order->preemptive() && spec.backfill == BackfillMode::kEasy)
+    return InvalidArgument("policy '{}': EASY backfill needs a non-preemptive order", spec.text);
+  return std::unique_ptr<Scheduler>(
+      new Scheduler(spec, catalog, network, workload, options, std::move(order), std::move(placer)));
+}
+
+Scheduler::Scheduler(const PolicySpec& spec, const Catalog& catalog, const Network& network,
+                     const Workload& workload, SchedulerOptions options, std::unique_ptr<OrderPolicy> order,
+                     std::unique_ptr<Placer> placer)
+    : spec_(spec),
+      catalog_(catalog),
+      network_(network),
+      workload_(workload),
+      opt_(options),
+      order_(std::move(order)),
+      placer_(std::move(placer)),
+      state_(network, catalog.size()),
+      static_(!order_->dynamic()) {
+  shapes_.resize(state_.num_slots());
+  for (NodeId n = 0; n < network.nodes.size(); ++n) {
+    const Node& node = network.nodes[n];
+    auto& v = shapes_[state_.SlotOf(n)];
+    auto it = std::find_if(v.begin(), v.end(), [&](const Shape& s) {
+      return s.devices == node.devices && s.cpu == node.cpu_milli && s.mem == node.mem_mib;
+    });
+    if (it == v.end()) v.push_back({node.devices, node.cpu_milli, node.mem_mib, 1});
+    else ++it->count;
+  }
+}
+
+OrderContext Scheduler::Ctx(Time now) const {
+  OrderContext c;
+  c.now = now;
+  c.workload = &workload_;
+  c.catalog = &catalog_;
+  c.network = &network_;
+  c.runtime = &rt_;
+  return c;
+}
+
+std::string Scheduler::WhyNever(const Job& job) const {
+  if (job.num_gpus == 0) {
+    for (const auto& slot : shapes_)
+      for (const auto& s : slot)
+        if (s.cpu >= job.cpu_milli && s.mem >= job.mem_mib) return "";
+    return fmt::format("no node has {} mCPU and {} MiB free when empty", job.cpu_milli, job.mem_mib);
+  }
+  ModelMask mask = EligibleModels(job, catalog_, workload_);
+  if (mask == 0)
+    return fmt::format("no accelerator model accepts it (models: {}, stacks: {:#x})",
+                       catalog_.MaskToString(job.models), job.stacks);
+  const bool shared = job.IsShared();
+  const int need = shared ? 1 : static_cast<int>(job.num_gpus);
+  int64_t eligible_devices = 0;
+  int largest = 0;
+  for (size_t m = 0; m < catalog_.size(); ++m) {
+    if (!(mask >> m & 1)) continue;
+    for (const auto& s : shapes_[m]) {
+      eligible_devices += s.count * s.devices;
+      largest = std::max(largest, s.devices);
+      if (s.devices >= need && s.cpu >= job.cpu_milli && s.mem >= job.mem_mib) return "";
+    }
+    if (!shared && need > 1 && opt_.allow_multi_node) {
+      PlacementRequest r;
+      r.num_gpus = job.num_gpus;
+      r.cpu_milli = job.cpu_milli;
+      r.mem_mib = job.mem_mib;
+      int64_t cpu1 = CpuForDevices(r, 1), mem1 = MemForDevices(r, 1);
+      int64_t cap = 0;
+      for (const auto& s : shapes_[m]) {
+        int64_t g = s.devices;
+        if (cpu1 > 0) g = std::min(g, s.cpu / cpu1);
+        if (mem1 > 0) g = std::min(g, s.mem / mem1);
+        cap += g * s.count;
+      }
+      if (cap >= need) return "";
+    }
+  }
+  return fmt::format("needs {} x {} ({} mCPU, {} MiB) but the eligible nodes have {} devices in all, at most {} per node",
+                     shared ? std::string("a share of 1") : std::to_string(job.num_gpus),
+                     catalog_.MaskToString(mask), job.cpu_milli, job.mem_mib, eligible_devices, largest);
+}
+
+void Scheduler::Submit(JobId id, Time now) {
+  if (rt_.size() <= id) {
+    size_t n = std::max<size_t>(id + 1, rt_.size() * 2);
+    rt_.resize(n);
+    pending_pos_.resize(n, UINT32_MAX);
+    running_pos_.resize(n, UINT32_MAX);
+  }
+  const Job& job = workload_.jobs[id];
+  JobRuntime& r = rt_[id];
+  r = JobRuntime{};
+  r.remaining = job.work;
+  r.est_remaining = job.estimate > 0 ? job.estimate : job.work;
+  std::string why = WhyNever(job);
+  if (!why.empty()) {
+    r.state = JobState::kUnschedulable;
+    unschedulable_.emplace_back(id, std::move(why));
+    return;
+  }
+  order_->OnSubmit(id, Ctx(now));
+  Enqueue(id, now);
+}
+
+void Scheduler::Enqueue(JobId id, Time now) {
+  JobRuntime& r = rt_[id];
+  r.state = JobState::kPending;
+  r.queued_since = now;
+  if (static_) {
+    queue_.insert({order_->Key(id, Ctx(now)), id});
+  } else {
+    pending_pos_[id] = static_cast<uint32_t>(pending_.size());
+    pending_.push_back(id);
+  }
+}
+
+void Scheduler::Dequeue(JobId id) {
+  if (static_) {
+    // Keys of waiting jobs do not change for static orders, so the key found
+    // now is the one it was inserted with.
+    auto it = std::find_if(queue_.lower_bound({order_->Key(id, Ctx(rt_[id].queued_since)), 0}), queue_.end(),
+                           [&](const QueueEntry& e) { return e.job == id; });
+    SUANLI_CHECK_MSG(it != queue_.end(), "dequeue of a job not in the queue");
+    queue_.erase(it);
+  } else {
+    uint32_t p = pending_pos_[id];
+    SUANLI_CHECK(p < pending_.size() && pending_[p] == id);
+    JobId last = pending_.back();
+    pending_[p] = last;
+    pending_pos_[last] = p;
+    pending_.pop_back();
+    pending_pos_[id] = UINT32_MAX;
+  }
+}
+
+std::optional<Allocation> Scheduler::TryPlace(JobId id, Rng& rng) {
+  PlacementRequest req = MakePlacementRequest(workload_.jobs[id], catalog_, workload_);
+  req.models_in_order = opt_.models_in_order;
+  req.allow_multi_node = opt_.allow_multi_node;
+  return placer_->Place(state_, req, rng);
+}
+
+const Allocation* Scheduler::AllocationOf(JobId id) const {
+  auto it = run_.find(id);
+  return it == run_.end() ? nullptr : &it->second.alloc;
+}
+
+Time Scheduler::ExpectedEnd(JobId id) const {
+  auto it = run_.find(id);
+  return it == run_.end() ? kNever : it->second.expected_end;
+}
+
+void Scheduler::Start(JobId id, Allocation alloc, Time now, PassResult* out) {
+  const Job& job = workload_.jobs[id];
+  Dequeue(id);
+  state_.Allocate(alloc);
+  JobRuntime& r = rt_[id];
+  r.state = JobState::kRunning;
+  r.model = alloc.model;
+  r.last_start = now;
+  if (r.first_start < 0) r.first_start = now;
+  r.speed = alloc.model == kNoModel ? 1.0 : Speed(job, alloc.model, catalog_, workload_);
+  if (r.speed <= 0) r.speed = 1.0;
+  Time end = now + std::max<Duration>(1, SecondsF(r.est_remaining / r.speed));
+  running_pos_[id] = static_cast<uint32_t>(running_.size());
+  running_.push_back(id);
+  by_end_.insert({end, id});
+  Running& run = run_[id];
+  run.alloc = alloc;
+  run.expected_end = end;
+  order_->OnStart(id, Ctx(now));
+  out->decisions.push_back({Decision::Kind::kStart, id, std::move(alloc), {}});
+}
+
+void Scheduler::StopRunning(JobId id, Time now, bool finished) {
+  auto it = run_.find(id);
+  SUANLI_CHECK_MSG(it != run_.end(), "stop of a job that is not running");
+  state_.Release(it->second.alloc);
+  by_end_.erase({it->second.expected_end, id});
+  uint32_t p = running_pos_[id];
+  JobId last = running_.back();
+  running_[p] = last;
+  running_pos_[last] = p;
+  running_.pop_back();
+  running_pos_[id] = UINT32_MAX;
+  JobRuntime& r = rt_[id];
+  double secs = ToSeconds(now - r.last_start);
+  double done = secs * r.speed;
+  r.remaining = std::max(0.0, r.remaining - done);
+  r.est_remaining = std::max(0.0, r.est_remaining - done);
+  r.attained += std::max(1.0, workload_.jobs[id].GpuMilli() / 1000.0) * secs;
+  order_->OnStop(id, finished, Ctx(now));
+  run_.erase(it);
+}
+
+void Scheduler::Finish(JobId id, Time now) {
+  StopRunning(id, now, true);
+  rt_[id].state = JobState::kDone;
+  rt_[id].remaining = 0;
+}
+
+void Scheduler::Preempt(JobId id, Time now, PassResult* out) {
+  Allocation held = run_[id].alloc;
+  StopRunning(id, now, false);
+  ++rt_[id].preemptions;
+  Enqueue(id, now);
+  out->decisions.push_back({Decision::Kind::kPreempt, id, std::move(held), {}});
+}
+
+bool Scheduler::KnownToFail(const Job& j) const {
+  ModelMask m = j.models;
+  for (const auto& f : failures_)
+    if (f.models == m && f.shared == j.IsShared() && j.GpuMilli() >= f.gpu_milli && j.cpu_milli >= f.cpu &&
+        j.mem_mib >= f.mem)
+      return true;
+  return false;
+}
+
+void Scheduler::RecordFailure(const Job& j) {
+  if (j.speed_override != kNoOverride) return;  // eligibility differs per job
+  if (failures_.size() < 16) failures_.push_back({j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib});
+}
+
+std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng& rng) {
+  if (auto a = TryPlace(id, rng)) return Reservation{id, now, std::move(*a)};
+  std::vector<JobId> released;
+  std::optional<Reservation> res;
+  for (const auto& [end, v] : by_end_) {
+    state_.Release(run_[v].alloc);
+    released.push_back(v);
+    if (auto a = TryPlace(id, rng)) {
+      res = Reservation{id, std::max(end, now + 1), std::move(*a)};
+      break;
+    }
+  }
+  for (JobId v : released) state_.Allocate(run_[v].alloc);
+  return res;
+}
+
+std::optional<Reservation> Scheduler::EstimateStart(JobId id, Time now, Rng& rng) {
+  if (id >= rt_.size()) return std::nullopt;
+  if (rt_[id].state == JobState::kRunning) return Reservation{id, rt_[id].last_start, run_[id].alloc};
+  if (rt_[id].state != JobState::kPending) return std::nullopt;
+  return ComputeReservation(id, now, rng);
+}
+
+namespace {
+bool Overlaps(const Allocation& a, const Allocation& b) {
+  for (const auto& x : a.shares)
+    for (const auto& y : b.shares)
+      if (x.node == y.node && (x.devices & y.devices)) return true;
+  return false;
+}
+}  // namespace
+
+bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* victims, PassResult* out) {
+  OrderContext ctx = Ctx(now);
+  OrderKey mine = order_->Key(id, ctx);
+  std::vector<JobId> released;
+  std::optional<Allocation> a;
+  for (JobId v : *victims) {
+    if (rt_[v].state != JobState::kRunning) continue;
+    if (!(mine < order_->Key(v, ctx))) break;  // victims are sorted worst first
+    state_.Release(run_[v].alloc);
+    released.push_back(v);
+    if ((a = TryPlace(id, rng))) break;
+  }
+  if (!a) {
+    for (JobId v : released) state_.Allocate(run_[v].alloc);
+    return false;
+  }
+  // Keep the victims that still fit beside the new job; stop only the others.
+  state_.Allocate(*a);
+  std::vector<JobId> stop;
+  for (auto it = released.rbegin(); it != released.rend(); ++it) {
+    if (state_.CanAllocate(run_[*it].alloc)) state_.Allocate(run_[*it].alloc);
+    else stop.push_back(*it);
+  }
+  state_.Release(*a);
+  for (JobId v : stop) state_.Allocate(run_[v].alloc);
+  for (JobId v : stop) Preempt(v, now, out);
+  Start(id, std::move(*a), now, out);
+  return true;
+}
+
+PassResult Scheduler::Pass(Time now, Rng& rng) {
+  PassResult out;
+  for (auto& [id, why] : unschedulable_) out.decisions.push_back({Decision::Kind::kUnschedulable, id, {}, std::move(why)});
+  unschedulable_.clear();
+  failures_.clear();
+  const bool preemptive = order_->preemptive();
+  const BackfillMode mode = spec_.backfill;
+  OrderContext ctx = Ctx(now);
+
+  std::vector<JobId> dyn_order;
+  size_t dyn_i = 0;
+  if (!static_) {
+    dyn_order = pending_;
+    order_->Sort(&dyn_order, ctx);
+  }
+  std::optional<QueueEntry> cursor;
+  auto next = [&]() -> JobId {
+    if (!static_) {
+      while (dyn_i < dyn_order.size()) {
+        JobId j = dyn_order[dyn_i++];
+        if (rt_[j].state == JobState::kPending) return j;
+      }
+      return kNoJob;
+    }
+    auto it = cursor ? queue_.upper_bound(*cursor) : queue_.begin();
+    if (it == queue_.end()) return kNoJob;
+    cursor = *it;
+    return it->job;
+  };
+
+  bool blocked = false;
+  const Reservation* res = nullptr;
+  int preempt_budget = opt_.preempt_depth;
+  std::vector<JobId> victims;
+  bool victims_ready = false;
+
+  for (JobId id = next(); id != kNoJob && out.examined < opt_.backfill_depth; id = next()) {
+    ++out.examined;
+    const Job& job = workload_.jobs[id];
+    std::optional<Allocation> a;
+    if (!KnownToFail(job)) {
+      a = TryPlace(id, rng);
+      if (!a) RecordFailure(job);
+    }
+    if (!blocked) {
+      if (a) {
+        Start(id, std::move(*a), now, &out);
+        continue;
+      }
+      if (preemptive) {
+        if (preempt_budget-- > 0 && !running_.empty()) {
+          if (!victims_ready) {
+            std::vector<std::pair<OrderKey, JobId>> keyed;
+            keyed.reserve(running_.size());
+            for (JobId v : running_) keyed.emplace_back(order_->Key(v, ctx), v);
+            std::sort(keyed.begin(), keyed.end(), [](const auto& x, const auto& y) {
+              return y.first < x.first || (x.first == y.first && x.second > y.second);
+            });
+            for (auto& k : keyed) victims.push_back(k.second);
+            victims_ready = true;
+          }
+          if (PreemptFor(id, now, rng, &victims, &out)) {
+            failures_.clear();  // resources were freed
+            continue;
+          }
+        }
+        continue;  // preemptive orders skip jobs that cannot start
+      }
+      if (mode == BackfillMode::kNone) break;
+      if (mode == BackfillMode::kGreedy) continue;
+      // EASY: reserve for the head, then backfill around the reservation.
+      blocked = true;
+      bool fresh = reservation_ && reservation_->job == id && now < reservation_at_ + opt_.reservation_refresh &&
+                   now < reservation_->start;
+      if (!fresh) {
+        reservation_ = ComputeReservation(id, now, rng);
+        reservation_at_ = now;
+      }
+      res = reservation_ ? &*reservation_ : nullptr;
+      continue;
+    }
+    // Backfill candidate (EASY, head blocked).
+    if (!a) continue;
+    Duration est = SecondsF(rt_[id].est_remaining / std::max(1e-9, a->model == kNoModel
+                                                                      ? 1.0
+                                                                      : Speed(job, a->model, catalog_, workload_)));
+    if (!res || now + est <= res->start || !Overlaps(*a, res->alloc)) {
+      Start(id, std::move(*a), now, &out);
+      continue;
+    }
+    // Try again with the reserved devices held back.
+    Allocation block;
+    for (const auto& sh : res->alloc.shares)
+      for (int d = 0; d < state_.devices(sh.node); ++d)
+        if ((sh.devices >> d & 1) && state_.dev_free(sh.node, d) > 0)
+          block.shares.push_back({sh.node, 1u << d, state_.dev_free(sh.node, d), 0, 0});
+    state_.Allocate(block);
+    auto b = TryPlace(id, rng);
+    state_.Release(block);
+    if (b) Start(id, std::move(*b), now, &out);
+  }
+
+  if (preemptive) {
+    OrderContext c2 = Ctx(now);
+    for (JobId v : running_) out.wake_at = std::min(out.wake_at, order_->NextKeyChange(v, c2));
+  }
+  return out;
+}
+
+}  // namespace suanli

@@ -1,0 +1,174 @@
+// The center scheduler: orders a center's queue and places jobs on its nodes.
+//
+// It is pure: time and randomness come in, decisions go out as data. The
+// caller (simulator or live control loop) tells it what happened (Submit,
+// Finish) and calls Pass(now), which returns the decisions it made and a
+// time to be woken at. The scheduler keeps its own ClusterState and applies
+// its decisions to it; the caller applies them to the world.
+//
+// A pass, in numbered steps:
+//  1. emit jobs found unschedulable at submit (they could never fit here);
+//  2. take the pending jobs in the order policy's order;
+//  3. start each job that fits now, in order;
+//  4. when a job does not fit:
+//     - no backfill: stop (strict order; the head blocks the queue);
+//     - greedy: skip it and go on (later jobs may overtake it);
+//     - easy: reserve the earliest time and place it could start (releasing
+//       running jobs in order of their expected end) and start later jobs only
+//       if they end before that time or do not touch the reserved devices;
+//     - preemptive orders: stop running jobs with a worse key, worst first,
+//       until it fits (victims that turn out not to be needed keep running);
+//  5. at most `backfill_depth` jobs are examined per pass (Slurm's bf_max_job_test).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/rng.h"
+#include "base/status.h"
+#include "core/model/job.h"
+#include "core/model/network.h"
+#include "core/policy/order/order.h"
+#include "core/policy/place/placer.h"
+#include "core/scheduler/job_runtime.h"
+#include "core/state/cluster_state.h"
+
+namespace suanli {
+
+enum class BackfillMode : uint8_t { kNone, kGreedy, kEasy };
+
+// A policy is written ORDER[+BACKFILL][+PLACEMENT], e.g. "fifo", "sjf+easy",
+// "las+fgd", "fifo+easy+best-fit". Defaults: no backfill, first-fit.
+struct PolicySpec {
+  std::string order = "fifo";
+  BackfillMode backfill = BackfillMode::kNone;
+  std::string place = "first-fit";
+  std::string text;  // as written
+  std::string Canonical() const;
+};
+Result<PolicySpec> ParsePolicySpec(std::string_view text);
+std::string_view BackfillName(BackfillMode m);
+
+struct SchedulerOptions {
+  int backfill_depth = 1000;        // jobs examined per pass
+  int preempt_depth = 32;           // waiting jobs that may preempt per pass
+  Duration reservation_refresh = Seconds(60);  // EASY: recompute the reservation at least this often
+  bool models_in_order = true;      // try the fastest eligible model first
+  bool allow_multi_node = true;     // whole-device gangs may span nodes
+};
+
+struct Decision {
+  enum class Kind : uint8_t { kStart, kPreempt, kUnschedulable };
+  Kind kind = Kind::kStart;
+  JobId job = kNoJob;
+  Allocation alloc;    // kStart: where it runs; kPreempt: what it gave back
+  std::string reason;  // kUnschedulable: why
+};
+
+struct PassResult {
+  std::vector<Decision> decisions;
+  Time wake_at = kNever;  // call Pass again at this time even if nothing happens
+  int examined = 0;
+};
+
+struct Reservation {
+  JobId job = kNoJob;
+  Time start = kNever;
+  Allocation alloc;
+};
+
+class Scheduler {
+ public:
+  static Result<std::unique_ptr<Scheduler>> Create(const PolicySpec& spec, const Catalog& catalog,
+                                                   const Network& network, const Workload& workload,
+                                                   SchedulerOptions options = {});
+
+  // A job enters the queue (or is found unschedulable, reported by the next pass).
+  void Submit(JobId id, Time now);
+  // A running job finished its work: its resources are freed.
+  void Finish(JobId id, Time now);
+  PassResult Pass(Time now, Rng& rng);
+
+  // "When and where would it run?" — the earliest start if nothing else changed
+  // (releasing running jobs at their expected end). nullopt if never.
+  std::optional<Reservation> EstimateStart(JobId id, Time now, Rng& rng);
+  // "Could it ever run here?" — empty string if yes, otherwise the reason.
+  std::string WhyNever(const Job& job) const;
+
+  const ClusterState& state() const { return state_; }
+  const JobRuntime& runtime(JobId id) const { return rt_[id]; }
+  const PolicySpec& spec() const { return spec_; }
+  OrderPolicy& order() { return *order_; }
+  Placer& placer() { return *placer_; }
+  size_t num_pending() const { return static_ ? queue_.size() : pending_.size(); }
+  size_t num_running() const { return running_.size(); }
+  const Allocation* AllocationOf(JobId id) const;
+  Time ExpectedEnd(JobId id) const;
+
+ private:
+  Scheduler(const PolicySpec& spec, const Catalog& catalog, const Network& network, const Workload& workload,
+            SchedulerOptions options, std::unique_ptr<OrderPolicy> order, std::unique_ptr<Placer> placer);
+  struct Running {
+    Allocation alloc;
+    Time expected_end = kNever;
+  };
+  struct QueueEntry {
+    OrderKey key;
+    JobId job;
+    bool operator<(const QueueEntry& o) const { return key < o.key || (key == o.key && job < o.job); }
+  };
+  OrderContext Ctx(Time now) const;
+  void Enqueue(JobId id, Time now);
+  void Dequeue(JobId id);
+  std::vector<JobId> OrderedPending(Time now);
+  std::optional<Allocation> TryPlace(JobId id, Rng& rng);
+  void Start(JobId id, Allocation alloc, Time now, PassResult* out);
+  void Preempt(JobId id, Time now, PassResult* out);
+  void StopRunning(JobId id, Time now, bool finished);
+  std::optional<Reservation> ComputeReservation(JobId id, Time now, Rng& rng);
+  bool PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* victims, PassResult* out);
+  bool KnownToFail(const Job& j) const;
+  void RecordFailure(const Job& j);
+
+  PolicySpec spec_;
+  const Catalog& catalog_;
+  const Network& network_;
+  const Workload& workload_;
+  SchedulerOptions opt_;
+  std::unique_ptr<OrderPolicy> order_;
+  std::unique_ptr<Placer> placer_;
+  ClusterState state_;
+  bool static_;
+
+  std::vector<JobRuntime> rt_;
+  std::set<QueueEntry> queue_;         // static orders
+  std::vector<JobId> pending_;         // dynamic orders
+  std::vector<uint32_t> pending_pos_;  // index into pending_ (dynamic orders)
+  std::vector<JobId> running_;
+  std::vector<uint32_t> running_pos_;
+  std::unordered_map<JobId, Running> run_;
+  std::set<std::pair<Time, JobId>> by_end_;
+  std::vector<std::pair<JobId, std::string>> unschedulable_;
+  std::optional<Reservation> reservation_;
+  Time reservation_at_ = -1;
+  // Per-pass memo of requests that did not fit (same models, no smaller demand).
+  struct Failure {
+    ModelMask models;
+    bool shared;
+    int64_t gpu_milli, cpu, mem;
+  };
+  std::vector<Failure> failures_;
+  // Node shapes per model, for "could it ever run" checks.
+  struct Shape {
+    int devices;
+    int64_t cpu, mem;
+    int64_t count;
+  };
+  std::vector<std::vector<Shape>> shapes_;  // by slot
+};
+
+}  // namespace suanli
