@@ -1,0 +1,377 @@
+// Reader and writer of the native workload CSV.
+#include "io/native_format.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <limits>
+
+#include "base/strings.h"
+#include "io/csv.h"
+#include "io/trace.h"
+
+namespace suanli {
+namespace {
+
+using import_detail::kMaxGpus;
+using import_detail::kMaxSeconds;
+
+// ---------------------------------------------------------------------------
+// Writer
+
+bool NeedsQuotes(std::string_view s) {
+  if (s.empty()) return false;
+  if (s.front() == '#' || s.front() == ' ' || s.front() == '\t' || s.back() == ' ' || s.back() == '\t')
+    return true;
+  return s.find_first_of(",\"") != std::string_view::npos;
+}
+
+void AppendField(std::string* out, std::string_view s) {
+  std::string clean;
+  if (s.find_first_of("\r\n") != std::string_view::npos) {
+    clean.assign(s);
+    for (char& c : clean)
+      if (c == '\r' || c == '\n') c = ' ';
+    s = clean;
+  }
+  if (!NeedsQuotes(s)) {
+    out->append(s);
+    return;
+  }
+  out->push_back('"');
+  for (char c : s) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+std::string FormatMicros(Time t) {
+  bool neg = t < 0;
+  uint64_t u = neg ? uint64_t(0) - static_cast<uint64_t>(t) : static_cast<uint64_t>(t);
+  uint64_t sec = u / 1'000'000, frac = u % 1'000'000;
+  std::string s = neg ? "-" : "";
+  s += std::to_string(sec);
+  if (frac) {
+    std::string f = fmt::format("{:06}", frac);
+    while (!f.empty() && f.back() == '0') f.pop_back();
+    s += '.';
+    s += f;
+  }
+  return s;
+}
+
+std::string MaskNames(ModelMask mask, const Catalog& catalog) {
+  std::string out;
+  for (size_t i = 0; i < catalog.size() && i < 64; ++i) {
+    if (!(mask >> i & 1)) continue;
+    if (!out.empty()) out += '|';
+    out += catalog.model(static_cast<ModelId>(i)).name;
+  }
+  return out;
+}
+
+std::string StackNames(StackMask mask, const Catalog& catalog) {
+  std::string out;
+  for (size_t i = 0; i < catalog.stacks().size() && i < 32; ++i) {
+    if (!(mask >> i & 1)) continue;
+    if (!out.empty()) out += '|';
+    out += catalog.stacks()[i];
+  }
+  return out;
+}
+
+void WriteAll(const Workload& w, const Catalog& catalog,
+              const std::function<bool(const std::string&)>& sink) {
+  std::string buf;
+  buf.reserve(1 << 16);
+  buf += kNativeMagic;
+  buf += '\n';
+  buf += kNativeHeader;
+  buf += '\n';
+  for (size_t i = 0; i < w.jobs.size(); ++i) {
+    const Job& j = w.jobs[i];
+    const std::string& name = w.JobName(static_cast<JobId>(i));
+    AppendField(&buf, name.empty() ? std::to_string(j.id) : name);
+    buf += ',';
+    AppendField(&buf, j.tenant < w.tenants.size() ? w.tenants.Name(j.tenant) : std::string());
+    buf += ',';
+    AppendField(&buf, j.user < w.users.size() ? w.users.Name(j.user) : std::string());
+    buf += ',';
+    buf += FormatMicros(j.submit);
+    buf += fmt::format(",{},{},{},{},", j.num_gpus, j.gpu_milli, j.cpu_milli, j.mem_mib);
+    buf += MaskNames(j.models, catalog);
+    buf += ',';
+    AppendField(&buf, StackNames(j.stacks, catalog));
+    buf += fmt::format(",{},{},{},{},", ClassName(j.cls), j.work, j.estimate, j.priority);
+    if (j.speed_override != kNoOverride && j.speed_override < w.overrides.size()) {
+      bool first = true;
+      for (const auto& [m, secs] : w.overrides[j.speed_override].seconds) {
+        if (m >= catalog.size()) continue;
+        if (!first) buf += ';';
+        first = false;
+        buf += fmt::format("{}={}", catalog.model(m).name, secs);
+      }
+    }
+    buf += '\n';
+    if (buf.size() > (1 << 16)) {
+      if (!sink(buf)) return;
+      buf.clear();
+    }
+  }
+  if (!buf.empty()) sink(buf);
+}
+
+// ---------------------------------------------------------------------------
+// Reader
+
+// Seconds with up to 6 decimals, read exactly into microseconds.
+std::optional<Time> ParseSecondsExact(std::string_view s) {
+  s = Trim(s);
+  std::string_view digits = s;
+  bool neg = false;
+  if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) {
+    neg = digits[0] == '-';
+    digits.remove_prefix(1);
+  }
+  size_t dot = digits.find('.');
+  std::string_view ip = digits.substr(0, dot);
+  std::string_view fp = dot == std::string_view::npos ? std::string_view() : digits.substr(dot + 1);
+  auto all_digits = [](std::string_view x) {
+    for (char c : x)
+      if (c < '0' || c > '9') return false;
+    return true;
+  };
+  if (!ip.empty() && ip.size() <= 12 && fp.size() <= 6 && all_digits(ip) && all_digits(fp) &&
+      !(dot != std::string_view::npos && fp.empty())) {
+    int64_t sec = 0, micro = 0;
+    for (char c : ip) sec = sec * 10 + (c - '0');
+    std::string f(fp);
+    f.resize(6, '0');
+    for (char c : f) micro = micro * 10 + (c - '0');
+    if (static_cast<double>(sec) > kMaxSeconds) return std::nullopt;
+    Time t = sec * kSecond + micro;
+    return neg ? -t : t;
+  }
+  auto d = ParseDouble(s);
+  if (!d || std::abs(*d) > kMaxSeconds) return std::nullopt;
+  return SecondsF(*d);
+}
+
+struct Columns {
+  size_t id, tenant, user, submit, gpus, gpu_milli, cpu_milli, mem_mib, models, stacks, cls, work,
+      estimate, priority, durations;
+};
+
+Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Workload* w,
+                std::vector<SpeedOverride>* pending, Job* job, std::string* name) {
+  using namespace import_detail;
+  *name = std::string(row.Str(c.id));
+  auto submit = ParseSecondsExact(row.Str(c.submit));
+  if (!submit || *submit < 0)
+    return row.Error(c.submit, "submit_s", "seconds >= 0 (up to 6 decimals)");
+  job->submit = *submit;
+  SUANLI_ASSIGN_OR_RETURN(int64_t gpus, Integer(row, c.gpus, "gpus", 0, kMaxGpus));
+  job->num_gpus = static_cast<uint32_t>(gpus);
+  int64_t milli = kWholeDevice;
+  if (!Trim(row.Str(c.gpu_milli)).empty()) {
+    SUANLI_ASSIGN_OR_RETURN(milli, Integer(row, c.gpu_milli, "gpu_milli", gpus == 0 ? 0 : 1,
+                                           kWholeDevice));
+  }
+  if (gpus > 1 && milli != kWholeDevice)
+    return row.Error(c.gpu_milli, "gpu_milli",
+                     "1000 when gpus > 1 (only a single-GPU job may ask for a share)");
+  job->gpu_milli = static_cast<uint16_t>(gpus == 0 ? kWholeDevice : milli);
+  SUANLI_ASSIGN_OR_RETURN(job->cpu_milli,
+                          Integer(row, c.cpu_milli, "cpu_milli", 0, int64_t{1'000'000'000'000'000}));
+  SUANLI_ASSIGN_OR_RETURN(job->mem_mib,
+                          Integer(row, c.mem_mib, "mem_mib", 0, int64_t{1'000'000'000'000'000}));
+  SUANLI_ASSIGN_OR_RETURN(job->models, ParseModelList(row, c.models, "models", catalog));
+  job->stacks = 0;
+  std::string_view stacks = Trim(row.Str(c.stacks));
+  if (!stacks.empty()) {
+    for (std::string_view s : Split(stacks, '|')) {
+      s = Trim(s);
+      if (s.empty()) continue;
+      auto id = catalog.FindStack(s);
+      if (!id)
+        return row.RowError(fmt::format("field 'stacks' (column {}): unknown software stack '{}'",
+                                        c.stacks + 1, s.substr(0, 60)));
+      job->stacks |= StackMask{1} << *id;
+    }
+  }
+  std::string_view cls = Trim(row.Str(c.cls));
+  if (cls.empty()) {
+    job->cls = WorkloadClass::kOther;
+  } else {
+    auto parsed = ParseClass(cls);
+    if (!parsed) return row.Error(c.cls, "class", "one of cnn, transformer, rl, science, other");
+    job->cls = *parsed;
+  }
+  SUANLI_ASSIGN_OR_RETURN(job->work, Number(row, c.work, "work_s", 0, kMaxSeconds));
+  SUANLI_ASSIGN_OR_RETURN(job->estimate, NumberOr(row, c.estimate, "estimate_s", 0, kMaxSeconds, 0));
+  int64_t prio = 0;
+  if (!Trim(row.Str(c.priority)).empty()) {
+    SUANLI_ASSIGN_OR_RETURN(prio, Integer(row, c.priority, "priority",
+                                          std::numeric_limits<int32_t>::min(),
+                                          std::numeric_limits<int32_t>::max()));
+  }
+  job->priority = static_cast<int32_t>(prio);
+  std::string_view durations = Trim(row.Str(c.durations));
+  job->speed_override = kNoOverride;
+  if (!durations.empty()) {
+    SpeedOverride o;
+    ModelMask seen = 0;
+    for (std::string_view item : Split(durations, ';')) {
+      item = Trim(item);
+      if (item.empty()) continue;
+      size_t eq = item.find('=');
+      auto bad = [&](std::string_view why) {
+        return row.RowError(fmt::format("field 'durations' (column {}): {} in '{}'", c.durations + 1,
+                                        why, item.substr(0, 60)));
+      };
+      if (eq == std::string_view::npos) return bad("expected MODEL=seconds");
+      auto m = ResolveModel(catalog, item.substr(0, eq));
+      if (!m) return bad("unknown GPU type");
+      if (seen >> *m & 1) return bad("model listed twice");
+      seen |= ModelMask{1} << *m;
+      auto secs = ParseDouble(item.substr(eq + 1));
+      if (!secs || *secs < 0 || *secs > kMaxSeconds) return bad("expected seconds >= 0");
+      o.seconds.emplace_back(*m, *secs);
+    }
+    if (!o.seconds.empty()) {
+      job->speed_override = static_cast<uint32_t>(w->overrides.size() + pending->size());
+      pending->push_back(std::move(o));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, std::ostream& out) {
+  WriteAll(workload, catalog, [&](const std::string& s) {
+    out.write(s.data(), static_cast<std::streamsize>(s.size()));
+    return static_cast<bool>(out);
+  });
+  if (!out) return IoError("writing workload '{}' failed", workload.name);
+  return Status::Ok();
+}
+
+std::string NativeWorkloadString(const Workload& workload, const Catalog& catalog) {
+  std::string all;
+  WriteAll(workload, catalog, [&](const std::string& s) {
+    all += s;
+    return true;
+  });
+  return all;
+}
+
+Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, const std::string& path) {
+  bool gz = path.size() > 3 && path.substr(path.size() - 3) == ".gz";
+  if (gz) {
+    gzFile f = gzopen(path.c_str(), "wb6");
+    if (!f) return IoError("cannot create '{}': {}", path, std::strerror(errno));
+    bool ok = true;
+    WriteAll(workload, catalog, [&](const std::string& s) {
+      ok = gzwrite(f, s.data(), static_cast<unsigned>(s.size())) == static_cast<int>(s.size());
+      return ok;
+    });
+    int rc = gzclose(f);
+    if (!ok || rc != Z_OK) return IoError("writing '{}' failed", path);
+    return Status::Ok();
+  }
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return IoError("cannot create '{}': {}", path, std::strerror(errno));
+  bool ok = true;
+  WriteAll(workload, catalog, [&](const std::string& s) {
+    ok = std::fwrite(s.data(), 1, s.size(), f) == s.size();
+    return ok;
+  });
+  if (std::fclose(f) != 0) ok = false;
+  if (!ok) return IoError("writing '{}' failed: {}", path, std::strerror(errno));
+  return Status::Ok();
+}
+
+namespace import_detail {
+
+Status ParseNative(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
+                   Workload* out, ImportReport* report) {
+  ImportReport local;
+  if (!report) report = &local;
+  RowErrors errors(opts, report);
+  const size_t first = out->jobs.size();
+  std::string_view line;
+  std::vector<std::string> header;
+  while (reader.Next(&line)) {
+    std::string_view t = Trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    std::vector<std::string_view> fields;
+    std::vector<std::string> storage;
+    if (!SplitCsv(line, ',', &fields, &storage))
+      return ParseError("{}: header row: unterminated quote", reader.Where());
+    for (auto f : fields) header.emplace_back(Trim(f));
+    break;
+  }
+  if (header.empty()) {
+    SUANLI_RETURN_IF_ERROR(reader.status());
+    return ParseError("{}: empty input, expected the header '{}'", reader.name(), kNativeHeader);
+  }
+  Columns c{};
+  struct Named {
+    size_t* slot;
+    const char* name;
+  };
+  const Named named[] = {{&c.id, "id"},           {&c.tenant, "tenant"},       {&c.user, "user"},
+                         {&c.submit, "submit_s"}, {&c.gpus, "gpus"},           {&c.gpu_milli, "gpu_milli"},
+                         {&c.cpu_milli, "cpu_milli"}, {&c.mem_mib, "mem_mib"}, {&c.models, "models"},
+                         {&c.stacks, "stacks"},   {&c.cls, "class"},           {&c.work, "work_s"},
+                         {&c.estimate, "estimate_s"}, {&c.priority, "priority"},
+                         {&c.durations, "durations"}};
+  for (const auto& n : named) {
+    int col = FindColumn(header, n.name);
+    if (col < 0)
+      return ParseError("{}: header: missing column '{}'; expected '{}'", reader.Where(), n.name,
+                        kNativeHeader);
+    *n.slot = static_cast<size_t>(col);
+  }
+  std::vector<std::string_view> fields;
+  std::vector<std::string> storage;
+  std::vector<SpeedOverride> pending;
+  while (reader.Next(&line)) {
+    std::string_view t = Trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    ++report->rows;
+    Status st;
+    Job job;
+    std::string name;
+    pending.clear();
+    if (!SplitCsv(line, ',', &fields, &storage)) {
+      st = ParseError("{}: unterminated quote", reader.Where());
+    } else if (fields.size() < header.size()) {
+      st = ParseError("{}: expected {} fields, got {}", reader.Where(), header.size(), fields.size());
+    } else {
+      CsvRow row(reader.Where(), fields);
+      st = ParseRow(row, c, catalog, out, &pending, &job, &name);
+    }
+    if (!st.ok()) {
+      SUANLI_RETURN_IF_ERROR(errors.Skip(st));
+      continue;
+    }
+    std::string_view tenant = fields[c.tenant];
+    std::string_view user = fields[c.user];
+    job.tenant = out->tenants.Intern(tenant.empty() ? "default" : tenant);
+    job.user = out->users.Intern(user.empty() ? "default" : user);
+    job.id = static_cast<JobId>(out->jobs.size());
+    for (auto& o : pending) out->overrides.push_back(std::move(o));
+    out->jobs.push_back(job);
+    out->names.resize(out->jobs.size() - 1);
+    out->names.push_back(std::move(name));
+  }
+  return FinishWorkload(reader, first, out, report);
+}
+
+}  // namespace import_detail
+}  // namespace suanli
