@@ -1,5 +1,6 @@
 # Generates a C++ source that embeds data files into the binary.
 # Usage: cmake -DOUT=file.cc -DROOT=dir -DFILES="a;b" -P embed.cmake
+string(REPLACE "|" ";" FILES "${FILES}")
 set(_body "")
 set(_table "")
 set(_i 0)

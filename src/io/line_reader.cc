@@ -110,6 +110,34 @@ std::unique_ptr<LineReader> LineReader::FromString(std::string data, std::string
   return std::make_unique<StringLineReader>(std::move(data), std::move(name));
 }
 
+Result<std::string> MaybeGunzip(std::string_view data, const std::string& name) {
+  if (data.size() < 2 || static_cast<unsigned char>(data[0]) != 0x1f || static_cast<unsigned char>(data[1]) != 0x8b)
+    return std::string(data);
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) return IoError("{}: cannot start gzip decoder", name);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  std::vector<char> buf(1 << 16);
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf.data());
+    zs.avail_out = static_cast<uInt>(buf.size());
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      inflateEnd(&zs);
+      return IoError("{}: corrupt gzip data", name);
+    }
+    out.append(buf.data(), buf.size() - zs.avail_out);
+    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
+      inflateEnd(&zs);
+      return IoError("{}: truncated gzip data", name);
+    }
+  }
+  inflateEnd(&zs);
+  return out;
+}
+
 Result<std::string> ReadFileMaybeGz(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) return IoError("cannot open '{}': {}", path, std::strerror(errno));

@@ -31,6 +31,9 @@ class LineReader {
   size_t line_ = 0;
 };
 
+// Decompresses gzip data (returned as is when it is not gzip).
+Result<std::string> MaybeGunzip(std::string_view data, const std::string& name);
+
 // Reads a whole plain or gzip file into memory.
 Result<std::string> ReadFileMaybeGz(const std::string& path);
 

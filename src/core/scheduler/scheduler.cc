@@ -143,6 +143,8 @@ std::string Scheduler::WhyNever(const Job& job) const {
       if (cap >= need) return "";
     }
   }
+  if (eligible_devices == 0)
+    return fmt::format("no node in this network has an accelerator it accepts ({})", catalog_.MaskToString(mask));
   return fmt::format("needs {} x {} ({} mCPU, {} MiB) but the eligible nodes have {} devices in all, at most {} per node",
                      shared ? std::string("a share of 1") : std::to_string(job.num_gpus),
                      catalog_.MaskToString(mask), job.cpu_milli, job.mem_mib, eligible_devices, largest);

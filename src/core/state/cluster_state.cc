@@ -12,6 +12,8 @@ ClusterState::ClusterState(const Network& network, size_t num_models) : network_
   free_whole_.resize(n);
   partial_.assign(n, 0);
   up_.assign(n, 1);
+  kind_count_.assign(n * kNumShareKinds, 0);
+  kinds_mask_.assign(n, 0);
   slot_of_.resize(n);
   local_.resize(n);
   dev_offset_.resize(n + 1);
@@ -45,6 +47,13 @@ ClusterState::ClusterState(const Network& network, size_t num_models) : network_
     total_capacity_milli_ += free_milli_[i];
     Index(static_cast<NodeId>(i), true);
   }
+}
+
+int ClusterState::ShareKind(const NodeShare& sh) {
+  int k = sh.NumDevices();
+  if (k == 0) return -1;
+  if (k == 1 && sh.milli < kWholeDeviceMilli) return 0;
+  return k < kNumShareKinds - 1 ? k : kNumShareKinds - 1;
 }
 
 void ClusterState::Index(NodeId n, bool add) {
@@ -92,6 +101,10 @@ void ClusterState::Allocate(const Allocation& a) {
       partial_[n] = static_cast<uint8_t>(partial_[n] - was_partial + is_partial);
       free_milli_[n] -= sh.milli;
     }
+    if (int kind = ShareKind(sh); kind >= 0) {
+      ++kind_count_[size_t{n} * kNumShareKinds + kind];
+      kinds_mask_[n] = static_cast<uint16_t>(kinds_mask_[n] | (1u << kind));
+    }
     if (up_[n]) Index(n, true);
   }
 }
@@ -115,6 +128,11 @@ void ClusterState::Release(const Allocation& a) {
       if (f == kWholeDeviceMilli) ++free_whole_[n];
       partial_[n] = static_cast<uint8_t>(partial_[n] - was_partial + is_partial);
       free_milli_[n] += sh.milli;
+    }
+    if (int kind = ShareKind(sh); kind >= 0) {
+      uint16_t& c = kind_count_[size_t{n} * kNumShareKinds + kind];
+      SUANLI_CHECK_MSG(c > 0, "share kind released twice");
+      if (--c == 0) kinds_mask_[n] = static_cast<uint16_t>(kinds_mask_[n] & ~(1u << kind));
     }
     if (up_[n]) Index(n, true);
   }

@@ -4,6 +4,9 @@
 // partly used device. Allocate/Release are O(devices touched).
 //
 // Nodes without accelerators form one extra slot (kCpuSlot = number of models).
+//
+// It also counts, per node, the kinds of shares it holds (a part of one device,
+// or k whole devices), which gpu-clustering placement reads.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +38,12 @@ class ClusterState {
   int free_whole(NodeId n) const { return free_whole_[n]; }
   int64_t free_milli(NodeId n) const { return free_milli_[n]; }
   bool up(NodeId n) const { return up_[n] != 0; }
+  // Kinds of shares held on a node: kind 0 = part of one device, kind k = k whole
+  // devices (1..8), kind 9 = more than 8 whole devices; CPU-only shares have none.
+  static constexpr int kNumShareKinds = 10;
+  static int ShareKind(const NodeShare& sh);  // -1 for a share without devices
+  // Bit k set: the node holds at least one share of kind k.
+  uint16_t share_kinds(NodeId n) const { return kinds_mask_[n]; }
 
   // Per slot (model).
   const std::vector<NodeId>& nodes_in_slot(int slot) const { return slots_[slot].nodes; }
@@ -86,6 +95,8 @@ class ClusterState {
   std::vector<int> slot_of_;
   std::vector<uint32_t> local_;  // index of a node inside its slot
   std::vector<Slot> slots_;
+  std::vector<uint16_t> kind_count_;  // kNumShareKinds per node
+  std::vector<uint16_t> kinds_mask_;
   int64_t total_capacity_milli_ = 0, total_free_milli_ = 0;
 };
 

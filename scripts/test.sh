@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# One command on a fresh Debian 12 machine: install what is needed, build, and
+# run every test: the unit, conformance, scenario and importer tests (CTest),
+# the same suite again under AddressSanitizer + UBSan, and a short run of every
+# libFuzzer target. Environment: FUZZ_SECONDS (default 10 per target),
+# SKIP_SANITIZE=1 / SKIP_FUZZ=1 to leave those stages out locally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=$(nproc)
+
+echo "== build and test (RelWithDebInfo, -Werror)"
+bash scripts/build.sh build -DSUANLI_WERROR=ON
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+if [[ "${SKIP_SANITIZE:-0}" != 1 ]]; then
+  echo "== build and test with AddressSanitizer + UBSan"
+  bash scripts/build.sh build-asan -DSUANLI_WERROR=ON -DSUANLI_SANITIZE=ON -DSUANLI_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+fi
+
+if [[ "${SKIP_FUZZ:-0}" != 1 ]]; then
+  echo "== fuzz smoke"
+  bash scripts/fuzz-smoke.sh
+fi
+echo "== all tests passed"

@@ -1,0 +1,28 @@
+#include "io/sources.h"
+
+#include "io/embedded.h"
+#include "io/line_reader.h"
+
+namespace suanli {
+
+Result<Workload> LoadWorkload(const std::string& spec, const std::string& format, const Catalog& catalog,
+                              const ImportOptions& opts, ImportReport* report) {
+  std::string builtin;
+  if (spec.empty() || spec == kDefaultWorkload) builtin = "workloads/default.csv.gz";
+  else if (spec.rfind("builtin:", 0) == 0) builtin = "workloads/" + spec.substr(8);
+  if (builtin.empty()) return ImportWorkload(spec, format, catalog, opts, report);
+
+  auto data = FindEmbeddedFile(builtin);
+  if (!data) return NotFound("no built-in workload '{}'", builtin);
+  SUANLI_ASSIGN_OR_RETURN(std::string text, MaybeGunzip(*data, builtin));
+  auto reader = LineReader::FromString(std::move(text), builtin);
+  const TraceFormat* f = FindTraceFormat(format.empty() ? "native" : format);
+  if (!f) return InvalidArgument("unknown trace format '{}'", format);
+  Workload w;
+  ImportReport local;
+  SUANLI_RETURN_IF_ERROR(f->parse(*reader, catalog, opts, &w, report ? report : &local));
+  if (w.name.empty()) w.name = spec.empty() ? kDefaultWorkload : spec;
+  return w;
+}
+
+}  // namespace suanli

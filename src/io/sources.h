@@ -1,0 +1,23 @@
+// Resolves what the user named on the command line: a built-in workload or a
+// file, in a given (or guessed) trace format.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+#include "core/model/catalog.h"
+#include "core/model/job.h"
+#include "io/trace.h"
+
+namespace suanli {
+
+// The built-in default: a real workload shipped in data/workloads/ (native format).
+inline constexpr const char* kDefaultWorkload = "default";
+inline constexpr const char* kDefaultNetwork = "gavel-philly";
+
+// `spec` is "default" (the built-in workload), "builtin:NAME" (data/workloads/NAME),
+// or a path. `format` "" means guess from the file.
+Result<Workload> LoadWorkload(const std::string& spec, const std::string& format, const Catalog& catalog,
+                              const ImportOptions& opts, ImportReport* report);
+
+}  // namespace suanli

@@ -1,0 +1,151 @@
+#include "sim/output.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace suanli {
+namespace {
+
+// Seconds with microsecond precision, shortest exact form ("12", "0.25").
+std::string Sec(Time t) {
+  if (t % kSecond == 0) return std::to_string(t / kSecond);
+  return fmt::format("{:.6f}", ToSeconds(t));
+}
+
+double Round(double v, int digits) {
+  double p = std::pow(10.0, digits);
+  return std::round(v * p) / p;
+}
+
+class File {
+ public:
+  explicit File(const std::string& path) : f_(std::fopen(path.c_str(), "wb")), path_(path) {}
+  ~File() {
+    if (f_) std::fclose(f_);
+  }
+  bool ok() const { return f_ != nullptr; }
+  void Write(const std::string& s) { std::fwrite(s.data(), 1, s.size(), f_); }
+  Status Close() {
+    bool bad = std::ferror(f_) != 0;
+    bad |= std::fclose(f_) != 0;
+    f_ = nullptr;
+    if (bad) return IoError("error writing '{}'", path_);
+    return Status::Ok();
+  }
+
+ private:
+  FILE* f_;
+  std::string path_;
+};
+
+}  // namespace
+
+std::string HumanSeconds(double s) {
+  if (s < 60) return fmt::format("{:.0f}s", s);
+  if (s < 3600) return fmt::format("{:.1f}m", s / 60);
+  if (s < 86400) return fmt::format("{:.1f}h", s / 3600);
+  return fmt::format("{:.1f}d", s / 86400);
+}
+
+std::string SummaryJson(const RunInfo& info, const std::vector<SimResult>& results) {
+  nlohmann::ordered_json root;
+  root["workload"] = info.workload;
+  root["network"] = info.network;
+  root["seed"] = info.seed;
+  auto arr = nlohmann::ordered_json::array();
+  for (const auto& r : results) {
+    const SimSummary& s = r.summary;
+    nlohmann::ordered_json o;
+    o["policy"] = r.policy;
+    o["jobs"] = s.jobs;
+    o["finished"] = s.finished;
+    o["unschedulable"] = s.unschedulable;
+    o["avg_jct_s"] = Round(s.avg_jct_s, 3);
+    o["p50_jct_s"] = Round(s.p50_jct_s, 3);
+    o["p95_jct_s"] = Round(s.p95_jct_s, 3);
+    o["p99_jct_s"] = Round(s.p99_jct_s, 3);
+    o["avg_wait_s"] = Round(s.avg_wait_s, 3);
+    o["p50_wait_s"] = Round(s.p50_wait_s, 3);
+    o["p99_wait_s"] = Round(s.p99_wait_s, 3);
+    o["makespan_s"] = Round(s.makespan_s, 3);
+    o["utilization"] = Round(s.utilization, 6);
+    o["preemptions"] = s.preemptions;
+    o["scheduling_passes"] = s.passes;
+    o["peak_pending"] = r.peak_pending;
+    arr.push_back(o);
+  }
+  root["policies"] = arr;
+  return root.dump(2) + "\n";
+}
+
+Status WriteSummaryJson(const std::string& path, const RunInfo& info, const std::vector<SimResult>& results) {
+  File f(path);
+  if (!f.ok()) return IoError("cannot write '{}': {}", path, std::strerror(errno));
+  f.Write(SummaryJson(info, results));
+  return f.Close();
+}
+
+Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c,
+                    const std::vector<SimResult>& results) {
+  File f(path);
+  if (!f.ok()) return IoError("cannot write '{}': {}", path, std::strerror(errno));
+  f.Write("policy,job,name,tenant,submit_s,start_s,end_s,wait_s,jct_s,accelerators,gpu_milli,nodes,model,preemptions,state\n");
+  std::string buf;
+  for (const auto& r : results) {
+    for (const auto& j : r.jobs) {
+      const Job& job = w.jobs[j.id];
+      std::string model = j.model == kNoModel ? (job.num_gpus == 0 ? "cpu" : "") : c.model(j.model).name;
+      const char* state = j.unschedulable ? "unschedulable" : (j.end >= 0 ? "finished" : "unfinished");
+      bool ran = j.start >= 0;
+      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.policy, j.id,
+                     w.JobName(j.id), w.tenants.size() ? w.tenants.Name(job.tenant) : "", Sec(j.submit),
+                     ran ? Sec(j.start) : "", j.end >= 0 ? Sec(j.end) : "", ran ? Sec(j.start - j.submit) : "",
+                     j.end >= 0 ? Sec(j.end - j.submit) : "", job.num_gpus, job.IsShared() ? job.gpu_milli : 1000,
+                     j.nodes, model, j.preemptions, state);
+      if (buf.size() > (1 << 20)) {
+        f.Write(buf);
+        buf.clear();
+      }
+    }
+  }
+  f.Write(buf);
+  return f.Close();
+}
+
+Status WriteUtilizationCsv(const std::string& path, const std::vector<SimResult>& results) {
+  File f(path);
+  if (!f.ok()) return IoError("cannot write '{}': {}", path, std::strerror(errno));
+  f.Write("policy,time_s,busy_accelerators,utilization,pending,running\n");
+  std::string buf;
+  for (const auto& r : results)
+    for (const auto& u : r.util)
+      fmt::format_to(std::back_inserter(buf), "{},{},{:.3f},{:.6f},{},{}\n", r.policy, Sec(u.t), u.busy_devices,
+                     u.utilization, u.pending, u.running);
+  f.Write(buf);
+  return f.Close();
+}
+
+std::string ComparisonTable(const std::vector<SimResult>& results) {
+  size_t w = 6;
+  for (const auto& r : results) w = std::max(w, r.policy.size());
+  std::string out = fmt::format("{:<{}}  {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
+                                "policy", w, "jobs", "unsched", "avg JCT", "p50 JCT", "p95 JCT", "p99 JCT",
+                                "avg wait", "makespan", "util", "preempt");
+  for (const auto& r : results) {
+    const SimSummary& s = r.summary;
+    out += fmt::format("{:<{}}  {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7.1f}% {:>7}\n", r.policy, w,
+                       s.jobs, s.unschedulable, HumanSeconds(s.avg_jct_s), HumanSeconds(s.p50_jct_s),
+                       HumanSeconds(s.p95_jct_s), HumanSeconds(s.p99_jct_s), HumanSeconds(s.avg_wait_s),
+                       HumanSeconds(s.makespan_s), 100 * s.utilization, s.preemptions);
+  }
+  return out;
+}
+
+}  // namespace suanli
