@@ -204,9 +204,28 @@ void Scheduler::Dequeue(JobId id) {
 }
 
 std::optional<Allocation> Scheduler::TryPlace(JobId id, Rng& rng) {
-  PlacementRequest req = MakePlacementRequest(workload_.jobs[id], catalog_, workload_);
+  const Job& job = workload_.jobs[id];
+  PlacementRequest& req = request_;
+  req.job = id;
+  req.num_gpus = job.num_gpus;
+  req.gpu_milli = job.num_gpus == 1 ? job.gpu_milli : static_cast<uint16_t>(kWholeDevice);
+  req.cpu_milli = job.cpu_milli;
+  req.mem_mib = job.mem_mib;
   req.models_in_order = opt_.models_in_order;
   req.allow_multi_node = opt_.allow_multi_node;
+  req.models.clear();
+  if (job.num_gpus > 0) {
+    if (job.speed_override != kNoOverride) {
+      req.models = MakePlacementRequest(job, catalog_, workload_).models;
+    } else {
+      uint64_t key = job.models ^ (uint64_t{job.stacks} * 0x9E3779B97F4A7C15ULL) ^
+                     (uint64_t{static_cast<uint8_t>(job.cls)} << 58);
+      auto it = model_order_.find(key);
+      if (it == model_order_.end())
+        it = model_order_.emplace(key, MakePlacementRequest(job, catalog_, workload_).models).first;
+      req.models = it->second;
+    }
+  }
   return placer_->Place(state_, req, rng);
 }
 

@@ -169,6 +169,10 @@ class Scheduler {
     int64_t count;
   };
   std::vector<std::vector<Shape>> shapes_;  // by slot
+  // Eligible models in preference order, by job signature (models, stacks,
+  // class) for jobs without measured per-model times.
+  std::unordered_map<uint64_t, std::vector<ModelId>> model_order_;
+  PlacementRequest request_;  // reused to avoid allocations
 };
 
 }  // namespace suanli

@@ -35,7 +35,7 @@ ClusterState::ClusterState(const Network& network, size_t num_models) : network_
   for (auto& s : slots_) {
     size_t words = (s.nodes.size() + 63) / 64;
     s.partial.assign(words, 0);
-    s.bucket.assign(s.max_devices + 1, std::vector<uint64_t>(words, 0));
+    s.atleast.assign(s.max_devices + 1, std::vector<uint64_t>(words, 0));
   }
   for (size_t i = 0; i < n; ++i) {
     const Node& node = network.nodes[i];
@@ -59,7 +59,7 @@ int ClusterState::ShareKind(const NodeShare& sh) {
 void ClusterState::Index(NodeId n, bool add) {
   Slot& s = slots_[slot_of_[n]];
   uint32_t li = local_[n];
-  SetBit(s.bucket[free_whole_[n]], li, add);
+  for (int k = 0; k <= free_whole_[n]; ++k) SetBit(s.atleast[k], li, add);
   SetBit(s.partial, li, add && partial_[n] > 0);
   int64_t sign = add ? 1 : -1;
   s.free_whole += sign * free_whole_[n];

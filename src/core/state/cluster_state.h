@@ -76,7 +76,7 @@ class ClusterState {
  private:
   struct Slot {
     std::vector<NodeId> nodes;                  // ascending
-    std::vector<std::vector<uint64_t>> bucket;  // bucket[k]: nodes with exactly k free whole devices
+    std::vector<std::vector<uint64_t>> atleast;  // atleast[k]: up nodes with >= k wholly free devices
     std::vector<uint64_t> partial;              // nodes with a partly used device
     int max_devices = 0;
     int64_t free_whole = 0, free_milli = 0, capacity_milli = 0;
@@ -105,10 +105,9 @@ void ClusterState::ForEachWithFreeWhole(int slot, int k, F&& f) const {
   const Slot& s = slots_[slot];
   if (k > s.max_devices) return;
   if (k < 0) k = 0;
-  const size_t words = s.partial.size();
-  for (size_t w = 0; w < words; ++w) {
-    uint64_t bits = 0;
-    for (int j = k; j <= s.max_devices; ++j) bits |= s.bucket[j][w];
+  const std::vector<uint64_t>& set = s.atleast[k];
+  for (size_t w = 0; w < set.size(); ++w) {
+    uint64_t bits = set[w];
     while (bits) {
       int b = __builtin_ctzll(bits);
       bits &= bits - 1;
@@ -135,8 +134,7 @@ void ClusterState::ForEachSharable(int slot, F&& f) const {
   const Slot& s = slots_[slot];
   if (s.max_devices == 0) return;
   for (size_t w = 0; w < s.partial.size(); ++w) {
-    uint64_t bits = s.partial[w];
-    for (int j = 1; j <= s.max_devices; ++j) bits |= s.bucket[j][w];
+    uint64_t bits = s.partial[w] | s.atleast[1][w];
     while (bits) {
       int b = __builtin_ctzll(bits);
       bits &= bits - 1;

@@ -175,15 +175,21 @@ std::optional<Allocation> ScoringPlacer::PlaceMultiNode(const ClusterState& stat
     NodeId node;
     int usable;
   };
-  std::vector<Cand> cands;
+  thread_local std::vector<Cand> cands;
+  cands.clear();
   const int64_t cpu1 = CpuForDevices(req, 1), mem1 = MemForDevices(req, 1);
+  int64_t total = 0;
   state.ForEachWithFreeWhole(slot, 1, [&](NodeId n) {
     int g = state.free_whole(n);
     if (cpu1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_cpu(n) / cpu1));
     if (mem1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_mem(n) / mem1));
-    if (g > 0) cands.push_back({n, g});
+    if (g > 0) {
+      cands.push_back({n, g});
+      total += g;
+    }
     return true;
   });
+  if (total < req.num_gpus) return std::nullopt;
   std::stable_sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.usable > b.usable; });
   Allocation a;
   int left = static_cast<int>(req.num_gpus);
