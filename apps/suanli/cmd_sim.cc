@@ -23,6 +23,7 @@ struct SimArgs {
   std::string workload = kDefaultWorkload;
   std::string format;
   std::string network = kDefaultNetwork;
+  std::string network_format;
   std::string catalog;
   std::string policies = "fifo,fifo+easy,sjf,srtf,las,qssf,drf";
   uint64_t seed = 1;
@@ -71,7 +72,7 @@ int RunSim(const SimArgs& a) {
     catalog_storage = std::move(*c);
     catalog = &catalog_storage;
   }
-  auto net = LoadNetwork(a.network, *catalog);
+  auto net = LoadNetworkSpec(a.network, a.network_format, *catalog);
   if (!net.ok()) {
     std::fprintf(stderr, "suanli sim: %s\n", net.status().message().c_str());
     return 2;
@@ -176,6 +177,8 @@ void RegisterSim(CLI::App& app, int* exit_code) {
                   "Workload file (any trace format) or 'default' (the bundled real workload)");
   cmd->add_option("--format,-f", args->format, "Trace format (see `suanli trace formats`); guessed if omitted");
   cmd->add_option("--network,-n", args->network, "Network YAML file or built-in name (see `suanli network list`)");
+  cmd->add_option("--network-format", args->network_format,
+                  "yaml, or a cluster format (see `suanli trace formats`); guessed if omitted");
   cmd->add_option("--catalog", args->catalog, "Accelerator catalog YAML (default: the built-in one)");
   cmd->add_option("--policy,-p", args->policies, "Comma-separated policies ORDER[+easy|+greedy][+PLACEMENT]");
   cmd->add_option("--seed,-s", args->seed, "Random seed");

@@ -2,6 +2,7 @@
 
 #include "io/embedded.h"
 #include "io/line_reader.h"
+#include "io/model_loader.h"
 
 namespace suanli {
 
@@ -23,6 +24,22 @@ Result<Workload> LoadWorkload(const std::string& spec, const std::string& format
   SUANLI_RETURN_IF_ERROR(f->parse(*reader, catalog, opts, &w, report ? report : &local));
   if (w.name.empty()) w.name = spec.empty() ? kDefaultWorkload : spec;
   return w;
+}
+
+Result<Network> LoadNetworkSpec(const std::string& spec, const std::string& format, const Catalog& catalog) {
+  auto ends_with = [&](const char* suffix) {
+    std::string s(suffix);
+    return spec.size() >= s.size() && spec.compare(spec.size() - s.size(), s.size(), s) == 0;
+  };
+  bool yaml = format == "yaml" || (format.empty() && (ends_with(".yaml") || ends_with(".yml") ||
+                                                      FindEmbeddedFile("networks/" + spec + ".yaml")));
+  if (yaml) return LoadNetwork(spec, catalog);
+  std::string f = format.empty() ? GuessClusterFormat(spec) : format;
+  if (f.empty()) {
+    if (format.empty()) return LoadNetwork(spec, catalog);  // its error lists the built-in names
+    return InvalidArgument("cannot tell the format of cluster file '{}'; give --network-format", spec);
+  }
+  return ImportCluster(spec, f, catalog, ImportOptions{});
 }
 
 }  // namespace suanli

@@ -7,6 +7,7 @@
 #include "base/status.h"
 #include "core/model/catalog.h"
 #include "core/model/job.h"
+#include "core/model/network.h"
 #include "io/trace.h"
 
 namespace suanli {
@@ -19,5 +20,10 @@ inline constexpr const char* kDefaultNetwork = "gavel-philly";
 // or a path. `format` "" means guess from the file.
 Result<Workload> LoadWorkload(const std::string& spec, const std::string& format, const Catalog& catalog,
                               const ImportOptions& opts, ImportReport* report);
+
+// `spec` is a built-in network name, a network YAML file, or a cluster table
+// from a trace (openb node list, Tiresias cluster spec, ...). `format` ""
+// means: YAML for .yaml/.yml files and built-in names, else guessed.
+Result<Network> LoadNetworkSpec(const std::string& spec, const std::string& format, const Catalog& catalog);
 
 }  // namespace suanli
