@@ -22,7 +22,8 @@ constexpr const char* kSpeedBases[] = {"measured", "derived", "assumed", "refere
 
 // speed: {cnn: 1.0, ...}: every class, each > 0.
 Status ParseSpeed(const yaml::Value& v, std::array<double, kNumClasses>* speed) {
-  SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(v, {"cnn", "transformer", "rl", "science", "other"}));
+  SUANLI_ASSIGN_OR_RETURN(yaml::Map m,
+                          yaml::Map::Open(v, {"cnn", "transformer", "rl", "science", "other"}));
   for (int c = 0; c < kNumClasses; ++c) {
     auto name = ClassName(static_cast<WorkloadClass>(c));
     SUANLI_ASSIGN_OR_RETURN(yaml::Value s, m.Require(name));
@@ -33,7 +34,8 @@ Status ParseSpeed(const yaml::Value& v, std::array<double, kNumClasses>* speed) 
 
 // speed_basis: {cnn: measured, ...}: optional per class; values from kSpeedBases.
 Status CheckSpeedBasis(const yaml::Value& v) {
-  SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(v, {"cnn", "transformer", "rl", "science", "other"}));
+  SUANLI_ASSIGN_OR_RETURN(yaml::Map m,
+                          yaml::Map::Open(v, {"cnn", "transformer", "rl", "science", "other"}));
   for (const auto& [key, node] : m.entries()) {
     yaml::Value b = m.Get(key);
     SUANLI_ASSIGN_OR_RETURN(std::string s, b.String());
@@ -77,9 +79,9 @@ Status ParseStacks(const yaml::Value& v, Catalog* catalog) {
 Result<AcceleratorModel> ParseModel(const yaml::Value& item, const Catalog& catalog) {
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m,
-      yaml::Map::Open(item, {"name", "aliases", "vendor", "opaque", "tflops16", "memory_gb", "power_w",
-                             "idle_power_w", "stacks", "inference_only", "speed", "speed_basis",
-                             "sources", "notes"}));
+      yaml::Map::Open(item, {"name", "aliases", "vendor", "opaque", "tflops16", "memory_gb",
+                             "power_w", "idle_power_w", "stacks", "inference_only", "speed",
+                             "speed_basis", "sources", "notes"}));
   AcceleratorModel a;
   SUANLI_ASSIGN_OR_RETURN(yaml::Value name, m.Require("name"));
   SUANLI_ASSIGN_OR_RETURN(a.name, name.String());
@@ -89,7 +91,8 @@ Result<AcceleratorModel> ParseModel(const yaml::Value& item, const Catalog& cata
     std::set<std::string> seen = {ToLower(a.name)};
     for (const auto& alias : a.aliases)
       if (!seen.insert(ToLower(alias)).second)
-        return av.Error(fmt::format("'{}' repeats the name or another alias (lookups ignore case)", alias));
+        return av.Error(
+            fmt::format("'{}' repeats the name or another alias (lookups ignore case)", alias));
   }
   SUANLI_ASSIGN_OR_RETURN(yaml::Value vendor, m.Require("vendor"));
   SUANLI_ASSIGN_OR_RETURN(a.vendor, vendor.String());
@@ -107,7 +110,8 @@ Result<AcceleratorModel> ParseModel(const yaml::Value& item, const Catalog& cata
     yaml::Value iv = m.Get("idle_power_w");
     SUANLI_ASSIGN_OR_RETURN(a.idle_power_w, iv.FigureOrUnknown());
     if (a.power_w > 0 && a.idle_power_w > a.power_w)
-      return iv.Error(fmt::format("idle power {} W is above the board power {} W", a.idle_power_w, a.power_w));
+      return iv.Error(
+          fmt::format("idle power {} W is above the board power {} W", a.idle_power_w, a.power_w));
   } else {
     a.idle_power_w = 0.15 * a.power_w;
   }
@@ -163,10 +167,10 @@ Result<Catalog> ParseCatalogYaml(std::string_view text, const std::string& name)
     if (!id) return rv.Error(fmt::format("no model named '{}' in this catalog", ref));
     for (int c = 0; c < kNumClasses; ++c)
       if (catalog.model(*id).speed[c] != 1.0)
-        return rv.Error(fmt::format("the reference model '{}' must have speed 1.0 for every class, "
-                                    "but {} is {}",
-                                    ref, ClassName(static_cast<WorkloadClass>(c)),
-                                    catalog.model(*id).speed[c]));
+        return rv.Error(fmt::format(
+            "the reference model '{}' must have speed 1.0 for every class, "
+            "but {} is {}",
+            ref, ClassName(static_cast<WorkloadClass>(c)), catalog.model(*id).speed[c]));
   }
   return catalog;
 }
@@ -180,7 +184,8 @@ const Catalog& BuiltinCatalog() {
   static const Catalog* const kCatalog = [] {
     auto text = FindEmbeddedFile("accelerators.yaml");
     if (!text) {
-      std::fprintf(stderr, "suanli: the built-in accelerator catalog (accelerators.yaml) is missing\n");
+      std::fprintf(stderr,
+                   "suanli: the built-in accelerator catalog (accelerators.yaml) is missing\n");
       std::abort();
     }
     auto parsed = ParseCatalogYaml(*text, "accelerators.yaml (built-in)");
@@ -214,8 +219,9 @@ Result<Network> LoadNetwork(const std::string& spec, const Catalog& catalog) {
   }
   std::error_code ec;
   if (!std::filesystem::is_regular_file(spec, ec))
-    return NotFound("'{}' is neither a built-in network nor a readable file (built-in networks: {})", spec,
-                    Join(BuiltinNetworkNames(), ", "));
+    return NotFound(
+        "'{}' is neither a built-in network nor a readable file (built-in networks: {})", spec,
+        Join(BuiltinNetworkNames(), ", "));
   SUANLI_ASSIGN_OR_RETURN(std::string text, ReadFileMaybeGz(spec));
   return ParseNetworkYaml(text, spec, catalog);
 }

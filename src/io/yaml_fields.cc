@@ -54,7 +54,10 @@ std::string Closest(std::string_view s, const std::vector<std::string>& candidat
 
 Value::Value(const std::string* file, YAML::Node node, std::string base, std::string rel,
              int parent_line)
-    : file_(file), node_(std::move(node)), base_(std::move(base)), rel_(std::move(rel)),
+    : file_(file),
+      node_(std::move(node)),
+      base_(std::move(base)),
+      rel_(std::move(rel)),
       line_(parent_line) {
   YAML::Mark m = node_.Mark();
   if (m.line >= 0 && !node_.IsNull()) line_ = m.line + 1;
@@ -123,7 +126,8 @@ Result<double> Value::FigureOrUnknown() const {
   if (node_.IsScalar() && ToLower(Trim(node_.Scalar())) == "unknown") return 0.0;
   std::optional<double> d;
   if (node_.IsScalar()) d = ParseDouble(node_.Scalar());
-  if (!d || *d < 0) return Error(fmt::format("expected a number >= 0 or 'unknown', got {}", Shown()));
+  if (!d || *d < 0)
+    return Error(fmt::format("expected a number >= 0 or 'unknown', got {}", Shown()));
   return *d;
 }
 
