@@ -154,7 +154,7 @@ Status LoadPaiUsers(const std::string& task_path, const ImportOptions& opts, Imp
   for (const char* name : {"pai_job_table.csv", "pai_job_table.csv.gz"})
     if (FileExists(prefix + name)) path = prefix + name;
   if (path.empty()) return Status::Ok();
-  SUANLI_ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
+  SUANLI_ASSIGN_OR_RETURN(auto reader, OpenTraceFile(path));
   ImportOptions o = opts;
   ImportReport ignored_report;
   // job_name, inst_id, user, status, start_time, end_time

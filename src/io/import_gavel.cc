@@ -3,8 +3,12 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "base/strings.h"
@@ -88,6 +92,15 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// The file's bytes as they are; ParseGavelThroughputs unpacks gzip and notices truncation.
+Result<std::string> ReadRaw(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError("cannot open '{}': {}", path, std::strerror(errno));
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return IoError("{}: read error", path);
+  return data;
+}
+
 constexpr const char* kThroughputNames[] = {"simulation_throughputs.json.gz",
                                             "simulation_throughputs.json"};
 
@@ -97,7 +110,7 @@ Result<GavelThroughputs> LoadThroughputsFor(const std::string& trace_path, const
   if (!opts.throughputs_data.empty())
     return ParseGavelThroughputs(opts.throughputs_data, "throughputs", catalog);
   if (!opts.throughputs_path.empty()) {
-    SUANLI_ASSIGN_OR_RETURN(std::string data, ReadFileMaybeGz(opts.throughputs_path));
+    SUANLI_ASSIGN_OR_RETURN(std::string data, ReadRaw(opts.throughputs_path));
     return ParseGavelThroughputs(data, opts.throughputs_path, catalog);
   }
   std::vector<std::string> candidates;
@@ -114,7 +127,7 @@ Result<GavelThroughputs> LoadThroughputsFor(const std::string& trace_path, const
   }
   for (const auto& c : candidates) {
     if (!FileExists(c)) continue;
-    SUANLI_ASSIGN_OR_RETURN(std::string data, ReadFileMaybeGz(c));
+    SUANLI_ASSIGN_OR_RETURN(std::string data, ReadRaw(c));
     return ParseGavelThroughputs(data, c, catalog);
   }
   for (const auto& f : EmbeddedFiles()) {

@@ -199,28 +199,19 @@ Status ParsePhillyMachines(LineReader& reader, const Catalog& catalog, const Imp
   SUANLI_ASSIGN_OR_RETURN(size_t c_id, RequireColumn(reader, header, "machineId"));
   SUANLI_ASSIGN_OR_RETURN(size_t c_gpu, RequireColumn(reader, header, "number of GPUs"));
   const size_t c_mem = OptionalColumn(header, "single GPU mem");
-  std::optional<ModelId> fixed;
-  if (!Trim(opts.default_model).empty()) {
-    fixed = ResolveModel(catalog, opts.default_model);
-    if (!fixed) return InvalidArgument("default model '{}' is not in the catalog", opts.default_model);
-  }
-  auto fallback = ResolveModel(catalog, "V100-16GB");
+  // Philly publishes GPU memory sizes, not models: every GPU machine gets the default model.
+  std::string model_name = Trim(opts.default_model).empty() ? "V100-16GB" : opts.default_model;
+  auto model = ResolveModel(catalog, model_name);
+  if (!model) return InvalidArgument("GPU model '{}' is not in the catalog; pass another default model", model_name);
   NetworkBuilder b(TraceStem(reader.name()), catalog);
   auto row_fn = [&](const CsvRow& row) -> Status {
     SUANLI_ASSIGN_OR_RETURN(int64_t gpus, Integer(row, c_gpu, "number of GPUs", 0, kMaxDevicesPerNode));
-    std::optional<ModelId> model = fixed;
-    if (!model && c_mem != SIZE_MAX && gpus > 0) {
+    if (c_mem != SIZE_MAX && gpus > 0) {
       std::string mem = ToLower(Trim(row.Str(c_mem)));
       if (mem.size() > 2 && mem.substr(mem.size() - 2) == "gb") mem.resize(mem.size() - 2);
       auto gb = ParseDouble(mem);
       if (!gb || *gb <= 0) return row.Error(c_mem, "single GPU mem", "a memory size such as '12GB'");
-      for (size_t m = 0; m < catalog.size() && !model; ++m)
-        if (std::abs(catalog.model(static_cast<ModelId>(m)).memory_gb - *gb) < 0.01)
-          model = static_cast<ModelId>(m);
     }
-    if (!model) model = fallback;
-    if (!model && gpus > 0)
-      return row.RowError("the list names no GPU model and V100-16GB is not in the catalog; pass a default model");
     // The lists give no CPU or memory: 8 cores and 64 GiB per GPU (at least one GPU's worth).
     int64_t share = std::max<int64_t>(1, gpus);
     b.AddNode(std::string(Trim(row.Str(c_id))), gpus > 0 ? *model : kNoModel, static_cast<int>(gpus),

@@ -184,10 +184,14 @@ Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Wor
     return row.Error(c.gpu_milli, "gpu_milli",
                      "1000 when gpus > 1 (only a single-GPU job may ask for a share)");
   job->gpu_milli = static_cast<uint16_t>(gpus == 0 ? kWholeDevice : milli);
-  SUANLI_ASSIGN_OR_RETURN(job->cpu_milli,
-                          Integer(row, c.cpu_milli, "cpu_milli", 0, int64_t{1'000'000'000'000'000}));
-  SUANLI_ASSIGN_OR_RETURN(job->mem_mib,
-                          Integer(row, c.mem_mib, "mem_mib", 0, int64_t{1'000'000'000'000'000}));
+  constexpr int64_t kMaxMilli = 1'000'000'000'000'000;
+  job->cpu_milli = job->mem_mib = 0;
+  if (!Trim(row.Str(c.cpu_milli)).empty()) {
+    SUANLI_ASSIGN_OR_RETURN(job->cpu_milli, Integer(row, c.cpu_milli, "cpu_milli", 0, kMaxMilli));
+  }
+  if (!Trim(row.Str(c.mem_mib)).empty()) {
+    SUANLI_ASSIGN_OR_RETURN(job->mem_mib, Integer(row, c.mem_mib, "mem_mib", 0, kMaxMilli));
+  }
   SUANLI_ASSIGN_OR_RETURN(job->models, ParseModelList(row, c.models, "models", catalog));
   job->stacks = 0;
   std::string_view stacks = Trim(row.Str(c.stacks));

@@ -1,7 +1,11 @@
 // Format registries, format guessing and the helpers every importer shares.
 #include "io/trace.h"
 
+#include <zlib.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cmath>
 #include <limits>
 
@@ -73,7 +77,7 @@ std::string ImportReport::Summary() const {
 namespace {
 
 std::string FirstLine(const std::string& path) {
-  auto r = LineReader::Open(path);
+  auto r = import_detail::OpenTraceFile(path);
   if (!r.ok()) return "";
   std::string_view line;
   while ((*r)->Next(&line)) {
@@ -144,7 +148,7 @@ Result<Workload> ImportWorkload(const std::string& path, std::string_view format
                            FormatNames(false));
   const TraceFormat* f = FindTraceFormat(name);
   if (!f) return InvalidArgument("unknown trace format '{}'; known: {}", name, FormatNames(false));
-  SUANLI_ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
+  SUANLI_ASSIGN_OR_RETURN(auto reader, import_detail::OpenTraceFile(path));
   Workload w;
   w.name = import_detail::TraceStem(path);
   ImportReport local;
@@ -160,7 +164,7 @@ Result<Network> ImportCluster(const std::string& path, std::string_view format,
                            FormatNames(true));
   const ClusterFormat* f = FindClusterFormat(name);
   if (!f) return InvalidArgument("unknown cluster format '{}'; known: {}", name, FormatNames(true));
-  SUANLI_ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
+  SUANLI_ASSIGN_OR_RETURN(auto reader, import_detail::OpenTraceFile(path));
   Network net;
   SUANLI_RETURN_IF_ERROR(f->parse(*reader, catalog, opts, &net));
   return net;
@@ -170,6 +174,75 @@ Result<Network> ImportCluster(const std::string& path, std::string_view format,
 // Shared helpers
 
 namespace import_detail {
+
+namespace {
+
+// Line reader over a plain or gzip file that also reports a gzip stream cut
+// short (zlib flags it as Z_BUF_ERROR while gzeof() is already true).
+class CheckedGzReader : public LineReader {
+ public:
+  CheckedGzReader(gzFile f, std::string name) : f_(f), buf_(1 << 16) {
+    name_ = std::move(name);
+    gzbuffer(f_, 1 << 17);
+  }
+  ~CheckedGzReader() override { gzclose(f_); }
+
+  bool Next(std::string_view* line) override {
+    line_buf_.clear();
+    while (true) {
+      if (pos_ == end_) {
+        if (eof_) break;
+        int n = gzread(f_, buf_.data(), static_cast<unsigned>(buf_.size()));
+        if (n <= 0) {
+          eof_ = true;
+          int err = Z_OK;
+          const char* msg = gzerror(f_, &err);
+          if (n < 0 || (err != Z_OK && err != Z_STREAM_END))
+            status_ = IoError("{}: read error after line {}: {}", name_, line_,
+                              msg && *msg ? msg : "corrupt or truncated gzip data");
+          break;
+        }
+        pos_ = 0;
+        end_ = static_cast<size_t>(n);
+      }
+      const char* start = buf_.data() + pos_;
+      const void* nl = std::memchr(start, '\n', end_ - pos_);
+      if (nl) {
+        size_t len = static_cast<size_t>(static_cast<const char*>(nl) - start);
+        line_buf_.append(start, len);
+        pos_ += len + 1;
+        return Emit(line);
+      }
+      line_buf_.append(start, end_ - pos_);
+      pos_ = end_;
+    }
+    if (line_buf_.empty()) return false;
+    return Emit(line);
+  }
+  Status status() const override { return status_; }
+
+ private:
+  bool Emit(std::string_view* line) {
+    ++line_;
+    if (!line_buf_.empty() && line_buf_.back() == '\r') line_buf_.pop_back();
+    *line = line_buf_;
+    return true;
+  }
+  gzFile f_;
+  std::vector<char> buf_;
+  size_t pos_ = 0, end_ = 0;
+  bool eof_ = false;
+  std::string line_buf_;
+  Status status_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LineReader>> OpenTraceFile(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) return IoError("cannot open '{}': {}", path, std::strerror(errno));
+  return std::unique_ptr<LineReader>(new CheckedGzReader(f, path));
+}
 
 Status RowErrors::Skip(const Status& error) {
   if (error.ok()) return error;
@@ -253,16 +326,26 @@ Result<ModelMask> DefaultModelMask(const Catalog& catalog, const ImportOptions& 
 }
 
 namespace {
-std::string RangeText(double lo, double hi) {
-  if (hi >= kMaxAmount) return fmt::format("a number >= {}", lo);
+// Upper bounds at or above these are sanity caps, not part of the field's meaning:
+// messages then say ">= lo" unless the value is above the cap.
+constexpr double kCapNumber = 1e6;
+constexpr int64_t kCapInteger = kMaxGpus;
+
+std::string NumberText(double lo, double hi, bool above) {
+  if (hi >= kCapNumber && !above) return fmt::format("a number >= {}", lo);
   return fmt::format("a number between {} and {}", lo, hi);
+}
+std::string IntegerText(int64_t lo, int64_t hi, bool above) {
+  if (hi >= kCapInteger && !above) return fmt::format("an integer >= {}", lo);
+  return fmt::format("an integer between {} and {}", lo, hi);
 }
 }  // namespace
 
 Result<double> Number(const CsvRow& row, size_t i, const char* field, double lo, double hi) {
-  if (i >= row.size()) return row.Error(i, field, RangeText(lo, hi));
+  if (i >= row.size()) return row.Error(i, field, NumberText(lo, hi, false));
   auto v = ParseDouble(row.Str(i));
-  if (!v || *v < lo || *v > hi) return row.Error(i, field, RangeText(lo, hi));
+  if (!v || *v < lo) return row.Error(i, field, NumberText(lo, hi, false));
+  if (*v > hi) return row.Error(i, field, NumberText(lo, hi, true));
   return *v;
 }
 
@@ -273,12 +356,10 @@ Result<double> NumberOr(const CsvRow& row, size_t i, const char* field, double l
 }
 
 Result<int64_t> Integer(const CsvRow& row, size_t i, const char* field, int64_t lo, int64_t hi) {
-  std::string expected = hi >= std::numeric_limits<int64_t>::max() / 2
-                             ? fmt::format("an integer >= {}", lo)
-                             : fmt::format("an integer between {} and {}", lo, hi);
-  if (i >= row.size()) return row.Error(i, field, expected);
+  if (i >= row.size()) return row.Error(i, field, IntegerText(lo, hi, false));
   auto v = ParseInt(row.Str(i));
-  if (!v || *v < lo || *v > hi) return row.Error(i, field, expected);
+  if (!v || *v < lo) return row.Error(i, field, IntegerText(lo, hi, false));
+  if (*v > hi) return row.Error(i, field, IntegerText(lo, hi, true));
   return *v;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -113,6 +114,9 @@ class RowErrors {
   ImportReport* report_;
 };
 
+// LineReader::Open, but a gzip stream cut short is always reported by status().
+Result<std::unique_ptr<LineReader>> OpenTraceFile(const std::string& path);
+
 // "dir/openb_pod_list_default.csv.gz" -> "openb_pod_list_default".
 std::string TraceStem(std::string_view path);
 // Directory part of a path ("" when there is none).
@@ -128,7 +132,6 @@ Result<ModelMask> DefaultModelMask(const Catalog& catalog, const ImportOptions& 
 // Largest accepted magnitudes; anything above is a row error, so that later
 // arithmetic (seconds to microseconds, milli units) cannot overflow.
 inline constexpr double kMaxSeconds = 1e11;     // about 3,000 years
-inline constexpr double kMaxAmount = 1e12;      // cores, GiB, counts
 inline constexpr int64_t kMaxGpus = 1'000'000;  // devices in one job
 
 // Numeric fields with a range check; the message names the range.
