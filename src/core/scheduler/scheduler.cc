@@ -176,6 +176,7 @@ void Scheduler::Enqueue(JobId id, Time now) {
   JobRuntime& r = rt_[id];
   r.state = JobState::kPending;
   r.queued_since = now;
+  ++demand_count_[workload_.jobs[id].GpuMilli()];
   if (static_) {
     queue_.insert({order_->Key(id, Ctx(now)), id});
   } else {
@@ -185,6 +186,9 @@ void Scheduler::Enqueue(JobId id, Time now) {
 }
 
 void Scheduler::Dequeue(JobId id) {
+  auto d = demand_count_.find(workload_.jobs[id].GpuMilli());
+  SUANLI_CHECK(d != demand_count_.end());
+  if (--d->second == 0) demand_count_.erase(d);
   if (static_) {
     // Keys of waiting jobs do not change for static orders, so the key found
     // now is the one it was inserted with.
@@ -387,7 +391,10 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
     dyn_order = pending_;
     order_->Sort(&dyn_order, ctx);
   }
-  std::optional<QueueEntry> cursor;
+  // For static orders, walk the sorted set with an iterator that is moved past
+  // a job before the job can leave the set (erasing other entries would not
+  // invalidate it; preempted jobs re-enter behind or ahead and are not revisited).
+  auto cursor = queue_.begin();
   auto next = [&]() -> JobId {
     if (!static_) {
       while (dyn_i < dyn_order.size()) {
@@ -396,10 +403,16 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
       }
       return kNoJob;
     }
-    auto it = cursor ? queue_.upper_bound(*cursor) : queue_.begin();
-    if (it == queue_.end()) return kNoJob;
-    cursor = *it;
-    return it->job;
+    if (cursor == queue_.end()) return kNoJob;
+    JobId j = cursor->job;
+    ++cursor;
+    return j;
+  };
+  // Nothing can start once free capacity is below every waiting job's demand
+  // (unless the order may preempt).
+  auto exhausted = [&]() {
+    if (preemptive || demand_count_.empty()) return false;
+    return state_.total_free_milli() < demand_count_.begin()->first;
   };
 
   bool blocked = false;
@@ -408,7 +421,7 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   std::vector<JobId> victims;
   bool victims_ready = false;
 
-  for (JobId id = next(); id != kNoJob && out.examined < opt_.backfill_depth; id = next()) {
+  for (JobId id = next(); id != kNoJob && out.examined < opt_.backfill_depth && !exhausted(); id = next()) {
     ++out.examined;
     const Job& job = workload_.jobs[id];
     std::optional<Allocation> a;

@@ -21,6 +21,7 @@
 //  5. at most `backfill_depth` jobs are examined per pass (Slurm's bf_max_job_test).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -147,6 +148,7 @@ class Scheduler {
   std::vector<JobRuntime> rt_;
   std::set<QueueEntry> queue_;         // static orders
   std::vector<JobId> pending_;         // dynamic orders
+  std::map<int64_t, uint32_t> demand_count_;  // pending jobs by accelerator demand (milli)
   std::vector<uint32_t> pending_pos_;  // index into pending_ (dynamic orders)
   std::vector<JobId> running_;
   std::vector<uint32_t> running_pos_;
