@@ -1,5 +1,5 @@
 // Loads the accelerator catalog and network descriptions (YAML; see
-// docs/formats.md). Built-in files are compiled into the binary.
+// docs/formats-network.md, docs/catalog.md). Built-in files are compiled into the binary.
 #pragma once
 
 #include <string>
