@@ -22,6 +22,7 @@
 #include "base/time.h"
 #include "core/model/catalog.h"
 #include "core/model/job.h"
+#include "core/model/network.h"
 
 namespace suanli {
 
@@ -89,11 +90,14 @@ struct GeneratorAssumptions {
   // Share of jobs of the AI-for-science class (facts S7 names it; no trace labels it).
   uint32_t science_permille = 50;
   // Share of GPU jobs that constrain the accelerator model (FGD paper, section 6.5:
-  // about 33 % of production GPU tasks). The constraint is a memory floor.
+  // about 33 % of production GPU tasks). The constraint is a memory floor: the
+  // target's models with at least this much device memory (or, when it has none,
+  // its models with the most memory).
   uint32_t model_constraint_percent = 33;
   double transformer_min_memory_gb = 64;
   double other_min_memory_gb = 32;
-  // Software stack a GPU job is written for (facts S10); the rest run anywhere.
+  // Software stack a GPU job is written for (facts S10), when the target has a
+  // model that runs it; the rest run anywhere.
   uint32_t cuda_percent = 60;
   uint32_t cann_percent = 10;
 };
@@ -109,6 +113,18 @@ struct GenProfileInfo {
 // "mixed" (default), "philly", "openb".
 const std::vector<GenProfileInfo>& GeneratorProfiles();
 
+// What the generator needs to know about the network a workload is meant for,
+// so that every job it makes can run there.
+struct GenTarget {
+  ModelMask models = 0;         // accelerator models present (0 = every model of the catalog)
+  // Caps on host demand; -1 = none.
+  int64_t cpu_per_device = -1;  // smallest node CPU / devices over accelerator nodes
+  int64_t mem_per_device = -1;  // the same for memory
+  int64_t cpu_only_cpu = -1;    // the largest node (CPU, then memory), for CPU-only jobs
+  int64_t cpu_only_mem = -1;
+};
+GenTarget TargetOf(const Network& network);
+
 struct GenOptions {
   uint64_t jobs = 1000;
   uint64_t seed = 1;
@@ -117,6 +133,7 @@ struct GenOptions {
   uint32_t tenants = 0;       // 0 = BuiltinFit().tenant_count
   std::string profile = "mixed";
   bool diurnal = true;        // false: homogeneous Poisson arrivals
+  GenTarget target;
   std::string name;           // workload name ("" = "gen-<profile>-<seed>")
 };
 
@@ -169,8 +186,13 @@ class WorkloadGenerator {
   std::array<double, 24> hourly_{};
   Table tenant_table_, user_table_;
   uint32_t users_per_tenant_ = 1;
-  ModelMask big_models_ = 0, large_models_ = 0;  // memory floors
-  StackMask cuda_ = 0, cann_ = 0;
+  // Constraints by stack choice (any, cuda, cann): the stack bit and the models
+  // accepted under the memory floor for transformers [1] and other classes [0].
+  struct StackChoice {
+    StackMask stacks = 0;
+    std::array<ModelMask, 2> floor{};
+  };
+  std::array<StackChoice, 3> stack_choice_{};
   GeneratorAssumptions assume_;
 
   double mean_acc_ = 0, mean_dur_ = 0, rate_ = 0;
