@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "io/model_loader.h"
+#include "io/sources.h"
 #include "sim/generator.h"
 #include "sim/output.h"
 
@@ -37,7 +38,7 @@ int RunGen(const GenArgs& a) {
     catalog_storage = std::move(*c);
     catalog = &catalog_storage;
   }
-  auto net = LoadNetwork(a.network, *catalog);
+  auto net = LoadNetworkSpec(a.network, "", *catalog);
   if (!net.ok()) {
     std::fprintf(stderr, "suanli gen: --network: %s\n", net.status().message().c_str());
     return 2;
