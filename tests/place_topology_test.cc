@@ -1,0 +1,101 @@
+// topology: gangs that span nodes stay in the tightest rack, else pod.
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "core/policy/place/topology.h"
+#include "support/fixtures.h"
+
+namespace suanli {
+namespace {
+
+PlacementRequest Gang(uint32_t gpus) {
+  PlacementRequest r;
+  r.num_gpus = gpus;
+  r.cpu_milli = 1000 * gpus;
+  r.mem_mib = 1024;
+  r.models = {0};
+  return r;
+}
+
+// 16 nodes of 4 devices: racks of 4 nodes (0..3), pods of 2 racks (0..1).
+// Nodes 1, 2 and 3 have one free device left, so rack 0 has 7 free devices.
+struct Cluster {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 16, 4}});
+  ClusterState s{net, cat.size()};
+  Rng rng{3};
+  Cluster() {
+    for (NodeId n = 1; n <= 3; ++n) {
+      Allocation a;
+      a.model = 0;
+      a.shares.push_back({n, 0b0111, 1000, 3000, 0});
+      s.Allocate(a);
+    }
+  }
+  std::set<uint32_t> Racks(const Allocation& a) const {
+    std::set<uint32_t> r;
+    for (const auto& sh : a.shares) r.insert(net.nodes[sh.node].rack);
+    return r;
+  }
+  std::set<uint32_t> Pods(const Allocation& a) const {
+    std::set<uint32_t> r;
+    for (const auto& sh : a.shares) r.insert(net.nodes[sh.node].pod);
+    return r;
+  }
+};
+
+TEST(Topology, KeepsAGangInTheTightestRack) {
+  Cluster c;
+  TopologyPlacer p;
+  auto a = p.Place(c.s, Gang(6), c.rng);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->NumDevices(), 6);
+  EXPECT_EQ(c.Racks(*a), std::set<uint32_t>{0});
+  // Most free devices first inside the rack: node 0 (4), then nodes 1 and 2 (1 each).
+  ASSERT_EQ(a->shares.size(), 3u);
+  EXPECT_EQ(a->shares[0].node, 0u);
+  EXPECT_EQ(a->shares[0].NumDevices(), 4);
+  EXPECT_EQ(a->shares[1].node, 1u);
+  EXPECT_EQ(a->shares[2].node, 2u);
+  EXPECT_TRUE(c.s.CanAllocate(*a));
+
+  // The base greedy takes the nodes with the most free devices, across racks.
+  auto b = MakePlacer("best-fit")->Place(c.s, Gang(6), c.rng);
+  ASSERT_TRUE(b);
+  EXPECT_GT(c.Racks(*b).size(), 1u);
+}
+
+TEST(Topology, FallsBackToOnePodThenTheWholePool) {
+  Cluster c;
+  TopologyPlacer p;
+  // 20 devices: no rack has them (7, 16, 16, 16); pod 0 has 23, pod 1 has 32: the tighter pod 0.
+  auto a = p.Place(c.s, Gang(20), c.rng);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->NumDevices(), 20);
+  EXPECT_EQ(c.Pods(*a), std::set<uint32_t>{0});
+  // 40 devices: no pod has them; the pool (all nodes) does.
+  auto b = p.Place(c.s, Gang(40), c.rng);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->NumDevices(), 40);
+  EXPECT_EQ(c.Pods(*b).size(), 2u);
+  EXPECT_TRUE(c.s.CanAllocate(*b));
+  EXPECT_FALSE(p.Place(c.s, Gang(60), c.rng));  // 55 free in all
+}
+
+TEST(Topology, SingleNodeJobsAreBestFit) {
+  Cluster c;
+  TopologyPlacer p;
+  auto best_fit = MakePlacer("best-fit");
+  for (uint32_t g : {1u, 2u, 4u}) {
+    auto a = p.Place(c.s, Gang(g), c.rng);
+    auto b = best_fit->Place(c.s, Gang(g), c.rng);
+    ASSERT_TRUE(a && b);
+    ASSERT_EQ(a->shares.size(), 1u);
+    EXPECT_EQ(a->shares[0].node, b->shares[0].node);
+    EXPECT_EQ(a->shares[0].devices, b->shares[0].devices);
+  }
+}
+
+}  // namespace
+}  // namespace suanli
