@@ -54,7 +54,12 @@ void FgdPlacer::ObserveRequest(const PlacementRequest& req, const Key& key) {
   const bool new_shape = c == 0;
   ++c;
   ++seen_total_;
-  if (!new_shape && !IsPowerOfTwo(seen_total_)) return;
+  // Rebuild (and drop the cached scores) when the count doubles, or for a new shape
+  // once 1/16 of the requests seen arrived since the last rebuild: O(log n) rebuilds.
+  const bool due = IsPowerOfTwo(seen_total_) ||
+                   (new_shape && seen_total_ - seen_at_rebuild_ >= std::max<uint64_t>(1, seen_total_ / 16));
+  if (!due) return;
+  seen_at_rebuild_ = seen_total_;
   std::vector<std::pair<Key, uint64_t>> v(seen_counts_.begin(), seen_counts_.end());
   std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   if (v.size() > kMaxTaskShapes) v.resize(kMaxTaskShapes);

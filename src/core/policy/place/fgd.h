@@ -4,9 +4,10 @@
 // Assumes: a task mix (SetTaskMix; see fragmentation.h for the fragmentation
 // measure) describing the workload. Without one, fgd uses the mix of the
 // requests it has seen so far (each job counted once, the current one
-// included), rebuilt when a shape never seen arrives and whenever the number of
-// requests seen reaches a power of two (so the cached scores stay valid between
-// rebuilds).
+// included), rebuilt whenever the number of requests seen reaches a power of
+// two, and when a shape never seen arrives if at least 1/16 of the requests seen
+// came since the last rebuild (so the first requests of a run see their own
+// shape, rebuilds stay O(log n), and cached scores stay valid between them).
 //
 // Scores: for every feasible node, the increase of the node's expected
 // fragmentation if the task went there, and picks the smallest increase. Device
@@ -92,7 +93,7 @@ class FgdPlacer : public ScoringPlacer {
   bool explicit_mix_ = false;
   // Seen-so-far mix (no explicit mix).
   std::map<Key, uint64_t> seen_counts_;
-  uint64_t seen_total_ = 0;
+  uint64_t seen_total_ = 0, seen_at_rebuild_ = 0;
   std::vector<bool> seen_jobs_;
 
   // Per-node state snapshot and epoch.
