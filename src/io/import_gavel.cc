@@ -247,6 +247,8 @@ Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs,
     // Reference seconds such that Speed() on the fastest model is its catalog speed.
     double speed = catalog.model(best_model).speed[static_cast<int>(job.cls)];
     job.work = best * (speed > 0 && std::isfinite(speed) ? speed : 1.0);
+    if (job.work > kMaxSeconds)
+      return row.Error(c_steps, "total_steps", "a run time below 1e11 seconds on the fastest type");
     job.num_gpus = static_cast<uint32_t>(scale);
     job.submit = SecondsF(arrival);
     job.tenant = tenant;

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -17,6 +18,9 @@ namespace {
 
 using import_detail::kMaxGpus;
 using import_detail::kMaxSeconds;
+// Submit times may span more than kMaxSeconds after absolute dates are shifted
+// (years 0 to 9999 are about 3.2e11 s); 1e12 s is still far inside int64 microseconds.
+constexpr double kMaxSubmitSeconds = 1e12;
 
 // ---------------------------------------------------------------------------
 // Writer
@@ -151,12 +155,12 @@ std::optional<Time> ParseSecondsExact(std::string_view s) {
     std::string f(fp);
     f.resize(6, '0');
     for (char c : f) micro = micro * 10 + (c - '0');
-    if (static_cast<double>(sec) > kMaxSeconds) return std::nullopt;
+    if (static_cast<double>(sec) > kMaxSubmitSeconds) return std::nullopt;
     Time t = sec * kSecond + micro;
     return neg ? -t : t;
   }
   auto d = ParseDouble(s);
-  if (!d || std::abs(*d) > kMaxSeconds) return std::nullopt;
+  if (!d || std::abs(*d) > kMaxSubmitSeconds) return std::nullopt;
   return SecondsF(*d);
 }
 
