@@ -15,6 +15,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -703,18 +704,18 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts, cons
 
 GenTarget TargetOf(const Network& network) {
   GenTarget t;
+  std::set<GenTarget::Shape> shapes;
   for (const Node& n : network.nodes) {
     if (n.model != kNoModel && n.devices > 0) {
       if (n.model < kMaxModels) t.models |= ModelMask{1} << n.model;
-      int64_t cpu = n.cpu_milli / n.devices, mem = n.mem_mib / n.devices;
-      if (t.cpu_per_device < 0 || cpu < t.cpu_per_device) t.cpu_per_device = cpu;
-      if (t.mem_per_device < 0 || mem < t.mem_per_device) t.mem_per_device = mem;
+      shapes.insert({n.devices, n.cpu_milli, n.mem_mib});
     }
     if (n.cpu_milli > t.cpu_only_cpu || (n.cpu_milli == t.cpu_only_cpu && n.mem_mib > t.cpu_only_mem)) {
       t.cpu_only_cpu = n.cpu_milli;
       t.cpu_only_mem = n.mem_mib;
     }
   }
+  t.shapes.assign(shapes.begin(), shapes.end());
   return t;
 }
 
@@ -802,8 +803,10 @@ void WorkloadGenerator::FillJob(Job* job) {
     if (t.cpu_only_mem >= 0) job->mem_mib = std::min(job->mem_mib, t.cpu_only_mem);
   } else {
     const int64_t k = job->IsShared() ? 1 : job->num_gpus;
-    if (t.cpu_per_device >= 0) job->cpu_milli = std::min(job->cpu_milli, k * t.cpu_per_device);
-    if (t.mem_per_device >= 0) job->mem_mib = std::min(job->mem_mib, k * t.mem_per_device);
+    for (const auto& sh : t.shapes) {
+      job->cpu_milli = std::min(job->cpu_milli, k <= sh.devices ? sh.cpu_milli : k * sh.cpu_milli / sh.devices);
+      job->mem_mib = std::min(job->mem_mib, k <= sh.devices ? sh.mem_mib : k * sh.mem_mib / sh.devices);
+    }
   }
   uint32_t tenant = static_cast<uint32_t>(tenant_table_.Pick(r));
   job->tenant = tenant;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -116,11 +117,18 @@ const std::vector<GenProfileInfo>& GeneratorProfiles();
 // What the generator needs to know about the network a workload is meant for,
 // so that every job it makes can run there.
 struct GenTarget {
-  ModelMask models = 0;         // accelerator models present (0 = every model of the catalog)
-  // Caps on host demand; -1 = none.
-  int64_t cpu_per_device = -1;  // smallest node CPU / devices over accelerator nodes
-  int64_t mem_per_device = -1;  // the same for memory
-  int64_t cpu_only_cpu = -1;    // the largest node (CPU, then memory), for CPU-only jobs
+  ModelMask models = 0;  // accelerator models present (0 = every model of the catalog)
+  // Distinct (devices, CPU, memory) of its accelerator nodes; empty = no cap. A job
+  // of k accelerators asks for at most min over shapes of (k <= devices ? node
+  // CPU : k x node CPU / devices), and the same for memory, so it fits every shape.
+  struct Shape {
+    int64_t devices = 0, cpu_milli = 0, mem_mib = 0;
+    bool operator<(const Shape& o) const {
+      return std::tie(devices, cpu_milli, mem_mib) < std::tie(o.devices, o.cpu_milli, o.mem_mib);
+    }
+  };
+  std::vector<Shape> shapes;
+  int64_t cpu_only_cpu = -1;  // the largest node (CPU, then memory), for CPU-only jobs; -1 = no cap
   int64_t cpu_only_mem = -1;
 };
 GenTarget TargetOf(const Network& network);
