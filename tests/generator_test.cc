@@ -3,6 +3,7 @@
 // round trip through the native importer, and the command line.
 #include "sim/generator.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -13,8 +14,6 @@
 #include <map>
 #include <set>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "io/line_reader.h"
 #include "io/model_loader.h"
@@ -80,7 +79,8 @@ TEST(GeneratorFit, DurationTableMatchesPhillyRuntimes) {
   auto fit = FitGeneratorFromTraces(kTraces);
   ASSERT_TRUE(fit.ok()) << fit.status().message();
   if (fit->duration_quantiles.empty())
-    GTEST_SKIP() << "data/traces/philly/philly_runtime.csv.gz is not bundled; the table cannot be refitted here";
+    GTEST_SKIP() << "data/traces/philly/philly_runtime.csv.gz is not bundled; the table cannot be "
+                    "refitted here";
   const auto& b = BuiltinFit().duration_quantiles;
   ASSERT_EQ(fit->duration_quantiles.size(), b.size()) << FitToSource(*fit);
   for (size_t i = 0; i < b.size(); ++i) {
@@ -110,8 +110,9 @@ TEST(GeneratorFit, AgreesWithPublishedFigures) {
     total += s.jobs;
   }
   EXPECT_EQ(total, 15264u);
-  const std::map<uint32_t, uint32_t> kGavel = {{1, 10480}, {2, 463}, {4, 2044}, {7, 2},  {8, 1916}, {12, 6},
-                                               {16, 255},  {20, 1},  {24, 5},     {32, 91}, {64, 1}};
+  const std::map<uint32_t, uint32_t> kGavel = {{1, 10480}, {2, 463}, {4, 2044}, {7, 2},
+                                               {8, 1916},  {12, 6},  {16, 255}, {20, 1},
+                                               {24, 5},    {32, 91}, {64, 1}};
   EXPECT_EQ(by_gpus, kGavel);
 
   // openb default (data/traces/README): 8,152 pods; 1,088 ask for no GPU, 6,989 for one
@@ -174,7 +175,8 @@ TEST(Generator, FirstJobsAreStable) {
   std::string text = NativeWorkloadString(*w, BuiltinCatalog());
   EXPECT_EQ(text,
             "# suanli workload v1\n"
-            "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,"
+            "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,"
+            "estimate_s,"
             "priority,durations\n"
             "0,t05,t05-u13,0,8,1000,64000,262144,A100-80GB,cuda,cnn,61,0,0,\n"
             "1,t01,t01-u03,2.588,1,220,8000,30517,,cuda,science,1517,0,0,\n"
@@ -206,7 +208,8 @@ TEST(Generator, StreamEqualsInMemoryAndReimports) {
     const Job &a = w->jobs[i], &b = back->jobs[i];
     ASSERT_TRUE(a.submit == b.submit && a.num_gpus == b.num_gpus && a.gpu_milli == b.gpu_milli &&
                 a.cpu_milli == b.cpu_milli && a.mem_mib == b.mem_mib && a.models == b.models &&
-                a.stacks == b.stacks && a.cls == b.cls && a.work == b.work && a.priority == b.priority)
+                a.stacks == b.stacks && a.cls == b.cls && a.work == b.work &&
+                a.priority == b.priority)
         << "job " << i;
     ASSERT_EQ(w->tenants.Name(a.tenant), back->tenants.Name(b.tenant)) << i;
     ASSERT_EQ(w->users.Name(a.user), back->users.Name(b.user)) << i;
@@ -304,7 +307,8 @@ TEST(Generator, OfferedLoadMatchesTheFormula) {
     auto gen = WorkloadGenerator::Create(o, BuiltinCatalog());
     ASSERT_TRUE(gen.ok());
     // rate = load x gpus / (E[accelerators] x E[duration])
-    EXPECT_NEAR(gen->arrival_rate(), c.load * c.gpus / (gen->mean_accelerators() * gen->mean_duration()), 1e-9);
+    EXPECT_NEAR(gen->arrival_rate(),
+                c.load * c.gpus / (gen->mean_accelerators() * gen->mean_duration()), 1e-9);
     Offered r = MeasureLoad(o);
     EXPECT_NEAR(r.load, c.load, 0.04 * c.load) << c.profile;
     EXPECT_NEAR(r.acc, gen->mean_accelerators(), 0.01 * gen->mean_accelerators()) << c.profile;
@@ -327,8 +331,9 @@ TEST(Generator, DistributionsMatchTheFittedTargets) {
   double one = static_cast<double>(s.gpu_bins[1] + s.gpu_bins[2]) / n;
   EXPECT_NEAR(one, 10480.0 / 15264, 0.01);
   // Shared among one-GPU jobs: openb's 3,078 of 6,989 = 44.0 %.
-  EXPECT_NEAR(static_cast<double>(s.gpu_bins[1]) / static_cast<double>(s.gpu_bins[1] + s.gpu_bins[2]),
-              3078.0 / 6989, 0.015);
+  EXPECT_NEAR(
+      static_cast<double>(s.gpu_bins[1]) / static_cast<double>(s.gpu_bins[1] + s.gpu_bins[2]),
+      3078.0 / 6989, 0.015);
   EXPECT_NEAR(static_cast<double>(s.gpu_bins[5]) / n, (2.0 + 1916) / 15264, 0.005);  // 5-8 GPUs
   EXPECT_EQ(s.gpu_bins[0], 0u);
   EXPECT_LE(s.max_gpus, 64u);
@@ -351,8 +356,7 @@ TEST(Generator, DistributionsMatchTheFittedTargets) {
   auto prof = HourlyProfile(BuiltinFit().diurnal);
   int peak = static_cast<int>(std::max_element(prof.begin(), prof.end()) - prof.begin());
   EXPECT_LE(std::abs(s.busiest_hour - peak), 1);
-  for (int h = 0; h < 24; ++h)
-    EXPECT_NEAR(s.by_hour[h] / n, prof[h] / 24, 0.004) << "hour " << h;
+  for (int h = 0; h < 24; ++h) EXPECT_NEAR(s.by_hour[h] / n, prof[h] / 24, 0.004) << "hour " << h;
   // Host demand comes from openb: every whole one-GPU job asks for a CPU/memory pair openb has.
   std::set<std::pair<int64_t, int64_t>> pairs;
   for (const auto& p : BuiltinFit().openb_pods)
@@ -371,8 +375,8 @@ TEST(Generator, Profiles) {
   auto w = GenerateWorkload(o, cat);
   ASSERT_TRUE(w.ok());
   TraceStats s = ComputeTraceStats(*w, cat);
-  EXPECT_NEAR(s.gpu_bins[0] / 50000.0, 1088.0 / 8152, 0.01);   // CPU-only pods
-  EXPECT_NEAR(s.gpu_bins[1] / 50000.0, 3078.0 / 8152, 0.01);   // shared
+  EXPECT_NEAR(s.gpu_bins[0] / 50000.0, 1088.0 / 8152, 0.01);  // CPU-only pods
+  EXPECT_NEAR(s.gpu_bins[1] / 50000.0, 3078.0 / 8152, 0.01);  // shared
   EXPECT_LE(s.max_gpus, 8u);
 
   o.profile = "philly";
@@ -403,7 +407,8 @@ TEST(Generator, JobsFitTheTargetNetwork) {
       for (const Job& j : w->jobs) {
         if (j.num_gpus == 0) {
           bool fits = false;
-          for (const Node& n : net->nodes) fits |= n.cpu_milli >= j.cpu_milli && n.mem_mib >= j.mem_mib;
+          for (const Node& n : net->nodes)
+            fits |= n.cpu_milli >= j.cpu_milli && n.mem_mib >= j.mem_mib;
           ASSERT_TRUE(fits) << name << " job " << j.id;
           continue;
         }

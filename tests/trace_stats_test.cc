@@ -2,13 +2,12 @@
 // trace, and the command line.
 #include "sim/trace_stats.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "io/model_loader.h"
@@ -20,7 +19,8 @@ namespace {
 
 const std::string kTraces = std::string(SUANLI_SOURCE_DIR) + "/data/traces";
 
-Job MakeJob(Time submit, uint32_t gpus, uint16_t milli, double work, uint32_t tenant, uint32_t user) {
+Job MakeJob(Time submit, uint32_t gpus, uint16_t milli, double work, uint32_t tenant,
+            uint32_t user) {
   Job j;
   j.submit = submit;
   j.num_gpus = gpus;
@@ -151,8 +151,8 @@ TEST(TraceStats, EmptyWorkload) {
 TEST(TraceStats, OpenbDefault) {
   const Catalog& cat = BuiltinCatalog();
   ImportReport report;
-  auto w = ImportWorkload(kTraces + "/alibaba-gpu-v2023-openb/csv/openb_pod_list_default.csv.gz", "", cat,
-                          ImportOptions{}, &report);
+  auto w = ImportWorkload(kTraces + "/alibaba-gpu-v2023-openb/csv/openb_pod_list_default.csv.gz",
+                          "", cat, ImportOptions{}, &report);
   ASSERT_TRUE(w.ok()) << w.status().message();
   TraceStats s = ComputeTraceStats(*w, cat);
   EXPECT_EQ(s.jobs, 8152u);
@@ -229,7 +229,8 @@ TEST(TraceCli, BadInputExitsWithTwoAndNamesTheLine) {
   {
     std::ofstream f(path);
     f << "# suanli workload v1\n"
-         "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,"
+         "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,"
+         "estimate_s,"
          "priority,durations\n"
          "0,a,b,1,1,1000,0,0,,,cnn,10,0,0,\n"
          "1,a,b,2,x,1000,0,0,,,cnn,10,0,0,\n";

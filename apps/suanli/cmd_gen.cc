@@ -53,7 +53,8 @@ int RunGen(const GenArgs& a) {
   opts.diurnal = !a.no_diurnal;
   opts.target = TargetOf(*net);
   if (opts.gpus <= 0) {
-    std::fprintf(stderr, "suanli gen: network '%s' has no accelerators; give --gpus\n", net->name.c_str());
+    std::fprintf(stderr, "suanli gen: network '%s' has no accelerators; give --gpus\n",
+                 net->name.c_str());
     return 2;
   }
   GenSummary sum;
@@ -69,9 +70,9 @@ int RunGen(const GenArgs& a) {
         "  arrival rate %.4g jobs/s (= load x capacity / (%.4g accelerators x %.6g s per job))\n"
         "  span %s, offered load %.3f\n",
         static_cast<unsigned long long>(sum.jobs), a.out.c_str(), a.profile.c_str(),
-        static_cast<unsigned long long>(a.seed), net->name.c_str(), static_cast<long long>(opts.gpus), a.load,
-        sum.arrival_rate, sum.mean_accelerators, sum.mean_duration, HumanSeconds(ToSeconds(sum.span)).c_str(),
-        sum.offered_load);
+        static_cast<unsigned long long>(a.seed), net->name.c_str(),
+        static_cast<long long>(opts.gpus), a.load, sum.arrival_rate, sum.mean_accelerators,
+        sum.mean_duration, HumanSeconds(ToSeconds(sum.span)).c_str(), sum.offered_load);
   }
   return 0;
 }
@@ -83,18 +84,26 @@ void RegisterGen(CLI::App& app, int* exit_code) {
   std::string profiles;
   for (const auto& p : GeneratorProfiles()) profiles += "\n  " + p.name + ": " + p.description;
   auto* cmd = app.add_subcommand("gen", "Generate a synthetic workload fitted to public traces");
-  cmd->add_option("--jobs", args->jobs, "Number of jobs")->required()->check(CLI::Range(uint64_t{1}, uint64_t{4'000'000'000}));
-  cmd->add_option("--seed", args->seed, "Random seed (same seed, same file)")->capture_default_str();
+  cmd->add_option("--jobs", args->jobs, "Number of jobs")
+      ->required()
+      ->check(CLI::Range(uint64_t{1}, uint64_t{4'000'000'000}));
+  cmd->add_option("--seed", args->seed, "Random seed (same seed, same file)")
+      ->capture_default_str();
   cmd->add_option("--out", args->out, "Output file, native format (.gz = gzip)")->required();
-  cmd->add_option("--load", args->load, "Offered accelerator-seconds / capacity")->capture_default_str();
+  cmd->add_option("--load", args->load, "Offered accelerator-seconds / capacity")
+      ->capture_default_str();
   cmd->add_option("--gpus", args->gpus, "Capacity in accelerators (default: the network's)");
-  cmd->add_option("--tenants", args->tenants, "Number of tenants (default: 11, Philly's virtual clusters)");
-  cmd->add_option("--profile", args->profile, "Workload profile:" + profiles)->capture_default_str();
+  cmd->add_option("--tenants", args->tenants,
+                  "Number of tenants (default: 11, Philly's virtual clusters)");
+  cmd->add_option("--profile", args->profile, "Workload profile:" + profiles)
+      ->capture_default_str();
   cmd->add_option("--network", args->network,
                   "Network the jobs must fit (built-in name or YAML file); sets the default --gpus")
       ->capture_default_str();
-  cmd->add_option("--catalog", args->catalog, "Accelerator catalog YAML (default: the built-in one)");
-  cmd->add_flag("--no-diurnal", args->no_diurnal, "Homogeneous Poisson arrivals (no hour-of-day profile)");
+  cmd->add_option("--catalog", args->catalog,
+                  "Accelerator catalog YAML (default: the built-in one)");
+  cmd->add_flag("--no-diurnal", args->no_diurnal,
+                "Homogeneous Poisson arrivals (no hour-of-day profile)");
   cmd->add_flag("-q,--quiet", args->quiet, "Print nothing on success");
   cmd->callback([args, exit_code]() { *exit_code = RunGen(*args); });
 }

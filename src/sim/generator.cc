@@ -1,15 +1,16 @@
 // Synthetic workload generator; see generator.h and docs/generator.md.
 #include "sim/generator.h"
 
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <condition_variable>
-#include <deque>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -18,8 +19,6 @@
 #include <set>
 #include <thread>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "base/strings.h"
 #include "io/line_reader.h"
@@ -35,6 +34,7 @@ namespace suanli {
 // ===========================================================================
 namespace {
 
+// clang-format off
 // Source: philly/philly_runtime.csv.gz (alibaba/clusterdata,
 // cluster-trace-gpu-v2020/analysis/philly_runtime.csv): 83,154 Philly job runtimes
 // in seconds (median 1,186 s, mean 14,613 s, max 4,628,239 s). Method: type-7
@@ -180,6 +180,7 @@ constexpr std::array<double, 5> kDiurnal = {1.419554594, -0.331625996, -1.311709
 // the 11 Philly virtual clusters. Method: least squares of ln(nodes) on ln(rank).
 constexpr double kTenantZipf = 0.932284;
 constexpr uint32_t kTenantCount = 11;
+// clang-format on
 
 }  // namespace
 
@@ -219,7 +220,8 @@ std::vector<int> DurationKnots() {
 
 double Round3(double v) { return std::round(v * 1000) / 1000; }
 
-Status ForEachLine(const std::string& path, const std::function<Status(LineReader&, std::string_view)>& fn) {
+Status ForEachLine(const std::string& path,
+                   const std::function<Status(LineReader&, std::string_view)>& fn) {
   SUANLI_ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
   std::string_view line;
   while (reader->Next(&line)) SUANLI_RETURN_IF_ERROR(fn(*reader, line));
@@ -236,7 +238,8 @@ Result<std::vector<double>> FitDurations(const std::string& path) {
       if (ToLower(Trim(line)) == "runtime") return Status::Ok();
     }
     auto d = ParseDouble(line);
-    if (!d || *d < 0) return ParseError("{}: field 'runtime': expected seconds >= 0, got '{}'", r.Where(), line);
+    if (!d || *d < 0)
+      return ParseError("{}: field 'runtime': expected seconds >= 0, got '{}'", r.Where(), line);
     v.push_back(*d);
     return Status::Ok();
   }));
@@ -262,7 +265,8 @@ Result<std::vector<GeneratorFit::SizeClass>> FitGavel(const std::string& dir) {
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     std::string name = e.path().filename().string();
-    if (name.size() > 9 && name.find(".trace") != std::string::npos) files.push_back(e.path().string());
+    if (name.size() > 9 && name.find(".trace") != std::string::npos)
+      files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
   std::map<std::pair<uint32_t, int>, uint32_t> counts;
@@ -274,8 +278,8 @@ Result<std::vector<GeneratorFit::SizeClass>> FitGavel(const std::string& dir) {
         return ParseError("{}: expected 7 tab-separated fields, got {}", r.Where(), fields.size());
       auto gpus = ParseInt(fields[6]);
       if (!gpus || *gpus < 1 || *gpus > 1'000'000)
-        return ParseError("{}: field 'scale_factor' (column 7): expected GPUs >= 1, got '{}'", r.Where(),
-                          fields[6]);
+        return ParseError("{}: field 'scale_factor' (column 7): expected GPUs >= 1, got '{}'",
+                          r.Where(), fields[6]);
       std::string_view type = fields[0];
       type = Trim(type.substr(0, type.find(" (")));
       WorkloadClass cls = import_detail::ClassFromModelName(type);
@@ -284,7 +288,8 @@ Result<std::vector<GeneratorFit::SizeClass>> FitGavel(const std::string& dir) {
     }));
   }
   std::vector<GeneratorFit::SizeClass> out;
-  for (const auto& [k, n] : counts) out.push_back({k.first, static_cast<WorkloadClass>(k.second), n});
+  for (const auto& [k, n] : counts)
+    out.push_back({k.first, static_cast<WorkloadClass>(k.second), n});
   return out;
 }
 
@@ -315,7 +320,8 @@ Result<std::vector<GeneratorFit::HostDemand>> FitOpenb(const std::string& path) 
     auto get = [&](size_t c, const char* name) -> Result<int64_t> {
       auto v = c < fields.size() ? ParseInt(fields[c]) : std::nullopt;
       if (!v || *v < 0)
-        return ParseError("{}: field '{}' (column {}): expected an integer >= 0", r.Where(), name, c + 1);
+        return ParseError("{}: field '{}' (column {}): expected an integer >= 0", r.Where(), name,
+                          c + 1);
       return *v;
     };
     SUANLI_ASSIGN_OR_RETURN(int64_t gpus, get(c_gpu, "num_gpu"));
@@ -323,13 +329,15 @@ Result<std::vector<GeneratorFit::HostDemand>> FitOpenb(const std::string& path) 
     SUANLI_ASSIGN_OR_RETURN(int64_t cpu, get(c_cpu, "cpu_milli"));
     SUANLI_ASSIGN_OR_RETURN(int64_t mem, get(c_mem, "memory_mib"));
     if (gpus > 64) return ParseError("{}: field 'num_gpu': expected at most 64", r.Where());
-    int share = gpus == 1 && milli > 0 && milli < kWholeDevice ? static_cast<int>(milli) : kWholeDevice;
+    int share =
+        gpus == 1 && milli > 0 && milli < kWholeDevice ? static_cast<int>(milli) : kWholeDevice;
     ++counts[{static_cast<uint32_t>(gpus), share, cpu, mem}];
     return Status::Ok();
   }));
   std::vector<GeneratorFit::HostDemand> out;
   for (const auto& [k, n] : counts)
-    out.push_back({std::get<0>(k), static_cast<uint16_t>(std::get<1>(k)), std::get<2>(k), std::get<3>(k), n});
+    out.push_back(
+        {std::get<0>(k), static_cast<uint16_t>(std::get<1>(k)), std::get<2>(k), std::get<3>(k), n});
   return out;
 }
 
@@ -353,7 +361,8 @@ std::array<double, 5> Solve5(std::array<std::array<double, 6>, 5> m) {
 
 std::array<double, 5> Harmonics(double hours) {
   constexpr double kW = 6.283185307179586 / 24;
-  return {1, std::cos(kW * hours), std::sin(kW * hours), std::cos(2 * kW * hours), std::sin(2 * kW * hours)};
+  return {1, std::cos(kW * hours), std::sin(kW * hours), std::cos(2 * kW * hours),
+          std::sin(2 * kW * hours)};
 }
 
 Result<std::array<double, 5>> FitDiurnal(const std::string& path) {
@@ -375,7 +384,8 @@ Result<std::array<double, 5>> FitDiurnal(const std::string& path) {
     if (!hh || !mm || *hh > 23 || *mm > 59)
       return ParseError("{}: field 'time': expected 'YYYY-MM-DD HH:MM:SS'", r.Where());
     auto n = c_submit < fields.size() ? ParseInt(fields[c_submit]) : std::nullopt;
-    if (!n || *n < 0) return ParseError("{}: field 'submit_job_all': expected a count >= 0", r.Where());
+    if (!n || *n < 0)
+      return ParseError("{}: field 'submit_job_all': expected a count >= 0", r.Where());
     rows.push_back({Harmonics(*hh + (*mm + 5) / 60.0), static_cast<double>(*n)});
     return Status::Ok();
   }));
@@ -417,7 +427,8 @@ Result<double> FitZipf(const std::string& path, uint32_t* count) {
     }
     auto fields = Split(line, ',');
     auto n = fields.size() >= 2 ? ParseDouble(fields[1]) : std::nullopt;
-    if (!n || *n <= 0) return ParseError("{}: field 'node num' (column 2): expected a count > 0", r.Where());
+    if (!n || *n <= 0)
+      return ParseError("{}: field 'node num' (column 2): expected a count > 0", r.Where());
     nodes.push_back(*n);
     return Status::Ok();
   }));
@@ -476,16 +487,17 @@ std::string FitToSource(const GeneratorFit& fit) {
   s += "};\n\nconstexpr GeneratorFit::SizeClass kPhillySizes[] = {\n";
   static const char* kClassEnum[] = {"kCnn", "kTransformer", "kRl", "kScience", "kOther"};
   for (const auto& c : fit.philly_sizes)
-    s += fmt::format("    {{{}, WorkloadClass::{}, {}}},\n", c.gpus, kClassEnum[static_cast<int>(c.cls)], c.jobs);
+    s += fmt::format("    {{{}, WorkloadClass::{}, {}}},\n", c.gpus,
+                     kClassEnum[static_cast<int>(c.cls)], c.jobs);
   s += "};\n\nconstexpr GeneratorFit::HostDemand kOpenbPods[] = {\n";
   for (size_t i = 0; i < fit.openb_pods.size(); ++i) {
     const auto& h = fit.openb_pods[i];
-    s += fmt::format("{}{{{}, {}, {}, {}, {}}},", i % 3 == 0 ? "    " : " ", h.gpus, h.gpu_milli, h.cpu_milli,
-                     h.mem_mib, h.pods);
+    s += fmt::format("{}{{{}, {}, {}, {}, {}}},", i % 3 == 0 ? "    " : " ", h.gpus, h.gpu_milli,
+                     h.cpu_milli, h.mem_mib, h.pods);
     if (i % 3 == 2 || i + 1 == fit.openb_pods.size()) s += '\n';
   }
-  s += fmt::format("}};\n\nconstexpr std::array<double, 5> kDiurnal = {{{}, {}, {}, {}, {}}};\n", fit.diurnal[0],
-                   fit.diurnal[1], fit.diurnal[2], fit.diurnal[3], fit.diurnal[4]);
+  s += fmt::format("}};\n\nconstexpr std::array<double, 5> kDiurnal = {{{}, {}, {}, {}, {}}};\n",
+                   fit.diurnal[0], fit.diurnal[1], fit.diurnal[2], fit.diurnal[3], fit.diurnal[4]);
   s += fmt::format("\nconstexpr double kTenantZipf = {};\nconstexpr uint32_t kTenantCount = {};\n",
                    fit.tenant_zipf, fit.tenant_count);
   return s;
@@ -519,8 +531,10 @@ const std::vector<GenProfileInfo>& GeneratorProfiles() {
       {"mixed",
        "Philly GPU counts and classes (Gavel), openb GPU sharing and host demand, memory-floor and "
        "software-stack constraints (default)"},
-      {"philly", "Philly GPU counts and classes (Gavel) with openb host demand; no sharing, no constraints"},
-      {"openb", "openb pods as they are (CPU-only, shared, 1-8 GPUs) with Philly run times and constraints"},
+      {"philly",
+       "Philly GPU counts and classes (Gavel) with openb host demand; no sharing, no constraints"},
+      {"openb",
+       "openb pods as they are (CPU-only, shared, 1-8 GPUs) with Philly run times and constraints"},
   };
   return kProfiles;
 }
@@ -532,7 +546,9 @@ uint64_t WorkloadGenerator::Table::Pick(Rng& rng) const {
 
 namespace {
 
-void AddWeight(std::vector<uint64_t>* cum, uint64_t w) { cum->push_back((cum->empty() ? 0 : cum->back()) + w); }
+void AddWeight(std::vector<uint64_t>* cum, uint64_t w) {
+  cum->push_back((cum->empty() ? 0 : cum->back()) + w);
+}
 
 // Index of the openb whole-GPU table used for a job of `gpus` devices: 1, 2, 4, 8.
 int WholeBucket(uint32_t gpus) { return gpus >= 8 ? 3 : gpus >= 4 ? 2 : gpus >= 2 ? 1 : 0; }
@@ -544,15 +560,18 @@ std::string PaddedName(const char* prefix, uint32_t i, uint32_t count) {
 
 }  // namespace
 
-Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts, const Catalog& catalog) {
+Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts,
+                                                    const Catalog& catalog) {
   WorkloadGenerator g;
   g.opts_ = opts;
   const auto& profiles = GeneratorProfiles();
-  auto it = std::find_if(profiles.begin(), profiles.end(), [&](const auto& p) { return p.name == opts.profile; });
+  auto it = std::find_if(profiles.begin(), profiles.end(),
+                         [&](const auto& p) { return p.name == opts.profile; });
   if (it == profiles.end()) {
     std::vector<std::string> names;
     for (const auto& p : profiles) names.push_back(p.name);
-    return InvalidArgument("--profile: unknown profile '{}'; known: {}", opts.profile, Join(names, ", "));
+    return InvalidArgument("--profile: unknown profile '{}'; known: {}", opts.profile,
+                           Join(names, ", "));
   }
   g.profile_ = static_cast<int>(it - profiles.begin());
   if (opts.jobs < 1 || opts.jobs >= kNoJob)
@@ -561,7 +580,8 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts, cons
     return InvalidArgument("--load: expected a number > 0, got {}", opts.load);
   if (opts.gpus < 1 || opts.gpus > 1'000'000'000)
     return InvalidArgument("--gpus: expected 1 to 1000000000, got {}", opts.gpus);
-  if (opts.tenants > 1'000'000) return InvalidArgument("--tenants: expected at most 1000000, got {}", opts.tenants);
+  if (opts.tenants > 1'000'000)
+    return InvalidArgument("--tenants: expected at most 1000000, got {}", opts.tenants);
   if (g.opts_.name.empty()) g.opts_.name = fmt::format("gen-{}-{}", opts.profile, opts.seed);
 
   const GeneratorFit& fit = BuiltinFit();
@@ -603,7 +623,8 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts, cons
     }
   }
   for (int b = 0; b < 4; ++b)
-    if (g.host_whole_idx_[b].empty()) return Internal("generator fit: no openb pods with {} GPUs", g.host_whole_gpus_[b]);
+    if (g.host_whole_idx_[b].empty())
+      return Internal("generator fit: no openb pods with {} GPUs", g.host_whole_gpus_[b]);
   if (g.sizes_.empty() || g.host_shared_idx_.empty() || g.host_cpu_only_idx_.empty())
     return Internal("generator fit: empty size tables");
 
@@ -624,10 +645,12 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts, cons
 
   // Mean accelerators per job.
   double shared_acc = 0;
-  for (size_t i : g.host_shared_idx_) shared_acc += g.host_[i].pods * (g.host_[i].gpu_milli / 1000.0);
+  for (size_t i : g.host_shared_idx_)
+    shared_acc += g.host_[i].pods * (g.host_[i].gpu_milli / 1000.0);
   if (g.profile_ == kOpenb) {
     double acc = 0;
-    for (const auto& h : g.host_) acc += h.pods * (h.gpu_milli < kWholeDevice ? h.gpu_milli / 1000.0 : h.gpus);
+    for (const auto& h : g.host_)
+      acc += h.pods * (h.gpu_milli < kWholeDevice ? h.gpu_milli / 1000.0 : h.gpus);
     g.mean_acc_ = acc / static_cast<double>(g.openb_cpu_only_ + g.openb_gpu_);
   } else {
     double acc = 0;
@@ -654,13 +677,16 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts, cons
   g.tenants_ = opts.tenants ? opts.tenants : fit.tenant_count;
   if (g.tenants_ < 1) g.tenants_ = 1;
   for (uint32_t r = 1; r <= g.tenants_; ++r)
-    AddWeight(&g.tenant_table_.cum, static_cast<uint64_t>(std::llround(1e9 * std::pow(r, -fit.tenant_zipf))) + 1);
+    AddWeight(&g.tenant_table_.cum,
+              static_cast<uint64_t>(std::llround(1e9 * std::pow(r, -fit.tenant_zipf))) + 1);
   g.users_per_tenant_ = std::max<uint32_t>(1, g.assume_.users_per_tenant);
   for (uint32_t r = 1; r <= g.users_per_tenant_; ++r)
-    AddWeight(&g.user_table_.cum, static_cast<uint64_t>(std::llround(1e9 * std::pow(r, -g.assume_.user_zipf))) + 1);
+    AddWeight(&g.user_table_.cum,
+              static_cast<uint64_t>(std::llround(1e9 * std::pow(r, -g.assume_.user_zipf))) + 1);
 
   // Constraints, limited to what the target has.
-  ModelMask present = opts.target.models ? opts.target.models & catalog.AllModels() : catalog.AllModels();
+  ModelMask present =
+      opts.target.models ? opts.target.models & catalog.AllModels() : catalog.AllModels();
   for (size_t m = 0; m < catalog.size() && m < kMaxModels; ++m)
     if (catalog.model(static_cast<ModelId>(m)).inference_only) present &= ~(ModelMask{1} << m);
   auto floor_mask = [&](ModelMask pool, double min_gb) -> ModelMask {
@@ -710,7 +736,8 @@ GenTarget TargetOf(const Network& network) {
       if (n.model < kMaxModels) t.models |= ModelMask{1} << n.model;
       shapes.insert({n.devices, n.cpu_milli, n.mem_mib});
     }
-    if (n.cpu_milli > t.cpu_only_cpu || (n.cpu_milli == t.cpu_only_cpu && n.mem_mib > t.cpu_only_mem)) {
+    if (n.cpu_milli > t.cpu_only_cpu ||
+        (n.cpu_milli == t.cpu_only_cpu && n.mem_mib > t.cpu_only_mem)) {
       t.cpu_only_cpu = n.cpu_milli;
       t.cpu_only_mem = n.mem_mib;
     }
@@ -731,7 +758,8 @@ Workload WorkloadGenerator::NewWorkload() const {
 
 Time WorkloadGenerator::NextArrival() {
   if (generated_ == 0) return 0;  // the first job arrives at time 0 (midnight of day 0)
-  double need = arrivals_rng_.Exponential(1.0) / rate_;  // integrated intensity, in mean-rate seconds
+  double need =
+      arrivals_rng_.Exponential(1.0) / rate_;  // integrated intensity, in mean-rate seconds
   double t = clock_;
   while (true) {
     double hour_index = std::floor(t / 3600);
@@ -763,7 +791,8 @@ void WorkloadGenerator::FillJob(Job* job) {
   const GeneratorFit::HostDemand* host = nullptr;
   if (profile_ == kOpenb) {
     host = &host_[host_all_.Pick(r)];
-    job->cls = host->gpus == 0 ? WorkloadClass::kOther : static_cast<WorkloadClass>(class_table_.Pick(r));
+    job->cls =
+        host->gpus == 0 ? WorkloadClass::kOther : static_cast<WorkloadClass>(class_table_.Pick(r));
     job->num_gpus = host->gpus;
     job->gpu_milli = host->gpus == 0 ? kWholeDevice : host->gpu_milli;
     job->cpu_milli = host->cpu_milli;
@@ -790,7 +819,7 @@ void WorkloadGenerator::FillJob(Job* job) {
     if (r.Below(1000) < assume_.science_permille) job->cls = WorkloadClass::kScience;
     const bool constrained = r.Below(100) < assume_.model_constraint_percent;
     uint64_t st = r.Below(100);
-    const StackChoice& sc = stack_choice_[st < assume_.cuda_percent                         ? 1
+    const StackChoice& sc = stack_choice_[st < assume_.cuda_percent                          ? 1
                                           : st < assume_.cuda_percent + assume_.cann_percent ? 2
                                                                                              : 0];
     job->stacks = sc.stacks;
@@ -804,8 +833,10 @@ void WorkloadGenerator::FillJob(Job* job) {
   } else {
     const int64_t k = job->IsShared() ? 1 : job->num_gpus;
     for (const auto& sh : t.shapes) {
-      job->cpu_milli = std::min(job->cpu_milli, k <= sh.devices ? sh.cpu_milli : k * sh.cpu_milli / sh.devices);
-      job->mem_mib = std::min(job->mem_mib, k <= sh.devices ? sh.mem_mib : k * sh.mem_mib / sh.devices);
+      job->cpu_milli =
+          std::min(job->cpu_milli, k <= sh.devices ? sh.cpu_milli : k * sh.cpu_milli / sh.devices);
+      job->mem_mib =
+          std::min(job->mem_mib, k <= sh.devices ? sh.mem_mib : k * sh.mem_mib / sh.devices);
     }
   }
   uint32_t tenant = static_cast<uint32_t>(tenant_table_.Pick(r));
@@ -864,8 +895,9 @@ class Sink {
   }
   ~Sink() { (void)Close(); }
   Status Write(std::string_view s) {
-    bool ok = gz_ ? gzwrite(gzf_, s.data(), static_cast<unsigned>(s.size())) == static_cast<int>(s.size())
-                  : std::fwrite(s.data(), 1, s.size(), f_) == s.size();
+    bool ok =
+        gz_ ? gzwrite(gzf_, s.data(), static_cast<unsigned>(s.size())) == static_cast<int>(s.size())
+            : std::fwrite(s.data(), 1, s.size(), f_) == s.size();
     if (!ok) return IoError("writing '{}' failed: {}", path_, std::strerror(errno));
     return Status::Ok();
   }
@@ -889,8 +921,8 @@ class Sink {
 
 }  // namespace
 
-Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog, const std::string& path,
-                              GenSummary* summary) {
+Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog,
+                              const std::string& path, GenSummary* summary) {
   SUANLI_ASSIGN_OR_RETURN(auto gen, WorkloadGenerator::Create(opts, catalog));
   SUANLI_ASSIGN_OR_RETURN(auto sink, Sink::Open(path));
   // Two stages: this thread writes (and compresses) while a second one generates
@@ -908,7 +940,8 @@ Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog, co
     Workload chunk = gen.NewWorkload();
     bool first_chunk = true;
     while (gen.Next(kChunk, &chunk) > 0) {
-      for (const Job& j : chunk.jobs) sum.accelerator_seconds += static_cast<double>(j.GpuMilli()) / 1000 * j.work;
+      for (const Job& j : chunk.jobs)
+        sum.accelerator_seconds += static_cast<double>(j.GpuMilli()) / 1000 * j.work;
       if (first_chunk) first = chunk.jobs.front().submit;
       last = chunk.jobs.back().submit;
       std::string text = NativeWorkloadString(chunk, catalog);
@@ -962,7 +995,8 @@ Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog, co
   sum.mean_accelerators = gen.mean_accelerators();
   sum.mean_duration = gen.mean_duration();
   if (sum.span > 0)
-    sum.offered_load = sum.accelerator_seconds / (ToSeconds(sum.span) * static_cast<double>(opts.gpus));
+    sum.offered_load =
+        sum.accelerator_seconds / (ToSeconds(sum.span) * static_cast<double>(opts.gpus));
   if (summary) *summary = sum;
   return Status::Ok();
 }

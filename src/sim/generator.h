@@ -136,13 +136,13 @@ GenTarget TargetOf(const Network& network);
 struct GenOptions {
   uint64_t jobs = 1000;
   uint64_t seed = 1;
-  double load = 0.8;          // offered accelerator-seconds / capacity
-  int64_t gpus = 100'000;     // capacity the load refers to (accelerators)
-  uint32_t tenants = 0;       // 0 = BuiltinFit().tenant_count
+  double load = 0.8;       // offered accelerator-seconds / capacity
+  int64_t gpus = 100'000;  // capacity the load refers to (accelerators)
+  uint32_t tenants = 0;    // 0 = BuiltinFit().tenant_count
   std::string profile = "mixed";
-  bool diurnal = true;        // false: homogeneous Poisson arrivals
+  bool diurnal = true;  // false: homogeneous Poisson arrivals
   GenTarget target;
-  std::string name;           // workload name ("" = "gen-<profile>-<seed>")
+  std::string name;  // workload name ("" = "gen-<profile>-<seed>")
 };
 
 class WorkloadGenerator {
@@ -182,7 +182,7 @@ class WorkloadGenerator {
   Table size_table_;
   std::vector<GeneratorFit::HostDemand> host_;  // openb pods, see FillJob
   Table host_all_, host_shared_, host_cpu_only_;
-  std::array<Table, 4> host_whole_;             // 1, 2, 4, 8 GPUs
+  std::array<Table, 4> host_whole_;  // 1, 2, 4, 8 GPUs
   std::array<uint32_t, 4> host_whole_gpus_{};
   std::vector<size_t> host_shared_idx_, host_cpu_only_idx_;
   std::array<std::vector<size_t>, 4> host_whole_idx_;
@@ -190,7 +190,7 @@ class WorkloadGenerator {
   uint64_t shared_ = 0, one_gpu_ = 0;            // shared of one-GPU pods
   std::array<uint64_t, kNumClasses> class_weights_{};
   Table class_table_;
-  std::vector<double> q_p_, q_log_;               // duration quantile knots
+  std::vector<double> q_p_, q_log_;  // duration quantile knots
   std::array<double, 24> hourly_{};
   Table tenant_table_, user_table_;
   uint32_t users_per_tenant_ = 1;
@@ -214,16 +214,16 @@ Result<Workload> GenerateWorkload(const GenOptions& opts, const Catalog& catalog
 
 struct GenSummary {
   uint64_t jobs = 0;
-  Time span = 0;                    // last submit - first submit
-  double accelerator_seconds = 0;   // sum of accelerators x work
-  double offered_load = 0;          // accelerator_seconds / (span x gpus)
-  double arrival_rate = 0;          // planned, jobs per second
+  Time span = 0;                   // last submit - first submit
+  double accelerator_seconds = 0;  // sum of accelerators x work
+  double offered_load = 0;         // accelerator_seconds / (span x gpus)
+  double arrival_rate = 0;         // planned, jobs per second
   double mean_accelerators = 0, mean_duration = 0;
 };
 
 // Generates and writes in chunks, so memory stays small for any job count.
-// The file is the native format, byte for byte what WriteNativeWorkload writes
-// for GenerateWorkload(opts); gzip when `path` ends in ".gz".
+// The text is the native format, byte for byte what WriteNativeWorkload writes
+// for GenerateWorkload(opts); gzip (level 1) when `path` ends in ".gz".
 Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog,
                               const std::string& path, GenSummary* summary);
 

@@ -24,7 +24,7 @@ int GpuBin(const Job& job);
 struct TraceStats {
   uint64_t jobs = 0;
   Time first_submit = 0, last_submit = 0;
-  Duration span = 0;            // last_submit - first_submit
+  Duration span = 0;             // last_submit - first_submit
   double arrivals_per_hour = 0;  // jobs / span in hours (0 when the span is 0)
   // Submissions by hour of day, counted from the trace's time origin (submit 0 = 00:00).
   std::array<uint64_t, 24> by_hour{};
@@ -37,9 +37,9 @@ struct TraceStats {
 
   std::array<uint64_t, kGpuBins> gpu_bins{};
   uint32_t max_gpus = 0;
-  double mean_accelerators = 0;     // per job, a shared device counts its share
-  double accelerator_seconds = 0;   // sum of accelerators x work (reference seconds)
-  double cpu_core_seconds = 0;      // sum of cores x work
+  double mean_accelerators = 0;    // per job, a shared device counts its share
+  double accelerator_seconds = 0;  // sum of accelerators x work (reference seconds)
+  double cpu_core_seconds = 0;     // sum of cores x work
 
   // Work per job (run time on the reference card, seconds).
   double work_mean = 0, work_p50 = 0, work_p90 = 0, work_p99 = 0, work_max = 0;
