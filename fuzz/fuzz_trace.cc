@@ -56,7 +56,8 @@ void CheckWorkload(const Workload& w, const Catalog& catalog) {
     if (j.gpu_milli < 1 || j.gpu_milli > kWholeDevice) Fail("gpu_milli out of range");
     if (j.num_gpus != 1 && j.gpu_milli != kWholeDevice) Fail("a share on a multi-GPU or CPU job");
     if (j.cpu_milli < 0 || j.mem_mib < 0) Fail("negative cpu or memory");
-    if (j.tenant >= w.tenants.size() || j.user >= w.users.size()) Fail("tenant or user out of range");
+    if (j.tenant >= w.tenants.size() || j.user >= w.users.size())
+      Fail("tenant or user out of range");
     if (j.speed_override != kNoOverride) {
       if (j.speed_override >= w.overrides.size()) Fail("override out of range");
       for (const auto& [m, secs] : w.overrides[j.speed_override].seconds)
@@ -78,7 +79,8 @@ void CheckWorkload(const Workload& w, const Catalog& catalog) {
     if (a.submit != b.submit || a.num_gpus != b.num_gpus || a.gpu_milli != b.gpu_milli ||
         a.cpu_milli != b.cpu_milli || a.mem_mib != b.mem_mib || a.models != b.models ||
         a.cls != b.cls || a.work != b.work || a.estimate != b.estimate ||
-        a.priority != b.priority || (a.speed_override == kNoOverride) != (b.speed_override == kNoOverride))
+        a.priority != b.priority ||
+        (a.speed_override == kNoOverride) != (b.speed_override == kNoOverride))
       Fail("native round trip changed a job");
   }
 }

@@ -50,7 +50,8 @@ ModelMask Bit(std::string_view name) {
 }
 
 const char kPodHeader[] =
-    "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,"
+    "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_"
+    "time,"
     "scheduled_time\n";
 
 // ---------------------------------------------------------------------------
@@ -58,8 +59,8 @@ const char kPodHeader[] =
 
 TEST(OpenbImport, DefaultTraceMatchesPublishedCounts) {
   ImportReport report;
-  auto w = ImportWorkload(TracePath("alibaba-gpu-v2023-openb/csv/openb_pod_list_default.csv.gz"), "openb",
-                          BuiltinCatalog(), {}, &report);
+  auto w = ImportWorkload(TracePath("alibaba-gpu-v2023-openb/csv/openb_pod_list_default.csv.gz"),
+                          "openb", BuiltinCatalog(), {}, &report);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(w->jobs.size(), 8152u);
   EXPECT_EQ(report.rows, 8152u);
@@ -155,17 +156,22 @@ TEST(OpenbImport, MalformedRowsNameFileLineAndField) {
   };
   const Case cases[] = {
       {"p,1000,1024,x,1000,,LS,Running,0,1,0",
-       "openb_pod_list_default.csv.gz:3: field 'num_gpu' (column 4): expected an integer >= 0, got 'x'"},
+       "openb_pod_list_default.csv.gz:3: field 'num_gpu' (column 4): expected an integer >= 0, got "
+       "'x'"},
       {"p,1000,1024,-1,1000,,LS,Running,0,1,0",
-       "openb_pod_list_default.csv.gz:3: field 'num_gpu' (column 4): expected an integer >= 0, got '-1'"},
+       "openb_pod_list_default.csv.gz:3: field 'num_gpu' (column 4): expected an integer >= 0, got "
+       "'-1'"},
       {"p,1000,1024,1,0,,LS,Running,0,1,0",
-       "openb_pod_list_default.csv.gz:3: field 'gpu_milli' (column 5): expected an integer between 1 "
+       "openb_pod_list_default.csv.gz:3: field 'gpu_milli' (column 5): expected an integer between "
+       "1 "
        "and 1000, got '0'"},
       {"p,1000,1024,1,1001,,LS,Running,0,1,0",
-       "openb_pod_list_default.csv.gz:3: field 'gpu_milli' (column 5): expected an integer between 1 "
+       "openb_pod_list_default.csv.gz:3: field 'gpu_milli' (column 5): expected an integer between "
+       "1 "
        "and 1000, got '1001'"},
       {"p,1000,1024,2,500,,LS,Running,0,1,0",
-       "openb_pod_list_default.csv.gz:3: field 'gpu_milli' (column 5): expected 1000 when num_gpu > 1 "
+       "openb_pod_list_default.csv.gz:3: field 'gpu_milli' (column 5): expected 1000 when num_gpu "
+       "> 1 "
        "(only one GPU may be shared), got '500'"},
       {"p,1000,1024,1,1000,A100|X9,LS,Running,0,1,0",
        "openb_pod_list_default.csv.gz:3: field 'gpu_spec' (column 6): unknown GPU type 'X9'"},
@@ -173,15 +179,19 @@ TEST(OpenbImport, MalformedRowsNameFileLineAndField) {
        "openb_pod_list_default.csv.gz:3: field 'deletion_time' (column 10): expected a time >= "
        "scheduled_time (9), got '5'"},
       {"p,1000,1024,1,1000,,LS,Running,-3,5,4",
-       "openb_pod_list_default.csv.gz:3: field 'creation_time' (column 9): expected a number >= 0, got '-3'"},
+       "openb_pod_list_default.csv.gz:3: field 'creation_time' (column 9): expected a number >= 0, "
+       "got '-3'"},
       {"p,abc,1024,1,1000,,LS,Running,0,1,0",
-       "openb_pod_list_default.csv.gz:3: field 'cpu_milli' (column 2): expected an integer >= 0, got 'abc'"},
-      {"p,1000", "openb_pod_list_default.csv.gz:3: field 'memory_mib' (column 3): missing, the row has only 2 fields"},
+       "openb_pod_list_default.csv.gz:3: field 'cpu_milli' (column 2): expected an integer >= 0, "
+       "got 'abc'"},
+      {"p,1000",
+       "openb_pod_list_default.csv.gz:3: field 'memory_mib' (column 3): missing, the row has only "
+       "2 fields"},
   };
   for (const auto& c : cases) {
-    auto w = ParseText("openb",
-                       std::string(kPodHeader) + "ok,1000,1024,1,1000,,LS,Running,0,1,0\n" + c.row + "\n",
-                       "openb_pod_list_default.csv.gz");
+    auto w = ParseText(
+        "openb", std::string(kPodHeader) + "ok,1000,1024,1,1000,,LS,Running,0,1,0\n" + c.row + "\n",
+        "openb_pod_list_default.csv.gz");
     ASSERT_FALSE(w.ok()) << c.row;
     EXPECT_EQ(w.status().message(), c.message);
     EXPECT_EQ(w.status().code(), StatusCode::kParseError);
@@ -246,8 +256,8 @@ TEST(OpenbImport, TruncatedGzipIsAnError) {
 // openb nodes
 
 TEST(OpenbNodesImport, GpuNodeListMatchesPublishedCounts) {
-  auto n = ImportCluster(TracePath("alibaba-gpu-v2023-openb/csv/openb_node_list_gpu_node.csv.gz"), "",
-                         BuiltinCatalog(), {});
+  auto n = ImportCluster(TracePath("alibaba-gpu-v2023-openb/csv/openb_node_list_gpu_node.csv.gz"),
+                         "", BuiltinCatalog(), {});
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(n->nodes.size(), 1213u);
   EXPECT_EQ(n->TotalDevices(), 6212);
@@ -292,7 +302,8 @@ TEST(OpenbNodesImport, BadRows) {
   auto bad_model = ParseClusterText("openb-nodes", header + "n0,1000,1024,8,X100\n", "nodes.csv");
   ASSERT_FALSE(bad_model.ok());
   EXPECT_EQ(bad_model.status().message(),
-            "nodes.csv:2: field 'model' (column 5): expected a GPU type known to the catalog, got 'X100'");
+            "nodes.csv:2: field 'model' (column 5): expected a GPU type known to the catalog, got "
+            "'X100'");
   auto too_many = ParseClusterText("openb-nodes", header + "n0,1000,1024,33,T4\n", "nodes.csv");
   ASSERT_FALSE(too_many.ok());
   EXPECT_EQ(too_many.status().message(),
@@ -367,9 +378,8 @@ TEST(PaiImport, JoinsUserFromJobTableBeside) {
   fs::create_directories(dir);
   {
     std::ofstream(dir / "pai_task_table.csv") << kPaiTasks;
-    std::ofstream(dir / "pai_job_table.csv")
-        << "j1,inst1,alice,Terminated,1000000,1000400\n"
-           "j2,inst2,bob,Terminated,1000100,1001200\n";
+    std::ofstream(dir / "pai_job_table.csv") << "j1,inst1,alice,Terminated,1000000,1000400\n"
+                                                "j2,inst2,bob,Terminated,1000100,1001200\n";
   }
   auto w = ImportWorkload((dir / "pai_task_table.csv").string(), "", BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
@@ -389,7 +399,8 @@ TEST(PaiImport, BadRows) {
   auto negative = ParseText("pai", "j1,w,1,Terminated,50,10,600,2,100,\n", "pai_task_table.csv");
   ASSERT_FALSE(negative.ok());
   EXPECT_EQ(negative.status().message(),
-            "pai_task_table.csv:1: field 'end_time' (column 6): expected a time >= start_time (50), got '10'");
+            "pai_task_table.csv:1: field 'end_time' (column 6): expected a time >= start_time "
+            "(50), got '10'");
   auto unknown = ParseText("pai", "j1,w,1,Terminated,0,10,600,2,100,Z80\n", "pai_task_table.csv");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().message(),
@@ -405,7 +416,8 @@ TEST(PaiImport, BadRows) {
 }
 
 TEST(PaiMachinesImport, MachineSpecMatchesPublishedCounts) {
-  auto n = ImportCluster(TracePath("alibaba-pai-gpu-v2020/pai_machine_spec.csv.gz"), "", BuiltinCatalog(), {});
+  auto n = ImportCluster(TracePath("alibaba-pai-gpu-v2020/pai_machine_spec.csv.gz"), "",
+                         BuiltinCatalog(), {});
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(n->nodes.size(), 1897u);
   EXPECT_EQ(n->TotalDevices(), 6742);
@@ -423,7 +435,8 @@ TEST(PaiMachinesImport, MachineSpecMatchesPublishedCounts) {
   auto bad = ParseClusterText("pai-machines", "m1,Z80,96,512,8\n", "pai_machine_spec.csv");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
-            "pai_machine_spec.csv:1: field 'gpu_type' (column 2): expected a GPU type known to the catalog, got 'Z80'");
+            "pai_machine_spec.csv:1: field 'gpu_type' (column 2): expected a GPU type known to the "
+            "catalog, got 'Z80'");
 }
 
 // ---------------------------------------------------------------------------
@@ -452,19 +465,24 @@ TEST(DlrmImport, LongRunningInstancesWithBothTimes) {
 
 TEST(DlrmImport, BadRow) {
   const std::string header =
-      "instance_sn,role,app_name,cpu_request,cpu_limit,gpu_request,gpu_limit,rdma_request,rdma_limit,"
+      "instance_sn,role,app_name,cpu_request,cpu_limit,gpu_request,gpu_limit,rdma_request,rdma_"
+      "limit,"
       "memory_request,memory_limit,disk_request,disk_limit,max_instance_per_node,creation_time,"
       "scheduled_time,deletion_time\n";
-  auto w = ParseText("dlrm", header + "i,HN,app,12,12,1,1,25,25,120.0,120.0,640,800,8,100,110,50\n", "dlrm.csv");
+  auto w = ParseText("dlrm", header + "i,HN,app,12,12,1,1,25,25,120.0,120.0,640,800,8,100,110,50\n",
+                     "dlrm.csv");
   ASSERT_FALSE(w.ok());
   EXPECT_EQ(w.status().message(),
-            "dlrm.csv:2: field 'deletion_time' (column 17): expected a time >= creation_time (100), got '50'");
-  auto frac = ParseText("dlrm", header + "i,HN,app,12,12,1.5,1,25,25,120.0,120.0,640,800,8,100,110,150\n",
-                        "dlrm.csv");
+            "dlrm.csv:2: field 'deletion_time' (column 17): expected a time >= creation_time "
+            "(100), got '50'");
+  auto frac =
+      ParseText("dlrm", header + "i,HN,app,12,12,1.5,1,25,25,120.0,120.0,640,800,8,100,110,150\n",
+                "dlrm.csv");
   ASSERT_FALSE(frac.ok());
   EXPECT_THAT(frac.status().message(), HasSubstr("field 'gpu_request' (column 6)"));
-  auto share = ParseText("dlrm", header + "i,HN,app,12,12,0.25,1,25,25,120.0,120.0,640,800,8,100,110,150\n",
-                         "dlrm.csv");
+  auto share =
+      ParseText("dlrm", header + "i,HN,app,12,12,0.25,1,25,25,120.0,120.0,640,800,8,100,110,150\n",
+                "dlrm.csv");
   ASSERT_TRUE(share.ok());
   EXPECT_EQ(share->jobs[0].gpu_milli, 250);
   EXPECT_EQ(share->jobs[0].mem_mib, 120 * 1024);
@@ -475,7 +493,8 @@ TEST(DlrmImport, BadRow) {
 // Spot nodes 2026
 
 TEST(SpotNodesImport, NodeTableMatchesPublishedCounts) {
-  auto n = ImportCluster(TracePath("alibaba-spot-gpu-v2026/node_info_df.csv.gz"), "", BuiltinCatalog(), {});
+  auto n = ImportCluster(TracePath("alibaba-spot-gpu-v2026/node_info_df.csv.gz"), "",
+                         BuiltinCatalog(), {});
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(n->nodes.size(), 4278u);
   EXPECT_EQ(n->TotalDevices(), 10412);
@@ -489,11 +508,13 @@ TEST(SpotNodesImport, NodeTableMatchesPublishedCounts) {
   EXPECT_EQ(by[1], 3396u);
   EXPECT_EQ(by[4], 10u);
   EXPECT_EQ(by[8], 872u);
-  auto bad = ParseClusterText("spot-nodes", "gpu_model,gpu_capacity_num,cpu_num,node_name\nB200,8,128,1\n",
-                              "node_info_df.csv");
+  auto bad =
+      ParseClusterText("spot-nodes", "gpu_model,gpu_capacity_num,cpu_num,node_name\nB200,8,128,1\n",
+                       "node_info_df.csv");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
-            "node_info_df.csv:2: field 'gpu_model' (column 1): expected a GPU type known to the catalog, got 'B200'");
+            "node_info_df.csv:2: field 'gpu_model' (column 1): expected a GPU type known to the "
+            "catalog, got 'B200'");
 }
 
 }  // namespace

@@ -35,17 +35,20 @@ const char kThroughputs[] = R"json({
 Result<Workload> ParseGavelText(std::string text, std::string name, const ImportOptions& base = {},
                                 ImportReport* report = nullptr) {
   ImportOptions opts = base;
-  if (opts.throughputs_data.empty() && opts.throughputs_path.empty()) opts.throughputs_data = kThroughputs;
+  if (opts.throughputs_data.empty() && opts.throughputs_path.empty())
+    opts.throughputs_data = kThroughputs;
   auto reader = LineReader::FromString(std::move(text), std::move(name));
   Workload w;
   ImportReport local;
-  Status st = FindTraceFormat("gavel")->parse(*reader, BuiltinCatalog(), opts, &w, report ? report : &local);
+  Status st = FindTraceFormat("gavel")->parse(*reader, BuiltinCatalog(), opts, &w,
+                                              report ? report : &local);
   if (!st.ok()) return st;
   return w;
 }
 
 std::string MsrRow(std::string_view type, int steps, double arrival, int scale) {
-  return fmt::format("{}\tpython3 train.py --x %s\t-n\t1\t{}\t{:.6f}\t{}\n", type, steps, arrival, scale);
+  return fmt::format("{}\tpython3 train.py --x %s\t-n\t1\t{}\t{:.6f}\t{}\n", type, steps, arrival,
+                     scale);
 }
 
 TEST(GavelImport, SeedZeroVcCounts) {
@@ -53,9 +56,10 @@ TEST(GavelImport, SeedZeroVcCounts) {
   // factor) that simulation_throughputs.json does not measure (scale factors
   // above 8, or multi-GPU A3C / CycleGAN / Recommendation).
   const std::map<std::string, std::pair<size_t, size_t>> expected = {
-      {"0e4a51", {1181, 197}}, {"103959", {986, 125}}, {"11cb48", {2000, 181}}, {"23dbec", {9, 1}},
-      {"2869ce", {533, 179}},  {"51b7ef", {18, 1}},    {"6214e9", {2000, 15}},  {"6c71a0", {2000, 63}},
-      {"795a4c", {3, 0}},      {"7f04ca", {972, 183}}, {"925e2b", {4, 1}},      {"b436b2", {2000, 126}},
+      {"0e4a51", {1181, 197}}, {"103959", {986, 125}}, {"11cb48", {2000, 181}},
+      {"23dbec", {9, 1}},      {"2869ce", {533, 179}}, {"51b7ef", {18, 1}},
+      {"6214e9", {2000, 15}},  {"6c71a0", {2000, 63}}, {"795a4c", {3, 0}},
+      {"7f04ca", {972, 183}},  {"925e2b", {4, 1}},     {"b436b2", {2000, 126}},
       {"e13805", {607, 103}},  {"ed69ec", {951, 0}},   {"ee9e8c", {2000, 373}},
   };
   ImportOptions opts;
@@ -63,8 +67,8 @@ TEST(GavelImport, SeedZeroVcCounts) {
   size_t rows = 0, jobs = 0;
   for (const auto& [vc, counts] : expected) {
     ImportReport report;
-    auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/" + vc + ".trace.gz"), "", BuiltinCatalog(),
-                            opts, &report);
+    auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/" + vc + ".trace.gz"), "",
+                            BuiltinCatalog(), opts, &report);
     ASSERT_TRUE(w.ok()) << vc << ": " << w.status().message();
     EXPECT_EQ(report.rows, counts.first) << vc;
     EXPECT_EQ(report.skipped, counts.second) << vc;
@@ -80,8 +84,8 @@ TEST(GavelImport, SeedZeroVcCounts) {
 }
 
 TEST(GavelImport, FullyMeasuredVcImportsStrictly) {
-  auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/ed69ec.trace.gz"), "gavel", BuiltinCatalog(), {},
-                          nullptr);
+  auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/ed69ec.trace.gz"), "gavel",
+                          BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(w->jobs.size(), 951u);
   for (size_t i = 1; i < w->jobs.size(); ++i) ASSERT_LE(w->jobs[i - 1].submit, w->jobs[i].submit);
@@ -89,8 +93,8 @@ TEST(GavelImport, FullyMeasuredVcImportsStrictly) {
 
 TEST(GavelImport, RunTimesComeFromMeasuredThroughputs) {
   // 795a4c: three single-GPU jobs; the first is Transformer (batch size 128), 79,561 steps at 0 s.
-  auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/795a4c.trace.gz"), "", BuiltinCatalog(), {},
-                          nullptr);
+  auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/795a4c.trace.gz"), "",
+                          BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 3u);
   const auto& cat = BuiltinCatalog();
@@ -104,11 +108,13 @@ TEST(GavelImport, RunTimesComeFromMeasuredThroughputs) {
   EXPECT_NEAR(ToSeconds(RunTime(j, j.work, p100, cat, *w)), 79561 / 3.0735350560514787, 1e-3);
   EXPECT_NEAR(ToSeconds(RunTime(j, j.work, k80, cat, *w)), 79561 / 0.9815827061299781, 1e-3);
   // work = fastest run time x that model's catalog speed, so Speed() there is the catalog's.
-  EXPECT_NEAR(Speed(j, v100, cat, *w), cat.model(v100).speed[static_cast<int>(WorkloadClass::kTransformer)], 1e-9);
+  EXPECT_NEAR(Speed(j, v100, cat, *w),
+              cat.model(v100).speed[static_cast<int>(WorkloadClass::kTransformer)], 1e-9);
   // Models that are not measured cannot run the job.
   ModelId a100 = *cat.Find("A100");
   EXPECT_EQ(Speed(j, a100, cat, *w), 0);
-  EXPECT_EQ(EligibleModels(j, cat, *w), (ModelMask{1} << v100) | (ModelMask{1} << p100) | (ModelMask{1} << k80));
+  EXPECT_EQ(EligibleModels(j, cat, *w),
+            (ModelMask{1} << v100) | (ModelMask{1} << p100) | (ModelMask{1} << k80));
   EXPECT_EQ(w->jobs[1].cls, WorkloadClass::kOther);  // Recommendation
   EXPECT_EQ(w->jobs[1].submit, Seconds(1511));
   EXPECT_EQ(w->names[0], "795a4c-0");
@@ -117,8 +123,14 @@ TEST(GavelImport, RunTimesComeFromMeasuredThroughputs) {
 TEST(GavelImport, PhysicalClusterTraces) {
   namespace fs = std::filesystem;
   const std::map<std::string, size_t> expected = {
-      {"artifact_evaluation", 15}, {"debug", 14},   {"debug_v2", 14},           {"highmem_test", 8},
-      {"max_min_fairness", 96},    {"medium_test", 20}, {"minimize_makespan", 100}, {"small_test", 20},
+      {"artifact_evaluation", 15},
+      {"debug", 14},
+      {"debug_v2", 14},
+      {"highmem_test", 8},
+      {"max_min_fairness", 96},
+      {"medium_test", 20},
+      {"minimize_makespan", 100},
+      {"small_test", 20},
   };
   for (const auto& [name, n] : expected) {
     auto w = ImportWorkload(TracePath("gavel-philly-vc/physical_cluster/" + name + ".trace.gz"), "",
@@ -151,17 +163,19 @@ TEST(GavelImport, ZeroThroughputMeansCannotRunThere) {
 }
 
 TEST(GavelImport, MissingKeyIsARowError) {
-  auto w = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 10, 0, 1) + MsrRow("ResNet-18 (batch size 64)", 10, 5, 16),
+  auto w = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 10, 0, 1) +
+                              MsrRow("ResNet-18 (batch size 64)", 10, 5, 16),
                           "0e4a51.trace.gz");
   ASSERT_FALSE(w.ok());
   EXPECT_EQ(w.status().message(),
-            "0e4a51.trace.gz:2: field 'job_type' (column 1): no measured throughput for ('ResNet-18 (batch size "
+            "0e4a51.trace.gz:2: field 'job_type' (column 1): no measured throughput for "
+            "('ResNet-18 (batch size "
             "64)', 16) (job type, scale_factor)");
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;
-  auto ok = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 10, 0, 1) + MsrRow("A3C", 10, 5, 1), "vc.trace",
-                           skip, &report);
+  auto ok = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 10, 0, 1) + MsrRow("A3C", 10, 5, 1),
+                           "vc.trace", skip, &report);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->jobs.size(), 1u);
   EXPECT_EQ(report.skipped, 1u);
@@ -200,10 +214,12 @@ TEST(GavelImport, ThroughputsFileErrors) {
   auto unknown = ParseGavelThroughputs(R"json({"tpu9": {}})json", "tp.json", cat);
   ASSERT_FALSE(unknown.ok());
   EXPECT_THAT(unknown.status().message(), HasSubstr("worker type 'tpu9'"));
-  auto bad_key = ParseGavelThroughputs(R"json({"v100": {"ResNet": {"null": 1}}})json", "tp.json", cat);
+  auto bad_key =
+      ParseGavelThroughputs(R"json({"v100": {"ResNet": {"null": 1}}})json", "tp.json", cat);
   ASSERT_FALSE(bad_key.ok());
   EXPECT_THAT(bad_key.status().message(), HasSubstr("key 'ResNet'"));
-  auto negative = ParseGavelThroughputs(R"json({"v100": {"('A', 1)": {"null": -1}}})json", "tp.json", cat);
+  auto negative =
+      ParseGavelThroughputs(R"json({"v100": {"('A', 1)": {"null": -1}}})json", "tp.json", cat);
   ASSERT_FALSE(negative.ok());
   auto good = ParseGavelThroughputs(kThroughputs, "tp.json", cat);
   ASSERT_TRUE(good.ok()) << good.status().message();

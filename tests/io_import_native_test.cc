@@ -20,11 +20,13 @@ std::string TracePath(const std::string& rel) {
   return std::string(SUANLI_SOURCE_DIR) + "/data/traces/" + rel;
 }
 
-Result<Workload> ParseNativeText(std::string text, const ImportOptions& opts = {}, ImportReport* report = nullptr) {
+Result<Workload> ParseNativeText(std::string text, const ImportOptions& opts = {},
+                                 ImportReport* report = nullptr) {
   auto reader = LineReader::FromString(std::move(text), "w.csv");
   Workload w;
   ImportReport local;
-  Status st = FindTraceFormat("native")->parse(*reader, BuiltinCatalog(), opts, &w, report ? report : &local);
+  Status st = FindTraceFormat("native")->parse(*reader, BuiltinCatalog(), opts, &w,
+                                               report ? report : &local);
   if (!st.ok()) return st;
   return w;
 }
@@ -68,7 +70,8 @@ Workload RoundTrip(const Workload& w) {
 TEST(NativeImport, RoundTripGavelWithOverrides) {
   ImportOptions opts;
   opts.skip_invalid = true;
-  auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/0e4a51.trace.gz"), "", BuiltinCatalog(), opts, nullptr);
+  auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/0e4a51.trace.gz"), "",
+                          BuiltinCatalog(), opts, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_GT(w->overrides.size(), 900u);
   Workload back = RoundTrip(*w);
@@ -77,8 +80,8 @@ TEST(NativeImport, RoundTripGavelWithOverrides) {
 }
 
 TEST(NativeImport, RoundTripOpenbSharesAndMasks) {
-  auto w = ImportWorkload(TracePath("alibaba-gpu-v2023-openb/csv/openb_pod_list_gpuspec33.csv.gz"), "", BuiltinCatalog(),
-                          {}, nullptr);
+  auto w = ImportWorkload(TracePath("alibaba-gpu-v2023-openb/csv/openb_pod_list_gpuspec33.csv.gz"),
+                          "", BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   ExpectSameJobs(*w, RoundTrip(*w));
 }
@@ -148,14 +151,16 @@ TEST(NativeImport, RoundTripEveryFieldThroughFilesAndStreams) {
 }
 
 const char kHeader[] =
-    "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,priority,"
+    "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_"
+    "s,priority,"
     "durations\n";
 
 TEST(NativeImport, HandWrittenFile) {
-  auto w = ParseNativeText(std::string("# suanli workload v1\n# a comment\n") + kHeader +
-                           "j1,,,0.5,1,,,,,,,10,,,\n"
-                           "j2,research,alice,2,4,1000,32000,65536,V100M16|V100M32,,cnn,3600,7200,2,"
-                           "V100M16=4000;V100M32=3900\n");
+  auto w =
+      ParseNativeText(std::string("# suanli workload v1\n# a comment\n") + kHeader +
+                      "j1,,,0.5,1,,,,,,,10,,,\n"
+                      "j2,research,alice,2,4,1000,32000,65536,V100M16|V100M32,,cnn,3600,7200,2,"
+                      "V100M16=4000;V100M32=3900\n");
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 2u);
   EXPECT_EQ(w->jobs[0].submit, 500000);
@@ -168,7 +173,9 @@ TEST(NativeImport, HandWrittenFile) {
   EXPECT_EQ(j2.priority, 2);
   ASSERT_NE(j2.speed_override, kNoOverride);
   EXPECT_EQ(w->overrides[j2.speed_override].seconds.size(), 2u);
-  EXPECT_NEAR(ToSeconds(RunTime(j2, j2.work, *BuiltinCatalog().Find("V100M32"), BuiltinCatalog(), *w)), 3900, 1e-6);
+  EXPECT_NEAR(
+      ToSeconds(RunTime(j2, j2.work, *BuiltinCatalog().Find("V100M32"), BuiltinCatalog(), *w)),
+      3900, 1e-6);
 }
 
 TEST(NativeImport, MalformedRows) {
@@ -176,17 +183,29 @@ TEST(NativeImport, MalformedRows) {
     std::string row, message;
   };
   const Case cases[] = {
-      {"j,t,u,0,2,500,0,0,,,,1,,,", "w.csv:3: field 'gpu_milli' (column 6): expected 1000 when gpus > 1 (only a single-GPU job may ask for a share), got '500'"},
-      {"j,t,u,0,1,0,0,0,,,,1,,,", "w.csv:3: field 'gpu_milli' (column 6): expected an integer between 1 and 1000, got '0'"},
-      {"j,t,u,0,1,1001,0,0,,,,1,,,", "w.csv:3: field 'gpu_milli' (column 6): expected an integer between 1 and 1000, got '1001'"},
-      {"j,t,u,0,1,,0,0,,,,-1,,,", "w.csv:3: field 'work_s' (column 12): expected a number >= 0, got '-1'"},
-      {"j,t,u,-1,1,,0,0,,,,1,,,", "w.csv:3: field 'submit_s' (column 4): expected seconds >= 0 (up to 6 decimals), got '-1'"},
+      {"j,t,u,0,2,500,0,0,,,,1,,,",
+       "w.csv:3: field 'gpu_milli' (column 6): expected 1000 when gpus > 1 (only a single-GPU job "
+       "may ask for a share), got '500'"},
+      {"j,t,u,0,1,0,0,0,,,,1,,,",
+       "w.csv:3: field 'gpu_milli' (column 6): expected an integer between 1 and 1000, got '0'"},
+      {"j,t,u,0,1,1001,0,0,,,,1,,,",
+       "w.csv:3: field 'gpu_milli' (column 6): expected an integer between 1 and 1000, got '1001'"},
+      {"j,t,u,0,1,,0,0,,,,-1,,,",
+       "w.csv:3: field 'work_s' (column 12): expected a number >= 0, got '-1'"},
+      {"j,t,u,-1,1,,0,0,,,,1,,,",
+       "w.csv:3: field 'submit_s' (column 4): expected seconds >= 0 (up to 6 decimals), got '-1'"},
       {"j,t,u,0,1,,0,0,Z80,,,1,,,", "w.csv:3: field 'models' (column 9): unknown GPU type 'Z80'"},
-      {"j,t,u,0,1,,0,0,,nostack,,1,,,", "w.csv:3: field 'stacks' (column 10): unknown software stack 'nostack'"},
-      {"j,t,u,0,1,,0,0,,,vision,1,,,", "w.csv:3: field 'class' (column 11): expected one of cnn, transformer, rl, science, other, got 'vision'"},
-      {"j,t,u,0,1,,0,0,,,,1,,,V100=", "w.csv:3: field 'durations' (column 15): expected seconds >= 0 in 'V100='"},
-      {"j,t,u,0,1,,0,0,,,,1,,,V100=5;V100=6", "w.csv:3: field 'durations' (column 15): model listed twice in 'V100=6'"},
-      {"j,t,u,0,1,,0,0,,,,1,,,Z80=5", "w.csv:3: field 'durations' (column 15): unknown GPU type in 'Z80=5'"},
+      {"j,t,u,0,1,,0,0,,nostack,,1,,,",
+       "w.csv:3: field 'stacks' (column 10): unknown software stack 'nostack'"},
+      {"j,t,u,0,1,,0,0,,,vision,1,,,",
+       "w.csv:3: field 'class' (column 11): expected one of cnn, transformer, rl, science, other, "
+       "got 'vision'"},
+      {"j,t,u,0,1,,0,0,,,,1,,,V100=",
+       "w.csv:3: field 'durations' (column 15): expected seconds >= 0 in 'V100='"},
+      {"j,t,u,0,1,,0,0,,,,1,,,V100=5;V100=6",
+       "w.csv:3: field 'durations' (column 15): model listed twice in 'V100=6'"},
+      {"j,t,u,0,1,,0,0,,,,1,,,Z80=5",
+       "w.csv:3: field 'durations' (column 15): unknown GPU type in 'Z80=5'"},
       {"j,t,u,0,1,,0,0,,,,1", "w.csv:3: expected 15 fields, got 12"},
       {"j,\"t,u,0", "w.csv:3: unterminated quote"},
   };
@@ -204,7 +223,8 @@ TEST(NativeImport, MalformedRows) {
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;
-  auto w = ParseNativeText(std::string(kHeader) + "a,t,u,0,1,0,0,0,,,,1,,,\nb,t,u,0,1,,0,0,,,,1,,,\n", skip, &report);
+  auto w = ParseNativeText(
+      std::string(kHeader) + "a,t,u,0,1,0,0,0,,,,1,,,\nb,t,u,0,1,,0,0,,,,1,,,\n", skip, &report);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(report.skipped, 1u);
   EXPECT_EQ(w->jobs.size(), 1u);
@@ -221,16 +241,16 @@ TEST(TraceRegistry, NamesAndDescriptions) {
     EXPECT_NE(f.parse, nullptr);
     EXPECT_EQ(FindTraceFormat(f.name), &f);
   }
-  EXPECT_THAT(names, ::testing::ElementsAre("native", "openb", "gavel", "tiresias", "synergy", "swf", "pai", "helios",
-                                            "acme", "philly", "dlrm"));
+  EXPECT_THAT(names, ::testing::ElementsAre("native", "openb", "gavel", "tiresias", "synergy",
+                                            "swf", "pai", "helios", "acme", "philly", "dlrm"));
   std::vector<std::string> clusters;
   for (const auto& f : ClusterFormats()) {
     clusters.push_back(f.name);
     EXPECT_FALSE(f.description.empty());
     EXPECT_EQ(FindClusterFormat(f.name), &f);
   }
-  EXPECT_THAT(clusters, ::testing::ElementsAre("openb-nodes", "tiresias-cluster", "pai-machines", "philly-machines",
-                                               "spot-nodes"));
+  EXPECT_THAT(clusters, ::testing::ElementsAre("openb-nodes", "tiresias-cluster", "pai-machines",
+                                               "philly-machines", "spot-nodes"));
   EXPECT_EQ(FindTraceFormat("nope"), nullptr);
   EXPECT_EQ(FindClusterFormat("nope"), nullptr);
 }
@@ -251,7 +271,8 @@ TEST(TraceRegistry, GuessesBundledFiles) {
       {"samples/acme-trace_seren-sample.csv", "acme"},
       {"samples/acme-trace_kalos-sample.csv", "acme"},
   };
-  for (const auto& [path, format] : traces) EXPECT_EQ(GuessTraceFormat(TracePath(path)), format) << path;
+  for (const auto& [path, format] : traces)
+    EXPECT_EQ(GuessTraceFormat(TracePath(path)), format) << path;
   const std::pair<const char*, const char*> clusters[] = {
       {"alibaba-gpu-v2023-openb/csv/openb_node_list_all_node.csv.gz", "openb-nodes"},
       {"tiresias/n32g4.csv.gz", "tiresias-cluster"},
@@ -260,7 +281,8 @@ TEST(TraceRegistry, GuessesBundledFiles) {
       {"philly/revised_machine_list.csv.gz", "philly-machines"},
       {"alibaba-spot-gpu-v2026/node_info_df.csv.gz", "spot-nodes"},
   };
-  for (const auto& [path, format] : clusters) EXPECT_EQ(GuessClusterFormat(TracePath(path)), format) << path;
+  for (const auto& [path, format] : clusters)
+    EXPECT_EQ(GuessClusterFormat(TracePath(path)), format) << path;
   EXPECT_EQ(GuessTraceFormat(TracePath("README.md")), "");
 }
 
@@ -268,7 +290,8 @@ TEST(TraceRegistry, ImportErrors) {
   auto unknown = ImportWorkload(TracePath("README.md"), "", BuiltinCatalog(), {}, nullptr);
   ASSERT_FALSE(unknown.ok());
   EXPECT_THAT(unknown.status().message(), HasSubstr("cannot tell the trace format"));
-  auto bad_name = ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "csv", BuiltinCatalog(), {}, nullptr);
+  auto bad_name =
+      ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "csv", BuiltinCatalog(), {}, nullptr);
   ASSERT_FALSE(bad_name.ok());
   EXPECT_THAT(bad_name.status().message(), HasSubstr("unknown trace format 'csv'"));
   auto missing = ImportWorkload("/nonexistent/trace.csv", "openb", BuiltinCatalog(), {}, nullptr);
@@ -277,9 +300,11 @@ TEST(TraceRegistry, ImportErrors) {
   auto cluster = ImportCluster(TracePath("README.md"), "", BuiltinCatalog(), {});
   EXPECT_FALSE(cluster.ok());
   // The wrong parser for a file fails on its header or first row, naming the file.
-  auto wrong = ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "openb", BuiltinCatalog(), {}, nullptr);
+  auto wrong =
+      ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "openb", BuiltinCatalog(), {}, nullptr);
   ASSERT_FALSE(wrong.ok());
-  EXPECT_THAT(wrong.status().message(), HasSubstr("60_job.csv.gz:1: header: missing column 'name'"));
+  EXPECT_THAT(wrong.status().message(),
+              HasSubstr("60_job.csv.gz:1: header: missing column 'name'"));
 }
 
 }  // namespace

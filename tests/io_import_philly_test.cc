@@ -11,11 +11,13 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Result<Workload> ParsePhillyText(std::string text, const ImportOptions& opts = {}, ImportReport* report = nullptr) {
+Result<Workload> ParsePhillyText(std::string text, const ImportOptions& opts = {},
+                                 ImportReport* report = nullptr) {
   auto reader = LineReader::FromString(std::move(text), "cluster_job_log");
   Workload w;
   ImportReport local;
-  Status st = FindTraceFormat("philly")->parse(*reader, BuiltinCatalog(), opts, &w, report ? report : &local);
+  Status st = FindTraceFormat("philly")->parse(*reader, BuiltinCatalog(), opts, &w,
+                                               report ? report : &local);
   if (!st.ok()) return st;
   return w;
 }
@@ -57,8 +59,8 @@ TEST(PhillyImport, JobLog) {
   EXPECT_EQ(small.num_gpus, 1u);
   const Job& big = w->jobs[1];
   EXPECT_EQ(big.submit, Seconds(120));
-  EXPECT_EQ(big.num_gpus, 8u);                // from the first attempt's detail
-  EXPECT_DOUBLE_EQ(big.work, 2.5 * 3600);    // the last attempt
+  EXPECT_EQ(big.num_gpus, 8u);             // from the first attempt's detail
+  EXPECT_DOUBLE_EQ(big.work, 2.5 * 3600);  // the last attempt
   EXPECT_EQ(w->tenants.Name(big.tenant), "ee9e8c");
   EXPECT_EQ(w->users.Name(big.user), "7e3e5d");
 }
@@ -74,22 +76,28 @@ TEST(PhillyImport, JsonLinesToo) {
 
 TEST(PhillyImport, BadJobsNameLineAndField) {
   auto bad_time = ParsePhillyText(
-      "[\n{\"jobid\": \"j1\", \"vc\": \"a\", \"submitted_time\": \"yesterday\", \"attempts\": []}\n]\n");
+      "[\n{\"jobid\": \"j1\", \"vc\": \"a\", \"submitted_time\": \"yesterday\", \"attempts\": "
+      "[]}\n]\n");
   ASSERT_FALSE(bad_time.ok());
   EXPECT_EQ(bad_time.status().message(),
-            "cluster_job_log:2: job 'j1': field 'submitted_time': expected a date-time 'YYYY-MM-DD HH:MM:SS'");
+            "cluster_job_log:2: job 'j1': field 'submitted_time': expected a date-time 'YYYY-MM-DD "
+            "HH:MM:SS'");
   auto backwards = ParsePhillyText(
-      "[\n\n{\"jobid\": \"j2\", \"submitted_time\": \"2017-10-03 09:00:00\", \"attempts\": [{\"start_time\": "
-      "\"2017-10-03 09:00:00\", \"end_time\": \"2017-10-03 08:00:00\", \"detail\": [{\"ip\": \"m\", \"gpus\": [\"gpu0\"]}]}]}]");
+      "[\n\n{\"jobid\": \"j2\", \"submitted_time\": \"2017-10-03 09:00:00\", \"attempts\": "
+      "[{\"start_time\": "
+      "\"2017-10-03 09:00:00\", \"end_time\": \"2017-10-03 08:00:00\", \"detail\": [{\"ip\": "
+      "\"m\", \"gpus\": [\"gpu0\"]}]}]}]");
   ASSERT_FALSE(backwards.ok());
-  EXPECT_EQ(backwards.status().message(),
-            "cluster_job_log:3: job 'j2': field 'attempts[-1].end_time': expected a time >= start_time");
+  EXPECT_EQ(
+      backwards.status().message(),
+      "cluster_job_log:3: job 'j2': field 'attempts[-1].end_time': expected a time >= start_time");
   auto not_json = ParsePhillyText("[{\"jobid\": \"j3\", \"submitted_time\": }]");
   ASSERT_FALSE(not_json.ok());
   EXPECT_EQ(not_json.status().message(), "cluster_job_log:1: job object is not valid JSON");
   auto garbage = ParsePhillyText("hello");
   ASSERT_FALSE(garbage.ok());
-  EXPECT_THAT(garbage.status().message(), HasSubstr("cluster_job_log:1: expected a JSON list of job objects"));
+  EXPECT_THAT(garbage.status().message(),
+              HasSubstr("cluster_job_log:1: expected a JSON list of job objects"));
   auto open = ParsePhillyText("[{\"jobid\": \"j3\"");
   ASSERT_FALSE(open.ok());
   EXPECT_THAT(open.status().message(), HasSubstr("not closed"));
@@ -97,7 +105,8 @@ TEST(PhillyImport, BadJobsNameLineAndField) {
   skip.skip_invalid = true;
   ImportReport report;
   auto w = ParsePhillyText(
-      std::string("[{\"jobid\": \"x\", \"submitted_time\": 5, \"attempts\": []},\n") + (kLog + 1), skip, &report);
+      std::string("[{\"jobid\": \"x\", \"submitted_time\": 5, \"attempts\": []},\n") + (kLog + 1),
+      skip, &report);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(report.skipped, 1u);
   EXPECT_EQ(w->jobs.size(), 2u);
@@ -113,18 +122,22 @@ TEST(PhillyMachinesImport, MachineLists) {
   EXPECT_EQ(orig->nodes[0].cpu_milli, 16000);  // 8 cores per GPU
   ImportOptions opts;
   opts.default_model = "K80";
-  auto revised = ImportCluster(dir + "revised_machine_list.csv.gz", "philly-machines", BuiltinCatalog(), opts);
+  auto revised =
+      ImportCluster(dir + "revised_machine_list.csv.gz", "philly-machines", BuiltinCatalog(), opts);
   ASSERT_TRUE(revised.ok()) << revised.status().message();
   EXPECT_EQ(revised->nodes.size(), 552u);
   EXPECT_EQ(revised->TotalDevices(*BuiltinCatalog().Find("K80")), 271 * 4 + 264 * 8 + 3 * 2 + 3);
   size_t empty = 0;
   for (const Node& n : revised->nodes) empty += n.devices == 0;
   EXPECT_EQ(empty, 13u);
-  auto reader = LineReader::FromString("machineId, number of GPUs, single GPU mem\nm0,2, twelve\n", "list");
+  auto reader =
+      LineReader::FromString("machineId, number of GPUs, single GPU mem\nm0,2, twelve\n", "list");
   Network n;
   Status st = FindClusterFormat("philly-machines")->parse(*reader, BuiltinCatalog(), {}, &n);
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.message(), "list:2: field 'single GPU mem' (column 3): expected a memory size such as '12GB', got ' twelve'");
+  EXPECT_EQ(st.message(),
+            "list:2: field 'single GPU mem' (column 3): expected a memory size such as '12GB', got "
+            "' twelve'");
 }
 
 }  // namespace

@@ -70,7 +70,8 @@ Status ParseOpenb(LineReader& reader, const Catalog& catalog, const ImportOption
     } else {
       SUANLI_ASSIGN_OR_RETURN(int64_t milli, Integer(row, c_milli, "gpu_milli", 1, kWholeDevice));
       if (gpus > 1 && milli != kWholeDevice)
-        return row.Error(c_milli, "gpu_milli", "1000 when num_gpu > 1 (only one GPU may be shared)");
+        return row.Error(c_milli, "gpu_milli",
+                         "1000 when num_gpu > 1 (only one GPU may be shared)");
       job.gpu_milli = static_cast<uint16_t>(milli);
     }
     if (c_spec != SIZE_MAX) {
@@ -86,8 +87,9 @@ Status ParseOpenb(LineReader& reader, const Catalog& catalog, const ImportOption
       SUANLI_ASSIGN_OR_RETURN(double sched, Number(row, c_sched, "scheduled_time", 0, kMaxSeconds));
       SUANLI_ASSIGN_OR_RETURN(double del, Number(row, c_delete, "deletion_time", 0, kMaxSeconds));
       if (del < sched)
-        return row.Error(c_delete, "deletion_time",
-                         fmt::format("a time >= scheduled_time ({})", row.Str(c_sched).substr(0, 30)));
+        return row.Error(
+            c_delete, "deletion_time",
+            fmt::format("a time >= scheduled_time ({})", row.Str(c_sched).substr(0, 30)));
       job.work = del - sched;
     }
     job.tenant = tenant;
@@ -175,14 +177,15 @@ Status LoadPaiUsers(const std::string& task_path, const ImportOptions& opts, Imp
 
 }  // namespace
 
-Status ParsePai(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
-                ImportReport* report) {
+Status ParsePai(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
+                Workload* out, ImportReport* report) {
   ImportReport local;
   if (!report) report = &local;
   const size_t first = out->jobs.size();
   std::vector<PaiJob> jobs;
   std::unordered_map<std::string, size_t> index;
-  // job_name, task_name, inst_num, status, start_time, end_time, plan_cpu, plan_mem, plan_gpu, gpu_type
+  // job_name, task_name, inst_num, status, start_time, end_time, plan_cpu, plan_mem, plan_gpu,
+  // gpu_type
   auto row_fn = [&](const CsvRow& row) -> Status {
     if (row.Str(0) == "job_name" && row.Str(1) == "task_name") {
       --report->rows;  // a header row
@@ -194,7 +197,8 @@ Status ParsePai(LineReader& reader, const Catalog& catalog, const ImportOptions&
     SUANLI_ASSIGN_OR_RETURN(double start, NumberOr(row, 4, "start_time", 0, kMaxSeconds, nan));
     SUANLI_ASSIGN_OR_RETURN(double end, NumberOr(row, 5, "end_time", 0, kMaxSeconds, nan));
     if (!std::isnan(start) && !std::isnan(end) && end < start)
-      return row.Error(5, "end_time", fmt::format("a time >= start_time ({})", row.Str(4).substr(0, 30)));
+      return row.Error(5, "end_time",
+                       fmt::format("a time >= start_time ({})", row.Str(4).substr(0, 30)));
     SUANLI_ASSIGN_OR_RETURN(double cpu, NumberOr(row, 6, "plan_cpu", 0, 1e8, 0));
     SUANLI_ASSIGN_OR_RETURN(double mem, NumberOr(row, 7, "plan_mem", 0, 1e8, 0));
     SUANLI_ASSIGN_OR_RETURN(double gpu, NumberOr(row, 8, "plan_gpu", 0, 1e6, 0));
@@ -235,7 +239,8 @@ Status ParsePai(LineReader& reader, const Catalog& catalog, const ImportOptions&
       job.num_gpus = 0;
     } else if (j.gpus < 1) {
       job.num_gpus = 1;
-      job.gpu_milli = static_cast<uint16_t>(std::clamp<long long>(std::llround(j.gpus * 1000), 1, 1000));
+      job.gpu_milli =
+          static_cast<uint16_t>(std::clamp<long long>(std::llround(j.gpus * 1000), 1, 1000));
     } else {
       job.num_gpus = static_cast<uint32_t>(std::min<double>(std::ceil(j.gpus - 1e-9), kMaxGpus));
     }
@@ -276,7 +281,8 @@ Status ParsePaiMachines(LineReader& reader, const Catalog& catalog, const Import
       model = *m;
     }
     b.AddNode(std::string(row.Str(0)), model, static_cast<int>(gpus),
-              std::max<int64_t>(1, std::llround(cpu * 1000)), std::max<int64_t>(1, std::llround(mem * 1024)));
+              std::max<int64_t>(1, std::llround(cpu * 1000)),
+              std::max<int64_t>(1, std::llround(mem * 1024)));
     return Status::Ok();
   };
   SUANLI_RETURN_IF_ERROR(ForEachRow(reader, ',', 0, opts, nullptr, row_fn));
@@ -287,8 +293,8 @@ Status ParsePaiMachines(LineReader& reader, const Catalog& catalog, const Import
 // ---------------------------------------------------------------------------
 // DLRM serving instances (2025)
 
-Status ParseDlrm(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
-                 ImportReport* report) {
+Status ParseDlrm(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
+                 Workload* out, ImportReport* report) {
   (void)catalog;
   ImportReport local;
   if (!report) report = &local;
@@ -310,15 +316,18 @@ Status ParseDlrm(LineReader& reader, const Catalog& catalog, const ImportOptions
     SUANLI_ASSIGN_OR_RETURN(double mem, Number(row, c_mem, "memory_request", 0, 1e9));
     SUANLI_RETURN_IF_ERROR(SetGpus(row, c_gpu, "gpu_request", gpu, &job));
     const double nan = std::nan("");
-    SUANLI_ASSIGN_OR_RETURN(double create, NumberOr(row, c_create, "creation_time", 0, kMaxSeconds, nan));
-    SUANLI_ASSIGN_OR_RETURN(double del, NumberOr(row, c_delete, "deletion_time", 0, kMaxSeconds, nan));
+    SUANLI_ASSIGN_OR_RETURN(double create,
+                            NumberOr(row, c_create, "creation_time", 0, kMaxSeconds, nan));
+    SUANLI_ASSIGN_OR_RETURN(double del,
+                            NumberOr(row, c_delete, "deletion_time", 0, kMaxSeconds, nan));
     if (std::isnan(create) || std::isnan(del)) {
       ++report->ignored;  // created before or deleted after the trace window
       return Status::Ok();
     }
     if (del < create)
-      return row.Error(c_delete, "deletion_time",
-                       fmt::format("a time >= creation_time ({})", row.Str(c_create).substr(0, 30)));
+      return row.Error(
+          c_delete, "deletion_time",
+          fmt::format("a time >= creation_time ({})", row.Str(c_create).substr(0, 30)));
     job.cpu_milli = std::llround(cpu * 1000);
     job.mem_mib = std::llround(mem * 1024);
     job.submit = SecondsF(create);
@@ -349,11 +358,13 @@ Status ParseSpotNodes(LineReader& reader, const Catalog& catalog, const ImportOp
   std::optional<ModelId> dflt;
   if (!Trim(opts.default_model).empty()) {
     dflt = ResolveModel(catalog, opts.default_model);
-    if (!dflt) return InvalidArgument("default model '{}' is not in the catalog", opts.default_model);
+    if (!dflt)
+      return InvalidArgument("default model '{}' is not in the catalog", opts.default_model);
   }
   NetworkBuilder b(TraceStem(reader.name()), catalog);
   auto row_fn = [&](const CsvRow& row) -> Status {
-    SUANLI_ASSIGN_OR_RETURN(int64_t gpus, Integer(row, c_gpu, "gpu_capacity_num", 0, kMaxDevicesPerNode));
+    SUANLI_ASSIGN_OR_RETURN(int64_t gpus,
+                            Integer(row, c_gpu, "gpu_capacity_num", 0, kMaxDevicesPerNode));
     SUANLI_ASSIGN_OR_RETURN(double cpu, Number(row, c_cpu, "cpu_num", 1, 1e6));
     ModelId model = kNoModel;
     if (gpus > 0) {
@@ -366,8 +377,8 @@ Status ParseSpotNodes(LineReader& reader, const Catalog& catalog, const ImportOp
     }
     // The table gives no memory: 8 GiB per vCPU.
     int64_t cpu_milli = std::llround(cpu * 1000);
-    b.AddNode("spot-" + std::string(Trim(row.Str(c_name))), model, static_cast<int>(gpus), cpu_milli,
-              std::llround(cpu * 8 * 1024));
+    b.AddNode("spot-" + std::string(Trim(row.Str(c_name))), model, static_cast<int>(gpus),
+              cpu_milli, std::llround(cpu * 8 * 1024));
     return Status::Ok();
   };
   SUANLI_RETURN_IF_ERROR(ForEachRow(reader, ',', 0, opts, nullptr, row_fn));

@@ -135,7 +135,8 @@ Result<GavelThroughputs> LoadThroughputsFor(const std::string& trace_path, const
       if (EndsWith(f.path, n)) return ParseGavelThroughputs(f.data, std::string(f.path), catalog);
   }
   return NotFound(
-      "{}: Gavel traces need simulation_throughputs.json[.gz]; none found beside the trace or up to "
+      "{}: Gavel traces need simulation_throughputs.json[.gz]; none found beside the trace or up "
+      "to "
       "3 folders above it, nor under $SUANLI_DATA_DIR/traces/gavel-philly-vc/; pass its path",
       trace_path);
 }
@@ -169,14 +170,16 @@ Result<GavelThroughputs> ParseGavelThroughputs(std::string_view data, const std:
   for (const auto& [worker, jobs] : doc.items()) {
     if (EndsWith(worker, "_unconsolidated")) continue;
     auto model = import_detail::ResolveModel(catalog, worker);
-    if (!model) return ParseError("{}: worker type '{}': not a GPU type known to the catalog", name, worker);
-    if (!jobs.is_object()) return ParseError("{}: worker type '{}': expected an object", name, worker);
+    if (!model)
+      return ParseError("{}: worker type '{}': not a GPU type known to the catalog", name, worker);
+    if (!jobs.is_object())
+      return ParseError("{}: worker type '{}': expected an object", name, worker);
     for (const auto& [key, entry] : jobs.items()) {
       std::string type;
       int scale = 0;
       if (!ParseJobKey(key, &type, &scale))
-        return ParseError("{}: {}: key '{}': expected \"('<job type>', <scale factor>)\"", name, worker,
-                          key.substr(0, 80));
+        return ParseError("{}: {}: key '{}': expected \"('<job type>', <scale factor>)\"", name,
+                          worker, key.substr(0, 80));
       const nlohmann::json* v = nullptr;
       if (entry.is_object()) {
         auto it = entry.find("null");
@@ -187,8 +190,8 @@ Result<GavelThroughputs> ParseGavelThroughputs(std::string_view data, const std:
                           worker, key.substr(0, 80));
       double tput = v->get<double>();
       if (!std::isfinite(tput) || tput < 0)
-        return ParseError("{}: {}: {}: throughput must be >= 0, got {}", name, worker, key.substr(0, 80),
-                          tput);
+        return ParseError("{}: {}: {}: throughput must be >= 0, got {}", name, worker,
+                          key.substr(0, 80), tput);
       out.table[{type, scale}].push_back({*model, tput});
     }
   }
@@ -217,14 +220,16 @@ Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs,
     }
     std::string_view type = Trim(row.Str(0));
     if (type.empty()) return row.Error(0, "job_type", "a Gavel job type");
-    SUANLI_ASSIGN_OR_RETURN(int64_t steps, Integer(row, c_steps, "total_steps", 1, int64_t{1} << 50));
+    SUANLI_ASSIGN_OR_RETURN(int64_t steps,
+                            Integer(row, c_steps, "total_steps", 1, int64_t{1} << 50));
     SUANLI_ASSIGN_OR_RETURN(double arrival, Number(row, c_arrival, "arrival_time", 0, kMaxSeconds));
     SUANLI_ASSIGN_OR_RETURN(int64_t scale, Integer(row, c_scale, "scale_factor", 1, kMaxGpus));
     const auto* rates = throughputs.Find(type, static_cast<int>(scale));
     if (!rates)
-      return row.RowError(fmt::format(
-          "field 'job_type' (column 1): no measured throughput for ('{}', {}) (job type, scale_factor)",
-          type.substr(0, 60), scale));
+      return row.RowError(
+          fmt::format("field 'job_type' (column 1): no measured throughput for ('{}', {}) (job "
+                      "type, scale_factor)",
+                      type.substr(0, 60), scale));
     Job job;
     job.cls = GavelClass(type);
     SpeedOverride o;
@@ -267,8 +272,8 @@ Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs,
 
 namespace import_detail {
 
-Status ParseGavel(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
-                  ImportReport* report) {
+Status ParseGavel(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
+                  Workload* out, ImportReport* report) {
   SUANLI_ASSIGN_OR_RETURN(GavelThroughputs tp, LoadThroughputsFor(reader.name(), catalog, opts));
   return ParseGavelTrace(reader, tp, TraceStem(reader.name()), catalog, opts, out, report);
 }

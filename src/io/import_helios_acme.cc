@@ -10,7 +10,8 @@ namespace {
 
 Result<double> DateTime(const CsvRow& row, size_t i, const char* field) {
   auto t = ParseDateTime(row.Str(i));
-  if (!t) return row.Error(i, field, "a date-time 'YYYY-MM-DD HH:MM:SS' (optionally with an offset)");
+  if (!t)
+    return row.Error(i, field, "a date-time 'YYYY-MM-DD HH:MM:SS' (optionally with an offset)");
   return *t;
 }
 
@@ -31,7 +32,8 @@ Result<double> RunSeconds(const CsvRow& row, size_t c_dur, size_t c_start, size_
 
 }  // namespace
 
-// Helios: job_id,user,vc,gpu_num,cpu_num,node_num,state,submit_time,start_time,end_time,duration,queue
+// Helios:
+// job_id,user,vc,gpu_num,cpu_num,node_num,state,submit_time,start_time,end_time,duration,queue
 Status ParseHelios(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
                    Workload* out, ImportReport* report) {
   ImportReport local;
@@ -74,8 +76,8 @@ Status ParseHelios(LineReader& reader, const Catalog& catalog, const ImportOptio
 
 // Acme: job_id,user,node_num,gpu_num,cpu_num,[mem_per_pod_GB,shared_mem_per_pod,]type,state,
 // submit_time,start_time,end_time,[fail_time,stop_time,]duration,queue,gpu_time
-Status ParseAcme(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
-                 ImportReport* report) {
+Status ParseAcme(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
+                 Workload* out, ImportReport* report) {
   ImportReport local;
   if (!report) report = &local;
   const size_t first = out->jobs.size();

@@ -12,7 +12,9 @@ namespace {
 Result<ModelId> HomogeneousModel(const Catalog& catalog, const ImportOptions& opts) {
   std::string name = Trim(opts.default_model).empty() ? "V100-16GB" : opts.default_model;
   auto m = ResolveModel(catalog, name);
-  if (!m) return InvalidArgument("GPU model '{}' is not in the catalog; pass another default model", name);
+  if (!m)
+    return InvalidArgument("GPU model '{}' is not in the catalog; pass another default model",
+                           name);
   return *m;
 }
 
@@ -76,7 +78,8 @@ Status ParseTiresiasCluster(LineReader& reader, const Catalog& catalog, const Im
   auto row_fn = [&](const CsvRow& row) -> Status {
     SUANLI_ASSIGN_OR_RETURN(int64_t sw, Integer(row, c_sw, "num_switch", 1, 100'000));
     SUANLI_ASSIGN_OR_RETURN(int64_t per, Integer(row, c_nodes, "num_node_p_switch", 1, 100'000));
-    SUANLI_ASSIGN_OR_RETURN(int64_t gpus, Integer(row, c_gpu, "num_gpu_p_node", 0, kMaxDevicesPerNode));
+    SUANLI_ASSIGN_OR_RETURN(int64_t gpus,
+                            Integer(row, c_gpu, "num_gpu_p_node", 0, kMaxDevicesPerNode));
     SUANLI_ASSIGN_OR_RETURN(double cpu, Number(row, c_cpu, "num_cpu_p_node", 1, 1e6));
     SUANLI_ASSIGN_OR_RETURN(double mem, Number(row, c_mem, "mem_p_node", 0.001, 1e9));
     if (b.size() + sw * per > 1'000'000)
@@ -114,11 +117,16 @@ struct SynergyModel {
 };
 
 constexpr SynergyModel kSynergyModels[] = {
-    {"alexnet", 0.6, WorkloadClass::kCnn},        {"res18", 0.64, WorkloadClass::kCnn},
-    {"res50", 0.78, WorkloadClass::kCnn},         {"mobilenet", 0.71, WorkloadClass::kCnn},
-    {"shufflenet", 0.615, WorkloadClass::kCnn},   {"m5", 0.6, WorkloadClass::kCnn},
-    {"deepspeech", 0.757, WorkloadClass::kOther}, {"transformer", 0.67, WorkloadClass::kTransformer},
-    {"gnmt", 0.12, WorkloadClass::kOther},        {"lstm", 0.011, WorkloadClass::kOther},
+    {"alexnet", 0.6, WorkloadClass::kCnn},
+    {"res18", 0.64, WorkloadClass::kCnn},
+    {"res50", 0.78, WorkloadClass::kCnn},
+    {"mobilenet", 0.71, WorkloadClass::kCnn},
+    {"shufflenet", 0.615, WorkloadClass::kCnn},
+    {"m5", 0.6, WorkloadClass::kCnn},
+    {"deepspeech", 0.757, WorkloadClass::kOther},
+    {"transformer", 0.67, WorkloadClass::kTransformer},
+    {"gnmt", 0.12, WorkloadClass::kOther},
+    {"lstm", 0.011, WorkloadClass::kOther},
 };
 
 }  // namespace

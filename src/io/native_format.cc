@@ -27,7 +27,8 @@ constexpr double kMaxSubmitSeconds = 1e12;
 
 bool NeedsQuotes(std::string_view s) {
   if (s.empty()) return false;
-  if (s.front() == '#' || s.front() == ' ' || s.front() == '\t' || s.back() == ' ' || s.back() == '\t')
+  if (s.front() == '#' || s.front() == ' ' || s.front() == '\t' || s.back() == ' ' ||
+      s.back() == '\t')
     return true;
   return s.find_first_of(",\"") != std::string_view::npos;
 }
@@ -181,8 +182,8 @@ Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Wor
   job->num_gpus = static_cast<uint32_t>(gpus);
   int64_t milli = kWholeDevice;
   if (!Trim(row.Str(c.gpu_milli)).empty()) {
-    SUANLI_ASSIGN_OR_RETURN(milli, Integer(row, c.gpu_milli, "gpu_milli", gpus == 0 ? 0 : 1,
-                                           kWholeDevice));
+    SUANLI_ASSIGN_OR_RETURN(
+        milli, Integer(row, c.gpu_milli, "gpu_milli", gpus == 0 ? 0 : 1, kWholeDevice));
   }
   if (gpus > 1 && milli != kWholeDevice)
     return row.Error(c.gpu_milli, "gpu_milli",
@@ -219,12 +220,13 @@ Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Wor
     job->cls = *parsed;
   }
   SUANLI_ASSIGN_OR_RETURN(job->work, Number(row, c.work, "work_s", 0, kMaxSeconds));
-  SUANLI_ASSIGN_OR_RETURN(job->estimate, NumberOr(row, c.estimate, "estimate_s", 0, kMaxSeconds, 0));
+  SUANLI_ASSIGN_OR_RETURN(job->estimate,
+                          NumberOr(row, c.estimate, "estimate_s", 0, kMaxSeconds, 0));
   int64_t prio = 0;
   if (!Trim(row.Str(c.priority)).empty()) {
-    SUANLI_ASSIGN_OR_RETURN(prio, Integer(row, c.priority, "priority",
-                                          std::numeric_limits<int32_t>::min(),
-                                          std::numeric_limits<int32_t>::max()));
+    SUANLI_ASSIGN_OR_RETURN(
+        prio, Integer(row, c.priority, "priority", std::numeric_limits<int32_t>::min(),
+                      std::numeric_limits<int32_t>::max()));
   }
   job->priority = static_cast<int32_t>(prio);
   std::string_view durations = Trim(row.Str(c.durations));
@@ -237,8 +239,8 @@ Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Wor
       if (item.empty()) continue;
       size_t eq = item.find('=');
       auto bad = [&](std::string_view why) {
-        return row.RowError(fmt::format("field 'durations' (column {}): {} in '{}'", c.durations + 1,
-                                        why, item.substr(0, 60)));
+        return row.RowError(fmt::format("field 'durations' (column {}): {} in '{}'",
+                                        c.durations + 1, why, item.substr(0, 60)));
       };
       if (eq == std::string_view::npos) return bad("expected MODEL=seconds");
       auto m = ResolveModel(catalog, item.substr(0, eq));
@@ -277,7 +279,8 @@ std::string NativeWorkloadString(const Workload& workload, const Catalog& catalo
   return all;
 }
 
-Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, const std::string& path) {
+Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog,
+                           const std::string& path) {
   bool gz = path.size() > 3 && path.substr(path.size() - 3) == ".gz";
   if (gz) {
     gzFile f = gzopen(path.c_str(), "wb6");
@@ -332,11 +335,20 @@ Status ParseNative(LineReader& reader, const Catalog& catalog, const ImportOptio
     size_t* slot;
     const char* name;
   };
-  const Named named[] = {{&c.id, "id"},           {&c.tenant, "tenant"},       {&c.user, "user"},
-                         {&c.submit, "submit_s"}, {&c.gpus, "gpus"},           {&c.gpu_milli, "gpu_milli"},
-                         {&c.cpu_milli, "cpu_milli"}, {&c.mem_mib, "mem_mib"}, {&c.models, "models"},
-                         {&c.stacks, "stacks"},   {&c.cls, "class"},           {&c.work, "work_s"},
-                         {&c.estimate, "estimate_s"}, {&c.priority, "priority"},
+  const Named named[] = {{&c.id, "id"},
+                         {&c.tenant, "tenant"},
+                         {&c.user, "user"},
+                         {&c.submit, "submit_s"},
+                         {&c.gpus, "gpus"},
+                         {&c.gpu_milli, "gpu_milli"},
+                         {&c.cpu_milli, "cpu_milli"},
+                         {&c.mem_mib, "mem_mib"},
+                         {&c.models, "models"},
+                         {&c.stacks, "stacks"},
+                         {&c.cls, "class"},
+                         {&c.work, "work_s"},
+                         {&c.estimate, "estimate_s"},
+                         {&c.priority, "priority"},
                          {&c.durations, "durations"}};
   for (const auto& n : named) {
     int col = FindColumn(header, n.name);
@@ -359,7 +371,8 @@ Status ParseNative(LineReader& reader, const Catalog& catalog, const ImportOptio
     if (!SplitCsv(line, ',', &fields, &storage)) {
       st = ParseError("{}: unterminated quote", reader.Where());
     } else if (fields.size() < header.size()) {
-      st = ParseError("{}: expected {} fields, got {}", reader.Where(), header.size(), fields.size());
+      st = ParseError("{}: expected {} fields, got {}", reader.Where(), header.size(),
+                      fields.size());
     } else {
       CsvRow row(reader.Where(), fields);
       st = ParseRow(row, c, catalog, out, &pending, &job, &name);

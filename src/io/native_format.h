@@ -20,7 +20,8 @@ inline constexpr std::string_view kNativeHeader =
     "estimate_s,priority,durations";
 
 // Writes the workload; gzip-compressed when `path` ends in ".gz".
-Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, const std::string& path);
+Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog,
+                           const std::string& path);
 Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, std::ostream& out);
 std::string NativeWorkloadString(const Workload& workload, const Catalog& catalog);
 

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "base/strings.h"
@@ -21,14 +21,16 @@ const std::vector<TraceFormat>& TraceFormats() {
   static const std::vector<TraceFormat> kFormats = {
       {"native", "Suanli's own workload CSV (docs/formats-traces.md), plain or gzip", &ParseNative},
       {"openb", "Alibaba GPU 2023 pods (openb_pod_list_*.csv): FGD / ATC'23", &ParseOpenb},
-      {"gavel", "Gavel traces (msr/seed=S/<vc>.trace, physical_cluster/*.trace) + measured throughputs",
+      {"gavel",
+       "Gavel traces (msr/seed=S/<vc>.trace, physical_cluster/*.trace) + measured throughputs",
        &ParseGavel},
       {"tiresias", "Tiresias simulator jobs (60_job.csv or tf_job.csv layout)", &ParseTiresias},
       {"synergy", "Synergy replay traces (job_id, model, arrival, iterations, GPUs; no header)",
        &ParseSynergy},
       {"swf", "Parallel Workloads Archive Standard Workload Format (processors -> accelerators)",
        &ParseSwf},
-      {"pai", "Alibaba PAI 2020 task table (pai_task_table.csv, tasks aggregated per job)", &ParsePai},
+      {"pai", "Alibaba PAI 2020 task table (pai_task_table.csv, tasks aggregated per job)",
+       &ParsePai},
       {"helios", "Helios (SenseTime, SC'21) cluster_log.csv", &ParseHelios},
       {"acme", "Acme (Shanghai AI Lab, NSDI'24) trace_seren.csv / trace_kalos.csv", &ParseAcme},
       {"philly", "Microsoft Philly 2017 cluster_job_log (JSON list or JSON lines)", &ParsePhilly},
@@ -48,7 +50,8 @@ const std::vector<ClusterFormat>& ClusterFormats() {
   using namespace import_detail;
   static const std::vector<ClusterFormat> kFormats = {
       {"openb-nodes", "Alibaba GPU 2023 node list (openb_node_list_*.csv)", &ParseOpenbNodes},
-      {"tiresias-cluster", "Tiresias cluster spec (cluster_spec.csv, nXgY.csv): switches become racks",
+      {"tiresias-cluster",
+       "Tiresias cluster spec (cluster_spec.csv, nXgY.csv): switches become racks",
        &ParseTiresiasCluster},
       {"pai-machines", "Alibaba PAI 2020 machine table (pai_machine_spec.csv, no header)",
        &ParsePaiMachines},
@@ -67,8 +70,8 @@ const ClusterFormat* FindClusterFormat(std::string_view name) {
 }
 
 std::string ImportReport::Summary() const {
-  return fmt::format("{} rows read: {} jobs imported, {} invalid rows skipped, {} rows ignored", rows,
-                     imported, skipped, ignored);
+  return fmt::format("{} rows read: {} jobs imported, {} invalid rows skipped, {} rows ignored",
+                     rows, imported, skipped, ignored);
 }
 
 // ---------------------------------------------------------------------------
@@ -87,7 +90,9 @@ std::string FirstLine(const std::string& path) {
 }
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool Contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
+bool Contains(std::string_view s, std::string_view p) {
+  return s.find(p) != std::string_view::npos;
+}
 
 std::string FormatNames(bool cluster) {
   std::vector<std::string> names;
@@ -120,7 +125,8 @@ std::string GuessTraceFormat(const std::string& path) {
   if (StartsWith(first, "instance_sn,role,app_name")) return "dlrm";
   if (Contains(base, "synergy") || Split(first, ',').size() == 5) {
     auto f = Split(first, ',');
-    if (f.size() == 5 && ParseInt(f[0]) && !ParseDouble(f[1]) && ParseDouble(f[2])) return "synergy";
+    if (f.size() == 5 && ParseInt(f[0]) && !ParseDouble(f[1]) && ParseDouble(f[2]))
+      return "synergy";
   }
   return "";
 }
@@ -249,7 +255,8 @@ Status RowErrors::Skip(const Status& error) {
   if (!opts_.skip_invalid) return error;
   if (report_) {
     ++report_->skipped;
-    if (report_->errors.size() < opts_.max_reported_errors) report_->errors.push_back(error.message());
+    if (report_->errors.size() < opts_.max_reported_errors)
+      report_->errors.push_back(error.message());
   }
   return Status::Ok();
 }
@@ -405,9 +412,10 @@ bool Digits(std::string_view s, size_t pos, size_t len, int* out) {
 std::optional<double> ParseDateTime(std::string_view s) {
   s = Trim(s);
   int y, mo, d, h, mi, se;
-  if (!Digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') || !Digits(s, 11, 2, &h) ||
-      s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &se))
+  if (!Digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') ||
+      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' ||
+      !Digits(s, 17, 2, &se))
     return std::nullopt;
   static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || se > 60)
@@ -434,7 +442,8 @@ std::optional<double> ParseDateTime(std::string_view s) {
   } else if (rest[0] == '+' || rest[0] == '-') {
     int oh = 0, om = 0;
     if (rest.size() == 3 && Digits(rest, 1, 2, &oh)) {
-    } else if (rest.size() == 6 && rest[3] == ':' && Digits(rest, 1, 2, &oh) && Digits(rest, 4, 2, &om)) {
+    } else if (rest.size() == 6 && rest[3] == ':' && Digits(rest, 1, 2, &oh) &&
+               Digits(rest, 4, 2, &om)) {
     } else if (rest.size() == 5 && Digits(rest, 1, 2, &oh) && Digits(rest, 3, 2, &om)) {
     } else {
       return std::nullopt;
@@ -539,8 +548,8 @@ WorkloadClass ClassFromModelName(std::string_view name) {
   std::string n = ToLower(Trim(name));
   auto has = [&](std::string_view p) { return n.find(p) != std::string::npos; };
   auto starts = [&](std::string_view p) { return n.substr(0, p.size()) == p; };
-  if (has("transformer") || has("bert") || has("gpt") || has("llama") || has("t5-") ||
-      has("llm") || has("pretrain") || has("sft"))
+  if (has("transformer") || has("bert") || has("gpt") || has("llama") || has("t5-") || has("llm") ||
+      has("pretrain") || has("sft"))
     return WorkloadClass::kTransformer;
   if (has("resnet") || starts("res18") || starts("res50") || starts("res101") || has("vgg") ||
       has("alexnet") || has("inception") || has("googlenet") || has("mobilenet") ||
@@ -570,7 +579,8 @@ void NetworkBuilder::AddNode(std::string name, ModelId model, int devices, int64
   auto it = pools_.find(model);
   if (it == pools_.end()) {
     Pool p;
-    p.name = model == kNoModel || model >= catalog_.size() ? std::string("cpu") : catalog_.model(model).name;
+    p.name = model == kNoModel || model >= catalog_.size() ? std::string("cpu")
+                                                           : catalog_.model(model).name;
     p.center = 0;
     it = pools_.emplace(model, static_cast<PoolId>(net_.pools.size())).first;
     net_.pools.push_back(std::move(p));

@@ -38,10 +38,10 @@ struct ImportOptions {
 };
 
 struct ImportReport {
-  size_t rows = 0;       // data rows read
-  size_t imported = 0;   // jobs produced
-  size_t skipped = 0;    // invalid rows skipped (skip_invalid)
-  size_t ignored = 0;    // valid rows that are not jobs (e.g. never started, CPU-only where dropped)
+  size_t rows = 0;      // data rows read
+  size_t imported = 0;  // jobs produced
+  size_t skipped = 0;   // invalid rows skipped (skip_invalid)
+  size_t ignored = 0;   // valid rows that are not jobs (e.g. never started, CPU-only where dropped)
   std::vector<std::string> errors;  // the first max_reported_errors skip messages
   std::string Summary() const;
 };
@@ -67,7 +67,8 @@ Result<Workload> ImportWorkload(const std::string& path, std::string_view format
 
 // Cluster descriptions found in traces.
 struct ClusterFormat {
-  std::string name;  // "openb-nodes", "tiresias-cluster", "pai-machines", "philly-machines", "spot-nodes"
+  // "openb-nodes", "tiresias-cluster", "pai-machines", "philly-machines", "spot-nodes"
+  std::string name;
   std::string description;
   Status (*parse)(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
                   Network* out) = nullptr;
