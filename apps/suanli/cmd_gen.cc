@@ -98,7 +98,8 @@ void RegisterGen(CLI::App& app, int* exit_code) {
   cmd->add_option("--profile", args->profile, "Workload profile:" + profiles)
       ->capture_default_str();
   cmd->add_option("--network", args->network,
-                  "Network the jobs must fit (built-in name, YAML file or cluster table); sets the default --gpus")
+                  "Network the jobs must fit (built-in name, YAML file or cluster table); sets the "
+                  "default --gpus")
       ->capture_default_str();
   cmd->add_option("--catalog", args->catalog,
                   "Accelerator catalog YAML (default: the built-in one)");
