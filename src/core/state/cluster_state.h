@@ -65,6 +65,9 @@ class ClusterState {
   // ascending node id; stops early when f returns false.
   template <typename F>
   void ForEachWithFreeWhole(int slot, int k, F&& f) const;
+  // Calls f(node) for up nodes of `slot` with exactly k wholly free devices, ascending id.
+  template <typename F>
+  void ForEachWithExactlyFreeWhole(int slot, int k, F&& f) const;
   // Calls f(node) for up nodes of `slot` that have a partly used device.
   template <typename F>
   void ForEachWithPartial(int slot, F&& f) const;
@@ -108,6 +111,22 @@ void ClusterState::ForEachWithFreeWhole(int slot, int k, F&& f) const {
   const std::vector<uint64_t>& set = s.atleast[k];
   for (size_t w = 0; w < set.size(); ++w) {
     uint64_t bits = set[w];
+    while (bits) {
+      int b = __builtin_ctzll(bits);
+      bits &= bits - 1;
+      if (!f(s.nodes[(w << 6) + b])) return;
+    }
+  }
+}
+
+template <typename F>
+void ClusterState::ForEachWithExactlyFreeWhole(int slot, int k, F&& f) const {
+  const Slot& s = slots_[slot];
+  if (k > s.max_devices || k < 0) return;
+  const std::vector<uint64_t>& set = s.atleast[k];
+  const std::vector<uint64_t>* above = k < s.max_devices ? &s.atleast[k + 1] : nullptr;
+  for (size_t w = 0; w < set.size(); ++w) {
+    uint64_t bits = set[w] & (above ? ~(*above)[w] : ~uint64_t{0});
     while (bits) {
       int b = __builtin_ctzll(bits);
       bits &= bits - 1;

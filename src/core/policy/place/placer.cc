@@ -170,31 +170,54 @@ std::optional<Allocation> ScoringPlacer::Place(const ClusterState& state, const 
 std::optional<Allocation> ScoringPlacer::PlaceMultiNode(const ClusterState& state, int slot,
                                                         const PlacementRequest& req, Rng& rng) {
   (void)rng;
-  // Greedy: nodes with the most usable free devices first (fewest nodes), ties by id.
+  // Greedy: nodes with the most usable free devices first (fewest nodes), ties
+  // by id. Nodes are visited bucket by bucket (k wholly free devices, k from
+  // the largest down), which gives that order without sorting and stops as
+  // soon as the gang is complete. A node whose CPU or memory allows fewer
+  // devices than it has free is deferred to its usable count.
   struct Cand {
     NodeId node;
     int usable;
   };
-  thread_local std::vector<Cand> cands;
-  cands.clear();
   const int64_t cpu1 = CpuForDevices(req, 1), mem1 = MemForDevices(req, 1);
-  int64_t total = 0;
-  state.ForEachWithFreeWhole(slot, 1, [&](NodeId n) {
-    int g = state.free_whole(n);
-    if (cpu1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_cpu(n) / cpu1));
-    if (mem1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_mem(n) / mem1));
-    if (g > 0) {
-      cands.push_back({n, g});
-      total += g;
-    }
-    return true;
-  });
-  if (total < req.num_gpus) return std::nullopt;
-  std::stable_sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.usable > b.usable; });
-  Allocation a;
+  const int max = state.slot_max_devices(slot);
+  thread_local std::vector<std::vector<Cand>> deferred;
+  deferred.assign(max + 1, {});
+  std::vector<Cand> chosen;
   int left = static_cast<int>(req.num_gpus);
-  for (const auto& c : cands) {
-    if (left == 0) break;
+  for (int k = max; k >= 1 && left > 0; --k) {
+    // Deferred nodes usable for exactly k devices merge with this bucket by id.
+    std::vector<Cand> bucket;
+    state.ForEachWithExactlyFreeWhole(slot, k, [&](NodeId n) {
+      int g = k;
+      if (cpu1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_cpu(n) / cpu1));
+      if (mem1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_mem(n) / mem1));
+      if (g == k) {
+        if (deferred[k].empty()) {
+          chosen.push_back({n, g});
+          left -= g;
+          return left > 0;
+        }
+        bucket.push_back({n, g});
+      } else if (g > 0) {
+        deferred[g].push_back({n, g});
+      }
+      return true;
+    });
+    if (!deferred[k].empty()) {
+      bucket.insert(bucket.end(), deferred[k].begin(), deferred[k].end());
+      std::sort(bucket.begin(), bucket.end(), [](const Cand& a, const Cand& b) { return a.node < b.node; });
+      for (const auto& c : bucket) {
+        if (left <= 0) break;
+        chosen.push_back(c);
+        left -= c.usable;
+      }
+    }
+  }
+  if (left > 0) return std::nullopt;
+  Allocation a;
+  left = static_cast<int>(req.num_gpus);
+  for (const auto& c : chosen) {
     int g = std::min(left, c.usable);
     NodeShare sh;
     sh.node = c.node;
@@ -205,7 +228,6 @@ std::optional<Allocation> ScoringPlacer::PlaceMultiNode(const ClusterState& stat
     a.shares.push_back(sh);
     left -= g;
   }
-  if (left > 0) return std::nullopt;
   return a;
 }
 
