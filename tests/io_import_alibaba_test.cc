@@ -487,6 +487,20 @@ TEST(DlrmImport, BadRow) {
   EXPECT_EQ(share->jobs[0].gpu_milli, 250);
   EXPECT_EQ(share->jobs[0].mem_mib, 120 * 1024);
   EXPECT_EQ(share->tenants.Name(share->jobs[0].tenant), "app");
+  ImportOptions skip;
+  skip.skip_invalid = true;
+  ImportReport report;
+  auto skipped = ParseText("dlrm",
+                           header + "i0,HN,app,12,12,1,1,25,25,120.0,120.0,640,800,8,100,110,50\n" +
+                               "i1,CN,app,12,12,0,0,25,25,120.0,120.0,640,800,8,,110,50\n" +
+                               "i2,HN,app,12,12,1,1,25,25,120.0,120.0,640,800,8,100,110,150\n",
+                           "dlrm.csv", skip, &report);
+  ASSERT_TRUE(skipped.ok());
+  EXPECT_EQ(skipped->jobs.size(), 1u);
+  EXPECT_EQ(report.rows, 3u);
+  EXPECT_EQ(report.skipped, 1u);
+  EXPECT_EQ(report.ignored, 1u);  // no creation time
+  EXPECT_THAT(report.errors.at(0), HasSubstr("dlrm.csv:2: field 'deletion_time'"));
 }
 
 // ---------------------------------------------------------------------------

@@ -98,6 +98,27 @@ TEST(HeliosImport, BadRowsAndFallbackDuration) {
       HasSubstr("cluster_log.csv:2: field 'end_time' (column 10): expected a time >= start_time"));
 }
 
+TEST(HeliosImport, SkipInvalid) {
+  const std::string header =
+      "job_id,user,vc,gpu_num,cpu_num,node_num,state,submit_time,start_time,end_time,duration,"
+      "queue\n";
+  ImportOptions skip;
+  skip.skip_invalid = true;
+  ImportReport report;
+  auto w = ParseText("helios",
+                     header + "1,u,vc,1,1,1,COMPLETED,2020-06-09 18:41:01,,,10,0\n" +
+                         "2,u,vc,-1,1,1,COMPLETED,2020-06-09 18:41:02,,,10,0\n" +
+                         "3,u,vc,1,1,1,COMPLETED,2020-06-09 18:41:03,,,10,0\n",
+                     "cluster_log.csv", skip, &report);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->jobs.size(), 2u);
+  EXPECT_EQ(w->jobs[1].submit, Seconds(2));
+  EXPECT_EQ(report.skipped, 1u);
+  ASSERT_EQ(report.errors.size(), 1u);
+  EXPECT_EQ(report.errors[0],
+            "cluster_log.csv:3: field 'gpu_num' (column 4): expected an integer >= 0, got '-1'");
+}
+
 TEST(AcmeImport, SerenAndKalosSamples) {
   auto seren = ImportWorkload(SamplePath("acme-trace_seren-sample.csv"), "acme", BuiltinCatalog(),
                               {}, nullptr);
@@ -139,6 +160,19 @@ TEST(AcmeImport, ClassFromTypeAndBadRows) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
             "trace_seren.csv:2: field 'gpu_num' (column 4): expected an integer >= 0, got '8.5'");
+  ImportOptions skip;
+  skip.skip_invalid = true;
+  ImportReport report;
+  auto skipped =
+      ParseText("acme",
+                header + "a,u,1,8.5,64,Pretrain,COMPLETED,2023-03-01 00:18:22+08:00,,,100,3,8\n" +
+                    "b,u,1,8,64,SFT,COMPLETED,2023-03-01 00:18:22 +08:00,,,100,3,8\n" +
+                    "c,u,1,8,64,SFT,COMPLETED,2023-03-01 00:18:22+08:00,,,100,3,8\n",
+                "trace_seren.csv", skip, &report);
+  ASSERT_TRUE(skipped.ok()) << skipped.status().message();
+  EXPECT_EQ(skipped->jobs.size(), 2u);  // an offset after a blank is accepted
+  EXPECT_EQ(report.skipped, 1u);
+  EXPECT_EQ(report.rows, 3u);
 }
 
 }  // namespace

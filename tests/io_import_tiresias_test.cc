@@ -181,6 +181,18 @@ TEST(SynergyImport, BadRows) {
   ASSERT_FALSE(iters.ok());
   EXPECT_EQ(iters.status().message(),
             "trace:1: field 'num_iters' (column 4): expected an integer >= 0, got '-100'");
+  ImportOptions skip;
+  skip.skip_invalid = true;
+  ImportReport report;
+  auto skipped = ParseText("synergy", "0,alexnet,0.1,100,0\n1,res50,0.2,10,2\n2,lstm,x,10,2\n",
+                           "trace", skip, &report);
+  ASSERT_TRUE(skipped.ok());
+  EXPECT_EQ(skipped->jobs.size(), 1u);
+  EXPECT_EQ(report.rows, 3u);
+  EXPECT_EQ(report.skipped, 2u);
+  ASSERT_EQ(report.errors.size(), 2u);
+  EXPECT_EQ(report.errors[1],
+            "trace:3: field 'arrival_time' (column 3): expected a number >= 0, got 'x'");
   // Unknown model names run as alexnet, as in Synergy's model zoo.
   auto unknown = ParseText("synergy", "0,vgg99,0.1,100,1\n", "trace");
   ASSERT_TRUE(unknown.ok());
