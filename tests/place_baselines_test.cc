@@ -32,6 +32,7 @@ TEST(DotProduct, ScoresOneMinusHalfTheNormalisedDotProduct) {
   // node (64 CPUs, 4 GPUs free) . task (8 CPUs, 1 GPU) = 0.5 * 0.0625 + 0.5 * 0.125 = 0.09375.
   EXPECT_DOUBLE_EQ(DotProductPlacer::Score(64000, 4000, 8000, 1000, norm), 1.0 - 0.09375 / 2);
   EXPECT_DOUBLE_EQ(DotProductPlacer::Score(128000, 8000, 0, 0, norm), 1.0);
+  EXPECT_EQ(DotProductPlacer::IntScore(64000, 4000, 8000, 1000, norm), 95);  // int(95.3125)
   Catalog cat = testing::TestCatalog();
   Network net = testing::TestNetwork({{0, 1, 8}});
   norm.Update(net);  // nodes of 32 CPUs and 8 devices: the artifact's constants stay
@@ -56,10 +57,15 @@ TEST(DotProduct, PrefersTheNodeWhoseFreeResourcesAlignLeast) {
   auto a = p.Place(s, Req(1, 1000, 4000), rng);
   ASSERT_TRUE(a);
   EXPECT_EQ(a->shares[0].node, 1u);
-  // CPU-only tasks too: the node with the least free CPU (GPU free counts 0 for them).
+  // Scores are the artifact's integers: for a small CPU-only task every node scores 99
+  // (99.6, 99.8, 99.6), and the lowest id wins.
   auto b = p.Place(s, Req(0, 1000, 4000), rng);
   ASSERT_TRUE(b);
-  EXPECT_EQ(b->shares[0].node, 1u);
+  EXPECT_EQ(b->shares[0].node, 0u);
+  // A large one tells them apart: the node with the least free CPU.
+  auto c = p.Place(s, Req(0, 1000, 16000), rng);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->shares[0].node, 1u);
 }
 
 TEST(GpuPacking, TiersFollowTheArtifact) {

@@ -103,6 +103,31 @@ TEST(Fgd, TiesGoToTheLowestNodeThenDevice) {
   EXPECT_EQ(b->shares[0].devices, 0b0001u);
 }
 
+TEST(Fgd, ArtifactVariantQuantisesTheScore) {
+  Fixture f;
+  Network net = testing::TestNetwork({{0, 2, 2}});
+  ClusterState s(net, f.cat.size());
+  Take(s, 1, 0b01, 10);  // node 1: free {990, 1000}
+  // Mix: shares of 600. A 500 share raises fragmentation by 500 on node 0 (device left
+  // with 500) and by 490 on node 1 (device 0 left with 490).
+  TaskMix mix = {Shape(1, 600, 1000, 1.0)};
+  FgdPlacer exact;
+  exact.SetTaskMix(mix);
+  auto a = exact.Place(s, Req(1, 500, 1000), f.rng);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->shares[0].node, 1u);
+  EXPECT_EQ(a->shares[0].devices, 0b01u);
+  // int(100 * sigmoid(-0.49)) == int(100 * sigmoid(-0.5)) == 37: a tie, the lowest id wins.
+  auto quantised = MakePlacer("fgd-artifact");
+  ASSERT_TRUE(quantised);
+  EXPECT_EQ(quantised->name(), "fgd-artifact");
+  quantised->SetTaskMix(mix);
+  auto b = quantised->Place(s, Req(1, 500, 1000), f.rng);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->shares[0].node, 0u);
+  EXPECT_EQ(b->shares[0].devices, 0b01u);
+}
+
 TEST(Fgd, CpuOnlyTasksAvoidStrandingGpus) {
   Fixture f;
   // Node 0: GPU node (4 devices, 32 cores); node 1: CPU-only.

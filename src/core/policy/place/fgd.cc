@@ -1,6 +1,7 @@
 #include "core/policy/place/fgd.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace suanli {
@@ -11,6 +12,10 @@ constexpr int8_t kInfeasible = -2;
 
 bool IsPowerOfTwo(uint64_t x) { return x != 0 && (x & (x - 1)) == 0; }
 }  // namespace
+
+double FgdPlacer::QuantisedScore(double increase_milli) {
+  return std::floor(100.0 / (1.0 + std::exp(increase_milli / 1000.0)));
+}
 
 void FgdPlacer::SetTaskMix(const TaskMix& mix) {
   explicit_mix_ = !mix.empty();
@@ -169,7 +174,10 @@ bool FgdPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementReques
         for (int p = 0; p < d && !seen; ++p) seen = f[p] == f[d];
         if (seen) continue;
         int64_t delta = FragAfter(s, n, req.cpu_milli, req.mem_mib, d, req.gpu_milli, 0) - before;
-        if (e.device < 0 || delta < e.delta) {
+        bool better = e.device < 0 || (quantize_ ? QuantisedScore(model_.ToMilli(delta)) >
+                                                       QuantisedScore(model_.ToMilli(e.delta))
+                                                 : delta < e.delta);
+        if (better) {
           e.device = static_cast<int8_t>(d);
           e.delta = delta;
         }
@@ -197,7 +205,7 @@ bool FgdPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementReques
     share->milli = kWholeDeviceMilli;
     if (!share->devices) return false;
   }
-  *score = -static_cast<double>(e.delta);
+  *score = quantize_ ? QuantisedScore(model_.ToMilli(e.delta)) : -static_cast<double>(e.delta);
   return true;
 }
 

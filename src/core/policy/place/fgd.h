@@ -37,7 +37,8 @@
 // node and pod resources carry no memory); (2) the artifact scores
 // int(100 * sigmoid(-increase / 1000)), quantising small differences away, and
 // kube-scheduler picks at random among equal top scores; we compare the exact
-// increase and break ties by node id; (3) the artifact's typical-pod mix keys
+// increase and break ties by node id (fgd-artifact below keeps the integer
+// score, with lowest-id ties); (3) the artifact's typical-pod mix keys
 // shapes by (CPU, GPU, count, type) without memory and keeps the most popular
 // ones covering 95% of pods; ComputeTaskMix keys by memory too and keeps all.
 #pragma once
@@ -54,15 +55,20 @@ namespace suanli {
 
 class FgdPlacer : public ScoringPlacer {
  public:
-  std::string_view name() const override { return "fgd"; }
+  FgdPlacer() = default;
+  std::string_view name() const override { return quantize_ ? "fgd-artifact" : "fgd"; }
   void SetTaskMix(const TaskMix& mix) override;
   std::optional<Allocation> Place(const ClusterState& state, const PlacementRequest& req, Rng& rng) override;
 
  protected:
+  explicit FgdPlacer(bool quantize) : quantize_(quantize) {}
   bool ScoreNode(const ClusterState& s, NodeId n, const PlacementRequest& req, Rng& rng, NodeShare* share,
                  double* score) override;
 
  private:
+  // The artifact's score for an increase (in milli-devices): int(100 * sigmoid(-increase / 1000)).
+  static double QuantisedScore(double increase_milli);
+
   struct Key {
     int64_t cpu, mem;
     uint32_t gpus;
@@ -90,6 +96,7 @@ class FgdPlacer : public ScoringPlacer {
                     uint32_t whole_mask);
 
   FragModel model_;
+  bool quantize_ = false;
   bool explicit_mix_ = false;
   // Seen-so-far mix (no explicit mix).
   std::map<Key, uint64_t> seen_counts_;
@@ -110,6 +117,16 @@ class FgdPlacer : public ScoringPlacer {
   size_t max_rows_ = 0;
   uint64_t clock_ = 0;
   Row* current_ = nullptr;
+};
+
+// fgd-artifact: fgd with the artifact's integer score, int(100 * sigmoid(-increase
+// / 1000)), for both the node and the device choice; nodes whose increases differ
+// by less than the quantum tie, and ties go to the lowest node id (then device).
+// It reproduces the artifact's published allocation on the openb default trace
+// (see docs/experiments-pack.md); plain fgd compares the exact increases.
+class FgdArtifactPlacer : public FgdPlacer {
+ public:
+  FgdArtifactPlacer() : FgdPlacer(true) {}
 };
 
 }  // namespace suanli

@@ -1,6 +1,7 @@
 #include "core/policy/place/fgd_baselines.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace suanli {
 
@@ -36,12 +37,18 @@ double DotProductPlacer::Score(int64_t free_cpu, int64_t free_gpu_milli, int64_t
   return 1.0 - dot / 2.0;
 }
 
+int64_t DotProductPlacer::IntScore(int64_t free_cpu, int64_t free_gpu_milli, int64_t cpu, int64_t gpu_milli,
+                                   const SpecNorm& norm) {
+  return static_cast<int64_t>(static_cast<double>(kMaxNodeScore) *
+                              Score(free_cpu, free_gpu_milli, cpu, gpu_milli, norm));
+}
+
 bool DotProductPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementRequest& req, Rng& rng,
                                  NodeShare* share, double* score) {
   (void)rng;
   if (!DefaultShare(s, n, req, share)) return false;
   norm_.Update(s.network());
-  *score = Score(s.free_cpu(n), s.free_milli(n), req.cpu_milli, RequestGpuMilli(req), norm_);
+  *score = static_cast<double>(IntScore(s.free_cpu(n), s.free_milli(n), req.cpu_milli, RequestGpuMilli(req), norm_));
   return true;
 }
 

@@ -12,16 +12,18 @@
 // artifact's AllocateExclusiveGpuId). The artifact normalises by the largest
 // node spec of its cluster (128 CPUs, 8 GPUs); we use the larger of those and
 // the largest node of the network, which is the same on the openb cluster.
-// Scores are computed exactly; the artifact truncates them to integers 0..100
-// and kube-scheduler then picks at random among equal top scores, where we take
-// the lowest node id. Memory is never scored (the artifact's resource vectors
+// Scores are the artifact's integers (0..100): dot-product truncates
+// 100 * score as the artifact does, the other two are integer by design. Where
+// kube-scheduler picks at random among equal top scores, we take the lowest node
+// id. Memory is never scored (the artifact's resource vectors
 // carry none), only checked. Complexity: O(candidates * devices) per placement.
 // Multi-node gangs (never in the artifact): the base greedy.
 //
 // dot-product (Tetris-style alignment): node vector = (free CPU / max CPU,
 //   free device capacity / max devices), task vector = (CPU / max CPU, devices
-//   asked / max devices); score = 1 - (node . task) / 2, so the node whose free
-//   resources are least aligned with the task wins. Ties: lowest node id.
+//   asked / max devices); score = int(100 * (1 - (node . task) / 2)), so the
+//   node whose free resources are least aligned with the task wins; nodes within
+//   one point tie (as in the artifact). Ties: lowest node id.
 // gpu-packing: integer tiers, higher is better, ties lowest node id:
 //   - the task only needs already shared devices: 100 - (sum over the devices it
 //     uses of floor(free * 100 / 1000)) / 10, at least 50;
@@ -53,9 +55,12 @@ struct SpecNorm {
 class DotProductPlacer : public ScoringPlacer {
  public:
   std::string_view name() const override { return "dot-product"; }
-  // The artifact's score for a node with the given free resources (higher is better).
+  // 1 - (node . task) / 2 for a node with the given free resources (higher is better).
   static double Score(int64_t free_cpu, int64_t free_gpu_milli, int64_t cpu, int64_t gpu_milli,
                       const SpecNorm& norm);
+  // The artifact's integer score, int(100 * Score): what the placer compares.
+  static int64_t IntScore(int64_t free_cpu, int64_t free_gpu_milli, int64_t cpu, int64_t gpu_milli,
+                          const SpecNorm& norm);
 
  protected:
   bool ScoreNode(const ClusterState& s, NodeId n, const PlacementRequest& req, Rng& rng, NodeShare* share,

@@ -25,6 +25,8 @@ const std::vector<PlacerInfo>& Placers() {
       {"gpu-clustering", "FGD baseline: keep tasks with the same GPU demand on the same nodes",
        &Make<GpuClusteringPlacer>},
       {"fgd", "fragmentation gradient descent: least increase of expected GPU fragmentation", &Make<FgdPlacer>},
+      {"fgd-artifact", "fgd with the FGD artifact's integer score (0-100); ties: lowest node id",
+       &Make<FgdArtifactPlacer>},
       {"topology", "best-fit; gangs into the tightest rack, else pod, else pool", &Make<TopologyPlacer>},
   };
   return kPlacers;
