@@ -17,6 +17,7 @@ csv="$root/data/traces/alibaba-gpu-v2023-openb/csv"
 [[ -x "$bin" ]] || { echo "pack_grid.sh: no suanli binary at $bin" >&2; exit 2; }
 cleanup=""
 if [[ -z "$out" ]]; then out="$(mktemp -d)"; cleanup="$out"; fi
+mkdir -p "$out"
 trap 'if [[ -n "$cleanup" ]]; then rm -rf "$cleanup"; fi' EXIT
 
 files=""
