@@ -55,3 +55,37 @@ TEST(Status, ResultCarriesValueOrError) {
 
 }  // namespace
 }  // namespace suanli
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "io/line_reader.h"
+
+namespace suanli {
+namespace {
+
+TEST(LineReader, TruncatedGzipIsAnError) {
+  std::string path = (std::filesystem::temp_directory_path() / "suanli_trunc_test.gz").string();
+  gzFile g = gzopen(path.c_str(), "wb");
+  ASSERT_TRUE(g);
+  for (int i = 0; i < 2000; ++i) gzprintf(g, "line %d with some text to compress\n", i);
+  gzclose(g);
+  auto size = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, size / 2);
+  auto r = LineReader::Open(path);
+  ASSERT_TRUE(r.ok());
+  std::string_view line;
+  size_t n = 0;
+  while ((*r)->Next(&line)) ++n;
+  EXPECT_LT(n, 2000u);
+  EXPECT_FALSE((*r)->status().ok());
+  EXPECT_NE((*r)->status().message().find("truncated"), std::string::npos) << (*r)->status().message();
+  auto whole = ReadFileMaybeGz(path);
+  EXPECT_FALSE(whole.ok());
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace suanli

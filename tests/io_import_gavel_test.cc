@@ -54,7 +54,8 @@ std::string MsrRow(std::string_view type, int steps, double arrival, int scale) 
 TEST(GavelImport, SeedZeroVcCounts) {
   // Rows per VC in msr/seed=0, and how many of them name a (job type, scale
   // factor) that simulation_throughputs.json does not measure (scale factors
-  // above 8, or multi-GPU A3C / CycleGAN / Recommendation).
+  // above 8, or multi-GPU A3C / CycleGAN / Recommendation): those import with
+  // run times scaled linearly from the 1-GPU throughput, and are counted.
   const std::map<std::string, std::pair<size_t, size_t>> expected = {
       {"0e4a51", {1181, 197}}, {"103959", {986, 125}}, {"11cb48", {2000, 181}},
       {"23dbec", {9, 1}},      {"2869ce", {533, 179}}, {"51b7ef", {18, 1}},
@@ -71,8 +72,9 @@ TEST(GavelImport, SeedZeroVcCounts) {
                             BuiltinCatalog(), opts, &report);
     ASSERT_TRUE(w.ok()) << vc << ": " << w.status().message();
     EXPECT_EQ(report.rows, counts.first) << vc;
-    EXPECT_EQ(report.skipped, counts.second) << vc;
-    EXPECT_EQ(w->jobs.size(), counts.first - counts.second) << vc;
+    EXPECT_EQ(report.skipped, 0u) << vc;
+    EXPECT_EQ(report.assumed, counts.second) << vc;
+    EXPECT_EQ(w->jobs.size(), counts.first) << vc;
     ASSERT_FALSE(w->jobs.empty());
     EXPECT_EQ(w->tenants.Name(w->jobs[0].tenant), vc);
     EXPECT_EQ(w->overrides.size(), w->jobs.size());
@@ -80,7 +82,7 @@ TEST(GavelImport, SeedZeroVcCounts) {
     jobs += w->jobs.size();
   }
   EXPECT_EQ(rows, 15264u);
-  EXPECT_EQ(jobs, 15264u - 1548u);
+  EXPECT_EQ(jobs, 15264u);  // 1,548 of them with an assumed multi-GPU throughput
 }
 
 TEST(GavelImport, FullyMeasuredVcImportsStrictly) {
@@ -162,19 +164,33 @@ TEST(GavelImport, ZeroThroughputMeansCannotRunThere) {
   EXPECT_EQ(resnet.speed_override, 0u);  // overrides are numbered in job order
 }
 
-TEST(GavelImport, MissingKeyIsARowError) {
-  auto w = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 10, 0, 1) +
-                              MsrRow("ResNet-18 (batch size 64)", 10, 5, 16),
+TEST(GavelImport, UnmeasuredScaleScalesTheOneGpuThroughput) {
+  ImportReport r;
+  auto w = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 1000, 0, 1) +
+                              MsrRow("ResNet-18 (batch size 64)", 1000, 5, 16),
+                          "0e4a51.trace.gz", {}, &r);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  ASSERT_EQ(w->jobs.size(), 2u);
+  EXPECT_EQ(r.assumed, 1u);
+  EXPECT_NE(r.Summary().find("linear scaling"), std::string::npos);
+  // Same steps on 16 GPUs: 1/16 of the one-GPU run time on every model.
+  const auto& one = w->overrides[w->jobs[0].speed_override].seconds;
+  const auto& sixteen = w->overrides[w->jobs[1].speed_override].seconds;
+  ASSERT_EQ(one.size(), sixteen.size());
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(sixteen[i].second * 16, one[i].second, 1e-6);
+}
+
+TEST(GavelImport, UnknownJobTypeIsARowError) {
+  auto w = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 10, 0, 1) + MsrRow("NoSuchModel", 10, 5, 4),
                           "0e4a51.trace.gz");
   ASSERT_FALSE(w.ok());
   EXPECT_EQ(w.status().message(),
             "0e4a51.trace.gz:2: field 'job_type' (column 1): no measured throughput for "
-            "('ResNet-18 (batch size "
-            "64)', 16) (job type, scale_factor)");
+            "('NoSuchModel', 4) (job type, scale_factor)");
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;
-  auto ok = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 10, 0, 1) + MsrRow("A3C", 10, 5, 1),
+  auto ok = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 10, 0, 1) + MsrRow("NoSuchModel", 10, 5, 1),
                            "vc.trace", skip, &report);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->jobs.size(), 1u);

@@ -32,12 +32,13 @@ class GzLineReader : public LineReader {
         }
         if (n == 0) {
           eof_ = true;
-          if (!gzeof(f_)) {
-            int err = 0;
-            const char* msg = gzerror(f_, &err);
-            if (err != Z_OK && err != Z_STREAM_END)
-              status_ = IoError("{}: read error after line {}: {}", name_, line_, msg ? msg : "?");
-          }
+          // zlib reports a truncated stream (Z_BUF_ERROR) only after it has
+          // set end-of-file, so check the error whatever gzeof says.
+          int err = 0;
+          const char* msg = gzerror(f_, &err);
+          if (err != Z_OK && err != Z_STREAM_END)
+            status_ = IoError("{}: read error after line {}: {} (truncated or corrupt gzip?)", name_, line_,
+                              msg ? msg : "?");
           break;
         }
         pos_ = 0;
@@ -151,7 +152,15 @@ Result<std::string> ReadFileMaybeGz(const std::string& path) {
       gzclose(f);
       return IoError("{}: read error: {}", path, msg);
     }
-    if (n == 0) break;
+    if (n == 0) {
+      int err = 0;
+      std::string msg = gzerror(f, &err);
+      if (err != Z_OK && err != Z_STREAM_END) {
+        gzclose(f);
+        return IoError("{}: read error: {} (truncated or corrupt gzip?)", path, msg);
+      }
+      break;
+    }
     out.append(buf.data(), static_cast<size_t>(n));
   }
   gzclose(f);

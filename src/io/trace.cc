@@ -70,8 +70,10 @@ const ClusterFormat* FindClusterFormat(std::string_view name) {
 }
 
 std::string ImportReport::Summary() const {
-  return fmt::format("{} rows read: {} jobs imported, {} invalid rows skipped, {} rows ignored",
-                     rows, imported, skipped, ignored);
+  std::string s = fmt::format("{} rows read: {} jobs imported, {} invalid rows skipped, {} rows ignored", rows,
+                              imported, skipped, ignored);
+  if (assumed) s += fmt::format("; {} jobs {}", assumed, assumed_note);
+  return s;
 }
 
 // ---------------------------------------------------------------------------

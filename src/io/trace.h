@@ -42,6 +42,8 @@ struct ImportReport {
   size_t imported = 0;  // jobs produced
   size_t skipped = 0;   // invalid rows skipped (skip_invalid)
   size_t ignored = 0;   // valid rows that are not jobs (e.g. never started, CPU-only where dropped)
+  size_t assumed = 0;   // jobs with a figure the trace lacks, filled by a documented assumption
+  std::string assumed_note;  // what was assumed (one line)
   std::vector<std::string> errors;  // the first max_reported_errors skip messages
   std::string Summary() const;
 };
