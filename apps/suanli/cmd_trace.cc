@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "io/model_loader.h"
+#include "io/native_format.h"
 #include "io/sources.h"
 #include "io/trace.h"
 #include "sim/output.h"
@@ -193,6 +194,44 @@ void RegisterTrace(CLI::App& app, int* exit_code) {
   info->add_flag("--json", args->json, "Machine-readable output");
   info->add_option("--gpus", args->gpus, "Also print the offered load on this many accelerators");
   info->callback([args, exit_code]() { *exit_code = RunInfo(*args); });
+
+  struct ConvertArgs {
+    std::vector<std::string> files;
+    std::string format, out;
+    bool skip_invalid = false;
+  };
+  auto cargs = std::make_shared<ConvertArgs>();
+  auto* convert = cmd->add_subcommand(
+      "convert", "Import one or more traces and write them, merged, in the native format");
+  convert->add_option("files", cargs->files, "Trace files (any format; merged by submit time)")->required();
+  convert->add_option("--format", cargs->format, "Trace format of every input (default: guessed per file)");
+  convert->add_option("--out,-o", cargs->out, "Output file, native format (.gz = gzip)")->required();
+  convert->add_flag("--skip-invalid", cargs->skip_invalid, "Skip malformed rows (counted and reported)");
+  convert->callback([cargs, exit_code]() {
+    const Catalog& catalog = BuiltinCatalog();
+    ImportOptions opts;
+    opts.skip_invalid = cargs->skip_invalid;
+    Workload merged;
+    for (const auto& f : cargs->files) {
+      ImportReport report;
+      auto w = LoadWorkload(f, cargs->format, catalog, opts, &report);
+      if (!w.ok()) {
+        std::fprintf(stderr, "suanli trace convert: %s\n", w.status().message().c_str());
+        *exit_code = 2;
+        return;
+      }
+      std::fprintf(stderr, "%s: %s\n", f.c_str(), report.Summary().c_str());
+      AppendWorkload(&merged, *w);
+    }
+    Status st = WriteNativeWorkload(merged, catalog, cargs->out);
+    if (!st.ok()) {
+      std::fprintf(stderr, "suanli trace convert: %s\n", st.message().c_str());
+      *exit_code = 1;
+      return;
+    }
+    std::fprintf(stderr, "wrote %zu jobs to %s\n", merged.jobs.size(), cargs->out.c_str());
+    *exit_code = 0;
+  });
 
   auto* formats = cmd->add_subcommand("formats", "List the trace and cluster formats");
   formats->callback([exit_code]() {

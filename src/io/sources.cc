@@ -26,6 +26,26 @@ Result<Workload> LoadWorkload(const std::string& spec, const std::string& format
   return w;
 }
 
+void AppendWorkload(Workload* a, const Workload& b) {
+  if (a->names.size() < a->jobs.size() && !b.names.empty()) a->names.resize(a->jobs.size());
+  for (size_t i = 0; i < b.jobs.size(); ++i) {
+    Job j = b.jobs[i];
+    j.tenant = a->tenants.Intern(b.tenants.size() ? b.tenants.Name(j.tenant) : "default");
+    j.user = a->users.Intern(b.users.size() ? b.users.Name(j.user) : "default");
+    if (j.speed_override != kNoOverride) {
+      a->overrides.push_back(b.overrides[j.speed_override]);
+      j.speed_override = static_cast<uint32_t>(a->overrides.size() - 1);
+    }
+    j.id = static_cast<JobId>(a->jobs.size());
+    a->jobs.push_back(j);
+    if (!a->names.empty() || !b.names.empty()) {
+      a->names.resize(a->jobs.size() - 1);
+      a->names.push_back(b.JobName(static_cast<JobId>(i)));
+    }
+  }
+  a->SortBySubmit();
+}
+
 Result<Network> LoadNetworkSpec(const std::string& spec, const std::string& format, const Catalog& catalog) {
   auto ends_with = [&](const char* suffix) {
     std::string s(suffix);

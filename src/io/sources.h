@@ -21,6 +21,11 @@ inline constexpr const char* kDefaultNetwork = "gavel-philly";
 Result<Workload> LoadWorkload(const std::string& spec, const std::string& format, const Catalog& catalog,
                               const ImportOptions& opts, ImportReport* report);
 
+// Appends b's jobs to *a: tenants and users are matched by name, measured
+// run times re-indexed, names kept. The result is sorted by submit time
+// (stable: a's jobs first among equal times).
+void AppendWorkload(Workload* a, const Workload& b);
+
 // `spec` is a built-in network name, a network YAML file, or a cluster table
 // from a trace (openb node list, Tiresias cluster spec, ...). `format` ""
 // means: YAML for .yaml/.yml files and built-in names, else guessed.
