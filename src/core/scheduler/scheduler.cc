@@ -55,6 +55,8 @@ Result<PolicySpec> ParsePolicySpec(std::string_view text) {
                              p, known());
     }
   }
+  if (spec.backfill == BackfillMode::kEasy && MakeOrderPolicy(spec.order)->preemptive())
+    return InvalidArgument("policy '{}': EASY backfill needs a non-preemptive order", spec.text);
   return spec;
 }
 

@@ -1,0 +1,131 @@
+// End-to-end tests of `suanli sim`, `suanli policies`, `suanli network` and
+// `suanli trace convert` through the real binary.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "support/cli.h"
+
+namespace suanli {
+namespace {
+
+using testing::ReadFile;
+using testing::RunSuanli;
+using testing::Source;
+using testing::TempDir;
+
+TEST(CliSim, DefaultRunComparesPoliciesOnTheBundledWorkload) {
+  auto r = RunSuanli("sim -q");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* p : {"fifo", "fifo+easy", "sjf", "srtf", "las", "qssf", "drf"})
+    EXPECT_NE(r.out.find(std::string("\n") + p + " "), std::string::npos) << p << "\n" << r.out;
+  EXPECT_NE(r.out.find("15264"), std::string::npos) << r.out;
+}
+
+TEST(CliSim, WritesSummaryJobsAndUtilisationAndIsByteIdenticalForASeed) {
+  std::string a = TempDir("sim_a"), b = TempDir("sim_b");
+  std::string args = "sim -q --workload " + Source("data/traces/tiresias/60_job.csv.gz") +
+                     " --network tiny --policy fifo,las,fifo+easy+random --seed 7 --threads 2 --out ";
+  ASSERT_EQ(RunSuanli(args + a).code, 0);
+  ASSERT_EQ(RunSuanli(args + b).code, 0);
+  for (const char* f : {"summary.json", "jobs.csv", "utilization.csv"}) {
+    std::string x = ReadFile(a + "/" + f), y = ReadFile(b + "/" + f);
+    EXPECT_FALSE(x.empty()) << f;
+    EXPECT_EQ(x, y) << f << " differs between two runs with the same seed";
+  }
+  auto summary = nlohmann::json::parse(ReadFile(a + "/summary.json"));
+  ASSERT_EQ(summary["policies"].size(), 3u);
+  for (const auto& p : summary["policies"]) {
+    EXPECT_EQ(p["jobs"], 60);
+    EXPECT_EQ(p["finished"].get<int>() + p["unschedulable"].get<int>(), 60);
+    for (const char* k : {"avg_jct_s", "p50_jct_s", "p95_jct_s", "p99_jct_s", "avg_wait_s", "makespan_s",
+                          "utilization"})
+      EXPECT_TRUE(p.contains(k)) << k;
+  }
+  std::string jobs = ReadFile(a + "/jobs.csv");
+  EXPECT_EQ(jobs.substr(0, jobs.find('\n')),
+            "policy,job,name,tenant,submit_s,start_s,end_s,wait_s,jct_s,accelerators,gpu_milli,nodes,model,"
+            "preemptions,state");
+  EXPECT_EQ(std::count(jobs.begin(), jobs.end(), '\n'), 1 + 3 * 60);
+  std::string util = ReadFile(a + "/utilization.csv");
+  EXPECT_EQ(util.substr(0, util.find('\n')), "policy,time_s,busy_accelerators,utilization,pending,running");
+}
+
+TEST(CliSim, ClusterTableFromATraceAsNetwork) {
+  auto r = RunSuanli("sim -q --workload " +
+                     Source("data/traces/alibaba-gpu-v2023-openb/csv/openb_pod_list_gpushare40.csv.gz") +
+                     " --network " + Source("data/traces/alibaba-gpu-v2023-openb/csv/openb_node_list_all_node.csv.gz") +
+                     " --policy fifo+fgd");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("8152"), std::string::npos) << r.out;
+}
+
+TEST(CliSim, BadInputGivesAClearMessageAndExitCode2) {
+  struct Case {
+    std::string args, needle;
+  };
+  std::string bad = TempDir("sim_bad");
+  {
+    std::ofstream f(bad + "/bad.csv");
+    f << "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,priority,"
+         "durations\n"
+      << "j1,t,u,0,1,1000,1000,1024,,,cnn,100,0,0,\n"
+      << "j2,t,u,5,two,1000,1000,1024,,,cnn,100,0,0,\n";
+    std::ofstream n(bad + "/net.yaml");
+    n << "name: broken\ncenters:\n  - name: a\n    pue: 1.2\n    price_per_kwh: 0.5\n    carbon_g_per_kwh: 500\n"
+      << "    pools:\n      - name: p\n        nodes:\n"
+      << "          - {count: 2, prefix: n-, accelerator: NoSuchGPU, devices: 8, cpu: 64, memory_gib: 512}\n";
+  }
+  const Case cases[] = {
+      {"sim --policy nosuch", "unknown part 'nosuch'"},
+      {"sim --policy las+easy", "EASY backfill needs a non-preemptive order"},
+      {"sim --network nosuch-network", "nosuch-network"},
+      {"sim --workload /nonexistent/trace.csv --format native", "cannot open"},
+      {"sim --workload " + bad + "/bad.csv --format native", "bad.csv:3"},
+      {"sim --network " + bad + "/net.yaml", "NoSuchGPU"},
+  };
+  for (const auto& c : cases) {
+    auto r = RunSuanli(c.args);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.needle), std::string::npos) << c.args << "\n" << r.out;
+  }
+  // --skip-invalid counts and reports the bad row, and runs.
+  auto r = RunSuanli("sim -q --skip-invalid --network tiny --workload " + bad + "/bad.csv --format native");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("1 invalid rows skipped"), std::string::npos) << r.out;
+}
+
+TEST(CliPolicies, ListsEveryPolicyKind) {
+  auto r = RunSuanli("policies");
+  ASSERT_EQ(r.code, 0);
+  for (const char* p : {"fifo", "sjf", "srtf", "las", "qssf", "drf", "easy", "greedy", "first-fit", "best-fit",
+                        "random", "fgd", "dot-product", "gpu-packing", "gpu-clustering", "topology"})
+    EXPECT_NE(r.out.find(std::string("  ") + p + " "), std::string::npos) << p << "\n" << r.out;
+}
+
+TEST(CliNetwork, BuiltinsLoadAndSummarise) {
+  auto r = RunSuanli("network list");
+  ASSERT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("uniform-100k"), std::string::npos);
+  auto s = RunSuanli("network show uniform-100k");
+  ASSERT_EQ(s.code, 0) << s.out;
+  EXPECT_NE(s.out.find("12500 nodes, 100000 accelerators"), std::string::npos) << s.out;
+}
+
+TEST(CliTrace, ConvertMergesTracesAndTheResultReimports) {
+  std::string d = TempDir("convert");
+  auto r = RunSuanli("trace convert " + Source("data/traces/gavel-philly-vc/msr/seed=0/795a4c.trace.gz") + " " +
+                     Source("data/traces/gavel-philly-vc/msr/seed=0/925e2b.trace.gz") + " -o " + d + "/m.csv.gz");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("wrote 7 jobs"), std::string::npos) << r.out;
+  auto info = RunSuanli("trace info --json " + d + "/m.csv.gz");
+  ASSERT_EQ(info.code, 0) << info.out;
+  auto j = nlohmann::json::parse(info.out.substr(info.out.find('{')));
+  EXPECT_EQ(j["jobs"], 7);
+}
+
+}  // namespace
+}  // namespace suanli

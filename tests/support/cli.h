@@ -1,0 +1,51 @@
+// Runs the `suanli` binary for end-to-end tests.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace suanli::testing {
+
+struct CliResult {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs `suanli ARGS` (ARGS is shell text) and captures its output and exit code.
+inline CliResult RunSuanli(const std::string& args) {
+  std::string cmd = std::string(SUANLI_BINARY) + " " + args + " 2>&1";
+  CliResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// A fresh temporary directory for one test.
+inline std::string TempDir(const std::string& name) {
+  auto d = std::filesystem::temp_directory_path() / ("suanli_test_" + name);
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d.string();
+}
+
+inline std::string Source(const std::string& rel) { return std::string(SUANLI_SOURCE_DIR) + "/" + rel; }
+
+}  // namespace suanli::testing
