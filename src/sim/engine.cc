@@ -4,6 +4,8 @@
 #include <cmath>
 #include <queue>
 
+#include "core/policy/place/fragmentation.h"
+
 namespace suanli {
 namespace {
 
@@ -117,6 +119,9 @@ SimSummary Summarize(const std::vector<JobRecord>& jobs) {
 Result<SimResult> Simulate(const Workload& workload, const Network& network, const Catalog& catalog,
                            const PolicySpec& policy, const SimOptions& options) {
   SUANLI_ASSIGN_OR_RETURN(auto sched, Scheduler::Create(policy, catalog, network, workload, options.scheduler));
+  // Placers that weigh the workload's task mix (fgd) see the whole trace's
+  // mix, as in the FGD paper's experiments.
+  sched->placer().SetTaskMix(ComputeTaskMix(workload));
   const size_t n = workload.jobs.size();
   for (size_t i = 1; i < n; ++i)
     if (workload.jobs[i].submit < workload.jobs[i - 1].submit)
