@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/cli.h"
+
 #include "io/model_loader.h"
 #include "io/trace.h"
 #include "sim/pack.h"
@@ -203,14 +205,9 @@ TEST(Pack, OpenbDefaultFgdAllocatesMoreThanBestFitAndRandom) {
 
 // The command line: exit code 2 and a message for bad input.
 int RunCli(const std::string& args, std::string* out) {
-  std::string cmd = std::string(SUANLI_BINARY) + " pack " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  auto r = testing::RunSuanli("pack " + args);
+  *out += r.out;
+  return r.code;
 }
 
 TEST(PackCli, BadInputExitsWithTwo) {

@@ -3,6 +3,8 @@
 #include "sim/trace_stats.h"
 
 #include <gtest/gtest.h>
+
+#include "support/cli.h"
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -190,14 +192,9 @@ TEST(TraceStats, Tiresias60Jobs) {
 // Command line
 
 int RunSuanli(const std::string& args, std::string* out) {
-  std::string cmd = std::string(SUANLI_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  auto r = testing::RunSuanli(args);
+  *out += r.out;
+  return r.code;
 }
 
 TEST(TraceCli, InfoTextAndJson) {

@@ -183,74 +183,7 @@ Result<Network> ImportCluster(const std::string& path, std::string_view format,
 
 namespace import_detail {
 
-namespace {
-
-// Line reader over a plain or gzip file that also reports a gzip stream cut
-// short (zlib flags it as Z_BUF_ERROR while gzeof() is already true).
-class CheckedGzReader : public LineReader {
- public:
-  CheckedGzReader(gzFile f, std::string name) : f_(f), buf_(1 << 16) {
-    name_ = std::move(name);
-    gzbuffer(f_, 1 << 17);
-  }
-  ~CheckedGzReader() override { gzclose(f_); }
-
-  bool Next(std::string_view* line) override {
-    line_buf_.clear();
-    while (true) {
-      if (pos_ == end_) {
-        if (eof_) break;
-        int n = gzread(f_, buf_.data(), static_cast<unsigned>(buf_.size()));
-        if (n <= 0) {
-          eof_ = true;
-          int err = Z_OK;
-          const char* msg = gzerror(f_, &err);
-          if (n < 0 || (err != Z_OK && err != Z_STREAM_END))
-            status_ = IoError("{}: read error after line {}: {}", name_, line_,
-                              msg && *msg ? msg : "corrupt or truncated gzip data");
-          break;
-        }
-        pos_ = 0;
-        end_ = static_cast<size_t>(n);
-      }
-      const char* start = buf_.data() + pos_;
-      const void* nl = std::memchr(start, '\n', end_ - pos_);
-      if (nl) {
-        size_t len = static_cast<size_t>(static_cast<const char*>(nl) - start);
-        line_buf_.append(start, len);
-        pos_ += len + 1;
-        return Emit(line);
-      }
-      line_buf_.append(start, end_ - pos_);
-      pos_ = end_;
-    }
-    if (line_buf_.empty()) return false;
-    return Emit(line);
-  }
-  Status status() const override { return status_; }
-
- private:
-  bool Emit(std::string_view* line) {
-    ++line_;
-    if (!line_buf_.empty() && line_buf_.back() == '\r') line_buf_.pop_back();
-    *line = line_buf_;
-    return true;
-  }
-  gzFile f_;
-  std::vector<char> buf_;
-  size_t pos_ = 0, end_ = 0;
-  bool eof_ = false;
-  std::string line_buf_;
-  Status status_;
-};
-
-}  // namespace
-
-Result<std::unique_ptr<LineReader>> OpenTraceFile(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return IoError("cannot open '{}': {}", path, std::strerror(errno));
-  return std::unique_ptr<LineReader>(new CheckedGzReader(f, path));
-}
+Result<std::unique_ptr<LineReader>> OpenTraceFile(const std::string& path) { return LineReader::Open(path); }
 
 Status RowErrors::Skip(const Status& error) {
   if (error.ok()) return error;
