@@ -100,6 +100,18 @@ int main(int argc, char** argv) {
   settle(0);
   for (size_t i = first_pending; i < w.jobs.size(); ++i) s.Submit(static_cast<JobId>(i), Seconds(1));
   settle(Seconds(1));
+  // Top the queue up to exactly `pending` waiting jobs.
+  while (s.num_pending() < static_cast<size_t>(pending)) {
+    Job j;
+    j.num_gpus = size();
+    j.cpu_milli = 4000 * j.num_gpus;
+    j.mem_mib = 32768 * j.num_gpus;
+    j.work = 600 + static_cast<double>(rng.Below(36000));
+    j.id = static_cast<JobId>(w.jobs.size());
+    w.jobs.push_back(j);
+    s.Submit(j.id, Seconds(1));
+  }
+  settle(Seconds(1));
   std::fprintf(stderr, "policy %s: %zu running, %zu pending, %lld of %lld accelerators free\n", policy.c_str(),
                s.num_running(), s.num_pending(), static_cast<long long>(s.state().total_free_milli() / 1000),
                static_cast<long long>(net->TotalDevices()));

@@ -209,6 +209,30 @@ void Scheduler::Dequeue(JobId id) {
   }
 }
 
+const std::vector<ModelId>& Scheduler::ModelOrder(JobId id) {
+  const Job& job = workload_.jobs[id];
+  static const std::vector<ModelId> kNone;
+  if (job.num_gpus == 0) return kNone;
+  if (job.speed_override != kNoOverride) {
+    thread_local std::vector<ModelId> own;
+    own = MakePlacementRequest(job, catalog_, workload_).models;
+    return own;
+  }
+  uint64_t key = job.models ^ (uint64_t{job.stacks} * 0x9E3779B97F4A7C15ULL) ^
+                 (uint64_t{static_cast<uint8_t>(job.cls)} << 58);
+  auto it = model_order_.find(key);
+  if (it == model_order_.end())
+    it = model_order_.emplace(key, MakePlacementRequest(job, catalog_, workload_).models).first;
+  return it->second;
+}
+
+Duration Scheduler::MinRunTime(JobId id) {
+  const Job& job = workload_.jobs[id];
+  const auto& order = ModelOrder(id);
+  double speed = order.empty() ? 1.0 : Speed(job, order.front(), catalog_, workload_);
+  return SecondsF(rt_[id].est_remaining / std::max(1e-9, speed));
+}
+
 std::optional<Allocation> Scheduler::TryPlace(JobId id, Rng& rng) {
   const Job& job = workload_.jobs[id];
   PlacementRequest& req = request_;
@@ -219,19 +243,7 @@ std::optional<Allocation> Scheduler::TryPlace(JobId id, Rng& rng) {
   req.mem_mib = job.mem_mib;
   req.models_in_order = opt_.models_in_order;
   req.allow_multi_node = opt_.allow_multi_node;
-  req.models.clear();
-  if (job.num_gpus > 0) {
-    if (job.speed_override != kNoOverride) {
-      req.models = MakePlacementRequest(job, catalog_, workload_).models;
-    } else {
-      uint64_t key = job.models ^ (uint64_t{job.stacks} * 0x9E3779B97F4A7C15ULL) ^
-                     (uint64_t{static_cast<uint8_t>(job.cls)} << 58);
-      auto it = model_order_.find(key);
-      if (it == model_order_.end())
-        it = model_order_.emplace(key, MakePlacementRequest(job, catalog_, workload_).models).first;
-      req.models = it->second;
-    }
-  }
+  req.models = ModelOrder(id);
   return placer_->Place(state_, req, rng);
 }
 
@@ -302,18 +314,17 @@ void Scheduler::Preempt(JobId id, Time now, PassResult* out) {
   out->decisions.push_back({Decision::Kind::kPreempt, id, std::move(held), {}});
 }
 
-bool Scheduler::KnownToFail(const Job& j) const {
-  ModelMask m = j.models;
-  for (const auto& f : failures_)
-    if (f.models == m && f.shared == j.IsShared() && j.GpuMilli() >= f.gpu_milli && j.cpu_milli >= f.cpu &&
+bool Scheduler::Dominated(const std::vector<Failure>& fails, const Job& j) {
+  for (const auto& f : fails)
+    if (f.models == j.models && f.shared == j.IsShared() && j.GpuMilli() >= f.gpu_milli && j.cpu_milli >= f.cpu &&
         j.mem_mib >= f.mem)
       return true;
   return false;
 }
 
-void Scheduler::RecordFailure(const Job& j) {
+void Scheduler::Record(std::vector<Failure>* fails, const Job& j) {
   if (j.speed_override != kNoOverride) return;  // eligibility differs per job
-  if (failures_.size() < 16) failures_.push_back({j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib});
+  if (fails->size() < 16) fails->push_back({j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib});
 }
 
 std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng& rng) {
@@ -383,6 +394,7 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   for (auto& [id, why] : unschedulable_) out.decisions.push_back({Decision::Kind::kUnschedulable, id, {}, std::move(why)});
   unschedulable_.clear();
   failures_.clear();
+  blocked_failures_.clear();
   const bool preemptive = order_->preemptive();
   const BackfillMode mode = spec_.backfill;
   OrderContext ctx = Ctx(now);
@@ -427,9 +439,12 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
     ++out.examined;
     const Job& job = workload_.jobs[id];
     std::optional<Allocation> a;
-    if (!KnownToFail(job)) {
+    // A long backfill candidate no smaller than one that did not fit beside
+    // the reservation cannot fit either (the state only fills up).
+    if (blocked && res && now + MinRunTime(id) > res->start && Dominated(blocked_failures_, job)) continue;
+    if (!Dominated(failures_, job)) {
       a = TryPlace(id, rng);
-      if (!a) RecordFailure(job);
+      if (!a) Record(&failures_, job);
     }
     if (!blocked) {
       if (a) {
@@ -450,6 +465,7 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
           }
           if (PreemptFor(id, now, rng, &victims, &out)) {
             failures_.clear();  // resources were freed
+            blocked_failures_.clear();
             continue;
           }
         }
@@ -487,6 +503,7 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
     auto b = TryPlace(id, rng);
     state_.Release(block);
     if (b) Start(id, std::move(*b), now, &out);
+    else Record(&blocked_failures_, job);
   }
 
   if (preemptive) {

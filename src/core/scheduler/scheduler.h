@@ -132,8 +132,12 @@ class Scheduler {
   void StopRunning(JobId id, Time now, bool finished);
   std::optional<Reservation> ComputeReservation(JobId id, Time now, Rng& rng);
   bool PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* victims, PassResult* out);
-  bool KnownToFail(const Job& j) const;
-  void RecordFailure(const Job& j);
+  struct Failure;
+  static bool Dominated(const std::vector<Failure>& fails, const Job& j);
+  static void Record(std::vector<Failure>* fails, const Job& j);
+  const std::vector<ModelId>& ModelOrder(JobId id);
+  // Shortest run time the job could have (its estimate on its fastest model).
+  Duration MinRunTime(JobId id);
 
   PolicySpec spec_;
   const Catalog& catalog_;
@@ -163,7 +167,8 @@ class Scheduler {
     bool shared;
     int64_t gpu_milli, cpu, mem;
   };
-  std::vector<Failure> failures_;
+  std::vector<Failure> failures_;          // did not fit at all
+  std::vector<Failure> blocked_failures_;  // did not fit beside the EASY reservation
   // Node shapes per model, for "could it ever run" checks.
   struct Shape {
     int devices;
