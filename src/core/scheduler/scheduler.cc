@@ -172,6 +172,7 @@ void Scheduler::Submit(JobId id, Time now) {
   }
   order_->OnSubmit(id, Ctx(now));
   Enqueue(id, now);
+  arrivals_.push_back(id);
 }
 
 void Scheduler::Enqueue(JobId id, Time now) {
@@ -301,6 +302,7 @@ void Scheduler::StopRunning(JobId id, Time now, bool finished) {
 }
 
 void Scheduler::Finish(JobId id, Time now) {
+  freed_ = true;
   StopRunning(id, now, true);
   rt_[id].state = JobState::kDone;
   rt_[id].remaining = 0;
@@ -324,7 +326,7 @@ bool Scheduler::Dominated(const std::vector<Failure>& fails, const Job& j) {
 
 void Scheduler::Record(std::vector<Failure>* fails, const Job& j) {
   if (j.speed_override != kNoOverride) return;  // eligibility differs per job
-  if (fails->size() < 16) fails->push_back({j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib});
+  if (fails->size() < 64) fails->push_back({j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib});
 }
 
 std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng& rng) {
@@ -389,6 +391,72 @@ bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* vic
   return true;
 }
 
+bool Scheduler::Backfill(JobId id, Allocation a, const Reservation* res, Time now, Rng& rng, PassResult* out) {
+  const Job& job = workload_.jobs[id];
+  double speed = a.model == kNoModel ? 1.0 : Speed(job, a.model, catalog_, workload_);
+  Duration est = SecondsF(rt_[id].est_remaining / std::max(1e-9, speed));
+  if (!res || now + est <= res->start || !Overlaps(a, res->alloc)) {
+    Start(id, std::move(a), now, out);
+    return true;
+  }
+  // Try again with the reserved devices held back.
+  Allocation block;
+  for (const auto& sh : res->alloc.shares)
+    for (int d = 0; d < state_.devices(sh.node); ++d)
+      if ((sh.devices >> d & 1) && state_.dev_free(sh.node, d) > 0)
+        block.shares.push_back({sh.node, 1u << d, state_.dev_free(sh.node, d), 0, 0});
+  state_.Allocate(block);
+  auto b = TryPlace(id, rng);
+  state_.Release(block);
+  if (b) {
+    Start(id, std::move(*b), now, out);
+    return true;
+  }
+  Record(&blocked_failures_, job);
+  return false;
+}
+
+bool Scheduler::IncrementalPass(Time now, Rng& rng, PassResult* out) {
+  if (!static_ || order_->preemptive() || freed_ || blocked_head_ == kNoJob) return false;
+  if (rt_[blocked_head_].state != JobState::kPending) return false;
+  const Reservation* res = nullptr;
+  if (spec_.backfill == BackfillMode::kEasy) {
+    bool fresh = reservation_ && reservation_->job == blocked_head_ &&
+                 now < reservation_at_ + opt_.reservation_refresh && now < reservation_->start;
+    if (!fresh) return false;
+    res = &*reservation_;
+  }
+  const QueueEntry head{StaticKey(blocked_head_), blocked_head_};
+  std::vector<QueueEntry> arrived;
+  for (JobId j : arrivals_)
+    if (rt_[j].state == JobState::kPending) arrived.push_back({StaticKey(j), j});
+  std::sort(arrived.begin(), arrived.end());
+  for (const auto& e : arrived) {
+    if (rt_[e.job].state != JobState::kPending) continue;
+    ++out->examined;
+    const Job& job = workload_.jobs[e.job];
+    if (e < head) {
+      // Ahead of the blocked head: everything before it failed and nothing was
+      // freed, so it starts if it fits; if not, it is the new head.
+      auto a = TryPlace(e.job, rng);
+      if (!a) return false;
+      Start(e.job, std::move(*a), now, out);
+      continue;
+    }
+    if (spec_.backfill == BackfillMode::kNone) continue;
+    if (res && Dominated(blocked_failures_, job) && now + MinRunTime(e.job) > res->start) continue;
+    if (Dominated(failures_, job)) continue;
+    auto a = TryPlace(e.job, rng);
+    if (!a) {
+      Record(&failures_, job);
+      continue;
+    }
+    if (spec_.backfill == BackfillMode::kGreedy) Start(e.job, std::move(*a), now, out);
+    else Backfill(e.job, std::move(*a), res, now, rng, out);
+  }
+  return true;
+}
+
 PassResult Scheduler::Pass(Time now, Rng& rng) {
   PassResult out;
   for (auto& [id, why] : unschedulable_) out.decisions.push_back({Decision::Kind::kUnschedulable, id, {}, std::move(why)});
@@ -398,6 +466,14 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   const bool preemptive = order_->preemptive();
   const BackfillMode mode = spec_.backfill;
   OrderContext ctx = Ctx(now);
+  if (IncrementalPass(now, rng, &out)) {
+    arrivals_.clear();
+    freed_ = false;
+    return out;
+  }
+  arrivals_.clear();
+  freed_ = false;
+  blocked_head_ = kNoJob;
 
   std::vector<JobId> dyn_order;
   size_t dyn_i = 0;
@@ -435,13 +511,15 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   std::vector<JobId> victims;
   bool victims_ready = false;
 
-  for (JobId id = next(); id != kNoJob && out.examined < opt_.backfill_depth && !exhausted(); id = next()) {
+  JobId first_failed = kNoJob;
+  JobId id = next();
+  for (; id != kNoJob && out.examined < opt_.backfill_depth && !exhausted(); id = next()) {
     ++out.examined;
     const Job& job = workload_.jobs[id];
     std::optional<Allocation> a;
     // A long backfill candidate no smaller than one that did not fit beside
     // the reservation cannot fit either (the state only fills up).
-    if (blocked && res && now + MinRunTime(id) > res->start && Dominated(blocked_failures_, job)) continue;
+    if (blocked && res && Dominated(blocked_failures_, job) && now + MinRunTime(id) > res->start) continue;
     if (!Dominated(failures_, job)) {
       a = TryPlace(id, rng);
       if (!a) Record(&failures_, job);
@@ -471,7 +549,11 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
         }
         continue;  // preemptive orders skip jobs that cannot start
       }
-      if (mode == BackfillMode::kNone) break;
+      if (first_failed == kNoJob) first_failed = id;
+      if (mode == BackfillMode::kNone) {
+        id = kNoJob;  // strict order: the rest is not examined, as if the queue ended here
+        break;
+      }
       if (mode == BackfillMode::kGreedy) continue;
       // EASY: reserve for the head, then backfill around the reservation.
       blocked = true;
@@ -485,26 +567,11 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
       continue;
     }
     // Backfill candidate (EASY, head blocked).
-    if (!a) continue;
-    Duration est = SecondsF(rt_[id].est_remaining / std::max(1e-9, a->model == kNoModel
-                                                                      ? 1.0
-                                                                      : Speed(job, a->model, catalog_, workload_)));
-    if (!res || now + est <= res->start || !Overlaps(*a, res->alloc)) {
-      Start(id, std::move(*a), now, &out);
-      continue;
-    }
-    // Try again with the reserved devices held back.
-    Allocation block;
-    for (const auto& sh : res->alloc.shares)
-      for (int d = 0; d < state_.devices(sh.node); ++d)
-        if ((sh.devices >> d & 1) && state_.dev_free(sh.node, d) > 0)
-          block.shares.push_back({sh.node, 1u << d, state_.dev_free(sh.node, d), 0, 0});
-    state_.Allocate(block);
-    auto b = TryPlace(id, rng);
-    state_.Release(block);
-    if (b) Start(id, std::move(*b), now, &out);
-    else Record(&blocked_failures_, job);
+    if (a) Backfill(id, std::move(*a), res, now, rng, &out);
   }
+  // The next pass may look at new arrivals only if this one saw the whole
+  // queue (or ran out of capacity) and nothing is freed in between.
+  if (!preemptive && static_ && (id == kNoJob || exhausted())) blocked_head_ = first_failed;
 
   if (preemptive) {
     OrderContext c2 = Ctx(now);

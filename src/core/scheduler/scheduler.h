@@ -132,6 +132,14 @@ class Scheduler {
   void StopRunning(JobId id, Time now, bool finished);
   std::optional<Reservation> ComputeReservation(JobId id, Time now, Rng& rng);
   bool PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* victims, PassResult* out);
+  // EASY: starts `id` (which fits as `a`) if it ends before the reservation or
+  // keeps off the reserved devices. Returns whether it started.
+  bool Backfill(JobId id, Allocation a, const Reservation* res, Time now, Rng& rng, PassResult* out);
+  // When nothing was freed since a pass that ended on a blocked head, only the
+  // jobs that arrived since can start: examine just them. False if a full
+  // pass is needed.
+  bool IncrementalPass(Time now, Rng& rng, PassResult* out);
+  OrderKey StaticKey(JobId id) const { return order_->Key(id, Ctx(rt_[id].queued_since)); }
   struct Failure;
   static bool Dominated(const std::vector<Failure>& fails, const Job& j);
   static void Record(std::vector<Failure>* fails, const Job& j);
@@ -160,6 +168,9 @@ class Scheduler {
   std::set<std::pair<Time, JobId>> by_end_;
   std::vector<std::pair<JobId, std::string>> unschedulable_;
   std::optional<Reservation> reservation_;
+  bool freed_ = true;               // resources were freed since the last pass
+  JobId blocked_head_ = kNoJob;     // the job that blocked the last full pass
+  std::vector<JobId> arrivals_;     // submitted since the last pass
   Time reservation_at_ = -1;
   // Per-pass memo of requests that did not fit (same models, no smaller demand).
   struct Failure {

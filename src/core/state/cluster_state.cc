@@ -11,6 +11,7 @@ ClusterState::ClusterState(const Network& network, size_t num_models) : network_
   free_milli_.resize(n);
   free_whole_.resize(n);
   partial_.assign(n, 0);
+  max_partial_free_.assign(n, 0);
   up_.assign(n, 1);
   kind_count_.assign(n * kNumShareKinds, 0);
   kinds_mask_.assign(n, 0);
@@ -35,6 +36,8 @@ ClusterState::ClusterState(const Network& network, size_t num_models) : network_
   for (auto& s : slots_) {
     size_t words = (s.nodes.size() + 63) / 64;
     s.partial.assign(words, 0);
+    s.partial_atleast.assign(kWholeDeviceMilli / kShareStep, std::vector<uint64_t>(words, 0));
+    s.cpu_atleast.assign(kCpuBuckets, std::vector<uint64_t>(words, 0));
     s.atleast.assign(s.max_devices + 1, std::vector<uint64_t>(words, 0));
   }
   for (size_t i = 0; i < n; ++i) {
@@ -61,6 +64,18 @@ void ClusterState::Index(NodeId n, bool add) {
   uint32_t li = local_[n];
   for (int k = 0; k <= free_whole_[n]; ++k) SetBit(s.atleast[k], li, add);
   SetBit(s.partial, li, add && partial_[n] > 0);
+  if (add) {
+    uint16_t m = 0;
+    if (partial_[n] > 0) {
+      const uint16_t* f = dev_free_.data() + dev_offset_[n];
+      for (uint32_t d = 0, nd = dev_offset_[n + 1] - dev_offset_[n]; d < nd; ++d)
+        if (f[d] < kWholeDeviceMilli && f[d] > m) m = f[d];
+    }
+    max_partial_free_[n] = m;
+  }
+  for (int b = 1; b <= max_partial_free_[n] / kShareStep && b < static_cast<int>(s.partial_atleast.size()); ++b)
+    SetBit(s.partial_atleast[b], li, add);
+  for (int b = 0, top = CpuBucket(free_cpu_[n]); b <= top; ++b) SetBit(s.cpu_atleast[b], li, add);
   int64_t sign = add ? 1 : -1;
   s.free_whole += sign * free_whole_[n];
   s.free_milli += sign * free_milli_[n];

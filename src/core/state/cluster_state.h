@@ -9,6 +9,7 @@
 // or k whole devices), which gpu-clustering placement reads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -63,24 +64,40 @@ class ClusterState {
 
   // Calls f(node) for up nodes of `slot` with at least k wholly free devices, in
   // ascending node id; stops early when f returns false.
+  // With min_cpu > 0, nodes with less free CPU than min_cpu rounded down to a
+  // power of two cores are skipped (a few visited nodes may still lack it).
   template <typename F>
-  void ForEachWithFreeWhole(int slot, int k, F&& f) const;
+  void ForEachWithFreeWhole(int slot, int k, F&& f, int64_t min_cpu = 0) const;
   // Calls f(node) for up nodes of `slot` with exactly k wholly free devices, ascending id.
   template <typename F>
-  void ForEachWithExactlyFreeWhole(int slot, int k, F&& f) const;
+  void ForEachWithExactlyFreeWhole(int slot, int k, F&& f, int64_t min_cpu = 0) const;
   // Calls f(node) for up nodes of `slot` that have a partly used device.
   template <typename F>
   void ForEachWithPartial(int slot, F&& f) const;
-  // Calls f(node) for up nodes that may host a share of `milli` on one device
-  // (a wholly free device or a partly used one), ascending id.
+  // Calls f(node) for up nodes that may host a share of `milli` on one device:
+  // a wholly free device, or a partly used one with at least milli rounded
+  // down to kShareStep free (so a few visited nodes may still not fit),
+  // ascending id.
   template <typename F>
-  void ForEachSharable(int slot, F&& f) const;
+  void ForEachSharable(int slot, int milli, F&& f, int64_t min_cpu = 0) const;
+  static constexpr int kShareStep = 25;
+  static constexpr int kCpuBuckets = 10;  // >= 1, 2, 4, ... 512 cores free
+  // The CPU bucket a request of `milli` needs, -1 for no filter.
+  static int CpuBucket(int64_t milli) {
+    if (milli < 1000) return -1;
+    int b = 63 - __builtin_clzll(static_cast<uint64_t>(milli / 1000));
+    return std::min(b, kCpuBuckets - 1);
+  }
 
  private:
   struct Slot {
     std::vector<NodeId> nodes;                  // ascending
     std::vector<std::vector<uint64_t>> atleast;  // atleast[k]: up nodes with >= k wholly free devices
     std::vector<uint64_t> partial;              // nodes with a partly used device
+    // partial_atleast[b]: nodes with a partly used device with >= b * kShareStep free (b >= 1)
+    std::vector<std::vector<uint64_t>> partial_atleast;
+    // cpu_atleast[b]: nodes with >= 2^b cores free
+    std::vector<std::vector<uint64_t>> cpu_atleast;
     int max_devices = 0;
     int64_t free_whole = 0, free_milli = 0, capacity_milli = 0;
   };
@@ -95,6 +112,7 @@ class ClusterState {
   std::vector<uint32_t> dev_offset_;
   std::vector<uint16_t> dev_free_;
   std::vector<uint8_t> free_whole_, partial_, up_;
+  std::vector<uint16_t> max_partial_free_;  // largest free share on a partly used device
   std::vector<int> slot_of_;
   std::vector<uint32_t> local_;  // index of a node inside its slot
   std::vector<Slot> slots_;
@@ -104,13 +122,15 @@ class ClusterState {
 };
 
 template <typename F>
-void ClusterState::ForEachWithFreeWhole(int slot, int k, F&& f) const {
+void ClusterState::ForEachWithFreeWhole(int slot, int k, F&& f, int64_t min_cpu) const {
   const Slot& s = slots_[slot];
   if (k > s.max_devices) return;
   if (k < 0) k = 0;
   const std::vector<uint64_t>& set = s.atleast[k];
+  const int cb = CpuBucket(min_cpu);
+  const std::vector<uint64_t>* cpu = cb >= 0 ? &s.cpu_atleast[cb] : nullptr;
   for (size_t w = 0; w < set.size(); ++w) {
-    uint64_t bits = set[w];
+    uint64_t bits = set[w] & (cpu ? (*cpu)[w] : ~uint64_t{0});
     while (bits) {
       int b = __builtin_ctzll(bits);
       bits &= bits - 1;
@@ -120,13 +140,15 @@ void ClusterState::ForEachWithFreeWhole(int slot, int k, F&& f) const {
 }
 
 template <typename F>
-void ClusterState::ForEachWithExactlyFreeWhole(int slot, int k, F&& f) const {
+void ClusterState::ForEachWithExactlyFreeWhole(int slot, int k, F&& f, int64_t min_cpu) const {
   const Slot& s = slots_[slot];
   if (k > s.max_devices || k < 0) return;
   const std::vector<uint64_t>& set = s.atleast[k];
   const std::vector<uint64_t>* above = k < s.max_devices ? &s.atleast[k + 1] : nullptr;
+  const int cb = CpuBucket(min_cpu);
+  const std::vector<uint64_t>* cpu = cb >= 0 ? &s.cpu_atleast[cb] : nullptr;
   for (size_t w = 0; w < set.size(); ++w) {
-    uint64_t bits = set[w] & (above ? ~(*above)[w] : ~uint64_t{0});
+    uint64_t bits = set[w] & (above ? ~(*above)[w] : ~uint64_t{0}) & (cpu ? (*cpu)[w] : ~uint64_t{0});
     while (bits) {
       int b = __builtin_ctzll(bits);
       bits &= bits - 1;
@@ -149,15 +171,19 @@ void ClusterState::ForEachWithPartial(int slot, F&& f) const {
 }
 
 template <typename F>
-void ClusterState::ForEachSharable(int slot, F&& f) const {
+void ClusterState::ForEachSharable(int slot, int milli, F&& f, int64_t min_cpu) const {
   const Slot& s = slots_[slot];
   if (s.max_devices == 0) return;
+  int b = std::clamp(milli / kShareStep, 0, static_cast<int>(s.partial_atleast.size()) - 1);
+  const std::vector<uint64_t>& part = b == 0 ? s.partial : s.partial_atleast[b];
+  const int cb = CpuBucket(min_cpu);
+  const std::vector<uint64_t>* cpu = cb >= 0 ? &s.cpu_atleast[cb] : nullptr;
   for (size_t w = 0; w < s.partial.size(); ++w) {
-    uint64_t bits = s.partial[w] | s.atleast[1][w];
+    uint64_t bits = (part[w] | s.atleast[1][w]) & (cpu ? (*cpu)[w] : ~uint64_t{0});
     while (bits) {
-      int b = __builtin_ctzll(bits);
+      int bit = __builtin_ctzll(bits);
       bits &= bits - 1;
-      if (!f(s.nodes[(w << 6) + b])) return;
+      if (!f(s.nodes[(w << 6) + bit])) return;
     }
   }
 }

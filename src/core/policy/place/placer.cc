@@ -106,9 +106,9 @@ bool ScoringPlacer::ScanSlot(const ClusterState& state, int slot, const Placemen
       if (!visit(n)) break;
     }
   } else if (req.IsShared()) {
-    state.ForEachSharable(slot, visit);
+    state.ForEachSharable(slot, req.gpu_milli, visit, req.cpu_milli);
   } else {
-    state.ForEachWithFreeWhole(slot, static_cast<int>(req.num_gpus), visit);
+    state.ForEachWithFreeWhole(slot, static_cast<int>(req.num_gpus), visit, req.cpu_milli);
   }
   return stop;
 }
@@ -203,7 +203,7 @@ std::optional<Allocation> ScoringPlacer::PlaceMultiNode(const ClusterState& stat
         deferred[g].push_back({n, g});
       }
       return true;
-    });
+    }, cpu1);
     if (!deferred[k].empty()) {
       bucket.insert(bucket.end(), deferred[k].begin(), deferred[k].end());
       std::sort(bucket.begin(), bucket.end(), [](const Cand& a, const Cand& b) { return a.node < b.node; });
