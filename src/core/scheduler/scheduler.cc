@@ -326,7 +326,16 @@ bool Scheduler::Dominated(const std::vector<Failure>& fails, const Job& j) {
 
 void Scheduler::Record(std::vector<Failure>* fails, const Job& j) {
   if (j.speed_override != kNoOverride) return;  // eligibility differs per job
-  if (fails->size() < 64) fails->push_back({j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib});
+  // Keep only the minimal failures: a recorded shape that the new one
+  // dominates from below is redundant (whatever it rules out, the new one does).
+  Failure f{j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib};
+  fails->erase(std::remove_if(fails->begin(), fails->end(),
+                              [&](const Failure& o) {
+                                return o.models == f.models && o.shared == f.shared && o.gpu_milli >= f.gpu_milli &&
+                                       o.cpu >= f.cpu && o.mem >= f.mem;
+                              }),
+               fails->end());
+  if (fails->size() < 64) fails->push_back(f);
 }
 
 std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng& rng) {
