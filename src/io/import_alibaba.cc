@@ -94,10 +94,7 @@ Status ParseOpenb(LineReader& reader, const Catalog& catalog, const ImportOption
     }
     job.tenant = tenant;
     job.user = user;
-    job.id = static_cast<JobId>(out->jobs.size());
-    out->jobs.push_back(job);
-    out->names.resize(out->jobs.size() - 1);
-    out->names.emplace_back(row.Str(c_name));
+    out->Add(job, std::string(row.Str(c_name)));
     return Status::Ok();
   };
   SUANLI_RETURN_IF_ERROR(ForEachRow(reader, ',', 0, opts, report, row_fn));
@@ -252,10 +249,7 @@ Status ParsePai(LineReader& reader, const Catalog& catalog, const ImportOptions&
     job.tenant = tenant;
     auto u = users.find(j.name);
     job.user = out->users.Intern(u == users.end() ? std::string_view("default") : u->second);
-    job.id = static_cast<JobId>(out->jobs.size());
-    out->jobs.push_back(job);
-    out->names.resize(out->jobs.size() - 1);
-    out->names.push_back(j.name);
+    out->Add(job, std::string(j.name));
   }
   ShiftToZero(out, first);
   return FinishWorkload(reader, first, out, report);
@@ -335,10 +329,7 @@ Status ParseDlrm(LineReader& reader, const Catalog& catalog, const ImportOptions
     job.models = job.num_gpus ? dflt : 0;
     job.tenant = out->tenants.Intern(Trim(row.Str(c_app)).empty() ? "default" : row.Str(c_app));
     job.user = user;
-    job.id = static_cast<JobId>(out->jobs.size());
-    out->jobs.push_back(job);
-    out->names.resize(out->jobs.size() - 1);
-    out->names.emplace_back(row.Str(c_sn));
+    out->Add(job, std::string(row.Str(c_sn)));
     return Status::Ok();
   };
   SUANLI_RETURN_IF_ERROR(ForEachRow(reader, ',', 0, opts, report, row_fn));

@@ -274,10 +274,7 @@ Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs,
     job.user = user;
     job.speed_override = static_cast<uint32_t>(out->overrides.size());
     out->overrides.push_back(std::move(o));
-    job.id = static_cast<JobId>(out->jobs.size());
-    out->jobs.push_back(job);
-    out->names.resize(out->jobs.size() - 1);
-    out->names.push_back(fmt::format("{}-{}", tenant_name, index++));
+    out->Add(job, fmt::format("{}-{}", tenant_name, index++));
     return Status::Ok();
   };
   SUANLI_RETURN_IF_ERROR(ForEachRow(reader, '\t', 0, opts, report, row_fn));

@@ -63,10 +63,7 @@ Status ParseHelios(LineReader& reader, const Catalog& catalog, const ImportOptio
     std::string_view vc = Trim(row.Str(c_vc)), user = Trim(row.Str(c_user));
     job.tenant = out->tenants.Intern(vc.empty() ? "default" : vc);
     job.user = out->users.Intern(user.empty() ? "default" : user);
-    job.id = static_cast<JobId>(out->jobs.size());
-    out->jobs.push_back(job);
-    out->names.resize(out->jobs.size() - 1);
-    out->names.emplace_back(Trim(row.Str(c_id)));
+    out->Add(job, std::string(Trim(row.Str(c_id))));
     return Status::Ok();
   };
   SUANLI_RETURN_IF_ERROR(ForEachRow(reader, ',', 0, opts, report, row_fn));
@@ -122,10 +119,7 @@ Status ParseAcme(LineReader& reader, const Catalog& catalog, const ImportOptions
     std::string_view user = Trim(row.Str(c_user));
     job.tenant = tenant;
     job.user = out->users.Intern(user.empty() ? "default" : user);
-    job.id = static_cast<JobId>(out->jobs.size());
-    out->jobs.push_back(job);
-    out->names.resize(out->jobs.size() - 1);
-    out->names.emplace_back(Trim(row.Str(c_id)));
+    out->Add(job, std::string(Trim(row.Str(c_id))));
     return Status::Ok();
   };
   SUANLI_RETURN_IF_ERROR(ForEachRow(reader, ',', 0, opts, report, row_fn));

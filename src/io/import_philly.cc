@@ -173,10 +173,7 @@ Status ParsePhilly(LineReader& reader, const Catalog& catalog, const ImportOptio
       std::string vc = StringField(obj, "vc"), user = StringField(obj, "user");
       job.tenant = out->tenants.Intern(vc.empty() ? "default" : vc);
       job.user = out->users.Intern(user.empty() ? "default" : user);
-      job.id = static_cast<JobId>(out->jobs.size());
-      out->jobs.push_back(job);
-      out->names.resize(out->jobs.size() - 1);
-      out->names.push_back(id);
+      out->Add(job, std::string(id));
       return Status::Ok();
     };
     Status st = parse();

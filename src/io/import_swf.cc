@@ -79,10 +79,7 @@ Status ParseSwf(LineReader& reader, const Catalog& catalog, const ImportOptions&
       job.models = dflt;
       job.user = out->users.Intern(user >= 0 ? std::to_string(user) : std::string("default"));
       job.tenant = out->tenants.Intern(group >= 0 ? std::to_string(group) : std::string("default"));
-      job.id = static_cast<JobId>(out->jobs.size());
-      out->jobs.push_back(job);
-      out->names.resize(out->jobs.size() - 1);
-      out->names.emplace_back(fields[kJob]);
+      out->Add(job, std::string(fields[kJob]));
       return Status::Ok();
     };
     Status st = parse();

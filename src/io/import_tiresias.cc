@@ -51,10 +51,7 @@ Status ParseTiresias(LineReader& reader, const Catalog& catalog, const ImportOpt
     if (c_model != SIZE_MAX) job.cls = ClassFromModelName(row.Str(c_model));
     job.tenant = tenant;
     job.user = user;
-    job.id = static_cast<JobId>(out->jobs.size());
-    out->jobs.push_back(job);
-    out->names.resize(out->jobs.size() - 1);
-    out->names.emplace_back(Trim(row.Str(c_id)));
+    out->Add(job, std::string(Trim(row.Str(c_id))));
     return Status::Ok();
   };
   SUANLI_RETURN_IF_ERROR(ForEachRow(reader, ',', 0, opts, report, row_fn));
@@ -165,10 +162,7 @@ Status ParseSynergy(LineReader& reader, const Catalog& catalog, const ImportOpti
     job.models = dflt;
     job.tenant = tenant;
     job.user = user;
-    job.id = static_cast<JobId>(out->jobs.size());
-    out->jobs.push_back(job);
-    out->names.resize(out->jobs.size() - 1);
-    out->names.emplace_back(Trim(row.Str(0)));
+    out->Add(job, std::string(Trim(row.Str(0))));
     return Status::Ok();
   };
   SUANLI_RETURN_IF_ERROR(ForEachRow(reader, ',', 0, opts, report, row_fn));

@@ -385,11 +385,8 @@ Status ParseNative(LineReader& reader, const Catalog& catalog, const ImportOptio
     std::string_view user = fields[c.user];
     job.tenant = out->tenants.Intern(tenant.empty() ? "default" : tenant);
     job.user = out->users.Intern(user.empty() ? "default" : user);
-    job.id = static_cast<JobId>(out->jobs.size());
     for (auto& o : pending) out->overrides.push_back(std::move(o));
-    out->jobs.push_back(job);
-    out->names.resize(out->jobs.size() - 1);
-    out->names.push_back(std::move(name));
+    out->Add(job, std::move(name));
   }
   return FinishWorkload(reader, first, out, report);
 }

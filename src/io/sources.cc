@@ -27,7 +27,6 @@ Result<Workload> LoadWorkload(const std::string& spec, const std::string& format
 }
 
 void AppendWorkload(Workload* a, const Workload& b) {
-  if (a->names.size() < a->jobs.size() && !b.names.empty()) a->names.resize(a->jobs.size());
   for (size_t i = 0; i < b.jobs.size(); ++i) {
     Job j = b.jobs[i];
     j.tenant = a->tenants.Intern(b.tenants.size() ? b.tenants.Name(j.tenant) : "default");
@@ -36,12 +35,7 @@ void AppendWorkload(Workload* a, const Workload& b) {
       a->overrides.push_back(b.overrides[j.speed_override]);
       j.speed_override = static_cast<uint32_t>(a->overrides.size() - 1);
     }
-    j.id = static_cast<JobId>(a->jobs.size());
-    a->jobs.push_back(j);
-    if (!a->names.empty() || !b.names.empty()) {
-      a->names.resize(a->jobs.size() - 1);
-      a->names.push_back(b.JobName(static_cast<JobId>(i)));
-    }
+    a->Add(j, b.JobName(static_cast<JobId>(i)));
   }
   a->SortBySubmit();
 }

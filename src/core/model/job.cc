@@ -11,6 +11,14 @@ const std::string& Workload::JobName(JobId id) const {
   return id < names.size() ? names[id] : kEmpty;
 }
 
+JobId Workload::Add(Job job, std::string name) {
+  job.id = static_cast<JobId>(jobs.size());
+  jobs.push_back(job);
+  names.resize(jobs.size() - 1);
+  names.push_back(std::move(name));
+  return job.id;
+}
+
 void Workload::SortBySubmit() {
   std::vector<uint32_t> idx(jobs.size());
   std::iota(idx.begin(), idx.end(), 0);

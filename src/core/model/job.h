@@ -56,6 +56,8 @@ struct Workload {
   std::vector<SpeedOverride> overrides;
 
   const std::string& JobName(JobId id) const;
+  // Appends a job (its id becomes its index) with its name from the trace.
+  JobId Add(Job job, std::string name);
   // Sorts by submit time (stable), renumbers ids, keeps names aligned.
   void SortBySubmit();
 };

@@ -71,9 +71,6 @@ class ClusterState {
   // Calls f(node) for up nodes of `slot` with exactly k wholly free devices, ascending id.
   template <typename F>
   void ForEachWithExactlyFreeWhole(int slot, int k, F&& f, int64_t min_cpu = 0) const;
-  // Calls f(node) for up nodes of `slot` that have a partly used device.
-  template <typename F>
-  void ForEachWithPartial(int slot, F&& f) const;
   // Calls f(node) for up nodes that may host a share of `milli` on one device:
   // a wholly free device, or a partly used one with at least milli rounded
   // down to kShareStep free (so a few visited nodes may still not fit),
@@ -149,19 +146,6 @@ void ClusterState::ForEachWithExactlyFreeWhole(int slot, int k, F&& f, int64_t m
   const std::vector<uint64_t>* cpu = cb >= 0 ? &s.cpu_atleast[cb] : nullptr;
   for (size_t w = 0; w < set.size(); ++w) {
     uint64_t bits = set[w] & (above ? ~(*above)[w] : ~uint64_t{0}) & (cpu ? (*cpu)[w] : ~uint64_t{0});
-    while (bits) {
-      int b = __builtin_ctzll(bits);
-      bits &= bits - 1;
-      if (!f(s.nodes[(w << 6) + b])) return;
-    }
-  }
-}
-
-template <typename F>
-void ClusterState::ForEachWithPartial(int slot, F&& f) const {
-  const Slot& s = slots_[slot];
-  for (size_t w = 0; w < s.partial.size(); ++w) {
-    uint64_t bits = s.partial[w];
     while (bits) {
       int b = __builtin_ctzll(bits);
       bits &= bits - 1;
