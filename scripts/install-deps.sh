@@ -13,6 +13,8 @@ PACKAGES=(
   libfmt-dev libspdlog-dev                # formatting and logging
   libgtest-dev libgmock-dev               # unit tests (through CTest)
   libbenchmark-dev                        # micro benchmarks
+  libglpk-dev                             # linear programs (heterogeneity-aware dispatch)
+  slurm-wlm slurm-client munge            # a real local Slurm for sweeps and the slurm backend
 )
 
 missing=()

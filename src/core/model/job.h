@@ -18,6 +18,7 @@ using JobId = uint32_t;  // dense index into Workload::jobs
 inline constexpr JobId kNoJob = UINT32_MAX;
 inline constexpr uint32_t kNoOverride = UINT32_MAX;
 inline constexpr int kWholeDevice = 1000;  // milli-accelerators in one device
+inline constexpr uint16_t kNoPlace = UINT16_MAX;  // no entry in Workload::places
 
 struct Job {
   JobId id = 0;
@@ -35,6 +36,20 @@ struct Job {
   double estimate = 0;      // user's run-time estimate in reference seconds (0 = none)
   int32_t priority = 0;     // larger = more important
   uint32_t speed_override = kNoOverride;  // index into Workload::overrides
+
+  // Where the job belongs in a network of centers (indexes into
+  // Workload::places, resolved against the network's centers and regions
+  // when a simulation starts; kNoPlace = not given).
+  uint16_t home = kNoPlace;     // the tenant's own center (dispatch `isolated` keeps it there)
+  uint16_t data_at = kNoPlace;  // center holding the job's dataset
+  uint16_t region = kNoPlace;   // user region a service answers (with latency_ms)
+  float data_gb = 0;            // dataset size; staged over the links before a remote run
+  float latency_ms = 0;         // service: round-trip bound from `region` to its center (0 = none)
+  bool service = false;         // a long-running inference replica: never preempted
+  Time deadline = kNever;       // deferrable: may wait for cheaper/cleaner hours, must end by this
+  Duration checkpoint = 0;      // checkpoint interval while running (0 = the run's default)
+
+  bool Deferrable() const { return deadline != kNever; }
 
   bool IsShared() const { return num_gpus == 1 && gpu_milli < kWholeDevice; }
   // GPU demand in milli-devices (num_gpus * 1000, or the shared fraction).
@@ -54,6 +69,7 @@ struct Workload {
   StringTable tenants;
   StringTable users;
   std::vector<SpeedOverride> overrides;
+  StringTable places;  // center and region names used by Job::home, data_at, region
 
   const std::string& JobName(JobId id) const;
   // Appends a job (its id becomes its index) with its name from the trace.

@@ -5,10 +5,13 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "base/time.h"
 #include "core/model/catalog.h"
 
 namespace suanli {
@@ -52,14 +55,33 @@ struct Link {
   double bandwidth_gbps = 0;
 };
 
+// A place users are (for inference services' latency bounds).
+struct Region {
+  std::string name;
+  double latitude = 0, longitude = 0;
+};
+
+// A center out of service from `start` for `duration` (all its running jobs
+// are interrupted, its queue is re-dispatched where the policy allows).
+struct Outage {
+  CenterId center = 0;
+  Time start = 0;
+  Duration duration = 0;
+};
+
 struct Network {
   std::string name;
   std::vector<Center> centers;
   std::vector<Pool> pools;
   std::vector<Node> nodes;
   std::vector<Link> links;
+  std::vector<Region> regions;
+  std::vector<Outage> outages;  // scheduled
   uint32_t num_racks = 0;
   uint32_t num_pods = 0;
+
+  std::optional<CenterId> FindCenter(std::string_view name) const;
+  std::optional<uint32_t> FindRegion(std::string_view name) const;
 
   int64_t TotalDevices() const;
   int64_t TotalDevices(ModelId m) const;
@@ -67,5 +89,28 @@ struct Network {
   // Checks internal consistency (ids in range, positive capacities).
   Status Validate(const Catalog& catalog) const;
 };
+
+// Wide-area paths between centers: the lowest-latency route over the links
+// (latency adds up, bandwidth is the narrowest hop). Centers with no route
+// are unreachable (latency and transfer time kNever/infinity).
+class Paths {
+ public:
+  explicit Paths(const Network& net);
+  double LatencyMs(CenterId a, CenterId b) const { return lat_[a * n_ + b]; }
+  double BandwidthGbps(CenterId a, CenterId b) const { return bw_[a * n_ + b]; }
+  bool Reachable(CenterId a, CenterId b) const;
+  // Seconds to move `gb` gigabytes from a to b (size / bandwidth + latency); 0 if a == b.
+  double TransferSeconds(CenterId a, CenterId b, double gb) const;
+
+ private:
+  size_t n_ = 0;
+  std::vector<double> lat_, bw_;
+};
+
+// Great-circle distance in km.
+double DistanceKm(double lat1, double lon1, double lat2, double lon2);
+// Round-trip latency estimate from a user region to a center: fibre path
+// 1.5 x the great-circle distance at 200 km per ms, there and back.
+double RegionLatencyMs(const Region& r, const Center& c);
 
 }  // namespace suanli
