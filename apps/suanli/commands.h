@@ -13,5 +13,6 @@ void RegisterGen(CLI::App& app, int* exit_code);
 void RegisterTrace(CLI::App& app, int* exit_code);
 void RegisterPolicies(CLI::App& app, int* exit_code);
 void RegisterNetwork(CLI::App& app, int* exit_code);
+void RegisterReport(CLI::App& app, int* exit_code);
 
 }  // namespace suanli::app

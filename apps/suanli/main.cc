@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   suanli::app::RegisterTrace(app, &exit_code);
   suanli::app::RegisterPolicies(app, &exit_code);
   suanli::app::RegisterNetwork(app, &exit_code);
+  suanli::app::RegisterReport(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
