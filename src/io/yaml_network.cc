@@ -300,6 +300,60 @@ struct Builder {
     net.links.push_back(l);
     return Status::Ok();
   }
+
+  // A user region: {name, lat, lon}.
+  Status ParseRegion(const yaml::Value& item) {
+    SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(item, {"name", "lat", "lon"}));
+    Region r;
+    SUANLI_ASSIGN_OR_RETURN(yaml::Value nv, m.Require("name"));
+    SUANLI_ASSIGN_OR_RETURN(r.name, nv.String());
+    for (size_t i = 0; i < net.regions.size(); ++i)
+      if (net.regions[i].name == r.name)
+        return nv.Error(fmt::format("duplicate region name '{}' (also regions[{}])", r.name, i));
+    SUANLI_ASSIGN_OR_RETURN(yaml::Value lat, m.Require("lat"));
+    SUANLI_ASSIGN_OR_RETURN(r.latitude, lat.Number());
+    if (r.latitude < -90 || r.latitude > 90) return lat.Error("expected a latitude from -90 to 90");
+    SUANLI_ASSIGN_OR_RETURN(yaml::Value lon, m.Require("lon"));
+    SUANLI_ASSIGN_OR_RETURN(r.longitude, lon.Number());
+    if (r.longitude < -180 || r.longitude > 180)
+      return lon.Error("expected a longitude from -180 to 180");
+    net.regions.push_back(std::move(r));
+    return Status::Ok();
+  }
+
+  // A time given in seconds (`<key>_s`) or hours (`<key>_h`), exactly one of them.
+  static Result<Time> SecondsOrHours(const yaml::Map& m, const std::string& key, double min,
+                                     bool strictly_above) {
+    std::string ks = key + "_s", kh = key + "_h";
+    if (m.Has(ks) == m.Has(kh))
+      return m.Error(fmt::format("give exactly one of '{}' (seconds) and '{}' (hours)", ks, kh));
+    bool hours = m.Has(kh);
+    yaml::Value v = m.Get(hours ? kh : ks);
+    SUANLI_ASSIGN_OR_RETURN(double x, strictly_above ? v.NumberAbove(min) : v.NumberAtLeast(min));
+    double seconds = hours ? x * 3600.0 : x;
+    if (seconds > 1e12) return v.Error("expected at most 10^12 seconds");
+    Time t = SecondsF(seconds);
+    if (strictly_above && t <= 0) return v.Error("expected at least one microsecond");
+    return t;
+  }
+
+  // A scheduled outage: {center, start_s | start_h, duration_s | duration_h}.
+  Status ParseOutage(const yaml::Value& item) {
+    SUANLI_ASSIGN_OR_RETURN(
+        yaml::Map m,
+        yaml::Map::Open(item, {"center", "start_s", "start_h", "duration_s", "duration_h"}));
+    Outage o;
+    SUANLI_ASSIGN_OR_RETURN(yaml::Value cv, m.Require("center"));
+    SUANLI_ASSIGN_OR_RETURN(o.center, FindCenter(cv));
+    SUANLI_ASSIGN_OR_RETURN(o.start, SecondsOrHours(m, "start", 0, /*strictly_above=*/false));
+    SUANLI_ASSIGN_OR_RETURN(o.duration, SecondsOrHours(m, "duration", 0, /*strictly_above=*/true));
+    for (const Outage& p : net.outages)
+      if (p.center == o.center && o.start < p.start + p.duration && p.start < o.start + o.duration)
+        return item.Error(fmt::format("overlaps an earlier outage of center '{}'",
+                                      net.centers[o.center].name));
+    net.outages.push_back(o);
+    return Status::Ok();
+  }
 };
 
 std::string DefaultName(const std::string& file) {
@@ -318,7 +372,8 @@ Result<Network> ParseNetworkYaml(std::string_view text, const std::string& name,
   SUANLI_ASSIGN_OR_RETURN(YAML::Node doc, yaml::ParseDocument(text, name));
   yaml::Value root = yaml::Root(&name, doc);
   SUANLI_ASSIGN_OR_RETURN(yaml::Map top,
-                          yaml::Map::Open(root, {"name", "description", "centers", "links"}));
+                          yaml::Map::Open(root, {"name", "description", "centers", "links",
+                                                 "regions", "outages"}));
   Builder b{catalog, Network{}, {}};
   if (top.Has("name")) {
     SUANLI_ASSIGN_OR_RETURN(b.net.name, top.Get("name").String());
@@ -337,6 +392,16 @@ Result<Network> ParseNetworkYaml(std::string_view text, const std::string& name,
     SUANLI_ASSIGN_OR_RETURN(size_t nl, links.SequenceSize());
     std::set<std::pair<CenterId, CenterId>> seen;
     for (size_t i = 0; i < nl; ++i) SUANLI_RETURN_IF_ERROR(b.ParseLink(links.Item(i), &seen));
+  }
+  if (top.Has("regions")) {
+    yaml::Value regions = top.Get("regions");
+    SUANLI_ASSIGN_OR_RETURN(size_t nr, regions.SequenceSize());
+    for (size_t i = 0; i < nr; ++i) SUANLI_RETURN_IF_ERROR(b.ParseRegion(regions.Item(i)));
+  }
+  if (top.Has("outages")) {
+    yaml::Value outages = top.Get("outages");
+    SUANLI_ASSIGN_OR_RETURN(size_t no, outages.SequenceSize());
+    for (size_t i = 0; i < no; ++i) SUANLI_RETURN_IF_ERROR(b.ParseOutage(outages.Item(i)));
   }
   SUANLI_RETURN_IF_ERROR(b.net.Validate(catalog).Wrap(name));
   return std::move(b.net);
