@@ -12,42 +12,55 @@
 // per accelerator-unit). Allocations are fractional: they are targets, not
 // placements (see TargetShares).
 //
-// Throughput mode (default): variables x[t][r] >= 0 only where speed[t][r] > 0
+// Throughput mode (default): variables x[t][r] >= 0 where type t can run on r
+// (speed > 0, capacity > 0, demand > 0):
 //   maximise   sum_t w_t * sum_r (speed[t][r] - penalty[r]) * x[t][r]
 //   subject to sum_r x[t][r] <= demand_t        (a type gets at most what it wants)
 //              sum_t x[t][r] <= capacity_r      (a resource gives at most what it has)
-// Variables whose coefficient is <= 0 are left out (they stay 0: an
-// accelerator that earns nothing is not handed out).
+// Pairs whose coefficient is <= 0 are left out (they stay 0: an accelerator
+// that earns nothing is not handed out). This is a transportation problem: with
+// integer demands and capacities the optimum returned is integral.
 //
 // Fair mode (LpOptions::fair, Gavel's max-min fairness), two stages on the same
 // constraints plus one variable z:
 //   1. maximise z  s.t.  sum_r (speed[t][r] / best_t) * x[t][r] >= w_t * demand_t * z
-//      for every type that can run somewhere (demand > 0, some speed > 0 on a
-//      resource of positive capacity); best_t = max_r speed[t][r]. So z is the
-//      least weighted normalised throughput min_t norm_t / w_t, where norm_t =
+//      for every protected type: weight > 0 and somewhere to run; best_t is its
+//      best speed over resources of positive capacity. So z* is the least
+//      weighted normalised throughput min_t norm_t / w_t, where norm_t =
 //      (sum_r speed x) / (demand_t * best_t) is 1 when the type runs all of its
 //      demand on its best accelerator. A type of weight 0 is not protected.
+//      (One type that can reach only a little capacity caps z* for all.)
 //   2. fix z >= z* (1 - fair_slack) and maximise the throughput-mode objective
-//      (every x with speed > 0 is a variable here, whatever its coefficient).
+//      (here every pair that can run is a variable, whatever its coefficient).
 //   Stage 2 warm-starts from stage 1's basis.
 //
-// Solver: GLPK's simplex (presolve on in the first solve, scaled, messages
-// off). The problem is always feasible (x = 0) and bounded (x <= demand), so a
-// solver status other than optimal is reported as an error (time or iteration
-// limit, numerical trouble). Every GLPK problem object is freed on every path.
-// No globals: GLPK keeps its environment per thread, so concurrent calls from
-// different threads are safe.
+// Solver: GLPK's primal simplex (presolve on in the first solve, messages off),
+// with column generation: the LP starts from each type's and each resource's 4
+// best pairs; after each solve, the reduced cost of every pair not yet in is
+// priced from the row duals and the improving ones are added (largest first,
+// at most max(1000, 2(T+R)) a round) until none improves, which proves the
+// restricted optimum optimal for the whole LP. With 2000 candidate pairs or
+// fewer all are put in at once. The problem is always feasible (x = 0) and
+// bounded (x <= demand), so a solver status other than optimal is an error
+// (time or iteration limit, numerical trouble). Every GLPK problem object is
+// freed on every path. No globals: GLPK keeps its environment per thread, so
+// concurrent calls from different threads are safe (see
+// ReleaseLpSolverThreadState for threads that end).
 //
-// Complexity: T*R' columns (R' resources with speed > 0 per type), T + R rows
-// (+1 column in fair mode); simplex, typically a few hundred to a few
-// thousand pivots — see docs/dispatch-lp.md for measured times (200 types x
-// 100 resources: tens of milliseconds).
+// Complexity: T + R rows (+ T fairness rows and one column in fair mode), at
+// most T*R columns; an O(T*R) pricing pass per generation round; the simplex
+// takes roughly a few times (T + R) pivots. Measured (docs/dispatch-lp.md):
+// 200 types x 100 resources ~20 ms (fair ~35 ms), 500 x 200 ~0.15 s (fair
+// ~0.25 s) of CPU.
 //
-// Ties and determinism: the same input (same order) gives the same output:
-// the simplex is deterministic. When several allocations reach the optimum,
-// the one returned is the vertex the simplex path reaches first — it depends
-// on the order of types and resources, and is not otherwise canonical. Values
-// within 1e-9 of 0 are returned as 0.
+// Ties and determinism: the same input (same order) gives the same output,
+// bit for bit, in both modes: the simplex and the pricing are deterministic
+// (pricing ties go to the earlier pair, types then resources). When several
+// allocations reach the optimum, the one returned is the vertex the simplex
+// path reaches — it depends on the order of types and resources and is not
+// otherwise canonical. Values within 1e-9 of 0 are returned as 0. The time
+// limit is wall clock: a solve that hits it fails (no partial answer), so
+// results never depend on timing, only success may.
 #pragma once
 
 #include <vector>
