@@ -265,7 +265,7 @@ TEST(Catalog, ErrorsCarryLineNumbers) {
 
 TEST(Network, BuiltinNamesIncludeTheShippedNetworks) {
   auto names = BuiltinNetworkNames();
-  for (const char* n : {"uniform-100k", "tiny", "gavel-philly", "cn-alliance"})
+  for (const char* n : {"uniform-100k", "tiny", "gavel-philly", "cn-alliance", "china-aicc"})
     EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
 }
 

@@ -212,18 +212,62 @@ std::vector<std::string> BuiltinNetworkNames() {
   return out;
 }
 
-Result<Network> LoadNetwork(const std::string& spec, const Catalog& catalog) {
-  if (spec.find('/') == std::string::npos) {
-    if (auto text = FindEmbeddedFile("networks/" + spec + ".yaml"))
-      return ParseNetworkYaml(*text, "networks/" + spec + ".yaml (built-in)", catalog);
-  }
+bool IsBuiltinNetwork(const std::string& name) {
+  return name.find('/') == std::string::npos &&
+         FindEmbeddedFile("networks/" + name + ".yaml").has_value();
+}
+
+Result<ScaledNetworkSpec> SplitNetworkSpec(const std::string& spec) {
+  ScaledNetworkSpec out{spec, 1, false};
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(spec, ec))
-    return NotFound(
-        "'{}' is neither a built-in network nor a readable file (built-in networks: {})", spec,
-        Join(BuiltinNetworkNames(), ", "));
-  SUANLI_ASSIGN_OR_RETURN(std::string text, ReadFileMaybeGz(spec));
-  return ParseNetworkYaml(text, spec, catalog);
+  if (IsBuiltinNetwork(spec) || std::filesystem::is_regular_file(spec, ec)) return out;
+  auto colon = spec.rfind(':');
+  if (colon == std::string::npos) return out;
+  std::string base = spec.substr(0, colon), scale = spec.substr(colon + 1);
+  auto how = [&] {
+    return std::string(
+        "write NAME:1/N to divide each node group's count by N, e.g. china-aicc:1/100");
+  };
+  if (base.empty())
+    return InvalidArgument("network '{}': no network named before ':'; {}", spec, how());
+  if (!IsBuiltinNetwork(base) && !std::filesystem::is_regular_file(base, ec)) return out;
+  auto slash = scale.find('/');
+  if (slash == std::string::npos)
+    return InvalidArgument("network '{}': bad scale '{}'; {}", spec, scale, how());
+  auto num = ParseInt(std::string_view(scale).substr(0, slash));
+  auto den = ParseInt(std::string_view(scale).substr(slash + 1));
+  if (!num || !den)
+    return InvalidArgument("network '{}': bad scale '{}'; {}", spec, scale, how());
+  if (*num != 1)
+    return InvalidArgument("network '{}': bad scale '{}': only 1/N is supported; {}", spec, scale,
+                           how());
+  if (*den < 1 || *den > kMaxNetworkDivisor)
+    return InvalidArgument("network '{}': bad scale '{}': N must be a whole number from 1 to {}; {}",
+                           spec, scale, kMaxNetworkDivisor, how());
+  out.base = std::move(base);
+  out.divisor = *den;
+  out.scaled = true;
+  return out;
+}
+
+Result<Network> LoadNetwork(const std::string& spec, const Catalog& catalog) {
+  SUANLI_ASSIGN_OR_RETURN(ScaledNetworkSpec s, SplitNetworkSpec(spec));
+  Result<Network> net = [&]() -> Result<Network> {
+    if (IsBuiltinNetwork(s.base)) {
+      std::string path = "networks/" + s.base + ".yaml";
+      return ParseNetworkYaml(*FindEmbeddedFile(path), path + " (built-in)", catalog, s.divisor);
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(s.base, ec))
+      return NotFound(
+          "'{}' is neither a built-in network nor a readable file (built-in networks: {}; "
+          "a scaled variant is written NAME:1/N)",
+          s.base, Join(BuiltinNetworkNames(), ", "));
+    SUANLI_ASSIGN_OR_RETURN(std::string text, ReadFileMaybeGz(s.base));
+    return ParseNetworkYaml(text, s.base, catalog, s.divisor);
+  }();
+  if (net.ok() && s.scaled) net->name += fmt::format(":1/{}", s.divisor);
+  return net;
 }
 
 }  // namespace suanli

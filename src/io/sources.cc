@@ -31,6 +31,21 @@ void AppendWorkload(Workload* a, const Workload& b) {
     Job j = b.jobs[i];
     j.tenant = a->tenants.Intern(b.tenants.size() ? b.tenants.Name(j.tenant) : "default");
     j.user = a->users.Intern(b.users.size() ? b.users.Name(j.user) : "default");
+    // Places are matched by name too. A workload holds at most kNoPlace - 1
+    // distinct places; past that an appended job's place is left unset.
+    for (uint16_t* place : {&j.home, &j.data_at, &j.region}) {
+      if (*place == kNoPlace) continue;
+      if (*place >= b.places.size()) {
+        *place = kNoPlace;
+        continue;
+      }
+      const std::string& name = b.places.Name(*place);
+      if (!a->places.Find(name) && a->places.size() >= kNoPlace) {
+        *place = kNoPlace;
+        continue;
+      }
+      *place = static_cast<uint16_t>(a->places.Intern(name));
+    }
     if (j.speed_override != kNoOverride) {
       a->overrides.push_back(b.overrides[j.speed_override]);
       j.speed_override = static_cast<uint32_t>(a->overrides.size() - 1);
@@ -41,13 +56,21 @@ void AppendWorkload(Workload* a, const Workload& b) {
 }
 
 Result<Network> LoadNetworkSpec(const std::string& spec, const std::string& format, const Catalog& catalog) {
-  auto ends_with = [&](const char* suffix) {
-    std::string s(suffix);
-    return spec.size() >= s.size() && spec.compare(spec.size() - s.size(), s.size(), s) == 0;
+  auto ends_with = [](const std::string& s, const char* suffix) {
+    std::string x(suffix);
+    return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
   };
-  bool yaml = format == "yaml" || (format.empty() && (ends_with(".yaml") || ends_with(".yml") ||
-                                                      FindEmbeddedFile("networks/" + spec + ".yaml")));
+  // "NAME:1/N": a scaled variant of a YAML network (built-in or file).
+  SUANLI_ASSIGN_OR_RETURN(ScaledNetworkSpec s, SplitNetworkSpec(spec));
+  const std::string& base = s.base;
+  bool yaml = format == "yaml" || (format.empty() && (ends_with(base, ".yaml") || ends_with(base, ".yml") ||
+                                                      IsBuiltinNetwork(base)));
   if (yaml) return LoadNetwork(spec, catalog);
+  if (s.scaled)
+    return InvalidArgument(
+        "network '{}': scaled variants (NAME:1/N) are for YAML networks; '{}' is read as a cluster table "
+        "(give --network-format yaml if it is YAML)",
+        spec, base);
   std::string f = format.empty() ? GuessClusterFormat(spec) : format;
   if (f.empty()) {
     if (format.empty()) return LoadNetwork(spec, catalog);  // its error lists the built-in names

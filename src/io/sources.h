@@ -14,21 +14,24 @@ namespace suanli {
 
 // The built-in default: a real workload shipped in data/workloads/ (native format).
 inline constexpr const char* kDefaultWorkload = "default";
-inline constexpr const char* kDefaultNetwork = "gavel-philly";
+inline constexpr const char* kDefaultNetwork = "china-aicc";
+// The workload for china-aicc networks when none is named.
+inline constexpr const char* kDefaultNetworkWorkload = "builtin:china-aicc-week";
 
 // `spec` is "default" (the built-in workload), "builtin:NAME" (data/workloads/NAME),
 // or a path. `format` "" means guess from the file.
 Result<Workload> LoadWorkload(const std::string& spec, const std::string& format, const Catalog& catalog,
                               const ImportOptions& opts, ImportReport* report);
 
-// Appends b's jobs to *a: tenants and users are matched by name, measured
-// run times re-indexed, names kept. The result is sorted by submit time
+// Appends b's jobs to *a: tenants, users and places (home, data_at, region)
+// are matched by name, measured run times re-indexed, names kept. The result is sorted by submit time
 // (stable: a's jobs first among equal times).
 void AppendWorkload(Workload* a, const Workload& b);
 
 // `spec` is a built-in network name, a network YAML file, or a cluster table
 // from a trace (openb node list, Tiresias cluster spec, ...). `format` ""
-// means: YAML for .yaml/.yml files and built-in names, else guessed.
+// means: YAML for .yaml/.yml files and built-in names, else guessed. A YAML
+// network may be scaled down: "china-aicc:1/100" (see LoadNetwork).
 Result<Network> LoadNetworkSpec(const std::string& spec, const std::string& format, const Catalog& catalog);
 
 }  // namespace suanli

@@ -1,5 +1,6 @@
 // The network description format (docs/formats-network.md): centers with
 // power price and carbon, pools of node groups, links between centers.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -122,6 +123,7 @@ int Digits(int64_t n) {
 
 struct Builder {
   const Catalog& catalog;
+  int64_t divisor = 1;  // scaled variants: node counts divided by this
   Network net;
   std::unordered_set<std::string> node_names;
 
@@ -131,6 +133,8 @@ struct Builder {
                                             "memory_gib", "topology"}));
     SUANLI_ASSIGN_OR_RETURN(yaml::Value cv, m.Require("count"));
     SUANLI_ASSIGN_OR_RETURN(int64_t count, cv.Integer(1, kMaxNodesPerGroup));
+    // A scaled variant keeps every group, rounding its count to nearest.
+    if (divisor > 1) count = std::max<int64_t>(1, (count + divisor / 2) / divisor);
     if (static_cast<int64_t>(net.nodes.size()) + count > kMaxNodes)
       return cv.Error(fmt::format("the network would have more than {} nodes", kMaxNodes));
     SUANLI_ASSIGN_OR_RETURN(yaml::Value pv, m.Require("prefix"));
@@ -157,8 +161,10 @@ struct Builder {
           hint = canonical == hint ? fmt::format("; did you mean '{}'?", hint)
                                    : fmt::format("; did you mean '{}' ({})?", hint, canonical);
         }
-        return av.Error(fmt::format("unknown accelerator model '{}'{} (known models: {})", model,
-                                    hint, Join(ModelNames(catalog), ", ")));
+        return av.Error(fmt::format(
+            "unknown accelerator model '{}' for the nodes named '{}*'{} (known models: {}; "
+            "`suanli network models` lists them with their aliases)",
+            model, prefix, hint, Join(ModelNames(catalog), ", ")));
       }
       proto.model = *id;
       SUANLI_ASSIGN_OR_RETURN(yaml::Value dreq, m.Require("devices"));
@@ -368,13 +374,16 @@ std::string DefaultName(const std::string& file) {
 }  // namespace
 
 Result<Network> ParseNetworkYaml(std::string_view text, const std::string& name,
-                                 const Catalog& catalog) {
+                                 const Catalog& catalog, int64_t divide_nodes_by) {
+  if (divide_nodes_by < 1)
+    return InvalidArgument("{}: node counts must be divided by a whole number >= 1, got {}", name,
+                           divide_nodes_by);
   SUANLI_ASSIGN_OR_RETURN(YAML::Node doc, yaml::ParseDocument(text, name));
   yaml::Value root = yaml::Root(&name, doc);
   SUANLI_ASSIGN_OR_RETURN(yaml::Map top,
                           yaml::Map::Open(root, {"name", "description", "centers", "links",
                                                  "regions", "outages"}));
-  Builder b{catalog, Network{}, {}};
+  Builder b{catalog, divide_nodes_by, Network{}, {}};
   if (top.Has("name")) {
     SUANLI_ASSIGN_OR_RETURN(b.net.name, top.Get("name").String());
   } else {
