@@ -14,5 +14,6 @@ void RegisterTrace(CLI::App& app, int* exit_code);
 void RegisterPolicies(CLI::App& app, int* exit_code);
 void RegisterNetwork(CLI::App& app, int* exit_code);
 void RegisterReport(CLI::App& app, int* exit_code);
+void RegisterSweep(CLI::App& app, int* exit_code);
 
 }  // namespace suanli::app

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   suanli::app::RegisterPolicies(app, &exit_code);
   suanli::app::RegisterNetwork(app, &exit_code);
   suanli::app::RegisterReport(app, &exit_code);
+  suanli::app::RegisterSweep(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
