@@ -3,6 +3,8 @@
 // stack constraints honoured, every job accounted for, same seed -> same result.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "core/policy/order/order.h"
 #include "core/policy/place/placer.h"
 #include "sim/engine.h"
@@ -54,6 +56,42 @@ TEST_P(Conformance, InvariantsHoldAndEveryJobIsAccounted) {
     }
   }
   EXPECT_GT(r->summary.utilization, 0.0);
+  EXPECT_LE(r->summary.utilization, 1.0 + 1e-9);
+}
+
+TEST_P(Conformance, InvariantsHoldUnderQuotas) {
+  // The same checks with tenant quotas: borrowing, reclaim and quota-blocked
+  // jobs must leave every job accounted for, with reasons for the ones that
+  // could never run (the quota-bound ones name their tenant).
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 4, 8}, {1, 6, 4}, {2, 2, 8}, {kNoModel, 2, 0}});  // 72 devices
+  Workload w = testing::RandomWorkload(13, 400, cat);
+  auto quotas = std::make_shared<QuotaSpec>();
+  quotas->tenants = {{"t0", 0.3, 0.2, true}, {"t1", 16, -1, false}};
+  quotas->default_quota = TenantQuota{"", 0.05, 0.1, true};  // t2: at most 10.8 accelerators
+  auto spec = ParsePolicySpec(GetParam());
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  SimOptions opt;
+  opt.seed = 5;
+  opt.scheduler.quotas = quotas;
+  auto r = Simulate(w, net, cat, *spec, opt);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->summary.finished + r->summary.unschedulable, w.jobs.size());
+  size_t by_quota = 0;
+  for (const auto& [id, why] : r->unschedulable) {
+    EXPECT_FALSE(why.empty());
+    if (why.find("tenant 't2'") != std::string::npos) {
+      ++by_quota;
+      EXPECT_GT(w.jobs[id].GpuMilli(), 10800);
+      EXPECT_EQ(w.jobs[id].tenant, 2u);
+    }
+  }
+  EXPECT_GT(by_quota, 0u);
+  for (const auto& j : r->jobs) {
+    if (j.unschedulable) continue;
+    EXPECT_GE(j.start, j.submit);
+    EXPECT_GT(j.end, j.start);
+  }
   EXPECT_LE(r->summary.utilization, 1.0 + 1e-9);
 }
 

@@ -1,6 +1,7 @@
 #include "core/scheduler/scheduler.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "base/strings.h"
@@ -69,8 +70,19 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const PolicySpec& spec, con
   if (!placer) return InvalidArgument("unknown placement policy '{}'", spec.place);
   if (order->preemptive() && spec.backfill == BackfillMode::kEasy)
     return InvalidArgument("policy '{}': EASY backfill needs a non-preemptive order", spec.text);
-  return std::unique_ptr<Scheduler>(
+  std::unique_ptr<Scheduler> s(
       new Scheduler(spec, catalog, network, workload, options, std::move(order), std::move(placer)));
+  if (options.quotas && !options.quotas->empty()) {
+    // Every tenant of the workload is a member of the cohort if it has a quota
+    // (listed, or the default); tenants without a name get the default.
+    size_t num_tenants = workload.tenants.size();
+    for (const Job& j : workload.jobs) num_tenants = std::max<size_t>(num_tenants, size_t{j.tenant} + 1);
+    auto q = QuotaUsage::Resolve(*options.quotas, workload.tenants, num_tenants,
+                                 s->state_.total_capacity_milli());
+    if (!q.ok()) return q.status();
+    s->quota_ = std::move(q).value();
+  }
+  return s;
 }
 
 Scheduler::Scheduler(const PolicySpec& spec, const Catalog& catalog, const Network& network,
@@ -108,6 +120,12 @@ OrderContext Scheduler::Ctx(Time now) const {
 }
 
 std::string Scheduler::WhyNever(const Job& job) const {
+  std::string why = WhyNeverFits(job);
+  if (why.empty() && quota_) why = quota_->WhyNever(job.tenant, job.GpuMilli());
+  return why;
+}
+
+std::string Scheduler::WhyNeverFits(const Job& job) const {
   if (job.num_gpus == 0) {
     for (const auto& slot : shapes_)
       for (const auto& s : slot)
@@ -152,7 +170,10 @@ std::string Scheduler::WhyNever(const Job& job) const {
                      catalog_.MaskToString(mask), job.cpu_milli, job.mem_mib, eligible_devices, largest);
 }
 
-void Scheduler::Submit(JobId id, Time now) {
+void Scheduler::Submit(JobId id, Time now) { Submit(id, now, workload_.jobs[id].work); }
+
+void Scheduler::Submit(JobId id, Time now, double remaining_work) {
+  SUANLI_CHECK_MSG(std::isfinite(remaining_work) && remaining_work >= 0, "submit with invalid remaining work");
   if (rt_.size() <= id) {
     size_t n = std::max<size_t>(id + 1, rt_.size() * 2);
     rt_.resize(n);
@@ -161,9 +182,14 @@ void Scheduler::Submit(JobId id, Time now) {
   }
   const Job& job = workload_.jobs[id];
   JobRuntime& r = rt_[id];
+  SUANLI_CHECK_MSG(r.state != JobState::kPending && r.state != JobState::kRunning,
+                   "submit of a job that is already queued or running here (Remove it first)");
   r = JobRuntime{};
-  r.remaining = job.work;
-  r.est_remaining = job.estimate > 0 ? job.estimate : job.work;
+  r.remaining = remaining_work;
+  // The estimate loses what the job has already done elsewhere, as on preemption.
+  const double estimate = job.estimate > 0 ? job.estimate : job.work;
+  r.est_remaining = std::max(0.0, estimate - (job.work - remaining_work));
+  if (quota_) quota_->Ensure(job.tenant, workload_.tenants);
   std::string why = WhyNever(job);
   if (!why.empty()) {
     r.state = JobState::kUnschedulable;
@@ -262,6 +288,7 @@ void Scheduler::Start(JobId id, Allocation alloc, Time now, PassResult* out) {
   const Job& job = workload_.jobs[id];
   Dequeue(id);
   state_.Allocate(alloc);
+  if (quota_) quota_->Add(job.tenant, job.GpuMilli());
   JobRuntime& r = rt_[id];
   r.state = JobState::kRunning;
   r.model = alloc.model;
@@ -284,6 +311,7 @@ void Scheduler::StopRunning(JobId id, Time now, bool finished) {
   auto it = run_.find(id);
   SUANLI_CHECK_MSG(it != run_.end(), "stop of a job that is not running");
   state_.Release(it->second.alloc);
+  if (quota_) quota_->Sub(workload_.jobs[id].tenant, workload_.jobs[id].GpuMilli());
   by_end_.erase({it->second.expected_end, id});
   uint32_t p = running_pos_[id];
   JobId last = running_.back();
@@ -306,6 +334,38 @@ void Scheduler::Finish(JobId id, Time now) {
   StopRunning(id, now, true);
   rt_[id].state = JobState::kDone;
   rt_[id].remaining = 0;
+}
+
+std::optional<Allocation> Scheduler::Remove(JobId id, Time now) {
+  if (id >= rt_.size()) return std::nullopt;
+  JobRuntime& r = rt_[id];
+  std::optional<Allocation> held;
+  switch (r.state) {
+    case JobState::kPending:
+      Dequeue(id);
+      break;
+    case JobState::kRunning:
+      held = run_[id].alloc;
+      StopRunning(id, now, false);
+      freed_ = true;
+      break;
+    case JobState::kUnschedulable:
+      // Not reported yet: it never will be.
+      unschedulable_.erase(std::remove_if(unschedulable_.begin(), unschedulable_.end(),
+                                          [&](const auto& u) { return u.first == id; }),
+                           unschedulable_.end());
+      break;
+    default:
+      return std::nullopt;
+  }
+  r.state = JobState::kUnknown;
+  arrivals_.erase(std::remove(arrivals_.begin(), arrivals_.end(), id), arrivals_.end());
+  if (blocked_head_ == id) blocked_head_ = kNoJob;
+  if (reservation_ && reservation_->job == id) {
+    reservation_.reset();
+    reservation_at_ = -1;
+  }
+  return held;
 }
 
 void Scheduler::Preempt(JobId id, Time now, PassResult* out) {
@@ -370,6 +430,86 @@ bool Overlaps(const Allocation& a, const Allocation& b) {
 }
 }  // namespace
 
+Duration Scheduler::RunTimeOn(JobId id, const Allocation& a) const {
+  const Job& job = workload_.jobs[id];
+  double speed = a.model == kNoModel ? 1.0 : Speed(job, a.model, catalog_, workload_);
+  return SecondsF(rt_[id].est_remaining / std::max(1e-9, speed));
+}
+
+Allocation Scheduler::ReservedBlock(const Reservation& res) const {
+  Allocation block;
+  for (const auto& sh : res.alloc.shares)
+    for (int d = 0; d < state_.devices(sh.node); ++d)
+      if ((sh.devices >> d & 1) && state_.dev_free(sh.node, d) > 0)
+        block.shares.push_back({sh.node, 1u << d, state_.dev_free(sh.node, d), 0, 0});
+  return block;
+}
+
+std::optional<Allocation> Scheduler::TryPlaceBeside(JobId id, const Reservation* res, Time now, Rng& rng) {
+  auto a = TryPlace(id, rng);
+  if (!a || !res || now + RunTimeOn(id, *a) <= res->start || !Overlaps(*a, res->alloc)) return a;
+  Allocation block = ReservedBlock(*res);
+  state_.Allocate(block);
+  auto b = TryPlace(id, rng);
+  state_.Release(block);
+  return b;
+}
+
+bool Scheduler::QuotaAdmits(JobId id) const {
+  if (!quota_) return true;
+  const Job& job = workload_.jobs[id];
+  return quota_->Admits(job.tenant, job.GpuMilli());
+}
+
+bool Scheduler::CanReclaim(JobId id) const {
+  if (!quota_ || !quota_->reclaim() || quota_->cohort_borrowed() == 0) return false;
+  const Job& job = workload_.jobs[id];
+  return job.GpuMilli() > 0 && quota_->WithinNominal(job.tenant, job.GpuMilli());
+}
+
+bool Scheduler::Reclaim(JobId id, const Reservation* res, Time now, Rng& rng, PassResult* out) {
+  const uint32_t tenant = workload_.jobs[id].tenant;
+  // Candidates: running jobs of the other tenants that borrow, newest first.
+  std::vector<std::pair<Time, JobId>> cand;
+  for (JobId v : running_) {
+    const Job& vj = workload_.jobs[v];
+    if (vj.tenant != tenant && vj.GpuMilli() > 0 && quota_->tenant(vj.tenant).borrowed() > 0)
+      cand.emplace_back(rt_[v].last_start, v);
+  }
+  std::sort(cand.begin(), cand.end(), [](const auto& x, const auto& y) {
+    return x.first > y.first || (x.first == y.first && x.second > y.second);
+  });
+  // A tenant loses jobs only while it still borrows.
+  std::unordered_map<uint32_t, int64_t> borrowed;
+  std::vector<JobId> released;
+  std::optional<Allocation> a;
+  for (const auto& [started, v] : cand) {
+    const Job& vj = workload_.jobs[v];
+    auto b = borrowed.try_emplace(vj.tenant, quota_->tenant(vj.tenant).borrowed()).first;
+    if (b->second <= 0) continue;
+    b->second -= vj.GpuMilli();
+    state_.Release(run_[v].alloc);
+    released.push_back(v);
+    if ((a = TryPlaceBeside(id, res, now, rng))) break;
+  }
+  if (!a) {
+    for (JobId v : released) state_.Allocate(run_[v].alloc);
+    return false;
+  }
+  // Keep the victims that still fit beside the new job; stop only the others.
+  state_.Allocate(*a);
+  std::vector<JobId> stop;
+  for (auto it = released.rbegin(); it != released.rend(); ++it) {
+    if (state_.CanAllocate(run_[*it].alloc)) state_.Allocate(run_[*it].alloc);
+    else stop.push_back(*it);
+  }
+  state_.Release(*a);
+  for (JobId v : stop) state_.Allocate(run_[v].alloc);
+  for (JobId v : stop) Preempt(v, now, out);
+  Start(id, std::move(*a), now, out);
+  return true;
+}
+
 bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* victims, PassResult* out) {
   OrderContext ctx = Ctx(now);
   OrderKey mine = order_->Key(id, ctx);
@@ -402,18 +542,12 @@ bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* vic
 
 bool Scheduler::Backfill(JobId id, Allocation a, const Reservation* res, Time now, Rng& rng, PassResult* out) {
   const Job& job = workload_.jobs[id];
-  double speed = a.model == kNoModel ? 1.0 : Speed(job, a.model, catalog_, workload_);
-  Duration est = SecondsF(rt_[id].est_remaining / std::max(1e-9, speed));
-  if (!res || now + est <= res->start || !Overlaps(a, res->alloc)) {
+  if (!res || now + RunTimeOn(id, a) <= res->start || !Overlaps(a, res->alloc)) {
     Start(id, std::move(a), now, out);
     return true;
   }
   // Try again with the reserved devices held back.
-  Allocation block;
-  for (const auto& sh : res->alloc.shares)
-    for (int d = 0; d < state_.devices(sh.node); ++d)
-      if ((sh.devices >> d & 1) && state_.dev_free(sh.node, d) > 0)
-        block.shares.push_back({sh.node, 1u << d, state_.dev_free(sh.node, d), 0, 0});
+  Allocation block = ReservedBlock(*res);
   state_.Allocate(block);
   auto b = TryPlace(id, rng);
   state_.Release(block);
@@ -428,6 +562,8 @@ bool Scheduler::Backfill(JobId id, Allocation a, const Reservation* res, Time no
 bool Scheduler::IncrementalPass(Time now, Rng& rng, PassResult* out) {
   if (!static_ || order_->preemptive() || freed_ || blocked_head_ == kNoJob) return false;
   if (rt_[blocked_head_].state != JobState::kPending) return false;
+  // While some tenant borrows, a waiting job may reclaim: look at the whole queue.
+  if (quota_ && quota_->reclaim() && quota_->cohort_borrowed() > 0) return false;
   const Reservation* res = nullptr;
   if (spec_.backfill == BackfillMode::kEasy) {
     bool fresh = reservation_ && reservation_->job == blocked_head_ &&
@@ -444,6 +580,8 @@ bool Scheduler::IncrementalPass(Time now, Rng& rng, PassResult* out) {
     if (rt_[e.job].state != JobState::kPending) continue;
     ++out->examined;
     const Job& job = workload_.jobs[e.job];
+    // Quota-blocked jobs wait and block no one (nothing freed: they still are).
+    if (!QuotaAdmits(e.job)) continue;
     if (e < head) {
       // Ahead of the blocked head: everything before it failed and nothing was
       // freed, so it starts if it fits; if not, it is the new head.
@@ -453,15 +591,23 @@ bool Scheduler::IncrementalPass(Time now, Rng& rng, PassResult* out) {
       continue;
     }
     if (spec_.backfill == BackfillMode::kNone) continue;
-    if (res && Dominated(blocked_failures_, job) && now + MinRunTime(e.job) > res->start) continue;
-    if (Dominated(failures_, job)) continue;
+    // A job that could reclaim borrowed capacity needs a full pass.
+    if (res && Dominated(blocked_failures_, job) && now + MinRunTime(e.job) > res->start) {
+      if (CanReclaim(e.job)) return false;
+      continue;
+    }
+    if (Dominated(failures_, job)) {
+      if (CanReclaim(e.job)) return false;
+      continue;
+    }
     auto a = TryPlace(e.job, rng);
     if (!a) {
       Record(&failures_, job);
+      if (CanReclaim(e.job)) return false;
       continue;
     }
     if (spec_.backfill == BackfillMode::kGreedy) Start(e.job, std::move(*a), now, out);
-    else Backfill(e.job, std::move(*a), res, now, rng, out);
+    else if (!Backfill(e.job, std::move(*a), res, now, rng, out) && CanReclaim(e.job)) return false;
   }
   return true;
 }
@@ -472,6 +618,7 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   unschedulable_.clear();
   failures_.clear();
   blocked_failures_.clear();
+  reclaim_failures_.clear();
   const bool preemptive = order_->preemptive();
   const BackfillMode mode = spec_.backfill;
   OrderContext ctx = Ctx(now);
@@ -511,7 +658,25 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   // (unless the order may preempt).
   auto exhausted = [&]() {
     if (preemptive || demand_count_.empty()) return false;
+    if (quota_ && quota_->reclaim() && quota_->cohort_borrowed() > 0) return false;  // may reclaim
     return state_.total_free_milli() < demand_count_.begin()->first;
+  };
+  // Quotas: a job that does not fit, of a tenant within its nominal quota,
+  // takes borrowed capacity back (beside the EASY reservation once blocked).
+  bool reclaimed = false;
+  auto reclaim = [&](JobId j, const Reservation* r) {
+    if (!CanReclaim(j)) return false;
+    const Job& job = workload_.jobs[j];
+    if (!r && Dominated(reclaim_failures_, job)) return false;
+    if (!Reclaim(j, r, now, rng, &out)) {
+      if (!r) Record(&reclaim_failures_, job);
+      return false;
+    }
+    failures_.clear();  // resources were freed
+    blocked_failures_.clear();
+    reclaim_failures_.clear();
+    reclaimed = true;
+    return true;
   };
 
   bool blocked = false;
@@ -525,11 +690,14 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   for (; id != kNoJob && out.examined < opt_.backfill_depth && !exhausted(); id = next()) {
     ++out.examined;
     const Job& job = workload_.jobs[id];
+    // Quotas: a job its tenant may not start now waits, and blocks no one.
+    if (!QuotaAdmits(id)) continue;
     std::optional<Allocation> a;
     // A long backfill candidate no smaller than one that did not fit beside
     // the reservation cannot fit either (the state only fills up).
-    if (blocked && res && Dominated(blocked_failures_, job) && now + MinRunTime(id) > res->start) continue;
-    if (!Dominated(failures_, job)) {
+    const bool hopeless = blocked && res && Dominated(blocked_failures_, job) && now + MinRunTime(id) > res->start;
+    if (hopeless && !CanReclaim(id)) continue;
+    if (!hopeless && !Dominated(failures_, job)) {
       a = TryPlace(id, rng);
       if (!a) Record(&failures_, job);
     }
@@ -538,6 +706,7 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
         Start(id, std::move(*a), now, &out);
         continue;
       }
+      if (reclaim(id, nullptr)) continue;
       if (preemptive) {
         if (preempt_budget-- > 0 && !running_.empty()) {
           if (!victims_ready) {
@@ -576,11 +745,18 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
       continue;
     }
     // Backfill candidate (EASY, head blocked).
-    if (a) Backfill(id, std::move(*a), res, now, rng, &out);
+    if (a && Backfill(id, std::move(*a), res, now, rng, &out)) continue;
+    reclaim(id, res);
   }
   // The next pass may look at new arrivals only if this one saw the whole
   // queue (or ran out of capacity) and nothing is freed in between.
   if (!preemptive && static_ && (id == kNoJob || exhausted())) blocked_head_ = first_failed;
+  if (reclaimed) {
+    // Jobs examined before a reclaim may fit in what it left free: look again
+    // at once, with a full pass.
+    freed_ = true;
+    out.wake_at = std::min(out.wake_at, now + 1);
+  }
 
   if (preemptive) {
     OrderContext c2 = Ctx(now);

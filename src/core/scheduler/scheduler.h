@@ -19,6 +19,13 @@
 //     - preemptive orders: stop running jobs with a worse key, worst first,
 //       until it fits (victims that turn out not to be needed keep running);
 //  5. at most `backfill_depth` jobs are examined per pass (Slurm's bf_max_job_test).
+//
+// With tenant quotas (SchedulerOptions::quotas), a job whose start would take
+// its tenant beyond what its quota allows now is skipped before step 3 (it
+// waits, and never blocks other tenants' jobs, whatever the backfill mode);
+// and a job that does not fit, of a tenant that stays within its nominal
+// quota, first reclaims borrowed capacity by preempting jobs of tenants over
+// their nominal quota, newest first (QuotaSpec::reclaim).
 #pragma once
 
 #include <map>
@@ -33,6 +40,7 @@
 #include "base/status.h"
 #include "core/model/job.h"
 #include "core/model/network.h"
+#include "core/model/quota.h"
 #include "core/policy/order/order.h"
 #include "core/policy/place/placer.h"
 #include "core/scheduler/job_runtime.h"
@@ -60,6 +68,9 @@ struct SchedulerOptions {
   Duration reservation_refresh = Seconds(60);  // EASY: recompute the reservation at least this often
   bool models_in_order = true;      // try the fastest eligible model first
   bool allow_multi_node = true;     // whole-device gangs may span nodes
+  // Tenant quotas in a cohort (Kueue-style); null or empty = none. Fractions
+  // are of this scheduler's (center's) accelerator capacity.
+  std::shared_ptr<const QuotaSpec> quotas;
 };
 
 struct Decision {
@@ -90,6 +101,17 @@ class Scheduler {
 
   // A job enters the queue (or is found unschedulable, reported by the next pass).
   void Submit(JobId id, Time now);
+  // The same, for a job that has `remaining_work` reference-seconds left (a job
+  // moved here from elsewhere, or resubmitted after Remove); it is otherwise a
+  // fresh arrival. Submit(id, now) is Submit(id, now, job.work).
+  void Submit(JobId id, Time now, double remaining_work);
+  // Takes a job out of the scheduler whatever its state: a pending job leaves
+  // the queue; a running one stops and its allocation is returned (its
+  // resources are free for the next pass). nullopt if the job was not pending
+  // or running (unknown, done, or unschedulable — then it is not reported).
+  // The job may be submitted again later, here or to another scheduler;
+  // runtime(id).remaining holds the work it had left.
+  std::optional<Allocation> Remove(JobId id, Time now);
   // A running job finished its work: its resources are freed.
   void Finish(JobId id, Time now);
   PassResult Pass(Time now, Rng& rng);
@@ -109,6 +131,8 @@ class Scheduler {
   size_t num_running() const { return running_.size(); }
   const Allocation* AllocationOf(JobId id) const;
   Time ExpectedEnd(JobId id) const;
+  // Per-tenant quotas and usage (nominal, borrowed, in use); null without quotas.
+  const QuotaUsage* quota_usage() const { return quota_ ? &*quota_ : nullptr; }
 
  private:
   Scheduler(const PolicySpec& spec, const Catalog& catalog, const Network& network, const Workload& workload,
@@ -123,6 +147,8 @@ class Scheduler {
     bool operator<(const QueueEntry& o) const { return key < o.key || (key == o.key && job < o.job); }
   };
   OrderContext Ctx(Time now) const;
+  // WhyNever without quotas: could it fit on the empty center?
+  std::string WhyNeverFits(const Job& job) const;
   void Enqueue(JobId id, Time now);
   void Dequeue(JobId id);
   std::vector<JobId> OrderedPending(Time now);
@@ -130,6 +156,21 @@ class Scheduler {
   void Start(JobId id, Allocation alloc, Time now, PassResult* out);
   void Preempt(JobId id, Time now, PassResult* out);
   void StopRunning(JobId id, Time now, bool finished);
+  // Quotas: may the job start now as far as its tenant's quota goes?
+  bool QuotaAdmits(JobId id) const;
+  // Quotas: could the job reclaim borrowed capacity (its tenant stays within
+  // its nominal quota and some tenant is borrowing)?
+  bool CanReclaim(JobId id) const;
+  // Preempts jobs of borrowing tenants, newest first, until `id` fits (beside
+  // the reservation `res`, if any), and starts it; false (nothing changed) if
+  // even that does not make it fit.
+  bool Reclaim(JobId id, const Reservation* res, Time now, Rng& rng, PassResult* out);
+  // Places `id`; with a reservation, an allocation that would delay it (ends
+  // after its start on reserved devices) is retried with those devices held back.
+  std::optional<Allocation> TryPlaceBeside(JobId id, const Reservation* res, Time now, Rng& rng);
+  // The free parts of the reserved devices, to hold them back from a placement.
+  Allocation ReservedBlock(const Reservation& res) const;
+  Duration RunTimeOn(JobId id, const Allocation& a) const;
   std::optional<Reservation> ComputeReservation(JobId id, Time now, Rng& rng);
   bool PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* victims, PassResult* out);
   // EASY: starts `id` (which fits as `a`) if it ends before the reservation or
@@ -180,6 +221,8 @@ class Scheduler {
   };
   std::vector<Failure> failures_;          // did not fit at all
   std::vector<Failure> blocked_failures_;  // did not fit beside the EASY reservation
+  std::vector<Failure> reclaim_failures_;  // did not fit even by reclaiming borrowed capacity
+  std::optional<QuotaUsage> quota_;        // null = no quotas
   // Node shapes per model, for "could it ever run" checks.
   struct Shape {
     int devices;

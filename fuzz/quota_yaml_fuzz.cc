@@ -1,0 +1,49 @@
+// libFuzzer target for the quota YAML loader (io/quota_loader.h): any input
+// must give a spec that validates and resolves against a center, or an error
+// with a message.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "io/quota_loader.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view yaml(reinterpret_cast<const char*>(data), size);
+  auto spec = suanli::ParseQuotasYaml(yaml, "fuzz.yaml");
+  if (!spec.ok()) {
+    if (spec.status().message().empty()) {
+      std::fprintf(stderr, "error without a message\n");
+      std::abort();
+    }
+    return 0;
+  }
+  suanli::Status st = spec->Validate();
+  if (!st.ok()) {
+    std::fprintf(stderr, "parsed quotas do not validate: %s\n", st.message().c_str());
+    std::abort();
+  }
+  // Resolve against a center of 1,000 accelerators with the listed tenants and
+  // one unlisted one; quotas must come out non-negative and usage must balance.
+  suanli::StringTable names;
+  for (const auto& t : spec->tenants) names.Intern(t.tenant);
+  names.Intern("\x01unlisted");
+  auto q = suanli::QuotaUsage::Resolve(*spec, names, names.size(), 1000 * 1000);
+  if (!q.ok()) {
+    std::fprintf(stderr, "valid quotas do not resolve: %s\n", q.status().message().c_str());
+    std::abort();
+  }
+  for (uint32_t t = 0; t < q->size(); ++t) {
+    const auto& u = q->tenant(t);
+    if (u.nominal < 0 || u.borrowing_limit < -1) std::abort();
+    if (q->Admits(t, 1000)) q->Add(t, 1000);
+  }
+  for (uint32_t t = 0; t < q->size(); ++t)
+    if (q->tenant(t).used > 0) q->Sub(t, q->tenant(t).used);
+  if (q->cohort_used() != 0 || q->cohort_borrowed() != 0) {
+    std::fprintf(stderr, "quota usage does not balance\n");
+    std::abort();
+  }
+  return 0;
+}

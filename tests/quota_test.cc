@@ -1,0 +1,668 @@
+// Tenant quotas in a cohort (Kueue-style): nominal quota, borrowing, reclaim,
+// the quota file format; and Scheduler::Remove with resubmission.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <queue>
+#include <set>
+
+#include "core/model/quota.h"
+#include "core/scheduler/scheduler.h"
+#include "io/quota_loader.h"
+#include "sim/engine.h"
+#include "support/fixtures.h"
+
+namespace suanli {
+namespace {
+
+using testing::MakeJob;
+
+// A workload whose tenants are named "a", "b", "c" (ids 0, 1, 2).
+Workload Tenants() {
+  Workload w;
+  w.tenants.Intern("a");
+  w.tenants.Intern("b");
+  w.tenants.Intern("c");
+  return w;
+}
+
+JobId AddJob(Workload* w, uint32_t tenant, Time submit, uint32_t gpus, double work, uint16_t milli = 1000) {
+  Job j = MakeJob(submit, gpus, work, milli);
+  j.tenant = tenant;
+  return w->Add(j, "");
+}
+
+std::shared_ptr<QuotaSpec> Spec(std::vector<TenantQuota> tenants, bool reclaim = true) {
+  auto s = std::make_shared<QuotaSpec>();
+  s->tenants = std::move(tenants);
+  s->reclaim = reclaim;
+  return s;
+}
+
+std::unique_ptr<Scheduler> Make(const std::string& policy, const Catalog& cat, const Network& net,
+                                const Workload& w, std::shared_ptr<const QuotaSpec> quotas) {
+  SchedulerOptions opt;
+  opt.quotas = std::move(quotas);
+  auto s = Scheduler::Create(*ParsePolicySpec(policy), cat, net, w, opt);
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  return std::move(s).value();
+}
+
+std::set<JobId> Jobs(const PassResult& p, Decision::Kind kind) {
+  std::set<JobId> out;
+  for (const auto& d : p.decisions)
+    if (d.kind == kind) out.insert(d.job);
+  return out;
+}
+
+TEST(Quota, TenantAtNominalCannotExceedItWhileTheOtherUsesItsOwn) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 3, 4}});  // 12 devices; the cohort's nominal is 8
+  Workload w = Tenants();
+  for (int i = 0; i < 4; ++i) AddJob(&w, 1, 0, 1, 1000);            // b: 0..3, its whole nominal
+  for (int i = 0; i < 5; ++i) AddJob(&w, 0, Seconds(1), 1, 1000);   // a: 4..8, one beyond its nominal
+  auto s = Make("fifo", cat, net, w, Spec({{"a", 4, -1, false}, {"b", 4, -1, false}}));
+  Rng rng(1);
+  for (JobId j = 0; j < w.jobs.size(); ++j) s->Submit(j, Seconds(1));
+  PassResult p = s->Pass(Seconds(1), rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), (std::set<JobId>{0, 1, 2, 3, 4, 5, 6, 7}));
+  // Four devices are free, but a may borrow only what b leaves unused: nothing.
+  EXPECT_EQ(s->runtime(8).state, JobState::kPending);
+  EXPECT_EQ(s->state().total_free_milli(), 4000);
+  const QuotaUsage* q = s->quota_usage();
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->tenant(0).used, 4000);
+  EXPECT_EQ(q->tenant(0).nominal, 4000);
+  EXPECT_EQ(q->tenant(0).borrowed(), 0);
+  EXPECT_EQ(q->cohort_nominal(), 8000);
+  EXPECT_EQ(q->cohort_used(), 8000);
+  // b's job ends: a borrows the idle unit at once.
+  s->Finish(0, Seconds(5));
+  p = s->Pass(Seconds(5), rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{8});
+  EXPECT_EQ(q->tenant(0).borrowed(), 1000);
+  EXPECT_EQ(q->cohort_borrowed(), 1000);
+}
+
+TEST(Quota, SharedJobsCountTheirShare) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 1, 4}});
+  Workload w = Tenants();
+  for (int i = 0; i < 3; ++i) AddJob(&w, 0, 0, 1, 1000, 500);  // half a device each
+  auto s = Make("fifo", cat, net, w, Spec({{"a", 1, 0, false}}));
+  Rng rng(1);
+  for (JobId j = 0; j < 3; ++j) s->Submit(j, 0);
+  PassResult p = s->Pass(0, rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), (std::set<JobId>{0, 1}));
+  EXPECT_EQ(s->quota_usage()->tenant(0).used, 1000);
+  EXPECT_EQ(s->runtime(2).state, JobState::kPending);
+}
+
+TEST(Quota, BorrowsIdleCapacityUpToItsLimit) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 2, 4}});  // 8 devices
+  Workload w = Tenants();
+  for (int i = 0; i < 8; ++i) AddJob(&w, 0, 0, 1, 1000);  // a: 0..7
+  JobId big = AddJob(&w, 0, 0, 7, 1000);                  // more than a may ever hold
+  JobId b = AddJob(&w, 1, 0, 2, 1000);                    // b: within its nominal
+  // 50% nominal, 25% borrowing limit: a holds at most 6 of 8.
+  auto s = Make("fifo", cat, net, w, Spec({{"a", 0.5, 0.25, true}, {"b", 0.5, -1, true}}));
+  Rng rng(1);
+  for (JobId j = 0; j < 8; ++j) s->Submit(j, 0);
+  s->Submit(big, 0);
+  PassResult p = s->Pass(0, rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), (std::set<JobId>{0, 1, 2, 3, 4, 5}));
+  ASSERT_EQ(Jobs(p, Decision::Kind::kUnschedulable), std::set<JobId>{big});
+  for (const auto& d : p.decisions)
+    if (d.kind == Decision::Kind::kUnschedulable) {
+      EXPECT_NE(d.reason.find("tenant 'a' may hold at most 6"), std::string::npos) << d.reason;
+      EXPECT_NE(d.reason.find("borrowing limit 2"), std::string::npos) << d.reason;
+    }
+  EXPECT_FALSE(s->WhyNever(w.jobs[big]).empty());
+  EXPECT_EQ(s->WhyNever(w.jobs[0]), "");
+  const QuotaUsage* q = s->quota_usage();
+  EXPECT_EQ(q->tenant(0).nominal, 4000);
+  EXPECT_EQ(q->tenant(0).borrowing_limit, 2000);
+  EXPECT_EQ(q->tenant(0).borrowed(), 2000);
+  EXPECT_EQ(s->runtime(6).state, JobState::kPending);
+  EXPECT_EQ(s->state().total_free_milli(), 2000);
+  // b's guaranteed share is still free for it.
+  s->Submit(b, Seconds(1));
+  p = s->Pass(Seconds(1), rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{b});
+  EXPECT_TRUE(Jobs(p, Decision::Kind::kPreempt).empty());
+}
+
+TEST(Quota, CohortNominalBoundsBorrowingForEver) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 4, 4}});  // 16 devices, cohort nominal 6
+  Workload w = Tenants();
+  JobId j = AddJob(&w, 0, 0, 8, 100);
+  auto s = Make("fifo", cat, net, w, Spec({{"a", 2, -1, false}, {"b", 4, -1, false}}));
+  std::string why = s->WhyNever(w.jobs[j]);
+  EXPECT_NE(why.find("cohort's nominal quotas total 6"), std::string::npos) << why;
+  // A tenant without a quota is not limited at all.
+  Job c = w.jobs[j];
+  c.tenant = 2;
+  EXPECT_EQ(s->WhyNever(c), "");
+}
+
+// Tenant a borrows all of b's idle nominal quota; then b comes back.
+struct ReclaimSetup {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 2, 4}});  // 8 devices
+  Workload w = Tenants();
+  JobId first_b = 0;
+  ReclaimSetup() {
+    for (int i = 0; i < 6; ++i) AddJob(&w, 0, 0, 1, 10000);           // a: 0..5 at t=0
+    for (int i = 0; i < 2; ++i) AddJob(&w, 0, Seconds(10), 1, 10000);  // a: 6, 7 at t=10
+    first_b = AddJob(&w, 1, Seconds(20), 2, 100);                      // b: 8
+  }
+  std::unique_ptr<Scheduler> Run(bool reclaim, PassResult* last, const std::string& policy = "fifo") {
+    auto s = Make(policy, cat, net, w, Spec({{"a", 4, -1, false}, {"b", 4, -1, false}}, reclaim));
+    Rng rng(1);
+    for (JobId j = 0; j < 6; ++j) s->Submit(j, 0);
+    PassResult p = s->Pass(0, rng);
+    EXPECT_EQ(Jobs(p, Decision::Kind::kStart).size(), 6u);
+    for (JobId j = 6; j < 8; ++j) s->Submit(j, Seconds(10));
+    p = s->Pass(Seconds(10), rng);
+    EXPECT_EQ(Jobs(p, Decision::Kind::kStart), (std::set<JobId>{6, 7}));
+    EXPECT_EQ(s->quota_usage()->tenant(0).borrowed(), 4000);
+    s->Submit(first_b, Seconds(20));
+    *last = s->Pass(Seconds(20), rng);
+    return s;
+  }
+};
+
+TEST(Quota, ReclaimPreemptsTheNewestBorrowersWhenTheLenderComesBack) {
+  for (const char* policy : {"fifo", "sjf+easy", "fifo+greedy", "drf"}) {
+    SCOPED_TRACE(policy);
+    ReclaimSetup r;
+    PassResult p;
+    auto s = r.Run(true, &p, policy);
+    // a's two newest jobs (started at t=10) make room for b's 2-device job.
+    EXPECT_EQ(Jobs(p, Decision::Kind::kPreempt), (std::set<JobId>{6, 7}));
+    EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{r.first_b});
+    for (const auto& d : p.decisions)
+      if (d.kind == Decision::Kind::kPreempt) EXPECT_EQ(d.alloc.NumDevices(), 1);
+    EXPECT_EQ(s->runtime(6).state, JobState::kPending);
+    EXPECT_EQ(s->runtime(6).preemptions, 1);
+    const QuotaUsage* q = s->quota_usage();
+    EXPECT_EQ(q->tenant(0).used, 6000);
+    EXPECT_EQ(q->tenant(1).used, 2000);
+    EXPECT_EQ(q->cohort_borrowed(), 2000);
+    // The preempted jobs wait: a may not borrow what b now uses.
+    EXPECT_NE(p.wake_at, kNever);
+    Rng rng(2);
+    PassResult again = s->Pass(p.wake_at, rng);
+    EXPECT_TRUE(Jobs(again, Decision::Kind::kStart).empty());
+    EXPECT_TRUE(Jobs(again, Decision::Kind::kPreempt).empty());
+  }
+}
+
+TEST(Quota, NoReclaimWhenTheOptionIsOff) {
+  ReclaimSetup r;
+  PassResult p;
+  auto s = r.Run(false, &p);
+  EXPECT_TRUE(Jobs(p, Decision::Kind::kPreempt).empty());
+  EXPECT_TRUE(Jobs(p, Decision::Kind::kStart).empty());
+  EXPECT_EQ(s->runtime(r.first_b).state, JobState::kPending);
+}
+
+TEST(Quota, ReclaimStopsWhenTheBorrowerIsBackAtItsNominalQuota) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 2, 4}});
+  Workload w = Tenants();
+  for (int i = 0; i < 5; ++i) AddJob(&w, 0, 0, 1, 1000);  // a: 0..4, borrows 1
+  for (int i = 0; i < 3; ++i) AddJob(&w, 2, 0, 1, 1000);  // c (no quota): 5..7
+  JobId b = AddJob(&w, 1, 0, 2, 100);
+  auto s = Make("fifo", cat, net, w, Spec({{"a", 4, -1, false}, {"b", 4, -1, false}}));
+  Rng rng(1);
+  for (JobId j = 0; j < 8; ++j) s->Submit(j, 0);
+  PassResult p = s->Pass(0, rng);
+  ASSERT_EQ(Jobs(p, Decision::Kind::kStart).size(), 8u);
+  EXPECT_EQ(s->quota_usage()->tenant(2).used, 3000);
+  EXPECT_FALSE(s->quota_usage()->tenant(2).limited);
+  s->Submit(b, Seconds(1));
+  p = s->Pass(Seconds(1), rng);
+  // Only a's one borrowed device may be taken back: not enough, nothing changes.
+  EXPECT_TRUE(p.decisions.empty());
+  EXPECT_EQ(s->state().total_free_milli(), 0);
+  EXPECT_EQ(s->quota_usage()->tenant(0).used, 5000);
+}
+
+TEST(Quota, StrictFifoStartsOtherTenantsBehindAQuotaBlockedHead) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 2, 4}});
+  Workload w = Tenants();
+  JobId a1 = AddJob(&w, 0, 0, 2, 100);
+  JobId a2 = AddJob(&w, 0, Seconds(1), 2, 100);  // a has no more quota: waits
+  JobId b1 = AddJob(&w, 1, Seconds(2), 1, 100);  // behind it in fifo order
+  auto s = Make("fifo", cat, net, w, Spec({{"a", 2, 0, false}, {"b", 6, 0, false}}));
+  Rng rng(1);
+  for (JobId j : {a1, a2, b1}) s->Submit(j, Seconds(2));
+  PassResult p = s->Pass(Seconds(2), rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), (std::set<JobId>{a1, b1}));
+  EXPECT_EQ(s->runtime(a2).state, JobState::kPending);
+  s->Finish(a1, Seconds(100));
+  p = s->Pass(Seconds(100), rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{a2});
+}
+
+TEST(Quota, NewArrivalsBehindABlockedHeadAreCheckedToo) {
+  // A pass that ends on a blocked head lets the next one look only at new
+  // arrivals; those must pass the quota check as well.
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 3, 4}});  // 12 devices
+  Workload w = Tenants();
+  for (int i = 0; i < 4; ++i) AddJob(&w, 0, 0, 1, 1000);  // a: its whole nominal
+  JobId c = AddJob(&w, 2, 0, 12, 1000);                   // c (no quota): waits for everything
+  JobId a5 = AddJob(&w, 0, Seconds(1), 1, 1000);
+  JobId b1 = AddJob(&w, 1, Seconds(1), 1, 1000);
+  auto s = Make("fifo+greedy", cat, net, w, Spec({{"a", 4, 0, false}, {"b", 4, -1, false}}));
+  Rng rng(1);
+  for (JobId j = 0; j <= c; ++j) s->Submit(j, 0);
+  PassResult p = s->Pass(0, rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart).size(), 4u);
+  EXPECT_EQ(s->runtime(c).state, JobState::kPending);
+  s->Submit(a5, Seconds(1));
+  s->Submit(b1, Seconds(1));
+  p = s->Pass(Seconds(1), rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{b1});
+  EXPECT_EQ(s->runtime(a5).state, JobState::kPending);
+}
+
+// Replays a workload through a scheduler (completions at their real end) and
+// checks every decision against the quota rules as it goes.
+struct ReplayStats {
+  size_t finished = 0, unschedulable = 0, reclaims = 0;
+};
+ReplayStats ReplayChecked(const Workload& w, const Network& net, const Catalog& cat, const std::string& policy,
+                          std::shared_ptr<const QuotaSpec> quotas) {
+  ReplayStats st;
+  auto s = Make(policy, cat, net, w, quotas);
+  const bool preemptive = s->order().preemptive();
+  Rng rng(7);
+  using Ev = std::tuple<Time, JobId, uint32_t>;
+  std::priority_queue<Ev, std::vector<Ev>, std::greater<>> ends;
+  std::vector<uint32_t> gen(w.jobs.size(), 0);
+  std::vector<double> left(w.jobs.size());
+  std::vector<Time> started(w.jobs.size(), -1);
+  std::vector<double> speed(w.jobs.size(), 1.0);
+  for (size_t i = 0; i < w.jobs.size(); ++i) left[i] = w.jobs[i].work;
+  size_t next = 0;
+  Time wake = kNever;
+  while (true) {
+    Time t = kNever;
+    if (next < w.jobs.size()) t = w.jobs[next].submit;
+    if (!ends.empty()) t = std::min(t, std::get<0>(ends.top()));
+    t = std::min(t, wake);
+    if (t == kNever) break;
+    while (!ends.empty() && std::get<0>(ends.top()) == t) {
+      auto [e, j, g] = ends.top();
+      ends.pop();
+      if (g != gen[j]) continue;
+      s->Finish(j, t);
+      ++st.finished;
+    }
+    while (next < w.jobs.size() && w.jobs[next].submit == t) s->Submit(static_cast<JobId>(next++), t);
+    // Usage before the pass, then each decision in order.
+    const QuotaUsage* q = s->quota_usage();
+    std::vector<int64_t> used(q->size());
+    int64_t cohort_used = 0;
+    for (uint32_t k = 0; k < q->size(); ++k) {
+      used[k] = q->tenant(k).used;
+      if (q->tenant(k).limited) cohort_used += used[k];
+    }
+    PassResult p = s->Pass(t, rng);
+    wake = p.wake_at > t ? p.wake_at : kNever;
+    for (const auto& d : p.decisions) {
+      const Job& job = w.jobs[d.job];
+      const TenantUsage& u = q->tenant(job.tenant);
+      const int64_t m = job.GpuMilli();
+      if (d.kind == Decision::Kind::kUnschedulable) {
+        ++st.unschedulable;
+        continue;
+      }
+      if (d.kind == Decision::Kind::kPreempt) {
+        if (!preemptive) {
+          // Only reclaim preempts here, and only jobs of a tenant that borrows.
+          EXPECT_TRUE(u.limited);
+          EXPECT_GT(used[job.tenant], u.nominal) << "job " << d.job << " preempted from a tenant not borrowing";
+          ++st.reclaims;
+        }
+        used[job.tenant] -= m;
+        if (u.limited) cohort_used -= m;
+        ++gen[d.job];
+        left[d.job] = std::max(0.0, left[d.job] - ToSeconds(t - started[d.job]) * speed[d.job]);
+        continue;
+      }
+      // A start: within nominal, or borrowing within the limit and the cohort's unused quota.
+      if (u.limited && m > 0 && used[job.tenant] + m > u.nominal) {
+        if (u.borrowing_limit >= 0)
+          EXPECT_LE(used[job.tenant] + m - u.nominal, u.borrowing_limit) << "job " << d.job;
+        EXPECT_LE(cohort_used + m, q->cohort_nominal()) << "job " << d.job << " borrowed what no one lent";
+      }
+      used[job.tenant] += m;
+      if (u.limited) cohort_used += m;
+      started[d.job] = t;
+      speed[d.job] = d.alloc.model == kNoModel ? 1.0 : Speed(job, d.alloc.model, cat, w);
+      ends.emplace(t + std::max<Duration>(1, SecondsF(left[d.job] / speed[d.job])), d.job, gen[d.job]);
+    }
+    // Incremental accounting agrees with the running jobs.
+    for (uint32_t k = 0; k < q->size(); ++k) EXPECT_EQ(q->tenant(k).used, used[k]) << "tenant " << k;
+    EXPECT_EQ(q->cohort_used(), cohort_used);
+  }
+  EXPECT_EQ(s->num_pending(), 0u) << policy;
+  EXPECT_EQ(s->num_running(), 0u) << policy;
+  EXPECT_EQ(st.finished + st.unschedulable, w.jobs.size()) << policy;
+  return st;
+}
+
+TEST(Quota, RandomWorkloadsKeepEveryQuotaRule) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 4, 8}, {1, 6, 4}, {2, 2, 8}, {kNoModel, 2, 0}});
+  Workload w = testing::RandomWorkload(21, 500, cat);
+  auto spec = std::make_shared<QuotaSpec>();
+  spec->tenants = {{"t0", 0.4, 0.2, true}, {"t1", 8, -1, false}};
+  spec->default_quota = TenantQuota{"", 0.1, 0.3, true};
+  size_t reclaims = 0;
+  for (const char* policy : {"fifo", "fifo+easy", "sjf+greedy+best-fit", "drf", "srtf", "las", "qssf+easy"}) {
+    SCOPED_TRACE(policy);
+    reclaims += ReplayChecked(w, net, cat, policy, spec).reclaims;
+  }
+  EXPECT_GT(reclaims, 0u);  // the workload does exercise reclaim
+}
+
+// Decisions of a simulation, to compare runs.
+std::vector<std::tuple<Time, Time, ModelId, uint16_t>> Decisions(const SimResult& r) {
+  std::vector<std::tuple<Time, Time, ModelId, uint16_t>> out;
+  for (const auto& j : r.jobs) out.emplace_back(j.start, j.end, j.model, j.preemptions);
+  return out;
+}
+
+TEST(Quota, NoEffectiveQuotaMeansTheSameDecisions) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 3, 8}, {1, 4, 4}, {2, 1, 8}, {kNoModel, 1, 0}});
+  Workload w = testing::RandomWorkload(5, 400, cat);
+  auto empty = std::make_shared<QuotaSpec>();
+  // Quotas only for tenants this workload does not have: nobody is limited.
+  auto strangers = Spec({{"elsewhere", 1, 0, false}, {"nobody", 0.5, -1, true}});
+  for (const char* policy : {"fifo", "fifo+easy", "sjf+greedy", "srtf", "las+best-fit", "drf", "qssf"}) {
+    SCOPED_TRACE(policy);
+    auto spec = ParsePolicySpec(policy);
+    ASSERT_TRUE(spec.ok());
+    SimOptions opt;
+    opt.seed = 3;
+    auto base = Simulate(w, net, cat, *spec, opt);
+    ASSERT_TRUE(base.ok()) << base.status().message();
+    for (const auto& q : {empty, strangers}) {
+      opt.scheduler.quotas = q;
+      auto with = Simulate(w, net, cat, *spec, opt);
+      ASSERT_TRUE(with.ok()) << with.status().message();
+      EXPECT_EQ(Decisions(*base), Decisions(*with));
+      EXPECT_EQ(base->summary.passes, with->summary.passes);
+    }
+  }
+  // The empty spec is no quota at all; the strangers' spec tracks usage only.
+  auto s = Make("fifo", cat, net, w, empty);
+  EXPECT_EQ(s->quota_usage(), nullptr);
+  auto t = Make("fifo", cat, net, w, strangers);
+  ASSERT_NE(t->quota_usage(), nullptr);
+  EXPECT_EQ(t->quota_usage()->cohort_nominal(), 0);
+}
+
+TEST(Quota, InvalidSpecIsRejectedByTheScheduler) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 1, 4}});
+  Workload w = Tenants();
+  SchedulerOptions opt;
+  opt.quotas = Spec({{"a", -1, -1, false}});
+  auto s = Scheduler::Create(*ParsePolicySpec("fifo"), cat, net, w, opt);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("tenants[0] (a): nominal is negative"), std::string::npos)
+      << s.status().message();
+  opt.quotas = Spec({{"a", 1, -1, false}, {"a", 2, -1, false}});
+  s = Scheduler::Create(*ParsePolicySpec("fifo"), cat, net, w, opt);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("listed twice"), std::string::npos) << s.status().message();
+}
+
+// --- The quota file -------------------------------------------------------
+
+TEST(QuotaYaml, ParsesTheDocumentedExample) {
+  auto q = ParseQuotasYaml(R"(
+cohort: china-aicc          # a name, informative
+reclaim: true
+default: {nominal: 10%, borrowing_limit: 50%}
+tenants:
+  - {name: lab-a, nominal: 30%, borrowing_limit: 20%}
+  - {name: lab-b, nominal: 256, borrowing_limit: unlimited}
+  - {name: lab-c, nominal: 0.5}
+)",
+                           "q.yaml");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_EQ(q->cohort, "china-aicc");
+  EXPECT_TRUE(q->reclaim);
+  ASSERT_TRUE(q->default_quota.has_value());
+  EXPECT_TRUE(q->default_quota->fraction);
+  EXPECT_DOUBLE_EQ(q->default_quota->nominal, 0.1);
+  EXPECT_DOUBLE_EQ(q->default_quota->borrowing_limit, 0.5);
+  ASSERT_EQ(q->tenants.size(), 3u);
+  EXPECT_EQ(q->tenants[0].tenant, "lab-a");
+  EXPECT_TRUE(q->tenants[0].fraction);
+  EXPECT_DOUBLE_EQ(q->tenants[0].nominal, 0.3);
+  EXPECT_DOUBLE_EQ(q->tenants[0].borrowing_limit, 0.2);
+  EXPECT_FALSE(q->tenants[1].fraction);
+  EXPECT_DOUBLE_EQ(q->tenants[1].nominal, 256);
+  EXPECT_LT(q->tenants[1].borrowing_limit, 0);
+  EXPECT_LT(q->tenants[2].borrowing_limit, 0);  // absent = unlimited
+
+  // Resolved against a center of 1,000 accelerators and a workload's tenants.
+  StringTable names;
+  names.Intern("lab-b");
+  names.Intern("lab-a");
+  names.Intern("other");
+  auto u = QuotaUsage::Resolve(*q, names, 4, 1000 * 1000);
+  ASSERT_TRUE(u.ok()) << u.status().message();
+  EXPECT_EQ(u->tenant(0).nominal, 256000);
+  EXPECT_EQ(u->tenant(0).borrowing_limit, -1);
+  EXPECT_EQ(u->tenant(1).nominal, 300000);
+  EXPECT_EQ(u->tenant(1).borrowing_limit, 200000);
+  EXPECT_EQ(u->tenant(2).nominal, 100000);  // the default
+  EXPECT_EQ(u->tenant(3).nominal, 100000);  // no name: the default too
+  EXPECT_EQ(u->cohort_nominal(), 756000);   // lab-c is not in the workload
+  q->reclaim = false;
+  q->default_quota.reset();
+  u = QuotaUsage::Resolve(*q, names, 3, 1000 * 1000);
+  ASSERT_TRUE(u.ok());
+  EXPECT_FALSE(u->tenant(2).limited);
+  EXPECT_FALSE(u->reclaim());
+}
+
+TEST(QuotaYaml, BundledChinaAiccQuotas) {
+  auto q = LoadQuotas(std::string(SUANLI_SOURCE_DIR) + "/data/quotas/china-aicc.yaml");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  std::vector<std::string> names;
+  double sum = 0;
+  for (const auto& t : q->tenants) {
+    names.push_back(t.tenant);
+    EXPECT_TRUE(t.fraction) << t.tenant;
+    sum += t.nominal;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"lab-nlp", "lab-vision", "lab-science", "startup-a", "startup-b",
+                                             "gov-ai", "univ-hpc", "inference"}));
+  EXPECT_LE(sum, 1.0 + 1e-9);
+  EXPECT_TRUE(q->default_quota.has_value());
+}
+
+TEST(QuotaYaml, ErrorsNameTheFileTheTenantAndTheField) {
+  struct Case {
+    const char* yaml;
+    std::vector<std::string> expect;
+  };
+  const std::vector<Case> cases = {
+      {"tenants:\n  - {name: lab-a, nominal: -4}\n", {"bad.yaml:2", "tenants[0] (lab-a): nominal", "negative"}},
+      {"tenants:\n  - {name: lab-a, nominal: 10%}\n  - {name: lab-b, nominal: 150%}\n",
+       {"bad.yaml:3", "tenants[1] (lab-b): nominal", "more than 100%"}},
+      {"tenants:\n  - {name: lab-a, nominal: 1, borrowing_limt: 2}\n",
+       {"tenants[0] (lab-a): borrowing_limt", "unknown key", "did you mean 'borrowing_limit'"}},
+      {"tenants:\n  - {name: lab-a, nominal: 1}\n  - {name: lab-a, nominal: 2}\n",
+       {"bad.yaml:3", "tenants[1] (lab-a): name", "listed twice (first as tenants[0])"}},
+      {"tenants:\n  - {name: lab-a, nominal: 10%, borrowing_limit: 8}\n",
+       {"tenants[0] (lab-a): borrowing_limit", "both as percentages or both as accelerators"}},
+      {"tenants:\n  - {name: lab-a, nominal: lots}\n", {"tenants[0] (lab-a): nominal", "got 'lots'"}},
+      {"tenants:\n  - {name: lab-a, nominal: unlimited}\n", {"tenants[0] (lab-a): nominal"}},
+      {"tenants:\n  - {name: lab-a}\n", {"tenants[0] (lab-a): nominal", "missing required field"}},
+      {"tenants:\n  - {nominal: 3}\n", {"tenants[0]: name", "missing required field"}},
+      {"default: {nominal: 10%, borrowing_limit: -5%}\n", {"default.borrowing_limit", "negative"}},
+      {"default: {nominal: 10%}\nreclaim: sometimes\n", {"reclaim", "expected true or false"}},
+      {"cohort: x\ntenant:\n  - {name: a, nominal: 1}\n", {"bad.yaml:", "tenant: unknown key", "did you mean 'tenants'"}},
+      {"cohort: x\n", {"bad.yaml", "sets no quota"}},
+      {"tenants: {name: a}\n", {"tenants", "expected a list"}},
+      {"tenants: [\n", {"bad.yaml:", "YAML syntax error"}},
+  };
+  for (const auto& c : cases) {
+    auto q = ParseQuotasYaml(c.yaml, "bad.yaml");
+    ASSERT_FALSE(q.ok()) << c.yaml;
+    for (const auto& e : c.expect) EXPECT_NE(q.status().message().find(e), std::string::npos)
+        << "missing '" << e << "' in: " << q.status().message();
+  }
+  auto missing = LoadQuotas("no/such/quotas.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no/such/quotas.yaml"), std::string::npos);
+}
+
+// --- Remove and resubmit --------------------------------------------------
+
+TEST(SchedulerRemove, PendingJobLeavesTheQueue) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 1, 4}});
+  Workload w;
+  w.Add(MakeJob(0, 4, 100), "a");
+  w.Add(MakeJob(0, 4, 100), "b");
+  w.Add(MakeJob(0, 2, 100), "c");
+  auto s = Make("fifo+easy", cat, net, w, nullptr);
+  Rng rng(1);
+  for (JobId j = 0; j < 3; ++j) s->Submit(j, 0);
+  s->Pass(0, rng);
+  ASSERT_EQ(s->runtime(0).state, JobState::kRunning);
+  ASSERT_EQ(s->num_pending(), 2u);
+  EXPECT_FALSE(s->Remove(1, Seconds(5)).has_value());  // pending: nothing to give back
+  EXPECT_EQ(s->runtime(1).state, JobState::kUnknown);
+  EXPECT_EQ(s->num_pending(), 1u);
+  EXPECT_FALSE(s->Remove(1, Seconds(5)).has_value());  // gone already
+  EXPECT_FALSE(s->Remove(99, Seconds(5)).has_value());  // never seen
+  s->Finish(0, Seconds(100));
+  PassResult p = s->Pass(Seconds(100), rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{2});
+  EXPECT_EQ(s->num_pending(), 0u);
+  EXPECT_FALSE(s->Remove(0, Seconds(100)).has_value());  // done
+}
+
+TEST(SchedulerRemove, RunningJobFreesItsDevicesForTheNextJob) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 1, 4}});
+  Workload w = Tenants();
+  JobId a = AddJob(&w, 0, 0, 4, 1000);
+  JobId b = AddJob(&w, 1, 0, 4, 1000);
+  auto s = Make("fifo", cat, net, w, Spec({{"a", 4, -1, false}, {"b", 4, -1, false}}));
+  Rng rng(1);
+  s->Submit(a, 0);
+  s->Submit(b, 0);
+  s->Pass(0, rng);  // a runs, b waits (the pass ends on it)
+  ASSERT_EQ(s->runtime(a).state, JobState::kRunning);
+  EXPECT_EQ(s->quota_usage()->tenant(0).used, 4000);
+  auto held = s->Remove(a, Seconds(30));
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(held->NumDevices(), 4);
+  EXPECT_EQ(s->runtime(a).state, JobState::kUnknown);
+  EXPECT_DOUBLE_EQ(s->runtime(a).remaining, 970);
+  EXPECT_EQ(s->AllocationOf(a), nullptr);
+  EXPECT_EQ(s->num_running(), 0u);
+  EXPECT_EQ(s->state().total_free_milli(), 4000);
+  EXPECT_EQ(s->quota_usage()->tenant(0).used, 0);
+  PassResult p = s->Pass(Seconds(30), rng);
+  ASSERT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{b});
+  // On the very devices it gave back.
+  ASSERT_EQ(p.decisions[0].alloc.shares.size(), held->shares.size());
+  EXPECT_EQ(p.decisions[0].alloc.shares[0].node, held->shares[0].node);
+  EXPECT_EQ(p.decisions[0].alloc.shares[0].devices, held->shares[0].devices);
+}
+
+TEST(SchedulerRemove, ResubmittedJobKeepsItsRemainingWork) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 1, 4}});
+  Workload w;
+  w.Add(MakeJob(0, 2, 100), "a");  // 100 s on the reference model A
+  auto s = Make("fifo", cat, net, w, nullptr);
+  Rng rng(1);
+  s->Submit(0, 0);
+  s->Pass(0, rng);
+  EXPECT_EQ(s->ExpectedEnd(0), Seconds(100));
+  ASSERT_TRUE(s->Remove(0, Seconds(40)).has_value());
+  const double left = s->runtime(0).remaining;
+  EXPECT_DOUBLE_EQ(left, 60);
+  // Back here later: a fresh arrival with 60 s of work.
+  s->Submit(0, Seconds(500), left);
+  EXPECT_EQ(s->runtime(0).state, JobState::kPending);
+  PassResult p = s->Pass(Seconds(500), rng);
+  ASSERT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{0});
+  EXPECT_EQ(s->ExpectedEnd(0), Seconds(560));
+  EXPECT_EQ(s->runtime(0).first_start, Seconds(500));
+
+  // Or to another center, whose only model runs at half speed: 30 s of work
+  // left take 60 s there.
+  Network slow = testing::TestNetwork({{1, 1, 4}});
+  auto other = Make("fifo", cat, slow, w, nullptr);
+  ASSERT_TRUE(s->Remove(0, Seconds(530)).has_value());
+  EXPECT_DOUBLE_EQ(s->runtime(0).remaining, 30);
+  other->Submit(0, Seconds(600), s->runtime(0).remaining);
+  p = other->Pass(Seconds(600), rng);
+  ASSERT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{0});
+  EXPECT_EQ(other->ExpectedEnd(0), Seconds(660));
+  EXPECT_EQ(s->num_running() + s->num_pending(), 0u);
+}
+
+TEST(SchedulerRemove, UnreportedUnschedulableJobIsDropped) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 1, 4}});
+  Workload w;
+  w.Add(MakeJob(0, 64, 100), "huge");
+  auto s = Make("fifo", cat, net, w, nullptr);
+  Rng rng(1);
+  s->Submit(0, 0);
+  EXPECT_FALSE(s->Remove(0, 0).has_value());
+  EXPECT_TRUE(s->Pass(0, rng).decisions.empty());
+}
+
+TEST(SchedulerRemove, RemovingTheReservedHeadLetsTheNextJobStart) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 1, 4}});
+  Workload w;
+  w.Add(MakeJob(0, 2, 100), "running");
+  w.Add(MakeJob(0, 4, 100), "head");        // reserved at t=100
+  w.Add(MakeJob(0, 2, 1000), "long");      // would delay the head: may not backfill
+  auto s = Make("fifo+easy", cat, net, w, nullptr);
+  Rng rng(1);
+  for (JobId j = 0; j < 3; ++j) s->Submit(j, 0);
+  PassResult p = s->Pass(0, rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{0});
+  EXPECT_TRUE(s->Pass(Seconds(1), rng).decisions.empty());
+  s->Remove(1, Seconds(2));
+  p = s->Pass(Seconds(2), rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{2});
+  // Resubmitted, it waits for the devices again, like any arrival.
+  s->Submit(1, Seconds(3));
+  EXPECT_TRUE(s->Pass(Seconds(3), rng).decisions.empty());
+  s->Finish(0, Seconds(100));
+  EXPECT_TRUE(s->Pass(Seconds(100), rng).decisions.empty());
+  s->Finish(2, Seconds(1002));
+  p = s->Pass(Seconds(1002), rng);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{1});
+}
+
+}  // namespace
+}  // namespace suanli
