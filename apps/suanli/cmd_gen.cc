@@ -13,20 +13,34 @@ namespace suanli::app {
 namespace {
 
 struct GenArgs {
-  uint64_t jobs = 0;
+  uint64_t jobs = 0;  // 0 = not given
+  double days = 0;    // 0 = not given
   uint64_t seed = 1;
   std::string out;
   double load = 0.8;
   int64_t gpus = 0;  // 0 = the network's accelerators
   uint32_t tenants = 0;
   std::string profile = "mixed";
-  std::string network = "uniform-100k";
+  std::string network;  // "" = china-aicc for that profile, else uniform-100k
   std::string catalog;
   bool no_diurnal = false;
   bool quiet = false;
 };
 
-int RunGen(const GenArgs& a) {
+constexpr const char* kNetProfile = "china-aicc";
+
+int RunGen(GenArgs a) {
+  const bool net_profile = a.profile == kNetProfile;
+  if (a.jobs == 0 && !net_profile) {
+    std::fprintf(stderr, "suanli gen: --jobs is required (except with --profile %s)\n",
+                 kNetProfile);
+    return 2;
+  }
+  if (a.days != 0 && !net_profile) {
+    std::fprintf(stderr, "suanli gen: --days applies to --profile %s only\n", kNetProfile);
+    return 2;
+  }
+  if (a.network.empty()) a.network = net_profile ? "china-aicc" : "uniform-100k";
   Catalog catalog_storage;
   const Catalog* catalog = &BuiltinCatalog();
   if (!a.catalog.empty()) {
@@ -45,6 +59,7 @@ int RunGen(const GenArgs& a) {
   }
   GenOptions opts;
   opts.jobs = a.jobs;
+  opts.days = a.days;
   opts.seed = a.seed;
   opts.load = a.load;
   opts.gpus = a.gpus > 0 ? a.gpus : net->TotalDevices();
@@ -63,7 +78,21 @@ int RunGen(const GenArgs& a) {
     std::fprintf(stderr, "suanli gen: %s\n", st.message().c_str());
     return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
-  if (!a.quiet) {
+  if (!a.quiet && net_profile) {
+    std::printf(
+        "wrote %llu jobs to %s\n"
+        "  profile %s, seed %llu, network %s, capacity %lld accelerators, load %.3g\n"
+        "  %llu large-model jobs, %llu inference services, %llu deferrable jobs\n"
+        "  arrival rate %.4g jobs/s, batch run times x %.4g\n"
+        "  span %s, offered load %.3f\n",
+        static_cast<unsigned long long>(sum.jobs), a.out.c_str(), a.profile.c_str(),
+        static_cast<unsigned long long>(a.seed), net->name.c_str(),
+        static_cast<long long>(opts.gpus), a.load,
+        static_cast<unsigned long long>(sum.large_jobs),
+        static_cast<unsigned long long>(sum.services),
+        static_cast<unsigned long long>(sum.deferrable), sum.arrival_rate, sum.work_scale,
+        HumanSeconds(ToSeconds(sum.span)).c_str(), sum.offered_load);
+  } else if (!a.quiet) {
     std::printf(
         "wrote %llu jobs to %s\n"
         "  profile %s, seed %llu, network %s, capacity %lld accelerators, load %.3g\n"
@@ -84,9 +113,13 @@ void RegisterGen(CLI::App& app, int* exit_code) {
   std::string profiles;
   for (const auto& p : GeneratorProfiles()) profiles += "\n  " + p.name + ": " + p.description;
   auto* cmd = app.add_subcommand("gen", "Generate a synthetic workload fitted to public traces");
-  cmd->add_option("--jobs", args->jobs, "Number of jobs")
-      ->required()
+  cmd->add_option("--jobs", args->jobs,
+                  "Number of jobs (required, except with --profile china-aicc: from --load and "
+                  "--days)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{4'000'000'000}));
+  cmd->add_option("--days", args->days,
+                  "Span of the arrivals in days (--profile china-aicc only; default 30)")
+      ->check(CLI::Range(0.001, 3650.0));
   cmd->add_option("--seed", args->seed, "Random seed (same seed, same file)")
       ->capture_default_str();
   cmd->add_option("--out", args->out, "Output file, native format (.gz = gzip)")->required();
@@ -99,8 +132,8 @@ void RegisterGen(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--network", args->network,
                   "Network the jobs must fit (built-in name, YAML file or cluster table); sets the "
-                  "default --gpus")
-      ->capture_default_str();
+                  "default --gpus (default: china-aicc for --profile china-aicc, else "
+                  "uniform-100k)");
   cmd->add_option("--catalog", args->catalog,
                   "Accelerator catalog YAML (default: the built-in one)");
   cmd->add_flag("--no-diurnal", args->no_diurnal,

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -88,13 +89,44 @@ std::string StackNames(StackMask mask, const Catalog& catalog) {
   return out;
 }
 
-void WriteAll(const Workload& w, const Catalog& catalog,
+const std::string& PlaceName(const Workload& w, uint16_t place) {
+  static const std::string kEmpty;
+  return place != kNoPlace && place < w.places.size() ? w.places.Name(place) : kEmpty;
+}
+
+bool WantNetworkColumns(const Workload& w, NativeColumns columns) {
+  if (columns != NativeColumns::kAuto) return columns == NativeColumns::kNetwork;
+  for (const Job& j : w.jobs)
+    if (UsesNetworkFields(j)) return true;
+  return false;
+}
+
+// The network columns of one job; defaults are written as empty fields.
+void AppendNetworkFields(std::string* buf, const Workload& w, const Job& j) {
+  *buf += ',';
+  AppendField(buf, PlaceName(w, j.home));
+  *buf += ',';
+  AppendField(buf, PlaceName(w, j.data_at));
+  *buf += ',';
+  if (j.data_gb != 0) *buf += fmt::format("{}", j.data_gb);
+  *buf += ',';
+  AppendField(buf, PlaceName(w, j.region));
+  *buf += ',';
+  if (j.latency_ms != 0) *buf += fmt::format("{}", j.latency_ms);
+  *buf += j.service ? ",1," : ",,";
+  if (j.deadline != kNever) *buf += FormatMicros(j.deadline);
+  *buf += ',';
+  if (j.checkpoint != 0) *buf += FormatMicros(j.checkpoint);
+}
+
+void WriteAll(const Workload& w, const Catalog& catalog, NativeColumns columns,
               const std::function<bool(const std::string&)>& sink) {
+  const bool network = WantNetworkColumns(w, columns);
   std::string buf;
   buf.reserve(1 << 16);
   buf += kNativeMagic;
   buf += '\n';
-  buf += kNativeHeader;
+  buf += NativeHeaderLine(network);
   buf += '\n';
   for (size_t i = 0; i < w.jobs.size(); ++i) {
     const Job& j = w.jobs[i];
@@ -120,6 +152,7 @@ void WriteAll(const Workload& w, const Catalog& catalog,
         buf += fmt::format("{}={}", catalog.model(m).name, secs);
       }
     }
+    if (network) AppendNetworkFields(&buf, w, j);
     buf += '\n';
     if (buf.size() > (1 << 16)) {
       if (!sink(buf)) return;
@@ -168,7 +201,71 @@ std::optional<Time> ParseSecondsExact(std::string_view s) {
 struct Columns {
   size_t id, tenant, user, submit, gpus, gpu_milli, cpu_milli, mem_mib, models, stacks, cls, work,
       estimate, priority, durations;
+  // Optional network columns; SIZE_MAX = absent.
+  size_t home = SIZE_MAX, data_at = SIZE_MAX, data_gb = SIZE_MAX, region = SIZE_MAX,
+         latency_ms = SIZE_MAX, service = SIZE_MAX, deadline = SIZE_MAX, checkpoint = SIZE_MAX;
 };
+
+constexpr double kMaxDataGb = 1e12;     // a petabyte is 1e6 GB; far above any dataset
+constexpr double kMaxLatencyMs = 1e6;   // a thousand seconds
+
+// A float column: the range is checked (and reported) as a double, then the
+// text is read again as a float so that the writer's shortest float form
+// round-trips exactly.
+Result<float> FloatField(const CsvRow& row, size_t i, const char* field, double hi) {
+  using namespace import_detail;
+  if (i == SIZE_MAX || Trim(row.Str(i)).empty()) return 0.0f;
+  SUANLI_ASSIGN_OR_RETURN(double v, Number(row, i, field, 0, hi));
+  std::string_view s = Trim(row.Str(i));
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  float f = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), f);
+  if (ec != std::errc() || p != s.data() + s.size()) f = static_cast<float>(v);
+  return f;
+}
+
+// A place name (center or region) interned into Workload::places.
+Result<uint16_t> PlaceField(const CsvRow& row, size_t i, const char* field, Workload* w) {
+  if (i == SIZE_MAX) return kNoPlace;
+  std::string_view s = Trim(row.Str(i));
+  if (s.empty()) return kNoPlace;
+  if (!w->places.Find(s) && w->places.size() >= kNoPlace)
+    return row.Error(i, field, fmt::format("at most {} distinct place names", kNoPlace));
+  return static_cast<uint16_t>(w->places.Intern(s));
+}
+
+Status ParseNetworkFields(const CsvRow& row, const Columns& c, Workload* w, Job* job) {
+  using namespace import_detail;
+  SUANLI_ASSIGN_OR_RETURN(job->data_gb, FloatField(row, c.data_gb, "data_gb", kMaxDataGb));
+  SUANLI_ASSIGN_OR_RETURN(job->latency_ms,
+                          FloatField(row, c.latency_ms, "latency_ms", kMaxLatencyMs));
+  job->service = false;
+  if (c.service != SIZE_MAX && !Trim(row.Str(c.service)).empty()) {
+    SUANLI_ASSIGN_OR_RETURN(int64_t svc, Integer(row, c.service, "service", 0, 1));
+    job->service = svc == 1;
+  }
+  job->deadline = kNever;
+  if (c.deadline != SIZE_MAX && !Trim(row.Str(c.deadline)).empty()) {
+    auto d = ParseSecondsExact(row.Str(c.deadline));
+    if (!d || *d < job->submit)
+      return row.Error(c.deadline, "deadline_s",
+                       fmt::format("seconds >= submit_s ({}), up to 6 decimals",
+                                   FormatMicros(job->submit)));
+    job->deadline = *d;
+  }
+  job->checkpoint = 0;
+  if (c.checkpoint != SIZE_MAX && !Trim(row.Str(c.checkpoint)).empty()) {
+    auto d = ParseSecondsExact(row.Str(c.checkpoint));
+    if (!d || *d < 0)
+      return row.Error(c.checkpoint, "checkpoint_s", "seconds >= 0 (up to 6 decimals)");
+    job->checkpoint = *d;
+  }
+  // Places last, so that a row rejected for another field adds no name.
+  SUANLI_ASSIGN_OR_RETURN(job->home, PlaceField(row, c.home, "home", w));
+  SUANLI_ASSIGN_OR_RETURN(job->data_at, PlaceField(row, c.data_at, "data_at", w));
+  SUANLI_ASSIGN_OR_RETURN(job->region, PlaceField(row, c.region, "region", w));
+  return Status::Ok();
+}
 
 Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Workload* w,
                 std::vector<SpeedOverride>* pending, Job* job, std::string* name) {
@@ -256,13 +353,27 @@ Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Wor
       pending->push_back(std::move(o));
     }
   }
-  return Status::Ok();
+  return ParseNetworkFields(row, c, w, job);
 }
 
 }  // namespace
 
+bool UsesNetworkFields(const Job& j) {
+  return j.home != kNoPlace || j.data_at != kNoPlace || j.region != kNoPlace || j.data_gb != 0 ||
+         j.latency_ms != 0 || j.service || j.deadline != kNever || j.checkpoint != 0;
+}
+
+std::string NativeHeaderLine(bool network_columns) {
+  std::string h(kNativeHeader);
+  if (network_columns) {
+    h += ',';
+    h += kNativeNetworkColumns;
+  }
+  return h;
+}
+
 Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, std::ostream& out) {
-  WriteAll(workload, catalog, [&](const std::string& s) {
+  WriteAll(workload, catalog, NativeColumns::kAuto, [&](const std::string& s) {
     out.write(s.data(), static_cast<std::streamsize>(s.size()));
     return static_cast<bool>(out);
   });
@@ -270,9 +381,10 @@ Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, std
   return Status::Ok();
 }
 
-std::string NativeWorkloadString(const Workload& workload, const Catalog& catalog) {
+std::string NativeWorkloadString(const Workload& workload, const Catalog& catalog,
+                                 NativeColumns columns) {
   std::string all;
-  WriteAll(workload, catalog, [&](const std::string& s) {
+  WriteAll(workload, catalog, columns, [&](const std::string& s) {
     all += s;
     return true;
   });
@@ -286,7 +398,7 @@ Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog,
     gzFile f = gzopen(path.c_str(), "wb6");
     if (!f) return IoError("cannot create '{}': {}", path, std::strerror(errno));
     bool ok = true;
-    WriteAll(workload, catalog, [&](const std::string& s) {
+    WriteAll(workload, catalog, NativeColumns::kAuto, [&](const std::string& s) {
       ok = gzwrite(f, s.data(), static_cast<unsigned>(s.size())) == static_cast<int>(s.size());
       return ok;
     });
@@ -297,7 +409,7 @@ Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog,
   FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) return IoError("cannot create '{}': {}", path, std::strerror(errno));
   bool ok = true;
-  WriteAll(workload, catalog, [&](const std::string& s) {
+  WriteAll(workload, catalog, NativeColumns::kAuto, [&](const std::string& s) {
     ok = std::fwrite(s.data(), 1, s.size(), f) == s.size();
     return ok;
   });
@@ -356,6 +468,14 @@ Status ParseNative(LineReader& reader, const Catalog& catalog, const ImportOptio
       return ParseError("{}: header: missing column '{}'; expected '{}'", reader.Where(), n.name,
                         kNativeHeader);
     *n.slot = static_cast<size_t>(col);
+  }
+  const Named optional[] = {{&c.home, "home"},           {&c.data_at, "data_at"},
+                            {&c.data_gb, "data_gb"},     {&c.region, "region"},
+                            {&c.latency_ms, "latency_ms"}, {&c.service, "service"},
+                            {&c.deadline, "deadline_s"}, {&c.checkpoint, "checkpoint_s"}};
+  for (const auto& n : optional) {
+    int col = FindColumn(header, n.name);
+    if (col >= 0) *n.slot = static_cast<size_t>(col);
   }
   std::vector<std::string_view> fields;
   std::vector<std::string> storage;

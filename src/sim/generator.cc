@@ -522,7 +522,7 @@ std::array<double, 24> HourlyProfile(const std::array<double, 5>& diurnal) {
 // ===========================================================================
 
 namespace {
-enum Profile { kMixed = 0, kPhilly = 1, kOpenb = 2 };
+enum Profile { kMixed = 0, kPhilly = 1, kOpenb = 2, kChinaAicc = 3 };
 constexpr size_t kChunk = 1 << 15;
 }  // namespace
 
@@ -535,6 +535,9 @@ const std::vector<GenProfileInfo>& GeneratorProfiles() {
        "Philly GPU counts and classes (Gavel) with openb host demand; no sharing, no constraints"},
       {"openb",
        "openb pods as they are (CPU-only, shared, 1-8 GPUs) with Philly run times and constraints"},
+      {"china-aicc",
+       "a network of centers: 8 tenants with home centers and stacks, datasets, deferrable jobs, "
+       "large-model jobs and inference services over --days (default 30)"},
   };
   return kProfiles;
 }
@@ -552,6 +555,24 @@ void AddWeight(std::vector<uint64_t>* cum, uint64_t w) {
 
 // Index of the openb whole-GPU table used for a job of `gpus` devices: 1, 2, 4, 8.
 int WholeBucket(uint32_t gpus) { return gpus >= 8 ? 3 : gpus >= 4 ? 2 : gpus >= 2 ? 1 : 0; }
+
+// The models of `pool` with at least `min_gb` of device memory; if none has
+// that much, those of `pool` with the most memory.
+ModelMask MemoryFloor(const Catalog& catalog, ModelMask pool, double min_gb) {
+  ModelMask out = 0, best = 0;
+  double best_gb = -1;
+  for (size_t m = 0; m < catalog.size() && m < kMaxModels; ++m) {
+    if (!(pool >> m & 1)) continue;
+    double gb = catalog.model(static_cast<ModelId>(m)).memory_gb;
+    if (gb >= min_gb) out |= ModelMask{1} << m;
+    if (gb > best_gb) {
+      best_gb = gb;
+      best = 0;
+    }
+    if (gb == best_gb) best |= ModelMask{1} << m;
+  }
+  return out ? out : best;
+}
 
 std::string PaddedName(const char* prefix, uint32_t i, uint32_t count) {
   int width = std::max<int>(2, static_cast<int>(std::to_string(count ? count - 1 : 0).size()));
@@ -574,7 +595,7 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts,
                            Join(names, ", "));
   }
   g.profile_ = static_cast<int>(it - profiles.begin());
-  if (opts.jobs < 1 || opts.jobs >= kNoJob)
+  if ((opts.jobs < 1 && g.profile_ != kChinaAicc) || opts.jobs >= kNoJob)
     return InvalidArgument("--jobs: expected 1 to {}, got {}", kNoJob - 1, opts.jobs);
   if (!(opts.load > 0) || !std::isfinite(opts.load) || opts.load > 1e6)
     return InvalidArgument("--load: expected a number > 0, got {}", opts.load);
@@ -655,7 +676,7 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts,
   } else {
     double acc = 0;
     for (const auto& s : g.sizes_) {
-      if (s.gpus == 1 && g.profile_ == kMixed) {
+      if (s.gpus == 1 && (g.profile_ == kMixed || g.profile_ == kChinaAicc)) {
         double whole = static_cast<double>(g.one_gpu_ - g.shared_);
         acc += s.jobs * (whole + shared_acc) / static_cast<double>(g.one_gpu_);
       } else {
@@ -689,21 +710,7 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts,
       opts.target.models ? opts.target.models & catalog.AllModels() : catalog.AllModels();
   for (size_t m = 0; m < catalog.size() && m < kMaxModels; ++m)
     if (catalog.model(static_cast<ModelId>(m)).inference_only) present &= ~(ModelMask{1} << m);
-  auto floor_mask = [&](ModelMask pool, double min_gb) -> ModelMask {
-    ModelMask out = 0, best = 0;
-    double best_gb = -1;
-    for (size_t m = 0; m < catalog.size() && m < kMaxModels; ++m) {
-      if (!(pool >> m & 1)) continue;
-      double gb = catalog.model(static_cast<ModelId>(m)).memory_gb;
-      if (gb >= min_gb) out |= ModelMask{1} << m;
-      if (gb > best_gb) {
-        best_gb = gb;
-        best = 0;
-      }
-      if (gb == best_gb) best |= ModelMask{1} << m;
-    }
-    return out ? out : best;
-  };
+  auto floor_mask = [&](ModelMask pool, double min_gb) { return MemoryFloor(catalog, pool, min_gb); };
   const char* kStackNames[] = {"", "cuda", "cann"};
   for (int c = 0; c < 3; ++c) {
     StackChoice& sc = g.stack_choice_[c];
@@ -725,6 +732,7 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts,
   Rng root(opts.seed);
   g.arrivals_rng_ = root.Fork(1);
   g.jobs_rng_ = root.Fork(2);
+  if (g.profile_ == kChinaAicc) SUANLI_RETURN_IF_ERROR(SetUpNetwork(&g, catalog, root.Fork(3)));
   return g;
 }
 
@@ -743,10 +751,50 @@ GenTarget TargetOf(const Network& network) {
     }
   }
   t.shapes.assign(shapes.begin(), shapes.end());
+
+  // Centers, their accelerators by model, and round trips to the user regions.
+  std::vector<Region> regions = network.regions;
+  if (regions.empty()) {
+    // No regions in the file: one per distinct center label, at the mean position
+    // of its centers.
+    for (const Center& c : network.centers) {
+      if (c.region.empty()) continue;
+      auto it = std::find_if(regions.begin(), regions.end(),
+                             [&](const Region& r) { return r.name == c.region; });
+      if (it != regions.end()) continue;
+      Region r;
+      r.name = c.region;
+      int n = 0;
+      for (const Center& d : network.centers) {
+        if (d.region != c.region) continue;
+        r.latitude += d.latitude;
+        r.longitude += d.longitude;
+        ++n;
+      }
+      r.latitude /= n;
+      r.longitude /= n;
+      regions.push_back(r);
+    }
+  }
+  for (const Region& r : regions) t.regions.push_back(r.name);
+  std::vector<std::map<ModelId, int64_t>> devices(network.centers.size());
+  for (const Node& n : network.nodes)
+    if (n.model != kNoModel && n.devices > 0 && n.center < devices.size())
+      devices[n.center][n.model] += n.devices;
+  for (size_t c = 0; c < network.centers.size(); ++c) {
+    const Center& center = network.centers[c];
+    GenTarget::CenterInfo info;
+    info.name = center.name;
+    info.edge = center.edge;
+    info.devices.assign(devices[c].begin(), devices[c].end());
+    for (const Region& r : regions) info.region_rtt_ms.push_back(RegionLatencyMs(r, center));
+    t.centers.push_back(std::move(info));
+  }
   return t;
 }
 
 Workload WorkloadGenerator::NewWorkload() const {
+  if (net_) return NewNetWorkload();
   Workload w;
   w.name = opts_.name;
   for (uint32_t t = 0; t < tenants_; ++t) w.tenants.Intern(PaddedName("t", t, tenants_));
@@ -757,7 +805,7 @@ Workload WorkloadGenerator::NewWorkload() const {
 }
 
 Time WorkloadGenerator::NextArrival() {
-  if (generated_ == 0) return 0;  // the first job arrives at time 0 (midnight of day 0)
+  if (arrivals_++ == 0) return 0;  // the first job arrives at time 0 (midnight of day 0)
   double need =
       arrivals_rng_.Exponential(1.0) / rate_;  // integrated intensity, in mean-rate seconds
   double t = clock_;
@@ -808,11 +856,7 @@ void WorkloadGenerator::FillJob(Job* job) {
       job->cpu_milli = host->cpu_milli;
       job->mem_mib = host->mem_mib;
     } else {
-      int b = WholeBucket(s.gpus);
-      host = &host_[host_whole_idx_[b][host_whole_[b].Pick(r)]];
-      const int64_t base = host_whole_gpus_[b];
-      job->cpu_milli = (host->cpu_milli * s.gpus + base / 2) / base;
-      job->mem_mib = (host->mem_mib * s.gpus + base / 2) / base;
+      WholeHost(s.gpus, r, job);
     }
   }
   if (profile_ != kPhilly && job->num_gpus > 0) {
@@ -825,7 +869,23 @@ void WorkloadGenerator::FillJob(Job* job) {
     job->stacks = sc.stacks;
     if (constrained) job->models = sc.floor[job->cls == WorkloadClass::kTransformer ? 1 : 0];
   }
-  // Host demand capped so that the job fits the target's nodes.
+  CapHost(job);
+  uint32_t tenant = static_cast<uint32_t>(tenant_table_.Pick(r));
+  job->tenant = tenant;
+  job->user = tenant * users_per_tenant_ + static_cast<uint32_t>(user_table_.Pick(r));
+  job->work = SampleDuration(r);
+}
+
+void WorkloadGenerator::WholeHost(uint32_t gpus, Rng& r, Job* job) const {
+  int b = WholeBucket(gpus);
+  const GeneratorFit::HostDemand* host = &host_[host_whole_idx_[b][host_whole_[b].Pick(r)]];
+  const int64_t base = host_whole_gpus_[b];
+  job->cpu_milli = (host->cpu_milli * gpus + base / 2) / base;
+  job->mem_mib = (host->mem_mib * gpus + base / 2) / base;
+}
+
+// Host demand capped so that the job fits the target's nodes.
+void WorkloadGenerator::CapHost(Job* job) const {
   const GenTarget& t = opts_.target;
   if (job->num_gpus == 0) {
     if (t.cpu_only_cpu >= 0) job->cpu_milli = std::min(job->cpu_milli, t.cpu_only_cpu);
@@ -839,13 +899,10 @@ void WorkloadGenerator::FillJob(Job* job) {
           std::min(job->mem_mib, k <= sh.devices ? sh.mem_mib : k * sh.mem_mib / sh.devices);
     }
   }
-  uint32_t tenant = static_cast<uint32_t>(tenant_table_.Pick(r));
-  job->tenant = tenant;
-  job->user = tenant * users_per_tenant_ + static_cast<uint32_t>(user_table_.Pick(r));
-  job->work = SampleDuration(r);
 }
 
 size_t WorkloadGenerator::Next(size_t max, Workload* out) {
+  if (net_) return NextNet(max, out);
   size_t n = static_cast<size_t>(std::min<uint64_t>(max, opts_.jobs - generated_));
   out->jobs.reserve(out->jobs.size() + n);
   for (size_t i = 0; i < n; ++i) {
@@ -859,10 +916,416 @@ size_t WorkloadGenerator::Next(size_t max, Workload* out) {
   return n;
 }
 
+// ===========================================================================
+// The china-aicc profile: a workload for a network of centers. Every choice
+// below that no trace records is ILLUSTRATIVE; docs/generator.md lists them.
+// ===========================================================================
+namespace {
+
+struct NetTenantSpec {
+  const char* name;
+  uint32_t weight;                     // per mille of the batch jobs
+  uint32_t science_permille;           // its GPU jobs re-labelled as the science class
+  std::array<const char*, 3> stacks;   // preferred stacks; the one with most devices wins
+  uint32_t large_weight;               // weight among the tenants that train large models
+};
+constexpr NetTenantSpec kNetTenants[] = {
+    {"lab-nlp", 200, 20, {"cuda", nullptr, nullptr}, 3},
+    {"lab-vision", 170, 20, {"cuda", nullptr, nullptr}, 0},
+    {"lab-science", 110, 400, {"cuda", nullptr, nullptr}, 0},
+    {"startup-a", 140, 20, {"cuda", nullptr, nullptr}, 2},
+    {"startup-b", 80, 20, {"musa", "bang", "corex"}, 0},
+    {"gov-ai", 130, 20, {"cann", nullptr, nullptr}, 1},
+    {"univ-hpc", 120, 50, {"cann", nullptr, nullptr}, 0},
+    {"inference", 50, 0, {"cuda", nullptr, nullptr}, 0},
+};
+constexpr uint32_t kNumNetTenants = sizeof(kNetTenants) / sizeof(kNetTenants[0]);
+constexpr uint32_t kInferenceTenant = 7;          // owns the services
+constexpr uint32_t kServicePermille = 20;         // services among the arrivals
+constexpr uint32_t kStackSpecificPercent = 75;    // jobs written for their tenant's stack
+constexpr uint32_t kHomeDataPercent = 80;         // datasets at the tenant's home center
+constexpr double kDataMedianGb = 50, kDataSigma = 1.6, kDataMinGb = 0.1, kDataMaxGb = 20000;
+constexpr uint32_t kDeferrablePercent = 20;
+constexpr double kDeferrableMaxWork = 6 * 3600.0;  // "short/medium": up to 6 reference hours
+constexpr int64_t kSlackMinMinutes = 6 * 60, kSlackMaxMinutes = 48 * 60;
+constexpr double kServiceMinDays = 1, kServiceMaxDays = 14;
+constexpr int64_t kLatencyMinMs = 20, kLatencyMaxMs = 60;
+constexpr double kLargePerMonthPer10k = 1.0;  // large-model jobs per 30 days per 10,000 accelerators
+constexpr double kLargeMinGpus = 1000, kLargeMaxGpus = 12000;
+constexpr double kLargeMinDays = 7, kLargeMaxDays = 28;
+constexpr int64_t kCheckpointMinMinutes = 60, kCheckpointMaxMinutes = 180;
+constexpr double kLargeMinDataGb = 1000, kLargeMaxDataGb = 10000;
+constexpr double kLargeMinMemoryGb = 64;
+constexpr double kDefaultDays = 30;
+constexpr double kMaxDays = 3650;
+constexpr double kMinStreamShare = 0.1;  // large jobs take at most 90 % of the offered load
+constexpr double kMinWorkScale = 0.01;
+
+}  // namespace
+
+struct WorkloadGenerator::NetProfile {
+  // What a job accepts, and the most devices of one accepted model in one center.
+  struct Choice {
+    ModelMask models = 0;
+    StackMask stacks = 0;
+    int64_t block = 0;
+  };
+  struct Tenant {
+    uint32_t center = 0;  // home, index into GenTarget::centers
+    StackMask stack = 0;  // its stack (0: the catalog has none)
+    uint32_t science_permille = 0;
+    // [stack-agnostic, its stack][no model constraint, memory floor, transformer floor]
+    std::array<std::array<Choice, 3>, 2> choice{};
+    Choice large;
+    // Services: the least round trip from each region to a center with an
+    // accepted model, [stack-agnostic, its stack]; infinity = none.
+    std::array<std::vector<double>, 2> min_rtt;
+  };
+  std::vector<Tenant> tenants;
+  Table tenant_table;  // batch jobs
+  StringTable places;  // centers, then regions
+  std::vector<uint16_t> center_place, region_place;
+  std::vector<uint32_t> data_centers;  // centers that are not edge sites and have accelerators
+  std::vector<Job> large;              // sorted by submit
+  size_t next_large = 0;
+  Time horizon = 0;
+  bool by_count = false;
+  uint64_t stream_jobs = 0, stream_drawn = 0;
+  bool have_pending = false, stream_done = false;
+  Time pending = 0;
+  double work_scale = 1;
+};
+
+double WorkloadGenerator::work_scale() const { return net_ ? net_->work_scale : 1.0; }
+uint64_t WorkloadGenerator::large_jobs() const { return net_ ? net_->large.size() : 0; }
+
+Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& catalog, Rng lr) {
+  const GenOptions& o = g->opts_;
+  const GenTarget& t = o.target;
+  if (o.tenants != 0)
+    return InvalidArgument("--tenants: the china-aicc profile has its own {} tenants",
+                           kNumNetTenants);
+  if (!(o.days >= 0) || o.days > kMaxDays)
+    return InvalidArgument("--days: expected a number of days > 0 and at most {}, got {}", kMaxDays,
+                           o.days);
+  const double days = o.days > 0 ? o.days : kDefaultDays;
+  auto net = std::make_shared<NetProfile>();
+  NetProfile& p = *net;
+  const size_t nc = t.centers.size(), nr = t.regions.size();
+  for (size_t c = 0; c < nc; ++c)
+    if (!t.centers[c].edge && !t.centers[c].devices.empty())
+      p.data_centers.push_back(static_cast<uint32_t>(c));
+  if (p.data_centers.empty())
+    return InvalidArgument(
+        "--network: the china-aicc profile needs a network with a center (not an edge site) that "
+        "has accelerators");
+  if (nc + nr >= kNoPlace)
+    return InvalidArgument("--network: too many centers and regions ({})", nc + nr);
+  for (const auto& c : t.centers) p.center_place.push_back(static_cast<uint16_t>(p.places.Intern(c.name)));
+  for (const auto& r : t.regions) p.region_place.push_back(static_cast<uint16_t>(p.places.Intern(r)));
+
+  auto in_mask = [](ModelMask mask, ModelId m) { return m < kMaxModels && (mask >> m & 1); };
+  ModelMask present = 0;  // training-capable models of the network
+  for (const auto& c : t.centers)
+    for (const auto& [m, d] : c.devices)
+      if (m < catalog.size() && m < kMaxModels && !catalog.model(m).inference_only)
+        present |= ModelMask{1} << m;
+  // Devices of training-capable models running `st` (0 = any) in center c.
+  auto stack_devices = [&](size_t c, StackMask st) {
+    const ModelMask ok = catalog.ModelsForStacks(st);
+    int64_t n = 0;
+    for (const auto& [m, d] : t.centers[c].devices)
+      if (in_mask(ok, m) && in_mask(present, m)) n += d;
+    return n;
+  };
+  // The most devices of one accepted model in one center (EligibleModels' rule:
+  // models 0 = any, stacks 0 = any).
+  auto block = [&](ModelMask models, StackMask stacks) {
+    const ModelMask ok = (models ? models : ~ModelMask{0}) & catalog.ModelsForStacks(stacks);
+    int64_t best = 0;
+    for (const auto& c : t.centers)
+      for (const auto& [m, d] : c.devices)
+        if (in_mask(ok, m)) best = std::max(best, d);
+    return best;
+  };
+
+  // Tenants: a stack, then a home center that runs it.
+  std::vector<int64_t> homes(nc, 0);
+  for (uint32_t i = 0; i < kNumNetTenants; ++i) {
+    const NetTenantSpec& spec = kNetTenants[i];
+    StackMask st = 0;
+    int64_t best = 0;
+    auto consider = [&](const char* name) {
+      if (!name) return;
+      auto id = catalog.FindStack(name);
+      if (!id || *id >= kMaxStacks) return;
+      const StackMask m = StackMask{1} << *id;
+      int64_t n = 0;
+      for (uint32_t c : p.data_centers) n += stack_devices(c, m);
+      if (n > best) {
+        best = n;
+        st = m;
+      }
+    };
+    for (const char* name : spec.stacks) consider(name);
+    if (!st) consider("cuda");
+    for (size_t k = 0; !st && k < catalog.stacks().size(); ++k)
+      consider(catalog.stacks()[k].c_str());
+    // Home: the most devices of that stack per (1 + tenants already there)^2,
+    // which spreads the tenants over the centers; ties go to the first center.
+    uint32_t home = p.data_centers.front();
+    int64_t hd = -1, hk = 1;
+    for (uint32_t c : p.data_centers) {
+      const int64_t d = stack_devices(c, st);
+      if (d == 0) continue;
+      const int64_t k = (1 + homes[c]) * (1 + homes[c]);
+      if (hd < 0 || d * hk > hd * k) {
+        hd = d;
+        hk = k;
+        home = c;
+      }
+    }
+    ++homes[home];
+    NetProfile::Tenant tn;
+    tn.center = home;
+    tn.stack = st;
+    tn.science_permille = spec.science_permille;
+    for (int sp = 0; sp < 2; ++sp) {
+      const StackMask stacks = sp ? st : 0;
+      const ModelMask pool = present & catalog.ModelsForStacks(stacks);
+      for (int f = 0; f < 3; ++f) {
+        NetProfile::Choice ch;
+        ch.stacks = stacks;
+        if (f > 0)
+          ch.models = MemoryFloor(catalog, pool,
+                                  f == 2 ? g->assume_.transformer_min_memory_gb
+                                         : g->assume_.other_min_memory_gb);
+        ch.block = block(ch.models, ch.stacks);
+        if (ch.block == 0) ch = {0, 0, block(0, 0)};  // nothing accepted: run anywhere
+        tn.choice[sp][f] = ch;
+      }
+      const ModelMask ok = catalog.ModelsForStacks(stacks);
+      tn.min_rtt[sp].assign(nr, std::numeric_limits<double>::infinity());
+      for (const auto& c : t.centers) {
+        bool has = false;
+        for (const auto& [m, d] : c.devices) has |= in_mask(ok, m);
+        for (size_t r = 0; has && r < nr && r < c.region_rtt_ms.size(); ++r)
+          tn.min_rtt[sp][r] = std::min(tn.min_rtt[sp][r], c.region_rtt_ms[r]);
+      }
+    }
+    tn.large.stacks = st;
+    tn.large.models =
+        MemoryFloor(catalog, present & catalog.ModelsForStacks(st), kLargeMinMemoryGb);
+    tn.large.block = block(tn.large.models, st);
+    if (tn.large.block == 0) tn.large = tn.choice[0][0];
+    p.tenants.push_back(std::move(tn));
+    AddWeight(&p.tenant_table.cum, spec.weight);
+  }
+
+  // Large-model jobs, drawn now so that they can be merged into the stream.
+  p.horizon = static_cast<Time>(std::llround(days * 86400 * 1000)) * kMilli;
+  const double horizon_s = ToSeconds(p.horizon);
+  int64_t total_devices = 0;
+  for (const auto& c : t.centers)
+    for (const auto& [m, d] : c.devices) total_devices += d;
+  uint64_t n_large = std::max<int64_t>(
+      1, std::llround(kLargePerMonthPer10k * static_cast<double>(total_devices) / 10000 * days / 30));
+  if (o.jobs > 0) n_large = std::min<uint64_t>(n_large, o.jobs / 2);
+  Table large_tenants;
+  for (const auto& spec : kNetTenants) AddWeight(&large_tenants.cum, spec.large_weight);
+  double large_load = 0;  // accelerator-seconds per second of the span
+  for (uint64_t i = 0; i < n_large; ++i) {
+    Job j;
+    j.submit = static_cast<Time>(std::llround(lr.Uniform() * horizon_s * 1000)) * kMilli;
+    const auto ti = static_cast<uint32_t>(large_tenants.Pick(lr));
+    const NetProfile::Tenant& tn = p.tenants[ti];
+    const double size =
+        std::exp(std::log(kLargeMinGpus) + lr.Uniform() * std::log(kLargeMaxGpus / kLargeMinGpus));
+    int64_t gpus = std::min<int64_t>(std::llround(size), tn.large.block);
+    if (gpus >= 8) gpus -= gpus % 8;  // whole 8-accelerator servers
+    j.num_gpus = static_cast<uint32_t>(std::max<int64_t>(1, gpus));
+    j.cls = WorkloadClass::kTransformer;
+    j.models = tn.large.models;
+    j.stacks = tn.large.stacks;
+    g->WholeHost(j.num_gpus, lr, &j);
+    g->CapHost(&j);
+    j.tenant = ti;
+    j.user = ti * g->users_per_tenant_ + static_cast<uint32_t>(g->user_table_.Pick(lr));
+    const double hours =
+        std::round((kLargeMinDays + lr.Uniform() * (kLargeMaxDays - kLargeMinDays)) * 24);
+    j.work = hours * 3600;
+    j.checkpoint = (kCheckpointMinMinutes +
+                    static_cast<int64_t>(lr.Below(kCheckpointMaxMinutes - kCheckpointMinMinutes + 1))) *
+                   kMinute;
+    j.home = j.data_at = p.center_place[tn.center];
+    j.data_gb = static_cast<float>(std::round(
+        std::exp(std::log(kLargeMinDataGb) + lr.Uniform() * std::log(kLargeMaxDataGb / kLargeMinDataGb))));
+    large_load += j.num_gpus * j.work / horizon_s;
+    p.large.push_back(j);
+  }
+  std::stable_sort(p.large.begin(), p.large.end(),
+                   [](const Job& a, const Job& b) { return a.submit < b.submit; });
+
+  // The arrival rate (docs/generator.md): services and batch jobs offer what the
+  // large-model jobs leave of load x capacity.
+  const double capacity = static_cast<double>(o.gpus);
+  const double service_share = kServicePermille / 1000.0;
+  const double service_mean = (kServiceMaxDays - kServiceMinDays) * 86400 /
+                              std::log(kServiceMaxDays / kServiceMinDays);
+  const double e_service = service_share * service_mean;
+  const double e_batch = (1 - service_share) * g->mean_acc_ * g->mean_dur_;
+  const double target =
+      std::max(o.load * capacity - large_load, kMinStreamShare * o.load * capacity);
+  if (o.jobs > 0) {
+    p.by_count = true;
+    p.stream_jobs = o.jobs - p.large.size();
+    g->rate_ = static_cast<double>(p.stream_jobs) / horizon_s;
+    p.work_scale = std::max(kMinWorkScale, (target / g->rate_ - e_service) / e_batch);
+  } else {
+    g->rate_ = target / (e_service + e_batch);
+    const double expected = g->rate_ * horizon_s;
+    if (expected > 2e9)
+      return InvalidArgument(
+          "--days/--load: about {:.3g} jobs; at most 2e9 (lower --days or --load, or give --jobs)",
+          expected);
+  }
+  g->tenants_ = kNumNetTenants;
+  g->net_ = std::move(net);
+  return Status::Ok();
+}
+
+Workload WorkloadGenerator::NewNetWorkload() const {
+  Workload w;
+  w.name = opts_.name;
+  for (const auto& spec : kNetTenants) w.tenants.Intern(spec.name);
+  for (const auto& spec : kNetTenants)
+    for (uint32_t u = 0; u < users_per_tenant_; ++u)
+      w.users.Intern(spec.name + PaddedName("-u", u, users_per_tenant_));
+  w.places = net_->places;
+  return w;
+}
+
+void WorkloadGenerator::FillNetJob(Job* job) {
+  NetProfile& p = *net_;
+  Rng& r = jobs_rng_;
+  const bool service = r.Below(1000) < kServicePermille;
+  const auto ti = service ? kInferenceTenant : static_cast<uint32_t>(p.tenant_table.Pick(r));
+  const NetProfile::Tenant& tn = p.tenants[ti];
+  const int specific = r.Below(100) < kStackSpecificPercent ? 1 : 0;
+  job->gpu_milli = kWholeDevice;
+  if (service) {
+    // One inference replica: a whole accelerator for days, near its users.
+    job->service = true;
+    job->num_gpus = 1;
+    WholeHost(1, r, job);
+    job->cls = static_cast<WorkloadClass>(class_table_.Pick(r));
+    const NetProfile::Choice& ch = tn.choice[specific][0];
+    job->stacks = ch.stacks;
+    job->models = ch.models;
+    const double days = std::exp(std::log(kServiceMinDays) +
+                                 r.Uniform() * std::log(kServiceMaxDays / kServiceMinDays));
+    job->work = std::max(1.0, static_cast<double>(std::llround(days * 86400)));
+    if (!p.region_place.empty()) {
+      const auto reg = static_cast<size_t>(r.Below(p.region_place.size()));
+      job->region = p.region_place[reg];
+      double bound =
+          static_cast<double>(kLatencyMinMs + static_cast<int64_t>(r.Below(kLatencyMaxMs - kLatencyMinMs + 1)));
+      // A bound no center could meet is raised to the nearest center that can serve it.
+      const double need = tn.min_rtt[specific][reg];
+      if (std::isfinite(need) && bound < need) bound = std::ceil(need);
+      job->latency_ms = static_cast<float>(bound);
+    }
+  } else {
+    const auto& s = sizes_[size_table_.Pick(r)];
+    job->num_gpus = s.gpus;
+    job->cls = s.cls;
+    const bool shared = s.gpus == 1 && r.Below(one_gpu_) < shared_;
+    if (r.Below(1000) < tn.science_permille) job->cls = WorkloadClass::kScience;
+    const bool constrained = r.Below(100) < assume_.model_constraint_percent;
+    const NetProfile::Choice& ch =
+        tn.choice[specific][constrained ? (job->cls == WorkloadClass::kTransformer ? 2 : 1) : 0];
+    job->stacks = ch.stacks;
+    job->models = ch.models;
+    // No bigger than what one center holds of one accepted model.
+    if (job->num_gpus > ch.block) job->num_gpus = static_cast<uint32_t>(ch.block);
+    if (shared) {
+      const auto& host = host_[host_shared_idx_[host_shared_.Pick(r)]];
+      job->gpu_milli = host.gpu_milli;
+      job->cpu_milli = host.cpu_milli;
+      job->mem_mib = host.mem_mib;
+    } else {
+      WholeHost(job->num_gpus, r, job);
+    }
+    job->work = std::max(1.0, static_cast<double>(std::llround(SampleDuration(r) * p.work_scale)));
+  }
+  CapHost(job);
+  job->tenant = ti;
+  job->user = ti * users_per_tenant_ + static_cast<uint32_t>(user_table_.Pick(r));
+  job->home = p.center_place[tn.center];
+  // The dataset: at home, or at another center.
+  uint32_t data_center = tn.center;
+  if (p.data_centers.size() > 1 && r.Below(100) >= kHomeDataPercent) {
+    auto k = static_cast<size_t>(r.Below(p.data_centers.size() - 1));
+    for (uint32_t c : p.data_centers) {
+      if (c == tn.center) continue;
+      if (k-- == 0) {
+        data_center = c;
+        break;
+      }
+    }
+  }
+  job->data_at = p.center_place[data_center];
+  const double gb = kDataMedianGb * std::exp(kDataSigma * r.Normal());
+  job->data_gb = static_cast<float>(std::clamp(std::round(gb * 10) / 10, kDataMinGb, kDataMaxGb));
+  // Deferrable: a deadline of its run time plus a slack.
+  if (!service && job->work <= kDeferrableMaxWork && r.Below(100) < kDeferrablePercent) {
+    const auto slack = kSlackMinMinutes +
+                       static_cast<int64_t>(r.Below(kSlackMaxMinutes - kSlackMinMinutes + 1));
+    job->deadline = job->submit + Seconds(static_cast<int64_t>(job->work)) + slack * kMinute;
+  }
+}
+
+size_t WorkloadGenerator::NextNet(size_t max, Workload* out) {
+  NetProfile& p = *net_;
+  size_t n = 0;
+  while (n < max && generated_ + 1 < kNoJob) {
+    if (!p.have_pending && !p.stream_done) {
+      if (p.by_count && p.stream_drawn >= p.stream_jobs) {
+        p.stream_done = true;
+      } else {
+        const Time t = NextArrival();
+        if (!p.by_count && t >= p.horizon) {
+          p.stream_done = true;
+        } else {
+          p.pending = t;
+          p.have_pending = true;
+          ++p.stream_drawn;
+        }
+      }
+    }
+    Job job;
+    if (p.next_large < p.large.size() &&
+        (!p.have_pending || p.large[p.next_large].submit <= p.pending)) {
+      job = p.large[p.next_large++];
+    } else if (p.have_pending) {
+      job.submit = p.pending;
+      p.have_pending = false;
+      FillNetJob(&job);
+    } else {
+      break;
+    }
+    job.id = static_cast<JobId>(generated_++);
+    out->jobs.push_back(job);
+    ++n;
+  }
+  return n;
+}
+
 Result<Workload> GenerateWorkload(const GenOptions& opts, const Catalog& catalog) {
   SUANLI_ASSIGN_OR_RETURN(auto gen, WorkloadGenerator::Create(opts, catalog));
   Workload w = gen.NewWorkload();
-  gen.Next(opts.jobs, &w);
+  while (gen.Next(kChunk, &w) > 0) {
+  }
   return w;
 }
 
@@ -928,7 +1391,9 @@ Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog,
   // Two stages: this thread writes (and compresses) while a second one generates
   // and formats the next chunks. The order of the chunks, and so the file, does
   // not depend on the timing.
-  const std::string header = fmt::format("{}\n{}\n", kNativeMagic, kNativeHeader);
+  const bool network = gen.network_columns();
+  const NativeColumns columns = network ? NativeColumns::kNetwork : NativeColumns::kBase;
+  const std::string header = fmt::format("{}\n{}\n", kNativeMagic, NativeHeaderLine(network));
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::string> queue;
@@ -940,11 +1405,15 @@ Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog,
     Workload chunk = gen.NewWorkload();
     bool first_chunk = true;
     while (gen.Next(kChunk, &chunk) > 0) {
-      for (const Job& j : chunk.jobs)
+      for (const Job& j : chunk.jobs) {
         sum.accelerator_seconds += static_cast<double>(j.GpuMilli()) / 1000 * j.work;
+        sum.services += j.service;
+        sum.deferrable += j.Deferrable();
+        sum.large_jobs += j.checkpoint != 0;
+      }
       if (first_chunk) first = chunk.jobs.front().submit;
       last = chunk.jobs.back().submit;
-      std::string text = NativeWorkloadString(chunk, catalog);
+      std::string text = NativeWorkloadString(chunk, catalog, columns);
       chunk.jobs.clear();
       // Every chunk is written as a whole workload; keep the header of the first only.
       if (!first_chunk) {
@@ -994,6 +1463,7 @@ Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog,
   sum.arrival_rate = gen.arrival_rate();
   sum.mean_accelerators = gen.mean_accelerators();
   sum.mean_duration = gen.mean_duration();
+  sum.work_scale = gen.work_scale();
   if (sum.span > 0)
     sum.offered_load =
         sum.accelerator_seconds / (ToSeconds(sum.span) * static_cast<double>(opts.gpus));

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -111,7 +112,7 @@ struct GenProfileInfo {
   std::string name;
   std::string description;
 };
-// "mixed" (default), "philly", "openb".
+// "mixed" (default), "philly", "openb", "china-aicc".
 const std::vector<GenProfileInfo>& GeneratorProfiles();
 
 // What the generator needs to know about the network a workload is meant for,
@@ -130,11 +131,27 @@ struct GenTarget {
   std::vector<Shape> shapes;
   int64_t cpu_only_cpu = -1;  // the largest node (CPU, then memory), for CPU-only jobs; -1 = no cap
   int64_t cpu_only_mem = -1;
+
+  // The centers and user regions, for the profile that places jobs in a
+  // network of centers (china-aicc). Empty when there is no network.
+  struct CenterInfo {
+    std::string name;
+    bool edge = false;
+    std::vector<std::pair<ModelId, int64_t>> devices;  // accelerators per model, by model id
+    std::vector<double> region_rtt_ms;  // round trip to each of `regions` (RegionLatencyMs)
+  };
+  std::vector<CenterInfo> centers;
+  // The network's user regions; without any, the distinct `region` labels of its
+  // centers, placed at the mean position of their centers.
+  std::vector<std::string> regions;
 };
 GenTarget TargetOf(const Network& network);
 
 struct GenOptions {
+  // Number of jobs. china-aicc only: 0 = as many as --load asks for in `days`.
   uint64_t jobs = 1000;
+  // china-aicc only: the span of the arrivals in days (0 = 30).
+  double days = 0;
   uint64_t seed = 1;
   double load = 0.8;       // offered accelerator-seconds / capacity
   int64_t gpus = 100'000;  // capacity the load refers to (accelerators)
@@ -163,12 +180,28 @@ class WorkloadGenerator {
   double mean_accelerators() const { return mean_acc_; }  // per job; a shared GPU counts its share
   double mean_duration() const { return mean_dur_; }      // reference seconds
   double arrival_rate() const { return rate_; }
+  // china-aicc: the factor applied to the fitted run times of batch jobs so that
+  // --jobs N in --days D still offers --load (1 when --jobs is not given).
+  double work_scale() const;
+  // china-aicc: large-model jobs planned for the whole span.
+  uint64_t large_jobs() const;
+  // Columns the native writer should use for this generator's jobs.
+  bool network_columns() const { return net_ != nullptr; }
 
  private:
+  struct NetProfile;  // china-aicc state (generator.cc)
   WorkloadGenerator() = default;
   Time NextArrival();
   void FillJob(Job* job);
   double SampleDuration(Rng& rng) const;
+  // Caps a job's CPU and memory so that it fits every node shape of the target.
+  void CapHost(Job* job) const;
+  // Host demand of a whole-GPU job of `gpus` devices from openb's pods of that size bucket.
+  void WholeHost(uint32_t gpus, Rng& r, Job* job) const;
+  static Status SetUpNetwork(WorkloadGenerator* g, const Catalog& catalog, Rng large_rng);
+  Workload NewNetWorkload() const;
+  size_t NextNet(size_t max, Workload* out);
+  void FillNetJob(Job* job);
 
   GenOptions opts_;
   int profile_ = 0;
@@ -206,7 +239,9 @@ class WorkloadGenerator {
   double mean_acc_ = 0, mean_dur_ = 0, rate_ = 0;
   Rng arrivals_rng_, jobs_rng_;
   double clock_ = 0;  // seconds, time of the last arrival
+  uint64_t arrivals_ = 0;  // arrivals drawn (the first is at time 0)
   uint64_t generated_ = 0;
+  std::shared_ptr<NetProfile> net_;  // china-aicc only
 };
 
 // The whole workload in memory (tests, small runs).
@@ -219,6 +254,10 @@ struct GenSummary {
   double offered_load = 0;         // accelerator_seconds / (span x gpus)
   double arrival_rate = 0;         // planned, jobs per second
   double mean_accelerators = 0, mean_duration = 0;
+  // china-aicc: inference services, deferrable jobs, large-model jobs (those with
+  // a checkpoint interval) and the run-time factor (see work_scale()).
+  uint64_t services = 0, deferrable = 0, large_jobs = 0;
+  double work_scale = 1;
 };
 
 // Generates and writes in chunks, so memory stays small for any job count.
