@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "io/model_loader.h"
 #include "io/trace.h"
@@ -463,6 +464,44 @@ TEST(DlrmImport, LongRunningInstancesWithBothTimes) {
   EXPECT_EQ(w->jobs.front().submit, SecondsF(475.00000000000006));
 }
 
+// The rule the importer documents: 64-bit FNV-1a of the app name, modulo 6.
+std::string ExpectedDlrmRegion(const std::string& app) {
+  static const char* kRegions[] = {"north", "east", "south", "central", "southwest", "northwest"};
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : app) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return kRegions[h % 6];
+}
+
+// Every instance is one replica of an inference service: service, a user region
+// that is the same for all replicas of an app, and the assumed 50 ms bound.
+TEST(DlrmImport, InstancesAreServiceReplicasInARegion) {
+  auto w = ImportWorkload(TracePath("alibaba-gpu-v2025-dlrm/disaggregated_DLRM_trace.csv.gz"), "",
+                          BuiltinCatalog(), {}, nullptr);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  std::map<uint32_t, uint16_t> region_of_app;
+  std::map<std::string, size_t> by_region;
+  for (const Job& j : w->jobs) {
+    ASSERT_TRUE(j.service) << w->JobName(j.id);
+    EXPECT_EQ(j.latency_ms, 50.0f);
+    ASSERT_NE(j.region, kNoPlace);
+    ASSERT_LT(j.region, w->places.size());
+    const std::string& app = w->tenants.Name(j.tenant);
+    EXPECT_EQ(w->places.Name(j.region), ExpectedDlrmRegion(app)) << app;
+    auto [it, fresh] = region_of_app.emplace(j.tenant, j.region);
+    EXPECT_EQ(it->second, j.region) << app;
+    ++by_region[w->places.Name(j.region)];
+    EXPECT_EQ(j.home, kNoPlace);
+    EXPECT_EQ(j.deadline, kNever);
+  }
+  // 151 apps spread over all six regions; only region names are in the places.
+  EXPECT_EQ(by_region.size(), 6u);
+  EXPECT_EQ(w->places.size(), 6u);
+  for (const auto& [region, n] : by_region) EXPECT_GT(n, 100u) << region;
+}
+
 TEST(DlrmImport, BadRow) {
   const std::string header =
       "instance_sn,role,app_name,cpu_request,cpu_limit,gpu_request,gpu_limit,rdma_request,rdma_"
@@ -487,6 +526,8 @@ TEST(DlrmImport, BadRow) {
   EXPECT_EQ(share->jobs[0].gpu_milli, 250);
   EXPECT_EQ(share->jobs[0].mem_mib, 120 * 1024);
   EXPECT_EQ(share->tenants.Name(share->jobs[0].tenant), "app");
+  EXPECT_TRUE(share->jobs[0].service);
+  EXPECT_EQ(share->places.Name(share->jobs[0].region), ExpectedDlrmRegion("app"));
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;

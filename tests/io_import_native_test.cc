@@ -57,6 +57,18 @@ void ExpectSameJobs(const Workload& a, const Workload& b) {
     if (x.speed_override != kNoOverride && y.speed_override != kNoOverride) {
       EXPECT_EQ(a.overrides[x.speed_override].seconds, b.overrides[y.speed_override].seconds);
     }
+    // Network fields: places by name, the rest exactly.
+    auto place = [](const Workload& w, uint16_t p) {
+      return p == kNoPlace ? std::string("<none>") : w.places.Name(p);
+    };
+    EXPECT_EQ(place(a, x.home), place(b, y.home));
+    EXPECT_EQ(place(a, x.data_at), place(b, y.data_at));
+    EXPECT_EQ(place(a, x.region), place(b, y.region));
+    EXPECT_EQ(x.data_gb, y.data_gb);
+    EXPECT_EQ(x.latency_ms, y.latency_ms);
+    EXPECT_EQ(x.service, y.service);
+    EXPECT_EQ(x.deadline, y.deadline);
+    EXPECT_EQ(x.checkpoint, y.checkpoint);
   }
 }
 
@@ -148,6 +160,152 @@ TEST(NativeImport, RoundTripEveryFieldThroughFilesAndStreams) {
     std::remove(path.c_str());
   }
   EXPECT_FALSE(WriteNativeWorkload(w, cat, "/nonexistent-dir/x.csv").ok());
+}
+
+// Every network column: places, fractional sizes, a service, a deadline, a
+// checkpoint interval; jobs without them keep the defaults.
+TEST(NativeImport, RoundTripNetworkColumns) {
+  const auto& cat = BuiltinCatalog();
+  Workload w;
+  w.name = "network";
+  auto add = [&](std::string name) -> Job& {
+    Job j;
+    j.tenant = w.tenants.Intern("t");
+    j.user = w.users.Intern("u");
+    j.num_gpus = 1;
+    j.work = 100;
+    return w.jobs[w.Add(j, std::move(name))];
+  };
+  const uint16_t wuhan = static_cast<uint16_t>(w.places.Intern("wuhan"));
+  const uint16_t yaan = static_cast<uint16_t>(w.places.Intern("yaan"));
+  const uint16_t east = static_cast<uint16_t>(w.places.Intern("east"));
+  const uint16_t odd = static_cast<uint16_t>(w.places.Intern("odd, \"quoted\" place"));
+  Job& a = add("train");
+  a.submit = Seconds(10) + 1;
+  a.home = wuhan;
+  a.data_at = yaan;
+  a.data_gb = 0.1f + 0.2f;  // not exactly representable in decimal
+  a.deadline = Seconds(10) + 1 + 6 * kHour + 7;
+  a.checkpoint = 90 * kMinute + 250;
+  Job& b = add("svc");
+  b.submit = Seconds(11);
+  b.home = wuhan;
+  b.region = east;
+  b.latency_ms = 37.25f;
+  b.service = true;
+  b.data_gb = 12345.6f;
+  Job& c = add("plain");  // no network field
+  c.submit = Seconds(12);
+  Job& d = add("edge");
+  d.submit = Seconds(13);
+  d.home = odd;
+  d.deadline = Seconds(13);  // a deadline equal to the submit time is allowed
+  d.data_gb = 3e9f;
+
+  const std::string text = NativeWorkloadString(w, cat);
+  EXPECT_EQ(text.rfind(std::string("# suanli workload v1\n") + NativeHeaderLine(true) + "\n", 0),
+            0u);
+  EXPECT_NE(text.find("\nplain,t,u,12,1,1000,0,0,,,other,100,0,0,,,,,,,,,\n"), std::string::npos)
+      << text;
+  Workload back = RoundTrip(w);
+  ExpectSameJobs(w, back);
+  EXPECT_FALSE(back.jobs[2].Deferrable());
+  EXPECT_EQ(back.jobs[2].home, kNoPlace);
+  EXPECT_TRUE(back.jobs[3].Deferrable());
+
+  // Without any network field the writer keeps the old 15 columns, byte for byte;
+  // asked for, it writes the network columns empty, and both read back the same.
+  Workload old = w;
+  for (Job& j : old.jobs) {
+    j.home = j.data_at = j.region = kNoPlace;
+    j.data_gb = j.latency_ms = 0;
+    j.service = false;
+    j.deadline = kNever;
+    j.checkpoint = 0;
+  }
+  const std::string base = NativeWorkloadString(old, cat);
+  EXPECT_EQ(base.rfind(std::string("# suanli workload v1\n") + std::string(kNativeHeader) + "\n", 0),
+            0u);
+  EXPECT_EQ(base, NativeWorkloadString(old, cat, NativeColumns::kBase));
+  const std::string wide = NativeWorkloadString(old, cat, NativeColumns::kNetwork);
+  EXPECT_NE(base, wide);
+  auto from_wide = ParseNativeText(wide);
+  ASSERT_TRUE(from_wide.ok()) << from_wide.status().message();
+  ExpectSameJobs(old, *from_wide);
+  ExpectSameJobs(old, RoundTrip(old));
+
+  // Through a gzip file too.
+  std::string path = ::testing::TempDir() + "/native_net_" + std::to_string(::getpid()) + ".csv.gz";
+  ASSERT_TRUE(WriteNativeWorkload(w, cat, path).ok());
+  auto from_file = ImportWorkload(path, "", cat, {}, nullptr);
+  ASSERT_TRUE(from_file.ok()) << from_file.status().message();
+  ExpectSameJobs(w, *from_file);
+  std::remove(path.c_str());
+}
+
+// The network columns may come in any order, and a file may have only some.
+TEST(NativeImport, SomeNetworkColumnsInAnyOrder) {
+  auto w = ParseNativeText(
+      "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,"
+      "estimate_s,priority,durations,service,region,latency_ms\n"
+      "s1,inf,u,5,1,,,,,,,86400,,,,1,north,30\n"
+      "j2,lab,u,6,8,,,,,,,60,,,,0,,\n");
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  ASSERT_EQ(w->jobs.size(), 2u);
+  EXPECT_TRUE(w->jobs[0].service);
+  EXPECT_EQ(w->places.Name(w->jobs[0].region), "north");
+  EXPECT_EQ(w->jobs[0].latency_ms, 30.0f);
+  EXPECT_EQ(w->jobs[0].home, kNoPlace);
+  EXPECT_EQ(w->jobs[0].deadline, kNever);
+  EXPECT_FALSE(w->jobs[1].service);
+  EXPECT_EQ(w->jobs[1].region, kNoPlace);
+  EXPECT_EQ(w->places.size(), 1u);
+}
+
+TEST(NativeImport, MalformedNetworkFields) {
+  const std::string header = std::string(kNativeHeader) + "," + std::string(kNativeNetworkColumns) +
+                             "\n";
+  const std::string ok = "ok,t,u,10,1,,0,0,,,,1,,,,wuhan,yaan,5,east,30,1,20,60\n";
+  struct Case {
+    std::string row, message;
+  };
+  const Case cases[] = {
+      {"j,t,u,10,1,,0,0,,,,1,,,,wuhan,wuhan,-5,,,,,",
+       "w.csv:3: field 'data_gb' (column 18): expected a number >= 0, got '-5'"},
+      {"j,t,u,10,1,,0,0,,,,1,,,,wuhan,wuhan,lots,,,,,",
+       "w.csv:3: field 'data_gb' (column 18): expected a number >= 0, got 'lots'"},
+      {"j,t,u,10,1,,0,0,,,,1,,,,,,,east,-1,1,,",
+       "w.csv:3: field 'latency_ms' (column 20): expected a number >= 0, got '-1'"},
+      {"j,t,u,10,1,,0,0,,,,1,,,,,,,east,20,2,,",
+       "w.csv:3: field 'service' (column 21): expected an integer between 0 and 1, got '2'"},
+      {"j,t,u,10,1,,0,0,,,,1,,,,,,,,,,9.5,",
+       "w.csv:3: field 'deadline_s' (column 22): expected seconds >= submit_s (10), up to 6 "
+       "decimals, got '9.5'"},
+      {"j,t,u,10,1,,0,0,,,,1,,,,,,,,,,soon,",
+       "w.csv:3: field 'deadline_s' (column 22): expected seconds >= submit_s (10), up to 6 "
+       "decimals, got 'soon'"},
+      {"j,t,u,10,1,,0,0,,,,1,,,,,,,,,,,-60",
+       "w.csv:3: field 'checkpoint_s' (column 23): expected seconds >= 0 (up to 6 decimals), got "
+       "'-60'"},
+      {"j,t,u,10,1,,0,0,,,,1,,,,,,,,,,", "w.csv:3: expected 23 fields, got 22"},
+  };
+  for (const auto& c : cases) {
+    auto w = ParseNativeText(header + ok + c.row + "\n");
+    ASSERT_FALSE(w.ok()) << c.row;
+    EXPECT_EQ(w.status().message(), c.message);
+  }
+  // A skipped row leaves no place name behind.
+  ImportOptions skip;
+  skip.skip_invalid = true;
+  ImportReport report;
+  auto w = ParseNativeText(header + "bad,t,u,10,1,,0,0,,,,1,,,,nowhere,,-1,,,,,\n" + ok, skip, &report);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(report.skipped, 1u);
+  ASSERT_EQ(w->jobs.size(), 1u);
+  EXPECT_FALSE(w->places.Find("nowhere").has_value());
+  EXPECT_EQ(w->places.Name(w->jobs[0].data_at), "yaan");
+  EXPECT_EQ(w->jobs[0].deadline, Seconds(20));
+  EXPECT_EQ(w->jobs[0].checkpoint, Seconds(60));
 }
 
 const char kHeader[] =

@@ -287,6 +287,31 @@ Status ParsePaiMachines(LineReader& reader, const Catalog& catalog, const Import
 // ---------------------------------------------------------------------------
 // DLRM serving instances (2025)
 
+namespace {
+
+// The trace has no location. Each service (app) is given one of the user regions
+// of the built-in china-aicc network by a hash of its name (64-bit FNV-1a, modulo
+// 6), so that all replicas of a service answer the same region, on every run.
+constexpr const char* kDlrmRegions[] = {"north", "east", "south", "central", "southwest",
+                                        "northwest"};
+// Assumed round-trip latency bound of a recommendation service (the trace has none).
+constexpr float kDlrmLatencyMs = 50;
+
+uint64_t Fnv1a(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string_view DlrmRegion(std::string_view app) {
+  return kDlrmRegions[Fnv1a(app) % (sizeof(kDlrmRegions) / sizeof(kDlrmRegions[0]))];
+}
+
+}  // namespace
+
 Status ParseDlrm(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
                  Workload* out, ImportReport* report) {
   (void)catalog;
@@ -327,8 +352,13 @@ Status ParseDlrm(LineReader& reader, const Catalog& catalog, const ImportOptions
     job.submit = SecondsF(create);
     job.work = del - create;
     job.models = job.num_gpus ? dflt : 0;
-    job.tenant = out->tenants.Intern(Trim(row.Str(c_app)).empty() ? "default" : row.Str(c_app));
+    const std::string_view app = Trim(row.Str(c_app)).empty() ? "default" : row.Str(c_app);
+    job.tenant = out->tenants.Intern(app);
     job.user = user;
+    // Each instance is one replica of its service.
+    job.service = true;
+    job.region = static_cast<uint16_t>(out->places.Intern(DlrmRegion(app)));
+    job.latency_ms = kDlrmLatencyMs;
     out->Add(job, std::string(row.Str(c_sn)));
     return Status::Ok();
   };
