@@ -1160,7 +1160,9 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
     j.home = j.data_at = p.center_place[tn.center];
     j.data_gb = static_cast<float>(std::round(
         std::exp(std::log(kLargeMinDataGb) + lr.Uniform() * std::log(kLargeMaxDataGb / kLargeMinDataGb))));
-    large_load += j.num_gpus * j.work / horizon_s;
+    // Its share of the span's load: the part of its run inside the span, were it
+    // to start when submitted.
+    large_load += j.num_gpus * std::min(j.work, horizon_s - ToSeconds(j.submit)) / horizon_s;
     p.large.push_back(j);
   }
   std::stable_sort(p.large.begin(), p.large.end(),
