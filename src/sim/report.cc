@@ -28,11 +28,11 @@ using svg::Format;
 using svg::FormatValue;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr size_t kMaxPoints = 360;     // per time series
-constexpr size_t kTopCenters = 10;     // per-center lines before "other centers"
-constexpr size_t kTopTenants = 9;      // per-tenant bar segments before "other tenants"
-constexpr size_t kMaxMapLabels = 30;   // labelled centers on a map
-constexpr size_t kMaxTableRows = 40;   // rows in a per-run table before "the rest"
+constexpr size_t kMaxPoints = 360;    // per time series
+constexpr size_t kTopCenters = 10;    // per-center lines before "other centers"
+constexpr size_t kTopTenants = 9;     // per-tenant bar segments before "other tenants"
+constexpr size_t kMaxMapLabels = 30;  // labelled centers on a map
+constexpr size_t kMaxTableRows = 40;  // rows in a per-run table before "the rest"
 constexpr const char* kIdleTenant = "(idle)";
 constexpr const char* kIdleColor = "#d4d4d4";
 
@@ -102,8 +102,10 @@ struct TimeSeries {
     std::stable_sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x[0] < y[0]; });
     std::vector<std::array<double, 4>> merged;
     for (const auto& r : rows) {
-      if (!merged.empty() && merged.back()[0] == r[0]) Merge(merged.back(), r);
-      else merged.push_back(r);
+      if (!merged.empty() && merged.back()[0] == r[0])
+        Merge(merged.back(), r);
+      else
+        merged.push_back(r);
     }
     rows = std::move(merged);
     sorted_ = true;
@@ -133,7 +135,7 @@ struct UsageAgg {
 struct RunData {
   bool has_jobs = false;
   JobStats jobs;
-  TimeSeries util;  // (t, utilization, -, pending) from utilization.csv
+  TimeSeries util;                            // (t, utilization, -, pending) from utilization.csv
   std::map<std::string, TimeSeries> centers;  // (t, busy, capacity, pending) per center
   std::map<std::string, TimeSeries> models;   // (t, busy, capacity, -) per model, all centers
   std::map<std::string, UsageAgg> tenants, usage_centers;
@@ -144,6 +146,11 @@ struct Data {
   Runs runs;
   std::vector<RunData> run;  // by run index
   bool has_jobs = false, has_util = false, has_centers_csv = false, has_usage = false;
+  std::map<std::string, uint64_t> rows;  // data rows per file read
+  // "FILE not found" or "FILE has no data rows", for notes.
+  std::string Missing(const std::string& file) const {
+    return rows.count(file) ? file + " has no data rows" : file + " not found";
+  }
   std::vector<std::string> sources;  // "jobs.csv: 123 rows"
   RunData& Run(std::string_view name) {
     size_t i = runs.Index(name);
@@ -175,8 +182,7 @@ Result<double> JsonNumber(const nlohmann::json& o, const char* key, const std::s
   return it->get<double>();
 }
 
-Result<std::string> JsonString(const nlohmann::json& o, const char* key, const std::string& where,
-                               bool required) {
+Result<std::string> JsonString(const nlohmann::json& o, const char* key, const std::string& where, bool required) {
   auto it = o.find(key);
   if (it == o.end() || it->is_null()) {
     if (required) return ParseError("{}: missing key '{}'", where, key);
@@ -186,6 +192,14 @@ Result<std::string> JsonString(const nlohmann::json& o, const char* key, const s
   if (it->is_number()) return it->dump();
   return ParseError("{}.{}: expected a string, got {}", where, key, it->dump());
 }
+
+// The numeric keys of a run in summary.json (docs/formats-output.md); other
+// keys are read when they are numbers and ignored otherwise.
+constexpr const char* kNumericKeys[] = {
+    "jobs",        "finished",          "unschedulable", "avg_jct_s",  "p50_jct_s",  "p95_jct_s",
+    "p99_jct_s",   "avg_wait_s",        "p50_wait_s",    "p99_wait_s", "makespan_s", "utilization",
+    "preemptions", "scheduling_passes", "peak_pending",  "energy_kwh", "cost",       "carbon_kg",
+    "goodput",     "lost_work_s",       "failures",      "restarts",   "transfer_s", "deferred"};
 
 Result<SummaryData> LoadSummary(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(std::string text, ReadWhole(path));
@@ -213,11 +227,13 @@ Result<SummaryData> LoadSummary(const std::string& path) {
     RunSummary r;
     SUANLI_ASSIGN_OR_RETURN(r.policy, JsonString(o, "policy", where, true));
     if (r.policy.empty()) return ParseError("{}.policy: empty", where);
+    for (const char* key : kNumericKeys) {
+      auto it = o.find(key);
+      if (it != o.end() && !it->is_null() && !it->is_number())
+        return ParseError("{}.{}: expected a number, got {}", where, key, it->dump().substr(0, 60));
+    }
     for (auto it = o.begin(); it != o.end(); ++it) {
       if (it->is_number()) r.values[it.key()] = it->get<double>();
-      else if (!it->is_null() && it.key() != "policy" && it.key() != "dispatch" && it.key() != "center_policy" &&
-               it.key() != "centers" && !it->is_string())
-        return ParseError("{}.{}: expected a number, got {}", where, it.key(), it->dump().substr(0, 60));
     }
     for (const auto& [k, v] : r.values)
       if (!std::isfinite(v)) return ParseError("{}.{}: not a finite number", where, k);
@@ -308,7 +324,8 @@ Result<std::string_view> NonEmpty(const CsvRow& row, int col, const char* name) 
 }
 
 Status LoadJobs(const std::string& path, Data* d) {
-  Result<uint64_t> rows = ReadCsv(path, {"policy", "wait_s", "jct_s"}, {}, [&](const CsvRow& row, const std::vector<int>& c) -> Status {
+  Result<uint64_t> rows =
+      ReadCsv(path, {"policy", "wait_s", "jct_s"}, {}, [&](const CsvRow& row, const std::vector<int>& c) -> Status {
         SUANLI_ASSIGN_OR_RETURN(std::string_view policy, NonEmpty(row, c[0], "policy"));
         SUANLI_ASSIGN_OR_RETURN(double wait, OptionalNonNegative(row, c[1], "wait_s"));
         SUANLI_ASSIGN_OR_RETURN(double jct, OptionalNonNegative(row, c[2], "jct_s"));
@@ -321,28 +338,32 @@ Status LoadJobs(const std::string& path, Data* d) {
       });
   if (!rows.ok()) return rows.status();
   d->sources.push_back(fmt::format("jobs.csv: {} rows", *rows));
+  d->rows["jobs.csv"] = *rows;
   return Status::Ok();
 }
 
 Status LoadUtilization(const std::string& path, Data* d) {
-  Result<uint64_t> rows = ReadCsv(path, {"policy", "time_s", "utilization", "pending"}, {"busy_accelerators", "running"},
-                             [&](const CsvRow& row, const std::vector<int>& c) -> Status {
-                               SUANLI_ASSIGN_OR_RETURN(std::string_view policy, NonEmpty(row, c[0], "policy"));
-                               SUANLI_ASSIGN_OR_RETURN(double t, row.Double(c[1], "time_s"));
-                               SUANLI_ASSIGN_OR_RETURN(double u, row.DoubleAtLeast(c[2], "utilization", 0));
-                               SUANLI_ASSIGN_OR_RETURN(double p, row.DoubleAtLeast(c[3], "pending", 0));
-                               if (c[4] >= 0) SUANLI_RETURN_IF_ERROR(row.DoubleAtLeast(c[4], "busy_accelerators", 0).status());
-                               if (c[5] >= 0) SUANLI_RETURN_IF_ERROR(row.DoubleAtLeast(c[5], "running", 0).status());
-                               d->Run(policy).util.Add(t, u, 0, p);
-                               return Status::Ok();
-                             });
+  Result<uint64_t> rows =
+      ReadCsv(path, {"policy", "time_s", "utilization", "pending"}, {"busy_accelerators", "running"},
+              [&](const CsvRow& row, const std::vector<int>& c) -> Status {
+                SUANLI_ASSIGN_OR_RETURN(std::string_view policy, NonEmpty(row, c[0], "policy"));
+                SUANLI_ASSIGN_OR_RETURN(double t, row.Double(c[1], "time_s"));
+                SUANLI_ASSIGN_OR_RETURN(double u, row.DoubleAtLeast(c[2], "utilization", 0));
+                SUANLI_ASSIGN_OR_RETURN(double p, row.DoubleAtLeast(c[3], "pending", 0));
+                if (c[4] >= 0) SUANLI_RETURN_IF_ERROR(row.DoubleAtLeast(c[4], "busy_accelerators", 0).status());
+                if (c[5] >= 0) SUANLI_RETURN_IF_ERROR(row.DoubleAtLeast(c[5], "running", 0).status());
+                d->Run(policy).util.Add(t, u, 0, p);
+                return Status::Ok();
+              });
   if (!rows.ok()) return rows.status();
   d->sources.push_back(fmt::format("utilization.csv: {} rows", *rows));
+  d->rows["utilization.csv"] = *rows;
   return Status::Ok();
 }
 
 Status LoadCenters(const std::string& path, Data* d) {
-  Result<uint64_t> rows = ReadCsv(path, {"policy", "time_s", "center", "model", "busy_accelerators", "capacity", "pending"},
+  Result<uint64_t> rows =
+      ReadCsv(path, {"policy", "time_s", "center", "model", "busy_accelerators", "capacity", "pending"},
               {"utilization", "running"}, [&](const CsvRow& row, const std::vector<int>& c) -> Status {
                 SUANLI_ASSIGN_OR_RETURN(std::string_view policy, NonEmpty(row, c[0], "policy"));
                 SUANLI_ASSIGN_OR_RETURN(double t, row.Double(c[1], "time_s"));
@@ -364,11 +385,13 @@ Status LoadCenters(const std::string& path, Data* d) {
     for (auto& [_, ts] : r.models) ts.Finalize();
   }
   d->sources.push_back(fmt::format("centers.csv: {} rows", *rows));
+  d->rows["centers.csv"] = *rows;
   return Status::Ok();
 }
 
 Status LoadUsage(const std::string& path, Data* d) {
-  Result<uint64_t> rows = ReadCsv(path, {"policy", "tenant", "center", "accelerator_hours", "energy_kwh", "cost", "carbon_kg"},
+  Result<uint64_t> rows =
+      ReadCsv(path, {"policy", "tenant", "center", "accelerator_hours", "energy_kwh", "cost", "carbon_kg"},
               {"reference_hours", "pflop_days"}, [&](const CsvRow& row, const std::vector<int>& c) -> Status {
                 SUANLI_ASSIGN_OR_RETURN(std::string_view policy, NonEmpty(row, c[0], "policy"));
                 std::string_view tenant = Trim(row.Str(c[1]));
@@ -391,6 +414,7 @@ Status LoadUsage(const std::string& path, Data* d) {
               });
   if (!rows.ok()) return rows.status();
   d->sources.push_back(fmt::format("usage.csv: {} rows", *rows));
+  d->rows["usage.csv"] = *rows;
   return Status::Ok();
 }
 
@@ -433,8 +457,10 @@ std::string Slug(std::string_view s) {
   std::string out;
   for (char c : s) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
-    if (ok) out += c;
-    else if (out.empty() || out.back() != '-') out += '-';
+    if (ok)
+      out += c;
+    else if (out.empty() || out.back() != '-')
+      out += '-';
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
   while (!out.empty() && (out.front() == '-' || out.front() == '.')) out.erase(out.begin());
@@ -648,7 +674,8 @@ std::string MapChart(const RunSummary& r) {
   } else {
     ch.show_axes = false;
     ch.height = 120 + 70 * static_cast<int>((r.centers.size() + cols - 1) / std::max<size_t>(cols, 1));
-    ch.subtitle = "no positions in summary.json: centers in a grid; area \xE2\x88\x9D accelerators, colour = utilisation";
+    ch.subtitle =
+        "no positions in summary.json: centers in a grid; area \xE2\x88\x9D accelerators, colour = utilisation";
   }
   if (r.centers.size() > kMaxMapLabels) ch.subtitle += fmt::format("; the {} largest labelled", kMaxMapLabels);
   return svg::Render(ch);
@@ -704,7 +731,7 @@ void TimeSection(Page& page, const Data& d, const std::vector<std::string>& slug
   h0 += "<section id=\"time\"><h2>Over time</h2>\n";
   const auto& names = d.runs.names();
   if (!d.has_util) {
-    page.Note("utilization.csv not found: the network's utilisation and queue over time are left out.");
+    page.Note(d.Missing("utilization.csv") + ": the network's utilisation and queue over time are left out.");
   } else {
     double t0 = kNaN, t1 = kNaN;
     for (const auto& r : d.run)
@@ -744,11 +771,12 @@ void TimeSection(Page& page, const Data& d, const std::vector<std::string>& slug
                 "drains faster serves jobs sooner.");
   }
   if (!d.has_centers_csv) {
-    page.Note("centers.csv not found: utilisation and queue per center and per accelerator model are left out.");
+    page.Note(d.Missing("centers.csv") + ": utilisation and queue per center and per accelerator model are left out.");
   } else {
-    page.html() += "<p class=\"hint\">Per run, from centers.csv: utilisation of the largest centers (the rest "
-                   "together as \xE2\x80\x9Cother centers\xE2\x80\x9D), utilisation per accelerator model over all "
-                   "centers, and the centers' queues.</p>\n";
+    page.html() +=
+        "<p class=\"hint\">Per run, from centers.csv: utilisation of the largest centers (the rest "
+        "together as \xE2\x80\x9Cother centers\xE2\x80\x9D), utilisation per accelerator model over all "
+        "centers, and the centers' queues.</p>\n";
     bool first = true;
     for (size_t i = 0; i < names.size() && i < d.run.size(); ++i) {
       const RunData& r = d.run[i];
@@ -785,8 +813,8 @@ void TimeSection(Page& page, const Data& d, const std::vector<std::string>& slug
               }
           std::vector<svg::Point> pts;
           for (const auto& [t, bc] : agg) pts.push_back({ta(t), bc.second > 0 ? bc.first / bc.second : kNaN});
-          out.push_back({fmt::format("{} ({})", other_name, all.size() - top.size()), Thin(pts), svg::kOtherColor,
-                         false});
+          out.push_back(
+              {fmt::format("{} ({})", other_name, all.size() - top.size()), Thin(pts), svg::kOtherColor, false});
         }
         Style(out);
         return out;
@@ -851,7 +879,7 @@ void TimeSection(Page& page, const Data& d, const std::vector<std::string>& slug
 void JctSection(Page& page, const Data& d) {
   page.html() += "<section id=\"jct\"><h2>Job completion time</h2>\n";
   if (!d.has_jobs) {
-    page.Note("jobs.csv not found: the distributions of job completion time and wait are left out.");
+    page.Note(d.Missing("jobs.csv") + ": the distributions of job completion time and wait are left out.");
     page.html() += "</section>\n";
     return;
   }
@@ -970,11 +998,12 @@ void TenantTable(std::string& h, const std::map<std::string, UsageAgg>& tenants)
        "<th>reference-hours</th><th>PFLOP-days</th><th>energy</th><th>cost</th><th>carbon</th></tr></thead>"
        "<tbody>\n";
   auto row = [&](const std::string& name, const UsageAgg& a) {
-    h += fmt::format("<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-                     "</tr>\n",
-                     Escape(name), FormatValue(a.acc_hours, Format::kNumber), FormatValue(a.ref_hours, Format::kNumber),
-                     FormatValue(a.pflop_days, Format::kNumber), Escape(Energy(a.energy)),
-                     FormatValue(a.cost, Format::kNumber), Escape(Mass(a.carbon)));
+    h += fmt::format(
+        "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "</tr>\n",
+        Escape(name), FormatValue(a.acc_hours, Format::kNumber), FormatValue(a.ref_hours, Format::kNumber),
+        FormatValue(a.pflop_days, Format::kNumber), Escape(Energy(a.energy)), FormatValue(a.cost, Format::kNumber),
+        Escape(Mass(a.carbon)));
   };
   for (const auto& k : top) row(k, tenants.at(k));
   if (tenants.size() > top.size()) {
@@ -991,24 +1020,24 @@ void UsageSection(Page& page, const Data& d) {
   page.html() += "<section id=\"usage\"><h2>Cost, carbon and energy</h2>\n";
   const auto& names = d.runs.names();
   if (!d.has_usage) {
-    page.Note("usage.csv not found: cost and carbon per tenant and per center are left out.");
+    page.Note(d.Missing("usage.csv") + ": cost and carbon per tenant and per center are left out.");
   } else {
     page.Figure("cost-by-tenant",
                 SplitBars("Cost per tenant", "cost", d, &RunData::tenants, &UsageAgg::cost, "tenants", kTopTenants),
                 "Energy cost metered to each tenant (the largest tenants; the rest together; idle accelerators' "
                 "energy under (idle)). Bars of different runs compare what each policy costs.");
-    page.Figure("carbon-by-tenant",
-                SplitBars("Carbon per tenant", "kg CO2", d, &RunData::tenants, &UsageAgg::carbon, "tenants",
-                          kTopTenants),
-                "Emissions of the energy each tenant used, at the grid intensity of the hour and center it ran in.");
-    page.Figure("cost-by-center",
-                SplitBars("Cost per center", "cost", d, &RunData::usage_centers, &UsageAgg::cost, "centers",
-                          kTopTenants),
-                "Energy cost per center: moving work to centers with cheaper power lowers the bar.");
-    page.Figure("carbon-by-center",
-                SplitBars("Carbon per center", "kg CO2", d, &RunData::usage_centers, &UsageAgg::carbon, "centers",
-                          kTopTenants),
-                "Emissions per center: cleaner grids and hours lower the bar.");
+    page.Figure(
+        "carbon-by-tenant",
+        SplitBars("Carbon per tenant", "kg CO2", d, &RunData::tenants, &UsageAgg::carbon, "tenants", kTopTenants),
+        "Emissions of the energy each tenant used, at the grid intensity of the hour and center it ran in.");
+    page.Figure(
+        "cost-by-center",
+        SplitBars("Cost per center", "cost", d, &RunData::usage_centers, &UsageAgg::cost, "centers", kTopTenants),
+        "Energy cost per center: moving work to centers with cheaper power lowers the bar.");
+    page.Figure(
+        "carbon-by-center",
+        SplitBars("Carbon per center", "kg CO2", d, &RunData::usage_centers, &UsageAgg::carbon, "centers", kTopTenants),
+        "Emissions per center: cleaner grids and hours lower the bar.");
   }
   // Energy per center: usage.csv, or else the centers of summary.json.
   std::vector<std::string> run_names;
@@ -1032,8 +1061,9 @@ void UsageSection(Page& page, const Data& d) {
     }
   }
   if (energy.empty()) {
-    page.Note("No energy per center (neither usage.csv nor centers with energy_kwh in summary.json): the energy "
-              "chart is left out.");
+    page.Note(
+        "No energy per center (neither usage.csv nor centers with energy_kwh in summary.json): the energy "
+        "chart is left out.");
   } else {
     std::map<std::string, double> total;
     for (const auto& e : energy)
@@ -1045,7 +1075,8 @@ void UsageSection(Page& page, const Data& d) {
     ch.subtitle = d.has_usage ? "facility energy from usage.csv" : "facility energy from summary.json";
     ch.y.label = "kWh";
     ch.categories = top;
-    if (total.size() > top.size()) ch.categories.push_back(fmt::format("other centers ({})", total.size() - top.size()));
+    if (total.size() > top.size())
+      ch.categories.push_back(fmt::format("other centers ({})", total.size() - top.size()));
     for (size_t r = 0; r < energy.size(); ++r) {
       svg::BarSeries s{run_names[r], {}, ""};
       for (const auto& k : top) s.values.push_back(energy[r].count(k) ? energy[r].at(k) : 0.0);
@@ -1077,7 +1108,8 @@ void UsageSection(Page& page, const Data& d) {
 constexpr const char* kCss = R"css(
 :root{--ink:#1f2328;--muted:#59636e;--line:#d8dee4;--bg:#f3f5f8;--card:#ffffff;--accent:#1f4e79}
 *{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang SC","Microsoft YaHei",sans-serif;color:var(--ink);background:var(--bg)}
+body{margin:0;color:var(--ink);background:var(--bg);
+  font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang SC","Microsoft YaHei",sans-serif}
 header.top{background:var(--accent);color:#fff;padding:18px 28px 14px}
 header.top h1{margin:0 0 6px;font-size:22px}
 header.top dl{display:flex;flex-wrap:wrap;gap:4px 22px;margin:0}
@@ -1111,7 +1143,8 @@ footer{color:var(--muted);font-size:12px;padding:0 28px 24px}
 
 Result<Report> BuildReport(const std::string& dir, const ReportOptions& options) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return NotFound("'{}' is not a directory (expected the output of suanli sim --out)", dir);
+  if (!fs::is_directory(dir, ec))
+    return NotFound("'{}' is not a directory (expected the output of suanli sim --out)", dir);
   std::string summary_path = Find(dir, "summary.json");
   if (summary_path.empty())
     return NotFound("'{}' has no summary.json (expected the output directory of suanli sim --out)", dir);
@@ -1121,20 +1154,20 @@ Result<Report> BuildReport(const std::string& dir, const ReportOptions& options)
   d.sources.push_back(fmt::format("summary.json: {} runs", d.summary.runs.size()));
   if (auto p = Find(dir, "jobs.csv"); !p.empty()) {
     SUANLI_RETURN_IF_ERROR(LoadJobs(p, &d));
-    d.has_jobs = true;
+    d.has_jobs = d.rows["jobs.csv"] > 0;
   }
   if (auto p = Find(dir, "utilization.csv"); !p.empty()) {
     SUANLI_RETURN_IF_ERROR(LoadUtilization(p, &d));
     for (auto& r : d.run) r.util.Finalize();
-    d.has_util = true;
+    d.has_util = d.rows["utilization.csv"] > 0;
   }
   if (auto p = Find(dir, "centers.csv"); !p.empty()) {
     SUANLI_RETURN_IF_ERROR(LoadCenters(p, &d));
-    d.has_centers_csv = true;
+    d.has_centers_csv = d.rows["centers.csv"] > 0;
   }
   if (auto p = Find(dir, "usage.csv"); !p.empty()) {
     SUANLI_RETURN_IF_ERROR(LoadUsage(p, &d));
-    d.has_usage = true;
+    d.has_usage = d.rows["usage.csv"] > 0;
   }
   d.run.resize(d.runs.size());
 

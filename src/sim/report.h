@@ -39,7 +39,7 @@ Result<Report> BuildReport(const std::string& dir, const ReportOptions& options)
 // Builds the report and writes the HTML file and the SVG files. `written`,
 // if given, receives the paths written (the HTML file last) and `notes` the
 // sections left out.
-Status WriteReport(const std::string& dir, const ReportOptions& options,
-                   std::vector<std::string>* written = nullptr, std::vector<std::string>* notes = nullptr);
+Status WriteReport(const std::string& dir, const ReportOptions& options, std::vector<std::string>* written = nullptr,
+                   std::vector<std::string>* notes = nullptr);
 
 }  // namespace suanli

@@ -91,6 +91,9 @@ std::string Duration(double s) {
   return Plain(s) + "s";
 }
 
+// "114.3°" (one decimal at most, no sign).
+std::string Degrees(double v) { return TrimZeros(fmt::format("{:.1f}", std::fabs(v))) + "\xC2\xB0"; }
+
 double NiceStep(double rough) {
   if (!(rough > 0) || !std::isfinite(rough)) return 1;
   double mag = std::pow(10.0, std::floor(std::log10(rough)));
@@ -134,8 +137,8 @@ void DrawLegend(std::string& out, const std::vector<LegendEntry>& entries, doubl
     const auto& e = entries[i];
     double cy = y + i * kLegendRow + 8;
     if (e.kind == LegendEntry::kBox) {
-      out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"10\" fill=\"{}\"/>", Coord(x),
-                         Coord(cy - 5), e.color);
+      out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"10\" fill=\"{}\"/>", Coord(x), Coord(cy - 5),
+                         e.color);
     } else {
       out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"2.5\"{}/>",
                          Coord(x), Coord(cy), Coord(x + 16), Coord(cy), e.color,
@@ -174,8 +177,8 @@ void DrawAxes(std::string& out, const Axis& xa, const std::vector<Tick>& xt, con
   double left = mx.p0, right = mx.p1, bottom = my.p0, top = my.p1;
   out += "<g stroke=\"#e4e4e4\" stroke-width=\"1\">";
   for (const auto& t : yt)
-    out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>", Coord(left), Coord(my(t.value)),
-                       Coord(right), Coord(my(t.value)));
+    out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>", Coord(left), Coord(my(t.value)), Coord(right),
+                       Coord(my(t.value)));
   for (const auto& t : xt)
     out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>", Coord(mx(t.value)), Coord(top),
                        Coord(mx(t.value)), Coord(bottom));
@@ -184,8 +187,8 @@ void DrawAxes(std::string& out, const Axis& xa, const std::vector<Tick>& xt, con
                      Coord(bottom), Coord(right));
   out += "<g font-size=\"11\" fill=\"#333333\">";
   for (const auto& t : yt)
-    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", Coord(left - 5),
-                       Coord(my(t.value) + 4), Escape(t.label));
+    out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", Coord(left - 5), Coord(my(t.value) + 4),
+                       Escape(t.label));
   if (x_ticks_as_labels)
     for (const auto& t : xt)
       out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", Coord(mx(t.value)),
@@ -226,14 +229,26 @@ std::string Escape(std::string_view s) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
+        case '&':
+          out += "&amp;";
+          break;
+        case '<':
+          out += "&lt;";
+          break;
+        case '>':
+          out += "&gt;";
+          break;
+        case '"':
+          out += "&quot;";
+          break;
+        case '\'':
+          out += "&#39;";
+          break;
         default:
-          if (c < 0x20 && c != '\t' && c != '\n') out += kReplacement;
-          else out += static_cast<char>(c);
+          if (c < 0x20 && c != '\t' && c != '\n')
+            out += kReplacement;
+          else
+            out += static_cast<char>(c);
       }
       ++i;
       continue;
@@ -276,10 +291,14 @@ std::string FormatValue(double v, Format f) {
       if (std::fabs(p) >= 10 || p == std::round(p)) return TrimZeros(fmt::format("{:.0f}", p)) + "%";
       return TrimZeros(fmt::format("{:.1f}", p)) + "%";
     }
-    case Format::kDuration: return Duration(v);
-    case Format::kLongitude: return Plain(std::fabs(v)) + (v < 0 ? "\xC2\xB0W" : "\xC2\xB0" "E");
-    case Format::kLatitude: return Plain(std::fabs(v)) + (v < 0 ? "\xC2\xB0S" : "\xC2\xB0N");
-    case Format::kNumber: break;
+    case Format::kDuration:
+      return Duration(v);
+    case Format::kLongitude:
+      return Degrees(v) + (v < 0 ? "W" : "E");
+    case Format::kLatitude:
+      return Degrees(v) + (v < 0 ? "S" : "N");
+    case Format::kNumber:
+      break;
   }
   return Number(v);
 }
@@ -345,8 +364,10 @@ std::vector<Tick> Ticks(const Axis& axis, double* lo, double* hi, int target) {
   }
   if (!(*hi > *lo)) {
     double pad = *lo == 0 ? 1 : std::fabs(*lo) * 0.1;
-    if (!fix_hi || fix_lo) *hi = *lo + pad;
-    else *lo = *hi - pad;
+    if (!fix_hi || fix_lo)
+      *hi = *lo + pad;
+    else
+      *lo = *hi - pad;
     if (!fix_lo && *lo < 0 && *hi > 0 && axis.include_zero) *lo = 0;
   }
   double step = NiceStep((*hi - *lo) / std::max(1, target - 1));
@@ -427,9 +448,10 @@ std::string Render(const LineChart& chart) {
     std::string pts;
     auto flush = [&]() {
       if (pts.empty()) return;
-      out += fmt::format("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\" stroke-linejoin=\"round\"{} "
-                         "points=\"{}\"><title>{}</title></polyline>\n",
-                         color, s.dashed ? " stroke-dasharray=\"5 3\"" : "", pts, Escape(s.name));
+      out += fmt::format(
+          "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\" stroke-linejoin=\"round\"{} "
+          "points=\"{}\"><title>{}</title></polyline>\n",
+          color, s.dashed ? " stroke-dasharray=\"5 3\"" : "", pts, Escape(s.name));
       pts.clear();
     };
     for (const auto& p : s.points) {
@@ -467,8 +489,7 @@ LineChart CdfChart(std::string title, Axis x, std::vector<Series> series) {
 
 std::vector<Point> CdfPoints(std::vector<double> values, size_t max_points) {
   std::vector<Point> pts;
-  values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); }),
-               values.end());
+  values.erase(std::remove_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); }), values.end());
   if (values.empty()) return pts;
   std::sort(values.begin(), values.end());
   size_t n = values.size();
@@ -543,7 +564,8 @@ std::string Render(const BarChart& chart) {
 
   std::vector<LegendEntry> legend;
   if (m > 1 || (m == 1 && !chart.series[0].name.empty()))
-    for (size_t i = 0; i < m; ++i) legend.push_back({chart.series[i].name, ColorOf(chart.series[i].color, i), LegendEntry::kBox});
+    for (size_t i = 0; i < m; ++i)
+      legend.push_back({chart.series[i].name, ColorOf(chart.series[i].color, i), LegendEntry::kBox});
   double legend_w = LegendWidth(legend);
   double top = TopMargin(chart.subtitle);
   double left = 14 + LabelWidth(yt) + (ya.label.empty() ? 0 : 18);
@@ -587,9 +609,10 @@ std::string Render(const BarChart& chart) {
       double y0 = my(std::max(a, b)), y1 = my(std::min(a, b));
       double x = chart.stacked ? x0 : x0 + i * bw;
       std::string tip = s.name.empty() ? chart.categories[c] : s.name + " \xE2\x80\x94 " + chart.categories[c];
-      out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}: {}</title></rect>\n",
-                         Coord(x), Coord(y0), Coord(bw), Coord(std::max(0.5, y1 - y0)), ColorOf(s.color, i),
-                         Escape(tip), Escape(FormatValue(v, ya.format)));
+      out +=
+          fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}: {}</title></rect>\n",
+                      Coord(x), Coord(y0), Coord(bw), Coord(std::max(0.5, y1 - y0)), ColorOf(s.color, i), Escape(tip),
+                      Escape(FormatValue(v, ya.format)));
     }
   }
   out += "</g>\n<g font-size=\"11\" fill=\"#333333\">";
@@ -665,14 +688,15 @@ std::string Render(const ScatterChart& chart) {
   };
   auto shape = [&](double cx, double cy, double r, const std::string& fill, bool alt) {
     if (!alt)
-      return fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\" fill-opacity=\"0.85\" stroke=\"#333333\" "
-                         "stroke-width=\"0.8\"",
-                         Coord(cx), Coord(cy), Coord(r), fill);
+      return fmt::format(
+          "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\" fill-opacity=\"0.85\" stroke=\"#333333\" "
+          "stroke-width=\"0.8\"",
+          Coord(cx), Coord(cy), Coord(r), fill);
     double d = r * std::sqrt(M_PI / 2);  // the diamond has the circle's area
-    return fmt::format("<polygon points=\"{},{} {},{} {},{} {},{}\" fill=\"{}\" fill-opacity=\"0.85\" "
-                       "stroke=\"#333333\" stroke-width=\"1\" stroke-dasharray=\"3 2\"",
-                       Coord(cx), Coord(cy - d), Coord(cx + d), Coord(cy), Coord(cx), Coord(cy + d), Coord(cx - d),
-                       Coord(cy), fill);
+    return fmt::format(
+        "<polygon points=\"{},{} {},{} {},{} {},{}\" fill=\"{}\" fill-opacity=\"0.85\" "
+        "stroke=\"#333333\" stroke-width=\"1\" stroke-dasharray=\"3 2\"",
+        Coord(cx), Coord(cy - d), Coord(cx + d), Coord(cy), Coord(cx), Coord(cy + d), Coord(cx - d), Coord(cy), fill);
   };
   // Largest first so that small markers stay visible on top; ties by label.
   std::vector<size_t> order(chart.markers.size());
@@ -689,8 +713,9 @@ std::string Render(const ScatterChart& chart) {
     out += fmt::format("><title>{}</title></{}>\n", Escape(mk.tooltip.empty() ? mk.label : mk.tooltip),
                        mk.alt_shape ? "polygon" : "circle");
   }
-  out += "<g font-size=\"11\" fill=\"#111111\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\" "
-         "stroke-linejoin=\"round\">";
+  out +=
+      "<g font-size=\"11\" fill=\"#111111\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\" "
+      "stroke-linejoin=\"round\">";
   for (size_t i : order) {
     const auto& mk = chart.markers[i];
     if (!mk.show_label || !std::isfinite(mk.x) || !std::isfinite(mk.y)) continue;
@@ -710,10 +735,11 @@ std::string Render(const ScatterChart& chart) {
   ly += 16;
   for (int k = 5; k >= 0; --k) {
     double f = k / 5.0;
-    out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"12\" fill=\"{}\"/>"
-                       "<text x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>\n",
-                       Coord(lx), Coord(ly), SequentialColor(f), Coord(lx + 20), Coord(ly + 10),
-                       Escape(FormatValue(f, chart.color_format)));
+    out += fmt::format(
+        "<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"12\" fill=\"{}\"/>"
+        "<text x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>\n",
+        Coord(lx), Coord(ly), SequentialColor(f), Coord(lx + 20), Coord(ly + 10),
+        Escape(FormatValue(f, chart.color_format)));
     ly += 13;
   }
   ly += 12;
@@ -723,10 +749,11 @@ std::string Render(const ScatterChart& chart) {
     ly += 14;
     for (double f : {1.0, 0.25}) {
       double r = radius(max_size * f);
-      out += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"none\" stroke=\"#555555\"/>"
-                         "<text x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>\n",
-                         Coord(lx + chart.max_radius), Coord(ly + r), Coord(r), Coord(lx + 2 * chart.max_radius + 6),
-                         Coord(ly + r + 4), Escape(FormatValue(max_size * f, chart.size_format)));
+      out += fmt::format(
+          "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"none\" stroke=\"#555555\"/>"
+          "<text x=\"{}\" y=\"{}\" font-size=\"10\">{}</text>\n",
+          Coord(lx + chart.max_radius), Coord(ly + r), Coord(r), Coord(lx + 2 * chart.max_radius + 6),
+          Coord(ly + r + 4), Escape(FormatValue(max_size * f, chart.size_format)));
       ly += 2 * r + 6;
     }
   }

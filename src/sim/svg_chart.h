@@ -32,11 +32,11 @@ std::string Coord(double v);
 
 enum class Scale { kLinear, kLog };
 enum class Format {
-  kNumber,    // 0.25, 12, 1.5k, 2M
-  kPercent,   // a fraction shown as a percentage: 0.25 -> 25%
-  kDuration,  // seconds: 1s, 10m, 6h, 1d, 1w
-  kLongitude, // degrees: 100°E
-  kLatitude,  // degrees: 30°N
+  kNumber,     // 0.25, 12, 1.5k, 2M
+  kPercent,    // a fraction shown as a percentage: 0.25 -> 25%
+  kDuration,   // seconds: 1s, 10m, 6h, 1d, 1w
+  kLongitude,  // degrees: 100°E
+  kLatitude,   // degrees: 30°N
 };
 
 // A value as a tick or legend label.
@@ -145,10 +145,10 @@ struct BarChart {
 std::string Render(const BarChart& chart);
 
 struct Marker {
-  std::string label;    // drawn beside the marker when show_label
-  std::string tooltip;  // hover text (<title>); empty: the label
-  double x = 0, y = 0;  // data coordinates
-  double size = 0;      // marker area is proportional to size (>= 0)
+  std::string label;           // drawn beside the marker when show_label
+  std::string tooltip;         // hover text (<title>); empty: the label
+  double x = 0, y = 0;         // data coordinates
+  double size = 0;             // marker area is proportional to size (>= 0)
   double color_value = kAuto;  // 0..1 on the sequential scale; kAuto: grey
   bool alt_shape = false;      // a diamond instead of a circle
   bool show_label = true;
