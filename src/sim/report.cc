@@ -500,8 +500,10 @@ TimeAxis MakeTimeAxis(double t0, double t1) {
   return a;
 }
 
-// The `k` largest keys of `score` (ties by name), in that order.
+// The `k` largest keys of `score` (ties by name), in that order; all of them
+// when only one would be left over (an "other" of one hides a name for nothing).
 std::vector<std::string> Top(const std::map<std::string, double>& score, size_t k) {
+  if (score.size() == k + 1) ++k;
   std::vector<std::pair<std::string, double>> v(score.begin(), score.end());
   std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   std::vector<std::string> out;

@@ -572,9 +572,9 @@ std::string Render(const BarChart& chart) {
   double right_margin = legend.empty() ? 18 : legend_w + 26;
   double plot_w = chart.width - right_margin - left;
   size_t label_chars = 1;
-  for (const auto& c : chart.categories) label_chars = std::max(label_chars, CodePoints(Shorten(c, 22)));
+  for (const auto& c : chart.categories) label_chars = std::max(label_chars, CodePoints(Shorten(c, 30)));
   bool rotate = n > 0 && n * (label_chars * kCharWidth + 8) > plot_w;
-  double bottom_margin = (rotate ? 16 + label_chars * 4.8 : 24) + (chart.x_label.empty() ? 4 : 20);
+  double bottom_margin = (rotate ? 22 + label_chars * 4.4 : 24) + (chart.x_label.empty() ? 4 : 20);
   int height = chart.height;
   double need = top + std::max<double>(legend.size() * kLegendRow, 120) + bottom_margin + 8;
   if (need > height) height = static_cast<int>(std::ceil(need));
@@ -618,7 +618,7 @@ std::string Render(const BarChart& chart) {
   out += "</g>\n<g font-size=\"11\" fill=\"#333333\">";
   for (size_t c = 0; c < n; ++c) {
     double x = left + (c + 0.5) * group, y = my.p0 + 14;
-    std::string label = Escape(Shorten(chart.categories[c], 22));
+    std::string label = Escape(Shorten(chart.categories[c], 30));
     if (rotate)
       out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" transform=\"rotate(-40 {} {})\">{}</text>",
                          Coord(x + 3), Coord(y - 4), Coord(x + 3), Coord(y - 4), label);
