@@ -255,10 +255,13 @@ TEST(Quota, NewArrivalsBehindABlockedHeadAreCheckedToo) {
   // A pass that ends on a blocked head lets the next one look only at new
   // arrivals; those must pass the quota check as well.
   Catalog cat = testing::TestCatalog();
-  Network net = testing::TestNetwork({{0, 3, 4}});  // 12 devices
+  Network net = testing::TestNetwork({{0, 2, 4}, {1, 1, 4}});  // 8 x A, 4 x B
   Workload w = Tenants();
-  for (int i = 0; i < 4; ++i) AddJob(&w, 0, 0, 1, 1000);  // a: its whole nominal
-  JobId c = AddJob(&w, 2, 0, 12, 1000);                   // c (no quota): waits for everything
+  for (int i = 0; i < 4; ++i) AddJob(&w, 0, 0, 1, 1000);  // a: its whole nominal, on A
+  // c (no quota) needs all eight A devices: it blocks the pass although as
+  // many devices are free (four of them B).
+  JobId c = AddJob(&w, 2, 0, 8, 1000);
+  w.jobs[c].models = ModelMask{1} << 0;
   JobId a5 = AddJob(&w, 0, Seconds(1), 1, 1000);
   JobId b1 = AddJob(&w, 1, Seconds(1), 1, 1000);
   auto s = Make("fifo+greedy", cat, net, w, Spec({{"a", 4, 0, false}, {"b", 4, -1, false}}));
@@ -267,6 +270,7 @@ TEST(Quota, NewArrivalsBehindABlockedHeadAreCheckedToo) {
   PassResult p = s->Pass(0, rng);
   EXPECT_EQ(Jobs(p, Decision::Kind::kStart).size(), 4u);
   EXPECT_EQ(s->runtime(c).state, JobState::kPending);
+  EXPECT_EQ(s->state().total_free_milli(), 8000);
   s->Submit(a5, Seconds(1));
   s->Submit(b1, Seconds(1));
   p = s->Pass(Seconds(1), rng);
@@ -564,15 +568,18 @@ TEST(SchedulerRemove, PendingJobLeavesTheQueue) {
 
 TEST(SchedulerRemove, RunningJobFreesItsDevicesForTheNextJob) {
   Catalog cat = testing::TestCatalog();
-  Network net = testing::TestNetwork({{0, 1, 4}});
+  Network net = testing::TestNetwork({{0, 1, 4}, {1, 1, 4}});
   Workload w = Tenants();
   JobId a = AddJob(&w, 0, 0, 4, 1000);
   JobId b = AddJob(&w, 1, 0, 4, 1000);
+  w.jobs[b].models = ModelMask{1} << 0;  // only A: the B devices left free are no use to it
   auto s = Make("fifo", cat, net, w, Spec({{"a", 4, -1, false}, {"b", 4, -1, false}}));
   Rng rng(1);
   s->Submit(a, 0);
   s->Submit(b, 0);
-  s->Pass(0, rng);  // a runs, b waits (the pass ends on it)
+  s->Pass(0, rng);  // a runs on A, b waits (the pass ends on it)
+  EXPECT_EQ(s->runtime(b).state, JobState::kPending);
+  EXPECT_TRUE(s->Pass(Seconds(1), rng).decisions.empty());
   ASSERT_EQ(s->runtime(a).state, JobState::kRunning);
   EXPECT_EQ(s->quota_usage()->tenant(0).used, 4000);
   auto held = s->Remove(a, Seconds(30));
@@ -582,7 +589,7 @@ TEST(SchedulerRemove, RunningJobFreesItsDevicesForTheNextJob) {
   EXPECT_DOUBLE_EQ(s->runtime(a).remaining, 970);
   EXPECT_EQ(s->AllocationOf(a), nullptr);
   EXPECT_EQ(s->num_running(), 0u);
-  EXPECT_EQ(s->state().total_free_milli(), 4000);
+  EXPECT_EQ(s->state().total_free_milli(), 8000);
   EXPECT_EQ(s->quota_usage()->tenant(0).used, 0);
   PassResult p = s->Pass(Seconds(30), rng);
   ASSERT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{b});
