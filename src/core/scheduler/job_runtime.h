@@ -8,6 +8,8 @@
 
 namespace suanli {
 
+// kUnknown: never submitted here, or taken out by Scheduler::Remove (it may be
+// submitted again; `remaining` keeps the work it had left).
 enum class JobState : uint8_t { kUnknown = 0, kPending, kRunning, kDone, kUnschedulable };
 
 struct JobRuntime {

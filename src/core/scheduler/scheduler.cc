@@ -469,6 +469,7 @@ bool Scheduler::CanReclaim(JobId id) const {
 
 bool Scheduler::Reclaim(JobId id, const Reservation* res, Time now, Rng& rng, PassResult* out) {
   const uint32_t tenant = workload_.jobs[id].tenant;
+  const int64_t need = workload_.jobs[id].GpuMilli();
   // Candidates: running jobs of the other tenants that borrow, newest first.
   std::vector<std::pair<Time, JobId>> cand;
   for (JobId v : running_) {
@@ -490,6 +491,7 @@ bool Scheduler::Reclaim(JobId id, const Reservation* res, Time now, Rng& rng, Pa
     b->second -= vj.GpuMilli();
     state_.Release(run_[v].alloc);
     released.push_back(v);
+    if (state_.total_free_milli() < need) continue;  // cannot fit yet: skip the placement
     if ((a = TryPlaceBeside(id, res, now, rng))) break;
   }
   if (!a) {
