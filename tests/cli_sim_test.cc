@@ -17,8 +17,16 @@ using testing::RunSuanli;
 using testing::Source;
 using testing::TempDir;
 
-TEST(CliSim, DefaultRunComparesPoliciesOnTheBundledWorkload) {
+TEST(CliSim, DefaultRunComparesDispatchPoliciesOnChinaAicc) {
   auto r = RunSuanli("sim -q");
+  ASSERT_EQ(r.code, 0) << r.out;
+  for (const char* d : {"isolated", "earliest-start", "data-aware", "cost-aware", "carbon-aware",
+                        "heterogeneity-aware"})
+    EXPECT_NE(r.out.find(std::string("\n") + d + "/fifo+easy "), std::string::npos) << d << "\n" << r.out;
+}
+
+TEST(CliSim, OneCenterComparesCenterPoliciesOnTheBundledWorkload) {
+  auto r = RunSuanli("sim -q --network gavel-philly");
   ASSERT_EQ(r.code, 0) << r.out;
   for (const char* p : {"fifo", "fifo+easy", "sjf", "srtf", "las", "qssf", "drf"})
     EXPECT_NE(r.out.find(std::string("\n") + p + " "), std::string::npos) << p << "\n" << r.out;
@@ -28,10 +36,11 @@ TEST(CliSim, DefaultRunComparesPoliciesOnTheBundledWorkload) {
 TEST(CliSim, WritesSummaryJobsAndUtilisationAndIsByteIdenticalForASeed) {
   std::string a = TempDir("sim_a"), b = TempDir("sim_b");
   std::string args = "sim -q --workload " + Source("data/traces/tiresias/60_job.csv.gz") +
-                     " --network tiny --policy fifo,las,fifo+easy+random --seed 7 --threads 2 --out ";
+                     " --network tiny --dispatch earliest-start --policy fifo,las,fifo+easy+random --seed 7 "
+                     "--threads 2 --device-mtbf-h 200 --checkpoint-h 0.5 --out ";
   ASSERT_EQ(RunSuanli(args + a).code, 0);
   ASSERT_EQ(RunSuanli(args + b).code, 0);
-  for (const char* f : {"summary.json", "jobs.csv", "utilization.csv"}) {
+  for (const char* f : {"summary.json", "jobs.csv", "utilization.csv", "centers.csv", "usage.csv"}) {
     std::string x = ReadFile(a + "/" + f), y = ReadFile(b + "/" + f);
     EXPECT_FALSE(x.empty()) << f;
     EXPECT_EQ(x, y) << f << " differs between two runs with the same seed";
@@ -42,16 +51,26 @@ TEST(CliSim, WritesSummaryJobsAndUtilisationAndIsByteIdenticalForASeed) {
     EXPECT_EQ(p["jobs"], 60);
     EXPECT_EQ(p["finished"].get<int>() + p["unschedulable"].get<int>(), 60);
     for (const char* k : {"avg_jct_s", "p50_jct_s", "p95_jct_s", "p99_jct_s", "avg_wait_s", "makespan_s",
-                          "utilization"})
+                          "utilization", "energy_kwh", "cost", "carbon_kg", "goodput", "lost_work_s"})
       EXPECT_TRUE(p.contains(k)) << k;
+    EXPECT_EQ(p["dispatch"], "earliest-start");
+    EXPECT_EQ(p["centers"].size(), 2u);
+    EXPECT_GT(p["energy_kwh"].get<double>(), 0);
   }
+  EXPECT_EQ(summary["policies"][0]["policy"], "earliest-start/fifo");
   std::string jobs = ReadFile(a + "/jobs.csv");
   EXPECT_EQ(jobs.substr(0, jobs.find('\n')),
             "policy,job,name,tenant,submit_s,start_s,end_s,wait_s,jct_s,accelerators,gpu_milli,nodes,model,"
-            "preemptions,state");
+            "preemptions,state,center,restarts,lost_work_s,transfer_s");
   EXPECT_EQ(std::count(jobs.begin(), jobs.end(), '\n'), 1 + 3 * 60);
   std::string util = ReadFile(a + "/utilization.csv");
   EXPECT_EQ(util.substr(0, util.find('\n')), "policy,time_s,busy_accelerators,utilization,pending,running");
+  std::string usage = ReadFile(a + "/usage.csv");
+  EXPECT_EQ(usage.substr(0, usage.find('\n')),
+            "policy,tenant,center,model,accelerator_hours,reference_hours,pflop_days,energy_kwh,cost,carbon_kg");
+  EXPECT_NE(usage.find("(idle)"), std::string::npos);
+  std::string centers = ReadFile(a + "/centers.csv");
+  EXPECT_NE(centers.find("earliest-start/fifo,0,east,"), std::string::npos) << centers.substr(0, 300);
 }
 
 TEST(CliSim, ClusterTableFromATraceAsNetwork) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
@@ -19,13 +20,24 @@
 namespace suanli::app {
 namespace {
 
+// Defaults: one center compares center policies; a network of centers
+// compares dispatch policies under EASY backfill.
+constexpr const char* kSingleCenterPolicies = "fifo,fifo+easy,sjf,srtf,las,qssf,drf";
+constexpr const char* kNetworkPolicies = "fifo+easy";
+constexpr const char* kNetworkDispatch =
+    "isolated,earliest-start,data-aware,cost-aware,carbon-aware,heterogeneity-aware";
+
 struct SimArgs {
-  std::string workload = kDefaultWorkload;
+  std::string workload;  // "" = the default for the network
   std::string format;
   std::string network = kDefaultNetwork;
   std::string network_format;
   std::string catalog;
-  std::string policies = "fifo,fifo+easy,sjf,srtf,las,qssf,drf";
+  std::string policies;  // "" = the default for the network
+  std::string dispatch;  // "" = the default for the network
+  double scale = 1;
+  int start_hour = 0;
+  double device_mtbf_h = 0, center_mtbf_h = 0, outage_h = 4, checkpoint_h = 0, restart_cost_s = 0;
   uint64_t seed = 1;
   std::string out;
   bool skip_invalid = false;
@@ -77,18 +89,25 @@ int RunSim(const SimArgs& a) {
     std::fprintf(stderr, "suanli sim: %s\n", net.status().message().c_str());
     return 2;
   }
-  ImportOptions iopt;
-  iopt.skip_invalid = a.skip_invalid;
-  ImportReport report;
-  auto wl = LoadWorkload(a.workload, a.format, *catalog, iopt, &report);
-  if (!wl.ok()) {
-    std::fprintf(stderr, "suanli sim: %s\n", wl.status().message().c_str());
+  const bool multi = net->centers.size() > 1;
+  std::vector<DispatchSpec> dispatches;
+  const std::string dispatch_list = !a.dispatch.empty() ? a.dispatch : multi ? kNetworkDispatch : "earliest-start";
+  const std::string policy_list = !a.policies.empty() ? a.policies : multi ? kNetworkPolicies : kSingleCenterPolicies;
+  for (auto d : Split(dispatch_list, ',')) {
+    if (Trim(d).empty()) continue;
+    auto s = ParseDispatchSpec(d);
+    if (!s.ok()) {
+      std::fprintf(stderr, "suanli sim: %s\n", s.status().message().c_str());
+      return 2;
+    }
+    dispatches.push_back(*s);
+  }
+  if (dispatches.empty()) {
+    std::fprintf(stderr, "suanli sim: --dispatch names no policy\n");
     return 2;
   }
-  if (report.skipped > 0) std::fprintf(stderr, "suanli sim: %s\n", report.Summary().c_str());
-
   std::vector<PolicySpec> specs;
-  for (auto p : Split(a.policies, ',')) {
+  for (auto p : Split(policy_list, ',')) {
     if (Trim(p).empty()) continue;
     auto s = ParsePolicySpec(p);
     if (!s.ok()) {
@@ -101,6 +120,33 @@ int RunSim(const SimArgs& a) {
     std::fprintf(stderr, "suanli sim: --policy names no policy\n");
     return 2;
   }
+  ImportOptions iopt;
+  iopt.skip_invalid = a.skip_invalid;
+  ImportReport report;
+  const std::string workload_spec = !a.workload.empty()                       ? a.workload
+                                    : a.network.rfind("china-aicc", 0) == 0 ? kDefaultNetworkWorkload
+                                                                            : kDefaultWorkload;
+  auto wl = LoadWorkload(workload_spec, a.format, *catalog, iopt, &report);
+  if (!wl.ok()) {
+    std::fprintf(stderr, "suanli sim: %s\n", wl.status().message().c_str());
+    return 2;
+  }
+  if (report.skipped > 0) std::fprintf(stderr, "suanli sim: %s\n", report.Summary().c_str());
+  if (!(a.scale > 0) || !std::isfinite(a.scale)) {
+    std::fprintf(stderr, "suanli sim: --scale must be a number > 0\n");
+    return 2;
+  }
+  if (a.scale != 1 && !wl->jobs.empty()) {
+    // Arrivals come `scale` times as fast: submit times shrink towards the
+    // first one; deadlines keep their slack.
+    const Time t0 = wl->jobs.front().submit;
+    for (auto& j : wl->jobs) {
+      Time submit = t0 + static_cast<Time>(static_cast<double>(j.submit - t0) / a.scale);
+      if (j.deadline != kNever) j.deadline = submit + (j.deadline - j.submit);
+      j.submit = submit;
+    }
+  }
+
   if (!a.out.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(a.out, ec);
@@ -109,24 +155,39 @@ int RunSim(const SimArgs& a) {
       return 1;
     }
   }
+  // Runs: every dispatch policy with every center policy.
+  struct Run {
+    DispatchSpec dispatch;
+    PolicySpec policy;
+  };
+  std::vector<Run> runs;
+  for (const auto& d : dispatches)
+    for (const auto& p : specs) runs.push_back({d, p});
   if (!a.quiet)
-    std::fprintf(stderr, "suanli sim: %zu jobs on %s (%zu nodes, %lld accelerators), %zu policies, seed %llu\n",
-                 wl->jobs.size(), net->name.c_str(), net->nodes.size(), static_cast<long long>(net->TotalDevices()),
-                 specs.size(), static_cast<unsigned long long>(a.seed));
+    std::fprintf(stderr, "suanli sim: %zu jobs on %s (%zu centers, %zu nodes, %lld accelerators), %zu runs, seed %llu\n",
+                 wl->jobs.size(), net->name.c_str(), net->centers.size(), net->nodes.size(),
+                 static_cast<long long>(net->TotalDevices()), runs.size(), static_cast<unsigned long long>(a.seed));
 
-  std::vector<Result<SimResult>> results(specs.size(), Result<SimResult>(Internal("not run")));
-  Progress progress(specs.size(), !a.quiet && isatty(STDERR_FILENO));
+  std::vector<Result<SimResult>> results(runs.size(), Result<SimResult>(Internal("not run")));
+  Progress progress(runs.size(), !a.quiet && isatty(STDERR_FILENO));
   unsigned threads = a.threads ? a.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, static_cast<unsigned>(specs.size()));
+  threads = std::min<unsigned>(threads, static_cast<unsigned>(runs.size()));
   std::atomic<size_t> next{0};
   auto worker = [&]() {
-    for (size_t i = next++; i < specs.size(); i = next++) {
+    for (size_t i = next++; i < runs.size(); i = next++) {
       SimOptions opt;
       opt.seed = a.seed;
       opt.util_interval = Seconds(a.util_step_s);
       opt.scheduler.backfill_depth = a.backfill_depth;
+      opt.dispatch = runs[i].dispatch;
+      opt.start_hour = a.start_hour;
+      opt.device_mtbf_h = a.device_mtbf_h;
+      opt.center_mtbf_h = a.center_mtbf_h;
+      opt.outage_mean = SecondsF(a.outage_h * 3600.0);
+      opt.checkpoint = SecondsF(a.checkpoint_h * 3600.0);
+      opt.restart_cost = SecondsF(a.restart_cost_s);
       opt.progress = [&, i](double f) { progress.Update(i, f); };
-      results[i] = Simulate(*wl, *net, *catalog, specs[i], opt);
+      results[i] = Simulate(*wl, *net, *catalog, runs[i].policy, opt);
       progress.Update(i, 1.0);
     }
   };
@@ -137,9 +198,10 @@ int RunSim(const SimArgs& a) {
   progress.Done();
 
   std::vector<SimResult> ok;
-  for (size_t i = 0; i < specs.size(); ++i) {
+  for (size_t i = 0; i < runs.size(); ++i) {
     if (!results[i].ok()) {
-      std::fprintf(stderr, "suanli sim: policy %s: %s\n", specs[i].text.c_str(),
+      std::fprintf(stderr, "suanli sim: policy %s: %s\n",
+                   (multi ? runs[i].dispatch.text + "/" + runs[i].policy.text : runs[i].policy.text).c_str(),
                    results[i].status().message().c_str());
       return 1;
     }
@@ -154,16 +216,20 @@ int RunSim(const SimArgs& a) {
       break;
     }
   if (!a.out.empty()) {
-    RunInfo info{a.workload, net->name, a.seed};
+    RunInfo info{workload_spec, net->name, a.seed};
     for (auto st : {WriteSummaryJson(a.out + "/summary.json", info, ok),
-                    WriteJobsCsv(a.out + "/jobs.csv", *wl, *catalog, ok),
-                    WriteUtilizationCsv(a.out + "/utilization.csv", ok)}) {
+                    WriteJobsCsv(a.out + "/jobs.csv", *wl, *catalog, *net, ok),
+                    WriteUtilizationCsv(a.out + "/utilization.csv", ok),
+                    WriteCentersCsv(a.out + "/centers.csv", *net, *catalog, ok),
+                    WriteUsageCsv(a.out + "/usage.csv", *wl, *net, *catalog, ok)}) {
       if (!st.ok()) {
         std::fprintf(stderr, "suanli sim: %s\n", st.message().c_str());
         return 1;
       }
     }
-    if (!a.quiet) std::fprintf(stderr, "suanli sim: wrote summary.json, jobs.csv, utilization.csv to %s\n", a.out.c_str());
+    if (!a.quiet)
+      std::fprintf(stderr, "suanli sim: wrote summary.json, jobs.csv, utilization.csv, centers.csv, usage.csv to %s\n",
+                   a.out.c_str());
   }
   return 0;
 }
@@ -174,13 +240,34 @@ void RegisterSim(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<SimArgs>();
   auto* cmd = app.add_subcommand("sim", "Replay a workload against a network and compare policies");
   cmd->add_option("--workload,-w", args->workload,
-                  "Workload file (any trace format) or 'default' (the bundled real workload)");
+                  "Workload file (any trace format), 'default' (the bundled real workload) or builtin:NAME; "
+                  "default: builtin:china-aicc-week on china-aicc networks, else 'default'");
   cmd->add_option("--format,-f", args->format, "Trace format (see `suanli trace formats`); guessed if omitted");
   cmd->add_option("--network,-n", args->network, "Network YAML file or built-in name (see `suanli network list`)");
   cmd->add_option("--network-format", args->network_format,
                   "yaml, or a cluster format (see `suanli trace formats`); guessed if omitted");
   cmd->add_option("--catalog", args->catalog, "Accelerator catalog YAML (default: the built-in one)");
-  cmd->add_option("--policy,-p", args->policies, "Comma-separated policies ORDER[+easy|+greedy][+PLACEMENT]");
+  cmd->add_option("--policy,-p", args->policies,
+                  "Comma-separated center policies ORDER[+easy|+greedy][+PLACEMENT] (default: seven policies on one "
+                  "center, fifo+easy on a network of centers)");
+  cmd->add_option("--dispatch,-d", args->dispatch,
+                  "Comma-separated dispatch policies NAME[:KEY=VALUE]... (see `suanli policies`); each runs with "
+                  "every --policy");
+  cmd->add_option("--scale", args->scale, "Arrival rate x this factor (load scaling)");
+  cmd->add_option("--start-hour", args->start_hour, "Hour of day at time 0 (tariffs and carbon by hour)")
+      ->check(CLI::Range(0, 23));
+  cmd->add_option("--device-mtbf-h", args->device_mtbf_h,
+                  "Mean hours between failures of one accelerator (0 = no failures)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--center-mtbf-h", args->center_mtbf_h, "Mean hours between random outages of a center (0 = none)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--outage-h", args->outage_h, "Mean length of a random outage in hours")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--checkpoint-h", args->checkpoint_h,
+                  "Checkpoint interval in hours for jobs without their own (0 = no checkpoints)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--restart-cost-s", args->restart_cost_s, "Seconds a job needs to restart after a failure")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed,-s", args->seed, "Random seed");
   cmd->add_option("--out,-o", args->out, "Directory for summary.json, jobs.csv, utilization.csv");
   cmd->add_flag("--skip-invalid", args->skip_invalid, "Skip malformed trace rows (counted and reported)");

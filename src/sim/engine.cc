@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <queue>
+#include <unordered_map>
 
 #include "core/policy/place/fragmentation.h"
 
@@ -10,7 +11,8 @@ namespace suanli {
 namespace {
 
 // The simulator's own account of what is allocated, independent of the
-// scheduler's ClusterState, to catch any over-allocation.
+// schedulers' ClusterStates, to catch any over-allocation. Node ids are the
+// network's (global).
 class Ledger {
  public:
   explicit Ledger(const Network& net) : net_(net) {
@@ -62,21 +64,36 @@ class Ledger {
   std::vector<int32_t> dev_;
 };
 
+enum class Ev : uint8_t { kFinish, kFail, kReady, kOutageStart, kOutageEnd, kWake };
+
 struct Event {
   Time t;
   uint64_t seq;
-  JobId job;
-  uint32_t gen;
+  Ev kind;
+  uint32_t id;   // job, or center
+  uint32_t gen;  // job generation (stale events are skipped); outage: its duration index
   bool operator>(const Event& o) const { return t > o.t || (t == o.t && seq > o.seq); }
 };
 
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
-  size_t k = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size()))) ;
+  size_t k = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
   k = std::min(v.size() - 1, k == 0 ? 0 : k - 1);
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
   return v[k];
 }
+
+// One center: its slice of the network (nodes renumbered from 0) and its scheduler.
+struct CenterSim {
+  Network net;
+  std::vector<NodeId> global;  // local node -> network node
+  std::unique_ptr<Scheduler> sched;
+  bool changed = false;
+  Time wake = kNever;
+  Duration outage_left = 0;  // random outages: duration of the one in progress
+};
+
+enum class JobPhase : uint8_t { kWaiting, kInFlight, kQueued, kRunning, kHeld, kDone };
 
 }  // namespace
 
@@ -118,17 +135,83 @@ SimSummary Summarize(const std::vector<JobRecord>& jobs) {
 
 Result<SimResult> Simulate(const Workload& workload, const Network& network, const Catalog& catalog,
                            const PolicySpec& policy, const SimOptions& options) {
-  SUANLI_ASSIGN_OR_RETURN(auto sched, Scheduler::Create(policy, catalog, network, workload, options.scheduler));
-  // Placers that weigh the workload's task mix (fgd) see the whole trace's
-  // mix, as in the FGD paper's experiments.
-  sched->placer().SetTaskMix(ComputeTaskMix(workload));
   const size_t n = workload.jobs.size();
   for (size_t i = 1; i < n; ++i)
     if (workload.jobs[i].submit < workload.jobs[i - 1].submit)
       return InvalidArgument("workload is not sorted by submit time (job {})", i);
+  const size_t nc = network.centers.size();
+  if (nc == 0) return InvalidArgument("network '{}' has no centers", network.name);
+
+  // Places named by jobs must exist in the network.
+  std::vector<CenterId> place_center(workload.places.size(), kNoCenter);
+  std::vector<uint32_t> place_region(workload.places.size(), UINT32_MAX);
+  for (size_t p = 0; p < workload.places.size(); ++p) {
+    const std::string& name = workload.places.Name(static_cast<uint32_t>(p));
+    if (auto c = network.FindCenter(name)) place_center[p] = *c;
+    if (auto r = network.FindRegion(name)) place_region[p] = *r;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const Job& j = workload.jobs[i];
+    auto bad = [&](uint16_t place, const char* field, bool want_center) -> Status {
+      if (place == kNoPlace) return Status::Ok();
+      if (place >= workload.places.size())
+        return InvalidArgument("job {} ({}): {} index out of range", i, workload.JobName(i), field);
+      bool ok = want_center ? place_center[place] != kNoCenter : place_region[place] != UINT32_MAX;
+      if (!ok)
+        return InvalidArgument("job {} ({}): {} '{}' is not a {} of network '{}'", i, workload.JobName(i), field,
+                               workload.places.Name(place), want_center ? "center" : "region", network.name);
+      return Status::Ok();
+    };
+    SUANLI_RETURN_IF_ERROR(bad(j.home, "home", true));
+    SUANLI_RETURN_IF_ERROR(bad(j.data_at, "data_at", true));
+    SUANLI_RETURN_IF_ERROR(bad(j.region, "region", false));
+  }
+
+  // The engine's own copy of the jobs: the dispatcher may hold a job to one
+  // model at the center it picks.
+  Workload w;
+  w.name = workload.name;
+  w.jobs = workload.jobs;
+  w.tenants = workload.tenants;
+  w.users = workload.users;
+  w.overrides = workload.overrides;
+  w.places = workload.places;
+
+  // One scheduler per center, over its own nodes.
+  std::vector<CenterSim> cs(nc);
+  std::vector<NodeId> local_of(network.nodes.size());
+  for (size_t i = 0; i < network.nodes.size(); ++i) {
+    CenterSim& c = cs[network.nodes[i].center];
+    local_of[i] = static_cast<NodeId>(c.global.size());
+    c.global.push_back(static_cast<NodeId>(i));
+  }
+  const TaskMix mix = ComputeTaskMix(workload);
+  for (size_t c = 0; c < nc; ++c) {
+    CenterSim& x = cs[c];
+    if (x.global.empty()) continue;
+    x.net.name = network.name + "/" + network.centers[c].name;
+    x.net.centers = network.centers;
+    x.net.pools = network.pools;
+    x.net.num_racks = network.num_racks;
+    x.net.num_pods = network.num_pods;
+    x.net.nodes.reserve(x.global.size());
+    for (NodeId g : x.global) x.net.nodes.push_back(network.nodes[g]);
+    SUANLI_ASSIGN_OR_RETURN(x.sched, Scheduler::Create(policy, catalog, x.net, w, options.scheduler));
+    // Placers that weigh the workload's task mix (fgd) see the whole trace's
+    // mix, as in the FGD paper's experiments.
+    x.sched->placer().SetTaskMix(mix);
+  }
+  SUANLI_ASSIGN_OR_RETURN(auto dispatcher, MakeDispatcher(options.dispatch, network, catalog));
+  const Paths paths(network);
+  std::vector<CenterStatus> status(nc);
+  for (size_t c = 0; c < nc; ++c) status[c].sched = cs[c].sched.get();
+  const DispatchView view{network, catalog, w, paths, status, place_center, place_region, options.start_hour};
 
   SimResult res;
-  res.policy = policy.text.empty() ? policy.Canonical() : policy.text;
+  const std::string center_policy = policy.text.empty() ? policy.Canonical() : policy.text;
+  res.center_policy = center_policy;
+  res.dispatch = options.dispatch.text.empty() ? options.dispatch.name : options.dispatch.text;
+  res.policy = nc > 1 ? res.dispatch + "/" + center_policy : center_policy;
   res.jobs.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const Job& j = workload.jobs[i];
@@ -141,142 +224,535 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
   std::vector<double> remaining(n);
   std::vector<uint32_t> gen(n, 0);
   std::vector<Time> run_start(n, -1);
+  std::vector<Duration> overhead(n, 0);  // restart overhead of the current run
   std::vector<double> speed(n, 1.0);
+  std::vector<CenterId> center_of(n, kNoCenter);
+  std::vector<JobPhase> phase(n, JobPhase::kWaiting);
+  std::vector<Time> expected_end(n, 0);
   for (size_t i = 0; i < n; ++i) remaining[i] = workload.jobs[i].work;
 
   Ledger ledger(network);
   Rng rng(options.seed);
+  Rng fail_rng(options.seed ^ 0x6661696c75726573ULL);  // independent of the schedulers' stream
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
   uint64_t seq = 0;
+  auto push = [&](Time t, Ev kind, uint32_t id, uint32_t g) { events.push({t, seq++, kind, id, g}); };
   size_t next_arrival = 0;
-  Time wake = kNever;
+  size_t open = n;  // jobs neither finished nor unschedulable
+  std::vector<JobId> held;
 
-  const double capacity = static_cast<double>(network.TotalDevices());
+  // ---- Accounting: utilisation windows, metering.
   const Time t0 = n ? workload.jobs.front().submit : 0;
+  const size_t nm = catalog.size() + 1;  // models, plus one for CPU-only
+  auto slot_of = [&](CenterId c, ModelId m) { return c * nm + (m == kNoModel ? nm - 1 : m); };
+  std::vector<double> capacity(nc * nm, 0);
+  for (const auto& node : network.nodes)
+    if (node.devices > 0) capacity[slot_of(node.center, node.model)] += node.devices;
+  const double total_capacity = static_cast<double>(network.TotalDevices());
   Duration step = options.util_interval;
   if (step <= 0) {
     Time span = n ? workload.jobs.back().submit - t0 : 0;
     step = std::clamp<Duration>(span / 400, kMinute, kDay);
     step = (step / kMinute) * kMinute;
   }
-  double busy_milli = 0;  // accelerator milli allocated now
-  Time last_t = t0;
-  Time window = t0;
-  double window_integral = 0;  // milli × µs in the current window
-  double total_integral = 0;
+  std::vector<double> busy(nc * nm, 0);  // milli-accelerators allocated now
+  std::vector<double> win(nc * nm, 0);   // milli x µs in the current window
+  std::vector<double> integral(nc * nm, 0);
+  double busy_total = 0, win_total = 0, integral_total = 0;
+  std::vector<uint32_t> running_in(nc, 0);
   size_t running = 0;
+  Time last_t = t0, window = t0;
+  auto accrue = [&](Time until) {
+    double dt = static_cast<double>(until - last_t);
+    if (dt <= 0) return;
+    for (size_t s = 0; s < busy.size(); ++s)
+      if (busy[s] > 0) {
+        win[s] += busy[s] * dt;
+        integral[s] += busy[s] * dt;
+      }
+    win_total += busy_total * dt;
+    integral_total += busy_total * dt;
+    last_t = until;
+  };
   auto advance = [&](Time t) {
     while (t >= window + step) {
-      double part = busy_milli * static_cast<double>(window + step - last_t);
-      window_integral += part;
-      total_integral += part;
-      UtilSample s;
-      s.t = window;
-      s.busy_devices = window_integral / 1000.0 / static_cast<double>(step);
-      s.utilization = capacity > 0 ? s.busy_devices / capacity : 0;
-      s.pending = static_cast<uint32_t>(sched->num_pending());
-      s.running = static_cast<uint32_t>(running);
-      res.util.push_back(s);
-      last_t = window + step;
+      accrue(window + step);
+      UtilSample u;
+      u.t = window;
+      u.busy_devices = win_total / 1000.0 / static_cast<double>(step);
+      u.utilization = total_capacity > 0 ? u.busy_devices / total_capacity : 0;
+      size_t pending = 0;
+      for (const auto& c : cs)
+        if (c.sched) pending += c.sched->num_pending();
+      u.pending = static_cast<uint32_t>(pending);
+      u.running = static_cast<uint32_t>(running);
+      res.util.push_back(u);
+      if (nc > 1) {
+        for (size_t c = 0; c < nc; ++c)
+          for (size_t m = 0; m < nm; ++m) {
+            size_t s = c * nm + m;
+            if (capacity[s] <= 0) continue;
+            PoolSample p;
+            p.t = window;
+            p.center = static_cast<uint32_t>(c);
+            p.model = m == nm - 1 ? kNoModel : static_cast<ModelId>(m);
+            p.busy_devices = win[s] / 1000.0 / static_cast<double>(step);
+            p.capacity = capacity[s];
+            p.pending = cs[c].sched ? static_cast<uint32_t>(cs[c].sched->num_pending()) : 0;
+            p.running = running_in[c];
+            res.pools.push_back(p);
+          }
+      }
+      std::fill(win.begin(), win.end(), 0.0);
+      win_total = 0;
       window += step;
-      window_integral = 0;
     }
-    double part = busy_milli * static_cast<double>(t - last_t);
-    window_integral += part;
-    total_integral += part;
-    last_t = t;
+    accrue(t);
   };
 
+  // Metering: per (tenant, center, model), and busy accelerator-seconds per
+  // (center, model) and hour for the idle energy.
+  std::unordered_map<uint64_t, UsageRow> usage;
+  std::vector<std::vector<double>> busy_hours(nc * nm);
+  double allocated_dev_s = 0, lost_dev_s = 0;
+  auto meter = [&](JobId id, CenterId c, ModelId m, double devices, Time a, Time b) {
+    if (b <= a) return;
+    const Job& j = w.jobs[id];
+    double secs = ToSeconds(b - a);
+    allocated_dev_s += devices * secs;
+    uint64_t key = (uint64_t{j.tenant} << 32) | (uint64_t{c} << 8) | (m == kNoModel ? 255u : m);
+    UsageRow& u = usage[key];
+    u.tenant = j.tenant;
+    u.center = c;
+    u.model = m;
+    u.accelerator_s += devices * secs;
+    if (m != kNoModel) {
+      const AcceleratorModel& am = catalog.model(m);
+      u.reference_s += devices * secs * Speed(workload.jobs[id], m, catalog, workload);
+      u.pflop_days += devices * secs / 86400.0 * am.tflops16 / 1000.0;
+      u.energy += BusyEnergy(network.centers[c], am, devices, a, b, options.start_hour);
+      auto& hours = busy_hours[slot_of(c, m)];
+      for (Time t = a; t < b;) {
+        size_t h = static_cast<size_t>((t - t0) / kHour);
+        Time end = std::min(b, t0 + static_cast<Time>(h + 1) * kHour);
+        if (hours.size() <= h) hours.resize(h + 1, 0.0);
+        hours[h] += devices * ToSeconds(end - t);
+        t = end;
+      }
+    }
+  };
+
+  // ---- Job life.
+  auto record_unschedulable = [&](JobId id, std::string why) {
+    JobRecord& r = res.jobs[id];
+    if (r.unschedulable) return;
+    r.unschedulable = true;
+    res.unschedulable.emplace_back(id, std::move(why));
+    phase[id] = JobPhase::kDone;
+    dispatcher->Done(id);
+    --open;
+  };
+  auto queue_at = [&](JobId id, CenterId c, Time t) {
+    center_of[id] = c;
+    phase[id] = JobPhase::kQueued;
+    double dev = static_cast<double>(w.jobs[id].GpuMilli()) / kWholeDevice;
+    status[c].backlog_dev_s += dev * remaining[id];
+    if (remaining[id] == workload.jobs[id].work) cs[c].sched->Submit(id, t);
+    else cs[c].sched->Submit(id, t, remaining[id]);
+    cs[c].changed = true;
+  };
+  auto dispatch = [&](JobId id, Time t) {
+    w.jobs[id].models = workload.jobs[id].models;
+    DispatchDecision d = dispatcher->Dispatch(id, remaining[id], t, view);
+    switch (d.kind) {
+      case DispatchDecision::Kind::kReject:
+        record_unschedulable(id, d.reason);
+        return;
+      case DispatchDecision::Kind::kHold:
+        phase[id] = JobPhase::kHeld;
+        center_of[id] = d.center;
+        held.push_back(id);
+        return;
+      case DispatchDecision::Kind::kSend:
+        break;
+    }
+    if (d.models) w.jobs[id].models = d.models;
+    JobRecord& r = res.jobs[id];
+    r.transfer_s += static_cast<float>(d.transfer_s);
+    res.summary.transfer_s += d.transfer_s;
+    if (d.deferred && !r.deferred) {
+      r.deferred = true;
+      ++res.summary.deferred;
+    }
+    if (d.at <= t) {
+      queue_at(id, d.center, t);
+    } else {
+      phase[id] = JobPhase::kInFlight;
+      center_of[id] = d.center;
+      push(d.at, Ev::kReady, id, gen[id]);
+    }
+  };
+  auto job_devices = [&](JobId id) { return static_cast<double>(w.jobs[id].GpuMilli()) / kWholeDevice; };
+  // Takes a running job off its center because of a failure or an outage:
+  // it keeps the work up to its last checkpoint.
+  auto interrupt = [&](JobId id, Time t) -> Status {
+    CenterId c = center_of[id];
+    const Job& j = w.jobs[id];
+    auto alloc = cs[c].sched->Remove(id, t);
+    if (!alloc) return Internal("job {} was running but its center's scheduler does not hold it", id);
+    Allocation g = *alloc;
+    for (auto& sh : g.shares) sh.node = cs[c].global[sh.node];
+    SUANLI_RETURN_IF_ERROR(ledger.Apply(j, g, ~ModelMask{0}, -1));
+    const double dev = job_devices(id);
+    const int s = static_cast<int>(slot_of(c, alloc->model));
+    busy[s] -= static_cast<double>(alloc->GpuMilli());
+    busy_total -= static_cast<double>(alloc->GpuMilli());
+    status[c].running_devices -= dev;
+    status[c].running_end_sum -= dev * ToSeconds(expected_end[id]);
+    --running;
+    --running_in[c];
+    meter(id, c, alloc->model, dev, run_start[id], t);
+    Duration useful = std::max<Duration>(0, t - run_start[id] - overhead[id]);
+    Duration interval = j.checkpoint > 0 ? j.checkpoint : options.checkpoint;
+    Duration saved = interval > 0 ? useful / interval * interval : 0;
+    remaining[id] = std::max(0.0, remaining[id] - ToSeconds(saved) * speed[id]);
+    double lost = dev * ToSeconds(t - run_start[id] - saved);
+    lost_dev_s += lost;
+    JobRecord& r = res.jobs[id];
+    r.lost_work_s += static_cast<float>(lost);
+    ++r.restarts;
+    ++res.summary.restarts;
+    overhead[id] = options.restart_cost;
+    ++gen[id];
+    dispatcher->Done(id);
+    return Status::Ok();
+  };
+  auto take_back = [&](JobId id, Time t) {  // a queued job leaves its center
+    CenterId c = center_of[id];
+    cs[c].sched->Remove(id, t);
+    status[c].backlog_dev_s = std::max(0.0, status[c].backlog_dev_s - job_devices(id) * remaining[id]);
+    dispatcher->Done(id);
+    ++gen[id];
+  };
+
+  // Scheduled outages.
+  std::vector<Duration> outage_len;
+  for (const auto& o : network.outages) {
+    push(o.start, Ev::kOutageStart, o.center, static_cast<uint32_t>(outage_len.size()));
+    outage_len.push_back(o.duration);
+  }
+  if (options.center_mtbf_h > 0)
+    for (size_t c = 0; c < nc; ++c) {
+      Time at = t0 + SecondsF(fail_rng.Exponential(options.center_mtbf_h * 3600.0));
+      Duration len = std::max<Duration>(kMinute, SecondsF(fail_rng.Exponential(ToSeconds(options.outage_mean))));
+      push(at, Ev::kOutageStart, static_cast<uint32_t>(c), static_cast<uint32_t>(outage_len.size()));
+      outage_len.push_back(len);
+    }
+  std::vector<int> down_depth(nc, 0);
+
   size_t reported = 0;
-  while (true) {
+  while (open > 0) {
     Time t = kNever;
     if (next_arrival < n) t = workload.jobs[next_arrival].submit;
     if (!events.empty()) t = std::min(t, events.top().t);
-    if (wake != kNever) t = std::min(t, wake);
     if (t == kNever) break;
     advance(t);
-    bool changed = false;
     while (!events.empty() && events.top().t == t) {
       Event e = events.top();
       events.pop();
-      if (e.gen != gen[e.job]) continue;  // preempted since
-      const Job& j = workload.jobs[e.job];
-      const Allocation* a = sched->AllocationOf(e.job);
-      if (!a) return Internal("job {} finished but the scheduler does not hold it", e.job);
-      SUANLI_RETURN_IF_ERROR(ledger.Apply(j, *a, ~ModelMask{0}, -1));
-      busy_milli -= static_cast<double>(a->GpuMilli());
-      --running;
-      sched->Finish(e.job, t);
-      res.jobs[e.job].end = t;
-      remaining[e.job] = 0;
-      changed = true;
+      switch (e.kind) {
+        case Ev::kFinish: {
+          JobId id = e.id;
+          if (e.gen != gen[id]) break;
+          if (phase[id] != JobPhase::kRunning)
+            return Internal("job {} finished but was not running (phase {})", id, static_cast<int>(phase[id]));
+          CenterId c = center_of[id];
+          const Job& j = w.jobs[id];
+          const Allocation* a = cs[c].sched->AllocationOf(id);
+          if (!a) return Internal("job {} finished but its center's scheduler does not hold it", id);
+          Allocation g = *a;
+          for (auto& sh : g.shares) sh.node = cs[c].global[sh.node];
+          SUANLI_RETURN_IF_ERROR(ledger.Apply(j, g, ~ModelMask{0}, -1));
+          const double dev = job_devices(id);
+          busy[slot_of(c, a->model)] -= static_cast<double>(a->GpuMilli());
+          busy_total -= static_cast<double>(a->GpuMilli());
+          status[c].running_devices -= dev;
+          status[c].running_end_sum -= dev * ToSeconds(expected_end[id]);
+          --running;
+          --running_in[c];
+          meter(id, c, a->model, dev, run_start[id], t);
+          if (overhead[id] > 0) {  // the restart overhead was allocated but did no work
+            double lost = dev * ToSeconds(std::min(overhead[id], t - run_start[id]));
+            lost_dev_s += lost;
+            res.jobs[id].lost_work_s += static_cast<float>(lost);
+          }
+          cs[c].sched->Finish(id, t);
+          cs[c].changed = true;
+          res.jobs[id].end = t;
+          res.jobs[id].center = c;
+          remaining[id] = 0;
+          phase[id] = JobPhase::kDone;
+          dispatcher->Done(id);
+          --open;
+          break;
+        }
+        case Ev::kFail: {
+          JobId id = e.id;
+          if (e.gen != gen[id]) break;
+          CenterId c = center_of[id];
+          ++res.summary.failures;
+          SUANLI_RETURN_IF_ERROR(interrupt(id, t));
+          cs[c].changed = true;
+          dispatch(id, t);
+          break;
+        }
+        case Ev::kReady: {
+          JobId id = e.id;
+          if (e.gen != gen[id] || phase[id] != JobPhase::kInFlight) break;
+          CenterId c = center_of[id];
+          if (status[c].up) queue_at(id, c, t);
+          else dispatch(id, t);
+          break;
+        }
+        case Ev::kOutageStart: {
+          CenterId c = e.id;
+          ++res.summary.outages;
+          Duration len = outage_len[e.gen];
+          push(t + len, Ev::kOutageEnd, c, e.gen);
+          if (down_depth[c]++ > 0) break;  // already down
+          status[c].up = false;
+          if (!cs[c].sched) break;
+          // Everything at the center leaves it: running jobs lose the work
+          // since their last checkpoint; queued ones go back to the dispatcher.
+          std::vector<JobId> moved;
+          for (JobId id = 0; id < n; ++id) {
+            if (center_of[id] != c) continue;
+            if (phase[id] == JobPhase::kRunning) {
+              SUANLI_RETURN_IF_ERROR(interrupt(id, t));
+              moved.push_back(id);
+            } else if (phase[id] == JobPhase::kQueued) {
+              take_back(id, t);
+              moved.push_back(id);
+            }
+          }
+          status[c].backlog_dev_s = 0;
+          for (JobId id : moved) dispatch(id, t);
+          break;
+        }
+        case Ev::kOutageEnd: {
+          CenterId c = e.id;
+          if (--down_depth[c] > 0) break;
+          status[c].up = true;
+          cs[c].changed = true;
+          if (options.center_mtbf_h > 0 && open > 0) {
+            Time at = t + SecondsF(fail_rng.Exponential(options.center_mtbf_h * 3600.0));
+            Duration len =
+                std::max<Duration>(kMinute, SecondsF(fail_rng.Exponential(ToSeconds(options.outage_mean))));
+            push(at, Ev::kOutageStart, c, static_cast<uint32_t>(outage_len.size()));
+            outage_len.push_back(len);
+          }
+          std::vector<JobId> again;
+          again.swap(held);
+          for (JobId id : again) dispatch(id, t);
+          break;
+        }
+        case Ev::kWake: {
+          CenterId c = e.id;
+          if (cs[c].wake == t) cs[c].changed = true;
+          break;
+        }
+      }
     }
     while (next_arrival < n && workload.jobs[next_arrival].submit == t) {
-      sched->Submit(static_cast<JobId>(next_arrival), t);
+      dispatch(static_cast<JobId>(next_arrival), t);
       ++next_arrival;
-      changed = true;
     }
     if (options.progress && n && next_arrival * 200 / n > reported) {
       reported = next_arrival * 200 / n;
       options.progress(static_cast<double>(next_arrival) / static_cast<double>(n));
     }
-    if (!changed && t != wake) continue;
-    wake = kNever;
-    PassResult pass = sched->Pass(t, rng);
-    ++res.summary.passes;
-    for (auto& d : pass.decisions) {
-      const Job& j = workload.jobs[d.job];
-      JobRecord& r = res.jobs[d.job];
-      switch (d.kind) {
-        case Decision::Kind::kStart: {
-          SUANLI_RETURN_IF_ERROR(ledger.Apply(j, d.alloc, EligibleModels(j, catalog, workload), +1));
-          if (r.start < 0) r.start = t;
-          r.model = d.alloc.model;
-          r.nodes = static_cast<uint16_t>(d.alloc.shares.size());
-          double s = d.alloc.model == kNoModel ? 1.0 : Speed(j, d.alloc.model, catalog, workload);
-          if (s <= 0) return Internal("job {} started on a model where it cannot run", d.job);
-          speed[d.job] = s;
-          run_start[d.job] = t;
-          busy_milli += static_cast<double>(d.alloc.GpuMilli());
-          ++running;
-          Duration dur = std::max<Duration>(1, SecondsF(remaining[d.job] / s));
-          events.push({t + dur, seq++, d.job, gen[d.job]});
-          break;
+    for (size_t c = 0; c < nc; ++c) {
+      CenterSim& x = cs[c];
+      if (!x.changed || !x.sched) continue;
+      x.changed = false;
+      x.wake = kNever;
+      if (!status[c].up) continue;
+      PassResult pass = x.sched->Pass(t, rng);
+      ++res.summary.passes;
+      for (auto& d : pass.decisions) {
+        const JobId id = d.job;
+        const Job& j = w.jobs[id];
+        JobRecord& r = res.jobs[id];
+        Allocation g = d.alloc;
+        for (auto& sh : g.shares) sh.node = x.global[sh.node];
+        switch (d.kind) {
+          case Decision::Kind::kStart: {
+            SUANLI_RETURN_IF_ERROR(ledger.Apply(j, g, EligibleModels(j, catalog, w), +1));
+            if (r.start < 0) r.start = t;
+            r.model = d.alloc.model;
+            r.nodes = static_cast<uint16_t>(d.alloc.shares.size());
+            r.center = static_cast<CenterId>(c);
+            double s = d.alloc.model == kNoModel ? 1.0 : Speed(j, d.alloc.model, catalog, w);
+            if (s <= 0) return Internal("job {} started on a model where it cannot run", id);
+            const double dev = job_devices(id);
+            status[c].backlog_dev_s = std::max(0.0, status[c].backlog_dev_s - dev * remaining[id]);
+            speed[id] = s;
+            run_start[id] = t;
+            phase[id] = JobPhase::kRunning;
+            busy[slot_of(static_cast<CenterId>(c), d.alloc.model)] += static_cast<double>(d.alloc.GpuMilli());
+            busy_total += static_cast<double>(d.alloc.GpuMilli());
+            ++running;
+            ++running_in[c];
+            Duration dur = overhead[id] + std::max<Duration>(1, SecondsF(remaining[id] / s));
+            expected_end[id] = t + dur;
+            status[c].running_devices += dev;
+            status[c].running_end_sum += dev * ToSeconds(expected_end[id]);
+            Duration fail_in = kNever;
+            if (options.device_mtbf_h > 0 && dev > 0)
+              fail_in = SecondsF(fail_rng.Exponential(options.device_mtbf_h * 3600.0 / dev));
+            if (fail_in < dur) push(t + std::max<Duration>(1, fail_in), Ev::kFail, id, gen[id]);
+            else push(t + dur, Ev::kFinish, id, gen[id]);
+            break;
+          }
+          case Decision::Kind::kPreempt: {
+            // The scheduler has released it already; take it off the ledger
+            // too. A preempted job checkpoints as it stops: it keeps its work.
+            SUANLI_RETURN_IF_ERROR(ledger.Apply(j, g, ~ModelMask{0}, -1));
+            const double dev = job_devices(id);
+            busy[slot_of(static_cast<CenterId>(c), d.alloc.model)] -= static_cast<double>(d.alloc.GpuMilli());
+            busy_total -= static_cast<double>(d.alloc.GpuMilli());
+            status[c].running_devices -= dev;
+            status[c].running_end_sum -= dev * ToSeconds(expected_end[id]);
+            meter(id, static_cast<CenterId>(c), d.alloc.model, dev, run_start[id], t);
+            ++gen[id];
+            Duration useful = std::max<Duration>(0, t - run_start[id] - overhead[id]);
+            if (overhead[id] > 0) {
+              double lost = dev * ToSeconds(std::min(overhead[id], t - run_start[id]));
+              lost_dev_s += lost;
+              r.lost_work_s += static_cast<float>(lost);
+            }
+            remaining[id] = std::max(0.0, remaining[id] - ToSeconds(useful) * speed[id]);
+            overhead[id] = 0;
+            status[c].backlog_dev_s += dev * remaining[id];
+            phase[id] = JobPhase::kQueued;
+            ++r.preemptions;
+            --running;
+            --running_in[c];
+            break;
+          }
+          case Decision::Kind::kUnschedulable:
+            record_unschedulable(id, d.reason);
+            break;
         }
-        case Decision::Kind::kPreempt: {
-          // The scheduler has released it already; take it off the ledger too.
-          SUANLI_RETURN_IF_ERROR(ledger.Apply(j, d.alloc, ~ModelMask{0}, -1));
-          busy_milli -= static_cast<double>(d.alloc.GpuMilli());
-          ++gen[d.job];
-          double done = ToSeconds(t - run_start[d.job]) * speed[d.job];
-          remaining[d.job] = std::max(0.0, remaining[d.job] - done);
-          ++r.preemptions;
-          --running;
-          break;
-        }
-        case Decision::Kind::kUnschedulable:
-          r.unschedulable = true;
-          res.unschedulable.emplace_back(d.job, d.reason);
-          break;
+      }
+      if (pass.wake_at != kNever && pass.wake_at > t) {
+        x.wake = pass.wake_at;
+        push(pass.wake_at, Ev::kWake, static_cast<uint32_t>(c), 0);
       }
     }
-    res.peak_pending = std::max<double>(res.peak_pending, static_cast<double>(sched->num_pending()));
-    if (pass.wake_at != kNever && pass.wake_at > t) wake = pass.wake_at;
+    double pending = 0;
+    for (const auto& x : cs)
+      if (x.sched) pending += static_cast<double>(x.sched->num_pending());
+    res.peak_pending = std::max(res.peak_pending, pending);
+  }
+  if (!held.empty()) {
+    // Nothing else will happen: the centers these jobs wait for stay down.
+    for (JobId id : held)
+      record_unschedulable(id, fmt::format("its center {} never came back", network.centers[center_of[id]].name));
+    held.clear();
   }
   advance(last_t);
 
   for (size_t i = 0; i < n; ++i) {
     const JobRecord& r = res.jobs[i];
     if (!r.unschedulable && r.end < 0)
-      return Internal("job {} ({}) neither finished nor was reported unschedulable", i, workload.JobName(i));
+      return Internal("job {} ({}) neither finished nor was reported unschedulable (phase {}, center {})", i,
+                      workload.JobName(i), static_cast<int>(phase[i]), center_of[i]);
   }
-  res.summary = [&] {
-    SimSummary s = Summarize(res.jobs);
-    s.passes = res.summary.passes;
-    return s;
-  }();
-  if (capacity > 0 && res.summary.makespan_s > 0)
-    res.summary.utilization = total_integral / 1000.0 / 1e6 / (capacity * res.summary.makespan_s);
+  SimSummary s = Summarize(res.jobs);
+  s.passes = res.summary.passes;
+  s.transfer_s = res.summary.transfer_s;
+  s.deferred = res.summary.deferred;
+  s.failures = res.summary.failures;
+  s.restarts = res.summary.restarts;
+  s.outages = res.summary.outages;
+  s.lost_work_s = lost_dev_s;
+  s.goodput = allocated_dev_s > 0 ? (allocated_dev_s - lost_dev_s) / allocated_dev_s : 1.0;
+  if (total_capacity > 0 && s.makespan_s > 0)
+    s.utilization = integral_total / 1000.0 / 1e6 / (total_capacity * s.makespan_s);
+
+  // Idle accelerators draw idle power from the first arrival to the last end.
+  const Time t_end = t0 + SecondsF(s.makespan_s);
+  for (size_t c = 0; c < nc; ++c)
+    for (size_t m = 0; m + 1 < nm; ++m) {
+      const size_t sl = c * nm + m;
+      if (capacity[sl] <= 0) continue;
+      const AcceleratorModel& am = catalog.model(static_cast<ModelId>(m));
+      UsageRow idle;
+      idle.tenant = UINT32_MAX;
+      idle.center = static_cast<CenterId>(c);
+      idle.model = static_cast<ModelId>(m);
+      const auto& hours = busy_hours[sl];
+      for (Time a = t0; a < t_end; a += kHour) {
+        Time b = std::min(t_end, a + kHour);
+        size_t h = static_cast<size_t>((a - t0) / kHour);
+        double busy_s = h < hours.size() ? hours[h] : 0;
+        double idle_dev = std::max(0.0, capacity[sl] * ToSeconds(b - a) - busy_s) / ToSeconds(b - a);
+        idle.accelerator_s += idle_dev * ToSeconds(b - a);
+        idle.energy += EnergyOver(network.centers[c], idle_dev * am.idle_power_w, a, b, options.start_hour);
+      }
+      if (idle.accelerator_s > 0) usage[(uint64_t{UINT32_MAX} << 32) | (uint64_t{c} << 8) | m] = idle;
+    }
+  // At most ~500 time steps per pool in the output: long runs merge steps.
+  if (size_t steps = res.util.size(); !res.pools.empty() && steps > 500) {
+    const size_t per = res.pools.size() / steps;  // pools sampled per step
+    const size_t g = (steps + 499) / 500;
+    std::vector<PoolSample> merged;
+    merged.reserve((steps + g - 1) / g * per);
+    for (size_t first = 0; first < steps; first += g) {
+      const size_t last = std::min(steps, first + g);
+      for (size_t k = 0; k < per; ++k) {
+        PoolSample p = res.pools[last * per - per + k];  // pending, running: at the end
+        p.t = res.pools[first * per + k].t;
+        double sum = 0;
+        for (size_t i = first; i < last; ++i) sum += res.pools[i * per + k].busy_devices;
+        p.busy_devices = sum / static_cast<double>(last - first);
+        merged.push_back(p);
+      }
+    }
+    res.pools = std::move(merged);
+  }
+  res.usage.reserve(usage.size());
+  for (auto& [k, u] : usage) res.usage.push_back(u);
+  std::sort(res.usage.begin(), res.usage.end(), [](const UsageRow& a, const UsageRow& b) {
+    return std::tie(a.tenant, a.center, a.model) < std::tie(b.tenant, b.center, b.model);
+  });
+  // Per center.
+  res.centers.resize(nc);
+  for (size_t c = 0; c < nc; ++c) {
+    CenterSummary& x = res.centers[c];
+    const Center& cc = network.centers[c];
+    x.name = cc.name;
+    x.edge = cc.edge;
+    x.lat = cc.latitude;
+    x.lon = cc.longitude;
+    double cap = 0, integ = 0;
+    for (size_t m = 0; m < nm; ++m) {
+      cap += capacity[c * nm + m];
+      integ += integral[c * nm + m];
+    }
+    x.accelerators = static_cast<int64_t>(cap);
+    if (cap > 0 && s.makespan_s > 0) x.utilization = integ / 1000.0 / 1e6 / (cap * s.makespan_s);
+  }
+  for (const auto& r : res.jobs)
+    if (r.end >= 0 && r.center != kNoCenter) ++res.centers[r.center].jobs;
+  for (const auto& u : res.usage) {
+    res.centers[u.center].energy += u.energy;
+    s.energy_kwh += u.energy.kwh;
+    s.cost += u.energy.cost;
+    s.carbon_kg += u.energy.carbon_kg;
+  }
+  res.summary = s;
   return res;
 }
 

@@ -16,7 +16,9 @@
 
 #include "base/status.h"
 #include "core/model/job.h"
+#include "core/model/energy.h"
 #include "core/model/network.h"
+#include "core/policy/dispatch/dispatcher.h"
 #include "core/scheduler/scheduler.h"
 
 namespace suanli {
@@ -25,6 +27,20 @@ struct SimOptions {
   uint64_t seed = 1;
   Duration util_interval = 0;  // utilisation time-series step; 0 = chosen from the trace span
   SchedulerOptions scheduler;
+  // A network of centers: one scheduler per center, a dispatcher in front.
+  DispatchSpec dispatch;      // default: earliest-start
+  int start_hour = 0;         // hour of day at time 0 (tariffs and carbon by hour)
+  // Failures. A running job on k accelerators fails at rate k / device MTBF
+  // (the failed device is swapped for a spare at once); it loses the work
+  // since its last checkpoint, pays `restart_cost` when it runs again and is
+  // dispatched again. Whole-center outages come from the network file
+  // (scheduled) and, with center_mtbf > 0, at random (exponential gaps,
+  // exponential durations of mean outage_mean).
+  double device_mtbf_h = 0;   // 0 = no device failures
+  double center_mtbf_h = 0;   // 0 = no random outages
+  Duration outage_mean = 4 * kHour;
+  Duration checkpoint = 0;    // default interval for jobs without their own; 0 = none
+  Duration restart_cost = 0;
   // Called with the fraction of arrivals processed (0..1), at most ~200 times.
   std::function<void(double)> progress;
 };
@@ -40,6 +56,11 @@ struct JobRecord {
   uint16_t preemptions = 0;
   ModelId model = kNoModel;
   bool unschedulable = false;
+  CenterId center = kNoCenter;  // where it finished (or last ran)
+  uint16_t restarts = 0;        // after failures and outages
+  float lost_work_s = 0;        // accelerator-seconds lost (since checkpoints, restart overhead)
+  float transfer_s = 0;         // waiting for its dataset
+  bool deferred = false;
 };
 
 struct UtilSample {
@@ -57,15 +78,52 @@ struct SimSummary {
   double makespan_s = 0;
   double utilization = 0;  // accelerator-time allocated / (capacity × makespan)
   uint64_t passes = 0;
+  // Network of centers (see docs/formats-output.md).
+  double energy_kwh = 0, cost = 0, carbon_kg = 0;
+  double goodput = 1;      // useful / allocated accelerator-time
+  double lost_work_s = 0;  // accelerator-seconds
+  uint64_t failures = 0, restarts = 0, outages = 0, deferred = 0;
+  double transfer_s = 0;
+};
+
+struct CenterSummary {
+  std::string name;
+  bool edge = false;
+  double lat = 0, lon = 0;
+  int64_t accelerators = 0;
+  double utilization = 0;
+  uint64_t jobs = 0;  // finished there
+  Energy energy;      // busy and idle
+};
+
+// One time step of one (center, model) pool.
+struct PoolSample {
+  Time t = 0;
+  uint32_t center = 0;
+  ModelId model = kNoModel;
+  double busy_devices = 0, capacity = 0;
+  uint32_t pending = 0, running = 0;  // the center's
+};
+
+struct UsageRow {
+  uint32_t tenant = 0;   // Workload::tenants; UINT32_MAX = idle accelerators
+  CenterId center = 0;
+  ModelId model = kNoModel;
+  double accelerator_s = 0, reference_s = 0, pflop_days = 0;
+  Energy energy;
 };
 
 struct SimResult {
-  std::string policy;
+  std::string policy;         // DISPATCH/POLICY with several centers, else POLICY
+  std::string dispatch, center_policy;
   std::vector<JobRecord> jobs;
   std::vector<UtilSample> util;
   std::vector<std::pair<JobId, std::string>> unschedulable;  // with reasons
   SimSummary summary;
   double peak_pending = 0;
+  std::vector<CenterSummary> centers;
+  std::vector<PoolSample> pools;  // per time step and (center, model)
+  std::vector<UsageRow> usage;    // sorted by tenant, center, model
 };
 
 Result<SimResult> Simulate(const Workload& workload, const Network& network, const Catalog& catalog,

@@ -79,6 +79,34 @@ std::string SummaryJson(const RunInfo& info, const std::vector<SimResult>& resul
     o["preemptions"] = s.preemptions;
     o["scheduling_passes"] = s.passes;
     o["peak_pending"] = r.peak_pending;
+    o["dispatch"] = r.dispatch;
+    o["center_policy"] = r.center_policy;
+    o["energy_kwh"] = Round(s.energy_kwh, 3);
+    o["cost"] = Round(s.cost, 2);
+    o["carbon_kg"] = Round(s.carbon_kg, 3);
+    o["goodput"] = Round(s.goodput, 6);
+    o["lost_work_s"] = Round(s.lost_work_s, 3);
+    o["failures"] = s.failures;
+    o["restarts"] = s.restarts;
+    o["outages"] = s.outages;
+    o["transfer_s"] = Round(s.transfer_s, 3);
+    o["deferred"] = s.deferred;
+    auto centers = nlohmann::ordered_json::array();
+    for (const auto& c : r.centers) {
+      nlohmann::ordered_json x;
+      x["name"] = c.name;
+      x["edge"] = c.edge;
+      x["lat"] = c.lat;
+      x["lon"] = c.lon;
+      x["accelerators"] = c.accelerators;
+      x["utilization"] = Round(c.utilization, 6);
+      x["jobs"] = c.jobs;
+      x["energy_kwh"] = Round(c.energy.kwh, 3);
+      x["cost"] = Round(c.energy.cost, 2);
+      x["carbon_kg"] = Round(c.energy.carbon_kg, 3);
+      centers.push_back(x);
+    }
+    o["centers"] = centers;
     arr.push_back(o);
   }
   root["policies"] = arr;
@@ -92,11 +120,11 @@ Status WriteSummaryJson(const std::string& path, const RunInfo& info, const std:
   return f.Close();
 }
 
-Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c,
+Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c, const Network& net,
                     const std::vector<SimResult>& results) {
   File f(path);
   if (!f.ok()) return IoError("cannot write '{}': {}", path, std::strerror(errno));
-  f.Write("policy,job,name,tenant,submit_s,start_s,end_s,wait_s,jct_s,accelerators,gpu_milli,nodes,model,preemptions,state\n");
+  f.Write("policy,job,name,tenant,submit_s,start_s,end_s,wait_s,jct_s,accelerators,gpu_milli,nodes,model,preemptions,state,center,restarts,lost_work_s,transfer_s\n");
   std::string buf;
   for (const auto& r : results) {
     for (const auto& j : r.jobs) {
@@ -104,11 +132,13 @@ Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c
       std::string model = j.model == kNoModel ? (job.num_gpus == 0 ? "cpu" : "") : c.model(j.model).name;
       const char* state = j.unschedulable ? "unschedulable" : (j.end >= 0 ? "finished" : "unfinished");
       bool ran = j.start >= 0;
-      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.policy, j.id,
+      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f}\n", r.policy, j.id,
                      w.JobName(j.id), w.tenants.size() ? w.tenants.Name(job.tenant) : "", Sec(j.submit),
                      ran ? Sec(j.start) : "", j.end >= 0 ? Sec(j.end) : "", ran ? Sec(j.start - j.submit) : "",
                      j.end >= 0 ? Sec(j.end - j.submit) : "", job.num_gpus, job.IsShared() ? job.gpu_milli : 1000,
-                     j.nodes, model, j.preemptions, state);
+                     j.nodes, model, j.preemptions, state,
+                     j.center < net.centers.size() ? net.centers[j.center].name : std::string(), j.restarts,
+                     j.lost_work_s, j.transfer_s);
       if (buf.size() > (1 << 20)) {
         f.Write(buf);
         buf.clear();
@@ -128,6 +158,48 @@ Status WriteUtilizationCsv(const std::string& path, const std::vector<SimResult>
     for (const auto& u : r.util)
       fmt::format_to(std::back_inserter(buf), "{},{},{:.3f},{:.6f},{},{}\n", r.policy, Sec(u.t), u.busy_devices,
                      u.utilization, u.pending, u.running);
+  f.Write(buf);
+  return f.Close();
+}
+
+Status WriteCentersCsv(const std::string& path, const Network& net, const Catalog& c,
+                       const std::vector<SimResult>& results) {
+  File f(path);
+  if (!f.ok()) return IoError("cannot write '{}': {}", path, std::strerror(errno));
+  f.Write("policy,time_s,center,model,busy_accelerators,capacity,utilization,pending,running\n");
+  std::string buf;
+  for (const auto& r : results)
+    for (const auto& p : r.pools) {
+      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{:.3f},{},{:.6f},{},{}\n", r.policy, Sec(p.t),
+                     net.centers[p.center].name, p.model == kNoModel ? "cpu" : c.model(p.model).name,
+                     p.busy_devices, p.capacity, p.capacity > 0 ? p.busy_devices / p.capacity : 0.0, p.pending,
+                     p.running);
+      if (buf.size() > (1 << 20)) {
+        f.Write(buf);
+        buf.clear();
+      }
+    }
+  f.Write(buf);
+  return f.Close();
+}
+
+Status WriteUsageCsv(const std::string& path, const Workload& w, const Network& net, const Catalog& c,
+                     const std::vector<SimResult>& results) {
+  File f(path);
+  if (!f.ok()) return IoError("cannot write '{}': {}", path, std::strerror(errno));
+  f.Write(
+      "policy,tenant,center,model,accelerator_hours,reference_hours,pflop_days,energy_kwh,cost,carbon_kg\n");
+  std::string buf;
+  for (const auto& r : results)
+    for (const auto& u : r.usage) {
+      std::string tenant = u.tenant == UINT32_MAX ? "(idle)"
+                           : u.tenant < w.tenants.size() ? w.tenants.Name(u.tenant)
+                                                         : std::string("default");
+      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{:.4f},{:.4f},{:.6f},{:.4f},{:.4f},{:.4f}\n", r.policy,
+                     tenant, net.centers[u.center].name, u.model == kNoModel ? "cpu" : c.model(u.model).name,
+                     u.accelerator_s / 3600.0, u.reference_s / 3600.0, u.pflop_days, u.energy.kwh, u.energy.cost,
+                     u.energy.carbon_kg);
+    }
   f.Write(buf);
   return f.Close();
 }

@@ -1,4 +1,5 @@
-// What a simulation run writes: summary.json, jobs.csv, utilization.csv, and
+// What a simulation run writes (docs/formats-output.md): summary.json, jobs.csv,
+// utilization.csv, centers.csv, usage.csv, and
 // the comparison table printed on the terminal. All output is a pure function
 // of the results, so identical runs give byte-identical files.
 #pragma once
@@ -22,8 +23,14 @@ struct RunInfo {
 
 std::string SummaryJson(const RunInfo& info, const std::vector<SimResult>& results);
 Status WriteSummaryJson(const std::string& path, const RunInfo& info, const std::vector<SimResult>& results);
-Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c,
+Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c, const Network& net,
                     const std::vector<SimResult>& results);
+// Per time step and (center, model) pool.
+Status WriteCentersCsv(const std::string& path, const Network& net, const Catalog& c,
+                       const std::vector<SimResult>& results);
+// The metering: per run, tenant, center and model.
+Status WriteUsageCsv(const std::string& path, const Workload& w, const Network& net, const Catalog& c,
+                     const std::vector<SimResult>& results);
 Status WriteUtilizationCsv(const std::string& path, const std::vector<SimResult>& results);
 // The table printed by `suanli sim`.
 std::string ComparisonTable(const std::vector<SimResult>& results);

@@ -90,7 +90,7 @@ class HeterogeneityAware : public Dispatcher {
     ModelId model;
   };
   struct Type {
-    JobId rep;  // a job of this type (for speeds)
+    Job rep;  // a job of this type as it asked (for speeds; the engine may since have held it to one model)
     double demand = 0;
     std::vector<double> assigned;  // accelerators sent per resource, not yet done
     std::vector<double> target;    // LP share per resource
@@ -107,7 +107,7 @@ class HeterogeneityAware : public Dispatcher {
     auto [it, added] = type_of_.try_emplace(key, static_cast<uint32_t>(types_.size()));
     if (added) {
       Type ty;
-      ty.rep = job.id;
+      ty.rep = job;
       ty.assigned.assign(res_.size(), 0);
       types_.push_back(std::move(ty));
       dirty_ = true;
@@ -158,7 +158,7 @@ class HeterogeneityAware : public Dispatcher {
     for (uint32_t t = 0; t < types_.size(); ++t) {
       types_[t].target.assign(res_.size(), 0);
       if (types_[t].demand <= 1e-9) continue;
-      const Job& rep = v.workload.jobs[types_[t].rep];
+      const Job& rep = types_[t].rep;
       ModelMask mask = EligibleModels(rep, catalog_, v.workload);
       LpJobType ty;
       ty.demand = types_[t].demand;
