@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "core/model/quota.h"
 #include "core/policy/dispatch/dispatcher.h"
 #include "sim/engine.h"
 #include "support/fixtures.h"
@@ -441,6 +442,58 @@ TEST(Dispatch, MeteringAddsUp) {
   double busy = (4 * 2 * 400 + 8 * 1 * 300) * 1.25 / 1000;
   double idle = (4 * 2 * 60 + 8 * 1 * 45) * 1.25 / 1000;
   EXPECT_NEAR(r->summary.energy_kwh, busy + idle, 1e-9);
+}
+
+}  // namespace
+}  // namespace suanli
+
+namespace suanli {
+namespace {
+
+// Quotas hold in every center of a network: a tenant with half of each
+// center and no borrowing never has more than half of it, even when the
+// rest is idle.
+TEST(Dispatch, QuotasHoldInEveryCenter) {
+  Catalog cat = Cat();
+  Network net = Net({{"east", 0, 1}, {"west", 0, 1}});
+  Workload w;
+  uint32_t lab = w.tenants.Intern("lab");
+  for (int i = 0; i < 16; ++i) {
+    Job j = testing::MakeJob(0, 1, 3600);
+    j.tenant = lab;
+    w.Add(j, "");
+  }
+  auto q = std::make_shared<QuotaSpec>();
+  q->tenants.push_back({"lab", 0.5, 0, true});
+  SimOptions opt;
+  opt.scheduler.quotas = q;
+  auto r = Sim(w, net, cat, "earliest-start", opt);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  int at_once = 0;
+  for (const auto& rec : r->jobs) at_once += rec.start == 0;
+  EXPECT_EQ(at_once, 8);  // 4 per center
+  EXPECT_EQ(r->summary.makespan_s, 2 * 3600);
+  auto free = Sim(w, net, cat, "earliest-start");
+  ASSERT_TRUE(free.ok());
+  EXPECT_EQ(free->summary.makespan_s, 3600);
+}
+
+// A preemptive center policy never stops an inference service.
+TEST(Dispatch, ServicesAreNeverPreempted) {
+  Catalog cat = Cat();
+  Network net = Net({{"east", 0, 1}});
+  Workload w;
+  Job svc = testing::MakeJob(0, 8, 100000);
+  svc.service = true;
+  w.Add(svc, "svc");
+  Job batch = testing::MakeJob(0, 8, 100000);
+  w.Add(batch, "batch");
+  Job shorty = testing::MakeJob(Seconds(10), 8, 60);
+  w.Add(shorty, "short");
+  auto r = Sim(w, net, cat, "earliest-start", {}, "srtf");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->jobs[0].preemptions, 0);
+  EXPECT_EQ(r->jobs[0].end, Seconds(100000));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "core/scheduler/scheduler.h"
 #include "io/model_loader.h"
+#include "io/quota_loader.h"
 #include "io/sources.h"
 #include "sim/engine.h"
 #include "sim/output.h"
@@ -38,6 +39,7 @@ struct SimArgs {
   double scale = 1;
   int start_hour = 0;
   double device_mtbf_h = 0, center_mtbf_h = 0, outage_h = 4, checkpoint_h = 0, restart_cost_s = 0;
+  std::string quotas;
   uint64_t seed = 1;
   std::string out;
   bool skip_invalid = false;
@@ -90,6 +92,15 @@ int RunSim(const SimArgs& a) {
     return 2;
   }
   const bool multi = net->centers.size() > 1;
+  std::shared_ptr<const QuotaSpec> quotas;
+  if (!a.quotas.empty()) {
+    auto q = LoadQuotas(a.quotas);
+    if (!q.ok()) {
+      std::fprintf(stderr, "suanli sim: %s\n", q.status().message().c_str());
+      return 2;
+    }
+    quotas = std::make_shared<const QuotaSpec>(std::move(*q));
+  }
   std::vector<DispatchSpec> dispatches;
   const std::string dispatch_list = !a.dispatch.empty() ? a.dispatch : multi ? kNetworkDispatch : "earliest-start";
   const std::string policy_list = !a.policies.empty() ? a.policies : multi ? kNetworkPolicies : kSingleCenterPolicies;
@@ -179,6 +190,7 @@ int RunSim(const SimArgs& a) {
       opt.seed = a.seed;
       opt.util_interval = Seconds(a.util_step_s);
       opt.scheduler.backfill_depth = a.backfill_depth;
+      opt.scheduler.quotas = quotas;
       opt.dispatch = runs[i].dispatch;
       opt.start_hour = a.start_hour;
       opt.device_mtbf_h = a.device_mtbf_h;
@@ -253,6 +265,9 @@ void RegisterSim(CLI::App& app, int* exit_code) {
   cmd->add_option("--dispatch,-d", args->dispatch,
                   "Comma-separated dispatch policies NAME[:KEY=VALUE]... (see `suanli policies`); each runs with "
                   "every --policy");
+  cmd->add_option("--quotas", args->quotas,
+                  "Tenant quotas YAML (guaranteed share and borrowing limit per tenant, enforced in every center; "
+                  "see docs/policies.md)");
   cmd->add_option("--scale", args->scale, "Arrival rate x this factor (load scaling)");
   cmd->add_option("--start-hour", args->start_hour, "Hour of day at time 0 (tariffs and carbon by hour)")
       ->check(CLI::Range(0, 23));

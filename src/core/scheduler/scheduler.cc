@@ -474,7 +474,7 @@ bool Scheduler::Reclaim(JobId id, const Reservation* res, Time now, Rng& rng, Pa
   std::vector<std::pair<Time, JobId>> cand;
   for (JobId v : running_) {
     const Job& vj = workload_.jobs[v];
-    if (vj.tenant != tenant && vj.GpuMilli() > 0 && quota_->tenant(vj.tenant).borrowed() > 0)
+    if (vj.tenant != tenant && vj.GpuMilli() > 0 && !vj.service && quota_->tenant(vj.tenant).borrowed() > 0)
       cand.emplace_back(rt_[v].last_start, v);
   }
   std::sort(cand.begin(), cand.end(), [](const auto& x, const auto& y) {
@@ -714,7 +714,9 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
           if (!victims_ready) {
             std::vector<std::pair<OrderKey, JobId>> keyed;
             keyed.reserve(running_.size());
-            for (JobId v : running_) keyed.emplace_back(order_->Key(v, ctx), v);
+            // Inference services are never preempted: they answer users.
+            for (JobId v : running_)
+              if (!workload_.jobs[v].service) keyed.emplace_back(order_->Key(v, ctx), v);
             std::sort(keyed.begin(), keyed.end(), [](const auto& x, const auto& y) {
               return y.first < x.first || (x.first == y.first && x.second > y.second);
             });
