@@ -82,6 +82,20 @@ void CheckWorkload(const Workload& w, const Catalog& catalog) {
         a.priority != b.priority ||
         (a.speed_override == kNoOverride) != (b.speed_override == kNoOverride))
       Fail("native round trip changed a job");
+    // Names are compared as the writer leaves them: line breaks become spaces
+    // (docs/formats-traces.md), and the reader trims place names.
+    auto place = [](const Workload& x, uint16_t p) {
+      if (p == kNoPlace) return std::string("\n");
+      std::string s = x.places.Name(p);
+      for (char& c : s)
+        if (c == '\r' || c == '\n') c = ' ';
+      return std::string(Trim(s));
+    };
+    if (a.data_gb != b.data_gb || a.latency_ms != b.latency_ms || a.service != b.service ||
+        a.deadline != b.deadline || a.checkpoint != b.checkpoint ||
+        place(w, a.home) != place(back, b.home) || place(w, a.data_at) != place(back, b.data_at) ||
+        place(w, a.region) != place(back, b.region))
+      Fail("native round trip changed a job's network fields");
   }
 }
 #endif

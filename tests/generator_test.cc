@@ -548,15 +548,17 @@ NetCheck CheckNetworkWorkload(const Workload& w, const Network& net, const GenOp
       }
     }
     // It could run somewhere: one center holds enough accelerators of one
-    // accepted model, on nodes that fit its CPU and memory share.
+    // accepted model, on nodes that fit its CPU and memory share. A batch job
+    // can run at its home (a large-model job may need a bigger center).
     bool fits = false;
     for (const Node& n : net.nodes) {
       if (n.model == kNoModel || !(ok >> n.model & 1) || devices[{n.center, n.model}] < k) continue;
+      if (!IsLarge(j) && static_cast<int>(n.center) != home) continue;
       const int64_t d = std::min<int64_t>(k, n.devices);
       fits |= j.cpu_milli * d <= n.cpu_milli * k && j.mem_mib * d <= n.mem_mib * k;
       if (fits) break;
     }
-    if (!fits) fail(j, fmt::format("{} x {} fits no center", k, cat.MaskToString(ok)));
+    if (!fits) fail(j, fmt::format("{} x {} does not fit", k, cat.MaskToString(ok)));
   }
   // A tenant's stack runs at its home.
   for (const auto& [tenant, st] : tenant_stack) {
@@ -744,14 +746,23 @@ TEST(GeneratorChinaAicc, JobCountScalesRunTimes) {
   GenOptions fewer = NetOpts(*net, 14, 5000, 4);
   auto g1 = WorkloadGenerator::Create(fewer, cat);
   ASSERT_TRUE(g1.ok());
-  // Half as many jobs as the load needs: run times about twice as long.
+  // Fewer jobs than the load needs: longer run times, by more than the ratio of
+  // the job counts (services keep their lifetimes, run times end within the span).
   const double natural_jobs = g0->arrival_rate() * 14 * 86400;
-  // (a little more than the ratio of job counts: services keep their lifetimes.)
+  ASSERT_GT(natural_jobs, 2 * 5000);
   EXPECT_GT(g1->work_scale(), natural_jobs / 5000);
-  EXPECT_LT(g1->work_scale(), 1.5 * natural_jobs / 5000);
   auto w = GenerateWorkload(fewer, cat);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->jobs.size(), 5000u);
+  // ... and the load is still what was asked for.
+  const double span = 14 * 86400.0;
+  double acc_s = 0;
+  for (const Job& j : w->jobs) {
+    if (!IsLarge(j)) EXPECT_LE(j.work, span) << j.id;
+    const double run = IsLarge(j) ? std::min(j.work, span - ToSeconds(j.submit)) : j.work;
+    acc_s += static_cast<double>(j.GpuMilli()) / 1000 * run;
+  }
+  EXPECT_NEAR(acc_s / (span * static_cast<double>(fewer.gpus)), fewer.load, 0.15 * fewer.load);
   // Tiny counts still work (no large-model job when there is no room for one).
   for (uint64_t n : {uint64_t{1}, uint64_t{2}, uint64_t{3}}) {
     auto small = GenerateWorkload(NetOpts(*net, 14, n, 4), cat);

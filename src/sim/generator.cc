@@ -959,7 +959,7 @@ constexpr double kLargeMinMemoryGb = 64;
 constexpr double kDefaultDays = 30;
 constexpr double kMaxDays = 3650;
 constexpr double kMinStreamShare = 0.1;  // large jobs take at most 90 % of the offered load
-constexpr double kMinWorkScale = 0.01;
+constexpr double kMinWorkScale = 0.01, kMaxWorkScale = 1e6;
 
 }  // namespace
 
@@ -994,6 +994,7 @@ struct WorkloadGenerator::NetProfile {
   bool have_pending = false, stream_done = false;
   Time pending = 0;
   double work_scale = 1;
+  double max_work = 0;  // batch run times and service lifetimes: at most the span, whole seconds
 };
 
 double WorkloadGenerator::work_scale() const { return net_ ? net_->work_scale : 1.0; }
@@ -1039,13 +1040,15 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
     return n;
   };
   // The most devices of one accepted model in one center (EligibleModels' rule:
-  // models 0 = any, stacks 0 = any).
-  auto block = [&](ModelMask models, StackMask stacks) {
+  // models 0 = any, stacks 0 = any): in center `only`, or in any (SIZE_MAX).
+  auto block = [&](ModelMask models, StackMask stacks, size_t only) {
     const ModelMask ok = (models ? models : ~ModelMask{0}) & catalog.ModelsForStacks(stacks);
     int64_t best = 0;
-    for (const auto& c : t.centers)
-      for (const auto& [m, d] : c.devices)
+    for (size_t c = 0; c < nc; ++c) {
+      if (only != SIZE_MAX && c != only) continue;
+      for (const auto& [m, d] : t.centers[c].devices)
         if (in_mask(ok, m)) best = std::max(best, d);
+    }
     return best;
   };
 
@@ -1090,9 +1093,16 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
     tn.center = home;
     tn.stack = st;
     tn.science_permille = spec.science_permille;
+    // Batch jobs can always run at home: their memory floors pick among the
+    // home's models, and their size is capped at the home's largest block of
+    // one accepted model.
+    ModelMask home_models = 0;
+    for (const auto& [m, d] : t.centers[home].devices)
+      if (in_mask(present, m)) home_models |= ModelMask{1} << m;
     for (int sp = 0; sp < 2; ++sp) {
       const StackMask stacks = sp ? st : 0;
-      const ModelMask pool = present & catalog.ModelsForStacks(stacks);
+      ModelMask pool = home_models & catalog.ModelsForStacks(stacks);
+      if (!pool) pool = present & catalog.ModelsForStacks(stacks);
       for (int f = 0; f < 3; ++f) {
         NetProfile::Choice ch;
         ch.stacks = stacks;
@@ -1100,8 +1110,9 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
           ch.models = MemoryFloor(catalog, pool,
                                   f == 2 ? g->assume_.transformer_min_memory_gb
                                          : g->assume_.other_min_memory_gb);
-        ch.block = block(ch.models, ch.stacks);
-        if (ch.block == 0) ch = {0, 0, block(0, 0)};  // nothing accepted: run anywhere
+        ch.block = block(ch.models, ch.stacks, home);
+        if (ch.block == 0) ch.block = block(ch.models, ch.stacks, SIZE_MAX);
+        if (ch.block == 0) ch = {0, 0, block(0, 0, SIZE_MAX)};  // nothing accepted: run anywhere
         tn.choice[sp][f] = ch;
       }
       const ModelMask ok = catalog.ModelsForStacks(stacks);
@@ -1116,7 +1127,7 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
     tn.large.stacks = st;
     tn.large.models =
         MemoryFloor(catalog, present & catalog.ModelsForStacks(st), kLargeMinMemoryGb);
-    tn.large.block = block(tn.large.models, st);
+    tn.large.block = block(tn.large.models, st, SIZE_MAX);
     if (tn.large.block == 0) tn.large = tn.choice[0][0];
     p.tenants.push_back(std::move(tn));
     AddWeight(&p.tenant_table.cum, spec.weight);
@@ -1170,21 +1181,56 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
 
   // The arrival rate (docs/generator.md): services and batch jobs offer what the
   // large-model jobs leave of load x capacity.
+  // Batch run times and service lifetimes end within the span: at most T
+  // seconds (so the longest of them is not a whole span long after the last arrival).
+  p.max_work = std::max(1.0, std::floor(horizon_s));
+  const double T = p.max_work;
   const double capacity = static_cast<double>(o.gpus);
   const double service_share = kServicePermille / 1000.0;
-  const double service_mean = (kServiceMaxDays - kServiceMinDays) * 86400 /
-                              std::log(kServiceMaxDays / kServiceMinDays);
+  // E[min(L, T)] for the lifetime L, log-uniform in [a, b].
+  const double a = kServiceMinDays * 86400, b = kServiceMaxDays * 86400;
+  const double service_mean = T >= b   ? (b - a) / std::log(b / a)
+                              : T <= a ? T
+                                       : ((T - a) + T * std::log(b / T)) / std::log(b / a);
   const double e_service = service_share * service_mean;
-  const double e_batch = (1 - service_share) * g->mean_acc_ * g->mean_dur_;
+  // E[min(k x d, T)] for the run-time table d (log-linear between its knots).
+  auto batch_mean = [&](double k) {
+    const double lt = std::log(T), lk = std::log(k);
+    double m = 0;
+    for (size_t i = 0; i + 1 < g->q_p_.size(); ++i) {
+      const double dp = g->q_p_[i + 1] - g->q_p_[i];
+      const double la = g->q_log_[i] + lk, lb = g->q_log_[i + 1] + lk;
+      if (lb <= lt) {
+        m += lb - la > 1e-12 ? dp * (std::exp(lb) - std::exp(la)) / (lb - la) : dp * std::exp(la);
+      } else if (la >= lt) {
+        m += dp * T;
+      } else {
+        const double f = (lt - la) / (lb - la);
+        m += dp * (T - std::exp(la)) / (lb - la) + (1 - f) * dp * T;
+      }
+    }
+    return (1 - service_share) * g->mean_acc_ * m;
+  };
   const double target =
       std::max(o.load * capacity - large_load, kMinStreamShare * o.load * capacity);
   if (o.jobs > 0) {
     p.by_count = true;
     p.stream_jobs = o.jobs - p.large.size();
     g->rate_ = static_cast<double>(p.stream_jobs) / horizon_s;
-    p.work_scale = std::max(kMinWorkScale, (target / g->rate_ - e_service) / e_batch);
+    // The factor k with e_service + batch_mean(k) = target / rate (batch_mean
+    // grows with k; bisection).
+    const double need = target / g->rate_ - e_service;
+    double lo = kMinWorkScale, hi = kMinWorkScale;
+    if (batch_mean(lo) < need) {
+      while (batch_mean(hi) < need && hi < kMaxWorkScale) hi *= 2;
+      for (int it = 0; it < 100; ++it) {
+        const double mid = (lo + hi) / 2;
+        (batch_mean(mid) < need ? lo : hi) = mid;
+      }
+    }
+    p.work_scale = hi;
   } else {
-    g->rate_ = target / (e_service + e_batch);
+    g->rate_ = target / (e_service + batch_mean(1));
     const double expected = g->rate_ * horizon_s;
     if (expected > 2e9)
       return InvalidArgument(
@@ -1226,7 +1272,7 @@ void WorkloadGenerator::FillNetJob(Job* job) {
     job->models = ch.models;
     const double days = std::exp(std::log(kServiceMinDays) +
                                  r.Uniform() * std::log(kServiceMaxDays / kServiceMinDays));
-    job->work = std::max(1.0, static_cast<double>(std::llround(days * 86400)));
+    job->work = std::min(p.max_work, std::max(1.0, static_cast<double>(std::llround(days * 86400))));
     if (!p.region_place.empty()) {
       const auto reg = static_cast<size_t>(r.Below(p.region_place.size()));
       job->region = p.region_place[reg];
@@ -1258,7 +1304,9 @@ void WorkloadGenerator::FillNetJob(Job* job) {
     } else {
       WholeHost(job->num_gpus, r, job);
     }
-    job->work = std::max(1.0, static_cast<double>(std::llround(SampleDuration(r) * p.work_scale)));
+    job->work = std::min(
+        p.max_work,
+        std::max(1.0, static_cast<double>(std::llround(SampleDuration(r) * p.work_scale))));
   }
   CapHost(job);
   job->tenant = ti;
@@ -1403,12 +1451,17 @@ Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog,
   Status produced;
   GenSummary sum;
   Time first = 0, last = 0;
+  std::vector<Job> large;  // china-aicc large-model jobs (a few)
   std::thread producer([&] {
     Workload chunk = gen.NewWorkload();
     bool first_chunk = true;
     while (gen.Next(kChunk, &chunk) > 0) {
       for (const Job& j : chunk.jobs) {
-        sum.accelerator_seconds += static_cast<double>(j.GpuMilli()) / 1000 * j.work;
+        if (network && j.checkpoint != 0) {
+          large.push_back(j);  // counted inside the span at the end
+        } else {
+          sum.accelerator_seconds += static_cast<double>(j.GpuMilli()) / 1000 * j.work;
+        }
         sum.services += j.service;
         sum.deferrable += j.Deferrable();
         sum.large_jobs += j.checkpoint != 0;
@@ -1466,6 +1519,11 @@ Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog,
   sum.mean_accelerators = gen.mean_accelerators();
   sum.mean_duration = gen.mean_duration();
   sum.work_scale = gen.work_scale();
+  // A large-model job offers, within the span, the part of its run before the
+  // last arrival (as if it started when submitted).
+  for (const Job& j : large)
+    sum.accelerator_seconds +=
+        static_cast<double>(j.GpuMilli()) / 1000 * std::min(j.work, ToSeconds(last - j.submit));
   if (sum.span > 0)
     sum.offered_load =
         sum.accelerator_seconds / (ToSeconds(sum.span) * static_cast<double>(opts.gpus));

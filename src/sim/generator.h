@@ -252,6 +252,7 @@ struct GenSummary {
   Time span = 0;                   // last submit - first submit
   double accelerator_seconds = 0;  // sum of accelerators x work
   double offered_load = 0;         // accelerator_seconds / (span x gpus)
+                                   // (china-aicc: large-model jobs only inside the span)
   double arrival_rate = 0;         // planned, jobs per second
   double mean_accelerators = 0, mean_duration = 0;
   // china-aicc: inference services, deferrable jobs, large-model jobs (those with
