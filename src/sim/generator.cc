@@ -1052,10 +1052,10 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
     return best;
   };
 
-  // Tenants: a stack, then a home center that runs it.
-  std::vector<int64_t> homes(nc, 0);
+  // Tenants: a stack each (the preferred one with the most accelerators in the
+  // network, else cuda, else the stack with the most).
+  std::vector<StackMask> stack_of(kNumNetTenants, 0);
   for (uint32_t i = 0; i < kNumNetTenants; ++i) {
-    const NetTenantSpec& spec = kNetTenants[i];
     StackMask st = 0;
     int64_t best = 0;
     auto consider = [&](const char* name) {
@@ -1070,25 +1070,48 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
         st = m;
       }
     };
-    for (const char* name : spec.stacks) consider(name);
+    for (const char* name : kNetTenants[i].stacks) consider(name);
     if (!st) consider("cuda");
     for (size_t k = 0; !st && k < catalog.stacks().size(); ++k)
       consider(catalog.stacks()[k].c_str());
-    // Home: the most devices of that stack per (1 + tenants already there)^2,
-    // which spreads the tenants over the centers; ties go to the first center.
-    uint32_t home = p.data_centers.front();
-    int64_t hd = -1, hk = 1;
+    stack_of[i] = st;
+  }
+  // Homes, greedily in order of the tenants' expected load (accelerator-seconds
+  // per arrival, services included; whole numbers so that comparisons are
+  // exact): each goes to the center, running its stack, with the most
+  // accelerators of that stack per unit of load homed there with it.
+  const double batch_unit = (1 - kServicePermille / 1000.0) * g->mean_acc_ * g->mean_dur_;
+  const double service_unit = kServicePermille / 1000.0 * (kServiceMaxDays - kServiceMinDays) *
+                              86400 / std::log(kServiceMaxDays / kServiceMinDays);
+  std::vector<int64_t> demand(kNumNetTenants);
+  for (uint32_t i = 0; i < kNumNetTenants; ++i)
+    demand[i] = std::max<int64_t>(
+        1, std::llround(kNetTenants[i].weight / 1000.0 * batch_unit +
+                        (i == kInferenceTenant ? service_unit : 0)));
+  std::vector<uint32_t> order(kNumNetTenants);
+  for (uint32_t i = 0; i < kNumNetTenants; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return demand[a] > demand[b]; });
+  std::vector<int64_t> homed_load(nc, 0);
+  std::vector<uint32_t> home_of(kNumNetTenants, p.data_centers.front());
+  for (uint32_t i : order) {
+    int64_t best_d = -1, best_l = 1;
     for (uint32_t c : p.data_centers) {
-      const int64_t d = stack_devices(c, st);
+      const int64_t d = stack_devices(c, stack_of[i]);
       if (d == 0) continue;
-      const int64_t k = (1 + homes[c]) * (1 + homes[c]);
-      if (hd < 0 || d * hk > hd * k) {
-        hd = d;
-        hk = k;
-        home = c;
+      const int64_t l = homed_load[c] + demand[i];
+      if (best_d < 0 || d * best_l > best_d * l) {  // d / l > best_d / best_l
+        best_d = d;
+        best_l = l;
+        home_of[i] = c;
       }
     }
-    ++homes[home];
+    homed_load[home_of[i]] += demand[i];
+  }
+  for (uint32_t i = 0; i < kNumNetTenants; ++i) {
+    const NetTenantSpec& spec = kNetTenants[i];
+    const StackMask st = stack_of[i];
+    const uint32_t home = home_of[i];
     NetProfile::Tenant tn;
     tn.center = home;
     tn.stack = st;
