@@ -40,6 +40,7 @@ struct SimArgs {
   int start_hour = 0;
   double device_mtbf_h = 0, center_mtbf_h = 0, outage_h = 4, checkpoint_h = 0, restart_cost_s = 0;
   std::string quotas;
+  double pass_interval_s = 0;
   uint64_t seed = 1;
   std::string out;
   bool skip_invalid = false;
@@ -191,6 +192,7 @@ int RunSim(const SimArgs& a) {
       opt.util_interval = Seconds(a.util_step_s);
       opt.scheduler.backfill_depth = a.backfill_depth;
       opt.scheduler.quotas = quotas;
+      opt.pass_interval = SecondsF(a.pass_interval_s);
       opt.dispatch = runs[i].dispatch;
       opt.start_hour = a.start_hour;
       opt.device_mtbf_h = a.device_mtbf_h;
@@ -265,6 +267,10 @@ void RegisterSim(CLI::App& app, int* exit_code) {
   cmd->add_option("--dispatch,-d", args->dispatch,
                   "Comma-separated dispatch policies NAME[:KEY=VALUE]... (see `suanli policies`); each runs with "
                   "every --policy");
+  cmd->add_option("--pass-interval", args->pass_interval_s,
+                  "Seconds between a center's scheduling passes at most (0 = a pass at every event; like Slurm's "
+                  "sched_min_interval)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--quotas", args->quotas,
                   "Tenant quotas YAML (guaranteed share and borrowing limit per tenant, enforced in every center; "
                   "see docs/policies.md)");

@@ -14,6 +14,10 @@ Result<Workload> LoadWorkload(const std::string& spec, const std::string& format
   if (builtin.empty()) return ImportWorkload(spec, format, catalog, opts, report);
 
   auto data = FindEmbeddedFile(builtin);
+  if (!data) {  // builtin:NAME may leave out the file's extension
+    data = FindEmbeddedFile(builtin + ".csv.gz");
+    if (data) builtin += ".csv.gz";
+  }
   if (!data) return NotFound("no built-in workload '{}'", builtin);
   SUANLI_ASSIGN_OR_RETURN(std::string text, MaybeGunzip(*data, builtin));
   auto reader = LineReader::FromString(std::move(text), builtin);

@@ -90,7 +90,7 @@ struct CenterSim {
   std::unique_ptr<Scheduler> sched;
   bool changed = false;
   Time wake = kNever;
-  Duration outage_left = 0;  // random outages: duration of the one in progress
+  Time last_pass = -1;
 };
 
 enum class JobPhase : uint8_t { kWaiting, kInFlight, kQueued, kRunning, kHeld, kDone };
@@ -574,9 +574,20 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
     for (size_t c = 0; c < nc; ++c) {
       CenterSim& x = cs[c];
       if (!x.changed || !x.sched) continue;
+      if (options.pass_interval > 0 && x.last_pass >= 0 && t < x.last_pass + options.pass_interval) {
+        // Passes at most every pass_interval (Slurm's sched_min_interval):
+        // what happened since waits for the next one.
+        Time next = x.last_pass + options.pass_interval;
+        if (x.wake == kNever || x.wake > next) {
+          x.wake = next;
+          push(next, Ev::kWake, static_cast<uint32_t>(c), 0);
+        }
+        continue;
+      }
       x.changed = false;
       x.wake = kNever;
       if (!status[c].up) continue;
+      x.last_pass = t;
       PassResult pass = x.sched->Pass(t, rng);
       ++res.summary.passes;
       for (auto& d : pass.decisions) {

@@ -30,6 +30,9 @@ struct SimOptions {
   // A network of centers: one scheduler per center, a dispatcher in front.
   DispatchSpec dispatch;      // default: earliest-start
   int start_hour = 0;         // hour of day at time 0 (tariffs and carbon by hour)
+  // A center's scheduler passes at most this often (0 = at every event).
+  // Like Slurm's sched_min_interval: events in between wait for the next pass.
+  Duration pass_interval = 0;
   // Failures. A running job on k accelerators fails at rate k / device MTBF
   // (the failed device is swapped for a spare at once); it loses the work
   // since its last checkpoint, pays `restart_cost` when it runs again and is
