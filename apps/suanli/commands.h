@@ -15,5 +15,6 @@ void RegisterPolicies(CLI::App& app, int* exit_code);
 void RegisterNetwork(CLI::App& app, int* exit_code);
 void RegisterReport(CLI::App& app, int* exit_code);
 void RegisterSweep(CLI::App& app, int* exit_code);
+void RegisterUsage(CLI::App& app, int* exit_code);
 
 }  // namespace suanli::app

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   suanli::app::RegisterNetwork(app, &exit_code);
   suanli::app::RegisterReport(app, &exit_code);
   suanli::app::RegisterSweep(app, &exit_code);
+  suanli::app::RegisterUsage(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
