@@ -121,6 +121,8 @@ TEST(DispatchSpec, ParsesPresetsAndWeights) {
   EXPECT_NE(ParseDispatchSpec("earliest-start:round=60").status().message().find("unknown key 'round'"),
             std::string::npos);
   EXPECT_FALSE(ParseDispatchSpec("isolated:time=1").ok());
+  EXPECT_FALSE(ParseDispatchSpec("heterogeneity-aware:round=1e300").ok());
+  EXPECT_FALSE(ParseDispatchSpec("heterogeneity-aware:round=0.5").ok());
 }
 
 // Two CUDA centers: east busy with a long job, west idle.

@@ -99,7 +99,8 @@ Result<DispatchSpec> ParseDispatchSpec(std::string_view text) {
     else if (key == "carbon") spec.w_carbon = *value;
     else if (key == "defer") spec.defer = *value != 0;
     else if (key == "round" && spec.lp) {
-      if (*value < 1) return InvalidArgument("dispatch policy '{}': round must be >= 1 second", text);
+      if (*value < 1 || *value > 1e9)
+        return InvalidArgument("dispatch policy '{}': round must be between 1 and 1e9 seconds", text);
       spec.round = SecondsF(*value);
     } else if (key == "fair" && spec.lp) spec.fair = *value != 0;
     else
@@ -197,16 +198,20 @@ double Dispatcher::WaitEstimate(const Job& job, ModelMask eligible, CenterId c, 
   return wait;
 }
 
-bool Dispatcher::Evaluate(const Job& job, double work, ModelMask models, CenterId c, Time now,
-                          const DispatchView& v, Candidate* out) const {
+bool Dispatcher::Evaluate(const Job& job, double work, ModelMask eligible_models, bool restricted, CenterId c,
+                          Time now, const DispatchView& v, Candidate* out) const {
   const CenterStatus& cs = v.centers[c];
   if (!cs.up || !cs.sched) return false;
   if (!InLatency(job, c, v)) return false;
-  Job probe = job;
-  if (models) probe.models = models;
-  ModelMask eligible = job.num_gpus == 0 ? 0 : EligibleModels(probe, catalog_, v.workload) & present_[c];
+  ModelMask eligible = job.num_gpus == 0 ? 0 : eligible_models & present_[c];
   if (job.num_gpus > 0 && eligible == 0) return false;
-  if (!cs.sched->WhyNever(probe).empty()) return false;
+  if (restricted) {
+    Job probe = job;
+    probe.models = eligible_models;
+    if (!cs.sched->WhyNever(probe).empty()) return false;
+  } else if (!cs.sched->WhyNever(job).empty()) {
+    return false;
+  }
   Candidate k;
   k.center = c;
   if (job.num_gpus > 0) {
@@ -326,10 +331,11 @@ DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const Dis
   const bool energy = spec_.w_cost > 0 || spec_.w_carbon > 0;
   const double devices = job.num_gpus == 0 ? 0 : static_cast<double>(job.GpuMilli()) / kWholeDevice;
   bool any_down = false;
+  const ModelMask eligible = EligibleModels(job, catalog_, v.workload);
   for (size_t c = 0; c < network_.centers.size(); ++c) {
     Candidate k;
     if (!v.centers[c].up) any_down = true;
-    if (!Evaluate(job, work, 0, static_cast<CenterId>(c), now, v, &k)) continue;
+    if (!Evaluate(job, work, eligible, false, static_cast<CenterId>(c), now, v, &k)) continue;
     const Center& center = network_.centers[c];
     auto price = [&](Candidate* x) {
       if (!energy || x->model == kNoModel) return;

@@ -120,10 +120,11 @@ class Dispatcher {
     Time delay = 0;            // deferral
     double cost = 0, carbon = 0;
   };
-  // Whether the job (with models restricted to `models` if non-zero) could
-  // ever run at c, and the candidate's estimates if so.
-  bool Evaluate(const Job& job, double work, ModelMask models, CenterId c, Time now, const DispatchView& v,
-                Candidate* out) const;
+  // Whether the job could ever run at c on one of `eligible` (its
+  // EligibleModels, or the one model it is held to if `restricted`), and the
+  // candidate's estimates if so.
+  bool Evaluate(const Job& job, double work, ModelMask eligible, bool restricted, CenterId c, Time now,
+                const DispatchView& v, Candidate* out) const;
   bool InLatency(const Job& job, CenterId c, const DispatchView& v) const;
   double WaitEstimate(const Job& job, ModelMask eligible, CenterId c, Time now, const DispatchView& v) const;
   // Picks the best candidate by the weighted score; false if none.

@@ -53,7 +53,8 @@ class HeterogeneityAware : public Dispatcher {
       double gap = target - (total > 0 ? ty.assigned[r] / total : 0);
       if (gap <= best_gap) continue;
       Candidate k;
-      if (!Evaluate(job, work, ModelMask{1} << res_[r].model, res_[r].center, now, v, &k)) continue;
+      const ModelMask one = ModelMask{1} << res_[r].model;
+      if (!(ty.eligible & one) || !Evaluate(job, work, one, true, res_[r].center, now, v, &k)) continue;
       best_gap = gap;
       best = static_cast<int>(r);
       best_cand = k;
@@ -91,6 +92,7 @@ class HeterogeneityAware : public Dispatcher {
   };
   struct Type {
     Job rep;  // a job of this type as it asked (for speeds; the engine may since have held it to one model)
+    ModelMask eligible = 0;
     double demand = 0;
     std::vector<double> assigned;  // accelerators sent per resource, not yet done
     std::vector<double> target;    // LP share per resource
@@ -108,6 +110,7 @@ class HeterogeneityAware : public Dispatcher {
     if (added) {
       Type ty;
       ty.rep = job;
+      ty.eligible = mask;
       ty.assigned.assign(res_.size(), 0);
       types_.push_back(std::move(ty));
       dirty_ = true;
