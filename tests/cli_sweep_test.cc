@@ -122,9 +122,11 @@ TEST(Sweep, LocalGridGathersOneRowPerPointEqualToTheSingleRuns) {
       EXPECT_EQ(row[c], run[header[c]].dump()) << header[c] << " of " << order[i].first << " seed " << order[i].second;
       ++compared;
     }
-    for (auto it = run.begin(); it != run.end(); ++it)
-      if (it.value().is_number() && it.key() != "seed" && it.key() != "scale")
+    for (auto it = run.begin(); it != run.end(); ++it) {
+      if (it.value().is_number() && it.key() != "seed" && it.key() != "scale") {
         EXPECT_NE(std::find(header.begin(), header.end(), it.key()), header.end()) << it.key() << " not gathered";
+      }
+    }
     EXPECT_GT(compared, 5u);
   }
 

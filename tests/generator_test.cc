@@ -589,7 +589,9 @@ TEST(GeneratorChinaAicc, JobsAreConsistentWithTheNetwork) {
     auto w = GenerateWorkload(o, cat);
     ASSERT_TRUE(w.ok());
     const double n = static_cast<double>(w->jobs.size());
-    if (c.jobs) EXPECT_EQ(w->jobs.size(), c.jobs);
+    if (c.jobs) {
+      EXPECT_EQ(w->jobs.size(), c.jobs);
+    }
     NetCheck r = CheckNetworkWorkload(*w, *net, o);
     EXPECT_EQ(r.failure, "");
     EXPECT_EQ(w->tenants.size(), 8u);
@@ -616,7 +618,9 @@ TEST(GeneratorChinaAicc, JobsAreConsistentWithTheNetwork) {
     // Arrivals span the days asked for.
     EXPECT_LE(ToSeconds(w->jobs.back().submit), span * 1.02);
     EXPECT_GE(ToSeconds(w->jobs.back().submit), span * 0.95);
-    if (c.jobs == 0) EXPECT_NEAR(n, gen->arrival_rate() * span, 5 * std::sqrt(n) + r.large);
+    if (c.jobs == 0) {
+      EXPECT_NEAR(n, gen->arrival_rate() * span, 5 * std::sqrt(n) + r.large);
+    }
   }
 }
 
@@ -777,7 +781,9 @@ TEST(GeneratorChinaAicc, JobCountScalesRunTimes) {
   const double span = 14 * 86400.0;
   double acc_s = 0;
   for (const Job& j : w->jobs) {
-    if (!IsLarge(j)) EXPECT_LE(j.work, span) << j.id;
+    if (!IsLarge(j)) {
+      EXPECT_LE(j.work, span) << j.id;
+    }
     const double run = IsLarge(j) ? std::min(j.work, span - ToSeconds(j.submit)) : j.work;
     acc_s += static_cast<double>(j.GpuMilli()) / 1000 * run;
   }

@@ -186,7 +186,9 @@ TEST(Quota, ReclaimPreemptsTheNewestBorrowersWhenTheLenderComesBack) {
     EXPECT_EQ(Jobs(p, Decision::Kind::kPreempt), (std::set<JobId>{6, 7}));
     EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{r.first_b});
     for (const auto& d : p.decisions)
-      if (d.kind == Decision::Kind::kPreempt) EXPECT_EQ(d.alloc.NumDevices(), 1);
+      if (d.kind == Decision::Kind::kPreempt) {
+        EXPECT_EQ(d.alloc.NumDevices(), 1);
+      }
     EXPECT_EQ(s->runtime(6).state, JobState::kPending);
     EXPECT_EQ(s->runtime(6).preemptions, 1);
     const QuotaUsage* q = s->quota_usage();
@@ -345,8 +347,9 @@ ReplayStats ReplayChecked(const Workload& w, const Network& net, const Catalog& 
       }
       // A start: within nominal, or borrowing within the limit and the cohort's unused quota.
       if (u.limited && m > 0 && used[job.tenant] + m > u.nominal) {
-        if (u.borrowing_limit >= 0)
+        if (u.borrowing_limit >= 0) {
           EXPECT_LE(used[job.tenant] + m - u.nominal, u.borrowing_limit) << "job " << d.job;
+        }
         EXPECT_LE(cohort_used + m, q->cohort_nominal()) << "job " << d.job << " borrowed what no one lent";
       }
       used[job.tenant] += m;

@@ -512,7 +512,9 @@ TEST(Report, ManyCentersAndLongSeriesStaySmall) {
   EXPECT_NE(util.find("c59"), std::string::npos);
   EXPECT_EQ(util.find(">c0<"), std::string::npos);
   for (const auto& [f, s] : r->charts)
-    if (f == "cost-by-tenant.svg") EXPECT_NE(s.find("other tenants (191)"), std::string::npos);
+    if (f == "cost-by-tenant.svg") {
+      EXPECT_NE(s.find("other tenants (191)"), std::string::npos);
+    }
   // Every center is in the page (the table), even those not labelled on the map.
   for (int c = 0; c < 60; ++c) EXPECT_NE(r->html.find(fmt::format(">c{}<", c)), std::string::npos) << c;
 }
