@@ -393,6 +393,30 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
     }
   };
   auto job_devices = [&](JobId id) { return static_cast<double>(w.jobs[id].GpuMilli()) / kWholeDevice; };
+  // Takes a run off the accounts (ledger, utilisation, the dispatcher's view
+  // of the center) and meters it. `local` is the allocation in the center's
+  // node numbering.
+  auto end_run = [&](JobId id, CenterId c, const Allocation& local, Time t) -> Status {
+    Allocation g = local;
+    for (auto& sh : g.shares) sh.node = cs[c].global[sh.node];
+    SUANLI_RETURN_IF_ERROR(ledger.Apply(w.jobs[id], g, ~ModelMask{0}, -1));
+    const double dev = job_devices(id);
+    busy[slot_of(c, local.model)] -= static_cast<double>(local.GpuMilli());
+    busy_total -= static_cast<double>(local.GpuMilli());
+    status[c].running_devices -= dev;
+    status[c].running_end_sum -= dev * ToSeconds(expected_end[id]);
+    --running;
+    --running_in[c];
+    meter(id, c, local.model, dev, run_start[id], t);
+    return Status::Ok();
+  };
+  // The restart overhead of a run that ended normally was allocated but did no work.
+  auto charge_overhead = [&](JobId id, Time t) {
+    if (overhead[id] <= 0) return;
+    double lost = job_devices(id) * ToSeconds(std::min(overhead[id], t - run_start[id]));
+    lost_dev_s += lost;
+    res.jobs[id].lost_work_s += static_cast<float>(lost);
+  };
   // Takes a running job off its center because of a failure or an outage:
   // it keeps the work up to its last checkpoint.
   auto interrupt = [&](JobId id, Time t) -> Status {
@@ -400,18 +424,8 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
     const Job& j = w.jobs[id];
     auto alloc = cs[c].sched->Remove(id, t);
     if (!alloc) return Internal("job {} was running but its center's scheduler does not hold it", id);
-    Allocation g = *alloc;
-    for (auto& sh : g.shares) sh.node = cs[c].global[sh.node];
-    SUANLI_RETURN_IF_ERROR(ledger.Apply(j, g, ~ModelMask{0}, -1));
+    SUANLI_RETURN_IF_ERROR(end_run(id, c, *alloc, t));
     const double dev = job_devices(id);
-    const int s = static_cast<int>(slot_of(c, alloc->model));
-    busy[s] -= static_cast<double>(alloc->GpuMilli());
-    busy_total -= static_cast<double>(alloc->GpuMilli());
-    status[c].running_devices -= dev;
-    status[c].running_end_sum -= dev * ToSeconds(expected_end[id]);
-    --running;
-    --running_in[c];
-    meter(id, c, alloc->model, dev, run_start[id], t);
     Duration useful = std::max<Duration>(0, t - run_start[id] - overhead[id]);
     Duration interval = j.checkpoint > 0 ? j.checkpoint : options.checkpoint;
     Duration saved = interval > 0 ? useful / interval * interval : 0;
@@ -467,25 +481,10 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
           if (phase[id] != JobPhase::kRunning)
             return Internal("job {} finished but was not running (phase {})", id, static_cast<int>(phase[id]));
           CenterId c = center_of[id];
-          const Job& j = w.jobs[id];
           const Allocation* a = cs[c].sched->AllocationOf(id);
           if (!a) return Internal("job {} finished but its center's scheduler does not hold it", id);
-          Allocation g = *a;
-          for (auto& sh : g.shares) sh.node = cs[c].global[sh.node];
-          SUANLI_RETURN_IF_ERROR(ledger.Apply(j, g, ~ModelMask{0}, -1));
-          const double dev = job_devices(id);
-          busy[slot_of(c, a->model)] -= static_cast<double>(a->GpuMilli());
-          busy_total -= static_cast<double>(a->GpuMilli());
-          status[c].running_devices -= dev;
-          status[c].running_end_sum -= dev * ToSeconds(expected_end[id]);
-          --running;
-          --running_in[c];
-          meter(id, c, a->model, dev, run_start[id], t);
-          if (overhead[id] > 0) {  // the restart overhead was allocated but did no work
-            double lost = dev * ToSeconds(std::min(overhead[id], t - run_start[id]));
-            lost_dev_s += lost;
-            res.jobs[id].lost_work_s += static_cast<float>(lost);
-          }
+          SUANLI_RETURN_IF_ERROR(end_run(id, c, *a, t));
+          charge_overhead(id, t);
           cs[c].sched->Finish(id, t);
           cs[c].changed = true;
           res.jobs[id].end = t;
@@ -628,27 +627,16 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
           case Decision::Kind::kPreempt: {
             // The scheduler has released it already; take it off the ledger
             // too. A preempted job checkpoints as it stops: it keeps its work.
-            SUANLI_RETURN_IF_ERROR(ledger.Apply(j, g, ~ModelMask{0}, -1));
+            SUANLI_RETURN_IF_ERROR(end_run(id, static_cast<CenterId>(c), d.alloc, t));
+            charge_overhead(id, t);
             const double dev = job_devices(id);
-            busy[slot_of(static_cast<CenterId>(c), d.alloc.model)] -= static_cast<double>(d.alloc.GpuMilli());
-            busy_total -= static_cast<double>(d.alloc.GpuMilli());
-            status[c].running_devices -= dev;
-            status[c].running_end_sum -= dev * ToSeconds(expected_end[id]);
-            meter(id, static_cast<CenterId>(c), d.alloc.model, dev, run_start[id], t);
             ++gen[id];
             Duration useful = std::max<Duration>(0, t - run_start[id] - overhead[id]);
-            if (overhead[id] > 0) {
-              double lost = dev * ToSeconds(std::min(overhead[id], t - run_start[id]));
-              lost_dev_s += lost;
-              r.lost_work_s += static_cast<float>(lost);
-            }
             remaining[id] = std::max(0.0, remaining[id] - ToSeconds(useful) * speed[id]);
             overhead[id] = 0;
             status[c].backlog_dev_s += dev * remaining[id];
             phase[id] = JobPhase::kQueued;
             ++r.preemptions;
-            --running;
-            --running_in[c];
             break;
           }
           case Decision::Kind::kUnschedulable:
