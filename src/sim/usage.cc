@@ -119,7 +119,7 @@ Result<UsageData> ParseUsageCsv(LineReader& reader) {
     CsvRow row(where, fields, &header);
     if (fields.size() != header.size())
       return row.RowError(fmt::format("expected {} fields as in the header, got {}", header.size(), fields.size()));
-    UsageRow r;
+    UsageCsvRow r;
     SUANLI_ASSIGN_OR_RETURN(r.policy, NonEmptyName(row, cols[kPolicy], "policy"));
     std::string_view tenant = Trim(row.Str(cols[kTenant]));
     r.tenant = tenant.empty() ? "(none)" : std::string(tenant);
@@ -194,7 +194,7 @@ std::vector<std::string> UsageKeyNames(unsigned by) {
   return names;
 }
 
-void UsageTotals::Add(const UsageRow& r) {
+void UsageTotals::Add(const UsageCsvRow& r) {
   accelerator_hours += r.accelerator_hours;
   reference_hours += r.reference_hours;
   pflop_days += r.pflop_days;
@@ -235,7 +235,7 @@ Result<std::vector<UsageTable>> AggregateUsage(const UsageData& data, const Usag
   std::set<std::string> tenants_seen;
   bool tenant_found = query.tenant.empty();
   std::vector<std::string> key;
-  for (const UsageRow& r : data.rows) {
+  for (const UsageCsvRow& r : data.rows) {
     auto t = table_of.find(r.policy);
     if (t == table_of.end()) continue;
     UsageTable& table = tables[t->second];

@@ -27,7 +27,7 @@ namespace suanli {
 class LineReader;
 
 // One row of usage.csv.
-struct UsageRow {
+struct UsageCsvRow {
   std::string policy;  // the run label
   std::string tenant;  // "(idle)": idle accelerators' energy; "(none)" when the field was empty
   std::string center;
@@ -43,7 +43,7 @@ struct UsageRow {
 struct UsageData {
   std::string source;             // file name, for messages
   std::vector<std::string> runs;  // run labels in order of first appearance
-  std::vector<UsageRow> rows;
+  std::vector<UsageCsvRow> rows;
 };
 
 // The ten columns of usage.csv, in the order the simulator writes them.
@@ -75,7 +75,7 @@ struct UsageTotals {
   double energy_kwh = 0;
   double cost = 0;
   double carbon_kg = 0;
-  void Add(const UsageRow& r);
+  void Add(const UsageCsvRow& r);
   void Add(const UsageTotals& t);
 };
 
