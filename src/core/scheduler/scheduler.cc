@@ -494,6 +494,11 @@ bool Scheduler::Reclaim(JobId id, const Reservation* res, Time now, Rng& rng, Pa
     if (state_.total_free_milli() < need) continue;  // cannot fit yet: skip the placement
     if ((a = TryPlaceBeside(id, res, now, rng))) break;
   }
+  return EvictFor(id, released, std::move(a), now, out);
+}
+
+bool Scheduler::EvictFor(JobId id, const std::vector<JobId>& released, std::optional<Allocation> a, Time now,
+                         PassResult* out) {
   if (!a) {
     for (JobId v : released) state_.Allocate(run_[v].alloc);
     return false;
@@ -524,22 +529,7 @@ bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* vic
     released.push_back(v);
     if ((a = TryPlace(id, rng))) break;
   }
-  if (!a) {
-    for (JobId v : released) state_.Allocate(run_[v].alloc);
-    return false;
-  }
-  // Keep the victims that still fit beside the new job; stop only the others.
-  state_.Allocate(*a);
-  std::vector<JobId> stop;
-  for (auto it = released.rbegin(); it != released.rend(); ++it) {
-    if (state_.CanAllocate(run_[*it].alloc)) state_.Allocate(run_[*it].alloc);
-    else stop.push_back(*it);
-  }
-  state_.Release(*a);
-  for (JobId v : stop) state_.Allocate(run_[v].alloc);
-  for (JobId v : stop) Preempt(v, now, out);
-  Start(id, std::move(*a), now, out);
-  return true;
+  return EvictFor(id, released, std::move(a), now, out);
 }
 
 bool Scheduler::Backfill(JobId id, Allocation a, const Reservation* res, Time now, Rng& rng, PassResult* out) {

@@ -173,6 +173,11 @@ class Scheduler {
   Duration RunTimeOn(JobId id, const Allocation& a) const;
   std::optional<Reservation> ComputeReservation(JobId id, Time now, Rng& rng);
   bool PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* victims, PassResult* out);
+  // Ends an eviction: `released` jobs were taken off the state to make room;
+  // with a placement `a` for `id`, stops only those that no longer fit
+  // beside it and starts `id`; without one, puts them all back.
+  bool EvictFor(JobId id, const std::vector<JobId>& released, std::optional<Allocation> a, Time now,
+                PassResult* out);
   // EASY: starts `id` (which fits as `a`) if it ends before the reservation or
   // keeps off the reserved devices. Returns whether it started.
   bool Backfill(JobId id, Allocation a, const Reservation* res, Time now, Rng& rng, PassResult* out);

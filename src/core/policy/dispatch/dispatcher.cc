@@ -270,8 +270,7 @@ bool Dispatcher::Best(const std::vector<Candidate>& cands, const Job& job, Candi
   return true;
 }
 
-DispatchDecision Dispatcher::Send(const Job& job, const Candidate& k, Time now, ModelMask models) const {
-  (void)job;
+DispatchDecision Dispatcher::Send(const Candidate& k, Time now, ModelMask models) const {
   DispatchDecision d;
   d.kind = DispatchDecision::Kind::kSend;
   d.center = k.center;
@@ -324,7 +323,7 @@ DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const Dis
                         : kNoCenter;
     if (data != kNoCenter && job.data_gb > 0) k.transfer_s = v.paths.TransferSeconds(data, home, job.data_gb);
     if (!std::isfinite(k.transfer_s)) k.transfer_s = 0;  // isolated: the data is brought by other means
-    return Send(job, k, now, 0);
+    return Send(k, now, 0);
   }
 
   std::vector<Candidate> cands;
@@ -377,7 +376,7 @@ DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const Dis
     }
     return d;
   }
-  return Send(job, best, now, 0);
+  return Send(best, now, 0);
 }
 
 Result<std::unique_ptr<Dispatcher>> MakeDispatcher(const DispatchSpec& spec, const Network& network,

@@ -129,7 +129,7 @@ class Dispatcher {
   double WaitEstimate(const Job& job, ModelMask eligible, CenterId c, Time now, const DispatchView& v) const;
   // Picks the best candidate by the weighted score; false if none.
   bool Best(const std::vector<Candidate>& cands, const Job& job, Candidate* best) const;
-  DispatchDecision Send(const Job& job, const Candidate& c, Time now, ModelMask models) const;
+  DispatchDecision Send(const Candidate& c, Time now, ModelMask models) const;
   std::string NoCenterReason(const Job& job, const DispatchView& v) const;
 
   DispatchSpec spec_;

@@ -61,7 +61,7 @@ class HeterogeneityAware : public Dispatcher {
     }
     DispatchDecision d;
     if (best >= 0) {
-      d = Send(job, best_cand, now, ModelMask{1} << res_[best].model);
+      d = Send(best_cand, now, ModelMask{1} << res_[best].model);
     } else {
       d = Dispatcher::Dispatch(id, work, now, v);
       if (d.kind != DispatchDecision::Kind::kSend) {
@@ -121,9 +121,10 @@ class HeterogeneityAware : public Dispatcher {
   int ResourceOf(CenterId c, const Job& job, const DispatchView& v) const {
     int best = -1;
     double speed = 0;
+    const ModelMask eligible = EligibleModels(job, catalog_, v.workload);
     for (size_t r = 0; r < res_.size(); ++r) {
       if (res_[r].center != c) continue;
-      double s = (EligibleModels(job, catalog_, v.workload) >> res_[r].model & 1)
+      double s = (eligible >> res_[r].model & 1)
                      ? Speed(job, res_[r].model, catalog_, v.workload)
                      : 0;
       if (s > speed) speed = s, best = static_cast<int>(r);
