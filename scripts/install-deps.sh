@@ -15,6 +15,10 @@ PACKAGES=(
   libbenchmark-dev                        # micro benchmarks
   libglpk-dev                             # linear programs (heterogeneity-aware dispatch)
   slurm-wlm slurm-client munge            # a real local Slurm for sweeps and the slurm backend
+  libsqlite3-dev sqlite3                  # the control plane's durable store
+  libcpp-httplib-dev libssl-dev           # the HTTP API server and client (and TLS)
+  chromium                                # the dashboard's end-to-end tests (driven by Playwright)
+  procps psmisc                           # ps / pkill / fuser used by the crash and backend tests
 )
 
 missing=()
@@ -23,6 +27,10 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Node.js and npm build the web dashboard; a machine that already has them
+# (from any source) keeps its own, otherwise Debian's are installed.
+if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#PACKAGES[@]} packages present"

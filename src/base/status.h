@@ -14,7 +14,7 @@
 namespace suanli {
 
 enum class StatusCode { kOk, kInvalidArgument, kNotFound, kParseError, kIoError, kFailedPrecondition,
-                        kInternal };
+                        kInternal, kPermissionDenied, kResourceExhausted, kUnavailable };
 
 class [[nodiscard]] Status {
  public:
@@ -51,6 +51,18 @@ Status ParseError(fmt::format_string<Args...> f, Args&&... args) {
 template <typename... Args>
 Status IoError(fmt::format_string<Args...> f, Args&&... args) {
   return Status(StatusCode::kIoError, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+Status PermissionDenied(fmt::format_string<Args...> f, Args&&... args) {
+  return Status(StatusCode::kPermissionDenied, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+Status ResourceExhausted(fmt::format_string<Args...> f, Args&&... args) {
+  return Status(StatusCode::kResourceExhausted, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+Status Unavailable(fmt::format_string<Args...> f, Args&&... args) {
+  return Status(StatusCode::kUnavailable, fmt::format(f, std::forward<Args>(args)...));
 }
 template <typename... Args>
 Status Internal(fmt::format_string<Args...> f, Args&&... args) {

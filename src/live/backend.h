@@ -1,0 +1,98 @@
+// Backends: how a center's jobs are really run. Each center of the server's
+// network names one:
+//   local      child processes on this machine (GPUs from nvidia-smi, or CPU slots)
+//   slurm      a real Slurm cluster, through sbatch / squeue / scontrol / scancel / sinfo
+//   simulated  jobs "run" for their declared duration (demos, tests at scale)
+//
+// The control loop decides what runs where (the engine's policies) and calls
+// Launch with the node and devices it chose; the backend starts it and later
+// reports how it ended through Poll. Backends are called from the control
+// loop's thread only (one at a time); they must not block for long (a Slurm
+// command that hangs is cut off by a timeout and reported as an error).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "live/live_job.h"
+
+namespace suanli::live {
+
+// What a center offers, as probed from the backend.
+struct BackendNode {
+  std::string name;        // node name (local: this host's name; slurm: NodeName)
+  std::string model;       // catalog model name of its accelerators ("" = none)
+  int devices = 0;         // accelerators on the node
+  int64_t cpu_milli = 0;   // CPUs (local without accelerators: slots x 1000)
+  int64_t mem_mib = 0;
+  bool up = true;          // slurm: not down/drained
+};
+
+struct BackendCapacity {
+  std::vector<BackendNode> nodes;
+};
+
+struct LaunchRequest {
+  int64_t job_id = 0;
+  JobSpec spec;
+  std::string node;           // chosen node (slurm: passed as --nodelist)
+  std::string model;          // chosen model ("" for CPU-only)
+  std::vector<int> devices;   // device indices on that node
+  std::string job_dir;        // per-job directory (logs: job_dir/stdout, job_dir/stderr)
+  WallMs start_ms = 0;        // when the control loop launched it
+};
+
+struct BackendEvent {
+  enum class Kind : uint8_t { kStarted, kEnded, kLost };
+  Kind kind = Kind::kEnded;
+  int64_t job_id = 0;
+  JobState state = JobState::kSucceeded;  // kEnded: succeeded | failed | cancelled
+  int exit_code = -1;
+  int signal = 0;
+  std::string reason;         // e.g. "time limit", "exit 3", "killed by SIGKILL", "node failure"
+  WallMs at_ms = 0;           // when it started / ended (as well as the backend knows)
+};
+
+struct BackendConfig {
+  std::string kind;           // local | slurm | simulated
+  // local
+  int slots = 0;              // CPU slots offered when no accelerator is found (0 = number of cores)
+  bool detect_gpus = true;    // run nvidia-smi to find NVIDIA GPUs
+  int grace_s = 10;           // cancel: SIGTERM, then SIGKILL after this
+  // slurm
+  std::string slurm_conf;     // SLURM_CONF for its commands (empty = the environment's)
+  std::string partition;      // empty = the cluster's default
+  int command_timeout_s = 15; // a Slurm command that takes longer counts as "not answering"
+  // simulated: capacity comes from the network file's pools for this center.
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view kind() const = 0;
+
+  // Capacity and health; an error means "not answering" (the control loop
+  // marks the center unavailable after its timeout).
+  virtual Result<BackendCapacity> Probe() = 0;
+  // Starts the job. Returns its backend id (kept in JobRecord::backend_id).
+  virtual Result<std::string> Launch(const LaunchRequest& req) = 0;
+  // Asks the job to stop (local: SIGTERM, SIGKILL after the grace period;
+  // slurm: scancel). Its end is reported by a later Poll as cancelled.
+  virtual Status Cancel(int64_t job_id, const std::string& backend_id) = 0;
+  // Events since the last call: jobs that started (slurm: left the queue) or ended.
+  virtual Result<std::vector<BackendEvent>> Poll(WallMs now) = 0;
+  // After a server restart: follow a job launched by an earlier server
+  // process. If it ended meanwhile, the next Poll reports its end (exit status
+  // included where the backend keeps it); if it cannot be found, kLost.
+  virtual Status Adopt(const LaunchRequest& req, const std::string& backend_id) = 0;
+};
+
+// Builds a backend. `data_dir` is the server's data directory (the local
+// backend keeps its supervisor status files under it). For `simulated`,
+// `capacity` is what the network file gives the center.
+Result<std::unique_ptr<Backend>> MakeBackend(const BackendConfig& config, const std::string& center,
+                                             const std::string& data_dir, const BackendCapacity& capacity);
+
+}  // namespace suanli::live

@@ -1,0 +1,146 @@
+// The live control plane: the engine's policies on a wall clock.
+//
+// One ControlPlane per server. It owns the store, one backend per center, and
+// the same scheduling code the simulator uses: a Dispatcher (which center)
+// in front of one Scheduler per center (which node and devices, when). A
+// loop thread runs a scheduling pass on every change (submit, cancel, a
+// backend event) and at least every `pass_interval_ms`: it polls the
+// backends, applies their events, dispatches new jobs, runs each center's
+// pass and launches what it decided. Decisions are committed to the store
+// before they are acted on.
+//
+// Start-up recovers before scheduling anything: active jobs are loaded from
+// the store, running ones are re-adopted from their backends (those that ended
+// meanwhile are recorded), pending ones are queued again.
+//
+// A center whose backend stops answering for `center_timeout_s` is marked
+// unavailable; its pending jobs are re-dispatched to other centers, and its
+// running jobs are re-queued once it is known they are gone (slurm: the
+// cluster answers again without them, or the center stays down past the
+// timeout: then they are requeued and counted as restarted elsewhere).
+//
+// Thread-safe: the HTTP handlers call it from many threads.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "live/backend.h"
+#include "live/live_job.h"
+#include "live/store.h"
+
+namespace suanli::live {
+
+// One center of the server's network and how it is run.
+struct CenterConfig {
+  std::string name;
+  BackendConfig backend;
+};
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";   // HOST:PORT
+  std::string data_dir = "suanli-data";    // database, job directories, logs
+  // Optional network file or built-in name (e.g. "china-aicc:1/100"): its
+  // centers are `simulated` unless `centers` names them with another backend.
+  std::string network;
+  // Centers run by a backend (local, slurm, simulated); capacity of local and
+  // slurm centers comes from the backend. With neither `network` nor
+  // `centers`: one `local` center named "local".
+  std::vector<CenterConfig> centers;
+  std::string policy = "fifo+easy";          // center scheduler (PolicySpec)
+  std::string dispatch = "earliest-start";   // dispatcher (DispatchSpec)
+  int pass_interval_ms = 2000;               // a pass at least this often
+  int center_timeout_s = 30;                 // unanswering center -> unavailable
+  int64_t max_body_bytes = 1 << 20;          // HTTP request bodies
+  int http_threads = 64;                     // HTTP worker threads
+  std::string tls_cert, tls_key;             // both set: HTTPS
+  std::string admin_token;                   // first start only: the admin's token (SUANLI_ADMIN_TOKEN)
+  bool durable = true;                       // false: synchronous=NORMAL (benchmarks only)
+};
+
+// Reads a server config YAML file; errors name the file and the key.
+Result<ServerConfig> LoadServerConfig(const std::string& path);
+// Checks the values (listen address, policy and dispatch specs, backends);
+// errors name the key.
+Status ValidateServerConfig(const ServerConfig& config);
+
+// Who is calling (resolved from the bearer token by the HTTP layer).
+struct Caller {
+  std::string tenant;
+  bool admin = false;
+};
+
+struct ModelUse {
+  std::string model;
+  int total = 0;
+  double busy = 0;
+};
+
+struct CenterView {
+  std::string name, backend, region;
+  bool up = true;          // answering
+  bool drained = false;    // drained by an operator: takes no new jobs
+  std::string reason;      // why not up / drained
+  int devices = 0;         // accelerators in all
+  double busy_devices = 0;
+  std::vector<ModelUse> models;
+  int pending = 0, running = 0;
+  double pue = 1, price_now = 0, carbon_now = 0;  // power price (per kWh) and gCO2/kWh this hour
+  double power_kw = 0;     // estimated draw of busy accelerators x PUE
+};
+
+struct PassStats {
+  int64_t passes = 0;
+  double last_pass_ms = 0;
+  std::vector<double> pass_ms_buckets_le;   // histogram bounds (ms)
+  std::vector<int64_t> pass_ms_counts;      // cumulative counts per bound
+  double pass_ms_sum = 0;
+  int64_t submissions = 0, failures = 0, cancellations = 0, successes = 0;
+};
+
+struct NewTenant {
+  Tenant tenant;
+  std::string token;  // shown once
+};
+
+class ControlPlane {
+ public:
+  // Opens the store under config.data_dir, builds the network and backends,
+  // recovers and reconciles, then starts the loop thread.
+  static Result<std::unique_ptr<ControlPlane>> Start(const ServerConfig& config);
+  virtual ~ControlPlane() = default;
+  virtual void Stop() = 0;  // stops the loop (jobs keep running; a restart re-adopts them)
+
+  // Authentication: the tenant whose token this is, if any.
+  virtual std::optional<Caller> Authenticate(const std::string& bearer_token) = 0;
+
+  // Validates the spec (InvalidArgument naming the field), checks the
+  // tenant's admission quotas (ResourceExhausted), stores the job durably
+  // and wakes the loop. Returns the stored record (state pending).
+  virtual Result<JobRecord> Submit(const Caller& caller, JobSpec spec) = 0;
+  // NotFound if the job does not exist or is not the caller's (admin sees all).
+  virtual Result<JobRecord> Get(const Caller& caller, int64_t id) = 0;
+  // A tenant's filter.tenant is forced to its own name.
+  virtual Result<std::vector<JobRecord>> List(const Caller& caller, JobFilter filter) = 0;
+  virtual Result<JobRecord> Cancel(const Caller& caller, int64_t id) = 0;
+  // Path of the job's "stdout" or "stderr" log file (may not exist yet).
+  virtual Result<std::string> LogPath(const Caller& caller, int64_t id, const std::string& stream) = 0;
+
+  virtual std::vector<CenterView> Centers() = 0;
+  virtual Status Drain(const Caller& caller, const std::string& center) = 0;   // admin only
+  virtual Status Resume(const Caller& caller, const std::string& center) = 0;  // admin only
+
+  virtual Result<NewTenant> CreateTenant(const Caller& caller, Tenant t) = 0;  // admin only
+  virtual Result<std::vector<Tenant>> Tenants(const Caller& caller) = 0;       // admin: all; else own
+  virtual Result<std::vector<UsageSum>> Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) = 0;
+
+  virtual PassStats Stats() = 0;
+  // Runs one scheduling pass now, synchronously (tests, benchmarks).
+  virtual void PassNow() = 0;
+};
+
+}  // namespace suanli::live

@@ -1,0 +1,37 @@
+#include "live/live_job.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+
+namespace suanli::live {
+
+namespace {
+constexpr std::array<std::string_view, 5> kStateNames = {"pending", "running", "succeeded", "failed",
+                                                         "cancelled"};
+}  // namespace
+
+std::string_view StateName(JobState s) { return kStateNames[static_cast<size_t>(s)]; }
+
+std::optional<JobState> ParseState(std::string_view s) {
+  for (size_t i = 0; i < kStateNames.size(); ++i) {
+    if (kStateNames[i] == s) return static_cast<JobState>(i);
+  }
+  return std::nullopt;
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 15]);
+  }
+  return out;
+}
+
+}  // namespace suanli::live

@@ -1,0 +1,78 @@
+// The live control plane's job and tenant records: what a tenant submits
+// (JobSpec), what the server keeps about it (JobRecord), and tenants. These
+// are plain data shared by the store, the backends, the control loop and the
+// HTTP API; they hold wall-clock times as Unix milliseconds.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace suanli::live {
+
+// Wall-clock time, Unix milliseconds.
+using WallMs = int64_t;
+
+enum class JobState : uint8_t { kPending, kRunning, kSucceeded, kFailed, kCancelled };
+// "pending", "running", "succeeded", "failed", "cancelled".
+std::string_view StateName(JobState s);
+std::optional<JobState> ParseState(std::string_view s);
+inline bool IsTerminal(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }
+
+// What a tenant asks for. Names are catalog names (models: "a100", "ascend-910";
+// stacks: "cuda", "cann"); empty lists mean "any".
+struct JobSpec {
+  std::string name;                          // optional label
+  std::vector<std::string> command;          // argv, required, non-empty
+  std::map<std::string, std::string> env;    // extra environment variables
+  std::string workdir;                       // optional; default: the job's own directory
+  uint32_t gpus = 0;                         // accelerators (0 = CPU-only job)
+  int64_t cpu_milli = 1000;                  // whole job
+  int64_t mem_mib = 1024;                    // whole job
+  std::vector<std::string> models;           // accepted accelerator models
+  std::vector<std::string> stacks;           // accepted software stacks
+  std::string workload_class = "other";      // training | inference | other (catalog classes)
+  int64_t time_limit_s = 3600;               // stopped after this; also the run-time estimate
+  int64_t duration_s = 0;                    // simulated centers: how long it "runs" (0 = time limit)
+  int32_t priority = 0;                      // larger = more important
+  std::string center;                        // optional: only this center
+};
+
+struct JobRecord {
+  int64_t id = 0;                 // assigned by the store (1, 2, ...), never reused
+  std::string tenant;
+  JobSpec spec;
+  JobState state = JobState::kPending;
+  WallMs submit_ms = 0, start_ms = 0, end_ms = 0;  // 0 = not yet
+  std::string center;             // where it was sent / runs (empty while undecided)
+  std::string model;              // accelerator model it runs on (empty for CPU-only)
+  std::string node;               // node name inside the center
+  std::vector<int> devices;       // device indices on that node
+  std::string backend_id;         // local: pid of its supervisor; slurm: job id; simulated: id
+  int exit_code = -1;             // process exit status (-1 = none)
+  int signal = 0;                 // terminating signal (0 = none)
+  std::string reason;             // why it is pending / failed / cancelled
+  WallMs est_start_ms = 0;        // pending: estimated start (0 = unknown)
+  // Metering, filled when the job ends.
+  double gpu_seconds = 0;         // accelerator-seconds (cpu-seconds / 1000 for CPU-only jobs is not counted here)
+  double energy_kwh = 0, cost = 0, carbon_kg = 0;
+};
+
+struct Tenant {
+  std::string name;               // [a-z][a-z0-9_-]{0,39}
+  std::string token_sha256;       // hex SHA-256 of the bearer token (the token itself is never stored)
+  bool admin = false;
+  // Admission quotas (0 = unlimited): accelerators one job may ask for, and
+  // jobs the tenant may have pending or running at once.
+  int64_t max_gpus_per_job = 0;
+  int64_t max_active_jobs = 0;
+  WallMs created_ms = 0;
+};
+
+// Hex SHA-256 of a token (OpenSSL's libcrypto).
+std::string Sha256Hex(std::string_view data);
+
+}  // namespace suanli::live
