@@ -1,0 +1,254 @@
+// One job: every field, its state with timing, the estimated start while
+// pending, and its stdout/stderr logs, refreshed while it is active.
+
+import { api, ApiError, isActive } from '../api';
+import type { Job } from '../api';
+import { joinArgv } from '../argv';
+import { h, fill } from '../dom';
+import { fmtDuration, fmtRelative, fmtSeconds, fmtSmart, fmtTime } from '../format';
+import { Poller, stamp, touch } from '../shell';
+import type { Ctx, View } from '../shell';
+import { cancelJob, stateBadge } from './jobs';
+
+const ACTIVE_REFRESH_MS = 2000;
+const LOG_CHUNK = 256 * 1024;        // bytes per request
+const LOG_KEEP = 2 * 1024 * 1024;    // characters shown at most (the tail)
+
+type Stream = 'stdout' | 'stderr';
+
+class LogBuffer {
+  offset = 0;       // bytes read so far
+  text = '';
+  trimmed = false;
+  missing = false;  // no such log (yet)
+  private decoder = new TextDecoder('utf-8');
+
+  add(bytes: Uint8Array): void {
+    this.offset += bytes.length;
+    this.text += this.decoder.decode(bytes, { stream: true });
+    if (this.text.length > LOG_KEEP) {
+      this.text = this.text.slice(this.text.length - LOG_KEEP);
+      this.trimmed = true;
+    }
+  }
+}
+
+export function jobView(ctx: Ctx, id: number): View {
+  const updated = stamp();
+  const title = h('h1', { testid: 'job-title' }, `Job #${id}`);
+  const headBadges = h('div', { class: 'head-badges' });
+  const actions = h('div', { class: 'head-actions' });
+  const timing = h('div', { class: 'timing', testid: 'job-timing' });
+  const fields = h('dl', { class: 'fields', testid: 'job-fields' });
+  const logOut = h('pre', { class: 'log', testid: 'log-output', tabindex: 0 });
+  const logNote = h('div', { class: 'muted log-note', testid: 'log-note' });
+  const logs: Record<Stream, LogBuffer> = { stdout: new LogBuffer(), stderr: new LogBuffer() };
+  let stream: Stream = 'stdout';
+  let job: Job | null = null;
+  let finalLogRead = false;
+
+  const tabs = (['stdout', 'stderr'] as Stream[]).map((s) =>
+    h('button', {
+      class: 'tab',
+      role: 'tab',
+      testid: `log-tab-${s}`,
+      'aria-selected': String(s === stream),
+      onclick: () => {
+        stream = s;
+        for (const t of tabs) t.setAttribute('aria-selected', String(t.dataset.stream === s));
+        renderLog(true);
+        poller.now();
+      },
+      'data-stream': s,
+    }, s),
+  );
+
+  const el = h(
+    'div',
+    { class: 'view', testid: 'view-job', 'data-job-id': id },
+    h('div', { class: 'view-head' }, h('a', { href: '#/jobs', class: 'back', testid: 'back-to-jobs' }, '← Jobs'), updated),
+    h('div', { class: 'job-head' }, h('div', { class: 'job-title' }, title, headBadges), actions),
+    timing,
+    h('section', { class: 'card' }, h('h2', null, 'Details'), fields),
+    h(
+      'section',
+      { class: 'card' },
+      h('div', { class: 'log-head' }, h('h2', null, 'Log'), h('div', { class: 'tabs', role: 'tablist', testid: 'log-tabs' }, tabs)),
+      logNote,
+      logOut,
+    ),
+  );
+
+  function renderLog(toBottom: boolean): void {
+    const buf = logs[stream];
+    const atBottom = logOut.scrollTop + logOut.clientHeight >= logOut.scrollHeight - 4;
+    logOut.textContent = buf.text;
+    logOut.dataset.stream = stream;
+    const notes: string[] = [];
+    if (buf.trimmed) notes.push(`showing the last ${fmtSmart(LOG_KEEP / 1024 / 1024, 0)} MiB`);
+    if (!buf.text) notes.push(buf.missing ? `no ${stream} yet` : `${stream} is empty`);
+    if (job && isActive(job.state)) notes.push('following');
+    logNote.textContent = notes.join(' · ');
+    if (toBottom || atBottom) logOut.scrollTop = logOut.scrollHeight;
+  }
+
+  async function readLog(s: Stream): Promise<void> {
+    const buf = logs[s];
+    // Read whole chunks until a short one (the end of what is written).
+    for (let i = 0; i < 64; i++) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await api.logs(id, s, buf.offset, LOG_CHUNK);
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404 && job !== null) {
+          buf.missing = true;
+          return;
+        }
+        throw e;
+      }
+      buf.missing = false;
+      buf.add(bytes);
+      if (bytes.length < LOG_CHUNK) return;
+    }
+  }
+
+  function renderJob(j: Job): void {
+    title.textContent = j.name ? `Job #${j.id} · ${j.name}` : `Job #${j.id}`;
+    fill(headBadges, stateBadge(j.state), h('span', { class: 'muted' }, j.tenant));
+    fill(
+      actions,
+      isActive(j.state)
+        ? h('button', {
+            class: 'btn btn-danger',
+            testid: 'job-cancel',
+            onclick: async () => {
+              await cancelJob(ctx, j);
+              poller.now();
+            },
+          }, 'Cancel job')
+        : null,
+    );
+    fill(timing, timingOf(j));
+    fill(fields, fieldsOf(j));
+  }
+
+  const poller = new Poller(async () => {
+    try {
+      const j = await api.job(id);
+      job = j;
+      ctx.report(`Job #${id}`, null);
+      renderJob(j);
+      const active = isActive(j.state);
+      if (active || !finalLogRead) {
+        // After the job ends, one last read of both streams picks up the rest.
+        await readLog(stream);
+        if (!active) {
+          await readLog(stream === 'stdout' ? 'stderr' : 'stdout');
+          finalLogRead = true;
+        }
+      }
+      ctx.report(`Log of #${id}`, null);
+      renderLog(false);
+      touch(updated);
+      poller.setInterval(active ? ACTIVE_REFRESH_MS : 0);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404 && job === null) {
+        fill(timing, h('div', { class: 'msg-error', testid: 'job-not-found' }, `No job #${id}: ${e.message}`));
+        ctx.report(`Job #${id}`, null);
+        poller.setInterval(0);
+        return;
+      }
+      ctx.report(job ? `Log of #${id}` : `Job #${id}`, e);
+    }
+  }, ACTIVE_REFRESH_MS);
+
+  poller.start();
+  return { el, dispose: () => poller.stop() };
+}
+
+function timingOf(j: Job): HTMLElement[] {
+  const now = Date.now();
+  const out: HTMLElement[] = [];
+  const line = (testid: string, ...parts: (string | HTMLElement)[]) => out.push(h('div', { class: 'timing-line', testid }, parts));
+  if (j.state === 'pending') {
+    line('timing-wait', `Waiting for ${fmtDuration(now - j.submit_ms)} (submitted ${fmtTime(j.submit_ms)})`);
+    if (j.est_start_ms > 0) {
+      line('est-start', `Estimated start: ${fmtTime(j.est_start_ms)} (${fmtRelative(j.est_start_ms, now)})`);
+    } else {
+      line('est-start', 'Estimated start: not known yet');
+    }
+    if (j.reason) line('timing-reason', `Why it waits: ${j.reason}`);
+  } else if (j.state === 'running') {
+    line('timing-run', `Running for ${fmtDuration(now - j.start_ms)} since ${fmtTime(j.start_ms)}, after waiting ${fmtDuration(j.start_ms - j.submit_ms)}`);
+    if (j.time_limit_s > 0) {
+      const deadline = j.start_ms + j.time_limit_s * 1000;
+      line('timing-limit', `Time limit ${fmtSeconds(j.time_limit_s)}: stopped at ${fmtTime(deadline)} (${fmtRelative(deadline, now)}) if still running`);
+    }
+  } else {
+    if (j.start_ms) {
+      line('timing-done', `${capital(j.state)} at ${fmtTime(j.end_ms)} after running ${fmtDuration(j.end_ms - j.start_ms)}; it waited ${fmtDuration(j.start_ms - j.submit_ms)}`);
+    } else {
+      line('timing-done', `${capital(j.state)} at ${fmtTime(j.end_ms)} without starting, ${fmtDuration(j.end_ms - j.submit_ms)} after submission`);
+    }
+    const exit: string[] = [];
+    if (j.exit_code >= 0) exit.push(`exit code ${j.exit_code}`);
+    if (j.signal) exit.push(`signal ${j.signal}`);
+    if (j.reason) exit.push(j.reason);
+    if (exit.length) line('timing-exit', exit.join(' · '));
+  }
+  return out;
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+const or = (s: string, dflt = '–') => (s ? s : dflt);
+const list = (xs: unknown[] | undefined, dflt = 'any') => (xs && xs.length ? xs.join(', ') : dflt);
+
+// Every field of the record, formatted; fields this page does not know are
+// shown as JSON at the end.
+function fieldsOf(j: Job): HTMLElement[] {
+  const known: [keyof Job & string, string, string | HTMLElement][] = [
+    ['id', 'ID', String(j.id)],
+    ['name', 'Name', or(j.name)],
+    ['tenant', 'Tenant', j.tenant],
+    ['state', 'State', j.state],
+    ['command', 'Command', h('code', { testid: 'field-command-line' }, joinArgv(j.command ?? []))],
+    ['env', 'Environment', Object.keys(j.env ?? {}).length ? h('code', null, Object.entries(j.env).map(([k, v]) => `${k}=${v}`).join('\n')) : '–'],
+    ['workdir', 'Working directory', or(j.workdir, 'its own directory')],
+    ['gpus', 'Accelerators', String(j.gpus)],
+    ['cpu_milli', 'CPU', `${fmtSmart(j.cpu_milli / 1000, 2)} cores`],
+    ['mem_mib', 'Memory', `${fmtSmart(j.mem_mib, 0)} MiB`],
+    ['models', 'Accepted models', list(j.models)],
+    ['stacks', 'Accepted stacks', list(j.stacks)],
+    ['class', 'Class', or(j.class)],
+    ['time_limit_s', 'Time limit', j.time_limit_s ? `${fmtSeconds(j.time_limit_s)} (${j.time_limit_s} s)` : 'none'],
+    ['duration_s', 'Simulated duration', j.duration_s ? `${fmtSeconds(j.duration_s)} (${j.duration_s} s)` : 'the time limit'],
+    ['priority', 'Priority', String(j.priority)],
+    ['center', 'Center', or(j.center, 'not decided')],
+    ['model', 'Model', or(j.model)],
+    ['node', 'Node', or(j.node)],
+    ['devices', 'Devices', list(j.devices, '–')],
+    ['submit_ms', 'Submitted', fmtTime(j.submit_ms)],
+    ['start_ms', 'Started', fmtTime(j.start_ms)],
+    ['end_ms', 'Ended', fmtTime(j.end_ms)],
+    ['est_start_ms', 'Estimated start', fmtTime(j.est_start_ms)],
+    ['exit_code', 'Exit code', j.exit_code >= 0 ? String(j.exit_code) : '–'],
+    ['signal', 'Signal', j.signal ? String(j.signal) : '–'],
+    ['reason', 'Reason', or(j.reason)],
+    ['gpu_seconds', 'Accelerator-hours', fmtSmart(j.gpu_seconds / 3600, 3)],
+    ['energy_kwh', 'Energy', `${fmtSmart(j.energy_kwh, 3)} kWh`],
+    ['cost', 'Cost', fmtSmart(j.cost, 3)],
+    ['carbon_kg', 'Carbon', `${fmtSmart(j.carbon_kg, 3)} kg CO₂`],
+  ];
+  const seen = new Set(known.map(([k]) => k));
+  const rows = known.map(([key, label, value]) =>
+    h('div', { class: 'field-row', 'data-field': key }, h('dt', { title: key }, label), h('dd', { testid: `field-${key}` }, value)),
+  );
+  for (const [key, value] of Object.entries(j)) {
+    if (seen.has(key)) continue;
+    rows.push(h('div', { class: 'field-row', 'data-field': key }, h('dt', null, key), h('dd', { testid: `field-${key}` }, typeof value === 'string' ? value : JSON.stringify(value))));
+  }
+  return rows;
+}

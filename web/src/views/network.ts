@@ -1,0 +1,191 @@
+// Network at a glance: totals across the network and one card per center.
+
+import { api, describeError } from '../api';
+import type { Center } from '../api';
+import { h, fill, bar, badge } from '../dom';
+import { fmtNum, fmtPct, fmtSmart } from '../format';
+import { Poller, stamp, touch } from '../shell';
+import type { Ctx, View } from '../shell';
+
+const REFRESH_MS = 3000;
+
+export function networkView(ctx: Ctx): View {
+  const updated = stamp();
+  const totals = h('section', { class: 'totals', testid: 'network-totals' });
+  const grid = h('section', { class: 'cards', testid: 'center-cards' });
+  const el = h(
+    'div',
+    { class: 'view', testid: 'view-network' },
+    h('div', { class: 'view-head' }, h('h1', null, 'Network'), updated),
+    totals,
+    grid,
+  );
+
+  let centers: Center[] = [];
+  const poller = new Poller(async () => {
+    try {
+      centers = await api.centers();
+      ctx.report('Centers', null);
+      render();
+      touch(updated);
+    } catch (e) {
+      ctx.report('Centers', e);
+    }
+  }, REFRESH_MS);
+
+  function render(): void {
+    fill(totals, totalsOf(centers));
+    if (centers.length === 0) {
+      fill(grid, h('p', { class: 'empty' }, 'The server runs no centers.'));
+      return;
+    }
+    fill(grid, centers.map((c) => card(c, ctx, poller)));
+  }
+
+  poller.start();
+  return { el, dispose: () => poller.stop() };
+}
+
+function stat(label: string, value: string, testid?: string, sub?: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'stat', testid },
+    h('div', { class: 'stat-label' }, label),
+    h('div', { class: 'stat-value' }, value),
+    sub ? h('div', { class: 'stat-sub' }, sub) : null,
+  );
+}
+
+function totalsOf(centers: Center[]): HTMLElement[] {
+  let devices = 0;
+  let busy = 0;
+  let pending = 0;
+  let running = 0;
+  let power = 0;
+  let costPerHour = 0;
+  let carbonKgPerHour = 0;
+  let up = 0;
+  for (const c of centers) {
+    devices += c.devices;
+    busy += c.busy_devices;
+    pending += c.pending;
+    running += c.running;
+    power += c.power_kw;
+    costPerHour += c.power_kw * c.price_now;
+    carbonKgPerHour += (c.power_kw * c.carbon_now) / 1000;
+    if (c.up && !c.drained) up++;
+  }
+  const util = devices > 0 ? busy / devices : 0;
+  return [
+    stat('Centers taking jobs', `${up} / ${centers.length}`, 'total-centers'),
+    h(
+      'div',
+      { class: 'stat stat-wide', testid: 'total-util' },
+      h('div', { class: 'stat-label' }, 'Accelerators busy'),
+      h('div', { class: 'stat-value' }, `${fmtSmart(busy, 1)} / ${fmtNum(devices)}`, h('small', null, ` ${fmtPct(util)}`)),
+      bar(util, undefined, 'network utilisation'),
+    ),
+    stat('Running jobs', fmtNum(running), 'total-running'),
+    stat('Pending jobs', fmtNum(pending), 'total-pending'),
+    stat('Power', `${fmtSmart(power, 1)} kW`, 'total-power'),
+    stat('Power cost now', `${fmtSmart(costPerHour, 2)} / h`, 'total-cost', 'power × price, all centers'),
+    stat('Emissions now', `${fmtSmart(carbonKgPerHour, 2)} kg CO₂/h`, 'total-carbon', 'power × grid carbon'),
+  ];
+}
+
+function stateBadge(c: Center): HTMLElement {
+  if (!c.up) return badge('down', 'bad', 'center-state');
+  if (c.drained) return badge('drained', 'warn', 'center-state');
+  return badge('up', 'ok', 'center-state');
+}
+
+function card(c: Center, ctx: Ctx, poller: Poller): HTMLElement {
+  const util = c.devices > 0 ? c.busy_devices / c.devices : 0;
+  const jobsLink = (state: string, n: number, label: string, testid: string) =>
+    h(
+      'a',
+      { href: `#/jobs?center=${encodeURIComponent(c.name)}&state=${state}`, class: 'count', testid },
+      h('span', { class: 'count-n' }, fmtNum(n)),
+      h('span', { class: 'count-label' }, label),
+    );
+
+  const actions: HTMLElement[] = [];
+  if (ctx.who.admin) {
+    const drain = !c.drained;
+    const btn = h(
+      'button',
+      {
+        class: 'btn btn-small',
+        testid: drain ? 'center-drain' : 'center-resume',
+        title: drain ? 'Take no new jobs here' : 'Take new jobs again',
+        onclick: async () => {
+          btn.disabled = true;
+          try {
+            if (drain) await api.drain(c.name);
+            else await api.resume(c.name);
+            ctx.report(`Center ${c.name}`, null);
+          } catch (e) {
+            ctx.report(`Center ${c.name}`, describeError(e));
+          }
+          poller.now();
+        },
+      },
+      drain ? 'Drain' : 'Resume',
+    );
+    actions.push(btn);
+  }
+
+  return h(
+    'article',
+    { class: `card center ${c.up ? (c.drained ? 'is-drained' : '') : 'is-down'}`, testid: 'center-card', 'data-center': c.name },
+    h(
+      'header',
+      { class: 'card-head' },
+      h('div', null, h('h2', { testid: 'center-name' }, c.name), c.region ? h('div', { class: 'muted' }, c.region) : null),
+      h('div', { class: 'card-badges' }, badge(c.backend, 'neutral', 'center-backend'), stateBadge(c)),
+    ),
+    c.reason ? h('div', { class: 'reason', testid: 'center-reason' }, c.reason) : null,
+    h(
+      'div',
+      { class: 'util', testid: 'center-util' },
+      h(
+        'div',
+        { class: 'util-line' },
+        h('span', null, 'Accelerators'),
+        h('span', { class: 'util-n' }, c.devices > 0 ? `${fmtSmart(c.busy_devices, 1)} / ${fmtNum(c.devices)} busy · ${fmtPct(util)}` : 'none'),
+      ),
+      bar(util, 'center-util-bar', `${c.name} utilisation`),
+    ),
+    c.models.length
+      ? h(
+          'table',
+          { class: 'models', testid: 'center-models' },
+          h('tbody', null, c.models.map((m) => {
+            const f = m.total > 0 ? m.busy / m.total : 0;
+            return h(
+              'tr',
+              { 'data-model': m.model },
+              h('th', null, m.model),
+              h('td', { class: 'num' }, `${fmtSmart(m.busy, 1)} / ${fmtNum(m.total)}`),
+              h('td', { class: 'model-bar' }, bar(f, undefined, `${m.model} utilisation`)),
+            );
+          })),
+        )
+      : null,
+    h(
+      'div',
+      { class: 'counts' },
+      jobsLink('running', c.running, 'running', 'center-running'),
+      jobsLink('pending', c.pending, 'pending', 'center-pending'),
+    ),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('div', null, h('dt', null, 'Power'), h('dd', { testid: 'center-power' }, `${fmtSmart(c.power_kw, 1)} kW`)),
+      h('div', null, h('dt', null, 'PUE'), h('dd', { testid: 'center-pue' }, fmtNum(c.pue, 2))),
+      h('div', null, h('dt', null, 'Price now'), h('dd', { testid: 'center-price' }, `${fmtNum(c.price_now, 3)} /kWh`)),
+      h('div', null, h('dt', null, 'Carbon now'), h('dd', { testid: 'center-carbon' }, `${fmtNum(c.carbon_now, 0)} gCO₂/kWh`)),
+    ),
+    actions.length ? h('footer', { class: 'card-actions' }, actions) : null,
+  );
+}
