@@ -1,0 +1,515 @@
+#!/usr/bin/env node
+// End-to-end test of the dashboard against the real server, in headless
+// Chromium driven by Playwright (playwright-core, with the system's Chromium).
+//
+// It starts `$SUANLI_BINARY serve` on a free port with a fresh data directory
+// and a random admin token, signs in through the dashboard, checks the
+// network view, submits a job through the form and follows it to `succeeded`
+// and its log, submits one through the API and watches it appear, cancels
+// one from the table, checks the usage view, and saves a screenshot of every
+// view. The server is stopped (SIGTERM) and the data directory removed in
+// every case. Exits non-zero on the first failed check.
+//
+// Environment and flags:
+//   SUANLI_BINARY (or --binary PATH)   the suanli binary (required)
+//   SUANLI_CHROMIUM                    Chromium (default /usr/bin/chromium)
+//   SUANLI_E2E_OUT (or --out DIR)      screenshots and the server's log
+//                                      (default ./dashboard-e2e)
+//   SUANLI_E2E_DOCS=1 (or --docs)      also write docs/img/dashboard-network.png
+//                                      and docs/img/dashboard-job.png
+//   SUANLI_E2E_TIMEOUT_S               the whole run (default 270)
+//   SUANLI_E2E_HEADED=1                show the browser (debugging)
+
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+
+// --- options ---------------------------------------------------------------
+
+const argv = process.argv.slice(2);
+function flag(name) {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+const binary = flag('--binary') ?? process.env.SUANLI_BINARY;
+const chromiumPath = process.env.SUANLI_CHROMIUM || '/usr/bin/chromium';
+const outDir = path.resolve(flag('--out') ?? process.env.SUANLI_E2E_OUT ?? 'dashboard-e2e');
+const writeDocs = argv.includes('--docs') || process.env.SUANLI_E2E_DOCS === '1';
+const totalTimeoutMs = Number(process.env.SUANLI_E2E_TIMEOUT_S || 270) * 1000;
+const headed = process.env.SUANLI_E2E_HEADED === '1';
+
+// Generous: under AddressSanitizer the server is several times slower, and
+// the test shares the machine with the rest of the suite.
+const T = {
+  health: 120_000,
+  ui: 30_000,
+  jobDone: 150_000,
+  refresh: 20_000,
+};
+
+// --- reporting -------------------------------------------------------------
+
+let checks = 0;
+function ok(what) {
+  checks++;
+  console.log(`ok ${checks} - ${what}`);
+}
+class CheckFailed extends Error {}
+function fail(what) {
+  throw new CheckFailed(what);
+}
+function assert(cond, what) {
+  if (!cond) fail(what);
+}
+
+// --- state that cleanup undoes ----------------------------------------------
+
+let server = null; // ChildProcess
+let serverExit = null; // {code, signal} once it exited
+let serverLogPath = '';
+let browser = null;
+let dataDir = '';
+let base = '';
+let token = '';
+let cleanedUp = false;
+
+async function cleanup() {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  if (browser) {
+    await Promise.race([browser.close().catch(() => {}), sleep(10_000)]);
+    browser = null;
+  }
+  if (server && !serverExit && base && token) {
+    // Jobs run by the local backend outlive the server: end ours first.
+    try {
+      const active = await apiCall('GET', '/api/v1/jobs?state=pending,running&limit=1000', undefined, 5_000);
+      for (const j of active.body?.jobs ?? []) await apiCall('POST', `/api/v1/jobs/${j.id}/cancel`, undefined, 5_000).catch(() => {});
+    } catch {
+      // the server may be gone already
+    }
+  }
+  if (server && !serverExit) {
+    server.kill('SIGTERM');
+    const exited = await Promise.race([serverExited(), sleep(30_000).then(() => false)]);
+    if (!exited) {
+      console.log('# the server did not stop within 30 s of SIGTERM: killing it');
+      server.kill('SIGKILL');
+      await Promise.race([serverExited(), sleep(5_000)]);
+    }
+  }
+  if (dataDir) {
+    fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 3 });
+    dataDir = '';
+  }
+}
+
+let exitWaiters = [];
+function serverExited() {
+  if (serverExit) return Promise.resolve(true);
+  return new Promise((resolve) => exitWaiters.push(() => resolve(true)));
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// --- server ----------------------------------------------------------------
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function apiCall(method, p, body, timeoutMs = 10_000) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(base + p, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  let parsed = null;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body: parsed, text };
+}
+
+function serverLogTail(lines = 40) {
+  try {
+    const all = fs.readFileSync(serverLogPath, 'utf8').trimEnd().split('\n');
+    return all.slice(-lines).join('\n');
+  } catch {
+    return '(no server log)';
+  }
+}
+
+async function startServer() {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const log = fs.openSync(serverLogPath, 'a');
+    serverExit = null;
+    exitWaiters = [];
+    server = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir], {
+      env: { ...process.env, SUANLI_ADMIN_TOKEN: token },
+      stdio: ['ignore', log, log],
+    });
+    fs.closeSync(log);
+    server.on('exit', (code, signal) => {
+      serverExit = { code, signal };
+      for (const w of exitWaiters) w();
+      exitWaiters = [];
+    });
+    server.on('error', (e) => {
+      serverExit = { code: null, signal: null, error: e.message };
+      for (const w of exitWaiters) w();
+      exitWaiters = [];
+    });
+    const deadline = Date.now() + T.health;
+    while (Date.now() < deadline) {
+      if (serverExit) break;
+      try {
+        const res = await fetch(`${base}/api/v1/health`, { signal: AbortSignal.timeout(2_000) });
+        if (res.ok) {
+          const h = await res.json();
+          assert(h.ok === true, `/api/v1/health answered ${JSON.stringify(h)}`);
+          ok(`server started on ${base} (version ${h.version ?? '?'}) and answers /api/v1/health`);
+          return;
+        }
+      } catch (e) {
+        if (e instanceof CheckFailed) throw e;
+      }
+      await sleep(250);
+    }
+    if (serverExit) {
+      const tail = serverLogTail();
+      // Someone took the port between the probe and the bind: try another.
+      if (/address already in use|bind/i.test(tail) && attempt < 3) {
+        console.log(`# port ${port} was taken, trying another`);
+        continue;
+      }
+      fail(`the server exited (${JSON.stringify(serverExit)}) before answering /api/v1/health; its log:\n${tail}`);
+    }
+    fail(`the server did not answer /api/v1/health within ${T.health / 1000} s; its log:\n${serverLogTail()}`);
+  }
+}
+
+// --- browser helpers ---------------------------------------------------------
+
+const tid = (id) => `[data-testid="${id}"]`;
+
+// Waits until `locator`'s text satisfies `pred`; fails with what it saw.
+async function waitText(locator, pred, what, timeout = T.ui) {
+  const deadline = Date.now() + timeout;
+  let seen = '(nothing)';
+  while (Date.now() < deadline) {
+    try {
+      if ((await locator.count()) > 0) {
+        seen = (await locator.first().textContent({ timeout: 2_000 })) ?? '';
+        if (pred(seen)) return seen;
+      }
+    } catch {
+      // detached while re-rendering: look again
+    }
+    await sleep(200);
+  }
+  fail(`${what}: waited ${timeout / 1000} s, last saw ${JSON.stringify(seen.slice(0, 500))}`);
+}
+
+async function visible(page, selector, what, timeout = T.ui) {
+  try {
+    await page.locator(selector).first().waitFor({ state: 'visible', timeout });
+  } catch {
+    const banner = await page.locator(tid('error-banner')).textContent().catch(() => '');
+    fail(`${what}: ${selector} did not appear within ${timeout / 1000} s${banner ? `; the dashboard shows: ${banner}` : ''}`);
+  }
+}
+
+async function shot(page, name) {
+  const file = path.join(outDir, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+async function goTo(page, nav, view) {
+  await page.locator(tid(`nav-${nav}`)).click();
+  await visible(page, tid(`view-${view}`), `the ${view} view`);
+}
+
+const jobRow = (id) => `${tid('job-row')}[data-job-id="${id}"]`;
+
+// --- the test --------------------------------------------------------------
+
+async function run() {
+  assert(binary, 'SUANLI_BINARY (or --binary) must name the suanli binary');
+  assert(fs.existsSync(binary), `SUANLI_BINARY=${binary} does not exist`);
+  assert(fs.existsSync(chromiumPath), `Chromium is not at ${chromiumPath} (scripts/install-deps.sh installs it; SUANLI_CHROMIUM names another)`);
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (e) {
+    fail(`playwright-core is not installed in web/node_modules (run scripts/build-web.sh): ${e.message}`);
+  }
+
+  fs.mkdirSync(outDir, { recursive: true });
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanli-e2e-'));
+  serverLogPath = path.join(outDir, 'server.log');
+  fs.writeFileSync(serverLogPath, '');
+  token = `e2e-${crypto.randomBytes(18).toString('hex')}`;
+  console.log(`# binary ${binary}\n# output ${outDir}`);
+
+  await startServer();
+
+  // The dashboard is compiled in: "/" is its page, any other non-API path too.
+  {
+    const res = await fetch(`${base}/`);
+    const html = await res.text();
+    assert(res.ok && /<script[^>]+src="\/assets\/[^"]+\.js"/.test(html), `GET / is not the built dashboard (status ${res.status}): ${html.slice(0, 300)}`);
+    const deep = await fetch(`${base}/jobs/some/deep/path`);
+    assert(deep.ok && (await deep.text()) === html, 'GET of a non-API path does not fall back to index.html');
+    const asset = html.match(/src="(\/assets\/[^"]+\.js)"/)[1];
+    const js = await fetch(base + asset);
+    assert(js.ok && (js.headers.get('content-type') ?? '').includes('javascript'), `${asset}: status ${js.status}, content-type ${js.headers.get('content-type')}`);
+    const api404 = await apiCall('GET', '/api/v1/no-such-route');
+    assert(api404.status === 404 && api404.body?.error, `an unknown API route answers ${api404.status} ${api404.text.slice(0, 200)}, not a JSON 404`);
+    ok('the server serves the built dashboard at /, falls back to index.html for other paths, serves its script, and keeps /api/v1 JSON');
+  }
+
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: !headed,
+    timeout: 60_000,
+    args: [
+      ...(headed ? [] : ['--headless']),
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, colorScheme: 'light', locale: 'en-US' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(T.ui);
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('dialog', (d) => void d.accept());
+  ok(`Chromium ${browser.version()} started`);
+
+  // --- login ---
+  await page.goto(`${base}/`);
+  await visible(page, tid('login-form'), 'the sign-in form');
+  await page.locator(tid('login-token')).fill('not-the-token');
+  await page.locator(tid('login-submit')).click();
+  await waitText(page.locator(tid('login-error')), (t) => t.includes('HTTP 401'), 'a wrong token is refused with a readable message');
+  ok('a wrong token is refused with a readable message (HTTP 401)');
+  await shot(page, 'login');
+
+  await page.locator(tid('login-token')).fill(token);
+  await page.locator(tid('login-submit')).click();
+  await waitText(page.locator(tid('whoami')), (t) => t.includes('admin'), 'the header shows who is signed in');
+  const stored = await page.evaluate(() => localStorage.getItem('suanli.token'));
+  assert(stored === token, 'the token is kept in localStorage after signing in');
+  ok('signed in with the admin token through the form; the header shows "admin"; the token is in localStorage');
+
+  // --- network ---
+  await visible(page, tid('view-network'), 'the network view after signing in');
+  const local = page.locator(`${tid('center-card')}[data-center="local"]`);
+  await visible(page, `${tid('center-card')}[data-center="local"]`, 'the card of center "local"');
+  await waitText(local.locator(tid('center-backend')), (t) => t.trim() === 'local', 'center "local" shows backend "local"');
+  await waitText(local.locator(tid('center-state')), (t) => t.trim() === 'up', 'center "local" is up');
+  await waitText(page.locator(tid('total-centers')), (t) => /1\s*\/\s*1/.test(t), 'the network totals count one center taking jobs');
+  for (const id of ['center-util', 'center-running', 'center-pending', 'center-power', 'center-pue', 'center-price', 'center-carbon']) {
+    assert((await local.locator(tid(id)).count()) === 1, `the "local" card has no ${id}`);
+  }
+  ok('the network view shows center "local" (backend local, up) with utilisation, counts, power, PUE, price and carbon, and the network totals');
+  await page.locator(tid('updated')).waitFor();
+  const networkShot = await shot(page, 'network');
+
+  // --- jobs: the form's own checks and the API's errors ---
+  await goTo(page, 'jobs', 'jobs');
+  await page.locator(tid('submit-command')).fill(`sh -c 'echo unterminated`);
+  await page.locator(tid('submit-button')).click();
+  await waitText(page.locator(tid('submit-error')), (t) => t.includes('unterminated single quote'), 'an unterminated quote is refused by the form');
+  await page.locator(tid('submit-command')).fill('true');
+  await page.locator(tid('submit-gpus')).fill('100000');
+  await page.locator(tid('submit-button')).click();
+  const apiErr = await waitText(page.locator(tid('submit-error')), (t) => t.includes('HTTP 400'), 'an out-of-range gpus count is refused by the API with its message');
+  assert(/gpus/.test(apiErr), `the API error names the gpus field: ${apiErr}`);
+  assert(await page.locator(tid('submit-gpus')).evaluate((el) => el.classList.contains('invalid')), 'the gpus field is marked invalid');
+  const none = await apiCall('GET', '/api/v1/jobs');
+  assert(none.status === 200 && none.body.jobs.length === 0, `rejected submissions created jobs: ${none.text.slice(0, 300)}`);
+  ok(`the form refuses an unterminated quote itself and shows the API's error for gpus=100000: "${apiErr.trim()}"`);
+
+  // --- jobs: submit through the form ---
+  const command = `sh -c 'echo hello-from-the-dashboard'`;
+  await page.locator(tid('submit-command')).fill(command);
+  await page.locator(tid('submit-name')).fill('e2e-dashboard');
+  await page.locator(tid('submit-gpus')).fill('0');
+  await page.locator(tid('submit-time-limit')).fill('5m');
+  await page.locator(tid('submit-button')).click();
+  await visible(page, tid('submit-result'), 'the id of the submitted job');
+  const id1 = Number(await page.locator(tid('submit-result')).getAttribute('data-job-id'));
+  assert(Number.isInteger(id1) && id1 > 0, `the submit result carries no job id (${id1})`);
+  const job1 = await apiCall('GET', `/api/v1/jobs/${id1}`);
+  assert(job1.status === 200, `GET /api/v1/jobs/${id1}: ${job1.status} ${job1.text.slice(0, 200)}`);
+  assert(JSON.stringify(job1.body.command) === JSON.stringify(['sh', '-c', 'echo hello-from-the-dashboard']), `the command was split into ${JSON.stringify(job1.body.command)}`);
+  assert(job1.body.name === 'e2e-dashboard' && job1.body.time_limit_s === 300 && job1.body.gpus === 0 && job1.body.tenant === 'admin',
+    `the job's fields differ from the form: ${job1.text.slice(0, 400)}`);
+  ok(`submitted job #${id1} through the form: argv ["sh","-c","echo hello-from-the-dashboard"], name, gpus 0, time limit 300 s, tenant admin`);
+  await visible(page, jobRow(id1), `job #${id1} in the jobs table`);
+  ok(`job #${id1} is in the jobs table`);
+
+  // --- the job's page ---
+  await page.locator(`${jobRow(id1)} ${tid('job-link')}`).click();
+  await visible(page, `${tid('view-job')}[data-job-id="${id1}"]`, `the page of job #${id1}`);
+  assert(page.url().endsWith(`#/jobs/${id1}`), `the job page's address is ${page.url()}`);
+  await waitText(page.locator(`${tid('view-job')} ${tid('job-state')}`), (t) => t.trim() === 'succeeded', `job #${id1} reaches state succeeded on its page`, T.jobDone);
+  await waitText(page.locator(tid('log-output')), (t) => t.includes('hello-from-the-dashboard'), `job #${id1}'s stdout shows hello-from-the-dashboard`);
+  await waitText(page.locator(tid('timing-exit')), (t) => t.includes('exit code 0'), `job #${id1}'s page shows exit code 0`);
+  await waitText(page.locator(tid('field-command-line')), (t) => t.trim() === command, 'the job page shows the command line');
+  await waitText(page.locator(tid('field-tenant')), (t) => t.trim() === 'admin', 'the job page shows the tenant');
+  await waitText(page.locator(tid('field-center')), (t) => t.trim() === 'local', 'the job page shows the center');
+  ok(`job #${id1}'s page shows state succeeded, exit code 0, its fields and hello-from-the-dashboard in its stdout`);
+  await page.locator(tid('log-tab-stderr')).click();
+  await waitText(page.locator(tid('log-output')), (t) => !t.includes('hello-from-the-dashboard'), 'the stderr tab shows the other stream');
+  await page.locator(tid('log-tab-stdout')).click();
+  await waitText(page.locator(tid('log-output')), (t) => t.includes('hello-from-the-dashboard'), 'the stdout tab again');
+  ok('the stdout and stderr tabs switch streams');
+  const jobShot = await shot(page, 'job');
+
+  // --- a job submitted through the API appears by itself ---
+  await goTo(page, 'jobs', 'jobs');
+  await visible(page, jobRow(id1), `job #${id1} in the table`);
+  const sub2 = await apiCall('POST', '/api/v1/jobs', { command: ['sh', '-c', 'echo from-the-api; echo to-stderr-from-the-api >&2'], name: 'e2e-api' });
+  assert(sub2.status === 201, `POST /api/v1/jobs answered ${sub2.status}: ${sub2.text.slice(0, 300)}`);
+  const id2 = sub2.body.id;
+  await visible(page, jobRow(id2), `job #${id2} (submitted through the API) appearing in the table without a reload`, T.refresh);
+  ok(`job #${id2}, submitted through the API, appears in the jobs table by auto-refresh`);
+  await page.locator(`${jobRow(id2)} ${tid('job-link')}`).click();
+  await waitText(page.locator(`${tid('view-job')} ${tid('job-state')}`), (t) => t.trim() === 'succeeded', `job #${id2} reaches state succeeded`, T.jobDone);
+  await page.locator(tid('log-tab-stderr')).click();
+  await waitText(page.locator(tid('log-output')), (t) => t.includes('to-stderr-from-the-api'), `job #${id2}'s stderr tab shows its stderr`);
+  ok(`job #${id2}'s page shows state succeeded and its stderr`);
+
+  // --- cancel from the table ---
+  await goTo(page, 'jobs', 'jobs');
+  const sub3 = await apiCall('POST', '/api/v1/jobs', { command: ['sleep', '300'], name: 'e2e-cancel' });
+  assert(sub3.status === 201, `POST /api/v1/jobs answered ${sub3.status}: ${sub3.text.slice(0, 300)}`);
+  const id3 = sub3.body.id;
+  await visible(page, `${jobRow(id3)} ${tid('job-cancel')}`, `the cancel button of job #${id3}`, T.refresh);
+  await page.locator(`${jobRow(id3)} ${tid('job-cancel')}`).click();
+  await visible(page, `${jobRow(id3)}[data-state="cancelled"]`, `job #${id3} shown as cancelled`, T.refresh);
+  const job3 = await apiCall('GET', `/api/v1/jobs/${id3}`);
+  assert(job3.body?.state === 'cancelled', `job #${id3} is ${job3.body?.state} in the API after cancelling it`);
+  ok(`job #${id3} (sleep 300) cancelled with its button in the table; the API agrees`);
+
+  // --- filters ---
+  await page.locator(tid('filter-state')).selectOption('succeeded');
+  await waitText(page.locator(tid('jobs-tbody')), (t) => !t.includes(`#${id3}`) && t.includes(`#${id1}`) && t.includes(`#${id2}`), 'the state filter shows only succeeded jobs');
+  assert(page.url().includes('state=succeeded'), `the filter is not in the address: ${page.url()}`);
+  await page.locator(tid('filter-state')).selectOption('');
+  await visible(page, jobRow(id3), `job #${id3} again with all states`);
+  ok('the state filter narrows the table to succeeded jobs and back');
+  await shot(page, 'jobs');
+
+  // --- usage ---
+  await goTo(page, 'usage', 'usage');
+  const adminRow = page.locator(`${tid('usage-tenant-row')}[data-tenant="admin"]`);
+  await visible(page, `${tid('usage-tenant-row')}[data-tenant="admin"]`, 'the usage row of tenant admin');
+  await waitText(adminRow.locator(tid('usage-jobs')), (t) => Number(t.replace(/,/g, '')) >= 2, 'tenant admin has at least the two succeeded jobs in its usage');
+  await visible(page, `${tid('usage-center-row')}[data-center="local"]`, 'the usage row of center local');
+  ok(`the usage view lists tenant admin (${(await adminRow.locator(tid('usage-jobs')).textContent()).trim()} jobs) and center local`);
+  await shot(page, 'usage');
+
+  // --- errors, deep links, sign out ---
+  await page.goto(`${base}/#/jobs/987654`);
+  await waitText(page.locator(tid('job-not-found')), (t) => t.includes('987654'), 'a job that does not exist gets a message');
+  ok('a missing job gets a readable message, not a blank page');
+  await page.goto(`${base}/some/deep/link#/jobs/${id1}`);
+  await waitText(page.locator(`${tid('view-job')} ${tid('job-state')}`), (t) => t.trim() === 'succeeded', 'a deep link under another path opens the job page (token kept)');
+  ok('a reload on a deep link keeps the session and opens the job page');
+  await page.locator(tid('logout')).click();
+  await visible(page, tid('login-form'), 'the sign-in form after signing out');
+  assert((await page.evaluate(() => localStorage.getItem('suanli.token'))) === null, 'the token is removed on sign out');
+  ok('signing out forgets the token and shows the sign-in form');
+
+  assert(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join('; ')}`);
+  ok('no uncaught errors in the page');
+
+  if (writeDocs) {
+    const img = path.join(repo, 'docs', 'img');
+    fs.mkdirSync(img, { recursive: true });
+    fs.copyFileSync(networkShot, path.join(img, 'dashboard-network.png'));
+    fs.copyFileSync(jobShot, path.join(img, 'dashboard-job.png'));
+    console.log('# wrote docs/img/dashboard-network.png and docs/img/dashboard-job.png');
+  }
+}
+
+// --- main ------------------------------------------------------------------
+
+let failed = false;
+async function main() {
+  const onSignal = (sig) => {
+    console.log(`# ${sig}: stopping`);
+    cleanup().finally(() => process.exit(1));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let timer;
+  const watchdog = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new CheckFailed(`the test did not finish within ${totalTimeoutMs / 1000} s`)), totalTimeoutMs);
+  });
+  try {
+    await Promise.race([run(), watchdog]);
+  } catch (e) {
+    failed = true;
+    console.log(`not ok ${checks + 1} - ${e instanceof CheckFailed ? e.message : e?.stack ?? e}`);
+    if (serverLogPath) console.log(`# the server's log (last lines, all of it in ${serverLogPath}):\n${serverLogTail(30).replace(/^/gm, '#   ')}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  const wasRunning = server && !serverExit;
+  const forcedExit = setTimeout(() => {
+    console.log('# cleanup hung: exiting');
+    process.exit(1);
+  }, 60_000);
+  await cleanup();
+  clearTimeout(forcedExit);
+  if (wasRunning && serverExit) {
+    const clean = serverExit.code === 0 || (serverExit.code === null && serverExit.signal === 'SIGTERM');
+    if (clean) {
+      ok(`the server stopped on SIGTERM (${serverExit.signal ?? `exit ${serverExit.code}`}) and the data directory is removed`);
+    } else if (!failed) {
+      failed = true;
+      console.log(`not ok ${checks + 1} - the server ended with ${JSON.stringify(serverExit)} after SIGTERM:\n${serverLogTail(30)}`);
+    }
+  }
+  console.log(failed ? `# FAILED after ${checks} checks` : `# all ${checks} checks passed; screenshots in ${outDir}`);
+  process.exit(failed ? 1 : 0);
+}
+
+await main();
