@@ -759,4 +759,43 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   return out;
 }
 
+bool Scheduler::Adopt(JobId id, const Allocation& alloc, Time started, Time now) {
+  if (rt_.size() <= id) {
+    size_t n = std::max<size_t>(id + 1, rt_.size() * 2);
+    rt_.resize(n);
+    pending_pos_.resize(n, UINT32_MAX);
+    running_pos_.resize(n, UINT32_MAX);
+  }
+  JobRuntime& r = rt_[id];
+  if (r.state == JobState::kPending || r.state == JobState::kRunning) return false;
+  if (!state_.CanAllocate(alloc)) return false;
+  for (const auto& sh : alloc.shares)
+    if (sh.devices && state_.SlotOf(sh.node) != state_.SlotOfModel(alloc.model)) return false;
+  const Job& job = workload_.jobs[id];
+  r = JobRuntime{};
+  r.remaining = job.work;
+  r.est_remaining = job.estimate > 0 ? job.estimate : job.work;
+  r.queued_since = started;
+  if (quota_) quota_->Ensure(job.tenant, workload_.tenants);
+  order_->OnSubmit(id, Ctx(started));
+  state_.Allocate(alloc);
+  if (quota_) quota_->Add(job.tenant, job.GpuMilli());
+  r.state = JobState::kRunning;
+  r.model = alloc.model;
+  r.last_start = started;
+  r.first_start = started;
+  r.speed = alloc.model == kNoModel ? 1.0 : Speed(job, alloc.model, catalog_, workload_);
+  if (r.speed <= 0) r.speed = 1.0;
+  Time end = std::max(now + 1, started + std::max<Duration>(1, SecondsF(r.est_remaining / r.speed)));
+  running_pos_[id] = static_cast<uint32_t>(running_.size());
+  running_.push_back(id);
+  by_end_.insert({end, id});
+  Running& run = run_[id];
+  run.alloc = alloc;
+  run.expected_end = end;
+  order_->OnStart(id, Ctx(started));
+  freed_ = true;  // the next pass looks at the whole queue
+  return true;
+}
+
 }  // namespace suanli

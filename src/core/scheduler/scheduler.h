@@ -114,6 +114,12 @@ class Scheduler {
   std::optional<Allocation> Remove(JobId id, Time now);
   // A running job finished its work: its resources are freed.
   void Finish(JobId id, Time now);
+  // A job that is already running on `alloc` (this scheduler's node numbering)
+  // since `started` enters as running, without a pass and without a decision
+  // (the live control plane re-adopting its jobs after a restart). False, and
+  // nothing changes, if the job is queued or running here already or `alloc`
+  // does not fit what is free (or is not of one model).
+  bool Adopt(JobId id, const Allocation& alloc, Time started, Time now);
   PassResult Pass(Time now, Rng& rng);
 
   // "When and where would it run?" — the earliest start if nothing else changed

@@ -1,0 +1,287 @@
+// The live control plane's set-up: the network it runs (centers, backends,
+// node slices), the checks on a submitted spec and its core job, tokens.
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/strings.h"
+#include "io/model_loader.h"
+#include "io/sources.h"
+#include "live/control_internal.h"
+
+namespace suanli::live::control_detail {
+
+namespace {
+
+// A node probed from a backend, as a network node of center `c`.
+Result<Node> ProbedNode(const BackendNode& bn, const std::string& center, const Catalog& catalog, CenterId c,
+                        PoolId pool, uint32_t rack, uint32_t pod) {
+  Node n;
+  n.name = bn.name;
+  n.center = c;
+  n.pool = pool;
+  n.rack = rack;
+  n.pod = pod;
+  if (bn.name.empty()) return InvalidArgument("center '{}': the backend reports a node without a name", center);
+  if (bn.devices < 0 || bn.devices > kMaxDevicesPerNode)
+    return InvalidArgument("center '{}': node '{}' reports {} accelerators (0..{} per node are supported)", center,
+                           bn.name, bn.devices, kMaxDevicesPerNode);
+  if (bn.devices > 0) {
+    if (bn.model.empty())
+      return InvalidArgument(
+          "center '{}': node '{}' reports {} accelerators of no known model (name them in the catalog)", center,
+          bn.name, bn.devices);
+    auto m = catalog.Find(bn.model);
+    if (!m)
+      return InvalidArgument(
+          "center '{}': node '{}' has accelerators of model '{}', which the catalog does not know (see `suanli "
+          "network models`)",
+          center, bn.name, bn.model);
+    n.model = *m;
+    n.devices = static_cast<uint8_t>(bn.devices);
+  }
+  // Zero means "not reported": it then never limits a placement.
+  constexpr int64_t kUnlimited = int64_t{1} << 40;
+  n.cpu_milli = bn.cpu_milli > 0 ? bn.cpu_milli : kUnlimited;
+  n.mem_mib = bn.mem_mib > 0 ? bn.mem_mib : kUnlimited;
+  return n;
+}
+
+BackendCapacity CapacityOf(const Network& net, CenterId c, const Catalog& catalog) {
+  BackendCapacity cap;
+  for (const Node& n : net.nodes) {
+    if (n.center != c) continue;
+    BackendNode b;
+    b.name = n.name;
+    b.model = n.model == kNoModel ? "" : catalog.model(n.model).name;
+    b.devices = n.devices;
+    b.cpu_milli = n.cpu_milli;
+    b.mem_mib = n.mem_mib;
+    cap.nodes.push_back(std::move(b));
+  }
+  return cap;
+}
+
+}  // namespace
+
+Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& catalog) {
+  BuiltNetwork out;
+  Network file;
+  if (!config.network.empty()) {
+    auto n = LoadNetworkSpec(config.network, "", catalog);
+    if (!n.ok()) return n.status().Wrap("network");
+    file = std::move(*n);
+  }
+  std::vector<CenterConfig> centers = config.centers;
+  if (config.network.empty() && centers.empty()) {
+    CenterConfig local;
+    local.name = "local";
+    local.backend.kind = "local";
+    centers.push_back(local);
+  }
+  // Each center's backend: the network's centers are simulated unless named.
+  std::vector<BackendConfig> backend(file.centers.size());
+  for (auto& b : backend) b.kind = "simulated";
+  Network& net = out.network;
+  net.name = file.name.empty() ? "live" : file.name;
+  net.centers = file.centers;
+  net.pools = file.pools;
+  net.links = file.links;
+  net.regions = file.regions;
+  net.num_racks = file.num_racks;
+  net.num_pods = file.num_pods;
+  for (const CenterConfig& cc : centers) {
+    if (auto id = file.FindCenter(cc.name)) {
+      backend[*id] = cc.backend;
+      continue;
+    }
+    if (cc.backend.kind == "simulated")
+      return InvalidArgument("centers: '{}' is simulated but the network '{}' has no center of that name", cc.name,
+                             config.network);
+    Center c;
+    c.name = cc.name;
+    c.region = cc.name;
+    c.pue = kDefaultPue;
+    c.price_per_kwh.fill(kDefaultPrice);
+    c.carbon_g_per_kwh.fill(kDefaultCarbon);
+    net.centers.push_back(c);
+    backend.push_back(cc.backend);
+  }
+  // Nodes: the file's for simulated centers; the backend's for the others.
+  for (const Node& n : file.nodes)
+    if (backend[n.center].kind == "simulated") net.nodes.push_back(n);
+  out.centers.resize(net.centers.size());
+  for (CenterId c = 0; c < net.centers.size(); ++c) {
+    auto bc = std::make_unique<BuiltCenter>();
+    bc->name = net.centers[c].name;
+    bc->kind = backend[c].kind;
+    BackendCapacity cap;
+    if (bc->kind == "simulated") cap = CapacityOf(net, c, catalog);
+    auto be = MakeBackend(backend[c], bc->name, config.data_dir, cap);
+    if (!be.ok()) return be.status().Wrap(fmt::format("center '{}' ({})", bc->name, bc->kind));
+    bc->backend = std::move(*be);
+    if (bc->kind != "simulated") {
+      auto probed = bc->backend->Probe();
+      if (!probed.ok())
+        return probed.status().Wrap(fmt::format("center '{}' ({}): the backend does not answer", bc->name, bc->kind));
+      PoolId pool = static_cast<PoolId>(net.pools.size());
+      net.pools.push_back(Pool{bc->kind, c});
+      const uint32_t rack = net.num_racks++, pod = net.num_pods++;
+      std::set<std::string> seen;
+      for (const BackendNode& bn : probed->nodes) {
+        if (!seen.insert(bn.name).second)
+          return InvalidArgument("center '{}': the backend reports node '{}' twice", bc->name, bn.name);
+        SUANLI_ASSIGN_OR_RETURN(Node n, ProbedNode(bn, bc->name, catalog, c, pool, rack, pod));
+        net.nodes.push_back(std::move(n));
+      }
+    }
+    out.centers[c] = std::move(bc);
+  }
+  if (net.centers.empty()) return InvalidArgument("the server's network has no centers");
+  {
+    Status st = net.Validate(catalog);
+    if (!st.ok()) return st.Wrap("network of the server");
+  }
+  // Slices, as in the simulator: each center's scheduler sees its own nodes.
+  for (NodeId g = 0; g < net.nodes.size(); ++g) {
+    BuiltCenter& bc = *out.centers[net.nodes[g].center];
+    NodeId local = static_cast<NodeId>(bc.global.size());
+    bc.global.push_back(g);
+    bc.node_index.emplace(net.nodes[g].name, local);
+  }
+  for (CenterId c = 0; c < net.centers.size(); ++c) {
+    BuiltCenter& bc = *out.centers[c];
+    bc.net.name = net.name + "/" + bc.name;
+    bc.net.centers = net.centers;
+    bc.net.pools = net.pools;
+    bc.net.num_racks = net.num_racks;
+    bc.net.num_pods = net.num_pods;
+    bc.net.nodes.reserve(bc.global.size());
+    for (NodeId g : bc.global) bc.net.nodes.push_back(net.nodes[g]);
+  }
+  return out;
+}
+
+namespace {
+
+bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+bool ValidEnvKey(std::string_view k) {
+  if (k.empty() || k.size() > kMaxEnvKeyBytes) return false;
+  if (k[0] >= '0' && k[0] <= '9') return false;
+  for (char c : k)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
+
+constexpr std::string_view kClassHelp = "training, inference, cnn, transformer, rl, science, other";
+
+}  // namespace
+
+Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vector<std::string>& centers) {
+  if (spec.name.size() > kMaxNameBytes) return InvalidArgument("name: at most {} bytes", kMaxNameBytes);
+  if (HasNul(spec.name)) return InvalidArgument("name: must not contain a NUL byte");
+  if (spec.command.empty()) return InvalidArgument("command: must not be empty");
+  if (spec.command.size() > kMaxArgs)
+    return InvalidArgument("command: at most {} arguments, got {}", kMaxArgs, spec.command.size());
+  if (spec.command[0].empty()) return InvalidArgument("command: the program (first argument) must not be empty");
+  size_t total = 0;
+  for (size_t i = 0; i < spec.command.size(); ++i) {
+    const std::string& a = spec.command[i];
+    if (a.size() > kMaxArgBytes) return InvalidArgument("command: argument {} is longer than {} bytes", i, kMaxArgBytes);
+    if (HasNul(a)) return InvalidArgument("command: argument {} contains a NUL byte", i);
+    total += a.size();
+  }
+  if (total > kMaxCommandBytes) return InvalidArgument("command: longer than {} bytes in all", kMaxCommandBytes);
+  if (spec.env.size() > kMaxEnvVars)
+    return InvalidArgument("env: at most {} variables, got {}", kMaxEnvVars, spec.env.size());
+  size_t env_bytes = 0;
+  for (const auto& [k, v] : spec.env) {
+    if (!ValidEnvKey(k))
+      return InvalidArgument("env: '{}' is not a variable name (letters, digits and '_', not starting with a digit, "
+                             "at most {} bytes)",
+                             k.substr(0, 64), kMaxEnvKeyBytes);
+    if (HasNul(v)) return InvalidArgument("env: the value of {} contains a NUL byte", k);
+    env_bytes += k.size() + v.size();
+  }
+  if (env_bytes > kMaxEnvBytes) return InvalidArgument("env: larger than {} bytes in all", kMaxEnvBytes);
+  if (spec.workdir.size() > kMaxPathBytes) return InvalidArgument("workdir: at most {} bytes", kMaxPathBytes);
+  if (HasNul(spec.workdir)) return InvalidArgument("workdir: must not contain a NUL byte");
+  if (!spec.workdir.empty() && spec.workdir[0] != '/')
+    return InvalidArgument("workdir: must be an absolute path, got '{}'", spec.workdir.substr(0, 200));
+  if (spec.gpus > kMaxGpus) return InvalidArgument("gpus: must be an integer 0..{}, got {}", kMaxGpus, spec.gpus);
+  if (spec.cpu_milli < 0 || spec.cpu_milli > kMaxCpuMilli)
+    return InvalidArgument("cpu_milli: must be 0..{}, got {}", kMaxCpuMilli, spec.cpu_milli);
+  if (spec.mem_mib < 0 || spec.mem_mib > kMaxMemMib)
+    return InvalidArgument("mem_mib: must be 0..{}, got {}", kMaxMemMib, spec.mem_mib);
+  if (spec.models.size() > kMaxListItems) return InvalidArgument("models: at most {} names", kMaxListItems);
+  for (const auto& m : spec.models)
+    if (!catalog.Find(m))
+      return InvalidArgument("models: unknown model '{}' (see `suanli network models`)", m.substr(0, 100));
+  if (spec.stacks.size() > kMaxListItems) return InvalidArgument("stacks: at most {} names", kMaxListItems);
+  for (const auto& s : spec.stacks)
+    if (!catalog.FindStack(s))
+      return InvalidArgument("stacks: unknown software stack '{}' (known: {})", s.substr(0, 100),
+                             Join(catalog.stacks(), ", "));
+  if (!spec.models.empty() && spec.gpus == 0)
+    return InvalidArgument("models: a CPU-only job (gpus 0) cannot ask for accelerator models");
+  const std::string cls = ToLower(spec.workload_class);
+  if (cls != "training" && cls != "inference" && !ParseClass(cls))
+    return InvalidArgument("class: unknown class '{}' (known: {})", spec.workload_class.substr(0, 100), kClassHelp);
+  if (spec.time_limit_s < 1 || spec.time_limit_s > kMaxTimeLimitS)
+    return InvalidArgument("time_limit_s: must be 1..{} seconds (31 days), got {}", kMaxTimeLimitS,
+                           spec.time_limit_s);
+  if (spec.duration_s < 0 || spec.duration_s > kMaxTimeLimitS)
+    return InvalidArgument("duration_s: must be 0..{} seconds, got {}", kMaxTimeLimitS, spec.duration_s);
+  if (!spec.center.empty() && std::find(centers.begin(), centers.end(), spec.center) == centers.end())
+    return InvalidArgument("center: unknown center '{}' (centers: {})", spec.center.substr(0, 100),
+                           Join(centers, ", "));
+  return Status::Ok();
+}
+
+Job CoreJob(const JobSpec& spec, const Catalog& catalog, uint32_t tenant, Time submit) {
+  Job j;
+  j.tenant = tenant;
+  j.user = tenant;
+  j.submit = submit;
+  j.num_gpus = spec.gpus;
+  j.cpu_milli = spec.cpu_milli;
+  j.mem_mib = spec.mem_mib;
+  for (const auto& m : spec.models)
+    if (auto id = catalog.Find(m)) j.models |= ModelMask{1} << *id;
+  for (const auto& s : spec.stacks)
+    if (auto id = catalog.FindStack(s)) j.stacks |= StackMask{1} << *id;
+  const std::string cls = ToLower(spec.workload_class);
+  if (cls == "training" || cls == "inference") j.cls = WorkloadClass::kTransformer;
+  else if (auto c = ParseClass(cls)) j.cls = *c;
+  // An inference job is a service: never preempted.
+  j.service = cls == "inference";
+  j.work = static_cast<double>(spec.time_limit_s);
+  j.estimate = j.work;
+  j.priority = spec.priority;
+  return j;
+}
+
+Result<std::string> RandomToken() {
+  unsigned char buf[32];
+  if (RAND_bytes(buf, sizeof buf) != 1) return Internal("cannot draw random bytes for a token (OpenSSL RAND_bytes)");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (unsigned char b : buf) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+bool ValidTenantName(std::string_view s) {
+  if (s.empty() || s.size() > 40) return false;
+  if (!(s[0] >= 'a' && s[0] <= 'z')) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  return true;
+}
+
+}  // namespace suanli::live::control_detail
