@@ -1,0 +1,1004 @@
+// Store on an embedded SQLite database (live/store.h).
+//
+// One writer connection owned by a writer thread; every write (InsertJob,
+// UpdateJob, PutTenant, PutSetting) is queued to it. The writer takes every
+// write queued while its previous commit ran (up to max_batch), runs them in
+// one transaction with prepared statements, commits (one fsync of the WAL with
+// synchronous=FULL) and then wakes each caller with its own result. Each write
+// is a single SQL statement, and SQLite backs out a failed statement without
+// touching the rest of the transaction, so one bad write fails alone; if an
+// error ever rolls the whole transaction back, the writer runs the others
+// again in a new one.
+//
+// Reads go to a small pool of read-only connections: under WAL they run
+// beside the writer and see every transaction committed before they start,
+// so a read made after a write returned sees it.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "live/store.h"
+
+namespace suanli::live {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int kBusyTimeoutMs = 10000;
+constexpr size_t kMaxIdleReaders = 8;
+
+// Schema migrations: entry i takes user_version i to i + 1. Never edit a
+// released entry; add a new one (e.g. "ALTER TABLE jobs ADD COLUMN ...").
+const char* const kMigrations[] = {
+    // 0 -> 1: jobs, per-tenant state counts, tenants, settings.
+    R"sql(
+CREATE TABLE jobs (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant         TEXT    NOT NULL,
+  state          TEXT    NOT NULL CHECK (state IN ('pending','running','succeeded','failed','cancelled')),
+  name           TEXT    NOT NULL DEFAULT '',
+  command        TEXT    NOT NULL DEFAULT '[]',
+  env            TEXT    NOT NULL DEFAULT '{}',
+  workdir        TEXT    NOT NULL DEFAULT '',
+  gpus           INTEGER NOT NULL DEFAULT 0,
+  cpu_milli      INTEGER NOT NULL DEFAULT 0,
+  mem_mib        INTEGER NOT NULL DEFAULT 0,
+  models         TEXT    NOT NULL DEFAULT '[]',
+  stacks         TEXT    NOT NULL DEFAULT '[]',
+  workload_class TEXT    NOT NULL DEFAULT 'other',
+  time_limit_s   INTEGER NOT NULL DEFAULT 0,
+  duration_s     INTEGER NOT NULL DEFAULT 0,
+  priority       INTEGER NOT NULL DEFAULT 0,
+  spec_center    TEXT    NOT NULL DEFAULT '',
+  submit_ms      INTEGER NOT NULL DEFAULT 0,
+  start_ms       INTEGER NOT NULL DEFAULT 0,
+  end_ms         INTEGER NOT NULL DEFAULT 0,
+  center         TEXT    NOT NULL DEFAULT '',
+  model          TEXT    NOT NULL DEFAULT '',
+  node           TEXT    NOT NULL DEFAULT '',
+  devices        TEXT    NOT NULL DEFAULT '[]',
+  backend_id     TEXT    NOT NULL DEFAULT '',
+  exit_code      INTEGER NOT NULL DEFAULT -1,
+  signal         INTEGER NOT NULL DEFAULT 0,
+  reason         TEXT    NOT NULL DEFAULT '',
+  est_start_ms   INTEGER NOT NULL DEFAULT 0,
+  gpu_seconds    REAL    NOT NULL DEFAULT 0,
+  energy_kwh     REAL    NOT NULL DEFAULT 0,
+  cost           REAL    NOT NULL DEFAULT 0,
+  carbon_kg      REAL    NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_tenant_id ON jobs (tenant, id);
+CREATE INDEX jobs_tenant_state_id ON jobs (tenant, state, id);
+CREATE INDEX jobs_state_id ON jobs (state, id);
+CREATE INDEX jobs_center_id ON jobs (center, id);
+CREATE INDEX jobs_end_ms ON jobs (end_ms);
+
+CREATE TABLE job_counts (
+  tenant TEXT    NOT NULL,
+  state  TEXT    NOT NULL,
+  n      INTEGER NOT NULL,
+  PRIMARY KEY (tenant, state)
+) WITHOUT ROWID;
+CREATE TRIGGER jobs_count_insert AFTER INSERT ON jobs BEGIN
+  INSERT INTO job_counts (tenant, state, n) VALUES (new.tenant, new.state, 1)
+    ON CONFLICT (tenant, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER jobs_count_update AFTER UPDATE OF tenant, state ON jobs
+  WHEN old.tenant IS NOT new.tenant OR old.state IS NOT new.state BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE tenant = old.tenant AND state = old.state;
+  INSERT INTO job_counts (tenant, state, n) VALUES (new.tenant, new.state, 1)
+    ON CONFLICT (tenant, state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER jobs_count_delete AFTER DELETE ON jobs BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE tenant = old.tenant AND state = old.state;
+END;
+
+CREATE TABLE tenants (
+  name             TEXT    PRIMARY KEY,
+  token_sha256     TEXT    NOT NULL UNIQUE,
+  admin            INTEGER NOT NULL DEFAULT 0,
+  max_gpus_per_job INTEGER NOT NULL DEFAULT 0,
+  max_active_jobs  INTEGER NOT NULL DEFAULT 0,
+  created_ms       INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql",
+};
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+// Column order of every job SELECT; InsertJob/UpdateJob bind ?2.. in the same
+// order (?1 is the id).
+constexpr const char* kJobColumns =
+    "id, tenant, state, name, command, env, workdir, gpus, cpu_milli, mem_mib, models, stacks, "
+    "workload_class, time_limit_s, duration_s, priority, spec_center, submit_ms, start_ms, end_ms, "
+    "center, model, node, devices, backend_id, exit_code, signal, reason, est_start_ms, gpu_seconds, "
+    "energy_kwh, cost, carbon_kg";
+constexpr int kJobColumnCount = 33;
+
+constexpr const char* kInsertJobSql =
+    "INSERT INTO jobs (tenant, state, name, command, env, workdir, gpus, cpu_milli, mem_mib, models, "
+    "stacks, workload_class, time_limit_s, duration_s, priority, spec_center, submit_ms, start_ms, "
+    "end_ms, center, model, node, devices, backend_id, exit_code, signal, reason, est_start_ms, "
+    "gpu_seconds, energy_kwh, cost, carbon_kg) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, "
+    "?32, ?33)";
+constexpr const char* kUpdateJobSql =
+    "UPDATE jobs SET tenant = ?2, state = ?3, name = ?4, command = ?5, env = ?6, workdir = ?7, "
+    "gpus = ?8, cpu_milli = ?9, mem_mib = ?10, models = ?11, stacks = ?12, workload_class = ?13, "
+    "time_limit_s = ?14, duration_s = ?15, priority = ?16, spec_center = ?17, submit_ms = ?18, "
+    "start_ms = ?19, end_ms = ?20, center = ?21, model = ?22, node = ?23, devices = ?24, "
+    "backend_id = ?25, exit_code = ?26, signal = ?27, reason = ?28, est_start_ms = ?29, "
+    "gpu_seconds = ?30, energy_kwh = ?31, cost = ?32, carbon_kg = ?33 WHERE id = ?1";
+constexpr const char* kTenantColumns = "name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms";
+
+// A connection and its prepared statements (kept for the connection's life).
+struct SqliteConn {
+  sqlite3* db = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> stmts;
+
+  SqliteConn() = default;
+  SqliteConn(const SqliteConn&) = delete;
+  SqliteConn& operator=(const SqliteConn&) = delete;
+  ~SqliteConn() {
+    for (auto& [sql, s] : stmts) sqlite3_finalize(s);
+    if (db != nullptr) sqlite3_close_v2(db);
+  }
+};
+
+// Resets a statement (ending its read transaction) when a query is done.
+class StmtReset {
+ public:
+  explicit StmtReset(sqlite3_stmt* s) : s_(s) {}
+  StmtReset(const StmtReset&) = delete;
+  StmtReset& operator=(const StmtReset&) = delete;
+  ~StmtReset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+
+ private:
+  sqlite3_stmt* s_;
+};
+
+StatusCode CodeOf(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+      return StatusCode::kInvalidArgument;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      return StatusCode::kIoError;
+    case SQLITE_FULL:
+      return StatusCode::kResourceExhausted;
+    default:
+      return StatusCode::kUnavailable;
+  }
+}
+
+Status SqlError(const std::string& path, sqlite3* db, int rc, std::string_view what) {
+  const char* msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return Status(CodeOf(rc), fmt::format("store {}: {}: {} ({})", path, what, msg, sqlite3_errstr(rc)));
+}
+
+Status Exec(const std::string& path, sqlite3* db, const char* sql, std::string_view what) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return Status::Ok();
+  std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+  sqlite3_free(err);
+  return Status(CodeOf(rc), fmt::format("store {}: {}: {} ({})", path, what, msg, sqlite3_errstr(rc)));
+}
+
+std::string ColText(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  if (t == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, i)));
+}
+
+void BindText(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+void BindJob(sqlite3_stmt* s, const JobRecord& r) {
+  const JobSpec& p = r.spec;
+  sqlite3_bind_int64(s, 1, r.id);
+  BindText(s, 2, r.tenant);
+  BindText(s, 3, std::string(StateName(r.state)));
+  BindText(s, 4, p.name);
+  BindText(s, 5, json(p.command).dump());
+  BindText(s, 6, json(p.env).dump());
+  BindText(s, 7, p.workdir);
+  sqlite3_bind_int64(s, 8, p.gpus);
+  sqlite3_bind_int64(s, 9, p.cpu_milli);
+  sqlite3_bind_int64(s, 10, p.mem_mib);
+  BindText(s, 11, json(p.models).dump());
+  BindText(s, 12, json(p.stacks).dump());
+  BindText(s, 13, p.workload_class);
+  sqlite3_bind_int64(s, 14, p.time_limit_s);
+  sqlite3_bind_int64(s, 15, p.duration_s);
+  sqlite3_bind_int64(s, 16, p.priority);
+  BindText(s, 17, p.center);
+  sqlite3_bind_int64(s, 18, r.submit_ms);
+  sqlite3_bind_int64(s, 19, r.start_ms);
+  sqlite3_bind_int64(s, 20, r.end_ms);
+  BindText(s, 21, r.center);
+  BindText(s, 22, r.model);
+  BindText(s, 23, r.node);
+  BindText(s, 24, json(r.devices).dump());
+  BindText(s, 25, r.backend_id);
+  sqlite3_bind_int64(s, 26, r.exit_code);
+  sqlite3_bind_int64(s, 27, r.signal);
+  BindText(s, 28, r.reason);
+  sqlite3_bind_int64(s, 29, r.est_start_ms);
+  sqlite3_bind_double(s, 30, r.gpu_seconds);
+  sqlite3_bind_double(s, 31, r.energy_kwh);
+  sqlite3_bind_double(s, 32, r.cost);
+  sqlite3_bind_double(s, 33, r.carbon_kg);
+}
+
+// Reads one job row (columns in kJobColumns order); a malformed row gives an
+// error naming the file, the job and the column.
+class RowReader {
+ public:
+  RowReader(const std::string& path, sqlite3_stmt* s) : path_(path), s_(s) {}
+
+  Result<JobRecord> Job() {
+    JobRecord r;
+    JobSpec& p = r.spec;
+    r.id = sqlite3_column_int64(s_, 0);
+    r.tenant = ColText(s_, 1);
+    std::string state = ColText(s_, 2);
+    auto st = ParseState(state);
+    if (!st) return Bad(r.id, "state", fmt::format("unknown state '{}'", state));
+    r.state = *st;
+    p.name = ColText(s_, 3);
+    SUANLI_RETURN_IF_ERROR(Strings(r.id, 4, "command", &p.command));
+    SUANLI_RETURN_IF_ERROR(Env(r.id, 5, &p.env));
+    p.workdir = ColText(s_, 6);
+    int64_t gpus = sqlite3_column_int64(s_, 7);
+    if (gpus < 0 || gpus > std::numeric_limits<uint32_t>::max()) {
+      return Bad(r.id, "gpus", fmt::format("{} is out of range", gpus));
+    }
+    p.gpus = static_cast<uint32_t>(gpus);
+    p.cpu_milli = sqlite3_column_int64(s_, 8);
+    p.mem_mib = sqlite3_column_int64(s_, 9);
+    SUANLI_RETURN_IF_ERROR(Strings(r.id, 10, "models", &p.models));
+    SUANLI_RETURN_IF_ERROR(Strings(r.id, 11, "stacks", &p.stacks));
+    p.workload_class = ColText(s_, 12);
+    p.time_limit_s = sqlite3_column_int64(s_, 13);
+    p.duration_s = sqlite3_column_int64(s_, 14);
+    SUANLI_ASSIGN_OR_RETURN(p.priority, Int32(r.id, 15, "priority"));
+    p.center = ColText(s_, 16);
+    r.submit_ms = sqlite3_column_int64(s_, 17);
+    r.start_ms = sqlite3_column_int64(s_, 18);
+    r.end_ms = sqlite3_column_int64(s_, 19);
+    r.center = ColText(s_, 20);
+    r.model = ColText(s_, 21);
+    r.node = ColText(s_, 22);
+    SUANLI_RETURN_IF_ERROR(Devices(r.id, 23, &r.devices));
+    r.backend_id = ColText(s_, 24);
+    SUANLI_ASSIGN_OR_RETURN(r.exit_code, Int32(r.id, 25, "exit_code"));
+    SUANLI_ASSIGN_OR_RETURN(r.signal, Int32(r.id, 26, "signal"));
+    r.reason = ColText(s_, 27);
+    r.est_start_ms = sqlite3_column_int64(s_, 28);
+    r.gpu_seconds = sqlite3_column_double(s_, 29);
+    r.energy_kwh = sqlite3_column_double(s_, 30);
+    r.cost = sqlite3_column_double(s_, 31);
+    r.carbon_kg = sqlite3_column_double(s_, 32);
+    return r;
+  }
+
+ private:
+  Status Bad(int64_t id, std::string_view column, const std::string& what) const {
+    return ParseError("store {}: job {}: column {}: {}", path_, id, column, what);
+  }
+
+  Result<json> Json(int64_t id, int col, std::string_view name) const {
+    std::string text = ColText(s_, col);
+    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return Bad(id, name, fmt::format("not valid JSON: '{}'", text.substr(0, 80)));
+    return j;
+  }
+
+  Status Strings(int64_t id, int col, std::string_view name, std::vector<std::string>* out) const {
+    SUANLI_ASSIGN_OR_RETURN(json j, Json(id, col, name));
+    if (!j.is_array()) return Bad(id, name, "not a JSON array");
+    out->clear();
+    out->reserve(j.size());
+    for (const auto& e : j) {
+      if (!e.is_string()) return Bad(id, name, "an element is not a string");
+      out->push_back(e.get<std::string>());
+    }
+    return Status::Ok();
+  }
+
+  Status Env(int64_t id, int col, std::map<std::string, std::string>* out) const {
+    SUANLI_ASSIGN_OR_RETURN(json j, Json(id, col, "env"));
+    if (!j.is_object()) return Bad(id, "env", "not a JSON object");
+    out->clear();
+    for (const auto& [k, v] : j.items()) {
+      if (!v.is_string()) return Bad(id, "env", fmt::format("value of '{}' is not a string", k));
+      (*out)[k] = v.get<std::string>();
+    }
+    return Status::Ok();
+  }
+
+  Status Devices(int64_t id, int col, std::vector<int>* out) const {
+    SUANLI_ASSIGN_OR_RETURN(json j, Json(id, col, "devices"));
+    if (!j.is_array()) return Bad(id, "devices", "not a JSON array");
+    out->clear();
+    for (const auto& e : j) {
+      if (!e.is_number_integer() || e.get<int64_t>() < std::numeric_limits<int>::min() ||
+          e.get<int64_t>() > std::numeric_limits<int>::max()) {
+        return Bad(id, "devices", "an element is not an integer");
+      }
+      out->push_back(e.get<int>());
+    }
+    return Status::Ok();
+  }
+
+  Result<int32_t> Int32(int64_t id, int col, std::string_view name) const {
+    int64_t v = sqlite3_column_int64(s_, col);
+    if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max()) {
+      return Bad(id, name, fmt::format("{} is out of range", v));
+    }
+    return static_cast<int32_t>(v);
+  }
+
+  const std::string& path_;
+  sqlite3_stmt* s_;
+};
+
+Tenant TenantRow(sqlite3_stmt* s) {
+  Tenant t;
+  t.name = ColText(s, 0);
+  t.token_sha256 = ColText(s, 1);
+  t.admin = sqlite3_column_int64(s, 2) != 0;
+  t.max_gpus_per_job = sqlite3_column_int64(s, 3);
+  t.max_active_jobs = sqlite3_column_int64(s, 4);
+  t.created_ms = sqlite3_column_int64(s, 5);
+  return t;
+}
+
+// One queued write; lives on its caller's stack until `done`.
+struct WriteOp {
+  enum Kind { kInsertJob, kUpdateJob, kPutTenant, kPutSetting } kind = kInsertJob;
+  const JobRecord* job = nullptr;
+  const Tenant* tenant = nullptr;
+  const std::string* key = nullptr;
+  const std::string* value = nullptr;
+  Status status;
+  int64_t id = 0;
+  bool done = false;
+};
+
+using BindValue = std::variant<int64_t, std::string>;
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::string path, StoreOptions options) : path_(std::move(path)), options_(options) {
+    if (options_.max_batch < 1) options_.max_batch = 1;
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (writer_thread_.joinable()) writer_thread_.join();
+    readers_.clear();
+    writer_.reset();
+  }
+
+  Status Init() {
+    auto w = OpenConn(/*writer=*/true);
+    if (!w.ok()) return w.status();
+    writer_ = std::move(*w);
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+    return Status::Ok();
+  }
+
+  // --- writes ---
+
+  Result<int64_t> InsertJob(const JobRecord& rec) override {
+    WriteOp op;
+    op.kind = WriteOp::kInsertJob;
+    op.job = &rec;
+    SUANLI_RETURN_IF_ERROR(Submit(&op));
+    return op.id;
+  }
+
+  Status UpdateJob(const JobRecord& rec) override {
+    if (rec.id <= 0) return InvalidArgument("store {}: UpdateJob: job id {} is not a stored job's id", path_, rec.id);
+    WriteOp op;
+    op.kind = WriteOp::kUpdateJob;
+    op.job = &rec;
+    return Submit(&op);
+  }
+
+  Status PutTenant(const Tenant& t) override {
+    if (t.name.empty()) return InvalidArgument("store {}: PutTenant: tenant name is empty", path_);
+    if (t.token_sha256.empty()) {
+      return InvalidArgument("store {}: PutTenant: tenant '{}' has no token hash", path_, t.name);
+    }
+    WriteOp op;
+    op.kind = WriteOp::kPutTenant;
+    op.tenant = &t;
+    return Submit(&op);
+  }
+
+  Status PutSetting(const std::string& key, const std::string& value) override {
+    if (key.empty()) return InvalidArgument("store {}: PutSetting: key is empty", path_);
+    WriteOp op;
+    op.kind = WriteOp::kPutSetting;
+    op.key = &key;
+    op.value = &value;
+    return Submit(&op);
+  }
+
+  int64_t writes() const override { return writes_.load(); }
+  int64_t commits() const override { return commits_.load(); }
+
+  // --- reads ---
+
+  Result<std::optional<JobRecord>> GetJob(int64_t id) override {
+    auto lease = Lease();
+    if (!lease.ok()) return lease.status();
+    Reader r(this, std::move(*lease));
+    SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                            Prepare(*r.conn, fmt::format("SELECT {} FROM jobs WHERE id = ?1", kJobColumns)));
+    StmtReset reset(s);
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return std::optional<JobRecord>();
+    if (rc != SQLITE_ROW) return SqlError(path_, r.conn->db, rc, fmt::format("reading job {}", id));
+    SUANLI_ASSIGN_OR_RETURN(JobRecord rec, RowReader(path_, s).Job());
+    return std::optional<JobRecord>(std::move(rec));
+  }
+
+  Result<std::vector<JobRecord>> ListJobs(const JobFilter& filter) override {
+    const int64_t limit = std::clamp(filter.limit, 1, 1000);
+    std::vector<std::string> states;
+    for (JobState st : filter.states) states.emplace_back(StateName(st));
+    std::sort(states.begin(), states.end());
+    states.erase(std::unique(states.begin(), states.end()), states.end());
+    if (states.size() == 5) states.clear();  // every state: no filter
+
+    // Conditions other than the state, with their values.
+    std::string conds;
+    std::vector<BindValue> cond_args;
+    auto add = [&](const char* cond, BindValue v) {
+      conds += " AND ";
+      conds += cond;
+      cond_args.push_back(std::move(v));
+    };
+    if (!filter.tenant.empty()) add("tenant = ?", filter.tenant);
+    if (!filter.center.empty()) add("center = ?", filter.center);
+    if (filter.before_id > 0) add("id < ?", filter.before_id);
+
+    std::string sql;
+    std::vector<BindValue> args;
+    if (states.size() <= 1) {
+      // One index range walked newest first: (tenant, state, id), (tenant, id),
+      // (state, id), (center, id) or the primary key.
+      sql = fmt::format("SELECT {} FROM jobs WHERE 1", kJobColumns);
+      if (states.size() == 1) {
+        sql += " AND state = ?";
+        args.emplace_back(states[0]);
+      }
+      sql += conds + " ORDER BY id DESC LIMIT ?";
+      args.insert(args.end(), cond_args.begin(), cond_args.end());
+      args.emplace_back(limit);
+    } else {
+      // Several states: the newest `limit` ids of each state (each one ordered
+      // index range), then the newest `limit` of their union. An IN list on the
+      // state would make SQLite sort every matching row.
+      std::string parts;
+      for (const auto& st : states) {
+        if (!parts.empty()) parts += " UNION ALL ";
+        parts += "SELECT id FROM (SELECT id FROM jobs WHERE state = ?" + conds + " ORDER BY id DESC LIMIT ?)";
+        args.emplace_back(st);
+        args.insert(args.end(), cond_args.begin(), cond_args.end());
+        args.emplace_back(limit);
+      }
+      sql = fmt::format("SELECT {} FROM jobs WHERE id IN ({}) ORDER BY id DESC LIMIT ?", kJobColumns, parts);
+      args.emplace_back(limit);
+    }
+    return QueryJobs(sql, args, "listing jobs");
+  }
+
+  Result<std::vector<JobRecord>> LoadActive() override {
+    return QueryJobs(fmt::format("SELECT {} FROM jobs WHERE state IN ('pending', 'running') ORDER BY id", kJobColumns),
+                     {}, "loading active jobs");
+  }
+
+  Result<JobCounts> Counts(const std::string& tenant) override {
+    auto lease = Lease();
+    if (!lease.ok()) return lease.status();
+    Reader r(this, std::move(*lease));
+    SUANLI_ASSIGN_OR_RETURN(
+        sqlite3_stmt * s,
+        Prepare(*r.conn, tenant.empty() ? "SELECT state, SUM(n) FROM job_counts GROUP BY state"
+                                        : "SELECT state, SUM(n) FROM job_counts WHERE tenant = ?1 GROUP BY state"));
+    StmtReset reset(s);
+    if (!tenant.empty()) BindText(s, 1, tenant);
+    JobCounts c;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      std::string state = ColText(s, 0);
+      int64_t n = sqlite3_column_int64(s, 1);
+      auto st = ParseState(state);
+      if (!st) return ParseError("store {}: job_counts: unknown state '{}'", path_, state);
+      switch (*st) {
+        case JobState::kPending: c.pending = n; break;
+        case JobState::kRunning: c.running = n; break;
+        case JobState::kSucceeded: c.succeeded = n; break;
+        case JobState::kFailed: c.failed = n; break;
+        case JobState::kCancelled: c.cancelled = n; break;
+      }
+    }
+    if (rc != SQLITE_DONE) return SqlError(path_, r.conn->db, rc, "counting jobs");
+    return c;
+  }
+
+  Result<int64_t> ActiveJobs(const std::string& tenant) override {
+    auto lease = Lease();
+    if (!lease.ok()) return lease.status();
+    Reader r(this, std::move(*lease));
+    SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                            Prepare(*r.conn,
+                                    "SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE tenant = ?1 AND "
+                                    "state IN ('pending', 'running')"));
+    StmtReset reset(s);
+    BindText(s, 1, tenant);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) return SqlError(path_, r.conn->db, rc, "counting active jobs");
+    return static_cast<int64_t>(sqlite3_column_int64(s, 0));
+  }
+
+  Result<std::vector<UsageSum>> Usage(const std::string& tenant, WallMs from_ms, WallMs to_ms) override {
+    auto lease = Lease();
+    if (!lease.ok()) return lease.status();
+    Reader r(this, std::move(*lease));
+    std::string sql =
+        "SELECT tenant, center, model, COUNT(*), TOTAL(gpu_seconds), TOTAL(energy_kwh), TOTAL(cost), "
+        "TOTAL(carbon_kg) FROM jobs WHERE end_ms >= ?1 AND end_ms < ?2 AND state IN ('succeeded', 'failed', "
+        "'cancelled')";
+    if (!tenant.empty()) sql += " AND tenant = ?3";
+    sql += " GROUP BY tenant, center, model ORDER BY tenant, center, model";
+    SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*r.conn, sql));
+    StmtReset reset(s);
+    sqlite3_bind_int64(s, 1, from_ms);
+    sqlite3_bind_int64(s, 2, to_ms);
+    if (!tenant.empty()) BindText(s, 3, tenant);
+    std::vector<UsageSum> out;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      UsageSum u;
+      u.tenant = ColText(s, 0);
+      u.center = ColText(s, 1);
+      u.model = ColText(s, 2);
+      u.jobs = sqlite3_column_int64(s, 3);
+      u.gpu_seconds = sqlite3_column_double(s, 4);
+      u.energy_kwh = sqlite3_column_double(s, 5);
+      u.cost = sqlite3_column_double(s, 6);
+      u.carbon_kg = sqlite3_column_double(s, 7);
+      out.push_back(std::move(u));
+    }
+    if (rc != SQLITE_DONE) return SqlError(path_, r.conn->db, rc, "summing usage");
+    return out;
+  }
+
+  Result<std::optional<Tenant>> TenantByTokenHash(const std::string& sha256_hex) override {
+    return OneTenant(fmt::format("SELECT {} FROM tenants WHERE token_sha256 = ?1", kTenantColumns), sha256_hex);
+  }
+
+  Result<std::optional<Tenant>> GetTenant(const std::string& name) override {
+    return OneTenant(fmt::format("SELECT {} FROM tenants WHERE name = ?1", kTenantColumns), name);
+  }
+
+  Result<std::vector<Tenant>> ListTenants() override {
+    auto lease = Lease();
+    if (!lease.ok()) return lease.status();
+    Reader r(this, std::move(*lease));
+    SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                            Prepare(*r.conn, fmt::format("SELECT {} FROM tenants ORDER BY name", kTenantColumns)));
+    StmtReset reset(s);
+    std::vector<Tenant> out;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(TenantRow(s));
+    if (rc != SQLITE_DONE) return SqlError(path_, r.conn->db, rc, "listing tenants");
+    return out;
+  }
+
+  Result<std::optional<std::string>> GetSetting(const std::string& key) override {
+    auto lease = Lease();
+    if (!lease.ok()) return lease.status();
+    Reader r(this, std::move(*lease));
+    SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*r.conn, "SELECT value FROM settings WHERE key = ?1"));
+    StmtReset reset(s);
+    BindText(s, 1, key);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return SqlError(path_, r.conn->db, rc, fmt::format("reading setting '{}'", key));
+    return std::optional<std::string>(ColText(s, 0));
+  }
+
+ private:
+  // A read connection borrowed from the pool and given back on destruction.
+  struct Reader {
+    Reader(SqliteStore* store, std::unique_ptr<SqliteConn> c) : owner(store), conn(std::move(c)) {}
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+    ~Reader() { owner->GiveBack(std::move(conn)); }
+    SqliteStore* owner;
+    std::unique_ptr<SqliteConn> conn;
+  };
+
+  Result<std::unique_ptr<SqliteConn>> OpenConn(bool writer) {
+    auto c = std::make_unique<SqliteConn>();
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(path_.c_str(), &c->db, flags, nullptr);
+    if (rc != SQLITE_OK) return SqlError(path_, c->db, rc, "cannot open the database");
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, kBusyTimeoutMs);
+    if (writer) {
+      // FULL: the WAL is fsync'd at every commit (durable on power cut);
+      // NORMAL: only at checkpoints (survives a crash of the process only).
+      SUANLI_RETURN_IF_ERROR(Exec(path_, c->db,
+                                  options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                                  "setting synchronous"));
+    } else {
+      SUANLI_RETURN_IF_ERROR(Exec(path_, c->db, "PRAGMA query_only = ON", "configuring a read connection"));
+    }
+    return c;
+  }
+
+  Result<std::unique_ptr<SqliteConn>> Lease() {
+    {
+      std::lock_guard<std::mutex> lk(pool_mu_);
+      if (!readers_.empty()) {
+        auto c = std::move(readers_.back());
+        readers_.pop_back();
+        return c;
+      }
+    }
+    return OpenConn(/*writer=*/false);
+  }
+
+  void GiveBack(std::unique_ptr<SqliteConn> c) {
+    std::lock_guard<std::mutex> lk(pool_mu_);
+    if (readers_.size() < kMaxIdleReaders) readers_.push_back(std::move(c));
+  }
+
+  Result<sqlite3_stmt*> Prepare(SqliteConn& c, const std::string& sql) {
+    auto it = c.stmts.find(sql);
+    if (it != c.stmts.end()) return it->second;
+    sqlite3_stmt* s = nullptr;
+    int rc = sqlite3_prepare_v3(c.db, sql.c_str(), static_cast<int>(sql.size() + 1), SQLITE_PREPARE_PERSISTENT, &s,
+                                nullptr);
+    if (rc != SQLITE_OK) return SqlError(path_, c.db, rc, "preparing a statement");
+    c.stmts.emplace(sql, s);
+    return s;
+  }
+
+  Result<std::vector<JobRecord>> QueryJobs(const std::string& sql, const std::vector<BindValue>& args,
+                                           std::string_view what) {
+    auto lease = Lease();
+    if (!lease.ok()) return lease.status();
+    Reader r(this, std::move(*lease));
+    SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*r.conn, sql));
+    StmtReset reset(s);
+    for (size_t i = 0; i < args.size(); ++i) {
+      int idx = static_cast<int>(i + 1);
+      if (const auto* v = std::get_if<int64_t>(&args[i])) {
+        sqlite3_bind_int64(s, idx, *v);
+      } else {
+        BindText(s, idx, std::get<std::string>(args[i]));
+      }
+    }
+    std::vector<JobRecord> out;
+    RowReader reader(path_, s);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      SUANLI_ASSIGN_OR_RETURN(JobRecord rec, reader.Job());
+      out.push_back(std::move(rec));
+    }
+    if (rc != SQLITE_DONE) return SqlError(path_, r.conn->db, rc, what);
+    return out;
+  }
+
+  Result<std::optional<Tenant>> OneTenant(const std::string& sql, const std::string& arg) {
+    auto lease = Lease();
+    if (!lease.ok()) return lease.status();
+    Reader r(this, std::move(*lease));
+    SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*r.conn, sql));
+    StmtReset reset(s);
+    BindText(s, 1, arg);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return std::optional<Tenant>();
+    if (rc != SQLITE_ROW) return SqlError(path_, r.conn->db, rc, "reading a tenant");
+    return std::optional<Tenant>(TenantRow(s));
+  }
+
+  // --- the writer ---
+
+  Status Submit(WriteOp* op) {
+    std::unique_lock<std::mutex> lk(mu_);
+    if (stopping_) return Unavailable("store {}: closing", path_);
+    queue_.push_back(op);
+    queue_cv_.notify_one();
+    done_cv_.wait(lk, [op] { return op->done; });
+    return op->status;
+  }
+
+  void WriterLoop() {
+    std::vector<WriteOp*> batch;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        queue_cv_.wait(lk, [this] { return !queue_.empty() || stopping_; });
+        if (queue_.empty()) return;  // stopping, and every queued write is done
+        while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
+          batch.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      RunBatch(batch);
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        for (WriteOp* op : batch) op->done = true;
+      }
+      done_cv_.notify_all();
+      batch.clear();
+    }
+  }
+
+  Status Step(const char* sql, std::string_view what) {
+    auto s = Prepare(*writer_, sql);
+    if (!s.ok()) return s.status();
+    StmtReset reset(*s);
+    int rc = sqlite3_step(*s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqlError(path_, writer_->db, rc, what);
+    return Status::Ok();
+  }
+
+  Status RunOp(WriteOp* op) {
+    sqlite3* db = writer_->db;
+    switch (op->kind) {
+      case WriteOp::kInsertJob:
+      case WriteOp::kUpdateJob: {
+        bool insert = op->kind == WriteOp::kInsertJob;
+        SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*writer_, insert ? kInsertJobSql : kUpdateJobSql));
+        StmtReset reset(s);
+        BindJob(s, *op->job);
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE) {
+          return SqlError(path_, db, rc,
+                          insert ? std::string("inserting a job") : fmt::format("updating job {}", op->job->id));
+        }
+        if (insert) {
+          op->id = sqlite3_last_insert_rowid(db);
+        } else if (sqlite3_changes(db) == 0) {
+          return NotFound("store {}: UpdateJob: no job {}", path_, op->job->id);
+        }
+        return Status::Ok();
+      }
+      case WriteOp::kPutTenant: {
+        SUANLI_ASSIGN_OR_RETURN(
+            sqlite3_stmt * s,
+            Prepare(*writer_,
+                    "INSERT INTO tenants (name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO UPDATE SET "
+                    "token_sha256 = excluded.token_sha256, admin = excluded.admin, "
+                    "max_gpus_per_job = excluded.max_gpus_per_job, max_active_jobs = excluded.max_active_jobs, "
+                    "created_ms = excluded.created_ms"));
+        StmtReset reset(s);
+        const Tenant& t = *op->tenant;
+        BindText(s, 1, t.name);
+        BindText(s, 2, t.token_sha256);
+        sqlite3_bind_int64(s, 3, t.admin ? 1 : 0);
+        sqlite3_bind_int64(s, 4, t.max_gpus_per_job);
+        sqlite3_bind_int64(s, 5, t.max_active_jobs);
+        sqlite3_bind_int64(s, 6, t.created_ms);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+          return InvalidArgument("store {}: tenant '{}': its token hash already belongs to another tenant", path_,
+                                 t.name);
+        }
+        if (rc != SQLITE_DONE) return SqlError(path_, db, rc, fmt::format("storing tenant '{}'", t.name));
+        return Status::Ok();
+      }
+      case WriteOp::kPutSetting: {
+        SUANLI_ASSIGN_OR_RETURN(
+            sqlite3_stmt * s,
+            Prepare(*writer_,
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET "
+                    "value = excluded.value"));
+        StmtReset reset(s);
+        BindText(s, 1, *op->key);
+        BindText(s, 2, *op->value);
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_DONE) return SqlError(path_, db, rc, fmt::format("storing setting '{}'", *op->key));
+        return Status::Ok();
+      }
+    }
+    return Internal("store {}: unknown write", path_);
+  }
+
+  // Runs `batch` in one transaction; each op gets its own status.
+  void RunBatch(const std::vector<WriteOp*>& batch) {
+    std::vector<char> failed(batch.size(), 0);
+    for (;;) {
+      Status begin = Step("BEGIN IMMEDIATE", "starting a transaction");
+      if (!begin.ok()) {
+        for (size_t i = 0; i < batch.size(); ++i) {
+          if (!failed[i]) batch[i]->status = begin;
+        }
+        return;
+      }
+      bool restart = false;
+      int64_t ok_ops = 0;
+      for (size_t i = 0; i < batch.size() && !restart; ++i) {
+        if (failed[i]) continue;
+        Status st = RunOp(batch[i]);
+        batch[i]->status = st;
+        if (st.ok()) {
+          ++ok_ops;
+          continue;
+        }
+        failed[i] = 1;
+        // A failed statement is backed out on its own; only errors such as
+        // I/O or out-of-memory roll back the whole transaction. Then run the
+        // others again in a new one.
+        if (sqlite3_get_autocommit(writer_->db) != 0) restart = true;
+      }
+      if (restart) continue;
+      Status commit = Step("COMMIT", "committing");
+      if (!commit.ok()) {
+        if (sqlite3_get_autocommit(writer_->db) == 0) (void)Step("ROLLBACK", "rolling back");
+        for (size_t i = 0; i < batch.size(); ++i) {
+          if (!failed[i]) {
+            batch[i]->status = commit;
+            batch[i]->id = 0;
+          }
+        }
+        return;
+      }
+      commits_.fetch_add(1);
+      writes_.fetch_add(ok_ops);
+      return;
+    }
+  }
+
+  const std::string path_;
+  StoreOptions options_;
+
+  std::unique_ptr<SqliteConn> writer_;  // used by the writer thread only (after Init)
+  std::thread writer_thread_;
+  std::mutex mu_;  // guards queue_, stopping_ and every WriteOp::done
+  std::condition_variable queue_cv_, done_cv_;
+  std::deque<WriteOp*> queue_;
+  bool stopping_ = false;
+  std::atomic<int64_t> writes_{0}, commits_{0};
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<SqliteConn>> readers_;
+};
+
+// Creates or migrates the schema on a fresh writer connection.
+Status PrepareDatabase(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  struct Closer {
+    sqlite3* db;
+    ~Closer() { sqlite3_close_v2(db); }
+  } closer{db};
+  if (rc != SQLITE_OK) return SqlError(path, db, rc, "cannot open the database");
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+
+  // The first read of the file: "file is not a database" shows here.
+  sqlite3_stmt* s = nullptr;
+  rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &s, nullptr);
+  std::string mode;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) mode = ColText(s, 0);
+    sqlite3_finalize(s);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = SQLITE_OK;
+  }
+  if (rc != SQLITE_OK) return SqlError(path, db, rc, "cannot use the file as a database");
+  if (mode != "wal") {
+    return IoError("store {}: cannot switch to write-ahead logging (journal mode is '{}')", path, mode);
+  }
+
+  SUANLI_RETURN_IF_ERROR(Exec(path, db, "BEGIN IMMEDIATE", "locking the database to check its schema"));
+  auto rollback = [&](Status st) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return st;
+  };
+  int version = -1;
+  rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (rc == SQLITE_ROW) rc = SQLITE_OK;
+  }
+  if (rc != SQLITE_OK) return rollback(SqlError(path, db, rc, "reading the schema version"));
+  if (version > kSchemaVersion) {
+    return rollback(IoError(
+        "store {}: schema version {} is newer than this program supports ({}); use a newer suanli", path, version,
+        kSchemaVersion));
+  }
+  if (version == 0) {
+    // A fresh store must be empty: refuse another program's database.
+    rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1, &s, nullptr);
+    int64_t objects = 0;
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(s);
+      if (rc == SQLITE_ROW) objects = sqlite3_column_int64(s, 0);
+      sqlite3_finalize(s);
+      if (rc == SQLITE_ROW) rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK) return rollback(SqlError(path, db, rc, "reading the schema"));
+    if (objects > 0) {
+      return rollback(IoError("store {}: the database has {} tables or indexes but no suanli schema version; "
+                              "it belongs to another program",
+                              path, objects));
+    }
+  }
+  for (int v = version; v < kSchemaVersion; ++v) {
+    Status st = Exec(path, db, kMigrations[v], fmt::format("migrating the schema from version {} to {}", v, v + 1));
+    if (!st.ok()) return rollback(st);
+    st = Exec(path, db, fmt::format("PRAGMA user_version = {}", v + 1).c_str(), "setting the schema version");
+    if (!st.ok()) return rollback(st);
+  }
+  return Exec(path, db, "COMMIT", "committing the schema");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions options) {
+  if (path.empty()) return InvalidArgument("store: the database path is empty");
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return IoError("store {}: cannot create the directory {}: {}", path, parent.string(), ec.message());
+    }
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return IoError("store {}: is a directory, not a database file", path);
+
+  SUANLI_RETURN_IF_ERROR(PrepareDatabase(path));
+  auto store = std::make_unique<SqliteStore>(path, options);
+  SUANLI_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace suanli::live
