@@ -50,7 +50,6 @@ export function fill(el: Element, ...children: Child[]): void {
 // A horizontal bar of `fraction` (0..1).
 export function bar(fraction: number, testid?: string, label?: string): HTMLElement {
   const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0;
-  const level = f >= 0.9 ? 'high' : f >= 0.6 ? 'mid' : 'low';
   return h(
     'div',
     {
@@ -62,7 +61,7 @@ export function bar(fraction: number, testid?: string, label?: string): HTMLElem
       'aria-label': label,
       testid,
     },
-    h('div', { class: `bar-fill ${level}`, style: { width: `${(f * 100).toFixed(1)}%` } }),
+    h('div', { class: 'bar-fill', style: { width: `${(f * 100).toFixed(1)}%` } }),
   );
 }
 

@@ -14,6 +14,12 @@ export function fmtSmart(x: number, digits = 2): string {
   return fmtNum(x, digits);
 }
 
+// Whole numbers without decimals, fractions (fractional busy counts) with one.
+export function fmtCount(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  return Number.isInteger(x) ? fmtNum(x, 0) : fmtNum(x, 1);
+}
+
 export function fmtPct(fraction: number): string {
   if (!Number.isFinite(fraction)) return '–';
   return `${(fraction * 100).toFixed(fraction > 0 && fraction < 0.1 ? 1 : 0)}%`;

@@ -340,7 +340,8 @@ async function run() {
   await visible(page, `${tid('center-card')}[data-center="local"]`, 'the card of center "local"');
   await waitText(local.locator(tid('center-backend')), (t) => t.trim() === 'local', 'center "local" shows backend "local"');
   await waitText(local.locator(tid('center-state')), (t) => t.trim() === 'up', 'center "local" is up');
-  await waitText(page.locator(tid('total-centers')), (t) => /1\s*\/\s*1/.test(t), 'the network totals count one center taking jobs');
+  const cards = await page.locator(tid('center-card')).count();
+  await waitText(page.locator(`${tid('total-centers')} .stat-value`), (t) => new RegExp(`\\d+\\s*/\\s*${cards}$`).test(t.trim()), `the network totals count the ${cards} center(s)`);
   for (const id of ['center-util', 'center-running', 'center-pending', 'center-power', 'center-pue', 'center-price', 'center-carbon']) {
     assert((await local.locator(tid(id)).count()) === 1, `the "local" card has no ${id}`);
   }

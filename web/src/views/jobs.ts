@@ -198,7 +198,7 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
   const table = h(
     'table',
     { class: 'table jobs', testid: 'jobs-table' },
-    h('thead', null, h('tr', null, ['ID', 'Name', 'Tenant', 'State', 'Where', 'Acc.', 'Submitted', 'Waited / ran', ''].map((t) => h('th', null, t)))),
+    h('thead', null, h('tr', null, ['ID', 'Name', 'Tenant', 'State', 'Where', 'Acc.', 'Submitted', 'Waited / ran', ''].map((t) => h('th', { class: t === 'Acc.' ? 'num' : undefined }, t)))),
     tbody,
   );
 

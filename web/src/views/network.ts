@@ -3,7 +3,7 @@
 import { api, describeError } from '../api';
 import type { Center } from '../api';
 import { h, fill, bar, badge } from '../dom';
-import { fmtNum, fmtPct, fmtSmart } from '../format';
+import { fmtCount, fmtNum, fmtPct, fmtSmart } from '../format';
 import { Poller, stamp, touch } from '../shell';
 import type { Ctx, View } from '../shell';
 
@@ -46,12 +46,12 @@ export function networkView(ctx: Ctx): View {
   return { el, dispose: () => poller.stop() };
 }
 
-function stat(label: string, value: string, testid?: string, sub?: string): HTMLElement {
+function stat(label: string, value: string, unit: string, testid: string, sub?: string): HTMLElement {
   return h(
     'div',
     { class: 'stat', testid },
     h('div', { class: 'stat-label' }, label),
-    h('div', { class: 'stat-value' }, value),
+    h('div', { class: 'stat-value' }, value, unit ? h('small', null, ` ${unit}`) : null),
     sub ? h('div', { class: 'stat-sub' }, sub) : null,
   );
 }
@@ -77,20 +77,23 @@ function totalsOf(centers: Center[]): HTMLElement[] {
   }
   const util = devices > 0 ? busy / devices : 0;
   return [
-    stat('Centers taking jobs', `${up} / ${centers.length}`, 'total-centers'),
+    stat('Centers taking jobs', `${up} / ${centers.length}`, '', 'total-centers', up < centers.length ? `${centers.length - up} down or drained` : 'all up'),
     h(
       'div',
       { class: 'stat stat-wide', testid: 'total-util' },
       h('div', { class: 'stat-label' }, 'Accelerators busy'),
-      h('div', { class: 'stat-value' }, `${fmtSmart(busy, 1)} / ${fmtNum(devices)}`, h('small', null, ` ${fmtPct(util)}`)),
+      h('div', { class: 'stat-value' }, `${fmtCount(busy)} / ${fmtNum(devices)}`, h('small', null, ` ${fmtPct(util)}`)),
       bar(util, undefined, 'network utilisation'),
     ),
-    stat('Running jobs', fmtNum(running), 'total-running'),
-    stat('Pending jobs', fmtNum(pending), 'total-pending'),
-    stat('Power', `${fmtSmart(power, 1)} kW`, 'total-power'),
-    stat('Power cost now', `${fmtSmart(costPerHour, 2)} / h`, 'total-cost', 'power × price, all centers'),
-    stat('Emissions now', `${fmtSmart(carbonKgPerHour, 2)} kg CO₂/h`, 'total-carbon', 'power × grid carbon'),
+    stat('Jobs running', fmtNum(running), '', 'total-running', `${fmtNum(pending)} pending`),
+    stat('Power', fmtSmart(power, 1), 'kW', 'total-power', 'busy accelerators × PUE'),
+    stat('Power cost now', fmtSmart(costPerHour, 2), '/ h', 'total-cost', 'power × price now'),
+    stat('Emissions now', fmtSmart(carbonKgPerHour, 2), 'kg CO₂/h', 'total-carbon', 'power × grid carbon now'),
   ];
+}
+
+function fact(label: string, value: string, unit: string, testid: string): HTMLElement {
+  return h('div', null, h('dt', null, label), h('dd', { testid }, value, unit ? h('small', null, ` ${unit}`) : null));
 }
 
 function stateBadge(c: Center): HTMLElement {
@@ -152,7 +155,7 @@ function card(c: Center, ctx: Ctx, poller: Poller): HTMLElement {
         'div',
         { class: 'util-line' },
         h('span', null, 'Accelerators'),
-        h('span', { class: 'util-n' }, c.devices > 0 ? `${fmtSmart(c.busy_devices, 1)} / ${fmtNum(c.devices)} busy · ${fmtPct(util)}` : 'none'),
+        h('span', { class: 'util-n' }, c.devices > 0 ? `${fmtCount(c.busy_devices)} / ${fmtNum(c.devices)} busy · ${fmtPct(util)}` : 'none'),
       ),
       bar(util, 'center-util-bar', `${c.name} utilisation`),
     ),
@@ -166,7 +169,7 @@ function card(c: Center, ctx: Ctx, poller: Poller): HTMLElement {
               'tr',
               { 'data-model': m.model },
               h('th', null, m.model),
-              h('td', { class: 'num' }, `${fmtSmart(m.busy, 1)} / ${fmtNum(m.total)}`),
+              h('td', { class: 'num' }, `${fmtCount(m.busy)} / ${fmtNum(m.total)}`),
               h('td', { class: 'model-bar' }, bar(f, undefined, `${m.model} utilisation`)),
             );
           })),
@@ -181,10 +184,10 @@ function card(c: Center, ctx: Ctx, poller: Poller): HTMLElement {
     h(
       'dl',
       { class: 'facts' },
-      h('div', null, h('dt', null, 'Power'), h('dd', { testid: 'center-power' }, `${fmtSmart(c.power_kw, 1)} kW`)),
-      h('div', null, h('dt', null, 'PUE'), h('dd', { testid: 'center-pue' }, fmtNum(c.pue, 2))),
-      h('div', null, h('dt', null, 'Price now'), h('dd', { testid: 'center-price' }, `${fmtNum(c.price_now, 3)} /kWh`)),
-      h('div', null, h('dt', null, 'Carbon now'), h('dd', { testid: 'center-carbon' }, `${fmtNum(c.carbon_now, 0)} gCO₂/kWh`)),
+      fact('Power', fmtSmart(c.power_kw, 1), 'kW', 'center-power'),
+      fact('PUE', fmtNum(c.pue, 2), '', 'center-pue'),
+      fact('Price now', fmtNum(c.price_now, 3), '/kWh', 'center-price'),
+      fact('Carbon now', fmtNum(c.carbon_now, 0), 'g/kWh', 'center-carbon'),
     ),
     actions.length ? h('footer', { class: 'card-actions' }, actions) : null,
   );

@@ -115,7 +115,7 @@ function table(label: string, kind: string, sums: Sum[], total: Sum): HTMLElemen
     h(
       'table',
       { class: 'table usage', testid: `usage-${kind}-table` },
-      h('thead', null, h('tr', null, [label, 'Jobs', 'Acc.-hours', 'Share', 'Energy (kWh)', 'Cost', 'Carbon (kg)'].map((x) => h('th', null, x)))),
+      h('thead', null, h('tr', null, h('th', null, label), ['Jobs', 'Acc.-hours'].map((x) => h('th', { class: 'num' }, x)), h('th', null, 'Share'), ['Energy (kWh)', 'Cost', 'Carbon (kg)'].map((x) => h('th', { class: 'num' }, x)))),
       h(
         'tbody',
         null,
