@@ -113,7 +113,8 @@ JobRecord SampleJob(int64_t n) {
   static const char* kCenters[] = {"beijing", "shanghai", "shenzhen", "guiyang", "wuhan", "chengdu", "hefei", "xian"};
   static const char* kModels[] = {"a100", "h800", "ascend-910", "mlu370"};
   JobRecord r;
-  r.tenant = fmt::format("tenant{:02}", n % 100);
+  const uint64_t h = static_cast<uint64_t>(n) * 0x9E3779B97F4A7C15ull;  // tenants and centers independent of states
+  r.tenant = fmt::format("tenant{:02}", (h >> 40) % 100);
   r.spec.name = fmt::format("job-{}", n);
   r.spec.command = {"python3", "train.py", "--epochs", std::to_string(n % 50), "--seed", std::to_string(n)};
   r.spec.env = {{"MASTER_PORT", "29500"}, {"RUN", std::to_string(n)}};
@@ -127,7 +128,7 @@ JobRecord SampleJob(int64_t n) {
   r.spec.priority = static_cast<int32_t>(n % 5);
   const int64_t day0 = 1700000000000;
   r.submit_ms = day0 + n * 2592;  // 1,000,000 jobs over 30 days
-  r.center = kCenters[(n / 7) % 8];
+  r.center = kCenters[(h >> 20) % 8];
   r.model = r.spec.models[0];
   r.node = fmt::format("node{:03}", n % 128);
   for (uint32_t d = 0; d < r.spec.gpus; ++d) r.devices.push_back(static_cast<int>(d));

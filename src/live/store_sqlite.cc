@@ -111,6 +111,59 @@ CREATE TRIGGER jobs_count_delete AFTER DELETE ON jobs BEGIN
   UPDATE job_counts SET n = n - 1 WHERE tenant = old.tenant AND state = old.state;
 END;
 
+-- Usage of finished jobs summed per hour of end_ms (UTC hours since 1970)
+-- and group, kept by triggers in the same transaction as each write: Usage
+-- reads whole hours here and only the partial hours at the ends of its
+-- range from jobs.
+CREATE TABLE usage_hourly (
+  hour        INTEGER NOT NULL,
+  tenant      TEXT    NOT NULL,
+  center      TEXT    NOT NULL,
+  model       TEXT    NOT NULL,
+  jobs        INTEGER NOT NULL,
+  gpu_seconds REAL    NOT NULL,
+  energy_kwh  REAL    NOT NULL,
+  cost        REAL    NOT NULL,
+  carbon_kg   REAL    NOT NULL,
+  PRIMARY KEY (hour, tenant, center, model)
+) WITHOUT ROWID;
+CREATE INDEX usage_hourly_tenant ON usage_hourly (tenant, hour);
+CREATE TRIGGER jobs_usage_insert AFTER INSERT ON jobs
+  WHEN new.state IN ('succeeded', 'failed', 'cancelled') BEGIN
+  INSERT INTO usage_hourly VALUES (
+    CASE WHEN new.end_ms >= 0 THEN new.end_ms / 3600000 ELSE (new.end_ms - 3599999) / 3600000 END,
+    new.tenant, new.center, new.model, 1, new.gpu_seconds, new.energy_kwh, new.cost, new.carbon_kg)
+  ON CONFLICT (hour, tenant, center, model) DO UPDATE SET jobs = jobs + 1,
+    gpu_seconds = gpu_seconds + excluded.gpu_seconds, energy_kwh = energy_kwh + excluded.energy_kwh,
+    cost = cost + excluded.cost, carbon_kg = carbon_kg + excluded.carbon_kg;
+END;
+CREATE TRIGGER jobs_usage_update AFTER UPDATE ON jobs
+  WHEN (old.state IN ('succeeded', 'failed', 'cancelled') OR new.state IN ('succeeded', 'failed', 'cancelled'))
+   AND (old.state IS NOT new.state OR old.end_ms IS NOT new.end_ms OR old.tenant IS NOT new.tenant
+        OR old.center IS NOT new.center OR old.model IS NOT new.model OR old.gpu_seconds IS NOT new.gpu_seconds
+        OR old.energy_kwh IS NOT new.energy_kwh OR old.cost IS NOT new.cost OR old.carbon_kg IS NOT new.carbon_kg)
+  BEGIN
+  UPDATE usage_hourly SET jobs = jobs - 1, gpu_seconds = gpu_seconds - old.gpu_seconds,
+    energy_kwh = energy_kwh - old.energy_kwh, cost = cost - old.cost, carbon_kg = carbon_kg - old.carbon_kg
+  WHERE old.state IN ('succeeded', 'failed', 'cancelled')
+    AND hour = CASE WHEN old.end_ms >= 0 THEN old.end_ms / 3600000 ELSE (old.end_ms - 3599999) / 3600000 END
+    AND tenant = old.tenant AND center = old.center AND model = old.model;
+  INSERT INTO usage_hourly SELECT
+    CASE WHEN new.end_ms >= 0 THEN new.end_ms / 3600000 ELSE (new.end_ms - 3599999) / 3600000 END,
+    new.tenant, new.center, new.model, 1, new.gpu_seconds, new.energy_kwh, new.cost, new.carbon_kg
+  WHERE new.state IN ('succeeded', 'failed', 'cancelled')
+  ON CONFLICT (hour, tenant, center, model) DO UPDATE SET jobs = jobs + 1,
+    gpu_seconds = gpu_seconds + excluded.gpu_seconds, energy_kwh = energy_kwh + excluded.energy_kwh,
+    cost = cost + excluded.cost, carbon_kg = carbon_kg + excluded.carbon_kg;
+END;
+CREATE TRIGGER jobs_usage_delete AFTER DELETE ON jobs
+  WHEN old.state IN ('succeeded', 'failed', 'cancelled') BEGIN
+  UPDATE usage_hourly SET jobs = jobs - 1, gpu_seconds = gpu_seconds - old.gpu_seconds,
+    energy_kwh = energy_kwh - old.energy_kwh, cost = cost - old.cost, carbon_kg = carbon_kg - old.carbon_kg
+  WHERE hour = CASE WHEN old.end_ms >= 0 THEN old.end_ms / 3600000 ELSE (old.end_ms - 3599999) / 3600000 END
+    AND tenant = old.tenant AND center = old.center AND model = old.model;
+END;
+
 CREATE TABLE tenants (
   name             TEXT    PRIMARY KEY,
   token_sha256     TEXT    NOT NULL UNIQUE,
@@ -613,21 +666,48 @@ class SqliteStore final : public Store {
     return static_cast<int64_t>(sqlite3_column_int64(s, 0));
   }
 
+  // Whole hours of [from_ms, to_ms) come from usage_hourly; the partial
+  // hours at its ends from the finished jobs themselves (end_ms index).
   Result<std::vector<UsageSum>> Usage(const std::string& tenant, WallMs from_ms, WallMs to_ms) override {
     auto lease = Lease();
     if (!lease.ok()) return lease.status();
     Reader r(this, std::move(*lease));
-    std::string sql =
-        "SELECT tenant, center, model, COUNT(*), TOTAL(gpu_seconds), TOTAL(energy_kwh), TOTAL(cost), "
-        "TOTAL(carbon_kg) FROM jobs INDEXED BY jobs_end_ms WHERE end_ms >= ?1 AND end_ms < ?2 AND "
-        "state IN ('succeeded', 'failed', 'cancelled')";
-    if (!tenant.empty()) sql += " AND tenant = ?3";
-    sql += " GROUP BY tenant, center, model ORDER BY tenant, center, model";
+    constexpr int64_t kHour = 3600000;
+    auto floor_div = [](int64_t a) { return a >= 0 ? a / kHour : -((-(a + 1)) / kHour) - 1; };
+    // Whole hours [lo, hi): lo = ceil(from / hour), hi = floor(to / hour).
+    int64_t lo = floor_div(from_ms) + (from_ms % kHour != 0 ? 1 : 0);
+    int64_t hi = floor_div(to_ms);
+    const bool whole = from_ms < to_ms && lo < hi && lo <= std::numeric_limits<int64_t>::max() / kHour &&
+                       lo >= std::numeric_limits<int64_t>::min() / kHour &&
+                       hi <= std::numeric_limits<int64_t>::max() / kHour;
+    int64_t raw1_end = to_ms, raw2_begin = to_ms;  // no whole hour: all of [from, to) from jobs
+    if (whole) {
+      raw1_end = lo * kHour;
+      raw2_begin = hi * kHour;
+    } else {
+      lo = hi = 0;
+    }
+    const std::string by_tenant = tenant.empty() ? "" : " AND tenant = ?7";
+    const std::string raw =
+        "SELECT tenant, center, model, 1, gpu_seconds, energy_kwh, cost, carbon_kg FROM jobs INDEXED BY "
+        "jobs_end_ms WHERE end_ms >= {} AND end_ms < {} AND state IN ('succeeded', 'failed', 'cancelled')" +
+        by_tenant;
+    std::string sql = fmt::format(
+        "SELECT tenant, center, model, SUM(jobs), TOTAL(g), TOTAL(e), TOTAL(c), TOTAL(k) FROM ("
+        "SELECT tenant, center, model, jobs, gpu_seconds AS g, energy_kwh AS e, cost AS c, carbon_kg AS k "
+        "FROM usage_hourly{} WHERE hour >= ?3 AND hour < ?4{} UNION ALL {} UNION ALL {}) "
+        "GROUP BY tenant, center, model HAVING SUM(jobs) > 0 ORDER BY tenant, center, model",
+        tenant.empty() ? "" : " INDEXED BY usage_hourly_tenant", by_tenant,
+        fmt::format(fmt::runtime(raw), "?1", "?5"), fmt::format(fmt::runtime(raw), "?6", "?2"));
     SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*r.conn, sql));
     StmtReset reset(s);
     sqlite3_bind_int64(s, 1, from_ms);
     sqlite3_bind_int64(s, 2, to_ms);
-    if (!tenant.empty()) BindText(s, 3, tenant);
+    sqlite3_bind_int64(s, 3, lo);
+    sqlite3_bind_int64(s, 4, hi);
+    sqlite3_bind_int64(s, 5, raw1_end);
+    sqlite3_bind_int64(s, 6, raw2_begin);
+    if (!tenant.empty()) BindText(s, 7, tenant);
     std::vector<UsageSum> out;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
