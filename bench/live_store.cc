@@ -9,6 +9,9 @@
 //     the time of ListJobs(limit 100) with and without filters, LoadActive,
 //     Counts, ActiveJobs and Usage, durable inserts into the full store, and
 //     the peak resident memory (VmHWM).
+//   live_store --reads --dir D
+//     the same reads and inserts on the store a --fill left in D (each
+//     --reads run adds 16 x 500 jobs to it).
 //
 // The store goes to a fresh folder under the system's temporary directory
 // (removed at the end) unless --dir names one (kept).
@@ -40,6 +43,7 @@ struct Args {
   int inserts = 2000;
   int64_t fill = 0;
   bool normal = false;
+  bool reads = false;
   int max_batch = 1024;
   std::string dir;
 };
@@ -47,7 +51,7 @@ struct Args {
 [[noreturn]] void Usage(const char* msg) {
   std::fprintf(stderr,
                "live_store: %s\nusage: live_store [--threads N] [--inserts M] [--normal] [--max-batch B] "
-               "[--fill J] [--dir D]\n",
+               "[--fill J] [--reads] [--dir D]\n",
                msg);
   std::exit(2);
 }
@@ -73,6 +77,8 @@ Args Parse(int argc, char** argv) {
       a.inserts = static_cast<int>(number(1));
     } else if (k == "--fill") {
       a.fill = number(1);
+    } else if (k == "--reads") {
+      a.reads = true;
     } else if (k == "--normal") {
       a.normal = true;
     } else if (k == "--max-batch") {
@@ -262,6 +268,10 @@ void Fill(const Args& a, const std::string& path) {
   }
   std::printf("file size after close: %.1f MiB (%lld bytes/job)\n", static_cast<double>(FileSize(path)) / 1048576.0,
               static_cast<long long>(FileSize(path) / a.fill));
+}
+
+// Reads on a filled store of `jobs` jobs, then durable inserts into it.
+void Reads(const Args& a, const std::string& path, int64_t jobs) {
 
   auto t0 = Clock::now();
   auto s = OpenOrExit(path, StoreOptions{});
@@ -304,11 +314,11 @@ void Fill(const Args& a, const std::string& path) {
   f.center = "wuhan";
   list("tenant + center", f);
   f = {};
-  f.before_id = a.fill / 2;
+  f.before_id = jobs / 2;
   list("before_id = middle (paging)", f);
   f = {};
   f.tenant = "tenant42";
-  f.before_id = a.fill / 2;
+  f.before_id = jobs / 2;
   list("tenant, before_id = middle", f);
   f = {};
   f.tenant = "nobody";
@@ -323,7 +333,7 @@ void Fill(const Args& a, const std::string& path) {
   std::printf("  Counts (one tenant)                                 %8.3f ms\n", ms);
   ms = TimeIt(reps, [&] { return RowsOrExit(s->ActiveJobs("tenant42"), "ActiveJobs"); }, &rows);
   std::printf("  ActiveJobs (one tenant)                             %8.3f ms\n", ms);
-  ms = TimeIt(reps, [&] { return RowsOrExit(s->GetJob(a.fill / 3), "GetJob"); }, &rows);
+  ms = TimeIt(reps, [&] { return RowsOrExit(s->GetJob(jobs / 3), "GetJob"); }, &rows);
   std::printf("  GetJob                                              %8.3f ms\n", ms);
   const int64_t day0 = 1700000000000;
   ms = TimeIt(5, [&] { return RowsOrExit(s->Usage("", day0 + 86400000LL * 10, day0 + 86400000LL * 11), "Usage"); },
@@ -332,7 +342,7 @@ void Fill(const Args& a, const std::string& path) {
   ms = TimeIt(5, [&] { return RowsOrExit(s->Usage("tenant42", day0, day0 + 86400000LL * 31), "Usage"); }, &rows);
   std::printf("  Usage, one tenant, 31 days                          %8.3f ms  (%zu groups)\n", ms, rows);
 
-  InsertRun r = Inserts(*s, a.threads, 500, a.fill, true);
+  InsertRun r = Inserts(*s, a.threads, 500, jobs, true);
   PrintInserts("durable inserts into the full store", r, static_cast<int64_t>(a.threads) * 500, s->writes(),
                s->commits());
   std::printf("files: %s %.1f MiB, -wal %.1f MiB, -shm %.1f KiB\n", path.c_str(),
@@ -356,6 +366,25 @@ int main(int argc, char** argv) {
   }
   if (a.fill > 0) {
     Fill(a, path);
+    Reads(a, path, a.fill);
+  } else if (a.reads) {
+    if (!std::filesystem::exists(path)) {
+      std::fprintf(stderr, "live_store: --reads needs a store filled by --fill in --dir (no %s)\n", path.c_str());
+      return 2;
+    }
+    int64_t jobs = 0;
+    {
+      auto s = OpenOrExit(path, StoreOptions{});
+      auto c = s->Counts();
+      if (!c.ok()) {
+        std::fprintf(stderr, "live_store: %s\n", c.status().message().c_str());
+        return 1;
+      }
+      jobs = c->pending + c->running + c->succeeded + c->failed + c->cancelled;
+    }
+    std::printf("store of %lld jobs, %.1f MiB\n", static_cast<long long>(jobs),
+                static_cast<double>(FileSize(path)) / 1048576.0);
+    Reads(a, path, jobs);
   } else {
     StoreOptions o;
     o.synchronous_full = !a.normal;

@@ -43,6 +43,12 @@ constexpr size_t kMaxIdleReaders = 8;
 // this many pages, and at least every kCheckpointEveryMs while writes come.
 constexpr int kCheckpointPages = 4000;
 constexpr int kCheckpointEveryMs = 1000;
+// Under a steady stream of commits a passive checkpoint beside the writer
+// never reaches the end of the WAL, so the WAL never starts over and would
+// grow without bound. Past this many pages the writer itself checkpoints
+// after a commit (copying the little the checkpointer has not), so that its
+// next transaction starts the WAL over.
+constexpr int kWriterCheckpointPages = 16000;
 
 // Schema migrations: entry i takes user_version i to i + 1. Never edit a
 // released entry; add a new one (e.g. "ALTER TABLE jobs ADD COLUMN ...").
@@ -865,8 +871,13 @@ class SqliteStore final : public Store {
   // --- checkpoints ---
 
   // Called by SQLite on the writer thread after each commit.
-  static int WalHook(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
+  static int WalHook(void* self, sqlite3* db, const char* /*name*/, int pages) {
     auto* store = static_cast<SqliteStore*>(self);
+    if (pages >= kWriterCheckpointPages) {
+      int log = 0, copied = 0;
+      (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+      return SQLITE_OK;
+    }
     bool wake = false;
     {
       std::lock_guard<std::mutex> lk(store->ckpt_mu_);
