@@ -1,0 +1,52 @@
+// The local backend: a center's jobs run as processes on this machine.
+//
+// Each job runs under a supervisor of its own (a short Perl program from
+// Debian's essential perl-base, started with posix_spawn in a new session):
+// the supervisor starts the command in its own process group, waits for it,
+// and writes its exit status ("exit N" or "signal N") atomically to
+// JOB_DIR/status (a temporary file, then rename). The server can therefore be
+// killed (even with SIGKILL) while jobs run; a new server process re-adopts
+// them from their backend id "PID:START" (the supervisor's pid and its start
+// time in clock ticks from /proc/PID/stat, which guards against pid reuse).
+// docs/backends.md describes the files and the failure handling.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "core/model/catalog.h"
+#include "live/backend.h"
+#include "live/gpu_detect.h"
+
+namespace suanli::live {
+
+// This host's short name ("gpu01" for gpu01.example.org).
+std::string ShortHostName();
+
+// The local center's nodes, from what was detected: one node named `host`
+// with the GPUs of the catalog model found (the node's devices are numbered
+// 0..n-1 and map to `physical`, the nvidia-smi indices). When GPUs of several
+// models are found, one node per model named "HOST-MODEL" (lowercase model),
+// the CPUs split by device count. GPUs that match no model are left out.
+// Without GPUs: one node `host` with slots x 1000 milli-CPUs (slots 0 = cores).
+struct LocalNodePlan {
+  BackendNode node;
+  std::vector<int> physical;  // node device i = nvidia-smi index physical[i]
+};
+std::vector<LocalNodePlan> PlanLocalNodes(const std::string& host, const std::vector<DetectedGpu>& gpus,
+                                          int slots, int cores, int64_t mem_mib);
+
+// The supervisor program (perl -e), exposed for the documentation and tests.
+std::string_view LocalSupervisorScript();
+
+// Builds a local backend (see MakeBackend in backend.h). With
+// `recorded_nvidia_smi`, that text stands for nvidia-smi's output instead of
+// running it (tests of GPU hosts on machines without GPUs).
+Result<std::unique_ptr<Backend>> MakeLocalBackend(const BackendConfig& config, const std::string& center,
+                                                  const std::string& data_dir, const Catalog& catalog,
+                                                  std::optional<std::string> recorded_nvidia_smi = std::nullopt);
+
+}  // namespace suanli::live

@@ -1,0 +1,157 @@
+#include "live/backend_simulated.h"
+
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "base/strings.h"
+
+namespace suanli::live {
+namespace {
+
+struct SimJob {
+  WallMs end_ms = 0;
+  bool limited = false;     // ends at its time limit (failed)
+  int64_t time_limit_s = 0;
+  bool cancelled = false;
+};
+
+struct HeapEntry {
+  WallMs end_ms;
+  int64_t job_id;
+  bool operator>(const HeapEntry& o) const {
+    return end_ms != o.end_ms ? end_ms > o.end_ms : job_id > o.job_id;
+  }
+};
+
+class SimulatedBackend final : public Backend {
+ public:
+  SimulatedBackend(std::string center, BackendCapacity capacity)
+      : center_(std::move(center)), capacity_(std::move(capacity)) {
+    for (size_t i = 0; i < capacity_.nodes.size(); ++i) nodes_[capacity_.nodes[i].name] = i;
+  }
+
+  std::string_view kind() const override { return "simulated"; }
+
+  Result<BackendCapacity> Probe() override { return capacity_; }
+
+  Result<std::string> Launch(const LaunchRequest& req) override {
+    if (jobs_.count(req.job_id) > 0) return InvalidArgument("job {} is already running in center {}", req.job_id, center_);
+    if (!req.node.empty() || !req.devices.empty()) {
+      auto it = nodes_.find(req.node);
+      if (it == nodes_.end()) return InvalidArgument("job {}: center {} has no node '{}'", req.job_id, center_, req.node);
+      const BackendNode& n = capacity_.nodes[it->second];
+      std::unordered_set<int> seen;
+      for (int d : req.devices) {
+        if (d < 0 || d >= n.devices || !seen.insert(d).second) {
+          return InvalidArgument("job {}: device {} is not one of node '{}' ({} devices), or is listed twice",
+                                 req.job_id, d, n.name, n.devices);
+        }
+      }
+    }
+    Add(req);
+    return fmt::format("sim-{}", req.job_id);
+  }
+
+  Status Cancel(int64_t job_id, const std::string& backend_id) override {
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) {
+      return NotFound("job {} (backend id {}) is not running in center {}", job_id, backend_id, center_);
+    }
+    if (!it->second.cancelled) {
+      it->second.cancelled = true;
+      cancelled_.push_back(job_id);
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<BackendEvent>> Poll(WallMs now) override {
+    std::vector<BackendEvent> events;
+    for (int64_t id : cancelled_) {
+      auto it = jobs_.find(id);
+      if (it == jobs_.end()) continue;
+      BackendEvent ev;
+      ev.job_id = id;
+      ev.state = JobState::kCancelled;
+      ev.reason = "cancelled";
+      ev.at_ms = std::min(now, it->second.end_ms);
+      events.push_back(std::move(ev));
+      jobs_.erase(it);
+    }
+    cancelled_.clear();
+    while (!heap_.empty() && heap_.top().end_ms <= now) {
+      HeapEntry e = heap_.top();
+      heap_.pop();
+      auto it = jobs_.find(e.job_id);
+      if (it == jobs_.end() || it->second.end_ms != e.end_ms) continue;  // cancelled, or re-adopted
+      BackendEvent ev;
+      ev.job_id = e.job_id;
+      ev.at_ms = e.end_ms;
+      if (it->second.limited) {
+        ev.state = JobState::kFailed;
+        ev.signal = 15;
+        ev.reason = fmt::format("time limit {} s exceeded", it->second.time_limit_s);
+      } else {
+        ev.state = JobState::kSucceeded;
+        ev.exit_code = 0;
+        ev.reason = "exit 0";
+      }
+      events.push_back(std::move(ev));
+      jobs_.erase(it);
+    }
+    return events;
+  }
+
+  Status Adopt(const LaunchRequest& req, const std::string& backend_id) override {
+    std::string want = fmt::format("sim-{}", req.job_id);
+    if (backend_id != want) {
+      return InvalidArgument("job {}: backend id '{}' is not a simulated job's (expected '{}')", req.job_id,
+                             backend_id, want);
+    }
+    jobs_.erase(req.job_id);
+    Add(req);
+    return Status::Ok();
+  }
+
+ private:
+  void Add(const LaunchRequest& req) {
+    SimJob j;
+    int64_t limit = req.spec.time_limit_s;
+    int64_t run = req.spec.duration_s > 0 ? req.spec.duration_s : limit;
+    if (run < 0) run = 0;
+    if (limit > 0 && run > limit) {
+      run = limit;
+      j.limited = true;
+    }
+    j.time_limit_s = limit;
+    j.end_ms = req.start_ms + run * 1000;
+    jobs_[req.job_id] = j;
+    heap_.push({j.end_ms, req.job_id});
+  }
+
+  std::string center_;
+  BackendCapacity capacity_;
+  std::unordered_map<std::string, size_t> nodes_;
+  std::unordered_map<int64_t, SimJob> jobs_;
+  std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<HeapEntry>> heap_;
+  std::vector<int64_t> cancelled_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Backend>> MakeSimulatedBackend(const std::string& center, const BackendCapacity& capacity) {
+  std::unordered_set<std::string> names;
+  for (size_t i = 0; i < capacity.nodes.size(); ++i) {
+    const BackendNode& n = capacity.nodes[i];
+    if (n.name.empty()) return InvalidArgument("center {}: node {} has no name", center, i);
+    if (!names.insert(n.name).second) return InvalidArgument("center {}: node '{}' listed twice", center, n.name);
+    if (n.devices < 0 || n.cpu_milli < 0 || n.mem_mib < 0) {
+      return InvalidArgument("center {}: node '{}' has a negative count", center, n.name);
+    }
+  }
+  return std::unique_ptr<Backend>(new SimulatedBackend(center, capacity));
+}
+
+}  // namespace suanli::live

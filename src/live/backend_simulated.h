@@ -1,0 +1,24 @@
+// The simulated backend: jobs "run" for their declared duration on the
+// capacity the network file gives the center. Nothing is executed; Poll
+// reports each job's end when the wall clock passes it. Used for demos and to
+// run the control plane at scale (100,000 accelerators, tens of thousands of
+// jobs: ends are kept in a min-heap, so a Poll costs O(ended x log jobs)).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "live/backend.h"
+
+namespace suanli::live {
+
+// A job runs from req.start_ms for spec.duration_s (spec.time_limit_s when
+// 0) and then succeeds; a duration longer than a positive time limit stops
+// at the limit and fails ("time limit N s exceeded"). Backend ids are the job
+// ids ("sim-ID"). Cancel ends a job as cancelled at the next Poll. Adopt
+// continues from req.start_ms (a job whose end passed meanwhile is reported
+// at the next Poll with its end time).
+Result<std::unique_ptr<Backend>> MakeSimulatedBackend(const std::string& center, const BackendCapacity& capacity);
+
+}  // namespace suanli::live
