@@ -292,20 +292,46 @@ void BindText(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 
-void BindJob(sqlite3_stmt* s, const JobRecord& r) {
+// A job's list fields as JSON text, encoded by the calling thread before the
+// write is queued (so the writer thread only binds, and a field that cannot
+// be encoded fails its own write only).
+struct EncodedJob {
+  std::string command, env, models, stacks, devices;
+};
+
+Result<EncodedJob> EncodeJob(const std::string& path, const JobRecord& r) {
+  EncodedJob e;
+  const char* field = "command";
+  try {
+    e.command = json(r.spec.command).dump();
+    field = "env";
+    e.env = json(r.spec.env).dump();
+    field = "models";
+    e.models = json(r.spec.models).dump();
+    field = "stacks";
+    e.stacks = json(r.spec.stacks).dump();
+    field = "devices";
+    e.devices = json(r.devices).dump();
+  } catch (const json::exception& ex) {
+    return InvalidArgument("store {}: job {}: {} cannot be stored: {}", path, r.id, field, ex.what());
+  }
+  return e;
+}
+
+void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
   const JobSpec& p = r.spec;
   sqlite3_bind_int64(s, 1, r.id);
   BindText(s, 2, r.tenant);
   BindText(s, 3, std::string(StateName(r.state)));
   BindText(s, 4, p.name);
-  BindText(s, 5, json(p.command).dump());
-  BindText(s, 6, json(p.env).dump());
+  BindText(s, 5, e.command);
+  BindText(s, 6, e.env);
   BindText(s, 7, p.workdir);
   sqlite3_bind_int64(s, 8, p.gpus);
   sqlite3_bind_int64(s, 9, p.cpu_milli);
   sqlite3_bind_int64(s, 10, p.mem_mib);
-  BindText(s, 11, json(p.models).dump());
-  BindText(s, 12, json(p.stacks).dump());
+  BindText(s, 11, e.models);
+  BindText(s, 12, e.stacks);
   BindText(s, 13, p.workload_class);
   sqlite3_bind_int64(s, 14, p.time_limit_s);
   sqlite3_bind_int64(s, 15, p.duration_s);
@@ -317,7 +343,7 @@ void BindJob(sqlite3_stmt* s, const JobRecord& r) {
   BindText(s, 21, r.center);
   BindText(s, 22, r.model);
   BindText(s, 23, r.node);
-  BindText(s, 24, json(r.devices).dump());
+  BindText(s, 24, e.devices);
   BindText(s, 25, r.backend_id);
   sqlite3_bind_int64(s, 26, r.exit_code);
   sqlite3_bind_int64(s, 27, r.signal);
@@ -457,6 +483,7 @@ Tenant TenantRow(sqlite3_stmt* s) {
 struct WriteOp {
   enum Kind { kInsertJob, kUpdateJob, kPutTenant, kPutSetting } kind = kInsertJob;
   const JobRecord* job = nullptr;
+  const EncodedJob* encoded = nullptr;
   const Tenant* tenant = nullptr;
   const std::string* key = nullptr;
   const std::string* value = nullptr;
@@ -511,6 +538,8 @@ class SqliteStore final : public Store {
     WriteOp op;
     op.kind = WriteOp::kInsertJob;
     op.job = &rec;
+    SUANLI_ASSIGN_OR_RETURN(EncodedJob encoded, EncodeJob(path_, rec));
+    op.encoded = &encoded;
     SUANLI_RETURN_IF_ERROR(Submit(&op));
     return op.id;
   }
@@ -520,6 +549,8 @@ class SqliteStore final : public Store {
     WriteOp op;
     op.kind = WriteOp::kUpdateJob;
     op.job = &rec;
+    SUANLI_ASSIGN_OR_RETURN(EncodedJob encoded, EncodeJob(path_, rec));
+    op.encoded = &encoded;
     return Submit(&op);
   }
 
@@ -958,7 +989,7 @@ class SqliteStore final : public Store {
         bool insert = op->kind == WriteOp::kInsertJob;
         SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*writer_, insert ? kInsertJobSql : kUpdateJobSql));
         StmtReset reset(s);
-        BindJob(s, *op->job);
+        BindJob(s, *op->job, *op->encoded);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
           return SqlError(path_, db, rc,
