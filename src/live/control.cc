@@ -203,6 +203,7 @@ class ControlPlaneImpl final : public ControlPlane {
     }
     cv_.notify_all();
     if (loop_.joinable()) loop_.join();
+    JoinBackgroundWrites();
   }
 
   std::optional<Caller> Authenticate(const std::string& bearer_token) override;
@@ -235,6 +236,10 @@ class ControlPlaneImpl final : public ControlPlane {
     cv_.notify_one();
   }
   void RunPass();
+  void JoinBackgroundWrites() {
+    std::lock_guard<std::mutex> lk(bg_mu_);
+    if (bg_writer_.joinable()) bg_writer_.join();
+  }
   void TakeIncoming(WallMs now);
   void ApplyEvents(CenterId c, const std::vector<BackendEvent>& events, WallMs now, PassWork* w);
   void CheckHealth(CenterId c, const Status& polled, bool was_polled, WallMs now, PassWork* w);
@@ -290,6 +295,8 @@ class ControlPlaneImpl final : public ControlPlane {
 
   std::mutex pass_mu_;
   int64_t pass_id_ = 0;
+  std::mutex bg_mu_;
+  std::thread bg_writer_;  // the previous pass's late writes
 
   std::mutex mu_;
   std::unordered_map<int64_t, Active> active_;
@@ -695,6 +702,7 @@ void ControlPlaneImpl::RunPass() {
     polls.push_back(centers_[c].built->backend->Poll(now));
   }
   now = NowMs();
+  const auto t_polled = std::chrono::steady_clock::now();
 
   // 2. Decide, under the lock.
   {
@@ -722,6 +730,8 @@ void ControlPlaneImpl::RunPass() {
       if (centers_[c].abandoned_dirty) SaveAbandoned(c, &w);
   }
 
+  const auto t_decided = std::chrono::steady_clock::now();
+  JoinBackgroundWrites();
   // 3. Commit the decisions: settings first (abandoned runs must be on disk
   // before their jobs are requeued), then the jobs, concurrently.
   for (const auto& [k, v] : w.settings) {
@@ -736,6 +746,7 @@ void ControlPlaneImpl::RunPass() {
       unwritten.insert(w.writes[i].id);
     }
 
+  const auto t_written = std::chrono::steady_clock::now();
   // 4. Act: launch what started (only once its record is on disk), cancel.
   std::vector<JobRecord> after;
   std::vector<std::pair<std::string, std::string>> late_settings;
@@ -745,13 +756,17 @@ void ControlPlaneImpl::RunPass() {
       launched.emplace_back(l.id, Unavailable("the store did not record its start"));
       continue;
     }
-    std::error_code ec;
-    fs::create_directories(l.req.job_dir, ec);
+    if (centers_[l.center].built->kind != "simulated") {
+      // Its logs go there (the backend creates it too; a simulated run has none).
+      std::error_code ec;
+      fs::create_directories(l.req.job_dir, ec);
+    }
     launched.emplace_back(l.id, centers_[l.center].built->backend->Launch(l.req));
   }
   std::vector<std::pair<CancelItem, Status>> cancelled;
   for (const CancelItem& ci : w.cancels)
     cancelled.emplace_back(ci, centers_[ci.center].built->backend->Cancel(ci.id, ci.backend_id));
+  const auto t_launched = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lk(mu_);
     const WallMs t = NowMs();
@@ -809,13 +824,24 @@ void ControlPlaneImpl::RunPass() {
     Status st = store_->PutSetting(k, v);
     if (!st.ok()) spdlog::error("pass={} store: setting {}: {}", pass, k, st.message());
   }
-  for (size_t i = 0; const Status& st : WriteConcurrently(*store_, after)) {
-    if (!st.ok()) spdlog::error("pass={} job={} store write failed: {}", pass, after[i].id, st.message());
-    ++i;
+  // The backend ids of what was launched (and the ends of failed launches)
+  // are written while the loop goes on; the next pass waits for them before
+  // it writes anything (a job's writes stay in order).
+  const size_t late_writes = after.size();
+  if (!after.empty()) {
+    std::lock_guard<std::mutex> lk(bg_mu_);
+    bg_writer_ = std::thread([this, pass, recs = std::move(after)] {
+      for (size_t i = 0; const Status& st : WriteConcurrently(*store_, recs)) {
+        if (!st.ok()) spdlog::error("pass={} job={} store write failed: {}", pass, recs[i].id, st.message());
+        ++i;
+      }
+    });
   }
 
   // 5. Figures.
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const auto t_end = std::chrono::steady_clock::now();
+  auto span_ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  const double ms = span_ms(t0, t_end);
   {
     std::lock_guard<std::mutex> lk(stats_mu_);
     ++stats_.passes;
@@ -830,8 +856,12 @@ void ControlPlaneImpl::RunPass() {
   }
   const bool busy = w.dispatched || w.started || w.ended || w.requeued;
   if (busy)
-    spdlog::info("pass={} ms={:.1f} dispatched={} held={} started={} ended={} requeued={} writes={}", pass, ms,
-                 w.dispatched, w.held, w.started, w.ended, w.requeued, w.writes.size() + after.size());
+    spdlog::info(
+        "pass={} ms={:.1f} poll_ms={:.1f} decide_ms={:.1f} write_ms={:.1f} launch_ms={:.1f} record_ms={:.1f} "
+        "dispatched={} held={} "
+        "started={} ended={} requeued={} writes={}",
+        pass, ms, span_ms(t0, t_polled), span_ms(t_polled, t_decided), span_ms(t_decided, t_written),
+        span_ms(t_written, t_launched), span_ms(t_launched, t_end), w.dispatched, w.held, w.started, w.ended, w.requeued, w.writes.size() + late_writes);
   else
     spdlog::debug("pass={} ms={:.1f} idle", pass, ms);
 }
@@ -1295,6 +1325,7 @@ Result<JobRecord> ControlPlaneImpl::Cancel(const Caller& caller, int64_t id) {
     auto r = CancelOnce(caller, id);
     if (r.ok() || r.status().code() != StatusCode::kUnavailable || r.status().message() != kInTransit) return r;
     std::lock_guard<std::mutex> wait_pass(pass_mu_);
+    JoinBackgroundWrites();
   }
   return Unavailable("job {} is changing state; try again", id);
 }
