@@ -16,5 +16,16 @@ void RegisterNetwork(CLI::App& app, int* exit_code);
 void RegisterReport(CLI::App& app, int* exit_code);
 void RegisterSweep(CLI::App& app, int* exit_code);
 void RegisterUsage(CLI::App& app, int* exit_code);
+// The control plane: `serve` (cmd_serve.cc) and the client commands of a
+// running server (cmd_client.cc: submit, queue, show, cancel, logs, centers,
+// tenants). Client commands exit 0 ok, 1 server error, 2 usage error,
+// 3 cannot connect.
+void RegisterServe(CLI::App& app, int* exit_code);
+void RegisterClient(CLI::App& app, int* exit_code);
+// `suanli usage` without a directory: the server's metering. main.cc registers
+// it instead of RegisterUsage when the command line names no directory.
+void RegisterLiveUsage(CLI::App& app, int* exit_code);
+// True if argv is `suanli usage ...` with no positional argument (no DIR).
+bool IsLiveUsage(int argc, char** argv);
 
 }  // namespace suanli::app

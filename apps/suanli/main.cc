@@ -18,7 +18,17 @@ int main(int argc, char** argv) {
   suanli::app::RegisterNetwork(app, &exit_code);
   suanli::app::RegisterReport(app, &exit_code);
   suanli::app::RegisterSweep(app, &exit_code);
-  suanli::app::RegisterUsage(app, &exit_code);
+  // `usage DIR` reads a simulator run; `usage` without a directory asks the server.
+  if (suanli::app::IsLiveUsage(argc, argv)) {
+    suanli::app::RegisterLiveUsage(app, &exit_code);
+  } else {
+    suanli::app::RegisterUsage(app, &exit_code);
+    app.get_subcommand("usage")->description(
+        "Metering: of a simulator run (usage.csv in DIR) or, without DIR, of the server's finished jobs "
+        "(suanli usage [--from T] [--to T] [--json])");
+  }
+  suanli::app::RegisterServe(app, &exit_code);
+  suanli::app::RegisterClient(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

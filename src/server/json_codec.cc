@@ -351,6 +351,56 @@ bool ParseTenantRequest(std::string_view body, TenantRequest* req, ApiError* err
   return true;
 }
 
+bool ParseQueryString(std::string_view query, QueryParams* out, ApiError* err) {
+  QueryParams q;
+  auto decode = [&](std::string_view in, std::string* dec) {
+    dec->clear();
+    dec->reserve(in.size());
+    for (size_t i = 0; i < in.size(); ++i) {
+      char c = in[i];
+      if (c == '+') {
+        *dec += ' ';
+      } else if (c == '%') {
+        auto hex = [](char h) -> int {
+          if (h >= '0' && h <= '9') return h - '0';
+          if (h >= 'a' && h <= 'f') return h - 'a' + 10;
+          if (h >= 'A' && h <= 'F') return h - 'A' + 10;
+          return -1;
+        };
+        int hi = i + 2 < in.size() ? hex(in[i + 1]) : -1;
+        int lo = i + 2 < in.size() ? hex(in[i + 2]) : -1;
+        if (hi < 0 || lo < 0) return false;
+        char d = static_cast<char>(hi * 16 + lo);
+        if (d == '\0') return false;
+        *dec += d;
+        i += 2;
+      } else {
+        *dec += c;
+      }
+    }
+    return true;
+  };
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t amp = query.find('&', start);
+    std::string_view part = query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      std::string key, value;
+      if (!decode(part.substr(0, eq), &key) ||
+          (eq != std::string_view::npos && !decode(part.substr(eq + 1), &value))) {
+        return Fail(err, "query", fmt::format("bad percent-escape or NUL in '{}'", std::string(part.substr(0, 64))));
+      }
+      if (key.empty()) return Fail(err, "query", "a parameter without a name");
+      q.emplace(std::move(key), std::move(value));
+    }
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+  *out = std::move(q);
+  return true;
+}
+
 bool ParseJobId(std::string_view text, int64_t* id, ApiError* err) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);

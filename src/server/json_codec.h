@@ -49,6 +49,11 @@ ApiError FieldError(const std::string& field, const std::string& what);
 // Query parameters as cpp-httplib parses them (httplib::Params).
 using QueryParams = std::multimap<std::string, std::string>;
 
+// The query string of a request target ("a=1&b=x%20y"; without the '?'):
+// percent-decoded, '+' as space. A bad escape or a NUL is an error (field
+// "query"). Form bodies are never read as parameters.
+bool ParseQueryString(std::string_view query, QueryParams* out, ApiError* err);
+
 // Request bodies (strict). On error returns false and fills *err.
 bool ParseJobSpec(std::string_view body, live::JobSpec* spec, ApiError* err);
 bool JobSpecFromJson(const nlohmann::json& j, live::JobSpec* spec, ApiError* err);
