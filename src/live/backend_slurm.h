@@ -1,8 +1,22 @@
 // The slurm backend: a real Slurm cluster is a center (docs/backends.md).
+//
+// Every Slurm command (sinfo, sbatch, squeue, scontrol, scancel, sacct) runs
+// with SLURM_CONF from the configuration (when set) and is cut off after
+// command_timeout_s: a command that does not answer in time, or cannot reach
+// slurmctld, makes Probe / Launch / Poll return an Unavailable error ("not
+// answering"). Jobs are followed by their Slurm job id: one squeue per Poll
+// for every followed id (pending / running / recently ended), then scontrol
+// (or sacct where accounting is enabled) for the final state and exit code
+// of those that ended.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "core/model/catalog.h"
@@ -12,5 +26,63 @@ namespace suanli::live {
 
 Result<std::unique_ptr<Backend>> MakeSlurmBackend(const BackendConfig& config, const std::string& center,
                                                   const Catalog& catalog);
+
+// ---- the pieces, exposed for tests ------------------------------------------------------
+
+// One node of `sinfo -N -h -o '%N|%c|%m|%G|%T'`, with its GPU GRES type.
+struct SlurmNode {
+  BackendNode node;
+  std::string gres_type;  // "a100" in gpu:a100:4 ("" = untyped or none)
+  std::string state;      // Slurm's long state ("idle", "drained", "down*")
+  std::string note;       // why GPUs are not offered, when they are not
+};
+// Parses sinfo's lines (a node listed once per partition is kept once).
+// Errors name the line.
+Result<std::vector<SlurmNode>> ParseSinfoNodes(std::string_view text, const Catalog& catalog);
+// Whether a node in this Slurm state takes jobs (idle, mixed, allocated,
+// completing; not down, drained, draining, fail, maint, not responding "*").
+bool SlurmNodeUp(std::string_view state);
+
+// A job's row of `squeue -h -t all -j IDS -o '%i|%T|%N|%S|%r'`.
+struct SqueueRow {
+  std::string id;
+  std::string state;   // PENDING, RUNNING, COMPLETED, ...
+  std::string nodes;
+  WallMs start_ms = 0; // 0 = unknown / not started
+  std::string reason;
+};
+Result<std::vector<SqueueRow>> ParseSqueue(std::string_view text);
+
+// Final record from `scontrol show job -o ID` (or sacct).
+struct SlurmFinal {
+  std::string state;   // JobState: COMPLETED, FAILED, TIMEOUT, CANCELLED, ...
+  int exit_code = -1;
+  int signal = 0;
+  WallMs end_ms = 0;
+  std::string reason;  // Slurm's Reason
+};
+std::optional<SlurmFinal> ParseScontrolJob(std::string_view text);
+
+// Whether a Slurm job state is final.
+bool SlurmStateFinal(std::string_view state);
+// The event for a job that ended in `f` (cancelled: Suanli asked for it).
+BackendEvent SlurmEndEvent(int64_t job_id, const SlurmFinal& f, bool cancelled, int64_t time_limit_s);
+
+// Slurm's local time "2026-05-01T12:00:00" -> Unix ms (0 for Unknown/None/N/A).
+WallMs ParseSlurmTime(std::string_view s);
+
+// A word quoted for bash: 'it'\''s'.
+std::string ShellQuote(std::string_view s);
+
+// The batch script: exports spec.env and SUANLI_JOB_ID, sets the device
+// variables of the model's stacks from the CUDA_VISIBLE_DEVICES Slurm gives
+// a GRES job (hides them for CPU-only jobs), then execs the command.
+// InvalidArgument for an environment variable name that is not one.
+Result<std::string> SlurmJobScript(int64_t job_id, const JobSpec& spec, const std::string& model,
+                                   const Catalog& catalog);
+
+// The sbatch command line for a job (after `sbatch`).
+std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string& job_dir, const std::string& workdir,
+                                    const std::string& gres_type, const std::string& partition);
 
 }  // namespace suanli::live

@@ -1,0 +1,463 @@
+// The slurm backend against real Slurm clusters started by
+// scripts/slurm/start.sh (2 nodes x 4 typed GPUs each), and its parsers.
+// Suites LiveSlurmBackend* carry the ctest label `slurm`.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "io/model_loader.h"
+#include "live/backend.h"
+#include "live/backend_slurm.h"
+#include "live/subprocess.h"
+
+namespace suanli::live {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+WallMs Now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string Script(const std::string& name) { return std::string(SUANLI_SOURCE_DIR) + "/scripts/slurm/" + name; }
+
+// A cluster of its own under a fresh directory; stopped and removed when the
+// object goes (also when the test failed).
+class Cluster {
+ public:
+  Cluster() {
+    std::string tmpl = "/tmp/suanli-slurm-bk.XXXXXX";  // short: munge's socket path is limited
+    char* d = ::mkdtemp(tmpl.data());
+    if (d != nullptr) dir_ = d;
+  }
+  ~Cluster() {
+    Stop();
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+  // Empty on success, else start.sh's output.
+  std::string Start() {
+    if (dir_.empty()) return "mkdtemp failed";
+    SubprocessOptions o;
+    o.argv = {"bash", Script("start.sh"), dir_, "--name", "bk", "--nodes", "2", "--gpus", "4", "--timeout", "90"};
+    o.timeout_ms = 150'000;
+    auto r = RunSubprocess(o);
+    if (!r.ok()) return r.status().message();
+    if (!r->ok()) return DescribeFailure(o, *r) + "\n" + r->out + r->err;
+    started_ = true;
+    return "";
+  }
+  void Stop() {
+    if (!started_) return;
+    started_ = false;
+    SubprocessOptions o;
+    o.argv = {"bash", Script("stop.sh"), dir_};
+    o.timeout_ms = 60'000;
+    auto r = RunSubprocess(o);
+    if (!r.ok() || !r->ok()) ADD_FAILURE() << "scripts/slurm/stop.sh " << dir_ << " failed";
+  }
+  std::string conf() const { return dir_ + "/etc/slurm.conf"; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  bool started_ = false;
+};
+
+BackendConfig SlurmConfig(const Cluster& c, int timeout_s = 15) {
+  BackendConfig b;
+  b.kind = "slurm";
+  b.slurm_conf = c.conf();
+  b.command_timeout_s = timeout_s;
+  return b;
+}
+
+std::unique_ptr<Backend> MakeSlurm(const Cluster& c, int timeout_s = 15) {
+  auto b = MakeBackend(SlurmConfig(c, timeout_s), "hpc", "", {});
+  EXPECT_TRUE(b.ok()) << b.status().message();
+  return b.ok() ? std::move(b).value() : nullptr;
+}
+
+LaunchRequest Request(const Cluster& c, int64_t id, std::vector<std::string> command) {
+  LaunchRequest r;
+  r.job_id = id;
+  r.spec.command = std::move(command);
+  r.spec.time_limit_s = 600;
+  r.spec.cpu_milli = 1000;
+  r.spec.mem_mib = 500;
+  r.node = "n1";
+  r.job_dir = c.dir() + "/suanli-jobs/" + std::to_string(id);
+  r.start_ms = Now();
+  return r;
+}
+
+// Polls every 300 ms until job `id` ends; events of it are collected in `seen`.
+std::optional<BackendEvent> WaitEnd(Backend& b, int64_t id, double timeout_s, std::vector<BackendEvent>* seen = nullptr) {
+  auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  while (Clock::now() < deadline) {
+    auto evs = b.Poll(Now());
+    EXPECT_TRUE(evs.ok()) << evs.status().message();
+    if (!evs.ok()) return std::nullopt;
+    std::optional<BackendEvent> mine;
+    for (const BackendEvent& e : *evs) {
+      if (seen != nullptr) seen->push_back(e);
+      if (e.job_id == id && e.kind != BackendEvent::Kind::kStarted) mine = e;
+    }
+    if (mine) return mine;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  return std::nullopt;
+}
+
+bool WaitStarted(Backend& b, int64_t id, double timeout_s) {
+  auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  while (Clock::now() < deadline) {
+    auto evs = b.Poll(Now());
+    if (!evs.ok()) return false;
+    for (const BackendEvent& e : *evs) {
+      if (e.job_id == id && e.kind == BackendEvent::Kind::kStarted) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+// ---- against a real cluster -----------------------------------------------------------
+
+TEST(LiveSlurmBackend, ProbeSeesTwoNodesOfFourCatalogGpus) {
+  Cluster c;
+  std::string err = c.Start();
+  ASSERT_EQ(err, "");
+  auto b = MakeSlurm(c);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->kind(), "slurm");
+  auto cap = b->Probe();
+  ASSERT_TRUE(cap.ok()) << cap.status().message();
+  ASSERT_EQ(cap->nodes.size(), 2u);
+  for (const BackendNode& n : cap->nodes) {
+    EXPECT_TRUE(n.name == "n1" || n.name == "n2") << n.name;
+    EXPECT_EQ(n.model, "A100-80GB");  // GRES type a100 -> the catalog's A100
+    EXPECT_EQ(n.devices, 4);
+    EXPECT_EQ(n.cpu_milli, 16000);
+    EXPECT_EQ(n.mem_mib, 64000);
+    EXPECT_TRUE(n.up);
+  }
+}
+
+TEST(LiveSlurmBackend, GpuJobGetsTwoDevicesAndExitCodesAreRecorded) {
+  Cluster c;
+  ASSERT_EQ(c.Start(), "");
+  auto b = MakeSlurm(c);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->Probe().ok());
+
+  LaunchRequest gpu = Request(c, 1, {"sh", "-c",
+                                     "echo \"cvd=$CUDA_VISIBLE_DEVICES id=$SUANLI_JOB_ID foo=$FOO "
+                                     "asc=${ASCEND_RT_VISIBLE_DEVICES-unset}\"; echo to-stderr >&2"});
+  gpu.model = "A100-80GB";
+  gpu.devices = {0, 1};
+  gpu.spec.gpus = 2;
+  gpu.spec.env = {{"FOO", "it's a \"test\" $HOME"}};
+  auto id = b->Launch(gpu);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  EXPECT_GT(std::stol(*id), 0);
+  LaunchRequest three = Request(c, 2, {"sh", "-c", "sleep 2; exit 3"});
+  auto id3 = b->Launch(three);
+  ASSERT_TRUE(id3.ok()) << id3.status().message();
+
+  std::vector<BackendEvent> seen;
+  auto e1 = WaitEnd(*b, 1, 60, &seen);
+  ASSERT_TRUE(e1.has_value());
+  EXPECT_EQ(e1->state, JobState::kSucceeded) << e1->reason << "\n" << ReadAll(gpu.job_dir + "/stderr");
+  EXPECT_EQ(e1->exit_code, 0);
+  std::string out = ReadAll(gpu.job_dir + "/stdout");
+  // Slurm gave the job two of the node's GPUs.
+  ASSERT_EQ(out.rfind("cvd=", 0), 0u) << out;
+  std::string cvd = out.substr(4, out.find(' ') - 4);
+  EXPECT_EQ(std::count(cvd.begin(), cvd.end(), ','), 1) << out;
+  EXPECT_NE(out.find("id=1 foo=it's a \"test\" $HOME asc=\n"), std::string::npos) << out;
+  EXPECT_EQ(ReadAll(gpu.job_dir + "/stderr"), "to-stderr\n");
+
+  auto e2 = WaitEnd(*b, 2, 60, &seen);
+  ASSERT_TRUE(e2.has_value());
+  EXPECT_EQ(e2->state, JobState::kFailed);
+  EXPECT_EQ(e2->exit_code, 3);
+  EXPECT_EQ(e2->reason, "exit 3");
+  EXPECT_GT(e2->at_ms, 0);
+  bool started = false;
+  for (const BackendEvent& e : seen) started = started || (e.job_id == 2 && e.kind == BackendEvent::Kind::kStarted);
+  EXPECT_TRUE(started) << "job 2 ran 2 s; a Poll should have seen it running";
+}
+
+TEST(LiveSlurmBackend, CancelAdoptAndLost) {
+  Cluster c;
+  ASSERT_EQ(c.Start(), "");
+  auto b = MakeSlurm(c);
+  ASSERT_NE(b, nullptr);
+  LaunchRequest sleeper = Request(c, 5, {"sleep", "1000"});
+  auto id = b->Launch(sleeper);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  ASSERT_TRUE(WaitStarted(*b, 5, 60));
+  ASSERT_TRUE(b->Cancel(5, *id).ok());
+  auto e = WaitEnd(*b, 5, 60);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->state, JobState::kCancelled) << e->reason;
+
+  // A job launched by one backend object is followed by a new one after Adopt.
+  LaunchRequest later = Request(c, 6, {"sh", "-c", "sleep 2; exit 4"});
+  std::string id6;
+  {
+    auto first = MakeSlurm(c);
+    ASSERT_NE(first, nullptr);
+    auto l = first->Launch(later);
+    ASSERT_TRUE(l.ok()) << l.status().message();
+    id6 = *l;
+  }
+  auto b2 = MakeSlurm(c);
+  ASSERT_NE(b2, nullptr);
+  ASSERT_TRUE(b2->Adopt(later, id6).ok());
+  // A Slurm job id the cluster never had is lost.
+  LaunchRequest ghost = Request(c, 7, {"true"});
+  ASSERT_TRUE(b2->Adopt(ghost, "987654").ok());
+  EXPECT_EQ(b2->Adopt(ghost, "not-a-number").code(), StatusCode::kInvalidArgument);
+  std::vector<BackendEvent> seen;
+  auto e6 = WaitEnd(*b2, 6, 60, &seen);
+  ASSERT_TRUE(e6.has_value());
+  EXPECT_EQ(e6->exit_code, 4);
+  EXPECT_EQ(e6->state, JobState::kFailed);
+  bool lost = false;
+  for (const BackendEvent& ev : seen) lost = lost || (ev.job_id == 7 && ev.kind == BackendEvent::Kind::kLost);
+  EXPECT_TRUE(lost);
+
+  // A job Slurm cancels by itself (not Suanli) is a failure.
+  LaunchRequest other = Request(c, 8, {"sleep", "1000"});
+  auto id8 = b2->Launch(other);
+  ASSERT_TRUE(id8.ok());
+  ASSERT_TRUE(WaitStarted(*b2, 8, 60));
+  SubprocessOptions o;
+  o.argv = {"scancel", *id8};
+  o.env = {{"SLURM_CONF", c.conf()}};
+  auto sc = RunSubprocess(o);
+  ASSERT_TRUE(sc.ok() && sc->ok());
+  auto e8 = WaitEnd(*b2, 8, 60);
+  ASSERT_TRUE(e8.has_value());
+  EXPECT_EQ(e8->state, JobState::kFailed);
+  EXPECT_EQ(e8->reason, "cancelled by Slurm");
+}
+
+TEST(LiveSlurmBackend, TimeLimit) {
+  Cluster c;
+  ASSERT_EQ(c.Start(), "");
+  auto b = MakeSlurm(c);
+  ASSERT_NE(b, nullptr);
+  LaunchRequest r = Request(c, 9, {"sleep", "1000"});
+  r.spec.time_limit_s = 1;  // Slurm counts minutes: --time=1
+  auto id = b->Launch(r);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  // slurmctld checks limits about every 30 s.
+  auto e = WaitEnd(*b, 9, 200);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->state, JobState::kFailed);
+  EXPECT_EQ(e->reason.rfind("time limit", 0), 0u) << e->reason;
+}
+
+TEST(LiveSlurmBackend, StoppedClusterIsAnErrorWithinTheTimeout) {
+  Cluster c;
+  ASSERT_EQ(c.Start(), "");
+  auto b = MakeSlurm(c, /*timeout_s=*/2);
+  ASSERT_NE(b, nullptr);
+  LaunchRequest r = Request(c, 10, {"sleep", "1000"});
+  auto id = b->Launch(r);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  c.Stop();
+  auto t0 = Clock::now();
+  auto cap = b->Probe();
+  double took = std::chrono::duration<double>(Clock::now() - t0).count();
+  ASSERT_FALSE(cap.ok());
+  EXPECT_EQ(cap.status().code(), StatusCode::kUnavailable);
+  EXPECT_LT(took, 5.0);
+  EXPECT_NE(cap.status().message().find("hpc"), std::string::npos) << cap.status().message();
+  t0 = Clock::now();
+  auto evs = b->Poll(Now());
+  took = std::chrono::duration<double>(Clock::now() - t0).count();
+  ASSERT_FALSE(evs.ok());
+  EXPECT_EQ(evs.status().code(), StatusCode::kUnavailable);
+  EXPECT_LT(took, 5.0);
+  auto l = b->Launch(Request(c, 11, {"true"}));
+  ASSERT_FALSE(l.ok());
+  EXPECT_EQ(l.status().code(), StatusCode::kUnavailable);
+}
+
+// ---- parsers and the job script (no cluster) --------------------------------------------
+
+TEST(LiveSlurmBackendParse, SinfoNodesAndStates) {
+  const Catalog& cat = BuiltinCatalog();
+  auto nodes = ParseSinfoNodes("n1|16|64000|gpu:a100:4|idle\n"
+                               "n1|16|64000|gpu:a100:4|idle\n"  // second partition
+                               "n2|32|128000|gpu:v100:8(S:0-1)|mixed\n"
+                               "n3|8|1000|(null)|drained\n"
+                               "n4|8|1000|gpu:2|down*\n"
+                               "n5|8|1000|gpu:rtx9999:2|idle~\n",
+                               cat);
+  ASSERT_TRUE(nodes.ok()) << nodes.status().message();
+  ASSERT_EQ(nodes->size(), 5u);
+  EXPECT_EQ((*nodes)[0].node.model, "A100-80GB");
+  EXPECT_EQ((*nodes)[0].gres_type, "a100");
+  EXPECT_EQ((*nodes)[0].node.devices, 4);
+  EXPECT_TRUE((*nodes)[0].node.up);
+  EXPECT_EQ((*nodes)[1].node.model, "V100-16GB");
+  EXPECT_EQ((*nodes)[1].node.devices, 8);
+  EXPECT_EQ((*nodes)[1].node.cpu_milli, 32000);
+  EXPECT_TRUE((*nodes)[1].node.up);
+  EXPECT_EQ((*nodes)[2].node.devices, 0);
+  EXPECT_FALSE((*nodes)[2].node.up);
+  EXPECT_EQ((*nodes)[3].node.devices, 0);  // untyped GRES: not offered
+  EXPECT_FALSE((*nodes)[3].note.empty());
+  EXPECT_FALSE((*nodes)[3].node.up);
+  EXPECT_EQ((*nodes)[4].node.devices, 0);
+  EXPECT_NE((*nodes)[4].note.find("rtx9999"), std::string::npos);
+  EXPECT_TRUE((*nodes)[4].node.up);  // powered down, can be resumed
+
+  auto bad = ParseSinfoNodes("n1|sixteen|64000|gpu:a100:4|idle\n", cat);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("line 1"), std::string::npos);
+  EXPECT_FALSE(ParseSinfoNodes("n1|16|64000\n", cat).ok());
+  EXPECT_FALSE(ParseSinfoNodes("n1|16|64000|gpu:a100:x|idle\n", cat).ok());
+  for (const char* s : {"drained", "draining", "down", "fail", "maint", "idle*", "unknown"}) {
+    EXPECT_FALSE(SlurmNodeUp(s)) << s;
+  }
+  for (const char* s : {"idle", "mixed", "allocated", "completing", "mixed#"}) EXPECT_TRUE(SlurmNodeUp(s)) << s;
+}
+
+TEST(LiveSlurmBackendParse, SqueueScontrolAndEndEvents) {
+  auto rows = ParseSqueue("12|RUNNING|n1|2026-05-01T12:00:00|None\n13|PENDING||N/A|Resources\n");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].id, "12");
+  EXPECT_EQ((*rows)[0].state, "RUNNING");
+  EXPECT_GT((*rows)[0].start_ms, 0);
+  EXPECT_EQ((*rows)[1].start_ms, 0);
+  EXPECT_EQ((*rows)[1].reason, "Resources");
+  EXPECT_FALSE(ParseSqueue("12|RUNNING\n").ok());
+
+  auto f = ParseScontrolJob(
+      "JobId=1 JobName=suanli-1 UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) "
+      "ExitCode=3:0 RunTime=00:00:01 StartTime=2026-05-01T12:00:00 EndTime=2026-05-01T12:00:01 Partition=debug");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->state, "FAILED");
+  EXPECT_EQ(f->exit_code, 3);
+  EXPECT_EQ(f->signal, 0);
+  EXPECT_EQ(f->reason, "NonZeroExitCode");
+  EXPECT_EQ(f->end_ms - ParseSlurmTime("2026-05-01T12:00:00"), 1000);
+  EXPECT_FALSE(ParseScontrolJob("slurm_load_jobs error: Invalid job id specified").has_value());
+
+  SlurmFinal k{"FAILED", 0, 9, 5, "None"};
+  BackendEvent e = SlurmEndEvent(1, k, false, 60);
+  EXPECT_EQ(e.state, JobState::kFailed);
+  EXPECT_EQ(e.signal, 9);
+  EXPECT_EQ(e.reason, "killed by SIGKILL");
+  EXPECT_EQ(e.at_ms, 5);
+  EXPECT_EQ(SlurmEndEvent(1, {"COMPLETED", 0, 0, 5, ""}, false, 60).state, JobState::kSucceeded);
+  BackendEvent t = SlurmEndEvent(1, {"TIMEOUT", 0, 15, 5, ""}, false, 60);
+  EXPECT_EQ(t.state, JobState::kFailed);
+  EXPECT_EQ(t.reason, "time limit 60 s exceeded (Slurm TIMEOUT)");
+  EXPECT_EQ(SlurmEndEvent(1, {"CANCELLED", 0, 15, 5, ""}, true, 60).state, JobState::kCancelled);
+  BackendEvent cs = SlurmEndEvent(1, {"CANCELLED", 0, 15, 5, ""}, false, 60);
+  EXPECT_EQ(cs.state, JobState::kFailed);
+  EXPECT_EQ(cs.reason, "cancelled by Slurm");
+  EXPECT_EQ(SlurmEndEvent(1, {"NODE_FAIL", -1, 0, 5, ""}, false, 60).reason, "node failure");
+  EXPECT_EQ(SlurmEndEvent(1, {"OUT_OF_MEMORY", 0, 9, 5, ""}, false, 60).reason, "out of memory");
+  EXPECT_TRUE(SlurmStateFinal("COMPLETED"));
+  EXPECT_FALSE(SlurmStateFinal("COMPLETING"));
+  EXPECT_FALSE(SlurmStateFinal("RUNNING"));
+}
+
+TEST(LiveSlurmBackendParse, JobScriptQuotesArgumentsAndEnvironment) {
+  const Catalog& cat = BuiltinCatalog();
+  JobSpec spec;
+  spec.command = {"printf", "[%s]\\n", "a b", "it's", "$HOME", "\"q\"", "`x`", "-e", ""};
+  spec.env = {{"WEIRD", "x'y\"$z\\"}, {"EMPTY", ""}};
+  auto s = SlurmJobScript(3, spec, "", cat);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  fs::path tmp = fs::temp_directory_path() / fmt::format("suanli-slurm-script-{}.sh", ::getpid());
+  std::ofstream(tmp) << *s;
+  SubprocessOptions o;
+  o.argv = {"bash", tmp.string()};
+  o.env = {{"CUDA_VISIBLE_DEVICES", "0,1"}};
+  auto r = RunSubprocess(o);
+  ASSERT_TRUE(r.ok() && r->ok()) << *s;
+  EXPECT_EQ(r->out, "[a b]\n[it's]\n[$HOME]\n[\"q\"]\n[`x`]\n[-e]\n[]\n");
+  // The environment and hidden devices (a CPU-only job).
+  spec.command = {"sh", "-c", "echo \"$WEIRD|$EMPTY|$SUANLI_JOB_ID|${CUDA_VISIBLE_DEVICES-unset}\""};
+  s = SlurmJobScript(3, spec, "", cat);
+  ASSERT_TRUE(s.ok());
+  std::ofstream(tmp) << *s;
+  r = RunSubprocess(o);
+  ASSERT_TRUE(r.ok() && r->ok());
+  EXPECT_EQ(r->out, "x'y\"$z\\||3|\n");
+  // An Ascend job gets Slurm's devices under its own variable.
+  spec.command = {"sh", "-c", "echo \"$ASCEND_RT_VISIBLE_DEVICES|$CUDA_VISIBLE_DEVICES\""};
+  s = SlurmJobScript(3, spec, "Ascend-910B", cat);
+  ASSERT_TRUE(s.ok());
+  std::ofstream(tmp) << *s;
+  r = RunSubprocess(o);
+  ASSERT_TRUE(r.ok() && r->ok());
+  EXPECT_EQ(r->out, "0,1|\n");
+  std::error_code ec;
+  fs::remove(tmp, ec);
+
+  spec.env = {{"NOT VALID", "1"}};
+  auto bad = SlurmJobScript(3, spec, "", cat);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("NOT VALID"), std::string::npos);
+  EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
+}
+
+TEST(LiveSlurmBackendParse, SbatchArguments) {
+  LaunchRequest r;
+  r.job_id = 12;
+  r.node = "n2";
+  r.devices = {0, 1};
+  r.spec.cpu_milli = 2500;
+  r.spec.mem_mib = 4096;
+  r.spec.time_limit_s = 61;
+  auto a = SbatchArgs(r, "/d", "/w", "a100", "gpu");
+  auto has = [&](const std::string& s) { return std::find(a.begin(), a.end(), s) != a.end(); };
+  EXPECT_TRUE(has("--parsable"));
+  EXPECT_TRUE(has("--job-name=suanli-12"));
+  EXPECT_TRUE(has("--output=/d/stdout"));
+  EXPECT_TRUE(has("--error=/d/stderr"));
+  EXPECT_TRUE(has("--chdir=/w"));
+  EXPECT_TRUE(has("--nodelist=n2"));
+  EXPECT_TRUE(has("--gres=gpu:a100:2"));
+  EXPECT_TRUE(has("--cpus-per-task=3"));
+  EXPECT_TRUE(has("--mem=4096M"));
+  EXPECT_TRUE(has("--time=2"));
+  EXPECT_TRUE(has("--partition=gpu"));
+
+  BackendConfig c;
+  c.kind = "slurm";
+  c.command_timeout_s = 0;
+  EXPECT_FALSE(MakeBackend(c, "x", "", {}).ok());
+  c.command_timeout_s = 5;
+  c.slurm_conf = "/nonexistent/slurm.conf";
+  auto b = MakeBackend(c, "x", "", {});
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("slurm_conf"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace suanli::live
