@@ -18,6 +18,7 @@
 #include "core/scheduler/scheduler.h"
 #include "io/model_loader.h"
 #include "live/control.h"
+#include "live/store.h"
 #include "tests/support/fixtures.h"
 
 namespace suanli::live {
@@ -772,6 +773,93 @@ TEST(LiveControl, RestartReadoptsRunningJobsAndRunsPendingOnesExactlyOnce) {
     // Ran once, to its end.
     EXPECT_EQ(ReadText(marker[id]), "run\ndone\n") << id;
   }
+  cp->Stop();
+}
+
+TEST(LiveControl, RestartKeepsSimulatedRunsOnTheirDevices) {
+  ScratchDir dir;
+  ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
+  int64_t id = 0, id2 = 0;
+  WallMs started = 0;
+  {
+    // Both of west's nodes (8 V100 each) busy.
+    auto cp = StartOrDie(cfg);
+    ASSERT_TRUE(cp);
+    JobSpec s = Gpu(8, 3);
+    s.center = "west";
+    auto r = cp->Submit(kAlice, s);
+    ASSERT_TRUE(r.ok());
+    id = r->id;
+    s.duration_s = 4;
+    auto r2 = cp->Submit(kAlice, s);
+    ASSERT_TRUE(r2.ok());
+    id2 = r2->id;
+    ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, id2) == JobState::kRunning; }));
+    started = cp->Get(kAlice, id)->start_ms;
+    cp->Stop();
+  }
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  // Re-adopted before any pass: their devices are busy, nothing else goes there.
+  auto view = cp->Centers();
+  EXPECT_EQ(view[1].busy_devices, 16);
+  EXPECT_EQ(view[1].running, 2);
+  auto r = cp->Get(kAlice, id);
+  EXPECT_EQ(r->state, JobState::kRunning);
+  JobSpec other = Gpu(8, 1);
+  other.center = "west";
+  auto o = cp->Submit(kAlice, other);
+  ASSERT_TRUE(o.ok());
+  cp->PassNow();
+  EXPECT_EQ(StateOf(*cp, o->id), JobState::kPending);
+  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, o->id) == JobState::kSucceeded; }));
+  r = cp->Get(kAlice, id);
+  EXPECT_EQ(r->state, JobState::kSucceeded);
+  EXPECT_EQ(r->start_ms, started);
+  EXPECT_NEAR(static_cast<double>(r->end_ms - r->start_ms), 3000.0, 300.0);
+  EXPECT_GE(cp->Get(kAlice, o->id)->start_ms, r->end_ms);
+  cp->Stop();
+}
+
+TEST(LiveControl, RecoveryOfRunsAServerDidNotFinishRecording) {
+  ScratchDir dir;
+  ServerConfig cfg = LocalConfig(dir / "data", 2);
+  // What an earlier server left: starts recorded without a launch's id.
+  int64_t never_launched = 0, unfollowable = 0, gone_center = 0;
+  {
+    fs::create_directories(dir / "data");
+    auto store = Store::Open(dir / "data/suanli.db");
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    JobRecord r;
+    r.tenant = "alice";
+    r.state = JobState::kRunning;
+    r.submit_ms = r.start_ms = 1'700'000'000'000;
+    r.center = "local";
+    r.node = "somewhere";
+    r.spec = Sh("echo ran >> " + (dir / "never-launched"));
+    never_launched = *(*store)->InsertJob(r);
+    r.spec = Sh("echo ran >> " + (dir / "unfollowable"));
+    unfollowable = *(*store)->InsertJob(r);
+    fs::create_directories(dir / ("data/jobs/" + std::to_string(unfollowable)));
+    WriteText(dir / ("data/jobs/" + std::to_string(unfollowable) + "/stdout"), "partial\n");
+    r.center = "retired";
+    r.backend_id = "123:456";
+    gone_center = *(*store)->InsertJob(r);
+  }
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  std::vector<int64_t> ids = {never_launched, unfollowable, gone_center};
+  ASSERT_TRUE(WaitFor(*cp, [&] { return AllEnded(*cp, ids); }));
+  auto a = cp->Get(kAdmin, never_launched);
+  EXPECT_EQ(a->state, JobState::kSucceeded) << a->reason;
+  EXPECT_EQ(ReadText(dir / "never-launched"), "ran\n");
+  auto b = cp->Get(kAdmin, unfollowable);
+  EXPECT_EQ(b->state, JobState::kFailed);
+  EXPECT_NE(b->reason.find("cannot be followed"), std::string::npos) << b->reason;
+  EXPECT_FALSE(fs::exists(dir / "unfollowable"));
+  auto c = cp->Get(kAdmin, gone_center);
+  EXPECT_EQ(c->state, JobState::kFailed);
+  EXPECT_NE(c->reason.find("'retired' is no longer configured"), std::string::npos) << c->reason;
   cp->Stop();
 }
 

@@ -83,6 +83,11 @@ constexpr WallMs kSlotReuseDelayMs = 120'000;
 constexpr size_t kEstimatesPerCenter = 200;
 // Passes come at most this often under a storm of submissions.
 constexpr auto kMinPassGap = std::chrono::milliseconds(50);
+// An abandoned run whose cancel went through is forgotten this long after.
+constexpr WallMs kAbandonedForgetMs = 60'000;
+// A job whose runs the centers stop on their own (not its tenant) runs again
+// at most this many times.
+constexpr int kMaxRequeues = 3;
 // Concurrent store writes of one pass (the store group-commits them).
 constexpr size_t kWriteThreads = 64;
 
@@ -111,6 +116,7 @@ struct Active {
   double run_end_s = 0;          //   as counted in the dispatcher's view of the center
   WallMs not_before = 0;         // kDispatch: not before this (deferred by the dispatcher)
   std::string cancelled_by;
+  int requeues = 0;              // runs the centers stopped on their own
 };
 
 struct CenterRt {
@@ -133,7 +139,9 @@ struct CenterRt {
   // Runs given up on while the center did not answer (job id -> backend id):
   // cancelled when it answers again; their events are not the job's.
   std::map<int64_t, std::string> abandoned;
+  std::map<int64_t, WallMs> abandoned_cancelled;  // when the cancel of an abandoned run went through
   bool abandoned_dirty = false;
+  bool resend_abandoned = false;  // abandoned runs read at start: cancel them once it answers
 };
 
 struct LaunchItem {
@@ -256,6 +264,7 @@ class ControlPlaneImpl final : public ControlPlane {
   void StopRun(Active& a, WallMs now, bool finished);  // running -> out of its scheduler
   void ToDispatch(Active& a, const std::string& reason);
   void Finish(Active& a, JobState state, WallMs end_ms, std::string reason, PassWork* w);
+  void AdoptFailed(Active& a, const Status& st, WallMs now, PassWork* w);
   void Meter(JobRecord* rec, CenterId c) const;
   void ClearRun(JobRecord* rec) const;
   double Devices(JobId slot) const { return static_cast<double>(workload_.jobs[slot].GpuMilli()) / kWholeDevice; }
@@ -370,6 +379,7 @@ Status ControlPlaneImpl::Init() {
           auto id = ParseInt(it.key());
           if (id && it.value().is_string()) x.abandoned[*id] = it.value().get<std::string>();
         }
+        x.resend_abandoned = !x.abandoned.empty();
       } else {
         spdlog::warn("center={} setting abandoned/{} is not a JSON object; ignored", x.built->name, x.built->name);
       }
@@ -437,6 +447,7 @@ Status ControlPlaneImpl::Recover() {
   SUANLI_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, store_->LoadActive());
   const WallMs now = NowMs();
   std::vector<JobRecord> failed;
+  PassWork w;
   int adopted = 0, requeued = 0;
   std::lock_guard<std::mutex> lk(mu_);
   for (const JobRecord& rec : jobs) {
@@ -480,16 +491,52 @@ Status ControlPlaneImpl::Recover() {
     }
     Status st = x.built->backend->Adopt(RequestFor(rec), rec.backend_id);
     a.adopted = st.ok();
-    if (!st.ok())
-      spdlog::warn("job={} center={} backend could not adopt it yet ({}); retried every pass", rec.id, rec.center,
-                   st.message());
     ++adopted;
+    if (!st.ok()) AdoptFailed(a, st, now, &w);
   }
+  for (JobRecord& r : w.writes) failed.push_back(std::move(r));
   for (const auto& r : WriteConcurrently(*store_, failed))
     if (!r.ok()) return r.Wrap("recovery");
   spdlog::info("recovered: {} running job(s) re-adopted, {} pending job(s) queued again, {} failed", adopted, requeued,
                failed.size());
   return Status::Ok();
+}
+
+// A running job its backend would not adopt (mu_ held). Without a backend id
+// (the server stopped between recording its start and recording the launch's
+// id) it either never started — no trace in its job directory, or a simulated
+// run: queued again — or it cannot be followed and fails, naming why, rather
+// than run twice. With a malformed id it fails; other errors (the center does
+// not answer) are retried every pass.
+void ControlPlaneImpl::AdoptFailed(Active& a, const Status& st, WallMs now, PassWork* w) {
+  CenterRt& x = centers_[a.center];
+  const bool no_id = a.rec.backend_id.empty();
+  if (!no_id && st.code() != StatusCode::kInvalidArgument) {
+    spdlog::warn("pass={} job={} center={} backend could not adopt it yet ({}); retried every pass", pass_id_,
+                 a.rec.id, x.built->name, st.message());
+    return;
+  }
+  if (no_id) {
+    std::error_code ec;
+    const bool traces = x.built->kind != "simulated" && fs::exists(JobDir(a.rec.id), ec) &&
+                        !fs::is_empty(JobDir(a.rec.id), ec);
+    if (!traces) {
+      StopRun(a, now, false);
+      ClearRun(&a.rec);
+      a.rec.state = JobState::kPending;
+      ToDispatch(a, "the server stopped before launching it; queued again");
+      w->writes.push_back(a.rec);
+      ++w->requeued;
+      spdlog::info("pass={} job={} center={} was never launched; queued again", pass_id_, a.rec.id, x.built->name);
+      return;
+    }
+  }
+  StopRun(a, now, false);
+  Finish(a, JobState::kFailed, now,
+         no_id ? fmt::format("the server stopped while launching it on {}; its run cannot be followed (see its logs)",
+                             x.built->name)
+               : fmt::format("its run on {} cannot be followed: {}", x.built->name, st.message()),
+         w);
 }
 
 // ------------------------------------------------------------------ job life
@@ -687,11 +734,9 @@ void ControlPlaneImpl::RunPass() {
       poll_due[c] = now - x.last_poll >= gap;
     }
   }
-  std::vector<int64_t> adopted_now;
-  for (auto& [c, item] : to_adopt) {
-    Status st = centers_[c].built->backend->Adopt(item.first, item.second);
-    if (st.ok()) adopted_now.push_back(item.first.job_id);
-  }
+  std::vector<std::pair<int64_t, Status>> adopt_results;
+  for (auto& [c, item] : to_adopt)
+    adopt_results.emplace_back(item.first.job_id, centers_[c].built->backend->Adopt(item.first, item.second));
   std::vector<Result<std::vector<BackendEvent>>> polls;
   polls.reserve(nc);
   for (CenterId c = 0; c < nc; ++c) {
@@ -707,8 +752,12 @@ void ControlPlaneImpl::RunPass() {
   // 2. Decide, under the lock.
   {
     std::lock_guard<std::mutex> lk(mu_);
-    for (int64_t id : adopted_now)
-      if (auto it = active_.find(id); it != active_.end()) it->second.adopted = true;
+    for (auto& [id, st] : adopt_results) {
+      auto it = active_.find(id);
+      if (it == active_.end() || it->second.phase != Phase::kRunning) continue;
+      if (st.ok()) it->second.adopted = true;
+      else AdoptFailed(it->second, st, now, &w);
+    }
     TakeIncoming(now);
     for (CenterId c = 0; c < nc; ++c) {
       if (poll_due[c]) centers_[c].last_poll = now;
@@ -801,10 +850,12 @@ void ControlPlaneImpl::RunPass() {
     }
     for (auto& [ci, st] : cancelled) {
       if (ci.abandoned) {
-        if (!st.ok() && st.code() == StatusCode::kNotFound) {
+        if (st.ok()) {
+          centers_[ci.center].abandoned_cancelled[ci.id] = t;
+        } else if (st.code() == StatusCode::kNotFound) {
           centers_[ci.center].abandoned.erase(ci.id);
           SaveAbandoned(ci.center, &w2);
-        } else if (!st.ok()) {
+        } else {
           spdlog::warn("pass={} job={} center={} cancel of an abandoned run failed: {}", pass, ci.id,
                        centers_[ci.center].built->name, st.message());
         }
@@ -874,6 +925,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
       if (ev.kind != BackendEvent::Kind::kStarted) {
         spdlog::info("pass={} job={} center={} abandoned run ended ({})", pass_id_, ev.job_id, x.built->name,
                      ev.reason);
+        x.abandoned_cancelled.erase(ab->first);
         x.abandoned.erase(ab);
         x.abandoned_dirty = true;
       }
@@ -921,6 +973,22 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
           ++w->requeued;
           break;
         }
+        if (ev.state == JobState::kCancelled && !a.cancel_requested && a.requeues < kMaxRequeues) {
+          // Stopped by the center, not by its tenant (an operator's scancel,
+          // a cluster going down): it runs again, elsewhere if need be.
+          StopRun(a, now, false);
+          ++a.requeues;
+          std::string reason = fmt::format("attempt on {} stopped by the center ({}); requeued", x.built->name,
+                                           ev.reason.empty() ? "cancelled" : ev.reason);
+          ClearRun(&a.rec);
+          a.rec.state = JobState::kPending;
+          dispatcher_->Done(a.slot);
+          ToDispatch(a, reason);
+          w->writes.push_back(a.rec);
+          ++w->requeued;
+          spdlog::info("pass={} job={} center={} {}", pass_id_, a.rec.id, x.built->name, reason);
+          break;
+        }
         StopRun(a, at, true);
         a.rec.exit_code = ev.exit_code;
         a.rec.signal = ev.signal;
@@ -951,16 +1019,29 @@ void ControlPlaneImpl::CheckHealth(CenterId c, const Status& polled, bool was_po
     x.answering = true;
     x.failing_since = 0;
     x.error.clear();
-    if (!x.up) {
+    if (!x.up || x.resend_abandoned) {
+      if (!x.up) spdlog::info("pass={} center={} available again", pass_id_, x.built->name);
       x.up = true;
       x.up_since = now;
       x.down_reason.clear();
       x.changed = true;
+      x.resend_abandoned = false;
       status_[c].up = Available(c);
       // Runs given up on: stop them there (never run twice).
       for (const auto& [id, bid] : x.abandoned) w->cancels.push_back({id, c, bid, true});
-      spdlog::info("pass={} center={} available again; {} abandoned run(s) cancelled there", pass_id_,
-                   x.built->name, x.abandoned.size());
+      if (!x.abandoned.empty())
+        spdlog::info("pass={} center={} {} abandoned run(s) cancelled there", pass_id_, x.built->name,
+                     x.abandoned.size());
+    }
+    // An abandoned run whose cancel went through is forgotten a minute later
+    // even if the backend never reports its end (it may not follow it).
+    for (auto it = x.abandoned_cancelled.begin(); it != x.abandoned_cancelled.end();) {
+      if (it->second + kAbandonedForgetMs <= now) {
+        if (x.abandoned.erase(it->first)) x.abandoned_dirty = true;
+        it = x.abandoned_cancelled.erase(it);
+      } else {
+        ++it;
+      }
     }
     return;
   }
