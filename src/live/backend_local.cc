@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "base/strings.h"
 #include "live/subprocess.h"
@@ -62,9 +63,7 @@ put("status", "$line\n") or exit 1;
 exit 0;
 )PERL";
 
-void Log(const std::string& center, const std::string& msg) {
-  fmt::print(stderr, "suanli: center {} (local): {}\n", center, msg);
-}
+void Log(const std::string& center, const std::string& msg) { spdlog::warn("center={} backend=local {}", center, msg); }
 
 WallMs NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -358,7 +357,7 @@ class LocalBackend final : public Backend {
     j.pid = static_cast<pid_t>(*pid);
     j.start_ticks = static_cast<uint64_t>(*ticks);
     j.dir = JobDir(req);
-    j.start_ms = req.start_ms;
+    j.start_ms = req.start_ms > 0 ? req.start_ms : NowMs();  // unknown start: the limit counts from now
     j.time_limit_s = req.spec.time_limit_s;
     // What an earlier server decided survives in the job directory.
     if (auto t = ReadSmallFile(j.dir + "/cancel")) j.cancel_ms = ParseInt(Trim(*t)).value_or(1);

@@ -12,6 +12,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "base/strings.h"
 #include "live/gpu_detect.h"
@@ -82,7 +83,7 @@ class SlurmBackend final : public Backend {
     nodes_.clear();
     for (SlurmNode& n : *nodes) {
       if (!n.note.empty() && logged_.insert(n.note).second) {
-        fmt::print(stderr, "suanli: center {} (slurm): {}\n", center_, n.note);
+        spdlog::warn("center={} backend=slurm {}", center_, n.note);
       }
       cap.nodes.push_back(n.node);
       nodes_[n.node.name] = n;
