@@ -2,12 +2,13 @@
 //
 //   live_store [--threads N] [--inserts M] [--normal] [--max-batch B] [--dir D]
 //     N threads (default 16) each make M (default 2000) durable InsertJob
-//     calls: throughput, p50/p99/max latency per insert, writes per commit.
+//     calls of submitted (pending) jobs: throughput, p50/p99/max latency per
+//     insert, writes per commit.
 //   live_store --fill J [--threads N] [--dir D]
 //     fills a store with J jobs (e.g. 1000000; 1% pending or running, 100
 //     tenants, 8 centers, 30 days of end times), then reports the file size,
 //     the time of ListJobs(limit 100) with and without filters, LoadActive,
-//     Counts, ActiveJobs and Usage, durable inserts into the full store, and
+//     Counts, ActiveJobs and Usage, durable submissions into the full store, and
 //     the peak resident memory (VmHWM).
 //   live_store --reads --dir D
 //     the same reads and inserts on the store a --fill left in D (each
@@ -115,7 +116,9 @@ std::unique_ptr<Store> OpenOrExit(const std::string& path, StoreOptions o) {
   return std::move(*s);
 }
 
-JobRecord SampleJob(int64_t n) {
+// Job number n of the fill (a mix of states), or, with `submission`, as a
+// client submits it: pending, not yet placed.
+JobRecord SampleJob(int64_t n, bool submission) {
   static const char* kCenters[] = {"beijing", "shanghai", "shenzhen", "guiyang", "wuhan", "chengdu", "hefei", "xian"};
   static const char* kModels[] = {"a100", "h800", "ascend-910", "mlu370"};
   JobRecord r;
@@ -139,7 +142,7 @@ JobRecord SampleJob(int64_t n) {
   r.node = fmt::format("node{:03}", n % 128);
   for (uint32_t d = 0; d < r.spec.gpus; ++d) r.devices.push_back(static_cast<int>(d));
   r.backend_id = std::to_string(100000 + n);
-  int64_t k = n % 200;
+  int64_t k = submission ? 0 : n % 200;
   if (k == 0) {
     r.state = JobState::kPending;
     r.center.clear();
@@ -171,7 +174,7 @@ struct InsertRun {
 };
 
 // `threads` threads each insert `per_thread` jobs numbered from `first`.
-InsertRun Inserts(Store& s, int threads, int64_t per_thread, int64_t first, bool keep_latency) {
+InsertRun Inserts(Store& s, int threads, int64_t per_thread, int64_t first, bool keep_latency, bool submissions) {
   std::vector<std::vector<double>> lat(threads);
   std::atomic<int64_t> errors{0};
   std::vector<std::thread> ts;
@@ -180,7 +183,7 @@ InsertRun Inserts(Store& s, int threads, int64_t per_thread, int64_t first, bool
     ts.emplace_back([&, t] {
       if (keep_latency) lat[t].reserve(per_thread);
       for (int64_t i = 0; i < per_thread; ++i) {
-        JobRecord r = SampleJob(first + i * threads + t);
+        JobRecord r = SampleJob(first + i * threads + t, submissions);
         auto a = Clock::now();
         auto id = s.InsertJob(r);
         auto b = Clock::now();
@@ -255,9 +258,9 @@ void Fill(const Args& a, const std::string& path) {
     auto s = OpenOrExit(path, o);
     int64_t per = a.fill / a.threads;
     int64_t extra = a.fill - per * a.threads;
-    InsertRun r = Inserts(*s, a.threads, per, 0, false);
+    InsertRun r = Inserts(*s, a.threads, per, 0, false, false);
     if (extra > 0) {
-      InsertRun r2 = Inserts(*s, static_cast<int>(extra), 1, per * a.threads, false);
+      InsertRun r2 = Inserts(*s, static_cast<int>(extra), 1, per * a.threads, false, false);
       r.seconds += r2.seconds;
       r.errors += r2.errors;
     }
@@ -342,9 +345,9 @@ void Reads(const Args& a, const std::string& path, int64_t jobs) {
   ms = TimeIt(5, [&] { return RowsOrExit(s->Usage("tenant42", day0, day0 + 86400000LL * 31), "Usage"); }, &rows);
   std::printf("  Usage, one tenant, 31 days                          %8.3f ms  (%zu groups)\n", ms, rows);
 
-  InsertRun r = Inserts(*s, a.threads, 500, jobs, true);
-  PrintInserts("durable inserts into the full store", r, static_cast<int64_t>(a.threads) * 500, s->writes(),
-               s->commits());
+  InsertRun r = Inserts(*s, a.threads, 500, jobs, true, true);
+  std::string label = fmt::format("{} threads x 500 durable submissions into the full store", a.threads);
+  PrintInserts(label.c_str(), r, static_cast<int64_t>(a.threads) * 500, s->writes(), s->commits());
   std::printf("files: %s %.1f MiB, -wal %.1f MiB, -shm %.1f KiB\n", path.c_str(),
               static_cast<double>(FileSize(path)) / 1048576.0, static_cast<double>(FileSize(path + "-wal")) / 1048576.0,
               static_cast<double>(FileSize(path + "-shm")) / 1024.0);
@@ -390,8 +393,8 @@ int main(int argc, char** argv) {
     o.synchronous_full = !a.normal;
     o.max_batch = a.max_batch;
     auto s = OpenOrExit(path, o);
-    InsertRun r = Inserts(*s, a.threads, a.inserts, 0, true);
-    std::string label = fmt::format("{} threads x {} {} inserts", a.threads, a.inserts,
+    InsertRun r = Inserts(*s, a.threads, a.inserts, 0, true, true);
+    std::string label = fmt::format("{} threads x {} {} submissions", a.threads, a.inserts,
                                     a.normal ? "synchronous=NORMAL" : "durable (synchronous=FULL)");
     PrintInserts(label.c_str(), r, static_cast<int64_t>(a.threads) * a.inserts, s->writes(), s->commits());
   }

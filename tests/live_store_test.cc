@@ -988,6 +988,55 @@ TEST(LiveStoreErrors, AnotherProgramsDatabaseAndNewerSchema) {
   EXPECT_NE(e.find("schema version 99"), std::string::npos) << e;
 }
 
+// Rows changed behind the store's back (bad JSON, wrong shapes, numbers out
+// of range) give an error naming the file, the job and the column; the other
+// rows stay readable.
+TEST(LiveStoreErrors, MalformedRows) {
+  auto dir = TempDir("store_bad_rows");
+  const std::string path = dir + "/store.db";
+  {
+    auto s = OpenOrDie(path, Fast());
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 12; ++i) ASSERT_TRUE(s->InsertJob(FullJob()).ok());
+  }
+  RawExec(path,
+          "UPDATE jobs SET command = '{\"a\": \"b\"}' WHERE id = 1;"
+          "UPDATE jobs SET env = '[\"x\"]' WHERE id = 2;"
+          "UPDATE jobs SET devices = '[1.5]' WHERE id = 3;"
+          "UPDATE jobs SET models = 'not json' WHERE id = 4;"
+          "UPDATE jobs SET stacks = '[\"a\", [\"b\"]]' WHERE id = 5;"
+          "UPDATE jobs SET env = '{\"K\": 7}' WHERE id = 6;"
+          "UPDATE jobs SET devices = '[1, 99999999999]' WHERE id = 7;"
+          "UPDATE jobs SET gpus = -1 WHERE id = 8;"
+          "UPDATE jobs SET priority = 4000000000 WHERE id = 9;"
+          "UPDATE jobs SET command = '[\"a\"] [\"b\"]' WHERE id = 10;");
+  auto s = OpenOrDie(path);
+  ASSERT_TRUE(s);
+  const std::vector<std::pair<int64_t, std::string>> bad = {
+      {1, "command"}, {2, "env"},    {3, "devices"},  {4, "models"}, {5, "stacks"},
+      {6, "env"},     {7, "devices"}, {8, "gpus"},     {9, "priority"}, {10, "command"}};
+  for (const auto& [id, column] : bad) {
+    auto g = s->GetJob(id);
+    ASSERT_FALSE(g.ok()) << "job " << id << " read despite a bad " << column;
+    const std::string& m = g.status().message();
+    EXPECT_NE(m.find(path), std::string::npos) << m;
+    EXPECT_NE(m.find(fmt::format("job {}:", id)), std::string::npos) << m;
+    EXPECT_NE(m.find("column " + column), std::string::npos) << m;
+  }
+  JobRecord good = FullJob();
+  good.id = 11;
+  ExpectSameJob(Fetch(*s, 11), good);
+  JobFilter f;
+  f.limit = 2;
+  auto newest = s->ListJobs(f);
+  ASSERT_TRUE(newest.ok()) << newest.status().message();
+  EXPECT_EQ(Ids(*newest), (std::vector<int64_t>{12, 11}));
+  f.limit = 100;
+  auto all = s->ListJobs(f);
+  ASSERT_FALSE(all.ok());
+  EXPECT_NE(all.status().message().find("job 10:"), std::string::npos) << all.status().message();
+}
+
 TEST(LiveStoreErrors, CorruptFile) {
   auto dir = TempDir("store_corrupt");
   const std::string path = dir + "/store.db";

@@ -412,46 +412,114 @@ class RowReader {
     return ParseError("store {}: job {}: column {}: {}", path_, id, column, what);
   }
 
-  Result<json> Json(int64_t id, int col, std::string_view name) const {
-    std::string text = ColText(s_, col);
-    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return Bad(id, name, fmt::format("not valid JSON: '{}'", text.substr(0, 80)));
-    return j;
-  }
-
+  // The list fields are decoded with nlohmann-json's SAX parser straight
+  // into the record (no JSON tree per field and row).
   Status Strings(int64_t id, int col, std::string_view name, std::vector<std::string>* out) const {
-    SUANLI_ASSIGN_OR_RETURN(json j, Json(id, col, name));
-    if (!j.is_array()) return Bad(id, name, "not a JSON array");
     out->clear();
-    out->reserve(j.size());
-    for (const auto& e : j) {
-      if (!e.is_string()) return Bad(id, name, "an element is not a string");
-      out->push_back(e.get<std::string>());
-    }
-    return Status::Ok();
+    ListSax sax(ListSax::kStrings);
+    sax.strings = out;
+    return Decode(id, col, name, sax);
   }
 
   Status Env(int64_t id, int col, std::map<std::string, std::string>* out) const {
-    SUANLI_ASSIGN_OR_RETURN(json j, Json(id, col, "env"));
-    if (!j.is_object()) return Bad(id, "env", "not a JSON object");
     out->clear();
-    for (const auto& [k, v] : j.items()) {
-      if (!v.is_string()) return Bad(id, "env", fmt::format("value of '{}' is not a string", k));
-      (*out)[k] = v.get<std::string>();
-    }
-    return Status::Ok();
+    ListSax sax(ListSax::kEnv);
+    sax.env = out;
+    return Decode(id, col, "env", sax);
   }
 
   Status Devices(int64_t id, int col, std::vector<int>* out) const {
-    SUANLI_ASSIGN_OR_RETURN(json j, Json(id, col, "devices"));
-    if (!j.is_array()) return Bad(id, "devices", "not a JSON array");
     out->clear();
-    for (const auto& e : j) {
-      if (!e.is_number_integer() || e.get<int64_t>() < std::numeric_limits<int>::min() ||
-          e.get<int64_t>() > std::numeric_limits<int>::max()) {
-        return Bad(id, "devices", "an element is not an integer");
+    ListSax sax(ListSax::kInts);
+    sax.ints = out;
+    return Decode(id, col, "devices", sax);
+  }
+
+  // Accepts exactly one JSON value of the expected shape: an array of
+  // strings, an object of strings, or an array of ints.
+  class ListSax : public nlohmann::json_sax<json> {
+   public:
+    enum Kind { kStrings, kEnv, kInts };
+    explicit ListSax(Kind k) : kind(k) {}
+
+    bool null() override { return Fail("null where a value was expected"); }
+    bool boolean(bool /*v*/) override { return Fail("true/false where a value was expected"); }
+    bool number_integer(number_integer_t v) override { return Int(v); }
+    bool number_unsigned(number_unsigned_t v) override {
+      if (v > static_cast<number_unsigned_t>(std::numeric_limits<int>::max())) return Fail("a number out of range");
+      return Int(static_cast<int64_t>(v));
+    }
+    bool number_float(number_float_t /*v*/, const string_t& /*s*/) override { return Fail("a fraction"); }
+    bool string(string_t& v) override {
+      if (depth != 1 || kind == kInts) return Fail("a string where it does not belong");
+      if (kind == kStrings) {
+        strings->push_back(std::move(v));
+      } else {
+        (*env)[key_] = std::move(v);
       }
-      out->push_back(e.get<int>());
+      return true;
+    }
+    bool binary(binary_t& /*v*/) override { return Fail("binary data"); }
+    bool start_object(std::size_t /*n*/) override {
+      if (depth != 0 || kind != kEnv || done) return Fail(kind == kEnv ? "a nested object" : "an object, not an array");
+      ++depth;
+      return true;
+    }
+    bool key(string_t& k) override {
+      key_ = std::move(k);
+      return true;
+    }
+    bool end_object() override {
+      --depth;
+      done = true;
+      return true;
+    }
+    bool start_array(std::size_t /*n*/) override {
+      if (depth != 0 || kind == kEnv || done) return Fail(kind == kEnv ? "an array, not an object" : "a nested array");
+      ++depth;
+      return true;
+    }
+    bool end_array() override {
+      --depth;
+      done = true;
+      return true;
+    }
+    bool parse_error(std::size_t pos, const std::string& /*token*/, const nlohmann::detail::exception& /*ex*/) override {
+      return Fail(fmt::format("not valid JSON (at byte {})", pos));
+    }
+
+    Kind kind;
+    std::vector<std::string>* strings = nullptr;
+    std::map<std::string, std::string>* env = nullptr;
+    std::vector<int>* ints = nullptr;
+    std::string error;
+    bool done = false;
+
+   private:
+    bool Int(int64_t v) {
+      if (depth != 1 || kind != kInts) return Fail("a number where it does not belong");
+      if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+        return Fail("a number out of range");
+      }
+      ints->push_back(static_cast<int>(v));
+      return true;
+    }
+    bool Fail(std::string what) {
+      if (error.empty()) error = std::move(what);
+      return false;
+    }
+    int depth = 0;
+    std::string key_;
+  };
+
+  Status Decode(int64_t id, int col, std::string_view name, ListSax& sax) const {
+    const unsigned char* t = sqlite3_column_text(s_, col);
+    std::string_view text;
+    if (t != nullptr) text = {reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s_, col))};
+    bool ok = json::sax_parse(text, &sax);
+    if (!ok || !sax.done) {
+      return Bad(id, name, fmt::format("{}: '{}'", sax.error.empty() ? "not a JSON list" : sax.error,
+                                       text.substr(0, 80)));
     }
     return Status::Ok();
   }
