@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "io/model_loader.h"
@@ -256,6 +257,36 @@ TEST(LiveSlurmBackend, CancelAdoptAndLost) {
   ASSERT_TRUE(e8.has_value());
   EXPECT_EQ(e8->state, JobState::kFailed);
   EXPECT_EQ(e8->reason, "cancelled by Slurm");
+}
+
+TEST(LiveSlurmBackend, ManyJobsEndingTogetherKeepTheirExitCodes) {
+  Cluster c;
+  ASSERT_EQ(c.Start(), "");
+  auto b = MakeSlurm(c);
+  ASSERT_NE(b, nullptr);
+  const int kJobs = 8;
+  for (int i = 1; i <= kJobs; ++i) {
+    LaunchRequest r = Request(c, 100 + i, {"sh", "-c", "exit " + std::to_string(i)});
+    r.node = i % 2 ? "n1" : "n2";
+    ASSERT_TRUE(b->Launch(r).ok());
+  }
+  // All end before the first Poll: their final states come from one scontrol.
+  std::map<int64_t, BackendEvent> ended;
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  while (ended.size() < kJobs && Clock::now() < deadline) {
+    auto evs = b->Poll(Now());
+    ASSERT_TRUE(evs.ok()) << evs.status().message();
+    for (const BackendEvent& e : *evs) {
+      if (e.kind == BackendEvent::Kind::kEnded) ended[e.job_id] = e;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ASSERT_EQ(ended.size(), static_cast<size_t>(kJobs));
+  for (int i = 1; i <= kJobs; ++i) {
+    EXPECT_EQ(ended[100 + i].exit_code, i);
+    EXPECT_EQ(ended[100 + i].state, JobState::kFailed);
+  }
 }
 
 TEST(LiveSlurmBackend, TimeLimit) {

@@ -190,6 +190,24 @@ class SlurmBackend final : public Backend {
       if (!parsed.ok()) return parsed.status().Wrap(fmt::format("center {}: squeue", center_));
       for (SqueueRow& row : *parsed) rows[row.id] = std::move(row);
     }
+    // Many ended at once: one `scontrol show job -o` for all of them.
+    size_t ending = 0;
+    for (auto& [job_id, j] : jobs_) {
+      auto it = rows.find(j.slurm_id);
+      if (it == rows.end() || SlurmStateFinal(it->second.state)) ++ending;
+    }
+    std::optional<std::map<std::string, SlurmFinal>> bulk;
+    if (ending > 4) {
+      std::vector<std::string> args = {"scontrol", "show", "job", "-o"};
+      SUANLI_ASSIGN_OR_RETURN(SubprocessResult r, Run(args));
+      if (!r.ok()) return Unavailable("center {}: {}", center_, Describe(args, r));
+      bulk.emplace();
+      for (std::string_view line : Split(r.out, '\n')) {
+        auto id = Field(line, "JobId");
+        auto f = ParseScontrolJob(line);
+        if (id && f) (*bulk)[*id] = *f;
+      }
+    }
     std::vector<int64_t> done;
     for (auto& [job_id, j] : jobs_) {
       auto it = rows.find(j.slurm_id);
@@ -210,7 +228,7 @@ class SlurmBackend final : public Backend {
         continue;
       }
       // Ended (or gone from squeue): the final record.
-      SUANLI_ASSIGN_OR_RETURN(std::optional<SlurmFinal> fin, Final(j.slurm_id));
+      SUANLI_ASSIGN_OR_RETURN(std::optional<SlurmFinal> fin, Final(j.slurm_id, bulk ? &*bulk : nullptr));
       if (!fin && it != rows.end()) {
         SlurmFinal f;
         f.state = it->second.state;
@@ -295,13 +313,19 @@ class SlurmBackend final : public Backend {
 
   // The final state of a job: scontrol, else sacct (when accounting is on).
   // nullopt: Slurm does not know the job; an error: Slurm does not answer.
-  Result<std::optional<SlurmFinal>> Final(const std::string& slurm_id) {
-    std::vector<std::string> args = {"scontrol", "show", "job", "-o", slurm_id};
-    SUANLI_ASSIGN_OR_RETURN(SubprocessResult r, Run(args));
-    if (r.ok()) {
-      if (auto f = ParseScontrolJob(r.out)) return std::optional<SlurmFinal>(*f);
-    } else if (!InvalidJobIdError(r)) {
-      return Unavailable("center {}: {}", center_, Describe(args, r));
+  // `bulk`: every job scontrol knows, when already asked for all.
+  Result<std::optional<SlurmFinal>> Final(const std::string& slurm_id,
+                                          const std::map<std::string, SlurmFinal>* bulk) {
+    if (bulk != nullptr) {
+      if (auto it = bulk->find(slurm_id); it != bulk->end()) return std::optional<SlurmFinal>(it->second);
+    } else {
+      std::vector<std::string> args = {"scontrol", "show", "job", "-o", slurm_id};
+      SUANLI_ASSIGN_OR_RETURN(SubprocessResult r, Run(args));
+      if (r.ok()) {
+        if (auto f = ParseScontrolJob(r.out)) return std::optional<SlurmFinal>(*f);
+      } else if (!InvalidJobIdError(r)) {
+        return Unavailable("center {}: {}", center_, Describe(args, r));
+      }
     }
     if (!sacct_usable_) return std::optional<SlurmFinal>();
     std::vector<std::string> sa = {"sacct", "-n", "-P", "-X", "-j", slurm_id, "-o", "JobID,State,ExitCode,End"};
