@@ -19,7 +19,7 @@
 #include "io/model_loader.h"
 #include "live/control.h"
 #include "live/store.h"
-#include "tests/support/fixtures.h"
+#include "support/fixtures.h"
 
 namespace suanli::live {
 namespace {
