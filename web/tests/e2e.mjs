@@ -18,6 +18,9 @@
 //   SUANLI_E2E_DOCS=1 (or --docs)      also write docs/img/dashboard-network.png
 //                                      and docs/img/dashboard-job.png
 //   SUANLI_E2E_TIMEOUT_S               the whole run (default 270)
+//   SUANLI_E2E_NETWORK=SPEC            serve this network's centers (simulated)
+//                                      beside `local`, with some simulated load:
+//                                      livelier screenshots (e.g. china-aicc:1/100)
 //   SUANLI_E2E_HEADED=1                show the browser (debugging)
 
 import { spawn } from 'node:child_process';
@@ -44,6 +47,7 @@ const outDir = path.resolve(flag('--out') ?? process.env.SUANLI_E2E_OUT ?? 'dash
 const writeDocs = argv.includes('--docs') || process.env.SUANLI_E2E_DOCS === '1';
 const totalTimeoutMs = Number(process.env.SUANLI_E2E_TIMEOUT_S || 270) * 1000;
 const headed = process.env.SUANLI_E2E_HEADED === '1';
+const network = process.env.SUANLI_E2E_NETWORK ?? '';
 
 // Generous: under AddressSanitizer the server is several times slower, and
 // the test shares the machine with the rest of the suite.
@@ -75,6 +79,7 @@ let server = null; // ChildProcess
 let serverExit = null; // {code, signal} once it exited
 let serverLogPath = '';
 let browser = null;
+let tmpRoot = ''; // the server's data directory and config, removed at the end
 let dataDir = '';
 let base = '';
 let token = '';
@@ -105,9 +110,9 @@ async function cleanup() {
       await Promise.race([serverExited(), sleep(5_000)]);
     }
   }
-  if (dataDir) {
-    fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 3 });
-    dataDir = '';
+  if (tmpRoot) {
+    fs.rmSync(tmpRoot, { recursive: true, force: true, maxRetries: 3 });
+    tmpRoot = '';
   }
 }
 
@@ -170,7 +175,9 @@ async function startServer() {
     const log = fs.openSync(serverLogPath, 'a');
     serverExit = null;
     exitWaiters = [];
-    server = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir], {
+    const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir];
+    if (network) args.push('--config', path.join(tmpRoot, 'server.yaml'));
+    server = spawn(binary, args, {
       env: { ...process.env, SUANLI_ADMIN_TOKEN: token },
       stdio: ['ignore', log, log],
     });
@@ -272,7 +279,12 @@ async function run() {
   }
 
   fs.mkdirSync(outDir, { recursive: true });
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'suanli-e2e-'));
+  tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'suanli-e2e-'));
+  dataDir = path.join(tmpRoot, 'data');
+  if (network) {
+    // The network's centers are simulated; `local` runs processes here.
+    fs.writeFileSync(path.join(tmpRoot, 'server.yaml'), `network: ${JSON.stringify(network)}\ncenters:\n  - name: local\n    backend: local\n`);
+  }
   serverLogPath = path.join(outDir, 'server.log');
   fs.writeFileSync(serverLogPath, '');
   token = `e2e-${crypto.randomBytes(18).toString('hex')}`;
@@ -336,6 +348,15 @@ async function run() {
 
   // --- network ---
   await visible(page, tid('view-network'), 'the network view after signing in');
+  if (network) {
+    // Some simulated load, so that the screenshots show busy centers.
+    for (let i = 0; i < 40; i++) {
+      const r = await apiCall('POST', '/api/v1/jobs', { command: ['train'], name: `sim-${i + 1}`, gpus: [8, 4, 8, 2, 8, 1][i % 6], time_limit_s: 4 * 3600 });
+      assert(r.status === 201, `POST /api/v1/jobs (simulated load) answered ${r.status}: ${r.text.slice(0, 300)}`);
+    }
+    await waitText(page.locator(`${tid('total-running')} .stat-value`), (t) => Number(t.replace(/,/g, '')) > 0, 'the simulated load runs', T.refresh);
+    ok(`40 simulated jobs run on the network ${network}`);
+  }
   const local = page.locator(`${tid('center-card')}[data-center="local"]`);
   await visible(page, `${tid('center-card')}[data-center="local"]`, 'the card of center "local"');
   await waitText(local.locator(tid('center-backend')), (t) => t.trim() === 'local', 'center "local" shows backend "local"');
@@ -351,6 +372,7 @@ async function run() {
 
   // --- jobs: the form's own checks and the API's errors ---
   await goTo(page, 'jobs', 'jobs');
+  const before = await apiCall('GET', '/api/v1/jobs?limit=1000');
   await page.locator(tid('submit-command')).fill(`sh -c 'echo unterminated`);
   await page.locator(tid('submit-button')).click();
   await waitText(page.locator(tid('submit-error')), (t) => t.includes('unterminated single quote'), 'an unterminated quote is refused by the form');
@@ -360,8 +382,9 @@ async function run() {
   const apiErr = await waitText(page.locator(tid('submit-error')), (t) => t.includes('HTTP 400'), 'an out-of-range gpus count is refused by the API with its message');
   assert(/gpus/.test(apiErr), `the API error names the gpus field: ${apiErr}`);
   assert(await page.locator(tid('submit-gpus')).evaluate((el) => el.classList.contains('invalid')), 'the gpus field is marked invalid');
-  const none = await apiCall('GET', '/api/v1/jobs');
-  assert(none.status === 200 && none.body.jobs.length === 0, `rejected submissions created jobs: ${none.text.slice(0, 300)}`);
+  const none = await apiCall('GET', '/api/v1/jobs?limit=1000');
+  assert(none.status === 200 && none.body.jobs.length === before.body.jobs.length && !none.body.jobs.some((j) => j.command[0] === 'true'),
+    `rejected submissions created jobs: ${none.text.slice(0, 300)}`);
   ok(`the form refuses an unterminated quote itself and shows the API's error for gpus=100000: "${apiErr.trim()}"`);
 
   // --- jobs: submit through the form ---
@@ -370,6 +393,7 @@ async function run() {
   await page.locator(tid('submit-name')).fill('e2e-dashboard');
   await page.locator(tid('submit-gpus')).fill('0');
   await page.locator(tid('submit-time-limit')).fill('5m');
+  await page.locator(tid('submit-center')).selectOption('local');
   await page.locator(tid('submit-button')).click();
   await visible(page, tid('submit-result'), 'the id of the submitted job');
   const id1 = Number(await page.locator(tid('submit-result')).getAttribute('data-job-id'));
@@ -377,9 +401,9 @@ async function run() {
   const job1 = await apiCall('GET', `/api/v1/jobs/${id1}`);
   assert(job1.status === 200, `GET /api/v1/jobs/${id1}: ${job1.status} ${job1.text.slice(0, 200)}`);
   assert(JSON.stringify(job1.body.command) === JSON.stringify(['sh', '-c', 'echo hello-from-the-dashboard']), `the command was split into ${JSON.stringify(job1.body.command)}`);
-  assert(job1.body.name === 'e2e-dashboard' && job1.body.time_limit_s === 300 && job1.body.gpus === 0 && job1.body.tenant === 'admin',
+  assert(job1.body.name === 'e2e-dashboard' && job1.body.time_limit_s === 300 && job1.body.gpus === 0 && job1.body.tenant === 'admin' && job1.body.center === 'local',
     `the job's fields differ from the form: ${job1.text.slice(0, 400)}`);
-  ok(`submitted job #${id1} through the form: argv ["sh","-c","echo hello-from-the-dashboard"], name, gpus 0, time limit 300 s, tenant admin`);
+  ok(`submitted job #${id1} through the form: argv ["sh","-c","echo hello-from-the-dashboard"], name, gpus 0, time limit 300 s, center local, tenant admin`);
   await visible(page, jobRow(id1), `job #${id1} in the jobs table`);
   ok(`job #${id1} is in the jobs table`);
 
@@ -404,7 +428,7 @@ async function run() {
   // --- a job submitted through the API appears by itself ---
   await goTo(page, 'jobs', 'jobs');
   await visible(page, jobRow(id1), `job #${id1} in the table`);
-  const sub2 = await apiCall('POST', '/api/v1/jobs', { command: ['sh', '-c', 'echo from-the-api; echo to-stderr-from-the-api >&2'], name: 'e2e-api' });
+  const sub2 = await apiCall('POST', '/api/v1/jobs', { command: ['sh', '-c', 'echo from-the-api; echo to-stderr-from-the-api >&2'], name: 'e2e-api', center: 'local' });
   assert(sub2.status === 201, `POST /api/v1/jobs answered ${sub2.status}: ${sub2.text.slice(0, 300)}`);
   const id2 = sub2.body.id;
   await visible(page, jobRow(id2), `job #${id2} (submitted through the API) appearing in the table without a reload`, T.refresh);
@@ -417,7 +441,7 @@ async function run() {
 
   // --- cancel from the table ---
   await goTo(page, 'jobs', 'jobs');
-  const sub3 = await apiCall('POST', '/api/v1/jobs', { command: ['sleep', '300'], name: 'e2e-cancel' });
+  const sub3 = await apiCall('POST', '/api/v1/jobs', { command: ['sleep', '300'], name: 'e2e-cancel', center: 'local' });
   assert(sub3.status === 201, `POST /api/v1/jobs answered ${sub3.status}: ${sub3.text.slice(0, 300)}`);
   const id3 = sub3.body.id;
   await visible(page, `${jobRow(id3)} ${tid('job-cancel')}`, `the cancel button of job #${id3}`, T.refresh);
@@ -429,7 +453,15 @@ async function run() {
 
   // --- filters ---
   await page.locator(tid('filter-state')).selectOption('succeeded');
-  await waitText(page.locator(tid('jobs-tbody')), (t) => !t.includes(`#${id3}`) && t.includes(`#${id1}`) && t.includes(`#${id2}`), 'the state filter shows only succeeded jobs');
+  const deadline = Date.now() + T.refresh;
+  let states = [];
+  for (;;) {
+    states = await page.locator(tid('job-row')).evaluateAll((rows) => rows.map((r) => [Number(r.dataset.jobId), r.dataset.state]));
+    const ids = states.map(([i]) => i);
+    if (states.length && states.every(([, st]) => st === 'succeeded') && ids.includes(id1) && ids.includes(id2) && !ids.includes(id3)) break;
+    if (Date.now() > deadline) fail(`the state filter "succeeded" shows ${JSON.stringify(states)}`);
+    await sleep(200);
+  }
   assert(page.url().includes('state=succeeded'), `the filter is not in the address: ${page.url()}`);
   await page.locator(tid('filter-state')).selectOption('');
   await visible(page, jobRow(id3), `job #${id3} again with all states`);

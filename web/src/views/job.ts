@@ -193,7 +193,7 @@ function timingOf(j: Job): HTMLElement[] {
     const exit: string[] = [];
     if (j.exit_code >= 0) exit.push(`exit code ${j.exit_code}`);
     if (j.signal) exit.push(`signal ${j.signal}`);
-    if (j.reason) exit.push(j.reason);
+    if (j.reason && j.reason !== `exit ${j.exit_code}`) exit.push(j.reason);
     if (exit.length) line('timing-exit', exit.join(' · '));
   }
   return out;
@@ -209,7 +209,7 @@ const list = (xs: unknown[] | undefined, dflt = 'any') => (xs && xs.length ? xs.
 // Every field of the record, formatted; fields this page does not know are
 // shown as JSON at the end.
 function fieldsOf(j: Job): HTMLElement[] {
-  const known: [keyof Job & string, string, string | HTMLElement][] = [
+  const known: [string, string, string | HTMLElement][] = [
     ['id', 'ID', String(j.id)],
     ['name', 'Name', or(j.name)],
     ['tenant', 'Tenant', j.tenant],
@@ -227,9 +227,11 @@ function fieldsOf(j: Job): HTMLElement[] {
     ['duration_s', 'Simulated duration', j.duration_s ? `${fmtSeconds(j.duration_s)} (${j.duration_s} s)` : 'the time limit'],
     ['priority', 'Priority', String(j.priority)],
     ['center', 'Center', or(j.center, 'not decided')],
+    ['requested_center', 'Requested center', or(String(j.requested_center ?? ''), 'any')],
     ['model', 'Model', or(j.model)],
     ['node', 'Node', or(j.node)],
     ['devices', 'Devices', list(j.devices, '–')],
+    ['backend_id', 'Backend id', or(String(j.backend_id ?? ''))],
     ['submit_ms', 'Submitted', fmtTime(j.submit_ms)],
     ['start_ms', 'Started', fmtTime(j.start_ms)],
     ['end_ms', 'Ended', fmtTime(j.end_ms)],
@@ -242,7 +244,7 @@ function fieldsOf(j: Job): HTMLElement[] {
     ['cost', 'Cost', fmtSmart(j.cost, 3)],
     ['carbon_kg', 'Carbon', `${fmtSmart(j.carbon_kg, 3)} kg CO₂`],
   ];
-  const seen = new Set(known.map(([k]) => k));
+  const seen = new Set<string>(known.map(([k]) => k));
   const rows = known.map(([key, label, value]) =>
     h('div', { class: 'field-row', 'data-field': key }, h('dt', { title: key }, label), h('dd', { testid: `field-${key}` }, value)),
   );
