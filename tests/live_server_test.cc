@@ -156,6 +156,7 @@ class ServerProcess {
   std::unique_ptr<httplib::Client> Client(const std::string& token = "") const {
     auto c = std::make_unique<httplib::Client>(url());
     if (tls_) c->set_ca_cert_path(cert_);
+    c->set_tcp_nodelay(true);
     c->set_connection_timeout(5, 0);
     c->set_read_timeout(60, 0);
     c->set_write_timeout(60, 0);
@@ -240,6 +241,7 @@ std::string RawRequest(int port, const std::string& request) {
       if (n <= 0) break;
       off += static_cast<size_t>(n);
     }
+    shutdown(s, SHUT_WR);  // the request is complete: no waiting for more of it
     timeval tv{10, 0};
     setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char buf[4096];
@@ -580,8 +582,9 @@ TEST(LiveServer, HostileRequestsGetJsonErrorsWhileOthersAreServed) {
   }
   // Garbage instead of HTTP: the connection is closed, the server goes on.
   RawRequest(srv.port(), std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(3000, 'A'));
-  RawRequest(srv.port(), "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n");
-  RawRequest(srv.port(), "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+  RawRequest(srv.port(), "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\nConnection: close\r\n\r\n");
+  RawRequest(srv.port(),
+             "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n");
 
   done.store(true);
   other.join();
@@ -884,7 +887,7 @@ TEST(LiveServer, BadConfigurationExitsTwoNamingTheKey) {
   EXPECT_NE(r6.out.find("SUANLI_POLICY"), std::string::npos) << r6.out;
   ServerProcess ok;
   ASSERT_TRUE(ok.Start(dir + "/d7", {"--config", dir + "/good.yaml", "--policy", "sjf"}, "", "",
-                       {"SUANLI_POLICY=bogus", "SUANLI_DISPATCH=also-bogus", "SUANLI_LISTEN=nonsense"}));
+                       {"SUANLI_POLICY=bogus", "SUANLI_LISTEN=nonsense"}));
   EXPECT_TRUE(fs::exists(dir + "/d7"));
   EXPECT_EQ(ok.Stop(), 0);
   // The file alone: a bad value there fails naming the file and the key.

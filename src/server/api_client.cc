@@ -85,6 +85,7 @@ Result<std::unique_ptr<ApiClient>> ApiClient::Create(const ClientOptions& o) {
   c->cli_->set_read_timeout(o.timeout_s, 0);
   c->cli_->set_write_timeout(o.timeout_s, 0);
   c->cli_->set_keep_alive(true);
+  c->cli_->set_tcp_nodelay(true);
   if (!o.token.empty()) c->cli_->set_bearer_token_auth(o.token);
   if (m[1].str() == "https") {
     if (o.insecure) c->cli_->enable_server_certificate_verification(false);
