@@ -468,6 +468,18 @@ async function run() {
   ok('the state filter narrows the table to succeeded jobs and back');
   await shot(page, 'jobs');
 
+  // --- drain and resume a center (admin) ---
+  await goTo(page, 'network', 'network');
+  await page.locator(`${tid('center-card')}[data-center="local"] ${tid('center-drain')}`).click();
+  await waitText(local.locator(tid('center-state')), (t) => t.trim() === 'drained', 'center "local" shows drained after Drain', T.refresh);
+  let c = await apiCall('GET', '/api/v1/centers');
+  assert(c.body?.centers?.find((x) => x.name === 'local')?.drained === true, `the API does not say local is drained: ${c.text.slice(0, 300)}`);
+  await page.locator(`${tid('center-card')}[data-center="local"] ${tid('center-resume')}`).click();
+  await waitText(local.locator(tid('center-state')), (t) => t.trim() === 'up', 'center "local" is up again after Resume', T.refresh);
+  c = await apiCall('GET', '/api/v1/centers');
+  assert(c.body?.centers?.find((x) => x.name === 'local')?.drained === false, `the API still says local is drained: ${c.text.slice(0, 300)}`);
+  ok('the admin drains center "local" from its card and resumes it; the API agrees each time');
+
   // --- usage ---
   await goTo(page, 'usage', 'usage');
   const adminRow = page.locator(`${tid('usage-tenant-row')}[data-tenant="admin"]`);
@@ -488,6 +500,24 @@ async function run() {
   await visible(page, tid('login-form'), 'the sign-in form after signing out');
   assert((await page.evaluate(() => localStorage.getItem('suanli.token'))) === null, 'the token is removed on sign out');
   ok('signing out forgets the token and shows the sign-in form');
+
+  // --- a tenant sees its own jobs only and no admin controls ---
+  const t = await apiCall('POST', '/api/v1/tenants', { name: 'e2e-tenant' });
+  assert(t.status === 201 && t.body?.token, `POST /api/v1/tenants answered ${t.status}: ${t.text.slice(0, 300)}`);
+  await page.locator(tid('login-token')).fill(t.body.token);
+  await page.locator(tid('login-submit')).click();
+  await waitText(page.locator(tid('whoami')), (x) => x.trim() === 'e2e-tenant', 'the header shows the tenant, without the admin badge');
+  await visible(page, `${tid('center-card')}[data-center="local"]`, 'the network view for the tenant');
+  assert((await page.locator(tid('center-drain')).count()) === 0, 'a tenant is offered Drain');
+  await goTo(page, 'jobs', 'jobs');
+  await visible(page, tid('jobs-empty'), "the tenant's (empty) jobs table");
+  assert((await page.locator(tid('job-row')).count()) === 0, "a tenant sees the admin's jobs");
+  assert(!(await page.locator(tid('filter-tenant')).isVisible()), 'a tenant is offered the tenant filter');
+  await page.goto(`${base}/#/jobs/${id1}`);
+  await visible(page, tid('job-not-found'), "the admin's job is not found for the tenant");
+  await page.locator(tid('logout')).click();
+  await visible(page, tid('login-form'), 'the sign-in form after the tenant signs out');
+  ok('a tenant signs in with its own token, sees no jobs of the admin (not even by address), and no Drain or tenant filter');
 
   assert(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join('; ')}`);
   ok('no uncaught errors in the page');
