@@ -23,6 +23,7 @@
 #include <ctime>
 #include <deque>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -117,6 +118,8 @@ struct Active {
   WallMs not_before = 0;         // kDispatch: not before this (deferred by the dispatcher)
   std::string cancelled_by;
   int requeues = 0;              // runs the centers stopped on their own
+  CenterId avoid = kNoCenter;    // a center that just stopped its run: not sent there again before
+  WallMs avoid_until = 0;
 };
 
 struct CenterRt {
@@ -134,6 +137,7 @@ struct CenterRt {
   Time wake = kNever;     // its scheduler asked for a pass at this time
   WallMs last_poll = 0;
   WallMs up_since = 0;
+  std::future<Result<std::vector<BackendEvent>>> poll_in_flight;  // while it does not answer
   std::set<int64_t> queued;             // job ids pending here
   std::unordered_set<int64_t> running;  // job ids running (or stopping) here
   // Runs given up on while the center did not answer (job id -> backend id):
@@ -265,10 +269,17 @@ class ControlPlaneImpl final : public ControlPlane {
   void ToDispatch(Active& a, const std::string& reason);
   void Finish(Active& a, JobState state, WallMs end_ms, std::string reason, PassWork* w);
   void AdoptFailed(Active& a, const Status& st, WallMs now, PassWork* w);
+  // A running (or stopping) job goes back to the dispatcher, its run given up;
+  // with `avoid`, not to the same center for center_timeout_s.
+  void Requeue(Active& a, WallMs now, std::string reason, bool avoid, PassWork* w);
   void Meter(JobRecord* rec, CenterId c) const;
   void ClearRun(JobRecord* rec) const;
   double Devices(JobId slot) const { return static_cast<double>(workload_.jobs[slot].GpuMilli()) / kWholeDevice; }
-  bool Available(CenterId c) const { return centers_[c].up && !centers_[c].drained && centers_[c].sched; }
+  // Takes new jobs: up, answering, not drained, has nodes.
+  bool Available(CenterId c) const {
+    const CenterRt& x = centers_[c];
+    return x.up && x.answering && !x.drained && x.sched;
+  }
   std::optional<Allocation> AllocationFromRecord(const JobRecord& rec, CenterId c) const;
   LaunchRequest RequestFor(const JobRecord& rec) const;
   std::string JobDir(int64_t id) const { return (fs::path(config_.data_dir) / "jobs" / std::to_string(id)).string(); }
@@ -521,13 +532,7 @@ void ControlPlaneImpl::AdoptFailed(Active& a, const Status& st, WallMs now, Pass
     const bool traces = x.built->kind != "simulated" && fs::exists(JobDir(a.rec.id), ec) &&
                         !fs::is_empty(JobDir(a.rec.id), ec);
     if (!traces) {
-      StopRun(a, now, false);
-      ClearRun(&a.rec);
-      a.rec.state = JobState::kPending;
-      ToDispatch(a, "the server stopped before launching it; queued again");
-      w->writes.push_back(a.rec);
-      ++w->requeued;
-      spdlog::info("pass={} job={} center={} was never launched; queued again", pass_id_, a.rec.id, x.built->name);
+      Requeue(a, now, "the server stopped before launching it; queued again", false, w);
       return;
     }
   }
@@ -628,6 +633,36 @@ void ControlPlaneImpl::ClearRun(JobRecord* rec) const {
   rec->start_ms = 0;
   rec->exit_code = -1;
   rec->signal = 0;
+}
+
+void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool avoid, PassWork* w) {
+  const CenterId c = a.center;
+  StopRun(a, now, false);
+  ClearRun(&a.rec);
+  a.rec.state = JobState::kPending;
+  a.cancel_sent = false;
+  dispatcher_->Done(a.slot);
+  if (avoid) {
+    a.avoid = c;
+    a.avoid_until = now + int64_t{config_.center_timeout_s} * 1000;
+  }
+  spdlog::info("pass={} job={} center={} requeued: {}", pass_id_, a.rec.id, centers_[c].built->name, reason);
+  ToDispatch(a, std::move(reason));
+  w->writes.push_back(a.rec);
+  ++w->requeued;
+}
+
+// Whether a run ended by its center's doing (an operator's scancel, a node
+// failure, a cluster shutting down), not by the job's own failure or its
+// tenant's cancel. The backends report these as `cancelled` that Suanli did
+// not ask for, or as `failed` with one of these reasons (backend.h).
+bool StoppedByCenter(const BackendEvent& ev, bool cancel_requested) {
+  if (cancel_requested) return false;
+  if (ev.state == JobState::kCancelled) return true;
+  if (ev.state != JobState::kFailed) return false;
+  for (std::string_view p : {"cancelled by", "node failure", "node boot failure", "preempted by"})
+    if (ev.reason.rfind(p, 0) == 0) return true;
+  return false;
 }
 
 void ControlPlaneImpl::Meter(JobRecord* rec, CenterId c) const {
@@ -737,14 +772,32 @@ void ControlPlaneImpl::RunPass() {
   std::vector<std::pair<int64_t, Status>> adopt_results;
   for (auto& [c, item] : to_adopt)
     adopt_results.emplace_back(item.first.job_id, centers_[c].built->backend->Adopt(item.first, item.second));
+  // A center that does not answer is polled on a thread of its own, so that
+  // its commands' time-outs never hold up the pass; nothing else is sent to
+  // it meanwhile (no launches, cancels or adoptions while it does not answer).
   std::vector<Result<std::vector<BackendEvent>>> polls;
   polls.reserve(nc);
   for (CenterId c = 0; c < nc; ++c) {
+    CenterRt& x = centers_[c];
+    if (x.poll_in_flight.valid()) {
+      const bool ready = x.poll_in_flight.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+      poll_due[c] = ready;
+      polls.push_back(ready ? x.poll_in_flight.get() : Result<std::vector<BackendEvent>>(std::vector<BackendEvent>{}));
+      continue;
+    }
     if (!poll_due[c]) {
       polls.emplace_back(std::vector<BackendEvent>{});
       continue;
     }
-    polls.push_back(centers_[c].built->backend->Poll(now));
+    if (!x.answering) {
+      Backend* b = x.built->backend.get();
+      x.poll_in_flight = std::async(std::launch::async, [b, now] { return b->Poll(now); });
+      x.last_poll = now;
+      poll_due[c] = false;
+      polls.emplace_back(std::vector<BackendEvent>{});
+      continue;
+    }
+    polls.push_back(x.built->backend->Poll(now));
   }
   now = NowMs();
   const auto t_polled = std::chrono::steady_clock::now();
@@ -763,6 +816,7 @@ void ControlPlaneImpl::RunPass() {
       if (poll_due[c]) centers_[c].last_poll = now;
       if (poll_due[c] && polls[c].ok()) ApplyEvents(c, *polls[c], now, &w);
       CheckHealth(c, polls[c].status(), poll_due[c], now, &w);
+      status_[c].up = Available(c);
     }
     // Cancels asked for running jobs.
     for (auto& [id, a] : active_) {
@@ -841,11 +895,23 @@ void ControlPlaneImpl::RunPass() {
         ToDispatch(a, "the store could not record its start; retried");
         continue;
       }
+      if (res.status().code() == StatusCode::kUnavailable && a.requeues < kMaxRequeues) {
+        // The center does not answer: the job goes elsewhere (or waits), the
+        // center's health is judged by its polls.
+        CenterRt& x = centers_[a.center];
+        if (x.answering) {
+          x.answering = false;
+          x.failing_since = t;
+          x.error = res.status().message();
+        }
+        ++a.requeues;
+        Requeue(a, t, fmt::format("launch on {} failed: {}; requeued", x.built->name, res.status().message()), true,
+                &w2);
+        continue;
+      }
       StopRun(a, t, false);
-      CenterId c = a.center;
       a.rec.backend_id.clear();
       a.rec.start_ms = 0;  // never ran: nothing to meter
-      a.center = c;
       Finish(a, JobState::kFailed, t, fmt::format("launch failed: {}", res.status().message()), &w2);
     }
     for (auto& [ci, st] : cancelled) {
@@ -949,13 +1015,9 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
         if (a.phase == Phase::kStopping || a.rec.backend_id.empty()) {
           // Never launched (the server stopped between recording the start
           // and launching), or stopped for a preemption: queue it again.
-          StopRun(a, now, false);
-          ClearRun(&a.rec);
-          a.rec.state = JobState::kPending;
-          dispatcher_->Done(a.slot);
-          ToDispatch(a, a.phase == Phase::kStopping ? "preempted; queued again" : "its launch was not found; queued again");
-          w->writes.push_back(a.rec);
-          ++w->requeued;
+          Requeue(a, now,
+                  a.phase == Phase::kStopping ? "preempted; queued again" : "its launch was not found; queued again",
+                  false, w);
           break;
         }
         StopRun(a, now, false);
@@ -964,29 +1026,17 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
       }
       case BackendEvent::Kind::kEnded: {
         if (a.phase == Phase::kStopping) {
-          StopRun(a, now, false);
-          ClearRun(&a.rec);
-          a.rec.state = JobState::kPending;
-          dispatcher_->Done(a.slot);
-          ToDispatch(a, "preempted; queued again");
-          w->writes.push_back(a.rec);
-          ++w->requeued;
+          Requeue(a, now, "preempted; queued again", false, w);
           break;
         }
-        if (ev.state == JobState::kCancelled && !a.cancel_requested && a.requeues < kMaxRequeues) {
-          // Stopped by the center, not by its tenant (an operator's scancel,
-          // a cluster going down): it runs again, elsewhere if need be.
-          StopRun(a, now, false);
+        if (StoppedByCenter(ev, a.cancel_requested) && a.requeues < kMaxRequeues) {
+          // Not the job's failure nor its tenant's cancel: it runs again,
+          // elsewhere if it can.
           ++a.requeues;
-          std::string reason = fmt::format("attempt on {} stopped by the center ({}); requeued", x.built->name,
-                                           ev.reason.empty() ? "cancelled" : ev.reason);
-          ClearRun(&a.rec);
-          a.rec.state = JobState::kPending;
-          dispatcher_->Done(a.slot);
-          ToDispatch(a, reason);
-          w->writes.push_back(a.rec);
-          ++w->requeued;
-          spdlog::info("pass={} job={} center={} {}", pass_id_, a.rec.id, x.built->name, reason);
+          Requeue(a, now,
+                  fmt::format("attempt on {} stopped by the center ({}); requeued", x.built->name,
+                              ev.reason.empty() ? "cancelled" : ev.reason),
+                  true, w);
           break;
         }
         StopRun(a, at, true);
@@ -1083,16 +1133,10 @@ void ControlPlaneImpl::MarkDown(CenterId c, WallMs now, PassWork* w) {
       continue;
     }
     x.abandoned[id] = a.rec.backend_id;
-    StopRun(a, now, false);
-    std::string reason = fmt::format("attempt on {} (started {}) lost: center not answering since {}; requeued",
-                                     x.built->name, FormatMs(a.rec.start_ms), FormatMs(x.failing_since));
-    ClearRun(&a.rec);
-    a.rec.state = JobState::kPending;
-    dispatcher_->Done(a.slot);
-    ToDispatch(a, reason);
-    a.cancel_sent = false;
-    w->writes.push_back(a.rec);
-    ++w->requeued;
+    Requeue(a, now,
+            fmt::format("attempt on {} (started {}) lost: center not answering since {}; requeued", x.built->name,
+                        FormatMs(a.rec.start_ms), FormatMs(x.failing_since)),
+            false, w);
   }
   x.abandoned_dirty = true;
 }
@@ -1130,11 +1174,20 @@ void ControlPlaneImpl::DispatchWaiting(WallMs now, PassWork* w) {
         hold(fmt::format("held: its center {} is {}", x.built->name, x.drained ? "drained" : "not answering"));
         continue;
       }
+      if (a.avoid == c && now < a.avoid_until) {
+        hold(fmt::format("held: center {} stopped its last run; tried there again after {}", x.built->name,
+                         FormatMs(a.avoid_until)));
+        continue;
+      }
       Queue(a, c, now);
       ++w->dispatched;
       continue;
     }
+    // A center that just stopped its run is left out for a while.
+    const bool avoiding = a.avoid != kNoCenter && now < a.avoid_until && status_[a.avoid].up;
+    if (avoiding) status_[a.avoid].up = false;
     DispatchDecision d = dispatcher_->Dispatch(a.slot, j.work, t, *view_);
+    if (avoiding) status_[a.avoid].up = true;
     switch (d.kind) {
       case DispatchDecision::Kind::kReject:
         Finish(a, JobState::kFailed, now, d.reason, w);
@@ -1165,7 +1218,9 @@ void ControlPlaneImpl::DispatchWaiting(WallMs now, PassWork* w) {
 
 void ControlPlaneImpl::PassCenter(CenterId c, WallMs now, PassWork* w) {
   CenterRt& x = centers_[c];
-  if (!x.sched || !x.up) return;
+  // Nothing starts at a center that does not answer (its queue waits for it,
+  // or for the time-out that sends it elsewhere).
+  if (!x.sched || !x.up || !x.answering) return;
   const Time t = CoreTime(now);
   if (!x.changed && x.wake > t) return;
   x.changed = false;

@@ -1,0 +1,259 @@
+// The live control plane over two real Slurm clusters (scripts/slurm/start.sh)
+// as two centers: jobs run on both; when one cluster's daemons stop, its jobs
+// go to the other after the center timeout, and every job runs to its end
+// exactly once.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "live/control.h"
+
+namespace suanli::live {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct ShellResult {
+  int code = -1;
+  std::string out;
+};
+
+ShellResult RunShell(const std::string& cmd) {
+  ShellResult r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string Script(const std::string& name) { return std::string(SUANLI_SOURCE_DIR) + "/scripts/slurm/" + name; }
+
+bool Installed(const std::string& name) {
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  path += ":/usr/sbin:/sbin";
+  std::stringstream ss(path);
+  std::string dir;
+  while (std::getline(ss, dir, ':'))
+    if (!dir.empty() && access((dir + "/" + name).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A Slurm cluster in a fresh directory of its own (short: munge's socket
+// path is limited), stopped and removed when it goes out of scope (also when
+// the test fails).
+class SlurmCluster {
+ public:
+  explicit SlurmCluster(const std::string& name) : name_(name) {
+    std::string tmpl = (fs::temp_directory_path() / ("suanli-" + name + ".XXXXXX")).string();
+    if (char* d = ::mkdtemp(tmpl.data())) dir_ = d;
+  }
+  ~SlurmCluster() {
+    if (!frozen_.empty()) RunShell("kill -CONT " + frozen_);
+    if (started_) {
+      auto r = Stop();
+      if (r.code != 0) ADD_FAILURE() << "stop.sh " << name_ << " failed:\n" << r.out;
+    }
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+  ShellResult Start() {
+    if (dir_.empty()) return {1, "mkdtemp failed"};
+    started_ = true;
+    return RunShell("bash " + Script("start.sh") + " " + dir_ + " --name " + name_ +
+                    " --nodes 1 --cpus 4 --gpus 2 --gpu-type a100 --mem 16000 --timeout 90");
+  }
+  ShellResult Stop() { return RunShell("bash " + Script("stop.sh") + " " + dir_); }
+  std::string conf() const { return dir_ + "/etc/slurm.conf"; }
+  const std::string& dir() const { return dir_; }
+  // A daemon stopped with SIGSTOP, continued before the cluster is stopped.
+  void set_frozen(const std::string& pid) { frozen_ = pid; }
+
+ private:
+  std::string name_, dir_, frozen_;
+  bool started_ = false;
+};
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string tmpl = (fs::temp_directory_path() / "suanli-slurm-control.XXXXXX").string();
+    if (char* d = ::mkdtemp(tmpl.data())) path_ = d;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    if (!path_.empty()) fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Counts lines equal to `line` in a marker file.
+int Count(const std::string& text, const std::string& line) {
+  std::stringstream ss(text);
+  std::string l;
+  int n = 0;
+  while (std::getline(ss, l))
+    if (l == line) ++n;
+  return n;
+}
+
+TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
+  for (const char* b : {"munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel", "sinfo"})
+    ASSERT_TRUE(Installed(b)) << b << " is not installed; run scripts/install-deps.sh (slurm-wlm, munge)";
+  ScratchDir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::string base = scratch.path();
+  // Declared after the scratch directory: the clusters stop first.
+  SlurmCluster c1("sla"), c2("slb");
+  auto u1 = c1.Start();
+  ASSERT_EQ(u1.code, 0) << "start.sh sla:\n" << u1.out;
+  auto u2 = c2.Start();
+  ASSERT_EQ(u2.code, 0) << "start.sh slb:\n" << u2.out;
+
+  ServerConfig cfg;
+  cfg.data_dir = base + "/data";
+  for (auto [name, conf] : {std::pair{"sla", c1.conf()}, std::pair{"slb", c2.conf()}}) {
+    CenterConfig c;
+    c.name = name;
+    c.backend.kind = "slurm";
+    c.backend.slurm_conf = conf;
+    c.backend.command_timeout_s = 3;
+    cfg.centers.push_back(c);
+  }
+  cfg.center_timeout_s = 5;
+  cfg.pass_interval_ms = 200;
+  auto started = ControlPlane::Start(cfg);
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  auto cp = std::move(started).value();
+  auto centers = cp->Centers();
+  ASSERT_EQ(centers.size(), 2u);
+  for (const auto& c : centers) {
+    EXPECT_EQ(c.backend, "slurm");
+    EXPECT_EQ(c.devices, 2) << c.name;
+    ASSERT_EQ(c.models.size(), 1u) << c.name;
+    EXPECT_EQ(c.models[0].model, "A100-80GB");
+  }
+
+  // Each job takes both GPUs of a cluster's one node: one job per cluster at
+  // a time. It records where it starts and when it ends; at slb it runs long
+  // (so that a run given up on there cannot end before it is stopped).
+  const Caller alice{"alice", false};
+  std::map<int64_t, std::string> marker;
+  auto submit = [&](int i) -> int64_t {
+    std::string m = base + "/marker-" + std::to_string(i);
+    JobSpec s;
+    s.command = {"sh", "-c",
+                 "echo start $SLURM_CLUSTER_NAME >> " + m +
+                     "; if [ \"$SLURM_CLUSTER_NAME\" = slb ]; then sleep 60; else sleep 3; fi; echo end >> " + m};
+    s.gpus = 2;
+    s.cpu_milli = 1000;
+    s.mem_mib = 512;
+    s.time_limit_s = 120;
+    auto r = cp->Submit(alice, s);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (!r.ok()) return 0;
+    marker[r->id] = m;
+    return r->id;
+  };
+  auto wait = [&](const std::function<bool()>& done, int seconds) {
+    auto end = Clock::now() + std::chrono::seconds(seconds);
+    while (Clock::now() < end) {
+      cp->PassNow();
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return done();
+  };
+  auto state = [&](int64_t id) {
+    auto r = cp->Get(alice, id);
+    return r.ok() ? r->state : JobState::kPending;
+  };
+  auto center_of = [&](int64_t id) {
+    auto r = cp->Get(alice, id);
+    return r.ok() ? r->center : std::string();
+  };
+  auto slb_queue = [&] {
+    return RunShell("SLURM_CONF=" + c2.conf() + " timeout 10 squeue -h -o '%A %T'").out;
+  };
+
+  // 1. Two jobs: one runs at each cluster.
+  const int64_t j1 = submit(1), j2 = submit(2);
+  ASSERT_TRUE(j1 && j2);
+  ASSERT_TRUE(wait([&] { return state(j1) == JobState::kRunning && state(j2) == JobState::kRunning; }, 40));
+  ASSERT_EQ(center_of(j1), "sla");
+  ASSERT_EQ(center_of(j2), "slb");
+  ASSERT_TRUE(wait([&] { return ReadText(marker[j2]) == "start slb\n"; }, 30)) << "j2 never started at slb";
+
+  // 2. slb's controller freezes: slb stops answering. After the timeout j2's
+  // run there is given up on and j2 runs at sla; when slb answers again, the
+  // run it still has is cancelled there.
+  const std::string ctld = RunShell("awk '$1 == \"slurmctld\" {print $2}' " + c2.dir() + "/run/pids").out;
+  ASSERT_FALSE(ctld.empty());
+  ASSERT_EQ(RunShell("kill -STOP " + ctld).code, 0);
+  c2.set_frozen(ctld);
+  ASSERT_TRUE(wait([&] { return !cp->Centers()[1].up; }, 30)) << "slb was never marked unavailable";
+  EXPECT_NE(cp->Centers()[1].reason.find("not answering"), std::string::npos) << cp->Centers()[1].reason;
+  ASSERT_TRUE(wait([&] { return state(j1) == JobState::kSucceeded && state(j2) == JobState::kSucceeded; }, 40));
+  EXPECT_EQ(center_of(j2), "sla");
+  ASSERT_EQ(RunShell("kill -CONT " + ctld).code, 0);
+  c2.set_frozen("");
+  ASSERT_TRUE(wait([&] { return cp->Centers()[1].up; }, 30)) << "slb did not come back";
+  ASSERT_TRUE(wait([&] { return slb_queue().empty(); }, 30)) << "the abandoned run still runs at slb:\n"
+                                                              << slb_queue();
+  EXPECT_EQ(ReadText(marker[j1]), "start sla\nend\n");
+  EXPECT_EQ(ReadText(marker[j2]), "start slb\nstart sla\nend\n");
+
+  // 3. Two more jobs, one at each cluster; slb is stopped (stop.sh) mid-run:
+  // its job goes to sla and ends there, once.
+  const int64_t j3 = submit(3), j4 = submit(4);
+  ASSERT_TRUE(j3 && j4);
+  ASSERT_TRUE(wait([&] { return state(j3) == JobState::kRunning && state(j4) == JobState::kRunning; }, 40));
+  const std::string at4 = center_of(j4), at3 = center_of(j3);
+  const int64_t on_slb = at4 == "slb" ? j4 : j3;
+  ASSERT_TRUE(at3 != at4) << at3 << " " << at4;
+  ASSERT_TRUE(wait([&] { return ReadText(marker[on_slb]) == "start slb\n"; }, 30));
+  auto stopped = c2.Stop();
+  ASSERT_EQ(stopped.code, 0) << stopped.out;
+  ASSERT_TRUE(wait([&] { return IsTerminal(state(j3)) && IsTerminal(state(j4)); }, 90)) << "not every job ended";
+  ASSERT_TRUE(wait([&] { return !cp->Centers()[1].up; }, 30));
+
+  for (int64_t id : {j1, j2, j3, j4}) {
+    auto r = cp->Get(alice, id);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->state, JobState::kSucceeded) << id << ": " << r->reason;
+    EXPECT_EQ(r->center, "sla") << id;
+    const std::string m = ReadText(marker[id]);
+    EXPECT_EQ(Count(m, "end"), 1) << id << ":\n" << m;  // ran to its end exactly once
+    EXPECT_EQ(Count(m, "start sla"), 1) << id << ":\n" << m;
+  }
+  EXPECT_EQ(Count(ReadText(marker[on_slb]), "start slb"), 1);
+  cp->Stop();
+}
+
+}  // namespace
+}  // namespace suanli::live
