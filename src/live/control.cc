@@ -687,6 +687,8 @@ void ControlPlaneImpl::Finish(Active& a, JobState state, WallMs end_ms, std::str
   r.end_ms = end_ms;
   r.reason = std::move(reason);
   r.est_start_ms = 0;
+  // A backend's clock (Slurm's whole seconds) may put the end just before the start.
+  if (r.start_ms > 0 && r.end_ms < r.start_ms) r.end_ms = r.start_ms;
   if (r.start_ms > 0) Meter(&r, a.center);
   const JobId slot = a.slot;
   const int64_t id = r.id;
@@ -1039,7 +1041,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
                   true, w);
           break;
         }
-        StopRun(a, at, true);
+        StopRun(a, now, true);  // the scheduler keeps to the server's clock
         a.rec.exit_code = ev.exit_code;
         a.rec.signal = ev.signal;
         JobState st = ev.state;
