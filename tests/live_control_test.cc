@@ -474,6 +474,57 @@ TEST(LiveControl, SimulatedNetworkDispatchesToSeveralCentersAndMeters) {
   cp->Stop();
 }
 
+TEST(LiveControl, LocalCentersBesideAndInsteadOfNetworkCenters) {
+  ScratchDir dir;
+  ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
+  // west is run by this machine (its figures kept, its nodes probed); "here"
+  // is a center of its own with the default figures.
+  for (const char* name : {"west", "here"}) {
+    CenterConfig c;
+    c.name = name;
+    c.backend.kind = "local";
+    c.backend.slots = 1;
+    c.backend.detect_gpus = false;
+    cfg.centers.push_back(c);
+  }
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  auto view = cp->Centers();
+  ASSERT_EQ(view.size(), 3u);
+  EXPECT_EQ(view[0].name, "east");
+  EXPECT_EQ(view[0].backend, "simulated");
+  EXPECT_EQ(view[0].devices, 32);
+  EXPECT_EQ(view[1].name, "west");
+  EXPECT_EQ(view[1].backend, "local");
+  EXPECT_EQ(view[1].devices, 0);  // this machine's CPU slots instead of the file's V100s
+  EXPECT_EQ(view[1].region, "west");
+  EXPECT_DOUBLE_EQ(view[1].pue, 1.1);
+  EXPECT_EQ(view[2].name, "here");
+  EXPECT_EQ(view[2].region, "here");
+  EXPECT_DOUBLE_EQ(view[2].pue, 1.3);
+  EXPECT_DOUBLE_EQ(view[2].price_now, 0.6);
+  EXPECT_DOUBLE_EQ(view[2].carbon_now, 570.3);
+  // A V100 job has nowhere to go now; CPU jobs run at the local centers.
+  JobSpec v100 = Gpu(1, 1);
+  v100.models = {"V100-32GB"};
+  auto r = cp->Submit(kAlice, v100);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("no center can ever run"), std::string::npos) << r.status().message();
+  std::vector<int64_t> ids;
+  for (const char* c : {"west", "here"}) {
+    JobSpec s = Sh("echo $0");
+    s.center = c;
+    auto j = cp->Submit(kAlice, s);
+    ASSERT_TRUE(j.ok()) << j.status().message();
+    ids.push_back(j->id);
+  }
+  ASSERT_TRUE(WaitFor(*cp, [&] { return AllEnded(*cp, ids); }));
+  EXPECT_EQ(cp->Get(kAlice, ids[0])->state, JobState::kSucceeded);
+  EXPECT_EQ(cp->Get(kAlice, ids[0])->center, "west");
+  EXPECT_EQ(cp->Get(kAlice, ids[1])->center, "here");
+  cp->Stop();
+}
+
 TEST(LiveControl, PendingJobsGetAnEstimatedStart) {
   ScratchDir dir;
   auto cp = StartOrDie(SimulatedConfig(dir / "data", "tiny"));
