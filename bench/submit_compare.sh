@@ -38,6 +38,7 @@ for c in sbatch scancel squeue awk sort curl; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/suanli-submit-compare.XXXXXX")
+chmod 0755 "$work"  # munge (another user) must reach the Slurm state directory
 slurm_dir=$work/slurm
 server_pid=
 cleanup() {

@@ -245,7 +245,9 @@ TEST(LiveCli, SubmitShowLogsQueue) {
   EXPECT_NE(table.out.find("hello"), std::string::npos) << table.out;
   CliRun succ = Suanli("queue --state succeeded --json " + srv.conn());
   ASSERT_EQ(succ.code, 0);
-  for (const auto& x : json::parse(succ.out)["jobs"]) EXPECT_EQ(x.value("state", ""), "succeeded");
+  json succeeded = json::parse(succ.out);
+  ASSERT_FALSE(succeeded["jobs"].empty());
+  for (const auto& x : succeeded["jobs"]) EXPECT_EQ(x.value("state", ""), "succeeded");
 
   // Centers, tenants, usage.
   CliRun centers = Suanli("centers --json " + srv.conn());

@@ -296,9 +296,11 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(live::ControlPlane* cp, con
     self->counters_.Count(res.status);
     auto& access = self->impl_->access;
     if (!access) return;
+    // 0 for requests that never reached routing (malformed request lines).
     double ms = t_start.time_since_epoch().count() == 0
                     ? 0.0
                     : std::chrono::duration<double, std::milli>(Clock::now() - t_start).count();
+    t_start = Clock::time_point();
     std::string line;
     line.reserve(192);
     line += "\"method\":\"";
@@ -558,7 +560,12 @@ Status ApiServer::Run() {
 
 void ApiServer::Stop() {
   stopping_.store(true);
-  http_->stop();
+  std::lock_guard<std::mutex> lk(stop_mu_);
+  // The library's stop() acts only on a running server, and only once.
+  if (!stop_issued_ && http_->is_running()) {
+    http_->stop();
+    stop_issued_ = true;
+  }
 }
 
 }  // namespace suanli::server

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "base/status.h"
@@ -52,6 +53,8 @@ class ApiServer {
   // "http://HOST:PORT" or "https://..." (after Bind).
   std::string url() const;
   // Serves until Stop(). Returns an error if serving stopped by itself.
+  // A Stop() that comes before the listening loop runs is not lost only if
+  // repeated: callers call Stop() until Run() has returned.
   Status Run();
   void Stop();
 
@@ -70,6 +73,8 @@ class ApiServer {
   int port_ = 0;
   bool tls_ = false;
   std::atomic<bool> stopping_{false};
+  std::mutex stop_mu_;
+  bool stop_issued_ = false;
   HttpCounters counters_;
 };
 

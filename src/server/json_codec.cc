@@ -1,5 +1,6 @@
 #include "server/json_codec.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -84,9 +85,49 @@ bool GetStringList(const json& v, const std::string& field, size_t max_items, si
   return true;
 }
 
+// Thrown by the parser callback on a key given twice in one object.
+struct DuplicateKey {
+  std::string field;
+};
+
 bool ParseObject(std::string_view body, json* out, ApiError* err) {
+  // Keys seen per open object, and the key that opened each (for the field's path).
+  struct Level {
+    std::vector<std::string> keys;
+    std::string path;
+  };
+  std::vector<Level> levels;
+  std::string last_key;
+  auto cb = [&](int /*depth*/, json::parse_event_t event, json& parsed) -> bool {
+    switch (event) {
+      case json::parse_event_t::object_start: {
+        std::string path = levels.empty() ? "" : (levels.back().path.empty() ? last_key : levels.back().path + "." + last_key);
+        levels.push_back(Level{{}, std::move(path)});
+        break;
+      }
+      case json::parse_event_t::object_end:
+        if (!levels.empty()) levels.pop_back();
+        break;
+      case json::parse_event_t::key: {
+        last_key = parsed.is_string() ? parsed.get<std::string>() : std::string();
+        if (!levels.empty()) {
+          auto& keys = levels.back().keys;
+          if (std::find(keys.begin(), keys.end(), last_key) != keys.end()) {
+            throw DuplicateKey{levels.back().path.empty() ? last_key : levels.back().path + "." + last_key};
+          }
+          keys.push_back(last_key);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return true;
+  };
   try {
-    *out = json::parse(body.begin(), body.end());
+    *out = json::parse(body.begin(), body.end(), cb);
+  } catch (const DuplicateKey& d) {
+    return Fail(err, d.field, "given more than once");
   } catch (const json::parse_error& e) {
     // The library's message names the byte position and what was expected.
     return Fail(err, "body", fmt::format("malformed JSON: {}", e.what()));
