@@ -160,8 +160,9 @@ TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
   }
 
   // Each job takes both GPUs of a cluster's one node: one job per cluster at
-  // a time. It records where it starts and when it ends; at slb it runs long
-  // (so that a run given up on there cannot end before it is stopped).
+  // a time. It records where it starts and that it ran to its end (not when
+  // its sleep was killed); at slb it runs long, so that a run given up on
+  // there cannot end before it is stopped.
   const Caller alice{"alice", false};
   std::map<int64_t, std::string> marker;
   auto submit = [&](int i) -> int64_t {
@@ -169,7 +170,7 @@ TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
     JobSpec s;
     s.command = {"sh", "-c",
                  "echo start $SLURM_CLUSTER_NAME >> " + m +
-                     "; if [ \"$SLURM_CLUSTER_NAME\" = slb ]; then sleep 60; else sleep 3; fi; echo end >> " + m};
+                     "; if [ \"$SLURM_CLUSTER_NAME\" = slb ]; then sleep 60; else sleep 3; fi && echo end >> " + m};
     s.gpus = 2;
     s.cpu_milli = 1000;
     s.mem_mib = 512;
