@@ -925,6 +925,29 @@ TEST(LiveServer, SigtermStopsCleanlyAndDataSurvives) {
   EXPECT_EQ(g->status, 200);
   EXPECT_EQ(Body(g).value("name", ""), "long");
   EXPECT_EQ(again.Stop(SIGTERM), 0);
+
+  // A local job keeps running while the server is down and is re-adopted by
+  // the next server, which records its end and keeps its output.
+  int64_t local_id = 0;
+  {
+    ServerProcess srv;
+    ASSERT_TRUE(srv.Start(dir + "/local"));
+    auto a = srv.Client(kAdminToken);
+    local_id = Submit(*a, json{{"command", {"sh", "-c", "sleep 2; echo survived"}}});
+    ASSERT_GT(local_id, 0);
+    json r = WaitJob(*a, local_id, [](const std::string& s) { return s != "pending"; });
+    ASSERT_EQ(r.value("state", ""), "running") << r.dump();
+    EXPECT_EQ(srv.Stop(SIGTERM), 0) << srv.log();
+  }
+  ServerProcess third;
+  ASSERT_TRUE(third.Start(dir + "/local"));
+  auto a3 = third.Client(kAdminToken);
+  json fin = WaitJob(*a3, local_id, [](const std::string& s) { return s == "succeeded" || s == "failed"; });
+  EXPECT_EQ(fin.value("state", ""), "succeeded") << fin.dump() << third.log();
+  auto out = a3->Get("/api/v1/jobs/" + std::to_string(local_id) + "/logs");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->body, "survived\n");
+  EXPECT_EQ(third.Stop(SIGTERM), 0);
   fs::remove_all(dir);
 }
 
