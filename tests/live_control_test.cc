@@ -304,7 +304,7 @@ TEST(LiveControl, LocalCpuJobRunsToSucceededWithItsLogAndUsage) {
   EXPECT_EQ(ReadText(*out), "hi\n");
   auto err = cp->LogPath(kAlice, sub->id, "stderr");
   ASSERT_TRUE(err.ok());
-  EXPECT_NE(ReadText(*err).find("oops\n"), std::string::npos);
+  EXPECT_EQ(ReadText(*err), "oops\n");
   EXPECT_EQ(cp->LogPath(kAlice, sub->id, "stdin").status().code(), StatusCode::kInvalidArgument);
   auto usage = cp->Usage(kAlice, 0, 0);
   ASSERT_TRUE(usage.ok()) << usage.status().message();
