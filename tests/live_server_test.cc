@@ -31,6 +31,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "server/static_files.h"
 #include "server/web_files.h"
 
 extern char** environ;
@@ -855,6 +856,42 @@ TEST(LiveServer, DashboardFiles) {
   ExpectError(cli->Get("/api"), 404, "", "/api");
   EXPECT_EQ(srv.Stop(), 0);
   fs::remove_all(dir);
+}
+
+// The file table itself: with and without a built dashboard.
+TEST(LiveServer, StaticFilesTable) {
+  server::StaticFiles none(std::vector<EmbeddedFileEntry>{});
+  EXPECT_FALSE(none.built());
+  const server::StaticFile* page = none.Find("/");
+  ASSERT_NE(page, nullptr);
+  EXPECT_NE(std::string(page->data).find("scripts/build-web.sh"), std::string::npos);
+  EXPECT_EQ(page->content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(none.Find("/jobs/3"), page);
+
+  const std::vector<EmbeddedFileEntry> files = {{"index.html", "<html>app</html>"},
+                                                {"assets/app-1.js", "js"},
+                                                {"assets/app-1.css", "css"},
+                                                {"favicon.svg", "<svg/>"},
+                                                {"docs/index.html", "docs"}};
+  server::StaticFiles t(files);
+  EXPECT_TRUE(t.built());
+  ASSERT_NE(t.Find("/"), nullptr);
+  EXPECT_EQ(t.Find("/")->data, "<html>app</html>");
+  EXPECT_EQ(t.Find("/assets/app-1.js")->data, "js");
+  EXPECT_EQ(t.Find("/assets/app-1.js")->content_type, "text/javascript; charset=utf-8");
+  EXPECT_TRUE(t.Find("/assets/app-1.js")->immutable);
+  EXPECT_FALSE(t.Find("/")->immutable);
+  EXPECT_EQ(t.Find("/assets/app-1.css")->content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(t.Find("/favicon.svg")->content_type, "image/svg+xml");
+  EXPECT_EQ(t.Find("/docs/")->data, "docs");
+  EXPECT_EQ(t.Find("/tenants/alice")->data, "<html>app</html>");  // a client-side route
+  EXPECT_EQ(t.Find("/../index.html"), nullptr);
+  EXPECT_EQ(t.Find("/assets/../../x"), nullptr);
+  EXPECT_EQ(t.Find("/a\\b"), nullptr);
+  EXPECT_EQ(t.Find(std::string_view("/a\0b", 4)), nullptr);
+  EXPECT_NE(t.Find("/..hidden"), nullptr);  // not a ".." segment
+  EXPECT_EQ(server::ContentTypeFor("x.unknownext"), "application/octet-stream");
+  EXPECT_EQ(server::ContentTypeFor("dir.d/file"), "application/octet-stream");
 }
 
 TEST(LiveServer, BadConfigurationExitsTwoNamingTheKey) {
