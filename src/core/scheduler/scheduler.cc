@@ -205,9 +205,12 @@ void Scheduler::Enqueue(JobId id, Time now) {
   JobRuntime& r = rt_[id];
   r.state = JobState::kPending;
   r.queued_since = now;
-  ++demand_count_[workload_.jobs[id].GpuMilli()];
+  const Job& job = workload_.jobs[id];
+  ++demand_count_[job.GpuMilli()];
+  if (shape_of_.size() <= id) shape_of_.resize(std::max<size_t>(id + 1, rt_.size()));
+  shape_of_[id] = shapes_table_.Intern(RequestShape::Of(job));
   if (static_) {
-    queue_.insert({order_->Key(id, Ctx(now)), id});
+    queue_.Insert({order_->Key(id, Ctx(now)), id, shape_of_[id], MinRunTime(id)});
   } else {
     pending_pos_[id] = static_cast<uint32_t>(pending_.size());
     pending_.push_back(id);
@@ -221,10 +224,7 @@ void Scheduler::Dequeue(JobId id) {
   if (static_) {
     // Keys of waiting jobs do not change for static orders, so the key found
     // now is the one it was inserted with.
-    auto it = std::find_if(queue_.lower_bound({order_->Key(id, Ctx(rt_[id].queued_since)), 0}), queue_.end(),
-                           [&](const QueueEntry& e) { return e.job == id; });
-    SUANLI_CHECK_MSG(it != queue_.end(), "dequeue of a job not in the queue");
-    queue_.erase(it);
+    SUANLI_CHECK_MSG(queue_.Erase(StaticKey(id), id), "dequeue of a job not in the queue");
   } else {
     uint32_t p = pending_pos_[id];
     SUANLI_CHECK(p < pending_.size() && pending_[p] == id);
@@ -376,41 +376,33 @@ void Scheduler::Preempt(JobId id, Time now, PassResult* out) {
   out->decisions.push_back({Decision::Kind::kPreempt, id, std::move(held), {}});
 }
 
-bool Scheduler::Dominated(const std::vector<Failure>& fails, const Job& j) {
-  for (const auto& f : fails)
-    if (f.models == j.models && f.shared == j.IsShared() && j.GpuMilli() >= f.gpu_milli && j.cpu_milli >= f.cpu &&
-        j.mem_mib >= f.mem)
-      return true;
-  return false;
-}
-
-void Scheduler::Record(std::vector<Failure>* fails, const Job& j) {
-  if (j.speed_override != kNoOverride) return;  // eligibility differs per job
-  // Keep only the minimal failures: a recorded shape that the new one
-  // dominates from below is redundant (whatever it rules out, the new one does).
-  Failure f{j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib};
-  fails->erase(std::remove_if(fails->begin(), fails->end(),
-                              [&](const Failure& o) {
-                                return o.models == f.models && o.shared == f.shared && o.gpu_milli >= f.gpu_milli &&
-                                       o.cpu >= f.cpu && o.mem >= f.mem;
-                              }),
-               fails->end());
-  if (fails->size() < 64) fails->push_back(f);
-}
-
 std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng& rng) {
   if (auto a = TryPlace(id, rng)) return Reservation{id, now, std::move(*a)};
-  std::vector<JobId> released;
+  // Placement looks only at the nodes of the models the job accepts (any
+  // node for a CPU-only job): a job running on another model's nodes need
+  // not be taken off the state, it changes nothing the placement sees. Jobs
+  // without accelerators may hold CPU and memory on any node.
+  ModelMask relevant = ~ModelMask{0};
+  if (workload_.jobs[id].num_gpus > 0) {
+    relevant = 0;
+    for (ModelId m : ModelOrder(id)) relevant |= ModelMask{1} << m;
+  }
+  std::vector<const Allocation*>& released = released_;
+  released.clear();
   std::optional<Reservation> res;
   for (const auto& [end, v] : by_end_) {
-    state_.Release(run_[v].alloc);
-    released.push_back(v);
+    const ModelId m = rt_[v].model;  // the model of its allocation
+    if (m == kNoModel || (relevant >> m & 1)) {
+      const Allocation& held = run_.find(v)->second.alloc;
+      state_.Release(held);
+      released.push_back(&held);
+    }
     if (auto a = TryPlace(id, rng)) {
       res = Reservation{id, std::max(end, now + 1), std::move(*a)};
       break;
     }
   }
-  for (JobId v : released) state_.Allocate(run_[v].alloc);
+  for (const Allocation* held : released) state_.Allocate(*held);
   return res;
 }
 
@@ -436,8 +428,9 @@ Duration Scheduler::RunTimeOn(JobId id, const Allocation& a) const {
   return SecondsF(rt_[id].est_remaining / std::max(1e-9, speed));
 }
 
-Allocation Scheduler::ReservedBlock(const Reservation& res) const {
-  Allocation block;
+const Allocation& Scheduler::ReservedBlock(const Reservation& res) {
+  Allocation& block = block_;
+  block.shares.clear();
   for (const auto& sh : res.alloc.shares)
     for (int d = 0; d < state_.devices(sh.node); ++d)
       if ((sh.devices >> d & 1) && state_.dev_free(sh.node, d) > 0)
@@ -448,7 +441,7 @@ Allocation Scheduler::ReservedBlock(const Reservation& res) const {
 std::optional<Allocation> Scheduler::TryPlaceBeside(JobId id, const Reservation* res, Time now, Rng& rng) {
   auto a = TryPlace(id, rng);
   if (!a || !res || now + RunTimeOn(id, *a) <= res->start || !Overlaps(*a, res->alloc)) return a;
-  Allocation block = ReservedBlock(*res);
+  const Allocation& block = ReservedBlock(*res);
   state_.Allocate(block);
   auto b = TryPlace(id, rng);
   state_.Release(block);
@@ -533,13 +526,12 @@ bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* vic
 }
 
 bool Scheduler::Backfill(JobId id, Allocation a, const Reservation* res, Time now, Rng& rng, PassResult* out) {
-  const Job& job = workload_.jobs[id];
   if (!res || now + RunTimeOn(id, a) <= res->start || !Overlaps(a, res->alloc)) {
     Start(id, std::move(a), now, out);
     return true;
   }
   // Try again with the reserved devices held back.
-  Allocation block = ReservedBlock(*res);
+  const Allocation& block = ReservedBlock(*res);
   state_.Allocate(block);
   auto b = TryPlace(id, rng);
   state_.Release(block);
@@ -547,7 +539,7 @@ bool Scheduler::Backfill(JobId id, Allocation a, const Reservation* res, Time no
     Start(id, std::move(*b), now, out);
     return true;
   }
-  Record(&blocked_failures_, job);
+  Record(&blocked_failures_, id);
   return false;
 }
 
@@ -571,7 +563,6 @@ bool Scheduler::IncrementalPass(Time now, Rng& rng, PassResult* out) {
   for (const auto& e : arrived) {
     if (rt_[e.job].state != JobState::kPending) continue;
     ++out->examined;
-    const Job& job = workload_.jobs[e.job];
     // Quota-blocked jobs wait and block no one (nothing freed: they still are).
     if (!QuotaAdmits(e.job)) continue;
     if (e < head) {
@@ -584,17 +575,17 @@ bool Scheduler::IncrementalPass(Time now, Rng& rng, PassResult* out) {
     }
     if (spec_.backfill == BackfillMode::kNone) continue;
     // A job that could reclaim borrowed capacity needs a full pass.
-    if (res && Dominated(blocked_failures_, job) && now + MinRunTime(e.job) > res->start) {
+    if (res && Dominated(blocked_failures_, e.job) && now + MinRunTime(e.job) > res->start) {
       if (CanReclaim(e.job)) return false;
       continue;
     }
-    if (Dominated(failures_, job)) {
+    if (Dominated(failures_, e.job)) {
       if (CanReclaim(e.job)) return false;
       continue;
     }
     auto a = TryPlace(e.job, rng);
     if (!a) {
-      Record(&failures_, job);
+      Record(&failures_, e.job);
       if (CanReclaim(e.job)) return false;
       continue;
     }
@@ -608,9 +599,9 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   PassResult out;
   for (auto& [id, why] : unschedulable_) out.decisions.push_back({Decision::Kind::kUnschedulable, id, {}, std::move(why)});
   unschedulable_.clear();
-  failures_.clear();
-  blocked_failures_.clear();
-  reclaim_failures_.clear();
+  failures_.Clear();
+  blocked_failures_.Clear();
+  reclaim_failures_.Clear();
   const bool preemptive = order_->preemptive();
   const BackfillMode mode = spec_.backfill;
   OrderContext ctx = Ctx(now);
@@ -629,10 +620,14 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
     dyn_order = pending_;
     order_->Sort(&dyn_order, ctx);
   }
-  // For static orders, walk the sorted set with an iterator that is moved past
-  // a job before the job can leave the set (erasing other entries would not
-  // invalidate it; preempted jobs re-enter behind or ahead and are not revisited).
-  auto cursor = queue_.begin();
+  // For static orders, walk the queue with a cursor that is moved past a job
+  // before the job can leave the queue (preempted jobs re-enter behind or
+  // ahead and are not revisited). The entry carries the job's request shape
+  // and shortest run time, so a job ruled out by the failure memo is skipped
+  // without looking it up.
+  JobQueue::Cursor cursor(queue_);
+  uint32_t cur_shape = 0;
+  Duration cur_min_run = 0;
   auto next = [&]() -> JobId {
     if (!static_) {
       while (dyn_i < dyn_order.size()) {
@@ -641,10 +636,11 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
       }
       return kNoJob;
     }
-    if (cursor == queue_.end()) return kNoJob;
-    JobId j = cursor->job;
-    ++cursor;
-    return j;
+    const JobQueue::Entry* e = cursor.Next();
+    if (!e) return kNoJob;
+    cur_shape = e->shape;
+    cur_min_run = e->min_run;
+    return e->job;
   };
   // Nothing can start once free capacity is below every waiting job's demand
   // (unless the order may preempt).
@@ -658,15 +654,14 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   bool reclaimed = false;
   auto reclaim = [&](JobId j, const Reservation* r) {
     if (!CanReclaim(j)) return false;
-    const Job& job = workload_.jobs[j];
-    if (!r && Dominated(reclaim_failures_, job)) return false;
+    if (!r && Dominated(reclaim_failures_, j)) return false;
     if (!Reclaim(j, r, now, rng, &out)) {
-      if (!r) Record(&reclaim_failures_, job);
+      if (!r) Record(&reclaim_failures_, j);
       return false;
     }
-    failures_.clear();  // resources were freed
-    blocked_failures_.clear();
-    reclaim_failures_.clear();
+    failures_.Clear();  // resources were freed
+    blocked_failures_.Clear();
+    reclaim_failures_.Clear();
     reclaimed = true;
     return true;
   };
@@ -681,17 +676,18 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   JobId id = next();
   for (; id != kNoJob && out.examined < opt_.backfill_depth && !exhausted(); id = next()) {
     ++out.examined;
-    const Job& job = workload_.jobs[id];
     // Quotas: a job its tenant may not start now waits, and blocks no one.
     if (!QuotaAdmits(id)) continue;
+    const uint32_t shape = static_ ? cur_shape : shape_of_[id];
     std::optional<Allocation> a;
     // A long backfill candidate no smaller than one that did not fit beside
     // the reservation cannot fit either (the state only fills up).
-    const bool hopeless = blocked && res && Dominated(blocked_failures_, job) && now + MinRunTime(id) > res->start;
+    const bool hopeless = blocked && res && blocked_failures_.Rules(shape) &&
+                          now + (static_ ? cur_min_run : MinRunTime(id)) > res->start;
     if (hopeless && !CanReclaim(id)) continue;
-    if (!hopeless && !Dominated(failures_, job)) {
+    if (!hopeless && !failures_.Rules(shape)) {
       a = TryPlace(id, rng);
-      if (!a) Record(&failures_, job);
+      if (!a) Record(&failures_, id);
     }
     if (!blocked) {
       if (a) {
@@ -714,8 +710,8 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
             victims_ready = true;
           }
           if (PreemptFor(id, now, rng, &victims, &out)) {
-            failures_.clear();  // resources were freed
-            blocked_failures_.clear();
+            failures_.Clear();  // resources were freed
+            blocked_failures_.Clear();
             continue;
           }
         }

@@ -43,6 +43,8 @@
 #include "core/model/quota.h"
 #include "core/policy/order/order.h"
 #include "core/policy/place/placer.h"
+#include "core/scheduler/failure_memo.h"
+#include "core/scheduler/job_queue.h"
 #include "core/scheduler/job_runtime.h"
 #include "core/state/cluster_state.h"
 
@@ -174,8 +176,9 @@ class Scheduler {
   // Places `id`; with a reservation, an allocation that would delay it (ends
   // after its start on reserved devices) is retried with those devices held back.
   std::optional<Allocation> TryPlaceBeside(JobId id, const Reservation* res, Time now, Rng& rng);
-  // The free parts of the reserved devices, to hold them back from a placement.
-  Allocation ReservedBlock(const Reservation& res) const;
+  // The free parts of the reserved devices, to hold them back from a
+  // placement (valid until the next call).
+  const Allocation& ReservedBlock(const Reservation& res);
   Duration RunTimeOn(JobId id, const Allocation& a) const;
   std::optional<Reservation> ComputeReservation(JobId id, Time now, Rng& rng);
   bool PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* victims, PassResult* out);
@@ -192,9 +195,13 @@ class Scheduler {
   // pass is needed.
   bool IncrementalPass(Time now, Rng& rng, PassResult* out);
   OrderKey StaticKey(JobId id) const { return order_->Key(id, Ctx(rt_[id].queued_since)); }
-  struct Failure;
-  static bool Dominated(const std::vector<Failure>& fails, const Job& j);
-  static void Record(std::vector<Failure>* fails, const Job& j);
+  // Per-pass memo of requests that did not fit: is a waiting job's request
+  // ruled out, and recording one that failed (jobs with their own per-model
+  // times are not recorded: their eligibility differs per job).
+  bool Dominated(FailureMemo& memo, JobId id) const { return memo.Rules(shape_of_[id]); }
+  void Record(FailureMemo* memo, JobId id) const {
+    if (workload_.jobs[id].speed_override == kNoOverride) memo->Record(shape_of_[id]);
+  }
   const std::vector<ModelId>& ModelOrder(JobId id);
   // Shortest run time the job could have (its estimate on its fastest model).
   Duration MinRunTime(JobId id);
@@ -210,7 +217,7 @@ class Scheduler {
   bool static_;
 
   std::vector<JobRuntime> rt_;
-  std::set<QueueEntry> queue_;         // static orders
+  JobQueue queue_;                     // static orders
   std::vector<JobId> pending_;         // dynamic orders
   std::map<int64_t, uint32_t> demand_count_;  // pending jobs by accelerator demand (milli)
   std::vector<uint32_t> pending_pos_;  // index into pending_ (dynamic orders)
@@ -224,15 +231,14 @@ class Scheduler {
   JobId blocked_head_ = kNoJob;     // the job that blocked the last full pass
   std::vector<JobId> arrivals_;     // submitted since the last pass
   Time reservation_at_ = -1;
+  // Request shapes of the jobs that have waited here (shape_of_: by job,
+  // set when a job enters the queue).
+  ShapeTable shapes_table_;
+  std::vector<uint32_t> shape_of_;
   // Per-pass memo of requests that did not fit (same models, no smaller demand).
-  struct Failure {
-    ModelMask models;
-    bool shared;
-    int64_t gpu_milli, cpu, mem;
-  };
-  std::vector<Failure> failures_;          // did not fit at all
-  std::vector<Failure> blocked_failures_;  // did not fit beside the EASY reservation
-  std::vector<Failure> reclaim_failures_;  // did not fit even by reclaiming borrowed capacity
+  FailureMemo failures_{shapes_table_};          // did not fit at all
+  FailureMemo blocked_failures_{shapes_table_};  // did not fit beside the EASY reservation
+  FailureMemo reclaim_failures_{shapes_table_};  // did not fit even by reclaiming borrowed capacity
   std::optional<QuotaUsage> quota_;        // null = no quotas
   // Node shapes per model, for "could it ever run" checks.
   struct Shape {
@@ -245,6 +251,8 @@ class Scheduler {
   // class) for jobs without measured per-model times.
   std::unordered_map<uint64_t, std::vector<ModelId>> model_order_;
   PlacementRequest request_;  // reused to avoid allocations
+  Allocation block_;          // ReservedBlock's
+  std::vector<const Allocation*> released_;  // ComputeReservation's
 };
 
 }  // namespace suanli

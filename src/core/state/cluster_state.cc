@@ -12,6 +12,7 @@ ClusterState::ClusterState(const Network& network, size_t num_models) : network_
   free_whole_.resize(n);
   partial_.assign(n, 0);
   max_partial_free_.assign(n, 0);
+  level_.assign(n, Level{});
   up_.assign(n, 1);
   kind_count_.assign(n * kNumShareKinds, 0);
   kinds_mask_.assign(n, 0);
@@ -72,6 +73,7 @@ void ClusterState::Index(NodeId n, bool add) {
         if (f[d] < kWholeDeviceMilli && f[d] > m) m = f[d];
     }
     max_partial_free_[n] = m;
+    level_[n] = ComputeLevel(n);
   }
   for (int b = 1; b <= max_partial_free_[n] / kShareStep && b < static_cast<int>(s.partial_atleast.size()); ++b)
     SetBit(s.partial_atleast[b], li, add);
@@ -80,6 +82,42 @@ void ClusterState::Index(NodeId n, bool add) {
   s.free_whole += sign * free_whole_[n];
   s.free_milli += sign * free_milli_[n];
   total_free_milli_ += sign * free_milli_[n];
+}
+
+ClusterState::Level ClusterState::ComputeLevel(NodeId n) const {
+  const Slot& s = slots_[slot_of_[n]];
+  Level l;
+  l.whole = free_whole_[n];
+  l.share = static_cast<uint8_t>(
+      std::min(max_partial_free_[n] / kShareStep, static_cast<int>(s.partial_atleast.size()) - 1));
+  l.cpu = static_cast<int8_t>(CpuBucket(free_cpu_[n]));
+  l.partial = partial_[n] > 0;
+  return l;
+}
+
+void ClusterState::Reindex(NodeId n, Level was, int64_t was_milli) {
+  uint16_t m = 0;
+  if (partial_[n] > 0) {
+    const uint16_t* f = dev_free_.data() + dev_offset_[n];
+    for (uint32_t d = 0, nd = dev_offset_[n + 1] - dev_offset_[n]; d < nd; ++d)
+      if (f[d] < kWholeDeviceMilli && f[d] > m) m = f[d];
+  }
+  max_partial_free_[n] = m;
+  const Level now = ComputeLevel(n);
+  level_[n] = now;
+  Slot& s = slots_[slot_of_[n]];
+  const uint32_t li = local_[n];
+  if (now.whole > was.whole) SetRange(s.atleast, was.whole + 1, now.whole, li, true);
+  else if (now.whole < was.whole) SetRange(s.atleast, now.whole + 1, was.whole, li, false);
+  if (now.partial != was.partial) SetBit(s.partial, li, now.partial);
+  if (now.share > was.share) SetRange(s.partial_atleast, std::max(1, was.share + 1), now.share, li, true);
+  else if (now.share < was.share) SetRange(s.partial_atleast, std::max(1, now.share + 1), was.share, li, false);
+  if (now.cpu > was.cpu) SetRange(s.cpu_atleast, was.cpu + 1, now.cpu, li, true);
+  else if (now.cpu < was.cpu) SetRange(s.cpu_atleast, now.cpu + 1, was.cpu, li, false);
+  const int64_t dm = free_milli_[n] - was_milli;
+  s.free_whole += now.whole - was.whole;
+  s.free_milli += dm;
+  total_free_milli_ += dm;
 }
 
 bool ClusterState::CanAllocate(const Allocation& a) const {
@@ -94,10 +132,20 @@ bool ClusterState::CanAllocate(const Allocation& a) const {
   return true;
 }
 
+// Allocate and Release index a node once for consecutive shares on it (a
+// reserved block holds one share per device).
 void ClusterState::Allocate(const Allocation& a) {
-  for (const auto& sh : a.shares) {
+  const auto& shares = a.shares;
+  Level was;
+  int64_t was_milli = 0;
+  for (size_t i = 0; i < shares.size(); ++i) {
+    const NodeShare& sh = shares[i];
     NodeId n = sh.node;
-    if (up_[n]) Index(n, false);
+    SUANLI_CHECK_MSG(n < num_nodes(), "node out of range");
+    const bool up = up_[n] != 0;
+    const bool first = i == 0 || shares[i - 1].node != n;
+    const bool last = i + 1 == shares.size() || shares[i + 1].node != n;
+    if (up && first) was = level_[n], was_milli = free_milli_[n];
     SUANLI_CHECK_MSG(sh.cpu_milli <= free_cpu_[n] && sh.mem_mib <= free_mem_[n], "cpu/mem over-allocated");
     free_cpu_[n] -= sh.cpu_milli;
     free_mem_[n] -= sh.mem_mib;
@@ -120,14 +168,22 @@ void ClusterState::Allocate(const Allocation& a) {
       ++kind_count_[size_t{n} * kNumShareKinds + kind];
       kinds_mask_[n] = static_cast<uint16_t>(kinds_mask_[n] | (1u << kind));
     }
-    if (up_[n]) Index(n, true);
+    if (up && last) Reindex(n, was, was_milli);
   }
 }
 
 void ClusterState::Release(const Allocation& a) {
-  for (const auto& sh : a.shares) {
+  const auto& shares = a.shares;
+  Level was;
+  int64_t was_milli = 0;
+  for (size_t i = 0; i < shares.size(); ++i) {
+    const NodeShare& sh = shares[i];
     NodeId n = sh.node;
-    if (up_[n]) Index(n, false);
+    SUANLI_CHECK_MSG(n < num_nodes(), "node out of range");
+    const bool up = up_[n] != 0;
+    const bool first = i == 0 || shares[i - 1].node != n;
+    const bool last = i + 1 == shares.size() || shares[i + 1].node != n;
+    if (up && first) was = level_[n], was_milli = free_milli_[n];
     free_cpu_[n] += sh.cpu_milli;
     free_mem_[n] += sh.mem_mib;
     SUANLI_CHECK(free_cpu_[n] <= network_->nodes[n].cpu_milli);
@@ -149,7 +205,7 @@ void ClusterState::Release(const Allocation& a) {
       SUANLI_CHECK_MSG(c > 0, "share kind released twice");
       if (--c == 0) kinds_mask_[n] = static_cast<uint16_t>(kinds_mask_[n] & ~(1u << kind));
     }
-    if (up_[n]) Index(n, true);
+    if (up && last) Reindex(n, was, was_milli);
   }
 }
 

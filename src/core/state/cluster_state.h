@@ -99,7 +99,24 @@ class ClusterState {
     int64_t free_whole = 0, free_milli = 0, capacity_milli = 0;
   };
   void Index(NodeId n, bool add);
-  void SetBit(std::vector<uint64_t>& bits, uint32_t i, bool v) {
+  // What an up node contributes to its slot's indexes: it is in atleast[k]
+  // for k <= whole, in partial_atleast[b] for 1 <= b <= share, in
+  // cpu_atleast[b] for b <= cpu, in partial if partial.
+  struct Level {
+    uint8_t whole = 0;
+    uint8_t share = 0;
+    int8_t cpu = -1;
+    bool partial = false;
+  };
+  Level ComputeLevel(NodeId n) const;
+  // Brings an up node's index entries from `was` (its level before a change
+  // of its free capacity, with `was_milli` free) to its current level,
+  // touching only what changed.
+  void Reindex(NodeId n, Level was, int64_t was_milli);
+  static void SetRange(std::vector<std::vector<uint64_t>>& sets, int from, int to, uint32_t i, bool v) {
+    for (int k = from; k <= to; ++k) SetBit(sets[k], i, v);
+  }
+  static void SetBit(std::vector<uint64_t>& bits, uint32_t i, bool v) {
     if (v) bits[i >> 6] |= uint64_t{1} << (i & 63);
     else bits[i >> 6] &= ~(uint64_t{1} << (i & 63));
   }
@@ -110,6 +127,7 @@ class ClusterState {
   std::vector<uint16_t> dev_free_;
   std::vector<uint8_t> free_whole_, partial_, up_;
   std::vector<uint16_t> max_partial_free_;  // largest free share on a partly used device
+  std::vector<Level> level_;                // per up node, as indexed
   std::vector<int> slot_of_;
   std::vector<uint32_t> local_;  // index of a node inside its slot
   std::vector<Slot> slots_;
