@@ -11,6 +11,7 @@
 
 #include "base/strings.h"
 #include "commands.h"
+#include "core/policy/dispatch/allocation_lp.h"
 #include "core/scheduler/scheduler.h"
 #include "io/model_loader.h"
 #include "io/quota_loader.h"
@@ -206,7 +207,12 @@ int RunSim(const SimArgs& a) {
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  // A pool thread that solved an allocation LP (heterogeneity-aware dispatch)
+  // frees its solver's per-thread state before it ends.
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back([&] {
+      worker();
+      ReleaseLpSolverThreadState();
+    });
   worker();
   for (auto& t : pool) t.join();
   progress.Done();
