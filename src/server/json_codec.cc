@@ -34,6 +34,23 @@ const char* TypeName(const json& v) {
 
 bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
+// A client-supplied name as it can be shown in a field: printable ASCII kept,
+// other bytes as \xNN, at most 64 bytes of the original; "" for an empty name.
+std::string Shown(std::string_view name) {
+  if (name.empty()) return "\"\"";  // an empty key is named by its quotes
+  std::string out;
+  for (unsigned char c : name.substr(0, 64)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  if (name.size() > 64) out += "...";
+  return out;
+}
+
+
 // An integer in [lo, hi]; `what` describes the expected kind for type errors.
 bool GetInt(const json& v, const std::string& field, int64_t lo, int64_t hi, const char* what,
             int64_t* out, ApiError* err) {
@@ -127,7 +144,7 @@ bool ParseObject(std::string_view body, json* out, ApiError* err) {
   try {
     *out = json::parse(body.begin(), body.end(), cb);
   } catch (const DuplicateKey& d) {
-    return Fail(err, d.field, "given more than once");
+    return Fail(err, Shown(d.field), "given more than once");
   } catch (const json::parse_error& e) {
     // The library's message names the byte position and what was expected.
     return Fail(err, "body", fmt::format("malformed JSON: {}", e.what()));
@@ -148,11 +165,11 @@ bool CheckParams(const QueryParams& q, std::initializer_list<std::string_view> k
     if (!ok) {
       std::string names;
       for (auto k : known) names += (names.empty() ? "" : ", ") + std::string(k);
-      return Fail(err, it->first,
+      return Fail(err, Shown(it->first),
                   names.empty() ? std::string("unknown query parameter (this route takes none)")
                                 : fmt::format("unknown query parameter (expected one of: {})", names));
     }
-    if (q.count(it->first) > 1) return Fail(err, it->first, "query parameter given more than once");
+    if (q.count(it->first) > 1) return Fail(err, Shown(it->first), "query parameter given more than once");
   }
   return true;
 }
@@ -341,7 +358,7 @@ bool JobSpecFromJson(const json& j, JobSpec* spec, ApiError* err) {
     } else if (k == "center") {
       if (!GetString(v, k, 256, &s.center, err)) return false;
     } else {
-      return Fail(err, k,
+      return Fail(err, Shown(k),
                   "unknown key (a job spec has: command, name, env, workdir, gpus, cpu_milli, mem_mib, models, "
                   "stacks, class, time_limit_s, duration_s, priority, center)");
     }
@@ -384,7 +401,7 @@ bool ParseTenantRequest(std::string_view body, TenantRequest* req, ApiError* err
         return false;
       }
     } else {
-      return Fail(err, k, "unknown key (a tenant has: name, admin, max_gpus_per_job, max_active_jobs)");
+      return Fail(err, Shown(k), "unknown key (a tenant has: name, admin, max_gpus_per_job, max_active_jobs)");
     }
   }
   if (!have_name) return Fail(err, "name", "required");
