@@ -13,6 +13,7 @@ size_t ShapeTable::Hash::operator()(const RequestShape& s) const {
   mix(static_cast<uint64_t>(s.gpu_milli));
   mix(static_cast<uint64_t>(s.cpu));
   mix(static_cast<uint64_t>(s.mem));
+  mix(uint64_t{s.stacks} << 8 | static_cast<uint8_t>(s.cls));
   return static_cast<size_t>(h);
 }
 
@@ -36,7 +37,9 @@ FailureMemo::Group& FailureMemo::GroupOf(uint32_t g) {
   if (x.epoch != epoch_) {
     x.epoch = epoch_;
     x.minimal.clear();
-    x.log.clear();
+    x.gpu.clear();
+    x.cpu.clear();
+    x.mem.clear();
     logged_[g] = {epoch_, 0};
   }
   return x;
@@ -46,20 +49,35 @@ bool FailureMemo::Check(uint32_t shape) {
   if (shape >= seen_.size()) {
     const size_t had = seen_.size();
     seen_.resize(std::max<size_t>(shapes_->size(), shape + 1));
+    ruled_at_.resize(seen_.size(), 0);
     for (size_t i = had; i < seen_.size(); ++i) seen_[i].group = shapes_->group(static_cast<uint32_t>(i));
     if (logged_.size() < shapes_->num_groups()) logged_.resize(shapes_->num_groups());
   }
-  const uint32_t g = shapes_->group(shape);
-  const Group& group = GroupOf(g);  // so that logged_[g] is of this epoch
+  if (ruled_at_[shape] == epoch_) return true;
   Seen& s = seen_[shape];
-  if (s.epoch != epoch_) s = Seen{epoch_, 0, g, false};
-  const size_t n = group.log.size();
+  const uint32_t g = s.group;
+  // A group not touched in this epoch has an empty log.
+  const Group* group = g < groups_.size() && groups_[g].epoch == epoch_ ? &groups_[g] : nullptr;
+  const size_t n = group ? group->gpu.size() : 0;
+  if (s.epoch != epoch_) s = Seen{epoch_, 0, g};
+  bool ruled = false;
   if (n > s.checked) {
     const RequestShape& r = (*shapes_)[shape];
-    for (size_t i = s.checked; i < n && !s.ruled; ++i) s.ruled = r.NoSmallerThan(group.log[i]);
+    // No failure can rule out a request smaller in some resource than all of them.
+    if (r.gpu_milli >= group->least_gpu && r.cpu >= group->least_cpu && r.mem >= group->least_mem) {
+      const int64_t* gpu = group->gpu.data();
+      const int64_t* cpu = group->cpu.data();
+      const int64_t* mem = group->mem.data();
+      for (size_t i = s.checked; i < n; ++i)
+        if (r.gpu_milli >= gpu[i] && r.cpu >= cpu[i] && r.mem >= mem[i]) {
+          ruled = true;
+          break;
+        }
+    }
   }
   s.checked = static_cast<uint32_t>(n);
-  return s.ruled;
+  if (ruled) ruled_at_[shape] = epoch_;
+  return ruled;
 }
 
 void FailureMemo::Record(uint32_t shape) {
@@ -73,8 +91,19 @@ void FailureMemo::Record(uint32_t shape) {
   count_ -= before - g.minimal.size();
   if (count_ < kMaxFailures) {
     g.minimal.push_back(f);
-    g.log.push_back(f);
-    logged_[gi].size = static_cast<uint32_t>(g.log.size());
+    if (g.gpu.empty()) {
+      g.least_gpu = f.gpu_milli;
+      g.least_cpu = f.cpu;
+      g.least_mem = f.mem;
+    } else {
+      g.least_gpu = std::min(g.least_gpu, f.gpu_milli);
+      g.least_cpu = std::min(g.least_cpu, f.cpu);
+      g.least_mem = std::min(g.least_mem, f.mem);
+    }
+    g.gpu.push_back(f.gpu_milli);
+    g.cpu.push_back(f.cpu);
+    g.mem.push_back(f.mem);
+    logged_[gi].size = static_cast<uint32_t>(g.gpu.size());
     ++count_;
   }
 }

@@ -23,17 +23,24 @@
 
 namespace suanli {
 
+// A request as the memo compares it (models, sharing, demand, CPU, memory),
+// with what else orders its eligible models (stacks, class).
 struct RequestShape {
   ModelMask models = 0;
   bool shared = false;
   int64_t gpu_milli = 0, cpu = 0, mem = 0;
-  static RequestShape Of(const Job& j) { return {j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib}; }
+  StackMask stacks = 0;
+  WorkloadClass cls = WorkloadClass::kOther;
+  static RequestShape Of(const Job& j) {
+    return {j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib, j.stacks, j.cls};
+  }
   // Every request of shape `this` asks at least as much as one of shape `f` (same models and sharing).
   bool NoSmallerThan(const RequestShape& f) const {
     return models == f.models && shared == f.shared && gpu_milli >= f.gpu_milli && cpu >= f.cpu && mem >= f.mem;
   }
   bool operator==(const RequestShape& o) const {
-    return models == o.models && shared == o.shared && gpu_milli == o.gpu_milli && cpu == o.cpu && mem == o.mem;
+    return models == o.models && shared == o.shared && gpu_milli == o.gpu_milli && cpu == o.cpu && mem == o.mem &&
+           stacks == o.stacks && cls == o.cls;
   }
 };
 
@@ -70,14 +77,12 @@ class FailureMemo {
   // Does a failure rule out a request of this shape (no smaller than one that failed)?
   bool Rules(uint32_t shape) {
     if (shape < seen_.size()) {
+      if (ruled_at_[shape] == epoch_) return true;
       const Seen& s = seen_[shape];
       const Logged& l = logged_[s.group];
       const uint32_t n = l.epoch == epoch_ ? l.size : 0;
-      if (s.epoch != epoch_) {
-        if (n == 0) return false;  // nothing failed in its group yet
-      } else if (s.ruled || s.checked == n) {
-        return s.ruled;
-      }
+      // Nothing failed in its group yet, or nothing since it was asked.
+      if (n == 0 || (s.epoch == epoch_ && s.checked == n)) return false;
     }
     return Check(shape);
   }
@@ -88,12 +93,12 @@ class FailureMemo {
 
  private:
   bool Check(uint32_t shape);
-  // What is known of a shape in epoch `epoch` (nothing in another).
+  // A shape not ruled out: how much of its group's log it was compared with
+  // in epoch `epoch` (none in another).
   struct Seen {
     uint32_t epoch = 0;
-    uint32_t checked = 0;  // entries of its group's log compared with the shape
-    uint32_t group = 0;    // the shape's group, in any epoch
-    bool ruled = false;
+    uint32_t checked = 0;
+    uint32_t group = 0;  // the shape's group, in any epoch
   };
   // Entries in a group's log in this epoch (the size is stale in another).
   struct Logged {
@@ -104,9 +109,11 @@ class FailureMemo {
   struct Group {
     uint32_t epoch = 0;
     std::vector<RequestShape> minimal;  // the minimal failures
-    // Every failure kept, in order. Those since dropped from `minimal` are no
-    // smaller than a later one, so the log rules out exactly what `minimal` does.
-    std::vector<RequestShape> log;
+    // Every failure kept, in order (device demand, CPU, memory). Those since
+    // dropped from `minimal` are no smaller than a later one, so the log
+    // rules out exactly what `minimal` does.
+    std::vector<int64_t> gpu, cpu, mem;
+    int64_t least_gpu = 0, least_cpu = 0, least_mem = 0;  // the least of each in the log
   };
   Group& GroupOf(uint32_t g);
   const ShapeTable* shapes_;
@@ -116,7 +123,8 @@ class FailureMemo {
   // By group: its log's size (in this epoch). With the shape's group in
   // seen_, the fast path reads two small arrays.
   std::vector<Logged> logged_;
-  std::vector<Seen> seen_;  // by shape id
+  std::vector<Seen> seen_;         // by shape id
+  std::vector<uint32_t> ruled_at_;  // by shape id: the epoch in which it was found ruled out
 };
 
 }  // namespace suanli

@@ -208,7 +208,10 @@ void Scheduler::Enqueue(JobId id, Time now) {
   const Job& job = workload_.jobs[id];
   ++demand_count_[job.GpuMilli()];
   if (shape_of_.size() <= id) shape_of_.resize(std::max<size_t>(id + 1, rt_.size()));
-  shape_of_[id] = shapes_table_.Intern(RequestShape::Of(job));
+  const uint32_t shape = shapes_table_.Intern(RequestShape::Of(job));
+  shape_of_[id] = shape;
+  if (shape_order_.size() <= shape) shape_order_.resize(shape + 1, nullptr);
+  if (!shape_order_[shape] && job.speed_override == kNoOverride) shape_order_[shape] = &ModelOrder(id);
   if (static_) {
     queue_.Insert({order_->Key(id, Ctx(now)), id, shape_of_[id], MinRunTime(id)});
   } else {
@@ -260,7 +263,7 @@ Duration Scheduler::MinRunTime(JobId id) {
   return SecondsF(rt_[id].est_remaining / std::max(1e-9, speed));
 }
 
-std::optional<Allocation> Scheduler::TryPlace(JobId id, Rng& rng) {
+void Scheduler::FillRequest(JobId id) {
   const Job& job = workload_.jobs[id];
   PlacementRequest& req = request_;
   req.job = id;
@@ -270,8 +273,19 @@ std::optional<Allocation> Scheduler::TryPlace(JobId id, Rng& rng) {
   req.mem_mib = job.mem_mib;
   req.models_in_order = opt_.models_in_order;
   req.allow_multi_node = opt_.allow_multi_node;
-  req.models = ModelOrder(id);
-  return placer_->Place(state_, req, rng);
+  // A waiting job's model order is its shape's (jobs with their own per-model
+  // times have their own).
+  const uint32_t shape = id < shape_of_.size() ? shape_of_[id] : UINT32_MAX;
+  if (job.speed_override == kNoOverride && shape < shape_order_.size() && shape_order_[shape] &&
+      rt_[id].state == JobState::kPending)
+    req.models = *shape_order_[shape];
+  else
+    req.models = ModelOrder(id);
+}
+
+std::optional<Allocation> Scheduler::TryPlace(JobId id, Rng& rng) {
+  FillRequest(id);
+  return placer_->Place(state_, request_, rng);
 }
 
 const Allocation* Scheduler::AllocationOf(JobId id) const {
@@ -390,6 +404,7 @@ std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng
   std::vector<const Allocation*>& released = released_;
   released.clear();
   std::optional<Reservation> res;
+  FillRequest(id);  // the same request after each release
   for (const auto& [end, v] : by_end_) {
     const ModelId m = rt_[v].model;  // the model of its allocation
     if (m == kNoModel || (relevant >> m & 1)) {
@@ -397,7 +412,7 @@ std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng
       state_.Release(held);
       released.push_back(&held);
     }
-    if (auto a = TryPlace(id, rng)) {
+    if (auto a = placer_->Place(state_, request_, rng)) {
       res = Reservation{id, std::max(end, now + 1), std::move(*a)};
       break;
     }
@@ -628,6 +643,21 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   JobQueue::Cursor cursor(queue_);
   uint32_t cur_shape = 0;
   Duration cur_min_run = 0;
+  bool blocked = false;  // EASY: the head did not fit, the rest are backfill candidates
+  const Reservation* res = nullptr;
+  // Nothing can start once free capacity is below every waiting job's demand
+  // (unless the order may preempt).
+  auto exhausted = [&]() {
+    if (preemptive || demand_count_.empty()) return false;
+    if (quota_ && quota_->reclaim() && quota_->cohort_borrowed() > 0) return false;  // may reclaim
+    return state_.total_free_milli() < demand_count_.begin()->first;
+  };
+  // Without quotas and preemption, beside a blocked head (or in greedy
+  // order), a job the failure memo rules out, or a long one no smaller than
+  // one that did not fit beside the reservation, changes nothing: the loop
+  // below would only count it as examined. Such jobs are counted here, in a
+  // tight loop (nothing changes while they are, so neither does exhausted()).
+  const bool skip_ruled = static_ && !quota_ && !preemptive;
   auto next = [&]() -> JobId {
     if (!static_) {
       while (dyn_i < dyn_order.size()) {
@@ -636,18 +666,20 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
       }
       return kNoJob;
     }
-    const JobQueue::Entry* e = cursor.Next();
-    if (!e) return kNoJob;
-    cur_shape = e->shape;
-    cur_min_run = e->min_run;
-    return e->job;
-  };
-  // Nothing can start once free capacity is below every waiting job's demand
-  // (unless the order may preempt).
-  auto exhausted = [&]() {
-    if (preemptive || demand_count_.empty()) return false;
-    if (quota_ && quota_->reclaim() && quota_->cohort_borrowed() > 0) return false;  // may reclaim
-    return state_.total_free_milli() < demand_count_.begin()->first;
+    const bool skip = skip_ruled && (blocked || mode == BackfillMode::kGreedy) && !exhausted();
+    const int depth = opt_.backfill_depth;
+    while (const JobQueue::Entry* e = cursor.Next()) {
+      if (skip && out.examined < depth &&
+          (failures_.Rules(e->shape) ||
+           (res && blocked_failures_.Rules(e->shape) && now + e->min_run > res->start))) {
+        ++out.examined;
+        continue;
+      }
+      cur_shape = e->shape;
+      cur_min_run = e->min_run;
+      return e->job;
+    }
+    return kNoJob;
   };
   // Quotas: a job that does not fit, of a tenant within its nominal quota,
   // takes borrowed capacity back (beside the EASY reservation once blocked).
@@ -666,8 +698,6 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
     return true;
   };
 
-  bool blocked = false;
-  const Reservation* res = nullptr;
   int preempt_budget = opt_.preempt_depth;
   std::vector<JobId> victims;
   bool victims_ready = false;

@@ -160,6 +160,8 @@ class Scheduler {
   void Enqueue(JobId id, Time now);
   void Dequeue(JobId id);
   std::vector<JobId> OrderedPending(Time now);
+  // The placement request for a job, in request_.
+  void FillRequest(JobId id);
   std::optional<Allocation> TryPlace(JobId id, Rng& rng);
   void Start(JobId id, Allocation alloc, Time now, PassResult* out);
   void Preempt(JobId id, Time now, PassResult* out);
@@ -235,6 +237,9 @@ class Scheduler {
   // set when a job enters the queue).
   ShapeTable shapes_table_;
   std::vector<uint32_t> shape_of_;
+  // By shape: the eligible models in preference order (ModelOrder's), for
+  // jobs without their own per-model times.
+  std::vector<const std::vector<ModelId>*> shape_order_;
   // Per-pass memo of requests that did not fit (same models, no smaller demand).
   FailureMemo failures_{shapes_table_};          // did not fit at all
   FailureMemo blocked_failures_{shapes_table_};  // did not fit beside the EASY reservation

@@ -53,8 +53,18 @@ ClusterState::ClusterState(const Network& network, size_t num_models) : network_
   }
 }
 
+namespace {
+// Set bits (without the library call __builtin_popcount becomes on a
+// baseline x86-64 build).
+int Bits(uint32_t v) {
+  v = v - ((v >> 1) & 0x55555555u);
+  v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
+  return static_cast<int>((((v + (v >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24);
+}
+}  // namespace
+
 int ClusterState::ShareKind(const NodeShare& sh) {
-  int k = sh.NumDevices();
+  int k = Bits(sh.devices);
   if (k == 0) return -1;
   if (k == 1 && sh.milli < kWholeDeviceMilli) return 0;
   return k < kNumShareKinds - 1 ? k : kNumShareKinds - 1;
