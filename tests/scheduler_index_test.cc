@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <set>
 #include <tuple>
 #include <vector>
@@ -335,6 +336,107 @@ TEST(ClusterStateIndex, FollowsAllocationsReleasesAndNodesGoingDown) {
   for (const auto& a : held) s.Release(a);
   ExpectIndexesMatchFreeCapacity(s, net);
   EXPECT_EQ(s.total_free_milli(), s.total_capacity_milli());
+}
+
+// The placer's capacity test (RoomFor) is what lets the scheduler skip a
+// placement: when it fails, every placer fails without drawing a random
+// number; counted with the devices of allocations not yet released, it is
+// never stricter than after releasing them; and counted without a block of
+// devices, it is what it would be with the block held.
+TEST(RoomFor, EveryPlacerFailsWithoutItAndReleasesOnlyLoosenIt) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 30, 8}, {1, 9, 4}, {2, 3, 16}, {kNoModel, 2, 0}});
+  for (const auto& info : Placers()) {
+    SCOPED_TRACE(info.name);
+    ClusterState s(net, cat.size());
+    Rng r(23);
+    std::unique_ptr<Placer> placer = info.make();
+    std::vector<Allocation> held;
+    int gated = 0;
+    auto random_request = [&]() {
+      PlacementRequest req;
+      const uint64_t kind = r.Below(4);
+      req.num_gpus = kind == 3 ? static_cast<uint32_t>(1 + r.Below(40)) : 1;
+      req.gpu_milli = kind == 0 ? static_cast<uint16_t>(10 + r.Below(990)) : kWholeDevice;
+      req.cpu_milli = static_cast<int64_t>(r.Below(9000));
+      req.mem_mib = static_cast<int64_t>(r.Below(65536));
+      req.models = {static_cast<ModelId>(r.Below(cat.size()))};
+      if (r.Below(3) == 0) req.models.push_back(static_cast<ModelId>(r.Below(cat.size())));
+      return req;
+    };
+    for (int step = 0; step < 1500; ++step) {
+      const uint64_t what = r.Below(100);
+      if (what < 60 || held.empty()) {
+        PlacementRequest req = random_request();
+        const bool room = RoomFor(s, req);
+        Rng before = r, mine = r;
+        auto a = placer->Place(s, req, mine);
+        if (!room) {
+          ++gated;
+          ASSERT_FALSE(a.has_value()) << "step " << step;
+          ASSERT_EQ(mine.Below(1u << 30), before.Below(1u << 30)) << "a random number drawn, step " << step;
+        }
+        r = mine;
+        if (a) {
+          s.Allocate(*a);
+          held.push_back(std::move(*a));
+        }
+      } else if (what < 90) {
+        size_t i = r.Below(held.size());
+        s.Release(held[i]);
+        held[i] = std::move(held.back());
+        held.pop_back();
+      } else if (what < 95) {
+        NodeId n = static_cast<NodeId>(r.Below(net.nodes.size()));
+        s.SetUp(n, !s.up(n));
+      } else {
+        // Count some allocations as released (as ComputeReservation does),
+        // then release them.
+        std::vector<int64_t> whole(s.num_slots()), milli(s.num_slots());
+        std::vector<size_t> picked;
+        for (size_t i = 0; i < held.size(); ++i)
+          if (r.Below(4) == 0) picked.push_back(i);
+        for (size_t i : picked)
+          for (const auto& sh : held[i].shares)
+            if (sh.devices && s.up(sh.node)) {
+              whole[s.SlotOf(sh.node)] += std::popcount(sh.devices);
+              milli[s.SlotOf(sh.node)] += int64_t{std::popcount(sh.devices)} * sh.milli;
+            }
+        std::vector<PlacementRequest> reqs;
+        std::vector<bool> bound;
+        for (int k = 0; k < 20; ++k) {
+          reqs.push_back(random_request());
+          bound.push_back(RoomFor(s, reqs.back(), whole.data(), milli.data()));
+        }
+        for (size_t i : picked) s.Release(held[i]);
+        for (size_t k = 0; k < reqs.size(); ++k)
+          if (!bound[k]) {
+            ASSERT_FALSE(RoomFor(s, reqs[k])) << "step " << step;
+          }
+        // Hold back the free part of one node's devices (a reserved block):
+        // counted without it, the test is what it is with it held.
+        const NodeId n = static_cast<NodeId>(r.Below(net.nodes.size() - 2));
+        Allocation block;
+        std::fill(whole.begin(), whole.end(), 0);
+        std::fill(milli.begin(), milli.end(), 0);
+        for (int d = 0; d < s.devices(n); ++d)
+          if (s.dev_free(n, d) > 0) {
+            block.shares.push_back({n, 1u << d, s.dev_free(n, d), 0, 0});
+            if (s.up(n)) {
+              whole[s.SlotOf(n)] -= s.dev_free(n, d) == kWholeDeviceMilli;
+              milli[s.SlotOf(n)] -= s.dev_free(n, d);
+            }
+          }
+        std::vector<bool> beside;
+        for (const auto& req : reqs) beside.push_back(RoomFor(s, req, whole.data(), milli.data()));
+        s.Allocate(block);
+        for (size_t k = 0; k < reqs.size(); ++k) ASSERT_EQ(RoomFor(s, reqs[k]), beside[k]) << "step " << step;
+        s.Release(block);
+        for (size_t i : picked) s.Allocate(held[i]);
+      }
+    }
+    EXPECT_GT(gated, 50);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "core/scheduler/scheduler.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <map>
 
@@ -378,6 +379,7 @@ std::optional<Allocation> Scheduler::Remove(JobId id, Time now) {
   if (reservation_ && reservation_->job == id) {
     reservation_.reset();
     reservation_at_ = -1;
+    block_room_.generation = UINT64_MAX;
   }
   return held;
 }
@@ -401,23 +403,42 @@ std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng
     relevant = 0;
     for (ModelId m : ModelOrder(id)) relevant |= ModelMask{1} << m;
   }
+  // Releasing an allocation adds at most its devices to its slot's free
+  // capacity. While even that leaves no room for the placer's capacity test
+  // (Place would fail at once), the releases are only counted; they are
+  // applied, and the placer asked, once there may be room.
   std::vector<const Allocation*>& released = released_;
   released.clear();
+  size_t applied = 0;  // released[0, applied) are released in the state
+  extra_whole_.assign(state_.num_slots(), 0);
+  extra_milli_.assign(state_.num_slots(), 0);
   std::optional<Reservation> res;
   FillRequest(id);  // the same request after each release
   for (const auto& [end, v] : by_end_) {
     const ModelId m = rt_[v].model;  // the model of its allocation
     if (m == kNoModel || (relevant >> m & 1)) {
       const Allocation& held = run_.find(v)->second.alloc;
-      state_.Release(held);
       released.push_back(&held);
+      for (const auto& sh : held.shares) {
+        if (!sh.devices || !state_.up(sh.node)) continue;
+        const int slot = state_.SlotOf(sh.node);
+        const int n = std::popcount(sh.devices);
+        extra_whole_[slot] += n;
+        extra_milli_[slot] += int64_t{n} * sh.milli;
+      }
     }
+    if (!RoomFor(state_, request_, extra_whole_.data(), extra_milli_.data())) continue;
+    for (; applied < released.size(); ++applied) state_.Release(*released[applied]);
+    std::fill(extra_whole_.begin(), extra_whole_.end(), 0);
+    std::fill(extra_milli_.begin(), extra_milli_.end(), 0);
     if (auto a = placer_->Place(state_, request_, rng)) {
       res = Reservation{id, std::max(end, now + 1), std::move(*a)};
       break;
     }
   }
-  for (const Allocation* held : released) state_.Allocate(*held);
+  for (size_t i = 0; i < applied; ++i) state_.Allocate(*released[i]);
+  std::fill(extra_whole_.begin(), extra_whole_.end(), 0);
+  std::fill(extra_milli_.begin(), extra_milli_.end(), 0);
   return res;
 }
 
@@ -451,6 +472,30 @@ const Allocation& Scheduler::ReservedBlock(const Reservation& res) {
       if ((sh.devices >> d & 1) && state_.dev_free(sh.node, d) > 0)
         block.shares.push_back({sh.node, 1u << d, state_.dev_free(sh.node, d), 0, 0});
   return block;
+}
+
+bool Scheduler::RoomBeside(const Reservation& res) {
+  BlockRoom& r = block_room_;
+  if (r.generation != state_.generation()) {
+    r = BlockRoom{state_.generation(), state_.SlotOfModel(res.alloc.model), 0, 0};
+    for (const auto& sh : res.alloc.shares) {
+      if (!state_.up(sh.node)) continue;  // not in the slot's free capacity
+      for (uint32_t mask = sh.devices; mask; mask &= mask - 1) {
+        const uint16_t f = state_.dev_free(sh.node, std::countr_zero(mask));
+        r.whole += f == kWholeDeviceMilli;
+        r.milli += f;
+      }
+    }
+  }
+  if (extra_whole_.size() != static_cast<size_t>(state_.num_slots())) {
+    extra_whole_.assign(state_.num_slots(), 0);
+    extra_milli_.assign(state_.num_slots(), 0);
+  }
+  extra_whole_[r.slot] = -r.whole;
+  extra_milli_[r.slot] = -r.milli;
+  const bool room = RoomFor(state_, request_, extra_whole_.data(), extra_milli_.data());
+  extra_whole_[r.slot] = extra_milli_[r.slot] = 0;
+  return room;
 }
 
 std::optional<Allocation> Scheduler::TryPlaceBeside(JobId id, const Reservation* res, Time now, Rng& rng) {
@@ -545,11 +590,18 @@ bool Scheduler::Backfill(JobId id, Allocation a, const Reservation* res, Time no
     Start(id, std::move(a), now, out);
     return true;
   }
-  // Try again with the reserved devices held back.
-  const Allocation& block = ReservedBlock(*res);
-  state_.Allocate(block);
-  auto b = TryPlace(id, rng);
-  state_.Release(block);
+  // Try again with the reserved devices held back, unless what is left beside
+  // them fails the placer's capacity test (as it mostly does when the head
+  // waits for more than is free).
+  FillRequest(id);
+  std::optional<Allocation> b;
+  if (RoomBeside(*res)) {
+    const Allocation& block = ReservedBlock(*res);
+    state_.Allocate(block);
+    b = placer_->Place(state_, request_, rng);
+    state_.Release(block);
+    block_room_.generation = state_.generation();  // the same state as before
+  }
   if (b) {
     Start(id, std::move(*b), now, out);
     return true;
@@ -760,6 +812,7 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
       if (!fresh) {
         reservation_ = ComputeReservation(id, now, rng);
         reservation_at_ = now;
+        block_room_.generation = UINT64_MAX;
       }
       res = reservation_ ? &*reservation_ : nullptr;
       continue;

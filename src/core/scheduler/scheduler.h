@@ -257,6 +257,19 @@ class Scheduler {
   std::unordered_map<uint64_t, std::vector<ModelId>> model_order_;
   PlacementRequest request_;  // reused to avoid allocations
   Allocation block_;          // ReservedBlock's
+  // The free part of reservation_'s devices, counted as the placer's capacity
+  // test sees it (one slot: an allocation has one model), as of a state
+  // generation; invalidated when reservation_ changes.
+  struct BlockRoom {
+    uint64_t generation = UINT64_MAX;
+    int slot = 0;
+    int64_t whole = 0, milli = 0;
+  };
+  BlockRoom block_room_;
+  bool RoomBeside(const Reservation& res);
+  // By slot: capacity to add in the placer's capacity test (RoomFor); zero
+  // between uses.
+  std::vector<int64_t> extra_whole_, extra_milli_;
   std::vector<const Allocation*> released_;  // ComputeReservation's
 };
 

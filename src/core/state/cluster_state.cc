@@ -145,6 +145,7 @@ bool ClusterState::CanAllocate(const Allocation& a) const {
 // Allocate and Release index a node once for consecutive shares on it (a
 // reserved block holds one share per device).
 void ClusterState::Allocate(const Allocation& a) {
+  ++generation_;
   const auto& shares = a.shares;
   Level was;
   int64_t was_milli = 0;
@@ -183,6 +184,7 @@ void ClusterState::Allocate(const Allocation& a) {
 }
 
 void ClusterState::Release(const Allocation& a) {
+  ++generation_;
   const auto& shares = a.shares;
   Level was;
   int64_t was_milli = 0;
@@ -221,6 +223,7 @@ void ClusterState::Release(const Allocation& a) {
 
 void ClusterState::SetUp(NodeId n, bool up) {
   if ((up_[n] != 0) == up) return;
+  ++generation_;
   if (!up) Index(n, false);
   up_[n] = up ? 1 : 0;
   if (up) Index(n, true);

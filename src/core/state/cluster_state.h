@@ -61,6 +61,9 @@ class ClusterState {
   void Release(const Allocation& a);
   // Marks a node down (no new placements; its free capacity leaves the indexes) or up.
   void SetUp(NodeId n, bool up);
+  // Counts the calls that change the state (Allocate, Release, SetUp): what
+  // was derived from it at one count still holds while the count is the same.
+  uint64_t generation() const { return generation_; }
 
   // Calls f(node) for up nodes of `slot` with at least k wholly free devices, in
   // ascending node id; stops early when f returns false.
@@ -134,6 +137,7 @@ class ClusterState {
   std::vector<uint16_t> kind_count_;  // kNumShareKinds per node
   std::vector<uint16_t> kinds_mask_;
   int64_t total_capacity_milli_ = 0, total_free_milli_ = 0;
+  uint64_t generation_ = 0;
 };
 
 template <typename F>

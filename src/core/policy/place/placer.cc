@@ -113,6 +113,26 @@ bool ScoringPlacer::ScanSlot(const ClusterState& state, int slot, const Placemen
   return stop;
 }
 
+namespace {
+bool SlotHasRoom(const ClusterState& state, int slot, const PlacementRequest& req, int64_t extra_whole,
+                 int64_t extra_milli) {
+  const int64_t need_milli = req.IsShared() ? req.gpu_milli : int64_t{req.num_gpus} * kWholeDevice;
+  if (state.slot_free_milli(slot) + extra_milli < need_milli) return false;
+  return req.IsShared() || state.slot_free_whole(slot) + extra_whole >= req.num_gpus;
+}
+}  // namespace
+
+bool RoomFor(const ClusterState& state, const PlacementRequest& req, const int64_t* extra_whole,
+             const int64_t* extra_milli) {
+  if (req.IsCpuOnly()) return true;
+  for (ModelId m : req.models) {
+    const int slot = state.SlotOfModel(m);
+    if (SlotHasRoom(state, slot, req, extra_whole ? extra_whole[slot] : 0, extra_milli ? extra_milli[slot] : 0))
+      return true;
+  }
+  return false;
+}
+
 std::optional<Allocation> ScoringPlacer::Place(const ClusterState& state, const PlacementRequest& req,
                                                Rng& rng) {
   NodeShare best;
@@ -134,11 +154,9 @@ std::optional<Allocation> ScoringPlacer::Place(const ClusterState& state, const 
     return a;
   }
 
-  const int64_t need_milli = req.IsShared() ? req.gpu_milli : int64_t{req.num_gpus} * kWholeDevice;
   for (ModelId m : req.models) {
     int slot = state.SlotOfModel(m);
-    if (state.slot_free_milli(slot) < need_milli) continue;
-    if (!req.IsShared() && state.slot_free_whole(slot) < req.num_gpus) continue;
+    if (!SlotHasRoom(state, slot, req, 0, 0)) continue;
     bool had = found;
     NodeShare prev = best;
     double prev_score = best_score;
@@ -157,7 +175,7 @@ std::optional<Allocation> ScoringPlacer::Place(const ClusterState& state, const 
   if (!req.allow_multi_node || req.IsShared() || req.num_gpus < 2) return std::nullopt;
   for (ModelId m : req.models) {
     int slot = state.SlotOfModel(m);
-    if (state.slot_free_whole(slot) < req.num_gpus) continue;
+    if (!SlotHasRoom(state, slot, req, 0, 0)) continue;
     auto a = PlaceMultiNode(state, slot, req, rng);
     if (a) {
       a->model = m;

@@ -36,6 +36,15 @@ struct PlacementRequest {
   bool IsCpuOnly() const { return num_gpus == 0; }
 };
 
+// The capacity test every placer starts with: some eligible model's slot has
+// enough free devices (whole ones for a whole-device request) once each
+// slot's free capacity is changed by `extra_whole[slot]` devices and
+// `extra_milli[slot]` thousandths (null: unchanged). When it fails, Place
+// fails at once without looking at a node (nor drawing a random number), so
+// a caller may skip the call. CPU-only requests always pass.
+bool RoomFor(const ClusterState& state, const PlacementRequest& req, const int64_t* extra_whole = nullptr,
+             const int64_t* extra_milli = nullptr);
+
 // The request for a job: eligible models ordered by the job's speed (fastest first, ties by id).
 PlacementRequest MakePlacementRequest(const Job& job, const Catalog& catalog, const Workload& workload);
 
