@@ -243,6 +243,63 @@ TEST(LiveStore, UpdateOfAMissingJobFails) {
   EXPECT_FALSE(g->has_value());
 }
 
+TEST(LiveStore, UpdateJobsCommitsABatchTogetherAndFailsBadRecordsAlone) {
+  auto dir = TempDir("store_update_jobs");
+  std::vector<int64_t> ids;
+  {
+    auto s = OpenOrDie(dir + "/store.db");
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 300; ++i) {
+      JobRecord r;
+      r.tenant = "alice";
+      r.spec.name = fmt::format("j{}", i);
+      auto id = s->InsertJob(r);
+      ASSERT_TRUE(id.ok()) << id.status().message();
+      ids.push_back(*id);
+    }
+    std::vector<JobRecord> batch;
+    for (int i = 0; i < 300; ++i) {
+      JobRecord r = Fetch(*s, ids[i]);
+      r.state = JobState::kRunning;
+      r.center = "c1";
+      r.start_ms = 1000 + i;
+      batch.push_back(r);
+      if (i == 100) {  // a job that is not in the store
+        JobRecord ghost = r;
+        ghost.id = 999999;
+        batch.push_back(ghost);
+      }
+      if (i == 200) {  // no id at all
+        JobRecord none = r;
+        none.id = 0;
+        batch.push_back(none);
+      }
+    }
+    const int64_t commits = s->commits();
+    std::vector<Status> st = s->UpdateJobs(batch);
+    ASSERT_EQ(st.size(), batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].id == 999999) EXPECT_EQ(st[i].code(), StatusCode::kNotFound) << i;
+      else if (batch[i].id == 0) EXPECT_EQ(st[i].code(), StatusCode::kInvalidArgument) << i;
+      else EXPECT_TRUE(st[i].ok()) << i << ": " << st[i].message();
+    }
+    // Queued at once: far fewer commits than records.
+    EXPECT_LT(s->commits() - commits, 30);
+    EXPECT_TRUE(s->UpdateJobs({}).empty());
+  }
+  // On disk, in a reopened store.
+  auto s = OpenOrDie(dir + "/store.db");
+  ASSERT_TRUE(s);
+  for (int i = 0; i < 300; ++i) {
+    JobRecord r = Fetch(*s, ids[i]);
+    EXPECT_EQ(r.state, JobState::kRunning);
+    EXPECT_EQ(r.start_ms, 1000 + i);
+  }
+  auto g = s->GetJob(999999);
+  ASSERT_TRUE(g.ok());
+  EXPECT_FALSE(g->has_value());
+}
+
 TEST(LiveStore, RoundTripsTenants) {
   auto dir = TempDir("store_tenants");
   auto s = OpenOrDie(dir + "/store.db");

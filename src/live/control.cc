@@ -89,9 +89,6 @@ constexpr WallMs kAbandonedForgetMs = 60'000;
 // A job whose runs the centers stop on their own (not its tenant) runs again
 // at most this many times.
 constexpr int kMaxRequeues = 3;
-// Concurrent store writes of one pass (the store group-commits them).
-constexpr size_t kWriteThreads = 64;
-
 constexpr const char* kInTransit = "in transit between the loop and the store";
 
 const std::vector<double> kPassBuckets = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000};
@@ -168,28 +165,6 @@ struct PassWork {
   std::vector<CancelItem> cancels;
   int dispatched = 0, started = 0, ended = 0, requeued = 0, held = 0;
 };
-
-// Runs store writes from several threads at once: the store commits what
-// arrives together in one transaction.
-std::vector<Status> WriteConcurrently(Store& store, const std::vector<JobRecord>& recs) {
-  std::vector<Status> out(recs.size());
-  if (recs.empty()) return out;
-  const size_t threads = std::min(recs.size(), kWriteThreads);
-  if (threads == 1) {
-    out[0] = store.UpdateJob(recs[0]);
-    return out;
-  }
-  std::atomic<size_t> next{0};
-  auto work = [&]() {
-    for (size_t i = next++; i < recs.size(); i = next++) out[i] = store.UpdateJob(recs[i]);
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  return out;
-}
 
 class ControlPlaneImpl final : public ControlPlane {
  public:
@@ -506,7 +481,7 @@ Status ControlPlaneImpl::Recover() {
     if (!st.ok()) AdoptFailed(a, st, now, &w);
   }
   for (JobRecord& r : w.writes) failed.push_back(std::move(r));
-  for (const auto& r : WriteConcurrently(*store_, failed))
+  for (const auto& r : store_->UpdateJobs(failed))
     if (!r.ok()) return r.Wrap("recovery");
   spdlog::info("recovered: {} running job(s) re-adopted, {} pending job(s) queued again, {} failed", adopted, requeued,
                failed.size());
@@ -838,12 +813,12 @@ void ControlPlaneImpl::RunPass() {
   const auto t_decided = std::chrono::steady_clock::now();
   JoinBackgroundWrites();
   // 3. Commit the decisions: settings first (abandoned runs must be on disk
-  // before their jobs are requeued), then the jobs, concurrently.
+  // before their jobs are requeued), then the jobs, queued together.
   for (const auto& [k, v] : w.settings) {
     Status st = store_->PutSetting(k, v);
     if (!st.ok()) spdlog::error("pass={} store: setting {}: {}", pass, k, st.message());
   }
-  std::vector<Status> written = WriteConcurrently(*store_, w.writes);
+  std::vector<Status> written = store_->UpdateJobs(w.writes);
   std::unordered_set<int64_t> unwritten;
   for (size_t i = 0; i < written.size(); ++i)
     if (!written[i].ok()) {
@@ -950,7 +925,7 @@ void ControlPlaneImpl::RunPass() {
   if (!after.empty()) {
     std::lock_guard<std::mutex> lk(bg_mu_);
     bg_writer_ = std::thread([this, pass, recs = std::move(after)] {
-      for (size_t i = 0; const Status& st : WriteConcurrently(*store_, recs)) {
+      for (size_t i = 0; const Status& st : store_->UpdateJobs(recs)) {
         if (!st.ok()) spdlog::error("pass={} job={} store write failed: {}", pass, recs[i].id, st.message());
         ++i;
       }

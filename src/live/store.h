@@ -61,6 +61,10 @@ class Store {
   virtual Result<int64_t> InsertJob(const JobRecord& rec) = 0;
   // Durable update of every field of an existing job (by rec.id).
   virtual Status UpdateJob(const JobRecord& rec) = 0;
+  // UpdateJob for each record, queued at once (committed together, in as few
+  // transactions as the group-commit batch allows), in order; one status per
+  // record. Returns once every one is committed or has failed.
+  virtual std::vector<Status> UpdateJobs(const std::vector<JobRecord>& recs) = 0;
   virtual Result<std::optional<JobRecord>> GetJob(int64_t id) = 0;
   virtual Result<std::vector<JobRecord>> ListJobs(const JobFilter& filter) = 0;
   // Every pending or running job (for recovery at start-up), in id order.

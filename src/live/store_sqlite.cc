@@ -622,6 +622,45 @@ class SqliteStore final : public Store {
     return Submit(&op);
   }
 
+  std::vector<Status> UpdateJobs(const std::vector<JobRecord>& recs) override {
+    std::vector<Status> out(recs.size());
+    std::vector<EncodedJob> encoded(recs.size());
+    std::vector<WriteOp> ops(recs.size());
+    std::vector<WriteOp*> queued;
+    queued.reserve(recs.size());
+    for (size_t i = 0; i < recs.size(); ++i) {
+      if (recs[i].id <= 0) {
+        out[i] = InvalidArgument("store {}: UpdateJob: job id {} is not a stored job's id", path_, recs[i].id);
+        continue;
+      }
+      auto e = EncodeJob(path_, recs[i]);
+      if (!e.ok()) {
+        out[i] = e.status();
+        continue;
+      }
+      encoded[i] = std::move(*e);
+      ops[i].kind = WriteOp::kUpdateJob;
+      ops[i].job = &recs[i];
+      ops[i].encoded = &encoded[i];
+      queued.push_back(&ops[i]);
+    }
+    if (queued.empty()) return out;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      if (stopping_) {
+        for (WriteOp* op : queued) out[static_cast<size_t>(op - ops.data())] = Unavailable("store {}: closing", path_);
+        return out;
+      }
+      queue_.insert(queue_.end(), queued.begin(), queued.end());
+      queue_cv_.notify_one();
+      done_cv_.wait(lk, [&] {
+        return std::all_of(queued.begin(), queued.end(), [](const WriteOp* op) { return op->done; });
+      });
+    }
+    for (WriteOp* op : queued) out[static_cast<size_t>(op - ops.data())] = op->status;
+    return out;
+  }
+
   Status PutTenant(const Tenant& t) override {
     if (t.name.empty()) return InvalidArgument("store {}: PutTenant: tenant name is empty", path_);
     if (t.token_sha256.empty()) {
