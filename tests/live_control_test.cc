@@ -474,6 +474,33 @@ TEST(LiveControl, SimulatedNetworkDispatchesToSeveralCentersAndMeters) {
   cp->Stop();
 }
 
+// The simulator's heterogeneity-aware dispatcher (its allocation LP solved
+// by GLPK) runs live on the server's own loop thread: no pass is asked for
+// here, the loop decides on its own.
+TEST(LiveControl, HeterogeneityAwareDispatchRunsOnTheLoopThread) {
+  ScratchDir dir;
+  ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
+  cfg.dispatch = "heterogeneity-aware";
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 8; ++i) {
+    auto r = cp->Submit(kAlice, Gpu(i % 2 ? 8 : 2, 1));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ids.push_back(r->id);
+  }
+  const auto end = Clock::now() + std::chrono::seconds(30);
+  while (Clock::now() < end && !AllEnded(*cp, ids)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int64_t id : ids) {
+    auto r = cp->Get(kAlice, id);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->state, JobState::kSucceeded) << r->reason;
+    EXPECT_FALSE(r->model.empty());
+  }
+  EXPECT_GT(cp->Stats().passes, 0);
+  cp->Stop();
+}
+
 TEST(LiveControl, LocalCentersBesideAndInsteadOfNetworkCenters) {
   ScratchDir dir;
   ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");

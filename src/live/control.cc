@@ -35,6 +35,7 @@
 #include "base/rng.h"
 #include "base/strings.h"
 #include "core/model/energy.h"
+#include "core/policy/dispatch/allocation_lp.h"
 #include "core/policy/dispatch/dispatcher.h"
 #include "core/scheduler/scheduler.h"
 #include "io/model_loader.h"
@@ -710,6 +711,8 @@ void ControlPlaneImpl::Loop() {
     RunPass();
     lk.lock();
   }
+  // The dispatcher's LP solver keeps per-thread state; this thread ends here.
+  ReleaseLpSolverThreadState();
 }
 
 void ControlPlaneImpl::TakeIncoming(WallMs now) {
