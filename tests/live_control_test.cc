@@ -318,6 +318,9 @@ TEST(LiveControl, LocalCpuJobRunsToSucceededWithItsLogAndUsage) {
   EXPECT_EQ(st.successes, 1);
   ASSERT_EQ(st.pass_ms_buckets_le.size(), 10u);
   EXPECT_EQ(st.pass_ms_counts.back(), st.passes - (st.last_pass_ms > 1000 ? 1 : 0));
+  // Its start was committed, then launched: a pass acted on, in some time.
+  EXPECT_GT(st.acted, 0);
+  EXPECT_GT(st.last_decision_to_launch_ms, 0);
   // A failing command fails with its exit code.
   auto bad = cp->Submit(kAlice, Sh("exit 3"));
   ASSERT_TRUE(bad.ok());

@@ -752,6 +752,7 @@ TEST(LiveServer, MetricsArePrometheusText) {
   EXPECT_GE(m["suanli_http_requests_total{code=\"400\"}"], 1);
   EXPECT_GE(m["suanli_http_requests_total{code=\"200\"}"], 1);
   EXPECT_EQ(types["suanli_pass_duration_ms"], "histogram");
+  EXPECT_EQ(types["suanli_last_decision_to_launch_ms"], "gauge");
   EXPECT_EQ(types["suanli_submissions_total"], "counter");
   EXPECT_EQ(types["suanli_queue_depth"], "gauge");
   // Histogram: cumulative buckets ending with +Inf == _count.

@@ -167,6 +167,18 @@ struct PassWork {
   int dispatched = 0, started = 0, ended = 0, requeued = 0, held = 0;
 };
 
+// A pass's decisions on their way to the store and then to the backends.
+struct Batch {
+  int64_t pass = 0;
+  std::vector<std::pair<std::string, std::string>> settings;
+  std::vector<JobRecord> writes;
+  std::vector<LaunchItem> launches;
+  std::vector<CancelItem> cancels;
+  std::vector<Status> written;  // by the store stage, one per write
+  double commit_ms = 0;
+  std::chrono::steady_clock::time_point decided;
+};
+
 class ControlPlaneImpl final : public ControlPlane {
  public:
   ControlPlaneImpl(ServerConfig config, std::unique_ptr<Store> store, BuiltNetwork built)
@@ -182,7 +194,10 @@ class ControlPlaneImpl final : public ControlPlane {
   ~ControlPlaneImpl() override { Stop(); }
 
   Status Init();
-  void StartLoop() { loop_ = std::thread([this] { Loop(); }); }
+  void StartLoop() {
+    store_thread_ = std::thread([this] { StoreLoop(); });
+    loop_ = std::thread([this] { Loop(); });
+  }
 
   void Stop() override {
     {
@@ -191,7 +206,17 @@ class ControlPlaneImpl final : public ControlPlane {
     }
     cv_.notify_all();
     if (loop_.joinable()) loop_.join();
-    JoinBackgroundWrites();
+    {
+      // The last pass's decisions are committed and acted on.
+      std::lock_guard<std::mutex> pass_lock(pass_mu_);
+      ActOnCommitted();
+    }
+    {
+      std::lock_guard<std::mutex> lk(store_mu_);
+      store_stop_ = true;
+    }
+    store_cv_.notify_all();
+    if (store_thread_.joinable()) store_thread_.join();
   }
 
   std::optional<Caller> Authenticate(const std::string& bearer_token) override;
@@ -224,10 +249,15 @@ class ControlPlaneImpl final : public ControlPlane {
     cv_.notify_one();
   }
   void RunPass();
-  void JoinBackgroundWrites() {
-    std::lock_guard<std::mutex> lk(bg_mu_);
-    if (bg_writer_.joinable()) bg_writer_.join();
-  }
+  // ---- the store stage: a pass's writes are committed on a thread of their
+  // own, in the order they were handed over, while the loop goes on.
+  void StoreLoop();
+  void ToStore(std::function<void()> work);
+  void WaitForStore();  // until everything handed over is done
+  // The previous pass's decisions, once committed: launch what started (only
+  // if its record is on disk), send cancels, record what came of them
+  // (pass_mu_ held).
+  void ActOnCommitted();
   void TakeIncoming(WallMs now);
   void ApplyEvents(CenterId c, const std::vector<BackendEvent>& events, WallMs now, PassWork* w);
   void CheckHealth(CenterId c, const Status& polled, bool was_polled, WallMs now, PassWork* w);
@@ -291,8 +321,14 @@ class ControlPlaneImpl final : public ControlPlane {
 
   std::mutex pass_mu_;
   int64_t pass_id_ = 0;
-  std::mutex bg_mu_;
-  std::thread bg_writer_;  // the previous pass's late writes
+  std::shared_ptr<Batch> inflight_;  // the last pass's decisions, not acted on yet (pass_mu_)
+
+  std::mutex store_mu_;
+  std::condition_variable store_cv_;
+  std::deque<std::function<void()>> store_q_;
+  bool store_busy_ = false;
+  bool store_stop_ = false;
+  std::thread store_thread_;
 
   std::mutex mu_;
   std::unordered_map<int64_t, Active> active_;
@@ -304,6 +340,7 @@ class ControlPlaneImpl final : public ControlPlane {
   std::condition_variable cv_;
   std::vector<JobRecord> incoming_;
   bool wake_ = false;
+  bool committed_ = false;  // a pass's decisions were committed: act on them
   bool stop_ = false;
   std::thread loop_;
 
@@ -697,8 +734,20 @@ void ControlPlaneImpl::Loop() {
   const auto interval = std::chrono::milliseconds(config_.pass_interval_ms);
   std::unique_lock<std::mutex> lk(in_mu_);
   while (!stop_) {
-    cv_.wait_until(lk, last + interval, [&] { return stop_ || wake_; });
+    cv_.wait_until(lk, last + interval, [&] { return stop_ || wake_ || committed_; });
     if (stop_) break;
+    if (committed_ && !wake_ && std::chrono::steady_clock::now() < last + interval) {
+      // The last pass's decisions are on disk: launch them now, not at the
+      // next pass.
+      committed_ = false;
+      lk.unlock();
+      {
+        std::lock_guard<std::mutex> pass_lock(pass_mu_);
+        ActOnCommitted();
+      }
+      lk.lock();
+      continue;
+    }
     // Coalesce a burst: at most one pass per kMinPassGap.
     auto earliest = last + kMinPassGap;
     if (std::chrono::steady_clock::now() < earliest) {
@@ -706,6 +755,7 @@ void ControlPlaneImpl::Loop() {
       if (stop_) break;
     }
     wake_ = false;
+    committed_ = false;  // the pass acts on it first
     lk.unlock();
     last = std::chrono::steady_clock::now();
     RunPass();
@@ -730,6 +780,11 @@ void ControlPlaneImpl::TakeIncoming(WallMs now) {
 void ControlPlaneImpl::RunPass() {
   std::lock_guard<std::mutex> pass_lock(pass_mu_);
   const auto t0 = std::chrono::steady_clock::now();
+  // 0. The previous pass's decisions (committed by now, as a rule): launched
+  // before anything is polled or decided, so that no pass sees a started job
+  // that was not launched yet.
+  ActOnCommitted();
+  const auto t_acted = std::chrono::steady_clock::now();
   const int64_t pass = ++pass_id_;
   WallMs now = NowMs();
   const size_t nc = centers_.size();
@@ -814,27 +869,113 @@ void ControlPlaneImpl::RunPass() {
   }
 
   const auto t_decided = std::chrono::steady_clock::now();
-  JoinBackgroundWrites();
-  // 3. Commit the decisions: settings first (abandoned runs must be on disk
-  // before their jobs are requeued), then the jobs, queued together.
-  for (const auto& [k, v] : w.settings) {
-    Status st = store_->PutSetting(k, v);
-    if (!st.ok()) spdlog::error("pass={} store: setting {}: {}", pass, k, st.message());
+  // 3. Hand the decisions to the store stage, which commits them (settings
+  // first: abandoned runs must be on disk before their jobs are requeued;
+  // then the jobs, queued together) while the loop goes on. They are acted
+  // on once committed (ActOnCommitted), never before.
+  const size_t writes = w.writes.size();
+  if (!w.writes.empty() || !w.settings.empty() || !w.launches.empty() || !w.cancels.empty()) {
+    auto b = std::make_shared<Batch>();
+    b->pass = pass;
+    b->decided = t_decided;
+    b->settings = std::move(w.settings);
+    b->writes = std::move(w.writes);
+    b->launches = std::move(w.launches);
+    b->cancels = std::move(w.cancels);
+    inflight_ = b;
+    ToStore([this, b] {
+      const auto c0 = std::chrono::steady_clock::now();
+      for (const auto& [k, v] : b->settings) {
+        Status st = store_->PutSetting(k, v);
+        if (!st.ok()) spdlog::error("pass={} store: setting {}: {}", b->pass, k, st.message());
+      }
+      b->written = store_->UpdateJobs(b->writes);
+      b->commit_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c0).count();
+      {
+        std::lock_guard<std::mutex> lk(in_mu_);
+        committed_ = true;
+      }
+      cv_.notify_all();
+    });
   }
-  std::vector<Status> written = store_->UpdateJobs(w.writes);
-  std::unordered_set<int64_t> unwritten;
-  for (size_t i = 0; i < written.size(); ++i)
-    if (!written[i].ok()) {
-      spdlog::error("pass={} job={} store write failed: {}", pass, w.writes[i].id, written[i].message());
-      unwritten.insert(w.writes[i].id);
-    }
 
-  const auto t_written = std::chrono::steady_clock::now();
-  // 4. Act: launch what started (only once its record is on disk), cancel.
+  // 4. Figures.
+  const auto t_end = std::chrono::steady_clock::now();
+  auto span_ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  const double ms = span_ms(t0, t_end);
+  {
+    std::lock_guard<std::mutex> lk(stats_mu_);
+    ++stats_.passes;
+    stats_.last_pass_ms = ms;
+    stats_.pass_ms_sum += ms;
+    if (stats_.pass_ms_counts.empty()) {
+      stats_.pass_ms_buckets_le = kPassBuckets;
+      stats_.pass_ms_counts.assign(kPassBuckets.size(), 0);
+    }
+    for (size_t i = 0; i < kPassBuckets.size(); ++i)
+      if (ms <= kPassBuckets[i]) ++stats_.pass_ms_counts[i];
+  }
+  const bool busy = w.dispatched || w.started || w.ended || w.requeued;
+  if (busy)
+    spdlog::info(
+        "pass={} ms={:.1f} act_ms={:.1f} poll_ms={:.1f} decide_ms={:.1f} dispatched={} held={} started={} ended={} "
+        "requeued={} writes={}",
+        pass, ms, span_ms(t0, t_acted), span_ms(t_acted, t_polled), span_ms(t_polled, t_decided), w.dispatched, w.held,
+        w.started, w.ended, w.requeued, writes);
+  else
+    spdlog::debug("pass={} ms={:.1f} idle", pass, ms);
+}
+
+// ------------------------------------------------------------- store stage
+
+
+void ControlPlaneImpl::StoreLoop() {
+  std::unique_lock<std::mutex> lk(store_mu_);
+  for (;;) {
+    store_cv_.wait(lk, [&] { return store_stop_ || !store_q_.empty(); });
+    if (store_q_.empty()) return;  // stopping, and everything handed over is done
+    std::function<void()> work = std::move(store_q_.front());
+    store_q_.pop_front();
+    store_busy_ = true;
+    lk.unlock();
+    work();
+    lk.lock();
+    store_busy_ = false;
+    store_cv_.notify_all();
+  }
+}
+
+void ControlPlaneImpl::ToStore(std::function<void()> work) {
+  {
+    std::lock_guard<std::mutex> lk(store_mu_);
+    store_q_.push_back(std::move(work));
+  }
+  store_cv_.notify_all();
+}
+
+void ControlPlaneImpl::WaitForStore() {
+  std::unique_lock<std::mutex> lk(store_mu_);
+  store_cv_.wait(lk, [&] { return store_q_.empty() && !store_busy_; });
+}
+
+void ControlPlaneImpl::ActOnCommitted() {
+  if (!inflight_) return;
+  std::shared_ptr<Batch> b = std::move(inflight_);
+  const auto t0 = std::chrono::steady_clock::now();
+  WaitForStore();  // its commit (handed over last)
+  const auto t_committed = std::chrono::steady_clock::now();
+  const int64_t pass = b->pass;
+  std::unordered_set<int64_t> unwritten;
+  for (size_t i = 0; i < b->written.size(); ++i)
+    if (!b->written[i].ok()) {
+      spdlog::error("pass={} job={} store write failed: {}", pass, b->writes[i].id, b->written[i].message());
+      unwritten.insert(b->writes[i].id);
+    }
+  // Launch what started (only once its record is on disk), cancel.
   std::vector<JobRecord> after;
   std::vector<std::pair<std::string, std::string>> late_settings;
   std::vector<std::pair<int64_t, Result<std::string>>> launched;
-  for (LaunchItem& l : w.launches) {
+  for (LaunchItem& l : b->launches) {
     if (unwritten.count(l.id)) {
       launched.emplace_back(l.id, Unavailable("the store did not record its start"));
       continue;
@@ -847,7 +988,7 @@ void ControlPlaneImpl::RunPass() {
     launched.emplace_back(l.id, centers_[l.center].built->backend->Launch(l.req));
   }
   std::vector<std::pair<CancelItem, Status>> cancelled;
-  for (const CancelItem& ci : w.cancels)
+  for (const CancelItem& ci : b->cancels)
     cancelled.emplace_back(ci, centers_[ci.center].built->backend->Cancel(ci.id, ci.backend_id));
   const auto t_launched = std::chrono::steady_clock::now();
   {
@@ -916,51 +1057,35 @@ void ControlPlaneImpl::RunPass() {
     for (auto& r : w2.writes) after.push_back(std::move(r));
     late_settings.swap(w2.settings);
   }
-  // Abandoned runs that are gone for good.
-  for (const auto& [k, v] : late_settings) {
-    Status st = store_->PutSetting(k, v);
-    if (!st.ok()) spdlog::error("pass={} store: setting {}: {}", pass, k, st.message());
-  }
-  // The backend ids of what was launched (and the ends of failed launches)
-  // are written while the loop goes on; the next pass waits for them before
-  // it writes anything (a job's writes stay in order).
+  // Abandoned runs that are gone for good, and the backend ids of what was
+  // launched (and the ends of failed launches): written by the store stage
+  // while the loop goes on, before anything a later pass hands over (a job's
+  // writes stay in order).
   const size_t late_writes = after.size();
-  if (!after.empty()) {
-    std::lock_guard<std::mutex> lk(bg_mu_);
-    bg_writer_ = std::thread([this, pass, recs = std::move(after)] {
+  if (!late_settings.empty() || !after.empty()) {
+    ToStore([this, pass, settings = std::move(late_settings), recs = std::move(after)] {
+      for (const auto& [k, v] : settings) {
+        Status st = store_->PutSetting(k, v);
+        if (!st.ok()) spdlog::error("pass={} store: setting {}: {}", pass, k, st.message());
+      }
       for (size_t i = 0; const Status& st : store_->UpdateJobs(recs)) {
         if (!st.ok()) spdlog::error("pass={} job={} store write failed: {}", pass, recs[i].id, st.message());
         ++i;
       }
     });
   }
-
-  // 5. Figures.
-  const auto t_end = std::chrono::steady_clock::now();
   auto span_ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-  const double ms = span_ms(t0, t_end);
   {
     std::lock_guard<std::mutex> lk(stats_mu_);
-    ++stats_.passes;
-    stats_.last_pass_ms = ms;
-    stats_.pass_ms_sum += ms;
-    if (stats_.pass_ms_counts.empty()) {
-      stats_.pass_ms_buckets_le = kPassBuckets;
-      stats_.pass_ms_counts.assign(kPassBuckets.size(), 0);
-    }
-    for (size_t i = 0; i < kPassBuckets.size(); ++i)
-      if (ms <= kPassBuckets[i]) ++stats_.pass_ms_counts[i];
+    ++stats_.acted;
+    stats_.last_decision_to_launch_ms = span_ms(b->decided, t_launched);
   }
-  const bool busy = w.dispatched || w.started || w.ended || w.requeued;
-  if (busy)
-    spdlog::info(
-        "pass={} ms={:.1f} poll_ms={:.1f} decide_ms={:.1f} write_ms={:.1f} launch_ms={:.1f} record_ms={:.1f} "
-        "dispatched={} held={} "
-        "started={} ended={} requeued={} writes={}",
-        pass, ms, span_ms(t0, t_polled), span_ms(t_polled, t_decided), span_ms(t_decided, t_written),
-        span_ms(t_written, t_launched), span_ms(t_launched, t_end), w.dispatched, w.held, w.started, w.ended, w.requeued, w.writes.size() + late_writes);
-  else
-    spdlog::debug("pass={} ms={:.1f} idle", pass, ms);
+  if (!b->launches.empty() || !b->cancels.empty() || !b->writes.empty())
+    spdlog::info("pass={} acted: commit_ms={:.1f} waited_ms={:.1f} launch_ms={:.1f} record_ms={:.1f} launches={} "
+                 "cancels={} writes={} late_writes={}",
+                 pass, b->commit_ms, span_ms(t0, t_committed), span_ms(t_committed, t_launched),
+                 span_ms(t_launched, std::chrono::steady_clock::now()), b->launches.size(), b->cancels.size(),
+                 b->writes.size(), late_writes);
 }
 
 void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& events, WallMs now, PassWork* w) {
@@ -1441,7 +1566,7 @@ Result<JobRecord> ControlPlaneImpl::Cancel(const Caller& caller, int64_t id) {
     auto r = CancelOnce(caller, id);
     if (r.ok() || r.status().code() != StatusCode::kUnavailable || r.status().message() != kInTransit) return r;
     std::lock_guard<std::mutex> wait_pass(pass_mu_);
-    JoinBackgroundWrites();
+    WaitForStore();
   }
   return Unavailable("job {} is changing state; try again", id);
 }

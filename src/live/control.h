@@ -99,6 +99,11 @@ struct PassStats {
   std::vector<double> pass_ms_buckets_le;   // histogram bounds (ms)
   std::vector<int64_t> pass_ms_counts;      // cumulative counts per bound
   double pass_ms_sum = 0;
+  // Passes whose decisions were acted on, and for the last of them the time
+  // from its decisions to their launches (the store's commit, then the
+  // backends' launches and cancels).
+  int64_t acted = 0;
+  double last_decision_to_launch_ms = 0;
   int64_t submissions = 0, failures = 0, cancellations = 0, successes = 0;
 };
 

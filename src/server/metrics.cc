@@ -89,6 +89,9 @@ std::string RenderMetrics(const std::vector<live::CenterView>& centers, const li
   fmt::format_to(app, "suanli_pass_duration_ms_count {}\n", stats.passes);
   Header(out, "suanli_last_pass_ms", "gauge", "Duration of the last scheduling pass (ms).");
   fmt::format_to(app, "suanli_last_pass_ms {}\n", Num(stats.last_pass_ms));
+  Header(out, "suanli_last_decision_to_launch_ms", "gauge",
+         "For the last pass acted on: from its decisions to their launches (store commit, then launches; ms).");
+  fmt::format_to(app, "suanli_last_decision_to_launch_ms {}\n", Num(stats.last_decision_to_launch_ms));
 
   Header(out, "suanli_submissions_total", "counter", "Jobs accepted since the server started.");
   fmt::format_to(app, "suanli_submissions_total {}\n", stats.submissions);
