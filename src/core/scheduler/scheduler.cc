@@ -278,10 +278,15 @@ void Scheduler::FillRequest(JobId id) {
   // times have their own).
   const uint32_t shape = id < shape_of_.size() ? shape_of_[id] : UINT32_MAX;
   if (job.speed_override == kNoOverride && shape < shape_order_.size() && shape_order_[shape] &&
-      rt_[id].state == JobState::kPending)
-    req.models = *shape_order_[shape];
-  else
+      rt_[id].state == JobState::kPending) {
+    // Consecutive requests are often of one shape: its list is copied once.
+    const std::vector<ModelId>* order = shape_order_[shape];
+    if (request_models_ != order) req.models = *order;
+    request_models_ = order;
+  } else {
     req.models = ModelOrder(id);
+    request_models_ = nullptr;
+  }
 }
 
 std::optional<Allocation> Scheduler::TryPlace(JobId id, Rng& rng) {
@@ -413,6 +418,7 @@ std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng
   extra_whole_.assign(state_.num_slots(), 0);
   extra_milli_.assign(state_.num_slots(), 0);
   std::optional<Reservation> res;
+  bool added = true, room = false;  // capacity counted since the last test; its outcome
   FillRequest(id);  // the same request after each release
   for (const auto& [end, v] : by_end_) {
     const ModelId m = rt_[v].model;  // the model of its allocation
@@ -425,9 +431,14 @@ std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng
         const int n = std::popcount(sh.devices);
         extra_whole_[slot] += n;
         extra_milli_[slot] += int64_t{n} * sh.milli;
+        added = true;
       }
     }
-    if (!RoomFor(state_, request_, extra_whole_.data(), extra_milli_.data())) continue;
+    // Nothing added since a failed test: it fails again.
+    if (!added && !room) continue;
+    added = false;
+    room = RoomFor(state_, request_, extra_whole_.data(), extra_milli_.data());
+    if (!room) continue;
     for (; applied < released.size(); ++applied) state_.Release(*released[applied]);
     std::fill(extra_whole_.begin(), extra_whole_.end(), 0);
     std::fill(extra_milli_.begin(), extra_milli_.end(), 0);

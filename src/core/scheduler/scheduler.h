@@ -256,6 +256,8 @@ class Scheduler {
   // class) for jobs without measured per-model times.
   std::unordered_map<uint64_t, std::vector<ModelId>> model_order_;
   PlacementRequest request_;  // reused to avoid allocations
+  // The shape's model order request_.models was copied from (null: another).
+  const std::vector<ModelId>* request_models_ = nullptr;
   Allocation block_;          // ReservedBlock's
   // The free part of reservation_'s devices, counted as the placer's capacity
   // test sees it (one slot: an allocation has one model), as of a state
