@@ -293,6 +293,20 @@ void ExpectIndexesMatchFreeCapacity(const ClusterState& s, const Network& net) {
   (void)net;
 }
 
+// A random request: part of a device, one device or a gang of up to
+// `max_gang`, on one model (or, with `two_models`, sometimes two).
+PlacementRequest RandomRequest(Rng& r, size_t num_models, uint32_t max_gang, bool two_models) {
+  PlacementRequest req;
+  const uint64_t kind = r.Below(4);
+  req.num_gpus = kind == 3 ? static_cast<uint32_t>(1 + r.Below(max_gang)) : 1;
+  req.gpu_milli = kind == 0 ? static_cast<uint16_t>(10 + r.Below(990)) : kWholeDevice;
+  req.cpu_milli = static_cast<int64_t>(r.Below(9000));
+  req.mem_mib = static_cast<int64_t>(r.Below(65536));
+  req.models = {static_cast<ModelId>(r.Below(num_models))};
+  if (two_models && r.Below(3) == 0) req.models.push_back(static_cast<ModelId>(r.Below(num_models)));
+  return req;
+}
+
 TEST(ClusterStateIndex, FollowsAllocationsReleasesAndNodesGoingDown) {
   Catalog cat = testing::TestCatalog();
   Network net = testing::TestNetwork({{0, 70, 8}, {1, 9, 4}, {2, 3, 16}, {kNoModel, 2, 0}});
@@ -304,13 +318,7 @@ TEST(ClusterStateIndex, FollowsAllocationsReleasesAndNodesGoingDown) {
   for (int step = 0; step < 3000; ++step) {
     const uint64_t what = r.Below(100);
     if (what < 55 || held.empty()) {
-      PlacementRequest req;
-      const uint64_t kind = r.Below(4);
-      req.num_gpus = kind == 3 ? static_cast<uint32_t>(1 + r.Below(16)) : 1;
-      req.gpu_milli = kind == 0 ? static_cast<uint16_t>(10 + r.Below(990)) : kWholeDevice;
-      req.cpu_milli = static_cast<int64_t>(r.Below(9000));
-      req.mem_mib = static_cast<int64_t>(r.Below(65536));
-      req.models = {static_cast<ModelId>(r.Below(cat.size()))};
+      PlacementRequest req = RandomRequest(r, cat.size(), 16, false);
       if (auto a = placer->Place(s, req, r)) {
         ASSERT_TRUE(s.CanAllocate(*a));
         s.Allocate(*a);
@@ -353,17 +361,7 @@ TEST(RoomFor, EveryPlacerFailsWithoutItAndReleasesOnlyLoosenIt) {
     std::unique_ptr<Placer> placer = info.make();
     std::vector<Allocation> held;
     int gated = 0;
-    auto random_request = [&]() {
-      PlacementRequest req;
-      const uint64_t kind = r.Below(4);
-      req.num_gpus = kind == 3 ? static_cast<uint32_t>(1 + r.Below(40)) : 1;
-      req.gpu_milli = kind == 0 ? static_cast<uint16_t>(10 + r.Below(990)) : kWholeDevice;
-      req.cpu_milli = static_cast<int64_t>(r.Below(9000));
-      req.mem_mib = static_cast<int64_t>(r.Below(65536));
-      req.models = {static_cast<ModelId>(r.Below(cat.size()))};
-      if (r.Below(3) == 0) req.models.push_back(static_cast<ModelId>(r.Below(cat.size())));
-      return req;
-    };
+    auto random_request = [&]() { return RandomRequest(r, cat.size(), 40, true); };
     for (int step = 0; step < 1500; ++step) {
       const uint64_t what = r.Below(100);
       if (what < 60 || held.empty()) {
