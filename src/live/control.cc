@@ -252,7 +252,7 @@ class ControlPlaneImpl final : public ControlPlane {
   // ---- the store stage: a pass's writes are committed on a thread of their
   // own, in the order they were handed over, while the loop goes on.
   void StoreLoop();
-  void ToStore(std::function<void()> work);
+  void ToStore(std::function<void()> work);  // runs it at once once stopped
   void WaitForStore();  // until everything handed over is done
   // The previous pass's decisions, once committed: launch what started (only
   // if its record is on disk), send cancels, record what came of them
@@ -928,7 +928,6 @@ void ControlPlaneImpl::RunPass() {
 
 // ------------------------------------------------------------- store stage
 
-
 void ControlPlaneImpl::StoreLoop() {
   std::unique_lock<std::mutex> lk(store_mu_);
   for (;;) {
@@ -948,9 +947,13 @@ void ControlPlaneImpl::StoreLoop() {
 void ControlPlaneImpl::ToStore(std::function<void()> work) {
   {
     std::lock_guard<std::mutex> lk(store_mu_);
-    store_q_.push_back(std::move(work));
+    if (!store_stop_) {
+      store_q_.push_back(std::move(work));
+      store_cv_.notify_all();
+      return;
+    }
   }
-  store_cv_.notify_all();
+  work();  // stopped: nothing else writes any more
 }
 
 void ControlPlaneImpl::WaitForStore() {
@@ -1622,7 +1625,12 @@ Result<JobRecord> ControlPlaneImpl::CancelOnce(const Caller& caller, int64_t id)
   r.end_ms = NowMs();
   r.est_start_ms = 0;
   r.reason = fmt::format("cancelled by {} before it started", who);
-  Status st = store_->UpdateJob(r);
+  // Through the store stage, after any write of this job a pass handed over
+  // before (a requeue's, say): the cancellation is the job's last write.
+  std::promise<Status> written;
+  std::future<Status> wait = written.get_future();
+  ToStore([&] { written.set_value(store_->UpdateJob(r)); });
+  Status st = wait.get();
   if (!st.ok()) {
     // Not on disk: it stays pending.
     std::lock_guard<std::mutex> lk(mu_);
