@@ -69,19 +69,6 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
-// Runs a shell command, returning its exit code and output.
-testing::CliResult Shell(const std::string& cmd) {
-  testing::CliResult r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 TEST(Sweep, LocalGridGathersOneRowPerPointEqualToTheSingleRuns) {
   std::string d = Dir("sweep_local");
   std::string net = OneCenterNetwork(d);
@@ -221,11 +208,11 @@ class LocalSlurm {
  public:
   explicit LocalSlurm(std::string dir) : dir_(std::move(dir)) {}
   ~LocalSlurm() {
-    auto r = Shell("bash " + Source("scripts/slurm/stop.sh") + " " + dir_);
+    auto r = testing::RunShell("bash " + Source("scripts/slurm/stop.sh") + " " + dir_);
     if (r.code != 0) ADD_FAILURE() << "scripts/slurm/stop.sh failed:\n" << r.out;
   }
   testing::CliResult Start() {
-    return Shell("bash " + Source("scripts/slurm/start.sh") + " " + dir_ + " --name sweeptest --nodes 2 --timeout 90");
+    return testing::RunShell("bash " + Source("scripts/slurm/start.sh") + " " + dir_ + " --name sweeptest --nodes 2 --timeout 90");
   }
   std::string conf() const { return dir_ + "/etc/slurm.conf"; }
 

@@ -33,6 +33,7 @@
 
 #include "server/static_files.h"
 #include "server/web_files.h"
+#include "support/cli.h"
 
 extern char** environ;
 
@@ -75,22 +76,7 @@ int FreePort() {
   return port;
 }
 
-// Runs a command line through the shell; exit code and stdout+stderr.
-struct ShellResult {
-  int code = -1;
-  std::string out;
-};
-ShellResult Shell(const std::string& cmd) {
-  ShellResult r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using ::suanli::testing::RunShell;
 
 // One `suanli serve` process; stopped (SIGTERM, then SIGKILL) when destroyed.
 class ServerProcess {
@@ -778,7 +764,7 @@ TEST(LiveServer, MetricsArePrometheusText) {
 TEST(LiveServer, Tls) {
   std::string dir = TestDir("tls");
   std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
-  auto gen = Shell("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "
+  auto gen = RunShell("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "
                    "subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
                    key + " -out " + cert);
   ASSERT_EQ(gen.code, 0) << gen.out;
@@ -802,12 +788,12 @@ TEST(LiveServer, Tls) {
   auto pr = plain.Get("/api/v1/health");
   EXPECT_FALSE(pr && pr->status == 200);
   // The CLI over HTTPS with the CA certificate.
-  auto cli = Shell(std::string(SUANLI_BINARY) + " show " + std::to_string(id) + " --json --url " + srv.url() +
+  auto cli = RunShell(std::string(SUANLI_BINARY) + " show " + std::to_string(id) + " --json --url " + srv.url() +
                    " --token " + kAdminToken + " --ca-cert " + cert);
   EXPECT_EQ(cli.code, 0) << cli.out;
   EXPECT_NE(cli.out.find("\"id\": " + std::to_string(id)), std::string::npos) << cli.out;
   // A certificate that does not load: exit 2 naming tls_cert.
-  auto badcert = Shell(std::string(SUANLI_BINARY) + " serve --listen 127.0.0.1:0 --data " + dir +
+  auto badcert = RunShell(std::string(SUANLI_BINARY) + " serve --listen 127.0.0.1:0 --data " + dir +
                        "/data2 --tls-cert " + key + " --tls-key " + cert);
   EXPECT_EQ(badcert.code, 2) << badcert.out;
   EXPECT_NE(badcert.out.find("tls_cert"), std::string::npos) << badcert.out;
@@ -898,10 +884,10 @@ TEST(LiveServer, StaticFilesTable) {
 TEST(LiveServer, BadConfigurationExitsTwoNamingTheKey) {
   std::string dir = TestDir("config");
   const std::string bin = SUANLI_BINARY;
-  auto r1 = Shell(bin + " serve --listen nonsense --data " + dir + "/d1");
+  auto r1 = RunShell(bin + " serve --listen nonsense --data " + dir + "/d1");
   EXPECT_EQ(r1.code, 2) << r1.out;
   EXPECT_NE(r1.out.find("listen"), std::string::npos) << r1.out;
-  auto r2 = Shell("SUANLI_POLICY=no-such-policy " + bin + " serve --listen 127.0.0.1:0 --data " + dir + "/d2");
+  auto r2 = RunShell("SUANLI_POLICY=no-such-policy " + bin + " serve --listen 127.0.0.1:0 --data " + dir + "/d2");
   EXPECT_EQ(r2.code, 2) << r2.out;
   EXPECT_NE(r2.out.find("policy"), std::string::npos) << r2.out;
   EXPECT_NE(r2.out.find("SUANLI_POLICY"), std::string::npos) << r2.out;
@@ -909,13 +895,13 @@ TEST(LiveServer, BadConfigurationExitsTwoNamingTheKey) {
     std::ofstream f(dir + "/bad.yaml");
     f << "listen: 127.0.0.1:0\nhttp_treads: 4\n";
   }
-  auto r3 = Shell(bin + " serve --config " + dir + "/bad.yaml --data " + dir + "/d3");
+  auto r3 = RunShell(bin + " serve --config " + dir + "/bad.yaml --data " + dir + "/d3");
   EXPECT_EQ(r3.code, 2) << r3.out;
   EXPECT_NE(r3.out.find("http_treads"), std::string::npos) << r3.out;
-  auto r4 = Shell(bin + " serve --http-threads 0 --listen 127.0.0.1:0 --data " + dir + "/d4");
+  auto r4 = RunShell(bin + " serve --http-threads 0 --listen 127.0.0.1:0 --data " + dir + "/d4");
   EXPECT_EQ(r4.code, 2) << r4.out;
   EXPECT_NE(r4.out.find("http_threads"), std::string::npos) << r4.out;
-  auto r5 = Shell(bin + " serve --bogus-flag");
+  auto r5 = RunShell(bin + " serve --bogus-flag");
   EXPECT_EQ(r5.code, 2) << r5.out;
   // The environment wins over the file (a bad SUANLI_POLICY fails although
   // the file's policy is good); a flag wins over both (the same bad variable
@@ -924,7 +910,7 @@ TEST(LiveServer, BadConfigurationExitsTwoNamingTheKey) {
     std::ofstream f(dir + "/good.yaml");
     f << "listen: 127.0.0.1:0\npolicy: fifo\n";
   }
-  auto r6 = Shell("SUANLI_POLICY=bogus " + bin + " serve --config " + dir + "/good.yaml --data " + dir + "/d6");
+  auto r6 = RunShell("SUANLI_POLICY=bogus " + bin + " serve --config " + dir + "/good.yaml --data " + dir + "/d6");
   EXPECT_EQ(r6.code, 2) << r6.out;
   EXPECT_NE(r6.out.find("SUANLI_POLICY"), std::string::npos) << r6.out;
   ServerProcess ok;
@@ -937,7 +923,7 @@ TEST(LiveServer, BadConfigurationExitsTwoNamingTheKey) {
     std::ofstream f(dir + "/badpolicy.yaml");
     f << "policy: bogus\n";
   }
-  auto r8 = Shell(bin + " serve --config " + dir + "/badpolicy.yaml --data " + dir + "/d8");
+  auto r8 = RunShell(bin + " serve --config " + dir + "/badpolicy.yaml --data " + dir + "/d8");
   EXPECT_EQ(r8.code, 2) << r8.out;
   EXPECT_NE(r8.out.find("badpolicy.yaml"), std::string::npos) << r8.out;
   EXPECT_NE(r8.out.find("policy"), std::string::npos) << r8.out;

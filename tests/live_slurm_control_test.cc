@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "live/control.h"
+#include "support/cli.h"
 
 namespace suanli::live {
 namespace {
@@ -25,22 +26,8 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-struct ShellResult {
-  int code = -1;
-  std::string out;
-};
-
-ShellResult RunShell(const std::string& cmd) {
-  ShellResult r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using ::suanli::testing::CliResult;
+using ::suanli::testing::RunShell;
 
 std::string Script(const std::string& name) { return std::string(SUANLI_SOURCE_DIR) + "/scripts/slurm/" + name; }
 
@@ -79,13 +66,13 @@ class SlurmCluster {
     std::error_code ec;
     if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
-  ShellResult Start() {
+  CliResult Start() {
     if (dir_.empty()) return {1, "mkdtemp failed"};
     started_ = true;
     return RunShell("bash " + Script("start.sh") + " " + dir_ + " --name " + name_ +
                     " --nodes 1 --cpus 4 --gpus 2 --gpu-type a100 --mem 16000 --timeout 90");
   }
-  ShellResult Stop() { return RunShell("bash " + Script("stop.sh") + " " + dir_); }
+  CliResult Stop() { return RunShell("bash " + Script("stop.sh") + " " + dir_); }
   std::string conf() const { return dir_ + "/etc/slurm.conf"; }
   const std::string& dir() const { return dir_; }
   // A daemon stopped with SIGSTOP, continued before the cluster is stopped.

@@ -17,11 +17,11 @@ struct CliResult {
   std::string out;  // stdout and stderr together
 };
 
-// Runs `suanli ARGS` (ARGS is shell text) and captures its output and exit code.
-inline CliResult RunSuanli(const std::string& args) {
-  std::string cmd = std::string(SUANLI_BINARY) + " " + args + " 2>&1";
+// Runs a shell command line and captures its output (stdout and stderr
+// together) and exit code.
+inline CliResult RunShell(const std::string& cmd) {
   CliResult r;
-  FILE* p = popen(cmd.c_str(), "r");
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
   if (!p) return r;
   std::array<char, 4096> buf;
   size_t n;
@@ -30,6 +30,9 @@ inline CliResult RunSuanli(const std::string& args) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+
+// Runs `suanli ARGS` (ARGS is shell text) and captures its output and exit code.
+inline CliResult RunSuanli(const std::string& args) { return RunShell(std::string(SUANLI_BINARY) + " " + args); }
 
 inline std::string ReadFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

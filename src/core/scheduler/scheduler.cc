@@ -509,14 +509,21 @@ bool Scheduler::RoomBeside(const Reservation& res) {
   return room;
 }
 
+std::optional<Allocation> Scheduler::PlaceBeside(JobId id, const Reservation& res, Rng& rng) {
+  FillRequest(id);
+  if (!RoomBeside(res)) return std::nullopt;
+  const Allocation& block = ReservedBlock(res);
+  state_.Allocate(block);
+  auto b = placer_->Place(state_, request_, rng);
+  state_.Release(block);
+  block_room_.generation = state_.generation();  // the same state as before
+  return b;
+}
+
 std::optional<Allocation> Scheduler::TryPlaceBeside(JobId id, const Reservation* res, Time now, Rng& rng) {
   auto a = TryPlace(id, rng);
   if (!a || !res || now + RunTimeOn(id, *a) <= res->start || !Overlaps(*a, res->alloc)) return a;
-  const Allocation& block = ReservedBlock(*res);
-  state_.Allocate(block);
-  auto b = TryPlace(id, rng);
-  state_.Release(block);
-  return b;
+  return PlaceBeside(id, *res, rng);
 }
 
 bool Scheduler::QuotaAdmits(JobId id) const {
@@ -601,19 +608,8 @@ bool Scheduler::Backfill(JobId id, Allocation a, const Reservation* res, Time no
     Start(id, std::move(a), now, out);
     return true;
   }
-  // Try again with the reserved devices held back, unless what is left beside
-  // them fails the placer's capacity test (as it mostly does when the head
-  // waits for more than is free).
-  FillRequest(id);
-  std::optional<Allocation> b;
-  if (RoomBeside(*res)) {
-    const Allocation& block = ReservedBlock(*res);
-    state_.Allocate(block);
-    b = placer_->Place(state_, request_, rng);
-    state_.Release(block);
-    block_room_.generation = state_.generation();  // the same state as before
-  }
-  if (b) {
+  // Try again with the reserved devices held back.
+  if (auto b = PlaceBeside(id, *res, rng)) {
     Start(id, std::move(*b), now, out);
     return true;
   }

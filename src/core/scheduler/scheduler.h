@@ -269,6 +269,11 @@ class Scheduler {
   };
   BlockRoom block_room_;
   bool RoomBeside(const Reservation& res);
+  // The job placed with the free part of res's devices held back; none,
+  // without touching the state, when what is left beside them fails the
+  // placer's capacity test (as it mostly does while the head waits for more
+  // than is free).
+  std::optional<Allocation> PlaceBeside(JobId id, const Reservation& res, Rng& rng);
   // By slot: capacity to add in the placer's capacity test (RoomFor); zero
   // between uses.
   std::vector<int64_t> extra_whole_, extra_milli_;

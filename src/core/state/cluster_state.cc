@@ -76,13 +76,7 @@ void ClusterState::Index(NodeId n, bool add) {
   for (int k = 0; k <= free_whole_[n]; ++k) SetBit(s.atleast[k], li, add);
   SetBit(s.partial, li, add && partial_[n] > 0);
   if (add) {
-    uint16_t m = 0;
-    if (partial_[n] > 0) {
-      const uint16_t* f = dev_free_.data() + dev_offset_[n];
-      for (uint32_t d = 0, nd = dev_offset_[n + 1] - dev_offset_[n]; d < nd; ++d)
-        if (f[d] < kWholeDeviceMilli && f[d] > m) m = f[d];
-    }
-    max_partial_free_[n] = m;
+    max_partial_free_[n] = MaxPartialFree(n);
     level_[n] = ComputeLevel(n);
   }
   for (int b = 1; b <= max_partial_free_[n] / kShareStep && b < static_cast<int>(s.partial_atleast.size()); ++b)
@@ -92,6 +86,15 @@ void ClusterState::Index(NodeId n, bool add) {
   s.free_whole += sign * free_whole_[n];
   s.free_milli += sign * free_milli_[n];
   total_free_milli_ += sign * free_milli_[n];
+}
+
+uint16_t ClusterState::MaxPartialFree(NodeId n) const {
+  uint16_t m = 0;
+  if (partial_[n] == 0) return m;
+  const uint16_t* f = dev_free_.data() + dev_offset_[n];
+  for (uint32_t d = 0, nd = dev_offset_[n + 1] - dev_offset_[n]; d < nd; ++d)
+    if (f[d] < kWholeDeviceMilli && f[d] > m) m = f[d];
+  return m;
 }
 
 ClusterState::Level ClusterState::ComputeLevel(NodeId n) const {
@@ -106,13 +109,7 @@ ClusterState::Level ClusterState::ComputeLevel(NodeId n) const {
 }
 
 void ClusterState::Reindex(NodeId n, Level was, int64_t was_milli) {
-  uint16_t m = 0;
-  if (partial_[n] > 0) {
-    const uint16_t* f = dev_free_.data() + dev_offset_[n];
-    for (uint32_t d = 0, nd = dev_offset_[n + 1] - dev_offset_[n]; d < nd; ++d)
-      if (f[d] < kWholeDeviceMilli && f[d] > m) m = f[d];
-  }
-  max_partial_free_[n] = m;
+  max_partial_free_[n] = MaxPartialFree(n);
   const Level now = ComputeLevel(n);
   level_[n] = now;
   Slot& s = slots_[slot_of_[n]];

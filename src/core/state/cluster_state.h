@@ -112,6 +112,7 @@ class ClusterState {
     bool partial = false;
   };
   Level ComputeLevel(NodeId n) const;
+  uint16_t MaxPartialFree(NodeId n) const;  // the largest free share on a partly used device, 0 if none
   // Brings an up node's index entries from `was` (its level before a change
   // of its free capacity, with `was_milli` free) to its current level,
   // touching only what changed.
