@@ -23,6 +23,18 @@ TEST(Strings, ParseDoubleRejectsGarbageAndNonFinite) {
   EXPECT_FALSE(ParseDouble("1.5s"));
 }
 
+TEST(Strings, EscapeControlsKeepsTextAndShowsControls) {
+  EXPECT_EQ(EscapeControls("train-llama 7b, run #3"), "train-llama 7b, run #3");
+  EXPECT_EQ(EscapeControls("\u7b97\u529b \u00e9"), "\u7b97\u529b \u00e9");  // valid UTF-8 unchanged
+  EXPECT_EQ(EscapeControls("a\nb"), "a\\x0ab");
+  EXPECT_EQ(EscapeControls("\x1b[2J\x1b]0;pwned\x07"), "\\x1b[2J\\x1b]0;pwned\\x07");
+  EXPECT_EQ(EscapeControls("tab\there\rdel\x7f"), "tab\\x09here\\x0ddel\\x7f");
+  EXPECT_EQ(EscapeControls("c1\xc2\x9b" "31m"), "c1\\xc2\\x9b31m");  // C1 CSI
+  EXPECT_EQ(EscapeControls("bad\xff\xc3"), "bad\\xff\\xc3");              // not UTF-8
+  EXPECT_EQ(EscapeControls("\xed\xa0\x80"), "\\xed\\xa0\\x80");        // a surrogate
+  EXPECT_EQ(EscapeControls(std::string_view("nul\0x", 5)), "nul\\x00x");
+}
+
 TEST(Rng, SameSeedSameSequence) {
   Rng a(7), b(7), c(8);
   for (int i = 0; i < 100; ++i) {

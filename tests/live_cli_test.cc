@@ -215,6 +215,18 @@ TEST(LiveCli, SubmitShowLogsQueue) {
   EXPECT_NE(show.out.find("succeeded"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("sh -c 'echo hello'"), std::string::npos) << show.out;
 
+  // What a tenant wrote reaches the terminal with its control characters
+  // shown, never sent: no clearing the screen, no forged row.
+  CliRun esc = Suanli("submit --quiet --env \"E=$(printf 'a\\033[2J\\nb')\" " + srv.conn() +
+                      " -- sh -c \"$(printf 'true \\033]0;owned\\007')\"");
+  ASSERT_EQ(esc.code, 0) << esc.err;
+  CliRun shown = Suanli("show " + esc.out.substr(0, esc.out.size() - 1) + " " + srv.conn());
+  EXPECT_EQ(shown.code, 0) << shown.err;
+  EXPECT_EQ(shown.out.find('\x1b'), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find('\x07'), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("E=a\\x1b[2J\\x0ab\n"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("\\x1b]0;owned\\x07"), std::string::npos) << shown.out;
+
   // --quiet prints only the id; --json the stored job.
   CliRun q = Suanli("submit --quiet " + srv.conn() + " -- sleep 0.3");
   ASSERT_EQ(q.code, 0) << q.err;

@@ -378,6 +378,12 @@ TEST(LiveControl, SpecErrorsNameTheField) {
       {[](JobSpec* s) { s->name = std::string(300, 'n'); }, "name: at most 256"},
       {[](JobSpec* s) { s->center = "mars"; }, "center: unknown center 'mars' (centers: east, west)"},
       {[](JobSpec* s) { s->workdir = "relative/dir"; }, "workdir: must be an absolute path"},
+      // A newline would forge a line of the server's log; an escape sequence
+      // would reach the terminals that show it. Shown escaped in the message.
+      {[](JobSpec* s) { s->workdir = "/tmp\n2026-12-04T00:00:00.000+0000 info admin granted"; },
+       "workdir: must not contain control characters (newline, tab, escape...), got '/tmp\\x0a2026-"},
+      {[](JobSpec* s) { s->name = "x\x1b]0;owned\x07"; },
+       "name: must not contain control characters (newline, tab, escape...), got 'x\\x1b]0;owned\\x07'"},
       {[](JobSpec* s) { s->cpu_milli = -1; }, "cpu_milli: "},
       {[](JobSpec* s) {
          s->gpus = 2;
@@ -591,6 +597,38 @@ TEST(LiveControl, PendingJobsGetAnEstimatedStart) {
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].est_start_ms, r->est_start_ms);
+  // By center (the CLI's `queue --center east`): its pending job with its
+  // running ones, newest first; another center lists none of them.
+  JobFilter at_east;
+  at_east.center = "east";
+  auto east = cp->List(kAlice, at_east);
+  ASSERT_TRUE(east.ok()) << east.status().message();
+  ASSERT_EQ(east->size(), 5u);
+  EXPECT_EQ((*east)[0].id, waiting->id);
+  EXPECT_EQ((*east)[0].state, JobState::kPending);
+  for (size_t i = 1; i < east->size(); ++i) EXPECT_GT((*east)[i - 1].id, (*east)[i].id);
+  at_east.states = {JobState::kPending};
+  east = cp->List(kAlice, at_east);
+  ASSERT_TRUE(east.ok());
+  ASSERT_EQ(east->size(), 1u);
+  EXPECT_EQ((*east)[0].id, waiting->id);
+  at_east.states = {JobState::kRunning};
+  EXPECT_EQ(cp->List(kAlice, at_east)->size(), 4u);
+  at_east.states.clear();
+  at_east.limit = 2;
+  east = cp->List(kAlice, at_east);
+  ASSERT_EQ(east->size(), 2u);
+  EXPECT_EQ((*east)[0].id, waiting->id);
+  at_east.before_id = waiting->id;
+  east = cp->List(kAlice, at_east);
+  ASSERT_EQ(east->size(), 2u);
+  EXPECT_EQ((*east)[0].id, fill.back());
+  JobFilter bobs;
+  bobs.center = "east";
+  EXPECT_TRUE(cp->List(kBob, bobs)->empty());  // another tenant's
+  JobFilter at_west;
+  at_west.center = "west";
+  EXPECT_TRUE(cp->List(kAlice, at_west)->empty());
   cp->Stop();
 }
 

@@ -112,9 +112,10 @@ Result<server::ClientOptions> ResolveConn(const Conn& c) {
   return o;
 }
 
-// Prints "suanli CMD: MESSAGE" and returns `code`.
+// Prints "suanli CMD: MESSAGE" and returns `code`. The message may quote the
+// server or a job: its control characters are shown, never sent to the terminal.
 int Fail(const char* cmd, int code, const std::string& msg) {
-  std::fprintf(stderr, "suanli %s: %s\n", cmd, msg.c_str());
+  std::fprintf(stderr, "suanli %s: %s\n", cmd, EscapeControls(msg).c_str());
   return code;
 }
 
@@ -217,9 +218,15 @@ std::string ShellJoin(const std::vector<std::string>& argv) {
   return out;
 }
 
-// Columns padded to their widest cell; the last column is not padded.
-void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+// Columns padded to their widest cell; the last column is not padded. Cells
+// hold what tenants wrote (job names, commands, reasons): their control
+// characters are shown as \xNN, so no job can move the cursor, retitle the
+// terminal or forge a row.
+void PrintTable(std::vector<std::vector<std::string>> rows) {
   if (rows.empty()) return;
+  for (auto& r : rows) {
+    for (auto& cell : r) cell = EscapeControls(cell);
+  }
   std::vector<size_t> w;
   for (const auto& r : rows) {
     if (w.size() < r.size()) w.resize(r.size(), 0);
@@ -637,7 +644,9 @@ int RunCenters(bool as_json, const Conn& conn) {
   PrintTable(rows);
   for (const auto& cj : j["centers"]) {
     std::string reason = cj.value("reason", std::string());
-    if (!reason.empty()) std::printf("%s: %s\n", cj.value("name", std::string()).c_str(), reason.c_str());
+    if (!reason.empty()) {
+      std::printf("%s: %s\n", EscapeControls(cj.value("name", std::string())).c_str(), EscapeControls(reason).c_str());
+    }
   }
   return std::fflush(stdout) == 0 ? kOk : kServerError;
 }
@@ -650,7 +659,7 @@ int RunCenterAction(const std::string& name, bool drain, const Conn& conn) {
   if (int c = Check(cmd, r)) return c;
   std::printf(drain ? "Drained center %s: it takes no new jobs (running ones go on)\n"
                     : "Resumed center %s: it takes jobs again\n",
-              name.c_str());
+              EscapeControls(name).c_str());
   return std::fflush(stdout) == 0 ? kOk : kServerError;
 }
 
@@ -752,7 +761,7 @@ int RunTenantCreate(const TenantCreateArgs& a, const Conn& conn) {
   if (a.json) return PrintJson(j);
   std::string token = j.value("token", std::string());
   std::printf("Created tenant %s%s\nIts token (shown only now; give it with --token or SUANLI_TOKEN):\n%s\n",
-              a.name.c_str(), a.admin ? " (admin)" : "", token.c_str());
+              EscapeControls(a.name).c_str(), a.admin ? " (admin)" : "", EscapeControls(token).c_str());
   return std::fflush(stdout) == 0 ? kOk : kServerError;
 }
 

@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "live/control.h"
+#include "live/log_format.h"
 #include "server/api_server.h"
 #include "server/serve_config.h"
 
@@ -55,7 +56,7 @@ int RunServe(const ServeArgs& a) {
   }
   // Diagnostics on stderr, one line each.
   auto logger = std::make_shared<spdlog::logger>("suanli", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  logger->set_formatter(live::MakeEscapingFormatter(live::kServeLogPattern));
   logger->set_level(level);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

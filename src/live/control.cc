@@ -273,6 +273,7 @@ class ControlPlaneImpl final : public ControlPlane {
   void Unqueue(Active& a, WallMs now);           // kQueued -> out of its scheduler
   void StopRun(Active& a, WallMs now, bool finished);  // running -> out of its scheduler
   void ToDispatch(Active& a, const std::string& reason);
+  void AddQueuedAt(const JobFilter& filter, std::vector<JobRecord>* jobs);  // mu_ held
   void Finish(Active& a, JobState state, WallMs end_ms, std::string reason, PassWork* w);
   void AdoptFailed(Active& a, const Status& st, WallMs now, PassWork* w);
   // A running (or stopping) job goes back to the dispatcher, its run given up;
@@ -1559,7 +1560,29 @@ Result<std::vector<JobRecord>> ControlPlaneImpl::List(const Caller& caller, JobF
       r.reason = it->second.rec.reason;
     }
   }
+  if (!filter.center.empty()) AddQueuedAt(filter, &jobs);
   return jobs;
+}
+
+// The center a pending job waits at is the control loop's (the store records
+// a job's center when it starts): a listing by center takes its pending jobs
+// from memory, newest first as the store's, within the same limit.
+void ControlPlaneImpl::AddQueuedAt(const JobFilter& filter, std::vector<JobRecord>* jobs) {
+  const bool pending_asked = filter.states.empty() || std::find(filter.states.begin(), filter.states.end(),
+                                                                JobState::kPending) != filter.states.end();
+  std::erase_if(*jobs, [&](const JobRecord& r) { return r.state == JobState::kPending && r.center != filter.center; });
+  if (!pending_asked) return;
+  std::unordered_set<int64_t> listed;
+  for (const JobRecord& r : *jobs) listed.insert(r.id);
+  for (const auto& [id, a] : active_) {
+    const JobRecord& r = a.rec;
+    if (r.state != JobState::kPending || r.center != filter.center || listed.count(id)) continue;
+    if (!filter.tenant.empty() && r.tenant != filter.tenant) continue;
+    if (filter.before_id > 0 && id >= filter.before_id) continue;
+    jobs->push_back(r);
+  }
+  std::sort(jobs->begin(), jobs->end(), [](const JobRecord& x, const JobRecord& y) { return x.id > y.id; });
+  if (jobs->size() > static_cast<size_t>(filter.limit)) jobs->resize(static_cast<size_t>(filter.limit));
 }
 
 Result<JobRecord> ControlPlaneImpl::Cancel(const Caller& caller, int64_t id) {

@@ -167,6 +167,11 @@ namespace {
 
 bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
+// C0 controls and DEL (a name or a path is one line of text).
+bool HasControl(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
 bool ValidEnvKey(std::string_view k) {
   if (k.empty() || k.size() > kMaxEnvKeyBytes) return false;
   if (k[0] >= '0' && k[0] <= '9') return false;
@@ -182,6 +187,9 @@ constexpr std::string_view kClassHelp = "training, inference, cnn, transformer, 
 Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vector<std::string>& centers) {
   if (spec.name.size() > kMaxNameBytes) return InvalidArgument("name: at most {} bytes", kMaxNameBytes);
   if (HasNul(spec.name)) return InvalidArgument("name: must not contain a NUL byte");
+  if (HasControl(spec.name))
+    return InvalidArgument("name: must not contain control characters (newline, tab, escape...), got '{}'",
+                           EscapeControls(spec.name.substr(0, 200)));
   if (spec.command.empty()) return InvalidArgument("command: must not be empty");
   if (spec.command.size() > kMaxArgs)
     return InvalidArgument("command: at most {} arguments, got {}", kMaxArgs, spec.command.size());
@@ -208,8 +216,11 @@ Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vect
   if (env_bytes > kMaxEnvBytes) return InvalidArgument("env: larger than {} bytes in all", kMaxEnvBytes);
   if (spec.workdir.size() > kMaxPathBytes) return InvalidArgument("workdir: at most {} bytes", kMaxPathBytes);
   if (HasNul(spec.workdir)) return InvalidArgument("workdir: must not contain a NUL byte");
+  if (HasControl(spec.workdir))
+    return InvalidArgument("workdir: must not contain control characters (newline, tab, escape...), got '{}'",
+                           EscapeControls(spec.workdir.substr(0, 200)));
   if (!spec.workdir.empty() && spec.workdir[0] != '/')
-    return InvalidArgument("workdir: must be an absolute path, got '{}'", spec.workdir.substr(0, 200));
+    return InvalidArgument("workdir: must be an absolute path, got '{}'", EscapeControls(spec.workdir.substr(0, 200)));
   if (spec.gpus > kMaxGpus) return InvalidArgument("gpus: must be an integer 0..{}, got {}", kMaxGpus, spec.gpus);
   if (spec.cpu_milli < 0 || spec.cpu_milli > kMaxCpuMilli)
     return InvalidArgument("cpu_milli: must be 0..{}, got {}", kMaxCpuMilli, spec.cpu_milli);
