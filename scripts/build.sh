@@ -15,5 +15,11 @@ elif command -v npm >/dev/null 2>&1; then
 else
   echo "build: warning: npm not found, the web dashboard is not built (install Node.js and npm, then run scripts/build-web.sh and build again)" >&2
 fi
-cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+# ccache, where installed, makes rebuilds of unchanged files (another build
+# folder, another checkout) a cache hit; SUANLI_NO_CCACHE=1 leaves it out.
+launcher=()
+if [[ "${SUANLI_NO_CCACHE:-0}" != 1 ]] && command -v ccache >/dev/null 2>&1; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" "$@" >/dev/null
 ninja -C "$dir"

@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
+  ccache                                  # rebuilds of unchanged files are cache hits
   g++ clang libclang-rt-14-dev            # clang for the libFuzzer targets and sanitizers
   zlib1g-dev                              # gzip-compressed traces
   libyaml-cpp-dev                         # network description files
