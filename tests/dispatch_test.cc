@@ -405,6 +405,25 @@ TEST(Dispatch, HeterogeneityAwareGivesTheFastCardsToWhoGainsMost) {
               y_on_a(*es), r->summary.avg_jct_s, es->summary.avg_jct_s);
 }
 
+// Six identical 8-accelerator jobs at once on three 8-accelerator centers:
+// the LP of the first arrival gives the type one pool; the rest must not
+// queue behind it while the other pools stand idle.
+TEST(Dispatch, HeterogeneityAwareSpreadsABurstOfOneType) {
+  Catalog cat = Cat();
+  Network net = Net({{"c0", 0, 1}, {"c1", 0, 1}, {"c2", 0, 1}});
+  Workload w;
+  for (int i = 0; i < 6; ++i) w.Add(MakeJob(Seconds(i), 8, 3600), "j" + std::to_string(i));
+  auto r = Sim(w, net, cat, "heterogeneity-aware");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  int per_center[3] = {0, 0, 0};
+  for (int i = 0; i < 6; ++i) ++per_center[Rec(*r, i).center];
+  EXPECT_EQ(per_center[0], 2);
+  EXPECT_EQ(per_center[1], 2);
+  EXPECT_EQ(per_center[2], 2);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Rec(*r, i).start, Seconds(i)) << i;  // each at once on its own pool
+  EXPECT_LE(r->summary.makespan_s, 2 * 3600 + 10);
+}
+
 TEST(Dispatch, UnknownPlacesAreErrors) {
   Catalog cat = Cat();
   Network net = Net({{"east", 0, 1}});

@@ -1,6 +1,7 @@
 // The live control plane (ControlPlane): the scheduling loop with a real
 // store and real backends (local processes, simulated centers), the server
 // config file, and Scheduler::Adopt, which re-adoption after a restart uses.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -507,6 +508,78 @@ TEST(LiveControl, HeterogeneityAwareDispatchRunsOnTheLoopThread) {
     EXPECT_FALSE(r->model.empty());
   }
   EXPECT_GT(cp->Stats().passes, 0);
+  cp->Stop();
+}
+
+// Six identical 8-accelerator jobs at once on three centers of one 8-A100
+// node each: the LP of the first arrival gives the type one pool; the others
+// must not queue there while two pools stand idle (each center runs one and
+// queues one). On tiny, a job the dispatcher holds to one model shows it
+// while it waits.
+TEST(LiveControl, HeterogeneityAwareSpreadsABurstAndShowsTheHeldModel) {
+  ScratchDir dir;
+  std::string net = "name: trio\ncenters:\n";
+  for (const char* c : {"a", "b", "c"}) {
+    net += fmt::format(
+        "  - name: {0}\n    region: r\n    lat: 31.2\n    lon: 121.5\n    pue: 1.2\n    price_per_kwh: 0.5\n"
+        "    carbon_g_per_kwh: 500\n    pools:\n      - name: p\n        nodes:\n"
+        "          - {{count: 1, prefix: {0}-n, accelerator: A100-80GB, devices: 8, cpu: 64, memory_gib: 512}}\n",
+        c);
+  }
+  WriteText(dir / "trio.yaml", net);
+  ServerConfig trio = SimulatedConfig(dir / "trio-data", dir / "trio.yaml");
+  trio.dispatch = "heterogeneity-aware";
+  auto burst = StartOrDie(trio);
+  ASSERT_TRUE(burst);
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    auto r = burst->Submit(kAlice, Gpu(8, 300));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ids.push_back(r->id);
+  }
+  auto running = [&] {
+    int n = 0;
+    for (int64_t id : ids) n += StateOf(*burst, id) == JobState::kRunning;
+    return n;
+  };
+  ASSERT_TRUE(WaitFor(*burst, [&] { return running() == 3; })) << running() << " of 6 running";
+  std::map<std::string, int> at;
+  ASSERT_TRUE(WaitFor(*burst, [&] {
+    at.clear();
+    for (int64_t id : ids) ++at[burst->Get(kAlice, id)->center];
+    return at.size() == 3;
+  })) << at.size() << " centers used";
+  for (const auto& [center, n] : at) EXPECT_EQ(n, 2) << center;
+  burst->Stop();
+
+  ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
+  cfg.dispatch = "heterogeneity-aware";
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  // East full of pinned jobs: the dispatcher holds the next job to east's
+  // A100s (the LP's target), where it waits; its model is on its record.
+  std::vector<int64_t> fill;
+  for (int i = 0; i < 4; ++i) {
+    JobSpec s = Gpu(8, 300);
+    s.center = "east";
+    auto r = cp->Submit(kAlice, s);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    fill.push_back(r->id);
+  }
+  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, fill.back()) == JobState::kRunning; }));
+  auto held = cp->Submit(kAlice, Gpu(8, 1));
+  ASSERT_TRUE(held.ok());
+  ASSERT_TRUE(WaitFor(*cp, [&] { return !cp->Get(kAlice, held->id)->center.empty(); }));
+  auto rec = cp->Get(kAlice, held->id);
+  EXPECT_EQ(rec->state, JobState::kPending);
+  EXPECT_EQ(rec->center, "east");
+  EXPECT_EQ(rec->model, "A100-80GB");
+  JobFilter f;
+  f.states = {JobState::kPending};
+  auto list = cp->List(kAlice, f);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].model, "A100-80GB");
   cp->Stop();
 }
 

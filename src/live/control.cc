@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <bit>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -597,6 +598,7 @@ void ControlPlaneImpl::ToDispatch(Active& a, const std::string& reason) {
   a.phase = Phase::kDispatch;
   a.center = kNoCenter;
   a.rec.center.clear();
+  a.rec.model.clear();
   a.rec.reason = reason;
   a.rec.est_start_ms = 0;
   to_dispatch_.push_back(a.rec.id);
@@ -1318,6 +1320,8 @@ void ControlPlaneImpl::DispatchWaiting(WallMs now, PassWork* w) {
           break;
         }
         Queue(a, d.center, now);
+        // Held to one model (heterogeneity-aware): the job shows which while it waits.
+        if (d.models && std::has_single_bit(d.models)) a.rec.model = catalog_.model(std::countr_zero(d.models)).name;
         ++w->dispatched;
         break;
       }
@@ -1557,6 +1561,7 @@ Result<std::vector<JobRecord>> ControlPlaneImpl::List(const Caller& caller, JobF
     r.est_start_ms = it->second.rec.est_start_ms;
     if (r.state == JobState::kPending) {
       r.center = it->second.rec.center;
+      r.model = it->second.rec.model;
       r.reason = it->second.rec.reason;
     }
   }

@@ -7,8 +7,13 @@
 // An arriving job goes to the resource, among those its type was given and
 // that can run it now or later, whose actual share (accelerators of that type
 // sent there and not yet done) lags its target most, and is held to that
-// model there. Types the LP gave nothing (overload) and services fall back to
-// the earliest completion. Ties: lower resource index (center, then model).
+// model there. A target resource already holding its capacity in jobs sent
+// there (of any type) is skipped: the LP's shares were solved for the demand
+// of its last round, and a burst of one type (six 8-accelerator jobs in one
+// second, for a pool of 8) must not queue on one pool while others stand
+// idle. Types the LP gave nothing (overload), jobs whose targets are all full
+// and services fall back to the earliest completion. Ties: lower resource
+// index (center, then model).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -29,6 +34,7 @@ class HeterogeneityAware : public Dispatcher {
     for (size_t c = 0; c < network.centers.size(); ++c)
       for (size_t m = 0; m < catalog.size(); ++m)
         if (capacity_[c][m] > 0) res_.push_back({static_cast<CenterId>(c), static_cast<ModelId>(m)});
+    sent_.assign(res_.size(), 0);
   }
 
   DispatchDecision Dispatch(JobId id, double work, Time now, const DispatchView& v) override {
@@ -50,6 +56,7 @@ class HeterogeneityAware : public Dispatcher {
     for (size_t r = 0; r < res_.size(); ++r) {
       double target = r < ty.target.size() ? ty.target[r] : 0;
       if (target <= 0) continue;
+      if (sent_[r] + dev > capacity_[res_[r].center][res_[r].model] + 1e-9) continue;  // full
       double gap = target - (total > 0 ? ty.assigned[r] / total : 0);
       if (gap <= best_gap) continue;
       Candidate k;
@@ -72,7 +79,10 @@ class HeterogeneityAware : public Dispatcher {
     }
     if (job_.size() <= id) job_.resize(id + 1);
     job_[id] = {t, best, dev};
-    if (best >= 0) ty.assigned[best] += dev;
+    if (best >= 0) {
+      ty.assigned[best] += dev;
+      sent_[best] += dev;
+    }
     return d;
   }
 
@@ -80,7 +90,10 @@ class HeterogeneityAware : public Dispatcher {
     if (id >= job_.size() || job_[id].type == kNone) return;
     Entry& e = job_[id];
     types_[e.type].demand = std::max(0.0, types_[e.type].demand - e.dev);
-    if (e.res >= 0) types_[e.type].assigned[e.res] = std::max(0.0, types_[e.type].assigned[e.res] - e.dev);
+    if (e.res >= 0) {
+      types_[e.type].assigned[e.res] = std::max(0.0, types_[e.type].assigned[e.res] - e.dev);
+      sent_[e.res] = std::max(0.0, sent_[e.res] - e.dev);
+    }
     e = {};
   }
 
@@ -183,6 +196,7 @@ class HeterogeneityAware : public Dispatcher {
   }
 
   std::vector<Resource> res_;
+  std::vector<double> sent_;  // per resource: accelerators of every type sent there, not yet done
   std::vector<Type> types_;
   std::map<std::tuple<ModelMask, int, uint32_t>, uint32_t> type_of_;
   std::vector<Entry> job_;
