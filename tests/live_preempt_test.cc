@@ -102,7 +102,7 @@ class Lab {
       if (!IsTerminal(Get(id).state)) return false;
     return true;
   }
-  void Tenant() {
+  void AddTenant() {
     Tenant t;
     t.name = "t";
     ASSERT_TRUE(cp_->CreateTenant(kAdmin, t).ok());
@@ -164,7 +164,7 @@ TEST(LivePreemption, LasPairFinishesAsInTheSimulator) {
   ASSERT_GT(sim.summary.preemptions, 0u);
   Lab lab("las");
   ASSERT_TRUE(lab.cp());
-  lab.Tenant();
+  lab.AddTenant();
   lab.RunTo(0);
   const int64_t first = lab.Submit(3000);
   lab.RunTo(5);
@@ -200,7 +200,7 @@ TEST(LivePreemption, SrtfPreemptedJobResumesWithItsRemainingWork) {
   ASSERT_EQ(sim.summary.preemptions, 1u);
   Lab lab("srtf");
   ASSERT_TRUE(lab.cp());
-  lab.Tenant();
+  lab.AddTenant();
   lab.RunTo(0);
   const int64_t longer = lab.Submit(100);
   lab.RunTo(10);
