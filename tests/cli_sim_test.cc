@@ -73,6 +73,31 @@ TEST(CliSim, WritesSummaryJobsAndUtilisationAndIsByteIdenticalForASeed) {
   EXPECT_NE(centers.find("earliest-start/fifo,0,east,"), std::string::npos) << centers.substr(0, 300);
 }
 
+// A preemptive order, quotas that reclaim and a dispatcher that sees every
+// center: once, this input never ended (a job reclaimed its tenant's quota
+// from a borrower, the borrower preempted it back by the order's key, and so
+// on at one instant). Run under `timeout`, so that a regression fails here
+// instead of hanging the suite; every job must finish or be reported
+// unschedulable (the simulator checks it, and so does this test).
+TEST(CliSim, PreemptiveOrderWithReclaimingQuotasEnds) {
+  for (const char* policy : {"las", "srtf"}) {
+    std::string out = TempDir(std::string("sim_reclaim_") + policy);
+    auto r = testing::RunShell("timeout 120 " + std::string(SUANLI_BINARY) + " sim -q --network china-aicc:1/100 " +
+                               "--workload " + Source("tests/data/day-hang.csv.gz") +
+                               " --dispatch earliest-start --policy " + policy + " --quotas " +
+                               Source("data/quotas/china-aicc.yaml") + " --out " + out);
+    ASSERT_EQ(r.code, 0) << policy << " (124: still running after 120 s)\n" << r.out;
+    auto summary = nlohmann::json::parse(ReadFile(out + "/summary.json"));
+    ASSERT_EQ(summary["policies"].size(), 1u);
+    const auto& p = summary["policies"][0];
+    EXPECT_EQ(p["jobs"], 423) << policy;
+    EXPECT_EQ(p["finished"].get<int>() + p["unschedulable"].get<int>(), 423) << policy;
+    EXPECT_GT(p["finished"].get<int>(), 400) << policy;
+    std::string jobs = ReadFile(out + "/jobs.csv");
+    EXPECT_EQ(std::count(jobs.begin(), jobs.end(), '\n'), 1 + 423) << policy;
+  }
+}
+
 TEST(CliSim, ClusterTableFromATraceAsNetwork) {
   auto r = RunSuanli("sim -q --workload " +
                      Source("data/traces/alibaba-gpu-v2023-openb/csv/openb_pod_list_gpushare40.csv.gz") +

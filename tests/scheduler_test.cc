@@ -41,5 +41,62 @@ TEST(Scheduler, EstimateStartReleasesRunningJobsInOrderOfTheirEnd) {
   EXPECT_FALSE((*s)->EstimateStart(4, Seconds(10), rng).has_value());
 }
 
+// A preempted job taken out of its queue (as the live control plane does
+// while its run stops) and submitted again with its progress is where it
+// would have been had it stayed: same attained service, work left,
+// preemptions and queue time, so LAS keeps it behind the job that
+// preempted it. Submitted without it, it would come back as new (attained
+// 0, top queue) and preempt that job at once.
+TEST(Scheduler, ProgressCarriedAcrossRemoveAndSubmitKeepsAttainedService) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 1, 4}});
+  Workload w;
+  w.Add(MakeJob(0, 4, 3000), "first");
+  w.Add(MakeJob(Seconds(5), 4, 3000), "second");
+  for (bool carry : {true, false}) {
+    auto s = Scheduler::Create(*ParsePolicySpec("las"), cat, net, w);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    Scheduler& x = **s;
+    Rng rng(1);
+    x.Submit(0, 0);
+    PassResult p = x.Pass(0, rng);
+    ASSERT_EQ(x.runtime(0).state, JobState::kRunning);
+    x.Submit(1, Seconds(5));
+    p = x.Pass(Seconds(5), rng);
+    ASSERT_EQ(x.runtime(1).state, JobState::kPending);
+    // 3600 accelerator-seconds (LAS's first threshold) on 4 devices: 900 s.
+    ASSERT_EQ(p.wake_at, Seconds(900));
+    p = x.Pass(Seconds(900), rng);
+    ASSERT_EQ(p.decisions.size(), 2u);
+    EXPECT_EQ(p.decisions[0].kind, Decision::Kind::kPreempt);
+    EXPECT_EQ(p.decisions[0].job, 0u);
+    EXPECT_EQ(p.decisions[1].kind, Decision::Kind::kStart);
+    EXPECT_EQ(p.decisions[1].job, 1u);
+    // Out of the queue and back, a minute later.
+    ASSERT_FALSE(x.Remove(0, Seconds(900)).has_value());  // it was pending: nothing held
+    const JobProgress kept = x.Progress(0);
+    EXPECT_DOUBLE_EQ(kept.attained, 3600);
+    EXPECT_DOUBLE_EQ(kept.remaining, 2100);
+    EXPECT_EQ(kept.preemptions, 1);
+    EXPECT_EQ(kept.queued_since, Seconds(900));
+    EXPECT_EQ(kept.first_start, 0);
+    if (carry) x.Submit(0, Seconds(960), kept);
+    else x.Submit(0, Seconds(960), kept.remaining);
+    p = x.Pass(Seconds(960), rng);
+    if (carry) {
+      EXPECT_TRUE(p.decisions.empty());
+      EXPECT_EQ(x.runtime(0).state, JobState::kPending);
+      EXPECT_DOUBLE_EQ(x.runtime(0).attained, 3600);
+      EXPECT_EQ(x.runtime(0).queued_since, Seconds(900));
+      EXPECT_EQ(x.Progress(0).preemptions, 1);
+    } else {
+      // The reset that made live LAS preempt back and forth forever.
+      ASSERT_EQ(p.decisions.size(), 2u);
+      EXPECT_EQ(p.decisions[0].kind, Decision::Kind::kPreempt);
+      EXPECT_EQ(p.decisions[0].job, 1u);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace suanli

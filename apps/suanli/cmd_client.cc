@@ -550,9 +550,24 @@ int RunShow(int64_t id, bool as_json, const Conn& conn) {
   if (x.end_ms > 0) add("ended:", FormatTimeLong(x.end_ms));
   if (x.exit_code >= 0) add("exit code:", std::to_string(x.exit_code));
   if (x.signal > 0) add("signal:", std::to_string(x.signal));
-  if (live::IsTerminal(x.state)) {
+  if (live::IsTerminal(x.state) || x.gpu_seconds > 0) {
     add("usage:", fmt::format("{:.2f} accelerator-hours, {:.3f} kWh, cost {:.2f}, {:.3f} kg CO2", x.gpu_seconds / 3600,
                               x.energy_kwh, x.cost, x.carbon_kg));
+  }
+  // Its runs that ended: "#1 preempted on a a-n0 devices 0-31, 00:00:00 to 00:01:53, 1.00 accelerator-hours".
+  if (auto at = j.find("attempts"); at != j.end() && at->is_array()) {
+    for (const auto& a : *at) {
+      if (!a.is_object()) continue;
+      auto str = [&](const char* k) { return a.contains(k) && a[k].is_string() ? a[k].get<std::string>() : ""; };
+      auto num = [&](const char* k) { return a.contains(k) && a[k].is_number() ? a[k].get<double>() : 0.0; };
+      auto ms = [&](const char* k) { return a.contains(k) && a[k].is_number_integer() ? a[k].get<int64_t>() : 0; };
+      std::string where = str("center");
+      if (!str("node").empty()) where += " " + str("node");
+      add(fmt::format("attempt {}:", ms("n")).c_str(),
+          fmt::format("{} on {}, {} to {}, {:.2f} accelerator-hours{}", str("outcome"), where,
+                      FormatTimeLong(ms("start_ms")), FormatTimeLong(ms("end_ms")), num("gpu_seconds") / 3600,
+                      str("reason").empty() ? "" : " (" + str("reason") + ")"));
+    }
   }
   PrintTable(rows);
   return std::fflush(stdout) == 0 ? kOk : kServerError;

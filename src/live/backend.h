@@ -42,6 +42,12 @@ struct LaunchRequest {
   std::vector<int> devices;   // device indices on that node
   std::string job_dir;        // per-job directory (logs: job_dir/stdout, job_dir/stderr)
   WallMs start_ms = 0;        // when the control loop launched it
+  // Reference-seconds of work its earlier runs did and kept (a preempted
+  // job keeps its work, as in the simulator): a simulated run lasts its
+  // duration less this. A local or slurm job's process starts again; resuming
+  // from its own checkpoints, if it writes any, is the job's business.
+  double done_s = 0;
+  int attempt = 1;            // 1 for its first run, then 2, 3, ...
 };
 
 struct BackendEvent {

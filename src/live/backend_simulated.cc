@@ -1,5 +1,7 @@
 #include "live/backend_simulated.h"
 
+#include <algorithm>
+#include <cmath>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
@@ -118,15 +120,17 @@ class SimulatedBackend final : public Backend {
  private:
   void Add(const LaunchRequest& req) {
     SimJob j;
-    int64_t limit = req.spec.time_limit_s;
-    int64_t run = req.spec.duration_s > 0 ? req.spec.duration_s : limit;
-    if (run < 0) run = 0;
-    if (limit > 0 && run > limit) {
-      run = limit;
+    const int64_t limit = req.spec.time_limit_s;
+    const int64_t duration = req.spec.duration_s > 0 ? req.spec.duration_s : limit;
+    // A run after a preemption goes on from the work its earlier runs kept.
+    const double done = std::isfinite(req.done_s) ? std::clamp(req.done_s, 0.0, 1e12) : 0.0;
+    int64_t run_ms = std::max<int64_t>(0, std::llround((static_cast<double>(duration) - done) * 1000.0));
+    if (limit > 0 && run_ms > limit * 1000) {
+      run_ms = limit * 1000;
       j.limited = true;
     }
     j.time_limit_s = limit;
-    j.end_ms = req.start_ms + run * 1000;
+    j.end_ms = req.start_ms + run_ms;
     jobs_[req.job_id] = j;
     heap_.push({j.end_ms, req.job_id});
   }

@@ -119,6 +119,15 @@ struct Active {
   int requeues = 0;              // runs the centers stopped on their own
   CenterId avoid = kNoCenter;    // a center that just stopped its run: not sent there again before
   WallMs avoid_until = 0;
+  // What it takes into its next queue (Scheduler::Submit with progress):
+  // after a preemption, all it had (attained service, work left, the time it
+  // was queued again: as in the simulator, where a preempted job stays in
+  // its queue); after a run its center stopped or lost, the work it had
+  // left when that run started (it starts over, as the simulator's
+  // interrupted runs without checkpoints). None: a fresh job.
+  std::optional<JobProgress> carried;
+  JobProgress run_start;         // running: its progress when this run started
+  double queued_work = 0;        // kQueued: its work as counted in the center's backlog
 };
 
 struct CenterRt {
@@ -235,6 +244,8 @@ class ControlPlaneImpl final : public ControlPlane {
   Result<std::vector<UsageSum>> Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) override;
   PassStats Stats() override;
   void PassNow() override { RunPass(); }
+  // The wall clock: the config's (tests) or the system's.
+  WallMs Now() const { return config_.clock ? config_.clock() : NowMs(); }
 
  private:
   // ---- set-up
@@ -279,8 +290,16 @@ class ControlPlaneImpl final : public ControlPlane {
   void AdoptFailed(Active& a, const Status& st, WallMs now, PassWork* w);
   // A running (or stopping) job goes back to the dispatcher, its run given up;
   // with `avoid`, not to the same center for center_timeout_s.
-  void Requeue(Active& a, WallMs now, std::string reason, bool avoid, PassWork* w);
-  void Meter(JobRecord* rec, CenterId c) const;
+  // `outcome`: how its run ended, kept as an attempt ending at `ended_ms`
+  // (0: now): "preempted" (it keeps what it had and goes back to the same
+  // center's queue if it can), "requeued" or "abandoned" (it starts over);
+  // empty: the run never started (no attempt).
+  void Requeue(Active& a, WallMs now, std::string reason, bool avoid, PassWork* w, std::string_view outcome = {},
+               WallMs ended_ms = 0);
+  // Ends the job's current run as an attempt (if it started): metered, kept
+  // in rec.attempts, added to the job's totals.
+  void EndAttempt(Active& a, WallMs end_ms, std::string_view outcome, const std::string& reason);
+  void Meter(JobAttempt* at, CenterId c, double devices) const;
   void ClearRun(JobRecord* rec) const;
   double Devices(JobId slot) const { return static_cast<double>(workload_.jobs[slot].GpuMilli()) / kWholeDevice; }
   // Takes new jobs: up, answering, not drained, has nodes.
@@ -471,7 +490,7 @@ LaunchRequest ControlPlaneImpl::RequestFor(const JobRecord& rec) const {
 
 Status ControlPlaneImpl::Recover() {
   SUANLI_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, store_->LoadActive());
-  const WallMs now = NowMs();
+  const WallMs now = Now();
   std::vector<JobRecord> failed;
   PassWork w;
   int adopted = 0, requeued = 0;
@@ -591,6 +610,7 @@ Active& ControlPlaneImpl::AddActive(const JobRecord& rec, WallMs now) {
   a.rec = rec;
   a.slot = slot;
   a.models = j.models;
+  a.run_start.remaining = j.work;
   return a;
 }
 
@@ -606,8 +626,10 @@ void ControlPlaneImpl::ToDispatch(Active& a, const std::string& reason) {
 
 void ControlPlaneImpl::Queue(Active& a, CenterId c, WallMs now) {
   CenterRt& x = centers_[c];
-  x.sched->Submit(a.slot, CoreTime(now));
-  status_[c].backlog_dev_s += Devices(a.slot) * workload_.jobs[a.slot].work;
+  if (a.carried) x.sched->Submit(a.slot, CoreTime(now), *a.carried);
+  else x.sched->Submit(a.slot, CoreTime(now));
+  a.queued_work = a.carried ? a.carried->remaining : workload_.jobs[a.slot].work;
+  status_[c].backlog_dev_s += Devices(a.slot) * a.queued_work;
   x.queued.insert(a.rec.id);
   x.changed = true;
   a.phase = Phase::kQueued;
@@ -619,8 +641,12 @@ void ControlPlaneImpl::Queue(Active& a, CenterId c, WallMs now) {
 void ControlPlaneImpl::Unqueue(Active& a, WallMs now) {
   CenterRt& x = centers_[a.center];
   x.sched->Remove(a.slot, CoreTime(now));
-  status_[a.center].backlog_dev_s =
-      std::max(0.0, status_[a.center].backlog_dev_s - Devices(a.slot) * workload_.jobs[a.slot].work);
+  status_[a.center].backlog_dev_s = std::max(0.0, status_[a.center].backlog_dev_s - Devices(a.slot) * a.queued_work);
+  // It goes elsewhere with the work it has left (as the simulator's queued
+  // jobs taken back from a center that went down).
+  JobProgress p;
+  p.remaining = x.sched->Progress(a.slot).remaining;
+  a.carried = p;
   x.queued.erase(a.rec.id);
   x.changed = true;
   dispatcher_->Done(a.slot);
@@ -651,12 +677,36 @@ void ControlPlaneImpl::ClearRun(JobRecord* rec) const {
   rec->signal = 0;
 }
 
-void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool avoid, PassWork* w) {
+void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool avoid, PassWork* w,
+                               std::string_view outcome, WallMs ended_ms) {
   const CenterId c = a.center;
+  // A run stopped for a preemption keeps what it had (taken at the
+  // preemption); any other keeps the work it had when it started (none of
+  // a run that never started is lost).
+  const bool preempted = a.phase == Phase::kStopping && a.carried;
+  if (!preempted) {
+    JobProgress p = a.run_start;
+    if (!outcome.empty()) {
+      p = JobProgress{};
+      p.remaining = a.run_start.remaining;
+    }
+    p.queued_since = -1;
+    a.carried = p;
+  }
   StopRun(a, now, false);
+  if (!outcome.empty()) EndAttempt(a, ended_ms > 0 ? ended_ms : now, preempted ? "preempted" : outcome, reason);
   ClearRun(&a.rec);
   a.rec.state = JobState::kPending;
   a.cancel_sent = false;
+  if (preempted && Available(c) && !centers_[c].abandoned.count(a.rec.id)) {
+    // Back to the queue it was preempted from, as in the simulator.
+    spdlog::info("pass={} job={} center={} queued again: {}", pass_id_, a.rec.id, centers_[c].built->name, reason);
+    Queue(a, c, now);
+    a.rec.reason = std::move(reason);
+    w->writes.push_back(a.rec);
+    ++w->requeued;
+    return;
+  }
   dispatcher_->Done(a.slot);
   if (avoid) {
     a.avoid = c;
@@ -681,31 +731,54 @@ bool StoppedByCenter(const BackendEvent& ev, bool cancel_requested) {
   return false;
 }
 
-void ControlPlaneImpl::Meter(JobRecord* rec, CenterId c) const {
-  if (rec->start_ms <= 0 || rec->end_ms <= rec->start_ms) return;
-  const double secs = static_cast<double>(rec->end_ms - rec->start_ms) / 1000.0;
-  const double devices = rec->spec.gpus;
-  rec->gpu_seconds = devices * secs;
-  if (devices <= 0 || rec->model.empty() || c == kNoCenter) return;
-  auto m = catalog_.Find(rec->model);
+void ControlPlaneImpl::Meter(JobAttempt* at, CenterId c, double devices) const {
+  if (at->start_ms <= 0 || at->end_ms <= at->start_ms) return;
+  const double secs = static_cast<double>(at->end_ms - at->start_ms) / 1000.0;
+  at->gpu_seconds = devices * secs;
+  if (devices <= 0 || at->model.empty() || c == kNoCenter) return;
+  auto m = catalog_.Find(at->model);
   if (!m) return;
-  Energy e = BusyEnergy(network_.centers[c], catalog_.model(*m), devices, CoreTime(rec->start_ms),
-                        CoreTime(rec->end_ms), start_hour_);
-  rec->energy_kwh = e.kwh;
-  rec->cost = e.cost;
-  rec->carbon_kg = e.carbon_kg;
+  Energy e = BusyEnergy(network_.centers[c], catalog_.model(*m), devices, CoreTime(at->start_ms),
+                        CoreTime(at->end_ms), start_hour_);
+  at->energy_kwh = e.kwh;
+  at->cost = e.cost;
+  at->carbon_kg = e.carbon_kg;
+}
+
+void ControlPlaneImpl::EndAttempt(Active& a, WallMs end_ms, std::string_view outcome, const std::string& reason) {
+  JobRecord& r = a.rec;
+  if (r.start_ms <= 0) return;  // never ran
+  JobAttempt at;
+  at.n = static_cast<int>(r.attempts.size()) + 1;
+  at.center = r.center;
+  at.node = r.node;
+  at.model = r.model;
+  at.devices = r.devices;
+  at.start_ms = r.start_ms;
+  // A backend's clock (Slurm's whole seconds) may put the end just before the start.
+  at.end_ms = std::max(end_ms, r.start_ms);
+  at.outcome = std::string(outcome);
+  at.reason = reason;
+  Meter(&at, a.center, r.spec.gpus);
+  r.gpu_seconds += at.gpu_seconds;
+  r.energy_kwh += at.energy_kwh;
+  r.cost += at.cost;
+  r.carbon_kg += at.carbon_kg;
+  spdlog::info("pass={} job={} attempt={} center={} outcome={} gpu_seconds={:.1f}", pass_id_, r.id, at.n, at.center,
+               at.outcome, at.gpu_seconds);
+  r.attempts.push_back(std::move(at));
 }
 
 // The job leaves the active set with a final state (mu_ held).
 void ControlPlaneImpl::Finish(Active& a, JobState state, WallMs end_ms, std::string reason, PassWork* w) {
+  // A backend's clock (Slurm's whole seconds) may put the end just before the start.
+  if (a.rec.start_ms > 0 && end_ms < a.rec.start_ms) end_ms = a.rec.start_ms;
+  EndAttempt(a, end_ms, StateName(state), reason);
   JobRecord r = std::move(a.rec);
   r.state = state;
   r.end_ms = end_ms;
   r.reason = std::move(reason);
   r.est_start_ms = 0;
-  // A backend's clock (Slurm's whole seconds) may put the end just before the start.
-  if (r.start_ms > 0 && r.end_ms < r.start_ms) r.end_ms = r.start_ms;
-  if (r.start_ms > 0) Meter(&r, a.center);
   const JobId slot = a.slot;
   const int64_t id = r.id;
   {
@@ -719,7 +792,7 @@ void ControlPlaneImpl::Finish(Active& a, JobState state, WallMs end_ms, std::str
   w->writes.push_back(std::move(r));
   ++w->ended;
   active_.erase(id);
-  FreeSlot(slot, NowMs());
+  FreeSlot(slot, Now());
 }
 
 void ControlPlaneImpl::SaveAbandoned(CenterId c, PassWork* w) {
@@ -789,7 +862,7 @@ void ControlPlaneImpl::RunPass() {
   ActOnCommitted();
   const auto t_acted = std::chrono::steady_clock::now();
   const int64_t pass = ++pass_id_;
-  WallMs now = NowMs();
+  WallMs now = Now();
   const size_t nc = centers_.size();
   PassWork w;
 
@@ -837,7 +910,7 @@ void ControlPlaneImpl::RunPass() {
     }
     polls.push_back(x.built->backend->Poll(now));
   }
-  now = NowMs();
+  now = Now();
   const auto t_polled = std::chrono::steady_clock::now();
 
   // 2. Decide, under the lock.
@@ -999,7 +1072,7 @@ void ControlPlaneImpl::ActOnCommitted() {
   const auto t_launched = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lk(mu_);
-    const WallMs t = NowMs();
+    const WallMs t = Now();
     PassWork w2;
     for (auto& [id, res] : launched) {
       auto it = active_.find(id);
@@ -1126,9 +1199,8 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
         if (a.phase == Phase::kStopping || a.rec.backend_id.empty()) {
           // Never launched (the server stopped between recording the start
           // and launching), or stopped for a preemption: queue it again.
-          Requeue(a, now,
-                  a.phase == Phase::kStopping ? "preempted; queued again" : "its launch was not found; queued again",
-                  false, w);
+          if (a.phase == Phase::kStopping) Requeue(a, now, "preempted; queued again", false, w, "preempted", at);
+          else Requeue(a, now, "its launch was not found; queued again", false, w);
           break;
         }
         StopRun(a, now, false);
@@ -1137,7 +1209,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
       }
       case BackendEvent::Kind::kEnded: {
         if (a.phase == Phase::kStopping) {
-          Requeue(a, now, "preempted; queued again", false, w);
+          Requeue(a, now, "preempted; queued again", false, w, "preempted", at);
           break;
         }
         if (StoppedByCenter(ev, a.cancel_requested) && a.requeues < kMaxRequeues) {
@@ -1147,7 +1219,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
           Requeue(a, now,
                   fmt::format("attempt on {} stopped by the center ({}); requeued", x.built->name,
                               ev.reason.empty() ? "cancelled" : ev.reason),
-                  true, w);
+                  true, w, "requeued", at);
           break;
         }
         StopRun(a, now, true);  // the scheduler keeps to the server's clock
@@ -1247,7 +1319,7 @@ void ControlPlaneImpl::MarkDown(CenterId c, WallMs now, PassWork* w) {
     Requeue(a, now,
             fmt::format("attempt on {} (started {}) lost: center not answering since {}; requeued", x.built->name,
                         FormatMs(a.rec.start_ms), FormatMs(x.failing_since)),
-            false, w);
+            false, w, "abandoned", now);
   }
   x.abandoned_dirty = true;
 }
@@ -1297,7 +1369,7 @@ void ControlPlaneImpl::DispatchWaiting(WallMs now, PassWork* w) {
     // A center that just stopped its run is left out for a while.
     const bool avoiding = a.avoid != kNoCenter && now < a.avoid_until && status_[a.avoid].up;
     if (avoiding) status_[a.avoid].up = false;
-    DispatchDecision d = dispatcher_->Dispatch(a.slot, j.work, t, *view_);
+    DispatchDecision d = dispatcher_->Dispatch(a.slot, a.carried ? a.carried->remaining : j.work, t, *view_);
     if (avoiding) status_[a.avoid].up = true;
     switch (d.kind) {
       case DispatchDecision::Kind::kReject:
@@ -1369,14 +1441,19 @@ void ControlPlaneImpl::PassCenter(CenterId c, WallMs now, PassWork* w) {
         a.cancel_sent = false;
         x.queued.erase(id);
         x.running.insert(id);
+        a.run_start = x.sched->Progress(a.slot);
+        a.carried.reset();
         const double dev = Devices(a.slot);
-        status_[c].backlog_dev_s = std::max(0.0, status_[c].backlog_dev_s - dev * workload_.jobs[a.slot].work);
+        status_[c].backlog_dev_s = std::max(0.0, status_[c].backlog_dev_s - dev * a.queued_work);
         a.run_devices = dev;
         a.run_end_s = ToSeconds(x.sched->ExpectedEnd(a.slot));
         status_[c].running_devices += dev;
         status_[c].running_end_sum += dev * a.run_end_s;
         w->writes.push_back(r);
         w->launches.push_back({id, c, RequestFor(r)});
+        // A run after a preemption goes on from the work kept (simulated centers).
+        w->launches.back().req.done_s = std::max(0.0, workload_.jobs[a.slot].work - a.run_start.remaining);
+        w->launches.back().req.attempt = static_cast<int>(r.attempts.size()) + 1;
         ++w->started;
         break;
       }
@@ -1384,6 +1461,7 @@ void ControlPlaneImpl::PassCenter(CenterId c, WallMs now, PassWork* w) {
         // The scheduler queued it again; keep it out until its run has
         // stopped, then it is queued afresh.
         x.sched->Remove(a.slot, t);
+        a.carried = x.sched->Progress(a.slot);
         a.in_sched = false;
         status_[c].running_devices = std::max(0.0, status_[c].running_devices - a.run_devices);
         status_[c].running_end_sum -= a.run_devices * a.run_end_s;
@@ -1395,8 +1473,7 @@ void ControlPlaneImpl::PassCenter(CenterId c, WallMs now, PassWork* w) {
       }
       case Decision::Kind::kUnschedulable:
         x.queued.erase(id);
-        status_[c].backlog_dev_s =
-            std::max(0.0, status_[c].backlog_dev_s - Devices(a.slot) * workload_.jobs[a.slot].work);
+        status_[c].backlog_dev_s = std::max(0.0, status_[c].backlog_dev_s - Devices(a.slot) * a.queued_work);
         Finish(a, JobState::kFailed, now, fmt::format("cannot run at center {}: {}", x.built->name, d.reason), w);
         break;
     }
@@ -1510,7 +1587,7 @@ Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
   rec.tenant = caller.tenant;
   rec.spec = std::move(spec);
   rec.state = JobState::kPending;
-  rec.submit_ms = NowMs();
+  rec.submit_ms = Now();
   if (t.max_active_jobs > 0) {
     // Count and insert as one step for this tenant (other tenants go on).
     std::lock_guard<std::mutex> lk(TenantLock(caller.tenant));
@@ -1624,7 +1701,7 @@ Result<JobRecord> ControlPlaneImpl::CancelOnce(const Caller& caller, int64_t id)
         return r;
       }
       // Pending: out of its scheduler and cancelled now.
-      const WallMs now = NowMs();
+      const WallMs now = Now();
       if (a.phase == Phase::kQueued) Unqueue(a, now);
       done = std::move(a.rec);
       const JobId slot = a.slot;
@@ -1650,7 +1727,7 @@ Result<JobRecord> ControlPlaneImpl::CancelOnce(const Caller& caller, int64_t id)
   }
   JobRecord r = done;
   r.state = JobState::kCancelled;
-  r.end_ms = NowMs();
+  r.end_ms = Now();
   r.est_start_ms = 0;
   r.reason = fmt::format("cancelled by {} before it started", who);
   // Through the store stage, after any write of this job a pass handed over
@@ -1666,7 +1743,7 @@ Result<JobRecord> ControlPlaneImpl::CancelOnce(const Caller& caller, int64_t id)
       std::lock_guard<std::mutex> in(in_mu_);
       incoming_.push_back(done);
     } else {
-      Active& a = AddActive(done, NowMs());
+      Active& a = AddActive(done, Now());
       ToDispatch(a, "");
     }
     Wake();
@@ -1689,7 +1766,7 @@ Result<std::string> ControlPlaneImpl::LogPath(const Caller& caller, int64_t id, 
 }
 
 std::vector<CenterView> ControlPlaneImpl::Centers() {
-  const WallMs now = NowMs();
+  const WallMs now = Now();
   const int hour = HourOfDay(CoreTime(now), start_hour_);
   std::vector<CenterView> out;
   std::lock_guard<std::mutex> lk(mu_);
@@ -1743,7 +1820,7 @@ Status ControlPlaneImpl::Drain(const Caller& caller, const std::string& center) 
     CenterRt& x = centers_[*c];
     x.drained = true;
     status_[*c].up = false;
-    const WallMs now = NowMs();
+    const WallMs now = Now();
     std::vector<int64_t> queued(x.queued.begin(), x.queued.end());
     for (int64_t id : queued) {
       Active& a = active_.at(id);

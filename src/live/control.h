@@ -22,6 +22,7 @@
 // Thread-safe: the HTTP handlers call it from many threads.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -60,6 +61,10 @@ struct ServerConfig {
   std::string tls_cert, tls_key;             // both set: HTTPS
   std::string admin_token;                   // first start only: the admin's token (SUANLI_ADMIN_TOKEN)
   bool durable = true;                       // false: synchronous=NORMAL (benchmarks only)
+  // The wall clock (Unix milliseconds); null = the system clock. Tests drive
+  // the control plane with a clock of their own (with simulated centers,
+  // whose runs follow the times the loop gives them).
+  std::function<WallMs()> clock;
 };
 
 // Reads a server config YAML file; errors name the file and the key.

@@ -41,6 +41,24 @@ struct JobSpec {
   std::string center;                        // optional: only this center
 };
 
+// One run of a job, kept once it has ended: a job preempted, or requeued
+// because its center stopped it or was lost, has several.
+struct JobAttempt {
+  int n = 0;                      // 1, 2, ... in the order they started
+  std::string center, node, model;
+  std::vector<int> devices;
+  WallMs start_ms = 0, end_ms = 0;
+  // How it ended: succeeded, failed, cancelled (the job's own end), preempted
+  // (its center's scheduler stopped it for another job; it keeps its work),
+  // requeued (its center stopped it: a node failure, an operator's cancel),
+  // abandoned (its center stopped answering; the run is cancelled there when
+  // it answers again).
+  std::string outcome;
+  std::string reason;
+  // Metering of this run (as JobRecord's, for this run alone).
+  double gpu_seconds = 0, energy_kwh = 0, cost = 0, carbon_kg = 0;
+};
+
 struct JobRecord {
   int64_t id = 0;                 // assigned by the store (1, 2, ...), never reused
   std::string tenant;
@@ -56,9 +74,12 @@ struct JobRecord {
   int signal = 0;                 // terminating signal (0 = none)
   std::string reason;             // why it is pending / failed / cancelled
   WallMs est_start_ms = 0;        // pending: estimated start (0 = unknown)
-  // Metering, filled when the job ends.
+  // Metering: the sum over its attempts, filled as each ends.
   double gpu_seconds = 0;         // accelerator-seconds (cpu-seconds / 1000 for CPU-only jobs is not counted here)
   double energy_kwh = 0, cost = 0, carbon_kg = 0;
+  // Its runs that have ended, oldest first (the store's job_attempts; loaded
+  // by GetJob and LoadActive, not by ListJobs).
+  std::vector<JobAttempt> attempts;
 };
 
 struct Tenant {

@@ -184,6 +184,30 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 );
 )sql",
+    // 1 -> 2: every run of a job that has ended (preempted, requeued,
+    // abandoned, or its last), written with the job's record.
+    R"sql(
+CREATE TABLE job_attempts (
+  job_id      INTEGER NOT NULL,
+  n           INTEGER NOT NULL,
+  center      TEXT    NOT NULL DEFAULT '',
+  node        TEXT    NOT NULL DEFAULT '',
+  model       TEXT    NOT NULL DEFAULT '',
+  devices     TEXT    NOT NULL DEFAULT '[]',
+  start_ms    INTEGER NOT NULL DEFAULT 0,
+  end_ms      INTEGER NOT NULL DEFAULT 0,
+  outcome     TEXT    NOT NULL DEFAULT '',
+  reason      TEXT    NOT NULL DEFAULT '',
+  gpu_seconds REAL    NOT NULL DEFAULT 0,
+  energy_kwh  REAL    NOT NULL DEFAULT 0,
+  cost        REAL    NOT NULL DEFAULT 0,
+  carbon_kg   REAL    NOT NULL DEFAULT 0,
+  PRIMARY KEY (job_id, n)
+) WITHOUT ROWID;
+CREATE TRIGGER jobs_attempts_delete AFTER DELETE ON jobs BEGIN
+  DELETE FROM job_attempts WHERE job_id = old.id;
+END;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -297,6 +321,7 @@ void BindText(sqlite3_stmt* s, int i, const std::string& v) {
 // be encoded fails its own write only).
 struct EncodedJob {
   std::string command, env, models, stacks, devices;
+  std::vector<std::string> attempt_devices;  // by attempt
 };
 
 Result<EncodedJob> EncodeJob(const std::string& path, const JobRecord& r) {
@@ -312,6 +337,8 @@ Result<EncodedJob> EncodeJob(const std::string& path, const JobRecord& r) {
     e.stacks = json(r.spec.stacks).dump();
     field = "devices";
     e.devices = json(r.devices).dump();
+    field = "attempts";
+    for (const JobAttempt& a : r.attempts) e.attempt_devices.push_back(json(a.devices).dump());
   } catch (const json::exception& ex) {
     return InvalidArgument("store {}: job {}: {} cannot be stored: {}", path, r.id, field, ex.what());
   }
@@ -353,6 +380,33 @@ void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
   sqlite3_bind_double(s, 31, r.energy_kwh);
   sqlite3_bind_double(s, 32, r.cost);
   sqlite3_bind_double(s, 33, r.carbon_kg);
+}
+
+// Columns of a job_attempts SELECT (AttemptRow reads them in this order).
+constexpr const char* kAttemptColumns =
+    "job_id, n, center, node, model, devices, start_ms, end_ms, outcome, reason, gpu_seconds, energy_kwh, cost, "
+    "carbon_kg";
+// Attempts are immutable once written: a job's later writes add its new ones.
+constexpr const char* kInsertAttemptSql =
+    "INSERT INTO job_attempts (job_id, n, center, node, model, devices, start_ms, end_ms, outcome, reason, "
+    "gpu_seconds, energy_kwh, cost, carbon_kg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+    "ON CONFLICT (job_id, n) DO NOTHING";
+
+void BindAttempt(sqlite3_stmt* s, int64_t job_id, const JobAttempt& a, const std::string& devices) {
+  sqlite3_bind_int64(s, 1, job_id);
+  sqlite3_bind_int64(s, 2, a.n);
+  BindText(s, 3, a.center);
+  BindText(s, 4, a.node);
+  BindText(s, 5, a.model);
+  BindText(s, 6, devices);
+  sqlite3_bind_int64(s, 7, a.start_ms);
+  sqlite3_bind_int64(s, 8, a.end_ms);
+  BindText(s, 9, a.outcome);
+  BindText(s, 10, a.reason);
+  sqlite3_bind_double(s, 11, a.gpu_seconds);
+  sqlite3_bind_double(s, 12, a.energy_kwh);
+  sqlite3_bind_double(s, 13, a.cost);
+  sqlite3_bind_double(s, 14, a.carbon_kg);
 }
 
 // Reads one job row (columns in kJobColumns order); a malformed row gives an
@@ -405,6 +459,29 @@ class RowReader {
     r.cost = sqlite3_column_double(s_, 31);
     r.carbon_kg = sqlite3_column_double(s_, 32);
     return r;
+  }
+
+  // One job_attempts row (kAttemptColumns order); its job's id in *job_id.
+  Result<JobAttempt> Attempt(int64_t* job_id) {
+    JobAttempt a;
+    *job_id = sqlite3_column_int64(s_, 0);
+    const int64_t n = sqlite3_column_int64(s_, 1);
+    if (n < 1 || n > std::numeric_limits<int32_t>::max())
+      return Bad(*job_id, "job_attempts.n", fmt::format("{} is out of range", n));
+    a.n = static_cast<int>(n);
+    a.center = ColText(s_, 2);
+    a.node = ColText(s_, 3);
+    a.model = ColText(s_, 4);
+    SUANLI_RETURN_IF_ERROR(Devices(*job_id, 5, &a.devices));
+    a.start_ms = sqlite3_column_int64(s_, 6);
+    a.end_ms = sqlite3_column_int64(s_, 7);
+    a.outcome = ColText(s_, 8);
+    a.reason = ColText(s_, 9);
+    a.gpu_seconds = sqlite3_column_double(s_, 10);
+    a.energy_kwh = sqlite3_column_double(s_, 11);
+    a.cost = sqlite3_column_double(s_, 12);
+    a.carbon_kg = sqlite3_column_double(s_, 13);
+    return a;
   }
 
  private:
@@ -698,6 +775,11 @@ class SqliteStore final : public Store {
     if (rc == SQLITE_DONE) return std::optional<JobRecord>();
     if (rc != SQLITE_ROW) return SqlError(path_, r.conn->db, rc, fmt::format("reading job {}", id));
     SUANLI_ASSIGN_OR_RETURN(JobRecord rec, RowReader(path_, s).Job());
+    std::vector<JobRecord*> one{&rec};
+    SUANLI_RETURN_IF_ERROR(ReadAttempts(*r.conn,
+                                        fmt::format("SELECT {} FROM job_attempts WHERE job_id = ?1 ORDER BY n",
+                                                    kAttemptColumns),
+                                        id, one));
     return std::optional<JobRecord>(std::move(rec));
   }
 
@@ -760,10 +842,45 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<JobRecord>> LoadActive() override {
-    return QueryJobs(fmt::format("SELECT {} FROM jobs INDEXED BY jobs_state_id WHERE state IN ('pending', 'running') "
-                                 "ORDER BY id",
-                                 kJobColumns),
-                     {}, "loading active jobs");
+    SUANLI_ASSIGN_OR_RETURN(
+        std::vector<JobRecord> jobs,
+        QueryJobs(fmt::format("SELECT {} FROM jobs INDEXED BY jobs_state_id WHERE state IN ('pending', 'running') "
+                              "ORDER BY id",
+                              kJobColumns),
+                  {}, "loading active jobs"));
+    // Their attempts so far, in one query (most active jobs have none).
+    std::vector<JobRecord*> by_id;
+    by_id.reserve(jobs.size());
+    for (JobRecord& j : jobs) by_id.push_back(&j);
+    auto lease = Lease();
+    if (!lease.ok()) return lease.status();
+    Reader r(this, std::move(*lease));
+    SUANLI_RETURN_IF_ERROR(ReadAttempts(
+        *r.conn,
+        "SELECT a.job_id, a.n, a.center, a.node, a.model, a.devices, a.start_ms, a.end_ms, a.outcome, a.reason, "
+        "a.gpu_seconds, a.energy_kwh, a.cost, a.carbon_kg FROM jobs INDEXED BY jobs_state_id "
+        "JOIN job_attempts a ON a.job_id = jobs.id WHERE jobs.state IN ('pending', 'running') ORDER BY a.job_id, a.n",
+        0, by_id));
+    return jobs;
+  }
+
+  // Reads attempts rows (kAttemptColumns, ordered by job id and n) into
+  // `jobs` (sorted by id); `id` > 0 is bound as ?1.
+  Status ReadAttempts(SqliteConn& conn, const std::string& sql, int64_t id, const std::vector<JobRecord*>& jobs) {
+    SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(conn, sql));
+    StmtReset reset(s);
+    if (id > 0) sqlite3_bind_int64(s, 1, id);
+    RowReader reader(path_, s);
+    size_t k = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      int64_t job_id = 0;
+      SUANLI_ASSIGN_OR_RETURN(JobAttempt a, reader.Attempt(&job_id));
+      while (k < jobs.size() && jobs[k]->id < job_id) ++k;
+      if (k < jobs.size() && jobs[k]->id == job_id) jobs[k]->attempts.push_back(std::move(a));
+    }
+    if (rc != SQLITE_DONE) return SqlError(path_, conn.db, rc, "reading job attempts");
+    return Status::Ok();
   }
 
   Result<JobCounts> Counts(const std::string& tenant) override {
@@ -1106,6 +1223,17 @@ class SqliteStore final : public Store {
           op->id = sqlite3_last_insert_rowid(db);
         } else if (sqlite3_changes(db) == 0) {
           return NotFound("store {}: UpdateJob: no job {}", path_, op->job->id);
+        }
+        const std::vector<JobAttempt>& attempts = op->job->attempts;
+        if (attempts.empty()) return Status::Ok();
+        const int64_t job_id = insert ? op->id : op->job->id;
+        SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * as, Prepare(*writer_, kInsertAttemptSql));
+        for (size_t i = 0; i < attempts.size(); ++i) {
+          StmtReset areset(as);
+          BindAttempt(as, job_id, attempts[i], op->encoded->attempt_devices[i]);
+          rc = sqlite3_step(as);
+          if (rc != SQLITE_DONE)
+            return SqlError(path_, db, rc, fmt::format("writing attempt {} of job {}", attempts[i].n, job_id));
         }
         return Status::Ok();
       }

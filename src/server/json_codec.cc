@@ -552,8 +552,26 @@ json JobSpecToJson(const JobSpec& s) {
   return j;
 }
 
+static json AttemptToJson(const live::JobAttempt& a) {
+  return json{{"n", a.n},
+              {"center", a.center},
+              {"node", a.node},
+              {"model", a.model},
+              {"devices", a.devices},
+              {"start_ms", a.start_ms},
+              {"end_ms", a.end_ms},
+              {"outcome", a.outcome},
+              {"reason", a.reason},
+              {"gpu_seconds", NumberOrZero(a.gpu_seconds)},
+              {"energy_kwh", NumberOrZero(a.energy_kwh)},
+              {"cost", NumberOrZero(a.cost)},
+              {"carbon_kg", NumberOrZero(a.carbon_kg)}};
+}
+
 json JobToJson(const live::JobRecord& r) {
   const JobSpec& s = r.spec;
+  json attempts = json::array();
+  for (const auto& a : r.attempts) attempts.push_back(AttemptToJson(a));
   return json{{"id", r.id},
               {"name", s.name},
               {"tenant", r.tenant},
@@ -587,7 +605,8 @@ json JobToJson(const live::JobRecord& r) {
               {"gpu_seconds", NumberOrZero(r.gpu_seconds)},
               {"energy_kwh", NumberOrZero(r.energy_kwh)},
               {"cost", NumberOrZero(r.cost)},
-              {"carbon_kg", NumberOrZero(r.carbon_kg)}};
+              {"carbon_kg", NumberOrZero(r.carbon_kg)},
+              {"attempts", std::move(attempts)}};
 }
 
 json TenantToJson(const live::Tenant& t) {

@@ -69,6 +69,21 @@ constexpr const char* kOpenApi = R"json(
           "end_ms": {"type": "integer", "format": "int64"}, "est_start_ms": {"type": "integer", "format": "int64"},
           "exit_code": {"type": "integer"}, "signal": {"type": "integer"}, "reason": {"type": "string"},
           "gpu_seconds": {"type": "number"}, "energy_kwh": {"type": "number"}, "cost": {"type": "number"},
+          "carbon_kg": {"type": "number"},
+          "attempts": {"type": "array", "description": "its runs that have ended, oldest first (GET /api/v1/jobs/{id})",
+                       "items": {"$ref": "#/components/schemas/Attempt"}}
+        }
+      },
+      "Attempt": {
+        "type": "object",
+        "properties": {
+          "n": {"type": "integer"}, "center": {"type": "string"}, "node": {"type": "string"},
+          "model": {"type": "string"}, "devices": {"type": "array", "items": {"type": "integer"}},
+          "start_ms": {"type": "integer", "format": "int64"}, "end_ms": {"type": "integer", "format": "int64"},
+          "outcome": {"type": "string",
+                      "enum": ["succeeded", "failed", "cancelled", "preempted", "requeued", "abandoned"]},
+          "reason": {"type": "string"},
+          "gpu_seconds": {"type": "number"}, "energy_kwh": {"type": "number"}, "cost": {"type": "number"},
           "carbon_kg": {"type": "number"}
         }
       },

@@ -25,4 +25,21 @@ struct JobRuntime {
   double speed = 1.0;         // speed on the current model (reference = 1)
 };
 
+// What a job has received and what it has left, carried from one stay in a
+// scheduler's queue to the next: Scheduler::Progress gives it when the job
+// leaves (Remove), Scheduler::Submit(id, now, progress) takes it back. A
+// preempted job carries all of it (the simulator keeps a preempted job in
+// its queue, with this same runtime; the live control plane takes it out
+// while its run stops and submits it again with what it had); a job moved
+// elsewhere after a failure carries only the work it has left.
+struct JobProgress {
+  double remaining = 0;        // reference-seconds of work left
+  double est_remaining = -1;   // the estimate of the same; < 0: the job's estimate less the work done
+  double attained = 0;         // accelerator-seconds received (LAS)
+  uint16_t preemptions = 0;
+  Time first_start = -1;       // first run's start (-1: never ran)
+  Time last_start = -1;        // last run's start (-1: never ran)
+  Time queued_since = -1;      // when it entered the queue (LAS's starvation clock); < 0: at submit
+};
+
 }  // namespace suanli

@@ -174,7 +174,32 @@ std::string Scheduler::WhyNeverFits(const Job& job) const {
 void Scheduler::Submit(JobId id, Time now) { Submit(id, now, workload_.jobs[id].work); }
 
 void Scheduler::Submit(JobId id, Time now, double remaining_work) {
+  JobProgress p;
+  p.remaining = remaining_work;
+  Submit(id, now, p);
+}
+
+JobProgress Scheduler::Progress(JobId id) const {
+  JobProgress p;
+  if (id >= rt_.size()) {
+    p.remaining = workload_.jobs[id].work;
+    return p;
+  }
+  const JobRuntime& r = rt_[id];
+  p.remaining = r.remaining;
+  p.est_remaining = r.est_remaining;
+  p.attained = r.attained;
+  p.preemptions = r.preemptions;
+  p.first_start = r.first_start;
+  p.last_start = r.last_start;
+  p.queued_since = r.queued_since;
+  return p;
+}
+
+void Scheduler::Submit(JobId id, Time now, const JobProgress& carried) {
+  const double remaining_work = carried.remaining;
   SUANLI_CHECK_MSG(std::isfinite(remaining_work) && remaining_work >= 0, "submit with invalid remaining work");
+  SUANLI_CHECK_MSG(std::isfinite(carried.attained) && carried.attained >= 0, "submit with invalid attained service");
   if (rt_.size() <= id) {
     size_t n = std::max<size_t>(id + 1, rt_.size() * 2);
     rt_.resize(n);
@@ -189,7 +214,13 @@ void Scheduler::Submit(JobId id, Time now, double remaining_work) {
   r.remaining = remaining_work;
   // The estimate loses what the job has already done elsewhere, as on preemption.
   const double estimate = job.estimate > 0 ? job.estimate : job.work;
-  r.est_remaining = std::max(0.0, estimate - (job.work - remaining_work));
+  r.est_remaining = carried.est_remaining >= 0 && std::isfinite(carried.est_remaining)
+                        ? carried.est_remaining
+                        : std::max(0.0, estimate - (job.work - remaining_work));
+  r.attained = carried.attained;
+  r.preemptions = carried.preemptions;
+  r.first_start = carried.first_start;
+  r.last_start = carried.last_start;
   if (quota_) quota_->Ensure(job.tenant, workload_.tenants);
   std::string why = WhyNever(job);
   if (!why.empty()) {
@@ -198,7 +229,9 @@ void Scheduler::Submit(JobId id, Time now, double remaining_work) {
     return;
   }
   order_->OnSubmit(id, Ctx(now));
-  Enqueue(id, now);
+  // A job that comes back keeps the time it entered the queue (the starvation
+  // clock runs on from there).
+  Enqueue(id, carried.queued_since >= 0 ? std::min(carried.queued_since, now) : now);
   arrivals_.push_back(id);
 }
 
@@ -593,9 +626,24 @@ bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* vic
   OrderKey mine = order_->Key(id, ctx);
   std::vector<JobId> released;
   std::optional<Allocation> a;
+  // With quotas, the order takes nothing that reclaim would give back: a job
+  // that would make its tenant borrow preempts only its own tenant's jobs
+  // and jobs that borrowed capacity, and those only while their tenant stays
+  // at or above its nominal quota without them. Otherwise the victim,
+  // within its nominal quota again, reclaims its capacity at once, the
+  // preemptor preempts it again, and so on without end at one instant.
+  const Job& job = workload_.jobs[id];
+  const bool lender = !quota_ || !quota_->tenant(job.tenant).limited || quota_->WithinNominal(job.tenant, job.GpuMilli());
+  std::unordered_map<uint32_t, int64_t> borrowed;  // what each victim's tenant still borrows
   for (JobId v : *victims) {
     if (rt_[v].state != JobState::kRunning) continue;
     if (!(mine < order_->Key(v, ctx))) break;  // victims are sorted worst first
+    const Job& vj = workload_.jobs[v];
+    if (!lender && vj.tenant != job.tenant && quota_->tenant(vj.tenant).limited) {
+      auto b = borrowed.try_emplace(vj.tenant, quota_->tenant(vj.tenant).borrowed()).first;
+      if (b->second < vj.GpuMilli()) continue;
+      b->second -= vj.GpuMilli();
+    }
     state_.Release(run_[v].alloc);
     released.push_back(v);
     if ((a = TryPlace(id, rng))) break;

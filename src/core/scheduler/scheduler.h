@@ -107,6 +107,14 @@ class Scheduler {
   // moved here from elsewhere, or resubmitted after Remove); it is otherwise a
   // fresh arrival. Submit(id, now) is Submit(id, now, job.work).
   void Submit(JobId id, Time now, double remaining_work);
+  // The same, for a job that comes back with what it had received before
+  // (Progress, taken when it left): its attained service, work left,
+  // preemptions, starts and the time it entered the queue are kept, as if it
+  // had stayed queued. Submit(id, now, w) is Submit(id, now, {.remaining = w}).
+  void Submit(JobId id, Time now, const JobProgress& carried);
+  // What a pending job, or one taken out by Remove, has received and has left
+  // (Remove brings it up to the time of removal).
+  JobProgress Progress(JobId id) const;
   // Takes a job out of the scheduler whatever its state: a pending job leaves
   // the queue; a running one stops and its allocation is returned (its
   // resources are free for the next pass). nullopt if the job was not pending
