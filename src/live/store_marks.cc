@@ -246,13 +246,18 @@ Status MarksFile::Open(const std::string& path, const StoreMarks& initial) {
   return Status::Ok();
 }
 
-Status MarksFile::Write(StoreMarks m) {
+Status MarksFile::Write(StoreMarks m, bool sync) {
   if (fd_ < 0) return IoError("marks file {}: not open", path_);
   m.seq = current_.seq + 1;
   const off_t offset = static_cast<off_t>((m.seq % 2) * kMarksSlotBytes);
   SUANLI_RETURN_IF_ERROR(WriteAll(fd_, FormatMarksSlot(m), offset, path_));
-  if (fdatasync(fd_) != 0) return Errno(path_, "syncing");
   current_ = m;
+  return sync ? Sync() : Status::Ok();
+}
+
+Status MarksFile::Sync() {
+  if (fd_ < 0) return IoError("marks file {}: not open", path_);
+  if (fdatasync(fd_) != 0) return Errno(path_, "syncing");
   return Status::Ok();
 }
 

@@ -74,8 +74,12 @@ class MarksFile {
   // Opens the file for writing, creating it (mode 0600, written in full and
   // fsync'd, its folder fsync'd) with `initial` in both slots when missing.
   Status Open(const std::string& path, const StoreMarks& initial);
-  // Writes `m` with seq = last seq + 1 into the older slot; fdatasync.
-  Status Write(StoreMarks m);
+  // Writes `m` with seq = last seq + 1 into the older slot, then fdatasync
+  // unless `sync` is false (the write is then in the page cache, which a
+  // killed process does not lose; Sync() makes it durable on power cut).
+  Status Write(StoreMarks m, bool sync = true);
+  // fdatasync. Safe to call from another thread than Write's.
+  Status Sync();
   const StoreMarks& current() const { return current_; }
   const std::string& path() const { return path_; }
 

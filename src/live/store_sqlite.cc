@@ -1147,6 +1147,11 @@ class SqliteStore final : public Store {
       int log = 0, copied = 0;
       (void)sqlite3_wal_checkpoint_v2(checkpointer_->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
       checkpoints_.fetch_add(1);
+      // The marks written since the last round reach the disk.
+      if (marks_unsynced_.exchange(false)) {
+        Status st = marks_.Sync();
+        if (!st.ok()) spdlog::error("store {}: {}", path_, st.message());
+      }
       lk.lock();
     }
   }
@@ -1331,12 +1336,16 @@ class SqliteStore final : public Store {
       commits_.fetch_add(1);
       writes_.fetch_add(ok_ops);
       // The marks follow the commit before any of its writes is
-      // acknowledged: every acknowledged write is covered by them.
+      // acknowledged: every acknowledged write is covered by them once the
+      // process is gone (the write is in the page cache). They reach the
+      // disk with the next checkpoint round (within a second), or with the
+      // next id reservation or the close.
       StoreMarks m = marks_.current();
       m.last_id = std::max(m.last_id, batch_max_id_);
       m.commits = commit_no;
       m.clean = false;
-      Status marked = marks_.Write(m);
+      Status marked = marks_.Write(m, /*sync=*/false);
+      if (marked.ok()) marks_unsynced_.store(true);
       if (!marked.ok() && marks_ok_) spdlog::error("store {}: {} (lost work can go unnoticed)", path_, marked.message());
       if (marked.ok() && !marks_ok_) spdlog::info("store {}: the marks file is written again", path_);
       marks_ok_ = marked.ok();
@@ -1349,6 +1358,7 @@ class SqliteStore final : public Store {
   std::string marks_path_, data_loss_;
   MarksFile marks_;            // written by the writer thread only (after Init)
   bool marks_open_ = false, marks_ok_ = true;
+  std::atomic<bool> marks_unsynced_{false};  // written since the last fdatasync
   int64_t next_id_ = 1;        // the next job id to hand out (writer thread)
   int64_t batch_max_id_ = 0;   // highest id inserted by the running transaction
 
