@@ -18,6 +18,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +28,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "server/serve_config.h"
 #include "support/cli.h"
 
 extern char** environ;
@@ -232,6 +235,68 @@ TEST(LiveServeSecurity, AdminTokenFileMustBeOwnerOnly) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(srv.Stop(), 0);
+}
+
+// Where the admin token comes from: a token file at any level (config key
+// relative to the config file, environment, flag), the highest level
+// winning; both forms at one level, an unreadable or open file, a short
+// token: errors naming the source.
+TEST(LiveServeSecurity, AdminTokenSourcesAndTheirErrors) {
+  auto dir = TempDir("serve_token_sources");
+  auto write = [&](const std::string& name, const std::string& text, int mode) {
+    std::ofstream(dir + "/" + name) << text;
+    EXPECT_EQ(chmod((dir + "/" + name).c_str(), static_cast<mode_t>(mode)), 0);
+    return dir + "/" + name;
+  };
+  const std::string a = write("a.token", "aaaaaaaaaaaaaaaaaaaa\n", 0600);
+  const std::string b = write("b.token", "bbbbbbbbbbbbbbbbbbbb", 0400);
+  const std::string open_file = write("open.token", "cccccccccccccccccccc\n", 0640);
+  const std::string config = write("server.yaml", "admin_token_file: a.token\n", 0600);
+  std::map<std::string, std::string> vars;
+  server::EnvLookup env = [&](const char* name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+  server::ServeFlags flags;
+  flags.config = config;
+  auto c = server::ResolveServeConfig(flags, env);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->admin_token, "aaaaaaaaaaaaaaaaaaaa");  // relative to the config file; newline dropped
+  vars["SUANLI_ADMIN_TOKEN"] = "env-token-0123456789";
+  c = server::ResolveServeConfig(flags, env);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->admin_token, "env-token-0123456789");
+  flags.admin_token_file = b;
+  c = server::ResolveServeConfig(flags, env);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->admin_token, "bbbbbbbbbbbbbbbbbbbb");
+  flags.admin_token_file.reset();
+  vars["SUANLI_ADMIN_TOKEN_FILE"] = b;
+  c = server::ResolveServeConfig(flags, env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("not both"), std::string::npos) << c.status().message();
+  vars.erase("SUANLI_ADMIN_TOKEN");
+  vars["SUANLI_ADMIN_TOKEN_FILE"] = open_file;
+  c = server::ResolveServeConfig(flags, env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("mode 0640"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("SUANLI_ADMIN_TOKEN_FILE"), std::string::npos) << c.status().message();
+  vars["SUANLI_ADMIN_TOKEN_FILE"] = dir + "/missing.token";
+  c = server::ResolveServeConfig(flags, env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("missing.token"), std::string::npos) << c.status().message();
+  vars.clear();
+  vars["SUANLI_ADMIN_TOKEN"] = "short";
+  c = server::ResolveServeConfig(flags, env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("(from SUANLI_ADMIN_TOKEN)"), std::string::npos) << c.status().message();
+  // Both keys in one config file.
+  flags.config = write("both.yaml", "admin_token: xxxxxxxxxxxxxxxxxxxx\nadmin_token_file: a.token\n", 0600);
+  vars.clear();
+  c = server::ResolveServeConfig(flags, env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("not both"), std::string::npos) << c.status().message();
 }
 
 // --- the data directory ---

@@ -64,7 +64,6 @@ Result<live::ServerConfig> ResolveServeConfig(const ServeFlags& flags, const Env
   // The admin token: a token or a token file, from the highest level that
   // gives one (config file < environment < flags).
   std::string token_file = c.admin_token_file;
-  if (!token_file.empty()) source["admin_token"] = "admin_token_file in config file " + *file;
   {
     auto tok = env("SUANLI_ADMIN_TOKEN");
     auto tf = env("SUANLI_ADMIN_TOKEN_FILE");
@@ -76,6 +75,8 @@ Result<live::ServerConfig> ResolveServeConfig(const ServeFlags& flags, const Env
     } else if (tok) {
       token_file.clear();
       c.admin_token_file.clear();
+    } else if (!token_file.empty()) {
+      source["admin_token"] = "admin_token_file in config file " + *file;
     }
   }
   if (flags.admin_token_file) {
