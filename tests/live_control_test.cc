@@ -157,7 +157,7 @@ max_body_bytes: 4096
 http_threads: 8
 tls_cert: cert.pem
 tls_key: key.pem
-admin_token: secret
+admin_token: secret-admin-token-0123
 durable: false
 )");
   auto c = LoadServerConfig(dir / "server.yaml");
@@ -181,7 +181,7 @@ durable: false
   EXPECT_EQ(c->http_threads, 8);
   EXPECT_EQ(c->tls_cert, dir / "cert.pem");
   EXPECT_EQ(c->tls_key, dir / "key.pem");
-  EXPECT_EQ(c->admin_token, "secret");
+  EXPECT_EQ(c->admin_token, "secret-admin-token-0123");
   EXPECT_FALSE(c->durable);
 
   // An empty file is every default.
@@ -753,10 +753,10 @@ TEST(LiveControl, CancelPendingAndRunningJobs) {
 TEST(LiveControl, AdmissionQuotasOfTheTenant) {
   ScratchDir dir;
   ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
-  cfg.admin_token = "root-token";
+  cfg.admin_token = "root-token-0123456789";
   auto cp = StartOrDie(cfg);
   ASSERT_TRUE(cp);
-  auto admin = cp->Authenticate("root-token");
+  auto admin = cp->Authenticate("root-token-0123456789");
   ASSERT_TRUE(admin.has_value());
   EXPECT_TRUE(admin->admin);
   Tenant t;
@@ -795,12 +795,12 @@ TEST(LiveControl, AdmissionQuotasOfTheTenant) {
 TEST(LiveControl, TenantsTokensAndIsolation) {
   ScratchDir dir;
   ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
-  cfg.admin_token = "root-token";
+  cfg.admin_token = "root-token-0123456789";
   auto cp = StartOrDie(cfg);
   ASSERT_TRUE(cp);
   EXPECT_FALSE(cp->Authenticate("").has_value());
   EXPECT_FALSE(cp->Authenticate("wrong").has_value());
-  auto admin = cp->Authenticate("root-token");
+  auto admin = cp->Authenticate("root-token-0123456789");
   ASSERT_TRUE(admin.has_value());
   EXPECT_EQ(admin->tenant, "admin");
   Tenant a;
@@ -855,11 +855,11 @@ TEST(LiveControl, TenantsTokensAndIsolation) {
   // The admin created on the first start keeps its token; a new admin_token
   // does not replace it.
   cp.reset();
-  cfg.admin_token = "another";
+  cfg.admin_token = "another-admin-token-0123";
   auto cp2 = StartOrDie(cfg);
   ASSERT_TRUE(cp2);
-  EXPECT_TRUE(cp2->Authenticate("root-token").has_value());
-  EXPECT_FALSE(cp2->Authenticate("another").has_value());
+  EXPECT_TRUE(cp2->Authenticate("root-token-0123456789").has_value());
+  EXPECT_FALSE(cp2->Authenticate("another-admin-token-0123").has_value());
   EXPECT_TRUE(cp2->Authenticate(na->token).has_value());
   cp2->Stop();
 }

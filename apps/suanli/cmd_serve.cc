@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -50,6 +51,9 @@ int Fail(int code, const std::string& msg) {
 }
 
 int RunServe(const ServeArgs& a) {
+  // Everything the server creates (the data directory, the store, logs) is
+  // owner-only.
+  umask(077);
   auto level = spdlog::level::from_str(a.log_level);
   if (level == spdlog::level::off && a.log_level != "off") {
     return Fail(2, "--log-level: expected trace, debug, info, warn, error or off, got '" + a.log_level + "'");
@@ -62,11 +66,13 @@ int RunServe(const ServeArgs& a) {
   spdlog::set_default_logger(logger);
 
   auto config = server::ResolveServeConfig(a.flags, server::ProcessEnv());
+  // The admin token is read once: no job (no child process at all) inherits it.
+  server::RemoveFromEnvironment("SUANLI_ADMIN_TOKEN");
   if (!config.ok()) return Fail(2, "bad configuration: " + config.status().message());
 
-  std::error_code ec;
-  std::filesystem::create_directories(config->data_dir, ec);
-  if (ec) return Fail(1, "data: cannot create the data directory '" + config->data_dir + "': " + ec.message());
+  auto secured = server::SecureDataDir(config->data_dir);
+  if (!secured.ok()) return Fail(1, secured.status().message());
+  for (const auto& line : *secured) spdlog::warn("data: made owner-only: {}", line);
 
   if (pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return Fail(1, "cannot create a pipe");
   struct sigaction sa {};
@@ -164,6 +170,14 @@ void RegisterServe(CLI::App& app, int* exit_code) {
                                         "PEM certificate: serve HTTPS (with --tls-key)");
   cmd->add_option_function<std::string>("--tls-key", [a](const std::string& v) { a->flags.tls_key = v; },
                                         "PEM private key of --tls-cert");
+  cmd->add_option_function<std::string>(
+      "--admin-token-file", [a](const std::string& v) { a->flags.admin_token_file = v; },
+      "File (mode 0600) holding the admin's token, taken at first start; at least 16 bytes "
+      "(env SUANLI_ADMIN_TOKEN_FILE, or the token itself in SUANLI_ADMIN_TOKEN)");
+  cmd->add_flag_function(
+      "--accept-data-loss", [a](int64_t n) { a->flags.accept_data_loss = n > 0; },
+      "Start even though the store lacks acknowledged work (a lost write-ahead log, a restore from an older "
+      "backup); what was lost is logged (docs/store.md)");
   cmd->add_option("--access-log", a->access_log, "Access log: stderr (default), off, or a file (appended)");
   cmd->add_option("--log-level", a->log_level, "trace, debug, info (default), warn, error or off");
   (void)f;

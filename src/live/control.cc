@@ -1914,6 +1914,7 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Start(const ServerConfig& co
   if (ec) return IoError("data: cannot create '{}': {}", config.data_dir, ec.message());
   StoreOptions so;
   so.synchronous_full = config.durable;
+  so.accept_data_loss = config.accept_data_loss;
   auto store = Store::Open((fs::path(config.data_dir) / "suanli.db").string(), so);
   if (!store.ok()) return store.status();
   auto built = BuildNetwork(config, BuiltinCatalog());

@@ -59,13 +59,18 @@ struct ServerConfig {
   int64_t max_body_bytes = 1 << 20;          // HTTP request bodies
   int http_threads = 64;                     // HTTP worker threads
   std::string tls_cert, tls_key;             // both set: HTTPS
-  std::string admin_token;                   // first start only: the admin's token (SUANLI_ADMIN_TOKEN)
+  std::string admin_token;                   // first start only: the admin's token (SUANLI_ADMIN_TOKEN), >= 16 bytes
+  std::string admin_token_file;              // or a file (owner-only) holding it; read by `suanli serve`
+  bool accept_data_loss = false;             // open a store that lost acknowledged work (--accept-data-loss)
   bool durable = true;                       // false: synchronous=NORMAL (benchmarks only)
   // The wall clock (Unix milliseconds); null = the system clock. Tests drive
   // the control plane with a clock of their own (with simulated centers,
   // whose runs follow the times the loop gives them).
   std::function<WallMs()> clock;
 };
+
+// Admin tokens shorter than this are refused (ValidateServerConfig).
+inline constexpr size_t kMinAdminTokenBytes = 16;
 
 // Reads a server config YAML file; errors name the file and the key.
 Result<ServerConfig> LoadServerConfig(const std::string& path);

@@ -143,7 +143,8 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m, yaml::Map::Open(top, {"listen", "data", "network", "centers", "policy", "dispatch",
                                          "pass_interval_ms", "center_timeout_s", "max_body_bytes", "http_threads",
-                                         "tls_cert", "tls_key", "admin_token", "durable"}));
+                                         "tls_cert", "tls_key", "admin_token", "admin_token_file",
+                                         "durable"}));
   const fs::path base = fs::path(path).parent_path();
   ServerConfig c;
   auto str = [&](std::string_view key, std::string* out) -> Status {
@@ -207,6 +208,10 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
     return m.Get(c.tls_cert.empty() ? "tls_key" : "tls_cert")
         .Error("tls_cert and tls_key go together: give both (HTTPS) or neither (HTTP)");
   SUANLI_RETURN_IF_ERROR(str("admin_token", &c.admin_token));
+  SUANLI_RETURN_IF_ERROR(str("admin_token_file", &c.admin_token_file));
+  c.admin_token_file = Resolve(base, c.admin_token_file);
+  if (m.Has("admin_token") && m.Has("admin_token_file"))
+    return m.Get("admin_token_file").Error("give admin_token or admin_token_file, not both");
   SUANLI_ASSIGN_OR_RETURN(c.durable, OptionalBool(m, "durable", c.durable));
   if (m.Has("listen")) {
     Status st = CheckListen(c.listen);
@@ -254,6 +259,12 @@ Status ValidateServerConfig(const ServerConfig& config) {
   if (config.tls_cert.empty() != config.tls_key.empty())
     return InvalidArgument("{}: tls_cert and tls_key go together: give both (HTTPS) or neither (HTTP)",
                            config.tls_cert.empty() ? "tls_key" : "tls_cert");
+  // A short admin token can be guessed; 16 random bytes (or 32 hex digits,
+  // `openssl rand -hex 16`) cannot.
+  if (!config.admin_token.empty() && config.admin_token.size() < kMinAdminTokenBytes)
+    return InvalidArgument("admin_token: the admin token is {} bytes; at least {} are required (e.g. "
+                           "`openssl rand -hex 16 > admin.token`)",
+                           config.admin_token.size(), kMinAdminTokenBytes);
   return Status::Ok();
 }
 

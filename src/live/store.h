@@ -12,6 +12,13 @@
 // Only active jobs are meant to be held in memory by callers; listing goes to
 // the database with a limit, so a store of millions of jobs stays cheap.
 //
+// Ids and lost work: job ids are assigned by the store and never reused, even
+// after a lost write-ahead log or a restore from an older backup: the
+// highest id handed out and the last commit are recorded in a marks file
+// outside the database (live/store_marks.h). Opening a database that holds
+// less than the marks say was committed fails with kFailedPrecondition and a
+// message saying what was lost, unless StoreOptions::accept_data_loss.
+//
 // Thread-safe: every method may be called from any thread.
 #pragma once
 
@@ -28,6 +35,13 @@ namespace suanli::live {
 struct StoreOptions {
   int max_batch = 1024;         // writes per group commit at most
   bool synchronous_full = true; // false: synchronous=NORMAL (not durable on power cut; for benchmarks only)
+  // The high-water marks file (live/store_marks.h); empty: the database's
+  // path with its extension replaced by ".marks" (suanli.db -> suanli.marks).
+  std::string marks_path;
+  // Open a database that holds less than the marks say was committed (a lost
+  // or truncated write-ahead log, a restore from an older backup): log what
+  // was lost and go on. Without it, Open refuses such a database.
+  bool accept_data_loss = false;
 };
 
 struct JobFilter {
@@ -84,6 +98,12 @@ class Store {
   // Small durable key/value settings (e.g. center drain flags).
   virtual Status PutSetting(const std::string& key, const std::string& value) = 0;
   virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
+
+  // What was accepted as lost when the store opened (StoreOptions::
+  // accept_data_loss), as a sentence; empty when nothing was.
+  virtual std::string data_loss() const = 0;
+  // The marks file's path.
+  virtual std::string marks_path() const = 0;
 
   // Writes committed and commits made since start (group-commit ratio).
   virtual int64_t writes() const = 0;

@@ -17,6 +17,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -27,9 +29,15 @@
 #include <unordered_map>
 #include <variant>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "live/store.h"
+#include "live/store_marks.h"
 
 namespace suanli::live {
 namespace {
@@ -49,6 +57,9 @@ constexpr int kCheckpointEveryMs = 1000;
 // after a commit (copying the little the checkpointer has not), so that its
 // next transaction starts the WAL over.
 constexpr int kWriterCheckpointPages = 16000;
+// Job ids are reserved in the marks file this many at a time (one fsync per
+// block, not per insert); a crash skips what is left of the block.
+constexpr int64_t kIdBlock = 1000;
 
 // Schema migrations: entry i takes user_version i to i + 1. Never edit a
 // released entry; add a new one (e.g. "ALTER TABLE jobs ADD COLUMN ...").
@@ -208,6 +219,12 @@ CREATE TRIGGER jobs_attempts_delete AFTER DELETE ON jobs BEGIN
   DELETE FROM job_attempts WHERE job_id = old.id;
 END;
 )sql",
+    // 2 -> 3: the commit counter, one more each transaction of the writer;
+    // compared at open with the marks file's (live/store_marks.h).
+    R"sql(
+CREATE TABLE commit_count (n INTEGER NOT NULL);
+INSERT INTO commit_count (n) VALUES (0);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -221,10 +238,10 @@ constexpr const char* kJobColumns =
 constexpr int kJobColumnCount = 33;
 
 constexpr const char* kInsertJobSql =
-    "INSERT INTO jobs (tenant, state, name, command, env, workdir, gpus, cpu_milli, mem_mib, models, "
+    "INSERT INTO jobs (id, tenant, state, name, command, env, workdir, gpus, cpu_milli, mem_mib, models, "
     "stacks, workload_class, time_limit_s, duration_s, priority, spec_center, submit_ms, start_ms, "
     "end_ms, center, model, node, devices, backend_id, exit_code, signal, reason, est_start_ms, "
-    "gpu_seconds, energy_kwh, cost, carbon_kg) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+    "gpu_seconds, energy_kwh, cost, carbon_kg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
     "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, "
     "?32, ?33)";
 constexpr const char* kUpdateJobSql =
@@ -661,12 +678,23 @@ class SqliteStore final : public Store {
     readers_.clear();
     checkpointer_.reset();
     writer_.reset();  // the last connection: checkpoints everything and removes the WAL
+    if (marks_open_) {
+      // A clean close: ids above the last one handed out are free again.
+      StoreMarks m = marks_.current();
+      m.reserved_id = std::max(m.last_id, next_id_ - 1);
+      m.clean = true;
+      Status st = marks_.Write(m);
+      if (!st.ok()) spdlog::error("{}", st.message());
+    }
   }
 
-  Status Init() {
+  // `wal_present`: whether the write-ahead log existed before the database
+  // was opened (for the message when work was lost).
+  Status Init(bool wal_present) {
     auto w = OpenConn(/*writer=*/true);
     if (!w.ok()) return w.status();
     writer_ = std::move(*w);
+    SUANLI_RETURN_IF_ERROR(CheckMarks(wal_present));
     auto c = OpenConn(/*writer=*/true);
     if (!c.ok()) return c.status();
     checkpointer_ = std::move(*c);
@@ -757,6 +785,9 @@ class SqliteStore final : public Store {
     op.value = &value;
     return Submit(&op);
   }
+
+  std::string data_loss() const override { return data_loss_; }
+  std::string marks_path() const override { return marks_path_; }
 
   int64_t writes() const override { return writes_.load(); }
   int64_t commits() const override { return commits_.load(); }
@@ -1123,6 +1154,80 @@ class SqliteStore final : public Store {
     return std::optional<Tenant>(TenantRow(s));
   }
 
+  // --- marks (live/store_marks.h) ---
+
+  struct DbState {
+    int64_t max_id = 0, sequence = 0, commits = 0;
+  };
+
+  Result<DbState> ReadDbState() {
+    SUANLI_ASSIGN_OR_RETURN(
+        sqlite3_stmt * s,
+        Prepare(*writer_,
+                "SELECT (SELECT COALESCE(MAX(id), 0) FROM jobs), "
+                "(SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'jobs'), "
+                "(SELECT COALESCE(MAX(n), 0) FROM commit_count)"));
+    StmtReset reset(s);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) return SqlError(path_, writer_->db, rc, "reading the highest job id and commit count");
+    return DbState{sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)};
+  }
+
+  Status CheckMarks(bool wal_present) {
+    marks_path_ = options_.marks_path;
+    if (marks_path_.empty()) marks_path_ = std::filesystem::path(path_).replace_extension(".marks").string();
+    SUANLI_ASSIGN_OR_RETURN(DbState db, ReadDbState());
+    auto prev = MarksFile::Read(marks_path_);
+    if (!prev.ok()) {
+      return Status(prev.status().code(),
+                    fmt::format("store {}: {}; if the marks file itself is damaged, move it away: the store then "
+                                "starts from the database's own state (job ids continue after {})",
+                                path_, prev.status().message(), std::max(db.max_id, db.sequence)));
+    }
+    const int64_t top = std::max(db.max_id, db.sequence);
+    StoreMarks next;
+    next.reserved_id = top;
+    if (!*prev) {
+      if (top > 0 || db.commits > 0)
+        spdlog::info("store {}: no marks file; created {} from the database (job ids continue after {})", path_,
+                     marks_path_, top);
+    } else {
+      std::string lost = LostWork(**prev, db.max_id, db.commits, std::filesystem::path(path_).filename().string(),
+                                  std::filesystem::path(marks_path_).filename().string(), wal_present);
+      if (!lost.empty()) {
+        if (!options_.accept_data_loss) {
+          return Status(StatusCode::kFailedPrecondition, fmt::format(
+              "store {}: {}. Refusing to start: restore the lost files if you can; to go on without that work, start "
+              "once with --accept-data-loss (new job ids stay above {})",
+              path_, lost, std::max(top, (*prev)->reserved_id)));
+        }
+        data_loss_ = lost;
+        spdlog::error("store {}: accepted data loss: {}; new job ids stay above {}", path_, lost,
+                      std::max(top, (*prev)->reserved_id));
+      }
+      next.reserved_id = std::max(top, (*prev)->reserved_id);
+    }
+    next.last_id = db.max_id;
+    next.commits = db.commits;
+    next.clean = false;
+    SUANLI_RETURN_IF_ERROR(marks_.Open(marks_path_, next).Wrap("store " + path_));
+    SUANLI_RETURN_IF_ERROR(marks_.Write(next).Wrap("store " + path_));
+    marks_open_ = true;
+    next_id_ = next.reserved_id + 1;
+    return Status::Ok();
+  }
+
+  // Records ids up to next_id_ + kIdBlock - 1 as handed out, before any of
+  // them is.
+  Status ReserveIds() {
+    StoreMarks m = marks_.current();
+    m.reserved_id = next_id_ + kIdBlock - 1;
+    m.clean = false;
+    Status st = marks_.Write(m);
+    if (!st.ok()) return Status(st.code(), fmt::format("store {}: cannot reserve job ids: {}", path_, st.message()));
+    return Status::Ok();
+  }
+
   // --- checkpoints ---
 
   // Called by SQLite on the writer thread after each commit.
@@ -1159,6 +1264,11 @@ class SqliteStore final : public Store {
       int log = 0, copied = 0;
       (void)sqlite3_wal_checkpoint_v2(checkpointer_->db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
       checkpoints_.fetch_add(1);
+      // The marks written since the last round reach the disk.
+      if (marks_unsynced_.exchange(false)) {
+        Status st = marks_.Sync();
+        if (!st.ok()) spdlog::error("store {}: {}", path_, st.message());
+      }
       lk.lock();
     }
   }
@@ -1214,13 +1324,22 @@ class SqliteStore final : public Store {
         SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*writer_, insert ? kInsertJobSql : kUpdateJobSql));
         StmtReset reset(s);
         BindJob(s, *op->job, *op->encoded);
+        int64_t id = 0;
+        if (insert) {
+          // The id is the store's, above every id handed out before (an id
+          // whose insert fails is not handed out again either).
+          if (next_id_ > marks_.current().reserved_id) SUANLI_RETURN_IF_ERROR(ReserveIds());
+          id = next_id_++;
+          sqlite3_bind_int64(s, 1, id);
+        }
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
           return SqlError(path_, db, rc,
                           insert ? std::string("inserting a job") : fmt::format("updating job {}", op->job->id));
         }
         if (insert) {
-          op->id = sqlite3_last_insert_rowid(db);
+          op->id = id;
+          batch_max_id_ = std::max(batch_max_id_, id);
         } else if (sqlite3_changes(db) == 0) {
           return NotFound("store {}: UpdateJob: no job {}", path_, op->job->id);
         }
@@ -1290,6 +1409,30 @@ class SqliteStore final : public Store {
         }
         return;
       }
+      // The commit counter, in the same transaction as the writes.
+      int64_t commit_no = 0;
+      {
+        auto cs = Prepare(*writer_, "UPDATE commit_count SET n = n + 1 RETURNING n");
+        Status counted = cs.status();
+        if (counted.ok()) {
+          StmtReset reset(*cs);
+          int rc = sqlite3_step(*cs);
+          if (rc == SQLITE_ROW) {
+            commit_no = sqlite3_column_int64(*cs, 0);
+          } else {
+            counted = rc == SQLITE_DONE ? IoError("store {}: the commit_count row is missing", path_)
+                                        : SqlError(path_, writer_->db, rc, "counting the commit");
+          }
+        }
+        if (!counted.ok()) {
+          if (sqlite3_get_autocommit(writer_->db) == 0) (void)Step("ROLLBACK", "rolling back");
+          for (size_t i = 0; i < batch.size(); ++i) {
+            if (!failed[i]) batch[i]->status = counted;
+          }
+          return;
+        }
+      }
+      batch_max_id_ = 0;
       bool restart = false;
       int64_t ok_ops = 0;
       for (size_t i = 0; i < batch.size() && !restart; ++i) {
@@ -1320,12 +1463,32 @@ class SqliteStore final : public Store {
       }
       commits_.fetch_add(1);
       writes_.fetch_add(ok_ops);
+      // The marks follow the commit before any of its writes is
+      // acknowledged: every acknowledged write is covered by them once the
+      // process is gone (the write is in the page cache). They reach the
+      // disk with the next checkpoint round (within a second), or with the
+      // next id reservation or the close.
+      StoreMarks m = marks_.current();
+      m.last_id = std::max(m.last_id, batch_max_id_);
+      m.commits = commit_no;
+      m.clean = false;
+      Status marked = marks_.Write(m, /*sync=*/false);
+      if (marked.ok()) marks_unsynced_.store(true);
+      if (!marked.ok() && marks_ok_) spdlog::error("store {}: {} (lost work can go unnoticed)", path_, marked.message());
+      if (marked.ok() && !marks_ok_) spdlog::info("store {}: the marks file is written again", path_);
+      marks_ok_ = marked.ok();
       return;
     }
   }
 
   const std::string path_;
   StoreOptions options_;
+  std::string marks_path_, data_loss_;
+  MarksFile marks_;            // written by the writer thread only (after Init)
+  bool marks_open_ = false, marks_ok_ = true;
+  std::atomic<bool> marks_unsynced_{false};  // written since the last fdatasync
+  int64_t next_id_ = 1;        // the next job id to hand out (writer thread)
+  int64_t batch_max_id_ = 0;   // highest id inserted by the running transaction
 
   std::unique_ptr<SqliteConn> writer_;  // used by the writer thread only (after Init)
   std::thread writer_thread_;
@@ -1433,9 +1596,30 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return IoError("store {}: is a directory, not a database file", path);
 
+  // Owner-only: the database and its -wal and -shm files (SQLite creates
+  // those with the database file's mode).
+  {
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return IoError("store {}: cannot open the database file: {}", path, std::strerror(errno));
+    struct stat db_st {};
+    int rc = fstat(fd, &db_st);
+    if (rc == 0 && (db_st.st_mode & 077) != 0) rc = fchmod(fd, 0600);
+    int saved = errno;
+    close(fd);
+    if (rc != 0) return IoError("store {}: cannot make the file owner-only: {}", path, std::strerror(saved));
+    for (const char* suffix : {"-wal", "-shm"}) {
+      std::string f = path + suffix;
+      struct stat st {};
+      if (lstat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0 &&
+          chmod(f.c_str(), 0600) != 0) {
+        return IoError("store {}: cannot make {} owner-only: {}", path, f, std::strerror(errno));
+      }
+    }
+  }
+  const bool wal_present = std::filesystem::exists(path + "-wal", ec);
   SUANLI_RETURN_IF_ERROR(PrepareDatabase(path));
   auto store = std::make_unique<SqliteStore>(path, options);
-  SUANLI_RETURN_IF_ERROR(store->Init());
+  SUANLI_RETURN_IF_ERROR(store->Init(wal_present));
   return std::unique_ptr<Store>(std::move(store));
 }
 
