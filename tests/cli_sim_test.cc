@@ -4,9 +4,14 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "io/csv.h"
 #include "support/cli.h"
 
 namespace suanli {
@@ -140,6 +145,108 @@ TEST(CliSim, BadInputGivesAClearMessageAndExitCode2) {
   auto r = RunSuanli("sim -q --skip-invalid --network tiny --workload " + bad + "/bad.csv --format native");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("1 invalid rows skipped"), std::string::npos) << r.out;
+}
+
+// Job and tenant names with a comma and a quote are quoted in jobs.csv and
+// usage.csv (RFC 4180), read back field by field, and `suanli report` takes
+// the files.
+TEST(CliSim, NamesWithCommasAndQuotesRoundTripThroughJobsCsvAndReport) {
+  std::string d = TempDir("sim_csv_quote");
+  {
+    std::ofstream f(d + "/w.csv");
+    f << "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,priority,"
+         "durations\n"
+      << "\"train, v2 \"\"big\"\"\",\"lab, \"\"north\"\"\",u,0,1,1000,1000,1024,,,cnn,100,0,0,\n"
+      << "plain,t,u,5,1,1000,1000,1024,,,cnn,100,0,0,\n";
+  }
+  auto r = RunSuanli("sim -q --network tiny --dispatch earliest-start --policy fifo --format native --workload " + d +
+                     "/w.csv --out " + d + "/out");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::string jobs = ReadFile(d + "/out/jobs.csv");
+  EXPECT_NE(jobs.find(",\"train, v2 \"\"big\"\"\",\"lab, \"\"north\"\"\","), std::string::npos) << jobs;
+  // Every row has as many fields as the header once quotes are honoured.
+  std::istringstream lines(jobs);
+  std::string line, header;
+  std::getline(lines, header);
+  std::vector<std::string_view> fields;
+  std::vector<std::string> storage;
+  ASSERT_TRUE(SplitCsv(header, ',', &fields, &storage));
+  const size_t columns = fields.size();
+  int rows = 0;
+  bool found = false;
+  while (std::getline(lines, line)) {
+    ASSERT_TRUE(SplitCsv(line, ',', &fields, &storage)) << line;
+    ASSERT_EQ(fields.size(), columns) << line;
+    if (fields[2] == "train, v2 \"big\"") {
+      EXPECT_EQ(fields[3], "lab, \"north\"");
+      found = true;
+    }
+    ++rows;
+  }
+  EXPECT_EQ(rows, 2);
+  EXPECT_TRUE(found) << jobs;
+  std::string usage = ReadFile(d + "/out/usage.csv");
+  EXPECT_NE(usage.find(",\"lab, \"\"north\"\"\","), std::string::npos) << usage;
+  auto rep = RunSuanli("report " + d + "/out");
+  EXPECT_EQ(rep.code, 0) << rep.out;
+  EXPECT_NE(ReadFile(d + "/out/report.html").find("jobs.csv: 2 rows"), std::string::npos);
+  auto use = RunSuanli("usage " + d + "/out --csv");
+  EXPECT_EQ(use.code, 0) << use.out;
+  EXPECT_NE(use.out.find("\"lab, \"\"north\"\"\""), std::string::npos) << use.out;
+}
+
+// Idle accelerators are metered over one horizon common to every run
+// compared (the longest makespan, or --idle-horizon-h); summary.json gives the
+// jobs' own energy, cost and carbon apart from the idle ones.
+TEST(CliSim, IdleEnergyOverOneHorizonCommonToTheRunsAndJobsEnergyApart) {
+  std::string d = TempDir("sim_idle_horizon");
+  const std::string args = "sim -q --workload " + Source("data/traces/tiresias/60_job.csv.gz") +
+                           " --network tiny --dispatch earliest-start,carbon-aware,cost-aware --policy fifo --out ";
+  ASSERT_EQ(RunSuanli(args + d + "/a").code, 0);
+  auto summary = nlohmann::json::parse(ReadFile(d + "/a/summary.json"));
+  ASSERT_EQ(summary["policies"].size(), 3u);
+  double longest = 0;
+  for (const auto& p : summary["policies"]) longest = std::max(longest, p["makespan_s"].get<double>());
+  std::set<double> makespans;
+  for (const auto& p : summary["policies"]) {
+    makespans.insert(p["makespan_s"].get<double>());
+    EXPECT_DOUBLE_EQ(p["idle_horizon_s"].get<double>(), longest) << p["policy"];
+    for (const char* k : {"energy_kwh", "cost", "carbon_kg"}) {
+      std::string key = k;
+      double jobs = p["jobs_" + key].get<double>(), idle = p["idle_" + key].get<double>();
+      EXPECT_GT(jobs, 0) << key;
+      EXPECT_GT(idle, 0) << key;
+      EXPECT_NEAR(jobs + idle, p[key].get<double>(), 0.02) << key;
+    }
+  }
+  EXPECT_GT(makespans.size(), 1u) << "the runs should end at different times for this test to mean something";
+  // An explicit horizon: every run's idle energy grows, the jobs' own does not change.
+  ASSERT_EQ(RunSuanli(args + d + "/b --idle-horizon-h 1000").code, 0);
+  auto longer = nlohmann::json::parse(ReadFile(d + "/b/summary.json"));
+  for (size_t i = 0; i < 3; ++i) {
+    const auto &p = summary["policies"][i], &q = longer["policies"][i];
+    EXPECT_DOUBLE_EQ(q["idle_horizon_s"].get<double>(), 3.6e6);
+    EXPECT_DOUBLE_EQ(q["jobs_carbon_kg"].get<double>(), p["jobs_carbon_kg"].get<double>());
+    EXPECT_GT(q["idle_carbon_kg"].get<double>(), p["idle_carbon_kg"].get<double>());
+  }
+  // usage.csv's (idle) rows carry the same common horizon's idle energy.
+  auto use = RunSuanli("usage " + d + "/a --tenant '(idle)' --by tenant --json");
+  ASSERT_EQ(use.code, 0) << use.out;
+  auto u = nlohmann::json::parse(use.out);
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_NEAR(u["runs"][i]["total"]["energy_kwh"].get<double>(),
+                summary["policies"][i]["idle_energy_kwh"].get<double>(), 0.01);
+}
+
+// Neither the simulator's outputs nor its prices depend on the machine's TZ.
+TEST(CliSim, OutputsDoNotDependOnTheMachinesTimeZone) {
+  std::string d = TempDir("sim_tz");
+  const std::string args = " sim -q --workload " + Source("data/traces/tiresias/60_job.csv.gz") +
+                           " --network china-aicc:1/100 --dispatch earliest-start,carbon-aware --policy fifo --out ";
+  ASSERT_EQ(testing::RunShell("TZ=America/New_York " + std::string(SUANLI_BINARY) + args + d + "/ny").code, 0);
+  ASSERT_EQ(testing::RunShell("TZ=UTC " + std::string(SUANLI_BINARY) + args + d + "/utc").code, 0);
+  for (const char* f : {"summary.json", "jobs.csv", "usage.csv"})
+    EXPECT_EQ(ReadFile(d + "/ny/" + f), ReadFile(d + "/utc/" + f)) << f;
 }
 
 TEST(CliPolicies, ListsEveryPolicyKind) {

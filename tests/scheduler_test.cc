@@ -1,5 +1,9 @@
-// The scheduler's placement queries, used directly (no simulator).
+// The scheduler used directly (no simulator): placement queries and
+// priority tiers.
 #include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
 
 #include "core/scheduler/scheduler.h"
 #include "support/fixtures.h"
@@ -94,6 +98,83 @@ TEST(Scheduler, ProgressCarriedAcrossRemoveAndSubmitKeepsAttainedService) {
       ASSERT_EQ(p.decisions.size(), 2u);
       EXPECT_EQ(p.decisions[0].kind, Decision::Kind::kPreempt);
       EXPECT_EQ(p.decisions[0].job, 1u);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- priority tiers
+
+struct SchedRun {
+  std::unique_ptr<Scheduler> s;
+  Rng rng{1};
+};
+
+SchedRun Start(const std::string& policy, const Catalog& cat, const Network& net, const Workload& w) {
+  auto s = Scheduler::Create(*ParsePolicySpec(policy), cat, net, w);
+  EXPECT_TRUE(s.ok()) << s.status().message();
+  return SchedRun{s.ok() ? std::move(*s) : nullptr};
+}
+
+// Under every order a higher priority goes first, whatever the order's own
+// key says; within one priority the order's key decides.
+TEST(SchedulerPriority, HigherTierFirstUnderEveryOrder) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 1, 4}});
+  for (const char* policy : {"fifo", "sjf", "qssf", "drf", "fifo+easy", "srtf", "las"}) {
+    Workload w;
+    w.Add(MakeJob(0, 4, 100), "busy");        // holds all 4 devices
+    w.Add(MakeJob(1, 4, 10), "early-short");  // first and shortest
+    Job late = MakeJob(2, 4, 1000);
+    late.priority = 7;
+    w.Add(late, "late-long-important");
+    Job mid = MakeJob(3, 4, 50);
+    mid.priority = 7;
+    w.Add(mid, "later-shorter-important");
+    SchedRun r = Start(policy, cat, net, w);
+    ASSERT_TRUE(r.s) << policy;
+    r.s->Submit(0, Seconds(0));
+    r.s->Pass(Seconds(0), r.rng);
+    ASSERT_EQ(r.s->runtime(0).state, JobState::kRunning) << policy;
+    for (JobId j = 1; j < 4; ++j) r.s->Submit(j, Seconds(j));
+    r.s->Pass(Seconds(3), r.rng);
+    const bool preemptive = std::string(policy) == "srtf" || std::string(policy) == "las";
+    if (!preemptive) {
+      EXPECT_EQ(r.s->runtime(0).state, JobState::kRunning) << policy << ": no preemption under this order";
+      r.s->Finish(0, Seconds(100));
+      r.s->Pass(Seconds(100), r.rng);
+    } else {
+      EXPECT_NE(r.s->runtime(0).state, JobState::kRunning) << policy << ": a higher tier preempts a lower one";
+    }
+    // Within tier 7 the order's key decides: fifo/drf/qssf take the earlier, sjf/srtf the shorter.
+    const std::string p = policy;
+    const JobId first = (p == "sjf" || p == "srtf") ? 3 : 2;
+    EXPECT_EQ(r.s->runtime(first).state, JobState::kRunning) << policy;
+    EXPECT_EQ(r.s->runtime(1).state, JobState::kPending) << policy << ": priority 0 waits for priority 7";
+  }
+}
+
+// A running job of a higher priority is never preempted for a lower one, even
+// when the order's own key prefers the waiting job (srtf: shorter remaining).
+TEST(SchedulerPriority, ALowerTierNeverPreemptsAHigherOne) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 1, 4}});
+  for (int important : {0, 3}) {
+    Workload w;
+    Job big = MakeJob(0, 4, 10000);
+    big.priority = important;
+    w.Add(big, "long");
+    w.Add(MakeJob(1, 4, 10), "short");
+    SchedRun r = Start("srtf", cat, net, w);
+    r.s->Submit(0, 0);
+    r.s->Pass(0, r.rng);
+    r.s->Submit(1, Seconds(1));
+    r.s->Pass(Seconds(1), r.rng);
+    if (important > 0) {
+      EXPECT_EQ(r.s->runtime(0).state, JobState::kRunning);
+      EXPECT_EQ(r.s->runtime(1).state, JobState::kPending);
+    } else {  // same tier: srtf preempts the long job for the short one
+      EXPECT_EQ(r.s->runtime(1).state, JobState::kRunning);
+      EXPECT_EQ(r.s->runtime(0).state, JobState::kPending);
     }
   }
 }

@@ -109,6 +109,82 @@ TEST(Scenario, LasDemotesALongJobPastTheFirstThreshold) {
   EXPECT_EQ(run2.r.jobs[0].preemptions, 1);
 }
 
+// Priority tiers (docs/policies.md): J0 runs on the one device from 0 for
+// 100 s; J1 (priority 0, 10 s) arrives at `j1_at`, J2 (priority 5, 50 s) at 20.
+Workload Tiers(double j1_at) {
+  Job j2 = MakeJob(Seconds(20), 1, 50);
+  j2.priority = 5;
+  return Jobs({MakeJob(0, 1, 100), MakeJob(SecondsF(j1_at), 1, 10), j2});
+}
+
+TEST(Scenario, PriorityTierGoesFirstAndPreemptsOnlyUnderAPreemptiveOrder) {
+  Network net = TestNetwork({{0, 1, 1}});
+  // fifo: no preemption; J2 overtakes the earlier J1 when J0 ends.
+  SimRun fifo = Sim(Tiers(10), net, "fifo");
+  EXPECT_EQ(fifo.End(0), 100);
+  EXPECT_EQ(fifo.r.jobs[0].preemptions, 0);
+  EXPECT_EQ(fifo.Start(2), 100);
+  EXPECT_EQ(fifo.Start(1), 150);
+  EXPECT_EQ(fifo.End(1), 160);
+  // srtf: J2 preempts J0 at 20 (80 s left). J1 arrives at 25 with the
+  // shortest remaining time but a lower tier: it does not preempt J2, and
+  // runs when J2 ends, before J0 (same tier, shorter).
+  SimRun srtf = Sim(Tiers(25), net, "srtf");  // sorted by submission: J2 is job 1, J1 is job 2
+  EXPECT_EQ(srtf.Start(1), 20);
+  EXPECT_EQ(srtf.End(1), 70);
+  EXPECT_EQ(srtf.r.jobs[1].preemptions, 0);
+  EXPECT_EQ(srtf.Start(2), 70);
+  EXPECT_EQ(srtf.End(2), 80);
+  EXPECT_EQ(srtf.End(0), 160);
+  EXPECT_EQ(srtf.r.jobs[0].preemptions, 1);
+}
+
+// Energy: the jobs' own apart from the idle accelerators', and idle energy
+// over a chosen horizon. One center, one 2-device node of a 400 W (100 W
+// idle) model, PUE 1.5, 1 per kWh, 500 g per kWh. J0 runs 1 device 0-3600 s.
+TEST(Scenario, JobsEnergyApartFromIdleEnergyOverAChosenHorizon) {
+  Catalog cat;
+  AcceleratorModel a;
+  a.name = "A";
+  a.stacks = 1u << *cat.AddStack("cuda");
+  a.speed = {1, 1, 1, 1, 1};
+  a.power_w = 400;
+  a.idle_power_w = 100;
+  ASSERT_TRUE(cat.AddModel(a).ok());
+  Network net = TestNetwork({{0, 1, 2}});
+  net.centers[0].pue = 1.5;
+  net.centers[0].price_per_kwh.fill(1.0);
+  net.centers[0].carbon_g_per_kwh.fill(500);
+  Workload w = Jobs({MakeJob(0, 1, 3600)});
+  auto spec = ParsePolicySpec("fifo");
+  ASSERT_TRUE(spec.ok());
+  auto r = Simulate(w, net, cat, *spec, {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const SimSummary& s = r->summary;
+  // Jobs: 400 W x 1.5 x 1 h = 0.6 kWh. Idle over the makespan (1 h): the other
+  // device, 100 W x 1.5 x 1 h = 0.15 kWh.
+  EXPECT_NEAR(s.jobs_energy.kwh, 0.6, 1e-9);
+  EXPECT_NEAR(s.jobs_energy.cost, 0.6, 1e-9);
+  EXPECT_NEAR(s.jobs_energy.carbon_kg, 0.3, 1e-9);
+  EXPECT_NEAR(s.idle_energy.kwh, 0.15, 1e-9);
+  EXPECT_NEAR(s.idle_horizon_s, 3600, 1e-9);
+  EXPECT_NEAR(s.energy_kwh, 0.75, 1e-9);
+  // Over a 3-hour horizon: 2 more hours of both devices idle, 0.6 kWh more
+  // idle energy; the jobs' own energy is unchanged.
+  SimResult x = std::move(r).value();
+  MeterIdle(&x, 3 * kHour, net, cat, 0);
+  EXPECT_NEAR(x.summary.jobs_energy.kwh, 0.6, 1e-9);
+  EXPECT_NEAR(x.summary.idle_energy.kwh, 0.75, 1e-9);
+  EXPECT_NEAR(x.summary.idle_horizon_s, 3 * 3600, 1e-9);
+  EXPECT_NEAR(x.summary.energy_kwh, 1.35, 1e-9);
+  EXPECT_NEAR(x.summary.carbon_kg, 1.35 * 0.5, 1e-9);
+  ASSERT_EQ(x.centers.size(), 1u);
+  EXPECT_NEAR(x.centers[0].energy.kwh, 1.35, 1e-9);
+  int idle_rows = 0;
+  for (const UsageRow& u : x.usage) idle_rows += u.tenant == UINT32_MAX;
+  EXPECT_EQ(idle_rows, 1) << "the idle row is replaced, not added";
+}
+
 TEST(Scenario, FasterModelFirstAndRunTimeScalesWithSpeed) {
   // Model A (speed 1) with 1 device, model B (speed 0.5) with 1 device.
   Network net = TestNetwork({{0, 1, 1}, {1, 1, 1}});

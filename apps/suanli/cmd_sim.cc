@@ -2,6 +2,7 @@
 // compare them.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -39,6 +40,7 @@ struct SimArgs {
   std::string dispatch;  // "" = the default for the network
   double scale = 1;
   int start_hour = 0;
+  double idle_horizon_h = 0;  // 0 = the longest makespan of the runs compared
   double device_mtbf_h = 0, center_mtbf_h = 0, outage_h = 4, checkpoint_h = 0, restart_cost_s = 0;
   std::string quotas;
   double pass_interval_s = 0;
@@ -227,6 +229,13 @@ int RunSim(const SimArgs& a) {
     }
     ok.push_back(std::move(results[i]).value());
   }
+  // Idle accelerators are metered over one horizon common to every run
+  // compared, so that a run whose last job ends later is not charged more
+  // idle energy for it (docs/formats-output.md).
+  double horizon_s = a.idle_horizon_h * 3600.0;
+  if (horizon_s <= 0)
+    for (const auto& r : ok) horizon_s = std::max(horizon_s, r.summary.makespan_s);
+  for (auto& r : ok) MeterIdle(&r, SecondsF(horizon_s), *net, *catalog, a.start_hour);
   std::fputs(ComparisonTable(ok).c_str(), stdout);
   for (const auto& r : ok)
     if (!r.unschedulable.empty() && !a.quiet) {
@@ -281,8 +290,13 @@ void RegisterSim(CLI::App& app, int* exit_code) {
                   "Tenant quotas YAML (guaranteed share and borrowing limit per tenant, enforced in every center; "
                   "see docs/policies.md)");
   cmd->add_option("--scale", args->scale, "Arrival rate x this factor (load scaling)");
-  cmd->add_option("--start-hour", args->start_hour, "Hour of day at time 0 (tariffs and carbon by hour)")
+  cmd->add_option("--start-hour", args->start_hour,
+                  "UTC hour of day at time 0 (each center reads its tariff and carbon at its own local hour)")
       ->check(CLI::Range(0, 23));
+  cmd->add_option("--idle-horizon-h", args->idle_horizon_h,
+                  "Meter idle accelerators for this many hours from the first arrival, in every run "
+                  "(default 0: the longest makespan of the runs compared)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--device-mtbf-h", args->device_mtbf_h,
                   "Mean hours between failures of one accelerator (0 = no failures)")
       ->check(CLI::NonNegativeNumber);

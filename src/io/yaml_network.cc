@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -46,6 +47,96 @@ Status ParseHours(const yaml::Value& v, std::array<bool, 24>* hours) {
       if (*b == 24 && h == 23) break;
     }
   }
+  return Status::Ok();
+}
+
+// IANA zones that keep one UTC offset all year (no daylight saving time
+// today), in minutes: a center in one of these needs only `tz`. Any other
+// zone is given with `utc_offset_h`, which is then used all year.
+struct FixedZone {
+  const char* name;
+  int offset_min;
+};
+constexpr FixedZone kFixedZones[] = {
+    {"UTC", 0},
+    {"Etc/UTC", 0},
+    {"Asia/Shanghai", 480},
+    {"Asia/Chongqing", 480},
+    {"Asia/Harbin", 480},
+    {"Asia/Urumqi", 360},
+    {"Asia/Hong_Kong", 480},
+    {"Asia/Macau", 480},
+    {"Asia/Taipei", 480},
+    {"Asia/Singapore", 480},
+    {"Asia/Kuala_Lumpur", 480},
+    {"Asia/Manila", 480},
+    {"Asia/Tokyo", 540},
+    {"Asia/Seoul", 540},
+    {"Asia/Kolkata", 330},
+    {"Asia/Dhaka", 360},
+    {"Asia/Karachi", 300},
+    {"Asia/Dubai", 240},
+    {"Asia/Riyadh", 180},
+    {"Asia/Jakarta", 420},
+    {"Asia/Bangkok", 420},
+    {"Asia/Ho_Chi_Minh", 420},
+    {"Europe/Moscow", 180},
+    {"Africa/Nairobi", 180},
+    {"Africa/Lagos", 60},
+    {"Africa/Johannesburg", 120},
+    {"America/Sao_Paulo", -180},
+    {"America/Bogota", -300},
+    {"America/Lima", -300},
+    {"America/Phoenix", -420},
+    {"Pacific/Honolulu", -600},
+    {"Australia/Brisbane", 600},
+    {"Australia/Perth", 480},
+};
+
+const FixedZone* FindFixedZone(std::string_view name) {
+  for (const FixedZone& z : kFixedZones)
+    if (name == z.name) return &z;
+  return nullptr;
+}
+
+// "UTC+08:00", "UTC-03:30", "UTC".
+std::string OffsetName(int32_t offset_s) {
+  if (offset_s == 0) return "UTC";
+  int32_t a = offset_s < 0 ? -offset_s : offset_s;
+  return fmt::format("UTC{}{:02}:{:02}", offset_s < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+}
+
+// A center's time zone: `tz` (an IANA name) and/or `utc_offset_h` (hours,
+// a multiple of 0.25 from -12 to 14). Neither: UTC.
+Status ParseTimeZone(const yaml::Map& m, Center* c) {
+  std::optional<int32_t> offset;
+  if (m.Has("utc_offset_h")) {
+    yaml::Value v = m.Get("utc_offset_h");
+    SUANLI_ASSIGN_OR_RETURN(double h, v.Number());
+    double quarters = h * 4;
+    if (h < -12 || h > 14 || quarters != std::floor(quarters))
+      return v.Error(fmt::format("expected a UTC offset in hours from -12 to 14 in steps of 0.25, got {}", v.Shown()));
+    offset = static_cast<int32_t>(quarters) * 900;
+  }
+  if (m.Has("tz")) {
+    yaml::Value v = m.Get("tz");
+    SUANLI_ASSIGN_OR_RETURN(std::string name, v.String());
+    if (name.size() > 64 || name.find_first_of(" \t\r\n") != std::string::npos)
+      return v.Error(fmt::format("expected an IANA time zone name such as Asia/Shanghai, got {}", v.Shown()));
+    const FixedZone* z = FindFixedZone(name);
+    if (z && offset && *offset != z->offset_min * 60)
+      return v.Error(fmt::format("'{}' is {}, but utc_offset_h says {}", name, OffsetName(z->offset_min * 60),
+                                 OffsetName(*offset)));
+    if (!z && !offset)
+      return v.Error(fmt::format("time zone '{}' is not one Suanli knows to keep one UTC offset all year; give "
+                                 "utc_offset_h as well (it is then used all year)",
+                                 name));
+    if (z) offset = z->offset_min * 60;
+    c->tz = std::move(name);
+  } else if (offset) {
+    c->tz = OffsetName(*offset);
+  }
+  c->utc_offset_s = offset.value_or(0);
   return Status::Ok();
 }
 
@@ -221,7 +312,8 @@ struct Builder {
   Status ParseCenter(const yaml::Value& item) {
     SUANLI_ASSIGN_OR_RETURN(
         yaml::Map m, yaml::Map::Open(item, {"name", "region", "description", "lat", "lon", "edge",
-                                            "pue", "price_per_kwh", "carbon_g_per_kwh", "pools"}));
+                                            "pue", "price_per_kwh", "carbon_g_per_kwh", "tz", "utc_offset_h",
+                                            "pools"}));
     Center c;
     SUANLI_ASSIGN_OR_RETURN(yaml::Value nv, m.Require("name"));
     SUANLI_ASSIGN_OR_RETURN(c.name, nv.String());
@@ -245,6 +337,7 @@ struct Builder {
     if (m.Has("edge")) {
       SUANLI_ASSIGN_OR_RETURN(c.edge, m.Get("edge").Bool());
     }
+    SUANLI_RETURN_IF_ERROR(ParseTimeZone(m, &c));
     SUANLI_ASSIGN_OR_RETURN(yaml::Value pue, m.Require("pue"));
     SUANLI_ASSIGN_OR_RETURN(c.pue, pue.NumberAtLeast(1.0));
     SUANLI_ASSIGN_OR_RETURN(yaml::Value price, m.Require("price_per_kwh"));

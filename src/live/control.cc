@@ -58,15 +58,6 @@ Time CoreTime(WallMs ms) { return ms * kMilli; }
 
 // Whole hours east of UTC of this machine's time zone: hours of the day
 // (tariffs, carbon) are the server's local hours.
-int LocalStartHour() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  long off = tm.tm_gmtoff;
-  int h = static_cast<int>(off >= 0 ? off / 3600 : -((-off + 3599) / 3600));
-  return ((h % 24) + 24) % 24;
-}
-
 std::string FormatMs(WallMs ms) {
   std::time_t t = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
@@ -198,7 +189,7 @@ class ControlPlaneImpl final : public ControlPlane {
         built_(std::move(built)),
         network_(built_.network),
         paths_(network_),
-        start_hour_(LocalStartHour()),
+        start_hour_(0),  // CoreTime is Unix time: 0 is 00:00 UTC; centers read their own local hour
         rng_(0x73756e6c69ULL) {}
 
   ~ControlPlaneImpl() override { Stop(); }
@@ -1767,7 +1758,6 @@ Result<std::string> ControlPlaneImpl::LogPath(const Caller& caller, int64_t id, 
 
 std::vector<CenterView> ControlPlaneImpl::Centers() {
   const WallMs now = Now();
-  const int hour = HourOfDay(CoreTime(now), start_hour_);
   std::vector<CenterView> out;
   std::lock_guard<std::mutex> lk(mu_);
   for (CenterId c = 0; c < centers_.size(); ++c) {
@@ -1787,6 +1777,7 @@ std::vector<CenterView> ControlPlaneImpl::Centers() {
     v.pending = static_cast<int>(x.queued.size());
     v.running = static_cast<int>(x.running.size());
     v.pue = ce.pue;
+    const int hour = LocalHour(ce, CoreTime(now), start_hour_);
     v.price_now = ce.price_per_kwh[hour];
     v.carbon_now = ce.carbon_g_per_kwh[hour];
     std::map<ModelId, int> totals;

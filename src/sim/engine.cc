@@ -680,28 +680,6 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
   if (total_capacity > 0 && s.makespan_s > 0)
     s.utilization = integral_total / 1000.0 / 1e6 / (total_capacity * s.makespan_s);
 
-  // Idle accelerators draw idle power from the first arrival to the last end.
-  const Time t_end = t0 + SecondsF(s.makespan_s);
-  for (size_t c = 0; c < nc; ++c)
-    for (size_t m = 0; m + 1 < nm; ++m) {
-      const size_t sl = c * nm + m;
-      if (capacity[sl] <= 0) continue;
-      const AcceleratorModel& am = catalog.model(static_cast<ModelId>(m));
-      UsageRow idle;
-      idle.tenant = UINT32_MAX;
-      idle.center = static_cast<CenterId>(c);
-      idle.model = static_cast<ModelId>(m);
-      const auto& hours = busy_hours[sl];
-      for (Time a = t0; a < t_end; a += kHour) {
-        Time b = std::min(t_end, a + kHour);
-        size_t h = static_cast<size_t>((a - t0) / kHour);
-        double busy_s = h < hours.size() ? hours[h] : 0;
-        double idle_dev = std::max(0.0, capacity[sl] * ToSeconds(b - a) - busy_s) / ToSeconds(b - a);
-        idle.accelerator_s += idle_dev * ToSeconds(b - a);
-        idle.energy += EnergyOver(network.centers[c], idle_dev * am.idle_power_w, a, b, options.start_hour);
-      }
-      if (idle.accelerator_s > 0) usage[(uint64_t{UINT32_MAX} << 32) | (uint64_t{c} << 8) | m] = idle;
-    }
   // At most ~500 time steps per pool in the output: long runs merge steps.
   if (size_t steps = res.util.size(); !res.pools.empty() && steps > 500) {
     const size_t per = res.pools.size() / steps;  // pools sampled per step
@@ -745,13 +723,12 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
   }
   for (const auto& r : res.jobs)
     if (r.end >= 0 && r.center != kNoCenter) ++res.centers[r.center].jobs;
-  for (const auto& u : res.usage) {
-    res.centers[u.center].energy += u.energy;
-    s.energy_kwh += u.energy.kwh;
-    s.cost += u.energy.cost;
-    s.carbon_kg += u.energy.carbon_kg;
-  }
   res.summary = s;
+  res.busy.t0 = t0;
+  res.busy.models = nm;
+  res.busy.capacity = capacity;
+  res.busy.hours = std::move(busy_hours);
+  MeterIdle(&res, SecondsF(s.makespan_s), network, catalog, options.start_hour);
   return res;
 }
 

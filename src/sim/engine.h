@@ -81,8 +81,13 @@ struct SimSummary {
   double makespan_s = 0;
   double utilization = 0;  // accelerator-time allocated / (capacity × makespan)
   uint64_t passes = 0;
-  // Network of centers (see docs/formats-output.md).
+  // Network of centers (see docs/formats-output.md). energy_kwh, cost and
+  // carbon_kg are the totals: the jobs' own (busy accelerators) plus the
+  // idle accelerators' over the idle horizon.
   double energy_kwh = 0, cost = 0, carbon_kg = 0;
+  Energy jobs_energy;         // accelerators running jobs
+  Energy idle_energy;         // idle accelerators, first arrival to the idle horizon
+  double idle_horizon_s = 0;  // from the first arrival (default: this run's makespan)
   double goodput = 1;      // useful / allocated accelerator-time
   double lost_work_s = 0;  // accelerator-seconds
   uint64_t failures = 0, restarts = 0, outages = 0, deferred = 0;
@@ -116,6 +121,15 @@ struct UsageRow {
   Energy energy;
 };
 
+// Busy accelerator-seconds per (center, model) pool and hour since the first
+// arrival: what MeterIdle needs to meter the idle accelerators.
+struct BusyHours {
+  Time t0 = 0;                            // the first arrival
+  size_t models = 0;                      // pools per center (models + CPU-only)
+  std::vector<double> capacity;           // devices, per pool (center * models + model)
+  std::vector<std::vector<double>> hours; // per pool, by hour since t0
+};
+
 struct SimResult {
   std::string policy;         // DISPATCH/POLICY with several centers, else POLICY
   std::string dispatch, center_policy;
@@ -127,11 +141,21 @@ struct SimResult {
   std::vector<CenterSummary> centers;
   std::vector<PoolSample> pools;  // per time step and (center, model)
   std::vector<UsageRow> usage;    // sorted by tenant, center, model
+  BusyHours busy;
 };
 
 Result<SimResult> Simulate(const Workload& workload, const Network& network, const Catalog& catalog,
                            const PolicySpec& policy, const SimOptions& options);
 
 SimSummary Summarize(const std::vector<JobRecord>& jobs);
+
+// Meters the idle accelerators (idle power x PUE, priced at each center's
+// local hour) from the first arrival for `horizon`, replacing the run's
+// "(idle)" usage rows, and sets its centers' energy and its summary's
+// jobs_energy, idle_energy, idle_horizon_s and totals. Simulate calls it
+// with the run's own makespan; `suanli sim` calls it again with one horizon
+// common to every run it compares (docs/formats-output.md). O(pools x hours).
+void MeterIdle(SimResult* result, Duration horizon, const Network& network, const Catalog& catalog,
+               int start_hour);
 
 }  // namespace suanli

@@ -30,6 +30,9 @@ Status Network::Validate(const Catalog& catalog) const {
   for (size_t i = 0; i < centers.size(); ++i) {
     const auto& c = centers[i];
     if (c.pue < 1.0) return InvalidArgument("center '{}': pue {} is below 1.0", c.name, c.pue);
+    if (c.utc_offset_s < kMinUtcOffsetS || c.utc_offset_s > kMaxUtcOffsetS || c.utc_offset_s % 900 != 0)
+      return InvalidArgument("center '{}': UTC offset of {} s is not a whole number of quarter hours from -12 h to +14 h",
+                             c.name, c.utc_offset_s);
     for (int h = 0; h < 24; ++h) {
       if (c.price_per_kwh[h] < 0) return InvalidArgument("center '{}': negative power price", c.name);
       if (c.carbon_g_per_kwh[h] < 0)

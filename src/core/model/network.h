@@ -21,13 +21,21 @@ using PoolId = uint32_t;
 using NodeId = uint32_t;
 inline constexpr int kMaxDevicesPerNode = 32;
 inline constexpr ModelId kNoModel = 255;
+// Time zones span UTC-12:00 to UTC+14:00.
+inline constexpr int32_t kMinUtcOffsetS = -12 * 3600;
+inline constexpr int32_t kMaxUtcOffsetS = 14 * 3600;
 
 struct Center {
   std::string name;
   std::string region;
   double pue = 1.3;
-  std::array<double, 24> price_per_kwh{};     // by hour of day (local time)
-  std::array<double, 24> carbon_g_per_kwh{};  // by hour of day
+  std::array<double, 24> price_per_kwh{};     // by hour of day, the center's local time
+  std::array<double, 24> carbon_g_per_kwh{};  // by hour of day, the center's local time
+  // The center's time zone: local time = UTC + utc_offset_s, all year (a
+  // fixed offset; see docs/formats-network.md). `tz` names it (an IANA name
+  // such as "Asia/Shanghai", or "UTC+05:30" for a bare offset).
+  std::string tz = "UTC";
+  int32_t utc_offset_s = 0;
   double latitude = 0, longitude = 0;
   bool edge = false;
 };

@@ -151,12 +151,12 @@ class HeterogeneityAware : public Dispatcher {
     // Penalties: a weight of 1 takes half a reference unit of speed off the
     // dirtiest (or dearest) pool per accelerator, proportionally less off
     // the others, at this hour.
-    const int hour = HourOfDay(now, v.start_hour);
     std::vector<double> carbon(res_.size()), price(res_.size());
     double max_carbon = 0, max_price = 0;
     for (size_t r = 0; r < res_.size(); ++r) {
       const Center& c = network_.centers[res_[r].center];
       double kw = catalog_.model(res_[r].model).power_w * c.pue / 1000.0;
+      const int hour = LocalHour(c, now, v.start_hour);
       carbon[r] = kw * c.carbon_g_per_kwh[hour];
       price[r] = kw * c.price_per_kwh[hour];
       max_carbon = std::max(max_carbon, carbon[r]);

@@ -5,8 +5,17 @@
 // scheduler keep the queue sorted incrementally; dynamic ones are re-sorted
 // at every pass. Preemptive policies may stop running jobs whose key is
 // worse than a waiting job's.
+//
+// Priority tiers. A job's `priority` (larger = more important) ranks above
+// every policy's own key: all jobs of a higher priority go before any job of
+// a lower one, and within one priority the policy's key decides. Under a
+// preemptive order (srtf, las) a waiting job may therefore preempt a running
+// job of a lower priority, as it may one with a worse key of its own
+// priority; under a non-preemptive order nothing is preempted, whatever the
+// priorities (docs/policies.md).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,10 +31,14 @@ namespace suanli {
 struct OrderKey {
   double primary = 0;
   double secondary = 0;
+  int64_t tier = 0;  // minus the job's priority: compared first
   bool operator<(const OrderKey& o) const {
+    if (tier != o.tier) return tier < o.tier;
     return primary < o.primary || (primary == o.primary && secondary < o.secondary);
   }
-  bool operator==(const OrderKey& o) const { return primary == o.primary && secondary == o.secondary; }
+  bool operator==(const OrderKey& o) const {
+    return tier == o.tier && primary == o.primary && secondary == o.secondary;
+  }
 };
 
 // What a policy may look at.
@@ -49,8 +62,15 @@ class OrderPolicy {
   virtual std::string_view name() const = 0;
   virtual bool preemptive() const { return false; }
   virtual bool dynamic() const { return false; }
-  virtual OrderKey Key(JobId id, const OrderContext& ctx) const = 0;
-  // Orders the pending jobs; the default sorts by Key. DRF overrides it.
+  // The job's rank: its priority tier, then the policy's own key.
+  OrderKey Key(JobId id, const OrderContext& ctx) const {
+    OrderKey k = OwnKey(id, ctx);
+    k.tier = -int64_t{ctx.job(id).priority};
+    return k;
+  }
+  // The policy's own key, within one priority tier.
+  virtual OrderKey OwnKey(JobId id, const OrderContext& ctx) const = 0;
+  // Orders the pending jobs by Key; DRF overrides it (keeping the tiers).
   virtual void Sort(std::vector<JobId>* jobs, const OrderContext& ctx) const;
   // The next time a running job's key changes on its own (LAS thresholds); kNever if none.
   virtual Time NextKeyChange(JobId id, const OrderContext& ctx) const {

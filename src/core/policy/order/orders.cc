@@ -31,15 +31,15 @@ void OrderPolicy::Sort(std::vector<JobId>* jobs, const OrderContext& ctx) const 
   for (size_t i = 0; i < keyed.size(); ++i) (*jobs)[i] = keyed[i].second;
 }
 
-OrderKey FifoOrder::Key(JobId id, const OrderContext& ctx) const {
+OrderKey FifoOrder::OwnKey(JobId id, const OrderContext& ctx) const {
   return {static_cast<double>(ctx.job(id).submit), 0};
 }
 
-OrderKey SjfOrder::Key(JobId id, const OrderContext& ctx) const {
+OrderKey SjfOrder::OwnKey(JobId id, const OrderContext& ctx) const {
   return {ctx.job(id).work, static_cast<double>(ctx.job(id).submit)};
 }
 
-OrderKey SrtfOrder::Key(JobId id, const OrderContext& ctx) const {
+OrderKey SrtfOrder::OwnKey(JobId id, const OrderContext& ctx) const {
   return {ctx.Remaining(id), static_cast<double>(ctx.job(id).submit)};
 }
 
@@ -49,7 +49,7 @@ int LasOrder::QueueOf(double attained) const {
   return q;
 }
 
-OrderKey LasOrder::Key(JobId id, const OrderContext& ctx) const {
+OrderKey LasOrder::OwnKey(JobId id, const OrderContext& ctx) const {
   const JobRuntime& r = ctx.rt(id);
   double attained = ctx.Attained(id);
   int q = QueueOf(attained);
@@ -81,7 +81,7 @@ double QssfOrder::History::Mean() const {
   return s / static_cast<double>(last.size());
 }
 
-OrderKey QssfOrder::Key(JobId id, const OrderContext& ctx) const {
+OrderKey QssfOrder::OwnKey(JobId id, const OrderContext& ctx) const {
   double gpus = std::max(1.0, ctx.job(id).GpuMilli() / 1000.0);
   return {Predicted(id) * gpus, static_cast<double>(ctx.job(id).submit)};
 }
@@ -134,16 +134,30 @@ double DrfOrder::DominantShare(uint32_t tenant, const OrderContext& ctx) const {
   return std::max({u.gpu / capacity_[0], u.cpu / capacity_[1], u.mem / capacity_[2]});
 }
 
-OrderKey DrfOrder::Key(JobId id, const OrderContext& ctx) const {
+OrderKey DrfOrder::OwnKey(JobId id, const OrderContext& ctx) const {
   return {DominantShare(ctx.job(id).tenant, ctx), static_cast<double>(ctx.job(id).submit)};
 }
 
 void DrfOrder::Sort(std::vector<JobId>* jobs, const OrderContext& ctx) const {
+  // Higher priority tiers first (stable: submission order kept), then DRF
+  // within each tier.
+  std::stable_sort(jobs->begin(), jobs->end(),
+                   [&](JobId a, JobId b) { return ctx.job(a).priority > ctx.job(b).priority; });
+  for (size_t i = 0; i < jobs->size();) {
+    size_t k = i + 1;
+    while (k < jobs->size() && ctx.job((*jobs)[k]).priority == ctx.job((*jobs)[i]).priority) ++k;
+    SortTier(jobs->data() + i, jobs->data() + k, ctx);
+    i = k;
+  }
+}
+
+void DrfOrder::SortTier(JobId* begin, JobId* end, const OrderContext& ctx) const {
   Capacity(ctx);
   // Per tenant, its jobs in submission order.
   std::unordered_map<uint32_t, std::vector<JobId>> per;
   std::vector<uint32_t> tenants;
-  for (JobId j : *jobs) {
+  for (JobId* p = begin; p != end; ++p) {
+    JobId j = *p;
     uint32_t t = ctx.job(j).tenant;
     auto& v = per[t];
     if (v.empty()) tenants.push_back(t);
@@ -160,13 +174,13 @@ void DrfOrder::Sort(std::vector<JobId>* jobs, const OrderContext& ctx) const {
     virt[t] = t < usage_.size() ? usage_[t] : Usage{};
     heap.emplace(DominantShare(t, ctx), t, 0);
   }
-  size_t out = 0;
+  JobId* out = begin;
   while (!heap.empty()) {
     auto [share, t, idx] = heap.top();
     heap.pop();
     const auto& v = per[t];
     JobId j = v[idx];
-    (*jobs)[out++] = j;
+    *out++ = j;
     if (idx + 1 < v.size()) {
       Usage& u = virt[t];
       const Job& job = ctx.job(j);

@@ -38,20 +38,20 @@ namespace suanli {
 class FifoOrder : public OrderPolicy {
  public:
   std::string_view name() const override { return "fifo"; }
-  OrderKey Key(JobId id, const OrderContext& ctx) const override;
+  OrderKey OwnKey(JobId id, const OrderContext& ctx) const override;
 };
 
 class SjfOrder : public OrderPolicy {
  public:
   std::string_view name() const override { return "sjf"; }
-  OrderKey Key(JobId id, const OrderContext& ctx) const override;
+  OrderKey OwnKey(JobId id, const OrderContext& ctx) const override;
 };
 
 class SrtfOrder : public OrderPolicy {
  public:
   std::string_view name() const override { return "srtf"; }
   bool preemptive() const override { return true; }
-  OrderKey Key(JobId id, const OrderContext& ctx) const override;
+  OrderKey OwnKey(JobId id, const OrderContext& ctx) const override;
 };
 
 class LasOrder : public OrderPolicy {
@@ -59,7 +59,7 @@ class LasOrder : public OrderPolicy {
   std::string_view name() const override { return "las"; }
   bool preemptive() const override { return true; }
   bool dynamic() const override { return true; }  // starvation promotion changes waiting keys
-  OrderKey Key(JobId id, const OrderContext& ctx) const override;
+  OrderKey OwnKey(JobId id, const OrderContext& ctx) const override;
   Time NextKeyChange(JobId id, const OrderContext& ctx) const override;
   int QueueOf(double attained) const;
 
@@ -70,7 +70,7 @@ class LasOrder : public OrderPolicy {
 class QssfOrder : public OrderPolicy {
  public:
   std::string_view name() const override { return "qssf"; }
-  OrderKey Key(JobId id, const OrderContext& ctx) const override;
+  OrderKey OwnKey(JobId id, const OrderContext& ctx) const override;
   void OnSubmit(JobId id, const OrderContext& ctx) override;
   void OnStop(JobId id, bool finished, const OrderContext& ctx) override;
   double Predicted(JobId id) const { return id < predicted_.size() ? predicted_[id] : 0; }
@@ -92,7 +92,7 @@ class DrfOrder : public OrderPolicy {
  public:
   std::string_view name() const override { return "drf"; }
   bool dynamic() const override { return true; }
-  OrderKey Key(JobId id, const OrderContext& ctx) const override;
+  OrderKey OwnKey(JobId id, const OrderContext& ctx) const override;
   void Sort(std::vector<JobId>* jobs, const OrderContext& ctx) const override;
   void OnStart(JobId id, const OrderContext& ctx) override;
   void OnStop(JobId id, bool finished, const OrderContext& ctx) override;
@@ -103,6 +103,8 @@ class DrfOrder : public OrderPolicy {
     double gpu = 0, cpu = 0, mem = 0;
   };
   void Capacity(const OrderContext& ctx) const;
+  // DRF over the jobs of one priority tier, in place.
+  void SortTier(JobId* begin, JobId* end, const OrderContext& ctx) const;
   std::vector<Usage> usage_;  // by tenant
   mutable std::array<double, 3> capacity_{0, 0, 0};
 };
