@@ -36,22 +36,7 @@ const char* TypeName(const json& v) {
 
 bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
-// A client-supplied name as it can be shown in a field: printable ASCII kept,
-// other bytes as \xNN, at most 64 bytes of the original; "" for an empty name.
-std::string Shown(std::string_view name) {
-  if (name.empty()) return "\"\"";  // an empty key is named by its quotes
-  std::string out;
-  for (unsigned char c : name.substr(0, 64)) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("\\x{:02x}", c);
-    }
-  }
-  if (name.size() > 64) out += "...";
-  return out;
-}
-
+std::string Shown(std::string_view name) { return ShownName(name); }
 
 // An integer in [lo, hi]; `what` describes the expected kind for type errors.
 bool GetInt(const json& v, const std::string& field, int64_t lo, int64_t hi, const char* what,

@@ -11,22 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-// A client-supplied name as it can be shown in a field: printable ASCII kept,
-// other bytes as \xNN, at most 64 bytes of the original; "" for an empty name.
-std::string Shown(std::string_view name) {
-  if (name.empty()) return "\"\"";
-  std::string out;
-  for (unsigned char c : name.substr(0, 64)) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("\\x{:02x}", c);
-    }
-  }
-  if (name.size() > 64) out += "...";
-  return out;
-}
-
 // Builds the document as nlohmann's own DOM parser does, and stops at the
 // first limit passed or key repeated (returning false stops the parser).
 class LimitedDom {
@@ -66,7 +50,7 @@ class LimitedDom {
     // std::map: found in O(log n), so n keys cost O(n log n).
     if (obj.contains(k)) {
       const std::string& path = paths_.back();
-      return Stop(Shown(path.empty() ? k : path + "." + k), "given more than once");
+      return Stop(ShownName(path.empty() ? k : path + "." + k), "given more than once");
     }
     if (static_cast<int64_t>(obj.size()) >= limits_.max_keys) {
       return Stop("body", fmt::format("an object with more than {} keys", limits_.max_keys));
@@ -155,6 +139,20 @@ const char* TypeName(const json& v) {
 }
 
 }  // namespace
+
+std::string ShownName(std::string_view name) {
+  if (name.empty()) return "\"\"";
+  std::string out;
+  for (unsigned char c : name.substr(0, 64)) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  if (name.size() > 64) out += "...";
+  return out;
+}
 
 bool ParseJsonObject(std::string_view body, json* out, ApiError* err, const JsonLimits& limits) {
   LimitedDom dom(limits, err);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -24,5 +25,10 @@ struct JsonLimits {
 // returns false with *err a 400 naming the field: "body" for syntax errors
 // and limits, the key's path ("env.A") for a key given twice.
 bool ParseJsonObject(std::string_view body, nlohmann::json* out, ApiError* err, const JsonLimits& limits = {});
+
+// A client-supplied name as it can be shown in a field: printable ASCII kept,
+// other bytes as \xNN, at most 64 bytes of the original; an empty name as
+// its two quotes.
+std::string ShownName(std::string_view name);
 
 }  // namespace suanli::server
