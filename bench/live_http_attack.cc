@@ -87,7 +87,12 @@ class Attackers {
     for (int i = 0; i < idle + slow; ++i) {
       conns_.push_back(Conn{-1, i >= idle, fmt::format("127.0.0.{}", 2 + i / 200), 0});
     }
-    for (auto& c : conns_) Open(c);
+    int open = 0;
+    for (auto& c : conns_) {
+      Open(c);
+      open += c.fd >= 0;
+    }
+    open_.store(open);
     thread_ = std::thread([this] { Loop(); });
   }
   ~Attackers() {
