@@ -51,7 +51,7 @@ for run in $(seq 1 "$RUNS"); do
     t0=$(date +%s.%N)
     kill -TERM "$server_pid"
     wait "$server_pid" 2>/dev/null || true
-    echo "{\"binary\":\"$bin\",\"run\":$run,\"sigterm_exit_s\":$(echo "$(date +%s.%N) - $t0" | bc)}"
+    echo "{\"binary\":\"$bin\",\"run\":$run,\"sigterm_exit_s\":$(printf %.3f "$(echo "$(date +%s.%N) - $t0" | bc)")}"
     server_pid=
     rm -rf "$data"
   done
