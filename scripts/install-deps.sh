@@ -17,7 +17,8 @@ PACKAGES=(
   libglpk-dev                             # linear programs (heterogeneity-aware dispatch)
   slurm-wlm slurm-client munge            # a real local Slurm for sweeps and the slurm backend
   libsqlite3-dev sqlite3                  # the control plane's durable store
-  libcpp-httplib-dev libssl-dev           # the HTTP API server and client (and TLS)
+  libcpp-httplib-dev libssl-dev           # the HTTP API client (and TLS)
+  libboost-dev                            # Boost.Beast/Asio: the HTTP API server
   chromium                                # the dashboard's end-to-end tests (driven by Playwright)
   procps psmisc                           # ps / pkill / fuser used by the crash and backend tests
 )

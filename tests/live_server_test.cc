@@ -576,6 +576,11 @@ TEST(LiveServer, HostileRequestsGetJsonErrorsWhileOthersAreServed) {
   RawRequest(srv.port(),
              "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n");
 
+  // (The hostile requests may all be answered within a few hundred
+  // milliseconds: the other client gets its requests in before it stops.)
+  for (auto until = Clock::now() + std::chrono::seconds(10); ok.load() <= 10 && Clock::now() < until;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   done.store(true);
   other.join();
   EXPECT_EQ(bad.load(), 0) << "the other client failed " << bad.load() << " times, last: " << last_bad;

@@ -163,7 +163,7 @@ void RegisterServe(CLI::App& app, int* exit_code) {
   cmd->add_option_function<int>("--center-timeout-s", [a](const int& v) { a->flags.center_timeout_s = v; },
                                 "A center that does not answer this long is unavailable (default 30)");
   cmd->add_option_function<int>("--http-threads", [a](const int& v) { a->flags.http_threads = v; },
-                                "HTTP worker threads (default 64; a keep-alive connection holds one)");
+                                "HTTP worker threads that run the handlers (default 64)");
   cmd->add_option_function<int64_t>("--max-body-bytes", [a](const int64_t& v) { a->flags.max_body_bytes = v; },
                                     "Largest request body (default 1048576)");
   cmd->add_option_function<std::string>("--tls-cert", [a](const std::string& v) { a->flags.tls_cert = v; },

@@ -57,7 +57,13 @@ struct ServerConfig {
   int pass_interval_ms = 2000;               // a pass at least this often
   int center_timeout_s = 30;                 // unanswering center -> unavailable
   int64_t max_body_bytes = 1 << 20;          // HTTP request bodies
-  int http_threads = 64;                     // HTTP worker threads
+  int http_threads = 64;                     // HTTP worker threads (handlers)
+  // Limits on HTTP clients (docs/server.md, "Limits"):
+  int header_timeout_s = 10;                 // a request's headers must arrive within
+  int64_t max_header_bytes = 16384;          // 431 beyond
+  int max_headers = 100;                     // header fields; 431 beyond
+  int max_connections = 10000;               // open connections in all
+  int max_connections_per_client = 256;      // from one client address
   std::string tls_cert, tls_key;             // both set: HTTPS
   std::string admin_token;                   // first start only: the admin's token (SUANLI_ADMIN_TOKEN), >= 16 bytes
   std::string admin_token_file;              // or a file (owner-only) holding it; read by `suanli serve`

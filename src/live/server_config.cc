@@ -128,6 +128,39 @@ Status CheckListen(const std::string& listen) {
   return Status::Ok();
 }
 
+// The limits on HTTP clients (docs/server.md, "Limits").
+constexpr int64_t kMaxHeaderTimeoutS = 3600, kMaxHeaderBytes = 1 << 20, kMaxHeaders = 10000,
+                  kMaxConnections = 1 << 20;
+
+Status HttpLimitKeys(const yaml::Map& m, ServerConfig* c) {
+  SUANLI_ASSIGN_OR_RETURN(int64_t ht, OptionalInt(m, "header_timeout_s", c->header_timeout_s, 1, kMaxHeaderTimeoutS));
+  c->header_timeout_s = static_cast<int>(ht);
+  SUANLI_ASSIGN_OR_RETURN(c->max_header_bytes,
+                          OptionalInt(m, "max_header_bytes", c->max_header_bytes, 1024, kMaxHeaderBytes));
+  SUANLI_ASSIGN_OR_RETURN(int64_t mh, OptionalInt(m, "max_headers", c->max_headers, 8, kMaxHeaders));
+  c->max_headers = static_cast<int>(mh);
+  SUANLI_ASSIGN_OR_RETURN(int64_t mc, OptionalInt(m, "max_connections", c->max_connections, 1, kMaxConnections));
+  c->max_connections = static_cast<int>(mc);
+  SUANLI_ASSIGN_OR_RETURN(int64_t mpc, OptionalInt(m, "max_connections_per_client", c->max_connections_per_client,
+                                                   1, kMaxConnections));
+  c->max_connections_per_client = static_cast<int>(mpc);
+  return Status::Ok();
+}
+
+Status ValidateHttpLimits(const ServerConfig& c) {
+  if (c.header_timeout_s < 1 || c.header_timeout_s > kMaxHeaderTimeoutS)
+    return InvalidArgument("header_timeout_s: must be 1..{}", kMaxHeaderTimeoutS);
+  if (c.max_header_bytes < 1024 || c.max_header_bytes > kMaxHeaderBytes)
+    return InvalidArgument("max_header_bytes: must be 1024..{}", kMaxHeaderBytes);
+  if (c.max_headers < 8 || c.max_headers > kMaxHeaders)
+    return InvalidArgument("max_headers: must be 8..{}", kMaxHeaders);
+  if (c.max_connections < 1 || c.max_connections > kMaxConnections)
+    return InvalidArgument("max_connections: must be 1..{}", kMaxConnections);
+  if (c.max_connections_per_client < 1 || c.max_connections_per_client > c.max_connections)
+    return InvalidArgument("max_connections_per_client: must be 1..max_connections ({})", c.max_connections);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ServerConfig> LoadServerConfig(const std::string& path) {
@@ -143,6 +176,8 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m, yaml::Map::Open(top, {"listen", "data", "network", "centers", "policy", "dispatch",
                                          "pass_interval_ms", "center_timeout_s", "max_body_bytes", "http_threads",
+                                         "header_timeout_s", "max_header_bytes", "max_headers", "max_connections",
+                                         "max_connections_per_client",
                                          "tls_cert", "tls_key", "admin_token", "admin_token_file",
                                          "durable"}));
   const fs::path base = fs::path(path).parent_path();
@@ -200,6 +235,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
                           OptionalInt(m, "max_body_bytes", c.max_body_bytes, 1, int64_t{1} << 34));
   SUANLI_ASSIGN_OR_RETURN(int64_t threads, OptionalInt(m, "http_threads", c.http_threads, 1, 1024));
   c.http_threads = static_cast<int>(threads);
+  SUANLI_RETURN_IF_ERROR(HttpLimitKeys(m, &c));
   SUANLI_RETURN_IF_ERROR(str("tls_cert", &c.tls_cert));
   SUANLI_RETURN_IF_ERROR(str("tls_key", &c.tls_key));
   c.tls_cert = Resolve(base, c.tls_cert);
@@ -256,6 +292,7 @@ Status ValidateServerConfig(const ServerConfig& config) {
   if (config.center_timeout_s < 1) return InvalidArgument("center_timeout_s: must be >= 1");
   if (config.max_body_bytes < 1) return InvalidArgument("max_body_bytes: must be >= 1");
   if (config.http_threads < 1) return InvalidArgument("http_threads: must be >= 1");
+  SUANLI_RETURN_IF_ERROR(ValidateHttpLimits(config));
   if (config.tls_cert.empty() != config.tls_key.empty())
     return InvalidArgument("{}: tls_cert and tls_key go together: give both (HTTPS) or neither (HTTP)",
                            config.tls_cert.empty() ? "tls_key" : "tls_cert");

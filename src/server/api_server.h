@@ -1,5 +1,5 @@
-// The HTTP API server (docs/api.md, docs/server.md): cpp-httplib in front of
-// a live::ControlPlane. Routes /api/v1/..., /metrics (Prometheus text) and
+// The HTTP API server (docs/api.md, docs/server.md): the event-driven HTTP
+// layer of http_server.h in front of a live::ControlPlane. Routes /api/v1/..., /metrics (Prometheus text) and
 // the dashboard's files at /.
 //
 //   auto srv = ApiServer::Create(cp, config, options);   // checks TLS files
@@ -9,19 +9,13 @@
 // Thread-safe: Stop() may be called from any thread (e.g. a signal watcher).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "base/status.h"
 #include "live/control.h"
 #include "server/metrics.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace suanli::server {
 
@@ -29,9 +23,9 @@ struct ApiServerOptions {
   // Access log: "-" or "stderr" (default), "off", or a file (appended).
   std::string access_log = "stderr";
   std::string version = "0.1.0";
-  int read_timeout_s = 10;
-  int write_timeout_s = 10;
-  int keep_alive_timeout_s = 5;  // an idle keep-alive connection holds a worker thread this long
+  int read_timeout_s = 10;        // a request body must arrive within this
+  int write_timeout_s = 10;       // a response must be taken within this
+  int keep_alive_timeout_s = 5;   // an idle keep-alive connection is closed after this
 };
 
 class ApiServer {
@@ -53,12 +47,16 @@ class ApiServer {
   // "http://HOST:PORT" or "https://..." (after Bind).
   std::string url() const;
   // Serves until Stop(). Returns an error if serving stopped by itself.
-  // A Stop() that comes before the listening loop runs is not lost only if
-  // repeated: callers call Stop() until Run() has returned.
+  // Stop() closes every connection, whatever its client does, and Run()
+  // returns once the requests being handled have been answered; a Stop()
+  // before Run() makes Run() return at once.
   Status Run();
   void Stop();
 
   const HttpCounters& counters() const { return counters_; }
+  // Open connections now, and the cap on them (after Create).
+  int connections() const;
+  int max_connections() const;
 
  private:
   struct Impl;
@@ -67,14 +65,10 @@ class ApiServer {
   live::ControlPlane* cp_ = nullptr;
   live::ServerConfig config_;
   ApiServerOptions options_;
-  std::unique_ptr<httplib::Server> http_;
   std::unique_ptr<Impl> impl_;
   std::string host_;
   int port_ = 0;
   bool tls_ = false;
-  std::atomic<bool> stopping_{false};
-  std::mutex stop_mu_;
-  bool stop_issued_ = false;
   HttpCounters counters_;
 };
 

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "server/json_limits.h"
+
 namespace suanli::server {
 namespace {
 
@@ -34,22 +36,7 @@ const char* TypeName(const json& v) {
 
 bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
-// A client-supplied name as it can be shown in a field: printable ASCII kept,
-// other bytes as \xNN, at most 64 bytes of the original; "" for an empty name.
-std::string Shown(std::string_view name) {
-  if (name.empty()) return "\"\"";  // an empty key is named by its quotes
-  std::string out;
-  for (unsigned char c : name.substr(0, 64)) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("\\x{:02x}", c);
-    }
-  }
-  if (name.size() > 64) out += "...";
-  return out;
-}
-
+std::string Shown(std::string_view name) { return ShownName(name); }
 
 // An integer in [lo, hi]; `what` describes the expected kind for type errors.
 bool GetInt(const json& v, const std::string& field, int64_t lo, int64_t hi, const char* what,
@@ -102,60 +89,9 @@ bool GetStringList(const json& v, const std::string& field, size_t max_items, si
   return true;
 }
 
-// Thrown by the parser callback on a key given twice in one object.
-struct DuplicateKey {
-  std::string field;
-};
-
-bool ParseObject(std::string_view body, json* out, ApiError* err) {
-  // Keys seen per open object, and the key that opened each (for the field's path).
-  struct Level {
-    std::vector<std::string> keys;
-    std::string path;
-  };
-  std::vector<Level> levels;
-  std::string last_key;
-  auto cb = [&](int /*depth*/, json::parse_event_t event, json& parsed) -> bool {
-    switch (event) {
-      case json::parse_event_t::object_start: {
-        std::string path = levels.empty() ? "" : (levels.back().path.empty() ? last_key : levels.back().path + "." + last_key);
-        levels.push_back(Level{{}, std::move(path)});
-        break;
-      }
-      case json::parse_event_t::object_end:
-        if (!levels.empty()) levels.pop_back();
-        break;
-      case json::parse_event_t::key: {
-        last_key = parsed.is_string() ? parsed.get<std::string>() : std::string();
-        if (!levels.empty()) {
-          auto& keys = levels.back().keys;
-          if (std::find(keys.begin(), keys.end(), last_key) != keys.end()) {
-            throw DuplicateKey{levels.back().path.empty() ? last_key : levels.back().path + "." + last_key};
-          }
-          keys.push_back(last_key);
-        }
-        break;
-      }
-      default:
-        break;
-    }
-    return true;
-  };
-  try {
-    *out = json::parse(body.begin(), body.end(), cb);
-  } catch (const DuplicateKey& d) {
-    return Fail(err, Shown(d.field), "given more than once");
-  } catch (const json::parse_error& e) {
-    // The library's message names the byte position and what was expected.
-    return Fail(err, "body", fmt::format("malformed JSON: {}", e.what()));
-  } catch (const std::exception& e) {
-    return Fail(err, "body", fmt::format("malformed JSON: {}", e.what()));
-  }
-  if (!out->is_object()) {
-    return Fail(err, "body", fmt::format("expected a JSON object, got {}", TypeName(*out)));
-  }
-  return true;
-}
+// One JSON object, with the limits on depth, keys and values enforced while
+// it is parsed (json_limits.h).
+bool ParseObject(std::string_view body, json* out, ApiError* err) { return ParseJsonObject(body, out, err); }
 
 // Query parameters: each at most once, only known names.
 bool CheckParams(const QueryParams& q, std::initializer_list<std::string_view> known, ApiError* err) {
