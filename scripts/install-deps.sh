@@ -19,6 +19,7 @@ PACKAGES=(
   libcpp-httplib-dev libssl-dev           # the HTTP API server and client (and TLS)
   chromium                                # the dashboard's end-to-end tests (driven by Playwright)
   procps psmisc                           # ps / pkill / fuser used by the crash and backend tests
+  bubblewrap                              # the local backend's job sandbox (docs/security.md)
 )
 
 missing=()

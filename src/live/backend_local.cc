@@ -38,42 +38,6 @@ WallMs NowMs() {
       .count();
 }
 
-std::optional<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text;
-}
-
-// Writes `text` to `path` atomically (temporary file, then rename), owner-only.
-Status WriteFileAtomic(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("{}: cannot write: {}", tmp, std::strerror(errno));
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = errno;
-      ::close(fd);
-      return IoError("{}: cannot write: {}", tmp, std::strerror(e));
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return IoError("{}: cannot rename to {}: {}", tmp, path, std::strerror(errno));
-  }
-  return Status::Ok();
-}
-
-WallMs FileMtimeMs(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return 0;
-  return static_cast<WallMs>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
-}
-
 std::string FindPerl() {
   for (const char* p : {"/usr/bin/perl", "/bin/perl"}) {
     if (::access(p, X_OK) == 0) return p;
@@ -85,57 +49,6 @@ std::string FindPerl() {
     if (::access(p.c_str(), X_OK) == 0) return p;
   }
   return "";
-}
-
-std::string Canonical(const std::string& p) {
-  std::error_code ec;
-  fs::path c = fs::weakly_canonical(fs::absolute(p, ec), ec);
-  return ec ? p : c.lexically_normal().string();
-}
-
-bool Inside(const std::string& path, const std::string& dir) {
-  if (dir == "/") return true;
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
-}
-
-// Opens (creates) a job's log for appending, as a plain file only: a symbolic
-// link, FIFO or device the job left in its directory is replaced.
-Result<int> OpenLog(const std::string& path, int64_t uid, int64_t gid) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-    struct stat st {};
-    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-      ::fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
-      if (uid >= 0 && ::fchown(fd, static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) {
-        int e = errno;
-        ::close(fd);
-        return IoError("{}: cannot give it to uid {}: {}", path, uid, std::strerror(e));
-      }
-      return fd;
-    }
-    if (fd >= 0) ::close(fd);
-    ::unlink(path.c_str());
-  }
-  return IoError("{}: cannot open: {}", path, std::strerror(errno));
-}
-
-// Gives the job's directory (and, if it belonged to another uid, what is in it)
-// to uid:gid, mode 0711: others (the sandbox's setup, root without
-// capabilities) may enter it, not list it.
-void GiveDirectory(const std::string& dir, int64_t uid, int64_t gid) {
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
-  auto u = static_cast<uid_t>(uid);
-  auto g = static_cast<gid_t>(gid);
-  if (st.st_uid != u || st.st_gid != g) {
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-      (void)::lchown(it->path().c_str(), u, g);
-    }
-    (void)::lchown(dir.c_str(), u, g);
-  }
-  ::chmod(dir.c_str(), 0711);
 }
 
 // A job this backend follows.
@@ -163,7 +76,7 @@ class LocalBackend final : public Backend {
                std::string bwrap, JobCgroups cgroups)
       : config_(std::move(config)),
         center_(std::move(center)),
-        data_dir_(Canonical(data_dir)),
+        data_dir_(CanonicalPath(data_dir)),
         catalog_(catalog),
         perl_(std::move(perl)),
         recorded_(std::move(recorded_nvidia_smi)),
@@ -198,12 +111,12 @@ class LocalBackend final : public Backend {
     fs::create_directories(dir, ec);
     if (ec) return IoError("job {}: cannot create its directory {}: {}", req.job_id, dir, ec.message());
     SUANLI_RETURN_IF_ERROR(MakeCtlDir(req.job_id, ctl));
-    std::string workdir = spec.workdir.empty() ? dir : Canonical(spec.workdir);
+    std::string workdir = spec.workdir.empty() ? dir : CanonicalPath(spec.workdir);
     if (!fs::is_directory(workdir, ec)) {
       return InvalidArgument("job {}: working directory '{}' does not exist", req.job_id, workdir);
     }
-    if (Inside(data_dir_, workdir) || Inside(workdir, data_dir_ + "/run") ||
-        (Inside(workdir, data_dir_ + "/jobs") && !Inside(workdir, dir))) {
+    if (PathInside(data_dir_, workdir) || PathInside(workdir, data_dir_ + "/run") ||
+        (PathInside(workdir, data_dir_ + "/jobs") && !PathInside(workdir, dir))) {
       return InvalidArgument("job {}: working directory '{}' holds the server's data or another job's", req.job_id,
                              workdir);
     }
@@ -339,7 +252,7 @@ class LocalBackend final : public Backend {
 
  private:
   std::string JobDir(const LaunchRequest& req) const {
-    return Canonical(req.job_dir.empty() ? fmt::format("{}/jobs/{}", data_dir_, req.job_id) : req.job_dir);
+    return CanonicalPath(req.job_dir.empty() ? fmt::format("{}/jobs/{}", data_dir_, req.job_id) : req.job_dir);
   }
 
   std::string CtlDir(int64_t job_id) const { return fmt::format("{}/run/{}", data_dir_, job_id); }
@@ -375,7 +288,7 @@ class LocalBackend final : public Backend {
   // Without a sandbox, a job of another uid reaches its directory only if the
   // directories above it (inside the data directory) can be traversed.
   void OpenPathTo(const std::string& dir) const {
-    if (!Inside(dir, data_dir_)) return;
+    if (!PathInside(dir, data_dir_)) return;
     for (fs::path up = fs::path(dir).parent_path(); up.string().size() >= data_dir_.size(); up = up.parent_path()) {
       struct stat st {};
       if (::stat(up.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) ::chmod(up.c_str(), (st.st_mode & 07777) | S_IXOTH);

@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -15,6 +18,7 @@
 #include "live/job_env.h"
 
 namespace suanli::live {
+namespace fs = std::filesystem;
 namespace {
 
 // Runs the job from a trusted process: reads its environment (NUL-separated
@@ -255,6 +259,82 @@ std::optional<ParsedStatus> ParseStatusFile(const std::string& text) {
     return s;
   }
   return std::nullopt;
+}
+
+std::optional<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text;
+}
+
+// Writes `text` to `path` atomically (temporary file, then rename), owner-only.
+Status WriteFileAtomic(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("{}: cannot write: {}", tmp, std::strerror(errno));
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = errno;
+      ::close(fd);
+      return IoError("{}: cannot write: {}", tmp, std::strerror(e));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return IoError("{}: cannot rename to {}: {}", tmp, path, std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+int64_t FileMtimeMs(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+}
+
+// Opens (creates) a job's log for appending, as a plain file only: a symbolic
+// link, FIFO or device the job left in its directory is replaced.
+Result<int> OpenLog(const std::string& path, int64_t uid, int64_t gid) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    struct stat st {};
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      ::fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
+      if (uid >= 0 && ::fchown(fd, static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0) {
+        int e = errno;
+        ::close(fd);
+        return IoError("{}: cannot give it to uid {}: {}", path, uid, std::strerror(e));
+      }
+      return fd;
+    }
+    if (fd >= 0) ::close(fd);
+    ::unlink(path.c_str());
+  }
+  return IoError("{}: cannot open: {}", path, std::strerror(errno));
+}
+
+// Gives the job's directory (and, if it belonged to another uid, what is in it)
+// to uid:gid, mode 0711: others (the sandbox's setup, root without
+// capabilities) may enter it, not list it.
+void GiveDirectory(const std::string& dir, int64_t uid, int64_t gid) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+  auto u = static_cast<uid_t>(uid);
+  auto g = static_cast<gid_t>(gid);
+  if (st.st_uid != u || st.st_gid != g) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      (void)::lchown(it->path().c_str(), u, g);
+    }
+    (void)::lchown(dir.c_str(), u, g);
+  }
+  ::chmod(dir.c_str(), 0711);
 }
 
 }  // namespace suanli::live

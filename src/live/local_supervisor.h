@@ -65,4 +65,20 @@ struct ParsedStatus {
 };
 std::optional<ParsedStatus> ParseStatusFile(const std::string& text);
 
+// ---- the job's and the supervisor's files
+
+std::optional<std::string> ReadSmallFile(const std::string& path);
+// Writes `text` to `path` atomically (a temporary file, then rename), mode
+// 0600, never through a link.
+Status WriteFileAtomic(const std::string& path, const std::string& text);
+// Modification time in Unix milliseconds (0: none).
+int64_t FileMtimeMs(const std::string& path);
+// Opens (creates) a job's log for appending, as a plain file only: a link,
+// FIFO or device the job left in its place is replaced. Given to uid:gid
+// when uid >= 0. The descriptor is close-on-exec.
+Result<int> OpenLog(const std::string& path, int64_t uid, int64_t gid);
+// Gives the job's directory to uid:gid, mode 0711 (others may enter it, not
+// list it); what is in it too when it belonged to another uid.
+void GiveDirectory(const std::string& dir, int64_t uid, int64_t gid);
+
 }  // namespace suanli::live

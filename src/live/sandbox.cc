@@ -23,19 +23,19 @@ std::string FindProgram(const std::string& name) {
   return "";
 }
 
+}  // namespace
+
 // The path as the sandbox sees it: absolute, symlinks resolved where they exist.
-std::string Canonical(const std::string& p) {
+std::string CanonicalPath(const std::string& p) {
   std::error_code ec;
   fs::path c = fs::weakly_canonical(fs::absolute(p, ec), ec);
   return ec ? p : c.lexically_normal().string();
 }
 
-bool Inside(const std::string& path, const std::string& dir) {
+bool PathInside(const std::string& path, const std::string& dir) {
   if (dir == "/") return true;
   return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
 }
-
-}  // namespace
 
 IsolationCaps DetectIsolationCaps(JobCgroups& cgroups) {
   IsolationCaps caps;
@@ -132,8 +132,8 @@ std::vector<std::string> AcceleratorDeviceNodes(const std::string& dev) {
 }
 
 std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxPaths& paths) {
-  std::string data = Canonical(paths.data_dir), job = Canonical(paths.job_dir);
-  std::string work = paths.workdir.empty() ? job : Canonical(paths.workdir);
+  std::string data = CanonicalPath(paths.data_dir), job = CanonicalPath(paths.job_dir);
+  std::string work = paths.workdir.empty() ? job : CanonicalPath(paths.workdir);
   std::vector<std::string> a = {bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-cgroup-try",
                                 "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                                 "--perms", "1777", "--tmpfs", "/tmp"};
@@ -144,7 +144,7 @@ std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxPaths&
   if (data != "/") {
     a.insert(a.end(), {"--perms", "0711", "--tmpfs", data});
     // The directories down to the job's: traversable, not listable.
-    if (Inside(job, data) && job != data) {
+    if (PathInside(job, data) && job != data) {
       fs::path up = fs::path(job).parent_path();
       std::vector<std::string> dirs;
       for (; up.string().size() > data.size(); up = up.parent_path()) dirs.push_back(up.string());
@@ -152,7 +152,7 @@ std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxPaths&
     }
   }
   a.insert(a.end(), {"--bind", job, job});
-  if (!Inside(work, job)) a.insert(a.end(), {"--bind", work, work});
+  if (!PathInside(work, job)) a.insert(a.end(), {"--bind", work, work});
   a.insert(a.end(), {"--chdir", work});
   if (paths.root) {
     // The reaper inside keeps only what it needs to become the job's uid.

@@ -60,6 +60,11 @@ struct SandboxPaths {
 };
 std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxPaths& paths);
 
+// `p` absolute, symbolic links resolved where they exist.
+std::string CanonicalPath(const std::string& p);
+// `path` is `dir` or below it (both canonical).
+bool PathInside(const std::string& path, const std::string& dir);
+
 // Accelerator device nodes of this machine (/dev/nvidia*, /dev/dri, /dev/davinci* ...).
 std::vector<std::string> AcceleratorDeviceNodes(const std::string& dev = "/dev");
 
