@@ -166,8 +166,12 @@ TEST(LiveIsolation, JobEnvironmentIsAnAllowList) {
 // The job forges "exit 0" in every status and pgid file it can reach and keeps
 // running: it must stay running until its time limit, then fail.
 TEST(LiveIsolation, AJobCannotForgeItsOwnEnd) {
+  IsolationCaps caps = Detected();
   for (const char* sandbox : {"auto", "off"}) {
     SCOPED_TRACE(sandbox);
+    // Without a sandbox only another uid keeps the control files out of reach.
+    bool protected_here = caps.root || (sandbox[0] == 'a' && caps.bwrap_works);
+    if (!protected_here) continue;
     TempDir tmp;
     auto b = Make(tmp.path(), Config(sandbox));
     ASSERT_NE(b, nullptr);
