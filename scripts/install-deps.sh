@@ -21,6 +21,7 @@ PACKAGES=(
   libboost-dev                            # Boost.Beast/Asio: the HTTP API server
   chromium                                # the dashboard's end-to-end tests (driven by Playwright)
   procps psmisc                           # ps / pkill / fuser used by the crash and backend tests
+  bubblewrap                              # the local backend's job sandbox (docs/security.md)
 )
 
 missing=()

@@ -556,7 +556,7 @@ TEST(LiveBackendLocal, AdoptionByANewBackendObject) {
     id = *l;
   }  // the backend object is gone; the job is not
   EXPECT_TRUE(PidAlive(SupervisorPid(id)));
-  EXPECT_FALSE(fs::exists(tmp.path() + "/jobs/12/status"));
+  EXPECT_FALSE(fs::exists(tmp.path() + "/run/12/status"));
   auto b2 = MakeLocal(tmp.path());
   ASSERT_NE(b2, nullptr);
   ASSERT_TRUE(b2->Adopt(r, id).ok());
@@ -581,10 +581,10 @@ TEST(LiveBackendLocal, JobThatEndedWhileNoBackendExistedIsReportedOnTheFirstPoll
     ASSERT_TRUE(l.ok());
     id = *l;
   }
-  for (int i = 0; i < 200 && !fs::exists(tmp.path() + "/jobs/13/status"); ++i) {
+  for (int i = 0; i < 200 && !fs::exists(tmp.path() + "/run/13/status"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_TRUE(fs::exists(tmp.path() + "/jobs/13/status"));
+  ASSERT_TRUE(fs::exists(tmp.path() + "/run/13/status"));
   auto b2 = MakeLocal(tmp.path());
   ASSERT_NE(b2, nullptr);
   ASSERT_TRUE(b2->Adopt(r, id).ok());
@@ -649,10 +649,10 @@ TEST(LiveBackendLocal, CancelAfterAdoptionAndAVanishedSupervisor) {
   ASSERT_NE(b, nullptr);
   ASSERT_TRUE(b->Adopt(r, id).ok());
   ASSERT_TRUE(b->Adopt(r2, id2).ok());
-  for (int i = 0; i < 100 && !fs::exists(tmp.path() + "/jobs/16/pgid"); ++i) {
+  for (int i = 0; i < 100 && !fs::exists(tmp.path() + "/run/16/pgid"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  pid_t command = static_cast<pid_t>(std::stol(ReadAll(tmp.path() + "/jobs/16/pgid")));
+  pid_t command = static_cast<pid_t>(std::stol(ReadAll(tmp.path() + "/run/16/pgid")));
   ASSERT_TRUE(b->Cancel(15, id).ok());
   // The supervisor of job 16 is killed: its job is lost and its command stopped.
   ASSERT_EQ(::kill(SupervisorPid(id2), SIGKILL), 0);

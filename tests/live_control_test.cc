@@ -105,6 +105,17 @@ JobSpec Command(std::vector<std::string> argv) {
 
 JobSpec Sh(const std::string& script) { return Command({"sh", "-c", script}); }
 
+// A job that writes where the test reads: local jobs are sandboxed, and write
+// only their own directory and their declared working directory, `out`
+// (created open to the job's uid).
+JobSpec ShIn(const std::string& out, const std::string& script) {
+  fs::create_directories(out);
+  fs::permissions(out, fs::perms::all);
+  JobSpec s = Sh(script);
+  s.workdir = out;
+  return s;
+}
+
 JobSpec Gpu(uint32_t gpus, int64_t duration_s) {
   JobSpec s = Command({"train"});
   s.gpus = gpus;
@@ -715,7 +726,7 @@ TEST(LiveControl, CancelPendingAndRunningJobs) {
   ASSERT_TRUE(running.ok());
   ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, running->id) == JobState::kRunning; }));
   // One slot: the next job waits.
-  auto pending = cp->Submit(kAlice, Sh("echo should-not-run > " + (dir / "ran")));
+  auto pending = cp->Submit(kAlice, ShIn(dir / "out", "echo should-not-run > " + (dir / "out/ran")));
   ASSERT_TRUE(pending.ok());
   cp->PassNow();
   EXPECT_EQ(StateOf(*cp, pending->id), JobState::kPending);
@@ -743,7 +754,7 @@ TEST(LiveControl, CancelPendingAndRunningJobs) {
   auto after = cp->Submit(kAlice, Sh("true"));
   ASSERT_TRUE(after.ok());
   ASSERT_TRUE(WaitFor(*cp, [&] { return IsTerminal(StateOf(*cp, after->id)); }));
-  EXPECT_FALSE(fs::exists(dir / "ran"));
+  EXPECT_FALSE(fs::exists(dir / "out/ran"));
   EXPECT_EQ(cp->Stats().cancellations, 2);
   cp->Stop();
 }
@@ -940,8 +951,8 @@ TEST(LiveControl, RestartReadoptsRunningJobsAndRunsPendingOnesExactlyOnce) {
     auto cp = StartOrDie(cfg);
     ASSERT_TRUE(cp);
     for (int i = 0; i < 5; ++i) {
-      std::string m = dir / ("marker-" + std::to_string(i));
-      auto r = cp->Submit(kAlice, Sh("echo run >> " + m + "; sleep 2; echo done >> " + m));
+      std::string m = dir / ("out/marker-" + std::to_string(i));
+      auto r = cp->Submit(kAlice, ShIn(dir / "out", "echo run >> " + m + "; sleep 2; echo done >> " + m));
       ASSERT_TRUE(r.ok()) << r.status().message();
       ids.push_back(r->id);
       marker[r->id] = m;
@@ -1028,9 +1039,9 @@ TEST(LiveControl, RecoveryOfRunsAServerDidNotFinishRecording) {
     r.submit_ms = r.start_ms = 1'700'000'000'000;
     r.center = "local";
     r.node = "somewhere";
-    r.spec = Sh("echo ran >> " + (dir / "never-launched"));
+    r.spec = ShIn(dir / "out", "echo ran >> " + (dir / "out/never-launched"));
     never_launched = *(*store)->InsertJob(r);
-    r.spec = Sh("echo ran >> " + (dir / "unfollowable"));
+    r.spec = ShIn(dir / "out", "echo ran >> " + (dir / "out/unfollowable"));
     unfollowable = *(*store)->InsertJob(r);
     fs::create_directories(dir / ("data/jobs/" + std::to_string(unfollowable)));
     WriteText(dir / ("data/jobs/" + std::to_string(unfollowable) + "/stdout"), "partial\n");
@@ -1044,11 +1055,11 @@ TEST(LiveControl, RecoveryOfRunsAServerDidNotFinishRecording) {
   ASSERT_TRUE(WaitFor(*cp, [&] { return AllEnded(*cp, ids); }));
   auto a = cp->Get(kAdmin, never_launched);
   EXPECT_EQ(a->state, JobState::kSucceeded) << a->reason;
-  EXPECT_EQ(ReadText(dir / "never-launched"), "ran\n");
+  EXPECT_EQ(ReadText(dir / "out/never-launched"), "ran\n");
   auto b = cp->Get(kAdmin, unfollowable);
   EXPECT_EQ(b->state, JobState::kFailed);
   EXPECT_NE(b->reason.find("cannot be followed"), std::string::npos) << b->reason;
-  EXPECT_FALSE(fs::exists(dir / "unfollowable"));
+  EXPECT_FALSE(fs::exists(dir / "out/unfollowable"));
   auto c = cp->Get(kAdmin, gone_center);
   EXPECT_EQ(c->state, JobState::kFailed);
   EXPECT_NE(c->reason.find("'retired' is no longer configured"), std::string::npos) << c->reason;

@@ -980,5 +980,29 @@ TEST(LiveServer, SigtermStopsCleanlyAndDataSurvives) {
   fs::remove_all(dir);
 }
 
+// A job owns its directory: it replaces its stdout by a link to the server's
+// database and its stderr by a FIFO. Reading its logs must neither serve the
+// database nor hang.
+TEST(LiveServer, ALogReplacedByALinkOrAFifoIsNotFollowed) {
+  std::string dir = TestDir("loglink");
+  ServerProcess srv;
+  ASSERT_TRUE(srv.Start(dir + "/data"));
+  auto admin = srv.Client(kAdminToken);
+  std::string db = fs::absolute(dir + "/data/suanli.db").lexically_normal().string();
+  int64_t id = Submit(*admin, json{{"command", {"sh", "-c", "rm -f stdout stderr; ln -s " + db + " stdout; mkfifo stderr"}}});
+  json done = WaitJob(*admin, id, [](const std::string& s) { return s == "succeeded" || s == "failed"; });
+  ASSERT_EQ(done.value("state", ""), "succeeded") << done.dump() << "\n" << srv.log();
+  std::string logs = "/api/v1/jobs/" + std::to_string(id) + "/logs";
+  auto out = admin->Get(logs);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 200);
+  EXPECT_EQ(out->body.find("SQLite format"), std::string::npos);
+  EXPECT_EQ(out->body, "");
+  auto err = admin->Get(logs + "?stream=stderr");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->status, 200);
+  EXPECT_EQ(err->body, "");
+}
+
 }  // namespace
 }  // namespace suanli

@@ -15,6 +15,7 @@
 #include "io/model_loader.h"
 #include "live/backend.h"
 #include "live/backend_slurm.h"
+#include "live/job_env.h"
 #include "live/subprocess.h"
 
 namespace suanli::live {
@@ -201,6 +202,32 @@ TEST(LiveSlurmBackend, GpuJobGetsTwoDevicesAndExitCodesAreRecorded) {
   bool started = false;
   for (const BackendEvent& e : seen) started = started || (e.job_id == 2 && e.kind == BackendEvent::Kind::kStarted);
   EXPECT_TRUE(started) << "job 2 ran 2 s; a Poll should have seen it running";
+}
+
+// sbatch's default --export=ALL would hand the server's environment (its
+// admin token) to every job.
+TEST(LiveSlurmBackend, TheServersEnvironmentNeverReachesAJob) {
+  Cluster c;
+  ASSERT_EQ(c.Start(), "");
+  auto b = MakeSlurm(c);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->Probe().ok());
+  ::setenv("SUANLI_ADMIN_TOKEN", "secret-admin-token-slurm-0123456789", 1);
+  LaunchRequest r = Request(c, 1, {"sh", "-c", "env"});
+  r.spec.env = {{"MINE", "kept"}};
+  auto id = b->Launch(r);
+  ::unsetenv("SUANLI_ADMIN_TOKEN");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto e = WaitEnd(*b, 1, 60);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->state, JobState::kSucceeded) << e->reason << ReadAll(r.job_dir + "/stderr");
+  std::string out = "\n" + ReadAll(r.job_dir + "/stdout");
+  EXPECT_EQ(out.find("secret-admin-token"), std::string::npos) << out;
+  EXPECT_EQ(out.find("SUANLI_ADMIN_TOKEN"), std::string::npos) << out;
+  EXPECT_NE(out.find("\nPATH=" + std::string(kJobPath) + "\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\nHOME=" + r.job_dir + "\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\nSUANLI_JOB_DIR=" + r.job_dir + "\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\nMINE=kept\n"), std::string::npos) << out;
 }
 
 TEST(LiveSlurmBackend, CancelAdoptAndLost) {
@@ -468,6 +495,7 @@ TEST(LiveSlurmBackendParse, SbatchArguments) {
   auto a = SbatchArgs(r, "/d", "/w", "a100", "gpu");
   auto has = [&](const std::string& s) { return std::find(a.begin(), a.end(), s) != a.end(); };
   EXPECT_TRUE(has("--parsable"));
+  EXPECT_TRUE(has("--export=NONE"));
   EXPECT_TRUE(has("--job-name=suanli-12"));
   EXPECT_TRUE(has("--output=/d/stdout"));
   EXPECT_TRUE(has("--error=/d/stderr"));

@@ -67,6 +67,11 @@ struct BackendConfig {
   int slots = 0;              // CPU slots offered when no accelerator is found (0 = number of cores)
   bool detect_gpus = true;    // run nvidia-smi to find NVIDIA GPUs
   int grace_s = 10;           // cancel: SIGTERM, then SIGKILL after this
+  std::string sandbox = "auto";        // auto | bwrap | off (docs/security.md)
+  std::string cgroups = "auto";        // auto | off
+  std::string cgroup_parent = "suanli";  // the jobs' cgroups: PARENT/suanli-job-ID
+  int64_t job_uid_base = 60000;        // server as root: jobs run as uids job_uid_base.. (0 = as root)
+  int64_t job_uids = 1000;             // how many
   // slurm
   std::string slurm_conf;     // SLURM_CONF for its commands (empty = the environment's)
   std::string partition;      // empty = the cluster's default

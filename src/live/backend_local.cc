@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -21,6 +22,8 @@
 #include <spdlog/spdlog.h>
 
 #include "base/strings.h"
+#include "live/job_env.h"
+#include "live/local_supervisor.h"
 #include "live/subprocess.h"
 
 namespace suanli::live {
@@ -28,104 +31,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The supervisor. Arguments: JOB_DIR COMMAND [ARGS...]. Its environment is
-// the job's, except that variables named PERL* (which would change how perl
-// itself starts) arrive as SUANLI_PERLENV_<NAME> and are restored for the job.
-constexpr std::string_view kSupervisor = R"PERL(
-use strict; use warnings; use POSIX ();
-my $dir = shift @ARGV;
-$0 = "suanli-supervisor $dir";
-for my $k (keys %ENV) { $ENV{$1} = delete $ENV{$k} if $k =~ /^SUANLI_PERLENV_(.+)\z/s; }
-sub put {
-  my ($name, $text) = @_;
-  my $tmp = "$dir/.$name.$$";
-  open(my $fh, '>', $tmp) or return 0;
-  print $fh $text;
-  close($fh) or return 0;
-  return rename($tmp, "$dir/$name");
-}
-my $pid = fork();
-if (!defined $pid) { print STDERR "suanli: cannot fork: $!\n"; put("status", "exit 127\n"); exit 1; }
-if ($pid == 0) {
-  POSIX::setpgid(0, 0);
-  { no warnings 'exec'; exec { $ARGV[0] } @ARGV; }
-  print STDERR "suanli: cannot run $ARGV[0]: $!\n";
-  POSIX::_exit(127);
-}
-POSIX::setpgid($pid, $pid);
-put("pgid", "$pid\n");
-my $w;
-do { $w = waitpid($pid, 0); } while ($w == -1 && $!{EINTR});
-my $st = $?;
-kill('KILL', -$pid);
-my $line = $w != $pid ? "lost: $!" : ($st & 127) ? "signal " . ($st & 127) : "exit " . ($st >> 8);
-put("status", "$line\n") or exit 1;
-exit 0;
-)PERL";
-
 void Log(const std::string& center, const std::string& msg) { spdlog::warn("center={} backend=local {}", center, msg); }
 
 WallMs NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// Fields of /proc/PID/stat that matter here.
-struct ProcStat {
-  char state = '?';
-  int64_t pgrp = 0, session = 0;
-  uint64_t start_ticks = 0;
-};
-
-std::optional<ProcStat> ReadProcStat(int64_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  if (!in) return std::nullopt;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t close = text.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream rest(text.substr(close + 1));
-  // Fields after the name: 3 state, 4 ppid, 5 pgrp, 6 session, ... 22 starttime.
-  std::vector<std::string> f;
-  std::string tok;
-  while (rest >> tok && f.size() < 20) f.push_back(tok);
-  if (f.size() < 20) return std::nullopt;
-  ProcStat s;
-  s.state = f[0].empty() ? '?' : f[0][0];
-  auto pgrp = ParseInt(f[2]), session = ParseInt(f[3]), start = ParseInt(f[19]);
-  if (!pgrp || !session || !start) return std::nullopt;
-  s.pgrp = *pgrp;
-  s.session = *session;
-  s.start_ticks = static_cast<uint64_t>(*start);
-  return s;
-}
-
-std::optional<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text;
-}
-
-// Writes `text` to `path` atomically (temporary file, then rename).
-Status WriteFileAtomic(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return IoError("{}: cannot write: {}", tmp, std::strerror(errno));
-    out << text;
-    out.flush();
-    if (!out) return IoError("{}: cannot write: {}", tmp, std::strerror(errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return IoError("{}: cannot rename to {}: {}", tmp, path, std::strerror(errno));
-  }
-  return Status::Ok();
-}
-
-WallMs FileMtimeMs(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return 0;
-  return static_cast<WallMs>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
 }
 
 std::string FindPerl() {
@@ -147,7 +57,10 @@ struct LocalJob {
   std::string backend_id;
   pid_t pid = 0;                // supervisor
   uint64_t start_ticks = 0;
-  std::string dir;
+  std::string dir;              // the job's directory (logs)
+  std::string ctl;              // its control directory (status, pgid, cancel, timelimit)
+  std::vector<std::string> cgroups;
+  int64_t uid = -1;
   WallMs start_ms = 0;
   int64_t time_limit_s = 0;
   pid_t pgid = 0;               // the command's process group (0 = not known yet)
@@ -156,47 +69,21 @@ struct LocalJob {
   bool sigkill_sent = false;
 };
 
-struct ParsedStatus {
-  int exit_code = -1;
-  int signal = 0;
-  bool lost = false;
-  std::string text;
-};
-
-std::optional<ParsedStatus> ParseStatusFile(const std::string& text) {
-  std::string_view t = Trim(text);
-  ParsedStatus s;
-  s.text = std::string(t);
-  auto num = [&](std::string_view prefix) -> std::optional<int64_t> {
-    if (t.substr(0, prefix.size()) != prefix) return std::nullopt;
-    return ParseInt(t.substr(prefix.size()));
-  };
-  if (auto code = num("exit "); code && *code >= 0 && *code <= 255) {
-    s.exit_code = static_cast<int>(*code);
-    return s;
-  }
-  if (auto sig = num("signal "); sig && *sig > 0 && *sig < 128) {
-    s.signal = static_cast<int>(*sig);
-    return s;
-  }
-  if (t.substr(0, 5) == "lost:") {
-    s.lost = true;
-    return s;
-  }
-  return std::nullopt;
-}
-
 class LocalBackend final : public Backend {
  public:
   LocalBackend(BackendConfig config, std::string center, std::string data_dir, const Catalog& catalog,
-               std::string perl, std::optional<std::string> recorded_nvidia_smi)
+               std::string perl, std::optional<std::string> recorded_nvidia_smi, IsolationPlan isolation,
+               std::string bwrap, JobCgroups cgroups)
       : config_(std::move(config)),
         center_(std::move(center)),
-        data_dir_(std::move(data_dir)),
+        data_dir_(CanonicalPath(data_dir)),
         catalog_(catalog),
         perl_(std::move(perl)),
         recorded_(std::move(recorded_nvidia_smi)),
-        host_(ShortHostName()) {}
+        host_(ShortHostName()),
+        iso_(std::move(isolation)),
+        bwrap_(std::move(bwrap)),
+        cgroups_(std::move(cgroups)) {}
 
   std::string_view kind() const override { return "local"; }
 
@@ -217,7 +104,200 @@ class LocalBackend final : public Backend {
     }
     if (jobs_.count(req.job_id) > 0) return InvalidArgument("job {} is already running here", req.job_id);
     if (!probed_) (void)Probe();
-    // Devices: the node's numbering -> nvidia-smi indices.
+    SUANLI_ASSIGN_OR_RETURN(auto device_env, DevicesOf(req));
+
+    std::string dir = JobDir(req), ctl = CtlDir(req.job_id);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return IoError("job {}: cannot create its directory {}: {}", req.job_id, dir, ec.message());
+    SUANLI_RETURN_IF_ERROR(MakeCtlDir(req.job_id, ctl));
+    std::string workdir = spec.workdir.empty() ? dir : CanonicalPath(spec.workdir);
+    if (!fs::is_directory(workdir, ec)) {
+      return InvalidArgument("job {}: working directory '{}' does not exist", req.job_id, workdir);
+    }
+    if (PathInside(data_dir_, workdir) || PathInside(workdir, data_dir_ + "/run") ||
+        (PathInside(workdir, data_dir_ + "/jobs") && !PathInside(workdir, dir))) {
+      return InvalidArgument("job {}: working directory '{}' holds the server's data or another job's", req.job_id,
+                             workdir);
+    }
+
+    LocalJob job;
+    job.job_id = req.job_id;
+    job.dir = dir;
+    job.ctl = ctl;
+    if (iso_.drop_uid) {
+      SUANLI_ASSIGN_OR_RETURN(job.uid, FreeUid(req.job_id));
+      GiveDirectory(dir, job.uid, job.uid);
+      if (!iso_.sandbox) OpenPathTo(dir);
+      SUANLI_RETURN_IF_ERROR(WriteFileAtomic(ctl + "/uid", std::to_string(job.uid) + "\n"));
+    }
+    std::map<std::string, std::string> env =
+        JobEnvironment(req.job_id, dir, spec.env, device_env, CurrentEnvironment());
+    SUANLI_RETURN_IF_ERROR(WriteFileAtomic(ctl + "/env", EncodeEnvironment(env)));
+    if (iso_.cgroups) {
+      auto cg = cgroups_.Create(req.job_id, iso_.cpu_limit ? spec.cpu_milli : 0, iso_.memory_limit ? spec.mem_mib : 0);
+      if (!cg.ok()) return cg.status();
+      job.cgroups = std::move(cg).value();
+      SUANLI_RETURN_IF_ERROR(WriteFileAtomic(ctl + "/cgroups", Join(job.cgroups, "\n") + "\n"));
+    }
+
+    SupervisorLaunch l;
+    l.perl = perl_;
+    l.ctl_dir = ctl;
+    l.workdir = workdir;
+    l.cgroups = job.cgroups;
+    if (iso_.sandbox) l.sandbox = BwrapArgs(bwrap_, {data_dir_, dir, workdir, iso_.drop_uid});
+    l.uid = l.gid = job.uid;
+    l.command = spec.command;
+    auto out = OpenLog(dir + "/stdout", job.uid, job.uid);
+    if (!out.ok()) return out.status().Wrap(fmt::format("job {}", req.job_id));
+    auto err = OpenLog(dir + "/stderr", job.uid, job.uid);
+    if (!err.ok()) {
+      ::close(*out);
+      return err.status().Wrap(fmt::format("job {}", req.job_id));
+    }
+    l.stdout_fd = *out;
+    l.stderr_fd = *err;
+    auto pid = SpawnSupervisor(l);
+    ::close(*out);
+    ::close(*err);
+    if (!pid.ok()) {
+      KillCgroup(job.cgroups);
+      RemoveCgroup(job.cgroups);
+      return pid.status().Wrap(fmt::format("job {}", req.job_id));
+    }
+    auto st = ReadProcStat(*pid);
+    job.pid = *pid;
+    job.start_ticks = st ? st->start_ticks : 0;
+    job.backend_id = fmt::format("{}:{}", job.pid, job.start_ticks);
+    job.start_ms = req.start_ms > 0 ? req.start_ms : NowMs();
+    job.time_limit_s = spec.time_limit_s;
+    children_.insert(job.pid);
+    jobs_[req.job_id] = job;
+    return job.backend_id;
+  }
+
+  Status Cancel(int64_t job_id, const std::string& backend_id) override {
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return NotFound("job {} (backend id {}) is not running in center {}", job_id, backend_id, center_);
+    LocalJob& j = it->second;
+    if (j.cancel_ms != 0) return Status::Ok();
+    if (fs::exists(j.ctl + "/status")) return Status::Ok();  // it ended on its own; Poll reports how
+    j.cancel_ms = NowMs();
+    SUANLI_RETURN_IF_ERROR(WriteFileAtomic(j.ctl + "/cancel", std::to_string(j.cancel_ms) + "\n"));
+    if (j.limit_ms == 0) Signal(j, SIGTERM);
+    return Status::Ok();
+  }
+
+  Result<std::vector<BackendEvent>> Poll(WallMs now) override {
+    ReapChildren();
+    std::vector<BackendEvent> events;
+    std::vector<int64_t> done;
+    for (auto& [id, j] : jobs_) {
+      if (auto ev = Check(j, now)) {
+        events.push_back(std::move(*ev));
+        done.push_back(id);
+      }
+    }
+    for (int64_t id : done) {
+      // Nothing of the job outlives its end.
+      LocalJob& j = jobs_[id];
+      if (!j.cgroups.empty()) {
+        KillCgroup(j.cgroups, 500);
+        if (!RemoveCgroup(j.cgroups)) stale_cgroups_.push_back(j.cgroups);
+      }
+      jobs_.erase(id);
+    }
+    for (auto it = stale_cgroups_.begin(); it != stale_cgroups_.end();) {
+      KillCgroup(*it, 100);
+      it = RemoveCgroup(*it) ? stale_cgroups_.erase(it) : it + 1;
+    }
+    ReapChildren();
+    return events;
+  }
+
+  Status Adopt(const LaunchRequest& req, const std::string& backend_id) override {
+    size_t colon = backend_id.find(':');
+    auto pid = ParseInt(std::string_view(backend_id).substr(0, colon));
+    auto ticks = colon == std::string::npos ? std::optional<int64_t>()
+                                            : ParseInt(std::string_view(backend_id).substr(colon + 1));
+    if (!pid || *pid <= 1 || *pid > INT32_MAX || !ticks || *ticks < 0) {
+      return InvalidArgument("job {}: backend id '{}' is not a local job's (PID:START)", req.job_id, backend_id);
+    }
+    LocalJob j;
+    j.job_id = req.job_id;
+    j.backend_id = backend_id;
+    j.pid = static_cast<pid_t>(*pid);
+    j.start_ticks = static_cast<uint64_t>(*ticks);
+    j.dir = JobDir(req);
+    j.ctl = CtlDir(req.job_id);
+    // A job started by a version that kept its control files in the job's directory.
+    if (!fs::exists(j.ctl) && fs::exists(j.dir + "/pgid")) j.ctl = j.dir;
+    j.start_ms = req.start_ms > 0 ? req.start_ms : NowMs();  // unknown start: the limit counts from now
+    j.time_limit_s = req.spec.time_limit_s;
+    // What an earlier server decided survives in the control directory.
+    if (auto t = ReadSmallFile(j.ctl + "/cancel")) j.cancel_ms = ParseInt(Trim(*t)).value_or(1);
+    if (auto t = ReadSmallFile(j.ctl + "/timelimit")) j.limit_ms = ParseInt(Trim(*t)).value_or(1);
+    if (auto t = ReadSmallFile(j.ctl + "/uid")) j.uid = ParseInt(Trim(*t)).value_or(-1);
+    if (auto t = ReadSmallFile(j.ctl + "/cgroups")) {
+      for (std::string_view d : Split(*t, '\n')) {
+        if (!Trim(d).empty()) j.cgroups.emplace_back(Trim(d));
+      }
+    }
+    // A supervisor the earlier server started in this process is still our child.
+    children_.insert(j.pid);
+    jobs_[req.job_id] = j;
+    return Status::Ok();
+  }
+
+ private:
+  std::string JobDir(const LaunchRequest& req) const {
+    return CanonicalPath(req.job_dir.empty() ? fmt::format("{}/jobs/{}", data_dir_, req.job_id) : req.job_dir);
+  }
+
+  std::string CtlDir(int64_t job_id) const { return fmt::format("{}/run/{}", data_dir_, job_id); }
+
+  // DATA/run (0700) and DATA/run/JOB, emptied of an earlier run's files (a requeued job).
+  Status MakeCtlDir(int64_t job_id, const std::string& ctl) {
+    std::error_code ec;
+    for (const std::string& d : {data_dir_ + "/run", ctl}) {
+      fs::create_directory(d, ec);
+      if (ec || ::chmod(d.c_str(), 0700) != 0) {
+        return IoError("job {}: cannot create its control directory {}: {}", job_id, d,
+                       ec ? ec.message() : std::strerror(errno));
+      }
+    }
+    for (const char* f : {"status", "pgid", "cancel", "timelimit", "cgroups", "uid", "env"}) {
+      fs::remove(fs::path(ctl) / f, ec);
+    }
+    return Status::Ok();
+  }
+
+  // A uid for the job: job_uid_base + a slot no running job of this backend holds.
+  Result<int64_t> FreeUid(int64_t job_id) const {
+    std::set<int64_t> used;
+    for (const auto& [id, j] : jobs_) used.insert(j.uid);
+    int64_t n = std::max<int64_t>(1, config_.job_uids);
+    for (int64_t k = 0; k < n; ++k) {
+      int64_t uid = config_.job_uid_base + (job_id + k) % n;
+      if (used.count(uid) == 0) return uid;
+    }
+    return ResourceExhausted("job {}: all {} job uids from {} are in use", job_id, n, config_.job_uid_base);
+  }
+
+  // Without a sandbox, a job of another uid reaches its directory only if the
+  // directories above it (inside the data directory) can be traversed.
+  void OpenPathTo(const std::string& dir) const {
+    if (!PathInside(dir, data_dir_)) return;
+    for (fs::path up = fs::path(dir).parent_path(); up.string().size() >= data_dir_.size(); up = up.parent_path()) {
+      struct stat st {};
+      if (::stat(up.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) ::chmod(up.c_str(), (st.st_mode & 07777) | S_IXOTH);
+      if (up.string().size() == data_dir_.size()) break;
+    }
+  }
+
+  // The job's device variables (its node's numbering mapped to nvidia-smi indices).
+  Result<std::map<std::string, std::string>> DevicesOf(const LaunchRequest& req) const {
     std::vector<int> physical;
     if (!req.model.empty() || !req.devices.empty()) {
       const LocalNodePlan* plan = nullptr;
@@ -246,134 +326,9 @@ class LocalBackend final : public Backend {
         physical.push_back(plan->physical[static_cast<size_t>(d)]);
       }
     }
-    auto device_env = DeviceEnvironment(catalog_, physical.empty() ? std::string() : ModelOfNode(req.node), physical);
-    if (!device_env.ok()) return device_env.status().Wrap(fmt::format("job {}", req.job_id));
-
-    std::string dir = JobDir(req);
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return IoError("job {}: cannot create its directory {}: {}", req.job_id, dir, ec.message());
-    // A directory used before (a requeued job) starts without the old run's state.
-    for (const char* f : {"status", "pgid", "cancel", "timelimit"}) fs::remove(fs::path(dir) / f, ec);
-    std::string workdir = spec.workdir.empty() ? dir : spec.workdir;
-
-    // Environment: the server's, the job's, then what the backend sets.
-    std::map<std::string, std::string> set(spec.env.begin(), spec.env.end());
-    for (auto& [k, v] : *device_env) set[k] = v;
-    set["SUANLI_JOB_ID"] = std::to_string(req.job_id);
-    set["SUANLI_JOB_DIR"] = dir;
-    std::vector<std::string> env = MergeEnvironment(CurrentEnvironment(), set);
-    for (std::string& kv : env) {
-      if (kv.compare(0, 4, "PERL") == 0) kv = "SUANLI_PERLENV_" + kv;
-    }
-    std::vector<char*> envp;
-    for (std::string& kv : env) envp.push_back(kv.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> args = {perl_, "-e", std::string(kSupervisor), "--", dir};
-    args.insert(args.end(), spec.command.begin(), spec.command.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
-
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&fa);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    posix_spawn_file_actions_addchdir_np(&fa, workdir.c_str());
-    pid_t pid = -1;
-    int rc = posix_spawn(&pid, perl_.c_str(), &fa, &attr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) {
-      std::error_code wec;
-      if (!fs::is_directory(workdir, wec)) {
-        return InvalidArgument("job {}: working directory '{}' does not exist", req.job_id, workdir);
-      }
-      return IoError("job {}: cannot start its supervisor ({}): {}", req.job_id, perl_, std::strerror(rc));
-    }
-    auto st = ReadProcStat(pid);
-    LocalJob job;
-    job.job_id = req.job_id;
-    job.pid = pid;
-    job.start_ticks = st ? st->start_ticks : 0;
-    job.backend_id = fmt::format("{}:{}", pid, job.start_ticks);
-    job.dir = dir;
-    job.start_ms = req.start_ms > 0 ? req.start_ms : NowMs();
-    job.time_limit_s = spec.time_limit_s;
-    children_.insert(pid);
-    jobs_[req.job_id] = job;
-    return job.backend_id;
-  }
-
-  Status Cancel(int64_t job_id, const std::string& backend_id) override {
-    auto it = jobs_.find(job_id);
-    if (it == jobs_.end()) return NotFound("job {} (backend id {}) is not running in center {}", job_id, backend_id, center_);
-    LocalJob& j = it->second;
-    if (j.cancel_ms != 0) return Status::Ok();
-    if (fs::exists(j.dir + "/status")) return Status::Ok();  // it ended on its own; Poll reports how
-    j.cancel_ms = NowMs();
-    SUANLI_RETURN_IF_ERROR(WriteFileAtomic(j.dir + "/cancel", std::to_string(j.cancel_ms) + "\n"));
-    if (j.limit_ms == 0) Signal(j, SIGTERM);
-    return Status::Ok();
-  }
-
-  Result<std::vector<BackendEvent>> Poll(WallMs now) override {
-    ReapChildren();
-    std::vector<BackendEvent> events;
-    std::vector<int64_t> done;
-    for (auto& [id, j] : jobs_) {
-      if (auto ev = Check(j, now)) {
-        events.push_back(std::move(*ev));
-        done.push_back(id);
-      }
-    }
-    for (int64_t id : done) jobs_.erase(id);
-    ReapChildren();
-    return events;
-  }
-
-  Status Adopt(const LaunchRequest& req, const std::string& backend_id) override {
-    size_t colon = backend_id.find(':');
-    auto pid = ParseInt(std::string_view(backend_id).substr(0, colon));
-    auto ticks = colon == std::string::npos ? std::optional<int64_t>()
-                                            : ParseInt(std::string_view(backend_id).substr(colon + 1));
-    if (!pid || *pid <= 1 || *pid > INT32_MAX || !ticks || *ticks < 0) {
-      return InvalidArgument("job {}: backend id '{}' is not a local job's (PID:START)", req.job_id, backend_id);
-    }
-    LocalJob j;
-    j.job_id = req.job_id;
-    j.backend_id = backend_id;
-    j.pid = static_cast<pid_t>(*pid);
-    j.start_ticks = static_cast<uint64_t>(*ticks);
-    j.dir = JobDir(req);
-    j.start_ms = req.start_ms > 0 ? req.start_ms : NowMs();  // unknown start: the limit counts from now
-    j.time_limit_s = req.spec.time_limit_s;
-    // What an earlier server decided survives in the job directory.
-    if (auto t = ReadSmallFile(j.dir + "/cancel")) j.cancel_ms = ParseInt(Trim(*t)).value_or(1);
-    if (auto t = ReadSmallFile(j.dir + "/timelimit")) j.limit_ms = ParseInt(Trim(*t)).value_or(1);
-    // A supervisor the earlier server started in this process is still our child.
-    children_.insert(j.pid);
-    jobs_[req.job_id] = j;
-    return Status::Ok();
-  }
-
- private:
-  std::string JobDir(const LaunchRequest& req) const {
-    std::string d = req.job_dir.empty() ? fmt::format("{}/jobs/{}", data_dir_, req.job_id) : req.job_dir;
-    std::error_code ec;
-    fs::path abs = fs::absolute(d, ec);
-    return ec ? d : abs.lexically_normal().string();
+    auto env = DeviceEnvironment(catalog_, physical.empty() ? std::string() : ModelOfNode(req.node), physical);
+    if (!env.ok()) return env.status().Wrap(fmt::format("job {}", req.job_id));
+    return std::move(env).value();
   }
 
   std::string ModelOfNode(const std::string& node) const {
@@ -428,7 +383,7 @@ class LocalBackend final : public Backend {
   // only while its leader is still the job's (same group, the supervisor's session).
   pid_t LiveGroup(LocalJob& j) {
     if (j.pgid == 0) {
-      if (auto t = ReadSmallFile(j.dir + "/pgid")) {
+      if (auto t = ReadSmallFile(j.ctl + "/pgid")) {
         auto v = ParseInt(Trim(*t));
         if (v && *v > 1 && *v <= INT32_MAX) j.pgid = static_cast<pid_t>(*v);
       }
@@ -439,10 +394,19 @@ class LocalBackend final : public Backend {
     return j.pgid;
   }
 
+  // The job's process group, and every process of its cgroups (those that
+  // left the group included); SIGKILL empties the cgroups.
   void Signal(LocalJob& j, int sig) {
     if (pid_t g = LiveGroup(j); g > 0) {
       ::kill(-g, sig);
       if (sig == SIGKILL) j.sigkill_sent = true;
+    }
+    if (j.cgroups.empty()) return;
+    if (sig == SIGKILL) {
+      KillCgroup(j.cgroups, 500);
+      j.sigkill_sent = true;
+    } else {
+      SignalCgroup(j.cgroups, sig);
     }
   }
 
@@ -477,7 +441,7 @@ class LocalBackend final : public Backend {
   }
 
   std::optional<BackendEvent> Check(LocalJob& j, WallMs now) {
-    std::string status_path = j.dir + "/status";
+    std::string status_path = j.ctl + "/status";
     if (auto ev = Ended(j, status_path)) return ev;
     if (!SupervisorAlive(j)) {
       // It may have written the status just before exiting.
@@ -495,7 +459,7 @@ class LocalBackend final : public Backend {
     // Time limit, then the grace period after SIGTERM (cancel or limit).
     if (j.limit_ms == 0 && j.cancel_ms == 0 && j.time_limit_s > 0 && now >= j.start_ms + j.time_limit_s * 1000) {
       j.limit_ms = now;
-      (void)WriteFileAtomic(j.dir + "/timelimit", std::to_string(now) + "\n");
+      (void)WriteFileAtomic(j.ctl + "/timelimit", std::to_string(now) + "\n");
       Signal(j, SIGTERM);
     }
     WallMs term_ms = j.cancel_ms != 0 ? j.cancel_ms : j.limit_ms;
@@ -521,11 +485,13 @@ class LocalBackend final : public Backend {
   std::set<std::string> logged_;
   std::map<int64_t, LocalJob> jobs_;
   std::set<pid_t> children_;
+  IsolationPlan iso_;
+  std::string bwrap_;
+  JobCgroups cgroups_;
+  std::vector<std::vector<std::string>> stale_cgroups_;  // of ended jobs, still busy
 };
 
 }  // namespace
-
-std::string_view LocalSupervisorScript() { return kSupervisor; }
 
 std::string ShortHostName() {
   char buf[256] = {};
@@ -569,16 +535,42 @@ std::vector<LocalNodePlan> PlanLocalNodes(const std::string& host, const std::ve
 
 Result<std::unique_ptr<Backend>> MakeLocalBackend(const BackendConfig& config, const std::string& center,
                                                   const std::string& data_dir, const Catalog& catalog,
-                                                  std::optional<std::string> recorded_nvidia_smi) {
+                                                  std::optional<std::string> recorded_nvidia_smi,
+                                                  std::optional<IsolationCaps> caps) {
   if (config.slots < 0) return InvalidArgument("center {}: slots must be 0 (all cores) or more, got {}", center, config.slots);
   if (config.grace_s < 0) return InvalidArgument("center {}: grace_s must be 0 or more, got {}", center, config.grace_s);
+  if (config.sandbox != "auto" && config.sandbox != "bwrap" && config.sandbox != "off") {
+    return InvalidArgument("center {}: sandbox must be auto, bwrap or off, got '{}'", center, config.sandbox);
+  }
+  if (config.cgroups != "auto" && config.cgroups != "off") {
+    return InvalidArgument("center {}: cgroups must be auto or off, got '{}'", center, config.cgroups);
+  }
+  if (config.job_uid_base < 0 || config.job_uids < 1 || config.job_uid_base + config.job_uids > 4'000'000'000LL) {
+    return InvalidArgument("center {}: job uids {}+{} are out of range", center, config.job_uid_base, config.job_uids);
+  }
+  if (config.cgroup_parent.empty() || config.cgroup_parent.find("..") != std::string::npos ||
+      config.cgroup_parent.find('\n') != std::string::npos) {
+    return InvalidArgument("center {}: cgroup_parent '{}' is not a cgroup name", center, config.cgroup_parent);
+  }
   std::string perl = FindPerl();
   if (perl.empty()) {
     return Unavailable("center {}: the local backend needs perl (Debian's essential perl-base) for its job "
                        "supervisors, and none was found",
                        center);
   }
-  return std::unique_ptr<Backend>(new LocalBackend(config, center, data_dir, catalog, perl, std::move(recorded_nvidia_smi)));
+  JobCgroups cgroups(DetectCgroupLayout(), config.cgroup_parent);
+  IsolationCaps found = caps ? *caps : DetectIsolationCaps(cgroups);
+  auto plan = PlanIsolation(found, config);
+  if (!plan.ok()) return plan.status().Wrap(fmt::format("center {}", center));
+  std::string line = DescribeIsolation(*plan);
+  if (plan->missing.empty()) {
+    spdlog::info("center={} backend=local {}", center, line);
+  } else {
+    spdlog::warn("center={} backend=local {}", center, line);
+  }
+  return std::unique_ptr<Backend>(new LocalBackend(config, center, data_dir, catalog, perl,
+                                                   std::move(recorded_nvidia_smi), std::move(plan).value(),
+                                                   found.bwrap, std::move(cgroups)));
 }
 
 }  // namespace suanli::live

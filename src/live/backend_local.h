@@ -1,14 +1,14 @@
 // The local backend: a center's jobs run as processes on this machine.
 //
-// Each job runs under a supervisor of its own (a short Perl program from
-// Debian's essential perl-base, started with posix_spawn in a new session):
-// the supervisor starts the command in its own process group, waits for it,
-// and writes its exit status ("exit N" or "signal N") atomically to
-// JOB_DIR/status (a temporary file, then rename). The server can therefore be
-// killed (even with SIGKILL) while jobs run; a new server process re-adopts
-// them from their backend id "PID:START" (the supervisor's pid and its start
-// time in clock ticks from /proc/PID/stat, which guards against pid reuse).
-// docs/backends.md describes the files and the failure handling.
+// Each job runs under a supervisor of its own (local_supervisor.h), isolated
+// as this machine allows (sandbox.h: a bubblewrap sandbox, a uid per job,
+// cgroups). The supervisor writes the job's exit status to its control
+// directory DATA/run/JOB_ID, out of the job's reach; the server can therefore
+// be killed (even with SIGKILL) while jobs run, and a new server process
+// re-adopts them from their backend id "PID:START" (the supervisor's pid and
+// its start time in clock ticks from /proc/PID/stat, which guards against pid
+// reuse). docs/backends.md describes the files and the failure handling,
+// docs/security.md what a job can and cannot do.
 #pragma once
 
 #include <memory>
@@ -20,6 +20,7 @@
 #include "core/model/catalog.h"
 #include "live/backend.h"
 #include "live/gpu_detect.h"
+#include "live/sandbox.h"
 
 namespace suanli::live {
 
@@ -39,14 +40,15 @@ struct LocalNodePlan {
 std::vector<LocalNodePlan> PlanLocalNodes(const std::string& host, const std::vector<DetectedGpu>& gpus,
                                           int slots, int cores, int64_t mem_mib);
 
-// The supervisor program (perl -e), exposed for the documentation and tests.
-std::string_view LocalSupervisorScript();
-
 // Builds a local backend (see MakeBackend in backend.h). With
 // `recorded_nvidia_smi`, that text stands for nvidia-smi's output instead of
-// running it (tests of GPU hosts on machines without GPUs).
+// running it (tests of GPU hosts on machines without GPUs). With `caps`, what
+// the machine offers for isolation is taken from it instead of detected
+// (tests of the degraded modes). Logs one line saying how jobs are isolated
+// and what is NOT.
 Result<std::unique_ptr<Backend>> MakeLocalBackend(const BackendConfig& config, const std::string& center,
                                                   const std::string& data_dir, const Catalog& catalog,
-                                                  std::optional<std::string> recorded_nvidia_smi = std::nullopt);
+                                                  std::optional<std::string> recorded_nvidia_smi = std::nullopt,
+                                                  std::optional<IsolationCaps> caps = std::nullopt);
 
 }  // namespace suanli::live

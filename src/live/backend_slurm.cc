@@ -16,6 +16,7 @@
 
 #include "base/strings.h"
 #include "live/gpu_detect.h"
+#include "live/job_env.h"
 #include "live/subprocess.h"
 
 namespace suanli::live {
@@ -119,10 +120,10 @@ class SlurmBackend final : public Backend {
       gres_type = n.gres_type;
       model = n.node.model;
     }
-    auto script = SlurmJobScript(req.job_id, spec, req.devices.empty() ? "" : model, catalog_);
+    std::string dir = JobDir(req);
+    auto script = SlurmJobScript(req.job_id, spec, req.devices.empty() ? "" : model, catalog_, dir);
     if (!script.ok()) return script.status();
 
-    std::string dir = JobDir(req);
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return IoError("job {}: cannot create its directory {}: {}", req.job_id, dir, ec.message());
@@ -564,16 +565,23 @@ std::string ShellQuote(std::string_view s) {
 }
 
 Result<std::string> SlurmJobScript(int64_t job_id, const JobSpec& spec, const std::string& model,
-                                   const Catalog& catalog) {
+                                   const Catalog& catalog, const std::string& job_dir) {
   if (spec.command.empty() || spec.command[0].empty()) return InvalidArgument("job {}: command is empty", job_id);
   std::string s = "#!/bin/bash\n";
   s += fmt::format("# Suanli job {}: the command, its environment and its devices.\n", job_id);
+  // sbatch --export=NONE: nothing of the server's environment arrives; the
+  // job's starts from the same allow-list as on a local center.
+  for (const auto& [k, v] : JobBaseEnvironment(job_dir, CurrentEnvironment())) {
+    if (k == "HOME" && job_dir.empty()) continue;  // no directory given: Slurm's
+    s += fmt::format("export {}={}\n", k, ShellQuote(v));
+  }
   for (const auto& [k, v] : spec.env) {
     if (!ValidEnvName(k)) return InvalidArgument("job {}: env: '{}' is not an environment variable name", job_id, k);
     if (v.find('\0') != std::string::npos) return InvalidArgument("job {}: env: {} holds a NUL byte", job_id, k);
     s += fmt::format("export {}={}\n", k, ShellQuote(v));
   }
   s += fmt::format("export SUANLI_JOB_ID={}\n", job_id);
+  if (!job_dir.empty()) s += fmt::format("export SUANLI_JOB_DIR={}\n", ShellQuote(job_dir));
   // Device variables: Slurm sets CUDA_VISIBLE_DEVICES for a GRES job; the
   // other variables of the model's stacks follow it, the rest are hidden.
   auto env = DeviceEnvironment(catalog, model, {});
@@ -610,6 +618,7 @@ std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string&
                                     const std::string& gres_type, const std::string& partition) {
   const JobSpec& spec = req.spec;
   std::vector<std::string> a = {"--parsable",
+                                "--export=NONE",
                                 fmt::format("--job-name=suanli-{}", req.job_id),
                                 "--output=" + job_dir + "/stdout",
                                 "--error=" + job_dir + "/stderr",

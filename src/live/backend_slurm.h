@@ -78,8 +78,10 @@ std::string ShellQuote(std::string_view s);
 // variables of the model's stacks from the CUDA_VISIBLE_DEVICES Slurm gives
 // a GRES job (hides them for CPU-only jobs), then execs the command.
 // InvalidArgument for an environment variable name that is not one.
+// The script starts from the allow-listed environment of job_env.h (HOME and
+// SUANLI_JOB_DIR = `job_dir` when given); sbatch runs it with --export=NONE.
 Result<std::string> SlurmJobScript(int64_t job_id, const JobSpec& spec, const std::string& model,
-                                   const Catalog& catalog);
+                                   const Catalog& catalog, const std::string& job_dir = "");
 
 // The sbatch command line for a job (after `sbatch`).
 std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string& job_dir, const std::string& workdir,

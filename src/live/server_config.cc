@@ -69,7 +69,9 @@ Result<bool> OptionalBool(const yaml::Map& m, std::string_view key, bool fallbac
 
 Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) {
   SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(item, {"name", "backend", "slots", "detect_gpus", "grace_s",
-                                                              "slurm_conf", "partition", "command_timeout_s"}));
+                                                              "sandbox", "cgroups", "cgroup_parent", "job_uid_base",
+                                                              "job_uids", "slurm_conf", "partition",
+                                                              "command_timeout_s"}));
   CenterConfig c;
   SUANLI_ASSIGN_OR_RETURN(yaml::Value nv, m.Require("name"));
   SUANLI_ASSIGN_OR_RETURN(c.name, nv.String());
@@ -89,6 +91,9 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_RETURN_IF_ERROR(only("slots", local, "local"));
   SUANLI_RETURN_IF_ERROR(only("detect_gpus", local, "local"));
   SUANLI_RETURN_IF_ERROR(only("grace_s", local, "local"));
+  for (const char* k : {"sandbox", "cgroups", "cgroup_parent", "job_uid_base", "job_uids"}) {
+    SUANLI_RETURN_IF_ERROR(only(k, local, "local"));
+  }
   SUANLI_RETURN_IF_ERROR(only("slurm_conf", slurm, "slurm"));
   SUANLI_RETURN_IF_ERROR(only("partition", slurm, "slurm"));
   SUANLI_RETURN_IF_ERROR(only("command_timeout_s", slurm, "slurm"));
@@ -97,6 +102,17 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_ASSIGN_OR_RETURN(c.backend.detect_gpus, OptionalBool(m, "detect_gpus", true));
   SUANLI_ASSIGN_OR_RETURN(int64_t grace, OptionalInt(m, "grace_s", 10, 0, 3600));
   c.backend.grace_s = static_cast<int>(grace);
+  SUANLI_ASSIGN_OR_RETURN(c.backend.sandbox, OptionalString(m, "sandbox", "auto"));
+  if (c.backend.sandbox != "auto" && c.backend.sandbox != "bwrap" && c.backend.sandbox != "off")
+    return m.Get("sandbox").Error("expected auto, bwrap or off");
+  SUANLI_ASSIGN_OR_RETURN(c.backend.cgroups, OptionalString(m, "cgroups", "auto"));
+  if (c.backend.cgroups != "auto" && c.backend.cgroups != "off") return m.Get("cgroups").Error("expected auto or off");
+  SUANLI_ASSIGN_OR_RETURN(c.backend.cgroup_parent, OptionalString(m, "cgroup_parent", "suanli"));
+  if (c.backend.cgroup_parent.empty() || c.backend.cgroup_parent.find("..") != std::string::npos ||
+      c.backend.cgroup_parent.find('\n') != std::string::npos)
+    return m.Get("cgroup_parent").Error("expected a cgroup name (no '..')");
+  SUANLI_ASSIGN_OR_RETURN(c.backend.job_uid_base, OptionalInt(m, "job_uid_base", 60000, 0, 2'000'000'000));
+  SUANLI_ASSIGN_OR_RETURN(c.backend.job_uids, OptionalInt(m, "job_uids", 1000, 1, 1'000'000));
   SUANLI_ASSIGN_OR_RETURN(std::string conf, OptionalString(m, "slurm_conf", ""));
   c.backend.slurm_conf = Resolve(base, conf);
   SUANLI_ASSIGN_OR_RETURN(c.backend.partition, OptionalString(m, "partition", ""));

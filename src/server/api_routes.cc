@@ -1,5 +1,9 @@
 #include "server/api_routes.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -197,7 +201,14 @@ std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& 
         if (!path.ok()) return ReplyError(res, ErrorFromStatus(path.status()));
         std::string data;
         int64_t size = 0;
-        std::FILE* f = std::fopen(path->c_str(), "rb");
+        // A job owns its directory: its log may have been replaced by a
+        // link (to the server's database) or a FIFO. Plain files only.
+        std::FILE* f = nullptr;
+        if (int fd = ::open(path->c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC); fd >= 0) {
+          struct stat st {};
+          f = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? ::fdopen(fd, "rb") : nullptr;
+          if (f == nullptr) ::close(fd);
+        }
         if (f) {
           if (std::fseek(f, 0, SEEK_END) == 0) size = std::ftell(f);
           if (size < 0) size = 0;

@@ -1,0 +1,37 @@
+// A job's environment, built from an allow-list: never the server's own
+// (which may hold SUANLI_ADMIN_TOKEN, cloud credentials, SLURM_CONF ...).
+//
+//   PATH   a minimal one (kJobPath)
+//   HOME   the job's directory
+//   LANG   the server's LANG if set, else C.UTF-8; TZ the server's TZ if set
+//   then the job spec's `env` (which may replace any of those),
+//   then the device variables (CUDA_VISIBLE_DEVICES ...), and
+//   SUANLI_JOB_ID, SUANLI_JOB_DIR (which the spec cannot replace).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace suanli::live {
+
+inline constexpr std::string_view kJobPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// PATH, HOME, LANG and TZ as above; `server_env` is KEY=VALUE strings (the
+// server's environment, of which only LANG and TZ are read).
+std::map<std::string, std::string> JobBaseEnvironment(const std::string& job_dir,
+                                                      const std::vector<std::string>& server_env);
+
+// The whole environment of a job.
+std::map<std::string, std::string> JobEnvironment(int64_t job_id, const std::string& job_dir,
+                                                  const std::map<std::string, std::string>& spec_env,
+                                                  const std::map<std::string, std::string>& device_env,
+                                                  const std::vector<std::string>& server_env);
+
+// KEY=VALUE strings, each followed by a NUL byte (the form the local
+// backend's supervisor reads).
+std::string EncodeEnvironment(const std::map<std::string, std::string>& env);
+
+}  // namespace suanli::live
