@@ -803,6 +803,56 @@ TEST(LiveControl, AdmissionQuotasOfTheTenant) {
   cp->Stop();
 }
 
+// Under las or srtf a higher priority preempts: a tenant may ask for no more
+// than the admin gave it (0 by default), or it could rank itself above all.
+TEST(LiveControl, PriorityAboveTheTenantsMaximumIsRefused) {
+  ScratchDir dir;
+  ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
+  cfg.admin_token = "root-token-0123456789";
+  cfg.policy = "las";
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  auto admin = cp->Authenticate("root-token-0123456789");
+  ASSERT_TRUE(admin.has_value());
+  JobSpec top = Gpu(1, 1);
+  top.priority = 2147483647;
+  auto refused = cp->Submit(kAlice, top);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(),
+            "priority: 2147483647 asked, but tenant 'alice' may ask for at most 0 (max_priority, set by the admin)");
+  JobSpec low = Gpu(1, 1);
+  low.priority = -5;  // below the default tier: anyone may
+  EXPECT_TRUE(cp->Submit(kAlice, low).ok());
+  Tenant t;
+  t.name = "dave";
+  t.max_priority = 10;
+  auto nt = cp->CreateTenant(*admin, t);
+  ASSERT_TRUE(nt.ok()) << nt.status().message();
+  auto dave = cp->Authenticate(nt->token);
+  ASSERT_TRUE(dave.has_value());
+  JobSpec ten = Gpu(1, 1);
+  ten.priority = 10;
+  EXPECT_TRUE(cp->Submit(*dave, ten).ok());
+  ten.priority = 11;
+  EXPECT_EQ(cp->Submit(*dave, ten).status().code(), StatusCode::kPermissionDenied);
+  top.priority = 1000;
+  EXPECT_TRUE(cp->Submit(*admin, top).ok());  // the admin's own jobs: any priority
+  auto tenants = cp->Tenants(*admin);
+  ASSERT_TRUE(tenants.ok());
+  bool seen = false;
+  for (const Tenant& x : *tenants) {
+    if (x.name != "dave") continue;
+    seen = true;
+    EXPECT_EQ(x.max_priority, 10);  // kept by the store
+  }
+  EXPECT_TRUE(seen);
+  t.name = "erin";
+  t.max_priority = -1;
+  EXPECT_EQ(cp->CreateTenant(*admin, t).status().code(), StatusCode::kInvalidArgument);
+  cp->Stop();
+}
+
 TEST(LiveControl, TenantsTokensAndIsolation) {
   ScratchDir dir;
   ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");

@@ -109,6 +109,10 @@ TEST(LivePriority, AHigherPriorityStartsFirst) {
   auto cp = ControlPlane::Start(c);
   ASSERT_TRUE(cp.ok()) << cp.status().message();
   const Caller alice{"alice", false};
+  Tenant t;
+  t.name = "alice";
+  t.max_priority = 5;  // the admin lets alice rank her jobs up to 5
+  ASSERT_TRUE((*cp)->CreateTenant(Caller{"admin", true}, t).ok());
   auto job = [](int64_t secs, int32_t priority) {
     JobSpec s;
     s.command = {"train"};

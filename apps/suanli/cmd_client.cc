@@ -740,13 +740,14 @@ int RunTenants(bool as_json, const Conn& conn) {
     return Fail(cmd, kServerError, "unexpected answer: no \"tenants\" array");
   }
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"NAME", "ROLE", "MAX-GPUS/JOB", "MAX-ACTIVE", "CREATED"});
+  rows.push_back({"NAME", "ROLE", "MAX-GPUS/JOB", "MAX-ACTIVE", "MAX-PRIORITY", "CREATED"});
   for (const auto& tj : j["tenants"]) {
     auto t = server::TenantFromJson(tj);
     if (!t.ok()) return Fail(cmd, kServerError, "unexpected answer: " + t.status().message());
     rows.push_back({t->name, t->admin ? "admin" : "tenant",
                     t->max_gpus_per_job > 0 ? std::to_string(t->max_gpus_per_job) : "-",
-                    t->max_active_jobs > 0 ? std::to_string(t->max_active_jobs) : "-", FormatTimeLong(t->created_ms)});
+                    t->max_active_jobs > 0 ? std::to_string(t->max_active_jobs) : "-",
+                    t->admin ? "-" : std::to_string(t->max_priority), FormatTimeLong(t->created_ms)});
   }
   PrintTable(rows);
   return std::fflush(stdout) == 0 ? kOk : kServerError;
@@ -755,7 +756,7 @@ int RunTenants(bool as_json, const Conn& conn) {
 struct TenantCreateArgs {
   std::string name;
   bool admin = false, json = false;
-  int64_t max_gpus_per_job = 0, max_active_jobs = 0;
+  int64_t max_gpus_per_job = 0, max_active_jobs = 0, max_priority = 0;
 };
 
 int RunTenantCreate(const TenantCreateArgs& a, const Conn& conn) {
@@ -763,7 +764,8 @@ int RunTenantCreate(const TenantCreateArgs& a, const Conn& conn) {
   json body = {{"name", a.name},
                {"admin", a.admin},
                {"max_gpus_per_job", a.max_gpus_per_job},
-               {"max_active_jobs", a.max_active_jobs}};
+               {"max_active_jobs", a.max_active_jobs},
+               {"max_priority", a.max_priority}};
   server::TenantRequest tr;
   server::ApiError perr;
   if (!server::ParseTenantRequest(server::Dump(body), &tr, &perr)) return Fail(cmd, kUsage, perr.message);
@@ -904,6 +906,8 @@ void RegisterClient(CLI::App& app, int* exit_code) {
         ->check(CLI::NonNegativeNumber);
     create->add_option("--max-active-jobs", a->max_active_jobs, "Pending plus running jobs at once (0: no limit)")
         ->check(CLI::NonNegativeNumber);
+    create->add_option("--max-priority", a->max_priority, "The highest priority its jobs may ask for (default 0)")
+        ->check(CLI::Range(int64_t{0}, int64_t{1'000'000}));
     create->add_flag("--json", a->json, "{\"tenant\": {...}, \"token\": \"...\"} as the API answers");
     AddConnOptions(create, cconn);
     create->callback([a, conn, cconn, exit_code]() {

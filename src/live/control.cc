@@ -1573,6 +1573,9 @@ Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
   if (t.max_gpus_per_job > 0 && spec.gpus > static_cast<uint64_t>(t.max_gpus_per_job))
     return ResourceExhausted("gpus: {} asked, but tenant '{}' may ask for at most {} per job (max_gpus_per_job)",
                              spec.gpus, caller.tenant, t.max_gpus_per_job);
+  if (!caller.admin && spec.priority > t.max_priority)
+    return PermissionDenied("priority: {} asked, but tenant '{}' may ask for at most {} (max_priority, set by the admin)",
+                            spec.priority, caller.tenant, t.max_priority);
   SUANLI_RETURN_IF_ERROR(CheckAdmission(spec));
   JobRecord rec;
   rec.tenant = caller.tenant;
@@ -1848,6 +1851,8 @@ Result<NewTenant> ControlPlaneImpl::CreateTenant(const Caller& caller, Tenant t)
                            t.name.substr(0, 60));
   if (t.max_gpus_per_job < 0) return InvalidArgument("max_gpus_per_job: must be >= 0 (0 = unlimited)");
   if (t.max_active_jobs < 0) return InvalidArgument("max_active_jobs: must be >= 0 (0 = unlimited)");
+  if (t.max_priority < 0 || t.max_priority > kMaxTenantPriority)
+    return InvalidArgument("max_priority: must be 0..{}", kMaxTenantPriority);
   std::lock_guard<std::mutex> lk(create_mu_);
   SUANLI_ASSIGN_OR_RETURN(auto existing, store_->GetTenant(t.name));
   if (existing) return FailedPrecondition(fmt::format("tenant '{}' already exists", t.name));
@@ -1859,8 +1864,8 @@ Result<NewTenant> ControlPlaneImpl::CreateTenant(const Caller& caller, Tenant t)
     std::lock_guard<std::mutex> a(auth_mu_);
     tenant_cache_[t.name] = t;
   }
-  spdlog::info("tenant={} created by {} (admin={}, max_gpus_per_job={}, max_active_jobs={})", t.name, caller.tenant,
-               t.admin, t.max_gpus_per_job, t.max_active_jobs);
+  spdlog::info("tenant={} created by {} (admin={}, max_gpus_per_job={}, max_active_jobs={}, max_priority={})", t.name,
+               caller.tenant, t.admin, t.max_gpus_per_job, t.max_active_jobs, t.max_priority);
   NewTenant out;
   out.tenant = t;
   out.tenant.token_sha256.clear();

@@ -82,6 +82,8 @@ struct JobRecord {
   std::vector<JobAttempt> attempts;
 };
 
+inline constexpr int64_t kMaxTenantPriority = 1'000'000;  // the most an admin may give a tenant
+
 struct Tenant {
   std::string name;               // [a-z][a-z0-9_-]{0,39}
   std::string token_sha256;       // hex SHA-256 of the bearer token (the token itself is never stored)
@@ -91,6 +93,9 @@ struct Tenant {
   int64_t max_gpus_per_job = 0;
   int64_t max_active_jobs = 0;
   WallMs created_ms = 0;
+  // The highest `priority` its jobs may ask for (the admin sets it; 0 by
+  // default, so a tenant cannot rank its jobs above others' on its own).
+  int64_t max_priority = 0;
 };
 
 // Hex SHA-256 of a token (OpenSSL's libcrypto).

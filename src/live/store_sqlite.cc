@@ -225,6 +225,10 @@ END;
 CREATE TABLE commit_count (n INTEGER NOT NULL);
 INSERT INTO commit_count (n) VALUES (0);
 )sql",
+    // 3 -> 4: the highest priority a tenant's jobs may ask for.
+    R"sql(
+ALTER TABLE tenants ADD COLUMN max_priority INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -251,7 +255,8 @@ constexpr const char* kUpdateJobSql =
     "start_ms = ?19, end_ms = ?20, center = ?21, model = ?22, node = ?23, devices = ?24, "
     "backend_id = ?25, exit_code = ?26, signal = ?27, reason = ?28, est_start_ms = ?29, "
     "gpu_seconds = ?30, energy_kwh = ?31, cost = ?32, carbon_kg = ?33 WHERE id = ?1";
-constexpr const char* kTenantColumns = "name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms";
+constexpr const char* kTenantColumns =
+    "name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms, max_priority";
 
 // A connection and its prepared statements (kept for the connection's life).
 struct SqliteConn {
@@ -638,6 +643,7 @@ Tenant TenantRow(sqlite3_stmt* s) {
   t.max_gpus_per_job = sqlite3_column_int64(s, 3);
   t.max_active_jobs = sqlite3_column_int64(s, 4);
   t.created_ms = sqlite3_column_int64(s, 5);
+  t.max_priority = sqlite3_column_int64(s, 6);
   return t;
 }
 
@@ -1360,11 +1366,11 @@ class SqliteStore final : public Store {
         SUANLI_ASSIGN_OR_RETURN(
             sqlite3_stmt * s,
             Prepare(*writer_,
-                    "INSERT INTO tenants (name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (name) DO UPDATE SET "
+                    "INSERT INTO tenants (name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms, "
+                    "max_priority) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO UPDATE SET "
                     "token_sha256 = excluded.token_sha256, admin = excluded.admin, "
                     "max_gpus_per_job = excluded.max_gpus_per_job, max_active_jobs = excluded.max_active_jobs, "
-                    "created_ms = excluded.created_ms"));
+                    "created_ms = excluded.created_ms, max_priority = excluded.max_priority"));
         StmtReset reset(s);
         const Tenant& t = *op->tenant;
         BindText(s, 1, t.name);
@@ -1373,6 +1379,7 @@ class SqliteStore final : public Store {
         sqlite3_bind_int64(s, 4, t.max_gpus_per_job);
         sqlite3_bind_int64(s, 5, t.max_active_jobs);
         sqlite3_bind_int64(s, 6, t.created_ms);
+        sqlite3_bind_int64(s, 7, t.max_priority);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_CONSTRAINT_UNIQUE) {
           return InvalidArgument("store {}: tenant '{}': its token hash already belongs to another tenant", path_,

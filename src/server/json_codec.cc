@@ -20,20 +20,6 @@ bool Fail(ApiError* err, const std::string& field, const std::string& what) {
   return false;
 }
 
-const char* TypeName(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number with a fraction or exponent";
-    default: return "an unsupported value";
-  }
-}
-
 bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
 std::string Shown(std::string_view name) { return ShownName(name); }
@@ -55,11 +41,11 @@ bool GetInt(const json& v, const std::string& field, int64_t lo, int64_t hi, con
     *out = i;
     return true;
   }
-  return Fail(err, field, fmt::format("{} {}..{}, got {}", what, lo, hi, TypeName(v)));
+  return Fail(err, field, fmt::format("{} {}..{}, got {}", what, lo, hi, JsonTypeName(v)));
 }
 
 bool GetString(const json& v, const std::string& field, size_t max_len, std::string* out, ApiError* err) {
-  if (!v.is_string()) return Fail(err, field, fmt::format("expected a string, got {}", TypeName(v)));
+  if (!v.is_string()) return Fail(err, field, fmt::format("expected a string, got {}", JsonTypeName(v)));
   const auto& s = v.get_ref<const std::string&>();
   if (s.size() > max_len) return Fail(err, field, fmt::format("longer than {} bytes", max_len));
   if (HasNul(s)) return Fail(err, field, "must not contain NUL characters");
@@ -68,7 +54,7 @@ bool GetString(const json& v, const std::string& field, size_t max_len, std::str
 }
 
 bool GetBool(const json& v, const std::string& field, bool* out, ApiError* err) {
-  if (!v.is_boolean()) return Fail(err, field, fmt::format("expected true or false, got {}", TypeName(v)));
+  if (!v.is_boolean()) return Fail(err, field, fmt::format("expected true or false, got {}", JsonTypeName(v)));
   *out = v.get<bool>();
   return true;
 }
@@ -76,7 +62,7 @@ bool GetBool(const json& v, const std::string& field, bool* out, ApiError* err) 
 bool GetStringList(const json& v, const std::string& field, size_t max_items, size_t max_len,
                    std::vector<std::string>* out, ApiError* err) {
   if (!v.is_array()) {
-    return Fail(err, field, fmt::format("expected an array of strings, got {}", TypeName(v)));
+    return Fail(err, field, fmt::format("expected an array of strings, got {}", JsonTypeName(v)));
   }
   if (v.size() > max_items) return Fail(err, field, fmt::format("more than {} items", max_items));
   out->clear();
@@ -129,7 +115,7 @@ json NumberOrZero(double v) { return std::isfinite(v) ? json(v) : json(0); }
 
 // Lenient readers for answers (the CLI).
 Status WrongType(const std::string& field, const char* expected, const json& v) {
-  return ParseError("{}: expected {}, got {}", field, expected, TypeName(v));
+  return ParseError("{}: expected {}, got {}", field, expected, JsonTypeName(v));
 }
 Status ReadStr(const json& j, const char* key, std::string* out) {
   auto it = j.find(key);
@@ -234,7 +220,7 @@ std::string Dump(const json& j, int indent) {
 }
 
 bool JobSpecFromJson(const json& j, JobSpec* spec, ApiError* err) {
-  if (!j.is_object()) return Fail(err, "body", fmt::format("expected a JSON object, got {}", TypeName(j)));
+  if (!j.is_object()) return Fail(err, "body", fmt::format("expected a JSON object, got {}", JsonTypeName(j)));
   JobSpec s;
   bool have_command = false;
   constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
@@ -250,7 +236,7 @@ bool JobSpecFromJson(const json& j, JobSpec* spec, ApiError* err) {
       if (s.command[0].empty()) return Fail(err, "command[0]", "the program must not be empty");
       have_command = true;
     } else if (k == "env") {
-      if (!v.is_object()) return Fail(err, k, fmt::format("expected an object of strings, got {}", TypeName(v)));
+      if (!v.is_object()) return Fail(err, k, fmt::format("expected an object of strings, got {}", JsonTypeName(v)));
       if (v.size() > 1024) return Fail(err, k, "more than 1024 variables");
       for (auto e = v.begin(); e != v.end(); ++e) {
         const std::string& name = e.key();
@@ -336,8 +322,13 @@ bool ParseTenantRequest(std::string_view body, TenantRequest* req, ApiError* err
       if (!GetInt(v, k, 0, int64_t{1} << 40, "expected a non-negative integer", &r.max_active_jobs, err)) {
         return false;
       }
+    } else if (k == "max_priority") {
+      if (!GetInt(v, k, 0, live::kMaxTenantPriority, "expected an integer 0..1000000", &r.max_priority, err)) {
+        return false;
+      }
     } else {
-      return Fail(err, Shown(k), "unknown key (a tenant has: name, admin, max_gpus_per_job, max_active_jobs)");
+      return Fail(err, Shown(k),
+                  "unknown key (a tenant has: name, admin, max_gpus_per_job, max_active_jobs, max_priority)");
     }
   }
   if (!have_name) return Fail(err, "name", "required");
@@ -550,6 +541,7 @@ json TenantToJson(const live::Tenant& t) {
               {"admin", t.admin},
               {"max_gpus_per_job", t.max_gpus_per_job},
               {"max_active_jobs", t.max_active_jobs},
+              {"max_priority", t.max_priority},
               {"created_ms", t.created_ms}};
 }
 
@@ -587,7 +579,7 @@ json UsageToJson(const live::UsageSum& u) {
 }
 
 Result<live::JobRecord> JobFromJson(const json& j) {
-  if (!j.is_object()) return ParseError("job: expected an object, got {}", TypeName(j));
+  if (!j.is_object()) return ParseError("job: expected an object, got {}", JsonTypeName(j));
   live::JobRecord r;
   JobSpec& s = r.spec;
   std::string state = "pending";
@@ -643,18 +635,19 @@ Result<live::JobRecord> JobFromJson(const json& j) {
 }
 
 Result<live::Tenant> TenantFromJson(const json& j) {
-  if (!j.is_object()) return ParseError("tenant: expected an object, got {}", TypeName(j));
+  if (!j.is_object()) return ParseError("tenant: expected an object, got {}", JsonTypeName(j));
   live::Tenant t;
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "name", &t.name));
   SUANLI_RETURN_IF_ERROR(ReadBool(j, "admin", &t.admin));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "max_gpus_per_job", &t.max_gpus_per_job));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "max_active_jobs", &t.max_active_jobs));
+  if (j.contains("max_priority")) SUANLI_RETURN_IF_ERROR(ReadInt(j, "max_priority", &t.max_priority));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "created_ms", &t.created_ms));
   return t;
 }
 
 Result<live::CenterView> CenterFromJson(const json& j) {
-  if (!j.is_object()) return ParseError("center: expected an object, got {}", TypeName(j));
+  if (!j.is_object()) return ParseError("center: expected an object, got {}", JsonTypeName(j));
   live::CenterView c;
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "name", &c.name));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "backend", &c.backend));
@@ -685,7 +678,7 @@ Result<live::CenterView> CenterFromJson(const json& j) {
 }
 
 Result<live::UsageSum> UsageFromJson(const json& j) {
-  if (!j.is_object()) return ParseError("usage: expected an object, got {}", TypeName(j));
+  if (!j.is_object()) return ParseError("usage: expected an object, got {}", JsonTypeName(j));
   live::UsageSum u;
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "tenant", &u.tenant));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "center", &u.center));

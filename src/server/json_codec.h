@@ -62,6 +62,7 @@ struct TenantRequest {
   bool admin = false;
   int64_t max_gpus_per_job = 0;
   int64_t max_active_jobs = 0;
+  int64_t max_priority = 0;
 };
 bool ParseTenantRequest(std::string_view body, TenantRequest* req, ApiError* err);
 

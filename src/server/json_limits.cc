@@ -125,19 +125,6 @@ class LimitedDom {
   bool failed_ = false;
 };
 
-const char* TypeName(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number with a fraction or exponent";
-    default: return "an unsupported value";
-  }
-}
-
 }  // namespace
 
 std::string ShownName(std::string_view name) {
@@ -168,11 +155,25 @@ bool ParseJsonObject(std::string_view body, json* out, ApiError* err, const Json
     return false;
   }
   if (!dom.root().is_object()) {
-    *err = FieldError("body", fmt::format("expected a JSON object, got {}", TypeName(dom.root())));
+    *err = FieldError("body", fmt::format("expected a JSON object, got {}", JsonTypeName(dom.root())));
     return false;
   }
   *out = std::move(dom.root());
   return true;
+}
+
+const char* JsonTypeName(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "an array";
+    case json::value_t::string: return "a string";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "an integer";
+    case json::value_t::number_float: return "a number with a fraction or exponent";
+    default: return "an unsupported value";
+  }
 }
 
 }  // namespace suanli::server

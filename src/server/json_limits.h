@@ -31,4 +31,7 @@ bool ParseJsonObject(std::string_view body, nlohmann::json* out, ApiError* err, 
 // its two quotes.
 std::string ShownName(std::string_view name);
 
+// "an object", "a string", "an integer"... for messages that say what came.
+const char* JsonTypeName(const nlohmann::json& v);
+
 }  // namespace suanli::server

@@ -103,13 +103,15 @@ constexpr const char* kOpenApi = R"json(
       "Tenant": {
         "type": "object",
         "properties": {"name": {"type": "string"}, "admin": {"type": "boolean"}, "max_gpus_per_job": {"type": "integer"},
-                       "max_active_jobs": {"type": "integer"}, "created_ms": {"type": "integer", "format": "int64"}}
+                       "max_active_jobs": {"type": "integer"}, "max_priority": {"type": "integer"},
+                       "created_ms": {"type": "integer", "format": "int64"}}
       },
       "TenantRequest": {
         "type": "object", "required": ["name"], "additionalProperties": false,
         "properties": {"name": {"type": "string", "pattern": "^[a-z][a-z0-9_-]{0,39}$"}, "admin": {"type": "boolean", "default": false},
                        "max_gpus_per_job": {"type": "integer", "minimum": 0, "default": 0},
-                       "max_active_jobs": {"type": "integer", "minimum": 0, "default": 0}}
+                       "max_active_jobs": {"type": "integer", "minimum": 0, "default": 0},
+                       "max_priority": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 0}}
       },
       "NewTenant": {"type": "object", "properties": {"tenant": {"$ref": "#/components/schemas/Tenant"}, "token": {"type": "string", "description": "shown once"}}},
       "TenantList": {"type": "object", "properties": {"tenants": {"type": "array", "items": {"$ref": "#/components/schemas/Tenant"}}}},
