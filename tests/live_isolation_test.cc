@@ -228,6 +228,29 @@ TEST(LiveIsolation, ProcessesThatCallSetsidDieWithTheJob) {
   }
 }
 
+// Job ids are per server: two servers of one machine (two data directories)
+// both run a job 1, and neither takes the other's cgroup for its own (which
+// would kill the other's job 1 as "a run from before").
+TEST(LiveIsolation, TwoServersOfOneMachineEachKeepTheirJob1) {
+  IsolationCaps caps = Detected();
+  if (!caps.cgroups.usable) GTEST_SKIP() << "no writable cgroup hierarchy here: " << caps.cgroups.why;
+  TempDir one, two;
+  auto a = Make(one.path(), Config("off"));
+  auto b = Make(two.path(), Config("off"));
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(a->Launch(Request(1, one.path(), {"sh", "-c", "sleep 1; echo one"})).ok());
+  auto second = b->Launch(Request(1, two.path(), {"sh", "-c", "sleep 1; echo two"}));
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  auto ea = WaitEnd(*a, 1, 30);
+  auto eb = WaitEnd(*b, 1, 30);
+  ASSERT_TRUE(ea.has_value() && eb.has_value());
+  EXPECT_EQ(ea->state, JobState::kSucceeded) << ea->reason;
+  EXPECT_EQ(eb->state, JobState::kSucceeded) << eb->reason;
+  EXPECT_EQ(ReadAll(one.path() + "/jobs/1/stdout"), "one\n");
+  EXPECT_EQ(ReadAll(two.path() + "/jobs/1/stdout"), "two\n");
+}
+
 TEST(LiveIsolation, MemoryAndCpuRequestsAreEnforced) {
   IsolationCaps caps = Detected();
   if (!caps.cgroups.usable || !caps.cgroups.memory || !caps.cgroups.cpu) {

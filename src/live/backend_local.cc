@@ -558,7 +558,11 @@ Result<std::unique_ptr<Backend>> MakeLocalBackend(const BackendConfig& config, c
                        "supervisors, and none was found",
                        center);
   }
-  JobCgroups cgroups(DetectCgroupLayout(), config.cgroup_parent);
+  // The jobs' cgroups are named after this server's data directory: another
+  // server of the machine has its own job 1.
+  std::error_code ec;
+  const std::string data_abs = fs::absolute(data_dir, ec).lexically_normal().string();
+  JobCgroups cgroups(DetectCgroupLayout(), config.cgroup_parent, Sha256Hex(ec ? data_dir : data_abs).substr(0, 12));
   IsolationCaps found = caps ? *caps : DetectIsolationCaps(cgroups);
   auto plan = PlanIsolation(found, config);
   if (!plan.ok()) return plan.status().Wrap(fmt::format("center {}", center));

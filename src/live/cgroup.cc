@@ -103,8 +103,8 @@ CgroupLayout ParseCgroupLayout(const std::string& mounts, const std::string& sel
 
 CgroupLayout DetectCgroupLayout() { return ParseCgroupLayout(ReadText("/proc/self/mounts"), ReadText("/proc/self/cgroup")); }
 
-JobCgroups::JobCgroups(CgroupLayout layout, std::string parent_name)
-    : layout_(std::move(layout)), parent_name_(std::move(parent_name)) {}
+JobCgroups::JobCgroups(CgroupLayout layout, std::string parent_name, std::string instance)
+    : layout_(std::move(layout)), parent_name_(std::move(parent_name)), instance_(std::move(instance)) {}
 
 std::vector<std::string> JobCgroups::Parents() const {
   std::vector<std::string> out;
@@ -166,7 +166,9 @@ CgroupAbility JobCgroups::Probe() {
 
 Result<std::vector<std::string>> JobCgroups::Create(int64_t job_id, int64_t cpu_milli, int64_t mem_mib) {
   std::vector<std::string> dirs;
-  for (const std::string& p : Parents()) dirs.push_back(Join(p, fmt::format("suanli-job-{}", job_id)));
+  const std::string name =
+      instance_.empty() ? fmt::format("suanli-job-{}", job_id) : fmt::format("suanli-{}-job-{}", instance_, job_id);
+  for (const std::string& p : Parents()) dirs.push_back(Join(p, name));
   // A directory left from an earlier run of the job (requeued) is emptied first.
   std::vector<std::string> old;
   std::error_code ec;

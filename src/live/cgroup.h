@@ -9,7 +9,9 @@
 //       every process listed, and thawing it (until it is empty).
 //   v2  the unified hierarchy — one directory; killed through cgroup.kill
 //       (Linux 5.14+), else like v1 without the freezer.
-// The job's directories are PARENT/suanli-job-ID, PARENT being the configured
+// The job's directories are PARENT/suanli-INSTANCE-job-ID, INSTANCE telling
+// apart the servers of one machine (job ids are per server: two servers both
+// have a job 1, and neither may take the other's cgroup for its own), PARENT being the configured
 // `cgroup_parent` under the server's own cgroup (v1) or under the hierarchy's
 // root (v2, where a cgroup with processes cannot also delegate controllers).
 #pragma once
@@ -50,7 +52,8 @@ struct CgroupAbility {
 
 class JobCgroups {
  public:
-  JobCgroups(CgroupLayout layout, std::string parent_name);
+  // `instance`: this server's tag in its jobs' cgroup names (empty: none).
+  JobCgroups(CgroupLayout layout, std::string parent_name, std::string instance = "");
 
   const CgroupLayout& layout() const { return layout_; }
   // Tries it once (creates and removes a probe directory).
@@ -65,6 +68,7 @@ class JobCgroups {
   std::vector<std::string> Parents() const;
   CgroupLayout layout_;
   std::string parent_name_;
+  std::string instance_;
 };
 
 // The processes in the directories (each listed once).
