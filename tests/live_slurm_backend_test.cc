@@ -337,6 +337,8 @@ TEST(LiveSlurmBackend, StoppedClusterIsAnErrorWithinTheTimeout) {
   ASSERT_EQ(c.Start(), "");
   auto b = MakeSlurm(c, /*timeout_s=*/2);
   ASSERT_NE(b, nullptr);
+  auto idle = MakeSlurm(c, /*timeout_s=*/2);  // a center with no job to follow
+  ASSERT_NE(idle, nullptr);
   LaunchRequest r = Request(c, 10, {"sleep", "1000"});
   auto id = b->Launch(r);
   ASSERT_TRUE(id.ok()) << id.status().message();
@@ -357,6 +359,13 @@ TEST(LiveSlurmBackend, StoppedClusterIsAnErrorWithinTheTimeout) {
   auto l = b->Launch(Request(c, 11, {"true"}));
   ASSERT_FALSE(l.ok());
   EXPECT_EQ(l.status().code(), StatusCode::kUnavailable);
+  // The idle center says so too (it probes, having nothing to follow), and
+  // keeps saying so at each Poll until the cluster answers again.
+  for (int i = 0; i < 2; ++i) {
+    auto ie = idle->Poll(Now());
+    ASSERT_FALSE(ie.ok()) << i;
+    EXPECT_EQ(ie.status().code(), StatusCode::kUnavailable);
+  }
 }
 
 // ---- parsers and the job script (no cluster) --------------------------------------------

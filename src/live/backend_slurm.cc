@@ -175,7 +175,19 @@ class SlurmBackend final : public Backend {
 
   Result<std::vector<BackendEvent>> Poll(WallMs now) override {
     std::vector<BackendEvent> events;
-    if (jobs_.empty()) return events;
+    if (jobs_.empty()) {
+      // A center with nothing to follow is still asked (sinfo) whether it
+      // answers, at most every kIdleProbe while it does and at each Poll while
+      // it does not: a cluster that stopped must not look healthy until it is
+      // given a job.
+      const auto t = std::chrono::steady_clock::now();
+      if (idle_answered_ && t - last_idle_probe_ < kIdleProbe) return events;
+      last_idle_probe_ = t;
+      auto cap = Probe();
+      idle_answered_ = cap.ok();
+      if (!cap.ok()) return cap.status();
+      return events;
+    }
     // One squeue for every followed id (in chunks for very many).
     std::map<std::string, SqueueRow> rows;
     std::vector<std::string> ids;
@@ -356,6 +368,9 @@ class SlurmBackend final : public Backend {
   std::string center_;
   const Catalog& catalog_;
   bool probed_ = false;
+  static constexpr std::chrono::seconds kIdleProbe{10};
+  bool idle_answered_ = false;  // the last idle probe answered (false: none yet)
+  std::chrono::steady_clock::time_point last_idle_probe_{};
   bool sacct_usable_ = true;
   std::map<std::string, SlurmNode> nodes_;
   std::set<std::string> logged_;
