@@ -23,23 +23,15 @@
 
 #include "live/store.h"
 #include "support/cli.h"
+#include "support/store.h"
 
 namespace suanli::live {
 namespace {
 
+using ::suanli::testing::Fast;
+using ::suanli::testing::OpenOrDie;
+using ::suanli::testing::RawExec;
 using ::suanli::testing::TempDir;
-
-std::unique_ptr<Store> OpenOrDie(const std::string& path, StoreOptions opt = {}) {
-  auto s = Store::Open(path, opt);
-  EXPECT_TRUE(s.ok()) << s.status().message();
-  return s.ok() ? std::move(*s) : nullptr;
-}
-
-StoreOptions Fast() {
-  StoreOptions o;
-  o.synchronous_full = false;
-  return o;
-}
 
 JobRecord FullJob() {
   JobRecord r;
@@ -531,172 +523,6 @@ TEST(LiveStore, ListFiltersPagingAndCounts) {
   EXPECT_EQ(Ids(*active), want_active);
 }
 
-TEST(LiveStore, UsageSumsFinishedJobsInRange) {
-  auto dir = TempDir("store_usage");
-  auto s = OpenOrDie(dir + "/store.db");
-  ASSERT_TRUE(s);
-  auto add = [&](const std::string& tenant, const std::string& center, const std::string& model, JobState st,
-                 WallMs end, double gpu_s, double kwh, double cost, double co2) {
-    JobRecord r;
-    r.tenant = tenant;
-    r.center = center;
-    r.model = model;
-    r.state = st;
-    r.end_ms = end;
-    r.gpu_seconds = gpu_s;
-    r.energy_kwh = kwh;
-    r.cost = cost;
-    r.carbon_kg = co2;
-    ASSERT_TRUE(s->InsertJob(r).ok());
-  };
-  add("alice", "east", "a100", JobState::kSucceeded, 1000, 10, 1, 2, 0.5);
-  add("alice", "east", "a100", JobState::kFailed, 1999, 20, 2, 4, 1);
-  add("alice", "east", "a100", JobState::kCancelled, 1500, 1, 0.5, 0.25, 0.125);
-  add("alice", "west", "v100", JobState::kSucceeded, 1200, 5, 3, 1, 2);
-  add("bob", "east", "a100", JobState::kSucceeded, 1100, 7, 1, 1, 1);
-  add("bob", "east", "", JobState::kSucceeded, 1100, 0, 0.5, 0.5, 0.5);
-  add("alice", "east", "a100", JobState::kSucceeded, 2000, 100, 100, 100, 100);  // end == to: out
-  add("alice", "east", "a100", JobState::kSucceeded, 999, 100, 100, 100, 100);   // before from: out
-  add("alice", "east", "a100", JobState::kRunning, 1500, 100, 100, 100, 100);    // not finished: out
-  add("alice", "east", "a100", JobState::kPending, 1500, 100, 100, 100, 100);    // not finished: out
-
-  auto u = s->Usage("", 1000, 2000);
-  ASSERT_TRUE(u.ok()) << u.status().message();
-  ASSERT_EQ(u->size(), 4u);
-  const UsageSum& ae = (*u)[0];
-  EXPECT_EQ(ae.tenant, "alice");
-  EXPECT_EQ(ae.center, "east");
-  EXPECT_EQ(ae.model, "a100");
-  EXPECT_EQ(ae.jobs, 3);
-  EXPECT_DOUBLE_EQ(ae.gpu_seconds, 31);
-  EXPECT_DOUBLE_EQ(ae.energy_kwh, 3.5);
-  EXPECT_DOUBLE_EQ(ae.cost, 6.25);
-  EXPECT_DOUBLE_EQ(ae.carbon_kg, 1.625);
-  const UsageSum& aw = (*u)[1];
-  EXPECT_EQ(aw.tenant + "/" + aw.center + "/" + aw.model, "alice/west/v100");
-  EXPECT_EQ(aw.jobs, 1);
-  EXPECT_DOUBLE_EQ(aw.energy_kwh, 3);
-  const UsageSum& bcpu = (*u)[2];
-  EXPECT_EQ(bcpu.tenant + "/" + bcpu.center + "/" + bcpu.model, "bob/east/");
-  EXPECT_DOUBLE_EQ(bcpu.cost, 0.5);
-  const UsageSum& ba = (*u)[3];
-  EXPECT_EQ(ba.tenant + "/" + ba.center + "/" + ba.model, "bob/east/a100");
-  EXPECT_DOUBLE_EQ(ba.gpu_seconds, 7);
-
-  auto bob = s->Usage("bob", 1000, 2000);
-  ASSERT_TRUE(bob.ok());
-  ASSERT_EQ(bob->size(), 2u);
-  EXPECT_EQ((*bob)[0].tenant, "bob");
-  auto empty = s->Usage("", 3000, 4000);
-  ASSERT_TRUE(empty.ok());
-  EXPECT_TRUE(empty->empty());
-  auto wide = s->Usage("alice", 0, 10000);
-  ASSERT_TRUE(wide.ok());
-  ASSERT_EQ(wide->size(), 2u);
-  EXPECT_EQ((*wide)[0].jobs, 5);
-  EXPECT_DOUBLE_EQ((*wide)[0].gpu_seconds, 231);
-}
-
-// Usage over ranges that cut hours or not (whole hours are read from the
-// hourly sums, the ends from the jobs), after jobs finish, move between
-// groups and hours, and change their metering: always equal to sums over an
-// in-memory copy.
-TEST(LiveStore, UsageFollowsUpdatesOverAnyRange) {
-  auto dir = TempDir("store_usage_ranges");
-  auto s = OpenOrDie(dir + "/store.db", Fast());
-  ASSERT_TRUE(s);
-  constexpr int64_t kHour = 3600000;
-  const int64_t base = 1700000000000 + 1234567;  // not on an hour
-  uint64_t seed = 12345;
-  auto rnd = [&](uint64_t n) {
-    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<int64_t>((seed >> 33) % n);
-  };
-  std::vector<JobRecord> model;
-  auto finish = [&](JobRecord& r) {
-    r.state = static_cast<JobState>(2 + rnd(3));
-    r.end_ms = base + rnd(10 * kHour);
-    r.gpu_seconds = static_cast<double>(rnd(1000)) / 4;
-    r.energy_kwh = static_cast<double>(rnd(100)) / 8;
-    r.cost = static_cast<double>(rnd(50));
-    r.carbon_kg = static_cast<double>(rnd(64)) / 16;
-  };
-  for (int i = 0; i < 400; ++i) {
-    JobRecord r;
-    r.tenant = fmt::format("t{}", rnd(3));
-    r.center = rnd(2) == 0 ? "east" : "west";
-    r.model = rnd(2) == 0 ? "a100" : "";
-    if (rnd(3) == 0) {
-      r.state = static_cast<JobState>(rnd(2));  // pending or running
-    } else {
-      finish(r);
-    }
-    auto id = s->InsertJob(r);
-    ASSERT_TRUE(id.ok());
-    r.id = *id;
-    model.push_back(r);
-  }
-  for (int i = 0; i < 400; ++i) {
-    JobRecord& r = model[static_cast<size_t>(rnd(400))];
-    switch (rnd(4)) {
-      case 0: finish(r); break;                           // finishes, or moves hour and metering
-      case 1: r.center = r.center == "east" ? "west" : "east"; break;
-      case 2: r.tenant = fmt::format("t{}", rnd(3)); break;
-      default: r.state = JobState::kRunning; r.end_ms = 0; break;  // back to running
-    }
-    ASSERT_TRUE(s->UpdateJob(r).ok());
-  }
-  auto check = [&](const std::string& tenant, int64_t from, int64_t to) {
-    std::map<std::string, UsageSum> want;
-    for (const auto& r : model) {
-      if (!IsTerminal(r.state) || r.end_ms < from || r.end_ms >= to) continue;
-      if (!tenant.empty() && r.tenant != tenant) continue;
-      UsageSum& u = want[r.tenant + "|" + r.center + "|" + r.model];
-      u.tenant = r.tenant;
-      u.center = r.center;
-      u.model = r.model;
-      ++u.jobs;
-      u.gpu_seconds += r.gpu_seconds;
-      u.energy_kwh += r.energy_kwh;
-      u.cost += r.cost;
-      u.carbon_kg += r.carbon_kg;
-    }
-    auto got = s->Usage(tenant, from, to);
-    ASSERT_TRUE(got.ok()) << got.status().message();
-    ASSERT_EQ(got->size(), want.size()) << tenant << " [" << from << ", " << to << ")";
-    size_t i = 0;
-    for (const auto& [key, w] : want) {
-      const UsageSum& g = (*got)[i++];
-      EXPECT_EQ(g.tenant + "|" + g.center + "|" + g.model, key);
-      EXPECT_EQ(g.jobs, w.jobs) << key << " [" << from << ", " << to << ")";
-      EXPECT_NEAR(g.gpu_seconds, w.gpu_seconds, 1e-6) << key;
-      EXPECT_NEAR(g.energy_kwh, w.energy_kwh, 1e-6) << key;
-      EXPECT_NEAR(g.cost, w.cost, 1e-6) << key;
-      EXPECT_NEAR(g.carbon_kg, w.carbon_kg, 1e-6) << key;
-    }
-  };
-  const int64_t h0 = (base / kHour + 1) * kHour;  // the first whole hour
-  std::vector<std::pair<int64_t, int64_t>> ranges = {
-      {0, base + 11 * kHour},            // everything
-      {h0, h0 + 3 * kHour},              // whole hours only
-      {h0 - 1, h0 + 3 * kHour + 1},      // one millisecond of the hours around
-      {h0 + 1000, h0 + 2000},            // inside one hour
-      {h0 + kHour / 2, h0 + kHour + kHour / 3},
-      {h0 - 5 * kHour, h0 + 20 * kHour},
-      {h0, h0},                          // empty
-      {h0 + kHour, h0},                  // reversed
-      {-5 * kHour - 7, h0 + 2 * kHour},  // negative start
-  };
-  for (int i = 0; i < 30; ++i) {
-    int64_t a = base + rnd(11 * kHour), b = base + rnd(11 * kHour);
-    ranges.emplace_back(std::min(a, b), std::max(a, b));
-  }
-  for (const auto& [from, to] : ranges) {
-    check("", from, to);
-    check("t1", from, to);
-  }
-}
-
 TEST(LiveStoreConcurrency, SixteenThreadsGroupCommit) {
   auto dir = TempDir("store_threads");
   auto s = OpenOrDie(dir + "/store.db");  // durable (synchronous=FULL)
@@ -971,15 +797,6 @@ TEST(LiveStoreCrash, AcknowledgedInsertsSurviveSigkill) {
 }
 
 // --- errors ---
-
-void RawExec(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(db);
-}
 
 std::string OpenError(const std::string& path) {
   auto s = Store::Open(path);

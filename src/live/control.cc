@@ -41,6 +41,7 @@
 #include "core/scheduler/scheduler.h"
 #include "io/model_loader.h"
 #include "live/control_internal.h"
+#include "live/metering.h"
 
 namespace suanli::live {
 
@@ -723,17 +724,11 @@ bool StoppedByCenter(const BackendEvent& ev, bool cancel_requested) {
 }
 
 void ControlPlaneImpl::Meter(JobAttempt* at, CenterId c, double devices) const {
-  if (at->start_ms <= 0 || at->end_ms <= at->start_ms) return;
-  const double secs = static_cast<double>(at->end_ms - at->start_ms) / 1000.0;
-  at->gpu_seconds = devices * secs;
-  if (devices <= 0 || at->model.empty() || c == kNoCenter) return;
-  auto m = catalog_.Find(at->model);
-  if (!m) return;
-  Energy e = BusyEnergy(network_.centers[c], catalog_.model(*m), devices, CoreTime(at->start_ms),
-                        CoreTime(at->end_ms), start_hour_);
-  at->energy_kwh = e.kwh;
-  at->cost = e.cost;
-  at->carbon_kg = e.carbon_kg;
+  const AcceleratorModel* model = nullptr;
+  if (!at->model.empty()) {
+    if (auto m = catalog_.Find(at->model)) model = &catalog_.model(*m);
+  }
+  MeterRun(at, c == kNoCenter ? nullptr : &network_.centers[c], model, devices);
 }
 
 void ControlPlaneImpl::EndAttempt(Active& a, WallMs end_ms, std::string_view outcome, const std::string& reason) {

@@ -41,6 +41,15 @@ struct JobSpec {
   std::string center;                        // optional: only this center
 };
 
+// A run's metering in one UTC hour (hours since 1970): the part of the run
+// inside that hour, [start_ms, end_ms). Usage over any range sums these,
+// pro rata inside an hour (power and prices are constant within one).
+struct UsageSlice {
+  int64_t hour = 0;
+  WallMs start_ms = 0, end_ms = 0;
+  double gpu_seconds = 0, energy_kwh = 0, cost = 0, carbon_kg = 0;
+};
+
 // One run of a job, kept once it has ended: a job preempted, or requeued
 // because its center stopped it or was lost, has several.
 struct JobAttempt {
@@ -55,8 +64,11 @@ struct JobAttempt {
   // it answers again).
   std::string outcome;
   std::string reason;
-  // Metering of this run (as JobRecord's, for this run alone).
+  // Metering of this run (as JobRecord's, for this run alone): the sums of
+  // `hours`, the same split by the UTC hours it ran in. The store books
+  // `hours` into usage with the attempt and does not read them back.
   double gpu_seconds = 0, energy_kwh = 0, cost = 0, carbon_kg = 0;
+  std::vector<UsageSlice> hours;
 };
 
 struct JobRecord {

@@ -38,6 +38,7 @@
 
 #include "live/store.h"
 #include "live/store_marks.h"
+#include "live/store_schema.h"
 
 namespace suanli::live {
 namespace {
@@ -61,176 +62,6 @@ constexpr int kWriterCheckpointPages = 16000;
 // block, not per insert); a crash skips what is left of the block.
 constexpr int64_t kIdBlock = 1000;
 
-// Schema migrations: entry i takes user_version i to i + 1. Never edit a
-// released entry; add a new one (e.g. "ALTER TABLE jobs ADD COLUMN ...").
-const char* const kMigrations[] = {
-    // 0 -> 1: jobs, per-tenant state counts, tenants, settings.
-    R"sql(
-CREATE TABLE jobs (
-  id             INTEGER PRIMARY KEY AUTOINCREMENT,
-  tenant         TEXT    NOT NULL,
-  state          TEXT    NOT NULL CHECK (state IN ('pending','running','succeeded','failed','cancelled')),
-  name           TEXT    NOT NULL DEFAULT '',
-  command        TEXT    NOT NULL DEFAULT '[]',
-  env            TEXT    NOT NULL DEFAULT '{}',
-  workdir        TEXT    NOT NULL DEFAULT '',
-  gpus           INTEGER NOT NULL DEFAULT 0,
-  cpu_milli      INTEGER NOT NULL DEFAULT 0,
-  mem_mib        INTEGER NOT NULL DEFAULT 0,
-  models         TEXT    NOT NULL DEFAULT '[]',
-  stacks         TEXT    NOT NULL DEFAULT '[]',
-  workload_class TEXT    NOT NULL DEFAULT 'other',
-  time_limit_s   INTEGER NOT NULL DEFAULT 0,
-  duration_s     INTEGER NOT NULL DEFAULT 0,
-  priority       INTEGER NOT NULL DEFAULT 0,
-  spec_center    TEXT    NOT NULL DEFAULT '',
-  submit_ms      INTEGER NOT NULL DEFAULT 0,
-  start_ms       INTEGER NOT NULL DEFAULT 0,
-  end_ms         INTEGER NOT NULL DEFAULT 0,
-  center         TEXT    NOT NULL DEFAULT '',
-  model          TEXT    NOT NULL DEFAULT '',
-  node           TEXT    NOT NULL DEFAULT '',
-  devices        TEXT    NOT NULL DEFAULT '[]',
-  backend_id     TEXT    NOT NULL DEFAULT '',
-  exit_code      INTEGER NOT NULL DEFAULT -1,
-  signal         INTEGER NOT NULL DEFAULT 0,
-  reason         TEXT    NOT NULL DEFAULT '',
-  est_start_ms   INTEGER NOT NULL DEFAULT 0,
-  gpu_seconds    REAL    NOT NULL DEFAULT 0,
-  energy_kwh     REAL    NOT NULL DEFAULT 0,
-  cost           REAL    NOT NULL DEFAULT 0,
-  carbon_kg      REAL    NOT NULL DEFAULT 0
-);
--- Listing walks one of these newest first (see ListJobs); usage ranges over end_ms.
-CREATE INDEX jobs_state_id ON jobs (state, id);
-CREATE INDEX jobs_tenant_state_id ON jobs (tenant, state, id);
-CREATE INDEX jobs_center_state_id ON jobs (center, state, id);
-CREATE INDEX jobs_tenant_center_state_id ON jobs (tenant, center, state, id);
-CREATE INDEX jobs_end_ms ON jobs (end_ms);
-
-CREATE TABLE job_counts (
-  tenant TEXT    NOT NULL,
-  state  TEXT    NOT NULL,
-  n      INTEGER NOT NULL,
-  PRIMARY KEY (tenant, state)
-) WITHOUT ROWID;
-CREATE TRIGGER jobs_count_insert AFTER INSERT ON jobs BEGIN
-  INSERT INTO job_counts (tenant, state, n) VALUES (new.tenant, new.state, 1)
-    ON CONFLICT (tenant, state) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER jobs_count_update AFTER UPDATE OF tenant, state ON jobs
-  WHEN old.tenant IS NOT new.tenant OR old.state IS NOT new.state BEGIN
-  UPDATE job_counts SET n = n - 1 WHERE tenant = old.tenant AND state = old.state;
-  INSERT INTO job_counts (tenant, state, n) VALUES (new.tenant, new.state, 1)
-    ON CONFLICT (tenant, state) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER jobs_count_delete AFTER DELETE ON jobs BEGIN
-  UPDATE job_counts SET n = n - 1 WHERE tenant = old.tenant AND state = old.state;
-END;
-
--- Usage of finished jobs summed per hour of end_ms (UTC hours since 1970)
--- and group, kept by triggers in the same transaction as each write: Usage
--- reads whole hours here and only the partial hours at the ends of its
--- range from jobs.
-CREATE TABLE usage_hourly (
-  hour        INTEGER NOT NULL,
-  tenant      TEXT    NOT NULL,
-  center      TEXT    NOT NULL,
-  model       TEXT    NOT NULL,
-  jobs        INTEGER NOT NULL,
-  gpu_seconds REAL    NOT NULL,
-  energy_kwh  REAL    NOT NULL,
-  cost        REAL    NOT NULL,
-  carbon_kg   REAL    NOT NULL,
-  PRIMARY KEY (hour, tenant, center, model)
-) WITHOUT ROWID;
-CREATE INDEX usage_hourly_tenant ON usage_hourly (tenant, hour);
-CREATE TRIGGER jobs_usage_insert AFTER INSERT ON jobs
-  WHEN new.state IN ('succeeded', 'failed', 'cancelled') BEGIN
-  INSERT INTO usage_hourly VALUES (
-    CASE WHEN new.end_ms >= 0 THEN new.end_ms / 3600000 ELSE (new.end_ms - 3599999) / 3600000 END,
-    new.tenant, new.center, new.model, 1, new.gpu_seconds, new.energy_kwh, new.cost, new.carbon_kg)
-  ON CONFLICT (hour, tenant, center, model) DO UPDATE SET jobs = jobs + 1,
-    gpu_seconds = gpu_seconds + excluded.gpu_seconds, energy_kwh = energy_kwh + excluded.energy_kwh,
-    cost = cost + excluded.cost, carbon_kg = carbon_kg + excluded.carbon_kg;
-END;
-CREATE TRIGGER jobs_usage_update AFTER UPDATE ON jobs
-  WHEN (old.state IN ('succeeded', 'failed', 'cancelled') OR new.state IN ('succeeded', 'failed', 'cancelled'))
-   AND (old.state IS NOT new.state OR old.end_ms IS NOT new.end_ms OR old.tenant IS NOT new.tenant
-        OR old.center IS NOT new.center OR old.model IS NOT new.model OR old.gpu_seconds IS NOT new.gpu_seconds
-        OR old.energy_kwh IS NOT new.energy_kwh OR old.cost IS NOT new.cost OR old.carbon_kg IS NOT new.carbon_kg)
-  BEGIN
-  UPDATE usage_hourly SET jobs = jobs - 1, gpu_seconds = gpu_seconds - old.gpu_seconds,
-    energy_kwh = energy_kwh - old.energy_kwh, cost = cost - old.cost, carbon_kg = carbon_kg - old.carbon_kg
-  WHERE old.state IN ('succeeded', 'failed', 'cancelled')
-    AND hour = CASE WHEN old.end_ms >= 0 THEN old.end_ms / 3600000 ELSE (old.end_ms - 3599999) / 3600000 END
-    AND tenant = old.tenant AND center = old.center AND model = old.model;
-  INSERT INTO usage_hourly SELECT
-    CASE WHEN new.end_ms >= 0 THEN new.end_ms / 3600000 ELSE (new.end_ms - 3599999) / 3600000 END,
-    new.tenant, new.center, new.model, 1, new.gpu_seconds, new.energy_kwh, new.cost, new.carbon_kg
-  WHERE new.state IN ('succeeded', 'failed', 'cancelled')
-  ON CONFLICT (hour, tenant, center, model) DO UPDATE SET jobs = jobs + 1,
-    gpu_seconds = gpu_seconds + excluded.gpu_seconds, energy_kwh = energy_kwh + excluded.energy_kwh,
-    cost = cost + excluded.cost, carbon_kg = carbon_kg + excluded.carbon_kg;
-END;
-CREATE TRIGGER jobs_usage_delete AFTER DELETE ON jobs
-  WHEN old.state IN ('succeeded', 'failed', 'cancelled') BEGIN
-  UPDATE usage_hourly SET jobs = jobs - 1, gpu_seconds = gpu_seconds - old.gpu_seconds,
-    energy_kwh = energy_kwh - old.energy_kwh, cost = cost - old.cost, carbon_kg = carbon_kg - old.carbon_kg
-  WHERE hour = CASE WHEN old.end_ms >= 0 THEN old.end_ms / 3600000 ELSE (old.end_ms - 3599999) / 3600000 END
-    AND tenant = old.tenant AND center = old.center AND model = old.model;
-END;
-
-CREATE TABLE tenants (
-  name             TEXT    PRIMARY KEY,
-  token_sha256     TEXT    NOT NULL UNIQUE,
-  admin            INTEGER NOT NULL DEFAULT 0,
-  max_gpus_per_job INTEGER NOT NULL DEFAULT 0,
-  max_active_jobs  INTEGER NOT NULL DEFAULT 0,
-  created_ms       INTEGER NOT NULL DEFAULT 0
-);
-
-CREATE TABLE settings (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-);
-)sql",
-    // 1 -> 2: every run of a job that has ended (preempted, requeued,
-    // abandoned, or its last), written with the job's record.
-    R"sql(
-CREATE TABLE job_attempts (
-  job_id      INTEGER NOT NULL,
-  n           INTEGER NOT NULL,
-  center      TEXT    NOT NULL DEFAULT '',
-  node        TEXT    NOT NULL DEFAULT '',
-  model       TEXT    NOT NULL DEFAULT '',
-  devices     TEXT    NOT NULL DEFAULT '[]',
-  start_ms    INTEGER NOT NULL DEFAULT 0,
-  end_ms      INTEGER NOT NULL DEFAULT 0,
-  outcome     TEXT    NOT NULL DEFAULT '',
-  reason      TEXT    NOT NULL DEFAULT '',
-  gpu_seconds REAL    NOT NULL DEFAULT 0,
-  energy_kwh  REAL    NOT NULL DEFAULT 0,
-  cost        REAL    NOT NULL DEFAULT 0,
-  carbon_kg   REAL    NOT NULL DEFAULT 0,
-  PRIMARY KEY (job_id, n)
-) WITHOUT ROWID;
-CREATE TRIGGER jobs_attempts_delete AFTER DELETE ON jobs BEGIN
-  DELETE FROM job_attempts WHERE job_id = old.id;
-END;
-)sql",
-    // 2 -> 3: the commit counter, one more each transaction of the writer;
-    // compared at open with the marks file's (live/store_marks.h).
-    R"sql(
-CREATE TABLE commit_count (n INTEGER NOT NULL);
-INSERT INTO commit_count (n) VALUES (0);
-)sql",
-    // 3 -> 4: the highest priority a tenant's jobs may ask for.
-    R"sql(
-ALTER TABLE tenants ADD COLUMN max_priority INTEGER NOT NULL DEFAULT 0;
-)sql",
-};
-constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
 // Column order of every job SELECT; InsertJob/UpdateJob bind ?2.. in the same
 // order (?1 is the id).
@@ -429,6 +260,28 @@ void BindAttempt(sqlite3_stmt* s, int64_t job_id, const JobAttempt& a, const std
   sqlite3_bind_double(s, 12, a.energy_kwh);
   sqlite3_bind_double(s, 13, a.cost);
   sqlite3_bind_double(s, 14, a.carbon_kg);
+}
+
+// A run's usage in one hour, written once with its attempt.
+constexpr const char* kInsertSliceSql =
+    "INSERT INTO usage_slices (job_id, n, hour, start_ms, end_ms, tenant, center, model, gpu_seconds, "
+    "energy_kwh, cost, carbon_kg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+    "ON CONFLICT (job_id, n, hour) DO NOTHING";
+
+void BindSlice(sqlite3_stmt* s, int64_t job_id, const std::string& tenant, const JobAttempt& a,
+               const UsageSlice& h) {
+  sqlite3_bind_int64(s, 1, job_id);
+  sqlite3_bind_int64(s, 2, a.n);
+  sqlite3_bind_int64(s, 3, h.hour);
+  sqlite3_bind_int64(s, 4, h.start_ms);
+  sqlite3_bind_int64(s, 5, h.end_ms);
+  BindText(s, 6, tenant);
+  BindText(s, 7, a.center);
+  BindText(s, 8, a.model);
+  sqlite3_bind_double(s, 9, h.gpu_seconds);
+  sqlite3_bind_double(s, 10, h.energy_kwh);
+  sqlite3_bind_double(s, 11, h.cost);
+  sqlite3_bind_double(s, 12, h.carbon_kg);
 }
 
 // Reads one job row (columns in kJobColumns order); a malformed row gives an
@@ -964,18 +817,22 @@ class SqliteStore final : public Store {
     return static_cast<int64_t>(sqlite3_column_int64(s, 0));
   }
 
-  // Whole hours of [from_ms, to_ms) come from usage_hourly; the partial
-  // hours at its ends from the finished jobs themselves (end_ms index).
+  // Whole hours of [from_ms, to_ms) come from usage_hourly. At the partial
+  // hours at its ends, the jobs that ended there are counted from the jobs
+  // (end_ms index) and the runs' slices of those hours are taken pro rata
+  // (power and prices are constant inside an hour).
   Result<std::vector<UsageSum>> Usage(const std::string& tenant, WallMs from_ms, WallMs to_ms) override {
+    if (from_ms >= to_ms) return std::vector<UsageSum>();
     auto lease = Lease();
     if (!lease.ok()) return lease.status();
     Reader r(this, std::move(*lease));
     constexpr int64_t kHour = 3600000;
     auto floor_div = [](int64_t a) { return a >= 0 ? a / kHour : -((-(a + 1)) / kHour) - 1; };
     // Whole hours [lo, hi): lo = ceil(from / hour), hi = floor(to / hour).
-    int64_t lo = floor_div(from_ms) + (from_ms % kHour != 0 ? 1 : 0);
+    const int64_t first = floor_div(from_ms), last = floor_div(to_ms - 1);  // hours touched
+    int64_t lo = first + (from_ms % kHour != 0 ? 1 : 0);
     int64_t hi = floor_div(to_ms);
-    const bool whole = from_ms < to_ms && lo < hi && lo <= std::numeric_limits<int64_t>::max() / kHour &&
+    const bool whole = lo < hi && lo <= std::numeric_limits<int64_t>::max() / kHour &&
                        lo >= std::numeric_limits<int64_t>::min() / kHour &&
                        hi <= std::numeric_limits<int64_t>::max() / kHour;
     int64_t raw1_end = to_ms, raw2_begin = to_ms;  // no whole hour: all of [from, to) from jobs
@@ -983,20 +840,27 @@ class SqliteStore final : public Store {
       raw1_end = lo * kHour;
       raw2_begin = hi * kHour;
     } else {
-      lo = hi = 0;
+      lo = hi = first;  // slices: every hour touched, pro rata
     }
     const std::string by_tenant = tenant.empty() ? "" : " AND tenant = ?7";
-    const std::string raw =
-        "SELECT tenant, center, model, 1, gpu_seconds, energy_kwh, cost, carbon_kg FROM jobs INDEXED BY "
-        "jobs_end_ms WHERE end_ms >= {} AND end_ms < {} AND state IN ('succeeded', 'failed', 'cancelled')" +
+    const std::string ended =
+        "SELECT tenant, center, model, 1, 0, 0, 0, 0, 0 FROM jobs INDEXED BY jobs_end_ms WHERE end_ms >= {} AND "
+        "end_ms < {} AND state IN ('succeeded', 'failed', 'cancelled')" +
         by_tenant;
+    const std::string sliced =
+        "SELECT tenant, center, model, 0, 1, gpu_seconds * f, energy_kwh * f, cost * f, carbon_kg * f FROM ("
+        "SELECT *, CAST(MIN(end_ms, ?2) - MAX(start_ms, ?1) AS REAL) / (end_ms - start_ms) AS f "
+        "FROM usage_slices WHERE ((hour >= ?8 AND hour < ?3) OR (hour >= ?4 AND hour <= ?9)) AND end_ms > ?1 "
+        "AND start_ms < ?2 AND end_ms > start_ms" +
+        by_tenant + ")";
     std::string sql = fmt::format(
         "SELECT tenant, center, model, SUM(jobs), TOTAL(g), TOTAL(e), TOTAL(c), TOTAL(k) FROM ("
-        "SELECT tenant, center, model, jobs, gpu_seconds AS g, energy_kwh AS e, cost AS c, carbon_kg AS k "
-        "FROM usage_hourly{} WHERE hour >= ?3 AND hour < ?4{} UNION ALL {} UNION ALL {}) "
-        "GROUP BY tenant, center, model HAVING SUM(jobs) > 0 ORDER BY tenant, center, model",
+        "SELECT tenant, center, model, jobs, slices AS n, gpu_seconds AS g, energy_kwh AS e, cost AS c, "
+        "carbon_kg AS k FROM usage_hourly{} WHERE hour >= ?3 AND hour < ?4{} UNION ALL {} UNION ALL {} "
+        "UNION ALL {}) GROUP BY tenant, center, model HAVING SUM(jobs) > 0 OR SUM(n) > 0 "
+        "ORDER BY tenant, center, model",
         tenant.empty() ? "" : " INDEXED BY usage_hourly_tenant", by_tenant,
-        fmt::format(fmt::runtime(raw), "?1", "?5"), fmt::format(fmt::runtime(raw), "?6", "?2"));
+        fmt::format(fmt::runtime(ended), "?1", "?5"), fmt::format(fmt::runtime(ended), "?6", "?2"), sliced);
     SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*r.conn, sql));
     StmtReset reset(s);
     sqlite3_bind_int64(s, 1, from_ms);
@@ -1006,6 +870,8 @@ class SqliteStore final : public Store {
     sqlite3_bind_int64(s, 5, raw1_end);
     sqlite3_bind_int64(s, 6, raw2_begin);
     if (!tenant.empty()) BindText(s, 7, tenant);
+    sqlite3_bind_int64(s, 8, first);
+    sqlite3_bind_int64(s, 9, last);
     std::vector<UsageSum> out;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1359,6 +1225,16 @@ class SqliteStore final : public Store {
           rc = sqlite3_step(as);
           if (rc != SQLITE_DONE)
             return SqlError(path_, db, rc, fmt::format("writing attempt {} of job {}", attempts[i].n, job_id));
+          if (sqlite3_changes(db) == 0 || attempts[i].hours.empty()) continue;  // written before
+          SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * hs, Prepare(*writer_, kInsertSliceSql));
+          for (const UsageSlice& h : attempts[i].hours) {
+            StmtReset hreset(hs);
+            BindSlice(hs, job_id, op->job->tenant, attempts[i], h);
+            rc = sqlite3_step(hs);
+            if (rc != SQLITE_DONE)
+              return SqlError(path_, db, rc,
+                              fmt::format("writing usage of attempt {} of job {}", attempts[i].n, job_id));
+          }
         }
         return Status::Ok();
       }
@@ -1557,10 +1433,10 @@ Status PrepareDatabase(const std::string& path) {
     if (rc == SQLITE_ROW) rc = SQLITE_OK;
   }
   if (rc != SQLITE_OK) return rollback(SqlError(path, db, rc, "reading the schema version"));
-  if (version > kSchemaVersion) {
+  if (version > store_schema::Version()) {
     return rollback(IoError(
         "store {}: schema version {} is newer than this program supports ({}); use a newer suanli", path, version,
-        kSchemaVersion));
+        store_schema::Version()));
   }
   if (version == 0) {
     // A fresh store must be empty: refuse another program's database.
@@ -1579,8 +1455,8 @@ Status PrepareDatabase(const std::string& path) {
                               path, objects));
     }
   }
-  for (int v = version; v < kSchemaVersion; ++v) {
-    Status st = Exec(path, db, kMigrations[v], fmt::format("migrating the schema from version {} to {}", v, v + 1));
+  for (int v = version; v < store_schema::Version(); ++v) {
+    Status st = Exec(path, db, store_schema::Migrations()[static_cast<size_t>(v)], fmt::format("migrating the schema from version {} to {}", v, v + 1));
     if (!st.ok()) return rollback(st);
     st = Exec(path, db, fmt::format("PRAGMA user_version = {}", v + 1).c_str(), "setting the schema version");
     if (!st.ok()) return rollback(st);
