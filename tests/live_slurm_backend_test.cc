@@ -116,7 +116,7 @@ std::optional<BackendEvent> WaitEnd(Backend& b, int64_t id, double timeout_s, st
     std::optional<BackendEvent> mine;
     for (const BackendEvent& e : *evs) {
       if (seen != nullptr) seen->push_back(e);
-      if (e.job_id == id && e.kind != BackendEvent::Kind::kStarted) mine = e;
+      if (e.job_id == id && (e.kind == BackendEvent::Kind::kEnded || e.kind == BackendEvent::Kind::kLost)) mine = e;
     }
     if (mine) return mine;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -66,12 +66,14 @@ class SlurmCluster {
     std::error_code ec;
     if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
-  CliResult Start() {
+  CliResult Start(int nodes = 1) {
     if (dir_.empty()) return {1, "mkdtemp failed"};
     started_ = true;
-    return RunShell("bash " + Script("start.sh") + " " + dir_ + " --name " + name_ +
-                    " --nodes 1 --cpus 4 --gpus 2 --gpu-type a100 --mem 16000 --timeout 90");
+    return RunShell("bash " + Script("start.sh") + " " + dir_ + " --name " + name_ + " --nodes " +
+                    std::to_string(nodes) + " --cpus 4 --gpus 2 --gpu-type a100 --mem 16000 --timeout 90");
   }
+  // A Slurm command against this cluster (shell text after the command name).
+  CliResult Slurm(const std::string& cmd) const { return RunShell("SLURM_CONF=" + conf() + " timeout 20 " + cmd); }
   CliResult Stop() { return RunShell("bash " + Script("stop.sh") + " " + dir_); }
   std::string conf() const { return dir_ + "/etc/slurm.conf"; }
   const std::string& dir() const { return dir_; }
@@ -240,6 +242,128 @@ TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
     EXPECT_EQ(Count(m, "start sla"), 1) << id << ":\n" << m;
   }
   EXPECT_EQ(Count(ReadText(marker[on_slb]), "start slb"), 1);
+  cp->Stop();
+}
+
+// A job Slurm holds in its queue (its node busy with work Suanli does not
+// know of) is `pending` with Slurm's reason and not metered; a node drained
+// in Slurm receives no job (a job held there is withdrawn and placed again);
+// resumed, it receives jobs again. Every job runs once.
+TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJobs) {
+  for (const char* b : {"munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel", "sinfo"})
+    ASSERT_TRUE(Installed(b)) << b << " is not installed; run scripts/install-deps.sh (slurm-wlm, munge)";
+  ScratchDir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::string base = scratch.path();
+  SlurmCluster c("slh");
+  auto up = c.Start(2);
+  ASSERT_EQ(up.code, 0) << "start.sh slh:\n" << up.out;
+
+  ServerConfig cfg;
+  cfg.data_dir = base + "/data";
+  CenterConfig cc;
+  cc.name = "slh";
+  cc.backend.kind = "slurm";
+  cc.backend.slurm_conf = c.conf();
+  cfg.centers.push_back(cc);
+  cfg.pass_interval_ms = 200;
+  auto started = ControlPlane::Start(cfg);
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  auto cp = std::move(started).value();
+  ASSERT_EQ(cp->Centers().at(0).devices, 4);
+
+  const Caller alice{"alice", false};
+  std::map<int64_t, std::string> marker;
+  auto submit = [&](int i, int sleep_s) -> int64_t {
+    std::string m = base + "/marker-" + std::to_string(i);
+    JobSpec s;
+    s.command = {"sh", "-c", "echo start $SLURMD_NODENAME >> " + m + "; sleep " + std::to_string(sleep_s) +
+                                 " && echo end >> " + m};
+    s.gpus = 2;
+    s.cpu_milli = 1000;
+    s.mem_mib = 512;
+    s.time_limit_s = 120;
+    auto r = cp->Submit(alice, s);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (!r.ok()) return 0;
+    marker[r->id] = m;
+    return r->id;
+  };
+  auto wait = [&](const std::function<bool()>& done, int seconds) {
+    auto end = Clock::now() + std::chrono::seconds(seconds);
+    while (Clock::now() < end) {
+      cp->PassNow();
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return done();
+  };
+  auto get = [&](int64_t id) {
+    auto r = cp->Get(alice, id);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : JobRecord{};
+  };
+
+  // 1. Work outside Suanli takes both nodes' GPUs; Suanli sends a job to
+  // one of them: Slurm holds it, and Suanli says so.
+  auto ext = c.Slurm("sbatch --parsable -N 2 --gres=gpu:a100:2 -o /dev/null --wrap 'sleep 25'");
+  ASSERT_EQ(ext.code, 0) << ext.out;
+  ASSERT_TRUE(wait([&] { return c.Slurm("squeue -h -o %T").out.find("RUNNING") != std::string::npos; }, 30));
+  const int64_t j = submit(1, 2);
+  ASSERT_TRUE(j);
+  // (Slurm's reason is None until its scheduler has looked at the job.)
+  ASSERT_TRUE(wait([&] { return get(j).reason == "held by slurm at slh: Resources"; }, 30)) << get(j).reason;
+  JobRecord held = get(j);
+  EXPECT_EQ(held.state, JobState::kPending);
+  EXPECT_EQ(held.start_ms, 0);
+  EXPECT_EQ(held.gpu_seconds, 0);
+  EXPECT_EQ(cp->Centers().at(0).pending, 1);
+  EXPECT_EQ(cp->Centers().at(0).running, 0);
+  const std::string first = held.node;
+  ASSERT_FALSE(first.empty());
+  const std::string other = first == "n1" ? "n2" : "n1";
+
+  // 2. Its node is drained: Suanli learns it from sinfo, withdraws the job
+  // from that node (scancel) and sends it to the other, where Slurm holds it
+  // until the outside work ends.
+  ASSERT_EQ(c.Slurm("scontrol update nodename=" + first + " state=drain reason=maintenance").code, 0);
+  ASSERT_TRUE(wait([&] { return get(j).node == other; }, 40)) << get(j).reason;
+  auto view = cp->Centers().at(0);
+  ASSERT_EQ(view.nodes_down.size(), 1u);
+  EXPECT_EQ(view.nodes_down[0].node, first);
+  EXPECT_NE(view.nodes_down[0].reason.find("drain"), std::string::npos) << view.nodes_down[0].reason;
+  ASSERT_TRUE(wait([&] { return get(j).state == JobState::kRunning; }, 60)) << get(j).reason;
+  const JobRecord running = get(j);
+  EXPECT_GT(running.start_ms, held.submit_ms);
+  ASSERT_TRUE(wait([&] { return get(j).state == JobState::kSucceeded; }, 60)) << get(j).reason;
+  const JobRecord done = get(j);
+  EXPECT_EQ(done.node, other);
+  EXPECT_EQ(ReadText(marker[j]), "start " + other + "\nend\n");  // once, on the other node
+  ASSERT_EQ(done.attempts.size(), 1u);  // the withdrawn submission never ran: no attempt
+  EXPECT_EQ(done.attempts[0].node, other);
+  // Metered from Slurm's start: 2 GPUs for about its 2 s (whole seconds).
+  EXPECT_GE(done.gpu_seconds, 2 * 1.0);
+  EXPECT_LE(done.gpu_seconds, 2 * 6.0);
+
+  // 3. While the drained node is down, of two jobs one runs on the other
+  // node and the second waits in Suanli's queue (sent nowhere); resumed,
+  // the node takes it.
+  const int64_t k = submit(2, 15), l = submit(3, 1);
+  ASSERT_TRUE(k && l);
+  ASSERT_TRUE(wait([&] { return get(k).state == JobState::kRunning; }, 40)) << get(k).reason;
+  EXPECT_EQ(get(k).node, other);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  cp->PassNow();
+  EXPECT_EQ(get(l).state, JobState::kPending);
+  EXPECT_EQ(get(l).node, "") << get(l).reason;
+  EXPECT_EQ(c.Slurm("squeue -h -n suanli-" + std::to_string(l) + " -o %i").out, "") << "l was sent to Slurm";
+  ASSERT_EQ(c.Slurm("scontrol update nodename=" + first + " state=resume").code, 0);
+  ASSERT_TRUE(wait([&] { return get(l).state == JobState::kSucceeded; }, 40)) << get(l).reason;
+  EXPECT_EQ(get(l).node, first);
+  EXPECT_TRUE(wait([&] { return cp->Centers().at(0).nodes_down.empty(); }, 20));
+  EXPECT_EQ(get(k).state, JobState::kRunning);  // l did not wait for k
+  ASSERT_TRUE(wait([&] { return get(k).state == JobState::kSucceeded; }, 40)) << get(k).reason;
+  for (int64_t id : {j, k, l}) EXPECT_EQ(Count(ReadText(marker[id]), "end"), 1) << id;
   cp->Stop();
 }
 

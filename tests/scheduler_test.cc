@@ -117,6 +117,47 @@ SchedRun Start(const std::string& policy, const Catalog& cat, const Network& net
 
 // Under every order a higher priority goes first, whatever the order's own
 // key says; within one priority the order's key decides.
+// A node reported down (a drained Slurm node) receives nothing new; a job
+// running there keeps it until it ends, and its devices stay out until the
+// node is up again, under every placement the pass tries.
+TEST(Scheduler, ADownNodeReceivesNoJobsUntilItIsUp) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 2, 4}});
+  Workload w;
+  w.Add(MakeJob(0, 4, 100), "a");
+  w.Add(MakeJob(0, 4, 100), "b");
+  w.Add(MakeJob(0, 4, 100), "c");
+  for (const char* policy : {"fifo", "fifo+easy", "sjf", "las"}) {
+    SCOPED_TRACE(policy);
+    auto s = Scheduler::Create(*ParsePolicySpec(policy), cat, net, w);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    Scheduler& x = **s;
+    Rng rng(1);
+    x.SetNodeUp(0, false);
+    x.Submit(0, 0);
+    x.Submit(1, 0);
+    x.Pass(0, rng);
+    ASSERT_EQ(x.runtime(0).state, JobState::kRunning);
+    EXPECT_EQ(x.AllocationOf(0)->shares.front().node, 1u);
+    EXPECT_EQ(x.runtime(1).state, JobState::kPending);
+    EXPECT_EQ(x.WhyNever(w.jobs[1]), "");  // it waits; it is not unschedulable
+    x.SetNodeUp(1, false);  // a running on it: it goes on
+    x.SetNodeUp(0, true);
+    x.Pass(Seconds(1), rng);
+    ASSERT_EQ(x.runtime(1).state, JobState::kRunning);
+    EXPECT_EQ(x.AllocationOf(1)->shares.front().node, 0u);
+    EXPECT_EQ(x.runtime(0).state, JobState::kRunning);
+    x.Finish(0, Seconds(2));
+    x.Submit(2, Seconds(2));
+    x.Pass(Seconds(2), rng);
+    EXPECT_EQ(x.runtime(2).state, JobState::kPending);  // node 1 is free but down
+    x.SetNodeUp(1, true);
+    x.Pass(Seconds(3), rng);
+    ASSERT_EQ(x.runtime(2).state, JobState::kRunning);
+    EXPECT_EQ(x.AllocationOf(2)->shares.front().node, 1u);
+  }
+}
+
 TEST(SchedulerPriority, HigherTierFirstUnderEveryOrder) {
   Catalog cat = testing::TestCatalog();
   Network net = testing::TestNetwork({{0, 1, 4}});

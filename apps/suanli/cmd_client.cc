@@ -658,10 +658,13 @@ int RunCenters(bool as_json, const Conn& conn) {
   }
   PrintTable(rows);
   for (const auto& cj : j["centers"]) {
-    std::string reason = cj.value("reason", std::string());
-    if (!reason.empty()) {
-      std::printf("%s: %s\n", EscapeControls(cj.value("name", std::string())).c_str(), EscapeControls(reason).c_str());
-    }
+    auto c = server::CenterFromJson(cj);
+    if (!c.ok()) continue;  // checked above
+    if (!c->reason.empty())
+      std::printf("%s: %s\n", EscapeControls(c->name).c_str(), EscapeControls(c->reason).c_str());
+    for (const auto& n : c->nodes_down)
+      std::printf("%s: node %s down (%s): receives no jobs\n", EscapeControls(c->name).c_str(),
+                  EscapeControls(n.node).c_str(), EscapeControls(n.reason).c_str());
   }
   return std::fflush(stdout) == 0 ? kOk : kServerError;
 }

@@ -51,7 +51,13 @@ struct LaunchRequest {
 };
 
 struct BackendEvent {
-  enum class Kind : uint8_t { kStarted, kEnded, kLost };
+  // kStarted: it left the center's own queue and runs (a backend whose
+  // launches queue reports it once, before kEnded of a run that started);
+  // kHeld: it waits in the center's own queue, `reason` saying why (reported
+  // when the reason changes); kEnded, kLost: its run is over; kNode: `node`
+  // went down (up = false; drained, failed, gone) or came back, `reason`
+  // being the center's word for its state.
+  enum class Kind : uint8_t { kStarted, kEnded, kLost, kHeld, kNode };
   Kind kind = Kind::kEnded;
   int64_t job_id = 0;
   JobState state = JobState::kSucceeded;  // kEnded: succeeded | failed | cancelled
@@ -59,6 +65,8 @@ struct BackendEvent {
   int signal = 0;
   std::string reason;         // e.g. "time limit", "exit 3", "killed by SIGKILL", "node failure"
   WallMs at_ms = 0;           // when it started / ended (as well as the backend knows)
+  std::string node;           // kNode
+  bool up = true;             // kNode
 };
 
 struct BackendConfig {
@@ -89,10 +97,15 @@ class Backend {
   virtual Result<BackendCapacity> Probe() = 0;
   // Starts the job. Returns its backend id (kept in JobRecord::backend_id).
   virtual Result<std::string> Launch(const LaunchRequest& req) = 0;
+  // Whether a launch only submits the job to the center's own queue (slurm):
+  // then the job is pending until Poll reports kStarted, and metered from
+  // there. Otherwise it runs from its launch.
+  virtual bool LaunchQueues() const { return false; }
   // Asks the job to stop (local: SIGTERM, SIGKILL after the grace period;
   // slurm: scancel). Its end is reported by a later Poll as cancelled.
   virtual Status Cancel(int64_t job_id, const std::string& backend_id) = 0;
-  // Events since the last call: jobs that started (slurm: left the queue) or ended.
+  // Events since the last call: jobs that started (slurm: left the queue),
+  // are held in the center's queue, or ended; nodes that went down or up.
   virtual Result<std::vector<BackendEvent>> Poll(WallMs now) = 0;
   // After a server restart: follow a job launched by an earlier server
   // process. If it ended meanwhile, the next Poll reports its end (exit status

@@ -64,6 +64,7 @@ struct SlurmJob {
   int64_t time_limit_s = 0;
   bool started = false;
   bool cancelled = false;
+  std::string held_reason;  // the last reason reported while Slurm held it
 };
 
 class SlurmBackend final : public Backend {
@@ -72,6 +73,7 @@ class SlurmBackend final : public Backend {
       : config_(std::move(config)), center_(std::move(center)), catalog_(catalog) {}
 
   std::string_view kind() const override { return "slurm"; }
+  bool LaunchQueues() const override { return true; }  // sbatch: Slurm's queue first
 
   Result<BackendCapacity> Probe() override {
     std::vector<std::string> args = {"sinfo", "-N", "-h", "-o", "%N|%c|%m|%G|%T"};
@@ -175,19 +177,19 @@ class SlurmBackend final : public Backend {
 
   Result<std::vector<BackendEvent>> Poll(WallMs now) override {
     std::vector<BackendEvent> events;
-    if (jobs_.empty()) {
-      // A center with nothing to follow is still asked (sinfo) whether it
-      // answers, at most every kIdleProbe while it does and at each Poll while
-      // it does not: a cluster that stopped must not look healthy until it is
-      // given a job.
-      const auto t = std::chrono::steady_clock::now();
-      if (idle_answered_ && t - last_idle_probe_ < kIdleProbe) return events;
-      last_idle_probe_ = t;
+    // The nodes (sinfo) at most every kProbeEvery while Slurm answers, and at
+    // each Poll while it does not: a node drained or down after the start
+    // must stop receiving jobs, and a cluster that stopped while idle must
+    // not look healthy until it is given a job.
+    const auto t = std::chrono::steady_clock::now();
+    if (!probe_answered_ || t - last_probe_ >= kProbeEvery) {
+      last_probe_ = t;
       auto cap = Probe();
-      idle_answered_ = cap.ok();
+      probe_answered_ = cap.ok();
       if (!cap.ok()) return cap.status();
-      return events;
+      NodeEvents(&events);
     }
+    if (jobs_.empty()) return events;
     // One squeue for every followed id (in chunks for very many).
     std::map<std::string, SqueueRow> rows;
     std::vector<std::string> ids;
@@ -229,13 +231,16 @@ class SlurmBackend final : public Backend {
         bool running = row.state == "RUNNING" || row.state == "COMPLETING" || row.state == "SUSPENDED" ||
                        row.state == "STOPPED";
         if (running && !j.started) {
-          j.started = true;
+          events.push_back(Started(j, row.start_ms > 0 ? row.start_ms : now, row.nodes));
+        } else if (!running && !j.started && row.reason != j.held_reason) {
+          // PENDING (or CONFIGURING: its nodes boot): held in Slurm's queue.
+          j.held_reason = row.reason;
           BackendEvent ev;
-          ev.kind = BackendEvent::Kind::kStarted;
+          ev.kind = BackendEvent::Kind::kHeld;
           ev.job_id = job_id;
-          ev.state = JobState::kRunning;
-          ev.at_ms = row.start_ms > 0 ? row.start_ms : now;
-          ev.reason = row.nodes;
+          ev.state = JobState::kPending;
+          ev.reason = row.reason.empty() || row.reason == "None" ? row.state : row.reason;
+          ev.at_ms = now;
           events.push_back(std::move(ev));
         }
         continue;
@@ -260,6 +265,11 @@ class SlurmBackend final : public Backend {
         continue;
       }
       if (!SlurmStateFinal(fin->state)) continue;  // scontrol saw it still going: next Poll
+      // A run that started and ended between two polls is reported started
+      // first (metering counts from its start); one cancelled while Slurm
+      // held it never started (Slurm gives it no time).
+      if (!j.started && fin->start_ms > 0 && fin->end_ms > fin->start_ms)
+        events.push_back(Started(j, fin->start_ms, ""));
       BackendEvent ev = SlurmEndEvent(job_id, *fin, j.cancelled, j.time_limit_s);
       if (ev.at_ms == 0) ev.at_ms = now;
       events.push_back(std::move(ev));
@@ -324,6 +334,41 @@ class SlurmBackend final : public Backend {
            r.err.find("Zero Bytes were transmitted") != std::string::npos;
   }
 
+  BackendEvent Started(SlurmJob& j, WallMs at, const std::string& nodes) {
+    j.started = true;
+    BackendEvent ev;
+    ev.kind = BackendEvent::Kind::kStarted;
+    ev.job_id = j.job_id;
+    ev.state = JobState::kRunning;
+    ev.at_ms = at;
+    ev.reason = nodes;
+    return ev;
+  }
+
+  // kNode for each node whose state differs from what was last reported
+  // (every node is up until reported otherwise; a node sinfo no longer lists
+  // is down).
+  void NodeEvents(std::vector<BackendEvent>* events) {
+    auto report = [&](const std::string& name, bool up, const std::string& why) {
+      if (up) down_.erase(name);
+      else down_.insert(name);
+      BackendEvent ev;
+      ev.kind = BackendEvent::Kind::kNode;
+      ev.node = name;
+      ev.up = up;
+      ev.reason = why;
+      events->push_back(std::move(ev));
+      spdlog::info("center={} backend=slurm node={} {} ({})", center_, name, up ? "up" : "down", why);
+    };
+    for (const auto& [name, n] : nodes_) {
+      known_.insert(name);
+      if (n.node.up == (down_.count(name) == 0)) continue;
+      report(name, n.node.up, n.state);
+    }
+    for (const std::string& name : known_)
+      if (nodes_.count(name) == 0 && down_.count(name) == 0) report(name, false, "no longer listed by sinfo");
+  }
+
   // The final state of a job: scontrol, else sacct (when accounting is on).
   // nullopt: Slurm does not know the job; an error: Slurm does not answer.
   // `bulk`: every job scontrol knows, when already asked for all.
@@ -341,7 +386,7 @@ class SlurmBackend final : public Backend {
       }
     }
     if (!sacct_usable_) return std::optional<SlurmFinal>();
-    std::vector<std::string> sa = {"sacct", "-n", "-P", "-X", "-j", slurm_id, "-o", "JobID,State,ExitCode,End"};
+    std::vector<std::string> sa = {"sacct", "-n", "-P", "-X", "-j", slurm_id, "-o", "JobID,State,ExitCode,End,Start"};
     SUANLI_ASSIGN_OR_RETURN(SubprocessResult s, Run(sa));
     if (!s.ok()) {
       if (s.timed_out) return Unavailable("center {}: {}", center_, Describe(sa, s));
@@ -359,6 +404,7 @@ class SlurmBackend final : public Backend {
       fin.exit_code = static_cast<int>(ParseInt(ec.substr(0, colon)).value_or(-1));
       if (colon != std::string_view::npos) fin.signal = static_cast<int>(ParseInt(ec.substr(colon + 1)).value_or(0));
       fin.end_ms = ParseSlurmTime(Trim(f[3]));
+      if (f.size() > 4) fin.start_ms = ParseSlurmTime(Trim(f[4]));
       return std::optional<SlurmFinal>(fin);
     }
     return std::optional<SlurmFinal>();
@@ -368,9 +414,11 @@ class SlurmBackend final : public Backend {
   std::string center_;
   const Catalog& catalog_;
   bool probed_ = false;
-  static constexpr std::chrono::seconds kIdleProbe{10};
-  bool idle_answered_ = false;  // the last idle probe answered (false: none yet)
-  std::chrono::steady_clock::time_point last_idle_probe_{};
+  static constexpr std::chrono::seconds kProbeEvery{10};
+  bool probe_answered_ = false;  // the last probe of Poll answered (false: none yet)
+  std::set<std::string> known_;  // every node sinfo has listed
+  std::set<std::string> down_;   // nodes last reported down
+  std::chrono::steady_clock::time_point last_probe_{};
   bool sacct_usable_ = true;
   std::map<std::string, SlurmNode> nodes_;
   std::set<std::string> logged_;
@@ -506,6 +554,7 @@ std::optional<SlurmFinal> ParseScontrolJob(std::string_view text) {
     }
   }
   if (auto end = Field(text, "EndTime")) f.end_ms = ParseSlurmTime(*end);
+  if (auto start = Field(text, "StartTime")) f.start_ms = ParseSlurmTime(*start);
   if (auto reason = Field(text, "Reason")) f.reason = *reason;
   return f;
 }

@@ -60,6 +60,7 @@ struct SlurmFinal {
   int signal = 0;
   WallMs end_ms = 0;
   std::string reason;  // Slurm's Reason
+  WallMs start_ms = 0; // 0 = it never started (or unknown)
 };
 std::optional<SlurmFinal> ParseScontrolJob(std::string_view text);
 

@@ -118,6 +118,7 @@ struct Active {
   // left when that run started (it starts over, as the simulator's
   // interrupted runs without checkpoints). None: a fresh job.
   std::optional<JobProgress> carried;
+  std::string stop_reason;       // kStopping: why it is stopped ("preempted", ...)
   JobProgress run_start;         // running: its progress when this run started
   double queued_work = 0;        // kQueued: its work as counted in the center's backlog
 };
@@ -133,6 +134,7 @@ struct CenterRt {
   bool drained = false;
   std::string error;      // the backend's last error
   std::string down_reason;
+  std::map<std::string, std::string> down_nodes;  // node -> why, as its backend reported
   bool changed = true;    // something happened since its last pass
   Time wake = kNever;     // its scheduler asked for a pass at this time
   WallMs last_poll = 0;
@@ -266,6 +268,8 @@ class ControlPlaneImpl final : public ControlPlane {
   void ApplyEvents(CenterId c, const std::vector<BackendEvent>& events, WallMs now, PassWork* w);
   void CheckHealth(CenterId c, const Status& polled, bool was_polled, WallMs now, PassWork* w);
   void MarkDown(CenterId c, WallMs now, PassWork* w);
+  void StopThenRequeue(Active& a, Time t, const std::string& why, PassWork* w);
+  void NodeChanged(CenterId c, const std::string& node, bool up, const std::string& why, WallMs now, PassWork* w);
   void DispatchWaiting(WallMs now, PassWork* w);
   void PassCenter(CenterId c, WallMs now, PassWork* w);
   void EstimateStarts(WallMs now);
@@ -488,7 +492,10 @@ Status ControlPlaneImpl::Recover() {
   int adopted = 0, requeued = 0;
   std::lock_guard<std::mutex> lk(mu_);
   for (const JobRecord& rec : jobs) {
-    if (rec.state == JobState::kPending) {
+    // Pending and not sent anywhere yet (no node): dispatched again. One
+    // with a node was launched to a center that queues it (or was being
+    // launched): followed there as a run.
+    if (rec.state == JobState::kPending && rec.node.empty()) {
       Active& a = AddActive(rec, now);
       a.rec.center.clear();
       a.rec.est_start_ms = 0;
@@ -642,6 +649,24 @@ void ControlPlaneImpl::Unqueue(Active& a, WallMs now) {
   x.queued.erase(a.rec.id);
   x.changed = true;
   dispatcher_->Done(a.slot);
+}
+
+// Takes a running job out of its center's scheduler (with what it has
+// received) and asks its backend to stop it; once its run has ended it is
+// queued again (ApplyEvents, kStopping), `why` being the reason (mu_ held).
+void ControlPlaneImpl::StopThenRequeue(Active& a, Time t, const std::string& why, PassWork* w) {
+  CenterRt& x = centers_[a.center];
+  if (a.in_sched) {
+    x.sched->Remove(a.slot, t);
+    a.in_sched = false;
+    status_[a.center].running_devices = std::max(0.0, status_[a.center].running_devices - a.run_devices);
+    status_[a.center].running_end_sum -= a.run_devices * a.run_end_s;
+  }
+  a.carried = x.sched->Progress(a.slot);
+  a.phase = Phase::kStopping;
+  a.stop_reason = why;
+  a.rec.reason = why + "; stopping";
+  w->cancels.push_back({a.rec.id, a.center, a.rec.backend_id, false});
 }
 
 void ControlPlaneImpl::StopRun(Active& a, WallMs now, bool finished) {
@@ -1156,6 +1181,10 @@ void ControlPlaneImpl::ActOnCommitted() {
 void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& events, WallMs now, PassWork* w) {
   CenterRt& x = centers_[c];
   for (const BackendEvent& ev : events) {
+    if (ev.kind == BackendEvent::Kind::kNode) {
+      NodeChanged(c, ev.node, ev.up, ev.reason, now, w);
+      continue;
+    }
     // A run given up on while the center was away is not the job's run any more.
     if (auto ab = x.abandoned.find(ev.job_id); ab != x.abandoned.end()) {
       if (ev.kind != BackendEvent::Kind::kStarted) {
@@ -1178,14 +1207,33 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
     const WallMs at = ev.at_ms > 0 ? ev.at_ms : now;
     switch (ev.kind) {
       case BackendEvent::Kind::kStarted:
-        // Slurm: it left the cluster's queue; metering counts from here.
-        if (ev.at_ms > 0 && a.phase == Phase::kRunning) a.rec.start_ms = ev.at_ms;
+        // It left the center's own queue (slurm): running, metered from here.
+        if (a.phase != Phase::kRunning) break;
+        if (a.rec.state == JobState::kPending) {
+          a.rec.state = JobState::kRunning;
+          a.rec.start_ms = at;
+          a.rec.reason.clear();
+          w->writes.push_back(a.rec);
+          spdlog::info("pass={} job={} center={} started there", pass_id_, a.rec.id, x.built->name);
+        } else if (ev.at_ms > 0) {
+          a.rec.start_ms = ev.at_ms;
+        }
         break;
+      case BackendEvent::Kind::kHeld: {
+        if (a.phase != Phase::kRunning || a.rec.state != JobState::kPending) break;
+        std::string why = fmt::format("held by {} at {}: {}", x.built->kind, x.built->name, ev.reason);
+        if (why == a.rec.reason) break;
+        a.rec.reason = std::move(why);
+        w->writes.push_back(a.rec);
+        break;
+      }
+      case BackendEvent::Kind::kNode:
+        break;  // above
       case BackendEvent::Kind::kLost: {
         if (a.phase == Phase::kStopping || a.rec.backend_id.empty()) {
           // Never launched (the server stopped between recording the start
           // and launching), or stopped for a preemption: queue it again.
-          if (a.phase == Phase::kStopping) Requeue(a, now, "preempted; queued again", false, w, "preempted", at);
+          if (a.phase == Phase::kStopping) Requeue(a, now, a.stop_reason + "; queued again", false, w, "preempted", at);
           else Requeue(a, now, "its launch was not found; queued again", false, w);
           break;
         }
@@ -1195,7 +1243,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
       }
       case BackendEvent::Kind::kEnded: {
         if (a.phase == Phase::kStopping) {
-          Requeue(a, now, "preempted; queued again", false, w, "preempted", at);
+          Requeue(a, now, a.stop_reason + "; queued again", false, w, "preempted", at);
           break;
         }
         if (StoppedByCenter(ev, a.cancel_requested) && a.requeues < kMaxRequeues) {
@@ -1271,6 +1319,37 @@ void ControlPlaneImpl::CheckHealth(CenterId c, const Status& polled, bool was_po
   }
   x.error = polled.message();
   if (x.up && now - x.failing_since >= int64_t{config_.center_timeout_s} * 1000) MarkDown(c, now, w);
+}
+
+// A node of center c went down (drained, failed, gone) or came back (mu_
+// held). Its center's scheduler places nothing on a down node; a job sent
+// there that the center still holds in its own queue (it would wait for the
+// node forever) is withdrawn (cancelled there) and, once that is done,
+// placed again. Runs that started there go on: the center decides about them.
+void ControlPlaneImpl::NodeChanged(CenterId c, const std::string& node, bool up, const std::string& why, WallMs now,
+                                   PassWork* w) {
+  CenterRt& x = centers_[c];
+  auto it = x.built->node_index.find(node);
+  if (it == x.built->node_index.end() || !x.sched) return;  // not a node it schedules
+  if (up) x.down_nodes.erase(node);
+  else x.down_nodes[node] = why;
+  if (x.sched->state().up(it->second) == up) return;
+  x.sched->SetNodeUp(it->second, up);
+  x.changed = true;
+  spdlog::warn("pass={} center={} node={} {} ({})", pass_id_, x.built->name, node,
+               up ? "up again: receives jobs" : "down: receives no jobs", why);
+  if (up) return;
+  std::vector<int64_t> held;
+  for (int64_t id : x.running) {
+    const Active& a = active_.at(id);
+    if (a.phase == Phase::kRunning && a.rec.state == JobState::kPending && a.rec.node == node &&
+        !a.rec.backend_id.empty())
+      held.push_back(id);
+  }
+  std::sort(held.begin(), held.end());
+  for (int64_t id : held)
+    StopThenRequeue(active_.at(id), CoreTime(now),
+                    fmt::format("withdrawn from {}: node {} is down ({})", x.built->name, node, why), w);
 }
 
 void ControlPlaneImpl::MarkDown(CenterId c, WallMs now, PassWork* w) {
@@ -1435,6 +1514,13 @@ void ControlPlaneImpl::PassCenter(CenterId c, WallMs now, PassWork* w) {
         a.run_end_s = ToSeconds(x.sched->ExpectedEnd(a.slot));
         status_[c].running_devices += dev;
         status_[c].running_end_sum += dev * a.run_end_s;
+        if (x.built->backend->LaunchQueues()) {
+          // Submitted to the center's own queue: pending, and not metered,
+          // until the center says it started (kStarted).
+          r.state = JobState::kPending;
+          r.start_ms = 0;
+          r.reason = fmt::format("submitted to {}; waiting for it to start", x.built->name);
+        }
         w->writes.push_back(r);
         w->launches.push_back({id, c, RequestFor(r)});
         // A run after a preemption goes on from the work kept (simulated centers).
@@ -1443,20 +1529,12 @@ void ControlPlaneImpl::PassCenter(CenterId c, WallMs now, PassWork* w) {
         ++w->started;
         break;
       }
-      case Decision::Kind::kPreempt: {
+      case Decision::Kind::kPreempt:
         // The scheduler queued it again; keep it out until its run has
         // stopped, then it is queued afresh.
-        x.sched->Remove(a.slot, t);
-        a.carried = x.sched->Progress(a.slot);
-        a.in_sched = false;
-        status_[c].running_devices = std::max(0.0, status_[c].running_devices - a.run_devices);
-        status_[c].running_end_sum -= a.run_devices * a.run_end_s;
-        a.phase = Phase::kStopping;
-        a.rec.reason = "preempted; stopping";
-        w->cancels.push_back({id, c, a.rec.backend_id, false});
+        StopThenRequeue(a, CoreTime(now), "preempted", w);
         spdlog::info("pass={} job={} center={} preempted", pass_id_, id, x.built->name);
         break;
-      }
       case Decision::Kind::kUnschedulable:
         x.queued.erase(id);
         status_[c].backlog_dev_s = std::max(0.0, status_[c].backlog_dev_s - Devices(a.slot) * a.queued_work);
@@ -1772,8 +1850,12 @@ std::vector<CenterView> ControlPlaneImpl::Centers() {
     else if (!x.answering) v.reason = fmt::format("not answering since {}: {}", FormatMs(x.failing_since), x.error);
     else if (!x.sched) v.reason = "no nodes";
     v.devices = x.devices;
-    v.pending = static_cast<int>(x.queued.size());
-    v.running = static_cast<int>(x.running.size());
+    // Jobs its own queue holds (slurm) are pending there, not running.
+    int held = 0;
+    for (int64_t id : x.running) held += active_.at(id).rec.state == JobState::kPending ? 1 : 0;
+    v.pending = static_cast<int>(x.queued.size()) + held;
+    v.running = static_cast<int>(x.running.size()) - held;
+    for (const auto& [node, why] : x.down_nodes) v.nodes_down.push_back({node, why});
     v.pue = ce.pue;
     const int hour = LocalHour(ce, CoreTime(now), start_hour_);
     v.price_now = ce.price_per_kwh[hour];

@@ -107,6 +107,12 @@ struct CenterView {
   int pending = 0, running = 0;
   double pue = 1, price_now = 0, carbon_now = 0;  // power price (per kWh) and gCO2/kWh this hour
   double power_kw = 0;     // estimated draw of busy accelerators x PUE
+  // Nodes its backend reports down (slurm: drained, down, failed, gone):
+  // they receive no jobs until they are up again.
+  struct NodeDown {
+    std::string node, reason;
+  };
+  std::vector<NodeDown> nodes_down;
 };
 
 struct PassStats {

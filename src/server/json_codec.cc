@@ -550,6 +550,8 @@ json CenterToJson(const live::CenterView& c) {
   for (const auto& m : c.models) {
     models.push_back({{"model", m.model}, {"total", m.total}, {"busy", NumberOrZero(m.busy)}});
   }
+  json down = json::array();
+  for (const auto& n : c.nodes_down) down.push_back({{"node", n.node}, {"reason", n.reason}});
   return json{{"name", c.name},
               {"backend", c.backend},
               {"region", c.region},
@@ -564,7 +566,8 @@ json CenterToJson(const live::CenterView& c) {
               {"pue", NumberOrZero(c.pue)},
               {"price_now", NumberOrZero(c.price_now)},
               {"carbon_now", NumberOrZero(c.carbon_now)},
-              {"power_kw", NumberOrZero(c.power_kw)}};
+              {"power_kw", NumberOrZero(c.power_kw)},
+              {"nodes_down", std::move(down)}};
 }
 
 json UsageToJson(const live::UsageSum& u) {
@@ -674,6 +677,16 @@ Result<live::CenterView> CenterFromJson(const json& j) {
   SUANLI_RETURN_IF_ERROR(ReadDouble(j, "price_now", &c.price_now));
   SUANLI_RETURN_IF_ERROR(ReadDouble(j, "carbon_now", &c.carbon_now));
   SUANLI_RETURN_IF_ERROR(ReadDouble(j, "power_kw", &c.power_kw));
+  if (auto it = j.find("nodes_down"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return WrongType("nodes_down", "an array", *it);
+    for (const auto& n : *it) {
+      if (!n.is_object()) return WrongType("nodes_down", "an array of objects", *it);
+      live::CenterView::NodeDown d;
+      SUANLI_RETURN_IF_ERROR(ReadStr(n, "node", &d.node));
+      SUANLI_RETURN_IF_ERROR(ReadStr(n, "reason", &d.reason));
+      c.nodes_down.push_back(std::move(d));
+    }
+  }
   return c;
 }
 

@@ -96,7 +96,8 @@ constexpr const char* kOpenApi = R"json(
           "devices": {"type": "integer"}, "busy_devices": {"type": "number"},
           "models": {"type": "array", "items": {"type": "object", "properties": {"model": {"type": "string"}, "total": {"type": "integer"}, "busy": {"type": "number"}}}},
           "pending": {"type": "integer"}, "running": {"type": "integer"},
-          "pue": {"type": "number"}, "price_now": {"type": "number"}, "carbon_now": {"type": "number"}, "power_kw": {"type": "number"}
+          "pue": {"type": "number"}, "price_now": {"type": "number"}, "carbon_now": {"type": "number"}, "power_kw": {"type": "number"},
+          "nodes_down": {"type": "array", "description": "Nodes its backend reports down (drained, down, failed); they receive no jobs.", "items": {"type": "object", "properties": {"node": {"type": "string"}, "reason": {"type": "string"}}}}
         }
       },
       "CenterList": {"type": "object", "properties": {"centers": {"type": "array", "items": {"$ref": "#/components/schemas/Center"}}}},

@@ -72,6 +72,7 @@ export interface Center {
   price_now: number;
   carbon_now: number;
   power_kw: number;
+  nodes_down: { node: string; reason: string }[];
 }
 
 export interface UsageRow {

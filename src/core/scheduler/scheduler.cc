@@ -717,6 +717,13 @@ bool Scheduler::IncrementalPass(Time now, Rng& rng, PassResult* out) {
   return true;
 }
 
+void Scheduler::SetNodeUp(NodeId node, bool up) {
+  if (node >= state_.num_nodes() || state_.up(node) == up) return;
+  state_.SetUp(node, up);
+  freed_ = true;
+  reservation_.reset();  // counted on the nodes that were up
+}
+
 PassResult Scheduler::Pass(Time now, Rng& rng) {
   PassResult out;
   for (auto& [id, why] : unschedulable_) out.decisions.push_back({Decision::Kind::kUnschedulable, id, {}, std::move(why)});

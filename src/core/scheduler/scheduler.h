@@ -131,6 +131,10 @@ class Scheduler {
   // does not fit what is free (or is not of one model).
   bool Adopt(JobId id, const Allocation& alloc, Time started, Time now);
   PassResult Pass(Time now, Rng& rng);
+  // A node (this scheduler's numbering) goes down: nothing new is placed on
+  // it (jobs running there keep their allocation until they stop), or comes
+  // back. The next pass looks at the whole queue.
+  void SetNodeUp(NodeId node, bool up);
 
   // "When and where would it run?" — the earliest start if nothing else changed
   // (releasing running jobs at their expected end). nullopt if never.
