@@ -8,16 +8,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
+# Each test's time limit (the tests set none of their own, so that
+# `ctest --timeout N` by hand is obeyed too).
+timeout_s=${TEST_TIMEOUT_S:-600}
 
 echo "== build and test (RelWithDebInfo, -Werror)"
 bash scripts/build.sh build -DSUANLI_WERROR=ON
-ctest --test-dir build --output-on-failure -j "$jobs"
+ctest --test-dir build --output-on-failure --timeout "$timeout_s" -j "$jobs"
 
 if [[ "${SKIP_SANITIZE:-0}" != 1 ]]; then
   echo "== build and test with AddressSanitizer + UBSan"
   bash scripts/build.sh build-asan -DSUANLI_WERROR=ON -DSUANLI_SANITIZE=ON -DSUANLI_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+    ctest --test-dir build-asan --output-on-failure --timeout "$timeout_s" -j "$jobs"
 fi
 
 if [[ "${SKIP_FUZZ:-0}" != 1 ]]; then
