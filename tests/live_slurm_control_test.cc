@@ -367,5 +367,93 @@ TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJob
   cp->Stop();
 }
 
+// A run its center stops (an operator's scancel) is not the job's failure:
+// the job runs again, not at the center that just stopped it (for
+// center_timeout_s), and at most 3 times; the 4th stop fails it. Each run is
+// an attempt.
+TEST(LiveSlurmControl, AJobItsCenterStopsRunsElsewhereAtMostThreeTimesMore) {
+  for (const char* b : {"munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel", "sinfo"})
+    ASSERT_TRUE(Installed(b)) << b << " is not installed; run scripts/install-deps.sh (slurm-wlm, munge)";
+  ScratchDir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::string base = scratch.path();
+  SlurmCluster c1("slr"), c2("sls");
+  auto u1 = c1.Start();
+  ASSERT_EQ(u1.code, 0) << "start.sh slr:\n" << u1.out;
+  auto u2 = c2.Start();
+  ASSERT_EQ(u2.code, 0) << "start.sh sls:\n" << u2.out;
+  ServerConfig cfg;
+  cfg.data_dir = base + "/data";
+  for (const SlurmCluster* c : {&c1, &c2}) {
+    CenterConfig cc;
+    cc.name = c == &c1 ? "slr" : "sls";
+    cc.backend.kind = "slurm";
+    cc.backend.slurm_conf = c->conf();
+    cfg.centers.push_back(cc);
+  }
+  cfg.center_timeout_s = 120;  // the time a center that stopped a run is avoided
+  cfg.pass_interval_ms = 200;
+  auto started = ControlPlane::Start(cfg);
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  auto cp = std::move(started).value();
+  const Caller alice{"alice", false};
+  JobSpec s;
+  s.command = {"sleep", "120"};
+  s.gpus = 2;
+  s.cpu_milli = 1000;
+  s.mem_mib = 512;
+  s.time_limit_s = 300;
+  auto sub = cp->Submit(alice, s);
+  ASSERT_TRUE(sub.ok()) << sub.status().message();
+  const int64_t id = sub->id;
+  auto get = [&] {
+    auto r = cp->Get(alice, id);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : JobRecord{};
+  };
+  auto wait = [&](const std::function<bool()>& done, int seconds) {
+    auto end = Clock::now() + std::chrono::seconds(seconds);
+    while (Clock::now() < end) {
+      cp->PassNow();
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return done();
+  };
+  std::string previous;
+  for (int stop = 1; stop <= 4; ++stop) {
+    SCOPED_TRACE("stop " + std::to_string(stop));
+    ASSERT_TRUE(wait([&] { return get().state == JobState::kRunning; }, 60)) << get().reason;
+    const std::string at = get().center;
+    if (!previous.empty()) {
+      EXPECT_NE(at, previous) << "sent back to the center that just stopped it";
+    }
+    const SlurmCluster& c = at == "slr" ? c1 : c2;
+    ASSERT_EQ(c.Slurm("scancel -n suanli-" + std::to_string(id)).code, 0);
+    ASSERT_TRUE(wait([&] { return get().attempts.size() == static_cast<size_t>(stop); }, 60)) << get().reason;
+    previous = at;
+    const JobRecord r = get();
+    EXPECT_EQ(r.attempts.back().center, at);
+    if (stop < 4) {
+      EXPECT_NE(r.state, JobState::kFailed) << r.reason;
+      EXPECT_NE(r.attempts.back().reason.find("stopped by the center (cancelled by Slurm); requeued"),
+                std::string::npos)
+          << r.attempts.back().reason;
+    } else {
+      EXPECT_EQ(r.state, JobState::kFailed) << r.reason;  // the 4th stop is its end
+      EXPECT_EQ(r.reason, "cancelled by Slurm");
+    }
+  }
+  const JobRecord r = get();
+  ASSERT_EQ(r.attempts.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(r.attempts[i].outcome, i < 3 ? "requeued" : "failed") << i;
+    if (i > 0) {
+      EXPECT_NE(r.attempts[i].center, r.attempts[i - 1].center) << i;
+    }
+  }
+  cp->Stop();
+}
+
 }  // namespace
 }  // namespace suanli::live
