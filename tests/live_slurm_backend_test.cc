@@ -447,6 +447,14 @@ TEST(LiveSlurmBackendParse, SqueueScontrolAndEndEvents) {
   EXPECT_EQ(cs.reason, "cancelled by Slurm");
   EXPECT_EQ(SlurmEndEvent(1, {"NODE_FAIL", -1, 0, 5, ""}, false, 60).reason, "node failure");
   EXPECT_EQ(SlurmEndEvent(1, {"OUT_OF_MEMORY", 0, 9, 5, ""}, false, 60).reason, "out of memory");
+  // Which ends are the center's doing (the job runs again), by Slurm state,
+  // never by the words of the reason.
+  for (const char* st : {"CANCELLED", "NODE_FAIL", "BOOT_FAIL", "PREEMPTED"}) {
+    EXPECT_TRUE(SlurmEndEvent(1, {st, -1, 0, 5, ""}, false, 60).center_stopped) << st;
+    EXPECT_FALSE(SlurmEndEvent(1, {st, -1, 0, 5, ""}, true, 60).center_stopped) << st << ", Suanli's cancel";
+  }
+  for (const char* st : {"COMPLETED", "FAILED", "TIMEOUT", "OUT_OF_MEMORY", "DEADLINE", "SPECIAL_EXIT"})
+    EXPECT_FALSE(SlurmEndEvent(1, {st, 1, 0, 5, ""}, false, 60).center_stopped) << st;
   EXPECT_TRUE(SlurmStateFinal("COMPLETED"));
   EXPECT_FALSE(SlurmStateFinal("COMPLETING"));
   EXPECT_FALSE(SlurmStateFinal("RUNNING"));

@@ -111,9 +111,50 @@ int Count(const std::string& text, const std::string& line) {
   return n;
 }
 
-TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
+// Whether the Slurm programs the tests start clusters with are installed.
+bool SlurmInstalled(std::string* missing) {
   for (const char* b : {"munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel", "sinfo"})
-    ASSERT_TRUE(Installed(b)) << b << " is not installed; run scripts/install-deps.sh (slurm-wlm, munge)";
+    if (!Installed(b)) {
+      *missing = std::string(b) + " is not installed; run scripts/install-deps.sh (slurm-wlm, munge)";
+      return false;
+    }
+  return true;
+}
+
+// A slurm center of the server's configuration, on cluster `c`.
+CenterConfig SlurmCenter(const std::string& name, const SlurmCluster& c) {
+  CenterConfig cc;
+  cc.name = name;
+  cc.backend.kind = "slurm";
+  cc.backend.slurm_conf = c.conf();
+  return cc;
+}
+
+// A job of 2 GPUs (a whole node of these clusters) running `script` (sh).
+JobSpec TwoGpuJob(const std::string& script) {
+  JobSpec s;
+  s.command = {"sh", "-c", script};
+  s.gpus = 2;
+  s.cpu_milli = 1000;
+  s.mem_mib = 512;
+  s.time_limit_s = 120;
+  return s;
+}
+
+// Runs passes until done() or `seconds` passed; done()'s last answer.
+bool PassUntil(ControlPlane& cp, const std::function<bool()>& done, int seconds) {
+  auto end = Clock::now() + std::chrono::seconds(seconds);
+  while (Clock::now() < end) {
+    cp.PassNow();
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return done();
+}
+
+TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
+  std::string missing;
+  ASSERT_TRUE(SlurmInstalled(&missing)) << missing;
   ScratchDir scratch;
   ASSERT_FALSE(scratch.path().empty());
   const std::string base = scratch.path();
@@ -126,14 +167,8 @@ TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
 
   ServerConfig cfg;
   cfg.data_dir = base + "/data";
-  for (auto [name, conf] : {std::pair{"sla", c1.conf()}, std::pair{"slb", c2.conf()}}) {
-    CenterConfig c;
-    c.name = name;
-    c.backend.kind = "slurm";
-    c.backend.slurm_conf = conf;
-    c.backend.command_timeout_s = 3;
-    cfg.centers.push_back(c);
-  }
+  cfg.centers = {SlurmCenter("sla", c1), SlurmCenter("slb", c2)};
+  for (CenterConfig& c : cfg.centers) c.backend.command_timeout_s = 3;
   cfg.center_timeout_s = 5;
   cfg.pass_interval_ms = 200;
   auto started = ControlPlane::Start(cfg);
@@ -156,29 +191,16 @@ TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
   std::map<int64_t, std::string> marker;
   auto submit = [&](int i) -> int64_t {
     std::string m = base + "/marker-" + std::to_string(i);
-    JobSpec s;
-    s.command = {"sh", "-c",
-                 "echo start $SLURM_CLUSTER_NAME >> " + m +
-                     "; if [ \"$SLURM_CLUSTER_NAME\" = slb ]; then sleep 60; else sleep 3; fi && echo end >> " + m};
-    s.gpus = 2;
-    s.cpu_milli = 1000;
-    s.mem_mib = 512;
-    s.time_limit_s = 120;
-    auto r = cp->Submit(alice, s);
+    auto r = cp->Submit(alice, TwoGpuJob("echo start $SLURM_CLUSTER_NAME >> " + m +
+                                         "; if [ \"$SLURM_CLUSTER_NAME\" = slb ]; then sleep 60; else sleep 3; fi "
+                                         "&& echo end >> " +
+                                         m));
     EXPECT_TRUE(r.ok()) << r.status().message();
     if (!r.ok()) return 0;
     marker[r->id] = m;
     return r->id;
   };
-  auto wait = [&](const std::function<bool()>& done, int seconds) {
-    auto end = Clock::now() + std::chrono::seconds(seconds);
-    while (Clock::now() < end) {
-      cp->PassNow();
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return done();
-  };
+  auto wait = [&](const std::function<bool()>& done, int seconds) { return PassUntil(*cp, done, seconds); };
   auto state = [&](int64_t id) {
     auto r = cp->Get(alice, id);
     return r.ok() ? r->state : JobState::kPending;
@@ -250,8 +272,8 @@ TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
 // in Slurm receives no job (a job held there is withdrawn and placed again);
 // resumed, it receives jobs again. Every job runs once.
 TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJobs) {
-  for (const char* b : {"munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel", "sinfo"})
-    ASSERT_TRUE(Installed(b)) << b << " is not installed; run scripts/install-deps.sh (slurm-wlm, munge)";
+  std::string missing;
+  ASSERT_TRUE(SlurmInstalled(&missing)) << missing;
   ScratchDir scratch;
   ASSERT_FALSE(scratch.path().empty());
   const std::string base = scratch.path();
@@ -261,11 +283,7 @@ TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJob
 
   ServerConfig cfg;
   cfg.data_dir = base + "/data";
-  CenterConfig cc;
-  cc.name = "slh";
-  cc.backend.kind = "slurm";
-  cc.backend.slurm_conf = c.conf();
-  cfg.centers.push_back(cc);
+  cfg.centers.push_back(SlurmCenter("slh", c));
   cfg.pass_interval_ms = 200;
   auto started = ControlPlane::Start(cfg);
   ASSERT_TRUE(started.ok()) << started.status().message();
@@ -276,28 +294,14 @@ TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJob
   std::map<int64_t, std::string> marker;
   auto submit = [&](int i, int sleep_s) -> int64_t {
     std::string m = base + "/marker-" + std::to_string(i);
-    JobSpec s;
-    s.command = {"sh", "-c", "echo start $SLURMD_NODENAME >> " + m + "; sleep " + std::to_string(sleep_s) +
-                                 " && echo end >> " + m};
-    s.gpus = 2;
-    s.cpu_milli = 1000;
-    s.mem_mib = 512;
-    s.time_limit_s = 120;
-    auto r = cp->Submit(alice, s);
+    auto r = cp->Submit(
+        alice, TwoGpuJob("echo start $SLURMD_NODENAME >> " + m + "; sleep " + std::to_string(sleep_s) + " && echo end >> " + m));
     EXPECT_TRUE(r.ok()) << r.status().message();
     if (!r.ok()) return 0;
     marker[r->id] = m;
     return r->id;
   };
-  auto wait = [&](const std::function<bool()>& done, int seconds) {
-    auto end = Clock::now() + std::chrono::seconds(seconds);
-    while (Clock::now() < end) {
-      cp->PassNow();
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return done();
-  };
+  auto wait = [&](const std::function<bool()>& done, int seconds) { return PassUntil(*cp, done, seconds); };
   auto get = [&](int64_t id) {
     auto r = cp->Get(alice, id);
     EXPECT_TRUE(r.ok()) << r.status().message();
@@ -372,8 +376,8 @@ TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJob
 // center_timeout_s), and at most 3 times; the 4th stop fails it. Each run is
 // an attempt.
 TEST(LiveSlurmControl, AJobItsCenterStopsRunsElsewhereAtMostThreeTimesMore) {
-  for (const char* b : {"munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel", "sinfo"})
-    ASSERT_TRUE(Installed(b)) << b << " is not installed; run scripts/install-deps.sh (slurm-wlm, munge)";
+  std::string missing;
+  ASSERT_TRUE(SlurmInstalled(&missing)) << missing;
   ScratchDir scratch;
   ASSERT_FALSE(scratch.path().empty());
   const std::string base = scratch.path();
@@ -384,26 +388,14 @@ TEST(LiveSlurmControl, AJobItsCenterStopsRunsElsewhereAtMostThreeTimesMore) {
   ASSERT_EQ(u2.code, 0) << "start.sh sls:\n" << u2.out;
   ServerConfig cfg;
   cfg.data_dir = base + "/data";
-  for (const SlurmCluster* c : {&c1, &c2}) {
-    CenterConfig cc;
-    cc.name = c == &c1 ? "slr" : "sls";
-    cc.backend.kind = "slurm";
-    cc.backend.slurm_conf = c->conf();
-    cfg.centers.push_back(cc);
-  }
+  cfg.centers = {SlurmCenter("slr", c1), SlurmCenter("sls", c2)};
   cfg.center_timeout_s = 120;  // the time a center that stopped a run is avoided
   cfg.pass_interval_ms = 200;
   auto started = ControlPlane::Start(cfg);
   ASSERT_TRUE(started.ok()) << started.status().message();
   auto cp = std::move(started).value();
   const Caller alice{"alice", false};
-  JobSpec s;
-  s.command = {"sleep", "120"};
-  s.gpus = 2;
-  s.cpu_milli = 1000;
-  s.mem_mib = 512;
-  s.time_limit_s = 300;
-  auto sub = cp->Submit(alice, s);
+  auto sub = cp->Submit(alice, TwoGpuJob("sleep 120"));
   ASSERT_TRUE(sub.ok()) << sub.status().message();
   const int64_t id = sub->id;
   auto get = [&] {
@@ -411,15 +403,7 @@ TEST(LiveSlurmControl, AJobItsCenterStopsRunsElsewhereAtMostThreeTimesMore) {
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? *r : JobRecord{};
   };
-  auto wait = [&](const std::function<bool()>& done, int seconds) {
-    auto end = Clock::now() + std::chrono::seconds(seconds);
-    while (Clock::now() < end) {
-      cp->PassNow();
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return done();
-  };
+  auto wait = [&](const std::function<bool()>& done, int seconds) { return PassUntil(*cp, done, seconds); };
   std::string previous;
   for (int stop = 1; stop <= 4; ++stop) {
     SCOPED_TRACE("stop " + std::to_string(stop));

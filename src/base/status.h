@@ -25,16 +25,43 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
-  // Prefixes context ("while loading X: ...").
+  // The input field the error is about ("gpus", "env"; "" = none), for
+  // answers that name it (the API's error.field): set where the error is
+  // made, never read back from the message.
+  const std::string& field() const { return field_; }
+  // A machine-readable kind within the code, for callers that act on one
+  // particular error ("" = none; e.g. "in_transit", live/control.cc).
+  const std::string& kind() const { return kind_; }
+  Status WithField(std::string field) && {
+    field_ = std::move(field);
+    return std::move(*this);
+  }
+  Status WithKind(std::string kind) && {
+    kind_ = std::move(kind);
+    return std::move(*this);
+  }
+  // Prefixes context ("while loading X: ..."); field and kind stay.
   Status Wrap(const std::string& context) const {
     if (ok()) return *this;
-    return Status(code_, context + ": " + message_);
+    Status s(code_, context + ": " + message_);
+    s.field_ = field_;
+    s.kind_ = kind_;
+    return s;
   }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string field_;
+  std::string kind_;
 };
+
+// An invalid input field: "FIELD: what", with field() set.
+template <typename... Args>
+Status InvalidField(std::string field, fmt::format_string<Args...> f, Args&&... args) {
+  std::string m = field + ": " + fmt::format(f, std::forward<Args>(args)...);
+  return Status(StatusCode::kInvalidArgument, std::move(m)).WithField(std::move(field));
+}
 
 template <typename... Args>
 Status InvalidArgument(fmt::format_string<Args...> f, Args&&... args) {

@@ -67,6 +67,10 @@ struct BackendEvent {
   WallMs at_ms = 0;           // when it started / ended (as well as the backend knows)
   std::string node;           // kNode
   bool up = true;             // kNode
+  // kEnded as failed: the center stopped the run on its own (a node failure,
+  // an operator's cancel, its own preemption), which is not the job's
+  // failure: the control plane runs it again (at most 3 times).
+  bool center_stopped = false;
 };
 
 struct BackendConfig {

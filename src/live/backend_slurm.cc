@@ -581,6 +581,7 @@ BackendEvent SlurmEndEvent(int64_t job_id, const SlurmFinal& f, bool cancelled, 
   } else if (f.state == "CANCELLED") {
     ev.state = cancelled ? JobState::kCancelled : JobState::kFailed;
     ev.reason = cancelled ? "cancelled" : "cancelled by Slurm";
+    ev.center_stopped = !cancelled;
   } else if (f.state == "TIMEOUT") {
     ev.state = JobState::kFailed;
     ev.reason = time_limit_s > 0 ? fmt::format("time limit {} s exceeded (Slurm TIMEOUT)", time_limit_s)
@@ -588,15 +589,18 @@ BackendEvent SlurmEndEvent(int64_t job_id, const SlurmFinal& f, bool cancelled, 
   } else if (f.state == "NODE_FAIL") {
     ev.state = JobState::kFailed;
     ev.reason = "node failure";
+    ev.center_stopped = true;
   } else if (f.state == "OUT_OF_MEMORY") {
     ev.state = JobState::kFailed;
     ev.reason = "out of memory";
   } else if (f.state == "BOOT_FAIL") {
     ev.state = JobState::kFailed;
     ev.reason = "node boot failure";
+    ev.center_stopped = true;
   } else if (f.state == "PREEMPTED") {
     ev.state = JobState::kFailed;
     ev.reason = "preempted by Slurm";
+    ev.center_stopped = true;
   } else if (f.state == "DEADLINE") {
     ev.state = JobState::kFailed;
     ev.reason = "deadline passed (Slurm DEADLINE)";
@@ -607,6 +611,7 @@ BackendEvent SlurmEndEvent(int64_t job_id, const SlurmFinal& f, bool cancelled, 
   if (cancelled && ev.state != JobState::kSucceeded) {
     // Suanli asked for it: whatever Slurm made of the signal, it is a cancel.
     ev.state = JobState::kCancelled;
+    ev.center_stopped = false;
     ev.reason = f.state == "CANCELLED" ? "cancelled" : fmt::format("cancelled ({}, {})", f.state, how);
   }
   if (ev.state == JobState::kFailed && f.state == "FAILED" && f.reason == "JobLaunchFailure" && f.signal == 0) {

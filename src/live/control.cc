@@ -84,6 +84,7 @@ constexpr WallMs kAbandonedForgetMs = 60'000;
 // at most this many times.
 constexpr int kMaxRequeues = 3;
 constexpr const char* kInTransit = "in transit between the loop and the store";
+constexpr const char* kInTransitKind = "in_transit";  // Status::kind() of that error
 
 const std::vector<double> kPassBuckets = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000};
 
@@ -738,14 +739,10 @@ void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool a
 // Whether a run ended by its center's doing (an operator's scancel, a node
 // failure, a cluster shutting down), not by the job's own failure or its
 // tenant's cancel. The backends report these as `cancelled` that Suanli did
-// not ask for, or as `failed` with one of these reasons (backend.h).
+// not ask for, or as `failed` with BackendEvent::center_stopped.
 bool StoppedByCenter(const BackendEvent& ev, bool cancel_requested) {
   if (cancel_requested) return false;
-  if (ev.state == JobState::kCancelled) return true;
-  if (ev.state != JobState::kFailed) return false;
-  for (std::string_view p : {"cancelled by", "node failure", "node boot failure", "preempted by"})
-    if (ev.reason.rfind(p, 0) == 0) return true;
-  return false;
+  return ev.state == JobState::kCancelled || (ev.state == JobState::kFailed && ev.center_stopped);
 }
 
 void ControlPlaneImpl::Meter(JobAttempt* at, CenterId c, double devices) const {
@@ -1619,10 +1616,10 @@ Status ControlPlaneImpl::CheckAdmission(const JobSpec& spec) const {
     bool any = false;
     for (const CenterRt& x : centers_) any = any || x.devices > 0;
     if (!any)
-      return InvalidArgument(
-          "gpus: asks for {} accelerator(s) but no center has any (centers: {}); submit it with gpus 0 to run on "
-          "CPU slots",
-          spec.gpus, Join(center_names_, ", "));
+      return InvalidField("gpus",
+                          "asks for {} accelerator(s) but no center has any (centers: {}); submit it with gpus 0 to "
+                          "run on CPU slots",
+                          spec.gpus, Join(center_names_, ", "));
   }
   for (CenterId c = 0; c < centers_.size(); ++c) {
     const CenterRt& x = centers_[c];
@@ -1635,8 +1632,8 @@ Status ControlPlaneImpl::CheckAdmission(const JobSpec& spec) const {
     if (why.empty()) return Status::Ok();
     reasons.push_back(fmt::format("{}: {}", x.built->name, why));
   }
-  return InvalidArgument("{}: no center can ever run this job ({})", spec.gpus > 0 ? "gpus" : "cpu_milli",
-                         Join(reasons, "; "));
+  return InvalidField(spec.gpus > 0 ? "gpus" : "cpu_milli", "no center can ever run this job ({})",
+                      Join(reasons, "; "));
 }
 
 Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
@@ -1645,7 +1642,8 @@ Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
   const Tenant t = TenantInfo(caller.tenant);
   if (t.max_gpus_per_job > 0 && spec.gpus > static_cast<uint64_t>(t.max_gpus_per_job))
     return ResourceExhausted("gpus: {} asked, but tenant '{}' may ask for at most {} per job (max_gpus_per_job)",
-                             spec.gpus, caller.tenant, t.max_gpus_per_job);
+                             spec.gpus, caller.tenant, t.max_gpus_per_job)
+        .WithField("gpus");
   if (!caller.admin && spec.priority > t.max_priority)
     return PermissionDenied("priority: {} asked, but tenant '{}' may ask for at most {} (max_priority, set by the admin)",
                             spec.priority, caller.tenant, t.max_priority);
@@ -1662,7 +1660,8 @@ Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
     if (n >= t.max_active_jobs)
       return ResourceExhausted(
           "max_active_jobs: tenant '{}' has {} pending or running job(s), its quota is {}; wait for some to end",
-          caller.tenant, n, t.max_active_jobs);
+          caller.tenant, n, t.max_active_jobs)
+          .WithField("max_active_jobs");
     SUANLI_ASSIGN_OR_RETURN(rec.id, store_->InsertJob(rec));
   } else {
     SUANLI_ASSIGN_OR_RETURN(rec.id, store_->InsertJob(rec));
@@ -1739,7 +1738,7 @@ Result<JobRecord> ControlPlaneImpl::Cancel(const Caller& caller, int64_t id) {
   // two (ending in the pass now running): look again after the pass.
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto r = CancelOnce(caller, id);
-    if (r.ok() || r.status().code() != StatusCode::kUnavailable || r.status().message() != kInTransit) return r;
+    if (r.ok() || r.status().kind() != kInTransitKind) return r;
     std::lock_guard<std::mutex> wait_pass(pass_mu_);
     WaitForStore();
   }
@@ -1790,7 +1789,7 @@ Result<JobRecord> ControlPlaneImpl::CancelOnce(const Caller& caller, int64_t id)
     if (!rec || (!caller.admin && rec->tenant != caller.tenant)) return NotFound("job {} not found", id);
     if (IsTerminal(rec->state))
       return FailedPrecondition(fmt::format("job {} has already ended ({})", id, StateName(rec->state)));
-    return Unavailable("{}", kInTransit);
+    return Unavailable("{}", kInTransit).WithKind(kInTransitKind);
   }
   JobRecord r = done;
   r.state = JobState::kCancelled;
@@ -1827,7 +1826,7 @@ Result<JobRecord> ControlPlaneImpl::CancelOnce(const Caller& caller, int64_t id)
 
 Result<std::string> ControlPlaneImpl::LogPath(const Caller& caller, int64_t id, const std::string& stream) {
   if (stream != "stdout" && stream != "stderr")
-    return InvalidArgument("stream: must be stdout or stderr, got '{}'", stream.substr(0, 40));
+    return InvalidField("stream", "must be stdout or stderr, got '{}'", stream.substr(0, 40));
   SUANLI_ASSIGN_OR_RETURN(JobRecord rec, Get(caller, id));
   return (fs::path(JobDir(rec.id)) / stream).string();
 }
@@ -1924,12 +1923,12 @@ Status ControlPlaneImpl::Resume(const Caller& caller, const std::string& center)
 Result<NewTenant> ControlPlaneImpl::CreateTenant(const Caller& caller, Tenant t) {
   if (!caller.admin) return PermissionDenied("creating tenants is for the admin");
   if (!ValidTenantName(t.name))
-    return InvalidArgument("name: '{}' is not a tenant name (a lowercase letter, then up to 39 of a-z, 0-9, '_', '-')",
+    return InvalidField("name", "'{}' is not a tenant name (a lowercase letter, then up to 39 of a-z, 0-9, '_', '-')",
                            t.name.substr(0, 60));
-  if (t.max_gpus_per_job < 0) return InvalidArgument("max_gpus_per_job: must be >= 0 (0 = unlimited)");
-  if (t.max_active_jobs < 0) return InvalidArgument("max_active_jobs: must be >= 0 (0 = unlimited)");
+  if (t.max_gpus_per_job < 0) return InvalidField("max_gpus_per_job", "must be >= 0 (0 = unlimited)");
+  if (t.max_active_jobs < 0) return InvalidField("max_active_jobs", "must be >= 0 (0 = unlimited)");
   if (t.max_priority < 0 || t.max_priority > kMaxTenantPriority)
-    return InvalidArgument("max_priority: must be 0..{}", kMaxTenantPriority);
+    return InvalidField("max_priority", "must be 0..{}", kMaxTenantPriority);
   std::lock_guard<std::mutex> lk(create_mu_);
   SUANLI_ASSIGN_OR_RETURN(auto existing, store_->GetTenant(t.name));
   if (existing) return FailedPrecondition(fmt::format("tenant '{}' already exists", t.name));
@@ -1964,7 +1963,7 @@ Result<std::vector<Tenant>> ControlPlaneImpl::Tenants(const Caller& caller) {
 
 Result<std::vector<UsageSum>> ControlPlaneImpl::Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) {
   if (to_ms <= 0) to_ms = std::numeric_limits<WallMs>::max();
-  if (from_ms > to_ms) return InvalidArgument("from: must not be after to");
+  if (from_ms > to_ms) return InvalidField("from", "must not be after to");
   return store_->Usage(caller.admin ? "" : caller.tenant, from_ms, to_ms);
 }
 

@@ -97,7 +97,7 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
       continue;
     }
     if (cc.backend.kind == "simulated")
-      return InvalidArgument("centers: '{}' is simulated but the network '{}' has no center of that name", cc.name,
+      return InvalidField("centers", "'{}' is simulated but the network '{}' has no center of that name", cc.name,
                              config.network);
     Center c;
     c.name = cc.name;
@@ -185,68 +185,68 @@ constexpr std::string_view kClassHelp = "training, inference, cnn, transformer, 
 }  // namespace
 
 Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vector<std::string>& centers) {
-  if (spec.name.size() > kMaxNameBytes) return InvalidArgument("name: at most {} bytes", kMaxNameBytes);
-  if (HasNul(spec.name)) return InvalidArgument("name: must not contain a NUL byte");
+  if (spec.name.size() > kMaxNameBytes) return InvalidField("name", "at most {} bytes", kMaxNameBytes);
+  if (HasNul(spec.name)) return InvalidField("name", "must not contain a NUL byte");
   if (HasControl(spec.name))
-    return InvalidArgument("name: must not contain control characters (newline, tab, escape...), got '{}'",
+    return InvalidField("name", "must not contain control characters (newline, tab, escape...), got '{}'",
                            EscapeControls(spec.name.substr(0, 200)));
-  if (spec.command.empty()) return InvalidArgument("command: must not be empty");
+  if (spec.command.empty()) return InvalidField("command", "must not be empty");
   if (spec.command.size() > kMaxArgs)
-    return InvalidArgument("command: at most {} arguments, got {}", kMaxArgs, spec.command.size());
-  if (spec.command[0].empty()) return InvalidArgument("command: the program (first argument) must not be empty");
+    return InvalidField("command", "at most {} arguments, got {}", kMaxArgs, spec.command.size());
+  if (spec.command[0].empty()) return InvalidField("command", "the program (first argument) must not be empty");
   size_t total = 0;
   for (size_t i = 0; i < spec.command.size(); ++i) {
     const std::string& a = spec.command[i];
-    if (a.size() > kMaxArgBytes) return InvalidArgument("command: argument {} is longer than {} bytes", i, kMaxArgBytes);
-    if (HasNul(a)) return InvalidArgument("command: argument {} contains a NUL byte", i);
+    if (a.size() > kMaxArgBytes) return InvalidField("command", "argument {} is longer than {} bytes", i, kMaxArgBytes);
+    if (HasNul(a)) return InvalidField("command", "argument {} contains a NUL byte", i);
     total += a.size();
   }
-  if (total > kMaxCommandBytes) return InvalidArgument("command: longer than {} bytes in all", kMaxCommandBytes);
+  if (total > kMaxCommandBytes) return InvalidField("command", "longer than {} bytes in all", kMaxCommandBytes);
   if (spec.env.size() > kMaxEnvVars)
-    return InvalidArgument("env: at most {} variables, got {}", kMaxEnvVars, spec.env.size());
+    return InvalidField("env", "at most {} variables, got {}", kMaxEnvVars, spec.env.size());
   size_t env_bytes = 0;
   for (const auto& [k, v] : spec.env) {
     if (!ValidEnvKey(k))
-      return InvalidArgument("env: '{}' is not a variable name (letters, digits and '_', not starting with a digit, "
+      return InvalidField("env", "'{}' is not a variable name (letters, digits and '_', not starting with a digit, "
                              "at most {} bytes)",
                              k.substr(0, 64), kMaxEnvKeyBytes);
-    if (HasNul(v)) return InvalidArgument("env: the value of {} contains a NUL byte", k);
+    if (HasNul(v)) return InvalidField("env", "the value of {} contains a NUL byte", k);
     env_bytes += k.size() + v.size();
   }
-  if (env_bytes > kMaxEnvBytes) return InvalidArgument("env: larger than {} bytes in all", kMaxEnvBytes);
-  if (spec.workdir.size() > kMaxPathBytes) return InvalidArgument("workdir: at most {} bytes", kMaxPathBytes);
-  if (HasNul(spec.workdir)) return InvalidArgument("workdir: must not contain a NUL byte");
+  if (env_bytes > kMaxEnvBytes) return InvalidField("env", "larger than {} bytes in all", kMaxEnvBytes);
+  if (spec.workdir.size() > kMaxPathBytes) return InvalidField("workdir", "at most {} bytes", kMaxPathBytes);
+  if (HasNul(spec.workdir)) return InvalidField("workdir", "must not contain a NUL byte");
   if (HasControl(spec.workdir))
-    return InvalidArgument("workdir: must not contain control characters (newline, tab, escape...), got '{}'",
+    return InvalidField("workdir", "must not contain control characters (newline, tab, escape...), got '{}'",
                            EscapeControls(spec.workdir.substr(0, 200)));
   if (!spec.workdir.empty() && spec.workdir[0] != '/')
-    return InvalidArgument("workdir: must be an absolute path, got '{}'", EscapeControls(spec.workdir.substr(0, 200)));
-  if (spec.gpus > kMaxGpus) return InvalidArgument("gpus: must be an integer 0..{}, got {}", kMaxGpus, spec.gpus);
+    return InvalidField("workdir", "must be an absolute path, got '{}'", EscapeControls(spec.workdir.substr(0, 200)));
+  if (spec.gpus > kMaxGpus) return InvalidField("gpus", "must be an integer 0..{}, got {}", kMaxGpus, spec.gpus);
   if (spec.cpu_milli < 0 || spec.cpu_milli > kMaxCpuMilli)
-    return InvalidArgument("cpu_milli: must be 0..{}, got {}", kMaxCpuMilli, spec.cpu_milli);
+    return InvalidField("cpu_milli", "must be 0..{}, got {}", kMaxCpuMilli, spec.cpu_milli);
   if (spec.mem_mib < 0 || spec.mem_mib > kMaxMemMib)
-    return InvalidArgument("mem_mib: must be 0..{}, got {}", kMaxMemMib, spec.mem_mib);
-  if (spec.models.size() > kMaxListItems) return InvalidArgument("models: at most {} names", kMaxListItems);
+    return InvalidField("mem_mib", "must be 0..{}, got {}", kMaxMemMib, spec.mem_mib);
+  if (spec.models.size() > kMaxListItems) return InvalidField("models", "at most {} names", kMaxListItems);
   for (const auto& m : spec.models)
     if (!catalog.Find(m))
-      return InvalidArgument("models: unknown model '{}' (see `suanli network models`)", m.substr(0, 100));
-  if (spec.stacks.size() > kMaxListItems) return InvalidArgument("stacks: at most {} names", kMaxListItems);
+      return InvalidField("models", "unknown model '{}' (see `suanli network models`)", m.substr(0, 100));
+  if (spec.stacks.size() > kMaxListItems) return InvalidField("stacks", "at most {} names", kMaxListItems);
   for (const auto& s : spec.stacks)
     if (!catalog.FindStack(s))
-      return InvalidArgument("stacks: unknown software stack '{}' (known: {})", s.substr(0, 100),
+      return InvalidField("stacks", "unknown software stack '{}' (known: {})", s.substr(0, 100),
                              Join(catalog.stacks(), ", "));
   if (!spec.models.empty() && spec.gpus == 0)
-    return InvalidArgument("models: a CPU-only job (gpus 0) cannot ask for accelerator models");
+    return InvalidField("models", "a CPU-only job (gpus 0) cannot ask for accelerator models");
   const std::string cls = ToLower(spec.workload_class);
   if (cls != "training" && cls != "inference" && !ParseClass(cls))
-    return InvalidArgument("class: unknown class '{}' (known: {})", spec.workload_class.substr(0, 100), kClassHelp);
+    return InvalidField("class", "unknown class '{}' (known: {})", spec.workload_class.substr(0, 100), kClassHelp);
   if (spec.time_limit_s < 1 || spec.time_limit_s > kMaxTimeLimitS)
-    return InvalidArgument("time_limit_s: must be 1..{} seconds (31 days), got {}", kMaxTimeLimitS,
+    return InvalidField("time_limit_s", "must be 1..{} seconds (31 days), got {}", kMaxTimeLimitS,
                            spec.time_limit_s);
   if (spec.duration_s < 0 || spec.duration_s > kMaxTimeLimitS)
-    return InvalidArgument("duration_s: must be 0..{} seconds, got {}", kMaxTimeLimitS, spec.duration_s);
+    return InvalidField("duration_s", "must be 0..{} seconds, got {}", kMaxTimeLimitS, spec.duration_s);
   if (!spec.center.empty() && std::find(centers.begin(), centers.end(), spec.center) == centers.end())
-    return InvalidArgument("center: unknown center '{}' (centers: {})", spec.center.substr(0, 100),
+    return InvalidField("center", "unknown center '{}' (centers: {})", spec.center.substr(0, 100),
                            Join(centers, ", "));
   return Status::Ok();
 }

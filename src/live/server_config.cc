@@ -124,7 +124,7 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
 // "HOST:PORT" with PORT 0..65535; HOST a name, an IPv4 address or [IPv6].
 Status CheckListen(const std::string& listen) {
   auto bad = [&](std::string_view why) {
-    return InvalidArgument("listen: '{}' {} (expected HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080)", listen, why);
+    return InvalidField("listen", "'{}' {} (expected HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080)", listen, why);
   };
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return bad("has no port");
@@ -165,15 +165,15 @@ Status HttpLimitKeys(const yaml::Map& m, ServerConfig* c) {
 
 Status ValidateHttpLimits(const ServerConfig& c) {
   if (c.header_timeout_s < 1 || c.header_timeout_s > kMaxHeaderTimeoutS)
-    return InvalidArgument("header_timeout_s: must be 1..{}", kMaxHeaderTimeoutS);
+    return InvalidField("header_timeout_s", "must be 1..{}", kMaxHeaderTimeoutS);
   if (c.max_header_bytes < 1024 || c.max_header_bytes > kMaxHeaderBytes)
-    return InvalidArgument("max_header_bytes: must be 1024..{}", kMaxHeaderBytes);
+    return InvalidField("max_header_bytes", "must be 1024..{}", kMaxHeaderBytes);
   if (c.max_headers < 8 || c.max_headers > kMaxHeaders)
-    return InvalidArgument("max_headers: must be 8..{}", kMaxHeaders);
+    return InvalidField("max_headers", "must be 8..{}", kMaxHeaders);
   if (c.max_connections < 1 || c.max_connections > kMaxConnections)
-    return InvalidArgument("max_connections: must be 1..{}", kMaxConnections);
+    return InvalidField("max_connections", "must be 1..{}", kMaxConnections);
   if (c.max_connections_per_client < 1 || c.max_connections_per_client > c.max_connections)
-    return InvalidArgument("max_connections_per_client: must be 1..max_connections ({})", c.max_connections);
+    return InvalidField("max_connections_per_client", "must be 1..max_connections ({})", c.max_connections);
   return Status::Ok();
 }
 
@@ -276,14 +276,14 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
 
 Status ValidateServerConfig(const ServerConfig& config) {
   SUANLI_RETURN_IF_ERROR(CheckListen(config.listen));
-  if (config.data_dir.empty()) return InvalidArgument("data: must not be empty");
+  if (config.data_dir.empty()) return InvalidField("data", "must not be empty");
   {
     auto p = ParsePolicySpec(config.policy);
-    if (!p.ok()) return InvalidArgument("policy: {}", p.status().message());
+    if (!p.ok()) return InvalidField("policy", "{}", p.status().message());
   }
   {
     auto d = ParseDispatchSpec(config.dispatch);
-    if (!d.ok()) return InvalidArgument("dispatch: {}", d.status().message());
+    if (!d.ok()) return InvalidField("dispatch", "{}", d.status().message());
   }
   std::set<std::string> names;
   for (size_t i = 0; i < config.centers.size(); ++i) {
@@ -304,10 +304,10 @@ Status ValidateServerConfig(const ServerConfig& config) {
           "centers[{}] ({}).backend: a simulated center takes its nodes from the network file; give `network`", i,
           c.name);
   }
-  if (config.pass_interval_ms < 1) return InvalidArgument("pass_interval_ms: must be >= 1");
-  if (config.center_timeout_s < 1) return InvalidArgument("center_timeout_s: must be >= 1");
-  if (config.max_body_bytes < 1) return InvalidArgument("max_body_bytes: must be >= 1");
-  if (config.http_threads < 1) return InvalidArgument("http_threads: must be >= 1");
+  if (config.pass_interval_ms < 1) return InvalidField("pass_interval_ms", "must be >= 1");
+  if (config.center_timeout_s < 1) return InvalidField("center_timeout_s", "must be >= 1");
+  if (config.max_body_bytes < 1) return InvalidField("max_body_bytes", "must be >= 1");
+  if (config.http_threads < 1) return InvalidField("http_threads", "must be >= 1");
   SUANLI_RETURN_IF_ERROR(ValidateHttpLimits(config));
   if (config.tls_cert.empty() != config.tls_key.empty())
     return InvalidArgument("{}: tls_cert and tls_key go together: give both (HTTPS) or neither (HTTP)",
@@ -315,7 +315,7 @@ Status ValidateServerConfig(const ServerConfig& config) {
   // A short admin token can be guessed; 16 random bytes (or 32 hex digits,
   // `openssl rand -hex 16`) cannot.
   if (!config.admin_token.empty() && config.admin_token.size() < kMinAdminTokenBytes)
-    return InvalidArgument("admin_token: the admin token is {} bytes; at least {} are required (e.g. "
+    return InvalidField("admin_token", "the admin token is {} bytes; at least {} are required (e.g. "
                            "`openssl rand -hex 16 > admin.token`)",
                            config.admin_token.size(), kMinAdminTokenBytes);
   return Status::Ok();

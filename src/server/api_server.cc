@@ -103,7 +103,7 @@ void ApiServer::Impl::Handle(const Request& req, Response& res) const {
 Status ParseListen(const std::string& listen, std::string* host, int* port) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    return InvalidArgument("listen: '{}' is not HOST:PORT (e.g. 127.0.0.1:8080)", listen);
+    return InvalidField("listen", "'{}' is not HOST:PORT (e.g. 127.0.0.1:8080)", listen);
   }
   std::string h = listen.substr(0, colon);
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
@@ -111,7 +111,7 @@ Status ParseListen(const std::string& listen, std::string* host, int* port) {
   int v = -1;
   auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
   if (p.empty() || ec != std::errc() || ptr != p.data() + p.size() || v < 0 || v > 65535) {
-    return InvalidArgument("listen: '{}' has a port that is not 0..65535", listen);
+    return InvalidField("listen", "'{}' has a port that is not 0..65535", listen);
   }
   *host = h;
   *port = v;
@@ -150,7 +150,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(live::ControlPlane* cp, con
         sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.access_log, false);
       }
     } catch (const std::exception& e) {
-      return InvalidArgument("access_log: cannot open '{}': {}", options.access_log, e.what());
+      return InvalidField("access_log", "cannot open '{}': {}", options.access_log, e.what());
     }
     sink->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"http",%v})");
     impl.access = std::make_shared<spdlog::async_logger>("access", sink, spdlog::thread_pool(),

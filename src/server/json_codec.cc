@@ -115,7 +115,7 @@ json NumberOrZero(double v) { return std::isfinite(v) ? json(v) : json(0); }
 
 // Lenient readers for answers (the CLI).
 Status WrongType(const std::string& field, const char* expected, const json& v) {
-  return ParseError("{}: expected {}, got {}", field, expected, JsonTypeName(v));
+  return ParseError("{}: expected {}, got {}", field, expected, JsonTypeName(v)).WithField(field);
 }
 Status ReadStr(const json& j, const char* key, std::string* out) {
   auto it = j.find(key);
@@ -131,14 +131,14 @@ Status ReadInt(const json& j, const char* key, T* out) {
   if (!it->is_number_integer()) return WrongType(key, "an integer", *it);
   if (it->is_number_unsigned()) {
     uint64_t u = it->get<uint64_t>();
-    if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) return ParseError("{}: out of range", key);
+    if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) return ParseError("{}: out of range", key).WithField(key);
     *out = static_cast<T>(u);
     return Status::Ok();
   }
   int64_t v = it->get<int64_t>();
   if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
       (v > 0 && static_cast<uint64_t>(v) > static_cast<uint64_t>(std::numeric_limits<T>::max()))) {
-    return ParseError("{}: out of range", key);
+    return ParseError("{}: out of range", key).WithField(key);
   }
   *out = static_cast<T>(v);
   return Status::Ok();
@@ -171,18 +171,6 @@ Status ReadStrList(const json& j, const char* key, std::vector<std::string>* out
 
 }  // namespace
 
-std::string FieldOfMessage(std::string_view message) {
-  size_t colon = message.find(": ");
-  if (colon == std::string_view::npos || colon == 0 || colon > 80) return "";
-  for (size_t i = 0; i < colon; ++i) {
-    char c = message[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '.' || c == '[' || c == ']' || c == '-';
-    if (!ok) return "";
-  }
-  return std::string(message.substr(0, colon));
-}
-
 ApiError FieldError(const std::string& field, const std::string& what) {
   ApiError e;
   e.http_status = 400;
@@ -205,7 +193,7 @@ ApiError ErrorFromStatus(const Status& st) {
     case StatusCode::kUnavailable: e.http_status = 503; e.code = "unavailable"; break;
     default: e.http_status = 500; e.code = "internal"; break;
   }
-  if (e.http_status == 400 || e.http_status == 429) e.field = FieldOfMessage(e.message);
+  if (e.http_status == 400 || e.http_status == 429) e.field = st.field();
   return e;
 }
 
@@ -591,7 +579,7 @@ Result<live::JobRecord> JobFromJson(const json& j) {
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "tenant", &r.tenant));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "state", &state));
   auto st = live::ParseState(state);
-  if (!st) return ParseError("state: unknown state '{}'", state);
+  if (!st) return ParseError("state: unknown state '{}'", state).WithField("state");
   r.state = *st;
   SUANLI_RETURN_IF_ERROR(ReadStrList(j, "command", &s.command));
   if (auto it = j.find("env"); it != j.end() && !it->is_null()) {

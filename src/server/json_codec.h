@@ -35,12 +35,9 @@ struct ApiError {
 
 // The HTTP status and error code of a Status (InvalidArgument/ParseError 400,
 // NotFound 404, PermissionDenied 403, FailedPrecondition 409,
-// ResourceExhausted 429, Unavailable 503, anything else 500). The field is
-// taken from a "FIELD: ..." prefix of the message when there is one.
+// ResourceExhausted 429, Unavailable 503, anything else 500). The field
+// is the Status's own (Status::field()) for 400 and 429.
 ApiError ErrorFromStatus(const Status& st);
-// The field named by a message of the form "FIELD: text" (FIELD: letters,
-// digits, '_', '.', '[', ']'); empty if there is none.
-std::string FieldOfMessage(std::string_view message);
 // {"error": {...}} as text.
 std::string ErrorJson(const ApiError& e);
 // A field error (400 invalid_argument) with the message "FIELD: what".

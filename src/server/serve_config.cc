@@ -34,7 +34,7 @@ Result<live::ServerConfig> ResolveServeConfig(const ServeFlags& flags, const Env
     file_source = "SUANLI_CONFIG";
   }
   if (file) {
-    if (file->empty()) return InvalidArgument("config: {} is empty", file_source);
+    if (file->empty()) return InvalidField("config", "{} is empty", file_source);
     auto loaded = live::LoadServerConfig(*file);
     if (!loaded.ok()) return loaded.status();
     c = std::move(loaded).value();
@@ -69,7 +69,7 @@ Result<live::ServerConfig> ResolveServeConfig(const ServeFlags& flags, const Env
   {
     auto tok = env("SUANLI_ADMIN_TOKEN");
     auto tf = env("SUANLI_ADMIN_TOKEN_FILE");
-    if (tok && tf) return InvalidArgument("admin_token: give SUANLI_ADMIN_TOKEN or SUANLI_ADMIN_TOKEN_FILE, not both");
+    if (tok && tf) return InvalidField("admin_token", "give SUANLI_ADMIN_TOKEN or SUANLI_ADMIN_TOKEN_FILE, not both");
     if (tf) {
       token_file = *tf;
       c.admin_token.clear();
@@ -125,8 +125,7 @@ Result<live::ServerConfig> ResolveServeConfig(const ServeFlags& flags, const Env
 
   Status st = live::ValidateServerConfig(c);
   if (!st.ok()) {
-    std::string key = FieldOfMessage(st.message());
-    auto it = source.find(key);
+    auto it = source.find(st.field());
     if (it != source.end()) return Status(st.code(), st.message() + " (from " + it->second + ")");
     return st;
   }
@@ -134,7 +133,7 @@ Result<live::ServerConfig> ResolveServeConfig(const ServeFlags& flags, const Env
 }
 
 Result<std::string> ReadAdminTokenFile(const std::string& path) {
-  if (path.empty()) return InvalidArgument("admin_token: the admin token file's name is empty");
+  if (path.empty()) return InvalidField("admin_token", "the admin token file's name is empty");
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return IoError("admin_token: cannot open the admin token file {}: {}", path, std::strerror(errno));
   struct Closer {
@@ -143,7 +142,7 @@ Result<std::string> ReadAdminTokenFile(const std::string& path) {
   } closer{fd};
   struct stat st {};
   if (fstat(fd, &st) != 0) return IoError("admin_token: {}: {}", path, std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return InvalidArgument("admin_token: the admin token file {} is not a regular file", path);
+  if (!S_ISREG(st.st_mode)) return InvalidField("admin_token", "the admin token file {} is not a regular file", path);
   if ((st.st_mode & 077) != 0) {
     return PermissionDenied(
         "admin_token: the admin token file {} may be read or written by group or others (mode {:04o}); make it "
@@ -159,11 +158,11 @@ Result<std::string> ReadAdminTokenFile(const std::string& path) {
     if (n < 0) return IoError("admin_token: reading the admin token file {}: {}", path, std::strerror(errno));
     if (n == 0) break;
     text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMax) return InvalidArgument("admin_token: the admin token file {} is over {} bytes", path, kMax);
+    if (text.size() > kMax) return InvalidField("admin_token", "the admin token file {} is over {} bytes", path, kMax);
   }
   if (!text.empty() && text.back() == '\n') text.pop_back();
   if (!text.empty() && text.back() == '\r') text.pop_back();
-  if (text.empty()) return InvalidArgument("admin_token: the admin token file {} is empty", path);
+  if (text.empty()) return InvalidField("admin_token", "the admin token file {} is empty", path);
   for (unsigned char ch : text) {
     if (ch <= ' ' || ch == 0x7f) {
       return InvalidArgument(
@@ -188,7 +187,7 @@ void RemoveFromEnvironment(const char* name) {
 Result<std::vector<std::string>> SecureDataDir(const std::string& dir) {
   namespace fs = std::filesystem;
   std::vector<std::string> changed;
-  if (dir.empty()) return InvalidArgument("data: must not be empty");
+  if (dir.empty()) return InvalidField("data", "must not be empty");
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     fs::path parent = fs::path(dir).parent_path();
