@@ -89,6 +89,13 @@ TEST(Pack, RowsAndColumns) {
   EXPECT_EQ(line, "workload,policy,seed,arrived_pct,allocated_pct,fragmented_pct");
   std::getline(b, line);
   EXPECT_EQ(line.substr(0, 13), "small,fgd,42,");
+  // A workload named after a file with a comma stays one field.
+  runs[0].workload = "nodes,v2";
+  ASSERT_TRUE(WritePackCsv((dir / "c.csv").string(), runs, true).ok());
+  std::ifstream c(dir / "c.csv");
+  std::getline(c, line);
+  std::getline(c, line);
+  EXPECT_EQ(line.substr(0, 17), "\"nodes,v2\",fgd,42") << line;
   std::filesystem::remove_all(dir);
 }
 

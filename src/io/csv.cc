@@ -4,6 +4,17 @@
 
 namespace suanli {
 
+std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  out += '"';
+  return out;
+}
+
 bool SplitCsv(std::string_view line, char sep, std::vector<std::string_view>* fields,
               std::vector<std::string>* storage) {
   fields->clear();

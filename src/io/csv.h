@@ -17,6 +17,12 @@ namespace suanli {
 bool SplitCsv(std::string_view line, char sep, std::vector<std::string_view>* fields,
               std::vector<std::string>* storage);
 
+// One field as written to a CSV file (RFC 4180): as it is, or in double
+// quotes (with "" for a quote) when it holds a comma, a quote or a line
+// break; a line break becomes a space, so that every row stays one line for
+// line-based readers (SplitCsv). Every CSV writer of the project uses it.
+std::string CsvField(std::string_view s);
+
 // Typed access to the fields of one row, producing "file:line: field 'x': expected ..., got '...'".
 class CsvRow {
  public:

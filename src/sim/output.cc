@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "io/csv.h"
+
 namespace suanli {
 namespace {
 
@@ -49,16 +51,6 @@ class File {
 // One CSV field per RFC 4180: quoted when it holds a separator, a quote or a
 // line break, with its quotes doubled. Line breaks become spaces: every
 // reader of these files reads one record per line.
-std::string Field(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += (c == '\n' || c == '\r') ? ' ' : c;
-  }
-  out += '"';
-  return out;
-}
 
 }  // namespace
 
@@ -154,12 +146,12 @@ Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c
       std::string model = j.model == kNoModel ? (job.num_gpus == 0 ? "cpu" : "") : c.model(j.model).name;
       const char* state = j.unschedulable ? "unschedulable" : (j.end >= 0 ? "finished" : "unfinished");
       bool ran = j.start >= 0;
-      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f}\n", Field(r.policy), j.id,
-                     Field(w.JobName(j.id)), Field(w.tenants.size() ? w.tenants.Name(job.tenant) : ""), Sec(j.submit),
+      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f}\n", CsvField(r.policy), j.id,
+                     CsvField(w.JobName(j.id)), CsvField(w.tenants.size() ? w.tenants.Name(job.tenant) : ""), Sec(j.submit),
                      ran ? Sec(j.start) : "", j.end >= 0 ? Sec(j.end) : "", ran ? Sec(j.start - j.submit) : "",
                      j.end >= 0 ? Sec(j.end - j.submit) : "", job.num_gpus, job.IsShared() ? job.gpu_milli : 1000,
-                     j.nodes, Field(model), j.preemptions, state,
-                     Field(j.center < net.centers.size() ? net.centers[j.center].name : std::string()), j.restarts,
+                     j.nodes, CsvField(model), j.preemptions, state,
+                     CsvField(j.center < net.centers.size() ? net.centers[j.center].name : std::string()), j.restarts,
                      j.lost_work_s, j.transfer_s);
       if (buf.size() > (1 << 20)) {
         f.Write(buf);
@@ -178,7 +170,7 @@ Status WriteUtilizationCsv(const std::string& path, const std::vector<SimResult>
   std::string buf;
   for (const auto& r : results)
     for (const auto& u : r.util)
-      fmt::format_to(std::back_inserter(buf), "{},{},{:.3f},{:.6f},{},{}\n", Field(r.policy), Sec(u.t), u.busy_devices,
+      fmt::format_to(std::back_inserter(buf), "{},{},{:.3f},{:.6f},{},{}\n", CsvField(r.policy), Sec(u.t), u.busy_devices,
                      u.utilization, u.pending, u.running);
   f.Write(buf);
   return f.Close();
@@ -192,8 +184,8 @@ Status WriteCentersCsv(const std::string& path, const Network& net, const Catalo
   std::string buf;
   for (const auto& r : results)
     for (const auto& p : r.pools) {
-      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{:.3f},{},{:.6f},{},{}\n", Field(r.policy), Sec(p.t),
-                     Field(net.centers[p.center].name), Field(p.model == kNoModel ? "cpu" : c.model(p.model).name),
+      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{:.3f},{},{:.6f},{},{}\n", CsvField(r.policy), Sec(p.t),
+                     CsvField(net.centers[p.center].name), CsvField(p.model == kNoModel ? "cpu" : c.model(p.model).name),
                      p.busy_devices, p.capacity, p.capacity > 0 ? p.busy_devices / p.capacity : 0.0, p.pending,
                      p.running);
       if (buf.size() > (1 << 20)) {
@@ -217,9 +209,9 @@ Status WriteUsageCsv(const std::string& path, const Workload& w, const Network& 
       std::string tenant = u.tenant == UINT32_MAX ? "(idle)"
                            : u.tenant < w.tenants.size() ? w.tenants.Name(u.tenant)
                                                          : std::string("default");
-      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{:.4f},{:.4f},{:.6f},{:.4f},{:.4f},{:.4f}\n", Field(r.policy),
-                     Field(tenant), Field(net.centers[u.center].name),
-                     Field(u.model == kNoModel ? "cpu" : c.model(u.model).name),
+      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{:.4f},{:.4f},{:.6f},{:.4f},{:.4f},{:.4f}\n", CsvField(r.policy),
+                     CsvField(tenant), CsvField(net.centers[u.center].name),
+                     CsvField(u.model == kNoModel ? "cpu" : c.model(u.model).name),
                      u.accelerator_s / 3600.0, u.reference_s / 3600.0, u.pflop_days, u.energy.kwh, u.energy.cost,
                      u.energy.carbon_kg);
     }

@@ -10,6 +10,7 @@
 
 #include "base/rng.h"
 #include "core/state/cluster_state.h"
+#include "io/csv.h"
 
 namespace suanli {
 
@@ -232,10 +233,10 @@ Status WritePackCsv(const std::string& path, const std::vector<PackRun>& runs, b
   for (const auto& r : runs) {
     for (const auto& row : r.rows) {
       if (workload_column) {
-        buf += r.workload;
+        buf += CsvField(r.workload);
         buf += ',';
       }
-      buf += fmt::format("{},{},{},{:.4f},{:.4f}\n", r.policy, r.seed, row.arrived_pct, row.allocated_pct,
+      buf += fmt::format("{},{},{},{:.4f},{:.4f}\n", CsvField(r.policy), r.seed, row.arrived_pct, row.allocated_pct,
                          row.fragmented_pct);
     }
     if (buf.size() > (1 << 20)) {
@@ -285,7 +286,7 @@ Status WritePackSummaryCsv(const std::string& path, const std::vector<PackSummar
       "workload,policy,seeds,final_allocated_pct_mean,final_allocated_pct_min,final_allocated_pct_max,"
       "final_fragmented_pct_mean,failed_tasks_mean\n";
   for (const auto& s : rows)
-    buf += fmt::format("{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.1f}\n", s.workload, s.policy, s.seeds,
+    buf += fmt::format("{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.1f}\n", CsvField(s.workload), CsvField(s.policy), s.seeds,
                        s.allocated_pct, s.allocated_min, s.allocated_max, s.fragmented_pct, s.failed_tasks);
   if (std::fwrite(buf.data(), 1, buf.size(), f.get()) != buf.size()) return IoError("cannot write '{}'", path);
   if (std::fclose(f.release()) != 0) return IoError("cannot write '{}'", path);

@@ -49,16 +49,6 @@ double Round6(double x) {
   return r == 0 ? 0.0 : r;  // no "-0"
 }
 
-std::string CsvQuote(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
 
 // Printable form of a name for the aligned table (control bytes would break alignment).
 std::string Printable(std::string_view s) {
@@ -354,8 +344,8 @@ std::string FormatUsageCsv(const std::vector<UsageTable>& tables) {
   out += ",accelerator_hours,reference_hours,pflop_days,energy_kwh,cost,carbon_kg,cost_share_pct\n";
   for (const UsageTable& t : tables)
     for (const UsageGroup& g : t.groups) {
-      out += CsvQuote(t.run);
-      for (const auto& k : g.key) out += "," + CsvQuote(k);
+      out += CsvField(t.run);
+      for (const auto& k : g.key) out += "," + CsvField(k);
       fmt::format_to(std::back_inserter(out), ",{:.4f},{:.4f},{:.6f},{:.4f},{:.4f},{:.4f},{:.2f}\n",
                      g.sum.accelerator_hours, g.sum.reference_hours, g.sum.pflop_days, g.sum.energy_kwh, g.sum.cost,
                      g.sum.carbon_kg, g.cost_share_pct);
