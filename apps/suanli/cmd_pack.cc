@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/parallel.h"
 #include "base/strings.h"
 #include "commands.h"
 #include "core/policy/place/placer.h"
@@ -116,19 +117,8 @@ int RunPackCommand(const PackArgs& a) {
 
   // Load the pod files in parallel (each is independent).
   std::vector<std::optional<Result<Workload>>> loaded(pod_files.size());
-  {
-    unsigned threads = a.threads ? a.threads : std::max(1u, std::thread::hardware_concurrency());
-    threads = static_cast<unsigned>(std::min<size_t>(threads, pod_files.size()));
-    std::atomic<size_t> next{0};
-    auto worker = [&]() {
-      for (size_t i = next++; i < pod_files.size(); i = next++)
-        loaded[i] = ImportWorkload(pod_files[i], "", *catalog, iopt, nullptr);
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
-  }
+  ParallelFor(pod_files.size(), a.threads,
+              [&](size_t i) { loaded[i] = ImportWorkload(pod_files[i], "", *catalog, iopt, nullptr); });
   std::vector<Workload> workloads;
   workloads.reserve(pod_files.size());
   for (size_t i = 0; i < pod_files.size(); ++i) {

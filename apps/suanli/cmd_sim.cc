@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/parallel.h"
 #include "base/strings.h"
 #include "commands.h"
 #include "core/policy/dispatch/allocation_lp.h"
@@ -185,38 +186,29 @@ int RunSim(const SimArgs& a) {
 
   std::vector<Result<SimResult>> results(runs.size(), Result<SimResult>(Internal("not run")));
   Progress progress(runs.size(), !a.quiet && isatty(STDERR_FILENO));
-  unsigned threads = a.threads ? a.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, static_cast<unsigned>(runs.size()));
-  std::atomic<size_t> next{0};
-  auto worker = [&]() {
-    for (size_t i = next++; i < runs.size(); i = next++) {
-      SimOptions opt;
-      opt.seed = a.seed;
-      opt.util_interval = Seconds(a.util_step_s);
-      opt.scheduler.backfill_depth = a.backfill_depth;
-      opt.scheduler.quotas = quotas;
-      opt.pass_interval = SecondsF(a.pass_interval_s);
-      opt.dispatch = runs[i].dispatch;
-      opt.start_hour = a.start_hour;
-      opt.device_mtbf_h = a.device_mtbf_h;
-      opt.center_mtbf_h = a.center_mtbf_h;
-      opt.outage_mean = SecondsF(a.outage_h * 3600.0);
-      opt.checkpoint = SecondsF(a.checkpoint_h * 3600.0);
-      opt.restart_cost = SecondsF(a.restart_cost_s);
-      opt.progress = [&, i](double f) { progress.Update(i, f); };
-      results[i] = Simulate(*wl, *net, *catalog, runs[i].policy, opt);
-      progress.Update(i, 1.0);
-    }
-  };
-  std::vector<std::thread> pool;
-  // A pool thread that solved an allocation LP (heterogeneity-aware dispatch)
+  // A thread that solved an allocation LP (heterogeneity-aware dispatch)
   // frees its solver's per-thread state before it ends.
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back([&] {
-      worker();
-      ReleaseLpSolverThreadState();
-    });
-  worker();
-  for (auto& t : pool) t.join();
+  ParallelFor(
+      runs.size(), a.threads,
+      [&](size_t i) {
+        SimOptions opt;
+        opt.seed = a.seed;
+        opt.util_interval = Seconds(a.util_step_s);
+        opt.scheduler.backfill_depth = a.backfill_depth;
+        opt.scheduler.quotas = quotas;
+        opt.pass_interval = SecondsF(a.pass_interval_s);
+        opt.dispatch = runs[i].dispatch;
+        opt.start_hour = a.start_hour;
+        opt.device_mtbf_h = a.device_mtbf_h;
+        opt.center_mtbf_h = a.center_mtbf_h;
+        opt.outage_mean = SecondsF(a.outage_h * 3600.0);
+        opt.checkpoint = SecondsF(a.checkpoint_h * 3600.0);
+        opt.restart_cost = SecondsF(a.restart_cost_s);
+        opt.progress = [&, i](double f) { progress.Update(i, f); };
+        results[i] = Simulate(*wl, *net, *catalog, runs[i].policy, opt);
+        progress.Update(i, 1.0);
+      },
+      ReleaseLpSolverThreadState);
   progress.Done();
 
   std::vector<SimResult> ok;

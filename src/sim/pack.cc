@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/parallel.h"
 #include "base/rng.h"
 #include "core/state/cluster_state.h"
 #include "io/csv.h"
@@ -190,19 +191,10 @@ Result<std::vector<PackRun>> RunPackGrid(const std::vector<const PackInput*>& in
     return (*items[a].policy == "fgd") > (*items[b].policy == "fgd");
   });
   std::vector<std::optional<Result<PackRun>>> results(items.size());
-  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<size_t>(threads, items.size()));
-  std::atomic<size_t> next{0};
-  auto worker = [&]() {
-    for (size_t k = next++; k < order.size(); k = next++) {
-      const Item& it = items[order[k]];
-      results[order[k]] = RunPack(*it.input, network, catalog, *it.policy, it.seed, options);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  ParallelFor(order.size(), options.threads, [&](size_t k) {
+    const Item& it = items[order[k]];
+    results[order[k]] = RunPack(*it.input, network, catalog, *it.policy, it.seed, options);
+  });
   std::vector<PackRun> out;
   out.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
