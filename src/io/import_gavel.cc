@@ -1,7 +1,6 @@
 // Gavel traces (stanford-futuredata/gavel): Philly VC arrivals with synthetic
 // DL jobs, turned into per-model run times with Gavel's measured throughputs.
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cmath>
@@ -13,6 +12,7 @@
 
 #include "base/strings.h"
 #include "io/embedded.h"
+#include "io/line_reader.h"
 #include "io/trace.h"
 
 namespace suanli {
@@ -24,43 +24,6 @@ const std::vector<GavelThroughputs::Rate>* GavelThroughputs::Find(std::string_vi
 }
 
 namespace {
-
-constexpr size_t kMaxInflated = size_t{512} << 20;
-
-bool IsGzip(std::string_view data) {
-  return data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
-         static_cast<unsigned char>(data[1]) == 0x8b;
-}
-
-Result<std::string> Gunzip(std::string_view data, const std::string& name) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return Internal("{}: zlib init failed", name);
-  std::string out;
-  char buf[1 << 15];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof(buf);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      return IoError("{}: corrupt or truncated gzip data", name);
-    }
-    out.append(buf, sizeof(buf) - zs.avail_out);
-    if (out.size() > kMaxInflated) {
-      inflateEnd(&zs);
-      return IoError("{}: more than {} MiB when unpacked", name, kMaxInflated >> 20);
-    }
-    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
-      inflateEnd(&zs);
-      return IoError("{}: truncated gzip data", name);
-    }
-  }
-  inflateEnd(&zs);
-  return out;
-}
 
 size_t LineOf(std::string_view text, size_t byte) {
   byte = std::min(byte, text.size());
@@ -151,11 +114,8 @@ WorkloadClass GavelClass(std::string_view job_type) {
 
 Result<GavelThroughputs> ParseGavelThroughputs(std::string_view data, const std::string& name,
                                                const Catalog& catalog) {
-  std::string inflated;
-  if (IsGzip(data)) {
-    SUANLI_ASSIGN_OR_RETURN(inflated, Gunzip(data, name));
-    data = inflated;
-  }
+  SUANLI_ASSIGN_OR_RETURN(const std::string inflated, MaybeGunzip(data, name));
+  data = inflated;
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(data.begin(), data.end());

@@ -111,7 +111,7 @@ std::unique_ptr<LineReader> LineReader::FromString(std::string data, std::string
   return std::make_unique<StringLineReader>(std::move(data), std::move(name));
 }
 
-Result<std::string> MaybeGunzip(std::string_view data, const std::string& name) {
+Result<std::string> MaybeGunzip(std::string_view data, const std::string& name, size_t max_bytes) {
   if (data.size() < 2 || static_cast<unsigned char>(data[0]) != 0x1f || static_cast<unsigned char>(data[1]) != 0x8b)
     return std::string(data);
   z_stream zs{};
@@ -130,6 +130,10 @@ Result<std::string> MaybeGunzip(std::string_view data, const std::string& name) 
       return IoError("{}: corrupt gzip data", name);
     }
     out.append(buf.data(), buf.size() - zs.avail_out);
+    if (out.size() > max_bytes) {
+      inflateEnd(&zs);
+      return IoError("{}: more than {} MiB when unpacked", name, max_bytes >> 20);
+    }
     if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
       inflateEnd(&zs);
       return IoError("{}: truncated gzip data", name);
