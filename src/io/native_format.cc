@@ -12,6 +12,7 @@
 
 #include "base/strings.h"
 #include "io/csv.h"
+#include "io/output_file.h"
 #include "io/trace.h"
 
 namespace suanli {
@@ -393,29 +394,14 @@ std::string NativeWorkloadString(const Workload& workload, const Catalog& catalo
 
 Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog,
                            const std::string& path) {
-  bool gz = path.size() > 3 && path.substr(path.size() - 3) == ".gz";
-  if (gz) {
-    gzFile f = gzopen(path.c_str(), "wb6");
-    if (!f) return IoError("cannot create '{}': {}", path, std::strerror(errno));
-    bool ok = true;
-    WriteAll(workload, catalog, NativeColumns::kAuto, [&](const std::string& s) {
-      ok = gzwrite(f, s.data(), static_cast<unsigned>(s.size())) == static_cast<int>(s.size());
-      return ok;
-    });
-    int rc = gzclose(f);
-    if (!ok || rc != Z_OK) return IoError("writing '{}' failed", path);
-    return Status::Ok();
-  }
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return IoError("cannot create '{}': {}", path, std::strerror(errno));
-  bool ok = true;
+  SUANLI_ASSIGN_OR_RETURN(auto out, OutputFile::Open(path, 6));
+  Status st;
   WriteAll(workload, catalog, NativeColumns::kAuto, [&](const std::string& s) {
-    ok = std::fwrite(s.data(), 1, s.size(), f) == s.size();
-    return ok;
+    st = out.Write(s);
+    return st.ok();
   });
-  if (std::fclose(f) != 0) ok = false;
-  if (!ok) return IoError("writing '{}' failed: {}", path, std::strerror(errno));
-  return Status::Ok();
+  SUANLI_RETURN_IF_ERROR(st);
+  return out.Close();
 }
 
 namespace import_detail {

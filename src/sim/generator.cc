@@ -23,6 +23,7 @@
 #include "base/strings.h"
 #include "io/line_reader.h"
 #include "io/native_format.h"
+#include "io/output_file.h"
 #include "io/trace.h"
 
 namespace suanli {
@@ -1404,63 +1405,13 @@ Result<Workload> GenerateWorkload(const GenOptions& opts, const Catalog& catalog
 
 namespace {
 
-// Where generated text goes: a plain file or a gzip stream.
-class Sink {
- public:
-  static Result<Sink> Open(const std::string& path) {
-    Sink s;
-    s.path_ = path;
-    s.gz_ = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-    if (s.gz_) {
-      s.gzf_ = gzopen(path.c_str(), "wb1");  // fastest level: 10M jobs stay well under a minute
-      if (!s.gzf_) return IoError("cannot create '{}': {}", path, std::strerror(errno));
-      gzbuffer(s.gzf_, 1 << 20);
-    } else {
-      s.f_ = std::fopen(path.c_str(), "wb");
-      if (!s.f_) return IoError("cannot create '{}': {}", path, std::strerror(errno));
-    }
-    return s;
-  }
-  Sink(Sink&& o) noexcept { *this = std::move(o); }
-  Sink& operator=(Sink&& o) noexcept {
-    std::swap(path_, o.path_);
-    std::swap(gz_, o.gz_);
-    std::swap(f_, o.f_);
-    std::swap(gzf_, o.gzf_);
-    return *this;
-  }
-  ~Sink() { (void)Close(); }
-  Status Write(std::string_view s) {
-    bool ok =
-        gz_ ? gzwrite(gzf_, s.data(), static_cast<unsigned>(s.size())) == static_cast<int>(s.size())
-            : std::fwrite(s.data(), 1, s.size(), f_) == s.size();
-    if (!ok) return IoError("writing '{}' failed: {}", path_, std::strerror(errno));
-    return Status::Ok();
-  }
-  Status Close() {
-    bool ok = true;
-    if (gzf_) ok = gzclose(gzf_) == Z_OK;
-    if (f_) ok = std::fclose(f_) == 0;
-    gzf_ = nullptr;
-    f_ = nullptr;
-    if (!ok) return IoError("writing '{}' failed", path_);
-    return Status::Ok();
-  }
-
- private:
-  Sink() = default;
-  std::string path_;
-  bool gz_ = false;
-  FILE* f_ = nullptr;
-  gzFile gzf_ = nullptr;
-};
 
 }  // namespace
 
 Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog,
                               const std::string& path, GenSummary* summary) {
   SUANLI_ASSIGN_OR_RETURN(auto gen, WorkloadGenerator::Create(opts, catalog));
-  SUANLI_ASSIGN_OR_RETURN(auto sink, Sink::Open(path));
+  SUANLI_ASSIGN_OR_RETURN(auto sink, OutputFile::Open(path, 1));  // fastest: 10M jobs well under a minute
   // Two stages: this thread writes (and compresses) while a second one generates
   // and formats the next chunks. The order of the chunks, and so the file, does
   // not depend on the timing.
