@@ -121,8 +121,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<ControlPlane> cp = std::move(started).value();
   int devices = 0;
   for (const auto& c : cp->Centers()) devices += c.devices;
-  std::printf("network %s: %zu center(s), %d accelerators; started in %.0f ms\n", network.c_str(),
-              cp->Centers().size(), devices, Ms(Clock::now() - t_start));
+  std::printf("network %s: %zu center(s), %d accelerators; started in %.0f ms\n", network.c_str(), cp->Centers().size(),
+              devices, Ms(Clock::now() - t_start));
 
   // Fill every accelerator with 8-GPU jobs whose ends are spread over the
   // measurement (so each timed pass sees some end), then queue `pending` jobs
@@ -165,8 +165,7 @@ int main(int argc, char** argv) {
         if (!cp->Submit(who, specs[i]).ok()) ++errors;
     });
   for (auto& t : threads) t.join();
-  std::printf("submitted %zu jobs in %.0f ms (%d errors)\n", specs.size(), Ms(Clock::now() - t_submit),
-              errors.load());
+  std::printf("submitted %zu jobs in %.0f ms (%d errors)\n", specs.size(), Ms(Clock::now() - t_submit), errors.load());
   // Let the submissions be dispatched and the fill start (not timed).
   auto t_fill = Clock::now();
   int running = 0, queued = 0;

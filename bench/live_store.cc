@@ -211,12 +211,13 @@ double Pct(const std::vector<double>& sorted, double p) {
 }
 
 void PrintInserts(const char* label, const InsertRun& r, int64_t n, int64_t writes, int64_t commits) {
-  std::printf("%s: %lld inserts in %.2f s = %.0f inserts/s; latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; "
-              "%.1f writes per commit (%lld commits)%s\n",
-              label, static_cast<long long>(n), r.seconds, static_cast<double>(n) / r.seconds, Pct(r.latency_ms, 0.5),
-              Pct(r.latency_ms, 0.99), r.latency_ms.empty() ? 0.0 : r.latency_ms.back(),
-              commits > 0 ? static_cast<double>(writes) / static_cast<double>(commits) : 0.0,
-              static_cast<long long>(commits), r.errors > 0 ? fmt::format(" ({} ERRORS)", r.errors).c_str() : "");
+  std::printf(
+      "%s: %lld inserts in %.2f s = %.0f inserts/s; latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; "
+      "%.1f writes per commit (%lld commits)%s\n",
+      label, static_cast<long long>(n), r.seconds, static_cast<double>(n) / r.seconds, Pct(r.latency_ms, 0.5),
+      Pct(r.latency_ms, 0.99), r.latency_ms.empty() ? 0.0 : r.latency_ms.back(),
+      commits > 0 ? static_cast<double>(writes) / static_cast<double>(commits) : 0.0, static_cast<long long>(commits),
+      r.errors > 0 ? fmt::format(" ({} ERRORS)", r.errors).c_str() : "");
 }
 
 // Median time of `reps` calls; `rows` gets the last call's row count.
@@ -275,7 +276,6 @@ void Fill(const Args& a, const std::string& path) {
 
 // Reads on a filled store of `jobs` jobs, then durable inserts into it.
 void Reads(const Args& a, const std::string& path, int64_t jobs) {
-
   auto t0 = Clock::now();
   auto s = OpenOrExit(path, StoreOptions{});
   std::printf("open (durable): %.1f ms\n", Ms(Clock::now() - t0));
@@ -283,7 +283,8 @@ void Reads(const Args& a, const std::string& path, int64_t jobs) {
   const int reps = 21;
   auto list = [&](const char* label, JobFilter f) {
     size_t rows = 0;
-    double ms = TimeIt(reps, [&] { return RowsOrExit(s->ListJobs(f), label); }, &rows);
+    double ms = TimeIt(
+        reps, [&] { return RowsOrExit(s->ListJobs(f), label); }, &rows);
     std::printf("  ListJobs %-44s %8.3f ms  (%zu rows)\n", label, ms, rows);
   };
   std::printf("reads (median of %d):\n", reps);
@@ -328,21 +329,27 @@ void Reads(const Args& a, const std::string& path, int64_t jobs) {
   list("tenant with no jobs", f);
 
   size_t rows = 0;
-  double ms = TimeIt(5, [&] { return RowsOrExit(s->LoadActive(), "LoadActive"); }, &rows);
+  double ms = TimeIt(
+      5, [&] { return RowsOrExit(s->LoadActive(), "LoadActive"); }, &rows);
   std::printf("  LoadActive                                          %8.3f ms  (%zu rows)\n", ms, rows);
-  ms = TimeIt(reps, [&] { return RowsOrExit(s->Counts(), "Counts"); }, &rows);
+  ms = TimeIt(
+      reps, [&] { return RowsOrExit(s->Counts(), "Counts"); }, &rows);
   std::printf("  Counts (all tenants)                                %8.3f ms\n", ms);
-  ms = TimeIt(reps, [&] { return RowsOrExit(s->Counts("tenant42"), "Counts"); }, &rows);
+  ms = TimeIt(
+      reps, [&] { return RowsOrExit(s->Counts("tenant42"), "Counts"); }, &rows);
   std::printf("  Counts (one tenant)                                 %8.3f ms\n", ms);
-  ms = TimeIt(reps, [&] { return RowsOrExit(s->ActiveJobs("tenant42"), "ActiveJobs"); }, &rows);
+  ms = TimeIt(
+      reps, [&] { return RowsOrExit(s->ActiveJobs("tenant42"), "ActiveJobs"); }, &rows);
   std::printf("  ActiveJobs (one tenant)                             %8.3f ms\n", ms);
-  ms = TimeIt(reps, [&] { return RowsOrExit(s->GetJob(jobs / 3), "GetJob"); }, &rows);
+  ms = TimeIt(
+      reps, [&] { return RowsOrExit(s->GetJob(jobs / 3), "GetJob"); }, &rows);
   std::printf("  GetJob                                              %8.3f ms\n", ms);
   const int64_t day0 = 1700000000000;
-  ms = TimeIt(5, [&] { return RowsOrExit(s->Usage("", day0 + 86400000LL * 10, day0 + 86400000LL * 11), "Usage"); },
-              &rows);
+  ms = TimeIt(
+      5, [&] { return RowsOrExit(s->Usage("", day0 + 86400000LL * 10, day0 + 86400000LL * 11), "Usage"); }, &rows);
   std::printf("  Usage, all tenants, one day                         %8.3f ms  (%zu groups)\n", ms, rows);
-  ms = TimeIt(5, [&] { return RowsOrExit(s->Usage("tenant42", day0, day0 + 86400000LL * 31), "Usage"); }, &rows);
+  ms = TimeIt(
+      5, [&] { return RowsOrExit(s->Usage("tenant42", day0, day0 + 86400000LL * 31), "Usage"); }, &rows);
   std::printf("  Usage, one tenant, 31 days                          %8.3f ms  (%zu groups)\n", ms, rows);
 
   InsertRun r = Inserts(*s, a.threads, 500, jobs, true, true);
@@ -358,8 +365,8 @@ void Reads(const Args& a, const std::string& path, int64_t jobs) {
 int main(int argc, char** argv) {
   Args a = Parse(argc, argv);
   bool temp = a.dir.empty();
-  std::string dir = temp ? (std::filesystem::temp_directory_path() / fmt::format("suanli-store-bench-{}", getpid())).string()
-                         : a.dir;
+  std::string dir =
+      temp ? (std::filesystem::temp_directory_path() / fmt::format("suanli-store-bench-{}", getpid())).string() : a.dir;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   const std::string path = dir + "/store.db";

@@ -28,9 +28,9 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <httplib.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "live/store.h"
@@ -86,7 +86,8 @@ RunResult RunOnce(const std::string& url, const std::string& token, const std::s
         auto t1 = Clock::now();
         if (!r) {
           ++transport[static_cast<size_t>(t)];
-          if (first_error[static_cast<size_t>(t)].empty()) first_error[static_cast<size_t>(t)] = httplib::to_string(r.error());
+          if (first_error[static_cast<size_t>(t)].empty())
+            first_error[static_cast<size_t>(t)] = httplib::to_string(r.error());
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
           continue;
         }
@@ -177,7 +178,8 @@ int Fill(const std::string& db, int64_t jobs, int threads) {
         r.carbon_kg = 0.04 * r.spec.gpus;
         auto id = (*store)->InsertJob(r);
         if (!id.ok()) {
-          if (failed.fetch_add(1) == 0) std::fprintf(stderr, "live_submit: insert: %s\n", id.status().message().c_str());
+          if (failed.fetch_add(1) == 0)
+            std::fprintf(stderr, "live_submit: insert: %s\n", id.status().message().c_str());
         }
         if (i > 0 && i % 100000 == 0) {
           std::fprintf(stderr, "live_submit: %lld jobs written (%.0f/s)\n", static_cast<long long>(i),
@@ -230,10 +232,11 @@ int main(int argc, char** argv) {
       j["run"] = i + 1;
       std::printf("%s\n", j.dump().c_str());
     } else {
-      std::printf("run %d: %lld acknowledged in %.1f s: %.0f/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.1f ms"
-                  "  (%lld error answers, %lld transport errors)\n",
-                  i + 1, static_cast<long long>(r.acked), seconds, r.rate, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms,
-                  static_cast<long long>(r.errors), static_cast<long long>(r.transport_errors));
+      std::printf(
+          "run %d: %lld acknowledged in %.1f s: %.0f/s  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.1f ms"
+          "  (%lld error answers, %lld transport errors)\n",
+          i + 1, static_cast<long long>(r.acked), seconds, r.rate, r.p50_ms, r.p90_ms, r.p99_ms, r.max_ms,
+          static_cast<long long>(r.errors), static_cast<long long>(r.transport_errors));
     }
     if (!r.first_error.empty()) std::fprintf(stderr, "live_submit: first error: %s\n", r.first_error.c_str());
     std::fflush(stdout);

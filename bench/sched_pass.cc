@@ -139,9 +139,10 @@ int main(int argc, char** argv) {
   }
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * ms.size()))]; };
-  std::printf("policy=%s depth=%d pending~%zu passes=%zu  p50=%.3f ms  p90=%.3f ms  p99=%.3f ms  max=%.3f ms  "
-              "(avg %.0f jobs examined, %zu started)\n",
-              policy.c_str(), depth, s.num_pending(), ms.size(), pct(0.5), pct(0.9), pct(0.99), ms.back(),
-              static_cast<double>(examined) / static_cast<double>(ms.size()), started);
+  std::printf(
+      "policy=%s depth=%d pending~%zu passes=%zu  p50=%.3f ms  p90=%.3f ms  p99=%.3f ms  max=%.3f ms  "
+      "(avg %.0f jobs examined, %zu started)\n",
+      policy.c_str(), depth, s.num_pending(), ms.size(), pct(0.5), pct(0.9), pct(0.99), ms.back(),
+      static_cast<double>(examined) / static_cast<double>(ms.size()), started);
   return 0;
 }

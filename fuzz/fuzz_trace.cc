@@ -56,8 +56,7 @@ void CheckWorkload(const Workload& w, const Catalog& catalog) {
     if (j.gpu_milli < 1 || j.gpu_milli > kWholeDevice) Fail("gpu_milli out of range");
     if (j.num_gpus != 1 && j.gpu_milli != kWholeDevice) Fail("a share on a multi-GPU or CPU job");
     if (j.cpu_milli < 0 || j.mem_mib < 0) Fail("negative cpu or memory");
-    if (j.tenant >= w.tenants.size() || j.user >= w.users.size())
-      Fail("tenant or user out of range");
+    if (j.tenant >= w.tenants.size() || j.user >= w.users.size()) Fail("tenant or user out of range");
     if (j.speed_override != kNoOverride) {
       if (j.speed_override >= w.overrides.size()) Fail("override out of range");
       for (const auto& [m, secs] : w.overrides[j.speed_override].seconds)
@@ -76,10 +75,9 @@ void CheckWorkload(const Workload& w, const Catalog& catalog) {
   if (back.jobs.size() != w.jobs.size()) Fail("native round trip lost jobs");
   for (size_t i = 0; i < w.jobs.size(); ++i) {
     const Job &a = w.jobs[i], &b = back.jobs[i];
-    if (a.submit != b.submit || a.num_gpus != b.num_gpus || a.gpu_milli != b.gpu_milli ||
-        a.cpu_milli != b.cpu_milli || a.mem_mib != b.mem_mib || a.models != b.models ||
-        a.cls != b.cls || a.work != b.work || a.estimate != b.estimate ||
-        a.priority != b.priority ||
+    if (a.submit != b.submit || a.num_gpus != b.num_gpus || a.gpu_milli != b.gpu_milli || a.cpu_milli != b.cpu_milli ||
+        a.mem_mib != b.mem_mib || a.models != b.models || a.cls != b.cls || a.work != b.work ||
+        a.estimate != b.estimate || a.priority != b.priority ||
         (a.speed_override == kNoOverride) != (b.speed_override == kNoOverride))
       Fail("native round trip changed a job");
     // Names are compared as the writer leaves them: line breaks become spaces
@@ -91,10 +89,9 @@ void CheckWorkload(const Workload& w, const Catalog& catalog) {
         if (c == '\r' || c == '\n') c = ' ';
       return std::string(Trim(s));
     };
-    if (a.data_gb != b.data_gb || a.latency_ms != b.latency_ms || a.service != b.service ||
-        a.deadline != b.deadline || a.checkpoint != b.checkpoint ||
-        place(w, a.home) != place(back, b.home) || place(w, a.data_at) != place(back, b.data_at) ||
-        place(w, a.region) != place(back, b.region))
+    if (a.data_gb != b.data_gb || a.latency_ms != b.latency_ms || a.service != b.service || a.deadline != b.deadline ||
+        a.checkpoint != b.checkpoint || place(w, a.home) != place(back, b.home) ||
+        place(w, a.data_at) != place(back, b.data_at) || place(w, a.region) != place(back, b.region))
       Fail("native round trip changed a job's network fields");
   }
 }

@@ -35,7 +35,8 @@ void Check(const suanli::Result<suanli::live::StoreMarks>& m) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   Check(suanli::live::ParseMarksFile(bytes, "fuzz.marks"));
-  if (size >= suanli::live::kMarksSlotBytes) Check(suanli::live::ParseMarksSlot(bytes.substr(0, suanli::live::kMarksSlotBytes)));
+  if (size >= suanli::live::kMarksSlotBytes)
+    Check(suanli::live::ParseMarksSlot(bytes.substr(0, suanli::live::kMarksSlotBytes)));
   Check(suanli::live::ParseMarksSlot(bytes));
   return 0;
 }

@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   ccache                                  # rebuilds of unchanged files are cache hits
   g++ clang libclang-rt-14-dev            # clang for the libFuzzer targets and sanitizers
+  clang-format                            # the code style (.clang-format), checked by scripts/test.sh
   zlib1g-dev                              # gzip-compressed traces
   libyaml-cpp-dev                         # network description files
   nlohmann-json3-dev                      # JSON traces and summary.json

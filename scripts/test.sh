@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command on a fresh Debian 12 machine: install what is needed, build, and
-# run every test: the unit, conformance, scenario and importer tests (CTest),
+# run every test: the code style (clang-format, .clang-format), the unit,
+# conformance, scenario, golden-output and importer tests (CTest),
 # the same suite again under AddressSanitizer + UBSan, and a short run of every
 # libFuzzer target. Environment: FUZZ_SECONDS (default 10 per target),
 # SKIP_SANITIZE=1 / SKIP_FUZZ=1 to leave those stages out locally.
@@ -11,6 +12,9 @@ jobs=$(nproc)
 # Each test's time limit (the tests set none of their own, so that
 # `ctest --timeout N` by hand is obeyed too).
 timeout_s=${TEST_TIMEOUT_S:-600}
+
+echo "== code style (.clang-format)"
+find src apps tests bench fuzz \( -name '*.cc' -o -name '*.h' \) -print0 | xargs -0 clang-format --dry-run --Werror
 
 echo "== build and test (RelWithDebInfo, -Werror)"
 bash scripts/build.sh build -DSUANLI_WERROR=ON

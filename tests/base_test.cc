@@ -29,9 +29,11 @@ TEST(Strings, EscapeControlsKeepsTextAndShowsControls) {
   EXPECT_EQ(EscapeControls("a\nb"), "a\\x0ab");
   EXPECT_EQ(EscapeControls("\x1b[2J\x1b]0;pwned\x07"), "\\x1b[2J\\x1b]0;pwned\\x07");
   EXPECT_EQ(EscapeControls("tab\there\rdel\x7f"), "tab\\x09here\\x0ddel\\x7f");
-  EXPECT_EQ(EscapeControls("c1\xc2\x9b" "31m"), "c1\\xc2\\x9b31m");  // C1 CSI
-  EXPECT_EQ(EscapeControls("bad\xff\xc3"), "bad\\xff\\xc3");              // not UTF-8
-  EXPECT_EQ(EscapeControls("\xed\xa0\x80"), "\\xed\\xa0\\x80");        // a surrogate
+  EXPECT_EQ(EscapeControls("c1\xc2\x9b"
+                           "31m"),
+            "c1\\xc2\\x9b31m");                                  // C1 CSI
+  EXPECT_EQ(EscapeControls("bad\xff\xc3"), "bad\\xff\\xc3");     // not UTF-8
+  EXPECT_EQ(EscapeControls("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
   EXPECT_EQ(EscapeControls(std::string_view("nul\0x", 5)), "nul\\x00x");
 }
 

@@ -25,8 +25,8 @@ using testing::TempDir;
 TEST(CliSim, DefaultRunComparesDispatchPoliciesOnChinaAicc) {
   auto r = RunSuanli("sim -q");
   ASSERT_EQ(r.code, 0) << r.out;
-  for (const char* d : {"isolated", "earliest-start", "data-aware", "cost-aware", "carbon-aware",
-                        "heterogeneity-aware"})
+  for (const char* d :
+       {"isolated", "earliest-start", "data-aware", "cost-aware", "carbon-aware", "heterogeneity-aware"})
     EXPECT_NE(r.out.find(std::string("\n") + d + "/fifo+easy "), std::string::npos) << d << "\n" << r.out;
 }
 
@@ -55,8 +55,8 @@ TEST(CliSim, WritesSummaryJobsAndUtilisationAndIsByteIdenticalForASeed) {
   for (const auto& p : summary["policies"]) {
     EXPECT_EQ(p["jobs"], 60);
     EXPECT_EQ(p["finished"].get<int>() + p["unschedulable"].get<int>(), 60);
-    for (const char* k : {"avg_jct_s", "p50_jct_s", "p95_jct_s", "p99_jct_s", "avg_wait_s", "makespan_s",
-                          "utilization", "energy_kwh", "cost", "carbon_kg", "goodput", "lost_work_s"})
+    for (const char* k : {"avg_jct_s", "p50_jct_s", "p95_jct_s", "p99_jct_s", "avg_wait_s", "makespan_s", "utilization",
+                          "energy_kwh", "cost", "carbon_kg", "goodput", "lost_work_s"})
       EXPECT_TRUE(p.contains(k)) << k;
     EXPECT_EQ(p["dispatch"], "earliest-start");
     EXPECT_EQ(p["centers"].size(), 2u);

@@ -151,8 +151,8 @@ TEST(Sweep, LocalGridGathersOneRowPerPointEqualToTheSingleRuns) {
 
 TEST(Sweep, AFailingPointIsReportedWithItsLogAndTheOthersFinish) {
   std::string d = Dir("sweep_fail");
-  auto r = RunSuanli("sweep --network " + OneCenterNetwork(d) + " --policy fifo,nosuch --seeds 1 --workload " + Workload() +
-                     " --out " + d);
+  auto r = RunSuanli("sweep --network " + OneCenterNetwork(d) + " --policy fifo,nosuch --seeds 1 --workload " +
+                     Workload() + " --out " + d);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("point 001-one-nosuch-s1 failed (exit 2)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("unknown part 'nosuch'"), std::string::npos) << r.out;  // the log's tail
@@ -212,7 +212,8 @@ class LocalSlurm {
     if (r.code != 0) ADD_FAILURE() << "scripts/slurm/stop.sh failed:\n" << r.out;
   }
   testing::CliResult Start() {
-    return testing::RunShell("bash " + Source("scripts/slurm/start.sh") + " " + dir_ + " --name sweeptest --nodes 2 --timeout 90");
+    return testing::RunShell("bash " + Source("scripts/slurm/start.sh") + " " + dir_ +
+                             " --name sweeptest --nodes 2 --timeout 90");
   }
   std::string conf() const { return dir_ + "/etc/slurm.conf"; }
 

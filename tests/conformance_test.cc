@@ -128,13 +128,12 @@ TEST_P(Conformance, GangIsAllOrNothingUnderPressure) {
   EXPECT_EQ(r->summary.finished, 30u);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllPolicies, Conformance, ::testing::ValuesIn(AllPolicies()),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (char& c : s)
-                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return s;
-                         });
+INSTANTIATE_TEST_SUITE_P(AllPolicies, Conformance, ::testing::ValuesIn(AllPolicies()), [](const auto& info) {
+  std::string s = info.param;
+  for (char& c : s)
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
+});
 
 }  // namespace
 }  // namespace suanli

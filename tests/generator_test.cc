@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "support/cli.h"
 #include <sys/wait.h>
+#include "support/cli.h"
 
 #include <algorithm>
 #include <cmath>
@@ -116,9 +116,8 @@ TEST(GeneratorFit, AgreesWithPublishedFigures) {
     total += s.jobs;
   }
   EXPECT_EQ(total, 15264u);
-  const std::map<uint32_t, uint32_t> kGavel = {{1, 10480}, {2, 463}, {4, 2044}, {7, 2},
-                                               {8, 1916},  {12, 6},  {16, 255}, {20, 1},
-                                               {24, 5},    {32, 91}, {64, 1}};
+  const std::map<uint32_t, uint32_t> kGavel = {{1, 10480}, {2, 463}, {4, 2044}, {7, 2},   {8, 1916}, {12, 6},
+                                               {16, 255},  {20, 1},  {24, 5},   {32, 91}, {64, 1}};
   EXPECT_EQ(by_gpus, kGavel);
 
   // openb default (data/traces/README): 8,152 pods; 1,088 ask for no GPU, 6,989 for one
@@ -213,9 +212,8 @@ TEST(Generator, StreamEqualsInMemoryAndReimports) {
   for (size_t i = 0; i < w->jobs.size(); ++i) {
     const Job &a = w->jobs[i], &b = back->jobs[i];
     ASSERT_TRUE(a.submit == b.submit && a.num_gpus == b.num_gpus && a.gpu_milli == b.gpu_milli &&
-                a.cpu_milli == b.cpu_milli && a.mem_mib == b.mem_mib && a.models == b.models &&
-                a.stacks == b.stacks && a.cls == b.cls && a.work == b.work &&
-                a.priority == b.priority)
+                a.cpu_milli == b.cpu_milli && a.mem_mib == b.mem_mib && a.models == b.models && a.stacks == b.stacks &&
+                a.cls == b.cls && a.work == b.work && a.priority == b.priority)
         << "job " << i;
     ASSERT_EQ(w->tenants.Name(a.tenant), back->tenants.Name(b.tenant)) << i;
     ASSERT_EQ(w->users.Name(a.user), back->users.Name(b.user)) << i;
@@ -313,8 +311,7 @@ TEST(Generator, OfferedLoadMatchesTheFormula) {
     auto gen = WorkloadGenerator::Create(o, BuiltinCatalog());
     ASSERT_TRUE(gen.ok());
     // rate = load x gpus / (E[accelerators] x E[duration])
-    EXPECT_NEAR(gen->arrival_rate(),
-                c.load * c.gpus / (gen->mean_accelerators() * gen->mean_duration()), 1e-9);
+    EXPECT_NEAR(gen->arrival_rate(), c.load * c.gpus / (gen->mean_accelerators() * gen->mean_duration()), 1e-9);
     Offered r = MeasureLoad(o);
     EXPECT_NEAR(r.load, c.load, 0.04 * c.load) << c.profile;
     EXPECT_NEAR(r.acc, gen->mean_accelerators(), 0.01 * gen->mean_accelerators()) << c.profile;
@@ -337,9 +334,8 @@ TEST(Generator, DistributionsMatchTheFittedTargets) {
   double one = static_cast<double>(s.gpu_bins[1] + s.gpu_bins[2]) / n;
   EXPECT_NEAR(one, 10480.0 / 15264, 0.01);
   // Shared among one-GPU jobs: openb's 3,078 of 6,989 = 44.0 %.
-  EXPECT_NEAR(
-      static_cast<double>(s.gpu_bins[1]) / static_cast<double>(s.gpu_bins[1] + s.gpu_bins[2]),
-      3078.0 / 6989, 0.015);
+  EXPECT_NEAR(static_cast<double>(s.gpu_bins[1]) / static_cast<double>(s.gpu_bins[1] + s.gpu_bins[2]), 3078.0 / 6989,
+              0.015);
   EXPECT_NEAR(static_cast<double>(s.gpu_bins[5]) / n, (2.0 + 1916) / 15264, 0.005);  // 5-8 GPUs
   EXPECT_EQ(s.gpu_bins[0], 0u);
   EXPECT_LE(s.max_gpus, 64u);
@@ -413,8 +409,7 @@ TEST(Generator, JobsFitTheTargetNetwork) {
       for (const Job& j : w->jobs) {
         if (j.num_gpus == 0) {
           bool fits = false;
-          for (const Node& n : net->nodes)
-            fits |= n.cpu_milli >= j.cpu_milli && n.mem_mib >= j.mem_mib;
+          for (const Node& n : net->nodes) fits |= n.cpu_milli >= j.cpu_milli && n.mem_mib >= j.mem_mib;
           ASSERT_TRUE(fits) << name << " job " << j.id;
           continue;
         }
@@ -441,8 +436,8 @@ TEST(Generator, JobsFitTheTargetNetwork) {
   ASSERT_TRUE(w.ok());
   auto cann = cat.FindStack("cann");
   ASSERT_TRUE(cann.has_value());
-  size_t n_cann = std::count_if(w->jobs.begin(), w->jobs.end(),
-                                [&](const Job& j) { return j.stacks == (StackMask{1} << *cann); });
+  size_t n_cann =
+      std::count_if(w->jobs.begin(), w->jobs.end(), [&](const Job& j) { return j.stacks == (StackMask{1} << *cann); });
   EXPECT_NEAR(n_cann / 5000.0, 0.10, 0.02);
 }
 
@@ -521,8 +516,7 @@ NetCheck CheckNetworkWorkload(const Workload& w, const Network& net, const GenOp
       if (j.latency_ms < 20) fail(j, "latency bound below 20 ms");
       bool near = false;
       for (const auto& [cm, n] : devices)
-        near |= (ok >> cm.second & 1) &&
-                t.centers[cm.first].region_rtt_ms[reg - t.regions.begin()] <= j.latency_ms;
+        near |= (ok >> cm.second & 1) && t.centers[cm.first].region_rtt_ms[reg - t.regions.begin()] <= j.latency_ms;
       if (!near) fail(j, "no center within the latency bound");
       if (j.latency_ms > 60 && !near) fail(j, "latency bound raised too far");
       continue;
@@ -578,8 +572,8 @@ TEST(GeneratorChinaAicc, JobsAreConsistentWithTheNetwork) {
     double days;
     uint64_t jobs;
   };
-  for (const Case& c : {Case{"china-aicc", 2, 0}, Case{"cn-alliance", 7, 0},
-                        Case{"china-aicc", 7, 40000}, Case{"tiny", 7, 0}}) {
+  for (const Case& c :
+       {Case{"china-aicc", 2, 0}, Case{"cn-alliance", 7, 0}, Case{"china-aicc", 7, 40000}, Case{"tiny", 7, 0}}) {
     SCOPED_TRACE(fmt::format("{} {} days {} jobs", c.network, c.days, c.jobs));
     auto net = LoadNetwork(c.network, cat);
     ASSERT_TRUE(net.ok()) << net.status().message();
@@ -696,8 +690,7 @@ TEST(GeneratorChinaAicc, BundledWeekIsReproducible) {
   GenOptions o = NetOpts(*net, 7, 40000, 1);
   auto w = GenerateWorkload(o, cat);
   ASSERT_TRUE(w.ok());
-  auto bundled =
-      ReadFileMaybeGz(std::string(SUANLI_SOURCE_DIR) + "/data/workloads/china-aicc-week.csv.gz");
+  auto bundled = ReadFileMaybeGz(std::string(SUANLI_SOURCE_DIR) + "/data/workloads/china-aicc-week.csv.gz");
   ASSERT_TRUE(bundled.ok()) << bundled.status().message();
   EXPECT_TRUE(*bundled == NativeWorkloadString(*w, cat))
       << "regenerate with: suanli gen --profile china-aicc --network china-aicc:1/10 --days 7 "
@@ -733,21 +726,17 @@ TEST(GeneratorChinaAicc, DeterministicStreamedAndReimported) {
   ASSERT_EQ(w->jobs.size(), sum.jobs);
   ASSERT_TRUE(WriteNativeWorkload(*w, cat, whole).ok());
   EXPECT_EQ(ReadAll(a), ReadAll(whole));
-  EXPECT_EQ(ReadAll(a).rfind(std::string(kNativeMagic) + "\n" + NativeHeaderLine(true) + "\n", 0),
-            0u);
+  EXPECT_EQ(ReadAll(a).rfind(std::string(kNativeMagic) + "\n" + NativeHeaderLine(true) + "\n", 0), 0u);
 
   auto back = ImportWorkload(a, "native", cat, ImportOptions{}, nullptr);
   ASSERT_TRUE(back.ok()) << back.status().message();
   ASSERT_EQ(back->jobs.size(), w->jobs.size());
-  auto place = [](const Workload& x, uint16_t p) {
-    return p == kNoPlace ? std::string() : x.places.Name(p);
-  };
+  auto place = [](const Workload& x, uint16_t p) { return p == kNoPlace ? std::string() : x.places.Name(p); };
   for (size_t i = 0; i < w->jobs.size(); ++i) {
     const Job &x = w->jobs[i], &y = back->jobs[i];
-    ASSERT_TRUE(x.submit == y.submit && x.num_gpus == y.num_gpus && x.work == y.work &&
-                x.stacks == y.stacks && x.models == y.models && x.data_gb == y.data_gb &&
-                x.latency_ms == y.latency_ms && x.service == y.service &&
-                x.deadline == y.deadline && x.checkpoint == y.checkpoint)
+    ASSERT_TRUE(x.submit == y.submit && x.num_gpus == y.num_gpus && x.work == y.work && x.stacks == y.stacks &&
+                x.models == y.models && x.data_gb == y.data_gb && x.latency_ms == y.latency_ms &&
+                x.service == y.service && x.deadline == y.deadline && x.checkpoint == y.checkpoint)
         << i;
     ASSERT_EQ(place(*w, x.home), place(*back, y.home)) << i;
     ASSERT_EQ(place(*w, x.data_at), place(*back, y.data_at)) << i;
@@ -850,10 +839,7 @@ TEST(GeneratorCli, GenWritesTheSameFileAsTheLibrary) {
 TEST(GeneratorCli, ChinaAiccProfile) {
   std::string path = TempPath("cli_net.csv.gz"), lib = TempPath("lib_net.csv.gz");
   std::string out;
-  ASSERT_EQ(RunSuanli("gen --profile china-aicc --network cn-alliance --days 2 --seed 3 --out " +
-                          path,
-                      &out),
-            0)
+  ASSERT_EQ(RunSuanli("gen --profile china-aicc --network cn-alliance --days 2 --seed 3 --out " + path, &out), 0)
       << out;
   EXPECT_NE(out.find("large-model jobs"), std::string::npos) << out;
   EXPECT_NE(out.find("inference services"), std::string::npos) << out;
@@ -866,9 +852,7 @@ TEST(GeneratorCli, ChinaAiccProfile) {
   EXPECT_EQ(RunSuanli("gen --jobs 10 --days 2 --out " + TempPath("x.csv"), &out), 2);
   EXPECT_NE(out.find("--days"), std::string::npos) << out;
   out.clear();
-  EXPECT_EQ(RunSuanli("gen --profile china-aicc --network cn-alliance --tenants 3 --out " +
-                          TempPath("x.csv"),
-                      &out),
+  EXPECT_EQ(RunSuanli("gen --profile china-aicc --network cn-alliance --tenants 3 --out " + TempPath("x.csv"), &out),
             2);
   for (const auto& p : {path, lib, TempPath("x.csv")}) std::filesystem::remove(p);
 }

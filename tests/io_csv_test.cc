@@ -11,8 +11,8 @@ namespace suanli {
 namespace {
 
 TEST(IoCsv, FieldsRoundTripThroughTheReaderOnOneLine) {
-  const std::vector<std::string> values = {"plain", "", "a,b", "say \"hi\"", "\"", ",", "two\nlines", "cr\rlf",
-                                           "算力, \"quoted\""};
+  const std::vector<std::string> values = {"plain", "",           "a,b",    "say \"hi\"",      "\"",
+                                           ",",     "two\nlines", "cr\rlf", "算力, \"quoted\""};
   std::string line;
   for (size_t i = 0; i < values.size(); ++i) line += (i ? "," : "") + CsvField(values[i]);
   EXPECT_EQ(line.find('\n'), std::string::npos) << line;

@@ -17,12 +17,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string TracePath(const std::string& rel) {
-  return std::string(SUANLI_SOURCE_DIR) + "/data/traces/" + rel;
-}
+std::string TracePath(const std::string& rel) { return std::string(SUANLI_SOURCE_DIR) + "/data/traces/" + rel; }
 
-Result<Workload> ParseText(std::string_view format, std::string text, std::string name,
-                           const ImportOptions& opts = {}, ImportReport* report = nullptr) {
+Result<Workload> ParseText(std::string_view format, std::string text, std::string name, const ImportOptions& opts = {},
+                           ImportReport* report = nullptr) {
   auto reader = LineReader::FromString(std::move(text), std::move(name));
   const TraceFormat* f = FindTraceFormat(format);
   if (!f) return NotFound("no format {}", format);
@@ -60,8 +58,8 @@ const char kPodHeader[] =
 
 TEST(OpenbImport, DefaultTraceMatchesPublishedCounts) {
   ImportReport report;
-  auto w = ImportWorkload(TracePath("alibaba-gpu-v2023-openb/csv/openb_pod_list_default.csv.gz"),
-                          "openb", BuiltinCatalog(), {}, &report);
+  auto w = ImportWorkload(TracePath("alibaba-gpu-v2023-openb/csv/openb_pod_list_default.csv.gz"), "openb",
+                          BuiltinCatalog(), {}, &report);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(w->jobs.size(), 8152u);
   EXPECT_EQ(report.rows, 8152u);
@@ -190,9 +188,8 @@ TEST(OpenbImport, MalformedRowsNameFileLineAndField) {
        "2 fields"},
   };
   for (const auto& c : cases) {
-    auto w = ParseText(
-        "openb", std::string(kPodHeader) + "ok,1000,1024,1,1000,,LS,Running,0,1,0\n" + c.row + "\n",
-        "openb_pod_list_default.csv.gz");
+    auto w = ParseText("openb", std::string(kPodHeader) + "ok,1000,1024,1,1000,,LS,Running,0,1,0\n" + c.row + "\n",
+                       "openb_pod_list_default.csv.gz");
     ASSERT_FALSE(w.ok()) << c.row;
     EXPECT_EQ(w.status().message(), c.message);
     EXPECT_EQ(w.status().code(), StatusCode::kParseError);
@@ -257,8 +254,8 @@ TEST(OpenbImport, TruncatedGzipIsAnError) {
 // openb nodes
 
 TEST(OpenbNodesImport, GpuNodeListMatchesPublishedCounts) {
-  auto n = ImportCluster(TracePath("alibaba-gpu-v2023-openb/csv/openb_node_list_gpu_node.csv.gz"),
-                         "", BuiltinCatalog(), {});
+  auto n =
+      ImportCluster(TracePath("alibaba-gpu-v2023-openb/csv/openb_node_list_gpu_node.csv.gz"), "", BuiltinCatalog(), {});
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(n->nodes.size(), 1213u);
   EXPECT_EQ(n->TotalDevices(), 6212);
@@ -282,8 +279,8 @@ TEST(OpenbNodesImport, GpuNodeListMatchesPublishedCounts) {
 }
 
 TEST(OpenbNodesImport, AllNodesIncludeCpuOnlyNodes) {
-  auto n = ImportCluster(TracePath("alibaba-gpu-v2023-openb/csv/openb_node_list_all_node.csv.gz"),
-                         "openb-nodes", BuiltinCatalog(), {});
+  auto n = ImportCluster(TracePath("alibaba-gpu-v2023-openb/csv/openb_node_list_all_node.csv.gz"), "openb-nodes",
+                         BuiltinCatalog(), {});
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(n->nodes.size(), 1523u);
   EXPECT_EQ(n->TotalDevices(), 6212);
@@ -314,8 +311,7 @@ TEST(OpenbNodesImport, BadRows) {
   EXPECT_THAT(no_cpu.status().message(), HasSubstr("field 'cpu_milli' (column 2)"));
   ImportOptions skip;
   skip.skip_invalid = true;
-  auto skipped = ParseClusterText("openb-nodes", header + "n0,1000,1024,33,T4\nn1,1000,1024,1,T4\n",
-                                  "nodes.csv", skip);
+  auto skipped = ParseClusterText("openb-nodes", header + "n0,1000,1024,33,T4\nn1,1000,1024,1,T4\n", "nodes.csv", skip);
   ASSERT_TRUE(skipped.ok()) << skipped.status().message();
   EXPECT_EQ(skipped->nodes.size(), 1u);
   auto empty = ParseClusterText("openb-nodes", header, "nodes.csv");
@@ -404,21 +400,19 @@ TEST(PaiImport, BadRows) {
             "(50), got '10'");
   auto unknown = ParseText("pai", "j1,w,1,Terminated,0,10,600,2,100,Z80\n", "pai_task_table.csv");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_EQ(unknown.status().message(),
-            "pai_task_table.csv:1: field 'gpu_type' (column 10): unknown GPU type 'Z80'");
+  EXPECT_EQ(unknown.status().message(), "pai_task_table.csv:1: field 'gpu_type' (column 10): unknown GPU type 'Z80'");
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;
-  auto w = ParseText("pai", std::string("j0,w,1,Terminated,0,10,600,2,100,Z80\n") + kPaiTasks,
-                     "pai_task_table.csv", skip, &report);
+  auto w = ParseText("pai", std::string("j0,w,1,Terminated,0,10,600,2,100,Z80\n") + kPaiTasks, "pai_task_table.csv",
+                     skip, &report);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(report.skipped, 1u);
   EXPECT_EQ(w->jobs.size(), 5u);
 }
 
 TEST(PaiMachinesImport, MachineSpecMatchesPublishedCounts) {
-  auto n = ImportCluster(TracePath("alibaba-pai-gpu-v2020/pai_machine_spec.csv.gz"), "",
-                         BuiltinCatalog(), {});
+  auto n = ImportCluster(TracePath("alibaba-pai-gpu-v2020/pai_machine_spec.csv.gz"), "", BuiltinCatalog(), {});
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(n->nodes.size(), 1897u);
   EXPECT_EQ(n->TotalDevices(), 6742);
@@ -445,8 +439,8 @@ TEST(PaiMachinesImport, MachineSpecMatchesPublishedCounts) {
 
 TEST(DlrmImport, LongRunningInstancesWithBothTimes) {
   ImportReport report;
-  auto w = ImportWorkload(TracePath("alibaba-gpu-v2025-dlrm/disaggregated_DLRM_trace.csv.gz"), "",
-                          BuiltinCatalog(), {}, &report);
+  auto w = ImportWorkload(TracePath("alibaba-gpu-v2025-dlrm/disaggregated_DLRM_trace.csv.gz"), "", BuiltinCatalog(), {},
+                          &report);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(report.rows, 23871u);
   EXPECT_EQ(report.imported, 12390u);
@@ -478,8 +472,8 @@ std::string ExpectedDlrmRegion(const std::string& app) {
 // Every instance is one replica of an inference service: service, a user region
 // that is the same for all replicas of an app, and the assumed 50 ms bound.
 TEST(DlrmImport, InstancesAreServiceReplicasInARegion) {
-  auto w = ImportWorkload(TracePath("alibaba-gpu-v2025-dlrm/disaggregated_DLRM_trace.csv.gz"), "",
-                          BuiltinCatalog(), {}, nullptr);
+  auto w = ImportWorkload(TracePath("alibaba-gpu-v2025-dlrm/disaggregated_DLRM_trace.csv.gz"), "", BuiltinCatalog(), {},
+                          nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   std::map<uint32_t, uint16_t> region_of_app;
   std::map<std::string, size_t> by_region;
@@ -508,20 +502,16 @@ TEST(DlrmImport, BadRow) {
       "limit,"
       "memory_request,memory_limit,disk_request,disk_limit,max_instance_per_node,creation_time,"
       "scheduled_time,deletion_time\n";
-  auto w = ParseText("dlrm", header + "i,HN,app,12,12,1,1,25,25,120.0,120.0,640,800,8,100,110,50\n",
-                     "dlrm.csv");
+  auto w = ParseText("dlrm", header + "i,HN,app,12,12,1,1,25,25,120.0,120.0,640,800,8,100,110,50\n", "dlrm.csv");
   ASSERT_FALSE(w.ok());
   EXPECT_EQ(w.status().message(),
             "dlrm.csv:2: field 'deletion_time' (column 17): expected a time >= creation_time "
             "(100), got '50'");
-  auto frac =
-      ParseText("dlrm", header + "i,HN,app,12,12,1.5,1,25,25,120.0,120.0,640,800,8,100,110,150\n",
-                "dlrm.csv");
+  auto frac = ParseText("dlrm", header + "i,HN,app,12,12,1.5,1,25,25,120.0,120.0,640,800,8,100,110,150\n", "dlrm.csv");
   ASSERT_FALSE(frac.ok());
   EXPECT_THAT(frac.status().message(), HasSubstr("field 'gpu_request' (column 6)"));
   auto share =
-      ParseText("dlrm", header + "i,HN,app,12,12,0.25,1,25,25,120.0,120.0,640,800,8,100,110,150\n",
-                "dlrm.csv");
+      ParseText("dlrm", header + "i,HN,app,12,12,0.25,1,25,25,120.0,120.0,640,800,8,100,110,150\n", "dlrm.csv");
   ASSERT_TRUE(share.ok());
   EXPECT_EQ(share->jobs[0].gpu_milli, 250);
   EXPECT_EQ(share->jobs[0].mem_mib, 120 * 1024);
@@ -548,8 +538,7 @@ TEST(DlrmImport, BadRow) {
 // Spot nodes 2026
 
 TEST(SpotNodesImport, NodeTableMatchesPublishedCounts) {
-  auto n = ImportCluster(TracePath("alibaba-spot-gpu-v2026/node_info_df.csv.gz"), "",
-                         BuiltinCatalog(), {});
+  auto n = ImportCluster(TracePath("alibaba-spot-gpu-v2026/node_info_df.csv.gz"), "", BuiltinCatalog(), {});
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(n->nodes.size(), 4278u);
   EXPECT_EQ(n->TotalDevices(), 10412);
@@ -563,9 +552,8 @@ TEST(SpotNodesImport, NodeTableMatchesPublishedCounts) {
   EXPECT_EQ(by[1], 3396u);
   EXPECT_EQ(by[4], 10u);
   EXPECT_EQ(by[8], 872u);
-  auto bad =
-      ParseClusterText("spot-nodes", "gpu_model,gpu_capacity_num,cpu_num,node_name\nB200,8,128,1\n",
-                       "node_info_df.csv");
+  auto bad = ParseClusterText("spot-nodes", "gpu_model,gpu_capacity_num,cpu_num,node_name\nB200,8,128,1\n",
+                              "node_info_df.csv");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
             "node_info_df.csv:2: field 'gpu_model' (column 1): expected a GPU type known to the "

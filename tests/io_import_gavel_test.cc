@@ -14,9 +14,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string TracePath(const std::string& rel) {
-  return std::string(SUANLI_SOURCE_DIR) + "/data/traces/" + rel;
-}
+std::string TracePath(const std::string& rel) { return std::string(SUANLI_SOURCE_DIR) + "/data/traces/" + rel; }
 
 // A small throughputs file: ResNet-18 runs everywhere, Transformer not on k80.
 const char kThroughputs[] = R"json({
@@ -35,20 +33,17 @@ const char kThroughputs[] = R"json({
 Result<Workload> ParseGavelText(std::string text, std::string name, const ImportOptions& base = {},
                                 ImportReport* report = nullptr) {
   ImportOptions opts = base;
-  if (opts.throughputs_data.empty() && opts.throughputs_path.empty())
-    opts.throughputs_data = kThroughputs;
+  if (opts.throughputs_data.empty() && opts.throughputs_path.empty()) opts.throughputs_data = kThroughputs;
   auto reader = LineReader::FromString(std::move(text), std::move(name));
   Workload w;
   ImportReport local;
-  Status st = FindTraceFormat("gavel")->parse(*reader, BuiltinCatalog(), opts, &w,
-                                              report ? report : &local);
+  Status st = FindTraceFormat("gavel")->parse(*reader, BuiltinCatalog(), opts, &w, report ? report : &local);
   if (!st.ok()) return st;
   return w;
 }
 
 std::string MsrRow(std::string_view type, int steps, double arrival, int scale) {
-  return fmt::format("{}\tpython3 train.py --x %s\t-n\t1\t{}\t{:.6f}\t{}\n", type, steps, arrival,
-                     scale);
+  return fmt::format("{}\tpython3 train.py --x %s\t-n\t1\t{}\t{:.6f}\t{}\n", type, steps, arrival, scale);
 }
 
 TEST(GavelImport, SeedZeroVcCounts) {
@@ -57,10 +52,9 @@ TEST(GavelImport, SeedZeroVcCounts) {
   // above 8, or multi-GPU A3C / CycleGAN / Recommendation): those import with
   // run times scaled linearly from the 1-GPU throughput, and are counted.
   const std::map<std::string, std::pair<size_t, size_t>> expected = {
-      {"0e4a51", {1181, 197}}, {"103959", {986, 125}}, {"11cb48", {2000, 181}},
-      {"23dbec", {9, 1}},      {"2869ce", {533, 179}}, {"51b7ef", {18, 1}},
-      {"6214e9", {2000, 15}},  {"6c71a0", {2000, 63}}, {"795a4c", {3, 0}},
-      {"7f04ca", {972, 183}},  {"925e2b", {4, 1}},     {"b436b2", {2000, 126}},
+      {"0e4a51", {1181, 197}}, {"103959", {986, 125}}, {"11cb48", {2000, 181}}, {"23dbec", {9, 1}},
+      {"2869ce", {533, 179}},  {"51b7ef", {18, 1}},    {"6214e9", {2000, 15}},  {"6c71a0", {2000, 63}},
+      {"795a4c", {3, 0}},      {"7f04ca", {972, 183}}, {"925e2b", {4, 1}},      {"b436b2", {2000, 126}},
       {"e13805", {607, 103}},  {"ed69ec", {951, 0}},   {"ee9e8c", {2000, 373}},
   };
   ImportOptions opts;
@@ -68,8 +62,8 @@ TEST(GavelImport, SeedZeroVcCounts) {
   size_t rows = 0, jobs = 0;
   for (const auto& [vc, counts] : expected) {
     ImportReport report;
-    auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/" + vc + ".trace.gz"), "",
-                            BuiltinCatalog(), opts, &report);
+    auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/" + vc + ".trace.gz"), "", BuiltinCatalog(), opts,
+                            &report);
     ASSERT_TRUE(w.ok()) << vc << ": " << w.status().message();
     EXPECT_EQ(report.rows, counts.first) << vc;
     EXPECT_EQ(report.skipped, 0u) << vc;
@@ -86,8 +80,8 @@ TEST(GavelImport, SeedZeroVcCounts) {
 }
 
 TEST(GavelImport, FullyMeasuredVcImportsStrictly) {
-  auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/ed69ec.trace.gz"), "gavel",
-                          BuiltinCatalog(), {}, nullptr);
+  auto w =
+      ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/ed69ec.trace.gz"), "gavel", BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(w->jobs.size(), 951u);
   for (size_t i = 1; i < w->jobs.size(); ++i) ASSERT_LE(w->jobs[i - 1].submit, w->jobs[i].submit);
@@ -95,8 +89,7 @@ TEST(GavelImport, FullyMeasuredVcImportsStrictly) {
 
 TEST(GavelImport, RunTimesComeFromMeasuredThroughputs) {
   // 795a4c: three single-GPU jobs; the first is Transformer (batch size 128), 79,561 steps at 0 s.
-  auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/795a4c.trace.gz"), "",
-                          BuiltinCatalog(), {}, nullptr);
+  auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/795a4c.trace.gz"), "", BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 3u);
   const auto& cat = BuiltinCatalog();
@@ -110,13 +103,11 @@ TEST(GavelImport, RunTimesComeFromMeasuredThroughputs) {
   EXPECT_NEAR(ToSeconds(RunTime(j, j.work, p100, cat, *w)), 79561 / 3.0735350560514787, 1e-3);
   EXPECT_NEAR(ToSeconds(RunTime(j, j.work, k80, cat, *w)), 79561 / 0.9815827061299781, 1e-3);
   // work = fastest run time x that model's catalog speed, so Speed() there is the catalog's.
-  EXPECT_NEAR(Speed(j, v100, cat, *w),
-              cat.model(v100).speed[static_cast<int>(WorkloadClass::kTransformer)], 1e-9);
+  EXPECT_NEAR(Speed(j, v100, cat, *w), cat.model(v100).speed[static_cast<int>(WorkloadClass::kTransformer)], 1e-9);
   // Models that are not measured cannot run the job.
   ModelId a100 = *cat.Find("A100");
   EXPECT_EQ(Speed(j, a100, cat, *w), 0);
-  EXPECT_EQ(EligibleModels(j, cat, *w),
-            (ModelMask{1} << v100) | (ModelMask{1} << p100) | (ModelMask{1} << k80));
+  EXPECT_EQ(EligibleModels(j, cat, *w), (ModelMask{1} << v100) | (ModelMask{1} << p100) | (ModelMask{1} << k80));
   EXPECT_EQ(w->jobs[1].cls, WorkloadClass::kOther);  // Recommendation
   EXPECT_EQ(w->jobs[1].submit, Seconds(1511));
   EXPECT_EQ(w->names[0], "795a4c-0");
@@ -125,27 +116,20 @@ TEST(GavelImport, RunTimesComeFromMeasuredThroughputs) {
 TEST(GavelImport, PhysicalClusterTraces) {
   namespace fs = std::filesystem;
   const std::map<std::string, size_t> expected = {
-      {"artifact_evaluation", 15},
-      {"debug", 14},
-      {"debug_v2", 14},
-      {"highmem_test", 8},
-      {"max_min_fairness", 96},
-      {"medium_test", 20},
-      {"minimize_makespan", 100},
-      {"small_test", 20},
+      {"artifact_evaluation", 15}, {"debug", 14},       {"debug_v2", 14},           {"highmem_test", 8},
+      {"max_min_fairness", 96},    {"medium_test", 20}, {"minimize_makespan", 100}, {"small_test", 20},
   };
   for (const auto& [name, n] : expected) {
-    auto w = ImportWorkload(TracePath("gavel-philly-vc/physical_cluster/" + name + ".trace.gz"), "",
-                            BuiltinCatalog(), {}, nullptr);
+    auto w = ImportWorkload(TracePath("gavel-philly-vc/physical_cluster/" + name + ".trace.gz"), "", BuiltinCatalog(),
+                            {}, nullptr);
     ASSERT_TRUE(w.ok()) << name << ": " << w.status().message();
     EXPECT_EQ(w->jobs.size(), n) << name;
   }
 }
 
 TEST(GavelImport, ZeroThroughputMeansCannotRunThere) {
-  auto w = ParseGavelText(MsrRow("Transformer (batch size 128)", 100, 7, 1) +
-                              MsrRow("ResNet-18 (batch size 64)", 320, 3, 4),
-                          "vc1.trace");
+  auto w = ParseGavelText(
+      MsrRow("Transformer (batch size 128)", 100, 7, 1) + MsrRow("ResNet-18 (batch size 64)", 320, 3, 4), "vc1.trace");
   ASSERT_TRUE(w.ok()) << w.status().message();
   const auto& cat = BuiltinCatalog();
   ModelId v100 = *cat.Find("v100"), p100 = *cat.Find("p100"), k80 = *cat.Find("k80");
@@ -166,9 +150,9 @@ TEST(GavelImport, ZeroThroughputMeansCannotRunThere) {
 
 TEST(GavelImport, UnmeasuredScaleScalesTheOneGpuThroughput) {
   ImportReport r;
-  auto w = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 1000, 0, 1) +
-                              MsrRow("ResNet-18 (batch size 64)", 1000, 5, 16),
-                          "0e4a51.trace.gz", {}, &r);
+  auto w =
+      ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 1000, 0, 1) + MsrRow("ResNet-18 (batch size 64)", 1000, 5, 16),
+                     "0e4a51.trace.gz", {}, &r);
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 2u);
   EXPECT_EQ(r.assumed, 1u);
@@ -190,8 +174,8 @@ TEST(GavelImport, UnknownJobTypeIsARowError) {
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;
-  auto ok = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 10, 0, 1) + MsrRow("NoSuchModel", 10, 5, 1),
-                           "vc.trace", skip, &report);
+  auto ok = ParseGavelText(MsrRow("ResNet-18 (batch size 64)", 10, 0, 1) + MsrRow("NoSuchModel", 10, 5, 1), "vc.trace",
+                           skip, &report);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->jobs.size(), 1u);
   EXPECT_EQ(report.skipped, 1u);
@@ -230,12 +214,10 @@ TEST(GavelImport, ThroughputsFileErrors) {
   auto unknown = ParseGavelThroughputs(R"json({"tpu9": {}})json", "tp.json", cat);
   ASSERT_FALSE(unknown.ok());
   EXPECT_THAT(unknown.status().message(), HasSubstr("worker type 'tpu9'"));
-  auto bad_key =
-      ParseGavelThroughputs(R"json({"v100": {"ResNet": {"null": 1}}})json", "tp.json", cat);
+  auto bad_key = ParseGavelThroughputs(R"json({"v100": {"ResNet": {"null": 1}}})json", "tp.json", cat);
   ASSERT_FALSE(bad_key.ok());
   EXPECT_THAT(bad_key.status().message(), HasSubstr("key 'ResNet'"));
-  auto negative =
-      ParseGavelThroughputs(R"json({"v100": {"('A', 1)": {"null": -1}}})json", "tp.json", cat);
+  auto negative = ParseGavelThroughputs(R"json({"v100": {"('A', 1)": {"null": -1}}})json", "tp.json", cat);
   ASSERT_FALSE(negative.ok());
   auto good = ParseGavelThroughputs(kThroughputs, "tp.json", cat);
   ASSERT_TRUE(good.ok()) << good.status().message();

@@ -16,17 +16,13 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string TracePath(const std::string& rel) {
-  return std::string(SUANLI_SOURCE_DIR) + "/data/traces/" + rel;
-}
+std::string TracePath(const std::string& rel) { return std::string(SUANLI_SOURCE_DIR) + "/data/traces/" + rel; }
 
-Result<Workload> ParseNativeText(std::string text, const ImportOptions& opts = {},
-                                 ImportReport* report = nullptr) {
+Result<Workload> ParseNativeText(std::string text, const ImportOptions& opts = {}, ImportReport* report = nullptr) {
   auto reader = LineReader::FromString(std::move(text), "w.csv");
   Workload w;
   ImportReport local;
-  Status st = FindTraceFormat("native")->parse(*reader, BuiltinCatalog(), opts, &w,
-                                               report ? report : &local);
+  Status st = FindTraceFormat("native")->parse(*reader, BuiltinCatalog(), opts, &w, report ? report : &local);
   if (!st.ok()) return st;
   return w;
 }
@@ -58,9 +54,7 @@ void ExpectSameJobs(const Workload& a, const Workload& b) {
       EXPECT_EQ(a.overrides[x.speed_override].seconds, b.overrides[y.speed_override].seconds);
     }
     // Network fields: places by name, the rest exactly.
-    auto place = [](const Workload& w, uint16_t p) {
-      return p == kNoPlace ? std::string("<none>") : w.places.Name(p);
-    };
+    auto place = [](const Workload& w, uint16_t p) { return p == kNoPlace ? std::string("<none>") : w.places.Name(p); };
     EXPECT_EQ(place(a, x.home), place(b, y.home));
     EXPECT_EQ(place(a, x.data_at), place(b, y.data_at));
     EXPECT_EQ(place(a, x.region), place(b, y.region));
@@ -82,8 +76,7 @@ Workload RoundTrip(const Workload& w) {
 TEST(NativeImport, RoundTripGavelWithOverrides) {
   ImportOptions opts;
   opts.skip_invalid = true;
-  auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/0e4a51.trace.gz"), "",
-                          BuiltinCatalog(), opts, nullptr);
+  auto w = ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/0e4a51.trace.gz"), "", BuiltinCatalog(), opts, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_GT(w->overrides.size(), 900u);
   Workload back = RoundTrip(*w);
@@ -92,8 +85,8 @@ TEST(NativeImport, RoundTripGavelWithOverrides) {
 }
 
 TEST(NativeImport, RoundTripOpenbSharesAndMasks) {
-  auto w = ImportWorkload(TracePath("alibaba-gpu-v2023-openb/csv/openb_pod_list_gpuspec33.csv.gz"),
-                          "", BuiltinCatalog(), {}, nullptr);
+  auto w = ImportWorkload(TracePath("alibaba-gpu-v2023-openb/csv/openb_pod_list_gpuspec33.csv.gz"), "",
+                          BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   ExpectSameJobs(*w, RoundTrip(*w));
 }
@@ -203,10 +196,8 @@ TEST(NativeImport, RoundTripNetworkColumns) {
   d.data_gb = 3e9f;
 
   const std::string text = NativeWorkloadString(w, cat);
-  EXPECT_EQ(text.rfind(std::string("# suanli workload v1\n") + NativeHeaderLine(true) + "\n", 0),
-            0u);
-  EXPECT_NE(text.find("\nplain,t,u,12,1,1000,0,0,,,other,100,0,0,,,,,,,,,\n"), std::string::npos)
-      << text;
+  EXPECT_EQ(text.rfind(std::string("# suanli workload v1\n") + NativeHeaderLine(true) + "\n", 0), 0u);
+  EXPECT_NE(text.find("\nplain,t,u,12,1,1000,0,0,,,other,100,0,0,,,,,,,,,\n"), std::string::npos) << text;
   Workload back = RoundTrip(w);
   ExpectSameJobs(w, back);
   EXPECT_FALSE(back.jobs[2].Deferrable());
@@ -224,8 +215,7 @@ TEST(NativeImport, RoundTripNetworkColumns) {
     j.checkpoint = 0;
   }
   const std::string base = NativeWorkloadString(old, cat);
-  EXPECT_EQ(base.rfind(std::string("# suanli workload v1\n") + std::string(kNativeHeader) + "\n", 0),
-            0u);
+  EXPECT_EQ(base.rfind(std::string("# suanli workload v1\n") + std::string(kNativeHeader) + "\n", 0), 0u);
   EXPECT_EQ(base, NativeWorkloadString(old, cat, NativeColumns::kBase));
   const std::string wide = NativeWorkloadString(old, cat, NativeColumns::kNetwork);
   EXPECT_NE(base, wide);
@@ -263,8 +253,7 @@ TEST(NativeImport, SomeNetworkColumnsInAnyOrder) {
 }
 
 TEST(NativeImport, MalformedNetworkFields) {
-  const std::string header = std::string(kNativeHeader) + "," + std::string(kNativeNetworkColumns) +
-                             "\n";
+  const std::string header = std::string(kNativeHeader) + "," + std::string(kNativeNetworkColumns) + "\n";
   const std::string ok = "ok,t,u,10,1,,0,0,,,,1,,,,wuhan,yaan,5,east,30,1,20,60\n";
   struct Case {
     std::string row, message;
@@ -314,11 +303,10 @@ const char kHeader[] =
     "durations\n";
 
 TEST(NativeImport, HandWrittenFile) {
-  auto w =
-      ParseNativeText(std::string("# suanli workload v1\n# a comment\n") + kHeader +
-                      "j1,,,0.5,1,,,,,,,10,,,\n"
-                      "j2,research,alice,2,4,1000,32000,65536,V100M16|V100M32,,cnn,3600,7200,2,"
-                      "V100M16=4000;V100M32=3900\n");
+  auto w = ParseNativeText(std::string("# suanli workload v1\n# a comment\n") + kHeader +
+                           "j1,,,0.5,1,,,,,,,10,,,\n"
+                           "j2,research,alice,2,4,1000,32000,65536,V100M16|V100M32,,cnn,3600,7200,2,"
+                           "V100M16=4000;V100M32=3900\n");
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 2u);
   EXPECT_EQ(w->jobs[0].submit, 500000);
@@ -331,9 +319,7 @@ TEST(NativeImport, HandWrittenFile) {
   EXPECT_EQ(j2.priority, 2);
   ASSERT_NE(j2.speed_override, kNoOverride);
   EXPECT_EQ(w->overrides[j2.speed_override].seconds.size(), 2u);
-  EXPECT_NEAR(
-      ToSeconds(RunTime(j2, j2.work, *BuiltinCatalog().Find("V100M32"), BuiltinCatalog(), *w)),
-      3900, 1e-6);
+  EXPECT_NEAR(ToSeconds(RunTime(j2, j2.work, *BuiltinCatalog().Find("V100M32"), BuiltinCatalog(), *w)), 3900, 1e-6);
 }
 
 TEST(NativeImport, MalformedRows) {
@@ -348,22 +334,17 @@ TEST(NativeImport, MalformedRows) {
        "w.csv:3: field 'gpu_milli' (column 6): expected an integer between 1 and 1000, got '0'"},
       {"j,t,u,0,1,1001,0,0,,,,1,,,",
        "w.csv:3: field 'gpu_milli' (column 6): expected an integer between 1 and 1000, got '1001'"},
-      {"j,t,u,0,1,,0,0,,,,-1,,,",
-       "w.csv:3: field 'work_s' (column 12): expected a number >= 0, got '-1'"},
+      {"j,t,u,0,1,,0,0,,,,-1,,,", "w.csv:3: field 'work_s' (column 12): expected a number >= 0, got '-1'"},
       {"j,t,u,-1,1,,0,0,,,,1,,,",
        "w.csv:3: field 'submit_s' (column 4): expected seconds >= 0 (up to 6 decimals), got '-1'"},
       {"j,t,u,0,1,,0,0,Z80,,,1,,,", "w.csv:3: field 'models' (column 9): unknown GPU type 'Z80'"},
-      {"j,t,u,0,1,,0,0,,nostack,,1,,,",
-       "w.csv:3: field 'stacks' (column 10): unknown software stack 'nostack'"},
+      {"j,t,u,0,1,,0,0,,nostack,,1,,,", "w.csv:3: field 'stacks' (column 10): unknown software stack 'nostack'"},
       {"j,t,u,0,1,,0,0,,,vision,1,,,",
        "w.csv:3: field 'class' (column 11): expected one of cnn, transformer, rl, science, other, "
        "got 'vision'"},
-      {"j,t,u,0,1,,0,0,,,,1,,,V100=",
-       "w.csv:3: field 'durations' (column 15): expected seconds >= 0 in 'V100='"},
-      {"j,t,u,0,1,,0,0,,,,1,,,V100=5;V100=6",
-       "w.csv:3: field 'durations' (column 15): model listed twice in 'V100=6'"},
-      {"j,t,u,0,1,,0,0,,,,1,,,Z80=5",
-       "w.csv:3: field 'durations' (column 15): unknown GPU type in 'Z80=5'"},
+      {"j,t,u,0,1,,0,0,,,,1,,,V100=", "w.csv:3: field 'durations' (column 15): expected seconds >= 0 in 'V100='"},
+      {"j,t,u,0,1,,0,0,,,,1,,,V100=5;V100=6", "w.csv:3: field 'durations' (column 15): model listed twice in 'V100=6'"},
+      {"j,t,u,0,1,,0,0,,,,1,,,Z80=5", "w.csv:3: field 'durations' (column 15): unknown GPU type in 'Z80=5'"},
       {"j,t,u,0,1,,0,0,,,,1", "w.csv:3: expected 15 fields, got 12"},
       {"j,\"t,u,0", "w.csv:3: unterminated quote"},
   };
@@ -381,8 +362,7 @@ TEST(NativeImport, MalformedRows) {
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;
-  auto w = ParseNativeText(
-      std::string(kHeader) + "a,t,u,0,1,0,0,0,,,,1,,,\nb,t,u,0,1,,0,0,,,,1,,,\n", skip, &report);
+  auto w = ParseNativeText(std::string(kHeader) + "a,t,u,0,1,0,0,0,,,,1,,,\nb,t,u,0,1,,0,0,,,,1,,,\n", skip, &report);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(report.skipped, 1u);
   EXPECT_EQ(w->jobs.size(), 1u);
@@ -399,16 +379,16 @@ TEST(TraceRegistry, NamesAndDescriptions) {
     EXPECT_NE(f.parse, nullptr);
     EXPECT_EQ(FindTraceFormat(f.name), &f);
   }
-  EXPECT_THAT(names, ::testing::ElementsAre("native", "openb", "gavel", "tiresias", "synergy",
-                                            "swf", "pai", "helios", "acme", "philly", "dlrm"));
+  EXPECT_THAT(names, ::testing::ElementsAre("native", "openb", "gavel", "tiresias", "synergy", "swf", "pai", "helios",
+                                            "acme", "philly", "dlrm"));
   std::vector<std::string> clusters;
   for (const auto& f : ClusterFormats()) {
     clusters.push_back(f.name);
     EXPECT_FALSE(f.description.empty());
     EXPECT_EQ(FindClusterFormat(f.name), &f);
   }
-  EXPECT_THAT(clusters, ::testing::ElementsAre("openb-nodes", "tiresias-cluster", "pai-machines",
-                                               "philly-machines", "spot-nodes"));
+  EXPECT_THAT(clusters, ::testing::ElementsAre("openb-nodes", "tiresias-cluster", "pai-machines", "philly-machines",
+                                               "spot-nodes"));
   EXPECT_EQ(FindTraceFormat("nope"), nullptr);
   EXPECT_EQ(FindClusterFormat("nope"), nullptr);
 }
@@ -429,8 +409,7 @@ TEST(TraceRegistry, GuessesBundledFiles) {
       {"samples/acme-trace_seren-sample.csv", "acme"},
       {"samples/acme-trace_kalos-sample.csv", "acme"},
   };
-  for (const auto& [path, format] : traces)
-    EXPECT_EQ(GuessTraceFormat(TracePath(path)), format) << path;
+  for (const auto& [path, format] : traces) EXPECT_EQ(GuessTraceFormat(TracePath(path)), format) << path;
   const std::pair<const char*, const char*> clusters[] = {
       {"alibaba-gpu-v2023-openb/csv/openb_node_list_all_node.csv.gz", "openb-nodes"},
       {"tiresias/n32g4.csv.gz", "tiresias-cluster"},
@@ -439,8 +418,7 @@ TEST(TraceRegistry, GuessesBundledFiles) {
       {"philly/revised_machine_list.csv.gz", "philly-machines"},
       {"alibaba-spot-gpu-v2026/node_info_df.csv.gz", "spot-nodes"},
   };
-  for (const auto& [path, format] : clusters)
-    EXPECT_EQ(GuessClusterFormat(TracePath(path)), format) << path;
+  for (const auto& [path, format] : clusters) EXPECT_EQ(GuessClusterFormat(TracePath(path)), format) << path;
   EXPECT_EQ(GuessTraceFormat(TracePath("README.md")), "");
 }
 
@@ -448,8 +426,7 @@ TEST(TraceRegistry, ImportErrors) {
   auto unknown = ImportWorkload(TracePath("README.md"), "", BuiltinCatalog(), {}, nullptr);
   ASSERT_FALSE(unknown.ok());
   EXPECT_THAT(unknown.status().message(), HasSubstr("cannot tell the trace format"));
-  auto bad_name =
-      ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "csv", BuiltinCatalog(), {}, nullptr);
+  auto bad_name = ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "csv", BuiltinCatalog(), {}, nullptr);
   ASSERT_FALSE(bad_name.ok());
   EXPECT_THAT(bad_name.status().message(), HasSubstr("unknown trace format 'csv'"));
   auto missing = ImportWorkload("/nonexistent/trace.csv", "openb", BuiltinCatalog(), {}, nullptr);
@@ -458,11 +435,9 @@ TEST(TraceRegistry, ImportErrors) {
   auto cluster = ImportCluster(TracePath("README.md"), "", BuiltinCatalog(), {});
   EXPECT_FALSE(cluster.ok());
   // The wrong parser for a file fails on its header or first row, naming the file.
-  auto wrong =
-      ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "openb", BuiltinCatalog(), {}, nullptr);
+  auto wrong = ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "openb", BuiltinCatalog(), {}, nullptr);
   ASSERT_FALSE(wrong.ok());
-  EXPECT_THAT(wrong.status().message(),
-              HasSubstr("60_job.csv.gz:1: header: missing column 'name'"));
+  EXPECT_THAT(wrong.status().message(), HasSubstr("60_job.csv.gz:1: header: missing column 'name'"));
 }
 
 }  // namespace

@@ -11,13 +11,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Result<Workload> ParsePhillyText(std::string text, const ImportOptions& opts = {},
-                                 ImportReport* report = nullptr) {
+Result<Workload> ParsePhillyText(std::string text, const ImportOptions& opts = {}, ImportReport* report = nullptr) {
   auto reader = LineReader::FromString(std::move(text), "cluster_job_log");
   Workload w;
   ImportReport local;
-  Status st = FindTraceFormat("philly")->parse(*reader, BuiltinCatalog(), opts, &w,
-                                               report ? report : &local);
+  Status st = FindTraceFormat("philly")->parse(*reader, BuiltinCatalog(), opts, &w, report ? report : &local);
   if (!st.ok()) return st;
   return w;
 }
@@ -88,25 +86,22 @@ TEST(PhillyImport, BadJobsNameLineAndField) {
       "\"2017-10-03 09:00:00\", \"end_time\": \"2017-10-03 08:00:00\", \"detail\": [{\"ip\": "
       "\"m\", \"gpus\": [\"gpu0\"]}]}]}]");
   ASSERT_FALSE(backwards.ok());
-  EXPECT_EQ(
-      backwards.status().message(),
-      "cluster_job_log:3: job 'j2': field 'attempts[-1].end_time': expected a time >= start_time");
+  EXPECT_EQ(backwards.status().message(),
+            "cluster_job_log:3: job 'j2': field 'attempts[-1].end_time': expected a time >= start_time");
   auto not_json = ParsePhillyText("[{\"jobid\": \"j3\", \"submitted_time\": }]");
   ASSERT_FALSE(not_json.ok());
   EXPECT_EQ(not_json.status().message(), "cluster_job_log:1: job object is not valid JSON");
   auto garbage = ParsePhillyText("hello");
   ASSERT_FALSE(garbage.ok());
-  EXPECT_THAT(garbage.status().message(),
-              HasSubstr("cluster_job_log:1: expected a JSON list of job objects"));
+  EXPECT_THAT(garbage.status().message(), HasSubstr("cluster_job_log:1: expected a JSON list of job objects"));
   auto open = ParsePhillyText("[{\"jobid\": \"j3\"");
   ASSERT_FALSE(open.ok());
   EXPECT_THAT(open.status().message(), HasSubstr("not closed"));
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;
-  auto w = ParsePhillyText(
-      std::string("[{\"jobid\": \"x\", \"submitted_time\": 5, \"attempts\": []},\n") + (kLog + 1),
-      skip, &report);
+  auto w = ParsePhillyText(std::string("[{\"jobid\": \"x\", \"submitted_time\": 5, \"attempts\": []},\n") + (kLog + 1),
+                           skip, &report);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(report.skipped, 1u);
   EXPECT_EQ(w->jobs.size(), 2u);
@@ -122,16 +117,14 @@ TEST(PhillyMachinesImport, MachineLists) {
   EXPECT_EQ(orig->nodes[0].cpu_milli, 16000);  // 8 cores per GPU
   ImportOptions opts;
   opts.default_model = "K80";
-  auto revised =
-      ImportCluster(dir + "revised_machine_list.csv.gz", "philly-machines", BuiltinCatalog(), opts);
+  auto revised = ImportCluster(dir + "revised_machine_list.csv.gz", "philly-machines", BuiltinCatalog(), opts);
   ASSERT_TRUE(revised.ok()) << revised.status().message();
   EXPECT_EQ(revised->nodes.size(), 552u);
   EXPECT_EQ(revised->TotalDevices(*BuiltinCatalog().Find("K80")), 271 * 4 + 264 * 8 + 3 * 2 + 3);
   size_t empty = 0;
   for (const Node& n : revised->nodes) empty += n.devices == 0;
   EXPECT_EQ(empty, 13u);
-  auto reader =
-      LineReader::FromString("machineId, number of GPUs, single GPU mem\nm0,2, twelve\n", "list");
+  auto reader = LineReader::FromString("machineId, number of GPUs, single GPU mem\nm0,2, twelve\n", "list");
   Network n;
   Status st = FindClusterFormat("philly-machines")->parse(*reader, BuiltinCatalog(), {}, &n);
   ASSERT_FALSE(st.ok());

@@ -10,22 +10,20 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Result<Workload> ParseSwfText(std::string text, const ImportOptions& opts = {},
-                              ImportReport* report = nullptr) {
+Result<Workload> ParseSwfText(std::string text, const ImportOptions& opts = {}, ImportReport* report = nullptr) {
   auto reader = LineReader::FromString(std::move(text), "log.swf");
   Workload w;
   ImportReport local;
-  Status st =
-      FindTraceFormat("swf")->parse(*reader, BuiltinCatalog(), opts, &w, report ? report : &local);
+  Status st = FindTraceFormat("swf")->parse(*reader, BuiltinCatalog(), opts, &w, report ? report : &local);
   if (!st.ok()) return st;
   return w;
 }
 
 TEST(SwfImport, NasaIpscLog) {
   ImportReport report;
-  auto w = ImportWorkload(std::string(SUANLI_SOURCE_DIR) +
-                              "/data/traces/pwa-nasa-ipsc-1993/NASA-iPSC-1993-3.1-cln.swf.gz",
-                          "", BuiltinCatalog(), {}, &report);
+  auto w =
+      ImportWorkload(std::string(SUANLI_SOURCE_DIR) + "/data/traces/pwa-nasa-ipsc-1993/NASA-iPSC-1993-3.1-cln.swf.gz",
+                     "", BuiltinCatalog(), {}, &report);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(report.rows, 18239u);
   EXPECT_EQ(report.imported + report.ignored, 18239u);
@@ -73,17 +71,14 @@ TEST(SwfImport, UnknownRunTimeOrSizeIsIgnored) {
 TEST(SwfImport, MalformedLines) {
   auto short_line = ParseSwfText("; x\n1 0 5 100 4\n");
   ASSERT_FALSE(short_line.ok());
-  EXPECT_EQ(short_line.status().message(),
-            "log.swf:2: expected 18 whitespace-separated fields, got 5");
+  EXPECT_EQ(short_line.status().message(), "log.swf:2: expected 18 whitespace-separated fields, got 5");
   auto bad_run = ParseSwfText("1 0 5 -7 4 -1 -1 8 3600 -1 1 7 2 -1 -1 -1 -1 -1\n");
   ASSERT_FALSE(bad_run.ok());
-  EXPECT_EQ(bad_run.status().message(),
-            "log.swf:1: field 'run_time' (column 4): expected a number >= -1, got '-7'");
+  EXPECT_EQ(bad_run.status().message(), "log.swf:1: field 'run_time' (column 4): expected a number >= -1, got '-7'");
   auto bad_procs = ParseSwfText("1 0 5 7 four -1 -1 8 3600 -1 1 7 2 -1 -1 -1 -1 -1\n");
   ASSERT_FALSE(bad_procs.ok());
-  EXPECT_EQ(
-      bad_procs.status().message(),
-      "log.swf:1: field 'allocated_processors' (column 5): expected an integer >= -1, got 'four'");
+  EXPECT_EQ(bad_procs.status().message(),
+            "log.swf:1: field 'allocated_processors' (column 5): expected an integer >= -1, got 'four'");
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;

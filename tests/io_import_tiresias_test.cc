@@ -10,17 +10,14 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string TracePath(const std::string& rel) {
-  return std::string(SUANLI_SOURCE_DIR) + "/data/traces/" + rel;
-}
+std::string TracePath(const std::string& rel) { return std::string(SUANLI_SOURCE_DIR) + "/data/traces/" + rel; }
 
-Result<Workload> ParseText(std::string_view format, std::string text, std::string name,
-                           const ImportOptions& opts = {}, ImportReport* report = nullptr) {
+Result<Workload> ParseText(std::string_view format, std::string text, std::string name, const ImportOptions& opts = {},
+                           ImportReport* report = nullptr) {
   auto reader = LineReader::FromString(std::move(text), std::move(name));
   Workload w;
   ImportReport local;
-  Status st =
-      FindTraceFormat(format)->parse(*reader, BuiltinCatalog(), opts, &w, report ? report : &local);
+  Status st = FindTraceFormat(format)->parse(*reader, BuiltinCatalog(), opts, &w, report ? report : &local);
   if (!st.ok()) return st;
   return w;
 }
@@ -65,13 +62,11 @@ TEST(TiresiasImport, TfJobLayout) {
 TEST(TiresiasImport, DefaultModelConstrainsJobs) {
   ImportOptions opts;
   opts.default_model = "V100M32";
-  auto w = ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "tiresias", BuiltinCatalog(), opts,
-                          nullptr);
+  auto w = ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "tiresias", BuiltinCatalog(), opts, nullptr);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->jobs[0].models, ModelMask{1} << *BuiltinCatalog().Find("V100M32"));
   opts.default_model = "NoSuchGPU";
-  auto bad = ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "tiresias", BuiltinCatalog(), opts,
-                            nullptr);
+  auto bad = ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "tiresias", BuiltinCatalog(), opts, nullptr);
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("NoSuchGPU"));
 }
@@ -80,21 +75,17 @@ TEST(TiresiasImport, BadRows) {
   const std::string header = "job_id,num_gpu,submit_time,iterations,model_name,duration,interval\n";
   auto neg = ParseText("tiresias", header + "0,1,0,606,vgg19,-164,30\n", "60_job.csv");
   ASSERT_FALSE(neg.ok());
-  EXPECT_EQ(neg.status().message(),
-            "60_job.csv:2: field 'duration' (column 6): expected a number >= 0, got '-164'");
-  auto gpus =
-      ParseText("tiresias", header + "0,1,0,606,vgg19,164,30\n1,two,0,1,vgg11,1,1\n", "60_job.csv");
+  EXPECT_EQ(neg.status().message(), "60_job.csv:2: field 'duration' (column 6): expected a number >= 0, got '-164'");
+  auto gpus = ParseText("tiresias", header + "0,1,0,606,vgg19,164,30\n1,two,0,1,vgg11,1,1\n", "60_job.csv");
   ASSERT_FALSE(gpus.ok());
-  EXPECT_EQ(gpus.status().message(),
-            "60_job.csv:3: field 'num_gpu' (column 2): expected an integer >= 0, got 'two'");
+  EXPECT_EQ(gpus.status().message(), "60_job.csv:3: field 'num_gpu' (column 2): expected an integer >= 0, got 'two'");
   auto header_only = ParseText("tiresias", "job_id,num_gpu\n", "x.csv");
   ASSERT_FALSE(header_only.ok());
   EXPECT_THAT(header_only.status().message(), HasSubstr("missing column 'submit_time'"));
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;
-  auto w = ParseText("tiresias", header + "0,1,0,606,vgg19,-164,30\n1,2,5,1,vgg11,10,1\n",
-                     "60_job.csv", skip, &report);
+  auto w = ParseText("tiresias", header + "0,1,0,606,vgg19,-164,30\n1,2,5,1,vgg11,10,1\n", "60_job.csv", skip, &report);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->jobs.size(), 1u);
   EXPECT_EQ(report.skipped, 1u);
@@ -112,8 +103,7 @@ TEST(TiresiasClusterImport, SwitchesBecomeRacks) {
   EXPECT_EQ(n->nodes[0].cpu_milli, 128000);
   EXPECT_EQ(n->nodes[0].mem_mib, 256 * 1024);
   EXPECT_EQ(n->nodes[0].model, *BuiltinCatalog().Find("V100-16GB"));
-  auto one =
-      ImportCluster(TracePath("tiresias/n1g4.csv.gz"), "tiresias-cluster", BuiltinCatalog(), {});
+  auto one = ImportCluster(TracePath("tiresias/n1g4.csv.gz"), "tiresias-cluster", BuiltinCatalog(), {});
   ASSERT_TRUE(one.ok()) << one.status().message();
   EXPECT_EQ(one->nodes.size(), 1u);
   ImportOptions opts;
@@ -122,8 +112,7 @@ TEST(TiresiasClusterImport, SwitchesBecomeRacks) {
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(spec->TotalDevices(*BuiltinCatalog().Find("A100")), 64);
   EXPECT_EQ(spec->nodes[0].mem_mib, 254 * 1024);
-  auto big =
-      ImportCluster(TracePath("tiresias/n256g8.csv.gz"), "tiresias-cluster", BuiltinCatalog(), {});
+  auto big = ImportCluster(TracePath("tiresias/n256g8.csv.gz"), "tiresias-cluster", BuiltinCatalog(), {});
   ASSERT_TRUE(big.ok());
   EXPECT_EQ(big->nodes.size(), 256u);
   EXPECT_EQ(big->num_racks, 8u);
@@ -131,8 +120,7 @@ TEST(TiresiasClusterImport, SwitchesBecomeRacks) {
 
 TEST(TiresiasClusterImport, BadSpec) {
   auto reader = LineReader::FromString(
-      "num_switch,num_node_p_switch,num_gpu_p_node,num_cpu_p_node,mem_p_node\n1,16,64,128,254\n",
-      "spec.csv");
+      "num_switch,num_node_p_switch,num_gpu_p_node,num_cpu_p_node,mem_p_node\n1,16,64,128,254\n", "spec.csv");
   Network n;
   Status st = FindClusterFormat("tiresias-cluster")->parse(*reader, BuiltinCatalog(), {}, &n);
   ASSERT_FALSE(st.ok());
@@ -143,8 +131,7 @@ TEST(TiresiasClusterImport, BadSpec) {
 
 TEST(SynergyImport, ReplayTraces) {
   ImportReport report;
-  auto w = ImportWorkload(TracePath("synergy/test_trace.csv.gz"), "synergy", BuiltinCatalog(), {},
-                          &report);
+  auto w = ImportWorkload(TracePath("synergy/test_trace.csv.gz"), "synergy", BuiltinCatalog(), {}, &report);
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 8u);
   // 0,alexnet,.123,3349,4: alexnet runs 0.6 s per iteration at its fair share.
@@ -160,8 +147,7 @@ TEST(SynergyImport, ReplayTraces) {
   EXPECT_EQ(w->jobs[2].cls, WorkloadClass::kTransformer);
   EXPECT_DOUBLE_EQ(w->jobs[2].work, 13451 * 0.67);
   EXPECT_DOUBLE_EQ(w->jobs[4].work, 184737 * 0.011);
-  auto big = ImportWorkload(TracePath("synergy/static_100job_6_3_1100.0.csv.gz"), "",
-                            BuiltinCatalog(), {}, nullptr);
+  auto big = ImportWorkload(TracePath("synergy/static_100job_6_3_1100.0.csv.gz"), "", BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(big.ok()) << big.status().message();
   EXPECT_EQ(big->jobs.size(), 100u);
   for (const Job& j : big->jobs) EXPECT_EQ(j.num_gpus, 1u);
@@ -175,24 +161,20 @@ TEST(SynergyImport, BadRows) {
             "got 4");
   auto gpus = ParseText("synergy", "0,alexnet,0.1,100,0\n", "trace");
   ASSERT_FALSE(gpus.ok());
-  EXPECT_EQ(gpus.status().message(),
-            "trace:1: field 'gpu_demand' (column 5): expected an integer >= 1, got '0'");
+  EXPECT_EQ(gpus.status().message(), "trace:1: field 'gpu_demand' (column 5): expected an integer >= 1, got '0'");
   auto iters = ParseText("synergy", "0,alexnet,0.1,-100,1\n", "trace");
   ASSERT_FALSE(iters.ok());
-  EXPECT_EQ(iters.status().message(),
-            "trace:1: field 'num_iters' (column 4): expected an integer >= 0, got '-100'");
+  EXPECT_EQ(iters.status().message(), "trace:1: field 'num_iters' (column 4): expected an integer >= 0, got '-100'");
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;
-  auto skipped = ParseText("synergy", "0,alexnet,0.1,100,0\n1,res50,0.2,10,2\n2,lstm,x,10,2\n",
-                           "trace", skip, &report);
+  auto skipped = ParseText("synergy", "0,alexnet,0.1,100,0\n1,res50,0.2,10,2\n2,lstm,x,10,2\n", "trace", skip, &report);
   ASSERT_TRUE(skipped.ok());
   EXPECT_EQ(skipped->jobs.size(), 1u);
   EXPECT_EQ(report.rows, 3u);
   EXPECT_EQ(report.skipped, 2u);
   ASSERT_EQ(report.errors.size(), 2u);
-  EXPECT_EQ(report.errors[1],
-            "trace:3: field 'arrival_time' (column 3): expected a number >= 0, got 'x'");
+  EXPECT_EQ(report.errors[1], "trace:3: field 'arrival_time' (column 3): expected a number >= 0, got 'x'");
   // Unknown model names run as alexnet, as in Synergy's model zoo.
   auto unknown = ParseText("synergy", "0,vgg99,0.1,100,1\n", "trace");
   ASSERT_TRUE(unknown.ok());

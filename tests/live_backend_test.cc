@@ -210,22 +210,17 @@ TEST(LiveBackendGpuDetect, MapsProductNamesToCatalogModels) {
     const char* model;
     bool exact;
   };
-  for (const Case& c : {Case{"NVIDIA A100-SXM4-80GB", 81920, "A100-80GB", true},
-                        Case{"NVIDIA A100 80GB PCIe", 81920, "A100-80GB", true},
-                        Case{"NVIDIA A800-SXM4-80GB", 81920, "A800-80GB", true},
-                        Case{"NVIDIA H800", 81559, "H800-80GB", true},
-                        Case{"Tesla V100-SXM2-32GB", 32768, "V100-32GB", true},
-                        Case{"Tesla V100-PCIE-16GB", 16160, "V100-16GB", true},
-                        Case{"Tesla T4", 15360, "T4", true},
-                        Case{"NVIDIA A10", 23028, "A10", true},
-                        Case{"Tesla P100-PCIE-16GB", 16280, "P100", true},
-                        Case{"Tesla K80", 11441, "K80", true},
-                        // Not in the catalog: same family, nearest memory.
-                        Case{"NVIDIA A100-SXM4-40GB", 40960, "A100-80GB", false},
-                        Case{"NVIDIA H100 NVL", 95830, "H100-80GB", false},
-                        // Nothing of the family: not offered.
-                        Case{"NVIDIA GeForce RTX 4090", 24564, "", false},
-                        Case{"NVIDIA H200", 143771, "", false}}) {
+  for (const Case& c :
+       {Case{"NVIDIA A100-SXM4-80GB", 81920, "A100-80GB", true},
+        Case{"NVIDIA A100 80GB PCIe", 81920, "A100-80GB", true},
+        Case{"NVIDIA A800-SXM4-80GB", 81920, "A800-80GB", true}, Case{"NVIDIA H800", 81559, "H800-80GB", true},
+        Case{"Tesla V100-SXM2-32GB", 32768, "V100-32GB", true}, Case{"Tesla V100-PCIE-16GB", 16160, "V100-16GB", true},
+        Case{"Tesla T4", 15360, "T4", true}, Case{"NVIDIA A10", 23028, "A10", true},
+        Case{"Tesla P100-PCIE-16GB", 16280, "P100", true}, Case{"Tesla K80", 11441, "K80", true},
+        // Not in the catalog: same family, nearest memory.
+        Case{"NVIDIA A100-SXM4-40GB", 40960, "A100-80GB", false}, Case{"NVIDIA H100 NVL", 95830, "H100-80GB", false},
+        // Nothing of the family: not offered.
+        Case{"NVIDIA GeForce RTX 4090", 24564, "", false}, Case{"NVIDIA H200", 143771, "", false}}) {
     ProductMatch m = MatchNvidiaProduct(c.product, c.mib, cat);
     EXPECT_EQ(m.model, c.model) << c.product;
     EXPECT_EQ(m.exact, c.exact) << c.product;
@@ -308,9 +303,10 @@ TEST(LiveBackendGpuDetect, PlansNodesFromDetectedGpus) {
   EXPECT_EQ(one[0].node.devices, 8);
   EXPECT_EQ(one[0].node.cpu_milli, 64000);
 
-  auto mixed = ParseNvidiaSmiCsv("0, Tesla T4, 15360\n1, NVIDIA A10, 23028\n2, Tesla T4, 15360\n"
-                                 "3, NVIDIA GeForce RTX 4090, 24564\n",
-                                 cat);
+  auto mixed = ParseNvidiaSmiCsv(
+      "0, Tesla T4, 15360\n1, NVIDIA A10, 23028\n2, Tesla T4, 15360\n"
+      "3, NVIDIA GeForce RTX 4090, 24564\n",
+      cat);
   ASSERT_TRUE(mixed.ok());
   auto two = PlanLocalNodes("box", *mixed, 0, 6, 3000);
   ASSERT_EQ(two.size(), 2u);
@@ -413,8 +409,9 @@ TEST(LiveBackendLocal, EnvironmentWorkdirAndHiddenAccelerators) {
   auto e = WaitEnd(*b, 42, 20);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->state, JobState::kSucceeded) << e->reason << " " << ReadAll(tmp.path() + "/jobs/42/stderr");
-  std::string want = "id=42 foo=bar baz cuda= ascend= perl=-MSuanliNoSuchModule dir=" +
-                     fs::canonical(tmp.path() + "/work").string() + "\n";
+  std::string want =
+      "id=42 foo=bar baz cuda= ascend= perl=-MSuanliNoSuchModule dir=" + fs::canonical(tmp.path() + "/work").string() +
+      "\n";
   EXPECT_EQ(ReadAll(tmp.path() + "/jobs/42/stdout"), want);
 
   // Without a workdir the job runs in its own directory.

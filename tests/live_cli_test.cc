@@ -97,8 +97,9 @@ class CliServer {
     for (int attempt = 0; attempt < 3; ++attempt) {
       port_ = PickPort();
       log_ = data + ".log";
-      std::vector<std::string> args = {SUANLI_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
-                                       "--data", data, "--pass-interval-ms", "200"};
+      std::vector<std::string> args = {
+          SUANLI_BINARY, "serve", "--listen",           "127.0.0.1:" + std::to_string(port_),
+          "--data",      data,    "--pass-interval-ms", "200"};
       std::vector<std::string> env;
       for (char** e = environ; *e; ++e) {
         if (std::string_view(*e).substr(0, 7) != "SUANLI_") env.emplace_back(*e);

@@ -380,8 +380,7 @@ TEST(LiveControl, SpecErrorsNameTheField) {
       {[](JobSpec* s) { s->command.clear(); }, "command: must not be empty"},
       {[](JobSpec* s) { s->command.assign(300, "x"); }, "command: at most 256"},
       {[](JobSpec* s) { s->gpus = 5000; }, "gpus: must be an integer 0..4096"},
-      {[](JobSpec* s) { s->models = {"H9000"}; },
-       "models: unknown model 'H9000' (see `suanli network models`)"},
+      {[](JobSpec* s) { s->models = {"H9000"}; }, "models: unknown model 'H9000' (see `suanli network models`)"},
       {[](JobSpec* s) { s->stacks = {"rocm"}; }, "stacks: unknown software stack 'rocm'"},
       {[](JobSpec* s) { s->time_limit_s = 0; }, "time_limit_s: must be 1..2678400"},
       {[](JobSpec* s) { s->time_limit_s = 32 * 86400; }, "time_limit_s: "},
@@ -555,11 +554,13 @@ TEST(LiveControl, HeterogeneityAwareSpreadsABurstAndShowsTheHeldModel) {
   };
   ASSERT_TRUE(WaitFor(*burst, [&] { return running() == 3; })) << running() << " of 6 running";
   std::map<std::string, int> at;
-  ASSERT_TRUE(WaitFor(*burst, [&] {
-    at.clear();
-    for (int64_t id : ids) ++at[burst->Get(kAlice, id)->center];
-    return at.size() == 3;
-  })) << at.size() << " centers used";
+  ASSERT_TRUE(WaitFor(*burst,
+                      [&] {
+                        at.clear();
+                        for (int64_t id : ids) ++at[burst->Get(kAlice, id)->center];
+                        return at.size() == 3;
+                      }))
+      << at.size() << " centers used";
   for (const auto& [center, n] : at) EXPECT_EQ(n, 2) << center;
   burst->Stop();
 
@@ -741,7 +742,8 @@ TEST(LiveControl, CancelPendingAndRunningJobs) {
   const auto t0 = Clock::now();
   auto c2 = cp->Cancel(kAlice, running->id);
   ASSERT_TRUE(c2.ok()) << c2.status().message();
-  ASSERT_TRUE(WaitFor(*cp, [&] { return IsTerminal(StateOf(*cp, running->id)); }, 15));
+  ASSERT_TRUE(WaitFor(
+      *cp, [&] { return IsTerminal(StateOf(*cp, running->id)); }, 15));
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(15));
   auto r = cp->Get(kAlice, running->id);
   EXPECT_EQ(r->state, JobState::kCancelled) << r->reason;
@@ -957,7 +959,8 @@ TEST(LiveControl, DrainSendsNewAndPendingJobsElsewhereAndSurvivesARestart) {
   EXPECT_EQ(view[0].pending, 0);
   for (int64_t id : queued) EXPECT_NE(cp->Get(kAlice, id)->center, "east");
   // Running jobs at east go on and finish; nothing new starts there.
-  ASSERT_TRUE(WaitFor(*cp, [&] { return AllEnded(*cp, queued); }, 30));
+  ASSERT_TRUE(WaitFor(
+      *cp, [&] { return AllEnded(*cp, queued); }, 30));
   for (int64_t id : fill) EXPECT_EQ(cp->Get(kAlice, id)->state, JobState::kSucceeded);
   for (int64_t id : queued) {
     auto r = cp->Get(kAlice, id);
@@ -1018,7 +1021,8 @@ TEST(LiveControl, RestartReadoptsRunningJobsAndRunsPendingOnesExactlyOnce) {
   }  // the control plane is gone; its jobs go on
   auto cp = StartOrDie(cfg);
   ASSERT_TRUE(cp);
-  ASSERT_TRUE(WaitFor(*cp, [&] { return AllEnded(*cp, ids); }, 40));
+  ASSERT_TRUE(WaitFor(
+      *cp, [&] { return AllEnded(*cp, ids); }, 40));
   for (int64_t id : ids) {
     auto r = cp->Get(kAlice, id);
     ASSERT_TRUE(r.ok());

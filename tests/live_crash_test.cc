@@ -82,9 +82,18 @@ class CrashServer {
     for (int attempt = 0; attempt < 3; ++attempt) {
       port_ = UnusedPort();
       log_ = data + ".log";
-      std::vector<std::string> args = {SUANLI_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
-                                       "--data", data, "--network", "tiny", "--pass-interval-ms", "200",
-                                       "--access-log", "off"};
+      std::vector<std::string> args = {SUANLI_BINARY,
+                                       "serve",
+                                       "--listen",
+                                       "127.0.0.1:" + std::to_string(port_),
+                                       "--data",
+                                       data,
+                                       "--network",
+                                       "tiny",
+                                       "--pass-interval-ms",
+                                       "200",
+                                       "--access-log",
+                                       "off"};
       std::vector<std::string> env;
       for (char** e = environ; *e; ++e) {
         if (std::string_view(*e).substr(0, 7) != "SUANLI_") env.emplace_back(*e);

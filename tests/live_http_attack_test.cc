@@ -44,8 +44,8 @@ double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 class InProcessServer {
  public:
   explicit InProcessServer(const std::function<void(live::ServerConfig&)>& tweak = {}) {
-    dir_ = (fs::temp_directory_path() / ("suanli_http_attack_" + std::to_string(getpid()) + "_" +
-                                         std::to_string(counter_++)))
+    dir_ = (fs::temp_directory_path() /
+            ("suanli_http_attack_" + std::to_string(getpid()) + "_" + std::to_string(counter_++)))
                .string();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
@@ -406,8 +406,9 @@ TEST(LiveHttpAttack, BodiesOverTheLimitGet413BeforeAuthentication) {
   close(fd);
   // A whole chunked body over the limit with a wrong token: 413, not 401.
   fd = Connect(srv.port());
-  std::string whole = "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n";
+  std::string whole =
+      "POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 10; ++i) whole += chunk;
   whole += "0\r\n\r\n";
   SendAll(fd, whole);
@@ -429,7 +430,8 @@ TEST(LiveHttpAttack, BodiesOverTheLimitGet413BeforeAuthentication) {
   char size[16];
   std::snprintf(size, sizeof size, "%zx", body.size());
   SendAll(fd, std::string("POST /api/v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") + kToken +
-                  "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + size + "\r\n" + body + "\r\n0\r\n\r\n");
+                  "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + size + "\r\n" + body +
+                  "\r\n0\r\n\r\n");
   r = ReadReplies(fd, 1, 5000);
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].status, 201) << r[0].body;

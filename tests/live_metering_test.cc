@@ -19,7 +19,7 @@ Center PricedByHour(int32_t utc_offset_s) {
   c.pue = 1.25;
   c.utc_offset_s = utc_offset_s;
   for (int h = 0; h < 24; ++h) {
-    c.price_per_kwh[h] = 1.0 + h;           // 1 at 00:00 local, 24 at 23:00
+    c.price_per_kwh[h] = 1.0 + h;  // 1 at 00:00 local, 24 at 23:00
     c.carbon_g_per_kwh[h] = 100.0 * (h + 1);
   }
   return c;

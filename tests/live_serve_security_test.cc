@@ -75,8 +75,10 @@ class Server {
   void Spawn(const std::string& data, const std::vector<std::string>& extra, const std::vector<std::string>& env) {
     port_ = FreePort();
     log_ = data + ".log";
-    std::vector<std::string> args = {SUANLI_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
-                                     "--data", data, "--pass-interval-ms", "200", "--access-log", "off"};
+    std::vector<std::string> args = {
+        SUANLI_BINARY,  "serve", "--listen",           "127.0.0.1:" + std::to_string(port_),
+        "--data",       data,    "--pass-interval-ms", "200",
+        "--access-log", "off"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<std::string> envs;
     for (char** e = environ; *e; ++e) {

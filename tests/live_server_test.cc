@@ -91,8 +91,9 @@ class ServerProcess {
     for (int attempt = 0; attempt < 3; ++attempt) {
       port_ = FreePort();
       log_ = data + ".log";
-      std::vector<std::string> args = {SUANLI_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
-                                       "--data", data, "--pass-interval-ms", "200"};
+      std::vector<std::string> args = {
+          SUANLI_BINARY, "serve", "--listen",           "127.0.0.1:" + std::to_string(port_),
+          "--data",      data,    "--pass-interval-ms", "200"};
       if (!cert.empty()) {
         args.insert(args.end(), {"--tls-cert", cert, "--tls-key", key});
       }
@@ -436,9 +437,9 @@ TEST(LiveServer, JobLifecycleAndLogs) {
   auto d = admin->Delete("/api/v1/jobs/" + std::to_string(other));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->status, 200) << d->body;
-  EXPECT_EQ(WaitJob(*admin, other, [](const std::string& s) { return s == "cancelled" || s == "failed"; })
-                .value("state", ""),
-            "cancelled");
+  EXPECT_EQ(
+      WaitJob(*admin, other, [](const std::string& s) { return s == "cancelled" || s == "failed"; }).value("state", ""),
+      "cancelled");
 
   // Usage of the finished jobs.
   auto u = Body(admin->Get("/api/v1/usage"));
@@ -611,23 +612,22 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
   ASSERT_TRUE(doc["components"]["schemas"].contains("Error"));
 
   // Every route of docs/api.md is described.
-  const std::set<std::pair<std::string, std::string>> expected = {
-      {"post", "/api/v1/jobs"},
-      {"get", "/api/v1/jobs"},
-      {"get", "/api/v1/jobs/{id}"},
-      {"delete", "/api/v1/jobs/{id}"},
-      {"post", "/api/v1/jobs/{id}/cancel"},
-      {"get", "/api/v1/jobs/{id}/logs"},
-      {"get", "/api/v1/centers"},
-      {"post", "/api/v1/centers/{name}/drain"},
-      {"post", "/api/v1/centers/{name}/resume"},
-      {"get", "/api/v1/tenants"},
-      {"post", "/api/v1/tenants"},
-      {"get", "/api/v1/usage"},
-      {"get", "/api/v1/whoami"},
-      {"get", "/api/v1/health"},
-      {"get", "/api/v1/openapi.json"},
-      {"get", "/metrics"}};
+  const std::set<std::pair<std::string, std::string>> expected = {{"post", "/api/v1/jobs"},
+                                                                  {"get", "/api/v1/jobs"},
+                                                                  {"get", "/api/v1/jobs/{id}"},
+                                                                  {"delete", "/api/v1/jobs/{id}"},
+                                                                  {"post", "/api/v1/jobs/{id}/cancel"},
+                                                                  {"get", "/api/v1/jobs/{id}/logs"},
+                                                                  {"get", "/api/v1/centers"},
+                                                                  {"post", "/api/v1/centers/{name}/drain"},
+                                                                  {"post", "/api/v1/centers/{name}/resume"},
+                                                                  {"get", "/api/v1/tenants"},
+                                                                  {"post", "/api/v1/tenants"},
+                                                                  {"get", "/api/v1/usage"},
+                                                                  {"get", "/api/v1/whoami"},
+                                                                  {"get", "/api/v1/health"},
+                                                                  {"get", "/api/v1/openapi.json"},
+                                                                  {"get", "/metrics"}};
   std::set<std::pair<std::string, std::string>> described;
   for (auto p = doc["paths"].begin(); p != doc["paths"].end(); ++p) {
     for (auto m = p.value().begin(); m != p.value().end(); ++m) {
@@ -636,7 +636,8 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
       EXPECT_TRUE(m.value().contains("responses")) << m.key() << " " << p.key();
     }
   }
-  for (const auto& e : expected) EXPECT_TRUE(described.count(e)) << "not in openapi.json: " << e.first << " " << e.second;
+  for (const auto& e : expected)
+    EXPECT_TRUE(described.count(e)) << "not in openapi.json: " << e.first << " " << e.second;
 
   // Every described route answers (not "no such route", not a server error).
   int n = 0;
@@ -656,8 +657,8 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
     ASSERT_TRUE(method == "get" || method == "delete" || method == "post") << method;
     httplib::Result res = call();
     ASSERT_TRUE(res) << method << " " << path;
-    EXPECT_TRUE(res->status >= 200 && res->status < 300) << method << " " << path << ": " << res->status << " "
-                                                         << res->body.substr(0, 300);
+    EXPECT_TRUE(res->status >= 200 && res->status < 300)
+        << method << " " << path << ": " << res->status << " " << res->body.substr(0, 300);
     // The answer is one the document lists for that route.
     EXPECT_TRUE(doc["paths"][templ][method]["responses"].contains(std::to_string(res->status)))
         << method << " " << templ << " answered " << res->status;
@@ -769,9 +770,10 @@ TEST(LiveServer, MetricsArePrometheusText) {
 TEST(LiveServer, Tls) {
   std::string dir = TestDir("tls");
   std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
-  auto gen = RunShell("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "
-                   "subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
-                   key + " -out " + cert);
+  auto gen = RunShell(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "
+      "subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+      key + " -out " + cert);
   ASSERT_EQ(gen.code, 0) << gen.out;
   ServerProcess srv;
   ASSERT_TRUE(srv.Start(dir + "/data", {}, cert, key));
@@ -794,12 +796,12 @@ TEST(LiveServer, Tls) {
   EXPECT_FALSE(pr && pr->status == 200);
   // The CLI over HTTPS with the CA certificate.
   auto cli = RunShell(std::string(SUANLI_BINARY) + " show " + std::to_string(id) + " --json --url " + srv.url() +
-                   " --token " + kAdminToken + " --ca-cert " + cert);
+                      " --token " + kAdminToken + " --ca-cert " + cert);
   EXPECT_EQ(cli.code, 0) << cli.out;
   EXPECT_NE(cli.out.find("\"id\": " + std::to_string(id)), std::string::npos) << cli.out;
   // A certificate that does not load: exit 2 naming tls_cert.
   auto badcert = RunShell(std::string(SUANLI_BINARY) + " serve --listen 127.0.0.1:0 --data " + dir +
-                       "/data2 --tls-cert " + key + " --tls-key " + cert);
+                          "/data2 --tls-cert " + key + " --tls-key " + cert);
   EXPECT_EQ(badcert.code, 2) << badcert.out;
   EXPECT_NE(badcert.out.find("tls_cert"), std::string::npos) << badcert.out;
   EXPECT_EQ(srv.Stop(), 0);
@@ -989,7 +991,8 @@ TEST(LiveServer, ALogReplacedByALinkOrAFifoIsNotFollowed) {
   ASSERT_TRUE(srv.Start(dir + "/data"));
   auto admin = srv.Client(kAdminToken);
   std::string db = fs::absolute(dir + "/data/suanli.db").lexically_normal().string();
-  int64_t id = Submit(*admin, json{{"command", {"sh", "-c", "rm -f stdout stderr; ln -s " + db + " stdout; mkfifo stderr"}}});
+  int64_t id =
+      Submit(*admin, json{{"command", {"sh", "-c", "rm -f stdout stderr; ln -s " + db + " stdout; mkfifo stderr"}}});
   json done = WaitJob(*admin, id, [](const std::string& s) { return s == "succeeded" || s == "failed"; });
   ASSERT_EQ(done.value("state", ""), "succeeded") << done.dump() << "\n" << srv.log();
   std::string logs = "/api/v1/jobs/" + std::to_string(id) + "/logs";

@@ -107,7 +107,8 @@ LaunchRequest Request(const Cluster& c, int64_t id, std::vector<std::string> com
 }
 
 // Polls every 300 ms until job `id` ends; events of it are collected in `seen`.
-std::optional<BackendEvent> WaitEnd(Backend& b, int64_t id, double timeout_s, std::vector<BackendEvent>* seen = nullptr) {
+std::optional<BackendEvent> WaitEnd(Backend& b, int64_t id, double timeout_s,
+                                    std::vector<BackendEvent>* seen = nullptr) {
   auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
   while (Clock::now() < deadline) {
     auto evs = b.Poll(Now());
@@ -166,9 +167,10 @@ TEST(LiveSlurmBackend, GpuJobGetsTwoDevicesAndExitCodesAreRecorded) {
   ASSERT_NE(b, nullptr);
   ASSERT_TRUE(b->Probe().ok());
 
-  LaunchRequest gpu = Request(c, 1, {"sh", "-c",
-                                     "echo \"cvd=$CUDA_VISIBLE_DEVICES id=$SUANLI_JOB_ID foo=$FOO "
-                                     "asc=${ASCEND_RT_VISIBLE_DEVICES-unset}\"; echo to-stderr >&2"});
+  LaunchRequest gpu = Request(c, 1,
+                              {"sh", "-c",
+                               "echo \"cvd=$CUDA_VISIBLE_DEVICES id=$SUANLI_JOB_ID foo=$FOO "
+                               "asc=${ASCEND_RT_VISIBLE_DEVICES-unset}\"; echo to-stderr >&2"});
   gpu.model = "A100-80GB";
   gpu.devices = {0, 1};
   gpu.spec.gpus = 2;
@@ -372,13 +374,14 @@ TEST(LiveSlurmBackend, StoppedClusterIsAnErrorWithinTheTimeout) {
 
 TEST(LiveSlurmBackendParse, SinfoNodesAndStates) {
   const Catalog& cat = BuiltinCatalog();
-  auto nodes = ParseSinfoNodes("n1|16|64000|gpu:a100:4|idle\n"
-                               "n1|16|64000|gpu:a100:4|idle\n"  // second partition
-                               "n2|32|128000|gpu:v100:8(S:0-1)|mixed\n"
-                               "n3|8|1000|(null)|drained\n"
-                               "n4|8|1000|gpu:2|down*\n"
-                               "n5|8|1000|gpu:rtx9999:2|idle~\n",
-                               cat);
+  auto nodes = ParseSinfoNodes(
+      "n1|16|64000|gpu:a100:4|idle\n"
+      "n1|16|64000|gpu:a100:4|idle\n"  // second partition
+      "n2|32|128000|gpu:v100:8(S:0-1)|mixed\n"
+      "n3|8|1000|(null)|drained\n"
+      "n4|8|1000|gpu:2|down*\n"
+      "n5|8|1000|gpu:rtx9999:2|idle~\n",
+      cat);
   ASSERT_TRUE(nodes.ok()) << nodes.status().message();
   ASSERT_EQ(nodes->size(), 5u);
   EXPECT_EQ((*nodes)[0].node.model, "A100-80GB");

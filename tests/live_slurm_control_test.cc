@@ -209,9 +209,7 @@ TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
     auto r = cp->Get(alice, id);
     return r.ok() ? r->center : std::string();
   };
-  auto slb_queue = [&] {
-    return RunShell("SLURM_CONF=" + c2.conf() + " timeout 10 squeue -h -o '%A %T'").out;
-  };
+  auto slb_queue = [&] { return RunShell("SLURM_CONF=" + c2.conf() + " timeout 10 squeue -h -o '%A %T'").out; };
 
   // 1. Two jobs: one runs at each cluster.
   const int64_t j1 = submit(1), j2 = submit(2);
@@ -235,8 +233,7 @@ TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
   ASSERT_EQ(RunShell("kill -CONT " + ctld).code, 0);
   c2.set_frozen("");
   ASSERT_TRUE(wait([&] { return cp->Centers()[1].up; }, 30)) << "slb did not come back";
-  ASSERT_TRUE(wait([&] { return slb_queue().empty(); }, 30)) << "the abandoned run still runs at slb:\n"
-                                                              << slb_queue();
+  ASSERT_TRUE(wait([&] { return slb_queue().empty(); }, 30)) << "the abandoned run still runs at slb:\n" << slb_queue();
   EXPECT_EQ(ReadText(marker[j1]), "start sla\nend\n");
   EXPECT_EQ(ReadText(marker[j2]), "start slb\nstart sla\nend\n");
 
@@ -294,8 +291,8 @@ TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJob
   std::map<int64_t, std::string> marker;
   auto submit = [&](int i, int sleep_s) -> int64_t {
     std::string m = base + "/marker-" + std::to_string(i);
-    auto r = cp->Submit(
-        alice, TwoGpuJob("echo start $SLURMD_NODENAME >> " + m + "; sleep " + std::to_string(sleep_s) + " && echo end >> " + m));
+    auto r = cp->Submit(alice, TwoGpuJob("echo start $SLURMD_NODENAME >> " + m + "; sleep " + std::to_string(sleep_s) +
+                                         " && echo end >> " + m));
     EXPECT_TRUE(r.ok()) << r.status().message();
     if (!r.ok()) return 0;
     marker[r->id] = m;
@@ -343,7 +340,7 @@ TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJob
   const JobRecord done = get(j);
   EXPECT_EQ(done.node, other);
   EXPECT_EQ(ReadText(marker[j]), "start " + other + "\nend\n");  // once, on the other node
-  ASSERT_EQ(done.attempts.size(), 1u);  // the withdrawn submission never ran: no attempt
+  ASSERT_EQ(done.attempts.size(), 1u);                           // the withdrawn submission never ran: no attempt
   EXPECT_EQ(done.attempts[0].node, other);
   // Metered from Slurm's start: 2 GPUs for about its 2 s (whole seconds).
   EXPECT_GE(done.gpu_seconds, 2 * 1.0);

@@ -286,9 +286,7 @@ void DamageWal(const std::string& path, Damage damage) {
       fs::remove(wal);
       fs::remove(path + "-shm");
       break;
-    case Damage::kTruncateWal:
-      fs::resize_file(wal, size / 2);
-      break;
+    case Damage::kTruncateWal: fs::resize_file(wal, size / 2); break;
     case Damage::kCorruptWal: {
       std::fstream f(wal, std::ios::in | std::ios::out | std::ios::binary);
       std::string junk(4096, '\xA5');

@@ -438,9 +438,9 @@ TEST(LiveStore, ListFiltersPagingAndCounts) {
             f.limit = limit;
             auto got = s->ListJobs(f);
             ASSERT_TRUE(got.ok()) << got.status().message();
-            EXPECT_EQ(Ids(*got), expect(f)) << "tenant=" << tenant << " center=" << center
-                                            << " states=" << states.size() << " before=" << before
-                                            << " limit=" << limit;
+            EXPECT_EQ(Ids(*got), expect(f))
+                << "tenant=" << tenant << " center=" << center << " states=" << states.size() << " before=" << before
+                << " limit=" << limit;
             ++checked;
           }
         }
@@ -806,9 +806,7 @@ std::string OpenError(const std::string& path) {
 
 TEST(LiveStoreErrors, BadPaths) {
   auto dir = TempDir("store_bad_paths");
-  {
-    std::ofstream(dir + "/plain") << "x";
-  }
+  { std::ofstream(dir + "/plain") << "x"; }
   std::string e = OpenError(dir + "/plain/sub/store.db");
   EXPECT_NE(e.find(dir + "/plain/sub/store.db"), std::string::npos) << e;
   EXPECT_NE(e.find("cannot create the directory"), std::string::npos) << e;
@@ -887,8 +885,8 @@ TEST(LiveStoreErrors, MalformedRows) {
   auto s = OpenOrDie(path);
   ASSERT_TRUE(s);
   const std::vector<std::pair<int64_t, std::string>> bad = {
-      {1, "command"}, {2, "env"},    {3, "devices"},  {4, "models"}, {5, "stacks"},
-      {6, "env"},     {7, "devices"}, {8, "gpus"},     {9, "priority"}, {10, "command"}};
+      {1, "command"}, {2, "env"},     {3, "devices"}, {4, "models"},   {5, "stacks"},
+      {6, "env"},     {7, "devices"}, {8, "gpus"},    {9, "priority"}, {10, "command"}};
   for (const auto& [id, column] : bad) {
     auto g = s->GetJob(id);
     ASSERT_FALSE(g.ok()) << "job " << id << " read despite a bad " << column;

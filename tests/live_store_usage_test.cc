@@ -206,7 +206,10 @@ TEST(LiveStoreUsage, AnyRangeEqualsSumsOverTheRuns) {
       case 0: finish(r); break;  // another run; ends again, maybe elsewhere in time
       case 1: r.center = r.center == "east" ? "west" : "east"; break;
       case 2: r.model = r.model.empty() ? "a100" : ""; break;
-      default: r.state = JobState::kRunning; r.end_ms = 0; break;  // back to running
+      default:
+        r.state = JobState::kRunning;
+        r.end_ms = 0;
+        break;  // back to running
     }
     ASSERT_TRUE(s->UpdateJob(r).ok());
   }
@@ -248,10 +251,10 @@ TEST(LiveStoreUsage, AnyRangeEqualsSumsOverTheRuns) {
   };
   const int64_t h0 = (base / kHour + 1) * kHour;  // the first whole hour
   std::vector<std::pair<int64_t, int64_t>> ranges = {
-      {0, base + 14 * kHour},            // everything
-      {h0, h0 + 3 * kHour},              // whole hours only
-      {h0 - 1, h0 + 3 * kHour + 1},      // one millisecond of the hours around
-      {h0 + 1000, h0 + 2000},            // inside one hour
+      {0, base + 14 * kHour},        // everything
+      {h0, h0 + 3 * kHour},          // whole hours only
+      {h0 - 1, h0 + 3 * kHour + 1},  // one millisecond of the hours around
+      {h0 + 1000, h0 + 2000},        // inside one hour
       {h0 + kHour / 2, h0 + kHour + kHour / 3},
       {h0 - 5 * kHour, h0 + 20 * kHour},
       {h0, h0},                          // empty
@@ -279,8 +282,7 @@ TEST(LiveStoreUsage, MigrationKeepsWhatWasBookedBefore) {
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
     for (int v = 0; v < 4; ++v) {
       char* err = nullptr;
-      ASSERT_EQ(sqlite3_exec(db, store_schema::Migrations()[static_cast<size_t>(v)], nullptr, nullptr, &err),
-                SQLITE_OK)
+      ASSERT_EQ(sqlite3_exec(db, store_schema::Migrations()[static_cast<size_t>(v)], nullptr, nullptr, &err), SQLITE_OK)
           << (err ? err : "");
     }
     ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 4", nullptr, nullptr, nullptr), SQLITE_OK);

@@ -10,8 +10,8 @@
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -64,9 +64,7 @@ TEST(LiveCenterTime, PriceNowIsTheCentersLocalHourWhateverTheMachinesTz) {
   std::string tmpl = (fs::temp_directory_path() / "suanli-live-time.XXXXXX").string();
   ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
   const std::string dir = tmpl;
-  {
-    std::ofstream(dir + "/net.yaml") << kBeijingNet;
-  }
+  { std::ofstream(dir + "/net.yaml") << kBeijingNet; }
   int run = 0;
   for (const char* tz : {"America/New_York", "UTC", "Asia/Kolkata"}) {
     ScopedTz scoped(tz);
@@ -99,9 +97,7 @@ TEST(LivePriority, AHigherPriorityStartsFirst) {
   std::string tmpl = (fs::temp_directory_path() / "suanli-live-priority.XXXXXX").string();
   ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
   const std::string dir = tmpl;
-  {
-    std::ofstream(dir + "/net.yaml") << kBeijingNet;
-  }
+  { std::ofstream(dir + "/net.yaml") << kBeijingNet; }
   ServerConfig c;
   c.data_dir = dir + "/data";
   c.network = dir + "/net.yaml";

@@ -24,10 +24,9 @@ using ::testing::HasSubstr;
 TEST(Catalog, BuiltinHasEveryListedModel) {
   const Catalog& c = BuiltinCatalog();
   for (const char* name :
-       {"A100-80GB", "A800-80GB", "H100-80GB",   "H800-80GB",  "V100-32GB",  "V100-16GB",
-        "P100",      "K80",       "T4",          "A10",        "Ascend-910", "Ascend-910B",
-        "BR100",     "BR104",     "Tiangai-100", "Zhikai-100", "MTT-S4000",  "MLU370-X8",
-        "G2",        "G3",        "MISC"}) {
+       {"A100-80GB",   "A800-80GB",  "H100-80GB", "H800-80GB",  "V100-32GB",   "V100-16GB", "P100",
+        "K80",         "T4",         "A10",       "Ascend-910", "Ascend-910B", "BR100",     "BR104",
+        "Tiangai-100", "Zhikai-100", "MTT-S4000", "MLU370-X8",  "G2",          "G3",        "MISC"}) {
     auto id = c.Find(name);
     ASSERT_TRUE(id) << name;
     EXPECT_EQ(c.model(*id).name, name);
@@ -186,10 +185,7 @@ TEST(Catalog, BadCatalogsNameFileAndField) {
        "speed: {cnn: 0.5,",
        "speed: {cnn: fast,",
        {"my.yaml:", "models[1] (Slow): speed.cnn: expected a number > 0, got 'fast'"}},
-      {"zero speed",
-       "transformer: 0.25",
-       "transformer: 0",
-       {"models[1] (Slow): speed.transformer"}},
+      {"zero speed", "transformer: 0.25", "transformer: 0", {"models[1] (Slow): speed.transformer"}},
       {"missing class",
        "science: 0.5, other: 0.5}",
        "other: 0.5}",
@@ -207,43 +203,19 @@ TEST(Catalog, BadCatalogsNameFileAndField) {
        "stacks: [cann]",
        "stacks: [cnn]",
        {"models[1] (Slow): stacks: unknown stack 'cnn'", "did you mean 'cann'?"}},
-      {"negative power",
-       "power_w: 300",
-       "power_w: -3",
-       {"models[1] (Slow): power_w: expected a number >= 0"}},
-      {"idle above board",
-       "idle_power_w: 40",
-       "idle_power_w: 400",
-       {"idle_power_w: idle power 400 W"}},
+      {"negative power", "power_w: 300", "power_w: -3", {"models[1] (Slow): power_w: expected a number >= 0"}},
+      {"idle above board", "idle_power_w: 40", "idle_power_w: 400", {"idle_power_w: idle power 400 W"}},
       {"bad basis",
        "speed_basis: {cnn: measured}",
        "speed_basis: {cnn: guessed}",
        {"speed_basis.cnn: expected measured, derived, assumed or reference"}},
-      {"unknown source key",
-       "speed.cnn: \"bench\"",
-       "speed.cpu: \"bench\"",
-       {"sources.speed.cpu: unknown key"}},
+      {"unknown source key", "speed.cnn: \"bench\"", "speed.cpu: \"bench\"", {"sources.speed.cpu: unknown key"}},
       {"duplicate model", "name: Slow", "name: REF", {"models[1] (REF)", "defined twice"}},
-      {"alias taken",
-       "name: Slow",
-       "name: Slow\n    aliases: [r1]",
-       {"models[1] (Slow)", "alias 'r1'"}},
-      {"alias repeats name",
-       "aliases: [R1]",
-       "aliases: [ref]",
-       {"models[0] (Ref): aliases", "'ref' repeats"}},
-      {"missing vendor",
-       "    vendor: Y\n",
-       "",
-       {"models[1] (Slow): vendor: missing required field"}},
-      {"bad reference",
-       "reference: Ref",
-       "reference: Slow",
-       {"reference: the reference model 'Slow'"}},
-      {"duplicate key",
-       "    vendor: Y",
-       "    vendor: Y\n    vendor: Z",
-       {"models[1] (Slow): vendor: key given twice"}},
+      {"alias taken", "name: Slow", "name: Slow\n    aliases: [r1]", {"models[1] (Slow)", "alias 'r1'"}},
+      {"alias repeats name", "aliases: [R1]", "aliases: [ref]", {"models[0] (Ref): aliases", "'ref' repeats"}},
+      {"missing vendor", "    vendor: Y\n", "", {"models[1] (Slow): vendor: missing required field"}},
+      {"bad reference", "reference: Ref", "reference: Slow", {"reference: the reference model 'Slow'"}},
+      {"duplicate key", "    vendor: Y", "    vendor: Y\n    vendor: Z", {"models[1] (Slow): vendor: key given twice"}},
       {"syntax error", "stacks: [cuda,", "stacks: [cuda,,]", {"mini.yaml:", "YAML syntax error"}},
   };
   for (const auto& bc : cases) {
@@ -401,8 +373,7 @@ TEST(Network, BadNetworksNameFileAndField) {
       {"unknown accelerator",
        "accelerator: A100,",
        "accelerator: A1000,",
-       {"bad.yaml:",
-        "centers[0] (a): pools[0] (p): nodes[0]: accelerator: unknown accelerator model 'A1000'",
+       {"bad.yaml:", "centers[0] (a): pools[0] (p): nodes[0]: accelerator: unknown accelerator model 'A1000'",
         "did you mean 'A100' (A100-80GB)?", "known models: A100-80GB"}},
       {"zero count",
        "count: 3",
@@ -410,35 +381,17 @@ TEST(Network, BadNetworksNameFileAndField) {
        {"centers[0] (a): pools[0] (p): nodes[0]: count: expected a whole number"}},
       {"negative count", "count: 3", "count: -2", {"nodes[0]: count"}},
       {"zero cpu", "cpu: 64", "cpu: 0", {"nodes[0]: cpu: expected a number > 0"}},
-      {"negative memory",
-       "memory_gib: 256",
-       "memory_gib: -1",
-       {"nodes[0]: memory_gib: expected a number > 0"}},
-      {"zero devices",
-       "devices: 8",
-       "devices: 0",
-       {"nodes[0]: devices: expected a whole number >= 1, got '0'"}},
+      {"negative memory", "memory_gib: 256", "memory_gib: -1", {"nodes[0]: memory_gib: expected a number > 0"}},
+      {"zero devices", "devices: 8", "devices: 0", {"nodes[0]: devices: expected a whole number >= 1, got '0'"}},
       {"too many devices",
        "devices: 8",
        "devices: 64",
        {"centers[0] (a): pools[0] (p): nodes[0]: devices: at most 32 devices per node, got 64"}},
-      {"pue below one",
-       "pue: 1.2",
-       "pue: 0.9",
-       {"centers[0] (a): pue: expected a number >= 1, got '0.9'"}},
-      {"link to missing center",
-       "to: b,",
-       "to: c,",
-       {"links[0]: to: no center named 'c' (centers: a, b)"}},
-      {"link to itself",
-       "to: b,",
-       "to: a,",
-       {"links[0]: to: a link must join two different centers"}},
+      {"pue below one", "pue: 1.2", "pue: 0.9", {"centers[0] (a): pue: expected a number >= 1, got '0.9'"}},
+      {"link to missing center", "to: b,", "to: c,", {"links[0]: to: no center named 'c' (centers: a, b)"}},
+      {"link to itself", "to: b,", "to: a,", {"links[0]: to: a link must join two different centers"}},
       {"zero bandwidth", "bandwidth_gbps: 100", "bandwidth_gbps: 0", {"links[0]: bandwidth_gbps"}},
-      {"duplicate center",
-       "  - name: b",
-       "  - name: a",
-       {"centers[1] (a): name: duplicate center name 'a'"}},
+      {"duplicate center", "  - name: b", "  - name: a", {"centers[1] (a): name: duplicate center name 'a'"}},
       {"unknown center key",
        "    pue: 1.1",
        "    pue: 1.1\n    puee: 1",
@@ -447,22 +400,13 @@ TEST(Network, BadNetworksNameFileAndField) {
        "devices: 4,",
        "devices: 4, gpus: 4,",
        {"centers[1] (b): pools[0] (q): nodes[0]: gpus: unknown key"}},
-      {"unknown top key",
-       "name: mini",
-       "name: mini\nlink: []",
-       {"link: unknown key; did you mean 'links'?"}},
-      {"unknown tou key",
-       "valley: 0.2,",
-       "valey: 0.2,",
-       {"centers[0] (a): price_per_kwh.valey: unknown key"}},
+      {"unknown top key", "name: mini", "name: mini\nlink: []", {"link: unknown key; did you mean 'links'?"}},
+      {"unknown tou key", "valley: 0.2,", "valey: 0.2,", {"centers[0] (a): price_per_kwh.valey: unknown key"}},
       {"overlapping tou hours",
        "valley_hours: [\"0-6\"]",
        "valley_hours: [\"0-10\"]",
        {"price_per_kwh.valley_hours: hour 9 is also in peak_hours"}},
-      {"bad hour",
-       "peak_hours: [9,",
-       "peak_hours: [25,",
-       {"price_per_kwh.peak_hours[0]: expected an hour 0-23"}},
+      {"bad hour", "peak_hours: [9,", "peak_hours: [25,", {"price_per_kwh.peak_hours[0]: expected an hour 0-23"}},
       {"short hourly list",
        "carbon_g_per_kwh: 100",
        "carbon_g_per_kwh: [1, 2, 3]",
@@ -472,14 +416,8 @@ TEST(Network, BadNetworksNameFileAndField) {
        "price_per_kwh: -0.4",
        {"centers[1] (b): price_per_kwh: expected a number >= 0"}},
       {"missing pue", "    pue: 1.1\n", "", {"centers[1] (b): pue: missing required field"}},
-      {"devices on cpu node",
-       "accelerator: v100m32, ",
-       "",
-       {"nodes[0]: devices: devices given for a CPU-only group"}},
-      {"duplicate node names",
-       "prefix: b-",
-       "prefix: a-",
-       {"prefix: node name 'a-0' is used twice"}},
+      {"devices on cpu node", "accelerator: v100m32, ", "", {"nodes[0]: devices: devices given for a CPU-only group"}},
+      {"duplicate node names", "prefix: b-", "prefix: a-", {"prefix: node name 'a-0' is used twice"}},
       {"duplicate link",
        "links:\n",
        "links:\n  - {from: b, to: a, latency_ms: 1, bandwidth_gbps: 1}\n",
@@ -498,8 +436,7 @@ TEST(Network, BadNetworksNameFileAndField) {
        {"centers[1] (b): x: unknown key"}},
   };
   for (const auto& bc : cases) {
-    auto net =
-        ParseNetworkYaml(Replace(kMiniNetwork, bc.from, bc.to), "bad.yaml", BuiltinCatalog());
+    auto net = ParseNetworkYaml(Replace(kMiniNetwork, bc.from, bc.to), "bad.yaml", BuiltinCatalog());
     ASSERT_FALSE(net.ok()) << bc.what;
     EXPECT_THAT(net.status().message(), HasSubstr("bad.yaml")) << bc.what;
     for (const auto& e : bc.expect) EXPECT_THAT(net.status().message(), HasSubstr(e)) << bc.what;
@@ -517,9 +454,7 @@ TEST(Network, UnknownSpecListsBuiltins) {
 class TempFile {
  public:
   TempFile(const std::string& stem, const std::string& content) {
-    path_ = (std::filesystem::temp_directory_path() /
-             (stem + "-" + std::to_string(::getpid()) + ".yaml"))
-                .string();
+    path_ = (std::filesystem::temp_directory_path() / (stem + "-" + std::to_string(::getpid()) + ".yaml")).string();
     std::ofstream(path_) << content;
   }
   ~TempFile() { std::remove(path_.c_str()); }
@@ -567,8 +502,7 @@ TEST(Catalog, FileRoundTrip) {
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->size(), 2u);
   // A network can be checked against a user catalog.
-  auto net = ParseNetworkYaml(Replace(kMiniNetwork, "accelerator: A100,", "accelerator: r1,"),
-                              "n.yaml", *c);
+  auto net = ParseNetworkYaml(Replace(kMiniNetwork, "accelerator: A100,", "accelerator: r1,"), "n.yaml", *c);
   EXPECT_FALSE(net.ok());  // v100m32 is not in the mini catalog
   EXPECT_THAT(net.status().message(), HasSubstr("unknown accelerator model 'v100m32'"));
   EXPECT_THAT(net.status().message(), HasSubstr("known models: Ref, Slow"));

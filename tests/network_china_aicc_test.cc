@@ -67,8 +67,9 @@ std::string GroupOf(const Node& n) {
   return s;
 }
 
-constexpr const char* kCenters[] = {"shanghai-lingang", "wuhan", "zhengzhou", "xian", "nanjing", "chengdu",
-                                    "shenzhen", "yaan", "edge-beijing", "edge-guangzhou", "edge-hangzhou"};
+constexpr const char* kCenters[] = {"shanghai-lingang", "wuhan",          "zhengzhou",    "xian",
+                                    "nanjing",          "chengdu",        "shenzhen",     "yaan",
+                                    "edge-beijing",     "edge-guangzhou", "edge-hangzhou"};
 
 // ---------------------------------------------------------------- the built-in network
 
@@ -199,8 +200,7 @@ TEST(ChinaAicc, PowerPriceAndHourlyCarbon) {
   auto mean = [](const std::array<double, 24>& a) { return std::accumulate(a.begin(), a.end(), 0.0) / 24; };
   for (const char* west : {"yaan", "chengdu"}) {
     const Center& w = CenterNamed(net, west);
-    for (int h = 0; h < 24; ++h)
-      EXPECT_LT(w.carbon_g_per_kwh[h], sh.carbon_g_per_kwh[h]) << west << " hour " << h;
+    for (int h = 0; h < 24; ++h) EXPECT_LT(w.carbon_g_per_kwh[h], sh.carbon_g_per_kwh[h]) << west << " hour " << h;
     EXPECT_LT(mean(w.price_per_kwh), 0.6 * mean(sh.price_per_kwh)) << west;
   }
   // Solar in the northwest: Xi'an's noon is cleaner than its midnight.
@@ -428,38 +428,39 @@ void ExpectErrors(const std::string& base, const std::vector<BadCase>& cases) {
 }
 
 TEST(NetworkRegionsOutages, Errors) {
-  ExpectErrors(kTwoCenters,
-               {
-                   {"outage of a missing center",
-                    "{center: b, start_h: 48",
-                    "{center: mars, start_h: 48",
-                    {"outages[0]: center: no center named 'mars' (centers: a, b)"}},
-                   {"start twice",
-                    "start_h: 48,",
-                    "start_h: 48, start_s: 5,",
-                    {"outages[0]", "give exactly one of 'start_s' (seconds) and 'start_h' (hours)"}},
-                   {"no duration", ", duration_h: 6}", "}", {"outages[0]", "'duration_s'", "'duration_h'"}},
-                   {"zero duration", "duration_h: 6", "duration_h: 0", {"outages[0]: duration_h: expected a number > 0"}},
-                   {"negative start", "start_h: 48", "start_h: -1", {"outages[0]: start_h: expected a number >= 0"}},
-                   {"overlapping outages",
-                    "start_h: 100,",
-                    "start_h: 50,",
-                    {"outages[2]: overlaps an earlier outage of center 'b'"}},
-                   {"unknown outage key", "duration_h: 6}", "duration_h: 6, why: storm}", {"outages[0]: why: unknown key"}},
-                   {"duplicate region",
-                    "{name: south,",
-                    "{name: north,",
-                    {"regions[1] (north): name: duplicate region name 'north'"}},
-                   {"bad region latitude",
-                    "lat: 23.1, lon: 113.3",
-                    "lat: 123.1, lon: 113.3",
-                    {"regions[1] (south): lat: expected a latitude"}},
-                   {"region without coordinates", ", lat: 23.1, lon: 113.3", "", {"regions[1] (south): lat: missing"}},
-                   {"regions not a list",
-                    "regions:\n  - {name: north, lat: 39.9, lon: 116.4}\n  - {name: south, lat: 23.1, lon: 113.3}\n",
-                    "regions: north\n",
-                    {"regions: expected a list"}},
-               });
+  ExpectErrors(
+      kTwoCenters,
+      {
+          {"outage of a missing center",
+           "{center: b, start_h: 48",
+           "{center: mars, start_h: 48",
+           {"outages[0]: center: no center named 'mars' (centers: a, b)"}},
+          {"start twice",
+           "start_h: 48,",
+           "start_h: 48, start_s: 5,",
+           {"outages[0]", "give exactly one of 'start_s' (seconds) and 'start_h' (hours)"}},
+          {"no duration", ", duration_h: 6}", "}", {"outages[0]", "'duration_s'", "'duration_h'"}},
+          {"zero duration", "duration_h: 6", "duration_h: 0", {"outages[0]: duration_h: expected a number > 0"}},
+          {"negative start", "start_h: 48", "start_h: -1", {"outages[0]: start_h: expected a number >= 0"}},
+          {"overlapping outages",
+           "start_h: 100,",
+           "start_h: 50,",
+           {"outages[2]: overlaps an earlier outage of center 'b'"}},
+          {"unknown outage key", "duration_h: 6}", "duration_h: 6, why: storm}", {"outages[0]: why: unknown key"}},
+          {"duplicate region",
+           "{name: south,",
+           "{name: north,",
+           {"regions[1] (north): name: duplicate region name 'north'"}},
+          {"bad region latitude",
+           "lat: 23.1, lon: 113.3",
+           "lat: 123.1, lon: 113.3",
+           {"regions[1] (south): lat: expected a latitude"}},
+          {"region without coordinates", ", lat: 23.1, lon: 113.3", "", {"regions[1] (south): lat: missing"}},
+          {"regions not a list",
+           "regions:\n  - {name: north, lat: 39.9, lon: 116.4}\n  - {name: south, lat: 23.1, lon: 113.3}\n",
+           "regions: north\n",
+           {"regions: expected a list"}},
+      });
 }
 
 // ---------------------------------------------------------------- bad network files
@@ -473,12 +474,24 @@ TEST(NetworkFileErrors, NameTheFileAndThePlace) {
            "accelerator: Ascend-920,",
            {"centers[1] (b): pools[0] (q): nodes[0]: accelerator: unknown accelerator model 'Ascend-920'",
             "nodes named 'b-*'", "known models:", "`suanli network models`"}},
-          {"zero count", "count: 2, prefix: b-", "count: 0, prefix: b-", {"centers[1] (b): pools[0] (q): nodes[0]: count"}},
-          {"negative count", "count: 2, prefix: a-", "count: -4, prefix: a-", {"centers[0] (a): pools[0] (p): nodes[0]: count"}},
-          {"zero devices", "devices: 8, cpu: 64", "devices: 0, cpu: 64", {"nodes[0]: devices: expected a whole number >= 1"}},
+          {"zero count",
+           "count: 2, prefix: b-",
+           "count: 0, prefix: b-",
+           {"centers[1] (b): pools[0] (q): nodes[0]: count"}},
+          {"negative count",
+           "count: 2, prefix: a-",
+           "count: -4, prefix: a-",
+           {"centers[0] (a): pools[0] (p): nodes[0]: count"}},
+          {"zero devices",
+           "devices: 8, cpu: 64",
+           "devices: 0, cpu: 64",
+           {"nodes[0]: devices: expected a whole number >= 1"}},
           {"negative devices", "devices: 8, cpu: 64", "devices: -8, cpu: 64", {"nodes[0]: devices"}},
           {"zero cpu", "cpu: 64", "cpu: 0", {"centers[0] (a): pools[0] (p): nodes[0]: cpu: expected a number > 0"}},
-          {"negative memory", "memory_gib: 1024", "memory_gib: -1", {"centers[1] (b): pools[0] (q): nodes[0]: memory_gib"}},
+          {"negative memory",
+           "memory_gib: 1024",
+           "memory_gib: -1",
+           {"centers[1] (b): pools[0] (q): nodes[0]: memory_gib"}},
           {"link to a missing center", "to: b,", "to: xian,", {"links[0]: to: no center named 'xian'"}},
           {"link from a missing center", "from: a,", "from: lhasa,", {"links[0]: from: no center named 'lhasa'"}},
           {"duplicate center", "  - name: b", "  - name: a", {"centers[1] (a): name: duplicate center name 'a'"}},

@@ -226,12 +226,13 @@ TEST(PackCli, BadInputExitsWithTwo) {
             2);
   EXPECT_NE(out.find("51-42"), std::string::npos) << out;
   out.clear();
-  EXPECT_EQ(RunCli("--nodes " + nodes + " --pods /no/such/file.csv --policy fgd --seeds 42 --out " + dir.string(), &out),
-            2);
+  EXPECT_EQ(
+      RunCli("--nodes " + nodes + " --pods /no/such/file.csv --policy fgd --seeds 42 --out " + dir.string(), &out), 2);
   EXPECT_NE(out.find("/no/such/file.csv"), std::string::npos) << out;
   out.clear();
-  EXPECT_EQ(RunCli("--nodes " + nodes + " --pods " + pods + " --policy fgd,tetris --seeds 42 --out " + dir.string(), &out),
-            2);
+  EXPECT_EQ(
+      RunCli("--nodes " + nodes + " --pods " + pods + " --policy fgd,tetris --seeds 42 --out " + dir.string(), &out),
+      2);
   EXPECT_NE(out.find("tetris"), std::string::npos) << out;
   std::filesystem::remove_all(dir);
 }

@@ -103,8 +103,8 @@ TEST(GpuClustering, KeepsTasksOfOneKindTogether) {
   Catalog cat = testing::TestCatalog();
   Network net = testing::TestNetwork({{0, 4, 8}});
   ClusterState s(net, cat.size());
-  Take(s, 0, 0b00000001, 500);   // node 0 holds a shared task
-  Take(s, 1, 0b00000001, 500);   // node 1 holds a shared task and a 2-GPU task
+  Take(s, 0, 0b00000001, 500);  // node 0 holds a shared task
+  Take(s, 1, 0b00000001, 500);  // node 1 holds a shared task and a 2-GPU task
   Take(s, 1, 0b00000110, 1000);
   Take(s, 2, 0b00000011, 1000);  // node 2 holds a 2-GPU task
   SpecNorm norm;

@@ -44,9 +44,9 @@ TEST(Fragmentation, UnplaceableTaskCountsEverything) {
   SmallNode n;
   EXPECT_EQ(n.F(Shape(1, 300, 1000, 1024, 1.0, ModelMask{1} << 1)), 2700);  // wrong model
   EXPECT_EQ(n.F(Shape(1, 300, 1000, 1024, 1.0, ModelMask{1} << 0)), 200);   // right model
-  EXPECT_EQ(n.F(Shape(1, 300, 9000, 1024)), 2700);                         // not enough CPU
-  EXPECT_EQ(n.F(Shape(1, 300, 1000, 70000)), 2700);                        // not enough memory
-  EXPECT_EQ(n.F(Shape(0, 1000, 1000, 1024)), 2700);                        // CPU-only: no GPU use at all
+  EXPECT_EQ(n.F(Shape(1, 300, 9000, 1024)), 2700);                          // not enough CPU
+  EXPECT_EQ(n.F(Shape(1, 300, 1000, 70000)), 2700);                         // not enough memory
+  EXPECT_EQ(n.F(Shape(0, 1000, 1000, 1024)), 2700);                         // CPU-only: no GPU use at all
   EXPECT_EQ(n.F(Shape(1, 300, 1000, 1024), kNoModel), 2700);
 }
 
@@ -70,9 +70,8 @@ TEST(Fragmentation, ModelAgreesWithTheDefinitionOnRandomStates) {
     uint32_t gpus = static_cast<uint32_t>(r.Below(4));
     uint16_t milli = gpus == 1 && r.Below(2) ? static_cast<uint16_t>(50 * (1 + r.Below(19))) : 1000;
     ModelMask models = r.Below(3) == 0 ? ModelMask{1} << r.Below(3) : 0;
-    mix.push_back(Shape(gpus, milli, 1000 * static_cast<int64_t>(r.Below(16)),
-                        1024 * static_cast<int64_t>(r.Below(64)), 1.0 / 32 * (1 + static_cast<double>(r.Below(4))),
-                        models));
+    mix.push_back(Shape(gpus, milli, 1000 * static_cast<int64_t>(r.Below(16)), 1024 * static_cast<int64_t>(r.Below(64)),
+                        1.0 / 32 * (1 + static_cast<double>(r.Below(4))), models));
   }
   double wsum = 0;
   for (const auto& t : mix) wsum += t.weight;
@@ -84,7 +83,8 @@ TEST(Fragmentation, ModelAgreesWithTheDefinitionOnRandomStates) {
     ModelId model = static_cast<ModelId>(r.Below(3));
     int64_t cpu = 1000 * static_cast<int64_t>(r.Below(20)), mem = 1024 * static_cast<int64_t>(r.Below(80));
     double expect = 0;
-    for (const auto& t : mix) expect += t.weight / wsum * static_cast<double>(TaskFragmentation(t, model, cpu, mem, dev, nd));
+    for (const auto& t : mix)
+      expect += t.weight / wsum * static_cast<double>(TaskFragmentation(t, model, cpu, mem, dev, nd));
     EXPECT_NEAR(m.ToMilli(m.NodeFragScaled(model, cpu, mem, dev, nd)), expect, 0.05) << "trial " << trial;
   }
 }
@@ -123,8 +123,8 @@ TEST(TaskMix, GroupsIdenticalShapesByFrequency) {
   add(1, 500, 4000, 3);
   add(1, 1000, 8000, 5);
   add(0, 1000, 2000, 2);
-  add(1, 500, 4000, 1, 1);   // same shape, but a model constraint: its own entry
-  add(64, 1000, 8000, 4);    // never fits a node: left out
+  add(1, 500, 4000, 1, 1);  // same shape, but a model constraint: its own entry
+  add(64, 1000, 8000, 4);   // never fits a node: left out
   TaskMix mix = ComputeTaskMix(w);
   ASSERT_EQ(mix.size(), 4u);
   EXPECT_EQ(mix[0].num_gpus, 1u);

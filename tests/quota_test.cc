@@ -41,8 +41,8 @@ std::shared_ptr<QuotaSpec> Spec(std::vector<TenantQuota> tenants, bool reclaim =
   return s;
 }
 
-std::unique_ptr<Scheduler> Make(const std::string& policy, const Catalog& cat, const Network& net,
-                                const Workload& w, std::shared_ptr<const QuotaSpec> quotas) {
+std::unique_ptr<Scheduler> Make(const std::string& policy, const Catalog& cat, const Network& net, const Workload& w,
+                                std::shared_ptr<const QuotaSpec> quotas) {
   SchedulerOptions opt;
   opt.quotas = std::move(quotas);
   auto s = Scheduler::Create(*ParsePolicySpec(policy), cat, net, w, opt);
@@ -61,8 +61,8 @@ TEST(Quota, TenantAtNominalCannotExceedItWhileTheOtherUsesItsOwn) {
   Catalog cat = testing::TestCatalog();
   Network net = testing::TestNetwork({{0, 3, 4}});  // 12 devices; the cohort's nominal is 8
   Workload w = Tenants();
-  for (int i = 0; i < 4; ++i) AddJob(&w, 1, 0, 1, 1000);            // b: 0..3, its whole nominal
-  for (int i = 0; i < 5; ++i) AddJob(&w, 0, Seconds(1), 1, 1000);   // a: 4..8, one beyond its nominal
+  for (int i = 0; i < 4; ++i) AddJob(&w, 1, 0, 1, 1000);           // b: 0..3, its whole nominal
+  for (int i = 0; i < 5; ++i) AddJob(&w, 0, Seconds(1), 1, 1000);  // a: 4..8, one beyond its nominal
   auto s = Make("fifo", cat, net, w, Spec({{"a", 4, -1, false}, {"b", 4, -1, false}}));
   Rng rng(1);
   for (JobId j = 0; j < w.jobs.size(); ++j) s->Submit(j, Seconds(1));
@@ -156,7 +156,7 @@ struct ReclaimSetup {
   Workload w = Tenants();
   JobId first_b = 0;
   ReclaimSetup() {
-    for (int i = 0; i < 6; ++i) AddJob(&w, 0, 0, 1, 10000);           // a: 0..5 at t=0
+    for (int i = 0; i < 6; ++i) AddJob(&w, 0, 0, 1, 10000);            // a: 0..5 at t=0
     for (int i = 0; i < 2; ++i) AddJob(&w, 0, Seconds(10), 1, 10000);  // a: 6, 7 at t=10
     first_b = AddJob(&w, 1, Seconds(20), 2, 100);                      // b: 8
   }
@@ -544,8 +544,8 @@ TEST(QuotaYaml, BundledChinaAiccQuotas) {
     EXPECT_TRUE(t.fraction) << t.tenant;
     sum += t.nominal;
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"lab-nlp", "lab-vision", "lab-science", "startup-a", "startup-b",
-                                             "gov-ai", "univ-hpc", "inference"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"lab-nlp", "lab-vision", "lab-science", "startup-a", "startup-b", "gov-ai",
+                                             "univ-hpc", "inference"}));
   EXPECT_LE(sum, 1.0 + 1e-9);
   EXPECT_TRUE(q->default_quota.has_value());
 }
@@ -571,7 +571,8 @@ TEST(QuotaYaml, ErrorsNameTheFileTheTenantAndTheField) {
       {"tenants:\n  - {nominal: 3}\n", {"tenants[0]: name", "missing required field"}},
       {"default: {nominal: 10%, borrowing_limit: -5%}\n", {"default.borrowing_limit", "negative"}},
       {"default: {nominal: 10%}\nreclaim: sometimes\n", {"reclaim", "expected true or false"}},
-      {"cohort: x\ntenant:\n  - {name: a, nominal: 1}\n", {"bad.yaml:", "tenant: unknown key", "did you mean 'tenants'"}},
+      {"cohort: x\ntenant:\n  - {name: a, nominal: 1}\n",
+       {"bad.yaml:", "tenant: unknown key", "did you mean 'tenants'"}},
       {"cohort: x\n", {"bad.yaml", "sets no quota"}},
       {"tenants: {name: a}\n", {"tenants", "expected a list"}},
       {"tenants: [\n", {"bad.yaml:", "YAML syntax error"}},
@@ -579,8 +580,9 @@ TEST(QuotaYaml, ErrorsNameTheFileTheTenantAndTheField) {
   for (const auto& c : cases) {
     auto q = ParseQuotasYaml(c.yaml, "bad.yaml");
     ASSERT_FALSE(q.ok()) << c.yaml;
-    for (const auto& e : c.expect) EXPECT_NE(q.status().message().find(e), std::string::npos)
-        << "missing '" << e << "' in: " << q.status().message();
+    for (const auto& e : c.expect)
+      EXPECT_NE(q.status().message().find(e), std::string::npos)
+          << "missing '" << e << "' in: " << q.status().message();
   }
   auto missing = LoadQuotas("no/such/quotas.yaml");
   ASSERT_FALSE(missing.ok());
@@ -605,7 +607,7 @@ TEST(SchedulerRemove, PendingJobLeavesTheQueue) {
   EXPECT_FALSE(s->Remove(1, Seconds(5)).has_value());  // pending: nothing to give back
   EXPECT_EQ(s->runtime(1).state, JobState::kUnknown);
   EXPECT_EQ(s->num_pending(), 1u);
-  EXPECT_FALSE(s->Remove(1, Seconds(5)).has_value());  // gone already
+  EXPECT_FALSE(s->Remove(1, Seconds(5)).has_value());   // gone already
   EXPECT_FALSE(s->Remove(99, Seconds(5)).has_value());  // never seen
   s->Finish(0, Seconds(100));
   PassResult p = s->Pass(Seconds(100), rng);
@@ -698,8 +700,8 @@ TEST(SchedulerRemove, RemovingTheReservedHeadLetsTheNextJobStart) {
   Network net = testing::TestNetwork({{0, 1, 4}});
   Workload w;
   w.Add(MakeJob(0, 2, 100), "running");
-  w.Add(MakeJob(0, 4, 100), "head");        // reserved at t=100
-  w.Add(MakeJob(0, 2, 1000), "long");      // would delay the head: may not backfill
+  w.Add(MakeJob(0, 4, 100), "head");   // reserved at t=100
+  w.Add(MakeJob(0, 2, 1000), "long");  // would delay the head: may not backfill
   auto s = Make("fifo+easy", cat, net, w, nullptr);
   Rng rng(1);
   for (JobId j = 0; j < 3; ++j) s->Submit(j, 0);

@@ -203,7 +203,7 @@ TEST(FailureMemo, RulesOutExactlyWhatTheListOfMinimalFailuresDoes) {
     most = std::max(most, ref.fails.size());
   }
   EXPECT_EQ(most, FailureMemo::kMaxFailures);  // the bound was exercised
-  EXPECT_GT(ruled, asked / 50);  // both answers are exercised
+  EXPECT_GT(ruled, asked / 50);                // both answers are exercised
   EXPECT_LT(ruled, asked);
 }
 
@@ -244,7 +244,8 @@ void ExpectIndexesMatchFreeCapacity(const ClusterState& s, const Network& net) {
       for (int d = 0; d < s.devices(n); ++d) {
         fw += s.dev_free(n, d) == kWholeDeviceMilli;
         fm += s.dev_free(n, d);
-        if (s.dev_free(n, d) > 0 && s.dev_free(n, d) < kWholeDeviceMilli) max_partial = std::max<int>(max_partial, s.dev_free(n, d));
+        if (s.dev_free(n, d) > 0 && s.dev_free(n, d) < kWholeDeviceMilli)
+          max_partial = std::max<int>(max_partial, s.dev_free(n, d));
       }
       ASSERT_EQ(s.free_whole(n), fw);
       ASSERT_EQ(s.free_milli(n), fm);
@@ -261,8 +262,10 @@ void ExpectIndexesMatchFreeCapacity(const ClusterState& s, const Network& net) {
       auto cpu_ok = [&](NodeId n) { return cb < 0 || ClusterState::CpuBucket(s.free_cpu(n)) >= cb; };
       for (int k = 0; k <= s.slot_max_devices(slot); ++k) {
         std::vector<NodeId> got, got_exact, want, want_exact;
-        s.ForEachWithFreeWhole(slot, k, [&](NodeId n) { return got.push_back(n), true; }, min_cpu);
-        s.ForEachWithExactlyFreeWhole(slot, k, [&](NodeId n) { return got_exact.push_back(n), true; }, min_cpu);
+        s.ForEachWithFreeWhole(
+            slot, k, [&](NodeId n) { return got.push_back(n), true; }, min_cpu);
+        s.ForEachWithExactlyFreeWhole(
+            slot, k, [&](NodeId n) { return got_exact.push_back(n), true; }, min_cpu);
         for (NodeId n : up) {
           if (!cpu_ok(n)) continue;
           if (s.free_whole(n) >= k) want.push_back(n);
@@ -274,7 +277,8 @@ void ExpectIndexesMatchFreeCapacity(const ClusterState& s, const Network& net) {
       if (s.slot_max_devices(slot) == 0) continue;
       for (int milli : {10, 25, 100, 330, 500, 975, 999}) {
         std::vector<NodeId> got, want;
-        s.ForEachSharable(slot, milli, [&](NodeId n) { return got.push_back(n), true; }, min_cpu);
+        s.ForEachSharable(
+            slot, milli, [&](NodeId n) { return got.push_back(n), true; }, min_cpu);
         const int step = milli / ClusterState::kShareStep * ClusterState::kShareStep;
         for (NodeId n : up) {
           if (!cpu_ok(n)) continue;

@@ -17,11 +17,11 @@ TEST(Scheduler, EstimateStartReleasesRunningJobsInOrderOfTheirEnd) {
   Catalog cat = testing::TestCatalog();
   Network net = testing::TestNetwork({{0, 1, 4}});
   Workload w;
-  w.Add(MakeJob(0, 2, 100), "a");   // runs on 2 of 4 devices until t=100
-  w.Add(MakeJob(0, 1, 300), "b");   // runs on 1 device until t=300
-  w.Add(MakeJob(0, 3, 50), "c");    // needs 3: free only once a ends
-  w.Add(MakeJob(0, 4, 50), "d");    // needs all 4: once b ends too
-  w.Add(MakeJob(0, 16, 50), "e");   // never fits here
+  w.Add(MakeJob(0, 2, 100), "a");  // runs on 2 of 4 devices until t=100
+  w.Add(MakeJob(0, 1, 300), "b");  // runs on 1 device until t=300
+  w.Add(MakeJob(0, 3, 50), "c");   // needs 3: free only once a ends
+  w.Add(MakeJob(0, 4, 50), "d");   // needs all 4: once b ends too
+  w.Add(MakeJob(0, 16, 50), "e");  // never fits here
   auto s = Scheduler::Create(*ParsePolicySpec("fifo"), cat, net, w);
   ASSERT_TRUE(s.ok()) << s.status().message();
   Rng rng(1);
@@ -141,7 +141,7 @@ TEST(Scheduler, ADownNodeReceivesNoJobsUntilItIsUp) {
     EXPECT_EQ(x.AllocationOf(0)->shares.front().node, 1u);
     EXPECT_EQ(x.runtime(1).state, JobState::kPending);
     EXPECT_EQ(x.WhyNever(w.jobs[1]), "");  // it waits; it is not unschedulable
-    x.SetNodeUp(1, false);  // a running on it: it goes on
+    x.SetNodeUp(1, false);                 // a running on it: it goes on
     x.SetNodeUp(0, true);
     x.Pass(Seconds(1), rng);
     ASSERT_EQ(x.runtime(1).state, JobState::kRunning);

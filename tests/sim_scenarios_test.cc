@@ -226,7 +226,8 @@ TEST(Scenario, ImpossibleJobIsReportedWithAReason) {
   ASSERT_EQ(run.r.unschedulable.size(), 2u);
   EXPECT_NE(run.r.unschedulable[0].second.find("at most 8 per node"), std::string::npos)
       << run.r.unschedulable[0].second;
-  EXPECT_NE(run.r.unschedulable[1].second.find("no node in this network has an accelerator it accepts (C)"), std::string::npos)
+  EXPECT_NE(run.r.unschedulable[1].second.find("no node in this network has an accelerator it accepts (C)"),
+            std::string::npos)
       << run.r.unschedulable[1].second;
 }
 

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "support/cli.h"
 #include <sys/wait.h>
+#include "support/cli.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -21,8 +21,7 @@ namespace {
 
 const std::string kTraces = std::string(SUANLI_SOURCE_DIR) + "/data/traces";
 
-Job MakeJob(Time submit, uint32_t gpus, uint16_t milli, double work, uint32_t tenant,
-            uint32_t user) {
+Job MakeJob(Time submit, uint32_t gpus, uint16_t milli, double work, uint32_t tenant, uint32_t user) {
   Job j;
   j.submit = submit;
   j.num_gpus = gpus;
@@ -153,8 +152,8 @@ TEST(TraceStats, EmptyWorkload) {
 TEST(TraceStats, OpenbDefault) {
   const Catalog& cat = BuiltinCatalog();
   ImportReport report;
-  auto w = ImportWorkload(kTraces + "/alibaba-gpu-v2023-openb/csv/openb_pod_list_default.csv.gz",
-                          "", cat, ImportOptions{}, &report);
+  auto w = ImportWorkload(kTraces + "/alibaba-gpu-v2023-openb/csv/openb_pod_list_default.csv.gz", "", cat,
+                          ImportOptions{}, &report);
   ASSERT_TRUE(w.ok()) << w.status().message();
   TraceStats s = ComputeTraceStats(*w, cat);
   EXPECT_EQ(s.jobs, 8152u);

@@ -21,8 +21,8 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include "io/yaml_fields.h"
 
@@ -205,7 +205,8 @@ std::string ShellJoin(const std::vector<std::string>& argv) {
   for (const auto& a : argv) {
     if (!out.empty()) out += ' ';
     bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_./=:,@%+").find(c) != std::string_view::npos;
+      return std::isalnum(static_cast<unsigned char>(c)) ||
+             std::string_view("-_./=:,@%+").find(c) != std::string_view::npos;
     });
     if (plain) {
       out += a;
@@ -306,9 +307,9 @@ Result<json> LoadJobFile(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(YAML::Node root, ReadYaml(path, "job file"));
   yaml::Value top = yaml::Root(&path, root);
   if (!top.IsMap()) return top.Error("expected a map of job keys (command, gpus, ...)");
-  SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(top, {"command", "name", "env", "workdir", "gpus", "cpu_milli",
-                                                              "mem_mib", "models", "stacks", "class", "time_limit_s",
-                                                              "duration_s", "priority", "center"}));
+  SUANLI_ASSIGN_OR_RETURN(
+      yaml::Map m, yaml::Map::Open(top, {"command", "name", "env", "workdir", "gpus", "cpu_milli", "mem_mib", "models",
+                                         "stacks", "class", "time_limit_s", "duration_s", "priority", "center"}));
   json j = json::object();
   for (const char* key : {"command", "models", "stacks"}) {
     if (!m.Has(key)) continue;
@@ -319,7 +320,8 @@ Result<json> LoadJobFile(const std::string& path) {
       continue;
     }
     if (!v.IsSequence()) {
-      return v.Error("expected a list of strings (for command: the program and its arguments, e.g. [sh, -c, 'echo hi'])");
+      return v.Error(
+          "expected a list of strings (for command: the program and its arguments, e.g. [sh, -c, 'echo hi'])");
     }
     SUANLI_ASSIGN_OR_RETURN(size_t n, v.SequenceSize());
     json arr = json::array();
@@ -374,7 +376,8 @@ int RunSubmit(const SubmitArgs& a, const Conn& conn) {
   }
   if (!a.command.empty()) body["command"] = a.command;
   if (!body.contains("command")) {
-    return Fail(cmd, kUsage, "no command: give it after --, e.g. suanli submit --gpus 1 -- python train.py (or in -f FILE)");
+    return Fail(cmd, kUsage,
+                "no command: give it after --, e.g. suanli submit --gpus 1 -- python train.py (or in -f FILE)");
   }
   if (a.gpus) body["gpus"] = *a.gpus;
   if (!a.models.empty()) body["models"] = a.models;
@@ -389,7 +392,9 @@ int RunSubmit(const SubmitArgs& a, const Conn& conn) {
   }
   if (!a.time_limit.empty()) {
     auto s = ParseDuration(a.time_limit);
-    if (!s) return Fail(cmd, kUsage, "--time-limit: expected seconds or a duration like 90m, 1h30m, 2d; got '" + a.time_limit + "'");
+    if (!s)
+      return Fail(cmd, kUsage,
+                  "--time-limit: expected seconds or a duration like 90m, 1h30m, 2d; got '" + a.time_limit + "'");
     body["time_limit_s"] = *s;
   }
   if (!a.duration.empty()) {
@@ -643,8 +648,8 @@ int RunCenters(bool as_json, const Conn& conn) {
     return Fail(cmd, kServerError, "unexpected answer: no \"centers\" array");
   }
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"NAME", "BACKEND", "REGION", "STATUS", "DEVICES", "BUSY", "PENDING", "RUNNING", "PRICE", "CARBON",
-                  "MODELS"});
+  rows.push_back(
+      {"NAME", "BACKEND", "REGION", "STATUS", "DEVICES", "BUSY", "PENDING", "RUNNING", "PRICE", "CARBON", "MODELS"});
   for (const auto& cj : j["centers"]) {
     auto c = server::CenterFromJson(cj);
     if (!c.ok()) return Fail(cmd, kServerError, "unexpected answer: " + c.status().message());
@@ -660,8 +665,7 @@ int RunCenters(bool as_json, const Conn& conn) {
   for (const auto& cj : j["centers"]) {
     auto c = server::CenterFromJson(cj);
     if (!c.ok()) continue;  // checked above
-    if (!c->reason.empty())
-      std::printf("%s: %s\n", EscapeControls(c->name).c_str(), EscapeControls(c->reason).c_str());
+    if (!c->reason.empty()) std::printf("%s: %s\n", EscapeControls(c->name).c_str(), EscapeControls(c->reason).c_str());
     for (const auto& n : c->nodes_down)
       std::printf("%s: node %s down (%s): receives no jobs\n", EscapeControls(c->name).c_str(),
                   EscapeControls(n.node).c_str(), EscapeControls(n.reason).c_str());
@@ -673,7 +677,8 @@ int RunCenterAction(const std::string& name, bool drain, const Conn& conn) {
   const char* cmd = drain ? "centers drain" : "centers resume";
   Session s = Connect(cmd, conn);
   if (!s.client) return s.code;
-  auto r = s.client->Post(fmt::format("/api/v1/centers/{}/{}", server::UrlEncode(name), drain ? "drain" : "resume"), "");
+  auto r =
+      s.client->Post(fmt::format("/api/v1/centers/{}/{}", server::UrlEncode(name), drain ? "drain" : "resume"), "");
   if (int c = Check(cmd, r)) return c;
   std::printf(drain ? "Drained center %s: it takes no new jobs (running ones go on)\n"
                     : "Resumed center %s: it takes jobs again\n",
@@ -688,7 +693,8 @@ int RunLiveUsage(const std::string& from, const std::string& to, bool as_json, c
   server::QueryList q;
   if (!from.empty()) {
     auto t = ParseTimeArg(from);
-    if (!t) return Fail(cmd, kUsage, "--from: expected Unix ms or a UTC date YYYY-MM-DD[THH:MM[:SS]], got '" + from + "'");
+    if (!t)
+      return Fail(cmd, kUsage, "--from: expected Unix ms or a UTC date YYYY-MM-DD[THH:MM[:SS]], got '" + from + "'");
     q.emplace_back("from", std::to_string(*t));
   }
   if (!to.empty()) {
@@ -794,19 +800,22 @@ void RegisterClient(CLI::App& app, int* exit_code) {
     auto a = std::make_shared<SubmitArgs>();
     auto conn = std::make_shared<Conn>();
     auto* cmd = app.add_subcommand("submit", "Submit a job to the server: suanli submit [options] -- CMD ARGS...");
-    cmd->add_option_function<uint32_t>("--gpus", [a](const uint32_t& v) { a->gpus = v; }, "Accelerators (default 0)");
+    cmd->add_option_function<uint32_t>(
+        "--gpus", [a](const uint32_t& v) { a->gpus = v; }, "Accelerators (default 0)");
     cmd->add_option("--model", a->models, "Accepted accelerator model (repeat or comma-separate; default any)")
         ->delimiter(',')
         ->allow_extra_args(false);
     cmd->add_option("--stack", a->stacks, "Accepted software stack, e.g. cuda, cann (repeat; default any)")
         ->delimiter(',')
         ->allow_extra_args(false);
-    cmd->add_option_function<double>("--cpus", [a](const double& v) { a->cpus = v; }, "CPU cores (default 1)");
-    cmd->add_option_function<int64_t>("--mem", [a](const int64_t& v) { a->mem = v; }, "Memory in MiB (default 1024)");
+    cmd->add_option_function<double>(
+        "--cpus", [a](const double& v) { a->cpus = v; }, "CPU cores (default 1)");
+    cmd->add_option_function<int64_t>(
+        "--mem", [a](const int64_t& v) { a->mem = v; }, "Memory in MiB (default 1024)");
     cmd->add_option("--time-limit", a->time_limit, "Time limit: seconds or 90m, 1h30m, 2d (default 1h)");
     cmd->add_option("--name", a->name, "A label");
-    cmd->add_option_function<int32_t>("--priority", [a](const int32_t& v) { a->priority = v; },
-                                      "Priority (larger first; default 0)");
+    cmd->add_option_function<int32_t>(
+        "--priority", [a](const int32_t& v) { a->priority = v; }, "Priority (larger first; default 0)");
     cmd->add_option("--center", a->center, "Run only in this center");
     cmd->add_option("--env", a->env, "Environment variable NAME=VALUE (repeat)")->allow_extra_args(false);
     cmd->add_option("--duration", a->duration, "Simulated centers: how long the job runs (seconds or 90m)");
@@ -824,7 +833,8 @@ void RegisterClient(CLI::App& app, int* exit_code) {
     auto a = std::make_shared<QueueArgs>();
     auto conn = std::make_shared<Conn>();
     auto* cmd = app.add_subcommand("queue", "List jobs (default: pending and running), newest first");
-    cmd->add_option("--state", a->state, "Only these states, comma-separated (pending, running, succeeded, failed, cancelled)");
+    cmd->add_option("--state", a->state,
+                    "Only these states, comma-separated (pending, running, succeeded, failed, cancelled)");
     cmd->add_option("--center", a->center, "Only jobs of this center");
     cmd->add_option("--tenant", a->tenant, "Only this tenant's jobs (admin)");
     auto* all = cmd->add_flag("--all", a->all, "Jobs in every state (the 100 newest unless --limit)");
@@ -873,9 +883,8 @@ void RegisterClient(CLI::App& app, int* exit_code) {
     AddConnOptions(cmd, conn);
     for (bool drain : {true, false}) {
       auto name = std::make_shared<std::string>();
-      auto* sub = cmd->add_subcommand(drain ? "drain" : "resume",
-                                      drain ? "Drain a center: it takes no new jobs (admin)"
-                                            : "Resume a drained center (admin)");
+      auto* sub = cmd->add_subcommand(drain ? "drain" : "resume", drain ? "Drain a center: it takes no new jobs (admin)"
+                                                                        : "Resume a drained center (admin)");
       sub->add_option("name", *name, "Center name")->required();
       auto sconn = std::make_shared<Conn>();
       AddConnOptions(sub, sconn);
@@ -951,8 +960,8 @@ namespace suanli::app {
 bool IsLiveUsage(int argc, char** argv) {
   if (argc < 2 || std::string_view(argv[1]) != "usage") return false;
   // Options of either form that take a value (their value is not a DIR).
-  static constexpr std::string_view kWithValue[] = {"--by", "--run", "--tenant", "--from", "--to",
-                                                    "--url", "--token", "--ca-cert"};
+  static constexpr std::string_view kWithValue[] = {"--by", "--run", "--tenant", "--from",
+                                                    "--to", "--url", "--token",  "--ca-cert"};
   for (int i = 2; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--") return i + 1 >= argc;

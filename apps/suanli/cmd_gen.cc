@@ -32,8 +32,7 @@ constexpr const char* kNetProfile = "china-aicc";
 int RunGen(GenArgs a) {
   const bool net_profile = a.profile == kNetProfile;
   if (a.jobs == 0 && !net_profile) {
-    std::fprintf(stderr, "suanli gen: --jobs is required (except with --profile %s)\n",
-                 kNetProfile);
+    std::fprintf(stderr, "suanli gen: --jobs is required (except with --profile %s)\n", kNetProfile);
     return 2;
   }
   if (a.days != 0 && !net_profile) {
@@ -68,8 +67,7 @@ int RunGen(GenArgs a) {
   opts.diurnal = !a.no_diurnal;
   opts.target = TargetOf(*net);
   if (opts.gpus <= 0) {
-    std::fprintf(stderr, "suanli gen: network '%s' has no accelerators; give --gpus\n",
-                 net->name.c_str());
+    std::fprintf(stderr, "suanli gen: network '%s' has no accelerators; give --gpus\n", net->name.c_str());
     return 2;
   }
   GenSummary sum;
@@ -86,10 +84,8 @@ int RunGen(GenArgs a) {
         "  arrival rate %.4g jobs/s, batch run times x %.4g\n"
         "  span %s, offered load %.3f\n",
         static_cast<unsigned long long>(sum.jobs), a.out.c_str(), a.profile.c_str(),
-        static_cast<unsigned long long>(a.seed), net->name.c_str(),
-        static_cast<long long>(opts.gpus), a.load,
-        static_cast<unsigned long long>(sum.large_jobs),
-        static_cast<unsigned long long>(sum.services),
+        static_cast<unsigned long long>(a.seed), net->name.c_str(), static_cast<long long>(opts.gpus), a.load,
+        static_cast<unsigned long long>(sum.large_jobs), static_cast<unsigned long long>(sum.services),
         static_cast<unsigned long long>(sum.deferrable), sum.arrival_rate, sum.work_scale,
         HumanSeconds(ToSeconds(sum.span)).c_str(), sum.offered_load);
   } else if (!a.quiet) {
@@ -99,9 +95,9 @@ int RunGen(GenArgs a) {
         "  arrival rate %.4g jobs/s (= load x capacity / (%.4g accelerators x %.6g s per job))\n"
         "  span %s, offered load %.3f\n",
         static_cast<unsigned long long>(sum.jobs), a.out.c_str(), a.profile.c_str(),
-        static_cast<unsigned long long>(a.seed), net->name.c_str(),
-        static_cast<long long>(opts.gpus), a.load, sum.arrival_rate, sum.mean_accelerators,
-        sum.mean_duration, HumanSeconds(ToSeconds(sum.span)).c_str(), sum.offered_load);
+        static_cast<unsigned long long>(a.seed), net->name.c_str(), static_cast<long long>(opts.gpus), a.load,
+        sum.arrival_rate, sum.mean_accelerators, sum.mean_duration, HumanSeconds(ToSeconds(sum.span)).c_str(),
+        sum.offered_load);
   }
   return 0;
 }
@@ -117,27 +113,20 @@ void RegisterGen(CLI::App& app, int* exit_code) {
                   "Number of jobs (required, except with --profile china-aicc: from --load and "
                   "--days)")
       ->check(CLI::Range(uint64_t{1}, uint64_t{4'000'000'000}));
-  cmd->add_option("--days", args->days,
-                  "Span of the arrivals in days (--profile china-aicc only; default 30)")
+  cmd->add_option("--days", args->days, "Span of the arrivals in days (--profile china-aicc only; default 30)")
       ->check(CLI::Range(0.001, 3650.0));
-  cmd->add_option("--seed", args->seed, "Random seed (same seed, same file)")
-      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Random seed (same seed, same file)")->capture_default_str();
   cmd->add_option("--out", args->out, "Output file, native format (.gz = gzip)")->required();
-  cmd->add_option("--load", args->load, "Offered accelerator-seconds / capacity")
-      ->capture_default_str();
+  cmd->add_option("--load", args->load, "Offered accelerator-seconds / capacity")->capture_default_str();
   cmd->add_option("--gpus", args->gpus, "Capacity in accelerators (default: the network's)");
-  cmd->add_option("--tenants", args->tenants,
-                  "Number of tenants (default: 11, Philly's virtual clusters)");
-  cmd->add_option("--profile", args->profile, "Workload profile:" + profiles)
-      ->capture_default_str();
+  cmd->add_option("--tenants", args->tenants, "Number of tenants (default: 11, Philly's virtual clusters)");
+  cmd->add_option("--profile", args->profile, "Workload profile:" + profiles)->capture_default_str();
   cmd->add_option("--network", args->network,
                   "Network the jobs must fit (built-in name, YAML file or cluster table); sets the "
                   "default --gpus (default: china-aicc for --profile china-aicc, else "
                   "uniform-100k)");
-  cmd->add_option("--catalog", args->catalog,
-                  "Accelerator catalog YAML (default: the built-in one)");
-  cmd->add_flag("--no-diurnal", args->no_diurnal,
-                "Homogeneous Poisson arrivals (no hour-of-day profile)");
+  cmd->add_option("--catalog", args->catalog, "Accelerator catalog YAML (default: the built-in one)");
+  cmd->add_flag("--no-diurnal", args->no_diurnal, "Homogeneous Poisson arrivals (no hour-of-day profile)");
   cmd->add_flag("-q,--quiet", args->quiet, "Print nothing on success");
   cmd->callback([args, exit_code]() { *exit_code = RunGen(*args); });
 }

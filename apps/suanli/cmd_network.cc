@@ -1,6 +1,6 @@
 // suanli network: list built-in networks and accelerator models, describe a network.
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "base/strings.h"
@@ -13,8 +13,7 @@ namespace suanli::app {
 void RegisterNetwork(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("network", "Built-in networks and network files");
   cmd->require_subcommand(1);
-  auto* list = cmd->add_subcommand(
-      "list", "List the built-in networks (any network may be scaled down as NAME:1/N)");
+  auto* list = cmd->add_subcommand("list", "List the built-in networks (any network may be scaled down as NAME:1/N)");
   list->callback([exit_code]() {
     for (const auto& n : BuiltinNetworkNames()) std::printf("%s\n", n.c_str());
     *exit_code = 0;
@@ -23,16 +22,15 @@ void RegisterNetwork(CLI::App& app, int* exit_code) {
   auto* models = cmd->add_subcommand("models", "List the accelerator models a network may name");
   models->callback([exit_code]() {
     const Catalog& cat = BuiltinCatalog();
-    std::printf("%-14s %-16s %9s %7s  %-10s %s\n", "model", "vendor", "TFLOPS16", "mem GB", "stacks",
-                "aliases");
+    std::printf("%-14s %-16s %9s %7s  %-10s %s\n", "model", "vendor", "TFLOPS16", "mem GB", "stacks", "aliases");
     for (const auto& m : cat.models()) {
       std::vector<std::string> stacks;
       for (size_t s = 0; s < cat.stacks().size(); ++s)
         if (m.stacks >> s & 1) stacks.push_back(cat.stacks()[s]);
       std::string tflops = m.tflops16 > 0 ? fmt::format("{:g}", m.tflops16) : "unknown";
       std::string mem = m.memory_gb > 0 ? fmt::format("{:g}", m.memory_gb) : "unknown";
-      std::printf("%-14s %-16s %9s %7s  %-10s %s%s\n", m.name.c_str(), m.vendor.c_str(), tflops.c_str(),
-                  mem.c_str(), Join(stacks, ",").c_str(), Join(m.aliases, ", ").c_str(),
+      std::printf("%-14s %-16s %9s %7s  %-10s %s%s\n", m.name.c_str(), m.vendor.c_str(), tflops.c_str(), mem.c_str(),
+                  Join(stacks, ",").c_str(), Join(m.aliases, ", ").c_str(),
                   m.inference_only ? "  (inference only)" : "");
     }
     *exit_code = 0;
@@ -83,8 +81,8 @@ void RegisterNetwork(CLI::App& app, int* exit_code) {
       std::printf("\n");
     }
     for (const auto& o : net->outages)
-      std::printf("  outage: %s from %s for %s\n", net->centers[o.center].name.c_str(),
-                  FormatDuration(o.start).c_str(), FormatDuration(o.duration).c_str());
+      std::printf("  outage: %s from %s for %s\n", net->centers[o.center].name.c_str(), FormatDuration(o.start).c_str(),
+                  FormatDuration(o.duration).c_str());
     *exit_code = 0;
   });
 }

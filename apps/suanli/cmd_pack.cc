@@ -131,8 +131,7 @@ int RunPackCommand(const PackArgs& a) {
     inputs.push_back(PreparePackInput(import_detail::TraceStem(pod_files[i]), workloads[i], *catalog));
   for (size_t i = 0; i < inputs.size(); ++i)
     for (size_t j = 0; j < i; ++j)
-      if (inputs[i].name == inputs[j].name)
-        return Fail(2, fmt::format("--pods names '{}' twice", inputs[i].name));
+      if (inputs[i].name == inputs[j].name) return Fail(2, fmt::format("--pods names '{}' twice", inputs[i].name));
   std::vector<const PackInput*> ptrs;
   for (const auto& in : inputs) ptrs.push_back(&in);
 
@@ -147,15 +146,15 @@ int RunPackCommand(const PackArgs& a) {
   if (!a.quiet)
     std::fprintf(stderr, "%s: %zu workload(s) on %s (%zu nodes, %lld GPUs), %zu policies x seeds %llu-%llu: %zu runs\n",
                  kUsage, inputs.size(), net->name.c_str(), net->nodes.size(),
-                 static_cast<long long>(net->TotalDevices()), policies.size(),
-                 static_cast<unsigned long long>(seed_lo), static_cast<unsigned long long>(seed_hi), runs);
+                 static_cast<long long>(net->TotalDevices()), policies.size(), static_cast<unsigned long long>(seed_lo),
+                 static_cast<unsigned long long>(seed_hi), runs);
   auto res = RunPackGrid(ptrs, *net, *catalog, policies, seed_lo, seed_hi, opt);
   if (!res.ok()) return Fail(res.status().code() == StatusCode::kInvalidArgument ? 2 : 1, res.status().message());
 
   const std::string csv = a.out + "/pack.csv";
   auto summary = SummarizePack(*res);
-  for (auto st : {WritePackCsv(csv, *res, inputs.size() > 1),
-                  WritePackSummaryCsv(a.out + "/pack_summary.csv", summary)})
+  for (auto st :
+       {WritePackCsv(csv, *res, inputs.size() > 1), WritePackSummaryCsv(a.out + "/pack_summary.csv", summary)})
     if (!st.ok()) return Fail(1, st.message());
   std::fputs(PackSummaryTable(summary).c_str(), stdout);
   if (!a.quiet) {
@@ -172,8 +171,7 @@ void RegisterPack(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
       "pack", "FGD packing experiment: tasks arrive and never leave; GPU allocation per placement policy");
   cmd->add_option("--nodes", args->nodes, "Cluster node list (e.g. openb_node_list_gpu_node.csv.gz)")->required();
-  cmd->add_option("--pods", args->pods, "Comma-separated pod lists (e.g. openb_pod_list_default.csv.gz)")
-      ->required();
+  cmd->add_option("--pods", args->pods, "Comma-separated pod lists (e.g. openb_pod_list_default.csv.gz)")->required();
   cmd->add_option("--policy,-p", args->policies,
                   "Comma-separated placement policies (random, dot-product, gpu-clustering, gpu-packing, "
                   "best-fit, fgd, first-fit, topology)")

@@ -19,10 +19,10 @@ void RegisterPolicies(CLI::App& app, int* exit_code) {
     std::printf("  %-16s %s\n", "greedy", "skip jobs that do not fit (no reservation)");
     std::printf("\nPlacement:\n");
     for (const auto& p : Placers()) std::printf("  %-16s %s\n", p.name.c_str(), p.summary.c_str());
-    std::printf("\nDispatch across centers (--dispatch NAME[:KEY=VALUE]...; keys time, data, cost, carbon, defer,\n"
-                "and for heterogeneity-aware round (s) and fair (0/1); see docs/dispatch.md):\n");
-    for (const auto& [name, summary] : DispatchPolicies())
-      std::printf("  %-20s %s\n", name.c_str(), summary.c_str());
+    std::printf(
+        "\nDispatch across centers (--dispatch NAME[:KEY=VALUE]...; keys time, data, cost, carbon, defer,\n"
+        "and for heterogeneity-aware round (s) and fair (0/1); see docs/dispatch.md):\n");
+    for (const auto& [name, summary] : DispatchPolicies()) std::printf("  %-20s %s\n", name.c_str(), summary.c_str());
     *exit_code = 0;
   });
 }

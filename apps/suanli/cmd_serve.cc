@@ -118,8 +118,7 @@ int RunServe(const ServeArgs& a) {
     int r = poll(&p, 1, 1000);
     if (r > 0) {
       char buf[16];
-      while (read(g_signal_pipe[0], buf, sizeof buf) > 0) {
-      }
+      while (read(g_signal_pipe[0], buf, sizeof buf) > 0) {}
     }
   }
   if (g_signal.load() != 0) spdlog::info("signal {}: stopping (running jobs keep running)", g_signal.load());
@@ -143,33 +142,44 @@ int RunServe(const ServeArgs& a) {
 
 void RegisterServe(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<ServeArgs>();
-  auto* cmd = app.add_subcommand("serve", "Run the control plane: the HTTP API, metrics and dashboard (docs/server.md)");
+  auto* cmd =
+      app.add_subcommand("serve", "Run the control plane: the HTTP API, metrics and dashboard (docs/server.md)");
   auto& f = a->flags;
-  cmd->add_option_function<std::string>("--config", [a](const std::string& v) { a->flags.config = v; },
-                                        "Server config file (YAML; env SUANLI_CONFIG)");
-  cmd->add_option_function<std::string>("--listen", [a](const std::string& v) { a->flags.listen = v; },
-                                        "HOST:PORT to listen on (env SUANLI_LISTEN; default 127.0.0.1:8080)");
-  cmd->add_option_function<std::string>("--data", [a](const std::string& v) { a->flags.data_dir = v; },
-                                        "Data directory, created if missing (env SUANLI_DATA; default suanli-data)");
-  cmd->add_option_function<std::string>("--network", [a](const std::string& v) { a->flags.network = v; },
-                                        "Network file or built-in name, its centers simulated unless the config "
-                                        "names their backend (env SUANLI_NETWORK)");
-  cmd->add_option_function<std::string>("--policy", [a](const std::string& v) { a->flags.policy = v; },
-                                        "Center scheduling policy (env SUANLI_POLICY; default fifo+easy)");
-  cmd->add_option_function<std::string>("--dispatch", [a](const std::string& v) { a->flags.dispatch = v; },
-                                        "Dispatch policy across centers (env SUANLI_DISPATCH; default earliest-start)");
-  cmd->add_option_function<int>("--pass-interval-ms", [a](const int& v) { a->flags.pass_interval_ms = v; },
-                                "A scheduling pass at least this often (default 2000)");
-  cmd->add_option_function<int>("--center-timeout-s", [a](const int& v) { a->flags.center_timeout_s = v; },
-                                "A center that does not answer this long is unavailable (default 30)");
-  cmd->add_option_function<int>("--http-threads", [a](const int& v) { a->flags.http_threads = v; },
-                                "HTTP worker threads that run the handlers (default 64)");
-  cmd->add_option_function<int64_t>("--max-body-bytes", [a](const int64_t& v) { a->flags.max_body_bytes = v; },
-                                    "Largest request body (default 1048576)");
-  cmd->add_option_function<std::string>("--tls-cert", [a](const std::string& v) { a->flags.tls_cert = v; },
-                                        "PEM certificate: serve HTTPS (with --tls-key)");
-  cmd->add_option_function<std::string>("--tls-key", [a](const std::string& v) { a->flags.tls_key = v; },
-                                        "PEM private key of --tls-cert");
+  cmd->add_option_function<std::string>(
+      "--config", [a](const std::string& v) { a->flags.config = v; }, "Server config file (YAML; env SUANLI_CONFIG)");
+  cmd->add_option_function<std::string>(
+      "--listen", [a](const std::string& v) { a->flags.listen = v; },
+      "HOST:PORT to listen on (env SUANLI_LISTEN; default 127.0.0.1:8080)");
+  cmd->add_option_function<std::string>(
+      "--data", [a](const std::string& v) { a->flags.data_dir = v; },
+      "Data directory, created if missing (env SUANLI_DATA; default suanli-data)");
+  cmd->add_option_function<std::string>(
+      "--network", [a](const std::string& v) { a->flags.network = v; },
+      "Network file or built-in name, its centers simulated unless the config "
+      "names their backend (env SUANLI_NETWORK)");
+  cmd->add_option_function<std::string>(
+      "--policy", [a](const std::string& v) { a->flags.policy = v; },
+      "Center scheduling policy (env SUANLI_POLICY; default fifo+easy)");
+  cmd->add_option_function<std::string>(
+      "--dispatch", [a](const std::string& v) { a->flags.dispatch = v; },
+      "Dispatch policy across centers (env SUANLI_DISPATCH; default earliest-start)");
+  cmd->add_option_function<int>(
+      "--pass-interval-ms", [a](const int& v) { a->flags.pass_interval_ms = v; },
+      "A scheduling pass at least this often (default 2000)");
+  cmd->add_option_function<int>(
+      "--center-timeout-s", [a](const int& v) { a->flags.center_timeout_s = v; },
+      "A center that does not answer this long is unavailable (default 30)");
+  cmd->add_option_function<int>(
+      "--http-threads", [a](const int& v) { a->flags.http_threads = v; },
+      "HTTP worker threads that run the handlers (default 64)");
+  cmd->add_option_function<int64_t>(
+      "--max-body-bytes", [a](const int64_t& v) { a->flags.max_body_bytes = v; },
+      "Largest request body (default 1048576)");
+  cmd->add_option_function<std::string>(
+      "--tls-cert", [a](const std::string& v) { a->flags.tls_cert = v; },
+      "PEM certificate: serve HTTPS (with --tls-key)");
+  cmd->add_option_function<std::string>(
+      "--tls-key", [a](const std::string& v) { a->flags.tls_key = v; }, "PEM private key of --tls-cert");
   cmd->add_option_function<std::string>(
       "--admin-token-file", [a](const std::string& v) { a->flags.admin_token_file = v; },
       "File (mode 0600) holding the admin's token, taken at first start; at least 16 bytes "

@@ -65,8 +65,8 @@ class Progress {
     for (double x : fractions_) sum += x;
     double total = sum / static_cast<double>(fractions_.size());
     int width = 40, filled = static_cast<int>(total * width);
-    std::fprintf(stderr, "\r[%s%s] %3.0f%%", std::string(filled, '#').c_str(),
-                 std::string(width - filled, ' ').c_str(), 100 * total);
+    std::fprintf(stderr, "\r[%s%s] %3.0f%%", std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(),
+                 100 * total);
     std::fflush(stderr);
   }
   void Done() {
@@ -139,7 +139,7 @@ int RunSim(const SimArgs& a) {
   ImportOptions iopt;
   iopt.skip_invalid = a.skip_invalid;
   ImportReport report;
-  const std::string workload_spec = !a.workload.empty()                       ? a.workload
+  const std::string workload_spec = !a.workload.empty()                     ? a.workload
                                     : a.network.rfind("china-aicc", 0) == 0 ? kDefaultNetworkWorkload
                                                                             : kDefaultWorkload;
   auto wl = LoadWorkload(workload_spec, a.format, *catalog, iopt, &report);
@@ -180,7 +180,8 @@ int RunSim(const SimArgs& a) {
   for (const auto& d : dispatches)
     for (const auto& p : specs) runs.push_back({d, p});
   if (!a.quiet)
-    std::fprintf(stderr, "suanli sim: %zu jobs on %s (%zu centers, %zu nodes, %lld accelerators), %zu runs, seed %llu\n",
+    std::fprintf(stderr,
+                 "suanli sim: %zu jobs on %s (%zu centers, %zu nodes, %lld accelerators), %zu runs, seed %llu\n",
                  wl->jobs.size(), net->name.c_str(), net->centers.size(), net->nodes.size(),
                  static_cast<long long>(net->TotalDevices()), runs.size(), static_cast<unsigned long long>(a.seed));
 
@@ -294,8 +295,7 @@ void RegisterSim(CLI::App& app, int* exit_code) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--center-mtbf-h", args->center_mtbf_h, "Mean hours between random outages of a center (0 = none)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--outage-h", args->outage_h, "Mean length of a random outage in hours")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--outage-h", args->outage_h, "Mean length of a random outage in hours")->check(CLI::PositiveNumber);
   cmd->add_option("--checkpoint-h", args->checkpoint_h,
                   "Checkpoint interval in hours for jobs without their own (0 = no checkpoints)")
       ->check(CLI::NonNegativeNumber);

@@ -158,8 +158,7 @@ CommandResult RunCommand(const std::vector<std::string>& cmd, int timeout_s) {
   }
   close(fds[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   if (!r.timed_out && WIFEXITED(status)) r.code = WEXITSTATUS(status);
   return r;
 }
@@ -175,10 +174,8 @@ std::string ReportFailure(const std::string& dir, const SweepPoint& p, const std
   std::string log_path = dir + "/runs/" + p.id + "/log";
   std::string tail = TailLines(ReadAll(log_path), 12);
   std::string s = fmt::format("point {} failed ({})\n  command: {}\n", p.id, o.why, CommandText(bin, args));
-  if (!tail.empty())
-    s += fmt::format("  {} ends:\n{}", log_path, tail);
-  else
-    s += fmt::format("  {} is empty or missing\n", log_path);
+  if (!tail.empty()) s += fmt::format("  {} ends:\n{}", log_path, tail);
+  else s += fmt::format("  {} is empty or missing\n", log_path);
   if (!extra_log.empty()) {
     std::string t = TailLines(ReadAll(extra_log), 8);
     if (!t.empty()) s += fmt::format("  {} ends:\n{}", extra_log, t);
@@ -241,8 +238,8 @@ std::vector<Outcome> RunLocal(const std::string& dir, const std::string& bin, co
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && summary) {
       out[i].ok = true;
     } else if (WIFEXITED(status)) {
-      out[i].why = WEXITSTATUS(status) == 0 ? "exit 0 but no summary.json"
-                                            : fmt::format("exit {}", WEXITSTATUS(status));
+      out[i].why =
+          WEXITSTATUS(status) == 0 ? "exit 0 but no summary.json" : fmt::format("exit {}", WEXITSTATUS(status));
     } else if (WIFSIGNALED(status)) {
       out[i].why = fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
     }
@@ -262,10 +259,9 @@ std::vector<Outcome> RunLocal(const std::string& dir, const std::string& bin, co
 // ---- Slurm mode: one job array, polled with squeue -------------------------------
 
 bool ActiveState(const std::string& s) {
-  static const std::set<std::string> active = {"PENDING",    "RUNNING",   "CONFIGURING", "COMPLETING",
-                                               "SUSPENDED",  "REQUEUED",  "REQUEUE_FED", "REQUEUE_HOLD",
-                                               "RESIZING",   "SIGNALING", "STAGE_OUT",   "STOPPED",
-                                               "RESV_DEL_HOLD"};
+  static const std::set<std::string> active = {"PENDING",   "RUNNING",     "CONFIGURING",  "COMPLETING", "SUSPENDED",
+                                               "REQUEUED",  "REQUEUE_FED", "REQUEUE_HOLD", "RESIZING",   "SIGNALING",
+                                               "STAGE_OUT", "STOPPED",     "RESV_DEL_HOLD"};
   return active.count(s) > 0;
 }
 
@@ -276,9 +272,8 @@ bool ControllerUp(std::string* text) {
   return r.code == 0 && r.out.find("UP") != std::string::npos;
 }
 
-int RunSlurm(const SweepArgs& a, const std::string& dir, const std::string& bin,
-             const std::vector<SweepPoint>& points, const std::vector<std::vector<std::string>>& args,
-             std::vector<Outcome>* outcomes) {
+int RunSlurm(const SweepArgs& a, const std::string& dir, const std::string& bin, const std::vector<SweepPoint>& points,
+             const std::vector<std::vector<std::string>>& args, std::vector<Outcome>* outcomes) {
   if (!a.slurm_conf.empty()) {
     std::error_code ec;
     fs::path conf = fs::absolute(a.slurm_conf, ec);
@@ -475,10 +470,8 @@ int RunSweep(const SweepArgs& a) {
   info.points = points.size();
   info.mode = a.slurm ? "slurm" : "local";
   for (size_t i = 0; i < points.size(); ++i) {
-    if (outcomes[i].ok)
-      good.push_back(points[i]);
-    else
-      info.failed.push_back(points[i].id);
+    if (outcomes[i].ok) good.push_back(points[i]);
+    else info.failed.push_back(points[i].id);
   }
   int rc = 0;
   if (!good.empty()) {
@@ -500,13 +493,12 @@ int RunSweep(const SweepArgs& a) {
     std::fflush(stdout);
     if (!a.quiet)
       std::fprintf(stderr, "suanli sweep: wrote sweep.csv (%zu rows), sweep.json, summary.json to %s (%.1f s)\n",
-                   table->rows.size(), dir.c_str(),
-                   std::chrono::duration<double>(Clock::now() - t0).count());
+                   table->rows.size(), dir.c_str(), std::chrono::duration<double>(Clock::now() - t0).count());
   }
   if (!info.failed.empty())
-    return Fail(1, fmt::format("{} of {} points failed: {}{}", info.failed.size(), points.size(),
-                               Join(info.failed, ", "),
-                               good.empty() ? "" : " (sweep.csv and sweep.json hold the others)"));
+    return Fail(1,
+                fmt::format("{} of {} points failed: {}{}", info.failed.size(), points.size(), Join(info.failed, ", "),
+                            good.empty() ? "" : " (sweep.csv and sweep.json hold the others)"));
   return rc;
 }
 

@@ -13,8 +13,18 @@
 
 namespace suanli {
 
-enum class StatusCode { kOk, kInvalidArgument, kNotFound, kParseError, kIoError, kFailedPrecondition,
-                        kInternal, kPermissionDenied, kResourceExhausted, kUnavailable };
+enum class StatusCode {
+  kOk,
+  kInvalidArgument,
+  kNotFound,
+  kParseError,
+  kIoError,
+  kFailedPrecondition,
+  kInternal,
+  kPermissionDenied,
+  kResourceExhausted,
+  kUnavailable
+};
 
 class [[nodiscard]] Status {
  public:
@@ -99,7 +109,7 @@ Status Internal(fmt::format_string<Args...> f, Args&&... args) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(v_).ok()) v_ = Status(StatusCode::kInternal, "Result built from OK status");
   }
@@ -122,33 +132,31 @@ class [[nodiscard]] Result {
 };
 
 [[noreturn]] inline void CheckFailed(const char* expr, const char* file, int line, const std::string& msg) {
-  std::fprintf(stderr, "suanli: internal invariant violated: %s at %s:%d %s\n", expr, file, line,
-               msg.c_str());
+  std::fprintf(stderr, "suanli: internal invariant violated: %s at %s:%d %s\n", expr, file, line, msg.c_str());
   std::abort();
 }
 
 }  // namespace suanli
 
 // Invariant check for bugs only (never for user input).
-#define SUANLI_CHECK(cond)                                                   \
-  do {                                                                       \
-    if (!(cond)) ::suanli::CheckFailed(#cond, __FILE__, __LINE__, "");       \
+#define SUANLI_CHECK(cond)                                             \
+  do {                                                                 \
+    if (!(cond)) ::suanli::CheckFailed(#cond, __FILE__, __LINE__, ""); \
   } while (0)
-#define SUANLI_CHECK_MSG(cond, msg)                                          \
-  do {                                                                       \
-    if (!(cond)) ::suanli::CheckFailed(#cond, __FILE__, __LINE__, (msg));    \
+#define SUANLI_CHECK_MSG(cond, msg)                                       \
+  do {                                                                    \
+    if (!(cond)) ::suanli::CheckFailed(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)
 
 #define SUANLI_CONCAT_INNER(a, b) a##b
 #define SUANLI_CONCAT(a, b) SUANLI_CONCAT_INNER(a, b)
-#define SUANLI_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::suanli::Status _st = (expr);              \
-    if (!_st.ok()) return _st;                  \
+#define SUANLI_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::suanli::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)
 #define SUANLI_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
   if (!tmp.ok()) return tmp.status();                \
   lhs = std::move(tmp).value()
-#define SUANLI_ASSIGN_OR_RETURN(lhs, expr) \
-  SUANLI_ASSIGN_OR_RETURN_IMPL(SUANLI_CONCAT(_res_, __LINE__), lhs, expr)
+#define SUANLI_ASSIGN_OR_RETURN(lhs, expr) SUANLI_ASSIGN_OR_RETURN_IMPL(SUANLI_CONCAT(_res_, __LINE__), lhs, expr)

@@ -68,16 +68,13 @@ bool SplitCsv(std::string_view line, char sep, std::vector<std::string_view>* fi
 
 Status CsvRow::Error(size_t i, const char* name, std::string_view expected) const {
   if (i >= fields_.size())
-    return ParseError("{}: field '{}' (column {}): missing, the row has only {} fields", where_, name,
-                      i + 1, fields_.size());
+    return ParseError("{}: field '{}' (column {}): missing, the row has only {} fields", where_, name, i + 1,
+                      fields_.size());
   std::string got(fields_[i].substr(0, 60));
-  return ParseError("{}: field '{}' (column {}): expected {}, got '{}'", where_, name, i + 1, expected,
-                    got);
+  return ParseError("{}: field '{}' (column {}): expected {}, got '{}'", where_, name, i + 1, expected, got);
 }
 
-Status CsvRow::RowError(std::string_view message) const {
-  return ParseError("{}: {}", where_, message);
-}
+Status CsvRow::RowError(std::string_view message) const { return ParseError("{}: {}", where_, message); }
 
 Result<int64_t> CsvRow::Int(size_t i, const char* name) const {
   if (i >= fields_.size()) return Error(i, name, "an integer");

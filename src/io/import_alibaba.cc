@@ -27,8 +27,7 @@ Status SetGpus(const CsvRow& row, size_t i, const char* field, double g, Job* jo
     job->num_gpus = 1;
     job->gpu_milli = static_cast<uint16_t>(std::clamp<long long>(std::llround(g * 1000), 1, 1000));
   } else {
-    if (g != std::floor(g))
-      return row.Error(i, field, "a whole number of GPUs, or a share below one GPU");
+    if (g != std::floor(g)) return row.Error(i, field, "a whole number of GPUs, or a share below one GPU");
     job->num_gpus = static_cast<uint32_t>(g);
     job->gpu_milli = kWholeDevice;
   }
@@ -40,8 +39,8 @@ Status SetGpus(const CsvRow& row, size_t i, const char* field, double g, Job* jo
 // ---------------------------------------------------------------------------
 // openb pods
 
-Status ParseOpenb(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                  Workload* out, ImportReport* report) {
+Status ParseOpenb(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                  ImportReport* report) {
   ImportReport local;
   if (!report) report = &local;
   const size_t first = out->jobs.size();
@@ -70,8 +69,7 @@ Status ParseOpenb(LineReader& reader, const Catalog& catalog, const ImportOption
     } else {
       SUANLI_ASSIGN_OR_RETURN(int64_t milli, Integer(row, c_milli, "gpu_milli", 1, kWholeDevice));
       if (gpus > 1 && milli != kWholeDevice)
-        return row.Error(c_milli, "gpu_milli",
-                         "1000 when num_gpu > 1 (only one GPU may be shared)");
+        return row.Error(c_milli, "gpu_milli", "1000 when num_gpu > 1 (only one GPU may be shared)");
       job.gpu_milli = static_cast<uint16_t>(milli);
     }
     if (c_spec != SIZE_MAX) {
@@ -87,9 +85,8 @@ Status ParseOpenb(LineReader& reader, const Catalog& catalog, const ImportOption
       SUANLI_ASSIGN_OR_RETURN(double sched, Number(row, c_sched, "scheduled_time", 0, kMaxSeconds));
       SUANLI_ASSIGN_OR_RETURN(double del, Number(row, c_delete, "deletion_time", 0, kMaxSeconds));
       if (del < sched)
-        return row.Error(
-            c_delete, "deletion_time",
-            fmt::format("a time >= scheduled_time ({})", row.Str(c_sched).substr(0, 30)));
+        return row.Error(c_delete, "deletion_time",
+                         fmt::format("a time >= scheduled_time ({})", row.Str(c_sched).substr(0, 30)));
       job.work = del - sched;
     }
     job.tenant = tenant;
@@ -104,8 +101,7 @@ Status ParseOpenb(LineReader& reader, const Catalog& catalog, const ImportOption
 // ---------------------------------------------------------------------------
 // openb nodes
 
-Status ParseOpenbNodes(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                       Network* out) {
+Status ParseOpenbNodes(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Network* out) {
   SUANLI_ASSIGN_OR_RETURN(auto header, ReadHeader(reader));
   SUANLI_ASSIGN_OR_RETURN(size_t c_sn, RequireColumn(reader, header, "sn"));
   SUANLI_ASSIGN_OR_RETURN(size_t c_cpu, RequireColumn(reader, header, "cpu_milli"));
@@ -174,8 +170,8 @@ Status LoadPaiUsers(const std::string& task_path, const ImportOptions& opts, Imp
 
 }  // namespace
 
-Status ParsePai(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                Workload* out, ImportReport* report) {
+Status ParsePai(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                ImportReport* report) {
   ImportReport local;
   if (!report) report = &local;
   const size_t first = out->jobs.size();
@@ -194,8 +190,7 @@ Status ParsePai(LineReader& reader, const Catalog& catalog, const ImportOptions&
     SUANLI_ASSIGN_OR_RETURN(double start, NumberOr(row, 4, "start_time", 0, kMaxSeconds, nan));
     SUANLI_ASSIGN_OR_RETURN(double end, NumberOr(row, 5, "end_time", 0, kMaxSeconds, nan));
     if (!std::isnan(start) && !std::isnan(end) && end < start)
-      return row.Error(5, "end_time",
-                       fmt::format("a time >= start_time ({})", row.Str(4).substr(0, 30)));
+      return row.Error(5, "end_time", fmt::format("a time >= start_time ({})", row.Str(4).substr(0, 30)));
     SUANLI_ASSIGN_OR_RETURN(double cpu, NumberOr(row, 6, "plan_cpu", 0, 1e8, 0));
     SUANLI_ASSIGN_OR_RETURN(double mem, NumberOr(row, 7, "plan_mem", 0, 1e8, 0));
     SUANLI_ASSIGN_OR_RETURN(double gpu, NumberOr(row, 8, "plan_gpu", 0, 1e6, 0));
@@ -236,8 +231,7 @@ Status ParsePai(LineReader& reader, const Catalog& catalog, const ImportOptions&
       job.num_gpus = 0;
     } else if (j.gpus < 1) {
       job.num_gpus = 1;
-      job.gpu_milli =
-          static_cast<uint16_t>(std::clamp<long long>(std::llround(j.gpus * 1000), 1, 1000));
+      job.gpu_milli = static_cast<uint16_t>(std::clamp<long long>(std::llround(j.gpus * 1000), 1, 1000));
     } else {
       job.num_gpus = static_cast<uint32_t>(std::min<double>(std::ceil(j.gpus - 1e-9), kMaxGpus));
     }
@@ -258,8 +252,7 @@ Status ParsePai(LineReader& reader, const Catalog& catalog, const ImportOptions&
 // ---------------------------------------------------------------------------
 // PAI machines
 
-Status ParsePaiMachines(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                        Network* out) {
+Status ParsePaiMachines(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Network* out) {
   NetworkBuilder b(TraceStem(reader.name()), catalog);
   // machine, gpu_type, cap_cpu, cap_mem, cap_gpu
   auto row_fn = [&](const CsvRow& row) -> Status {
@@ -274,8 +267,7 @@ Status ParsePaiMachines(LineReader& reader, const Catalog& catalog, const Import
       if (!m) return row.Error(1, "gpu_type", "a GPU type known to the catalog");
       model = *m;
     }
-    b.AddNode(std::string(row.Str(0)), model, static_cast<int>(gpus),
-              std::max<int64_t>(1, std::llround(cpu * 1000)),
+    b.AddNode(std::string(row.Str(0)), model, static_cast<int>(gpus), std::max<int64_t>(1, std::llround(cpu * 1000)),
               std::max<int64_t>(1, std::llround(mem * 1024)));
     return Status::Ok();
   };
@@ -292,8 +284,7 @@ namespace {
 // The trace has no location. Each service (app) is given one of the user regions
 // of the built-in china-aicc network by a hash of its name (64-bit FNV-1a, modulo
 // 6), so that all replicas of a service answer the same region, on every run.
-constexpr const char* kDlrmRegions[] = {"north", "east", "south", "central", "southwest",
-                                        "northwest"};
+constexpr const char* kDlrmRegions[] = {"north", "east", "south", "central", "southwest", "northwest"};
 // Assumed round-trip latency bound of a recommendation service (the trace has none).
 constexpr float kDlrmLatencyMs = 50;
 
@@ -312,8 +303,8 @@ std::string_view DlrmRegion(std::string_view app) {
 
 }  // namespace
 
-Status ParseDlrm(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                 Workload* out, ImportReport* report) {
+Status ParseDlrm(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                 ImportReport* report) {
   (void)catalog;
   ImportReport local;
   if (!report) report = &local;
@@ -335,18 +326,15 @@ Status ParseDlrm(LineReader& reader, const Catalog& catalog, const ImportOptions
     SUANLI_ASSIGN_OR_RETURN(double mem, Number(row, c_mem, "memory_request", 0, 1e9));
     SUANLI_RETURN_IF_ERROR(SetGpus(row, c_gpu, "gpu_request", gpu, &job));
     const double nan = std::nan("");
-    SUANLI_ASSIGN_OR_RETURN(double create,
-                            NumberOr(row, c_create, "creation_time", 0, kMaxSeconds, nan));
-    SUANLI_ASSIGN_OR_RETURN(double del,
-                            NumberOr(row, c_delete, "deletion_time", 0, kMaxSeconds, nan));
+    SUANLI_ASSIGN_OR_RETURN(double create, NumberOr(row, c_create, "creation_time", 0, kMaxSeconds, nan));
+    SUANLI_ASSIGN_OR_RETURN(double del, NumberOr(row, c_delete, "deletion_time", 0, kMaxSeconds, nan));
     if (std::isnan(create) || std::isnan(del)) {
       ++report->ignored;  // created before or deleted after the trace window
       return Status::Ok();
     }
     if (del < create)
-      return row.Error(
-          c_delete, "deletion_time",
-          fmt::format("a time >= creation_time ({})", row.Str(c_create).substr(0, 30)));
+      return row.Error(c_delete, "deletion_time",
+                       fmt::format("a time >= creation_time ({})", row.Str(c_create).substr(0, 30)));
     job.cpu_milli = std::llround(cpu * 1000);
     job.mem_mib = std::llround(mem * 1024);
     job.submit = SecondsF(create);
@@ -369,8 +357,7 @@ Status ParseDlrm(LineReader& reader, const Catalog& catalog, const ImportOptions
 // ---------------------------------------------------------------------------
 // Spot-GPU node table (2026)
 
-Status ParseSpotNodes(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                      Network* out) {
+Status ParseSpotNodes(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Network* out) {
   SUANLI_ASSIGN_OR_RETURN(auto header, ReadHeader(reader));
   SUANLI_ASSIGN_OR_RETURN(size_t c_model, RequireColumn(reader, header, "gpu_model"));
   SUANLI_ASSIGN_OR_RETURN(size_t c_gpu, RequireColumn(reader, header, "gpu_capacity_num"));
@@ -379,13 +366,11 @@ Status ParseSpotNodes(LineReader& reader, const Catalog& catalog, const ImportOp
   std::optional<ModelId> dflt;
   if (!Trim(opts.default_model).empty()) {
     dflt = ResolveModel(catalog, opts.default_model);
-    if (!dflt)
-      return InvalidArgument("default model '{}' is not in the catalog", opts.default_model);
+    if (!dflt) return InvalidArgument("default model '{}' is not in the catalog", opts.default_model);
   }
   NetworkBuilder b(TraceStem(reader.name()), catalog);
   auto row_fn = [&](const CsvRow& row) -> Status {
-    SUANLI_ASSIGN_OR_RETURN(int64_t gpus,
-                            Integer(row, c_gpu, "gpu_capacity_num", 0, kMaxDevicesPerNode));
+    SUANLI_ASSIGN_OR_RETURN(int64_t gpus, Integer(row, c_gpu, "gpu_capacity_num", 0, kMaxDevicesPerNode));
     SUANLI_ASSIGN_OR_RETURN(double cpu, Number(row, c_cpu, "cpu_num", 1, 1e6));
     ModelId model = kNoModel;
     if (gpus > 0) {
@@ -398,8 +383,8 @@ Status ParseSpotNodes(LineReader& reader, const Catalog& catalog, const ImportOp
     }
     // The table gives no memory: 8 GiB per vCPU.
     int64_t cpu_milli = std::llround(cpu * 1000);
-    b.AddNode("spot-" + std::string(Trim(row.Str(c_name))), model, static_cast<int>(gpus),
-              cpu_milli, std::llround(cpu * 8 * 1024));
+    b.AddNode("spot-" + std::string(Trim(row.Str(c_name))), model, static_cast<int>(gpus), cpu_milli,
+              std::llround(cpu * 8 * 1024));
     return Status::Ok();
   };
   SUANLI_RETURN_IF_ERROR(ForEachRow(reader, ',', 0, opts, nullptr, row_fn));

@@ -17,8 +17,7 @@
 
 namespace suanli {
 
-const std::vector<GavelThroughputs::Rate>* GavelThroughputs::Find(std::string_view job_type,
-                                                                  int scale_factor) const {
+const std::vector<GavelThroughputs::Rate>* GavelThroughputs::Find(std::string_view job_type, int scale_factor) const {
   auto it = table.find({std::string(job_type), scale_factor});
   return it == table.end() ? nullptr : &it->second;
 }
@@ -64,14 +63,12 @@ Result<std::string> ReadRaw(const std::string& path) {
   return data;
 }
 
-constexpr const char* kThroughputNames[] = {"simulation_throughputs.json.gz",
-                                            "simulation_throughputs.json"};
+constexpr const char* kThroughputNames[] = {"simulation_throughputs.json.gz", "simulation_throughputs.json"};
 
 // The throughputs for a trace read from `trace_path`; see docs/formats-traces.md.
 Result<GavelThroughputs> LoadThroughputsFor(const std::string& trace_path, const Catalog& catalog,
                                             const ImportOptions& opts) {
-  if (!opts.throughputs_data.empty())
-    return ParseGavelThroughputs(opts.throughputs_data, "throughputs", catalog);
+  if (!opts.throughputs_data.empty()) return ParseGavelThroughputs(opts.throughputs_data, "throughputs", catalog);
   if (!opts.throughputs_path.empty()) {
     SUANLI_ASSIGN_OR_RETURN(std::string data, ReadRaw(opts.throughputs_path));
     return ParseGavelThroughputs(data, opts.throughputs_path, catalog);
@@ -85,8 +82,7 @@ Result<GavelThroughputs> LoadThroughputsFor(const std::string& trace_path, const
     dir = import_detail::DirName(dir);
   }
   if (const char* data_dir = std::getenv("SUANLI_DATA_DIR")) {
-    for (const char* n : kThroughputNames)
-      candidates.push_back(std::string(data_dir) + "/traces/gavel-philly-vc/" + n);
+    for (const char* n : kThroughputNames) candidates.push_back(std::string(data_dir) + "/traces/gavel-philly-vc/" + n);
   }
   for (const auto& c : candidates) {
     if (!FileExists(c)) continue;
@@ -112,8 +108,7 @@ WorkloadClass GavelClass(std::string_view job_type) {
 
 }  // namespace
 
-Result<GavelThroughputs> ParseGavelThroughputs(std::string_view data, const std::string& name,
-                                               const Catalog& catalog) {
+Result<GavelThroughputs> ParseGavelThroughputs(std::string_view data, const std::string& name, const Catalog& catalog) {
   SUANLI_ASSIGN_OR_RETURN(const std::string inflated, MaybeGunzip(data, name));
   data = inflated;
   nlohmann::json doc;
@@ -124,43 +119,38 @@ Result<GavelThroughputs> ParseGavelThroughputs(std::string_view data, const std:
   } catch (const std::exception& e) {
     return ParseError("{}: not valid JSON: {}", name, e.what());
   }
-  if (!doc.is_object())
-    return ParseError("{}: expected an object keyed by worker type (v100, p100, k80)", name);
+  if (!doc.is_object()) return ParseError("{}: expected an object keyed by worker type (v100, p100, k80)", name);
   GavelThroughputs out;
   for (const auto& [worker, jobs] : doc.items()) {
     if (EndsWith(worker, "_unconsolidated")) continue;
     auto model = import_detail::ResolveModel(catalog, worker);
-    if (!model)
-      return ParseError("{}: worker type '{}': not a GPU type known to the catalog", name, worker);
-    if (!jobs.is_object())
-      return ParseError("{}: worker type '{}': expected an object", name, worker);
+    if (!model) return ParseError("{}: worker type '{}': not a GPU type known to the catalog", name, worker);
+    if (!jobs.is_object()) return ParseError("{}: worker type '{}': expected an object", name, worker);
     for (const auto& [key, entry] : jobs.items()) {
       std::string type;
       int scale = 0;
       if (!ParseJobKey(key, &type, &scale))
-        return ParseError("{}: {}: key '{}': expected \"('<job type>', <scale factor>)\"", name,
-                          worker, key.substr(0, 80));
+        return ParseError("{}: {}: key '{}': expected \"('<job type>', <scale factor>)\"", name, worker,
+                          key.substr(0, 80));
       const nlohmann::json* v = nullptr;
       if (entry.is_object()) {
         auto it = entry.find("null");
         if (it != entry.end()) v = &*it;
       }
       if (!v || !v->is_number())
-        return ParseError("{}: {}: {}: expected an object with a numeric \"null\" throughput", name,
-                          worker, key.substr(0, 80));
+        return ParseError("{}: {}: {}: expected an object with a numeric \"null\" throughput", name, worker,
+                          key.substr(0, 80));
       double tput = v->get<double>();
       if (!std::isfinite(tput) || tput < 0)
-        return ParseError("{}: {}: {}: throughput must be >= 0, got {}", name, worker,
-                          key.substr(0, 80), tput);
+        return ParseError("{}: {}: {}: throughput must be >= 0, got {}", name, worker, key.substr(0, 80), tput);
       out.table[{type, scale}].push_back({*model, tput});
     }
   }
   return out;
 }
 
-Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs,
-                       std::string_view tenant_name, const Catalog& catalog,
-                       const ImportOptions& opts, Workload* out, ImportReport* report) {
+Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs, std::string_view tenant_name,
+                       const Catalog& catalog, const ImportOptions& opts, Workload* out, ImportReport* report) {
   using namespace import_detail;
   ImportReport local;
   if (!report) report = &local;
@@ -175,13 +165,12 @@ Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs,
     } else if (row.size() == 10) {  // physical_cluster: ..., steps, scale, priority, SLO, arrival
       c_steps = 5, c_scale = 6, c_arrival = 9;
     } else {
-      return row.RowError(fmt::format(
-          "expected 7 (msr) or 10 (physical_cluster) tab-separated fields, got {}", row.size()));
+      return row.RowError(
+          fmt::format("expected 7 (msr) or 10 (physical_cluster) tab-separated fields, got {}", row.size()));
     }
     std::string_view type = Trim(row.Str(0));
     if (type.empty()) return row.Error(0, "job_type", "a Gavel job type");
-    SUANLI_ASSIGN_OR_RETURN(int64_t steps,
-                            Integer(row, c_steps, "total_steps", 1, int64_t{1} << 50));
+    SUANLI_ASSIGN_OR_RETURN(int64_t steps, Integer(row, c_steps, "total_steps", 1, int64_t{1} << 50));
     SUANLI_ASSIGN_OR_RETURN(double arrival, Number(row, c_arrival, "arrival_time", 0, kMaxSeconds));
     SUANLI_ASSIGN_OR_RETURN(int64_t scale, Integer(row, c_scale, "scale_factor", 1, kMaxGpus));
     const auto* rates = throughputs.Find(type, static_cast<int>(scale));
@@ -220,9 +209,8 @@ Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs,
       if (secs < best) best = secs, best_model = r.model;
     }
     if (o.seconds.empty())
-      return row.RowError(fmt::format(
-          "field 'job_type' (column 1): ('{}', {}) has throughput 0 on every worker type",
-          type.substr(0, 60), scale));
+      return row.RowError(fmt::format("field 'job_type' (column 1): ('{}', {}) has throughput 0 on every worker type",
+                                      type.substr(0, 60), scale));
     // Reference seconds such that Speed() on the fastest model is its catalog speed.
     double speed = catalog.model(best_model).speed[static_cast<int>(job.cls)];
     job.work = best * (speed > 0 && std::isfinite(speed) ? speed : 1.0);
@@ -243,8 +231,8 @@ Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs,
 
 namespace import_detail {
 
-Status ParseGavel(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                  Workload* out, ImportReport* report) {
+Status ParseGavel(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                  ImportReport* report) {
   SUANLI_ASSIGN_OR_RETURN(GavelThroughputs tp, LoadThroughputsFor(reader.name(), catalog, opts));
   return ParseGavelTrace(reader, tp, TraceStem(reader.name()), catalog, opts, out, report);
 }

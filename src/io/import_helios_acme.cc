@@ -10,22 +10,19 @@ namespace {
 
 Result<double> DateTime(const CsvRow& row, size_t i, const char* field) {
   auto t = ParseDateTime(row.Str(i));
-  if (!t)
-    return row.Error(i, field, "a date-time 'YYYY-MM-DD HH:MM:SS' (optionally with an offset)");
+  if (!t) return row.Error(i, field, "a date-time 'YYYY-MM-DD HH:MM:SS' (optionally with an offset)");
   return *t;
 }
 
 // Run time: the duration column, or end - start when it is empty.
 Result<double> RunSeconds(const CsvRow& row, size_t c_dur, size_t c_start, size_t c_end) {
   if (!Trim(row.Str(c_dur)).empty()) return Number(row, c_dur, "duration", 0, kMaxSeconds);
-  if (c_start == SIZE_MAX || c_end == SIZE_MAX || Trim(row.Str(c_start)).empty() ||
-      Trim(row.Str(c_end)).empty())
+  if (c_start == SIZE_MAX || c_end == SIZE_MAX || Trim(row.Str(c_start)).empty() || Trim(row.Str(c_end)).empty())
     return row.Error(c_dur, "duration", "seconds (or start_time and end_time)");
   SUANLI_ASSIGN_OR_RETURN(double start, DateTime(row, c_start, "start_time"));
   SUANLI_ASSIGN_OR_RETURN(double end, DateTime(row, c_end, "end_time"));
   if (end < start)
-    return row.Error(c_end, "end_time",
-                     fmt::format("a time >= start_time ({})", row.Str(c_start).substr(0, 30)));
+    return row.Error(c_end, "end_time", fmt::format("a time >= start_time ({})", row.Str(c_start).substr(0, 30)));
   if (end - start > kMaxSeconds) return row.Error(c_end, "end_time", "a time closer to start_time");
   return end - start;
 }
@@ -34,8 +31,8 @@ Result<double> RunSeconds(const CsvRow& row, size_t c_dur, size_t c_start, size_
 
 // Helios:
 // job_id,user,vc,gpu_num,cpu_num,node_num,state,submit_time,start_time,end_time,duration,queue
-Status ParseHelios(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                   Workload* out, ImportReport* report) {
+Status ParseHelios(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                   ImportReport* report) {
   ImportReport local;
   if (!report) report = &local;
   const size_t first = out->jobs.size();
@@ -73,8 +70,8 @@ Status ParseHelios(LineReader& reader, const Catalog& catalog, const ImportOptio
 
 // Acme: job_id,user,node_num,gpu_num,cpu_num,[mem_per_pod_GB,shared_mem_per_pod,]type,state,
 // submit_time,start_time,end_time,[fail_time,stop_time,]duration,queue,gpu_time
-Status ParseAcme(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                 Workload* out, ImportReport* report) {
+Status ParseAcme(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                 ImportReport* report) {
   ImportReport local;
   if (!report) report = &local;
   const size_t first = out->jobs.size();

@@ -40,13 +40,11 @@ class ObjectSplitter {
           start_line_ = line_no;
           continue;
         }
-        return ParseError("{}:{}: expected a JSON list of job objects, got '{}'", name, line_no,
-                          line.substr(i, 20));
+        return ParseError("{}:{}: expected a JSON list of job objects, got '{}'", name, line_no, line.substr(i, 20));
       }
       text_.push_back(ch);
       if (text_.size() > kMaxObjectBytes)
-        return ParseError("{}:{}: job object larger than {} MiB", name, start_line_,
-                          kMaxObjectBytes >> 20);
+        return ParseError("{}:{}: job object larger than {} MiB", name, start_line_, kMaxObjectBytes >> 20);
       if (in_string_) {
         if (escape_) {
           escape_ = false;
@@ -69,8 +67,7 @@ class ObjectSplitter {
     return Status::Ok();
   }
   Status Finish(const std::string& name) const {
-    if (depth_ > 0)
-      return ParseError("{}:{}: job object not closed at end of input", name, start_line_);
+    if (depth_ > 0) return ParseError("{}:{}: job object not closed at end of input", name, start_line_);
     if (in_list_) return ParseError("{}: JSON list not closed at end of input", name);
     return Status::Ok();
   }
@@ -102,8 +99,8 @@ std::string StringField(const json& obj, const char* key) {
 
 }  // namespace
 
-Status ParsePhilly(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                   Workload* out, ImportReport* report) {
+Status ParsePhilly(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                   ImportReport* report) {
   ImportReport local;
   if (!report) report = &local;
   RowErrors errors(opts, report);
@@ -116,8 +113,7 @@ Status ParsePhilly(LineReader& reader, const Catalog& catalog, const ImportOptio
     bool ignored = false;
     auto parse = [&]() -> Status {
       json obj = json::parse(text, nullptr, /*allow_exceptions=*/false);
-      if (obj.is_discarded() || !obj.is_object())
-        return ParseError("{}: job object is not valid JSON", where);
+      if (obj.is_discarded() || !obj.is_object()) return ParseError("{}: job object is not valid JSON", where);
       std::string id = StringField(obj, "jobid");
       std::string label = id.empty() ? where : fmt::format("{}: job '{}'", where, id.substr(0, 60));
       auto bad = [&](const char* field, std::string_view expected) {
@@ -193,8 +189,7 @@ Status ParsePhilly(LineReader& reader, const Catalog& catalog, const ImportOptio
 
 // Philly machine lists: cluster_machine_list ("machineId, number of GPUs, single GPU mem")
 // or revised_machine_list.csv (",machineId,number of GPUs").
-Status ParsePhillyMachines(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                           Network* out) {
+Status ParsePhillyMachines(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Network* out) {
   SUANLI_ASSIGN_OR_RETURN(auto header, ReadHeader(reader));
   SUANLI_ASSIGN_OR_RETURN(size_t c_id, RequireColumn(reader, header, "machineId"));
   SUANLI_ASSIGN_OR_RETURN(size_t c_gpu, RequireColumn(reader, header, "number of GPUs"));
@@ -202,24 +197,20 @@ Status ParsePhillyMachines(LineReader& reader, const Catalog& catalog, const Imp
   // Philly publishes GPU memory sizes, not models: every GPU machine gets the default model.
   std::string model_name = Trim(opts.default_model).empty() ? "V100-16GB" : opts.default_model;
   auto model = ResolveModel(catalog, model_name);
-  if (!model)
-    return InvalidArgument("GPU model '{}' is not in the catalog; pass another default model",
-                           model_name);
+  if (!model) return InvalidArgument("GPU model '{}' is not in the catalog; pass another default model", model_name);
   NetworkBuilder b(TraceStem(reader.name()), catalog);
   auto row_fn = [&](const CsvRow& row) -> Status {
-    SUANLI_ASSIGN_OR_RETURN(int64_t gpus,
-                            Integer(row, c_gpu, "number of GPUs", 0, kMaxDevicesPerNode));
+    SUANLI_ASSIGN_OR_RETURN(int64_t gpus, Integer(row, c_gpu, "number of GPUs", 0, kMaxDevicesPerNode));
     if (c_mem != SIZE_MAX && gpus > 0) {
       std::string mem = ToLower(Trim(row.Str(c_mem)));
       if (mem.size() > 2 && mem.substr(mem.size() - 2) == "gb") mem.resize(mem.size() - 2);
       auto gb = ParseDouble(mem);
-      if (!gb || *gb <= 0)
-        return row.Error(c_mem, "single GPU mem", "a memory size such as '12GB'");
+      if (!gb || *gb <= 0) return row.Error(c_mem, "single GPU mem", "a memory size such as '12GB'");
     }
     // The lists give no CPU or memory: 8 cores and 64 GiB per GPU (at least one GPU's worth).
     int64_t share = std::max<int64_t>(1, gpus);
-    b.AddNode(std::string(Trim(row.Str(c_id))), gpus > 0 ? *model : kNoModel,
-              static_cast<int>(gpus), 8000 * share, 65536 * share);
+    b.AddNode(std::string(Trim(row.Str(c_id))), gpus > 0 ? *model : kNoModel, static_cast<int>(gpus), 8000 * share,
+              65536 * share);
     return Status::Ok();
   };
   SUANLI_RETURN_IF_ERROR(ForEachRow(reader, ',', 0, opts, nullptr, row_fn));

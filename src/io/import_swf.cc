@@ -34,8 +34,8 @@ void SplitWhitespace(std::string_view line, std::vector<std::string_view>* out) 
 
 }  // namespace
 
-Status ParseSwf(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                Workload* out, ImportReport* report) {
+Status ParseSwf(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                ImportReport* report) {
   ImportReport local;
   if (!report) report = &local;
   RowErrors errors(opts, report);
@@ -52,18 +52,14 @@ Status ParseSwf(LineReader& reader, const Catalog& catalog, const ImportOptions&
     bool ignored = false;
     auto parse = [&]() -> Status {
       if (fields.size() != kSwfFields)
-        return row.RowError(fmt::format("expected {} whitespace-separated fields, got {}",
-                                        kSwfFields, fields.size()));
+        return row.RowError(fmt::format("expected {} whitespace-separated fields, got {}", kSwfFields, fields.size()));
       // -1 means "unknown" in every field.
       SUANLI_RETURN_IF_ERROR(Integer(row, kJob, "job_number", -1, INT64_MAX).status());
       SUANLI_ASSIGN_OR_RETURN(double submit, Number(row, kSubmit, "submit_time", -1, kMaxSeconds));
       SUANLI_ASSIGN_OR_RETURN(double run, Number(row, kRunTime, "run_time", -1, kMaxSeconds));
-      SUANLI_ASSIGN_OR_RETURN(int64_t alloc,
-                              Integer(row, kAllocProcs, "allocated_processors", -1, kMaxGpus));
-      SUANLI_ASSIGN_OR_RETURN(int64_t req,
-                              Integer(row, kReqProcs, "requested_processors", -1, kMaxGpus));
-      SUANLI_ASSIGN_OR_RETURN(double req_time,
-                              Number(row, kReqTime, "requested_time", -1, kMaxSeconds));
+      SUANLI_ASSIGN_OR_RETURN(int64_t alloc, Integer(row, kAllocProcs, "allocated_processors", -1, kMaxGpus));
+      SUANLI_ASSIGN_OR_RETURN(int64_t req, Integer(row, kReqProcs, "requested_processors", -1, kMaxGpus));
+      SUANLI_ASSIGN_OR_RETURN(double req_time, Number(row, kReqTime, "requested_time", -1, kMaxSeconds));
       SUANLI_ASSIGN_OR_RETURN(int64_t user, Integer(row, kUser, "user_id", -1, INT64_MAX));
       SUANLI_ASSIGN_OR_RETURN(int64_t group, Integer(row, kGroup, "group_id", -1, INT64_MAX));
       int64_t procs = alloc > 0 ? alloc : req;

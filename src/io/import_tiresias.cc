@@ -12,9 +12,7 @@ namespace {
 Result<ModelId> HomogeneousModel(const Catalog& catalog, const ImportOptions& opts) {
   std::string name = Trim(opts.default_model).empty() ? "V100-16GB" : opts.default_model;
   auto m = ResolveModel(catalog, name);
-  if (!m)
-    return InvalidArgument("GPU model '{}' is not in the catalog; pass another default model",
-                           name);
+  if (!m) return InvalidArgument("GPU model '{}' is not in the catalog; pass another default model", name);
   return *m;
 }
 
@@ -25,8 +23,8 @@ Result<ModelId> HomogeneousModel(const Catalog& catalog, const ImportOptions& op
 // or tf_job.csv (job_id,num_gpu,submit_time,start_time,duration,model_size,aggr_interval,
 // model_name,model_scale).
 
-Status ParseTiresias(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                     Workload* out, ImportReport* report) {
+Status ParseTiresias(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                     ImportReport* report) {
   ImportReport local;
   if (!report) report = &local;
   const size_t first = out->jobs.size();
@@ -61,8 +59,7 @@ Status ParseTiresias(LineReader& reader, const Catalog& catalog, const ImportOpt
 // ---------------------------------------------------------------------------
 // Tiresias cluster spec: num_switch,num_node_p_switch,num_gpu_p_node,num_cpu_p_node,mem_p_node
 
-Status ParseTiresiasCluster(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                            Network* out) {
+Status ParseTiresiasCluster(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Network* out) {
   SUANLI_ASSIGN_OR_RETURN(auto header, ReadHeader(reader));
   SUANLI_ASSIGN_OR_RETURN(size_t c_sw, RequireColumn(reader, header, "num_switch"));
   SUANLI_ASSIGN_OR_RETURN(size_t c_nodes, RequireColumn(reader, header, "num_node_p_switch"));
@@ -75,17 +72,14 @@ Status ParseTiresiasCluster(LineReader& reader, const Catalog& catalog, const Im
   auto row_fn = [&](const CsvRow& row) -> Status {
     SUANLI_ASSIGN_OR_RETURN(int64_t sw, Integer(row, c_sw, "num_switch", 1, 100'000));
     SUANLI_ASSIGN_OR_RETURN(int64_t per, Integer(row, c_nodes, "num_node_p_switch", 1, 100'000));
-    SUANLI_ASSIGN_OR_RETURN(int64_t gpus,
-                            Integer(row, c_gpu, "num_gpu_p_node", 0, kMaxDevicesPerNode));
+    SUANLI_ASSIGN_OR_RETURN(int64_t gpus, Integer(row, c_gpu, "num_gpu_p_node", 0, kMaxDevicesPerNode));
     SUANLI_ASSIGN_OR_RETURN(double cpu, Number(row, c_cpu, "num_cpu_p_node", 1, 1e6));
     SUANLI_ASSIGN_OR_RETURN(double mem, Number(row, c_mem, "mem_p_node", 0.001, 1e9));
-    if (b.size() + sw * per > 1'000'000)
-      return row.RowError("more than 1,000,000 nodes in the cluster spec");
+    if (b.size() + sw * per > 1'000'000) return row.RowError("more than 1,000,000 nodes in the cluster spec");
     for (int64_t s = 0; s < sw; ++s) {
       for (int64_t n = 0; n < per; ++n) {
-        b.AddNode(fmt::format("s{}-n{}", switch_base + s, n), model, static_cast<int>(gpus),
-                  std::llround(cpu * 1000), std::max<int64_t>(1, std::llround(mem * 1024)),
-                  switch_base + s);
+        b.AddNode(fmt::format("s{}-n{}", switch_base + s, n), model, static_cast<int>(gpus), std::llround(cpu * 1000),
+                  std::max<int64_t>(1, std::llround(mem * 1024)), switch_base + s);
       }
     }
     switch_base += sw;
@@ -114,22 +108,17 @@ struct SynergyModel {
 };
 
 constexpr SynergyModel kSynergyModels[] = {
-    {"alexnet", 0.6, WorkloadClass::kCnn},
-    {"res18", 0.64, WorkloadClass::kCnn},
-    {"res50", 0.78, WorkloadClass::kCnn},
-    {"mobilenet", 0.71, WorkloadClass::kCnn},
-    {"shufflenet", 0.615, WorkloadClass::kCnn},
-    {"m5", 0.6, WorkloadClass::kCnn},
-    {"deepspeech", 0.757, WorkloadClass::kOther},
-    {"transformer", 0.67, WorkloadClass::kTransformer},
-    {"gnmt", 0.12, WorkloadClass::kOther},
-    {"lstm", 0.011, WorkloadClass::kOther},
+    {"alexnet", 0.6, WorkloadClass::kCnn},        {"res18", 0.64, WorkloadClass::kCnn},
+    {"res50", 0.78, WorkloadClass::kCnn},         {"mobilenet", 0.71, WorkloadClass::kCnn},
+    {"shufflenet", 0.615, WorkloadClass::kCnn},   {"m5", 0.6, WorkloadClass::kCnn},
+    {"deepspeech", 0.757, WorkloadClass::kOther}, {"transformer", 0.67, WorkloadClass::kTransformer},
+    {"gnmt", 0.12, WorkloadClass::kOther},        {"lstm", 0.011, WorkloadClass::kOther},
 };
 
 }  // namespace
 
-Status ParseSynergy(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                    Workload* out, ImportReport* report) {
+Status ParseSynergy(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                    ImportReport* report) {
   ImportReport local;
   if (!report) report = &local;
   const size_t first = out->jobs.size();
@@ -139,8 +128,7 @@ Status ParseSynergy(LineReader& reader, const Catalog& catalog, const ImportOpti
   auto row_fn = [&](const CsvRow& row) -> Status {
     if (row.size() != 5)
       return row.RowError(fmt::format(
-          "expected 5 fields (job_id, model_name, arrival_time, num_iters, gpu_demand), got {}",
-          row.size()));
+          "expected 5 fields (job_id, model_name, arrival_time, num_iters, gpu_demand), got {}", row.size()));
     Job job;
     SUANLI_RETURN_IF_ERROR(Integer(row, 0, "job_id", 0, INT64_MAX).status());
     SUANLI_ASSIGN_OR_RETURN(double arrival, Number(row, 2, "arrival_time", 0, kMaxSeconds));

@@ -37,8 +37,8 @@ class GzLineReader : public LineReader {
           int err = 0;
           const char* msg = gzerror(f_, &err);
           if (err != Z_OK && err != Z_STREAM_END)
-            status_ = IoError("{}: read error after line {}: {} (truncated or corrupt gzip?)", name_, line_,
-                              msg ? msg : "?");
+            status_ =
+                IoError("{}: read error after line {}: {} (truncated or corrupt gzip?)", name_, line_, msg ? msg : "?");
           break;
         }
         pos_ = 0;
@@ -77,9 +77,7 @@ class GzLineReader : public LineReader {
 
 class StringLineReader : public LineReader {
  public:
-  StringLineReader(std::string data, std::string name) : data_(std::move(data)) {
-    name_ = std::move(name);
-  }
+  StringLineReader(std::string data, std::string name) : data_(std::move(data)) { name_ = std::move(name); }
   bool Next(std::string_view* line) override {
     if (pos_ >= data_.size()) return false;
     size_t nl = data_.find('\n', pos_);

@@ -35,8 +35,7 @@ class LineReader {
 // in-memory gzip reader. More than `max_bytes` unpacked (a gzip bomb) is an
 // error, as are corrupt and truncated data.
 inline constexpr size_t kMaxGunzipBytes = size_t{512} << 20;
-Result<std::string> MaybeGunzip(std::string_view data, const std::string& name,
-                                size_t max_bytes = kMaxGunzipBytes);
+Result<std::string> MaybeGunzip(std::string_view data, const std::string& name, size_t max_bytes = kMaxGunzipBytes);
 
 // Reads a whole plain or gzip file into memory.
 Result<std::string> ReadFileMaybeGz(const std::string& path);

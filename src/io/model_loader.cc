@@ -22,8 +22,7 @@ constexpr const char* kSpeedBases[] = {"measured", "derived", "assumed", "refere
 
 // speed: {cnn: 1.0, ...}: every class, each > 0.
 Status ParseSpeed(const yaml::Value& v, std::array<double, kNumClasses>* speed) {
-  SUANLI_ASSIGN_OR_RETURN(yaml::Map m,
-                          yaml::Map::Open(v, {"cnn", "transformer", "rl", "science", "other"}));
+  SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(v, {"cnn", "transformer", "rl", "science", "other"}));
   for (int c = 0; c < kNumClasses; ++c) {
     auto name = ClassName(static_cast<WorkloadClass>(c));
     SUANLI_ASSIGN_OR_RETURN(yaml::Value s, m.Require(name));
@@ -34,8 +33,7 @@ Status ParseSpeed(const yaml::Value& v, std::array<double, kNumClasses>* speed) 
 
 // speed_basis: {cnn: measured, ...}: optional per class; values from kSpeedBases.
 Status CheckSpeedBasis(const yaml::Value& v) {
-  SUANLI_ASSIGN_OR_RETURN(yaml::Map m,
-                          yaml::Map::Open(v, {"cnn", "transformer", "rl", "science", "other"}));
+  SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(v, {"cnn", "transformer", "rl", "science", "other"}));
   for (const auto& [key, node] : m.entries()) {
     yaml::Value b = m.Get(key);
     SUANLI_ASSIGN_OR_RETURN(std::string s, b.String());
@@ -49,9 +47,8 @@ Status CheckSpeedBasis(const yaml::Value& v) {
 Status CheckSources(const yaml::Value& v) {
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m,
-      yaml::Map::Open(v, {"vendor", "tflops16", "memory_gb", "power_w", "idle_power_w", "stacks",
-                          "inference_only", "speed", "speed.cnn", "speed.transformer", "speed.rl",
-                          "speed.science", "speed.other"}));
+      yaml::Map::Open(v, {"vendor", "tflops16", "memory_gb", "power_w", "idle_power_w", "stacks", "inference_only",
+                          "speed", "speed.cnn", "speed.transformer", "speed.rl", "speed.science", "speed.other"}));
   for (const auto& [key, node] : m.entries()) SUANLI_RETURN_IF_ERROR(m.Get(key).String().status());
   return Status::Ok();
 }
@@ -79,9 +76,8 @@ Status ParseStacks(const yaml::Value& v, Catalog* catalog) {
 Result<AcceleratorModel> ParseModel(const yaml::Value& item, const Catalog& catalog) {
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m,
-      yaml::Map::Open(item, {"name", "aliases", "vendor", "opaque", "tflops16", "memory_gb",
-                             "power_w", "idle_power_w", "stacks", "inference_only", "speed",
-                             "speed_basis", "sources", "notes"}));
+      yaml::Map::Open(item, {"name", "aliases", "vendor", "opaque", "tflops16", "memory_gb", "power_w", "idle_power_w",
+                             "stacks", "inference_only", "speed", "speed_basis", "sources", "notes"}));
   AcceleratorModel a;
   SUANLI_ASSIGN_OR_RETURN(yaml::Value name, m.Require("name"));
   SUANLI_ASSIGN_OR_RETURN(a.name, name.String());
@@ -91,8 +87,7 @@ Result<AcceleratorModel> ParseModel(const yaml::Value& item, const Catalog& cata
     std::set<std::string> seen = {ToLower(a.name)};
     for (const auto& alias : a.aliases)
       if (!seen.insert(ToLower(alias)).second)
-        return av.Error(
-            fmt::format("'{}' repeats the name or another alias (lookups ignore case)", alias));
+        return av.Error(fmt::format("'{}' repeats the name or another alias (lookups ignore case)", alias));
   }
   SUANLI_ASSIGN_OR_RETURN(yaml::Value vendor, m.Require("vendor"));
   SUANLI_ASSIGN_OR_RETURN(a.vendor, vendor.String());
@@ -100,8 +95,8 @@ Result<AcceleratorModel> ParseModel(const yaml::Value& item, const Catalog& cata
   if (m.Has("notes")) SUANLI_RETURN_IF_ERROR(m.Get("notes").String().status());
 
   // Figures: required, but may be `unknown` (stored as 0).
-  for (auto [key, dst] : {std::pair{"tflops16", &a.tflops16}, std::pair{"memory_gb", &a.memory_gb},
-                          std::pair{"power_w", &a.power_w}}) {
+  for (auto [key, dst] :
+       {std::pair{"tflops16", &a.tflops16}, std::pair{"memory_gb", &a.memory_gb}, std::pair{"power_w", &a.power_w}}) {
     SUANLI_ASSIGN_OR_RETURN(yaml::Value fv, m.Require(key));
     SUANLI_ASSIGN_OR_RETURN(*dst, fv.FigureOrUnknown());
   }
@@ -110,8 +105,7 @@ Result<AcceleratorModel> ParseModel(const yaml::Value& item, const Catalog& cata
     yaml::Value iv = m.Get("idle_power_w");
     SUANLI_ASSIGN_OR_RETURN(a.idle_power_w, iv.FigureOrUnknown());
     if (a.power_w > 0 && a.idle_power_w > a.power_w)
-      return iv.Error(
-          fmt::format("idle power {} W is above the board power {} W", a.idle_power_w, a.power_w));
+      return iv.Error(fmt::format("idle power {} W is above the board power {} W", a.idle_power_w, a.power_w));
   } else {
     a.idle_power_w = 0.15 * a.power_w;
   }
@@ -167,10 +161,10 @@ Result<Catalog> ParseCatalogYaml(std::string_view text, const std::string& name)
     if (!id) return rv.Error(fmt::format("no model named '{}' in this catalog", ref));
     for (int c = 0; c < kNumClasses; ++c)
       if (catalog.model(*id).speed[c] != 1.0)
-        return rv.Error(fmt::format(
-            "the reference model '{}' must have speed 1.0 for every class, "
-            "but {} is {}",
-            ref, ClassName(static_cast<WorkloadClass>(c)), catalog.model(*id).speed[c]));
+        return rv.Error(
+            fmt::format("the reference model '{}' must have speed 1.0 for every class, "
+                        "but {} is {}",
+                        ref, ClassName(static_cast<WorkloadClass>(c)), catalog.model(*id).speed[c]));
   }
   return catalog;
 }
@@ -184,8 +178,7 @@ const Catalog& BuiltinCatalog() {
   static const Catalog* const kCatalog = [] {
     auto text = FindEmbeddedFile("accelerators.yaml");
     if (!text) {
-      std::fprintf(stderr,
-                   "suanli: the built-in accelerator catalog (accelerators.yaml) is missing\n");
+      std::fprintf(stderr, "suanli: the built-in accelerator catalog (accelerators.yaml) is missing\n");
       std::abort();
     }
     auto parsed = ParseCatalogYaml(*text, "accelerators.yaml (built-in)");
@@ -213,8 +206,7 @@ std::vector<std::string> BuiltinNetworkNames() {
 }
 
 bool IsBuiltinNetwork(const std::string& name) {
-  return name.find('/') == std::string::npos &&
-         FindEmbeddedFile("networks/" + name + ".yaml").has_value();
+  return name.find('/') == std::string::npos && FindEmbeddedFile("networks/" + name + ".yaml").has_value();
 }
 
 Result<ScaledNetworkSpec> SplitNetworkSpec(const std::string& spec) {
@@ -225,25 +217,19 @@ Result<ScaledNetworkSpec> SplitNetworkSpec(const std::string& spec) {
   if (colon == std::string::npos) return out;
   std::string base = spec.substr(0, colon), scale = spec.substr(colon + 1);
   auto how = [&] {
-    return std::string(
-        "write NAME:1/N to divide each node group's count by N, e.g. china-aicc:1/100");
+    return std::string("write NAME:1/N to divide each node group's count by N, e.g. china-aicc:1/100");
   };
-  if (base.empty())
-    return InvalidArgument("network '{}': no network named before ':'; {}", spec, how());
+  if (base.empty()) return InvalidArgument("network '{}': no network named before ':'; {}", spec, how());
   if (!IsBuiltinNetwork(base) && !std::filesystem::is_regular_file(base, ec)) return out;
   auto slash = scale.find('/');
-  if (slash == std::string::npos)
-    return InvalidArgument("network '{}': bad scale '{}'; {}", spec, scale, how());
+  if (slash == std::string::npos) return InvalidArgument("network '{}': bad scale '{}'; {}", spec, scale, how());
   auto num = ParseInt(std::string_view(scale).substr(0, slash));
   auto den = ParseInt(std::string_view(scale).substr(slash + 1));
-  if (!num || !den)
-    return InvalidArgument("network '{}': bad scale '{}'; {}", spec, scale, how());
-  if (*num != 1)
-    return InvalidArgument("network '{}': bad scale '{}': only 1/N is supported; {}", spec, scale,
-                           how());
+  if (!num || !den) return InvalidArgument("network '{}': bad scale '{}'; {}", spec, scale, how());
+  if (*num != 1) return InvalidArgument("network '{}': bad scale '{}': only 1/N is supported; {}", spec, scale, how());
   if (*den < 1 || *den > kMaxNetworkDivisor)
-    return InvalidArgument("network '{}': bad scale '{}': N must be a whole number from 1 to {}; {}",
-                           spec, scale, kMaxNetworkDivisor, how());
+    return InvalidArgument("network '{}': bad scale '{}': N must be a whole number from 1 to {}; {}", spec, scale,
+                           kMaxNetworkDivisor, how());
   out.base = std::move(base);
   out.divisor = *den;
   out.scaled = true;

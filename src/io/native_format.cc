@@ -29,9 +29,7 @@ constexpr double kMaxSubmitSeconds = 1e12;
 
 bool NeedsQuotes(std::string_view s) {
   if (s.empty()) return false;
-  if (s.front() == '#' || s.front() == ' ' || s.front() == '\t' || s.back() == ' ' ||
-      s.back() == '\t')
-    return true;
+  if (s.front() == '#' || s.front() == ' ' || s.front() == '\t' || s.back() == ' ' || s.back() == '\t') return true;
   return s.find_first_of(",\"") != std::string_view::npos;
 }
 
@@ -200,15 +198,15 @@ std::optional<Time> ParseSecondsExact(std::string_view s) {
 }
 
 struct Columns {
-  size_t id, tenant, user, submit, gpus, gpu_milli, cpu_milli, mem_mib, models, stacks, cls, work,
-      estimate, priority, durations;
+  size_t id, tenant, user, submit, gpus, gpu_milli, cpu_milli, mem_mib, models, stacks, cls, work, estimate, priority,
+      durations;
   // Optional network columns; SIZE_MAX = absent.
-  size_t home = SIZE_MAX, data_at = SIZE_MAX, data_gb = SIZE_MAX, region = SIZE_MAX,
-         latency_ms = SIZE_MAX, service = SIZE_MAX, deadline = SIZE_MAX, checkpoint = SIZE_MAX;
+  size_t home = SIZE_MAX, data_at = SIZE_MAX, data_gb = SIZE_MAX, region = SIZE_MAX, latency_ms = SIZE_MAX,
+         service = SIZE_MAX, deadline = SIZE_MAX, checkpoint = SIZE_MAX;
 };
 
-constexpr double kMaxDataGb = 1e12;     // a petabyte is 1e6 GB; far above any dataset
-constexpr double kMaxLatencyMs = 1e6;   // a thousand seconds
+constexpr double kMaxDataGb = 1e12;    // a petabyte is 1e6 GB; far above any dataset
+constexpr double kMaxLatencyMs = 1e6;  // a thousand seconds
 
 // A float column: the range is checked (and reported) as a double, then the
 // text is read again as a float so that the writer's shortest float form
@@ -238,8 +236,7 @@ Result<uint16_t> PlaceField(const CsvRow& row, size_t i, const char* field, Work
 Status ParseNetworkFields(const CsvRow& row, const Columns& c, Workload* w, Job* job) {
   using namespace import_detail;
   SUANLI_ASSIGN_OR_RETURN(job->data_gb, FloatField(row, c.data_gb, "data_gb", kMaxDataGb));
-  SUANLI_ASSIGN_OR_RETURN(job->latency_ms,
-                          FloatField(row, c.latency_ms, "latency_ms", kMaxLatencyMs));
+  SUANLI_ASSIGN_OR_RETURN(job->latency_ms, FloatField(row, c.latency_ms, "latency_ms", kMaxLatencyMs));
   job->service = false;
   if (c.service != SIZE_MAX && !Trim(row.Str(c.service)).empty()) {
     SUANLI_ASSIGN_OR_RETURN(int64_t svc, Integer(row, c.service, "service", 0, 1));
@@ -250,15 +247,13 @@ Status ParseNetworkFields(const CsvRow& row, const Columns& c, Workload* w, Job*
     auto d = ParseSecondsExact(row.Str(c.deadline));
     if (!d || *d < job->submit)
       return row.Error(c.deadline, "deadline_s",
-                       fmt::format("seconds >= submit_s ({}), up to 6 decimals",
-                                   FormatMicros(job->submit)));
+                       fmt::format("seconds >= submit_s ({}), up to 6 decimals", FormatMicros(job->submit)));
     job->deadline = *d;
   }
   job->checkpoint = 0;
   if (c.checkpoint != SIZE_MAX && !Trim(row.Str(c.checkpoint)).empty()) {
     auto d = ParseSecondsExact(row.Str(c.checkpoint));
-    if (!d || *d < 0)
-      return row.Error(c.checkpoint, "checkpoint_s", "seconds >= 0 (up to 6 decimals)");
+    if (!d || *d < 0) return row.Error(c.checkpoint, "checkpoint_s", "seconds >= 0 (up to 6 decimals)");
     job->checkpoint = *d;
   }
   // Places last, so that a row rejected for another field adds no name.
@@ -273,19 +268,16 @@ Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Wor
   using namespace import_detail;
   *name = std::string(row.Str(c.id));
   auto submit = ParseSecondsExact(row.Str(c.submit));
-  if (!submit || *submit < 0)
-    return row.Error(c.submit, "submit_s", "seconds >= 0 (up to 6 decimals)");
+  if (!submit || *submit < 0) return row.Error(c.submit, "submit_s", "seconds >= 0 (up to 6 decimals)");
   job->submit = *submit;
   SUANLI_ASSIGN_OR_RETURN(int64_t gpus, Integer(row, c.gpus, "gpus", 0, kMaxGpus));
   job->num_gpus = static_cast<uint32_t>(gpus);
   int64_t milli = kWholeDevice;
   if (!Trim(row.Str(c.gpu_milli)).empty()) {
-    SUANLI_ASSIGN_OR_RETURN(
-        milli, Integer(row, c.gpu_milli, "gpu_milli", gpus == 0 ? 0 : 1, kWholeDevice));
+    SUANLI_ASSIGN_OR_RETURN(milli, Integer(row, c.gpu_milli, "gpu_milli", gpus == 0 ? 0 : 1, kWholeDevice));
   }
   if (gpus > 1 && milli != kWholeDevice)
-    return row.Error(c.gpu_milli, "gpu_milli",
-                     "1000 when gpus > 1 (only a single-GPU job may ask for a share)");
+    return row.Error(c.gpu_milli, "gpu_milli", "1000 when gpus > 1 (only a single-GPU job may ask for a share)");
   job->gpu_milli = static_cast<uint16_t>(gpus == 0 ? kWholeDevice : milli);
   constexpr int64_t kMaxMilli = 1'000'000'000'000'000;
   job->cpu_milli = job->mem_mib = 0;
@@ -304,8 +296,8 @@ Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Wor
       if (s.empty()) continue;
       auto id = catalog.FindStack(s);
       if (!id)
-        return row.RowError(fmt::format("field 'stacks' (column {}): unknown software stack '{}'",
-                                        c.stacks + 1, s.substr(0, 60)));
+        return row.RowError(
+            fmt::format("field 'stacks' (column {}): unknown software stack '{}'", c.stacks + 1, s.substr(0, 60)));
       job->stacks |= StackMask{1} << *id;
     }
   }
@@ -318,13 +310,11 @@ Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Wor
     job->cls = *parsed;
   }
   SUANLI_ASSIGN_OR_RETURN(job->work, Number(row, c.work, "work_s", 0, kMaxSeconds));
-  SUANLI_ASSIGN_OR_RETURN(job->estimate,
-                          NumberOr(row, c.estimate, "estimate_s", 0, kMaxSeconds, 0));
+  SUANLI_ASSIGN_OR_RETURN(job->estimate, NumberOr(row, c.estimate, "estimate_s", 0, kMaxSeconds, 0));
   int64_t prio = 0;
   if (!Trim(row.Str(c.priority)).empty()) {
-    SUANLI_ASSIGN_OR_RETURN(
-        prio, Integer(row, c.priority, "priority", std::numeric_limits<int32_t>::min(),
-                      std::numeric_limits<int32_t>::max()));
+    SUANLI_ASSIGN_OR_RETURN(prio, Integer(row, c.priority, "priority", std::numeric_limits<int32_t>::min(),
+                                          std::numeric_limits<int32_t>::max()));
   }
   job->priority = static_cast<int32_t>(prio);
   std::string_view durations = Trim(row.Str(c.durations));
@@ -337,8 +327,8 @@ Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Wor
       if (item.empty()) continue;
       size_t eq = item.find('=');
       auto bad = [&](std::string_view why) {
-        return row.RowError(fmt::format("field 'durations' (column {}): {} in '{}'",
-                                        c.durations + 1, why, item.substr(0, 60)));
+        return row.RowError(
+            fmt::format("field 'durations' (column {}): {} in '{}'", c.durations + 1, why, item.substr(0, 60)));
       };
       if (eq == std::string_view::npos) return bad("expected MODEL=seconds");
       auto m = ResolveModel(catalog, item.substr(0, eq));
@@ -360,8 +350,8 @@ Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Wor
 }  // namespace
 
 bool UsesNetworkFields(const Job& j) {
-  return j.home != kNoPlace || j.data_at != kNoPlace || j.region != kNoPlace || j.data_gb != 0 ||
-         j.latency_ms != 0 || j.service || j.deadline != kNever || j.checkpoint != 0;
+  return j.home != kNoPlace || j.data_at != kNoPlace || j.region != kNoPlace || j.data_gb != 0 || j.latency_ms != 0 ||
+         j.service || j.deadline != kNever || j.checkpoint != 0;
 }
 
 std::string NativeHeaderLine(bool network_columns) {
@@ -382,8 +372,7 @@ Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, std
   return Status::Ok();
 }
 
-std::string NativeWorkloadString(const Workload& workload, const Catalog& catalog,
-                                 NativeColumns columns) {
+std::string NativeWorkloadString(const Workload& workload, const Catalog& catalog, NativeColumns columns) {
   std::string all;
   WriteAll(workload, catalog, columns, [&](const std::string& s) {
     all += s;
@@ -392,8 +381,7 @@ std::string NativeWorkloadString(const Workload& workload, const Catalog& catalo
   return all;
 }
 
-Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog,
-                           const std::string& path) {
+Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(auto out, OutputFile::Open(path, 6));
   Status st;
   WriteAll(workload, catalog, NativeColumns::kAuto, [&](const std::string& s) {
@@ -406,8 +394,8 @@ Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog,
 
 namespace import_detail {
 
-Status ParseNative(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                   Workload* out, ImportReport* report) {
+Status ParseNative(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                   ImportReport* report) {
   ImportReport local;
   if (!report) report = &local;
   RowErrors errors(opts, report);
@@ -451,13 +439,11 @@ Status ParseNative(LineReader& reader, const Catalog& catalog, const ImportOptio
   for (const auto& n : named) {
     int col = FindColumn(header, n.name);
     if (col < 0)
-      return ParseError("{}: header: missing column '{}'; expected '{}'", reader.Where(), n.name,
-                        kNativeHeader);
+      return ParseError("{}: header: missing column '{}'; expected '{}'", reader.Where(), n.name, kNativeHeader);
     *n.slot = static_cast<size_t>(col);
   }
-  const Named optional[] = {{&c.home, "home"},           {&c.data_at, "data_at"},
-                            {&c.data_gb, "data_gb"},     {&c.region, "region"},
-                            {&c.latency_ms, "latency_ms"}, {&c.service, "service"},
+  const Named optional[] = {{&c.home, "home"},           {&c.data_at, "data_at"},        {&c.data_gb, "data_gb"},
+                            {&c.region, "region"},       {&c.latency_ms, "latency_ms"},  {&c.service, "service"},
                             {&c.deadline, "deadline_s"}, {&c.checkpoint, "checkpoint_s"}};
   for (const auto& n : optional) {
     int col = FindColumn(header, n.name);
@@ -477,8 +463,7 @@ Status ParseNative(LineReader& reader, const Catalog& catalog, const ImportOptio
     if (!SplitCsv(line, ',', &fields, &storage)) {
       st = ParseError("{}: unterminated quote", reader.Where());
     } else if (fields.size() < header.size()) {
-      st = ParseError("{}: expected {} fields, got {}", reader.Where(), header.size(),
-                      fields.size());
+      st = ParseError("{}: expected {} fields, got {}", reader.Where(), header.size(), fields.size());
     } else {
       CsvRow row(reader.Where(), fields);
       st = ParseRow(row, c, catalog, out, &pending, &job, &name);

@@ -34,8 +34,7 @@ bool UsesNetworkFields(const Job& job);
 std::string NativeHeaderLine(bool network_columns);
 
 // Writes the workload; gzip-compressed when `path` ends in ".gz".
-Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog,
-                           const std::string& path);
+Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, const std::string& path);
 Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, std::ostream& out);
 std::string NativeWorkloadString(const Workload& workload, const Catalog& catalog,
                                  NativeColumns columns = NativeColumns::kAuto);

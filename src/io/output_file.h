@@ -47,9 +47,8 @@ class OutputFile {
   }
   ~OutputFile() { (void)Close(); }
   Status Write(std::string_view s) {
-    bool ok =
-        gz_ ? gzwrite(gzf_, s.data(), static_cast<unsigned>(s.size())) == static_cast<int>(s.size())
-            : std::fwrite(s.data(), 1, s.size(), f_) == s.size();
+    bool ok = gz_ ? gzwrite(gzf_, s.data(), static_cast<unsigned>(s.size())) == static_cast<int>(s.size())
+                  : std::fwrite(s.data(), 1, s.size(), f_) == s.size();
     if (!ok) return IoError("writing '{}' failed: {}", path_, std::strerror(errno));
     return Status::Ok();
   }

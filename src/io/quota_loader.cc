@@ -61,10 +61,10 @@ Result<TenantQuota> ParseQuota(const yaml::Map& m) {
   bool nominal_abs = !nominal.percent && nominal.value != 0;
   bool limit_abs = !limit.unlimited && !limit.percent && limit.value != 0;
   if ((nominal.percent && limit_abs) || (nominal_abs && limit.percent))
-    return lv.Error(fmt::format(
-        "nominal is {} but borrowing_limit is {}: give both as percentages or both as accelerators",
-        nominal.percent ? "a percentage" : "a number of accelerators",
-        limit.percent ? "a percentage" : "a number of accelerators"));
+    return lv.Error(
+        fmt::format("nominal is {} but borrowing_limit is {}: give both as percentages or both as accelerators",
+                    nominal.percent ? "a percentage" : "a number of accelerators",
+                    limit.percent ? "a percentage" : "a number of accelerators"));
   q.fraction = nominal.percent || limit.percent;
   q.nominal = nominal.value;
   q.borrowing_limit = limit.unlimited ? -1 : limit.value;
@@ -106,8 +106,7 @@ Result<QuotaSpec> ParseQuotasYaml(std::string_view text, const std::string& name
       spec.tenants.push_back(std::move(q));
     }
   }
-  if (spec.empty())
-    return root.Error("sets no quota: give `tenants` (a list), a `default` quota, or both");
+  if (spec.empty()) return root.Error("sets no quota: give `tenants` (a list), a `default` quota, or both");
   Status st = spec.Validate();
   if (!st.ok()) return st.Wrap(name);
   return spec;

@@ -67,8 +67,8 @@ Result<Network> LoadNetworkSpec(const std::string& spec, const std::string& form
   // "NAME:1/N": a scaled variant of a YAML network (built-in or file).
   SUANLI_ASSIGN_OR_RETURN(ScaledNetworkSpec s, SplitNetworkSpec(spec));
   const std::string& base = s.base;
-  bool yaml = format == "yaml" || (format.empty() && (ends_with(base, ".yaml") || ends_with(base, ".yml") ||
-                                                      IsBuiltinNetwork(base)));
+  bool yaml = format == "yaml" ||
+              (format.empty() && (ends_with(base, ".yaml") || ends_with(base, ".yml") || IsBuiltinNetwork(base)));
   if (yaml) return LoadNetwork(spec, catalog);
   if (s.scaled)
     return InvalidArgument(

@@ -21,16 +21,11 @@ const std::vector<TraceFormat>& TraceFormats() {
   static const std::vector<TraceFormat> kFormats = {
       {"native", "Suanli's own workload CSV (docs/formats-traces.md), plain or gzip", &ParseNative},
       {"openb", "Alibaba GPU 2023 pods (openb_pod_list_*.csv): FGD / ATC'23", &ParseOpenb},
-      {"gavel",
-       "Gavel traces (msr/seed=S/<vc>.trace, physical_cluster/*.trace) + measured throughputs",
-       &ParseGavel},
+      {"gavel", "Gavel traces (msr/seed=S/<vc>.trace, physical_cluster/*.trace) + measured throughputs", &ParseGavel},
       {"tiresias", "Tiresias simulator jobs (60_job.csv or tf_job.csv layout)", &ParseTiresias},
-      {"synergy", "Synergy replay traces (job_id, model, arrival, iterations, GPUs; no header)",
-       &ParseSynergy},
-      {"swf", "Parallel Workloads Archive Standard Workload Format (processors -> accelerators)",
-       &ParseSwf},
-      {"pai", "Alibaba PAI 2020 task table (pai_task_table.csv, tasks aggregated per job)",
-       &ParsePai},
+      {"synergy", "Synergy replay traces (job_id, model, arrival, iterations, GPUs; no header)", &ParseSynergy},
+      {"swf", "Parallel Workloads Archive Standard Workload Format (processors -> accelerators)", &ParseSwf},
+      {"pai", "Alibaba PAI 2020 task table (pai_task_table.csv, tasks aggregated per job)", &ParsePai},
       {"helios", "Helios (SenseTime, SC'21) cluster_log.csv", &ParseHelios},
       {"acme", "Acme (Shanghai AI Lab, NSDI'24) trace_seren.csv / trace_kalos.csv", &ParseAcme},
       {"philly", "Microsoft Philly 2017 cluster_job_log (JSON list or JSON lines)", &ParsePhilly},
@@ -50,11 +45,9 @@ const std::vector<ClusterFormat>& ClusterFormats() {
   using namespace import_detail;
   static const std::vector<ClusterFormat> kFormats = {
       {"openb-nodes", "Alibaba GPU 2023 node list (openb_node_list_*.csv)", &ParseOpenbNodes},
-      {"tiresias-cluster",
-       "Tiresias cluster spec (cluster_spec.csv, nXgY.csv): switches become racks",
+      {"tiresias-cluster", "Tiresias cluster spec (cluster_spec.csv, nXgY.csv): switches become racks",
        &ParseTiresiasCluster},
-      {"pai-machines", "Alibaba PAI 2020 machine table (pai_machine_spec.csv, no header)",
-       &ParsePaiMachines},
+      {"pai-machines", "Alibaba PAI 2020 machine table (pai_machine_spec.csv, no header)", &ParsePaiMachines},
       {"philly-machines", "Philly machine list (cluster_machine_list or revised_machine_list.csv)",
        &ParsePhillyMachines},
       {"spot-nodes", "Alibaba spot-GPU 2026 node table (node_info_df.csv)", &ParseSpotNodes},
@@ -92,9 +85,7 @@ std::string FirstLine(const std::string& path) {
 }
 
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool Contains(std::string_view s, std::string_view p) {
-  return s.find(p) != std::string_view::npos;
-}
+bool Contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
 
 std::string FormatNames(bool cluster) {
   std::vector<std::string> names;
@@ -111,14 +102,12 @@ std::string FormatNames(bool cluster) {
 std::string GuessTraceFormat(const std::string& path) {
   std::string base = ToLower(path.substr(path.find_last_of('/') + 1));
   std::string first = ToLower(Trim(FirstLine(path)));
-  if (StartsWith(first, "# suanli workload") || StartsWith(first, "id,tenant,user,submit_s"))
-    return "native";
+  if (StartsWith(first, "# suanli workload") || StartsWith(first, "id,tenant,user,submit_s")) return "native";
   if (Contains(base, ".swf")) return "swf";
   if (Contains(base, "openb_pod_list")) return "openb";
   if (Contains(base, ".trace")) return "gavel";
   if (Contains(base, "pai_task_table")) return "pai";
-  if (Contains(base, "cluster_job_log") || StartsWith(first, "[") || StartsWith(first, "{"))
-    return "philly";
+  if (Contains(base, "cluster_job_log") || StartsWith(first, "[") || StartsWith(first, "{")) return "philly";
   if (StartsWith(first, ";")) return "swf";
   if (StartsWith(first, "name,cpu_milli,memory_mib,num_gpu")) return "openb";
   if (StartsWith(first, "job_id,num_gpu,submit_time")) return "tiresias";
@@ -127,8 +116,7 @@ std::string GuessTraceFormat(const std::string& path) {
   if (StartsWith(first, "instance_sn,role,app_name")) return "dlrm";
   if (Contains(base, "synergy") || Split(first, ',').size() == 5) {
     auto f = Split(first, ',');
-    if (f.size() == 5 && ParseInt(f[0]) && !ParseDouble(f[1]) && ParseDouble(f[2]))
-      return "synergy";
+    if (f.size() == 5 && ParseInt(f[0]) && !ParseDouble(f[1]) && ParseDouble(f[2])) return "synergy";
   }
   return "";
 }
@@ -147,13 +135,11 @@ std::string GuessClusterFormat(const std::string& path) {
   return "";
 }
 
-Result<Workload> ImportWorkload(const std::string& path, std::string_view format,
-                                const Catalog& catalog, const ImportOptions& opts,
-                                ImportReport* report) {
+Result<Workload> ImportWorkload(const std::string& path, std::string_view format, const Catalog& catalog,
+                                const ImportOptions& opts, ImportReport* report) {
   std::string name = format.empty() ? GuessTraceFormat(path) : std::string(format);
   if (name.empty())
-    return InvalidArgument("cannot tell the trace format of '{}'; name one of: {}", path,
-                           FormatNames(false));
+    return InvalidArgument("cannot tell the trace format of '{}'; name one of: {}", path, FormatNames(false));
   const TraceFormat* f = FindTraceFormat(name);
   if (!f) return InvalidArgument("unknown trace format '{}'; known: {}", name, FormatNames(false));
   SUANLI_ASSIGN_OR_RETURN(auto reader, import_detail::OpenTraceFile(path));
@@ -164,12 +150,11 @@ Result<Workload> ImportWorkload(const std::string& path, std::string_view format
   return w;
 }
 
-Result<Network> ImportCluster(const std::string& path, std::string_view format,
-                              const Catalog& catalog, const ImportOptions& opts) {
+Result<Network> ImportCluster(const std::string& path, std::string_view format, const Catalog& catalog,
+                              const ImportOptions& opts) {
   std::string name = format.empty() ? GuessClusterFormat(path) : std::string(format);
   if (name.empty())
-    return InvalidArgument("cannot tell the cluster format of '{}'; name one of: {}", path,
-                           FormatNames(true));
+    return InvalidArgument("cannot tell the cluster format of '{}'; name one of: {}", path, FormatNames(true));
   const ClusterFormat* f = FindClusterFormat(name);
   if (!f) return InvalidArgument("unknown cluster format '{}'; known: {}", name, FormatNames(true));
   SUANLI_ASSIGN_OR_RETURN(auto reader, import_detail::OpenTraceFile(path));
@@ -190,8 +175,7 @@ Status RowErrors::Skip(const Status& error) {
   if (!opts_.skip_invalid) return error;
   if (report_) {
     ++report_->skipped;
-    if (report_->errors.size() < opts_.max_reported_errors)
-      report_->errors.push_back(error.message());
+    if (report_->errors.size() < opts_.max_reported_errors) report_->errors.push_back(error.message());
   }
   return Status::Ok();
 }
@@ -200,8 +184,7 @@ std::string TraceStem(std::string_view path) {
   size_t slash = path.find_last_of('/');
   std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
   for (std::string_view ext : {".gz", ".csv", ".trace", ".json", ".swf", ".txt"}) {
-    if (base.size() > ext.size() && base.substr(base.size() - ext.size()) == ext)
-      base.remove_suffix(ext.size());
+    if (base.size() > ext.size() && base.substr(base.size() - ext.size()) == ext) base.remove_suffix(ext.size());
   }
   return std::string(base);
 }
@@ -220,8 +203,7 @@ std::optional<ModelId> ResolveModel(const Catalog& catalog, std::string_view nam
   // Spellings such as "A100-SXM4-80GB", "Tesla V100-PCIE-16GB", "NVIDIA H800".
   std::string s(name);
   for (std::string_view prefix : {"NVIDIA ", "Tesla ", "nvidia-", "tesla-"}) {
-    if (s.size() > prefix.size() && ToLower(s.substr(0, prefix.size())) == ToLower(prefix))
-      s = s.substr(prefix.size());
+    if (s.size() > prefix.size() && ToLower(s.substr(0, prefix.size())) == ToLower(prefix)) s = s.substr(prefix.size());
   }
   if (auto m = catalog.Find(s)) return m;
   for (std::string_view form : {"-SXM4", "-SXM5", "-SXM2", "-SXM", "-PCIE", "-PCIe"}) {
@@ -243,8 +225,7 @@ std::optional<ModelId> ResolveModel(const Catalog& catalog, std::string_view nam
   return std::nullopt;
 }
 
-Result<ModelMask> ParseModelList(const CsvRow& row, size_t i, const char* field,
-                                 const Catalog& catalog, char sep) {
+Result<ModelMask> ParseModelList(const CsvRow& row, size_t i, const char* field, const Catalog& catalog, char sep) {
   ModelMask mask = 0;
   std::string_view v = Trim(row.Str(i));
   if (v.empty()) return mask;
@@ -253,8 +234,8 @@ Result<ModelMask> ParseModelList(const CsvRow& row, size_t i, const char* field,
     if (item.empty()) continue;
     auto m = ResolveModel(catalog, item);
     if (!m)
-      return row.RowError(fmt::format("field '{}' (column {}): unknown GPU type '{}'", field, i + 1,
-                                      item.substr(0, 60)));
+      return row.RowError(
+          fmt::format("field '{}' (column {}): unknown GPU type '{}'", field, i + 1, item.substr(0, 60)));
     mask |= ModelMask{1} << *m;
   }
   return mask;
@@ -291,8 +272,7 @@ Result<double> Number(const CsvRow& row, size_t i, const char* field, double lo,
   return *v;
 }
 
-Result<double> NumberOr(const CsvRow& row, size_t i, const char* field, double lo, double hi,
-                        double dflt) {
+Result<double> NumberOr(const CsvRow& row, size_t i, const char* field, double lo, double hi, double dflt) {
   if (i >= row.size() || Trim(row.Str(i)).empty()) return dflt;
   return Number(row, i, field, lo, hi);
 }
@@ -305,8 +285,7 @@ Result<int64_t> Integer(const CsvRow& row, size_t i, const char* field, int64_t 
   return *v;
 }
 
-Result<int64_t> WholeNumber(const CsvRow& row, size_t i, const char* field, int64_t lo,
-                            int64_t hi) {
+Result<int64_t> WholeNumber(const CsvRow& row, size_t i, const char* field, int64_t lo, int64_t hi) {
   std::string expected = fmt::format("a whole number between {} and {}", lo, hi);
   if (i >= row.size()) return row.Error(i, field, expected);
   if (auto v = ParseInt(row.Str(i))) {
@@ -347,14 +326,12 @@ bool Digits(std::string_view s, size_t pos, size_t len, int* out) {
 std::optional<double> ParseDateTime(std::string_view s) {
   s = Trim(s);
   int y, mo, d, h, mi, se;
-  if (!Digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') ||
-      !Digits(s, 11, 2, &h) || s[13] != ':' || !Digits(s, 14, 2, &mi) || s[16] != ':' ||
-      !Digits(s, 17, 2, &se))
+  if (!Digits(s, 0, 4, &y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
+      !Digits(s, 8, 2, &d) || (s[10] != ' ' && s[10] != 'T') || !Digits(s, 11, 2, &h) || s[13] != ':' ||
+      !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &se))
     return std::nullopt;
   static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || se > 60)
-    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || se > 60) return std::nullopt;
   bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   if (mo == 2 && d == 29 && !leap) return std::nullopt;
   std::string_view rest = s.substr(19);
@@ -377,8 +354,7 @@ std::optional<double> ParseDateTime(std::string_view s) {
   } else if (rest[0] == '+' || rest[0] == '-') {
     int oh = 0, om = 0;
     if (rest.size() == 3 && Digits(rest, 1, 2, &oh)) {
-    } else if (rest.size() == 6 && rest[3] == ':' && Digits(rest, 1, 2, &oh) &&
-               Digits(rest, 4, 2, &om)) {
+    } else if (rest.size() == 6 && rest[3] == ':' && Digits(rest, 1, 2, &oh) && Digits(rest, 4, 2, &om)) {
     } else if (rest.size() == 5 && Digits(rest, 1, 2, &oh) && Digits(rest, 3, 2, &om)) {
     } else {
       return std::nullopt;
@@ -392,8 +368,8 @@ std::optional<double> ParseDateTime(std::string_view s) {
   return days * 86400.0 + h * 3600 + mi * 60 + se + frac - offset;
 }
 
-Status ForEachRow(LineReader& reader, char sep, size_t min_fields, const ImportOptions& opts,
-                  ImportReport* report, const std::function<Status(const CsvRow&)>& fn) {
+Status ForEachRow(LineReader& reader, char sep, size_t min_fields, const ImportOptions& opts, ImportReport* report,
+                  const std::function<Status(const CsvRow&)>& fn) {
   RowErrors errors(opts, report);
   std::string_view line;
   std::vector<std::string_view> fields;
@@ -433,8 +409,7 @@ Result<std::vector<std::string>> ReadHeader(LineReader& reader, char sep) {
   return ParseError("{}: empty input, expected a header row", reader.name());
 }
 
-Result<size_t> RequireColumn(const LineReader& reader, const std::vector<std::string>& header,
-                             std::string_view name) {
+Result<size_t> RequireColumn(const LineReader& reader, const std::vector<std::string>& header, std::string_view name) {
   int c = FindColumn(header, name);
   if (c < 0)
     return ParseError("{}:{}: header: missing column '{}' (found: {})", reader.name(), 1, name,
@@ -483,13 +458,12 @@ WorkloadClass ClassFromModelName(std::string_view name) {
   std::string n = ToLower(Trim(name));
   auto has = [&](std::string_view p) { return n.find(p) != std::string::npos; };
   auto starts = [&](std::string_view p) { return n.substr(0, p.size()) == p; };
-  if (has("transformer") || has("bert") || has("gpt") || has("llama") || has("t5-") || has("llm") ||
-      has("pretrain") || has("sft"))
+  if (has("transformer") || has("bert") || has("gpt") || has("llama") || has("t5-") || has("llm") || has("pretrain") ||
+      has("sft"))
     return WorkloadClass::kTransformer;
-  if (has("resnet") || starts("res18") || starts("res50") || starts("res101") || has("vgg") ||
-      has("alexnet") || has("inception") || has("googlenet") || has("mobilenet") ||
-      has("shufflenet") || has("densenet") || has("squeezenet") || has("cyclegan") ||
-      has("efficientnet") || starts("m5") || has("yolo") || has("ssd"))
+  if (has("resnet") || starts("res18") || starts("res50") || starts("res101") || has("vgg") || has("alexnet") ||
+      has("inception") || has("googlenet") || has("mobilenet") || has("shufflenet") || has("densenet") ||
+      has("squeezenet") || has("cyclegan") || has("efficientnet") || starts("m5") || has("yolo") || has("ssd"))
     return WorkloadClass::kCnn;
   if (starts("a3c") || has("dqn") || has("ppo") || has("reinforce")) return WorkloadClass::kRl;
   return WorkloadClass::kOther;
@@ -505,8 +479,8 @@ NetworkBuilder::NetworkBuilder(std::string name, const Catalog& catalog) : catal
   net_.centers.push_back(std::move(c));
 }
 
-void NetworkBuilder::AddNode(std::string name, ModelId model, int devices, int64_t cpu_milli,
-                             int64_t mem_mib, int64_t rack) {
+void NetworkBuilder::AddNode(std::string name, ModelId model, int devices, int64_t cpu_milli, int64_t mem_mib,
+                             int64_t rack) {
   Node n;
   n.name = std::move(name);
   n.center = 0;
@@ -514,8 +488,7 @@ void NetworkBuilder::AddNode(std::string name, ModelId model, int devices, int64
   auto it = pools_.find(model);
   if (it == pools_.end()) {
     Pool p;
-    p.name = model == kNoModel || model >= catalog_.size() ? std::string("cpu")
-                                                           : catalog_.model(model).name;
+    p.name = model == kNoModel || model >= catalog_.size() ? std::string("cpu") : catalog_.model(model).name;
     p.center = 0;
     it = pools_.emplace(model, static_cast<PoolId>(net_.pools.size())).first;
     net_.pools.push_back(std::move(p));

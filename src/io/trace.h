@@ -38,12 +38,12 @@ struct ImportOptions {
 };
 
 struct ImportReport {
-  size_t rows = 0;      // data rows read
-  size_t imported = 0;  // jobs produced
-  size_t skipped = 0;   // invalid rows skipped (skip_invalid)
-  size_t ignored = 0;   // valid rows that are not jobs (e.g. never started, CPU-only where dropped)
-  size_t assumed = 0;   // jobs with a figure the trace lacks, filled by a documented assumption
-  std::string assumed_note;  // what was assumed (one line)
+  size_t rows = 0;                  // data rows read
+  size_t imported = 0;              // jobs produced
+  size_t skipped = 0;               // invalid rows skipped (skip_invalid)
+  size_t ignored = 0;               // valid rows that are not jobs (e.g. never started, CPU-only where dropped)
+  size_t assumed = 0;               // jobs with a figure the trace lacks, filled by a documented assumption
+  std::string assumed_note;         // what was assumed (one line)
   std::vector<std::string> errors;  // the first max_reported_errors skip messages
   std::string Summary() const;
 };
@@ -53,8 +53,8 @@ struct TraceFormat {
   std::string name;         // "native", "openb", "gavel", ...
   std::string description;  // one line for `suanli trace formats`
   // Parses the whole input into `out`. Errors name reader.Where() and the field.
-  Status (*parse)(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                  Workload* out, ImportReport* report) = nullptr;
+  Status (*parse)(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Workload* out,
+                  ImportReport* report) = nullptr;
 };
 
 const std::vector<TraceFormat>& TraceFormats();
@@ -63,22 +63,20 @@ const TraceFormat* FindTraceFormat(std::string_view name);
 std::string GuessTraceFormat(const std::string& path);
 
 // Opens `path` and parses it with the named format ("" = guess).
-Result<Workload> ImportWorkload(const std::string& path, std::string_view format,
-                                const Catalog& catalog, const ImportOptions& opts,
-                                ImportReport* report);
+Result<Workload> ImportWorkload(const std::string& path, std::string_view format, const Catalog& catalog,
+                                const ImportOptions& opts, ImportReport* report);
 
 // Cluster descriptions found in traces.
 struct ClusterFormat {
   // "openb-nodes", "tiresias-cluster", "pai-machines", "philly-machines", "spot-nodes"
   std::string name;
   std::string description;
-  Status (*parse)(LineReader& reader, const Catalog& catalog, const ImportOptions& opts,
-                  Network* out) = nullptr;
+  Status (*parse)(LineReader& reader, const Catalog& catalog, const ImportOptions& opts, Network* out) = nullptr;
 };
 const std::vector<ClusterFormat>& ClusterFormats();
 const ClusterFormat* FindClusterFormat(std::string_view name);
-Result<Network> ImportCluster(const std::string& path, std::string_view format,
-                              const Catalog& catalog, const ImportOptions& opts);
+Result<Network> ImportCluster(const std::string& path, std::string_view format, const Catalog& catalog,
+                              const ImportOptions& opts);
 // Guesses the cluster format from the file name and first line ("" if unknown).
 std::string GuessClusterFormat(const std::string& path);
 
@@ -94,13 +92,11 @@ struct GavelThroughputs {
 };
 // Parses simulation_throughputs.json from memory (plain or gzip bytes). Worker types
 // ("v100", "p100", "k80") are resolved with Catalog::Find; "*_unconsolidated" are ignored.
-Result<GavelThroughputs> ParseGavelThroughputs(std::string_view data, const std::string& name,
-                                               const Catalog& catalog);
+Result<GavelThroughputs> ParseGavelThroughputs(std::string_view data, const std::string& name, const Catalog& catalog);
 // Parses one Gavel trace (msr or physical_cluster layout) with the given throughputs.
 // `tenant` is the VC name (Gavel traces name it only in the file name).
-Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs,
-                       std::string_view tenant, const Catalog& catalog, const ImportOptions& opts,
-                       Workload* out, ImportReport* report);
+Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs, std::string_view tenant,
+                       const Catalog& catalog, const ImportOptions& opts, Workload* out, ImportReport* report);
 
 // Helpers shared by the importers (src/io/import_*.cc); not a stable API.
 namespace import_detail {
@@ -127,8 +123,8 @@ std::string DirName(std::string_view path);
 // Catalog::Find, then a few spellings traces use ("A100-SXM4-80GB" -> "A100-80GB" -> "A100").
 std::optional<ModelId> ResolveModel(const Catalog& catalog, std::string_view name);
 // A list of GPU type names (e.g. "V100M16|V100M32") as a model mask; "" -> 0 (any).
-Result<ModelMask> ParseModelList(const CsvRow& row, size_t i, const char* field,
-                                 const Catalog& catalog, char sep = '|');
+Result<ModelMask> ParseModelList(const CsvRow& row, size_t i, const char* field, const Catalog& catalog,
+                                 char sep = '|');
 // Model for traces that name none: opts.default_model ("" -> 0 = any).
 Result<ModelMask> DefaultModelMask(const Catalog& catalog, const ImportOptions& opts);
 
@@ -139,8 +135,7 @@ inline constexpr int64_t kMaxGpus = 1'000'000;  // devices in one job
 
 // Numeric fields with a range check; the message names the range.
 Result<double> Number(const CsvRow& row, size_t i, const char* field, double lo, double hi);
-Result<double> NumberOr(const CsvRow& row, size_t i, const char* field, double lo, double hi,
-                        double dflt);
+Result<double> NumberOr(const CsvRow& row, size_t i, const char* field, double lo, double hi, double dflt);
 Result<int64_t> Integer(const CsvRow& row, size_t i, const char* field, int64_t lo, int64_t hi);
 // Integer given as a float with no fraction ("8.0"); PAI prints counts that way.
 Result<int64_t> WholeNumber(const CsvRow& row, size_t i, const char* field, int64_t lo, int64_t hi);
@@ -153,14 +148,13 @@ std::optional<double> ParseDateTime(std::string_view s);
 // A row with fewer than `min_fields` fields, an unterminated quote or an error
 // from `fn` stops the parse, or with skip_invalid is counted and skipped.
 // Counts report->rows (report may be null).
-Status ForEachRow(LineReader& reader, char sep, size_t min_fields, const ImportOptions& opts,
-                  ImportReport* report, const std::function<Status(const CsvRow&)>& fn);
+Status ForEachRow(LineReader& reader, char sep, size_t min_fields, const ImportOptions& opts, ImportReport* report,
+                  const std::function<Status(const CsvRow&)>& fn);
 
 // Reads the header line (the first non-empty line) and splits it.
 Result<std::vector<std::string>> ReadHeader(LineReader& reader, char sep = ',');
 // Column index of `name`, or an error naming the file and the missing column.
-Result<size_t> RequireColumn(const LineReader& reader, const std::vector<std::string>& header,
-                             std::string_view name);
+Result<size_t> RequireColumn(const LineReader& reader, const std::vector<std::string>& header, std::string_view name);
 // Index of `name` or SIZE_MAX when absent.
 size_t OptionalColumn(const std::vector<std::string>& header, std::string_view name);
 
@@ -178,8 +172,7 @@ class NetworkBuilder {
  public:
   NetworkBuilder(std::string name, const Catalog& catalog);
   // rack < 0: the next rack of 8 consecutive nodes.
-  void AddNode(std::string name, ModelId model, int devices, int64_t cpu_milli, int64_t mem_mib,
-               int64_t rack = -1);
+  void AddNode(std::string name, ModelId model, int devices, int64_t cpu_milli, int64_t mem_mib, int64_t rack = -1);
   size_t size() const { return net_.nodes.size(); }
   Result<Network> Finish();
 
@@ -192,8 +185,7 @@ class NetworkBuilder {
 };
 
 // The parsers behind TraceFormats() and ClusterFormats().
-using TraceParser = Status (*)(LineReader&, const Catalog&, const ImportOptions&, Workload*,
-                               ImportReport*);
+using TraceParser = Status (*)(LineReader&, const Catalog&, const ImportOptions&, Workload*, ImportReport*);
 using ClusterParser = Status (*)(LineReader&, const Catalog&, const ImportOptions&, Network*);
 Status ParseNative(LineReader&, const Catalog&, const ImportOptions&, Workload*, ImportReport*);
 Status ParseOpenb(LineReader&, const Catalog&, const ImportOptions&, Workload*, ImportReport*);

@@ -13,8 +13,7 @@ Result<YAML::Node> ParseDocument(std::string_view text, const std::string& file)
     YAML::Node root = YAML::Load(std::string(text));
     return root;
   } catch (const YAML::Exception& e) {
-    return ParseError("{}:{}:{}: YAML syntax error: {}", file, e.mark.line + 1, e.mark.column + 1,
-                      e.msg);
+    return ParseError("{}:{}:{}: YAML syntax error: {}", file, e.mark.line + 1, e.mark.column + 1, e.msg);
   }
 }
 
@@ -52,13 +51,8 @@ std::string Closest(std::string_view s, const std::vector<std::string>& candidat
   return best_d <= limit ? best : std::string();
 }
 
-Value::Value(const std::string* file, YAML::Node node, std::string base, std::string rel,
-             int parent_line)
-    : file_(file),
-      node_(std::move(node)),
-      base_(std::move(base)),
-      rel_(std::move(rel)),
-      line_(parent_line) {
+Value::Value(const std::string* file, YAML::Node node, std::string base, std::string rel, int parent_line)
+    : file_(file), node_(std::move(node)), base_(std::move(base)), rel_(std::move(rel)), line_(parent_line) {
   YAML::Mark m = node_.Mark();
   if (m.line >= 0 && !node_.IsNull()) line_ = m.line + 1;
 }
@@ -126,8 +120,7 @@ Result<double> Value::FigureOrUnknown() const {
   if (node_.IsScalar() && ToLower(Trim(node_.Scalar())) == "unknown") return 0.0;
   std::optional<double> d;
   if (node_.IsScalar()) d = ParseDouble(node_.Scalar());
-  if (!d || *d < 0)
-    return Error(fmt::format("expected a number >= 0 or 'unknown', got {}", Shown()));
+  if (!d || *d < 0) return Error(fmt::format("expected a number >= 0 or 'unknown', got {}", Shown()));
   return *d;
 }
 

@@ -27,8 +27,7 @@ Status ParseHours(const yaml::Value& v, std::array<bool, 24>* hours) {
   for (size_t i = 0; i < n; ++i) {
     yaml::Value item = v.Item(i);
     auto bad = [&] {
-      return item.Error(
-          fmt::format("expected an hour 0-23 or a range like \"8-11\", got {}", item.Shown()));
+      return item.Error(fmt::format("expected an hour 0-23 or a range like \"8-11\", got {}", item.Shown()));
     };
     if (!item.IsScalar()) return bad();
     std::string s(Trim(item.node().Scalar()));
@@ -128,9 +127,10 @@ Status ParseTimeZone(const yaml::Map& m, Center* c) {
       return v.Error(fmt::format("'{}' is {}, but utc_offset_h says {}", name, OffsetName(z->offset_min * 60),
                                  OffsetName(*offset)));
     if (!z && !offset)
-      return v.Error(fmt::format("time zone '{}' is not one Suanli knows to keep one UTC offset all year; give "
-                                 "utc_offset_h as well (it is then used all year)",
-                                 name));
+      return v.Error(
+          fmt::format("time zone '{}' is not one Suanli knows to keep one UTC offset all year; give "
+                      "utc_offset_h as well (it is then used all year)",
+                      name));
     if (z) offset = z->offset_min * 60;
     c->tz = std::move(name);
   } else if (offset) {
@@ -150,8 +150,7 @@ Status ParseHourly(const yaml::Value& v, bool allow_tou, Hourly* out) {
   }
   if (v.IsSequence()) {
     if (v.node().size() != 24)
-      return v.Error(
-          fmt::format("expected 24 hourly values (hour 0 first), got {}", v.node().size()));
+      return v.Error(fmt::format("expected 24 hourly values (hour 0 first), got {}", v.node().size()));
     for (size_t h = 0; h < 24; ++h) {
       SUANLI_ASSIGN_OR_RETURN((*out)[h], v.Item(h).NumberAtLeast(0));
     }
@@ -160,9 +159,8 @@ Status ParseHourly(const yaml::Value& v, bool allow_tou, Hourly* out) {
   if (!allow_tou || !v.IsMap())
     return v.Error(fmt::format("expected a number or a list of 24 hourly numbers{}, got {}",
                                allow_tou ? " or a time-of-use block" : "", v.Shown()));
-  SUANLI_ASSIGN_OR_RETURN(yaml::Map m,
-                          yaml::Map::Open(v, {"sharp", "peak", "flat", "valley", "sharp_hours",
-                                              "peak_hours", "valley_hours"}));
+  SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(v, {"sharp", "peak", "flat", "valley", "sharp_hours",
+                                                           "peak_hours", "valley_hours"}));
   SUANLI_ASSIGN_OR_RETURN(yaml::Value flat_v, m.Require("flat"));
   SUANLI_ASSIGN_OR_RETURN(double flat, flat_v.NumberAtLeast(0));
   out->fill(flat);
@@ -179,8 +177,7 @@ Status ParseHourly(const yaml::Value& v, bool allow_tou, Hourly* out) {
     SUANLI_RETURN_IF_ERROR(ParseHours(hv, &hours));
     for (int h = 0; h < 24; ++h) {
       if (!hours[h]) continue;
-      if (owner[h])
-        return hv.Error(fmt::format("hour {} is also in {}_hours", h, kPeriods[owner[h] - 1]));
+      if (owner[h]) return hv.Error(fmt::format("hour {} is also in {}_hours", h, kPeriods[owner[h] - 1]));
       owner[h] = p + 1;
       (*out)[h] = price;
     }
@@ -219,9 +216,8 @@ struct Builder {
   std::unordered_set<std::string> node_names;
 
   Status ParseGroup(const yaml::Value& item, CenterId center, PoolId pool) {
-    SUANLI_ASSIGN_OR_RETURN(
-        yaml::Map m, yaml::Map::Open(item, {"count", "prefix", "accelerator", "devices", "cpu",
-                                            "memory_gib", "topology"}));
+    SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(item, {"count", "prefix", "accelerator", "devices", "cpu",
+                                                                "memory_gib", "topology"}));
     SUANLI_ASSIGN_OR_RETURN(yaml::Value cv, m.Require("count"));
     SUANLI_ASSIGN_OR_RETURN(int64_t count, cv.Integer(1, kMaxNodesPerGroup));
     // A scaled variant keeps every group, rounding its count to nearest.
@@ -252,17 +248,16 @@ struct Builder {
           hint = canonical == hint ? fmt::format("; did you mean '{}'?", hint)
                                    : fmt::format("; did you mean '{}' ({})?", hint, canonical);
         }
-        return av.Error(fmt::format(
-            "unknown accelerator model '{}' for the nodes named '{}*'{} (known models: {}; "
-            "`suanli network models` lists them with their aliases)",
-            model, prefix, hint, Join(ModelNames(catalog), ", ")));
+        return av.Error(
+            fmt::format("unknown accelerator model '{}' for the nodes named '{}*'{} (known models: {}; "
+                        "`suanli network models` lists them with their aliases)",
+                        model, prefix, hint, Join(ModelNames(catalog), ", ")));
       }
       proto.model = *id;
       SUANLI_ASSIGN_OR_RETURN(yaml::Value dreq, m.Require("devices"));
       SUANLI_ASSIGN_OR_RETURN(int64_t d, dreq.Integer(1, std::numeric_limits<int64_t>::max()));
       if (d > kMaxDevicesPerNode)
-        return dreq.Error(
-            fmt::format("at most {} devices per node, got {}", kMaxDevicesPerNode, d));
+        return dreq.Error(fmt::format("at most {} devices per node, got {}", kMaxDevicesPerNode, d));
       proto.devices = static_cast<uint8_t>(d);
     }
     SUANLI_ASSIGN_OR_RETURN(yaml::Value cpu_v, m.Require("cpu"));
@@ -277,14 +272,12 @@ struct Builder {
     // Topology: each group starts a new rack and a new pod.
     int64_t per_rack = count, racks_per_pod = 0;  // 0 = all the group's racks
     if (m.Has("topology")) {
-      SUANLI_ASSIGN_OR_RETURN(
-          yaml::Map t, yaml::Map::Open(m.Get("topology"), {"nodes_per_rack", "racks_per_pod"}));
+      SUANLI_ASSIGN_OR_RETURN(yaml::Map t, yaml::Map::Open(m.Get("topology"), {"nodes_per_rack", "racks_per_pod"}));
       if (t.Has("nodes_per_rack")) {
         SUANLI_ASSIGN_OR_RETURN(per_rack, t.Get("nodes_per_rack").Integer(1, kMaxNodesPerGroup));
       }
       if (t.Has("racks_per_pod")) {
-        SUANLI_ASSIGN_OR_RETURN(racks_per_pod,
-                                t.Get("racks_per_pod").Integer(1, kMaxNodesPerGroup));
+        SUANLI_ASSIGN_OR_RETURN(racks_per_pod, t.Get("racks_per_pod").Integer(1, kMaxNodesPerGroup));
       }
     }
     int64_t racks = (count + per_rack - 1) / per_rack;
@@ -300,8 +293,7 @@ struct Builder {
       n.rack = net.num_racks + static_cast<uint32_t>(rack);
       n.pod = net.num_pods + static_cast<uint32_t>(rack / racks_per_pod);
       if (!node_names.insert(n.name).second)
-        return pv.Error(
-            fmt::format("node name '{}' is used twice; give each group its own prefix", n.name));
+        return pv.Error(fmt::format("node name '{}' is used twice; give each group its own prefix", n.name));
       net.nodes.push_back(std::move(n));
     }
     net.num_racks += static_cast<uint32_t>(racks);
@@ -311,9 +303,8 @@ struct Builder {
 
   Status ParseCenter(const yaml::Value& item) {
     SUANLI_ASSIGN_OR_RETURN(
-        yaml::Map m, yaml::Map::Open(item, {"name", "region", "description", "lat", "lon", "edge",
-                                            "pue", "price_per_kwh", "carbon_g_per_kwh", "tz", "utc_offset_h",
-                                            "pools"}));
+        yaml::Map m, yaml::Map::Open(item, {"name", "region", "description", "lat", "lon", "edge", "pue",
+                                            "price_per_kwh", "carbon_g_per_kwh", "tz", "utc_offset_h", "pools"}));
     Center c;
     SUANLI_ASSIGN_OR_RETURN(yaml::Value nv, m.Require("name"));
     SUANLI_ASSIGN_OR_RETURN(c.name, nv.String());
@@ -329,10 +320,8 @@ struct Builder {
       yaml::Value lat = m.Get("lat"), lon = m.Get("lon");
       SUANLI_ASSIGN_OR_RETURN(c.latitude, lat.Number());
       SUANLI_ASSIGN_OR_RETURN(c.longitude, lon.Number());
-      if (c.latitude < -90 || c.latitude > 90)
-        return lat.Error("expected a latitude from -90 to 90");
-      if (c.longitude < -180 || c.longitude > 180)
-        return lon.Error("expected a longitude from -180 to 180");
+      if (c.latitude < -90 || c.latitude > 90) return lat.Error("expected a latitude from -90 to 90");
+      if (c.longitude < -180 || c.longitude > 180) return lon.Error("expected a longitude from -180 to 180");
     }
     if (m.Has("edge")) {
       SUANLI_ASSIGN_OR_RETURN(c.edge, m.Get("edge").Bool());
@@ -365,8 +354,7 @@ struct Builder {
       SUANLI_ASSIGN_OR_RETURN(yaml::Value groups, pm.Require("nodes"));
       SUANLI_ASSIGN_OR_RETURN(size_t ng, groups.SequenceSize());
       if (ng == 0) return groups.Error("expected at least one node group");
-      for (size_t g = 0; g < ng; ++g)
-        SUANLI_RETURN_IF_ERROR(ParseGroup(groups.Item(g), center_id, pool_id));
+      for (size_t g = 0; g < ng; ++g) SUANLI_RETURN_IF_ERROR(ParseGroup(groups.Item(g), center_id, pool_id));
     }
     return Status::Ok();
   }
@@ -382,8 +370,7 @@ struct Builder {
   }
 
   Status ParseLink(const yaml::Value& item, std::set<std::pair<CenterId, CenterId>>* seen) {
-    SUANLI_ASSIGN_OR_RETURN(yaml::Map m,
-                            yaml::Map::Open(item, {"from", "to", "latency_ms", "bandwidth_gbps"}));
+    SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(item, {"from", "to", "latency_ms", "bandwidth_gbps"}));
     Link l;
     SUANLI_ASSIGN_OR_RETURN(yaml::Value from, m.Require("from"));
     SUANLI_ASSIGN_OR_RETURN(l.a, FindCenter(from));
@@ -414,15 +401,13 @@ struct Builder {
     if (r.latitude < -90 || r.latitude > 90) return lat.Error("expected a latitude from -90 to 90");
     SUANLI_ASSIGN_OR_RETURN(yaml::Value lon, m.Require("lon"));
     SUANLI_ASSIGN_OR_RETURN(r.longitude, lon.Number());
-    if (r.longitude < -180 || r.longitude > 180)
-      return lon.Error("expected a longitude from -180 to 180");
+    if (r.longitude < -180 || r.longitude > 180) return lon.Error("expected a longitude from -180 to 180");
     net.regions.push_back(std::move(r));
     return Status::Ok();
   }
 
   // A time given in seconds (`<key>_s`) or hours (`<key>_h`), exactly one of them.
-  static Result<Time> SecondsOrHours(const yaml::Map& m, const std::string& key, double min,
-                                     bool strictly_above) {
+  static Result<Time> SecondsOrHours(const yaml::Map& m, const std::string& key, double min, bool strictly_above) {
     std::string ks = key + "_s", kh = key + "_h";
     if (m.Has(ks) == m.Has(kh))
       return m.Error(fmt::format("give exactly one of '{}' (seconds) and '{}' (hours)", ks, kh));
@@ -438,9 +423,8 @@ struct Builder {
 
   // A scheduled outage: {center, start_s | start_h, duration_s | duration_h}.
   Status ParseOutage(const yaml::Value& item) {
-    SUANLI_ASSIGN_OR_RETURN(
-        yaml::Map m,
-        yaml::Map::Open(item, {"center", "start_s", "start_h", "duration_s", "duration_h"}));
+    SUANLI_ASSIGN_OR_RETURN(yaml::Map m,
+                            yaml::Map::Open(item, {"center", "start_s", "start_h", "duration_s", "duration_h"}));
     Outage o;
     SUANLI_ASSIGN_OR_RETURN(yaml::Value cv, m.Require("center"));
     SUANLI_ASSIGN_OR_RETURN(o.center, FindCenter(cv));
@@ -448,8 +432,7 @@ struct Builder {
     SUANLI_ASSIGN_OR_RETURN(o.duration, SecondsOrHours(m, "duration", 0, /*strictly_above=*/true));
     for (const Outage& p : net.outages)
       if (p.center == o.center && o.start < p.start + p.duration && p.start < o.start + o.duration)
-        return item.Error(fmt::format("overlaps an earlier outage of center '{}'",
-                                      net.centers[o.center].name));
+        return item.Error(fmt::format("overlaps an earlier outage of center '{}'", net.centers[o.center].name));
     net.outages.push_back(o);
     return Status::Ok();
   }
@@ -466,16 +449,14 @@ std::string DefaultName(const std::string& file) {
 
 }  // namespace
 
-Result<Network> ParseNetworkYaml(std::string_view text, const std::string& name,
-                                 const Catalog& catalog, int64_t divide_nodes_by) {
+Result<Network> ParseNetworkYaml(std::string_view text, const std::string& name, const Catalog& catalog,
+                                 int64_t divide_nodes_by) {
   if (divide_nodes_by < 1)
-    return InvalidArgument("{}: node counts must be divided by a whole number >= 1, got {}", name,
-                           divide_nodes_by);
+    return InvalidArgument("{}: node counts must be divided by a whole number >= 1, got {}", name, divide_nodes_by);
   SUANLI_ASSIGN_OR_RETURN(YAML::Node doc, yaml::ParseDocument(text, name));
   yaml::Value root = yaml::Root(&name, doc);
   SUANLI_ASSIGN_OR_RETURN(yaml::Map top,
-                          yaml::Map::Open(root, {"name", "description", "centers", "links",
-                                                 "regions", "outages"}));
+                          yaml::Map::Open(root, {"name", "description", "centers", "links", "regions", "outages"}));
   Builder b{catalog, divide_nodes_by, Network{}, {}};
   if (top.Has("name")) {
     SUANLI_ASSIGN_OR_RETURN(b.net.name, top.Get("name").String());

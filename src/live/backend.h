@@ -22,12 +22,12 @@ namespace suanli::live {
 
 // What a center offers, as probed from the backend.
 struct BackendNode {
-  std::string name;        // node name (local: this host's name; slurm: NodeName)
-  std::string model;       // catalog model name of its accelerators ("" = none)
-  int devices = 0;         // accelerators on the node
-  int64_t cpu_milli = 0;   // CPUs (local without accelerators: slots x 1000)
+  std::string name;       // node name (local: this host's name; slurm: NodeName)
+  std::string model;      // catalog model name of its accelerators ("" = none)
+  int devices = 0;        // accelerators on the node
+  int64_t cpu_milli = 0;  // CPUs (local without accelerators: slots x 1000)
   int64_t mem_mib = 0;
-  bool up = true;          // slurm: not down/drained
+  bool up = true;  // slurm: not down/drained
 };
 
 struct BackendCapacity {
@@ -37,17 +37,17 @@ struct BackendCapacity {
 struct LaunchRequest {
   int64_t job_id = 0;
   JobSpec spec;
-  std::string node;           // chosen node (slurm: passed as --nodelist)
-  std::string model;          // chosen model ("" for CPU-only)
-  std::vector<int> devices;   // device indices on that node
-  std::string job_dir;        // per-job directory (logs: job_dir/stdout, job_dir/stderr)
-  WallMs start_ms = 0;        // when the control loop launched it
+  std::string node;          // chosen node (slurm: passed as --nodelist)
+  std::string model;         // chosen model ("" for CPU-only)
+  std::vector<int> devices;  // device indices on that node
+  std::string job_dir;       // per-job directory (logs: job_dir/stdout, job_dir/stderr)
+  WallMs start_ms = 0;       // when the control loop launched it
   // Reference-seconds of work its earlier runs did and kept (a preempted
   // job keeps its work, as in the simulator): a simulated run lasts its
   // duration less this. A local or slurm job's process starts again; resuming
   // from its own checkpoints, if it writes any, is the job's business.
   double done_s = 0;
-  int attempt = 1;            // 1 for its first run, then 2, 3, ...
+  int attempt = 1;  // 1 for its first run, then 2, 3, ...
 };
 
 struct BackendEvent {
@@ -63,10 +63,10 @@ struct BackendEvent {
   JobState state = JobState::kSucceeded;  // kEnded: succeeded | failed | cancelled
   int exit_code = -1;
   int signal = 0;
-  std::string reason;         // e.g. "time limit", "exit 3", "killed by SIGKILL", "node failure"
-  WallMs at_ms = 0;           // when it started / ended (as well as the backend knows)
-  std::string node;           // kNode
-  bool up = true;             // kNode
+  std::string reason;  // e.g. "time limit", "exit 3", "killed by SIGKILL", "node failure"
+  WallMs at_ms = 0;    // when it started / ended (as well as the backend knows)
+  std::string node;    // kNode
+  bool up = true;      // kNode
   // kEnded as failed: the center stopped the run on its own (a node failure,
   // an operator's cancel, its own preemption), which is not the job's
   // failure: the control plane runs it again (at most 3 times).
@@ -74,20 +74,20 @@ struct BackendEvent {
 };
 
 struct BackendConfig {
-  std::string kind;           // local | slurm | simulated
+  std::string kind;  // local | slurm | simulated
   // local
-  int slots = 0;              // CPU slots offered when no accelerator is found (0 = number of cores)
-  bool detect_gpus = true;    // run nvidia-smi to find NVIDIA GPUs
-  int grace_s = 10;           // cancel: SIGTERM, then SIGKILL after this
-  std::string sandbox = "auto";        // auto | bwrap | off (docs/security.md)
-  std::string cgroups = "auto";        // auto | off
+  int slots = 0;                         // CPU slots offered when no accelerator is found (0 = number of cores)
+  bool detect_gpus = true;               // run nvidia-smi to find NVIDIA GPUs
+  int grace_s = 10;                      // cancel: SIGTERM, then SIGKILL after this
+  std::string sandbox = "auto";          // auto | bwrap | off (docs/security.md)
+  std::string cgroups = "auto";          // auto | off
   std::string cgroup_parent = "suanli";  // the jobs' cgroups: PARENT/suanli-job-ID
-  int64_t job_uid_base = 60000;        // server as root: jobs run as uids job_uid_base.. (0 = as root)
-  int64_t job_uids = 1000;             // how many
+  int64_t job_uid_base = 60000;          // server as root: jobs run as uids job_uid_base.. (0 = as root)
+  int64_t job_uids = 1000;               // how many
   // slurm
-  std::string slurm_conf;     // SLURM_CONF for its commands (empty = the environment's)
-  std::string partition;      // empty = the cluster's default
-  int command_timeout_s = 15; // a Slurm command that takes longer counts as "not answering"
+  std::string slurm_conf;      // SLURM_CONF for its commands (empty = the environment's)
+  std::string partition;       // empty = the cluster's default
+  int command_timeout_s = 15;  // a Slurm command that takes longer counts as "not answering"
   // simulated: capacity comes from the network file's pools for this center.
 };
 

@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -55,25 +55,25 @@ std::string FindPerl() {
 struct LocalJob {
   int64_t job_id = 0;
   std::string backend_id;
-  pid_t pid = 0;                // supervisor
+  pid_t pid = 0;  // supervisor
   uint64_t start_ticks = 0;
-  std::string dir;              // the job's directory (logs)
-  std::string ctl;              // its control directory (status, pgid, cancel, timelimit)
+  std::string dir;  // the job's directory (logs)
+  std::string ctl;  // its control directory (status, pgid, cancel, timelimit)
   std::vector<std::string> cgroups;
   int64_t uid = -1;
   WallMs start_ms = 0;
   int64_t time_limit_s = 0;
-  pid_t pgid = 0;               // the command's process group (0 = not known yet)
-  WallMs cancel_ms = 0;         // Cancel asked at (0 = not)
-  WallMs limit_ms = 0;          // time limit hit at (0 = not)
+  pid_t pgid = 0;        // the command's process group (0 = not known yet)
+  WallMs cancel_ms = 0;  // Cancel asked at (0 = not)
+  WallMs limit_ms = 0;   // time limit hit at (0 = not)
   bool sigkill_sent = false;
 };
 
 class LocalBackend final : public Backend {
  public:
-  LocalBackend(BackendConfig config, std::string center, std::string data_dir, const Catalog& catalog,
-               std::string perl, std::optional<std::string> recorded_nvidia_smi, IsolationPlan isolation,
-               std::string bwrap, JobCgroups cgroups)
+  LocalBackend(BackendConfig config, std::string center, std::string data_dir, const Catalog& catalog, std::string perl,
+               std::optional<std::string> recorded_nvidia_smi, IsolationPlan isolation, std::string bwrap,
+               JobCgroups cgroups)
       : config_(std::move(config)),
         center_(std::move(center)),
         data_dir_(CanonicalPath(data_dir)),
@@ -179,7 +179,8 @@ class LocalBackend final : public Backend {
 
   Status Cancel(int64_t job_id, const std::string& backend_id) override {
     auto it = jobs_.find(job_id);
-    if (it == jobs_.end()) return NotFound("job {} (backend id {}) is not running in center {}", job_id, backend_id, center_);
+    if (it == jobs_.end())
+      return NotFound("job {} (backend id {}) is not running in center {}", job_id, backend_id, center_);
     LocalJob& j = it->second;
     if (j.cancel_ms != 0) return Status::Ok();
     if (fs::exists(j.ctl + "/status")) return Status::Ok();  // it ended on its own; Poll reports how
@@ -291,7 +292,8 @@ class LocalBackend final : public Backend {
     if (!PathInside(dir, data_dir_)) return;
     for (fs::path up = fs::path(dir).parent_path(); up.string().size() >= data_dir_.size(); up = up.parent_path()) {
       struct stat st {};
-      if (::stat(up.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) ::chmod(up.c_str(), (st.st_mode & 07777) | S_IXOTH);
+      if (::stat(up.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0)
+        ::chmod(up.c_str(), (st.st_mode & 07777) | S_IXOTH);
       if (up.string().size() == data_dir_.size()) break;
     }
   }
@@ -320,8 +322,8 @@ class LocalBackend final : public Backend {
       std::set<int> seen;
       for (int d : req.devices) {
         if (d < 0 || d >= plan->node.devices || !seen.insert(d).second) {
-          return InvalidArgument("job {}: device {} is not one of node '{}' (0..{}), or is listed twice", req.job_id,
-                                 d, plan->node.name, plan->node.devices - 1);
+          return InvalidArgument("job {}: device {} is not one of node '{}' (0..{}), or is listed twice", req.job_id, d,
+                                 plan->node.name, plan->node.devices - 1);
         }
         physical.push_back(plan->physical[static_cast<size_t>(d)]);
       }
@@ -537,8 +539,10 @@ Result<std::unique_ptr<Backend>> MakeLocalBackend(const BackendConfig& config, c
                                                   const std::string& data_dir, const Catalog& catalog,
                                                   std::optional<std::string> recorded_nvidia_smi,
                                                   std::optional<IsolationCaps> caps) {
-  if (config.slots < 0) return InvalidArgument("center {}: slots must be 0 (all cores) or more, got {}", center, config.slots);
-  if (config.grace_s < 0) return InvalidArgument("center {}: grace_s must be 0 or more, got {}", center, config.grace_s);
+  if (config.slots < 0)
+    return InvalidArgument("center {}: slots must be 0 (all cores) or more, got {}", center, config.slots);
+  if (config.grace_s < 0)
+    return InvalidArgument("center {}: grace_s must be 0 or more, got {}", center, config.grace_s);
   if (config.sandbox != "auto" && config.sandbox != "bwrap" && config.sandbox != "off") {
     return InvalidArgument("center {}: sandbox must be auto, bwrap or off, got '{}'", center, config.sandbox);
   }
@@ -554,9 +558,10 @@ Result<std::unique_ptr<Backend>> MakeLocalBackend(const BackendConfig& config, c
   }
   std::string perl = FindPerl();
   if (perl.empty()) {
-    return Unavailable("center {}: the local backend needs perl (Debian's essential perl-base) for its job "
-                       "supervisors, and none was found",
-                       center);
+    return Unavailable(
+        "center {}: the local backend needs perl (Debian's essential perl-base) for its job "
+        "supervisors, and none was found",
+        center);
   }
   // The jobs' cgroups are named after this server's data directory: another
   // server of the machine has its own job 1.
@@ -573,8 +578,8 @@ Result<std::unique_ptr<Backend>> MakeLocalBackend(const BackendConfig& config, c
     spdlog::warn("center={} backend=local {}", center, line);
   }
   return std::unique_ptr<Backend>(new LocalBackend(config, center, data_dir, catalog, perl,
-                                                   std::move(recorded_nvidia_smi), std::move(plan).value(),
-                                                   found.bwrap, std::move(cgroups)));
+                                                   std::move(recorded_nvidia_smi), std::move(plan).value(), found.bwrap,
+                                                   std::move(cgroups)));
 }
 
 }  // namespace suanli::live

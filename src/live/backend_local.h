@@ -37,8 +37,8 @@ struct LocalNodePlan {
   BackendNode node;
   std::vector<int> physical;  // node device i = nvidia-smi index physical[i]
 };
-std::vector<LocalNodePlan> PlanLocalNodes(const std::string& host, const std::vector<DetectedGpu>& gpus,
-                                          int slots, int cores, int64_t mem_mib);
+std::vector<LocalNodePlan> PlanLocalNodes(const std::string& host, const std::vector<DetectedGpu>& gpus, int slots,
+                                          int cores, int64_t mem_mib);
 
 // Builds a local backend (see MakeBackend in backend.h). With
 // `recorded_nvidia_smi`, that text stands for nvidia-smi's output instead of

@@ -15,7 +15,7 @@ namespace {
 
 struct SimJob {
   WallMs end_ms = 0;
-  bool limited = false;     // ends at its time limit (failed)
+  bool limited = false;  // ends at its time limit (failed)
   int64_t time_limit_s = 0;
   bool cancelled = false;
 };
@@ -23,9 +23,7 @@ struct SimJob {
 struct HeapEntry {
   WallMs end_ms;
   int64_t job_id;
-  bool operator>(const HeapEntry& o) const {
-    return end_ms != o.end_ms ? end_ms > o.end_ms : job_id > o.job_id;
-  }
+  bool operator>(const HeapEntry& o) const { return end_ms != o.end_ms ? end_ms > o.end_ms : job_id > o.job_id; }
 };
 
 class SimulatedBackend final : public Backend {
@@ -40,10 +38,12 @@ class SimulatedBackend final : public Backend {
   Result<BackendCapacity> Probe() override { return capacity_; }
 
   Result<std::string> Launch(const LaunchRequest& req) override {
-    if (jobs_.count(req.job_id) > 0) return InvalidArgument("job {} is already running in center {}", req.job_id, center_);
+    if (jobs_.count(req.job_id) > 0)
+      return InvalidArgument("job {} is already running in center {}", req.job_id, center_);
     if (!req.node.empty() || !req.devices.empty()) {
       auto it = nodes_.find(req.node);
-      if (it == nodes_.end()) return InvalidArgument("job {}: center {} has no node '{}'", req.job_id, center_, req.node);
+      if (it == nodes_.end())
+        return InvalidArgument("job {}: center {} has no node '{}'", req.job_id, center_, req.node);
       const BackendNode& n = capacity_.nodes[it->second];
       std::unordered_set<int> seen;
       for (int d : req.devices) {
@@ -109,8 +109,8 @@ class SimulatedBackend final : public Backend {
   Status Adopt(const LaunchRequest& req, const std::string& backend_id) override {
     std::string want = fmt::format("sim-{}", req.job_id);
     if (backend_id != want) {
-      return InvalidArgument("job {}: backend id '{}' is not a simulated job's (expected '{}')", req.job_id,
-                             backend_id, want);
+      return InvalidArgument("job {}: backend id '{}' is not a simulated job's (expected '{}')", req.job_id, backend_id,
+                             want);
     }
     jobs_.erase(req.job_id);
     Add(req);

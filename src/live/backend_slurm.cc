@@ -105,7 +105,8 @@ class SlurmBackend final : public Backend {
     if (!req.devices.empty() || !req.model.empty()) {
       if (!probed_ || nodes_.count(req.node) == 0) SUANLI_RETURN_IF_ERROR(Probe().status());
       auto it = nodes_.find(req.node);
-      if (it == nodes_.end()) return InvalidArgument("job {}: center {} has no node '{}'", req.job_id, center_, req.node);
+      if (it == nodes_.end())
+        return InvalidArgument("job {}: center {} has no node '{}'", req.job_id, center_, req.node);
       const SlurmNode& n = it->second;
       if (n.node.devices == 0 || n.gres_type.empty()) {
         return InvalidArgument("job {}: node '{}' of center {} offers no typed GPUs", req.job_id, req.node, center_);
@@ -228,8 +229,8 @@ class SlurmBackend final : public Backend {
       auto it = rows.find(j.slurm_id);
       if (it != rows.end() && !SlurmStateFinal(it->second.state)) {
         const SqueueRow& row = it->second;
-        bool running = row.state == "RUNNING" || row.state == "COMPLETING" || row.state == "SUSPENDED" ||
-                       row.state == "STOPPED";
+        bool running =
+            row.state == "RUNNING" || row.state == "COMPLETING" || row.state == "SUSPENDED" || row.state == "STOPPED";
         if (running && !j.started) {
           events.push_back(Started(j, row.start_ms > 0 ? row.start_ms : now, row.nodes));
         } else if (!running && !j.started && row.reason != j.held_reason) {
@@ -372,8 +373,7 @@ class SlurmBackend final : public Backend {
   // The final state of a job: scontrol, else sacct (when accounting is on).
   // nullopt: Slurm does not know the job; an error: Slurm does not answer.
   // `bulk`: every job scontrol knows, when already asked for all.
-  Result<std::optional<SlurmFinal>> Final(const std::string& slurm_id,
-                                          const std::map<std::string, SlurmFinal>* bulk) {
+  Result<std::optional<SlurmFinal>> Final(const std::string& slurm_id, const std::map<std::string, SlurmFinal>* bulk) {
     if (bulk != nullptr) {
       if (auto it = bulk->find(slurm_id); it != bulk->end()) return std::optional<SlurmFinal>(it->second);
     } else {
@@ -455,8 +455,10 @@ Result<std::vector<SlurmNode>> ParseSinfoNodes(std::string_view text, const Cata
     if (!seen.insert(n.node.name).second) continue;  // listed again for another partition
     auto cpus = ParseInt(f[1]);
     auto mem = ParseInt(f[2]);
-    if (!cpus || *cpus < 0) return ParseError("line {}: node {}: CPUs '{}' is not a number", line_no, n.node.name, Trim(f[1]));
-    if (!mem || *mem < 0) return ParseError("line {}: node {}: memory '{}' is not a number of MiB", line_no, n.node.name, Trim(f[2]));
+    if (!cpus || *cpus < 0)
+      return ParseError("line {}: node {}: CPUs '{}' is not a number", line_no, n.node.name, Trim(f[1]));
+    if (!mem || *mem < 0)
+      return ParseError("line {}: node {}: memory '{}' is not a number of MiB", line_no, n.node.name, Trim(f[2]));
     n.node.cpu_milli = *cpus * 1000;
     n.node.mem_mib = *mem;
     n.state = std::string(Trim(f[4]));
@@ -482,21 +484,23 @@ Result<std::vector<SlurmNode>> ParseSinfoNodes(std::string_view text, const Cata
       }
       if (*count == 0) continue;
       if (type.empty()) {
-        n.note = fmt::format("node {}: GRES '{}' names no GPU type; its GPUs are not offered (give them a type "
-                             "in gres.conf, e.g. gpu:a100:4)",
-                             n.node.name, g);
+        n.note = fmt::format(
+            "node {}: GRES '{}' names no GPU type; its GPUs are not offered (give them a type "
+            "in gres.conf, e.g. gpu:a100:4)",
+            n.node.name, g);
         continue;
       }
       auto id = catalog.Find(type);
       if (!id) {
-        n.note = fmt::format("node {}: GPU type '{}' is not an accelerator catalog model or alias; its GPUs are "
-                             "not offered",
-                             n.node.name, type);
+        n.note = fmt::format(
+            "node {}: GPU type '{}' is not an accelerator catalog model or alias; its GPUs are "
+            "not offered",
+            n.node.name, type);
         continue;
       }
       if (n.node.devices > 0) {
-        n.note = fmt::format("node {}: GPUs of several types; only {} ({}) offered", n.node.name, n.gres_type,
-                             n.node.model);
+        n.note =
+            fmt::format("node {}: GPUs of several types; only {} ({}) offered", n.node.name, n.gres_type, n.node.model);
         continue;
       }
       n.gres_type = type;

@@ -101,7 +101,9 @@ CgroupLayout ParseCgroupLayout(const std::string& mounts, const std::string& sel
   return l;
 }
 
-CgroupLayout DetectCgroupLayout() { return ParseCgroupLayout(ReadText("/proc/self/mounts"), ReadText("/proc/self/cgroup")); }
+CgroupLayout DetectCgroupLayout() {
+  return ParseCgroupLayout(ReadText("/proc/self/mounts"), ReadText("/proc/self/cgroup"));
+}
 
 JobCgroups::JobCgroups(CgroupLayout layout, std::string parent_name, std::string instance)
     : layout_(std::move(layout)), parent_name_(std::move(parent_name)), instance_(std::move(instance)) {}

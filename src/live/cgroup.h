@@ -43,11 +43,11 @@ CgroupLayout DetectCgroupLayout();
 // What a job's cgroups can do on this machine (found by trying: a directory is
 // created under the parent and removed).
 struct CgroupAbility {
-  bool usable = false;   // the job's directories can be created and processes moved in
-  bool kill = false;     // every process can be killed (v2 cgroup.kill or v1 freezer)
-  bool cpu = false;      // cpu.max / cpu.cfs_quota_us
-  bool memory = false;   // memory.max / memory.limit_in_bytes
-  std::string why;       // when not usable: the reason
+  bool usable = false;  // the job's directories can be created and processes moved in
+  bool kill = false;    // every process can be killed (v2 cgroup.kill or v1 freezer)
+  bool cpu = false;     // cpu.max / cpu.cfs_quota_us
+  bool memory = false;  // memory.max / memory.limit_in_bytes
+  std::string why;      // when not usable: the reason
 };
 
 class JobCgroups {

@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <bit>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -98,19 +98,19 @@ enum class Phase : uint8_t {
 struct Active {
   JobRecord rec;
   JobId slot = kNoJob;
-  CenterId center = kNoCenter;   // kQueued, kRunning, kStopping
+  CenterId center = kNoCenter;  // kQueued, kRunning, kStopping
   Phase phase = Phase::kDispatch;
-  ModelMask models = 0;          // as asked (the dispatcher may narrow the core job's)
-  bool in_sched = false;         // running: its center's scheduler holds its allocation
-  bool adopted = true;           // running: the backend follows it (false: Adopt failed, retried)
+  ModelMask models = 0;   // as asked (the dispatcher may narrow the core job's)
+  bool in_sched = false;  // running: its center's scheduler holds its allocation
+  bool adopted = true;    // running: the backend follows it (false: Adopt failed, retried)
   bool cancel_requested = false;
   bool cancel_sent = false;
-  double run_devices = 0;        // running: accelerators, and its expected end (seconds),
-  double run_end_s = 0;          //   as counted in the dispatcher's view of the center
-  WallMs not_before = 0;         // kDispatch: not before this (deferred by the dispatcher)
+  double run_devices = 0;  // running: accelerators, and its expected end (seconds),
+  double run_end_s = 0;    //   as counted in the dispatcher's view of the center
+  WallMs not_before = 0;   // kDispatch: not before this (deferred by the dispatcher)
   std::string cancelled_by;
-  int requeues = 0;              // runs the centers stopped on their own
-  CenterId avoid = kNoCenter;    // a center that just stopped its run: not sent there again before
+  int requeues = 0;            // runs the centers stopped on their own
+  CenterId avoid = kNoCenter;  // a center that just stopped its run: not sent there again before
   WallMs avoid_until = 0;
   // What it takes into its next queue (Scheduler::Submit with progress):
   // after a preemption, all it had (attained service, work left, the time it
@@ -119,9 +119,9 @@ struct Active {
   // left when that run started (it starts over, as the simulator's
   // interrupted runs without checkpoints). None: a fresh job.
   std::optional<JobProgress> carried;
-  std::string stop_reason;       // kStopping: why it is stopped ("preempted", ...)
-  JobProgress run_start;         // running: its progress when this run started
-  double queued_work = 0;        // kQueued: its work as counted in the center's backlog
+  std::string stop_reason;  // kStopping: why it is stopped ("preempted", ...)
+  JobProgress run_start;    // running: its progress when this run started
+  double queued_work = 0;   // kQueued: its work as counted in the center's backlog
 };
 
 struct CenterRt {
@@ -131,18 +131,18 @@ struct CenterRt {
   int devices = 0;
   bool answering = true;  // the backend's last Poll answered
   WallMs failing_since = 0;
-  bool up = true;         // false once it has not answered for center_timeout_s
+  bool up = true;  // false once it has not answered for center_timeout_s
   bool drained = false;
-  std::string error;      // the backend's last error
+  std::string error;  // the backend's last error
   std::string down_reason;
   std::map<std::string, std::string> down_nodes;  // node -> why, as its backend reported
-  bool changed = true;    // something happened since its last pass
-  Time wake = kNever;     // its scheduler asked for a pass at this time
+  bool changed = true;                            // something happened since its last pass
+  Time wake = kNever;                             // its scheduler asked for a pass at this time
   WallMs last_poll = 0;
   WallMs up_since = 0;
   std::future<Result<std::vector<BackendEvent>>> poll_in_flight;  // while it does not answer
-  std::set<int64_t> queued;             // job ids pending here
-  std::unordered_set<int64_t> running;  // job ids running (or stopping) here
+  std::set<int64_t> queued;                                       // job ids pending here
+  std::unordered_set<int64_t> running;                            // job ids running (or stopping) here
   // Runs given up on while the center did not answer (job id -> backend id):
   // cancelled when it answers again; their events are not the job's.
   std::map<int64_t, std::string> abandoned;
@@ -260,7 +260,7 @@ class ControlPlaneImpl final : public ControlPlane {
   // own, in the order they were handed over, while the loop goes on.
   void StoreLoop();
   void ToStore(std::function<void()> work);  // runs it at once once stopped
-  void WaitForStore();  // until everything handed over is done
+  void WaitForStore();                       // until everything handed over is done
   // The previous pass's decisions, once committed: launch what started (only
   // if its record is on disk), send cancels, record what came of them
   // (pass_mu_ held).
@@ -279,7 +279,7 @@ class ControlPlaneImpl final : public ControlPlane {
   void FreeSlot(JobId slot, WallMs now);
   Active& AddActive(const JobRecord& rec, WallMs now);
   void Queue(Active& a, CenterId c, WallMs now);
-  void Unqueue(Active& a, WallMs now);           // kQueued -> out of its scheduler
+  void Unqueue(Active& a, WallMs now);                 // kQueued -> out of its scheduler
   void StopRun(Active& a, WallMs now, bool finished);  // running -> out of its scheduler
   void ToDispatch(Active& a, const std::string& reason);
   void AddQueuedAt(const JobFilter& filter, std::vector<JobRecord>* jobs);  // mu_ held
@@ -328,8 +328,8 @@ class ControlPlaneImpl final : public ControlPlane {
   std::vector<CenterRt> centers_;
   std::vector<std::string> center_names_;
   std::unordered_map<std::string, CenterId> center_ids_;
-  Workload workload_;   // the active jobs' slots
-  Workload no_jobs_;    // for the admission schedulers
+  Workload workload_;  // the active jobs' slots
+  Workload no_jobs_;   // for the admission schedulers
   std::vector<CenterStatus> status_;
   const std::vector<CenterId> place_center_;
   const std::vector<uint32_t> place_region_;
@@ -350,7 +350,7 @@ class ControlPlaneImpl final : public ControlPlane {
 
   std::mutex mu_;
   std::unordered_map<int64_t, Active> active_;
-  std::vector<int64_t> by_slot_;                   // slot -> job id (0 = free)
+  std::vector<int64_t> by_slot_;  // slot -> job id (0 = free)
   std::deque<std::pair<JobId, WallMs>> free_slots_;
   std::vector<int64_t> to_dispatch_;
 
@@ -530,9 +530,10 @@ Status ControlPlaneImpl::Recover() {
         }
       }
       if (!a.in_sched)
-        spdlog::warn("job={} center={} node={} its recorded placement does not fit the center any more; it is "
-                     "followed but not counted by the center's scheduler",
-                     rec.id, rec.center, rec.node);
+        spdlog::warn(
+            "job={} center={} node={} its recorded placement does not fit the center any more; it is "
+            "followed but not counted by the center's scheduler",
+            rec.id, rec.center, rec.node);
     }
     Status st = x.built->backend->Adopt(RequestFor(rec), rec.backend_id);
     a.adopted = st.ok();
@@ -557,14 +558,14 @@ void ControlPlaneImpl::AdoptFailed(Active& a, const Status& st, WallMs now, Pass
   CenterRt& x = centers_[a.center];
   const bool no_id = a.rec.backend_id.empty();
   if (!no_id && st.code() != StatusCode::kInvalidArgument) {
-    spdlog::warn("pass={} job={} center={} backend could not adopt it yet ({}); retried every pass", pass_id_,
-                 a.rec.id, x.built->name, st.message());
+    spdlog::warn("pass={} job={} center={} backend could not adopt it yet ({}); retried every pass", pass_id_, a.rec.id,
+                 x.built->name, st.message());
     return;
   }
   if (no_id) {
     std::error_code ec;
-    const bool traces = x.built->kind != "simulated" && fs::exists(JobDir(a.rec.id), ec) &&
-                        !fs::is_empty(JobDir(a.rec.id), ec);
+    const bool traces =
+        x.built->kind != "simulated" && fs::exists(JobDir(a.rec.id), ec) && !fs::is_empty(JobDir(a.rec.id), ec);
     if (!traces) {
       Requeue(a, now, "the server stopped before launching it; queued again", false, w);
       return;
@@ -1006,8 +1007,7 @@ void ControlPlaneImpl::RunPass() {
         "requeued={} writes={}",
         pass, ms, span_ms(t0, t_acted), span_ms(t_acted, t_polled), span_ms(t_polled, t_decided), w.dispatched, w.held,
         w.started, w.ended, w.requeued, writes);
-  else
-    spdlog::debug("pass={} ms={:.1f} idle", pass, ms);
+  else spdlog::debug("pass={} ms={:.1f} idle", pass, ms);
 }
 
 // ------------------------------------------------------------- store stage
@@ -1091,8 +1091,8 @@ void ControlPlaneImpl::ActOnCommitted() {
         a.rec.backend_id = *res;
         a.adopted = true;
         after.push_back(a.rec);
-        spdlog::info("pass={} job={} tenant={} center={} node={} model={} devices={} launched backend_id={}", pass,
-                     id, a.rec.tenant, a.rec.center, a.rec.node, a.rec.model, a.rec.devices.size(), *res);
+        spdlog::info("pass={} job={} tenant={} center={} node={} model={} devices={} launched backend_id={}", pass, id,
+                     a.rec.tenant, a.rec.center, a.rec.node, a.rec.model, a.rec.devices.size(), *res);
         continue;
       }
       if (unwritten.count(id)) {
@@ -1168,11 +1168,12 @@ void ControlPlaneImpl::ActOnCommitted() {
     stats_.last_decision_to_launch_ms = span_ms(b->decided, t_launched);
   }
   if (!b->launches.empty() || !b->cancels.empty() || !b->writes.empty())
-    spdlog::info("pass={} acted: commit_ms={:.1f} waited_ms={:.1f} launch_ms={:.1f} record_ms={:.1f} launches={} "
-                 "cancels={} writes={} late_writes={}",
-                 pass, b->commit_ms, span_ms(t0, t_committed), span_ms(t_committed, t_launched),
-                 span_ms(t_launched, std::chrono::steady_clock::now()), b->launches.size(), b->cancels.size(),
-                 b->writes.size(), late_writes);
+    spdlog::info(
+        "pass={} acted: commit_ms={:.1f} waited_ms={:.1f} launch_ms={:.1f} record_ms={:.1f} launches={} "
+        "cancels={} writes={} late_writes={}",
+        pass, b->commit_ms, span_ms(t0, t_committed), span_ms(t_committed, t_launched),
+        span_ms(t_launched, std::chrono::steady_clock::now()), b->launches.size(), b->cancels.size(), b->writes.size(),
+        late_writes);
 }
 
 void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& events, WallMs now, PassWork* w) {
@@ -1224,8 +1225,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
         w->writes.push_back(a.rec);
         break;
       }
-      case BackendEvent::Kind::kNode:
-        break;  // above
+      case BackendEvent::Kind::kNode: break;  // above
       case BackendEvent::Kind::kLost: {
         if (a.phase == Phase::kStopping || a.rec.backend_id.empty()) {
           // Never launched (the server stopped between recording the start
@@ -1273,13 +1273,11 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
 void ControlPlaneImpl::CheckHealth(CenterId c, const Status& polled, bool was_polled, WallMs now, PassWork* w) {
   CenterRt& x = centers_[c];
   if (!was_polled) {
-    if (!x.answering && x.up && now - x.failing_since >= int64_t{config_.center_timeout_s} * 1000)
-      MarkDown(c, now, w);
+    if (!x.answering && x.up && now - x.failing_since >= int64_t{config_.center_timeout_s} * 1000) MarkDown(c, now, w);
     return;
   }
   if (polled.ok()) {
-    if (!x.answering)
-      spdlog::info("pass={} center={} answers again", pass_id_, x.built->name);
+    if (!x.answering) spdlog::info("pass={} center={} answers again", pass_id_, x.built->name);
     x.answering = true;
     x.failing_since = 0;
     x.error.clear();
@@ -1434,12 +1432,8 @@ void ControlPlaneImpl::DispatchWaiting(WallMs now, PassWork* w) {
     DispatchDecision d = dispatcher_->Dispatch(a.slot, a.carried ? a.carried->remaining : j.work, t, *view_);
     if (avoiding) status_[a.avoid].up = true;
     switch (d.kind) {
-      case DispatchDecision::Kind::kReject:
-        Finish(a, JobState::kFailed, now, d.reason, w);
-        break;
-      case DispatchDecision::Kind::kHold:
-        hold("held: " + d.reason);
-        break;
+      case DispatchDecision::Kind::kReject: Finish(a, JobState::kFailed, now, d.reason, w); break;
+      case DispatchDecision::Kind::kHold: hold("held: " + d.reason); break;
       case DispatchDecision::Kind::kSend: {
         CenterRt& x = centers_[d.center];
         if (x.abandoned.count(id)) {
@@ -1645,8 +1639,9 @@ Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
                              spec.gpus, caller.tenant, t.max_gpus_per_job)
         .WithField("gpus");
   if (!caller.admin && spec.priority > t.max_priority)
-    return PermissionDenied("priority: {} asked, but tenant '{}' may ask for at most {} (max_priority, set by the admin)",
-                            spec.priority, caller.tenant, t.max_priority);
+    return PermissionDenied(
+        "priority: {} asked, but tenant '{}' may ask for at most {} (max_priority, set by the admin)", spec.priority,
+        caller.tenant, t.max_priority);
   SUANLI_RETURN_IF_ERROR(CheckAdmission(spec));
   JobRecord rec;
   rec.tenant = caller.tenant;
@@ -1659,8 +1654,8 @@ Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
     SUANLI_ASSIGN_OR_RETURN(int64_t n, store_->ActiveJobs(caller.tenant));
     if (n >= t.max_active_jobs)
       return ResourceExhausted(
-          "max_active_jobs: tenant '{}' has {} pending or running job(s), its quota is {}; wait for some to end",
-          caller.tenant, n, t.max_active_jobs)
+                 "max_active_jobs: tenant '{}' has {} pending or running job(s), its quota is {}; wait for some to end",
+                 caller.tenant, n, t.max_active_jobs)
           .WithField("max_active_jobs");
     SUANLI_ASSIGN_OR_RETURN(rec.id, store_->InsertJob(rec));
   } else {
@@ -1924,7 +1919,7 @@ Result<NewTenant> ControlPlaneImpl::CreateTenant(const Caller& caller, Tenant t)
   if (!caller.admin) return PermissionDenied("creating tenants is for the admin");
   if (!ValidTenantName(t.name))
     return InvalidField("name", "'{}' is not a tenant name (a lowercase letter, then up to 39 of a-z, 0-9, '_', '-')",
-                           t.name.substr(0, 60));
+                        t.name.substr(0, 60));
   if (t.max_gpus_per_job < 0) return InvalidField("max_gpus_per_job", "must be >= 0 (0 = unlimited)");
   if (t.max_active_jobs < 0) return InvalidField("max_active_jobs", "must be >= 0 (0 = unlimited)");
   if (t.max_priority < 0 || t.max_priority > kMaxTenantPriority)

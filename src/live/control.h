@@ -43,8 +43,8 @@ struct CenterConfig {
 };
 
 struct ServerConfig {
-  std::string listen = "127.0.0.1:8080";   // HOST:PORT
-  std::string data_dir = "suanli-data";    // database, job directories, logs
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT
+  std::string data_dir = "suanli-data";   // database, job directories, logs
   // Optional network file or built-in name (e.g. "china-aicc:1/100"): its
   // centers are `simulated` unless `centers` names them with another backend.
   std::string network;
@@ -52,23 +52,23 @@ struct ServerConfig {
   // slurm centers comes from the backend. With neither `network` nor
   // `centers`: one `local` center named "local".
   std::vector<CenterConfig> centers;
-  std::string policy = "fifo+easy";          // center scheduler (PolicySpec)
-  std::string dispatch = "earliest-start";   // dispatcher (DispatchSpec)
-  int pass_interval_ms = 2000;               // a pass at least this often
-  int center_timeout_s = 30;                 // unanswering center -> unavailable
-  int64_t max_body_bytes = 1 << 20;          // HTTP request bodies
-  int http_threads = 64;                     // HTTP worker threads (handlers)
+  std::string policy = "fifo+easy";         // center scheduler (PolicySpec)
+  std::string dispatch = "earliest-start";  // dispatcher (DispatchSpec)
+  int pass_interval_ms = 2000;              // a pass at least this often
+  int center_timeout_s = 30;                // unanswering center -> unavailable
+  int64_t max_body_bytes = 1 << 20;         // HTTP request bodies
+  int http_threads = 64;                    // HTTP worker threads (handlers)
   // Limits on HTTP clients (docs/server.md, "Limits"):
-  int header_timeout_s = 10;                 // a request's headers must arrive within
-  int64_t max_header_bytes = 16384;          // 431 beyond
-  int max_headers = 100;                     // header fields; 431 beyond
-  int max_connections = 10000;               // open connections in all
-  int max_connections_per_client = 256;      // from one client address
-  std::string tls_cert, tls_key;             // both set: HTTPS
-  std::string admin_token;                   // first start only: the admin's token (SUANLI_ADMIN_TOKEN), >= 16 bytes
-  std::string admin_token_file;              // or a file (owner-only) holding it; read by `suanli serve`
-  bool accept_data_loss = false;             // open a store that lost acknowledged work (--accept-data-loss)
-  bool durable = true;                       // false: synchronous=NORMAL (benchmarks only)
+  int header_timeout_s = 10;             // a request's headers must arrive within
+  int64_t max_header_bytes = 16384;      // 431 beyond
+  int max_headers = 100;                 // header fields; 431 beyond
+  int max_connections = 10000;           // open connections in all
+  int max_connections_per_client = 256;  // from one client address
+  std::string tls_cert, tls_key;         // both set: HTTPS
+  std::string admin_token;               // first start only: the admin's token (SUANLI_ADMIN_TOKEN), >= 16 bytes
+  std::string admin_token_file;          // or a file (owner-only) holding it; read by `suanli serve`
+  bool accept_data_loss = false;         // open a store that lost acknowledged work (--accept-data-loss)
+  bool durable = true;                   // false: synchronous=NORMAL (benchmarks only)
   // The wall clock (Unix milliseconds); null = the system clock. Tests drive
   // the control plane with a clock of their own (with simulated centers,
   // whose runs follow the times the loop gives them).
@@ -98,15 +98,15 @@ struct ModelUse {
 
 struct CenterView {
   std::string name, backend, region;
-  bool up = true;          // answering
-  bool drained = false;    // drained by an operator: takes no new jobs
-  std::string reason;      // why not up / drained
-  int devices = 0;         // accelerators in all
+  bool up = true;        // answering
+  bool drained = false;  // drained by an operator: takes no new jobs
+  std::string reason;    // why not up / drained
+  int devices = 0;       // accelerators in all
   double busy_devices = 0;
   std::vector<ModelUse> models;
   int pending = 0, running = 0;
   double pue = 1, price_now = 0, carbon_now = 0;  // power price (per kWh) and gCO2/kWh this hour
-  double power_kw = 0;     // estimated draw of busy accelerators x PUE
+  double power_kw = 0;                            // estimated draw of busy accelerators x PUE
   // Nodes its backend reports down (slurm: drained, down, failed, gone):
   // they receive no jobs until they are up again.
   struct NodeDown {
@@ -118,8 +118,8 @@ struct CenterView {
 struct PassStats {
   int64_t passes = 0;
   double last_pass_ms = 0;
-  std::vector<double> pass_ms_buckets_le;   // histogram bounds (ms)
-  std::vector<int64_t> pass_ms_counts;      // cumulative counts per bound
+  std::vector<double> pass_ms_buckets_le;  // histogram bounds (ms)
+  std::vector<int64_t> pass_ms_counts;     // cumulative counts per bound
   double pass_ms_sum = 0;
   // Passes whose decisions were acted on, and for the last of them the time
   // from its decisions to their launches (the store's commit, then the

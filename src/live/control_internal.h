@@ -46,13 +46,13 @@ struct BuiltCenter {
   std::string name;
   std::string kind;  // backend: local | slurm | simulated
   std::unique_ptr<Backend> backend;
-  Network net;                   // this center's nodes only (centers and pools: all of them)
-  std::vector<NodeId> global;    // local node -> network node
+  Network net;                                         // this center's nodes only (centers and pools: all of them)
+  std::vector<NodeId> global;                          // local node -> network node
   std::unordered_map<std::string, NodeId> node_index;  // node name -> local node
 };
 
 struct BuiltNetwork {
-  Network network;  // every center, global node ids
+  Network network;                                    // every center, global node ids
   std::vector<std::unique_ptr<BuiltCenter>> centers;  // by CenterId
 };
 

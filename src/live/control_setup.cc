@@ -98,7 +98,7 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
     }
     if (cc.backend.kind == "simulated")
       return InvalidField("centers", "'{}' is simulated but the network '{}' has no center of that name", cc.name,
-                             config.network);
+                          config.network);
     Center c;
     c.name = cc.name;
     c.region = cc.name;
@@ -189,7 +189,7 @@ Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vect
   if (HasNul(spec.name)) return InvalidField("name", "must not contain a NUL byte");
   if (HasControl(spec.name))
     return InvalidField("name", "must not contain control characters (newline, tab, escape...), got '{}'",
-                           EscapeControls(spec.name.substr(0, 200)));
+                        EscapeControls(spec.name.substr(0, 200)));
   if (spec.command.empty()) return InvalidField("command", "must not be empty");
   if (spec.command.size() > kMaxArgs)
     return InvalidField("command", "at most {} arguments, got {}", kMaxArgs, spec.command.size());
@@ -207,9 +207,10 @@ Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vect
   size_t env_bytes = 0;
   for (const auto& [k, v] : spec.env) {
     if (!ValidEnvKey(k))
-      return InvalidField("env", "'{}' is not a variable name (letters, digits and '_', not starting with a digit, "
-                             "at most {} bytes)",
-                             k.substr(0, 64), kMaxEnvKeyBytes);
+      return InvalidField("env",
+                          "'{}' is not a variable name (letters, digits and '_', not starting with a digit, "
+                          "at most {} bytes)",
+                          k.substr(0, 64), kMaxEnvKeyBytes);
     if (HasNul(v)) return InvalidField("env", "the value of {} contains a NUL byte", k);
     env_bytes += k.size() + v.size();
   }
@@ -218,7 +219,7 @@ Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vect
   if (HasNul(spec.workdir)) return InvalidField("workdir", "must not contain a NUL byte");
   if (HasControl(spec.workdir))
     return InvalidField("workdir", "must not contain control characters (newline, tab, escape...), got '{}'",
-                           EscapeControls(spec.workdir.substr(0, 200)));
+                        EscapeControls(spec.workdir.substr(0, 200)));
   if (!spec.workdir.empty() && spec.workdir[0] != '/')
     return InvalidField("workdir", "must be an absolute path, got '{}'", EscapeControls(spec.workdir.substr(0, 200)));
   if (spec.gpus > kMaxGpus) return InvalidField("gpus", "must be an integer 0..{}, got {}", kMaxGpus, spec.gpus);
@@ -234,20 +235,18 @@ Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vect
   for (const auto& s : spec.stacks)
     if (!catalog.FindStack(s))
       return InvalidField("stacks", "unknown software stack '{}' (known: {})", s.substr(0, 100),
-                             Join(catalog.stacks(), ", "));
+                          Join(catalog.stacks(), ", "));
   if (!spec.models.empty() && spec.gpus == 0)
     return InvalidField("models", "a CPU-only job (gpus 0) cannot ask for accelerator models");
   const std::string cls = ToLower(spec.workload_class);
   if (cls != "training" && cls != "inference" && !ParseClass(cls))
     return InvalidField("class", "unknown class '{}' (known: {})", spec.workload_class.substr(0, 100), kClassHelp);
   if (spec.time_limit_s < 1 || spec.time_limit_s > kMaxTimeLimitS)
-    return InvalidField("time_limit_s", "must be 1..{} seconds (31 days), got {}", kMaxTimeLimitS,
-                           spec.time_limit_s);
+    return InvalidField("time_limit_s", "must be 1..{} seconds (31 days), got {}", kMaxTimeLimitS, spec.time_limit_s);
   if (spec.duration_s < 0 || spec.duration_s > kMaxTimeLimitS)
     return InvalidField("duration_s", "must be 0..{} seconds, got {}", kMaxTimeLimitS, spec.duration_s);
   if (!spec.center.empty() && std::find(centers.begin(), centers.end(), spec.center) == centers.end())
-    return InvalidField("center", "unknown center '{}' (centers: {})", spec.center.substr(0, 100),
-                           Join(centers, ", "));
+    return InvalidField("center", "unknown center '{}' (centers: {})", spec.center.substr(0, 100), Join(centers, ", "));
   return Status::Ok();
 }
 

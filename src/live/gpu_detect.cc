@@ -104,14 +104,16 @@ ProductMatch MatchNvidiaProduct(std::string_view product, int64_t memory_mib, co
   }
   if (best != nullptr) {
     m.model = best->name;
-    m.note = fmt::format("GPU '{}' ({} MiB) is not in the accelerator catalog; counted as {} (same family, "
-                         "nearest memory)",
-                         product, memory_mib, best->name);
+    m.note = fmt::format(
+        "GPU '{}' ({} MiB) is not in the accelerator catalog; counted as {} (same family, "
+        "nearest memory)",
+        product, memory_mib, best->name);
     return m;
   }
-  m.note = fmt::format("GPU '{}' ({} MiB) matches no model of the accelerator catalog; it is not offered "
-                       "(add its name as an alias in data/accelerators.yaml)",
-                       product, memory_mib);
+  m.note = fmt::format(
+      "GPU '{}' ({} MiB) matches no model of the accelerator catalog; it is not offered "
+      "(add its name as an alias in data/accelerators.yaml)",
+      product, memory_mib);
   return m;
 }
 
@@ -142,7 +144,8 @@ Result<std::vector<DetectedGpu>> ParseNvidiaSmiCsv(std::string_view text, const 
       return ParseError("nvidia-smi output line {}: memory.total '{}' is not a number of MiB", line_no, mem);
     }
     for (const DetectedGpu& other : out) {
-      if (other.index == g.index) return ParseError("nvidia-smi output line {}: index {} listed twice", line_no, g.index);
+      if (other.index == g.index)
+        return ParseError("nvidia-smi output line {}: index {} listed twice", line_no, g.index);
     }
     ProductMatch pm = MatchNvidiaProduct(g.product, g.memory_mib, catalog);
     g.model = pm.model;
@@ -170,12 +173,12 @@ Result<std::vector<DetectedGpu>> DetectNvidiaGpus(const Catalog& catalog, int ti
 
 const std::vector<DeviceVariable>& DeviceVariables() {
   static const std::vector<DeviceVariable> kTable = {
-      {"cuda", "CUDA_VISIBLE_DEVICES"},        // NVIDIA CUDA; CUDA-compatible stacks read it too
-      {"cann", "ASCEND_RT_VISIBLE_DEVICES"},   // Huawei Ascend CANN runtime
-      {"bang", "MLU_VISIBLE_DEVICES"},         // Cambricon Neuware (CNRT)
-      {"musa", "MUSA_VISIBLE_DEVICES"},        // Moore Threads MUSA runtime
-      {"corex", "CUDA_VISIBLE_DEVICES"},       // Iluvatar CoreX: its CUDA-compatible runtime
-      {"supa", "CUDA_VISIBLE_DEVICES"},        // Biren: the CUDA-compatible path (see docs/backends.md)
+      {"cuda", "CUDA_VISIBLE_DEVICES"},       // NVIDIA CUDA; CUDA-compatible stacks read it too
+      {"cann", "ASCEND_RT_VISIBLE_DEVICES"},  // Huawei Ascend CANN runtime
+      {"bang", "MLU_VISIBLE_DEVICES"},        // Cambricon Neuware (CNRT)
+      {"musa", "MUSA_VISIBLE_DEVICES"},       // Moore Threads MUSA runtime
+      {"corex", "CUDA_VISIBLE_DEVICES"},      // Iluvatar CoreX: its CUDA-compatible runtime
+      {"supa", "CUDA_VISIBLE_DEVICES"},       // Biren: the CUDA-compatible path (see docs/backends.md)
   };
   return kTable;
 }

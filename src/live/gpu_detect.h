@@ -16,12 +16,12 @@ namespace suanli::live {
 
 // What nvidia-smi reports for one GPU, and the catalog model it counts as.
 struct DetectedGpu {
-  int index = 0;             // nvidia-smi index (PCI bus order)
-  std::string product;       // "NVIDIA H100 80GB HBM3"
-  int64_t memory_mib = 0;    // memory.total
-  std::string model;         // catalog model name ("" = no match at all)
-  bool exact = false;        // the product named a catalog model or alias
-  std::string note;          // how an inexact match was made (for the log)
+  int index = 0;           // nvidia-smi index (PCI bus order)
+  std::string product;     // "NVIDIA H100 80GB HBM3"
+  int64_t memory_mib = 0;  // memory.total
+  std::string model;       // catalog model name ("" = no match at all)
+  bool exact = false;      // the product named a catalog model or alias
+  std::string note;        // how an inexact match was made (for the log)
 };
 
 // The query the local backend runs.
@@ -33,7 +33,7 @@ std::vector<std::string> NvidiaSmiCommand();
 Result<std::vector<DetectedGpu>> ParseNvidiaSmiCsv(std::string_view text, const Catalog& catalog);
 
 struct ProductMatch {
-  std::string model;   // "" = nothing fits
+  std::string model;  // "" = nothing fits
   bool exact = false;
   std::string note;
 };

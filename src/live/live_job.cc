@@ -7,8 +7,7 @@
 namespace suanli::live {
 
 namespace {
-constexpr std::array<std::string_view, 5> kStateNames = {"pending", "running", "succeeded", "failed",
-                                                         "cancelled"};
+constexpr std::array<std::string_view, 5> kStateNames = {"pending", "running", "succeeded", "failed", "cancelled"};
 }  // namespace
 
 std::string_view StateName(JobState s) { return kStateNames[static_cast<size_t>(s)]; }

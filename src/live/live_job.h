@@ -25,20 +25,20 @@ inline bool IsTerminal(JobState s) { return s != JobState::kPending && s != JobS
 // What a tenant asks for. Names are catalog names (models: "a100", "ascend-910";
 // stacks: "cuda", "cann"); empty lists mean "any".
 struct JobSpec {
-  std::string name;                          // optional label
-  std::vector<std::string> command;          // argv, required, non-empty
-  std::map<std::string, std::string> env;    // extra environment variables
-  std::string workdir;                       // optional; default: the job's own directory
-  uint32_t gpus = 0;                         // accelerators (0 = CPU-only job)
-  int64_t cpu_milli = 1000;                  // whole job
-  int64_t mem_mib = 1024;                    // whole job
-  std::vector<std::string> models;           // accepted accelerator models
-  std::vector<std::string> stacks;           // accepted software stacks
-  std::string workload_class = "other";      // training | inference | other (catalog classes)
-  int64_t time_limit_s = 3600;               // stopped after this; also the run-time estimate
-  int64_t duration_s = 0;                    // simulated centers: how long it "runs" (0 = time limit)
-  int32_t priority = 0;                      // larger = more important
-  std::string center;                        // optional: only this center
+  std::string name;                        // optional label
+  std::vector<std::string> command;        // argv, required, non-empty
+  std::map<std::string, std::string> env;  // extra environment variables
+  std::string workdir;                     // optional; default: the job's own directory
+  uint32_t gpus = 0;                       // accelerators (0 = CPU-only job)
+  int64_t cpu_milli = 1000;                // whole job
+  int64_t mem_mib = 1024;                  // whole job
+  std::vector<std::string> models;         // accepted accelerator models
+  std::vector<std::string> stacks;         // accepted software stacks
+  std::string workload_class = "other";    // training | inference | other (catalog classes)
+  int64_t time_limit_s = 3600;             // stopped after this; also the run-time estimate
+  int64_t duration_s = 0;                  // simulated centers: how long it "runs" (0 = time limit)
+  int32_t priority = 0;                    // larger = more important
+  std::string center;                      // optional: only this center
 };
 
 // A run's metering in one UTC hour (hours since 1970): the part of the run
@@ -53,7 +53,7 @@ struct UsageSlice {
 // One run of a job, kept once it has ended: a job preempted, or requeued
 // because its center stopped it or was lost, has several.
 struct JobAttempt {
-  int n = 0;                      // 1, 2, ... in the order they started
+  int n = 0;  // 1, 2, ... in the order they started
   std::string center, node, model;
   std::vector<int> devices;
   WallMs start_ms = 0, end_ms = 0;
@@ -72,22 +72,22 @@ struct JobAttempt {
 };
 
 struct JobRecord {
-  int64_t id = 0;                 // assigned by the store (1, 2, ...), never reused
+  int64_t id = 0;  // assigned by the store (1, 2, ...), never reused
   std::string tenant;
   JobSpec spec;
   JobState state = JobState::kPending;
   WallMs submit_ms = 0, start_ms = 0, end_ms = 0;  // 0 = not yet
-  std::string center;             // where it was sent / runs (empty while undecided)
-  std::string model;              // accelerator model it runs on (empty for CPU-only)
-  std::string node;               // node name inside the center
-  std::vector<int> devices;       // device indices on that node
-  std::string backend_id;         // local: pid of its supervisor; slurm: job id; simulated: id
-  int exit_code = -1;             // process exit status (-1 = none)
-  int signal = 0;                 // terminating signal (0 = none)
-  std::string reason;             // why it is pending / failed / cancelled
-  WallMs est_start_ms = 0;        // pending: estimated start (0 = unknown)
+  std::string center;                              // where it was sent / runs (empty while undecided)
+  std::string model;                               // accelerator model it runs on (empty for CPU-only)
+  std::string node;                                // node name inside the center
+  std::vector<int> devices;                        // device indices on that node
+  std::string backend_id;                          // local: pid of its supervisor; slurm: job id; simulated: id
+  int exit_code = -1;                              // process exit status (-1 = none)
+  int signal = 0;                                  // terminating signal (0 = none)
+  std::string reason;                              // why it is pending / failed / cancelled
+  WallMs est_start_ms = 0;                         // pending: estimated start (0 = unknown)
   // Metering: the sum over its attempts, filled as each ends.
-  double gpu_seconds = 0;         // accelerator-seconds (cpu-seconds / 1000 for CPU-only jobs is not counted here)
+  double gpu_seconds = 0;  // accelerator-seconds (cpu-seconds / 1000 for CPU-only jobs is not counted here)
   double energy_kwh = 0, cost = 0, carbon_kg = 0;
   // Its runs that have ended, oldest first (the store's job_attempts; loaded
   // by GetJob and LoadActive, not by ListJobs).
@@ -97,8 +97,8 @@ struct JobRecord {
 inline constexpr int64_t kMaxTenantPriority = 1'000'000;  // the most an admin may give a tenant
 
 struct Tenant {
-  std::string name;               // [a-z][a-z0-9_-]{0,39}
-  std::string token_sha256;       // hex SHA-256 of the bearer token (the token itself is never stored)
+  std::string name;          // [a-z][a-z0-9_-]{0,39}
+  std::string token_sha256;  // hex SHA-256 of the bearer token (the token itself is never stored)
   bool admin = false;
   // Admission quotas (0 = unlimited): accelerators one job may ask for, and
   // jobs the tenant may have pending or running at once.

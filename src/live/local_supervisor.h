@@ -36,11 +36,11 @@ std::string_view LocalReaperScript();
 
 struct SupervisorLaunch {
   std::string perl;
-  std::string ctl_dir;                 // status, pgid, env
-  std::string workdir;                 // the supervisor's working directory (the job's, outside a sandbox)
-  std::vector<std::string> cgroups;    // directories the job's processes join
-  std::vector<std::string> sandbox;    // bwrap's arguments up to "--" (empty: no sandbox)
-  int64_t uid = -1, gid = -1;          // the job's uid / gid (-1: the server's)
+  std::string ctl_dir;               // status, pgid, env
+  std::string workdir;               // the supervisor's working directory (the job's, outside a sandbox)
+  std::vector<std::string> cgroups;  // directories the job's processes join
+  std::vector<std::string> sandbox;  // bwrap's arguments up to "--" (empty: no sandbox)
+  int64_t uid = -1, gid = -1;        // the job's uid / gid (-1: the server's)
   std::vector<std::string> command;
   int stdout_fd = -1, stderr_fd = -1;  // the job's logs, opened by the server
 };

@@ -76,7 +76,8 @@ Result<IsolationPlan> PlanIsolation(const IsolationCaps& caps, const BackendConf
   if (!p.sandbox) {
     std::string why = config.sandbox == "off" ? "sandbox: off" : caps.bwrap_error;
     p.missing.push_back(fmt::format(
-        "no sandbox ({}): jobs see the whole filesystem, the server's data directory included, and every process", why));
+        "no sandbox ({}): jobs see the whole filesystem, the server's data directory included, and every process",
+        why));
   }
   if (!p.drop_uid) {
     std::string why = caps.root ? "job_uid_base: 0" : "the server is not root";
@@ -86,10 +87,10 @@ Result<IsolationPlan> PlanIsolation(const IsolationCaps& caps, const BackendConf
   }
   if (!p.cgroups) {
     std::string why = config.cgroups == "off" ? "cgroups: off" : caps.cgroups.why;
-    p.missing.push_back(fmt::format(
-        "no cgroups ({}): {}; CPU and memory requests are not enforced", why,
-        p.sandbox ? "processes that leave the job's process group end only with its PID namespace"
-                  : "processes that leave the job's process group survive cancel and the time limit"));
+    p.missing.push_back(
+        fmt::format("no cgroups ({}): {}; CPU and memory requests are not enforced", why,
+                    p.sandbox ? "processes that leave the job's process group end only with its PID namespace"
+                              : "processes that leave the job's process group survive cancel and the time limit"));
   } else {
     if (!caps.cgroups.kill) p.missing.push_back("no cgroup freezer or cgroup.kill: a forking job may outrun a kill");
     if (!p.cpu_limit) p.missing.push_back("no cpu controller: CPU requests are not enforced");
@@ -105,8 +106,8 @@ std::string DescribeIsolation(const IsolationPlan& plan) {
   if (plan.cgroups) {
     std::string c = "cgroups";
     if (plan.cpu_limit || plan.memory_limit) {
-      c += fmt::format(" (limits: {}{}{})", plan.cpu_limit ? "cpu" : "", plan.cpu_limit && plan.memory_limit ? ", " : "",
-                       plan.memory_limit ? "memory" : "");
+      c += fmt::format(" (limits: {}{}{})", plan.cpu_limit ? "cpu" : "",
+                       plan.cpu_limit && plan.memory_limit ? ", " : "", plan.memory_limit ? "memory" : "");
     }
     have.push_back(c);
   }
@@ -134,9 +135,22 @@ std::vector<std::string> AcceleratorDeviceNodes(const std::string& dev) {
 std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxPaths& paths) {
   std::string data = CanonicalPath(paths.data_dir), job = CanonicalPath(paths.job_dir);
   std::string work = paths.workdir.empty() ? job : CanonicalPath(paths.workdir);
-  std::vector<std::string> a = {bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-cgroup-try",
-                                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                                "--perms", "1777", "--tmpfs", "/tmp"};
+  std::vector<std::string> a = {bwrap,
+                                "--die-with-parent",
+                                "--unshare-pid",
+                                "--unshare-ipc",
+                                "--unshare-cgroup-try",
+                                "--ro-bind",
+                                "/",
+                                "/",
+                                "--dev",
+                                "/dev",
+                                "--proc",
+                                "/proc",
+                                "--perms",
+                                "1777",
+                                "--tmpfs",
+                                "/tmp"};
   for (const std::string& d : AcceleratorDeviceNodes()) {
     a.insert(a.end(), {"--dev-bind-try", d, d});
   }

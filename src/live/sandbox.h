@@ -37,8 +37,8 @@ IsolationCaps DetectIsolationCaps(JobCgroups& cgroups);
 
 // What the backend does for each job.
 struct IsolationPlan {
-  bool sandbox = false;  // bwrap
-  bool drop_uid = false; // a uid per job
+  bool sandbox = false;   // bwrap
+  bool drop_uid = false;  // a uid per job
   bool cgroups = false;
   bool cpu_limit = false, memory_limit = false;
   std::vector<std::string> missing;  // what is not isolated, in words

@@ -68,10 +68,10 @@ Result<bool> OptionalBool(const yaml::Map& m, std::string_view key, bool fallbac
 }
 
 Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) {
-  SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(item, {"name", "backend", "slots", "detect_gpus", "grace_s",
-                                                              "sandbox", "cgroups", "cgroup_parent", "job_uid_base",
-                                                              "job_uids", "slurm_conf", "partition",
-                                                              "command_timeout_s"}));
+  SUANLI_ASSIGN_OR_RETURN(
+      yaml::Map m, yaml::Map::Open(item, {"name", "backend", "slots", "detect_gpus", "grace_s", "sandbox", "cgroups",
+                                          "cgroup_parent", "job_uid_base", "job_uids", "slurm_conf", "partition",
+                                          "command_timeout_s"}));
   CenterConfig c;
   SUANLI_ASSIGN_OR_RETURN(yaml::Value nv, m.Require("name"));
   SUANLI_ASSIGN_OR_RETURN(c.name, nv.String());
@@ -145,8 +145,7 @@ Status CheckListen(const std::string& listen) {
 }
 
 // The limits on HTTP clients (docs/server.md, "Limits").
-constexpr int64_t kMaxHeaderTimeoutS = 3600, kMaxHeaderBytes = 1 << 20, kMaxHeaders = 10000,
-                  kMaxConnections = 1 << 20;
+constexpr int64_t kMaxHeaderTimeoutS = 3600, kMaxHeaderBytes = 1 << 20, kMaxHeaders = 10000, kMaxConnections = 1 << 20;
 
 Status HttpLimitKeys(const yaml::Map& m, ServerConfig* c) {
   SUANLI_ASSIGN_OR_RETURN(int64_t ht, OptionalInt(m, "header_timeout_s", c->header_timeout_s, 1, kMaxHeaderTimeoutS));
@@ -157,8 +156,8 @@ Status HttpLimitKeys(const yaml::Map& m, ServerConfig* c) {
   c->max_headers = static_cast<int>(mh);
   SUANLI_ASSIGN_OR_RETURN(int64_t mc, OptionalInt(m, "max_connections", c->max_connections, 1, kMaxConnections));
   c->max_connections = static_cast<int>(mc);
-  SUANLI_ASSIGN_OR_RETURN(int64_t mpc, OptionalInt(m, "max_connections_per_client", c->max_connections_per_client,
-                                                   1, kMaxConnections));
+  SUANLI_ASSIGN_OR_RETURN(
+      int64_t mpc, OptionalInt(m, "max_connections_per_client", c->max_connections_per_client, 1, kMaxConnections));
   c->max_connections_per_client = static_cast<int>(mpc);
   return Status::Ok();
 }
@@ -189,13 +188,26 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   const std::string file = path;
   if (root.IsNull()) return ServerConfig{};  // an empty file: every default
   yaml::Value top = yaml::Root(&file, root);
-  SUANLI_ASSIGN_OR_RETURN(
-      yaml::Map m, yaml::Map::Open(top, {"listen", "data", "network", "centers", "policy", "dispatch",
-                                         "pass_interval_ms", "center_timeout_s", "max_body_bytes", "http_threads",
-                                         "header_timeout_s", "max_header_bytes", "max_headers", "max_connections",
-                                         "max_connections_per_client",
-                                         "tls_cert", "tls_key", "admin_token", "admin_token_file",
-                                         "durable"}));
+  SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(top, {"listen",
+                                                             "data",
+                                                             "network",
+                                                             "centers",
+                                                             "policy",
+                                                             "dispatch",
+                                                             "pass_interval_ms",
+                                                             "center_timeout_s",
+                                                             "max_body_bytes",
+                                                             "http_threads",
+                                                             "header_timeout_s",
+                                                             "max_header_bytes",
+                                                             "max_headers",
+                                                             "max_connections",
+                                                             "max_connections_per_client",
+                                                             "tls_cert",
+                                                             "tls_key",
+                                                             "admin_token",
+                                                             "admin_token_file",
+                                                             "durable"}));
   const fs::path base = fs::path(path).parent_path();
   ServerConfig c;
   auto str = [&](std::string_view key, std::string* out) -> Status {
@@ -228,8 +240,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
     for (size_t i = 0; i < n; ++i) {
       yaml::Value item = cv.Item(i);
       SUANLI_ASSIGN_OR_RETURN(CenterConfig cc, ParseCenter(item, base));
-      if (!names.insert(cc.name).second)
-        return item.Error(fmt::format("center '{}' is named twice", cc.name));
+      if (!names.insert(cc.name).second) return item.Error(fmt::format("center '{}' is named twice", cc.name));
       c.centers.push_back(std::move(cc));
     }
   }
@@ -247,8 +258,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   c.pass_interval_ms = static_cast<int>(pass_ms);
   SUANLI_ASSIGN_OR_RETURN(int64_t timeout, OptionalInt(m, "center_timeout_s", c.center_timeout_s, 1, 86'400));
   c.center_timeout_s = static_cast<int>(timeout);
-  SUANLI_ASSIGN_OR_RETURN(c.max_body_bytes,
-                          OptionalInt(m, "max_body_bytes", c.max_body_bytes, 1, int64_t{1} << 34));
+  SUANLI_ASSIGN_OR_RETURN(c.max_body_bytes, OptionalInt(m, "max_body_bytes", c.max_body_bytes, 1, int64_t{1} << 34));
   SUANLI_ASSIGN_OR_RETURN(int64_t threads, OptionalInt(m, "http_threads", c.http_threads, 1, 1024));
   c.http_threads = static_cast<int>(threads);
   SUANLI_RETURN_IF_ERROR(HttpLimitKeys(m, &c));
@@ -315,9 +325,10 @@ Status ValidateServerConfig(const ServerConfig& config) {
   // A short admin token can be guessed; 16 random bytes (or 32 hex digits,
   // `openssl rand -hex 16`) cannot.
   if (!config.admin_token.empty() && config.admin_token.size() < kMinAdminTokenBytes)
-    return InvalidField("admin_token", "the admin token is {} bytes; at least {} are required (e.g. "
-                           "`openssl rand -hex 16 > admin.token`)",
-                           config.admin_token.size(), kMinAdminTokenBytes);
+    return InvalidField("admin_token",
+                        "the admin token is {} bytes; at least {} are required (e.g. "
+                        "`openssl rand -hex 16 > admin.token`)",
+                        config.admin_token.size(), kMinAdminTokenBytes);
   return Status::Ok();
 }
 

@@ -33,8 +33,8 @@
 namespace suanli::live {
 
 struct StoreOptions {
-  int max_batch = 1024;         // writes per group commit at most
-  bool synchronous_full = true; // false: synchronous=NORMAL (not durable on power cut; for benchmarks only)
+  int max_batch = 1024;          // writes per group commit at most
+  bool synchronous_full = true;  // false: synchronous=NORMAL (not durable on power cut; for benchmarks only)
   // The high-water marks file (live/store_marks.h); empty: the database's
   // path with its extension replaced by ".marks" (suanli.db -> suanli.marks).
   std::string marks_path;
@@ -45,11 +45,11 @@ struct StoreOptions {
 };
 
 struct JobFilter {
-  std::string tenant;                  // empty = all tenants
-  std::vector<JobState> states;        // empty = any state
-  std::string center;                  // empty = any center
-  int64_t before_id = 0;               // > 0: only ids < before_id (paging, newest first)
-  int limit = 100;                     // at most this many, newest (highest id) first
+  std::string tenant;            // empty = all tenants
+  std::vector<JobState> states;  // empty = any state
+  std::string center;            // empty = any center
+  int64_t before_id = 0;         // > 0: only ids < before_id (paging, newest first)
+  int limit = 100;               // at most this many, newest (highest id) first
 };
 
 struct JobCounts {

@@ -164,8 +164,8 @@ std::string LostWork(const StoreMarks& m, int64_t db_max_id, int64_t db_commits,
   }
   std::string cause;
   if (m.clean) {
-    cause = fmt::format("{} was replaced by an older copy after the last clean stop (a restore from a backup?)",
-                        db_name);
+    cause =
+        fmt::format("{} was replaced by an older copy after the last clean stop (a restore from a backup?)", db_name);
   } else if (!wal_present) {
     cause = fmt::format(
         "the write-ahead log {}-wal was deleted after a crash (it is missing), or {} was replaced by an older copy",
@@ -176,9 +176,10 @@ std::string LostWork(const StoreMarks& m, int64_t db_max_id, int64_t db_commits,
         "frame on), or {} was replaced by an older copy",
         db_name, db_name);
   }
-  return fmt::format("{}: {} holds {} commits and jobs up to id {}, but {} records {} commits and jobs up to id {}; "
-                     "most likely {}",
-                     what, db_name, db_commits, db_max_id, marks_name, m.commits, m.last_id, cause);
+  return fmt::format(
+      "{}: {} holds {} commits and jobs up to id {}, but {} records {} commits and jobs up to id {}; "
+      "most likely {}",
+      what, db_name, db_commits, db_max_id, marks_name, m.commits, m.last_id, cause);
 }
 
 MarksFile::~MarksFile() {

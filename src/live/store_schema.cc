@@ -173,7 +173,7 @@ INSERT INTO commit_count (n) VALUES (0);
     // 3 -> 4: the highest priority a tenant's jobs may ask for.
     R"sql(
 ALTER TABLE tenants ADD COLUMN max_priority INTEGER NOT NULL DEFAULT 0;
-)sql",    // 4 -> 5: usage goes to the hours each run ran in (usage_slices, written
+)sql",  // 4 -> 5: usage goes to the hours each run ran in (usage_slices, written
     // with its attempt) instead of whole to the hour its job ended;
     // usage_hourly counts the jobs that ended in each hour apart. What was
     // metered before is kept as it was booked: one slice per attempt (or per

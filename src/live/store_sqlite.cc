@@ -18,9 +18,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <limits>
@@ -33,8 +33,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "live/store.h"
 #include "live/store_marks.h"
@@ -61,7 +61,6 @@ constexpr int kWriterCheckpointPages = 16000;
 // Job ids are reserved in the marks file this many at a time (one fsync per
 // block, not per insert); a crash skips what is left of the block.
 constexpr int64_t kIdBlock = 1000;
-
 
 // Column order of every job SELECT; InsertJob/UpdateJob bind ?2.. in the same
 // order (?1 is the id).
@@ -123,19 +122,15 @@ StatusCode CodeOf(int rc) {
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
     case SQLITE_TOOBIG:
-    case SQLITE_RANGE:
-      return StatusCode::kInvalidArgument;
+    case SQLITE_RANGE: return StatusCode::kInvalidArgument;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
-    case SQLITE_PERM:
-      return StatusCode::kIoError;
-    case SQLITE_FULL:
-      return StatusCode::kResourceExhausted;
-    default:
-      return StatusCode::kUnavailable;
+    case SQLITE_PERM: return StatusCode::kIoError;
+    case SQLITE_FULL: return StatusCode::kResourceExhausted;
+    default: return StatusCode::kUnavailable;
   }
 }
 
@@ -268,8 +263,7 @@ constexpr const char* kInsertSliceSql =
     "energy_kwh, cost, carbon_kg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
     "ON CONFLICT (job_id, n, hour) DO NOTHING";
 
-void BindSlice(sqlite3_stmt* s, int64_t job_id, const std::string& tenant, const JobAttempt& a,
-               const UsageSlice& h) {
+void BindSlice(sqlite3_stmt* s, int64_t job_id, const std::string& tenant, const JobAttempt& a, const UsageSlice& h) {
   sqlite3_bind_int64(s, 1, job_id);
   sqlite3_bind_int64(s, 2, a.n);
   sqlite3_bind_int64(s, 3, h.hour);
@@ -436,7 +430,8 @@ class RowReader {
       done = true;
       return true;
     }
-    bool parse_error(std::size_t pos, const std::string& /*token*/, const nlohmann::detail::exception& /*ex*/) override {
+    bool parse_error(std::size_t pos, const std::string& /*token*/,
+                     const nlohmann::detail::exception& /*ex*/) override {
       return Fail(fmt::format("not valid JSON (at byte {})", pos));
     }
 
@@ -470,8 +465,8 @@ class RowReader {
     if (t != nullptr) text = {reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s_, col))};
     bool ok = json::sax_parse(text, &sax);
     if (!ok || !sax.done) {
-      return Bad(id, name, fmt::format("{}: '{}'", sax.error.empty() ? "not a JSON list" : sax.error,
-                                       text.substr(0, 80)));
+      return Bad(id, name,
+                 fmt::format("{}: '{}'", sax.error.empty() ? "not a JSON list" : sax.error, text.substr(0, 80)));
     }
     return Status::Ok();
   }
@@ -617,9 +612,8 @@ class SqliteStore final : public Store {
       }
       queue_.insert(queue_.end(), queued.begin(), queued.end());
       queue_cv_.notify_one();
-      done_cv_.wait(lk, [&] {
-        return std::all_of(queued.begin(), queued.end(), [](const WriteOp* op) { return op->done; });
-      });
+      done_cv_.wait(
+          lk, [&] { return std::all_of(queued.begin(), queued.end(), [](const WriteOp* op) { return op->done; }); });
     }
     for (WriteOp* op : queued) out[static_cast<size_t>(op - ops.data())] = op->status;
     return out;
@@ -666,10 +660,8 @@ class SqliteStore final : public Store {
     if (rc != SQLITE_ROW) return SqlError(path_, r.conn->db, rc, fmt::format("reading job {}", id));
     SUANLI_ASSIGN_OR_RETURN(JobRecord rec, RowReader(path_, s).Job());
     std::vector<JobRecord*> one{&rec};
-    SUANLI_RETURN_IF_ERROR(ReadAttempts(*r.conn,
-                                        fmt::format("SELECT {} FROM job_attempts WHERE job_id = ?1 ORDER BY n",
-                                                    kAttemptColumns),
-                                        id, one));
+    SUANLI_RETURN_IF_ERROR(ReadAttempts(
+        *r.conn, fmt::format("SELECT {} FROM job_attempts WHERE job_id = ?1 ORDER BY n", kAttemptColumns), id, one));
     return std::optional<JobRecord>(std::move(rec));
   }
 
@@ -697,8 +689,9 @@ class SqliteStore final : public Store {
     // The range of one state (or of every job when `state` is null).
     std::vector<BindValue> args;
     auto range = [&](const std::string* state, const char* columns) {
-      std::string sql = state == nullptr ? fmt::format("SELECT {} FROM jobs WHERE 1", columns)
-                                         : fmt::format("SELECT {} FROM jobs INDEXED BY {} WHERE state = ?", columns, index);
+      std::string sql = state == nullptr
+                            ? fmt::format("SELECT {} FROM jobs WHERE 1", columns)
+                            : fmt::format("SELECT {} FROM jobs INDEXED BY {} WHERE state = ?", columns, index);
       if (state != nullptr) args.emplace_back(*state);
       if (by_tenant) {
         sql += " AND tenant = ?";
@@ -946,9 +939,9 @@ class SqliteStore final : public Store {
     if (writer) {
       // FULL: the WAL is fsync'd at every commit (durable on power cut);
       // NORMAL: only at checkpoints (survives a crash of the process only).
-      SUANLI_RETURN_IF_ERROR(Exec(path_, c->db,
-                                  options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
-                                  "setting synchronous"));
+      SUANLI_RETURN_IF_ERROR(
+          Exec(path_, c->db, options_.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+               "setting synchronous"));
       // A larger page cache keeps the indexes' hot pages; the WAL is cut
       // back to 64 MiB when it starts over.
       SUANLI_RETURN_IF_ERROR(Exec(path_, c->db, "PRAGMA cache_size = -16384; PRAGMA journal_size_limit = 67108864",
@@ -980,8 +973,8 @@ class SqliteStore final : public Store {
     auto it = c.stmts.find(sql);
     if (it != c.stmts.end()) return it->second;
     sqlite3_stmt* s = nullptr;
-    int rc = sqlite3_prepare_v3(c.db, sql.c_str(), static_cast<int>(sql.size() + 1), SQLITE_PREPARE_PERSISTENT, &s,
-                                nullptr);
+    int rc =
+        sqlite3_prepare_v3(c.db, sql.c_str(), static_cast<int>(sql.size() + 1), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     if (rc != SQLITE_OK) return SqlError(path_, c.db, rc, "preparing a statement");
     c.stmts.emplace(sql, s);
     return s;
@@ -1033,12 +1026,11 @@ class SqliteStore final : public Store {
   };
 
   Result<DbState> ReadDbState() {
-    SUANLI_ASSIGN_OR_RETURN(
-        sqlite3_stmt * s,
-        Prepare(*writer_,
-                "SELECT (SELECT COALESCE(MAX(id), 0) FROM jobs), "
-                "(SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'jobs'), "
-                "(SELECT COALESCE(MAX(n), 0) FROM commit_count)"));
+    SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                            Prepare(*writer_,
+                                    "SELECT (SELECT COALESCE(MAX(id), 0) FROM jobs), "
+                                    "(SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'jobs'), "
+                                    "(SELECT COALESCE(MAX(n), 0) FROM commit_count)"));
     StmtReset reset(s);
     int rc = sqlite3_step(s);
     if (rc != SQLITE_ROW) return SqlError(path_, writer_->db, rc, "reading the highest job id and commit count");
@@ -1068,10 +1060,11 @@ class SqliteStore final : public Store {
                                   std::filesystem::path(marks_path_).filename().string(), wal_present);
       if (!lost.empty()) {
         if (!options_.accept_data_loss) {
-          return Status(StatusCode::kFailedPrecondition, fmt::format(
-              "store {}: {}. Refusing to start: restore the lost files if you can; to go on without that work, start "
-              "once with --accept-data-loss (new job ids stay above {})",
-              path_, lost, std::max(top, (*prev)->reserved_id)));
+          return Status(StatusCode::kFailedPrecondition,
+                        fmt::format("store {}: {}. Refusing to start: restore the lost files if you can; to go on "
+                                    "without that work, start "
+                                    "once with --accept-data-loss (new job ids stay above {})",
+                                    path_, lost, std::max(top, (*prev)->reserved_id)));
         }
         data_loss_ = lost;
         spdlog::error("store {}: accepted data loss: {}; new job ids stay above {}", path_, lost,
@@ -1357,7 +1350,8 @@ class SqliteStore final : public Store {
       m.clean = false;
       Status marked = marks_.Write(m, /*sync=*/false);
       if (marked.ok()) marks_unsynced_.store(true);
-      if (!marked.ok() && marks_ok_) spdlog::error("store {}: {} (lost work can go unnoticed)", path_, marked.message());
+      if (!marked.ok() && marks_ok_)
+        spdlog::error("store {}: {} (lost work can go unnoticed)", path_, marked.message());
       if (marked.ok() && !marks_ok_) spdlog::info("store {}: the marks file is written again", path_);
       marks_ok_ = marked.ok();
       return;
@@ -1367,11 +1361,11 @@ class SqliteStore final : public Store {
   const std::string path_;
   StoreOptions options_;
   std::string marks_path_, data_loss_;
-  MarksFile marks_;            // written by the writer thread only (after Init)
+  MarksFile marks_;  // written by the writer thread only (after Init)
   bool marks_open_ = false, marks_ok_ = true;
   std::atomic<bool> marks_unsynced_{false};  // written since the last fdatasync
-  int64_t next_id_ = 1;        // the next job id to hand out (writer thread)
-  int64_t batch_max_id_ = 0;   // highest id inserted by the running transaction
+  int64_t next_id_ = 1;                      // the next job id to hand out (writer thread)
+  int64_t batch_max_id_ = 0;                 // highest id inserted by the running transaction
 
   std::unique_ptr<SqliteConn> writer_;  // used by the writer thread only (after Init)
   std::thread writer_thread_;
@@ -1395,8 +1389,8 @@ class SqliteStore final : public Store {
 // Creates or migrates the schema on a fresh writer connection.
 Status PrepareDatabase(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   struct Closer {
     sqlite3* db;
     ~Closer() { sqlite3_close_v2(db); }
@@ -1434,9 +1428,8 @@ Status PrepareDatabase(const std::string& path) {
   }
   if (rc != SQLITE_OK) return rollback(SqlError(path, db, rc, "reading the schema version"));
   if (version > store_schema::Version()) {
-    return rollback(IoError(
-        "store {}: schema version {} is newer than this program supports ({}); use a newer suanli", path, version,
-        store_schema::Version()));
+    return rollback(IoError("store {}: schema version {} is newer than this program supports ({}); use a newer suanli",
+                            path, version, store_schema::Version()));
   }
   if (version == 0) {
     // A fresh store must be empty: refuse another program's database.
@@ -1450,13 +1443,15 @@ Status PrepareDatabase(const std::string& path) {
     }
     if (rc != SQLITE_OK) return rollback(SqlError(path, db, rc, "reading the schema"));
     if (objects > 0) {
-      return rollback(IoError("store {}: the database has {} tables or indexes but no suanli schema version; "
-                              "it belongs to another program",
-                              path, objects));
+      return rollback(
+          IoError("store {}: the database has {} tables or indexes but no suanli schema version; "
+                  "it belongs to another program",
+                  path, objects));
     }
   }
   for (int v = version; v < store_schema::Version(); ++v) {
-    Status st = Exec(path, db, store_schema::Migrations()[static_cast<size_t>(v)], fmt::format("migrating the schema from version {} to {}", v, v + 1));
+    Status st = Exec(path, db, store_schema::Migrations()[static_cast<size_t>(v)],
+                     fmt::format("migrating the schema from version {} to {}", v, v + 1));
     if (!st.ok()) return rollback(st);
     st = Exec(path, db, fmt::format("PRAGMA user_version = {}", v + 1).c_str(), "setting the schema version");
     if (!st.ok()) return rollback(st);
@@ -1493,8 +1488,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions
     for (const char* suffix : {"-wal", "-shm"}) {
       std::string f = path + suffix;
       struct stat st {};
-      if (lstat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0 &&
-          chmod(f.c_str(), 0600) != 0) {
+      if (lstat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0 && chmod(f.c_str(), 0600) != 0) {
         return IoError("store {}: cannot make {} owner-only: {}", path, f, std::strerror(errno));
       }
     }

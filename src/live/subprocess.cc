@@ -136,8 +136,8 @@ Result<SubprocessResult> RunSubprocess(const SubprocessOptions& options) {
   err_w.Close();
 
   SubprocessResult r;
-  auto deadline = options.timeout_ms > 0 ? start + std::chrono::milliseconds(options.timeout_ms)
-                                         : Clock::time_point::max();
+  auto deadline =
+      options.timeout_ms > 0 ? start + std::chrono::milliseconds(options.timeout_ms) : Clock::time_point::max();
   bool reaped = false;
   int status = 0;
   Clock::time_point kill_time{};

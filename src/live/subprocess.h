@@ -18,17 +18,17 @@
 namespace suanli::live {
 
 struct SubprocessOptions {
-  std::vector<std::string> argv;            // argv[0] is looked up in PATH
-  std::map<std::string, std::string> env;   // set (or replace) in the server's environment
-  std::vector<std::string> unset_env;       // removed from the server's environment
-  std::string cwd;                          // empty = the server's
-  int timeout_ms = 15000;                   // <= 0: no limit
-  size_t max_output_bytes = 16 << 20;       // per stream; the rest is dropped (truncated = true)
+  std::vector<std::string> argv;           // argv[0] is looked up in PATH
+  std::map<std::string, std::string> env;  // set (or replace) in the server's environment
+  std::vector<std::string> unset_env;      // removed from the server's environment
+  std::string cwd;                         // empty = the server's
+  int timeout_ms = 15000;                  // <= 0: no limit
+  size_t max_output_bytes = 16 << 20;      // per stream; the rest is dropped (truncated = true)
 };
 
 struct SubprocessResult {
-  int exit_code = -1;      // -1 when killed by a signal
-  int signal = 0;          // terminating signal (SIGKILL after a timeout)
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // terminating signal (SIGKILL after a timeout)
   bool timed_out = false;
   bool truncated = false;
   std::string out, err;

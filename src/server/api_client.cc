@@ -25,8 +25,8 @@ Result<ApiResponse> Convert(const httplib::Result& r, const std::string& url, co
 
 std::string ApiResponse::Header(const std::string& name) const {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(),
+                                              [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
       return v;
     }
   }
@@ -58,8 +58,7 @@ std::string ErrorMessage(const ApiResponse& r) {
       if (!field.empty() && msg.rfind(field + ":", 0) != 0) msg += " [field: " + field + "]";
       return msg;
     }
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   std::string body = r.body.substr(0, 300);
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
   return fmt::format("HTTP {}{}{}", r.status, body.empty() ? "" : ": ", body);

@@ -63,9 +63,9 @@ RouteFn Authed(live::ControlPlane* const* cp, AuthedFn fn) {
     }
     if (token.empty()) {
       res.SetHeader("WWW-Authenticate", "Bearer");
-      return ReplyError(res, MakeError(401, "unauthenticated",
-                                       "no bearer token: send the header 'Authorization: Bearer TOKEN'",
-                                       "Authorization"));
+      return ReplyError(
+          res, MakeError(401, "unauthenticated", "no bearer token: send the header 'Authorization: Bearer TOKEN'",
+                         "Authorization"));
     }
     auto caller = (*cp)->Authenticate(token);
     if (!caller) {
@@ -123,8 +123,7 @@ bool IsApiPath(const std::string& path) {
   return path == "/api" || path.rfind("/api/", 0) == 0 || path == "/metrics" || path.rfind("/metrics/", 0) == 0;
 }
 
-std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& version,
-                             const HttpCounters* counters) {
+std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& version, const HttpCounters* counters) {
   std::vector<Route> routes;
   auto add = [&routes](const char* method, const char* pattern, RouteFn fn, bool inline_ok = false) {
     routes.push_back(Route{method, pattern, inline_ok, std::move(fn)});
@@ -133,12 +132,14 @@ std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& 
   auto cp = [cpp] { return *cpp; };
 
   // ---- public
-  add("GET", "/api/v1/health",
+  add(
+      "GET", "/api/v1/health",
       [version](const Request&, Response& res, const Params&) {
         ReplyJson(res, 200, json{{"ok", true}, {"version", version}});
       },
       true);
-  add("GET", "/api/v1/openapi.json",
+  add(
+      "GET", "/api/v1/openapi.json",
       [version](const Request&, Response& res, const Params&) {
         res.status = 200;
         res.content_type = "application/json";

@@ -7,11 +7,11 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/async.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "server/api_routes.h"
 #include "server/http_server.h"
@@ -93,9 +93,9 @@ void ApiServer::Impl::Handle(const Request& req, Response& res) const {
   std::string method = req.method.substr(0, 16);
   if (!allow.empty()) {
     res.SetHeader("Allow", allow);
-    return ReplyError(res, MakeError(405, "method_not_allowed",
-                                     fmt::format("{} is not allowed on {} (allowed: {})", method,
-                                                 req.path.substr(0, 200), allow)));
+    return ReplyError(
+        res, MakeError(405, "method_not_allowed",
+                       fmt::format("{} is not allowed on {} (allowed: {})", method, req.path.substr(0, 200), allow)));
   }
   ReplyError(res, MakeError(404, "not_found", fmt::format("no route {} {}", method, req.path.substr(0, 200))));
 }

@@ -23,9 +23,9 @@ struct ApiServerOptions {
   // Access log: "-" or "stderr" (default), "off", or a file (appended).
   std::string access_log = "stderr";
   std::string version = "0.1.0";
-  int read_timeout_s = 10;        // a request body must arrive within this
-  int write_timeout_s = 10;       // a response must be taken within this
-  int keep_alive_timeout_s = 5;   // an idle keep-alive connection is closed after this
+  int read_timeout_s = 10;       // a request body must arrive within this
+  int write_timeout_s = 10;      // a response must be taken within this
+  int keep_alive_timeout_s = 5;  // an idle keep-alive connection is closed after this
 };
 
 class ApiServer {

@@ -12,6 +12,8 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -21,8 +23,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 namespace suanli::server {
 namespace {
@@ -258,8 +258,7 @@ class Session : public SessionBase {
   }
 
   void FailTooLarge() {
-    Fail(413, "too_large", fmt::format("request body over max_body_bytes ({} bytes)", Limits().max_body_bytes),
-         "body");
+    Fail(413, "too_large", fmt::format("request body over max_body_bytes ({} bytes)", Limits().max_body_bytes), "body");
   }
 
   // The request as handlers see it (method, target, path, headers, body).
@@ -503,8 +502,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerSetup setup) {
     auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
     beast::error_code ec;
     ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                         asio::ssl::context::single_dh_use,
                      ec);
     if (!ec) ctx->use_certificate_chain_file(setup.tls_cert, ec);
     if (!ec) ctx->use_private_key_file(setup.tls_key, asio::ssl::context::pem, ec);
@@ -527,8 +526,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(HttpServerSetup setup) {
                  impl->max_connections, files);
   }
   HttpResponse busy;
-  setup.error_body(503, "unavailable", "too many connections (max_connections, max_connections_per_client)", "",
-                   busy);
+  setup.error_body(503, "unavailable", "too many connections (max_connections, max_connections_per_client)", "", busy);
   impl->busy_answer = fmt::format(
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
       busy.content_type, busy.body.size(), busy.body);

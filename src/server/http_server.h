@@ -89,7 +89,7 @@ using HttpLogger = std::function<void(const HttpLogEntry&)>;
 
 struct HttpServerSetup {
   std::string host;
-  int port = 0;  // 0: any free port
+  int port = 0;                   // 0: any free port
   std::string tls_cert, tls_key;  // both set: TLS
   HttpLimits limits;
   HttpHandler handler;

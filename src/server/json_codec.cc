@@ -12,8 +12,8 @@
 namespace suanli::server {
 namespace {
 
-using nlohmann::json;
 using live::JobSpec;
+using nlohmann::json;
 
 bool Fail(ApiError* err, const std::string& field, const std::string& what) {
   *err = FieldError(field, what);
@@ -25,8 +25,8 @@ bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos;
 std::string Shown(std::string_view name) { return ShownName(name); }
 
 // An integer in [lo, hi]; `what` describes the expected kind for type errors.
-bool GetInt(const json& v, const std::string& field, int64_t lo, int64_t hi, const char* what,
-            int64_t* out, ApiError* err) {
+bool GetInt(const json& v, const std::string& field, int64_t lo, int64_t hi, const char* what, int64_t* out,
+            ApiError* err) {
   if (v.is_number_unsigned()) {
     uint64_t u = v.get<uint64_t>();
     if (u > static_cast<uint64_t>(hi)) {
@@ -96,8 +96,7 @@ bool CheckParams(const QueryParams& q, std::initializer_list<std::string_view> k
   return true;
 }
 
-bool QueryInt(const QueryParams& q, const std::string& name, int64_t lo, int64_t hi, int64_t* out,
-              ApiError* err) {
+bool QueryInt(const QueryParams& q, const std::string& name, int64_t lo, int64_t hi, int64_t* out, ApiError* err) {
   auto it = q.find(name);
   if (it == q.end()) return true;
   const std::string& s = it->second;
@@ -131,7 +130,8 @@ Status ReadInt(const json& j, const char* key, T* out) {
   if (!it->is_number_integer()) return WrongType(key, "an integer", *it);
   if (it->is_number_unsigned()) {
     uint64_t u = it->get<uint64_t>();
-    if (u > static_cast<uint64_t>(std::numeric_limits<T>::max())) return ParseError("{}: out of range", key).WithField(key);
+    if (u > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+      return ParseError("{}: out of range", key).WithField(key);
     *out = static_cast<T>(u);
     return Status::Ok();
   }
@@ -185,13 +185,34 @@ ApiError ErrorFromStatus(const Status& st) {
   e.message = st.message().empty() ? std::string("error") : st.message();
   switch (st.code()) {
     case StatusCode::kInvalidArgument:
-    case StatusCode::kParseError: e.http_status = 400; e.code = "invalid_argument"; break;
-    case StatusCode::kNotFound: e.http_status = 404; e.code = "not_found"; break;
-    case StatusCode::kPermissionDenied: e.http_status = 403; e.code = "permission_denied"; break;
-    case StatusCode::kFailedPrecondition: e.http_status = 409; e.code = "failed_precondition"; break;
-    case StatusCode::kResourceExhausted: e.http_status = 429; e.code = "resource_exhausted"; break;
-    case StatusCode::kUnavailable: e.http_status = 503; e.code = "unavailable"; break;
-    default: e.http_status = 500; e.code = "internal"; break;
+    case StatusCode::kParseError:
+      e.http_status = 400;
+      e.code = "invalid_argument";
+      break;
+    case StatusCode::kNotFound:
+      e.http_status = 404;
+      e.code = "not_found";
+      break;
+    case StatusCode::kPermissionDenied:
+      e.http_status = 403;
+      e.code = "permission_denied";
+      break;
+    case StatusCode::kFailedPrecondition:
+      e.http_status = 409;
+      e.code = "failed_precondition";
+      break;
+    case StatusCode::kResourceExhausted:
+      e.http_status = 429;
+      e.code = "resource_exhausted";
+      break;
+    case StatusCode::kUnavailable:
+      e.http_status = 503;
+      e.code = "unavailable";
+      break;
+    default:
+      e.http_status = 500;
+      e.code = "internal";
+      break;
   }
   if (e.http_status == 400 || e.http_status == 429) e.field = st.field();
   return e;
@@ -203,9 +224,7 @@ std::string ErrorJson(const ApiError& e) {
   return Dump(json{{"error", std::move(err)}});
 }
 
-std::string Dump(const json& j, int indent) {
-  return j.dump(indent, ' ', false, json::error_handler_t::replace);
-}
+std::string Dump(const json& j, int indent) { return j.dump(indent, ' ', false, json::error_handler_t::replace); }
 
 bool JobSpecFromJson(const json& j, JobSpec* spec, ApiError* err) {
   if (!j.is_object()) return Fail(err, "body", fmt::format("expected a JSON object, got {}", JsonTypeName(j)));
@@ -229,8 +248,9 @@ bool JobSpecFromJson(const json& j, JobSpec* spec, ApiError* err) {
       for (auto e = v.begin(); e != v.end(); ++e) {
         const std::string& name = e.key();
         if (name.empty() || name.size() > 256 || name.find('=') != std::string::npos || HasNul(name)) {
-          return Fail(err, "env", fmt::format("invalid variable name '{}' (non-empty, no '=', at most 256 bytes)",
-                                              name.substr(0, 64)));
+          return Fail(
+              err, "env",
+              fmt::format("invalid variable name '{}' (non-empty, no '=', at most 256 bytes)", name.substr(0, 64)));
         }
         std::string val;
         if (!GetString(e.value(), "env." + name, 64 * 1024, &val, err)) return false;
@@ -260,8 +280,8 @@ bool JobSpecFromJson(const json& j, JobSpec* spec, ApiError* err) {
         return false;
       }
     } else if (k == "priority") {
-      if (!GetInt(v, k, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(),
-                  "expected an integer", &n, err)) {
+      if (!GetInt(v, k, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), "expected an integer",
+                  &n, err)) {
         return false;
       }
       s.priority = static_cast<int32_t>(n);
@@ -360,8 +380,7 @@ bool ParseQueryString(std::string_view query, QueryParams* out, ApiError* err) {
     if (!part.empty()) {
       size_t eq = part.find('=');
       std::string key, value;
-      if (!decode(part.substr(0, eq), &key) ||
-          (eq != std::string_view::npos && !decode(part.substr(eq + 1), &value))) {
+      if (!decode(part.substr(0, eq), &key) || (eq != std::string_view::npos && !decode(part.substr(eq + 1), &value))) {
         return Fail(err, "query", fmt::format("bad percent-escape or NUL in '{}'", std::string(part.substr(0, 64))));
       }
       if (key.empty()) return Fail(err, "query", "a parameter without a name");
@@ -396,9 +415,9 @@ bool ParseJobListQuery(const QueryParams& q, live::JobFilter* filter, ApiError* 
       std::string one = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       auto st = live::ParseState(one);
       if (!st) {
-        return Fail(err, "state",
-                    fmt::format("unknown state '{}' (pending, running, succeeded, failed, cancelled)",
-                                one.substr(0, 64)));
+        return Fail(
+            err, "state",
+            fmt::format("unknown state '{}' (pending, running, succeeded, failed, cancelled)", one.substr(0, 64)));
       }
       f.states.push_back(*st);
       if (comma == std::string::npos) break;

@@ -117,10 +117,10 @@ class LimitedDom {
   const JsonLimits& limits_;
   ApiError* err_;
   json root_;
-  std::vector<json*> stack_;         // open arrays and objects
-  std::vector<std::string> paths_;   // of the open objects
+  std::vector<json*> stack_;        // open arrays and objects
+  std::vector<std::string> paths_;  // of the open objects
   std::string last_key_;
-  json* slot_ = nullptr;             // where the value of the key just read goes
+  json* slot_ = nullptr;  // where the value of the key just read goes
   int64_t values_ = 0;
   bool failed_ = false;
 };

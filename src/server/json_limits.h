@@ -16,9 +16,9 @@
 namespace suanli::server {
 
 struct JsonLimits {
-  int max_depth = 32;             // nested arrays and objects
-  int64_t max_keys = 2048;        // keys in one object
-  int64_t max_values = 100'000;   // values (strings, numbers, arrays, objects...) in all
+  int max_depth = 32;            // nested arrays and objects
+  int64_t max_keys = 2048;       // keys in one object
+  int64_t max_values = 100'000;  // values (strings, numbers, arrays, objects...) in all
 };
 
 // One JSON object (strict: one value, nothing after it, valid UTF-8). On error

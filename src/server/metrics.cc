@@ -39,11 +39,14 @@ std::string RenderMetrics(const std::vector<live::CenterView>& centers, const li
   auto app = std::back_inserter(out);
 
   Header(out, "suanli_queue_depth", "gauge", "Jobs pending in the center's queue.");
-  for (const auto& c : centers) fmt::format_to(app, "suanli_queue_depth{{center=\"{}\"}} {}\n", EscapeLabel(c.name), c.pending);
+  for (const auto& c : centers)
+    fmt::format_to(app, "suanli_queue_depth{{center=\"{}\"}} {}\n", EscapeLabel(c.name), c.pending);
   Header(out, "suanli_running_jobs", "gauge", "Jobs running in the center.");
-  for (const auto& c : centers) fmt::format_to(app, "suanli_running_jobs{{center=\"{}\"}} {}\n", EscapeLabel(c.name), c.running);
+  for (const auto& c : centers)
+    fmt::format_to(app, "suanli_running_jobs{{center=\"{}\"}} {}\n", EscapeLabel(c.name), c.running);
   Header(out, "suanli_center_up", "gauge", "1 if the center's backend answers, else 0.");
-  for (const auto& c : centers) fmt::format_to(app, "suanli_center_up{{center=\"{}\"}} {}\n", EscapeLabel(c.name), c.up ? 1 : 0);
+  for (const auto& c : centers)
+    fmt::format_to(app, "suanli_center_up{{center=\"{}\"}} {}\n", EscapeLabel(c.name), c.up ? 1 : 0);
   Header(out, "suanli_center_drained", "gauge", "1 if an operator drained the center (it takes no new jobs).");
   for (const auto& c : centers) {
     fmt::format_to(app, "suanli_center_drained{{center=\"{}\"}} {}\n", EscapeLabel(c.name), c.drained ? 1 : 0);
@@ -76,7 +79,8 @@ std::string RenderMetrics(const std::vector<live::CenterView>& centers, const li
                    Num(bt.second > 0 ? bt.first / bt.second : 0.0));
   }
   Header(out, "suanli_power_kw", "gauge", "Estimated power draw of the center's busy accelerators times its PUE (kW).");
-  for (const auto& c : centers) fmt::format_to(app, "suanli_power_kw{{center=\"{}\"}} {}\n", EscapeLabel(c.name), Num(c.power_kw));
+  for (const auto& c : centers)
+    fmt::format_to(app, "suanli_power_kw{{center=\"{}\"}} {}\n", EscapeLabel(c.name), Num(c.power_kw));
 
   Header(out, "suanli_pass_duration_ms", "histogram", "Duration of the control loop's scheduling passes (ms).");
   size_t nb = std::min(stats.pass_ms_buckets_le.size(), stats.pass_ms_counts.size());

@@ -38,10 +38,10 @@ Result<live::ServerConfig> ResolveServeConfig(const ServeFlags& flags, const Env
     auto loaded = live::LoadServerConfig(*file);
     if (!loaded.ok()) return loaded.status();
     c = std::move(loaded).value();
-    for (const char* k : {"listen", "data", "network", "policy", "dispatch", "centers", "pass_interval_ms",
-                          "center_timeout_s", "max_body_bytes", "http_threads", "tls_cert", "tls_key", "admin_token",
-                          "header_timeout_s", "max_header_bytes", "max_headers", "max_connections",
-                          "max_connections_per_client"}) {
+    for (const char* k :
+         {"listen", "data", "network", "policy", "dispatch", "centers", "pass_interval_ms", "center_timeout_s",
+          "max_body_bytes", "http_threads", "tls_cert", "tls_key", "admin_token", "header_timeout_s",
+          "max_header_bytes", "max_headers", "max_connections", "max_connections_per_client"}) {
       source[k] = "config file " + *file;
     }
   }

@@ -37,16 +37,26 @@ std::string ContentTypeFor(std::string_view path) {
     std::string_view ext, type;
   };
   static constexpr Type kTypes[] = {
-      {"html", "text/html; charset=utf-8"},     {"htm", "text/html; charset=utf-8"},
-      {"js", "text/javascript; charset=utf-8"}, {"mjs", "text/javascript; charset=utf-8"},
-      {"css", "text/css; charset=utf-8"},       {"json", "application/json"},
-      {"map", "application/json"},              {"svg", "image/svg+xml"},
-      {"png", "image/png"},                     {"jpg", "image/jpeg"},
-      {"jpeg", "image/jpeg"},                   {"gif", "image/gif"},
-      {"webp", "image/webp"},                   {"ico", "image/x-icon"},
-      {"woff", "font/woff"},                    {"woff2", "font/woff2"},
-      {"ttf", "font/ttf"},                      {"txt", "text/plain; charset=utf-8"},
-      {"webmanifest", "application/manifest+json"}, {"wasm", "application/wasm"},
+      {"html", "text/html; charset=utf-8"},
+      {"htm", "text/html; charset=utf-8"},
+      {"js", "text/javascript; charset=utf-8"},
+      {"mjs", "text/javascript; charset=utf-8"},
+      {"css", "text/css; charset=utf-8"},
+      {"json", "application/json"},
+      {"map", "application/json"},
+      {"svg", "image/svg+xml"},
+      {"png", "image/png"},
+      {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},
+      {"gif", "image/gif"},
+      {"webp", "image/webp"},
+      {"ico", "image/x-icon"},
+      {"woff", "font/woff"},
+      {"woff2", "font/woff2"},
+      {"ttf", "font/ttf"},
+      {"txt", "text/plain; charset=utf-8"},
+      {"webmanifest", "application/manifest+json"},
+      {"wasm", "application/wasm"},
   };
   for (const auto& t : kTypes) {
     if (t.ext == ext) return std::string(t.type);

@@ -365,16 +365,13 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
     w.jobs[id].models = workload.jobs[id].models;
     DispatchDecision d = dispatcher->Dispatch(id, remaining[id], t, view);
     switch (d.kind) {
-      case DispatchDecision::Kind::kReject:
-        record_unschedulable(id, d.reason);
-        return;
+      case DispatchDecision::Kind::kReject: record_unschedulable(id, d.reason); return;
       case DispatchDecision::Kind::kHold:
         phase[id] = JobPhase::kHeld;
         center_of[id] = d.center;
         held.push_back(id);
         return;
-      case DispatchDecision::Kind::kSend:
-        break;
+      case DispatchDecision::Kind::kSend: break;
     }
     if (d.models) w.jobs[id].models = d.models;
     JobRecord& r = res.jobs[id];
@@ -545,8 +542,7 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
           cs[c].changed = true;
           if (options.center_mtbf_h > 0 && open > 0) {
             Time at = t + SecondsF(fail_rng.Exponential(options.center_mtbf_h * 3600.0));
-            Duration len =
-                std::max<Duration>(kMinute, SecondsF(fail_rng.Exponential(ToSeconds(options.outage_mean))));
+            Duration len = std::max<Duration>(kMinute, SecondsF(fail_rng.Exponential(ToSeconds(options.outage_mean))));
             push(at, Ev::kOutageStart, c, static_cast<uint32_t>(outage_len.size()));
             outage_len.push_back(len);
           }
@@ -639,9 +635,7 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
             ++r.preemptions;
             break;
           }
-          case Decision::Kind::kUnschedulable:
-            record_unschedulable(id, d.reason);
-            break;
+          case Decision::Kind::kUnschedulable: record_unschedulable(id, d.reason); break;
         }
       }
       if (pass.wake_at != kNever && pass.wake_at > t) {

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "core/model/job.h"
 #include "core/model/energy.h"
+#include "core/model/job.h"
 #include "core/model/network.h"
 #include "core/policy/dispatch/dispatcher.h"
 #include "core/scheduler/scheduler.h"
@@ -28,8 +28,8 @@ struct SimOptions {
   Duration util_interval = 0;  // utilisation time-series step; 0 = chosen from the trace span
   SchedulerOptions scheduler;
   // A network of centers: one scheduler per center, a dispatcher in front.
-  DispatchSpec dispatch;      // default: earliest-start
-  int start_hour = 0;         // hour of day at time 0 (tariffs and carbon by hour)
+  DispatchSpec dispatch;  // default: earliest-start
+  int start_hour = 0;     // hour of day at time 0 (tariffs and carbon by hour)
   // A center's scheduler passes at most this often (0 = at every event).
   // Like Slurm's sched_min_interval: events in between wait for the next pass.
   Duration pass_interval = 0;
@@ -39,10 +39,10 @@ struct SimOptions {
   // dispatched again. Whole-center outages come from the network file
   // (scheduled) and, with center_mtbf > 0, at random (exponential gaps,
   // exponential durations of mean outage_mean).
-  double device_mtbf_h = 0;   // 0 = no device failures
-  double center_mtbf_h = 0;   // 0 = no random outages
+  double device_mtbf_h = 0;  // 0 = no device failures
+  double center_mtbf_h = 0;  // 0 = no random outages
   Duration outage_mean = 4 * kHour;
-  Duration checkpoint = 0;    // default interval for jobs without their own; 0 = none
+  Duration checkpoint = 0;  // default interval for jobs without their own; 0 = none
   Duration restart_cost = 0;
   // Called with the fraction of arrivals processed (0..1), at most ~200 times.
   std::function<void(double)> progress;
@@ -55,7 +55,7 @@ struct JobRecord {
   Time end = -1;
   uint32_t gpus = 0;
   uint16_t gpu_milli = 0;
-  uint16_t nodes = 0;       // nodes of the last run
+  uint16_t nodes = 0;  // nodes of the last run
   uint16_t preemptions = 0;
   ModelId model = kNoModel;
   bool unschedulable = false;
@@ -88,8 +88,8 @@ struct SimSummary {
   Energy jobs_energy;         // accelerators running jobs
   Energy idle_energy;         // idle accelerators, first arrival to the idle horizon
   double idle_horizon_s = 0;  // from the first arrival (default: this run's makespan)
-  double goodput = 1;      // useful / allocated accelerator-time
-  double lost_work_s = 0;  // accelerator-seconds
+  double goodput = 1;         // useful / allocated accelerator-time
+  double lost_work_s = 0;     // accelerator-seconds
   uint64_t failures = 0, restarts = 0, outages = 0, deferred = 0;
   double transfer_s = 0;
 };
@@ -114,7 +114,7 @@ struct PoolSample {
 };
 
 struct UsageRow {
-  uint32_t tenant = 0;   // Workload::tenants; UINT32_MAX = idle accelerators
+  uint32_t tenant = 0;  // Workload::tenants; UINT32_MAX = idle accelerators
   CenterId center = 0;
   ModelId model = kNoModel;
   double accelerator_s = 0, reference_s = 0, pflop_days = 0;
@@ -124,14 +124,14 @@ struct UsageRow {
 // Busy accelerator-seconds per (center, model) pool and hour since the first
 // arrival: what MeterIdle needs to meter the idle accelerators.
 struct BusyHours {
-  Time t0 = 0;                            // the first arrival
-  size_t models = 0;                      // pools per center (models + CPU-only)
-  std::vector<double> capacity;           // devices, per pool (center * models + model)
-  std::vector<std::vector<double>> hours; // per pool, by hour since t0
+  Time t0 = 0;                             // the first arrival
+  size_t models = 0;                       // pools per center (models + CPU-only)
+  std::vector<double> capacity;            // devices, per pool (center * models + model)
+  std::vector<std::vector<double>> hours;  // per pool, by hour since t0
 };
 
 struct SimResult {
-  std::string policy;         // DISPATCH/POLICY with several centers, else POLICY
+  std::string policy;  // DISPATCH/POLICY with several centers, else POLICY
   std::string dispatch, center_policy;
   std::vector<JobRecord> jobs;
   std::vector<UtilSample> util;
@@ -155,7 +155,6 @@ SimSummary Summarize(const std::vector<JobRecord>& jobs);
 // jobs_energy, idle_energy, idle_horizon_s and totals. Simulate calls it
 // with the run's own makespan; `suanli sim` calls it again with one horizon
 // common to every run it compares (docs/formats-output.md). O(pools x hours).
-void MeterIdle(SimResult* result, Duration horizon, const Network& network, const Catalog& catalog,
-               int start_hour);
+void MeterIdle(SimResult* result, Duration horizon, const Network& network, const Catalog& catalog, int start_hour);
 
 }  // namespace suanli

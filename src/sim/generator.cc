@@ -221,8 +221,7 @@ std::vector<int> DurationKnots() {
 
 double Round3(double v) { return std::round(v * 1000) / 1000; }
 
-Status ForEachLine(const std::string& path,
-                   const std::function<Status(LineReader&, std::string_view)>& fn) {
+Status ForEachLine(const std::string& path, const std::function<Status(LineReader&, std::string_view)>& fn) {
   SUANLI_ASSIGN_OR_RETURN(auto reader, LineReader::Open(path));
   std::string_view line;
   while (reader->Next(&line)) SUANLI_RETURN_IF_ERROR(fn(*reader, line));
@@ -239,8 +238,7 @@ Result<std::vector<double>> FitDurations(const std::string& path) {
       if (ToLower(Trim(line)) == "runtime") return Status::Ok();
     }
     auto d = ParseDouble(line);
-    if (!d || *d < 0)
-      return ParseError("{}: field 'runtime': expected seconds >= 0, got '{}'", r.Where(), line);
+    if (!d || *d < 0) return ParseError("{}: field 'runtime': expected seconds >= 0, got '{}'", r.Where(), line);
     v.push_back(*d);
     return Status::Ok();
   }));
@@ -266,8 +264,7 @@ Result<std::vector<GeneratorFit::SizeClass>> FitGavel(const std::string& dir) {
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     std::string name = e.path().filename().string();
-    if (name.size() > 9 && name.find(".trace") != std::string::npos)
-      files.push_back(e.path().string());
+    if (name.size() > 9 && name.find(".trace") != std::string::npos) files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
   std::map<std::pair<uint32_t, int>, uint32_t> counts;
@@ -279,8 +276,7 @@ Result<std::vector<GeneratorFit::SizeClass>> FitGavel(const std::string& dir) {
         return ParseError("{}: expected 7 tab-separated fields, got {}", r.Where(), fields.size());
       auto gpus = ParseInt(fields[6]);
       if (!gpus || *gpus < 1 || *gpus > 1'000'000)
-        return ParseError("{}: field 'scale_factor' (column 7): expected GPUs >= 1, got '{}'",
-                          r.Where(), fields[6]);
+        return ParseError("{}: field 'scale_factor' (column 7): expected GPUs >= 1, got '{}'", r.Where(), fields[6]);
       std::string_view type = fields[0];
       type = Trim(type.substr(0, type.find(" (")));
       WorkloadClass cls = import_detail::ClassFromModelName(type);
@@ -289,14 +285,12 @@ Result<std::vector<GeneratorFit::SizeClass>> FitGavel(const std::string& dir) {
     }));
   }
   std::vector<GeneratorFit::SizeClass> out;
-  for (const auto& [k, n] : counts)
-    out.push_back({k.first, static_cast<WorkloadClass>(k.second), n});
+  for (const auto& [k, n] : counts) out.push_back({k.first, static_cast<WorkloadClass>(k.second), n});
   return out;
 }
 
 // Column index by header name, or an error naming the file.
-Result<size_t> Column(const std::vector<std::string_view>& header, std::string_view name,
-                      const std::string& where) {
+Result<size_t> Column(const std::vector<std::string_view>& header, std::string_view name, const std::string& where) {
   for (size_t i = 0; i < header.size(); ++i)
     if (ToLower(Trim(header[i])) == name) return i;
   return ParseError("{}: header: missing column '{}'", where, name);
@@ -321,8 +315,7 @@ Result<std::vector<GeneratorFit::HostDemand>> FitOpenb(const std::string& path) 
     auto get = [&](size_t c, const char* name) -> Result<int64_t> {
       auto v = c < fields.size() ? ParseInt(fields[c]) : std::nullopt;
       if (!v || *v < 0)
-        return ParseError("{}: field '{}' (column {}): expected an integer >= 0", r.Where(), name,
-                          c + 1);
+        return ParseError("{}: field '{}' (column {}): expected an integer >= 0", r.Where(), name, c + 1);
       return *v;
     };
     SUANLI_ASSIGN_OR_RETURN(int64_t gpus, get(c_gpu, "num_gpu"));
@@ -330,15 +323,13 @@ Result<std::vector<GeneratorFit::HostDemand>> FitOpenb(const std::string& path) 
     SUANLI_ASSIGN_OR_RETURN(int64_t cpu, get(c_cpu, "cpu_milli"));
     SUANLI_ASSIGN_OR_RETURN(int64_t mem, get(c_mem, "memory_mib"));
     if (gpus > 64) return ParseError("{}: field 'num_gpu': expected at most 64", r.Where());
-    int share =
-        gpus == 1 && milli > 0 && milli < kWholeDevice ? static_cast<int>(milli) : kWholeDevice;
+    int share = gpus == 1 && milli > 0 && milli < kWholeDevice ? static_cast<int>(milli) : kWholeDevice;
     ++counts[{static_cast<uint32_t>(gpus), share, cpu, mem}];
     return Status::Ok();
   }));
   std::vector<GeneratorFit::HostDemand> out;
   for (const auto& [k, n] : counts)
-    out.push_back(
-        {std::get<0>(k), static_cast<uint16_t>(std::get<1>(k)), std::get<2>(k), std::get<3>(k), n});
+    out.push_back({std::get<0>(k), static_cast<uint16_t>(std::get<1>(k)), std::get<2>(k), std::get<3>(k), n});
   return out;
 }
 
@@ -362,8 +353,7 @@ std::array<double, 5> Solve5(std::array<std::array<double, 6>, 5> m) {
 
 std::array<double, 5> Harmonics(double hours) {
   constexpr double kW = 6.283185307179586 / 24;
-  return {1, std::cos(kW * hours), std::sin(kW * hours), std::cos(2 * kW * hours),
-          std::sin(2 * kW * hours)};
+  return {1, std::cos(kW * hours), std::sin(kW * hours), std::cos(2 * kW * hours), std::sin(2 * kW * hours)};
 }
 
 Result<std::array<double, 5>> FitDiurnal(const std::string& path) {
@@ -385,8 +375,7 @@ Result<std::array<double, 5>> FitDiurnal(const std::string& path) {
     if (!hh || !mm || *hh > 23 || *mm > 59)
       return ParseError("{}: field 'time': expected 'YYYY-MM-DD HH:MM:SS'", r.Where());
     auto n = c_submit < fields.size() ? ParseInt(fields[c_submit]) : std::nullopt;
-    if (!n || *n < 0)
-      return ParseError("{}: field 'submit_job_all': expected a count >= 0", r.Where());
+    if (!n || *n < 0) return ParseError("{}: field 'submit_job_all': expected a count >= 0", r.Where());
     rows.push_back({Harmonics(*hh + (*mm + 5) / 60.0), static_cast<double>(*n)});
     return Status::Ok();
   }));
@@ -428,8 +417,7 @@ Result<double> FitZipf(const std::string& path, uint32_t* count) {
     }
     auto fields = Split(line, ',');
     auto n = fields.size() >= 2 ? ParseDouble(fields[1]) : std::nullopt;
-    if (!n || *n <= 0)
-      return ParseError("{}: field 'node num' (column 2): expected a count > 0", r.Where());
+    if (!n || *n <= 0) return ParseError("{}: field 'node num' (column 2): expected a count > 0", r.Where());
     nodes.push_back(*n);
     return Status::Ok();
   }));
@@ -488,19 +476,18 @@ std::string FitToSource(const GeneratorFit& fit) {
   s += "};\n\nconstexpr GeneratorFit::SizeClass kPhillySizes[] = {\n";
   static const char* kClassEnum[] = {"kCnn", "kTransformer", "kRl", "kScience", "kOther"};
   for (const auto& c : fit.philly_sizes)
-    s += fmt::format("    {{{}, WorkloadClass::{}, {}}},\n", c.gpus,
-                     kClassEnum[static_cast<int>(c.cls)], c.jobs);
+    s += fmt::format("    {{{}, WorkloadClass::{}, {}}},\n", c.gpus, kClassEnum[static_cast<int>(c.cls)], c.jobs);
   s += "};\n\nconstexpr GeneratorFit::HostDemand kOpenbPods[] = {\n";
   for (size_t i = 0; i < fit.openb_pods.size(); ++i) {
     const auto& h = fit.openb_pods[i];
-    s += fmt::format("{}{{{}, {}, {}, {}, {}}},", i % 3 == 0 ? "    " : " ", h.gpus, h.gpu_milli,
-                     h.cpu_milli, h.mem_mib, h.pods);
+    s += fmt::format("{}{{{}, {}, {}, {}, {}}},", i % 3 == 0 ? "    " : " ", h.gpus, h.gpu_milli, h.cpu_milli,
+                     h.mem_mib, h.pods);
     if (i % 3 == 2 || i + 1 == fit.openb_pods.size()) s += '\n';
   }
-  s += fmt::format("}};\n\nconstexpr std::array<double, 5> kDiurnal = {{{}, {}, {}, {}, {}}};\n",
-                   fit.diurnal[0], fit.diurnal[1], fit.diurnal[2], fit.diurnal[3], fit.diurnal[4]);
-  s += fmt::format("\nconstexpr double kTenantZipf = {};\nconstexpr uint32_t kTenantCount = {};\n",
-                   fit.tenant_zipf, fit.tenant_count);
+  s += fmt::format("}};\n\nconstexpr std::array<double, 5> kDiurnal = {{{}, {}, {}, {}, {}}};\n", fit.diurnal[0],
+                   fit.diurnal[1], fit.diurnal[2], fit.diurnal[3], fit.diurnal[4]);
+  s += fmt::format("\nconstexpr double kTenantZipf = {};\nconstexpr uint32_t kTenantCount = {};\n", fit.tenant_zipf,
+                   fit.tenant_count);
   return s;
 }
 
@@ -532,10 +519,8 @@ const std::vector<GenProfileInfo>& GeneratorProfiles() {
       {"mixed",
        "Philly GPU counts and classes (Gavel), openb GPU sharing and host demand, memory-floor and "
        "software-stack constraints (default)"},
-      {"philly",
-       "Philly GPU counts and classes (Gavel) with openb host demand; no sharing, no constraints"},
-      {"openb",
-       "openb pods as they are (CPU-only, shared, 1-8 GPUs) with Philly run times and constraints"},
+      {"philly", "Philly GPU counts and classes (Gavel) with openb host demand; no sharing, no constraints"},
+      {"openb", "openb pods as they are (CPU-only, shared, 1-8 GPUs) with Philly run times and constraints"},
       {"china-aicc",
        "a network of centers: 8 tenants with home centers and stacks, datasets, deferrable jobs, "
        "large-model jobs and inference services over --days (default 30)"},
@@ -550,9 +535,7 @@ uint64_t WorkloadGenerator::Table::Pick(Rng& rng) const {
 
 namespace {
 
-void AddWeight(std::vector<uint64_t>* cum, uint64_t w) {
-  cum->push_back((cum->empty() ? 0 : cum->back()) + w);
-}
+void AddWeight(std::vector<uint64_t>* cum, uint64_t w) { cum->push_back((cum->empty() ? 0 : cum->back()) + w); }
 
 // Index of the openb whole-GPU table used for a job of `gpus` devices: 1, 2, 4, 8.
 int WholeBucket(uint32_t gpus) { return gpus >= 8 ? 3 : gpus >= 4 ? 2 : gpus >= 2 ? 1 : 0; }
@@ -582,18 +565,15 @@ std::string PaddedName(const char* prefix, uint32_t i, uint32_t count) {
 
 }  // namespace
 
-Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts,
-                                                    const Catalog& catalog) {
+Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts, const Catalog& catalog) {
   WorkloadGenerator g;
   g.opts_ = opts;
   const auto& profiles = GeneratorProfiles();
-  auto it = std::find_if(profiles.begin(), profiles.end(),
-                         [&](const auto& p) { return p.name == opts.profile; });
+  auto it = std::find_if(profiles.begin(), profiles.end(), [&](const auto& p) { return p.name == opts.profile; });
   if (it == profiles.end()) {
     std::vector<std::string> names;
     for (const auto& p : profiles) names.push_back(p.name);
-    return InvalidArgument("--profile: unknown profile '{}'; known: {}", opts.profile,
-                           Join(names, ", "));
+    return InvalidArgument("--profile: unknown profile '{}'; known: {}", opts.profile, Join(names, ", "));
   }
   g.profile_ = static_cast<int>(it - profiles.begin());
   if ((opts.jobs < 1 && g.profile_ != kChinaAicc) || opts.jobs >= kNoJob)
@@ -602,8 +582,7 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts,
     return InvalidArgument("--load: expected a number > 0, got {}", opts.load);
   if (opts.gpus < 1 || opts.gpus > 1'000'000'000)
     return InvalidArgument("--gpus: expected 1 to 1000000000, got {}", opts.gpus);
-  if (opts.tenants > 1'000'000)
-    return InvalidArgument("--tenants: expected at most 1000000, got {}", opts.tenants);
+  if (opts.tenants > 1'000'000) return InvalidArgument("--tenants: expected at most 1000000, got {}", opts.tenants);
   if (g.opts_.name.empty()) g.opts_.name = fmt::format("gen-{}-{}", opts.profile, opts.seed);
 
   const GeneratorFit& fit = BuiltinFit();
@@ -667,12 +646,10 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts,
 
   // Mean accelerators per job.
   double shared_acc = 0;
-  for (size_t i : g.host_shared_idx_)
-    shared_acc += g.host_[i].pods * (g.host_[i].gpu_milli / 1000.0);
+  for (size_t i : g.host_shared_idx_) shared_acc += g.host_[i].pods * (g.host_[i].gpu_milli / 1000.0);
   if (g.profile_ == kOpenb) {
     double acc = 0;
-    for (const auto& h : g.host_)
-      acc += h.pods * (h.gpu_milli < kWholeDevice ? h.gpu_milli / 1000.0 : h.gpus);
+    for (const auto& h : g.host_) acc += h.pods * (h.gpu_milli < kWholeDevice ? h.gpu_milli / 1000.0 : h.gpus);
     g.mean_acc_ = acc / static_cast<double>(g.openb_cpu_only_ + g.openb_gpu_);
   } else {
     double acc = 0;
@@ -699,16 +676,13 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts,
   g.tenants_ = opts.tenants ? opts.tenants : fit.tenant_count;
   if (g.tenants_ < 1) g.tenants_ = 1;
   for (uint32_t r = 1; r <= g.tenants_; ++r)
-    AddWeight(&g.tenant_table_.cum,
-              static_cast<uint64_t>(std::llround(1e9 * std::pow(r, -fit.tenant_zipf))) + 1);
+    AddWeight(&g.tenant_table_.cum, static_cast<uint64_t>(std::llround(1e9 * std::pow(r, -fit.tenant_zipf))) + 1);
   g.users_per_tenant_ = std::max<uint32_t>(1, g.assume_.users_per_tenant);
   for (uint32_t r = 1; r <= g.users_per_tenant_; ++r)
-    AddWeight(&g.user_table_.cum,
-              static_cast<uint64_t>(std::llround(1e9 * std::pow(r, -g.assume_.user_zipf))) + 1);
+    AddWeight(&g.user_table_.cum, static_cast<uint64_t>(std::llround(1e9 * std::pow(r, -g.assume_.user_zipf))) + 1);
 
   // Constraints, limited to what the target has.
-  ModelMask present =
-      opts.target.models ? opts.target.models & catalog.AllModels() : catalog.AllModels();
+  ModelMask present = opts.target.models ? opts.target.models & catalog.AllModels() : catalog.AllModels();
   for (size_t m = 0; m < catalog.size() && m < kMaxModels; ++m)
     if (catalog.model(static_cast<ModelId>(m)).inference_only) present &= ~(ModelMask{1} << m);
   auto floor_mask = [&](ModelMask pool, double min_gb) { return MemoryFloor(catalog, pool, min_gb); };
@@ -745,8 +719,7 @@ GenTarget TargetOf(const Network& network) {
       if (n.model < kMaxModels) t.models |= ModelMask{1} << n.model;
       shapes.insert({n.devices, n.cpu_milli, n.mem_mib});
     }
-    if (n.cpu_milli > t.cpu_only_cpu ||
-        (n.cpu_milli == t.cpu_only_cpu && n.mem_mib > t.cpu_only_mem)) {
+    if (n.cpu_milli > t.cpu_only_cpu || (n.cpu_milli == t.cpu_only_cpu && n.mem_mib > t.cpu_only_mem)) {
       t.cpu_only_cpu = n.cpu_milli;
       t.cpu_only_mem = n.mem_mib;
     }
@@ -760,8 +733,7 @@ GenTarget TargetOf(const Network& network) {
     // of its centers.
     for (const Center& c : network.centers) {
       if (c.region.empty()) continue;
-      auto it = std::find_if(regions.begin(), regions.end(),
-                             [&](const Region& r) { return r.name == c.region; });
+      auto it = std::find_if(regions.begin(), regions.end(), [&](const Region& r) { return r.name == c.region; });
       if (it != regions.end()) continue;
       Region r;
       r.name = c.region;
@@ -780,8 +752,7 @@ GenTarget TargetOf(const Network& network) {
   for (const Region& r : regions) t.regions.push_back(r.name);
   std::vector<std::map<ModelId, int64_t>> devices(network.centers.size());
   for (const Node& n : network.nodes)
-    if (n.model != kNoModel && n.devices > 0 && n.center < devices.size())
-      devices[n.center][n.model] += n.devices;
+    if (n.model != kNoModel && n.devices > 0 && n.center < devices.size()) devices[n.center][n.model] += n.devices;
   for (size_t c = 0; c < network.centers.size(); ++c) {
     const Center& center = network.centers[c];
     GenTarget::CenterInfo info;
@@ -806,9 +777,8 @@ Workload WorkloadGenerator::NewWorkload() const {
 }
 
 Time WorkloadGenerator::NextArrival() {
-  if (arrivals_++ == 0) return 0;  // the first job arrives at time 0 (midnight of day 0)
-  double need =
-      arrivals_rng_.Exponential(1.0) / rate_;  // integrated intensity, in mean-rate seconds
+  if (arrivals_++ == 0) return 0;                        // the first job arrives at time 0 (midnight of day 0)
+  double need = arrivals_rng_.Exponential(1.0) / rate_;  // integrated intensity, in mean-rate seconds
   double t = clock_;
   while (true) {
     double hour_index = std::floor(t / 3600);
@@ -840,8 +810,7 @@ void WorkloadGenerator::FillJob(Job* job) {
   const GeneratorFit::HostDemand* host = nullptr;
   if (profile_ == kOpenb) {
     host = &host_[host_all_.Pick(r)];
-    job->cls =
-        host->gpus == 0 ? WorkloadClass::kOther : static_cast<WorkloadClass>(class_table_.Pick(r));
+    job->cls = host->gpus == 0 ? WorkloadClass::kOther : static_cast<WorkloadClass>(class_table_.Pick(r));
     job->num_gpus = host->gpus;
     job->gpu_milli = host->gpus == 0 ? kWholeDevice : host->gpu_milli;
     job->cpu_milli = host->cpu_milli;
@@ -894,10 +863,8 @@ void WorkloadGenerator::CapHost(Job* job) const {
   } else {
     const int64_t k = job->IsShared() ? 1 : job->num_gpus;
     for (const auto& sh : t.shapes) {
-      job->cpu_milli =
-          std::min(job->cpu_milli, k <= sh.devices ? sh.cpu_milli : k * sh.cpu_milli / sh.devices);
-      job->mem_mib =
-          std::min(job->mem_mib, k <= sh.devices ? sh.mem_mib : k * sh.mem_mib / sh.devices);
+      job->cpu_milli = std::min(job->cpu_milli, k <= sh.devices ? sh.cpu_milli : k * sh.cpu_milli / sh.devices);
+      job->mem_mib = std::min(job->mem_mib, k <= sh.devices ? sh.mem_mib : k * sh.mem_mib / sh.devices);
     }
   }
 }
@@ -925,26 +892,22 @@ namespace {
 
 struct NetTenantSpec {
   const char* name;
-  uint32_t weight;                     // per mille of the batch jobs
-  uint32_t science_permille;           // its GPU jobs re-labelled as the science class
-  std::array<const char*, 3> stacks;   // preferred stacks; the one with most devices wins
-  uint32_t large_weight;               // weight among the tenants that train large models
+  uint32_t weight;                    // per mille of the batch jobs
+  uint32_t science_permille;          // its GPU jobs re-labelled as the science class
+  std::array<const char*, 3> stacks;  // preferred stacks; the one with most devices wins
+  uint32_t large_weight;              // weight among the tenants that train large models
 };
 constexpr NetTenantSpec kNetTenants[] = {
-    {"lab-nlp", 200, 20, {"cuda", nullptr, nullptr}, 3},
-    {"lab-vision", 170, 20, {"cuda", nullptr, nullptr}, 0},
-    {"lab-science", 110, 400, {"cuda", nullptr, nullptr}, 0},
-    {"startup-a", 140, 20, {"cuda", nullptr, nullptr}, 2},
-    {"startup-b", 80, 20, {"musa", "bang", "corex"}, 0},
-    {"gov-ai", 130, 20, {"cann", nullptr, nullptr}, 1},
-    {"univ-hpc", 120, 50, {"cann", nullptr, nullptr}, 0},
-    {"inference", 50, 0, {"cuda", nullptr, nullptr}, 0},
+    {"lab-nlp", 200, 20, {"cuda", nullptr, nullptr}, 3},      {"lab-vision", 170, 20, {"cuda", nullptr, nullptr}, 0},
+    {"lab-science", 110, 400, {"cuda", nullptr, nullptr}, 0}, {"startup-a", 140, 20, {"cuda", nullptr, nullptr}, 2},
+    {"startup-b", 80, 20, {"musa", "bang", "corex"}, 0},      {"gov-ai", 130, 20, {"cann", nullptr, nullptr}, 1},
+    {"univ-hpc", 120, 50, {"cann", nullptr, nullptr}, 0},     {"inference", 50, 0, {"cuda", nullptr, nullptr}, 0},
 };
 constexpr uint32_t kNumNetTenants = sizeof(kNetTenants) / sizeof(kNetTenants[0]);
-constexpr uint32_t kInferenceTenant = 7;          // owns the services
-constexpr uint32_t kServicePermille = 20;         // services among the arrivals
-constexpr uint32_t kStackSpecificPercent = 75;    // jobs written for their tenant's stack
-constexpr uint32_t kHomeDataPercent = 80;         // datasets at the tenant's home center
+constexpr uint32_t kInferenceTenant = 7;        // owns the services
+constexpr uint32_t kServicePermille = 20;       // services among the arrivals
+constexpr uint32_t kStackSpecificPercent = 75;  // jobs written for their tenant's stack
+constexpr uint32_t kHomeDataPercent = 80;       // datasets at the tenant's home center
 constexpr double kDataMedianGb = 50, kDataSigma = 1.6, kDataMinGb = 0.1, kDataMaxGb = 20000;
 constexpr uint32_t kDeferrablePercent = 20;
 constexpr double kDeferrableMaxWork = 6 * 3600.0;  // "short/medium": up to 6 reference hours
@@ -1005,24 +968,20 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
   const GenOptions& o = g->opts_;
   const GenTarget& t = o.target;
   if (o.tenants != 0)
-    return InvalidArgument("--tenants: the china-aicc profile has its own {} tenants",
-                           kNumNetTenants);
+    return InvalidArgument("--tenants: the china-aicc profile has its own {} tenants", kNumNetTenants);
   if (!(o.days >= 0) || o.days > kMaxDays)
-    return InvalidArgument("--days: expected a number of days > 0 and at most {}, got {}", kMaxDays,
-                           o.days);
+    return InvalidArgument("--days: expected a number of days > 0 and at most {}, got {}", kMaxDays, o.days);
   const double days = o.days > 0 ? o.days : kDefaultDays;
   auto net = std::make_shared<NetProfile>();
   NetProfile& p = *net;
   const size_t nc = t.centers.size(), nr = t.regions.size();
   for (size_t c = 0; c < nc; ++c)
-    if (!t.centers[c].edge && !t.centers[c].devices.empty())
-      p.data_centers.push_back(static_cast<uint32_t>(c));
+    if (!t.centers[c].edge && !t.centers[c].devices.empty()) p.data_centers.push_back(static_cast<uint32_t>(c));
   if (p.data_centers.empty())
     return InvalidArgument(
         "--network: the china-aicc profile needs a network with a center (not an edge site) that "
         "has accelerators");
-  if (nc + nr >= kNoPlace)
-    return InvalidArgument("--network: too many centers and regions ({})", nc + nr);
+  if (nc + nr >= kNoPlace) return InvalidArgument("--network: too many centers and regions ({})", nc + nr);
   for (const auto& c : t.centers) p.center_place.push_back(static_cast<uint16_t>(p.places.Intern(c.name)));
   for (const auto& r : t.regions) p.region_place.push_back(static_cast<uint16_t>(p.places.Intern(r)));
 
@@ -1030,8 +989,7 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
   ModelMask present = 0;  // training-capable models of the network
   for (const auto& c : t.centers)
     for (const auto& [m, d] : c.devices)
-      if (m < catalog.size() && m < kMaxModels && !catalog.model(m).inference_only)
-        present |= ModelMask{1} << m;
+      if (m < catalog.size() && m < kMaxModels && !catalog.model(m).inference_only) present |= ModelMask{1} << m;
   // Devices of training-capable models running `st` (0 = any) in center c.
   auto stack_devices = [&](size_t c, StackMask st) {
     const ModelMask ok = catalog.ModelsForStacks(st);
@@ -1073,8 +1031,7 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
     };
     for (const char* name : kNetTenants[i].stacks) consider(name);
     if (!st) consider("cuda");
-    for (size_t k = 0; !st && k < catalog.stacks().size(); ++k)
-      consider(catalog.stacks()[k].c_str());
+    for (size_t k = 0; !st && k < catalog.stacks().size(); ++k) consider(catalog.stacks()[k].c_str());
     stack_of[i] = st;
   }
   // Homes, greedily in order of the tenants' expected load (accelerator-seconds
@@ -1082,17 +1039,15 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
   // exact): each goes to the center, running its stack, with the most
   // accelerators of that stack per unit of load homed there with it.
   const double batch_unit = (1 - kServicePermille / 1000.0) * g->mean_acc_ * g->mean_dur_;
-  const double service_unit = kServicePermille / 1000.0 * (kServiceMaxDays - kServiceMinDays) *
-                              86400 / std::log(kServiceMaxDays / kServiceMinDays);
+  const double service_unit = kServicePermille / 1000.0 * (kServiceMaxDays - kServiceMinDays) * 86400 /
+                              std::log(kServiceMaxDays / kServiceMinDays);
   std::vector<int64_t> demand(kNumNetTenants);
   for (uint32_t i = 0; i < kNumNetTenants; ++i)
     demand[i] = std::max<int64_t>(
-        1, std::llround(kNetTenants[i].weight / 1000.0 * batch_unit +
-                        (i == kInferenceTenant ? service_unit : 0)));
+        1, std::llround(kNetTenants[i].weight / 1000.0 * batch_unit + (i == kInferenceTenant ? service_unit : 0)));
   std::vector<uint32_t> order(kNumNetTenants);
   for (uint32_t i = 0; i < kNumNetTenants; ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return demand[a] > demand[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return demand[a] > demand[b]; });
   std::vector<int64_t> homed_load(nc, 0);
   std::vector<uint32_t> home_of(kNumNetTenants, p.data_centers.front());
   for (uint32_t i : order) {
@@ -1132,8 +1087,7 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
         ch.stacks = stacks;
         if (f > 0)
           ch.models = MemoryFloor(catalog, pool,
-                                  f == 2 ? g->assume_.transformer_min_memory_gb
-                                         : g->assume_.other_min_memory_gb);
+                                  f == 2 ? g->assume_.transformer_min_memory_gb : g->assume_.other_min_memory_gb);
         ch.block = block(ch.models, ch.stacks, home);
         if (ch.block == 0) ch.block = block(ch.models, ch.stacks, SIZE_MAX);
         if (ch.block == 0) ch = {0, 0, block(0, 0, SIZE_MAX)};  // nothing accepted: run anywhere
@@ -1149,8 +1103,7 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
       }
     }
     tn.large.stacks = st;
-    tn.large.models =
-        MemoryFloor(catalog, present & catalog.ModelsForStacks(st), kLargeMinMemoryGb);
+    tn.large.models = MemoryFloor(catalog, present & catalog.ModelsForStacks(st), kLargeMinMemoryGb);
     tn.large.block = block(tn.large.models, st, SIZE_MAX);
     if (tn.large.block == 0) tn.large = tn.choice[0][0];
     p.tenants.push_back(std::move(tn));
@@ -1163,8 +1116,8 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
   int64_t total_devices = 0;
   for (const auto& c : t.centers)
     for (const auto& [m, d] : c.devices) total_devices += d;
-  uint64_t n_large = std::max<int64_t>(
-      1, std::llround(kLargePerMonthPer10k * static_cast<double>(total_devices) / 10000 * days / 30));
+  uint64_t n_large =
+      std::max<int64_t>(1, std::llround(kLargePerMonthPer10k * static_cast<double>(total_devices) / 10000 * days / 30));
   if (o.jobs > 0) n_large = std::min<uint64_t>(n_large, o.jobs / 2);
   Table large_tenants;
   for (const auto& spec : kNetTenants) AddWeight(&large_tenants.cum, spec.large_weight);
@@ -1174,8 +1127,7 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
     j.submit = static_cast<Time>(std::llround(lr.Uniform() * horizon_s * 1000)) * kMilli;
     const auto ti = static_cast<uint32_t>(large_tenants.Pick(lr));
     const NetProfile::Tenant& tn = p.tenants[ti];
-    const double size =
-        std::exp(std::log(kLargeMinGpus) + lr.Uniform() * std::log(kLargeMaxGpus / kLargeMinGpus));
+    const double size = std::exp(std::log(kLargeMinGpus) + lr.Uniform() * std::log(kLargeMaxGpus / kLargeMinGpus));
     int64_t gpus = std::min<int64_t>(std::llround(size), tn.large.block);
     if (gpus >= 8) gpus -= gpus % 8;  // whole 8-accelerator servers
     j.num_gpus = static_cast<uint32_t>(std::max<int64_t>(1, gpus));
@@ -1186,22 +1138,20 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
     g->CapHost(&j);
     j.tenant = ti;
     j.user = ti * g->users_per_tenant_ + static_cast<uint32_t>(g->user_table_.Pick(lr));
-    const double hours =
-        std::round((kLargeMinDays + lr.Uniform() * (kLargeMaxDays - kLargeMinDays)) * 24);
+    const double hours = std::round((kLargeMinDays + lr.Uniform() * (kLargeMaxDays - kLargeMinDays)) * 24);
     j.work = hours * 3600;
-    j.checkpoint = (kCheckpointMinMinutes +
-                    static_cast<int64_t>(lr.Below(kCheckpointMaxMinutes - kCheckpointMinMinutes + 1))) *
-                   kMinute;
+    j.checkpoint =
+        (kCheckpointMinMinutes + static_cast<int64_t>(lr.Below(kCheckpointMaxMinutes - kCheckpointMinMinutes + 1))) *
+        kMinute;
     j.home = j.data_at = p.center_place[tn.center];
-    j.data_gb = static_cast<float>(std::round(
-        std::exp(std::log(kLargeMinDataGb) + lr.Uniform() * std::log(kLargeMaxDataGb / kLargeMinDataGb))));
+    j.data_gb = static_cast<float>(
+        std::round(std::exp(std::log(kLargeMinDataGb) + lr.Uniform() * std::log(kLargeMaxDataGb / kLargeMinDataGb))));
     // Its share of the span's load: the part of its run inside the span, were it
     // to start when submitted.
     large_load += j.num_gpus * std::min(j.work, horizon_s - ToSeconds(j.submit)) / horizon_s;
     p.large.push_back(j);
   }
-  std::stable_sort(p.large.begin(), p.large.end(),
-                   [](const Job& a, const Job& b) { return a.submit < b.submit; });
+  std::stable_sort(p.large.begin(), p.large.end(), [](const Job& a, const Job& b) { return a.submit < b.submit; });
 
   // The arrival rate (docs/generator.md): services and batch jobs offer what the
   // large-model jobs leave of load x capacity.
@@ -1235,8 +1185,7 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
     }
     return (1 - service_share) * g->mean_acc_ * m;
   };
-  const double target =
-      std::max(o.load * capacity - large_load, kMinStreamShare * o.load * capacity);
+  const double target = std::max(o.load * capacity - large_load, kMinStreamShare * o.load * capacity);
   if (o.jobs > 0) {
     p.by_count = true;
     p.stream_jobs = o.jobs - p.large.size();
@@ -1257,9 +1206,8 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
     g->rate_ = target / (e_service + batch_mean(1));
     const double expected = g->rate_ * horizon_s;
     if (expected > 2e9)
-      return InvalidArgument(
-          "--days/--load: about {:.3g} jobs; at most 2e9 (lower --days or --load, or give --jobs)",
-          expected);
+      return InvalidArgument("--days/--load: about {:.3g} jobs; at most 2e9 (lower --days or --load, or give --jobs)",
+                             expected);
   }
   g->tenants_ = kNumNetTenants;
   g->net_ = std::move(net);
@@ -1271,8 +1219,7 @@ Workload WorkloadGenerator::NewNetWorkload() const {
   w.name = opts_.name;
   for (const auto& spec : kNetTenants) w.tenants.Intern(spec.name);
   for (const auto& spec : kNetTenants)
-    for (uint32_t u = 0; u < users_per_tenant_; ++u)
-      w.users.Intern(spec.name + PaddedName("-u", u, users_per_tenant_));
+    for (uint32_t u = 0; u < users_per_tenant_; ++u) w.users.Intern(spec.name + PaddedName("-u", u, users_per_tenant_));
   w.places = net_->places;
   return w;
 }
@@ -1294,8 +1241,7 @@ void WorkloadGenerator::FillNetJob(Job* job) {
     const NetProfile::Choice& ch = tn.choice[specific][0];
     job->stacks = ch.stacks;
     job->models = ch.models;
-    const double days = std::exp(std::log(kServiceMinDays) +
-                                 r.Uniform() * std::log(kServiceMaxDays / kServiceMinDays));
+    const double days = std::exp(std::log(kServiceMinDays) + r.Uniform() * std::log(kServiceMaxDays / kServiceMinDays));
     job->work = std::min(p.max_work, std::max(1.0, static_cast<double>(std::llround(days * 86400))));
     if (!p.region_place.empty()) {
       const auto reg = static_cast<size_t>(r.Below(p.region_place.size()));
@@ -1328,9 +1274,8 @@ void WorkloadGenerator::FillNetJob(Job* job) {
     } else {
       WholeHost(job->num_gpus, r, job);
     }
-    job->work = std::min(
-        p.max_work,
-        std::max(1.0, static_cast<double>(std::llround(SampleDuration(r) * p.work_scale))));
+    job->work =
+        std::min(p.max_work, std::max(1.0, static_cast<double>(std::llround(SampleDuration(r) * p.work_scale))));
   }
   CapHost(job);
   job->tenant = ti;
@@ -1353,8 +1298,7 @@ void WorkloadGenerator::FillNetJob(Job* job) {
   job->data_gb = static_cast<float>(std::clamp(std::round(gb * 10) / 10, kDataMinGb, kDataMaxGb));
   // Deferrable: a deadline of its run time plus a slack.
   if (!service && job->work <= kDeferrableMaxWork && r.Below(100) < kDeferrablePercent) {
-    const auto slack = kSlackMinMinutes +
-                       static_cast<int64_t>(r.Below(kSlackMaxMinutes - kSlackMinMinutes + 1));
+    const auto slack = kSlackMinMinutes + static_cast<int64_t>(r.Below(kSlackMaxMinutes - kSlackMinMinutes + 1));
     job->deadline = job->submit + Seconds(static_cast<int64_t>(job->work)) + slack * kMinute;
   }
 }
@@ -1378,8 +1322,7 @@ size_t WorkloadGenerator::NextNet(size_t max, Workload* out) {
       }
     }
     Job job;
-    if (p.next_large < p.large.size() &&
-        (!p.have_pending || p.large[p.next_large].submit <= p.pending)) {
+    if (p.next_large < p.large.size() && (!p.have_pending || p.large[p.next_large].submit <= p.pending)) {
       job = p.large[p.next_large++];
     } else if (p.have_pending) {
       job.submit = p.pending;
@@ -1398,18 +1341,14 @@ size_t WorkloadGenerator::NextNet(size_t max, Workload* out) {
 Result<Workload> GenerateWorkload(const GenOptions& opts, const Catalog& catalog) {
   SUANLI_ASSIGN_OR_RETURN(auto gen, WorkloadGenerator::Create(opts, catalog));
   Workload w = gen.NewWorkload();
-  while (gen.Next(kChunk, &w) > 0) {
-  }
+  while (gen.Next(kChunk, &w) > 0) {}
   return w;
 }
 
-namespace {
+namespace {}  // namespace
 
-
-}  // namespace
-
-Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog,
-                              const std::string& path, GenSummary* summary) {
+Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog, const std::string& path,
+                              GenSummary* summary) {
   SUANLI_ASSIGN_OR_RETURN(auto gen, WorkloadGenerator::Create(opts, catalog));
   SUANLI_ASSIGN_OR_RETURN(auto sink, OutputFile::Open(path, 1));  // fastest: 10M jobs well under a minute
   // Two stages: this thread writes (and compresses) while a second one generates
@@ -1496,11 +1435,8 @@ Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog,
   // A large-model job offers, within the span, the part of its run before the
   // last arrival (as if it started when submitted).
   for (const Job& j : large)
-    sum.accelerator_seconds +=
-        static_cast<double>(j.GpuMilli()) / 1000 * std::min(j.work, ToSeconds(last - j.submit));
-  if (sum.span > 0)
-    sum.offered_load =
-        sum.accelerator_seconds / (ToSeconds(sum.span) * static_cast<double>(opts.gpus));
+    sum.accelerator_seconds += static_cast<double>(j.GpuMilli()) / 1000 * std::min(j.work, ToSeconds(last - j.submit));
+  if (sum.span > 0) sum.offered_load = sum.accelerator_seconds / (ToSeconds(sum.span) * static_cast<double>(opts.gpus));
   if (summary) *summary = sum;
   return Status::Ok();
 }

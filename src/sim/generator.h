@@ -138,7 +138,7 @@ struct GenTarget {
     std::string name;
     bool edge = false;
     std::vector<std::pair<ModelId, int64_t>> devices;  // accelerators per model, by model id
-    std::vector<double> region_rtt_ms;  // round trip to each of `regions` (RegionLatencyMs)
+    std::vector<double> region_rtt_ms;                 // round trip to each of `regions` (RegionLatencyMs)
   };
   std::vector<CenterInfo> centers;
   // The network's user regions; without any, the distinct `region` labels of its
@@ -238,7 +238,7 @@ class WorkloadGenerator {
 
   double mean_acc_ = 0, mean_dur_ = 0, rate_ = 0;
   Rng arrivals_rng_, jobs_rng_;
-  double clock_ = 0;  // seconds, time of the last arrival
+  double clock_ = 0;       // seconds, time of the last arrival
   uint64_t arrivals_ = 0;  // arrivals drawn (the first is at time 0)
   uint64_t generated_ = 0;
   std::shared_ptr<NetProfile> net_;  // china-aicc only
@@ -264,7 +264,7 @@ struct GenSummary {
 // Generates and writes in chunks, so memory stays small for any job count.
 // The text is the native format, byte for byte what WriteNativeWorkload writes
 // for GenerateWorkload(opts); gzip (level 1) when `path` ends in ".gz".
-Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog,
-                              const std::string& path, GenSummary* summary);
+Status WriteGeneratedWorkload(const GenOptions& opts, const Catalog& catalog, const std::string& path,
+                              GenSummary* summary);
 
 }  // namespace suanli

@@ -7,13 +7,12 @@
 
 namespace suanli {
 
-void MeterIdle(SimResult* result, Duration horizon, const Network& network, const Catalog& catalog,
-               int start_hour) {
+void MeterIdle(SimResult* result, Duration horizon, const Network& network, const Catalog& catalog, int start_hour) {
   SimResult& res = *result;
   const BusyHours& busy = res.busy;
-  res.usage.erase(std::remove_if(res.usage.begin(), res.usage.end(),
-                                 [](const UsageRow& u) { return u.tenant == UINT32_MAX; }),
-                  res.usage.end());
+  res.usage.erase(
+      std::remove_if(res.usage.begin(), res.usage.end(), [](const UsageRow& u) { return u.tenant == UINT32_MAX; }),
+      res.usage.end());
   // Idle accelerators draw idle power from the first arrival to the horizon.
   const Time t0 = busy.t0, t_end = t0 + std::max<Duration>(0, horizon);
   const size_t nm = busy.models;

@@ -138,7 +138,9 @@ Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c
                     const std::vector<SimResult>& results) {
   File f(path);
   if (!f.ok()) return IoError("cannot write '{}': {}", path, std::strerror(errno));
-  f.Write("policy,job,name,tenant,submit_s,start_s,end_s,wait_s,jct_s,accelerators,gpu_milli,nodes,model,preemptions,state,center,restarts,lost_work_s,transfer_s\n");
+  f.Write(
+      "policy,job,name,tenant,submit_s,start_s,end_s,wait_s,jct_s,accelerators,gpu_milli,nodes,model,preemptions,state,"
+      "center,restarts,lost_work_s,transfer_s\n");
   std::string buf;
   for (const auto& r : results) {
     for (const auto& j : r.jobs) {
@@ -146,8 +148,9 @@ Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c
       std::string model = j.model == kNoModel ? (job.num_gpus == 0 ? "cpu" : "") : c.model(j.model).name;
       const char* state = j.unschedulable ? "unschedulable" : (j.end >= 0 ? "finished" : "unfinished");
       bool ran = j.start >= 0;
-      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f}\n", CsvField(r.policy), j.id,
-                     CsvField(w.JobName(j.id)), CsvField(w.tenants.size() ? w.tenants.Name(job.tenant) : ""), Sec(j.submit),
+      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.3f},{:.3f}\n",
+                     CsvField(r.policy), j.id, CsvField(w.JobName(j.id)),
+                     CsvField(w.tenants.size() ? w.tenants.Name(job.tenant) : ""), Sec(j.submit),
                      ran ? Sec(j.start) : "", j.end >= 0 ? Sec(j.end) : "", ran ? Sec(j.start - j.submit) : "",
                      j.end >= 0 ? Sec(j.end - j.submit) : "", job.num_gpus, job.IsShared() ? job.gpu_milli : 1000,
                      j.nodes, CsvField(model), j.preemptions, state,
@@ -170,8 +173,8 @@ Status WriteUtilizationCsv(const std::string& path, const std::vector<SimResult>
   std::string buf;
   for (const auto& r : results)
     for (const auto& u : r.util)
-      fmt::format_to(std::back_inserter(buf), "{},{},{:.3f},{:.6f},{},{}\n", CsvField(r.policy), Sec(u.t), u.busy_devices,
-                     u.utilization, u.pending, u.running);
+      fmt::format_to(std::back_inserter(buf), "{},{},{:.3f},{:.6f},{},{}\n", CsvField(r.policy), Sec(u.t),
+                     u.busy_devices, u.utilization, u.pending, u.running);
   f.Write(buf);
   return f.Close();
 }
@@ -185,9 +188,9 @@ Status WriteCentersCsv(const std::string& path, const Network& net, const Catalo
   for (const auto& r : results)
     for (const auto& p : r.pools) {
       fmt::format_to(std::back_inserter(buf), "{},{},{},{},{:.3f},{},{:.6f},{},{}\n", CsvField(r.policy), Sec(p.t),
-                     CsvField(net.centers[p.center].name), CsvField(p.model == kNoModel ? "cpu" : c.model(p.model).name),
-                     p.busy_devices, p.capacity, p.capacity > 0 ? p.busy_devices / p.capacity : 0.0, p.pending,
-                     p.running);
+                     CsvField(net.centers[p.center].name),
+                     CsvField(p.model == kNoModel ? "cpu" : c.model(p.model).name), p.busy_devices, p.capacity,
+                     p.capacity > 0 ? p.busy_devices / p.capacity : 0.0, p.pending, p.running);
       if (buf.size() > (1 << 20)) {
         f.Write(buf);
         buf.clear();
@@ -201,19 +204,17 @@ Status WriteUsageCsv(const std::string& path, const Workload& w, const Network& 
                      const std::vector<SimResult>& results) {
   File f(path);
   if (!f.ok()) return IoError("cannot write '{}': {}", path, std::strerror(errno));
-  f.Write(
-      "policy,tenant,center,model,accelerator_hours,reference_hours,pflop_days,energy_kwh,cost,carbon_kg\n");
+  f.Write("policy,tenant,center,model,accelerator_hours,reference_hours,pflop_days,energy_kwh,cost,carbon_kg\n");
   std::string buf;
   for (const auto& r : results)
     for (const auto& u : r.usage) {
-      std::string tenant = u.tenant == UINT32_MAX ? "(idle)"
+      std::string tenant = u.tenant == UINT32_MAX        ? "(idle)"
                            : u.tenant < w.tenants.size() ? w.tenants.Name(u.tenant)
                                                          : std::string("default");
-      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{:.4f},{:.4f},{:.6f},{:.4f},{:.4f},{:.4f}\n", CsvField(r.policy),
-                     CsvField(tenant), CsvField(net.centers[u.center].name),
-                     CsvField(u.model == kNoModel ? "cpu" : c.model(u.model).name),
-                     u.accelerator_s / 3600.0, u.reference_s / 3600.0, u.pflop_days, u.energy.kwh, u.energy.cost,
-                     u.energy.carbon_kg);
+      fmt::format_to(std::back_inserter(buf), "{},{},{},{},{:.4f},{:.4f},{:.6f},{:.4f},{:.4f},{:.4f}\n",
+                     CsvField(r.policy), CsvField(tenant), CsvField(net.centers[u.center].name),
+                     CsvField(u.model == kNoModel ? "cpu" : c.model(u.model).name), u.accelerator_s / 3600.0,
+                     u.reference_s / 3600.0, u.pflop_days, u.energy.kwh, u.energy.cost, u.energy.carbon_kg);
     }
   f.Write(buf);
   return f.Close();
@@ -222,15 +223,15 @@ Status WriteUsageCsv(const std::string& path, const Workload& w, const Network& 
 std::string ComparisonTable(const std::vector<SimResult>& results) {
   size_t w = 6;
   for (const auto& r : results) w = std::max(w, r.policy.size());
-  std::string out = fmt::format("{:<{}}  {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
-                                "policy", w, "jobs", "unsched", "avg JCT", "p50 JCT", "p95 JCT", "p99 JCT",
-                                "avg wait", "makespan", "util", "preempt");
+  std::string out =
+      fmt::format("{:<{}}  {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n", "policy", w, "jobs",
+                  "unsched", "avg JCT", "p50 JCT", "p95 JCT", "p99 JCT", "avg wait", "makespan", "util", "preempt");
   for (const auto& r : results) {
     const SimSummary& s = r.summary;
-    out += fmt::format("{:<{}}  {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7.1f}% {:>7}\n", r.policy, w,
-                       s.jobs, s.unschedulable, HumanSeconds(s.avg_jct_s), HumanSeconds(s.p50_jct_s),
-                       HumanSeconds(s.p95_jct_s), HumanSeconds(s.p99_jct_s), HumanSeconds(s.avg_wait_s),
-                       HumanSeconds(s.makespan_s), 100 * s.utilization, s.preemptions);
+    out += fmt::format("{:<{}}  {:>8} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7.1f}% {:>7}\n", r.policy, w, s.jobs,
+                       s.unschedulable, HumanSeconds(s.avg_jct_s), HumanSeconds(s.p50_jct_s), HumanSeconds(s.p95_jct_s),
+                       HumanSeconds(s.p99_jct_s), HumanSeconds(s.avg_wait_s), HumanSeconds(s.makespan_s),
+                       100 * s.utilization, s.preemptions);
   }
   return out;
 }

@@ -42,7 +42,7 @@ PackInput PreparePackInput(std::string name, const Workload& workload, const Cat
     r.gpu_milli = j.num_gpus == 1 ? j.gpu_milli : static_cast<uint16_t>(kWholeDevice);
     r.cpu_milli = j.cpu_milli;
     r.mem_mib = j.mem_mib;
-    r.models_in_order = false;  // like the artifact: every accepted GPU type is scored together
+    r.models_in_order = false;   // like the artifact: every accepted GPU type is scored together
     r.allow_multi_node = false;  // a task (pod) runs on one node
     if (j.num_gpus > 0) {
       ModelMask mask = j.models ? (j.models & all) : all;
@@ -187,9 +187,8 @@ Result<std::vector<PackRun>> RunPackGrid(const std::vector<const PackInput*>& in
   // go to their own slots, so the thread count does not change them.
   std::vector<size_t> order(items.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return (*items[a].policy == "fgd") > (*items[b].policy == "fgd");
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return (*items[a].policy == "fgd") > (*items[b].policy == "fgd"); });
   std::vector<std::optional<Result<PackRun>>> results(items.size());
   ParallelFor(order.size(), options.threads, [&](size_t k) {
     const Item& it = items[order[k]];
@@ -199,8 +198,8 @@ Result<std::vector<PackRun>> RunPackGrid(const std::vector<const PackInput*>& in
   out.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     if (!results[i]->ok())
-      return results[i]->status().Wrap(fmt::format("{} / {} / seed {}", items[i].input->name, *items[i].policy,
-                                                    items[i].seed));
+      return results[i]->status().Wrap(
+          fmt::format("{} / {} / seed {}", items[i].input->name, *items[i].policy, items[i].seed));
     out.push_back(std::move(*results[i]).value());
   }
   return out;
@@ -244,9 +243,8 @@ Status WritePackCsv(const std::string& path, const std::vector<PackRun>& runs, b
 std::vector<PackSummary> SummarizePack(const std::vector<PackRun>& runs) {
   std::vector<PackSummary> out;
   for (const auto& r : runs) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const PackSummary& s) {
-      return s.workload == r.workload && s.policy == r.policy;
-    });
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const PackSummary& s) { return s.workload == r.workload && s.policy == r.policy; });
     if (it == out.end()) {
       PackSummary s;
       s.workload = r.workload;
@@ -278,8 +276,8 @@ Status WritePackSummaryCsv(const std::string& path, const std::vector<PackSummar
       "workload,policy,seeds,final_allocated_pct_mean,final_allocated_pct_min,final_allocated_pct_max,"
       "final_fragmented_pct_mean,failed_tasks_mean\n";
   for (const auto& s : rows)
-    buf += fmt::format("{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.1f}\n", CsvField(s.workload), CsvField(s.policy), s.seeds,
-                       s.allocated_pct, s.allocated_min, s.allocated_max, s.fragmented_pct, s.failed_tasks);
+    buf += fmt::format("{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.1f}\n", CsvField(s.workload), CsvField(s.policy),
+                       s.seeds, s.allocated_pct, s.allocated_min, s.allocated_max, s.fragmented_pct, s.failed_tasks);
   if (std::fwrite(buf.data(), 1, buf.size(), f.get()) != buf.size()) return IoError("cannot write '{}'", path);
   if (std::fclose(f.release()) != 0) return IoError("cannot write '{}'", path);
   return Status::Ok();
@@ -291,8 +289,8 @@ std::string PackSummaryTable(const std::vector<PackSummary>& rows) {
     wl = std::max(wl, s.workload.size());
     pl = std::max(pl, s.policy.size());
   }
-  std::string out = fmt::format("{:<{}}  {:<{}}  {:>5}  {:>12}  {:>15}  {:>13}  {:>12}\n", "workload", wl, "policy",
-                                pl, "seeds", "allocated %", "min..max %", "fragmented %", "failed tasks");
+  std::string out = fmt::format("{:<{}}  {:<{}}  {:>5}  {:>12}  {:>15}  {:>13}  {:>12}\n", "workload", wl, "policy", pl,
+                                "seeds", "allocated %", "min..max %", "fragmented %", "failed tasks");
   for (const auto& s : rows)
     out += fmt::format("{:<{}}  {:<{}}  {:>5}  {:>12.2f}  {:>6.2f}..{:<6.2f}  {:>13.2f}  {:>12.1f}\n", s.workload, wl,
                        s.policy, pl, s.seeds, s.allocated_pct, s.allocated_min, s.allocated_max, s.fragmented_pct,

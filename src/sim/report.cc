@@ -102,10 +102,8 @@ struct TimeSeries {
     std::stable_sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x[0] < y[0]; });
     std::vector<std::array<double, 4>> merged;
     for (const auto& r : rows) {
-      if (!merged.empty() && merged.back()[0] == r[0])
-        Merge(merged.back(), r);
-      else
-        merged.push_back(r);
+      if (!merged.empty() && merged.back()[0] == r[0]) Merge(merged.back(), r);
+      else merged.push_back(r);
     }
     rows = std::move(merged);
     sorted_ = true;
@@ -457,10 +455,8 @@ std::string Slug(std::string_view s) {
   std::string out;
   for (char c : s) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_';
-    if (ok)
-      out += c;
-    else if (out.empty() || out.back() != '-')
-      out += '-';
+    if (ok) out += c;
+    else if (out.empty() || out.back() != '-') out += '-';
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
   while (!out.empty() && (out.front() == '-' || out.front() == '.')) out.erase(out.begin());

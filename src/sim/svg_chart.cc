@@ -229,26 +229,14 @@ std::string Escape(std::string_view s) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '&':
-          out += "&amp;";
-          break;
-        case '<':
-          out += "&lt;";
-          break;
-        case '>':
-          out += "&gt;";
-          break;
-        case '"':
-          out += "&quot;";
-          break;
-        case '\'':
-          out += "&#39;";
-          break;
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
         default:
-          if (c < 0x20 && c != '\t' && c != '\n')
-            out += kReplacement;
-          else
-            out += static_cast<char>(c);
+          if (c < 0x20 && c != '\t' && c != '\n') out += kReplacement;
+          else out += static_cast<char>(c);
       }
       ++i;
       continue;
@@ -291,14 +279,10 @@ std::string FormatValue(double v, Format f) {
       if (std::fabs(p) >= 10 || p == std::round(p)) return TrimZeros(fmt::format("{:.0f}", p)) + "%";
       return TrimZeros(fmt::format("{:.1f}", p)) + "%";
     }
-    case Format::kDuration:
-      return Duration(v);
-    case Format::kLongitude:
-      return Degrees(v) + (v < 0 ? "W" : "E");
-    case Format::kLatitude:
-      return Degrees(v) + (v < 0 ? "S" : "N");
-    case Format::kNumber:
-      break;
+    case Format::kDuration: return Duration(v);
+    case Format::kLongitude: return Degrees(v) + (v < 0 ? "W" : "E");
+    case Format::kLatitude: return Degrees(v) + (v < 0 ? "S" : "N");
+    case Format::kNumber: break;
   }
   return Number(v);
 }
@@ -364,10 +348,8 @@ std::vector<Tick> Ticks(const Axis& axis, double* lo, double* hi, int target) {
   }
   if (!(*hi > *lo)) {
     double pad = *lo == 0 ? 1 : std::fabs(*lo) * 0.1;
-    if (!fix_hi || fix_lo)
-      *hi = *lo + pad;
-    else
-      *lo = *hi - pad;
+    if (!fix_hi || fix_lo) *hi = *lo + pad;
+    else *lo = *hi - pad;
     if (!fix_lo && *lo < 0 && *hi > 0 && axis.include_zero) *lo = 0;
   }
   double step = NiceStep((*hi - *lo) / std::max(1, target - 1));
@@ -622,8 +604,7 @@ std::string Render(const BarChart& chart) {
     if (rotate)
       out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" transform=\"rotate(-40 {} {})\">{}</text>",
                          Coord(x + 3), Coord(y - 4), Coord(x + 3), Coord(y - 4), label);
-    else
-      out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", Coord(x), Coord(y), label);
+    else out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", Coord(x), Coord(y), label);
   }
   out += "</g>\n";
   if (!chart.x_label.empty())

@@ -48,10 +48,8 @@ std::string NetworkLabel(const std::string& v) {
 std::string ShellQuote(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
+    if (c == '\'') out += "'\\''";
+    else out += c;
   }
   return out + "'";
 }
@@ -134,7 +132,8 @@ Result<std::vector<std::string>> ParseSweepSeeds(std::string_view text) {
       lo = hi = *v;
     } else {
       auto a = number(std::string_view(item).substr(0, dash)), b = number(std::string_view(item).substr(dash + 1));
-      if (!a || !b) return InvalidArgument("--seeds '{}': '{}' is not a non-negative integer or a range A-B", text, item);
+      if (!a || !b)
+        return InvalidArgument("--seeds '{}': '{}' is not a non-negative integer or a range A-B", text, item);
       if (*a > *b) return InvalidArgument("--seeds '{}': the range '{}' is empty", text, item);
       if (*b - *a >= 100000) return InvalidArgument("--seeds '{}': the range '{}' is too long", text, item);
       lo = *a;
@@ -162,9 +161,9 @@ Result<std::vector<std::string>> ParseSweepScales(std::string_view text) {
 
 Status CheckSweepExtraArgs(const std::vector<std::string>& extra) {
   static const std::map<std::string, std::string> owned = {
-      {"--network", "--network"}, {"-n", "--network"},   {"--dispatch", "--dispatch"}, {"--policy", "--policy"},
-      {"-p", "--policy"},         {"--scale", "--scale"}, {"--seed", "--seeds"},       {"-s", "--seeds"},
-      {"--workload", "--workload"}, {"-w", "--workload"}, {"--out", "--out"},         {"-o", "--out"}};
+      {"--network", "--network"},   {"-n", "--network"},    {"--dispatch", "--dispatch"}, {"--policy", "--policy"},
+      {"-p", "--policy"},           {"--scale", "--scale"}, {"--seed", "--seeds"},        {"-s", "--seeds"},
+      {"--workload", "--workload"}, {"-w", "--workload"},   {"--out", "--out"},           {"-o", "--out"}};
   for (const auto& a : extra) {
     std::string flag = a.substr(0, a.find('='));
     auto it = owned.find(flag);
@@ -235,8 +234,9 @@ Result<std::string> SweepPointsTsv(const std::vector<SweepPoint>& points,
     out += std::to_string(points[i].index) + "\t" + points[i].id;
     for (const auto& a : args[i]) {
       if (a.empty() || a.find_first_of("\t\n\r") != std::string::npos)
-        return InvalidArgument("point {}: argument '{}' is empty or holds a tab or line break, which points.tsv cannot carry",
-                               points[i].id, a);
+        return InvalidArgument(
+            "point {}: argument '{}' is empty or holds a tab or line break, which points.tsv cannot carry",
+            points[i].id, a);
       out += "\t" + a;
     }
     out += "\n";
@@ -298,22 +298,14 @@ Result<SweepTable> GatherSweep(const std::string& dir, const std::vector<SweepPo
       row.point = p.id;
       row.run = run.contains("policy") ? JsonScalarText(run["policy"]) : "";
       row.network = !p.network.empty() ? p.network : JsonScalarText(root.value("network", nlohmann::ordered_json()));
-      if (!p.dispatch.empty())
-        row.dispatch = p.dispatch;
-      else if (run.contains("dispatch"))
-        row.dispatch = JsonScalarText(run["dispatch"]);
-      if (!p.policy.empty())
-        row.policy = p.policy;
-      else
-        row.policy = run.contains("center_policy") ? JsonScalarText(run["center_policy"]) : row.run;
-      if (!p.scale.empty())
-        row.scale = p.scale;
-      else if (run.contains("scale"))
-        row.scale = JsonScalarText(run["scale"]);
-      else if (root.contains("scale"))
-        row.scale = JsonScalarText(root["scale"]);
-      else
-        row.scale = "1";
+      if (!p.dispatch.empty()) row.dispatch = p.dispatch;
+      else if (run.contains("dispatch")) row.dispatch = JsonScalarText(run["dispatch"]);
+      if (!p.policy.empty()) row.policy = p.policy;
+      else row.policy = run.contains("center_policy") ? JsonScalarText(run["center_policy"]) : row.run;
+      if (!p.scale.empty()) row.scale = p.scale;
+      else if (run.contains("scale")) row.scale = JsonScalarText(run["scale"]);
+      else if (root.contains("scale")) row.scale = JsonScalarText(root["scale"]);
+      else row.scale = "1";
       row.seed = !p.seed.empty() ? p.seed : JsonScalarText(root.value("seed", nlohmann::ordered_json()));
       row.values = nlohmann::ordered_json::object();
       for (auto it = run.begin(); it != run.end(); ++it) {
@@ -332,8 +324,8 @@ std::string SweepCsv(const SweepTable& t) {
   for (const auto& m : t.metrics) out += "," + CsvField(m);
   out += "\n";
   for (const auto& r : t.rows) {
-    out += CsvField(r.network) + "," + CsvField(r.dispatch) + "," + CsvField(r.policy) + "," + CsvField(r.scale) +
-           "," + CsvField(r.seed);
+    out += CsvField(r.network) + "," + CsvField(r.dispatch) + "," + CsvField(r.policy) + "," + CsvField(r.scale) + "," +
+           CsvField(r.seed);
     for (const auto& m : t.metrics) {
       out += ",";
       if (r.values.contains(m)) out += r.values[m].dump();
@@ -486,8 +478,8 @@ std::string SweepMeansTable(const SweepTable& t, const std::vector<SweepGroup>& 
                             const std::vector<std::string>& metrics) {
   std::vector<std::string> chosen = metrics;
   if (chosen.empty())
-    for (const char* m : {"avg_jct_s", "p99_jct_s", "avg_wait_s", "utilization", "energy_kwh", "cost", "carbon_kg",
-                          "goodput"})
+    for (const char* m :
+         {"avg_jct_s", "p99_jct_s", "avg_wait_s", "utilization", "energy_kwh", "cost", "carbon_kg", "goodput"})
       if (std::find(t.metrics.begin(), t.metrics.end(), m) != t.metrics.end()) chosen.push_back(m);
   std::vector<size_t> idx;
   for (const auto& m : chosen) {
@@ -521,12 +513,9 @@ std::string SweepMeansTable(const SweepTable& t, const std::vector<SweepGroup>& 
     const std::string& m = t.metrics[i];
     Col c{m, {}};
     for (const auto& g : groups) {
-      if (g.count[i] == 0)
-        c.cells.push_back("-");
-      else if (g.count[i] == 1)
-        c.cells.push_back(FormatValue(m, g.mean[i]));
-      else
-        c.cells.push_back(FormatValue(m, g.mean[i]) + " ± " + FormatDeviation(m, g.stddev[i]));
+      if (g.count[i] == 0) c.cells.push_back("-");
+      else if (g.count[i] == 1) c.cells.push_back(FormatValue(m, g.mean[i]));
+      else c.cells.push_back(FormatValue(m, g.mean[i]) + " ± " + FormatDeviation(m, g.stddev[i]));
     }
     cols.push_back(std::move(c));
   }

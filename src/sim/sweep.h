@@ -54,12 +54,12 @@ Result<std::string> SweepPointsTsv(const std::vector<SweepPoint>& points,
                                    const std::vector<std::vector<std::string>>& args);
 
 struct SbatchOptions {
-  std::string dir;          // absolute sweep directory (holds points.tsv, runs/, slurm/)
-  std::string workdir;      // absolute working directory of every task
-  std::string binary;       // absolute path of suanli
-  size_t points = 0;        // array size
-  size_t max_parallel = 0;  // the array's %max (0: all at once)
-  std::string partition;    // empty: the cluster's default
+  std::string dir;                       // absolute sweep directory (holds points.tsv, runs/, slurm/)
+  std::string workdir;                   // absolute working directory of every task
+  std::string binary;                    // absolute path of suanli
+  size_t points = 0;                     // array size
+  size_t max_parallel = 0;               // the array's %max (0: all at once)
+  std::string partition;                 // empty: the cluster's default
   std::vector<std::string> sbatch_args;  // more #SBATCH options, e.g. "--time=30"
 };
 // The job-array batch script (DIR/sweep.sbatch). Fails on paths Slurm's
@@ -70,7 +70,7 @@ Result<std::string> SweepSbatchScript(const SbatchOptions& o);
 struct SweepRow {
   std::string point;  // point id
   std::string network, dispatch, policy, scale, seed;
-  std::string run;  // the run's label in summary.json ("policy")
+  std::string run;                // the run's label in summary.json ("policy")
   nlohmann::ordered_json values;  // numeric keys of the run, in the file's order
 };
 struct SweepTable {

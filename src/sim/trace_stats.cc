@@ -81,24 +81,20 @@ TraceStats ComputeTraceStats(const Workload& w, const Catalog& catalog) {
         if (j.stacks >> k & 1) ++per_stack[k];
     }
     if (j.speed_override != kNoOverride) ++s.with_measured_speeds;
-    ++s.classes[static_cast<size_t>(j.cls) < kNumClasses ? static_cast<size_t>(j.cls)
-                                                         : kNumClasses - 1];
+    ++s.classes[static_cast<size_t>(j.cls) < kNumClasses ? static_cast<size_t>(j.cls) : kNumClasses - 1];
   }
   s.span = s.last_submit - s.first_submit;
   if (s.span > 0) s.arrivals_per_hour = static_cast<double>(s.jobs) / (ToSeconds(s.span) / 3600);
-  s.busiest_hour =
-      static_cast<int>(std::max_element(s.by_hour.begin(), s.by_hour.end()) - s.by_hour.begin());
+  s.busiest_hour = static_cast<int>(std::max_element(s.by_hour.begin(), s.by_hour.end()) - s.by_hour.begin());
 
   std::vector<std::pair<std::string, uint64_t>> tenants;
   for (size_t t = 0; t < per_tenant.size(); ++t) {
     if (!per_tenant[t]) continue;
     ++s.tenants;
-    tenants.emplace_back(t < w.tenants.size() ? w.tenants.Name(static_cast<uint32_t>(t)) : "?",
-                         per_tenant[t]);
+    tenants.emplace_back(t < w.tenants.size() ? w.tenants.Name(static_cast<uint32_t>(t)) : "?", per_tenant[t]);
   }
   for (uint64_t n : per_user) s.users += n > 0;
-  std::stable_sort(tenants.begin(), tenants.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::stable_sort(tenants.begin(), tenants.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   if (tenants.size() > 5) tenants.resize(5);
   s.top_tenants = std::move(tenants);
 
@@ -113,8 +109,7 @@ TraceStats ComputeTraceStats(const Workload& w, const Catalog& catalog) {
   s.work_max = work.back();
 
   for (size_t m = 0; m < per_model.size(); ++m)
-    if (per_model[m])
-      s.models.emplace_back(catalog.model(static_cast<ModelId>(m)).name, per_model[m]);
+    if (per_model[m]) s.models.emplace_back(catalog.model(static_cast<ModelId>(m)).name, per_model[m]);
   for (size_t k = 0; k < per_stack.size(); ++k)
     if (per_stack[k]) s.stacks.emplace_back(catalog.stacks()[k], per_stack[k]);
   return s;

@@ -49,7 +49,6 @@ double Round6(double x) {
   return r == 0 ? 0.0 : r;  // no "-0"
 }
 
-
 // Printable form of a name for the aligned table (control bytes would break alignment).
 std::string Printable(std::string_view s) {
   std::string out;
@@ -73,9 +72,9 @@ std::string HeaderLine() {
 }  // namespace
 
 const std::vector<const char*>& UsageColumns() {
-  static const std::vector<const char*> kCols = {"policy",          "tenant",     "center",     "model",
-                                                 "accelerator_hours", "reference_hours", "pflop_days",
-                                                 "energy_kwh",      "cost",       "carbon_kg"};
+  static const std::vector<const char*> kCols = {
+      "policy",          "tenant",     "center",     "model", "accelerator_hours",
+      "reference_hours", "pflop_days", "energy_kwh", "cost",  "carbon_kg"};
   return kCols;
 }
 
@@ -98,8 +97,8 @@ Result<UsageData> ParseUsageCsv(LineReader& reader) {
   for (int i = 0; i < kNumCols; ++i) {
     cols[i] = FindColumn(header, UsageColumns()[i]);
     if (cols[i] < 0)
-      return ParseError("{}:1: missing column '{}' in the header (expected usage.csv: {})", path,
-                        UsageColumns()[i], HeaderLine());
+      return ParseError("{}:1: missing column '{}' in the header (expected usage.csv: {})", path, UsageColumns()[i],
+                        HeaderLine());
   }
   std::unordered_map<std::string, size_t> run_index;
   while (reader.Next(&line)) {
@@ -144,8 +143,8 @@ std::string FindUsageCsv(const std::string& dir_or_file, std::string* error) {
   if (fs::is_regular_file(dir_or_file, ec)) return dir_or_file;
   if (!fs::is_directory(dir_or_file, ec)) {
     if (error)
-      *error = fmt::format("'{}' is neither a directory (the output of suanli sim --out) nor a usage.csv file",
-                           dir_or_file);
+      *error =
+          fmt::format("'{}' is neither a directory (the output of suanli sim --out) nor a usage.csv file", dir_or_file);
     return "";
   }
   fs::path p = fs::path(dir_or_file) / "usage.csv";
@@ -166,9 +165,10 @@ Result<unsigned> ParseUsageBy(std::string_view text) {
     else if (p == "center") bit = kUsageByCenter;
     else if (p == "model") bit = kUsageByModel;
     if (bit == 0)
-      return InvalidArgument("--by '{}': unknown key '{}' (keys: tenant, center, model, or a comma-separated "
-                             "combination such as tenant,center)",
-                             text, p);
+      return InvalidArgument(
+          "--by '{}': unknown key '{}' (keys: tenant, center, model, or a comma-separated "
+          "combination such as tenant,center)",
+          text, p);
     if (by & bit) return InvalidArgument("--by '{}': '{}' given twice", text, p);
     by |= bit;
   }
@@ -254,9 +254,9 @@ Result<std::vector<UsageTable>> AggregateUsage(const UsageData& data, const Usag
   if (!tenant_found)
     return NotFound("{}: no rows for tenant '{}'{} (tenants: {})", data.source, query.tenant,
                     query.run.empty() ? std::string() : fmt::format(" in run '{}'", query.run),
-                    tenants_seen.empty() ? std::string("none")
-                                         : Join(std::vector<std::string>(tenants_seen.begin(), tenants_seen.end()),
-                                                ", "));
+                    tenants_seen.empty()
+                        ? std::string("none")
+                        : Join(std::vector<std::string>(tenants_seen.begin(), tenants_seen.end()), ", "));
   for (UsageTable& table : tables) {
     const double run_cost = table.run_total.cost;
     auto share = [run_cost](double cost) { return run_cost != 0 ? 100.0 * cost / run_cost : 0.0; };
@@ -277,9 +277,12 @@ std::string FormatUsageText(const std::vector<UsageTable>& tables) {
   static const char* kHeads[] = {"accel-hours", "ref-hours", "PFLOP-days", "energy kWh", "cost", "kg CO2", "cost %"};
   constexpr int kNum = 7;
   auto cells = [](const UsageTotals& t, double share) {
-    return std::vector<std::string>{fmt::format("{:.2f}", t.accelerator_hours), fmt::format("{:.2f}", t.reference_hours),
-                                    fmt::format("{:.4f}", t.pflop_days),        fmt::format("{:.2f}", t.energy_kwh),
-                                    fmt::format("{:.2f}", t.cost),              fmt::format("{:.2f}", t.carbon_kg),
+    return std::vector<std::string>{fmt::format("{:.2f}", t.accelerator_hours),
+                                    fmt::format("{:.2f}", t.reference_hours),
+                                    fmt::format("{:.4f}", t.pflop_days),
+                                    fmt::format("{:.2f}", t.energy_kwh),
+                                    fmt::format("{:.2f}", t.cost),
+                                    fmt::format("{:.2f}", t.carbon_kg),
                                     fmt::format("{:.1f}%", share)};
   };
   std::string out;

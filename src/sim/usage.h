@@ -31,7 +31,7 @@ struct UsageCsvRow {
   std::string policy;  // the run label
   std::string tenant;  // "(idle)": idle accelerators' energy; "(none)" when the field was empty
   std::string center;
-  std::string model;   // "(none)" when the field was empty
+  std::string model;  // "(none)" when the field was empty
   double accelerator_hours = 0;
   double reference_hours = 0;
   double pflop_days = 0;

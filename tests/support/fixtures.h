@@ -94,10 +94,12 @@ inline Workload RandomWorkload(uint64_t seed, int n, const Catalog& catalog, boo
     t += Seconds(static_cast<int64_t>(r.Below(120)));
     uint64_t kind = r.Below(100);
     Job j;
-    if (kind < 20) j = MakeJob(t, 1, 60 + static_cast<double>(r.Below(3000)), static_cast<uint16_t>(100 + 100 * r.Below(9)));
+    if (kind < 20)
+      j = MakeJob(t, 1, 60 + static_cast<double>(r.Below(3000)), static_cast<uint16_t>(100 + 100 * r.Below(9)));
     else if (kind < 55) j = MakeJob(t, 1, 60 + static_cast<double>(r.Below(5000)));
     else if (kind < 80) j = MakeJob(t, static_cast<uint32_t>(2 << r.Below(2)), 60 + static_cast<double>(r.Below(8000)));
-    else if (kind < 90) j = MakeJob(t, static_cast<uint32_t>(8 + 4 * r.Below(4)), 60 + static_cast<double>(r.Below(10000)));
+    else if (kind < 90)
+      j = MakeJob(t, static_cast<uint32_t>(8 + 4 * r.Below(4)), 60 + static_cast<double>(r.Below(10000)));
     else if (kind < 95) j = MakeJob(t, 0, 60 + static_cast<double>(r.Below(2000)));
     else if (with_impossible && kind < 97) j = MakeJob(t, 1000, 100);
     else j = MakeJob(t, 1, 500);

@@ -15,9 +15,9 @@
 
 namespace suanli {
 
-using ModelId = uint8_t;          // index into Catalog::models()
-using ModelMask = uint64_t;       // bit i = model i accepted; 0 = "any"
-using StackMask = uint32_t;       // bit i = stack i; 0 = "any"
+using ModelId = uint8_t;     // index into Catalog::models()
+using ModelMask = uint64_t;  // bit i = model i accepted; 0 = "any"
+using StackMask = uint32_t;  // bit i = stack i; 0 = "any"
 inline constexpr int kMaxModels = 64;
 inline constexpr int kMaxStacks = 32;
 
@@ -30,11 +30,11 @@ struct AcceleratorModel {
   std::string name;                  // canonical, e.g. "A100-80GB"
   std::vector<std::string> aliases;  // names used by traces, e.g. "V100M32"
   std::string vendor;
-  double tflops16 = 0;               // dense FP16/BF16 TFLOPS (0 = unknown)
+  double tflops16 = 0;  // dense FP16/BF16 TFLOPS (0 = unknown)
   double memory_gb = 0;
-  double power_w = 0;                // board power at full load
+  double power_w = 0;  // board power at full load
   double idle_power_w = 0;
-  StackMask stacks = 0;              // software stacks this model runs
+  StackMask stacks = 0;                     // software stacks this model runs
   std::array<double, kNumClasses> speed{};  // relative to the reference card
   bool inference_only = false;
 };

@@ -21,7 +21,7 @@ namespace suanli {
 
 struct Energy {
   double kwh = 0;
-  double cost = 0;       // in the network's currency
+  double cost = 0;  // in the network's currency
   double carbon_kg = 0;
   Energy& operator+=(const Energy& o) {
     kwh += o.kwh;
@@ -53,7 +53,7 @@ struct HourSlice {
 // shared by the simulator and the live metering.
 template <class Fn>
 void ForEachHour(const Center& center, Time from, Time to, int start_hour, Fn&& fn) {
-  const Time utc0 = int64_t{start_hour} * kHour;               // t + utc0 = time since 00:00 UTC, day 0
+  const Time utc0 = int64_t{start_hour} * kHour;                      // t + utc0 = time since 00:00 UTC, day 0
   const Time local0 = utc0 + int64_t{center.utc_offset_s} * kSecond;  // t + local0 = local time since then
   Time t = from;
   while (t < to) {

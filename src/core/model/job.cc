@@ -22,8 +22,7 @@ JobId Workload::Add(Job job, std::string name) {
 void Workload::SortBySubmit() {
   std::vector<uint32_t> idx(jobs.size());
   std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(),
-                   [&](uint32_t a, uint32_t b) { return jobs[a].submit < jobs[b].submit; });
+  std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) { return jobs[a].submit < jobs[b].submit; });
   std::vector<Job> sorted;
   sorted.reserve(jobs.size());
   std::vector<std::string> sorted_names;
@@ -48,8 +47,7 @@ double Speed(const Job& job, ModelId m, const Catalog& catalog, const Workload& 
   return catalog.model(m).speed[static_cast<int>(job.cls)];
 }
 
-Duration RunTime(const Job& job, double work, ModelId m, const Catalog& catalog,
-                 const Workload& workload) {
+Duration RunTime(const Job& job, double work, ModelId m, const Catalog& catalog, const Workload& workload) {
   if (job.num_gpus == 0 && m == 255) return SecondsF(work);  // CPU-only job
   double s = Speed(job, m, catalog, workload);
   if (s <= 0) return kNever;
@@ -61,8 +59,7 @@ ModelMask EligibleModels(const Job& job, const Catalog& catalog, const Workload&
   if (job.stacks) mask &= catalog.ModelsForStacks(job.stacks);
   ModelMask out = 0;
   for (size_t i = 0; i < catalog.size(); ++i)
-    if ((mask >> i & 1) && Speed(job, static_cast<ModelId>(i), catalog, workload) > 0)
-      out |= ModelMask{1} << i;
+    if ((mask >> i & 1) && Speed(job, static_cast<ModelId>(i), catalog, workload) > 0) out |= ModelMask{1} << i;
   return out;
 }
 

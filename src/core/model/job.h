@@ -17,24 +17,24 @@ namespace suanli {
 using JobId = uint32_t;  // dense index into Workload::jobs
 inline constexpr JobId kNoJob = UINT32_MAX;
 inline constexpr uint32_t kNoOverride = UINT32_MAX;
-inline constexpr int kWholeDevice = 1000;  // milli-accelerators in one device
+inline constexpr int kWholeDevice = 1000;         // milli-accelerators in one device
 inline constexpr uint16_t kNoPlace = UINT16_MAX;  // no entry in Workload::places
 
 struct Job {
   JobId id = 0;
-  uint32_t tenant = 0;      // Workload::tenants
-  uint32_t user = 0;        // Workload::users
+  uint32_t tenant = 0;  // Workload::tenants
+  uint32_t user = 0;    // Workload::users
   Time submit = 0;
-  uint32_t num_gpus = 0;    // devices in the gang; 0 = CPU-only job
+  uint32_t num_gpus = 0;              // devices in the gang; 0 = CPU-only job
   uint16_t gpu_milli = kWholeDevice;  // share of one device when num_gpus == 1 (GPU sharing)
-  int64_t cpu_milli = 0;    // whole job (split over its nodes by GPU share)
-  int64_t mem_mib = 0;      // whole job
-  ModelMask models = 0;     // accepted models; 0 = any
-  StackMask stacks = 0;     // accepted software stacks; 0 = any
+  int64_t cpu_milli = 0;              // whole job (split over its nodes by GPU share)
+  int64_t mem_mib = 0;                // whole job
+  ModelMask models = 0;               // accepted models; 0 = any
+  StackMask stacks = 0;               // accepted software stacks; 0 = any
   WorkloadClass cls = WorkloadClass::kOther;
-  double work = 0;          // seconds on the reference card (the truth, used by the simulator)
-  double estimate = 0;      // user's run-time estimate in reference seconds (0 = none)
-  int32_t priority = 0;     // larger = more important
+  double work = 0;                        // seconds on the reference card (the truth, used by the simulator)
+  double estimate = 0;                    // user's run-time estimate in reference seconds (0 = none)
+  int32_t priority = 0;                   // larger = more important
   uint32_t speed_override = kNoOverride;  // index into Workload::overrides
 
   // Where the job belongs in a network of centers (indexes into
@@ -79,8 +79,7 @@ struct Workload {
 };
 
 // Run time of `work` reference-seconds on model m (kNever if it cannot run there).
-Duration RunTime(const Job& job, double work, ModelId m, const Catalog& catalog,
-                 const Workload& workload);
+Duration RunTime(const Job& job, double work, ModelId m, const Catalog& catalog, const Workload& workload);
 // Relative speed of the job on model m (reference = 1.0), 0 if it cannot run there.
 double Speed(const Job& job, ModelId m, const Catalog& catalog, const Workload& workload);
 // Models the job may use, given its model and stack constraints and overrides.

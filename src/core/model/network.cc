@@ -31,12 +31,12 @@ Status Network::Validate(const Catalog& catalog) const {
     const auto& c = centers[i];
     if (c.pue < 1.0) return InvalidArgument("center '{}': pue {} is below 1.0", c.name, c.pue);
     if (c.utc_offset_s < kMinUtcOffsetS || c.utc_offset_s > kMaxUtcOffsetS || c.utc_offset_s % 900 != 0)
-      return InvalidArgument("center '{}': UTC offset of {} s is not a whole number of quarter hours from -12 h to +14 h",
-                             c.name, c.utc_offset_s);
+      return InvalidArgument(
+          "center '{}': UTC offset of {} s is not a whole number of quarter hours from -12 h to +14 h", c.name,
+          c.utc_offset_s);
     for (int h = 0; h < 24; ++h) {
       if (c.price_per_kwh[h] < 0) return InvalidArgument("center '{}': negative power price", c.name);
-      if (c.carbon_g_per_kwh[h] < 0)
-        return InvalidArgument("center '{}': negative carbon intensity", c.name);
+      if (c.carbon_g_per_kwh[h] < 0) return InvalidArgument("center '{}': negative carbon intensity", c.name);
     }
   }
   for (const auto& p : pools)
@@ -45,24 +45,21 @@ Status Network::Validate(const Catalog& catalog) const {
     if (n.pool >= pools.size()) return InvalidArgument("node '{}' names a missing pool", n.name);
     if (n.center >= centers.size()) return InvalidArgument("node '{}' names a missing center", n.name);
     if (n.devices > kMaxDevicesPerNode)
-      return InvalidArgument("node '{}': {} devices, at most {} per node", n.name, n.devices,
-                             kMaxDevicesPerNode);
+      return InvalidArgument("node '{}': {} devices, at most {} per node", n.name, n.devices, kMaxDevicesPerNode);
     if (n.devices > 0 && (n.model == kNoModel || n.model >= catalog.size()))
       return InvalidArgument("node '{}' has devices of an unknown model", n.name);
     if (n.cpu_milli <= 0) return InvalidArgument("node '{}': cpu must be positive", n.name);
     if (n.mem_mib <= 0) return InvalidArgument("node '{}': memory must be positive", n.name);
   }
   for (const auto& l : links) {
-    if (l.a >= centers.size() || l.b >= centers.size())
-      return InvalidArgument("a link names a missing center");
+    if (l.a >= centers.size() || l.b >= centers.size()) return InvalidArgument("a link names a missing center");
     if (l.bandwidth_gbps <= 0) return InvalidArgument("a link has non-positive bandwidth");
     if (l.latency_ms < 0) return InvalidArgument("a link has negative latency");
   }
   for (const auto& o : outages) {
     if (o.center >= centers.size()) return InvalidArgument("an outage names a missing center");
     if (o.start < 0 || o.duration <= 0)
-      return InvalidArgument("outage of center '{}': start must be >= 0 and duration > 0",
-                             centers[o.center].name);
+      return InvalidArgument("outage of center '{}': start must be >= 0 and duration > 0", centers[o.center].name);
   }
   return Status::Ok();
 }

@@ -29,7 +29,7 @@ struct TenantQuota {
 };
 
 struct QuotaSpec {
-  std::string cohort;                        // a name, informative
+  std::string cohort;  // a name, informative
   std::vector<TenantQuota> tenants;
   std::optional<TenantQuota> default_quota;  // for tenants not listed (its `tenant` is unused)
   bool reclaim = true;                       // lenders preempt borrowers to get their nominal back

@@ -6,9 +6,7 @@ namespace suanli {
 
 size_t ShapeTable::Hash::operator()(const RequestShape& s) const {
   uint64_t h = s.models * 0x9E3779B97F4A7C15ULL;
-  auto mix = [&](uint64_t v) {
-    h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2);
-  };
+  auto mix = [&](uint64_t v) { h ^= v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2); };
   mix(s.shared ? 1 : 0);
   mix(static_cast<uint64_t>(s.gpu_milli));
   mix(static_cast<uint64_t>(s.cpu));
@@ -85,9 +83,9 @@ void FailureMemo::Record(uint32_t shape) {
   const uint32_t gi = shapes_->group(shape);
   Group& g = GroupOf(gi);
   const size_t before = g.minimal.size();
-  g.minimal.erase(std::remove_if(g.minimal.begin(), g.minimal.end(),
-                                 [&](const RequestShape& o) { return o.NoSmallerThan(f); }),
-                  g.minimal.end());
+  g.minimal.erase(
+      std::remove_if(g.minimal.begin(), g.minimal.end(), [&](const RequestShape& o) { return o.NoSmallerThan(f); }),
+      g.minimal.end());
   count_ -= before - g.minimal.size();
   if (count_ < kMaxFailures) {
     g.minimal.push_back(f);

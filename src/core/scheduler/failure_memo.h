@@ -123,7 +123,7 @@ class FailureMemo {
   // By group: its log's size (in this epoch). With the shape's group in
   // seen_, the fast path reads two small arrays.
   std::vector<Logged> logged_;
-  std::vector<Seen> seen_;         // by shape id
+  std::vector<Seen> seen_;          // by shape id
   std::vector<uint32_t> ruled_at_;  // by shape id: the epoch in which it was found ruled out
 };
 

@@ -53,8 +53,8 @@ Result<PolicySpec> ParsePolicySpec(std::string_view text) {
       spec.place = p;
       have_place = true;
     } else {
-      return InvalidArgument("policy '{}': unknown part '{}' (known: {}; see `suanli policies`)", spec.text,
-                             p, known());
+      return InvalidArgument("policy '{}': unknown part '{}' (known: {}; see `suanli policies`)", spec.text, p,
+                             known());
     }
   }
   if (spec.backfill == BackfillMode::kEasy && MakeOrderPolicy(spec.order)->preemptive())
@@ -78,17 +78,15 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const PolicySpec& spec, con
     // (listed, or the default); tenants without a name get the default.
     size_t num_tenants = workload.tenants.size();
     for (const Job& j : workload.jobs) num_tenants = std::max<size_t>(num_tenants, size_t{j.tenant} + 1);
-    auto q = QuotaUsage::Resolve(*options.quotas, workload.tenants, num_tenants,
-                                 s->state_.total_capacity_milli());
+    auto q = QuotaUsage::Resolve(*options.quotas, workload.tenants, num_tenants, s->state_.total_capacity_milli());
     if (!q.ok()) return q.status();
     s->quota_ = std::move(q).value();
   }
   return s;
 }
 
-Scheduler::Scheduler(const PolicySpec& spec, const Catalog& catalog, const Network& network,
-                     const Workload& workload, SchedulerOptions options, std::unique_ptr<OrderPolicy> order,
-                     std::unique_ptr<Placer> placer)
+Scheduler::Scheduler(const PolicySpec& spec, const Catalog& catalog, const Network& network, const Workload& workload,
+                     SchedulerOptions options, std::unique_ptr<OrderPolicy> order, std::unique_ptr<Placer> placer)
     : spec_(spec),
       catalog_(catalog),
       network_(network),
@@ -135,8 +133,8 @@ std::string Scheduler::WhyNeverFits(const Job& job) const {
   }
   ModelMask mask = EligibleModels(job, catalog_, workload_);
   if (mask == 0)
-    return fmt::format("no accelerator model accepts it (models: {}, stacks: {:#x})",
-                       catalog_.MaskToString(job.models), job.stacks);
+    return fmt::format("no accelerator model accepts it (models: {}, stacks: {:#x})", catalog_.MaskToString(job.models),
+                       job.stacks);
   const bool shared = job.IsShared();
   const int need = shared ? 1 : static_cast<int>(job.num_gpus);
   int64_t eligible_devices = 0;
@@ -166,9 +164,10 @@ std::string Scheduler::WhyNeverFits(const Job& job) const {
   }
   if (eligible_devices == 0)
     return fmt::format("no node in this network has an accelerator it accepts ({})", catalog_.MaskToString(mask));
-  return fmt::format("needs {} x {} ({} mCPU, {} MiB) but the eligible nodes have {} devices in all, at most {} per node",
-                     shared ? std::string("a share of 1") : std::to_string(job.num_gpus),
-                     catalog_.MaskToString(mask), job.cpu_milli, job.mem_mib, eligible_devices, largest);
+  return fmt::format(
+      "needs {} x {} ({} mCPU, {} MiB) but the eligible nodes have {} devices in all, at most {} per node",
+      shared ? std::string("a share of 1") : std::to_string(job.num_gpus), catalog_.MaskToString(mask), job.cpu_milli,
+      job.mem_mib, eligible_devices, largest);
 }
 
 void Scheduler::Submit(JobId id, Time now) { Submit(id, now, workload_.jobs[id].work); }
@@ -282,8 +281,8 @@ const std::vector<ModelId>& Scheduler::ModelOrder(JobId id) {
     own = MakePlacementRequest(job, catalog_, workload_).models;
     return own;
   }
-  uint64_t key = job.models ^ (uint64_t{job.stacks} * 0x9E3779B97F4A7C15ULL) ^
-                 (uint64_t{static_cast<uint8_t>(job.cls)} << 58);
+  uint64_t key =
+      job.models ^ (uint64_t{job.stacks} * 0x9E3779B97F4A7C15ULL) ^ (uint64_t{static_cast<uint8_t>(job.cls)} << 58);
   auto it = model_order_.find(key);
   if (it == model_order_.end())
     it = model_order_.emplace(key, MakePlacementRequest(job, catalog_, workload_).models).first;
@@ -394,9 +393,7 @@ std::optional<Allocation> Scheduler::Remove(JobId id, Time now) {
   JobRuntime& r = rt_[id];
   std::optional<Allocation> held;
   switch (r.state) {
-    case JobState::kPending:
-      Dequeue(id);
-      break;
+    case JobState::kPending: Dequeue(id); break;
     case JobState::kRunning:
       held = run_[id].alloc;
       StopRunning(id, now, false);
@@ -404,12 +401,11 @@ std::optional<Allocation> Scheduler::Remove(JobId id, Time now) {
       break;
     case JobState::kUnschedulable:
       // Not reported yet: it never will be.
-      unschedulable_.erase(std::remove_if(unschedulable_.begin(), unschedulable_.end(),
-                                          [&](const auto& u) { return u.first == id; }),
-                           unschedulable_.end());
+      unschedulable_.erase(
+          std::remove_if(unschedulable_.begin(), unschedulable_.end(), [&](const auto& u) { return u.first == id; }),
+          unschedulable_.end());
       break;
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
   r.state = JobState::kUnknown;
   arrivals_.erase(std::remove(arrivals_.begin(), arrivals_.end(), id), arrivals_.end());
@@ -452,7 +448,7 @@ std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng
   extra_milli_.assign(state_.num_slots(), 0);
   std::optional<Reservation> res;
   bool added = true, room = false;  // capacity counted since the last test; its outcome
-  FillRequest(id);  // the same request after each release
+  FillRequest(id);                  // the same request after each release
   for (const auto& [end, v] : by_end_) {
     const ModelId m = rt_[v].model;  // the model of its allocation
     if (m == kNoModel || (relevant >> m & 1)) {
@@ -633,7 +629,8 @@ bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* vic
   // within its nominal quota again, reclaims its capacity at once, the
   // preemptor preempts it again, and so on without end at one instant.
   const Job& job = workload_.jobs[id];
-  const bool lender = !quota_ || !quota_->tenant(job.tenant).limited || quota_->WithinNominal(job.tenant, job.GpuMilli());
+  const bool lender =
+      !quota_ || !quota_->tenant(job.tenant).limited || quota_->WithinNominal(job.tenant, job.GpuMilli());
   std::unordered_map<uint32_t, int64_t> borrowed;  // what each victim's tenant still borrows
   for (JobId v : *victims) {
     if (rt_[v].state != JobState::kRunning) continue;
@@ -726,7 +723,8 @@ void Scheduler::SetNodeUp(NodeId node, bool up) {
 
 PassResult Scheduler::Pass(Time now, Rng& rng) {
   PassResult out;
-  for (auto& [id, why] : unschedulable_) out.decisions.push_back({Decision::Kind::kUnschedulable, id, {}, std::move(why)});
+  for (auto& [id, why] : unschedulable_)
+    out.decisions.push_back({Decision::Kind::kUnschedulable, id, {}, std::move(why)});
   unschedulable_.clear();
   failures_.Clear();
   blocked_failures_.Clear();
@@ -784,8 +782,7 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
     const int depth = opt_.backfill_depth;
     while (const JobQueue::Entry* e = cursor.Next()) {
       if (skip && out.examined < depth &&
-          (failures_.Rules(e->shape) ||
-           (res && blocked_failures_.Rules(e->shape) && now + e->min_run > res->start))) {
+          (failures_.Rules(e->shape) || (res && blocked_failures_.Rules(e->shape) && now + e->min_run > res->start))) {
         ++out.examined;
         continue;
       }
@@ -826,8 +823,8 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
     std::optional<Allocation> a;
     // A long backfill candidate no smaller than one that did not fit beside
     // the reservation cannot fit either (the state only fills up).
-    const bool hopeless = blocked && res && blocked_failures_.Rules(shape) &&
-                          now + (static_ ? cur_min_run : MinRunTime(id)) > res->start;
+    const bool hopeless =
+        blocked && res && blocked_failures_.Rules(shape) && now + (static_ ? cur_min_run : MinRunTime(id)) > res->start;
     if (hopeless && !CanReclaim(id)) continue;
     if (!hopeless && !failures_.Rules(shape)) {
       a = TryPlace(id, rng);

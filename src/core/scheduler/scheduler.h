@@ -65,11 +65,11 @@ Result<PolicySpec> ParsePolicySpec(std::string_view text);
 std::string_view BackfillName(BackfillMode m);
 
 struct SchedulerOptions {
-  int backfill_depth = 1000;        // jobs examined per pass
-  int preempt_depth = 32;           // waiting jobs that may preempt per pass
+  int backfill_depth = 1000;                   // jobs examined per pass
+  int preempt_depth = 32;                      // waiting jobs that may preempt per pass
   Duration reservation_refresh = Seconds(60);  // EASY: recompute the reservation at least this often
-  bool models_in_order = true;      // try the fastest eligible model first
-  bool allow_multi_node = true;     // whole-device gangs may span nodes
+  bool models_in_order = true;                 // try the fastest eligible model first
+  bool allow_multi_node = true;                // whole-device gangs may span nodes
   // Tenant quotas in a cohort (Kueue-style); null or empty = none. Fractions
   // are of this scheduler's (center's) accelerator capacity.
   std::shared_ptr<const QuotaSpec> quotas;
@@ -199,8 +199,7 @@ class Scheduler {
   // Ends an eviction: `released` jobs were taken off the state to make room;
   // with a placement `a` for `id`, stops only those that no longer fit
   // beside it and starts `id`; without one, puts them all back.
-  bool EvictFor(JobId id, const std::vector<JobId>& released, std::optional<Allocation> a, Time now,
-                PassResult* out);
+  bool EvictFor(JobId id, const std::vector<JobId>& released, std::optional<Allocation> a, Time now, PassResult* out);
   // EASY: starts `id` (which fits as `a`) if it ends before the reservation or
   // keeps off the reserved devices. Returns whether it started.
   bool Backfill(JobId id, Allocation a, const Reservation* res, Time now, Rng& rng, PassResult* out);
@@ -231,19 +230,19 @@ class Scheduler {
   bool static_;
 
   std::vector<JobRuntime> rt_;
-  JobQueue queue_;                     // static orders
-  std::vector<JobId> pending_;         // dynamic orders
+  JobQueue queue_;                            // static orders
+  std::vector<JobId> pending_;                // dynamic orders
   std::map<int64_t, uint32_t> demand_count_;  // pending jobs by accelerator demand (milli)
-  std::vector<uint32_t> pending_pos_;  // index into pending_ (dynamic orders)
+  std::vector<uint32_t> pending_pos_;         // index into pending_ (dynamic orders)
   std::vector<JobId> running_;
   std::vector<uint32_t> running_pos_;
   std::unordered_map<JobId, Running> run_;
   std::set<std::pair<Time, JobId>> by_end_;
   std::vector<std::pair<JobId, std::string>> unschedulable_;
   std::optional<Reservation> reservation_;
-  bool freed_ = true;               // resources were freed since the last pass
-  JobId blocked_head_ = kNoJob;     // the job that blocked the last full pass
-  std::vector<JobId> arrivals_;     // submitted since the last pass
+  bool freed_ = true;            // resources were freed since the last pass
+  JobId blocked_head_ = kNoJob;  // the job that blocked the last full pass
+  std::vector<JobId> arrivals_;  // submitted since the last pass
   Time reservation_at_ = -1;
   // Request shapes of the jobs that have waited here (shape_of_: by job,
   // set when a job enters the queue).
@@ -256,7 +255,7 @@ class Scheduler {
   FailureMemo failures_{shapes_table_};          // did not fit at all
   FailureMemo blocked_failures_{shapes_table_};  // did not fit beside the EASY reservation
   FailureMemo reclaim_failures_{shapes_table_};  // did not fit even by reclaiming borrowed capacity
-  std::optional<QuotaUsage> quota_;        // null = no quotas
+  std::optional<QuotaUsage> quota_;              // null = no quotas
   // Node shapes per model, for "could it ever run" checks.
   struct Shape {
     int devices;
@@ -270,7 +269,7 @@ class Scheduler {
   PlacementRequest request_;  // reused to avoid allocations
   // The shape's model order request_.models was copied from (null: another).
   const std::vector<ModelId>* request_models_ = nullptr;
-  Allocation block_;          // ReservedBlock's
+  Allocation block_;  // ReservedBlock's
   // The free part of reservation_'s devices, counted as the placer's capacity
   // test sees it (one slot: an allocation has one model), as of a state
   // generation; invalidated when reservation_ changes.

@@ -101,8 +101,8 @@ ClusterState::Level ClusterState::ComputeLevel(NodeId n) const {
   const Slot& s = slots_[slot_of_[n]];
   Level l;
   l.whole = free_whole_[n];
-  l.share = static_cast<uint8_t>(
-      std::min(max_partial_free_[n] / kShareStep, static_cast<int>(s.partial_atleast.size()) - 1));
+  l.share =
+      static_cast<uint8_t>(std::min(max_partial_free_[n] / kShareStep, static_cast<int>(s.partial_atleast.size()) - 1));
   l.cpu = static_cast<int8_t>(CpuBucket(free_cpu_[n]));
   l.partial = partial_[n] > 0;
   return l;

@@ -91,9 +91,9 @@ class ClusterState {
 
  private:
   struct Slot {
-    std::vector<NodeId> nodes;                  // ascending
+    std::vector<NodeId> nodes;                   // ascending
     std::vector<std::vector<uint64_t>> atleast;  // atleast[k]: up nodes with >= k wholly free devices
-    std::vector<uint64_t> partial;              // nodes with a partly used device
+    std::vector<uint64_t> partial;               // nodes with a partly used device
     // partial_atleast[b]: nodes with a partly used device with >= b * kShareStep free (b >= 1)
     std::vector<std::vector<uint64_t>> partial_atleast;
     // cpu_atleast[b]: nodes with >= 2^b cores free

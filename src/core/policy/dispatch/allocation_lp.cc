@@ -20,15 +20,13 @@ constexpr double kZero = 1e-9;
 
 bool NonNegativeFinite(double v) { return std::isfinite(v) && v >= 0; }
 
-Status Validate(const std::vector<LpJobType>& types, const std::vector<LpResource>& resources,
-                const LpOptions& opt) {
+Status Validate(const std::vector<LpJobType>& types, const std::vector<LpResource>& resources, const LpOptions& opt) {
   for (size_t r = 0; r < resources.size(); ++r) {
     if (!NonNegativeFinite(resources[r].capacity))
       return InvalidArgument("allocation LP: resource {}: capacity {} must be finite and >= 0", r,
                              resources[r].capacity);
     if (!NonNegativeFinite(resources[r].penalty))
-      return InvalidArgument("allocation LP: resource {}: penalty {} must be finite and >= 0", r,
-                             resources[r].penalty);
+      return InvalidArgument("allocation LP: resource {}: penalty {} must be finite and >= 0", r, resources[r].penalty);
   }
   for (size_t t = 0; t < types.size(); ++t) {
     const LpJobType& ty = types[t];
@@ -41,13 +39,12 @@ Status Validate(const std::vector<LpJobType>& types, const std::vector<LpResourc
       return InvalidArgument("allocation LP: job type {}: weight {} must be finite and >= 0", t, ty.weight);
     for (size_t r = 0; r < ty.speed.size(); ++r)
       if (!NonNegativeFinite(ty.speed[r]))
-        return InvalidArgument("allocation LP: job type {}: speed on resource {} is {}, must be finite and >= 0",
-                               t, r, ty.speed[r]);
+        return InvalidArgument("allocation LP: job type {}: speed on resource {} is {}, must be finite and >= 0", t, r,
+                               ty.speed[r]);
   }
   if (!(opt.fair_slack >= 0 && opt.fair_slack < 1))
     return InvalidArgument("allocation LP: fair_slack {} must be in [0, 1)", opt.fair_slack);
-  if (opt.time_limit_ms <= 0)
-    return InvalidArgument("allocation LP: time_limit_ms {} must be > 0", opt.time_limit_ms);
+  if (opt.time_limit_ms <= 0) return InvalidArgument("allocation LP: time_limit_ms {} must be > 0", opt.time_limit_ms);
   if (opt.iteration_limit < 0)
     return InvalidArgument("allocation LP: iteration_limit {} must be >= 0 (0 = none)", opt.iteration_limit);
   return Status::Ok();
@@ -60,7 +57,8 @@ const char* SolverCode(int rc) {
     case GLP_ECOND: return "ill-conditioned basis matrix";
     case GLP_EBOUND: return "incorrect bounds";
     case GLP_EFAIL: return "solver failure";
-    case GLP_EOBJLL: case GLP_EOBJUL: return "objective limit reached";
+    case GLP_EOBJLL:
+    case GLP_EOBJUL: return "objective limit reached";
     case GLP_EITLIM: return "iteration limit exceeded";
     case GLP_ETMLIM: return "time limit exceeded";
     case GLP_ENOPFS: return "no primal feasible solution";
@@ -96,8 +94,7 @@ Status Simplex(glp_prob* p, const LpOptions& opt, bool presolve, const char* sta
     rc = glp_simplex(p, &parm);
   }
   *iterations += glp_get_it_cnt(p) - before;
-  if (rc == GLP_ETMLIM)
-    return Internal("allocation LP ({}): time limit of {} ms exceeded", stage, opt.time_limit_ms);
+  if (rc == GLP_ETMLIM) return Internal("allocation LP ({}): time limit of {} ms exceeded", stage, opt.time_limit_ms);
   if (rc == GLP_EITLIM)
     return Internal("allocation LP ({}): iteration limit of {} exceeded", stage, opt.iteration_limit);
   if (rc != 0) return Internal("allocation LP ({}): simplex failed: {} (code {})", stage, SolverCode(rc), rc);

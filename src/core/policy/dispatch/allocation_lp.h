@@ -83,10 +83,10 @@ struct LpResource {
 };
 
 struct LpOptions {
-  bool fair = false;          // Gavel's max-min fairness, then throughput (see above)
-  double fair_slack = 1e-6;   // stage 2 keeps z >= z* (1 - fair_slack); in [0, 1)
-  int time_limit_ms = 10000;  // per simplex call (wall clock); exceeding it is an error
-  int iteration_limit = 0;    // per simplex call; 0 = none; exceeding it is an error
+  bool fair = false;              // Gavel's max-min fairness, then throughput (see above)
+  double fair_slack = 1e-6;       // stage 2 keeps z >= z* (1 - fair_slack); in [0, 1)
+  int time_limit_ms = 10000;      // per simplex call (wall clock); exceeding it is an error
+  int iteration_limit = 0;        // per simplex call; 0 = none; exceeding it is an error
   bool column_generation = true;  // false: every column from the start (same optimum, slower)
 };
 

@@ -49,8 +49,7 @@ std::vector<Preset> Presets() {
   s.w_time = 0.25;
   s.w_carbon = 1;
   s.defer = true;
-  p.push_back({"carbon-aware", "least CO2 (grid intensity by hour x PUE); deferrable jobs wait for cleaner hours",
-               s});
+  p.push_back({"carbon-aware", "least CO2 (grid intensity by hour x PUE); deferrable jobs wait for cleaner hours", s});
   s = {};
   s.name = "heterogeneity-aware";
   s.by_start = false;
@@ -104,8 +103,8 @@ Result<DispatchSpec> ParseDispatchSpec(std::string_view text) {
       spec.round = SecondsF(*value);
     } else if (key == "fair" && spec.lp) spec.fair = *value != 0;
     else
-      return InvalidArgument("dispatch policy '{}': unknown key '{}' (keys: time, data, cost, carbon, defer{})",
-                             text, key, spec.lp ? ", round, fair" : "");
+      return InvalidArgument("dispatch policy '{}': unknown key '{}' (keys: time, data, cost, carbon, defer{})", text,
+                             key, spec.lp ? ", round, fair" : "");
   }
   if (spec.isolated && parts.size() > 1) return InvalidArgument("dispatch policy 'isolated' takes no weights");
   spec.text = std::string(Trim(text));
@@ -159,8 +158,7 @@ CenterId Dispatcher::HomeOf(const Job& job, const DispatchView& v) const {
   return home_order_[job.tenant % n];
 }
 
-double Dispatcher::WaitEstimate(const Job& job, ModelMask eligible, CenterId c, Time now,
-                                const DispatchView& v) const {
+double Dispatcher::WaitEstimate(const Job& job, ModelMask eligible, CenterId c, Time now, const DispatchView& v) const {
   const CenterStatus& cs = v.centers[c];
   const ClusterState& st = cs.sched->state();
   double cap = 0, free_whole = 0;
@@ -179,7 +177,8 @@ double Dispatcher::WaitEstimate(const Job& job, ModelMask eligible, CenterId c, 
     if (job.IsShared()) {
       fits = st.slot_free_milli(slot) >= job.gpu_milli;
     } else if (need <= st.slot_max_devices(slot)) {
-      st.ForEachWithFreeWhole(slot, need, [&](NodeId) { return !(fits = true); }, job.cpu_milli);
+      st.ForEachWithFreeWhole(
+          slot, need, [&](NodeId) { return !(fits = true); }, job.cpu_milli);
     } else {
       fits = st.slot_free_whole(slot) >= need;
     }
@@ -198,8 +197,8 @@ double Dispatcher::WaitEstimate(const Job& job, ModelMask eligible, CenterId c, 
   return wait;
 }
 
-bool Dispatcher::Evaluate(const Job& job, double work, ModelMask eligible_models, bool restricted, CenterId c,
-                          Time now, const DispatchView& v, Candidate* out) const {
+bool Dispatcher::Evaluate(const Job& job, double work, ModelMask eligible_models, bool restricted, CenterId c, Time now,
+                          const DispatchView& v, Candidate* out) const {
   const CenterStatus& cs = v.centers[c];
   if (!cs.up || !cs.sched) return false;
   if (!InLatency(job, c, v)) return false;
@@ -227,8 +226,8 @@ bool Dispatcher::Evaluate(const Job& job, double work, ModelMask eligible_models
   k.run_s = work / k.speed;
   k.wait_s = WaitEstimate(job, eligible, c, now, v);
   if (!std::isfinite(k.wait_s)) return false;
-  CenterId data = job.data_at != kNoPlace && job.data_at < v.place_center.size() ? v.place_center[job.data_at]
-                                                                                : kNoCenter;
+  CenterId data =
+      job.data_at != kNoPlace && job.data_at < v.place_center.size() ? v.place_center[job.data_at] : kNoCenter;
   if (data != kNoCenter && job.data_gb > 0) {
     k.transfer_s = v.paths.TransferSeconds(data, c, job.data_gb);
     if (!std::isfinite(k.transfer_s)) return false;  // no route to the data
@@ -318,9 +317,8 @@ DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const Dis
     }
     Candidate k;
     k.center = home;
-    CenterId data = job.data_at != kNoPlace && job.data_at < v.place_center.size()
-                        ? v.place_center[job.data_at]
-                        : kNoCenter;
+    CenterId data =
+        job.data_at != kNoPlace && job.data_at < v.place_center.size() ? v.place_center[job.data_at] : kNoCenter;
     if (data != kNoCenter && job.data_gb > 0) k.transfer_s = v.paths.TransferSeconds(data, home, job.data_gb);
     if (!std::isfinite(k.transfer_s)) k.transfer_s = 0;  // isolated: the data is brought by other means
     return Send(k, now, 0);
@@ -339,8 +337,7 @@ DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const Dis
     auto price = [&](Candidate* x) {
       if (!energy || x->model == kNoModel) return;
       Time start = now + x->delay + SecondsF(x->wait_s + x->transfer_s);
-      Energy e = BusyEnergy(center, catalog_.model(x->model), devices, start, start + SecondsF(x->run_s),
-                            v.start_hour);
+      Energy e = BusyEnergy(center, catalog_.model(x->model), devices, start, start + SecondsF(x->run_s), v.start_hour);
       x->cost = e.cost;
       x->carbon = e.carbon_kg;
     };

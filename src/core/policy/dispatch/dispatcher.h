@@ -55,10 +55,10 @@ struct DispatchSpec {
   bool by_start = true;  // time term is the start (not the completion) time
   bool defer = false;    // deferrable jobs may wait for a better hour
   bool isolated = false;
-  bool lp = false;       // heterogeneity-aware
-  bool fair = false;     // LP with max-min fairness first
+  bool lp = false;    // heterogeneity-aware
+  bool fair = false;  // LP with max-min fairness first
   Duration round = kHour;
-  std::string text;      // as written
+  std::string text;  // as written
 };
 Result<DispatchSpec> ParseDispatchSpec(std::string_view text);
 // Name and one-line description of every dispatch policy.
@@ -117,7 +117,7 @@ class Dispatcher {
     ModelId model = kNoModel;  // the fastest eligible model there
     double speed = 1;
     double wait_s = 0, run_s = 0, transfer_s = 0;
-    Time delay = 0;            // deferral
+    Time delay = 0;  // deferral
     double cost = 0, carbon = 0;
   };
   // Whether the job could ever run at c on one of `eligible` (its
@@ -135,9 +135,9 @@ class Dispatcher {
   DispatchSpec spec_;
   const Network& network_;
   const Catalog& catalog_;
-  std::vector<ModelMask> present_;            // models present, per center
-  std::vector<std::vector<double>> capacity_; // [center][model] accelerators
-  std::vector<CenterId> home_order_;          // non-edge centers
+  std::vector<ModelMask> present_;             // models present, per center
+  std::vector<std::vector<double>> capacity_;  // [center][model] accelerators
+  std::vector<CenterId> home_order_;           // non-edge centers
 };
 
 Result<std::unique_ptr<Dispatcher>> MakeDispatcher(const DispatchSpec& spec, const Network& network,

@@ -137,9 +137,7 @@ class HeterogeneityAware : public Dispatcher {
     const ModelMask eligible = EligibleModels(job, catalog_, v.workload);
     for (size_t r = 0; r < res_.size(); ++r) {
       if (res_[r].center != c) continue;
-      double s = (eligible >> res_[r].model & 1)
-                     ? Speed(job, res_[r].model, catalog_, v.workload)
-                     : 0;
+      double s = (eligible >> res_[r].model & 1) ? Speed(job, res_[r].model, catalog_, v.workload) : 0;
       if (s > speed) speed = s, best = static_cast<int>(r);
     }
     return best;

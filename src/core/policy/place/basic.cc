@@ -2,15 +2,15 @@
 
 namespace suanli {
 
-bool FirstFitPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementRequest& req, Rng& rng,
-                               NodeShare* share, double* score) {
+bool FirstFitPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementRequest& req, Rng& rng, NodeShare* share,
+                               double* score) {
   (void)rng;
   *score = 0;
   return DefaultShare(s, n, req, share);
 }
 
-bool BestFitPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementRequest& req, Rng& rng,
-                              NodeShare* share, double* score) {
+bool BestFitPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementRequest& req, Rng& rng, NodeShare* share,
+                              double* score) {
   (void)rng;
   if (!DefaultShare(s, n, req, share)) return false;
   const Node& node = s.network().nodes[n];
@@ -24,8 +24,8 @@ bool BestFitPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementRe
   return true;
 }
 
-bool RandomPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementRequest& req, Rng& rng,
-                             NodeShare* share, double* score) {
+bool RandomPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementRequest& req, Rng& rng, NodeShare* share,
+                             double* score) {
   if (!DefaultShare(s, n, req, share)) return false;
   *score = rng.Uniform();
   return true;

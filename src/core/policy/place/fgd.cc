@@ -123,8 +123,8 @@ FgdPlacer::Row& FgdPlacer::RowFor(const Key& key) {
   return rows_[r];
 }
 
-int64_t FgdPlacer::FragAfter(const ClusterState& s, NodeId n, int64_t cpu, int64_t mem, int device,
-                             uint16_t milli, uint32_t whole_mask) {
+int64_t FgdPlacer::FragAfter(const ClusterState& s, NodeId n, int64_t cpu, int64_t mem, int device, uint16_t milli,
+                             uint32_t whole_mask) {
   const int nd = s.devices(n);
   if (nd == 0) return 0;
   std::memcpy(scratch_.data(), s.dev_free_ptr(n), sizeof(uint16_t) * nd);
@@ -134,8 +134,8 @@ int64_t FgdPlacer::FragAfter(const ClusterState& s, NodeId n, int64_t cpu, int64
     whole_mask &= whole_mask - 1;
     scratch_[d] = 0;
   }
-  return model_.NodeFragScaled(s.network().nodes[n].model, s.free_cpu(n) - cpu, s.free_mem(n) - mem,
-                               scratch_.data(), nd);
+  return model_.NodeFragScaled(s.network().nodes[n].model, s.free_cpu(n) - cpu, s.free_mem(n) - mem, scratch_.data(),
+                               nd);
 }
 
 std::optional<Allocation> FgdPlacer::Place(const ClusterState& state, const PlacementRequest& req, Rng& rng) {
@@ -151,8 +151,8 @@ std::optional<Allocation> FgdPlacer::Place(const ClusterState& state, const Plac
   return a;
 }
 
-bool FgdPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementRequest& req, Rng& rng,
-                          NodeShare* share, double* score) {
+bool FgdPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementRequest& req, Rng& rng, NodeShare* share,
+                          double* score) {
   (void)rng;
   if (!FitsCpuMem(s, n, req.cpu_milli, req.mem_mib)) return false;
   SUANLI_CHECK(current_ != nullptr);
@@ -174,9 +174,9 @@ bool FgdPlacer::ScoreNode(const ClusterState& s, NodeId n, const PlacementReques
         for (int p = 0; p < d && !seen; ++p) seen = f[p] == f[d];
         if (seen) continue;
         int64_t delta = FragAfter(s, n, req.cpu_milli, req.mem_mib, d, req.gpu_milli, 0) - before;
-        bool better = e.device < 0 || (quantize_ ? QuantisedScore(model_.ToMilli(delta)) >
-                                                       QuantisedScore(model_.ToMilli(e.delta))
-                                                 : delta < e.delta);
+        bool better =
+            e.device < 0 || (quantize_ ? QuantisedScore(model_.ToMilli(delta)) > QuantisedScore(model_.ToMilli(e.delta))
+                                       : delta < e.delta);
         if (better) {
           e.device = static_cast<int8_t>(d);
           e.delta = delta;

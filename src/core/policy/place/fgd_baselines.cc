@@ -55,8 +55,7 @@ bool DotProductPlacer::ScoreNode(const ClusterState& s, NodeId n, const Placemen
 // ---------------------------------------------------------------------------
 // gpu-packing
 
-int64_t GpuPackingPlacer::Score(const ClusterState& s, NodeId n, const PlacementRequest& req,
-                                const NodeShare& share) {
+int64_t GpuPackingPlacer::Score(const ClusterState& s, NodeId n, const PlacementRequest& req, const NodeShare& share) {
   if (req.IsCpuOnly()) return 0;
   const int nd = s.devices(n);
   const int fully_free = s.free_whole(n);
@@ -84,12 +83,10 @@ bool GpuPackingPlacer::ScoreNode(const ClusterState& s, NodeId n, const Placemen
 // ---------------------------------------------------------------------------
 // gpu-clustering
 
-int64_t GpuClusteringPlacer::Score(const ClusterState& s, NodeId n, const PlacementRequest& req,
-                                   const SpecNorm& norm) {
+int64_t GpuClusteringPlacer::Score(const ClusterState& s, NodeId n, const PlacementRequest& req, const SpecNorm& norm) {
   if (req.IsCpuOnly()) return 0;
-  const int kind = req.IsShared() ? 0
-                                  : static_cast<int>(std::min<uint32_t>(req.num_gpus,
-                                                                        ClusterState::kNumShareKinds - 1));
+  const int kind =
+      req.IsShared() ? 0 : static_cast<int>(std::min<uint32_t>(req.num_gpus, ClusterState::kNumShareKinds - 1));
   const uint16_t kinds = s.share_kinds(n);
   const uint16_t bit = static_cast<uint16_t>(1u << kind);
   const int64_t base = kMaxNodeScore / 4 * (norm.gpu_milli - s.free_milli(n)) / norm.gpu_milli;

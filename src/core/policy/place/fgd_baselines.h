@@ -56,8 +56,7 @@ class DotProductPlacer : public ScoringPlacer {
  public:
   std::string_view name() const override { return "dot-product"; }
   // 1 - (node . task) / 2 for a node with the given free resources (higher is better).
-  static double Score(int64_t free_cpu, int64_t free_gpu_milli, int64_t cpu, int64_t gpu_milli,
-                      const SpecNorm& norm);
+  static double Score(int64_t free_cpu, int64_t free_gpu_milli, int64_t cpu, int64_t gpu_milli, const SpecNorm& norm);
   // The artifact's integer score, int(100 * Score): what the placer compares.
   static int64_t IntScore(int64_t free_cpu, int64_t free_gpu_milli, int64_t cpu, int64_t gpu_milli,
                           const SpecNorm& norm);

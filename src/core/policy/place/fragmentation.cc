@@ -33,8 +33,8 @@ TaskMix ComputeTaskMix(const Workload& workload, size_t max_shapes) {
   std::map<ShapeKey, uint64_t> counts;
   for (const Job& j : workload.jobs) {
     if (j.num_gpus > static_cast<uint32_t>(kMaxDevicesPerNode)) continue;
-    ShapeKey k{j.cpu_milli, j.mem_mib, j.num_gpus,
-               static_cast<uint16_t>(j.IsShared() ? j.gpu_milli : kWholeDevice), j.models};
+    ShapeKey k{j.cpu_milli, j.mem_mib, j.num_gpus, static_cast<uint16_t>(j.IsShared() ? j.gpu_milli : kWholeDevice),
+               j.models};
     ++counts[k];
   }
   std::vector<std::pair<ShapeKey, uint64_t>> v(counts.begin(), counts.end());
@@ -94,10 +94,8 @@ FragModel::FragModel(const TaskMix& mix) {
   for (int m = 0; m < kMaxModels; ++m) {
     std::vector<size_t> idx;
     for (size_t i = 0; i < mix.size(); ++i)
-      if (mix[i].num_gpus > 0 && wq[i] > 0 && Accepts(mix[i].models, static_cast<ModelId>(m)))
-        idx.push_back(i);
-    std::stable_sort(idx.begin(), idx.end(),
-                     [&](size_t a, size_t b) { return mix[a].cpu_milli < mix[b].cpu_milli; });
+      if (mix[i].num_gpus > 0 && wq[i] > 0 && Accepts(mix[i].models, static_cast<ModelId>(m))) idx.push_back(i);
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return mix[a].cpu_milli < mix[b].cpu_milli; });
     ModelShapes& ms = by_model_[m];
     for (size_t i : idx) {
       const TaskShape& t = mix[i];
@@ -106,8 +104,8 @@ FragModel::FragModel(const TaskMix& mix) {
       ms.mem.push_back(t.mem_mib);
       ms.weight.push_back(wq[i]);
       ms.gpus.push_back(t.num_gpus);
-      ms.level.push_back(static_cast<uint16_t>(
-          std::lower_bound(levels_.begin(), levels_.end(), milli) - levels_.begin()));
+      ms.level.push_back(
+          static_cast<uint16_t>(std::lower_bound(levels_.begin(), levels_.end(), milli) - levels_.begin()));
     }
   }
 }

@@ -82,7 +82,7 @@ class FragModel {
     std::vector<uint32_t> gpus;
     std::vector<uint16_t> level;  // index into levels_
   };
-  std::vector<uint16_t> levels_;  // distinct gpu_milli values, ascending
+  std::vector<uint16_t> levels_;       // distinct gpu_milli values, ascending
   std::vector<ModelShapes> by_model_;  // kMaxModels entries
   int64_t weight_sum_ = 0;
   size_t num_shapes_ = 0;

@@ -133,8 +133,7 @@ bool RoomFor(const ClusterState& state, const PlacementRequest& req, const int64
   return false;
 }
 
-std::optional<Allocation> ScoringPlacer::Place(const ClusterState& state, const PlacementRequest& req,
-                                               Rng& rng) {
+std::optional<Allocation> ScoringPlacer::Place(const ClusterState& state, const PlacementRequest& req, Rng& rng) {
   NodeShare best;
   double best_score = 0;
   bool found = false;
@@ -206,22 +205,25 @@ std::optional<Allocation> ScoringPlacer::PlaceMultiNode(const ClusterState& stat
   for (int k = max; k >= 1 && left > 0; --k) {
     // Deferred nodes usable for exactly k devices merge with this bucket by id.
     std::vector<Cand> bucket;
-    state.ForEachWithExactlyFreeWhole(slot, k, [&](NodeId n) {
-      int g = k;
-      if (cpu1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_cpu(n) / cpu1));
-      if (mem1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_mem(n) / mem1));
-      if (g == k) {
-        if (deferred[k].empty()) {
-          chosen.push_back({n, g});
-          left -= g;
-          return left > 0;
-        }
-        bucket.push_back({n, g});
-      } else if (g > 0) {
-        deferred[g].push_back({n, g});
-      }
-      return true;
-    }, cpu1);
+    state.ForEachWithExactlyFreeWhole(
+        slot, k,
+        [&](NodeId n) {
+          int g = k;
+          if (cpu1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_cpu(n) / cpu1));
+          if (mem1 > 0) g = static_cast<int>(std::min<int64_t>(g, state.free_mem(n) / mem1));
+          if (g == k) {
+            if (deferred[k].empty()) {
+              chosen.push_back({n, g});
+              left -= g;
+              return left > 0;
+            }
+            bucket.push_back({n, g});
+          } else if (g > 0) {
+            deferred[g].push_back({n, g});
+          }
+          return true;
+        },
+        cpu1);
     if (!deferred[k].empty()) {
       bucket.insert(bucket.end(), deferred[k].begin(), deferred[k].end());
       std::sort(bucket.begin(), bucket.end(), [](const Cand& a, const Cand& b) { return a.node < b.node; });

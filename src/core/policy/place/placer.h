@@ -63,8 +63,7 @@ class Placer {
  public:
   virtual ~Placer() = default;
   virtual std::string_view name() const = 0;
-  virtual std::optional<Allocation> Place(const ClusterState& state, const PlacementRequest& req,
-                                          Rng& rng) = 0;
+  virtual std::optional<Allocation> Place(const ClusterState& state, const PlacementRequest& req, Rng& rng) = 0;
   // Workload knowledge for policies that need it (fgd's task mix). Default: ignored.
   virtual void SetTaskMix(const TaskMix& mix) { (void)mix; }
 };
@@ -72,24 +71,23 @@ class Placer {
 // Base for filter -> score -> pick placers.
 class ScoringPlacer : public Placer {
  public:
-  std::optional<Allocation> Place(const ClusterState& state, const PlacementRequest& req,
-                                  Rng& rng) override;
+  std::optional<Allocation> Place(const ClusterState& state, const PlacementRequest& req, Rng& rng) override;
 
  protected:
   // Scores node n for the request (higher is better) and fills in the share
   // (devices, milli, cpu, mem). Returns false if the node cannot host it.
   // Called only for up nodes with enough free devices (or a sharable device).
-  virtual bool ScoreNode(const ClusterState& state, NodeId n, const PlacementRequest& req, Rng& rng,
-                         NodeShare* share, double* score) = 0;
+  virtual bool ScoreNode(const ClusterState& state, NodeId n, const PlacementRequest& req, Rng& rng, NodeShare* share,
+                         double* score) = 0;
   // True if the first feasible node wins (first-fit): the scan stops there.
   virtual bool FirstFeasibleWins() const { return false; }
   // Places a whole-device gang over several nodes of one slot.
-  virtual std::optional<Allocation> PlaceMultiNode(const ClusterState& state, int slot,
-                                                   const PlacementRequest& req, Rng& rng);
+  virtual std::optional<Allocation> PlaceMultiNode(const ClusterState& state, int slot, const PlacementRequest& req,
+                                                   Rng& rng);
 
  private:
-  bool ScanSlot(const ClusterState& state, int slot, const PlacementRequest& req, Rng& rng,
-                NodeShare* best, double* best_score, bool* found);
+  bool ScanSlot(const ClusterState& state, int slot, const PlacementRequest& req, Rng& rng, NodeShare* best,
+                double* best_score, bool* found);
 };
 
 // Helpers shared by placers.
