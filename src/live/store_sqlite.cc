@@ -69,7 +69,6 @@ constexpr const char* kJobColumns =
     "workload_class, time_limit_s, duration_s, priority, spec_center, submit_ms, start_ms, end_ms, "
     "center, model, node, devices, backend_id, exit_code, signal, reason, est_start_ms, gpu_seconds, "
     "energy_kwh, cost, carbon_kg";
-constexpr int kJobColumnCount = 33;
 
 constexpr const char* kInsertJobSql =
     "INSERT INTO jobs (id, tenant, state, name, command, env, workdir, gpus, cpu_milli, mem_mib, models, "
