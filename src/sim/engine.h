@@ -3,10 +3,16 @@
 // are taken together, arrivals and completions first, then one scheduling
 // pass. Deterministic: same input and seed give identical results.
 //
-// The simulator keeps its own account of every node and device and checks,
-// at every decision, that nothing is over-allocated, that gangs get all their
-// devices at once and that model constraints hold; at the end, that every job
-// finished or was reported unschedulable with a reason.
+// The scheduling itself — dispatch to a center, queueing, passes, a job's
+// phases, each center's status — is the core's NetworkScheduler
+// (core/network/), the one the live control plane runs too. The simulator's
+// Engine (engine.cc) is its driver: it produces the simulated world's events
+// (arrivals, ends of runs, device failures, outages) and applies the
+// decisions. Its Accounts (accounts.h) keep their own ledger of every node
+// and device and check, at every decision, that nothing is over-allocated,
+// that gangs get all their devices at once and that model constraints hold;
+// at the end, that every job finished or was reported unschedulable with a
+// reason.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,386 @@
+#include "core/network/network_scheduler.h"
+
+#include <algorithm>
+
+#include "core/policy/place/fragmentation.h"
+
+namespace suanli {
+
+NetworkScheduler::NetworkScheduler(const Workload& workload, const Network& network, const Catalog& catalog,
+                                   const NetworkOptions& options)
+    : workload_(workload), network_(network), catalog_(catalog), opt_(options), paths_(network), rng_(options.seed) {}
+
+Result<std::unique_ptr<NetworkScheduler>> NetworkScheduler::Create(const Workload& workload, const Network& network,
+                                                                   const Catalog& catalog, const PolicySpec& policy,
+                                                                   const NetworkOptions& options) {
+  const size_t n = workload.jobs.size();
+  for (size_t i = 1; i < n; ++i)
+    if (workload.jobs[i].submit < workload.jobs[i - 1].submit)
+      return InvalidArgument("workload is not sorted by submit time (job {})", i);
+  if (network.centers.empty()) return InvalidArgument("network '{}' has no centers", network.name);
+  std::unique_ptr<NetworkScheduler> s(new NetworkScheduler(workload, network, catalog, options));
+  SUANLI_RETURN_IF_ERROR(s->Init(policy));
+  return s;
+}
+
+Status NetworkScheduler::Init(const PolicySpec& policy) {
+  const Workload& workload = workload_;
+  const Network& network = network_;
+  const size_t n = workload.jobs.size();
+  const size_t nc = network.centers.size();
+
+  // Places named by jobs must exist in the network.
+  place_center_.assign(workload.places.size(), kNoCenter);
+  place_region_.assign(workload.places.size(), UINT32_MAX);
+  for (size_t p = 0; p < workload.places.size(); ++p) {
+    const std::string& name = workload.places.Name(static_cast<uint32_t>(p));
+    if (auto c = network.FindCenter(name)) place_center_[p] = *c;
+    if (auto r = network.FindRegion(name)) place_region_[p] = *r;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const Job& j = workload.jobs[i];
+    auto bad = [&](uint16_t place, const char* field, bool want_center) -> Status {
+      if (place == kNoPlace) return Status::Ok();
+      if (place >= workload.places.size())
+        return InvalidArgument("job {} ({}): {} index out of range", i, workload.JobName(i), field);
+      bool ok = want_center ? place_center_[place] != kNoCenter : place_region_[place] != UINT32_MAX;
+      if (!ok)
+        return InvalidArgument("job {} ({}): {} '{}' is not a {} of network '{}'", i, workload.JobName(i), field,
+                               workload.places.Name(place), want_center ? "center" : "region", network.name);
+      return Status::Ok();
+    };
+    SUANLI_RETURN_IF_ERROR(bad(j.home, "home", true));
+    SUANLI_RETURN_IF_ERROR(bad(j.data_at, "data_at", true));
+    SUANLI_RETURN_IF_ERROR(bad(j.region, "region", false));
+  }
+
+  // Its own copy of the jobs: the dispatcher may hold a job to one model at
+  // the center it picks.
+  w_.name = workload.name;
+  w_.jobs = workload.jobs;
+  w_.tenants = workload.tenants;
+  w_.users = workload.users;
+  w_.overrides = workload.overrides;
+  w_.places = workload.places;
+  jobs_.resize(n);
+  for (size_t i = 0; i < n; ++i) jobs_[i].remaining = workload.jobs[i].work;
+
+  // One scheduler per center, over its own nodes.
+  centers_.resize(nc);
+  for (size_t i = 0; i < network.nodes.size(); ++i)
+    centers_[network.nodes[i].center].global.push_back(static_cast<NodeId>(i));
+  TaskMix mix;
+  if (opt_.task_mix_from_workload) mix = ComputeTaskMix(workload);
+  for (size_t c = 0; c < nc; ++c) {
+    CenterSlot& x = centers_[c];
+    if (x.global.empty()) continue;
+    x.net.name = network.name + "/" + network.centers[c].name;
+    x.net.centers = network.centers;
+    x.net.pools = network.pools;
+    x.net.num_racks = network.num_racks;
+    x.net.num_pods = network.num_pods;
+    x.net.nodes.reserve(x.global.size());
+    for (NodeId g : x.global) x.net.nodes.push_back(network.nodes[g]);
+    SUANLI_ASSIGN_OR_RETURN(x.sched, Scheduler::Create(policy, catalog_, x.net, w_, opt_.scheduler));
+    if (opt_.task_mix_from_workload) x.sched->placer().SetTaskMix(mix);
+  }
+  SUANLI_ASSIGN_OR_RETURN(dispatcher_, MakeDispatcher(opt_.dispatch, network, catalog_));
+  status_.resize(nc);
+  for (size_t c = 0; c < nc; ++c) status_[c].sched = centers_[c].sched.get();
+  view_ = std::make_unique<DispatchView>(
+      DispatchView{network, catalog_, w_, paths_, status_, place_center_, place_region_, opt_.start_hour});
+  return Status::Ok();
+}
+
+size_t NetworkScheduler::num_pending() const {
+  size_t pending = 0;
+  for (const auto& c : centers_)
+    if (c.sched) pending += c.sched->num_pending();
+  return pending;
+}
+
+Allocation NetworkScheduler::ToNetwork(CenterId c, Allocation local) const {
+  for (auto& sh : local.shares) sh.node = centers_[c].global[sh.node];
+  return local;
+}
+
+// ---------------------------------------------------------------- job life
+
+void NetworkScheduler::RecordUnschedulable(JobId id, std::string why) {
+  NetJob& j = jobs_[id];
+  if (j.phase == NetPhase::kDone) return;
+  j.phase = NetPhase::kDone;
+  dispatcher_->Done(id);
+  NetDecision d;
+  d.kind = NetDecision::Kind::kUnschedulable;
+  d.job = id;
+  d.center = j.center;
+  d.reason = std::move(why);
+  out_.push_back(std::move(d));
+}
+
+void NetworkScheduler::QueueAt(JobId id, CenterId c, Time t) {
+  NetJob& j = jobs_[id];
+  j.center = c;
+  j.phase = NetPhase::kQueued;
+  status_[c].backlog_dev_s += devices(id) * j.remaining;
+  if (j.remaining == workload_.jobs[id].work) centers_[c].sched->Submit(id, t);
+  else centers_[c].sched->Submit(id, t, j.remaining);
+  centers_[c].changed = true;
+}
+
+void NetworkScheduler::Dispatch(JobId id, Time t) {
+  NetJob& j = jobs_[id];
+  w_.jobs[id].models = workload_.jobs[id].models;
+  DispatchDecision d = dispatcher_->Dispatch(id, j.remaining, t, *view_);
+  switch (d.kind) {
+    case DispatchDecision::Kind::kReject: RecordUnschedulable(id, d.reason); return;
+    case DispatchDecision::Kind::kHold: {
+      j.phase = NetPhase::kHeld;
+      j.center = d.center;
+      held_.push_back(id);
+      NetDecision h;
+      h.kind = NetDecision::Kind::kHold;
+      h.job = id;
+      h.center = d.center;
+      h.reason = std::move(d.reason);
+      out_.push_back(std::move(h));
+      return;
+    }
+    case DispatchDecision::Kind::kSend: break;
+  }
+  if (d.models) w_.jobs[id].models = d.models;
+  NetDecision s;
+  s.kind = NetDecision::Kind::kSend;
+  s.job = id;
+  s.center = d.center;
+  s.at = std::max(d.at, t);
+  s.transfer_s = d.transfer_s;
+  s.deferred = d.deferred;
+  s.generation = j.gen;
+  out_.push_back(std::move(s));
+  if (d.at <= t) {
+    QueueAt(id, d.center, t);
+  } else {
+    j.phase = NetPhase::kInFlight;
+    j.center = d.center;
+  }
+}
+
+RunEnd NetworkScheduler::EndRun(JobId id, CenterId c, const Allocation& local) {
+  const NetJob& j = jobs_[id];
+  RunEnd e;
+  e.center = c;
+  e.alloc = local;
+  e.start = j.run_start;
+  e.devices = devices(id);
+  status_[c].running_devices -= e.devices;
+  status_[c].running_end_sum -= e.devices * ToSeconds(j.expected_end);
+  return e;
+}
+
+double NetworkScheduler::ChargeOverhead(JobId id, Time t) {
+  const NetJob& j = jobs_[id];
+  if (j.overhead <= 0) return 0;
+  return devices(id) * ToSeconds(std::min(j.overhead, t - j.run_start));
+}
+
+Result<RunEnd> NetworkScheduler::Interrupt(JobId id, Time t) {
+  NetJob& j = jobs_[id];
+  const CenterId c = j.center;
+  auto alloc = centers_[c].sched->Remove(id, t);
+  if (!alloc) return Internal("job {} was running but its center's scheduler does not hold it", id);
+  RunEnd e = EndRun(id, c, *alloc);
+  Duration useful = std::max<Duration>(0, t - j.run_start - j.overhead);
+  const Job& job = w_.jobs[id];
+  Duration interval = job.checkpoint > 0 ? job.checkpoint : opt_.checkpoint;
+  Duration saved = interval > 0 ? useful / interval * interval : 0;
+  j.remaining = std::max(0.0, j.remaining - ToSeconds(saved) * j.speed);
+  e.lost_dev_s = e.devices * ToSeconds(t - j.run_start - saved);
+  j.overhead = opt_.restart_cost;
+  ++j.gen;
+  dispatcher_->Done(id);
+  return e;
+}
+
+void NetworkScheduler::TakeBack(JobId id, Time t) {
+  NetJob& j = jobs_[id];
+  const CenterId c = j.center;
+  centers_[c].sched->Remove(id, t);
+  status_[c].backlog_dev_s = std::max(0.0, status_[c].backlog_dev_s - devices(id) * j.remaining);
+  dispatcher_->Done(id);
+  ++j.gen;
+}
+
+// ------------------------------------------------------------------ events
+
+void NetworkScheduler::Arrive(JobId id, Time t) { Dispatch(id, t); }
+
+void NetworkScheduler::Ready(JobId id, uint32_t generation, Time t) {
+  NetJob& j = jobs_[id];
+  if (generation != j.gen || j.phase != NetPhase::kInFlight) return;
+  if (status_[j.center].up) QueueAt(id, j.center, t);
+  else Dispatch(id, t);
+}
+
+Result<RunEnd> NetworkScheduler::Finished(JobId id, Time t) {
+  NetJob& j = jobs_[id];
+  if (j.phase != NetPhase::kRunning)
+    return Internal("job {} finished but was not running (phase {})", id, static_cast<int>(j.phase));
+  const CenterId c = j.center;
+  const Allocation* a = centers_[c].sched->AllocationOf(id);
+  if (!a) return Internal("job {} finished but its center's scheduler does not hold it", id);
+  RunEnd e = EndRun(id, c, *a);
+  e.lost_dev_s = ChargeOverhead(id, t);
+  centers_[c].sched->Finish(id, t);
+  centers_[c].changed = true;
+  j.remaining = 0;
+  j.phase = NetPhase::kDone;
+  dispatcher_->Done(id);
+  return e;
+}
+
+Result<RunEnd> NetworkScheduler::Failed(JobId id, Time t) {
+  const CenterId c = jobs_[id].center;
+  SUANLI_ASSIGN_OR_RETURN(RunEnd e, Interrupt(id, t));
+  centers_[c].changed = true;
+  Dispatch(id, t);
+  return e;
+}
+
+Status NetworkScheduler::CenterDown(CenterId c, Time t) {
+  if (centers_[c].down_depth++ > 0) return Status::Ok();  // already down
+  status_[c].up = false;
+  if (!centers_[c].sched) return Status::Ok();
+  // Everything at the center leaves it: running jobs lose the work since
+  // their last checkpoint; queued ones go back to the dispatcher.
+  std::vector<JobId> moved;
+  for (JobId id = 0; id < jobs_.size(); ++id) {
+    const NetJob& j = jobs_[id];
+    if (j.center != c) continue;
+    if (j.phase == NetPhase::kRunning) {
+      SUANLI_ASSIGN_OR_RETURN(RunEnd e, Interrupt(id, t));
+      NetDecision d;
+      d.kind = NetDecision::Kind::kInterrupt;
+      d.job = id;
+      d.center = c;
+      d.at = t;
+      d.end = std::move(e);
+      out_.push_back(std::move(d));
+      moved.push_back(id);
+    } else if (j.phase == NetPhase::kQueued) {
+      TakeBack(id, t);
+      moved.push_back(id);
+    }
+  }
+  status_[c].backlog_dev_s = 0;
+  for (JobId id : moved) Dispatch(id, t);
+  return Status::Ok();
+}
+
+void NetworkScheduler::CenterUp(CenterId c, Time t) {
+  if (--centers_[c].down_depth > 0) return;
+  status_[c].up = true;
+  centers_[c].changed = true;
+  std::vector<JobId> again;
+  again.swap(held_);
+  for (JobId id : again) Dispatch(id, t);
+}
+
+void NetworkScheduler::Wake(CenterId c, Time t) {
+  if (centers_[c].wake == t) centers_[c].changed = true;
+}
+
+void NetworkScheduler::GiveUpHeld() {
+  // Nothing else will happen: the centers these jobs wait for stay down.
+  for (JobId id : held_)
+    RecordUnschedulable(id, fmt::format("its center {} never came back", network_.centers[jobs_[id].center].name));
+  held_.clear();
+}
+
+// ------------------------------------------------------------------ passes
+
+Status NetworkScheduler::Pass(Time t) {
+  for (CenterId c = 0; c < centers_.size(); ++c) SUANLI_RETURN_IF_ERROR(PassCenter(c, t));
+  return Status::Ok();
+}
+
+Status NetworkScheduler::PassCenter(CenterId c, Time t) {
+  CenterSlot& x = centers_[c];
+  if (!x.changed || !x.sched) return Status::Ok();
+  auto wake = [&](Time at) {
+    x.wake = at;
+    NetDecision d;
+    d.kind = NetDecision::Kind::kWake;
+    d.center = c;
+    d.at = at;
+    out_.push_back(std::move(d));
+  };
+  if (opt_.pass_interval > 0 && x.last_pass >= 0 && t < x.last_pass + opt_.pass_interval) {
+    // Passes at most every pass_interval (Slurm's sched_min_interval): what
+    // happened since waits for the next one.
+    Time next = x.last_pass + opt_.pass_interval;
+    if (x.wake == kNever || x.wake > next) wake(next);
+    return Status::Ok();
+  }
+  x.changed = false;
+  x.wake = kNever;
+  if (!status_[c].up) return Status::Ok();
+  x.last_pass = t;
+  PassResult pass = x.sched->Pass(t, rng_);
+  ++passes_;
+  for (auto& d : pass.decisions) {
+    const JobId id = d.job;
+    NetJob& j = jobs_[id];
+    switch (d.kind) {
+      case Decision::Kind::kStart: {
+        const Job& job = w_.jobs[id];
+        double s = d.alloc.model == kNoModel ? 1.0 : Speed(job, d.alloc.model, catalog_, w_);
+        if (s <= 0) return Internal("job {} started on a model where it cannot run", id);
+        const double dev = devices(id);
+        status_[c].backlog_dev_s = std::max(0.0, status_[c].backlog_dev_s - dev * j.remaining);
+        j.speed = s;
+        j.run_start = t;
+        j.phase = NetPhase::kRunning;
+        Duration dur = j.overhead + std::max<Duration>(1, SecondsF(j.remaining / s));
+        j.expected_end = t + dur;
+        status_[c].running_devices += dev;
+        status_[c].running_end_sum += dev * ToSeconds(j.expected_end);
+        NetDecision o;
+        o.kind = NetDecision::Kind::kStart;
+        o.job = id;
+        o.center = c;
+        o.at = t;
+        o.alloc = std::move(d.alloc);
+        o.run = dur;
+        o.generation = j.gen;
+        out_.push_back(std::move(o));
+        break;
+      }
+      case Decision::Kind::kPreempt: {
+        // The scheduler has released it already and keeps it queued. A
+        // preempted job checkpoints as it stops: it keeps its work.
+        NetDecision o;
+        o.kind = NetDecision::Kind::kPreempt;
+        o.job = id;
+        o.center = c;
+        o.at = t;
+        o.end = EndRun(id, c, d.alloc);
+        o.end.lost_dev_s = ChargeOverhead(id, t);
+        ++j.gen;
+        Duration useful = std::max<Duration>(0, t - j.run_start - j.overhead);
+        j.remaining = std::max(0.0, j.remaining - ToSeconds(useful) * j.speed);
+        j.overhead = 0;
+        status_[c].backlog_dev_s += o.end.devices * j.remaining;
+        j.phase = NetPhase::kQueued;
+        out_.push_back(std::move(o));
+        break;
+      }
+      case Decision::Kind::kUnschedulable: RecordUnschedulable(id, d.reason); break;
+    }
+  }
+  if (pass.wake_at != kNever && pass.wake_at > t) wake(pass.wake_at);
+  return Status::Ok();
+}
+
+}  // namespace suanli

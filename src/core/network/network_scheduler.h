@@ -1,0 +1,200 @@
+// The network scheduler: two-level scheduling of a network of centers, as one
+// pure state machine shared by the simulator and the live control plane.
+//
+// It owns the dispatcher, one center scheduler per center, each job's phase
+// and each center's status as the dispatcher sees it. The driver (the
+// simulator's Engine, or the live control plane) tells it what happened —
+// a job arrived, reached its center, finished or failed, a center went down
+// or came back, time went on — and applies the decisions it returns as data
+// (NetDecision): send a job to a center (now or at a later time), hold it,
+// start it on an allocation, preempt it, give up a run lost with its center,
+// report it unschedulable, wake a center at a time. No I/O, clock or threads:
+// time and randomness come in.
+//
+// A job's phases:
+//
+//   (arrives) ──► waiting ──dispatch──► in flight ──Ready──► queued ──pass──► running
+//                   ▲   │                  (dataset,            ▲  │            │
+//                   │   └──hold──► held     deferral)           │  └─preempt◄──┘
+//                   │                │                          │
+//                   └── failure, outage (run lost: restarts) ◄──┴── outage (taken back)
+//   running ──Finished──► done;   any phase ──unschedulable──► done
+//
+// A run's end is accounted here (checkpoints, restart overhead, lost work);
+// the driver meters and records it from the RunEnd it gets back.
+//
+// Generations: every time a job leaves a center (preempted, failed, taken
+// back) its generation goes up, so the driver's events for an earlier run or
+// an earlier send (Ready, its own finish timers) are recognised as stale.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/rng.h"
+#include "base/status.h"
+#include "core/model/job.h"
+#include "core/model/network.h"
+#include "core/policy/dispatch/dispatcher.h"
+#include "core/scheduler/scheduler.h"
+
+namespace suanli {
+
+struct NetworkOptions {
+  SchedulerOptions scheduler;
+  DispatchSpec dispatch;  // default: earliest-start
+  int start_hour = 0;     // hour of day at time 0 (tariffs and carbon by hour)
+  // A center's scheduler passes at most this often (0 = at every event).
+  Duration pass_interval = 0;
+  // Default checkpoint interval of jobs without their own (0 = none), and the
+  // time a run after a failure or an outage spends restarting.
+  Duration checkpoint = 0;
+  Duration restart_cost = 0;
+  uint64_t seed = 1;  // the center schedulers' random stream
+  // Placers that weigh the workload's task mix (fgd) see the whole
+  // workload's mix, as in the FGD paper's experiments.
+  bool task_mix_from_workload = true;
+};
+
+enum class NetPhase : uint8_t { kWaiting, kInFlight, kQueued, kRunning, kHeld, kDone };
+
+// How a run ended, for the driver's accounts.
+struct RunEnd {
+  CenterId center = kNoCenter;
+  Allocation alloc;       // in the center's node numbering (CenterNode maps it)
+  Time start = -1;        // when the run started
+  double devices = 0;     // accelerators it held
+  double lost_dev_s = 0;  // accelerator-seconds that did no lasting work
+};
+
+struct NetDecision {
+  enum class Kind : uint8_t {
+    kSend,           // to `center`, reaching it at `at`; at > now: call Ready(job, generation, at) then
+    kHold,           // it waits for its center (`center`) to come back
+    kStart,          // starts at `center` on `alloc`, for `run` if nothing happens
+    kPreempt,        // its center preempted it (`end`): it waits in that center's queue again
+    kInterrupt,      // its run was lost with its center (`end`): it restarts, elsewhere if need be
+    kUnschedulable,  // `reason`
+    kWake,           // call Wake(center, at) at `at`
+  };
+  Kind kind = Kind::kSend;
+  JobId job = kNoJob;
+  CenterId center = kNoCenter;
+  Time at = 0;
+  uint32_t generation = 0;  // kSend, kStart: the job's as decided (its events carry it)
+  Allocation alloc;         // kStart
+  Duration run = 0;         // kStart: restart overhead + remaining work at its speed
+  double transfer_s = 0;    // kSend: staging its dataset
+  bool deferred = false;    // kSend: held back for a better hour
+  RunEnd end;               // kPreempt, kInterrupt
+  std::string reason;       // kUnschedulable
+};
+
+class NetworkScheduler {
+ public:
+  // Checks the places the jobs name, splits the network into its centers and
+  // creates their schedulers and the dispatcher. The workload must be sorted
+  // by submit time.
+  static Result<std::unique_ptr<NetworkScheduler>> Create(const Workload& workload, const Network& network,
+                                                          const Catalog& catalog, const PolicySpec& policy,
+                                                          const NetworkOptions& options);
+
+  // ---- Events. Each may append decisions (TakeDecisions).
+  void Arrive(JobId id, Time t);
+  // A job sent with NetDecision::at > now reaches its center (stale
+  // generations are ignored; a center that went down meanwhile re-dispatches it).
+  void Ready(JobId id, uint32_t generation, Time t);
+  // The job's run finished its work.
+  Result<RunEnd> Finished(JobId id, Time t);
+  // The job's run failed (a device failed): it keeps the work up to its last
+  // checkpoint and is dispatched again.
+  Result<RunEnd> Failed(JobId id, Time t);
+  // A center goes down (depth counted: nested outages) or comes back. Down:
+  // its running jobs lose their runs (kInterrupt), queued ones are taken
+  // back, and all are dispatched again. Up: held jobs are dispatched again.
+  Status CenterDown(CenterId c, Time t);
+  void CenterUp(CenterId c, Time t);
+  // A wake-up asked for by a kWake decision.
+  void Wake(CenterId c, Time t);
+  // One scheduling pass at every center that needs one.
+  Status Pass(Time t);
+  // Nothing else will happen: held jobs wait for centers that stay down.
+  void GiveUpHeld();
+
+  std::vector<NetDecision>& decisions() { return out_; }
+
+  // ---- What the driver reads.
+  const Workload& workload() const { return w_; }  // as dispatched (models narrowed)
+  NetPhase phase(JobId id) const { return jobs_[id].phase; }
+  CenterId center_of(JobId id) const { return jobs_[id].center; }
+  uint32_t generation(JobId id) const { return jobs_[id].gen; }
+  double devices(JobId id) const { return static_cast<double>(w_.jobs[id].GpuMilli()) / kWholeDevice; }
+  size_t num_centers() const { return centers_.size(); }
+  bool up(CenterId c) const { return status_[c].up; }
+  const Scheduler* scheduler(CenterId c) const { return centers_[c].sched.get(); }
+  size_t num_pending(CenterId c) const { return centers_[c].sched ? centers_[c].sched->num_pending() : 0; }
+  size_t num_pending() const;
+  NodeId CenterNode(CenterId c, NodeId local) const { return centers_[c].global[local]; }
+  // The allocation in the network's node numbering.
+  Allocation ToNetwork(CenterId c, Allocation local) const;
+  uint64_t passes() const { return passes_; }
+  const Network& network() const { return network_; }
+  const Catalog& catalog() const { return catalog_; }
+
+ private:
+  struct CenterSlot {
+    Network net;                 // its slice of the network (nodes renumbered from 0)
+    std::vector<NodeId> global;  // local node -> network node
+    std::unique_ptr<Scheduler> sched;
+    bool changed = false;
+    Time wake = kNever;
+    Time last_pass = -1;
+    int down_depth = 0;
+  };
+  struct NetJob {
+    NetPhase phase = NetPhase::kWaiting;
+    CenterId center = kNoCenter;
+    uint32_t gen = 0;
+    double remaining = 0;  // reference-seconds of work left
+    Time run_start = -1;
+    Duration overhead = 0;  // restart overhead of the current (or next) run
+    double speed = 1;
+    Time expected_end = 0;
+  };
+
+  NetworkScheduler(const Workload& workload, const Network& network, const Catalog& catalog,
+                   const NetworkOptions& options);
+  Status Init(const PolicySpec& policy);
+
+  void Dispatch(JobId id, Time t);
+  void QueueAt(JobId id, CenterId c, Time t);
+  void RecordUnschedulable(JobId id, std::string why);
+  // Takes a run off the center's status; returns it for the driver.
+  RunEnd EndRun(JobId id, CenterId c, const Allocation& local);
+  double ChargeOverhead(JobId id, Time t);  // a run that ended normally: its restart overhead did no work
+  Result<RunEnd> Interrupt(JobId id, Time t);
+  void TakeBack(JobId id, Time t);
+  Status PassCenter(CenterId c, Time t);
+
+  const Workload& workload_;  // as submitted
+  const Network& network_;
+  const Catalog& catalog_;
+  NetworkOptions opt_;
+  Workload w_;
+  std::vector<NetJob> jobs_;
+  std::vector<CenterSlot> centers_;
+  std::vector<CenterStatus> status_;
+  std::vector<CenterId> place_center_;
+  std::vector<uint32_t> place_region_;
+  Paths paths_;
+  std::unique_ptr<DispatchView> view_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  Rng rng_;
+  std::vector<JobId> held_;
+  std::vector<NetDecision> out_;
+  uint64_t passes_ = 0;
+};
+
+}  // namespace suanli
