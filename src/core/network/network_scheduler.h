@@ -56,9 +56,13 @@ struct NetworkOptions {
   // Placers that weigh the workload's task mix (fgd) see the whole
   // workload's mix, as in the FGD paper's experiments.
   bool task_mix_from_workload = true;
+  // A preempted run must be confirmed stopped (Stopped) before its job can
+  // start again (live: the backend stops it). Without, a preempted job
+  // stays in its center's queue at once (the simulator).
+  bool confirm_stops = false;
 };
 
-enum class NetPhase : uint8_t { kWaiting, kInFlight, kQueued, kRunning, kHeld, kDone };
+enum class NetPhase : uint8_t { kWaiting, kInFlight, kQueued, kRunning, kHeld, kDone, kStopping };
 
 // How a run ended, for the driver's accounts.
 struct RunEnd {
@@ -72,7 +76,7 @@ struct RunEnd {
 struct NetDecision {
   enum class Kind : uint8_t {
     kSend,           // to `center`, reaching it at `at`; at > now: call Ready(job, generation, at) then
-    kHold,           // it waits for its center (`center`) to come back
+    kHold,           // it waits: at = kNever, until a center comes back; else call Ready(job, generation, at)
     kStart,          // starts at `center` on `alloc`, for `run` if nothing happens
     kPreempt,        // its center preempted it (`end`): it waits in that center's queue again
     kInterrupt,      // its run was lost with its center (`end`): it restarts, elsewhere if need be
@@ -101,23 +105,64 @@ class NetworkScheduler {
                                                           const Catalog& catalog, const PolicySpec& policy,
                                                           const NetworkOptions& options);
 
-  // ---- Events. Each may append decisions (TakeDecisions).
+  // ---- Jobs that come and go (live): a slot for a new job, reused at once
+  // (its generation goes up, so nothing of the old job is taken for it); a
+  // slot is freed once its job is done (Finished, Withdraw, unschedulable).
+  JobId AddJob(Job job);
+  void FreeJob(JobId id);
+  uint32_t InternTenant(const std::string& name) { return w_.tenants.Intern(name); }
+  // The job runs only at this center (or is unschedulable if it never could).
+  void Pin(JobId id, CenterId c) { jobs_[id].pinned = c; }
+  // The job is not sent to center c before `until` (it just stopped the
+  // job's run there); kNoCenter: no such center.
+  void Avoid(JobId id, CenterId c, Time until);
+
+  // ---- Events. Each may append decisions (decisions()).
   void Arrive(JobId id, Time t);
-  // A job sent with NetDecision::at > now reaches its center (stale
-  // generations are ignored; a center that went down meanwhile re-dispatches it).
+  // A job sent with NetDecision::at > now reaches its center, or a held job
+  // with a retry time is dispatched again (stale generations are ignored; a
+  // center that stopped accepting meanwhile re-dispatches it).
   void Ready(JobId id, uint32_t generation, Time t);
+  // A job not running leaves the network (its tenant cancelled it).
+  void Withdraw(JobId id, Time t);
+  // A job already running at c on `local` since `started` (the live plane
+  // re-adopting its runs after a restart). Not counted by the center's
+  // scheduler if the allocation does not fit it any more (returns false).
+  bool Adopt(JobId id, CenterId c, const Allocation& local, Time started, Time t);
   // The job's run finished its work.
   Result<RunEnd> Finished(JobId id, Time t);
-  // The job's run failed (a device failed): it keeps the work up to its last
-  // checkpoint and is dispatched again.
-  Result<RunEnd> Failed(JobId id, Time t);
+  // The job's run failed (a device failed, its center stopped it): it keeps
+  // the work up to its last checkpoint and is dispatched again, with
+  // `avoid_until` not to the same center before then.
+  Result<RunEnd> Failed(JobId id, Time t, Time avoid_until = 0);
+  // A run is to be stopped (live: the job was sent to a node that went down
+  // while the center still queued it): out of its scheduler now; the job
+  // waits in kStopping for Stopped.
+  Result<RunEnd> Stop(JobId id, Time t);
+  // A run being stopped (kStopping) has stopped: the job waits in the same
+  // center's queue again with what it had, or is dispatched again if that
+  // center no longer accepts jobs or `elsewhere`.
+  void Stopped(JobId id, Time t, bool elsewhere = false);
   // A center goes down (depth counted: nested outages) or comes back. Down:
   // its running jobs lose their runs (kInterrupt), queued ones are taken
   // back, and all are dispatched again. Up: held jobs are dispatched again.
   Status CenterDown(CenterId c, Time t);
   void CenterUp(CenterId c, Time t);
-  // A wake-up asked for by a kWake decision.
+  // A center's availability by parts (live): `accepting` new jobs from the
+  // dispatcher, `passing` (its scheduler may start jobs). Held jobs are
+  // dispatched again when a center starts accepting.
+  void SetCenter(CenterId c, bool accepting, bool passing, Time t);
+  // Takes back the jobs queued at c (and with `running`, interrupts the
+  // runs there) and dispatches them again.
+  Status Evict(CenterId c, Time t, bool running);
+  // A node of c (its numbering) goes down (nothing new is placed on it) or up.
+  void SetNodeUp(CenterId c, NodeId local, bool up);
+  // A wake-up asked for by a kWake decision (exactly at its time), or every
+  // wake-up due by t.
   void Wake(CenterId c, Time t);
+  void WakeDue(Time t);
+  // When and where a queued job would start if nothing else changed.
+  std::optional<Reservation> EstimateStart(JobId id, Time t);
   // One scheduling pass at every center that needs one.
   Status Pass(Time t);
   // Nothing else will happen: held jobs wait for centers that stay down.
@@ -132,7 +177,8 @@ class NetworkScheduler {
   uint32_t generation(JobId id) const { return jobs_[id].gen; }
   double devices(JobId id) const { return static_cast<double>(w_.jobs[id].GpuMilli()) / kWholeDevice; }
   size_t num_centers() const { return centers_.size(); }
-  bool up(CenterId c) const { return status_[c].up; }
+  size_t num_slots() const { return jobs_.size(); }
+  bool up(CenterId c) const { return status_[c].up; }  // accepting jobs
   const Scheduler* scheduler(CenterId c) const { return centers_[c].sched.get(); }
   size_t num_pending(CenterId c) const { return centers_[c].sched ? centers_[c].sched->num_pending() : 0; }
   size_t num_pending() const;
@@ -152,6 +198,7 @@ class NetworkScheduler {
     Time wake = kNever;
     Time last_pass = -1;
     int down_depth = 0;
+    bool passing = true;
   };
   struct NetJob {
     NetPhase phase = NetPhase::kWaiting;
@@ -162,6 +209,11 @@ class NetworkScheduler {
     Duration overhead = 0;  // restart overhead of the current (or next) run
     double speed = 1;
     Time expected_end = 0;
+    bool counted = true;  // running: its center's scheduler holds its allocation
+    CenterId pinned = kNoCenter;
+    CenterId avoid = kNoCenter;
+    Time avoid_until = 0;
+    JobProgress carried;  // kStopping: what it had when stopped
   };
 
   NetworkScheduler(const Workload& workload, const Network& network, const Catalog& catalog,
@@ -169,6 +221,7 @@ class NetworkScheduler {
   Status Init(const PolicySpec& policy);
 
   void Dispatch(JobId id, Time t);
+  void Hold(JobId id, CenterId c, Time retry, std::string why);
   void QueueAt(JobId id, CenterId c, Time t);
   void RecordUnschedulable(JobId id, std::string why);
   // Takes a run off the center's status; returns it for the driver.
@@ -192,6 +245,8 @@ class NetworkScheduler {
   std::unique_ptr<DispatchView> view_;
   std::unique_ptr<Dispatcher> dispatcher_;
   Rng rng_;
+  std::vector<ModelMask> asked_models_;  // by job: as submitted (the dispatcher may narrow w_'s)
+  std::vector<JobId> free_slots_;
   std::vector<JobId> held_;
   std::vector<NetDecision> out_;
   uint64_t passes_ = 0;

@@ -210,6 +210,7 @@ void Scheduler::Submit(JobId id, Time now, const JobProgress& carried) {
   SUANLI_CHECK_MSG(r.state != JobState::kPending && r.state != JobState::kRunning,
                    "submit of a job that is already queued or running here (Remove it first)");
   r = JobRuntime{};
+  ForgetSlot(id);
   r.remaining = remaining_work;
   // The estimate loses what the job has already done elsewhere, as on preemption.
   const double estimate = job.estimate > 0 ? job.estimate : job.work;
@@ -388,6 +389,17 @@ void Scheduler::Finish(JobId id, Time now) {
   rt_[id].remaining = 0;
 }
 
+void Scheduler::ForgetSlot(JobId id) {
+  // A slot taken again (the live plane reuses them at once): a reservation
+  // or a blocked head of the job it held before is not this job's.
+  if (blocked_head_ == id) blocked_head_ = kNoJob;
+  if (reservation_ && reservation_->job == id) {
+    reservation_.reset();
+    reservation_at_ = -1;
+    block_room_.generation = UINT64_MAX;
+  }
+}
+
 std::optional<Allocation> Scheduler::Remove(JobId id, Time now) {
   if (id >= rt_.size()) return std::nullopt;
   JobRuntime& r = rt_[id];
@@ -409,12 +421,7 @@ std::optional<Allocation> Scheduler::Remove(JobId id, Time now) {
   }
   r.state = JobState::kUnknown;
   arrivals_.erase(std::remove(arrivals_.begin(), arrivals_.end(), id), arrivals_.end());
-  if (blocked_head_ == id) blocked_head_ = kNoJob;
-  if (reservation_ && reservation_->job == id) {
-    reservation_.reset();
-    reservation_at_ = -1;
-    block_room_.generation = UINT64_MAX;
-  }
+  ForgetSlot(id);
   return held;
 }
 
@@ -907,6 +914,7 @@ bool Scheduler::Adopt(JobId id, const Allocation& alloc, Time started, Time now)
   JobRuntime& r = rt_[id];
   if (r.state == JobState::kPending || r.state == JobState::kRunning) return false;
   if (!state_.CanAllocate(alloc)) return false;
+  ForgetSlot(id);
   for (const auto& sh : alloc.shares)
     if (sh.devices && state_.SlotOf(sh.node) != state_.SlotOfModel(alloc.model)) return false;
   const Job& job = workload_.jobs[id];

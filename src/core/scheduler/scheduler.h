@@ -170,6 +170,7 @@ class Scheduler {
   // WhyNever without quotas: could it fit on the empty center?
   std::string WhyNeverFits(const Job& job) const;
   void Enqueue(JobId id, Time now);
+  void ForgetSlot(JobId id);
   void Dequeue(JobId id);
   std::vector<JobId> OrderedPending(Time now);
   // The placement request for a job, in request_.

@@ -200,7 +200,7 @@ double Dispatcher::WaitEstimate(const Job& job, ModelMask eligible, CenterId c, 
 bool Dispatcher::Evaluate(const Job& job, double work, ModelMask eligible_models, bool restricted, CenterId c, Time now,
                           const DispatchView& v, Candidate* out) const {
   const CenterStatus& cs = v.centers[c];
-  if (!cs.up || !cs.sched) return false;
+  if (!cs.up || !cs.sched || c == v.avoid) return false;
   if (!InLatency(job, c, v)) return false;
   ModelMask eligible = job.num_gpus == 0 ? 0 : eligible_models & present_[c];
   if (job.num_gpus > 0 && eligible == 0) return false;
@@ -331,7 +331,7 @@ DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const Dis
   const ModelMask eligible = EligibleModels(job, catalog_, v.workload);
   for (size_t c = 0; c < network_.centers.size(); ++c) {
     Candidate k;
-    if (!v.centers[c].up) any_down = true;
+    if (!v.centers[c].up || c == v.avoid) any_down = true;
     if (!Evaluate(job, work, eligible, false, static_cast<CenterId>(c), now, v, &k)) continue;
     const Center& center = network_.centers[c];
     auto price = [&](Candidate* x) {

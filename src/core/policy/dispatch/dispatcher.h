@@ -82,6 +82,7 @@ struct DispatchView {
   const std::vector<CenterId>& place_center;  // Workload::places -> center (kNoCenter)
   const std::vector<uint32_t>& place_region;  // Workload::places -> region (UINT32_MAX)
   int start_hour = 0;
+  CenterId avoid = kNoCenter;  // a center this job is not sent to now (it just stopped the job's run)
 };
 
 struct DispatchDecision {
