@@ -318,15 +318,15 @@ void NetworkScheduler::Withdraw(JobId id, Time t) {
   dispatcher_->Done(id);
 }
 
-bool NetworkScheduler::Adopt(JobId id, CenterId c, const Allocation& local, Time started, Time t) {
+bool NetworkScheduler::Adopt(JobId id, CenterId c, const Allocation* local, Time started, Time t) {
   NetJob& j = jobs_[id];
   j.center = c;
   j.phase = NetPhase::kRunning;
   j.run_start = started;
   const Job& job = w_.jobs[id];
-  j.speed = local.model == kNoModel ? 1.0 : std::max(1e-9, Speed(job, local.model, catalog_, w_));
+  j.speed = !local || local->model == kNoModel ? 1.0 : std::max(1e-9, Speed(job, local->model, catalog_, w_));
   Scheduler* sched = centers_[c].sched.get();
-  j.counted = sched && sched->Adopt(id, local, started, t);
+  j.counted = sched && local && sched->Adopt(id, *local, started, t);
   if (!j.counted) return false;
   j.expected_end = sched->ExpectedEnd(id);
   status_[c].running_devices += devices(id);

@@ -127,8 +127,8 @@ class NetworkScheduler {
   void Withdraw(JobId id, Time t);
   // A job already running at c on `local` since `started` (the live plane
   // re-adopting its runs after a restart). Not counted by the center's
-  // scheduler if the allocation does not fit it any more (returns false).
-  bool Adopt(JobId id, CenterId c, const Allocation& local, Time started, Time t);
+  // scheduler (returns false) without an allocation or if it does not fit.
+  bool Adopt(JobId id, CenterId c, const Allocation* local, Time started, Time t);
   // The job's run finished its work.
   Result<RunEnd> Finished(JobId id, Time t);
   // The job's run failed (a device failed, its center stopped it): it keeps
@@ -175,6 +175,7 @@ class NetworkScheduler {
   NetPhase phase(JobId id) const { return jobs_[id].phase; }
   CenterId center_of(JobId id) const { return jobs_[id].center; }
   uint32_t generation(JobId id) const { return jobs_[id].gen; }
+  double remaining(JobId id) const { return jobs_[id].remaining; }  // reference-seconds
   double devices(JobId id) const { return static_cast<double>(w_.jobs[id].GpuMilli()) / kWholeDevice; }
   size_t num_centers() const { return centers_.size(); }
   size_t num_slots() const { return jobs_.size(); }

@@ -1,0 +1,343 @@
+// The live control plane's centers: their backends' events, their health
+// (answering, unavailable, back), their nodes, drains, and what the API
+// shows of them (mu_ held unless said).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "base/strings.h"
+#include "core/model/energy.h"
+#include "live/control_impl.h"
+
+namespace suanli::live::control_detail {
+
+void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& events, WallMs now, PassWork* w) {
+  CenterRt& x = centers_[c];
+  for (const BackendEvent& ev : events) {
+    if (ev.kind == BackendEvent::Kind::kNode) {
+      NodeChanged(c, ev.node, ev.up, ev.reason, now, w);
+      continue;
+    }
+    // A run given up on while the center was away is not the job's run any more.
+    if (auto ab = x.abandoned.find(ev.job_id); ab != x.abandoned.end()) {
+      if (ev.kind != BackendEvent::Kind::kStarted) {
+        spdlog::info("pass={} job={} center={} abandoned run ended ({})", pass_id_, ev.job_id, x.built->name,
+                     ev.reason);
+        ForgetAbandoned(c, ev.job_id);
+      }
+      continue;
+    }
+    auto it = active_.find(ev.job_id);
+    if (it == active_.end() || CenterOf(it->second) != c || !Running(it->second)) {
+      spdlog::debug("pass={} center={} event for job {} which does not run there; ignored", pass_id_, x.built->name,
+                    ev.job_id);
+      continue;
+    }
+    Active& a = it->second;
+    const WallMs at = ev.at_ms > 0 ? ev.at_ms : now;
+    switch (ev.kind) {
+      case BackendEvent::Kind::kStarted:
+        // It left the center's own queue (slurm): running, metered from here.
+        if (PhaseOf(a) != NetPhase::kRunning) break;
+        if (a.rec.state == JobState::kPending) {
+          a.rec.state = JobState::kRunning;
+          a.rec.start_ms = at;
+          a.rec.reason.clear();
+          w->writes.push_back(a.rec);
+          spdlog::info("pass={} job={} center={} started there", pass_id_, a.rec.id, x.built->name);
+        } else if (ev.at_ms > 0) {
+          a.rec.start_ms = ev.at_ms;
+        }
+        break;
+      case BackendEvent::Kind::kHeld: {
+        if (PhaseOf(a) != NetPhase::kRunning || a.rec.state != JobState::kPending) break;
+        std::string why = fmt::format("held by {} at {}: {}", x.built->kind, x.built->name, ev.reason);
+        if (why == a.rec.reason) break;
+        a.rec.reason = std::move(why);
+        w->writes.push_back(a.rec);
+        break;
+      }
+      case BackendEvent::Kind::kNode: break;  // above
+      case BackendEvent::Kind::kLost: {
+        if (PhaseOf(a) == NetPhase::kStopping) {
+          Restop(a, at, now, w);  // stopped for a preemption: queued again
+          break;
+        }
+        if (a.rec.backend_id.empty()) {
+          // Never launched (the server stopped between recording the start
+          // and launching): queue it again.
+          Requeue(a, now, "its launch was not found; queued again", false, w);
+          break;
+        }
+        EndRun(a, JobState::kFailed, at, fmt::format("lost by the {} backend: {}", x.built->kind, ev.reason), now, w);
+        break;
+      }
+      case BackendEvent::Kind::kEnded: {
+        if (PhaseOf(a) == NetPhase::kStopping) {
+          Restop(a, at, now, w);
+          break;
+        }
+        if (StoppedByCenter(ev, a.cancel_requested) && a.requeues < kMaxRequeues) {
+          // Not the job's failure nor its tenant's cancel: it runs again,
+          // elsewhere if it can.
+          ++a.requeues;
+          Requeue(a, now,
+                  fmt::format("attempt on {} stopped by the center ({}); requeued", x.built->name,
+                              ev.reason.empty() ? "cancelled" : ev.reason),
+                  true, w, "requeued", at);
+          break;
+        }
+        a.rec.exit_code = ev.exit_code;
+        a.rec.signal = ev.signal;
+        JobState st = ev.state;
+        std::string reason = ev.reason;
+        if (!IsTerminal(st)) st = JobState::kFailed;
+        if (a.cancel_requested && st != JobState::kSucceeded) {
+          st = JobState::kCancelled;
+          reason = fmt::format("cancelled by {}", a.cancelled_by);
+        }
+        EndRun(a, st, at, std::move(reason), now, w);
+        break;
+      }
+    }
+  }
+}
+
+void ControlPlaneImpl::CheckHealth(CenterId c, const Status& polled, bool was_polled, WallMs now, PassWork* w) {
+  CenterRt& x = centers_[c];
+  if (!was_polled) {
+    if (!x.answering && x.up && now - x.failing_since >= int64_t{config_.center_timeout_s} * 1000) MarkDown(c, now, w);
+    return;
+  }
+  if (polled.ok()) {
+    if (!x.answering) spdlog::info("pass={} center={} answers again", pass_id_, x.built->name);
+    x.answering = true;
+    x.failing_since = 0;
+    x.error.clear();
+    if (!x.up || x.resend_abandoned) {
+      if (!x.up) spdlog::info("pass={} center={} available again", pass_id_, x.built->name);
+      x.up = true;
+      x.up_since = now;
+      x.down_reason.clear();
+      x.resend_abandoned = false;
+      SyncCenter(c, now);
+      // Runs given up on: stop them there (never run twice).
+      for (const auto& [id, bid] : x.abandoned) w->cancels.push_back({id, c, bid, true});
+      if (!x.abandoned.empty())
+        spdlog::info("pass={} center={} {} abandoned run(s) cancelled there", pass_id_, x.built->name,
+                     x.abandoned.size());
+    }
+    // An abandoned run whose cancel went through is forgotten a minute later
+    // even if the backend never reports its end (it may not follow it).
+    for (auto it = x.abandoned_cancelled.begin(); it != x.abandoned_cancelled.end();) {
+      if (it->second + kAbandonedForgetMs <= now) {
+        const int64_t id = it->first;
+        ++it;
+        ForgetAbandoned(c, id);
+      } else {
+        ++it;
+      }
+    }
+    return;
+  }
+  if (x.answering) {
+    x.answering = false;
+    x.failing_since = now;
+    spdlog::warn("pass={} center={} not answering: {}", pass_id_, x.built->name, polled.message());
+  }
+  x.error = polled.message();
+  if (x.up && now - x.failing_since >= int64_t{config_.center_timeout_s} * 1000) MarkDown(c, now, w);
+}
+
+// A node of center c went down (drained, failed, gone) or came back (mu_
+// held). Its center's scheduler places nothing on a down node; a job sent
+// there that the center still holds in its own queue (it would wait for the
+// node forever) is withdrawn (cancelled there) and, once that is done,
+// placed again. Runs that started there go on: the center decides about them.
+void ControlPlaneImpl::NodeChanged(CenterId c, const std::string& node, bool up, const std::string& why, WallMs now,
+                                   PassWork* w) {
+  CenterRt& x = centers_[c];
+  auto it = x.built->node_index.find(node);
+  if (it == x.built->node_index.end() || !x.has_nodes) return;  // not a node it schedules
+  if (up) x.down_nodes.erase(node);
+  else x.down_nodes[node] = why;
+  const Scheduler* sched = net_->scheduler(c);
+  if (!sched || sched->state().up(it->second) == up) return;
+  net_->SetNodeUp(c, it->second, up);
+  spdlog::warn("pass={} center={} node={} {} ({})", pass_id_, x.built->name, node,
+               up ? "up again: receives jobs" : "down: receives no jobs", why);
+  if (up) return;
+  std::vector<int64_t> held;
+  for (int64_t id : x.running) {
+    const Active& a = active_.at(id);
+    if (PhaseOf(a) == NetPhase::kRunning && a.rec.state == JobState::kPending && a.rec.node == node &&
+        !a.rec.backend_id.empty())
+      held.push_back(id);
+  }
+  std::sort(held.begin(), held.end());
+  for (int64_t id : held) {
+    // Withdrawn (cancelled there); once that is done, placed again.
+    Active& a = active_.at(id);
+    auto r = net_->Stop(a.slot, CoreTime(now));
+    if (!r.ok()) {
+      spdlog::error("pass={} job={} {}", pass_id_, id, r.status().message());
+      continue;
+    }
+    a.stop_reason = fmt::format("withdrawn from {}: node {} is down ({})", x.built->name, node, why);
+    a.rec.reason = a.stop_reason + "; stopping";
+    w->cancels.push_back({id, c, a.rec.backend_id, false});
+  }
+}
+
+void ControlPlaneImpl::MarkDown(CenterId c, WallMs now, PassWork* w) {
+  CenterRt& x = centers_[c];
+  x.up = false;
+  x.down_reason = fmt::format("not answering since {}: {}", FormatMs(x.failing_since), x.error);
+  spdlog::warn("pass={} center={} unavailable ({}); its jobs are re-dispatched", pass_id_, x.built->name,
+               x.down_reason);
+  // Running jobs being cancelled end here; their runs are given up on
+  // (cancelled there if the center comes back).
+  std::vector<int64_t> running(x.running.begin(), x.running.end());
+  std::sort(running.begin(), running.end());
+  for (int64_t id : running) {
+    Active& a = active_.at(id);
+    if (PhaseOf(a) != NetPhase::kRunning || !a.cancel_requested) continue;
+    x.abandoned[id] = a.rec.backend_id;
+    EndRun(a, JobState::kCancelled, now,
+           fmt::format("cancelled by {} (center {} stopped answering)", a.cancelled_by, x.built->name), now, w);
+  }
+  // The others start again elsewhere (OnRunLost), and pending jobs go elsewhere.
+  SyncCenter(c, now);
+  Status st = net_->Evict(c, CoreTime(now), true);
+  if (!st.ok()) spdlog::error("pass={} center={} {}", pass_id_, x.built->name, st.message());
+  ApplyDecisions(now, w);
+  x.abandoned_dirty = true;
+}
+
+void ControlPlaneImpl::SyncCenter(CenterId c, WallMs now) {
+  const CenterRt& x = centers_[c];
+  net_->SetCenter(c, Available(c), x.up && x.answering && x.has_nodes, CoreTime(now));
+}
+
+void ControlPlaneImpl::ForgetAbandoned(CenterId c, int64_t id) {
+  CenterRt& x = centers_[c];
+  x.abandoned_cancelled.erase(id);
+  if (!x.abandoned.erase(id)) return;
+  x.abandoned_dirty = true;
+  // Its job may go there again.
+  auto it = active_.find(id);
+  if (it == active_.end()) return;
+  const JobId slot = it->second.slot;
+  net_->Avoid(slot, kNoCenter, 0);
+  if (net_->phase(slot) == NetPhase::kHeld) net_->Ready(slot, net_->generation(slot), CoreTime(Now()));
+}
+
+std::vector<CenterView> ControlPlaneImpl::Centers() {
+  const WallMs now = Now();
+  std::vector<CenterView> out;
+  std::lock_guard<std::mutex> lk(mu_);
+  for (CenterId c = 0; c < centers_.size(); ++c) {
+    const CenterRt& x = centers_[c];
+    const Center& ce = network_.centers[c];
+    CenterView v;
+    v.name = x.built->name;
+    v.backend = x.built->kind;
+    v.region = ce.region;
+    v.up = x.up;
+    v.drained = x.drained;
+    if (!x.up) v.reason = x.down_reason;
+    else if (x.drained) v.reason = "drained by an operator";
+    else if (!x.answering) v.reason = fmt::format("not answering since {}: {}", FormatMs(x.failing_since), x.error);
+    else if (!x.has_nodes) v.reason = "no nodes";
+    v.devices = x.devices;
+    // Jobs its own queue holds (slurm) are pending there, not running.
+    int held = 0;
+    for (int64_t id : x.running) held += active_.at(id).rec.state == JobState::kPending ? 1 : 0;
+    v.pending = static_cast<int>(x.queued.size()) + held;
+    v.running = static_cast<int>(x.running.size()) - held;
+    for (const auto& [node, why] : x.down_nodes) v.nodes_down.push_back({node, why});
+    v.pue = ce.pue;
+    const int hour = LocalHour(ce, CoreTime(now), start_hour_);
+    v.price_now = ce.price_per_kwh[hour];
+    v.carbon_now = ce.carbon_g_per_kwh[hour];
+    std::map<ModelId, int> totals;
+    for (const Node& n : x.built->net.nodes)
+      if (n.devices > 0 && n.model != kNoModel) totals[n.model] += n.devices;
+    for (const auto& [m, total] : totals) {
+      ModelUse u;
+      u.model = catalog_.model(m).name;
+      u.total = total;
+      if (const Scheduler* sched = net_->scheduler(c)) {
+        const ClusterState& st = sched->state();
+        int slot = st.SlotOfModel(m);
+        u.busy = static_cast<double>(st.slot_capacity_milli(slot) - st.slot_free_milli(slot)) / kWholeDevice;
+      }
+      v.busy_devices += u.busy;
+      v.power_kw += u.busy * catalog_.model(m).power_w * ce.pue / 1000.0;
+      v.models.push_back(std::move(u));
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Status ControlPlaneImpl::Drain(const Caller& caller, const std::string& center) {
+  if (!caller.admin) return PermissionDenied("draining a center is for the admin");
+  auto c = FindCenter(center);
+  if (!c) return NotFound("center '{}' not found (centers: {})", center, Join(center_names_, ", "));
+  SUANLI_RETURN_IF_ERROR(store_->PutSetting("drain/" + center, "1"));
+  PassWork w;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    CenterRt& x = centers_[*c];
+    x.drained = true;
+    const WallMs now = Now();
+    const size_t queued = x.queued.size();
+    // Pending jobs go elsewhere at once; running ones go on.
+    SyncCenter(*c, now);
+    Status st = net_->Evict(*c, CoreTime(now), false);
+    if (!st.ok()) spdlog::error("center={} {}", center, st.message());
+    ApplyDecisions(now, &w);
+    spdlog::info("center={} drained by {}; {} pending job(s) re-dispatched", center, caller.tenant, queued);
+  }
+  if (!w.writes.empty()) {
+    // Jobs that can run nowhere else end: written by the store stage, in
+    // order with the passes' writes.
+    ToStore([this, recs = std::move(w.writes)] {
+      for (size_t i = 0; const Status& st : store_->UpdateJobs(recs)) {
+        if (!st.ok()) spdlog::error("drain: job={} store write failed: {}", recs[i].id, st.message());
+        ++i;
+      }
+    });
+  }
+  Wake();
+  return Status::Ok();
+}
+
+Status ControlPlaneImpl::Resume(const Caller& caller, const std::string& center) {
+  if (!caller.admin) return PermissionDenied("resuming a center is for the admin");
+  auto c = FindCenter(center);
+  if (!c) return NotFound("center '{}' not found (centers: {})", center, Join(center_names_, ", "));
+  SUANLI_RETURN_IF_ERROR(store_->PutSetting("drain/" + center, "0"));
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    CenterRt& x = centers_[*c];
+    x.drained = false;
+    SyncCenter(*c, Now());
+    spdlog::info("center={} resumed by {}", center, caller.tenant);
+  }
+  Wake();
+  return Status::Ok();
+}
+
+void ControlPlaneImpl::SaveAbandoned(CenterId c, PassWork* w) {
+  CenterRt& x = centers_[c];
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [id, bid] : x.abandoned) j[std::to_string(id)] = bid;
+  w->settings.emplace_back("abandoned/" + x.built->name, j.dump());
+  x.abandoned_dirty = false;
+}
+
+}  // namespace suanli::live::control_detail

@@ -1,0 +1,311 @@
+// The live control plane's implementation (not an API): its state and the
+// parts of its work, one source file each:
+//
+//   control.cc          set-up, the loop and one pass
+//   control_jobs.cc     the job table: the network scheduler's decisions
+//                       applied to records, launches and cancels; runs ended
+//   control_commit.cc   the commit pipeline: the store stage, then acting on
+//                       what was committed (launches, cancels)
+//   control_centers.cc  center health, backend events, nodes, drain
+//   control_recover.cc  recovery at start
+//   control_api.cc      the API-facing operations (submit, get, list, cancel, ...)
+//
+// Scheduling itself — dispatch, queues, passes, a job's phases, each
+// center's status — is the core's NetworkScheduler, the one the simulator
+// runs; this layer feeds it real events (submissions, backend events, health,
+// the clock) and applies its decisions through the store and the backends.
+//
+// One loop thread runs scheduling passes; HTTP threads call Submit, Get, List,
+// Cancel and the rest. Locks, always taken in this order:
+//   pass_mu_  one pass at a time (the loop, or PassNow)
+//   mu_       the in-memory state: active jobs and the network scheduler
+//             (never held across a store write or a backend call)
+//   in_mu_    the queue of submitted jobs the loop has not taken yet, and the
+//             loop's wake-up flag (Submit takes only this one)
+// Leaf locks: auth_mu_ (token and tenant caches), admit_mu_ (admission
+// checks), stats_mu_, tenant_locks_mu_.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/network/network_scheduler.h"
+#include "live/control.h"
+#include "live/control_internal.h"
+
+namespace suanli::live::control_detail {
+
+WallMs SystemNowMs();
+// The core's time: Unix time in its unit (microseconds).
+inline Time CoreTime(WallMs ms) { return ms * kMilli; }
+inline WallMs WallOf(Time t) { return t / kMilli; }
+std::string FormatMs(WallMs ms);
+inline Status FailedPrecondition(std::string message) {
+  return Status(StatusCode::kFailedPrecondition, std::move(message));
+}
+
+// Estimated starts: at most this many pending jobs per center and pass.
+inline constexpr size_t kEstimatesPerCenter = 200;
+// Passes come at most this often under a storm of submissions.
+inline constexpr auto kMinPassGap = std::chrono::milliseconds(50);
+// An abandoned run whose cancel went through is forgotten this long after.
+inline constexpr WallMs kAbandonedForgetMs = 60'000;
+// A job whose runs the centers stop on their own (not its tenant) runs again
+// at most this many times.
+inline constexpr int kMaxRequeues = 3;
+inline constexpr const char* kInTransit = "in transit between the loop and the store";
+inline constexpr const char* kInTransitKind = "in_transit";  // Status::kind() of that error
+inline const std::vector<double> kPassBuckets = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000};
+
+// A job the control plane holds (pending or running). Its phase is the
+// network scheduler's (NetworkScheduler::phase of its slot).
+struct Active {
+  JobRecord rec;
+  JobId slot = kNoJob;
+  bool adopted = true;  // running: the backend follows it (false: Adopt failed, retried)
+  bool cancel_requested = false;
+  bool cancel_sent = false;
+  std::string cancelled_by;
+  int requeues = 0;                // runs the centers stopped on their own
+  std::string stop_reason;         // kStopping: why it is stopped ("preempted", ...)
+  CenterId queued_at = kNoCenter;  // the center whose queue holds it (CenterRt::queued)
+};
+
+struct CenterRt {
+  BuiltCenter* built = nullptr;
+  std::unique_ptr<Scheduler> admit;  // an idle scheduler of its nodes: admission checks from HTTP threads
+  bool has_nodes = false;
+  int devices = 0;
+  bool answering = true;  // the backend's last Poll answered
+  WallMs failing_since = 0;
+  bool up = true;  // false once it has not answered for center_timeout_s
+  bool drained = false;
+  std::string error;  // the backend's last error
+  std::string down_reason;
+  std::map<std::string, std::string> down_nodes;  // node -> why, as its backend reported
+  WallMs last_poll = 0;
+  WallMs up_since = 0;
+  std::future<Result<std::vector<BackendEvent>>> poll_in_flight;  // while it does not answer
+  std::set<int64_t> queued;                                       // job ids pending here
+  std::unordered_set<int64_t> running;                            // job ids running (or stopping) here
+  // Runs given up on while the center did not answer (job id -> backend id):
+  // cancelled when it answers again; their events are not the job's.
+  std::map<int64_t, std::string> abandoned;
+  std::map<int64_t, WallMs> abandoned_cancelled;  // when the cancel of an abandoned run went through
+  bool abandoned_dirty = false;
+  bool resend_abandoned = false;  // abandoned runs read at start: cancel them once it answers
+};
+
+struct LaunchItem {
+  int64_t id = 0;
+  CenterId center = kNoCenter;
+  LaunchRequest req;
+};
+
+struct CancelItem {
+  int64_t id = 0;
+  CenterId center = kNoCenter;
+  std::string backend_id;
+  bool abandoned = false;
+};
+
+struct PassWork {
+  std::vector<JobRecord> writes;
+  std::vector<std::pair<std::string, std::string>> settings;
+  std::vector<LaunchItem> launches;
+  std::vector<CancelItem> cancels;
+  int dispatched = 0, started = 0, ended = 0, requeued = 0, held = 0;
+};
+
+// A pass's decisions on their way to the store and then to the backends.
+struct Batch {
+  int64_t pass = 0;
+  std::vector<std::pair<std::string, std::string>> settings;
+  std::vector<JobRecord> writes;
+  std::vector<LaunchItem> launches;
+  std::vector<CancelItem> cancels;
+  std::vector<Status> written;  // by the store stage, one per write
+  double commit_ms = 0;
+  std::chrono::steady_clock::time_point decided;
+};
+
+class ControlPlaneImpl final : public ControlPlane {
+ public:
+  ControlPlaneImpl(ServerConfig config, std::unique_ptr<Store> store, BuiltNetwork built);
+  ~ControlPlaneImpl() override { Stop(); }
+
+  Status Init();
+  void StartLoop();
+  void Stop() override;
+
+  std::optional<Caller> Authenticate(const std::string& bearer_token) override;
+  Result<JobRecord> Submit(const Caller& caller, JobSpec spec) override;
+  Result<JobRecord> Get(const Caller& caller, int64_t id) override;
+  Result<std::vector<JobRecord>> List(const Caller& caller, JobFilter filter) override;
+  Result<JobRecord> Cancel(const Caller& caller, int64_t id) override;
+  Result<JobRecord> CancelOnce(const Caller& caller, int64_t id);
+  Result<std::string> LogPath(const Caller& caller, int64_t id, const std::string& stream) override;
+  std::vector<CenterView> Centers() override;
+  Status Drain(const Caller& caller, const std::string& center) override;
+  Status Resume(const Caller& caller, const std::string& center) override;
+  Result<NewTenant> CreateTenant(const Caller& caller, Tenant t) override;
+  Result<std::vector<Tenant>> Tenants(const Caller& caller) override;
+  Result<std::vector<UsageSum>> Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) override;
+  PassStats Stats() override;
+  void PassNow() override { RunPass(); }
+  // The wall clock: the config's (tests) or the system's.
+  WallMs Now() const { return config_.clock ? config_.clock() : SystemNowMs(); }
+
+ private:
+  // ---- set-up (control.cc, control_recover.cc)
+  Status Recover();
+  Status BootstrapAdmin();
+  // ---- the loop (control.cc)
+  void Loop();
+  void Wake();
+  void RunPass();
+  void TakeIncoming(WallMs now, std::vector<JobId>* arrived);
+  void EstimateStarts(WallMs now);
+  // ---- the commit pipeline (control_commit.cc): a pass's writes are
+  // committed on a thread of their own, in the order they were handed over,
+  // while the loop goes on.
+  void StoreLoop();
+  void ToStore(std::function<void()> work);  // runs it at once once stopped
+  void WaitForStore();                       // until everything handed over is done
+  // The previous pass's decisions, once committed: launch what started (only
+  // if its record is on disk), send cancels, record what came of them
+  // (pass_mu_ held).
+  void ActOnCommitted();
+  // Hands a pass's work to the store stage (pass_mu_ held); it is acted on
+  // once committed.
+  void Commit(int64_t pass, PassWork* w, std::chrono::steady_clock::time_point decided);
+  // ---- centers (control_centers.cc; mu_ held)
+  void ApplyEvents(CenterId c, const std::vector<BackendEvent>& events, WallMs now, PassWork* w);
+  void CheckHealth(CenterId c, const Status& polled, bool was_polled, WallMs now, PassWork* w);
+  void MarkDown(CenterId c, WallMs now, PassWork* w);
+  void NodeChanged(CenterId c, const std::string& node, bool up, const std::string& why, WallMs now, PassWork* w);
+  // Tells the network scheduler whether c takes new jobs and may start them.
+  void SyncCenter(CenterId c, WallMs now);
+  void SaveAbandoned(CenterId c, PassWork* w);
+  void ForgetAbandoned(CenterId c, int64_t id);
+  // ---- the job table (control_jobs.cc; mu_ held)
+  Active& AddActive(const JobRecord& rec);
+  // Applies the network scheduler's decisions to the records, launches and
+  // cancels of this pass.
+  void ApplyDecisions(WallMs now, PassWork* w);
+  void OnStart(Active& a, const NetDecision& d, WallMs now, PassWork* w);
+  void OnRunLost(Active& a, CenterId c, WallMs now, PassWork* w);
+  // The job's run ended at `ended_ms` and will not run again: out of the
+  // network scheduler, then Finish.
+  void EndRun(Active& a, JobState state, WallMs ended_ms, std::string reason, WallMs now, PassWork* w);
+  // The job's run (or launch) is given up and it goes back to the
+  // dispatcher: kept as an attempt with `outcome` (empty: it never started),
+  // `reason` shown, with `avoid` not to the same center for center_timeout_s.
+  void Requeue(Active& a, WallMs now, std::string reason, bool avoid, PassWork* w, std::string_view outcome = {},
+               WallMs ended_ms = 0);
+  // A run being stopped has ended: the job is queued again (same center if it can).
+  void Restop(Active& a, WallMs ended_ms, WallMs now, PassWork* w);
+  // Ends the job's current run as an attempt (if it started): metered, kept
+  // in rec.attempts, added to the job's totals.
+  void EndAttempt(Active& a, WallMs end_ms, std::string_view outcome, const std::string& reason);
+  void Finish(Active& a, JobState state, WallMs end_ms, std::string reason, PassWork* w);
+  void AdoptFailed(Active& a, const Status& st, WallMs now, PassWork* w);
+  void Meter(JobAttempt* at, CenterId c, double devices) const;
+  void ClearRun(JobRecord* rec) const;
+  void AddQueuedAt(const JobFilter& filter, std::vector<JobRecord>* jobs);
+  CenterId CenterOf(const Active& a) const { return net_->center_of(a.slot); }
+  NetPhase PhaseOf(const Active& a) const { return net_->phase(a.slot); }
+  bool Running(const Active& a) const {
+    NetPhase p = PhaseOf(a);
+    return p == NetPhase::kRunning || p == NetPhase::kStopping;
+  }
+  // Takes new jobs: up, answering, not drained, has nodes.
+  bool Available(CenterId c) const {
+    const CenterRt& x = centers_[c];
+    return x.up && x.answering && !x.drained && x.has_nodes;
+  }
+  std::optional<Allocation> AllocationFromRecord(const JobRecord& rec, CenterId c) const;
+  LaunchRequest RequestFor(const JobRecord& rec) const;
+  std::string JobDir(int64_t id) const {
+    return (std::filesystem::path(config_.data_dir) / "jobs" / std::to_string(id)).string();
+  }
+  // ---- the API (control_api.cc)
+  Tenant TenantInfo(const std::string& name);
+  Status CheckAdmission(const JobSpec& spec) const;
+  std::mutex& TenantLock(const std::string& tenant);
+  std::optional<CenterId> FindCenter(const std::string& name) const {
+    auto it = center_ids_.find(name);
+    if (it == center_ids_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  ServerConfig config_;
+  const Catalog& catalog_;
+  std::unique_ptr<Store> store_;
+  BuiltNetwork built_;
+  const Network& network_;
+  const int start_hour_;
+  std::vector<CenterRt> centers_;
+  std::vector<std::string> center_names_;
+  std::unordered_map<std::string, CenterId> center_ids_;
+  Workload no_jobs_;  // the network scheduler's initial workload, and the admission schedulers'
+  std::unique_ptr<NetworkScheduler> net_;
+
+  std::mutex pass_mu_;
+  int64_t pass_id_ = 0;
+  std::shared_ptr<Batch> inflight_;  // the last pass's decisions, not acted on yet (pass_mu_)
+
+  std::mutex store_mu_;
+  std::condition_variable store_cv_;
+  std::deque<std::function<void()>> store_q_;
+  bool store_busy_ = false;
+  bool store_stop_ = false;
+  std::thread store_thread_;
+
+  std::mutex mu_;
+  std::unordered_map<int64_t, Active> active_;
+  std::vector<int64_t> by_slot_;  // slot -> job id (0 = free)
+  // Jobs sent to a center later (deferred) or held until a time: the time,
+  // then (slot, generation) for NetworkScheduler::Ready.
+  std::multimap<Time, std::pair<JobId, uint32_t>> timers_;
+
+  std::mutex in_mu_;
+  std::condition_variable cv_;
+  std::vector<JobRecord> incoming_;
+  bool wake_ = false;
+  bool committed_ = false;  // a pass's decisions were committed: act on them
+  bool stop_ = false;
+  std::thread loop_;
+
+  mutable std::mutex admit_mu_;
+
+  std::mutex auth_mu_;
+  std::unordered_map<std::string, Caller> token_cache_;
+  std::unordered_map<std::string, Tenant> tenant_cache_;
+  std::mutex create_mu_;
+  std::mutex tenant_locks_mu_;
+  std::unordered_map<std::string, std::unique_ptr<std::mutex>> tenant_locks_;
+
+  std::mutex stats_mu_;
+  PassStats stats_;
+};
+
+// Whether a run ended by its center's doing (an operator's scancel, a node
+// failure, a cluster shutting down), not by the job's own failure or its
+// tenant's cancel.
+bool StoppedByCenter(const BackendEvent& ev, bool cancel_requested);
+
+}  // namespace suanli::live::control_detail

@@ -1,0 +1,336 @@
+// The live control plane's job table: the network scheduler's decisions
+// applied to the jobs' records, launches and cancels; runs that end, are
+// given up or stopped, fed back to it (mu_ held throughout).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <bit>
+
+#include "live/control_impl.h"
+#include "live/metering.h"
+
+namespace suanli::live::control_detail {
+
+bool StoppedByCenter(const BackendEvent& ev, bool cancel_requested) {
+  // The backends report these as `cancelled` that Suanli did not ask for,
+  // or as `failed` with BackendEvent::center_stopped.
+  if (cancel_requested) return false;
+  return ev.state == JobState::kCancelled || (ev.state == JobState::kFailed && ev.center_stopped);
+}
+
+Active& ControlPlaneImpl::AddActive(const JobRecord& rec) {
+  const uint32_t tenant = net_->InternTenant(rec.tenant);
+  const JobId slot = net_->AddJob(CoreJob(rec.spec, catalog_, tenant, CoreTime(rec.submit_ms)));
+  if (by_slot_.size() <= slot) by_slot_.resize(slot + 1, 0);
+  by_slot_[slot] = rec.id;
+  if (!rec.spec.center.empty()) net_->Pin(slot, center_ids_.at(rec.spec.center));
+  Active& a = active_[rec.id];
+  a = Active{};
+  a.rec = rec;
+  a.slot = slot;
+  return a;
+}
+
+void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
+  const Time t = CoreTime(now);
+  std::vector<NetDecision> decisions;
+  decisions.swap(net_->decisions());
+  for (NetDecision& d : decisions) {
+    if (d.kind == NetDecision::Kind::kWake) continue;  // WakeDue at each pass
+    const int64_t id = d.job < by_slot_.size() ? by_slot_[d.job] : 0;
+    auto it = id == 0 ? active_.end() : active_.find(id);
+    if (it == active_.end()) {
+      spdlog::error("pass={} decision for an unknown slot {}", pass_id_, d.job);
+      continue;
+    }
+    Active& a = it->second;
+    auto unqueue = [&] {
+      if (a.queued_at != kNoCenter) centers_[a.queued_at].queued.erase(id);
+      a.queued_at = kNoCenter;
+    };
+    switch (d.kind) {
+      case NetDecision::Kind::kSend: {
+        unqueue();
+        CenterRt& x = centers_[d.center];
+        if (d.at > t) {
+          // Deferred (a cheaper or cleaner hour): it reaches the center then.
+          timers_.emplace(d.at, std::make_pair(a.slot, d.generation));
+          a.rec.center.clear();
+          a.rec.reason = fmt::format("deferred until {}", FormatMs(WallOf(d.at)));
+          ++w->held;
+          break;
+        }
+        x.queued.insert(id);
+        a.queued_at = d.center;
+        a.rec.center = x.built->name;
+        a.rec.reason.clear();
+        // Held to one model (heterogeneity-aware): the job shows which while it waits.
+        const ModelMask m = net_->workload().jobs[a.slot].models;
+        if (a.rec.spec.gpus > 0 && std::has_single_bit(m)) a.rec.model = catalog_.model(std::countr_zero(m)).name;
+        ++w->dispatched;
+        break;
+      }
+      case NetDecision::Kind::kHold: {
+        unqueue();
+        std::string why = d.reason;
+        if (!a.rec.spec.center.empty() && d.center != kNoCenter) {
+          const CenterRt& x = centers_[d.center];
+          if (!Available(d.center))
+            why = fmt::format("its center {} is {}", x.built->name, x.drained ? "drained" : "not answering");
+          else if (d.at != kNever)
+            why = fmt::format("center {} stopped its last run; tried there again after {}", x.built->name,
+                              FormatMs(WallOf(d.at)));
+          else if (x.abandoned.count(id)) why = fmt::format("its earlier run at {} is being stopped", x.built->name);
+        }
+        if (d.at != kNever) timers_.emplace(d.at, std::make_pair(a.slot, d.generation));
+        a.rec.center.clear();
+        a.rec.reason = "held: " + why;
+        ++w->held;
+        break;
+      }
+      case NetDecision::Kind::kStart:
+        unqueue();
+        OnStart(a, d, now, w);
+        break;
+      case NetDecision::Kind::kPreempt:
+        // Its run is stopped by the backend; then it is queued again (Restop).
+        a.stop_reason = "preempted";
+        a.rec.reason = "preempted; stopping";
+        w->cancels.push_back({id, d.center, a.rec.backend_id, false});
+        spdlog::info("pass={} job={} center={} preempted", pass_id_, id, centers_[d.center].built->name);
+        break;
+      case NetDecision::Kind::kInterrupt: OnRunLost(a, d.center, now, w); break;
+      case NetDecision::Kind::kUnschedulable:
+        unqueue();
+        Finish(a, JobState::kFailed, now, d.reason, w);
+        break;
+      case NetDecision::Kind::kWake: break;
+    }
+    (void)t;
+  }
+}
+
+void ControlPlaneImpl::OnStart(Active& a, const NetDecision& d, WallMs now, PassWork* w) {
+  CenterRt& x = centers_[d.center];
+  const int64_t id = a.rec.id;
+  const NodeShare& sh = d.alloc.shares.front();
+  JobRecord& r = a.rec;
+  r.state = JobState::kRunning;
+  r.center = x.built->name;
+  r.node = x.built->net.nodes[sh.node].name;
+  r.model = d.alloc.model == kNoModel ? "" : catalog_.model(d.alloc.model).name;
+  r.devices.clear();
+  for (int dv = 0; dv < kMaxDevicesPerNode; ++dv)
+    if (sh.devices >> dv & 1) r.devices.push_back(dv);
+  r.start_ms = now;
+  r.end_ms = 0;
+  r.reason.clear();
+  r.est_start_ms = 0;
+  r.backend_id.clear();
+  a.adopted = false;  // until Launch returns
+  a.cancel_sent = false;
+  x.running.insert(id);
+  if (x.built->backend->LaunchQueues()) {
+    // Submitted to the center's own queue: pending, and not metered, until
+    // the center says it started (kStarted).
+    r.state = JobState::kPending;
+    r.start_ms = 0;
+    r.reason = fmt::format("submitted to {}; waiting for it to start", x.built->name);
+  }
+  w->writes.push_back(r);
+  w->launches.push_back({id, d.center, RequestFor(r)});
+  // A run after a preemption goes on from the work kept (simulated centers).
+  w->launches.back().req.done_s = std::max(0.0, net_->workload().jobs[a.slot].work - net_->remaining(a.slot));
+  w->launches.back().req.attempt = static_cast<int>(r.attempts.size()) + 1;
+  ++w->started;
+}
+
+// A running job's run is given up with its center, which stopped answering
+// (NetworkScheduler::Evict): cancelled there if the center comes back; the
+// job starts again elsewhere.
+void ControlPlaneImpl::OnRunLost(Active& a, CenterId c, WallMs now, PassWork* w) {
+  CenterRt& x = centers_[c];
+  const int64_t id = a.rec.id;
+  x.abandoned[id] = a.rec.backend_id;
+  x.abandoned_dirty = true;
+  x.running.erase(id);
+  // Not there again before that run is known to be stopped.
+  net_->Avoid(a.slot, c, kNever);
+  const std::string reason = fmt::format("attempt on {} (started {}) lost: center not answering since {}; requeued",
+                                         x.built->name, FormatMs(a.rec.start_ms), FormatMs(x.failing_since));
+  EndAttempt(a, now, "abandoned", reason);
+  ClearRun(&a.rec);
+  a.rec.state = JobState::kPending;
+  a.cancel_sent = false;
+  a.rec.reason = reason;
+  spdlog::info("pass={} job={} center={} requeued: {}", pass_id_, id, x.built->name, reason);
+  w->writes.push_back(a.rec);
+  ++w->requeued;
+}
+
+void ControlPlaneImpl::EndRun(Active& a, JobState state, WallMs ended_ms, std::string reason, WallMs now, PassWork* w) {
+  if (PhaseOf(a) == NetPhase::kRunning) {
+    // The center's scheduler keeps to the server's clock.
+    auto r = net_->Finished(a.slot, CoreTime(now));
+    if (!r.ok()) spdlog::error("pass={} job={} {}", pass_id_, a.rec.id, r.status().message());
+  }
+  Finish(a, state, ended_ms, std::move(reason), w);
+}
+
+void ControlPlaneImpl::ClearRun(JobRecord* rec) const {
+  rec->center.clear();
+  rec->node.clear();
+  rec->model.clear();
+  rec->devices.clear();
+  rec->backend_id.clear();
+  rec->start_ms = 0;
+  rec->exit_code = -1;
+  rec->signal = 0;
+}
+
+void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool avoid, PassWork* w,
+                               std::string_view outcome, WallMs ended_ms) {
+  const CenterId c = CenterOf(a);
+  const Time t = CoreTime(now);
+  if (!outcome.empty()) EndAttempt(a, ended_ms > 0 ? ended_ms : now, outcome, reason);
+  ClearRun(&a.rec);
+  a.rec.state = JobState::kPending;
+  a.cancel_sent = false;
+  if (c != kNoCenter) {
+    centers_[c].running.erase(a.rec.id);
+    spdlog::info("pass={} job={} center={} requeued: {}", pass_id_, a.rec.id, centers_[c].built->name, reason);
+  }
+  a.rec.reason = std::move(reason);
+  w->writes.push_back(a.rec);
+  ++w->requeued;
+  // It starts over (the live plane keeps no checkpoints), elsewhere if it can.
+  if (PhaseOf(a) == NetPhase::kStopping) {
+    net_->Stopped(a.slot, t, true);
+  } else {
+    const Time avoid_until = avoid ? CoreTime(now + int64_t{config_.center_timeout_s} * 1000) : 0;
+    auto r = net_->Failed(a.slot, t, avoid_until);
+    if (!r.ok()) spdlog::error("pass={} job={} {}", pass_id_, a.rec.id, r.status().message());
+  }
+  ApplyDecisions(now, w);
+}
+
+void ControlPlaneImpl::Restop(Active& a, WallMs ended_ms, WallMs now, PassWork* w) {
+  const CenterId c = CenterOf(a);
+  CenterRt& x = centers_[c];
+  std::string reason = a.stop_reason + "; queued again";
+  EndAttempt(a, ended_ms, "preempted", reason);
+  ClearRun(&a.rec);
+  a.rec.state = JobState::kPending;
+  a.cancel_sent = false;
+  x.running.erase(a.rec.id);
+  // Back to the queue it was stopped from, with what it had, as in the
+  // simulator; elsewhere if that center takes no jobs now.
+  net_->Stopped(a.slot, CoreTime(now), !Available(c) || x.abandoned.count(a.rec.id));
+  ApplyDecisions(now, w);
+  spdlog::info("pass={} job={} center={} {}", pass_id_, a.rec.id, x.built->name, reason);
+  a.rec.reason = std::move(reason);
+  w->writes.push_back(a.rec);
+  ++w->requeued;
+}
+
+void ControlPlaneImpl::Meter(JobAttempt* at, CenterId c, double devices) const {
+  const AcceleratorModel* model = nullptr;
+  if (!at->model.empty()) {
+    if (auto m = catalog_.Find(at->model)) model = &catalog_.model(*m);
+  }
+  MeterRun(at, c == kNoCenter ? nullptr : &network_.centers[c], model, devices);
+}
+
+void ControlPlaneImpl::EndAttempt(Active& a, WallMs end_ms, std::string_view outcome, const std::string& reason) {
+  JobRecord& r = a.rec;
+  if (r.start_ms <= 0) return;  // never ran
+  JobAttempt at;
+  at.n = static_cast<int>(r.attempts.size()) + 1;
+  at.center = r.center;
+  at.node = r.node;
+  at.model = r.model;
+  at.devices = r.devices;
+  at.start_ms = r.start_ms;
+  // A backend's clock (Slurm's whole seconds) may put the end just before the start.
+  at.end_ms = std::max(end_ms, r.start_ms);
+  at.outcome = std::string(outcome);
+  at.reason = reason;
+  auto c = FindCenter(r.center);
+  Meter(&at, c ? *c : kNoCenter, r.spec.gpus);
+  r.gpu_seconds += at.gpu_seconds;
+  r.energy_kwh += at.energy_kwh;
+  r.cost += at.cost;
+  r.carbon_kg += at.carbon_kg;
+  spdlog::info("pass={} job={} attempt={} center={} outcome={} gpu_seconds={:.1f}", pass_id_, r.id, at.n, at.center,
+               at.outcome, at.gpu_seconds);
+  r.attempts.push_back(std::move(at));
+}
+
+// The job leaves the active set with a final state.
+void ControlPlaneImpl::Finish(Active& a, JobState state, WallMs end_ms, std::string reason, PassWork* w) {
+  // A backend's clock (Slurm's whole seconds) may put the end just before the start.
+  if (a.rec.start_ms > 0 && end_ms < a.rec.start_ms) end_ms = a.rec.start_ms;
+  EndAttempt(a, end_ms, StateName(state), reason);
+  if (a.queued_at != kNoCenter) centers_[a.queued_at].queued.erase(a.rec.id);
+  if (CenterId c = CenterOf(a); c != kNoCenter) centers_[c].running.erase(a.rec.id);
+  JobRecord r = std::move(a.rec);
+  r.state = state;
+  r.end_ms = end_ms;
+  r.reason = std::move(reason);
+  r.est_start_ms = 0;
+  const JobId slot = a.slot;
+  const int64_t id = r.id;
+  {
+    std::lock_guard<std::mutex> lk(stats_mu_);
+    if (state == JobState::kSucceeded) ++stats_.successes;
+    else if (state == JobState::kFailed) ++stats_.failures;
+    else if (state == JobState::kCancelled) ++stats_.cancellations;
+  }
+  spdlog::info("pass={} job={} tenant={} center={} state={} reason=\"{}\" gpu_seconds={:.1f} energy_kwh={:.3f}",
+               pass_id_, id, r.tenant, r.center, StateName(state), r.reason, r.gpu_seconds, r.energy_kwh);
+  w->writes.push_back(std::move(r));
+  ++w->ended;
+  active_.erase(id);
+  net_->FreeJob(slot);
+  by_slot_[slot] = 0;
+}
+
+std::optional<Allocation> ControlPlaneImpl::AllocationFromRecord(const JobRecord& rec, CenterId c) const {
+  const BuiltCenter& b = *centers_[c].built;
+  auto it = b.node_index.find(rec.node);
+  if (it == b.node_index.end()) return std::nullopt;
+  const Node& node = b.net.nodes[it->second];
+  Allocation a;
+  if (!rec.model.empty()) {
+    auto m = catalog_.Find(rec.model);
+    if (!m) return std::nullopt;
+    a.model = *m;
+  }
+  NodeShare sh;
+  sh.node = it->second;
+  for (int d : rec.devices) {
+    if (d < 0 || d >= node.devices) return std::nullopt;
+    sh.devices |= 1u << d;
+  }
+  if (static_cast<uint32_t>(sh.NumDevices()) != rec.spec.gpus) return std::nullopt;
+  if (rec.spec.gpus > 0 && node.model != a.model) return std::nullopt;
+  sh.milli = sh.devices ? kWholeDeviceMilli : 0;
+  sh.cpu_milli = rec.spec.cpu_milli;
+  sh.mem_mib = rec.spec.mem_mib;
+  a.shares.push_back(sh);
+  return a;
+}
+
+LaunchRequest ControlPlaneImpl::RequestFor(const JobRecord& rec) const {
+  LaunchRequest r;
+  r.job_id = rec.id;
+  r.spec = rec.spec;
+  r.node = rec.node;
+  r.model = rec.model;
+  r.devices = rec.devices;
+  r.job_dir = JobDir(rec.id);
+  r.start_ms = rec.start_ms;
+  return r;
+}
+
+}  // namespace suanli::live::control_detail
