@@ -1,0 +1,271 @@
+// The core's network scheduler, driven directly as the live plane drives it:
+// jobs added and freed, pinned and avoided centers, stops that must be
+// confirmed, a center's availability by parts, decisions as data.
+#include "core/network/network_scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include "support/fixtures.h"
+
+namespace suanli {
+namespace {
+
+using testing::MakeJob;
+using testing::TestCatalog;
+
+// Centers "east" and "west", each `nodes` x 8 devices of model A.
+Network TwoCenters(int nodes = 1) {
+  Network net;
+  net.name = "two";
+  for (const char* name : {"east", "west"}) {
+    Center c;
+    c.name = name;
+    c.pue = 1.2;
+    const CenterId id = static_cast<CenterId>(net.centers.size());
+    net.centers.push_back(c);
+    net.pools.push_back({std::string(name) + "-pool", id});
+    for (int i = 0; i < nodes; ++i) {
+      Node n;
+      n.name = std::string(name) + std::to_string(i);
+      n.center = id;
+      n.pool = id;
+      n.model = 0;
+      n.devices = 8;
+      n.cpu_milli = 64000;
+      n.mem_mib = 512 * 1024;
+      n.rack = n.pod = static_cast<uint32_t>(net.nodes.size());
+      net.nodes.push_back(n);
+    }
+  }
+  net.links.push_back({0, 1, 5, 10});
+  net.num_racks = net.num_pods = static_cast<uint32_t>(net.nodes.size());
+  return net;
+}
+
+struct Fixture {
+  Catalog cat = TestCatalog();
+  Network net = TwoCenters();
+  Workload empty;
+  std::unique_ptr<NetworkScheduler> ns;
+  explicit Fixture(const std::string& policy = "fifo", bool confirm_stops = true) {
+    NetworkOptions opt;
+    opt.confirm_stops = confirm_stops;
+    opt.task_mix_from_workload = false;
+    auto s = NetworkScheduler::Create(empty, net, cat, *ParsePolicySpec(policy), opt);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    ns = std::move(*s);
+  }
+  JobId Add(uint32_t gpus, double work_s, int priority = 0) {
+    Job j = MakeJob(0, gpus, work_s);
+    j.priority = priority;
+    j.tenant = ns->InternTenant("t");
+    return ns->AddJob(j);
+  }
+  std::vector<NetDecision> Take() {
+    std::vector<NetDecision> out;
+    out.swap(ns->decisions());
+    return out;
+  }
+  // The one decision of `kind` for `job` among `ds` (fails the test if not one).
+  static const NetDecision* Find(const std::vector<NetDecision>& ds, NetDecision::Kind kind, JobId job) {
+    const NetDecision* found = nullptr;
+    for (const auto& d : ds)
+      if (d.kind == kind && d.job == job) {
+        EXPECT_EQ(found, nullptr) << "two decisions of one kind for job " << job;
+        found = &d;
+      }
+    return found;
+  }
+};
+
+TEST(NetworkScheduler, ASlotIsReusedAtOnceUnderANewGenerationAndOldEventsAreStale) {
+  Fixture f;
+  JobId a = f.Add(8, 100);
+  f.ns->Arrive(a, 0);
+  ASSERT_TRUE(f.ns->Pass(0).ok());
+  auto ds = f.Take();
+  ASSERT_NE(Fixture::Find(ds, NetDecision::Kind::kStart, a), nullptr);
+  const uint32_t gen = Fixture::Find(ds, NetDecision::Kind::kStart, a)->generation;
+  ASSERT_TRUE(f.ns->Finished(a, Seconds(100)).ok());
+  f.ns->FreeJob(a);
+  JobId b = f.Add(8, 50);
+  EXPECT_EQ(b, a) << "the freed slot is taken again at once";
+  EXPECT_GT(f.ns->generation(b), gen);
+  // An event of the old job (a Ready under its generation) does nothing to the new one.
+  f.ns->Ready(b, gen, Seconds(100));
+  EXPECT_EQ(f.ns->phase(b), NetPhase::kWaiting);
+  f.ns->Arrive(b, Seconds(100));
+  ASSERT_TRUE(f.ns->Pass(Seconds(100)).ok());
+  ds = f.Take();
+  const NetDecision* s = Fixture::Find(ds, NetDecision::Kind::kStart, b);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->run, Seconds(50)) << "the new job's work, not the old one's";
+}
+
+TEST(NetworkScheduler, APinnedJobGoesOnlyToItsCenterWaitsForItOrIsRefused) {
+  Fixture f;
+  // East is busy; an unpinned job would go west.
+  JobId busy = f.Add(8, 1000);
+  f.ns->Pin(busy, 0);
+  f.ns->Arrive(busy, 0);
+  ASSERT_TRUE(f.ns->Pass(0).ok());
+  JobId pinned = f.Add(8, 10);
+  f.ns->Pin(pinned, 0);
+  f.ns->Arrive(pinned, Seconds(1));
+  auto ds = f.Take();
+  const NetDecision* send = Fixture::Find(ds, NetDecision::Kind::kSend, pinned);
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->center, 0u);
+  // Pinned to a center that takes no jobs: held until it does.
+  f.ns->SetCenter(1, false, true, Seconds(2));
+  JobId west = f.Add(1, 10);
+  f.ns->Pin(west, 1);
+  f.ns->Arrive(west, Seconds(2));
+  ds = f.Take();
+  const NetDecision* hold = Fixture::Find(ds, NetDecision::Kind::kHold, west);
+  ASSERT_NE(hold, nullptr);
+  EXPECT_EQ(hold->at, kNever);
+  EXPECT_EQ(f.ns->phase(west), NetPhase::kHeld);
+  f.ns->SetCenter(1, true, true, Seconds(3));
+  ds = f.Take();
+  send = Fixture::Find(ds, NetDecision::Kind::kSend, west);
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->center, 1u);
+  // Pinned to a center that could never run it.
+  JobId huge = f.Add(16, 10);
+  f.ns->Pin(huge, 1);
+  f.ns->Arrive(huge, Seconds(4));
+  ds = f.Take();
+  const NetDecision* no = Fixture::Find(ds, NetDecision::Kind::kUnschedulable, huge);
+  ASSERT_NE(no, nullptr);
+  EXPECT_NE(no->reason.find("cannot run at center west"), std::string::npos) << no->reason;
+}
+
+TEST(NetworkScheduler, ACenterThatStoppedARunIsAvoidedUntilTheTimeGiven) {
+  Fixture f;
+  JobId a = f.Add(8, 100);
+  f.ns->Arrive(a, 0);
+  ASSERT_TRUE(f.ns->Pass(0).ok());
+  auto ds = f.Take();
+  const NetDecision* start = Fixture::Find(ds, NetDecision::Kind::kStart, a);
+  ASSERT_NE(start, nullptr);
+  const CenterId first = start->center;
+  // The other center is busy with a long job.
+  JobId other = f.Add(8, 10000);
+  f.ns->Pin(other, 1 - first);
+  f.ns->Arrive(other, 0);
+  ASSERT_TRUE(f.ns->Pass(0).ok());
+  f.Take();
+  // Its center stops the run: it goes to the other center, though it is busy.
+  ASSERT_TRUE(f.ns->Failed(a, Seconds(10), Seconds(70)).ok());
+  ds = f.Take();
+  const NetDecision* send = Fixture::Find(ds, NetDecision::Kind::kSend, a);
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->center, 1 - first);
+  // Without avoiding, it goes back to the idle center at once.
+  f.ns->Withdraw(a, Seconds(11));
+  f.Take();
+  JobId b = f.Add(8, 100);
+  f.ns->Arrive(b, Seconds(12));
+  ASSERT_TRUE(f.ns->Pass(Seconds(12)).ok());
+  ds = f.Take();
+  ASSERT_NE(Fixture::Find(ds, NetDecision::Kind::kStart, b), nullptr);
+  EXPECT_EQ(Fixture::Find(ds, NetDecision::Kind::kStart, b)->center, first);
+}
+
+TEST(NetworkScheduler, AvoidingTheOnlyCenterThatCanRunAJobHoldsItUntilThen) {
+  Fixture f;
+  f.ns->SetCenter(1, false, false, 0);  // west takes nothing
+  JobId a = f.Add(8, 100);
+  f.ns->Arrive(a, 0);
+  ASSERT_TRUE(f.ns->Pass(0).ok());
+  f.Take();
+  ASSERT_TRUE(f.ns->Failed(a, Seconds(10), Seconds(70)).ok());
+  auto ds = f.Take();
+  const NetDecision* hold = Fixture::Find(ds, NetDecision::Kind::kHold, a);
+  ASSERT_NE(hold, nullptr);
+  EXPECT_EQ(hold->at, Seconds(70)) << "tried again when the avoidance ends";
+  f.ns->Ready(a, hold->generation, Seconds(70));
+  ds = f.Take();
+  const NetDecision* send = Fixture::Find(ds, NetDecision::Kind::kSend, a);
+  ASSERT_NE(send, nullptr);
+  EXPECT_EQ(send->center, 0u);
+}
+
+TEST(NetworkScheduler, APreemptedJobWaitsForItsRunToStopThenQueuesWhereItWas) {
+  Fixture f("srtf", true);
+  JobId low = f.Add(8, 1000, 0);
+  f.ns->Pin(low, 0);
+  f.ns->Arrive(low, 0);
+  ASSERT_TRUE(f.ns->Pass(0).ok());
+  f.Take();
+  JobId high = f.Add(8, 100, 10);
+  f.ns->Pin(high, 0);
+  f.ns->Arrive(high, Seconds(100));
+  ASSERT_TRUE(f.ns->Pass(Seconds(100)).ok());
+  auto ds = f.Take();
+  ASSERT_NE(Fixture::Find(ds, NetDecision::Kind::kPreempt, low), nullptr);
+  ASSERT_NE(Fixture::Find(ds, NetDecision::Kind::kStart, high), nullptr);
+  EXPECT_EQ(f.ns->phase(low), NetPhase::kStopping);
+  // The high job ends before the low one's run has stopped: the low job
+  // does not start again meanwhile.
+  ASSERT_TRUE(f.ns->Finished(high, Seconds(200)).ok());
+  ASSERT_TRUE(f.ns->Pass(Seconds(200)).ok());
+  ds = f.Take();
+  EXPECT_EQ(Fixture::Find(ds, NetDecision::Kind::kStart, low), nullptr);
+  f.ns->Stopped(low, Seconds(201));
+  ds = f.Take();
+  const NetDecision* back = Fixture::Find(ds, NetDecision::Kind::kSend, low);
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(back->center, 0u);
+  ASSERT_TRUE(f.ns->Pass(Seconds(201)).ok());
+  ds = f.Take();
+  const NetDecision* again = Fixture::Find(ds, NetDecision::Kind::kStart, low);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->run, Seconds(900)) << "it keeps the 100 s it had done";
+}
+
+TEST(NetworkScheduler, ADrainedCenterKeepsItsRunsAndSendsItsQueueElsewhere) {
+  Fixture f;
+  JobId run = f.Add(8, 1000);
+  f.ns->Pin(run, 0);
+  f.ns->Arrive(run, 0);
+  JobId queued = f.Add(8, 10);
+  f.ns->Pin(queued, 0);
+  f.ns->Arrive(queued, 0);
+  ASSERT_TRUE(f.ns->Pass(0).ok());
+  f.Take();
+  ASSERT_EQ(f.ns->phase(queued), NetPhase::kQueued);
+  f.ns->Pin(queued, kNoCenter);
+  f.ns->SetCenter(0, false, true, Seconds(1));
+  ASSERT_TRUE(f.ns->Evict(0, Seconds(1), false).ok());
+  auto ds = f.Take();
+  const NetDecision* moved = Fixture::Find(ds, NetDecision::Kind::kSend, queued);
+  ASSERT_NE(moved, nullptr);
+  EXPECT_EQ(moved->center, 1u);
+  EXPECT_EQ(f.ns->phase(run), NetPhase::kRunning);
+  EXPECT_EQ(Fixture::Find(ds, NetDecision::Kind::kInterrupt, run), nullptr);
+  // A center that goes down loses its runs.
+  ASSERT_TRUE(f.ns->CenterDown(0, Seconds(2)).ok());
+  ds = f.Take();
+  const NetDecision* lost = Fixture::Find(ds, NetDecision::Kind::kInterrupt, run);
+  ASSERT_NE(lost, nullptr);
+  EXPECT_EQ(lost->end.start, 0);
+  EXPECT_DOUBLE_EQ(lost->end.devices, 8);
+}
+
+TEST(NetworkScheduler, AWithdrawnJobLeavesItsQueueAndStaleReadiesAreIgnored) {
+  Fixture f;
+  JobId a = f.Add(1, 10);
+  f.ns->Arrive(a, 0);
+  f.Take();
+  // Sent again by hand with a generation that is not the job's: ignored.
+  f.ns->Ready(a, f.ns->generation(a) + 1, Seconds(5));
+  EXPECT_EQ(f.ns->phase(a), NetPhase::kQueued);
+  f.ns->Withdraw(a, Seconds(6));
+  EXPECT_EQ(f.ns->phase(a), NetPhase::kDone);
+  EXPECT_EQ(f.ns->num_pending(), 0u);
+}
+
+}  // namespace
+}  // namespace suanli
