@@ -104,6 +104,9 @@ class LocalBackend final : public Backend {
     }
     if (jobs_.count(req.job_id) > 0) return InvalidArgument("job {} is already running here", req.job_id);
     if (!probed_) (void)Probe();
+    if (!req.node.empty() &&
+        std::none_of(plan_.begin(), plan_.end(), [&](const LocalNodePlan& p) { return p.node.name == req.node; }))
+      return InvalidArgument("job {}: node '{}' is not a node of center {}", req.job_id, req.node, center_);
     SUANLI_ASSIGN_OR_RETURN(auto device_env, DevicesOf(req));
 
     std::string dir = JobDir(req), ctl = CtlDir(req.job_id);

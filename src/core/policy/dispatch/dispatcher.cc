@@ -309,10 +309,10 @@ DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const Dis
       d.reason = fmt::format("cannot run at its home center {}: {}", network_.centers[home].name, why);
       return d;
     }
-    if (!cs.up) {
+    if (!cs.up || home == v.avoid) {
       d.kind = DispatchDecision::Kind::kHold;
       d.center = home;
-      d.reason = "home center down";
+      d.reason = cs.up ? "its home center stopped its last run" : "home center down";
       return d;
     }
     Candidate k;
