@@ -629,11 +629,16 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
                                                                   {"get", "/api/v1/openapi.json"},
                                                                   {"get", "/metrics"}};
   std::set<std::pair<std::string, std::string>> described;
+  std::set<std::string> operation_ids;
   for (auto p = doc["paths"].begin(); p != doc["paths"].end(); ++p) {
     for (auto m = p.value().begin(); m != p.value().end(); ++m) {
       if (m.key() == "parameters") continue;
       described.emplace(m.key(), p.key());
       EXPECT_TRUE(m.value().contains("responses")) << m.key() << " " << p.key();
+      // Every operation has an operationId, each its own (clients are generated from them).
+      std::string op = m.value().value("operationId", "");
+      EXPECT_FALSE(op.empty()) << m.key() << " " << p.key();
+      EXPECT_TRUE(operation_ids.insert(op).second) << "operationId " << op << " twice";
     }
   }
   for (const auto& e : expected)
@@ -743,8 +748,8 @@ TEST(LiveServer, MetricsArePrometheusText) {
   EXPECT_GE(m["suanli_http_requests_total{code=\"201\"}"], 1);
   EXPECT_GE(m["suanli_http_requests_total{code=\"400\"}"], 1);
   EXPECT_GE(m["suanli_http_requests_total{code=\"200\"}"], 1);
-  EXPECT_EQ(types["suanli_pass_duration_ms"], "histogram");
-  EXPECT_EQ(types["suanli_last_decision_to_launch_ms"], "gauge");
+  EXPECT_EQ(types["suanli_pass_duration_seconds"], "histogram");
+  EXPECT_EQ(types["suanli_last_decision_to_launch_seconds"], "gauge");
   EXPECT_EQ(types["suanli_submissions_total"], "counter");
   EXPECT_EQ(types["suanli_queue_depth"], "gauge");
   // Histogram: cumulative buckets ending with +Inf == _count.
@@ -753,16 +758,23 @@ TEST(LiveServer, MetricsArePrometheusText) {
   std::istringstream in(r->body);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("suanli_pass_duration_ms_bucket{", 0) != 0) continue;
+    if (line.rfind("suanli_pass_duration_seconds_bucket{", 0) != 0) continue;
     double v = std::strtod(line.substr(line.rfind(' ') + 1).c_str(), nullptr);
     EXPECT_GE(v, prev) << line;
     prev = v;
     ++buckets;
   }
   EXPECT_GE(buckets, 2);
-  EXPECT_EQ(m["suanli_pass_duration_ms_bucket{le=\"+Inf\"}"], m["suanli_pass_duration_ms_count"]);
-  EXPECT_GE(m["suanli_pass_duration_ms_count"], 1);
-  EXPECT_TRUE(m.count("suanli_pass_duration_ms_sum"));
+  EXPECT_EQ(m["suanli_pass_duration_seconds_bucket{le=\"+Inf\"}"], m["suanli_pass_duration_seconds_count"]);
+  EXPECT_GE(m["suanli_pass_duration_seconds_count"], 1);
+  EXPECT_TRUE(m.count("suanli_pass_duration_seconds_sum"));
+  // Prometheus's own linter (Debian's prometheus package, from install-deps)
+  // finds nothing: names, types, help, base units.
+  {
+    std::ofstream(dir + "/metrics.txt") << r->body;
+    auto lint = RunShell("promtool check metrics < " + dir + "/metrics.txt");
+    EXPECT_EQ(lint.code, 0) << "promtool check metrics (installed by scripts/install-deps.sh):\n" << lint.out;
+  }
   EXPECT_EQ(srv.Stop(), 0);
   fs::remove_all(dir);
 }

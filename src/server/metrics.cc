@@ -78,24 +78,26 @@ std::string RenderMetrics(const std::vector<live::CenterView>& centers, const li
     fmt::format_to(app, "suanli_utilisation{{model=\"{}\"}} {}\n", EscapeLabel(model),
                    Num(bt.second > 0 ? bt.first / bt.second : 0.0));
   }
-  Header(out, "suanli_power_kw", "gauge", "Estimated power draw of the center's busy accelerators times its PUE (kW).");
+  Header(out, "suanli_power_watts", "gauge",
+         "Estimated power draw of the center's busy accelerators times its PUE (watts).");
   for (const auto& c : centers)
-    fmt::format_to(app, "suanli_power_kw{{center=\"{}\"}} {}\n", EscapeLabel(c.name), Num(c.power_kw));
+    fmt::format_to(app, "suanli_power_watts{{center=\"{}\"}} {}\n", EscapeLabel(c.name), Num(c.power_kw * 1000.0));
 
-  Header(out, "suanli_pass_duration_ms", "histogram", "Duration of the control loop's scheduling passes (ms).");
+  // Durations in the base unit, seconds (the pass figures are kept in ms).
+  Header(out, "suanli_pass_duration_seconds", "histogram", "Duration of the control loop's scheduling passes.");
   size_t nb = std::min(stats.pass_ms_buckets_le.size(), stats.pass_ms_counts.size());
   for (size_t i = 0; i < nb; ++i) {
-    fmt::format_to(app, "suanli_pass_duration_ms_bucket{{le=\"{}\"}} {}\n", Num(stats.pass_ms_buckets_le[i]),
-                   stats.pass_ms_counts[i]);
+    fmt::format_to(app, "suanli_pass_duration_seconds_bucket{{le=\"{}\"}} {}\n",
+                   Num(stats.pass_ms_buckets_le[i] / 1000.0), stats.pass_ms_counts[i]);
   }
-  fmt::format_to(app, "suanli_pass_duration_ms_bucket{{le=\"+Inf\"}} {}\n", stats.passes);
-  fmt::format_to(app, "suanli_pass_duration_ms_sum {}\n", Num(stats.pass_ms_sum));
-  fmt::format_to(app, "suanli_pass_duration_ms_count {}\n", stats.passes);
-  Header(out, "suanli_last_pass_ms", "gauge", "Duration of the last scheduling pass (ms).");
-  fmt::format_to(app, "suanli_last_pass_ms {}\n", Num(stats.last_pass_ms));
-  Header(out, "suanli_last_decision_to_launch_ms", "gauge",
-         "For the last pass acted on: from its decisions to their launches (store commit, then launches; ms).");
-  fmt::format_to(app, "suanli_last_decision_to_launch_ms {}\n", Num(stats.last_decision_to_launch_ms));
+  fmt::format_to(app, "suanli_pass_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", stats.passes);
+  fmt::format_to(app, "suanli_pass_duration_seconds_sum {}\n", Num(stats.pass_ms_sum / 1000.0));
+  fmt::format_to(app, "suanli_pass_duration_seconds_count {}\n", stats.passes);
+  Header(out, "suanli_last_pass_seconds", "gauge", "Duration of the last scheduling pass.");
+  fmt::format_to(app, "suanli_last_pass_seconds {}\n", Num(stats.last_pass_ms / 1000.0));
+  Header(out, "suanli_last_decision_to_launch_seconds", "gauge",
+         "For the last pass acted on: from its decisions to their launches (store commit, then launches).");
+  fmt::format_to(app, "suanli_last_decision_to_launch_seconds {}\n", Num(stats.last_decision_to_launch_ms / 1000.0));
 
   Header(out, "suanli_submissions_total", "counter", "Jobs accepted since the server started.");
   fmt::format_to(app, "suanli_submissions_total {}\n", stats.submissions);

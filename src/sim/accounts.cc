@@ -19,7 +19,8 @@ Ledger::Ledger(const Network& net) : net_(net) {
   dev_.assign(o, 0);
 }
 
-Status Ledger::Apply(const Job& job, const Allocation& a, ModelMask eligible, int sign) {
+Status Ledger::Apply(const Job& job, const Allocation& a, const std::vector<NodeId>& global, ModelMask eligible,
+                     int sign) {
   if (sign > 0) {
     // Gang: all devices at once, of one accepted model.
     int64_t milli = a.GpuMilli();
@@ -29,17 +30,18 @@ Status Ledger::Apply(const Job& job, const Allocation& a, ModelMask eligible, in
       return Internal("job {}: placed on a model it does not accept", job.id);
   }
   for (const auto& sh : a.shares) {
-    if (sh.node >= net_.nodes.size()) return Internal("job {}: node {} out of range", job.id, sh.node);
-    const Node& n = net_.nodes[sh.node];
+    if (sh.node >= global.size()) return Internal("job {}: node {} out of range", job.id, sh.node);
+    const NodeId node = global[sh.node];
+    const Node& n = net_.nodes[node];
     if (sign > 0 && sh.devices && n.model != a.model)
       return Internal("job {}: node {} is not of the allocation's model", job.id, n.name);
-    cpu_[sh.node] += sign * sh.cpu_milli;
-    mem_[sh.node] += sign * sh.mem_mib;
-    if (cpu_[sh.node] > n.cpu_milli || mem_[sh.node] > n.mem_mib || cpu_[sh.node] < 0 || mem_[sh.node] < 0)
+    cpu_[node] += sign * sh.cpu_milli;
+    mem_[node] += sign * sh.mem_mib;
+    if (cpu_[node] > n.cpu_milli || mem_[node] > n.mem_mib || cpu_[node] < 0 || mem_[node] < 0)
       return Internal("node {} CPU or memory over-allocated by job {}", n.name, job.id);
     for (int d = 0; d < n.devices; ++d) {
       if (!(sh.devices >> d & 1)) continue;
-      int32_t& u = dev_[off_[sh.node] + d];
+      int32_t& u = dev_[off_[node] + d];
       u += sign * sh.milli;
       if (u > 1000 || u < 0) return Internal("device {} of node {} over-allocated by job {}", d, n.name, job.id);
     }
@@ -155,7 +157,7 @@ void Accounts::Meter(JobId id, CenterId c, ModelId m, double devices, Time a, Ti
 
 Status Accounts::Started(JobId id, CenterId c, const Allocation& local, ModelMask eligible) {
   const Job& j = net_.workload().jobs[id];
-  SUANLI_RETURN_IF_ERROR(ledger_.Apply(j, net_.ToNetwork(c, local), eligible, +1));
+  SUANLI_RETURN_IF_ERROR(ledger_.Apply(j, local, net_.CenterNodes(c), eligible, +1));
   busy_[SlotOf(c, local.model)] += static_cast<double>(local.GpuMilli());
   busy_total_ += static_cast<double>(local.GpuMilli());
   ++running_;
@@ -165,7 +167,7 @@ Status Accounts::Started(JobId id, CenterId c, const Allocation& local, ModelMas
 
 Status Accounts::Ended(JobId id, const RunEnd& e, Time t) {
   const CenterId c = e.center;
-  SUANLI_RETURN_IF_ERROR(ledger_.Apply(net_.workload().jobs[id], net_.ToNetwork(c, e.alloc), ~ModelMask{0}, -1));
+  SUANLI_RETURN_IF_ERROR(ledger_.Apply(net_.workload().jobs[id], e.alloc, net_.CenterNodes(c), ~ModelMask{0}, -1));
   busy_[SlotOf(c, e.alloc.model)] -= static_cast<double>(e.alloc.GpuMilli());
   busy_total_ -= static_cast<double>(e.alloc.GpuMilli());
   --running_;

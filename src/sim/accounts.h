@@ -21,8 +21,10 @@ namespace suanli {
 class Ledger {
  public:
   explicit Ledger(const Network& net);
-  // Adds (sign +1: checks the gang, the model and capacity) or removes an allocation.
-  Status Apply(const Job& job, const Allocation& a, ModelMask eligible, int sign);
+  // Adds (sign +1: checks the gang, the model and capacity) or removes an
+  // allocation whose nodes are numbered by `global` (a center's local node
+  // -> network node).
+  Status Apply(const Job& job, const Allocation& a, const std::vector<NodeId>& global, ModelMask eligible, int sign);
 
  private:
   const Network& net_;

@@ -8,7 +8,13 @@ namespace suanli {
 
 NetworkScheduler::NetworkScheduler(const Workload& workload, const Network& network, const Catalog& catalog,
                                    const NetworkOptions& options)
-    : workload_(workload), network_(network), catalog_(catalog), opt_(options), paths_(network), rng_(options.seed) {}
+    : workload_(workload),
+      network_(network),
+      catalog_(catalog),
+      opt_(options),
+      paths_(network),
+      rng_(options.seed),
+      estimate_rng_(options.seed ^ 0x657374696d617465ULL) {}
 
 Result<std::unique_ptr<NetworkScheduler>> NetworkScheduler::Create(const Workload& workload, const Network& network,
                                                                    const Catalog& catalog, const PolicySpec& policy,
@@ -108,7 +114,7 @@ Allocation NetworkScheduler::ToNetwork(CenterId c, Allocation local) const {
   return local;
 }
 
-// ---------------------------------------------------------------- job life
+// ---------------------------------------------------------------- dispatch
 
 void NetworkScheduler::RecordUnschedulable(JobId id, std::string why) {
   NetJob& j = jobs_[id];
@@ -151,16 +157,19 @@ void NetworkScheduler::Hold(JobId id, CenterId c, Time retry, std::string why) {
 void NetworkScheduler::Dispatch(JobId id, Time t) {
   NetJob& j = jobs_[id];
   w_.jobs[id].models = asked_models_[id];
-  const bool avoiding = j.avoid != kNoCenter && t < j.avoid_until;
-  if (j.pinned != kNoCenter) {
+  static const Places kAnywhere;
+  auto placed = places_.empty() ? places_.end() : places_.find(id);
+  const Places& p = placed == places_.end() ? kAnywhere : placed->second;
+  const bool avoiding = p.avoid != kNoCenter && t < p.avoid_until;
+  if (p.pinned != kNoCenter) {
     // Pinned to one center: it waits for that center, or never runs.
-    const CenterId c = j.pinned;
+    const CenterId c = p.pinned;
     const std::string& name = network_.centers[c].name;
     std::string why = centers_[c].sched ? centers_[c].sched->WhyNever(w_.jobs[id]) : "it has no nodes";
     if (!why.empty()) return RecordUnschedulable(id, fmt::format("cannot run at center {}: {}", name, why));
     if (!status_[c].up) return Hold(id, c, kNever, fmt::format("its center {} takes no jobs now", name));
-    if (avoiding && j.avoid == c)
-      return Hold(id, c, j.avoid_until, fmt::format("center {} stopped its last run", name));
+    if (avoiding && p.avoid == c)
+      return Hold(id, c, p.avoid_until, fmt::format("center {} stopped its last run", name));
     NetDecision s;
     s.kind = NetDecision::Kind::kSend;
     s.job = id;
@@ -170,14 +179,13 @@ void NetworkScheduler::Dispatch(JobId id, Time t) {
     out_.push_back(std::move(s));
     return QueueAt(id, c, t);
   }
-  view_->avoid = avoiding ? j.avoid : kNoCenter;
+  view_->avoid = avoiding ? p.avoid : kNoCenter;
   DispatchDecision d = dispatcher_->Dispatch(id, j.remaining, t, *view_);
   view_->avoid = kNoCenter;
+  const Time retry = avoiding ? p.avoid_until : kNever;
   switch (d.kind) {
     case DispatchDecision::Kind::kReject: RecordUnschedulable(id, d.reason); return;
-    case DispatchDecision::Kind::kHold:
-      Hold(id, d.center, avoiding ? j.avoid_until : kNever, std::move(d.reason));
-      return;
+    case DispatchDecision::Kind::kHold: Hold(id, d.center, retry, std::move(d.reason)); return;
     case DispatchDecision::Kind::kSend: break;
   }
   if (d.models) w_.jobs[id].models = d.models;
@@ -198,224 +206,7 @@ void NetworkScheduler::Dispatch(JobId id, Time t) {
   }
 }
 
-RunEnd NetworkScheduler::EndRun(JobId id, CenterId c, const Allocation& local) {
-  const NetJob& j = jobs_[id];
-  RunEnd e;
-  e.center = c;
-  e.alloc = local;
-  e.start = j.run_start;
-  e.devices = devices(id);
-  status_[c].running_devices -= e.devices;
-  status_[c].running_end_sum -= e.devices * ToSeconds(j.expected_end);
-  return e;
-}
-
-double NetworkScheduler::ChargeOverhead(JobId id, Time t) {
-  const NetJob& j = jobs_[id];
-  if (j.overhead <= 0) return 0;
-  return devices(id) * ToSeconds(std::min(j.overhead, t - j.run_start));
-}
-
-Result<RunEnd> NetworkScheduler::Interrupt(JobId id, Time t) {
-  NetJob& j = jobs_[id];
-  const CenterId c = j.center;
-  RunEnd e;
-  if (j.counted) {
-    auto alloc = centers_[c].sched->Remove(id, t);
-    if (!alloc) return Internal("job {} was running but its center's scheduler does not hold it", id);
-    e = EndRun(id, c, *alloc);
-  } else {
-    e.center = c;
-    e.start = j.run_start;
-    e.devices = devices(id);
-  }
-  Duration useful = std::max<Duration>(0, t - j.run_start - j.overhead);
-  const Job& job = w_.jobs[id];
-  Duration interval = job.checkpoint > 0 ? job.checkpoint : opt_.checkpoint;
-  Duration saved = interval > 0 ? useful / interval * interval : 0;
-  j.remaining = std::max(0.0, j.remaining - ToSeconds(saved) * j.speed);
-  e.lost_dev_s = e.devices * ToSeconds(t - j.run_start - saved);
-  j.overhead = opt_.restart_cost;
-  j.counted = true;
-  ++j.gen;
-  dispatcher_->Done(id);
-  return e;
-}
-
-void NetworkScheduler::TakeBack(JobId id, Time t) {
-  NetJob& j = jobs_[id];
-  const CenterId c = j.center;
-  centers_[c].sched->Remove(id, t);
-  status_[c].backlog_dev_s = std::max(0.0, status_[c].backlog_dev_s - devices(id) * j.remaining);
-  dispatcher_->Done(id);
-  ++j.gen;
-}
-
-// ------------------------------------------------------------------ events
-
-JobId NetworkScheduler::AddJob(Job job) {
-  JobId id;
-  if (!free_slots_.empty()) {
-    id = free_slots_.back();
-    free_slots_.pop_back();
-    const uint32_t gen = jobs_[id].gen + 1;
-    jobs_[id] = NetJob{};
-    jobs_[id].gen = gen;
-  } else {
-    id = static_cast<JobId>(jobs_.size());
-    jobs_.emplace_back();
-    w_.jobs.emplace_back();
-    asked_models_.push_back(0);
-  }
-  job.id = id;
-  jobs_[id].remaining = job.work;
-  asked_models_[id] = job.models;
-  w_.jobs[id] = std::move(job);
-  return id;
-}
-
-void NetworkScheduler::FreeJob(JobId id) {
-  if (jobs_[id].phase != NetPhase::kDone) Withdraw(id, 0);
-  dispatcher_->Done(id);
-  free_slots_.push_back(id);
-}
-
-void NetworkScheduler::Avoid(JobId id, CenterId c, Time until) {
-  jobs_[id].avoid = c;
-  jobs_[id].avoid_until = until;
-}
-
-void NetworkScheduler::Arrive(JobId id, Time t) { Dispatch(id, t); }
-
-void NetworkScheduler::Ready(JobId id, uint32_t generation, Time t) {
-  NetJob& j = jobs_[id];
-  if (generation != j.gen) return;
-  if (j.phase == NetPhase::kHeld) {
-    held_.erase(std::remove(held_.begin(), held_.end(), id), held_.end());
-    return Dispatch(id, t);
-  }
-  if (j.phase != NetPhase::kInFlight) return;
-  if (status_[j.center].up) QueueAt(id, j.center, t);
-  else Dispatch(id, t);
-}
-
-void NetworkScheduler::Withdraw(JobId id, Time t) {
-  NetJob& j = jobs_[id];
-  switch (j.phase) {
-    case NetPhase::kQueued: TakeBack(id, t); break;
-    case NetPhase::kHeld: held_.erase(std::remove(held_.begin(), held_.end(), id), held_.end()); break;
-    case NetPhase::kRunning:
-    case NetPhase::kStopping:
-      if (j.counted) {
-        if (auto a = centers_[j.center].sched->Remove(id, t)) EndRun(id, j.center, *a);
-        centers_[j.center].changed = true;
-      }
-      break;
-    default: break;
-  }
-  j.phase = NetPhase::kDone;
-  ++j.gen;
-  dispatcher_->Done(id);
-}
-
-bool NetworkScheduler::Adopt(JobId id, CenterId c, const Allocation* local, Time started, Time t) {
-  NetJob& j = jobs_[id];
-  j.center = c;
-  j.phase = NetPhase::kRunning;
-  j.run_start = started;
-  const Job& job = w_.jobs[id];
-  j.speed = !local || local->model == kNoModel ? 1.0 : std::max(1e-9, Speed(job, local->model, catalog_, w_));
-  Scheduler* sched = centers_[c].sched.get();
-  j.counted = sched && local && sched->Adopt(id, *local, started, t);
-  if (!j.counted) return false;
-  j.expected_end = sched->ExpectedEnd(id);
-  status_[c].running_devices += devices(id);
-  status_[c].running_end_sum += devices(id) * ToSeconds(j.expected_end);
-  return true;
-}
-
-Result<RunEnd> NetworkScheduler::Finished(JobId id, Time t) {
-  NetJob& j = jobs_[id];
-  if (j.phase != NetPhase::kRunning)
-    return Internal("job {} finished but was not running (phase {})", id, static_cast<int>(j.phase));
-  const CenterId c = j.center;
-  RunEnd e;
-  if (j.counted) {
-    const Allocation* a = centers_[c].sched->AllocationOf(id);
-    if (!a) return Internal("job {} finished but its center's scheduler does not hold it", id);
-    e = EndRun(id, c, *a);
-    e.lost_dev_s = ChargeOverhead(id, t);
-    centers_[c].sched->Finish(id, t);
-    centers_[c].changed = true;
-  } else {
-    e.center = c;
-    e.start = j.run_start;
-    e.devices = devices(id);
-  }
-  j.remaining = 0;
-  j.phase = NetPhase::kDone;
-  dispatcher_->Done(id);
-  return e;
-}
-
-Result<RunEnd> NetworkScheduler::Failed(JobId id, Time t, Time avoid_until) {
-  if (jobs_[id].phase != NetPhase::kRunning)
-    return Internal("job {} failed but was not running (phase {})", id, static_cast<int>(jobs_[id].phase));
-  const CenterId c = jobs_[id].center;
-  SUANLI_ASSIGN_OR_RETURN(RunEnd e, Interrupt(id, t));
-  centers_[c].changed = true;
-  if (avoid_until > t) Avoid(id, c, avoid_until);
-  Dispatch(id, t);
-  return e;
-}
-
-Result<RunEnd> NetworkScheduler::Stop(JobId id, Time t) {
-  NetJob& j = jobs_[id];
-  if (j.phase != NetPhase::kRunning)
-    return Internal("job {} is stopped but was not running (phase {})", id, static_cast<int>(j.phase));
-  const CenterId c = j.center;
-  RunEnd e;
-  e.center = c;
-  e.start = j.run_start;
-  e.devices = devices(id);
-  j.carried = JobProgress{};
-  j.carried.remaining = j.remaining;
-  if (j.counted) {
-    Scheduler& sched = *centers_[c].sched;
-    if (auto a = sched.Remove(id, t)) e = EndRun(id, c, *a);
-    j.carried = sched.Progress(id);
-    j.remaining = j.carried.remaining;
-    centers_[c].changed = true;
-  }
-  j.counted = true;
-  j.phase = NetPhase::kStopping;
-  ++j.gen;
-  return e;
-}
-
-void NetworkScheduler::Stopped(JobId id, Time t, bool elsewhere) {
-  NetJob& j = jobs_[id];
-  if (j.phase != NetPhase::kStopping) return;
-  const CenterId c = j.center;
-  if (!elsewhere && status_[c].up && centers_[c].sched) {
-    // Back to the queue it was stopped from, with what it had.
-    j.phase = NetPhase::kQueued;
-    j.carried.queued_since = j.carried.queued_since >= 0 ? j.carried.queued_since : t;
-    centers_[c].sched->Submit(id, t, j.carried);
-    status_[c].backlog_dev_s += devices(id) * j.remaining;
-    centers_[c].changed = true;
-    NetDecision s;
-    s.kind = NetDecision::Kind::kSend;
-    s.job = id;
-    s.center = c;
-    s.at = t;
-    s.generation = j.gen;
-    out_.push_back(std::move(s));
-    return;
-  }
-  dispatcher_->Done(id);
-  Dispatch(id, t);
-}
+// ----------------------------------------------------------------- centers
 
 void NetworkScheduler::SetCenter(CenterId c, bool accepting, bool passing, Time t) {
   CenterSlot& x = centers_[c];
@@ -459,6 +250,7 @@ Status NetworkScheduler::Evict(CenterId c, Time t, bool running) {
       d.end.start = j.run_start;
       d.end.devices = devices(id);
       ++j.gen;
+      stopping_.erase(id);
       dispatcher_->Done(id);
       out_.push_back(std::move(d));
       moved.push_back(id);
@@ -497,12 +289,6 @@ void NetworkScheduler::Wake(CenterId c, Time t) {
 void NetworkScheduler::WakeDue(Time t) {
   for (CenterSlot& x : centers_)
     if (x.wake <= t) x.changed = true;
-}
-
-std::optional<Reservation> NetworkScheduler::EstimateStart(JobId id, Time t) {
-  const NetJob& j = jobs_[id];
-  if (j.phase != NetPhase::kQueued || !centers_[j.center].sched) return std::nullopt;
-  return centers_[j.center].sched->EstimateStart(id, t, rng_);
 }
 
 void NetworkScheduler::GiveUpHeld() {
@@ -579,14 +365,14 @@ Status NetworkScheduler::PassCenter(CenterId c, Time t) {
         o.job = id;
         o.center = c;
         o.at = t;
-        o.end = EndRun(id, c, d.alloc);
+        o.end = EndRun(id, c, std::move(d.alloc));
         o.end.lost_dev_s = ChargeOverhead(id, t);
         ++j.gen;
         if (opt_.confirm_stops) {
           // It waits out of the queue until its run has stopped (Stopped).
-          j.carried = x.sched->Progress(id);
+          JobProgress& carried = stopping_[id] = x.sched->Progress(id);
           x.sched->Remove(id, t);
-          j.remaining = j.carried.remaining;
+          j.remaining = carried.remaining;
           j.overhead = 0;
           j.phase = NetPhase::kStopping;
           out_.push_back(std::move(o));

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/rng.h"
@@ -112,7 +113,7 @@ class NetworkScheduler {
   void FreeJob(JobId id);
   uint32_t InternTenant(const std::string& name) { return w_.tenants.Intern(name); }
   // The job runs only at this center (or is unschedulable if it never could).
-  void Pin(JobId id, CenterId c) { jobs_[id].pinned = c; }
+  void Pin(JobId id, CenterId c) { places_[id].pinned = c; }
   // The job is not sent to center c before `until` (it just stopped the
   // job's run there); kNoCenter: no such center.
   void Avoid(JobId id, CenterId c, Time until);
@@ -161,7 +162,8 @@ class NetworkScheduler {
   // wake-up due by t.
   void Wake(CenterId c, Time t);
   void WakeDue(Time t);
-  // When and where a queued job would start if nothing else changed.
+  // When and where a queued job would start if nothing else changed (it
+  // draws from a random stream of its own: asking changes no decision).
   std::optional<Reservation> EstimateStart(JobId id, Time t);
   // One scheduling pass at every center that needs one.
   Status Pass(Time t);
@@ -184,6 +186,7 @@ class NetworkScheduler {
   size_t num_pending(CenterId c) const { return centers_[c].sched ? centers_[c].sched->num_pending() : 0; }
   size_t num_pending() const;
   NodeId CenterNode(CenterId c, NodeId local) const { return centers_[c].global[local]; }
+  const std::vector<NodeId>& CenterNodes(CenterId c) const { return centers_[c].global; }  // local -> network node
   // The allocation in the network's node numbering.
   Allocation ToNetwork(CenterId c, Allocation local) const;
   uint64_t passes() const { return passes_; }
@@ -211,10 +214,6 @@ class NetworkScheduler {
     double speed = 1;
     Time expected_end = 0;
     bool counted = true;  // running: its center's scheduler holds its allocation
-    CenterId pinned = kNoCenter;
-    CenterId avoid = kNoCenter;
-    Time avoid_until = 0;
-    JobProgress carried;  // kStopping: what it had when stopped
   };
 
   NetworkScheduler(const Workload& workload, const Network& network, const Catalog& catalog,
@@ -226,7 +225,7 @@ class NetworkScheduler {
   void QueueAt(JobId id, CenterId c, Time t);
   void RecordUnschedulable(JobId id, std::string why);
   // Takes a run off the center's status; returns it for the driver.
-  RunEnd EndRun(JobId id, CenterId c, const Allocation& local);
+  RunEnd EndRun(JobId id, CenterId c, Allocation local);
   double ChargeOverhead(JobId id, Time t);  // a run that ended normally: its restart overhead did no work
   Result<RunEnd> Interrupt(JobId id, Time t);
   void TakeBack(JobId id, Time t);
@@ -238,6 +237,14 @@ class NetworkScheduler {
   NetworkOptions opt_;
   Workload w_;
   std::vector<NetJob> jobs_;
+  std::unordered_map<JobId, JobProgress> stopping_;  // kStopping jobs: what each had when stopped
+  // Pinned and avoided centers, of the jobs that have them (the live plane's).
+  struct Places {
+    CenterId pinned = kNoCenter;
+    CenterId avoid = kNoCenter;
+    Time avoid_until = 0;
+  };
+  std::unordered_map<JobId, Places> places_;
   std::vector<CenterSlot> centers_;
   std::vector<CenterStatus> status_;
   std::vector<CenterId> place_center_;
@@ -245,7 +252,8 @@ class NetworkScheduler {
   Paths paths_;
   std::unique_ptr<DispatchView> view_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  Rng rng_;
+  Rng rng_;                              // the passes'
+  Rng estimate_rng_;                     // start estimates draw from their own stream: asking never changes a decision
   std::vector<ModelMask> asked_models_;  // by job: as submitted (the dispatcher may narrow w_'s)
   std::vector<JobId> free_slots_;
   std::vector<JobId> held_;
