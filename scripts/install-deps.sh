@@ -23,6 +23,7 @@ PACKAGES=(
   chromium                                # the dashboard's end-to-end tests (driven by Playwright)
   procps psmisc                           # ps / pkill / fuser used by the crash and backend tests
   bubblewrap                              # the local backend's job sandbox (docs/security.md)
+  prometheus                              # promtool: the test suite lints /metrics with it
 )
 
 missing=()
@@ -47,3 +48,13 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Only promtool of the prometheus package is used (to lint /metrics): the
+# Prometheus server the package starts is stopped and kept from starting.
+if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
+  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  else
+    $SUDO service prometheus stop >/dev/null 2>&1 || true
+    $SUDO update-rc.d prometheus disable >/dev/null 2>&1 || true
+  fi
+fi
