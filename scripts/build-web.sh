@@ -36,7 +36,7 @@ fi
 
 # Rebuild when dist is missing or any input is newer than it.
 if [[ $force == 0 && -f dist/index.html ]] &&
-   [[ -z $(find index.html package.json package-lock.json tsconfig.json vite.config.ts src public \
+   [[ -z $(find index.html package.json package-lock.json tsconfig.json vite.config.ts src public ../data/api \
              -newer dist/index.html -print -quit 2>/dev/null) ]]; then
   echo "build-web: web/dist is up to date"
   exit 0

@@ -610,6 +610,14 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
   ASSERT_TRUE(doc["paths"].is_object());
   ASSERT_TRUE(doc["components"]["schemas"].contains("Job"));
   ASSERT_TRUE(doc["components"]["schemas"].contains("Error"));
+  // It is data/api/openapi.json (which the linter and the dashboard's types read), with the version.
+  {
+    std::ifstream in(std::string(SUANLI_SOURCE_DIR) + "/data/api/openapi.json");
+    json file = json::parse(in, nullptr, false);
+    ASSERT_TRUE(file.is_object());
+    file["info"]["version"] = doc["info"]["version"];
+    EXPECT_EQ(file, doc);
+  }
 
   // Every route of docs/api.md is described.
   const std::set<std::pair<std::string, std::string>> expected = {{"post", "/api/v1/jobs"},

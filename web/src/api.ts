@@ -2,107 +2,32 @@
 // wrapper that sends the bearer token and turns every failure into an
 // ApiError with a readable message.
 
-export type JobState = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+// The records are the OpenAPI document's (data/api/openapi.json, the one
+// the server serves), through the types openapi-typescript generates from it
+// into api.gen.ts at each build: the dashboard and the API cannot drift. The
+// server always sends every field of a record, hence Required.
+import type { components } from './api.gen';
+
+type Schemas = components['schemas'];
+type Item<T> = Required<NonNullable<T> extends (infer U)[] ? U : never>;
+
+export type JobState = NonNullable<Schemas['Job']['state']>;
 export const JOB_STATES: JobState[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled'];
 export const isActive = (s: string): boolean => s === 'pending' || s === 'running';
 
-export interface Job {
-  id: number;
-  name: string;
-  tenant: string;
-  state: JobState;
-  command: string[];
-  env: Record<string, string>;
-  workdir: string;
-  gpus: number;
-  cpu_milli: number;
-  mem_mib: number;
-  models: string[];
-  stacks: string[];
-  class: string;
-  time_limit_s: number;
-  duration_s: number;
-  priority: number;
-  center: string;
-  model: string;
-  node: string;
-  devices: number[];
-  submit_ms: number;
-  start_ms: number;
-  end_ms: number;
-  est_start_ms: number;
-  exit_code: number;
-  signal: number;
-  reason: string;
-  gpu_seconds: number;
-  energy_kwh: number;
-  cost: number;
-  carbon_kg: number;
-  [extra: string]: unknown;
-}
-
-export interface JobSpec {
-  command: string[];
-  name?: string;
-  gpus?: number;
-  models?: string[];
-  center?: string;
-  time_limit_s?: number;
-}
-
-export interface ModelUse {
-  model: string;
-  total: number;
-  busy: number;
-}
-
-export interface Center {
-  name: string;
-  backend: string;
-  region: string;
-  up: boolean;
-  drained: boolean;
-  reason: string;
-  devices: number;
-  busy_devices: number;
+export type Attempt = Required<Schemas['Attempt']>;
+// attempts: only in GET /api/v1/jobs/{id}.
+export type Job = Required<Omit<Schemas['Job'], 'attempts'>> & { attempts?: Attempt[] };
+export type JobSpec = Schemas['JobSpec'];
+export type ModelUse = Item<Schemas['Center']['models']>;
+export type Center = Required<Omit<Schemas['Center'], 'models' | 'nodes_down'>> & {
   models: ModelUse[];
-  pending: number;
-  running: number;
-  pue: number;
-  price_now: number;
-  carbon_now: number;
-  power_kw: number;
-  nodes_down: { node: string; reason: string }[];
-}
-
-export interface UsageRow {
-  tenant: string;
-  center: string;
-  model: string;
-  jobs: number;
-  gpu_seconds: number;
-  energy_kwh: number;
-  cost: number;
-  carbon_kg: number;
-}
-
-export interface Tenant {
-  name: string;
-  admin: boolean;
-  max_gpus_per_job: number;
-  max_active_jobs: number;
-  created_ms: number;
-}
-
-export interface WhoAmI {
-  tenant: string;
-  admin: boolean;
-}
-
-export interface Health {
-  ok: boolean;
-  version: string;
-}
+  nodes_down: Item<Schemas['Center']['nodes_down']>[];
+};
+export type UsageRow = Item<Schemas['UsageList']['usage']>;
+export type Tenant = Required<Schemas['Tenant']>;
+export type WhoAmI = Required<Schemas['WhoAmI']>;
+export type Health = Required<Schemas['Health']>;
 
 // An error from the API (status >= 400, with the JSON error's code, message
 // and field) or from the network (status 0).
