@@ -7,13 +7,19 @@
 
 namespace suanli {
 
+RunEnd NetworkScheduler::UncountedEnd(JobId id) const {
+  RunEnd e;
+  e.center = jobs_[id].center;
+  e.start = jobs_[id].run_start;
+  e.devices = devices(id);
+  return e;
+}
+
 RunEnd NetworkScheduler::EndRun(JobId id, CenterId c, Allocation local) {
   const NetJob& j = jobs_[id];
-  RunEnd e;
+  RunEnd e = UncountedEnd(id);
   e.center = c;
   e.alloc = std::move(local);
-  e.start = j.run_start;
-  e.devices = devices(id);
   status_[c].running_devices -= e.devices;
   status_[c].running_end_sum -= e.devices * ToSeconds(j.expected_end);
   return e;
@@ -34,9 +40,7 @@ Result<RunEnd> NetworkScheduler::Interrupt(JobId id, Time t) {
     if (!alloc) return Internal("job {} was running but its center's scheduler does not hold it", id);
     e = EndRun(id, c, std::move(*alloc));
   } else {
-    e.center = c;
-    e.start = j.run_start;
-    e.devices = devices(id);
+    e = UncountedEnd(id);
   }
   Duration useful = std::max<Duration>(0, t - j.run_start - j.overhead);
   const Job& job = w_.jobs[id];
@@ -109,13 +113,7 @@ void NetworkScheduler::Ready(JobId id, uint32_t generation, Time t) {
   if (j.phase != NetPhase::kInFlight) return;
   if (!status_[j.center].up) return Dispatch(id, t);
   QueueAt(id, j.center, t);
-  NetDecision s;  // it is in that center's queue now
-  s.kind = NetDecision::Kind::kSend;
-  s.job = id;
-  s.center = j.center;
-  s.at = t;
-  s.generation = j.gen;
-  out_.push_back(std::move(s));
+  Send(id, j.center, t);  // it is in that center's queue now
 }
 
 void NetworkScheduler::Withdraw(JobId id, Time t) {
@@ -168,9 +166,7 @@ Result<RunEnd> NetworkScheduler::Finished(JobId id, Time t) {
     centers_[c].sched->Finish(id, t);
     centers_[c].changed = true;
   } else {
-    e.center = c;
-    e.start = j.run_start;
-    e.devices = devices(id);
+    e = UncountedEnd(id);
   }
   j.remaining = 0;
   j.phase = NetPhase::kDone;
@@ -194,10 +190,7 @@ Result<RunEnd> NetworkScheduler::Stop(JobId id, Time t) {
   if (j.phase != NetPhase::kRunning)
     return Internal("job {} is stopped but was not running (phase {})", id, static_cast<int>(j.phase));
   const CenterId c = j.center;
-  RunEnd e;
-  e.center = c;
-  e.start = j.run_start;
-  e.devices = devices(id);
+  RunEnd e = UncountedEnd(id);
   JobProgress& carried = stopping_[id];
   carried = JobProgress{};
   carried.remaining = j.remaining;
@@ -227,13 +220,7 @@ void NetworkScheduler::Stopped(JobId id, Time t, bool elsewhere) {
     centers_[c].sched->Submit(id, t, carried);
     status_[c].backlog_dev_s += devices(id) * j.remaining;
     centers_[c].changed = true;
-    NetDecision s;
-    s.kind = NetDecision::Kind::kSend;
-    s.job = id;
-    s.center = c;
-    s.at = t;
-    s.generation = j.gen;
-    out_.push_back(std::move(s));
+    Send(id, c, t);
     return;
   }
   dispatcher_->Done(id);

@@ -154,6 +154,16 @@ void NetworkScheduler::Hold(JobId id, CenterId c, Time retry, std::string why) {
   out_.push_back(std::move(h));
 }
 
+NetDecision& NetworkScheduler::Send(JobId id, CenterId c, Time at) {
+  NetDecision& s = out_.emplace_back();
+  s.kind = NetDecision::Kind::kSend;
+  s.job = id;
+  s.center = c;
+  s.at = at;
+  s.generation = jobs_[id].gen;
+  return s;
+}
+
 void NetworkScheduler::Dispatch(JobId id, Time t) {
   NetJob& j = jobs_[id];
   w_.jobs[id].models = asked_models_[id];
@@ -170,13 +180,7 @@ void NetworkScheduler::Dispatch(JobId id, Time t) {
     if (!status_[c].up) return Hold(id, c, kNever, fmt::format("its center {} takes no jobs now", name));
     if (avoiding && p.avoid == c)
       return Hold(id, c, p.avoid_until, fmt::format("center {} stopped its last run", name));
-    NetDecision s;
-    s.kind = NetDecision::Kind::kSend;
-    s.job = id;
-    s.center = c;
-    s.at = t;
-    s.generation = j.gen;
-    out_.push_back(std::move(s));
+    Send(id, c, t);
     return QueueAt(id, c, t);
   }
   view_->avoid = avoiding ? p.avoid : kNoCenter;
@@ -189,15 +193,9 @@ void NetworkScheduler::Dispatch(JobId id, Time t) {
     case DispatchDecision::Kind::kSend: break;
   }
   if (d.models) w_.jobs[id].models = d.models;
-  NetDecision s;
-  s.kind = NetDecision::Kind::kSend;
-  s.job = id;
-  s.center = d.center;
-  s.at = std::max(d.at, t);
+  NetDecision& s = Send(id, d.center, std::max(d.at, t));
   s.transfer_s = d.transfer_s;
   s.deferred = d.deferred;
-  s.generation = j.gen;
-  out_.push_back(std::move(s));
   if (d.at <= t) {
     QueueAt(id, d.center, t);
   } else {
@@ -246,9 +244,7 @@ Status NetworkScheduler::Evict(CenterId c, Time t, bool running) {
       d.job = id;
       d.center = c;
       d.at = t;
-      d.end.center = c;
-      d.end.start = j.run_start;
-      d.end.devices = devices(id);
+      d.end = UncountedEnd(id);
       ++j.gen;
       stopping_.erase(id);
       dispatcher_->Done(id);

@@ -222,10 +222,15 @@ class NetworkScheduler {
 
   void Dispatch(JobId id, Time t);
   void Hold(JobId id, CenterId c, Time retry, std::string why);
+  // A kSend decision: the job goes to c, reaching it at `at`.
+  NetDecision& Send(JobId id, CenterId c, Time at);
   void QueueAt(JobId id, CenterId c, Time t);
   void RecordUnschedulable(JobId id, std::string why);
   // Takes a run off the center's status; returns it for the driver.
   RunEnd EndRun(JobId id, CenterId c, Allocation local);
+  // The end of a run its center's scheduler does not hold (not counted, or
+  // taken out already): no allocation.
+  RunEnd UncountedEnd(JobId id) const;
   double ChargeOverhead(JobId id, Time t);  // a run that ended normally: its restart overhead did no work
   Result<RunEnd> Interrupt(JobId id, Time t);
   void TakeBack(JobId id, Time t);
