@@ -253,6 +253,57 @@ TEST(Dispatch, CarbonAwareDefersToTheCleanHour) {
   EXPECT_NEAR(job_carbon(*blind), (8 * 400 * 1.25 / 1000 * 0.5) * (800 + 900) / 1000, 1e-9);
 }
 
+// Both centers idle and equally fast: a job that cannot wait goes to the
+// cleaner one now; where carbon is equal, carbon-aware is earliest-start.
+TEST(Dispatch, CarbonAwareSendsAJobThatCannotWaitToTheCleanerCenterNow) {
+  Catalog cat = Cat();
+  Network net = Net({{"coal", 0, 1, 900}, {"hydro", 0, 1, 30}});
+  Workload w;
+  w.Add(MakeJob(0, 8, 3600), "now");
+  auto r = Sim(w, net, cat, "carbon-aware");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(Rec(*r, 0).center, 1u);
+  EXPECT_EQ(Rec(*r, 0).start, 0);
+  EXPECT_FALSE(Rec(*r, 0).deferred);
+  auto blind = Sim(w, net, cat, "earliest-start");
+  ASSERT_TRUE(blind.ok());
+  EXPECT_EQ(Rec(*blind, 0).center, 0u) << "ties go to the lower center id";
+  // Equal carbon: the same choices as earliest-start.
+  Network same = Net({{"a", 0, 1, 500}, {"b", 0, 1, 500}});
+  Workload two;
+  two.Add(MakeJob(0, 8, 3600), "first");
+  two.Add(MakeJob(Seconds(1), 8, 3600), "second");
+  auto c = Sim(two, same, cat, "carbon-aware");
+  auto e = Sim(two, same, cat, "earliest-start");
+  ASSERT_TRUE(c.ok() && e.ok());
+  for (JobId id = 0; id < 2; ++id) {
+    EXPECT_EQ(Rec(*c, id).center, Rec(*e, id).center) << id;
+    EXPECT_EQ(Rec(*c, id).start, Rec(*e, id).start) << id;
+  }
+}
+
+// A deferrable job whose deadline leaves no room to wait for the clean
+// hours runs now; one whose deadline leaves room waits.
+TEST(Dispatch, CarbonAwareDefersOnlyWithinTheDeadline) {
+  Catalog cat = Cat();
+  Network net = Net({{"solar", 0, 2}});
+  for (int h = 0; h < 24; ++h) net.centers[0].carbon_g_per_kwh[h] = h >= 12 && h < 16 ? 50 : 800;
+  Workload w;
+  Job tight = MakeJob(Seconds(3600), 8, 1800);
+  tight.deadline = Seconds(3600) + 4 * kHour;  // must end by 05:00: noon is too late
+  w.Add(tight, "tight");
+  Job loose = MakeJob(Seconds(3600), 8, 1800);
+  loose.deadline = Seconds(3600) + 24 * kHour;
+  w.Add(loose, "loose");
+  auto r = Sim(w, net, cat, "carbon-aware");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_LT(Rec(*r, 0).start, 12 * kHour);
+  EXPECT_LE(Rec(*r, 0).end, tight.deadline);
+  EXPECT_EQ(Rec(*r, 1).start, 12 * kHour);
+  EXPECT_TRUE(Rec(*r, 1).deferred);
+  EXPECT_EQ(r->summary.deferred, 1u);
+}
+
 TEST(Dispatch, CostAwarePicksTheCheaperCenter) {
   Catalog cat = Cat();
   Network net = Net({{"east", 0, 1, 500, 1.2}, {"west", 0, 1, 500, 0.3}});
