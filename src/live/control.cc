@@ -186,13 +186,12 @@ void ControlPlaneImpl::Loop() {
   ReleaseLpSolverThreadState();
 }
 
-void ControlPlaneImpl::TakeIncoming(WallMs now, std::vector<JobId>* arrived) {
+void ControlPlaneImpl::TakeIncoming(std::vector<JobId>* arrived) {
   std::vector<JobRecord> in;
   {
     std::lock_guard<std::mutex> lk(in_mu_);
     in.swap(incoming_);
   }
-  (void)now;
   for (const JobRecord& rec : in) arrived->push_back(AddActive(rec).slot);
 }
 
@@ -267,7 +266,7 @@ void ControlPlaneImpl::RunPass() {
       else AdoptFailed(it->second, st, now, &w);
     }
     std::vector<JobId> arrived;
-    TakeIncoming(now, &arrived);
+    TakeIncoming(&arrived);
     for (CenterId c = 0; c < nc; ++c) {
       if (poll_due[c]) centers_[c].last_poll = now;
       if (poll_due[c] && polls[c].ok()) ApplyEvents(c, *polls[c], now, &w);

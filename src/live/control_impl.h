@@ -177,7 +177,7 @@ class ControlPlaneImpl final : public ControlPlane {
   void Loop();
   void Wake();
   void RunPass();
-  void TakeIncoming(WallMs now, std::vector<JobId>* arrived);
+  void TakeIncoming(std::vector<JobId>* arrived);
   void EstimateStarts(WallMs now);
   // ---- the commit pipeline (control_commit.cc): a pass's writes are
   // committed on a thread of their own, in the order they were handed over,

@@ -32,7 +32,7 @@ Active& ControlPlaneImpl::AddActive(const JobRecord& rec) {
 }
 
 void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
-  const Time t = CoreTime(now);
+  const Time t = CoreTime(now);  // deferred sends: d.at > t
   std::vector<NetDecision> decisions;
   decisions.swap(net_->decisions());
   for (NetDecision& d : decisions) {
@@ -106,7 +106,6 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
         break;
       case NetDecision::Kind::kWake: break;
     }
-    (void)t;
   }
 }
 
