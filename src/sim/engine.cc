@@ -5,7 +5,7 @@
 #include <queue>
 
 #include "core/network/network_scheduler.h"
-#include "sim/accounts.h"
+#include "sim/recorder.h"
 
 namespace suanli {
 namespace {
@@ -71,21 +71,19 @@ namespace {
 
 // The simulator's driver of the network scheduler: it keeps the simulated
 // world's events (arrivals, ends of runs, failures, outages, wake-ups) in
-// time order, feeds them to the network scheduler, and applies its
-// decisions to the accounts and the job records. Events at the same time
-// are taken together, then one scheduling pass.
+// time order, feeds them to the network scheduler, and hands its decisions
+// and the runs that end to the Recorder. Events at the same time are taken
+// together, then one scheduling pass.
 class Engine {
  public:
   Engine(const Workload& workload, const Network& network, const SimOptions& options, NetworkScheduler& net,
-         Accounts& accounts, SimResult* res)
+         Recorder& rec)
       : workload_(workload),
         network_(network),
         opt_(options),
         net_(net),
-        accounts_(accounts),
-        res_(*res),
-        fail_rng_(options.seed ^ 0x6661696c75726573ULL),  // independent of the schedulers' stream
-        open_(workload.jobs.size()) {}
+        rec_(rec),
+        fail_rng_(options.seed ^ 0x6661696c75726573ULL) {}  // independent of the schedulers' stream
 
   Status Run();
 
@@ -100,12 +98,10 @@ class Engine {
   const Network& network_;
   const SimOptions& opt_;
   NetworkScheduler& net_;
-  Accounts& accounts_;
-  SimResult& res_;
+  Recorder& rec_;
   Rng fail_rng_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t seq_ = 0;
-  size_t open_;  // jobs neither finished nor unschedulable
   std::vector<Duration> outage_len_;
 };
 
@@ -118,56 +114,23 @@ void Engine::RandomOutage(CenterId c, Time after) {
 
 Status Engine::Apply(Time t) {
   auto& out = net_.decisions();
-  for (NetDecision& d : out) {
-    const JobId id = d.job;
+  for (const NetDecision& d : out) {
+    SUANLI_RETURN_IF_ERROR(rec_.Decided(d, t));
     switch (d.kind) {
-      case NetDecision::Kind::kSend: {
-        JobRecord& r = res_.jobs[id];
-        r.transfer_s += static_cast<float>(d.transfer_s);
-        res_.summary.transfer_s += d.transfer_s;
-        if (d.deferred && !r.deferred) {
-          r.deferred = true;
-          ++res_.summary.deferred;
-        }
-        if (d.at > t) Push(d.at, Ev::kReady, id, d.generation);
+      case NetDecision::Kind::kSend:
+        if (d.at > t) Push(d.at, Ev::kReady, d.job, d.generation);
         break;
-      }
-      case NetDecision::Kind::kHold: break;
       case NetDecision::Kind::kStart: {
-        const Workload& w = net_.workload();
-        const Job& j = w.jobs[id];
-        SUANLI_RETURN_IF_ERROR(accounts_.Started(id, d.center, d.alloc, EligibleModels(j, net_.catalog(), w)));
-        JobRecord& r = res_.jobs[id];
-        if (r.start < 0) r.start = t;
-        r.model = d.alloc.model;
-        r.nodes = static_cast<uint16_t>(d.alloc.shares.size());
-        r.center = d.center;
-        const double dev = net_.devices(id);
+        const double dev = net_.devices(d.job);
         Duration fail_in = kNever;
         if (opt_.device_mtbf_h > 0 && dev > 0)
           fail_in = SecondsF(fail_rng_.Exponential(opt_.device_mtbf_h * 3600.0 / dev));
-        const uint32_t gen = d.generation;
-        if (fail_in < d.run) Push(t + std::max<Duration>(1, fail_in), Ev::kFail, id, gen);
-        else Push(t + d.run, Ev::kFinish, id, gen);
-        break;
-      }
-      case NetDecision::Kind::kPreempt:
-        SUANLI_RETURN_IF_ERROR(accounts_.Ended(id, d.end, t));
-        ++res_.jobs[id].preemptions;
-        break;
-      case NetDecision::Kind::kInterrupt:
-        SUANLI_RETURN_IF_ERROR(accounts_.Ended(id, d.end, t));
-        ++res_.jobs[id].restarts;
-        ++res_.summary.restarts;
-        break;
-      case NetDecision::Kind::kUnschedulable: {
-        JobRecord& r = res_.jobs[id];
-        r.unschedulable = true;
-        res_.unschedulable.emplace_back(id, std::move(d.reason));
-        --open_;
+        if (fail_in < d.run) Push(t + std::max<Duration>(1, fail_in), Ev::kFail, d.job, d.generation);
+        else Push(t + d.run, Ev::kFinish, d.job, d.generation);
         break;
       }
       case NetDecision::Kind::kWake: Push(d.at, Ev::kWake, d.center, 0); break;
+      default: break;
     }
   }
   out.clear();
@@ -178,35 +141,26 @@ Status Engine::OnEvent(const Event& e) {
   const Time t = e.t;
   switch (e.kind) {
     case Ev::kFinish: {
-      const JobId id = e.id;
-      if (e.gen != net_.generation(id)) return Status::Ok();
-      SUANLI_ASSIGN_OR_RETURN(RunEnd end, net_.Finished(id, t));
-      SUANLI_RETURN_IF_ERROR(accounts_.Ended(id, end, t));
-      JobRecord& r = res_.jobs[id];
-      r.end = t;
-      r.center = end.center;
-      --open_;
+      if (e.gen != net_.generation(e.id)) return Status::Ok();
+      SUANLI_ASSIGN_OR_RETURN(RunEnd end, net_.Finished(e.id, t));
+      SUANLI_RETURN_IF_ERROR(rec_.Finished(e.id, end, t));
       break;
     }
     case Ev::kFail: {
-      const JobId id = e.id;
-      if (e.gen != net_.generation(id)) return Status::Ok();
-      ++res_.summary.failures;
-      SUANLI_ASSIGN_OR_RETURN(RunEnd end, net_.Failed(id, t));
-      SUANLI_RETURN_IF_ERROR(accounts_.Ended(id, end, t));
-      ++res_.jobs[id].restarts;
-      ++res_.summary.restarts;
+      if (e.gen != net_.generation(e.id)) return Status::Ok();
+      SUANLI_ASSIGN_OR_RETURN(RunEnd end, net_.Failed(e.id, t));
+      SUANLI_RETURN_IF_ERROR(rec_.Failed(e.id, end, t));
       break;
     }
     case Ev::kReady: net_.Ready(e.id, e.gen, t); break;
     case Ev::kOutageStart:
-      ++res_.summary.outages;
+      rec_.Outage();
       Push(t + outage_len_[e.gen], Ev::kOutageEnd, e.id, e.gen);
       SUANLI_RETURN_IF_ERROR(net_.CenterDown(e.id, t));
       break;
     case Ev::kOutageEnd:
       net_.CenterUp(e.id, t);
-      if (net_.up(e.id) && opt_.center_mtbf_h > 0 && open_ > 0) RandomOutage(e.id, t);
+      if (net_.up(e.id) && opt_.center_mtbf_h > 0 && rec_.open() > 0) RandomOutage(e.id, t);
       break;
     case Ev::kWake: net_.Wake(e.id, t); break;
   }
@@ -225,12 +179,12 @@ Status Engine::Run() {
     for (size_t c = 0; c < network_.centers.size(); ++c) RandomOutage(static_cast<CenterId>(c), t0);
 
   size_t next_arrival = 0, reported = 0;
-  while (open_ > 0) {
+  while (rec_.open() > 0) {
     Time t = kNever;
     if (next_arrival < n) t = workload_.jobs[next_arrival].submit;
     if (!events_.empty()) t = std::min(t, events_.top().t);
     if (t == kNever) break;
-    accounts_.Advance(t);
+    rec_.Advance(t);
     while (!events_.empty() && events_.top().t == t) {
       Event e = events_.top();
       events_.pop();
@@ -247,24 +201,15 @@ Status Engine::Run() {
     }
     SUANLI_RETURN_IF_ERROR(net_.Pass(t));
     SUANLI_RETURN_IF_ERROR(Apply(t));
-    res_.peak_pending = std::max(res_.peak_pending, static_cast<double>(net_.num_pending()));
+    rec_.Passed();
   }
   net_.GiveUpHeld();
-  SUANLI_RETURN_IF_ERROR(Apply(accounts_.last_t()));
-  accounts_.Advance(accounts_.last_t());
-  for (size_t i = 0; i < n; ++i) {
-    const JobRecord& r = res_.jobs[i];
-    if (!r.unschedulable && r.end < 0)
-      return Internal("job {} ({}) neither finished nor was reported unschedulable (phase {}, center {})", i,
-                      workload_.JobName(i), static_cast<int>(net_.phase(i)), net_.center_of(i));
-  }
-  return Status::Ok();
+  return Apply(rec_.last_t());
 }
 
 }  // namespace
 
-Result<SimResult> Simulate(const Workload& workload, const Network& network, const Catalog& catalog,
-                           const PolicySpec& policy, const SimOptions& options) {
+NetworkOptions NetworkOptionsOf(const SimOptions& options) {
   NetworkOptions no;
   no.scheduler = options.scheduler;
   no.dispatch = options.dispatch;
@@ -273,41 +218,17 @@ Result<SimResult> Simulate(const Workload& workload, const Network& network, con
   no.checkpoint = options.checkpoint;
   no.restart_cost = options.restart_cost;
   no.seed = options.seed;
-  SUANLI_ASSIGN_OR_RETURN(auto net, NetworkScheduler::Create(workload, network, catalog, policy, no));
+  return no;
+}
 
-  const size_t n = workload.jobs.size();
-  const size_t nc = network.centers.size();
-  SimResult res;
-  const std::string center_policy = policy.text.empty() ? policy.Canonical() : policy.text;
-  res.center_policy = center_policy;
-  res.dispatch = options.dispatch.text.empty() ? options.dispatch.name : options.dispatch.text;
-  res.policy = nc > 1 ? res.dispatch + "/" + center_policy : center_policy;
-  res.jobs.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const Job& j = workload.jobs[i];
-    JobRecord& r = res.jobs[i];
-    r.id = static_cast<JobId>(i);
-    r.submit = j.submit;
-    r.gpus = j.num_gpus;
-    r.gpu_milli = j.gpu_milli;
-  }
-  Accounts accounts(workload, network, catalog, options, *net, &res);
-  Engine engine(workload, network, options, *net, accounts, &res);
+Result<SimResult> Simulate(const Workload& workload, const Network& network, const Catalog& catalog,
+                           const PolicySpec& policy, const SimOptions& options) {
+  SUANLI_ASSIGN_OR_RETURN(auto net,
+                          NetworkScheduler::Create(workload, network, catalog, policy, NetworkOptionsOf(options)));
+  Recorder rec(workload, network, catalog, policy, options, *net);
+  Engine engine(workload, network, options, *net, rec);
   SUANLI_RETURN_IF_ERROR(engine.Run());
-
-  SimSummary s = Summarize(res.jobs);
-  s.passes = net->passes();
-  s.transfer_s = res.summary.transfer_s;
-  s.deferred = res.summary.deferred;
-  s.failures = res.summary.failures;
-  s.restarts = res.summary.restarts;
-  s.outages = res.summary.outages;
-  accounts.Finish(&s);
-  for (const auto& r : res.jobs)
-    if (r.end >= 0 && r.center != kNoCenter) ++res.centers[r.center].jobs;
-  res.summary = s;
-  MeterIdle(&res, SecondsF(s.makespan_s), network, catalog, options.start_hour);
-  return res;
+  return rec.Finish();
 }
 
 }  // namespace suanli

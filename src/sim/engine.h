@@ -24,6 +24,7 @@
 #include "core/model/energy.h"
 #include "core/model/job.h"
 #include "core/model/network.h"
+#include "core/network/network_scheduler.h"
 #include "core/policy/dispatch/dispatcher.h"
 #include "core/scheduler/scheduler.h"
 
@@ -149,6 +150,9 @@ struct SimResult {
   std::vector<UsageRow> usage;    // sorted by tenant, center, model
   BusyHours busy;
 };
+
+// The network scheduler's options for a simulation with these options.
+NetworkOptions NetworkOptionsOf(const SimOptions& options);
 
 Result<SimResult> Simulate(const Workload& workload, const Network& network, const Catalog& catalog,
                            const PolicySpec& policy, const SimOptions& options);
