@@ -58,7 +58,7 @@ class Lab {
     c.policy = policy;
     c.pass_interval_ms = 3'600'000;  // passes when the test asks (and on submissions)
     c.durable = false;
-    c.clock = [this] { return now_.load(); };
+    c.clock = [this] { return now_.load() * 1000; };  // µs
     auto cp = ControlPlane::Start(c);
     EXPECT_TRUE(cp.ok()) << cp.status().message();
     if (cp.ok()) cp_ = std::move(cp).value();
@@ -238,7 +238,7 @@ TEST(LivePreemption, AttemptsSurviveARestart) {
   c.pass_interval_ms = 3'600'000;
   c.durable = false;
   std::atomic<WallMs> now{Lab::kBase};
-  c.clock = [&] { return now.load(); };
+  c.clock = [&] { return now.load() * 1000; };  // µs
   int64_t id = 0;
   {
     auto cp = ControlPlane::Start(c);

@@ -1,5 +1,6 @@
 // suanli sim: replay a workload against a network under several policies and
 // compare them.
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include "io/model_loader.h"
 #include "io/quota_loader.h"
 #include "io/sources.h"
+#include "replay/replay.h"
 #include "sim/engine.h"
 #include "sim/output.h"
 
@@ -52,6 +54,8 @@ struct SimArgs {
   int64_t util_step_s = 0;
   int backfill_depth = 1000;
   bool quiet = false;
+  bool single_node = false;  // jobs never span nodes (as the live plane runs them)
+  bool replay = false;       // `suanli replay`: the live control plane on a virtual clock
 };
 
 class Progress {
@@ -80,12 +84,15 @@ class Progress {
 };
 
 int RunSim(const SimArgs& a) {
+  const char* tool = a.replay ? "suanli replay" : "suanli sim";
+  // The control plane logs each pass; a replay shows its warnings only.
+  if (a.replay) spdlog::set_level(spdlog::level::warn);
   Catalog catalog_storage;
   const Catalog* catalog = &BuiltinCatalog();
   if (!a.catalog.empty()) {
     auto c = LoadCatalogFile(a.catalog);
     if (!c.ok()) {
-      std::fprintf(stderr, "suanli sim: %s\n", c.status().message().c_str());
+      std::fprintf(stderr, "%s: %s\n", tool, c.status().message().c_str());
       return 2;
     }
     catalog_storage = std::move(*c);
@@ -93,7 +100,7 @@ int RunSim(const SimArgs& a) {
   }
   auto net = LoadNetworkSpec(a.network, a.network_format, *catalog);
   if (!net.ok()) {
-    std::fprintf(stderr, "suanli sim: %s\n", net.status().message().c_str());
+    std::fprintf(stderr, "%s: %s\n", tool, net.status().message().c_str());
     return 2;
   }
   const bool multi = net->centers.size() > 1;
@@ -101,7 +108,7 @@ int RunSim(const SimArgs& a) {
   if (!a.quotas.empty()) {
     auto q = LoadQuotas(a.quotas);
     if (!q.ok()) {
-      std::fprintf(stderr, "suanli sim: %s\n", q.status().message().c_str());
+      std::fprintf(stderr, "%s: %s\n", tool, q.status().message().c_str());
       return 2;
     }
     quotas = std::make_shared<const QuotaSpec>(std::move(*q));
@@ -113,13 +120,13 @@ int RunSim(const SimArgs& a) {
     if (Trim(d).empty()) continue;
     auto s = ParseDispatchSpec(d);
     if (!s.ok()) {
-      std::fprintf(stderr, "suanli sim: %s\n", s.status().message().c_str());
+      std::fprintf(stderr, "%s: %s\n", tool, s.status().message().c_str());
       return 2;
     }
     dispatches.push_back(*s);
   }
   if (dispatches.empty()) {
-    std::fprintf(stderr, "suanli sim: --dispatch names no policy\n");
+    std::fprintf(stderr, "%s: --dispatch names no policy\n", tool);
     return 2;
   }
   std::vector<PolicySpec> specs;
@@ -127,13 +134,13 @@ int RunSim(const SimArgs& a) {
     if (Trim(p).empty()) continue;
     auto s = ParsePolicySpec(p);
     if (!s.ok()) {
-      std::fprintf(stderr, "suanli sim: %s\n", s.status().message().c_str());
+      std::fprintf(stderr, "%s: %s\n", tool, s.status().message().c_str());
       return 2;
     }
     specs.push_back(*s);
   }
   if (specs.empty()) {
-    std::fprintf(stderr, "suanli sim: --policy names no policy\n");
+    std::fprintf(stderr, "%s: --policy names no policy\n", tool);
     return 2;
   }
   ImportOptions iopt;
@@ -144,12 +151,12 @@ int RunSim(const SimArgs& a) {
                                                                             : kDefaultWorkload;
   auto wl = LoadWorkload(workload_spec, a.format, *catalog, iopt, &report);
   if (!wl.ok()) {
-    std::fprintf(stderr, "suanli sim: %s\n", wl.status().message().c_str());
+    std::fprintf(stderr, "%s: %s\n", tool, wl.status().message().c_str());
     return 2;
   }
-  if (report.skipped > 0) std::fprintf(stderr, "suanli sim: %s\n", report.Summary().c_str());
+  if (report.skipped > 0) std::fprintf(stderr, "%s: %s\n", tool, report.Summary().c_str());
   if (!(a.scale > 0) || !std::isfinite(a.scale)) {
-    std::fprintf(stderr, "suanli sim: --scale must be a number > 0\n");
+    std::fprintf(stderr, "%s: --scale must be a number > 0\n", tool);
     return 2;
   }
   if (a.scale != 1 && !wl->jobs.empty()) {
@@ -167,7 +174,7 @@ int RunSim(const SimArgs& a) {
     std::error_code ec;
     std::filesystem::create_directories(a.out, ec);
     if (ec) {
-      std::fprintf(stderr, "suanli sim: cannot create '%s': %s\n", a.out.c_str(), ec.message().c_str());
+      std::fprintf(stderr, "%s: cannot create '%s': %s\n", tool, a.out.c_str(), ec.message().c_str());
       return 1;
     }
   }
@@ -180,8 +187,7 @@ int RunSim(const SimArgs& a) {
   for (const auto& d : dispatches)
     for (const auto& p : specs) runs.push_back({d, p});
   if (!a.quiet)
-    std::fprintf(stderr,
-                 "suanli sim: %zu jobs on %s (%zu centers, %zu nodes, %lld accelerators), %zu runs, seed %llu\n",
+    std::fprintf(stderr, "%s: %zu jobs on %s (%zu centers, %zu nodes, %lld accelerators), %zu runs, seed %llu\n", tool,
                  wl->jobs.size(), net->name.c_str(), net->centers.size(), net->nodes.size(),
                  static_cast<long long>(net->TotalDevices()), runs.size(), static_cast<unsigned long long>(a.seed));
 
@@ -205,8 +211,10 @@ int RunSim(const SimArgs& a) {
         opt.outage_mean = SecondsF(a.outage_h * 3600.0);
         opt.checkpoint = SecondsF(a.checkpoint_h * 3600.0);
         opt.restart_cost = SecondsF(a.restart_cost_s);
+        opt.scheduler.allow_multi_node = !a.single_node && !a.replay;
         opt.progress = [&, i](double f) { progress.Update(i, f); };
-        results[i] = Simulate(*wl, *net, *catalog, runs[i].policy, opt);
+        results[i] = a.replay ? Replay(*wl, a.network, *net, *catalog, runs[i].policy, opt)
+                              : Simulate(*wl, *net, *catalog, runs[i].policy, opt);
         progress.Update(i, 1.0);
       },
       ReleaseLpSolverThreadState);
@@ -215,7 +223,7 @@ int RunSim(const SimArgs& a) {
   std::vector<SimResult> ok;
   for (size_t i = 0; i < runs.size(); ++i) {
     if (!results[i].ok()) {
-      std::fprintf(stderr, "suanli sim: policy %s: %s\n",
+      std::fprintf(stderr, "%s: policy %s: %s\n", tool,
                    (multi ? runs[i].dispatch.text + "/" + runs[i].policy.text : runs[i].policy.text).c_str(),
                    results[i].status().message().c_str());
       return 1;
@@ -233,7 +241,7 @@ int RunSim(const SimArgs& a) {
   for (const auto& r : ok)
     if (!r.unschedulable.empty() && !a.quiet) {
       const auto& [id, why] = r.unschedulable.front();
-      std::fprintf(stderr, "suanli sim: %s: %zu unschedulable jobs, e.g. job %u (%s): %s\n", r.policy.c_str(),
+      std::fprintf(stderr, "%s: %s: %zu unschedulable jobs, e.g. job %u (%s): %s\n", tool, r.policy.c_str(),
                    r.unschedulable.size(), id, wl->JobName(id).c_str(), why.c_str());
       break;
     }
@@ -245,22 +253,18 @@ int RunSim(const SimArgs& a) {
                     WriteCentersCsv(a.out + "/centers.csv", *net, *catalog, ok),
                     WriteUsageCsv(a.out + "/usage.csv", *wl, *net, *catalog, ok)}) {
       if (!st.ok()) {
-        std::fprintf(stderr, "suanli sim: %s\n", st.message().c_str());
+        std::fprintf(stderr, "%s: %s\n", tool, st.message().c_str());
         return 1;
       }
     }
     if (!a.quiet)
-      std::fprintf(stderr, "suanli sim: wrote summary.json, jobs.csv, utilization.csv, centers.csv, usage.csv to %s\n",
+      std::fprintf(stderr, "%s: wrote summary.json, jobs.csv, utilization.csv, centers.csv, usage.csv to %s\n", tool,
                    a.out.c_str());
   }
   return 0;
 }
 
-}  // namespace
-
-void RegisterSim(CLI::App& app, int* exit_code) {
-  auto args = std::make_shared<SimArgs>();
-  auto* cmd = app.add_subcommand("sim", "Replay a workload against a network and compare policies");
+void AddSimOptions(CLI::App* cmd, const std::shared_ptr<SimArgs>& args, int* exit_code) {
   cmd->add_option("--workload,-w", args->workload,
                   "Workload file (any trace format), 'default' (the bundled real workload) or builtin:NAME; "
                   "default: builtin:china-aicc-week on china-aicc networks, else 'default'");
@@ -310,6 +314,26 @@ void RegisterSim(CLI::App& app, int* exit_code) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--quiet,-q", args->quiet, "Only the table");
   cmd->callback([args, exit_code]() { *exit_code = RunSim(*args); });
+}
+
+}  // namespace
+
+void RegisterSim(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<SimArgs>();
+  auto* cmd = app.add_subcommand("sim", "Replay a workload against a network and compare policies");
+  AddSimOptions(cmd, args, exit_code);
+  cmd->add_flag("--single-node", args->single_node,
+                "Jobs never span nodes (as the live plane runs them; `suanli replay` always does)");
+}
+
+void RegisterReplay(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<SimArgs>();
+  args->replay = true;
+  auto* cmd = app.add_subcommand(
+      "replay",
+      "Run the live control plane (a store in a temporary directory, simulated centers, a virtual clock) over a "
+      "workload; writes what `suanli sim --single-node` writes, byte for byte");
+  AddSimOptions(cmd, args, exit_code);
 }
 
 }  // namespace suanli::app

@@ -8,6 +8,7 @@
 namespace suanli::app {
 
 void RegisterSim(CLI::App& app, int* exit_code);
+void RegisterReplay(CLI::App& app, int* exit_code);
 void RegisterPack(CLI::App& app, int* exit_code);
 void RegisterGen(CLI::App& app, int* exit_code);
 void RegisterTrace(CLI::App& app, int* exit_code);

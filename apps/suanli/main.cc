@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "suanli 0.1.0");
   int exit_code = 0;
   suanli::app::RegisterSim(app, &exit_code);
+  suanli::app::RegisterReplay(app, &exit_code);
   suanli::app::RegisterPack(app, &exit_code);
   suanli::app::RegisterGen(app, &exit_code);
   suanli::app::RegisterTrace(app, &exit_code);

@@ -42,6 +42,11 @@ struct LaunchRequest {
   std::vector<int> devices;  // device indices on that node
   std::string job_dir;       // per-job directory (logs: job_dir/stdout, job_dir/stderr)
   WallMs start_ms = 0;       // when the control loop launched it
+  int64_t start_us = 0;      // the same in microseconds (0 = start_ms x 1000)
+  // When > 0: how long the run lasts (µs) as the network scheduler expects it,
+  // for a job whose work is known (a trace's job in `suanli replay`): a
+  // simulated center runs it exactly this long.
+  int64_t run_us = 0;
   // Reference-seconds of work its earlier runs did and kept (a preempted
   // job keeps its work, as in the simulator): a simulated run lasts its
   // duration less this. A local or slurm job's process starts again; resuming
@@ -111,6 +116,14 @@ class Backend {
   // Events since the last call: jobs that started (slurm: left the queue),
   // are held in the center's queue, or ended; nodes that went down or up.
   virtual Result<std::vector<BackendEvent>> Poll(WallMs now) = 0;
+  // The same, with the time in microseconds (the control loop calls this
+  // one): backends that keep whole milliseconds poll at now_us / 1000; a
+  // simulated center reports its runs' ends to the microsecond.
+  virtual Result<std::vector<BackendEvent>> PollUs(int64_t now_us) { return Poll(now_us / 1000); }
+  // When this backend will next have something to report of its own accord
+  // (Unix µs; INT64_MAX = nothing it knows of): a simulated center's next end
+  // of a run. A virtual clock (`suanli replay`) moves on to it.
+  virtual int64_t NextEventUs() { return INT64_MAX; }
   // After a server restart: follow a job launched by an earlier server
   // process. If it ended meanwhile, the next Poll reports its end (exit status
   // included where the backend keeps it); if it cannot be found, kLost.

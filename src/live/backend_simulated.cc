@@ -14,16 +14,16 @@ namespace suanli::live {
 namespace {
 
 struct SimJob {
-  WallMs end_ms = 0;
+  int64_t end_us = 0;
   bool limited = false;  // ends at its time limit (failed)
   int64_t time_limit_s = 0;
   bool cancelled = false;
 };
 
 struct HeapEntry {
-  WallMs end_ms;
+  int64_t end_us;
   int64_t job_id;
-  bool operator>(const HeapEntry& o) const { return end_ms != o.end_ms ? end_ms > o.end_ms : job_id > o.job_id; }
+  bool operator>(const HeapEntry& o) const { return end_us != o.end_us ? end_us > o.end_us : job_id > o.job_id; }
 };
 
 class SimulatedBackend final : public Backend {
@@ -69,7 +69,16 @@ class SimulatedBackend final : public Backend {
     return Status::Ok();
   }
 
-  Result<std::vector<BackendEvent>> Poll(WallMs now) override {
+  Result<std::vector<BackendEvent>> Poll(WallMs now) override { return PollUs(now * 1000); }
+
+  int64_t NextEventUs() override {
+    if (!cancelled_.empty()) return INT64_MIN;  // reported at the next poll, whenever that is
+    DropStale();
+    return heap_.empty() ? INT64_MAX : heap_.top().end_us;
+  }
+
+  Result<std::vector<BackendEvent>> PollUs(int64_t now_us) override {
+    const WallMs now = now_us / 1000;
     std::vector<BackendEvent> events;
     for (int64_t id : cancelled_) {
       auto it = jobs_.find(id);
@@ -78,19 +87,19 @@ class SimulatedBackend final : public Backend {
       ev.job_id = id;
       ev.state = JobState::kCancelled;
       ev.reason = "cancelled";
-      ev.at_ms = std::min(now, it->second.end_ms);
+      ev.at_ms = std::min(now, it->second.end_us / 1000);
       events.push_back(std::move(ev));
       jobs_.erase(it);
     }
     cancelled_.clear();
-    while (!heap_.empty() && heap_.top().end_ms <= now) {
+    while (!heap_.empty() && heap_.top().end_us <= now_us) {
       HeapEntry e = heap_.top();
       heap_.pop();
       auto it = jobs_.find(e.job_id);
-      if (it == jobs_.end() || it->second.end_ms != e.end_ms) continue;  // cancelled, or re-adopted
+      if (it == jobs_.end() || it->second.end_us != e.end_us) continue;  // cancelled, or re-adopted
       BackendEvent ev;
       ev.job_id = e.job_id;
-      ev.at_ms = e.end_ms;
+      ev.at_ms = e.end_us / 1000;
       if (it->second.limited) {
         ev.state = JobState::kFailed;
         ev.signal = 15;
@@ -118,21 +127,33 @@ class SimulatedBackend final : public Backend {
   }
 
  private:
+  // Heap entries of runs cancelled or adopted again.
+  void DropStale() {
+    while (!heap_.empty()) {
+      auto it = jobs_.find(heap_.top().job_id);
+      if (it != jobs_.end() && it->second.end_us == heap_.top().end_us) return;
+      heap_.pop();
+    }
+  }
+
   void Add(const LaunchRequest& req) {
     SimJob j;
     const int64_t limit = req.spec.time_limit_s;
-    const int64_t duration = req.spec.duration_s > 0 ? req.spec.duration_s : limit;
-    // A run after a preemption goes on from the work its earlier runs kept.
-    const double done = std::isfinite(req.done_s) ? std::clamp(req.done_s, 0.0, 1e12) : 0.0;
-    int64_t run_ms = std::max<int64_t>(0, std::llround((static_cast<double>(duration) - done) * 1000.0));
-    if (limit > 0 && run_ms > limit * 1000) {
-      run_ms = limit * 1000;
+    int64_t run_us = req.run_us;
+    if (run_us <= 0) {
+      const int64_t duration = req.spec.duration_s > 0 ? req.spec.duration_s : limit;
+      // A run after a preemption goes on from the work its earlier runs kept.
+      const double done = std::isfinite(req.done_s) ? std::clamp(req.done_s, 0.0, 1e12) : 0.0;
+      run_us = std::max<int64_t>(0, std::llround((static_cast<double>(duration) - done) * 1000.0)) * 1000;
+    }
+    if (limit > 0 && run_us > limit * 1'000'000) {
+      run_us = limit * 1'000'000;
       j.limited = true;
     }
     j.time_limit_s = limit;
-    j.end_ms = req.start_ms + run_ms;
+    j.end_us = (req.start_us > 0 ? req.start_us : req.start_ms * 1000) + run_us;
     jobs_[req.job_id] = j;
-    heap_.push({j.end_ms, req.job_id});
+    heap_.push({j.end_us, req.job_id});
   }
 
   std::string center_;

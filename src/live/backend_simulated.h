@@ -13,8 +13,9 @@
 
 namespace suanli::live {
 
-// A job runs from req.start_ms for spec.duration_s (spec.time_limit_s when
-// 0) and then succeeds; a duration longer than a positive time limit stops
+// A job runs from req.start_us (start_ms) for req.run_us when given (a
+// replayed trace job: the run the network scheduler expects), else for
+// spec.duration_s (spec.time_limit_s when 0), and then succeeds; a duration longer than a positive time limit stops
 // at the limit and fails ("time limit N s exceeded"). Backend ids are the job
 // ids ("sim-ID"). Cancel ends a job as cancelled at the next Poll. Adopt
 // continues from req.start_ms (a job whose end passed meanwhile is reported

@@ -19,8 +19,8 @@ namespace control_detail {
 
 namespace fs = std::filesystem;
 
-WallMs SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+Time SystemNowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -43,8 +43,19 @@ ControlPlaneImpl::ControlPlaneImpl(ServerConfig config, std::unique_ptr<Store> s
       network_(built_.network),
       start_hour_(0) {}  // CoreTime is Unix time: 0 is 00:00 UTC; centers read their own local hour
 
-void ControlPlaneImpl::StartLoop() {
+void ControlPlaneImpl::SetReplay(ReplaySetup* replay) {
+  replay_ = replay;
+  no_jobs_ = replay->base;
+  no_jobs_.jobs.clear();
+  start_hour_ = replay->start_hour;
+}
+
+void ControlPlaneImpl::StartStore() {
   store_thread_ = std::thread([this] { StoreLoop(); });
+}
+
+void ControlPlaneImpl::StartLoop() {
+  StartStore();
   loop_ = std::thread([this] { Loop(); });
 }
 
@@ -80,6 +91,10 @@ Status ControlPlaneImpl::Init() {
   opt.seed = 0x73756e6c69ULL;
   opt.task_mix_from_workload = false;
   opt.confirm_stops = true;  // a preempted run is stopped by its backend before its job runs again
+  if (replay_) {
+    opt = replay_->options;
+    if (opt.scheduler.allow_multi_node) return InvalidArgument("replay: the live plane runs each job on one node");
+  }
   SUANLI_ASSIGN_OR_RETURN(net_, NetworkScheduler::Create(no_jobs_, network_, catalog_, policy, opt));
   for (CenterId c = 0; c < nc; ++c) {
     CenterRt& x = centers_[c];
@@ -100,12 +115,12 @@ Status ControlPlaneImpl::Init() {
     x.admit = std::move(*a);
   }
   // Drain flags and abandoned runs survive restarts.
-  const WallMs now = Now();
+  Step();
   for (CenterId c = 0; c < nc; ++c) {
     CenterRt& x = centers_[c];
     SUANLI_ASSIGN_OR_RETURN(auto drain, store_->GetSetting("drain/" + x.built->name));
     x.drained = drain && *drain == "1";
-    SyncCenter(c, now);
+    SyncCenter(c);
     SUANLI_ASSIGN_OR_RETURN(auto ab, store_->GetSetting("abandoned/" + x.built->name));
     if (ab && !ab->empty()) {
       auto j = nlohmann::json::parse(*ab, nullptr, false);
@@ -134,7 +149,7 @@ Status ControlPlaneImpl::BootstrapAdmin() {
   admin.name = "admin";
   admin.admin = true;
   admin.token_sha256 = Sha256Hex(config_.admin_token);
-  if (admin.created_ms == 0) admin.created_ms = SystemNowMs();
+  if (admin.created_ms == 0) admin.created_ms = WallOf(SystemNowUs());
   SUANLI_RETURN_IF_ERROR(store_->PutTenant(admin));
   spdlog::info("tenant=admin created from the configured admin token");
   return Status::Ok();
@@ -188,11 +203,16 @@ void ControlPlaneImpl::Loop() {
 
 void ControlPlaneImpl::TakeIncoming(std::vector<JobId>* arrived) {
   std::vector<JobRecord> in;
+  std::unordered_map<int64_t, Job> jobs;
   {
     std::lock_guard<std::mutex> lk(in_mu_);
     in.swap(incoming_);
+    jobs.swap(incoming_jobs_);
   }
-  for (const JobRecord& rec : in) arrived->push_back(AddActive(rec).slot);
+  for (const JobRecord& rec : in) {
+    auto j = jobs.find(rec.id);
+    arrived->push_back(AddActive(rec, j == jobs.end() ? nullptr : &j->second).slot);
+  }
 }
 
 void ControlPlaneImpl::RunPass() {
@@ -204,7 +224,8 @@ void ControlPlaneImpl::RunPass() {
   ActOnCommitted();
   const auto t_acted = std::chrono::steady_clock::now();
   const int64_t pass = ++pass_id_;
-  WallMs now = Now();
+  const Time polled_at = NowUs();
+  WallMs now = WallOf(polled_at);
   const size_t nc = centers_.size();
   PassWork w;
 
@@ -244,21 +265,21 @@ void ControlPlaneImpl::RunPass() {
     }
     if (!x.answering) {
       Backend* b = x.built->backend.get();
-      x.poll_in_flight = std::async(std::launch::async, [b, now] { return b->Poll(now); });
+      x.poll_in_flight = std::async(std::launch::async, [b, polled_at] { return b->PollUs(polled_at); });
       x.last_poll = now;
       poll_due[c] = false;
       polls.emplace_back(std::vector<BackendEvent>{});
       continue;
     }
-    polls.push_back(x.built->backend->Poll(now));
+    polls.push_back(x.built->backend->PollUs(polled_at));
   }
-  now = Now();
-  const Time t = CoreTime(now);
   const auto t_polled = std::chrono::steady_clock::now();
 
   // 2. Decide, under the lock: events first, then arrivals, then the passes.
   {
     std::lock_guard<std::mutex> lk(mu_);
+    now = Step();
+    const Time t = t_;
     for (auto& [id, st] : adopt_results) {
       auto it = active_.find(id);
       if (it == active_.end() || PhaseOf(it->second) != NetPhase::kRunning) continue;
@@ -271,7 +292,7 @@ void ControlPlaneImpl::RunPass() {
       if (poll_due[c]) centers_[c].last_poll = now;
       if (poll_due[c] && polls[c].ok()) ApplyEvents(c, *polls[c], now, &w);
       CheckHealth(c, polls[c].status(), poll_due[c], now, &w);
-      SyncCenter(c, now);
+      SyncCenter(c);
     }
     ApplyDecisions(now, &w);
     // Cancels asked for running jobs.
@@ -282,14 +303,17 @@ void ControlPlaneImpl::RunPass() {
         a.cancel_sent = true;
       }
     }
-    for (JobId slot : arrived) net_->Arrive(slot, t);
+    // Jobs due at a center, then arrivals (the simulator's order).
     while (!timers_.empty() && timers_.begin()->first <= t) {
       auto [slot, gen] = timers_.begin()->second;
       timers_.erase(timers_.begin());
       net_->Ready(slot, gen, t);
     }
     ApplyDecisions(now, &w);
+    for (JobId slot : arrived) net_->Arrive(slot, t);
+    ApplyDecisions(now, &w);
     net_->WakeDue(t);
+    wakes_.erase(wakes_.begin(), wakes_.upper_bound(t));
     Status st = net_->Pass(t);
     if (!st.ok()) spdlog::error("pass={} {}", pass, st.message());
     ApplyDecisions(now, &w);
@@ -330,7 +354,7 @@ void ControlPlaneImpl::RunPass() {
 }
 
 void ControlPlaneImpl::EstimateStarts(WallMs now) {
-  const Time t = CoreTime(now);
+  const Time t = t_;
   for (CenterRt& x : centers_) {
     if (!x.has_nodes || !x.up) continue;
     // Jobs of the same shape get the same answer ("if nothing else changed").

@@ -69,10 +69,10 @@ struct ServerConfig {
   std::string admin_token_file;          // or a file (owner-only) holding it; read by `suanli serve`
   bool accept_data_loss = false;         // open a store that lost acknowledged work (--accept-data-loss)
   bool durable = true;                   // false: synchronous=NORMAL (benchmarks only)
-  // The wall clock (Unix milliseconds); null = the system clock. Tests drive
-  // the control plane with a clock of their own (with simulated centers,
-  // whose runs follow the times the loop gives them).
-  std::function<WallMs()> clock;
+  // The wall clock (Unix microseconds); null = the system clock. Tests and
+  // `suanli replay` drive the control plane with a clock of their own (with
+  // simulated centers, whose runs follow the times the loop gives them).
+  std::function<int64_t()> clock;
 };
 
 // Admin tokens shorter than this are refused (ValidateServerConfig).

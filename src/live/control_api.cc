@@ -217,8 +217,8 @@ Result<JobRecord> ControlPlaneImpl::CancelOnce(const Caller& caller, int64_t id)
         return r;
       }
       // Pending: out of the network scheduler and cancelled now.
-      const WallMs now = Now();
-      net_->Withdraw(a.slot, CoreTime(now));
+      Step();
+      net_->Withdraw(a.slot, t_);
       if (a.queued_at != kNoCenter) centers_[a.queued_at].queued.erase(id);
       done = std::move(a.rec);
       const JobId slot = a.slot;
@@ -262,9 +262,10 @@ Result<JobRecord> ControlPlaneImpl::CancelOnce(const Caller& caller, int64_t id)
       incoming_.push_back(done);
     } else {
       Active& a = AddActive(done);
-      net_->Arrive(a.slot, CoreTime(Now()));
+      const WallMs now = Step();
+      net_->Arrive(a.slot, t_);
       PassWork w;
-      ApplyDecisions(Now(), &w);
+      ApplyDecisions(now, &w);
       if (!w.writes.empty()) {
         ToStore([this, recs = std::move(w.writes)] { (void)store_->UpdateJobs(recs); });
       }
@@ -302,7 +303,7 @@ Result<NewTenant> ControlPlaneImpl::CreateTenant(const Caller& caller, Tenant t)
   if (existing) return FailedPrecondition(fmt::format("tenant '{}' already exists", t.name));
   SUANLI_ASSIGN_OR_RETURN(std::string token, RandomToken());
   t.token_sha256 = Sha256Hex(token);
-  t.created_ms = SystemNowMs();
+  t.created_ms = WallOf(SystemNowUs());
   SUANLI_RETURN_IF_ERROR(store_->PutTenant(t));
   {
     std::lock_guard<std::mutex> a(auth_mu_);

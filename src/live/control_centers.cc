@@ -17,7 +17,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
   CenterRt& x = centers_[c];
   for (const BackendEvent& ev : events) {
     if (ev.kind == BackendEvent::Kind::kNode) {
-      NodeChanged(c, ev.node, ev.up, ev.reason, now, w);
+      NodeChanged(c, ev.node, ev.up, ev.reason, w);
       continue;
     }
     // A run given up on while the center was away is not the job's run any more.
@@ -71,7 +71,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
           Requeue(a, now, "its launch was not found; queued again", false, w);
           break;
         }
-        EndRun(a, JobState::kFailed, at, fmt::format("lost by the {} backend: {}", x.built->kind, ev.reason), now, w);
+        EndRun(a, JobState::kFailed, at, fmt::format("lost by the {} backend: {}", x.built->kind, ev.reason), w);
         break;
       }
       case BackendEvent::Kind::kEnded: {
@@ -98,7 +98,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
           st = JobState::kCancelled;
           reason = fmt::format("cancelled by {}", a.cancelled_by);
         }
-        EndRun(a, st, at, std::move(reason), now, w);
+        EndRun(a, st, at, std::move(reason), w);
         break;
       }
     }
@@ -122,7 +122,7 @@ void ControlPlaneImpl::CheckHealth(CenterId c, const Status& polled, bool was_po
       x.up_since = now;
       x.down_reason.clear();
       x.resend_abandoned = false;
-      SyncCenter(c, now);
+      SyncCenter(c);
       // Runs given up on: stop them there (never run twice).
       for (const auto& [id, bid] : x.abandoned) w->cancels.push_back({id, c, bid, true});
       if (!x.abandoned.empty())
@@ -156,8 +156,7 @@ void ControlPlaneImpl::CheckHealth(CenterId c, const Status& polled, bool was_po
 // there that the center still holds in its own queue (it would wait for the
 // node forever) is withdrawn (cancelled there) and, once that is done,
 // placed again. Runs that started there go on: the center decides about them.
-void ControlPlaneImpl::NodeChanged(CenterId c, const std::string& node, bool up, const std::string& why, WallMs now,
-                                   PassWork* w) {
+void ControlPlaneImpl::NodeChanged(CenterId c, const std::string& node, bool up, const std::string& why, PassWork* w) {
   CenterRt& x = centers_[c];
   auto it = x.built->node_index.find(node);
   if (it == x.built->node_index.end() || !x.has_nodes) return;  // not a node it schedules
@@ -180,7 +179,7 @@ void ControlPlaneImpl::NodeChanged(CenterId c, const std::string& node, bool up,
   for (int64_t id : held) {
     // Withdrawn (cancelled there); once that is done, placed again.
     Active& a = active_.at(id);
-    auto r = net_->Stop(a.slot, CoreTime(now));
+    auto r = net_->Stop(a.slot, t_);
     if (!r.ok()) {
       spdlog::error("pass={} job={} {}", pass_id_, id, r.status().message());
       continue;
@@ -206,19 +205,19 @@ void ControlPlaneImpl::MarkDown(CenterId c, WallMs now, PassWork* w) {
     if (PhaseOf(a) != NetPhase::kRunning || !a.cancel_requested) continue;
     x.abandoned[id] = a.rec.backend_id;
     EndRun(a, JobState::kCancelled, now,
-           fmt::format("cancelled by {} (center {} stopped answering)", a.cancelled_by, x.built->name), now, w);
+           fmt::format("cancelled by {} (center {} stopped answering)", a.cancelled_by, x.built->name), w);
   }
   // The others start again elsewhere (OnRunLost), and pending jobs go elsewhere.
-  SyncCenter(c, now);
-  Status st = net_->Evict(c, CoreTime(now), true);
+  SyncCenter(c);
+  Status st = net_->Evict(c, t_, true);
   if (!st.ok()) spdlog::error("pass={} center={} {}", pass_id_, x.built->name, st.message());
   ApplyDecisions(now, w);
   x.abandoned_dirty = true;
 }
 
-void ControlPlaneImpl::SyncCenter(CenterId c, WallMs now) {
+void ControlPlaneImpl::SyncCenter(CenterId c) {
   const CenterRt& x = centers_[c];
-  net_->SetCenter(c, Available(c), x.up && x.answering && x.has_nodes, CoreTime(now));
+  net_->SetCenter(c, Available(c), x.up && x.answering && x.has_nodes, t_);
 }
 
 void ControlPlaneImpl::ForgetAbandoned(CenterId c, int64_t id) {
@@ -231,7 +230,7 @@ void ControlPlaneImpl::ForgetAbandoned(CenterId c, int64_t id) {
   if (it == active_.end()) return;
   const JobId slot = it->second.slot;
   net_->Avoid(slot, kNoCenter, 0);
-  if (net_->phase(slot) == NetPhase::kHeld) net_->Ready(slot, net_->generation(slot), CoreTime(Now()));
+  if (net_->phase(slot) == NetPhase::kHeld) net_->Ready(slot, net_->generation(slot), t_);
 }
 
 std::vector<CenterView> ControlPlaneImpl::Centers() {
@@ -293,11 +292,11 @@ Status ControlPlaneImpl::Drain(const Caller& caller, const std::string& center) 
     std::lock_guard<std::mutex> lk(mu_);
     CenterRt& x = centers_[*c];
     x.drained = true;
-    const WallMs now = Now();
+    const WallMs now = Step();
     const size_t queued = x.queued.size();
     // Pending jobs go elsewhere at once; running ones go on.
-    SyncCenter(*c, now);
-    Status st = net_->Evict(*c, CoreTime(now), false);
+    SyncCenter(*c);
+    Status st = net_->Evict(*c, t_, false);
     if (!st.ok()) spdlog::error("center={} {}", center, st.message());
     ApplyDecisions(now, &w);
     spdlog::info("center={} drained by {}; {} pending job(s) re-dispatched", center, caller.tenant, queued);
@@ -325,7 +324,8 @@ Status ControlPlaneImpl::Resume(const Caller& caller, const std::string& center)
     std::lock_guard<std::mutex> lk(mu_);
     CenterRt& x = centers_[*c];
     x.drained = false;
-    SyncCenter(*c, Now());
+    Step();
+    SyncCenter(*c);
     spdlog::info("center={} resumed by {}", center, caller.tenant);
   }
   Wake();

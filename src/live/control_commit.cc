@@ -107,7 +107,7 @@ void ControlPlaneImpl::ActOnCommitted() {
   const auto t_launched = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lk(mu_);
-    const WallMs t = Now();
+    const WallMs t = Step();
     PassWork w2;
     for (auto& [id, res] : launched) {
       auto it = active_.find(id);
@@ -143,7 +143,7 @@ void ControlPlaneImpl::ActOnCommitted() {
       }
       a.rec.backend_id.clear();
       a.rec.start_ms = 0;  // never ran: nothing to meter
-      EndRun(a, JobState::kFailed, t, fmt::format("launch failed: {}", res.status().message()), t, &w2);
+      EndRun(a, JobState::kFailed, t, fmt::format("launch failed: {}", res.status().message()), &w2);
     }
     for (auto& [ci, st] : cancelled) {
       if (ci.abandoned) {

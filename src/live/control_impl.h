@@ -48,7 +48,7 @@
 
 namespace suanli::live::control_detail {
 
-WallMs SystemNowMs();
+Time SystemNowUs();
 // The core's time: Unix time in its unit (microseconds).
 inline Time CoreTime(WallMs ms) { return ms * kMilli; }
 inline WallMs WallOf(Time t) { return t / kMilli; }
@@ -70,6 +70,24 @@ inline constexpr const char* kInTransit = "in transit between the loop and the s
 inline constexpr const char* kInTransitKind = "in_transit";  // Status::kind() of that error
 inline const std::vector<double> kPassBuckets = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000};
 
+// What `suanli replay` (replay/replay.h) sets in the control plane: the same
+// code on a virtual clock, over a trace whose jobs' work is known.
+class ReplayObserver {
+ public:
+  virtual ~ReplayObserver() = default;
+  // Each decision of the network scheduler, as the control plane applies it at t.
+  virtual void Decided(const NetDecision& d, Time t) = 0;
+  // A job's run ended and the job is done (NetworkScheduler::Finished's answer).
+  virtual void Finished(JobId slot, const RunEnd& end, Time t) = 0;
+};
+
+struct ReplaySetup {
+  Workload base;           // the trace's tables (tenants, users, places, speed overrides), no jobs
+  NetworkOptions options;  // the network scheduler's options: the simulator's, not the live defaults
+  int start_hour = 0;      // hour of day (UTC) at time 0
+  ReplayObserver* observer = nullptr;
+};
+
 // A job the control plane holds (pending or running). Its phase is the
 // network scheduler's (NetworkScheduler::phase of its slot).
 struct Active {
@@ -81,6 +99,7 @@ struct Active {
   std::string cancelled_by;
   int requeues = 0;                // runs the centers stopped on their own
   std::string stop_reason;         // kStopping: why it is stopped ("preempted", ...)
+  bool known_work = false;         // a trace's job (replay): its runs last what the scheduler expects
   CenterId queued_at = kNoCenter;  // the center whose queue holds it (CenterRt::queued)
 };
 
@@ -147,8 +166,12 @@ class ControlPlaneImpl final : public ControlPlane {
   ControlPlaneImpl(ServerConfig config, std::unique_ptr<Store> store, BuiltNetwork built);
   ~ControlPlaneImpl() override { Stop(); }
 
+  // Before Init: run as `suanli replay` does (slots are not reused, so that
+  // job ids order ties as in the trace).
+  void SetReplay(ReplaySetup* replay);
   Status Init();
   void StartLoop();
+  void StartStore();  // the store stage alone: passes are driven by PassNow and Flush (replay)
   void Stop() override;
 
   std::optional<Caller> Authenticate(const std::string& bearer_token) override;
@@ -166,10 +189,27 @@ class ControlPlaneImpl final : public ControlPlane {
   Result<std::vector<UsageSum>> Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) override;
   PassStats Stats() override;
   void PassNow() override { RunPass(); }
-  // The wall clock: the config's (tests) or the system's.
-  WallMs Now() const { return config_.clock ? config_.clock() : SystemNowMs(); }
+  // ---- replay: submits a trace's job as it is (its work, estimate and
+  // constraints), stored as `spec` under `tenant`.
+  Result<int64_t> SubmitTraceJob(const std::string& tenant, JobSpec spec, const Job& job);
+  // Acts on the last pass's decisions now (launches, cancels).
+  void Flush();
+  // The next time (µs) at which something is due: a timer, a wake-up, a
+  // backend's own event (INT64_MAX: none; the loop thread's callers only).
+  int64_t NextEventUs();
+  // Jobs given up on because the centers they wait for never come back.
+  void GiveUpHeld();
+  const NetworkScheduler& network_scheduler() const { return *net_; }
+  // The wall clock in microseconds: the config's (tests, replay) or the system's.
+  Time NowUs() const { return config_.clock ? config_.clock() : SystemNowUs(); }
+  WallMs Now() const { return WallOf(NowUs()); }
 
  private:
+  // Sets t_ to the clock's time and returns it in milliseconds (mu_ held).
+  WallMs Step() {
+    t_ = NowUs();
+    return WallOf(t_);
+  }
   // ---- set-up (control.cc, control_recover.cc)
   Status Recover();
   Status BootstrapAdmin();
@@ -196,13 +236,14 @@ class ControlPlaneImpl final : public ControlPlane {
   void ApplyEvents(CenterId c, const std::vector<BackendEvent>& events, WallMs now, PassWork* w);
   void CheckHealth(CenterId c, const Status& polled, bool was_polled, WallMs now, PassWork* w);
   void MarkDown(CenterId c, WallMs now, PassWork* w);
-  void NodeChanged(CenterId c, const std::string& node, bool up, const std::string& why, WallMs now, PassWork* w);
+  void NodeChanged(CenterId c, const std::string& node, bool up, const std::string& why, PassWork* w);
   // Tells the network scheduler whether c takes new jobs and may start them.
-  void SyncCenter(CenterId c, WallMs now);
+  void SyncCenter(CenterId c);
   void SaveAbandoned(CenterId c, PassWork* w);
   void ForgetAbandoned(CenterId c, int64_t id);
   // ---- the job table (control_jobs.cc; mu_ held)
-  Active& AddActive(const JobRecord& rec);
+  // `job`: a trace's job (replay); else built from the record's spec.
+  Active& AddActive(const JobRecord& rec, const Job* job = nullptr);
   // Applies the network scheduler's decisions to the records, launches and
   // cancels of this pass.
   void ApplyDecisions(WallMs now, PassWork* w);
@@ -210,7 +251,7 @@ class ControlPlaneImpl final : public ControlPlane {
   void OnRunLost(Active& a, CenterId c, WallMs now, PassWork* w);
   // The job's run ended at `ended_ms` and will not run again: out of the
   // network scheduler, then Finish.
-  void EndRun(Active& a, JobState state, WallMs ended_ms, std::string reason, WallMs now, PassWork* w);
+  void EndRun(Active& a, JobState state, WallMs ended_ms, std::string reason, PassWork* w);
   // The job's run (or launch) is given up and it goes back to the
   // dispatcher: kept as an attempt with `outcome` (empty: it never started),
   // `reason` shown, with `avoid` not to the same center for center_timeout_s.
@@ -257,12 +298,16 @@ class ControlPlaneImpl final : public ControlPlane {
   std::unique_ptr<Store> store_;
   BuiltNetwork built_;
   const Network& network_;
-  const int start_hour_;
+  int start_hour_;
+  ReplaySetup* replay_ = nullptr;
   std::vector<CenterRt> centers_;
   std::vector<std::string> center_names_;
   std::unordered_map<std::string, CenterId> center_ids_;
   Workload no_jobs_;  // the network scheduler's initial workload, and the admission schedulers'
   std::unique_ptr<NetworkScheduler> net_;
+  // The time of what is being decided (µs; mu_): the network scheduler's
+  // clock, set by Step() wherever decisions are made.
+  Time t_ = 0;
 
   std::mutex pass_mu_;
   int64_t pass_id_ = 0;
@@ -281,10 +326,12 @@ class ControlPlaneImpl final : public ControlPlane {
   // Jobs sent to a center later (deferred) or held until a time: the time,
   // then (slot, generation) for NetworkScheduler::Ready.
   std::multimap<Time, std::pair<JobId, uint32_t>> timers_;
+  std::multiset<Time> wakes_;  // when the network scheduler asked to be woken (kWake)
 
   std::mutex in_mu_;
   std::condition_variable cv_;
   std::vector<JobRecord> incoming_;
+  std::unordered_map<int64_t, Job> incoming_jobs_;  // replay: the trace's job of an incoming record
   bool wake_ = false;
   bool committed_ = false;  // a pass's decisions were committed: act on them
   bool stop_ = false;

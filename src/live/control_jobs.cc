@@ -18,9 +18,10 @@ bool StoppedByCenter(const BackendEvent& ev, bool cancel_requested) {
   return ev.state == JobState::kCancelled || (ev.state == JobState::kFailed && ev.center_stopped);
 }
 
-Active& ControlPlaneImpl::AddActive(const JobRecord& rec) {
-  const uint32_t tenant = net_->InternTenant(rec.tenant);
-  const JobId slot = net_->AddJob(CoreJob(rec.spec, catalog_, tenant, CoreTime(rec.submit_ms)));
+Active& ControlPlaneImpl::AddActive(const JobRecord& rec, const Job* job) {
+  const JobId slot =
+      job ? net_->AddJob(*job)
+          : net_->AddJob(CoreJob(rec.spec, catalog_, net_->InternTenant(rec.tenant), CoreTime(rec.submit_ms)));
   if (by_slot_.size() <= slot) by_slot_.resize(slot + 1, 0);
   by_slot_[slot] = rec.id;
   if (!rec.spec.center.empty()) net_->Pin(slot, center_ids_.at(rec.spec.center));
@@ -28,15 +29,20 @@ Active& ControlPlaneImpl::AddActive(const JobRecord& rec) {
   a = Active{};
   a.rec = rec;
   a.slot = slot;
+  a.known_work = job != nullptr;
   return a;
 }
 
 void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
-  const Time t = CoreTime(now);  // deferred sends: d.at > t
+  const Time t = t_;  // deferred sends: d.at > t
   std::vector<NetDecision> decisions;
   decisions.swap(net_->decisions());
   for (NetDecision& d : decisions) {
-    if (d.kind == NetDecision::Kind::kWake) continue;  // WakeDue at each pass
+    if (replay_ && replay_->observer) replay_->observer->Decided(d, t);
+    if (d.kind == NetDecision::Kind::kWake) {
+      wakes_.insert(d.at);  // WakeDue at each pass; a virtual clock moves on to it
+      continue;
+    }
     const int64_t id = d.job < by_slot_.size() ? by_slot_[d.job] : 0;
     auto it = id == 0 ? active_.end() : active_.find(id);
     if (it == active_.end()) {
@@ -141,6 +147,8 @@ void ControlPlaneImpl::OnStart(Active& a, const NetDecision& d, WallMs now, Pass
   // A run after a preemption goes on from the work kept (simulated centers).
   w->launches.back().req.done_s = std::max(0.0, net_->workload().jobs[a.slot].work - net_->remaining(a.slot));
   w->launches.back().req.attempt = static_cast<int>(r.attempts.size()) + 1;
+  w->launches.back().req.start_us = t_;
+  if (a.known_work) w->launches.back().req.run_us = d.run;
   ++w->started;
 }
 
@@ -167,11 +175,12 @@ void ControlPlaneImpl::OnRunLost(Active& a, CenterId c, WallMs now, PassWork* w)
   ++w->requeued;
 }
 
-void ControlPlaneImpl::EndRun(Active& a, JobState state, WallMs ended_ms, std::string reason, WallMs now, PassWork* w) {
+void ControlPlaneImpl::EndRun(Active& a, JobState state, WallMs ended_ms, std::string reason, PassWork* w) {
   if (PhaseOf(a) == NetPhase::kRunning) {
     // The center's scheduler keeps to the server's clock.
-    auto r = net_->Finished(a.slot, CoreTime(now));
+    auto r = net_->Finished(a.slot, t_);
     if (!r.ok()) spdlog::error("pass={} job={} {}", pass_id_, a.rec.id, r.status().message());
+    else if (replay_ && replay_->observer) replay_->observer->Finished(a.slot, *r, t_);
   }
   Finish(a, state, ended_ms, std::move(reason), w);
 }
@@ -190,7 +199,7 @@ void ControlPlaneImpl::ClearRun(JobRecord* rec) const {
 void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool avoid, PassWork* w,
                                std::string_view outcome, WallMs ended_ms) {
   const CenterId c = CenterOf(a);
-  const Time t = CoreTime(now);
+  const Time t = t_;
   if (!outcome.empty()) EndAttempt(a, ended_ms > 0 ? ended_ms : now, outcome, reason);
   ClearRun(&a.rec);
   a.rec.state = JobState::kPending;
@@ -206,7 +215,7 @@ void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool a
   if (PhaseOf(a) == NetPhase::kStopping) {
     net_->Stopped(a.slot, t, true);
   } else {
-    const Time avoid_until = avoid ? CoreTime(now + int64_t{config_.center_timeout_s} * 1000) : 0;
+    const Time avoid_until = avoid ? t + Seconds(config_.center_timeout_s) : 0;
     auto r = net_->Failed(a.slot, t, avoid_until);
     if (!r.ok()) spdlog::error("pass={} job={} {}", pass_id_, a.rec.id, r.status().message());
   }
@@ -224,7 +233,7 @@ void ControlPlaneImpl::Restop(Active& a, WallMs ended_ms, WallMs now, PassWork* 
   x.running.erase(a.rec.id);
   // Back to the queue it was stopped from, with what it had, as in the
   // simulator; elsewhere if that center takes no jobs now.
-  net_->Stopped(a.slot, CoreTime(now), !Available(c) || x.abandoned.count(a.rec.id));
+  net_->Stopped(a.slot, t_, !Available(c) || x.abandoned.count(a.rec.id));
   ApplyDecisions(now, w);
   spdlog::info("pass={} job={} center={} {}", pass_id_, a.rec.id, x.built->name, reason);
   a.rec.reason = std::move(reason);
@@ -290,7 +299,7 @@ void ControlPlaneImpl::Finish(Active& a, JobState state, WallMs end_ms, std::str
   w->writes.push_back(std::move(r));
   ++w->ended;
   active_.erase(id);
-  net_->FreeJob(slot);
+  if (!replay_) net_->FreeJob(slot);  // replay: slots are not reused (ids order ties as in the trace)
   by_slot_[slot] = 0;
 }
 

@@ -11,12 +11,12 @@ namespace fs = std::filesystem;
 
 Status ControlPlaneImpl::Recover() {
   SUANLI_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, store_->LoadActive());
-  const WallMs now = Now();
   std::vector<JobRecord> failed;
   PassWork w;
   int adopted = 0, requeued = 0;
   std::vector<JobId> pending;
   std::lock_guard<std::mutex> lk(mu_);
+  const WallMs now = Step();
   for (const JobRecord& rec : jobs) {
     // Pending and not sent anywhere yet (no node): dispatched again. One
     // with a node was launched to a center that queues it (or was being
@@ -44,7 +44,7 @@ Status ControlPlaneImpl::Recover() {
     x.running.insert(rec.id);
     const Time started = CoreTime(rec.start_ms > 0 ? rec.start_ms : now);
     auto alloc = AllocationFromRecord(rec, *c);
-    const bool counted = net_->Adopt(a.slot, *c, alloc ? &*alloc : nullptr, started, CoreTime(now));
+    const bool counted = net_->Adopt(a.slot, *c, alloc ? &*alloc : nullptr, started, t_);
     if (x.has_nodes) {
       if (!counted)
         spdlog::warn(
@@ -58,7 +58,7 @@ Status ControlPlaneImpl::Recover() {
     if (!st.ok()) AdoptFailed(a, st, now, &w);
   }
   // Dispatched once the runs are counted where they run.
-  for (JobId slot : pending) net_->Arrive(slot, CoreTime(now));
+  for (JobId slot : pending) net_->Arrive(slot, t_);
   ApplyDecisions(now, &w);
   for (JobRecord& r : w.writes) failed.push_back(std::move(r));
   for (const auto& r : store_->UpdateJobs(failed))
@@ -95,7 +95,7 @@ void ControlPlaneImpl::AdoptFailed(Active& a, const Status& st, WallMs now, Pass
          no_id ? fmt::format("the server stopped while launching it on {}; its run cannot be followed (see its logs)",
                              x.built->name)
                : fmt::format("its run on {} cannot be followed: {}", x.built->name, st.message()),
-         now, w);
+         w);
 }
 
 }  // namespace suanli::live::control_detail
