@@ -86,7 +86,6 @@ std::string ReplayUnsupported(const Network& network, const SimOptions& options)
   if (options.device_mtbf_h > 0) return "device failures (--device-mtbf-h)";
   if (options.center_mtbf_h > 0) return "random outages (--center-mtbf-h)";
   if (!network.outages.empty()) return "scheduled outages (the network file's)";
-  if (options.scheduler.quotas) return "tenant quotas (--quotas)";
   if (options.scheduler.allow_multi_node) return "jobs that span nodes (run with one node per job)";
   return "";
 }
