@@ -758,6 +758,48 @@ TEST(LiveBackendSimulated, JobsEndAtTheirDuration) {
   EXPECT_EQ((*rest)[1].at_ms, t0 + 30'000);
 }
 
+// A replayed trace job runs exactly what the scheduler expects, to the
+// microsecond; an injected device failure stops it earlier, as its center's
+// doing; NextEventUs says when the next run ends.
+TEST(LiveBackendSimulated, RunsToTheMicrosecondAndFailsWhereInjected) {
+  auto b = MakeSim(SimCapacity(2, 8));
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->NextEventUs(), INT64_MAX);
+  const int64_t t0 = 1'700'000'000'000'123;  // µs
+  LaunchRequest a = SimRequest(1, t0 / 1000, 10, 0);
+  a.start_us = t0;
+  a.run_us = 2'500'001;  // spec.duration_s does not count
+  ASSERT_TRUE(b->Launch(a).ok());
+  LaunchRequest f = SimRequest(2, t0 / 1000, 10, 0);
+  f.start_us = t0;
+  f.run_us = 9'000'000;
+  f.fail_after_us = 4'000'000;
+  ASSERT_TRUE(b->Launch(f).ok());
+  LaunchRequest late = SimRequest(3, t0 / 1000, 10, 0);
+  late.start_us = t0;
+  late.run_us = 1'000'000;
+  late.fail_after_us = 2'000'000;  // after its end: no failure
+  ASSERT_TRUE(b->Launch(late).ok());
+  EXPECT_EQ(b->NextEventUs(), t0 + 1'000'000);
+  ASSERT_EQ(b->PollUs(t0 + 1'000'000)->size(), 1u);
+  EXPECT_EQ(b->NextEventUs(), t0 + 2'500'001);
+  EXPECT_TRUE(b->PollUs(t0 + 2'500'000)->empty());
+  auto one = b->PollUs(t0 + 2'500'001);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].job_id, 1);
+  EXPECT_EQ((*one)[0].state, JobState::kSucceeded);
+  EXPECT_EQ((*one)[0].at_ms, (t0 + 2'500'001) / 1000);
+  auto failed = b->PollUs(t0 + 4'000'000);
+  ASSERT_TRUE(failed.ok());
+  ASSERT_EQ(failed->size(), 1u);
+  EXPECT_EQ((*failed)[0].job_id, 2);
+  EXPECT_EQ((*failed)[0].state, JobState::kFailed);
+  EXPECT_TRUE((*failed)[0].center_stopped);
+  EXPECT_EQ((*failed)[0].reason, "device failure");
+  EXPECT_EQ(b->NextEventUs(), INT64_MAX);
+}
+
 TEST(LiveBackendSimulated, CancelAdoptAndBadRequests) {
   BackendCapacity cap = SimCapacity(1, 4);
   const WallMs t0 = 1'700'000'000'000;

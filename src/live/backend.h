@@ -47,6 +47,9 @@ struct LaunchRequest {
   // for a job whose work is known (a trace's job in `suanli replay`): a
   // simulated center runs it exactly this long.
   int64_t run_us = 0;
+  // When > 0 (simulated centers): the run fails after this long, stopped by
+  // its center (an injected device failure; `suanli replay --device-mtbf-h`).
+  int64_t fail_after_us = 0;
   // Reference-seconds of work its earlier runs did and kept (a preempted
   // job keeps its work, as in the simulator): a simulated run lasts its
   // duration less this. A local or slurm job's process starts again; resuming

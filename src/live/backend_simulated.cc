@@ -15,7 +15,8 @@ namespace {
 
 struct SimJob {
   int64_t end_us = 0;
-  bool limited = false;  // ends at its time limit (failed)
+  bool limited = false;        // ends at its time limit (failed)
+  bool device_failed = false;  // ends by an injected device failure
   int64_t time_limit_s = 0;
   bool cancelled = false;
 };
@@ -100,7 +101,11 @@ class SimulatedBackend final : public Backend {
       BackendEvent ev;
       ev.job_id = e.job_id;
       ev.at_ms = e.end_us / 1000;
-      if (it->second.limited) {
+      if (it->second.device_failed) {
+        ev.state = JobState::kFailed;
+        ev.center_stopped = true;
+        ev.reason = "device failure";
+      } else if (it->second.limited) {
         ev.state = JobState::kFailed;
         ev.signal = 15;
         ev.reason = fmt::format("time limit {} s exceeded", it->second.time_limit_s);
@@ -149,6 +154,11 @@ class SimulatedBackend final : public Backend {
     if (limit > 0 && run_us > limit * 1'000'000) {
       run_us = limit * 1'000'000;
       j.limited = true;
+    }
+    if (req.fail_after_us > 0 && req.fail_after_us < run_us) {
+      run_us = req.fail_after_us;
+      j.device_failed = true;
+      j.limited = false;
     }
     j.time_limit_s = limit;
     j.end_us = (req.start_us > 0 ? req.start_us : req.start_ms * 1000) + run_us;

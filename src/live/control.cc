@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <climits>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -91,7 +92,10 @@ Status ControlPlaneImpl::Init() {
   opt.seed = 0x73756e6c69ULL;
   opt.task_mix_from_workload = false;
   opt.confirm_stops = true;  // a preempted run is stopped by its backend before its job runs again
+  requeue_avoid_ = Seconds(config_.center_timeout_s);
   if (replay_) {
+    max_requeues_ = INT_MAX;
+    requeue_avoid_ = 0;
     opt = replay_->options;
     if (opt.scheduler.allow_multi_node) return InvalidArgument("replay: the live plane runs each job on one node");
   }

@@ -79,7 +79,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
           Restop(a, at, now, w);
           break;
         }
-        if (StoppedByCenter(ev, a.cancel_requested) && a.requeues < kMaxRequeues) {
+        if (StoppedByCenter(ev, a.cancel_requested) && a.requeues < max_requeues_) {
           // Not the job's failure nor its tenant's cancel: it runs again,
           // elsewhere if it can.
           ++a.requeues;

@@ -127,7 +127,7 @@ void ControlPlaneImpl::ActOnCommitted() {
         Requeue(a, t, "the store could not record its start; retried", false, &w2);
         continue;
       }
-      if (res.status().code() == StatusCode::kUnavailable && a.requeues < kMaxRequeues) {
+      if (res.status().code() == StatusCode::kUnavailable && a.requeues < max_requeues_) {
         // The center does not answer: the job goes elsewhere (or waits), the
         // center's health is judged by its polls.
         CenterRt& x = centers_[CenterOf(a)];

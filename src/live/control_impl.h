@@ -79,6 +79,11 @@ class ReplayObserver {
   virtual void Decided(const NetDecision& d, Time t) = 0;
   // A job's run ended and the job is done (NetworkScheduler::Finished's answer).
   virtual void Finished(JobId slot, const RunEnd& end, Time t) = 0;
+  // A run stopped by its center ended; its job runs again (Failed's answer).
+  virtual void Failed(JobId slot, const RunEnd& end, Time t) = 0;
+  // For a run that starts now (kStart): when its simulated center fails it
+  // (µs after its start; 0 = it does not).
+  virtual int64_t FailAfterUs(const NetDecision& start) = 0;
 };
 
 struct ReplaySetup {
@@ -300,6 +305,11 @@ class ControlPlaneImpl final : public ControlPlane {
   const Network& network_;
   int start_hour_;
   ReplaySetup* replay_ = nullptr;
+  // Runs its centers stop on their own that a job gets again, and how long
+  // it avoids such a center then: kMaxRequeues and center_timeout_s; a
+  // replay's are the simulator's (no limit, no avoidance).
+  int max_requeues_ = kMaxRequeues;
+  Duration requeue_avoid_ = 0;
   std::vector<CenterRt> centers_;
   std::vector<std::string> center_names_;
   std::unordered_map<std::string, CenterId> center_ids_;

@@ -149,6 +149,7 @@ void ControlPlaneImpl::OnStart(Active& a, const NetDecision& d, WallMs now, Pass
   w->launches.back().req.attempt = static_cast<int>(r.attempts.size()) + 1;
   w->launches.back().req.start_us = t_;
   if (a.known_work) w->launches.back().req.run_us = d.run;
+  if (replay_ && replay_->observer) w->launches.back().req.fail_after_us = replay_->observer->FailAfterUs(d);
   ++w->started;
 }
 
@@ -215,9 +216,10 @@ void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool a
   if (PhaseOf(a) == NetPhase::kStopping) {
     net_->Stopped(a.slot, t, true);
   } else {
-    const Time avoid_until = avoid ? t + Seconds(config_.center_timeout_s) : 0;
+    const Time avoid_until = avoid && requeue_avoid_ > 0 ? t + requeue_avoid_ : 0;
     auto r = net_->Failed(a.slot, t, avoid_until);
     if (!r.ok()) spdlog::error("pass={} job={} {}", pass_id_, a.rec.id, r.status().message());
+    else if (replay_ && replay_->observer) replay_->observer->Failed(a.slot, *r, t);
   }
   ApplyDecisions(now, w);
 }

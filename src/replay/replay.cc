@@ -22,17 +22,27 @@ using live::control_detail::ControlPlaneImpl;
 // Hands what the control plane decides and ends to the Recorder.
 class Observer final : public live::control_detail::ReplayObserver {
  public:
-  explicit Observer(Recorder& rec) : rec_(rec) {}
+  Observer(Recorder& rec, const NetworkScheduler& net, const SimOptions& options)
+      : rec_(rec), net_(net), failures_(options) {}
   void Decided(const NetDecision& d, Time t) override {
     if (st_.ok()) st_ = rec_.Decided(d, t);
   }
   void Finished(JobId slot, const RunEnd& end, Time t) override {
     if (st_.ok()) st_ = rec_.Finished(slot, end, t);
   }
+  void Failed(JobId slot, const RunEnd& end, Time t) override {
+    if (st_.ok()) st_ = rec_.Failed(slot, end, t);
+  }
+  int64_t FailAfterUs(const NetDecision& start) override {
+    const Duration d = failures_.FailsAfter(net_.devices(start.job), start.run);
+    return d == kNever ? 0 : d;
+  }
   const Status& status() const { return st_; }
 
  private:
   Recorder& rec_;
+  const NetworkScheduler& net_;
+  FailureDraws failures_;  // drawn as the simulator draws them, in the order runs start
   Status st_;
 };
 
@@ -83,7 +93,6 @@ live::JobSpec SpecOf(const Job& j, const std::string& name, const Catalog& catal
 }  // namespace
 
 std::string ReplayUnsupported(const Network& network, const SimOptions& options) {
-  if (options.device_mtbf_h > 0) return "device failures (--device-mtbf-h)";
   if (options.center_mtbf_h > 0) return "random outages (--center-mtbf-h)";
   if (!network.outages.empty()) return "scheduled outages (the network file's)";
   if (options.scheduler.allow_multi_node) return "jobs that span nodes (run with one node per job)";
@@ -127,7 +136,7 @@ Result<SimResult> Replay(const Workload& workload, const std::string& network_sp
   cp->SetReplay(&setup);
   SUANLI_RETURN_IF_ERROR(cp->Init());
   Recorder rec(workload, network, catalog, policy, options, cp->network_scheduler());
-  Observer observer(rec);
+  Observer observer(rec, cp->network_scheduler(), options);
   setup.observer = &observer;
   cp->StartStore();
 

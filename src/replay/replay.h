@@ -16,8 +16,7 @@
 namespace suanli {
 
 // What the live plane does not run yet, as a message naming it ("" when the
-// run can be replayed): device failures and random or scheduled outages,
-// jobs that span nodes.
+// run can be replayed): random or scheduled outages, jobs that span nodes.
 std::string ReplayUnsupported(const Network& network, const SimOptions& options);
 
 // Replays `workload` on the network `network_spec` names (a built-in name or

@@ -78,12 +78,7 @@ class Engine {
  public:
   Engine(const Workload& workload, const Network& network, const SimOptions& options, NetworkScheduler& net,
          Recorder& rec)
-      : workload_(workload),
-        network_(network),
-        opt_(options),
-        net_(net),
-        rec_(rec),
-        fail_rng_(options.seed ^ 0x6661696c75726573ULL) {}  // independent of the schedulers' stream
+      : workload_(workload), network_(network), opt_(options), net_(net), rec_(rec), failures_(options) {}
 
   Status Run();
 
@@ -99,15 +94,16 @@ class Engine {
   const SimOptions& opt_;
   NetworkScheduler& net_;
   Recorder& rec_;
-  Rng fail_rng_;
+  FailureDraws failures_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t seq_ = 0;
   std::vector<Duration> outage_len_;
 };
 
 void Engine::RandomOutage(CenterId c, Time after) {
-  Time at = after + SecondsF(fail_rng_.Exponential(opt_.center_mtbf_h * 3600.0));
-  Duration len = std::max<Duration>(kMinute, SecondsF(fail_rng_.Exponential(ToSeconds(opt_.outage_mean))));
+  Rng& rng = failures_.rng();
+  Time at = after + SecondsF(rng.Exponential(opt_.center_mtbf_h * 3600.0));
+  Duration len = std::max<Duration>(kMinute, SecondsF(rng.Exponential(ToSeconds(opt_.outage_mean))));
   Push(at, Ev::kOutageStart, c, static_cast<uint32_t>(outage_len_.size()));
   outage_len_.push_back(len);
 }
@@ -121,11 +117,8 @@ Status Engine::Apply(Time t) {
         if (d.at > t) Push(d.at, Ev::kReady, d.job, d.generation);
         break;
       case NetDecision::Kind::kStart: {
-        const double dev = net_.devices(d.job);
-        Duration fail_in = kNever;
-        if (opt_.device_mtbf_h > 0 && dev > 0)
-          fail_in = SecondsF(fail_rng_.Exponential(opt_.device_mtbf_h * 3600.0 / dev));
-        if (fail_in < d.run) Push(t + std::max<Duration>(1, fail_in), Ev::kFail, d.job, d.generation);
+        const Duration fails = failures_.FailsAfter(net_.devices(d.job), d.run);
+        if (fails != kNever) Push(t + fails, Ev::kFail, d.job, d.generation);
         else Push(t + d.run, Ev::kFinish, d.job, d.generation);
         break;
       }

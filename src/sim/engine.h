@@ -15,11 +15,13 @@
 // reason.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "base/rng.h"
 #include "base/status.h"
 #include "core/model/energy.h"
 #include "core/model/job.h"
@@ -149,6 +151,29 @@ struct SimResult {
   std::vector<PoolSample> pools;  // per time step and (center, model)
   std::vector<UsageRow> usage;    // sorted by tenant, center, model
   BusyHours busy;
+};
+
+// Device failures as the simulator draws them, from a stream of their own
+// (independent of the schedulers'): at each start of a run, in the order runs
+// start, an exponential time to failure of mean device MTBF / accelerators.
+// The Engine and `suanli replay` draw them alike. Random outages draw from
+// the same stream (rng()).
+class FailureDraws {
+ public:
+  explicit FailureDraws(const SimOptions& options)
+      : mtbf_h_(options.device_mtbf_h), rng_(options.seed ^ 0x6661696c75726573ULL) {}
+  // When a run of `run` on `devices` accelerators that starts now fails
+  // (>= 1 µs after its start), or kNever if it does not.
+  Duration FailsAfter(double devices, Duration run) {
+    if (!(mtbf_h_ > 0) || !(devices > 0)) return kNever;
+    const Duration in = SecondsF(rng_.Exponential(mtbf_h_ * 3600.0 / devices));
+    return in < run ? std::max<Duration>(1, in) : kNever;
+  }
+  Rng& rng() { return rng_; }
+
+ private:
+  double mtbf_h_;
+  Rng rng_;
 };
 
 // The network scheduler's options for a simulation with these options.
