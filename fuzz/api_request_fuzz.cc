@@ -37,8 +37,11 @@ void CheckError(const ApiError& e) {
 
 void CheckSpec(const suanli::live::JobSpec& s) {
   if (s.command.empty() || s.command[0].empty()) Fail("spec without a program");
-  if (s.gpus > 4096) Fail("gpus out of range");
-  if (s.cpu_milli < 0 || s.mem_mib < 0 || s.time_limit_s < 0 || s.duration_s < 0) Fail("negative resource");
+  // Within the limits the server checks (live_job.h): the codec never lets through more.
+  if (s.gpus > suanli::live::kMaxGpus) Fail("gpus out of range");
+  if (s.command.size() > suanli::live::kMaxArgs || s.env.size() > suanli::live::kMaxEnvVars) Fail("too many items");
+  if (s.cpu_milli < 0 || s.mem_mib < 0 || s.duration_s < 0) Fail("negative resource");
+  if (s.time_limit_s < 1 || s.time_limit_s > suanli::live::kMaxTimeLimitS) Fail("time limit out of range");
   // The response form parses back to the same spec.
   std::string text = suanli::server::Dump(suanli::server::JobSpecToJson(s));
   suanli::live::JobSpec again;

@@ -24,6 +24,7 @@
 #include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 
+#include "io/model_loader.h"
 #include "io/yaml_fields.h"
 
 #include "base/strings.h"
@@ -420,6 +421,8 @@ int RunSubmit(const SubmitArgs& a, const Conn& conn) {
   live::JobSpec spec;
   server::ApiError perr;
   if (!server::JobSpecFromJson(body, &spec, &perr)) return Fail(cmd, kUsage, perr.message);
+  if (spec.workload_class.empty()) spec.workload_class = "other";
+  if (Status st = live::ValidateSpec(spec, BuiltinCatalog(), nullptr); !st.ok()) return Fail(cmd, kUsage, st.message());
 
   Session s = Connect(cmd, conn);
   if (!s.client) return s.code;

@@ -87,7 +87,7 @@ Status ControlPlaneImpl::CheckAdmission(const JobSpec& spec) const {
 
 Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
   if (spec.workload_class.empty()) spec.workload_class = "other";
-  SUANLI_RETURN_IF_ERROR(ValidateSpec(spec, catalog_, center_names_));
+  SUANLI_RETURN_IF_ERROR(ValidateSpec(spec, catalog_, &center_names_));
   const Tenant t = TenantInfo(caller.tenant);
   if (t.max_gpus_per_job > 0 && spec.gpus > static_cast<uint64_t>(t.max_gpus_per_job))
     return ResourceExhausted("gpus: {} asked, but tenant '{}' may ask for at most {} per job (max_gpus_per_job)",

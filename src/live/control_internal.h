@@ -26,19 +26,6 @@ inline constexpr double kDefaultPrice = 0.6;
 inline constexpr double kDefaultCarbon = 570.3;
 
 // Limits on what a job may ask for (checked at submit).
-inline constexpr uint32_t kMaxGpus = 4096;
-inline constexpr int64_t kMaxTimeLimitS = 31 * 86400;
-inline constexpr size_t kMaxArgs = 256;
-inline constexpr size_t kMaxArgBytes = 64 * 1024;
-inline constexpr size_t kMaxCommandBytes = 1 << 20;
-inline constexpr size_t kMaxNameBytes = 256;
-inline constexpr size_t kMaxEnvVars = 256;
-inline constexpr size_t kMaxEnvKeyBytes = 256;
-inline constexpr size_t kMaxEnvBytes = 1 << 20;
-inline constexpr size_t kMaxPathBytes = 4096;
-inline constexpr size_t kMaxListItems = 64;
-inline constexpr int64_t kMaxCpuMilli = int64_t{1} << 40;
-inline constexpr int64_t kMaxMemMib = int64_t{1} << 40;
 
 // One center of the server's network as built at start: its backend and its
 // slice of the network (nodes renumbered from 0, as the simulator does).
@@ -63,7 +50,6 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
 
 // Checks a spec field by field; InvalidArgument messages start with the
 // field's name ("gpus: ...").
-Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vector<std::string>& centers);
 
 // The core job of a valid spec. Work and estimate are time_limit_s reference
 // seconds; `tenant` is the interned tenant id (also used as the user).

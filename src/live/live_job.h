@@ -11,6 +11,12 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
+
+namespace suanli {
+class Catalog;
+}
+
 namespace suanli::live {
 
 // Wall-clock time, Unix milliseconds.
@@ -21,6 +27,23 @@ enum class JobState : uint8_t { kPending, kRunning, kSucceeded, kFailed, kCancel
 std::string_view StateName(JobState s);
 std::optional<JobState> ParseState(std::string_view s);
 inline bool IsTerminal(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }
+
+// A job spec's limits: the server's check (ValidateSpec), the CLI's check
+// before it sends a job, the JSON codec and the OpenAPI document
+// (data/api/openapi.json, held to these by a test) all take them from here.
+inline constexpr uint32_t kMaxGpus = 4096;
+inline constexpr int64_t kMaxTimeLimitS = 31 * 86400;
+inline constexpr size_t kMaxArgs = 256;
+inline constexpr size_t kMaxArgBytes = 64 * 1024;
+inline constexpr size_t kMaxCommandBytes = 1 << 20;
+inline constexpr size_t kMaxNameBytes = 256;
+inline constexpr size_t kMaxEnvVars = 256;
+inline constexpr size_t kMaxEnvKeyBytes = 256;
+inline constexpr size_t kMaxEnvBytes = 1 << 20;
+inline constexpr size_t kMaxPathBytes = 4096;
+inline constexpr size_t kMaxListItems = 64;
+inline constexpr int64_t kMaxCpuMilli = int64_t{1} << 40;
+inline constexpr int64_t kMaxMemMib = int64_t{1} << 40;
 
 // What a tenant asks for. Names are catalog names (models: "a100", "ascend-910";
 // stacks: "cuda", "cann"); empty lists mean "any".
@@ -40,6 +63,12 @@ struct JobSpec {
   int32_t priority = 0;                    // larger = more important
   std::string center;                      // optional: only this center
 };
+
+// Checks a spec field by field against the limits above and the catalog's
+// models and stacks, and, when `centers` is given, that its center is one of
+// them. Errors name the field (Status::field()). The server runs it on every
+// submission; `suanli submit` runs it (without centers) before sending.
+Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vector<std::string>* centers);
 
 // A run's metering in one UTC hour (hours since 1970): the part of the run
 // inside that hour, [start_ms, end_ms). Usage over any range sums these,

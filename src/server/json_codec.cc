@@ -64,7 +64,7 @@ bool GetStringList(const json& v, const std::string& field, size_t max_items, si
   if (!v.is_array()) {
     return Fail(err, field, fmt::format("expected an array of strings, got {}", JsonTypeName(v)));
   }
-  if (v.size() > max_items) return Fail(err, field, fmt::format("more than {} items", max_items));
+  if (v.size() > max_items) return Fail(err, field, fmt::format("at most {} items, got {}", max_items, v.size()));
   out->clear();
   out->reserve(v.size());
   for (size_t i = 0; i < v.size(); ++i) {
@@ -230,53 +230,54 @@ bool JobSpecFromJson(const json& j, JobSpec* spec, ApiError* err) {
   if (!j.is_object()) return Fail(err, "body", fmt::format("expected a JSON object, got {}", JsonTypeName(j)));
   JobSpec s;
   bool have_command = false;
-  constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     const json& v = it.value();
     int64_t n = 0;
     if (k == "name") {
-      if (!GetString(v, k, 256, &s.name, err)) return false;
+      if (!GetString(v, k, live::kMaxNameBytes, &s.name, err)) return false;
     } else if (k == "command") {
-      if (!GetStringList(v, k, 4096, 64 * 1024, &s.command, err)) return false;
+      if (!GetStringList(v, k, live::kMaxArgs, live::kMaxArgBytes, &s.command, err)) return false;
       if (s.command.empty()) return Fail(err, k, "must name a program (a non-empty array of strings)");
       if (s.command[0].empty()) return Fail(err, "command[0]", "the program must not be empty");
       have_command = true;
     } else if (k == "env") {
       if (!v.is_object()) return Fail(err, k, fmt::format("expected an object of strings, got {}", JsonTypeName(v)));
-      if (v.size() > 1024) return Fail(err, k, "more than 1024 variables");
+      if (v.size() > live::kMaxEnvVars)
+        return Fail(err, k, fmt::format("at most {} variables, got {}", live::kMaxEnvVars, v.size()));
       for (auto e = v.begin(); e != v.end(); ++e) {
         const std::string& name = e.key();
-        if (name.empty() || name.size() > 256 || name.find('=') != std::string::npos || HasNul(name)) {
-          return Fail(
-              err, "env",
-              fmt::format("invalid variable name '{}' (non-empty, no '=', at most 256 bytes)", name.substr(0, 64)));
+        if (name.empty() || name.size() > live::kMaxEnvKeyBytes || name.find('=') != std::string::npos ||
+            HasNul(name)) {
+          return Fail(err, "env",
+                      fmt::format("invalid variable name '{}' (non-empty, no '=', at most {} bytes)",
+                                  name.substr(0, 64), live::kMaxEnvKeyBytes));
         }
         std::string val;
         if (!GetString(e.value(), "env." + name, 64 * 1024, &val, err)) return false;
         s.env[name] = std::move(val);
       }
     } else if (k == "workdir") {
-      if (!GetString(v, k, 4096, &s.workdir, err)) return false;
+      if (!GetString(v, k, live::kMaxPathBytes, &s.workdir, err)) return false;
     } else if (k == "gpus") {
-      if (!GetInt(v, k, 0, 4096, "expected a non-negative integer", &n, err)) return false;
+      if (!GetInt(v, k, 0, live::kMaxGpus, "expected a non-negative integer", &n, err)) return false;
       s.gpus = static_cast<uint32_t>(n);
     } else if (k == "cpu_milli") {
-      if (!GetInt(v, k, 0, int64_t{1} << 40, "expected a non-negative integer", &s.cpu_milli, err)) return false;
+      if (!GetInt(v, k, 0, live::kMaxCpuMilli, "expected a non-negative integer", &s.cpu_milli, err)) return false;
     } else if (k == "mem_mib") {
-      if (!GetInt(v, k, 0, int64_t{1} << 40, "expected a non-negative integer", &s.mem_mib, err)) return false;
+      if (!GetInt(v, k, 0, live::kMaxMemMib, "expected a non-negative integer", &s.mem_mib, err)) return false;
     } else if (k == "models") {
-      if (!GetStringList(v, k, 256, 256, &s.models, err)) return false;
+      if (!GetStringList(v, k, live::kMaxListItems, 256, &s.models, err)) return false;
     } else if (k == "stacks") {
-      if (!GetStringList(v, k, 256, 256, &s.stacks, err)) return false;
+      if (!GetStringList(v, k, live::kMaxListItems, 256, &s.stacks, err)) return false;
     } else if (k == "class") {
       if (!GetString(v, k, 64, &s.workload_class, err)) return false;
     } else if (k == "time_limit_s") {
-      if (!GetInt(v, k, 0, kI64Max / 1000000, "expected a non-negative integer", &s.time_limit_s, err)) {
+      if (!GetInt(v, k, 1, live::kMaxTimeLimitS, "expected an integer", &s.time_limit_s, err)) {
         return false;
       }
     } else if (k == "duration_s") {
-      if (!GetInt(v, k, 0, kI64Max / 1000000, "expected a non-negative integer", &s.duration_s, err)) {
+      if (!GetInt(v, k, 0, live::kMaxTimeLimitS, "expected an integer", &s.duration_s, err)) {
         return false;
       }
     } else if (k == "priority") {
