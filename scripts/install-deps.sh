@@ -8,6 +8,7 @@ PACKAGES=(
   ccache                                  # rebuilds of unchanged files are cache hits
   g++ clang libclang-rt-14-dev            # clang for the libFuzzer targets and sanitizers
   clang-format                            # the code style (.clang-format), checked by scripts/test.sh
+  clang-tidy                              # static checks (.clang-tidy), run by scripts/test.sh
   zlib1g-dev                              # gzip-compressed traces
   libyaml-cpp-dev                         # network description files
   nlohmann-json3-dev                      # JSON traces and summary.json

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command on a fresh Debian 12 machine: install what is needed, build, and
-# run every test: the code style (clang-format, .clang-format), the unit,
+# run every test: the code style (clang-format, .clang-format), static checks
+# (clang-tidy, .clang-tidy), the unit,
 # conformance, scenario, golden-output and importer tests (CTest),
 # the same suite again under AddressSanitizer + UBSan, and a short run of every
 # libFuzzer target. Environment: FUZZ_SECONDS (default 10 per target),
@@ -18,6 +19,10 @@ find src apps tests bench fuzz \( -name '*.cc' -o -name '*.h' \) -print0 | xargs
 
 echo "== build and test (RelWithDebInfo, -Werror)"
 bash scripts/build.sh build -DSUANLI_WERROR=ON
+
+echo "== static checks (.clang-tidy) on src/ and apps/"
+run-clang-tidy -p build -j "$jobs" -quiet -extra-arg=-Wno-unknown-warning-option "$(pwd)/(src|apps)/" >build/clang-tidy.log 2>&1 ||
+  { grep -E "(warning|error): " build/clang-tidy.log | sort -u; echo "clang-tidy found the above (build/clang-tidy.log)"; exit 1; }
 ctest --test-dir build --output-on-failure --timeout "$timeout_s" -j "$jobs"
 
 if [[ "${SKIP_SANITIZE:-0}" != 1 ]]; then

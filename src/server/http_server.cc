@@ -423,28 +423,29 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (ep_ec) return StartAccept();
   socket.set_option(tcp::no_delay(true), ep_ec);
   asio::ip::address addr = remote.address();
-  std::shared_ptr<SessionBase> session;
+  bool admitted = false;
   {
     std::lock_guard<std::mutex> lk(mu);
     int& mine = per_client[addr];
-    if (static_cast<int>(sessions.size()) >= max_connections || mine >= setup.limits.max_connections_per_client) {
-      if (mine == 0) per_client.erase(addr);
-    } else {
-      ++mine;
-      std::string shown = addr.to_string();
-      if (tls) {
-        session = std::make_shared<Session<TlsStream>>(this, addr, shown, std::move(socket), *tls);
-      } else {
-        session = std::make_shared<Session<PlainStream>>(this, addr, shown, std::move(socket));
-      }
-      sessions.emplace(session.get(), session);
-    }
+    admitted = static_cast<int>(sessions.size()) < max_connections && mine < setup.limits.max_connections_per_client;
+    if (admitted) ++mine;
+    else if (mine == 0) per_client.erase(addr);
   }
-  if (session) {
-    session->Start();
-  } else {
+  if (!admitted) {
     Refuse(std::move(socket));
+    return StartAccept();
   }
+  // Accepts and Stop run on this (the I/O) thread one at a time: the session
+  // is in `sessions` before Stop can look.
+  std::string shown = addr.to_string();
+  std::shared_ptr<SessionBase> session;
+  if (tls) session = std::make_shared<Session<TlsStream>>(this, addr, shown, std::move(socket), *tls);
+  else session = std::make_shared<Session<PlainStream>>(this, addr, shown, std::move(socket));
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    sessions.emplace(session.get(), session);
+  }
+  session->Start();
   StartAccept();
 }
 

@@ -84,7 +84,7 @@ JobId NetworkScheduler::AddJob(Job job) {
   job.id = id;
   jobs_[id].remaining = job.work;
   asked_models_[id] = job.models;
-  w_.jobs[id] = std::move(job);
+  w_.jobs[id] = job;
   return id;
 }
 
