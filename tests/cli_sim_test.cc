@@ -147,6 +147,30 @@ TEST(CliSim, BadInputGivesAClearMessageAndExitCode2) {
   EXPECT_NE(r.out.find("1 invalid rows skipped"), std::string::npos) << r.out;
 }
 
+// A ten-day job without checkpoints on centers that fail every few hours
+// would start over for ever: the run ends, the job given up on after
+// --max-restarts lost runs, with the reason.
+TEST(CliSim, AJobThatOutlastsEveryUptimeIsGivenUpAndTheRunEnds) {
+  std::string d = TempDir("sim_given_up");
+  {
+    std::ofstream f(d + "/w.csv");
+    f << "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,priority,"
+         "durations\n"
+      << "long,t,u,0,1,1000,1000,1024,,,cnn,864000,0,0,\n"
+      << "short,t,u,5,1,1000,1000,1024,,,cnn,100,0,0,\n";
+  }
+  auto r = RunSuanli(
+      "sim --network tiny --dispatch earliest-start --policy fifo --format native --center-mtbf-h 3 "
+      "--max-restarts 5 --workload " +
+      d + "/w.csv --out " + d + "/out");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("its runs were lost 6 times (failures, outages); given up"), std::string::npos) << r.out;
+  auto summary = nlohmann::json::parse(ReadFile(d + "/out/summary.json"));
+  EXPECT_EQ(summary["policies"][0]["unschedulable"], 1);
+  EXPECT_EQ(summary["policies"][0]["finished"], 1);
+  EXPECT_GE(summary["policies"][0]["restarts"].get<int>(), 6);
+}
+
 // Job and tenant names with a comma and a quote are quoted in jobs.csv and
 // usage.csv (RFC 4180), read back field by field, and `suanli report` takes
 // the files.

@@ -800,6 +800,58 @@ TEST(LiveBackendSimulated, RunsToTheMicrosecondAndFailsWhereInjected) {
   EXPECT_EQ(b->NextEventUs(), INT64_MAX);
 }
 
+// A simulated center's outage (suanli replay): it answers nothing while
+// away, loses its runs, and reports them lost when it is back.
+TEST(LiveBackendSimulated, AnOutageLosesItsRunsAndReportsThemWhenItIsBack) {
+  auto b = MakeSim(SimCapacity(2, 8));
+  ASSERT_NE(b, nullptr);
+  const int64_t t0 = 1'700'000'000'000'000;
+  for (int64_t id : {7, 3}) {
+    LaunchRequest r = SimRequest(id, t0 / 1000, 100, 0);
+    r.start_us = t0;
+    ASSERT_TRUE(b->Launch(r).ok());
+  }
+  ASSERT_TRUE(SetSimulatedCenterAway(*b, true, t0 + 5'000'000).ok());
+  EXPECT_EQ(b->PollUs(t0 + 6'000'000).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(b->Launch(SimRequest(9, t0 / 1000, 100, 0)).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(b->Cancel(7, "sim-7").code(), StatusCode::kUnavailable);
+  EXPECT_EQ(b->NextEventUs(), INT64_MAX);  // nothing ends while it is away
+  ASSERT_TRUE(SetSimulatedCenterAway(*b, false, t0 + 200'000'000).ok());
+  EXPECT_EQ(b->NextEventUs(), INT64_MIN);  // its lost runs, at the next poll
+  auto back = b->PollUs(t0 + 200'000'000);
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[0].job_id, 3);
+  EXPECT_EQ((*back)[1].job_id, 7);
+  for (const BackendEvent& ev : *back) {
+    EXPECT_EQ(ev.kind, BackendEvent::Kind::kLost);
+    EXPECT_EQ(ev.at_ms, (t0 + 5'000'000) / 1000);
+  }
+  EXPECT_EQ(b->NextEventUs(), INT64_MAX);  // nothing runs there any more
+}
+
+// A run cancelled and launched again before the cancel is reported (a
+// replay's job preempted and started again in one pass): the new run
+// replaces it, and no end of the cancelled one is reported.
+TEST(LiveBackendSimulated, ALaunchReplacesARunCancelledButNotReported) {
+  auto b = MakeSim(SimCapacity(1, 8));
+  ASSERT_NE(b, nullptr);
+  const int64_t t0 = 1'700'000'000'000'000;
+  LaunchRequest r = SimRequest(4, t0 / 1000, 100, 0);
+  r.start_us = t0;
+  ASSERT_TRUE(b->Launch(r).ok());
+  EXPECT_FALSE(b->Launch(r).ok());  // running: not twice
+  ASSERT_TRUE(b->Cancel(4, "sim-4").ok());
+  r.start_us = t0 + 1'000'000;
+  r.run_us = 3'000'000;
+  ASSERT_TRUE(b->Launch(r).ok());
+  EXPECT_EQ(b->NextEventUs(), t0 + 4'000'000);
+  auto ended = b->PollUs(t0 + 4'000'000);
+  ASSERT_TRUE(ended.ok());
+  ASSERT_EQ(ended->size(), 1u);
+  EXPECT_EQ((*ended)[0].state, JobState::kSucceeded);
+}
+
 TEST(LiveBackendSimulated, CancelAdoptAndBadRequests) {
   BackendCapacity cap = SimCapacity(1, 4);
   const WallMs t0 = 1'700'000'000'000;

@@ -47,9 +47,10 @@ struct Fixture {
   Network net = TwoCenters();
   Workload empty;
   std::unique_ptr<NetworkScheduler> ns;
-  explicit Fixture(const std::string& policy = "fifo", bool confirm_stops = true) {
+  explicit Fixture(const std::string& policy = "fifo", bool confirm_stops = true, int max_restarts = 100) {
     NetworkOptions opt;
     opt.confirm_stops = confirm_stops;
+    opt.max_restarts = max_restarts;
     opt.task_mix_from_workload = false;
     auto s = NetworkScheduler::Create(empty, net, cat, *ParsePolicySpec(policy), opt);
     EXPECT_TRUE(s.ok()) << s.status().message();
@@ -171,6 +172,49 @@ TEST(NetworkScheduler, ACenterThatStoppedARunIsAvoidedUntilTheTimeGiven) {
   ds = f.Take();
   ASSERT_NE(Fixture::Find(ds, NetDecision::Kind::kStart, b), nullptr);
   EXPECT_EQ(Fixture::Find(ds, NetDecision::Kind::kStart, b)->center, first);
+}
+
+// A run that never outlasts its centers' uptime would start over for ever
+// (no checkpoints): after max_restarts lost runs, failures and outages alike,
+// the job is given up on.
+TEST(NetworkScheduler, AJobWhoseRunsAreLostMoreThanMaxRestartsTimesIsGivenUp) {
+  Fixture f("fifo", true, 2);
+  JobId a = f.Add(8, 1000);
+  f.ns->Arrive(a, 0);
+  Time t = 0;
+  auto start = [&]() -> CenterId {
+    EXPECT_TRUE(f.ns->Pass(t).ok());
+    auto ds = f.Take();
+    const NetDecision* s = Fixture::Find(ds, NetDecision::Kind::kStart, a);
+    EXPECT_NE(s, nullptr);
+    return s ? s->center : kNoCenter;
+  };
+  // Lost once to a failure, once to an outage of its center: it runs again.
+  CenterId c = start();
+  ASSERT_NE(c, kNoCenter);
+  t += Seconds(10);
+  ASSERT_TRUE(f.ns->Failed(a, t).ok());
+  EXPECT_EQ(Fixture::Find(f.Take(), NetDecision::Kind::kUnschedulable, a), nullptr);
+  c = start();
+  ASSERT_NE(c, kNoCenter);
+  t += Seconds(10);
+  ASSERT_TRUE(f.ns->CenterDown(c, t).ok());
+  auto ds = f.Take();
+  ASSERT_NE(Fixture::Find(ds, NetDecision::Kind::kInterrupt, a), nullptr);
+  EXPECT_EQ(Fixture::Find(ds, NetDecision::Kind::kUnschedulable, a), nullptr);
+  f.ns->CenterUp(c, t);
+  f.Take();
+  // The third time, it is given up on, and says why.
+  c = start();
+  ASSERT_NE(c, kNoCenter);
+  t += Seconds(10);
+  ASSERT_TRUE(f.ns->Failed(a, t).ok());
+  ds = f.Take();
+  const NetDecision* given_up = Fixture::Find(ds, NetDecision::Kind::kUnschedulable, a);
+  ASSERT_NE(given_up, nullptr);
+  EXPECT_NE(given_up->reason.find("lost 3 times"), std::string::npos) << given_up->reason;
+  EXPECT_EQ(Fixture::Find(ds, NetDecision::Kind::kSend, a), nullptr);
+  EXPECT_EQ(f.ns->phase(a), NetPhase::kDone);
 }
 
 TEST(NetworkScheduler, AvoidingTheOnlyCenterThatCanRunAJobHoldsItUntilThen) {

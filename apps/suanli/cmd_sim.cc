@@ -45,6 +45,7 @@ struct SimArgs {
   int start_hour = 0;
   double idle_horizon_h = 0;  // 0 = the longest makespan of the runs compared
   double device_mtbf_h = 0, center_mtbf_h = 0, outage_h = 4, checkpoint_h = 0, restart_cost_s = 0;
+  int max_restarts = 100;
   std::string quotas;
   double pass_interval_s = 0;
   uint64_t seed = 1;
@@ -85,8 +86,9 @@ class Progress {
 
 int RunSim(const SimArgs& a) {
   const char* tool = a.replay ? "suanli replay" : "suanli sim";
-  // The control plane logs each pass; a replay shows its warnings only.
-  if (a.replay) spdlog::set_level(spdlog::level::warn);
+  // The control plane logs each pass; a replay shows its warnings only (its
+  // errors only with --quiet).
+  if (a.replay) spdlog::set_level(a.quiet ? spdlog::level::err : spdlog::level::warn);
   Catalog catalog_storage;
   const Catalog* catalog = &BuiltinCatalog();
   if (!a.catalog.empty()) {
@@ -211,6 +213,7 @@ int RunSim(const SimArgs& a) {
         opt.outage_mean = SecondsF(a.outage_h * 3600.0);
         opt.checkpoint = SecondsF(a.checkpoint_h * 3600.0);
         opt.restart_cost = SecondsF(a.restart_cost_s);
+        opt.max_restarts = a.max_restarts;
         opt.scheduler.allow_multi_node = !a.single_node && !a.replay;
         opt.progress = [&, i](double f) { progress.Update(i, f); };
         results[i] = a.replay ? Replay(*wl, a.network, *net, *catalog, runs[i].policy, opt)
@@ -304,6 +307,9 @@ void AddSimOptions(CLI::App* cmd, const std::shared_ptr<SimArgs>& args, int* exi
                   "Checkpoint interval in hours for jobs without their own (0 = no checkpoints)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--restart-cost-s", args->restart_cost_s, "Seconds a job needs to restart after a failure")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-restarts", args->max_restarts,
+                  "Runs a job may lose to failures and outages before it is given up on (0 = no limit)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed,-s", args->seed, "Random seed");
   cmd->add_option("--out,-o", args->out, "Directory for summary.json, jobs.csv, utilization.csv");

@@ -39,7 +39,9 @@ class SimulatedBackend final : public Backend {
   Result<BackendCapacity> Probe() override { return capacity_; }
 
   Result<std::string> Launch(const LaunchRequest& req) override {
-    if (jobs_.count(req.job_id) > 0)
+    SUANLI_RETURN_IF_ERROR(Answering());
+    auto running = jobs_.find(req.job_id);
+    if (running != jobs_.end() && !running->second.cancelled)
       return InvalidArgument("job {} is already running in center {}", req.job_id, center_);
     if (!req.node.empty() || !req.devices.empty()) {
       auto it = nodes_.find(req.node);
@@ -54,11 +56,18 @@ class SimulatedBackend final : public Backend {
         }
       }
     }
+    if (running != jobs_.end()) {
+      // Cancelled, its end not reported yet: the new run replaces it (a
+      // replay's job preempted and started again in one pass).
+      jobs_.erase(running);
+      std::erase(cancelled_, req.job_id);
+    }
     Add(req);
     return fmt::format("sim-{}", req.job_id);
   }
 
   Status Cancel(int64_t job_id, const std::string& backend_id) override {
+    SUANLI_RETURN_IF_ERROR(Answering());
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) {
       return NotFound("job {} (backend id {}) is not running in center {}", job_id, backend_id, center_);
@@ -73,14 +82,27 @@ class SimulatedBackend final : public Backend {
   Result<std::vector<BackendEvent>> Poll(WallMs now) override { return PollUs(now * 1000); }
 
   int64_t NextEventUs() override {
-    if (!cancelled_.empty()) return INT64_MIN;  // reported at the next poll, whenever that is
+    if (away_) return INT64_MAX;                                  // nothing until it is back
+    if (!cancelled_.empty() || !lost_.empty()) return INT64_MIN;  // reported at the next poll, whenever that is
     DropStale();
     return heap_.empty() ? INT64_MAX : heap_.top().end_us;
   }
 
   Result<std::vector<BackendEvent>> PollUs(int64_t now_us) override {
+    SUANLI_RETURN_IF_ERROR(Answering());
     const WallMs now = now_us / 1000;
     std::vector<BackendEvent> events;
+    // Back from an outage: the runs it lost then.
+    for (int64_t id : lost_) {
+      BackendEvent ev;
+      ev.job_id = id;
+      ev.kind = BackendEvent::Kind::kLost;
+      ev.state = JobState::kFailed;
+      ev.reason = "lost in an outage of the center";
+      ev.at_ms = away_since_us_ / 1000;
+      events.push_back(std::move(ev));
+    }
+    lost_.clear();
     for (int64_t id : cancelled_) {
       auto it = jobs_.find(id);
       if (it == jobs_.end()) continue;
@@ -121,6 +143,7 @@ class SimulatedBackend final : public Backend {
   }
 
   Status Adopt(const LaunchRequest& req, const std::string& backend_id) override {
+    SUANLI_RETURN_IF_ERROR(Answering());
     std::string want = fmt::format("sim-{}", req.job_id);
     if (backend_id != want) {
       return InvalidArgument("job {}: backend id '{}' is not a simulated job's (expected '{}')", req.job_id, backend_id,
@@ -131,7 +154,25 @@ class SimulatedBackend final : public Backend {
     return Status::Ok();
   }
 
+  void SetAway(bool away, int64_t at_us) {
+    if (away == away_) return;
+    away_ = away;
+    if (!away) return;
+    // Its runs are lost (reported when it is back), in the order of their ids.
+    away_since_us_ = at_us;
+    for (const auto& [id, j] : jobs_) lost_.push_back(id);
+    std::sort(lost_.begin(), lost_.end());
+    jobs_.clear();
+    cancelled_.clear();
+    heap_ = {};
+  }
+
  private:
+  Status Answering() const {
+    if (away_) return Unavailable("center {} is away (a simulated outage)", center_);
+    return Status::Ok();
+  }
+
   // Heap entries of runs cancelled or adopted again.
   void DropStale() {
     while (!heap_.empty()) {
@@ -172,6 +213,9 @@ class SimulatedBackend final : public Backend {
   std::unordered_map<int64_t, SimJob> jobs_;
   std::priority_queue<HeapEntry, std::vector<HeapEntry>, std::greater<HeapEntry>> heap_;
   std::vector<int64_t> cancelled_;
+  bool away_ = false;
+  int64_t away_since_us_ = 0;
+  std::vector<int64_t> lost_;  // runs lost in an outage, reported when it is back
 };
 
 }  // namespace
@@ -187,6 +231,13 @@ Result<std::unique_ptr<Backend>> MakeSimulatedBackend(const std::string& center,
     }
   }
   return std::unique_ptr<Backend>(new SimulatedBackend(center, capacity));
+}
+
+Status SetSimulatedCenterAway(Backend& backend, bool away, int64_t at_us) {
+  auto* sim = dynamic_cast<SimulatedBackend*>(&backend);
+  if (sim == nullptr) return InvalidArgument("only a simulated center can be sent away, not a {} one", backend.kind());
+  sim->SetAway(away, at_us);
+  return Status::Ok();
 }
 
 }  // namespace suanli::live

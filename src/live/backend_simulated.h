@@ -17,9 +17,17 @@ namespace suanli::live {
 // replayed trace job: the run the network scheduler expects), else for
 // spec.duration_s (spec.time_limit_s when 0), and then succeeds; a duration longer than a positive time limit stops
 // at the limit and fails ("time limit N s exceeded"). Backend ids are the job
-// ids ("sim-ID"). Cancel ends a job as cancelled at the next Poll. Adopt
+// ids ("sim-ID"). Cancel ends a job as cancelled at the next Poll (a launch
+// of the job before that replaces the cancelled run, unreported). Adopt
 // continues from req.start_ms (a job whose end passed meanwhile is reported
 // at the next Poll with its end time).
 Result<std::unique_ptr<Backend>> MakeSimulatedBackend(const std::string& center, const BackendCapacity& capacity);
+
+// A simulated center's outage (`suanli replay`): from SetSimulatedCenterAway(
+// true) at `at_us` its runs are lost and it answers nothing (Poll, Launch,
+// Cancel and Adopt fail as unavailable) until SetSimulatedCenterAway(false);
+// its first Poll then reports each lost run (kLost, at the outage's start), in
+// the order of their job ids. An error for any other backend.
+Status SetSimulatedCenterAway(Backend& backend, bool away, int64_t at_us);
 
 }  // namespace suanli::live

@@ -93,9 +93,11 @@ Status ControlPlaneImpl::Init() {
   opt.task_mix_from_workload = false;
   opt.confirm_stops = true;  // a preempted run is stopped by its backend before its job runs again
   requeue_avoid_ = Seconds(config_.center_timeout_s);
+  center_timeout_ms_ = int64_t{config_.center_timeout_s} * 1000;
   if (replay_) {
     max_requeues_ = INT_MAX;
     requeue_avoid_ = 0;
+    center_timeout_ms_ = 0;
     opt = replay_->options;
     if (opt.scheduler.allow_multi_node) return InvalidArgument("replay: the live plane runs each job on one node");
   }
@@ -243,7 +245,7 @@ void ControlPlaneImpl::RunPass() {
         to_adopt.push_back({CenterOf(a), {RequestFor(a.rec), a.rec.backend_id}});
     for (CenterId c = 0; c < nc; ++c) {
       const CenterRt& x = centers_[c];
-      WallMs gap = !x.answering ? 1000 : x.built->kind == "slurm" ? 500 : 0;
+      WallMs gap = replay_ ? 0 : !x.answering ? 1000 : x.built->kind == "slurm" ? 500 : 0;
       poll_due[c] = now - x.last_poll >= gap;
     }
   }
@@ -267,7 +269,7 @@ void ControlPlaneImpl::RunPass() {
       polls.emplace_back(std::vector<BackendEvent>{});
       continue;
     }
-    if (!x.answering) {
+    if (!x.answering && !replay_) {
       Backend* b = x.built->backend.get();
       x.poll_in_flight = std::async(std::launch::async, [b, polled_at] { return b->PollUs(polled_at); });
       x.last_poll = now;
@@ -303,7 +305,7 @@ void ControlPlaneImpl::RunPass() {
     for (auto& [id, a] : active_) {
       if (PhaseOf(a) == NetPhase::kRunning && a.cancel_requested && !a.cancel_sent && a.adopted &&
           centers_[CenterOf(a)].answering) {
-        w.cancels.push_back({id, CenterOf(a), a.rec.backend_id, false});
+        w.Cancel(id, CenterOf(a), a.rec.backend_id, false);
         a.cancel_sent = true;
       }
     }

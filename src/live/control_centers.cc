@@ -108,7 +108,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
 void ControlPlaneImpl::CheckHealth(CenterId c, const Status& polled, bool was_polled, WallMs now, PassWork* w) {
   CenterRt& x = centers_[c];
   if (!was_polled) {
-    if (!x.answering && x.up && now - x.failing_since >= int64_t{config_.center_timeout_s} * 1000) MarkDown(c, now, w);
+    if (!x.answering && x.up && now - x.failing_since >= center_timeout_ms_) MarkDown(c, now, w);
     return;
   }
   if (polled.ok()) {
@@ -124,7 +124,7 @@ void ControlPlaneImpl::CheckHealth(CenterId c, const Status& polled, bool was_po
       x.resend_abandoned = false;
       SyncCenter(c);
       // Runs given up on: stop them there (never run twice).
-      for (const auto& [id, bid] : x.abandoned) w->cancels.push_back({id, c, bid, true});
+      for (const auto& [id, bid] : x.abandoned) w->Cancel(id, c, bid, true);
       if (!x.abandoned.empty())
         spdlog::info("pass={} center={} {} abandoned run(s) cancelled there", pass_id_, x.built->name,
                      x.abandoned.size());
@@ -148,7 +148,7 @@ void ControlPlaneImpl::CheckHealth(CenterId c, const Status& polled, bool was_po
     spdlog::warn("pass={} center={} not answering: {}", pass_id_, x.built->name, polled.message());
   }
   x.error = polled.message();
-  if (x.up && now - x.failing_since >= int64_t{config_.center_timeout_s} * 1000) MarkDown(c, now, w);
+  if (x.up && now - x.failing_since >= center_timeout_ms_) MarkDown(c, now, w);
 }
 
 // A node of center c went down (drained, failed, gone) or came back (mu_
@@ -186,7 +186,7 @@ void ControlPlaneImpl::NodeChanged(CenterId c, const std::string& node, bool up,
     }
     a.stop_reason = fmt::format("withdrawn from {}: node {} is down ({})", x.built->name, node, why);
     a.rec.reason = a.stop_reason + "; stopping";
-    w->cancels.push_back({id, c, a.rec.backend_id, false});
+    w->Cancel(id, c, a.rec.backend_id, false);
   }
 }
 
@@ -230,7 +230,9 @@ void ControlPlaneImpl::ForgetAbandoned(CenterId c, int64_t id) {
   if (it == active_.end()) return;
   const JobId slot = it->second.slot;
   net_->Avoid(slot, kNoCenter, 0);
-  if (net_->phase(slot) == NetPhase::kHeld) net_->Ready(slot, net_->generation(slot), t_);
+  // Held: dispatched again now if the center takes jobs, else with the
+  // others held when it does (NetworkScheduler::SetCenter).
+  if (net_->phase(slot) == NetPhase::kHeld && net_->up(c)) net_->Ready(slot, net_->generation(slot), t_);
 }
 
 std::vector<CenterView> ControlPlaneImpl::Centers() {

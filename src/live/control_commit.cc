@@ -85,11 +85,26 @@ void ControlPlaneImpl::ActOnCommitted() {
       spdlog::error("pass={} job={} store write failed: {}", pass, b->writes[i].id, b->written[i].message());
       unwritten.insert(b->writes[i].id);
     }
-  // Launch what started (only once its record is on disk), cancel.
+  // Launch what started (only once its record is on disk), and cancel, in
+  // the order decided (PassWork::Cancel).
   std::vector<JobRecord> after;
   std::vector<std::pair<std::string, std::string>> late_settings;
+  std::vector<std::pair<CancelItem, Status>> cancelled;
   std::vector<std::pair<int64_t, Result<std::string>>> launched;
+  size_t next_cancel = 0;
+  auto cancel_upto = [&](size_t launches) {
+    for (; next_cancel < b->cancels.size() && b->cancels[next_cancel].after_launches <= launches; ++next_cancel) {
+      CancelItem& ci = b->cancels[next_cancel];
+      if (ci.backend_id.empty()) {
+        // Started and stopped in one pass: the backend id its launch returned.
+        for (const auto& [id, res] : launched)
+          if (id == ci.id && res.ok()) ci.backend_id = *res;
+      }
+      cancelled.emplace_back(ci, centers_[ci.center].built->backend->Cancel(ci.id, ci.backend_id));
+    }
+  };
   for (LaunchItem& l : b->launches) {
+    cancel_upto(launched.size());
     if (unwritten.count(l.id)) {
       launched.emplace_back(l.id, Unavailable("the store did not record its start"));
       continue;
@@ -101,9 +116,7 @@ void ControlPlaneImpl::ActOnCommitted() {
     }
     launched.emplace_back(l.id, centers_[l.center].built->backend->Launch(l.req));
   }
-  std::vector<std::pair<CancelItem, Status>> cancelled;
-  for (const CancelItem& ci : b->cancels)
-    cancelled.emplace_back(ci, centers_[ci.center].built->backend->Cancel(ci.id, ci.backend_id));
+  cancel_upto(SIZE_MAX);
   const auto t_launched = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> lk(mu_);

@@ -144,6 +144,7 @@ struct CancelItem {
   CenterId center = kNoCenter;
   std::string backend_id;
   bool abandoned = false;
+  size_t after_launches = 0;  // launches decided before it: they go first
 };
 
 struct PassWork {
@@ -152,6 +153,12 @@ struct PassWork {
   std::vector<LaunchItem> launches;
   std::vector<CancelItem> cancels;
   int dispatched = 0, started = 0, ended = 0, requeued = 0, held = 0;
+  // Launches and cancels reach the backends in the order they are decided:
+  // a run started and preempted in one pass is launched, then cancelled; one
+  // preempted and started again (a replay's) is cancelled, then launched.
+  void Cancel(int64_t id, CenterId center, std::string backend_id, bool abandoned) {
+    cancels.push_back({id, center, std::move(backend_id), abandoned, launches.size()});
+  }
 };
 
 // A pass's decisions on their way to the store and then to the backends.
@@ -204,6 +211,9 @@ class ControlPlaneImpl final : public ControlPlane {
   int64_t NextEventUs();
   // Jobs given up on because the centers they wait for never come back.
   void GiveUpHeld();
+  // An outage of simulated center c from `at` (away) until it is back: its
+  // runs are lost and it answers nothing (SetSimulatedCenterAway).
+  Status SetCenterAway(CenterId c, bool away, Time at);
   const NetworkScheduler& network_scheduler() const { return *net_; }
   // The wall clock in microseconds: the config's (tests, replay) or the system's.
   Time NowUs() const { return config_.clock ? config_.clock() : SystemNowUs(); }
@@ -264,6 +274,8 @@ class ControlPlaneImpl final : public ControlPlane {
                WallMs ended_ms = 0);
   // A run being stopped has ended: the job is queued again (same center if it can).
   void Restop(Active& a, WallMs ended_ms, WallMs now, PassWork* w);
+  // A preempted run is over: its attempt recorded, the job pending again.
+  void EndPreempted(Active& a, CenterId c, WallMs ended_ms, PassWork* w);
   // Ends the job's current run as an attempt (if it started): metered, kept
   // in rec.attempts, added to the job's totals.
   void EndAttempt(Active& a, WallMs end_ms, std::string_view outcome, const std::string& reason);
@@ -310,6 +322,10 @@ class ControlPlaneImpl final : public ControlPlane {
   // replay's are the simulator's (no limit, no avoidance).
   int max_requeues_ = kMaxRequeues;
   Duration requeue_avoid_ = 0;
+  // How long a center may not answer before it is unavailable:
+  // center_timeout_s; a replay's centers are polled at each pass, in the
+  // pass, and unavailable at once (the simulator's outages).
+  WallMs center_timeout_ms_ = 0;
   std::vector<CenterRt> centers_;
   std::vector<std::string> center_names_;
   std::unordered_map<std::string, CenterId> center_ids_;

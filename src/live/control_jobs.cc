@@ -99,11 +99,13 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
         OnStart(a, d, now, w);
         break;
       case NetDecision::Kind::kPreempt:
-        // Its run is stopped by the backend; then it is queued again (Restop).
+        // Its run is stopped by the backend; then it is queued again
+        // (Restop), or now (a replay: the simulator does not wait).
         a.stop_reason = "preempted";
         a.rec.reason = "preempted; stopping";
-        w->cancels.push_back({id, d.center, a.rec.backend_id, false});
+        w->Cancel(id, d.center, a.rec.backend_id, false);
         spdlog::info("pass={} job={} center={} preempted", pass_id_, id, centers_[d.center].built->name);
+        if (PhaseOf(a) != NetPhase::kStopping) EndPreempted(a, d.center, now, w);
         break;
       case NetDecision::Kind::kInterrupt: OnRunLost(a, d.center, now, w); break;
       case NetDecision::Kind::kUnschedulable:
@@ -227,17 +229,22 @@ void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool a
 void ControlPlaneImpl::Restop(Active& a, WallMs ended_ms, WallMs now, PassWork* w) {
   const CenterId c = CenterOf(a);
   CenterRt& x = centers_[c];
+  const bool elsewhere = !Available(c) || x.abandoned.count(a.rec.id);
+  EndPreempted(a, c, ended_ms, w);
+  // Back to the queue it was stopped from, with what it had, as in the
+  // simulator; elsewhere if that center takes no jobs now.
+  net_->Stopped(a.slot, t_, elsewhere);
+  ApplyDecisions(now, w);
+}
+
+void ControlPlaneImpl::EndPreempted(Active& a, CenterId c, WallMs ended_ms, PassWork* w) {
   std::string reason = a.stop_reason + "; queued again";
   EndAttempt(a, ended_ms, "preempted", reason);
   ClearRun(&a.rec);
   a.rec.state = JobState::kPending;
   a.cancel_sent = false;
-  x.running.erase(a.rec.id);
-  // Back to the queue it was stopped from, with what it had, as in the
-  // simulator; elsewhere if that center takes no jobs now.
-  net_->Stopped(a.slot, t_, !Available(c) || x.abandoned.count(a.rec.id));
-  ApplyDecisions(now, w);
-  spdlog::info("pass={} job={} center={} {}", pass_id_, a.rec.id, x.built->name, reason);
+  centers_[c].running.erase(a.rec.id);
+  spdlog::info("pass={} job={} center={} {}", pass_id_, a.rec.id, centers_[c].built->name, reason);
   a.rec.reason = std::move(reason);
   w->writes.push_back(a.rec);
   ++w->requeued;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "live/backend_simulated.h"
 #include "live/control_impl.h"
 
 namespace suanli::live::control_detail {
@@ -56,6 +57,12 @@ void ControlPlaneImpl::GiveUpHeld() {
   }
   Commit(++pass_id_, &w, std::chrono::steady_clock::now());
   ActOnCommitted();
+}
+
+Status ControlPlaneImpl::SetCenterAway(CenterId c, bool away, Time at) {
+  if (!replay_) return FailedPrecondition("centers are sent away in a replay only");
+  std::lock_guard<std::mutex> pass_lock(pass_mu_);
+  return SetSimulatedCenterAway(*centers_.at(c).built->backend, away, at);
 }
 
 }  // namespace suanli::live::control_detail

@@ -8,6 +8,7 @@
 #include <climits>
 #include <cmath>
 #include <filesystem>
+#include <queue>
 
 #include "io/model_loader.h"
 #include "live/control_impl.h"
@@ -22,8 +23,8 @@ using live::control_detail::ControlPlaneImpl;
 // Hands what the control plane decides and ends to the Recorder.
 class Observer final : public live::control_detail::ReplayObserver {
  public:
-  Observer(Recorder& rec, const NetworkScheduler& net, const SimOptions& options)
-      : rec_(rec), net_(net), failures_(options) {}
+  Observer(Recorder& rec, const NetworkScheduler& net, FailureDraws& failures)
+      : rec_(rec), net_(net), failures_(failures) {}
   void Decided(const NetDecision& d, Time t) override {
     if (st_.ok()) st_ = rec_.Decided(d, t);
   }
@@ -42,8 +43,58 @@ class Observer final : public live::control_detail::ReplayObserver {
  private:
   Recorder& rec_;
   const NetworkScheduler& net_;
-  FailureDraws failures_;  // drawn as the simulator draws them, in the order runs start
+  FailureDraws& failures_;  // drawn as the simulator draws them, in the order runs start
   Status st_;
+};
+
+// The simulator's center outages, scheduled (the network file's) and random
+// (FailureDraws), in its order: by time, then as they were drawn. Overlapping
+// outages of one center keep it away until the last one ends.
+class Outages {
+ public:
+  Outages(const Network& network, FailureDraws& failures, Time t0)
+      : failures_(failures), depth_(network.centers.size(), 0) {
+    for (const auto& o : network.outages) Push(o.start, o.center, true, o.duration);
+    if (failures_.outages())
+      for (CenterId c = 0; c < network.centers.size(); ++c) Random(c, t0);
+  }
+  Time next() const { return events_.empty() ? kNever : events_.top().t; }
+  // Sends away, or brings back, the centers whose outages start or end at t.
+  Status At(Time t, ControlPlaneImpl& cp, Recorder& rec) {
+    while (!events_.empty() && events_.top().t == t) {
+      const Event e = events_.top();
+      events_.pop();
+      if (e.start) {
+        rec.Outage();
+        Push(t + e.len, e.center, false, 0);
+        if (depth_[e.center]++ == 0) SUANLI_RETURN_IF_ERROR(cp.SetCenterAway(e.center, true, t));
+      } else if (--depth_[e.center] == 0) {
+        SUANLI_RETURN_IF_ERROR(cp.SetCenterAway(e.center, false, t));
+        if (failures_.outages() && rec.open() > 0) Random(e.center, t);
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  struct Event {
+    Time t;
+    uint64_t seq;
+    CenterId center;
+    bool start;
+    Duration len;
+    bool operator>(const Event& o) const { return t > o.t || (t == o.t && seq > o.seq); }
+  };
+  void Push(Time t, CenterId c, bool start, Duration len) { events_.push({t, seq_++, c, start, len}); }
+  void Random(CenterId c, Time after) {
+    const auto [at, len] = failures_.NextOutage(after);
+    Push(at, c, true, len);
+  }
+
+  FailureDraws& failures_;
+  std::vector<int> depth_;  // outages going on, per center
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  uint64_t seq_ = 0;
 };
 
 // A directory for the store: the caller's, or a temporary one removed at the end.
@@ -92,9 +143,7 @@ live::JobSpec SpecOf(const Job& j, const std::string& name, const Catalog& catal
 
 }  // namespace
 
-std::string ReplayUnsupported(const Network& network, const SimOptions& options) {
-  if (options.center_mtbf_h > 0) return "random outages (--center-mtbf-h)";
-  if (!network.outages.empty()) return "scheduled outages (the network file's)";
+std::string ReplayUnsupported(const SimOptions& options) {
   if (options.scheduler.allow_multi_node) return "jobs that span nodes (run with one node per job)";
   return "";
 }
@@ -102,7 +151,7 @@ std::string ReplayUnsupported(const Network& network, const SimOptions& options)
 Result<SimResult> Replay(const Workload& workload, const std::string& network_spec, const Network& network,
                          const Catalog& catalog, const PolicySpec& policy, const SimOptions& options,
                          const std::string& data_dir) {
-  if (std::string why = ReplayUnsupported(network, options); !why.empty())
+  if (std::string why = ReplayUnsupported(options); !why.empty())
     return InvalidArgument("replay: the live plane does not run {} yet", why);
   if (&catalog != &BuiltinCatalog()) return InvalidArgument("replay: the live plane runs the built-in catalog");
   SUANLI_ASSIGN_OR_RETURN(StoreDir dir, StoreDir::Make(data_dir));
@@ -136,8 +185,10 @@ Result<SimResult> Replay(const Workload& workload, const std::string& network_sp
   cp->SetReplay(&setup);
   SUANLI_RETURN_IF_ERROR(cp->Init());
   Recorder rec(workload, network, catalog, policy, options, cp->network_scheduler());
-  Observer observer(rec, cp->network_scheduler(), options);
+  FailureDraws failures(options);
+  Observer observer(rec, cp->network_scheduler(), failures);
   setup.observer = &observer;
+  Outages outages(network, failures, clock.load());
   cp->StartStore();
 
   const size_t n = workload.jobs.size();
@@ -145,12 +196,13 @@ Result<SimResult> Replay(const Workload& workload, const std::string& network_sp
   Time now = clock.load();
   Status st;
   while (rec.open() > 0 && st.ok()) {
-    Time t = next < n ? workload.jobs[next].submit : kNever;
+    Time t = std::min(next < n ? workload.jobs[next].submit : kNever, outages.next());
     if (int64_t due = cp->NextEventUs(); due != INT64_MAX) t = std::min<Time>(t, std::max<Time>(due, now));
     if (t == kNever) break;
     now = t;
     clock.store(t);
     rec.Advance(t);
+    st = outages.At(t, *cp, rec);
     for (; next < n && workload.jobs[next].submit == t; ++next) {
       const Job& j = workload.jobs[next];
       auto id = cp->SubmitTraceJob("t" + std::to_string(j.tenant), SpecOf(j, workload.JobName(next), catalog), j);

@@ -101,9 +101,7 @@ class Engine {
 };
 
 void Engine::RandomOutage(CenterId c, Time after) {
-  Rng& rng = failures_.rng();
-  Time at = after + SecondsF(rng.Exponential(opt_.center_mtbf_h * 3600.0));
-  Duration len = std::max<Duration>(kMinute, SecondsF(rng.Exponential(ToSeconds(opt_.outage_mean))));
+  const auto [at, len] = failures_.NextOutage(after);
   Push(at, Ev::kOutageStart, c, static_cast<uint32_t>(outage_len_.size()));
   outage_len_.push_back(len);
 }
@@ -153,7 +151,7 @@ Status Engine::OnEvent(const Event& e) {
       break;
     case Ev::kOutageEnd:
       net_.CenterUp(e.id, t);
-      if (net_.up(e.id) && opt_.center_mtbf_h > 0 && rec_.open() > 0) RandomOutage(e.id, t);
+      if (net_.up(e.id) && failures_.outages() && rec_.open() > 0) RandomOutage(e.id, t);
       break;
     case Ev::kWake: net_.Wake(e.id, t); break;
   }
@@ -168,7 +166,7 @@ Status Engine::Run() {
     Push(o.start, Ev::kOutageStart, o.center, static_cast<uint32_t>(outage_len_.size()));
     outage_len_.push_back(o.duration);
   }
-  if (opt_.center_mtbf_h > 0)
+  if (failures_.outages())
     for (size_t c = 0; c < network_.centers.size(); ++c) RandomOutage(static_cast<CenterId>(c), t0);
 
   size_t next_arrival = 0, reported = 0;
@@ -210,6 +208,7 @@ NetworkOptions NetworkOptionsOf(const SimOptions& options) {
   no.pass_interval = options.pass_interval;
   no.checkpoint = options.checkpoint;
   no.restart_cost = options.restart_cost;
+  no.max_restarts = options.max_restarts;
   no.seed = options.seed;
   return no;
 }

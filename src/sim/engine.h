@@ -53,6 +53,7 @@ struct SimOptions {
   Duration outage_mean = 4 * kHour;
   Duration checkpoint = 0;  // default interval for jobs without their own; 0 = none
   Duration restart_cost = 0;
+  int max_restarts = 100;  // runs lost before a job is given up on (0 = no limit)
   // Called with the fraction of arrivals processed (0..1), at most ~200 times.
   std::function<void(double)> progress;
 };
@@ -153,15 +154,20 @@ struct SimResult {
   BusyHours busy;
 };
 
-// Device failures as the simulator draws them, from a stream of their own
-// (independent of the schedulers'): at each start of a run, in the order runs
-// start, an exponential time to failure of mean device MTBF / accelerators.
-// The Engine and `suanli replay` draw them alike. Random outages draw from
-// the same stream (rng()).
+// Device failures and random center outages as the simulator draws them,
+// from a stream of their own (independent of the schedulers'): at each start
+// of a run, in the order runs start, an exponential time to failure of mean
+// device MTBF / accelerators; for each center at the first arrival, and again
+// at the end of each of its outages while jobs are open, an exponential time
+// to its next outage (center MTBF) and length (outage_mean, at least a
+// minute). The Engine and `suanli replay` draw them alike.
 class FailureDraws {
  public:
   explicit FailureDraws(const SimOptions& options)
-      : mtbf_h_(options.device_mtbf_h), rng_(options.seed ^ 0x6661696c75726573ULL) {}
+      : mtbf_h_(options.device_mtbf_h),
+        center_mtbf_h_(options.center_mtbf_h),
+        outage_mean_(options.outage_mean),
+        rng_(options.seed ^ 0x6661696c75726573ULL) {}
   // When a run of `run` on `devices` accelerators that starts now fails
   // (>= 1 µs after its start), or kNever if it does not.
   Duration FailsAfter(double devices, Duration run) {
@@ -169,10 +175,18 @@ class FailureDraws {
     const Duration in = SecondsF(rng_.Exponential(mtbf_h_ * 3600.0 / devices));
     return in < run ? std::max<Duration>(1, in) : kNever;
   }
-  Rng& rng() { return rng_; }
+  // Whether centers have random outages at all.
+  bool outages() const { return center_mtbf_h_ > 0; }
+  // The next random outage of a center up at `after`: its start and length.
+  std::pair<Time, Duration> NextOutage(Time after) {
+    const Time at = after + SecondsF(rng_.Exponential(center_mtbf_h_ * 3600.0));
+    return {at, std::max<Duration>(kMinute, SecondsF(rng_.Exponential(ToSeconds(outage_mean_))))};
+  }
 
  private:
   double mtbf_h_;
+  double center_mtbf_h_;
+  Duration outage_mean_;
   Rng rng_;
 };
 

@@ -50,9 +50,17 @@ Result<RunEnd> NetworkScheduler::Interrupt(JobId id, Time t) {
   e.lost_dev_s = e.devices * ToSeconds(t - j.run_start - saved);
   j.overhead = opt_.restart_cost;
   j.counted = true;
+  ++j.restarts;
   ++j.gen;
   dispatcher_->Done(id);
   return e;
+}
+
+void NetworkScheduler::Restart(JobId id, Time t) {
+  const int n = jobs_[id].restarts;
+  if (opt_.max_restarts > 0 && n > opt_.max_restarts)
+    return RecordUnschedulable(id, fmt::format("its runs were lost {} times (failures, outages); given up", n));
+  Dispatch(id, t);
 }
 
 void NetworkScheduler::TakeBack(JobId id, Time t) {
@@ -181,7 +189,7 @@ Result<RunEnd> NetworkScheduler::Failed(JobId id, Time t, Time avoid_until) {
   SUANLI_ASSIGN_OR_RETURN(RunEnd e, Interrupt(id, t));
   centers_[c].changed = true;
   if (avoid_until > t) Avoid(id, c, avoid_until);
-  Dispatch(id, t);
+  Restart(id, t);
   return e;
 }
 

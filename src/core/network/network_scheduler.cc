@@ -246,6 +246,7 @@ Status NetworkScheduler::Evict(CenterId c, Time t, bool running) {
       d.at = t;
       d.end = UncountedEnd(id);
       ++j.gen;
+      ++j.restarts;
       stopping_.erase(id);
       dispatcher_->Done(id);
       out_.push_back(std::move(d));
@@ -256,7 +257,7 @@ Status NetworkScheduler::Evict(CenterId c, Time t, bool running) {
     }
   }
   status_[c].backlog_dev_s = 0;
-  for (JobId id : moved) Dispatch(id, t);
+  for (JobId id : moved) Restart(id, t);
   return Status::Ok();
 }
 

@@ -53,6 +53,10 @@ struct NetworkOptions {
   // time a run after a failure or an outage spends restarting.
   Duration checkpoint = 0;
   Duration restart_cost = 0;
+  // A job whose runs are lost more often than this (failures, outages) is
+  // given up on (kUnschedulable): without checkpoints, a run longer than its
+  // centers stay up would start over for ever (0 = no limit).
+  int max_restarts = 100;
   uint64_t seed = 1;  // the center schedulers' random stream
   // Placers that weigh the workload's task mix (fgd) see the whole
   // workload's mix, as in the FGD paper's experiments.
@@ -214,6 +218,7 @@ class NetworkScheduler {
     double speed = 1;
     Time expected_end = 0;
     bool counted = true;  // running: its center's scheduler holds its allocation
+    int restarts = 0;     // runs lost (Interrupt)
   };
 
   NetworkScheduler(const Workload& workload, const Network& network, const Catalog& catalog,
@@ -221,6 +226,9 @@ class NetworkScheduler {
   Status Init(const PolicySpec& policy);
 
   void Dispatch(JobId id, Time t);
+  // A job whose run was lost: dispatched again, or given up on after
+  // max_restarts.
+  void Restart(JobId id, Time t);
   void Hold(JobId id, CenterId c, Time retry, std::string why);
   // A kSend decision: the job goes to c, reaching it at `at`.
   NetDecision& Send(JobId id, CenterId c, Time at);
