@@ -6,6 +6,10 @@
 #                                              with tests/golden/NAME/sha256sums
 #   bash scripts/golden.sh update [NAME...]    run them, rewrite the digests and the
 #                                              kept files (tests/golden/NAME/keep)
+#   bash scripts/golden.sh replay [NAME...]    run each `sim` run through `suanli replay`
+#                                              (the live control plane) and compare with
+#                                              `sim --single-node` on the same arguments
+#                                              (the default run takes minutes)
 #
 # Each tests/golden/NAME/args holds the command's arguments, one per line,
 # relative to the repository's root, with {out} for the output directory.
@@ -20,10 +24,31 @@ if ((${#names[@]} == 0)); then
 fi
 bin=${SUANLI_BINARY:-./build/suanli}
 [[ -x $bin ]] || { echo "golden.sh: $bin not found; build first (scripts/build.sh)" >&2; exit 2; }
-case $mode in check | update) ;; *) echo "usage: golden.sh [check|update]" >&2; exit 2 ;; esac
+case $mode in check | update | replay) ;; *) echo "usage: golden.sh [check|update|replay]" >&2; exit 2 ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
+if [[ $mode == replay ]]; then
+  for name in "${names[@]}"; do
+    dir=tests/golden/$name
+    [[ -f $dir/args ]] || { echo "golden.sh: no golden run '$name' (tests/golden/$name/args)" >&2; exit 2; }
+    mapfile -t sim < <(sed "s|{out}|$tmp/$name.sim|g" "$dir/args")
+    mapfile -t replay < <(sed "s|{out}|$tmp/$name.replay|g" "$dir/args")
+    [[ ${sim[0]} == sim ]] || { echo "$name: not a sim run; skipped"; continue; }
+    "$bin" sim --single-node "${sim[@]:1}" > "$tmp/$name.sim.log" 2>&1 ||
+      { echo "$name: sim failed:"; cat "$tmp/$name.sim.log"; exit 1; }
+    "$bin" replay "${replay[@]:1}" > "$tmp/$name.replay.log" 2>&1 ||
+      { echo "$name: replay failed:"; tail "$tmp/$name.replay.log"; exit 1; }
+    if diff <(cd "$tmp/$name.sim" && sha256sum -- * | sort -k2) <(cd "$tmp/$name.replay" && sha256sum -- * | sort -k2) &&
+      cmp -s "$tmp/$name.sim.log" "$tmp/$name.replay.log"; then
+      echo "$name: replay equals sim --single-node"
+    else
+      echo "$name: replay DIFFERS from sim --single-node"
+      status=1
+    fi
+  done
+  exit $status
+fi
 for name in "${names[@]}"; do
   dir=tests/golden/$name
   [[ -f $dir/args ]] || { echo "golden.sh: no golden run '$name' (tests/golden/$name/args)" >&2; exit 2; }
