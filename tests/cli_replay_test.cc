@@ -4,7 +4,6 @@
 // path (docs/architecture.md, "One path").
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +17,7 @@ using testing::ReadFile;
 using testing::RunSuanli;
 using testing::Source;
 using testing::TempDir;
+using testing::WriteNativeWorkload;
 
 constexpr const char* kFiles[] = {"summary.json", "jobs.csv", "utilization.csv", "centers.csv", "usage.csv"};
 
@@ -134,13 +134,8 @@ TEST(CliReplay, EqualsSimWithCenterOutages) {
   EXPECT_GT(Sum(scheduled, "outages"), 0);
 
   const std::string d = TempDir("replay_given_up");
-  {
-    std::ofstream f(d + "/w.csv");
-    f << "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,priority,"
-         "durations\n"
-      << "long,t,u,0,1,1000,1000,1024,,,cnn,864000,0,0,\n"
-      << "short,t,u,5,1,1000,1000,1024,,,cnn,100,0,0,\n";
-  }
+  WriteNativeWorkload(d + "/w.csv",
+                      {"long,t,u,0,1,1000,1000,1024,,,cnn,864000,0,0,", "short,t,u,5,1,1000,1000,1024,,,cnn,100,0,0,"});
   auto given_up =
       ExpectReplayEqualsSim("given_up",
                             "--network tiny --dispatch earliest-start --policy fifo --format native --center-mtbf-h 3 "

@@ -21,6 +21,7 @@ using testing::ReadFile;
 using testing::RunSuanli;
 using testing::Source;
 using testing::TempDir;
+using testing::WriteNativeWorkload;
 
 TEST(CliSim, DefaultRunComparesDispatchPoliciesOnChinaAicc) {
   auto r = RunSuanli("sim -q");
@@ -152,19 +153,16 @@ TEST(CliSim, BadInputGivesAClearMessageAndExitCode2) {
 // --max-restarts lost runs, with the reason.
 TEST(CliSim, AJobThatOutlastsEveryUptimeIsGivenUpAndTheRunEnds) {
   std::string d = TempDir("sim_given_up");
-  {
-    std::ofstream f(d + "/w.csv");
-    f << "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,priority,"
-         "durations\n"
-      << "long,t,u,0,1,1000,1000,1024,,,cnn,864000,0,0,\n"
-      << "short,t,u,5,1,1000,1000,1024,,,cnn,100,0,0,\n";
-  }
+  WriteNativeWorkload(d + "/w.csv",
+                      {"long,t,u,0,1,1000,1000,1024,,,cnn,864000,0,0,", "short,t,u,5,1,1000,1000,1024,,,cnn,100,0,0,"});
   auto r = RunSuanli(
       "sim --network tiny --dispatch earliest-start --policy fifo --format native --center-mtbf-h 3 "
       "--max-restarts 5 --workload " +
       d + "/w.csv --out " + d + "/out");
   ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("its runs were lost 6 times (failures, outages); given up"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("its last 6 runs were lost before a checkpoint (failures, outages); given up"),
+            std::string::npos)
+      << r.out;
   auto summary = nlohmann::json::parse(ReadFile(d + "/out/summary.json"));
   EXPECT_EQ(summary["policies"][0]["unschedulable"], 1);
   EXPECT_EQ(summary["policies"][0]["finished"], 1);
@@ -176,13 +174,9 @@ TEST(CliSim, AJobThatOutlastsEveryUptimeIsGivenUpAndTheRunEnds) {
 // the files.
 TEST(CliSim, NamesWithCommasAndQuotesRoundTripThroughJobsCsvAndReport) {
   std::string d = TempDir("sim_csv_quote");
-  {
-    std::ofstream f(d + "/w.csv");
-    f << "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,priority,"
-         "durations\n"
-      << "\"train, v2 \"\"big\"\"\",\"lab, \"\"north\"\"\",u,0,1,1000,1000,1024,,,cnn,100,0,0,\n"
-      << "plain,t,u,5,1,1000,1000,1024,,,cnn,100,0,0,\n";
-  }
+  WriteNativeWorkload(d + "/w.csv",
+                      {"\"train, v2 \"\"big\"\"\",\"lab, \"\"north\"\"\",u,0,1,1000,1000,1024,,,cnn,100,0,0,",
+                       "plain,t,u,5,1,1000,1000,1024,,,cnn,100,0,0,"});
   auto r = RunSuanli("sim -q --network tiny --dispatch earliest-start --policy fifo --format native --workload " + d +
                      "/w.csv --out " + d + "/out");
   ASSERT_EQ(r.code, 0) << r.out;

@@ -212,9 +212,31 @@ TEST(NetworkScheduler, AJobWhoseRunsAreLostMoreThanMaxRestartsTimesIsGivenUp) {
   ds = f.Take();
   const NetDecision* given_up = Fixture::Find(ds, NetDecision::Kind::kUnschedulable, a);
   ASSERT_NE(given_up, nullptr);
-  EXPECT_NE(given_up->reason.find("lost 3 times"), std::string::npos) << given_up->reason;
+  EXPECT_NE(given_up->reason.find("last 3 runs were lost before a checkpoint"), std::string::npos) << given_up->reason;
   EXPECT_EQ(Fixture::Find(ds, NetDecision::Kind::kSend, a), nullptr);
   EXPECT_EQ(f.ns->phase(a), NetPhase::kDone);
+}
+
+// A lost run that kept work (a checkpoint reached) starts the count again:
+// a job that progresses is never given up on.
+TEST(NetworkScheduler, LostRunsThatKeptWorkDoNotCountTowardsGivingUp) {
+  Fixture f("fifo", true, 1);
+  Job j = MakeJob(0, 8, 1000);
+  j.checkpoint = Seconds(10);
+  j.tenant = f.ns->InternTenant("t");
+  const JobId a = f.ns->AddJob(j);
+  f.ns->Arrive(a, 0);
+  Time t = 0;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(f.ns->Pass(t).ok());
+    auto ds = f.Take();
+    ASSERT_NE(Fixture::Find(ds, NetDecision::Kind::kStart, a), nullptr) << "run " << i;
+    t += Seconds(15);  // one checkpoint in each run
+    ASSERT_TRUE(f.ns->Failed(a, t).ok());
+    ds = f.Take();
+    EXPECT_EQ(Fixture::Find(ds, NetDecision::Kind::kUnschedulable, a), nullptr) << "run " << i;
+  }
+  EXPECT_NE(f.ns->phase(a), NetPhase::kDone);
 }
 
 TEST(NetworkScheduler, AvoidingTheOnlyCenterThatCanRunAJobHoldsItUntilThen) {

@@ -309,7 +309,8 @@ void AddSimOptions(CLI::App* cmd, const std::shared_ptr<SimArgs>& args, int* exi
   cmd->add_option("--restart-cost-s", args->restart_cost_s, "Seconds a job needs to restart after a failure")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-restarts", args->max_restarts,
-                  "Runs a job may lose to failures and outages before it is given up on (0 = no limit)")
+                  "Runs in a row a job may lose to failures and outages before any checkpoint before it is given "
+                  "up on (0 = no limit)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed,-s", args->seed, "Random seed");
   cmd->add_option("--out,-o", args->out, "Directory for summary.json, jobs.csv, utilization.csv");

@@ -53,7 +53,7 @@ struct SimOptions {
   Duration outage_mean = 4 * kHour;
   Duration checkpoint = 0;  // default interval for jobs without their own; 0 = none
   Duration restart_cost = 0;
-  int max_restarts = 100;  // runs lost before a job is given up on (0 = no limit)
+  int max_restarts = 100;  // runs lost in a row before a checkpoint, then given up on (0 = no limit)
   // Called with the fraction of arrivals processed (0..1), at most ~200 times.
   std::function<void(double)> progress;
 };

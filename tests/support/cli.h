@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <string>
 
@@ -50,5 +51,14 @@ inline std::string TempDir(const std::string& name) {
 }
 
 inline std::string Source(const std::string& rel) { return std::string(SUANLI_SOURCE_DIR) + "/" + rel; }
+
+// Writes a workload in the native format (docs/formats-workload.md) to
+// `path`: its header, then `rows` (each a CSV line without its newline).
+inline void WriteNativeWorkload(const std::string& path, std::initializer_list<std::string> rows) {
+  std::ofstream f(path);
+  f << "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,priority,"
+       "durations\n";
+  for (const std::string& r : rows) f << r << '\n';
+}
 
 }  // namespace suanli::testing

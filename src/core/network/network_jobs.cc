@@ -50,16 +50,18 @@ Result<RunEnd> NetworkScheduler::Interrupt(JobId id, Time t) {
   e.lost_dev_s = e.devices * ToSeconds(t - j.run_start - saved);
   j.overhead = opt_.restart_cost;
   j.counted = true;
-  ++j.restarts;
+  j.fruitless = saved > 0 ? 0 : j.fruitless + 1;
   ++j.gen;
   dispatcher_->Done(id);
   return e;
 }
 
 void NetworkScheduler::Restart(JobId id, Time t) {
-  const int n = jobs_[id].restarts;
-  if (opt_.max_restarts > 0 && n > opt_.max_restarts)
-    return RecordUnschedulable(id, fmt::format("its runs were lost {} times (failures, outages); given up", n));
+  const int n = jobs_[id].fruitless;
+  if (opt_.max_restarts > 0 && n > opt_.max_restarts) {
+    return RecordUnschedulable(
+        id, fmt::format("its last {} runs were lost before a checkpoint (failures, outages); given up", n));
+  }
   Dispatch(id, t);
 }
 

@@ -246,7 +246,6 @@ Status NetworkScheduler::Evict(CenterId c, Time t, bool running) {
       d.at = t;
       d.end = UncountedEnd(id);
       ++j.gen;
-      ++j.restarts;
       stopping_.erase(id);
       dispatcher_->Done(id);
       out_.push_back(std::move(d));

@@ -53,9 +53,11 @@ struct NetworkOptions {
   // time a run after a failure or an outage spends restarting.
   Duration checkpoint = 0;
   Duration restart_cost = 0;
-  // A job whose runs are lost more often than this (failures, outages) is
-  // given up on (kUnschedulable): without checkpoints, a run longer than its
-  // centers stay up would start over for ever (0 = no limit).
+  // A job whose runs are lost more than this many times in a row before any
+  // checkpoint (failures, outages) is given up on (kUnschedulable): a run
+  // longer than its centers stay up, with no checkpoint in reach, would start
+  // over for ever. A lost run that kept work starts the count again (0 = no
+  // limit).
   int max_restarts = 100;
   uint64_t seed = 1;  // the center schedulers' random stream
   // Placers that weigh the workload's task mix (fgd) see the whole
@@ -218,7 +220,7 @@ class NetworkScheduler {
     double speed = 1;
     Time expected_end = 0;
     bool counted = true;  // running: its center's scheduler holds its allocation
-    int restarts = 0;     // runs lost (Interrupt)
+    int fruitless = 0;    // runs lost in a row that kept no work (Interrupt)
   };
 
   NetworkScheduler(const Workload& workload, const Network& network, const Catalog& catalog,
@@ -227,7 +229,7 @@ class NetworkScheduler {
 
   void Dispatch(JobId id, Time t);
   // A job whose run was lost: dispatched again, or given up on after
-  // max_restarts.
+  // max_restarts lost runs in a row that kept nothing.
   void Restart(JobId id, Time t);
   void Hold(JobId id, CenterId c, Time retry, std::string why);
   // A kSend decision: the job goes to c, reaching it at `at`.
