@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "live/backend_local.h"
 #include "live/cgroup.h"
 #include "live/job_env.h"
+#include "live/local_supervisor.h"
 #include "live/sandbox.h"
 
 namespace suanli::live {
@@ -226,6 +228,58 @@ TEST(LiveIsolation, ProcessesThatCallSetsidDieWithTheJob) {
     EXPECT_EQ(c->state, JobState::kCancelled);
     EXPECT_EQ(CountProcesses(sleep + m2), 0);
   }
+}
+
+// The job's parent is this same binary, as the supervisor (no sandbox) or as
+// the reaper inside the sandbox: no interpreter is run on the way.
+TEST(LiveIsolation, TheSupervisorAndTheReaperAreThisSameBinary) {
+  IsolationCaps caps = Detected();
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
+  for (const char* sandbox : {"auto", "off"}) {
+    SCOPED_TRACE(sandbox);
+    TempDir tmp;
+    auto b = Make(tmp.path(), Config(sandbox));
+    ASSERT_NE(b, nullptr);
+    LaunchRequest r = Request(4, tmp.path(), {"sh", "-c", "tr '\\0' '\\n' < /proc/$PPID/cmdline; sleep 1"});
+    auto id = b->Launch(r);
+    ASSERT_TRUE(id.ok()) << id.status().message();
+    // The supervisor, started by the backend (alive while the job sleeps).
+    // (Its command line may read empty for a moment: posix_spawn returns while exec is setting it up.)
+    std::string supervisor;
+    for (int i = 0; i < 100 && supervisor.empty(); ++i) {
+      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      supervisor = ReadAll("/proc/" + id->substr(0, id->find(':')) + "/cmdline");
+    }
+    EXPECT_EQ(supervisor.substr(0, supervisor.find('\0')), self);
+    auto e = WaitEnd(*b, 4, 30);
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->state, JobState::kSucceeded) << e->reason << ReadAll(r.job_dir + "/stderr");
+    const std::string out = ReadAll(r.job_dir + "/stdout");
+    std::vector<std::string_view> parent = Split(out, '\n');
+    ASSERT_GE(parent.size(), 2u);
+    EXPECT_EQ(parent[0], self);
+    bool sandboxed = sandbox[0] == 'a' && caps.bwrap_works;
+    EXPECT_EQ(parent[1], sandboxed ? kReaperArg : kSupervisorArg);
+  }
+  // Any other first argument is left to the program's own main.
+  std::vector<std::string> args = {self, "--gtest_list_tests"};
+  std::vector<char*> argv = {args[0].data(), args[1].data()};
+  RunLocalSupervisorIfAsked(2, argv.data());
+  RunLocalSupervisorIfAsked(1, argv.data());
+}
+
+// The sandbox replaces /tmp and the data directory; the binary the reaper runs
+// from is bound back at its own path, after them.
+TEST(LiveIsolation, TheSandboxKeepsTheSupervisorsBinaryWhereverItLies) {
+  std::vector<std::string> a = BwrapArgs("bwrap", {"/srv/d", "/srv/d/jobs/1", "", "/tmp/x/suanli", false});
+  auto at = [&](const std::vector<std::string>& seq) {
+    return std::search(a.begin(), a.end(), seq.begin(), seq.end()) - a.begin();
+  };
+  auto bind = at({"--ro-bind", "/tmp/x/suanli", "/tmp/x/suanli"});
+  ASSERT_LT(bind, static_cast<std::ptrdiff_t>(a.size()));
+  EXPECT_LT(at({"--tmpfs", "/tmp"}), bind);
+  EXPECT_LT(at({"--tmpfs", "/srv/d"}), bind);
+  EXPECT_LT(bind, at({"--"}));
 }
 
 // Job ids are per server: two servers of one machine (two data directories)

@@ -4,8 +4,11 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "live/local_supervisor.h"
 
 int main(int argc, char** argv) {
+  // The local backend starts this binary again as a job's supervisor.
+  suanli::live::RunLocalSupervisorIfAsked(argc, argv);
   CLI::App app{"Suanli: one scheduler for a network of AI compute centers"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "suanli 0.1.0");

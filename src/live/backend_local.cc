@@ -38,19 +38,6 @@ WallMs NowMs() {
       .count();
 }
 
-std::string FindPerl() {
-  for (const char* p : {"/usr/bin/perl", "/bin/perl"}) {
-    if (::access(p, X_OK) == 0) return p;
-  }
-  const char* path = std::getenv("PATH");
-  for (std::string_view dir : Split(path ? path : "", ':')) {
-    if (dir.empty()) continue;
-    std::string p = std::string(dir) + "/perl";
-    if (::access(p.c_str(), X_OK) == 0) return p;
-  }
-  return "";
-}
-
 // A job this backend follows.
 struct LocalJob {
   int64_t job_id = 0;
@@ -71,14 +58,14 @@ struct LocalJob {
 
 class LocalBackend final : public Backend {
  public:
-  LocalBackend(BackendConfig config, std::string center, std::string data_dir, const Catalog& catalog, std::string perl,
-               std::optional<std::string> recorded_nvidia_smi, IsolationPlan isolation, std::string bwrap,
-               JobCgroups cgroups)
+  LocalBackend(BackendConfig config, std::string center, std::string data_dir, const Catalog& catalog,
+               std::string program, std::optional<std::string> recorded_nvidia_smi, IsolationPlan isolation,
+               std::string bwrap, JobCgroups cgroups)
       : config_(std::move(config)),
         center_(std::move(center)),
         data_dir_(CanonicalPath(data_dir)),
         catalog_(catalog),
-        perl_(std::move(perl)),
+        program_(std::move(program)),
         recorded_(std::move(recorded_nvidia_smi)),
         host_(ShortHostName()),
         iso_(std::move(isolation)),
@@ -145,11 +132,11 @@ class LocalBackend final : public Backend {
     }
 
     SupervisorLaunch l;
-    l.perl = perl_;
+    l.program = program_;
     l.ctl_dir = ctl;
     l.workdir = workdir;
     l.cgroups = job.cgroups;
-    if (iso_.sandbox) l.sandbox = BwrapArgs(bwrap_, {data_dir_, dir, workdir, iso_.drop_uid});
+    if (iso_.sandbox) l.sandbox = BwrapArgs(bwrap_, {data_dir_, dir, workdir, program_, iso_.drop_uid});
     l.uid = l.gid = job.uid;
     l.command = spec.command;
     auto out = OpenLog(dir + "/stdout", job.uid, job.uid);
@@ -481,7 +468,7 @@ class LocalBackend final : public Backend {
   BackendConfig config_;
   std::string center_, data_dir_;
   const Catalog& catalog_;
-  std::string perl_;
+  std::string program_;  // the binary supervisors run from
   std::optional<std::string> recorded_;
   std::string host_;
   bool probed_ = false;
@@ -559,13 +546,8 @@ Result<std::unique_ptr<Backend>> MakeLocalBackend(const BackendConfig& config, c
       config.cgroup_parent.find('\n') != std::string::npos) {
     return InvalidArgument("center {}: cgroup_parent '{}' is not a cgroup name", center, config.cgroup_parent);
   }
-  std::string perl = FindPerl();
-  if (perl.empty()) {
-    return Unavailable(
-        "center {}: the local backend needs perl (Debian's essential perl-base) for its job "
-        "supervisors, and none was found",
-        center);
-  }
+  auto program = SupervisorProgram();
+  if (!program.ok()) return program.status().Wrap(fmt::format("center {}: job supervisors", center));
   // The jobs' cgroups are named after this server's data directory: another
   // server of the machine has its own job 1.
   std::error_code ec;
@@ -580,7 +562,7 @@ Result<std::unique_ptr<Backend>> MakeLocalBackend(const BackendConfig& config, c
   } else {
     spdlog::warn("center={} backend=local {}", center, line);
   }
-  return std::unique_ptr<Backend>(new LocalBackend(config, center, data_dir, catalog, perl,
+  return std::unique_ptr<Backend>(new LocalBackend(config, center, data_dir, catalog, *program,
                                                    std::move(recorded_nvidia_smi), std::move(plan).value(), found.bwrap,
                                                    std::move(cgroups)));
 }

@@ -19,169 +19,25 @@
 
 namespace suanli::live {
 namespace fs = std::filesystem;
-namespace {
-
-// Runs the job from a trusted process: reads its environment (NUL-separated
-// KEY=VALUE from $envfh), restores the default signal handling, becomes its
-// uid/gid ("-": unchanged) without supplementary groups, then execs @ARGV.
-constexpr std::string_view kRunJob = R"PERL(
-sub run_job {
-  my ($uid, $gid, $envfh) = @_;
-  my %env;
-  { local $/ = "\0";
-    while (defined(my $kv = <$envfh>)) {
-      chop $kv if substr($kv, -1) eq "\0";
-      my $eq = index($kv, '=');
-      $env{substr($kv, 0, $eq)} = substr($kv, $eq + 1) if $eq > 0;
-    } }
-  close $envfh;
-  $SIG{$_} = 'DEFAULT' for qw(HUP INT QUIT TERM USR1 USR2 PIPE ALRM CHLD TSTP TTIN TTOU);
-  POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
-  if ($uid ne '-') {
-    $) = "$gid $gid";
-    POSIX::setgid($gid);
-    POSIX::setuid($uid);
-    my @g = split(' ', $));
-    if ($< != $uid || $> != $uid || (split(' ', $())[0] != $gid || $g[0] != $gid || grep { $_ != $gid } @g) {
-      print STDERR "suanli: cannot become uid $uid: $!\n";
-      POSIX::_exit(127);
-    }
+Result<std::string> SupervisorProgram() {
+  std::error_code ec;
+  std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  if (ec) return Unavailable("cannot find the running program (/proc/self/exe): {}", ec.message());
+  if (::access(self.c_str(), X_OK) != 0) {
+    return Unavailable("the running program {} cannot be started again: {}", self, std::strerror(errno));
   }
-  %ENV = %env;
-  { no warnings 'exec'; exec { $ARGV[0] } @ARGV; }
-  print STDERR "suanli: cannot run $ARGV[0]: $!\n";
-  POSIX::_exit(127);
+  return self;
 }
-)PERL";
-
-// Arguments: CTL N CGROUP_DIR... UID GID SANDBOX COMMAND... (SANDBOX 1: the
-// command is bwrap's, ending with the reaper's).
-constexpr std::string_view kSupervisorMain = R"PERL(
-use strict; use warnings; use POSIX ();
-my $ctl = shift @ARGV; my $n = shift @ARGV; my @cg = splice(@ARGV, 0, $n);
-my $uid = shift @ARGV; my $gid = shift @ARGV; my $sandbox = shift @ARGV;
-$0 = "suanli-supervisor $ctl";
-sub put {
-  my ($name, $text) = @_;
-  my $tmp = "$ctl/.$name.$$";
-  open(my $fh, '>', $tmp) or return 0;
-  print $fh $text;
-  close($fh) or return 0;
-  return rename($tmp, "$ctl/$name");
-}
-sub wr { my ($p, $t) = @_; open(my $f, '>', $p) or return 0; print $f $t; return close($f); }
-sub procs {
-  my %p;
-  for my $d (@cg) {
-    open(my $f, '<', "$d/cgroup.procs") or next;
-    while (my $l = <$f>) { $p{$1} = 1 if $l =~ /^(\d+)/; }
-    close $f;
-  }
-  return keys %p;
-}
-sub cg_kill {
-  return unless @cg;
-  for my $d (@cg) { wr("$d/cgroup.kill", "1") if -e "$d/cgroup.kill"; }
-  for my $try (1 .. 400) {
-    return unless procs();
-    my @fz = grep { -e "$_/freezer.state" && wr("$_/freezer.state", "FROZEN") } @cg;
-    for my $d (@fz) {
-      for (1 .. 100) {
-        open(my $f, '<', "$d/freezer.state") or last;
-        my $s = <$f> // ''; close $f;
-        last if $s =~ /^FROZEN/;
-        select(undef, undef, undef, 0.002);
-      }
-    }
-    my @p = procs();
-    kill('KILL', @p) if @p;
-    wr("$_/freezer.state", "THAWED") for @fz;
-    select(undef, undef, undef, 0.005);
-  }
-}
-my ($rd, $wr);
-if ($sandbox) { pipe($rd, $wr) or do { print STDERR "suanli: pipe: $!\n"; put("status", "exit 127\n"); exit 1; }; }
-my $pid = fork();
-if (!defined $pid) { print STDERR "suanli: cannot fork: $!\n"; put("status", "exit 127\n"); exit 1; }
-if ($pid == 0) {
-  POSIX::setpgid(0, 0);
-  for my $d (@cg) { wr("$d/cgroup.procs", "$$\n") or print STDERR "suanli: cannot join cgroup $d: $!\n"; }
-  open(my $envfh, '<', "$ctl/env") or do { print STDERR "suanli: cannot read the job's environment: $!\n"; POSIX::_exit(127); };
-  if ($sandbox) {
-    close $rd;
-    POSIX::dup2(fileno($wr), 3);
-    POSIX::dup2(fileno($envfh), 4);
-    $SIG{$_} = 'IGNORE' for qw(HUP INT QUIT TERM USR1 USR2);
-    { no warnings 'exec'; exec { $ARGV[0] } @ARGV; }
-    print STDERR "suanli: cannot run $ARGV[0]: $!\n";
-    POSIX::_exit(127);
-  }
-  run_job($uid, $gid, $envfh);
-}
-close $wr if $sandbox;
-POSIX::setpgid($pid, $pid);
-put("pgid", "$pid\n");
-my $w;
-do { $w = waitpid($pid, 0); } while ($w == -1 && $!{EINTR});
-my $st = $?;
-my $err = "$!";
-kill('KILL', -$pid);
-cg_kill();
-my $line = $w != $pid ? "lost: $err" : ($st & 127) ? "signal " . ($st & 127) : "exit " . ($st >> 8);
-if ($sandbox && $w == $pid) {
-  my $flags = fcntl($rd, POSIX::F_GETFL(), 0) // 0;
-  fcntl($rd, POSIX::F_SETFL(), $flags | POSIX::O_NONBLOCK());
-  my $buf = '';
-  sysread($rd, $buf, 64);
-  $line = $1 if defined $buf && $buf =~ /\A((?:exit|signal) \d{1,3})\n/;
-}
-put("status", "$line\n") or exit 1;
-exit 0;
-)PERL";
-
-// Inside the sandbox. Arguments: UID GID COMMAND...; fd 3: where its wait
-// status goes; fd 4: the job's environment.
-constexpr std::string_view kReaperMain = R"PERL(
-use strict; use warnings; use POSIX ();
-my $uid = shift @ARGV; my $gid = shift @ARGV;
-$0 = 'suanli-reaper';
-open(my $st, '>&=', 3) or POSIX::_exit(127);
-open(my $envfh, '<&=', 4) or POSIX::_exit(127);
-my $pid = fork();
-if (!defined $pid) { print STDERR "suanli: cannot fork: $!\n"; POSIX::_exit(127); }
-if ($pid == 0) { close $st; run_job($uid, $gid, $envfh); }
-close $envfh;
-my $w;
-do { $w = waitpid($pid, 0); } while ($w == -1 && $!{EINTR});
-my $s = $?;
-my $line = ($s & 127) ? "signal " . ($s & 127) : "exit " . ($s >> 8);
-syswrite($st, "$line\n");
-POSIX::_exit(($s & 127) ? 128 + ($s & 127) : ($s >> 8));
-)PERL";
-
-const std::string& Supervisor() {
-  static const std::string s = std::string(kSupervisorMain) + std::string(kRunJob);
-  return s;
-}
-const std::string& Reaper() {
-  static const std::string s = std::string(kReaperMain) + std::string(kRunJob);
-  return s;
-}
-
-}  // namespace
-
-std::string_view LocalSupervisorScript() { return Supervisor(); }
-std::string_view LocalReaperScript() { return Reaper(); }
 
 Result<pid_t> SpawnSupervisor(const SupervisorLaunch& l) {
   std::string uid = l.uid >= 0 ? std::to_string(l.uid) : "-", gid = l.gid >= 0 ? std::to_string(l.gid) : "-";
   const bool sandbox = !l.sandbox.empty();
-  std::vector<std::string> args = {l.perl, "-e", Supervisor(), "--", l.ctl_dir, std::to_string(l.cgroups.size())};
+  std::vector<std::string> args = {l.program, std::string(kSupervisorArg), l.ctl_dir, std::to_string(l.cgroups.size())};
   args.insert(args.end(), l.cgroups.begin(), l.cgroups.end());
   args.insert(args.end(), {sandbox ? "-" : uid, sandbox ? "-" : gid, sandbox ? "1" : "0"});
   if (sandbox) {
     args.insert(args.end(), l.sandbox.begin(), l.sandbox.end());
-    args.insert(args.end(), {l.perl, "-e", Reaper(), "--", uid, gid});
+    args.insert(args.end(), {l.program, std::string(kReaperArg), uid, gid});
   }
   args.insert(args.end(), l.command.begin(), l.command.end());
   std::vector<char*> argv;
@@ -209,10 +65,10 @@ Result<pid_t> SpawnSupervisor(const SupervisorLaunch& l) {
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   posix_spawn_file_actions_addchdir_np(&fa, sandbox ? "/" : l.workdir.c_str());
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, l.perl.c_str(), &fa, &attr, argv.data(), envp.data());
+  int rc = posix_spawn(&pid, l.program.c_str(), &fa, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
-  if (rc != 0) return IoError("cannot start its supervisor ({}): {}", l.perl, std::strerror(rc));
+  if (rc != 0) return IoError("cannot start its supervisor ({}): {}", l.program, std::strerror(rc));
   return pid;
 }
 

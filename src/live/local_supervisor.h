@@ -1,21 +1,26 @@
 // The local backend's per-job supervisor and the files it keeps.
 //
-// Each job runs under a supervisor of its own (a short Perl program from
-// Debian's essential perl-base, started with posix_spawn in a new session, as
-// the server's user, with a fixed environment of its own). The supervisor
+// Each job runs under a supervisor of its own: this same binary, started
+// again (posix_spawn of /proc/self/exe, in a new session, as the server's
+// user, with a fixed environment of its own) with kSupervisorArg first. The
+// supervisor
 //   1. forks; the child makes its own process group, writes itself into the
 //      job's cgroups, and runs the job: directly, or inside a bubblewrap
-//      sandbox through a small "reaper" (also Perl) that is the parent of the
-//      command inside the sandbox and reports its wait status on fd 3;
+//      sandbox through a "reaper" (the binary again, with kReaperArg) that is
+//      the parent of the command inside the sandbox and reports its wait
+//      status on fd 3;
 //   2. the job's environment is read from CTL/env (NUL-separated KEY=VALUE)
 //      by the last trusted process, after it has become the job's uid, so no
-//      variable of the job (LD_PRELOAD, PERL5OPT ...) reaches a trusted one;
+//      variable of the job (LD_PRELOAD ...) reaches a trusted one;
 //   3. writes the group to CTL/pgid, waits, kills what is left of the job
 //      (its process group and cgroups), then writes "exit N" / "signal N"
 //      atomically to CTL/status.
 // CTL is the job's control directory, DATA/run/JOB_ID (0700, the server's):
 // the job can neither see nor write it. Its stdout and stderr stay in the
 // job's directory.
+//
+// Every program that may run a local backend calls
+// RunLocalSupervisorIfAsked first thing in main().
 #pragma once
 
 #include <sys/types.h>
@@ -30,12 +35,20 @@
 
 namespace suanli::live {
 
-// The supervisor program (perl -e), and the reaper that runs inside the sandbox.
-std::string_view LocalSupervisorScript();
-std::string_view LocalReaperScript();
+// The first argument that makes the binary a job's supervisor, or its
+// reaper inside the sandbox.
+inline constexpr std::string_view kSupervisorArg = "--suanli-job-supervisor";
+inline constexpr std::string_view kReaperArg = "--suanli-job-reaper";
+
+// If argv[1] is kSupervisorArg or kReaperArg, runs that part and never
+// returns (local_supervisor_main.cc); otherwise returns at once.
+void RunLocalSupervisorIfAsked(int argc, char** argv);
+
+// The running binary's path, which supervisors are started from.
+Result<std::string> SupervisorProgram();
 
 struct SupervisorLaunch {
-  std::string perl;
+  std::string program;               // SupervisorProgram()
   std::string ctl_dir;               // status, pgid, env
   std::string workdir;               // the supervisor's working directory (the job's, outside a sandbox)
   std::vector<std::string> cgroups;  // directories the job's processes join

@@ -1,0 +1,302 @@
+// The local backend's supervisor and reaper: this same binary, started by
+// SpawnSupervisor with kSupervisorArg or (inside the sandbox) kReaperArg as
+// its first argument. What they do, step by step, is in local_supervisor.h.
+//
+// Both run in a process of their own (never a thread of the server), so they
+// use fork, exec and _exit freely; they end with _exit so that nothing of
+// the program's own exit handlers (a leak checker's, say) runs in them.
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/strings.h"
+#include "live/local_supervisor.h"
+
+extern char** environ;
+
+namespace suanli::live {
+namespace {
+
+// Messages go to stderr, which is the job's log.
+void Say(const std::string& text) {
+  std::string line = "suanli: " + text + "\n";
+  (void)!::write(2, line.data(), line.size());
+}
+
+[[noreturn]] void Fail(const std::string& text) {
+  Say(text);
+  ::_exit(127);
+}
+
+bool WriteAll(int fd, std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Writes `text` to an existing file (a cgroup's control file).
+bool WriteTo(const std::string& path, std::string_view text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = WriteAll(fd, text);
+  return ::close(fd) == 0 && ok;
+}
+
+std::string ReadFd(int fd, size_t limit) {
+  std::string text;
+  char buf[4096];
+  while (text.size() < limit) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  return text;
+}
+
+// CTL/NAME, atomically: a temporary file, then rename.
+bool Put(const std::string& ctl, const std::string& name, const std::string& text) {
+  std::string tmp = ctl + "/." + name + "." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  bool ok = WriteAll(fd, text);
+  if (::close(fd) != 0 || !ok) return false;
+  return ::rename(tmp.c_str(), (ctl + "/" + name).c_str()) == 0;
+}
+
+void SleepMs(double ms) {
+  struct timespec t {};
+  t.tv_sec = static_cast<time_t>(ms / 1000);
+  t.tv_nsec = static_cast<long>((ms - static_cast<double>(t.tv_sec) * 1000) * 1e6);
+  while (::nanosleep(&t, &t) != 0 && errno == EINTR) {}
+}
+
+std::string WaitLine(int status) {
+  return WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                             : "exit " + std::to_string(WEXITSTATUS(status));
+}
+
+pid_t WaitFor(pid_t pid, int* status) {
+  pid_t w;
+  do {
+    w = ::waitpid(pid, status, 0);
+  } while (w == -1 && errno == EINTR);
+  return w;
+}
+
+// Runs the job from a trusted process: reads its environment (NUL-separated
+// KEY=VALUE from env_fd), restores the default signal handling, becomes its
+// uid/gid ("-": unchanged) with no supplementary group but its own, then
+// execs the command (found on the job's PATH).
+[[noreturn]] void RunJob(const std::string& uid, const std::string& gid, int env_fd, std::vector<std::string> command) {
+  std::string text = ReadFd(env_fd, 64 << 20);
+  ::close(env_fd);
+  std::vector<std::string> env;
+  for (std::string_view kv : Split(text, '\0')) {
+    size_t eq = kv.find('=');
+    if (eq != std::string_view::npos && eq > 0) env.emplace_back(kv);
+  }
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s) {
+    if (s != SIGKILL && s != SIGSTOP) (void)::sigaction(s, &dfl, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (uid != "-") {
+    auto u = ParseInt(uid), g = ParseInt(gid);
+    if (!u || !g || *u < 0 || *g < 0) Fail("bad uid/gid '" + uid + "'/'" + gid + "'");
+    auto want_u = static_cast<uid_t>(*u);
+    auto want_g = static_cast<gid_t>(*g);
+    bool ok = ::setgroups(1, &want_g) == 0 && ::setresgid(want_g, want_g, want_g) == 0 &&
+              ::setresuid(want_u, want_u, want_u) == 0;
+    uid_t ru = 0, eu = 0, su = 0;
+    gid_t rg = 0, eg = 0, sg = 0;
+    gid_t groups[2] = {};
+    int n = ::getgroups(2, groups);
+    ok = ok && ::getresuid(&ru, &eu, &su) == 0 && ::getresgid(&rg, &eg, &sg) == 0 && ru == want_u && eu == want_u &&
+         su == want_u && rg == want_g && eg == want_g && sg == want_g && n == 1 && groups[0] == want_g;
+    if (!ok) Fail("cannot become uid " + uid + ": " + std::strerror(errno));
+  }
+  std::vector<char*> argv, envp;
+  for (std::string& a : command) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (std::string& kv : env) envp.push_back(kv.data());
+  envp.push_back(nullptr);
+  environ = envp.data();  // execvp searches the job's PATH
+  ::execvp(argv[0], argv.data());
+  Fail("cannot run " + command[0] + ": " + std::strerror(errno));
+}
+
+// The job's cgroups.
+struct Cgroups {
+  std::vector<std::string> dirs;
+
+  std::vector<pid_t> Procs() const {
+    std::vector<pid_t> pids;
+    for (const std::string& d : dirs) {
+      int fd = ::open((d + "/cgroup.procs").c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      std::string procs = ReadFd(fd, 1 << 20);
+      ::close(fd);
+      for (std::string_view line : Split(procs, '\n')) {
+        if (auto p = ParseInt(Trim(line)); p && *p > 0) pids.push_back(static_cast<pid_t>(*p));
+      }
+    }
+    return pids;
+  }
+
+  // Kills every process left in them (v2: cgroup.kill; v1: freeze, SIGKILL
+  // to each listed process, thaw, until empty).
+  void Kill() const {
+    if (dirs.empty()) return;
+    for (const std::string& d : dirs) {
+      if (::access((d + "/cgroup.kill").c_str(), F_OK) == 0) WriteTo(d + "/cgroup.kill", "1");
+    }
+    for (int attempt = 0; attempt < 400 && !Procs().empty(); ++attempt) {
+      std::vector<std::string> frozen;
+      for (const std::string& d : dirs) {
+        std::string state = d + "/freezer.state";
+        if (::access(state.c_str(), F_OK) == 0 && WriteTo(state, "FROZEN")) frozen.push_back(state);
+      }
+      for (const std::string& state : frozen) {
+        for (int i = 0; i < 100; ++i) {
+          int fd = ::open(state.c_str(), O_RDONLY | O_CLOEXEC);
+          if (fd < 0) break;
+          std::string s = ReadFd(fd, 64);
+          ::close(fd);
+          if (s.rfind("FROZEN", 0) == 0) break;
+          SleepMs(2);
+        }
+      }
+      for (pid_t p : Procs()) ::kill(p, SIGKILL);
+      for (const std::string& state : frozen) WriteTo(state, "THAWED");
+      SleepMs(5);
+    }
+  }
+};
+
+// Arguments: CTL N CGROUP_DIR... UID GID SANDBOX COMMAND... (SANDBOX 1: the
+// command is bwrap's, ending with the reaper's).
+[[noreturn]] void Supervise(const std::vector<std::string>& args) {
+  size_t i = 0;
+  auto next = [&]() -> const std::string& {
+    if (i >= args.size()) Fail("supervisor: too few arguments");
+    return args[i++];
+  };
+  const std::string& ctl = next();
+  auto n = ParseInt(next());
+  if (!n || *n < 0 || static_cast<size_t>(*n) > args.size()) Fail("supervisor: bad cgroup count");
+  Cgroups cg;
+  for (int64_t k = 0; k < *n; ++k) cg.dirs.push_back(next());
+  const std::string& uid = next();
+  const std::string& gid = next();
+  const bool sandbox = next() == "1";
+  std::vector<std::string> command(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  if (command.empty()) Fail("supervisor: no command");
+  (void)::prctl(PR_SET_NAME, "suanli-superv", 0, 0, 0);
+
+  int pipe_fd[2] = {-1, -1};
+  if (sandbox && ::pipe2(pipe_fd, O_CLOEXEC) != 0) {
+    Say(std::string("pipe: ") + std::strerror(errno));
+    Put(ctl, "status", "exit 127\n");
+    ::_exit(1);
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    Say(std::string("cannot fork: ") + std::strerror(errno));
+    Put(ctl, "status", "exit 127\n");
+    ::_exit(1);
+  }
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const std::string self = std::to_string(::getpid()) + "\n";
+    for (const std::string& d : cg.dirs) {
+      if (!WriteTo(d + "/cgroup.procs", self)) Say("cannot join cgroup " + d + ": " + std::strerror(errno));
+    }
+    int env_fd = ::open((ctl + "/env").c_str(), O_RDONLY | O_CLOEXEC);
+    if (env_fd < 0) Fail(std::string("cannot read the job's environment: ") + std::strerror(errno));
+    if (!sandbox) RunJob(uid, gid, env_fd, command);
+    // bwrap, with the reaper's status pipe on fd 3 and the environment on fd 4.
+    if (::dup2(pipe_fd[1], 3) < 0 || ::dup2(env_fd, 4) < 0) Fail(std::string("dup2: ") + std::strerror(errno));
+    for (int s : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2}) ::signal(s, SIG_IGN);
+    std::vector<char*> argv;
+    for (std::string& a : command) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    Fail("cannot run " + command[0] + ": " + std::strerror(errno));
+  }
+  if (sandbox) ::close(pipe_fd[1]);
+  ::setpgid(pid, pid);
+  Put(ctl, "pgid", std::to_string(pid) + "\n");
+  int status = 0;
+  pid_t w = WaitFor(pid, &status);
+  std::string err = std::strerror(errno);
+  ::kill(-pid, SIGKILL);
+  cg.Kill();
+  std::string line = w != pid ? "lost: " + err : WaitLine(status);
+  if (sandbox && w == pid) {
+    // The reaper's exact status, if it wrote one (bwrap reports a signal as 128+N).
+    ::fcntl(pipe_fd[0], F_SETFL, ::fcntl(pipe_fd[0], F_GETFL) | O_NONBLOCK);
+    char buf[64];
+    ssize_t got = ::read(pipe_fd[0], buf, sizeof buf);
+    std::string_view r(buf, got > 0 ? static_cast<size_t>(got) : 0);
+    size_t nl = r.find('\n');
+    std::string_view head = nl == std::string_view::npos ? std::string_view() : r.substr(0, nl);
+    for (std::string_view prefix : {std::string_view("exit "), std::string_view("signal ")}) {
+      std::string_view digits = head.substr(0, prefix.size()) == prefix ? head.substr(prefix.size()) : "";
+      if (!digits.empty() && digits.size() <= 3 && digits.find_first_not_of("0123456789") == std::string_view::npos) {
+        line = std::string(head);
+      }
+    }
+  }
+  ::_exit(Put(ctl, "status", line + "\n") ? 0 : 1);
+}
+
+// Inside the sandbox. Arguments: UID GID COMMAND...; fd 3: where its wait
+// status goes; fd 4: the job's environment.
+[[noreturn]] void Reap(const std::vector<std::string>& args) {
+  if (args.size() < 3) Fail("reaper: too few arguments");
+  (void)::prctl(PR_SET_NAME, "suanli-reaper", 0, 0, 0);
+  ::fcntl(3, F_SETFD, FD_CLOEXEC);
+  ::fcntl(4, F_SETFD, FD_CLOEXEC);
+  pid_t pid = ::fork();
+  if (pid < 0) Fail(std::string("cannot fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::close(3);
+    RunJob(args[0], args[1], 4, std::vector<std::string>(args.begin() + 2, args.end()));
+  }
+  ::close(4);
+  int status = 0;
+  if (WaitFor(pid, &status) != pid) ::_exit(127);
+  WriteAll(3, WaitLine(status) + "\n");
+  ::_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+}  // namespace
+
+void RunLocalSupervisorIfAsked(int argc, char** argv) {
+  if (argc < 2) return;
+  std::string_view role = argv[1];
+  if (role != kSupervisorArg && role != kReaperArg) return;
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (role == kSupervisorArg) Supervise(args);
+  Reap(args);
+}
+
+}  // namespace suanli::live
