@@ -20,6 +20,7 @@
 #include "base/status.h"
 #include "sim/report.h"
 #include "sim/svg_chart.h"
+#include "sim/usage.h"
 
 namespace suanli::report_detail {
 
@@ -112,25 +113,13 @@ struct TimeSeries {
   bool sorted_ = true;
 };
 
-struct UsageAgg {
-  double acc_hours = 0, ref_hours = 0, pflop_days = 0, energy = 0, cost = 0, carbon = 0;
-  void Add(const UsageAgg& o) {
-    acc_hours += o.acc_hours;
-    ref_hours += o.ref_hours;
-    pflop_days += o.pflop_days;
-    energy += o.energy;
-    cost += o.cost;
-    carbon += o.carbon;
-  }
-};
-
 struct RunData {
   bool has_jobs = false;
   JobStats jobs;
-  TimeSeries util;                            // (t, utilization, -, pending) from utilization.csv
-  std::map<std::string, TimeSeries> centers;  // (t, busy, capacity, pending) per center
-  std::map<std::string, TimeSeries> models;   // (t, busy, capacity, -) per model, all centers
-  std::map<std::string, UsageAgg> tenants, usage_centers;
+  TimeSeries util;                                            // (t, utilization, -, pending) from utilization.csv
+  std::map<std::string, TimeSeries> centers;                  // (t, busy, capacity, pending) per center
+  std::map<std::string, TimeSeries> models;                   // (t, busy, capacity, -) per model, all centers
+  std::map<std::string, UsageTotals> tenants, usage_centers;  // usage.csv summed
 };
 
 struct Data {

@@ -15,6 +15,8 @@
 #include "io/csv.h"
 #include "io/line_reader.h"
 #include "sim/report_internal.h"
+#include "sim/run_dir.h"
+#include "sim/usage.h"
 
 namespace suanli::report_detail {
 
@@ -22,30 +24,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string PathIn(const std::string& dir, const char* file) { return (fs::path(dir) / file).string(); }
-
-Result<std::string> ReadWhole(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return IoError("cannot read '{}': {}", path, std::strerror(errno));
-  std::string data;
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
-  bool bad = std::ferror(f) != 0;
-  std::fclose(f);
-  if (bad) return IoError("error reading '{}'", path);
-  return data;
-}
-
 // A number at `key` of `o` (NaN if absent), an error if it is there but not a number.
-Result<double> JsonNumber(const nlohmann::json& o, const char* key, const std::string& where) {
+Result<double> JsonNumber(const nlohmann::ordered_json& o, const char* key, const std::string& where) {
   auto it = o.find(key);
   if (it == o.end() || it->is_null()) return kNaN;
   if (!it->is_number()) return ParseError("{}.{}: expected a number, got {}", where, key, it->dump());
   return it->get<double>();
 }
 
-Result<std::string> JsonString(const nlohmann::json& o, const char* key, const std::string& where, bool required) {
+Result<std::string> JsonString(const nlohmann::ordered_json& o, const char* key, const std::string& where,
+                               bool required) {
   auto it = o.find(key);
   if (it == o.end() || it->is_null()) {
     if (required) return ParseError("{}: missing key '{}'", where, key);
@@ -65,28 +53,15 @@ constexpr const char* kNumericKeys[] = {
     "goodput",     "lost_work_s",       "failures",      "restarts",   "transfer_s", "deferred"};
 
 Result<SummaryData> LoadSummary(const std::string& path) {
-  SUANLI_ASSIGN_OR_RETURN(std::string text, ReadWhole(path));
-  nlohmann::json root;
-  try {
-    root = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string what = e.what();
-    auto p = what.find("] ");
-    if (p != std::string::npos) what = what.substr(p + 2);
-    return ParseError("{}: not valid JSON: {}", path, what);
-  }
-  if (!root.is_object()) return ParseError("{}: expected a JSON object at the top", path);
+  SUANLI_ASSIGN_OR_RETURN(nlohmann::ordered_json root, ReadSummaryJson(path));
   SummaryData s;
   SUANLI_ASSIGN_OR_RETURN(s.workload, JsonString(root, "workload", path, false));
   SUANLI_ASSIGN_OR_RETURN(s.network, JsonString(root, "network", path, false));
   SUANLI_ASSIGN_OR_RETURN(s.seed, JsonString(root, "seed", path, false));
-  auto pol = root.find("policies");
-  if (pol == root.end()) return ParseError("{}: missing key 'policies'", path);
-  if (!pol->is_array()) return ParseError("{}: 'policies': expected an array", path);
-  for (size_t i = 0; i < pol->size(); ++i) {
-    const auto& o = (*pol)[i];
+  const nlohmann::ordered_json& runs = root.at("policies");
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto& o = runs[i];
     std::string where = fmt::format("{}: policies[{}]", path, i);
-    if (!o.is_object()) return ParseError("{}: expected an object", where);
     RunSummary r;
     SUANLI_ASSIGN_OR_RETURN(r.policy, JsonString(o, "policy", where, true));
     if (r.policy.empty()) return ParseError("{}.policy: empty", where);
@@ -253,42 +228,15 @@ Status LoadCenters(const std::string& path, Data* d) {
 }
 
 Status LoadUsage(const std::string& path, Data* d) {
-  Result<uint64_t> rows =
-      ReadCsv(path, {"policy", "tenant", "center", "accelerator_hours", "energy_kwh", "cost", "carbon_kg"},
-              {"reference_hours", "pflop_days"}, [&](const CsvRow& row, const std::vector<int>& c) -> Status {
-                SUANLI_ASSIGN_OR_RETURN(std::string_view policy, NonEmpty(row, c[0], "policy"));
-                std::string_view tenant = Trim(row.Str(c[1]));
-                SUANLI_ASSIGN_OR_RETURN(std::string_view center, NonEmpty(row, c[2], "center"));
-                UsageAgg a;
-                SUANLI_ASSIGN_OR_RETURN(a.acc_hours, row.DoubleAtLeast(c[3], "accelerator_hours", 0));
-                SUANLI_ASSIGN_OR_RETURN(a.energy, row.DoubleAtLeast(c[4], "energy_kwh", 0));
-                SUANLI_ASSIGN_OR_RETURN(a.cost, row.Double(c[5], "cost"));
-                SUANLI_ASSIGN_OR_RETURN(a.carbon, row.DoubleAtLeast(c[6], "carbon_kg", 0));
-                if (c[7] >= 0) {
-                  SUANLI_ASSIGN_OR_RETURN(a.ref_hours, row.DoubleAtLeast(c[7], "reference_hours", 0));
-                }
-                if (c[8] >= 0) {
-                  SUANLI_ASSIGN_OR_RETURN(a.pflop_days, row.DoubleAtLeast(c[8], "pflop_days", 0));
-                }
-                RunData& r = d->Run(policy);
-                r.tenants[tenant.empty() ? std::string("(none)") : std::string(tenant)].Add(a);
-                r.usage_centers[std::string(center)].Add(a);
-                return Status::Ok();
-              });
-  if (!rows.ok()) return rows.status();
-  d->sources.push_back(fmt::format("usage.csv: {} rows", *rows));
-  d->rows["usage.csv"] = *rows;
+  SUANLI_ASSIGN_OR_RETURN(UsageData usage, ReadUsageCsv(path));
+  for (const UsageCsvRow& row : usage.rows) {
+    RunData& r = d->Run(row.policy);
+    r.tenants[row.tenant].Add(row);
+    r.usage_centers[row.center].Add(row);
+  }
+  d->sources.push_back(fmt::format("usage.csv: {} rows", usage.rows.size()));
+  d->rows["usage.csv"] = usage.rows.size();
   return Status::Ok();
-}
-
-// Finds FILE or FILE.gz in dir; empty if neither exists.
-std::string Find(const std::string& dir, const char* file) {
-  std::error_code ec;
-  std::string p = PathIn(dir, file);
-  if (fs::is_regular_file(p, ec)) return p;
-  std::string gz = p + ".gz";
-  if (fs::is_regular_file(gz, ec)) return gz;
-  return "";
 }
 
 }  // namespace
@@ -297,27 +245,27 @@ Result<Data> LoadRunDirectory(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     return NotFound("'{}' is not a directory (expected the output of suanli sim --out)", dir);
-  std::string summary_path = Find(dir, "summary.json");
+  std::string summary_path = FindRunFile(dir, "summary.json");
   if (summary_path.empty())
     return NotFound("'{}' has no summary.json (expected the output directory of suanli sim --out)", dir);
   Data d;
   SUANLI_ASSIGN_OR_RETURN(d.summary, LoadSummary(summary_path));
   for (const auto& r : d.summary.runs) d.Run(r.policy);
   d.sources.push_back(fmt::format("summary.json: {} runs", d.summary.runs.size()));
-  if (auto p = Find(dir, "jobs.csv"); !p.empty()) {
+  if (auto p = FindRunFile(dir, "jobs.csv"); !p.empty()) {
     SUANLI_RETURN_IF_ERROR(LoadJobs(p, &d));
     d.has_jobs = d.rows["jobs.csv"] > 0;
   }
-  if (auto p = Find(dir, "utilization.csv"); !p.empty()) {
+  if (auto p = FindRunFile(dir, "utilization.csv"); !p.empty()) {
     SUANLI_RETURN_IF_ERROR(LoadUtilization(p, &d));
     for (auto& r : d.run) r.util.Finalize();
     d.has_util = d.rows["utilization.csv"] > 0;
   }
-  if (auto p = Find(dir, "centers.csv"); !p.empty()) {
+  if (auto p = FindRunFile(dir, "centers.csv"); !p.empty()) {
     SUANLI_RETURN_IF_ERROR(LoadCenters(p, &d));
     d.has_centers_csv = d.rows["centers.csv"] > 0;
   }
-  if (auto p = Find(dir, "usage.csv"); !p.empty()) {
+  if (auto p = FindRunFile(dir, "usage.csv"); !p.empty()) {
     SUANLI_RETURN_IF_ERROR(LoadUsage(p, &d));
     d.has_usage = d.rows["usage.csv"] > 0;
   }

@@ -20,7 +20,7 @@ constexpr const char* kIdleColor = "#d4d4d4";
 
 // Stacked bars per run (or plain bars of one run) of `metric` split by the keys of `by`.
 std::string SplitBars(const std::string& title, const std::string& unit, const Data& d,
-                      const std::map<std::string, UsageAgg> RunData::*by, double UsageAgg::*metric,
+                      const std::map<std::string, UsageTotals> RunData::*by, double UsageTotals::*metric,
                       const std::string& what, size_t top_k) {
   const auto& names = d.runs.names();
   std::vector<size_t> runs;
@@ -96,24 +96,24 @@ std::string SplitBars(const std::string& title, const std::string& unit, const D
   return svg::Render(ch);
 }
 
-void TenantTable(std::string& h, const std::map<std::string, UsageAgg>& tenants) {
+void TenantTable(std::string& h, const std::map<std::string, UsageTotals>& tenants) {
   std::map<std::string, double> hours;
-  for (const auto& [k, a] : tenants) hours[k] = a.acc_hours;
+  for (const auto& [k, a] : tenants) hours[k] = a.accelerator_hours;
   auto top = Top(hours, kMaxTableRows);
   h += "<div class=\"scroll\"><table class=\"tenants\"><thead><tr><th>tenant</th><th>accelerator-hours</th>"
        "<th>reference-hours</th><th>PFLOP-days</th><th>energy</th><th>cost</th><th>carbon</th></tr></thead>"
        "<tbody>\n";
-  auto row = [&](const std::string& name, const UsageAgg& a) {
+  auto row = [&](const std::string& name, const UsageTotals& a) {
     h += fmt::format(
         "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
         "</tr>\n",
-        Escape(name), FormatValue(a.acc_hours, Format::kNumber), FormatValue(a.ref_hours, Format::kNumber),
-        FormatValue(a.pflop_days, Format::kNumber), Escape(Energy(a.energy)), FormatValue(a.cost, Format::kNumber),
-        Escape(Mass(a.carbon)));
+        Escape(name), FormatValue(a.accelerator_hours, Format::kNumber),
+        FormatValue(a.reference_hours, Format::kNumber), FormatValue(a.pflop_days, Format::kNumber),
+        Escape(Energy(a.energy_kwh)), FormatValue(a.cost, Format::kNumber), Escape(Mass(a.carbon_kg)));
   };
   for (const auto& k : top) row(k, tenants.at(k));
   if (tenants.size() > top.size()) {
-    UsageAgg rest;
+    UsageTotals rest;
     std::set<std::string> shown(top.begin(), top.end());
     for (const auto& [k, a] : tenants)
       if (!shown.count(k)) rest.Add(a);
@@ -131,21 +131,21 @@ void UsageSection(Page& page, const Data& d) {
     page.Note(d.Missing("usage.csv") + ": cost and carbon per tenant and per center are left out.");
   } else {
     page.Figure("cost-by-tenant",
-                SplitBars("Cost per tenant", "cost", d, &RunData::tenants, &UsageAgg::cost, "tenants", kTopTenants),
+                SplitBars("Cost per tenant", "cost", d, &RunData::tenants, &UsageTotals::cost, "tenants", kTopTenants),
                 "Energy cost metered to each tenant (the largest tenants; the rest together; idle accelerators' "
                 "energy under (idle)). Bars of different runs compare what each policy costs.");
     page.Figure(
         "carbon-by-tenant",
-        SplitBars("Carbon per tenant", "kg CO2", d, &RunData::tenants, &UsageAgg::carbon, "tenants", kTopTenants),
+        SplitBars("Carbon per tenant", "kg CO2", d, &RunData::tenants, &UsageTotals::carbon_kg, "tenants", kTopTenants),
         "Emissions of the energy each tenant used, at the grid intensity of the hour and center it ran in.");
     page.Figure(
         "cost-by-center",
-        SplitBars("Cost per center", "cost", d, &RunData::usage_centers, &UsageAgg::cost, "centers", kTopTenants),
+        SplitBars("Cost per center", "cost", d, &RunData::usage_centers, &UsageTotals::cost, "centers", kTopTenants),
         "Energy cost per center: moving work to centers with cheaper power lowers the bar.");
-    page.Figure(
-        "carbon-by-center",
-        SplitBars("Carbon per center", "kg CO2", d, &RunData::usage_centers, &UsageAgg::carbon, "centers", kTopTenants),
-        "Emissions per center: cleaner grids and hours lower the bar.");
+    page.Figure("carbon-by-center",
+                SplitBars("Carbon per center", "kg CO2", d, &RunData::usage_centers, &UsageTotals::carbon_kg, "centers",
+                          kTopTenants),
+                "Emissions per center: cleaner grids and hours lower the bar.");
   }
   // Energy per center: usage.csv, or else the centers of summary.json.
   std::vector<std::string> run_names;
@@ -155,7 +155,7 @@ void UsageSection(Page& page, const Data& d) {
       if (d.run[i].usage_centers.empty()) continue;
       run_names.push_back(names[i]);
       std::map<std::string, double> e;
-      for (const auto& [k, a] : d.run[i].usage_centers) e[k] = a.energy;
+      for (const auto& [k, a] : d.run[i].usage_centers) e[k] = a.energy_kwh;
       energy.push_back(std::move(e));
     }
   } else {

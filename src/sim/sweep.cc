@@ -17,6 +17,7 @@
 
 #include "base/strings.h"
 #include "sim/output.h"
+#include "sim/run_dir.h"
 
 namespace suanli {
 namespace {
@@ -279,21 +280,10 @@ Result<SweepTable> GatherSweep(const std::string& dir, const std::vector<SweepPo
   SweepTable t;
   std::set<std::string> seen;
   for (const auto& p : points) {
-    std::string path = dir + "/runs/" + p.id + "/summary.json";
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return IoError("point {}: cannot read '{}'", p.id, path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    nlohmann::ordered_json root;
-    try {
-      root = nlohmann::ordered_json::parse(ss.str());
-    } catch (const std::exception& e) {
-      return ParseError("point {}: '{}' is not valid JSON: {}", p.id, path, e.what());
-    }
-    if (!root.is_object() || !root.contains("policies") || !root["policies"].is_array())
-      return ParseError("point {}: '{}' has no \"policies\" array", p.id, path);
-    for (const auto& run : root["policies"]) {
-      if (!run.is_object()) return ParseError("point {}: '{}': an entry of \"policies\" is not an object", p.id, path);
+    auto summary = ReadSummaryJson(dir + "/runs/" + p.id + "/summary.json");
+    if (!summary.ok()) return summary.status().Wrap(fmt::format("point {}", p.id));
+    const nlohmann::ordered_json& root = *summary;
+    for (const auto& run : root.at("policies")) {
       SweepRow row;
       row.point = p.id;
       row.run = run.contains("policy") ? JsonScalarText(run["policy"]) : "";

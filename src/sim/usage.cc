@@ -13,6 +13,7 @@
 #include "base/strings.h"
 #include "io/csv.h"
 #include "io/line_reader.h"
+#include "sim/run_dir.h"
 
 namespace suanli {
 namespace {
@@ -96,7 +97,9 @@ Result<UsageData> ParseUsageCsv(LineReader& reader) {
   int cols[kNumCols];
   for (int i = 0; i < kNumCols; ++i) {
     cols[i] = FindColumn(header, UsageColumns()[i]);
-    if (cols[i] < 0)
+    // Files from before these columns existed read as "(none)" and 0.
+    bool optional = i == kModel || i == kRefH || i == kPflop;
+    if (cols[i] < 0 && !optional)
       return ParseError("{}:1: missing column '{}' in the header (expected usage.csv: {})", path, UsageColumns()[i],
                         HeaderLine());
   }
@@ -113,11 +116,15 @@ Result<UsageData> ParseUsageCsv(LineReader& reader) {
     std::string_view tenant = Trim(row.Str(cols[kTenant]));
     r.tenant = tenant.empty() ? "(none)" : std::string(tenant);
     SUANLI_ASSIGN_OR_RETURN(r.center, NonEmptyName(row, cols[kCenter], "center"));
-    std::string_view model = Trim(row.Str(cols[kModel]));
+    std::string_view model = cols[kModel] >= 0 ? Trim(row.Str(cols[kModel])) : std::string_view();
     r.model = model.empty() ? "(none)" : std::string(model);
     SUANLI_ASSIGN_OR_RETURN(r.accelerator_hours, Number(row, cols[kAccH], "accelerator_hours", true));
-    SUANLI_ASSIGN_OR_RETURN(r.reference_hours, Number(row, cols[kRefH], "reference_hours", true));
-    SUANLI_ASSIGN_OR_RETURN(r.pflop_days, Number(row, cols[kPflop], "pflop_days", true));
+    if (cols[kRefH] >= 0) {
+      SUANLI_ASSIGN_OR_RETURN(r.reference_hours, Number(row, cols[kRefH], "reference_hours", true));
+    }
+    if (cols[kPflop] >= 0) {
+      SUANLI_ASSIGN_OR_RETURN(r.pflop_days, Number(row, cols[kPflop], "pflop_days", true));
+    }
     SUANLI_ASSIGN_OR_RETURN(r.energy_kwh, Number(row, cols[kEnergy], "energy_kwh", true));
     SUANLI_ASSIGN_OR_RETURN(r.cost, Number(row, cols[kCost], "cost", false));
     SUANLI_ASSIGN_OR_RETURN(r.carbon_kg, Number(row, cols[kCarbon], "carbon_kg", true));
@@ -147,10 +154,7 @@ std::string FindUsageCsv(const std::string& dir_or_file, std::string* error) {
           fmt::format("'{}' is neither a directory (the output of suanli sim --out) nor a usage.csv file", dir_or_file);
     return "";
   }
-  fs::path p = fs::path(dir_or_file) / "usage.csv";
-  if (fs::is_regular_file(p, ec)) return p.string();
-  fs::path gz = fs::path(dir_or_file) / "usage.csv.gz";
-  if (fs::is_regular_file(gz, ec)) return gz.string();
+  if (std::string p = FindRunFile(dir_or_file, "usage.csv"); !p.empty()) return p;
   if (error)
     *error = fmt::format("'{}' has no usage.csv (expected the output directory of suanli sim --out)", dir_or_file);
   return "";

@@ -47,7 +47,9 @@ struct UsageData {
 };
 
 // The ten columns of usage.csv, in the order the simulator writes them.
-// Columns are found by name (any order, case-insensitive); extra columns are
+// Columns are found by name (any order, case-insensitive); model,
+// reference_hours and pflop_days may be missing (files written before them:
+// "(none)" and 0); extra columns are
 // ignored; every row must have as many fields as the header.
 const std::vector<const char*>& UsageColumns();
 
