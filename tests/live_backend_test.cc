@@ -123,6 +123,18 @@ bool PidAlive(pid_t pid) {
   return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
 }
 
+// Waits until a job has written to `path` (its stdout): it runs. Its
+// supervisor and reaper start in milliseconds, an instrumented (sanitizer)
+// build of them in up to a second or so.
+bool WaitOutput(const std::string& path, double timeout_s = 30) {
+  auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
+  while (ReadAll(path).empty()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 pid_t SupervisorPid(const std::string& backend_id) { return static_cast<pid_t>(std::stol(backend_id)); }
 
 // ---- subprocess -------------------------------------------------------------------
@@ -476,9 +488,9 @@ TEST(LiveBackendLocal, CancelEndsWithinTheGracePeriod) {
   TempDir tmp;
   auto b = MakeLocal(tmp.path(), /*grace_s=*/2);
   ASSERT_NE(b, nullptr);
-  auto id = b->Launch(Request(5, tmp.path(), {"sleep", "1000"}));
+  auto id = b->Launch(Request(5, tmp.path(), {"sh", "-c", "echo up; exec sleep 1000"}));
   ASSERT_TRUE(id.ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(WaitOutput(tmp.path() + "/jobs/5/stdout"));
   auto t0 = Clock::now();
   ASSERT_TRUE(b->Cancel(5, *id).ok());
   auto e = WaitEnd(*b, 5, 10);
@@ -495,9 +507,9 @@ TEST(LiveBackendLocal, CancelKillsAJobThatIgnoresSigtermAfterTheGrace) {
   auto b = MakeLocal(tmp.path(), /*grace_s=*/1);
   ASSERT_NE(b, nullptr);
   // The shell and its sleep both ignore SIGTERM; the sleep is in the job's process group.
-  auto id = b->Launch(Request(6, tmp.path(), {"sh", "-c", "trap '' TERM; sleep 1000; echo after"}));
+  auto id = b->Launch(Request(6, tmp.path(), {"sh", "-c", "trap '' TERM; echo up; sleep 1000; echo after"}));
   ASSERT_TRUE(id.ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(WaitOutput(tmp.path() + "/jobs/6/stdout"));
   auto t0 = Clock::now();
   ASSERT_TRUE(b->Cancel(6, *id).ok());
   auto e = WaitEnd(*b, 6, 10);
@@ -507,15 +519,16 @@ TEST(LiveBackendLocal, CancelKillsAJobThatIgnoresSigtermAfterTheGrace) {
   EXPECT_EQ(e->signal, SIGKILL);
   EXPECT_GE(took, 0.9);
   EXPECT_LT(took, 5.0);
-  EXPECT_EQ(ReadAll(tmp.path() + "/jobs/6/stdout"), "");
+  EXPECT_EQ(ReadAll(tmp.path() + "/jobs/6/stdout"), "up\n");
 }
 
 TEST(LiveBackendLocal, TimeLimit) {
   TempDir tmp;
   auto b = MakeLocal(tmp.path(), /*grace_s=*/2);
   ASSERT_NE(b, nullptr);
+  // (2 s: the job runs well before its limit, even where its supervisor is slow to start.)
   LaunchRequest r = Request(9, tmp.path(), {"sleep", "1000"});
-  r.spec.time_limit_s = 1;
+  r.spec.time_limit_s = 2;
   auto t0 = Clock::now();
   ASSERT_TRUE(b->Launch(r).ok());
   auto e = WaitEnd(*b, 9, 10);
@@ -523,9 +536,9 @@ TEST(LiveBackendLocal, TimeLimit) {
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->state, JobState::kFailed);
   EXPECT_EQ(e->signal, SIGTERM);
-  EXPECT_EQ(e->reason.rfind("time limit 1 s exceeded", 0), 0u) << e->reason;
-  EXPECT_GE(took, 0.9);
-  EXPECT_LT(took, 4.0);
+  EXPECT_EQ(e->reason.rfind("time limit 2 s exceeded", 0), 0u) << e->reason;
+  EXPECT_GE(took, 1.9);
+  EXPECT_LT(took, 5.0);
 }
 
 TEST(LiveBackendLocal, MissingCommandFailsWithItsReasonInStderr) {
