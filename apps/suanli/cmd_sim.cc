@@ -309,8 +309,8 @@ void AddSimOptions(CLI::App* cmd, const std::shared_ptr<SimArgs>& args, int* exi
   cmd->add_option("--restart-cost-s", args->restart_cost_s, "Seconds a job needs to restart after a failure")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-restarts", args->max_restarts,
-                  "Runs in a row a job may lose to failures and outages before any checkpoint before it is given "
-                  "up on (0 = no limit)")
+                  "A job is given up after this many runs in a row lost to failures or outages without reaching "
+                  "a checkpoint (0 = no limit)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed,-s", args->seed, "Random seed");
   cmd->add_option("--out,-o", args->out, "Directory for summary.json, jobs.csv, utilization.csv");

@@ -21,6 +21,10 @@ std::string FindRunFile(const std::string& dir, std::string_view file) {
 
 Result<nlohmann::ordered_json> ReadSummaryJson(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(std::string text, ReadFileMaybeGz(path));
+  return ParseSummaryJson(text, path);
+}
+
+Result<nlohmann::ordered_json> ParseSummaryJson(const std::string& text, const std::string& path) {
   nlohmann::ordered_json root;
   try {
     root = nlohmann::ordered_json::parse(text);

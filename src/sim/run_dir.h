@@ -21,5 +21,7 @@ std::string FindRunFile(const std::string& dir, std::string_view file);
 // "policies" array of objects; keys keep the file's order. Errors name the
 // file and, for invalid JSON, where in it.
 Result<nlohmann::ordered_json> ReadSummaryJson(const std::string& path);
+// The same checks on text already read; `name` is the file's name in errors.
+Result<nlohmann::ordered_json> ParseSummaryJson(const std::string& text, const std::string& name);
 
 }  // namespace suanli
