@@ -1,0 +1,420 @@
+// The SQLite store's writes (live/store_sqlite_internal.h): each is queued to
+// the writer thread, which runs the writes queued while its previous commit
+// ran in one transaction (a group commit) and then wakes each caller with its
+// own result; and how a job, its attempts and their hourly usage are bound to
+// their tables' rows.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "live/store_sqlite_internal.h"
+
+namespace suanli::live::sqlite_detail {
+namespace {
+
+Result<EncodedJob> EncodeJob(const std::string& path, const JobRecord& r) {
+  EncodedJob e;
+  const char* field = "command";
+  try {
+    e.command = json(r.spec.command).dump();
+    field = "env";
+    e.env = json(r.spec.env).dump();
+    field = "models";
+    e.models = json(r.spec.models).dump();
+    field = "stacks";
+    e.stacks = json(r.spec.stacks).dump();
+    field = "devices";
+    e.devices = json(r.devices).dump();
+    field = "attempts";
+    for (const JobAttempt& a : r.attempts) e.attempt_devices.push_back(json(a.devices).dump());
+  } catch (const json::exception& ex) {
+    return InvalidArgument("store {}: job {}: {} cannot be stored: {}", path, r.id, field, ex.what());
+  }
+  return e;
+}
+
+void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
+  const JobSpec& p = r.spec;
+  sqlite3_bind_int64(s, 1, r.id);
+  BindText(s, 2, r.tenant);
+  BindText(s, 3, std::string(StateName(r.state)));
+  BindText(s, 4, p.name);
+  BindText(s, 5, e.command);
+  BindText(s, 6, e.env);
+  BindText(s, 7, p.workdir);
+  sqlite3_bind_int64(s, 8, p.gpus);
+  sqlite3_bind_int64(s, 9, p.cpu_milli);
+  sqlite3_bind_int64(s, 10, p.mem_mib);
+  BindText(s, 11, e.models);
+  BindText(s, 12, e.stacks);
+  BindText(s, 13, p.workload_class);
+  sqlite3_bind_int64(s, 14, p.time_limit_s);
+  sqlite3_bind_int64(s, 15, p.duration_s);
+  sqlite3_bind_int64(s, 16, p.priority);
+  BindText(s, 17, p.center);
+  sqlite3_bind_int64(s, 18, r.submit_ms);
+  sqlite3_bind_int64(s, 19, r.start_ms);
+  sqlite3_bind_int64(s, 20, r.end_ms);
+  BindText(s, 21, r.center);
+  BindText(s, 22, r.model);
+  BindText(s, 23, r.node);
+  BindText(s, 24, e.devices);
+  BindText(s, 25, r.backend_id);
+  sqlite3_bind_int64(s, 26, r.exit_code);
+  sqlite3_bind_int64(s, 27, r.signal);
+  BindText(s, 28, r.reason);
+  sqlite3_bind_int64(s, 29, r.est_start_ms);
+  sqlite3_bind_double(s, 30, r.gpu_seconds);
+  sqlite3_bind_double(s, 31, r.energy_kwh);
+  sqlite3_bind_double(s, 32, r.cost);
+  sqlite3_bind_double(s, 33, r.carbon_kg);
+}
+
+// Attempts are immutable once written: a job's later writes add its new ones.
+constexpr const char* kInsertAttemptSql =
+    "INSERT INTO job_attempts (job_id, n, center, node, model, devices, start_ms, end_ms, outcome, reason, "
+    "gpu_seconds, energy_kwh, cost, carbon_kg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+    "ON CONFLICT (job_id, n) DO NOTHING";
+
+void BindAttempt(sqlite3_stmt* s, int64_t job_id, const JobAttempt& a, const std::string& devices) {
+  sqlite3_bind_int64(s, 1, job_id);
+  sqlite3_bind_int64(s, 2, a.n);
+  BindText(s, 3, a.center);
+  BindText(s, 4, a.node);
+  BindText(s, 5, a.model);
+  BindText(s, 6, devices);
+  sqlite3_bind_int64(s, 7, a.start_ms);
+  sqlite3_bind_int64(s, 8, a.end_ms);
+  BindText(s, 9, a.outcome);
+  BindText(s, 10, a.reason);
+  sqlite3_bind_double(s, 11, a.gpu_seconds);
+  sqlite3_bind_double(s, 12, a.energy_kwh);
+  sqlite3_bind_double(s, 13, a.cost);
+  sqlite3_bind_double(s, 14, a.carbon_kg);
+}
+
+// A run's usage in one hour, written once with its attempt.
+constexpr const char* kInsertSliceSql =
+    "INSERT INTO usage_slices (job_id, n, hour, start_ms, end_ms, tenant, center, model, gpu_seconds, "
+    "energy_kwh, cost, carbon_kg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+    "ON CONFLICT (job_id, n, hour) DO NOTHING";
+
+void BindSlice(sqlite3_stmt* s, int64_t job_id, const std::string& tenant, const JobAttempt& a, const UsageSlice& h) {
+  sqlite3_bind_int64(s, 1, job_id);
+  sqlite3_bind_int64(s, 2, a.n);
+  sqlite3_bind_int64(s, 3, h.hour);
+  sqlite3_bind_int64(s, 4, h.start_ms);
+  sqlite3_bind_int64(s, 5, h.end_ms);
+  BindText(s, 6, tenant);
+  BindText(s, 7, a.center);
+  BindText(s, 8, a.model);
+  sqlite3_bind_double(s, 9, h.gpu_seconds);
+  sqlite3_bind_double(s, 10, h.energy_kwh);
+  sqlite3_bind_double(s, 11, h.cost);
+  sqlite3_bind_double(s, 12, h.carbon_kg);
+}
+
+}  // namespace
+
+// --- writes ---
+
+Result<int64_t> SqliteStore::InsertJob(const JobRecord& rec) {
+  WriteOp op;
+  op.kind = WriteOp::kInsertJob;
+  op.job = &rec;
+  SUANLI_ASSIGN_OR_RETURN(EncodedJob encoded, EncodeJob(path_, rec));
+  op.encoded = &encoded;
+  SUANLI_RETURN_IF_ERROR(Submit(&op));
+  return op.id;
+}
+
+Status SqliteStore::UpdateJob(const JobRecord& rec) {
+  if (rec.id <= 0) return InvalidArgument("store {}: UpdateJob: job id {} is not a stored job's id", path_, rec.id);
+  WriteOp op;
+  op.kind = WriteOp::kUpdateJob;
+  op.job = &rec;
+  SUANLI_ASSIGN_OR_RETURN(EncodedJob encoded, EncodeJob(path_, rec));
+  op.encoded = &encoded;
+  return Submit(&op);
+}
+
+std::vector<Status> SqliteStore::UpdateJobs(const std::vector<JobRecord>& recs) {
+  std::vector<Status> out(recs.size());
+  std::vector<EncodedJob> encoded(recs.size());
+  std::vector<WriteOp> ops(recs.size());
+  std::vector<WriteOp*> queued;
+  queued.reserve(recs.size());
+  for (size_t i = 0; i < recs.size(); ++i) {
+    if (recs[i].id <= 0) {
+      out[i] = InvalidArgument("store {}: UpdateJob: job id {} is not a stored job's id", path_, recs[i].id);
+      continue;
+    }
+    auto e = EncodeJob(path_, recs[i]);
+    if (!e.ok()) {
+      out[i] = e.status();
+      continue;
+    }
+    encoded[i] = std::move(*e);
+    ops[i].kind = WriteOp::kUpdateJob;
+    ops[i].job = &recs[i];
+    ops[i].encoded = &encoded[i];
+    queued.push_back(&ops[i]);
+  }
+  if (queued.empty()) return out;
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    if (stopping_) {
+      for (WriteOp* op : queued) out[static_cast<size_t>(op - ops.data())] = Unavailable("store {}: closing", path_);
+      return out;
+    }
+    queue_.insert(queue_.end(), queued.begin(), queued.end());
+    queue_cv_.notify_one();
+    done_cv_.wait(
+        lk, [&] { return std::all_of(queued.begin(), queued.end(), [](const WriteOp* op) { return op->done; }); });
+  }
+  for (WriteOp* op : queued) out[static_cast<size_t>(op - ops.data())] = op->status;
+  return out;
+}
+
+Status SqliteStore::PutTenant(const Tenant& t) {
+  if (t.name.empty()) return InvalidArgument("store {}: PutTenant: tenant name is empty", path_);
+  if (t.token_sha256.empty()) {
+    return InvalidArgument("store {}: PutTenant: tenant '{}' has no token hash", path_, t.name);
+  }
+  WriteOp op;
+  op.kind = WriteOp::kPutTenant;
+  op.tenant = &t;
+  return Submit(&op);
+}
+
+Status SqliteStore::PutSetting(const std::string& key, const std::string& value) {
+  if (key.empty()) return InvalidArgument("store {}: PutSetting: key is empty", path_);
+  WriteOp op;
+  op.kind = WriteOp::kPutSetting;
+  op.key = &key;
+  op.value = &value;
+  return Submit(&op);
+}
+
+// --- the writer ---
+
+Status SqliteStore::Submit(WriteOp* op) {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (stopping_) return Unavailable("store {}: closing", path_);
+  queue_.push_back(op);
+  queue_cv_.notify_one();
+  done_cv_.wait(lk, [op] { return op->done; });
+  return op->status;
+}
+
+void SqliteStore::WriterLoop() {
+  std::vector<WriteOp*> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      queue_cv_.wait(lk, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and every queued write is done
+      while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    RunBatch(batch);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      for (WriteOp* op : batch) op->done = true;
+    }
+    done_cv_.notify_all();
+    batch.clear();
+  }
+}
+
+Status SqliteStore::Step(const char* sql, std::string_view what) {
+  auto s = Prepare(*writer_, sql);
+  if (!s.ok()) return s.status();
+  StmtReset reset(*s);
+  int rc = sqlite3_step(*s);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqlError(path_, writer_->db, rc, what);
+  return Status::Ok();
+}
+
+Status SqliteStore::RunOp(WriteOp* op) {
+  sqlite3* db = writer_->db;
+  switch (op->kind) {
+    case WriteOp::kInsertJob:
+    case WriteOp::kUpdateJob: {
+      bool insert = op->kind == WriteOp::kInsertJob;
+      SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*writer_, insert ? kInsertJobSql : kUpdateJobSql));
+      StmtReset reset(s);
+      BindJob(s, *op->job, *op->encoded);
+      int64_t id = 0;
+      if (insert) {
+        // The id is the store's, above every id handed out before (an id
+        // whose insert fails is not handed out again either).
+        if (next_id_ > marks_.current().reserved_id) SUANLI_RETURN_IF_ERROR(ReserveIds());
+        id = next_id_++;
+        sqlite3_bind_int64(s, 1, id);
+      }
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) {
+        return SqlError(path_, db, rc,
+                        insert ? std::string("inserting a job") : fmt::format("updating job {}", op->job->id));
+      }
+      if (insert) {
+        op->id = id;
+        batch_max_id_ = std::max(batch_max_id_, id);
+      } else if (sqlite3_changes(db) == 0) {
+        return NotFound("store {}: UpdateJob: no job {}", path_, op->job->id);
+      }
+      const std::vector<JobAttempt>& attempts = op->job->attempts;
+      if (attempts.empty()) return Status::Ok();
+      const int64_t job_id = insert ? op->id : op->job->id;
+      SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * as, Prepare(*writer_, kInsertAttemptSql));
+      for (size_t i = 0; i < attempts.size(); ++i) {
+        StmtReset areset(as);
+        BindAttempt(as, job_id, attempts[i], op->encoded->attempt_devices[i]);
+        rc = sqlite3_step(as);
+        if (rc != SQLITE_DONE)
+          return SqlError(path_, db, rc, fmt::format("writing attempt {} of job {}", attempts[i].n, job_id));
+        if (sqlite3_changes(db) == 0 || attempts[i].hours.empty()) continue;  // written before
+        SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * hs, Prepare(*writer_, kInsertSliceSql));
+        for (const UsageSlice& h : attempts[i].hours) {
+          StmtReset hreset(hs);
+          BindSlice(hs, job_id, op->job->tenant, attempts[i], h);
+          rc = sqlite3_step(hs);
+          if (rc != SQLITE_DONE)
+            return SqlError(path_, db, rc, fmt::format("writing usage of attempt {} of job {}", attempts[i].n, job_id));
+        }
+      }
+      return Status::Ok();
+    }
+    case WriteOp::kPutTenant: {
+      SUANLI_ASSIGN_OR_RETURN(
+          sqlite3_stmt * s,
+          Prepare(*writer_,
+                  "INSERT INTO tenants (name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms, "
+                  "max_priority) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO UPDATE SET "
+                  "token_sha256 = excluded.token_sha256, admin = excluded.admin, "
+                  "max_gpus_per_job = excluded.max_gpus_per_job, max_active_jobs = excluded.max_active_jobs, "
+                  "created_ms = excluded.created_ms, max_priority = excluded.max_priority"));
+      StmtReset reset(s);
+      const Tenant& t = *op->tenant;
+      BindText(s, 1, t.name);
+      BindText(s, 2, t.token_sha256);
+      sqlite3_bind_int64(s, 3, t.admin ? 1 : 0);
+      sqlite3_bind_int64(s, 4, t.max_gpus_per_job);
+      sqlite3_bind_int64(s, 5, t.max_active_jobs);
+      sqlite3_bind_int64(s, 6, t.created_ms);
+      sqlite3_bind_int64(s, 7, t.max_priority);
+      int rc = sqlite3_step(s);
+      if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+        return InvalidArgument("store {}: tenant '{}': its token hash already belongs to another tenant", path_,
+                               t.name);
+      }
+      if (rc != SQLITE_DONE) return SqlError(path_, db, rc, fmt::format("storing tenant '{}'", t.name));
+      return Status::Ok();
+    }
+    case WriteOp::kPutSetting: {
+      SUANLI_ASSIGN_OR_RETURN(
+          sqlite3_stmt * s, Prepare(*writer_,
+                                    "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET "
+                                    "value = excluded.value"));
+      StmtReset reset(s);
+      BindText(s, 1, *op->key);
+      BindText(s, 2, *op->value);
+      int rc = sqlite3_step(s);
+      if (rc != SQLITE_DONE) return SqlError(path_, db, rc, fmt::format("storing setting '{}'", *op->key));
+      return Status::Ok();
+    }
+  }
+  return Internal("store {}: unknown write", path_);
+}
+
+// Runs `batch` in one transaction; each op gets its own status.
+void SqliteStore::RunBatch(const std::vector<WriteOp*>& batch) {
+  std::vector<char> failed(batch.size(), 0);
+  for (;;) {
+    Status begin = Step("BEGIN IMMEDIATE", "starting a transaction");
+    if (!begin.ok()) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (!failed[i]) batch[i]->status = begin;
+      }
+      return;
+    }
+    // The commit counter, in the same transaction as the writes.
+    int64_t commit_no = 0;
+    {
+      auto cs = Prepare(*writer_, "UPDATE commit_count SET n = n + 1 RETURNING n");
+      Status counted = cs.status();
+      if (counted.ok()) {
+        StmtReset reset(*cs);
+        int rc = sqlite3_step(*cs);
+        if (rc == SQLITE_ROW) {
+          commit_no = sqlite3_column_int64(*cs, 0);
+        } else {
+          counted = rc == SQLITE_DONE ? IoError("store {}: the commit_count row is missing", path_)
+                                      : SqlError(path_, writer_->db, rc, "counting the commit");
+        }
+      }
+      if (!counted.ok()) {
+        if (sqlite3_get_autocommit(writer_->db) == 0) (void)Step("ROLLBACK", "rolling back");
+        for (size_t i = 0; i < batch.size(); ++i) {
+          if (!failed[i]) batch[i]->status = counted;
+        }
+        return;
+      }
+    }
+    batch_max_id_ = 0;
+    bool restart = false;
+    int64_t ok_ops = 0;
+    for (size_t i = 0; i < batch.size() && !restart; ++i) {
+      if (failed[i]) continue;
+      Status st = RunOp(batch[i]);
+      batch[i]->status = st;
+      if (st.ok()) {
+        ++ok_ops;
+        continue;
+      }
+      failed[i] = 1;
+      // A failed statement is backed out on its own; only errors such as
+      // I/O or out-of-memory roll back the whole transaction. Then run the
+      // others again in a new one.
+      if (sqlite3_get_autocommit(writer_->db) != 0) restart = true;
+    }
+    if (restart) continue;
+    Status commit = Step("COMMIT", "committing");
+    if (!commit.ok()) {
+      if (sqlite3_get_autocommit(writer_->db) == 0) (void)Step("ROLLBACK", "rolling back");
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (!failed[i]) {
+          batch[i]->status = commit;
+          batch[i]->id = 0;
+        }
+      }
+      return;
+    }
+    commits_.fetch_add(1);
+    writes_.fetch_add(ok_ops);
+    // The marks follow the commit before any of its writes is
+    // acknowledged: every acknowledged write is covered by them once the
+    // process is gone (the write is in the page cache). They reach the
+    // disk with the next checkpoint round (within a second), or with the
+    // next id reservation or the close.
+    StoreMarks m = marks_.current();
+    m.last_id = std::max(m.last_id, batch_max_id_);
+    m.commits = commit_no;
+    m.clean = false;
+    Status marked = marks_.Write(m, /*sync=*/false);
+    if (marked.ok()) marks_unsynced_.store(true);
+    if (!marked.ok() && marks_ok_) spdlog::error("store {}: {} (lost work can go unnoticed)", path_, marked.message());
+    if (marked.ok() && !marks_ok_) spdlog::info("store {}: the marks file is written again", path_);
+    marks_ok_ = marked.ok();
+    return;
+  }
+}
+
+}  // namespace suanli::live::sqlite_detail
