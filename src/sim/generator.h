@@ -79,7 +79,7 @@ const GeneratorFit& BuiltinFit();
 // not bundled everywhere); malformed files are errors.
 Result<GeneratorFit> FitGeneratorFromTraces(const std::string& traces_dir);
 
-// The fit as C++ initialisers, to paste into generator.cc after a refit.
+// The fit as C++ initialisers, to paste into generator_fit.cc after a refit.
 std::string FitToSource(const GeneratorFit& fit);
 
 // Rate multiplier of each hour of the day (mean 1) from the diurnal coefficients.
@@ -189,7 +189,7 @@ class WorkloadGenerator {
   bool network_columns() const { return net_ != nullptr; }
 
  private:
-  struct NetProfile;  // china-aicc state (generator.cc)
+  struct NetProfile;  // china-aicc state (generator_net.cc)
   WorkloadGenerator() = default;
   Time NextArrival();
   void FillJob(Job* job);
