@@ -18,7 +18,7 @@ void RegisterReport(CLI::App& app, int* exit_code);
 void RegisterSweep(CLI::App& app, int* exit_code);
 void RegisterUsage(CLI::App& app, int* exit_code);
 // The control plane: `serve` (cmd_serve.cc) and the client commands of a
-// running server (cmd_client.cc: submit, queue, show, cancel, logs, centers,
+// running server (cmd_client*.cc: submit, queue, show, cancel, logs, centers,
 // tenants). Client commands exit 0 ok, 1 server error, 2 usage error,
 // 3 cannot connect.
 void RegisterServe(CLI::App& app, int* exit_code);

@@ -1,0 +1,103 @@
+// Internals of the client commands of a running `suanli serve` (not an API),
+// shared by their source files:
+//
+//   cmd_client.cc         the commands' options and registration, and
+//                         IsLiveUsage
+//   cmd_client_common.cc  the connection (flags, environment, cli.yaml), error
+//                         answers and exit codes, and the output formatting
+//   cmd_client_jobs.cc    submit, queue, show, cancel, logs
+//   cmd_client_admin.cc   centers (and drain, resume), usage, tenants (and
+//                         create)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "server/api_client.h"
+
+namespace suanli::app::client_detail {
+
+using nlohmann::json;
+using server::ApiClient;
+using server::ApiResponse;
+
+// The exit codes (cmd_client.cc).
+inline constexpr int kOk = 0, kServerError = 1, kUsage = 2, kCannotConnect = 3;
+
+// --- the connection and answers (cmd_client_common.cc) ---
+
+struct Conn {
+  std::string url, token, ca_cert;
+  bool insecure = false;
+};
+
+void AddConnOptions(CLI::App* cmd, const std::shared_ptr<Conn>& c);
+Result<YAML::Node> ReadYaml(const std::string& path, const char* what);
+int Fail(const char* cmd, int code, const std::string& msg);
+
+// A connected client, or an exit code.
+struct Session {
+  std::unique_ptr<ApiClient> client;
+  int code = kOk;
+};
+
+Session Connect(const char* cmd, const Conn& c);
+int Check(const char* cmd, const Result<ApiResponse>& r);
+int ParseBody(const char* cmd, const ApiResponse& r, json* out);
+int PrintJson(const json& j);
+
+// --- formatting (cmd_client_common.cc) ---
+
+std::string FormatTime(int64_t ms, bool with_date = true);
+std::string FormatTimeLong(int64_t ms);
+std::string FormatSeconds(int64_t s);
+std::string ShellJoin(const std::vector<std::string>& argv);
+void PrintTable(std::vector<std::vector<std::string>> rows);
+std::optional<int64_t> ParseDuration(const std::string& text);
+std::optional<int64_t> ParseTimeArg(const std::string& text);
+
+// --- the commands (cmd_client_jobs.cc, cmd_client_admin.cc) ---
+
+struct SubmitArgs {
+  std::optional<uint32_t> gpus;
+  std::vector<std::string> models, stacks, env;
+  std::optional<double> cpus;
+  std::optional<int64_t> mem;
+  std::string time_limit, name, center, workload_class, duration, workdir, file;
+  std::optional<int32_t> priority;
+  bool quiet = false, json = false;
+  std::vector<std::string> command;
+};
+
+struct QueueArgs {
+  std::string state, center, tenant;
+  bool all = false, json = false;
+  int limit = 0;
+};
+
+struct TenantCreateArgs {
+  std::string name;
+  bool admin = false, json = false;
+  int64_t max_gpus_per_job = 0, max_active_jobs = 0, max_priority = 0;
+};
+
+int RunSubmit(const SubmitArgs& a, const Conn& conn);
+int RunQueue(const QueueArgs& a, const Conn& conn);
+int RunShow(int64_t id, bool as_json, const Conn& conn);
+int RunCancel(const std::vector<int64_t>& ids, const Conn& conn);
+int RunLogs(int64_t id, bool err_stream, bool follow, const Conn& conn);
+int RunCenters(bool as_json, const Conn& conn);
+int RunCenterAction(const std::string& name, bool drain, const Conn& conn);
+int RunLiveUsage(const std::string& from, const std::string& to, bool as_json, const Conn& conn);
+int RunTenants(bool as_json, const Conn& conn);
+int RunTenantCreate(const TenantCreateArgs& a, const Conn& conn);
+
+}  // namespace suanli::app::client_detail
