@@ -214,7 +214,7 @@ TEST(LiveIsolation, ProcessesThatCallSetsidDieWithTheJob) {
     ASSERT_TRUE(l.ok());
     ASSERT_TRUE(b->Launch(exits).ok());
     const std::string sleep = std::string("sleep") + '\0';
-    for (int i = 0; i < 100 && CountProcesses(sleep + m2) == 0; ++i) {
+    for (int i = 0; i < 500 && CountProcesses(sleep + m2) == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ASSERT_EQ(CountProcesses(sleep + m2), 1);

@@ -333,7 +333,9 @@ TEST(LiveServeSecurity, DataDirectoryAndStoreFilesAreOwnerOnly) {
 // --- ids and logs after a restore ---
 
 json Submit(httplib::Client& c, const std::string& word) {
-  json spec = {{"command", {"sh", "-c", "echo " + word}}, {"cpu_milli", 100}, {"mem_mib", 16}};
+  // 1 GiB: the job's sandbox reaper shares its memory cgroup, and an
+  // AddressSanitizer build of it alone holds about 340 MiB.
+  json spec = {{"command", {"sh", "-c", "echo " + word}}, {"cpu_milli", 100}, {"mem_mib", 1024}};
   auto r = c.Post("/api/v1/jobs", spec.dump(), "application/json");
   if (!r || r->status != 201) {
     ADD_FAILURE() << "submit: " << (r ? r->body : httplib::to_string(r.error()));
