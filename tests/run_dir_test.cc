@@ -69,6 +69,7 @@ TEST(RunDir, AMalformedSummaryIsOneErrorForReportAndSweep) {
   };
   std::vector<Case> cases = {
       {"{\"policies\": [\n{\"policy\": }]}", "summary.json: not valid JSON: parse error at line 2"},
+      {"{\"policies\": [{\"policy\": \"fifo\", \"jobs\": 1E400}]}", "summary.json: not valid JSON: number overflow"},
       {"[1, 2]", "summary.json: expected a JSON object at the top"},
       {"{\"jobs\": 1}", "summary.json: missing key 'policies'"},
       {"{\"policies\": {}}", "summary.json: 'policies': expected an array"},

@@ -28,7 +28,7 @@ Result<nlohmann::ordered_json> ParseSummaryJson(const std::string& text, const s
   nlohmann::ordered_json root;
   try {
     root = nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number like 1E400
     std::string what = e.what();
     auto p = what.find("] ");
     if (p != std::string::npos) what = what.substr(p + 2);
