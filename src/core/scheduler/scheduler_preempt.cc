@@ -1,0 +1,104 @@
+// The center scheduler's quotas and preemption (scheduler.h): whether a
+// tenant's quota admits a job, reclaiming capacity that other tenants borrow,
+// and preempting jobs of a worse queue position.
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/scheduler/scheduler.h"
+
+namespace suanli {
+
+bool Scheduler::QuotaAdmits(JobId id) const {
+  if (!quota_) return true;
+  const Job& job = workload_.jobs[id];
+  return quota_->Admits(job.tenant, job.GpuMilli());
+}
+
+bool Scheduler::CanReclaim(JobId id) const {
+  if (!quota_ || !quota_->reclaim() || quota_->cohort_borrowed() == 0) return false;
+  const Job& job = workload_.jobs[id];
+  return job.GpuMilli() > 0 && quota_->WithinNominal(job.tenant, job.GpuMilli());
+}
+
+bool Scheduler::Reclaim(JobId id, const Reservation* res, Time now, Rng& rng, PassResult* out) {
+  const uint32_t tenant = workload_.jobs[id].tenant;
+  const int64_t need = workload_.jobs[id].GpuMilli();
+  // Candidates: running jobs of the other tenants that borrow, newest first.
+  std::vector<std::pair<Time, JobId>> cand;
+  for (JobId v : running_) {
+    const Job& vj = workload_.jobs[v];
+    if (vj.tenant != tenant && vj.GpuMilli() > 0 && !vj.service && quota_->tenant(vj.tenant).borrowed() > 0)
+      cand.emplace_back(rt_[v].last_start, v);
+  }
+  std::sort(cand.begin(), cand.end(), [](const auto& x, const auto& y) {
+    return x.first > y.first || (x.first == y.first && x.second > y.second);
+  });
+  // A tenant loses jobs only while it still borrows.
+  std::unordered_map<uint32_t, int64_t> borrowed;
+  std::vector<JobId> released;
+  std::optional<Allocation> a;
+  for (const auto& [started, v] : cand) {
+    const Job& vj = workload_.jobs[v];
+    auto b = borrowed.try_emplace(vj.tenant, quota_->tenant(vj.tenant).borrowed()).first;
+    if (b->second <= 0) continue;
+    b->second -= vj.GpuMilli();
+    state_.Release(run_[v].alloc);
+    released.push_back(v);
+    if (state_.total_free_milli() < need) continue;  // cannot fit yet: skip the placement
+    if ((a = TryPlaceBeside(id, res, now, rng))) break;
+  }
+  return EvictFor(id, released, std::move(a), now, out);
+}
+
+bool Scheduler::EvictFor(JobId id, const std::vector<JobId>& released, std::optional<Allocation> a, Time now,
+                         PassResult* out) {
+  if (!a) {
+    for (JobId v : released) state_.Allocate(run_[v].alloc);
+    return false;
+  }
+  // Keep the victims that still fit beside the new job; stop only the others.
+  state_.Allocate(*a);
+  std::vector<JobId> stop;
+  for (auto it = released.rbegin(); it != released.rend(); ++it) {
+    if (state_.CanAllocate(run_[*it].alloc)) state_.Allocate(run_[*it].alloc);
+    else stop.push_back(*it);
+  }
+  state_.Release(*a);
+  for (JobId v : stop) state_.Allocate(run_[v].alloc);
+  for (JobId v : stop) Preempt(v, now, out);
+  Start(id, std::move(*a), now, out);
+  return true;
+}
+
+bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* victims, PassResult* out) {
+  OrderContext ctx = Ctx(now);
+  OrderKey mine = order_->Key(id, ctx);
+  std::vector<JobId> released;
+  std::optional<Allocation> a;
+  // With quotas, the order takes nothing that reclaim would give back: a job
+  // that would make its tenant borrow preempts only its own tenant's jobs
+  // and jobs that borrowed capacity, and those only while their tenant stays
+  // at or above its nominal quota without them. Otherwise the victim,
+  // within its nominal quota again, reclaims its capacity at once, the
+  // preemptor preempts it again, and so on without end at one instant.
+  const Job& job = workload_.jobs[id];
+  const bool lender =
+      !quota_ || !quota_->tenant(job.tenant).limited || quota_->WithinNominal(job.tenant, job.GpuMilli());
+  std::unordered_map<uint32_t, int64_t> borrowed;  // what each victim's tenant still borrows
+  for (JobId v : *victims) {
+    if (rt_[v].state != JobState::kRunning) continue;
+    if (!(mine < order_->Key(v, ctx))) break;  // victims are sorted worst first
+    const Job& vj = workload_.jobs[v];
+    if (!lender && vj.tenant != job.tenant && quota_->tenant(vj.tenant).limited) {
+      auto b = borrowed.try_emplace(vj.tenant, quota_->tenant(vj.tenant).borrowed()).first;
+      if (b->second < vj.GpuMilli()) continue;
+      b->second -= vj.GpuMilli();
+    }
+    state_.Release(run_[v].alloc);
+    released.push_back(v);
+    if ((a = TryPlace(id, rng))) break;
+  }
+  return EvictFor(id, released, std::move(a), now, out);
+}
+
+}  // namespace suanli
