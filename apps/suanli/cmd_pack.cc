@@ -153,7 +153,7 @@ int RunPackCommand(const PackArgs& a) {
 
   const std::string csv = a.out + "/pack.csv";
   auto summary = SummarizePack(*res);
-  for (auto st :
+  for (const auto& st :
        {WritePackCsv(csv, *res, inputs.size() > 1), WritePackSummaryCsv(a.out + "/pack_summary.csv", summary)})
     if (!st.ok()) return Fail(1, st.message());
   std::fputs(PackSummaryTable(summary).c_str(), stdout);

@@ -250,11 +250,11 @@ int RunSim(const SimArgs& a) {
     }
   if (!a.out.empty()) {
     RunInfo info{workload_spec, net->name, a.seed};
-    for (auto st : {WriteSummaryJson(a.out + "/summary.json", info, ok),
-                    WriteJobsCsv(a.out + "/jobs.csv", *wl, *catalog, *net, ok),
-                    WriteUtilizationCsv(a.out + "/utilization.csv", ok),
-                    WriteCentersCsv(a.out + "/centers.csv", *net, *catalog, ok),
-                    WriteUsageCsv(a.out + "/usage.csv", *wl, *net, *catalog, ok)}) {
+    for (const auto& st : {WriteSummaryJson(a.out + "/summary.json", info, ok),
+                           WriteJobsCsv(a.out + "/jobs.csv", *wl, *catalog, *net, ok),
+                           WriteUtilizationCsv(a.out + "/utilization.csv", ok),
+                           WriteCentersCsv(a.out + "/centers.csv", *net, *catalog, ok),
+                           WriteUsageCsv(a.out + "/usage.csv", *wl, *net, *catalog, ok)}) {
       if (!st.ok()) {
         std::fprintf(stderr, "%s: %s\n", tool, st.message().c_str());
         return 1;

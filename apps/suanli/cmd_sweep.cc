@@ -404,8 +404,9 @@ int RunSweep(const SweepArgs& a) {
     *v = std::move(r).value();
     return Status::Ok();
   };
-  for (auto st : {list("--network", a.networks, &grid.networks), list("--dispatch", a.dispatches, &grid.dispatches),
-                  list("--policy", a.policies, &grid.policies)})
+  for (const auto& st :
+       {list("--network", a.networks, &grid.networks), list("--dispatch", a.dispatches, &grid.dispatches),
+        list("--policy", a.policies, &grid.policies)})
     if (!st.ok()) return Fail(2, st.message());
   if (!a.scales.empty()) {
     auto r = ParseSweepScales(a.scales);

@@ -51,7 +51,7 @@ std::string Closest(std::string_view s, const std::vector<std::string>& candidat
   return best_d <= limit ? best : std::string();
 }
 
-Value::Value(const std::string* file, YAML::Node node, std::string base, std::string rel, int parent_line)
+Value::Value(const std::string* file, const YAML::Node& node, std::string base, std::string rel, int parent_line)
     : file_(file), node_(node), base_(std::move(base)), rel_(std::move(rel)), line_(parent_line) {
   YAML::Mark m = node_.Mark();
   if (m.line >= 0 && !node_.IsNull()) line_ = m.line + 1;

@@ -29,7 +29,7 @@ std::string Closest(std::string_view s, const std::vector<std::string>& candidat
 // ("models[3] (BR100)"); `rel` is the dotted path inside it ("speed.cnn").
 class Value {
  public:
-  Value(const std::string* file, YAML::Node node, std::string base, std::string rel, int parent_line);
+  Value(const std::string* file, const YAML::Node& node, std::string base, std::string rel, int parent_line);
 
   const YAML::Node& node() const { return node_; }
   int line() const { return line_; }

@@ -58,7 +58,7 @@ struct LocalJob {
 
 class LocalBackend final : public Backend {
  public:
-  LocalBackend(BackendConfig config, std::string center, std::string data_dir, const Catalog& catalog,
+  LocalBackend(BackendConfig config, std::string center, const std::string& data_dir, const Catalog& catalog,
                std::string program, std::optional<std::string> recorded_nvidia_smi, IsolationPlan isolation,
                std::string bwrap, JobCgroups cgroups)
       : config_(std::move(config)),

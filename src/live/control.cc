@@ -18,8 +18,6 @@
 namespace suanli::live {
 namespace control_detail {
 
-namespace fs = std::filesystem;
-
 Time SystemNowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();

@@ -68,7 +68,7 @@ class Store {
  public:
   // Opens (creating if missing) the database file; creates or migrates the
   // schema. Errors name the file and what failed.
-  static Result<std::unique_ptr<Store>> Open(const std::string& path, StoreOptions options = {});
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, const StoreOptions& options = {});
   virtual ~Store() = default;
 
   // Durable insert: assigns rec.id (returned) and commits before returning.

@@ -86,7 +86,8 @@ Status Exec(const std::string& path, sqlite3* db, const char* sql, std::string_v
   return SqlStatus(path, rc, what, msg);
 }
 
-SqliteStore::SqliteStore(std::string path, StoreOptions options) : path_(std::move(path)), options_(options) {
+SqliteStore::SqliteStore(std::string path, StoreOptions options)
+    : path_(std::move(path)), options_(std::move(options)) {
   if (options_.max_batch < 1) options_.max_batch = 1;
 }
 

@@ -97,7 +97,7 @@ Status PrepareDatabase(const std::string& path) {
 using sqlite_detail::PrepareDatabase;
 using sqlite_detail::SqliteStore;
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path, StoreOptions options) {
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const StoreOptions& options) {
   if (path.empty()) return InvalidArgument("store: the database path is empty");
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {

@@ -132,7 +132,8 @@ std::string MapChart(const RunSummary& r) {
       m.y = c.lat;
     } else {
       m.x = static_cast<double>(i % cols);
-      m.y = -static_cast<double>(i / cols);
+      size_t row = i / cols;
+      m.y = -static_cast<double>(row);
     }
     ch.markers.push_back(std::move(m));
   }

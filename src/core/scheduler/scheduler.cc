@@ -68,7 +68,7 @@ Result<PolicySpec> ParsePolicySpec(std::string_view text) {
 
 Result<std::unique_ptr<Scheduler>> Scheduler::Create(const PolicySpec& spec, const Catalog& catalog,
                                                      const Network& network, const Workload& workload,
-                                                     SchedulerOptions options) {
+                                                     const SchedulerOptions& options) {
   auto order = MakeOrderPolicy(spec.order);
   if (!order) return InvalidArgument("unknown queue order '{}'", spec.order);
   auto placer = MakePlacer(spec.place);
@@ -95,7 +95,7 @@ Scheduler::Scheduler(const PolicySpec& spec, const Catalog& catalog, const Netwo
       catalog_(catalog),
       network_(network),
       workload_(workload),
-      opt_(options),
+      opt_(std::move(options)),
       order_(std::move(order)),
       placer_(std::move(placer)),
       state_(network, catalog.size()),

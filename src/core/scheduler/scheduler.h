@@ -99,7 +99,7 @@ class Scheduler {
  public:
   static Result<std::unique_ptr<Scheduler>> Create(const PolicySpec& spec, const Catalog& catalog,
                                                    const Network& network, const Workload& workload,
-                                                   SchedulerOptions options = {});
+                                                   const SchedulerOptions& options = {});
 
   // A job enters the queue (or is found unschedulable, reported by the next pass).
   void Submit(JobId id, Time now);
