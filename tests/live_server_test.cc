@@ -1,28 +1,22 @@
 // End-to-end tests of `suanli serve`'s HTTP API: real server processes
 // (SUANLI_BINARY) on free ports with their own data directories, spoken to
-// over HTTP and HTTPS. Health, authentication and tenants, the job life cycle
-// on a local center, hostile requests (while another client keeps being
-// served), the OpenAPI document against the routes, Prometheus metrics, TLS,
-// the dashboard's files, configuration errors and SIGTERM.
+// over HTTP. Health, authentication and tenants, the job life cycle on a
+// local center and its logs (not followed through a link or a FIFO), hostile
+// requests (while another client keeps being served) and the OpenAPI
+// document against the routes.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,11 +25,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "server/static_files.h"
-#include "server/web_files.h"
-#include "support/cli.h"
-
-extern char** environ;
+#include "support/live_server.h"
 
 namespace suanli {
 namespace {
@@ -44,175 +34,13 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-constexpr const char* kAdminToken = "admin-token-for-tests";
-
-std::string TestDir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("suanli_live_server_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d.string();
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-int FreePort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(s);
-  return port;
-}
-
-using ::suanli::testing::RunShell;
-
-// One `suanli serve` process; stopped (SIGTERM, then SIGKILL) when destroyed.
-class ServerProcess {
- public:
-  ~ServerProcess() { Stop(); }
-
-  // Starts the server on a free port with the data directory `data` and waits
-  // until /api/v1/health answers. `tls`: serve HTTPS with the cert/key pair.
-  bool Start(const std::string& data, const std::vector<std::string>& extra = {}, const std::string& cert = "",
-             const std::string& key = "", const std::vector<std::string>& env = {}) {
-    env_ = env;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      port_ = FreePort();
-      log_ = data + ".log";
-      std::vector<std::string> args = {
-          SUANLI_BINARY, "serve", "--listen",           "127.0.0.1:" + std::to_string(port_),
-          "--data",      data,    "--pass-interval-ms", "200"};
-      if (!cert.empty()) {
-        args.insert(args.end(), {"--tls-cert", cert, "--tls-key", key});
-      }
-      args.insert(args.end(), extra.begin(), extra.end());
-      tls_ = !cert.empty();
-      cert_ = cert;
-      if (!Spawn(args)) return false;
-      auto deadline = Clock::now() + std::chrono::seconds(60);
-      while (Clock::now() < deadline) {
-        int st = 0;
-        if (waitpid(pid_, &st, WNOHANG) == pid_) {
-          pid_ = -1;
-          break;  // exited (the port may have been taken meanwhile): try again
-        }
-        auto cli = Client();
-        cli->set_connection_timeout(1, 0);
-        auto r = cli->Get("/api/v1/health");
-        if (r && r->status == 200) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (pid_ > 0) Stop();
-    }
-    ADD_FAILURE() << "suanli serve did not start; its log:\n" << ReadText(log_);
-    return false;
-  }
-
-  // Sends `sig` and waits for the exit; returns the exit status (-1: killed by
-  // a signal or not running).
-  int Stop(int sig = SIGTERM, int timeout_s = 30) {
-    if (pid_ <= 0) return -1;
-    kill(pid_, sig);
-    auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
-    int st = 0;
-    while (true) {
-      pid_t r = waitpid(pid_, &st, WNOHANG);
-      if (r == pid_) break;
-      if (Clock::now() > deadline) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &st, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    pid_ = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-
-  std::unique_ptr<httplib::Client> Client(const std::string& token = "") const {
-    auto c = std::make_unique<httplib::Client>(url());
-    if (tls_) c->set_ca_cert_path(cert_);
-    c->set_tcp_nodelay(true);
-    c->set_connection_timeout(5, 0);
-    c->set_read_timeout(60, 0);
-    c->set_write_timeout(60, 0);
-    if (!token.empty()) c->set_bearer_token_auth(token);
-    return c;
-  }
-  std::string url() const { return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_); }
-  int port() const { return port_; }
-  pid_t pid() const { return pid_; }
-  std::string log() const { return ReadText(log_); }
-
- private:
-  bool Spawn(const std::vector<std::string>& args) {
-    std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) {
-      if (std::string_view(*e).substr(0, 7) != "SUANLI_") env.emplace_back(*e);
-    }
-    env.push_back(std::string("SUANLI_ADMIN_TOKEN=") + kAdminToken);
-    env.insert(env.end(), env_.begin(), env_.end());
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    for (auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    int rc = posix_spawn(&pid_, SUANLI_BINARY, &fa, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-      ADD_FAILURE() << "posix_spawn " << SUANLI_BINARY << ": " << strerror(rc);
-      pid_ = -1;
-      return false;
-    }
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  int port_ = 0;
-  bool tls_ = false;
-  std::string cert_, log_;
-  std::vector<std::string> env_;
-};
-
-json Body(const httplib::Result& r) {
-  if (!r) return json();
-  try {
-    return json::parse(r->body);
-  } catch (const std::exception&) {
-    return json();
-  }
-}
-
-// Checks an error answer: status, JSON {"error": {code, message, field}}.
-void ExpectError(const httplib::Result& r, int status, const std::string& field, const std::string& what) {
-  ASSERT_TRUE(r) << what << ": no answer (" << httplib::to_string(r.error()) << ")";
-  EXPECT_EQ(r->status, status) << what << ": " << r->body;
-  json j = Body(r);
-  ASSERT_TRUE(j.is_object() && j.contains("error")) << what << ": not a JSON error: " << r->body.substr(0, 300);
-  EXPECT_FALSE(j["error"].value("message", "").empty()) << what;
-  EXPECT_FALSE(j["error"].value("code", "").empty()) << what;
-  if (!field.empty()) {
-    EXPECT_EQ(j["error"].value("field", ""), field) << what << ": " << r->body;
-  }
-  EXPECT_NE(r->get_header_value("Content-Type").find("application/json"), std::string::npos) << what;
-}
+using ::suanli::testing::live_server::Body;
+using ::suanli::testing::live_server::ExpectError;
+using ::suanli::testing::live_server::kAdminToken;
+using ::suanli::testing::live_server::ServerProcess;
+using ::suanli::testing::live_server::Submit;
+using ::suanli::testing::live_server::TestDir;
+using ::suanli::testing::live_server::WaitJob;
 
 // A raw HTTP/1.1 request (paths a client library would normalise); the answer.
 std::string RawRequest(int port, const std::string& request, int wait_s = 10) {
@@ -246,31 +74,6 @@ int StatusOf(const std::string& raw) {
 std::string BodyOf(const std::string& raw) {
   size_t p = raw.find("\r\n\r\n");
   return p == std::string::npos ? "" : raw.substr(p + 4);
-}
-
-// Polls a job until `pred(state)` or the timeout; returns the last job JSON.
-json WaitJob(httplib::Client& cli, int64_t id, const std::function<bool(const std::string&)>& pred,
-             int timeout_s = 60) {
-  auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
-  json j;
-  while (Clock::now() < deadline) {
-    auto r = cli.Get("/api/v1/jobs/" + std::to_string(id));
-    if (r && r->status == 200) {
-      j = Body(r);
-      if (pred(j.value("state", ""))) return j;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return j;
-}
-
-int64_t Submit(httplib::Client& cli, const json& spec) {
-  auto r = cli.Post("/api/v1/jobs", spec.dump(), "application/json");
-  if (!r || r->status != 201) {
-    ADD_FAILURE() << "submit failed: " << (r ? r->body : httplib::to_string(r.error()));
-    return 0;
-  }
-  return Body(r).value("id", int64_t{0});
 }
 
 // ----------------------------------------------------------------------------
@@ -689,316 +492,6 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
             [](const std::string& s) { return s == "cancelled" || s == "failed" || s == "succeeded"; });
   }
   EXPECT_EQ(srv.Stop(), 0);
-  fs::remove_all(dir);
-}
-
-// Parses the Prometheus text exposition format (0.0.4): every line is a
-// comment (# HELP / # TYPE), blank, or `name{labels} value`. Returns
-// name{labels} -> value; fails the test on a malformed line.
-std::map<std::string, double> ParsePrometheus(const std::string& text, std::map<std::string, std::string>* types) {
-  std::map<std::string, double> out;
-  static const std::regex kSample(
-      R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*)?\})? ([-+]?([0-9.]+([eE][-+]?[0-9]+)?|Inf|NaN))$)");
-  static const std::regex kType(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)");
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::smatch m;
-    if (line.rfind("# HELP ", 0) == 0) continue;
-    if (line.rfind("# TYPE ", 0) == 0) {
-      EXPECT_TRUE(std::regex_match(line, m, kType)) << "bad TYPE line: " << line;
-      if (!m.empty()) (*types)[m[1]] = m[2];
-      continue;
-    }
-    if (!std::regex_match(line, m, kSample)) {
-      ADD_FAILURE() << "not a Prometheus sample line: " << line;
-      continue;
-    }
-    std::string v = m[8];
-    out[m[1].str() + m[2].str()] = v == "+Inf" || v == "Inf" ? INFINITY : std::strtod(v.c_str(), nullptr);
-  }
-  return out;
-}
-
-TEST(LiveServer, MetricsArePrometheusText) {
-  std::string dir = TestDir("metrics");
-  ServerProcess srv;
-  ASSERT_TRUE(srv.Start(dir + "/data", {"--network", "tiny"}));
-  auto admin = srv.Client(kAdminToken);
-  int64_t id = Submit(*admin, json{{"command", {"train"}}, {"gpus", 2}, {"duration_s", 1}});
-  ASSERT_GT(id, 0);
-  json done = WaitJob(*admin, id, [](const std::string& s) { return s == "succeeded" || s == "failed"; });
-  EXPECT_EQ(done.value("state", ""), "succeeded") << done.dump();
-  ExpectError(admin->Get("/api/v1/jobs/abc"), 400, "id", "a 400 to count");
-
-  auto r = srv.Client()->Get("/metrics");
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->status, 200);
-  EXPECT_NE(r->get_header_value("Content-Type").find("text/plain"), std::string::npos);
-  EXPECT_NE(r->get_header_value("Content-Type").find("version=0.0.4"), std::string::npos);
-  std::map<std::string, std::string> types;
-  auto m = ParsePrometheus(r->body, &types);
-  for (const char* c : {"east", "west"}) {
-    std::string l = std::string("{center=\"") + c + "\"}";
-    EXPECT_TRUE(m.count("suanli_queue_depth" + l)) << l;
-    EXPECT_TRUE(m.count("suanli_running_jobs" + l)) << l;
-    EXPECT_EQ(m["suanli_center_up" + l], 1) << l;
-  }
-  EXPECT_EQ(m["suanli_accelerators{center=\"east\",model=\"A100-80GB\"}"], 32);
-  EXPECT_EQ(m["suanli_accelerators{center=\"west\",model=\"V100-32GB\"}"], 16);
-  EXPECT_TRUE(m.count("suanli_accelerators_busy{center=\"east\",model=\"A100-80GB\"}"));
-  EXPECT_TRUE(m.count("suanli_utilisation{model=\"A100-80GB\"}"));
-  EXPECT_TRUE(m.count("suanli_utilisation{model=\"V100-32GB\"}"));
-  EXPECT_GE(m["suanli_submissions_total"], 1);
-  EXPECT_GE(m["suanli_jobs_succeeded_total"], 1);
-  EXPECT_TRUE(m.count("suanli_job_failures_total"));
-  EXPECT_GE(m["suanli_http_requests_total{code=\"201\"}"], 1);
-  EXPECT_GE(m["suanli_http_requests_total{code=\"400\"}"], 1);
-  EXPECT_GE(m["suanli_http_requests_total{code=\"200\"}"], 1);
-  EXPECT_EQ(types["suanli_pass_duration_seconds"], "histogram");
-  EXPECT_EQ(types["suanli_last_decision_to_launch_seconds"], "gauge");
-  EXPECT_EQ(types["suanli_submissions_total"], "counter");
-  EXPECT_EQ(types["suanli_queue_depth"], "gauge");
-  // Histogram: cumulative buckets ending with +Inf == _count.
-  double prev = 0;
-  int buckets = 0;
-  std::istringstream in(r->body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("suanli_pass_duration_seconds_bucket{", 0) != 0) continue;
-    double v = std::strtod(line.substr(line.rfind(' ') + 1).c_str(), nullptr);
-    EXPECT_GE(v, prev) << line;
-    prev = v;
-    ++buckets;
-  }
-  EXPECT_GE(buckets, 2);
-  EXPECT_EQ(m["suanli_pass_duration_seconds_bucket{le=\"+Inf\"}"], m["suanli_pass_duration_seconds_count"]);
-  EXPECT_GE(m["suanli_pass_duration_seconds_count"], 1);
-  EXPECT_TRUE(m.count("suanli_pass_duration_seconds_sum"));
-  // Prometheus's own linter (Debian's prometheus package, from install-deps)
-  // finds nothing: names, types, help, base units.
-  {
-    std::ofstream(dir + "/metrics.txt") << r->body;
-    auto lint = RunShell("promtool check metrics < " + dir + "/metrics.txt");
-    EXPECT_EQ(lint.code, 0) << "promtool check metrics (installed by scripts/install-deps.sh):\n" << lint.out;
-  }
-  EXPECT_EQ(srv.Stop(), 0);
-  fs::remove_all(dir);
-}
-
-TEST(LiveServer, Tls) {
-  std::string dir = TestDir("tls");
-  std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
-  auto gen = RunShell(
-      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "
-      "subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
-      key + " -out " + cert);
-  ASSERT_EQ(gen.code, 0) << gen.out;
-  ServerProcess srv;
-  ASSERT_TRUE(srv.Start(dir + "/data", {}, cert, key));
-  ASSERT_EQ(srv.url().substr(0, 8), "https://");
-  auto admin = srv.Client(kAdminToken);  // trusts the self-signed certificate
-  auto h = admin->Get("/api/v1/health");
-  ASSERT_TRUE(h) << httplib::to_string(h.error());
-  EXPECT_EQ(h->status, 200);
-  int64_t id = Submit(*admin, json{{"command", {"true"}}});
-  EXPECT_GT(id, 0);
-  // Without trusting the certificate, the client refuses; plain HTTP gets nothing.
-  httplib::Client untrusting(srv.url());  // the system's CAs only
-  untrusting.set_connection_timeout(3, 0);
-  auto bad = untrusting.Get("/api/v1/health");
-  EXPECT_FALSE(bad && bad->status == 200);
-  httplib::Client plain("http://127.0.0.1:" + std::to_string(srv.port()));
-  plain.set_connection_timeout(3, 0);
-  plain.set_read_timeout(3, 0);
-  auto pr = plain.Get("/api/v1/health");
-  EXPECT_FALSE(pr && pr->status == 200);
-  // The CLI over HTTPS with the CA certificate.
-  auto cli = RunShell(std::string(SUANLI_BINARY) + " show " + std::to_string(id) + " --json --url " + srv.url() +
-                      " --token " + kAdminToken + " --ca-cert " + cert);
-  EXPECT_EQ(cli.code, 0) << cli.out;
-  EXPECT_NE(cli.out.find("\"id\": " + std::to_string(id)), std::string::npos) << cli.out;
-  // A certificate that does not load: exit 2 naming tls_cert.
-  auto badcert = RunShell(std::string(SUANLI_BINARY) + " serve --listen 127.0.0.1:0 --data " + dir +
-                          "/data2 --tls-cert " + key + " --tls-key " + cert);
-  EXPECT_EQ(badcert.code, 2) << badcert.out;
-  EXPECT_NE(badcert.out.find("tls_cert"), std::string::npos) << badcert.out;
-  EXPECT_EQ(srv.Stop(), 0);
-  fs::remove_all(dir);
-}
-
-TEST(LiveServer, DashboardFiles) {
-  std::string dir = TestDir("static");
-  ServerProcess srv;
-  ASSERT_TRUE(srv.Start(dir + "/data"));
-  auto cli = srv.Client();
-  auto root = cli->Get("/");
-  ASSERT_TRUE(root);
-  EXPECT_EQ(root->status, 200);
-  EXPECT_NE(root->get_header_value("Content-Type").find("text/html"), std::string::npos);
-  // Client-side routes get the same page.
-  auto route = cli->Get("/jobs/17");
-  ASSERT_TRUE(route);
-  EXPECT_EQ(route->status, 200);
-  EXPECT_EQ(route->body, root->body);
-  const auto& files = EmbeddedWebFiles();
-  if (files.empty()) {
-    EXPECT_NE(root->body.find("not"), std::string::npos);
-    EXPECT_NE(root->body.find("build"), std::string::npos);
-  } else {
-    for (const auto& f : files) {
-      auto r = cli->Get("/" + std::string(f.path));
-      ASSERT_TRUE(r) << f.path;
-      EXPECT_EQ(r->status, 200) << f.path;
-      EXPECT_EQ(r->body, std::string(f.data)) << f.path;
-      std::string ct = r->get_header_value("Content-Type");
-      std::string p(f.path);
-      if (p.size() > 3 && p.substr(p.size() - 3) == ".js") {
-        EXPECT_NE(ct.find("javascript"), std::string::npos) << p;
-      }
-      if (p.size() > 4 && p.substr(p.size() - 4) == ".css") {
-        EXPECT_NE(ct.find("text/css"), std::string::npos) << p;
-      }
-      if (p.size() > 5 && p.substr(p.size() - 5) == ".html") {
-        EXPECT_NE(ct.find("text/html"), std::string::npos) << p;
-      }
-    }
-  }
-  // API and metrics paths never fall back to the page.
-  ExpectError(cli->Get("/api/v1/unknown"), 404, "", "unknown API path");
-  ExpectError(cli->Get("/api"), 404, "", "/api");
-  EXPECT_EQ(srv.Stop(), 0);
-  fs::remove_all(dir);
-}
-
-// The file table itself: with and without a built dashboard.
-TEST(LiveServer, StaticFilesTable) {
-  server::StaticFiles none(std::vector<EmbeddedFileEntry>{});
-  EXPECT_FALSE(none.built());
-  const server::StaticFile* page = none.Find("/");
-  ASSERT_NE(page, nullptr);
-  EXPECT_NE(std::string(page->data).find("scripts/build-web.sh"), std::string::npos);
-  EXPECT_EQ(page->content_type, "text/html; charset=utf-8");
-  EXPECT_EQ(none.Find("/jobs/3"), page);
-
-  const std::vector<EmbeddedFileEntry> files = {{"index.html", "<html>app</html>"},
-                                                {"assets/app-1.js", "js"},
-                                                {"assets/app-1.css", "css"},
-                                                {"favicon.svg", "<svg/>"},
-                                                {"docs/index.html", "docs"}};
-  server::StaticFiles t(files);
-  EXPECT_TRUE(t.built());
-  ASSERT_NE(t.Find("/"), nullptr);
-  EXPECT_EQ(t.Find("/")->data, "<html>app</html>");
-  EXPECT_EQ(t.Find("/assets/app-1.js")->data, "js");
-  EXPECT_EQ(t.Find("/assets/app-1.js")->content_type, "text/javascript; charset=utf-8");
-  EXPECT_TRUE(t.Find("/assets/app-1.js")->immutable);
-  EXPECT_FALSE(t.Find("/")->immutable);
-  EXPECT_EQ(t.Find("/assets/app-1.css")->content_type, "text/css; charset=utf-8");
-  EXPECT_EQ(t.Find("/favicon.svg")->content_type, "image/svg+xml");
-  EXPECT_EQ(t.Find("/docs/")->data, "docs");
-  EXPECT_EQ(t.Find("/tenants/alice")->data, "<html>app</html>");  // a client-side route
-  EXPECT_EQ(t.Find("/../index.html"), nullptr);
-  EXPECT_EQ(t.Find("/assets/../../x"), nullptr);
-  EXPECT_EQ(t.Find("/a\\b"), nullptr);
-  EXPECT_EQ(t.Find(std::string_view("/a\0b", 4)), nullptr);
-  EXPECT_NE(t.Find("/..hidden"), nullptr);  // not a ".." segment
-  EXPECT_EQ(server::ContentTypeFor("x.unknownext"), "application/octet-stream");
-  EXPECT_EQ(server::ContentTypeFor("dir.d/file"), "application/octet-stream");
-}
-
-TEST(LiveServer, BadConfigurationExitsTwoNamingTheKey) {
-  std::string dir = TestDir("config");
-  const std::string bin = SUANLI_BINARY;
-  auto r1 = RunShell(bin + " serve --listen nonsense --data " + dir + "/d1");
-  EXPECT_EQ(r1.code, 2) << r1.out;
-  EXPECT_NE(r1.out.find("listen"), std::string::npos) << r1.out;
-  auto r2 = RunShell("SUANLI_POLICY=no-such-policy " + bin + " serve --listen 127.0.0.1:0 --data " + dir + "/d2");
-  EXPECT_EQ(r2.code, 2) << r2.out;
-  EXPECT_NE(r2.out.find("policy"), std::string::npos) << r2.out;
-  EXPECT_NE(r2.out.find("SUANLI_POLICY"), std::string::npos) << r2.out;
-  {
-    std::ofstream f(dir + "/bad.yaml");
-    f << "listen: 127.0.0.1:0\nhttp_treads: 4\n";
-  }
-  auto r3 = RunShell(bin + " serve --config " + dir + "/bad.yaml --data " + dir + "/d3");
-  EXPECT_EQ(r3.code, 2) << r3.out;
-  EXPECT_NE(r3.out.find("http_treads"), std::string::npos) << r3.out;
-  auto r4 = RunShell(bin + " serve --http-threads 0 --listen 127.0.0.1:0 --data " + dir + "/d4");
-  EXPECT_EQ(r4.code, 2) << r4.out;
-  EXPECT_NE(r4.out.find("http_threads"), std::string::npos) << r4.out;
-  auto r5 = RunShell(bin + " serve --bogus-flag");
-  EXPECT_EQ(r5.code, 2) << r5.out;
-  // The environment wins over the file (a bad SUANLI_POLICY fails although
-  // the file's policy is good); a flag wins over both (the same bad variable
-  // with --policy starts).
-  {
-    std::ofstream f(dir + "/good.yaml");
-    f << "listen: 127.0.0.1:0\npolicy: fifo\n";
-  }
-  auto r6 = RunShell("SUANLI_POLICY=bogus " + bin + " serve --config " + dir + "/good.yaml --data " + dir + "/d6");
-  EXPECT_EQ(r6.code, 2) << r6.out;
-  EXPECT_NE(r6.out.find("SUANLI_POLICY"), std::string::npos) << r6.out;
-  ServerProcess ok;
-  ASSERT_TRUE(ok.Start(dir + "/d7", {"--config", dir + "/good.yaml", "--policy", "sjf"}, "", "",
-                       {"SUANLI_POLICY=bogus", "SUANLI_LISTEN=nonsense"}));
-  EXPECT_TRUE(fs::exists(dir + "/d7"));
-  EXPECT_EQ(ok.Stop(), 0);
-  // The file alone: a bad value there fails naming the file and the key.
-  {
-    std::ofstream f(dir + "/badpolicy.yaml");
-    f << "policy: bogus\n";
-  }
-  auto r8 = RunShell(bin + " serve --config " + dir + "/badpolicy.yaml --data " + dir + "/d8");
-  EXPECT_EQ(r8.code, 2) << r8.out;
-  EXPECT_NE(r8.out.find("badpolicy.yaml"), std::string::npos) << r8.out;
-  EXPECT_NE(r8.out.find("policy"), std::string::npos) << r8.out;
-  fs::remove_all(dir);
-}
-
-TEST(LiveServer, SigtermStopsCleanlyAndDataSurvives) {
-  std::string dir = TestDir("sigterm");
-  int64_t id = 0;
-  {
-    ServerProcess srv;
-    ASSERT_TRUE(srv.Start(dir + "/data", {"--network", "tiny"}));
-    auto admin = srv.Client(kAdminToken);
-    id = Submit(*admin, json{{"command", {"train"}}, {"gpus", 1}, {"duration_s", 3600}, {"name", "long"}});
-    ASSERT_GT(id, 0);
-    EXPECT_EQ(srv.Stop(SIGINT), 0) << srv.log();
-  }
-  ServerProcess again;
-  ASSERT_TRUE(again.Start(dir + "/data", {"--network", "tiny"}));
-  auto admin = again.Client(kAdminToken);
-  auto g = admin->Get("/api/v1/jobs/" + std::to_string(id));
-  ASSERT_TRUE(g);
-  EXPECT_EQ(g->status, 200);
-  EXPECT_EQ(Body(g).value("name", ""), "long");
-  EXPECT_EQ(again.Stop(SIGTERM), 0);
-
-  // A local job keeps running while the server is down and is re-adopted by
-  // the next server, which records its end and keeps its output.
-  int64_t local_id = 0;
-  {
-    ServerProcess srv;
-    ASSERT_TRUE(srv.Start(dir + "/local"));
-    auto a = srv.Client(kAdminToken);
-    local_id = Submit(*a, json{{"command", {"sh", "-c", "sleep 2; echo survived"}}});
-    ASSERT_GT(local_id, 0);
-    json r = WaitJob(*a, local_id, [](const std::string& s) { return s != "pending"; });
-    ASSERT_EQ(r.value("state", ""), "running") << r.dump();
-    EXPECT_EQ(srv.Stop(SIGTERM), 0) << srv.log();
-  }
-  ServerProcess third;
-  ASSERT_TRUE(third.Start(dir + "/local"));
-  auto a3 = third.Client(kAdminToken);
-  json fin = WaitJob(*a3, local_id, [](const std::string& s) { return s == "succeeded" || s == "failed"; });
-  EXPECT_EQ(fin.value("state", ""), "succeeded") << fin.dump() << third.log();
-  auto out = a3->Get("/api/v1/jobs/" + std::to_string(local_id) + "/logs");
-  ASSERT_TRUE(out);
-  EXPECT_EQ(out->body, "survived\n");
-  EXPECT_EQ(third.Stop(SIGTERM), 0);
   fs::remove_all(dir);
 }
 
