@@ -1,12 +1,14 @@
-// Opening live stores and changing their databases behind their back, for
-// the store's tests.
+// Opening live stores and changing their databases behind their back, and
+// jobs to store, read back, compare and list, for the store's tests.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "live/store.h"
 
@@ -33,6 +35,110 @@ inline void RawExec(const std::string& path, const char* sql) {
   EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
   sqlite3_free(err);
   sqlite3_close(db);
+}
+
+inline live::JobRecord FullJob() {
+  live::JobRecord r;
+  r.tenant = "alice";
+  r.spec.name = "train \"big\" 'one'";
+  r.spec.command = {"python3", "-c", "print('hi, \\n there')", ""};
+  r.spec.env = {{"A", "1"}, {"PATH_EXTRA", "/opt/x:/y"}, {"EMPTY", ""}, {"UNI", "算力"}};
+  r.spec.workdir = "/srv/jobs/7";
+  r.spec.gpus = 4000000000u;
+  r.spec.cpu_milli = 123456;
+  r.spec.mem_mib = 987654321012;
+  r.spec.models = {"a100", "ascend-910"};
+  r.spec.stacks = {"cuda", "cann"};
+  r.spec.workload_class = "training";
+  r.spec.time_limit_s = 7200;
+  r.spec.duration_s = 33;
+  r.spec.priority = -17;
+  r.spec.center = "beijing";
+  r.state = live::JobState::kRunning;
+  r.submit_ms = 1700000000123;
+  r.start_ms = 1700000000456;
+  r.end_ms = 1700000000789;
+  r.center = "shanghai";
+  r.model = "a100";
+  r.node = "node-03";
+  r.devices = {0, 3, 7};
+  r.backend_id = "slurm:4242";
+  r.exit_code = 137;
+  r.signal = 9;
+  r.reason = "out of memory";
+  r.est_start_ms = 1700000009999;
+  r.gpu_seconds = 1234.5;
+  r.energy_kwh = 0.125;
+  r.cost = 3.75;
+  r.carbon_kg = 0.0625;
+  return r;
+}
+
+inline void ExpectSameJob(const live::JobRecord& a, const live::JobRecord& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.tenant, b.tenant);
+  EXPECT_EQ(a.spec.name, b.spec.name);
+  EXPECT_EQ(a.spec.command, b.spec.command);
+  EXPECT_EQ(a.spec.env, b.spec.env);
+  EXPECT_EQ(a.spec.workdir, b.spec.workdir);
+  EXPECT_EQ(a.spec.gpus, b.spec.gpus);
+  EXPECT_EQ(a.spec.cpu_milli, b.spec.cpu_milli);
+  EXPECT_EQ(a.spec.mem_mib, b.spec.mem_mib);
+  EXPECT_EQ(a.spec.models, b.spec.models);
+  EXPECT_EQ(a.spec.stacks, b.spec.stacks);
+  EXPECT_EQ(a.spec.workload_class, b.spec.workload_class);
+  EXPECT_EQ(a.spec.time_limit_s, b.spec.time_limit_s);
+  EXPECT_EQ(a.spec.duration_s, b.spec.duration_s);
+  EXPECT_EQ(a.spec.priority, b.spec.priority);
+  EXPECT_EQ(a.spec.center, b.spec.center);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.submit_ms, b.submit_ms);
+  EXPECT_EQ(a.start_ms, b.start_ms);
+  EXPECT_EQ(a.end_ms, b.end_ms);
+  EXPECT_EQ(a.center, b.center);
+  EXPECT_EQ(a.model, b.model);
+  EXPECT_EQ(a.node, b.node);
+  EXPECT_EQ(a.devices, b.devices);
+  EXPECT_EQ(a.backend_id, b.backend_id);
+  EXPECT_EQ(a.exit_code, b.exit_code);
+  EXPECT_EQ(a.signal, b.signal);
+  EXPECT_EQ(a.reason, b.reason);
+  EXPECT_EQ(a.est_start_ms, b.est_start_ms);
+  EXPECT_EQ(a.gpu_seconds, b.gpu_seconds);
+  EXPECT_EQ(a.energy_kwh, b.energy_kwh);
+  EXPECT_EQ(a.cost, b.cost);
+  EXPECT_EQ(a.carbon_kg, b.carbon_kg);
+}
+
+inline live::JobRecord Fetch(live::Store& s, int64_t id) {
+  auto g = s.GetJob(id);
+  EXPECT_TRUE(g.ok()) << g.status().message();
+  if (!g.ok() || !g->has_value()) {
+    ADD_FAILURE() << "job " << id << " missing";
+    return {};
+  }
+  return **g;
+}
+
+inline std::vector<int64_t> Ids(const std::vector<live::JobRecord>& v) {
+  std::vector<int64_t> out;
+  for (const auto& r : v) out.push_back(r.id);
+  return out;
+}
+
+// Every row, newest first, by paging with before_id.
+inline std::vector<live::JobRecord> ListAll(live::Store& s, live::JobFilter f) {
+  std::vector<live::JobRecord> all;
+  f.limit = 1000;
+  f.before_id = 0;
+  for (;;) {
+    auto page = s.ListJobs(f);
+    EXPECT_TRUE(page.ok()) << page.status().message();
+    if (!page.ok() || page->empty()) break;
+    all.insert(all.end(), page->begin(), page->end());
+    f.before_id = page->back().id;
+  }
+  return all;
 }
 
 }  // namespace suanli::testing
