@@ -1,5 +1,6 @@
 // Tenant quotas in a cohort (Kueue-style): nominal quota, borrowing, reclaim,
-// the quota file format; and Scheduler::Remove with resubmission.
+// strict FIFO behind a quota-blocked head, every quota rule kept on random
+// workloads, and no effective quota giving the same decisions.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,55 +8,24 @@
 #include <memory>
 #include <queue>
 #include <set>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "core/model/quota.h"
 #include "core/scheduler/scheduler.h"
-#include "io/quota_loader.h"
 #include "sim/engine.h"
 #include "support/fixtures.h"
+#include "support/quota.h"
 
 namespace suanli {
 namespace {
 
-using testing::MakeJob;
-
-// A workload whose tenants are named "a", "b", "c" (ids 0, 1, 2).
-Workload Tenants() {
-  Workload w;
-  w.tenants.Intern("a");
-  w.tenants.Intern("b");
-  w.tenants.Intern("c");
-  return w;
-}
-
-JobId AddJob(Workload* w, uint32_t tenant, Time submit, uint32_t gpus, double work, uint16_t milli = 1000) {
-  Job j = MakeJob(submit, gpus, work, milli);
-  j.tenant = tenant;
-  return w->Add(j, "");
-}
-
-std::shared_ptr<QuotaSpec> Spec(std::vector<TenantQuota> tenants, bool reclaim = true) {
-  auto s = std::make_shared<QuotaSpec>();
-  s->tenants = std::move(tenants);
-  s->reclaim = reclaim;
-  return s;
-}
-
-std::unique_ptr<Scheduler> Make(const std::string& policy, const Catalog& cat, const Network& net, const Workload& w,
-                                std::shared_ptr<const QuotaSpec> quotas) {
-  SchedulerOptions opt;
-  opt.quotas = std::move(quotas);
-  auto s = Scheduler::Create(*ParsePolicySpec(policy), cat, net, w, opt);
-  EXPECT_TRUE(s.ok()) << s.status().message();
-  return std::move(s).value();
-}
-
-std::set<JobId> Jobs(const PassResult& p, Decision::Kind kind) {
-  std::set<JobId> out;
-  for (const auto& d : p.decisions)
-    if (d.kind == kind) out.insert(d.job);
-  return out;
-}
+using ::suanli::testing::quota::AddJob;
+using ::suanli::testing::quota::Jobs;
+using ::suanli::testing::quota::Make;
+using ::suanli::testing::quota::Spec;
+using ::suanli::testing::quota::Tenants;
 
 TEST(Quota, TenantAtNominalCannotExceedItWhileTheOtherUsesItsOwn) {
   Catalog cat = testing::TestCatalog();
@@ -480,245 +450,6 @@ TEST(Quota, InvalidSpecIsRejectedByTheScheduler) {
   s = Scheduler::Create(*ParsePolicySpec("fifo"), cat, net, w, opt);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("listed twice"), std::string::npos) << s.status().message();
-}
-
-// --- The quota file -------------------------------------------------------
-
-TEST(QuotaYaml, ParsesTheDocumentedExample) {
-  auto q = ParseQuotasYaml(R"(
-cohort: china-aicc          # a name, informative
-reclaim: true
-default: {nominal: 10%, borrowing_limit: 50%}
-tenants:
-  - {name: lab-a, nominal: 30%, borrowing_limit: 20%}
-  - {name: lab-b, nominal: 256, borrowing_limit: unlimited}
-  - {name: lab-c, nominal: 0.5}
-)",
-                           "q.yaml");
-  ASSERT_TRUE(q.ok()) << q.status().message();
-  EXPECT_EQ(q->cohort, "china-aicc");
-  EXPECT_TRUE(q->reclaim);
-  ASSERT_TRUE(q->default_quota.has_value());
-  EXPECT_TRUE(q->default_quota->fraction);
-  EXPECT_DOUBLE_EQ(q->default_quota->nominal, 0.1);
-  EXPECT_DOUBLE_EQ(q->default_quota->borrowing_limit, 0.5);
-  ASSERT_EQ(q->tenants.size(), 3u);
-  EXPECT_EQ(q->tenants[0].tenant, "lab-a");
-  EXPECT_TRUE(q->tenants[0].fraction);
-  EXPECT_DOUBLE_EQ(q->tenants[0].nominal, 0.3);
-  EXPECT_DOUBLE_EQ(q->tenants[0].borrowing_limit, 0.2);
-  EXPECT_FALSE(q->tenants[1].fraction);
-  EXPECT_DOUBLE_EQ(q->tenants[1].nominal, 256);
-  EXPECT_LT(q->tenants[1].borrowing_limit, 0);
-  EXPECT_LT(q->tenants[2].borrowing_limit, 0);  // absent = unlimited
-
-  // Resolved against a center of 1,000 accelerators and a workload's tenants.
-  StringTable names;
-  names.Intern("lab-b");
-  names.Intern("lab-a");
-  names.Intern("other");
-  auto u = QuotaUsage::Resolve(*q, names, 4, 1000 * 1000);
-  ASSERT_TRUE(u.ok()) << u.status().message();
-  EXPECT_EQ(u->tenant(0).nominal, 256000);
-  EXPECT_EQ(u->tenant(0).borrowing_limit, -1);
-  EXPECT_EQ(u->tenant(1).nominal, 300000);
-  EXPECT_EQ(u->tenant(1).borrowing_limit, 200000);
-  EXPECT_EQ(u->tenant(2).nominal, 100000);  // the default
-  EXPECT_EQ(u->tenant(3).nominal, 100000);  // no name: the default too
-  EXPECT_EQ(u->cohort_nominal(), 756000);   // lab-c is not in the workload
-  q->reclaim = false;
-  q->default_quota.reset();
-  u = QuotaUsage::Resolve(*q, names, 3, 1000 * 1000);
-  ASSERT_TRUE(u.ok());
-  EXPECT_FALSE(u->tenant(2).limited);
-  EXPECT_FALSE(u->reclaim());
-}
-
-TEST(QuotaYaml, BundledChinaAiccQuotas) {
-  auto q = LoadQuotas(std::string(SUANLI_SOURCE_DIR) + "/data/quotas/china-aicc.yaml");
-  ASSERT_TRUE(q.ok()) << q.status().message();
-  std::vector<std::string> names;
-  double sum = 0;
-  for (const auto& t : q->tenants) {
-    names.push_back(t.tenant);
-    EXPECT_TRUE(t.fraction) << t.tenant;
-    sum += t.nominal;
-  }
-  EXPECT_EQ(names, (std::vector<std::string>{"lab-nlp", "lab-vision", "lab-science", "startup-a", "startup-b", "gov-ai",
-                                             "univ-hpc", "inference"}));
-  EXPECT_LE(sum, 1.0 + 1e-9);
-  EXPECT_TRUE(q->default_quota.has_value());
-}
-
-TEST(QuotaYaml, ErrorsNameTheFileTheTenantAndTheField) {
-  struct Case {
-    const char* yaml;
-    std::vector<std::string> expect;
-  };
-  const std::vector<Case> cases = {
-      {"tenants:\n  - {name: lab-a, nominal: -4}\n", {"bad.yaml:2", "tenants[0] (lab-a): nominal", "negative"}},
-      {"tenants:\n  - {name: lab-a, nominal: 10%}\n  - {name: lab-b, nominal: 150%}\n",
-       {"bad.yaml:3", "tenants[1] (lab-b): nominal", "more than 100%"}},
-      {"tenants:\n  - {name: lab-a, nominal: 1, borrowing_limt: 2}\n",
-       {"tenants[0] (lab-a): borrowing_limt", "unknown key", "did you mean 'borrowing_limit'"}},
-      {"tenants:\n  - {name: lab-a, nominal: 1}\n  - {name: lab-a, nominal: 2}\n",
-       {"bad.yaml:3", "tenants[1] (lab-a): name", "listed twice (first as tenants[0])"}},
-      {"tenants:\n  - {name: lab-a, nominal: 10%, borrowing_limit: 8}\n",
-       {"tenants[0] (lab-a): borrowing_limit", "both as percentages or both as accelerators"}},
-      {"tenants:\n  - {name: lab-a, nominal: lots}\n", {"tenants[0] (lab-a): nominal", "got 'lots'"}},
-      {"tenants:\n  - {name: lab-a, nominal: unlimited}\n", {"tenants[0] (lab-a): nominal"}},
-      {"tenants:\n  - {name: lab-a}\n", {"tenants[0] (lab-a): nominal", "missing required field"}},
-      {"tenants:\n  - {nominal: 3}\n", {"tenants[0]: name", "missing required field"}},
-      {"default: {nominal: 10%, borrowing_limit: -5%}\n", {"default.borrowing_limit", "negative"}},
-      {"default: {nominal: 10%}\nreclaim: sometimes\n", {"reclaim", "expected true or false"}},
-      {"cohort: x\ntenant:\n  - {name: a, nominal: 1}\n",
-       {"bad.yaml:", "tenant: unknown key", "did you mean 'tenants'"}},
-      {"cohort: x\n", {"bad.yaml", "sets no quota"}},
-      {"tenants: {name: a}\n", {"tenants", "expected a list"}},
-      {"tenants: [\n", {"bad.yaml:", "YAML syntax error"}},
-  };
-  for (const auto& c : cases) {
-    auto q = ParseQuotasYaml(c.yaml, "bad.yaml");
-    ASSERT_FALSE(q.ok()) << c.yaml;
-    for (const auto& e : c.expect)
-      EXPECT_NE(q.status().message().find(e), std::string::npos)
-          << "missing '" << e << "' in: " << q.status().message();
-  }
-  auto missing = LoadQuotas("no/such/quotas.yaml");
-  ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("no/such/quotas.yaml"), std::string::npos);
-}
-
-// --- Remove and resubmit --------------------------------------------------
-
-TEST(SchedulerRemove, PendingJobLeavesTheQueue) {
-  Catalog cat = testing::TestCatalog();
-  Network net = testing::TestNetwork({{0, 1, 4}});
-  Workload w;
-  w.Add(MakeJob(0, 4, 100), "a");
-  w.Add(MakeJob(0, 4, 100), "b");
-  w.Add(MakeJob(0, 2, 100), "c");
-  auto s = Make("fifo+easy", cat, net, w, nullptr);
-  Rng rng(1);
-  for (JobId j = 0; j < 3; ++j) s->Submit(j, 0);
-  s->Pass(0, rng);
-  ASSERT_EQ(s->runtime(0).state, JobState::kRunning);
-  ASSERT_EQ(s->num_pending(), 2u);
-  EXPECT_FALSE(s->Remove(1, Seconds(5)).has_value());  // pending: nothing to give back
-  EXPECT_EQ(s->runtime(1).state, JobState::kUnknown);
-  EXPECT_EQ(s->num_pending(), 1u);
-  EXPECT_FALSE(s->Remove(1, Seconds(5)).has_value());   // gone already
-  EXPECT_FALSE(s->Remove(99, Seconds(5)).has_value());  // never seen
-  s->Finish(0, Seconds(100));
-  PassResult p = s->Pass(Seconds(100), rng);
-  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{2});
-  EXPECT_EQ(s->num_pending(), 0u);
-  EXPECT_FALSE(s->Remove(0, Seconds(100)).has_value());  // done
-}
-
-TEST(SchedulerRemove, RunningJobFreesItsDevicesForTheNextJob) {
-  Catalog cat = testing::TestCatalog();
-  Network net = testing::TestNetwork({{0, 1, 4}, {1, 1, 4}});
-  Workload w = Tenants();
-  JobId a = AddJob(&w, 0, 0, 4, 1000);
-  JobId b = AddJob(&w, 1, 0, 4, 1000);
-  w.jobs[b].models = ModelMask{1} << 0;  // only A: the B devices left free are no use to it
-  auto s = Make("fifo", cat, net, w, Spec({{"a", 4, -1, false}, {"b", 4, -1, false}}));
-  Rng rng(1);
-  s->Submit(a, 0);
-  s->Submit(b, 0);
-  s->Pass(0, rng);  // a runs on A, b waits (the pass ends on it)
-  EXPECT_EQ(s->runtime(b).state, JobState::kPending);
-  EXPECT_TRUE(s->Pass(Seconds(1), rng).decisions.empty());
-  ASSERT_EQ(s->runtime(a).state, JobState::kRunning);
-  EXPECT_EQ(s->quota_usage()->tenant(0).used, 4000);
-  auto held = s->Remove(a, Seconds(30));
-  ASSERT_TRUE(held.has_value());
-  EXPECT_EQ(held->NumDevices(), 4);
-  EXPECT_EQ(s->runtime(a).state, JobState::kUnknown);
-  EXPECT_DOUBLE_EQ(s->runtime(a).remaining, 970);
-  EXPECT_EQ(s->AllocationOf(a), nullptr);
-  EXPECT_EQ(s->num_running(), 0u);
-  EXPECT_EQ(s->state().total_free_milli(), 8000);
-  EXPECT_EQ(s->quota_usage()->tenant(0).used, 0);
-  PassResult p = s->Pass(Seconds(30), rng);
-  ASSERT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{b});
-  // On the very devices it gave back.
-  ASSERT_EQ(p.decisions[0].alloc.shares.size(), held->shares.size());
-  EXPECT_EQ(p.decisions[0].alloc.shares[0].node, held->shares[0].node);
-  EXPECT_EQ(p.decisions[0].alloc.shares[0].devices, held->shares[0].devices);
-}
-
-TEST(SchedulerRemove, ResubmittedJobKeepsItsRemainingWork) {
-  Catalog cat = testing::TestCatalog();
-  Network net = testing::TestNetwork({{0, 1, 4}});
-  Workload w;
-  w.Add(MakeJob(0, 2, 100), "a");  // 100 s on the reference model A
-  auto s = Make("fifo", cat, net, w, nullptr);
-  Rng rng(1);
-  s->Submit(0, 0);
-  s->Pass(0, rng);
-  EXPECT_EQ(s->ExpectedEnd(0), Seconds(100));
-  ASSERT_TRUE(s->Remove(0, Seconds(40)).has_value());
-  const double left = s->runtime(0).remaining;
-  EXPECT_DOUBLE_EQ(left, 60);
-  // Back here later: a fresh arrival with 60 s of work.
-  s->Submit(0, Seconds(500), left);
-  EXPECT_EQ(s->runtime(0).state, JobState::kPending);
-  PassResult p = s->Pass(Seconds(500), rng);
-  ASSERT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{0});
-  EXPECT_EQ(s->ExpectedEnd(0), Seconds(560));
-  EXPECT_EQ(s->runtime(0).first_start, Seconds(500));
-
-  // Or to another center, whose only model runs at half speed: 30 s of work
-  // left take 60 s there.
-  Network slow = testing::TestNetwork({{1, 1, 4}});
-  auto other = Make("fifo", cat, slow, w, nullptr);
-  ASSERT_TRUE(s->Remove(0, Seconds(530)).has_value());
-  EXPECT_DOUBLE_EQ(s->runtime(0).remaining, 30);
-  other->Submit(0, Seconds(600), s->runtime(0).remaining);
-  p = other->Pass(Seconds(600), rng);
-  ASSERT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{0});
-  EXPECT_EQ(other->ExpectedEnd(0), Seconds(660));
-  EXPECT_EQ(s->num_running() + s->num_pending(), 0u);
-}
-
-TEST(SchedulerRemove, UnreportedUnschedulableJobIsDropped) {
-  Catalog cat = testing::TestCatalog();
-  Network net = testing::TestNetwork({{0, 1, 4}});
-  Workload w;
-  w.Add(MakeJob(0, 64, 100), "huge");
-  auto s = Make("fifo", cat, net, w, nullptr);
-  Rng rng(1);
-  s->Submit(0, 0);
-  EXPECT_FALSE(s->Remove(0, 0).has_value());
-  EXPECT_TRUE(s->Pass(0, rng).decisions.empty());
-}
-
-TEST(SchedulerRemove, RemovingTheReservedHeadLetsTheNextJobStart) {
-  Catalog cat = testing::TestCatalog();
-  Network net = testing::TestNetwork({{0, 1, 4}});
-  Workload w;
-  w.Add(MakeJob(0, 2, 100), "running");
-  w.Add(MakeJob(0, 4, 100), "head");   // reserved at t=100
-  w.Add(MakeJob(0, 2, 1000), "long");  // would delay the head: may not backfill
-  auto s = Make("fifo+easy", cat, net, w, nullptr);
-  Rng rng(1);
-  for (JobId j = 0; j < 3; ++j) s->Submit(j, 0);
-  PassResult p = s->Pass(0, rng);
-  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{0});
-  EXPECT_TRUE(s->Pass(Seconds(1), rng).decisions.empty());
-  s->Remove(1, Seconds(2));
-  p = s->Pass(Seconds(2), rng);
-  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{2});
-  // Resubmitted, it waits for the devices again, like any arrival.
-  s->Submit(1, Seconds(3));
-  EXPECT_TRUE(s->Pass(Seconds(3), rng).decisions.empty());
-  s->Finish(0, Seconds(100));
-  EXPECT_TRUE(s->Pass(Seconds(100), rng).decisions.empty());
-  s->Finish(2, Seconds(1002));
-  p = s->Pass(Seconds(1002), rng);
-  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{1});
 }
 
 }  // namespace
