@@ -1,0 +1,116 @@
+// What the slurm backend gives sbatch: the batch script of a job (its
+// environment, its device variables and its command, quoted for bash) and
+// sbatch's command line.
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "live/backend_slurm.h"
+#include "live/gpu_detect.h"
+#include "live/job_env.h"
+#include "live/subprocess.h"
+
+namespace suanli::live {
+namespace {
+
+bool ValidEnvName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ShellQuote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  out += "'";
+  return out;
+}
+
+Result<std::string> SlurmJobScript(int64_t job_id, const JobSpec& spec, const std::string& model,
+                                   const Catalog& catalog, const std::string& job_dir) {
+  if (spec.command.empty() || spec.command[0].empty()) return InvalidArgument("job {}: command is empty", job_id);
+  std::string s = "#!/bin/bash\n";
+  s += fmt::format("# Suanli job {}: the command, its environment and its devices.\n", job_id);
+  // sbatch --export=NONE: nothing of the server's environment arrives; the
+  // job's starts from the same allow-list as on a local center.
+  for (const auto& [k, v] : JobBaseEnvironment(job_dir, CurrentEnvironment())) {
+    if (k == "HOME" && job_dir.empty()) continue;  // no directory given: Slurm's
+    s += fmt::format("export {}={}\n", k, ShellQuote(v));
+  }
+  for (const auto& [k, v] : spec.env) {
+    if (!ValidEnvName(k)) return InvalidArgument("job {}: env: '{}' is not an environment variable name", job_id, k);
+    if (v.find('\0') != std::string::npos) return InvalidArgument("job {}: env: {} holds a NUL byte", job_id, k);
+    s += fmt::format("export {}={}\n", k, ShellQuote(v));
+  }
+  s += fmt::format("export SUANLI_JOB_ID={}\n", job_id);
+  if (!job_dir.empty()) s += fmt::format("export SUANLI_JOB_DIR={}\n", ShellQuote(job_dir));
+  // Device variables: Slurm sets CUDA_VISIBLE_DEVICES for a GRES job; the
+  // other variables of the model's stacks follow it, the rest are hidden.
+  auto env = DeviceEnvironment(catalog, model, {});
+  if (!env.ok()) return env.status().Wrap(fmt::format("job {}", job_id));
+  std::set<std::string> mine;
+  if (!model.empty()) {
+    auto id = catalog.Find(model);
+    for (const DeviceVariable& dv : DeviceVariables()) {
+      auto st = catalog.FindStack(dv.stack);
+      if (id && st && (catalog.model(*id).stacks & (StackMask{1} << *st)) != 0) mine.insert(std::string(dv.variable));
+    }
+  }
+  if (!mine.empty()) s += "slurm_devices=\"${CUDA_VISIBLE_DEVICES-}\"\n";
+  std::set<std::string> done;
+  for (const DeviceVariable& dv : DeviceVariables()) {
+    std::string var(dv.variable);
+    if (!done.insert(var).second) continue;
+    if (mine.count(var) == 0) {
+      s += fmt::format("export {}=\n", var);
+    } else if (var != "CUDA_VISIBLE_DEVICES") {
+      s += fmt::format("export {}=\"$slurm_devices\"\n", var);
+    }
+  }
+  s += "exec";
+  for (const std::string& a : spec.command) {
+    if (a.find('\0') != std::string::npos) return InvalidArgument("job {}: command holds a NUL byte", job_id);
+    s += " " + ShellQuote(a);
+  }
+  s += "\n";
+  return s;
+}
+
+std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string& job_dir, const std::string& workdir,
+                                    const std::string& gres_type, const std::string& partition) {
+  const JobSpec& spec = req.spec;
+  std::vector<std::string> a = {"--parsable",
+                                "--export=NONE",
+                                fmt::format("--job-name=suanli-{}", req.job_id),
+                                "--output=" + job_dir + "/stdout",
+                                "--error=" + job_dir + "/stderr",
+                                "--chdir=" + workdir,
+                                "--nodes=1",
+                                "--ntasks=1"};
+  if (!req.node.empty()) a.push_back("--nodelist=" + req.node);
+  if (!req.devices.empty() && !gres_type.empty()) {
+    a.push_back(fmt::format("--gres=gpu:{}:{}", gres_type, req.devices.size()));
+  }
+  int64_t cpus = std::max<int64_t>(1, (spec.cpu_milli + 999) / 1000);
+  a.push_back(fmt::format("--cpus-per-task={}", cpus));
+  if (spec.mem_mib > 0) a.push_back(fmt::format("--mem={}M", spec.mem_mib));
+  if (spec.time_limit_s > 0) a.push_back(fmt::format("--time={}", (spec.time_limit_s + 59) / 60));
+  if (!partition.empty()) a.push_back("--partition=" + partition);
+  return a;
+}
+
+}  // namespace suanli::live
