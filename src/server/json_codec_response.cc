@@ -1,0 +1,138 @@
+// The API's responses: the control plane's records (job spec, job and its
+// attempts, tenant, center, usage) as JSON.
+#include <cmath>
+
+#include "server/json_codec.h"
+
+namespace suanli::server {
+namespace {
+
+using live::JobSpec;
+using nlohmann::json;
+
+json NumberOrZero(double v) { return std::isfinite(v) ? json(v) : json(0); }
+
+}  // namespace
+
+json JobSpecToJson(const JobSpec& s) {
+  json j = json::object();
+  if (!s.name.empty()) j["name"] = s.name;
+  j["command"] = s.command;
+  if (!s.env.empty()) j["env"] = s.env;
+  if (!s.workdir.empty()) j["workdir"] = s.workdir;
+  j["gpus"] = s.gpus;
+  j["cpu_milli"] = s.cpu_milli;
+  j["mem_mib"] = s.mem_mib;
+  if (!s.models.empty()) j["models"] = s.models;
+  if (!s.stacks.empty()) j["stacks"] = s.stacks;
+  j["class"] = s.workload_class;
+  j["time_limit_s"] = s.time_limit_s;
+  if (s.duration_s != 0) j["duration_s"] = s.duration_s;
+  if (s.priority != 0) j["priority"] = s.priority;
+  if (!s.center.empty()) j["center"] = s.center;
+  return j;
+}
+
+static json AttemptToJson(const live::JobAttempt& a) {
+  return json{{"n", a.n},
+              {"center", a.center},
+              {"node", a.node},
+              {"model", a.model},
+              {"devices", a.devices},
+              {"start_ms", a.start_ms},
+              {"end_ms", a.end_ms},
+              {"outcome", a.outcome},
+              {"reason", a.reason},
+              {"gpu_seconds", NumberOrZero(a.gpu_seconds)},
+              {"energy_kwh", NumberOrZero(a.energy_kwh)},
+              {"cost", NumberOrZero(a.cost)},
+              {"carbon_kg", NumberOrZero(a.carbon_kg)}};
+}
+
+json JobToJson(const live::JobRecord& r) {
+  const JobSpec& s = r.spec;
+  json attempts = json::array();
+  for (const auto& a : r.attempts) attempts.push_back(AttemptToJson(a));
+  return json{{"id", r.id},
+              {"name", s.name},
+              {"tenant", r.tenant},
+              {"state", std::string(live::StateName(r.state))},
+              {"command", s.command},
+              {"env", s.env},
+              {"workdir", s.workdir},
+              {"gpus", s.gpus},
+              {"cpu_milli", s.cpu_milli},
+              {"mem_mib", s.mem_mib},
+              {"models", s.models},
+              {"stacks", s.stacks},
+              {"class", s.workload_class},
+              {"time_limit_s", s.time_limit_s},
+              {"duration_s", s.duration_s},
+              {"priority", s.priority},
+              // Where it runs: the record's center once decided, else the one asked for.
+              {"center", r.center.empty() ? s.center : r.center},
+              {"requested_center", s.center},
+              {"model", r.model},
+              {"node", r.node},
+              {"devices", r.devices},
+              {"backend_id", r.backend_id},
+              {"submit_ms", r.submit_ms},
+              {"start_ms", r.start_ms},
+              {"end_ms", r.end_ms},
+              {"est_start_ms", r.est_start_ms},
+              {"exit_code", r.exit_code},
+              {"signal", r.signal},
+              {"reason", r.reason},
+              {"gpu_seconds", NumberOrZero(r.gpu_seconds)},
+              {"energy_kwh", NumberOrZero(r.energy_kwh)},
+              {"cost", NumberOrZero(r.cost)},
+              {"carbon_kg", NumberOrZero(r.carbon_kg)},
+              {"attempts", std::move(attempts)}};
+}
+
+json TenantToJson(const live::Tenant& t) {
+  return json{{"name", t.name},
+              {"admin", t.admin},
+              {"max_gpus_per_job", t.max_gpus_per_job},
+              {"max_active_jobs", t.max_active_jobs},
+              {"max_priority", t.max_priority},
+              {"created_ms", t.created_ms}};
+}
+
+json CenterToJson(const live::CenterView& c) {
+  json models = json::array();
+  for (const auto& m : c.models) {
+    models.push_back({{"model", m.model}, {"total", m.total}, {"busy", NumberOrZero(m.busy)}});
+  }
+  json down = json::array();
+  for (const auto& n : c.nodes_down) down.push_back({{"node", n.node}, {"reason", n.reason}});
+  return json{{"name", c.name},
+              {"backend", c.backend},
+              {"region", c.region},
+              {"up", c.up},
+              {"drained", c.drained},
+              {"reason", c.reason},
+              {"devices", c.devices},
+              {"busy_devices", NumberOrZero(c.busy_devices)},
+              {"models", std::move(models)},
+              {"pending", c.pending},
+              {"running", c.running},
+              {"pue", NumberOrZero(c.pue)},
+              {"price_now", NumberOrZero(c.price_now)},
+              {"carbon_now", NumberOrZero(c.carbon_now)},
+              {"power_kw", NumberOrZero(c.power_kw)},
+              {"nodes_down", std::move(down)}};
+}
+
+json UsageToJson(const live::UsageSum& u) {
+  return json{{"tenant", u.tenant},
+              {"center", u.center},
+              {"model", u.model},
+              {"jobs", u.jobs},
+              {"gpu_seconds", NumberOrZero(u.gpu_seconds)},
+              {"energy_kwh", NumberOrZero(u.energy_kwh)},
+              {"cost", NumberOrZero(u.cost)},
+              {"carbon_kg", NumberOrZero(u.carbon_kg)}};
+}
+
+}  // namespace suanli::server
