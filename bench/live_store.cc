@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -107,7 +108,7 @@ std::string VmHWM() {
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-std::unique_ptr<Store> OpenOrExit(const std::string& path, StoreOptions o) {
+std::unique_ptr<Store> OpenOrExit(const std::string& path, const StoreOptions& o) {
   auto s = Store::Open(path, o);
   if (!s.ok()) {
     std::fprintf(stderr, "live_store: %s\n", s.status().message().c_str());
@@ -206,7 +207,7 @@ InsertRun Inserts(Store& s, int threads, int64_t per_thread, int64_t first, bool
 
 double Pct(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
-  size_t i = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  size_t i = static_cast<size_t>(std::llround(p * static_cast<double>(sorted.size() - 1)));
   return sorted[std::min(i, sorted.size() - 1)];
 }
 

@@ -20,8 +20,8 @@ find src apps tests bench fuzz \( -name '*.cc' -o -name '*.h' \) -print0 | xargs
 echo "== build and test (RelWithDebInfo, -Werror)"
 bash scripts/build.sh build -DSUANLI_WERROR=ON
 
-echo "== static checks (.clang-tidy) on src/ and apps/"
-run-clang-tidy -p build -j "$jobs" -quiet -extra-arg=-Wno-unknown-warning-option "$(pwd)/(src|apps)/" >build/clang-tidy.log 2>&1 ||
+echo "== static checks (.clang-tidy) on src/, apps/, tests/ and bench/"
+run-clang-tidy -p build -j "$jobs" -quiet -extra-arg=-Wno-unknown-warning-option "$(pwd)/(src|apps|tests|bench)/" >build/clang-tidy.log 2>&1 ||
   { grep -E "(warning|error): " build/clang-tidy.log | sort -u; echo "clang-tidy found the above (build/clang-tidy.log)"; exit 1; }
 ctest --test-dir build --output-on-failure --timeout "$timeout_s" -j "$jobs"
 

@@ -13,8 +13,6 @@
 namespace suanli {
 namespace {
 
-using testing::NodeGroup;
-
 std::vector<std::string> AllPolicies() {
   std::vector<std::string> out;
   for (const auto& o : OrderPolicies()) {

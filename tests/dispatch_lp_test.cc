@@ -426,7 +426,7 @@ TEST(LpAlloc, BadInputsAreErrors) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   std::vector<LpResource> rs = {Res(4), Res(4)};
-  auto bad = [&](std::vector<LpJobType> ty, std::vector<LpResource> res, LpOptions o, const char* what) {
+  auto bad = [&](const std::vector<LpJobType>& ty, const std::vector<LpResource>& res, LpOptions o, const char* what) {
     auto a = SolveAllocation(ty, res, o);
     ASSERT_FALSE(a.ok()) << what;
     EXPECT_EQ(a.status().code(), StatusCode::kInvalidArgument) << what;

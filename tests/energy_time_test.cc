@@ -151,7 +151,7 @@ TEST(CenterTime, NetworkFileGivesAZoneByNameOrOffset) {
                                          {"utc_offset_h: -3.5", "UTC-03:30", -(3 * 3600 + 1800)},
                                          {"{tz: Europe/Berlin, utc_offset_h: 1}", "Europe/Berlin", 3600}}) {
     std::string line = g.line;
-    if (line.rfind("{", 0) == 0) line = "tz: Europe/Berlin\n    utc_offset_h: 1";
+    if (line.rfind('{', 0) == 0) line = "tz: Europe/Berlin\n    utc_offset_h: 1";
     auto net = WithTz(line);
     ASSERT_TRUE(net.ok()) << g.line << ": " << net.status().message();
     EXPECT_EQ(net->centers[0].tz, g.tz);

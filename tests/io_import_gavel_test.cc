@@ -114,7 +114,6 @@ TEST(GavelImport, RunTimesComeFromMeasuredThroughputs) {
 }
 
 TEST(GavelImport, PhysicalClusterTraces) {
-  namespace fs = std::filesystem;
   const std::map<std::string, size_t> expected = {
       {"artifact_evaluation", 15}, {"debug", 14},       {"debug_v2", 14},           {"highmem_test", 8},
       {"max_min_fairness", 96},    {"medium_test", 20}, {"minimize_makespan", 100}, {"small_test", 20},

@@ -95,7 +95,7 @@ TEST(NativeImport, RoundTripEveryFieldThroughFilesAndStreams) {
   const auto& cat = BuiltinCatalog();
   Workload w;
   w.name = "handmade";
-  auto add = [&](std::string name, std::string tenant, std::string user) -> Job& {
+  auto add = [&](std::string name, const std::string& tenant, const std::string& user) -> Job& {
     Job j;
     j.id = static_cast<JobId>(w.jobs.size());
     j.tenant = w.tenants.Intern(tenant);

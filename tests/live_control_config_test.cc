@@ -113,7 +113,7 @@ TEST(LiveControlConfig, ErrorsNameTheFileAndTheKey) {
 TEST(LiveControlConfig, ValidateChecksValuesSetInCode) {
   ServerConfig c;
   EXPECT_TRUE(ValidateServerConfig(c).ok());
-  auto expect_bad = [](ServerConfig c, const std::string& key) {
+  auto expect_bad = [](const ServerConfig& c, const std::string& key) {
     Status st = ValidateServerConfig(c);
     ASSERT_FALSE(st.ok()) << key;
     EXPECT_EQ(st.message().rfind(key, 0), 0u) << st.message();

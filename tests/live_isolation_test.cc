@@ -432,7 +432,7 @@ TEST(LiveIsolation, AWorkdirHoldingTheServersDataIsRefused) {
   ASSERT_NE(b, nullptr);
   fs::create_directories(tmp.path() + "/jobs/2");
   fs::create_directories(tmp.path() + "/run");
-  for (std::string w : {tmp.path(), std::string("/"), tmp.path() + "/jobs/2", tmp.path() + "/run"}) {
+  for (const std::string& w : {tmp.path(), std::string("/"), tmp.path() + "/jobs/2", tmp.path() + "/run"}) {
     LaunchRequest r = Request(1, tmp.path(), {"true"});
     r.spec.workdir = w;
     auto l = b->Launch(r);

@@ -457,7 +457,10 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
 
   // Every described route answers (not "no such route", not a server error).
   int n = 0;
-  for (const auto& [method, templ] : described) {
+  for (const auto& route : described) {
+    // (Named references, not a structured binding: a lambda below uses them.)
+    const std::string& method = route.first;
+    const std::string& templ = route.second;
     int64_t id = Submit(*admin, json{{"command", {"sleep", "30"}}});
     ASSERT_GT(id, 0);
     std::string path = std::regex_replace(templ, std::regex("\\{id\\}"), std::to_string(id));

@@ -157,7 +157,7 @@ TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
   ASSERT_TRUE(SlurmInstalled(&missing)) << missing;
   ScratchDir scratch;
   ASSERT_FALSE(scratch.path().empty());
-  const std::string base = scratch.path();
+  const std::string& base = scratch.path();
   // Declared after the scratch directory: the clusters stop first.
   SlurmCluster c1("sla"), c2("slb");
   auto u1 = c1.Start();
@@ -273,7 +273,7 @@ TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJob
   ASSERT_TRUE(SlurmInstalled(&missing)) << missing;
   ScratchDir scratch;
   ASSERT_FALSE(scratch.path().empty());
-  const std::string base = scratch.path();
+  const std::string& base = scratch.path();
   SlurmCluster c("slh");
   auto up = c.Start(2);
   ASSERT_EQ(up.code, 0) << "start.sh slh:\n" << up.out;
@@ -377,7 +377,7 @@ TEST(LiveSlurmControl, AJobItsCenterStopsRunsElsewhereAtMostThreeTimesMore) {
   ASSERT_TRUE(SlurmInstalled(&missing)) << missing;
   ScratchDir scratch;
   ASSERT_FALSE(scratch.path().empty());
-  const std::string base = scratch.path();
+  const std::string& base = scratch.path();
   SlurmCluster c1("slr"), c2("sls");
   auto u1 = c1.Start();
   ASSERT_EQ(u1.code, 0) << "start.sh slr:\n" << u1.out;

@@ -29,10 +29,9 @@ namespace suanli::live {
 namespace {
 
 namespace fs = std::filesystem;
-using ::suanli::testing::ReadFile;
 using ::suanli::testing::TempDir;
 
-std::unique_ptr<Store> OpenOrDie(const std::string& path, StoreOptions opt = {}) {
+std::unique_ptr<Store> OpenOrDie(const std::string& path, const StoreOptions& opt = {}) {
   auto s = Store::Open(path, opt);
   EXPECT_TRUE(s.ok()) << s.status().message();
   return s.ok() ? std::move(*s) : nullptr;

@@ -115,7 +115,7 @@ TEST(LiveStore, UpdateOfAMissingJobFails) {
   r.id = 5;
   Status st = s->UpdateJob(r);
   EXPECT_EQ(st.code(), StatusCode::kNotFound) << st.message();
-  EXPECT_NE(Error(st).find("5"), std::string::npos) << st.message();
+  EXPECT_NE(Error(st).find('5'), std::string::npos) << st.message();
   r.id = 0;
   EXPECT_EQ(s->UpdateJob(r).code(), StatusCode::kInvalidArgument);
   auto g = s->GetJob(5);

@@ -258,7 +258,7 @@ struct ReplayStats {
 ReplayStats ReplayChecked(const Workload& w, const Network& net, const Catalog& cat, const std::string& policy,
                           std::shared_ptr<const QuotaSpec> quotas) {
   ReplayStats st;
-  auto s = Make(policy, cat, net, w, quotas);
+  auto s = Make(policy, cat, net, w, std::move(quotas));
   const bool preemptive = s->order().preemptive();
   Rng rng(7);
   using Ev = std::tuple<Time, JobId, uint32_t>;

@@ -21,7 +21,7 @@ struct SimRun {
   double End(int i) const { return ToSeconds(r.jobs[i].end); }
 };
 
-SimRun Sim(const Workload& w, const Network& net, const std::string& policy, SimOptions opt = {}) {
+SimRun Sim(const Workload& w, const Network& net, const std::string& policy, const SimOptions& opt = {}) {
   static const Catalog cat = TestCatalog();
   auto spec = ParsePolicySpec(policy);
   EXPECT_TRUE(spec.ok()) << spec.status().message();

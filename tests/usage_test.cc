@@ -300,7 +300,7 @@ TEST(UsageFormat, TextTableIsAlignedWithATotalsRow) {
 TEST(UsageFormat, JsonParsesWithStableKeyOrder) {
   std::string s = FormatUsageJson(Agg("tenant,center"), kUsageByTenant | kUsageByCenter);
   auto j = nlohmann::ordered_json::parse(s);
-  EXPECT_EQ(j["by"], nlohmann::json({"tenant", "center"}));
+  EXPECT_EQ(j["by"], nlohmann::ordered_json({"tenant", "center"}));
   ASSERT_EQ(j["runs"].size(), 2u);
   const auto& run = j["runs"][0];
   EXPECT_EQ(run["run"], "a/fifo");

@@ -14,7 +14,7 @@
 
 namespace suanli::testing {
 
-inline std::unique_ptr<live::Store> OpenOrDie(const std::string& path, live::StoreOptions opt = {}) {
+inline std::unique_ptr<live::Store> OpenOrDie(const std::string& path, const live::StoreOptions& opt = {}) {
   auto s = live::Store::Open(path, opt);
   EXPECT_TRUE(s.ok()) << s.status().message();
   return s.ok() ? std::move(*s) : nullptr;
