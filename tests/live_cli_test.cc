@@ -23,6 +23,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "support/net.h"
+
 extern char** environ;
 
 namespace suanli {
@@ -46,21 +48,6 @@ std::string ReadAll(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
-}
-
-int PickPort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(s);
-  return port;
 }
 
 struct CliRun {
@@ -95,7 +82,7 @@ class CliServer {
   ~CliServer() { Stop(); }
   bool Start(const std::string& data) {
     for (int attempt = 0; attempt < 3; ++attempt) {
-      port_ = PickPort();
+      port_ = testing::FreeLoopbackPort();
       log_ = data + ".log";
       std::vector<std::string> args = {
           SUANLI_BINARY, "serve", "--listen",           "127.0.0.1:" + std::to_string(port_),
@@ -402,7 +389,7 @@ TEST(LiveCli, ErrorsAndExitCodes) {
   CliRun badtoken = Suanli("queue --url " + srv.url() + " --token nope");
   EXPECT_EQ(badtoken.code, 1);
   // Cannot connect: exit 3.
-  int dead = PickPort();
+  int dead = testing::FreeLoopbackPort();
   CliRun unreachable = Suanli("queue --url http://127.0.0.1:" + std::to_string(dead) + " --token t");
   EXPECT_EQ(unreachable.code, 3) << unreachable.err;
   EXPECT_NE(unreachable.err.find("127.0.0.1:" + std::to_string(dead)), std::string::npos) << unreachable.err;

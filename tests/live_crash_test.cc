@@ -27,6 +27,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "support/net.h"
+
 extern char** environ;
 
 namespace suanli {
@@ -52,21 +54,6 @@ std::string Slurp(const std::string& path) {
   return ss.str();
 }
 
-int UnusedPort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(s);
-  return port;
-}
-
 // A `suanli serve` process on the `tiny` network (simulated centers: jobs
 // "run" for their duration_s); killed at the end of the test in any case.
 class CrashServer {
@@ -80,7 +67,7 @@ class CrashServer {
 
   bool Start(const std::string& data) {
     for (int attempt = 0; attempt < 3; ++attempt) {
-      port_ = UnusedPort();
+      port_ = testing::FreeLoopbackPort();
       log_ = data + ".log";
       std::vector<std::string> args = {SUANLI_BINARY,
                                        "serve",

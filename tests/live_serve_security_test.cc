@@ -30,6 +30,7 @@
 
 #include "server/serve_config.h"
 #include "support/cli.h"
+#include "support/net.h"
 
 extern char** environ;
 
@@ -43,21 +44,6 @@ using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 constexpr const char* kToken = "security-test-admin-token-5f1c";
-
-int FreePort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(s);
-  return port;
-}
 
 int Mode(const std::string& path) {
   struct stat st {};
@@ -73,7 +59,7 @@ class Server {
   // Spawns `suanli serve --data DATA ARGS...` with `env` added to this
   // process's environment (its SUANLI_* variables left out).
   void Spawn(const std::string& data, const std::vector<std::string>& extra, const std::vector<std::string>& env) {
-    port_ = FreePort();
+    port_ = testing::FreeLoopbackPort();
     log_ = data + ".log";
     std::vector<std::string> args = {
         SUANLI_BINARY,  "serve", "--listen",           "127.0.0.1:" + std::to_string(port_),

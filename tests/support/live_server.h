@@ -32,6 +32,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "support/net.h"
+
 extern char** environ;
 
 namespace suanli::testing::live_server {
@@ -56,22 +58,6 @@ inline std::string ReadText(const std::string& path) {
   return ss.str();
 }
 
-inline int FreePort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  close(s);
-  return port;
-}
-
 // One `suanli serve` process; stopped (SIGTERM, then SIGKILL) when destroyed.
 class ServerProcess {
  public:
@@ -83,7 +69,7 @@ class ServerProcess {
              const std::string& key = "", const std::vector<std::string>& env = {}) {
     env_ = env;
     for (int attempt = 0; attempt < 3; ++attempt) {
-      port_ = FreePort();
+      port_ = FreeLoopbackPort();
       log_ = data + ".log";
       std::vector<std::string> args = {
           SUANLI_BINARY, "serve", "--listen",           "127.0.0.1:" + std::to_string(port_),
