@@ -136,7 +136,7 @@ class LocalBackend final : public Backend {
     l.ctl_dir = ctl;
     l.workdir = workdir;
     l.cgroups = job.cgroups;
-    if (iso_.sandbox) l.sandbox = BwrapArgs(bwrap_, {data_dir_, dir, workdir, program_, iso_.drop_uid});
+    if (iso_.sandbox) l.sandbox = BwrapArgs(bwrap_, {data_dir_, dir, workdir, iso_.drop_uid});
     l.uid = l.gid = job.uid;
     l.command = spec.command;
     auto out = OpenLog(dir + "/stdout", job.uid, job.uid);

@@ -23,7 +23,10 @@ Result<std::string> SupervisorProgram() {
   std::error_code ec;
   std::string self = fs::read_symlink("/proc/self/exe", ec).string();
   if (ec) return Unavailable("cannot find the running program (/proc/self/exe): {}", ec.message());
-  if (::access(self.c_str(), X_OK) != 0) {
+  // Started through /proc/self/exe (SpawnSupervisor): the running file
+  // itself, even where its directory is closed to this uid or the file was
+  // replaced since.
+  if (::access("/proc/self/exe", X_OK) != 0) {
     return Unavailable("the running program {} cannot be started again: {}", self, std::strerror(errno));
   }
   return self;
@@ -37,7 +40,7 @@ Result<pid_t> SpawnSupervisor(const SupervisorLaunch& l) {
   args.insert(args.end(), {sandbox ? "-" : uid, sandbox ? "-" : gid, sandbox ? "1" : "0"});
   if (sandbox) {
     args.insert(args.end(), l.sandbox.begin(), l.sandbox.end());
-    args.insert(args.end(), {l.program, std::string(kReaperArg), uid, gid});
+    args.insert(args.end(), {"/proc/self/fd/" + std::to_string(kReaperProgramFd), std::string(kReaperArg), uid, gid});
   }
   args.insert(args.end(), l.command.begin(), l.command.end());
   std::vector<char*> argv;
@@ -65,7 +68,9 @@ Result<pid_t> SpawnSupervisor(const SupervisorLaunch& l) {
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   posix_spawn_file_actions_addchdir_np(&fa, sandbox ? "/" : l.workdir.c_str());
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, l.program.c_str(), &fa, &attr, argv.data(), envp.data());
+  // The child's /proc/self/exe is still this process's binary when it execs
+  // it (argv[0] names its path).
+  int rc = posix_spawn(&pid, "/proc/self/exe", &fa, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return IoError("cannot start its supervisor ({}): {}", l.program, std::strerror(rc));

@@ -39,12 +39,17 @@ namespace suanli::live {
 // reaper inside the sandbox.
 inline constexpr std::string_view kSupervisorArg = "--suanli-job-supervisor";
 inline constexpr std::string_view kReaperArg = "--suanli-job-reaper";
+// Inside the sandbox the reaper is started as /proc/self/fd/5: the
+// supervisor opens its own binary (/proc/self/exe) on fd 5 for bwrap, so no
+// path to the binary need exist, or be open to the job's uid, in the sandbox.
+inline constexpr int kReaperProgramFd = 5;
 
 // If argv[1] is kSupervisorArg or kReaperArg, runs that part and never
 // returns (local_supervisor_main.cc); otherwise returns at once.
 void RunLocalSupervisorIfAsked(int argc, char** argv);
 
-// The running binary's path, which supervisors are started from.
+// The running binary's path, the supervisor's argv[0] (it is started through
+// /proc/self/exe: the running file itself, whatever its directory's modes).
 Result<std::string> SupervisorProgram();
 
 struct SupervisorLaunch {

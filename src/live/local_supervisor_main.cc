@@ -232,8 +232,12 @@ struct Cgroups {
     int env_fd = ::open((ctl + "/env").c_str(), O_RDONLY | O_CLOEXEC);
     if (env_fd < 0) Fail(std::string("cannot read the job's environment: ") + std::strerror(errno));
     if (!sandbox) RunJob(uid, gid, env_fd, command);
-    // bwrap, with the reaper's status pipe on fd 3 and the environment on fd 4.
-    if (::dup2(pipe_fd[1], 3) < 0 || ::dup2(env_fd, 4) < 0) Fail(std::string("dup2: ") + std::strerror(errno));
+    // bwrap, with the reaper's status pipe on fd 3, the environment on fd 4
+    // and this binary, which the reaper runs from, on kReaperProgramFd.
+    int program = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (program < 0) Fail(std::string("cannot open this program for the sandbox: ") + std::strerror(errno));
+    if (::dup2(pipe_fd[1], 3) < 0 || ::dup2(env_fd, 4) < 0 || ::dup2(program, kReaperProgramFd) < 0)
+      Fail(std::string("dup2: ") + std::strerror(errno));
     for (int s : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2}) ::signal(s, SIG_IGN);
     std::vector<char*> argv;
     for (std::string& a : command) argv.push_back(a.data());
@@ -273,8 +277,7 @@ struct Cgroups {
 [[noreturn]] void Reap(const std::vector<std::string>& args) {
   if (args.size() < 3) Fail("reaper: too few arguments");
   (void)::prctl(PR_SET_NAME, "suanli-reaper", 0, 0, 0);
-  ::fcntl(3, F_SETFD, FD_CLOEXEC);
-  ::fcntl(4, F_SETFD, FD_CLOEXEC);
+  for (int fd : {3, 4, kReaperProgramFd}) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   pid_t pid = ::fork();
   if (pid < 0) Fail(std::string("cannot fork: ") + std::strerror(errno));
   if (pid == 0) {

@@ -47,7 +47,7 @@ IsolationCaps DetectIsolationCaps(JobCgroups& cgroups) {
   } else {
     SubprocessOptions o;
     // A trial with the options of a job: namespaces, tmpfs, binds.
-    o.argv = BwrapArgs(caps.bwrap, {"/tmp/suanli-sandbox-trial", "/tmp", "/tmp", "", caps.root});
+    o.argv = BwrapArgs(caps.bwrap, {"/tmp/suanli-sandbox-trial", "/tmp", "/tmp", caps.root});
     o.argv.push_back("true");
     o.timeout_ms = 10000;
     auto r = RunSubprocess(o);
@@ -165,7 +165,6 @@ std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxPaths&
       for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) a.insert(a.end(), {"--perms", "0711", "--dir", *it});
     }
   }
-  if (!paths.program.empty()) a.insert(a.end(), {"--ro-bind", paths.program, paths.program});
   a.insert(a.end(), {"--bind", job, job});
   if (!PathInside(work, job)) a.insert(a.end(), {"--bind", work, work});
   a.insert(a.end(), {"--chdir", work});

@@ -56,10 +56,6 @@ std::string DescribeIsolation(const IsolationPlan& plan);
 // passed through. The command to run inside follows.
 struct SandboxPaths {
   std::string data_dir, job_dir, workdir;
-  // The binary the reaper runs from (SupervisorProgram()), bound read-only at
-  // its own path: it may lie under /tmp or the data directory, which the
-  // sandbox replaces. Empty: none.
-  std::string program;
   bool root = false;  // the server is root: keep CAP_SETUID/CAP_SETGID for the uid change inside
 };
 std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxPaths& paths);
