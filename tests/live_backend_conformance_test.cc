@@ -88,7 +88,9 @@ class BackendConformance : public ::testing::Test {
     fs::create_directories(r.job_dir);
     r.start_ms = Now();
     r.spec.cpu_milli = 1000;
-    r.spec.mem_mib = 64;
+    // 1 GiB: a local job's sandbox reaper shares its memory cgroup, and an
+    // AddressSanitizer build of it alone holds about 340 MiB.
+    r.spec.mem_mib = 1024;
     T::Job(&r, exit_code, forever);
     return r;
   }
