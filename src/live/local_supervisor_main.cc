@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "live/cgroup.h"
 #include "live/local_supervisor.h"
 
 extern char** environ;
@@ -68,21 +69,9 @@ std::string ReadFd(int fd, size_t limit) {
   return text;
 }
 
-// CTL/NAME, atomically: a temporary file, then rename.
+// CTL/NAME, atomically (WriteFileAtomic: a temporary file, then rename).
 bool Put(const std::string& ctl, const std::string& name, const std::string& text) {
-  std::string tmp = ctl + "/." + name + "." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  bool ok = WriteAll(fd, text);
-  if (::close(fd) != 0 || !ok) return false;
-  return ::rename(tmp.c_str(), (ctl + "/" + name).c_str()) == 0;
-}
-
-void SleepMs(double ms) {
-  struct timespec t {};
-  t.tv_sec = static_cast<time_t>(ms / 1000);
-  t.tv_nsec = static_cast<long>((ms - static_cast<double>(t.tv_sec) * 1000) * 1e6);
-  while (::nanosleep(&t, &t) != 0 && errno == EINTR) {}
+  return WriteFileAtomic(ctl + "/" + name, text).ok();
 }
 
 std::string WaitLine(int status) {
@@ -143,54 +132,6 @@ pid_t WaitFor(pid_t pid, int* status) {
   Fail("cannot run " + command[0] + ": " + std::strerror(errno));
 }
 
-// The job's cgroups.
-struct Cgroups {
-  std::vector<std::string> dirs;
-
-  std::vector<pid_t> Procs() const {
-    std::vector<pid_t> pids;
-    for (const std::string& d : dirs) {
-      int fd = ::open((d + "/cgroup.procs").c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      std::string procs = ReadFd(fd, 1 << 20);
-      ::close(fd);
-      for (std::string_view line : Split(procs, '\n')) {
-        if (auto p = ParseInt(Trim(line)); p && *p > 0) pids.push_back(static_cast<pid_t>(*p));
-      }
-    }
-    return pids;
-  }
-
-  // Kills every process left in them (v2: cgroup.kill; v1: freeze, SIGKILL
-  // to each listed process, thaw, until empty).
-  void Kill() const {
-    if (dirs.empty()) return;
-    for (const std::string& d : dirs) {
-      if (::access((d + "/cgroup.kill").c_str(), F_OK) == 0) WriteTo(d + "/cgroup.kill", "1");
-    }
-    for (int attempt = 0; attempt < 400 && !Procs().empty(); ++attempt) {
-      std::vector<std::string> frozen;
-      for (const std::string& d : dirs) {
-        std::string state = d + "/freezer.state";
-        if (::access(state.c_str(), F_OK) == 0 && WriteTo(state, "FROZEN")) frozen.push_back(state);
-      }
-      for (const std::string& state : frozen) {
-        for (int i = 0; i < 100; ++i) {
-          int fd = ::open(state.c_str(), O_RDONLY | O_CLOEXEC);
-          if (fd < 0) break;
-          std::string s = ReadFd(fd, 64);
-          ::close(fd);
-          if (s.rfind("FROZEN", 0) == 0) break;
-          SleepMs(2);
-        }
-      }
-      for (pid_t p : Procs()) ::kill(p, SIGKILL);
-      for (const std::string& state : frozen) WriteTo(state, "THAWED");
-      SleepMs(5);
-    }
-  }
-};
-
 // Arguments: CTL N CGROUP_DIR... UID GID SANDBOX COMMAND... (SANDBOX 1: the
 // command is bwrap's, ending with the reaper's).
 [[noreturn]] void Supervise(const std::vector<std::string>& args) {
@@ -202,8 +143,8 @@ struct Cgroups {
   const std::string& ctl = next();
   auto n = ParseInt(next());
   if (!n || *n < 0 || static_cast<size_t>(*n) > args.size()) Fail("supervisor: bad cgroup count");
-  Cgroups cg;
-  for (int64_t k = 0; k < *n; ++k) cg.dirs.push_back(next());
+  std::vector<std::string> cgroups;
+  for (int64_t k = 0; k < *n; ++k) cgroups.push_back(next());
   const std::string& uid = next();
   const std::string& gid = next();
   const bool sandbox = next() == "1";
@@ -226,7 +167,7 @@ struct Cgroups {
   if (pid == 0) {
     ::setpgid(0, 0);
     const std::string self = std::to_string(::getpid()) + "\n";
-    for (const std::string& d : cg.dirs) {
+    for (const std::string& d : cgroups) {
       if (!WriteTo(d + "/cgroup.procs", self)) Say("cannot join cgroup " + d + ": " + std::strerror(errno));
     }
     int env_fd = ::open((ctl + "/env").c_str(), O_RDONLY | O_CLOEXEC);
@@ -252,7 +193,7 @@ struct Cgroups {
   pid_t w = WaitFor(pid, &status);
   std::string err = std::strerror(errno);
   ::kill(-pid, SIGKILL);
-  cg.Kill();
+  (void)KillCgroup(cgroups);
   std::string line = w != pid ? "lost: " + err : WaitLine(status);
   if (sandbox && w == pid) {
     // The reaper's exact status, if it wrote one (bwrap reports a signal as 128+N).
