@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     j.work = 600 + static_cast<double>(rng.Below(36000));
     w.jobs.push_back(j);
   }
-  for (size_t i = 0; i < w.jobs.size(); ++i) w.jobs[i].id = static_cast<JobId>(i);
+  for (JobId i : w.jobs.ids()) w.jobs[i].id = i;
 
   auto spec = ParsePolicySpec(policy);
   if (!spec.ok()) {

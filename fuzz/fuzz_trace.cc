@@ -46,17 +46,17 @@ const char kThroughputs[] = R"json({
 #if !SUANLI_FUZZ_CLUSTER
 void CheckWorkload(const Workload& w, const Catalog& catalog) {
   if (w.names.size() != w.jobs.size()) Fail("names not aligned with jobs");
-  for (size_t i = 0; i < w.jobs.size(); ++i) {
+  for (JobId i : w.jobs.ids()) {
     const Job& j = w.jobs[i];
     if (j.id != i) Fail("ids not dense");
-    if (i > 0 && w.jobs[i - 1].submit > j.submit) Fail("not sorted by submit");
+    if (i.value() > 0 && w.jobs[JobId{i.value() - 1}].submit > j.submit) Fail("not sorted by submit");
     if (j.submit < 0) Fail("negative submit");
     if (!(j.work >= 0) || !std::isfinite(j.work)) Fail("bad work");
     if (!(j.estimate >= 0) || !std::isfinite(j.estimate)) Fail("bad estimate");
     if (j.gpu_milli < 1 || j.gpu_milli > kWholeDevice) Fail("gpu_milli out of range");
     if (j.num_gpus != 1 && j.gpu_milli != kWholeDevice) Fail("a share on a multi-GPU or CPU job");
     if (j.cpu_milli < 0 || j.mem_mib < 0) Fail("negative cpu or memory");
-    if (j.tenant >= w.tenants.size() || j.user >= w.users.size()) Fail("tenant or user out of range");
+    if (j.tenant.value() >= w.tenants.size() || j.user >= w.users.size()) Fail("tenant or user out of range");
     if (j.speed_override != kNoOverride) {
       if (j.speed_override >= w.overrides.size()) Fail("override out of range");
       for (const auto& [m, secs] : w.overrides[j.speed_override].seconds)
@@ -73,7 +73,7 @@ void CheckWorkload(const Workload& w, const Catalog& catalog) {
     Fail("native round trip does not parse");
   }
   if (back.jobs.size() != w.jobs.size()) Fail("native round trip lost jobs");
-  for (size_t i = 0; i < w.jobs.size(); ++i) {
+  for (JobId i : w.jobs.ids()) {
     const Job &a = w.jobs[i], &b = back.jobs[i];
     if (a.submit != b.submit || a.num_gpus != b.num_gpus || a.gpu_milli != b.gpu_milli || a.cpu_milli != b.cpu_milli ||
         a.mem_mib != b.mem_mib || a.models != b.models || a.cls != b.cls || a.work != b.work ||

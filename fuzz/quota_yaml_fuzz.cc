@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // Resolve against a center of 1,000 accelerators with the listed tenants and
   // one unlisted one; quotas must come out non-negative and usage must balance.
-  suanli::StringTable names;
+  suanli::BasicStringTable<suanli::TenantId> names;
   for (const auto& t : spec->tenants) names.Intern(t.tenant);
   names.Intern("\x01unlisted");
   auto q = suanli::QuotaUsage::Resolve(*spec, names, names.size(), 1000 * 1000);
@@ -34,12 +34,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fprintf(stderr, "valid quotas do not resolve: %s\n", q.status().message().c_str());
     std::abort();
   }
-  for (uint32_t t = 0; t < q->size(); ++t) {
+  for (suanli::TenantId t : suanli::Ids<suanli::TenantId>(q->size())) {
     const auto& u = q->tenant(t);
     if (u.nominal < 0 || u.borrowing_limit < -1) std::abort();
     if (q->Admits(t, 1000)) q->Add(t, 1000);
   }
-  for (uint32_t t = 0; t < q->size(); ++t)
+  for (suanli::TenantId t : suanli::Ids<suanli::TenantId>(q->size()))
     if (q->tenant(t).used > 0) q->Sub(t, q->tenant(t).used);
   if (q->cohort_used() != 0 || q->cohort_borrowed() != 0) {
     std::fprintf(stderr, "quota usage does not balance\n");

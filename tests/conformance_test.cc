@@ -81,7 +81,7 @@ TEST_P(Conformance, InvariantsHoldUnderQuotas) {
     if (why.find("tenant 't2'") != std::string::npos) {
       ++by_quota;
       EXPECT_GT(w.jobs[id].GpuMilli(), 10800);
-      EXPECT_EQ(w.jobs[id].tenant, 2u);
+      EXPECT_EQ(w.jobs[id].tenant, TenantId{2});
     }
   }
   EXPECT_GT(by_quota, 0u);
@@ -105,7 +105,7 @@ TEST_P(Conformance, SameSeedSameResult) {
   auto b = Simulate(w, net, cat, *spec, opt);
   ASSERT_TRUE(a.ok() && b.ok());
   ASSERT_EQ(a->jobs.size(), b->jobs.size());
-  for (size_t i = 0; i < a->jobs.size(); ++i) {
+  for (JobId i : a->jobs.ids()) {
     EXPECT_EQ(a->jobs[i].start, b->jobs[i].start);
     EXPECT_EQ(a->jobs[i].end, b->jobs[i].end);
     EXPECT_EQ(a->jobs[i].model, b->jobs[i].model);

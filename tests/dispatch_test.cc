@@ -67,14 +67,14 @@ Network Net(const std::vector<CenterDef>& defs) {
     c.carbon_g_per_kwh.fill(d.carbon);
     c.latitude = d.lat;
     c.longitude = d.lon;
-    CenterId id = static_cast<CenterId>(net.centers.size());
+    const CenterId id = net.centers.next_id();
     net.centers.push_back(c);
     net.pools.push_back({d.name + "-pool", id});
     for (int i = 0; i < d.nodes; ++i) {
       Node n;
       n.name = d.name + std::to_string(i);
       n.center = id;
-      n.pool = id;
+      n.pool = PoolId{id.value()};  // one pool per center
       n.model = d.model;
       n.devices = 8;
       n.cpu_milli = 64000;
@@ -85,7 +85,7 @@ Network Net(const std::vector<CenterDef>& defs) {
     }
   }
   for (size_t i = 1; i < net.centers.size(); ++i)
-    net.links.push_back({static_cast<CenterId>(i - 1), static_cast<CenterId>(i), 5, 10});
+    net.links.push_back({CenterId(static_cast<uint32_t>(i - 1)), CenterId(static_cast<uint32_t>(i)), 5, 10});
   net.num_racks = net.num_pods = static_cast<uint32_t>(net.nodes.size());
   return net;
 }
@@ -99,6 +99,7 @@ Result<SimResult> Sim(const Workload& w, const Network& net, const Catalog& cat,
 }
 
 const JobRecord& Rec(const SimResult& r, JobId id) { return r.jobs[id]; }
+const JobRecord& Rec(const SimResult& r, uint32_t id) { return r.jobs[JobId{id}]; }
 
 TEST(DispatchSpec, ParsesPresetsAndWeights) {
   for (const auto& [name, summary] : DispatchPolicies()) {
@@ -139,11 +140,11 @@ TEST(Dispatch, IsolatedKeepsHomeEarliestStartMoves) {
   w.Add(small, "small");
   auto iso = Sim(w, net, cat, "isolated");
   ASSERT_TRUE(iso.ok()) << iso.status().message();
-  EXPECT_EQ(Rec(*iso, 1).center, 0u);
+  EXPECT_EQ(Rec(*iso, 1).center, CenterId{0});
   EXPECT_EQ(Rec(*iso, 1).start, Seconds(10000));
   auto es = Sim(w, net, cat, "earliest-start");
   ASSERT_TRUE(es.ok()) << es.status().message();
-  EXPECT_EQ(Rec(*es, 1).center, 1u);
+  EXPECT_EQ(Rec(*es, 1).center, CenterId{1});
   EXPECT_EQ(Rec(*es, 1).start, Seconds(10));
   EXPECT_EQ(es->policy, "earliest-start/fifo+easy");
 }
@@ -164,11 +165,11 @@ TEST(Dispatch, StacksAreNeverViolated) {
     auto r = Sim(w, net, cat, name);
     ASSERT_TRUE(r.ok()) << name << ": " << r.status().message();
     for (size_t i = 0; i < w.jobs.size(); ++i) {
-      const JobRecord& rec = r->jobs[i];
+      const JobRecord& rec = r->jobs.vec()[i];
       if (name == "isolated" && rec.unschedulable) continue;  // its home cannot run it
       ASSERT_FALSE(rec.unschedulable) << name << " job " << i;
       ASSERT_NE(rec.model, kNoModel);
-      EXPECT_TRUE(cat.model(rec.model).stacks & w.jobs[i].stacks)
+      EXPECT_TRUE(cat.model(rec.model).stacks & w.jobs.vec()[i].stacks)
           << name << ": job " << i << " ran on " << cat.model(rec.model).name;
       EXPECT_EQ(net.centers[rec.center].name, rec.model == 2 ? "ascend" : rec.model == 1 ? "cuda-b" : "cuda-a");
     }
@@ -182,14 +183,14 @@ TEST(Dispatch, StacksAreNeverViolated) {
 TEST(Dispatch, ConformanceEveryPolicy) {
   Catalog cat = Cat();
   Network net = Net({{"a", 0, 3}, {"b", 1, 3, 100, 0.3}, {"c", 2, 2, 900, 0.9}});
-  net.outages.push_back({1, Seconds(3000), Seconds(2000)});
+  net.outages.push_back({CenterId{1}, Seconds(3000), Seconds(2000)});
   Workload w = testing::RandomWorkload(11, 400, cat);
   uint16_t home = static_cast<uint16_t>(w.places.Intern("b"));
   for (size_t i = 0; i < w.jobs.size(); i += 3) {
-    w.jobs[i].home = home;
-    w.jobs[i].data_at = home;
-    w.jobs[i].data_gb = 20;
-    if (i % 2) w.jobs[i].deadline = w.jobs[i].submit + Seconds(40000);
+    w.jobs.vec()[i].home = home;
+    w.jobs.vec()[i].data_at = home;
+    w.jobs.vec()[i].data_gb = 20;
+    if (i % 2) w.jobs.vec()[i].deadline = w.jobs.vec()[i].submit + Seconds(40000);
   }
   SimOptions opt;
   opt.device_mtbf_h = 50;
@@ -203,8 +204,8 @@ TEST(Dispatch, ConformanceEveryPolicy) {
       ASSERT_TRUE(r2.ok());
       size_t done = 0;
       for (size_t i = 0; i < w.jobs.size(); ++i) {
-        const JobRecord& a = r1->jobs[i];
-        const JobRecord& b = r2->jobs[i];
+        const JobRecord& a = r1->jobs.vec()[i];
+        const JobRecord& b = r2->jobs.vec()[i];
         EXPECT_TRUE(a.unschedulable || a.end >= a.start) << name << " job " << i;
         EXPECT_EQ(a.start, b.start);
         EXPECT_EQ(a.end, b.end);
@@ -223,7 +224,7 @@ TEST(Dispatch, ConformanceEveryPolicy) {
 TEST(Dispatch, CarbonAwareDefersToTheCleanHour) {
   Catalog cat = Cat();
   Network net = Net({{"solar", 0, 1}, {"coal", 0, 1, 900}});
-  for (int h = 0; h < 24; ++h) net.centers[0].carbon_g_per_kwh[h] = h >= 12 && h < 16 ? 50 : 800;
+  for (int h = 0; h < 24; ++h) net.centers[CenterId{0}].carbon_g_per_kwh[h] = h >= 12 && h < 16 ? 50 : 800;
   Workload w;
   Job flexible = MakeJob(Seconds(3600), 8, 1800);
   flexible.deadline = Seconds(3600) + 24 * kHour;
@@ -233,10 +234,10 @@ TEST(Dispatch, CarbonAwareDefersToTheCleanHour) {
   auto r = Sim(w, net, cat, "carbon-aware");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(Rec(*r, 0).start, 12 * kHour);  // noon, the first clean hour
-  EXPECT_EQ(Rec(*r, 0).center, 0u);
+  EXPECT_EQ(Rec(*r, 0).center, CenterId{0});
   EXPECT_TRUE(Rec(*r, 0).deferred);
   EXPECT_EQ(Rec(*r, 1).start, Seconds(3600));  // not deferrable: runs now, at the less dirty center now
-  EXPECT_EQ(Rec(*r, 1).center, 0u);
+  EXPECT_EQ(Rec(*r, 1).center, CenterId{0});
   EXPECT_EQ(r->summary.deferred, 1u);
   // Carbon-blind: both start at once.
   auto blind = Sim(w, net, cat, "earliest-start");
@@ -246,7 +247,7 @@ TEST(Dispatch, CarbonAwareDefersToTheCleanHour) {
   auto job_carbon = [&](const SimResult& res) {
     double kg = 0;
     for (const auto& u : res.usage)
-      if (u.tenant != UINT32_MAX) kg += u.energy.carbon_kg;
+      if (u.tenant != kIdleTenant) kg += u.energy.carbon_kg;
     return kg;
   };
   EXPECT_NEAR(job_carbon(*r), (8 * 400 * 1.25 / 1000 * 0.5) * (50 + 800) / 1000, 1e-9);
@@ -262,12 +263,12 @@ TEST(Dispatch, CarbonAwareSendsAJobThatCannotWaitToTheCleanerCenterNow) {
   w.Add(MakeJob(0, 8, 3600), "now");
   auto r = Sim(w, net, cat, "carbon-aware");
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(Rec(*r, 0).center, 1u);
+  EXPECT_EQ(Rec(*r, 0).center, CenterId{1});
   EXPECT_EQ(Rec(*r, 0).start, 0);
   EXPECT_FALSE(Rec(*r, 0).deferred);
   auto blind = Sim(w, net, cat, "earliest-start");
   ASSERT_TRUE(blind.ok());
-  EXPECT_EQ(Rec(*blind, 0).center, 0u) << "ties go to the lower center id";
+  EXPECT_EQ(Rec(*blind, 0).center, CenterId{0}) << "ties go to the lower center id";
   // Equal carbon: the same choices as earliest-start.
   Network same = Net({{"a", 0, 1, 500}, {"b", 0, 1, 500}});
   Workload two;
@@ -276,7 +277,7 @@ TEST(Dispatch, CarbonAwareSendsAJobThatCannotWaitToTheCleanerCenterNow) {
   auto c = Sim(two, same, cat, "carbon-aware");
   auto e = Sim(two, same, cat, "earliest-start");
   ASSERT_TRUE(c.ok() && e.ok());
-  for (JobId id = 0; id < 2; ++id) {
+  for (JobId id : Ids<JobId>(2)) {
     EXPECT_EQ(Rec(*c, id).center, Rec(*e, id).center) << id;
     EXPECT_EQ(Rec(*c, id).start, Rec(*e, id).start) << id;
   }
@@ -287,7 +288,7 @@ TEST(Dispatch, CarbonAwareSendsAJobThatCannotWaitToTheCleanerCenterNow) {
 TEST(Dispatch, CarbonAwareDefersOnlyWithinTheDeadline) {
   Catalog cat = Cat();
   Network net = Net({{"solar", 0, 2}});
-  for (int h = 0; h < 24; ++h) net.centers[0].carbon_g_per_kwh[h] = h >= 12 && h < 16 ? 50 : 800;
+  for (int h = 0; h < 24; ++h) net.centers[CenterId{0}].carbon_g_per_kwh[h] = h >= 12 && h < 16 ? 50 : 800;
   Workload w;
   Job tight = MakeJob(Seconds(3600), 8, 1800);
   tight.deadline = Seconds(3600) + 4 * kHour;  // must end by 05:00: noon is too late
@@ -311,7 +312,7 @@ TEST(Dispatch, CostAwarePicksTheCheaperCenter) {
   w.Add(MakeJob(0, 8, 3600), "j");
   auto r = Sim(w, net, cat, "cost-aware");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(Rec(*r, 0).center, 1u);
+  EXPECT_EQ(Rec(*r, 0).center, CenterId{1});
   // 8 x 400 W x PUE 1.25 for one hour = 4 kWh at 0.3; plus idle power of the
   // other 8 accelerators (60 W each) for the hour = 0.6 kWh at 1.2.
   EXPECT_NEAR(r->summary.energy_kwh, 4.0 + 0.6, 1e-6);
@@ -334,12 +335,12 @@ TEST(Dispatch, DataAwareWaitsForItsDataEarliestStartPaysTheTransfer) {
   w.Add(data, "data");
   auto da = Sim(w, net, cat, "data-aware");
   ASSERT_TRUE(da.ok()) << da.status().message();
-  EXPECT_EQ(Rec(*da, 1).center, 0u);
+  EXPECT_EQ(Rec(*da, 1).center, CenterId{0});
   EXPECT_EQ(Rec(*da, 1).start, Seconds(110));
   EXPECT_EQ(Rec(*da, 1).transfer_s, 0.0f);
   auto es = Sim(w, net, cat, "earliest-start:time=1");
   ASSERT_TRUE(es.ok());
-  EXPECT_EQ(Rec(*es, 1).center, 1u);
+  EXPECT_EQ(Rec(*es, 1).center, CenterId{1});
   EXPECT_EQ(Rec(*es, 1).start, Seconds(10) + SecondsF(800.005));
   EXPECT_NEAR(Rec(*es, 1).transfer_s, 800.005, 1e-3);
 }
@@ -350,7 +351,7 @@ TEST(Dispatch, DataAwareWaitsForItsDataEarliestStartPaysTheTransfer) {
 TEST(Dispatch, OutageResumesFromTheLastCheckpoint) {
   Catalog cat = Cat();
   Network net = Net({{"east", 0, 1}, {"west", 0, 1}});
-  net.outages.push_back({0, 150 * kMinute, kHour});
+  net.outages.push_back({CenterId{0}, 150 * kMinute, kHour});
   Workload w;
   uint16_t east = static_cast<uint16_t>(w.places.Intern("east"));
   Job j = MakeJob(0, 8, 10 * 3600);
@@ -361,7 +362,7 @@ TEST(Dispatch, OutageResumesFromTheLastCheckpoint) {
   opt.restart_cost = Seconds(60);
   auto es = Sim(w, net, cat, "earliest-start", opt);
   ASSERT_TRUE(es.ok()) << es.status().message();
-  EXPECT_EQ(Rec(*es, 0).center, 1u);
+  EXPECT_EQ(Rec(*es, 0).center, CenterId{1});
   EXPECT_EQ(Rec(*es, 0).end, 150 * kMinute + Seconds(60) + 8 * kHour);
   EXPECT_EQ(Rec(*es, 0).restarts, 1);
   // Lost: 8 accelerators x (the half hour since the checkpoint + the 60 s restart).
@@ -370,7 +371,7 @@ TEST(Dispatch, OutageResumesFromTheLastCheckpoint) {
   EXPECT_NEAR(es->summary.goodput, (allocated - 8 * 1860.0) / allocated, 1e-9);
   auto iso = Sim(w, net, cat, "isolated", opt);
   ASSERT_TRUE(iso.ok());
-  EXPECT_EQ(Rec(*iso, 0).center, 0u);
+  EXPECT_EQ(Rec(*iso, 0).center, CenterId{0});
   EXPECT_EQ(Rec(*iso, 0).end, 210 * kMinute + Seconds(60) + 8 * kHour);
 }
 
@@ -421,10 +422,10 @@ TEST(Dispatch, ServicesStayWithinTheirLatencyBound) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   auto es = Sim(w, net, cat, "earliest-start");
   ASSERT_TRUE(es.ok());
-  EXPECT_EQ(Rec(*es, 1).center, 1u);  // within 20 ms: only "near"
+  EXPECT_EQ(Rec(*es, 1).center, CenterId{1});  // within 20 ms: only "near"
   EXPECT_EQ(Rec(*es, 1).start, Seconds(10000));
-  EXPECT_EQ(Rec(*es, 2).center, 0u);  // unbounded: the idle center
-  EXPECT_GT(RegionLatencyMs(net.regions[0], net.centers[0]), 20);
+  EXPECT_EQ(Rec(*es, 2).center, CenterId{0});  // unbounded: the idle center
+  EXPECT_GT(RegionLatencyMs(net.regions[0], net.centers[CenterId{0}]), 20);
 }
 
 // Type X (cnn) runs almost as fast on B as on A; type Y (transformer) runs
@@ -446,7 +447,7 @@ TEST(Dispatch, HeterogeneityAwareGivesTheFastCardsToWhoGainsMost) {
   ASSERT_TRUE(es.ok());
   auto y_on_a = [&](const SimResult& res) {
     int n = 0;
-    for (int i = 1; i < 200; i += 2) n += res.jobs[i].model == 0;
+    for (int i = 1; i < 200; i += 2) n += res.jobs.vec()[i].model == 0;
     return n;
   };
   EXPECT_GE(y_on_a(*r), 95);
@@ -467,7 +468,7 @@ TEST(Dispatch, HeterogeneityAwareSpreadsABurstOfOneType) {
   auto r = Sim(w, net, cat, "heterogeneity-aware");
   ASSERT_TRUE(r.ok()) << r.status().message();
   int per_center[3] = {0, 0, 0};
-  for (int i = 0; i < 6; ++i) ++per_center[Rec(*r, i).center];
+  for (int i = 0; i < 6; ++i) ++per_center[Rec(*r, i).center.value()];
   EXPECT_EQ(per_center[0], 2);
   EXPECT_EQ(per_center[1], 2);
   EXPECT_EQ(per_center[2], 2);
@@ -491,7 +492,7 @@ TEST(Dispatch, MeteringAddsUp) {
   Catalog cat = Cat();
   Network net = Net({{"east", 0, 1, 400, 0.8}, {"west", 2, 1, 100, 0.4}});
   Workload w;
-  uint32_t t1 = w.tenants.Intern("lab");
+  TenantId t1 = w.tenants.Intern("lab");
   Job a = MakeJob(0, 4, 7200);
   a.tenant = t1;
   w.Add(a, "a");
@@ -503,7 +504,7 @@ TEST(Dispatch, MeteringAddsUp) {
   ASSERT_TRUE(r.ok());
   double acc_h = 0, kwh = 0, idle_h = 0;
   for (const auto& u : r->usage) {
-    if (u.tenant == UINT32_MAX) idle_h += u.accelerator_s / 3600;
+    if (u.tenant == kIdleTenant) idle_h += u.accelerator_s / 3600;
     else acc_h += u.accelerator_s / 3600;
     kwh += u.energy.kwh;
   }
@@ -529,7 +530,7 @@ TEST(Dispatch, QuotasHoldInEveryCenter) {
   Catalog cat = Cat();
   Network net = Net({{"east", 0, 1}, {"west", 0, 1}});
   Workload w;
-  uint32_t lab = w.tenants.Intern("lab");
+  TenantId lab = w.tenants.Intern("lab");
   for (int i = 0; i < 16; ++i) {
     Job j = testing::MakeJob(0, 1, 3600);
     j.tenant = lab;
@@ -564,8 +565,8 @@ TEST(Dispatch, ServicesAreNeverPreempted) {
   w.Add(shorty, "short");
   auto r = Sim(w, net, cat, "earliest-start", {}, "srtf");
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->jobs[0].preemptions, 0);
-  EXPECT_EQ(r->jobs[0].end, Seconds(100000));
+  EXPECT_EQ(r->jobs[JobId{0}].preemptions, 0);
+  EXPECT_EQ(r->jobs[JobId{0}].end, Seconds(100000));
 }
 
 }  // namespace

@@ -154,8 +154,8 @@ TEST(CenterTime, NetworkFileGivesAZoneByNameOrOffset) {
     if (line.rfind('{', 0) == 0) line = "tz: Europe/Berlin\n    utc_offset_h: 1";
     auto net = WithTz(line);
     ASSERT_TRUE(net.ok()) << g.line << ": " << net.status().message();
-    EXPECT_EQ(net->centers[0].tz, g.tz);
-    EXPECT_EQ(net->centers[0].utc_offset_s, g.offset_s);
+    EXPECT_EQ(net->centers[CenterId{0}].tz, g.tz);
+    EXPECT_EQ(net->centers[CenterId{0}].utc_offset_s, g.offset_s);
   }
   struct Bad {
     std::string line, error;

@@ -49,21 +49,21 @@ NetCheck CheckNetworkWorkload(const Workload& w, const Network& net, const GenOp
   // Devices per (center, model), and the center of each place name.
   std::map<std::pair<size_t, ModelId>, int64_t> devices;
   for (const Node& n : net.nodes)
-    if (n.model != kNoModel) devices[{n.center, n.model}] += n.devices;
+    if (n.model != kNoModel) devices[{n.center.value(), n.model}] += n.devices;
   auto center_of = [&](uint16_t place) -> int {
     if (place == kNoPlace || place >= w.places.size()) return -1;
     auto c = net.FindCenter(w.places.Name(place));
-    return c ? static_cast<int>(*c) : -1;
+    return c ? static_cast<int>(c->value()) : -1;
   };
-  std::map<uint32_t, int> tenant_home;
-  std::map<uint32_t, StackMask> tenant_stack;
+  std::map<TenantId, int> tenant_home;
+  std::map<TenantId, StackMask> tenant_stack;
   auto fail = [&](const Job& j, const std::string& why) {
     if (r.failure.empty()) r.failure = fmt::format("job {}: {}", j.id, why);
   };
   for (const Job& j : w.jobs) {
-    if (j.tenant >= w.tenants.size() || j.user >= w.users.size()) fail(j, "tenant or user");
+    if (j.tenant.value() >= w.tenants.size() || j.user >= w.users.size()) fail(j, "tenant or user");
     const int home = center_of(j.home);
-    if (home < 0 || net.centers[home].edge) fail(j, "home is not a center of the network");
+    if (home < 0 || net.centers.vec()[home].edge) fail(j, "home is not a center of the network");
     auto [h, fresh] = tenant_home.emplace(j.tenant, home);
     if (h->second != home) fail(j, "a tenant with two homes");
     if (j.stacks) {
@@ -71,7 +71,7 @@ NetCheck CheckNetworkWorkload(const Workload& w, const Network& net, const GenOp
       if (s->second != j.stacks) fail(j, "a tenant with two stacks");
     }
     const int data = center_of(j.data_at);
-    if (data < 0 || net.centers[data].edge) fail(j, "data_at is not a center");
+    if (data < 0 || net.centers.vec()[data].edge) fail(j, "data_at is not a center");
     r.data_home += data == home;
     if (!(j.data_gb >= 0.1f && j.data_gb <= 20000)) fail(j, "data_gb out of range");
     r.data_gb.push_back(j.data_gb);
@@ -124,8 +124,8 @@ NetCheck CheckNetworkWorkload(const Workload& w, const Network& net, const GenOp
     // can run at its home (a large-model job may need a bigger center).
     bool fits = false;
     for (const Node& n : net.nodes) {
-      if (n.model == kNoModel || !(ok >> n.model & 1) || devices[{n.center, n.model}] < k) continue;
-      if (!IsLarge(j) && static_cast<int>(n.center) != home) continue;
+      if (n.model == kNoModel || !(ok >> n.model & 1) || devices[{n.center.value(), n.model}] < k) continue;
+      if (!IsLarge(j) && static_cast<int>(n.center.value()) != home) continue;
       const int64_t d = std::min<int64_t>(k, n.devices);
       fits |= j.cpu_milli * d <= n.cpu_milli * k && j.mem_mib * d <= n.mem_mib * k;
       if (fits) break;
@@ -311,7 +311,7 @@ TEST(GeneratorChinaAicc, DeterministicStreamedAndReimported) {
   ASSERT_EQ(back->jobs.size(), w->jobs.size());
   auto place = [](const Workload& x, uint16_t p) { return p == kNoPlace ? std::string() : x.places.Name(p); };
   for (size_t i = 0; i < w->jobs.size(); ++i) {
-    const Job &x = w->jobs[i], &y = back->jobs[i];
+    const Job &x = w->jobs.vec()[i], &y = back->jobs.vec()[i];
     ASSERT_TRUE(x.submit == y.submit && x.num_gpus == y.num_gpus && x.work == y.work && x.stacks == y.stacks &&
                 x.models == y.models && x.data_gb == y.data_gb && x.latency_ms == y.latency_ms &&
                 x.service == y.service && x.deadline == y.deadline && x.checkpoint == y.checkpoint)

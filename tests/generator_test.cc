@@ -190,7 +190,7 @@ TEST(Generator, StreamEqualsInMemoryAndReimports) {
   EXPECT_EQ(report.skipped, 0u);
   ASSERT_EQ(back->jobs.size(), w->jobs.size());
   for (size_t i = 0; i < w->jobs.size(); ++i) {
-    const Job &a = w->jobs[i], &b = back->jobs[i];
+    const Job &a = w->jobs.vec()[i], &b = back->jobs.vec()[i];
     ASSERT_TRUE(a.submit == b.submit && a.num_gpus == b.num_gpus && a.gpu_milli == b.gpu_milli &&
                 a.cpu_milli == b.cpu_milli && a.mem_mib == b.mem_mib && a.models == b.models && a.stacks == b.stacks &&
                 a.cls == b.cls && a.work == b.work && a.priority == b.priority)

@@ -84,13 +84,13 @@ TEST(OpenbImport, DefaultTraceMatchesPublishedCounts) {
   EXPECT_LE(with_work, 7255u);
   EXPECT_EQ(last, Seconds(12'901'761));
   EXPECT_EQ(w->jobs.front().submit, 0);
-  EXPECT_EQ(w->tenants.Name(w->jobs[0].tenant), "default");
+  EXPECT_EQ(w->tenants.Name(w->jobs[JobId{0}].tenant), "default");
   // openb-pod-0001: 6 cores, 12 GiB, 46% of one GPU, scheduled at creation, deleted at the end.
   bool found = false;
   for (size_t i = 0; i < w->jobs.size(); ++i) {
-    if (w->names[i] != "openb-pod-0001") continue;
+    if (w->names.vec()[i] != "openb-pod-0001") continue;
     found = true;
-    const Job& j = w->jobs[i];
+    const Job& j = w->jobs.vec()[i];
     EXPECT_EQ(j.cpu_milli, 6000);
     EXPECT_EQ(j.mem_mib, 12288);
     EXPECT_EQ(j.num_gpus, 1u);
@@ -138,14 +138,14 @@ TEST(OpenbImport, GpuSpecBecomesModelMask) {
                      "pods.csv");
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 3u);
-  EXPECT_EQ(w->jobs[0].models, Bit("V100M16") | Bit("V100M32"));
-  EXPECT_DOUBLE_EQ(w->jobs[0].work, 90);
-  EXPECT_EQ(w->jobs[0].submit, Seconds(5));
-  EXPECT_EQ(w->jobs[1].models, Bit("G2"));
-  EXPECT_EQ(w->jobs[1].work, 0);  // pending: no scheduled or deletion time
-  EXPECT_EQ(w->jobs[2].num_gpus, 0u);
-  EXPECT_EQ(w->jobs[2].gpu_milli, kWholeDevice);
-  EXPECT_DOUBLE_EQ(w->jobs[2].work, 1);
+  EXPECT_EQ(w->jobs[JobId{0}].models, Bit("V100M16") | Bit("V100M32"));
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{0}].work, 90);
+  EXPECT_EQ(w->jobs[JobId{0}].submit, Seconds(5));
+  EXPECT_EQ(w->jobs[JobId{1}].models, Bit("G2"));
+  EXPECT_EQ(w->jobs[JobId{1}].work, 0);  // pending: no scheduled or deletion time
+  EXPECT_EQ(w->jobs[JobId{2}].num_gpus, 0u);
+  EXPECT_EQ(w->jobs[JobId{2}].gpu_milli, kWholeDevice);
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{2}].work, 1);
 }
 
 TEST(OpenbImport, MalformedRowsNameFileLineAndField) {
@@ -217,8 +217,8 @@ TEST(OpenbImport, SkipInvalidCountsAndKeepsMessages) {
   ASSERT_EQ(report.errors.size(), 2u);
   EXPECT_THAT(report.errors[0], HasSubstr("pods.csv:3: field 'num_gpu'"));
   EXPECT_THAT(report.errors[1], HasSubstr("pods.csv:4: field 'gpu_milli'"));
-  EXPECT_EQ(w->names[0], "a");
-  EXPECT_EQ(w->names[1], "d");
+  EXPECT_EQ(w->names[JobId{0}], "a");
+  EXPECT_EQ(w->names[JobId{1}], "d");
   EXPECT_THAT(report.Summary(), HasSubstr("2 jobs imported"));
   // Without skip_invalid the first bad row stops the import.
   auto strict = ParseText("openb", text, "pods.csv");
@@ -260,7 +260,7 @@ TEST(OpenbNodesImport, GpuNodeListMatchesPublishedCounts) {
   EXPECT_EQ(n->nodes.size(), 1213u);
   EXPECT_EQ(n->TotalDevices(), 6212);
   ASSERT_EQ(n->centers.size(), 1u);
-  EXPECT_EQ(n->centers[0].name, "openb_node_list_gpu_node");
+  EXPECT_EQ(n->centers[CenterId{0}].name, "openb_node_list_gpu_node");
   const auto& cat = BuiltinCatalog();
   EXPECT_EQ(n->TotalDevices(*cat.Find("G2")), 4392);
   EXPECT_EQ(n->TotalDevices(*cat.Find("T4")), 842);
@@ -273,8 +273,8 @@ TEST(OpenbNodesImport, GpuNodeListMatchesPublishedCounts) {
   // 8 consecutive nodes per rack, 8 racks per pod.
   EXPECT_EQ(n->num_racks, (1213u + 7) / 8);
   EXPECT_EQ(n->num_pods, (n->num_racks + 7) / 8);
-  EXPECT_EQ(n->nodes[9].rack, 1u);
-  EXPECT_EQ(n->nodes[70].pod, 1u);
+  EXPECT_EQ(n->nodes[NodeId{9}].rack, 1u);
+  EXPECT_EQ(n->nodes[NodeId{70}].pod, 1u);
   EXPECT_TRUE(n->Validate(cat).ok());
 }
 
@@ -343,9 +343,9 @@ TEST(PaiImport, TasksAggregateIntoJobs) {
   ASSERT_EQ(w->jobs.size(), 5u);
   auto job = [&](std::string_view name) -> const Job& {
     for (size_t i = 0; i < w->jobs.size(); ++i)
-      if (w->names[i] == name) return w->jobs[i];
+      if (w->names.vec()[i] == name) return w->jobs.vec()[i];
     ADD_FAILURE() << name;
-    return w->jobs[0];
+    return w->jobs[JobId{0}];
   };
   // Earliest start (j7 at 1000010) becomes 0.
   EXPECT_EQ(job("j7").submit, 0);
@@ -381,7 +381,7 @@ TEST(PaiImport, JoinsUserFromJobTableBeside) {
   auto w = ImportWorkload((dir / "pai_task_table.csv").string(), "", BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   std::map<std::string, std::string> users;
-  for (size_t i = 0; i < w->jobs.size(); ++i) users[w->names[i]] = w->users.Name(w->jobs[i].user);
+  for (size_t i = 0; i < w->jobs.size(); ++i) users[w->names.vec()[i]] = w->users.Name(w->jobs.vec()[i].user);
   EXPECT_EQ(users["j1"], "alice");
   EXPECT_EQ(users["j2"], "bob");
   EXPECT_EQ(users["j5"], "default");
@@ -425,8 +425,8 @@ TEST(PaiMachinesImport, MachineSpecMatchesPublishedCounts) {
   size_t cpu = 0;
   for (const Node& node : n->nodes) cpu += node.devices == 0;
   EXPECT_EQ(cpu, 83u);
-  EXPECT_EQ(n->nodes[0].cpu_milli, 96000);
-  EXPECT_EQ(n->nodes[0].mem_mib, 512 * 1024);
+  EXPECT_EQ(n->nodes[NodeId{0}].cpu_milli, 96000);
+  EXPECT_EQ(n->nodes[NodeId{0}].mem_mib, 512 * 1024);
   auto bad = ParseClusterText("pai-machines", "m1,Z80,96,512,8\n", "pai_machine_spec.csv");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(),
@@ -475,7 +475,7 @@ TEST(DlrmImport, InstancesAreServiceReplicasInARegion) {
   auto w = ImportWorkload(TracePath("alibaba-gpu-v2025-dlrm/disaggregated_DLRM_trace.csv.gz"), "", BuiltinCatalog(), {},
                           nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
-  std::map<uint32_t, uint16_t> region_of_app;
+  std::map<TenantId, uint16_t> region_of_app;
   std::map<std::string, size_t> by_region;
   for (const Job& j : w->jobs) {
     ASSERT_TRUE(j.service) << w->JobName(j.id);
@@ -513,11 +513,11 @@ TEST(DlrmImport, BadRow) {
   auto share =
       ParseText("dlrm", header + "i,HN,app,12,12,0.25,1,25,25,120.0,120.0,640,800,8,100,110,150\n", "dlrm.csv");
   ASSERT_TRUE(share.ok());
-  EXPECT_EQ(share->jobs[0].gpu_milli, 250);
-  EXPECT_EQ(share->jobs[0].mem_mib, 120 * 1024);
-  EXPECT_EQ(share->tenants.Name(share->jobs[0].tenant), "app");
-  EXPECT_TRUE(share->jobs[0].service);
-  EXPECT_EQ(share->places.Name(share->jobs[0].region), ExpectedDlrmRegion("app"));
+  EXPECT_EQ(share->jobs[JobId{0}].gpu_milli, 250);
+  EXPECT_EQ(share->jobs[JobId{0}].mem_mib, 120 * 1024);
+  EXPECT_EQ(share->tenants.Name(share->jobs[JobId{0}].tenant), "app");
+  EXPECT_TRUE(share->jobs[JobId{0}].service);
+  EXPECT_EQ(share->places.Name(share->jobs[JobId{0}].region), ExpectedDlrmRegion("app"));
   ImportOptions skip;
   skip.skip_invalid = true;
   ImportReport report;

@@ -70,7 +70,7 @@ TEST(GavelImport, SeedZeroVcCounts) {
     EXPECT_EQ(report.assumed, counts.second) << vc;
     EXPECT_EQ(w->jobs.size(), counts.first) << vc;
     ASSERT_FALSE(w->jobs.empty());
-    EXPECT_EQ(w->tenants.Name(w->jobs[0].tenant), vc);
+    EXPECT_EQ(w->tenants.Name(w->jobs[JobId{0}].tenant), vc);
     EXPECT_EQ(w->overrides.size(), w->jobs.size());
     rows += report.rows;
     jobs += w->jobs.size();
@@ -84,7 +84,7 @@ TEST(GavelImport, FullyMeasuredVcImportsStrictly) {
       ImportWorkload(TracePath("gavel-philly-vc/msr/seed=0/ed69ec.trace.gz"), "gavel", BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(w->jobs.size(), 951u);
-  for (size_t i = 1; i < w->jobs.size(); ++i) ASSERT_LE(w->jobs[i - 1].submit, w->jobs[i].submit);
+  for (size_t i = 1; i < w->jobs.size(); ++i) ASSERT_LE(w->jobs.vec()[i - 1].submit, w->jobs.vec()[i].submit);
 }
 
 TEST(GavelImport, RunTimesComeFromMeasuredThroughputs) {
@@ -93,7 +93,7 @@ TEST(GavelImport, RunTimesComeFromMeasuredThroughputs) {
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 3u);
   const auto& cat = BuiltinCatalog();
-  const Job& j = w->jobs[0];
+  const Job& j = w->jobs[JobId{0}];
   EXPECT_EQ(j.submit, 0);
   EXPECT_EQ(j.num_gpus, 1u);
   EXPECT_EQ(j.cls, WorkloadClass::kTransformer);
@@ -108,9 +108,9 @@ TEST(GavelImport, RunTimesComeFromMeasuredThroughputs) {
   ModelId a100 = *cat.Find("A100");
   EXPECT_EQ(Speed(j, a100, cat, *w), 0);
   EXPECT_EQ(EligibleModels(j, cat, *w), (ModelMask{1} << v100) | (ModelMask{1} << p100) | (ModelMask{1} << k80));
-  EXPECT_EQ(w->jobs[1].cls, WorkloadClass::kOther);  // Recommendation
-  EXPECT_EQ(w->jobs[1].submit, Seconds(1511));
-  EXPECT_EQ(w->names[0], "795a4c-0");
+  EXPECT_EQ(w->jobs[JobId{1}].cls, WorkloadClass::kOther);  // Recommendation
+  EXPECT_EQ(w->jobs[JobId{1}].submit, Seconds(1511));
+  EXPECT_EQ(w->names[JobId{0}], "795a4c-0");
 }
 
 TEST(GavelImport, PhysicalClusterTraces) {
@@ -133,13 +133,13 @@ TEST(GavelImport, ZeroThroughputMeansCannotRunThere) {
   const auto& cat = BuiltinCatalog();
   ModelId v100 = *cat.Find("v100"), p100 = *cat.Find("p100"), k80 = *cat.Find("k80");
   ASSERT_EQ(w->jobs.size(), 2u);
-  const Job& resnet = w->jobs[0];  // sorted by submit
+  const Job& resnet = w->jobs[JobId{0}];  // sorted by submit
   EXPECT_EQ(resnet.num_gpus, 4u);
   EXPECT_EQ(resnet.cls, WorkloadClass::kCnn);
   EXPECT_NEAR(ToSeconds(RunTime(resnet, resnet.work, v100, cat, *w)), 10, 1e-6);
   EXPECT_NEAR(ToSeconds(RunTime(resnet, resnet.work, p100, cat, *w)), 20, 1e-6);
   EXPECT_NEAR(ToSeconds(RunTime(resnet, resnet.work, k80, cat, *w)), 320 / 6.0, 1e-6);
-  const Job& tr = w->jobs[1];
+  const Job& tr = w->jobs[JobId{1}];
   EXPECT_EQ(RunTime(tr, tr.work, k80, cat, *w), kNever);
   EXPECT_NEAR(ToSeconds(RunTime(tr, tr.work, p100, cat, *w)), 40, 1e-6);
   EXPECT_EQ(w->tenants.Name(tr.tenant), "vc1");
@@ -157,8 +157,8 @@ TEST(GavelImport, UnmeasuredScaleScalesTheOneGpuThroughput) {
   EXPECT_EQ(r.assumed, 1u);
   EXPECT_NE(r.Summary().find("linear scaling"), std::string::npos);
   // Same steps on 16 GPUs: 1/16 of the one-GPU run time on every model.
-  const auto& one = w->overrides[w->jobs[0].speed_override].seconds;
-  const auto& sixteen = w->overrides[w->jobs[1].speed_override].seconds;
+  const auto& one = w->overrides[w->jobs[JobId{0}].speed_override].seconds;
+  const auto& sixteen = w->overrides[w->jobs[JobId{1}].speed_override].seconds;
   ASSERT_EQ(one.size(), sixteen.size());
   for (size_t i = 0; i < one.size(); ++i) EXPECT_NEAR(sixteen[i].second * 16, one[i].second, 1e-6);
 }
@@ -233,8 +233,8 @@ TEST(GavelImport, BundledThroughputsLoadFromPathOrMemory) {
   auto w = ParseGavelText(MsrRow("ResNet-50 (batch size 128)", 1000, 0, 2), "x.trace", by_path);
   ASSERT_TRUE(w.ok()) << w.status().message();
   // k80 cannot run ResNet-50 (batch size 128) at scale 2 (throughput 0).
-  EXPECT_EQ(Speed(w->jobs[0], *cat.Find("k80"), cat, *w), 0);
-  EXPECT_GT(Speed(w->jobs[0], *cat.Find("v100"), cat, *w), 0);
+  EXPECT_EQ(Speed(w->jobs[JobId{0}], *cat.Find("k80"), cat, *w), 0);
+  EXPECT_GT(Speed(w->jobs[JobId{0}], *cat.Find("v100"), cat, *w), 0);
   ImportOptions missing;
   missing.throughputs_path = "/nonexistent/simulation_throughputs.json";
   auto err = ParseGavelText(MsrRow("A3C", 10, 0, 1), "x.trace", missing);

@@ -46,17 +46,17 @@ TEST(HeliosImport, Sample) {
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 3u);
   // 1425511,uXBbc,vcJkd,1,1,1,COMPLETED,2020-06-09 18:41:01,...,36848,0
-  EXPECT_EQ(w->names[0], "1425511");
-  EXPECT_EQ(w->jobs[0].submit, 0);  // shifted so that the first submit is 0
-  EXPECT_DOUBLE_EQ(w->jobs[0].work, 36848);
-  EXPECT_EQ(w->jobs[0].num_gpus, 1u);
-  EXPECT_EQ(w->jobs[0].cpu_milli, 1000);
-  EXPECT_EQ(w->tenants.Name(w->jobs[0].tenant), "vcJkd");
-  EXPECT_EQ(w->users.Name(w->jobs[0].user), "uXBbc");
-  EXPECT_EQ(w->jobs[1].submit, Seconds(26));
-  EXPECT_EQ(w->jobs[1].num_gpus, 4u);
-  EXPECT_EQ(w->jobs[2].submit, Seconds(27));
-  EXPECT_DOUBLE_EQ(w->jobs[2].work, 675233);
+  EXPECT_EQ(w->names[JobId{0}], "1425511");
+  EXPECT_EQ(w->jobs[JobId{0}].submit, 0);  // shifted so that the first submit is 0
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{0}].work, 36848);
+  EXPECT_EQ(w->jobs[JobId{0}].num_gpus, 1u);
+  EXPECT_EQ(w->jobs[JobId{0}].cpu_milli, 1000);
+  EXPECT_EQ(w->tenants.Name(w->jobs[JobId{0}].tenant), "vcJkd");
+  EXPECT_EQ(w->users.Name(w->jobs[JobId{0}].user), "uXBbc");
+  EXPECT_EQ(w->jobs[JobId{1}].submit, Seconds(26));
+  EXPECT_EQ(w->jobs[JobId{1}].num_gpus, 4u);
+  EXPECT_EQ(w->jobs[JobId{2}].submit, Seconds(27));
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{2}].work, 675233);
 }
 
 TEST(HeliosImport, BadRowsAndFallbackDuration) {
@@ -78,7 +78,7 @@ TEST(HeliosImport, BadRowsAndFallbackDuration) {
       "helios", header + "1,u,vc,2,8,1,FAILED,2020-06-09 18:41:01,2020-06-09 18:41:05,2020-06-09 18:42:05,,4\n",
       "cluster_log.csv");
   ASSERT_TRUE(fallback.ok()) << fallback.status().message();
-  EXPECT_DOUBLE_EQ(fallback->jobs[0].work, 60);
+  EXPECT_DOUBLE_EQ(fallback->jobs[JobId{0}].work, 60);
   auto backwards = ParseText(
       "helios", header + "1,u,vc,2,8,1,FAILED,2020-06-09 18:41:01,2020-06-09 18:41:05,2020-06-09 18:40:05,,4\n",
       "cluster_log.csv");
@@ -101,7 +101,7 @@ TEST(HeliosImport, SkipInvalid) {
                      "cluster_log.csv", skip, &report);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(w->jobs.size(), 2u);
-  EXPECT_EQ(w->jobs[1].submit, Seconds(2));
+  EXPECT_EQ(w->jobs[JobId{1}].submit, Seconds(2));
   EXPECT_EQ(report.skipped, 1u);
   ASSERT_EQ(report.errors.size(), 1u);
   EXPECT_EQ(report.errors[0], "cluster_log.csv:3: field 'gpu_num' (column 4): expected an integer >= 0, got '-1'");
@@ -111,20 +111,20 @@ TEST(AcmeImport, SerenAndKalosSamples) {
   auto seren = ImportWorkload(SamplePath("acme-trace_seren-sample.csv"), "acme", BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(seren.ok()) << seren.status().message();
   ASSERT_EQ(seren->jobs.size(), 2u);
-  EXPECT_EQ(seren->jobs[0].num_gpus, 8u);
-  EXPECT_EQ(seren->jobs[0].cpu_milli, 128000);
-  EXPECT_DOUBLE_EQ(seren->jobs[0].work, 117);
+  EXPECT_EQ(seren->jobs[JobId{0}].num_gpus, 8u);
+  EXPECT_EQ(seren->jobs[JobId{0}].cpu_milli, 128000);
+  EXPECT_DOUBLE_EQ(seren->jobs[JobId{0}].work, 117);
   // 00:18:22 and 00:23:58 (+08:00) are 336 s apart.
-  EXPECT_EQ(seren->jobs[1].submit, Seconds(336));
-  EXPECT_EQ(seren->users.Name(seren->jobs[0].user), "u5907");
-  EXPECT_EQ(seren->tenants.Name(seren->jobs[0].tenant), "default");
+  EXPECT_EQ(seren->jobs[JobId{1}].submit, Seconds(336));
+  EXPECT_EQ(seren->users.Name(seren->jobs[JobId{0}].user), "u5907");
+  EXPECT_EQ(seren->tenants.Name(seren->jobs[JobId{0}].tenant), "default");
   auto kalos = ImportWorkload(SamplePath("acme-trace_kalos-sample.csv"), "", BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(kalos.ok()) << kalos.status().message();
   ASSERT_EQ(kalos->jobs.size(), 2u);
-  EXPECT_EQ(kalos->jobs[0].num_gpus, 64u);
-  EXPECT_EQ(kalos->jobs[0].mem_mib, 8 * 1000 * 1024);  // 1000 GB per pod on 8 nodes
-  EXPECT_DOUBLE_EQ(kalos->jobs[1].work, 82);
-  EXPECT_EQ(kalos->jobs[1].submit, Seconds(27 * 60 + 44));
+  EXPECT_EQ(kalos->jobs[JobId{0}].num_gpus, 64u);
+  EXPECT_EQ(kalos->jobs[JobId{0}].mem_mib, 8 * 1000 * 1024);  // 1000 GB per pod on 8 nodes
+  EXPECT_DOUBLE_EQ(kalos->jobs[JobId{1}].work, 82);
+  EXPECT_EQ(kalos->jobs[JobId{1}].submit, Seconds(27 * 60 + 44));
 }
 
 TEST(AcmeImport, ClassFromTypeAndBadRows) {
@@ -136,9 +136,9 @@ TEST(AcmeImport, ClassFromTypeAndBadRows) {
                          "b,u,1,8,64,Debug,COMPLETED,2023-03-01 00:18:23+08:00,,,1,3.0,8.0\n",
                      "trace_seren.csv");
   ASSERT_TRUE(w.ok()) << w.status().message();
-  EXPECT_EQ(w->jobs[0].cls, WorkloadClass::kTransformer);
-  EXPECT_DOUBLE_EQ(w->jobs[0].work, 100.5);
-  EXPECT_EQ(w->jobs[1].cls, WorkloadClass::kOther);
+  EXPECT_EQ(w->jobs[JobId{0}].cls, WorkloadClass::kTransformer);
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{0}].work, 100.5);
+  EXPECT_EQ(w->jobs[JobId{1}].cls, WorkloadClass::kOther);
   auto bad = ParseText("acme", header + "a,u,1,8.5,64,Pretrain,COMPLETED,2023-03-01 00:18:22+08:00,,,100,3,8\n",
                        "trace_seren.csv");
   ASSERT_FALSE(bad.ok());

@@ -31,8 +31,8 @@ Result<Workload> ParseNativeText(std::string text, const ImportOptions& opts = {
 void ExpectSameJobs(const Workload& a, const Workload& b) {
   ASSERT_EQ(a.jobs.size(), b.jobs.size());
   for (size_t i = 0; i < a.jobs.size(); ++i) {
-    const Job& x = a.jobs[i];
-    const Job& y = b.jobs[i];
+    const Job& x = a.jobs.vec()[i];
+    const Job& y = b.jobs.vec()[i];
     SCOPED_TRACE(::testing::Message() << "job " << i << " " << a.JobName(static_cast<JobId>(i)));
     EXPECT_EQ(x.id, y.id);
     EXPECT_EQ(a.JobName(x.id), b.JobName(y.id));
@@ -200,9 +200,9 @@ TEST(NativeImport, RoundTripNetworkColumns) {
   EXPECT_NE(text.find("\nplain,t,u,12,1,1000,0,0,,,other,100,0,0,,,,,,,,,\n"), std::string::npos) << text;
   Workload back = RoundTrip(w);
   ExpectSameJobs(w, back);
-  EXPECT_FALSE(back.jobs[2].Deferrable());
-  EXPECT_EQ(back.jobs[2].home, kNoPlace);
-  EXPECT_TRUE(back.jobs[3].Deferrable());
+  EXPECT_FALSE(back.jobs[JobId{2}].Deferrable());
+  EXPECT_EQ(back.jobs[JobId{2}].home, kNoPlace);
+  EXPECT_TRUE(back.jobs[JobId{3}].Deferrable());
 
   // Without any network field the writer keeps the old 15 columns, byte for byte;
   // asked for, it writes the network columns empty, and both read back the same.
@@ -242,13 +242,13 @@ TEST(NativeImport, SomeNetworkColumnsInAnyOrder) {
       "j2,lab,u,6,8,,,,,,,60,,,,0,,\n");
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 2u);
-  EXPECT_TRUE(w->jobs[0].service);
-  EXPECT_EQ(w->places.Name(w->jobs[0].region), "north");
-  EXPECT_EQ(w->jobs[0].latency_ms, 30.0f);
-  EXPECT_EQ(w->jobs[0].home, kNoPlace);
-  EXPECT_EQ(w->jobs[0].deadline, kNever);
-  EXPECT_FALSE(w->jobs[1].service);
-  EXPECT_EQ(w->jobs[1].region, kNoPlace);
+  EXPECT_TRUE(w->jobs[JobId{0}].service);
+  EXPECT_EQ(w->places.Name(w->jobs[JobId{0}].region), "north");
+  EXPECT_EQ(w->jobs[JobId{0}].latency_ms, 30.0f);
+  EXPECT_EQ(w->jobs[JobId{0}].home, kNoPlace);
+  EXPECT_EQ(w->jobs[JobId{0}].deadline, kNever);
+  EXPECT_FALSE(w->jobs[JobId{1}].service);
+  EXPECT_EQ(w->jobs[JobId{1}].region, kNoPlace);
   EXPECT_EQ(w->places.size(), 1u);
 }
 
@@ -292,9 +292,9 @@ TEST(NativeImport, MalformedNetworkFields) {
   EXPECT_EQ(report.skipped, 1u);
   ASSERT_EQ(w->jobs.size(), 1u);
   EXPECT_FALSE(w->places.Find("nowhere").has_value());
-  EXPECT_EQ(w->places.Name(w->jobs[0].data_at), "yaan");
-  EXPECT_EQ(w->jobs[0].deadline, Seconds(20));
-  EXPECT_EQ(w->jobs[0].checkpoint, Seconds(60));
+  EXPECT_EQ(w->places.Name(w->jobs[JobId{0}].data_at), "yaan");
+  EXPECT_EQ(w->jobs[JobId{0}].deadline, Seconds(20));
+  EXPECT_EQ(w->jobs[JobId{0}].checkpoint, Seconds(60));
 }
 
 const char kHeader[] =
@@ -309,11 +309,11 @@ TEST(NativeImport, HandWrittenFile) {
                            "V100M16=4000;V100M32=3900\n");
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 2u);
-  EXPECT_EQ(w->jobs[0].submit, 500000);
-  EXPECT_EQ(w->jobs[0].gpu_milli, kWholeDevice);
-  EXPECT_EQ(w->tenants.Name(w->jobs[0].tenant), "default");
-  EXPECT_EQ(w->jobs[0].cls, WorkloadClass::kOther);
-  const Job& j2 = w->jobs[1];
+  EXPECT_EQ(w->jobs[JobId{0}].submit, 500000);
+  EXPECT_EQ(w->jobs[JobId{0}].gpu_milli, kWholeDevice);
+  EXPECT_EQ(w->tenants.Name(w->jobs[JobId{0}].tenant), "default");
+  EXPECT_EQ(w->jobs[JobId{0}].cls, WorkloadClass::kOther);
+  const Job& j2 = w->jobs[JobId{1}];
   EXPECT_EQ(w->users.Name(j2.user), "alice");
   EXPECT_EQ(j2.estimate, 7200);
   EXPECT_EQ(j2.priority, 2);

@@ -50,12 +50,12 @@ TEST(PhillyImport, JobLog) {
   EXPECT_EQ(report.rows, 4u);
   EXPECT_EQ(report.ignored, 2u);
   ASSERT_EQ(w->jobs.size(), 2u);
-  const Job& small = w->jobs[0];
-  EXPECT_EQ(w->names[0], "application_1506638472019_14202");
+  const Job& small = w->jobs[JobId{0}];
+  EXPECT_EQ(w->names[JobId{0}], "application_1506638472019_14202");
   EXPECT_EQ(small.submit, 0);
   EXPECT_DOUBLE_EQ(small.work, 10);
   EXPECT_EQ(small.num_gpus, 1u);
-  const Job& big = w->jobs[1];
+  const Job& big = w->jobs[JobId{1}];
   EXPECT_EQ(big.submit, Seconds(120));
   EXPECT_EQ(big.num_gpus, 8u);             // from the first attempt's detail
   EXPECT_DOUBLE_EQ(big.work, 2.5 * 3600);  // the last attempt
@@ -113,8 +113,8 @@ TEST(PhillyMachinesImport, MachineLists) {
   ASSERT_TRUE(orig.ok()) << orig.status().message();
   EXPECT_EQ(orig->nodes.size(), 552u);
   EXPECT_EQ(orig->TotalDevices(), 321 * 2 + 231 * 8);
-  EXPECT_EQ(orig->nodes[0].name, "m0");
-  EXPECT_EQ(orig->nodes[0].cpu_milli, 16000);  // 8 cores per GPU
+  EXPECT_EQ(orig->nodes[NodeId{0}].name, "m0");
+  EXPECT_EQ(orig->nodes[NodeId{0}].cpu_milli, 16000);  // 8 cores per GPU
   ImportOptions opts;
   opts.default_model = "K80";
   auto revised = ImportCluster(dir + "revised_machine_list.csv.gz", "philly-machines", BuiltinCatalog(), opts);

@@ -30,13 +30,13 @@ TEST(SwfImport, NasaIpscLog) {
   EXPECT_EQ(report.ignored, 0u);
   EXPECT_EQ(w->jobs.size(), 18239u);
   // Job 1: submitted at 0, ran 1451 s on 128 processors (-> 128 accelerators), user 1, group 1.
-  EXPECT_EQ(w->names[0], "1");
-  EXPECT_EQ(w->jobs[0].submit, 0);
-  EXPECT_DOUBLE_EQ(w->jobs[0].work, 1451);
-  EXPECT_EQ(w->jobs[0].num_gpus, 128u);
-  EXPECT_EQ(w->jobs[0].estimate, 0);  // requested time unknown (-1)
-  EXPECT_EQ(w->users.Name(w->jobs[0].user), "1");
-  EXPECT_EQ(w->tenants.Name(w->jobs[0].tenant), "1");
+  EXPECT_EQ(w->names[JobId{0}], "1");
+  EXPECT_EQ(w->jobs[JobId{0}].submit, 0);
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{0}].work, 1451);
+  EXPECT_EQ(w->jobs[JobId{0}].num_gpus, 128u);
+  EXPECT_EQ(w->jobs[JobId{0}].estimate, 0);  // requested time unknown (-1)
+  EXPECT_EQ(w->users.Name(w->jobs[JobId{0}].user), "1");
+  EXPECT_EQ(w->tenants.Name(w->jobs[JobId{0}].tenant), "1");
   EXPECT_EQ(w->tenants.size(), 2u);  // group 1 (users) and 2 (system personnel)
   EXPECT_EQ(w->users.size(), 69u);
   uint32_t max_gpus = 0;
@@ -59,13 +59,13 @@ TEST(SwfImport, UnknownRunTimeOrSizeIsIgnored) {
   EXPECT_EQ(report.rows, 4u);
   EXPECT_EQ(report.ignored, 2u);
   ASSERT_EQ(w->jobs.size(), 2u);
-  EXPECT_EQ(w->jobs[0].num_gpus, 4u);  // allocated processors
-  EXPECT_DOUBLE_EQ(w->jobs[0].estimate, 3600);
-  EXPECT_EQ(w->users.Name(w->jobs[0].user), "7");
-  EXPECT_EQ(w->tenants.Name(w->jobs[0].tenant), "2");
-  EXPECT_EQ(w->jobs[1].num_gpus, 16u);  // requested, as allocated is unknown
-  EXPECT_EQ(w->users.Name(w->jobs[1].user), "default");
-  EXPECT_EQ(w->jobs[1].submit, Seconds(30));
+  EXPECT_EQ(w->jobs[JobId{0}].num_gpus, 4u);  // allocated processors
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{0}].estimate, 3600);
+  EXPECT_EQ(w->users.Name(w->jobs[JobId{0}].user), "7");
+  EXPECT_EQ(w->tenants.Name(w->jobs[JobId{0}].tenant), "2");
+  EXPECT_EQ(w->jobs[JobId{1}].num_gpus, 16u);  // requested, as allocated is unknown
+  EXPECT_EQ(w->users.Name(w->jobs[JobId{1}].user), "default");
+  EXPECT_EQ(w->jobs[JobId{1}].submit, Seconds(30));
 }
 
 TEST(SwfImport, MalformedLines) {

@@ -43,20 +43,20 @@ TEST(TiresiasImport, SixtyJobTrace) {
   EXPECT_EQ(by_gpus[8], 10u);
   EXPECT_DOUBLE_EQ(total, 10705);
   // First row: job 0, 1 GPU, submitted at 0, vgg19, 164 s.
-  EXPECT_EQ(w->names[0], "0");
-  EXPECT_EQ(w->jobs[0].submit, 0);
-  EXPECT_DOUBLE_EQ(w->jobs[0].work, 164);
-  EXPECT_EQ(w->jobs[1].submit, Seconds(30));
-  EXPECT_EQ(w->jobs[1].num_gpus, 8u);
+  EXPECT_EQ(w->names[JobId{0}], "0");
+  EXPECT_EQ(w->jobs[JobId{0}].submit, 0);
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{0}].work, 164);
+  EXPECT_EQ(w->jobs[JobId{1}].submit, Seconds(30));
+  EXPECT_EQ(w->jobs[JobId{1}].num_gpus, 8u);
 }
 
 TEST(TiresiasImport, TfJobLayout) {
   auto w = ImportWorkload(TracePath("tiresias/tf_job.csv.gz"), "", BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 2u);
-  EXPECT_EQ(w->jobs[0].num_gpus, 12u);
-  EXPECT_EQ(w->jobs[0].submit, Seconds(11));
-  EXPECT_DOUBLE_EQ(w->jobs[0].work, 20);
+  EXPECT_EQ(w->jobs[JobId{0}].num_gpus, 12u);
+  EXPECT_EQ(w->jobs[JobId{0}].submit, Seconds(11));
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{0}].work, 20);
 }
 
 TEST(TiresiasImport, DefaultModelConstrainsJobs) {
@@ -64,7 +64,7 @@ TEST(TiresiasImport, DefaultModelConstrainsJobs) {
   opts.default_model = "V100M32";
   auto w = ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "tiresias", BuiltinCatalog(), opts, nullptr);
   ASSERT_TRUE(w.ok());
-  EXPECT_EQ(w->jobs[0].models, ModelMask{1} << *BuiltinCatalog().Find("V100M32"));
+  EXPECT_EQ(w->jobs[JobId{0}].models, ModelMask{1} << *BuiltinCatalog().Find("V100M32"));
   opts.default_model = "NoSuchGPU";
   auto bad = ImportWorkload(TracePath("tiresias/60_job.csv.gz"), "tiresias", BuiltinCatalog(), opts, nullptr);
   ASSERT_FALSE(bad.ok());
@@ -98,11 +98,11 @@ TEST(TiresiasClusterImport, SwitchesBecomeRacks) {
   EXPECT_EQ(n->TotalDevices(), 1280);
   EXPECT_EQ(n->num_racks, 5u);
   EXPECT_EQ(n->num_pods, 1u);
-  EXPECT_EQ(n->nodes[31].rack, 0u);
-  EXPECT_EQ(n->nodes[32].rack, 1u);
-  EXPECT_EQ(n->nodes[0].cpu_milli, 128000);
-  EXPECT_EQ(n->nodes[0].mem_mib, 256 * 1024);
-  EXPECT_EQ(n->nodes[0].model, *BuiltinCatalog().Find("V100-16GB"));
+  EXPECT_EQ(n->nodes[NodeId{31}].rack, 0u);
+  EXPECT_EQ(n->nodes[NodeId{32}].rack, 1u);
+  EXPECT_EQ(n->nodes[NodeId{0}].cpu_milli, 128000);
+  EXPECT_EQ(n->nodes[NodeId{0}].mem_mib, 256 * 1024);
+  EXPECT_EQ(n->nodes[NodeId{0}].model, *BuiltinCatalog().Find("V100-16GB"));
   auto one = ImportCluster(TracePath("tiresias/n1g4.csv.gz"), "tiresias-cluster", BuiltinCatalog(), {});
   ASSERT_TRUE(one.ok()) << one.status().message();
   EXPECT_EQ(one->nodes.size(), 1u);
@@ -111,7 +111,7 @@ TEST(TiresiasClusterImport, SwitchesBecomeRacks) {
   auto spec = ImportCluster(TracePath("tiresias/cluster_spec.csv.gz"), "", BuiltinCatalog(), opts);
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   EXPECT_EQ(spec->TotalDevices(*BuiltinCatalog().Find("A100")), 64);
-  EXPECT_EQ(spec->nodes[0].mem_mib, 254 * 1024);
+  EXPECT_EQ(spec->nodes[NodeId{0}].mem_mib, 254 * 1024);
   auto big = ImportCluster(TracePath("tiresias/n256g8.csv.gz"), "tiresias-cluster", BuiltinCatalog(), {});
   ASSERT_TRUE(big.ok());
   EXPECT_EQ(big->nodes.size(), 256u);
@@ -135,18 +135,18 @@ TEST(SynergyImport, ReplayTraces) {
   ASSERT_TRUE(w.ok()) << w.status().message();
   ASSERT_EQ(w->jobs.size(), 8u);
   // 0,alexnet,.123,3349,4: alexnet runs 0.6 s per iteration at its fair share.
-  EXPECT_EQ(w->names[0], "0");
-  EXPECT_EQ(w->jobs[0].submit, SecondsF(0.123));
-  EXPECT_DOUBLE_EQ(w->jobs[0].work, 3349 * 0.6);
-  EXPECT_EQ(w->jobs[0].num_gpus, 4u);
-  EXPECT_EQ(w->jobs[0].cls, WorkloadClass::kCnn);
-  EXPECT_EQ(w->jobs[0].cpu_milli, 12000);
-  EXPECT_EQ(w->jobs[0].mem_mib, 4 * 64000);
+  EXPECT_EQ(w->names[JobId{0}], "0");
+  EXPECT_EQ(w->jobs[JobId{0}].submit, SecondsF(0.123));
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{0}].work, 3349 * 0.6);
+  EXPECT_EQ(w->jobs[JobId{0}].num_gpus, 4u);
+  EXPECT_EQ(w->jobs[JobId{0}].cls, WorkloadClass::kCnn);
+  EXPECT_EQ(w->jobs[JobId{0}].cpu_milli, 12000);
+  EXPECT_EQ(w->jobs[JobId{0}].mem_mib, 4 * 64000);
   // 1,gnmt,.286,26435,1 at 0.12 s per iteration; 4,lstm,.464,184737,4 at 0.011.
-  EXPECT_DOUBLE_EQ(w->jobs[1].work, 26435 * 0.12);
-  EXPECT_EQ(w->jobs[2].cls, WorkloadClass::kTransformer);
-  EXPECT_DOUBLE_EQ(w->jobs[2].work, 13451 * 0.67);
-  EXPECT_DOUBLE_EQ(w->jobs[4].work, 184737 * 0.011);
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{1}].work, 26435 * 0.12);
+  EXPECT_EQ(w->jobs[JobId{2}].cls, WorkloadClass::kTransformer);
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{2}].work, 13451 * 0.67);
+  EXPECT_DOUBLE_EQ(w->jobs[JobId{4}].work, 184737 * 0.011);
   auto big = ImportWorkload(TracePath("synergy/static_100job_6_3_1100.0.csv.gz"), "", BuiltinCatalog(), {}, nullptr);
   ASSERT_TRUE(big.ok()) << big.status().message();
   EXPECT_EQ(big->jobs.size(), 100u);
@@ -178,7 +178,7 @@ TEST(SynergyImport, BadRows) {
   // Unknown model names run as alexnet, as in Synergy's model zoo.
   auto unknown = ParseText("synergy", "0,vgg99,0.1,100,1\n", "trace");
   ASSERT_TRUE(unknown.ok());
-  EXPECT_DOUBLE_EQ(unknown->jobs[0].work, 60);
+  EXPECT_DOUBLE_EQ(unknown->jobs[JobId{0}].work, 60);
 }
 
 }  // namespace

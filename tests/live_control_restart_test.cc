@@ -249,31 +249,31 @@ TEST(LiveControlSchedulerAdopt, AdoptedJobHoldsItsDevicesUntilItFinishes) {
   Scheduler& sched = **s;
   Allocation alloc;
   alloc.model = 0;
-  alloc.shares.push_back({0, 0b0011, 1000, 1000, 1024});
-  ASSERT_TRUE(sched.Adopt(0, alloc, Seconds(10), Seconds(50)));
+  alloc.shares.push_back({NodeId{0}, 0b0011, 1000, 1000, 1024});
+  ASSERT_TRUE(sched.Adopt(JobId{0}, alloc, Seconds(10), Seconds(50)));
   EXPECT_EQ(sched.num_running(), 1u);
-  EXPECT_EQ(sched.runtime(0).state, ::suanli::JobState::kRunning);
-  EXPECT_EQ(sched.ExpectedEnd(0), Seconds(110));
+  EXPECT_EQ(sched.runtime(JobId{0}).state, ::suanli::JobState::kRunning);
+  EXPECT_EQ(sched.ExpectedEnd(JobId{0}), Seconds(110));
   // Adopting twice, or onto busy devices, changes nothing.
-  EXPECT_FALSE(sched.Adopt(0, alloc, Seconds(10), Seconds(50)));
+  EXPECT_FALSE(sched.Adopt(JobId{0}, alloc, Seconds(10), Seconds(50)));
   Allocation wrong_model = alloc;
   wrong_model.model = 1;
-  EXPECT_FALSE(sched.Adopt(2, wrong_model, Seconds(10), Seconds(50)));
-  EXPECT_FALSE(sched.Adopt(2, alloc, Seconds(10), Seconds(50)));
-  sched.Submit(1, Seconds(60));
-  sched.Submit(2, Seconds(60));
+  EXPECT_FALSE(sched.Adopt(JobId{2}, wrong_model, Seconds(10), Seconds(50)));
+  EXPECT_FALSE(sched.Adopt(JobId{2}, alloc, Seconds(10), Seconds(50)));
+  sched.Submit(JobId{1}, Seconds(60));
+  sched.Submit(JobId{2}, Seconds(60));
   Rng rng(1);
   PassResult p = sched.Pass(Seconds(60), rng);
   // The 4-GPU job cannot start beside the adopted one (fifo: it blocks the queue).
   EXPECT_TRUE(p.decisions.empty());
-  sched.Finish(0, Seconds(70));
+  sched.Finish(JobId{0}, Seconds(70));
   p = sched.Pass(Seconds(70), rng);
   ASSERT_EQ(p.decisions.size(), 1u);
-  EXPECT_EQ(p.decisions[0].job, 1u);
+  EXPECT_EQ(p.decisions[0].job, JobId{1});
   EXPECT_EQ(p.decisions[0].alloc.NumDevices(), 4);
   // A finished slot can be adopted again (the control plane reuses slots).
-  sched.Finish(1, Seconds(80));
-  EXPECT_TRUE(sched.Adopt(0, alloc, Seconds(80), Seconds(80)));
+  sched.Finish(JobId{1}, Seconds(80));
+  EXPECT_TRUE(sched.Adopt(JobId{0}, alloc, Seconds(80), Seconds(80)));
 }
 
 }  // namespace

@@ -169,7 +169,7 @@ TEST(LivePreemption, LasPairFinishesAsInTheSimulator) {
   const int64_t first = lab.Submit(3000);
   lab.RunTo(5);
   const int64_t second = lab.Submit(3000);
-  const int64_t horizon = ToSeconds(std::max(sim.jobs[0].end, sim.jobs[1].end)) + 60;
+  const int64_t horizon = ToSeconds(std::max(sim.jobs[JobId{0}].end, sim.jobs[JobId{1}].end)) + 60;
   lab.RunTo(horizon);
   ASSERT_TRUE(lab.Ended({first, second}));
   uint64_t preemptions = 0;
@@ -182,7 +182,7 @@ TEST(LivePreemption, LasPairFinishesAsInTheSimulator) {
     EXPECT_EQ(r.attempts.back().outcome, "succeeded");
     preemptions += r.attempts.size() - 1;
     // As in the simulator, to the second the live passes are apart.
-    EXPECT_NEAR(static_cast<double>(r.end_ms - Lab::kBase) / 1000.0, ToSeconds(sim.jobs[i].end), 5.0) << i;
+    EXPECT_NEAR(static_cast<double>(r.end_ms - Lab::kBase) / 1000.0, ToSeconds(sim.jobs.vec()[i].end), 5.0) << i;
     ExpectAttemptsAddUp(r);
     gpu_s += r.gpu_seconds;
   }
@@ -205,13 +205,13 @@ TEST(LivePreemption, SrtfPreemptedJobResumesWithItsRemainingWork) {
   const int64_t longer = lab.Submit(100);
   lab.RunTo(10);
   const int64_t shorter = lab.Submit(20);
-  lab.RunTo(ToSeconds(std::max(sim.jobs[0].end, sim.jobs[1].end)) + 30);
+  lab.RunTo(ToSeconds(std::max(sim.jobs[JobId{0}].end, sim.jobs[JobId{1}].end)) + 30);
   ASSERT_TRUE(lab.Ended({longer, shorter}));
   const JobRecord a = lab.Get(longer), b = lab.Get(shorter);
   EXPECT_EQ(a.state, JobState::kSucceeded) << a.reason;
   EXPECT_EQ(b.state, JobState::kSucceeded) << b.reason;
-  EXPECT_EQ(a.end_ms - Lab::kBase, sim.jobs[0].end / kMilli);
-  EXPECT_EQ(b.end_ms - Lab::kBase, sim.jobs[1].end / kMilli);
+  EXPECT_EQ(a.end_ms - Lab::kBase, sim.jobs[JobId{0}].end / kMilli);
+  EXPECT_EQ(b.end_ms - Lab::kBase, sim.jobs[JobId{1}].end / kMilli);
   EXPECT_EQ(a.end_ms - Lab::kBase, 120'000);
   // The long job ran twice: preempted at 10 s, then from 30 s to its end.
   ASSERT_EQ(a.attempts.size(), 2u);

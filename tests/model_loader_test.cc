@@ -264,10 +264,10 @@ TEST(Network, Uniform100kShape) {
   EXPECT_EQ(first.name, "node-00000");
   EXPECT_EQ(first.cpu_milli, 128000);
   EXPECT_EQ(first.mem_mib, 1024 * 1024);
-  EXPECT_EQ(net->nodes[31].rack, 0u);
-  EXPECT_EQ(net->nodes[32].rack, 1u);
-  EXPECT_EQ(net->nodes[255].pod, 0u);
-  EXPECT_EQ(net->nodes[256].pod, 1u);
+  EXPECT_EQ(net->nodes[NodeId{31}].rack, 0u);
+  EXPECT_EQ(net->nodes[NodeId{32}].rack, 1u);
+  EXPECT_EQ(net->nodes[NodeId{255}].pod, 0u);
+  EXPECT_EQ(net->nodes[NodeId{256}].pod, 1u);
   EXPECT_EQ(net->nodes.back().name, "node-12499");
 }
 
@@ -287,7 +287,7 @@ TEST(Network, TinyExpandsTimeOfUsePriceAndHourlyCarbon) {
   auto net = LoadNetwork("tiny", c);
   ASSERT_TRUE(net.ok()) << net.status().message();
   ASSERT_EQ(net->centers.size(), 2u);
-  const Center& east = net->centers[0];
+  const Center& east = net->centers[CenterId{0}];
   // peak 8-11 and 18-21, valley 23-7 (wrapping midnight), flat otherwise.
   for (int h = 0; h < 24; ++h) {
     double want = 0.6;
@@ -296,29 +296,29 @@ TEST(Network, TinyExpandsTimeOfUsePriceAndHourlyCarbon) {
     EXPECT_DOUBLE_EQ(east.price_per_kwh[h], want) << "hour " << h;
     EXPECT_DOUBLE_EQ(east.carbon_g_per_kwh[h], 570.3);
   }
-  const Center& west = net->centers[1];
+  const Center& west = net->centers[CenterId{1}];
   EXPECT_DOUBLE_EQ(west.price_per_kwh[5], 0.35);
   EXPECT_DOUBLE_EQ(west.carbon_g_per_kwh[0], 200);
   EXPECT_DOUBLE_EQ(west.carbon_g_per_kwh[12], 90);
   EXPECT_DOUBLE_EQ(west.pue, 1.1);
   EXPECT_DOUBLE_EQ(east.latitude, 31.2);
   ASSERT_EQ(net->links.size(), 1u);
-  EXPECT_EQ(net->links[0].a, 0u);
-  EXPECT_EQ(net->links[0].b, 1u);
+  EXPECT_EQ(net->links[0].a, CenterId{0});
+  EXPECT_EQ(net->links[0].b, CenterId{1});
   // CPU-only node, and file order of nodes.
   ASSERT_EQ(net->nodes.size(), 7u);
-  EXPECT_EQ(net->nodes[4].name, "east-cpu-0");
-  EXPECT_EQ(net->nodes[4].model, kNoModel);
-  EXPECT_EQ(net->nodes[4].devices, 0);
-  EXPECT_EQ(net->nodes[5].name, "west-v100-0");
-  EXPECT_EQ(net->nodes[5].model, *c.Find("V100-32GB"));
-  EXPECT_EQ(net->nodes[5].center, 1u);
+  EXPECT_EQ(net->nodes[NodeId{4}].name, "east-cpu-0");
+  EXPECT_EQ(net->nodes[NodeId{4}].model, kNoModel);
+  EXPECT_EQ(net->nodes[NodeId{4}].devices, 0);
+  EXPECT_EQ(net->nodes[NodeId{5}].name, "west-v100-0");
+  EXPECT_EQ(net->nodes[NodeId{5}].model, *c.Find("V100-32GB"));
+  EXPECT_EQ(net->nodes[NodeId{5}].center, CenterId{1});
   EXPECT_EQ(net->TotalDevices(), 48);
   // Racks: east gpu 4 nodes at 2 per rack = racks 0,1; cpu group rack 2; west rack 3.
-  EXPECT_EQ(net->nodes[1].rack, 0u);
-  EXPECT_EQ(net->nodes[2].rack, 1u);
-  EXPECT_EQ(net->nodes[4].rack, 2u);
-  EXPECT_EQ(net->nodes[6].rack, 3u);
+  EXPECT_EQ(net->nodes[NodeId{1}].rack, 0u);
+  EXPECT_EQ(net->nodes[NodeId{2}].rack, 1u);
+  EXPECT_EQ(net->nodes[NodeId{4}].rack, 2u);
+  EXPECT_EQ(net->nodes[NodeId{6}].rack, 3u);
   EXPECT_EQ(net->num_racks, 4u);
   EXPECT_EQ(net->num_pods, 3u);
 }
@@ -352,7 +352,7 @@ TEST(Network, ParsesMiniNetwork) {
   ASSERT_TRUE(net.ok()) << net.status().message();
   EXPECT_EQ(net->name, "mini");
   EXPECT_EQ(net->TotalDevices(), 32);
-  const auto& price = net->centers[0].price_per_kwh;
+  const auto& price = net->centers[CenterId{0}].price_per_kwh;
   EXPECT_DOUBLE_EQ(price[9], 0.9);
   EXPECT_DOUBLE_EQ(price[10], 0.9);
   EXPECT_DOUBLE_EQ(price[11], 0.5);
@@ -362,10 +362,10 @@ TEST(Network, ParsesMiniNetwork) {
   EXPECT_DOUBLE_EQ(price[0], 0.2);
   EXPECT_DOUBLE_EQ(price[5], 0.2);
   EXPECT_DOUBLE_EQ(price[6], 0.5);
-  EXPECT_EQ(net->nodes[0].name, "a-0");
-  EXPECT_EQ(net->nodes[4].name, "b-1");
+  EXPECT_EQ(net->nodes[NodeId{0}].name, "a-0");
+  EXPECT_EQ(net->nodes[NodeId{4}].name, "b-1");
   EXPECT_EQ(net->pools.size(), 2u);
-  EXPECT_EQ(net->pools[1].center, 1u);
+  EXPECT_EQ(net->pools[PoolId{1}].center, CenterId{1});
 }
 
 TEST(Network, BadNetworksNameFileAndField) {
@@ -475,7 +475,7 @@ TEST(Network, FileRoundTripMatchesParse) {
   EXPECT_EQ(from_file->name, "suanli-network-roundtrip-" + std::to_string(::getpid()));
   ASSERT_EQ(from_file->nodes.size(), builtin->nodes.size());
   for (size_t i = 0; i < builtin->nodes.size(); ++i) {
-    const Node &a = from_file->nodes[i], &b = builtin->nodes[i];
+    const Node &a = from_file->nodes.vec()[i], &b = builtin->nodes.vec()[i];
     EXPECT_EQ(a.name, b.name);
     EXPECT_EQ(a.model, b.model);
     EXPECT_EQ(a.devices, b.devices);
@@ -484,8 +484,8 @@ TEST(Network, FileRoundTripMatchesParse) {
     EXPECT_EQ(a.cpu_milli, b.cpu_milli);
     EXPECT_EQ(a.mem_mib, b.mem_mib);
   }
-  EXPECT_EQ(from_file->centers[0].price_per_kwh, builtin->centers[0].price_per_kwh);
-  EXPECT_EQ(from_file->centers[1].carbon_g_per_kwh, builtin->centers[1].carbon_g_per_kwh);
+  EXPECT_EQ(from_file->centers[CenterId{0}].price_per_kwh, builtin->centers[CenterId{0}].price_per_kwh);
+  EXPECT_EQ(from_file->centers[CenterId{1}].carbon_g_per_kwh, builtin->centers[CenterId{1}].carbon_g_per_kwh);
 }
 
 TEST(Network, FileErrorsNameThePath) {

@@ -211,8 +211,8 @@ TEST(ChinaAicc, PowerPriceAndHourlyCarbon) {
 TEST(ChinaAicc, EveryCenterReachesEveryOther) {
   const Network& net = ChinaAicc();
   Paths paths(net);
-  for (CenterId a = 0; a < net.centers.size(); ++a)
-    for (CenterId b = 0; b < net.centers.size(); ++b) {
+  for (CenterId a : net.centers.ids())
+    for (CenterId b : net.centers.ids()) {
       EXPECT_TRUE(paths.Reachable(a, b)) << net.centers[a].name << " -> " << net.centers[b].name;
       EXPECT_LT(paths.LatencyMs(a, b), 30) << net.centers[a].name << " -> " << net.centers[b].name;
     }
@@ -256,10 +256,10 @@ TEST(ChinaAiccScaled, DividesEveryGroupAndKeepsTheRest) {
     EXPECT_EQ(groups, full_groups) << spec << ": every group keeps at least one node";
     ASSERT_EQ(net->centers.size(), full.centers.size());
     for (size_t c = 0; c < full.centers.size(); ++c) {
-      EXPECT_EQ(net->centers[c].name, full.centers[c].name);
-      EXPECT_EQ(net->centers[c].price_per_kwh, full.centers[c].price_per_kwh);
-      EXPECT_EQ(net->centers[c].carbon_g_per_kwh, full.centers[c].carbon_g_per_kwh);
-      EXPECT_EQ(net->centers[c].pue, full.centers[c].pue);
+      EXPECT_EQ(net->centers.vec()[c].name, full.centers.vec()[c].name);
+      EXPECT_EQ(net->centers.vec()[c].price_per_kwh, full.centers.vec()[c].price_per_kwh);
+      EXPECT_EQ(net->centers.vec()[c].carbon_g_per_kwh, full.centers.vec()[c].carbon_g_per_kwh);
+      EXPECT_EQ(net->centers.vec()[c].pue, full.centers.vec()[c].pue);
     }
     EXPECT_EQ(net->links.size(), full.links.size());
     EXPECT_EQ(net->regions.size(), full.regions.size());
@@ -394,16 +394,16 @@ TEST(NetworkRegionsOutages, Parse) {
   EXPECT_DOUBLE_EQ(net->regions[1].longitude, 113.3);
   EXPECT_EQ(net->FindRegion("north"), 0u);
   ASSERT_EQ(net->outages.size(), 3u);
-  EXPECT_EQ(net->outages[0].center, 1u);
+  EXPECT_EQ(net->outages[0].center, CenterId{1});
   EXPECT_EQ(net->outages[0].start, 48 * kHour);
   EXPECT_EQ(net->outages[0].duration, 6 * kHour);
-  EXPECT_EQ(net->outages[1].center, 0u);
+  EXPECT_EQ(net->outages[1].center, CenterId{0});
   EXPECT_EQ(net->outages[1].start, Seconds(3600));
   EXPECT_EQ(net->outages[1].duration, Seconds(90));
   EXPECT_EQ(net->outages[2].start, 100 * kHour);
   EXPECT_EQ(net->outages[2].duration, 2 * kHour);
-  EXPECT_DOUBLE_EQ(net->centers[1].carbon_g_per_kwh[10], 50);
-  EXPECT_DOUBLE_EQ(net->centers[1].carbon_g_per_kwh[20], 110);
+  EXPECT_DOUBLE_EQ(net->centers[CenterId{1}].carbon_g_per_kwh[10], 50);
+  EXPECT_DOUBLE_EQ(net->centers[CenterId{1}].carbon_g_per_kwh[20], 110);
   // Scaling keeps outages and regions.
   auto half = ParseNetworkYaml(kTwoCenters, "two.yaml", BuiltinCatalog(), 2);
   ASSERT_TRUE(half.ok()) << half.status().message();
@@ -529,17 +529,17 @@ TEST(AppendWorkloadPlaces, MatchedByName) {
   AppendWorkload(&a, b);
   ASSERT_EQ(a.jobs.size(), 3u);
   auto place = [&](uint16_t p) { return p == kNoPlace ? std::string("-") : a.places.Name(p); };
-  EXPECT_EQ(a.JobName(0), "a0");
-  EXPECT_EQ(place(a.jobs[0].home), "wuhan");
-  EXPECT_EQ(place(a.jobs[0].region), "north");
-  EXPECT_EQ(a.JobName(1), "b1");
-  EXPECT_EQ(a.jobs[1].home, kNoPlace);
-  EXPECT_EQ(a.jobs[1].data_at, kNoPlace);
-  EXPECT_EQ(a.jobs[1].region, kNoPlace);
-  EXPECT_EQ(a.JobName(2), "b0");
-  EXPECT_EQ(place(a.jobs[2].home), "yaan");
-  EXPECT_EQ(place(a.jobs[2].data_at), "wuhan");
-  EXPECT_EQ(place(a.jobs[2].region), "north");
+  EXPECT_EQ(a.JobName(JobId{0}), "a0");
+  EXPECT_EQ(place(a.jobs[JobId{0}].home), "wuhan");
+  EXPECT_EQ(place(a.jobs[JobId{0}].region), "north");
+  EXPECT_EQ(a.JobName(JobId{1}), "b1");
+  EXPECT_EQ(a.jobs[JobId{1}].home, kNoPlace);
+  EXPECT_EQ(a.jobs[JobId{1}].data_at, kNoPlace);
+  EXPECT_EQ(a.jobs[JobId{1}].region, kNoPlace);
+  EXPECT_EQ(a.JobName(JobId{2}), "b0");
+  EXPECT_EQ(place(a.jobs[JobId{2}].home), "yaan");
+  EXPECT_EQ(place(a.jobs[JobId{2}].data_at), "wuhan");
+  EXPECT_EQ(place(a.jobs[JobId{2}].region), "north");
   EXPECT_EQ(a.places.size(), 3u);  // wuhan, north, yaan: b's unused name is not copied
 }
 

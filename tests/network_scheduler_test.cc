@@ -21,14 +21,14 @@ Network TwoCenters(int nodes = 1) {
     Center c;
     c.name = name;
     c.pue = 1.2;
-    const CenterId id = static_cast<CenterId>(net.centers.size());
+    const CenterId id = net.centers.next_id();
     net.centers.push_back(c);
     net.pools.push_back({std::string(name) + "-pool", id});
     for (int i = 0; i < nodes; ++i) {
       Node n;
       n.name = std::string(name) + std::to_string(i);
       n.center = id;
-      n.pool = id;
+      n.pool = PoolId{id.value()};  // one pool per center
       n.model = 0;
       n.devices = 8;
       n.cpu_milli = 64000;
@@ -37,7 +37,7 @@ Network TwoCenters(int nodes = 1) {
       net.nodes.push_back(n);
     }
   }
-  net.links.push_back({0, 1, 5, 10});
+  net.links.push_back({CenterId{0}, CenterId{1}, 5, 10});
   net.num_racks = net.num_pods = static_cast<uint32_t>(net.nodes.size());
   return net;
 }
@@ -107,34 +107,34 @@ TEST(NetworkScheduler, APinnedJobGoesOnlyToItsCenterWaitsForItOrIsRefused) {
   Fixture f;
   // East is busy; an unpinned job would go west.
   JobId busy = f.Add(8, 1000);
-  f.ns->Pin(busy, 0);
+  f.ns->Pin(busy, CenterId{0});
   f.ns->Arrive(busy, 0);
   ASSERT_TRUE(f.ns->Pass(0).ok());
   JobId pinned = f.Add(8, 10);
-  f.ns->Pin(pinned, 0);
+  f.ns->Pin(pinned, CenterId{0});
   f.ns->Arrive(pinned, Seconds(1));
   auto ds = f.Take();
   const NetDecision* send = Fixture::Find(ds, NetDecision::Kind::kSend, pinned);
   ASSERT_NE(send, nullptr);
-  EXPECT_EQ(send->center, 0u);
+  EXPECT_EQ(send->center, CenterId{0});
   // Pinned to a center that takes no jobs: held until it does.
-  f.ns->SetCenter(1, false, true, Seconds(2));
+  f.ns->SetCenter(CenterId{1}, false, true, Seconds(2));
   JobId west = f.Add(1, 10);
-  f.ns->Pin(west, 1);
+  f.ns->Pin(west, CenterId{1});
   f.ns->Arrive(west, Seconds(2));
   ds = f.Take();
   const NetDecision* hold = Fixture::Find(ds, NetDecision::Kind::kHold, west);
   ASSERT_NE(hold, nullptr);
   EXPECT_EQ(hold->at, kNever);
   EXPECT_EQ(f.ns->phase(west), NetPhase::kHeld);
-  f.ns->SetCenter(1, true, true, Seconds(3));
+  f.ns->SetCenter(CenterId{1}, true, true, Seconds(3));
   ds = f.Take();
   send = Fixture::Find(ds, NetDecision::Kind::kSend, west);
   ASSERT_NE(send, nullptr);
-  EXPECT_EQ(send->center, 1u);
+  EXPECT_EQ(send->center, CenterId{1});
   // Pinned to a center that could never run it.
   JobId huge = f.Add(16, 10);
-  f.ns->Pin(huge, 1);
+  f.ns->Pin(huge, CenterId{1});
   f.ns->Arrive(huge, Seconds(4));
   ds = f.Take();
   const NetDecision* no = Fixture::Find(ds, NetDecision::Kind::kUnschedulable, huge);
@@ -153,7 +153,8 @@ TEST(NetworkScheduler, ACenterThatStoppedARunIsAvoidedUntilTheTimeGiven) {
   const CenterId first = start->center;
   // The other center is busy with a long job.
   JobId other = f.Add(8, 10000);
-  f.ns->Pin(other, 1 - first);
+  const CenterId second{1 - first.value()};
+  f.ns->Pin(other, second);
   f.ns->Arrive(other, 0);
   ASSERT_TRUE(f.ns->Pass(0).ok());
   f.Take();
@@ -162,7 +163,7 @@ TEST(NetworkScheduler, ACenterThatStoppedARunIsAvoidedUntilTheTimeGiven) {
   ds = f.Take();
   const NetDecision* send = Fixture::Find(ds, NetDecision::Kind::kSend, a);
   ASSERT_NE(send, nullptr);
-  EXPECT_EQ(send->center, 1 - first);
+  EXPECT_EQ(send->center, second);
   // Without avoiding, it goes back to the idle center at once.
   f.ns->Withdraw(a, Seconds(11));
   f.Take();
@@ -241,7 +242,7 @@ TEST(NetworkScheduler, LostRunsThatKeptWorkDoNotCountTowardsGivingUp) {
 
 TEST(NetworkScheduler, AvoidingTheOnlyCenterThatCanRunAJobHoldsItUntilThen) {
   Fixture f;
-  f.ns->SetCenter(1, false, false, 0);  // west takes nothing
+  f.ns->SetCenter(CenterId{1}, false, false, 0);  // west takes nothing
   JobId a = f.Add(8, 100);
   f.ns->Arrive(a, 0);
   ASSERT_TRUE(f.ns->Pass(0).ok());
@@ -255,18 +256,18 @@ TEST(NetworkScheduler, AvoidingTheOnlyCenterThatCanRunAJobHoldsItUntilThen) {
   ds = f.Take();
   const NetDecision* send = Fixture::Find(ds, NetDecision::Kind::kSend, a);
   ASSERT_NE(send, nullptr);
-  EXPECT_EQ(send->center, 0u);
+  EXPECT_EQ(send->center, CenterId{0});
 }
 
 TEST(NetworkScheduler, APreemptedJobWaitsForItsRunToStopThenQueuesWhereItWas) {
   Fixture f("srtf", true);
   JobId low = f.Add(8, 1000, 0);
-  f.ns->Pin(low, 0);
+  f.ns->Pin(low, CenterId{0});
   f.ns->Arrive(low, 0);
   ASSERT_TRUE(f.ns->Pass(0).ok());
   f.Take();
   JobId high = f.Add(8, 100, 10);
-  f.ns->Pin(high, 0);
+  f.ns->Pin(high, CenterId{0});
   f.ns->Arrive(high, Seconds(100));
   ASSERT_TRUE(f.ns->Pass(Seconds(100)).ok());
   auto ds = f.Take();
@@ -283,7 +284,7 @@ TEST(NetworkScheduler, APreemptedJobWaitsForItsRunToStopThenQueuesWhereItWas) {
   ds = f.Take();
   const NetDecision* back = Fixture::Find(ds, NetDecision::Kind::kSend, low);
   ASSERT_NE(back, nullptr);
-  EXPECT_EQ(back->center, 0u);
+  EXPECT_EQ(back->center, CenterId{0});
   ASSERT_TRUE(f.ns->Pass(Seconds(201)).ok());
   ds = f.Take();
   const NetDecision* again = Fixture::Find(ds, NetDecision::Kind::kStart, low);
@@ -294,25 +295,25 @@ TEST(NetworkScheduler, APreemptedJobWaitsForItsRunToStopThenQueuesWhereItWas) {
 TEST(NetworkScheduler, ADrainedCenterKeepsItsRunsAndSendsItsQueueElsewhere) {
   Fixture f;
   JobId run = f.Add(8, 1000);
-  f.ns->Pin(run, 0);
+  f.ns->Pin(run, CenterId{0});
   f.ns->Arrive(run, 0);
   JobId queued = f.Add(8, 10);
-  f.ns->Pin(queued, 0);
+  f.ns->Pin(queued, CenterId{0});
   f.ns->Arrive(queued, 0);
   ASSERT_TRUE(f.ns->Pass(0).ok());
   f.Take();
   ASSERT_EQ(f.ns->phase(queued), NetPhase::kQueued);
   f.ns->Pin(queued, kNoCenter);
-  f.ns->SetCenter(0, false, true, Seconds(1));
-  ASSERT_TRUE(f.ns->Evict(0, Seconds(1), false).ok());
+  f.ns->SetCenter(CenterId{0}, false, true, Seconds(1));
+  ASSERT_TRUE(f.ns->Evict(CenterId{0}, Seconds(1), false).ok());
   auto ds = f.Take();
   const NetDecision* moved = Fixture::Find(ds, NetDecision::Kind::kSend, queued);
   ASSERT_NE(moved, nullptr);
-  EXPECT_EQ(moved->center, 1u);
+  EXPECT_EQ(moved->center, CenterId{1});
   EXPECT_EQ(f.ns->phase(run), NetPhase::kRunning);
   EXPECT_EQ(Fixture::Find(ds, NetDecision::Kind::kInterrupt, run), nullptr);
   // A center that goes down loses its runs.
-  ASSERT_TRUE(f.ns->CenterDown(0, Seconds(2)).ok());
+  ASSERT_TRUE(f.ns->CenterDown(CenterId{0}, Seconds(2)).ok());
   ds = f.Take();
   const NetDecision* lost = Fixture::Find(ds, NetDecision::Kind::kInterrupt, run);
   ASSERT_NE(lost, nullptr);

@@ -15,7 +15,7 @@ struct Las {
   Catalog cat = testing::TestCatalog();
   Network net = testing::TestNetwork({{0, 2, 8}});
   Workload w;
-  std::vector<JobRuntime> rt;
+  IdVector<JobId, JobRuntime> rt;
   LasOrder order;
 
   // A job of `gpus` that has received `attained` accelerator-seconds, last

@@ -115,8 +115,8 @@ TEST(Pack, TuneAddsCopiesUpToTheTarget) {
       auto list = PackArrivals(s.w, cap, tune, seed);
       ASSERT_TRUE(list.ok());
       int64_t total = 0;
-      std::vector<int> count(s.w.jobs.size(), 0);
-      for (uint32_t i : *list) {
+      IdVector<JobId, int> count(s.w.jobs.size(), 0);
+      for (JobId i : *list) {
         total += s.w.jobs[i].num_gpus ? s.w.jobs[i].GpuMilli() : 0;
         ++count[i];
       }

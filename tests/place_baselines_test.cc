@@ -20,7 +20,8 @@ PlacementRequest Req(uint32_t gpus, uint16_t milli, int64_t cpu) {
   return r;
 }
 
-void Take(ClusterState& s, NodeId n, uint32_t devices, uint16_t milli, int64_t cpu = 0) {
+void Take(ClusterState& s, uint32_t node, uint32_t devices, uint16_t milli, int64_t cpu = 0) {
+  const NodeId n{node};
   Allocation a;
   a.model = 0;
   a.shares.push_back({n, devices, milli, cpu, 0});
@@ -38,8 +39,8 @@ TEST(DotProduct, ScoresOneMinusHalfTheNormalisedDotProduct) {
   norm.Update(net);  // nodes of 32 CPUs and 8 devices: the artifact's constants stay
   EXPECT_EQ(norm.cpu_milli, 128000);
   EXPECT_EQ(norm.gpu_milli, 8000);
-  net.nodes[0].devices = 16;
-  net.nodes[0].cpu_milli = 256000;
+  net.nodes[NodeId{0}].devices = 16;
+  net.nodes[NodeId{0}].cpu_milli = 256000;
   SpecNorm big;
   big.Update(net);
   EXPECT_EQ(big.cpu_milli, 256000);
@@ -56,16 +57,16 @@ TEST(DotProduct, PrefersTheNodeWhoseFreeResourcesAlignLeast) {
   Rng rng(1);
   auto a = p.Place(s, Req(1, 1000, 4000), rng);
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->shares[0].node, 1u);
+  EXPECT_EQ(a->shares[0].node, NodeId{1});
   // Scores are the artifact's integers: for a small CPU-only task every node scores 99
   // (99.6, 99.8, 99.6), and the lowest id wins.
   auto b = p.Place(s, Req(0, 1000, 4000), rng);
   ASSERT_TRUE(b);
-  EXPECT_EQ(b->shares[0].node, 0u);
+  EXPECT_EQ(b->shares[0].node, NodeId{0});
   // A large one tells them apart: the node with the least free CPU.
   auto c = p.Place(s, Req(0, 1000, 16000), rng);
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->shares[0].node, 1u);
+  EXPECT_EQ(c->shares[0].node, NodeId{1});
 }
 
 TEST(GpuPacking, TiersFollowTheArtifact) {
@@ -74,7 +75,8 @@ TEST(GpuPacking, TiersFollowTheArtifact) {
   ClusterState s(net, cat.size());
   Take(s, 2, 0b0001, 500);   // node 2: device 0 has 500 free
   Take(s, 3, 0b0001, 1000);  // node 3: one device in use, three wholly free
-  auto score = [&](NodeId n, const PlacementRequest& r) {
+  auto score = [&](uint32_t node, const PlacementRequest& r) {
+    const NodeId n{node};
     NodeShare sh;
     EXPECT_TRUE(DefaultShare(s, n, r, &sh));
     return GpuPackingPlacer::Score(s, n, r, sh);
@@ -92,11 +94,11 @@ TEST(GpuPacking, TiersFollowTheArtifact) {
   Rng rng(1);
   auto a = p.Place(s, shared, rng);
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->shares[0].node, 2u);
+  EXPECT_EQ(a->shares[0].node, NodeId{2});
   EXPECT_EQ(a->shares[0].devices, 0b0001u);
   auto b = p.Place(s, whole, rng);  // used nodes before idle ones: node 2 and 3 tie at 49
   ASSERT_TRUE(b);
-  EXPECT_EQ(b->shares[0].node, 2u);
+  EXPECT_EQ(b->shares[0].node, NodeId{2});
 }
 
 TEST(GpuClustering, KeepsTasksOfOneKindTogether) {
@@ -109,33 +111,33 @@ TEST(GpuClustering, KeepsTasksOfOneKindTogether) {
   Take(s, 2, 0b00000011, 1000);  // node 2 holds a 2-GPU task
   SpecNorm norm;
   auto shared = Req(1, 200, 1000);
-  EXPECT_EQ(s.share_kinds(0), 0b1);
-  EXPECT_EQ(s.share_kinds(1), 0b101);
+  EXPECT_EQ(s.share_kinds(NodeId{0}), 0b1);
+  EXPECT_EQ(s.share_kinds(NodeId{1}), 0b101);
   // base = floor(25 * (8000 - free) / 8000).
-  EXPECT_EQ(GpuClusteringPlacer::Score(s, 0, shared, norm), 75 + 25 * 500 / 8000);
-  EXPECT_EQ(GpuClusteringPlacer::Score(s, 1, shared, norm), 50 + 25 * 2500 / 8000);
-  EXPECT_EQ(GpuClusteringPlacer::Score(s, 2, shared, norm), 0 + 25 * 2000 / 8000);
-  EXPECT_EQ(GpuClusteringPlacer::Score(s, 3, shared, norm), 25);
-  EXPECT_EQ(GpuClusteringPlacer::Score(s, 2, Req(2, 1000, 1000), norm), 75 + 25 * 2000 / 8000);
-  EXPECT_EQ(GpuClusteringPlacer::Score(s, 0, Req(0, 1000, 1000), norm), 0);
+  EXPECT_EQ(GpuClusteringPlacer::Score(s, NodeId{0}, shared, norm), 75 + 25 * 500 / 8000);
+  EXPECT_EQ(GpuClusteringPlacer::Score(s, NodeId{1}, shared, norm), 50 + 25 * 2500 / 8000);
+  EXPECT_EQ(GpuClusteringPlacer::Score(s, NodeId{2}, shared, norm), 0 + 25 * 2000 / 8000);
+  EXPECT_EQ(GpuClusteringPlacer::Score(s, NodeId{3}, shared, norm), 25);
+  EXPECT_EQ(GpuClusteringPlacer::Score(s, NodeId{2}, Req(2, 1000, 1000), norm), 75 + 25 * 2000 / 8000);
+  EXPECT_EQ(GpuClusteringPlacer::Score(s, NodeId{0}, Req(0, 1000, 1000), norm), 0);
 
   GpuClusteringPlacer p;
   Rng rng(1);
   auto a = p.Place(s, shared, rng);
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->shares[0].node, 0u);
+  EXPECT_EQ(a->shares[0].node, NodeId{0});
   auto b = p.Place(s, Req(2, 1000, 1000), rng);
   ASSERT_TRUE(b);
-  EXPECT_EQ(b->shares[0].node, 2u);
+  EXPECT_EQ(b->shares[0].node, NodeId{2});
   auto c = p.Place(s, Req(4, 1000, 1000), rng);  // no node holds 4-GPU tasks: the idle node 3
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->shares[0].node, 3u);
+  EXPECT_EQ(c->shares[0].node, NodeId{3});
   // Released shares drop their kind.
   Allocation back;
   back.model = 0;
-  back.shares.push_back({1, 0b110, 1000, 0, 0});
+  back.shares.push_back({NodeId{1}, 0b110, 1000, 0, 0});
   s.Release(back);
-  EXPECT_EQ(s.share_kinds(1), 0b1);
+  EXPECT_EQ(s.share_kinds(NodeId{1}), 0b1);
 }
 
 }  // namespace

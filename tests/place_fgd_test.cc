@@ -30,7 +30,8 @@ PlacementRequest Req(uint32_t gpus, uint16_t milli, int64_t cpu, std::vector<Mod
   return r;
 }
 
-void Take(ClusterState& s, NodeId n, uint32_t devices, uint16_t milli, int64_t cpu = 0) {
+void Take(ClusterState& s, uint32_t node, uint32_t devices, uint16_t milli, int64_t cpu = 0) {
+  const NodeId n{node};
   Allocation a;
   a.model = s.network().nodes[n].model;
   a.shares.push_back({n, devices, milli, cpu, 0});
@@ -54,14 +55,14 @@ TEST(Fgd, AvoidsTheFragmentationBestFitCauses) {
   auto bf = MakePlacer("best-fit");
   auto a = bf->Place(s, req, f.rng);
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->shares[0].node, 0u);
+  EXPECT_EQ(a->shares[0].node, NodeId{0});
 
   // ...which strands 500 on node 0 for whole-device tasks; fgd tops up node 1's partly used device.
   FgdPlacer fgd;
   fgd.SetTaskMix({Shape(1, 1000, 1000, 1.0)});
   auto b = fgd.Place(s, req, f.rng);
   ASSERT_TRUE(b);
-  EXPECT_EQ(b->shares[0].node, 1u);
+  EXPECT_EQ(b->shares[0].node, NodeId{1});
   EXPECT_EQ(b->shares[0].devices, 0b01u);
   EXPECT_EQ(b->shares[0].milli, 500);
 }
@@ -81,7 +82,7 @@ TEST(Fgd, TriesEveryDeviceForASharedTask) {
   EXPECT_EQ(a->shares[0].devices, 0b001u);
   // The default device choice (best fit inside the node) would take device 2.
   NodeShare def;
-  ASSERT_TRUE(DefaultShare(s, 0, Req(1, 300, 1000), &def));
+  ASSERT_TRUE(DefaultShare(s, NodeId{0}, Req(1, 300, 1000), &def));
   EXPECT_EQ(def.devices, 0b100u);
 }
 
@@ -93,13 +94,13 @@ TEST(Fgd, TiesGoToTheLowestNodeThenDevice) {
   fgd.SetTaskMix({Shape(1, 1000, 1000, 0.5), Shape(1, 500, 1000, 0.5)});
   auto a = fgd.Place(s, Req(1, 500, 1000), f.rng);
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->shares[0].node, 0u);
+  EXPECT_EQ(a->shares[0].node, NodeId{0});
   EXPECT_EQ(a->shares[0].devices, 0b0001u);
   s.Allocate(*a);
   // The second half-device task completes device 0 of node 0 (no fragmentation left).
   auto b = fgd.Place(s, Req(1, 500, 1000), f.rng);
   ASSERT_TRUE(b);
-  EXPECT_EQ(b->shares[0].node, 0u);
+  EXPECT_EQ(b->shares[0].node, NodeId{0});
   EXPECT_EQ(b->shares[0].devices, 0b0001u);
 }
 
@@ -115,7 +116,7 @@ TEST(Fgd, ArtifactVariantQuantisesTheScore) {
   exact.SetTaskMix(mix);
   auto a = exact.Place(s, Req(1, 500, 1000), f.rng);
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->shares[0].node, 1u);
+  EXPECT_EQ(a->shares[0].node, NodeId{1});
   EXPECT_EQ(a->shares[0].devices, 0b01u);
   // int(100 * sigmoid(-0.49)) == int(100 * sigmoid(-0.5)) == 37: a tie, the lowest id wins.
   auto quantised = MakePlacer("fgd-artifact");
@@ -124,7 +125,7 @@ TEST(Fgd, ArtifactVariantQuantisesTheScore) {
   quantised->SetTaskMix(mix);
   auto b = quantised->Place(s, Req(1, 500, 1000), f.rng);
   ASSERT_TRUE(b);
-  EXPECT_EQ(b->shares[0].node, 0u);
+  EXPECT_EQ(b->shares[0].node, NodeId{0});
   EXPECT_EQ(b->shares[0].devices, 0b01u);
 }
 
@@ -138,7 +139,7 @@ TEST(Fgd, CpuOnlyTasksAvoidStrandingGpus) {
   fgd.SetTaskMix({Shape(1, 1000, 16000, 0.8), Shape(0, 1000, 20000, 0.2)});
   auto a = fgd.Place(s, Req(0, 1000, 20000), f.rng);
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->shares[0].node, 1u);
+  EXPECT_EQ(a->shares[0].node, NodeId{1});
   EXPECT_EQ(a->shares[0].devices, 0u);
 }
 
@@ -153,7 +154,7 @@ TEST(Fgd, RespectsModelsAndCachesAcrossStateChanges) {
     auto a = fgd.Place(s, Req(1, 1000, 1000, {1}), f.rng);
     ASSERT_TRUE(a);
     EXPECT_EQ(a->model, 1);
-    EXPECT_GE(a->shares[0].node, 2u);
+    EXPECT_GE(a->shares[0].node, NodeId{2});
     ASSERT_TRUE(s.CanAllocate(*a));
     s.Allocate(*a);
   }
@@ -161,11 +162,11 @@ TEST(Fgd, RespectsModelsAndCachesAcrossStateChanges) {
   // Releasing a task makes its node usable again (the cached score is revalidated).
   Allocation back;
   back.model = 1;
-  back.shares.push_back({3, 0b10, 1000, 1000, 1024});
+  back.shares.push_back({NodeId{3}, 0b10, 1000, 1000, 1024});
   s.Release(back);
   auto a = fgd.Place(s, Req(1, 1000, 1000, {1}), f.rng);
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->shares[0].node, 3u);
+  EXPECT_EQ(a->shares[0].node, NodeId{3});
   EXPECT_EQ(a->shares[0].devices, 0b10u);
 }
 
@@ -176,16 +177,16 @@ TEST(Fgd, WithoutAMixLearnsFromRequests) {
   Take(s, 1, 0b01, 300);
   FgdPlacer fgd;
   // Having seen whole-device requests, a share goes where it strands the least.
-  for (JobId j = 0; j < 7; ++j) {
+  for (JobId j : Ids<JobId>(7)) {
     auto r = Req(1, 1000, 1000);
     r.job = j;
     ASSERT_TRUE(fgd.Place(s, r, f.rng));  // not applied: only observed
   }
   auto r = Req(1, 500, 1000);
-  r.job = 7;
+  r.job = JobId{7};
   auto a = fgd.Place(s, r, f.rng);
   ASSERT_TRUE(a);
-  EXPECT_EQ(a->shares[0].node, 1u);
+  EXPECT_EQ(a->shares[0].node, NodeId{1});
 }
 
 }  // namespace

@@ -98,11 +98,11 @@ TEST(Fragmentation, ClusterSumsItsNodes) {
   EXPECT_DOUBLE_EQ(m.ClusterFragmentation(s), 0.5 * 8000);
   Allocation a;
   a.model = 0;
-  a.shares.push_back({0, 0b1, 400, 1000, 1024});
+  a.shares.push_back({NodeId{0}, 0b1, 400, 1000, 1024});
   s.Allocate(a);
   // Node 0: 3600 free, 600 of it on a partly used device.
-  EXPECT_DOUBLE_EQ(m.NodeFragmentation(s, 0), 0.5 * 600 + 0.5 * 3600);
-  EXPECT_DOUBLE_EQ(m.NodeFragmentation(s, 2), 0.0);  // CPU-only node
+  EXPECT_DOUBLE_EQ(m.NodeFragmentation(s, NodeId{0}), 0.5 * 600 + 0.5 * 3600);
+  EXPECT_DOUBLE_EQ(m.NodeFragmentation(s, NodeId{2}), 0.0);  // CPU-only node
   EXPECT_DOUBLE_EQ(m.ClusterFragmentation(s), 0.5 * 600 + 0.5 * 3600 + 0.5 * 4000);
 }
 

@@ -26,10 +26,10 @@ struct Cluster {
   ClusterState s{net, cat.size()};
   Rng rng{3};
   Cluster() {
-    for (NodeId n = 1; n <= 3; ++n) {
+    for (uint32_t n = 1; n <= 3; ++n) {
       Allocation a;
       a.model = 0;
-      a.shares.push_back({n, 0b0111, 1000, 3000, 0});
+      a.shares.push_back({NodeId{n}, 0b0111, 1000, 3000, 0});
       s.Allocate(a);
     }
   }
@@ -54,10 +54,10 @@ TEST(Topology, KeepsAGangInTheTightestRack) {
   EXPECT_EQ(c.Racks(*a), std::set<uint32_t>{0});
   // Most free devices first inside the rack: node 0 (4), then nodes 1 and 2 (1 each).
   ASSERT_EQ(a->shares.size(), 3u);
-  EXPECT_EQ(a->shares[0].node, 0u);
+  EXPECT_EQ(a->shares[0].node, NodeId{0});
   EXPECT_EQ(a->shares[0].NumDevices(), 4);
-  EXPECT_EQ(a->shares[1].node, 1u);
-  EXPECT_EQ(a->shares[2].node, 2u);
+  EXPECT_EQ(a->shares[1].node, NodeId{1});
+  EXPECT_EQ(a->shares[2].node, NodeId{2});
   EXPECT_TRUE(c.s.CanAllocate(*a));
 
   // The base greedy takes the nodes with the most free devices, across racks.

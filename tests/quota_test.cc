@@ -35,24 +35,24 @@ TEST(Quota, TenantAtNominalCannotExceedItWhileTheOtherUsesItsOwn) {
   for (int i = 0; i < 5; ++i) AddJob(&w, 0, Seconds(1), 1, 1000);  // a: 4..8, one beyond its nominal
   auto s = Make("fifo", cat, net, w, Spec({{"a", 4, -1, false}, {"b", 4, -1, false}}));
   Rng rng(1);
-  for (JobId j = 0; j < w.jobs.size(); ++j) s->Submit(j, Seconds(1));
+  for (JobId j : w.jobs.ids()) s->Submit(j, Seconds(1));
   PassResult p = s->Pass(Seconds(1), rng);
-  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), (std::set<JobId>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), testing::JobSet({0, 1, 2, 3, 4, 5, 6, 7}));
   // Four devices are free, but a may borrow only what b leaves unused: nothing.
-  EXPECT_EQ(s->runtime(8).state, JobState::kPending);
+  EXPECT_EQ(s->runtime(JobId{8}).state, JobState::kPending);
   EXPECT_EQ(s->state().total_free_milli(), 4000);
   const QuotaUsage* q = s->quota_usage();
   ASSERT_NE(q, nullptr);
-  EXPECT_EQ(q->tenant(0).used, 4000);
-  EXPECT_EQ(q->tenant(0).nominal, 4000);
-  EXPECT_EQ(q->tenant(0).borrowed(), 0);
+  EXPECT_EQ(q->tenant(TenantId{0}).used, 4000);
+  EXPECT_EQ(q->tenant(TenantId{0}).nominal, 4000);
+  EXPECT_EQ(q->tenant(TenantId{0}).borrowed(), 0);
   EXPECT_EQ(q->cohort_nominal(), 8000);
   EXPECT_EQ(q->cohort_used(), 8000);
   // b's job ends: a borrows the idle unit at once.
-  s->Finish(0, Seconds(5));
+  s->Finish(JobId{0}, Seconds(5));
   p = s->Pass(Seconds(5), rng);
-  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{8});
-  EXPECT_EQ(q->tenant(0).borrowed(), 1000);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), testing::JobSet({8}));
+  EXPECT_EQ(q->tenant(TenantId{0}).borrowed(), 1000);
   EXPECT_EQ(q->cohort_borrowed(), 1000);
 }
 
@@ -63,11 +63,11 @@ TEST(Quota, SharedJobsCountTheirShare) {
   for (int i = 0; i < 3; ++i) AddJob(&w, 0, 0, 1, 1000, 500);  // half a device each
   auto s = Make("fifo", cat, net, w, Spec({{"a", 1, 0, false}}));
   Rng rng(1);
-  for (JobId j = 0; j < 3; ++j) s->Submit(j, 0);
+  for (JobId j : Ids<JobId>(3)) s->Submit(j, 0);
   PassResult p = s->Pass(0, rng);
-  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), (std::set<JobId>{0, 1}));
-  EXPECT_EQ(s->quota_usage()->tenant(0).used, 1000);
-  EXPECT_EQ(s->runtime(2).state, JobState::kPending);
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), testing::JobSet({0, 1}));
+  EXPECT_EQ(s->quota_usage()->tenant(TenantId{0}).used, 1000);
+  EXPECT_EQ(s->runtime(JobId{2}).state, JobState::kPending);
 }
 
 TEST(Quota, BorrowsIdleCapacityUpToItsLimit) {
@@ -80,10 +80,10 @@ TEST(Quota, BorrowsIdleCapacityUpToItsLimit) {
   // 50% nominal, 25% borrowing limit: a holds at most 6 of 8.
   auto s = Make("fifo", cat, net, w, Spec({{"a", 0.5, 0.25, true}, {"b", 0.5, -1, true}}));
   Rng rng(1);
-  for (JobId j = 0; j < 8; ++j) s->Submit(j, 0);
+  for (JobId j : Ids<JobId>(8)) s->Submit(j, 0);
   s->Submit(big, 0);
   PassResult p = s->Pass(0, rng);
-  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), (std::set<JobId>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(Jobs(p, Decision::Kind::kStart), testing::JobSet({0, 1, 2, 3, 4, 5}));
   ASSERT_EQ(Jobs(p, Decision::Kind::kUnschedulable), std::set<JobId>{big});
   for (const auto& d : p.decisions)
     if (d.kind == Decision::Kind::kUnschedulable) {
@@ -91,12 +91,12 @@ TEST(Quota, BorrowsIdleCapacityUpToItsLimit) {
       EXPECT_NE(d.reason.find("borrowing limit 2"), std::string::npos) << d.reason;
     }
   EXPECT_FALSE(s->WhyNever(w.jobs[big]).empty());
-  EXPECT_EQ(s->WhyNever(w.jobs[0]), "");
+  EXPECT_EQ(s->WhyNever(w.jobs[JobId{0}]), "");
   const QuotaUsage* q = s->quota_usage();
-  EXPECT_EQ(q->tenant(0).nominal, 4000);
-  EXPECT_EQ(q->tenant(0).borrowing_limit, 2000);
-  EXPECT_EQ(q->tenant(0).borrowed(), 2000);
-  EXPECT_EQ(s->runtime(6).state, JobState::kPending);
+  EXPECT_EQ(q->tenant(TenantId{0}).nominal, 4000);
+  EXPECT_EQ(q->tenant(TenantId{0}).borrowing_limit, 2000);
+  EXPECT_EQ(q->tenant(TenantId{0}).borrowed(), 2000);
+  EXPECT_EQ(s->runtime(JobId{6}).state, JobState::kPending);
   EXPECT_EQ(s->state().total_free_milli(), 2000);
   // b's guaranteed share is still free for it.
   s->Submit(b, Seconds(1));
@@ -115,7 +115,7 @@ TEST(Quota, CohortNominalBoundsBorrowingForEver) {
   EXPECT_NE(why.find("cohort's nominal quotas total 6"), std::string::npos) << why;
   // A tenant without a quota is not limited at all.
   Job c = w.jobs[j];
-  c.tenant = 2;
+  c.tenant = TenantId{2};
   EXPECT_EQ(s->WhyNever(c), "");
 }
 
@@ -124,7 +124,7 @@ struct ReclaimSetup {
   Catalog cat = testing::TestCatalog();
   Network net = testing::TestNetwork({{0, 2, 4}});  // 8 devices
   Workload w = Tenants();
-  JobId first_b = 0;
+  JobId first_b{0};
   ReclaimSetup() {
     for (int i = 0; i < 6; ++i) AddJob(&w, 0, 0, 1, 10000);            // a: 0..5 at t=0
     for (int i = 0; i < 2; ++i) AddJob(&w, 0, Seconds(10), 1, 10000);  // a: 6, 7 at t=10
@@ -133,13 +133,13 @@ struct ReclaimSetup {
   std::unique_ptr<Scheduler> Run(bool reclaim, PassResult* last, const std::string& policy = "fifo") {
     auto s = Make(policy, cat, net, w, Spec({{"a", 4, -1, false}, {"b", 4, -1, false}}, reclaim));
     Rng rng(1);
-    for (JobId j = 0; j < 6; ++j) s->Submit(j, 0);
+    for (JobId j : Ids<JobId>(6)) s->Submit(j, 0);
     PassResult p = s->Pass(0, rng);
     EXPECT_EQ(Jobs(p, Decision::Kind::kStart).size(), 6u);
-    for (JobId j = 6; j < 8; ++j) s->Submit(j, Seconds(10));
+    for (uint32_t j = 6; j < 8; ++j) s->Submit(JobId{j}, Seconds(10));
     p = s->Pass(Seconds(10), rng);
-    EXPECT_EQ(Jobs(p, Decision::Kind::kStart), (std::set<JobId>{6, 7}));
-    EXPECT_EQ(s->quota_usage()->tenant(0).borrowed(), 4000);
+    EXPECT_EQ(Jobs(p, Decision::Kind::kStart), testing::JobSet({6, 7}));
+    EXPECT_EQ(s->quota_usage()->tenant(TenantId{0}).borrowed(), 4000);
     s->Submit(first_b, Seconds(20));
     *last = s->Pass(Seconds(20), rng);
     return s;
@@ -153,17 +153,17 @@ TEST(Quota, ReclaimPreemptsTheNewestBorrowersWhenTheLenderComesBack) {
     PassResult p;
     auto s = r.Run(true, &p, policy);
     // a's two newest jobs (started at t=10) make room for b's 2-device job.
-    EXPECT_EQ(Jobs(p, Decision::Kind::kPreempt), (std::set<JobId>{6, 7}));
+    EXPECT_EQ(Jobs(p, Decision::Kind::kPreempt), testing::JobSet({6, 7}));
     EXPECT_EQ(Jobs(p, Decision::Kind::kStart), std::set<JobId>{r.first_b});
     for (const auto& d : p.decisions)
       if (d.kind == Decision::Kind::kPreempt) {
         EXPECT_EQ(d.alloc.NumDevices(), 1);
       }
-    EXPECT_EQ(s->runtime(6).state, JobState::kPending);
-    EXPECT_EQ(s->runtime(6).preemptions, 1);
+    EXPECT_EQ(s->runtime(JobId{6}).state, JobState::kPending);
+    EXPECT_EQ(s->runtime(JobId{6}).preemptions, 1);
     const QuotaUsage* q = s->quota_usage();
-    EXPECT_EQ(q->tenant(0).used, 6000);
-    EXPECT_EQ(q->tenant(1).used, 2000);
+    EXPECT_EQ(q->tenant(TenantId{0}).used, 6000);
+    EXPECT_EQ(q->tenant(TenantId{1}).used, 2000);
     EXPECT_EQ(q->cohort_borrowed(), 2000);
     // The preempted jobs wait: a may not borrow what b now uses.
     EXPECT_NE(p.wake_at, kNever);
@@ -192,17 +192,17 @@ TEST(Quota, ReclaimStopsWhenTheBorrowerIsBackAtItsNominalQuota) {
   JobId b = AddJob(&w, 1, 0, 2, 100);
   auto s = Make("fifo", cat, net, w, Spec({{"a", 4, -1, false}, {"b", 4, -1, false}}));
   Rng rng(1);
-  for (JobId j = 0; j < 8; ++j) s->Submit(j, 0);
+  for (JobId j : Ids<JobId>(8)) s->Submit(j, 0);
   PassResult p = s->Pass(0, rng);
   ASSERT_EQ(Jobs(p, Decision::Kind::kStart).size(), 8u);
-  EXPECT_EQ(s->quota_usage()->tenant(2).used, 3000);
-  EXPECT_FALSE(s->quota_usage()->tenant(2).limited);
+  EXPECT_EQ(s->quota_usage()->tenant(TenantId{2}).used, 3000);
+  EXPECT_FALSE(s->quota_usage()->tenant(TenantId{2}).limited);
   s->Submit(b, Seconds(1));
   p = s->Pass(Seconds(1), rng);
   // Only a's one borrowed device may be taken back: not enough, nothing changes.
   EXPECT_TRUE(p.decisions.empty());
   EXPECT_EQ(s->state().total_free_milli(), 0);
-  EXPECT_EQ(s->quota_usage()->tenant(0).used, 5000);
+  EXPECT_EQ(s->quota_usage()->tenant(TenantId{0}).used, 5000);
 }
 
 TEST(Quota, StrictFifoStartsOtherTenantsBehindAQuotaBlockedHead) {
@@ -238,7 +238,7 @@ TEST(Quota, NewArrivalsBehindABlockedHeadAreCheckedToo) {
   JobId b1 = AddJob(&w, 1, Seconds(1), 1, 1000);
   auto s = Make("fifo+greedy", cat, net, w, Spec({{"a", 4, 0, false}, {"b", 4, -1, false}}));
   Rng rng(1);
-  for (JobId j = 0; j <= c; ++j) s->Submit(j, 0);
+  for (uint32_t j = 0; j <= c.value(); ++j) s->Submit(JobId{j}, 0);
   PassResult p = s->Pass(0, rng);
   EXPECT_EQ(Jobs(p, Decision::Kind::kStart).size(), 4u);
   EXPECT_EQ(s->runtime(c).state, JobState::kPending);
@@ -263,16 +263,16 @@ ReplayStats ReplayChecked(const Workload& w, const Network& net, const Catalog& 
   Rng rng(7);
   using Ev = std::tuple<Time, JobId, uint32_t>;
   std::priority_queue<Ev, std::vector<Ev>, std::greater<>> ends;
-  std::vector<uint32_t> gen(w.jobs.size(), 0);
-  std::vector<double> left(w.jobs.size());
-  std::vector<Time> started(w.jobs.size(), -1);
-  std::vector<double> speed(w.jobs.size(), 1.0);
-  for (size_t i = 0; i < w.jobs.size(); ++i) left[i] = w.jobs[i].work;
+  IdVector<JobId, uint32_t> gen(w.jobs.size(), 0);
+  IdVector<JobId, double> left(w.jobs.size());
+  IdVector<JobId, Time> started(w.jobs.size(), -1);
+  IdVector<JobId, double> speed(w.jobs.size(), 1.0);
+  for (JobId i : w.jobs.ids()) left[i] = w.jobs[i].work;
   size_t next = 0;
   Time wake = kNever;
   while (true) {
     Time t = kNever;
-    if (next < w.jobs.size()) t = w.jobs[next].submit;
+    if (next < w.jobs.size()) t = w.jobs.vec()[next].submit;
     if (!ends.empty()) t = std::min(t, std::get<0>(ends.top()));
     t = std::min(t, wake);
     if (t == kNever) break;
@@ -283,12 +283,12 @@ ReplayStats ReplayChecked(const Workload& w, const Network& net, const Catalog& 
       s->Finish(j, t);
       ++st.finished;
     }
-    while (next < w.jobs.size() && w.jobs[next].submit == t) s->Submit(static_cast<JobId>(next++), t);
+    while (next < w.jobs.size() && w.jobs.vec()[next].submit == t) s->Submit(JobId(static_cast<uint32_t>(next++)), t);
     // Usage before the pass, then each decision in order.
     const QuotaUsage* q = s->quota_usage();
-    std::vector<int64_t> used(q->size());
+    IdVector<TenantId, int64_t> used(q->size());
     int64_t cohort_used = 0;
-    for (uint32_t k = 0; k < q->size(); ++k) {
+    for (TenantId k : Ids<TenantId>(q->size())) {
       used[k] = q->tenant(k).used;
       if (q->tenant(k).limited) cohort_used += used[k];
     }
@@ -329,7 +329,7 @@ ReplayStats ReplayChecked(const Workload& w, const Network& net, const Catalog& 
       ends.emplace(t + std::max<Duration>(1, SecondsF(left[d.job] / speed[d.job])), d.job, gen[d.job]);
     }
     // Incremental accounting agrees with the running jobs.
-    for (uint32_t k = 0; k < q->size(); ++k) EXPECT_EQ(q->tenant(k).used, used[k]) << "tenant " << k;
+    for (TenantId k : Ids<TenantId>(q->size())) EXPECT_EQ(q->tenant(k).used, used[k]) << "tenant " << k;
     EXPECT_EQ(q->cohort_used(), cohort_used);
   }
   EXPECT_EQ(s->num_pending(), 0u) << policy;
@@ -394,8 +394,8 @@ TEST(Quota, PreemptiveOrderDoesNotTakeWhatReclaimWouldGiveBack) {
   EXPECT_LE(passes, 2);
   // b never borrows a's nominal quota away: a keeps its 8 devices.
   EXPECT_EQ(s->runtime(y).state, JobState::kPending);
-  EXPECT_EQ(s->quota_usage()->tenant(0).used, 8000);
-  EXPECT_EQ(s->quota_usage()->tenant(1).used, 0);
+  EXPECT_EQ(s->quota_usage()->tenant(TenantId{0}).used, 8000);
+  EXPECT_EQ(s->quota_usage()->tenant(TenantId{1}).used, 0);
 }
 
 // Decisions of a simulation, to compare runs.

@@ -43,24 +43,24 @@ tenants:
   EXPECT_LT(q->tenants[2].borrowing_limit, 0);  // absent = unlimited
 
   // Resolved against a center of 1,000 accelerators and a workload's tenants.
-  StringTable names;
+  BasicStringTable<TenantId> names;
   names.Intern("lab-b");
   names.Intern("lab-a");
   names.Intern("other");
   auto u = QuotaUsage::Resolve(*q, names, 4, 1000 * 1000);
   ASSERT_TRUE(u.ok()) << u.status().message();
-  EXPECT_EQ(u->tenant(0).nominal, 256000);
-  EXPECT_EQ(u->tenant(0).borrowing_limit, -1);
-  EXPECT_EQ(u->tenant(1).nominal, 300000);
-  EXPECT_EQ(u->tenant(1).borrowing_limit, 200000);
-  EXPECT_EQ(u->tenant(2).nominal, 100000);  // the default
-  EXPECT_EQ(u->tenant(3).nominal, 100000);  // no name: the default too
-  EXPECT_EQ(u->cohort_nominal(), 756000);   // lab-c is not in the workload
+  EXPECT_EQ(u->tenant(TenantId{0}).nominal, 256000);
+  EXPECT_EQ(u->tenant(TenantId{0}).borrowing_limit, -1);
+  EXPECT_EQ(u->tenant(TenantId{1}).nominal, 300000);
+  EXPECT_EQ(u->tenant(TenantId{1}).borrowing_limit, 200000);
+  EXPECT_EQ(u->tenant(TenantId{2}).nominal, 100000);  // the default
+  EXPECT_EQ(u->tenant(TenantId{3}).nominal, 100000);  // no name: the default too
+  EXPECT_EQ(u->cohort_nominal(), 756000);             // lab-c is not in the workload
   q->reclaim = false;
   q->default_quota.reset();
   u = QuotaUsage::Resolve(*q, names, 3, 1000 * 1000);
   ASSERT_TRUE(u.ok());
-  EXPECT_FALSE(u->tenant(2).limited);
+  EXPECT_FALSE(u->tenant(TenantId{2}).limited);
   EXPECT_FALSE(u->reclaim());
 }
 

@@ -51,7 +51,7 @@ TEST(Replay, TheStoreHoldsEveryJobEndedWhereTheSimulatorRanIt) {
   for (size_t i = 0; i < w->jobs.size(); ++i) {
     auto rec = (*store)->GetJob(static_cast<int64_t>(i) + 1);  // store ids follow the trace
     ASSERT_TRUE(rec.ok() && rec->has_value()) << i;
-    const JobRecord& j = sim->jobs[i];
+    const JobRecord& j = sim->jobs.vec()[i];
     EXPECT_EQ((*rec)->center, net->centers[j.center].name) << i;
     EXPECT_EQ((*rec)->model, catalog.model(j.model).name) << i;
     EXPECT_EQ((*rec)->end_ms, j.end / kMilli) << i;

@@ -51,12 +51,12 @@ TEST(JobQueue, KeepsTheOrderOfASortedSetThroughInsertsAndErases) {
   JobQueue q;
   std::set<Entry> model;
   std::vector<Entry> live;
-  JobId next = 0;
+  uint32_t next = 0;
   for (int step = 0; step < 20000; ++step) {
     // Grow to a few thousand entries (many blocks), then shrink to nothing.
     const bool grow = step < 12000 ? r.Below(10) < 7 : r.Below(10) < 2;
     if (grow || live.empty()) {
-      Entry e = RandomEntry(r, next++);
+      Entry e = RandomEntry(r, JobId{next++});
       q.Insert(e);
       model.insert(e);
       live.push_back(e);
@@ -84,10 +84,10 @@ TEST(JobQueue, KeepsTheOrderOfASortedSetThroughInsertsAndErases) {
   EXPECT_TRUE(q.empty());
   EXPECT_TRUE(Walk(q).empty());
   // An entry is found only with its own key.
-  Entry e = RandomEntry(r, 1);
+  Entry e = RandomEntry(r, JobId{1});
   q.Insert(e);
   EXPECT_FALSE(q.Erase({e.key.primary + 1, e.key.secondary}, e.job));
-  EXPECT_FALSE(q.Erase(e.key, e.job + 1));
+  EXPECT_FALSE(q.Erase(e.key, JobId{e.job.value() + 1}));
   EXPECT_TRUE(q.Erase(e.key, e.job));
 }
 
@@ -99,9 +99,9 @@ TEST(JobQueue, CursorWalksAsASortedSetIteratorWhileJobsComeAndGo) {
     Rng r(seed);
     JobQueue q;
     std::set<Entry> model;
-    JobId next = 0;
+    uint32_t next = 0;
     for (int i = 0; i < 1500; ++i) {
-      Entry e = RandomEntry(r, next++);
+      Entry e = RandomEntry(r, JobId{next++});
       q.Insert(e);
       model.insert(e);
     }
@@ -127,7 +127,7 @@ TEST(JobQueue, CursorWalksAsASortedSetIteratorWhileJobsComeAndGo) {
       } else if (what < 5) {
         // Put jobs back, anywhere in the order.
         for (int k = 0; k < 3; ++k) {
-          Entry e = RandomEntry(r, next++);
+          Entry e = RandomEntry(r, JobId{next++});
           q.Insert(e);
           model.insert(e);
         }
@@ -344,7 +344,7 @@ TEST(ClusterStateIndex, FollowsAllocationsReleasesAndNodesGoingDown) {
     }
   }
   EXPECT_GT(placed, 1000);
-  for (NodeId n = 0; n < net.nodes.size(); ++n) s.SetUp(n, true);
+  for (NodeId n : net.nodes.ids()) s.SetUp(n, true);
   for (const auto& a : held) s.Release(a);
   ExpectIndexesMatchFreeCapacity(s, net);
   EXPECT_EQ(s.total_free_milli(), s.total_capacity_milli());

@@ -25,24 +25,24 @@ TEST(Scheduler, EstimateStartReleasesRunningJobsInOrderOfTheirEnd) {
   auto s = Scheduler::Create(*ParsePolicySpec("fifo"), cat, net, w);
   ASSERT_TRUE(s.ok()) << s.status().message();
   Rng rng(1);
-  for (JobId j = 0; j < 5; ++j) (*s)->Submit(j, 0);
+  for (JobId j : Ids<JobId>(5)) (*s)->Submit(j, 0);
   PassResult p = (*s)->Pass(0, rng);
-  ASSERT_EQ((*s)->runtime(0).state, JobState::kRunning);
-  ASSERT_EQ((*s)->runtime(1).state, JobState::kRunning);
-  EXPECT_EQ((*s)->runtime(4).state, JobState::kUnschedulable);
-  EXPECT_NE((*s)->WhyNever(w.jobs[4]).find("at most 4 per node"), std::string::npos);
-  EXPECT_EQ((*s)->WhyNever(w.jobs[2]), "");
+  ASSERT_EQ((*s)->runtime(JobId{0}).state, JobState::kRunning);
+  ASSERT_EQ((*s)->runtime(JobId{1}).state, JobState::kRunning);
+  EXPECT_EQ((*s)->runtime(JobId{4}).state, JobState::kUnschedulable);
+  EXPECT_NE((*s)->WhyNever(w.jobs[JobId{4}]).find("at most 4 per node"), std::string::npos);
+  EXPECT_EQ((*s)->WhyNever(w.jobs[JobId{2}]), "");
 
-  auto c = (*s)->EstimateStart(2, Seconds(10), rng);
+  auto c = (*s)->EstimateStart(JobId{2}, Seconds(10), rng);
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->start, Seconds(100));
   EXPECT_EQ(c->alloc.NumDevices(), 3);
-  auto d = (*s)->EstimateStart(3, Seconds(10), rng);
+  auto d = (*s)->EstimateStart(JobId{3}, Seconds(10), rng);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->start, Seconds(300));
   // The query leaves the state as it found it.
   EXPECT_EQ((*s)->state().total_free_milli(), 1000);
-  EXPECT_FALSE((*s)->EstimateStart(4, Seconds(10), rng).has_value());
+  EXPECT_FALSE((*s)->EstimateStart(JobId{4}, Seconds(10), rng).has_value());
 }
 
 // A preempted job taken out of its queue (as the live control plane does
@@ -62,42 +62,42 @@ TEST(Scheduler, ProgressCarriedAcrossRemoveAndSubmitKeepsAttainedService) {
     ASSERT_TRUE(s.ok()) << s.status().message();
     Scheduler& x = **s;
     Rng rng(1);
-    x.Submit(0, 0);
+    x.Submit(JobId{0}, 0);
     PassResult p = x.Pass(0, rng);
-    ASSERT_EQ(x.runtime(0).state, JobState::kRunning);
-    x.Submit(1, Seconds(5));
+    ASSERT_EQ(x.runtime(JobId{0}).state, JobState::kRunning);
+    x.Submit(JobId{1}, Seconds(5));
     p = x.Pass(Seconds(5), rng);
-    ASSERT_EQ(x.runtime(1).state, JobState::kPending);
+    ASSERT_EQ(x.runtime(JobId{1}).state, JobState::kPending);
     // 3600 accelerator-seconds (LAS's first threshold) on 4 devices: 900 s.
     ASSERT_EQ(p.wake_at, Seconds(900));
     p = x.Pass(Seconds(900), rng);
     ASSERT_EQ(p.decisions.size(), 2u);
     EXPECT_EQ(p.decisions[0].kind, Decision::Kind::kPreempt);
-    EXPECT_EQ(p.decisions[0].job, 0u);
+    EXPECT_EQ(p.decisions[0].job, JobId{0});
     EXPECT_EQ(p.decisions[1].kind, Decision::Kind::kStart);
-    EXPECT_EQ(p.decisions[1].job, 1u);
+    EXPECT_EQ(p.decisions[1].job, JobId{1});
     // Out of the queue and back, a minute later.
-    ASSERT_FALSE(x.Remove(0, Seconds(900)).has_value());  // it was pending: nothing held
-    const JobProgress kept = x.Progress(0);
+    ASSERT_FALSE(x.Remove(JobId{0}, Seconds(900)).has_value());  // it was pending: nothing held
+    const JobProgress kept = x.Progress(JobId{0});
     EXPECT_DOUBLE_EQ(kept.attained, 3600);
     EXPECT_DOUBLE_EQ(kept.remaining, 2100);
     EXPECT_EQ(kept.preemptions, 1);
     EXPECT_EQ(kept.queued_since, Seconds(900));
     EXPECT_EQ(kept.first_start, 0);
-    if (carry) x.Submit(0, Seconds(960), kept);
-    else x.Submit(0, Seconds(960), kept.remaining);
+    if (carry) x.Submit(JobId{0}, Seconds(960), kept);
+    else x.Submit(JobId{0}, Seconds(960), kept.remaining);
     p = x.Pass(Seconds(960), rng);
     if (carry) {
       EXPECT_TRUE(p.decisions.empty());
-      EXPECT_EQ(x.runtime(0).state, JobState::kPending);
-      EXPECT_DOUBLE_EQ(x.runtime(0).attained, 3600);
-      EXPECT_EQ(x.runtime(0).queued_since, Seconds(900));
-      EXPECT_EQ(x.Progress(0).preemptions, 1);
+      EXPECT_EQ(x.runtime(JobId{0}).state, JobState::kPending);
+      EXPECT_DOUBLE_EQ(x.runtime(JobId{0}).attained, 3600);
+      EXPECT_EQ(x.runtime(JobId{0}).queued_since, Seconds(900));
+      EXPECT_EQ(x.Progress(JobId{0}).preemptions, 1);
     } else {
       // The reset that made live LAS preempt back and forth forever.
       ASSERT_EQ(p.decisions.size(), 2u);
       EXPECT_EQ(p.decisions[0].kind, Decision::Kind::kPreempt);
-      EXPECT_EQ(p.decisions[0].job, 1u);
+      EXPECT_EQ(p.decisions[0].job, JobId{1});
     }
   }
 }
@@ -133,28 +133,28 @@ TEST(Scheduler, ADownNodeReceivesNoJobsUntilItIsUp) {
     ASSERT_TRUE(s.ok()) << s.status().message();
     Scheduler& x = **s;
     Rng rng(1);
-    x.SetNodeUp(0, false);
-    x.Submit(0, 0);
-    x.Submit(1, 0);
+    x.SetNodeUp(NodeId{0}, false);
+    x.Submit(JobId{0}, 0);
+    x.Submit(JobId{1}, 0);
     x.Pass(0, rng);
-    ASSERT_EQ(x.runtime(0).state, JobState::kRunning);
-    EXPECT_EQ(x.AllocationOf(0)->shares.front().node, 1u);
-    EXPECT_EQ(x.runtime(1).state, JobState::kPending);
-    EXPECT_EQ(x.WhyNever(w.jobs[1]), "");  // it waits; it is not unschedulable
-    x.SetNodeUp(1, false);                 // a running on it: it goes on
-    x.SetNodeUp(0, true);
+    ASSERT_EQ(x.runtime(JobId{0}).state, JobState::kRunning);
+    EXPECT_EQ(x.AllocationOf(JobId{0})->shares.front().node, NodeId{1});
+    EXPECT_EQ(x.runtime(JobId{1}).state, JobState::kPending);
+    EXPECT_EQ(x.WhyNever(w.jobs[JobId{1}]), "");  // it waits; it is not unschedulable
+    x.SetNodeUp(NodeId{1}, false);                // a running on it: it goes on
+    x.SetNodeUp(NodeId{0}, true);
     x.Pass(Seconds(1), rng);
-    ASSERT_EQ(x.runtime(1).state, JobState::kRunning);
-    EXPECT_EQ(x.AllocationOf(1)->shares.front().node, 0u);
-    EXPECT_EQ(x.runtime(0).state, JobState::kRunning);
-    x.Finish(0, Seconds(2));
-    x.Submit(2, Seconds(2));
+    ASSERT_EQ(x.runtime(JobId{1}).state, JobState::kRunning);
+    EXPECT_EQ(x.AllocationOf(JobId{1})->shares.front().node, NodeId{0});
+    EXPECT_EQ(x.runtime(JobId{0}).state, JobState::kRunning);
+    x.Finish(JobId{0}, Seconds(2));
+    x.Submit(JobId{2}, Seconds(2));
     x.Pass(Seconds(2), rng);
-    EXPECT_EQ(x.runtime(2).state, JobState::kPending);  // node 1 is free but down
-    x.SetNodeUp(1, true);
+    EXPECT_EQ(x.runtime(JobId{2}).state, JobState::kPending);  // node 1 is free but down
+    x.SetNodeUp(NodeId{1}, true);
     x.Pass(Seconds(3), rng);
-    ASSERT_EQ(x.runtime(2).state, JobState::kRunning);
-    EXPECT_EQ(x.AllocationOf(2)->shares.front().node, 1u);
+    ASSERT_EQ(x.runtime(JobId{2}).state, JobState::kRunning);
+    EXPECT_EQ(x.AllocationOf(JobId{2})->shares.front().node, NodeId{1});
   }
 }
 
@@ -173,24 +173,24 @@ TEST(SchedulerPriority, HigherTierFirstUnderEveryOrder) {
     w.Add(mid, "later-shorter-important");
     SchedRun r = Start(policy, cat, net, w);
     ASSERT_TRUE(r.s) << policy;
-    r.s->Submit(0, Seconds(0));
+    r.s->Submit(JobId{0}, Seconds(0));
     r.s->Pass(Seconds(0), r.rng);
-    ASSERT_EQ(r.s->runtime(0).state, JobState::kRunning) << policy;
-    for (JobId j = 1; j < 4; ++j) r.s->Submit(j, Seconds(j));
+    ASSERT_EQ(r.s->runtime(JobId{0}).state, JobState::kRunning) << policy;
+    for (uint32_t j = 1; j < 4; ++j) r.s->Submit(JobId{j}, Seconds(j));
     r.s->Pass(Seconds(3), r.rng);
     const bool preemptive = std::string(policy) == "srtf" || std::string(policy) == "las";
     if (!preemptive) {
-      EXPECT_EQ(r.s->runtime(0).state, JobState::kRunning) << policy << ": no preemption under this order";
-      r.s->Finish(0, Seconds(100));
+      EXPECT_EQ(r.s->runtime(JobId{0}).state, JobState::kRunning) << policy << ": no preemption under this order";
+      r.s->Finish(JobId{0}, Seconds(100));
       r.s->Pass(Seconds(100), r.rng);
     } else {
-      EXPECT_NE(r.s->runtime(0).state, JobState::kRunning) << policy << ": a higher tier preempts a lower one";
+      EXPECT_NE(r.s->runtime(JobId{0}).state, JobState::kRunning) << policy << ": a higher tier preempts a lower one";
     }
     // Within tier 7 the order's key decides: fifo/drf/qssf take the earlier, sjf/srtf the shorter.
     const std::string p = policy;
-    const JobId first = (p == "sjf" || p == "srtf") ? 3 : 2;
+    const JobId first{(p == "sjf" || p == "srtf") ? 3u : 2u};
     EXPECT_EQ(r.s->runtime(first).state, JobState::kRunning) << policy;
-    EXPECT_EQ(r.s->runtime(1).state, JobState::kPending) << policy << ": priority 0 waits for priority 7";
+    EXPECT_EQ(r.s->runtime(JobId{1}).state, JobState::kPending) << policy << ": priority 0 waits for priority 7";
   }
 }
 
@@ -206,16 +206,16 @@ TEST(SchedulerPriority, ALowerTierNeverPreemptsAHigherOne) {
     w.Add(big, "long");
     w.Add(MakeJob(1, 4, 10), "short");
     SchedRun r = Start("srtf", cat, net, w);
-    r.s->Submit(0, 0);
+    r.s->Submit(JobId{0}, 0);
     r.s->Pass(0, r.rng);
-    r.s->Submit(1, Seconds(1));
+    r.s->Submit(JobId{1}, Seconds(1));
     r.s->Pass(Seconds(1), r.rng);
     if (important > 0) {
-      EXPECT_EQ(r.s->runtime(0).state, JobState::kRunning);
-      EXPECT_EQ(r.s->runtime(1).state, JobState::kPending);
+      EXPECT_EQ(r.s->runtime(JobId{0}).state, JobState::kRunning);
+      EXPECT_EQ(r.s->runtime(JobId{1}).state, JobState::kPending);
     } else {  // same tier: srtf preempts the long job for the short one
-      EXPECT_EQ(r.s->runtime(1).state, JobState::kRunning);
-      EXPECT_EQ(r.s->runtime(0).state, JobState::kPending);
+      EXPECT_EQ(r.s->runtime(JobId{1}).state, JobState::kRunning);
+      EXPECT_EQ(r.s->runtime(JobId{0}).state, JobState::kPending);
     }
   }
 }

@@ -17,8 +17,8 @@ using testing::TestNetwork;
 
 struct SimRun {
   SimResult r;
-  double Start(int i) const { return ToSeconds(r.jobs[i].start); }
-  double End(int i) const { return ToSeconds(r.jobs[i].end); }
+  double Start(int i) const { return ToSeconds(r.jobs.vec()[i].start); }
+  double End(int i) const { return ToSeconds(r.jobs.vec()[i].end); }
 };
 
 SimRun Sim(const Workload& w, const Network& net, const std::string& policy, const SimOptions& opt = {}) {
@@ -36,7 +36,7 @@ Workload Jobs(std::vector<Job> jobs) {
   w.tenants.Intern("b");
   w.users.Intern("u");
   w.users.Intern("v");
-  w.jobs = std::move(jobs);
+  w.jobs = IdVector<JobId, Job>(std::move(jobs));
   w.SortBySubmit();
   return w;
 }
@@ -94,7 +94,7 @@ TEST(Scenario, SrtfPreemptsAndTheVictimResumesWithItsRemainingWork) {
   EXPECT_EQ(run.Start(1), 100);
   EXPECT_EQ(run.End(1), 110);
   EXPECT_EQ(run.End(0), 1010);  // 900 s of work left, resumed at 110
-  EXPECT_EQ(run.r.jobs[0].preemptions, 1);
+  EXPECT_EQ(run.r.jobs[JobId{0}].preemptions, 1);
 }
 
 TEST(Scenario, LasDemotesALongJobPastTheFirstThreshold) {
@@ -110,7 +110,7 @@ TEST(Scenario, LasDemotesALongJobPastTheFirstThreshold) {
   Workload w2 = Jobs({MakeJob(0, 1, 10000), MakeJob(Seconds(1000), 1, 50)});
   SimRun run2 = Sim(w2, net, "las");
   EXPECT_EQ(run2.Start(1), 3600);  // J0 is demoted at 3600 and J1 takes over
-  EXPECT_EQ(run2.r.jobs[0].preemptions, 1);
+  EXPECT_EQ(run2.r.jobs[JobId{0}].preemptions, 1);
 }
 
 // Priority tiers (docs/policies.md): J0 runs on the one device from 0 for
@@ -126,7 +126,7 @@ TEST(Scenario, PriorityTierGoesFirstAndPreemptsOnlyUnderAPreemptiveOrder) {
   // fifo: no preemption; J2 overtakes the earlier J1 when J0 ends.
   SimRun fifo = Sim(Tiers(10), net, "fifo");
   EXPECT_EQ(fifo.End(0), 100);
-  EXPECT_EQ(fifo.r.jobs[0].preemptions, 0);
+  EXPECT_EQ(fifo.r.jobs[JobId{0}].preemptions, 0);
   EXPECT_EQ(fifo.Start(2), 100);
   EXPECT_EQ(fifo.Start(1), 150);
   EXPECT_EQ(fifo.End(1), 160);
@@ -136,11 +136,11 @@ TEST(Scenario, PriorityTierGoesFirstAndPreemptsOnlyUnderAPreemptiveOrder) {
   SimRun srtf = Sim(Tiers(25), net, "srtf");  // sorted by submission: J2 is job 1, J1 is job 2
   EXPECT_EQ(srtf.Start(1), 20);
   EXPECT_EQ(srtf.End(1), 70);
-  EXPECT_EQ(srtf.r.jobs[1].preemptions, 0);
+  EXPECT_EQ(srtf.r.jobs[JobId{1}].preemptions, 0);
   EXPECT_EQ(srtf.Start(2), 70);
   EXPECT_EQ(srtf.End(2), 80);
   EXPECT_EQ(srtf.End(0), 160);
-  EXPECT_EQ(srtf.r.jobs[0].preemptions, 1);
+  EXPECT_EQ(srtf.r.jobs[JobId{0}].preemptions, 1);
 }
 
 // Energy: the jobs' own apart from the idle accelerators', and idle energy
@@ -156,9 +156,9 @@ TEST(Scenario, JobsEnergyApartFromIdleEnergyOverAChosenHorizon) {
   a.idle_power_w = 100;
   ASSERT_TRUE(cat.AddModel(a).ok());
   Network net = TestNetwork({{0, 1, 2}});
-  net.centers[0].pue = 1.5;
-  net.centers[0].price_per_kwh.fill(1.0);
-  net.centers[0].carbon_g_per_kwh.fill(500);
+  net.centers[CenterId{0}].pue = 1.5;
+  net.centers[CenterId{0}].price_per_kwh.fill(1.0);
+  net.centers[CenterId{0}].carbon_g_per_kwh.fill(500);
   Workload w = Jobs({MakeJob(0, 1, 3600)});
   auto spec = ParsePolicySpec("fifo");
   ASSERT_TRUE(spec.ok());
@@ -183,9 +183,9 @@ TEST(Scenario, JobsEnergyApartFromIdleEnergyOverAChosenHorizon) {
   EXPECT_NEAR(x.summary.energy_kwh, 1.35, 1e-9);
   EXPECT_NEAR(x.summary.carbon_kg, 1.35 * 0.5, 1e-9);
   ASSERT_EQ(x.centers.size(), 1u);
-  EXPECT_NEAR(x.centers[0].energy.kwh, 1.35, 1e-9);
+  EXPECT_NEAR(x.centers[CenterId{0}].energy.kwh, 1.35, 1e-9);
   int idle_rows = 0;
-  for (const UsageRow& u : x.usage) idle_rows += u.tenant == UINT32_MAX;
+  for (const UsageRow& u : x.usage) idle_rows += u.tenant == kIdleTenant;
   EXPECT_EQ(idle_rows, 1) << "the idle row is replaced, not added";
 }
 
@@ -196,8 +196,8 @@ TEST(Scenario, FasterModelFirstAndRunTimeScalesWithSpeed) {
   SimRun run = Sim(w, net, "fifo");
   EXPECT_EQ(run.End(0), 100);  // on A
   EXPECT_EQ(run.End(1), 200);  // on B at half speed
-  EXPECT_EQ(run.r.jobs[0].model, 0);
-  EXPECT_EQ(run.r.jobs[1].model, 1);
+  EXPECT_EQ(run.r.jobs[JobId{0}].model, 0);
+  EXPECT_EQ(run.r.jobs[JobId{1}].model, 1);
 }
 
 TEST(Scenario, SharedJobsShareOneDevice) {
@@ -214,14 +214,14 @@ TEST(Scenario, GangSpansNodesOnlyWhenItMust) {
   Network net = TestNetwork({{0, 2, 4}});
   Workload w = Jobs({MakeJob(0, 8, 100), MakeJob(Seconds(200), 4, 100)});
   SimRun run = Sim(w, net, "fifo");
-  EXPECT_EQ(run.r.jobs[0].nodes, 2);
-  EXPECT_EQ(run.r.jobs[1].nodes, 1);
+  EXPECT_EQ(run.r.jobs[JobId{0}].nodes, 2);
+  EXPECT_EQ(run.r.jobs[JobId{1}].nodes, 1);
 }
 
 TEST(Scenario, ImpossibleJobIsReportedWithAReason) {
   Network net = TestNetwork({{0, 1, 8}});
   Workload w = Jobs({MakeJob(0, 16, 100), MakeJob(0, 1, 100)});
-  w.jobs[1].stacks = 1u << 1;  // CANN only; the network has no CANN model
+  w.jobs[JobId{1}].stacks = 1u << 1;  // CANN only; the network has no CANN model
   SimRun run = Sim(w, net, "fifo");
   ASSERT_EQ(run.r.unschedulable.size(), 2u);
   EXPECT_NE(run.r.unschedulable[0].second.find("at most 8 per node"), std::string::npos)
@@ -236,7 +236,7 @@ TEST(Scenario, StackConstraintPicksTheCompatibleModel) {
   Job j = MakeJob(0, 2, 80);
   j.stacks = 1u << 1;  // CANN
   SimRun run = Sim(Jobs({j}), net, "fifo");
-  EXPECT_EQ(run.r.jobs[0].model, 2);
+  EXPECT_EQ(run.r.jobs[JobId{0}].model, 2);
   EXPECT_EQ(run.End(0), 100);  // 80 / 0.8
 }
 
@@ -247,7 +247,7 @@ TEST(Scenario, DrfLetsTheSmallTenantOvertake) {
   std::vector<Job> jobs;
   for (int i = 0; i < 4; ++i) jobs.push_back(MakeJob(Seconds(i), 1, 100));
   Job b = MakeJob(Seconds(10), 1, 100);
-  b.tenant = 1;
+  b.tenant = TenantId{1};
   jobs.push_back(b);
   Workload w = Jobs(jobs);
   EXPECT_EQ(Sim(w, net, "drf").Start(4), 100);
@@ -293,7 +293,7 @@ TEST(Scenario, SameSeedByteIdenticalRandomPlacement) {
     std::vector<std::tuple<JobId, NodeId, uint32_t>> out;
     if (!s.ok()) return out;
     Rng rng(seed);
-    for (JobId j = 0; j < w.jobs.size(); ++j) {
+    for (JobId j : w.jobs.ids()) {
       const Time t = w.jobs[j].submit;
       (*s)->Submit(j, t);
       for (const Decision& d : (*s)->Pass(t, rng).decisions)
@@ -310,7 +310,7 @@ TEST(Scenario, SameSeedByteIdenticalRandomPlacement) {
   SimOptions o1, o2;
   o1.seed = o2.seed = 42;
   SimRun x = Sim(w, net, "fifo+random", o1), y = Sim(w, net, "fifo+random", o2);
-  for (size_t i = 0; i < w.jobs.size(); ++i) EXPECT_EQ(x.r.jobs[i].end, y.r.jobs[i].end);
+  for (size_t i = 0; i < w.jobs.size(); ++i) EXPECT_EQ(x.r.jobs.vec()[i].end, y.r.jobs.vec()[i].end);
 }
 
 }  // namespace

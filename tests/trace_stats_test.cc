@@ -21,7 +21,7 @@ namespace {
 
 const std::string kTraces = std::string(SUANLI_SOURCE_DIR) + "/data/traces";
 
-Job MakeJob(Time submit, uint32_t gpus, uint16_t milli, double work, uint32_t tenant, uint32_t user) {
+Job MakeJob(Time submit, uint32_t gpus, uint16_t milli, double work, TenantId tenant, uint32_t user) {
   Job j;
   j.submit = submit;
   j.num_gpus = gpus;
@@ -72,7 +72,7 @@ TEST(TraceStats, HandBuiltWorkload) {
   Catalog cat = testing::TestCatalog();  // models A, B (cuda), C (cann)
   Workload w;
   w.name = "hand";
-  uint32_t ta = w.tenants.Intern("alpha"), tb = w.tenants.Intern("beta");
+  TenantId ta = w.tenants.Intern("alpha"), tb = w.tenants.Intern("beta");
   w.tenants.Intern("idle");  // a tenant without jobs is not counted
   uint32_t u1 = w.users.Intern("u1"), u2 = w.users.Intern("u2"), u3 = w.users.Intern("u3");
   // submit times: 00:30, 01:10, 01:50, 25:00 (hour 1 of day 2), 26:00, 49:30
@@ -82,13 +82,13 @@ TEST(TraceStats, HandBuiltWorkload) {
   w.jobs.push_back(MakeJob(25 * kHour, 8, kWholeDevice, 400, tb, u2));
   w.jobs.push_back(MakeJob(26 * kHour, 64, kWholeDevice, 500, ta, u3));
   w.jobs.push_back(MakeJob(49 * kHour + 30 * kMinute, 3, kWholeDevice, 1000, ta, u1));
-  w.jobs[1].models = 0b001;  // A
-  w.jobs[2].models = 0b011;  // A|B
-  w.jobs[3].stacks = 0b10;   // cann
-  w.jobs[3].cls = WorkloadClass::kTransformer;
-  w.jobs[4].cls = WorkloadClass::kTransformer;
-  w.jobs[5].cls = WorkloadClass::kRl;
-  w.jobs[5].speed_override = 0;
+  w.jobs[JobId{1}].models = 0b001;  // A
+  w.jobs[JobId{2}].models = 0b011;  // A|B
+  w.jobs[JobId{3}].stacks = 0b10;   // cann
+  w.jobs[JobId{3}].cls = WorkloadClass::kTransformer;
+  w.jobs[JobId{4}].cls = WorkloadClass::kTransformer;
+  w.jobs[JobId{5}].cls = WorkloadClass::kRl;
+  w.jobs[JobId{5}].speed_override = 0;
   w.overrides.push_back({{{0, 10.0}}});
 
   TraceStats s = ComputeTraceStats(w, cat);

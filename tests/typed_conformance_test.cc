@@ -165,12 +165,12 @@ TYPED_TEST(OrderConformance, SortsAPermutationWithHigherPrioritiesFirstAndTheSam
   w.tenants.Intern("a");
   w.tenants.Intern("b");
   Rng r(4);
-  std::vector<JobRuntime> rt;
+  IdVector<JobId, JobRuntime> rt;
   for (int i = 0; i < 60; ++i) {
     Job j = MakeJob(Seconds(static_cast<int64_t>(r.Below(1000))), static_cast<uint32_t>(1 + r.Below(8)),
                     static_cast<double>(10 + r.Below(5000)));
     j.priority = static_cast<int32_t>(r.Below(3));
-    j.tenant = static_cast<uint32_t>(r.Below(2));
+    j.tenant = TenantId(static_cast<uint32_t>(r.Below(2)));
     j.estimate = j.work * 1.5;
     w.Add(j, "j" + std::to_string(i));
     JobRuntime x;
@@ -187,7 +187,7 @@ TYPED_TEST(OrderConformance, SortsAPermutationWithHigherPrioritiesFirstAndTheSam
   ctx.network = &this->net;
   ctx.runtime = &rt;
   std::vector<JobId> ids;
-  for (JobId i = 0; i < w.jobs.size(); ++i) {
+  for (JobId i : w.jobs.ids()) {
     this->order.OnSubmit(i, ctx);
     ids.push_back(i);
   }
@@ -245,14 +245,14 @@ Network ThreeCenters() {
     c.pue = 1.2;
     c.price_per_kwh.fill(name == "west" ? 0.3 : 0.6);
     c.carbon_g_per_kwh.fill(name == "west" ? 200 : 600);
-    const CenterId id = static_cast<CenterId>(net.centers.size());
+    const CenterId id = net.centers.next_id();
     net.centers.push_back(c);
     net.pools.push_back({name + "-pool", id});
     for (int i = 0; i < 2; ++i) {
       Node n;
       n.name = name + std::to_string(i);
       n.center = id;
-      n.pool = id;
+      n.pool = PoolId{id.value()};  // one pool per center
       n.model = model;
       n.devices = 8;
       n.cpu_milli = 64000;
@@ -261,8 +261,8 @@ Network ThreeCenters() {
       net.nodes.push_back(n);
     }
   }
-  net.links.push_back({0, 1, 5, 10});
-  net.links.push_back({1, 2, 5, 10});
+  net.links.push_back({CenterId{0}, CenterId{1}, 5, 10});
+  net.links.push_back({CenterId{1}, CenterId{2}, 5, 10});
   net.num_racks = net.num_pods = static_cast<uint32_t>(net.nodes.size());
   return net;
 }
@@ -311,21 +311,21 @@ using DispatcherTypes =
 TYPED_TEST_SUITE(DispatcherConformance, DispatcherTypes);
 
 TYPED_TEST(DispatcherConformance, SendsOnlyToACenterThatTakesJobsAndCanRunTheJob) {
-  this->ns->SetCenter(1, false, false, 0);  // west takes nothing
-  for (JobId id = 0; id < 6; ++id) {
-    this->ns->Arrive(id, Seconds(id));
+  this->ns->SetCenter(CenterId{1}, false, false, 0);  // west takes nothing
+  for (JobId id : Ids<JobId>(6)) {
+    this->ns->Arrive(id, Seconds(id.value()));
     for (const NetDecision& d : this->Take()) {
       ASSERT_EQ(d.job, id);
       if (d.kind != NetDecision::Kind::kSend) continue;
-      EXPECT_NE(d.center, 1u) << "sent to a center that takes no jobs";
+      EXPECT_NE(d.center, CenterId{1}) << "sent to a center that takes no jobs";
       EXPECT_TRUE(this->CanRun(d.center, id)) << "sent where it could never run";
-      EXPECT_GE(d.at, Seconds(id));
+      EXPECT_GE(d.at, Seconds(id.value()));
     }
   }
 }
 
 TYPED_TEST(DispatcherConformance, RejectsAJobNoCenterCouldEverRunWithAReason) {
-  this->ns->Arrive(6, Seconds(10));
+  this->ns->Arrive(JobId{6}, Seconds(10));
   auto ds = this->Take();
   ASSERT_EQ(ds.size(), 1u);
   EXPECT_EQ(ds[0].kind, NetDecision::Kind::kUnschedulable);
@@ -333,27 +333,27 @@ TYPED_TEST(DispatcherConformance, RejectsAJobNoCenterCouldEverRunWithAReason) {
 }
 
 TYPED_TEST(DispatcherConformance, HoldsAJobWhileEveryCenterThatCouldRunItIsDown) {
-  for (CenterId c = 0; c < 3; ++c) this->ns->SetCenter(c, false, false, 0);
-  this->ns->Arrive(0, 0);
+  for (CenterId c : Ids<CenterId>(3)) this->ns->SetCenter(c, false, false, 0);
+  this->ns->Arrive(JobId{0}, 0);
   auto ds = this->Take();
   ASSERT_EQ(ds.size(), 1u);
   EXPECT_EQ(ds[0].kind, NetDecision::Kind::kHold);
   EXPECT_FALSE(ds[0].reason.empty());
   // Back up: held jobs are dispatched again.
-  this->ns->SetCenter(0, true, true, Seconds(5));
+  this->ns->SetCenter(CenterId{0}, true, true, Seconds(5));
   ds = this->Take();
   ASSERT_EQ(ds.size(), 1u);
   EXPECT_EQ(ds[0].kind, NetDecision::Kind::kSend);
-  EXPECT_EQ(ds[0].center, 0u);
+  EXPECT_EQ(ds[0].center, CenterId{0});
 }
 
 TYPED_TEST(DispatcherConformance, NeverSendsAJobToTheCenterItAvoids) {
-  for (JobId id = 0; id < 6; ++id) {
-    this->ns->Avoid(id, 0, Seconds(1000));
-    this->ns->Arrive(id, Seconds(id));
+  for (JobId id : Ids<JobId>(6)) {
+    this->ns->Avoid(id, CenterId{0}, Seconds(1000));
+    this->ns->Arrive(id, Seconds(id.value()));
     for (const NetDecision& d : this->Take())
       if (d.kind == NetDecision::Kind::kSend) {
-        EXPECT_NE(d.center, 0u) << "job " << id;
+        EXPECT_NE(d.center, CenterId{0}) << "job " << id;
       }
   }
 }
@@ -366,8 +366,8 @@ TYPED_TEST(DispatcherConformance, SameInputSameDecisions) {
     auto s = NetworkScheduler::Create(this->w, this->net, this->cat, *ParsePolicySpec("fifo"), opt);
     EXPECT_TRUE(s.ok());
     std::vector<std::pair<int, CenterId>> out;
-    for (JobId id = 0; id < this->w.jobs.size(); ++id) {
-      (*s)->Arrive(id, Seconds(id));
+    for (JobId id : this->w.jobs.ids()) {
+      (*s)->Arrive(id, Seconds(id.value()));
       for (const auto& d : (*s)->decisions()) out.emplace_back(static_cast<int>(d.kind), d.center);
       (*s)->decisions().clear();
     }

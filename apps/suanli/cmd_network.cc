@@ -50,7 +50,7 @@ void RegisterNetwork(CLI::App& app, int* exit_code) {
     std::printf("network %s: %zu centers, %zu pools, %zu nodes, %lld accelerators, %u racks, %u pods\n",
                 net->name.c_str(), net->centers.size(), net->pools.size(), net->nodes.size(),
                 static_cast<long long>(net->TotalDevices()), net->num_racks, net->num_pods);
-    for (size_t c = 0; c < net->centers.size(); ++c) {
+    for (CenterId c : net->centers.ids()) {
       const Center& center = net->centers[c];
       std::map<std::string, std::pair<int64_t, int64_t>> by_model;  // nodes, devices
       for (const auto& n : net->nodes) {

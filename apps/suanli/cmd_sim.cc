@@ -245,7 +245,7 @@ int RunSim(const SimArgs& a) {
     if (!r.unschedulable.empty() && !a.quiet) {
       const auto& [id, why] = r.unschedulable.front();
       std::fprintf(stderr, "%s: %s: %zu unschedulable jobs, e.g. job %u (%s): %s\n", tool, r.policy.c_str(),
-                   r.unschedulable.size(), id, wl->JobName(id).c_str(), why.c_str());
+                   r.unschedulable.size(), id.value(), wl->JobName(id).c_str(), why.c_str());
       break;
     }
   if (!a.out.empty()) {

@@ -115,19 +115,4 @@ std::optional<double> ParseDouble(std::string_view s) {
   return v;
 }
 
-uint32_t StringTable::Intern(std::string_view s) {
-  auto it = ids_.find(std::string(s));
-  if (it != ids_.end()) return it->second;
-  auto id = static_cast<uint32_t>(names_.size());
-  names_.emplace_back(s);
-  ids_.emplace(names_.back(), id);
-  return id;
-}
-
-std::optional<uint32_t> StringTable::Find(std::string_view s) const {
-  auto it = ids_.find(std::string(s));
-  if (it == ids_.end()) return std::nullopt;
-  return it->second;
-}
-
 }  // namespace suanli

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -27,18 +28,36 @@ std::string EscapeControls(std::string_view s);
 std::optional<int64_t> ParseInt(std::string_view s);
 std::optional<double> ParseDouble(std::string_view s);
 
-// Interns strings to dense uint32 ids (tenants, users, names).
-class StringTable {
+// Interns strings to dense ids (tenants, users, names): 0, 1, ... in the
+// order they are first seen. Id is uint32_t or a StrongId over uint32_t.
+template <typename Id = uint32_t>
+class BasicStringTable {
  public:
-  uint32_t Intern(std::string_view s);
-  std::optional<uint32_t> Find(std::string_view s) const;
-  const std::string& Name(uint32_t id) const { return names_[id]; }
+  Id Intern(std::string_view s) {
+    auto it = ids_.find(std::string(s));
+    if (it != ids_.end()) return it->second;
+    auto id = Id(static_cast<uint32_t>(names_.size()));
+    names_.emplace_back(s);
+    ids_.emplace(names_.back(), id);
+    return id;
+  }
+  std::optional<Id> Find(std::string_view s) const {
+    auto it = ids_.find(std::string(s));
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
+  }
+  const std::string& Name(Id id) const { return names_[Index(id)]; }
   size_t size() const { return names_.size(); }
   const std::vector<std::string>& names() const { return names_; }
 
  private:
+  static size_t Index(Id id) {
+    if constexpr (std::is_integral_v<Id>) return id;
+    else return id.value();
+  }
   std::vector<std::string> names_;
-  std::unordered_map<std::string, uint32_t> ids_;
+  std::unordered_map<std::string, Id> ids_;
 };
+using StringTable = BasicStringTable<uint32_t>;
 
 }  // namespace suanli

@@ -54,7 +54,7 @@ Status ParseOpenb(LineReader& reader, const Catalog& catalog, const ImportOption
   const size_t c_create = OptionalColumn(header, "creation_time");
   const size_t c_delete = OptionalColumn(header, "deletion_time");
   const size_t c_sched = OptionalColumn(header, "scheduled_time");
-  const uint32_t tenant = out->tenants.Intern("default");
+  const TenantId tenant = out->tenants.Intern("default");
   const uint32_t user = out->users.Intern("default");
   auto row_fn = [&](const CsvRow& row) -> Status {
     Job job;
@@ -219,7 +219,7 @@ Status ParsePai(LineReader& reader, const Catalog& catalog, const ImportOptions&
   SUANLI_RETURN_IF_ERROR(reader.status());
   std::unordered_map<std::string, std::string> users;
   SUANLI_RETURN_IF_ERROR(LoadPaiUsers(reader.name(), opts, report, &users));
-  const uint32_t tenant = out->tenants.Intern("default");
+  const TenantId tenant = out->tenants.Intern("default");
   SUANLI_ASSIGN_OR_RETURN(ModelMask dflt, DefaultModelMask(catalog, opts));
   for (const PaiJob& j : jobs) {
     if (!std::isfinite(j.start) || !std::isfinite(j.end) || j.end < j.start) {

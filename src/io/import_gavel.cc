@@ -155,7 +155,7 @@ Status ParseGavelTrace(LineReader& reader, const GavelThroughputs& throughputs, 
   ImportReport local;
   if (!report) report = &local;
   const size_t first = out->jobs.size();
-  const uint32_t tenant = out->tenants.Intern(tenant_name.empty() ? "default" : tenant_name);
+  const TenantId tenant = out->tenants.Intern(tenant_name.empty() ? "default" : tenant_name);
   const uint32_t user = out->users.Intern("default");
   size_t index = 0;
   auto row_fn = [&](const CsvRow& row) -> Status {

@@ -88,7 +88,7 @@ Status ParseAcme(LineReader& reader, const Catalog& catalog, const ImportOptions
   const size_t c_nodes = OptionalColumn(header, "node_num");
   const size_t c_mem = OptionalColumn(header, "mem_per_pod_GB");
   SUANLI_ASSIGN_OR_RETURN(ModelMask dflt, DefaultModelMask(catalog, opts));
-  const uint32_t tenant = out->tenants.Intern("default");
+  const TenantId tenant = out->tenants.Intern("default");
   auto row_fn = [&](const CsvRow& row) -> Status {
     Job job;
     SUANLI_ASSIGN_OR_RETURN(int64_t gpus, Integer(row, c_gpu, "gpu_num", 0, kMaxGpus));

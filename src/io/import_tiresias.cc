@@ -35,7 +35,7 @@ Status ParseTiresias(LineReader& reader, const Catalog& catalog, const ImportOpt
   SUANLI_ASSIGN_OR_RETURN(size_t c_dur, RequireColumn(reader, header, "duration"));
   const size_t c_model = OptionalColumn(header, "model_name");
   SUANLI_ASSIGN_OR_RETURN(ModelMask dflt, DefaultModelMask(catalog, opts));
-  const uint32_t tenant = out->tenants.Intern("default");
+  const TenantId tenant = out->tenants.Intern("default");
   const uint32_t user = out->users.Intern("default");
   auto row_fn = [&](const CsvRow& row) -> Status {
     Job job;
@@ -123,7 +123,7 @@ Status ParseSynergy(LineReader& reader, const Catalog& catalog, const ImportOpti
   if (!report) report = &local;
   const size_t first = out->jobs.size();
   SUANLI_ASSIGN_OR_RETURN(ModelMask dflt, DefaultModelMask(catalog, opts));
-  const uint32_t tenant = out->tenants.Intern("default");
+  const TenantId tenant = out->tenants.Intern("default");
   const uint32_t user = out->users.Intern("default");
   auto row_fn = [&](const CsvRow& row) -> Status {
     if (row.size() != 5)

@@ -127,12 +127,12 @@ void WriteAll(const Workload& w, const Catalog& catalog, NativeColumns columns,
   buf += '\n';
   buf += NativeHeaderLine(network);
   buf += '\n';
-  for (size_t i = 0; i < w.jobs.size(); ++i) {
+  for (JobId i : w.jobs.ids()) {
     const Job& j = w.jobs[i];
-    const std::string& name = w.JobName(static_cast<JobId>(i));
-    AppendField(&buf, name.empty() ? std::to_string(j.id) : name);
+    const std::string& name = w.JobName(i);
+    AppendField(&buf, name.empty() ? std::to_string(j.id.value()) : name);
     buf += ',';
-    AppendField(&buf, j.tenant < w.tenants.size() ? w.tenants.Name(j.tenant) : std::string());
+    AppendField(&buf, j.tenant.value() < w.tenants.size() ? w.tenants.Name(j.tenant) : std::string());
     buf += ',';
     AppendField(&buf, j.user < w.users.size() ? w.users.Name(j.user) : std::string());
     buf += ',';

@@ -31,7 +31,7 @@ Result<Workload> LoadWorkload(const std::string& spec, const std::string& format
 }
 
 void AppendWorkload(Workload* a, const Workload& b) {
-  for (size_t i = 0; i < b.jobs.size(); ++i) {
+  for (JobId i : b.jobs.ids()) {
     Job j = b.jobs[i];
     j.tenant = a->tenants.Intern(b.tenants.size() ? b.tenants.Name(j.tenant) : "default");
     j.user = a->users.Intern(b.users.size() ? b.users.Name(j.user) : "default");
@@ -54,7 +54,7 @@ void AppendWorkload(Workload* a, const Workload& b) {
       a->overrides.push_back(b.overrides[j.speed_override]);
       j.speed_override = static_cast<uint32_t>(a->overrides.size() - 1);
     }
-    a->Add(j, b.JobName(static_cast<JobId>(i)));
+    a->Add(j, b.JobName(i));
   }
   a->SortBySubmit();
 }

@@ -425,8 +425,9 @@ size_t OptionalColumn(const std::vector<std::string>& header, std::string_view n
 void ShiftToZero(Workload* w, size_t first) {
   if (first >= w->jobs.size()) return;
   Time t0 = kNever;
-  for (size_t i = first; i < w->jobs.size(); ++i) t0 = std::min(t0, w->jobs[i].submit);
-  for (size_t i = first; i < w->jobs.size(); ++i) w->jobs[i].submit -= t0;
+  std::vector<Job>& jobs = w->jobs.vec();
+  for (size_t i = first; i < jobs.size(); ++i) t0 = std::min(t0, jobs[i].submit);
+  for (size_t i = first; i < jobs.size(); ++i) jobs[i].submit -= t0;
 }
 
 Status FinishWorkload(LineReader& reader, size_t first, Workload* w, ImportReport* report) {
@@ -483,14 +484,14 @@ void NetworkBuilder::AddNode(std::string name, ModelId model, int devices, int64
                              int64_t rack) {
   Node n;
   n.name = std::move(name);
-  n.center = 0;
+  n.center = CenterId{0};
   if (devices <= 0) model = kNoModel;
   auto it = pools_.find(model);
   if (it == pools_.end()) {
     Pool p;
     p.name = model == kNoModel || model >= catalog_.size() ? std::string("cpu") : catalog_.model(model).name;
-    p.center = 0;
-    it = pools_.emplace(model, static_cast<PoolId>(net_.pools.size())).first;
+    p.center = CenterId{0};
+    it = pools_.emplace(model, net_.pools.next_id()).first;
     net_.pools.push_back(std::move(p));
   }
   n.pool = it->second;

@@ -308,7 +308,7 @@ struct Builder {
     Center c;
     SUANLI_ASSIGN_OR_RETURN(yaml::Value nv, m.Require("name"));
     SUANLI_ASSIGN_OR_RETURN(c.name, nv.String());
-    for (size_t i = 0; i < net.centers.size(); ++i)
+    for (CenterId i : net.centers.ids())
       if (net.centers[i].name == c.name)
         return nv.Error(fmt::format("duplicate center name '{}' (also centers[{}])", c.name, i));
     if (m.Has("region")) {
@@ -333,7 +333,7 @@ struct Builder {
     SUANLI_RETURN_IF_ERROR(ParseHourly(price, /*allow_tou=*/true, &c.price_per_kwh));
     SUANLI_ASSIGN_OR_RETURN(yaml::Value carbon, m.Require("carbon_g_per_kwh"));
     SUANLI_RETURN_IF_ERROR(ParseHourly(carbon, /*allow_tou=*/false, &c.carbon_g_per_kwh));
-    auto center_id = static_cast<CenterId>(net.centers.size());
+    const CenterId center_id = net.centers.next_id();
     net.centers.push_back(std::move(c));
 
     SUANLI_ASSIGN_OR_RETURN(yaml::Value pools, m.Require("pools"));
@@ -349,7 +349,7 @@ struct Builder {
       if (!pool_names.insert(p.name).second)
         return pnv.Error(fmt::format("duplicate pool name '{}' in this center", p.name));
       p.center = center_id;
-      auto pool_id = static_cast<PoolId>(net.pools.size());
+      const PoolId pool_id = net.pools.next_id();
       net.pools.push_back(std::move(p));
       SUANLI_ASSIGN_OR_RETURN(yaml::Value groups, pm.Require("nodes"));
       SUANLI_ASSIGN_OR_RETURN(size_t ng, groups.SequenceSize());
@@ -362,8 +362,8 @@ struct Builder {
   Result<CenterId> FindCenter(const yaml::Value& v) const {
     SUANLI_ASSIGN_OR_RETURN(std::string name, v.String());
     std::vector<std::string> names;
-    for (size_t i = 0; i < net.centers.size(); ++i) {
-      if (net.centers[i].name == name) return static_cast<CenterId>(i);
+    for (CenterId i : net.centers.ids()) {
+      if (net.centers[i].name == name) return i;
       names.push_back(net.centers[i].name);
     }
     return v.Error(fmt::format("no center named '{}' (centers: {})", name, Join(names, ", ")));

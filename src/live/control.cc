@@ -100,7 +100,7 @@ Status ControlPlaneImpl::Init() {
     if (opt.scheduler.allow_multi_node) return InvalidArgument("replay: the live plane runs each job on one node");
   }
   SUANLI_ASSIGN_OR_RETURN(net_, NetworkScheduler::Create(no_jobs_, network_, catalog_, policy, opt));
-  for (CenterId c = 0; c < nc; ++c) {
+  for (CenterId c : Ids<CenterId>(nc)) {
     CenterRt& x = centers_[c];
     x.built = built_.centers[c].get();
     center_names_.push_back(x.built->name);
@@ -111,7 +111,7 @@ Status ControlPlaneImpl::Init() {
       continue;
     }
     x.has_nodes = true;
-    for (NodeId i = 0; i < x.built->global.size(); ++i)
+    for (NodeId i : x.built->global.ids())
       if (net_->CenterNode(c, i) != x.built->global[i])
         return Internal("center '{}': its nodes are numbered apart from the network scheduler's", x.built->name);
     auto a = Scheduler::Create(policy, catalog_, x.built->net, no_jobs_, opt.scheduler);
@@ -120,7 +120,7 @@ Status ControlPlaneImpl::Init() {
   }
   // Drain flags and abandoned runs survive restarts.
   Step();
-  for (CenterId c = 0; c < nc; ++c) {
+  for (CenterId c : Ids<CenterId>(nc)) {
     CenterRt& x = centers_[c];
     SUANLI_ASSIGN_OR_RETURN(auto drain, store_->GetSetting("drain/" + x.built->name));
     x.drained = drain && *drain == "1";
@@ -235,13 +235,13 @@ void ControlPlaneImpl::RunPass() {
 
   // 1. Backends: runs to adopt again, then poll (no lock: backends may be slow).
   std::vector<std::pair<CenterId, std::pair<LaunchRequest, std::string>>> to_adopt;
-  std::vector<bool> poll_due(nc, false);
+  IdVector<CenterId, bool> poll_due(nc, false);
   {
     std::lock_guard<std::mutex> lk(mu_);
     for (auto& [id, a] : active_)
       if (PhaseOf(a) == NetPhase::kRunning && !a.adopted && centers_[CenterOf(a)].answering)
         to_adopt.push_back({CenterOf(a), {RequestFor(a.rec), a.rec.backend_id}});
-    for (CenterId c = 0; c < nc; ++c) {
+    for (CenterId c : Ids<CenterId>(nc)) {
       const CenterRt& x = centers_[c];
       WallMs gap = replay_ ? 0 : !x.answering ? 1000 : x.built->kind == "slurm" ? 500 : 0;
       poll_due[c] = now - x.last_poll >= gap;
@@ -253,9 +253,9 @@ void ControlPlaneImpl::RunPass() {
   // A center that does not answer is polled on a thread of its own, so that
   // its commands' time-outs never hold up the pass; nothing else is sent to
   // it meanwhile (no launches, cancels or adoptions while it does not answer).
-  std::vector<Result<std::vector<BackendEvent>>> polls;
+  IdVector<CenterId, Result<std::vector<BackendEvent>>> polls;  // pushed in center order
   polls.reserve(nc);
-  for (CenterId c = 0; c < nc; ++c) {
+  for (CenterId c : Ids<CenterId>(nc)) {
     CenterRt& x = centers_[c];
     if (x.poll_in_flight.valid()) {
       const bool ready = x.poll_in_flight.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
@@ -292,7 +292,7 @@ void ControlPlaneImpl::RunPass() {
     }
     std::vector<JobId> arrived;
     TakeIncoming(&arrived);
-    for (CenterId c = 0; c < nc; ++c) {
+    for (CenterId c : Ids<CenterId>(nc)) {
       if (poll_due[c]) centers_[c].last_poll = now;
       if (poll_due[c] && polls[c].ok()) ApplyEvents(c, *polls[c], now, &w);
       CheckHealth(c, polls[c].status(), poll_due[c], now, &w);
@@ -322,7 +322,7 @@ void ControlPlaneImpl::RunPass() {
     if (!st.ok()) spdlog::error("pass={} {}", pass, st.message());
     ApplyDecisions(now, &w);
     EstimateStarts(now);
-    for (CenterId c = 0; c < nc; ++c)
+    for (CenterId c : Ids<CenterId>(nc))
       if (centers_[c].abandoned_dirty) SaveAbandoned(c, &w);
   }
 

@@ -58,7 +58,7 @@ std::mutex& ControlPlaneImpl::TenantLock(const std::string& tenant) {
 }
 
 Status ControlPlaneImpl::CheckAdmission(const JobSpec& spec) const {
-  const Job j = CoreJob(spec, catalog_, 0, 0);
+  const Job j = CoreJob(spec, catalog_, TenantId{0}, 0);
   std::vector<std::string> reasons;
   std::lock_guard<std::mutex> lk(admit_mu_);
   if (spec.gpus > 0) {
@@ -70,7 +70,7 @@ Status ControlPlaneImpl::CheckAdmission(const JobSpec& spec) const {
                           "run on CPU slots",
                           spec.gpus, Join(center_names_, ", "));
   }
-  for (CenterId c = 0; c < centers_.size(); ++c) {
+  for (CenterId c : centers_.ids()) {
     const CenterRt& x = centers_[c];
     if (!spec.center.empty() && x.built->name != spec.center) continue;
     if (!x.admit) {

@@ -239,7 +239,7 @@ std::vector<CenterView> ControlPlaneImpl::Centers() {
   const WallMs now = Now();
   std::vector<CenterView> out;
   std::lock_guard<std::mutex> lk(mu_);
-  for (CenterId c = 0; c < centers_.size(); ++c) {
+  for (CenterId c : centers_.ids()) {
     const CenterRt& x = centers_[c];
     const Center& ce = network_.centers[c];
     CenterView v;

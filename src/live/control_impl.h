@@ -326,7 +326,7 @@ class ControlPlaneImpl final : public ControlPlane {
   // center_timeout_s; a replay's centers are polled at each pass, in the
   // pass, and unavailable at once (the simulator's outages).
   WallMs center_timeout_ms_ = 0;
-  std::vector<CenterRt> centers_;
+  IdVector<CenterId, CenterRt> centers_;
   std::vector<std::string> center_names_;
   std::unordered_map<std::string, CenterId> center_ids_;
   Workload no_jobs_;  // the network scheduler's initial workload, and the admission schedulers'
@@ -348,7 +348,7 @@ class ControlPlaneImpl final : public ControlPlane {
 
   std::mutex mu_;
   std::unordered_map<int64_t, Active> active_;
-  std::vector<int64_t> by_slot_;  // slot -> job id (0 = free)
+  IdVector<JobId, int64_t> by_slot_;  // slot -> job id (0 = free)
   // Jobs sent to a center later (deferred) or held until a time: the time,
   // then (slot, generation) for NetworkScheduler::Ready.
   std::multimap<Time, std::pair<JobId, uint32_t>> timers_;

@@ -34,13 +34,13 @@ struct BuiltCenter {
   std::string kind;  // backend: local | slurm | simulated
   std::unique_ptr<Backend> backend;
   Network net;                                         // this center's nodes only (centers and pools: all of them)
-  std::vector<NodeId> global;                          // local node -> network node
+  IdVector<NodeId, NodeId> global;                     // local node -> network node
   std::unordered_map<std::string, NodeId> node_index;  // node name -> local node
 };
 
 struct BuiltNetwork {
-  Network network;                                    // every center, global node ids
-  std::vector<std::unique_ptr<BuiltCenter>> centers;  // by CenterId
+  Network network;  // every center, global node ids
+  IdVector<CenterId, std::unique_ptr<BuiltCenter>> centers;
 };
 
 // Loads the `network` spec (if any), adds the centers run by local and slurm
@@ -53,7 +53,7 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
 
 // The core job of a valid spec. Work and estimate are time_limit_s reference
 // seconds; `tenant` is the interned tenant id (also used as the user).
-Job CoreJob(const JobSpec& spec, const Catalog& catalog, uint32_t tenant, Time submit);
+Job CoreJob(const JobSpec& spec, const Catalog& catalog, TenantId tenant, Time submit);
 
 // Random bearer token: 32 bytes from OpenSSL's RAND_bytes, in hex.
 Result<std::string> RandomToken();

@@ -22,7 +22,7 @@ Active& ControlPlaneImpl::AddActive(const JobRecord& rec, const Job* job) {
   const JobId slot =
       job ? net_->AddJob(*job)
           : net_->AddJob(CoreJob(rec.spec, catalog_, net_->InternTenant(rec.tenant), CoreTime(rec.submit_ms)));
-  if (by_slot_.size() <= slot) by_slot_.resize(slot + 1, 0);
+  if (!by_slot_.contains(slot)) by_slot_.resize(slot.value() + 1, 0);
   by_slot_[slot] = rec.id;
   if (!rec.spec.center.empty()) net_->Pin(slot, center_ids_.at(rec.spec.center));
   Active& a = active_[rec.id];
@@ -43,7 +43,7 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
       wakes_.insert(d.at);  // WakeDue at each pass; a virtual clock moves on to it
       continue;
     }
-    const int64_t id = d.job < by_slot_.size() ? by_slot_[d.job] : 0;
+    const int64_t id = by_slot_.contains(d.job) ? by_slot_[d.job] : 0;
     auto it = id == 0 ? active_.end() : active_.find(id);
     if (it == active_.end()) {
       spdlog::error("pass={} decision for an unknown slot {}", pass_id_, d.job);

@@ -81,7 +81,7 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
     centers.push_back(local);
   }
   // Each center's backend: the network's centers are simulated unless named.
-  std::vector<BackendConfig> backend(file.centers.size());
+  IdVector<CenterId, BackendConfig> backend(file.centers.size());
   for (auto& b : backend) b.kind = "simulated";
   Network& net = out.network;
   net.name = file.name.empty() ? "live" : file.name;
@@ -112,7 +112,7 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
   for (const Node& n : file.nodes)
     if (backend[n.center].kind == "simulated") net.nodes.push_back(n);
   out.centers.resize(net.centers.size());
-  for (CenterId c = 0; c < net.centers.size(); ++c) {
+  for (CenterId c : net.centers.ids()) {
     auto bc = std::make_unique<BuiltCenter>();
     bc->name = net.centers[c].name;
     bc->kind = backend[c].kind;
@@ -125,7 +125,7 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
       auto probed = bc->backend->Probe();
       if (!probed.ok())
         return probed.status().Wrap(fmt::format("center '{}' ({}): the backend does not answer", bc->name, bc->kind));
-      PoolId pool = static_cast<PoolId>(net.pools.size());
+      const PoolId pool = net.pools.next_id();
       net.pools.push_back(Pool{bc->kind, c});
       const uint32_t rack = net.num_racks++, pod = net.num_pods++;
       std::set<std::string> seen;
@@ -144,13 +144,13 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
     if (!st.ok()) return st.Wrap("network of the server");
   }
   // Slices, as in the simulator: each center's scheduler sees its own nodes.
-  for (NodeId g = 0; g < net.nodes.size(); ++g) {
+  for (NodeId g : net.nodes.ids()) {
     BuiltCenter& bc = *out.centers[net.nodes[g].center];
-    NodeId local = static_cast<NodeId>(bc.global.size());
+    const NodeId local = bc.global.next_id();
     bc.global.push_back(g);
     bc.node_index.emplace(net.nodes[g].name, local);
   }
-  for (CenterId c = 0; c < net.centers.size(); ++c) {
+  for (CenterId c : net.centers.ids()) {
     BuiltCenter& bc = *out.centers[c];
     bc.net.name = net.name + "/" + bc.name;
     bc.net.centers = net.centers;
@@ -163,10 +163,10 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
   return out;
 }
 
-Job CoreJob(const JobSpec& spec, const Catalog& catalog, uint32_t tenant, Time submit) {
+Job CoreJob(const JobSpec& spec, const Catalog& catalog, TenantId tenant, Time submit) {
   Job j;
   j.tenant = tenant;
-  j.user = tenant;
+  j.user = tenant.value();  // a live tenant is its own only user
   j.submit = submit;
   j.num_gpus = spec.gpus;
   j.cpu_milli = spec.cpu_milli;

@@ -56,7 +56,7 @@ class Outages {
       : failures_(failures), depth_(network.centers.size(), 0) {
     for (const auto& o : network.outages) Push(o.start, o.center, true, o.duration);
     if (failures_.outages())
-      for (CenterId c = 0; c < network.centers.size(); ++c) Random(c, t0);
+      for (CenterId c : network.centers.ids()) Random(c, t0);
   }
   Time next() const { return events_.empty() ? kNever : events_.top().t; }
   // Sends away, or brings back, the centers whose outages start or end at t.
@@ -92,7 +92,7 @@ class Outages {
   }
 
   FailureDraws& failures_;
-  std::vector<int> depth_;  // outages going on, per center
+  IdVector<CenterId, int> depth_;  // outages going on, per center
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t seq_ = 0;
 };
@@ -196,16 +196,17 @@ Result<SimResult> Replay(const Workload& workload, const std::string& network_sp
   Time now = clock.load();
   Status st;
   while (rec.open() > 0 && st.ok()) {
-    Time t = std::min(next < n ? workload.jobs[next].submit : kNever, outages.next());
+    Time t = std::min(next < n ? workload.jobs.vec()[next].submit : kNever, outages.next());
     if (int64_t due = cp->NextEventUs(); due != INT64_MAX) t = std::min<Time>(t, std::max<Time>(due, now));
     if (t == kNever) break;
     now = t;
     clock.store(t);
     rec.Advance(t);
     st = outages.At(t, *cp, rec);
-    for (; next < n && workload.jobs[next].submit == t; ++next) {
-      const Job& j = workload.jobs[next];
-      auto id = cp->SubmitTraceJob("t" + std::to_string(j.tenant), SpecOf(j, workload.JobName(next), catalog), j);
+    for (; next < n && workload.jobs.vec()[next].submit == t; ++next) {
+      const JobId i(static_cast<uint32_t>(next));
+      const Job& j = workload.jobs[i];
+      auto id = cp->SubmitTraceJob("t" + std::to_string(j.tenant.value()), SpecOf(j, workload.JobName(i), catalog), j);
       if (!id.ok()) st = id.status();
     }
     cp->PassNow();

@@ -11,15 +11,15 @@ Ledger::Ledger(const Network& net) : net_(net) {
   mem_.assign(net.nodes.size(), 0);
   off_.resize(net.nodes.size() + 1);
   uint32_t o = 0;
-  for (size_t i = 0; i < net.nodes.size(); ++i) {
-    off_[i] = o;
+  for (NodeId i : net.nodes.ids()) {
+    off_[i.value()] = o;
     o += net.nodes[i].devices;
   }
   off_.back() = o;
   dev_.assign(o, 0);
 }
 
-Status Ledger::Apply(const Job& job, const Allocation& a, const std::vector<NodeId>& global, ModelMask eligible,
+Status Ledger::Apply(const Job& job, const Allocation& a, const IdVector<NodeId, NodeId>& global, ModelMask eligible,
                      int sign) {
   if (sign > 0) {
     // Gang: all devices at once, of one accepted model.
@@ -30,7 +30,7 @@ Status Ledger::Apply(const Job& job, const Allocation& a, const std::vector<Node
       return Internal("job {}: placed on a model it does not accept", job.id);
   }
   for (const auto& sh : a.shares) {
-    if (sh.node >= global.size()) return Internal("job {}: node {} out of range", job.id, sh.node);
+    if (!global.contains(sh.node)) return Internal("job {}: node {} out of range", job.id, sh.node);
     const NodeId node = global[sh.node];
     const Node& n = net_.nodes[node];
     if (sign > 0 && sh.devices && n.model != a.model)
@@ -41,7 +41,7 @@ Status Ledger::Apply(const Job& job, const Allocation& a, const std::vector<Node
       return Internal("node {} CPU or memory over-allocated by job {}", n.name, job.id);
     for (int d = 0; d < n.devices; ++d) {
       if (!(sh.devices >> d & 1)) continue;
-      int32_t& u = dev_[off_[node] + d];
+      int32_t& u = dev_[off_[node.value()] + d];
       u += sign * sh.milli;
       if (u > 1000 || u < 0) return Internal("device {} of node {} over-allocated by job {}", d, n.name, job.id);
     }
@@ -106,17 +106,17 @@ void Accounts::Advance(Time t) {
     u.running = static_cast<uint32_t>(running_);
     res_->util.push_back(u);
     if (nc_ > 1) {
-      for (size_t c = 0; c < nc_; ++c)
+      for (CenterId c : Ids<CenterId>(nc_))
         for (size_t m = 0; m < nm_; ++m) {
-          size_t s = c * nm_ + m;
+          size_t s = c.value() * nm_ + m;
           if (capacity_[s] <= 0) continue;
           PoolSample p;
           p.t = window_;
-          p.center = static_cast<uint32_t>(c);
+          p.center = c;
           p.model = m == nm_ - 1 ? kNoModel : static_cast<ModelId>(m);
           p.busy_devices = win_[s] / 1000.0 / static_cast<double>(step_);
           p.capacity = capacity_[s];
-          p.pending = static_cast<uint32_t>(net_.num_pending(static_cast<CenterId>(c)));
+          p.pending = static_cast<uint32_t>(net_.num_pending(c));
           p.running = running_in_[c];
           res_->pools.push_back(p);
         }
@@ -133,7 +133,7 @@ void Accounts::Meter(JobId id, CenterId c, ModelId m, double devices, Time a, Ti
   const Job& j = net_.workload().jobs[id];
   double secs = ToSeconds(b - a);
   allocated_dev_s_ += devices * secs;
-  uint64_t key = (uint64_t{j.tenant} << 32) | (uint64_t{c} << 8) | (m == kNoModel ? 255u : m);
+  uint64_t key = (uint64_t{j.tenant.value()} << 32) | (uint64_t{c.value()} << 8) | (m == kNoModel ? 255u : m);
   UsageRow& u = usage_[key];
   u.tenant = j.tenant;
   u.center = c;
@@ -211,7 +211,7 @@ void Accounts::Finish(SimSummary* s) {
   });
   // Per center.
   res.centers.resize(nc_);
-  for (size_t c = 0; c < nc_; ++c) {
+  for (CenterId c : res.centers.ids()) {
     CenterSummary& x = res.centers[c];
     const Center& cc = network_.centers[c];
     x.name = cc.name;
@@ -220,8 +220,8 @@ void Accounts::Finish(SimSummary* s) {
     x.lon = cc.longitude;
     double cap = 0, integ = 0;
     for (size_t m = 0; m < nm_; ++m) {
-      cap += capacity_[c * nm_ + m];
-      integ += integral_[c * nm_ + m];
+      cap += capacity_[c.value() * nm_ + m];
+      integ += integral_[c.value() * nm_ + m];
     }
     x.accelerators = static_cast<int64_t>(cap);
     if (cap > 0 && s->makespan_s > 0) x.utilization = integ / 1000.0 / 1e6 / (cap * s->makespan_s);

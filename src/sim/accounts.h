@@ -24,12 +24,13 @@ class Ledger {
   // Adds (sign +1: checks the gang, the model and capacity) or removes an
   // allocation whose nodes are numbered by `global` (a center's local node
   // -> network node).
-  Status Apply(const Job& job, const Allocation& a, const std::vector<NodeId>& global, ModelMask eligible, int sign);
+  Status Apply(const Job& job, const Allocation& a, const IdVector<NodeId, NodeId>& global, ModelMask eligible,
+               int sign);
 
  private:
   const Network& net_;
-  std::vector<int64_t> cpu_, mem_;
-  std::vector<uint32_t> off_;
+  IdVector<NodeId, int64_t> cpu_, mem_;
+  std::vector<uint32_t> off_;  // by node (value()), and one past the last: its devices in dev_
   std::vector<int32_t> dev_;
 };
 
@@ -52,7 +53,7 @@ class Accounts {
  private:
   void Accrue(Time until);
   void Meter(JobId id, CenterId c, ModelId m, double devices, Time a, Time b);
-  size_t SlotOf(CenterId c, ModelId m) const { return c * nm_ + (m == kNoModel ? nm_ - 1 : m); }
+  size_t SlotOf(CenterId c, ModelId m) const { return c.value() * nm_ + (m == kNoModel ? nm_ - 1 : m); }
 
   const Workload& workload_;
   const Network& network_;
@@ -70,7 +71,7 @@ class Accounts {
   std::vector<double> win_;       // milli x µs in the current window
   std::vector<double> integral_;  // milli x µs in all
   double busy_total_ = 0, win_total_ = 0, integral_total_ = 0;
-  std::vector<uint32_t> running_in_;
+  IdVector<CenterId, uint32_t> running_in_;
   size_t running_ = 0;
   Time last_t_ = 0, window_ = 0;
   // Metering: per (tenant, center, model), and busy accelerator-seconds per

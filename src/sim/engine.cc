@@ -16,8 +16,10 @@ struct Event {
   Time t;
   uint64_t seq;
   Ev kind;
-  uint32_t id;   // job, or center
+  uint32_t id;   // job, or center (job(), center())
   uint32_t gen;  // job generation (stale events are skipped); outage: its duration index
+  JobId job() const { return JobId(id); }
+  CenterId center() const { return CenterId(id); }
   bool operator>(const Event& o) const { return t > o.t || (t == o.t && seq > o.seq); }
 };
 
@@ -31,7 +33,7 @@ double Percentile(std::vector<double>& v, double p) {
 
 }  // namespace
 
-SimSummary Summarize(const std::vector<JobRecord>& jobs) {
+SimSummary Summarize(const IdVector<JobId, JobRecord>& jobs) {
   SimSummary s;
   s.jobs = jobs.size();
   std::vector<double> jct, wait;
@@ -83,7 +85,8 @@ class Engine {
   Status Run();
 
  private:
-  void Push(Time t, Ev kind, uint32_t id, uint32_t g) { events_.push({t, seq_++, kind, id, g}); }
+  void Push(Time t, Ev kind, JobId job, uint32_t g) { events_.push({t, seq_++, kind, job.value(), g}); }
+  void Push(Time t, Ev kind, CenterId c, uint32_t g) { events_.push({t, seq_++, kind, c.value(), g}); }
   void RandomOutage(CenterId c, Time after);
   Status OnEvent(const Event& e);
   // Applies what the network scheduler decided at time t.
@@ -132,28 +135,28 @@ Status Engine::OnEvent(const Event& e) {
   const Time t = e.t;
   switch (e.kind) {
     case Ev::kFinish: {
-      if (e.gen != net_.generation(e.id)) return Status::Ok();
-      SUANLI_ASSIGN_OR_RETURN(RunEnd end, net_.Finished(e.id, t));
-      SUANLI_RETURN_IF_ERROR(rec_.Finished(e.id, end, t));
+      if (e.gen != net_.generation(e.job())) return Status::Ok();
+      SUANLI_ASSIGN_OR_RETURN(RunEnd end, net_.Finished(e.job(), t));
+      SUANLI_RETURN_IF_ERROR(rec_.Finished(e.job(), end, t));
       break;
     }
     case Ev::kFail: {
-      if (e.gen != net_.generation(e.id)) return Status::Ok();
-      SUANLI_ASSIGN_OR_RETURN(RunEnd end, net_.Failed(e.id, t));
-      SUANLI_RETURN_IF_ERROR(rec_.Failed(e.id, end, t));
+      if (e.gen != net_.generation(e.job())) return Status::Ok();
+      SUANLI_ASSIGN_OR_RETURN(RunEnd end, net_.Failed(e.job(), t));
+      SUANLI_RETURN_IF_ERROR(rec_.Failed(e.job(), end, t));
       break;
     }
-    case Ev::kReady: net_.Ready(e.id, e.gen, t); break;
+    case Ev::kReady: net_.Ready(e.job(), e.gen, t); break;
     case Ev::kOutageStart:
       rec_.Outage();
-      Push(t + outage_len_[e.gen], Ev::kOutageEnd, e.id, e.gen);
-      SUANLI_RETURN_IF_ERROR(net_.CenterDown(e.id, t));
+      Push(t + outage_len_[e.gen], Ev::kOutageEnd, e.center(), e.gen);
+      SUANLI_RETURN_IF_ERROR(net_.CenterDown(e.center(), t));
       break;
     case Ev::kOutageEnd:
-      net_.CenterUp(e.id, t);
-      if (net_.up(e.id) && failures_.outages() && rec_.open() > 0) RandomOutage(e.id, t);
+      net_.CenterUp(e.center(), t);
+      if (net_.up(e.center()) && failures_.outages() && rec_.open() > 0) RandomOutage(e.center(), t);
       break;
-    case Ev::kWake: net_.Wake(e.id, t); break;
+    case Ev::kWake: net_.Wake(e.center(), t); break;
   }
   return Apply(t);
 }
@@ -167,12 +170,13 @@ Status Engine::Run() {
     outage_len_.push_back(o.duration);
   }
   if (failures_.outages())
-    for (size_t c = 0; c < network_.centers.size(); ++c) RandomOutage(static_cast<CenterId>(c), t0);
+    for (CenterId c : network_.centers.ids()) RandomOutage(c, t0);
 
+  // Jobs arrive in id order (the workload is sorted by submit time).
   size_t next_arrival = 0, reported = 0;
   while (rec_.open() > 0) {
     Time t = kNever;
-    if (next_arrival < n) t = workload_.jobs[next_arrival].submit;
+    if (next_arrival < n) t = workload_.jobs.vec()[next_arrival].submit;
     if (!events_.empty()) t = std::min(t, events_.top().t);
     if (t == kNever) break;
     rec_.Advance(t);
@@ -181,8 +185,8 @@ Status Engine::Run() {
       events_.pop();
       SUANLI_RETURN_IF_ERROR(OnEvent(e));
     }
-    while (next_arrival < n && workload_.jobs[next_arrival].submit == t) {
-      net_.Arrive(static_cast<JobId>(next_arrival), t);
+    while (next_arrival < n && workload_.jobs.vec()[next_arrival].submit == t) {
+      net_.Arrive(JobId(static_cast<uint32_t>(next_arrival)), t);
       SUANLI_RETURN_IF_ERROR(Apply(t));
       ++next_arrival;
     }

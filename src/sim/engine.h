@@ -59,7 +59,7 @@ struct SimOptions {
 };
 
 struct JobRecord {
-  JobId id = 0;
+  JobId id;
   Time submit = 0;
   Time start = -1;  // first start
   Time end = -1;
@@ -117,15 +117,17 @@ struct CenterSummary {
 // One time step of one (center, model) pool.
 struct PoolSample {
   Time t = 0;
-  uint32_t center = 0;
+  CenterId center;
   ModelId model = kNoModel;
   double busy_devices = 0, capacity = 0;
   uint32_t pending = 0, running = 0;  // the center's
 };
 
+inline constexpr TenantId kIdleTenant{UINT32_MAX};  // UsageRow: the idle accelerators
+
 struct UsageRow {
-  uint32_t tenant = 0;  // Workload::tenants; UINT32_MAX = idle accelerators
-  CenterId center = 0;
+  TenantId tenant;  // Workload::tenants; kIdleTenant = idle accelerators
+  CenterId center;
   ModelId model = kNoModel;
   double accelerator_s = 0, reference_s = 0, pflop_days = 0;
   Energy energy;
@@ -143,12 +145,12 @@ struct BusyHours {
 struct SimResult {
   std::string policy;  // DISPATCH/POLICY with several centers, else POLICY
   std::string dispatch, center_policy;
-  std::vector<JobRecord> jobs;
+  IdVector<JobId, JobRecord> jobs;
   std::vector<UtilSample> util;
   std::vector<std::pair<JobId, std::string>> unschedulable;  // with reasons
   SimSummary summary;
   double peak_pending = 0;
-  std::vector<CenterSummary> centers;
+  IdVector<CenterId, CenterSummary> centers;
   std::vector<PoolSample> pools;  // per time step and (center, model)
   std::vector<UsageRow> usage;    // sorted by tenant, center, model
   BusyHours busy;
@@ -196,7 +198,7 @@ NetworkOptions NetworkOptionsOf(const SimOptions& options);
 Result<SimResult> Simulate(const Workload& workload, const Network& network, const Catalog& catalog,
                            const PolicySpec& policy, const SimOptions& options);
 
-SimSummary Summarize(const std::vector<JobRecord>& jobs);
+SimSummary Summarize(const IdVector<JobId, JobRecord>& jobs);
 
 // Meters the idle accelerators (idle power x PUE, priced at each center's
 // local hour) from the first arrival for `horizon`, replacing the run's

@@ -88,8 +88,8 @@ Result<WorkloadGenerator> WorkloadGenerator::Create(const GenOptions& opts, cons
     return InvalidArgument("--profile: unknown profile '{}'; known: {}", opts.profile, Join(names, ", "));
   }
   g.profile_ = static_cast<int>(it - profiles.begin());
-  if ((opts.jobs < 1 && g.profile_ != kChinaAicc) || opts.jobs >= kNoJob)
-    return InvalidArgument("--jobs: expected 1 to {}, got {}", kNoJob - 1, opts.jobs);
+  if ((opts.jobs < 1 && g.profile_ != kChinaAicc) || opts.jobs >= kNoJob.value())
+    return InvalidArgument("--jobs: expected 1 to {}, got {}", kNoJob.value() - 1, opts.jobs);
   if (!(opts.load > 0) || !std::isfinite(opts.load) || opts.load > 1e6)
     return InvalidArgument("--load: expected a number > 0, got {}", opts.load);
   if (opts.gpus < 1 || opts.gpus > 1'000'000'000)
@@ -262,10 +262,10 @@ GenTarget TargetOf(const Network& network) {
     }
   }
   for (const Region& r : regions) t.regions.push_back(r.name);
-  std::vector<std::map<ModelId, int64_t>> devices(network.centers.size());
+  IdVector<CenterId, std::map<ModelId, int64_t>> devices(network.centers.size());
   for (const Node& n : network.nodes)
-    if (n.model != kNoModel && n.devices > 0 && n.center < devices.size()) devices[n.center][n.model] += n.devices;
-  for (size_t c = 0; c < network.centers.size(); ++c) {
+    if (n.model != kNoModel && n.devices > 0 && devices.contains(n.center)) devices[n.center][n.model] += n.devices;
+  for (CenterId c : network.centers.ids()) {
     const Center& center = network.centers[c];
     GenTarget::CenterInfo info;
     info.name = center.name;
@@ -352,8 +352,9 @@ void WorkloadGenerator::FillJob(Job* job) {
     if (constrained) job->models = sc.floor[job->cls == WorkloadClass::kTransformer ? 1 : 0];
   }
   CapHost(job);
+  // Tenant t is the t-th one NewWorkload interns.
   uint32_t tenant = static_cast<uint32_t>(tenant_table_.Pick(r));
-  job->tenant = tenant;
+  job->tenant = TenantId(tenant);
   job->user = tenant * users_per_tenant_ + static_cast<uint32_t>(user_table_.Pick(r));
   job->work = SampleDuration(r);
 }

@@ -271,7 +271,7 @@ Status WorkloadGenerator::SetUpNetwork(WorkloadGenerator* g, const Catalog& cata
     j.stacks = tn.large.stacks;
     g->WholeHost(j.num_gpus, lr, &j);
     g->CapHost(&j);
-    j.tenant = ti;
+    j.tenant = TenantId(ti);
     j.user = ti * g->users_per_tenant_ + static_cast<uint32_t>(g->user_table_.Pick(lr));
     const double hours = std::round((kLargeMinDays + lr.Uniform() * (kLargeMaxDays - kLargeMinDays)) * 24);
     j.work = hours * 3600;
@@ -413,7 +413,7 @@ void WorkloadGenerator::FillNetJob(Job* job) {
         std::min(p.max_work, std::max(1.0, static_cast<double>(std::llround(SampleDuration(r) * p.work_scale))));
   }
   CapHost(job);
-  job->tenant = ti;
+  job->tenant = TenantId(ti);
   job->user = ti * users_per_tenant_ + static_cast<uint32_t>(user_table_.Pick(r));
   job->home = p.center_place[tn.center];
   // The dataset: at home, or at another center.
@@ -441,7 +441,7 @@ void WorkloadGenerator::FillNetJob(Job* job) {
 size_t WorkloadGenerator::NextNet(size_t max, Workload* out) {
   NetProfile& p = *net_;
   size_t n = 0;
-  while (n < max && generated_ + 1 < kNoJob) {
+  while (n < max && generated_ + 1 < kNoJob.value()) {
     if (!p.have_pending && !p.stream_done) {
       if (p.by_count && p.stream_drawn >= p.stream_jobs) {
         p.stream_done = true;
@@ -466,7 +466,7 @@ size_t WorkloadGenerator::NextNet(size_t max, Workload* out) {
     } else {
       break;
     }
-    job.id = static_cast<JobId>(generated_++);
+    job.id = JobId(static_cast<uint32_t>(generated_++));
     out->jobs.push_back(job);
     ++n;
   }

@@ -11,7 +11,7 @@ void MeterIdle(SimResult* result, Duration horizon, const Network& network, cons
   SimResult& res = *result;
   const BusyHours& busy = res.busy;
   res.usage.erase(
-      std::remove_if(res.usage.begin(), res.usage.end(), [](const UsageRow& u) { return u.tenant == UINT32_MAX; }),
+      std::remove_if(res.usage.begin(), res.usage.end(), [](const UsageRow& u) { return u.tenant == kIdleTenant; }),
       res.usage.end());
   // Idle accelerators draw idle power from the first arrival to the horizon.
   const Time t0 = busy.t0, t_end = t0 + std::max<Duration>(0, horizon);
@@ -21,8 +21,8 @@ void MeterIdle(SimResult* result, Duration horizon, const Network& network, cons
     if (m + 1 == nm || busy.capacity[sl] <= 0 || c >= network.centers.size()) continue;  // CPU-only: no accelerators
     const AcceleratorModel& am = catalog.model(static_cast<ModelId>(m));
     UsageRow idle;
-    idle.tenant = UINT32_MAX;
-    idle.center = static_cast<CenterId>(c);
+    idle.tenant = kIdleTenant;
+    idle.center = CenterId(static_cast<uint32_t>(c));
     idle.model = static_cast<ModelId>(m);
     const auto& hours = busy.hours[sl];
     for (Time a = t0; a < t_end; a += kHour) {
@@ -31,7 +31,7 @@ void MeterIdle(SimResult* result, Duration horizon, const Network& network, cons
       double busy_s = h < hours.size() ? hours[h] : 0;
       double idle_dev = std::max(0.0, busy.capacity[sl] * ToSeconds(b - a) - busy_s) / ToSeconds(b - a);
       idle.accelerator_s += idle_dev * ToSeconds(b - a);
-      idle.energy += EnergyOver(network.centers[c], idle_dev * am.idle_power_w, a, b, start_hour);
+      idle.energy += EnergyOver(network.centers[idle.center], idle_dev * am.idle_power_w, a, b, start_hour);
     }
     if (idle.accelerator_s > 0) res.usage.push_back(idle);  // after every tenant's rows, by center and model
   }
@@ -42,8 +42,8 @@ void MeterIdle(SimResult* result, Duration horizon, const Network& network, cons
   s.idle_horizon_s = ToSeconds(t_end - t0);
   for (auto& x : res.centers) x.energy = Energy{};
   for (const auto& u : res.usage) {
-    if (u.center < res.centers.size()) res.centers[u.center].energy += u.energy;
-    (u.tenant == UINT32_MAX ? s.idle_energy : s.jobs_energy) += u.energy;
+    if (res.centers.contains(u.center)) res.centers[u.center].energy += u.energy;
+    (u.tenant == kIdleTenant ? s.idle_energy : s.jobs_energy) += u.energy;
     s.energy_kwh += u.energy.kwh;
     s.cost += u.energy.cost;
     s.carbon_kg += u.energy.carbon_kg;

@@ -154,7 +154,7 @@ Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c
                      ran ? Sec(j.start) : "", j.end >= 0 ? Sec(j.end) : "", ran ? Sec(j.start - j.submit) : "",
                      j.end >= 0 ? Sec(j.end - j.submit) : "", job.num_gpus, job.IsShared() ? job.gpu_milli : 1000,
                      j.nodes, CsvField(model), j.preemptions, state,
-                     CsvField(j.center < net.centers.size() ? net.centers[j.center].name : std::string()), j.restarts,
+                     CsvField(net.centers.contains(j.center) ? net.centers[j.center].name : std::string()), j.restarts,
                      j.lost_work_s, j.transfer_s);
       if (buf.size() > (1 << 20)) {
         f.Write(buf);
@@ -208,9 +208,9 @@ Status WriteUsageCsv(const std::string& path, const Workload& w, const Network& 
   std::string buf;
   for (const auto& r : results)
     for (const auto& u : r.usage) {
-      std::string tenant = u.tenant == UINT32_MAX        ? "(idle)"
-                           : u.tenant < w.tenants.size() ? w.tenants.Name(u.tenant)
-                                                         : std::string("default");
+      std::string tenant = u.tenant == kIdleTenant               ? "(idle)"
+                           : u.tenant.value() < w.tenants.size() ? w.tenants.Name(u.tenant)
+                                                                 : std::string("default");
       fmt::format_to(std::back_inserter(buf), "{},{},{},{},{:.4f},{:.4f},{:.6f},{:.4f},{:.4f},{:.4f}\n",
                      CsvField(r.policy), CsvField(tenant), CsvField(net.centers[u.center].name),
                      CsvField(u.model == kNoModel ? "cpu" : c.model(u.model).name), u.accelerator_s / 3600.0,

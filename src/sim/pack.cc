@@ -57,16 +57,16 @@ PackInput PreparePackInput(std::string name, const Workload& workload, const Cat
   return in;
 }
 
-Result<std::vector<uint32_t>> PackArrivals(const Workload& workload, int64_t capacity_milli, double tune,
-                                           uint64_t seed) {
+Result<std::vector<JobId>> PackArrivals(const Workload& workload, int64_t capacity_milli, double tune, uint64_t seed) {
   if (!(tune > 0) || !std::isfinite(tune)) return InvalidArgument("tune must be a positive number, got {}", tune);
   const size_t n = workload.jobs.size();
   if (n > kMaxArrivals) return InvalidArgument("workload too large for a packing run ({} tasks)", n);
   Rng rng(seed);
-  std::vector<uint32_t> list(n);
+  std::vector<JobId> list;
+  list.reserve(n);
   int64_t total = 0;
-  for (size_t i = 0; i < n; ++i) {
-    list[i] = static_cast<uint32_t>(i);
+  for (JobId i : workload.jobs.ids()) {
+    list.push_back(i);
     total += GpuMilli(workload.jobs[i]);
   }
   const double target = tune * static_cast<double>(capacity_milli);
@@ -81,7 +81,7 @@ Result<std::vector<uint32_t>> PackArrivals(const Workload& workload, int64_t cap
   } else if (total > 0) {
     // Add random copies until the next draw would exceed the target.
     for (;;) {
-      uint32_t i = static_cast<uint32_t>(rng.Below(n));
+      const JobId i(static_cast<uint32_t>(rng.Below(n)));
       int64_t g = GpuMilli(workload.jobs[i]);
       if (static_cast<double>(total + g) > target) break;
       total += g;
@@ -116,9 +116,9 @@ Result<PackRun> RunPack(const PackInput& input, const Network& network, const Ca
 
   // Expected fragmentation, kept per node and summed (exact integers).
   const FragModel& frag = input.frag;
-  std::vector<int64_t> node_frag(state.num_nodes(), 0);
+  IdVector<NodeId, int64_t> node_frag(state.num_nodes(), 0);
   int64_t cluster_frag = 0;
-  for (NodeId n = 0; n < state.num_nodes(); ++n) {
+  for (NodeId n : node_frag.ids()) {
     node_frag[n] = frag.NodeFragScaled(state, n);
     cluster_frag += node_frag[n];
   }
@@ -133,7 +133,7 @@ Result<PackRun> RunPack(const PackInput& input, const Network& network, const Ca
     run.rows.push_back(r);
   };
   int64_t arrived = 0;
-  for (uint32_t idx : arrivals) {
+  for (JobId idx : arrivals) {
     const Job& job = w.jobs[idx];
     const int64_t g = GpuMilli(job);
     run.requested_milli += g;

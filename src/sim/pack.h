@@ -46,8 +46,8 @@ struct PackOptions {
 struct PackInput {
   std::string name;
   const Workload* workload = nullptr;
-  std::vector<PlacementRequest> requests;  // per job: any eligible model, one node
-  TaskMix mix;                             // ComputeTaskMix(*workload)
+  IdVector<JobId, PlacementRequest> requests;  // per job: any eligible model, one node
+  TaskMix mix;                                 // ComputeTaskMix(*workload)
   FragModel frag;
 };
 PackInput PreparePackInput(std::string name, const Workload& workload, const Catalog& catalog);
@@ -70,9 +70,8 @@ struct PackRun {
   double final_allocated_pct = 0, final_fragmented_pct = 0;
 };
 
-// The arrival order of one seed: indexes into workload.jobs (copies repeat an index).
-Result<std::vector<uint32_t>> PackArrivals(const Workload& workload, int64_t capacity_milli, double tune,
-                                           uint64_t seed);
+// The arrival order of one seed: jobs of the workload (copies repeat a job).
+Result<std::vector<JobId>> PackArrivals(const Workload& workload, int64_t capacity_milli, double tune, uint64_t seed);
 
 Result<PackRun> RunPack(const PackInput& input, const Network& network, const Catalog& catalog,
                         const std::string& policy, uint64_t seed, const PackOptions& options);

@@ -17,10 +17,10 @@ Recorder::Recorder(const Workload& workload, const Network& network, const Catal
   res_.dispatch = options.dispatch.text.empty() ? options.dispatch.name : options.dispatch.text;
   res_.policy = network.centers.size() > 1 ? res_.dispatch + "/" + center_policy : center_policy;
   res_.jobs.resize(n);
-  for (size_t i = 0; i < n; ++i) {
+  for (JobId i : workload.jobs.ids()) {
     const Job& j = workload.jobs[i];
     JobRecord& r = res_.jobs[i];
-    r.id = static_cast<JobId>(i);
+    r.id = i;
     r.submit = j.submit;
     r.gpus = j.num_gpus;
     r.gpu_milli = j.gpu_milli;
@@ -89,7 +89,7 @@ Status Recorder::Failed(JobId id, const RunEnd& e, Time t) {
 
 Result<SimResult> Recorder::Finish() {
   accounts_.Advance(accounts_.last_t());
-  for (size_t i = 0; i < res_.jobs.size(); ++i) {
+  for (JobId i : res_.jobs.ids()) {
     const JobRecord& r = res_.jobs[i];
     if (!r.unschedulable && r.end < 0)
       return Internal("job {} ({}) neither finished nor was reported unschedulable (phase {}, center {})", i,

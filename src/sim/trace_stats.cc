@@ -59,7 +59,7 @@ TraceStats ComputeTraceStats(const Workload& w, const Catalog& catalog) {
     int64_t hours = j.submit / kHour - (j.submit % kHour < 0 ? 1 : 0);
     int64_t hour = (hours % 24 + 24) % 24;
     ++s.by_hour[static_cast<size_t>(hour)];
-    ++per_tenant[std::min<size_t>(j.tenant, w.tenants.size())];
+    ++per_tenant[std::min<size_t>(j.tenant.value(), w.tenants.size())];  // the last: tenants without a name
     ++per_user[std::min<size_t>(j.user, w.users.size())];
     ++s.gpu_bins[static_cast<size_t>(GpuBin(j))];
     s.max_gpus = std::max(s.max_gpus, j.num_gpus);
@@ -91,7 +91,8 @@ TraceStats ComputeTraceStats(const Workload& w, const Catalog& catalog) {
   for (size_t t = 0; t < per_tenant.size(); ++t) {
     if (!per_tenant[t]) continue;
     ++s.tenants;
-    tenants.emplace_back(t < w.tenants.size() ? w.tenants.Name(static_cast<uint32_t>(t)) : "?", per_tenant[t]);
+    tenants.emplace_back(t < w.tenants.size() ? w.tenants.Name(TenantId(static_cast<uint32_t>(t))) : "?",
+                         per_tenant[t]);
   }
   for (uint64_t n : per_user) s.users += n > 0;
   std::stable_sort(tenants.begin(), tenants.end(), [](const auto& a, const auto& b) { return a.second > b.second; });

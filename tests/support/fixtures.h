@@ -1,6 +1,8 @@
 // Small in-code catalogs, networks and workloads for tests.
 #pragma once
 
+#include <initializer_list>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,13 @@
 #include "core/model/network.h"
 
 namespace suanli::testing {
+
+// The jobs with these ids, to compare with a set of job ids.
+inline std::set<JobId> JobSet(std::initializer_list<uint32_t> ids) {
+  std::set<JobId> out;
+  for (uint32_t id : ids) out.insert(JobId{id});
+  return out;
+}
 
 // Two CUDA models (fast "A", slow "B") and one CANN model "C".
 inline Catalog TestCatalog() {
@@ -48,7 +57,7 @@ inline Network TestNetwork(const std::vector<NodeGroup>& groups) {
   c.name = "dc";
   c.pue = 1.2;
   net.centers.push_back(c);
-  net.pools.push_back({"pool", 0});
+  net.pools.push_back({"pool", CenterId{0}});
   for (const auto& g : groups) {
     for (int i = 0; i < g.nodes; ++i) {
       Node n;
@@ -105,7 +114,7 @@ inline Workload RandomWorkload(uint64_t seed, int n, const Catalog& catalog, boo
     else j = MakeJob(t, 1, 500);
     if (r.Below(10) == 0) j.models = ModelMask{1} << r.Below(catalog.size());
     if (r.Below(10) == 0) j.stacks = 1u << r.Below(catalog.stacks().size());
-    j.tenant = static_cast<uint32_t>(r.Below(3));
+    j.tenant = TenantId(static_cast<uint32_t>(r.Below(3)));
     j.user = static_cast<uint32_t>(r.Below(2));
     j.cls = static_cast<WorkloadClass>(r.Below(kNumClasses));
     w.jobs.push_back(j);

@@ -29,7 +29,7 @@ inline Workload Tenants() {
 
 inline JobId AddJob(Workload* w, uint32_t tenant, Time submit, uint32_t gpus, double work, uint16_t milli = 1000) {
   Job j = MakeJob(submit, gpus, work, milli);
-  j.tenant = tenant;
+  j.tenant = TenantId{tenant};
   return w->Add(j, "");
 }
 

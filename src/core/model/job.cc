@@ -2,17 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 namespace suanli {
 
 const std::string& Workload::JobName(JobId id) const {
   static const std::string kEmpty;
-  return id < names.size() ? names[id] : kEmpty;
+  return names.contains(id) ? names[id] : kEmpty;
 }
 
 JobId Workload::Add(Job job, std::string name) {
-  job.id = static_cast<JobId>(jobs.size());
+  job.id = jobs.next_id();
   jobs.push_back(job);
   names.resize(jobs.size() - 1);
   names.push_back(std::move(name));
@@ -20,16 +19,16 @@ JobId Workload::Add(Job job, std::string name) {
 }
 
 void Workload::SortBySubmit() {
-  std::vector<uint32_t> idx(jobs.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) { return jobs[a].submit < jobs[b].submit; });
-  std::vector<Job> sorted;
+  std::vector<JobId> idx(jobs.ids().begin(), jobs.ids().end());
+  std::stable_sort(idx.begin(), idx.end(), [&](JobId a, JobId b) { return jobs[a].submit < jobs[b].submit; });
+  IdVector<JobId, Job> sorted;
   sorted.reserve(jobs.size());
-  std::vector<std::string> sorted_names;
+  IdVector<JobId, std::string> sorted_names;
   if (!names.empty()) sorted_names.reserve(names.size());
-  for (uint32_t i : idx) {
+  for (JobId i : idx) {
+    const JobId to = sorted.next_id();
     sorted.push_back(jobs[i]);
-    sorted.back().id = static_cast<JobId>(sorted.size() - 1);
+    sorted.back().id = to;
     if (!names.empty()) sorted_names.push_back(std::move(names[i]));
   }
   jobs = std::move(sorted);

@@ -11,19 +11,18 @@
 #include "base/strings.h"
 #include "base/time.h"
 #include "core/model/catalog.h"
+#include "core/model/ids.h"
 
 namespace suanli {
 
-using JobId = uint32_t;  // dense index into Workload::jobs
-inline constexpr JobId kNoJob = UINT32_MAX;
 inline constexpr uint32_t kNoOverride = UINT32_MAX;
 inline constexpr int kWholeDevice = 1000;         // milli-accelerators in one device
 inline constexpr uint16_t kNoPlace = UINT16_MAX;  // no entry in Workload::places
 
 struct Job {
-  JobId id = 0;
-  uint32_t tenant = 0;  // Workload::tenants
-  uint32_t user = 0;    // Workload::users
+  JobId id;
+  TenantId tenant;    // Workload::tenants
+  uint32_t user = 0;  // Workload::users
   Time submit = 0;
   uint32_t num_gpus = 0;              // devices in the gang; 0 = CPU-only job
   uint16_t gpu_milli = kWholeDevice;  // share of one device when num_gpus == 1 (GPU sharing)
@@ -64,9 +63,9 @@ struct SpeedOverride {
 
 struct Workload {
   std::string name;
-  std::vector<Job> jobs;
-  std::vector<std::string> names;  // optional, jobs[i]'s name from the trace (empty = use id)
-  StringTable tenants;
+  IdVector<JobId, Job> jobs;
+  IdVector<JobId, std::string> names;  // optional, a job's name from the trace (empty = use id)
+  BasicStringTable<TenantId> tenants;
   StringTable users;
   std::vector<SpeedOverride> overrides;
   StringTable places;  // center and region names used by Job::home, data_at, region

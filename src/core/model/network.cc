@@ -27,8 +27,7 @@ int Network::MaxDevicesPerNode() const {
 
 Status Network::Validate(const Catalog& catalog) const {
   if (nodes.empty()) return InvalidArgument("network '{}' has no nodes", name);
-  for (size_t i = 0; i < centers.size(); ++i) {
-    const auto& c = centers[i];
+  for (const Center& c : centers) {
     if (c.pue < 1.0) return InvalidArgument("center '{}': pue {} is below 1.0", c.name, c.pue);
     if (c.utc_offset_s < kMinUtcOffsetS || c.utc_offset_s > kMaxUtcOffsetS || c.utc_offset_s % 900 != 0)
       return InvalidArgument(
@@ -40,10 +39,10 @@ Status Network::Validate(const Catalog& catalog) const {
     }
   }
   for (const auto& p : pools)
-    if (p.center >= centers.size()) return InvalidArgument("pool '{}' names a missing center", p.name);
+    if (!centers.contains(p.center)) return InvalidArgument("pool '{}' names a missing center", p.name);
   for (const auto& n : nodes) {
-    if (n.pool >= pools.size()) return InvalidArgument("node '{}' names a missing pool", n.name);
-    if (n.center >= centers.size()) return InvalidArgument("node '{}' names a missing center", n.name);
+    if (!pools.contains(n.pool)) return InvalidArgument("node '{}' names a missing pool", n.name);
+    if (!centers.contains(n.center)) return InvalidArgument("node '{}' names a missing center", n.name);
     if (n.devices > kMaxDevicesPerNode)
       return InvalidArgument("node '{}': {} devices, at most {} per node", n.name, n.devices, kMaxDevicesPerNode);
     if (n.devices > 0 && (n.model == kNoModel || n.model >= catalog.size()))
@@ -52,12 +51,12 @@ Status Network::Validate(const Catalog& catalog) const {
     if (n.mem_mib <= 0) return InvalidArgument("node '{}': memory must be positive", n.name);
   }
   for (const auto& l : links) {
-    if (l.a >= centers.size() || l.b >= centers.size()) return InvalidArgument("a link names a missing center");
+    if (!centers.contains(l.a) || !centers.contains(l.b)) return InvalidArgument("a link names a missing center");
     if (l.bandwidth_gbps <= 0) return InvalidArgument("a link has non-positive bandwidth");
     if (l.latency_ms < 0) return InvalidArgument("a link has negative latency");
   }
   for (const auto& o : outages) {
-    if (o.center >= centers.size()) return InvalidArgument("an outage names a missing center");
+    if (!centers.contains(o.center)) return InvalidArgument("an outage names a missing center");
     if (o.start < 0 || o.duration <= 0)
       return InvalidArgument("outage of center '{}': start must be >= 0 and duration > 0", centers[o.center].name);
   }
@@ -65,8 +64,8 @@ Status Network::Validate(const Catalog& catalog) const {
 }
 
 std::optional<CenterId> Network::FindCenter(std::string_view name) const {
-  for (size_t i = 0; i < centers.size(); ++i)
-    if (centers[i].name == name) return static_cast<CenterId>(i);
+  for (CenterId c : centers.ids())
+    if (centers[c].name == name) return c;
   return std::nullopt;
 }
 
@@ -88,7 +87,7 @@ Paths::Paths(const Network& net) : n_(net.centers.size()) {
   // Parallel links keep the better one.
   for (const auto& l : net.links) {
     for (auto [a, b] : {std::pair{l.a, l.b}, std::pair{l.b, l.a}}) {
-      size_t k = a * n_ + b;
+      size_t k = At(a, b);
       if (l.latency_ms < lat_[k] || (l.latency_ms == lat_[k] && l.bandwidth_gbps > bw_[k])) {
         lat_[k] = l.latency_ms;
         bw_[k] = l.bandwidth_gbps;

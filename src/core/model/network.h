@@ -11,14 +11,13 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/strong_id.h"
 #include "base/time.h"
 #include "core/model/catalog.h"
+#include "core/model/ids.h"
 
 namespace suanli {
 
-using CenterId = uint32_t;
-using PoolId = uint32_t;
-using NodeId = uint32_t;
 inline constexpr int kMaxDevicesPerNode = 32;
 inline constexpr ModelId kNoModel = 255;
 // Time zones span UTC-12:00 to UTC+14:00.
@@ -42,13 +41,13 @@ struct Center {
 
 struct Pool {
   std::string name;
-  CenterId center = 0;
+  CenterId center;
 };
 
 struct Node {
   std::string name;
-  CenterId center = 0;
-  PoolId pool = 0;
+  CenterId center;
+  PoolId pool;
   uint32_t rack = 0;  // global rack id
   uint32_t pod = 0;   // global pod id (a group of racks)
   ModelId model = kNoModel;
@@ -58,7 +57,7 @@ struct Node {
 };
 
 struct Link {
-  CenterId a = 0, b = 0;
+  CenterId a, b;
   double latency_ms = 0;
   double bandwidth_gbps = 0;
 };
@@ -72,16 +71,16 @@ struct Region {
 // A center out of service from `start` for `duration` (all its running jobs
 // are interrupted, its queue is re-dispatched where the policy allows).
 struct Outage {
-  CenterId center = 0;
+  CenterId center;
   Time start = 0;
   Duration duration = 0;
 };
 
 struct Network {
   std::string name;
-  std::vector<Center> centers;
-  std::vector<Pool> pools;
-  std::vector<Node> nodes;
+  IdVector<CenterId, Center> centers;
+  IdVector<PoolId, Pool> pools;
+  IdVector<NodeId, Node> nodes;
   std::vector<Link> links;
   std::vector<Region> regions;
   std::vector<Outage> outages;  // scheduled
@@ -104,13 +103,14 @@ struct Network {
 class Paths {
  public:
   explicit Paths(const Network& net);
-  double LatencyMs(CenterId a, CenterId b) const { return lat_[a * n_ + b]; }
-  double BandwidthGbps(CenterId a, CenterId b) const { return bw_[a * n_ + b]; }
+  double LatencyMs(CenterId a, CenterId b) const { return lat_[At(a, b)]; }
+  double BandwidthGbps(CenterId a, CenterId b) const { return bw_[At(a, b)]; }
   bool Reachable(CenterId a, CenterId b) const;
   // Seconds to move `gb` gigabytes from a to b (size / bandwidth + latency); 0 if a == b.
   double TransferSeconds(CenterId a, CenterId b, double gb) const;
 
  private:
+  size_t At(CenterId a, CenterId b) const { return a.value() * n_ + b.value(); }
   size_t n_ = 0;
   std::vector<double> lat_, bw_;
 };

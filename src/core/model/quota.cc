@@ -52,8 +52,8 @@ std::string FormatAccelerators(int64_t milli) {
   return fmt::format("{:g}", static_cast<double>(milli) / 1000.0);
 }
 
-Result<QuotaUsage> QuotaUsage::Resolve(const QuotaSpec& spec, const StringTable& names, size_t num_tenants,
-                                       int64_t capacity_milli) {
+Result<QuotaUsage> QuotaUsage::Resolve(const QuotaSpec& spec, const BasicStringTable<TenantId>& names,
+                                       size_t num_tenants, int64_t capacity_milli) {
   SUANLI_RETURN_IF_ERROR(spec.Validate());
   if (capacity_milli < 0) return InvalidArgument("quota: negative capacity {}", capacity_milli);
   QuotaUsage q;
@@ -62,7 +62,7 @@ Result<QuotaUsage> QuotaUsage::Resolve(const QuotaSpec& spec, const StringTable&
   q.cohort_ = spec.cohort;
   q.reclaim_ = spec.reclaim;
   q.capacity_ = capacity_milli;
-  if (num_tenants > 0) q.Ensure(static_cast<uint32_t>(num_tenants - 1), names);
+  if (num_tenants > 0) q.Ensure(TenantId(static_cast<uint32_t>(num_tenants - 1)), names);
   return q;
 }
 
@@ -84,15 +84,15 @@ TenantUsage QuotaUsage::Make(std::string_view name) const {
   return u;
 }
 
-void QuotaUsage::Ensure(uint32_t t, const StringTable& names) {
-  while (tenants_.size() <= t) {
-    uint32_t i = static_cast<uint32_t>(tenants_.size());
-    tenants_.push_back(Make(i < names.size() ? std::string_view(names.Name(i)) : std::string_view()));
+void QuotaUsage::Ensure(TenantId t, const BasicStringTable<TenantId>& names) {
+  while (!tenants_.contains(t)) {
+    const TenantId i = tenants_.next_id();
+    tenants_.push_back(Make(i.value() < names.size() ? std::string_view(names.Name(i)) : std::string_view()));
     if (tenants_.back().limited) cohort_nominal_ += tenants_.back().nominal;
   }
 }
 
-bool QuotaUsage::Admits(uint32_t t, int64_t milli) const {
+bool QuotaUsage::Admits(TenantId t, int64_t milli) const {
   if (milli <= 0) return true;
   const TenantUsage& u = tenants_[t];
   if (!u.limited) return true;
@@ -104,8 +104,8 @@ bool QuotaUsage::Admits(uint32_t t, int64_t milli) const {
   return cohort_used_ + milli <= cohort_nominal_;
 }
 
-std::string QuotaUsage::WhyNever(uint32_t t, int64_t milli) const {
-  if (milli <= 0 || t >= tenants_.size()) return "";
+std::string QuotaUsage::WhyNever(TenantId t, int64_t milli) const {
+  if (milli <= 0 || !tenants_.contains(t)) return "";
   const TenantUsage& u = tenants_[t];
   if (!u.limited || milli <= u.nominal) return "";
   if (u.borrowing_limit >= 0 && milli - u.nominal > u.borrowing_limit)
@@ -121,7 +121,7 @@ std::string QuotaUsage::WhyNever(uint32_t t, int64_t milli) const {
   return "";
 }
 
-void QuotaUsage::Change(uint32_t t, int64_t delta) {
+void QuotaUsage::Change(TenantId t, int64_t delta) {
   TenantUsage& u = tenants_[t];
   int64_t before = u.borrowed();
   u.used += delta;

@@ -18,6 +18,7 @@
 
 #include "base/status.h"
 #include "base/strings.h"
+#include "core/model/ids.h"
 
 namespace suanli {
 
@@ -57,11 +58,11 @@ class QuotaUsage {
   // Resolves `spec` against the workload's tenant names and the center's
   // capacity (milli-accelerators). `num_tenants` may exceed names.size():
   // tenants without a name get the default quota, if any.
-  static Result<QuotaUsage> Resolve(const QuotaSpec& spec, const StringTable& names, size_t num_tenants,
+  static Result<QuotaUsage> Resolve(const QuotaSpec& spec, const BasicStringTable<TenantId>& names, size_t num_tenants,
                                     int64_t capacity_milli);
 
-  const std::vector<TenantUsage>& tenants() const { return tenants_; }
-  const TenantUsage& tenant(uint32_t t) const { return tenants_[t]; }
+  const IdVector<TenantId, TenantUsage>& tenants() const { return tenants_; }
+  const TenantUsage& tenant(TenantId t) const { return tenants_[t]; }
   size_t size() const { return tenants_.size(); }
   bool reclaim() const { return reclaim_; }
   const std::string& cohort() const { return cohort_; }
@@ -72,24 +73,24 @@ class QuotaUsage {
   int64_t cohort_borrowed() const { return cohort_borrowed_; }
 
   // Adds tenant `t` (and any before it) when the workload gained tenants since.
-  void Ensure(uint32_t t, const StringTable& names);
+  void Ensure(TenantId t, const BasicStringTable<TenantId>& names);
   // May tenant t start a job of `milli` now? Within nominal always; beyond it
   // only within the borrowing limit and the cohort's unused nominal capacity.
-  bool Admits(uint32_t t, int64_t milli) const;
+  bool Admits(TenantId t, int64_t milli) const;
   // Empty if a job of `milli` could start on an idle cohort; else why never.
-  std::string WhyNever(uint32_t t, int64_t milli) const;
+  std::string WhyNever(TenantId t, int64_t milli) const;
   // Would the job stay within its tenant's nominal quota (the condition to reclaim)?
-  bool WithinNominal(uint32_t t, int64_t milli) const {
+  bool WithinNominal(TenantId t, int64_t milli) const {
     const TenantUsage& u = tenants_[t];
     return u.limited && u.used + milli <= u.nominal;
   }
-  void Add(uint32_t t, int64_t milli) { Change(t, milli); }
-  void Sub(uint32_t t, int64_t milli) { Change(t, -milli); }
+  void Add(TenantId t, int64_t milli) { Change(t, milli); }
+  void Sub(TenantId t, int64_t milli) { Change(t, -milli); }
 
  private:
-  void Change(uint32_t t, int64_t delta);
+  void Change(TenantId t, int64_t delta);
   TenantUsage Make(std::string_view name) const;
-  std::vector<TenantUsage> tenants_;
+  IdVector<TenantId, TenantUsage> tenants_;
   std::vector<TenantQuota> listed_;
   std::optional<TenantQuota> default_;
   std::string cohort_;

@@ -86,7 +86,7 @@ JobId NetworkScheduler::AddJob(Job job) {
     jobs_[id].gen = gen;
     places_.erase(id);
   } else {
-    id = static_cast<JobId>(jobs_.size());
+    id = jobs_.next_id();
     jobs_.emplace_back();
     w_.jobs.emplace_back();
     asked_models_.push_back(0);

@@ -19,9 +19,9 @@ NetworkScheduler::NetworkScheduler(const Workload& workload, const Network& netw
 Result<std::unique_ptr<NetworkScheduler>> NetworkScheduler::Create(const Workload& workload, const Network& network,
                                                                    const Catalog& catalog, const PolicySpec& policy,
                                                                    const NetworkOptions& options) {
-  const size_t n = workload.jobs.size();
-  for (size_t i = 1; i < n; ++i)
-    if (workload.jobs[i].submit < workload.jobs[i - 1].submit)
+  const std::vector<Job>& jobs = workload.jobs.vec();
+  for (size_t i = 1; i < jobs.size(); ++i)
+    if (jobs[i].submit < jobs[i - 1].submit)
       return InvalidArgument("workload is not sorted by submit time (job {})", i);
   if (network.centers.empty()) return InvalidArgument("network '{}' has no centers", network.name);
   std::unique_ptr<NetworkScheduler> s(new NetworkScheduler(workload, network, catalog, options));
@@ -43,7 +43,7 @@ Status NetworkScheduler::Init(const PolicySpec& policy) {
     if (auto c = network.FindCenter(name)) place_center_[p] = *c;
     if (auto r = network.FindRegion(name)) place_region_[p] = *r;
   }
-  for (size_t i = 0; i < n; ++i) {
+  for (JobId i : workload.jobs.ids()) {
     const Job& j = workload.jobs[i];
     auto bad = [&](uint16_t place, const char* field, bool want_center) -> Status {
       if (place == kNoPlace) return Status::Ok();
@@ -70,18 +70,17 @@ Status NetworkScheduler::Init(const PolicySpec& policy) {
   w_.places = workload.places;
   jobs_.resize(n);
   asked_models_.resize(n);
-  for (size_t i = 0; i < n; ++i) {
+  for (JobId i : workload.jobs.ids()) {
     jobs_[i].remaining = workload.jobs[i].work;
     asked_models_[i] = workload.jobs[i].models;
   }
 
   // One scheduler per center, over its own nodes.
   centers_.resize(nc);
-  for (size_t i = 0; i < network.nodes.size(); ++i)
-    centers_[network.nodes[i].center].global.push_back(static_cast<NodeId>(i));
+  for (NodeId i : network.nodes.ids()) centers_[network.nodes[i].center].global.push_back(i);
   TaskMix mix;
   if (opt_.task_mix_from_workload) mix = ComputeTaskMix(workload);
-  for (size_t c = 0; c < nc; ++c) {
+  for (CenterId c : network.centers.ids()) {
     CenterSlot& x = centers_[c];
     if (x.global.empty()) continue;
     x.net.name = network.name + "/" + network.centers[c].name;
@@ -96,7 +95,7 @@ Status NetworkScheduler::Init(const PolicySpec& policy) {
   }
   SUANLI_ASSIGN_OR_RETURN(dispatcher_, MakeDispatcher(opt_.dispatch, network, catalog_));
   status_.resize(nc);
-  for (size_t c = 0; c < nc; ++c) status_[c].sched = centers_[c].sched.get();
+  for (CenterId c : network.centers.ids()) status_[c].sched = centers_[c].sched.get();
   view_ = std::make_unique<DispatchView>(
       DispatchView{network, catalog_, w_, paths_, status_, place_center_, place_region_, opt_.start_hour});
   return Status::Ok();
@@ -224,7 +223,7 @@ Status NetworkScheduler::Evict(CenterId c, Time t, bool running) {
   // Running jobs lose the work since their last checkpoint; queued ones go
   // back to the dispatcher.
   std::vector<JobId> moved;
-  for (JobId id = 0; id < jobs_.size(); ++id) {
+  for (JobId id : jobs_.ids()) {
     NetJob& j = jobs_[id];
     if (j.center != c) continue;
     if (running && j.phase == NetPhase::kRunning) {
@@ -297,7 +296,7 @@ void NetworkScheduler::GiveUpHeld() {
 // ------------------------------------------------------------------ passes
 
 Status NetworkScheduler::Pass(Time t) {
-  for (CenterId c = 0; c < centers_.size(); ++c) SUANLI_RETURN_IF_ERROR(PassCenter(c, t));
+  for (CenterId c : centers_.ids()) SUANLI_RETURN_IF_ERROR(PassCenter(c, t));
   return Status::Ok();
 }
 

@@ -117,7 +117,7 @@ class NetworkScheduler {
   // slot is freed once its job is done (Finished, Withdraw, unschedulable).
   JobId AddJob(Job job);
   void FreeJob(JobId id);
-  uint32_t InternTenant(const std::string& name) { return w_.tenants.Intern(name); }
+  TenantId InternTenant(const std::string& name) { return w_.tenants.Intern(name); }
   // The job runs only at this center (or is unschedulable if it never could).
   void Pin(JobId id, CenterId c) { places_[id].pinned = c; }
   // The job is not sent to center c before `until` (it just stopped the
@@ -192,7 +192,7 @@ class NetworkScheduler {
   size_t num_pending(CenterId c) const { return centers_[c].sched ? centers_[c].sched->num_pending() : 0; }
   size_t num_pending() const;
   NodeId CenterNode(CenterId c, NodeId local) const { return centers_[c].global[local]; }
-  const std::vector<NodeId>& CenterNodes(CenterId c) const { return centers_[c].global; }  // local -> network node
+  const IdVector<NodeId, NodeId>& CenterNodes(CenterId c) const { return centers_[c].global; }  // local -> network node
   // The allocation in the network's node numbering.
   Allocation ToNetwork(CenterId c, Allocation local) const;
   uint64_t passes() const { return passes_; }
@@ -201,8 +201,8 @@ class NetworkScheduler {
 
  private:
   struct CenterSlot {
-    Network net;                 // its slice of the network (nodes renumbered from 0)
-    std::vector<NodeId> global;  // local node -> network node
+    Network net;                      // its slice of the network (nodes renumbered from 0)
+    IdVector<NodeId, NodeId> global;  // local node -> network node
     std::unique_ptr<Scheduler> sched;
     bool changed = false;
     Time wake = kNever;
@@ -251,7 +251,7 @@ class NetworkScheduler {
   const Catalog& catalog_;
   NetworkOptions opt_;
   Workload w_;
-  std::vector<NetJob> jobs_;
+  IdVector<JobId, NetJob> jobs_;
   std::unordered_map<JobId, JobProgress> stopping_;  // kStopping jobs: what each had when stopped
   // Pinned and avoided centers, of the jobs that have them (the live plane's).
   struct Places {
@@ -260,16 +260,16 @@ class NetworkScheduler {
     Time avoid_until = 0;
   };
   std::unordered_map<JobId, Places> places_;
-  std::vector<CenterSlot> centers_;
-  std::vector<CenterStatus> status_;
+  IdVector<CenterId, CenterSlot> centers_;
+  IdVector<CenterId, CenterStatus> status_;
   std::vector<CenterId> place_center_;
   std::vector<uint32_t> place_region_;
   Paths paths_;
   std::unique_ptr<DispatchView> view_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  Rng rng_;                              // the passes'
-  Rng estimate_rng_;                     // start estimates draw from their own stream: asking never changes a decision
-  std::vector<ModelMask> asked_models_;  // by job: as submitted (the dispatcher may narrow w_'s)
+  Rng rng_;           // the passes'
+  Rng estimate_rng_;  // start estimates draw from their own stream: asking never changes a decision
+  IdVector<JobId, ModelMask> asked_models_;  // by job: as submitted (the dispatcher may narrow w_'s)
   std::vector<JobId> free_slots_;
   std::vector<JobId> held_;
   std::vector<NetDecision> out_;

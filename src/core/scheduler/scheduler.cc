@@ -81,7 +81,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const PolicySpec& spec, con
     // Every tenant of the workload is a member of the cohort if it has a quota
     // (listed, or the default); tenants without a name get the default.
     size_t num_tenants = workload.tenants.size();
-    for (const Job& j : workload.jobs) num_tenants = std::max<size_t>(num_tenants, size_t{j.tenant} + 1);
+    for (const Job& j : workload.jobs) num_tenants = std::max<size_t>(num_tenants, size_t{j.tenant.value()} + 1);
     auto q = QuotaUsage::Resolve(*options.quotas, workload.tenants, num_tenants, s->state_.total_capacity_milli());
     if (!q.ok()) return q.status();
     s->quota_ = std::move(q).value();
@@ -101,7 +101,7 @@ Scheduler::Scheduler(const PolicySpec& spec, const Catalog& catalog, const Netwo
       state_(network, catalog.size()),
       static_(!order_->dynamic()) {
   shapes_.resize(state_.num_slots());
-  for (NodeId n = 0; n < network.nodes.size(); ++n) {
+  for (NodeId n : network.nodes.ids()) {
     const Node& node = network.nodes[n];
     auto& v = shapes_[state_.SlotOf(n)];
     auto it = std::find_if(v.begin(), v.end(), [&](const Shape& s) {
@@ -184,7 +184,7 @@ void Scheduler::Submit(JobId id, Time now, double remaining_work) {
 
 JobProgress Scheduler::Progress(JobId id) const {
   JobProgress p;
-  if (id >= rt_.size()) {
+  if (!rt_.contains(id)) {
     p.remaining = workload_.jobs[id].work;
     return p;
   }
@@ -203,8 +203,8 @@ void Scheduler::Submit(JobId id, Time now, const JobProgress& carried) {
   const double remaining_work = carried.remaining;
   SUANLI_CHECK_MSG(std::isfinite(remaining_work) && remaining_work >= 0, "submit with invalid remaining work");
   SUANLI_CHECK_MSG(std::isfinite(carried.attained) && carried.attained >= 0, "submit with invalid attained service");
-  if (rt_.size() <= id) {
-    size_t n = std::max<size_t>(id + 1, rt_.size() * 2);
+  if (!rt_.contains(id)) {
+    size_t n = std::max<size_t>(id.value() + 1, rt_.size() * 2);
     rt_.resize(n);
     pending_pos_.resize(n, UINT32_MAX);
     running_pos_.resize(n, UINT32_MAX);
@@ -245,7 +245,7 @@ void Scheduler::Enqueue(JobId id, Time now) {
   r.queued_since = now;
   const Job& job = workload_.jobs[id];
   ++demand_count_[job.GpuMilli()];
-  if (shape_of_.size() <= id) shape_of_.resize(std::max<size_t>(id + 1, rt_.size()));
+  if (!shape_of_.contains(id)) shape_of_.resize(std::max<size_t>(id.value() + 1, rt_.size()));
   const uint32_t shape = shapes_table_.Intern(RequestShape::Of(job));
   shape_of_[id] = shape;
   if (shape_order_.size() <= shape) shape_order_.resize(shape + 1, nullptr);
@@ -313,7 +313,7 @@ void Scheduler::FillRequest(JobId id) {
   req.allow_multi_node = opt_.allow_multi_node;
   // A waiting job's model order is its shape's (jobs with their own per-model
   // times have their own).
-  const uint32_t shape = id < shape_of_.size() ? shape_of_[id] : UINT32_MAX;
+  const uint32_t shape = shape_of_.contains(id) ? shape_of_[id] : UINT32_MAX;
   if (job.speed_override == kNoOverride && shape < shape_order_.size() && shape_order_[shape] &&
       rt_[id].state == JobState::kPending) {
     // Consecutive requests are often of one shape: its list is copied once.
@@ -405,7 +405,7 @@ void Scheduler::ForgetSlot(JobId id) {
 }
 
 std::optional<Allocation> Scheduler::Remove(JobId id, Time now) {
-  if (id >= rt_.size()) return std::nullopt;
+  if (!rt_.contains(id)) return std::nullopt;
   JobRuntime& r = rt_[id];
   std::optional<Allocation> held;
   switch (r.state) {
@@ -438,15 +438,15 @@ void Scheduler::Preempt(JobId id, Time now, PassResult* out) {
 }
 
 void Scheduler::SetNodeUp(NodeId node, bool up) {
-  if (node >= state_.num_nodes() || state_.up(node) == up) return;
+  if (!state_.has_node(node) || state_.up(node) == up) return;
   state_.SetUp(node, up);
   freed_ = true;
   reservation_.reset();  // counted on the nodes that were up
 }
 
 bool Scheduler::Adopt(JobId id, const Allocation& alloc, Time started, Time now) {
-  if (rt_.size() <= id) {
-    size_t n = std::max<size_t>(id + 1, rt_.size() * 2);
+  if (!rt_.contains(id)) {
+    size_t n = std::max<size_t>(id.value() + 1, rt_.size() * 2);
     rt_.resize(n);
     pending_pos_.resize(n, UINT32_MAX);
     running_pos_.resize(n, UINT32_MAX);

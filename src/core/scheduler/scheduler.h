@@ -230,13 +230,13 @@ class Scheduler {
   ClusterState state_;
   bool static_;
 
-  std::vector<JobRuntime> rt_;
+  IdVector<JobId, JobRuntime> rt_;
   JobQueue queue_;                            // static orders
   std::vector<JobId> pending_;                // dynamic orders
   std::map<int64_t, uint32_t> demand_count_;  // pending jobs by accelerator demand (milli)
-  std::vector<uint32_t> pending_pos_;         // index into pending_ (dynamic orders)
+  IdVector<JobId, uint32_t> pending_pos_;     // index into pending_ (dynamic orders)
   std::vector<JobId> running_;
-  std::vector<uint32_t> running_pos_;
+  IdVector<JobId, uint32_t> running_pos_;
   std::unordered_map<JobId, Running> run_;
   std::set<std::pair<Time, JobId>> by_end_;
   std::vector<std::pair<JobId, std::string>> unschedulable_;
@@ -248,7 +248,7 @@ class Scheduler {
   // Request shapes of the jobs that have waited here (shape_of_: by job,
   // set when a job enters the queue).
   ShapeTable shapes_table_;
-  std::vector<uint32_t> shape_of_;
+  IdVector<JobId, uint32_t> shape_of_;
   // By shape: the eligible models in preference order (ModelOrder's), for
   // jobs without their own per-model times.
   std::vector<const std::vector<ModelId>*> shape_order_;

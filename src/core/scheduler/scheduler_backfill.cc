@@ -65,7 +65,7 @@ std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng
 }
 
 std::optional<Reservation> Scheduler::EstimateStart(JobId id, Time now, Rng& rng) {
-  if (id >= rt_.size()) return std::nullopt;
+  if (!rt_.contains(id)) return std::nullopt;
   if (rt_[id].state == JobState::kRunning) return Reservation{id, rt_[id].last_start, run_[id].alloc};
   if (rt_[id].state != JobState::kPending) return std::nullopt;
   return ComputeReservation(id, now, rng);

@@ -21,7 +21,7 @@ bool Scheduler::CanReclaim(JobId id) const {
 }
 
 bool Scheduler::Reclaim(JobId id, const Reservation* res, Time now, Rng& rng, PassResult* out) {
-  const uint32_t tenant = workload_.jobs[id].tenant;
+  const TenantId tenant = workload_.jobs[id].tenant;
   const int64_t need = workload_.jobs[id].GpuMilli();
   // Candidates: running jobs of the other tenants that borrow, newest first.
   std::vector<std::pair<Time, JobId>> cand;
@@ -34,7 +34,7 @@ bool Scheduler::Reclaim(JobId id, const Reservation* res, Time now, Rng& rng, Pa
     return x.first > y.first || (x.first == y.first && x.second > y.second);
   });
   // A tenant loses jobs only while it still borrows.
-  std::unordered_map<uint32_t, int64_t> borrowed;
+  std::unordered_map<TenantId, int64_t> borrowed;
   std::vector<JobId> released;
   std::optional<Allocation> a;
   for (const auto& [started, v] : cand) {
@@ -84,7 +84,7 @@ bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* vic
   const Job& job = workload_.jobs[id];
   const bool lender =
       !quota_ || !quota_->tenant(job.tenant).limited || quota_->WithinNominal(job.tenant, job.GpuMilli());
-  std::unordered_map<uint32_t, int64_t> borrowed;  // what each victim's tenant still borrows
+  std::unordered_map<TenantId, int64_t> borrowed;  // what each victim's tenant still borrows
   for (JobId v : *victims) {
     if (rt_[v].state != JobState::kRunning) continue;
     if (!(mine < order_->Key(v, ctx))) break;  // victims are sorted worst first

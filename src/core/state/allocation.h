@@ -11,7 +11,7 @@ namespace suanli {
 inline constexpr uint16_t kWholeDeviceMilli = 1000;
 
 struct NodeShare {
-  NodeId node = 0;
+  NodeId node;
   uint32_t devices = 0;  // bit d = device d of the node
   uint16_t milli = 0;    // held on each device in `devices` (1000 = whole device)
   int64_t cpu_milli = 0;

@@ -21,15 +21,15 @@ ClusterState::ClusterState(const Network& network, size_t num_models) : network_
   dev_offset_.resize(n + 1);
   slots_.resize(num_models + 1);
   uint32_t off = 0;
-  for (size_t i = 0; i < n; ++i) {
+  for (NodeId i : network.nodes.ids()) {
     const Node& node = network.nodes[i];
-    dev_offset_[i] = off;
+    dev_offset_[i.value()] = off;
     off += node.devices;
     int slot = node.model == kNoModel || node.devices == 0 ? static_cast<int>(num_models) : node.model;
     SUANLI_CHECK(slot <= static_cast<int>(num_models));
     slot_of_[i] = slot;
     local_[i] = static_cast<uint32_t>(slots_[slot].nodes.size());
-    slots_[slot].nodes.push_back(static_cast<NodeId>(i));
+    slots_[slot].nodes.push_back(i);
     slots_[slot].max_devices = std::max<int>(slots_[slot].max_devices, node.devices);
   }
   dev_offset_[n] = off;
@@ -41,7 +41,7 @@ ClusterState::ClusterState(const Network& network, size_t num_models) : network_
     s.cpu_atleast.assign(kCpuBuckets, std::vector<uint64_t>(words, 0));
     s.atleast.assign(s.max_devices + 1, std::vector<uint64_t>(words, 0));
   }
-  for (size_t i = 0; i < n; ++i) {
+  for (NodeId i : network.nodes.ids()) {
     const Node& node = network.nodes[i];
     free_cpu_[i] = node.cpu_milli;
     free_mem_[i] = node.mem_mib;
@@ -49,7 +49,7 @@ ClusterState::ClusterState(const Network& network, size_t num_models) : network_
     free_milli_[i] = int64_t{node.devices} * kWholeDeviceMilli;
     slots_[slot_of_[i]].capacity_milli += free_milli_[i];
     total_capacity_milli_ += free_milli_[i];
-    Index(static_cast<NodeId>(i), true);
+    Index(i, true);
   }
 }
 
@@ -91,8 +91,8 @@ void ClusterState::Index(NodeId n, bool add) {
 uint16_t ClusterState::MaxPartialFree(NodeId n) const {
   uint16_t m = 0;
   if (partial_[n] == 0) return m;
-  const uint16_t* f = dev_free_.data() + dev_offset_[n];
-  for (uint32_t d = 0, nd = dev_offset_[n + 1] - dev_offset_[n]; d < nd; ++d)
+  const uint16_t* f = dev_free_ptr(n);
+  for (int d = 0, nd = devices(n); d < nd; ++d)
     if (f[d] < kWholeDeviceMilli && f[d] > m) m = f[d];
   return m;
 }
@@ -129,7 +129,7 @@ void ClusterState::Reindex(NodeId n, Level was, int64_t was_milli) {
 
 bool ClusterState::CanAllocate(const Allocation& a) const {
   for (const auto& sh : a.shares) {
-    if (sh.node >= num_nodes() || !up_[sh.node]) return false;
+    if (!has_node(sh.node) || !up_[sh.node]) return false;
     if (sh.cpu_milli > free_cpu_[sh.node] || sh.mem_mib > free_mem_[sh.node]) return false;
     int nd = devices(sh.node);
     if (nd < 32 && (sh.devices >> nd) != 0) return false;
@@ -149,7 +149,7 @@ void ClusterState::Allocate(const Allocation& a) {
   for (size_t i = 0; i < shares.size(); ++i) {
     const NodeShare& sh = shares[i];
     NodeId n = sh.node;
-    SUANLI_CHECK_MSG(n < num_nodes(), "node out of range");
+    SUANLI_CHECK_MSG(has_node(n), "node out of range");
     const bool up = up_[n] != 0;
     const bool first = i == 0 || shares[i - 1].node != n;
     const bool last = i + 1 == shares.size() || shares[i + 1].node != n;
@@ -162,7 +162,7 @@ void ClusterState::Allocate(const Allocation& a) {
       int d = __builtin_ctz(mask);
       mask &= mask - 1;
       SUANLI_CHECK_MSG(d < devices(n), "device index out of range");
-      uint16_t& f = dev_free_[dev_offset_[n] + d];
+      uint16_t& f = dev_free_[dev_offset_[n.value()] + d];
       SUANLI_CHECK_MSG(f >= sh.milli, "device over-allocated");
       bool was_whole = f == kWholeDeviceMilli;
       bool was_partial = f > 0 && f < kWholeDeviceMilli;
@@ -173,7 +173,7 @@ void ClusterState::Allocate(const Allocation& a) {
       free_milli_[n] -= sh.milli;
     }
     if (int kind = ShareKind(sh); kind >= 0) {
-      ++kind_count_[size_t{n} * kNumShareKinds + kind];
+      ++kind_count_[size_t{n.value()} * kNumShareKinds + kind];
       kinds_mask_[n] = static_cast<uint16_t>(kinds_mask_[n] | (1u << kind));
     }
     if (up && last) Reindex(n, was, was_milli);
@@ -188,7 +188,7 @@ void ClusterState::Release(const Allocation& a) {
   for (size_t i = 0; i < shares.size(); ++i) {
     const NodeShare& sh = shares[i];
     NodeId n = sh.node;
-    SUANLI_CHECK_MSG(n < num_nodes(), "node out of range");
+    SUANLI_CHECK_MSG(has_node(n), "node out of range");
     const bool up = up_[n] != 0;
     const bool first = i == 0 || shares[i - 1].node != n;
     const bool last = i + 1 == shares.size() || shares[i + 1].node != n;
@@ -200,7 +200,7 @@ void ClusterState::Release(const Allocation& a) {
     while (mask) {
       int d = __builtin_ctz(mask);
       mask &= mask - 1;
-      uint16_t& f = dev_free_[dev_offset_[n] + d];
+      uint16_t& f = dev_free_[dev_offset_[n.value()] + d];
       bool was_partial = f > 0 && f < kWholeDeviceMilli;
       f = static_cast<uint16_t>(f + sh.milli);
       SUANLI_CHECK_MSG(f <= kWholeDeviceMilli, "device released twice");
@@ -210,7 +210,7 @@ void ClusterState::Release(const Allocation& a) {
       free_milli_[n] += sh.milli;
     }
     if (int kind = ShareKind(sh); kind >= 0) {
-      uint16_t& c = kind_count_[size_t{n} * kNumShareKinds + kind];
+      uint16_t& c = kind_count_[size_t{n.value()} * kNumShareKinds + kind];
       SUANLI_CHECK_MSG(c > 0, "share kind released twice");
       if (--c == 0) kinds_mask_[n] = static_cast<uint16_t>(kinds_mask_[n] & ~(1u << kind));
     }

@@ -25,6 +25,7 @@ class ClusterState {
 
   const Network& network() const { return *network_; }
   size_t num_nodes() const { return free_cpu_.size(); }
+  bool has_node(NodeId n) const { return free_cpu_.contains(n); }
   int num_slots() const { return static_cast<int>(slots_.size()); }
   int cpu_slot() const { return num_slots() - 1; }
   int SlotOf(NodeId n) const { return slot_of_[n]; }
@@ -33,9 +34,9 @@ class ClusterState {
   // Per node.
   int64_t free_cpu(NodeId n) const { return free_cpu_[n]; }
   int64_t free_mem(NodeId n) const { return free_mem_[n]; }
-  int devices(NodeId n) const { return dev_offset_[n + 1] - dev_offset_[n]; }
-  uint16_t dev_free(NodeId n, int d) const { return dev_free_[dev_offset_[n] + d]; }
-  const uint16_t* dev_free_ptr(NodeId n) const { return dev_free_.data() + dev_offset_[n]; }
+  int devices(NodeId n) const { return dev_offset_[n.value() + 1] - dev_offset_[n.value()]; }
+  uint16_t dev_free(NodeId n, int d) const { return dev_free_[dev_offset_[n.value()] + d]; }
+  const uint16_t* dev_free_ptr(NodeId n) const { return dev_free_.data() + dev_offset_[n.value()]; }
   int free_whole(NodeId n) const { return free_whole_[n]; }
   int64_t free_milli(NodeId n) const { return free_milli_[n]; }
   bool up(NodeId n) const { return up_[n] != 0; }
@@ -126,17 +127,17 @@ class ClusterState {
   }
 
   const Network* network_;
-  std::vector<int64_t> free_cpu_, free_mem_, free_milli_;
-  std::vector<uint32_t> dev_offset_;
+  IdVector<NodeId, int64_t> free_cpu_, free_mem_, free_milli_;
+  std::vector<uint32_t> dev_offset_;  // by node (value()), and one past the last: node n's devices in dev_free_
   std::vector<uint16_t> dev_free_;
-  std::vector<uint8_t> free_whole_, partial_, up_;
-  std::vector<uint16_t> max_partial_free_;  // largest free share on a partly used device
-  std::vector<Level> level_;                // per up node, as indexed
-  std::vector<int> slot_of_;
-  std::vector<uint32_t> local_;  // index of a node inside its slot
+  IdVector<NodeId, uint8_t> free_whole_, partial_, up_;
+  IdVector<NodeId, uint16_t> max_partial_free_;  // largest free share on a partly used device
+  IdVector<NodeId, Level> level_;                // per up node, as indexed
+  IdVector<NodeId, int> slot_of_;
+  IdVector<NodeId, uint32_t> local_;  // index of a node inside its slot
   std::vector<Slot> slots_;
-  std::vector<uint16_t> kind_count_;  // kNumShareKinds per node
-  std::vector<uint16_t> kinds_mask_;
+  std::vector<uint16_t> kind_count_;  // kNumShareKinds per node (value())
+  IdVector<NodeId, uint16_t> kinds_mask_;
   int64_t total_capacity_milli_ = 0, total_free_milli_ = 0;
   uint64_t generation_ = 0;
 };

@@ -121,10 +121,10 @@ Dispatcher::Dispatcher(DispatchSpec spec, const Network& network, const Catalog&
     present_[n.center] |= ModelMask{1} << n.model;
     capacity_[n.center][n.model] += n.devices;
   }
-  for (size_t c = 0; c < nc; ++c)
-    if (!network.centers[c].edge) home_order_.push_back(static_cast<CenterId>(c));
+  for (CenterId c : network.centers.ids())
+    if (!network.centers[c].edge) home_order_.push_back(c);
   if (home_order_.empty())
-    for (size_t c = 0; c < nc; ++c) home_order_.push_back(static_cast<CenterId>(c));
+    for (CenterId c : network.centers.ids()) home_order_.push_back(c);
 }
 
 bool Dispatcher::InLatency(const Job& job, CenterId c, const DispatchView& v) const {
@@ -142,20 +142,20 @@ CenterId Dispatcher::HomeOf(const Job& job, const DispatchView& v) const {
     CenterId best = kNoCenter;
     double best_ms = kInf;
     uint32_t r = job.region < v.place_region.size() ? v.place_region[job.region] : UINT32_MAX;
-    for (size_t c = 0; c < network_.centers.size() && r != UINT32_MAX; ++c) {
-      const Scheduler* s = v.centers[c].sched;
+    for (CenterId c : network_.centers.ids()) {
+      const Scheduler* s = r == UINT32_MAX ? nullptr : v.centers[c].sched;
       if (!s || !s->WhyNever(job).empty()) continue;
       double ms = RegionLatencyMs(network_.regions[r], network_.centers[c]);
-      if (ms < best_ms) best_ms = ms, best = static_cast<CenterId>(c);
+      if (ms < best_ms) best_ms = ms, best = c;
     }
     if (best != kNoCenter) return best;
   }
   for (size_t k = 0; k < n; ++k) {
-    CenterId c = home_order_[(job.tenant + k) % n];
+    CenterId c = home_order_[(job.tenant.value() + k) % n];
     const Scheduler* s = v.centers[c].sched;
     if (s && s->WhyNever(job).empty()) return c;
   }
-  return home_order_[job.tenant % n];
+  return home_order_[job.tenant.value() % n];
 }
 
 double Dispatcher::WaitEstimate(const Job& job, ModelMask eligible, CenterId c, Time now, const DispatchView& v) const {
@@ -282,19 +282,19 @@ DispatchDecision Dispatcher::Send(const Candidate& k, Time now, ModelMask models
 
 std::string Dispatcher::NoCenterReason(const Job& job, const DispatchView& v) const {
   // The reason of the first center that is up, or that none is.
-  for (size_t c = 0; c < network_.centers.size(); ++c) {
+  for (CenterId c : network_.centers.ids()) {
     const CenterStatus& cs = v.centers[c];
     if (!cs.sched) continue;
     std::string why = cs.sched->WhyNever(job);
     if (!why.empty()) continue;
-    if (!InLatency(job, static_cast<CenterId>(c), v)) continue;
+    if (!InLatency(job, c, v)) continue;
     return cs.up ? "no route to its dataset" : "every center that could run it is down";
   }
   if (job.service && job.latency_ms > 0)
     return fmt::format("no center that can run it is within {} ms of its region", job.latency_ms);
-  const Scheduler* s = v.centers.empty() ? nullptr : v.centers[0].sched;
+  const Scheduler* s = v.centers.empty() ? nullptr : v.centers.front().sched;
   std::string why = s ? s->WhyNever(job) : "";
-  return "no center can run it" + (why.empty() ? "" : " (" + network_.centers[0].name + ": " + why + ")");
+  return "no center can run it" + (why.empty() ? "" : " (" + network_.centers.front().name + ": " + why + ")");
 }
 
 DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const DispatchView& v) {
@@ -329,10 +329,10 @@ DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const Dis
   const double devices = job.num_gpus == 0 ? 0 : static_cast<double>(job.GpuMilli()) / kWholeDevice;
   bool any_down = false;
   const ModelMask eligible = EligibleModels(job, catalog_, v.workload);
-  for (size_t c = 0; c < network_.centers.size(); ++c) {
+  for (CenterId c : network_.centers.ids()) {
     Candidate k;
     if (!v.centers[c].up || c == v.avoid) any_down = true;
-    if (!Evaluate(job, work, eligible, false, static_cast<CenterId>(c), now, v, &k)) continue;
+    if (!Evaluate(job, work, eligible, false, c, now, v, &k)) continue;
     const Center& center = network_.centers[c];
     auto price = [&](Candidate* x) {
       if (!energy || x->model == kNoModel) return;
@@ -361,9 +361,10 @@ DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const Dis
   Candidate best;
   if (!Best(cands, job, &best)) {
     bool ever = false;
-    for (size_t c = 0; c < network_.centers.size() && !ever; ++c)
-      ever = v.centers[c].sched && v.centers[c].sched->WhyNever(job).empty() &&
-             InLatency(job, static_cast<CenterId>(c), v);
+    for (CenterId c : network_.centers.ids()) {
+      ever = v.centers[c].sched && v.centers[c].sched->WhyNever(job).empty() && InLatency(job, c, v);
+      if (ever) break;
+    }
     if (ever && any_down) {
       d.kind = DispatchDecision::Kind::kHold;
       d.reason = "every center that could run it is down";

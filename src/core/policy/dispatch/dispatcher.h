@@ -47,8 +47,6 @@
 
 namespace suanli {
 
-inline constexpr CenterId kNoCenter = UINT32_MAX;
-
 struct DispatchSpec {
   std::string name = "earliest-start";
   double w_time = 1, w_data = 0, w_cost = 0, w_carbon = 0;
@@ -78,7 +76,7 @@ struct DispatchView {
   const Catalog& catalog;
   const Workload& workload;
   const Paths& paths;
-  const std::vector<CenterStatus>& centers;
+  const IdVector<CenterId, CenterStatus>& centers;
   const std::vector<CenterId>& place_center;  // Workload::places -> center (kNoCenter)
   const std::vector<uint32_t>& place_region;  // Workload::places -> region (UINT32_MAX)
   int start_hour = 0;
@@ -136,9 +134,9 @@ class Dispatcher {
   DispatchSpec spec_;
   const Network& network_;
   const Catalog& catalog_;
-  std::vector<ModelMask> present_;             // models present, per center
-  std::vector<std::vector<double>> capacity_;  // [center][model] accelerators
-  std::vector<CenterId> home_order_;           // non-edge centers
+  IdVector<CenterId, ModelMask> present_;             // models present, per center
+  IdVector<CenterId, std::vector<double>> capacity_;  // [center][model] accelerators
+  std::vector<CenterId> home_order_;                  // non-edge centers
 };
 
 Result<std::unique_ptr<Dispatcher>> MakeDispatcher(const DispatchSpec& spec, const Network& network,

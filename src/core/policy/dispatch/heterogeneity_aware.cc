@@ -31,9 +31,9 @@ class HeterogeneityAware : public Dispatcher {
  public:
   HeterogeneityAware(const DispatchSpec& spec, const Network& network, const Catalog& catalog)
       : Dispatcher(spec, network, catalog) {
-    for (size_t c = 0; c < network.centers.size(); ++c)
+    for (CenterId c : network.centers.ids())
       for (size_t m = 0; m < catalog.size(); ++m)
-        if (capacity_[c][m] > 0) res_.push_back({static_cast<CenterId>(c), static_cast<ModelId>(m)});
+        if (capacity_[c][m] > 0) res_.push_back({c, static_cast<ModelId>(m)});
     sent_.assign(res_.size(), 0);
   }
 
@@ -77,7 +77,7 @@ class HeterogeneityAware : public Dispatcher {
       }
       best = ResourceOf(d.center, job, v);
     }
-    if (job_.size() <= id) job_.resize(id + 1);
+    if (!job_.contains(id)) job_.resize(id.value() + 1);
     job_[id] = {t, best, dev};
     if (best >= 0) {
       ty.assigned[best] += dev;
@@ -87,7 +87,7 @@ class HeterogeneityAware : public Dispatcher {
   }
 
   void Done(JobId id) override {
-    if (id >= job_.size() || job_[id].type == kNone) return;
+    if (!job_.contains(id) || job_[id].type == kNone) return;
     Entry& e = job_[id];
     types_[e.type].demand = std::max(0.0, types_[e.type].demand - e.dev);
     if (e.res >= 0) {
@@ -197,7 +197,7 @@ class HeterogeneityAware : public Dispatcher {
   std::vector<double> sent_;  // per resource: accelerators of every type sent there, not yet done
   std::vector<Type> types_;
   std::map<std::tuple<ModelMask, int, uint32_t>, uint32_t> type_of_;
-  std::vector<Entry> job_;
+  IdVector<JobId, Entry> job_;
   bool dirty_ = true;
   Time next_solve_ = 0;
   uint64_t solves_ = 0;

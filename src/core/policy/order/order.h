@@ -47,7 +47,7 @@ struct OrderContext {
   const Workload* workload = nullptr;
   const Catalog* catalog = nullptr;
   const Network* network = nullptr;
-  const std::vector<JobRuntime>* runtime = nullptr;
+  const IdVector<JobId, JobRuntime>* runtime = nullptr;
   const Job& job(JobId id) const { return workload->jobs[id]; }
   const JobRuntime& rt(JobId id) const { return (*runtime)[id]; }
   // Attained accelerator-seconds up to now (including the current run).

@@ -87,7 +87,7 @@ OrderKey QssfOrder::OwnKey(JobId id, const OrderContext& ctx) const {
 }
 
 void QssfOrder::OnSubmit(JobId id, const OrderContext& ctx) {
-  if (predicted_.size() <= id) predicted_.resize(id + 1, 0);
+  if (!predicted_.contains(id)) predicted_.resize(id.value() + 1, 0);
   const Job& j = ctx.job(id);
   double p = 0;
   auto it = by_user_gpus_.find((uint64_t{j.user} << 32) | j.num_gpus);
@@ -127,9 +127,9 @@ void DrfOrder::Capacity(const OrderContext& ctx) const {
   for (auto& c : capacity_) c = std::max(c, 1.0);
 }
 
-double DrfOrder::DominantShare(uint32_t tenant, const OrderContext& ctx) const {
+double DrfOrder::DominantShare(TenantId tenant, const OrderContext& ctx) const {
   Capacity(ctx);
-  if (tenant >= usage_.size()) return 0;
+  if (!usage_.contains(tenant)) return 0;
   const Usage& u = usage_[tenant];
   return std::max({u.gpu / capacity_[0], u.cpu / capacity_[1], u.mem / capacity_[2]});
 }
@@ -154,11 +154,11 @@ void DrfOrder::Sort(std::vector<JobId>* jobs, const OrderContext& ctx) const {
 void DrfOrder::SortTier(JobId* begin, JobId* end, const OrderContext& ctx) const {
   Capacity(ctx);
   // Per tenant, its jobs in submission order.
-  std::unordered_map<uint32_t, std::vector<JobId>> per;
-  std::vector<uint32_t> tenants;
+  std::unordered_map<TenantId, std::vector<JobId>> per;
+  std::vector<TenantId> tenants;
   for (JobId* p = begin; p != end; ++p) {
     JobId j = *p;
-    uint32_t t = ctx.job(j).tenant;
+    TenantId t = ctx.job(j).tenant;
     auto& v = per[t];
     if (v.empty()) tenants.push_back(t);
     v.push_back(j);
@@ -167,11 +167,11 @@ void DrfOrder::SortTier(JobId* begin, JobId* end, const OrderContext& ctx) const
     std::sort(v.begin(), v.end(), [&](JobId a, JobId b) {
       return ctx.job(a).submit < ctx.job(b).submit || (ctx.job(a).submit == ctx.job(b).submit && a < b);
     });
-  using Entry = std::tuple<double, uint32_t, size_t>;  // share, tenant, next index
+  using Entry = std::tuple<double, TenantId, size_t>;  // share, tenant, next index
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
-  std::unordered_map<uint32_t, Usage> virt;
-  for (uint32_t t : tenants) {
-    virt[t] = t < usage_.size() ? usage_[t] : Usage{};
+  std::unordered_map<TenantId, Usage> virt;
+  for (TenantId t : tenants) {
+    virt[t] = usage_.contains(t) ? usage_[t] : Usage{};
     heap.emplace(DominantShare(t, ctx), t, 0);
   }
   JobId* out = begin;
@@ -195,7 +195,7 @@ void DrfOrder::SortTier(JobId* begin, JobId* end, const OrderContext& ctx) const
 
 void DrfOrder::OnStart(JobId id, const OrderContext& ctx) {
   const Job& j = ctx.job(id);
-  if (usage_.size() <= j.tenant) usage_.resize(j.tenant + 1);
+  if (!usage_.contains(j.tenant)) usage_.resize(j.tenant.value() + 1);
   usage_[j.tenant].gpu += static_cast<double>(j.GpuMilli());
   usage_[j.tenant].cpu += static_cast<double>(j.cpu_milli);
   usage_[j.tenant].mem += static_cast<double>(j.mem_mib);
@@ -204,7 +204,7 @@ void DrfOrder::OnStart(JobId id, const OrderContext& ctx) {
 void DrfOrder::OnStop(JobId id, bool finished, const OrderContext& ctx) {
   (void)finished;
   const Job& j = ctx.job(id);
-  if (usage_.size() <= j.tenant) return;
+  if (!usage_.contains(j.tenant)) return;
   Usage& u = usage_[j.tenant];
   u.gpu = std::max(0.0, u.gpu - static_cast<double>(j.GpuMilli()));
   u.cpu = std::max(0.0, u.cpu - static_cast<double>(j.cpu_milli));

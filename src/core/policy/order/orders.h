@@ -73,7 +73,7 @@ class QssfOrder : public OrderPolicy {
   OrderKey OwnKey(JobId id, const OrderContext& ctx) const override;
   void OnSubmit(JobId id, const OrderContext& ctx) override;
   void OnStop(JobId id, bool finished, const OrderContext& ctx) override;
-  double Predicted(JobId id) const { return id < predicted_.size() ? predicted_[id] : 0; }
+  double Predicted(JobId id) const { return predicted_.contains(id) ? predicted_[id] : 0; }
 
  private:
   struct History {
@@ -85,7 +85,7 @@ class QssfOrder : public OrderPolicy {
   std::unordered_map<uint32_t, History> by_user_;
   double global_sum_ = 0;
   uint64_t global_n_ = 0;
-  std::vector<double> predicted_;
+  IdVector<JobId, double> predicted_;
 };
 
 class DrfOrder : public OrderPolicy {
@@ -96,7 +96,7 @@ class DrfOrder : public OrderPolicy {
   void Sort(std::vector<JobId>* jobs, const OrderContext& ctx) const override;
   void OnStart(JobId id, const OrderContext& ctx) override;
   void OnStop(JobId id, bool finished, const OrderContext& ctx) override;
-  double DominantShare(uint32_t tenant, const OrderContext& ctx) const;
+  double DominantShare(TenantId tenant, const OrderContext& ctx) const;
 
  private:
   struct Usage {
@@ -105,7 +105,7 @@ class DrfOrder : public OrderPolicy {
   void Capacity(const OrderContext& ctx) const;
   // DRF over the jobs of one priority tier, in place.
   void SortTier(JobId* begin, JobId* end, const OrderContext& ctx) const;
-  std::vector<Usage> usage_;  // by tenant
+  IdVector<TenantId, Usage> usage_;
   mutable std::array<double, 3> capacity_{0, 0, 0};
 };
 

@@ -35,7 +35,7 @@ void FgdPlacer::Reset(const ClusterState& s) {
   network_ = &s.network();
   const size_t n = s.num_nodes();
   dev_offset_.assign(n + 1, 0);
-  for (size_t i = 0; i < n; ++i) dev_offset_[i + 1] = dev_offset_[i] + s.devices(static_cast<NodeId>(i));
+  for (NodeId i : Ids<NodeId>(n)) dev_offset_[i.value() + 1] = dev_offset_[i.value()] + s.devices(i);
   snap_cpu_.assign(n, -1);  // -1: no snapshot yet
   snap_mem_.assign(n, 0);
   snap_dev_.assign(dev_offset_[n], 0);
@@ -51,7 +51,7 @@ void FgdPlacer::Reset(const ClusterState& s) {
 void FgdPlacer::ObserveRequest(const PlacementRequest& req, const Key& key) {
   if (explicit_mix_) return;
   if (req.job != kNoJob) {
-    if (req.job >= seen_jobs_.size()) seen_jobs_.resize(std::max<size_t>(req.job + 1, seen_jobs_.size() * 2));
+    if (!seen_jobs_.contains(req.job)) seen_jobs_.resize(std::max<size_t>(req.job.value() + 1, seen_jobs_.size() * 2));
     if (seen_jobs_[req.job]) return;
     seen_jobs_[req.job] = true;
   }
@@ -84,7 +84,7 @@ void FgdPlacer::ObserveRequest(const PlacementRequest& req, const Key& key) {
 
 void FgdPlacer::Revalidate(const ClusterState& s, NodeId n) {
   const int nd = s.devices(n);
-  uint16_t* snap = snap_dev_.data() + dev_offset_[n];
+  uint16_t* snap = snap_dev_.data() + dev_offset_[n.value()];
   const uint16_t* cur = s.dev_free_ptr(n);
   if (snap_cpu_[n] == s.free_cpu(n) && snap_mem_[n] == s.free_mem(n) &&
       (nd == 0 || std::memcmp(snap, cur, sizeof(uint16_t) * nd) == 0))

@@ -83,7 +83,7 @@ class FgdPlacer : public ScoringPlacer {
     int64_t delta = 0;   // fragmentation increase (scaled)
   };
   struct Row {
-    std::vector<Entry> entries;  // per node
+    IdVector<NodeId, Entry> entries;
     uint64_t last_used = 0;
   };
 
@@ -101,15 +101,15 @@ class FgdPlacer : public ScoringPlacer {
   // Seen-so-far mix (no explicit mix).
   std::map<Key, uint64_t> seen_counts_;
   uint64_t seen_total_ = 0, seen_at_rebuild_ = 0;
-  std::vector<bool> seen_jobs_;
+  IdVector<JobId, bool> seen_jobs_;
 
   // Per-node state snapshot and epoch.
   const Network* network_ = nullptr;
   std::vector<uint32_t> dev_offset_;
-  std::vector<int64_t> snap_cpu_, snap_mem_;
+  IdVector<NodeId, int64_t> snap_cpu_, snap_mem_;
   std::vector<uint16_t> snap_dev_;
-  std::vector<uint32_t> epoch_;
-  std::vector<int64_t> frag_before_;
+  IdVector<NodeId, uint32_t> epoch_;
+  IdVector<NodeId, int64_t> frag_before_;
   std::vector<uint16_t> scratch_;
 
   std::map<Key, size_t> row_of_;

@@ -156,7 +156,7 @@ int64_t FragModel::NodeFragScaled(const ClusterState& s, NodeId n) const {
 
 double FragModel::ClusterFragmentation(const ClusterState& s) const {
   int64_t sum = 0;
-  for (NodeId n = 0; n < s.num_nodes(); ++n)
+  for (NodeId n : Ids<NodeId>(s.num_nodes()))
     if (s.up(n)) sum += NodeFragScaled(s, n);
   return ToMilli(sum);
 }

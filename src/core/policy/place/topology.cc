@@ -16,7 +16,7 @@ uint32_t DomainOf(const Node& n, int level) {
   switch (level) {
     case 0: return n.rack;
     case 1: return n.pod;
-    default: return n.pool;
+    default: return n.pool.value();
   }
 }
 
