@@ -137,7 +137,7 @@ JobRecord SampleJob(int64_t n, bool submission) {
   r.spec.time_limit_s = 86400;
   r.spec.priority = static_cast<int32_t>(n % 5);
   const int64_t day0 = 1700000000000;
-  r.submit_ms = day0 + n * 2592;  // 1,000,000 jobs over 30 days
+  r.submit_ms = suanli::WallMs(day0 + n * 2592);  // 1,000,000 jobs over 30 days
   r.center = kCenters[(h >> 20) % 8];
   r.model = r.spec.models[0];
   r.node = fmt::format("node{:03}", n % 128);
@@ -345,7 +345,7 @@ void Reads(const Args& a, const std::string& path, int64_t jobs) {
   ms = TimeIt(
       reps, [&] { return RowsOrExit(s->GetJob(jobs / 3), "GetJob"); }, &rows);
   std::printf("  GetJob                                              %8.3f ms\n", ms);
-  const int64_t day0 = 1700000000000;
+  const suanli::WallMs day0{1700000000000};
   ms = TimeIt(
       5, [&] { return RowsOrExit(s->Usage("", day0 + 86400000LL * 10, day0 + 86400000LL * 11), "Usage"); }, &rows);
   std::printf("  Usage, all tenants, one day                         %8.3f ms  (%zu groups)\n", ms, rows);

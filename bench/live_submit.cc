@@ -162,7 +162,7 @@ int Fill(const std::string& db, int64_t jobs, int threads) {
         r.spec.workload_class = "training";
         r.spec.time_limit_s = 7200;
         r.state = suanli::live::JobState::kSucceeded;
-        r.submit_ms = base_ms + i * 1000;
+        r.submit_ms = suanli::WallMs(base_ms + i * 1000);
         r.start_ms = r.submit_ms + 5000;
         r.end_ms = r.start_ms + 600'000;
         r.center = centers[i % 2];

@@ -17,8 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 
 WallMs Now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return WallMs(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 // Each kind: how to make one, and the request of a job that ends by itself

@@ -34,8 +34,9 @@ using ::suanli::testing::live_backend::ReadAll;
 using ::suanli::testing::live_backend::TempDir;
 
 WallMs Now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return WallMs(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 BackendConfig LocalConfig(int grace_s = 2) {
@@ -161,7 +162,7 @@ TEST(LiveBackendLocal, ExitCodesSignalsAndLogs) {
   EXPECT_EQ(e1->state, JobState::kSucceeded);
   EXPECT_EQ(e1->exit_code, 0);
   EXPECT_EQ(e1->signal, 0);
-  EXPECT_GT(e1->at_ms, 0);
+  EXPECT_GT(e1->at_ms.ms(), 0);
   EXPECT_EQ(ReadAll(tmp.path() + "/jobs/1/stdout"), "hello\n");
   EXPECT_EQ(ReadAll(tmp.path() + "/jobs/1/stderr"), "oops\n");
 

@@ -59,7 +59,7 @@ TEST(LiveBackendSimulated, JobsEndAtTheirDuration) {
   auto cap = b->Probe();
   ASSERT_TRUE(cap.ok());
   EXPECT_EQ(cap->nodes.size(), 2u);
-  const WallMs t0 = 1'700'000'000'000;
+  const WallMs t0{1'700'000'000'000};
   auto id = b->Launch(SimRequest(1, t0, 10, 3600));
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(*id, "sim-1");
@@ -95,16 +95,16 @@ TEST(LiveBackendSimulated, RunsToTheMicrosecondAndFailsWhereInjected) {
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->NextEventUs(), INT64_MAX);
   const int64_t t0 = 1'700'000'000'000'123;  // µs
-  LaunchRequest a = SimRequest(1, t0 / 1000, 10, 0);
+  LaunchRequest a = SimRequest(1, WallOf(t0), 10, 0);
   a.start_us = t0;
   a.run_us = 2'500'001;  // spec.duration_s does not count
   ASSERT_TRUE(b->Launch(a).ok());
-  LaunchRequest f = SimRequest(2, t0 / 1000, 10, 0);
+  LaunchRequest f = SimRequest(2, WallOf(t0), 10, 0);
   f.start_us = t0;
   f.run_us = 9'000'000;
   f.fail_after_us = 4'000'000;
   ASSERT_TRUE(b->Launch(f).ok());
-  LaunchRequest late = SimRequest(3, t0 / 1000, 10, 0);
+  LaunchRequest late = SimRequest(3, WallOf(t0), 10, 0);
   late.start_us = t0;
   late.run_us = 1'000'000;
   late.fail_after_us = 2'000'000;  // after its end: no failure
@@ -118,7 +118,7 @@ TEST(LiveBackendSimulated, RunsToTheMicrosecondAndFailsWhereInjected) {
   ASSERT_EQ(one->size(), 1u);
   EXPECT_EQ((*one)[0].job_id, 1);
   EXPECT_EQ((*one)[0].state, JobState::kSucceeded);
-  EXPECT_EQ((*one)[0].at_ms, (t0 + 2'500'001) / 1000);
+  EXPECT_EQ((*one)[0].at_ms, WallOf(t0 + 2'500'001));
   auto failed = b->PollUs(t0 + 4'000'000);
   ASSERT_TRUE(failed.ok());
   ASSERT_EQ(failed->size(), 1u);
@@ -136,13 +136,13 @@ TEST(LiveBackendSimulated, AnOutageLosesItsRunsAndReportsThemWhenItIsBack) {
   ASSERT_NE(b, nullptr);
   const int64_t t0 = 1'700'000'000'000'000;
   for (int64_t id : {7, 3}) {
-    LaunchRequest r = SimRequest(id, t0 / 1000, 100, 0);
+    LaunchRequest r = SimRequest(id, WallOf(t0), 100, 0);
     r.start_us = t0;
     ASSERT_TRUE(b->Launch(r).ok());
   }
   ASSERT_TRUE(SetSimulatedCenterAway(*b, true, t0 + 5'000'000).ok());
   EXPECT_EQ(b->PollUs(t0 + 6'000'000).status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ(b->Launch(SimRequest(9, t0 / 1000, 100, 0)).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(b->Launch(SimRequest(9, WallOf(t0), 100, 0)).status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(b->Cancel(7, "sim-7").code(), StatusCode::kUnavailable);
   EXPECT_EQ(b->NextEventUs(), INT64_MAX);  // nothing ends while it is away
   ASSERT_TRUE(SetSimulatedCenterAway(*b, false, t0 + 200'000'000).ok());
@@ -154,7 +154,7 @@ TEST(LiveBackendSimulated, AnOutageLosesItsRunsAndReportsThemWhenItIsBack) {
   EXPECT_EQ((*back)[1].job_id, 7);
   for (const BackendEvent& ev : *back) {
     EXPECT_EQ(ev.kind, BackendEvent::Kind::kLost);
-    EXPECT_EQ(ev.at_ms, (t0 + 5'000'000) / 1000);
+    EXPECT_EQ(ev.at_ms, WallOf(t0 + 5'000'000));
   }
   EXPECT_EQ(b->NextEventUs(), INT64_MAX);  // nothing runs there any more
 }
@@ -166,7 +166,7 @@ TEST(LiveBackendSimulated, ALaunchReplacesARunCancelledButNotReported) {
   auto b = MakeSim(SimCapacity(1, 8));
   ASSERT_NE(b, nullptr);
   const int64_t t0 = 1'700'000'000'000'000;
-  LaunchRequest r = SimRequest(4, t0 / 1000, 100, 0);
+  LaunchRequest r = SimRequest(4, WallOf(t0), 100, 0);
   r.start_us = t0;
   ASSERT_TRUE(b->Launch(r).ok());
   EXPECT_FALSE(b->Launch(r).ok());  // running: not twice
@@ -183,7 +183,7 @@ TEST(LiveBackendSimulated, ALaunchReplacesARunCancelledButNotReported) {
 
 TEST(LiveBackendSimulated, CancelAdoptAndBadRequests) {
   BackendCapacity cap = SimCapacity(1, 4);
-  const WallMs t0 = 1'700'000'000'000;
+  const WallMs t0{1'700'000'000'000};
   auto b = MakeSim(cap);
   ASSERT_NE(b, nullptr);
   auto id = b->Launch(SimRequest(1, t0, 100, 3600));
@@ -230,7 +230,7 @@ TEST(LiveBackendSimulated, ManyJobsEndInOrder) {
   // 100,000 accelerators, 30,000 jobs with spread-out durations.
   auto b = MakeSim(SimCapacity(12'500, 8));
   ASSERT_NE(b, nullptr);
-  const WallMs t0 = 1'700'000'000'000;
+  const WallMs t0{1'700'000'000'000};
   const int kJobs = 30'000;
   for (int i = 1; i <= kJobs; ++i) {
     LaunchRequest r = SimRequest(i, t0, 1 + (i * 7919) % 5000, 0);
@@ -238,7 +238,7 @@ TEST(LiveBackendSimulated, ManyJobsEndInOrder) {
     ASSERT_TRUE(b->Launch(r).ok());
   }
   int ended = 0;
-  WallMs last_at = 0;
+  WallMs last_at{};
   for (WallMs now = t0; now <= t0 + 5'001'000; now += 100'000) {
     auto evs = b->Poll(now);
     ASSERT_TRUE(evs.ok());

@@ -95,7 +95,7 @@ TEST(LiveControl, SimulatedNetworkDispatchesToSeveralCentersAndMeters) {
     EXPECT_GT(r->carbon_kg, 0);
   }
   EXPECT_EQ(used, (std::set<std::string>{"east", "west"}));
-  auto usage = cp->Usage(kAdmin, 0, 0);
+  auto usage = cp->Usage(kAdmin, WallMs{}, WallMs{});
   ASSERT_TRUE(usage.ok());
   int64_t jobs = 0;
   for (const auto& u : *usage) jobs += u.jobs;
@@ -276,7 +276,7 @@ TEST(LiveControl, PendingJobsGetAnEstimatedStart) {
   ASSERT_TRUE(waiting.ok());
   ASSERT_TRUE(WaitFor(*cp, [&] {
     auto r = cp->Get(kAlice, waiting->id);
-    return r.ok() && r->est_start_ms > 0;
+    return r.ok() && r->est_start_ms.ms() > 0;
   }));
   auto r = cp->Get(kAlice, waiting->id);
   EXPECT_EQ(r->state, JobState::kPending);

@@ -143,7 +143,7 @@ TEST(LiveControl, RestartKeepsSimulatedRunsOnTheirDevices) {
   ScratchDir dir;
   ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
   int64_t id = 0, id2 = 0;
-  WallMs started = 0;
+  WallMs started{};
   {
     // Both of west's nodes (8 V100 each) busy.
     auto cp = StartOrDie(cfg);
@@ -196,7 +196,7 @@ TEST(LiveControl, RecoveryOfRunsAServerDidNotFinishRecording) {
     JobRecord r;
     r.tenant = "alice";
     r.state = JobState::kRunning;
-    r.submit_ms = r.start_ms = 1'700'000'000'000;
+    r.submit_ms = r.start_ms = WallMs(1'700'000'000'000);
     r.center = "local";
     r.node = "somewhere";
     r.spec = ShIn(dir / "out", "echo ran >> " + (dir / "out/never-launched"));

@@ -73,7 +73,7 @@ TEST(LiveControl, LocalCpuJobRunsToSucceededWithItsLogAndUsage) {
   ASSERT_TRUE(err.ok());
   EXPECT_EQ(ReadText(*err), "oops\n");
   EXPECT_EQ(cp->LogPath(kAlice, sub->id, "stdin").status().code(), StatusCode::kInvalidArgument);
-  auto usage = cp->Usage(kAlice, 0, 0);
+  auto usage = cp->Usage(kAlice, WallMs{}, WallMs{});
   ASSERT_TRUE(usage.ok()) << usage.status().message();
   ASSERT_EQ(usage->size(), 1u);
   EXPECT_EQ((*usage)[0].tenant, "alice");

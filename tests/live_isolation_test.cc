@@ -33,8 +33,9 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 WallMs Now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return WallMs(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 std::string ReadAll(const std::string& path) {

@@ -38,8 +38,8 @@ TEST(LiveMetering, ARunIsSplitByTheHoursItRanAndPricedAtTheCentersHour) {
   const Center c = PricedByHour(8 * 3600);
   const AcceleratorModel m = Card(400);
   JobAttempt at;
-  at.start_ms = kDay + 17 * kHour + 30 * kMin;
-  at.end_ms = kDay + 19 * kHour + 15 * kMin;
+  at.start_ms = WallMs(kDay + 17 * kHour + 30 * kMin);
+  at.end_ms = WallMs(kDay + 19 * kHour + 15 * kMin);
   MeterRun(&at, &c, &m, 4);
   ASSERT_EQ(at.hours.size(), 3u);
   const double kw = 4 * 400 * 1.25 / 1000;
@@ -48,8 +48,8 @@ TEST(LiveMetering, ARunIsSplitByTheHoursItRanAndPricedAtTheCentersHour) {
   for (int i = 0; i < 3; ++i) {
     const UsageSlice& s = at.hours[static_cast<size_t>(i)];
     EXPECT_EQ(s.hour, (kDay + (17 + i) * kHour) / kHour);
-    EXPECT_EQ(s.start_ms, i == 0 ? at.start_ms : kDay + (17 + i) * kHour);
-    EXPECT_EQ(s.end_ms, i == 2 ? at.end_ms : kDay + (18 + i) * kHour);
+    EXPECT_EQ(s.start_ms, i == 0 ? at.start_ms : WallMs(kDay + (17 + i) * kHour));
+    EXPECT_EQ(s.end_ms, i == 2 ? at.end_ms : WallMs(kDay + (18 + i) * kHour));
     EXPECT_DOUBLE_EQ(s.gpu_seconds, 4.0 * static_cast<double>(secs[i]));
     const double kwh = kw * static_cast<double>(secs[i]) / 3600;
     EXPECT_NEAR(s.energy_kwh, kwh, 1e-12);
@@ -68,8 +68,8 @@ TEST(LiveMetering, AHalfHourZoneGivesOneSlicePerUtcHourWithBothPrices) {
   const Center c = PricedByHour(5 * 3600 + 1800);
   const AcceleratorModel m = Card(1000);
   JobAttempt at;
-  at.start_ms = kDay;  // 05:30 local
-  at.end_ms = kDay + kHour;
+  at.start_ms = WallMs(kDay);  // 05:30 local
+  at.end_ms = WallMs(kDay + kHour);
   MeterRun(&at, &c, &m, 1);
   ASSERT_EQ(at.hours.size(), 1u);
   const double kwh_half = 1.25 / 2;
@@ -79,8 +79,8 @@ TEST(LiveMetering, AHalfHourZoneGivesOneSlicePerUtcHourWithBothPrices) {
 TEST(LiveMetering, WithoutCenterOrModelTimeIsMeteredAndEnergyIsNot) {
   const AcceleratorModel m = Card(400);
   JobAttempt at;
-  at.start_ms = kDay + 30 * kMin;
-  at.end_ms = kDay + 90 * kMin;
+  at.start_ms = WallMs(kDay + 30 * kMin);
+  at.end_ms = WallMs(kDay + 90 * kMin);
   MeterRun(&at, nullptr, &m, 2);
   ASSERT_EQ(at.hours.size(), 2u);
   EXPECT_DOUBLE_EQ(at.gpu_seconds, 2 * 3600.0);
@@ -98,15 +98,15 @@ TEST(LiveMetering, ARunThatNeverStartedOrTookNoTimeIsNothing) {
   JobAttempt at;
   at.hours.push_back(UsageSlice{});
   at.gpu_seconds = 7;
-  at.start_ms = 0;
-  at.end_ms = kDay;
+  at.start_ms = WallMs(0);
+  at.end_ms = WallMs(kDay);
   MeterRun(&at, &c, &m, 8);
   EXPECT_TRUE(at.hours.empty());
   EXPECT_EQ(at.gpu_seconds, 0);
-  at.start_ms = at.end_ms = kDay;
+  at.start_ms = at.end_ms = WallMs(kDay);
   MeterRun(&at, &c, &m, 8);
   EXPECT_TRUE(at.hours.empty());
-  at.end_ms = kDay + 1000;
+  at.end_ms = WallMs(kDay + 1000);
   MeterRun(&at, &c, &m, 0);  // CPU-only
   EXPECT_TRUE(at.hours.empty());
 }

@@ -49,7 +49,7 @@ class Scratch {
 // `a` has one node of 32 A100s), all simulated, on a clock the test moves.
 class Lab {
  public:
-  static constexpr WallMs kBase = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+  static constexpr WallMs kBase{1'767'225'600'000};  // 2026-01-01T00:00:00Z
 
   explicit Lab(const std::string& policy) {
     ServerConfig c;
@@ -58,7 +58,7 @@ class Lab {
     c.policy = policy;
     c.pass_interval_ms = 3'600'000;  // passes when the test asks (and on submissions)
     c.durable = false;
-    c.clock = [this] { return now_.load() * 1000; };  // µs
+    c.clock = [this] { return CoreTime(now_.load()); };  // µs
     auto cp = ControlPlane::Start(c);
     EXPECT_TRUE(cp.ok()) << cp.status().message();
     if (cp.ok()) cp_ = std::move(cp).value();
@@ -129,7 +129,7 @@ SimResult Simulated(const std::string& workload, const std::string& policy) {
 }
 
 double UsageGpuSeconds(ControlPlane& cp) {
-  auto usage = cp.Usage(kAdmin, 0, 0);
+  auto usage = cp.Usage(kAdmin, WallMs{}, WallMs{});
   EXPECT_TRUE(usage.ok());
   double s = 0;
   if (usage.ok())
@@ -238,7 +238,7 @@ TEST(LivePreemption, AttemptsSurviveARestart) {
   c.pass_interval_ms = 3'600'000;
   c.durable = false;
   std::atomic<WallMs> now{Lab::kBase};
-  c.clock = [&] { return now.load() * 1000; };  // µs
+  c.clock = [&] { return CoreTime(now.load()); };  // µs
   int64_t id = 0;
   {
     auto cp = ControlPlane::Start(c);
@@ -256,7 +256,7 @@ TEST(LivePreemption, AttemptsSurviveARestart) {
     ASSERT_TRUE(a.ok());
     id = a->id;
     for (int i = 0; i < 3; ++i) (*cp)->PassNow();
-    now += 10'000;
+    now = now.load() + 10'000;
     s.time_limit_s = s.duration_s = 20;
     ASSERT_TRUE((*cp)->Submit(kTenant, s).ok());
     for (int i = 0; i < 3; ++i) (*cp)->PassNow();

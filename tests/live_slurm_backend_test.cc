@@ -25,8 +25,9 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 WallMs Now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return WallMs(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 std::string ReadAll(const std::string& path) {
@@ -200,7 +201,7 @@ TEST(LiveSlurmBackend, GpuJobGetsTwoDevicesAndExitCodesAreRecorded) {
   EXPECT_EQ(e2->state, JobState::kFailed);
   EXPECT_EQ(e2->exit_code, 3);
   EXPECT_EQ(e2->reason, "exit 3");
-  EXPECT_GT(e2->at_ms, 0);
+  EXPECT_GT(e2->at_ms.ms(), 0);
   bool started = false;
   for (const BackendEvent& e : seen) started = started || (e.job_id == 2 && e.kind == BackendEvent::Kind::kStarted);
   EXPECT_TRUE(started) << "job 2 ran 2 s; a Poll should have seen it running";
@@ -418,8 +419,8 @@ TEST(LiveSlurmBackendParse, SqueueScontrolAndEndEvents) {
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_EQ((*rows)[0].id, "12");
   EXPECT_EQ((*rows)[0].state, "RUNNING");
-  EXPECT_GT((*rows)[0].start_ms, 0);
-  EXPECT_EQ((*rows)[1].start_ms, 0);
+  EXPECT_GT((*rows)[0].start_ms.ms(), 0);
+  EXPECT_EQ((*rows)[1].start_ms.ms(), 0);
   EXPECT_EQ((*rows)[1].reason, "Resources");
   EXPECT_FALSE(ParseSqueue("12|RUNNING\n").ok());
 
@@ -434,30 +435,30 @@ TEST(LiveSlurmBackendParse, SqueueScontrolAndEndEvents) {
   EXPECT_EQ(f->end_ms - ParseSlurmTime("2026-05-01T12:00:00"), 1000);
   EXPECT_FALSE(ParseScontrolJob("slurm_load_jobs error: Invalid job id specified").has_value());
 
-  SlurmFinal k{"FAILED", 0, 9, 5, "None"};
+  SlurmFinal k{"FAILED", 0, 9, WallMs{5}, "None"};
   BackendEvent e = SlurmEndEvent(1, k, false, 60);
   EXPECT_EQ(e.state, JobState::kFailed);
   EXPECT_EQ(e.signal, 9);
   EXPECT_EQ(e.reason, "killed by SIGKILL");
-  EXPECT_EQ(e.at_ms, 5);
-  EXPECT_EQ(SlurmEndEvent(1, {"COMPLETED", 0, 0, 5, ""}, false, 60).state, JobState::kSucceeded);
-  BackendEvent t = SlurmEndEvent(1, {"TIMEOUT", 0, 15, 5, ""}, false, 60);
+  EXPECT_EQ(e.at_ms.ms(), 5);
+  EXPECT_EQ(SlurmEndEvent(1, {"COMPLETED", 0, 0, WallMs{5}, ""}, false, 60).state, JobState::kSucceeded);
+  BackendEvent t = SlurmEndEvent(1, {"TIMEOUT", 0, 15, WallMs{5}, ""}, false, 60);
   EXPECT_EQ(t.state, JobState::kFailed);
   EXPECT_EQ(t.reason, "time limit 60 s exceeded (Slurm TIMEOUT)");
-  EXPECT_EQ(SlurmEndEvent(1, {"CANCELLED", 0, 15, 5, ""}, true, 60).state, JobState::kCancelled);
-  BackendEvent cs = SlurmEndEvent(1, {"CANCELLED", 0, 15, 5, ""}, false, 60);
+  EXPECT_EQ(SlurmEndEvent(1, {"CANCELLED", 0, 15, WallMs{5}, ""}, true, 60).state, JobState::kCancelled);
+  BackendEvent cs = SlurmEndEvent(1, {"CANCELLED", 0, 15, WallMs{5}, ""}, false, 60);
   EXPECT_EQ(cs.state, JobState::kFailed);
   EXPECT_EQ(cs.reason, "cancelled by Slurm");
-  EXPECT_EQ(SlurmEndEvent(1, {"NODE_FAIL", -1, 0, 5, ""}, false, 60).reason, "node failure");
-  EXPECT_EQ(SlurmEndEvent(1, {"OUT_OF_MEMORY", 0, 9, 5, ""}, false, 60).reason, "out of memory");
+  EXPECT_EQ(SlurmEndEvent(1, {"NODE_FAIL", -1, 0, WallMs{5}, ""}, false, 60).reason, "node failure");
+  EXPECT_EQ(SlurmEndEvent(1, {"OUT_OF_MEMORY", 0, 9, WallMs{5}, ""}, false, 60).reason, "out of memory");
   // Which ends are the center's doing (the job runs again), by Slurm state,
   // never by the words of the reason.
   for (const char* st : {"CANCELLED", "NODE_FAIL", "BOOT_FAIL", "PREEMPTED"}) {
-    EXPECT_TRUE(SlurmEndEvent(1, {st, -1, 0, 5, ""}, false, 60).center_stopped) << st;
-    EXPECT_FALSE(SlurmEndEvent(1, {st, -1, 0, 5, ""}, true, 60).center_stopped) << st << ", Suanli's cancel";
+    EXPECT_TRUE(SlurmEndEvent(1, {st, -1, 0, WallMs{5}, ""}, false, 60).center_stopped) << st;
+    EXPECT_FALSE(SlurmEndEvent(1, {st, -1, 0, WallMs{5}, ""}, true, 60).center_stopped) << st << ", Suanli's cancel";
   }
   for (const char* st : {"COMPLETED", "FAILED", "TIMEOUT", "OUT_OF_MEMORY", "DEADLINE", "SPECIAL_EXIT"})
-    EXPECT_FALSE(SlurmEndEvent(1, {st, 1, 0, 5, ""}, false, 60).center_stopped) << st;
+    EXPECT_FALSE(SlurmEndEvent(1, {st, 1, 0, WallMs{5}, ""}, false, 60).center_stopped) << st;
   EXPECT_TRUE(SlurmStateFinal("COMPLETED"));
   EXPECT_FALSE(SlurmStateFinal("COMPLETING"));
   EXPECT_FALSE(SlurmStateFinal("RUNNING"));

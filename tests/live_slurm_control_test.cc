@@ -316,7 +316,7 @@ TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJob
   ASSERT_TRUE(wait([&] { return get(j).reason == "held by slurm at slh: Resources"; }, 30)) << get(j).reason;
   JobRecord held = get(j);
   EXPECT_EQ(held.state, JobState::kPending);
-  EXPECT_EQ(held.start_ms, 0);
+  EXPECT_EQ(held.start_ms.ms(), 0);
   EXPECT_EQ(held.gpu_seconds, 0);
   EXPECT_EQ(cp->Centers().at(0).pending, 1);
   EXPECT_EQ(cp->Centers().at(0).running, 0);

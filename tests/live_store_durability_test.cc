@@ -98,7 +98,7 @@ TEST(LiveStoreConcurrency, BadWriteFailsAlone) {
   auto dir = TempDir("store_bad_write");
   auto s = OpenOrDie(dir + "/store.db");
   ASSERT_TRUE(s);
-  ASSERT_TRUE(s->PutTenant(Tenant{"owner", Sha256Hex("taken"), false, 0, 0, 0}).ok());
+  ASSERT_TRUE(s->PutTenant(Tenant{"owner", Sha256Hex("taken"), false, 0, 0, WallMs{0}}).ok());
   constexpr int kThreads = 8, kPer = 150;
   std::atomic<int> good_failed{0}, bad_succeeded{0}, settings_failed{0};
   std::vector<std::vector<int64_t>> ids(kThreads);
@@ -115,7 +115,7 @@ TEST(LiveStoreConcurrency, BadWriteFailsAlone) {
         } else {
           ++good_failed;
         }
-        Tenant thief{fmt::format("thief{}", t), Sha256Hex("taken"), false, 0, 0, 0};
+        Tenant thief{fmt::format("thief{}", t), Sha256Hex("taken"), false, 0, 0, WallMs{0}};
         if (s->PutTenant(thief).ok()) ++bad_succeeded;
         JobRecord ghost;
         ghost.id = 1000000 + i;
@@ -166,7 +166,7 @@ TEST(LiveStoreReopen, EverythingSurvivesAndIdsContinue) {
       r.id = *id;
       jobs.push_back(r);
     }
-    ASSERT_TRUE(s->PutTenant(Tenant{"alice", Sha256Hex("t"), true, 1, 2, 3}).ok());
+    ASSERT_TRUE(s->PutTenant(Tenant{"alice", Sha256Hex("t"), true, 1, 2, WallMs{3}}).ok());
     ASSERT_TRUE(s->PutSetting("k", "v").ok());
   }
   // Closing checkpoints the WAL into the main file.

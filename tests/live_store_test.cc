@@ -66,9 +66,9 @@ TEST(LiveStore, RoundTripsEveryJobField) {
   u.spec.priority = 9;
   u.spec.center = "c1";
   u.state = JobState::kCancelled;
-  u.submit_ms = 1;
-  u.start_ms = 2;
-  u.end_ms = 3;
+  u.submit_ms = WallMs(1);
+  u.start_ms = WallMs(2);
+  u.end_ms = WallMs(3);
   u.center = "c2";
   u.model = "v100";
   u.node = "n";
@@ -77,7 +77,7 @@ TEST(LiveStore, RoundTripsEveryJobField) {
   u.exit_code = 0;
   u.signal = 15;
   u.reason = "cancelled by carol";
-  u.est_start_ms = 4;
+  u.est_start_ms = WallMs(4);
   u.gpu_seconds = 5.5;
   u.energy_kwh = 6.5;
   u.cost = 7.5;
@@ -142,7 +142,7 @@ TEST(LiveStore, UpdateJobsCommitsABatchTogetherAndFailsBadRecordsAlone) {
       JobRecord r = Fetch(*s, ids[i]);
       r.state = JobState::kRunning;
       r.center = "c1";
-      r.start_ms = 1000 + i;
+      r.start_ms = WallMs(1000 + i);
       batch.push_back(r);
       if (i == 100) {  // a job that is not in the store
         JobRecord ghost = r;
@@ -173,7 +173,7 @@ TEST(LiveStore, UpdateJobsCommitsABatchTogetherAndFailsBadRecordsAlone) {
   for (int i = 0; i < 300; ++i) {
     JobRecord r = Fetch(*s, ids[i]);
     EXPECT_EQ(r.state, JobState::kRunning);
-    EXPECT_EQ(r.start_ms, 1000 + i);
+    EXPECT_EQ(r.start_ms, WallMs(1000 + i));
   }
   auto g = s->GetJob(999999);
   ASSERT_TRUE(g.ok());
@@ -184,8 +184,8 @@ TEST(LiveStore, RoundTripsTenants) {
   auto dir = TempDir("store_tenants");
   auto s = OpenOrDie(dir + "/store.db");
   ASSERT_TRUE(s);
-  Tenant a{"alice", Sha256Hex("tok-a"), true, 8, 100, 1700000000000};
-  Tenant b{"bob", Sha256Hex("tok-b"), false, 0, 3, 1700000000001};
+  Tenant a{"alice", Sha256Hex("tok-a"), true, 8, 100, WallMs{1700000000000}};
+  Tenant b{"bob", Sha256Hex("tok-b"), false, 0, 3, WallMs{1700000000001}};
   ASSERT_TRUE(s->PutTenant(a).ok());
   ASSERT_TRUE(s->PutTenant(b).ok());
 
@@ -196,7 +196,7 @@ TEST(LiveStore, RoundTripsTenants) {
   EXPECT_TRUE((*ga)->admin);
   EXPECT_EQ((*ga)->max_gpus_per_job, 8);
   EXPECT_EQ((*ga)->max_active_jobs, 100);
-  EXPECT_EQ((*ga)->created_ms, 1700000000000);
+  EXPECT_EQ((*ga)->created_ms.ms(), 1700000000000);
 
   auto byb = s->TenantByTokenHash(Sha256Hex("tok-b"));
   ASSERT_TRUE(byb.ok() && byb->has_value());
@@ -211,7 +211,7 @@ TEST(LiveStore, RoundTripsTenants) {
   EXPECT_FALSE(nobody->has_value());
 
   // Replace by name: new token, quotas and flag; the old token no longer works.
-  Tenant b2{"bob", Sha256Hex("tok-b2"), true, 2, 0, 5};
+  Tenant b2{"bob", Sha256Hex("tok-b2"), true, 2, 0, WallMs{5}};
   ASSERT_TRUE(s->PutTenant(b2).ok());
   auto old = s->TenantByTokenHash(Sha256Hex("tok-b"));
   ASSERT_TRUE(old.ok());
@@ -222,16 +222,16 @@ TEST(LiveStore, RoundTripsTenants) {
   EXPECT_TRUE((*nb)->admin);
   EXPECT_EQ((*nb)->max_gpus_per_job, 2);
   EXPECT_EQ((*nb)->max_active_jobs, 0);
-  EXPECT_EQ((*nb)->created_ms, 5);
+  EXPECT_EQ((*nb)->created_ms.ms(), 5);
 
   // A token hash belongs to one tenant only; the failed write changes nothing.
-  Tenant c{"carol", a.token_sha256, false, 0, 0, 0};
+  Tenant c{"carol", a.token_sha256, false, 0, 0, WallMs{0}};
   Status st = s->PutTenant(c);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("carol"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("token"), std::string::npos) << st.message();
-  EXPECT_FALSE(s->PutTenant(Tenant{"", "x", false, 0, 0, 0}).ok());
-  EXPECT_FALSE(s->PutTenant(Tenant{"dave", "", false, 0, 0, 0}).ok());
+  EXPECT_FALSE(s->PutTenant(Tenant{"", "x", false, 0, 0, WallMs{0}}).ok());
+  EXPECT_FALSE(s->PutTenant(Tenant{"dave", "", false, 0, 0, WallMs{0}}).ok());
 
   auto all = s->ListTenants();
   ASSERT_TRUE(all.ok());

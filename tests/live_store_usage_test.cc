@@ -31,8 +31,8 @@ const int64_t kH0 = (1700000000000 / kHour + 1) * kHour;  // an hour's start
 UsageSlice Slice(int64_t from, int64_t to, double g, double e, double c, double k) {
   UsageSlice s;
   s.hour = from / kHour;
-  s.start_ms = from;
-  s.end_ms = to;
+  s.start_ms = WallMs(from);
+  s.end_ms = WallMs(to);
   s.gpu_seconds = g;
   s.energy_kwh = e;
   s.cost = c;
@@ -59,7 +59,7 @@ JobAttempt Attempt(int n, const std::string& center, std::vector<UsageSlice> hou
 }
 
 std::map<std::string, UsageSum> ByGroup(Store& s, const std::string& tenant, int64_t from, int64_t to) {
-  auto u = s.Usage(tenant, from, to);
+  auto u = s.Usage(tenant, WallMs(from), WallMs(to));
   EXPECT_TRUE(u.ok()) << u.status().message();
   std::map<std::string, UsageSum> out;
   if (!u.ok()) return out;
@@ -108,7 +108,7 @@ TEST(LiveStoreUsage, EachRunIsBookedInTheHoursItRan) {
   r.state = JobState::kSucceeded;
   r.center = "west";
   r.model = "a100";
-  r.end_ms = kH0 + 3 * kHour;
+  r.end_ms = WallMs(kH0 + 3 * kHour);
   for (int i = 0; i < 2; ++i) ASSERT_TRUE(s->UpdateJob(r).ok());  // written again: booked once
 
   u = ByGroup(*s, "", 0, kH0 + 10 * kHour);
@@ -134,7 +134,7 @@ TEST(LiveStoreUsage, EachRunIsBookedInTheHoursItRan) {
   t.tenant = "carol";
   t.state = JobState::kSucceeded;
   t.center = "east";
-  t.end_ms = kH0 + 30 * kMin;
+  t.end_ms = WallMs(kH0 + 30 * kMin);
   t.gpu_seconds = 99;
   ASSERT_TRUE(s->InsertJob(t).ok());
   u = ByGroup(*s, "carol", kH0, kH0 + kHour);
@@ -208,7 +208,7 @@ TEST(LiveStoreUsage, AnyRangeEqualsSumsOverTheRuns) {
       case 2: r.model = r.model.empty() ? "a100" : ""; break;
       default:
         r.state = JobState::kRunning;
-        r.end_ms = 0;
+        r.end_ms = WallMs(0);
         break;  // back to running
     }
     ASSERT_TRUE(s->UpdateJob(r).ok());
@@ -223,13 +223,13 @@ TEST(LiveStoreUsage, AnyRangeEqualsSumsOverTheRuns) {
       return u;
     };
     for (const auto& r : model) {
-      if (!IsTerminal(r.state) || r.end_ms < from || r.end_ms >= to) continue;
+      if (!IsTerminal(r.state) || r.end_ms.ms() < from || r.end_ms.ms() >= to) continue;
       if (!tenant.empty() && r.tenant != tenant) continue;
       ++group(r.tenant, r.center, r.model).jobs;
     }
     for (const Booked& b : booked) {
       if (!tenant.empty() && b.tenant != tenant) continue;
-      const int64_t lo = std::max(from, b.s.start_ms), hi = std::min(to, b.s.end_ms);
+      const int64_t lo = std::max(from, b.s.start_ms.ms()), hi = std::min(to, b.s.end_ms.ms());
       if (hi <= lo) continue;
       const double f = static_cast<double>(hi - lo) / static_cast<double>(b.s.end_ms - b.s.start_ms);
       UsageSum& u = group(b.tenant, b.center, b.model);
@@ -336,7 +336,7 @@ TEST(LiveStoreUsage, MigrationKeepsWhatWasBookedBefore) {
   r.state = JobState::kSucceeded;
   r.center = "west";
   r.model = "a100";
-  r.end_ms = kH0 + 5 * kHour + 30 * kMin;
+  r.end_ms = WallMs(kH0 + 5 * kHour + 30 * kMin);
   ASSERT_TRUE(s->UpdateJob(r).ok());
   u = ByGroup(*s, "c", kH0 + 4 * kHour, kH0 + 5 * kHour);
   EXPECT_EQ(u["c/west/a100"].jobs, 0);

@@ -54,7 +54,7 @@ TEST(Replay, TheStoreHoldsEveryJobEndedWhereTheSimulatorRanIt) {
     const JobRecord& j = sim->jobs.vec()[i];
     EXPECT_EQ((*rec)->center, net->centers[j.center].name) << i;
     EXPECT_EQ((*rec)->model, catalog.model(j.model).name) << i;
-    EXPECT_EQ((*rec)->end_ms, j.end / kMilli) << i;
+    EXPECT_EQ((*rec)->end_ms, WallOf(j.end)) << i;
     EXPECT_EQ((*rec)->spec.gpus, j.gpus) << i;
   }
 }

@@ -146,9 +146,9 @@ int PrintJson(const json& j) {
 
 // ---------------------------------------------------------------- formatting
 
-std::string FormatTime(int64_t ms, bool with_date) {
-  if (ms <= 0) return "-";
-  time_t t = static_cast<time_t>(ms / 1000);
+std::string FormatTime(WallMs at, bool with_date) {
+  if (at.ms() <= 0) return "-";
+  time_t t = static_cast<time_t>(at.ms() / 1000);
   struct tm tm {};
   localtime_r(&t, &tm);
   char buf[32];
@@ -156,9 +156,9 @@ std::string FormatTime(int64_t ms, bool with_date) {
   return buf;
 }
 
-std::string FormatTimeLong(int64_t ms) {
-  if (ms <= 0) return "-";
-  time_t t = static_cast<time_t>(ms / 1000);
+std::string FormatTimeLong(WallMs at) {
+  if (at.ms() <= 0) return "-";
+  time_t t = static_cast<time_t>(at.ms() / 1000);
   struct tm tm {};
   localtime_r(&t, &tm);
   char buf[40];

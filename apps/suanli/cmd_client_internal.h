@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "base/time.h"
 #include "server/api_client.h"
 
 namespace suanli::app::client_detail {
@@ -56,8 +57,8 @@ int PrintJson(const json& j);
 
 // --- formatting (cmd_client_common.cc) ---
 
-std::string FormatTime(int64_t ms, bool with_date = true);
-std::string FormatTimeLong(int64_t ms);
+std::string FormatTime(WallMs t, bool with_date = true);
+std::string FormatTimeLong(WallMs t);
 std::string FormatSeconds(int64_t s);
 std::string ShellJoin(const std::vector<std::string>& argv);
 void PrintTable(std::vector<std::vector<std::string>> rows);

@@ -221,8 +221,8 @@ int RunQueue(const QueueArgs& a, const Conn& conn) {
     if (!job.ok()) return Fail(cmd, kServerError, "unexpected answer: " + job.status().message());
     const auto& r = *job;
     std::string start;
-    if (r.start_ms > 0) start = FormatTime(r.start_ms);
-    else if (r.state == live::JobState::kPending && r.est_start_ms > 0) start = "~" + FormatTime(r.est_start_ms);
+    if (r.start_ms.ms() > 0) start = FormatTime(r.start_ms);
+    else if (r.state == live::JobState::kPending && r.est_start_ms.ms() > 0) start = "~" + FormatTime(r.est_start_ms);
     else start = "-";
     std::string name = r.spec.name.empty() ? "-" : r.spec.name;
     if (name.size() > 24) name = name.substr(0, 23) + "~";
@@ -277,9 +277,10 @@ int RunShow(int64_t id, bool as_json, const Conn& conn) {
   }
   if (!x.backend_id.empty()) add("backend id:", x.backend_id);
   add("submitted:", FormatTimeLong(x.submit_ms));
-  if (x.state == live::JobState::kPending && x.est_start_ms > 0) add("est. start:", FormatTimeLong(x.est_start_ms));
-  if (x.start_ms > 0) add("started:", FormatTimeLong(x.start_ms));
-  if (x.end_ms > 0) add("ended:", FormatTimeLong(x.end_ms));
+  if (x.state == live::JobState::kPending && x.est_start_ms.ms() > 0)
+    add("est. start:", FormatTimeLong(x.est_start_ms));
+  if (x.start_ms.ms() > 0) add("started:", FormatTimeLong(x.start_ms));
+  if (x.end_ms.ms() > 0) add("ended:", FormatTimeLong(x.end_ms));
   if (x.exit_code >= 0) add("exit code:", std::to_string(x.exit_code));
   if (x.signal > 0) add("signal:", std::to_string(x.signal));
   if (live::IsTerminal(x.state) || x.gpu_seconds > 0) {
@@ -297,8 +298,8 @@ int RunShow(int64_t id, bool as_json, const Conn& conn) {
       if (!str("node").empty()) where += " " + str("node");
       add(fmt::format("attempt {}:", ms("n")).c_str(),
           fmt::format("{} on {}, {} to {}, {:.2f} accelerator-hours{}", str("outcome"), where,
-                      FormatTimeLong(ms("start_ms")), FormatTimeLong(ms("end_ms")), num("gpu_seconds") / 3600,
-                      str("reason").empty() ? "" : " (" + str("reason") + ")"));
+                      FormatTimeLong(WallMs(ms("start_ms"))), FormatTimeLong(WallMs(ms("end_ms"))),
+                      num("gpu_seconds") / 3600, str("reason").empty() ? "" : " (" + str("reason") + ")"));
     }
   }
   PrintTable(rows);

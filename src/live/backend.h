@@ -41,8 +41,8 @@ struct LaunchRequest {
   std::string model;         // chosen model ("" for CPU-only)
   std::vector<int> devices;  // device indices on that node
   std::string job_dir;       // per-job directory (logs: job_dir/stdout, job_dir/stderr)
-  WallMs start_ms = 0;       // when the control loop launched it
-  int64_t start_us = 0;      // the same in microseconds (0 = start_ms x 1000)
+  WallMs start_ms{};         // when the control loop launched it
+  int64_t start_us = 0;      // the same in microseconds (0 = CoreTime(start_ms))
   // When > 0: how long the run lasts (µs) as the network scheduler expects it,
   // for a job whose work is known (a trace's job in `suanli replay`): a
   // simulated center runs it exactly this long.
@@ -72,7 +72,7 @@ struct BackendEvent {
   int exit_code = -1;
   int signal = 0;
   std::string reason;  // e.g. "time limit", "exit 3", "killed by SIGKILL", "node failure"
-  WallMs at_ms = 0;    // when it started / ended (as well as the backend knows)
+  WallMs at_ms{};      // when it started / ended (as well as the backend knows)
   std::string node;    // kNode
   bool up = true;      // kNode
   // kEnded as failed: the center stopped the run on its own (a node failure,
@@ -120,9 +120,9 @@ class Backend {
   // are held in the center's queue, or ended; nodes that went down or up.
   virtual Result<std::vector<BackendEvent>> Poll(WallMs now) = 0;
   // The same, with the time in microseconds (the control loop calls this
-  // one): backends that keep whole milliseconds poll at now_us / 1000; a
+  // one): backends that keep whole milliseconds poll at WallOf(now_us); a
   // simulated center reports its runs' ends to the microsecond.
-  virtual Result<std::vector<BackendEvent>> PollUs(int64_t now_us) { return Poll(now_us / 1000); }
+  virtual Result<std::vector<BackendEvent>> PollUs(int64_t now_us) { return Poll(WallOf(now_us)); }
   // When this backend will next have something to report of its own accord
   // (Unix µs; INT64_MAX = nothing it knows of): a simulated center's next end
   // of a run. A virtual clock (`suanli replay`) moves on to it.

@@ -34,8 +34,9 @@ namespace {
 void Log(const std::string& center, const std::string& msg) { spdlog::warn("center={} backend=local {}", center, msg); }
 
 WallMs NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return WallMs(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 // A job this backend follows.
@@ -48,11 +49,11 @@ struct LocalJob {
   std::string ctl;  // its control directory (status, pgid, cancel, timelimit)
   std::vector<std::string> cgroups;
   int64_t uid = -1;
-  WallMs start_ms = 0;
+  WallMs start_ms{};
   int64_t time_limit_s = 0;
-  pid_t pgid = 0;        // the command's process group (0 = not known yet)
-  WallMs cancel_ms = 0;  // Cancel asked at (0 = not)
-  WallMs limit_ms = 0;   // time limit hit at (0 = not)
+  pid_t pgid = 0;      // the command's process group (0 = not known yet)
+  WallMs cancel_ms{};  // Cancel asked at (0 = not)
+  WallMs limit_ms{};   // time limit hit at (0 = not)
   bool sigkill_sent = false;
 };
 
@@ -160,7 +161,7 @@ class LocalBackend final : public Backend {
     job.pid = *pid;
     job.start_ticks = st ? st->start_ticks : 0;
     job.backend_id = fmt::format("{}:{}", job.pid, job.start_ticks);
-    job.start_ms = req.start_ms > 0 ? req.start_ms : NowMs();
+    job.start_ms = req.start_ms.ms() > 0 ? req.start_ms : NowMs();
     job.time_limit_s = spec.time_limit_s;
     children_.insert(job.pid);
     jobs_[req.job_id] = job;
@@ -172,11 +173,11 @@ class LocalBackend final : public Backend {
     if (it == jobs_.end())
       return NotFound("job {} (backend id {}) is not running in center {}", job_id, backend_id, center_);
     LocalJob& j = it->second;
-    if (j.cancel_ms != 0) return Status::Ok();
+    if (j.cancel_ms.ms() != 0) return Status::Ok();
     if (fs::exists(j.ctl + "/status")) return Status::Ok();  // it ended on its own; Poll reports how
     j.cancel_ms = NowMs();
-    SUANLI_RETURN_IF_ERROR(WriteFileAtomic(j.ctl + "/cancel", std::to_string(j.cancel_ms) + "\n"));
-    if (j.limit_ms == 0) Signal(j, SIGTERM);
+    SUANLI_RETURN_IF_ERROR(WriteFileAtomic(j.ctl + "/cancel", std::to_string(j.cancel_ms.ms()) + "\n"));
+    if (j.limit_ms.ms() == 0) Signal(j, SIGTERM);
     return Status::Ok();
   }
 
@@ -224,11 +225,11 @@ class LocalBackend final : public Backend {
     j.ctl = CtlDir(req.job_id);
     // A job started by a version that kept its control files in the job's directory.
     if (!fs::exists(j.ctl) && fs::exists(j.dir + "/pgid")) j.ctl = j.dir;
-    j.start_ms = req.start_ms > 0 ? req.start_ms : NowMs();  // unknown start: the limit counts from now
+    j.start_ms = req.start_ms.ms() > 0 ? req.start_ms : NowMs();  // unknown start: the limit counts from now
     j.time_limit_s = req.spec.time_limit_s;
     // What an earlier server decided survives in the control directory.
-    if (auto t = ReadSmallFile(j.ctl + "/cancel")) j.cancel_ms = ParseInt(Trim(*t)).value_or(1);
-    if (auto t = ReadSmallFile(j.ctl + "/timelimit")) j.limit_ms = ParseInt(Trim(*t)).value_or(1);
+    if (auto t = ReadSmallFile(j.ctl + "/cancel")) j.cancel_ms = WallMs(ParseInt(Trim(*t)).value_or(1));
+    if (auto t = ReadSmallFile(j.ctl + "/timelimit")) j.limit_ms = WallMs(ParseInt(Trim(*t)).value_or(1));
     if (auto t = ReadSmallFile(j.ctl + "/uid")) j.uid = ParseInt(Trim(*t)).value_or(-1);
     if (auto t = ReadSmallFile(j.ctl + "/cgroups")) {
       for (std::string_view d : Split(*t, '\n')) {
@@ -409,7 +410,7 @@ class LocalBackend final : public Backend {
     BackendEvent ev;
     ev.kind = BackendEvent::Kind::kEnded;
     ev.job_id = j.job_id;
-    ev.at_ms = FileMtimeMs(status_path);
+    ev.at_ms = WallMs(FileMtimeMs(status_path));
     if (!s) {
       ev.state = JobState::kFailed;
       ev.reason = fmt::format("lost: unreadable status '{}'", std::string(Trim(*text)).substr(0, 80));
@@ -419,10 +420,10 @@ class LocalBackend final : public Backend {
     ev.signal = s->signal;
     std::string how = s->signal != 0 ? "killed by " + SignalName(s->signal) : fmt::format("exit {}", s->exit_code);
     if (s->lost) how = s->text;
-    if (j.cancel_ms != 0) {
+    if (j.cancel_ms.ms() != 0) {
       ev.state = JobState::kCancelled;
       ev.reason = "cancelled (" + how + ")";
-    } else if (j.limit_ms != 0) {
+    } else if (j.limit_ms.ms() != 0) {
       ev.state = JobState::kFailed;
       ev.reason = fmt::format("time limit {} s exceeded ({})", j.time_limit_s, how);
     } else {
@@ -449,18 +450,19 @@ class LocalBackend final : public Backend {
       return ev;
     }
     // Time limit, then the grace period after SIGTERM (cancel or limit).
-    if (j.limit_ms == 0 && j.cancel_ms == 0 && j.time_limit_s > 0 && now >= j.start_ms + j.time_limit_s * 1000) {
+    if (j.limit_ms.ms() == 0 && j.cancel_ms.ms() == 0 && j.time_limit_s > 0 &&
+        now >= j.start_ms + j.time_limit_s * 1000) {
       j.limit_ms = now;
-      (void)WriteFileAtomic(j.ctl + "/timelimit", std::to_string(now) + "\n");
+      (void)WriteFileAtomic(j.ctl + "/timelimit", std::to_string(now.ms()) + "\n");
       Signal(j, SIGTERM);
     }
-    WallMs term_ms = j.cancel_ms != 0 ? j.cancel_ms : j.limit_ms;
-    if (term_ms != 0) {
+    WallMs term_ms = j.cancel_ms.ms() != 0 ? j.cancel_ms : j.limit_ms;
+    if (term_ms.ms() != 0) {
       if (j.pgid == 0) {
         // The supervisor had not said which group when the signal was due.
         if (LiveGroup(j) > 0) ::kill(-j.pgid, SIGTERM);
       }
-      if (!j.sigkill_sent && now >= term_ms + static_cast<WallMs>(config_.grace_s) * 1000) Signal(j, SIGKILL);
+      if (!j.sigkill_sent && now >= term_ms + int64_t{config_.grace_s} * 1000) Signal(j, SIGKILL);
     }
     return std::nullopt;
   }

@@ -79,7 +79,7 @@ class SimulatedBackend final : public Backend {
     return Status::Ok();
   }
 
-  Result<std::vector<BackendEvent>> Poll(WallMs now) override { return PollUs(now * 1000); }
+  Result<std::vector<BackendEvent>> Poll(WallMs now) override { return PollUs(CoreTime(now)); }
 
   int64_t NextEventUs() override {
     if (away_) return INT64_MAX;                                  // nothing until it is back
@@ -90,7 +90,7 @@ class SimulatedBackend final : public Backend {
 
   Result<std::vector<BackendEvent>> PollUs(int64_t now_us) override {
     SUANLI_RETURN_IF_ERROR(Answering());
-    const WallMs now = now_us / 1000;
+    const WallMs now = WallOf(now_us);
     std::vector<BackendEvent> events;
     // Back from an outage: the runs it lost then.
     for (int64_t id : lost_) {
@@ -99,7 +99,7 @@ class SimulatedBackend final : public Backend {
       ev.kind = BackendEvent::Kind::kLost;
       ev.state = JobState::kFailed;
       ev.reason = "lost in an outage of the center";
-      ev.at_ms = away_since_us_ / 1000;
+      ev.at_ms = WallOf(away_since_us_);
       events.push_back(std::move(ev));
     }
     lost_.clear();
@@ -110,7 +110,7 @@ class SimulatedBackend final : public Backend {
       ev.job_id = id;
       ev.state = JobState::kCancelled;
       ev.reason = "cancelled";
-      ev.at_ms = std::min(now, it->second.end_us / 1000);
+      ev.at_ms = std::min(now, WallOf(it->second.end_us));
       events.push_back(std::move(ev));
       jobs_.erase(it);
     }
@@ -122,7 +122,7 @@ class SimulatedBackend final : public Backend {
       if (it == jobs_.end() || it->second.end_us != e.end_us) continue;  // cancelled, or re-adopted
       BackendEvent ev;
       ev.job_id = e.job_id;
-      ev.at_ms = e.end_us / 1000;
+      ev.at_ms = WallOf(e.end_us);
       if (it->second.device_failed) {
         ev.state = JobState::kFailed;
         ev.center_stopped = true;
@@ -202,7 +202,7 @@ class SimulatedBackend final : public Backend {
       j.limited = false;
     }
     j.time_limit_s = limit;
-    j.end_us = (req.start_us > 0 ? req.start_us : req.start_ms * 1000) + run_us;
+    j.end_us = (req.start_us > 0 ? req.start_us : CoreTime(req.start_ms)) + run_us;
     jobs_[req.job_id] = j;
     heap_.push({j.end_us, req.job_id});
   }

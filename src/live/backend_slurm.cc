@@ -25,8 +25,9 @@ using slurm_detail::Field;
 namespace {
 
 WallMs NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return WallMs(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 bool InvalidJobIdError(const SubprocessResult& r) {
@@ -148,7 +149,7 @@ class SlurmBackend final : public Backend {
       return Internal("center {}: {}", center_, Describe(args, r));
     }
     it->second.cancelled = true;
-    std::ofstream(it->second.dir + "/cancel") << NowMs() << "\n";
+    std::ofstream(it->second.dir + "/cancel") << NowMs().ms() << "\n";
     return Status::Ok();
   }
 
@@ -208,7 +209,7 @@ class SlurmBackend final : public Backend {
         bool running =
             row.state == "RUNNING" || row.state == "COMPLETING" || row.state == "SUSPENDED" || row.state == "STOPPED";
         if (running && !j.started) {
-          events.push_back(Started(j, row.start_ms > 0 ? row.start_ms : now, row.nodes));
+          events.push_back(Started(j, row.start_ms.ms() > 0 ? row.start_ms : now, row.nodes));
         } else if (!running && !j.started && row.reason != j.held_reason) {
           // PENDING (or CONFIGURING: its nodes boot): held in Slurm's queue.
           j.held_reason = row.reason;
@@ -245,10 +246,10 @@ class SlurmBackend final : public Backend {
       // A run that started and ended between two polls is reported started
       // first (metering counts from its start); one cancelled while Slurm
       // held it never started (Slurm gives it no time).
-      if (!j.started && fin->start_ms > 0 && fin->end_ms > fin->start_ms)
+      if (!j.started && fin->start_ms.ms() > 0 && fin->end_ms > fin->start_ms)
         events.push_back(Started(j, fin->start_ms, ""));
       BackendEvent ev = SlurmEndEvent(job_id, *fin, j.cancelled, j.time_limit_s);
-      if (ev.at_ms == 0) ev.at_ms = now;
+      if (ev.at_ms.ms() == 0) ev.at_ms = now;
       events.push_back(std::move(ev));
       done.push_back(job_id);
     }

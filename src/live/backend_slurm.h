@@ -48,7 +48,7 @@ struct SqueueRow {
   std::string id;
   std::string state;  // PENDING, RUNNING, COMPLETED, ...
   std::string nodes;
-  WallMs start_ms = 0;  // 0 = unknown / not started
+  WallMs start_ms{};  // 0 = unknown / not started
   std::string reason;
 };
 Result<std::vector<SqueueRow>> ParseSqueue(std::string_view text);
@@ -58,9 +58,9 @@ struct SlurmFinal {
   std::string state;  // JobState: COMPLETED, FAILED, TIMEOUT, CANCELLED, ...
   int exit_code = -1;
   int signal = 0;
-  WallMs end_ms = 0;
-  std::string reason;   // Slurm's Reason
-  WallMs start_ms = 0;  // 0 = it never started (or unknown)
+  WallMs end_ms{};
+  std::string reason;  // Slurm's Reason
+  WallMs start_ms{};   // 0 = it never started (or unknown)
 };
 std::optional<SlurmFinal> ParseScontrolJob(std::string_view text);
 

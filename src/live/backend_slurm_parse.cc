@@ -122,14 +122,14 @@ Result<std::vector<SlurmNode>> ParseSinfoNodes(std::string_view text, const Cata
 
 WallMs ParseSlurmTime(std::string_view s) {
   s = Trim(s);
-  if (s.size() < 19 || s[4] != '-' || s[10] != 'T') return 0;
+  if (s.size() < 19 || s[4] != '-' || s[10] != 'T') return WallMs{};
   std::tm tm{};
   std::string str(s.substr(0, 19));
-  if (::strptime(str.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
+  if (::strptime(str.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return WallMs{};
   tm.tm_isdst = -1;
   time_t t = std::mktime(&tm);
-  if (t == static_cast<time_t>(-1)) return 0;
-  return static_cast<WallMs>(t) * 1000;
+  if (t == static_cast<time_t>(-1)) return WallMs{};
+  return WallMs(static_cast<int64_t>(t) * 1000);
 }
 
 Result<std::vector<SqueueRow>> ParseSqueue(std::string_view text) {

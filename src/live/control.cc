@@ -24,7 +24,7 @@ Time SystemNowUs() {
 }
 
 std::string FormatMs(WallMs ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::time_t t = static_cast<std::time_t>(ms.ms() / 1000);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
@@ -153,7 +153,7 @@ Status ControlPlaneImpl::BootstrapAdmin() {
   admin.name = "admin";
   admin.admin = true;
   admin.token_sha256 = Sha256Hex(config_.admin_token);
-  if (admin.created_ms == 0) admin.created_ms = WallOf(SystemNowUs());
+  if (admin.created_ms.ms() == 0) admin.created_ms = WallOf(SystemNowUs());
   SUANLI_RETURN_IF_ERROR(store_->PutTenant(admin));
   spdlog::info("tenant=admin created from the configured admin token");
   return Status::Ok();
@@ -243,8 +243,8 @@ void ControlPlaneImpl::RunPass() {
         to_adopt.push_back({CenterOf(a), {RequestFor(a.rec), a.rec.backend_id}});
     for (CenterId c : Ids<CenterId>(nc)) {
       const CenterRt& x = centers_[c];
-      WallMs gap = replay_ ? 0 : !x.answering ? 1000 : x.built->kind == "slurm" ? 500 : 0;
-      poll_due[c] = now - x.last_poll >= gap;
+      const int64_t gap_ms = replay_ ? 0 : !x.answering ? 1000 : x.built->kind == "slurm" ? 500 : 0;
+      poll_due[c] = now - x.last_poll >= gap_ms;
     }
   }
   std::vector<std::pair<int64_t, Status>> adopt_results;
@@ -372,7 +372,7 @@ void ControlPlaneImpl::EstimateStarts(WallMs now) {
       auto m = memo.find(key);
       if (m == memo.end()) {
         auto res = net_->EstimateStart(a.slot, t);
-        WallMs est = res && res->start != kNever ? std::max<WallMs>(now, WallOf(res->start)) : 0;
+        WallMs est = res && res->start != kNever ? std::max(now, WallOf(res->start)) : WallMs{};
         m = memo.emplace(key, est).first;
       }
       a.rec.est_start_ms = m->second;

@@ -246,7 +246,7 @@ Result<JobRecord> ControlPlaneImpl::CancelOnce(const Caller& caller, int64_t id)
   JobRecord r = done;
   r.state = JobState::kCancelled;
   r.end_ms = Now();
-  r.est_start_ms = 0;
+  r.est_start_ms = WallMs{};
   r.reason = fmt::format("cancelled by {} before it started", who);
   // Through the store stage, after any write of this job a pass handed over
   // before (a requeue's, say): the cancellation is the job's last write.
@@ -331,7 +331,7 @@ Result<std::vector<Tenant>> ControlPlaneImpl::Tenants(const Caller& caller) {
 }
 
 Result<std::vector<UsageSum>> ControlPlaneImpl::Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) {
-  if (to_ms <= 0) to_ms = std::numeric_limits<WallMs>::max();
+  if (to_ms.ms() <= 0) to_ms = WallMs(std::numeric_limits<int64_t>::max());
   if (from_ms > to_ms) return InvalidField("from", "must not be after to");
   return store_->Usage(caller.admin ? "" : caller.tenant, from_ms, to_ms);
 }

@@ -36,7 +36,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
       continue;
     }
     Active& a = it->second;
-    const WallMs at = ev.at_ms > 0 ? ev.at_ms : now;
+    const WallMs at = ev.at_ms.ms() > 0 ? ev.at_ms : now;
     switch (ev.kind) {
       case BackendEvent::Kind::kStarted:
         // It left the center's own queue (slurm): running, metered from here.
@@ -47,7 +47,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
           a.rec.reason.clear();
           w->writes.push_back(a.rec);
           spdlog::info("pass={} job={} center={} started there", pass_id_, a.rec.id, x.built->name);
-        } else if (ev.at_ms > 0) {
+        } else if (ev.at_ms.ms() > 0) {
           a.rec.start_ms = ev.at_ms;
         }
         break;
@@ -114,7 +114,7 @@ void ControlPlaneImpl::CheckHealth(CenterId c, const Status& polled, bool was_po
   if (polled.ok()) {
     if (!x.answering) spdlog::info("pass={} center={} answers again", pass_id_, x.built->name);
     x.answering = true;
-    x.failing_since = 0;
+    x.failing_since = WallMs{};
     x.error.clear();
     if (!x.up || x.resend_abandoned) {
       if (!x.up) spdlog::info("pass={} center={} available again", pass_id_, x.built->name);

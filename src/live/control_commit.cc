@@ -155,7 +155,7 @@ void ControlPlaneImpl::ActOnCommitted() {
         continue;
       }
       a.rec.backend_id.clear();
-      a.rec.start_ms = 0;  // never ran: nothing to meter
+      a.rec.start_ms = WallMs{};  // never ran: nothing to meter
       EndRun(a, JobState::kFailed, t, fmt::format("launch failed: {}", res.status().message()), &w2);
     }
     for (auto& [ci, st] : cancelled) {

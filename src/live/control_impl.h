@@ -49,9 +49,6 @@
 namespace suanli::live::control_detail {
 
 Time SystemNowUs();
-// The core's time: Unix time in its unit (microseconds).
-inline Time CoreTime(WallMs ms) { return ms * kMilli; }
-inline WallMs WallOf(Time t) { return t / kMilli; }
 std::string FormatMs(WallMs ms);
 inline Status FailedPrecondition(std::string message) {
   return Status(StatusCode::kFailedPrecondition, std::move(message));
@@ -62,7 +59,7 @@ inline constexpr size_t kEstimatesPerCenter = 200;
 // Passes come at most this often under a storm of submissions.
 inline constexpr auto kMinPassGap = std::chrono::milliseconds(50);
 // An abandoned run whose cancel went through is forgotten this long after.
-inline constexpr WallMs kAbandonedForgetMs = 60'000;
+inline constexpr int64_t kAbandonedForgetMs = 60'000;
 // A job whose runs the centers stop on their own (not its tenant) runs again
 // at most this many times.
 inline constexpr int kMaxRequeues = 3;
@@ -114,14 +111,14 @@ struct CenterRt {
   bool has_nodes = false;
   int devices = 0;
   bool answering = true;  // the backend's last Poll answered
-  WallMs failing_since = 0;
+  WallMs failing_since{};
   bool up = true;  // false once it has not answered for center_timeout_s
   bool drained = false;
   std::string error;  // the backend's last error
   std::string down_reason;
   std::map<std::string, std::string> down_nodes;  // node -> why, as its backend reported
-  WallMs last_poll = 0;
-  WallMs up_since = 0;
+  WallMs last_poll{};
+  WallMs up_since{};
   std::future<Result<std::vector<BackendEvent>>> poll_in_flight;  // while it does not answer
   std::set<int64_t> queued;                                       // job ids pending here
   std::unordered_set<int64_t> running;                            // job ids running (or stopping) here
@@ -271,7 +268,7 @@ class ControlPlaneImpl final : public ControlPlane {
   // dispatcher: kept as an attempt with `outcome` (empty: it never started),
   // `reason` shown, with `avoid` not to the same center for center_timeout_s.
   void Requeue(Active& a, WallMs now, std::string reason, bool avoid, PassWork* w, std::string_view outcome = {},
-               WallMs ended_ms = 0);
+               WallMs ended_ms = WallMs{});
   // A run being stopped has ended: the job is queued again (same center if it can).
   void Restop(Active& a, WallMs ended_ms, WallMs now, PassWork* w);
   // A preempted run is over: its attempt recorded, the job pending again.
@@ -325,7 +322,7 @@ class ControlPlaneImpl final : public ControlPlane {
   // How long a center may not answer before it is unavailable:
   // center_timeout_s; a replay's centers are polled at each pass, in the
   // pass, and unavailable at once (the simulator's outages).
-  WallMs center_timeout_ms_ = 0;
+  int64_t center_timeout_ms_ = 0;
   IdVector<CenterId, CenterRt> centers_;
   std::vector<std::string> center_names_;
   std::unordered_map<std::string, CenterId> center_ids_;

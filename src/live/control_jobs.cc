@@ -130,9 +130,9 @@ void ControlPlaneImpl::OnStart(Active& a, const NetDecision& d, WallMs now, Pass
   for (int dv = 0; dv < kMaxDevicesPerNode; ++dv)
     if (sh.devices >> dv & 1) r.devices.push_back(dv);
   r.start_ms = now;
-  r.end_ms = 0;
+  r.end_ms = WallMs{};
   r.reason.clear();
-  r.est_start_ms = 0;
+  r.est_start_ms = WallMs{};
   r.backend_id.clear();
   a.adopted = false;  // until Launch returns
   a.cancel_sent = false;
@@ -141,7 +141,7 @@ void ControlPlaneImpl::OnStart(Active& a, const NetDecision& d, WallMs now, Pass
     // Submitted to the center's own queue: pending, and not metered, until
     // the center says it started (kStarted).
     r.state = JobState::kPending;
-    r.start_ms = 0;
+    r.start_ms = WallMs{};
     r.reason = fmt::format("submitted to {}; waiting for it to start", x.built->name);
   }
   w->writes.push_back(r);
@@ -194,7 +194,7 @@ void ControlPlaneImpl::ClearRun(JobRecord* rec) const {
   rec->model.clear();
   rec->devices.clear();
   rec->backend_id.clear();
-  rec->start_ms = 0;
+  rec->start_ms = WallMs{};
   rec->exit_code = -1;
   rec->signal = 0;
 }
@@ -203,7 +203,7 @@ void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool a
                                std::string_view outcome, WallMs ended_ms) {
   const CenterId c = CenterOf(a);
   const Time t = t_;
-  if (!outcome.empty()) EndAttempt(a, ended_ms > 0 ? ended_ms : now, outcome, reason);
+  if (!outcome.empty()) EndAttempt(a, ended_ms.ms() > 0 ? ended_ms : now, outcome, reason);
   ClearRun(&a.rec);
   a.rec.state = JobState::kPending;
   a.cancel_sent = false;
@@ -260,7 +260,7 @@ void ControlPlaneImpl::Meter(JobAttempt* at, CenterId c, double devices) const {
 
 void ControlPlaneImpl::EndAttempt(Active& a, WallMs end_ms, std::string_view outcome, const std::string& reason) {
   JobRecord& r = a.rec;
-  if (r.start_ms <= 0) return;  // never ran
+  if (r.start_ms.ms() <= 0) return;  // never ran
   JobAttempt at;
   at.n = static_cast<int>(r.attempts.size()) + 1;
   at.center = r.center;
@@ -286,7 +286,7 @@ void ControlPlaneImpl::EndAttempt(Active& a, WallMs end_ms, std::string_view out
 // The job leaves the active set with a final state.
 void ControlPlaneImpl::Finish(Active& a, JobState state, WallMs end_ms, std::string reason, PassWork* w) {
   // A backend's clock (Slurm's whole seconds) may put the end just before the start.
-  if (a.rec.start_ms > 0 && end_ms < a.rec.start_ms) end_ms = a.rec.start_ms;
+  if (a.rec.start_ms.ms() > 0 && end_ms < a.rec.start_ms) end_ms = a.rec.start_ms;
   EndAttempt(a, end_ms, StateName(state), reason);
   if (a.queued_at != kNoCenter) centers_[a.queued_at].queued.erase(a.rec.id);
   if (CenterId c = CenterOf(a); c != kNoCenter) centers_[c].running.erase(a.rec.id);
@@ -294,7 +294,7 @@ void ControlPlaneImpl::Finish(Active& a, JobState state, WallMs end_ms, std::str
   r.state = state;
   r.end_ms = end_ms;
   r.reason = std::move(reason);
-  r.est_start_ms = 0;
+  r.est_start_ms = WallMs{};
   const JobId slot = a.slot;
   const int64_t id = r.id;
   {

@@ -24,7 +24,7 @@ Status ControlPlaneImpl::Recover() {
     if (rec.state == JobState::kPending && rec.node.empty()) {
       Active& a = AddActive(rec);
       a.rec.center.clear();
-      a.rec.est_start_ms = 0;
+      a.rec.est_start_ms = WallMs{};
       pending.push_back(a.slot);
       ++requeued;
       continue;
@@ -42,7 +42,7 @@ Status ControlPlaneImpl::Recover() {
     Active& a = AddActive(rec);
     CenterRt& x = centers_[*c];
     x.running.insert(rec.id);
-    const Time started = CoreTime(rec.start_ms > 0 ? rec.start_ms : now);
+    const Time started = CoreTime(rec.start_ms.ms() > 0 ? rec.start_ms : now);
     auto alloc = AllocationFromRecord(rec, *c);
     const bool counted = net_->Adopt(a.slot, *c, alloc ? &*alloc : nullptr, started, t_);
     if (x.has_nodes) {

@@ -1,7 +1,8 @@
 // The live control plane's job and tenant records: what a tenant submits
 // (JobSpec), what the server keeps about it (JobRecord), and tenants. These
 // are plain data shared by the store, the backends, the control loop and the
-// HTTP API; they hold wall-clock times as Unix milliseconds.
+// HTTP API; they hold wall-clock times as WallMs (Unix milliseconds,
+// base/time.h).
 #pragma once
 
 #include <cstdint>
@@ -12,15 +13,13 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/time.h"
 
 namespace suanli {
 class Catalog;
 }
 
 namespace suanli::live {
-
-// Wall-clock time, Unix milliseconds.
-using WallMs = int64_t;
 
 enum class JobState : uint8_t { kPending, kRunning, kSucceeded, kFailed, kCancelled };
 // "pending", "running", "succeeded", "failed", "cancelled".
@@ -75,7 +74,7 @@ Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vect
 // pro rata inside an hour (power and prices are constant within one).
 struct UsageSlice {
   int64_t hour = 0;
-  WallMs start_ms = 0, end_ms = 0;
+  WallMs start_ms{}, end_ms{};
   double gpu_seconds = 0, energy_kwh = 0, cost = 0, carbon_kg = 0;
 };
 
@@ -85,7 +84,7 @@ struct JobAttempt {
   int n = 0;  // 1, 2, ... in the order they started
   std::string center, node, model;
   std::vector<int> devices;
-  WallMs start_ms = 0, end_ms = 0;
+  WallMs start_ms{}, end_ms{};
   // How it ended: succeeded, failed, cancelled (the job's own end), preempted
   // (its center's scheduler stopped it for another job; it keeps its work),
   // requeued (its center stopped it: a node failure, an operator's cancel),
@@ -105,16 +104,16 @@ struct JobRecord {
   std::string tenant;
   JobSpec spec;
   JobState state = JobState::kPending;
-  WallMs submit_ms = 0, start_ms = 0, end_ms = 0;  // 0 = not yet
-  std::string center;                              // where it was sent / runs (empty while undecided)
-  std::string model;                               // accelerator model it runs on (empty for CPU-only)
-  std::string node;                                // node name inside the center
-  std::vector<int> devices;                        // device indices on that node
-  std::string backend_id;                          // local: pid of its supervisor; slurm: job id; simulated: id
-  int exit_code = -1;                              // process exit status (-1 = none)
-  int signal = 0;                                  // terminating signal (0 = none)
-  std::string reason;                              // why it is pending / failed / cancelled
-  WallMs est_start_ms = 0;                         // pending: estimated start (0 = unknown)
+  WallMs submit_ms{}, start_ms{}, end_ms{};  // 0 = not yet
+  std::string center;                        // where it was sent / runs (empty while undecided)
+  std::string model;                         // accelerator model it runs on (empty for CPU-only)
+  std::string node;                          // node name inside the center
+  std::vector<int> devices;                  // device indices on that node
+  std::string backend_id;                    // local: pid of its supervisor; slurm: job id; simulated: id
+  int exit_code = -1;                        // process exit status (-1 = none)
+  int signal = 0;                            // terminating signal (0 = none)
+  std::string reason;                        // why it is pending / failed / cancelled
+  WallMs est_start_ms{};                     // pending: estimated start (0 = unknown)
   // Metering: the sum over its attempts, filled as each ends.
   double gpu_seconds = 0;  // accelerator-seconds (cpu-seconds / 1000 for CPU-only jobs is not counted here)
   double energy_kwh = 0, cost = 0, carbon_kg = 0;
@@ -133,7 +132,7 @@ struct Tenant {
   // jobs the tenant may have pending or running at once.
   int64_t max_gpus_per_job = 0;
   int64_t max_active_jobs = 0;
-  WallMs created_ms = 0;
+  WallMs created_ms{};
   // The highest `priority` its jobs may ask for (the admin sets it; 0 by
   // default, so a tenant cannot rank its jobs above others' on its own).
   int64_t max_priority = 0;

@@ -48,9 +48,9 @@ class RowReader {
     p.duration_s = sqlite3_column_int64(s_, 14);
     SUANLI_ASSIGN_OR_RETURN(p.priority, Int32(r.id, 15, "priority"));
     p.center = ColText(s_, 16);
-    r.submit_ms = sqlite3_column_int64(s_, 17);
-    r.start_ms = sqlite3_column_int64(s_, 18);
-    r.end_ms = sqlite3_column_int64(s_, 19);
+    r.submit_ms = WallMs(sqlite3_column_int64(s_, 17));
+    r.start_ms = WallMs(sqlite3_column_int64(s_, 18));
+    r.end_ms = WallMs(sqlite3_column_int64(s_, 19));
     r.center = ColText(s_, 20);
     r.model = ColText(s_, 21);
     r.node = ColText(s_, 22);
@@ -59,7 +59,7 @@ class RowReader {
     SUANLI_ASSIGN_OR_RETURN(r.exit_code, Int32(r.id, 25, "exit_code"));
     SUANLI_ASSIGN_OR_RETURN(r.signal, Int32(r.id, 26, "signal"));
     r.reason = ColText(s_, 27);
-    r.est_start_ms = sqlite3_column_int64(s_, 28);
+    r.est_start_ms = WallMs(sqlite3_column_int64(s_, 28));
     r.gpu_seconds = sqlite3_column_double(s_, 29);
     r.energy_kwh = sqlite3_column_double(s_, 30);
     r.cost = sqlite3_column_double(s_, 31);
@@ -79,8 +79,8 @@ class RowReader {
     a.node = ColText(s_, 3);
     a.model = ColText(s_, 4);
     SUANLI_RETURN_IF_ERROR(Devices(*job_id, 5, &a.devices));
-    a.start_ms = sqlite3_column_int64(s_, 6);
-    a.end_ms = sqlite3_column_int64(s_, 7);
+    a.start_ms = WallMs(sqlite3_column_int64(s_, 6));
+    a.end_ms = WallMs(sqlite3_column_int64(s_, 7));
     a.outcome = ColText(s_, 8);
     a.reason = ColText(s_, 9);
     a.gpu_seconds = sqlite3_column_double(s_, 10);
@@ -227,7 +227,7 @@ Tenant TenantRow(sqlite3_stmt* s) {
   t.admin = sqlite3_column_int64(s, 2) != 0;
   t.max_gpus_per_job = sqlite3_column_int64(s, 3);
   t.max_active_jobs = sqlite3_column_int64(s, 4);
-  t.created_ms = sqlite3_column_int64(s, 5);
+  t.created_ms = WallMs(sqlite3_column_int64(s, 5));
   t.max_priority = sqlite3_column_int64(s, 6);
   return t;
 }
@@ -407,15 +407,16 @@ Result<std::vector<UsageSum>> SqliteStore::Usage(const std::string& tenant, Wall
   if (!lease.ok()) return lease.status();
   Reader r(this, std::move(*lease));
   constexpr int64_t kHour = 3600000;
+  const int64_t from = from_ms.ms(), to = to_ms.ms();  // the columns' Unix milliseconds
   auto floor_div = [](int64_t a) { return a >= 0 ? a / kHour : -((-(a + 1)) / kHour) - 1; };
   // Whole hours [lo, hi): lo = ceil(from / hour), hi = floor(to / hour).
-  const int64_t first = floor_div(from_ms), last = floor_div(to_ms - 1);  // hours touched
-  int64_t lo = first + (from_ms % kHour != 0 ? 1 : 0);
-  int64_t hi = floor_div(to_ms);
+  const int64_t first = floor_div(from), last = floor_div(to - 1);  // hours touched
+  int64_t lo = first + (from % kHour != 0 ? 1 : 0);
+  int64_t hi = floor_div(to);
   const bool whole = lo < hi && lo <= std::numeric_limits<int64_t>::max() / kHour &&
                      lo >= std::numeric_limits<int64_t>::min() / kHour &&
                      hi <= std::numeric_limits<int64_t>::max() / kHour;
-  int64_t raw1_end = to_ms, raw2_begin = to_ms;  // no whole hour: all of [from, to) from jobs
+  int64_t raw1_end = to, raw2_begin = to;  // no whole hour: all of [from, to) from jobs
   if (whole) {
     raw1_end = lo * kHour;
     raw2_begin = hi * kHour;
@@ -443,8 +444,8 @@ Result<std::vector<UsageSum>> SqliteStore::Usage(const std::string& tenant, Wall
       fmt::format(fmt::runtime(ended), "?6", "?2"), sliced);
   SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*r.conn, sql));
   StmtReset reset(s);
-  sqlite3_bind_int64(s, 1, from_ms);
-  sqlite3_bind_int64(s, 2, to_ms);
+  sqlite3_bind_int64(s, 1, from);
+  sqlite3_bind_int64(s, 2, to);
   sqlite3_bind_int64(s, 3, lo);
   sqlite3_bind_int64(s, 4, hi);
   sqlite3_bind_int64(s, 5, raw1_end);

@@ -56,9 +56,9 @@ void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
   sqlite3_bind_int64(s, 15, p.duration_s);
   sqlite3_bind_int64(s, 16, p.priority);
   BindText(s, 17, p.center);
-  sqlite3_bind_int64(s, 18, r.submit_ms);
-  sqlite3_bind_int64(s, 19, r.start_ms);
-  sqlite3_bind_int64(s, 20, r.end_ms);
+  sqlite3_bind_int64(s, 18, r.submit_ms.ms());
+  sqlite3_bind_int64(s, 19, r.start_ms.ms());
+  sqlite3_bind_int64(s, 20, r.end_ms.ms());
   BindText(s, 21, r.center);
   BindText(s, 22, r.model);
   BindText(s, 23, r.node);
@@ -67,7 +67,7 @@ void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
   sqlite3_bind_int64(s, 26, r.exit_code);
   sqlite3_bind_int64(s, 27, r.signal);
   BindText(s, 28, r.reason);
-  sqlite3_bind_int64(s, 29, r.est_start_ms);
+  sqlite3_bind_int64(s, 29, r.est_start_ms.ms());
   sqlite3_bind_double(s, 30, r.gpu_seconds);
   sqlite3_bind_double(s, 31, r.energy_kwh);
   sqlite3_bind_double(s, 32, r.cost);
@@ -87,8 +87,8 @@ void BindAttempt(sqlite3_stmt* s, int64_t job_id, const JobAttempt& a, const std
   BindText(s, 4, a.node);
   BindText(s, 5, a.model);
   BindText(s, 6, devices);
-  sqlite3_bind_int64(s, 7, a.start_ms);
-  sqlite3_bind_int64(s, 8, a.end_ms);
+  sqlite3_bind_int64(s, 7, a.start_ms.ms());
+  sqlite3_bind_int64(s, 8, a.end_ms.ms());
   BindText(s, 9, a.outcome);
   BindText(s, 10, a.reason);
   sqlite3_bind_double(s, 11, a.gpu_seconds);
@@ -107,8 +107,8 @@ void BindSlice(sqlite3_stmt* s, int64_t job_id, const std::string& tenant, const
   sqlite3_bind_int64(s, 1, job_id);
   sqlite3_bind_int64(s, 2, a.n);
   sqlite3_bind_int64(s, 3, h.hour);
-  sqlite3_bind_int64(s, 4, h.start_ms);
-  sqlite3_bind_int64(s, 5, h.end_ms);
+  sqlite3_bind_int64(s, 4, h.start_ms.ms());
+  sqlite3_bind_int64(s, 5, h.end_ms.ms());
   BindText(s, 6, tenant);
   BindText(s, 7, a.center);
   BindText(s, 8, a.model);
@@ -308,7 +308,7 @@ Status SqliteStore::RunOp(WriteOp* op) {
       sqlite3_bind_int64(s, 3, t.admin ? 1 : 0);
       sqlite3_bind_int64(s, 4, t.max_gpus_per_job);
       sqlite3_bind_int64(s, 5, t.max_active_jobs);
-      sqlite3_bind_int64(s, 6, t.created_ms);
+      sqlite3_bind_int64(s, 6, t.created_ms.ms());
       sqlite3_bind_int64(s, 7, t.max_priority);
       int rc = sqlite3_step(s);
       if (rc == SQLITE_CONSTRAINT_UNIQUE) {

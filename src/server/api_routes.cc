@@ -285,7 +285,7 @@ std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& 
         QueryParams params;
         if (!Query(req, res, &params)) return;
         if (!ParseUsageQuery(params, &q, &err)) return ReplyError(res, err);
-        auto rows = cp()->Usage(c, q.from_ms, q.to_ms);
+        auto rows = cp()->Usage(c, WallMs(q.from_ms), WallMs(q.to_ms));
         if (!rows.ok()) return ReplyError(res, ErrorFromStatus(rows.status()));
         json arr = json::array();
         for (const auto& u : *rows) arr.push_back(UsageToJson(u));

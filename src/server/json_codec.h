@@ -74,8 +74,8 @@ struct LogQuery {
 constexpr int64_t kMaxLogChunk = 16 << 20;
 bool ParseLogQuery(const QueryParams& q, LogQuery* out, ApiError* err);
 struct UsageQuery {
-  live::WallMs from_ms = 0;
-  live::WallMs to_ms = INT64_MAX;
+  int64_t from_ms = 0;  // Unix ms, as the API carries them
+  int64_t to_ms = INT64_MAX;
 };
 bool ParseUsageQuery(const QueryParams& q, UsageQuery* out, ApiError* err);
 // Routes without parameters: any parameter is an error.

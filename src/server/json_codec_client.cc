@@ -43,6 +43,13 @@ Status ReadInt(const json& j, const char* key, T* out) {
   *out = static_cast<T>(v);
   return Status::Ok();
 }
+// A wall time: the JSON carries it as an integer of Unix milliseconds.
+Status ReadWallMs(const json& j, const char* key, WallMs* out) {
+  int64_t ms = out->ms();
+  SUANLI_RETURN_IF_ERROR(ReadInt(j, key, &ms));
+  *out = WallMs(ms);
+  return Status::Ok();
+}
 Status ReadDouble(const json& j, const char* key, double* out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return Status::Ok();
@@ -113,10 +120,10 @@ Result<live::JobRecord> JobFromJson(const json& j) {
     }
   }
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "backend_id", &r.backend_id));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "submit_ms", &r.submit_ms));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "start_ms", &r.start_ms));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "end_ms", &r.end_ms));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "est_start_ms", &r.est_start_ms));
+  SUANLI_RETURN_IF_ERROR(ReadWallMs(j, "submit_ms", &r.submit_ms));
+  SUANLI_RETURN_IF_ERROR(ReadWallMs(j, "start_ms", &r.start_ms));
+  SUANLI_RETURN_IF_ERROR(ReadWallMs(j, "end_ms", &r.end_ms));
+  SUANLI_RETURN_IF_ERROR(ReadWallMs(j, "est_start_ms", &r.est_start_ms));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "exit_code", &r.exit_code));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "signal", &r.signal));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "reason", &r.reason));
@@ -135,7 +142,7 @@ Result<live::Tenant> TenantFromJson(const json& j) {
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "max_gpus_per_job", &t.max_gpus_per_job));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "max_active_jobs", &t.max_active_jobs));
   if (j.contains("max_priority")) SUANLI_RETURN_IF_ERROR(ReadInt(j, "max_priority", &t.max_priority));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "created_ms", &t.created_ms));
+  SUANLI_RETURN_IF_ERROR(ReadWallMs(j, "created_ms", &t.created_ms));
   return t;
 }
 

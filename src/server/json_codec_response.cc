@@ -39,8 +39,8 @@ static json AttemptToJson(const live::JobAttempt& a) {
               {"node", a.node},
               {"model", a.model},
               {"devices", a.devices},
-              {"start_ms", a.start_ms},
-              {"end_ms", a.end_ms},
+              {"start_ms", a.start_ms.ms()},
+              {"end_ms", a.end_ms.ms()},
               {"outcome", a.outcome},
               {"reason", a.reason},
               {"gpu_seconds", NumberOrZero(a.gpu_seconds)},
@@ -76,10 +76,10 @@ json JobToJson(const live::JobRecord& r) {
               {"node", r.node},
               {"devices", r.devices},
               {"backend_id", r.backend_id},
-              {"submit_ms", r.submit_ms},
-              {"start_ms", r.start_ms},
-              {"end_ms", r.end_ms},
-              {"est_start_ms", r.est_start_ms},
+              {"submit_ms", r.submit_ms.ms()},
+              {"start_ms", r.start_ms.ms()},
+              {"end_ms", r.end_ms.ms()},
+              {"est_start_ms", r.est_start_ms.ms()},
               {"exit_code", r.exit_code},
               {"signal", r.signal},
               {"reason", r.reason},
@@ -96,7 +96,7 @@ json TenantToJson(const live::Tenant& t) {
               {"max_gpus_per_job", t.max_gpus_per_job},
               {"max_active_jobs", t.max_active_jobs},
               {"max_priority", t.max_priority},
-              {"created_ms", t.created_ms}};
+              {"created_ms", t.created_ms.ms()}};
 }
 
 json CenterToJson(const live::CenterView& c) {

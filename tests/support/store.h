@@ -55,9 +55,9 @@ inline live::JobRecord FullJob() {
   r.spec.priority = -17;
   r.spec.center = "beijing";
   r.state = live::JobState::kRunning;
-  r.submit_ms = 1700000000123;
-  r.start_ms = 1700000000456;
-  r.end_ms = 1700000000789;
+  r.submit_ms = WallMs(1700000000123);
+  r.start_ms = WallMs(1700000000456);
+  r.end_ms = WallMs(1700000000789);
   r.center = "shanghai";
   r.model = "a100";
   r.node = "node-03";
@@ -66,7 +66,7 @@ inline live::JobRecord FullJob() {
   r.exit_code = 137;
   r.signal = 9;
   r.reason = "out of memory";
-  r.est_start_ms = 1700000009999;
+  r.est_start_ms = WallMs(1700000009999);
   r.gpu_seconds = 1234.5;
   r.energy_kwh = 0.125;
   r.cost = 3.75;
