@@ -87,13 +87,27 @@ int main(int argc, char** argv) {
   Scheduler& s = **sched;
   Rng prng(1);
   std::vector<JobId> running;
+  // A preemptive order (las) stops running jobs for others: they wait again
+  // and are no longer the bench's to finish.
+  auto stopped = [&](JobId id) {
+    auto it = std::find(running.begin(), running.end(), id);
+    if (it != running.end()) {
+      *it = running.back();
+      running.pop_back();
+    }
+  };
   auto settle = [&](Time t) {  // passes until nothing more starts
     while (true) {
       auto r = s.Pass(t, prng);
-      size_t before = running.size();
-      for (const auto& d : r.decisions)
-        if (d.kind == Decision::Kind::kStart) running.push_back(d.job);
-      if (running.size() == before) break;
+      bool started = false;
+      for (const auto& d : r.decisions) {
+        if (d.kind == Decision::Kind::kStart) {
+          running.push_back(d.job);
+          started = true;
+        }
+        if (d.kind == Decision::Kind::kPreempt) stopped(d.job);
+      }
+      if (!started) break;
     }
   };
   for (size_t i = 0; i < first_pending; ++i) s.Submit(static_cast<JobId>(i), 0);
@@ -130,11 +144,13 @@ int main(int argc, char** argv) {
     auto t1 = std::chrono::steady_clock::now();
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     examined += static_cast<size_t>(r.examined);
-    for (const auto& d : r.decisions)
+    for (const auto& d : r.decisions) {
       if (d.kind == Decision::Kind::kStart) {
         running.push_back(d.job);
         ++started;
       }
+      if (d.kind == Decision::Kind::kPreempt) stopped(d.job);
+    }
     now += Seconds(10);
   }
   std::sort(ms.begin(), ms.end());
