@@ -435,6 +435,9 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
                                                                   {"get", "/api/v1/tenants"},
                                                                   {"post", "/api/v1/tenants"},
                                                                   {"get", "/api/v1/usage"},
+                                                                  {"get", "/api/v1/quotas"},
+                                                                  {"put", "/api/v1/quotas"},
+                                                                  {"delete", "/api/v1/quotas"},
                                                                   {"get", "/api/v1/whoami"},
                                                                   {"get", "/api/v1/health"},
                                                                   {"get", "/api/v1/openapi.json"},
@@ -471,9 +474,11 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
       std::string body;
       if (templ == "/api/v1/jobs") body = R"({"command":["true"]})";
       if (templ == "/api/v1/tenants") body = json{{"name", "t" + std::to_string(n)}}.dump();
+      if (templ == "/api/v1/quotas") body = R"({"tenants":[{"name":"t0","nominal":"50%"}]})";
+      if (method == "put") return admin->Put(path, body, "application/json");
       return admin->Post(path, body, "application/json");
     };
-    ASSERT_TRUE(method == "get" || method == "delete" || method == "post") << method;
+    ASSERT_TRUE(method == "get" || method == "delete" || method == "post" || method == "put") << method;
     httplib::Result res = call();
     ASSERT_TRUE(res) << method << " " << path;
     EXPECT_TRUE(res->status >= 200 && res->status < 300)

@@ -23,6 +23,7 @@ void RegisterUsage(CLI::App& app, int* exit_code);
 // 3 cannot connect.
 void RegisterServe(CLI::App& app, int* exit_code);
 void RegisterClient(CLI::App& app, int* exit_code);
+void RegisterQuotas(CLI::App& app, int* exit_code);  // cmd_client_quotas.cc
 // `suanli usage` without a directory: the server's metering. main.cc registers
 // it instead of RegisterUsage when the command line names no directory.
 void RegisterLiveUsage(CLI::App& app, int* exit_code);

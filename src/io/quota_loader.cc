@@ -75,7 +75,10 @@ Result<TenantQuota> ParseQuota(const yaml::Map& m) {
 
 Result<QuotaSpec> ParseQuotasYaml(std::string_view text, const std::string& name) {
   SUANLI_ASSIGN_OR_RETURN(YAML::Node doc, yaml::ParseDocument(text, name));
-  yaml::Value root = yaml::Root(&name, doc);
+  return ParseQuotas(yaml::Root(&name, doc), name);
+}
+
+Result<QuotaSpec> ParseQuotas(const yaml::Value& root, const std::string& name) {
   SUANLI_ASSIGN_OR_RETURN(yaml::Map top, yaml::Map::Open(root, {"cohort", "reclaim", "default", "tenants"}));
   QuotaSpec spec;
   if (top.Has("cohort")) {
@@ -115,6 +118,53 @@ Result<QuotaSpec> ParseQuotasYaml(std::string_view text, const std::string& name
 Result<QuotaSpec> LoadQuotas(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(std::string text, ReadFileMaybeGz(path));
   return ParseQuotasYaml(text, path);
+}
+
+namespace {
+
+// A YAML double-quoted scalar (its escapes are JSON's).
+std::string Quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// One figure as ParseFigure reads it back: a percentage (12 significant
+// digits, so "7%" stays 7%), a number of accelerators (shortest exact form),
+// or unlimited.
+std::string Figure(double v, bool fraction, bool may_be_unlimited) {
+  if (may_be_unlimited && v < 0) return "unlimited";
+  if (fraction) return fmt::format("{:.12g}%", v * 100);
+  return fmt::format("{}", v);
+}
+
+std::string QuotaFields(const TenantQuota& q) {
+  return fmt::format("nominal: {}, borrowing_limit: {}", Figure(q.nominal, q.fraction, false),
+                     Figure(q.borrowing_limit, q.fraction, true));
+}
+
+}  // namespace
+
+std::string FormatQuotasYaml(const QuotaSpec& spec) {
+  std::string out;
+  if (!spec.cohort.empty()) out += fmt::format("cohort: {}\n", Quoted(spec.cohort));
+  out += fmt::format("reclaim: {}\n", spec.reclaim);
+  if (spec.default_quota) out += fmt::format("default: {{{}}}\n", QuotaFields(*spec.default_quota));
+  if (!spec.tenants.empty()) {
+    out += "tenants:\n";
+    for (const TenantQuota& q : spec.tenants)
+      out += fmt::format("  - {{name: {}, {}}}\n", Quoted(q.tenant), QuotaFields(q));
+  }
+  return out;
 }
 
 }  // namespace suanli

@@ -18,11 +18,18 @@
 
 #include "base/status.h"
 #include "core/model/quota.h"
+#include "io/yaml_fields.h"
 
 namespace suanli {
 
 // Parses quota YAML; `name` is used in error messages.
 Result<QuotaSpec> ParseQuotasYaml(std::string_view text, const std::string& name);
+// The same, from a mapping inside a larger document (the server's `quotas:`
+// key); `name` (the file) is used in the error for a spec found invalid as a whole.
+Result<QuotaSpec> ParseQuotas(const yaml::Value& root, const std::string& name);
+// A quota spec as quota YAML that parses back to the same spec (figures
+// given with at most 12 significant digits stay as they were).
+std::string FormatQuotasYaml(const QuotaSpec& spec);
 // Reads and parses a quota file (plain or gzip).
 Result<QuotaSpec> LoadQuotas(const std::string& path);
 

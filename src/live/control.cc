@@ -114,10 +114,15 @@ Status ControlPlaneImpl::Init() {
     for (NodeId i : x.built->global.ids())
       if (net_->CenterNode(c, i) != x.built->global[i])
         return Internal("center '{}': its nodes are numbered apart from the network scheduler's", x.built->name);
-    auto a = Scheduler::Create(policy, catalog_, x.built->net, no_jobs_, opt.scheduler);
+    // Admission asks whether the hardware could ever run a job, whoever's it
+    // is: the tenant's quota is the center scheduler's to enforce.
+    SchedulerOptions admit_opt = opt.scheduler;
+    admit_opt.quotas = nullptr;
+    auto a = Scheduler::Create(policy, catalog_, x.built->net, no_jobs_, admit_opt);
     if (!a.ok()) return a.status().Wrap(fmt::format("center '{}'", x.built->name));
     x.admit = std::move(*a);
   }
+  if (!replay_) SUANLI_RETURN_IF_ERROR(InitQuotas());
   // Drain flags and abandoned runs survive restarts.
   Step();
   for (CenterId c : Ids<CenterId>(nc)) {

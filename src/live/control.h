@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "core/model/quota.h"
 #include "live/backend.h"
 #include "live/live_job.h"
 #include "live/store.h"
@@ -69,11 +70,33 @@ struct ServerConfig {
   std::string admin_token_file;          // or a file (owner-only) holding it; read by `suanli serve`
   bool accept_data_loss = false;         // open a store that lost acknowledged work (--accept-data-loss)
   bool durable = true;                   // false: synchronous=NORMAL (benchmarks only)
+  // Tenant quotas (`quotas:`, the format of `suanli sim --quotas`), enforced
+  // by every center's scheduler; null = none. Quotas set through the API
+  // (PUT /api/v1/quotas) are kept in the store and win over these.
+  std::shared_ptr<const QuotaSpec> quotas;
   // The wall clock (Unix microseconds); null = the system clock. Tests and
   // `suanli replay` drive the control plane with a clock of their own (with
   // simulated centers, whose runs follow the times the loop gives them).
   std::function<int64_t()> clock;
 };
+
+// One tenant's quota at one center, in accelerators, and what it uses there.
+struct QuotaUse {
+  std::string center, tenant;
+  bool limited = false;         // a member of the cohort (listed, or the default applies)
+  double nominal = 0;           // guaranteed
+  double borrowing_limit = -1;  // most it may use beyond nominal; -1 = unlimited
+  double used = 0;              // held by its running jobs
+  double borrowed = 0;          // used beyond nominal
+};
+
+struct QuotasView {
+  std::optional<QuotaSpec> spec;  // none: no quotas
+  std::vector<QuotaUse> usage;    // by center, then tenant (tenants seen by the server)
+};
+
+// The largest quota document PUT /api/v1/quotas takes.
+inline constexpr size_t kMaxQuotaDocumentBytes = 1 << 20;
 
 // Admin tokens shorter than this are refused (ValidateServerConfig).
 inline constexpr size_t kMinAdminTokenBytes = 16;
@@ -164,6 +187,15 @@ class ControlPlane {
   virtual Result<NewTenant> CreateTenant(const Caller& caller, Tenant t) = 0;  // admin only
   virtual Result<std::vector<Tenant>> Tenants(const Caller& caller) = 0;       // admin: all; else own
   virtual Result<std::vector<UsageSum>> Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) = 0;
+
+  // Tenant quotas: the spec in force and what each tenant uses per center.
+  // The admin sees all; a tenant its own entry (or the default) and usage.
+  virtual Result<QuotasView> Quotas(const Caller& caller) = 0;
+  // Admin only: replaces the quotas with `document` (quota YAML or JSON, the
+  // format of `suanli sim --quotas`), or removes them (nullopt), at once and
+  // for good (kept in the store, winning over the config's `quotas:`).
+  // Running jobs go on; what may start is decided anew at the next pass.
+  virtual Result<QuotasView> SetQuotas(const Caller& caller, const std::optional<std::string>& document) = 0;
 
   virtual PassStats Stats() = 0;
   // Runs one scheduling pass now, synchronously (tests, benchmarks).

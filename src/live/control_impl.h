@@ -196,6 +196,8 @@ class ControlPlaneImpl final : public ControlPlane {
   Result<NewTenant> CreateTenant(const Caller& caller, Tenant t) override;
   Result<std::vector<Tenant>> Tenants(const Caller& caller) override;
   Result<std::vector<UsageSum>> Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) override;
+  Result<QuotasView> Quotas(const Caller& caller) override;
+  Result<QuotasView> SetQuotas(const Caller& caller, const std::optional<std::string>& document) override;
   PassStats Stats() override;
   void PassNow() override { RunPass(); }
   // ---- replay: submits a trace's job as it is (its work, estimate and
@@ -314,6 +316,12 @@ class ControlPlaneImpl final : public ControlPlane {
   const Network& network_;
   int start_hour_;
   ReplaySetup* replay_ = nullptr;
+  // The quotas in force (mu_): the store's (set through the API), else the config's.
+  std::shared_ptr<const QuotaSpec> quotas_;
+  // At start: the quotas in force, applied to every center's scheduler.
+  Status InitQuotas();
+  // Applies `q` to the network scheduler (mu_ held); nothing changes on error.
+  Status ApplyQuotas(std::shared_ptr<const QuotaSpec> q);
   // Runs its centers stop on their own that a job gets again, and how long
   // it avoids such a center then: kMaxRequeues and center_timeout_s; a
   // replay's are the simulator's (no limit, no avoidance).

@@ -14,6 +14,7 @@
 #include "core/policy/dispatch/dispatcher.h"
 #include "core/scheduler/scheduler.h"
 #include "io/model_loader.h"
+#include "io/quota_loader.h"
 #include "io/yaml_fields.h"
 #include "live/control.h"
 
@@ -207,7 +208,8 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
                                                              "tls_key",
                                                              "admin_token",
                                                              "admin_token_file",
-                                                             "durable"}));
+                                                             "durable",
+                                                             "quotas"}));
   const fs::path base = fs::path(path).parent_path();
   ServerConfig c;
   auto str = [&](std::string_view key, std::string* out) -> Status {
@@ -253,6 +255,13 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   if (m.Has("dispatch")) {
     auto d = ParseDispatchSpec(c.dispatch);
     if (!d.ok()) return m.Get("dispatch").Error(d.status().message());
+  }
+  if (m.Has("quotas")) {
+    // Inline, in the format of a `suanli sim --quotas` file, or the path of one.
+    yaml::Value qv = m.Get("quotas");
+    Result<QuotaSpec> q = qv.IsScalar() ? LoadQuotas(Resolve(base, qv.node().Scalar())) : ParseQuotas(qv, path);
+    if (!q.ok()) return qv.IsScalar() ? qv.Error(q.status().message()) : q.status();
+    c.quotas = std::make_shared<const QuotaSpec>(std::move(q).value());
   }
   SUANLI_ASSIGN_OR_RETURN(int64_t pass_ms, OptionalInt(m, "pass_interval_ms", c.pass_interval_ms, 1, 3'600'000));
   c.pass_interval_ms = static_cast<int>(pass_ms);

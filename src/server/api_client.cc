@@ -107,6 +107,10 @@ Result<ApiResponse> ApiClient::Post(const std::string& path, const std::string& 
   return Convert(cli_->Post(path, json_body, "application/json"), url_, "POST", path);
 }
 
+Result<ApiResponse> ApiClient::Put(const std::string& path, const std::string& json_body) {
+  return Convert(cli_->Put(path, json_body, "application/json"), url_, "PUT", path);
+}
+
 Result<ApiResponse> ApiClient::Delete(const std::string& path) {
   return Convert(cli_->Delete(path), url_, "DELETE", path);
 }

@@ -45,6 +45,7 @@ class ApiClient {
   // the URL and the reason; any HTTP answer is a response, whatever its status.
   Result<ApiResponse> Get(const std::string& path, const QueryList& query = {});
   Result<ApiResponse> Post(const std::string& path, const std::string& json_body);
+  Result<ApiResponse> Put(const std::string& path, const std::string& json_body);
   Result<ApiResponse> Delete(const std::string& path);
 
   const std::string& url() const { return url_; }

@@ -291,6 +291,27 @@ std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& 
         for (const auto& u : *rows) arr.push_back(UsageToJson(u));
         ReplyJson(res, 200, json{{"usage", std::move(arr)}});
       }));
+  // ---- quotas
+  add("GET", "/api/v1/quotas", authed([cp](const Request& req, Response& res, const Params&, const live::Caller& c) {
+        if (!NoQuery(req, res)) return;
+        auto v = cp()->Quotas(c);
+        if (!v.ok()) return ReplyError(res, ErrorFromStatus(v.status()));
+        ReplyJson(res, 200, QuotasToJson(*v));
+      }));
+  add("PUT", "/api/v1/quotas", authed([cp](const Request& req, Response& res, const Params&, const live::Caller& c) {
+        if (!NoQuery(req, res)) return;
+        if (!c.admin) return ReplyError(res, MakeError(403, "permission_denied", "changing quotas is for the admin"));
+        auto v = cp()->SetQuotas(c, req.body);
+        if (!v.ok()) return ReplyError(res, ErrorFromStatus(v.status()));
+        ReplyJson(res, 200, QuotasToJson(*v));
+      }));
+  add("DELETE", "/api/v1/quotas", authed([cp](const Request& req, Response& res, const Params&, const live::Caller& c) {
+        if (!NoQuery(req, res)) return;
+        if (!c.admin) return ReplyError(res, MakeError(403, "permission_denied", "changing quotas is for the admin"));
+        auto v = cp()->SetQuotas(c, std::nullopt);
+        if (!v.ok()) return ReplyError(res, ErrorFromStatus(v.status()));
+        ReplyJson(res, 200, QuotasToJson(*v));
+      }));
   add("GET", "/api/v1/whoami", authed([](const Request& req, Response& res, const Params&, const live::Caller& c) {
         if (!NoQuery(req, res)) return;
         ReplyJson(res, 200, json{{"tenant", c.tenant}, {"admin", c.admin}});

@@ -87,6 +87,10 @@ nlohmann::json JobToJson(const live::JobRecord& job);
 nlohmann::json TenantToJson(const live::Tenant& t);
 nlohmann::json CenterToJson(const live::CenterView& c);
 nlohmann::json UsageToJson(const live::UsageSum& u);
+// {"quotas": SPEC or null, "usage": [...]} (docs/api.md, "Quotas"). SPEC is
+// a quota document (PUT /api/v1/quotas takes it back as is): figures are
+// numbers of accelerators, "N%" of a center's capacity, or "unlimited".
+nlohmann::json QuotasToJson(const live::QuotasView& v);
 // Serialises; invalid UTF-8 in strings is replaced, never thrown.
 std::string Dump(const nlohmann::json& j, int indent = -1);
 

@@ -28,6 +28,8 @@ export type UsageRow = Item<Schemas['UsageList']['usage']>;
 export type Tenant = Required<Schemas['Tenant']>;
 export type WhoAmI = Required<Schemas['WhoAmI']>;
 export type Health = Required<Schemas['Health']>;
+export type QuotaUse = Required<Schemas['QuotaUse']>;
+export type Quotas = { quotas: Schemas['QuotaDocument'] | null; usage: QuotaUse[] };
 
 // An error from the API (status >= 400, with the JSON error's code, message
 // and field) or from the network (status 0).
@@ -178,4 +180,5 @@ export const api = {
   tenants: async () => (await apiJson<{ tenants: Tenant[] }>(`${V1}/tenants`)).tenants ?? [],
   usage: async (from?: number, to?: number) =>
     (await apiJson<{ usage: UsageRow[] }>(`${V1}/usage`, { query: { from, to } })).usage ?? [],
+  quotas: () => apiJson<Quotas>(`${V1}/quotas`),
 };

@@ -489,6 +489,24 @@ async function run() {
   ok(`the usage view lists tenant admin (${(await adminRow.locator(tid('usage-jobs')).textContent()).trim()} jobs) and center local`);
   await shot(page, 'usage');
 
+  // --- quotas: set by the admin through the API, shown on the usage view ---
+  const qs = await apiCall('PUT', '/api/v1/quotas', { cohort: 'e2e', tenants: [{ name: 'admin', nominal: 2, borrowing_limit: 'unlimited' }] });
+  assert(qs.status === 200 && qs.body?.quotas?.cohort === 'e2e', `PUT /api/v1/quotas answered ${qs.status}: ${qs.text.slice(0, 300)}`);
+  await goTo(page, 'network', 'network');
+  await goTo(page, 'usage', 'usage');
+  const quotaRow = `${tid('usage-quota-row')}[data-tenant="admin"][data-center="local"]`;
+  await visible(page, quotaRow, 'the quota row of tenant admin at center local');
+  await waitText(page.locator(`${quotaRow} ${tid('quota-nominal')}`), (x) => x.trim() === '2', 'tenant admin is guaranteed 2 accelerators at center local');
+  await waitText(page.locator(`${quotaRow} ${tid('quota-limit')}`), (x) => x.trim() === 'unlimited', 'tenant admin may borrow without limit');
+  ok('the usage view shows the quotas the admin set: guaranteed, used, borrowed and the borrowing limit per center');
+  await shot(page, 'usage-quotas');
+  const qd = await apiCall('DELETE', '/api/v1/quotas');
+  assert(qd.status === 200 && qd.body?.quotas === null, `DELETE /api/v1/quotas answered ${qd.status}: ${qd.text.slice(0, 300)}`);
+  await goTo(page, 'network', 'network');
+  await goTo(page, 'usage', 'usage');
+  await page.locator(tid('usage-quotas')).waitFor({ state: 'hidden', timeout: T.ui });
+  ok('without quotas the usage view shows no quota card');
+
   // --- errors, deep links, sign out ---
   await page.goto(`${base}/#/jobs/987654`);
   await waitText(page.locator(tid('job-not-found')), (t) => t.includes('987654'), 'a job that does not exist gets a message');

@@ -293,6 +293,23 @@ void NetworkScheduler::GiveUpHeld() {
   held_.clear();
 }
 
+Status NetworkScheduler::SetQuotas(std::shared_ptr<const QuotaSpec> quotas) {
+  // Resolve against every center first, so that an error changes none.
+  if (quotas && !quotas->empty()) {
+    for (const CenterSlot& x : centers_) {
+      if (!x.sched) continue;
+      auto q = QuotaUsage::Resolve(*quotas, w_.tenants, w_.tenants.size(), x.sched->state().total_capacity_milli());
+      if (!q.ok()) return q.status();
+    }
+  }
+  for (CenterSlot& x : centers_) {
+    if (!x.sched) continue;
+    SUANLI_RETURN_IF_ERROR(x.sched->SetQuotas(quotas));
+    x.changed = true;
+  }
+  return Status::Ok();
+}
+
 // ------------------------------------------------------------------ passes
 
 Status NetworkScheduler::Pass(Time t) {

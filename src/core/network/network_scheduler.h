@@ -168,6 +168,10 @@ class NetworkScheduler {
   // wake-up due by t.
   void Wake(CenterId c, Time t);
   void WakeDue(Time t);
+  // Replaces the tenant quotas of every center's scheduler
+  // (Scheduler::SetQuotas); each passes again. On error (a quota that does
+  // not resolve against some center) no center changes.
+  Status SetQuotas(std::shared_ptr<const QuotaSpec> quotas);
   // When and where a queued job would start if nothing else changed (it
   // draws from a random stream of its own: asking changes no decision).
   std::optional<Reservation> EstimateStart(JobId id, Time t);

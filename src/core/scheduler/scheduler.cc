@@ -77,16 +77,30 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const PolicySpec& spec, con
     return InvalidArgument("policy '{}': EASY backfill needs a non-preemptive order", spec.text);
   std::unique_ptr<Scheduler> s(
       new Scheduler(spec, catalog, network, workload, options, std::move(order), std::move(placer)));
-  if (options.quotas && !options.quotas->empty()) {
+  SUANLI_RETURN_IF_ERROR(s->SetQuotas(options.quotas));
+  return s;
+}
+
+Status Scheduler::SetQuotas(std::shared_ptr<const QuotaSpec> quotas) {
+  if (!quotas || quotas->empty()) {
+    quota_.reset();
+  } else {
     // Every tenant of the workload is a member of the cohort if it has a quota
     // (listed, or the default); tenants without a name get the default.
-    size_t num_tenants = workload.tenants.size();
-    for (const Job& j : workload.jobs) num_tenants = std::max<size_t>(num_tenants, size_t{j.tenant.value()} + 1);
-    auto q = QuotaUsage::Resolve(*options.quotas, workload.tenants, num_tenants, s->state_.total_capacity_milli());
+    size_t num_tenants = workload_.tenants.size();
+    for (const Job& j : workload_.jobs) num_tenants = std::max<size_t>(num_tenants, size_t{j.tenant.value()} + 1);
+    auto q = QuotaUsage::Resolve(*quotas, workload_.tenants, num_tenants, state_.total_capacity_milli());
     if (!q.ok()) return q.status();
-    s->quota_ = std::move(q).value();
+    quota_ = std::move(q).value();
+    for (JobId id : running_) {
+      const Job& job = workload_.jobs[id];
+      quota_->Ensure(job.tenant, workload_.tenants);
+      quota_->Add(job.tenant, job.GpuMilli());
+    }
   }
-  return s;
+  opt_.quotas = std::move(quotas);
+  freed_ = true;  // what may start has changed: a full pass
+  return Status::Ok();
 }
 
 Scheduler::Scheduler(const PolicySpec& spec, const Catalog& catalog, const Network& network, const Workload& workload,

@@ -153,6 +153,11 @@ class Scheduler {
   Time ExpectedEnd(JobId id) const;
   // Per-tenant quotas and usage (nominal, borrowed, in use); null without quotas.
   const QuotaUsage* quota_usage() const { return quota_ ? &*quota_ : nullptr; }
+  // Replaces the quotas (null or empty: none) while jobs run: resolved
+  // against this center's capacity, with what its running jobs use counted
+  // at once. Nothing running is stopped; the next pass looks at the whole
+  // queue (a tenant may now start jobs, or reclaim). On error nothing changes.
+  Status SetQuotas(std::shared_ptr<const QuotaSpec> quotas);
 
  private:
   Scheduler(const PolicySpec& spec, const Catalog& catalog, const Network& network, const Workload& workload,

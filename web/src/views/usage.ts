@@ -1,8 +1,10 @@
 // Usage: finished jobs' accelerator-hours, energy, cost and carbon, summed
-// per tenant, per center and per model over a chosen window.
+// per tenant, per center and per model over a chosen window; and, with
+// tenant quotas, each tenant's guaranteed, used and borrowed accelerators
+// per center now.
 
 import { api } from '../api';
-import type { UsageRow } from '../api';
+import type { Quotas, UsageRow } from '../api';
 import { h, fill, bar } from '../dom';
 import { fmtNum, fmtPct, fmtSmart } from '../format';
 import { Poller, stamp, touch } from '../shell';
@@ -61,12 +63,14 @@ export function usageView(ctx: Ctx): View {
   const byTenant = h('section', { class: 'card', testid: 'usage-by-tenant' });
   const byCenter = h('section', { class: 'card', testid: 'usage-by-center' });
   const byModel = h('section', { class: 'card', testid: 'usage-by-model' });
+  const quotas = h('section', { class: 'card', testid: 'usage-quotas', hidden: true });
   const el = h(
     'div',
     { class: 'view', testid: 'view-usage' },
     h('div', { class: 'view-head' }, h('h1', null, 'Usage'), h('div', { class: 'toolbar' }, winSel, updated)),
     h('p', { class: 'muted' }, 'Finished jobs, by the time they ended. Accelerator-hours count accelerators × run time; energy includes each center\'s PUE.'),
     totals,
+    quotas,
     byTenant,
     byCenter,
     byModel,
@@ -75,9 +79,13 @@ export function usageView(ctx: Ctx): View {
   const poller = new Poller(async () => {
     try {
       const to = Date.now();
-      const rows = await api.usage(windowMs ? to - windowMs : undefined, windowMs ? to : undefined);
+      const [rows, q] = await Promise.all([
+        api.usage(windowMs ? to - windowMs : undefined, windowMs ? to : undefined),
+        api.quotas(),
+      ]);
       ctx.report('Usage', null);
       render(rows);
+      renderQuotas(quotas, q);
       touch(updated);
     } catch (e) {
       ctx.report('Usage', e);
@@ -151,3 +159,47 @@ function table(label: string, kind: string, sums: Sum[], total: Sum): HTMLElemen
     ),
   );
 }
+
+// Tenant quotas now: per center and tenant, what it is guaranteed, may
+// borrow, holds and borrows (docs/api.md, "Quotas"); hidden without quotas.
+function renderQuotas(card: HTMLElement, q: Quotas): void {
+  card.hidden = q.quotas === null;
+  if (q.quotas === null) return;
+  // Accelerators: whole ones as integers, shares with two decimals.
+  const acc = (x: number) => (Number.isInteger(x) ? fmtNum(x) : fmtSmart(x, 2));
+  const limit = (u: Quotas['usage'][number]) => (!u.limited ? '–' : u.borrowing_limit === null ? 'unlimited' : acc(u.borrowing_limit));
+  fill(
+    card,
+    h('h2', null, 'Quotas'),
+    h('p', { class: 'muted' }, `Cohort ${q.quotas.cohort || '–'}; reclaim ${q.quotas.reclaim === false ? 'off' : 'on'}. Accelerators at each center, now: guaranteed, held by running jobs, and borrowed beyond the guarantee.`),
+    q.usage.length === 0
+      ? h('p', { class: 'empty', testid: 'usage-quotas-empty' }, 'No tenant holds a quota here yet.')
+      : h(
+          'div',
+          { class: 'table-wrap' },
+          h(
+            'table',
+            { class: 'table usage', testid: 'usage-quotas-table' },
+            h('thead', null, h('tr', null, h('th', null, 'Center'), h('th', null, 'Tenant'), ['Guaranteed', 'Used', 'Borrowed', 'May borrow'].map((x) => h('th', { class: 'num' }, x)), h('th', null, 'Of guarantee'))),
+            h(
+              'tbody',
+              null,
+              q.usage.map((u) =>
+                h(
+                  'tr',
+                  { testid: 'usage-quota-row', 'data-center': u.center, 'data-tenant': u.tenant },
+                  h('td', null, u.center),
+                  h('th', null, u.tenant),
+                  h('td', { class: 'num', testid: 'quota-nominal' }, u.limited ? acc(u.nominal) : '–'),
+                  h('td', { class: 'num', testid: 'quota-used' }, acc(u.used)),
+                  h('td', { class: 'num', testid: 'quota-borrowed' }, acc(u.borrowed)),
+                  h('td', { class: 'num', testid: 'quota-limit' }, limit(u)),
+                  h('td', { class: 'share' }, u.limited && u.nominal > 0 ? [h('span', { class: 'share-n' }, fmtPct(u.used / u.nominal)), bar(u.used / u.nominal)] : '–'),
+                ),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
