@@ -293,7 +293,7 @@ void NetworkScheduler::GiveUpHeld() {
   held_.clear();
 }
 
-Status NetworkScheduler::SetQuotas(std::shared_ptr<const QuotaSpec> quotas) {
+Status NetworkScheduler::SetQuotas(const std::shared_ptr<const QuotaSpec>& quotas) {
   // Resolve against every center first, so that an error changes none.
   if (quotas && !quotas->empty()) {
     for (const CenterSlot& x : centers_) {

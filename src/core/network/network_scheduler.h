@@ -171,7 +171,7 @@ class NetworkScheduler {
   // Replaces the tenant quotas of every center's scheduler
   // (Scheduler::SetQuotas); each passes again. On error (a quota that does
   // not resolve against some center) no center changes.
-  Status SetQuotas(std::shared_ptr<const QuotaSpec> quotas);
+  Status SetQuotas(const std::shared_ptr<const QuotaSpec>& quotas);
   // When and where a queued job would start if nothing else changed (it
   // draws from a random stream of its own: asking changes no decision).
   std::optional<Reservation> EstimateStart(JobId id, Time t);
