@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "live/record_schema.h"
 #include "server/json_codec.h"
 
 namespace {
@@ -38,6 +39,7 @@ void CheckError(const ApiError& e) {
 void CheckSpec(const suanli::live::JobSpec& s) {
   if (s.command.empty() || s.command[0].empty()) Fail("spec without a program");
   // Within the limits the server checks (live_job.h): the codec never lets through more.
+  if (!suanli::live::schema::CheckSpecFields(s).ok()) Fail("spec outside its table's limits");
   if (s.gpus > suanli::live::kMaxGpus) Fail("gpus out of range");
   if (s.command.size() > suanli::live::kMaxArgs || s.env.size() > suanli::live::kMaxEnvVars) Fail("too many items");
   if (s.cpu_milli < 0 || s.mem_mib < 0 || s.duration_s < 0) Fail("negative resource");
@@ -47,13 +49,7 @@ void CheckSpec(const suanli::live::JobSpec& s) {
   suanli::live::JobSpec again;
   ApiError err;
   if (!suanli::server::ParseJobSpec(text, &again, &err)) Fail("round trip failed", err.message + " in " + text);
-  if (again.command != s.command || again.env != s.env || again.gpus != s.gpus || again.cpu_milli != s.cpu_milli ||
-      again.mem_mib != s.mem_mib || again.models != s.models || again.stacks != s.stacks ||
-      again.workload_class != s.workload_class || again.time_limit_s != s.time_limit_s ||
-      again.duration_s != s.duration_s || again.priority != s.priority || again.center != s.center ||
-      again.name != s.name || again.workdir != s.workdir) {
-    Fail("round trip changed the spec", text);
-  }
+  if (again != s) Fail("round trip changed the spec", text);
   // A job record with it serialises (invalid UTF-8 replaced, never thrown).
   suanli::live::JobRecord rec;
   rec.id = 1;

@@ -24,6 +24,9 @@ void RegisterUsage(CLI::App& app, int* exit_code);
 void RegisterServe(CLI::App& app, int* exit_code);
 void RegisterClient(CLI::App& app, int* exit_code);
 void RegisterQuotas(CLI::App& app, int* exit_code);  // cmd_client_quotas.cc
+// `suanli api-schema [--write FILE]` (hidden): the OpenAPI document's record
+// schemas from the records' tables (scripts/gen-openapi.sh).
+void RegisterApiSchema(CLI::App& app, int* exit_code);
 // `suanli usage` without a directory: the server's metering. main.cc registers
 // it instead of RegisterUsage when the command line names no directory.
 void RegisterLiveUsage(CLI::App& app, int* exit_code);

@@ -27,9 +27,10 @@ std::string_view StateName(JobState s);
 std::optional<JobState> ParseState(std::string_view s);
 inline bool IsTerminal(JobState s) { return s != JobState::kPending && s != JobState::kRunning; }
 
-// A job spec's limits: the server's check (ValidateSpec), the CLI's check
-// before it sends a job, the JSON codec and the OpenAPI document
-// (data/api/openapi.json, held to these by a test) all take them from here.
+// A job spec's limits: the spec's table of fields (live/record_schema.cc)
+// takes them from here, and from the table the server's check
+// (ValidateSpec), the CLI's check before it sends a job, the JSON codec and
+// the OpenAPI document (data/api/openapi.json, generated from the table).
 inline constexpr uint32_t kMaxGpus = 4096;
 inline constexpr int64_t kMaxTimeLimitS = 31 * 86400;
 inline constexpr size_t kMaxArgs = 256;
@@ -61,6 +62,8 @@ struct JobSpec {
   int64_t duration_s = 0;                  // simulated centers: how long it "runs" (0 = time limit)
   int32_t priority = 0;                    // larger = more important
   std::string center;                      // optional: only this center
+
+  bool operator==(const JobSpec&) const = default;
 };
 
 // Checks a spec field by field against the limits above and the catalog's

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "server/json_limits.h"
+#include "server/record_json.h"
 
 namespace suanli::server {
 namespace {
@@ -58,22 +59,6 @@ bool GetString(const json& v, const std::string& field, size_t max_len, std::str
 bool GetBool(const json& v, const std::string& field, bool* out, ApiError* err) {
   if (!v.is_boolean()) return Fail(err, field, fmt::format("expected true or false, got {}", JsonTypeName(v)));
   *out = v.get<bool>();
-  return true;
-}
-
-bool GetStringList(const json& v, const std::string& field, size_t max_items, size_t max_len,
-                   std::vector<std::string>* out, ApiError* err) {
-  if (!v.is_array()) {
-    return Fail(err, field, fmt::format("expected an array of strings, got {}", JsonTypeName(v)));
-  }
-  if (v.size() > max_items) return Fail(err, field, fmt::format("at most {} items, got {}", max_items, v.size()));
-  out->clear();
-  out->reserve(v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    std::string s;
-    if (!GetString(v[i], fmt::format("{}[{}]", field, i), max_len, &s, err)) return false;
-    out->push_back(std::move(s));
-  }
   return true;
 }
 
@@ -170,75 +155,47 @@ std::string ErrorJson(const ApiError& e) {
 std::string Dump(const json& j, int indent) { return j.dump(indent, ' ', false, json::error_handler_t::replace); }
 
 bool JobSpecFromJson(const json& j, JobSpec* spec, ApiError* err) {
-  if (!j.is_object()) return Fail(err, "body", fmt::format("expected a JSON object, got {}", JsonTypeName(j)));
+  // The spec's table (live/record_schema.h): its keys and types, then the
+  // same check of its fields' limits as ValidateSpec's.
   JobSpec s;
-  bool have_command = false;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const json& v = it.value();
-    int64_t n = 0;
-    if (k == "name") {
-      if (!GetString(v, k, live::kMaxNameBytes, &s.name, err)) return false;
-    } else if (k == "command") {
-      if (!GetStringList(v, k, live::kMaxArgs, live::kMaxArgBytes, &s.command, err)) return false;
-      if (s.command.empty()) return Fail(err, k, "must name a program (a non-empty array of strings)");
-      if (s.command[0].empty()) return Fail(err, "command[0]", "the program must not be empty");
-      have_command = true;
-    } else if (k == "env") {
-      if (!v.is_object()) return Fail(err, k, fmt::format("expected an object of strings, got {}", JsonTypeName(v)));
-      if (v.size() > live::kMaxEnvVars)
-        return Fail(err, k, fmt::format("at most {} variables, got {}", live::kMaxEnvVars, v.size()));
-      for (auto e = v.begin(); e != v.end(); ++e) {
-        const std::string& name = e.key();
-        if (name.empty() || name.size() > live::kMaxEnvKeyBytes || name.find('=') != std::string::npos ||
-            HasNul(name)) {
-          return Fail(err, "env",
-                      fmt::format("invalid variable name '{}' (non-empty, no '=', at most {} bytes)",
-                                  name.substr(0, 64), live::kMaxEnvKeyBytes));
-        }
-        std::string val;
-        if (!GetString(e.value(), "env." + name, 64 * 1024, &val, err)) return false;
-        s.env[name] = std::move(val);
-      }
-    } else if (k == "workdir") {
-      if (!GetString(v, k, live::kMaxPathBytes, &s.workdir, err)) return false;
-    } else if (k == "gpus") {
-      if (!GetInt(v, k, 0, live::kMaxGpus, "expected a non-negative integer", &n, err)) return false;
-      s.gpus = static_cast<uint32_t>(n);
-    } else if (k == "cpu_milli") {
-      if (!GetInt(v, k, 0, live::kMaxCpuMilli, "expected a non-negative integer", &s.cpu_milli, err)) return false;
-    } else if (k == "mem_mib") {
-      if (!GetInt(v, k, 0, live::kMaxMemMib, "expected a non-negative integer", &s.mem_mib, err)) return false;
-    } else if (k == "models") {
-      if (!GetStringList(v, k, live::kMaxListItems, 256, &s.models, err)) return false;
-    } else if (k == "stacks") {
-      if (!GetStringList(v, k, live::kMaxListItems, 256, &s.stacks, err)) return false;
-    } else if (k == "class") {
-      if (!GetString(v, k, 64, &s.workload_class, err)) return false;
-    } else if (k == "time_limit_s") {
-      if (!GetInt(v, k, 1, live::kMaxTimeLimitS, "expected an integer", &s.time_limit_s, err)) {
-        return false;
-      }
-    } else if (k == "duration_s") {
-      if (!GetInt(v, k, 0, live::kMaxTimeLimitS, "expected an integer", &s.duration_s, err)) {
-        return false;
-      }
-    } else if (k == "priority") {
-      if (!GetInt(v, k, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), "expected an integer",
-                  &n, err)) {
-        return false;
-      }
-      s.priority = static_cast<int32_t>(n);
-    } else if (k == "center") {
-      if (!GetString(v, k, 256, &s.center, err)) return false;
-    } else {
-      return Fail(err, Shown(k),
-                  "unknown key (a job spec has: command, name, env, workdir, gpus, cpu_milli, mem_mib, models, "
-                  "stacks, class, time_limit_s, duration_s, priority, center)");
-    }
+  Status st;
+  if (!DecodeRecord(live::schema::JobSpecFields(), "a job spec", j, &s, &st)) {
+    *err = ErrorFromStatus(st);
+    return false;
   }
-  if (!have_command) return Fail(err, "command", "required (an array of strings: the program and its arguments)");
+  if (st = live::schema::CheckSpecFields(s); !st.ok()) {
+    *err = ErrorFromStatus(st);
+    return false;
+  }
   *spec = std::move(s);
+  return true;
+}
+
+bool JsonToInt(const json& v, std::string_view field, const live::schema::Limits& l, int64_t* out, Status* err) {
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    *err = InvalidField(std::string(field), "{} {}..{}{}, got {}", l.range.empty() ? "must be" : l.range, l.min, l.max,
+                        l.unit, v.get<uint64_t>());
+    return false;
+  }
+  if (!v.is_number_integer()) {
+    *err = InvalidField(std::string(field), "expected an integer {}..{}, got {}", l.min, l.max, JsonTypeName(v));
+    return false;
+  }
+  int64_t n = v.get<int64_t>();
+  if (Status st = live::schema::CheckInt(field, l, n); !st.ok()) {
+    *err = st;
+    return false;
+  }
+  *out = n;
+  return true;
+}
+
+bool JsonToString(const json& v, std::string_view field, std::string* out, Status* err) {
+  if (!v.is_string()) {
+    *err = InvalidField(std::string(field), "expected a string, got {}", JsonTypeName(v));
+    return false;
+  }
+  *out = v.get_ref<const std::string&>();
   return true;
 }
 

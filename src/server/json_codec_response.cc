@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "server/json_codec.h"
+#include "server/record_json.h"
 
 namespace suanli::server {
 namespace {
@@ -14,24 +15,7 @@ json NumberOrZero(double v) { return std::isfinite(v) ? json(v) : json(0); }
 
 }  // namespace
 
-json JobSpecToJson(const JobSpec& s) {
-  json j = json::object();
-  if (!s.name.empty()) j["name"] = s.name;
-  j["command"] = s.command;
-  if (!s.env.empty()) j["env"] = s.env;
-  if (!s.workdir.empty()) j["workdir"] = s.workdir;
-  j["gpus"] = s.gpus;
-  j["cpu_milli"] = s.cpu_milli;
-  j["mem_mib"] = s.mem_mib;
-  if (!s.models.empty()) j["models"] = s.models;
-  if (!s.stacks.empty()) j["stacks"] = s.stacks;
-  j["class"] = s.workload_class;
-  j["time_limit_s"] = s.time_limit_s;
-  if (s.duration_s != 0) j["duration_s"] = s.duration_s;
-  if (s.priority != 0) j["priority"] = s.priority;
-  if (!s.center.empty()) j["center"] = s.center;
-  return j;
-}
+json JobSpecToJson(const JobSpec& s) { return EncodeRecord(live::schema::JobSpecFields(), s); }
 
 static json AttemptToJson(const live::JobAttempt& a) {
   return json{{"n", a.n},

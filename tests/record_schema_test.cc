@@ -1,0 +1,165 @@
+// The job spec's table of fields (live/record_schema.h) drives its JSON
+// decode and encode, its check, its OpenAPI schema and its store columns:
+// each test here fails when one of them stops following the table.
+#include "live/record_schema.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "io/model_loader.h"
+#include "live/store_schema.h"
+#include "server/json_codec.h"
+#include "server/openapi_schema.h"
+#include "support/cli.h"
+
+namespace suanli {
+namespace {
+
+using live::JobSpec;
+using nlohmann::json;
+namespace schema = live::schema;
+
+// A spec with every field away from its default.
+JobSpec Full() {
+  JobSpec s;
+  s.name = "n";
+  s.command = {"/bin/echo", "hi"};
+  s.env = {{"A", "1"}};
+  s.workdir = "/tmp";
+  s.gpus = 2;
+  s.cpu_milli = 2000;
+  s.mem_mib = 4096;
+  s.models = {"a100"};
+  s.stacks = {"cuda"};
+  s.workload_class = "training";
+  s.time_limit_s = 60;
+  s.duration_s = 30;
+  s.priority = -5;
+  s.center = "east";
+  return s;
+}
+
+TEST(RecordSchema, JobSpecFieldsAreUniqueAndDescribed) {
+  std::set<std::string_view> keys, columns;
+  for (const auto& f : schema::JobSpecFields()) {
+    EXPECT_TRUE(keys.insert(f.json).second) << f.json;
+    EXPECT_TRUE(columns.insert(f.column).second) << f.column;
+    EXPECT_FALSE(f.description.empty()) << f.json;
+  }
+  EXPECT_EQ(keys.size(), 14u);
+}
+
+TEST(RecordSchema, EveryJobSpecFieldSurvivesEncodeAndDecode) {
+  const JobSpec full = Full();
+  json j = server::JobSpecToJson(full);
+  for (const auto& f : schema::JobSpecFields()) EXPECT_TRUE(j.contains(std::string(f.json))) << f.json;
+  EXPECT_EQ(j.size(), schema::JobSpecFields().size());
+  JobSpec back;
+  server::ApiError err;
+  ASSERT_TRUE(server::JobSpecFromJson(j, &back, &err)) << err.message;
+  EXPECT_EQ(back, full);
+  // Each field alone away from its default changes the decoded spec.
+  JobSpec bare;
+  bare.command = full.command;
+  for (const auto& f : schema::JobSpecFields()) {
+    JobSpec one;
+    json k = {{"command", full.command}, {std::string(f.json), j[std::string(f.json)]}};
+    ASSERT_TRUE(server::JobSpecFromJson(k, &one, &err)) << f.json << ": " << err.message;
+    EXPECT_TRUE(f.json == "command" || !(one == bare)) << f.json;
+  }
+}
+
+TEST(RecordSchema, EncodeLeavesOutDefaultsOnlyWhereFlagged) {
+  JobSpec s;
+  s.command = {"true"};
+  json j = server::JobSpecToJson(s);
+  for (const auto& f : schema::JobSpecFields())
+    EXPECT_EQ(j.contains(std::string(f.json)), !f.has(schema::kOmitDefault)) << f.json;
+}
+
+// A value just past a field's limit: the table's check, the JSON decode (the
+// CLI's and the server's) and ValidateSpec's all refuse it, naming the
+// field, with the same words; the OpenAPI schema states the same limit.
+TEST(RecordSchema, OneLimitPerFieldForCheckDecodeAndOpenApi) {
+  const json props = server::GeneratedSchemas()["JobSpec"]["properties"];
+  int checked = 0;
+  for (const auto& f : schema::JobSpecFields()) {
+    JobSpec s;
+    s.command = {"true"};
+    json body = {{"command", {"true"}}};
+    const std::string key(f.json);
+    const json& p = props[key];
+    switch (f.type()) {
+      case schema::Type::kString:
+        EXPECT_EQ(p["maxLength"], f.limits.max) << key;
+        s.*std::get<std::string JobSpec::*>(f.member) = std::string(f.limits.max + 1, 'x');
+        body[key] = std::string(f.limits.max + 1, 'x');
+        break;
+      case schema::Type::kStringList:
+        EXPECT_EQ(p["maxItems"], f.limits.max) << key;
+        EXPECT_EQ(p["items"]["maxLength"], f.limits.item_bytes) << key;
+        s.*std::get<std::vector<std::string> JobSpec::*>(f.member) = std::vector<std::string>(f.limits.max + 1, "x");
+        body[key] = std::vector<std::string>(f.limits.max + 1, "x");
+        break;
+      case schema::Type::kStringMap:
+        EXPECT_EQ(p["maxProperties"], f.limits.max) << key;
+        EXPECT_EQ(p["additionalProperties"]["maxLength"], f.limits.item_bytes) << key;
+        for (int64_t i = 0; i <= f.limits.max; ++i) {
+          (s.*std::get<std::map<std::string, std::string> JobSpec::*>(f.member))["V" + std::to_string(i)] = "x";
+          body[key]["V" + std::to_string(i)] = "x";
+        }
+        break;
+      case schema::Type::kInt64:
+      case schema::Type::kUint32:
+        EXPECT_EQ(p["minimum"], f.limits.min) << key;
+        EXPECT_EQ(p["maximum"], f.limits.max) << key;
+        if (f.type() == schema::Type::kInt64) {
+          s.*std::get<int64_t JobSpec::*>(f.member) = f.limits.max + 1;
+        } else {
+          s.*std::get<uint32_t JobSpec::*>(f.member) = static_cast<uint32_t>(f.limits.max + 1);
+        }
+        body[key] = f.limits.max + 1;
+        break;
+      default: continue;  // int32 priority: its range is the type's
+    }
+    ++checked;
+    Status table = schema::CheckSpecFields(s);
+    ASSERT_FALSE(table.ok()) << key;
+    EXPECT_EQ(table.field(), key);
+    Status validate = live::ValidateSpec(s, BuiltinCatalog(), nullptr);
+    EXPECT_EQ(validate.message(), table.message()) << key;
+    JobSpec decoded;
+    server::ApiError err;
+    ASSERT_FALSE(server::JobSpecFromJson(body, &decoded, &err)) << key;
+    EXPECT_EQ(err.field, key);
+    EXPECT_EQ(err.message, table.message()) << key;
+  }
+  EXPECT_EQ(checked, 13);
+}
+
+TEST(RecordSchema, TheCommittedOpenApiDocumentHasTheGeneratedSchemas) {
+  std::ifstream in(testing::Source("data/api/openapi.json"));
+  auto doc = json::parse(in, nullptr, false);
+  ASSERT_TRUE(doc.is_object());
+  const json generated = server::GeneratedSchemas();
+  for (auto it = generated.begin(); it != generated.end(); ++it) {
+    EXPECT_EQ(doc["components"]["schemas"][it.key()], it.value())
+        << "data/api/openapi.json's " << it.key()
+        << " schema differs from its table (live/record_schema.cc): run scripts/gen-openapi.sh, then "
+           "scripts/build-web.sh";
+  }
+}
+
+TEST(RecordSchema, TheStoreCreatesTheSpecColumnsOfTheTable) {
+  const std::string ddl = store_schema::Migrations()[0];
+  const std::string columns = schema::ColumnsDdl(schema::JobSpecFields());
+  EXPECT_NE(ddl.find(columns), std::string::npos) << "the jobs table's spec columns, from the table:\n" << columns;
+}
+
+}  // namespace
+}  // namespace suanli
