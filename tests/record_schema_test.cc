@@ -13,6 +13,7 @@
 
 #include "io/model_loader.h"
 #include "live/store_schema.h"
+#include "live/store_sqlite_internal.h"
 #include "server/json_codec.h"
 #include "server/openapi_schema.h"
 #include "support/cli.h"
@@ -159,6 +160,13 @@ TEST(RecordSchema, TheStoreCreatesTheSpecColumnsOfTheTable) {
   const std::string ddl = store_schema::Migrations()[0];
   const std::string columns = schema::ColumnsDdl(schema::JobSpecFields());
   EXPECT_NE(ddl.find(columns), std::string::npos) << "the jobs table's spec columns, from the table:\n" << columns;
+  // The store reads and binds them from column kFirstSpecColumn on.
+  std::string names;
+  for (const auto& f : schema::JobSpecFields()) names += std::string(f.column) + ", ";
+  std::string all = std::string(live::sqlite_detail::kJobColumns) + ", ";
+  size_t at = 0;
+  for (int i = 0; i < live::sqlite_detail::kFirstSpecColumn; ++i) at = all.find(", ", at) + 2;
+  EXPECT_EQ(all.substr(at, names.size()), names);
 }
 
 }  // namespace

@@ -40,12 +40,16 @@ using json = nlohmann::json;
 inline constexpr int kBusyTimeoutMs = 10000;
 
 // Column order of every job SELECT; InsertJob/UpdateJob bind ?2.. in the same
-// order (?1 is the id).
+// order (?1 is the id). The spec's columns, from name to spec_center, are
+// its table's (record_schema.h), in the table's order: read from column
+// kFirstSpecColumn and bound from ?kFirstSpecColumn + 1 through the table.
 inline constexpr const char* kJobColumns =
     "id, tenant, state, name, command, env, workdir, gpus, cpu_milli, mem_mib, models, stacks, "
     "workload_class, time_limit_s, duration_s, priority, spec_center, submit_ms, start_ms, end_ms, "
     "center, model, node, devices, backend_id, exit_code, signal, reason, est_start_ms, gpu_seconds, "
     "energy_kwh, cost, carbon_kg";
+
+inline constexpr int kFirstSpecColumn = 3;
 
 inline constexpr const char* kInsertJobSql =
     "INSERT INTO jobs (id, tenant, state, name, command, env, workdir, gpus, cpu_milli, mem_mib, models, "
@@ -115,7 +119,10 @@ inline void BindText(sqlite3_stmt* s, int i, const std::string& v) {
 // write is queued (so the writer thread only binds, and a field that cannot
 // be encoded fails its own write only).
 struct EncodedJob {
-  std::string command, env, models, stacks, devices;
+  // By field of the spec's table (record_schema.h): its lists and maps as
+  // JSON text (empty for the other fields).
+  std::vector<std::string> spec_json;
+  std::string devices;
   std::vector<std::string> attempt_devices;  // by attempt
 };
 

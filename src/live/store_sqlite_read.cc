@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "live/record_schema.h"
 #include "live/store_sqlite_internal.h"
 
 namespace suanli::live::sqlite_detail {
@@ -23,31 +24,13 @@ class RowReader {
 
   Result<JobRecord> Job() {
     JobRecord r;
-    JobSpec& p = r.spec;
     r.id = sqlite3_column_int64(s_, 0);
     r.tenant = ColText(s_, 1);
     std::string state = ColText(s_, 2);
     auto st = ParseState(state);
     if (!st) return Bad(r.id, "state", fmt::format("unknown state '{}'", state));
     r.state = *st;
-    p.name = ColText(s_, 3);
-    SUANLI_RETURN_IF_ERROR(Strings(r.id, 4, "command", &p.command));
-    SUANLI_RETURN_IF_ERROR(Env(r.id, 5, &p.env));
-    p.workdir = ColText(s_, 6);
-    int64_t gpus = sqlite3_column_int64(s_, 7);
-    if (gpus < 0 || gpus > std::numeric_limits<uint32_t>::max()) {
-      return Bad(r.id, "gpus", fmt::format("{} is out of range", gpus));
-    }
-    p.gpus = static_cast<uint32_t>(gpus);
-    p.cpu_milli = sqlite3_column_int64(s_, 8);
-    p.mem_mib = sqlite3_column_int64(s_, 9);
-    SUANLI_RETURN_IF_ERROR(Strings(r.id, 10, "models", &p.models));
-    SUANLI_RETURN_IF_ERROR(Strings(r.id, 11, "stacks", &p.stacks));
-    p.workload_class = ColText(s_, 12);
-    p.time_limit_s = sqlite3_column_int64(s_, 13);
-    p.duration_s = sqlite3_column_int64(s_, 14);
-    SUANLI_ASSIGN_OR_RETURN(p.priority, Int32(r.id, 15, "priority"));
-    p.center = ColText(s_, 16);
+    SUANLI_RETURN_IF_ERROR(Spec(r.id, &r.spec));
     r.submit_ms = WallMs(sqlite3_column_int64(s_, 17));
     r.start_ms = WallMs(sqlite3_column_int64(s_, 18));
     r.end_ms = WallMs(sqlite3_column_int64(s_, 19));
@@ -91,6 +74,42 @@ class RowReader {
   }
 
  private:
+  // The spec's columns, through its table (record_schema.h).
+  Status Spec(int64_t id, JobSpec* p) const {
+    const auto fields = schema::JobSpecFields();
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const int col = kFirstSpecColumn + static_cast<int>(i);
+      const std::string_view name = fields[i].column;
+      Status st = std::visit(
+          [&](auto m) -> Status {
+            auto& v = p->*m;
+            using T = std::remove_cvref_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::string>) {
+              v = ColText(s_, col);
+            } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+              return Strings(id, col, name, &v);
+            } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
+              return Env(id, col, name, &v);
+            } else if constexpr (std::is_same_v<T, int32_t>) {
+              SUANLI_ASSIGN_OR_RETURN(v, Int32(id, col, name));
+            } else if constexpr (std::is_same_v<T, uint32_t>) {
+              const int64_t n = sqlite3_column_int64(s_, col);
+              if (n < 0 || n > std::numeric_limits<uint32_t>::max())
+                return Bad(id, name, fmt::format("{} is out of range", n));
+              v = static_cast<uint32_t>(n);
+            } else if constexpr (std::is_same_v<T, bool>) {
+              v = sqlite3_column_int64(s_, col) != 0;
+            } else {
+              v = sqlite3_column_int64(s_, col);
+            }
+            return Status::Ok();
+          },
+          fields[i].member);
+      SUANLI_RETURN_IF_ERROR(st);
+    }
+    return Status::Ok();
+  }
+
   Status Bad(int64_t id, std::string_view column, const std::string& what) const {
     return ParseError("store {}: job {}: column {}: {}", path_, id, column, what);
   }
@@ -104,11 +123,11 @@ class RowReader {
     return Decode(id, col, name, sax);
   }
 
-  Status Env(int64_t id, int col, std::map<std::string, std::string>* out) const {
+  Status Env(int64_t id, int col, std::string_view name, std::map<std::string, std::string>* out) const {
     out->clear();
     ListSax sax(ListSax::kEnv);
     sax.env = out;
-    return Decode(id, col, "env", sax);
+    return Decode(id, col, name, sax);
   }
 
   Status Devices(int64_t id, int col, std::vector<int>* out) const {

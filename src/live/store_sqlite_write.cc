@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "live/record_schema.h"
 #include "live/store_sqlite_internal.h"
 
 namespace suanli::live::sqlite_detail {
@@ -18,15 +19,22 @@ namespace {
 
 Result<EncodedJob> EncodeJob(const std::string& path, const JobRecord& r) {
   EncodedJob e;
-  const char* field = "command";
+  const auto fields = schema::JobSpecFields();
+  std::string_view field;
   try {
-    e.command = json(r.spec.command).dump();
-    field = "env";
-    e.env = json(r.spec.env).dump();
-    field = "models";
-    e.models = json(r.spec.models).dump();
-    field = "stacks";
-    e.stacks = json(r.spec.stacks).dump();
+    e.spec_json.resize(fields.size());
+    for (size_t i = 0; i < fields.size(); ++i) {
+      field = fields[i].column;
+      std::visit(
+          [&](auto m) {
+            using T = std::remove_cvref_t<decltype(r.spec.*m)>;
+            if constexpr (std::is_same_v<T, std::vector<std::string>> ||
+                          std::is_same_v<T, std::map<std::string, std::string>>) {
+              e.spec_json[i] = json(r.spec.*m).dump();
+            }
+          },
+          fields[i].member);
+    }
     field = "devices";
     e.devices = json(r.devices).dump();
     field = "attempts";
@@ -38,24 +46,27 @@ Result<EncodedJob> EncodeJob(const std::string& path, const JobRecord& r) {
 }
 
 void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
-  const JobSpec& p = r.spec;
   sqlite3_bind_int64(s, 1, r.id);
   BindText(s, 2, r.tenant);
   BindText(s, 3, std::string(StateName(r.state)));
-  BindText(s, 4, p.name);
-  BindText(s, 5, e.command);
-  BindText(s, 6, e.env);
-  BindText(s, 7, p.workdir);
-  sqlite3_bind_int64(s, 8, p.gpus);
-  sqlite3_bind_int64(s, 9, p.cpu_milli);
-  sqlite3_bind_int64(s, 10, p.mem_mib);
-  BindText(s, 11, e.models);
-  BindText(s, 12, e.stacks);
-  BindText(s, 13, p.workload_class);
-  sqlite3_bind_int64(s, 14, p.time_limit_s);
-  sqlite3_bind_int64(s, 15, p.duration_s);
-  sqlite3_bind_int64(s, 16, p.priority);
-  BindText(s, 17, p.center);
+  // The spec's columns, through its table.
+  const auto fields = schema::JobSpecFields();
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const int at = kFirstSpecColumn + 1 + static_cast<int>(i);
+    std::visit(
+        [&](auto m) {
+          using T = std::remove_cvref_t<decltype(r.spec.*m)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            BindText(s, at, r.spec.*m);
+          } else if constexpr (std::is_same_v<T, std::vector<std::string>> ||
+                               std::is_same_v<T, std::map<std::string, std::string>>) {
+            BindText(s, at, e.spec_json[i]);
+          } else {
+            sqlite3_bind_int64(s, at, static_cast<int64_t>(r.spec.*m));
+          }
+        },
+        fields[i].member);
+  }
   sqlite3_bind_int64(s, 18, r.submit_ms.ms());
   sqlite3_bind_int64(s, 19, r.start_ms.ms());
   sqlite3_bind_int64(s, 20, r.end_ms.ms());
