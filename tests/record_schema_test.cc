@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <string>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/model_loader.h"
+#include "live/store.h"
 #include "live/store_schema.h"
 #include "live/store_sqlite_internal.h"
 #include "server/json_codec.h"
@@ -141,6 +143,41 @@ TEST(RecordSchema, OneLimitPerFieldForCheckDecodeAndOpenApi) {
     EXPECT_EQ(err.message, table.message()) << key;
   }
   EXPECT_EQ(checked, 13);
+}
+
+// The answers' records: every field of the table in the JSON, and the CLI's
+// reading of it gives the record back.
+TEST(RecordSchema, TenantAndUsageAnswersFollowTheirTables) {
+  live::Tenant t{"alice", "", true, 4, 9, WallMs{123}, 77};
+  json tj = server::TenantToJson(t);
+  EXPECT_EQ(tj.size(), schema::TenantFields().size());
+  for (const auto& f : schema::TenantFields()) EXPECT_TRUE(tj.contains(std::string(f.json))) << f.json;
+  auto tb = server::TenantFromJson(tj);
+  ASSERT_TRUE(tb.ok()) << tb.status().message();
+  EXPECT_EQ(tb->name, t.name);
+  EXPECT_EQ(tb->admin, t.admin);
+  EXPECT_EQ(tb->max_gpus_per_job, t.max_gpus_per_job);
+  EXPECT_EQ(tb->max_active_jobs, t.max_active_jobs);
+  EXPECT_EQ(tb->max_priority, t.max_priority);
+  EXPECT_EQ(tb->created_ms, t.created_ms);
+
+  live::UsageSum u{"alice", "east", "a100", 3, 1.5, 2.5, 3.5, 4.5};
+  json uj = server::UsageToJson(u);
+  EXPECT_EQ(uj.size(), schema::UsageFields().size());
+  for (const auto& f : schema::UsageFields()) EXPECT_TRUE(uj.contains(std::string(f.json))) << f.json;
+  auto ub = server::UsageFromJson(uj);
+  ASSERT_TRUE(ub.ok()) << ub.status().message();
+  EXPECT_EQ(ub->tenant, u.tenant);
+  EXPECT_EQ(ub->center, u.center);
+  EXPECT_EQ(ub->model, u.model);
+  EXPECT_EQ(ub->jobs, u.jobs);
+  EXPECT_EQ(ub->gpu_seconds, u.gpu_seconds);
+  EXPECT_EQ(ub->energy_kwh, u.energy_kwh);
+  EXPECT_EQ(ub->cost, u.cost);
+  EXPECT_EQ(ub->carbon_kg, u.carbon_kg);
+  // JSON has no NaN: a metering that is not a number is shown as 0.
+  u.cost = std::nan("");
+  EXPECT_EQ(server::UsageToJson(u)["cost"], 0.0);
 }
 
 TEST(RecordSchema, TheCommittedOpenApiDocumentHasTheGeneratedSchemas) {

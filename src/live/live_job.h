@@ -126,6 +126,8 @@ struct JobRecord {
 };
 
 inline constexpr int64_t kMaxTenantPriority = 1'000'000;  // the most an admin may give a tenant
+inline constexpr int64_t kMaxTenantGpusPerJob = int64_t{1} << 20;
+inline constexpr int64_t kMaxTenantActiveJobs = int64_t{1} << 40;
 
 struct Tenant {
   std::string name;          // [a-z][a-z0-9_-]{0,39}

@@ -20,6 +20,10 @@
 #include "base/status.h"
 #include "live/live_job.h"
 
+namespace suanli::live {
+struct UsageSum;
+}
+
 namespace suanli::live::schema {
 
 enum Flag : uint32_t {
@@ -31,14 +35,15 @@ enum Flag : uint32_t {
 
 template <class R>
 using Member = std::variant<std::string R::*, std::vector<std::string> R::*, std::map<std::string, std::string> R::*,
-                            int64_t R::*, int32_t R::*, uint32_t R::*, bool R::*>;
+                            int64_t R::*, int32_t R::*, uint32_t R::*, bool R::*, double R::*, WallMs R::*>;
 
 // Which alternative of Member a field is (the same order).
-enum class Type : uint8_t { kString, kStringList, kStringMap, kInt64, kInt32, kUint32, kBool };
+enum class Type : uint8_t { kString, kStringList, kStringMap, kInt64, kInt32, kUint32, kBool, kDouble, kWallMs };
 
 struct Limits {
   int64_t min = 0;  // integers: the least value
-  // Integers: the greatest value; strings: bytes; lists: items; maps: entries.
+  // Integers: the greatest value; strings: bytes; lists: items; maps:
+  // entries. Both 0 in an answer's field: not stated.
   int64_t max = 0;
   size_t item_bytes = 0;     // lists: bytes of one item; maps: bytes of one value
   size_t total_bytes = 0;    // lists and maps: bytes in all, keys and values (0: no limit)
@@ -65,6 +70,10 @@ struct Field {
 // The job spec's fields (a job spec as submitted: the body of POST /jobs and
 // `suanli submit`'s job file).
 std::span<const Field<JobSpec>> JobSpecFields();
+// The answers' records (record_schema_records.cc): a tenant as the API shows
+// it (not its token's hash), and one row of usage.
+std::span<const Field<Tenant>> TenantFields();
+std::span<const Field<UsageSum>> UsageFields();
 
 // The one check of an integer against its field's range, and of a whole
 // record's fields against their limits (lengths, counts, ranges, NUL and
@@ -86,8 +95,8 @@ Status CheckField(const Field<R>& f, const R& r) {
           return CheckStringList(f.json, f.limits, f.flags, r.*m);
         } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
           return CheckStringMap(f.json, f.limits, f.key_ok, f.key_rule, r.*m);
-        } else if constexpr (std::is_same_v<T, bool>) {
-          return Status::Ok();
+        } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, double> || std::is_same_v<T, WallMs>) {
+          return Status::Ok();  // a response's value: no limits
         } else {
           return CheckInt(f.json, f.limits, static_cast<int64_t>(r.*m));
         }

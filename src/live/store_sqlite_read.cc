@@ -99,6 +99,10 @@ class RowReader {
               v = static_cast<uint32_t>(n);
             } else if constexpr (std::is_same_v<T, bool>) {
               v = sqlite3_column_int64(s_, col) != 0;
+            } else if constexpr (std::is_same_v<T, double>) {
+              v = sqlite3_column_double(s_, col);
+            } else if constexpr (std::is_same_v<T, WallMs>) {
+              v = WallMs(sqlite3_column_int64(s_, col));
             } else {
               v = sqlite3_column_int64(s_, col);
             }

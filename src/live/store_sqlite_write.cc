@@ -61,6 +61,10 @@ void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
           } else if constexpr (std::is_same_v<T, std::vector<std::string>> ||
                                std::is_same_v<T, std::map<std::string, std::string>>) {
             BindText(s, at, e.spec_json[i]);
+          } else if constexpr (std::is_same_v<T, double>) {
+            sqlite3_bind_double(s, at, r.spec.*m);
+          } else if constexpr (std::is_same_v<T, WallMs>) {
+            sqlite3_bind_int64(s, at, (r.spec.*m).ms());
           } else {
             sqlite3_bind_int64(s, at, static_cast<int64_t>(r.spec.*m));
           }

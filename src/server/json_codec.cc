@@ -226,9 +226,10 @@ bool ParseTenantRequest(std::string_view body, TenantRequest* req, ApiError* err
     } else if (k == "admin") {
       if (!GetBool(v, k, &r.admin, err)) return false;
     } else if (k == "max_gpus_per_job") {
-      if (!GetInt(v, k, 0, 1 << 20, "expected a non-negative integer", &r.max_gpus_per_job, err)) return false;
+      if (!GetInt(v, k, 0, live::kMaxTenantGpusPerJob, "expected a non-negative integer", &r.max_gpus_per_job, err))
+        return false;
     } else if (k == "max_active_jobs") {
-      if (!GetInt(v, k, 0, int64_t{1} << 40, "expected a non-negative integer", &r.max_active_jobs, err)) {
+      if (!GetInt(v, k, 0, live::kMaxTenantActiveJobs, "expected a non-negative integer", &r.max_active_jobs, err)) {
         return false;
       }
     } else if (k == "max_priority") {

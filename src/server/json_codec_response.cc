@@ -74,14 +74,7 @@ json JobToJson(const live::JobRecord& r) {
               {"attempts", std::move(attempts)}};
 }
 
-json TenantToJson(const live::Tenant& t) {
-  return json{{"name", t.name},
-              {"admin", t.admin},
-              {"max_gpus_per_job", t.max_gpus_per_job},
-              {"max_active_jobs", t.max_active_jobs},
-              {"max_priority", t.max_priority},
-              {"created_ms", t.created_ms.ms()}};
-}
+json TenantToJson(const live::Tenant& t) { return EncodeRecord(live::schema::TenantFields(), t); }
 
 json CenterToJson(const live::CenterView& c) {
   json models = json::array();
@@ -108,15 +101,6 @@ json CenterToJson(const live::CenterView& c) {
               {"nodes_down", std::move(down)}};
 }
 
-json UsageToJson(const live::UsageSum& u) {
-  return json{{"tenant", u.tenant},
-              {"center", u.center},
-              {"model", u.model},
-              {"jobs", u.jobs},
-              {"gpu_seconds", NumberOrZero(u.gpu_seconds)},
-              {"energy_kwh", NumberOrZero(u.energy_kwh)},
-              {"cost", NumberOrZero(u.cost)},
-              {"carbon_kg", NumberOrZero(u.carbon_kg)}};
-}
+json UsageToJson(const live::UsageSum& u) { return EncodeRecord(live::schema::UsageFields(), u); }
 
 }  // namespace suanli::server

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "live/record_schema.h"
+#include "live/store.h"
 
 namespace suanli::server {
 namespace {
@@ -18,8 +19,10 @@ ordered_json StringSchema(size_t max_bytes) {
   return s;
 }
 
+// A field's schema; `request`: a request's field, with its defaults, and
+// every limit stated (an answer's field states those it has).
 template <class R>
-ordered_json FieldSchema(const schema::Field<R>& f) {
+ordered_json FieldSchema(const schema::Field<R>& f, bool request) {
   static const R defaults{};
   ordered_json p = ordered_json::object();
   const schema::Limits& l = f.limits;
@@ -29,8 +32,8 @@ ordered_json FieldSchema(const schema::Field<R>& f) {
         const T& d = defaults.*m;
         if constexpr (std::is_same_v<T, std::string>) {
           p["type"] = "string";
-          p["maxLength"] = l.max;
-          if (!d.empty()) p["default"] = d;
+          if (request || l.max) p["maxLength"] = l.max;
+          if (request && !d.empty()) p["default"] = d;
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           p["type"] = "array";
           p["items"] = StringSchema(l.item_bytes);
@@ -42,13 +45,20 @@ ordered_json FieldSchema(const schema::Field<R>& f) {
           p["maxProperties"] = l.max;
         } else if constexpr (std::is_same_v<T, bool>) {
           p["type"] = "boolean";
-          p["default"] = d;
+          if (request) p["default"] = d;
+        } else if constexpr (std::is_same_v<T, double>) {
+          p["type"] = "number";
+        } else if constexpr (std::is_same_v<T, WallMs>) {
+          p["type"] = "integer";
+          p["format"] = "int64";
         } else {
           p["type"] = "integer";
           if constexpr (std::is_same_v<T, int32_t>) p["format"] = "int32";
-          p["minimum"] = l.min;
-          p["maximum"] = l.max;
-          p["default"] = d;
+          if (request || l.min || l.max) {
+            p["minimum"] = l.min;
+            p["maximum"] = l.max;
+          }
+          if (request) p["default"] = d;
         }
       },
       f.member);
@@ -68,7 +78,18 @@ ordered_json RequestSchema(std::span<const schema::Field<R>> fields) {
   s["required"] = std::move(required);
   s["additionalProperties"] = false;
   ordered_json props = ordered_json::object();
-  for (const auto& f : fields) props[std::string(f.json)] = FieldSchema(f);
+  for (const auto& f : fields) props[std::string(f.json)] = FieldSchema(f, true);
+  s["properties"] = std::move(props);
+  return s;
+}
+
+// An answer's record: its fields, all of them always present.
+template <class R>
+ordered_json ResponseSchema(std::span<const schema::Field<R>> fields) {
+  ordered_json s = ordered_json::object();
+  s["type"] = "object";
+  ordered_json props = ordered_json::object();
+  for (const auto& f : fields) props[std::string(f.json)] = FieldSchema(f, false);
   s["properties"] = std::move(props);
   return s;
 }
@@ -78,6 +99,8 @@ ordered_json RequestSchema(std::span<const schema::Field<R>> fields) {
 ordered_json GeneratedSchemas() {
   ordered_json out = ordered_json::object();
   out["JobSpec"] = RequestSchema(schema::JobSpecFields());
+  out["Tenant"] = ResponseSchema(schema::TenantFields());
+  out["Usage"] = ResponseSchema(schema::UsageFields());
   return out;
 }
 

@@ -6,6 +6,7 @@
 // decode.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <string_view>
 
@@ -69,6 +70,13 @@ bool DecodeField(const live::schema::Field<R>& f, const nlohmann::json& v, R* r,
           }
           r->*m = v.get<bool>();
           return true;
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (!v.is_number()) {
+            *err = InvalidField(std::string(f.json), "expected a number, got {}", JsonTypeName(v));
+            return false;
+          }
+          r->*m = v.get<double>();
+          return true;
         } else {
           int64_t n = 0;
           if (!JsonToInt(v, f.json, f.limits, &n, err)) return false;
@@ -116,8 +124,15 @@ nlohmann::json EncodeRecord(std::span<const live::schema::Field<R>> fields, cons
   for (const auto& f : fields) {
     std::visit(
         [&](auto m) {
+          using T = std::remove_cvref_t<decltype(r.*m)>;
           if (f.has(live::schema::kOmitDefault) && r.*m == defaults.*m) return;
-          j[std::string(f.json)] = r.*m;
+          if constexpr (std::is_same_v<T, WallMs>) {
+            j[std::string(f.json)] = (r.*m).ms();
+          } else if constexpr (std::is_same_v<T, double>) {
+            j[std::string(f.json)] = std::isfinite(r.*m) ? r.*m : 0.0;  // JSON has no NaN or infinity
+          } else {
+            j[std::string(f.json)] = r.*m;
+          }
         },
         f.member);
   }
