@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <string>
 
@@ -178,6 +179,36 @@ TEST(RecordSchema, TenantAndUsageAnswersFollowTheirTables) {
   // JSON has no NaN: a metering that is not a number is shown as 0.
   u.cost = std::nan("");
   EXPECT_EQ(server::UsageToJson(u)["cost"], 0.0);
+}
+
+TEST(RecordSchema, AJobsAttemptsFollowTheirTable) {
+  live::JobRecord r;
+  r.id = 1;
+  r.spec.command = {"true"};
+  live::JobAttempt a;
+  a.n = 2;
+  a.center = "east";
+  a.node = "n1";
+  a.model = "a100";
+  a.devices = {0, 3};
+  a.start_ms = WallMs{10};
+  a.end_ms = WallMs{20};
+  a.outcome = "preempted";
+  a.reason = "r";
+  a.gpu_seconds = 1;
+  a.energy_kwh = 2;
+  a.cost = std::numeric_limits<double>::infinity();
+  a.carbon_kg = 4;
+  r.attempts.push_back(a);
+  json j = server::JobToJson(r)["attempts"][0];
+  EXPECT_EQ(j.size(), schema::AttemptFields().size());
+  for (const auto& f : schema::AttemptFields()) EXPECT_TRUE(j.contains(std::string(f.json))) << f.json;
+  EXPECT_EQ(j["devices"], json({0, 3}));
+  EXPECT_EQ(j["start_ms"], 10);
+  EXPECT_EQ(j["cost"], 0);
+  EXPECT_EQ(j["outcome"], "preempted");
+  const json s = server::GeneratedSchemas()["Attempt"]["properties"]["outcome"];
+  EXPECT_EQ(s["enum"].size(), 6u);
 }
 
 TEST(RecordSchema, TheCommittedOpenApiDocumentHasTheGeneratedSchemas) {

@@ -34,11 +34,23 @@ enum Flag : uint32_t {
 };
 
 template <class R>
-using Member = std::variant<std::string R::*, std::vector<std::string> R::*, std::map<std::string, std::string> R::*,
-                            int64_t R::*, int32_t R::*, uint32_t R::*, bool R::*, double R::*, WallMs R::*>;
+using Member =
+    std::variant<std::string R::*, std::vector<std::string> R::*, std::map<std::string, std::string> R::*, int64_t R::*,
+                 int32_t R::*, uint32_t R::*, bool R::*, double R::*, WallMs R::*, std::vector<int> R::*>;
 
 // Which alternative of Member a field is (the same order).
-enum class Type : uint8_t { kString, kStringList, kStringMap, kInt64, kInt32, kUint32, kBool, kDouble, kWallMs };
+enum class Type : uint8_t {
+  kString,
+  kStringList,
+  kStringMap,
+  kInt64,
+  kInt32,
+  kUint32,
+  kBool,
+  kDouble,
+  kWallMs,
+  kIntList
+};
 
 struct Limits {
   int64_t min = 0;  // integers: the least value
@@ -57,11 +69,12 @@ struct Field {
   Member<R> member{};
   Limits limits{};
   uint32_t flags = 0;
-  std::string_view description{};              // one line, for the OpenAPI document
-  std::string_view column{};                   // the store's column ("" = not stored)
-  std::string_view sql{};                      // the column's type and default ("TEXT NOT NULL DEFAULT ''")
-  bool (*key_ok)(std::string_view) = nullptr;  // maps: a valid key
-  std::string_view key_rule{};                 // maps: what a valid key is, for errors
+  std::string_view description{};               // one line, for the OpenAPI document
+  std::string_view column{};                    // the store's column ("" = not stored)
+  std::string_view sql{};                       // the column's type and default ("TEXT NOT NULL DEFAULT ''")
+  bool (*key_ok)(std::string_view) = nullptr;   // maps: a valid key
+  std::string_view key_rule{};                  // maps: what a valid key is, for errors
+  std::span<const std::string_view> choices{};  // strings: the values an answer may hold (OpenAPI enum)
 
   Type type() const { return static_cast<Type>(member.index()); }
   bool has(Flag f) const { return (flags & f) != 0; }
@@ -71,9 +84,10 @@ struct Field {
 // `suanli submit`'s job file).
 std::span<const Field<JobSpec>> JobSpecFields();
 // The answers' records (record_schema_records.cc): a tenant as the API shows
-// it (not its token's hash), and one row of usage.
+// it (not its token's hash), one row of usage, and one ended run of a job.
 std::span<const Field<Tenant>> TenantFields();
 std::span<const Field<UsageSum>> UsageFields();
+std::span<const Field<JobAttempt>> AttemptFields();
 
 // The one check of an integer against its field's range, and of a whole
 // record's fields against their limits (lengths, counts, ranges, NUL and
@@ -95,7 +109,8 @@ Status CheckField(const Field<R>& f, const R& r) {
           return CheckStringList(f.json, f.limits, f.flags, r.*m);
         } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
           return CheckStringMap(f.json, f.limits, f.key_ok, f.key_rule, r.*m);
-        } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, double> || std::is_same_v<T, WallMs>) {
+        } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, double> || std::is_same_v<T, WallMs> ||
+                             std::is_same_v<T, std::vector<int>>) {
           return Status::Ok();  // a response's value: no limits
         } else {
           return CheckInt(f.json, f.limits, static_cast<int64_t>(r.*m));

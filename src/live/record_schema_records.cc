@@ -1,5 +1,5 @@
-// The tables of fields of the API's answers (record_schema.h): a tenant and
-// one row of usage. Their JSON encode and OpenAPI schemas follow them.
+// The tables of fields of the API's answers (record_schema.h): a tenant, one
+// row of usage and one ended run of a job. Their JSON encode and OpenAPI schemas follow them.
 #include "live/record_schema.h"
 #include "live/store.h"
 
@@ -44,8 +44,31 @@ const Field<UsageSum> kUsage[] = {
      .description = "kg of CO2 at the grid's hourly carbon intensity"},
 };
 
+constexpr std::string_view kOutcomes[] = {"succeeded", "failed", "cancelled", "preempted", "requeued", "abandoned"};
+
+const Field<JobAttempt> kAttempt[] = {
+    {.json = "n", .member = &JobAttempt::n, .description = "1, 2, ... in the order the runs started"},
+    {.json = "center", .member = &JobAttempt::center, .description = "the center it ran in"},
+    {.json = "node", .member = &JobAttempt::node, .description = "the node inside the center"},
+    {.json = "model", .member = &JobAttempt::model, .description = "the accelerator model (empty: CPU-only)"},
+    {.json = "devices", .member = &JobAttempt::devices, .description = "device indices on that node"},
+    {.json = "start_ms", .member = &JobAttempt::start_ms, .description = "when it started (Unix milliseconds)"},
+    {.json = "end_ms", .member = &JobAttempt::end_ms, .description = "when it ended (Unix milliseconds)"},
+    {.json = "outcome",
+     .member = &JobAttempt::outcome,
+     .description = "how it ended: the job's own end, or stopped by its center's scheduler (preempted), by its "
+                    "center (requeued), or lost with its center (abandoned)",
+     .choices = kOutcomes},
+    {.json = "reason", .member = &JobAttempt::reason, .description = "why it ended so"},
+    {.json = "gpu_seconds", .member = &JobAttempt::gpu_seconds, .description = "accelerator-seconds of this run"},
+    {.json = "energy_kwh", .member = &JobAttempt::energy_kwh, .description = "kWh of this run"},
+    {.json = "cost", .member = &JobAttempt::cost, .description = "the energy's cost of this run"},
+    {.json = "carbon_kg", .member = &JobAttempt::carbon_kg, .description = "kg of CO2 of this run"},
+};
+
 }  // namespace
 
+std::span<const Field<JobAttempt>> AttemptFields() { return kAttempt; }
 std::span<const Field<Tenant>> TenantFields() { return kTenant; }
 std::span<const Field<UsageSum>> UsageFields() { return kUsage; }
 

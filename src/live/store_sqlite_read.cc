@@ -90,6 +90,8 @@ class RowReader {
               return Strings(id, col, name, &v);
             } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
               return Env(id, col, name, &v);
+            } else if constexpr (std::is_same_v<T, std::vector<int>>) {
+              return Ints(id, col, name, &v);
             } else if constexpr (std::is_same_v<T, int32_t>) {
               SUANLI_ASSIGN_OR_RETURN(v, Int32(id, col, name));
             } else if constexpr (std::is_same_v<T, uint32_t>) {
@@ -134,11 +136,13 @@ class RowReader {
     return Decode(id, col, name, sax);
   }
 
-  Status Devices(int64_t id, int col, std::vector<int>* out) const {
+  Status Devices(int64_t id, int col, std::vector<int>* out) const { return Ints(id, col, "devices", out); }
+
+  Status Ints(int64_t id, int col, std::string_view name, std::vector<int>* out) const {
     out->clear();
     ListSax sax(ListSax::kInts);
     sax.ints = out;
-    return Decode(id, col, "devices", sax);
+    return Decode(id, col, name, sax);
   }
 
   // Accepts exactly one JSON value of the expected shape: an array of

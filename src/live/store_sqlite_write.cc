@@ -29,7 +29,8 @@ Result<EncodedJob> EncodeJob(const std::string& path, const JobRecord& r) {
           [&](auto m) {
             using T = std::remove_cvref_t<decltype(r.spec.*m)>;
             if constexpr (std::is_same_v<T, std::vector<std::string>> ||
-                          std::is_same_v<T, std::map<std::string, std::string>>) {
+                          std::is_same_v<T, std::map<std::string, std::string>> ||
+                          std::is_same_v<T, std::vector<int>>) {
               e.spec_json[i] = json(r.spec.*m).dump();
             }
           },
@@ -59,7 +60,8 @@ void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
           if constexpr (std::is_same_v<T, std::string>) {
             BindText(s, at, r.spec.*m);
           } else if constexpr (std::is_same_v<T, std::vector<std::string>> ||
-                               std::is_same_v<T, std::map<std::string, std::string>>) {
+                               std::is_same_v<T, std::map<std::string, std::string>> ||
+                               std::is_same_v<T, std::vector<int>>) {
             BindText(s, at, e.spec_json[i]);
           } else if constexpr (std::is_same_v<T, double>) {
             sqlite3_bind_double(s, at, r.spec.*m);

@@ -17,21 +17,7 @@ json NumberOrZero(double v) { return std::isfinite(v) ? json(v) : json(0); }
 
 json JobSpecToJson(const JobSpec& s) { return EncodeRecord(live::schema::JobSpecFields(), s); }
 
-static json AttemptToJson(const live::JobAttempt& a) {
-  return json{{"n", a.n},
-              {"center", a.center},
-              {"node", a.node},
-              {"model", a.model},
-              {"devices", a.devices},
-              {"start_ms", a.start_ms.ms()},
-              {"end_ms", a.end_ms.ms()},
-              {"outcome", a.outcome},
-              {"reason", a.reason},
-              {"gpu_seconds", NumberOrZero(a.gpu_seconds)},
-              {"energy_kwh", NumberOrZero(a.energy_kwh)},
-              {"cost", NumberOrZero(a.cost)},
-              {"carbon_kg", NumberOrZero(a.carbon_kg)}};
-}
+static json AttemptToJson(const live::JobAttempt& a) { return EncodeRecord(live::schema::AttemptFields(), a); }
 
 json JobToJson(const live::JobRecord& r) {
   const JobSpec& s = r.spec;

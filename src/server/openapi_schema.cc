@@ -34,6 +34,11 @@ ordered_json FieldSchema(const schema::Field<R>& f, bool request) {
           p["type"] = "string";
           if (request || l.max) p["maxLength"] = l.max;
           if (request && !d.empty()) p["default"] = d;
+          if (!f.choices.empty()) {
+            ordered_json e = ordered_json::array();
+            for (auto c : f.choices) e.push_back(c);
+            p["enum"] = std::move(e);
+          }
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           p["type"] = "array";
           p["items"] = StringSchema(l.item_bytes);
@@ -46,6 +51,11 @@ ordered_json FieldSchema(const schema::Field<R>& f, bool request) {
         } else if constexpr (std::is_same_v<T, bool>) {
           p["type"] = "boolean";
           if (request) p["default"] = d;
+        } else if constexpr (std::is_same_v<T, std::vector<int>>) {
+          p["type"] = "array";
+          ordered_json items = ordered_json::object();
+          items["type"] = "integer";
+          p["items"] = std::move(items);
         } else if constexpr (std::is_same_v<T, double>) {
           p["type"] = "number";
         } else if constexpr (std::is_same_v<T, WallMs>) {
@@ -101,6 +111,7 @@ ordered_json GeneratedSchemas() {
   out["JobSpec"] = RequestSchema(schema::JobSpecFields());
   out["Tenant"] = ResponseSchema(schema::TenantFields());
   out["Usage"] = ResponseSchema(schema::UsageFields());
+  out["Attempt"] = ResponseSchema(schema::AttemptFields());
   return out;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -70,6 +71,22 @@ bool DecodeField(const live::schema::Field<R>& f, const nlohmann::json& v, R* r,
           }
           r->*m = v.get<bool>();
           return true;
+        } else if constexpr (std::is_same_v<T, std::vector<int>>) {
+          if (!v.is_array()) {
+            *err = InvalidField(std::string(f.json), "expected an array of integers, got {}", JsonTypeName(v));
+            return false;
+          }
+          T out;
+          for (const auto& e : v) {
+            if (!e.is_number_integer() || e.get<int64_t>() < std::numeric_limits<int>::min() ||
+                e.get<int64_t>() > std::numeric_limits<int>::max()) {
+              *err = InvalidField(std::string(f.json), "expected an array of integers");
+              return false;
+            }
+            out.push_back(static_cast<int>(e.get<int64_t>()));
+          }
+          r->*m = std::move(out);
+          return true;
         } else if constexpr (std::is_same_v<T, double>) {
           if (!v.is_number()) {
             *err = InvalidField(std::string(f.json), "expected a number, got {}", JsonTypeName(v));
@@ -129,7 +146,8 @@ nlohmann::json EncodeRecord(std::span<const live::schema::Field<R>> fields, cons
           if constexpr (std::is_same_v<T, WallMs>) {
             j[std::string(f.json)] = (r.*m).ms();
           } else if constexpr (std::is_same_v<T, double>) {
-            j[std::string(f.json)] = std::isfinite(r.*m) ? r.*m : 0.0;  // JSON has no NaN or infinity
+            // JSON has no NaN or infinity: 0 in their place.
+            j[std::string(f.json)] = std::isfinite(r.*m) ? nlohmann::json(r.*m) : nlohmann::json(0);
           } else {
             j[std::string(f.json)] = r.*m;
           }
