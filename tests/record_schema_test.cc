@@ -211,6 +211,33 @@ TEST(RecordSchema, AJobsAttemptsFollowTheirTable) {
   EXPECT_EQ(s["enum"].size(), 6u);
 }
 
+// A job's JSON: its own table's fields, every field of its spec's (defaults
+// included), and the four it adds; the schema lists the same keys.
+TEST(RecordSchema, AJobFollowsItsTableAndItsSpecs) {
+  live::JobRecord r;
+  r.id = 7;
+  r.spec.command = {"true"};
+  r.spec.center = "east";
+  json j = server::JobToJson(r);
+  std::set<std::string> keys;
+  for (const auto& f : schema::JobFields()) keys.insert(std::string(f.json));
+  for (const auto& f : schema::JobSpecFields()) keys.insert(std::string(f.json));
+  keys.insert({"state", "center", "requested_center", "attempts"});
+  std::set<std::string> got, described;
+  for (auto it = j.begin(); it != j.end(); ++it) got.insert(it.key());
+  EXPECT_EQ(got, keys);
+  const json props = server::GeneratedSchemas()["Job"]["properties"];
+  for (auto it = props.begin(); it != props.end(); ++it) described.insert(it.key());
+  EXPECT_EQ(described, keys);
+  EXPECT_EQ(j["id"], 7);
+  EXPECT_EQ(j["state"], "pending");
+  EXPECT_EQ(j["center"], "east");  // undecided: the one asked for
+  EXPECT_EQ(j["duration_s"], 0);   // a spec default the spec's own JSON leaves out
+  r.center = "west";
+  EXPECT_EQ(server::JobToJson(r)["center"], "west");
+  EXPECT_EQ(server::JobToJson(r)["requested_center"], "east");
+}
+
 TEST(RecordSchema, TheCommittedOpenApiDocumentHasTheGeneratedSchemas) {
   std::ifstream in(testing::Source("data/api/openapi.json"));
   auto doc = json::parse(in, nullptr, false);

@@ -88,6 +88,10 @@ std::span<const Field<JobSpec>> JobSpecFields();
 std::span<const Field<Tenant>> TenantFields();
 std::span<const Field<UsageSum>> UsageFields();
 std::span<const Field<JobAttempt>> AttemptFields();
+// A job's own fields as the API shows them; its JSON adds its spec's fields
+// (each one, defaults included), its state, where it runs (center), the
+// center it asked for (requested_center) and its attempts.
+std::span<const Field<JobRecord>> JobFields();
 
 // The one check of an integer against its field's range, and of a whole
 // record's fields against their limits (lengths, counts, ranges, NUL and

@@ -1,5 +1,5 @@
 // The tables of fields of the API's answers (record_schema.h): a tenant, one
-// row of usage and one ended run of a job. Their JSON encode and OpenAPI schemas follow them.
+// row of usage, a job and one ended run of a job. Their JSON encode and OpenAPI schemas follow them.
 #include "live/record_schema.h"
 #include "live/store.h"
 
@@ -66,8 +66,33 @@ const Field<JobAttempt> kAttempt[] = {
     {.json = "carbon_kg", .member = &JobAttempt::carbon_kg, .description = "kg of CO2 of this run"},
 };
 
+const Field<JobRecord> kJob[] = {
+    {.json = "id", .member = &JobRecord::id, .description = "assigned at submission (1, 2, ...), never reused"},
+    {.json = "tenant", .member = &JobRecord::tenant, .description = "the tenant that submitted it"},
+    {.json = "model", .member = &JobRecord::model, .description = "the accelerator model it runs on (empty: CPU-only)"},
+    {.json = "node", .member = &JobRecord::node, .description = "the node inside its center"},
+    {.json = "devices", .member = &JobRecord::devices, .description = "device indices on that node"},
+    {.json = "backend_id",
+     .member = &JobRecord::backend_id,
+     .description = "the backend's id of it (local: its supervisor's pid; slurm: the job id)"},
+    {.json = "submit_ms", .member = &JobRecord::submit_ms, .description = "when it was submitted (Unix milliseconds)"},
+    {.json = "start_ms", .member = &JobRecord::start_ms, .description = "when it started (0: not yet)"},
+    {.json = "end_ms", .member = &JobRecord::end_ms, .description = "when it ended (0: not yet)"},
+    {.json = "est_start_ms",
+     .member = &JobRecord::est_start_ms,
+     .description = "pending: its estimated start (0: unknown)"},
+    {.json = "exit_code", .member = &JobRecord::exit_code, .description = "its process's exit status (-1: none)"},
+    {.json = "signal", .member = &JobRecord::signal, .description = "the signal that ended it (0: none)"},
+    {.json = "reason", .member = &JobRecord::reason, .description = "why it is pending, failed or cancelled"},
+    {.json = "gpu_seconds", .member = &JobRecord::gpu_seconds, .description = "accelerator-seconds, over its attempts"},
+    {.json = "energy_kwh", .member = &JobRecord::energy_kwh, .description = "kWh, over its attempts"},
+    {.json = "cost", .member = &JobRecord::cost, .description = "the energy's cost, over its attempts"},
+    {.json = "carbon_kg", .member = &JobRecord::carbon_kg, .description = "kg of CO2, over its attempts"},
+};
+
 }  // namespace
 
+std::span<const Field<JobRecord>> JobFields() { return kJob; }
 std::span<const Field<JobAttempt>> AttemptFields() { return kAttempt; }
 std::span<const Field<Tenant>> TenantFields() { return kTenant; }
 std::span<const Field<UsageSum>> UsageFields() { return kUsage; }

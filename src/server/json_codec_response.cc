@@ -20,44 +20,18 @@ json JobSpecToJson(const JobSpec& s) { return EncodeRecord(live::schema::JobSpec
 static json AttemptToJson(const live::JobAttempt& a) { return EncodeRecord(live::schema::AttemptFields(), a); }
 
 json JobToJson(const live::JobRecord& r) {
-  const JobSpec& s = r.spec;
+  // Its spec's fields, every one; its own (live/record_schema_records.cc);
+  // then those its table does not hold (openapi_schema.cc describes them).
+  json j = EncodeRecord(live::schema::JobSpecFields(), r.spec, /*omit_defaults=*/false);
+  j.update(EncodeRecord(live::schema::JobFields(), r));
+  j["state"] = std::string(live::StateName(r.state));
+  // Where it runs: the record's center once decided, else the one asked for.
+  j["center"] = r.center.empty() ? r.spec.center : r.center;
+  j["requested_center"] = r.spec.center;
   json attempts = json::array();
   for (const auto& a : r.attempts) attempts.push_back(AttemptToJson(a));
-  return json{{"id", r.id},
-              {"name", s.name},
-              {"tenant", r.tenant},
-              {"state", std::string(live::StateName(r.state))},
-              {"command", s.command},
-              {"env", s.env},
-              {"workdir", s.workdir},
-              {"gpus", s.gpus},
-              {"cpu_milli", s.cpu_milli},
-              {"mem_mib", s.mem_mib},
-              {"models", s.models},
-              {"stacks", s.stacks},
-              {"class", s.workload_class},
-              {"time_limit_s", s.time_limit_s},
-              {"duration_s", s.duration_s},
-              {"priority", s.priority},
-              // Where it runs: the record's center once decided, else the one asked for.
-              {"center", r.center.empty() ? s.center : r.center},
-              {"requested_center", s.center},
-              {"model", r.model},
-              {"node", r.node},
-              {"devices", r.devices},
-              {"backend_id", r.backend_id},
-              {"submit_ms", r.submit_ms.ms()},
-              {"start_ms", r.start_ms.ms()},
-              {"end_ms", r.end_ms.ms()},
-              {"est_start_ms", r.est_start_ms.ms()},
-              {"exit_code", r.exit_code},
-              {"signal", r.signal},
-              {"reason", r.reason},
-              {"gpu_seconds", NumberOrZero(r.gpu_seconds)},
-              {"energy_kwh", NumberOrZero(r.energy_kwh)},
-              {"cost", NumberOrZero(r.cost)},
-              {"carbon_kg", NumberOrZero(r.carbon_kg)},
-              {"attempts", std::move(attempts)}};
+  j["attempts"] = std::move(attempts);
+  return j;
 }
 
 json TenantToJson(const live::Tenant& t) { return EncodeRecord(live::schema::TenantFields(), t); }

@@ -64,6 +64,7 @@ ordered_json FieldSchema(const schema::Field<R>& f, bool request) {
         } else {
           p["type"] = "integer";
           if constexpr (std::is_same_v<T, int32_t>) p["format"] = "int32";
+          if constexpr (std::is_same_v<T, int64_t>) p["format"] = "int64";
           if (request || l.min || l.max) {
             p["minimum"] = l.min;
             p["maximum"] = l.max;
@@ -104,6 +105,37 @@ ordered_json ResponseSchema(std::span<const schema::Field<R>> fields) {
   return s;
 }
 
+ordered_json Described(std::string_view type, std::string_view description) {
+  ordered_json p = ordered_json::object();
+  p["type"] = type;
+  p["description"] = description;
+  return p;
+}
+
+// A job: its own fields and its spec's (live/record_schema*.cc), and those
+// JobToJson adds (json_codec_response.cc).
+ordered_json JobSchema() {
+  ordered_json s = ResponseSchema(schema::JobFields());
+  ordered_json& props = s["properties"];
+  for (const auto& f : schema::JobSpecFields()) props[std::string(f.json)] = FieldSchema(f, false);
+  ordered_json state = Described("string", "pending, running, then one of succeeded, failed, cancelled");
+  ordered_json states = ordered_json::array();
+  for (auto st : {live::JobState::kPending, live::JobState::kRunning, live::JobState::kSucceeded,
+                  live::JobState::kFailed, live::JobState::kCancelled}) {
+    states.push_back(live::StateName(st));
+  }
+  state["enum"] = std::move(states);
+  props["state"] = std::move(state);
+  props["center"] = Described("string", "where it runs (while undecided: the center asked for, if any)");
+  props["requested_center"] = Described("string", "the center asked for at submission (empty: any)");
+  ordered_json attempts = Described("array", "its runs that have ended, oldest first (GET /api/v1/jobs/{id})");
+  ordered_json ref = ordered_json::object();
+  ref["$ref"] = "#/components/schemas/Attempt";
+  attempts["items"] = std::move(ref);
+  props["attempts"] = std::move(attempts);
+  return s;
+}
+
 }  // namespace
 
 ordered_json GeneratedSchemas() {
@@ -112,6 +144,7 @@ ordered_json GeneratedSchemas() {
   out["Tenant"] = ResponseSchema(schema::TenantFields());
   out["Usage"] = ResponseSchema(schema::UsageFields());
   out["Attempt"] = ResponseSchema(schema::AttemptFields());
+  out["Job"] = JobSchema();
   return out;
 }
 

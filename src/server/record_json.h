@@ -134,15 +134,16 @@ bool DecodeRecord(std::span<const live::schema::Field<R>> fields, std::string_vi
   return true;
 }
 
+// `omit_defaults` false: every field, kOmitDefault or not.
 template <class R>
-nlohmann::json EncodeRecord(std::span<const live::schema::Field<R>> fields, const R& r) {
+nlohmann::json EncodeRecord(std::span<const live::schema::Field<R>> fields, const R& r, bool omit_defaults = true) {
   static const R defaults{};
   nlohmann::json j = nlohmann::json::object();
   for (const auto& f : fields) {
     std::visit(
         [&](auto m) {
           using T = std::remove_cvref_t<decltype(r.*m)>;
-          if (f.has(live::schema::kOmitDefault) && r.*m == defaults.*m) return;
+          if (omit_defaults && f.has(live::schema::kOmitDefault) && r.*m == defaults.*m) return;
           if constexpr (std::is_same_v<T, WallMs>) {
             j[std::string(f.json)] = (r.*m).ms();
           } else if constexpr (std::is_same_v<T, double>) {
