@@ -5,8 +5,10 @@
 // record's fields (CheckFields; ValidateSpec adds what needs the catalog),
 // the JSON codec (server/json_codec*.cc), the OpenAPI document's schemas
 // (server/openapi_schema.cc, written to data/api/openapi.json by
-// scripts/gen-openapi.sh) and the store's jobs columns of a spec
-// (store_schema.cc). A default is the default-constructed struct's value.
+// scripts/gen-openapi.sh) and the store's jobs columns of a spec (their DDL
+// in store_schema.cc is held to the table by a test; store_sqlite_read.cc and
+// store_sqlite_write.cc read and bind them through it). A default is the
+// default-constructed struct's value.
 #pragma once
 
 #include <cstdint>
