@@ -438,6 +438,7 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
                                                                   {"get", "/api/v1/quotas"},
                                                                   {"put", "/api/v1/quotas"},
                                                                   {"delete", "/api/v1/quotas"},
+                                                                  {"post", "/api/v1/jobs/{id}/checkpoint"},
                                                                   {"get", "/api/v1/whoami"},
                                                                   {"get", "/api/v1/health"},
                                                                   {"get", "/api/v1/openapi.json"},
@@ -468,6 +469,14 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
     ASSERT_GT(id, 0);
     std::string path = std::regex_replace(templ, std::regex("\\{id\\}"), std::to_string(id));
     path = std::regex_replace(path, std::regex("\\{name\\}"), "local");
+    if (templ == "/api/v1/jobs/{id}/checkpoint") {
+      // Only a running job has a run to checkpoint.
+      for (int i = 0; i < 200; ++i) {
+        auto g = admin->Get("/api/v1/jobs/" + std::to_string(id));
+        if (g && json::parse(g->body, nullptr, false).value("state", "") == "running") break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
     auto call = [&]() -> httplib::Result {
       if (method == "get") return admin->Get(path);
       if (method == "delete") return admin->Delete(path);

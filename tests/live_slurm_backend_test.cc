@@ -469,7 +469,7 @@ TEST(LiveSlurmBackendParse, JobScriptQuotesArgumentsAndEnvironment) {
   JobSpec spec;
   spec.command = {"printf", "[%s]\\n", "a b", "it's", "$HOME", "\"q\"", "`x`", "-e", ""};
   spec.env = {{"WEIRD", "x'y\"$z\\"}, {"EMPTY", ""}};
-  auto s = SlurmJobScript(3, spec, "", cat);
+  auto s = SlurmJobScript(3, 1, spec, "", cat);
   ASSERT_TRUE(s.ok()) << s.status().message();
   fs::path tmp = fs::temp_directory_path() / fmt::format("suanli-slurm-script-{}.sh", ::getpid());
   std::ofstream(tmp) << *s;
@@ -480,16 +480,20 @@ TEST(LiveSlurmBackendParse, JobScriptQuotesArgumentsAndEnvironment) {
   ASSERT_TRUE(r.ok() && r->ok()) << *s;
   EXPECT_EQ(r->out, "[a b]\n[it's]\n[$HOME]\n[\"q\"]\n[`x`]\n[-e]\n[]\n");
   // The environment and hidden devices (a CPU-only job).
-  spec.command = {"sh", "-c", "echo \"$WEIRD|$EMPTY|$SUANLI_JOB_ID|${CUDA_VISIBLE_DEVICES-unset}\""};
-  s = SlurmJobScript(3, spec, "", cat);
+  spec.command = {"sh", "-c",
+                  "echo \"$WEIRD|$EMPTY|$SUANLI_JOB_ID|${CUDA_VISIBLE_DEVICES-unset}|$SUANLI_ATTEMPT|"
+                  "$SUANLI_CHECKPOINT_DIR\""};
+  spec.env["SUANLI_ATTEMPT"] = "9";  // the spec cannot replace it
+  s = SlurmJobScript(3, 2, spec, "", cat, "/d/jobs/3");
+  spec.env.erase("SUANLI_ATTEMPT");
   ASSERT_TRUE(s.ok());
   std::ofstream(tmp) << *s;
   r = RunSubprocess(o);
   ASSERT_TRUE(r.ok() && r->ok());
-  EXPECT_EQ(r->out, "x'y\"$z\\||3|\n");
+  EXPECT_EQ(r->out, "x'y\"$z\\||3||2|/d/jobs/3/checkpoint\n");
   // An Ascend job gets Slurm's devices under its own variable.
   spec.command = {"sh", "-c", "echo \"$ASCEND_RT_VISIBLE_DEVICES|$CUDA_VISIBLE_DEVICES\""};
-  s = SlurmJobScript(3, spec, "Ascend-910B", cat);
+  s = SlurmJobScript(3, 1, spec, "Ascend-910B", cat);
   ASSERT_TRUE(s.ok());
   std::ofstream(tmp) << *s;
   r = RunSubprocess(o);
@@ -499,7 +503,7 @@ TEST(LiveSlurmBackendParse, JobScriptQuotesArgumentsAndEnvironment) {
   fs::remove(tmp, ec);
 
   spec.env = {{"NOT VALID", "1"}};
-  auto bad = SlurmJobScript(3, spec, "", cat);
+  auto bad = SlurmJobScript(3, 1, spec, "", cat);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("NOT VALID"), std::string::npos);
   EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");

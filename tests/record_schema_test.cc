@@ -45,6 +45,9 @@ JobSpec Full() {
   s.duration_s = 30;
   s.priority = -5;
   s.center = "east";
+  s.checkpoint_s = 600;
+  s.grace_s = 30;
+  s.stop_signal = "USR2";
   return s;
 }
 
@@ -55,7 +58,7 @@ TEST(RecordSchema, JobSpecFieldsAreUniqueAndDescribed) {
     EXPECT_TRUE(columns.insert(f.column).second) << f.column;
     EXPECT_FALSE(f.description.empty()) << f.json;
   }
-  EXPECT_EQ(keys.size(), 14u);
+  EXPECT_EQ(keys.size(), 17u);
 }
 
 TEST(RecordSchema, EveryJobSpecFieldSurvivesEncodeAndDecode) {
@@ -143,7 +146,27 @@ TEST(RecordSchema, OneLimitPerFieldForCheckDecodeAndOpenApi) {
     EXPECT_EQ(err.field, key);
     EXPECT_EQ(err.message, table.message()) << key;
   }
-  EXPECT_EQ(checked, 13);
+  EXPECT_EQ(checked, 16);
+}
+
+// A string field that lists its values takes only those, in the table's
+// check, the JSON decode and ValidateSpec alike.
+TEST(RecordSchema, AStopSignalIsOneOfTheListed) {
+  JobSpec s;
+  s.command = {"true"};
+  s.stop_signal = "KILL";
+  Status table = schema::CheckSpecFields(s);
+  ASSERT_FALSE(table.ok());
+  EXPECT_EQ(table.field(), "stop_signal");
+  EXPECT_NE(table.message().find("must be one of USR1, USR2"), std::string::npos) << table.message();
+  JobSpec decoded;
+  server::ApiError err;
+  EXPECT_FALSE(server::JobSpecFromJson(json{{"command", {"true"}}, {"stop_signal", "KILL"}}, &decoded, &err));
+  EXPECT_EQ(err.field, "stop_signal");
+  for (std::string_view ok : live::kStopSignals) {
+    s.stop_signal = std::string(ok);
+    EXPECT_TRUE(live::ValidateSpec(s, BuiltinCatalog(), nullptr).ok()) << ok;
+  }
 }
 
 // The answers' records: every field of the table in the JSON, and the CLI's
@@ -252,16 +275,32 @@ TEST(RecordSchema, TheCommittedOpenApiDocumentHasTheGeneratedSchemas) {
 }
 
 TEST(RecordSchema, TheStoreCreatesTheSpecColumnsOfTheTable) {
+  // The first version's jobs table holds the spec's first columns as the
+  // table writes them; each later one is added by a migration, in order.
   const std::string ddl = store_schema::Migrations()[0];
-  const std::string columns = schema::ColumnsDdl(schema::JobSpecFields());
+  const auto fields = schema::JobSpecFields();
+  const size_t first = 14;  // name .. spec_center
+  ASSERT_GE(fields.size(), first);
+  const std::string columns = schema::ColumnsDdl(fields.subspan(0, first));
   EXPECT_NE(ddl.find(columns), std::string::npos) << "the jobs table's spec columns, from the table:\n" << columns;
-  // The store reads and binds them from column kFirstSpecColumn on.
-  std::string names;
-  for (const auto& f : schema::JobSpecFields()) names += std::string(f.column) + ", ";
-  std::string all = std::string(live::sqlite_detail::kJobColumns) + ", ";
+  std::string later;
+  for (const char* m : store_schema::Migrations().subspan(1)) later += m;
   size_t at = 0;
-  for (int i = 0; i < live::sqlite_detail::kFirstSpecColumn; ++i) at = all.find(", ", at) + 2;
-  EXPECT_EQ(all.substr(at, names.size()), names);
+  for (const auto& f : fields.subspan(first)) {
+    const std::string line = fmt::format("ALTER TABLE jobs ADD COLUMN {} {};", f.column, f.sql);
+    const size_t found = later.find(line, at);
+    EXPECT_NE(found, std::string::npos) << "no migration adds, in the table's order: " << line;
+    if (found != std::string::npos) at = found;
+  }
+  // The store reads and binds them from column kFirstSpecColumn on, after
+  // the record's own columns.
+  std::string names = live::sqlite_detail::kJobOwnColumns;
+  for (const auto& f : fields) names += fmt::format(", {}", f.column);
+  EXPECT_EQ(live::sqlite_detail::JobColumns(), names);
+  size_t own = 1;
+  for (char c : std::string_view(live::sqlite_detail::kJobOwnColumns)) own += c == ',';
+  EXPECT_EQ(own, static_cast<size_t>(live::sqlite_detail::kFirstSpecColumn));
+  EXPECT_EQ(live::sqlite_detail::UpdateJobSql().substr(0, 41), "UPDATE jobs SET tenant = ?2, state = ?3, ");
 }
 
 }  // namespace

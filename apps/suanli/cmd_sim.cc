@@ -54,6 +54,7 @@ struct SimArgs {
   unsigned threads = 0;
   int64_t util_step_s = 0;
   int backfill_depth = 1000;
+  double min_run_s = 0;
   bool quiet = false;
   bool single_node = false;  // jobs never span nodes (as the live plane runs them)
   bool replay = false;       // `suanli replay`: the live control plane on a virtual clock
@@ -204,6 +205,7 @@ int RunSim(const SimArgs& a) {
         opt.seed = a.seed;
         opt.util_interval = Seconds(a.util_step_s);
         opt.scheduler.backfill_depth = a.backfill_depth;
+        opt.scheduler.min_run = SecondsF(a.min_run_s);
         opt.scheduler.quotas = quotas;
         opt.pass_interval = SecondsF(a.pass_interval_s);
         opt.dispatch = runs[i].dispatch;
@@ -319,6 +321,9 @@ void AddSimOptions(CLI::App* cmd, const std::shared_ptr<SimArgs>& args, int* exi
   cmd->add_option("--util-step", args->util_step_s, "Utilisation time-series step in seconds (default: automatic)");
   cmd->add_option("--backfill-depth", args->backfill_depth, "Jobs examined per scheduling pass")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--min-run-s", args->min_run_s,
+                  "A running job is not preempted before it has run this long (seconds; 0 = none)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--quiet,-q", args->quiet, "Only the table");
   cmd->callback([args, exit_code]() { *exit_code = RunSim(*args); });
 }

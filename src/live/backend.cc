@@ -5,7 +5,18 @@
 #include "live/backend_simulated.h"
 #include "live/backend_slurm.h"
 
+#include <csignal>
+
 namespace suanli::live {
+
+int StopSignalNumber(std::string_view name) {
+  static constexpr std::pair<std::string_view, int> kNumbers[] = {
+      {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"INT", SIGINT}, {"HUP", SIGHUP}, {"URG", SIGURG}};
+  static_assert(std::size(kNumbers) == std::size(kStopSignals));
+  for (const auto& [n, sig] : kNumbers)
+    if (n == name) return sig;
+  return 0;
+}
 
 Result<std::unique_ptr<Backend>> MakeBackend(const BackendConfig& config, const std::string& center,
                                              const std::string& data_dir, const BackendCapacity& capacity) {

@@ -58,6 +58,16 @@ struct LaunchRequest {
   int attempt = 1;  // 1 for its first run, then 2, 3, ...
 };
 
+// What a job is told before it is stopped for its scheduler (a preemption,
+// a withdrawal from a node going down): `signal` (a kStopSignals name), then
+// `grace_s` seconds to save its state before it is stopped as a cancel is.
+struct StopNotice {
+  std::string signal = "USR1";
+  int64_t grace_s = 0;
+};
+// The signal's number (SIGUSR1 for "USR1"; 0 for a name not in kStopSignals).
+int StopSignalNumber(std::string_view name);
+
 struct BackendEvent {
   // kStarted: it left the center's own queue and runs (a backend whose
   // launches queue reports it once, before kEnded of a run that started);
@@ -116,6 +126,14 @@ class Backend {
   // Asks the job to stop (local: SIGTERM, SIGKILL after the grace period;
   // slurm: scancel). Its end is reported by a later Poll as cancelled.
   virtual Status Cancel(int64_t job_id, const std::string& backend_id) = 0;
+  // The same, with notice: the job gets notice.signal now and is stopped as
+  // by Cancel notice.grace_s seconds later (or at once when it ends by
+  // itself). Its end is reported as cancelled. By default (simulated
+  // centers, whose runs have no process to tell) it is Cancel.
+  virtual Status Stop(int64_t job_id, const std::string& backend_id, const StopNotice& notice) {
+    (void)notice;
+    return Cancel(job_id, backend_id);
+  }
   // Events since the last call: jobs that started (slurm: left the queue),
   // are held in the center's queue, or ended; nodes that went down or up.
   virtual Result<std::vector<BackendEvent>> Poll(WallMs now) = 0;

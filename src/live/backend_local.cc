@@ -53,6 +53,8 @@ struct LocalJob {
   int64_t time_limit_s = 0;
   pid_t pgid = 0;      // the command's process group (0 = not known yet)
   WallMs cancel_ms{};  // Cancel asked at (0 = not)
+  WallMs term_at{};    // Stop with notice: SIGTERM due then (0 = at cancel_ms)
+  bool term_sent = false;
   WallMs limit_ms{};   // time limit hit at (0 = not)
   bool sigkill_sent = false;
 };
@@ -99,8 +101,8 @@ class LocalBackend final : public Backend {
 
     std::string dir = JobDir(req), ctl = CtlDir(req.job_id);
     std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return IoError("job {}: cannot create its directory {}: {}", req.job_id, dir, ec.message());
+    fs::create_directories(CheckpointDir(dir), ec);
+    if (ec) return IoError("job {}: cannot create its directory {}: {}", req.job_id, CheckpointDir(dir), ec.message());
     SUANLI_RETURN_IF_ERROR(MakeCtlDir(req.job_id, ctl));
     std::string workdir = spec.workdir.empty() ? dir : CanonicalPath(spec.workdir);
     if (!fs::is_directory(workdir, ec)) {
@@ -123,7 +125,7 @@ class LocalBackend final : public Backend {
       SUANLI_RETURN_IF_ERROR(WriteFileAtomic(ctl + "/uid", std::to_string(job.uid) + "\n"));
     }
     std::map<std::string, std::string> env =
-        JobEnvironment(req.job_id, dir, spec.env, device_env, CurrentEnvironment());
+        JobEnvironment(req.job_id, req.attempt, dir, spec.env, device_env, CurrentEnvironment());
     SUANLI_RETURN_IF_ERROR(WriteFileAtomic(ctl + "/env", EncodeEnvironment(env)));
     if (iso_.cgroups) {
       auto cg = cgroups_.Create(req.job_id, iso_.cpu_limit ? spec.cpu_milli : 0, iso_.memory_limit ? spec.mem_mib : 0);
@@ -178,6 +180,24 @@ class LocalBackend final : public Backend {
     j.cancel_ms = NowMs();
     SUANLI_RETURN_IF_ERROR(WriteFileAtomic(j.ctl + "/cancel", std::to_string(j.cancel_ms.ms()) + "\n"));
     if (j.limit_ms.ms() == 0) Signal(j, SIGTERM);
+    j.term_sent = true;
+    return Status::Ok();
+  }
+
+  Status Stop(int64_t job_id, const std::string& backend_id, const StopNotice& notice) override {
+    const int sig = StopSignalNumber(notice.signal);
+    auto it = jobs_.find(job_id);
+    if (sig == 0 || notice.grace_s <= 0 || it == jobs_.end() || it->second.cancel_ms.ms() != 0 ||
+        it->second.limit_ms.ms() != 0)
+      return Cancel(job_id, backend_id);
+    LocalJob& j = it->second;
+    if (fs::exists(j.ctl + "/status")) return Status::Ok();  // it ended on its own; Poll reports how
+    j.cancel_ms = NowMs();
+    j.term_at = j.cancel_ms + notice.grace_s * 1000;
+    // A server that restarts meanwhile keeps to the same times.
+    SUANLI_RETURN_IF_ERROR(WriteFileAtomic(j.ctl + "/term_at", std::to_string(j.term_at.ms()) + "\n"));
+    SUANLI_RETURN_IF_ERROR(WriteFileAtomic(j.ctl + "/cancel", std::to_string(j.cancel_ms.ms()) + "\n"));
+    Signal(j, sig);
     return Status::Ok();
   }
 
@@ -229,6 +249,7 @@ class LocalBackend final : public Backend {
     j.time_limit_s = req.spec.time_limit_s;
     // What an earlier server decided survives in the control directory.
     if (auto t = ReadSmallFile(j.ctl + "/cancel")) j.cancel_ms = WallMs(ParseInt(Trim(*t)).value_or(1));
+    if (auto t = ReadSmallFile(j.ctl + "/term_at")) j.term_at = WallMs(ParseInt(Trim(*t)).value_or(0));
     if (auto t = ReadSmallFile(j.ctl + "/timelimit")) j.limit_ms = WallMs(ParseInt(Trim(*t)).value_or(1));
     if (auto t = ReadSmallFile(j.ctl + "/uid")) j.uid = ParseInt(Trim(*t)).value_or(-1);
     if (auto t = ReadSmallFile(j.ctl + "/cgroups")) {
@@ -259,7 +280,7 @@ class LocalBackend final : public Backend {
                        ec ? ec.message() : std::strerror(errno));
       }
     }
-    for (const char* f : {"status", "pgid", "cancel", "timelimit", "cgroups", "uid", "env"}) {
+    for (const char* f : {"status", "pgid", "cancel", "term_at", "timelimit", "cgroups", "uid", "env"}) {
       fs::remove(fs::path(ctl) / f, ec);
     }
     return Status::Ok();
@@ -456,8 +477,13 @@ class LocalBackend final : public Backend {
       (void)WriteFileAtomic(j.ctl + "/timelimit", std::to_string(now.ms()) + "\n");
       Signal(j, SIGTERM);
     }
-    WallMs term_ms = j.cancel_ms.ms() != 0 ? j.cancel_ms : j.limit_ms;
-    if (term_ms.ms() != 0) {
+    // A stop with notice: SIGTERM once the notice is over.
+    if (j.cancel_ms.ms() != 0 && !j.term_sent && now >= j.term_at) {
+      Signal(j, SIGTERM);
+      j.term_sent = true;
+    }
+    WallMs term_ms = j.cancel_ms.ms() != 0 ? std::max(j.cancel_ms, j.term_at) : j.limit_ms;
+    if (term_ms.ms() != 0 && now >= term_ms) {
       if (j.pgid == 0) {
         // The supervisor had not said which group when the signal was due.
         if (LiveGroup(j) > 0) ::kill(-j.pgid, SIGTERM);

@@ -15,6 +15,7 @@
 
 #include "base/strings.h"
 #include "live/backend_slurm_internal.h"
+#include "live/job_env.h"
 #include "live/subprocess.h"
 
 namespace suanli::live {
@@ -41,6 +42,7 @@ struct SlurmJob {
   int64_t time_limit_s = 0;
   bool started = false;
   bool cancelled = false;
+  WallMs term_at{};  // Stop with notice: scancel due then (0 = none)
   std::string held_reason;  // the last reason reported while Slurm held it
 };
 
@@ -101,12 +103,12 @@ class SlurmBackend final : public Backend {
       model = n.node.model;
     }
     std::string dir = JobDir(req);
-    auto script = SlurmJobScript(req.job_id, spec, req.devices.empty() ? "" : model, catalog_, dir);
+    auto script = SlurmJobScript(req.job_id, req.attempt, spec, req.devices.empty() ? "" : model, catalog_, dir);
     if (!script.ok()) return script.status();
 
     std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return IoError("job {}: cannot create its directory {}: {}", req.job_id, dir, ec.message());
+    fs::create_directories(CheckpointDir(dir), ec);
+    if (ec) return IoError("job {}: cannot create its directory {}: {}", req.job_id, CheckpointDir(dir), ec.message());
     fs::remove(dir + "/cancel", ec);
     std::string script_path = dir + "/job.sh";
     {
@@ -153,7 +155,26 @@ class SlurmBackend final : public Backend {
     return Status::Ok();
   }
 
+  Status Stop(int64_t job_id, const std::string& backend_id, const StopNotice& notice) override {
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end() || !it->second.started || it->second.cancelled || notice.grace_s <= 0 ||
+        StopSignalNumber(notice.signal) == 0)
+      return Cancel(job_id, backend_id);
+    // The batch script execs the job's command: it gets the signal.
+    std::vector<std::string> args = {"scancel", "--batch", "--signal=" + notice.signal, it->second.slurm_id};
+    SUANLI_ASSIGN_OR_RETURN(SubprocessResult r, Run(args));
+    if (!r.ok()) return Cancel(job_id, backend_id);
+    it->second.term_at = NowMs() + notice.grace_s * 1000;
+    return Status::Ok();
+  }
+
   Result<std::vector<BackendEvent>> Poll(WallMs now) override {
+    // Notices that are over: the jobs are stopped now.
+    for (auto& [job_id, j] : jobs_) {
+      if (j.term_at.ms() == 0 || j.cancelled || now < j.term_at) continue;
+      Status st = Cancel(job_id, j.slurm_id);
+      if (!st.ok()) return st;
+    }
     std::vector<BackendEvent> events;
     // The nodes (sinfo) at most every kProbeEvery while Slurm answers, and at
     // each Poll while it does not: a node drained or down after the start

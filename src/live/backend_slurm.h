@@ -80,8 +80,9 @@ std::string ShellQuote(std::string_view s);
 // a GRES job (hides them for CPU-only jobs), then execs the command.
 // InvalidArgument for an environment variable name that is not one.
 // The script starts from the allow-listed environment of job_env.h (HOME and
-// SUANLI_JOB_DIR = `job_dir` when given); sbatch runs it with --export=NONE.
-Result<std::string> SlurmJobScript(int64_t job_id, const JobSpec& spec, const std::string& model,
+// SUANLI_JOB_DIR = `job_dir` when given, with SUANLI_CHECKPOINT_DIR inside
+// it; SUANLI_ATTEMPT = `attempt`); sbatch runs it with --export=NONE.
+Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& spec, const std::string& model,
                                    const Catalog& catalog, const std::string& job_dir = "");
 
 // The sbatch command line for a job (after `sbatch`).

@@ -40,7 +40,7 @@ std::string ShellQuote(std::string_view s) {
   return out;
 }
 
-Result<std::string> SlurmJobScript(int64_t job_id, const JobSpec& spec, const std::string& model,
+Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& spec, const std::string& model,
                                    const Catalog& catalog, const std::string& job_dir) {
   if (spec.command.empty() || spec.command[0].empty()) return InvalidArgument("job {}: command is empty", job_id);
   std::string s = "#!/bin/bash\n";
@@ -57,7 +57,11 @@ Result<std::string> SlurmJobScript(int64_t job_id, const JobSpec& spec, const st
     s += fmt::format("export {}={}\n", k, ShellQuote(v));
   }
   s += fmt::format("export SUANLI_JOB_ID={}\n", job_id);
-  if (!job_dir.empty()) s += fmt::format("export SUANLI_JOB_DIR={}\n", ShellQuote(job_dir));
+  s += fmt::format("export SUANLI_ATTEMPT={}\n", attempt);
+  if (!job_dir.empty()) {
+    s += fmt::format("export SUANLI_JOB_DIR={}\n", ShellQuote(job_dir));
+    s += fmt::format("export SUANLI_CHECKPOINT_DIR={}\n", ShellQuote(CheckpointDir(job_dir)));
+  }
   // Device variables: Slurm sets CUDA_VISIBLE_DEVICES for a GRES job; the
   // other variables of the model's stacks follow it, the rest are hidden.
   auto env = DeviceEnvironment(catalog, model, {});

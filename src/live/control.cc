@@ -86,6 +86,7 @@ Status ControlPlaneImpl::Init() {
   SUANLI_ASSIGN_OR_RETURN(opt.dispatch, ParseDispatchSpec(config_.dispatch));
   // A launch names one node: gangs do not span nodes in the live plane.
   opt.scheduler.allow_multi_node = false;
+  opt.scheduler.min_run = Seconds(config_.min_run_s);
   opt.start_hour = start_hour_;
   opt.seed = 0x73756e6c69ULL;
   opt.task_mix_from_workload = false;
@@ -312,6 +313,7 @@ void ControlPlaneImpl::RunPass() {
         a.cancel_sent = true;
       }
     }
+    RefreshCheckpoints(now, &w);
     // Jobs due at a center, then arrivals (the simulator's order).
     while (!timers_.empty() && timers_.begin()->first <= t) {
       auto [slot, gen] = timers_.begin()->second;

@@ -56,6 +56,9 @@ struct ServerConfig {
   std::string policy = "fifo+easy";         // center scheduler (PolicySpec)
   std::string dispatch = "earliest-start";  // dispatcher (DispatchSpec)
   int pass_interval_ms = 2000;              // a pass at least this often
+  // A running job is not preempted (by a preemptive policy or a quota's
+  // reclaim) before it has run this long (SchedulerOptions::min_run).
+  int64_t min_run_s = 0;
   int center_timeout_s = 30;                // unanswering center -> unavailable
   int64_t max_body_bytes = 1 << 20;         // HTTP request bodies
   int http_threads = 64;                    // HTTP worker threads (handlers)
@@ -177,6 +180,10 @@ class ControlPlane {
   // A tenant's filter.tenant is forced to its own name.
   virtual Result<std::vector<JobRecord>> List(const Caller& caller, JobFilter filter) = 0;
   virtual Result<JobRecord> Cancel(const Caller& caller, int64_t id) = 0;
+  // The job reports a checkpoint of its running run now (as writing its
+  // checkpoint mark does): the work up to now is kept if it is preempted or
+  // its run is lost. FailedPrecondition if it is not running.
+  virtual Result<JobRecord> ReportCheckpoint(const Caller& caller, int64_t id) = 0;
   // Path of the job's "stdout" or "stderr" log file (may not exist yet).
   virtual Result<std::string> LogPath(const Caller& caller, int64_t id, const std::string& stream) = 0;
 

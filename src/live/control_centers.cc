@@ -186,7 +186,7 @@ void ControlPlaneImpl::NodeChanged(CenterId c, const std::string& node, bool up,
     }
     a.stop_reason = fmt::format("withdrawn from {}: node {} is down ({})", x.built->name, node, why);
     a.rec.reason = a.stop_reason + "; stopping";
-    w->Cancel(id, c, a.rec.backend_id, false);
+    w->Cancel(id, c, a.rec.backend_id, false, NoticeFor(a));
   }
 }
 

@@ -100,7 +100,8 @@ void ControlPlaneImpl::ActOnCommitted() {
         for (const auto& [id, res] : launched)
           if (id == ci.id && res.ok()) ci.backend_id = *res;
       }
-      cancelled.emplace_back(ci, centers_[ci.center].built->backend->Cancel(ci.id, ci.backend_id));
+      Backend& be = *centers_[ci.center].built->backend;
+      cancelled.emplace_back(ci, ci.notice ? be.Stop(ci.id, ci.backend_id, *ci.notice) : be.Cancel(ci.id, ci.backend_id));
     }
   };
   for (LaunchItem& l : b->launches) {

@@ -102,6 +102,7 @@ struct Active {
   int requeues = 0;                // runs the centers stopped on their own
   std::string stop_reason;         // kStopping: why it is stopped ("preempted", ...)
   bool known_work = false;         // a trace's job (replay): its runs last what the scheduler expects
+  bool checkpoint_reported = false;  // through the API since the last pass: its record is written then
   CenterId queued_at = kNoCenter;  // the center whose queue holds it (CenterRt::queued)
 };
 
@@ -142,6 +143,7 @@ struct CancelItem {
   std::string backend_id;
   bool abandoned = false;
   size_t after_launches = 0;  // launches decided before it: they go first
+  std::optional<StopNotice> notice;  // a checkpointing job stopped for its scheduler: Backend::Stop
 };
 
 struct PassWork {
@@ -153,8 +155,9 @@ struct PassWork {
   // Launches and cancels reach the backends in the order they are decided:
   // a run started and preempted in one pass is launched, then cancelled; one
   // preempted and started again (a replay's) is cancelled, then launched.
-  void Cancel(int64_t id, CenterId center, std::string backend_id, bool abandoned) {
-    cancels.push_back({id, center, std::move(backend_id), abandoned, launches.size()});
+  void Cancel(int64_t id, CenterId center, std::string backend_id, bool abandoned,
+              std::optional<StopNotice> notice = std::nullopt) {
+    cancels.push_back({id, center, std::move(backend_id), abandoned, launches.size(), std::move(notice)});
   }
 };
 
@@ -189,6 +192,7 @@ class ControlPlaneImpl final : public ControlPlane {
   Result<std::vector<JobRecord>> List(const Caller& caller, JobFilter filter) override;
   Result<JobRecord> Cancel(const Caller& caller, int64_t id) override;
   Result<JobRecord> CancelOnce(const Caller& caller, int64_t id);
+  Result<JobRecord> ReportCheckpoint(const Caller& caller, int64_t id) override;
   Result<std::string> LogPath(const Caller& caller, int64_t id, const std::string& stream) override;
   std::vector<CenterView> Centers() override;
   Status Drain(const Caller& caller, const std::string& center) override;
@@ -275,6 +279,21 @@ class ControlPlaneImpl final : public ControlPlane {
   void Restop(Active& a, WallMs ended_ms, WallMs now, PassWork* w);
   // A preempted run is over: its attempt recorded, the job pending again.
   void EndPreempted(Active& a, CenterId c, WallMs ended_ms, PassWork* w);
+  // ---- checkpoints (control_checkpoint.cc; mu_ held)
+  // The notice a job gets before its scheduler stops it (none: it does not
+  // checkpoint).
+  std::optional<StopNotice> NoticeFor(const Active& a) const;
+  // Reads the job's checkpoint mark (job_env.h) and keeps the later of it
+  // and what the job reported through the API, within its current run, in
+  // rec.checkpoint_ms; true if that changed.
+  bool RefreshCheckpoint(Active& a, WallMs now);
+  // How long into its run, ended at `ended_ms`, the job last checkpointed:
+  // the work the network scheduler credits it with (Stopped, Failed).
+  // nullopt for a run of a simulated center or a trace's job, which keep
+  // the simulator's model.
+  std::optional<Duration> KeptOfRun(Active& a, CenterId c, WallMs ended_ms);
+  // Each pass: the checkpoint marks of the running jobs that checkpoint.
+  void RefreshCheckpoints(WallMs now, PassWork* w);
   // Ends the job's current run as an attempt (if it started): metered, kept
   // in rec.attempts, added to the job's totals.
   void EndAttempt(Active& a, WallMs end_ms, std::string_view outcome, const std::string& reason);

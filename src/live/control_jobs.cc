@@ -103,7 +103,7 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
         // (Restop), or now (a replay: the simulator does not wait).
         a.stop_reason = "preempted";
         a.rec.reason = "preempted; stopping";
-        w->Cancel(id, d.center, a.rec.backend_id, false);
+        w->Cancel(id, d.center, a.rec.backend_id, false, NoticeFor(a));
         spdlog::info("pass={} job={} center={} preempted", pass_id_, id, centers_[d.center].built->name);
         if (PhaseOf(a) != NetPhase::kStopping) EndPreempted(a, d.center, now, w);
         break;
@@ -197,13 +197,20 @@ void ControlPlaneImpl::ClearRun(JobRecord* rec) const {
   rec->start_ms = WallMs{};
   rec->exit_code = -1;
   rec->signal = 0;
+  rec->checkpoint_ms = WallMs{};
 }
 
 void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool avoid, PassWork* w,
                                std::string_view outcome, WallMs ended_ms) {
   const CenterId c = CenterOf(a);
   const Time t = t_;
-  if (!outcome.empty()) EndAttempt(a, ended_ms.ms() > 0 ? ended_ms : now, outcome, reason);
+  // What the run kept: up to its last checkpoint.
+  std::optional<Duration> kept;
+  if (!outcome.empty()) {
+    const WallMs end = ended_ms.ms() > 0 ? ended_ms : now;
+    kept = KeptOfRun(a, c, end);
+    EndAttempt(a, end, outcome, reason);
+  }
   ClearRun(&a.rec);
   a.rec.state = JobState::kPending;
   a.cancel_sent = false;
@@ -214,12 +221,12 @@ void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool a
   a.rec.reason = std::move(reason);
   w->writes.push_back(a.rec);
   ++w->requeued;
-  // It starts over (the live plane keeps no checkpoints), elsewhere if it can.
+  // It starts again from its last checkpoint, elsewhere if it can.
   if (PhaseOf(a) == NetPhase::kStopping) {
-    net_->Stopped(a.slot, t, true);
+    net_->Stopped(a.slot, t, true, kept);
   } else {
     const Time avoid_until = avoid && requeue_avoid_ > 0 ? t + requeue_avoid_ : 0;
-    auto r = net_->Failed(a.slot, t, avoid_until);
+    auto r = net_->Failed(a.slot, t, avoid_until, kept);
     if (!r.ok()) spdlog::error("pass={} job={} {}", pass_id_, a.rec.id, r.status().message());
     else if (replay_ && replay_->observer) replay_->observer->Failed(a.slot, *r, t);
   }
@@ -230,10 +237,12 @@ void ControlPlaneImpl::Restop(Active& a, WallMs ended_ms, WallMs now, PassWork* 
   const CenterId c = CenterOf(a);
   CenterRt& x = centers_[c];
   const bool elsewhere = !Available(c) || x.abandoned.count(a.rec.id);
+  const std::optional<Duration> kept = KeptOfRun(a, c, ended_ms);
   EndPreempted(a, c, ended_ms, w);
-  // Back to the queue it was stopped from, with what it had, as in the
-  // simulator; elsewhere if that center takes no jobs now.
-  net_->Stopped(a.slot, t_, elsewhere);
+  // Back to the queue it was stopped from, with the work up to its last
+  // checkpoint (a simulated center's run keeps all, as in the simulator);
+  // elsewhere if that center takes no jobs now.
+  net_->Stopped(a.slot, t_, elsewhere, kept);
   ApplyDecisions(now, w);
 }
 
@@ -272,6 +281,7 @@ void ControlPlaneImpl::EndAttempt(Active& a, WallMs end_ms, std::string_view out
   at.end_ms = std::max(end_ms, r.start_ms);
   at.outcome = std::string(outcome);
   at.reason = reason;
+  at.checkpoint_ms = r.checkpoint_ms;
   auto c = FindCenter(r.center);
   Meter(&at, c ? *c : kNoCenter, r.spec.gpus);
   r.gpu_seconds += at.gpu_seconds;

@@ -183,6 +183,7 @@ Job CoreJob(const JobSpec& spec, const Catalog& catalog, TenantId tenant, Time s
   j.work = static_cast<double>(spec.time_limit_s);
   j.estimate = j.work;
   j.priority = spec.priority;
+  j.checkpoint = Seconds(spec.checkpoint_s);
   return j;
 }
 

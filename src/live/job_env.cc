@@ -17,7 +17,9 @@ std::map<std::string, std::string> JobBaseEnvironment(const std::string& job_dir
   return env;
 }
 
-std::map<std::string, std::string> JobEnvironment(int64_t job_id, const std::string& job_dir,
+std::string CheckpointDir(const std::string& job_dir) { return job_dir + "/checkpoint"; }
+
+std::map<std::string, std::string> JobEnvironment(int64_t job_id, int attempt, const std::string& job_dir,
                                                   const std::map<std::string, std::string>& spec_env,
                                                   const std::map<std::string, std::string>& device_env,
                                                   const std::vector<std::string>& server_env) {
@@ -26,6 +28,8 @@ std::map<std::string, std::string> JobEnvironment(int64_t job_id, const std::str
   for (const auto& [k, v] : device_env) env[k] = v;
   env["SUANLI_JOB_ID"] = std::to_string(job_id);
   env["SUANLI_JOB_DIR"] = job_dir;
+  env["SUANLI_ATTEMPT"] = std::to_string(attempt);
+  env["SUANLI_CHECKPOINT_DIR"] = CheckpointDir(job_dir);
   return env;
 }
 

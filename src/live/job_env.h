@@ -6,7 +6,8 @@
 //   LANG   the server's LANG if set, else C.UTF-8; TZ the server's TZ if set
 //   then the job spec's `env` (which may replace any of those),
 //   then the device variables (CUDA_VISIBLE_DEVICES ...), and
-//   SUANLI_JOB_ID, SUANLI_JOB_DIR (which the spec cannot replace).
+//   SUANLI_JOB_ID, SUANLI_JOB_DIR, SUANLI_ATTEMPT (1 for its first run, then
+//   2, 3 ...) and SUANLI_CHECKPOINT_DIR (which the spec cannot replace).
 #pragma once
 
 #include <cstdint>
@@ -24,8 +25,15 @@ inline constexpr std::string_view kJobPath = "/usr/local/sbin:/usr/local/bin:/us
 std::map<std::string, std::string> JobBaseEnvironment(const std::string& job_dir,
                                                       const std::vector<std::string>& server_env);
 
-// The whole environment of a job.
-std::map<std::string, std::string> JobEnvironment(int64_t job_id, const std::string& job_dir,
+// A job's checkpoint directory: inside its directory, so that it is kept
+// from one attempt to the next (docs/checkpoints.md). A checkpoint is
+// reported by writing the file kCheckpointMark in it (DeepSpeed writes it
+// after each save) or through the API.
+std::string CheckpointDir(const std::string& job_dir);
+inline constexpr std::string_view kCheckpointMark = "latest";
+
+// The whole environment of a job's run number `attempt`.
+std::map<std::string, std::string> JobEnvironment(int64_t job_id, int attempt, const std::string& job_dir,
                                                   const std::map<std::string, std::string>& spec_env,
                                                   const std::map<std::string, std::string>& device_env,
                                                   const std::vector<std::string>& server_env);

@@ -44,6 +44,9 @@ inline constexpr size_t kMaxPathBytes = 4096;
 inline constexpr size_t kMaxListItems = 64;
 inline constexpr int64_t kMaxCpuMilli = int64_t{1} << 40;
 inline constexpr int64_t kMaxMemMib = int64_t{1} << 40;
+inline constexpr int64_t kMaxGraceS = 3600;
+// The signals a job may name as its notice (stop_signal), without "SIG".
+inline constexpr std::string_view kStopSignals[] = {"USR1", "USR2", "TERM", "INT", "HUP", "URG"};
 
 // What a tenant asks for. Names are catalog names (models: "a100", "ascend-910";
 // stacks: "cuda", "cann"); empty lists mean "any".
@@ -62,6 +65,13 @@ struct JobSpec {
   int64_t duration_s = 0;                  // simulated centers: how long it "runs" (0 = time limit)
   int32_t priority = 0;                    // larger = more important
   std::string center;                      // optional: only this center
+  // Checkpoints (docs/checkpoints.md). A job that checkpoints about every
+  // checkpoint_s seconds is told before it is preempted or stopped by the
+  // scheduler: stop_signal, then grace_s seconds to save its state before
+  // it is stopped. Work up to the last checkpoint it reported is credited.
+  int64_t checkpoint_s = 0;           // 0: it does not checkpoint (stopped at once)
+  int64_t grace_s = 60;               // notice before the stop
+  std::string stop_signal = "USR1";   // kStopSignals
 
   bool operator==(const JobSpec&) const = default;
 };
@@ -95,6 +105,9 @@ struct JobAttempt {
   // it answers again).
   std::string outcome;
   std::string reason;
+  // When the job last reported a checkpoint during this run (0 = never): the
+  // work up to it is what a preempted or lost run kept.
+  WallMs checkpoint_ms{};
   // Metering of this run (as JobRecord's, for this run alone): the sums of
   // `hours`, the same split by the UTC hours it ran in. The store books
   // `hours` into usage with the attempt and does not read them back.
@@ -117,6 +130,7 @@ struct JobRecord {
   int signal = 0;                            // terminating signal (0 = none)
   std::string reason;                        // why it is pending / failed / cancelled
   WallMs est_start_ms{};                     // pending: estimated start (0 = unknown)
+  WallMs checkpoint_ms{};                    // running: its last checkpoint in this run (0 = none yet)
   // Metering: the sum over its attempts, filled as each ends.
   double gpu_seconds = 0;  // accelerator-seconds (cpu-seconds / 1000 for CPU-only jobs is not counted here)
   double energy_kwh = 0, cost = 0, carbon_kg = 0;

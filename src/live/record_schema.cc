@@ -6,6 +6,7 @@
 #include <limits>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/strings.h"
 
@@ -134,6 +135,29 @@ const F kJobSpec[] = {
      .description = "run only in this center",
      .column = "spec_center",
      .sql = "TEXT    NOT NULL DEFAULT ''"},
+    // Added by the store's migration 5 -> 6 (store_schema.cc), in this order.
+    {.json = "checkpoint_s",
+     .member = &JobSpec::checkpoint_s,
+     .limits = {.min = 0, .max = kMaxTimeLimitS, .unit = " seconds"},
+     .flags = kOmitDefault,
+     .description = "the job checkpoints about this often (0: it does not); it is then told before a preemption",
+     .column = "checkpoint_s",
+     .sql = "INTEGER NOT NULL DEFAULT 0"},
+    {.json = "grace_s",
+     .member = &JobSpec::grace_s,
+     .limits = {.min = 0, .max = kMaxGraceS, .unit = " seconds"},
+     .flags = kOmitDefault,
+     .description = "a checkpointing job: seconds between its stop_signal and the stop",
+     .column = "grace_s",
+     .sql = "INTEGER NOT NULL DEFAULT 60"},
+    {.json = "stop_signal",
+     .member = &JobSpec::stop_signal,
+     .limits = {.max = 8},
+     .flags = kOneLine | kOmitDefault,
+     .description = "a checkpointing job: the signal that tells it to save its state and stop",
+     .column = "stop_signal",
+     .sql = "TEXT    NOT NULL DEFAULT 'USR1'",
+     .choices = kStopSignals},
 };
 
 }  // namespace
@@ -191,6 +215,11 @@ Status CheckStringMap(std::string_view json, const Limits& l, bool (*key_ok)(std
   }
   if (l.total_bytes && total > l.total_bytes) return InvalidField(field, "larger than {} bytes in all", l.total_bytes);
   return Status::Ok();
+}
+
+Status CheckChoice(std::string_view json, std::span<const std::string_view> choices, const std::string& s) {
+  if (choices.empty() || std::find(choices.begin(), choices.end(), s) != choices.end()) return Status::Ok();
+  return InvalidField(std::string(json), "must be one of {}, got '{}'", fmt::join(choices, ", "), EscapeControls(s.substr(0, 64)));
 }
 
 Status CheckSpecFields(const JobSpec& spec) {

@@ -100,6 +100,8 @@ std::span<const Field<JobRecord>> JobFields();
 // control characters, map keys). Errors name the field (Status::field()).
 Status CheckInt(std::string_view json, const Limits& l, int64_t v);
 Status CheckString(std::string_view json, const Limits& l, uint32_t flags, const std::string& s);
+// A string field that lists its values (Field::choices) holds one of them.
+Status CheckChoice(std::string_view json, std::span<const std::string_view> choices, const std::string& s);
 Status CheckStringList(std::string_view json, const Limits& l, uint32_t flags, const std::vector<std::string>& v);
 Status CheckStringMap(std::string_view json, const Limits& l, bool (*key_ok)(std::string_view),
                       std::string_view key_rule, const std::map<std::string, std::string>& m);
@@ -110,7 +112,8 @@ Status CheckField(const Field<R>& f, const R& r) {
       [&](auto m) -> Status {
         using T = std::remove_cvref_t<decltype(r.*m)>;
         if constexpr (std::is_same_v<T, std::string>) {
-          return CheckString(f.json, f.limits, f.flags, r.*m);
+          SUANLI_RETURN_IF_ERROR(CheckString(f.json, f.limits, f.flags, r.*m));
+          return CheckChoice(f.json, f.choices, r.*m);
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           return CheckStringList(f.json, f.limits, f.flags, r.*m);
         } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {

@@ -196,6 +196,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
                                                              "policy",
                                                              "dispatch",
                                                              "pass_interval_ms",
+                                                             "min_run_s",
                                                              "center_timeout_s",
                                                              "max_body_bytes",
                                                              "http_threads",
@@ -265,6 +266,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   }
   SUANLI_ASSIGN_OR_RETURN(int64_t pass_ms, OptionalInt(m, "pass_interval_ms", c.pass_interval_ms, 1, 3'600'000));
   c.pass_interval_ms = static_cast<int>(pass_ms);
+  SUANLI_ASSIGN_OR_RETURN(c.min_run_s, OptionalInt(m, "min_run_s", c.min_run_s, 0, 31 * 86'400));
   SUANLI_ASSIGN_OR_RETURN(int64_t timeout, OptionalInt(m, "center_timeout_s", c.center_timeout_s, 1, 86'400));
   c.center_timeout_s = static_cast<int>(timeout);
   SUANLI_ASSIGN_OR_RETURN(c.max_body_bytes, OptionalInt(m, "max_body_bytes", c.max_body_bytes, 1, int64_t{1} << 34));
@@ -324,6 +326,7 @@ Status ValidateServerConfig(const ServerConfig& config) {
           c.name);
   }
   if (config.pass_interval_ms < 1) return InvalidField("pass_interval_ms", "must be >= 1");
+  if (config.min_run_s < 0) return InvalidField("min_run_s", "must be >= 0");
   if (config.center_timeout_s < 1) return InvalidField("center_timeout_s", "must be >= 1");
   if (config.max_body_bytes < 1) return InvalidField("max_body_bytes", "must be >= 1");
   if (config.http_threads < 1) return InvalidField("http_threads", "must be >= 1");

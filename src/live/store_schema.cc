@@ -254,6 +254,16 @@ SELECT id, 0, CASE WHEN end_ms >= 0 THEN end_ms / 3600000 ELSE (end_ms - 3599999
 FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled')
   AND NOT EXISTS (SELECT 1 FROM job_attempts a WHERE a.job_id = jobs.id);
 )sql",
+    // 5 -> 6: checkpoints: a job's checkpoint interval, notice and signal
+    // (spec fields, at the end of its table), and when its running and each
+    // ended run last reported a checkpoint.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN checkpoint_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN checkpoint_s INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN grace_s INTEGER NOT NULL DEFAULT 60;
+ALTER TABLE jobs ADD COLUMN stop_signal TEXT    NOT NULL DEFAULT 'USR1';
+ALTER TABLE job_attempts ADD COLUMN checkpoint_ms INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 }  // namespace
 

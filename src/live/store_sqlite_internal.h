@@ -40,37 +40,26 @@ using json = nlohmann::json;
 inline constexpr int kBusyTimeoutMs = 10000;
 
 // Column order of every job SELECT; InsertJob/UpdateJob bind ?2.. in the same
-// order (?1 is the id). The spec's columns, from name to spec_center, are
-// its table's (record_schema.h), in the table's order: read from column
-// kFirstSpecColumn and bound from ?kFirstSpecColumn + 1 through the table.
-inline constexpr const char* kJobColumns =
-    "id, tenant, state, name, command, env, workdir, gpus, cpu_milli, mem_mib, models, stacks, "
-    "workload_class, time_limit_s, duration_s, priority, spec_center, submit_ms, start_ms, end_ms, "
-    "center, model, node, devices, backend_id, exit_code, signal, reason, est_start_ms, gpu_seconds, "
-    "energy_kwh, cost, carbon_kg";
-
-inline constexpr int kFirstSpecColumn = 3;
-
-inline constexpr const char* kInsertJobSql =
-    "INSERT INTO jobs (id, tenant, state, name, command, env, workdir, gpus, cpu_milli, mem_mib, models, "
-    "stacks, workload_class, time_limit_s, duration_s, priority, spec_center, submit_ms, start_ms, "
-    "end_ms, center, model, node, devices, backend_id, exit_code, signal, reason, est_start_ms, "
-    "gpu_seconds, energy_kwh, cost, carbon_kg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, "
-    "?32, ?33)";
-inline constexpr const char* kUpdateJobSql =
-    "UPDATE jobs SET tenant = ?2, state = ?3, name = ?4, command = ?5, env = ?6, workdir = ?7, "
-    "gpus = ?8, cpu_milli = ?9, mem_mib = ?10, models = ?11, stacks = ?12, workload_class = ?13, "
-    "time_limit_s = ?14, duration_s = ?15, priority = ?16, spec_center = ?17, submit_ms = ?18, "
-    "start_ms = ?19, end_ms = ?20, center = ?21, model = ?22, node = ?23, devices = ?24, "
-    "backend_id = ?25, exit_code = ?26, signal = ?27, reason = ?28, est_start_ms = ?29, "
-    "gpu_seconds = ?30, energy_kwh = ?31, cost = ?32, carbon_kg = ?33 WHERE id = ?1";
+// order (?1 is the id). The record's own columns come first (kJobOwnColumns),
+// then the spec's, from name on, which are its table's (record_schema.h) in
+// the table's order: read from column kFirstSpecColumn and bound from
+// ?kFirstSpecColumn + 1 through the table. A new spec field is a new
+// column at the end of both.
+inline constexpr const char* kJobOwnColumns =
+    "id, tenant, state, submit_ms, start_ms, end_ms, center, model, node, devices, backend_id, exit_code, "
+    "signal, reason, est_start_ms, gpu_seconds, energy_kwh, cost, carbon_kg, checkpoint_ms";
+inline constexpr int kFirstSpecColumn = 20;
+// kJobColumns: kJobOwnColumns, then the spec's columns; the insert and the
+// update of a job row in that order (built once from the table).
+const std::string& JobColumns();
+const std::string& InsertJobSql();
+const std::string& UpdateJobSql();
 inline constexpr const char* kTenantColumns =
     "name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms, max_priority";
 // Columns of a job_attempts SELECT (AttemptRow reads them in this order).
 inline constexpr const char* kAttemptColumns =
     "job_id, n, center, node, model, devices, start_ms, end_ms, outcome, reason, gpu_seconds, energy_kwh, cost, "
-    "carbon_kg";
+    "carbon_kg, checkpoint_ms";
 
 // A connection and its prepared statements (kept for the connection's life).
 struct SqliteConn {

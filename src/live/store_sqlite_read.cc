@@ -30,23 +30,24 @@ class RowReader {
     auto st = ParseState(state);
     if (!st) return Bad(r.id, "state", fmt::format("unknown state '{}'", state));
     r.state = *st;
+    r.submit_ms = WallMs(sqlite3_column_int64(s_, 3));
+    r.start_ms = WallMs(sqlite3_column_int64(s_, 4));
+    r.end_ms = WallMs(sqlite3_column_int64(s_, 5));
+    r.center = ColText(s_, 6);
+    r.model = ColText(s_, 7);
+    r.node = ColText(s_, 8);
+    SUANLI_RETURN_IF_ERROR(Devices(r.id, 9, &r.devices));
+    r.backend_id = ColText(s_, 10);
+    SUANLI_ASSIGN_OR_RETURN(r.exit_code, Int32(r.id, 11, "exit_code"));
+    SUANLI_ASSIGN_OR_RETURN(r.signal, Int32(r.id, 12, "signal"));
+    r.reason = ColText(s_, 13);
+    r.est_start_ms = WallMs(sqlite3_column_int64(s_, 14));
+    r.gpu_seconds = sqlite3_column_double(s_, 15);
+    r.energy_kwh = sqlite3_column_double(s_, 16);
+    r.cost = sqlite3_column_double(s_, 17);
+    r.carbon_kg = sqlite3_column_double(s_, 18);
+    r.checkpoint_ms = WallMs(sqlite3_column_int64(s_, 19));
     SUANLI_RETURN_IF_ERROR(Spec(r.id, &r.spec));
-    r.submit_ms = WallMs(sqlite3_column_int64(s_, 17));
-    r.start_ms = WallMs(sqlite3_column_int64(s_, 18));
-    r.end_ms = WallMs(sqlite3_column_int64(s_, 19));
-    r.center = ColText(s_, 20);
-    r.model = ColText(s_, 21);
-    r.node = ColText(s_, 22);
-    SUANLI_RETURN_IF_ERROR(Devices(r.id, 23, &r.devices));
-    r.backend_id = ColText(s_, 24);
-    SUANLI_ASSIGN_OR_RETURN(r.exit_code, Int32(r.id, 25, "exit_code"));
-    SUANLI_ASSIGN_OR_RETURN(r.signal, Int32(r.id, 26, "signal"));
-    r.reason = ColText(s_, 27);
-    r.est_start_ms = WallMs(sqlite3_column_int64(s_, 28));
-    r.gpu_seconds = sqlite3_column_double(s_, 29);
-    r.energy_kwh = sqlite3_column_double(s_, 30);
-    r.cost = sqlite3_column_double(s_, 31);
-    r.carbon_kg = sqlite3_column_double(s_, 32);
     return r;
   }
 
@@ -70,6 +71,7 @@ class RowReader {
     a.energy_kwh = sqlite3_column_double(s_, 11);
     a.cost = sqlite3_column_double(s_, 12);
     a.carbon_kg = sqlite3_column_double(s_, 13);
+    a.checkpoint_ms = WallMs(sqlite3_column_int64(s_, 14));
     return a;
   }
 
@@ -266,7 +268,7 @@ Result<std::optional<JobRecord>> SqliteStore::GetJob(int64_t id) {
   if (!lease.ok()) return lease.status();
   Reader r(this, std::move(*lease));
   SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                          Prepare(*r.conn, fmt::format("SELECT {} FROM jobs WHERE id = ?1", kJobColumns)));
+                          Prepare(*r.conn, fmt::format("SELECT {} FROM jobs WHERE id = ?1", JobColumns())));
   StmtReset reset(s);
   sqlite3_bind_int64(s, 1, id);
   int rc = sqlite3_step(s);
@@ -325,14 +327,14 @@ Result<std::vector<JobRecord>> SqliteStore::ListJobs(const JobFilter& filter) {
   };
   std::string sql;
   if (states.size() <= 1) {
-    sql = range(states.empty() ? nullptr : &states[0], kJobColumns);
+    sql = range(states.empty() ? nullptr : &states[0], JobColumns().c_str());
   } else {
     std::string parts;
     for (const auto& st : states) {
       if (!parts.empty()) parts += " UNION ALL ";
       parts += "SELECT id FROM (" + range(&st, "id") + ")";
     }
-    sql = fmt::format("SELECT {} FROM jobs WHERE id IN ({}) ORDER BY id DESC LIMIT ?", kJobColumns, parts);
+    sql = fmt::format("SELECT {} FROM jobs WHERE id IN ({}) ORDER BY id DESC LIMIT ?", JobColumns(), parts);
     args.emplace_back(limit);
   }
   return QueryJobs(sql, args, "listing jobs");
@@ -343,7 +345,7 @@ Result<std::vector<JobRecord>> SqliteStore::LoadActive() {
       std::vector<JobRecord> jobs,
       QueryJobs(fmt::format("SELECT {} FROM jobs INDEXED BY jobs_state_id WHERE state IN ('pending', 'running') "
                             "ORDER BY id",
-                            kJobColumns),
+                            JobColumns()),
                 {}, "loading active jobs"));
   // Their attempts so far, in one query (most active jobs have none).
   std::vector<JobRecord*> by_id;

@@ -15,6 +15,41 @@
 #include "live/store_sqlite_internal.h"
 
 namespace suanli::live::sqlite_detail {
+
+const std::string& JobColumns() {
+  static const std::string columns = [] {
+    std::string c = kJobOwnColumns;
+    for (const auto& f : schema::JobSpecFields()) c += fmt::format(", {}", f.column);
+    return c;
+  }();
+  return columns;
+}
+
+const std::string& InsertJobSql() {
+  static const std::string sql = [] {
+    std::string values;
+    const size_t n = static_cast<size_t>(kFirstSpecColumn) + schema::JobSpecFields().size();
+    for (size_t i = 1; i <= n; ++i) values += fmt::format("{}?{}", i > 1 ? ", " : "", i);
+    return fmt::format("INSERT INTO jobs ({}) VALUES ({})", JobColumns(), values);
+  }();
+  return sql;
+}
+
+const std::string& UpdateJobSql() {
+  static const std::string sql = [] {
+    std::string sets;
+    int i = 0;
+    for (std::string_view rest = JobColumns(); !rest.empty(); ++i) {
+      const size_t comma = rest.find(", ");
+      const std::string_view col = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 2);
+      if (i > 0) sets += fmt::format("{}{} = ?{}", i > 1 ? ", " : "", col, i + 1);
+    }
+    return fmt::format("UPDATE jobs SET {} WHERE id = ?1", sets);
+  }();
+  return sql;
+}
+
 namespace {
 
 Result<EncodedJob> EncodeJob(const std::string& path, const JobRecord& r) {
@@ -50,6 +85,23 @@ void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
   sqlite3_bind_int64(s, 1, r.id);
   BindText(s, 2, r.tenant);
   BindText(s, 3, std::string(StateName(r.state)));
+  sqlite3_bind_int64(s, 4, r.submit_ms.ms());
+  sqlite3_bind_int64(s, 5, r.start_ms.ms());
+  sqlite3_bind_int64(s, 6, r.end_ms.ms());
+  BindText(s, 7, r.center);
+  BindText(s, 8, r.model);
+  BindText(s, 9, r.node);
+  BindText(s, 10, e.devices);
+  BindText(s, 11, r.backend_id);
+  sqlite3_bind_int64(s, 12, r.exit_code);
+  sqlite3_bind_int64(s, 13, r.signal);
+  BindText(s, 14, r.reason);
+  sqlite3_bind_int64(s, 15, r.est_start_ms.ms());
+  sqlite3_bind_double(s, 16, r.gpu_seconds);
+  sqlite3_bind_double(s, 17, r.energy_kwh);
+  sqlite3_bind_double(s, 18, r.cost);
+  sqlite3_bind_double(s, 19, r.carbon_kg);
+  sqlite3_bind_int64(s, 20, r.checkpoint_ms.ms());
   // The spec's columns, through its table.
   const auto fields = schema::JobSpecFields();
   for (size_t i = 0; i < fields.size(); ++i) {
@@ -73,28 +125,14 @@ void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
         },
         fields[i].member);
   }
-  sqlite3_bind_int64(s, 18, r.submit_ms.ms());
-  sqlite3_bind_int64(s, 19, r.start_ms.ms());
-  sqlite3_bind_int64(s, 20, r.end_ms.ms());
-  BindText(s, 21, r.center);
-  BindText(s, 22, r.model);
-  BindText(s, 23, r.node);
-  BindText(s, 24, e.devices);
-  BindText(s, 25, r.backend_id);
-  sqlite3_bind_int64(s, 26, r.exit_code);
-  sqlite3_bind_int64(s, 27, r.signal);
-  BindText(s, 28, r.reason);
-  sqlite3_bind_int64(s, 29, r.est_start_ms.ms());
-  sqlite3_bind_double(s, 30, r.gpu_seconds);
-  sqlite3_bind_double(s, 31, r.energy_kwh);
-  sqlite3_bind_double(s, 32, r.cost);
-  sqlite3_bind_double(s, 33, r.carbon_kg);
+
 }
 
 // Attempts are immutable once written: a job's later writes add its new ones.
 constexpr const char* kInsertAttemptSql =
     "INSERT INTO job_attempts (job_id, n, center, node, model, devices, start_ms, end_ms, outcome, reason, "
-    "gpu_seconds, energy_kwh, cost, carbon_kg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+    "gpu_seconds, energy_kwh, cost, carbon_kg, checkpoint_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+    "?12, ?13, ?14, ?15) "
     "ON CONFLICT (job_id, n) DO NOTHING";
 
 void BindAttempt(sqlite3_stmt* s, int64_t job_id, const JobAttempt& a, const std::string& devices) {
@@ -112,6 +150,7 @@ void BindAttempt(sqlite3_stmt* s, int64_t job_id, const JobAttempt& a, const std
   sqlite3_bind_double(s, 12, a.energy_kwh);
   sqlite3_bind_double(s, 13, a.cost);
   sqlite3_bind_double(s, 14, a.carbon_kg);
+  sqlite3_bind_int64(s, 15, a.checkpoint_ms.ms());
 }
 
 // A run's usage in one hour, written once with its attempt.
@@ -265,7 +304,7 @@ Status SqliteStore::RunOp(WriteOp* op) {
     case WriteOp::kInsertJob:
     case WriteOp::kUpdateJob: {
       bool insert = op->kind == WriteOp::kInsertJob;
-      SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*writer_, insert ? kInsertJobSql : kUpdateJobSql));
+      SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(*writer_, insert ? InsertJobSql() : UpdateJobSql()));
       StmtReset reset(s);
       BindJob(s, *op->job, *op->encoded);
       int64_t id = 0;

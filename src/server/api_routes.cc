@@ -186,6 +186,14 @@ std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& 
   });
   add("DELETE", "/api/v1/jobs/*", cancel);
   add("POST", "/api/v1/jobs/*/cancel", cancel);
+  add("POST", "/api/v1/jobs/*/checkpoint",
+      authed([cp](const Request& req, Response& res, const Params& p, const live::Caller& c) {
+        int64_t id = 0;
+        if (!JobId(p, res, &id) || !NoQuery(req, res)) return;
+        auto rec = cp()->ReportCheckpoint(c, id);
+        if (!rec.ok()) return ReplyError(res, ErrorFromStatus(rec.status()));
+        ReplyJson(res, 200, JobToJson(*rec));
+      }));
   add("GET", "/api/v1/jobs/*/logs",
       authed([cp](const Request& req, Response& res, const Params& p, const live::Caller& c) {
         int64_t id = 0;

@@ -109,6 +109,9 @@ Result<live::JobRecord> JobFromJson(const json& j) {
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "duration_s", &s.duration_s));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "priority", &s.priority));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "requested_center", &s.center));
+  SUANLI_RETURN_IF_ERROR(ReadInt(j, "checkpoint_s", &s.checkpoint_s));
+  SUANLI_RETURN_IF_ERROR(ReadInt(j, "grace_s", &s.grace_s));
+  SUANLI_RETURN_IF_ERROR(ReadStr(j, "stop_signal", &s.stop_signal));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "center", &r.center));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "model", &r.model));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "node", &r.node));
@@ -124,6 +127,7 @@ Result<live::JobRecord> JobFromJson(const json& j) {
   SUANLI_RETURN_IF_ERROR(ReadWallMs(j, "start_ms", &r.start_ms));
   SUANLI_RETURN_IF_ERROR(ReadWallMs(j, "end_ms", &r.end_ms));
   SUANLI_RETURN_IF_ERROR(ReadWallMs(j, "est_start_ms", &r.est_start_ms));
+  SUANLI_RETURN_IF_ERROR(ReadWallMs(j, "checkpoint_ms", &r.checkpoint_ms));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "exit_code", &r.exit_code));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "signal", &r.signal));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "reason", &r.reason));

@@ -31,7 +31,7 @@ double NetworkScheduler::ChargeOverhead(JobId id, Time t) {
   return devices(id) * ToSeconds(std::min(j.overhead, t - j.run_start));
 }
 
-Result<RunEnd> NetworkScheduler::Interrupt(JobId id, Time t) {
+Result<RunEnd> NetworkScheduler::Interrupt(JobId id, Time t, std::optional<Duration> kept) {
   NetJob& j = jobs_[id];
   const CenterId c = j.center;
   RunEnd e;
@@ -46,6 +46,7 @@ Result<RunEnd> NetworkScheduler::Interrupt(JobId id, Time t) {
   const Job& job = w_.jobs[id];
   Duration interval = job.checkpoint > 0 ? job.checkpoint : opt_.checkpoint;
   Duration saved = interval > 0 ? useful / interval * interval : 0;
+  if (kept) saved = std::clamp<Duration>(*kept - j.overhead, 0, useful);
   j.remaining = std::max(0.0, j.remaining - ToSeconds(saved) * j.speed);
   e.lost_dev_s = e.devices * ToSeconds(t - j.run_start - saved);
   j.overhead = opt_.restart_cost;
@@ -184,11 +185,11 @@ Result<RunEnd> NetworkScheduler::Finished(JobId id, Time t) {
   return e;
 }
 
-Result<RunEnd> NetworkScheduler::Failed(JobId id, Time t, Time avoid_until) {
+Result<RunEnd> NetworkScheduler::Failed(JobId id, Time t, Time avoid_until, std::optional<Duration> kept) {
   if (jobs_[id].phase != NetPhase::kRunning)
     return Internal("job {} failed but was not running (phase {})", id, static_cast<int>(jobs_[id].phase));
   const CenterId c = jobs_[id].center;
-  SUANLI_ASSIGN_OR_RETURN(RunEnd e, Interrupt(id, t));
+  SUANLI_ASSIGN_OR_RETURN(RunEnd e, Interrupt(id, t, kept));
   centers_[c].changed = true;
   if (avoid_until > t) Avoid(id, c, avoid_until);
   Restart(id, t);
@@ -201,8 +202,9 @@ Result<RunEnd> NetworkScheduler::Stop(JobId id, Time t) {
     return Internal("job {} is stopped but was not running (phase {})", id, static_cast<int>(j.phase));
   const CenterId c = j.center;
   RunEnd e = UncountedEnd(id);
-  JobProgress& carried = stopping_[id];
-  carried = JobProgress{};
+  Stopping& stop = stopping_[id];
+  stop = Stopping{.carried = {}, .before = j.remaining, .overhead = j.overhead};
+  JobProgress& carried = stop.carried;
   carried.remaining = j.remaining;
   if (j.counted) {
     Scheduler& sched = *centers_[c].sched;
@@ -217,12 +219,20 @@ Result<RunEnd> NetworkScheduler::Stop(JobId id, Time t) {
   return e;
 }
 
-void NetworkScheduler::Stopped(JobId id, Time t, bool elsewhere) {
+void NetworkScheduler::Stopped(JobId id, Time t, bool elsewhere, std::optional<Duration> kept) {
   NetJob& j = jobs_[id];
   if (j.phase != NetPhase::kStopping) return;
   const CenterId c = j.center;
-  JobProgress carried = stopping_[id];
+  const Stopping stop = stopping_[id];
   stopping_.erase(id);
+  JobProgress carried = stop.carried;
+  if (kept && j.run_start >= 0) {
+    // Only the work up to its last checkpoint counts.
+    const Duration useful = std::max<Duration>(0, *kept - stop.overhead);
+    j.remaining = std::max(0.0, stop.before - ToSeconds(useful) * j.speed);
+    carried.remaining = j.remaining;
+    carried.est_remaining = -1;
+  }
   if (!elsewhere && status_[c].up && centers_[c].sched) {
     // Back to the queue it was stopped from, with what it had.
     j.phase = NetPhase::kQueued;

@@ -382,7 +382,9 @@ Status NetworkScheduler::PassCenter(CenterId c, Time t) {
         ++j.gen;
         if (opt_.confirm_stops) {
           // It waits out of the queue until its run has stopped (Stopped).
-          JobProgress& carried = stopping_[id] = x.sched->Progress(id);
+          Stopping& stop = stopping_[id];
+          stop = Stopping{.carried = x.sched->Progress(id), .before = j.remaining, .overhead = j.overhead};
+          const JobProgress& carried = stop.carried;
           x.sched->Remove(id, t);
           j.remaining = carried.remaining;
           j.overhead = 0;

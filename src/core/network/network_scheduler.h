@@ -140,16 +140,22 @@ class NetworkScheduler {
   Result<RunEnd> Finished(JobId id, Time t);
   // The job's run failed (a device failed, its center stopped it): it keeps
   // the work up to its last checkpoint and is dispatched again, with
-  // `avoid_until` not to the same center before then.
-  Result<RunEnd> Failed(JobId id, Time t, Time avoid_until = 0);
+  // `avoid_until` not to the same center before then. The last checkpoint
+  // is its checkpoint interval's (the simulator's model) unless `kept` says
+  // how long into the run the job last checkpointed (the live plane: what
+  // the job reported; 0 = it kept nothing).
+  Result<RunEnd> Failed(JobId id, Time t, Time avoid_until = 0, std::optional<Duration> kept = std::nullopt);
   // A run is to be stopped (live: the job was sent to a node that went down
   // while the center still queued it): out of its scheduler now; the job
   // waits in kStopping for Stopped.
   Result<RunEnd> Stop(JobId id, Time t);
   // A run being stopped (kStopping) has stopped: the job waits in the same
   // center's queue again with what it had, or is dispatched again if that
-  // center no longer accepts jobs or `elsewhere`.
-  void Stopped(JobId id, Time t, bool elsewhere = false);
+  // center no longer accepts jobs or `elsewhere`. It keeps all the work of
+  // the run (it checkpointed as it stopped, the simulator's model) unless
+  // `kept` says how long into the run it last checkpointed (live: what the
+  // job reported; 0 = it kept nothing of this run).
+  void Stopped(JobId id, Time t, bool elsewhere = false, std::optional<Duration> kept = std::nullopt);
   // A center goes down (depth counted: nested outages) or comes back. Down:
   // its running jobs lose their runs (kInterrupt), queued ones are taken
   // back, and all are dispatched again. Up: held jobs are dispatched again.
@@ -246,7 +252,7 @@ class NetworkScheduler {
   // taken out already): no allocation.
   RunEnd UncountedEnd(JobId id) const;
   double ChargeOverhead(JobId id, Time t);  // a run that ended normally: its restart overhead did no work
-  Result<RunEnd> Interrupt(JobId id, Time t);
+  Result<RunEnd> Interrupt(JobId id, Time t, std::optional<Duration> kept = std::nullopt);
   void TakeBack(JobId id, Time t);
   Status PassCenter(CenterId c, Time t);
 
@@ -256,7 +262,14 @@ class NetworkScheduler {
   NetworkOptions opt_;
   Workload w_;
   IdVector<JobId, NetJob> jobs_;
-  std::unordered_map<JobId, JobProgress> stopping_;  // kStopping jobs: what each had when stopped
+  // kStopping jobs: what each had when stopped, and its work left and
+  // restart overhead when the run started (for Stopped's `kept`).
+  struct Stopping {
+    JobProgress carried;
+    double before = 0;
+    Duration overhead = 0;
+  };
+  std::unordered_map<JobId, Stopping> stopping_;
   // Pinned and avoided centers, of the jobs that have them (the live plane's).
   struct Places {
     CenterId pinned = kNoCenter;

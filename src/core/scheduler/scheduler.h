@@ -17,7 +17,8 @@
 //       running jobs in order of their expected end) and start later jobs only
 //       if they end before that time or do not touch the reserved devices;
 //     - preemptive orders: stop running jobs with a worse key, worst first,
-//       until it fits (victims that turn out not to be needed keep running);
+//       until it fits (victims that turn out not to be needed keep running;
+//       a job that has run less than SchedulerOptions::min_run is not one);
 //  5. at most `backfill_depth` jobs are examined per pass (Slurm's bf_max_job_test).
 //
 // With tenant quotas (SchedulerOptions::quotas), a job whose start would take
@@ -70,6 +71,11 @@ struct SchedulerOptions {
   Duration reservation_refresh = Seconds(60);  // EASY: recompute the reservation at least this often
   bool models_in_order = true;                 // try the fastest eligible model first
   bool allow_multi_node = true;                // whole-device gangs may span nodes
+  // A running job is not preempted (by a preemptive order or a quota's
+  // reclaim) before it has run this long in its current run, so that
+  // fairness does not thrash (KAI's and Armada's minimum run time); the
+  // pass is woken when the first such job becomes preemptible. 0 = none.
+  Duration min_run = 0;
   // Tenant quotas in a cohort (Kueue-style); null or empty = none. Fractions
   // are of this scheduler's (center's) accelerator capacity.
   std::shared_ptr<const QuotaSpec> quotas;
@@ -189,6 +195,9 @@ class Scheduler {
   // Quotas: could the job reclaim borrowed capacity (its tenant stays within
   // its nominal quota and some tenant is borrowing)?
   bool CanReclaim(JobId id) const;
+  // Whether running job v has run min_run in its current run; if not, the
+  // pass is woken when it has.
+  bool Preemptible(JobId v, Time now, PassResult* out) const;
   // Preempts jobs of borrowing tenants, newest first, until `id` fits (beside
   // the reservation `res`, if any), and starts it; false (nothing changed) if
   // even that does not make it fit.

@@ -8,6 +8,13 @@
 
 namespace suanli {
 
+bool Scheduler::Preemptible(JobId v, Time now, PassResult* out) const {
+  const Time from = rt_[v].last_start + opt_.min_run;
+  if (opt_.min_run <= 0 || now >= from) return true;
+  out->wake_at = std::min(out->wake_at, from);
+  return false;
+}
+
 bool Scheduler::QuotaAdmits(JobId id) const {
   if (!quota_) return true;
   const Job& job = workload_.jobs[id];
@@ -27,7 +34,8 @@ bool Scheduler::Reclaim(JobId id, const Reservation* res, Time now, Rng& rng, Pa
   std::vector<std::pair<Time, JobId>> cand;
   for (JobId v : running_) {
     const Job& vj = workload_.jobs[v];
-    if (vj.tenant != tenant && vj.GpuMilli() > 0 && !vj.service && quota_->tenant(vj.tenant).borrowed() > 0)
+    if (vj.tenant != tenant && vj.GpuMilli() > 0 && !vj.service && quota_->tenant(vj.tenant).borrowed() > 0 &&
+        Preemptible(v, now, out))
       cand.emplace_back(rt_[v].last_start, v);
   }
   std::sort(cand.begin(), cand.end(), [](const auto& x, const auto& y) {
@@ -88,6 +96,7 @@ bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* vic
   for (JobId v : *victims) {
     if (rt_[v].state != JobState::kRunning) continue;
     if (!(mine < order_->Key(v, ctx))) break;  // victims are sorted worst first
+    if (!Preemptible(v, now, out)) continue;
     const Job& vj = workload_.jobs[v];
     if (!lender && vj.tenant != job.tenant && quota_->tenant(vj.tenant).limited) {
       auto b = borrowed.try_emplace(vj.tenant, quota_->tenant(vj.tenant).borrowed()).first;
