@@ -156,6 +156,15 @@ TYPED_TEST(BackendConformance, CancelEndsARunningJobAsCancelled) {
   EXPECT_EQ(ends[0].state, JobState::kCancelled);
 }
 
+TYPED_TEST(BackendConformance, StopWithNoticeEndsARunningJobAsCancelled) {
+  auto id = this->backend->Launch(this->Request(6, 0, true));
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  ASSERT_TRUE(this->backend->Stop(6, *id, StopNotice{.signal = "USR1", .grace_s = 1}).ok());
+  auto ends = this->WaitEnd(6);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].state, JobState::kCancelled);
+}
+
 TYPED_TEST(BackendConformance, AdoptingAMalformedIdIsAnInvalidArgument) {
   Status st = this->backend->Adopt(this->Request(4, 0), "not an id: \n");
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.message();

@@ -307,6 +307,35 @@ TEST(LiveBackendLocal, CancelKillsAJobThatIgnoresSigtermAfterTheGrace) {
   EXPECT_EQ(ReadAll(tmp.path() + "/jobs/6/stdout"), "up\n");
 }
 
+// A stop with notice (a preemption of a checkpointing job): the job gets its
+// signal, saves its state in its checkpoint directory, and is stopped with
+// SIGTERM once the notice is over.
+TEST(LiveBackendLocal, StopWithNoticeSignalsThenTerminatesAfterTheGrace) {
+  TempDir tmp;
+  auto b = MakeLocal(tmp.path(), /*grace_s=*/1);
+  ASSERT_NE(b, nullptr);
+  LaunchRequest r = Request(15, tmp.path(),
+                            {"sh", "-c",
+                             "trap 'echo notice; echo saved > \"$SUANLI_CHECKPOINT_DIR/latest\"' USR2; "
+                             "echo \"up $SUANLI_ATTEMPT $SUANLI_CHECKPOINT_DIR\"; while :; do sleep 0.1; done"});
+  r.attempt = 3;
+  auto id = b->Launch(r);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  const std::string dir = fs::canonical(tmp.path() + "/jobs/15").string();
+  ASSERT_TRUE(WaitOutput(tmp.path() + "/jobs/15/stdout"));
+  auto t0 = Clock::now();
+  ASSERT_TRUE(b->Stop(15, *id, StopNotice{.signal = "USR2", .grace_s = 2}).ok());
+  auto e = WaitEnd(*b, 15, 15);
+  double took = std::chrono::duration<double>(Clock::now() - t0).count();
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->state, JobState::kCancelled) << e->reason;
+  EXPECT_EQ(e->signal, SIGTERM) << e->reason;
+  EXPECT_GE(took, 1.9);
+  EXPECT_LT(took, 6.0);
+  EXPECT_EQ(ReadAll(tmp.path() + "/jobs/15/stdout"), "up 3 " + dir + "/checkpoint\nnotice\n");
+  EXPECT_EQ(ReadAll(dir + "/checkpoint/latest"), "saved\n");
+}
+
 TEST(LiveBackendLocal, TimeLimit) {
   TempDir tmp;
   auto b = MakeLocal(tmp.path(), /*grace_s=*/2);

@@ -399,5 +399,48 @@ TEST(LiveCli, ErrorsAndExitCodes) {
   fs::remove_all(dir);
 }
 
+// Checkpoints from the CLI: the flags (and a job file's keys) reach the job,
+// a bad signal is refused before anything is sent, `suanli checkpoint`
+// reports one for a running job, and `suanli show` tells of it.
+TEST(LiveCli, CheckpointFlagsAndReport) {
+  std::string dir = CliDir("checkpoint");
+  CliServer srv;
+  ASSERT_TRUE(srv.Start(dir + "/data"));
+  CliRun bad = Suanli("submit --checkpoint-s 10m --stop-signal KILL " + srv.conn() + " -- sleep 1");
+  EXPECT_EQ(bad.code, 2) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("stop_signal"), std::string::npos) << bad.err;
+  CliRun sub = Suanli("submit --checkpoint-s 10m --grace-s 30 --stop-signal USR2 " + srv.conn() + " -- sleep 600");
+  ASSERT_EQ(sub.code, 0) << sub.err;
+  const int64_t id = IdFrom(sub.out);
+  json j = WaitState(srv, id, [](const std::string& s) { return s == "running"; });
+  ASSERT_EQ(j.value("state", ""), "running") << j.dump();
+  EXPECT_EQ(j["checkpoint_s"], 600);
+  EXPECT_EQ(j["grace_s"], 30);
+  EXPECT_EQ(j["stop_signal"], "USR2");
+  CliRun cp = Suanli("checkpoint " + std::to_string(id) + " " + srv.conn());
+  ASSERT_EQ(cp.code, 0) << cp.err;
+  EXPECT_NE(cp.out.find("checkpointed at"), std::string::npos) << cp.out;
+  CliRun show = Suanli("show " + std::to_string(id) + " " + srv.conn());
+  ASSERT_EQ(show.code, 0) << show.err;
+  EXPECT_NE(show.out.find("every 10m; told by SIGUSR2 30s before a preemption"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("checkpointed:"), std::string::npos) << show.out;
+  // A job file takes the same keys.
+  const std::string file = dir + "/job.yaml";
+  std::ofstream(file) << "command: [sleep, '1']\ncheckpoint_s: 1h\ngrace_s: 90\nstop_signal: HUP\n";
+  CliRun f = Suanli("submit --json -f " + file + " " + srv.conn());
+  ASSERT_EQ(f.code, 0) << f.err;
+  json fj = json::parse(f.out, nullptr, false);
+  EXPECT_EQ(fj["checkpoint_s"], 3600);
+  EXPECT_EQ(fj["grace_s"], 90);
+  EXPECT_EQ(fj["stop_signal"], "HUP");
+  EXPECT_EQ(Suanli("cancel " + std::to_string(id) + " " + srv.conn()).code, 0);
+  // A job that does not run has nothing to report.
+  json done = WaitState(srv, id, [](const std::string& s) { return s == "cancelled"; });
+  CliRun late = Suanli("checkpoint " + std::to_string(id) + " " + srv.conn());
+  EXPECT_NE(late.code, 0);
+  EXPECT_NE(late.err.find("no run to checkpoint"), std::string::npos) << late.err;
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace suanli

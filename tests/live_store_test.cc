@@ -65,6 +65,9 @@ TEST(LiveStore, RoundTripsEveryJobField) {
   u.spec.duration_s = 5;
   u.spec.priority = 9;
   u.spec.center = "c1";
+  u.spec.checkpoint_s = 300;
+  u.spec.grace_s = 0;
+  u.spec.stop_signal = "TERM";
   u.state = JobState::kCancelled;
   u.submit_ms = WallMs(1);
   u.start_ms = WallMs(2);
@@ -82,6 +85,7 @@ TEST(LiveStore, RoundTripsEveryJobField) {
   u.energy_kwh = 6.5;
   u.cost = 7.5;
   u.carbon_kg = 8.5;
+  u.checkpoint_ms = WallMs(5);
   ASSERT_TRUE(s->UpdateJob(u).ok());
   ExpectSameJob(Fetch(*s, 2), u);
   ExpectSameJob(Fetch(*s, 1), r);  // untouched

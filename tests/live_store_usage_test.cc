@@ -85,8 +85,13 @@ TEST(LiveStoreUsage, EachRunIsBookedInTheHoursItRan) {
                                {Slice(kH0 + 30 * kMin, kH0 + kHour, 14400, 1, 1, 1),
                                 Slice(kH0 + kHour, kH0 + kHour + 15 * kMin, 7200, 0.5, 2, 0.25)},
                                "preempted"));
+  r.attempts.back().checkpoint_ms = WallMs(kH0 + kHour + 10 * kMin);
   r.state = JobState::kPending;
   ASSERT_TRUE(s->UpdateJob(r).ok());
+  auto back = s->GetJob(r.id);
+  ASSERT_TRUE(back.ok() && back->has_value());
+  ASSERT_EQ((*back)->attempts.size(), 1u);
+  EXPECT_EQ((*back)->attempts[0].checkpoint_ms, WallMs(kH0 + kHour + 10 * kMin)) << "an attempt keeps its checkpoint";
 
   auto u = ByGroup(*s, "", kH0, kH0 + kHour);
   ASSERT_EQ(u.size(), 1u);
@@ -329,6 +334,11 @@ TEST(LiveStoreUsage, MigrationKeepsWhatWasBookedBefore) {
   ASSERT_TRUE(c.ok() && c->has_value());
   JobRecord r = **c;
   ASSERT_EQ(r.attempts.size(), 1u);
+  // Later versions' columns read as their defaults.
+  EXPECT_EQ(r.spec.checkpoint_s, 0);
+  EXPECT_EQ(r.spec.grace_s, 60);
+  EXPECT_EQ(r.spec.stop_signal, "USR1");
+  EXPECT_EQ(r.attempts[0].checkpoint_ms, WallMs{});
   r.attempts.push_back(Attempt(2, "west",
                                {Slice(kH0 + 4 * kHour + 30 * kMin, kH0 + 5 * kHour, 100, 1, 1, 1),
                                 Slice(kH0 + 5 * kHour, kH0 + 5 * kHour + 30 * kMin, 100, 1, 1, 1)},

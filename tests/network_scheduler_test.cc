@@ -47,8 +47,10 @@ struct Fixture {
   Network net = TwoCenters();
   Workload empty;
   std::unique_ptr<NetworkScheduler> ns;
-  explicit Fixture(const std::string& policy = "fifo", bool confirm_stops = true, int max_restarts = 100) {
+  explicit Fixture(const std::string& policy = "fifo", bool confirm_stops = true, int max_restarts = 100,
+                   Duration min_run = 0) {
     NetworkOptions opt;
+    opt.scheduler.min_run = min_run;
     opt.confirm_stops = confirm_stops;
     opt.max_restarts = max_restarts;
     opt.task_mix_from_workload = false;
@@ -290,6 +292,70 @@ TEST(NetworkScheduler, APreemptedJobWaitsForItsRunToStopThenQueuesWhereItWas) {
   const NetDecision* again = Fixture::Find(ds, NetDecision::Kind::kStart, low);
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(again->run, Seconds(900)) << "it keeps the 100 s it had done";
+}
+
+// The live plane says how far into a run its job last checkpointed: a run
+// stopped for a preemption keeps the work up to there, not all of it; a lost
+// run keeps that instead of its interval's model.
+TEST(NetworkScheduler, ARunKeepsTheWorkUpToTheCheckpointItsJobReported) {
+  Fixture f("srtf", true);
+  JobId low = f.Add(8, 1000, 0);
+  f.ns->Pin(low, CenterId{0});
+  f.ns->Arrive(low, 0);
+  ASSERT_TRUE(f.ns->Pass(0).ok());
+  f.Take();
+  JobId high = f.Add(8, 100, 10);
+  f.ns->Pin(high, CenterId{0});
+  f.ns->Arrive(high, Seconds(100));
+  ASSERT_TRUE(f.ns->Pass(Seconds(100)).ok());
+  ASSERT_NE(Fixture::Find(f.Take(), NetDecision::Kind::kPreempt, low), nullptr);
+  ASSERT_TRUE(f.ns->Finished(high, Seconds(200)).ok());
+  f.ns->Stopped(low, Seconds(201), false, Seconds(40));  // its last checkpoint: 40 s into the run
+  f.Take();
+  ASSERT_TRUE(f.ns->Pass(Seconds(201)).ok());
+  auto ds = f.Take();
+  const NetDecision* again = Fixture::Find(ds, NetDecision::Kind::kStart, low);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->run, Seconds(960)) << "it keeps the 40 s up to its checkpoint";
+  EXPECT_DOUBLE_EQ(f.ns->remaining(low), 960);
+  // Lost 100 s later with its last checkpoint 30 s into that run: 930 s left
+  // (its interval, none, would have kept nothing).
+  ASSERT_TRUE(f.ns->Failed(low, Seconds(301), 0, Seconds(30)).ok());
+  EXPECT_DOUBLE_EQ(f.ns->remaining(low), 930);
+  f.Take();
+  ASSERT_TRUE(f.ns->Pass(Seconds(301)).ok());
+  ds = f.Take();
+  again = Fixture::Find(ds, NetDecision::Kind::kStart, low);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->run, Seconds(930));
+  // A run that reported no checkpoint keeps nothing.
+  ASSERT_TRUE(f.ns->Failed(low, Seconds(400), 0, Duration{0}).ok());
+  EXPECT_DOUBLE_EQ(f.ns->remaining(low), 930);
+}
+
+// A minimum run time: a running job is not preempted before it has run that
+// long; the center's scheduler asks to be woken then, and preempts.
+TEST(NetworkScheduler, AJobIsNotPreemptedBeforeItsMinimumRunTime) {
+  Fixture f("srtf", true, 100, Seconds(300));
+  JobId low = f.Add(8, 1000, 0);
+  f.ns->Pin(low, CenterId{0});
+  f.ns->Arrive(low, 0);
+  ASSERT_TRUE(f.ns->Pass(0).ok());
+  f.Take();
+  JobId high = f.Add(8, 100, 10);
+  f.ns->Pin(high, CenterId{0});
+  f.ns->Arrive(high, Seconds(100));
+  ASSERT_TRUE(f.ns->Pass(Seconds(100)).ok());
+  auto ds = f.Take();
+  EXPECT_EQ(Fixture::Find(ds, NetDecision::Kind::kPreempt, low), nullptr) << "it has run 100 s of its 300";
+  bool woken = false;
+  for (const auto& d : ds) woken = woken || (d.kind == NetDecision::Kind::kWake && d.at == Seconds(300));
+  EXPECT_TRUE(woken) << "a wake-up when it becomes preemptible";
+  f.ns->WakeDue(Seconds(300));
+  ASSERT_TRUE(f.ns->Pass(Seconds(300)).ok());
+  ds = f.Take();
+  EXPECT_NE(Fixture::Find(ds, NetDecision::Kind::kPreempt, low), nullptr);
+  EXPECT_NE(Fixture::Find(ds, NetDecision::Kind::kStart, high), nullptr);
 }
 
 TEST(NetworkScheduler, ADrainedCenterKeepsItsRunsAndSendsItsQueueElsewhere) {

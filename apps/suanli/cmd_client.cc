@@ -24,6 +24,7 @@ using client_detail::QueueArgs;
 using client_detail::RunCancel;
 using client_detail::RunCenterAction;
 using client_detail::RunCenters;
+using client_detail::RunCheckpoint;
 using client_detail::RunLiveUsage;
 using client_detail::RunLogs;
 using client_detail::RunQueue;
@@ -62,6 +63,12 @@ void RegisterClient(CLI::App& app, int* exit_code) {
     cmd->add_option("--duration", a->duration, "Simulated centers: how long the job runs (seconds or 90m)");
     cmd->add_option("--class", a->workload_class, "Workload class: training, inference, other (default other)");
     cmd->add_option("--workdir", a->workdir, "Working directory (default: the job's own directory)");
+    cmd->add_option("--checkpoint-s", a->checkpoint,
+                    "The job checkpoints about this often (seconds or 10m); it is then told before a preemption");
+    cmd->add_option("--grace-s", a->grace,
+                    "A checkpointing job: time between its stop signal and the stop (default 60)");
+    cmd->add_option("--stop-signal", a->stop_signal,
+                    "A checkpointing job: the signal that tells it to save and stop (USR1, USR2, TERM, INT, HUP, URG)");
     cmd->add_option("-f,--file", a->file, "Job file (YAML with the keys of the JSON body); options override it");
     auto* q = cmd->add_flag("-q,--quiet", a->quiet, "Print only the job id");
     auto* j = cmd->add_flag("--json", a->json, "Print the stored job as JSON");
@@ -94,6 +101,15 @@ void RegisterClient(CLI::App& app, int* exit_code) {
     cmd->add_flag("--json", *as_json, "The job as JSON");
     AddConnOptions(cmd, conn);
     cmd->callback([id, as_json, conn, exit_code]() { *exit_code = RunShow(*id, *as_json, *conn); });
+  }
+  {
+    auto id = std::make_shared<int64_t>(0);
+    auto conn = std::make_shared<Conn>();
+    auto* cmd = app.add_subcommand(
+        "checkpoint", "Report that a running job has saved its state now (the work up to now is kept if it stops)");
+    cmd->add_option("id", *id, "Job id")->required()->check(CLI::PositiveNumber);
+    AddConnOptions(cmd, conn);
+    cmd->callback([id, conn, exit_code]() { *exit_code = RunCheckpoint(*id, *conn); });
   }
   {
     auto ids = std::make_shared<std::vector<int64_t>>();

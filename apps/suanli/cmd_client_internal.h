@@ -73,6 +73,7 @@ struct SubmitArgs {
   std::optional<double> cpus;
   std::optional<int64_t> mem;
   std::string time_limit, name, center, workload_class, duration, workdir, file;
+  std::string checkpoint, grace, stop_signal;
   std::optional<int32_t> priority;
   bool quiet = false, json = false;
   std::vector<std::string> command;
@@ -93,6 +94,7 @@ struct TenantCreateArgs {
 int RunSubmit(const SubmitArgs& a, const Conn& conn);
 int RunQueue(const QueueArgs& a, const Conn& conn);
 int RunShow(int64_t id, bool as_json, const Conn& conn);
+int RunCheckpoint(int64_t id, const Conn& conn);
 int RunCancel(const std::vector<int64_t>& ids, const Conn& conn);
 int RunLogs(int64_t id, bool err_stream, bool follow, const Conn& conn);
 int RunCenters(bool as_json, const Conn& conn);

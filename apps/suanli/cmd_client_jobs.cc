@@ -34,7 +34,8 @@ Result<json> LoadJobFile(const std::string& path) {
   if (!top.IsMap()) return top.Error("expected a map of job keys (command, gpus, ...)");
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m, yaml::Map::Open(top, {"command", "name", "env", "workdir", "gpus", "cpu_milli", "mem_mib", "models",
-                                         "stacks", "class", "time_limit_s", "duration_s", "priority", "center"}));
+                                         "stacks", "class", "time_limit_s", "duration_s", "priority", "center",
+                                         "checkpoint_s", "grace_s", "stop_signal"}));
   json j = json::object();
   for (const char* key : {"command", "models", "stacks"}) {
     if (!m.Has(key)) continue;
@@ -68,7 +69,7 @@ Result<json> LoadJobFile(const std::string& path) {
     }
     j["env"] = std::move(env);
   }
-  for (const char* key : {"name", "workdir", "class", "center"}) {
+  for (const char* key : {"name", "workdir", "class", "center", "stop_signal"}) {
     if (!m.Has(key)) continue;
     SUANLI_ASSIGN_OR_RETURN(std::string str, m.Get(key).String());
     j[key] = str;
@@ -80,7 +81,7 @@ Result<json> LoadJobFile(const std::string& path) {
     SUANLI_ASSIGN_OR_RETURN(int64_t n, m.Get(key).Integer(lo, hi));
     j[key] = n;
   }
-  for (const char* key : {"time_limit_s", "duration_s"}) {
+  for (const char* key : {"time_limit_s", "duration_s", "checkpoint_s", "grace_s"}) {
     if (!m.Has(key)) continue;
     yaml::Value v = m.Get(key);
     if (!v.IsScalar()) return v.Error("expected seconds or a duration like 90m");
@@ -129,6 +130,14 @@ int RunSubmit(const SubmitArgs& a, const Conn& conn) {
     if (!s) return Fail(cmd, kUsage, "--duration: expected seconds or a duration like 90m; got '" + a.duration + "'");
     body["duration_s"] = *s;
   }
+  for (const auto& [flag, text, key] :
+       {std::tuple{"--checkpoint-s", &a.checkpoint, "checkpoint_s"}, std::tuple{"--grace-s", &a.grace, "grace_s"}}) {
+    if (text->empty()) continue;
+    auto s = ParseDuration(*text);
+    if (!s) return Fail(cmd, kUsage, fmt::format("{}: expected seconds or a duration like 10m; got '{}'", flag, *text));
+    body[key] = *s;
+  }
+  if (!a.stop_signal.empty()) body["stop_signal"] = a.stop_signal;
   if (!a.name.empty()) body["name"] = a.name;
   if (!a.center.empty()) body["center"] = a.center;
   if (!a.workload_class.empty()) body["class"] = a.workload_class;
@@ -283,6 +292,12 @@ int RunShow(int64_t id, bool as_json, const Conn& conn) {
   if (x.end_ms.ms() > 0) add("ended:", FormatTimeLong(x.end_ms));
   if (x.exit_code >= 0) add("exit code:", std::to_string(x.exit_code));
   if (x.signal > 0) add("signal:", std::to_string(x.signal));
+  if (x.spec.checkpoint_s > 0) {
+    add("checkpoints:",
+        fmt::format("every {}; told by SIG{} {} before a preemption", FormatSeconds(x.spec.checkpoint_s),
+                    x.spec.stop_signal, FormatSeconds(x.spec.grace_s)));
+  }
+  if (x.checkpoint_ms.ms() > 0) add("checkpointed:", FormatTimeLong(x.checkpoint_ms));
   if (live::IsTerminal(x.state) || x.gpu_seconds > 0) {
     add("usage:", fmt::format("{:.2f} accelerator-hours, {:.3f} kWh, cost {:.2f}, {:.3f} kg CO2", x.gpu_seconds / 3600,
                               x.energy_kwh, x.cost, x.carbon_kg));
@@ -299,7 +314,8 @@ int RunShow(int64_t id, bool as_json, const Conn& conn) {
       add(fmt::format("attempt {}:", ms("n")).c_str(),
           fmt::format("{} on {}, {} to {}, {:.2f} accelerator-hours{}", str("outcome"), where,
                       FormatTimeLong(WallMs(ms("start_ms"))), FormatTimeLong(WallMs(ms("end_ms"))),
-                      num("gpu_seconds") / 3600, str("reason").empty() ? "" : " (" + str("reason") + ")"));
+                      num("gpu_seconds") / 3600, str("reason").empty() ? "" : " (" + str("reason") + ")") +
+              (ms("checkpoint_ms") > 0 ? ", last checkpoint " + FormatTimeLong(WallMs(ms("checkpoint_ms"))) : ""));
     }
   }
   PrintTable(rows);
@@ -329,6 +345,22 @@ int RunCancel(const std::vector<int64_t>& ids, const Conn& conn) {
   }
   std::fflush(stdout);
   return worst;
+}
+
+// ---------------------------------------------------------------- checkpoint
+
+int RunCheckpoint(int64_t id, const Conn& conn) {
+  const char* cmd = "checkpoint";
+  Session s = Connect(cmd, conn);
+  if (!s.client) return s.code;
+  auto r = s.client->Post(fmt::format("/api/v1/jobs/{}/checkpoint", id), "");
+  if (int c = Check(cmd, r)) return c;
+  json j;
+  if (int c = ParseBody(cmd, *r, &j)) return c;
+  auto job = server::JobFromJson(j);
+  if (!job.ok()) return Fail(cmd, kServerError, "unexpected answer: " + job.status().message());
+  std::printf("Job %lld checkpointed at %s\n", static_cast<long long>(id), FormatTimeLong(job->checkpoint_ms).c_str());
+  return std::fflush(stdout) == 0 ? kOk : kServerError;
 }
 
 // ---------------------------------------------------------------- logs

@@ -54,6 +54,9 @@ inline live::JobRecord FullJob() {
   r.spec.duration_s = 33;
   r.spec.priority = -17;
   r.spec.center = "beijing";
+  r.spec.checkpoint_s = 1800;
+  r.spec.grace_s = 120;
+  r.spec.stop_signal = "USR2";
   r.state = live::JobState::kRunning;
   r.submit_ms = WallMs(1700000000123);
   r.start_ms = WallMs(1700000000456);
@@ -71,6 +74,7 @@ inline live::JobRecord FullJob() {
   r.energy_kwh = 0.125;
   r.cost = 3.75;
   r.carbon_kg = 0.0625;
+  r.checkpoint_ms = WallMs(1700000000600);
   return r;
 }
 
@@ -91,6 +95,10 @@ inline void ExpectSameJob(const live::JobRecord& a, const live::JobRecord& b) {
   EXPECT_EQ(a.spec.duration_s, b.spec.duration_s);
   EXPECT_EQ(a.spec.priority, b.spec.priority);
   EXPECT_EQ(a.spec.center, b.spec.center);
+  EXPECT_EQ(a.spec.checkpoint_s, b.spec.checkpoint_s);
+  EXPECT_EQ(a.spec.grace_s, b.spec.grace_s);
+  EXPECT_EQ(a.spec.stop_signal, b.spec.stop_signal);
+  EXPECT_TRUE(a.spec == b.spec) << "a spec field differs";
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.submit_ms, b.submit_ms);
   EXPECT_EQ(a.start_ms, b.start_ms);
@@ -108,6 +116,7 @@ inline void ExpectSameJob(const live::JobRecord& a, const live::JobRecord& b) {
   EXPECT_EQ(a.energy_kwh, b.energy_kwh);
   EXPECT_EQ(a.cost, b.cost);
   EXPECT_EQ(a.carbon_kg, b.carbon_kg);
+  EXPECT_EQ(a.checkpoint_ms, b.checkpoint_ms);
 }
 
 inline live::JobRecord Fetch(live::Store& s, int64_t id) {

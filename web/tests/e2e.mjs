@@ -393,6 +393,7 @@ async function run() {
   await page.locator(tid('submit-name')).fill('e2e-dashboard');
   await page.locator(tid('submit-gpus')).fill('0');
   await page.locator(tid('submit-time-limit')).fill('5m');
+  await page.locator(tid('submit-checkpoint')).fill('10m');
   await page.locator(tid('submit-center')).selectOption('local');
   await page.locator(tid('submit-button')).click();
   await visible(page, tid('submit-result'), 'the id of the submitted job');
@@ -401,9 +402,9 @@ async function run() {
   const job1 = await apiCall('GET', `/api/v1/jobs/${id1}`);
   assert(job1.status === 200, `GET /api/v1/jobs/${id1}: ${job1.status} ${job1.text.slice(0, 200)}`);
   assert(JSON.stringify(job1.body.command) === JSON.stringify(['sh', '-c', 'echo hello-from-the-dashboard']), `the command was split into ${JSON.stringify(job1.body.command)}`);
-  assert(job1.body.name === 'e2e-dashboard' && job1.body.time_limit_s === 300 && job1.body.gpus === 0 && job1.body.tenant === 'admin' && job1.body.center === 'local',
+  assert(job1.body.name === 'e2e-dashboard' && job1.body.time_limit_s === 300 && job1.body.gpus === 0 && job1.body.tenant === 'admin' && job1.body.center === 'local' && job1.body.checkpoint_s === 600,
     `the job's fields differ from the form: ${job1.text.slice(0, 400)}`);
-  ok(`submitted job #${id1} through the form: argv ["sh","-c","echo hello-from-the-dashboard"], name, gpus 0, time limit 300 s, center local, tenant admin`);
+  ok(`submitted job #${id1} through the form: argv ["sh","-c","echo hello-from-the-dashboard"], name, gpus 0, time limit 300 s, checkpoints every 600 s, center local, tenant admin`);
   await visible(page, jobRow(id1), `job #${id1} in the jobs table`);
   ok(`job #${id1} is in the jobs table`);
 
@@ -417,7 +418,9 @@ async function run() {
   await waitText(page.locator(tid('field-command-line')), (t) => t.trim() === command, 'the job page shows the command line');
   await waitText(page.locator(tid('field-tenant')), (t) => t.trim() === 'admin', 'the job page shows the tenant');
   await waitText(page.locator(tid('field-center')), (t) => t.trim() === 'local', 'the job page shows the center');
-  ok(`job #${id1}'s page shows state succeeded, exit code 0, its fields and hello-from-the-dashboard in its stdout`);
+  await waitText(page.locator(tid('field-checkpoint_s')), (t) => t.trim().startsWith('every 10m'), 'the job page shows its checkpoint interval');
+  await waitText(page.locator(tid('job-attempt')), (t) => t.startsWith('succeeded on local'), 'the job page lists its run');
+  ok(`job #${id1}'s page shows state succeeded, exit code 0, its fields (checkpoints every 10m), its one run and hello-from-the-dashboard in its stdout`);
   await page.locator(tid('log-tab-stderr')).click();
   await waitText(page.locator(tid('log-output')), (t) => !t.includes('hello-from-the-dashboard'), 'the stderr tab shows the other stream');
   await page.locator(tid('log-tab-stdout')).click();

@@ -204,6 +204,25 @@ function capital(s: string): string {
 }
 
 const or = (s: string, dflt = '–') => (s ? s : dflt);
+
+// Its runs that ended, one line each: how, where, when, its last checkpoint.
+function attemptsOf(j: Job): string | HTMLElement {
+  const runs = j.attempts ?? [];
+  if (!runs.length) return 'none';
+  return h(
+    'ol',
+    { class: 'attempts', testid: 'job-attempts' },
+    runs.map((a) =>
+      h(
+        'li',
+        { testid: 'job-attempt', 'data-outcome': a.outcome },
+        `${a.outcome} on ${a.center}${a.node ? ' ' + a.node : ''}, ${fmtTime(a.start_ms)} to ${fmtTime(a.end_ms)}`,
+        a.checkpoint_ms ? `, last checkpoint ${fmtTime(a.checkpoint_ms)}` : '',
+        a.reason ? ` (${a.reason})` : '',
+      ),
+    ),
+  );
+}
 const list = (xs: unknown[] | undefined, dflt = 'any') => (xs && xs.length ? xs.join(', ') : dflt);
 
 // Every field of the record, formatted; fields this page does not know are
@@ -243,6 +262,11 @@ function fieldsOf(j: Job): HTMLElement[] {
     ['energy_kwh', 'Energy', `${fmtSmart(j.energy_kwh, 3)} kWh`],
     ['cost', 'Cost', fmtSmart(j.cost, 3)],
     ['carbon_kg', 'Carbon', `${fmtSmart(j.carbon_kg, 3)} kg CO₂`],
+    ['checkpoint_s', 'Checkpoints', j.checkpoint_s ? `every ${fmtSeconds(j.checkpoint_s)}` : 'none declared'],
+    ['grace_s', 'Notice', j.checkpoint_s ? `SIG${j.stop_signal}, then ${fmtSeconds(j.grace_s)} before a preemption` : 'none (stopped at once)'],
+    ['stop_signal', 'Stop signal', `SIG${j.stop_signal}`],
+    ['checkpoint_ms', 'Last checkpoint', j.checkpoint_ms ? fmtTime(j.checkpoint_ms) : '–'],
+    ['attempts', 'Earlier runs', attemptsOf(j)],
   ];
   const seen = new Set<string>(known.map(([k]) => k));
   const rows = known.map(([key, label, value]) =>

@@ -70,10 +70,11 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
   const model = h('select', { id: 'f-model', name: 'model', testid: 'submit-model' }, h('option', { value: '' }, 'any'));
   const center = h('select', { id: 'f-center', name: 'center', testid: 'submit-center' }, h('option', { value: '' }, 'any'));
   const limit = h('input', { id: 'f-limit', name: 'time_limit', type: 'text', value: '1h', autocomplete: 'off', placeholder: '1h, 30m, 3600', testid: 'submit-time-limit' });
+  const ckpt = h('input', { id: 'f-checkpoint', name: 'checkpoint', type: 'text', value: '', autocomplete: 'off', placeholder: 'none, or 10m, 1h', testid: 'submit-checkpoint' });
   const submitBtn = h('button', { class: 'btn btn-primary', type: 'submit', testid: 'submit-button' }, 'Submit job');
   const formMsg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
   const fieldEls: Record<string, HTMLElement> = {
-    command: cmd, name, gpus, models: model, model, center, time_limit_s: limit,
+    command: cmd, name, gpus, models: model, model, center, time_limit_s: limit, checkpoint_s: ckpt,
   };
 
   const field = (label: string, input: HTMLElement, hint?: string, wide = false) =>
@@ -92,6 +93,7 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
       field('Model', model),
       field('Center', center),
       field('Time limit', limit, 'e.g. 90s, 30m, 2h'),
+      field('Checkpoints every', ckpt, 'told by SIGUSR1 60 s before a preemption; saves in $SUANLI_CHECKPOINT_DIR'),
     ),
     h('div', { class: 'form-actions' }, submitBtn, formMsg),
   );
@@ -137,6 +139,14 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
         return;
       }
       spec.time_limit_s = s;
+    }
+    if (ckpt.value.trim()) {
+      const s = parseDuration(ckpt.value);
+      if (s === null) {
+        showFormError('checkpoints: a duration such as 10m or 1h, or empty for none', 'checkpoint_s');
+        return;
+      }
+      spec.checkpoint_s = s;
     }
     submitBtn.disabled = true;
     fill(formMsg, h('span', { class: 'muted' }, 'Submitting…'));
