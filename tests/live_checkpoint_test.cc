@@ -82,6 +82,16 @@ TEST(LiveCheckpoint, APreemptedJobIsToldSavesItsStateAndItsNextAttemptResumes) {
   auto rb = cp->Get(kBob, b->id);
   ASSERT_TRUE(rb.ok());
   EXPECT_EQ(rb->state, JobState::kSucceeded) << rb->reason;
+  // Its history tells it all, in order.
+  std::string kinds, preempted;
+  for (const JobEvent& e : ra->events) {
+    kinds += e.kind + " ";
+    if (e.kind == "preempted") preempted = e.message;
+  }
+  EXPECT_EQ(kinds, "submitted dispatched started preempted checkpointed requeued dispatched started ended ") << kinds;
+  EXPECT_EQ(preempted, fmt::format("at local for job {} (srtf); told by SIGUSR1, 30 s to stop", b->id));
+  for (size_t i = 1; i < ra->events.size(); ++i) EXPECT_LE(ra->events[i - 1].time_ms, ra->events[i].time_ms);
+  EXPECT_EQ(ra->events.back().message, "succeeded: exit 0");
 }
 
 // A job that does not checkpoint gets no notice: it is stopped with SIGTERM

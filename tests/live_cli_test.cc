@@ -424,6 +424,10 @@ TEST(LiveCli, CheckpointFlagsAndReport) {
   ASSERT_EQ(show.code, 0) << show.err;
   EXPECT_NE(show.out.find("every 10m; told by SIGUSR2 30s before a preemption"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("checkpointed:"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("history:"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("submitted: submitted by admin"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("checkpointed: at "), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("(reported through the API by admin)"), std::string::npos) << show.out;
   // A job file takes the same keys.
   const std::string file = dir + "/job.yaml";
   std::ofstream(file) << "command: [sleep, '1']\ncheckpoint_s: 1h\ngrace_s: 90\nstop_signal: HUP\n";

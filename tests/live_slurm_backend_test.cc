@@ -287,6 +287,27 @@ TEST(LiveSlurmBackend, CancelAdoptAndLost) {
   ASSERT_TRUE(e8.has_value());
   EXPECT_EQ(e8->state, JobState::kFailed);
   EXPECT_EQ(e8->reason, "cancelled by Slurm");
+  // A stop with notice: the job gets its signal (scancel --batch --signal),
+  // saves its state in its checkpoint directory, and is cancelled once the
+  // notice is over.
+  LaunchRequest ckpt = Request(c, 9,
+                               {"sh", "-c",
+                                "trap 'echo notice; echo saved > \"$SUANLI_CHECKPOINT_DIR/latest\"' USR1; "
+                                "echo \"up $SUANLI_ATTEMPT\"; while :; do sleep 0.2; done"});
+  ckpt.attempt = 2;
+  auto id9 = b2->Launch(ckpt);
+  ASSERT_TRUE(id9.ok()) << id9.status().message();
+  ASSERT_TRUE(WaitStarted(*b2, 9, 60));
+  const std::string out9 = ckpt.job_dir + "/stdout";
+  for (int i = 0; i < 100 && ReadAll(out9).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(b2->Stop(9, *id9, StopNotice{.signal = "USR1", .grace_s = 2}).ok());
+  auto e9 = WaitEnd(*b2, 9, 60);
+  ASSERT_TRUE(e9.has_value());
+  EXPECT_EQ(e9->state, JobState::kCancelled) << e9->reason;
+  EXPECT_GE(std::chrono::duration<double>(Clock::now() - t0).count(), 1.9);
+  EXPECT_EQ(ReadAll(out9), "up 2\nnotice\n");
+  EXPECT_EQ(ReadAll(ckpt.job_dir + "/checkpoint/latest"), "saved\n");
 }
 
 TEST(LiveSlurmBackend, ManyJobsEndingTogetherKeepTheirExitCodes) {

@@ -90,6 +90,13 @@ TEST(LiveStore, RoundTripsEveryJobField) {
   ExpectSameJob(Fetch(*s, 2), u);
   ExpectSameJob(Fetch(*s, 1), r);  // untouched
 
+  // Events are added, never rewritten: a later write keeps the first ones.
+  r.events.push_back({WallMs(1700000000789), "ended", "failed: out of memory"});
+  ASSERT_TRUE(s->UpdateJob(r).ok());
+  ExpectSameJob(Fetch(*s, 1), r);
+  ASSERT_EQ(s->LoadActive().value().size(), 1u);  // r is running; u cancelled
+  ExpectSameJob(s->LoadActive().value()[0], r);
+
   // A field that cannot be encoded (not UTF-8) fails that write alone, with
   // the field named; nothing is stored.
   JobRecord bad = FullJob();
@@ -107,7 +114,7 @@ TEST(LiveStore, RoundTripsEveryJobField) {
   auto missing = s->GetJob(3);
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
-  EXPECT_EQ(s->writes(), 3);
+  EXPECT_EQ(s->writes(), 4);
 }
 
 TEST(LiveStore, UpdateOfAMissingJobFails) {

@@ -273,7 +273,9 @@ TEST(NetworkScheduler, APreemptedJobWaitsForItsRunToStopThenQueuesWhereItWas) {
   f.ns->Arrive(high, Seconds(100));
   ASSERT_TRUE(f.ns->Pass(Seconds(100)).ok());
   auto ds = f.Take();
-  ASSERT_NE(Fixture::Find(ds, NetDecision::Kind::kPreempt, low), nullptr);
+  const NetDecision* pre = Fixture::Find(ds, NetDecision::Kind::kPreempt, low);
+  ASSERT_NE(pre, nullptr);
+  EXPECT_EQ(pre->by, high) << "it says which job it was stopped for";
   ASSERT_NE(Fixture::Find(ds, NetDecision::Kind::kStart, high), nullptr);
   EXPECT_EQ(f.ns->phase(low), NetPhase::kStopping);
   // The high job ends before the low one's run has stopped: the low job

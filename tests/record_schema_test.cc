@@ -245,7 +245,7 @@ TEST(RecordSchema, AJobFollowsItsTableAndItsSpecs) {
   std::set<std::string> keys;
   for (const auto& f : schema::JobFields()) keys.insert(std::string(f.json));
   for (const auto& f : schema::JobSpecFields()) keys.insert(std::string(f.json));
-  keys.insert({"state", "center", "requested_center", "attempts"});
+  keys.insert({"state", "center", "requested_center", "attempts", "events"});
   std::set<std::string> got, described;
   for (auto it = j.begin(); it != j.end(); ++it) got.insert(it.key());
   EXPECT_EQ(got, keys);
@@ -259,6 +259,12 @@ TEST(RecordSchema, AJobFollowsItsTableAndItsSpecs) {
   r.center = "west";
   EXPECT_EQ(server::JobToJson(r)["center"], "west");
   EXPECT_EQ(server::JobToJson(r)["requested_center"], "east");
+  // Each event with every field of its table.
+  r.events.push_back({WallMs{5}, "submitted", "submitted by alice"});
+  const json ev = server::JobToJson(r)["events"];
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].size(), schema::EventFields().size());
+  EXPECT_EQ(ev[0], json({{"time_ms", 5}, {"kind", "submitted"}, {"message", "submitted by alice"}}));
 }
 
 TEST(RecordSchema, TheCommittedOpenApiDocumentHasTheGeneratedSchemas) {

@@ -318,6 +318,17 @@ int RunShow(int64_t id, bool as_json, const Conn& conn) {
               (ms("checkpoint_ms") > 0 ? ", last checkpoint " + FormatTimeLong(WallMs(ms("checkpoint_ms"))) : ""));
     }
   }
+  // Its history: "history:  2026-12-06 04:50:01 started: attempt 1 on local node n0".
+  if (auto ev = j.find("events"); ev != j.end() && ev->is_array()) {
+    bool first = true;
+    for (const auto& e : *ev) {
+      if (!e.is_object()) continue;
+      const int64_t t = e.contains("time_ms") && e["time_ms"].is_number_integer() ? e["time_ms"].get<int64_t>() : 0;
+      add(first ? "history:" : "", fmt::format("{} {}: {}", FormatTimeLong(WallMs(t)), e.value("kind", std::string()),
+                                               e.value("message", std::string())));
+      first = false;
+    }
+  }
   PrintTable(rows);
   return std::fflush(stdout) == 0 ? kOk : kServerError;
 }

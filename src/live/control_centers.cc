@@ -45,6 +45,10 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
           a.rec.state = JobState::kRunning;
           a.rec.start_ms = at;
           a.rec.reason.clear();
+          Event(a, "started",
+                fmt::format("attempt {} on {} node {} (started by {})", a.rec.attempts.size() + 1, x.built->name,
+                            a.rec.node, x.built->kind),
+                at);
           w->writes.push_back(a.rec);
           spdlog::info("pass={} job={} center={} started there", pass_id_, a.rec.id, x.built->name);
         } else if (ev.at_ms.ms() > 0) {

@@ -30,6 +30,8 @@ bool ControlPlaneImpl::RefreshCheckpoint(Active& a, WallMs now) {
   const WallMs at(int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000);
   if (at < r.start_ms || at <= r.checkpoint_ms) return false;
   r.checkpoint_ms = std::min(at, now);
+  Event(a, "checkpointed", fmt::format("at {} (its checkpoint mark, {})", FormatMs(r.checkpoint_ms), kCheckpointMark),
+        r.checkpoint_ms);
   return true;
 }
 
@@ -68,6 +70,10 @@ Result<JobRecord> ControlPlaneImpl::ReportCheckpoint(const Caller& caller, int64
       if (a.rec.state != JobState::kRunning || PhaseOf(a) != NetPhase::kRunning)
         return FailedPrecondition(fmt::format("job {} is not running: it has no run to checkpoint", id));
       a.rec.checkpoint_ms = std::max(a.rec.checkpoint_ms, Now());
+      Event(a, "checkpointed",
+            fmt::format("at {} (reported through the API by {})", FormatMs(a.rec.checkpoint_ms),
+                        caller.tenant.empty() ? "the admin" : caller.tenant),
+            a.rec.checkpoint_ms);
       a.checkpoint_reported = true;  // written at the next pass
       return a.rec;
     }

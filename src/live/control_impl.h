@@ -99,11 +99,11 @@ struct Active {
   bool cancel_requested = false;
   bool cancel_sent = false;
   std::string cancelled_by;
-  int requeues = 0;                // runs the centers stopped on their own
-  std::string stop_reason;         // kStopping: why it is stopped ("preempted", ...)
-  bool known_work = false;         // a trace's job (replay): its runs last what the scheduler expects
+  int requeues = 0;                  // runs the centers stopped on their own
+  std::string stop_reason;           // kStopping: why it is stopped ("preempted", ...)
+  bool known_work = false;           // a trace's job (replay): its runs last what the scheduler expects
   bool checkpoint_reported = false;  // through the API since the last pass: its record is written then
-  CenterId queued_at = kNoCenter;  // the center whose queue holds it (CenterRt::queued)
+  CenterId queued_at = kNoCenter;    // the center whose queue holds it (CenterRt::queued)
 };
 
 struct CenterRt {
@@ -142,7 +142,7 @@ struct CancelItem {
   CenterId center = kNoCenter;
   std::string backend_id;
   bool abandoned = false;
-  size_t after_launches = 0;  // launches decided before it: they go first
+  size_t after_launches = 0;         // launches decided before it: they go first
   std::optional<StopNotice> notice;  // a checkpointing job stopped for its scheduler: Backend::Stop
 };
 
@@ -279,13 +279,18 @@ class ControlPlaneImpl final : public ControlPlane {
   void Restop(Active& a, WallMs ended_ms, WallMs now, PassWork* w);
   // A preempted run is over: its attempt recorded, the job pending again.
   void EndPreempted(Active& a, CenterId c, WallMs ended_ms, PassWork* w);
+  // Adds to the job's history (not in a replay, whose jobs are a trace's):
+  // its first kMaxEvents - 1 events and its end are kept.
+  void Event(Active& a, std::string_view kind, std::string message, WallMs at);
+  // The dispatch policy as configured, for events.
+  const std::string& DispatchName() const { return config_.dispatch; }
   // ---- checkpoints (control_checkpoint.cc; mu_ held)
   // The notice a job gets before its scheduler stops it (none: it does not
   // checkpoint).
   std::optional<StopNotice> NoticeFor(const Active& a) const;
   // Reads the job's checkpoint mark (job_env.h) and keeps the later of it
   // and what the job reported through the API, within its current run, in
-  // rec.checkpoint_ms; true if that changed.
+  // rec.checkpoint_ms (with an event); true if that changed.
   bool RefreshCheckpoint(Active& a, WallMs now);
   // How long into its run, ended at `ended_ms`, the job last checkpointed:
   // the work the network scheduler credits it with (Stopped, Failed).

@@ -1,6 +1,7 @@
 // The live control plane's job table: the network scheduler's decisions
 // applied to the jobs' records, launches and cancels; runs that end, are
 // given up or stopped, fed back to it (mu_ held throughout).
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -33,6 +34,13 @@ Active& ControlPlaneImpl::AddActive(const JobRecord& rec, const Job* job) {
   return a;
 }
 
+void ControlPlaneImpl::Event(Active& a, std::string_view kind, std::string message, WallMs at) {
+  if (replay_) return;
+  std::vector<JobEvent>& ev = a.rec.events;
+  if (ev.size() + 1 >= kMaxEvents && kind != "ended") return;
+  ev.push_back({at, std::string(kind), std::move(message)});
+}
+
 void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
   const Time t = t_;  // deferred sends: d.at > t
   std::vector<NetDecision> decisions;
@@ -63,6 +71,8 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
           timers_.emplace(d.at, std::make_pair(a.slot, d.generation));
           a.rec.center.clear();
           a.rec.reason = fmt::format("deferred until {}", FormatMs(WallOf(d.at)));
+          Event(a, "deferred",
+                fmt::format("for {} until {} ({})", x.built->name, FormatMs(WallOf(d.at)), DispatchName()), now);
           ++w->held;
           break;
         }
@@ -73,6 +83,10 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
         // Held to one model (heterogeneity-aware): the job shows which while it waits.
         const ModelMask m = net_->workload().jobs[a.slot].models;
         if (a.rec.spec.gpus > 0 && std::has_single_bit(m)) a.rec.model = catalog_.model(std::countr_zero(m)).name;
+        Event(a, "dispatched",
+              fmt::format("to {} by {}{}", x.built->name, DispatchName(),
+                          a.rec.model.empty() ? "" : ", held to model " + a.rec.model),
+              now);
         ++w->dispatched;
         break;
       }
@@ -91,6 +105,7 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
         if (d.at != kNever) timers_.emplace(d.at, std::make_pair(a.slot, d.generation));
         a.rec.center.clear();
         a.rec.reason = "held: " + why;
+        Event(a, "held", why, now);
         ++w->held;
         break;
       }
@@ -101,12 +116,22 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
       case NetDecision::Kind::kPreempt:
         // Its run is stopped by the backend; then it is queued again
         // (Restop), or now (a replay: the simulator does not wait).
-        a.stop_reason = "preempted";
-        a.rec.reason = "preempted; stopping";
-        w->Cancel(id, d.center, a.rec.backend_id, false, NoticeFor(a));
-        spdlog::info("pass={} job={} center={} preempted", pass_id_, id, centers_[d.center].built->name);
-        if (PhaseOf(a) != NetPhase::kStopping) EndPreempted(a, d.center, now, w);
-        break;
+        {
+          a.stop_reason = "preempted";
+          a.rec.reason = "preempted; stopping";
+          const auto notice = NoticeFor(a);
+          const int64_t by = by_slot_.contains(d.by) ? by_slot_[d.by] : 0;
+          Event(
+              a, "preempted",
+              fmt::format("at {} for {} ({}){}", centers_[d.center].built->name,
+                          by > 0 ? fmt::format("job {}", by) : "another job", net_->scheduler(d.center)->spec().text,
+                          notice ? fmt::format("; told by SIG{}, {} s to stop", notice->signal, notice->grace_s) : ""),
+              now);
+          w->Cancel(id, d.center, a.rec.backend_id, false, notice);
+          spdlog::info("pass={} job={} center={} preempted", pass_id_, id, centers_[d.center].built->name);
+          if (PhaseOf(a) != NetPhase::kStopping) EndPreempted(a, d.center, now, w);
+          break;
+        }
       case NetDecision::Kind::kInterrupt: OnRunLost(a, d.center, now, w); break;
       case NetDecision::Kind::kUnschedulable:
         unqueue();
@@ -137,12 +162,17 @@ void ControlPlaneImpl::OnStart(Active& a, const NetDecision& d, WallMs now, Pass
   a.adopted = false;  // until Launch returns
   a.cancel_sent = false;
   x.running.insert(id);
+  const std::string where = fmt::format("{} node {}{}", x.built->name, r.node,
+                                        r.devices.empty() ? "" : fmt::format(" devices {}", fmt::join(r.devices, ",")));
   if (x.built->backend->LaunchQueues()) {
     // Submitted to the center's own queue: pending, and not metered, until
     // the center says it started (kStarted).
     r.state = JobState::kPending;
     r.start_ms = WallMs{};
     r.reason = fmt::format("submitted to {}; waiting for it to start", x.built->name);
+    Event(a, "dispatched", fmt::format("submitted to {}'s own queue for {}", x.built->kind, where), now);
+  } else {
+    Event(a, "started", fmt::format("attempt {} on {}", r.attempts.size() + 1, where), now);
   }
   w->writes.push_back(r);
   w->launches.push_back({id, d.center, RequestFor(r)});
@@ -169,6 +199,7 @@ void ControlPlaneImpl::OnRunLost(Active& a, CenterId c, WallMs now, PassWork* w)
   const std::string reason = fmt::format("attempt on {} (started {}) lost: center not answering since {}; requeued",
                                          x.built->name, FormatMs(a.rec.start_ms), FormatMs(x.failing_since));
   EndAttempt(a, now, "abandoned", reason);
+  Event(a, "requeued", reason, now);
   ClearRun(&a.rec);
   a.rec.state = JobState::kPending;
   a.cancel_sent = false;
@@ -218,6 +249,7 @@ void ControlPlaneImpl::Requeue(Active& a, WallMs now, std::string reason, bool a
     centers_[c].running.erase(a.rec.id);
     spdlog::info("pass={} job={} center={} requeued: {}", pass_id_, a.rec.id, centers_[c].built->name, reason);
   }
+  Event(a, "requeued", reason, ended_ms.ms() > 0 ? ended_ms : now);
   a.rec.reason = std::move(reason);
   w->writes.push_back(a.rec);
   ++w->requeued;
@@ -249,6 +281,13 @@ void ControlPlaneImpl::Restop(Active& a, WallMs ended_ms, WallMs now, PassWork* 
 void ControlPlaneImpl::EndPreempted(Active& a, CenterId c, WallMs ended_ms, PassWork* w) {
   std::string reason = a.stop_reason + "; queued again";
   EndAttempt(a, ended_ms, "preempted", reason);
+  Event(a, "requeued",
+        fmt::format(
+            "{}; attempt {} ended{}", reason, a.rec.attempts.size(),
+            a.rec.attempts.empty() || a.rec.attempts.back().checkpoint_ms.ms() == 0
+                ? ""
+                : ", its work up to its last checkpoint (" + FormatMs(a.rec.attempts.back().checkpoint_ms) + ") kept"),
+        ended_ms);
   ClearRun(&a.rec);
   a.rec.state = JobState::kPending;
   a.cancel_sent = false;
@@ -300,6 +339,7 @@ void ControlPlaneImpl::Finish(Active& a, JobState state, WallMs end_ms, std::str
   EndAttempt(a, end_ms, StateName(state), reason);
   if (a.queued_at != kNoCenter) centers_[a.queued_at].queued.erase(a.rec.id);
   if (CenterId c = CenterOf(a); c != kNoCenter) centers_[c].running.erase(a.rec.id);
+  Event(a, "ended", fmt::format("{}: {}", StateName(state), reason), end_ms);
   JobRecord r = std::move(a.rec);
   r.state = state;
   r.end_ms = end_ms;

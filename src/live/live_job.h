@@ -69,9 +69,9 @@ struct JobSpec {
   // checkpoint_s seconds is told before it is preempted or stopped by the
   // scheduler: stop_signal, then grace_s seconds to save its state before
   // it is stopped. Work up to the last checkpoint it reported is credited.
-  int64_t checkpoint_s = 0;           // 0: it does not checkpoint (stopped at once)
-  int64_t grace_s = 60;               // notice before the stop
-  std::string stop_signal = "USR1";   // kStopSignals
+  int64_t checkpoint_s = 0;          // 0: it does not checkpoint (stopped at once)
+  int64_t grace_s = 60;              // notice before the stop
+  std::string stop_signal = "USR1";  // kStopSignals
 
   bool operator==(const JobSpec&) const = default;
 };
@@ -115,6 +115,19 @@ struct JobAttempt {
   std::vector<UsageSlice> hours;
 };
 
+// Something that happened to a job, for its history (a job's `events`):
+// submitted, dispatched (to which center, by which policy), deferred, held,
+// started (where), preempted (for which job), checkpointed, requeued, ended.
+struct JobEvent {
+  WallMs time_ms{};
+  std::string kind;  // kEventKinds
+  std::string message;
+};
+inline constexpr std::string_view kEventKinds[] = {"submitted", "dispatched",   "deferred", "held", "started",
+                                                   "preempted", "checkpointed", "requeued", "ended"};
+// A job keeps its first kMaxEvents - 1 events and its end.
+inline constexpr size_t kMaxEvents = 100;
+
 struct JobRecord {
   int64_t id = 0;  // assigned by the store (1, 2, ...), never reused
   std::string tenant;
@@ -137,6 +150,9 @@ struct JobRecord {
   // Its runs that have ended, oldest first (the store's job_attempts; loaded
   // by GetJob and LoadActive, not by ListJobs).
   std::vector<JobAttempt> attempts;
+  // Its history, oldest first (the store's job_events, written once each;
+  // loaded as attempts are).
+  std::vector<JobEvent> events;
 };
 
 inline constexpr int64_t kMaxTenantPriority = 1'000'000;  // the most an admin may give a tenant

@@ -90,6 +90,8 @@ std::span<const Field<JobSpec>> JobSpecFields();
 std::span<const Field<Tenant>> TenantFields();
 std::span<const Field<UsageSum>> UsageFields();
 std::span<const Field<JobAttempt>> AttemptFields();
+// One event of a job's history.
+std::span<const Field<JobEvent>> EventFields();
 // A job's own fields as the API shows them; its JSON adds its spec's fields
 // (each one, defaults included), its state, where it runs (center), the
 // center it asked for (requested_center) and its attempts.

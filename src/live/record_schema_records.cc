@@ -69,6 +69,12 @@ const Field<JobAttempt> kAttempt[] = {
     {.json = "carbon_kg", .member = &JobAttempt::carbon_kg, .description = "kg of CO2 of this run"},
 };
 
+const Field<JobEvent> kEvent[] = {
+    {.json = "time_ms", .member = &JobEvent::time_ms, .description = "when it happened (Unix milliseconds)"},
+    {.json = "kind", .member = &JobEvent::kind, .description = "what happened", .choices = kEventKinds},
+    {.json = "message", .member = &JobEvent::message, .description = "what happened, in words"},
+};
+
 const Field<JobRecord> kJob[] = {
     {.json = "id", .member = &JobRecord::id, .description = "assigned at submission (1, 2, ...), never reused"},
     {.json = "tenant", .member = &JobRecord::tenant, .description = "the tenant that submitted it"},
@@ -100,6 +106,7 @@ const Field<JobRecord> kJob[] = {
 
 std::span<const Field<JobRecord>> JobFields() { return kJob; }
 std::span<const Field<JobAttempt>> AttemptFields() { return kAttempt; }
+std::span<const Field<JobEvent>> EventFields() { return kEvent; }
 std::span<const Field<Tenant>> TenantFields() { return kTenant; }
 std::span<const Field<UsageSum>> UsageFields() { return kUsage; }
 

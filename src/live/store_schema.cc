@@ -256,13 +256,26 @@ FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled')
 )sql",
     // 5 -> 6: checkpoints: a job's checkpoint interval, notice and signal
     // (spec fields, at the end of its table), and when its running and each
-    // ended run last reported a checkpoint.
+    // ended run last reported a checkpoint; a job's events.
     R"sql(
 ALTER TABLE jobs ADD COLUMN checkpoint_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN checkpoint_s INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN grace_s INTEGER NOT NULL DEFAULT 60;
 ALTER TABLE jobs ADD COLUMN stop_signal TEXT    NOT NULL DEFAULT 'USR1';
 ALTER TABLE job_attempts ADD COLUMN checkpoint_ms INTEGER NOT NULL DEFAULT 0;
+
+-- A job's history (JobEvent), written once each, with the job.
+CREATE TABLE job_events (
+  job_id  INTEGER NOT NULL,
+  n       INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  kind    TEXT    NOT NULL,
+  message TEXT    NOT NULL,
+  PRIMARY KEY (job_id, n)
+) WITHOUT ROWID;
+CREATE TRIGGER jobs_events_delete AFTER DELETE ON jobs BEGIN
+  DELETE FROM job_events WHERE job_id = old.id;
+END;
 )sql",
 };
 }  // namespace

@@ -159,6 +159,8 @@ class SqliteStore final : public Store {
   Result<std::vector<JobRecord>> ListJobs(const JobFilter& filter) override;
   Result<std::vector<JobRecord>> LoadActive() override;
   Status ReadAttempts(SqliteConn& conn, const std::string& sql, int64_t id, const std::vector<JobRecord*>& jobs);
+  Status WriteEvents(int64_t job_id, const std::vector<JobEvent>& events);
+  Status ReadEvents(SqliteConn& conn, const std::string& sql, int64_t id, const std::vector<JobRecord*>& jobs);
   Result<JobCounts> Counts(const std::string& tenant) override;
   Result<int64_t> ActiveJobs(const std::string& tenant) override;
   Result<std::vector<UsageSum>> Usage(const std::string& tenant, WallMs from_ms, WallMs to_ms) override;

@@ -278,6 +278,8 @@ Result<std::optional<JobRecord>> SqliteStore::GetJob(int64_t id) {
   std::vector<JobRecord*> one{&rec};
   SUANLI_RETURN_IF_ERROR(ReadAttempts(
       *r.conn, fmt::format("SELECT {} FROM job_attempts WHERE job_id = ?1 ORDER BY n", kAttemptColumns), id, one));
+  SUANLI_RETURN_IF_ERROR(ReadEvents(
+      *r.conn, "SELECT job_id, n, time_ms, kind, message FROM job_events WHERE job_id = ?1 ORDER BY n", id, one));
   return std::optional<JobRecord>(std::move(rec));
 }
 
@@ -357,10 +359,37 @@ Result<std::vector<JobRecord>> SqliteStore::LoadActive() {
   SUANLI_RETURN_IF_ERROR(ReadAttempts(
       *r.conn,
       "SELECT a.job_id, a.n, a.center, a.node, a.model, a.devices, a.start_ms, a.end_ms, a.outcome, a.reason, "
-      "a.gpu_seconds, a.energy_kwh, a.cost, a.carbon_kg FROM jobs INDEXED BY jobs_state_id "
+      "a.gpu_seconds, a.energy_kwh, a.cost, a.carbon_kg, a.checkpoint_ms FROM jobs INDEXED BY jobs_state_id "
       "JOIN job_attempts a ON a.job_id = jobs.id WHERE jobs.state IN ('pending', 'running') ORDER BY a.job_id, a.n",
       0, by_id));
+  SUANLI_RETURN_IF_ERROR(ReadEvents(*r.conn,
+                                    "SELECT e.job_id, e.n, e.time_ms, e.kind, e.message FROM jobs INDEXED BY "
+                                    "jobs_state_id JOIN job_events e ON e.job_id = jobs.id WHERE jobs.state IN "
+                                    "('pending', 'running') ORDER BY e.job_id, e.n",
+                                    0, by_id));
   return jobs;
+}
+
+// Reads job_events rows (job_id, n, time_ms, kind, message; ordered by job
+// id and n) into `jobs` (sorted by id); `id` > 0 is bound as ?1.
+Status SqliteStore::ReadEvents(SqliteConn& conn, const std::string& sql, int64_t id,
+                               const std::vector<JobRecord*>& jobs) {
+  SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(conn, sql));
+  StmtReset reset(s);
+  if (id > 0) sqlite3_bind_int64(s, 1, id);
+  size_t k = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const int64_t job_id = sqlite3_column_int64(s, 0);
+    JobEvent e;
+    e.time_ms = WallMs(sqlite3_column_int64(s, 2));
+    e.kind = ColText(s, 3);
+    e.message = ColText(s, 4);
+    while (k < jobs.size() && jobs[k]->id < job_id) ++k;
+    if (k < jobs.size() && jobs[k]->id == job_id) jobs[k]->events.push_back(std::move(e));
+  }
+  if (rc != SQLITE_DONE) return SqlError(path_, conn.db, rc, "reading job events");
+  return Status::Ok();
 }
 
 // Reads attempts rows (kAttemptColumns, ordered by job id and n) into

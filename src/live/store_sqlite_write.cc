@@ -125,7 +125,6 @@ void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
         },
         fields[i].member);
   }
-
 }
 
 // Attempts are immutable once written: a job's later writes add its new ones.
@@ -298,6 +297,30 @@ Status SqliteStore::Step(const char* sql, std::string_view what) {
   return Status::Ok();
 }
 
+// Events are written once each and only ever added: from the newest back to
+// the first one already there.
+Status SqliteStore::WriteEvents(int64_t job_id, const std::vector<JobEvent>& events) {
+  if (events.empty()) return Status::Ok();
+  SUANLI_ASSIGN_OR_RETURN(
+      sqlite3_stmt * s,
+      Prepare(*writer_,
+              "INSERT INTO job_events (job_id, n, time_ms, kind, message) VALUES (?1, ?2, ?3, ?4, ?5) "
+              "ON CONFLICT (job_id, n) DO NOTHING"));
+  for (size_t i = events.size(); i-- > 0;) {
+    StmtReset reset(s);
+    sqlite3_bind_int64(s, 1, job_id);
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(i) + 1);
+    sqlite3_bind_int64(s, 3, events[i].time_ms.ms());
+    BindText(s, 4, events[i].kind);
+    BindText(s, 5, events[i].message);
+    const int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE)
+      return SqlError(path_, writer_->db, rc, fmt::format("writing event {} of job {}", i + 1, job_id));
+    if (sqlite3_changes(writer_->db) == 0) break;  // this one and those before it are there
+  }
+  return Status::Ok();
+}
+
 Status SqliteStore::RunOp(WriteOp* op) {
   sqlite3* db = writer_->db;
   switch (op->kind) {
@@ -326,9 +349,10 @@ Status SqliteStore::RunOp(WriteOp* op) {
       } else if (sqlite3_changes(db) == 0) {
         return NotFound("store {}: UpdateJob: no job {}", path_, op->job->id);
       }
+      const int64_t job_id = insert ? op->id : op->job->id;
+      SUANLI_RETURN_IF_ERROR(WriteEvents(job_id, op->job->events));
       const std::vector<JobAttempt>& attempts = op->job->attempts;
       if (attempts.empty()) return Status::Ok();
-      const int64_t job_id = insert ? op->id : op->job->id;
       SUANLI_ASSIGN_OR_RETURN(sqlite3_stmt * as, Prepare(*writer_, kInsertAttemptSql));
       for (size_t i = 0; i < attempts.size(); ++i) {
         StmtReset areset(as);

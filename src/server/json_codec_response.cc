@@ -31,6 +31,9 @@ json JobToJson(const live::JobRecord& r) {
   json attempts = json::array();
   for (const auto& a : r.attempts) attempts.push_back(AttemptToJson(a));
   j["attempts"] = std::move(attempts);
+  json events = json::array();
+  for (const auto& e : r.events) events.push_back(EncodeRecord(live::schema::EventFields(), e));
+  j["events"] = std::move(events);
   return j;
 }
 

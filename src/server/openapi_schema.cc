@@ -133,6 +133,11 @@ ordered_json JobSchema() {
   ref["$ref"] = "#/components/schemas/Attempt";
   attempts["items"] = std::move(ref);
   props["attempts"] = std::move(attempts);
+  ordered_json events = Described("array", "its history, oldest first (GET /api/v1/jobs/{id})");
+  ordered_json eref = ordered_json::object();
+  eref["$ref"] = "#/components/schemas/Event";
+  events["items"] = std::move(eref);
+  props["events"] = std::move(events);
   return s;
 }
 
@@ -144,6 +149,7 @@ ordered_json GeneratedSchemas() {
   out["Tenant"] = ResponseSchema(schema::TenantFields());
   out["Usage"] = ResponseSchema(schema::UsageFields());
   out["Attempt"] = ResponseSchema(schema::AttemptFields());
+  out["Event"] = ResponseSchema(schema::EventFields());
   out["Job"] = JobSchema();
   return out;
 }

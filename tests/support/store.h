@@ -75,6 +75,8 @@ inline live::JobRecord FullJob() {
   r.cost = 3.75;
   r.carbon_kg = 0.0625;
   r.checkpoint_ms = WallMs(1700000000600);
+  r.events = {{WallMs(1700000000123), "submitted", "submitted by alice"},
+              {WallMs(1700000000456), "started", "attempt 1 on shanghai node node-03 devices 0,3,7 — 算力"}};
   return r;
 }
 
@@ -117,6 +119,12 @@ inline void ExpectSameJob(const live::JobRecord& a, const live::JobRecord& b) {
   EXPECT_EQ(a.cost, b.cost);
   EXPECT_EQ(a.carbon_kg, b.carbon_kg);
   EXPECT_EQ(a.checkpoint_ms, b.checkpoint_ms);
+  ASSERT_EQ(a.events.size(), b.events.size());
+  for (size_t i = 0; i < a.events.size(); ++i) {
+    EXPECT_EQ(a.events[i].time_ms, b.events[i].time_ms) << i;
+    EXPECT_EQ(a.events[i].kind, b.events[i].kind) << i;
+    EXPECT_EQ(a.events[i].message, b.events[i].message) << i;
+  }
 }
 
 inline live::JobRecord Fetch(live::Store& s, int64_t id) {

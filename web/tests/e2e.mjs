@@ -420,7 +420,9 @@ async function run() {
   await waitText(page.locator(tid('field-center')), (t) => t.trim() === 'local', 'the job page shows the center');
   await waitText(page.locator(tid('field-checkpoint_s')), (t) => t.trim().startsWith('every 10m'), 'the job page shows its checkpoint interval');
   await waitText(page.locator(tid('job-attempt')), (t) => t.startsWith('succeeded on local'), 'the job page lists its run');
-  ok(`job #${id1}'s page shows state succeeded, exit code 0, its fields (checkpoints every 10m), its one run and hello-from-the-dashboard in its stdout`);
+  const kinds = await page.locator(tid('job-event')).evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')).join(' '));
+  assert(kinds === 'submitted dispatched started ended', `the job page's history is "${kinds}"`);
+  ok(`job #${id1}'s page shows state succeeded, exit code 0, its fields (checkpoints every 10m), its one run, its history (submitted, dispatched, started, ended) and hello-from-the-dashboard in its stdout`);
   await page.locator(tid('log-tab-stderr')).click();
   await waitText(page.locator(tid('log-output')), (t) => !t.includes('hello-from-the-dashboard'), 'the stderr tab shows the other stream');
   await page.locator(tid('log-tab-stdout')).click();

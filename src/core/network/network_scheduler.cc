@@ -375,6 +375,7 @@ Status NetworkScheduler::PassCenter(CenterId c, Time t) {
         NetDecision o;
         o.kind = NetDecision::Kind::kPreempt;
         o.job = id;
+        o.by = d.by;
         o.center = c;
         o.at = t;
         o.end = EndRun(id, c, std::move(d.alloc));

@@ -101,6 +101,7 @@ struct NetDecision {
   bool deferred = false;    // kSend: held back for a better hour
   RunEnd end;               // kPreempt, kInterrupt
   std::string reason;       // kUnschedulable
+  JobId by = kNoJob;        // kPreempt: the job it was stopped for
 };
 
 class NetworkScheduler {

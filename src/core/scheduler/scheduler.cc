@@ -443,12 +443,12 @@ std::optional<Allocation> Scheduler::Remove(JobId id, Time now) {
   return held;
 }
 
-void Scheduler::Preempt(JobId id, Time now, PassResult* out) {
+void Scheduler::Preempt(JobId id, JobId by, Time now, PassResult* out) {
   Allocation held = run_[id].alloc;
   StopRunning(id, now, false);
   ++rt_[id].preemptions;
   Enqueue(id, now);
-  out->decisions.push_back({Decision::Kind::kPreempt, id, std::move(held), {}});
+  out->decisions.push_back({Decision::Kind::kPreempt, id, std::move(held), {}, by});
 }
 
 void Scheduler::SetNodeUp(NodeId node, bool up) {

@@ -87,6 +87,7 @@ struct Decision {
   JobId job = kNoJob;
   Allocation alloc;    // kStart: where it runs; kPreempt: what it gave back
   std::string reason;  // kUnschedulable: why
+  JobId by = kNoJob;   // kPreempt: the job it was stopped for
 };
 
 struct PassResult {
@@ -188,7 +189,7 @@ class Scheduler {
   void FillRequest(JobId id);
   std::optional<Allocation> TryPlace(JobId id, Rng& rng);
   void Start(JobId id, Allocation alloc, Time now, PassResult* out);
-  void Preempt(JobId id, Time now, PassResult* out);
+  void Preempt(JobId id, JobId by, Time now, PassResult* out);
   void StopRunning(JobId id, Time now, bool finished);
   // Quotas: may the job start now as far as its tenant's quota goes?
   bool QuotaAdmits(JobId id) const;

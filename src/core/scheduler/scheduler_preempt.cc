@@ -73,7 +73,7 @@ bool Scheduler::EvictFor(JobId id, const std::vector<JobId>& released, std::opti
   }
   state_.Release(*a);
   for (JobId v : stop) state_.Allocate(run_[v].alloc);
-  for (JobId v : stop) Preempt(v, now, out);
+  for (JobId v : stop) Preempt(v, id, now, out);
   Start(id, std::move(*a), now, out);
   return true;
 }

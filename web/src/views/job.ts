@@ -205,6 +205,17 @@ function capital(s: string): string {
 
 const or = (s: string, dflt = '–') => (s ? s : dflt);
 
+// Its history, one line each: when, what, in words.
+function eventsOf(j: Job): string | HTMLElement {
+  const evs = j.events ?? [];
+  if (!evs.length) return 'none';
+  return h(
+    'ol',
+    { class: 'events', testid: 'job-events' },
+    evs.map((e) => h('li', { testid: 'job-event', 'data-kind': e.kind }, `${fmtTime(e.time_ms ?? 0)} ${e.kind}: ${e.message}`)),
+  );
+}
+
 // Its runs that ended, one line each: how, where, when, its last checkpoint.
 function attemptsOf(j: Job): string | HTMLElement {
   const runs = j.attempts ?? [];
@@ -267,6 +278,7 @@ function fieldsOf(j: Job): HTMLElement[] {
     ['stop_signal', 'Stop signal', `SIG${j.stop_signal}`],
     ['checkpoint_ms', 'Last checkpoint', j.checkpoint_ms ? fmtTime(j.checkpoint_ms) : '–'],
     ['attempts', 'Earlier runs', attemptsOf(j)],
+    ['events', 'History', eventsOf(j)],
   ];
   const seen = new Set<string>(known.map(([k]) => k));
   const rows = known.map(([key, label, value]) =>
