@@ -30,15 +30,21 @@ using ::suanli::testing::live_control::WaitFor;
 // (its stop signal) and stops; later attempts print what they found.
 JobSpec Trainer(int64_t grace_s) {
   JobSpec s = Sh(
-      "echo \"attempt $SUANLI_ATTEMPT from $(cat \"$SUANLI_CHECKPOINT_DIR/state\" 2>/dev/null || echo none)\"; "
       "if [ \"$SUANLI_ATTEMPT\" = 1 ]; then "
       "  trap 'echo step-41 > \"$SUANLI_CHECKPOINT_DIR/state\"; touch \"$SUANLI_CHECKPOINT_DIR/latest\"; exit 0' USR1; "
-      "  while :; do sleep 0.1; done; "
-      "fi");
+      "fi; "
+      "echo \"attempt $SUANLI_ATTEMPT from $(cat \"$SUANLI_CHECKPOINT_DIR/state\" 2>/dev/null || echo none)\"; "
+      "if [ \"$SUANLI_ATTEMPT\" = 1 ]; then while :; do sleep 0.1; done; fi");
   s.time_limit_s = 3600;
   s.checkpoint_s = 600;
   s.grace_s = grace_s;
   return s;
+}
+
+// Until the job's first attempt has said so (its trap is set by then).
+bool Printed(ControlPlane& cp, int64_t id) {
+  auto log = cp.LogPath(kAlice, id, "stdout");
+  return StateOf(cp, id) == JobState::kRunning && log.ok() && ReadText(*log) == "attempt 1 from none\n";
 }
 
 // A short job: under srtf it preempts a long one.
@@ -57,7 +63,7 @@ TEST(LiveCheckpoint, APreemptedJobIsToldSavesItsStateAndItsNextAttemptResumes) {
   ASSERT_TRUE(cp);
   auto a = cp->Submit(kAlice, Trainer(30));
   ASSERT_TRUE(a.ok()) << a.status().message();
-  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, a->id) == JobState::kRunning; }));
+  ASSERT_TRUE(WaitFor(*cp, [&] { return Printed(*cp, a->id); }));
   auto b = cp->Submit(kBob, Short());
   ASSERT_TRUE(b.ok()) << b.status().message();
   ASSERT_TRUE(WaitFor(
@@ -106,7 +112,7 @@ TEST(LiveCheckpoint, AJobThatDoesNotCheckpointIsStoppedWithoutNotice) {
   plain.checkpoint_s = 0;
   auto a = cp->Submit(kAlice, plain);
   ASSERT_TRUE(a.ok()) << a.status().message();
-  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, a->id) == JobState::kRunning; }));
+  ASSERT_TRUE(WaitFor(*cp, [&] { return Printed(*cp, a->id); }));
   auto b = cp->Submit(kBob, Short());
   ASSERT_TRUE(b.ok());
   ASSERT_TRUE(WaitFor(

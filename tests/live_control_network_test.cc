@@ -195,6 +195,11 @@ TEST(LiveControl, HeterogeneityAwareSpreadsABurstAndShowsTheHeldModel) {
   EXPECT_EQ(rec->state, JobState::kPending);
   EXPECT_EQ(rec->center, "east");
   EXPECT_EQ(rec->model, "A100-80GB");
+  ASSERT_TRUE(WaitFor(*cp, [&] { return cp->Get(kAlice, held->id)->reason.starts_with("waiting for resources"); }))
+      << cp->Get(kAlice, held->id)->reason;
+  EXPECT_NE(cp->Get(kAlice, held->id)->reason.find("; held to model A100-80GB by the dispatcher (heterogeneity-aware)"),
+            std::string::npos)
+      << cp->Get(kAlice, held->id)->reason;
   JobFilter f;
   f.states = {JobState::kPending};
   auto list = cp->List(kAlice, f);
@@ -281,6 +286,8 @@ TEST(LiveControl, PendingJobsGetAnEstimatedStart) {
   auto r = cp->Get(kAlice, waiting->id);
   EXPECT_EQ(r->state, JobState::kPending);
   EXPECT_EQ(r->center, "east");
+  // Why it waits, in the words the core gives (the list says the same).
+  EXPECT_EQ(r->reason, "waiting for resources: 8 accelerators of any model on one node; not free now");
   // The running jobs' time limit (600 s) is their estimate: the first ends then.
   auto first = cp->Get(kAlice, fill.front());
   EXPECT_NEAR(static_cast<double>(r->est_start_ms - first->start_ms), 600'000.0, 5'000.0);
@@ -291,6 +298,7 @@ TEST(LiveControl, PendingJobsGetAnEstimatedStart) {
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].est_start_ms, r->est_start_ms);
+  EXPECT_EQ((*list)[0].reason, r->reason);
   // By center (the CLI's `queue --center east`): its pending job with its
   // running ones, newest first; another center lists none of them.
   JobFilter at_east;

@@ -89,11 +89,15 @@ TEST(LiveQuotas, ATenantRunsWithinItsQuotaAndTheAdminRaisesItWhileJobsRun) {
     EXPECT_LE(u.used, u.nominal) << u.center;
     EXPECT_EQ(u.borrowed, 0) << u.center;
   }
-  // A pending job says why it waits.
+  // A pending job says why it waits: its tenant's quota.
   int64_t waiting = 0;
   for (int64_t id : alice)
     if (StateOf(*cp, id) == JobState::kPending) waiting = id;
   ASSERT_NE(waiting, 0);
+  auto w = cp->Get(kAlice, waiting);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->reason.rfind("over quota: its tenant holds ", 0), 0u) << w->reason;
+  EXPECT_NE(w->reason.find("guaranteed"), std::string::npos) << w->reason;
 
   // Bob has no quota: the free capacity is his.
   auto b = cp->Submit(kBob, Gpu(8, 3600));

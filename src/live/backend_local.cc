@@ -55,7 +55,7 @@ struct LocalJob {
   WallMs cancel_ms{};  // Cancel asked at (0 = not)
   WallMs term_at{};    // Stop with notice: SIGTERM due then (0 = at cancel_ms)
   bool term_sent = false;
-  WallMs limit_ms{};   // time limit hit at (0 = not)
+  WallMs limit_ms{};  // time limit hit at (0 = not)
   bool sigkill_sent = false;
 };
 
@@ -197,7 +197,10 @@ class LocalBackend final : public Backend {
     // A server that restarts meanwhile keeps to the same times.
     SUANLI_RETURN_IF_ERROR(WriteFileAtomic(j.ctl + "/term_at", std::to_string(j.term_at.ms()) + "\n"));
     SUANLI_RETURN_IF_ERROR(WriteFileAtomic(j.ctl + "/cancel", std::to_string(j.cancel_ms.ms()) + "\n"));
-    Signal(j, sig);
+    // Once: to its process group, or, before the group is known, to its
+    // cgroups (Signal sends to both, which a job would see twice).
+    if (pid_t g = LiveGroup(j); g > 0) ::kill(-g, sig);
+    else if (!j.cgroups.empty()) SignalCgroup(j.cgroups, sig);
     return Status::Ok();
   }
 

@@ -368,21 +368,32 @@ void ControlPlaneImpl::EstimateStarts(WallMs now) {
   const Time t = t_;
   for (CenterRt& x : centers_) {
     if (!x.has_nodes || !x.up) continue;
-    // Jobs of the same shape get the same answer ("if nothing else changed").
-    std::map<std::tuple<ModelMask, StackMask, uint32_t, int64_t, int64_t, uint8_t>, WallMs> memo;
+    // Jobs of the same shape (and tenant, for the reason) get the same
+    // answer ("if nothing else changed").
+    using Shape = std::tuple<ModelMask, StackMask, uint32_t, int64_t, int64_t, uint8_t, uint16_t, uint32_t>;
+    std::map<Shape, std::pair<WallMs, std::string>> memo;
     size_t n = 0;
     for (int64_t id : x.queued) {
-      if (n++ >= kEstimatesPerCenter) break;
       Active& a = active_.at(id);
+      if (n++ >= kEstimatesPerCenter) {
+        a.rec.reason = fmt::format("queued at {} with {} other jobs", x.built->name, x.queued.size() - 1);
+        continue;
+      }
       const Job& j = net_->workload().jobs[a.slot];
-      auto key = std::make_tuple(j.models, j.stacks, j.num_gpus, j.cpu_milli, j.mem_mib, static_cast<uint8_t>(j.cls));
+      Shape key{j.models,    j.stacks,        j.num_gpus, j.cpu_milli, j.mem_mib, static_cast<uint8_t>(j.cls),
+                j.gpu_milli, j.tenant.value()};
       auto m = memo.find(key);
       if (m == memo.end()) {
         auto res = net_->EstimateStart(a.slot, t);
         WallMs est = res && res->start != kNever ? std::max(now, WallOf(res->start)) : WallMs{};
-        m = memo.emplace(key, est).first;
+        std::string why = net_->WhyWaiting(a.slot, t);
+        // Held to one model by the dispatcher (heterogeneity-aware): it says so.
+        if (!a.rec.model.empty() && a.rec.spec.models.size() != 1)
+          why += fmt::format("; held to model {} by the dispatcher ({})", a.rec.model, DispatchName());
+        m = memo.emplace(key, std::make_pair(est, std::move(why))).first;
       }
-      a.rec.est_start_ms = m->second;
+      a.rec.est_start_ms = m->second.first;
+      a.rec.reason = m->second.second;
     }
   }
 }

@@ -103,6 +103,7 @@ Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
   rec.spec = std::move(spec);
   rec.state = JobState::kPending;
   rec.submit_ms = Now();
+  rec.reason = kNextPass;
   rec.events.push_back({rec.submit_ms, "submitted", fmt::format("submitted by {}", caller.tenant)});
   if (t.max_active_jobs > 0) {
     // Count and insert as one step for this tenant (other tenants go on).

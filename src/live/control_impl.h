@@ -63,6 +63,8 @@ inline constexpr int64_t kAbandonedForgetMs = 60'000;
 // A job whose runs the centers stop on their own (not its tenant) runs again
 // at most this many times.
 inline constexpr int kMaxRequeues = 3;
+// A pending job's reason until the scheduling pass has looked at it.
+inline constexpr const char* kNextPass = "waiting for the next scheduling pass";
 inline constexpr const char* kInTransit = "in transit between the loop and the store";
 inline constexpr const char* kInTransitKind = "in_transit";  // Status::kind() of that error
 inline const std::vector<double> kPassBuckets = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000};

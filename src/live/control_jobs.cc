@@ -79,13 +79,13 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
         x.queued.insert(id);
         a.queued_at = d.center;
         a.rec.center = x.built->name;
-        a.rec.reason.clear();
+        a.rec.reason = fmt::format("queued at {}; {}", x.built->name, kNextPass);
         // Held to one model (heterogeneity-aware): the job shows which while it waits.
         const ModelMask m = net_->workload().jobs[a.slot].models;
         if (a.rec.spec.gpus > 0 && std::has_single_bit(m)) a.rec.model = catalog_.model(std::countr_zero(m)).name;
         Event(a, "dispatched",
               fmt::format("to {} by {}{}", x.built->name, DispatchName(),
-                          a.rec.model.empty() ? "" : ", held to model " + a.rec.model),
+                          a.rec.model.empty() || a.rec.spec.models.size() == 1 ? "" : ", held to model " + a.rec.model),
               now);
         ++w->dispatched;
         break;

@@ -253,4 +253,10 @@ std::optional<Reservation> NetworkScheduler::EstimateStart(JobId id, Time t) {
   return centers_[j.center].sched->EstimateStart(id, t, estimate_rng_);
 }
 
+std::string NetworkScheduler::WhyWaiting(JobId id, Time t) {
+  const NetJob& j = jobs_[id];
+  if (j.phase != NetPhase::kQueued || !centers_[j.center].sched) return "";
+  return centers_[j.center].sched->WhyWaiting(id, t, estimate_rng_);
+}
+
 }  // namespace suanli

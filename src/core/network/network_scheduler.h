@@ -182,6 +182,9 @@ class NetworkScheduler {
   // When and where a queued job would start if nothing else changed (it
   // draws from a random stream of its own: asking changes no decision).
   std::optional<Reservation> EstimateStart(JobId id, Time t);
+  // Why a job queued at a center waits, in words (Scheduler::WhyWaiting; the
+  // same stream as the estimates): "" if it is not queued.
+  std::string WhyWaiting(JobId id, Time t);
   // One scheduling pass at every center that needs one.
   Status Pass(Time t);
   // Nothing else will happen: held jobs wait for centers that stay down.

@@ -146,6 +146,11 @@ class Scheduler {
   // "When and where would it run?" — the earliest start if nothing else changed
   // (releasing running jobs at their expected end). nullopt if never.
   std::optional<Reservation> EstimateStart(JobId id, Time now, Rng& rng);
+  // "Why does it wait?" — a pending job's reason in words (over quota,
+  // waiting for resources (which), behind a reservation, behind the queue in
+  // strict order); "" if it is not pending here. Changes nothing (its
+  // placement trial draws from `rng`).
+  std::string WhyWaiting(JobId id, Time now, Rng& rng);
   // "Could it ever run here?" — empty string if yes, otherwise the reason.
   std::string WhyNever(const Job& job) const;
 
