@@ -158,6 +158,17 @@ int main(int argc, char** argv) {
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;
   const char* tenants[] = {"alice", "bob", "carol", "dave"};
+  // Tenants that may rank their jobs 0..2 (a tenant's max_priority is 0
+  // unless the admin raises it).
+  for (const char* name : {"alice", "bob", "carol", "dave", "erin"}) {
+    suanli::live::Tenant t;
+    t.name = name;
+    t.max_priority = 2;
+    if (auto made = cp->CreateTenant(Caller{"admin", true}, t); !made.ok()) {
+      std::fprintf(stderr, "live_pass: tenant %s: %s\n", name, made.status().message().c_str());
+      return 1;
+    }
+  }
   for (int t = 0; t < 16; ++t)
     threads.emplace_back([&, t] {
       Caller who{tenants[t % 4], false};

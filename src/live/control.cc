@@ -374,14 +374,15 @@ void ControlPlaneImpl::EstimateStarts(WallMs now) {
     std::map<Shape, std::pair<WallMs, std::string>> memo;
     size_t n = 0;
     for (int64_t id : x.queued) {
+      // Beyond the first ones a job keeps the reason it was queued with.
+      if (n++ >= kEstimatesPerCenter) break;
       Active& a = active_.at(id);
-      if (n++ >= kEstimatesPerCenter) {
-        a.rec.reason = fmt::format("queued at {} with {} other jobs", x.built->name, x.queued.size() - 1);
-        continue;
-      }
       const Job& j = net_->workload().jobs[a.slot];
-      Shape key{j.models,    j.stacks,        j.num_gpus, j.cpu_milli, j.mem_mib, static_cast<uint8_t>(j.cls),
-                j.gpu_milli, j.tenant.value()};
+      // (The tenant matters only to a center with quotas.)
+      const Scheduler* sched = net_->scheduler(a.queued_at);
+      const uint32_t tenant = sched && sched->quota_usage() ? j.tenant.value() : 0u;
+      Shape key{j.models,    j.stacks, j.num_gpus, j.cpu_milli, j.mem_mib, static_cast<uint8_t>(j.cls),
+                j.gpu_milli, tenant};
       auto m = memo.find(key);
       if (m == memo.end()) {
         auto res = net_->EstimateStart(a.slot, t);

@@ -79,7 +79,7 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
         x.queued.insert(id);
         a.queued_at = d.center;
         a.rec.center = x.built->name;
-        a.rec.reason = fmt::format("queued at {}; {}", x.built->name, kNextPass);
+        a.rec.reason = fmt::format("queued at {}; waiting for its scheduler to look at it", x.built->name);
         // Held to one model (heterogeneity-aware): the job shows which while it waits.
         const ModelMask m = net_->workload().jobs[a.slot].models;
         if (a.rec.spec.gpus > 0 && std::has_single_bit(m)) a.rec.model = catalog_.model(std::countr_zero(m)).name;

@@ -41,7 +41,12 @@ std::string Scheduler::WhyWaiting(JobId id, Time now, Rng& rng) {
                               : fmt::format(", may borrow {:g}", u.borrowing_limit / 1000.0),
         job.GpuMilli() / 1000.0);
   }
-  const bool fits = TryPlace(id, rng).has_value();
+  // Cheap answers first: not enough free accelerators in all, or a request
+  // the last pass's failure memo rules out (it did not fit then); a
+  // placement trial only when neither tells.
+  bool fits = !(job.GpuMilli() > 0 && state_.total_free_milli() < job.GpuMilli());
+  if (fits && shape_of_.contains(id) && Dominated(failures_, id)) fits = false;
+  if (fits) fits = TryPlace(id, rng).has_value();
   if (!fits) {
     return fmt::format("waiting for resources: {} on {}; not free now",
                        Demand(job, EligibleModels(job, catalog_, workload_), catalog_),
