@@ -14,7 +14,6 @@
 namespace suanli::live {
 namespace {
 
-namespace fs = std::filesystem;
 using ::suanli::testing::live_control::kAdmin;
 using ::suanli::testing::live_control::kAlice;
 using ::suanli::testing::live_control::kBob;
