@@ -157,10 +157,15 @@ TEST(LiveIsolation, JobEnvironmentIsAnAllowList) {
       JobEnvironment(7, 2, "/d/jobs/7", {{"PATH", "/opt/bin"}, {"SUANLI_JOB_DIR", "/x"}, {"SUANLI_ATTEMPT", "9"}},
                      {{"CUDA_VISIBLE_DEVICES", "1"}},
                      {"LANG=de_DE.UTF-8", "SUANLI_ADMIN_TOKEN=t", "TZ=Asia/Shanghai", "AWS_SECRET=s"});
-  std::map<std::string, std::string> want = {
-      {"PATH", "/opt/bin"},          {"HOME", "/d/jobs/7"},  {"LANG", "de_DE.UTF-8"},        {"TZ", "Asia/Shanghai"},
-      {"CUDA_VISIBLE_DEVICES", "1"}, {"SUANLI_JOB_ID", "7"}, {"SUANLI_JOB_DIR", "/d/jobs/7"},
-      {"SUANLI_ATTEMPT", "2"},       {"SUANLI_CHECKPOINT_DIR", "/d/jobs/7/checkpoint"}};
+  std::map<std::string, std::string> want = {{"PATH", "/opt/bin"},
+                                             {"HOME", "/d/jobs/7"},
+                                             {"LANG", "de_DE.UTF-8"},
+                                             {"TZ", "Asia/Shanghai"},
+                                             {"CUDA_VISIBLE_DEVICES", "1"},
+                                             {"SUANLI_JOB_ID", "7"},
+                                             {"SUANLI_JOB_DIR", "/d/jobs/7"},
+                                             {"SUANLI_ATTEMPT", "2"},
+                                             {"SUANLI_CHECKPOINT_DIR", "/d/jobs/7/checkpoint"}};
   EXPECT_EQ(env, want);
   EXPECT_EQ(JobBaseEnvironment("/j", {}).at("LANG"), "C.UTF-8");
   EXPECT_EQ(EncodeEnvironment({{"A", "1"}, {"B", "x=y"}, {"BAD=", "z"}}), std::string("A=1\0B=x=y\0", 10));

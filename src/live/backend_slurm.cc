@@ -42,7 +42,7 @@ struct SlurmJob {
   int64_t time_limit_s = 0;
   bool started = false;
   bool cancelled = false;
-  WallMs term_at{};  // Stop with notice: scancel due then (0 = none)
+  WallMs term_at{};         // Stop with notice: scancel due then (0 = none)
   std::string held_reason;  // the last reason reported while Slurm held it
 };
 

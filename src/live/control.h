@@ -59,9 +59,9 @@ struct ServerConfig {
   // A running job is not preempted (by a preemptive policy or a quota's
   // reclaim) before it has run this long (SchedulerOptions::min_run).
   int64_t min_run_s = 0;
-  int center_timeout_s = 30;                // unanswering center -> unavailable
-  int64_t max_body_bytes = 1 << 20;         // HTTP request bodies
-  int http_threads = 64;                    // HTTP worker threads (handlers)
+  int center_timeout_s = 30;         // unanswering center -> unavailable
+  int64_t max_body_bytes = 1 << 20;  // HTTP request bodies
+  int http_threads = 64;             // HTTP worker threads (handlers)
   // Limits on HTTP clients (docs/server.md, "Limits"):
   int header_timeout_s = 10;             // a request's headers must arrive within
   int64_t max_header_bytes = 16384;      // 431 beyond

@@ -101,7 +101,8 @@ void ControlPlaneImpl::ActOnCommitted() {
           if (id == ci.id && res.ok()) ci.backend_id = *res;
       }
       Backend& be = *centers_[ci.center].built->backend;
-      cancelled.emplace_back(ci, ci.notice ? be.Stop(ci.id, ci.backend_id, *ci.notice) : be.Cancel(ci.id, ci.backend_id));
+      cancelled.emplace_back(ci,
+                             ci.notice ? be.Stop(ci.id, ci.backend_id, *ci.notice) : be.Cancel(ci.id, ci.backend_id));
     }
   };
   for (LaunchItem& l : b->launches) {

@@ -219,7 +219,8 @@ Status CheckStringMap(std::string_view json, const Limits& l, bool (*key_ok)(std
 
 Status CheckChoice(std::string_view json, std::span<const std::string_view> choices, const std::string& s) {
   if (choices.empty() || std::find(choices.begin(), choices.end(), s) != choices.end()) return Status::Ok();
-  return InvalidField(std::string(json), "must be one of {}, got '{}'", fmt::join(choices, ", "), EscapeControls(s.substr(0, 64)));
+  return InvalidField(std::string(json), "must be one of {}, got '{}'", fmt::join(choices, ", "),
+                      EscapeControls(s.substr(0, 64)));
 }
 
 Status CheckSpecFields(const JobSpec& spec) {

@@ -189,28 +189,14 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   const std::string file = path;
   if (root.IsNull()) return ServerConfig{};  // an empty file: every default
   yaml::Value top = yaml::Root(&file, root);
-  SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(top, {"listen",
-                                                             "data",
-                                                             "network",
-                                                             "centers",
-                                                             "policy",
-                                                             "dispatch",
-                                                             "pass_interval_ms",
-                                                             "min_run_s",
-                                                             "center_timeout_s",
-                                                             "max_body_bytes",
-                                                             "http_threads",
-                                                             "header_timeout_s",
-                                                             "max_header_bytes",
-                                                             "max_headers",
-                                                             "max_connections",
-                                                             "max_connections_per_client",
-                                                             "tls_cert",
-                                                             "tls_key",
-                                                             "admin_token",
-                                                             "admin_token_file",
-                                                             "durable",
-                                                             "quotas"}));
+  SUANLI_ASSIGN_OR_RETURN(
+      yaml::Map m,
+      yaml::Map::Open(top, {"listen",           "data",           "network",          "centers",
+                            "policy",           "dispatch",       "pass_interval_ms", "min_run_s",
+                            "center_timeout_s", "max_body_bytes", "http_threads",     "header_timeout_s",
+                            "max_header_bytes", "max_headers",    "max_connections",  "max_connections_per_client",
+                            "tls_cert",         "tls_key",        "admin_token",      "admin_token_file",
+                            "durable",          "quotas"}));
   const fs::path base = fs::path(path).parent_path();
   ServerConfig c;
   auto str = [&](std::string_view key, std::string* out) -> Status {
