@@ -23,6 +23,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "base/time.h"
 #include "support/net.h"
 
 extern char** environ;
@@ -281,6 +282,15 @@ TEST(LiveCli, CancelTenantsAndConnectionSettings) {
   ASSERT_EQ(made.code, 0) << made.err;
   std::string token = json::parse(made.out).value("token", "");
   ASSERT_FALSE(token.empty());
+  EXPECT_EQ(json::parse(made.out)["tenant"].value("home", ""), "local");  // the server's one center
+  CliRun homed = Suanli("tenants create bob --home local " + srv.conn());
+  ASSERT_EQ(homed.code, 0) << homed.err;
+  EXPECT_NE(homed.out.find("Created tenant bob, home center local"), std::string::npos) << homed.out;
+  CliRun nohome = Suanli("tenants create carol --home mars " + srv.conn());
+  EXPECT_NE(nohome.code, 0);
+  EXPECT_NE(nohome.err.find("home"), std::string::npos) << nohome.err;
+  CliRun listed = Suanli("tenants " + srv.conn());
+  EXPECT_NE(listed.out.find("HOME"), std::string::npos) << listed.out;
   std::string env = "SUANLI_URL=" + srv.url() + " SUANLI_TOKEN=" + token;
   CliRun sub = Suanli("submit --quiet -- sleep 100", env);
   ASSERT_EQ(sub.code, 0) << sub.err;
@@ -443,6 +453,43 @@ TEST(LiveCli, CheckpointFlagsAndReport) {
   CliRun late = Suanli("checkpoint " + std::to_string(id) + " " + srv.conn());
   EXPECT_NE(late.code, 0);
   EXPECT_NE(late.err.find("no run to checkpoint"), std::string::npos) << late.err;
+  fs::remove_all(dir);
+}
+
+// --deadline takes an RFC 3339 time as it is, or a duration from now; so does
+// a job file's deadline key; anything else, or a time passed, is refused.
+TEST(LiveCli, DeadlineFlagAndJobFileKey) {
+  std::string dir = CliDir("deadline");
+  CliServer srv;
+  ASSERT_TRUE(srv.Start(dir + "/data"));
+  const int64_t before =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  CliRun rel = Suanli("submit --json --deadline 12h " + srv.conn() + " -- true");
+  ASSERT_EQ(rel.code, 0) << rel.err;
+  json rj = json::parse(rel.out, nullptr, false);
+  auto at = ParseRfc3339(rj.value("deadline", ""));
+  ASSERT_TRUE(at.has_value()) << rj.dump();
+  EXPECT_GE(at->ms(), before / 1000 * 1000 + 12 * 3600 * 1000);
+  EXPECT_LE(at->ms(), before + 12 * 3600 * 1000 + 60'000);
+  CliRun abs = Suanli("submit --json --deadline 2099-12-05T06:00:00+08:00 " + srv.conn() + " -- true");
+  ASSERT_EQ(abs.code, 0) << abs.err;
+  const int64_t id = json::parse(abs.out, nullptr, false).value("id", int64_t{0});
+  CliRun show = Suanli("show " + std::to_string(id) + " " + srv.conn());
+  EXPECT_NE(show.out.find("deadline:"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("2099-12-05T06:00:00+08:00"), std::string::npos) << show.out;
+  const std::string file = dir + "/job.yaml";
+  std::ofstream(file) << "command: [true]\ndeadline: 2099-01-01T00:00:00Z\n";
+  CliRun f = Suanli("submit --json -f " + file + " " + srv.conn());
+  ASSERT_EQ(f.code, 0) << f.err;
+  EXPECT_EQ(json::parse(f.out, nullptr, false).value("deadline", ""), "2099-01-01T00:00:00Z");
+  CliRun bad = Suanli("submit --deadline tomorrow " + srv.conn() + " -- true");
+  EXPECT_EQ(bad.code, 2) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("--deadline"), std::string::npos) << bad.err;
+  CliRun past = Suanli("submit --deadline 2020-01-01T00:00:00Z " + srv.conn() + " -- true");
+  EXPECT_NE(past.code, 0);
+  EXPECT_NE(past.err.find("deadline"), std::string::npos) << past.err;
+  EXPECT_NE(past.err.find("has passed"), std::string::npos) << past.err;
   fs::remove_all(dir);
 }
 

@@ -499,6 +499,27 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
     admin->Post("/api/v1/jobs/" + std::to_string(id) + "/cancel", "", "application/json");
   }
   EXPECT_EQ(n, static_cast<int>(described.size()));
+  // Every route but the public ones answers 401 to a caller without a token
+  // or with a wrong one, and does nothing.
+  const std::set<std::string> open = {"/api/v1/health", "/api/v1/openapi.json", "/metrics"};
+  const int64_t jobs_before = Body(admin->Get("/api/v1/jobs?limit=1000"))["jobs"].size();
+  for (const auto& [method, templ] : described) {
+    if (open.count(templ)) continue;
+    std::string path = std::regex_replace(templ, std::regex("\\{id\\}"), "1");
+    path = std::regex_replace(path, std::regex("\\{name\\}"), "local");
+    for (const char* token : {"", "not-a-token-of-anyone"}) {
+      auto c = srv.Client(token);
+      httplib::Result res = method == "get"      ? c->Get(path)
+                            : method == "delete" ? c->Delete(path)
+                            : method == "put"    ? c->Put(path, R"({"tenants":[]})", "application/json")
+                                              : c->Post(path, R"({"command":["true"],"name":"x"})", "application/json");
+      ASSERT_TRUE(res) << method << " " << path;
+      EXPECT_EQ(res->status, 401) << method << " " << path << " token '" << token << "': " << res->body.substr(0, 200);
+      EXPECT_TRUE(doc["paths"][templ][method]["responses"].contains("401")) << method << " " << templ;
+    }
+  }
+  EXPECT_EQ(Body(admin->Get("/api/v1/jobs?limit=1000"))["jobs"].size(), jobs_before);
+  EXPECT_EQ(admin->Get("/api/v1/jobs/1")->status, 200);  // not deleted
   // Cancel whatever is still active before stopping (local jobs outlive the server).
   auto act = Body(admin->Get("/api/v1/jobs?state=pending,running&limit=1000"));
   for (const auto& j : act["jobs"]) {

@@ -68,6 +68,7 @@ TEST(LiveStore, RoundTripsEveryJobField) {
   u.spec.checkpoint_s = 300;
   u.spec.grace_s = 0;
   u.spec.stop_signal = "TERM";
+  u.spec.deadline = "2027-01-01T00:00:00Z";
   u.state = JobState::kCancelled;
   u.submit_ms = WallMs(1);
   u.start_ms = WallMs(2);
@@ -195,7 +196,7 @@ TEST(LiveStore, RoundTripsTenants) {
   auto dir = TempDir("store_tenants");
   auto s = OpenOrDie(dir + "/store.db");
   ASSERT_TRUE(s);
-  Tenant a{"alice", Sha256Hex("tok-a"), true, 8, 100, WallMs{1700000000000}};
+  Tenant a{"alice", Sha256Hex("tok-a"), true, 8, 100, WallMs{1700000000000}, 7, "east"};
   Tenant b{"bob", Sha256Hex("tok-b"), false, 0, 3, WallMs{1700000000001}};
   ASSERT_TRUE(s->PutTenant(a).ok());
   ASSERT_TRUE(s->PutTenant(b).ok());
@@ -208,6 +209,8 @@ TEST(LiveStore, RoundTripsTenants) {
   EXPECT_EQ((*ga)->max_gpus_per_job, 8);
   EXPECT_EQ((*ga)->max_active_jobs, 100);
   EXPECT_EQ((*ga)->created_ms.ms(), 1700000000000);
+  EXPECT_EQ((*ga)->max_priority, 7);
+  EXPECT_EQ((*ga)->home, "east");
 
   auto byb = s->TenantByTokenHash(Sha256Hex("tok-b"));
   ASSERT_TRUE(byb.ok() && byb->has_value());
@@ -222,7 +225,7 @@ TEST(LiveStore, RoundTripsTenants) {
   EXPECT_FALSE(nobody->has_value());
 
   // Replace by name: new token, quotas and flag; the old token no longer works.
-  Tenant b2{"bob", Sha256Hex("tok-b2"), true, 2, 0, WallMs{5}};
+  Tenant b2{"bob", Sha256Hex("tok-b2"), true, 2, 0, WallMs{5}, 0, "west"};
   ASSERT_TRUE(s->PutTenant(b2).ok());
   auto old = s->TenantByTokenHash(Sha256Hex("tok-b"));
   ASSERT_TRUE(old.ok());
@@ -234,6 +237,7 @@ TEST(LiveStore, RoundTripsTenants) {
   EXPECT_EQ((*nb)->max_gpus_per_job, 2);
   EXPECT_EQ((*nb)->max_active_jobs, 0);
   EXPECT_EQ((*nb)->created_ms.ms(), 5);
+  EXPECT_EQ((*nb)->home, "west");
 
   // A token hash belongs to one tenant only; the failed write changes nothing.
   Tenant c{"carol", a.token_sha256, false, 0, 0, WallMs{0}};

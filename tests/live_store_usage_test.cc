@@ -296,6 +296,8 @@ TEST(LiveStoreUsage, MigrationKeepsWhatWasBookedBefore) {
   const std::string sql = fmt::format(
       // a: finished before attempts were kept; b: two runs, ended; c: one
       // run ended, queued again.
+      "INSERT INTO tenants (name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms, max_priority) "
+      "VALUES ('a', 'ab12', 0, 0, 0, 1, 3);"
       "INSERT INTO jobs (id, tenant, state, end_ms, center, model, gpu_seconds, cost) VALUES "
       "(1, 'a', 'succeeded', {0} + 1800000, 'east', 'a100', 10, 1), "
       "(2, 'b', 'failed', {0} + 7500000, 'east', 'a100', 7, 2), "
@@ -338,6 +340,11 @@ TEST(LiveStoreUsage, MigrationKeepsWhatWasBookedBefore) {
   EXPECT_EQ(r.spec.checkpoint_s, 0);
   EXPECT_EQ(r.spec.grace_s, 60);
   EXPECT_EQ(r.spec.stop_signal, "USR1");
+  EXPECT_EQ(r.spec.deadline, "");
+  auto ta = s->GetTenant("a");
+  ASSERT_TRUE(ta.ok() && ta->has_value());
+  EXPECT_EQ((*ta)->max_priority, 3);
+  EXPECT_EQ((*ta)->home, "");  // the control plane assigns one when it starts
   EXPECT_EQ(r.attempts[0].checkpoint_ms, WallMs{});
   r.attempts.push_back(Attempt(2, "west",
                                {Slice(kH0 + 4 * kHour + 30 * kMin, kH0 + 5 * kHour, 100, 1, 1, 1),

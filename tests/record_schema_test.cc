@@ -48,6 +48,7 @@ JobSpec Full() {
   s.checkpoint_s = 600;
   s.grace_s = 30;
   s.stop_signal = "USR2";
+  s.deadline = "2026-12-05T06:00:00+08:00";
   return s;
 }
 
@@ -58,7 +59,7 @@ TEST(RecordSchema, JobSpecFieldsAreUniqueAndDescribed) {
     EXPECT_TRUE(columns.insert(f.column).second) << f.column;
     EXPECT_FALSE(f.description.empty()) << f.json;
   }
-  EXPECT_EQ(keys.size(), 17u);
+  EXPECT_EQ(keys.size(), 18u);
 }
 
 TEST(RecordSchema, EveryJobSpecFieldSurvivesEncodeAndDecode) {
@@ -146,7 +147,7 @@ TEST(RecordSchema, OneLimitPerFieldForCheckDecodeAndOpenApi) {
     EXPECT_EQ(err.field, key);
     EXPECT_EQ(err.message, table.message()) << key;
   }
-  EXPECT_EQ(checked, 16);
+  EXPECT_EQ(checked, 17);
 }
 
 // A string field that lists its values takes only those, in the table's
@@ -169,10 +170,33 @@ TEST(RecordSchema, AStopSignalIsOneOfTheListed) {
   }
 }
 
+// A deadline is an RFC 3339 time: any other text is refused, naming the
+// field, by the table's check, the JSON decode and ValidateSpec alike.
+TEST(RecordSchema, ADeadlineIsAnRfc3339Time) {
+  JobSpec s;
+  s.command = {"true"};
+  for (const char* bad : {"12h", "2026-12-05", "2026-12-05T06:00:00", "tomorrow", "2026-02-30T00:00:00Z"}) {
+    s.deadline = bad;
+    Status table = schema::CheckSpecFields(s);
+    ASSERT_FALSE(table.ok()) << bad;
+    EXPECT_EQ(table.field(), "deadline");
+    EXPECT_NE(table.message().find("must be an RFC 3339 time"), std::string::npos) << table.message();
+    EXPECT_EQ(live::ValidateSpec(s, BuiltinCatalog(), nullptr).message(), table.message());
+    JobSpec decoded;
+    server::ApiError err;
+    EXPECT_FALSE(server::JobSpecFromJson(json{{"command", {"true"}}, {"deadline", bad}}, &decoded, &err)) << bad;
+    EXPECT_EQ(err.field, "deadline");
+  }
+  for (const char* ok : {"2026-12-05T06:00:00+08:00", "2026-12-04T22:00:00Z", "2026-12-04T22:00:00.5Z"}) {
+    s.deadline = ok;
+    EXPECT_TRUE(live::ValidateSpec(s, BuiltinCatalog(), nullptr).ok()) << ok;
+  }
+}
+
 // The answers' records: every field of the table in the JSON, and the CLI's
 // reading of it gives the record back.
 TEST(RecordSchema, TenantAndUsageAnswersFollowTheirTables) {
-  live::Tenant t{"alice", "", true, 4, 9, WallMs{123}, 77};
+  live::Tenant t{"alice", "", true, 4, 9, WallMs{123}, 77, "east"};
   json tj = server::TenantToJson(t);
   EXPECT_EQ(tj.size(), schema::TenantFields().size());
   for (const auto& f : schema::TenantFields()) EXPECT_TRUE(tj.contains(std::string(f.json))) << f.json;
@@ -183,6 +207,7 @@ TEST(RecordSchema, TenantAndUsageAnswersFollowTheirTables) {
   EXPECT_EQ(tb->max_gpus_per_job, t.max_gpus_per_job);
   EXPECT_EQ(tb->max_active_jobs, t.max_active_jobs);
   EXPECT_EQ(tb->max_priority, t.max_priority);
+  EXPECT_EQ(tb->home, t.home);
   EXPECT_EQ(tb->created_ms, t.created_ms);
 
   live::UsageSum u{"alice", "east", "a100", 3, 1.5, 2.5, 3.5, 4.5};
@@ -265,6 +290,17 @@ TEST(RecordSchema, AJobFollowsItsTableAndItsSpecs) {
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].size(), schema::EventFields().size());
   EXPECT_EQ(ev[0], json({{"time_ms", 5}, {"kind", "submitted"}, {"message", "submitted by alice"}}));
+}
+
+// The CLI's reading of a job's JSON gives back every field of its spec.
+TEST(RecordSchema, TheClientReadsBackEverySpecFieldOfAJob) {
+  live::JobRecord r;
+  r.id = 9;
+  r.spec = Full();
+  auto back = server::JobFromJson(server::JobToJson(r));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->spec, r.spec);
+  EXPECT_EQ(back->id, 9);
 }
 
 TEST(RecordSchema, TheCommittedOpenApiDocumentHasTheGeneratedSchemas) {

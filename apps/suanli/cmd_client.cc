@@ -69,6 +69,9 @@ void RegisterClient(CLI::App& app, int* exit_code) {
                     "A checkpointing job: time between its stop signal and the stop (default 60)");
     cmd->add_option("--stop-signal", a->stop_signal,
                     "A checkpointing job: the signal that tells it to save and stop (USR1, USR2, TERM, INT, HUP, URG)");
+    cmd->add_option("--deadline", a->deadline,
+                    "A deferrable job: it must end by this time (RFC 3339, or a duration from now such as 12h); "
+                    "cost- and carbon-aware dispatch may hold it for cheaper or cleaner hours until then");
     cmd->add_option("-f,--file", a->file, "Job file (YAML with the keys of the JSON body); options override it");
     auto* q = cmd->add_flag("-q,--quiet", a->quiet, "Print only the job id");
     auto* j = cmd->add_flag("--json", a->json, "Print the stored job as JSON");
@@ -177,6 +180,9 @@ void RegisterClient(CLI::App& app, int* exit_code) {
         ->check(CLI::NonNegativeNumber);
     create->add_option("--max-priority", a->max_priority, "The highest priority its jobs may ask for (default 0)")
         ->check(CLI::Range(int64_t{0}, int64_t{1'000'000}));
+    create->add_option("--home", a->home,
+                       "Its home center, where the isolated dispatch policy keeps its jobs (default: the server "
+                       "assigns the center home to the fewest tenants)");
     create->add_flag("--json", a->json, "{\"tenant\": {...}, \"token\": \"...\"} as the API answers");
     AddConnOptions(create, cconn);
     create->callback([a, conn, cconn, exit_code]() {

@@ -132,11 +132,11 @@ int RunTenants(bool as_json, const Conn& conn) {
     return Fail(cmd, kServerError, "unexpected answer: no \"tenants\" array");
   }
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"NAME", "ROLE", "MAX-GPUS/JOB", "MAX-ACTIVE", "MAX-PRIORITY", "CREATED"});
+  rows.push_back({"NAME", "ROLE", "HOME", "MAX-GPUS/JOB", "MAX-ACTIVE", "MAX-PRIORITY", "CREATED"});
   for (const auto& tj : j["tenants"]) {
     auto t = server::TenantFromJson(tj);
     if (!t.ok()) return Fail(cmd, kServerError, "unexpected answer: " + t.status().message());
-    rows.push_back({t->name, t->admin ? "admin" : "tenant",
+    rows.push_back({t->name, t->admin ? "admin" : "tenant", t->home.empty() ? "-" : t->home,
                     t->max_gpus_per_job > 0 ? std::to_string(t->max_gpus_per_job) : "-",
                     t->max_active_jobs > 0 ? std::to_string(t->max_active_jobs) : "-",
                     t->admin ? "-" : std::to_string(t->max_priority), FormatTimeLong(t->created_ms)});
@@ -151,6 +151,7 @@ int RunTenantCreate(const TenantCreateArgs& a, const Conn& conn) {
                {"max_gpus_per_job", a.max_gpus_per_job},
                {"max_active_jobs", a.max_active_jobs},
                {"max_priority", a.max_priority}};
+  if (!a.home.empty()) body["home"] = a.home;
   server::TenantRequest tr;
   server::ApiError perr;
   if (!server::ParseTenantRequest(server::Dump(body), &tr, &perr)) return Fail(cmd, kUsage, perr.message);
@@ -162,8 +163,11 @@ int RunTenantCreate(const TenantCreateArgs& a, const Conn& conn) {
   if (int c = ParseBody(cmd, *r, &j)) return c;
   if (a.json) return PrintJson(j);
   std::string token = j.value("token", std::string());
-  std::printf("Created tenant %s%s\nIts token (shown only now; give it with --token or SUANLI_TOKEN):\n%s\n",
-              EscapeControls(a.name).c_str(), a.admin ? " (admin)" : "", EscapeControls(token).c_str());
+  std::string home;
+  if (j.contains("tenant") && j["tenant"].is_object()) home = j["tenant"].value("home", std::string());
+  std::printf("Created tenant %s%s%s\nIts token (shown only now; give it with --token or SUANLI_TOKEN):\n%s\n",
+              EscapeControls(a.name).c_str(), a.admin ? " (admin)" : "",
+              home.empty() ? "" : (", home center " + EscapeControls(home)).c_str(), EscapeControls(token).c_str());
   return std::fflush(stdout) == 0 ? kOk : kServerError;
 }
 

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -247,6 +248,21 @@ std::optional<int64_t> ParseDuration(const std::string& text) {
     i = j + 1;
   }
   return total;
+}
+
+std::optional<std::string> DeadlineText(const std::string& text, WallMs now) {
+  if (ParseRfc3339(text)) return text;
+  auto d = ParseDuration(text);
+  if (!d) return std::nullopt;
+  std::string t = FormatRfc3339(now + *d * 1000);
+  if (t.empty()) return std::nullopt;
+  return t;
+}
+
+WallMs NowMs() {
+  return WallMs(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 // Unix ms, or a UTC date "YYYY-MM-DD" / "YYYY-MM-DDTHH:MM[:SS]".

@@ -63,6 +63,11 @@ std::string FormatSeconds(int64_t s);
 std::string ShellJoin(const std::vector<std::string>& argv);
 void PrintTable(std::vector<std::vector<std::string>> rows);
 std::optional<int64_t> ParseDuration(const std::string& text);
+// A deadline as the CLI takes it: an RFC 3339 time as it is, or a duration
+// from `now` (12h, 2d) as the RFC 3339 time in UTC; nothing for other text.
+std::optional<std::string> DeadlineText(const std::string& text, WallMs now);
+// The wall clock, as Unix milliseconds.
+WallMs NowMs();
 std::optional<int64_t> ParseTimeArg(const std::string& text);
 
 // --- the commands (cmd_client_jobs.cc, cmd_client_admin.cc) ---
@@ -74,6 +79,7 @@ struct SubmitArgs {
   std::optional<int64_t> mem;
   std::string time_limit, name, center, workload_class, duration, workdir, file;
   std::string checkpoint, grace, stop_signal;
+  std::string deadline;  // RFC 3339, or a duration from now (12h)
   std::optional<int32_t> priority;
   bool quiet = false, json = false;
   std::vector<std::string> command;
@@ -89,6 +95,7 @@ struct TenantCreateArgs {
   std::string name;
   bool admin = false, json = false;
   int64_t max_gpus_per_job = 0, max_active_jobs = 0, max_priority = 0;
+  std::string home;  // "" = the server assigns one
 };
 
 int RunSubmit(const SubmitArgs& a, const Conn& conn);

@@ -35,7 +35,7 @@ Result<json> LoadJobFile(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m, yaml::Map::Open(top, {"command", "name", "env", "workdir", "gpus", "cpu_milli", "mem_mib", "models",
                                          "stacks", "class", "time_limit_s", "duration_s", "priority", "center",
-                                         "checkpoint_s", "grace_s", "stop_signal"}));
+                                         "checkpoint_s", "grace_s", "stop_signal", "deadline"}));
   json j = json::object();
   for (const char* key : {"command", "models", "stacks"}) {
     if (!m.Has(key)) continue;
@@ -89,6 +89,18 @@ Result<json> LoadJobFile(const std::string& path) {
     if (!n) return v.Error(fmt::format("expected seconds or a duration like 1h30m, got '{}'", v.node().Scalar()));
     j[key] = *n;
   }
+  if (m.Has("deadline")) {
+    yaml::Value v = m.Get("deadline");
+    if (!v.IsScalar()) return v.Error("expected an RFC 3339 time or a duration from now, like 12h");
+    auto d = DeadlineText(v.node().Scalar(), NowMs());
+    if (!d) {
+      return v.Error(
+          fmt::format("expected an RFC 3339 time (2026-12-05T06:00:00+08:00) or a duration from now "
+                      "(12h), got '{}'",
+                      v.node().Scalar()));
+    }
+    j["deadline"] = *d;
+  }
   return j;
 }
 
@@ -138,6 +150,16 @@ int RunSubmit(const SubmitArgs& a, const Conn& conn) {
     body[key] = *s;
   }
   if (!a.stop_signal.empty()) body["stop_signal"] = a.stop_signal;
+  if (!a.deadline.empty()) {
+    auto d = DeadlineText(a.deadline, NowMs());
+    if (!d) {
+      return Fail(cmd, kUsage,
+                  "--deadline: expected an RFC 3339 time (2026-12-05T06:00:00+08:00) or a duration from now (12h); "
+                  "got '" +
+                      a.deadline + "'");
+    }
+    body["deadline"] = *d;
+  }
   if (!a.name.empty()) body["name"] = a.name;
   if (!a.center.empty()) body["center"] = a.center;
   if (!a.workload_class.empty()) body["class"] = a.workload_class;
@@ -286,6 +308,7 @@ int RunShow(int64_t id, bool as_json, const Conn& conn) {
   }
   if (!x.backend_id.empty()) add("backend id:", x.backend_id);
   add("submitted:", FormatTimeLong(x.submit_ms));
+  if (!x.spec.deadline.empty()) add("deadline:", x.spec.deadline);
   if (x.state == live::JobState::kPending && x.est_start_ms.ms() > 0)
     add("est. start:", FormatTimeLong(x.est_start_ms));
   if (x.start_ms.ms() > 0) add("started:", FormatTimeLong(x.start_ms));

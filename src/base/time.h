@@ -13,7 +13,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace suanli {
 
@@ -60,5 +62,14 @@ constexpr WallMs WallOf(Time t) { return WallMs(t / kMilli); }
 
 // "3d04h05m06s" style, for logs and tables.
 std::string FormatDuration(Duration d);
+
+// An RFC 3339 time, "2026-12-05T06:00:00+08:00" (or "...Z", a fraction of a
+// second, 't' or ' ' for 'T'), as Unix milliseconds (a fraction beyond the
+// millisecond is dropped); nothing for any other text or a field out of
+// range (month 13, February 30, offset +24:00). Years 0000..9999.
+std::optional<WallMs> ParseRfc3339(std::string_view text);
+// The same time in UTC, "2026-12-04T22:00:00Z" (".250Z" with milliseconds);
+// "" outside years 0000..9999.
+std::string FormatRfc3339(WallMs t);
 
 }  // namespace suanli

@@ -84,6 +84,7 @@ Status ControlPlaneImpl::Init() {
   SUANLI_ASSIGN_OR_RETURN(PolicySpec policy, ParsePolicySpec(config_.policy));
   NetworkOptions opt;
   SUANLI_ASSIGN_OR_RETURN(opt.dispatch, ParseDispatchSpec(config_.dispatch));
+  deferred_for_ = DeferredFor(opt.dispatch);
   // A launch names one node: gangs do not span nodes in the live plane.
   opt.scheduler.allow_multi_node = false;
   opt.scheduler.min_run = Seconds(config_.min_run_s);
@@ -146,7 +147,46 @@ Status ControlPlaneImpl::Init() {
     }
   }
   SUANLI_RETURN_IF_ERROR(BootstrapAdmin());
+  if (!replay_) SUANLI_RETURN_IF_ERROR(AssignHomes());
   return Recover();
+}
+
+std::string ControlPlaneImpl::HomeFor(const std::vector<Tenant>& tenants) const {
+  // The non-edge center with nodes that is home to the fewest tenants (the
+  // first in the network's order on a tie); any center if none qualifies.
+  std::map<std::string, size_t> at;
+  for (const Tenant& t : tenants) ++at[t.home];
+  std::string best;
+  size_t fewest = SIZE_MAX;
+  for (bool strict : {true, false}) {
+    for (CenterId c : centers_.ids()) {
+      const CenterRt& x = centers_[c];
+      if (strict && (!x.has_nodes || network_.centers[c].edge)) continue;
+      const size_t n = at[x.built->name];
+      if (n < fewest) {
+        fewest = n;
+        best = x.built->name;
+      }
+    }
+    if (!best.empty()) break;
+  }
+  return best;
+}
+
+Status ControlPlaneImpl::AssignHomes() {
+  // Tenants of a store made before homes, or whose home left the network,
+  // get one now (kept from then on).
+  SUANLI_ASSIGN_OR_RETURN(std::vector<Tenant> tenants, store_->ListTenants());
+  for (Tenant& t : tenants) {
+    if (!t.home.empty() && center_ids_.contains(t.home)) continue;
+    const std::string old = t.home;
+    t.home.clear();
+    t.home = HomeFor(tenants);
+    SUANLI_RETURN_IF_ERROR(store_->PutTenant(t));
+    if (old.empty()) spdlog::info("tenant={} home={} (assigned)", t.name, t.home);
+    else spdlog::warn("tenant={} home={}: its home {} is not a center of this network any more", t.name, t.home, old);
+  }
+  return Status::Ok();
 }
 
 Status ControlPlaneImpl::BootstrapAdmin() {
@@ -160,6 +200,7 @@ Status ControlPlaneImpl::BootstrapAdmin() {
   admin.admin = true;
   admin.token_sha256 = Sha256Hex(config_.admin_token);
   if (admin.created_ms.ms() == 0) admin.created_ms = WallOf(SystemNowUs());
+  if (admin.home.empty()) admin.home = HomeFor(tenants);
   SUANLI_RETURN_IF_ERROR(store_->PutTenant(admin));
   spdlog::info("tenant=admin created from the configured admin token");
   return Status::Ok();

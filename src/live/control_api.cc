@@ -98,11 +98,14 @@ Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
         "priority: {} asked, but tenant '{}' may ask for at most {} (max_priority, set by the admin)", spec.priority,
         caller.tenant, t.max_priority);
   SUANLI_RETURN_IF_ERROR(CheckAdmission(spec));
+  const WallMs now = Now();
+  if (auto d = ParseRfc3339(spec.deadline); d && *d <= now)
+    return InvalidField("deadline", "{} has passed (it is {} now)", spec.deadline, FormatMs(now));
   JobRecord rec;
   rec.tenant = caller.tenant;
   rec.spec = std::move(spec);
   rec.state = JobState::kPending;
-  rec.submit_ms = Now();
+  rec.submit_ms = now;
   rec.reason = kNextPass;
   rec.events.push_back({rec.submit_ms, "submitted", fmt::format("submitted by {}", caller.tenant)});
   if (t.max_active_jobs > 0) {
@@ -300,9 +303,16 @@ Result<NewTenant> ControlPlaneImpl::CreateTenant(const Caller& caller, Tenant t)
   if (t.max_active_jobs < 0) return InvalidField("max_active_jobs", "must be >= 0 (0 = unlimited)");
   if (t.max_priority < 0 || t.max_priority > kMaxTenantPriority)
     return InvalidField("max_priority", "must be 0..{}", kMaxTenantPriority);
+  if (!t.home.empty() && !center_ids_.contains(t.home))
+    return InvalidField("home", "'{}' is not a center of this server (centers: {})",
+                        EscapeControls(t.home.substr(0, 60)), Join(center_names_, ", "));
   std::lock_guard<std::mutex> lk(create_mu_);
   SUANLI_ASSIGN_OR_RETURN(auto existing, store_->GetTenant(t.name));
   if (existing) return FailedPrecondition(fmt::format("tenant '{}' already exists", t.name));
+  if (t.home.empty()) {
+    SUANLI_ASSIGN_OR_RETURN(std::vector<Tenant> all, store_->ListTenants());
+    t.home = HomeFor(all);
+  }
   SUANLI_ASSIGN_OR_RETURN(std::string token, RandomToken());
   t.token_sha256 = Sha256Hex(token);
   t.created_ms = WallOf(SystemNowUs());
@@ -311,8 +321,8 @@ Result<NewTenant> ControlPlaneImpl::CreateTenant(const Caller& caller, Tenant t)
     std::lock_guard<std::mutex> a(auth_mu_);
     tenant_cache_[t.name] = t;
   }
-  spdlog::info("tenant={} created by {} (admin={}, max_gpus_per_job={}, max_active_jobs={}, max_priority={})", t.name,
-               caller.tenant, t.admin, t.max_gpus_per_job, t.max_active_jobs, t.max_priority);
+  spdlog::info("tenant={} created by {} (admin={}, max_gpus_per_job={}, max_active_jobs={}, max_priority={}, home={})",
+               t.name, caller.tenant, t.admin, t.max_gpus_per_job, t.max_active_jobs, t.max_priority, t.home);
   NewTenant out;
   out.tenant = t;
   out.tenant.token_sha256.clear();

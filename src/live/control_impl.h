@@ -233,6 +233,10 @@ class ControlPlaneImpl final : public ControlPlane {
   // ---- set-up (control.cc, control_recover.cc)
   Status Recover();
   Status BootstrapAdmin();
+  // Gives each tenant without a home center (or whose home left the
+  // network) one, in the store; HomeFor picks it for a new tenant.
+  Status AssignHomes();
+  std::string HomeFor(const std::vector<Tenant>& tenants) const;
   // ---- the loop (control.cc)
   void Loop();
   void Wake();
@@ -286,6 +290,8 @@ class ControlPlaneImpl final : public ControlPlane {
   void Event(Active& a, std::string_view kind, std::string message, WallMs at);
   // The dispatch policy as configured, for events.
   const std::string& DispatchName() const { return config_.dispatch; }
+  // What the dispatch policy holds deferrable jobs for ("price", "carbon", ...).
+  std::string deferred_for_;
   // ---- checkpoints (control_checkpoint.cc; mu_ held)
   // The notice a job gets before its scheduler stops it (none: it does not
   // checkpoint).

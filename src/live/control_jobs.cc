@@ -20,9 +20,16 @@ bool StoppedByCenter(const BackendEvent& ev, bool cancel_requested) {
 }
 
 Active& ControlPlaneImpl::AddActive(const JobRecord& rec, const Job* job) {
-  const JobId slot =
-      job ? net_->AddJob(*job)
-          : net_->AddJob(CoreJob(rec.spec, catalog_, net_->InternTenant(rec.tenant), CoreTime(rec.submit_ms)));
+  JobId slot;
+  if (job) {
+    slot = net_->AddJob(*job);
+  } else {
+    Job j = CoreJob(rec.spec, catalog_, net_->InternTenant(rec.tenant), CoreTime(rec.submit_ms));
+    // Its tenant's home center (what `isolated` keeps it in).
+    if (auto home = center_ids_.find(TenantInfo(rec.tenant).home); home != center_ids_.end())
+      j.home = net_->CenterPlace(home->second);
+    slot = net_->AddJob(j);
+  }
   if (!by_slot_.contains(slot)) by_slot_.resize(slot.value() + 1, 0);
   by_slot_[slot] = rec.id;
   if (!rec.spec.center.empty()) net_->Pin(slot, center_ids_.at(rec.spec.center));
@@ -70,9 +77,12 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
           // Deferred (a cheaper or cleaner hour): it reaches the center then.
           timers_.emplace(d.at, std::make_pair(a.slot, d.generation));
           a.rec.center.clear();
-          a.rec.reason = fmt::format("deferred until {}", FormatMs(WallOf(d.at)));
+          const std::string why = deferred_for_.empty() ? "" : fmt::format(" ({})", deferred_for_);
+          a.rec.reason = fmt::format("deferred until {}{}", FormatMs(WallOf(d.at)), why);
+          a.rec.est_start_ms = WallOf(d.at);
           Event(a, "deferred",
-                fmt::format("for {} until {} ({})", x.built->name, FormatMs(WallOf(d.at)), DispatchName()), now);
+                fmt::format("for {} until {}{}, by {}", x.built->name, FormatMs(WallOf(d.at)), why, DispatchName()),
+                now);
           ++w->held;
           break;
         }

@@ -184,6 +184,7 @@ Job CoreJob(const JobSpec& spec, const Catalog& catalog, TenantId tenant, Time s
   j.estimate = j.work;
   j.priority = spec.priority;
   j.checkpoint = Seconds(spec.checkpoint_s);
+  if (auto d = ParseRfc3339(spec.deadline)) j.deadline = CoreTime(*d);
   return j;
 }
 

@@ -45,6 +45,7 @@ inline constexpr size_t kMaxListItems = 64;
 inline constexpr int64_t kMaxCpuMilli = int64_t{1} << 40;
 inline constexpr int64_t kMaxMemMib = int64_t{1} << 40;
 inline constexpr int64_t kMaxGraceS = 3600;
+inline constexpr size_t kMaxDeadlineBytes = 64;
 // The signals a job may name as its notice (stop_signal), without "SIG".
 inline constexpr std::string_view kStopSignals[] = {"USR1", "USR2", "TERM", "INT", "HUP", "URG"};
 
@@ -72,6 +73,10 @@ struct JobSpec {
   int64_t checkpoint_s = 0;          // 0: it does not checkpoint (stopped at once)
   int64_t grace_s = 60;              // notice before the stop
   std::string stop_signal = "USR1";  // kStopSignals
+  // A deferrable job (docs/dispatch.md, "Deferrable jobs"): it must end by
+  // this RFC 3339 time ("2026-12-05T06:00:00+08:00"); cost- and carbon-aware
+  // dispatch may hold it for cheaper or cleaner hours until then. "" = none.
+  std::string deadline;
 
   bool operator==(const JobSpec&) const = default;
 };
@@ -171,6 +176,11 @@ struct Tenant {
   // The highest `priority` its jobs may ask for (the admin sets it; 0 by
   // default, so a tenant cannot rank its jobs above others' on its own).
   int64_t max_priority = 0;
+  // Its home center (a center of the server's network): where the
+  // `isolated` dispatch policy keeps its jobs. Given at creation or assigned
+  // then (the center with the fewest tenants at home), and kept in the store,
+  // so that it stays the same across restarts.
+  std::string home{};
 };
 
 // Hex SHA-256 of a token (OpenSSL's libcrypto).

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "base/strings.h"
+#include "base/time.h"
 
 namespace suanli::live::schema {
 
@@ -158,6 +159,15 @@ const F kJobSpec[] = {
      .column = "stop_signal",
      .sql = "TEXT    NOT NULL DEFAULT 'USR1'",
      .choices = kStopSignals},
+    // Added by the store's migration 6 -> 7.
+    {.json = "deadline",
+     .member = &JobSpec::deadline,
+     .limits = {.max = kMaxDeadlineBytes},
+     .flags = kOneLine | kOmitDefault,
+     .description = "a deferrable job: it must end by this RFC 3339 time; cost- and carbon-aware dispatch may hold it "
+                    "for cheaper or cleaner hours until then",
+     .column = "deadline",
+     .sql = "TEXT    NOT NULL DEFAULT ''"},
 };
 
 }  // namespace
@@ -227,6 +237,9 @@ Status CheckSpecFields(const JobSpec& spec) {
   SUANLI_RETURN_IF_ERROR(CheckFields(JobSpecFields(), spec));
   if (!spec.workdir.empty() && spec.workdir[0] != '/')
     return InvalidField("workdir", "must be an absolute path, got '{}'", EscapeControls(spec.workdir.substr(0, 200)));
+  if (!spec.deadline.empty() && !ParseRfc3339(spec.deadline))
+    return InvalidField("deadline", "must be an RFC 3339 time such as 2026-12-05T06:00:00+08:00, got '{}'",
+                        EscapeControls(spec.deadline.substr(0, 64)));
   return Status::Ok();
 }
 

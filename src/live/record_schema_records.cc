@@ -25,6 +25,10 @@ const Field<Tenant> kTenant[] = {
      .limits = {.min = 0, .max = kMaxTenantPriority},
      .description = "the highest priority its jobs may ask for"},
     {.json = "created_ms", .member = &Tenant::created_ms, .description = "when it was created (Unix milliseconds)"},
+    {.json = "home",
+     .member = &Tenant::home,
+     .limits = {.max = 256},
+     .description = "its home center, where the isolated dispatch policy keeps its jobs"},
 };
 
 const Field<UsageSum> kUsage[] = {

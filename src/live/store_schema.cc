@@ -277,6 +277,14 @@ CREATE TRIGGER jobs_events_delete AFTER DELETE ON jobs BEGIN
   DELETE FROM job_events WHERE job_id = old.id;
 END;
 )sql",
+    // 6 -> 7: a deferrable job's deadline (a spec field).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN deadline TEXT    NOT NULL DEFAULT '';
+)sql",
+    // 7 -> 8: a tenant's home center.
+    R"sql(
+ALTER TABLE tenants ADD COLUMN home TEXT NOT NULL DEFAULT '';
+)sql",
 };
 }  // namespace
 

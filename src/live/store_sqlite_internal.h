@@ -55,7 +55,7 @@ const std::string& JobColumns();
 const std::string& InsertJobSql();
 const std::string& UpdateJobSql();
 inline constexpr const char* kTenantColumns =
-    "name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms, max_priority";
+    "name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms, max_priority, home";
 // Columns of a job_attempts SELECT (AttemptRow reads them in this order).
 inline constexpr const char* kAttemptColumns =
     "job_id, n, center, node, model, devices, start_ms, end_ms, outcome, reason, gpu_seconds, energy_kwh, cost, "

@@ -258,6 +258,7 @@ Tenant TenantRow(sqlite3_stmt* s) {
   t.max_active_jobs = sqlite3_column_int64(s, 4);
   t.created_ms = WallMs(sqlite3_column_int64(s, 5));
   t.max_priority = sqlite3_column_int64(s, 6);
+  t.home = ColText(s, 7);
   return t;
 }
 

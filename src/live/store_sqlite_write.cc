@@ -377,10 +377,10 @@ Status SqliteStore::RunOp(WriteOp* op) {
           sqlite3_stmt * s,
           Prepare(*writer_,
                   "INSERT INTO tenants (name, token_sha256, admin, max_gpus_per_job, max_active_jobs, created_ms, "
-                  "max_priority) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO UPDATE SET "
+                  "max_priority, home) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (name) DO UPDATE SET "
                   "token_sha256 = excluded.token_sha256, admin = excluded.admin, "
                   "max_gpus_per_job = excluded.max_gpus_per_job, max_active_jobs = excluded.max_active_jobs, "
-                  "created_ms = excluded.created_ms, max_priority = excluded.max_priority"));
+                  "created_ms = excluded.created_ms, max_priority = excluded.max_priority, home = excluded.home"));
       StmtReset reset(s);
       const Tenant& t = *op->tenant;
       BindText(s, 1, t.name);
@@ -390,6 +390,7 @@ Status SqliteStore::RunOp(WriteOp* op) {
       sqlite3_bind_int64(s, 5, t.max_active_jobs);
       sqlite3_bind_int64(s, 6, t.created_ms.ms());
       sqlite3_bind_int64(s, 7, t.max_priority);
+      BindText(s, 8, t.home);
       int rc = sqlite3_step(s);
       if (rc == SQLITE_CONSTRAINT_UNIQUE) {
         return InvalidArgument("store {}: tenant '{}': its token hash already belongs to another tenant", path_,

@@ -283,6 +283,7 @@ std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& 
         t.max_gpus_per_job = tr.max_gpus_per_job;
         t.max_active_jobs = tr.max_active_jobs;
         t.max_priority = tr.max_priority;
+        t.home = tr.home;
         auto nt = cp()->CreateTenant(c, t);
         if (!nt.ok()) return ReplyError(res, ErrorFromStatus(nt.status()));
         ReplyJson(res, 201, json{{"tenant", TenantToJson(nt->tenant)}, {"token", nt->token}});

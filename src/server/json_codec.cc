@@ -236,9 +236,11 @@ bool ParseTenantRequest(std::string_view body, TenantRequest* req, ApiError* err
       if (!GetInt(v, k, 0, live::kMaxTenantPriority, "expected an integer 0..1000000", &r.max_priority, err)) {
         return false;
       }
+    } else if (k == "home") {
+      if (!GetString(v, k, 256, &r.home, err)) return false;
     } else {
       return Fail(err, Shown(k),
-                  "unknown key (a tenant has: name, admin, max_gpus_per_job, max_active_jobs, max_priority)");
+                  "unknown key (a tenant has: name, admin, max_gpus_per_job, max_active_jobs, max_priority, home)");
     }
   }
   if (!have_name) return Fail(err, "name", "required");

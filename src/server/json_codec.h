@@ -60,6 +60,7 @@ struct TenantRequest {
   int64_t max_gpus_per_job = 0;
   int64_t max_active_jobs = 0;
   int64_t max_priority = 0;
+  std::string home;  // a center ("" = the server assigns one)
 };
 bool ParseTenantRequest(std::string_view body, TenantRequest* req, ApiError* err);
 

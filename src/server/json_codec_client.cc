@@ -112,6 +112,7 @@ Result<live::JobRecord> JobFromJson(const json& j) {
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "checkpoint_s", &s.checkpoint_s));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "grace_s", &s.grace_s));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "stop_signal", &s.stop_signal));
+  SUANLI_RETURN_IF_ERROR(ReadStr(j, "deadline", &s.deadline));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "center", &r.center));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "model", &r.model));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "node", &r.node));
@@ -146,6 +147,7 @@ Result<live::Tenant> TenantFromJson(const json& j) {
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "max_gpus_per_job", &t.max_gpus_per_job));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "max_active_jobs", &t.max_active_jobs));
   if (j.contains("max_priority")) SUANLI_RETURN_IF_ERROR(ReadInt(j, "max_priority", &t.max_priority));
+  SUANLI_RETURN_IF_ERROR(ReadStr(j, "home", &t.home));
   SUANLI_RETURN_IF_ERROR(ReadWallMs(j, "created_ms", &t.created_ms));
   return t;
 }

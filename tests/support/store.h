@@ -57,6 +57,7 @@ inline live::JobRecord FullJob() {
   r.spec.checkpoint_s = 1800;
   r.spec.grace_s = 120;
   r.spec.stop_signal = "USR2";
+  r.spec.deadline = "2026-12-05T06:00:00+08:00";
   r.state = live::JobState::kRunning;
   r.submit_ms = WallMs(1700000000123);
   r.start_ms = WallMs(1700000000456);
@@ -100,6 +101,7 @@ inline void ExpectSameJob(const live::JobRecord& a, const live::JobRecord& b) {
   EXPECT_EQ(a.spec.checkpoint_s, b.spec.checkpoint_s);
   EXPECT_EQ(a.spec.grace_s, b.spec.grace_s);
   EXPECT_EQ(a.spec.stop_signal, b.spec.stop_signal);
+  EXPECT_EQ(a.spec.deadline, b.spec.deadline);
   EXPECT_TRUE(a.spec == b.spec) << "a spec field differs";
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.submit_ms, b.submit_ms);

@@ -394,6 +394,8 @@ async function run() {
   await page.locator(tid('submit-gpus')).fill('0');
   await page.locator(tid('submit-time-limit')).fill('5m');
   await page.locator(tid('submit-checkpoint')).fill('10m');
+  await page.locator(tid('submit-deadline')).fill('12h');
+  const submittedAt = Date.now();
   await page.locator(tid('submit-center')).selectOption('local');
   await page.locator(tid('submit-button')).click();
   await visible(page, tid('submit-result'), 'the id of the submitted job');
@@ -404,7 +406,9 @@ async function run() {
   assert(JSON.stringify(job1.body.command) === JSON.stringify(['sh', '-c', 'echo hello-from-the-dashboard']), `the command was split into ${JSON.stringify(job1.body.command)}`);
   assert(job1.body.name === 'e2e-dashboard' && job1.body.time_limit_s === 300 && job1.body.gpus === 0 && job1.body.tenant === 'admin' && job1.body.center === 'local' && job1.body.checkpoint_s === 600,
     `the job's fields differ from the form: ${job1.text.slice(0, 400)}`);
-  ok(`submitted job #${id1} through the form: argv ["sh","-c","echo hello-from-the-dashboard"], name, gpus 0, time limit 300 s, checkpoints every 600 s, center local, tenant admin`);
+  const dl = Date.parse(job1.body.deadline ?? '');
+  assert(Math.abs(dl - (submittedAt + 12 * 3600 * 1000)) < 60 * 1000, `the deadline 12h from now became ${job1.body.deadline}`);
+  ok(`submitted job #${id1} through the form: argv ["sh","-c","echo hello-from-the-dashboard"], name, gpus 0, time limit 300 s, checkpoints every 600 s, deadline 12 h from now (${job1.body.deadline}), center local, tenant admin`);
   await visible(page, jobRow(id1), `job #${id1} in the jobs table`);
   ok(`job #${id1} is in the jobs table`);
 
@@ -419,6 +423,7 @@ async function run() {
   await waitText(page.locator(tid('field-tenant')), (t) => t.trim() === 'admin', 'the job page shows the tenant');
   await waitText(page.locator(tid('field-center')), (t) => t.trim() === 'local', 'the job page shows the center');
   await waitText(page.locator(tid('field-checkpoint_s')), (t) => t.trim().startsWith('every 10m'), 'the job page shows its checkpoint interval');
+  await waitText(page.locator(tid('field-deadline')), (t) => t.trim() === job1.body.deadline, 'the job page shows its deadline');
   await waitText(page.locator(tid('job-attempt')), (t) => t.startsWith('succeeded on local'), 'the job page lists its run');
   const kinds = await page.locator(tid('job-event')).evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')).join(' '));
   assert(kinds === 'submitted dispatched started ended', `the job page's history is "${kinds}"`);

@@ -114,6 +114,17 @@ void NetworkScheduler::Avoid(JobId id, CenterId c, Time until) {
 
 void NetworkScheduler::Arrive(JobId id, Time t) { Dispatch(id, t); }
 
+uint16_t NetworkScheduler::CenterPlace(CenterId c) {
+  const uint32_t p = w_.places.Intern(network_.centers[c].name);
+  if (p >= place_center_.size()) {
+    place_center_.resize(p + 1, kNoCenter);
+    place_region_.resize(p + 1, UINT32_MAX);
+    place_center_[p] = c;
+    if (auto r = network_.FindRegion(network_.centers[c].name)) place_region_[p] = *r;
+  }
+  return static_cast<uint16_t>(p);
+}
+
 void NetworkScheduler::Ready(JobId id, uint32_t generation, Time t) {
   NetJob& j = jobs_[id];
   if (generation != j.gen) return;

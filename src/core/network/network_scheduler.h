@@ -119,6 +119,9 @@ class NetworkScheduler {
   JobId AddJob(Job job);
   void FreeJob(JobId id);
   TenantId InternTenant(const std::string& name) { return w_.tenants.Intern(name); }
+  // The place (Workload::places) that names center c, added on first use:
+  // a live job's Job::home, the tenant's own center.
+  uint16_t CenterPlace(CenterId c);
   // The job runs only at this center (or is unschedulable if it never could).
   void Pin(JobId id, CenterId c) { places_[id].pinned = c; }
   // The job is not sent to center c before `until` (it just stopped the

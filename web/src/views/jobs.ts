@@ -71,10 +71,11 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
   const center = h('select', { id: 'f-center', name: 'center', testid: 'submit-center' }, h('option', { value: '' }, 'any'));
   const limit = h('input', { id: 'f-limit', name: 'time_limit', type: 'text', value: '1h', autocomplete: 'off', placeholder: '1h, 30m, 3600', testid: 'submit-time-limit' });
   const ckpt = h('input', { id: 'f-checkpoint', name: 'checkpoint', type: 'text', value: '', autocomplete: 'off', placeholder: 'none, or 10m, 1h', testid: 'submit-checkpoint' });
+  const deadline = h('input', { id: 'f-deadline', name: 'deadline', type: 'text', value: '', autocomplete: 'off', placeholder: 'none, or 12h, or 2026-12-05T06:00:00+08:00', testid: 'submit-deadline' });
   const submitBtn = h('button', { class: 'btn btn-primary', type: 'submit', testid: 'submit-button' }, 'Submit job');
   const formMsg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
   const fieldEls: Record<string, HTMLElement> = {
-    command: cmd, name, gpus, models: model, model, center, time_limit_s: limit, checkpoint_s: ckpt,
+    command: cmd, name, gpus, models: model, model, center, time_limit_s: limit, checkpoint_s: ckpt, deadline,
   };
 
   const field = (label: string, input: HTMLElement, hint?: string, wide = false) =>
@@ -94,6 +95,7 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
       field('Center', center),
       field('Time limit', limit, 'e.g. 90s, 30m, 2h'),
       field('Checkpoints every', ckpt, 'told by SIGUSR1 60 s before a preemption; saves in $SUANLI_CHECKPOINT_DIR'),
+      field('Deadline', deadline, 'must end by then; cost- and carbon-aware dispatch may hold it for cheaper or cleaner hours'),
     ),
     h('div', { class: 'form-actions' }, submitBtn, formMsg),
   );
@@ -147,6 +149,12 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
         return;
       }
       spec.checkpoint_s = s;
+    }
+    const dl = deadline.value.trim();
+    if (dl) {
+      // A duration from now, or a time as it is (the server checks RFC 3339).
+      const s = parseDuration(dl);
+      spec.deadline = s === null ? dl : new Date(Date.now() + s * 1000).toISOString();
     }
     submitBtn.disabled = true;
     fill(formMsg, h('span', { class: 'muted' }, 'Submitting…'));

@@ -67,6 +67,14 @@ std::vector<std::pair<std::string, std::string>> DispatchPolicies() {
   return out;
 }
 
+std::string_view DeferredFor(const DispatchSpec& spec) {
+  if (!spec.defer || spec.isolated) return "";
+  if (spec.w_cost > 0 && spec.w_carbon > 0) return "price and carbon";
+  if (spec.w_cost > 0) return "price";
+  if (spec.w_carbon > 0) return "carbon";
+  return "";
+}
+
 Result<DispatchSpec> ParseDispatchSpec(std::string_view text) {
   auto parts = Split(Trim(text), ':');
   if (parts.empty() || Trim(parts[0]).empty()) return InvalidArgument("empty dispatch policy");

@@ -59,6 +59,10 @@ struct DispatchSpec {
   std::string text;  // as written
 };
 Result<DispatchSpec> ParseDispatchSpec(std::string_view text);
+// What a deferrable job waits for under this policy: "price", "carbon",
+// "price and carbon" (the weights it holds jobs for), or "" if it does not
+// defer jobs. A job's reason says "deferred until T (price)".
+std::string_view DeferredFor(const DispatchSpec& spec);
 // Name and one-line description of every dispatch policy.
 std::vector<std::pair<std::string, std::string>> DispatchPolicies();
 

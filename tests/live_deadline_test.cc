@@ -1,0 +1,133 @@
+// Deferrable jobs live (issue: time shifting): a job with a deadline is held
+// by cost- or carbon-aware dispatch for a cheaper or cleaner hour, says so
+// ("deferred until T (price)"), reaches its center then, and still ends by
+// its deadline; a deadline that leaves no better hour runs it now. The
+// control plane runs the tiny network's simulated centers on a clock of the
+// test's own.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "base/time.h"
+#include "live/control.h"
+#include "support/live_control.h"
+
+namespace suanli::live {
+namespace {
+
+using testing::live_control::kAdmin;
+using testing::live_control::ScratchDir;
+
+class Net {
+ public:
+  Net(const std::string& dispatch, const char* start) : now_(*ParseRfc3339(start)) {
+    ServerConfig c = testing::live_control::SimulatedConfig(dir_ / "data", "tiny");
+    c.dispatch = dispatch;
+    c.pass_interval_ms = 3'600'000;  // passes when the test asks
+    c.durable = false;
+    c.clock = [this] { return CoreTime(now_.load()); };
+    cp_ = testing::live_control::StartOrDie(c);
+  }
+  ~Net() {
+    if (cp_) cp_->Stop();
+  }
+  ControlPlane& cp() { return *cp_; }
+  WallMs now() const { return now_.load(); }
+  void MoveTo(const char* t) {
+    now_ = *ParseRfc3339(t);
+    for (int i = 0; i < 3; ++i) cp_->PassNow();
+  }
+  Result<JobRecord> Submit(const std::string& model, const std::string& deadline) {
+    JobSpec s;
+    s.command = {"train"};
+    s.gpus = 8;
+    s.models = {model};
+    s.time_limit_s = 3600;
+    s.deadline = deadline;
+    auto r = cp_->Submit(kAdmin, s);
+    for (int i = 0; i < 3; ++i) cp_->PassNow();
+    return r;
+  }
+  JobRecord Get(int64_t id) { return *cp_->Get(kAdmin, id); }
+
+ private:
+  ScratchDir dir_;
+  std::atomic<WallMs> now_;
+  std::unique_ptr<ControlPlane> cp_;
+};
+
+std::vector<std::string> Kinds(const JobRecord& r) {
+  std::vector<std::string> k;
+  for (const JobEvent& e : r.events) k.push_back(e.kind);
+  return k;
+}
+
+// East (the only A100s) pays peak 08-11 and 18-21, valley 23-07 (UTC).
+TEST(LiveDeadline, CostAwareHoldsADeferrableJobForTheValleyHourAndRunsItThen) {
+  Net net("cost-aware", "2026-12-07T09:00:00Z");
+  auto late = net.Submit("A100-80GB", "2026-12-08T05:00:00+00:00");
+  ASSERT_TRUE(late.ok()) << late.status().message();
+  JobRecord r = net.Get(late->id);
+  EXPECT_EQ(r.state, JobState::kPending);
+  EXPECT_EQ(r.reason, "deferred until 2026-12-07T23:00:00Z (price)");
+  EXPECT_EQ(r.est_start_ms, *ParseRfc3339("2026-12-07T23:00:00Z"));
+  EXPECT_TRUE(r.center.empty());
+  ASSERT_EQ(Kinds(r), (std::vector<std::string>{"submitted", "deferred"}));
+  EXPECT_EQ(r.events[1].message, "for east until 2026-12-07T23:00:00Z (price), by cost-aware");
+  EXPECT_EQ(r.spec.deadline, "2026-12-08T05:00:00+00:00");
+
+  // Its deadline (+08:00: 11:00 UTC) leaves only peak hours: it runs now.
+  auto soon = net.Submit("A100-80GB", "2026-12-07T19:00:00+08:00");
+  ASSERT_TRUE(soon.ok()) << soon.status().message();
+  EXPECT_EQ(net.Get(soon->id).state, JobState::kRunning);
+  // A job without a deadline is not held either.
+  auto plain = net.Submit("A100-80GB", "");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(net.Get(plain->id).state, JobState::kRunning);
+
+  net.MoveTo("2026-12-07T22:59:59Z");
+  EXPECT_EQ(net.Get(late->id).state, JobState::kPending);
+  net.MoveTo("2026-12-07T23:00:00Z");
+  r = net.Get(late->id);
+  EXPECT_EQ(r.state, JobState::kRunning);
+  EXPECT_EQ(r.center, "east");
+  EXPECT_EQ(r.start_ms, *ParseRfc3339("2026-12-07T23:00:00Z"));
+  EXPECT_EQ(Kinds(r), (std::vector<std::string>{"submitted", "deferred", "dispatched", "started"}));
+  net.MoveTo("2026-12-08T00:00:01Z");
+  r = net.Get(late->id);
+  EXPECT_EQ(r.state, JobState::kSucceeded);
+  EXPECT_LE(r.end_ms, *ParseRfc3339(r.spec.deadline));
+  // Metered at the valley price: 8 A100s for an hour cost less than the
+  // job that ran at the peak.
+  EXPECT_LT(r.cost, net.Get(soon->id).cost);
+}
+
+// West's grid is cleanest at 11-13 (90 g/kWh).
+TEST(LiveDeadline, CarbonAwareHoldsItForTheCleanestHour) {
+  Net net("carbon-aware", "2026-12-07T00:00:00Z");
+  auto j = net.Submit("V100-32GB", "2026-12-07T20:00:00Z");
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  EXPECT_EQ(net.Get(j->id).reason, "deferred until 2026-12-07T11:00:00Z (carbon)");
+}
+
+TEST(LiveDeadline, EarliestStartDoesNotHoldIt) {
+  Net net("earliest-start", "2026-12-07T09:00:00Z");
+  auto j = net.Submit("A100-80GB", "2026-12-08T05:00:00Z");
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(net.Get(j->id).state, JobState::kRunning);
+}
+
+TEST(LiveDeadline, APassedOrMalformedDeadlineIsRefusedNamingTheField) {
+  Net net("cost-aware", "2026-12-07T09:00:00Z");
+  for (const char* bad : {"2026-12-07T09:00:00Z", "2026-12-07T16:59:59+08:00", "12h", "2026-12-07"}) {
+    auto r = net.Submit("A100-80GB", bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(r.status().field(), "deadline") << bad << ": " << r.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace suanli::live
