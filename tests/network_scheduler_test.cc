@@ -335,6 +335,39 @@ TEST(NetworkScheduler, ARunKeepsTheWorkUpToTheCheckpointItsJobReported) {
   EXPECT_DOUBLE_EQ(f.ns->remaining(low), 930);
 }
 
+// Runs lost with their center (Evict) keep, each, the work up to the
+// checkpoint its job reported; without a report, the interval's model.
+TEST(NetworkScheduler, RunsLostWithTheirCenterKeepTheWorkUpToTheirReportedCheckpoints) {
+  Fixture f("fifo", true);
+  Job j = MakeJob(0, 4, 1000);  // two of them on center 0's node of 8
+  j.checkpoint = Seconds(100);
+  j.tenant = f.ns->InternTenant("t");
+  const JobId reported = f.ns->AddJob(j);
+  const JobId modelled = f.ns->AddJob(j);
+  for (JobId id : {reported, modelled}) {
+    f.ns->Pin(id, CenterId{0});
+    f.ns->Arrive(id, 0);
+  }
+  ASSERT_TRUE(f.ns->Pass(0).ok());
+  auto ds = f.Take();
+  ASSERT_NE(Fixture::Find(ds, NetDecision::Kind::kStart, reported), nullptr);
+  ASSERT_NE(Fixture::Find(ds, NetDecision::Kind::kStart, modelled), nullptr);
+  std::vector<JobId> asked;
+  ASSERT_TRUE(f.ns->Evict(CenterId{0}, Seconds(250), true,
+                          [&](JobId id) -> std::optional<Duration> {
+                            asked.push_back(id);
+                            if (id == reported) return Seconds(30);  // its last checkpoint: 30 s into the run
+                            return std::nullopt;
+                          })
+                  .ok());
+  ds = f.Take();
+  EXPECT_NE(Fixture::Find(ds, NetDecision::Kind::kInterrupt, reported), nullptr);
+  EXPECT_NE(Fixture::Find(ds, NetDecision::Kind::kInterrupt, modelled), nullptr);
+  EXPECT_EQ(asked.size(), 2u);
+  EXPECT_DOUBLE_EQ(f.ns->remaining(reported), 970);  // not the 200 s its interval would keep
+  EXPECT_DOUBLE_EQ(f.ns->remaining(modelled), 800);  // two 100 s checkpoints in 250 s
+}
+
 // A minimum run time: a running job is not preempted before it has run that
 // long; the center's scheduler asks to be woken then, and preempts.
 TEST(NetworkScheduler, AJobIsNotPreemptedBeforeItsMinimumRunTime) {

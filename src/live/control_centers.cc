@@ -213,7 +213,12 @@ void ControlPlaneImpl::MarkDown(CenterId c, WallMs now, PassWork* w) {
   }
   // The others start again elsewhere (OnRunLost), and pending jobs go elsewhere.
   SyncCenter(c);
-  Status st = net_->Evict(c, t_, true);
+  // Each lost run keeps the work up to the checkpoint its job reported.
+  Status st = net_->Evict(c, t_, true, [&](JobId slot) -> std::optional<Duration> {
+    auto it = by_slot_.contains(slot) ? active_.find(by_slot_[slot]) : active_.end();
+    if (it == active_.end()) return std::nullopt;
+    return KeptOfRun(it->second, c, now);
+  });
   if (!st.ok()) spdlog::error("pass={} center={} {}", pass_id_, x.built->name, st.message());
   ApplyDecisions(now, w);
   x.abandoned_dirty = true;

@@ -218,7 +218,7 @@ void NetworkScheduler::SetCenter(CenterId c, bool accepting, bool passing, Time 
   }
 }
 
-Status NetworkScheduler::Evict(CenterId c, Time t, bool running) {
+Status NetworkScheduler::Evict(CenterId c, Time t, bool running, const KeptFn& kept) {
   if (!centers_[c].sched) return Status::Ok();
   // Running jobs lose the work since their last checkpoint; queued ones go
   // back to the dispatcher.
@@ -227,7 +227,7 @@ Status NetworkScheduler::Evict(CenterId c, Time t, bool running) {
     NetJob& j = jobs_[id];
     if (j.center != c) continue;
     if (running && j.phase == NetPhase::kRunning) {
-      SUANLI_ASSIGN_OR_RETURN(RunEnd e, Interrupt(id, t));
+      SUANLI_ASSIGN_OR_RETURN(RunEnd e, Interrupt(id, t, kept ? kept(id) : std::nullopt));
       NetDecision d;
       d.kind = NetDecision::Kind::kInterrupt;
       d.job = id;

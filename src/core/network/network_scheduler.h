@@ -29,7 +29,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -170,8 +172,12 @@ class NetworkScheduler {
   // dispatched again when a center starts accepting.
   void SetCenter(CenterId c, bool accepting, bool passing, Time t);
   // Takes back the jobs queued at c (and with `running`, interrupts the
-  // runs there) and dispatches them again.
-  Status Evict(CenterId c, Time t, bool running);
+  // runs there) and dispatches them again. An interrupted run keeps the work
+  // up to its checkpoint interval's last multiple (the simulator's model)
+  // unless `kept` gives, for its job, how long into the run the job last
+  // checkpointed (the live plane: what the job reported).
+  using KeptFn = std::function<std::optional<Duration>(JobId)>;
+  Status Evict(CenterId c, Time t, bool running, const KeptFn& kept = {});
   // A node of c (its numbering) goes down (nothing new is placed on it) or up.
   void SetNodeUp(CenterId c, NodeId local, bool up);
   // A wake-up asked for by a kWake decision (exactly at its time), or every
