@@ -75,13 +75,17 @@ TEST(LiveDeadline, CostAwareHoldsADeferrableJobForTheValleyHourAndRunsItThen) {
   EXPECT_EQ(r.est_start_ms, *ParseRfc3339("2026-12-07T23:00:00Z"));
   EXPECT_TRUE(r.center.empty());
   ASSERT_EQ(Kinds(r), (std::vector<std::string>{"submitted", "deferred"}));
-  EXPECT_EQ(r.events[1].message, "for east until 2026-12-07T23:00:00Z (price), by cost-aware");
+  // Why: the figures it was held for (the only center with A100s).
+  EXPECT_EQ(r.events[1].message,
+            "for east until 2026-12-07T23:00:00Z (price), by cost-aware: energy cost 1.25, starting in 14h00m00s");
   EXPECT_EQ(r.spec.deadline, "2026-12-08T05:00:00+00:00");
 
   // Its deadline (+08:00: 11:00 UTC) leaves only peak hours: it runs now.
   auto soon = net.Submit("A100-80GB", "2026-12-07T19:00:00+08:00");
   ASSERT_TRUE(soon.ok()) << soon.status().message();
   EXPECT_EQ(net.Get(soon->id).state, JobState::kRunning);
+  ASSERT_GE(net.Get(soon->id).events.size(), 2u);
+  EXPECT_EQ(net.Get(soon->id).events[1].message, "to east by cost-aware: energy cost 4.16");
   // A job without a deadline is not held either.
   auto plain = net.Submit("A100-80GB", "");
   ASSERT_TRUE(plain.ok());
@@ -117,6 +121,25 @@ TEST(LiveDeadline, EarliestStartDoesNotHoldIt) {
   auto j = net.Submit("A100-80GB", "2026-12-08T05:00:00Z");
   ASSERT_TRUE(j.ok());
   EXPECT_EQ(net.Get(j->id).state, JobState::kRunning);
+  // A job's history says why it went where it went: here, where it starts
+  // first, against the other centers' start.
+  EXPECT_EQ(net.Get(j->id).events[1].message, "to east by earliest-start: starts now");
+  auto fill = net.Submit("V100-32GB", "");
+  ASSERT_TRUE(fill.ok());
+  auto fill2 = net.Submit("V100-32GB", "");
+  ASSERT_TRUE(fill2.ok());
+  JobSpec any;
+  any.command = {"train"};
+  any.gpus = 8;
+  any.time_limit_s = 3600;
+  auto k = net.cp().Submit(kAdmin, any);
+  ASSERT_TRUE(k.ok());
+  for (int i = 0; i < 3; ++i) net.cp().PassNow();
+  const JobRecord kr = net.Get(k->id);
+  ASSERT_GE(kr.events.size(), 2u);
+  // (West's two nodes are busy for the next hour; its start is the
+  // dispatcher's wait estimate, docs/dispatch.md.)
+  EXPECT_EQ(kr.events[1].message, "to east by earliest-start: starts now (against west: starts in 1h14m48s)");
 }
 
 TEST(LiveDeadline, APassedOrMalformedDeadlineIsRefusedNamingTheField) {

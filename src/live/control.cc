@@ -91,7 +91,8 @@ Status ControlPlaneImpl::Init() {
   opt.start_hour = start_hour_;
   opt.seed = 0x73756e6c69ULL;
   opt.task_mix_from_workload = false;
-  opt.confirm_stops = true;  // a preempted run is stopped by its backend before its job runs again
+  opt.confirm_stops = true;     // a preempted run is stopped by its backend before its job runs again
+  opt.explain_dispatch = true;  // a job's history says why it went where it went
   requeue_avoid_ = Seconds(config_.center_timeout_s);
   center_timeout_ms_ = int64_t{config_.center_timeout_s} * 1000;
   if (replay_) {

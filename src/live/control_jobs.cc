@@ -81,7 +81,8 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
           a.rec.reason = fmt::format("deferred until {}{}", FormatMs(WallOf(d.at)), why);
           a.rec.est_start_ms = WallOf(d.at);
           Event(a, "deferred",
-                fmt::format("for {} until {}{}, by {}", x.built->name, FormatMs(WallOf(d.at)), why, DispatchName()),
+                fmt::format("for {} until {}{}, by {}{}", x.built->name, FormatMs(WallOf(d.at)), why, DispatchName(),
+                            d.why.empty() ? "" : ": " + d.why),
                 now);
           ++w->held;
           break;
@@ -94,8 +95,9 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
         const ModelMask m = net_->workload().jobs[a.slot].models;
         if (a.rec.spec.gpus > 0 && std::has_single_bit(m)) a.rec.model = catalog_.model(std::countr_zero(m)).name;
         Event(a, "dispatched",
-              fmt::format("to {} by {}{}", x.built->name, DispatchName(),
-                          a.rec.model.empty() || a.rec.spec.models.size() == 1 ? "" : ", held to model " + a.rec.model),
+              fmt::format("to {} by {}{}{}", x.built->name, DispatchName(),
+                          a.rec.model.empty() || a.rec.spec.models.size() == 1 ? "" : ", held to model " + a.rec.model,
+                          d.why.empty() ? "" : ": " + d.why),
               now);
         ++w->dispatched;
         break;

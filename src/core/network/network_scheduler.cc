@@ -94,6 +94,7 @@ Status NetworkScheduler::Init(const PolicySpec& policy) {
     if (opt_.task_mix_from_workload) x.sched->placer().SetTaskMix(mix);
   }
   SUANLI_ASSIGN_OR_RETURN(dispatcher_, MakeDispatcher(opt_.dispatch, network, catalog_));
+  dispatcher_->set_explain(opt_.explain_dispatch);
   status_.resize(nc);
   for (CenterId c : network.centers.ids()) status_[c].sched = centers_[c].sched.get();
   view_ = std::make_unique<DispatchView>(
@@ -179,7 +180,8 @@ void NetworkScheduler::Dispatch(JobId id, Time t) {
     if (!status_[c].up) return Hold(id, c, kNever, fmt::format("its center {} takes no jobs now", name));
     if (avoiding && p.avoid == c)
       return Hold(id, c, p.avoid_until, fmt::format("center {} stopped its last run", name));
-    Send(id, c, t);
+    NetDecision& s = Send(id, c, t);
+    if (opt_.explain_dispatch) s.why = "the center it asked for";
     return QueueAt(id, c, t);
   }
   view_->avoid = avoiding ? p.avoid : kNoCenter;
@@ -195,6 +197,7 @@ void NetworkScheduler::Dispatch(JobId id, Time t) {
   NetDecision& s = Send(id, d.center, std::max(d.at, t));
   s.transfer_s = d.transfer_s;
   s.deferred = d.deferred;
+  s.why = std::move(d.why);
   if (d.at <= t) {
     QueueAt(id, d.center, t);
   } else {

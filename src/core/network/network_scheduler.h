@@ -69,6 +69,9 @@ struct NetworkOptions {
   // start again (live: the backend stops it). Without, a preempted job
   // stays in its center's queue at once (the simulator).
   bool confirm_stops = false;
+  // Each send says why that center (NetDecision::why; Dispatcher::set_explain):
+  // the live plane's job history.
+  bool explain_dispatch = false;
 };
 
 enum class NetPhase : uint8_t { kWaiting, kInFlight, kQueued, kRunning, kHeld, kDone, kStopping };
@@ -103,6 +106,7 @@ struct NetDecision {
   bool deferred = false;    // kSend: held back for a better hour
   RunEnd end;               // kPreempt, kInterrupt
   std::string reason;       // kUnschedulable
+  std::string why;          // kSend, with NetworkOptions::explain_dispatch: why that center
   JobId by = kNoJob;        // kPreempt: the job it was stopped for
 };
 

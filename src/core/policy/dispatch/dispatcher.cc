@@ -4,6 +4,9 @@
 #include <cmath>
 #include <limits>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "base/strings.h"
 #include "core/model/energy.h"
 
@@ -329,7 +332,9 @@ DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const Dis
         job.data_at != kNoPlace && job.data_at < v.place_center.size() ? v.place_center[job.data_at] : kNoCenter;
     if (data != kNoCenter && job.data_gb > 0) k.transfer_s = v.paths.TransferSeconds(data, home, job.data_gb);
     if (!std::isfinite(k.transfer_s)) k.transfer_s = 0;  // isolated: the data is brought by other means
-    return Send(k, now, 0);
+    d = Send(k, now, 0);
+    if (explain_) d.why = "its tenant's home center";
+    return d;
   }
 
   std::vector<Candidate> cands;
@@ -382,7 +387,41 @@ DispatchDecision Dispatcher::Dispatch(JobId id, double work, Time now, const Dis
     }
     return d;
   }
-  return Send(best, now, 0);
+  d = Send(best, now, 0);
+  if (explain_) d.why = Explain(cands, best, job);
+  return d;
+}
+
+std::string Dispatcher::Explain(const std::vector<Candidate>& cands, const Candidate& best, const Job& job) const {
+  // The figures the policy weighs, for a candidate.
+  const bool time = !(job.Deferrable() && spec_.defer) && spec_.w_time > 0;
+  auto figures = [&](const Candidate& k) {
+    std::vector<std::string> f;
+    if (time) {
+      const double s = ToSeconds(k.delay) + k.wait_s + k.transfer_s + (spec_.by_start ? 0 : k.run_s);
+      f.push_back(fmt::format("{} {}", spec_.by_start ? "starts" : "ends",
+                              s < 1 ? std::string("now") : "in " + FormatDuration(SecondsF(s))));
+    }
+    if (spec_.w_data > 0 && k.transfer_s > 0)
+      f.push_back("stages its data in " + FormatDuration(SecondsF(k.transfer_s)));
+    if (spec_.w_cost > 0) f.push_back(fmt::format("energy cost {:.3g}", k.cost));
+    if (spec_.w_carbon > 0) f.push_back(fmt::format("{:.3g} kg CO2", k.carbon));
+    if (k.delay > 0) f.push_back("starting in " + FormatDuration(k.delay));
+    return f.empty() ? std::string("can run it") : fmt::format("{}", fmt::join(f, ", "));
+  };
+  std::string out = figures(best);
+  // The best candidate of each other center (the first: candidates come
+  // by center, then hour), up to three.
+  std::vector<CenterId> shown;
+  std::vector<std::string> others;
+  for (const Candidate& k : cands) {
+    if (k.center == best.center || std::find(shown.begin(), shown.end(), k.center) != shown.end()) continue;
+    shown.push_back(k.center);
+    if (others.size() < 3) others.push_back(fmt::format("{}: {}", network_.centers[k.center].name, figures(k)));
+  }
+  if (shown.size() > others.size()) others.push_back(fmt::format("{} more", shown.size() - others.size()));
+  if (!others.empty()) out += fmt::format(" (against {})", fmt::join(others, "; "));
+  return out;
 }
 
 Result<std::unique_ptr<Dispatcher>> MakeDispatcher(const DispatchSpec& spec, const Network& network,

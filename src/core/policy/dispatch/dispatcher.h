@@ -96,6 +96,7 @@ struct DispatchDecision {
   double transfer_s = 0;  // of that, staging the dataset
   bool deferred = false;  // held back for a better hour
   std::string reason;     // kHold / kReject
+  std::string why;        // kSend, when the dispatcher explains (set_explain): why this center
 };
 
 class Dispatcher {
@@ -113,6 +114,11 @@ class Dispatcher {
   // The center a job with no home belongs to: the first center, starting at
   // the tenant's turn among the non-edge centers, that can run it.
   CenterId HomeOf(const Job& job, const DispatchView& view) const;
+
+  // Each send says why that center (DispatchDecision::why): the figures it
+  // won on, beside the next best centers'. Off by default (the simulator
+  // does not keep them); the live plane turns it on for a job's history.
+  void set_explain(bool on) { explain_ = on; }
 
  protected:
   struct Candidate {
@@ -134,6 +140,8 @@ class Dispatcher {
   bool Best(const std::vector<Candidate>& cands, const Job& job, Candidate* best) const;
   DispatchDecision Send(const Candidate& c, Time now, ModelMask models) const;
   std::string NoCenterReason(const Job& job, const DispatchView& v) const;
+  // DispatchDecision::why of sending the job to `best` among `cands`.
+  std::string Explain(const std::vector<Candidate>& cands, const Candidate& best, const Job& job) const;
 
   DispatchSpec spec_;
   const Network& network_;
@@ -141,6 +149,7 @@ class Dispatcher {
   IdVector<CenterId, ModelMask> present_;             // models present, per center
   IdVector<CenterId, std::vector<double>> capacity_;  // [center][model] accelerators
   std::vector<CenterId> home_order_;                  // non-edge centers
+  bool explain_ = false;
 };
 
 Result<std::unique_ptr<Dispatcher>> MakeDispatcher(const DispatchSpec& spec, const Network& network,

@@ -69,6 +69,7 @@ class HeterogeneityAware : public Dispatcher {
     DispatchDecision d;
     if (best >= 0) {
       d = Send(best_cand, now, ModelMask{1} << res_[best].model);
+      if (explain_) d.why = "its job type's share of this pool lags the LP's target most";
     } else {
       d = Dispatcher::Dispatch(id, work, now, v);
       if (d.kind != DispatchDecision::Kind::kSend) {
