@@ -410,8 +410,8 @@ std::string Dispatcher::Explain(const std::vector<Candidate>& cands, const Candi
     return f.empty() ? std::string("can run it") : fmt::format("{}", fmt::join(f, ", "));
   };
   std::string out = figures(best);
-  // The best candidate of each other center (the first: candidates come
-  // by center, then hour), up to three.
+  // Each other center's first candidate (candidates come by center, then
+  // hour: for a deferrable job, its "now", not its best hour), up to three.
   std::vector<CenterId> shown;
   std::vector<std::string> others;
   for (const Candidate& k : cands) {
