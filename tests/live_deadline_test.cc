@@ -18,27 +18,11 @@ namespace suanli::live {
 namespace {
 
 using testing::live_control::kAdmin;
-using testing::live_control::ScratchDir;
 
-class Net {
+class Net : public testing::live_control::ClockedNetwork {
  public:
-  Net(const std::string& dispatch, const char* start) : now_(*ParseRfc3339(start)) {
-    ServerConfig c = testing::live_control::SimulatedConfig(dir_ / "data", "tiny");
-    c.dispatch = dispatch;
-    c.pass_interval_ms = 3'600'000;  // passes when the test asks
-    c.durable = false;
-    c.clock = [this] { return CoreTime(now_.load()); };
-    cp_ = testing::live_control::StartOrDie(c);
-  }
-  ~Net() {
-    if (cp_) cp_->Stop();
-  }
-  ControlPlane& cp() { return *cp_; }
-  WallMs now() const { return now_.load(); }
-  void MoveTo(const char* t) {
-    now_ = *ParseRfc3339(t);
-    for (int i = 0; i < 3; ++i) cp_->PassNow();
-  }
+  Net(const std::string& dispatch, const char* start) : ClockedNetwork(*ParseRfc3339(start), dispatch, false) {}
+  void MoveTo(const char* t) { ClockedNetwork::MoveTo(*ParseRfc3339(t)); }
   Result<JobRecord> Submit(const std::string& model, const std::string& deadline) {
     JobSpec s;
     s.command = {"train"};
@@ -46,16 +30,8 @@ class Net {
     s.models = {model};
     s.time_limit_s = 3600;
     s.deadline = deadline;
-    auto r = cp_->Submit(kAdmin, s);
-    for (int i = 0; i < 3; ++i) cp_->PassNow();
-    return r;
+    return ClockedNetwork::Submit(s);
   }
-  JobRecord Get(int64_t id) { return *cp_->Get(kAdmin, id); }
-
- private:
-  ScratchDir dir_;
-  std::atomic<WallMs> now_;
-  std::unique_ptr<ControlPlane> cp_;
 };
 
 std::vector<std::string> Kinds(const JobRecord& r) {

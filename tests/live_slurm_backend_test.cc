@@ -12,6 +12,9 @@
 #include <map>
 #include <thread>
 
+#include <fmt/format.h>
+
+#include "base/strings.h"
 #include "io/model_loader.h"
 #include "live/backend.h"
 #include "live/backend_slurm.h"
@@ -205,6 +208,49 @@ TEST(LiveSlurmBackend, GpuJobGetsTwoDevicesAndExitCodesAreRecorded) {
   bool started = false;
   for (const BackendEvent& e : seen) started = started || (e.job_id == 2 && e.kind == BackendEvent::Kind::kStarted);
   EXPECT_TRUE(started) << "job 2 ran 2 s; a Poll should have seen it running";
+}
+
+// A gang of 8 over 2 nodes x 4 GPUs: sbatch asks for both nodes, srun runs
+// one task per device, and every task sees the launcher's variables.
+TEST(LiveSlurmBackend, TwoNodeGangRunsEightRanksWithTheLaunchersVariables) {
+  Cluster c;
+  ASSERT_EQ(c.Start(), "");
+  auto b = MakeSlurm(c);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->Probe().ok());
+  LaunchRequest r = Request(c, 7,
+                            {"sh", "-c",
+                             "echo \"rank=$RANK local=$LOCAL_RANK node=$NODE_RANK world=$WORLD_SIZE "
+                             "lws=$LOCAL_WORLD_SIZE master=$MASTER_ADDR:$MASTER_PORT list=$SUANLI_NODELIST "
+                             "on=$SLURMD_NODENAME attempt=$SUANLI_ATTEMPT gpus=${CUDA_VISIBLE_DEVICES:+yes}\""});
+  r.node = "n1,n2";
+  r.model = "A100-80GB";
+  r.devices = {0, 1, 2, 3, 0, 1, 2, 3};
+  r.spec.gpus = 8;
+  r.spec.nodes = 2;
+  r.spec.cpu_milli = 8000;
+  r.spec.mem_mib = 2000;
+  r.attempt = 2;
+  auto id = b->Launch(r);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto e = WaitEnd(*b, 7, 90);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->state, JobState::kSucceeded) << e->reason << "\n" << ReadAll(r.job_dir + "/stderr");
+  std::string out = ReadAll(r.job_dir + "/stdout");
+  std::vector<std::string> lines;
+  for (std::string_view l : Split(out, '\n'))
+    if (!l.empty()) lines.emplace_back(l);
+  std::sort(lines.begin(), lines.end(),
+            [](const std::string& a, const std::string& b) { return std::stoi(a.substr(5)) < std::stoi(b.substr(5)); });
+  ASSERT_EQ(lines.size(), 8u) << out << ReadAll(r.job_dir + "/stderr");
+  const std::string port = std::to_string(20000 + std::stol(*id) % 20000);
+  for (int rank = 0; rank < 8; ++rank) {
+    const int node = rank / 4;
+    EXPECT_EQ(lines[rank], fmt::format("rank={} local={} node={} world=8 lws=4 master=n1:{} list=n1,n2 on=n{} "
+                                       "attempt=2 gpus=yes",
+                                       rank, rank % 4, node, port, node + 1))
+        << out;
+  }
 }
 
 // sbatch's default --export=ALL would hand the server's environment (its
@@ -552,6 +598,23 @@ TEST(LiveSlurmBackendParse, SbatchArguments) {
   EXPECT_TRUE(has("--mem=4096M"));
   EXPECT_TRUE(has("--time=2"));
   EXPECT_TRUE(has("--partition=gpu"));
+  EXPECT_TRUE(has("--nodes=1"));
+  EXPECT_TRUE(has("--ntasks=1"));
+
+  // 16 over 2 nodes: 8 tasks on each, each node's share of CPUs and memory.
+  r.node = "n1,n2";
+  r.devices = {0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7};
+  r.spec.gpus = 16;
+  r.spec.nodes = 2;
+  r.spec.cpu_milli = 32000;
+  a = SbatchArgs(r, "/d", "/w", "a100", "gpu");
+  EXPECT_TRUE(has("--nodes=2"));
+  EXPECT_TRUE(has("--ntasks-per-node=8"));
+  EXPECT_FALSE(has("--ntasks=1"));
+  EXPECT_TRUE(has("--nodelist=n1,n2"));
+  EXPECT_TRUE(has("--gres=gpu:a100:8"));
+  EXPECT_TRUE(has("--cpus-per-task=2"));
+  EXPECT_TRUE(has("--mem=2048M"));
 
   BackendConfig c;
   c.kind = "slurm";

@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "live/control.h"
 #include "support/cli.h"
 
@@ -66,11 +68,12 @@ class SlurmCluster {
     std::error_code ec;
     if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
-  CliResult Start(int nodes = 1) {
+  CliResult Start(int nodes = 1, int gpus = 2) {
     if (dir_.empty()) return {1, "mkdtemp failed"};
     started_ = true;
     return RunShell("bash " + Script("start.sh") + " " + dir_ + " --name " + name_ + " --nodes " +
-                    std::to_string(nodes) + " --cpus 4 --gpus 2 --gpu-type a100 --mem 16000 --timeout 90");
+                    std::to_string(nodes) + " --cpus 4 --gpus " + std::to_string(gpus) +
+                    " --gpu-type a100 --mem 16000 --timeout 90");
   }
   // A Slurm command against this cluster (shell text after the command name).
   CliResult Slurm(const std::string& cmd) const { return RunShell("SLURM_CONF=" + conf() + " timeout 20 " + cmd); }
@@ -432,6 +435,77 @@ TEST(LiveSlurmControl, AJobItsCenterStopsRunsElsewhereAtMostThreeTimesMore) {
     if (i > 0) {
       EXPECT_NE(r.attempts[i].center, r.attempts[i - 1].center) << i;
     }
+  }
+  cp->Stop();
+}
+
+// A gang of 8 GPUs over 2 nodes x 4 submitted to the server: Suanli places
+// it on both nodes, Slurm runs one task per GPU, every task sees its ranks,
+// and the job's record, attempt and history name both nodes. A job too big
+// for one node without `nodes`, or whose GPUs do not split evenly, is refused
+// at submission.
+TEST(LiveSlurmControl, AGangOverTwoNodesRunsAllEightRanks) {
+  std::string missing;
+  ASSERT_TRUE(SlurmInstalled(&missing)) << missing;
+  ScratchDir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::string& base = scratch.path();
+  SlurmCluster c("slg");
+  auto up = c.Start(2, 4);
+  ASSERT_EQ(up.code, 0) << "start.sh slg:\n" << up.out;
+  ServerConfig cfg;
+  cfg.data_dir = base + "/data";
+  cfg.centers.push_back(SlurmCenter("slg", c));
+  cfg.pass_interval_ms = 200;
+  auto started = ControlPlane::Start(cfg);
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  auto cp = std::move(started).value();
+  ASSERT_EQ(cp->Centers().at(0).devices, 8);
+
+  const Caller alice{"alice", false};
+  JobSpec spec;
+  spec.command = {
+      "sh", "-c",
+      "echo \"$RANK $LOCAL_RANK $NODE_RANK $WORLD_SIZE $MASTER_ADDR $SUANLI_NODELIST $SLURMD_NODENAME\" > " + base +
+          "/rank-$RANK; sleep 1"};
+  spec.gpus = 8;
+  spec.cpu_milli = 8000;
+  spec.mem_mib = 1024;
+  spec.time_limit_s = 120;
+  auto one_node = cp->Submit(alice, spec);
+  ASSERT_FALSE(one_node.ok());
+  EXPECT_NE(one_node.status().message().find("one node"), std::string::npos) << one_node.status().message();
+  spec.nodes = 3;
+  auto uneven = cp->Submit(alice, spec);
+  ASSERT_FALSE(uneven.ok());
+  EXPECT_EQ(uneven.status().field(), "nodes");
+  spec.nodes = 2;
+  auto r = cp->Submit(alice, spec);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const int64_t id = r->id;
+  auto state = [&] {
+    auto g = cp->Get(alice, id);
+    return g.ok() ? g->state : JobState::kPending;
+  };
+  ASSERT_TRUE(PassUntil(
+      *cp, [&] { return IsTerminal(state()); }, 90));
+  auto g = cp->Get(alice, id);
+  ASSERT_TRUE(g.ok());
+  ASSERT_EQ(g->state, JobState::kSucceeded) << g->reason;
+  EXPECT_EQ(g->node, "n1,n2");
+  EXPECT_EQ(g->devices, (std::vector<int>{0, 1, 2, 3, 0, 1, 2, 3}));
+  ASSERT_EQ(g->attempts.size(), 1u);
+  EXPECT_EQ(g->attempts[0].node, "n1,n2");
+  EXPECT_GE(g->end_ms - g->start_ms, 1000);
+  EXPECT_DOUBLE_EQ(g->attempts[0].gpu_seconds, 8.0 * static_cast<double>(g->end_ms - g->start_ms) / 1000.0);
+  bool started_on_both = false;
+  for (const JobEvent& e : g->events)
+    started_on_both = started_on_both || (e.kind == "started" && e.message.find("nodes n1,n2") != std::string::npos);
+  EXPECT_TRUE(started_on_both);
+  for (int rank = 0; rank < 8; ++rank) {
+    EXPECT_EQ(ReadText(base + "/rank-" + std::to_string(rank)),
+              fmt::format("{} {} {} 8 n1 n1,n2 n{}\n", rank, rank % 4, rank / 4, rank / 4 + 1))
+        << "rank " << rank;
   }
   cp->Stop();
 }

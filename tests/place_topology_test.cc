@@ -99,3 +99,59 @@ TEST(Topology, SingleNodeJobsAreBestFit) {
 
 }  // namespace
 }  // namespace suanli
+
+namespace suanli {
+namespace {
+
+PlacementRequest Spread(uint32_t gpus, uint16_t nodes) {
+  PlacementRequest r = Gang(gpus);
+  r.nodes = nodes;
+  return r;
+}
+
+// PlaceSpread (a job's `nodes`): exactly that many nodes, the same number of
+// devices and share of CPU on each, in the smallest domain that holds them,
+// the fullest nodes first.
+TEST(Spread, EvenSharesInTheTightestDomainFullestFirst) {
+  Cluster c;
+  // 8 over 2: only node 0 of rack 0 has 4 free; rack 1 has four such nodes.
+  auto a = PlaceSpread(c.s, Spread(8, 2));
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->shares.size(), 2u);
+  EXPECT_EQ(a->shares[0].node, NodeId{4});
+  EXPECT_EQ(a->shares[1].node, NodeId{5});
+  for (const NodeShare& sh : a->shares) {
+    EXPECT_EQ(sh.NumDevices(), 4);
+    EXPECT_EQ(sh.cpu_milli, 4000);
+  }
+  // 2 over 2: every rack has four nodes with a free device; rack 0 (the
+  // lowest) it is, on its fullest nodes (one free device each).
+  a = PlaceSpread(c.s, Spread(2, 2));
+  ASSERT_TRUE(a);
+  ASSERT_EQ(a->shares.size(), 2u);
+  EXPECT_EQ(a->shares[0].node, NodeId{1});
+  EXPECT_EQ(a->shares[1].node, NodeId{2});
+  // 20 over 5: no rack has five nodes with 4 free; pod 0 (racks 0 and 1) has.
+  a = PlaceSpread(c.s, Spread(20, 5));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->shares.size(), 5u);
+  EXPECT_EQ(c.Pods(*a), std::set<uint32_t>{0});
+  EXPECT_EQ(c.Racks(*a), (std::set<uint32_t>{0, 1}));
+  // Never two shares on one node, never a node short of its share.
+  std::set<NodeId> seen;
+  for (const NodeShare& sh : a->shares) {
+    EXPECT_TRUE(seen.insert(sh.node).second);
+    EXPECT_EQ(sh.NumDevices(), 4);
+  }
+}
+
+TEST(Spread, NoPlacementWhenTheNodesOrTheSplitAreMissing) {
+  Cluster c;
+  EXPECT_FALSE(PlaceSpread(c.s, Spread(16, 3)));   // 16 / 3 is not whole
+  EXPECT_FALSE(PlaceSpread(c.s, Spread(56, 14)));  // 13 nodes have 4 free
+  EXPECT_TRUE(PlaceSpread(c.s, Spread(52, 13)));
+  EXPECT_FALSE(PlaceSpread(c.s, Spread(10, 2)));  // 5 per node: nodes have 4
+}
+
+}  // namespace
+}  // namespace suanli

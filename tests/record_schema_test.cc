@@ -49,6 +49,7 @@ JobSpec Full() {
   s.grace_s = 30;
   s.stop_signal = "USR2";
   s.deadline = "2026-12-05T06:00:00+08:00";
+  s.nodes = 2;
   return s;
 }
 
@@ -59,7 +60,7 @@ TEST(RecordSchema, JobSpecFieldsAreUniqueAndDescribed) {
     EXPECT_TRUE(columns.insert(f.column).second) << f.column;
     EXPECT_FALSE(f.description.empty()) << f.json;
   }
-  EXPECT_EQ(keys.size(), 18u);
+  EXPECT_EQ(keys.size(), 19u);
 }
 
 TEST(RecordSchema, EveryJobSpecFieldSurvivesEncodeAndDecode) {
@@ -77,6 +78,7 @@ TEST(RecordSchema, EveryJobSpecFieldSurvivesEncodeAndDecode) {
   for (const auto& f : schema::JobSpecFields()) {
     JobSpec one;
     json k = {{"command", full.command}, {std::string(f.json), j[std::string(f.json)]}};
+    if (f.json == "nodes") k["gpus"] = j["gpus"];  // nodes share its accelerators
     ASSERT_TRUE(server::JobSpecFromJson(k, &one, &err)) << f.json << ": " << err.message;
     EXPECT_TRUE(f.json == "command" || !(one == bare)) << f.json;
   }
@@ -147,7 +149,29 @@ TEST(RecordSchema, OneLimitPerFieldForCheckDecodeAndOpenApi) {
     EXPECT_EQ(err.field, key);
     EXPECT_EQ(err.message, table.message()) << key;
   }
-  EXPECT_EQ(checked, 17);
+  EXPECT_EQ(checked, 18);
+}
+
+// A gang's nodes share its accelerators evenly: the table's check, the JSON
+// decode and ValidateSpec refuse gpus that are not a multiple of nodes.
+TEST(RecordSchema, NodesSplitTheGpusEvenly) {
+  for (auto [gpus, nodes, ok] : {std::tuple{8u, 2u, true}, std::tuple{16u, 4u, true}, std::tuple{0u, 1u, true},
+                                 std::tuple{6u, 4u, false}, std::tuple{1u, 2u, false}, std::tuple{0u, 2u, false}}) {
+    JobSpec s;
+    s.command = {"true"};
+    s.gpus = gpus;
+    s.nodes = nodes;
+    Status table = schema::CheckSpecFields(s);
+    EXPECT_EQ(table.ok(), ok) << gpus << " over " << nodes;
+    JobSpec decoded;
+    server::ApiError err;
+    json body = {{"command", {"true"}}, {"gpus", gpus}, {"nodes", nodes}};
+    EXPECT_EQ(server::JobSpecFromJson(body, &decoded, &err), ok) << gpus << " over " << nodes;
+    if (ok) continue;
+    EXPECT_EQ(table.field(), "nodes");
+    EXPECT_EQ(err.field, "nodes");
+    EXPECT_EQ(live::ValidateSpec(s, BuiltinCatalog(), nullptr).message(), table.message());
+  }
 }
 
 // A string field that lists its values takes only those, in the table's

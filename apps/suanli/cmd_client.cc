@@ -44,6 +44,9 @@ void RegisterClient(CLI::App& app, int* exit_code) {
     auto* cmd = app.add_subcommand("submit", "Submit a job to the server: suanli submit [options] -- CMD ARGS...");
     cmd->add_option_function<uint32_t>(
         "--gpus", [a](const uint32_t& v) { a->gpus = v; }, "Accelerators (default 0)");
+    cmd->add_option_function<uint32_t>(
+        "--nodes", [a](const uint32_t& v) { a->nodes = v; },
+        "Spread the accelerators over this many nodes, gpus / nodes on each (default 1)");
     cmd->add_option("--model", a->models, "Accepted accelerator model (repeat or comma-separate; default any)")
         ->delimiter(',')
         ->allow_extra_args(false);

@@ -74,6 +74,7 @@ std::optional<int64_t> ParseTimeArg(const std::string& text);
 
 struct SubmitArgs {
   std::optional<uint32_t> gpus;
+  std::optional<uint32_t> nodes;
   std::vector<std::string> models, stacks, env;
   std::optional<double> cpus;
   std::optional<int64_t> mem;

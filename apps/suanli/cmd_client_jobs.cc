@@ -35,7 +35,7 @@ Result<json> LoadJobFile(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m, yaml::Map::Open(top, {"command", "name", "env", "workdir", "gpus", "cpu_milli", "mem_mib", "models",
                                          "stacks", "class", "time_limit_s", "duration_s", "priority", "center",
-                                         "checkpoint_s", "grace_s", "stop_signal", "deadline"}));
+                                         "checkpoint_s", "grace_s", "stop_signal", "deadline", "nodes"}));
   json j = json::object();
   for (const char* key : {"command", "models", "stacks"}) {
     if (!m.Has(key)) continue;
@@ -74,7 +74,7 @@ Result<json> LoadJobFile(const std::string& path) {
     SUANLI_ASSIGN_OR_RETURN(std::string str, m.Get(key).String());
     j[key] = str;
   }
-  for (const char* key : {"gpus", "cpu_milli", "mem_mib", "priority"}) {
+  for (const char* key : {"gpus", "cpu_milli", "mem_mib", "priority", "nodes"}) {
     if (!m.Has(key)) continue;
     int64_t lo = std::string_view(key) == "priority" ? INT32_MIN : 0;
     int64_t hi = std::string_view(key) == "priority" ? INT32_MAX : (int64_t{1} << 40);
@@ -120,6 +120,7 @@ int RunSubmit(const SubmitArgs& a, const Conn& conn) {
                 "no command: give it after --, e.g. suanli submit --gpus 1 -- python train.py (or in -f FILE)");
   }
   if (a.gpus) body["gpus"] = *a.gpus;
+  if (a.nodes) body["nodes"] = *a.nodes;
   if (!a.models.empty()) body["models"] = a.models;
   if (!a.stacks.empty()) body["stacks"] = a.stacks;
   if (a.cpus) {
@@ -291,6 +292,7 @@ int RunShow(int64_t id, bool as_json, const Conn& conn) {
   for (const auto& [k, v] : x.spec.env) add("env:", k + "=" + v);
   if (!x.spec.workdir.empty()) add("workdir:", x.spec.workdir);
   std::string req = fmt::format("{} gpus, {} cpus, {} MiB", x.spec.gpus, x.spec.cpu_milli / 1000.0, x.spec.mem_mib);
+  if (x.spec.nodes > 1) req += fmt::format(" over {} nodes ({} gpus each)", x.spec.nodes, x.spec.gpus / x.spec.nodes);
   if (!x.spec.models.empty()) req += ", models " + Join(x.spec.models, ",");
   if (!x.spec.stacks.empty()) req += ", stacks " + Join(x.spec.stacks, ",");
   add("resources:", req);

@@ -7,6 +7,8 @@
 
 #include <csignal>
 
+#include "base/strings.h"
+
 namespace suanli::live {
 
 int StopSignalNumber(std::string_view name) {
@@ -16,6 +18,26 @@ int StopSignalNumber(std::string_view name) {
   for (const auto& [n, sig] : kNumbers)
     if (n == name) return sig;
   return 0;
+}
+
+Result<std::vector<LaunchRequest::Host>> LaunchRequest::Hosts() const {
+  std::vector<Host> out;
+  for (std::string_view n : Split(node, ',')) out.push_back({std::string(n), {}});
+  if (out.size() > 1) {
+    if (devices.size() % out.size() != 0)
+      return InvalidArgument("job {}: {} devices do not split evenly over its {} nodes ({})", job_id, devices.size(),
+                             out.size(), node);
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i].name.empty()) return InvalidArgument("job {}: an empty name in its nodes '{}'", job_id, node);
+      for (size_t j = 0; j < i; ++j)
+        if (out[j].name == out[i].name) return InvalidArgument("job {}: node '{}' listed twice", job_id, out[i].name);
+    }
+  }
+  const size_t per = devices.size() / out.size();
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i].devices.assign(devices.begin() + static_cast<ptrdiff_t>(i * per),
+                          devices.begin() + static_cast<ptrdiff_t>((i + 1) * per));
+  return out;
 }
 
 Result<std::unique_ptr<Backend>> MakeBackend(const BackendConfig& config, const std::string& center,

@@ -37,9 +37,11 @@ struct BackendCapacity {
 struct LaunchRequest {
   int64_t job_id = 0;
   JobSpec spec;
-  std::string node;          // chosen node (slurm: passed as --nodelist)
+  // The chosen node (slurm: passed as --nodelist when configured to); a
+  // multi-node job's nodes, comma-separated in rank order (spec.nodes).
+  std::string node;
   std::string model;         // chosen model ("" for CPU-only)
-  std::vector<int> devices;  // device indices on that node
+  std::vector<int> devices;  // device indices on that node (several nodes: each one's in turn, as many on each)
   std::string job_dir;       // per-job directory (logs: job_dir/stdout, job_dir/stderr)
   WallMs start_ms{};         // when the control loop launched it
   int64_t start_us = 0;      // the same in microseconds (0 = CoreTime(start_ms))
@@ -56,6 +58,14 @@ struct LaunchRequest {
   // from its own checkpoints, if it writes any, is the job's business.
   double done_s = 0;
   int attempt = 1;  // 1 for its first run, then 2, 3, ...
+
+  // Its nodes one by one, in rank order, each with its devices (an error
+  // when the devices do not split evenly over them).
+  struct Host {
+    std::string name;
+    std::vector<int> devices;
+  };
+  Result<std::vector<Host>> Hosts() const;
 };
 
 // What a job is told before it is stopped for its scheduler (a preemption,

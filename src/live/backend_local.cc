@@ -94,6 +94,9 @@ class LocalBackend final : public Backend {
     }
     if (jobs_.count(req.job_id) > 0) return InvalidArgument("job {} is already running here", req.job_id);
     if (!probed_) (void)Probe();
+    if (req.spec.nodes > 1 || req.node.find(',') != std::string::npos)
+      return InvalidArgument("job {}: a local center runs a job on one node; it asks for {} ({})", req.job_id,
+                             req.spec.nodes, req.node);
     if (!req.node.empty() &&
         std::none_of(plan_.begin(), plan_.end(), [&](const LocalNodePlan& p) { return p.node.name == req.node; }))
       return InvalidArgument("job {}: node '{}' is not a node of center {}", req.job_id, req.node, center_);

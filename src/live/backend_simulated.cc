@@ -44,15 +44,18 @@ class SimulatedBackend final : public Backend {
     if (running != jobs_.end() && !running->second.cancelled)
       return InvalidArgument("job {} is already running in center {}", req.job_id, center_);
     if (!req.node.empty() || !req.devices.empty()) {
-      auto it = nodes_.find(req.node);
-      if (it == nodes_.end())
-        return InvalidArgument("job {}: center {} has no node '{}'", req.job_id, center_, req.node);
-      const BackendNode& n = capacity_.nodes[it->second];
-      std::unordered_set<int> seen;
-      for (int d : req.devices) {
-        if (d < 0 || d >= n.devices || !seen.insert(d).second) {
-          return InvalidArgument("job {}: device {} is not one of node '{}' ({} devices), or is listed twice",
-                                 req.job_id, d, n.name, n.devices);
+      SUANLI_ASSIGN_OR_RETURN(auto hosts, req.Hosts());
+      for (const LaunchRequest::Host& h : hosts) {
+        auto it = nodes_.find(h.name);
+        if (it == nodes_.end())
+          return InvalidArgument("job {}: center {} has no node '{}'", req.job_id, center_, h.name);
+        const BackendNode& n = capacity_.nodes[it->second];
+        std::unordered_set<int> seen;
+        for (int d : h.devices) {
+          if (d < 0 || d >= n.devices || !seen.insert(d).second) {
+            return InvalidArgument("job {}: device {} is not one of node '{}' ({} devices), or is listed twice",
+                                   req.job_id, d, n.name, n.devices);
+          }
         }
       }
     }

@@ -81,23 +81,31 @@ class SlurmBackend final : public Backend {
     }
     std::string gres_type;
     std::string model = req.model;
-    if (!req.devices.empty() || !req.model.empty()) {
-      if (!probed_ || nodes_.count(req.node) == 0) SUANLI_RETURN_IF_ERROR(Probe().status());
-      auto it = nodes_.find(req.node);
-      if (it == nodes_.end())
-        return InvalidArgument("job {}: center {} has no node '{}'", req.job_id, center_, req.node);
+    SUANLI_ASSIGN_OR_RETURN(const std::vector<LaunchRequest::Host> hosts, req.Hosts());
+    if (hosts.size() > 1 && hosts.size() != spec.nodes)
+      return InvalidArgument("job {}: {} nodes given ({}) for a job over {}", req.job_id, hosts.size(), req.node,
+                             spec.nodes);
+    for (const LaunchRequest::Host& h : hosts) {
+      if (req.devices.empty() && req.model.empty()) break;
+      if (!probed_ || nodes_.count(h.name) == 0) SUANLI_RETURN_IF_ERROR(Probe().status());
+      auto it = nodes_.find(h.name);
+      if (it == nodes_.end()) return InvalidArgument("job {}: center {} has no node '{}'", req.job_id, center_, h.name);
       const SlurmNode& n = it->second;
       if (n.node.devices == 0 || n.gres_type.empty()) {
-        return InvalidArgument("job {}: node '{}' of center {} offers no typed GPUs", req.job_id, req.node, center_);
+        return InvalidArgument("job {}: node '{}' of center {} offers no typed GPUs", req.job_id, h.name, center_);
       }
       auto a = catalog_.Find(req.model.empty() ? n.node.model : req.model);
       auto b = catalog_.Find(n.node.model);
       if (!a || !b || *a != *b) {
-        return InvalidArgument("job {}: node '{}' has {}, not {}", req.job_id, req.node, n.node.model, req.model);
+        return InvalidArgument("job {}: node '{}' has {}, not {}", req.job_id, h.name, n.node.model, req.model);
       }
-      if (static_cast<int>(req.devices.size()) > n.node.devices) {
-        return InvalidArgument("job {}: {} devices asked on node '{}', which has {}", req.job_id, req.devices.size(),
-                               req.node, n.node.devices);
+      if (static_cast<int>(h.devices.size()) > n.node.devices) {
+        return InvalidArgument("job {}: {} devices asked on node '{}', which has {}", req.job_id, h.devices.size(),
+                               h.name, n.node.devices);
+      }
+      if (!gres_type.empty() && gres_type != n.gres_type) {
+        return InvalidArgument("job {}: its nodes have GPUs of different GRES types ({} and {})", req.job_id, gres_type,
+                               n.gres_type);
       }
       gres_type = n.gres_type;
       model = n.node.model;
@@ -265,9 +273,11 @@ class SlurmBackend final : public Backend {
       }
       if (!SlurmStateFinal(fin->state)) continue;  // scontrol saw it still going: next Poll
       // A run that started and ended between two polls is reported started
-      // first (metering counts from its start); one cancelled while Slurm
-      // held it never started (Slurm gives it no time).
-      if (!j.started && fin->start_ms.ms() > 0 && fin->end_ms > fin->start_ms)
+      // first (metering counts from its start), also one that ran for less
+      // than Slurm's second; one cancelled while Slurm held it never started
+      // (Slurm gives it no time: its start is its end).
+      if (!j.started && fin->start_ms.ms() > 0 &&
+          (fin->end_ms > fin->start_ms || (fin->end_ms == fin->start_ms && fin->state != "CANCELLED")))
         events.push_back(Started(j, fin->start_ms, ""));
       BackendEvent ev = SlurmEndEvent(job_id, *fin, j.cancelled, j.time_limit_s);
       if (ev.at_ms.ms() == 0) ev.at_ms = now;

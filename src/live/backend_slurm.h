@@ -82,10 +82,16 @@ std::string ShellQuote(std::string_view s);
 // The script starts from the allow-listed environment of job_env.h (HOME and
 // SUANLI_JOB_DIR = `job_dir` when given, with SUANLI_CHECKPOINT_DIR inside
 // it; SUANLI_ATTEMPT = `attempt`); sbatch runs it with --export=NONE.
+// A multi-node job (spec.nodes > 1) runs its command as one srun task per
+// device (per node when it has none), each with the launcher's variables:
+// MASTER_ADDR (the first node), MASTER_PORT, WORLD_SIZE, RANK, LOCAL_RANK,
+// LOCAL_WORLD_SIZE, NODE_RANK and SUANLI_NODELIST, from Slurm's own.
 Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& spec, const std::string& model,
                                    const Catalog& catalog, const std::string& job_dir = "");
 
-// The sbatch command line for a job (after `sbatch`).
+// The sbatch command line for a job (after `sbatch`): a multi-node job asks
+// for its nodes, its tasks on each, and per node its share of the devices,
+// CPUs and memory.
 std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string& job_dir, const std::string& workdir,
                                     const std::string& gres_type, const std::string& partition);
 

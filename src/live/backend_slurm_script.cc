@@ -62,8 +62,9 @@ Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& s
     s += fmt::format("export SUANLI_JOB_DIR={}\n", ShellQuote(job_dir));
     s += fmt::format("export SUANLI_CHECKPOINT_DIR={}\n", ShellQuote(CheckpointDir(job_dir)));
   }
-  // Device variables: Slurm sets CUDA_VISIBLE_DEVICES for a GRES job; the
-  // other variables of the model's stacks follow it, the rest are hidden.
+  // Device variables: Slurm sets CUDA_VISIBLE_DEVICES for a GRES job (a
+  // task); the other variables of the model's stacks follow it, the rest are
+  // hidden.
   auto env = DeviceEnvironment(catalog, model, {});
   if (!env.ok()) return env.status().Wrap(fmt::format("job {}", job_id));
   std::set<std::string> mine;
@@ -74,23 +75,39 @@ Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& s
       if (id && st && (catalog.model(*id).stacks & (StackMask{1} << *st)) != 0) mine.insert(std::string(dv.variable));
     }
   }
-  if (!mine.empty()) s += "slurm_devices=\"${CUDA_VISIBLE_DEVICES-}\"\n";
+  std::string devices;
+  if (!mine.empty()) devices += "slurm_devices=\"${CUDA_VISIBLE_DEVICES-}\"\n";
   std::set<std::string> done;
   for (const DeviceVariable& dv : DeviceVariables()) {
     std::string var(dv.variable);
     if (!done.insert(var).second) continue;
     if (mine.count(var) == 0) {
-      s += fmt::format("export {}=\n", var);
+      devices += fmt::format("export {}=\n", var);
     } else if (var != "CUDA_VISIBLE_DEVICES") {
-      s += fmt::format("export {}=\"$slurm_devices\"\n", var);
+      devices += fmt::format("export {}=\"$slurm_devices\"\n", var);
     }
   }
-  s += "exec";
+  std::string command;
   for (const std::string& a : spec.command) {
     if (a.find('\0') != std::string::npos) return InvalidArgument("job {}: command holds a NUL byte", job_id);
-    s += " " + ShellQuote(a);
+    command += " " + ShellQuote(a);
   }
-  s += "\n";
+  if (spec.nodes <= 1) return s + devices + "exec" + command + "\n";
+  // A gang over several nodes: the launcher's variables (what torchrun,
+  // DeepSpeed and Megatron read), the job's from Slurm's, then one task per
+  // device on each node, each with its ranks.
+  s += "suanli_nodes=$(scontrol show hostnames \"$SLURM_JOB_NODELIST\" 2>/dev/null | paste -sd, -)\n";
+  s += "export SUANLI_NODELIST=\"${suanli_nodes:-$SLURM_JOB_NODELIST}\"\n";
+  s += "export MASTER_ADDR=\"${SUANLI_NODELIST%%,*}\"\n";
+  s += "export MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))\n";
+  s += "export WORLD_SIZE=\"$SLURM_NTASKS\"\n";
+  std::string task =
+      "export RANK=\"$SLURM_PROCID\" LOCAL_RANK=\"$SLURM_LOCALID\" NODE_RANK=\"$SLURM_NODEID\" "
+      "LOCAL_WORLD_SIZE=\"${SLURM_NTASKS_PER_NODE%%(*}\"\n" +
+      devices + "exec \"$@\"";
+  // sbatch --export=NONE is handed on to srun (SLURM_EXPORT_ENV): its tasks
+  // get this script's environment only with --export=ALL.
+  s += "exec srun --export=ALL --kill-on-bad-exit=1 /bin/bash -c " + ShellQuote(task) + " suanli-task" + command + "\n";
   return s;
 }
 
@@ -102,16 +119,19 @@ std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string&
                                 fmt::format("--job-name=suanli-{}", req.job_id),
                                 "--output=" + job_dir + "/stdout",
                                 "--error=" + job_dir + "/stderr",
-                                "--chdir=" + workdir,
-                                "--nodes=1",
-                                "--ntasks=1"};
+                                "--chdir=" + workdir};
+  // A multi-node gang: its nodes, one task per device on each (one per node
+  // without devices), and each node's share of its devices, CPUs and memory.
+  const int64_t nodes = std::max<int64_t>(1, spec.nodes);
+  const int64_t per_node = static_cast<int64_t>(req.devices.size()) / nodes;
+  const int64_t tasks = nodes > 1 ? std::max<int64_t>(1, per_node) : 1;
+  a.push_back(fmt::format("--nodes={}", nodes));
+  a.push_back(nodes > 1 ? fmt::format("--ntasks-per-node={}", tasks) : "--ntasks=1");
   if (!req.node.empty()) a.push_back("--nodelist=" + req.node);
-  if (!req.devices.empty() && !gres_type.empty()) {
-    a.push_back(fmt::format("--gres=gpu:{}:{}", gres_type, req.devices.size()));
-  }
-  int64_t cpus = std::max<int64_t>(1, (spec.cpu_milli + 999) / 1000);
+  if (per_node > 0 && !gres_type.empty()) a.push_back(fmt::format("--gres=gpu:{}:{}", gres_type, per_node));
+  int64_t cpus = std::max<int64_t>(1, (spec.cpu_milli + nodes * tasks * 1000 - 1) / (nodes * tasks * 1000));
   a.push_back(fmt::format("--cpus-per-task={}", cpus));
-  if (spec.mem_mib > 0) a.push_back(fmt::format("--mem={}M", spec.mem_mib));
+  if (spec.mem_mib > 0) a.push_back(fmt::format("--mem={}M", (spec.mem_mib + nodes - 1) / nodes));  // per node
   if (spec.time_limit_s > 0) a.push_back(fmt::format("--time={}", (spec.time_limit_s + 59) / 60));
   if (!partition.empty()) a.push_back("--partition=" + partition);
   return a;

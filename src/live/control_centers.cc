@@ -46,8 +46,8 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
           a.rec.start_ms = at;
           a.rec.reason.clear();
           Event(a, "started",
-                fmt::format("attempt {} on {} node {} (started by {})", a.rec.attempts.size() + 1, x.built->name,
-                            a.rec.node, x.built->kind),
+                fmt::format("attempt {} on {} {} {} (started by {})", a.rec.attempts.size() + 1, x.built->name,
+                            a.rec.node.find(',') == std::string::npos ? "node" : "nodes", a.rec.node, x.built->kind),
                 at);
           w->writes.push_back(a.rec);
           spdlog::info("pass={} job={} center={} started there", pass_id_, a.rec.id, x.built->name);
@@ -175,7 +175,7 @@ void ControlPlaneImpl::NodeChanged(CenterId c, const std::string& node, bool up,
   std::vector<int64_t> held;
   for (int64_t id : x.running) {
     const Active& a = active_.at(id);
-    if (PhaseOf(a) == NetPhase::kRunning && a.rec.state == JobState::kPending && a.rec.node == node &&
+    if (PhaseOf(a) == NetPhase::kRunning && a.rec.state == JobState::kPending && OnNode(a.rec.node, node) &&
         !a.rec.backend_id.empty())
       held.push_back(id);
   }

@@ -157,15 +157,20 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
 void ControlPlaneImpl::OnStart(Active& a, const NetDecision& d, WallMs now, PassWork* w) {
   CenterRt& x = centers_[d.center];
   const int64_t id = a.rec.id;
-  const NodeShare& sh = d.alloc.shares.front();
   JobRecord& r = a.rec;
   r.state = JobState::kRunning;
   r.center = x.built->name;
-  r.node = x.built->net.nodes[sh.node].name;
   r.model = d.alloc.model == kNoModel ? "" : catalog_.model(d.alloc.model).name;
+  // Its nodes in rank order (a multi-node gang's: comma-separated), and
+  // their devices, each node's in turn.
+  r.node.clear();
   r.devices.clear();
-  for (int dv = 0; dv < kMaxDevicesPerNode; ++dv)
-    if (sh.devices >> dv & 1) r.devices.push_back(dv);
+  for (const NodeShare& sh : d.alloc.shares) {
+    if (!r.node.empty()) r.node += ',';
+    r.node += x.built->net.nodes[sh.node].name;
+    for (int dv = 0; dv < kMaxDevicesPerNode; ++dv)
+      if (sh.devices >> dv & 1) r.devices.push_back(dv);
+  }
   r.start_ms = now;
   r.end_ms = WallMs{};
   r.reason.clear();
@@ -174,8 +179,9 @@ void ControlPlaneImpl::OnStart(Active& a, const NetDecision& d, WallMs now, Pass
   a.adopted = false;  // until Launch returns
   a.cancel_sent = false;
   x.running.insert(id);
-  const std::string where = fmt::format("{} node {}{}", x.built->name, r.node,
-                                        r.devices.empty() ? "" : fmt::format(" devices {}", fmt::join(r.devices, ",")));
+  const std::string where =
+      fmt::format("{} {} {}{}", x.built->name, d.alloc.shares.size() > 1 ? "nodes" : "node", r.node,
+                  r.devices.empty() ? "" : fmt::format(" devices {}", fmt::join(r.devices, ",")));
   if (x.built->backend->LaunchQueues()) {
     // Submitted to the center's own queue: pending, and not metered, until
     // the center says it started (kStarted).
@@ -376,27 +382,41 @@ void ControlPlaneImpl::Finish(Active& a, JobState state, WallMs end_ms, std::str
 
 std::optional<Allocation> ControlPlaneImpl::AllocationFromRecord(const JobRecord& rec, CenterId c) const {
   const BuiltCenter& b = *centers_[c].built;
-  auto it = b.node_index.find(rec.node);
-  if (it == b.node_index.end()) return std::nullopt;
-  const Node& node = b.net.nodes[it->second];
+  const std::vector<std::string_view> names = Split(rec.node, ',');
+  const size_t k = names.size();
+  if (k == 0 || rec.devices.size() % k != 0 || rec.spec.gpus != rec.devices.size()) return std::nullopt;
+  if (k > 1 && k != rec.spec.nodes) return std::nullopt;
   Allocation a;
   if (!rec.model.empty()) {
     auto m = catalog_.Find(rec.model);
     if (!m) return std::nullopt;
     a.model = *m;
   }
-  NodeShare sh;
-  sh.node = it->second;
-  for (int d : rec.devices) {
-    if (d < 0 || d >= node.devices) return std::nullopt;
-    sh.devices |= 1u << d;
+  // The same split of CPU and memory as the placement's (PlaceSpread).
+  PlacementRequest req;
+  req.num_gpus = rec.spec.gpus;
+  req.cpu_milli = rec.spec.cpu_milli;
+  req.mem_mib = rec.spec.mem_mib;
+  const size_t per = rec.devices.size() / k;
+  for (size_t i = 0; i < k; ++i) {
+    auto it = b.node_index.find(std::string(names[i]));
+    if (it == b.node_index.end()) return std::nullopt;
+    const Node& node = b.net.nodes[it->second];
+    NodeShare sh;
+    sh.node = it->second;
+    for (size_t j = i * per; j < (i + 1) * per; ++j) {
+      const int d = rec.devices[j];
+      if (d < 0 || d >= node.devices || (sh.devices >> d & 1)) return std::nullopt;
+      sh.devices |= 1u << d;
+    }
+    if (rec.spec.gpus > 0 && node.model != a.model) return std::nullopt;
+    for (const NodeShare& o : a.shares)
+      if (o.node == sh.node) return std::nullopt;
+    sh.milli = sh.devices ? kWholeDeviceMilli : 0;
+    sh.cpu_milli = k > 1 ? CpuForDevices(req, static_cast<int>(per)) : rec.spec.cpu_milli;
+    sh.mem_mib = k > 1 ? MemForDevices(req, static_cast<int>(per)) : rec.spec.mem_mib;
+    a.shares.push_back(sh);
   }
-  if (static_cast<uint32_t>(sh.NumDevices()) != rec.spec.gpus) return std::nullopt;
-  if (rec.spec.gpus > 0 && node.model != a.model) return std::nullopt;
-  sh.milli = sh.devices ? kWholeDeviceMilli : 0;
-  sh.cpu_milli = rec.spec.cpu_milli;
-  sh.mem_mib = rec.spec.mem_mib;
-  a.shares.push_back(sh);
   return a;
 }
 

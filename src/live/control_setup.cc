@@ -169,6 +169,7 @@ Job CoreJob(const JobSpec& spec, const Catalog& catalog, TenantId tenant, Time s
   j.user = tenant.value();  // a live tenant is its own only user
   j.submit = submit;
   j.num_gpus = spec.gpus;
+  j.nodes = static_cast<uint16_t>(std::min<uint32_t>(spec.nodes, kMaxNodes));
   j.cpu_milli = spec.cpu_milli;
   j.mem_mib = spec.mem_mib;
   for (const auto& m : spec.models)

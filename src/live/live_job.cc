@@ -2,13 +2,21 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
+
+#include "base/strings.h"
 
 namespace suanli::live {
 
 namespace {
 constexpr std::array<std::string_view, 5> kStateNames = {"pending", "running", "succeeded", "failed", "cancelled"};
 }  // namespace
+
+bool OnNode(std::string_view nodes, std::string_view node) {
+  const auto names = Split(nodes, ',');
+  return std::find(names.begin(), names.end(), node) != names.end();
+}
 
 std::string_view StateName(JobState s) { return kStateNames[static_cast<size_t>(s)]; }
 

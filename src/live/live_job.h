@@ -46,6 +46,7 @@ inline constexpr int64_t kMaxCpuMilli = int64_t{1} << 40;
 inline constexpr int64_t kMaxMemMib = int64_t{1} << 40;
 inline constexpr int64_t kMaxGraceS = 3600;
 inline constexpr size_t kMaxDeadlineBytes = 64;
+inline constexpr uint32_t kMaxNodes = 1024;
 // The signals a job may name as its notice (stop_signal), without "SIG".
 inline constexpr std::string_view kStopSignals[] = {"USR1", "USR2", "TERM", "INT", "HUP", "URG"};
 
@@ -77,6 +78,9 @@ struct JobSpec {
   // this RFC 3339 time ("2026-12-05T06:00:00+08:00"); cost- and carbon-aware
   // dispatch may hold it for cheaper or cleaner hours until then. "" = none.
   std::string deadline;
+  // A multi-node gang: its gpus spread over this many nodes, gpus / nodes on
+  // each; every task gets the launcher's variables (job_env.h). 1: one node.
+  uint32_t nodes = 1;
 
   bool operator==(const JobSpec&) const = default;
 };
@@ -141,8 +145,8 @@ struct JobRecord {
   WallMs submit_ms{}, start_ms{}, end_ms{};  // 0 = not yet
   std::string center;                        // where it was sent / runs (empty while undecided)
   std::string model;                         // accelerator model it runs on (empty for CPU-only)
-  std::string node;                          // node name inside the center
-  std::vector<int> devices;                  // device indices on that node
+  std::string node;                          // node name inside the center (several: comma-separated, in rank order)
+  std::vector<int> devices;                  // device indices on that node (several nodes: each one's in turn)
   std::string backend_id;                    // local: pid of its supervisor; slurm: job id; simulated: id
   int exit_code = -1;                        // process exit status (-1 = none)
   int signal = 0;                            // terminating signal (0 = none)
@@ -182,6 +186,10 @@ struct Tenant {
   // so that it stays the same across restarts.
   std::string home{};
 };
+
+// Whether `node` is one of a job's nodes (JobRecord::node: a name, or a
+// multi-node job's comma-separated names).
+bool OnNode(std::string_view nodes, std::string_view node);
 
 // Hex SHA-256 of a token (OpenSSL's libcrypto).
 std::string Sha256Hex(std::string_view data);

@@ -168,6 +168,15 @@ const F kJobSpec[] = {
                     "for cheaper or cleaner hours until then",
      .column = "deadline",
      .sql = "TEXT    NOT NULL DEFAULT ''"},
+    // Added by the store's migration 8 -> 9.
+    {.json = "nodes",
+     .member = &JobSpec::nodes,
+     .limits = {.min = 1, .max = kMaxNodes},
+     .flags = kOmitDefault,
+     .description = "the nodes its accelerators are spread over, gpus / nodes on each (a multi-node gang; every task "
+                    "gets the launcher's variables: MASTER_ADDR, RANK, WORLD_SIZE ...)",
+     .column = "nodes",
+     .sql = "INTEGER NOT NULL DEFAULT 1"},
 };
 
 }  // namespace
@@ -237,6 +246,9 @@ Status CheckSpecFields(const JobSpec& spec) {
   SUANLI_RETURN_IF_ERROR(CheckFields(JobSpecFields(), spec));
   if (!spec.workdir.empty() && spec.workdir[0] != '/')
     return InvalidField("workdir", "must be an absolute path, got '{}'", EscapeControls(spec.workdir.substr(0, 200)));
+  if (spec.nodes > 1 && (spec.gpus < spec.nodes || spec.gpus % spec.nodes != 0))
+    return InvalidField("nodes", "{} nodes need gpus to be a multiple of {} (the same number on each node), got {}",
+                        spec.nodes, spec.nodes, spec.gpus);
   if (!spec.deadline.empty() && !ParseRfc3339(spec.deadline))
     return InvalidField("deadline", "must be an RFC 3339 time such as 2026-12-05T06:00:00+08:00, got '{}'",
                         EscapeControls(spec.deadline.substr(0, 64)));

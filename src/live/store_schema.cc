@@ -285,6 +285,10 @@ ALTER TABLE jobs ADD COLUMN deadline TEXT    NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE tenants ADD COLUMN home TEXT NOT NULL DEFAULT '';
 )sql",
+    // 8 -> 9: the nodes a job's gang is spread over (a spec field).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN nodes INTEGER NOT NULL DEFAULT 1;
+)sql",
 };
 }  // namespace
 

@@ -113,6 +113,7 @@ Result<live::JobRecord> JobFromJson(const json& j) {
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "grace_s", &s.grace_s));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "stop_signal", &s.stop_signal));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "deadline", &s.deadline));
+  SUANLI_RETURN_IF_ERROR(ReadInt(j, "nodes", &s.nodes));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "center", &r.center));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "model", &r.model));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "node", &r.node));

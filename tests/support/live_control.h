@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -137,5 +138,58 @@ inline bool AllEnded(live::ControlPlane& cp, const std::vector<int64_t>& ids) {
     if (!live::IsTerminal(StateOf(cp, id))) return false;
   return true;
 }
+
+// A control plane over the tiny network's simulated centers on a clock of
+// the test's own (passes only when the test asks), in a directory of its
+// own; Restart starts it again on the same store.
+class ClockedNetwork {
+ public:
+  explicit ClockedNetwork(WallMs start, std::string dispatch = "", bool durable = true)
+      : now_(start), dispatch_(std::move(dispatch)), durable_(durable) {
+    Start();
+  }
+  ~ClockedNetwork() {
+    if (cp_) cp_->Stop();
+  }
+  live::ControlPlane& cp() { return *cp_; }
+  WallMs now() const { return now_.load(); }
+  // Moves the clock to `t` (or on by `s` seconds) and runs a few passes.
+  void MoveTo(WallMs t) {
+    now_ = t;
+    Passes();
+  }
+  void Advance(int64_t s) { MoveTo(now_.load() + s * 1000); }
+  void Passes() {
+    for (int i = 0; i < 3; ++i) cp_->PassNow();
+  }
+  Result<live::JobRecord> Submit(const live::JobSpec& spec) {
+    auto r = cp_->Submit(kAdmin, spec);
+    Passes();
+    return r;
+  }
+  live::JobRecord Get(int64_t id) { return *cp_->Get(kAdmin, id); }
+  void Restart() {
+    cp_->Stop();
+    cp_.reset();
+    Start();
+  }
+
+ private:
+  void Start() {
+    live::ServerConfig c = SimulatedConfig(dir_ / "data", "tiny");
+    if (!dispatch_.empty()) c.dispatch = dispatch_;
+    c.pass_interval_ms = 3'600'000;  // passes when the test asks
+    c.durable = durable_;
+    c.clock = [this] { return CoreTime(now_.load()); };
+    cp_ = StartOrDie(c);
+    if (cp_) Passes();
+  }
+
+  ScratchDir dir_;
+  std::atomic<WallMs> now_;
+  std::string dispatch_;
+  bool durable_ = true;
+  std::unique_ptr<live::ControlPlane> cp_;
+};
 
 }  // namespace suanli::testing::live_control

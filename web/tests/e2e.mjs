@@ -382,10 +382,16 @@ async function run() {
   const apiErr = await waitText(page.locator(tid('submit-error')), (t) => t.includes('HTTP 400'), 'an out-of-range gpus count is refused by the API with its message');
   assert(/gpus/.test(apiErr), `the API error names the gpus field: ${apiErr}`);
   assert(await page.locator(tid('submit-gpus')).evaluate((el) => el.classList.contains('invalid')), 'the gpus field is marked invalid');
+  await page.locator(tid('submit-gpus')).fill('1');
+  await page.locator(tid('submit-nodes')).fill('2');
+  await page.locator(tid('submit-button')).click();
+  const nodesErr = await waitText(page.locator(tid('submit-error')), (t) => t.includes('nodes'), 'one accelerator over 2 nodes is refused by the API, naming nodes');
+  assert(await page.locator(tid('submit-nodes')).evaluate((el) => el.classList.contains('invalid')), 'the nodes field is marked invalid');
+  await page.locator(tid('submit-nodes')).fill('1');
   const none = await apiCall('GET', '/api/v1/jobs?limit=1000');
   assert(none.status === 200 && none.body.jobs.length === before.body.jobs.length && !none.body.jobs.some((j) => j.command[0] === 'true'),
     `rejected submissions created jobs: ${none.text.slice(0, 300)}`);
-  ok(`the form refuses an unterminated quote itself and shows the API's error for gpus=100000: "${apiErr.trim()}"`);
+  ok(`the form refuses an unterminated quote itself and shows the API's errors for gpus=100000: "${apiErr.trim()}" and for 1 accelerator over 2 nodes: "${nodesErr.trim()}"`);
 
   // --- jobs: submit through the form ---
   const command = `sh -c 'echo hello-from-the-dashboard'`;

@@ -26,10 +26,15 @@ struct Job {
   Time submit = 0;
   uint32_t num_gpus = 0;              // devices in the gang; 0 = CPU-only job
   uint16_t gpu_milli = kWholeDevice;  // share of one device when num_gpus == 1 (GPU sharing)
-  int64_t cpu_milli = 0;              // whole job (split over its nodes by GPU share)
-  int64_t mem_mib = 0;                // whole job
-  ModelMask models = 0;               // accepted models; 0 = any
-  StackMask stacks = 0;               // accepted software stacks; 0 = any
+  // The nodes a gang is spread over, num_gpus / nodes devices on each (a
+  // live job's `nodes`: the launcher's ranks are laid out by node). 0: as
+  // the placer finds room (one node if it can, else any split when
+  // multi-node gangs are allowed; the traces' jobs); 1: one node.
+  uint16_t nodes = 0;
+  int64_t cpu_milli = 0;  // whole job (split over its nodes by GPU share)
+  int64_t mem_mib = 0;    // whole job
+  ModelMask models = 0;   // accepted models; 0 = any
+  StackMask stacks = 0;   // accepted software stacks; 0 = any
   WorkloadClass cls = WorkloadClass::kOther;
   double work = 0;                        // seconds on the reference card (the truth, used by the simulator)
   double estimate = 0;                    // user's run-time estimate in reference seconds (0 = none)
@@ -51,6 +56,8 @@ struct Job {
   bool Deferrable() const { return deadline != kNever; }
 
   bool IsShared() const { return num_gpus == 1 && gpu_milli < kWholeDevice; }
+  // Spread evenly over nodes > 1 nodes.
+  bool Spread() const { return nodes > 1; }
   // GPU demand in milli-devices (num_gpus * 1000, or the shared fraction).
   int64_t GpuMilli() const { return IsShared() ? gpu_milli : int64_t{num_gpus} * kWholeDevice; }
 };

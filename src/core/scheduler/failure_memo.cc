@@ -12,6 +12,7 @@ size_t ShapeTable::Hash::operator()(const RequestShape& s) const {
   mix(static_cast<uint64_t>(s.cpu));
   mix(static_cast<uint64_t>(s.mem));
   mix(uint64_t{s.stacks} << 8 | static_cast<uint8_t>(s.cls));
+  mix(s.nodes);
   return static_cast<size_t>(h);
 }
 
@@ -22,6 +23,7 @@ uint32_t ShapeTable::Intern(const RequestShape& s, bool* added) {
     RequestShape g;
     g.models = s.models;
     g.shared = s.shared;
+    g.nodes = s.nodes;
     group_.push_back(groups_.try_emplace(g, static_cast<uint32_t>(groups_.size())).first->second);
   }
   if (added) *added = is_new;

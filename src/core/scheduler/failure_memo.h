@@ -31,21 +31,23 @@ struct RequestShape {
   int64_t gpu_milli = 0, cpu = 0, mem = 0;
   StackMask stacks = 0;
   WorkloadClass cls = WorkloadClass::kOther;
+  uint16_t nodes = 0;  // Job::nodes: requests spread over different numbers of nodes never compare
   static RequestShape Of(const Job& j) {
-    return {j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib, j.stacks, j.cls};
+    return {j.models, j.IsShared(), j.GpuMilli(), j.cpu_milli, j.mem_mib, j.stacks, j.cls, j.nodes};
   }
-  // Every request of shape `this` asks at least as much as one of shape `f` (same models and sharing).
+  // Every request of shape `this` asks at least as much as one of shape `f` (same models, sharing and nodes).
   bool NoSmallerThan(const RequestShape& f) const {
-    return models == f.models && shared == f.shared && gpu_milli >= f.gpu_milli && cpu >= f.cpu && mem >= f.mem;
+    return models == f.models && shared == f.shared && nodes == f.nodes && gpu_milli >= f.gpu_milli && cpu >= f.cpu &&
+           mem >= f.mem;
   }
   bool operator==(const RequestShape& o) const {
     return models == o.models && shared == o.shared && gpu_milli == o.gpu_milli && cpu == o.cpu && mem == o.mem &&
-           stacks == o.stacks && cls == o.cls;
+           stacks == o.stacks && cls == o.cls && nodes == o.nodes;
   }
 };
 
 // Shapes by id, an id per distinct shape (ids are never reused). Shapes of
-// the same models and sharing form a group: only they can rule each other out.
+// the same models, sharing and nodes form a group: only they can rule each other out.
 class ShapeTable {
  public:
   // The id of a shape, adding it if new; `added` tells whether it was.

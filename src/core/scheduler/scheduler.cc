@@ -153,6 +153,7 @@ std::string Scheduler::WhyNeverFits(const Job& job) const {
   if (mask == 0)
     return fmt::format("no accelerator model accepts it (models: {}, stacks: {:#x})", catalog_.MaskToString(job.models),
                        job.stacks);
+  if (job.Spread()) return WhyNeverSpread(job, mask);
   const bool shared = job.IsShared();
   const int need = shared ? 1 : static_cast<int>(job.num_gpus);
   int64_t eligible_devices = 0;
@@ -164,7 +165,7 @@ std::string Scheduler::WhyNeverFits(const Job& job) const {
       largest = std::max(largest, s.devices);
       if (s.devices >= need && s.cpu >= job.cpu_milli && s.mem >= job.mem_mib) return "";
     }
-    if (!shared && need > 1 && opt_.allow_multi_node) {
+    if (!shared && need > 1 && opt_.allow_multi_node && job.nodes == 0) {
       PlacementRequest r;
       r.num_gpus = job.num_gpus;
       r.cpu_milli = job.cpu_milli;
@@ -182,10 +183,43 @@ std::string Scheduler::WhyNeverFits(const Job& job) const {
   }
   if (eligible_devices == 0)
     return fmt::format("no node in this network has an accelerator it accepts ({})", catalog_.MaskToString(mask));
+  if (job.nodes == 1 && !shared && need > largest && largest > 0) {
+    // Kept to one node (a live job's nodes: 1): say how it could spread.
+    int k = (need + largest - 1) / largest;
+    while (need % k != 0) ++k;
+    return fmt::format(
+        "needs {} x {} on one node, but the eligible nodes have at most {} each; spread it over {} "
+        "nodes (nodes: {})",
+        need, catalog_.MaskToString(mask), largest, k, k);
+  }
   return fmt::format(
       "needs {} x {} ({} mCPU, {} MiB) but the eligible nodes have {} devices in all, at most {} per node",
       shared ? std::string("a share of 1") : std::to_string(job.num_gpus), catalog_.MaskToString(mask), job.cpu_milli,
       job.mem_mib, eligible_devices, largest);
+}
+
+std::string Scheduler::WhyNeverSpread(const Job& job, ModelMask mask) const {
+  if (job.IsShared() || job.num_gpus % job.nodes != 0)
+    return fmt::format("{} devices cannot be spread evenly over {} nodes", job.num_gpus, job.nodes);
+  PlacementRequest r;
+  r.num_gpus = job.num_gpus;
+  r.cpu_milli = job.cpu_milli;
+  r.mem_mib = job.mem_mib;
+  const int per = static_cast<int>(job.num_gpus / job.nodes);
+  const int64_t cpu = CpuForDevices(r, per), mem = MemForDevices(r, per);
+  int64_t most = 0;
+  for (size_t m = 0; m < catalog_.size(); ++m) {
+    if (!(mask >> m & 1)) continue;
+    int64_t count = 0;
+    for (const auto& s : shapes_[m])
+      if (s.devices >= per && s.cpu >= cpu && s.mem >= mem) count += s.count;
+    if (count >= job.nodes) return "";
+    most = std::max(most, count);
+  }
+  return fmt::format(
+      "needs {} nodes with {} x {} ({} mCPU, {} MiB) each, but at most {} nodes of a model it accepts have "
+      "that much",
+      job.nodes, per, catalog_.MaskToString(mask), cpu, mem, most);
 }
 
 void Scheduler::Submit(JobId id, Time now) { Submit(id, now, workload_.jobs[id].work); }
@@ -324,7 +358,8 @@ void Scheduler::FillRequest(JobId id) {
   req.cpu_milli = job.cpu_milli;
   req.mem_mib = job.mem_mib;
   req.models_in_order = opt_.models_in_order;
-  req.allow_multi_node = opt_.allow_multi_node;
+  req.allow_multi_node = opt_.allow_multi_node && job.nodes == 0;
+  req.nodes = job.nodes;
   // A waiting job's model order is its shape's (jobs with their own per-model
   // times have their own).
   const uint32_t shape = shape_of_.contains(id) ? shape_of_[id] : UINT32_MAX;
@@ -342,6 +377,11 @@ void Scheduler::FillRequest(JobId id) {
 
 std::optional<Allocation> Scheduler::TryPlace(JobId id, Rng& rng) {
   FillRequest(id);
+  return PlaceRequest(rng);
+}
+
+std::optional<Allocation> Scheduler::PlaceRequest(Rng& rng) {
+  if (request_.nodes > 1) return PlaceSpread(state_, request_);
   return placer_->Place(state_, request_, rng);
 }
 

@@ -186,6 +186,8 @@ class Scheduler {
   OrderContext Ctx(Time now) const;
   // WhyNever without quotas: could it fit on the empty center?
   std::string WhyNeverFits(const Job& job) const;
+  // The same for a gang spread over Job::nodes nodes (models in `mask`).
+  std::string WhyNeverSpread(const Job& job, ModelMask mask) const;
   void Enqueue(JobId id, Time now);
   void ForgetSlot(JobId id);
   void Dequeue(JobId id);
@@ -193,6 +195,9 @@ class Scheduler {
   // The placement request for a job, in request_.
   void FillRequest(JobId id);
   std::optional<Allocation> TryPlace(JobId id, Rng& rng);
+  // Places the filled request_: a spread gang (Job::nodes > 1) by
+  // PlaceSpread, any other by the placer.
+  std::optional<Allocation> PlaceRequest(Rng& rng);
   void Start(JobId id, Allocation alloc, Time now, PassResult* out);
   void Preempt(JobId id, JobId by, Time now, PassResult* out);
   void StopRunning(JobId id, Time now, bool finished);

@@ -53,7 +53,7 @@ std::optional<Reservation> Scheduler::ComputeReservation(JobId id, Time now, Rng
     for (; applied < released.size(); ++applied) state_.Release(*released[applied]);
     std::fill(extra_whole_.begin(), extra_whole_.end(), 0);
     std::fill(extra_milli_.begin(), extra_milli_.end(), 0);
-    if (auto a = placer_->Place(state_, request_, rng)) {
+    if (auto a = PlaceRequest(rng)) {
       res = Reservation{id, std::max(end, now + 1), std::move(*a)};
       break;
     }
@@ -125,7 +125,7 @@ std::optional<Allocation> Scheduler::PlaceBeside(JobId id, const Reservation& re
   if (!RoomBeside(res)) return std::nullopt;
   const Allocation& block = ReservedBlock(res);
   state_.Allocate(block);
-  auto b = placer_->Place(state_, request_, rng);
+  auto b = PlaceRequest(rng);
   state_.Release(block);
   block_room_.generation = state_.generation();  // the same state as before
   return b;

@@ -50,7 +50,9 @@ std::string Scheduler::WhyWaiting(JobId id, Time now, Rng& rng) {
   if (!fits) {
     return fmt::format("waiting for resources: {} on {}; not free now",
                        Demand(job, EligibleModels(job, catalog_, workload_), catalog_),
-                       job.num_gpus > 1 && !opt_.allow_multi_node ? "one node" : "its nodes");
+                       job.Spread() ? fmt::format("{} nodes", job.nodes)
+                       : job.num_gpus > 1 && (!opt_.allow_multi_node || job.nodes == 1) ? std::string("one node")
+                                                                                        : std::string("its nodes"));
   }
   if (reservation_ && reservation_->job != id && rt_.contains(reservation_->job) &&
       rt_[reservation_->job].state == JobState::kPending)

@@ -276,6 +276,7 @@ function fieldsOf(j: Job): HTMLElement[] {
     ['checkpoint_s', 'Checkpoints', j.checkpoint_s ? `every ${fmtSeconds(j.checkpoint_s)}` : 'none declared'],
     ['grace_s', 'Notice', j.checkpoint_s ? `SIG${j.stop_signal}, then ${fmtSeconds(j.grace_s)} before a preemption` : 'none (stopped at once)'],
     ['stop_signal', 'Stop signal', `SIG${j.stop_signal}`],
+    ['nodes', 'Nodes', (j.nodes ?? 1) > 1 ? `${j.nodes}, ${j.gpus / (j.nodes ?? 1)} accelerators on each` : '1'],
     ['deadline', 'Deadline', or(String(j.deadline ?? ''), 'none (not deferrable)')],
     ['checkpoint_ms', 'Last checkpoint', j.checkpoint_ms ? fmtTime(j.checkpoint_ms) : '–'],
     ['attempts', 'Earlier runs', attemptsOf(j)],

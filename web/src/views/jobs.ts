@@ -67,6 +67,7 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
   });
   const name = h('input', { id: 'f-name', name: 'name', type: 'text', autocomplete: 'off', placeholder: 'optional', testid: 'submit-name' });
   const gpus = h('input', { id: 'f-gpus', name: 'gpus', type: 'number', min: 0, step: 1, value: '0', testid: 'submit-gpus' });
+  const nodes = h('input', { id: 'f-nodes', name: 'nodes', type: 'number', min: 1, step: 1, value: '1', testid: 'submit-nodes' });
   const model = h('select', { id: 'f-model', name: 'model', testid: 'submit-model' }, h('option', { value: '' }, 'any'));
   const center = h('select', { id: 'f-center', name: 'center', testid: 'submit-center' }, h('option', { value: '' }, 'any'));
   const limit = h('input', { id: 'f-limit', name: 'time_limit', type: 'text', value: '1h', autocomplete: 'off', placeholder: '1h, 30m, 3600', testid: 'submit-time-limit' });
@@ -75,7 +76,7 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
   const submitBtn = h('button', { class: 'btn btn-primary', type: 'submit', testid: 'submit-button' }, 'Submit job');
   const formMsg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
   const fieldEls: Record<string, HTMLElement> = {
-    command: cmd, name, gpus, models: model, model, center, time_limit_s: limit, checkpoint_s: ckpt, deadline,
+    command: cmd, name, gpus, nodes, models: model, model, center, time_limit_s: limit, checkpoint_s: ckpt, deadline,
   };
 
   const field = (label: string, input: HTMLElement, hint?: string, wide = false) =>
@@ -91,6 +92,7 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
       field('Command', cmd, 'split into arguments like a shell: quotes group words, no variables or pipes (use sh -c \'…\')', true),
       field('Name', name),
       field('Accelerators', gpus),
+      field('Nodes', nodes, 'spreads the accelerators evenly; each task gets RANK, WORLD_SIZE, MASTER_ADDR…'),
       field('Model', model),
       field('Center', center),
       field('Time limit', limit, 'e.g. 90s, 30m, 2h'),
@@ -131,6 +133,14 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
         return;
       }
       spec.gpus = Number(g);
+    }
+    const n = nodes.value.trim();
+    if (n !== '' && n !== '1') {
+      if (!/^\d+$/.test(n) || Number(n) < 1) {
+        showFormError('nodes: a whole number of nodes, 1 or more', 'nodes');
+        return;
+      }
+      spec.nodes = Number(n);
     }
     if (model.value) spec.models = [model.value];
     if (center.value) spec.center = center.value;

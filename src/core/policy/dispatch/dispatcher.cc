@@ -187,6 +187,10 @@ double Dispatcher::WaitEstimate(const Job& job, ModelMask eligible, CenterId c, 
     if (fits) continue;
     if (job.IsShared()) {
       fits = st.slot_free_milli(slot) >= job.gpu_milli;
+    } else if (job.Spread()) {
+      // Free enough for its share on `nodes` nodes.
+      int found = 0;
+      st.ForEachWithFreeWhole(slot, need / job.nodes, [&](NodeId) { return !(fits = ++found >= job.nodes); });
     } else if (need <= st.slot_max_devices(slot)) {
       st.ForEachWithFreeWhole(
           slot, need, [&](NodeId) { return !(fits = true); }, job.cpu_milli);

@@ -1,6 +1,7 @@
 #include "core/policy/place/placer.h"
 
 #include <algorithm>
+#include <map>
 
 namespace suanli {
 
@@ -11,6 +12,7 @@ PlacementRequest MakePlacementRequest(const Job& job, const Catalog& catalog, co
   r.gpu_milli = job.num_gpus == 1 ? job.gpu_milli : static_cast<uint16_t>(kWholeDevice);
   r.cpu_milli = job.cpu_milli;
   r.mem_mib = job.mem_mib;
+  r.nodes = job.nodes;
   if (job.num_gpus > 0) {
     ModelMask mask = EligibleModels(job, catalog, workload);
     for (size_t m = 0; m < catalog.size(); ++m)
@@ -249,6 +251,66 @@ std::optional<Allocation> ScoringPlacer::PlaceMultiNode(const ClusterState& stat
     left -= g;
   }
   return a;
+}
+
+std::optional<Allocation> PlaceSpread(const ClusterState& state, const PlacementRequest& req) {
+  const int k = req.nodes;
+  if (k < 1 || req.IsShared() || req.num_gpus == 0 || req.num_gpus % k != 0) return std::nullopt;
+  const int per = static_cast<int>(req.num_gpus) / k;
+  const int64_t cpu = CpuForDevices(req, per), mem = MemForDevices(req, per);
+  const auto& nodes = state.network().nodes;
+  struct Cand {
+    NodeId node;
+    int free;
+  };
+  std::vector<Cand> cands;
+  for (ModelId m : req.models) {
+    const int slot = state.SlotOfModel(m);
+    if (state.slot_free_whole(slot) < req.num_gpus) continue;
+    cands.clear();
+    state.ForEachWithFreeWhole(
+        slot, per,
+        [&](NodeId n) {
+          if (FitsCpuMem(state, n, cpu, mem)) cands.push_back({n, state.free_whole(n)});
+          return true;
+        },
+        cpu);
+    if (static_cast<int>(cands.size()) < k) continue;
+    // The fullest nodes first (they leave whole nodes free for others), ties by id.
+    std::stable_sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.free < b.free; });
+    // The smallest domain (rack, pod, pool) with k of them; the first k
+    // candidates (any domain) when none has.
+    std::vector<NodeId> chosen;
+    for (int level = 0; level < 3 && chosen.empty(); ++level) {
+      auto domain = [&](NodeId n) {
+        const Node& x = nodes[n];
+        return level == 0 ? x.rack : level == 1 ? x.pod : x.pool.value();
+      };
+      std::map<uint32_t, int> count;  // ordered: ties go to the lowest id
+      for (const Cand& c : cands) ++count[domain(c.node)];
+      auto best = count.end();
+      for (auto it = count.begin(); it != count.end(); ++it)
+        if (it->second >= k && (best == count.end() || it->second < best->second)) best = it;
+      if (best == count.end()) continue;
+      for (const Cand& c : cands)
+        if (static_cast<int>(chosen.size()) < k && domain(c.node) == best->first) chosen.push_back(c.node);
+    }
+    if (chosen.empty())
+      for (int i = 0; i < k; ++i) chosen.push_back(cands[i].node);
+    Allocation a;
+    a.model = m;
+    for (NodeId n : chosen) {
+      NodeShare sh;
+      sh.node = n;
+      sh.devices = LowestFreeDevices(state, n, per);
+      sh.milli = kWholeDeviceMilli;
+      sh.cpu_milli = cpu;
+      sh.mem_mib = mem;
+      a.shares.push_back(sh);
+    }
+    return a;
+  }
+  return std::nullopt;
 }
 
 }  // namespace suanli

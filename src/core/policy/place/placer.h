@@ -31,6 +31,9 @@ struct PlacementRequest {
   // the first that fits; false: score nodes of all eligible models together.
   bool models_in_order = true;
   bool allow_multi_node = true;  // a whole-device gang may span nodes
+  // Job::nodes: > 1 spreads the gang evenly over exactly that many nodes
+  // (PlaceSpread, whatever the placer); 1 keeps it on one node.
+  uint16_t nodes = 0;
 
   bool IsShared() const { return num_gpus == 1 && gpu_milli < kWholeDevice; }
   bool IsCpuOnly() const { return num_gpus == 0; }
@@ -44,6 +47,14 @@ struct PlacementRequest {
 // a caller may skip the call. CPU-only requests always pass.
 bool RoomFor(const ClusterState& state, const PlacementRequest& req, const int64_t* extra_whole = nullptr,
              const int64_t* extra_milli = nullptr);
+
+// A gang spread evenly over req.nodes nodes (num_gpus / nodes whole devices,
+// and the same share of its CPU and memory, on each), of one model: the
+// first eligible model (in the request's order) with that many nodes free
+// enough. Topology-aware: the smallest rack, then pod, then pool that holds
+// them, the fullest of its nodes that fit first (ties by id). Every placer's
+// spread requests go through it; nullopt when no model has room.
+std::optional<Allocation> PlaceSpread(const ClusterState& state, const PlacementRequest& req);
 
 // The request for a job: eligible models ordered by the job's speed (fastest first, ties by id).
 PlacementRequest MakePlacementRequest(const Job& job, const Catalog& catalog, const Workload& workload);
