@@ -576,6 +576,32 @@ TEST(LiveSlurmBackendParse, JobScriptQuotesArgumentsAndEnvironment) {
   EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
 }
 
+// A multi-node job's script: srun runs the command as tasks with their
+// ranks; an Ascend job's tasks also get CANN's names for them.
+TEST(LiveSlurmBackendParse, MultiNodeScriptRunsTasksWithTheirRanks) {
+  const Catalog& cat = BuiltinCatalog();
+  JobSpec spec;
+  spec.command = {"python", "train.py"};
+  spec.gpus = 16;
+  spec.nodes = 2;
+  auto cuda = SlurmJobScript(3, 1, spec, "A100-80GB", cat, "/d/jobs/3");
+  ASSERT_TRUE(cuda.ok()) << cuda.status().message();
+  EXPECT_NE(cuda->find("exec srun --export=ALL --kill-on-bad-exit=1 /bin/bash -c "), std::string::npos) << *cuda;
+  EXPECT_NE(cuda->find("' suanli-task 'python' 'train.py'\n"), std::string::npos) << *cuda;
+  EXPECT_NE(cuda->find("export MASTER_ADDR="), std::string::npos);
+  EXPECT_NE(cuda->find("RANK=\"$SLURM_PROCID\""), std::string::npos);
+  EXPECT_EQ(cuda->find("RANK_ID"), std::string::npos);
+  auto ascend = SlurmJobScript(3, 1, spec, "Ascend-910B", cat, "/d/jobs/3");
+  ASSERT_TRUE(ascend.ok()) << ascend.status().message();
+  EXPECT_NE(ascend->find("RANK_ID=\"$RANK\" RANK_SIZE=\"$WORLD_SIZE\" DEVICE_ID=\"$LOCAL_RANK\""), std::string::npos)
+      << *ascend;
+  spec.nodes = 1;
+  auto one = SlurmJobScript(3, 1, spec, "A100-80GB", cat, "/d/jobs/3");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->find("srun"), std::string::npos);
+  EXPECT_NE(one->find("exec 'python' 'train.py'\n"), std::string::npos) << *one;
+}
+
 TEST(LiveSlurmBackendParse, SbatchArguments) {
   LaunchRequest r;
   r.job_id = 12;

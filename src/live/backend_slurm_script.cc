@@ -103,8 +103,13 @@ Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& s
   s += "export WORLD_SIZE=\"$SLURM_NTASKS\"\n";
   std::string task =
       "export RANK=\"$SLURM_PROCID\" LOCAL_RANK=\"$SLURM_LOCALID\" NODE_RANK=\"$SLURM_NODEID\" "
-      "LOCAL_WORLD_SIZE=\"${SLURM_NTASKS_PER_NODE%%(*}\"\n" +
-      devices + "exec \"$@\"";
+      "LOCAL_WORLD_SIZE=\"${SLURM_NTASKS_PER_NODE%%(*}\"\n";
+  // Ascend's collective library (HCCL) as CANN documents it for TensorFlow
+  // and MindSpore: RANK_ID, RANK_SIZE, and the task's device (DEVICE_ID,
+  // numbered among the visible ones).
+  if (mine.count("ASCEND_RT_VISIBLE_DEVICES") > 0)
+    task += "export RANK_ID=\"$RANK\" RANK_SIZE=\"$WORLD_SIZE\" DEVICE_ID=\"$LOCAL_RANK\"\n";
+  task += devices + "exec \"$@\"";
   // sbatch --export=NONE is handed on to srun (SLURM_EXPORT_ENV): its tasks
   // get this script's environment only with --export=ALL.
   s += "exec srun --export=ALL --kill-on-bad-exit=1 /bin/bash -c " + ShellQuote(task) + " suanli-task" + command + "\n";
