@@ -45,6 +45,10 @@ void ControlPlaneImpl::Event(Active& a, std::string_view kind, std::string messa
   if (replay_) return;
   std::vector<JobEvent>& ev = a.rec.events;
   if (ev.size() + 1 >= kMaxEvents && kind != "ended") return;
+  // A history is in order: a time from a coarser clock (a file's mtime,
+  // which lags the real-time clock by up to a kernel tick; Slurm's whole
+  // seconds) is not put before the event it follows.
+  if (!ev.empty()) at = std::max(at, ev.back().time_ms);
   ev.push_back({at, std::string(kind), std::move(message)});
 }
 
