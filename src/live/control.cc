@@ -371,6 +371,7 @@ void ControlPlaneImpl::RunPass() {
     if (!st.ok()) spdlog::error("pass={} {}", pass, st.message());
     ApplyDecisions(now, &w);
     EstimateStarts(now);
+    SampleHistory(now);
     for (CenterId c : Ids<CenterId>(nc))
       if (centers_[c].abandoned_dirty) SaveAbandoned(c, &w);
   }
@@ -412,7 +413,7 @@ void ControlPlaneImpl::EstimateStarts(WallMs now) {
     if (!x.has_nodes || !x.up) continue;
     // Jobs of the same shape (and tenant, for the reason) get the same
     // answer ("if nothing else changed").
-    using Shape = std::tuple<ModelMask, StackMask, uint32_t, int64_t, int64_t, uint8_t, uint16_t, uint32_t>;
+    using Shape = std::tuple<ModelMask, StackMask, uint32_t, int64_t, int64_t, uint8_t, uint16_t, uint32_t, uint16_t>;
     std::map<Shape, std::pair<WallMs, std::string>> memo;
     size_t n = 0;
     for (int64_t id : x.queued) {
@@ -424,7 +425,7 @@ void ControlPlaneImpl::EstimateStarts(WallMs now) {
       const Scheduler* sched = net_->scheduler(a.queued_at);
       const uint32_t tenant = sched && sched->quota_usage() ? j.tenant.value() : 0u;
       Shape key{j.models,    j.stacks, j.num_gpus, j.cpu_milli, j.mem_mib, static_cast<uint8_t>(j.cls),
-                j.gpu_milli, tenant};
+                j.gpu_milli, tenant,   j.nodes};
       auto m = memo.find(key);
       if (m == memo.end()) {
         auto res = net_->EstimateStart(a.slot, t);

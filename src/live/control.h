@@ -141,6 +141,24 @@ struct CenterView {
   std::vector<NodeDown> nodes_down;
 };
 
+// A center at one moment, as its history keeps it (the dashboard's charts):
+// accelerators busy and in all, jobs pending and running there.
+struct CenterSample {
+  WallMs time_ms{};
+  double busy_devices = 0;
+  int devices = 0;
+  int pending = 0, running = 0;
+};
+// The server samples each center every kHistoryIntervalS seconds of its
+// clock and keeps the last kHistorySamples (24 hours), in memory: a restart
+// starts a new history.
+inline constexpr int64_t kHistoryIntervalS = 60;
+inline constexpr size_t kHistorySamples = 1440;
+struct CenterHistory {
+  std::string center;
+  std::vector<CenterSample> samples;  // oldest first
+};
+
 struct PassStats {
   int64_t passes = 0;
   double last_pass_ms = 0;
@@ -188,6 +206,8 @@ class ControlPlane {
   virtual Result<std::string> LogPath(const Caller& caller, int64_t id, const std::string& stream) = 0;
 
   virtual std::vector<CenterView> Centers() = 0;
+  // Each center's samples (CenterSample), oldest first.
+  virtual std::vector<CenterHistory> History() = 0;
   virtual Status Drain(const Caller& caller, const std::string& center) = 0;   // admin only
   virtual Status Resume(const Caller& caller, const std::string& center) = 0;  // admin only
 

@@ -248,49 +248,70 @@ std::vector<CenterView> ControlPlaneImpl::Centers() {
   const WallMs now = Now();
   std::vector<CenterView> out;
   std::lock_guard<std::mutex> lk(mu_);
-  for (CenterId c : centers_.ids()) {
-    const CenterRt& x = centers_[c];
-    const Center& ce = network_.centers[c];
-    CenterView v;
-    v.name = x.built->name;
-    v.backend = x.built->kind;
-    v.region = ce.region;
-    v.up = x.up;
-    v.drained = x.drained;
-    if (!x.up) v.reason = x.down_reason;
-    else if (x.drained) v.reason = "drained by an operator";
-    else if (!x.answering) v.reason = fmt::format("not answering since {}: {}", FormatMs(x.failing_since), x.error);
-    else if (!x.has_nodes) v.reason = "no nodes";
-    v.devices = x.devices;
-    // Jobs its own queue holds (slurm) are pending there, not running.
-    int held = 0;
-    for (int64_t id : x.running) held += active_.at(id).rec.state == JobState::kPending ? 1 : 0;
-    v.pending = static_cast<int>(x.queued.size()) + held;
-    v.running = static_cast<int>(x.running.size()) - held;
-    for (const auto& [node, why] : x.down_nodes) v.nodes_down.push_back({node, why});
-    v.pue = ce.pue;
-    const int hour = LocalHour(ce, CoreTime(now), start_hour_);
-    v.price_now = ce.price_per_kwh[hour];
-    v.carbon_now = ce.carbon_g_per_kwh[hour];
-    std::map<ModelId, int> totals;
-    for (const Node& n : x.built->net.nodes)
-      if (n.devices > 0 && n.model != kNoModel) totals[n.model] += n.devices;
-    for (const auto& [m, total] : totals) {
-      ModelUse u;
-      u.model = catalog_.model(m).name;
-      u.total = total;
-      if (const Scheduler* sched = net_->scheduler(c)) {
-        const ClusterState& st = sched->state();
-        int slot = st.SlotOfModel(m);
-        u.busy = static_cast<double>(st.slot_capacity_milli(slot) - st.slot_free_milli(slot)) / kWholeDevice;
-      }
-      v.busy_devices += u.busy;
-      v.power_kw += u.busy * catalog_.model(m).power_w * ce.pue / 1000.0;
-      v.models.push_back(std::move(u));
-    }
-    out.push_back(std::move(v));
-  }
+  for (CenterId c : centers_.ids()) out.push_back(ViewOf(c, now));
   return out;
+}
+
+std::vector<CenterHistory> ControlPlaneImpl::History() {
+  std::vector<CenterHistory> out;
+  std::lock_guard<std::mutex> lk(mu_);
+  for (const CenterRt& x : centers_)
+    out.push_back({x.built->name, std::vector<CenterSample>(x.history.begin(), x.history.end())});
+  return out;
+}
+
+void ControlPlaneImpl::SampleHistory(WallMs now) {
+  if (last_sample_.ms() != 0 && now - last_sample_ < kHistoryIntervalS * 1000) return;
+  last_sample_ = now;
+  for (CenterId c : centers_.ids()) {
+    const CenterView v = ViewOf(c, now);
+    CenterRt& x = centers_[c];
+    x.history.push_back({now, v.busy_devices, v.devices, v.pending, v.running});
+    if (x.history.size() > kHistorySamples) x.history.pop_front();
+  }
+}
+
+CenterView ControlPlaneImpl::ViewOf(CenterId c, WallMs now) const {
+  const CenterRt& x = centers_[c];
+  const Center& ce = network_.centers[c];
+  CenterView v;
+  v.name = x.built->name;
+  v.backend = x.built->kind;
+  v.region = ce.region;
+  v.up = x.up;
+  v.drained = x.drained;
+  if (!x.up) v.reason = x.down_reason;
+  else if (x.drained) v.reason = "drained by an operator";
+  else if (!x.answering) v.reason = fmt::format("not answering since {}: {}", FormatMs(x.failing_since), x.error);
+  else if (!x.has_nodes) v.reason = "no nodes";
+  v.devices = x.devices;
+  // Jobs its own queue holds (slurm) are pending there, not running.
+  int held = 0;
+  for (int64_t id : x.running) held += active_.at(id).rec.state == JobState::kPending ? 1 : 0;
+  v.pending = static_cast<int>(x.queued.size()) + held;
+  v.running = static_cast<int>(x.running.size()) - held;
+  for (const auto& [node, why] : x.down_nodes) v.nodes_down.push_back({node, why});
+  v.pue = ce.pue;
+  const int hour = LocalHour(ce, CoreTime(now), start_hour_);
+  v.price_now = ce.price_per_kwh[hour];
+  v.carbon_now = ce.carbon_g_per_kwh[hour];
+  std::map<ModelId, int> totals;
+  for (const Node& n : x.built->net.nodes)
+    if (n.devices > 0 && n.model != kNoModel) totals[n.model] += n.devices;
+  for (const auto& [m, total] : totals) {
+    ModelUse u;
+    u.model = catalog_.model(m).name;
+    u.total = total;
+    if (const Scheduler* sched = net_->scheduler(c)) {
+      const ClusterState& st = sched->state();
+      int slot = st.SlotOfModel(m);
+      u.busy = static_cast<double>(st.slot_capacity_milli(slot) - st.slot_free_milli(slot)) / kWholeDevice;
+    }
+    v.busy_devices += u.busy;
+    v.power_kw += u.busy * catalog_.model(m).power_w * ce.pue / 1000.0;
+    v.models.push_back(std::move(u));
+  }
+  return v;
 }
 
 Status ControlPlaneImpl::Drain(const Caller& caller, const std::string& center) {

@@ -128,6 +128,7 @@ struct CenterRt {
   // Runs given up on while the center did not answer (job id -> backend id):
   // cancelled when it answers again; their events are not the job's.
   std::map<int64_t, std::string> abandoned;
+  std::deque<CenterSample> history;               // oldest first, at most kHistorySamples
   std::map<int64_t, WallMs> abandoned_cancelled;  // when the cancel of an abandoned run went through
   bool abandoned_dirty = false;
   bool resend_abandoned = false;  // abandoned runs read at start: cancel them once it answers
@@ -197,6 +198,7 @@ class ControlPlaneImpl final : public ControlPlane {
   Result<JobRecord> ReportCheckpoint(const Caller& caller, int64_t id) override;
   Result<std::string> LogPath(const Caller& caller, int64_t id, const std::string& stream) override;
   std::vector<CenterView> Centers() override;
+  std::vector<CenterHistory> History() override;
   Status Drain(const Caller& caller, const std::string& center) override;
   Status Resume(const Caller& caller, const std::string& center) override;
   Result<NewTenant> CreateTenant(const Caller& caller, Tenant t) override;
@@ -243,6 +245,12 @@ class ControlPlaneImpl final : public ControlPlane {
   void RunPass();
   void TakeIncoming(std::vector<JobId>* arrived);
   void EstimateStarts(WallMs now);
+  // A center as the API shows it (mu_ held).
+  CenterView ViewOf(CenterId c, WallMs now) const;
+  // Appends each center's sample when kHistoryIntervalS have passed since
+  // the last one (mu_ held).
+  void SampleHistory(WallMs now);
+  WallMs last_sample_{};
   // ---- the commit pipeline (control_commit.cc): a pass's writes are
   // committed on a thread of their own, in the order they were handed over,
   // while the loop goes on.

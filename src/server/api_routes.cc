@@ -246,6 +246,23 @@ std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& 
         for (const auto& v : cp()->Centers()) arr.push_back(CenterToJson(v));
         ReplyJson(res, 200, json{{"centers", std::move(arr)}});
       }));
+  add("GET", "/api/v1/centers/history",
+      authed([cp](const Request& req, Response& res, const Params&, const live::Caller&) {
+        if (!NoQuery(req, res)) return;
+        json arr = json::array();
+        for (const auto& h : cp()->History()) {
+          json samples = json::array();
+          for (const live::CenterSample& s : h.samples) {
+            samples.push_back({{"time_ms", s.time_ms.ms()},
+                               {"busy_devices", s.busy_devices},
+                               {"devices", s.devices},
+                               {"pending", s.pending},
+                               {"running", s.running}});
+          }
+          arr.push_back({{"center", h.center}, {"samples", std::move(samples)}});
+        }
+        ReplyJson(res, 200, json{{"history", std::move(arr)}});
+      }));
   for (const bool drain : {true, false}) {
     add("POST", drain ? "/api/v1/centers/*/drain" : "/api/v1/centers/*/resume",
         authed([cp, drain](const Request& req, Response& res, const Params& p, const live::Caller& c) {

@@ -29,6 +29,8 @@ export type Tenant = Required<Schemas['Tenant']>;
 export type WhoAmI = Required<Schemas['WhoAmI']>;
 export type Health = Required<Schemas['Health']>;
 export type QuotaUse = Required<Schemas['QuotaUse']>;
+export type CenterSample = Required<Schemas['CenterSample']>;
+export type CenterHistory = { center: string; samples: CenterSample[] };
 export type Quotas = { quotas: Schemas['QuotaDocument'] | null; usage: QuotaUse[] };
 
 // An error from the API (status >= 400, with the JSON error's code, message
@@ -169,6 +171,7 @@ export const api = {
   whoami: (token?: string) => apiJson<WhoAmI>(`${V1}/whoami`, { token }),
   centers: async () => (await apiJson<{ centers: Center[] }>(`${V1}/centers`)).centers ?? [],
   drain: (name: string) => apiJson<Center>(`${V1}/centers/${encodeURIComponent(name)}/drain`, { method: 'POST' }),
+  history: async () => (await apiJson<{ history: CenterHistory[] }>(`${V1}/centers/history`)).history ?? [],
   resume: (name: string) => apiJson<Center>(`${V1}/centers/${encodeURIComponent(name)}/resume`, { method: 'POST' }),
   jobs: async (q: { state?: string; center?: string; tenant?: string; limit?: number; before?: number }) =>
     (await apiJson<{ jobs: Job[] }>(`${V1}/jobs`, { query: q })).jobs ?? [],

@@ -366,7 +366,13 @@ async function run() {
   for (const id of ['center-util', 'center-running', 'center-pending', 'center-power', 'center-pue', 'center-price', 'center-carbon']) {
     assert((await local.locator(tid(id)).count()) === 1, `the "local" card has no ${id}`);
   }
-  ok('the network view shows center "local" (backend local, up) with utilisation, counts, power, PUE, price and carbon, and the network totals');
+  const hist = await apiCall('GET', '/api/v1/centers/history');
+  const localHist = hist.status === 200 ? hist.body.history.find((x) => x.center === 'local') : undefined;
+  assert(localHist && localHist.samples.length >= 1 && localHist.samples[0].devices >= 0, `GET /api/v1/centers/history: ${hist.status} ${hist.text.slice(0, 300)}`);
+  await visible(page, `${tid('center-card')}[data-center="local"] ${tid('center-history-chart')}`, 'the history chart of center "local"');
+  const points = Number(await local.locator(tid('center-history-chart')).getAttribute('data-points'));
+  assert(points >= 1, `the history chart of "local" has ${points} points`);
+  ok('the network view shows center "local" (backend local, up) with utilisation, counts, power, PUE, price and carbon, its history chart (utilisation and pending jobs), and the network totals');
   await page.locator(tid('updated')).waitFor();
   const networkShot = await shot(page, 'network');
 

@@ -1,9 +1,10 @@
 // Network at a glance: totals across the network and one card per center.
 
 import { api, describeError } from '../api';
-import type { Center } from '../api';
+import type { Center, CenterHistory } from '../api';
+import { lineChart } from '../chart';
 import { h, fill, bar, badge } from '../dom';
-import { fmtCount, fmtNum, fmtPct, fmtSmart } from '../format';
+import { fmtCount, fmtNum, fmtPct, fmtSmart, fmtTime } from '../format';
 import { Poller, stamp, touch } from '../shell';
 import type { Ctx, View } from '../shell';
 
@@ -22,9 +23,12 @@ export function networkView(ctx: Ctx): View {
   );
 
   let centers: Center[] = [];
+  let history = new Map<string, CenterHistory>();
   const poller = new Poller(async () => {
     try {
-      centers = await api.centers();
+      const [cs, hist] = await Promise.all([api.centers(), api.history()]);
+      centers = cs;
+      history = new Map(hist.map((x) => [x.center, x]));
       ctx.report('Centers', null);
       render();
       touch(updated);
@@ -39,7 +43,7 @@ export function networkView(ctx: Ctx): View {
       fill(grid, h('p', { class: 'empty' }, 'The server runs no centers.'));
       return;
     }
-    fill(grid, centers.map((c) => card(c, ctx, poller)));
+    fill(grid, centers.map((c) => card(c, ctx, poller, history.get(c.name))));
   }
 
   poller.start();
@@ -102,7 +106,38 @@ function stateBadge(c: Center): HTMLElement {
   return badge('up', 'ok', 'center-state');
 }
 
-function card(c: Center, ctx: Ctx, poller: Poller): HTMLElement {
+// Utilisation and queue over the server's history of the center (sampled
+// every minute, the last 24 hours).
+function historyOf(c: Center, hist?: CenterHistory): HTMLElement | null {
+  const samples = hist?.samples ?? [];
+  if (samples.length === 0) return null;
+  const times = samples.map((s) => s.time_ms);
+  const util = samples.map((s) => (s.devices > 0 ? s.busy_devices / s.devices : 0));
+  const queue = samples.map((s) => s.pending);
+  return h(
+    'figure',
+    { class: 'history', testid: 'center-history' },
+    lineChart(
+      times,
+      [
+        { name: 'utilisation', cls: 'line-util', values: util, max: 1, fmt: fmtPct },
+        { name: 'pending', cls: 'line-queue', values: queue, max: Math.max(1, ...queue), fmt: (v) => fmtNum(v) },
+      ],
+      'center-history-chart',
+      `${c.name}: utilisation and pending jobs since ${fmtTime(times[0])}`,
+    ),
+    h(
+      'figcaption',
+      { class: 'muted' },
+      h('span', { class: 'key key-util' }, 'utilisation'),
+      ' and ',
+      h('span', { class: 'key key-queue' }, 'pending jobs'),
+      `, sampled every minute since ${fmtTime(times[0])}`,
+    ),
+  );
+}
+
+function card(c: Center, ctx: Ctx, poller: Poller, hist?: CenterHistory): HTMLElement {
   const util = c.devices > 0 ? c.busy_devices / c.devices : 0;
   const jobsLink = (state: string, n: number, label: string, testid: string) =>
     h(
@@ -175,6 +210,7 @@ function card(c: Center, ctx: Ctx, poller: Poller): HTMLElement {
           })),
         )
       : null,
+    historyOf(c, hist),
     h(
       'div',
       { class: 'counts' },
