@@ -11,7 +11,15 @@
 //
 //   live_pass [--network uniform-100k] [--pending 10000] [--passes 20]
 //             [--gap-ms 1000] [--ends-per-pass 80] [--dispatch earliest-start]
-//             [--policy fifo+easy] [--durable]
+//             [--policy fifo+easy] [--durable] [--quotas] [--min-run-s S]
+//
+// --quotas gives the four tenants that fill the network quotas of one cohort
+// (kQuotas below: alice and bob 10 % each, carol and dave 40 % each, all may
+// borrow, reclaim on). The fill is shared evenly, so alice and bob borrow from
+// carol and dave, whose waiting jobs then reclaim by preemption; with a
+// preemptive order (--policy srtf) jobs are also preempted by the order's key.
+// The number of runs preempted during the warm-up and the timed passes is
+// printed.
 //
 // Between timed passes the queue is topped up to `pending` jobs. Prints the
 // median and the p99 (with 20 passes: the largest) of the timed passes, of
@@ -29,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/quota_loader.h"
 #include "live/control.h"
 
 namespace {
@@ -38,6 +47,15 @@ using suanli::live::ControlPlane;
 using suanli::live::JobSpec;
 using suanli::live::ServerConfig;
 using Clock = std::chrono::steady_clock;
+
+constexpr const char* kQuotas = R"(cohort: live-pass
+reclaim: true
+tenants:
+  - {name: alice, nominal: 10%, borrowing_limit: unlimited}
+  - {name: bob, nominal: 10%, borrowing_limit: unlimited}
+  - {name: carol, nominal: 40%, borrowing_limit: unlimited}
+  - {name: dave, nominal: 40%, borrowing_limit: unlimited}
+)";
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
@@ -53,7 +71,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: live_pass [--network NAME] [--pending N] [--passes N] [--gap-ms MS] [--ends-per-pass N] "
                "[--dispatch SPEC] "
-               "[--policy SPEC] [--durable]\n");
+               "[--policy SPEC] [--durable] [--quotas] [--min-run-s S]\n");
   return 2;
 }
 
@@ -61,8 +79,8 @@ int Usage() {
 
 int main(int argc, char** argv) {
   std::string network = "uniform-100k", dispatch = "earliest-start", policy = "fifo+easy";
-  int pending = 10'000, passes = 20, gap_ms = 1000, ends_per_pass = 80;
-  bool durable = false;
+  int pending = 10'000, passes = 20, gap_ms = 1000, ends_per_pass = 80, min_run_s = 0;
+  bool durable = false, quotas = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -93,11 +111,17 @@ int main(int argc, char** argv) {
       else return Usage();
     } else if (a == "--durable") {
       durable = true;
+    } else if (a == "--quotas") {
+      quotas = true;
+    } else if (a == "--min-run-s") {
+      const char* v = next();
+      if (!v) return Usage();
+      min_run_s = std::atoi(v);
     } else {
       return Usage();
     }
   }
-  if (pending < 0 || passes < 1 || gap_ms < 0 || ends_per_pass < 1) return Usage();
+  if (pending < 0 || passes < 1 || gap_ms < 0 || ends_per_pass < 1 || min_run_s < 0) return Usage();
 
   std::string tmpl = (std::filesystem::temp_directory_path() / "live_pass.XXXXXX").string();
   if (!::mkdtemp(tmpl.data())) {
@@ -111,6 +135,15 @@ int main(int argc, char** argv) {
   cfg.policy = policy;
   cfg.dispatch = dispatch;
   cfg.durable = durable;
+  cfg.min_run_s = min_run_s;
+  if (quotas) {
+    auto q = suanli::ParseQuotasYaml(kQuotas, "live_pass quotas");
+    if (!q.ok()) {
+      std::fprintf(stderr, "live_pass: %s\n", q.status().message().c_str());
+      return 1;
+    }
+    cfg.quotas = std::make_shared<const suanli::QuotaSpec>(*q);
+  }
   cfg.pass_interval_ms = 3'600'000;  // passes run when this program asks (and on submissions)
   auto t_start = Clock::now();
   auto started = ControlPlane::Start(cfg);
@@ -189,7 +222,8 @@ int main(int argc, char** argv) {
     }
     if (running + queued >= static_cast<int>(specs.size()) - errors.load() && running >= fill) break;
   }
-  std::printf("warm-up: %d running, %d pending after %.0f ms\n", running, queued, Ms(Clock::now() - t_fill));
+  std::printf("warm-up: %d running, %d pending after %.0f ms; %lld runs preempted\n", running, queued,
+              Ms(Clock::now() - t_fill), static_cast<long long>(cp->Stats().preemptions));
 
   // Idle passes: nothing ended, nothing arrived.
   std::vector<double> idle;
@@ -204,6 +238,7 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(30) - (Clock::now() - t_fill));
   std::vector<double> busy, with_ends, to_launch;
   int64_t ended = 0, arrived = 0;
+  const int64_t preempted_before = cp->Stats().preemptions;
   Caller topup{"erin", false};
   for (int i = 0; i < passes; ++i) {
     queued = 0;
@@ -228,8 +263,11 @@ int main(int argc, char** argv) {
     running += c.running;
     queued += c.pending;
   }
-  std::printf("timed passes: %lld jobs ended, %lld arrived; %d running, %d pending at the end (%d errors)\n",
-              static_cast<long long>(ended), static_cast<long long>(arrived), running, queued, errors.load());
+  std::printf(
+      "timed passes: %lld jobs ended, %lld arrived, %lld runs preempted; %d running, %d pending at the end (%d "
+      "errors)\n",
+      static_cast<long long>(ended), static_cast<long long>(arrived),
+      static_cast<long long>(cp->Stats().preemptions - preempted_before), running, queued, errors.load());
   std::printf("pass: median %.1f ms, p99 %.1f ms (%d passes %d ms apart)\n", Percentile(busy, 0.5),
               Percentile(busy, 0.99), passes, gap_ms);
   std::printf("passes that recorded ends (%zu): median %.1f ms, p99 %.1f ms\n", with_ends.size(),

@@ -26,7 +26,7 @@ network: tiny
 centers:
   - {name: east, backend: simulated}
   - {name: here, backend: local, slots: 3, detect_gpus: false, grace_s: 5}
-  - {name: hpc, backend: slurm, slurm_conf: etc/slurm.conf, partition: gpu, command_timeout_s: 4}
+  - {name: hpc, backend: slurm, slurm_conf: etc/slurm.conf, partition: gpu, command_timeout_s: 4, nodelist: true}
 policy: sjf+easy
 dispatch: cost-aware:time=0.5
 pass_interval_ms: 500
@@ -51,6 +51,7 @@ durable: false
   EXPECT_EQ(c->centers[2].backend.slurm_conf, dir / "etc/slurm.conf");
   EXPECT_EQ(c->centers[2].backend.partition, "gpu");
   EXPECT_EQ(c->centers[2].backend.command_timeout_s, 4);
+  EXPECT_TRUE(c->centers[2].backend.nodelist);
   EXPECT_EQ(c->policy, "sjf+easy");
   EXPECT_EQ(c->dispatch, "cost-aware:time=0.5");
   EXPECT_EQ(c->pass_interval_ms, 500);
@@ -89,6 +90,8 @@ TEST(LiveControlConfig, ErrorsNameTheFileAndTheKey) {
       {"centers: [{name: a, backend: cloud}]\n", "backend", "unknown backend 'cloud'"},
       {"centers: [{name: a, backend: local}, {name: a, backend: local}]\n", "centers[1]", "named twice"},
       {"centers: [{name: a, backend: local, partition: x}]\n", "partition", "only for backend slurm"},
+      {"centers: [{name: a, backend: simulated, nodelist: true}]\n", "nodelist", "only for backend slurm"},
+      {"centers: [{name: a, backend: slurm, nodelist: sometimes}]\n", "nodelist", "true or false"},
       {"centers: [{name: a, backend: local, slots: lots}]\n", "slots", "whole number"},
       {"centers: [{backend: local}]\n", "name", "missing required field"},
       {"centers: {name: a}\n", "centers", "expected a list"},

@@ -276,5 +276,69 @@ TEST(LiveControlSchedulerAdopt, AdoptedJobHoldsItsDevicesUntilItFinishes) {
   EXPECT_TRUE(sched.Adopt(JobId{0}, alloc, Seconds(80), Seconds(80)));
 }
 
+// A center that places jobs itself put a running job on other nodes: its
+// allocation follows, with the same devices per node, CPU and memory, and
+// the nodes it left are free for the next pass.
+TEST(LiveControlSchedulerAdopt, ARelocatedJobHoldsItsNewNodesAndFreesItsOldOnes) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 3, 4}});
+  Workload w;
+  Job a;
+  a.num_gpus = 2;
+  a.cpu_milli = 1000;
+  a.mem_mib = 1024;
+  a.work = 100;
+  w.Add(a, "moved");
+  Job b = a;
+  b.num_gpus = 4;
+  w.Add(b, "blocker");
+  Job c = a;
+  c.num_gpus = 4;
+  w.Add(c, "waits for node 0");
+  auto s = Scheduler::Create(*ParsePolicySpec("fifo"), cat, net, w);
+  ASSERT_TRUE(s.ok());
+  Scheduler& sched = **s;
+  Allocation alloc;
+  alloc.model = 0;
+  alloc.shares.push_back({NodeId{0}, 0b0011, 1000, 1000, 1024});
+  ASSERT_TRUE(sched.Adopt(JobId{0}, alloc, Seconds(10), Seconds(10)));
+  Allocation whole;
+  whole.model = 0;
+  whole.shares.push_back({NodeId{2}, 0b1111, 1000, 1000, 1024});
+  ASSERT_TRUE(sched.Adopt(JobId{1}, whole, Seconds(10), Seconds(10)));
+  // Not running, a node that does not exist, a full node, the wrong number
+  // of nodes: nothing moves.
+  EXPECT_EQ(sched.Relocate(JobId{2}, {NodeId{1}}), nullptr);
+  EXPECT_EQ(sched.Relocate(JobId{0}, {NodeId{7}}), nullptr);
+  EXPECT_EQ(sched.Relocate(JobId{0}, {NodeId{2}}), nullptr);
+  EXPECT_EQ(sched.Relocate(JobId{0}, {NodeId{1}, NodeId{2}}), nullptr);
+  ASSERT_NE(sched.AllocationOf(JobId{0}), nullptr);
+  EXPECT_EQ(sched.AllocationOf(JobId{0})->shares[0].node, NodeId{0});
+  // Node 1 has room: it moves there, onto node 1's first two devices.
+  const Allocation* moved = sched.Relocate(JobId{0}, {NodeId{1}});
+  ASSERT_NE(moved, nullptr);
+  ASSERT_EQ(moved->shares.size(), 1u);
+  EXPECT_EQ(moved->shares[0].node, NodeId{1});
+  EXPECT_EQ(moved->shares[0].devices, 0b0011u);
+  EXPECT_EQ(moved->shares[0].cpu_milli, 1000);
+  EXPECT_EQ(moved->shares[0].mem_mib, 1024);
+  EXPECT_EQ(sched.AllocationOf(JobId{0}), moved);
+  EXPECT_EQ(sched.state().free_whole(NodeId{1}), 2);
+  EXPECT_EQ(sched.state().free_whole(NodeId{0}), 4);
+  // Node 0 is whole again: the 4-GPU job starts there at once.
+  sched.Submit(JobId{2}, Seconds(20));
+  Rng rng(1);
+  PassResult p = sched.Pass(Seconds(20), rng);
+  ASSERT_EQ(p.decisions.size(), 1u);
+  EXPECT_EQ(p.decisions[0].job, JobId{2});
+  ASSERT_EQ(p.decisions[0].alloc.shares.size(), 1u);
+  EXPECT_EQ(p.decisions[0].alloc.shares[0].node, NodeId{0});
+  // Its end frees its new devices, not its old ones.
+  sched.Finish(JobId{0}, Seconds(30));
+  EXPECT_EQ(sched.AllocationOf(JobId{0}), nullptr);
+  EXPECT_EQ(sched.state().free_whole(NodeId{1}), 4);
+  EXPECT_EQ(sched.state().free_whole(NodeId{0}), 0);
+}
+
 }  // namespace
 }  // namespace suanli::live

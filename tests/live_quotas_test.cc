@@ -210,6 +210,8 @@ tenants:
     for (const JobAttempt& at : r->attempts) preempted = preempted || at.outcome == "preempted";
   }
   EXPECT_TRUE(preempted);
+  // One run stopped for another job (suanli_job_preemptions_total).
+  EXPECT_EQ(cp->Stats().preemptions, 1);
   cp->Stop();
 }
 

@@ -602,6 +602,33 @@ TEST(LiveSlurmBackendParse, MultiNodeScriptRunsTasksWithTheirRanks) {
   EXPECT_NE(one->find("exec 'python' 'train.py'\n"), std::string::npos) << *one;
 }
 
+// squeue's %N and $SLURM_JOB_NODELIST are host lists: names, ranges with
+// their zero padding, several groups, and errors for what is not one.
+TEST(LiveSlurmBackendParse, HostListsExpandToTheirNames) {
+  auto names = [](std::string_view list) {
+    auto r = ExpandHostlist(list);
+    return r.ok() ? Join(*r, ",") : "error: " + r.status().message();
+  };
+  EXPECT_EQ(names(""), "");
+  EXPECT_EQ(names("n1"), "n1");
+  EXPECT_EQ(names("n1,gpu-7"), "n1,gpu-7");
+  EXPECT_EQ(names("n[1-3]"), "n1,n2,n3");
+  EXPECT_EQ(names("n[1-2,5],login"), "n1,n2,n5,login");
+  EXPECT_EQ(names("gpu[08-10]"), "gpu08,gpu09,gpu10");
+  EXPECT_EQ(names("r[1-2]n[1-2]"), "r1n1,r1n2,r2n1,r2n2");
+  EXPECT_EQ(names("a[1]-ib"), "a1-ib");
+  for (const char* bad : {"n[1-", "n1]", "n[]", "n[3-1]", "n[a]", "n[1-2-3]", "n1,,n2", "n1,", "n[[1]]",
+                          "n[1][2][3][4][5][6][7][8][9]", "n[1234567890]"})
+    EXPECT_NE(names(bad).find("error: host list"), std::string::npos) << bad;
+  // A list longer than the limit is refused, not expanded.
+  EXPECT_FALSE(ExpandHostlist("n[0-999999999]").ok());
+  EXPECT_FALSE(ExpandHostlist("n[1-3]", 2).ok());
+  EXPECT_TRUE(ExpandHostlist("n[1-2]", 2).ok());
+  auto square = ExpandHostlist("a[0-99]b[0-99]", 100);
+  ASSERT_FALSE(square.ok());
+  EXPECT_NE(square.status().message().find("more than 100 names"), std::string::npos);
+}
+
 TEST(LiveSlurmBackendParse, SbatchArguments) {
   LaunchRequest r;
   r.job_id = 12;
@@ -610,7 +637,7 @@ TEST(LiveSlurmBackendParse, SbatchArguments) {
   r.spec.cpu_milli = 2500;
   r.spec.mem_mib = 4096;
   r.spec.time_limit_s = 61;
-  auto a = SbatchArgs(r, "/d", "/w", "a100", "gpu");
+  auto a = SbatchArgs(r, "/d", "/w", "a100", "gpu", true);
   auto has = [&](const std::string& s) { return std::find(a.begin(), a.end(), s) != a.end(); };
   EXPECT_TRUE(has("--parsable"));
   EXPECT_TRUE(has("--export=NONE"));
@@ -633,7 +660,7 @@ TEST(LiveSlurmBackendParse, SbatchArguments) {
   r.spec.gpus = 16;
   r.spec.nodes = 2;
   r.spec.cpu_milli = 32000;
-  a = SbatchArgs(r, "/d", "/w", "a100", "gpu");
+  a = SbatchArgs(r, "/d", "/w", "a100", "gpu", true);
   EXPECT_TRUE(has("--nodes=2"));
   EXPECT_TRUE(has("--ntasks-per-node=8"));
   EXPECT_FALSE(has("--ntasks=1"));
@@ -641,6 +668,12 @@ TEST(LiveSlurmBackendParse, SbatchArguments) {
   EXPECT_TRUE(has("--gres=gpu:a100:8"));
   EXPECT_TRUE(has("--cpus-per-task=2"));
   EXPECT_TRUE(has("--mem=2048M"));
+  // Without the center's `nodelist: true`, Slurm chooses the nodes: the same
+  // request with no --nodelist.
+  a = SbatchArgs(r, "/d", "/w", "a100", "gpu", false);
+  EXPECT_TRUE(std::none_of(a.begin(), a.end(), [](const std::string& s) { return s.starts_with("--nodelist"); }));
+  EXPECT_TRUE(has("--nodes=2"));
+  EXPECT_TRUE(has("--gres=gpu:a100:8"));
 
   BackendConfig c;
   c.kind = "slurm";

@@ -510,5 +510,102 @@ TEST(LiveSlurmControl, AGangOverTwoNodesRunsAllEightRanks) {
   cp->Stop();
 }
 
+// Slurm places jobs unless the center is configured with `nodelist: true`.
+// A job run outside Suanli holds n1, which Suanli does not see: Suanli
+// places a 2-GPU job on n1, Slurm runs it on n2, and the record, its history
+// and the scheduler follow Slurm (a second job then goes to n1, where Slurm
+// holds it until n1 is free). With `nodelist: true` the same job waits in
+// Slurm's queue for n1.
+TEST(LiveSlurmControl, SlurmPlacesJobsUnlessTheCenterPinsThemAndSuanliFollows) {
+  std::string missing;
+  ASSERT_TRUE(SlurmInstalled(&missing)) << missing;
+  ScratchDir scratch;
+  ASSERT_FALSE(scratch.path().empty());
+  const std::string& base = scratch.path();
+  SlurmCluster c("slp");
+  auto up = c.Start(2, 2);
+  ASSERT_EQ(up.code, 0) << "start.sh slp:\n" << up.out;
+  auto outside =
+      c.Slurm("sbatch --parsable --nodelist=n1 --gres=gpu:a100:2 --chdir=/tmp -o /dev/null --wrap 'sleep 300'");
+  ASSERT_EQ(outside.code, 0) << outside.out;
+  std::string outside_id = outside.out.substr(0, outside.out.find_first_of("\n;"));
+  auto outside_runs = [&] {
+    return c.Slurm("squeue -h -o %T -j " + outside_id).out.find("RUNNING") != std::string::npos;
+  };
+  auto until = Clock::now() + std::chrono::seconds(30);
+  while (!outside_runs() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(outside_runs());
+
+  const Caller alice{"alice", false};
+  auto run = [&](bool nodelist, const std::string& data) {
+    ServerConfig cfg;
+    cfg.data_dir = base + "/" + data;
+    cfg.centers.push_back(SlurmCenter("slp", c));
+    cfg.centers.back().backend.nodelist = nodelist;
+    cfg.pass_interval_ms = 200;
+    auto started = ControlPlane::Start(cfg);
+    EXPECT_TRUE(started.ok()) << started.status().message();
+    return started.ok() ? std::move(started).value() : nullptr;
+  };
+  auto cp = run(false, "data");
+  ASSERT_TRUE(cp);
+  auto a = cp->Submit(alice, TwoGpuJob("echo $SLURMD_NODENAME > " + base + "/a; sleep 3"));
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  auto get = [&](ControlPlane& p, int64_t id) {
+    auto g = p.Get(alice, id);
+    EXPECT_TRUE(g.ok());
+    return g.ok() ? *g : JobRecord{};
+  };
+  ASSERT_TRUE(PassUntil(
+      *cp, [&] { return get(*cp, a->id).state == JobState::kRunning; }, 60));
+  JobRecord ja = get(*cp, a->id);
+  EXPECT_EQ(ja.node, "n2");
+  bool sent_to_n1 = false, started_on_n2 = false;
+  for (const JobEvent& e : ja.events) {
+    sent_to_n1 = sent_to_n1 || (e.kind == "dispatched" && e.message.find("node n1") != std::string::npos);
+    started_on_n2 = started_on_n2 || (e.kind == "started" && e.message.find("node n2") != std::string::npos);
+  }
+  EXPECT_TRUE(sent_to_n1) << "Suanli's own choice was n1 (it does not see the job outside it)";
+  EXPECT_TRUE(started_on_n2);
+  // Suanli's scheduler now counts n2 busy: the next job is sent to n1, where
+  // Slurm holds it until the job outside Suanli ends.
+  auto b = cp->Submit(alice, TwoGpuJob("echo $SLURMD_NODENAME > " + base + "/b"));
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_TRUE(PassUntil(
+      *cp, [&] { return !get(*cp, b->id).center.empty(); }, 30));
+  bool b_sent_to_n1 = false;
+  for (const JobEvent& e : get(*cp, b->id).events)
+    b_sent_to_n1 = b_sent_to_n1 || (e.kind == "dispatched" && e.message.find("node n1") != std::string::npos);
+  EXPECT_TRUE(b_sent_to_n1);
+  ASSERT_TRUE(PassUntil(
+      *cp, [&] { return get(*cp, a->id).state == JobState::kSucceeded; }, 60));
+  EXPECT_EQ(ReadText(base + "/a"), "n2\n");
+  ja = get(*cp, a->id);
+  ASSERT_EQ(ja.attempts.size(), 1u);
+  EXPECT_EQ(ja.attempts[0].node, "n2");
+  // b runs wherever Slurm finds room (n2, now that a ended), and its record says so.
+  ASSERT_TRUE(PassUntil(
+      *cp, [&] { return get(*cp, b->id).state == JobState::kSucceeded; }, 60));
+  EXPECT_EQ(get(*cp, b->id).node + "\n", ReadText(base + "/b"));
+  cp->Stop();
+  cp.reset();
+
+  // nodelist: true: the job is pinned to Suanli's n1 and waits for it.
+  auto pinned = run(true, "data-pinned");
+  ASSERT_TRUE(pinned);
+  auto p = pinned->Submit(alice, TwoGpuJob("echo $SLURMD_NODENAME > " + base + "/p"));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  ASSERT_TRUE(PassUntil(
+      *pinned, [&] { return get(*pinned, p->id).reason.find("held by slurm") != std::string::npos; }, 30))
+      << get(*pinned, p->id).reason;
+  EXPECT_EQ(get(*pinned, p->id).state, JobState::kPending);
+  ASSERT_EQ(c.Slurm("scancel " + outside_id).code, 0);
+  ASSERT_TRUE(PassUntil(
+      *pinned, [&] { return get(*pinned, p->id).state == JobState::kSucceeded; }, 60));
+  EXPECT_EQ(ReadText(base + "/p"), "n1\n");
+  EXPECT_EQ(get(*pinned, p->id).node, "n1");
+  pinned->Stop();
+}
+
 }  // namespace
 }  // namespace suanli::live

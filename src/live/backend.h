@@ -93,8 +93,10 @@ struct BackendEvent {
   int signal = 0;
   std::string reason;  // e.g. "time limit", "exit 3", "killed by SIGKILL", "node failure"
   WallMs at_ms{};      // when it started / ended (as well as the backend knows)
-  std::string node;    // kNode
-  bool up = true;      // kNode
+  // kNode: the node; kStarted: where the center's own placement put it (a
+  // Slurm host list such as "n[1-2]"), empty when not known.
+  std::string node;
+  bool up = true;  // kNode
   // kEnded as failed: the center stopped the run on its own (a node failure,
   // an operator's cancel, its own preemption), which is not the job's
   // failure: the control plane runs it again (at most 3 times).
@@ -113,8 +115,11 @@ struct BackendConfig {
   int64_t job_uid_base = 60000;          // server as root: jobs run as uids job_uid_base.. (0 = as root)
   int64_t job_uids = 1000;               // how many
   // slurm
-  std::string slurm_conf;      // SLURM_CONF for its commands (empty = the environment's)
-  std::string partition;       // empty = the cluster's default
+  std::string slurm_conf;  // SLURM_CONF for its commands (empty = the environment's)
+  std::string partition;   // empty = the cluster's default
+  // Pass Suanli's choice of nodes as sbatch --nodelist; otherwise (default)
+  // Slurm chooses them, and Suanli follows where Slurm put each job.
+  bool nodelist = false;
   int command_timeout_s = 15;  // a Slurm command that takes longer counts as "not answering"
   // simulated: capacity comes from the network file's pools for this center.
 };

@@ -128,7 +128,8 @@ class SlurmBackend final : public Backend {
     fs::permissions(script_path, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read, ec);
     std::string workdir = spec.workdir.empty() ? dir : spec.workdir;
     std::vector<std::string> args = {"sbatch"};
-    for (std::string& a : SbatchArgs(req, dir, workdir, gres_type, config_.partition)) args.push_back(std::move(a));
+    for (std::string& a : SbatchArgs(req, dir, workdir, gres_type, config_.partition, config_.nodelist))
+      args.push_back(std::move(a));
     args.push_back(script_path);
     SUANLI_ASSIGN_OR_RETURN(SubprocessResult r, Run(args));
     if (!r.ok()) {
@@ -343,6 +344,8 @@ class SlurmBackend final : public Backend {
            r.err.find("Zero Bytes were transmitted") != std::string::npos;
   }
 
+  // `nodes`: squeue's host list of where Slurm put it ("n[1-2]"), given to
+  // the control plane as names ("n1,n2").
   BackendEvent Started(SlurmJob& j, WallMs at, const std::string& nodes) {
     j.started = true;
     BackendEvent ev;
@@ -350,7 +353,11 @@ class SlurmBackend final : public Backend {
     ev.job_id = j.job_id;
     ev.state = JobState::kRunning;
     ev.at_ms = at;
-    ev.reason = nodes;
+    if (auto names = ExpandHostlist(nodes, 1024); names.ok()) {
+      ev.node = Join(*names, ",");
+    } else {
+      spdlog::warn("center={} backend=slurm job={}: {}", center_, j.job_id, names.status().message());
+    }
     return ev;
   }
 

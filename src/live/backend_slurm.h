@@ -69,6 +69,14 @@ bool SlurmStateFinal(std::string_view state);
 // The event for a job that ended in `f` (cancelled: Suanli asked for it).
 BackendEvent SlurmEndEvent(int64_t job_id, const SlurmFinal& f, bool cancelled, int64_t time_limit_s);
 
+// Expands a Slurm host list (squeue's %N, $SLURM_JOB_NODELIST: "n[1-3,07],gpu")
+// into its names, in order. A bracket group holds numbers and ranges (a
+// range's names keep its first bound's width: [08-10] is 08, 09, 10); a name
+// with several groups expands as their product. InvalidArgument for
+// unbalanced brackets, an empty name, a range that is not one, or more than
+// `limit` names.
+Result<std::vector<std::string>> ExpandHostlist(std::string_view list, size_t limit = 65536);
+
 // Slurm's local time "2026-05-01T12:00:00" -> Unix ms (0 for Unknown/None/N/A).
 WallMs ParseSlurmTime(std::string_view s);
 
@@ -91,8 +99,9 @@ Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& s
 
 // The sbatch command line for a job (after `sbatch`): a multi-node job asks
 // for its nodes, its tasks on each, and per node its share of the devices,
-// CPUs and memory.
+// CPUs and memory; `nodelist`: on the nodes Suanli chose (req.node),
+// otherwise wherever Slurm places it.
 std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string& job_dir, const std::string& workdir,
-                                    const std::string& gres_type, const std::string& partition);
+                                    const std::string& gres_type, const std::string& partition, bool nodelist);
 
 }  // namespace suanli::live

@@ -120,6 +120,72 @@ Result<std::vector<SlurmNode>> ParseSinfoNodes(std::string_view text, const Cata
   return out;
 }
 
+namespace {
+
+// The names of one entry of a host list (no comma outside brackets), each
+// prefixed by `head`, appended to `out`.
+Status ExpandEntry(std::string_view entry, const std::string& head, size_t limit, std::vector<std::string>* out,
+                   int groups = 0) {
+  const size_t open = entry.find('[');
+  if (open == std::string_view::npos) {
+    if (entry.find(']') != std::string_view::npos) return InvalidArgument("']' without '['");
+    if (out->size() >= limit) return InvalidArgument("more than {} names", limit);
+    out->push_back(head + std::string(entry));
+    return Status::Ok();
+  }
+  const size_t close = entry.find(']', open);
+  if (close == std::string_view::npos) return InvalidArgument("'[' without ']'");
+  const std::string_view prefix = entry.substr(0, open), group = entry.substr(open + 1, close - open - 1);
+  const std::string_view rest = entry.substr(close + 1);
+  if (prefix.find(']') != std::string_view::npos || group.find('[') != std::string_view::npos)
+    return InvalidArgument("brackets do not match");
+  if (group.empty()) return InvalidArgument("'[]' holds no number");
+  if (++groups > 8) return InvalidArgument("more than 8 bracket groups in a name");
+  for (std::string_view item : Split(group, ',')) {
+    const size_t dash = item.find('-');
+    const std::string_view lo = item.substr(0, dash);
+    const std::string_view hi = dash == std::string_view::npos ? lo : item.substr(dash + 1);
+    auto number = [](std::string_view d) -> std::optional<int64_t> {
+      if (d.empty() || d.size() > 9) return std::nullopt;
+      int64_t v = 0;
+      for (char ch : d) {
+        if (ch < '0' || ch > '9') return std::nullopt;
+        v = v * 10 + (ch - '0');
+      }
+      return v;
+    };
+    auto a = number(lo), b = number(hi);
+    if (!a || !b || *b < *a) return InvalidArgument("'{}' is not a number or a range of numbers", item);
+    if (static_cast<uint64_t>(*b - *a) >= limit) return InvalidArgument("more than {} names", limit);
+    for (int64_t v = *a; v <= *b; ++v) {
+      SUANLI_RETURN_IF_ERROR(ExpandEntry(rest, fmt::format("{}{}{:0{}}", head, prefix, v, static_cast<int>(lo.size())),
+                                         limit, out, groups));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ExpandHostlist(std::string_view list, size_t limit) {
+  std::vector<std::string> names;
+  size_t from = 0, depth = 0;
+  for (size_t i = 0; i <= list.size(); ++i) {
+    if (i < list.size() && list[i] == '[') ++depth;
+    else if (i < list.size() && list[i] == ']' && depth > 0) --depth;
+    if (i < list.size() && (list[i] != ',' || depth > 0)) continue;
+    const std::string_view entry = list.substr(from, i - from);
+    from = i + 1;
+    if (entry.empty()) {
+      if (list.empty()) break;
+      return InvalidArgument("host list '{}': an empty name", list.substr(0, 200));
+    }
+    if (Status st = ExpandEntry(entry, "", limit, &names); !st.ok())
+      return InvalidArgument("host list '{}': {}", list.substr(0, 200), st.message());
+  }
+  return names;
+}
+
 WallMs ParseSlurmTime(std::string_view s) {
   s = Trim(s);
   if (s.size() < 19 || s[4] != '-' || s[10] != 'T') return WallMs{};

@@ -117,7 +117,7 @@ Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& s
 }
 
 std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string& job_dir, const std::string& workdir,
-                                    const std::string& gres_type, const std::string& partition) {
+                                    const std::string& gres_type, const std::string& partition, bool nodelist) {
   const JobSpec& spec = req.spec;
   std::vector<std::string> a = {"--parsable",
                                 "--export=NONE",
@@ -132,7 +132,7 @@ std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string&
   const int64_t tasks = nodes > 1 ? std::max<int64_t>(1, per_node) : 1;
   a.push_back(fmt::format("--nodes={}", nodes));
   a.push_back(nodes > 1 ? fmt::format("--ntasks-per-node={}", tasks) : "--ntasks=1");
-  if (!req.node.empty()) a.push_back("--nodelist=" + req.node);
+  if (nodelist && !req.node.empty()) a.push_back("--nodelist=" + req.node);
   if (per_node > 0 && !gres_type.empty()) a.push_back(fmt::format("--gres=gpu:{}:{}", gres_type, per_node));
   int64_t cpus = std::max<int64_t>(1, (spec.cpu_milli + nodes * tasks * 1000 - 1) / (nodes * tasks * 1000));
   a.push_back(fmt::format("--cpus-per-task={}", cpus));

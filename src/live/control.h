@@ -171,6 +171,8 @@ struct PassStats {
   int64_t acted = 0;
   double last_decision_to_launch_ms = 0;
   int64_t submissions = 0, failures = 0, cancellations = 0, successes = 0;
+  // Runs stopped for another job (a preemptive order or a quota's reclaim).
+  int64_t preemptions = 0;
 };
 
 struct NewTenant {

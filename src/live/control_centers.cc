@@ -42,6 +42,7 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
         // It left the center's own queue (slurm): running, metered from here.
         if (PhaseOf(a) != NetPhase::kRunning) break;
         if (a.rec.state == JobState::kPending) {
+          if (!ev.node.empty() && ev.node != a.rec.node) FollowCenterPlacement(a, c, ev.node);
           a.rec.state = JobState::kRunning;
           a.rec.start_ms = at;
           a.rec.reason.clear();

@@ -280,6 +280,11 @@ class ControlPlaneImpl final : public ControlPlane {
   // cancels of this pass.
   void ApplyDecisions(WallMs now, PassWork* w);
   void OnStart(Active& a, const NetDecision& d, WallMs now, PassWork* w);
+  // The record's node and devices from an allocation.
+  static void SetPlacement(JobRecord& r, const BuiltCenter& b, const Allocation& alloc);
+  // A center that places jobs itself (Slurm without `nodelist: true`) started
+  // the job on `nodes` ("n1,n2"): its allocation and record follow.
+  void FollowCenterPlacement(Active& a, CenterId c, const std::string& nodes);
   void OnRunLost(Active& a, CenterId c, WallMs now, PassWork* w);
   // The job's run ended at `ended_ms` and will not run again: out of the
   // network scheduler, then Finish.

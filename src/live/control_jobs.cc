@@ -135,6 +135,10 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
         {
           a.stop_reason = "preempted";
           a.rec.reason = "preempted; stopping";
+          {
+            std::lock_guard<std::mutex> lk(stats_mu_);
+            ++stats_.preemptions;
+          }
           const auto notice = NoticeFor(a);
           const int64_t by = by_slot_.contains(d.by) ? by_slot_[d.by] : 0;
           Event(
@@ -158,6 +162,46 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
   }
 }
 
+// Its nodes in rank order (a multi-node gang's: comma-separated), and their
+// devices, each node's in turn.
+void ControlPlaneImpl::SetPlacement(JobRecord& r, const BuiltCenter& b, const Allocation& alloc) {
+  r.node.clear();
+  r.devices.clear();
+  for (const NodeShare& sh : alloc.shares) {
+    if (!r.node.empty()) r.node += ',';
+    r.node += b.net.nodes[sh.node].name;
+    for (int dv = 0; dv < kMaxDevicesPerNode; ++dv)
+      if (sh.devices >> dv & 1) r.devices.push_back(dv);
+  }
+}
+
+void ControlPlaneImpl::FollowCenterPlacement(Active& a, CenterId c, const std::string& nodes) {
+  const BuiltCenter& b = *centers_[c].built;
+  std::vector<NodeId> ids;
+  for (std::string_view name : Split(nodes, ',')) {
+    auto it = b.node_index.find(std::string(name));
+    if (it == b.node_index.end()) {
+      spdlog::warn("pass={} job={} center={}: started on node {}, which the center did not report; kept as placed",
+                   pass_id_, a.rec.id, b.name, name);
+      return;
+    }
+    ids.push_back(it->second);
+  }
+  const std::string was = a.rec.node;
+  if (const Allocation* moved = net_->Relocate(a.slot, ids)) {
+    SetPlacement(a.rec, b, *moved);
+    spdlog::info("pass={} job={} center={} placed by the center on {} (not {})", pass_id_, a.rec.id, b.name, a.rec.node,
+                 was);
+    return;
+  }
+  // Its scheduler's view of the center holds no room there (another job
+  // it placed there still waits in the center's queue): the record says
+  // where it runs; the scheduler keeps counting it where it placed it.
+  a.rec.node = nodes;
+  spdlog::warn("pass={} job={} center={} placed by the center on {} (not {}), where its scheduler sees no room",
+               pass_id_, a.rec.id, b.name, nodes, was);
+}
+
 void ControlPlaneImpl::OnStart(Active& a, const NetDecision& d, WallMs now, PassWork* w) {
   CenterRt& x = centers_[d.center];
   const int64_t id = a.rec.id;
@@ -165,16 +209,7 @@ void ControlPlaneImpl::OnStart(Active& a, const NetDecision& d, WallMs now, Pass
   r.state = JobState::kRunning;
   r.center = x.built->name;
   r.model = d.alloc.model == kNoModel ? "" : catalog_.model(d.alloc.model).name;
-  // Its nodes in rank order (a multi-node gang's: comma-separated), and
-  // their devices, each node's in turn.
-  r.node.clear();
-  r.devices.clear();
-  for (const NodeShare& sh : d.alloc.shares) {
-    if (!r.node.empty()) r.node += ',';
-    r.node += x.built->net.nodes[sh.node].name;
-    for (int dv = 0; dv < kMaxDevicesPerNode; ++dv)
-      if (sh.devices >> dv & 1) r.devices.push_back(dv);
-  }
+  SetPlacement(r, *x.built, d.alloc);
   r.start_ms = now;
   r.end_ms = WallMs{};
   r.reason.clear();

@@ -72,7 +72,7 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m, yaml::Map::Open(item, {"name", "backend", "slots", "detect_gpus", "grace_s", "sandbox", "cgroups",
                                           "cgroup_parent", "job_uid_base", "job_uids", "slurm_conf", "partition",
-                                          "command_timeout_s"}));
+                                          "command_timeout_s", "nodelist"}));
   CenterConfig c;
   SUANLI_ASSIGN_OR_RETURN(yaml::Value nv, m.Require("name"));
   SUANLI_ASSIGN_OR_RETURN(c.name, nv.String());
@@ -98,6 +98,7 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_RETURN_IF_ERROR(only("slurm_conf", slurm, "slurm"));
   SUANLI_RETURN_IF_ERROR(only("partition", slurm, "slurm"));
   SUANLI_RETURN_IF_ERROR(only("command_timeout_s", slurm, "slurm"));
+  SUANLI_RETURN_IF_ERROR(only("nodelist", slurm, "slurm"));
   SUANLI_ASSIGN_OR_RETURN(int64_t slots, OptionalInt(m, "slots", 0, 0, 4096));
   c.backend.slots = static_cast<int>(slots);
   SUANLI_ASSIGN_OR_RETURN(c.backend.detect_gpus, OptionalBool(m, "detect_gpus", true));
@@ -119,6 +120,7 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_ASSIGN_OR_RETURN(c.backend.partition, OptionalString(m, "partition", ""));
   SUANLI_ASSIGN_OR_RETURN(int64_t ct, OptionalInt(m, "command_timeout_s", 15, 1, 3600));
   c.backend.command_timeout_s = static_cast<int>(ct);
+  SUANLI_ASSIGN_OR_RETURN(c.backend.nodelist, OptionalBool(m, "nodelist", false));
   return c;
 }
 

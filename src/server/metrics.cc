@@ -107,6 +107,9 @@ std::string RenderMetrics(const std::vector<live::CenterView>& centers, const li
   fmt::format_to(app, "suanli_job_failures_total {}\n", stats.failures);
   Header(out, "suanli_job_cancellations_total", "counter", "Jobs cancelled since the server started.");
   fmt::format_to(app, "suanli_job_cancellations_total {}\n", stats.cancellations);
+  Header(out, "suanli_job_preemptions_total", "counter",
+         "Runs stopped for another job (a preemptive order or a quota's reclaim) since the server started.");
+  fmt::format_to(app, "suanli_job_preemptions_total {}\n", stats.preemptions);
 
   Header(out, "suanli_http_requests_total", "counter", "HTTP responses since the server started, by status code.");
   bool any = false;

@@ -174,6 +174,15 @@ bool NetworkScheduler::Adopt(JobId id, CenterId c, const Allocation* local, Time
   return true;
 }
 
+const Allocation* NetworkScheduler::Relocate(JobId id, const std::vector<NodeId>& nodes) {
+  NetJob& j = jobs_[id];
+  if (j.phase != NetPhase::kRunning || !j.counted) return nullptr;
+  Scheduler* sched = centers_[j.center].sched.get();
+  const Allocation* moved = sched ? sched->Relocate(id, nodes) : nullptr;
+  if (moved) centers_[j.center].changed = true;
+  return moved;
+}
+
 Result<RunEnd> NetworkScheduler::Finished(JobId id, Time t) {
   NetJob& j = jobs_[id];
   if (j.phase != NetPhase::kRunning)

@@ -146,6 +146,10 @@ class NetworkScheduler {
   // re-adopting its runs after a restart). Not counted by the center's
   // scheduler (returns false) without an allocation or if it does not fit.
   bool Adopt(JobId id, CenterId c, const Allocation* local, Time started, Time t);
+  // A running job is really on `nodes` of its center (Scheduler::Relocate):
+  // the new allocation, or nullptr if its center's scheduler cannot move it
+  // there (it keeps the old one).
+  const Allocation* Relocate(JobId id, const std::vector<NodeId>& nodes);
   // The job's run finished its work.
   Result<RunEnd> Finished(JobId id, Time t);
   // The job's run failed (a device failed, its center stopped it): it keeps

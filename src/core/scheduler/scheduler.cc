@@ -538,4 +538,43 @@ bool Scheduler::Adopt(JobId id, const Allocation& alloc, Time started, Time now)
   return true;
 }
 
+const Allocation* Scheduler::Relocate(JobId id, const std::vector<NodeId>& nodes) {
+  auto it = run_.find(id);
+  if (it == run_.end() || !rt_.contains(id) || rt_[id].state != JobState::kRunning) return nullptr;
+  Allocation& now = it->second.alloc;
+  if (nodes.size() != now.shares.size()) return nullptr;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!state_.has_node(nodes[i])) return nullptr;
+    for (size_t j = 0; j < i; ++j)
+      if (nodes[j] == nodes[i]) return nullptr;
+  }
+  state_.Release(now);
+  Allocation to;
+  to.model = now.model;
+  bool fits = true;
+  for (size_t i = 0; i < nodes.size() && fits; ++i) {
+    const NodeShare& was = now.shares[i];
+    NodeShare sh = was;
+    sh.node = nodes[i];
+    sh.devices = 0;
+    int want = was.NumDevices();
+    if (want > 0 && state_.SlotOf(sh.node) != state_.SlotOfModel(now.model)) fits = false;
+    for (int d = 0; fits && want > 0 && d < state_.devices(sh.node); ++d) {
+      if (state_.dev_free(sh.node, d) < was.milli) continue;
+      sh.devices |= 1u << d;
+      --want;
+    }
+    fits = fits && want == 0;
+    to.shares.push_back(sh);
+  }
+  if (!fits || !state_.CanAllocate(to)) {
+    state_.Allocate(now);
+    return nullptr;
+  }
+  state_.Allocate(to);
+  now = std::move(to);
+  freed_ = true;  // its old nodes are free: the next pass looks at the whole queue
+  return &now;
+}
+
 }  // namespace suanli

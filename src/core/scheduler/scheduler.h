@@ -137,6 +137,15 @@ class Scheduler {
   // nothing changes, if the job is queued or running here already or `alloc`
   // does not fit what is free (or is not of one model).
   bool Adopt(JobId id, const Allocation& alloc, Time started, Time now);
+  // A running job is really on `nodes` (this scheduler's numbering, one per
+  // share of its allocation, in the same order), not where it was placed: a
+  // center that places jobs itself (Slurm without --nodelist) put it there.
+  // Each share moves to its new node with the same number of devices (the
+  // lowest-numbered free ones), CPU and memory. Returns the new allocation;
+  // nullptr, and nothing changes, if the job is not running here, the list
+  // does not match its shares, or a node lacks the room (as this scheduler
+  // sees it).
+  const Allocation* Relocate(JobId id, const std::vector<NodeId>& nodes);
   PassResult Pass(Time now, Rng& rng);
   // A node (this scheduler's numbering) goes down: nothing new is placed on
   // it (jobs running there keep their allocation until they stop), or comes
