@@ -1,6 +1,7 @@
 // A center's history (GET /api/v1/centers/history, the dashboard's charts):
 // the server samples each center every minute of its clock, busy and total
-// accelerators and jobs pending and running, and keeps the last 24 hours.
+// accelerators and jobs pending and running, and keeps the last 24 hours,
+// across restarts.
 // The tiny network's simulated centers on a clock of the test's own.
 #include <gtest/gtest.h>
 
@@ -63,6 +64,47 @@ TEST(LiveHistory, EveryCenterIsSampledEachMinuteAndTheLastDayIsKept) {
   EXPECT_EQ(day.samples.back().time_ms, net.now());
   EXPECT_EQ(day.samples.back().time_ms - day.samples.front().time_ms,
             static_cast<int64_t>(kHistorySamples - 1) * kHistoryIntervalS * 1000);
+}
+
+// The history is in the store too: a restart keeps the day's samples and
+// goes on from them; samples older than a day (a server stopped for longer)
+// are not brought back.
+TEST(LiveHistory, ARestartKeepsTheDaysSamples) {
+  testing::live_control::ClockedNetwork net(*ParseRfc3339("2026-12-07T09:58:30Z"));
+  const WallMs t0 = net.now();
+  JobSpec s;
+  s.command = {"train"};
+  s.models = {"A100-80GB"};
+  s.time_limit_s = 3600;
+  s.duration_s = 3000;
+  s.gpus = 8;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(net.Submit(s).ok());
+  for (int i = 0; i < 4; ++i) net.Advance(30);  // t0, +60 s, +120 s (10:00:30 UTC: the next hour's row)
+  ASSERT_EQ(Of(net.cp().History(), "east").samples.size(), 3u);
+  net.Restart();
+  net.Advance(10);  // less than a minute since the last sample: none new
+  CenterHistory east = Of(net.cp().History(), "east");
+  ASSERT_EQ(east.samples.size(), 3u);
+  EXPECT_EQ(east.samples[0].time_ms, t0);
+  EXPECT_EQ(east.samples[1].time_ms, t0 + 60'000);
+  EXPECT_EQ(east.samples[2].time_ms, t0 + 120'000);
+  EXPECT_EQ(east.samples[1].busy_devices, 24);
+  EXPECT_EQ(east.samples[1].running, 3);
+  EXPECT_EQ(east.samples[1].devices, 32);
+  EXPECT_EQ(Of(net.cp().History(), "west").samples.size(), 3u);
+  // It goes on from them, and the next restart keeps that too.
+  net.Advance(60);
+  ASSERT_EQ(Of(net.cp().History(), "east").samples.size(), 4u);
+  net.Restart();
+  east = Of(net.cp().History(), "east");
+  ASSERT_EQ(east.samples.size(), 4u);
+  EXPECT_EQ(east.samples[3].time_ms, t0 + 190'000);
+  // 25 hours on, a restart brings back nothing older than a day.
+  net.MoveTo(t0 + 25 * 3'600'000);
+  net.Restart();
+  east = Of(net.cp().History(), "east");
+  ASSERT_FALSE(east.samples.empty());
+  EXPECT_GT(east.samples.front().time_ms, net.now() - 24 * 3'600'000);
 }
 
 }  // namespace

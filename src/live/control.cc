@@ -146,6 +146,7 @@ Status ControlPlaneImpl::Init() {
         spdlog::warn("center={} setting abandoned/{} is not a JSON object; ignored", x.built->name, x.built->name);
       }
     }
+    if (!replay_) LoadHistory(c, Now());
   }
   SUANLI_RETURN_IF_ERROR(BootstrapAdmin());
   if (!replay_) SUANLI_RETURN_IF_ERROR(AssignHomes());
@@ -371,7 +372,7 @@ void ControlPlaneImpl::RunPass() {
     if (!st.ok()) spdlog::error("pass={} {}", pass, st.message());
     ApplyDecisions(now, &w);
     EstimateStarts(now);
-    SampleHistory(now);
+    SampleHistory(now, &w);
     for (CenterId c : Ids<CenterId>(nc))
       if (centers_[c].abandoned_dirty) SaveAbandoned(c, &w);
   }

@@ -150,8 +150,9 @@ struct CenterSample {
   int pending = 0, running = 0;
 };
 // The server samples each center every kHistoryIntervalS seconds of its
-// clock and keeps the last kHistorySamples (24 hours), in memory: a restart
-// starts a new history.
+// clock and keeps the last kHistorySamples (24 hours), in memory and in its
+// store (one row per center and hour of the day, rewritten as the hour goes
+// on), so a restart keeps the day's history.
 inline constexpr int64_t kHistoryIntervalS = 60;
 inline constexpr size_t kHistorySamples = 1440;
 struct CenterHistory {

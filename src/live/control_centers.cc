@@ -261,7 +261,21 @@ std::vector<CenterHistory> ControlPlaneImpl::History() {
   return out;
 }
 
-void ControlPlaneImpl::SampleHistory(WallMs now) {
+namespace {
+
+// A center's samples are kept in the store as one row per hour of the day
+// ("history/CENTER/H", H = 0..23 of UTC), each the JSON array of that hour's
+// samples [time_ms, busy, devices, pending, running]; the row of an hour is
+// rewritten at each of its samples and overwritten a day later, so the
+// store holds at most a day of it.
+constexpr int64_t kHourMs = 3'600'000;
+std::string HistoryKey(const std::string& center, WallMs t) {
+  return fmt::format("history/{}/{}", center, (t.ms() / kHourMs) % 24);
+}
+
+}  // namespace
+
+void ControlPlaneImpl::SampleHistory(WallMs now, PassWork* w) {
   if (last_sample_.ms() != 0 && now - last_sample_ < kHistoryIntervalS * 1000) return;
   last_sample_ = now;
   for (CenterId c : centers_.ids()) {
@@ -269,7 +283,47 @@ void ControlPlaneImpl::SampleHistory(WallMs now) {
     CenterRt& x = centers_[c];
     x.history.push_back({now, v.busy_devices, v.devices, v.pending, v.running});
     if (x.history.size() > kHistorySamples) x.history.pop_front();
+    if (replay_) continue;  // a replay's store is thrown away
+    nlohmann::json hour = nlohmann::json::array();
+    for (auto it = x.history.end(); it != x.history.begin();) {
+      --it;
+      if (it->time_ms.ms() / kHourMs != now.ms() / kHourMs) break;
+      hour.push_back({it->time_ms.ms(), it->busy_devices, it->devices, it->pending, it->running});
+    }
+    std::reverse(hour.begin(), hour.end());
+    w->settings.emplace_back(HistoryKey(x.built->name, now), hour.dump());
   }
+}
+
+void ControlPlaneImpl::LoadHistory(CenterId c, WallMs now) {
+  CenterRt& x = centers_[c];
+  const int64_t day_ms = static_cast<int64_t>(kHistorySamples) * kHistoryIntervalS * 1000;
+  std::vector<CenterSample> got;
+  for (int h = 0; h < 24; ++h) {
+    const std::string key = fmt::format("history/{}/{}", x.built->name, h);
+    auto row = store_->GetSetting(key);
+    if (!row.ok() || !*row) continue;
+    auto j = nlohmann::json::parse(**row, nullptr, false);
+    if (!j.is_array()) {
+      spdlog::warn("center={} setting {} is not a JSON array; ignored", x.built->name, key);
+      continue;
+    }
+    for (const auto& e : j) {
+      if (!e.is_array() || e.size() != 5 || !e[0].is_number_integer() || !e[1].is_number() ||
+          !e[2].is_number_integer() || !e[3].is_number_integer() || !e[4].is_number_integer())
+        continue;
+      CenterSample s{WallMs{e[0].get<int64_t>()}, e[1].get<double>(), e[2].get<int>(), e[3].get<int>(),
+                     e[4].get<int>()};
+      // The last day before now: older rows (a server stopped for hours) and
+      // samples from a clock that was ahead are left out.
+      if (s.time_ms > now || now - s.time_ms >= day_ms) continue;
+      got.push_back(s);
+    }
+  }
+  std::sort(got.begin(), got.end(), [](const CenterSample& a, const CenterSample& b) { return a.time_ms < b.time_ms; });
+  x.history.assign(got.begin(), got.end());
+  while (x.history.size() > kHistorySamples) x.history.pop_front();
+  if (!x.history.empty()) last_sample_ = std::max(last_sample_, x.history.back().time_ms);
 }
 
 CenterView ControlPlaneImpl::ViewOf(CenterId c, WallMs now) const {

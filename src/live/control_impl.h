@@ -249,7 +249,9 @@ class ControlPlaneImpl final : public ControlPlane {
   CenterView ViewOf(CenterId c, WallMs now) const;
   // Appends each center's sample when kHistoryIntervalS have passed since
   // the last one (mu_ held).
-  void SampleHistory(WallMs now);
+  void SampleHistory(WallMs now, PassWork* w);
+  // The day's samples from the store (at start).
+  void LoadHistory(CenterId c, WallMs now);
   WallMs last_sample_{};
   // ---- the commit pipeline (control_commit.cc): a pass's writes are
   // committed on a thread of their own, in the order they were handed over,
