@@ -493,39 +493,43 @@ TEST(LiveSlurmBackendParse, SqueueScontrolAndEndEvents) {
 
   auto f = ParseScontrolJob(
       "JobId=1 JobName=suanli-1 UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) "
-      "ExitCode=3:0 RunTime=00:00:01 StartTime=2026-05-01T12:00:00 EndTime=2026-05-01T12:00:01 Partition=debug");
+      "ExitCode=3:0 RunTime=00:00:01 StartTime=2026-05-01T12:00:00 EndTime=2026-05-01T12:00:01 Partition=debug "
+      "ReqNodeList=(null) ExcNodeList=(null) NodeList=n[1-2] BatchHost=n1");
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->state, "FAILED");
+  EXPECT_EQ(f->nodes, "n[1-2]");  // where it ran (not ReqNodeList)
+  EXPECT_EQ(ParseScontrolJob("JobId=2 JobState=CANCELLED NodeList=(null) ReqNodeList=n1")->nodes, "");
   EXPECT_EQ(f->exit_code, 3);
   EXPECT_EQ(f->signal, 0);
   EXPECT_EQ(f->reason, "NonZeroExitCode");
   EXPECT_EQ(f->end_ms - ParseSlurmTime("2026-05-01T12:00:00"), 1000);
   EXPECT_FALSE(ParseScontrolJob("slurm_load_jobs error: Invalid job id specified").has_value());
 
-  SlurmFinal k{"FAILED", 0, 9, WallMs{5}, "None"};
+  SlurmFinal k{"FAILED", 0, 9, WallMs{5}, "None", WallMs{}, ""};
   BackendEvent e = SlurmEndEvent(1, k, false, 60);
   EXPECT_EQ(e.state, JobState::kFailed);
   EXPECT_EQ(e.signal, 9);
   EXPECT_EQ(e.reason, "killed by SIGKILL");
   EXPECT_EQ(e.at_ms.ms(), 5);
-  EXPECT_EQ(SlurmEndEvent(1, {"COMPLETED", 0, 0, WallMs{5}, ""}, false, 60).state, JobState::kSucceeded);
-  BackendEvent t = SlurmEndEvent(1, {"TIMEOUT", 0, 15, WallMs{5}, ""}, false, 60);
+  EXPECT_EQ(SlurmEndEvent(1, {"COMPLETED", 0, 0, WallMs{5}, "", WallMs{}, ""}, false, 60).state, JobState::kSucceeded);
+  BackendEvent t = SlurmEndEvent(1, {"TIMEOUT", 0, 15, WallMs{5}, "", WallMs{}, ""}, false, 60);
   EXPECT_EQ(t.state, JobState::kFailed);
   EXPECT_EQ(t.reason, "time limit 60 s exceeded (Slurm TIMEOUT)");
-  EXPECT_EQ(SlurmEndEvent(1, {"CANCELLED", 0, 15, WallMs{5}, ""}, true, 60).state, JobState::kCancelled);
-  BackendEvent cs = SlurmEndEvent(1, {"CANCELLED", 0, 15, WallMs{5}, ""}, false, 60);
+  EXPECT_EQ(SlurmEndEvent(1, {"CANCELLED", 0, 15, WallMs{5}, "", WallMs{}, ""}, true, 60).state, JobState::kCancelled);
+  BackendEvent cs = SlurmEndEvent(1, {"CANCELLED", 0, 15, WallMs{5}, "", WallMs{}, ""}, false, 60);
   EXPECT_EQ(cs.state, JobState::kFailed);
   EXPECT_EQ(cs.reason, "cancelled by Slurm");
-  EXPECT_EQ(SlurmEndEvent(1, {"NODE_FAIL", -1, 0, WallMs{5}, ""}, false, 60).reason, "node failure");
-  EXPECT_EQ(SlurmEndEvent(1, {"OUT_OF_MEMORY", 0, 9, WallMs{5}, ""}, false, 60).reason, "out of memory");
+  EXPECT_EQ(SlurmEndEvent(1, {"NODE_FAIL", -1, 0, WallMs{5}, "", WallMs{}, ""}, false, 60).reason, "node failure");
+  EXPECT_EQ(SlurmEndEvent(1, {"OUT_OF_MEMORY", 0, 9, WallMs{5}, "", WallMs{}, ""}, false, 60).reason, "out of memory");
   // Which ends are the center's doing (the job runs again), by Slurm state,
   // never by the words of the reason.
   for (const char* st : {"CANCELLED", "NODE_FAIL", "BOOT_FAIL", "PREEMPTED"}) {
-    EXPECT_TRUE(SlurmEndEvent(1, {st, -1, 0, WallMs{5}, ""}, false, 60).center_stopped) << st;
-    EXPECT_FALSE(SlurmEndEvent(1, {st, -1, 0, WallMs{5}, ""}, true, 60).center_stopped) << st << ", Suanli's cancel";
+    EXPECT_TRUE(SlurmEndEvent(1, {st, -1, 0, WallMs{5}, "", WallMs{}, ""}, false, 60).center_stopped) << st;
+    EXPECT_FALSE(SlurmEndEvent(1, {st, -1, 0, WallMs{5}, "", WallMs{}, ""}, true, 60).center_stopped)
+        << st << ", Suanli's cancel";
   }
   for (const char* st : {"COMPLETED", "FAILED", "TIMEOUT", "OUT_OF_MEMORY", "DEADLINE", "SPECIAL_EXIT"})
-    EXPECT_FALSE(SlurmEndEvent(1, {st, 1, 0, WallMs{5}, ""}, false, 60).center_stopped) << st;
+    EXPECT_FALSE(SlurmEndEvent(1, {st, 1, 0, WallMs{5}, "", WallMs{}, ""}, false, 60).center_stopped) << st;
   EXPECT_TRUE(SlurmStateFinal("COMPLETED"));
   EXPECT_FALSE(SlurmStateFinal("COMPLETING"));
   EXPECT_FALSE(SlurmStateFinal("RUNNING"));

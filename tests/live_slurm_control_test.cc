@@ -269,8 +269,9 @@ TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {
 
 // A job Slurm holds in its queue (its node busy with work Suanli does not
 // know of) is `pending` with Slurm's reason and not metered; a node drained
-// in Slurm receives no job (a job held there is withdrawn and placed again);
-// resumed, it receives jobs again. Every job runs once.
+// in Slurm receives no job (a job held there is withdrawn and placed again:
+// the center pins jobs to Suanli's nodes, `nodelist: true`); resumed, it
+// receives jobs again. Every job runs once.
 TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJobs) {
   std::string missing;
   ASSERT_TRUE(SlurmInstalled(&missing)) << missing;
@@ -284,6 +285,7 @@ TEST(LiveSlurmControl, HeldJobsArePendingWithSlurmsReasonAndDrainedNodesGetNoJob
   ServerConfig cfg;
   cfg.data_dir = base + "/data";
   cfg.centers.push_back(SlurmCenter("slh", c));
+  cfg.centers.back().backend.nodelist = true;
   cfg.pass_interval_ms = 200;
   auto started = ControlPlane::Start(cfg);
   ASSERT_TRUE(started.ok()) << started.status().message();
@@ -514,8 +516,9 @@ TEST(LiveSlurmControl, AGangOverTwoNodesRunsAllEightRanks) {
 // A job run outside Suanli holds n1, which Suanli does not see: Suanli
 // places a 2-GPU job on n1, Slurm runs it on n2, and the record, its history
 // and the scheduler follow Slurm (a second job then goes to n1, where Slurm
-// holds it until n1 is free). With `nodelist: true` the same job waits in
-// Slurm's queue for n1.
+// holds it until Slurm finds room: n2, once the first ends; draining n1
+// meanwhile does not withdraw it). With `nodelist: true` the same job waits
+// in Slurm's queue for n1.
 TEST(LiveSlurmControl, SlurmPlacesJobsUnlessTheCenterPinsThemAndSuanliFollows) {
   std::string missing;
   ASSERT_TRUE(SlurmInstalled(&missing)) << missing;
@@ -549,7 +552,7 @@ TEST(LiveSlurmControl, SlurmPlacesJobsUnlessTheCenterPinsThemAndSuanliFollows) {
   };
   auto cp = run(false, "data");
   ASSERT_TRUE(cp);
-  auto a = cp->Submit(alice, TwoGpuJob("echo $SLURMD_NODENAME > " + base + "/a; sleep 3"));
+  auto a = cp->Submit(alice, TwoGpuJob("echo $SLURMD_NODENAME > " + base + "/a; sleep 15"));
   ASSERT_TRUE(a.ok()) << a.status().message();
   auto get = [&](ControlPlane& p, int64_t id) {
     auto g = p.Get(alice, id);
@@ -567,28 +570,51 @@ TEST(LiveSlurmControl, SlurmPlacesJobsUnlessTheCenterPinsThemAndSuanliFollows) {
   }
   EXPECT_TRUE(sent_to_n1) << "Suanli's own choice was n1 (it does not see the job outside it)";
   EXPECT_TRUE(started_on_n2);
-  // Suanli's scheduler now counts n2 busy: the next job is sent to n1, where
-  // Slurm holds it until the job outside Suanli ends.
+  // Suanli's scheduler now counts n2 busy: the next job is sent to n1, and
+  // Slurm holds it until it has room for it.
   auto b = cp->Submit(alice, TwoGpuJob("echo $SLURMD_NODENAME > " + base + "/b"));
   ASSERT_TRUE(b.ok()) << b.status().message();
   ASSERT_TRUE(PassUntil(
-      *cp, [&] { return !get(*cp, b->id).center.empty(); }, 30));
+      *cp, [&] { return !get(*cp, b->id).backend_id.empty(); }, 30));  // submitted to Slurm
   bool b_sent_to_n1 = false;
   for (const JobEvent& e : get(*cp, b->id).events)
     b_sent_to_n1 = b_sent_to_n1 || (e.kind == "dispatched" && e.message.find("node n1") != std::string::npos);
   EXPECT_TRUE(b_sent_to_n1);
+  // n1 is drained while b waits in Slurm's queue (a runs 15 s; Suanli sees a
+  // drain within 10 s): Slurm will run b elsewhere, so it stays there (a
+  // pinned job would be withdrawn and placed again).
+  const std::string b_backend_id = get(*cp, b->id).backend_id;
+  ASSERT_FALSE(b_backend_id.empty());
+  ASSERT_EQ(c.Slurm("scontrol update nodename=n1 state=drain reason=maintenance").code, 0);
+  ASSERT_TRUE(PassUntil(
+      *cp, [&] { return !cp->Centers().at(0).nodes_down.empty(); }, 30));
+  for (int i = 0; i < 5; ++i) cp->PassNow();
+  EXPECT_EQ(get(*cp, b->id).backend_id, b_backend_id);
+  EXPECT_EQ(get(*cp, b->id).reason.find("withdrawn"), std::string::npos) << get(*cp, b->id).reason;
+  EXPECT_EQ(get(*cp, a->id).state, JobState::kRunning);  // b was still in Slurm's queue
   ASSERT_TRUE(PassUntil(
       *cp, [&] { return get(*cp, a->id).state == JobState::kSucceeded; }, 60));
   EXPECT_EQ(ReadText(base + "/a"), "n2\n");
   ja = get(*cp, a->id);
   ASSERT_EQ(ja.attempts.size(), 1u);
   EXPECT_EQ(ja.attempts[0].node, "n2");
-  // b runs wherever Slurm finds room (n2, now that a ended), and its record says so.
+  // b runs where Slurm finds room (n2, once a ended), and its record says so.
   ASSERT_TRUE(PassUntil(
       *cp, [&] { return get(*cp, b->id).state == JobState::kSucceeded; }, 60));
-  EXPECT_EQ(get(*cp, b->id).node + "\n", ReadText(base + "/b"));
+  EXPECT_EQ(get(*cp, b->id).node, "n2");
+  EXPECT_EQ(ReadText(base + "/b"), "n2\n");
+  EXPECT_EQ(get(*cp, b->id).backend_id, b_backend_id);
+  EXPECT_EQ(get(*cp, b->id).attempts.size(), 1u);
   cp->Stop();
   cp.reset();
+  ASSERT_EQ(c.Slurm("scontrol update nodename=n1 state=resume").code, 0);
+  auto n1_takes_jobs = [&] {
+    const std::string st = c.Slurm("sinfo -h -n n1 -o %T").out;
+    return !st.empty() && st.find("drain") == std::string::npos && st.find('*') == std::string::npos;
+  };
+  until = Clock::now() + std::chrono::seconds(30);
+  while (!n1_takes_jobs() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(n1_takes_jobs()) << c.Slurm("sinfo -h -n n1 -o %T").out;
 
   // nodelist: true: the job is pinned to Suanli's n1 and waits for it.
   auto pinned = run(true, "data-pinned");

@@ -138,6 +138,10 @@ class Backend {
   // then the job is pending until Poll reports kStarted, and metered from
   // there. Otherwise it runs from its launch.
   virtual bool LaunchQueues() const { return false; }
+  // Whether the center chooses a queued job's nodes itself (Slurm without
+  // `nodelist: true`): then a node going down does not strand a job queued
+  // for it, and kStarted says where it went.
+  virtual bool PlacesJobs() const { return false; }
   // Asks the job to stop (local: SIGTERM, SIGKILL after the grace period;
   // slurm: scancel). Its end is reported by a later Poll as cancelled.
   virtual Status Cancel(int64_t job_id, const std::string& backend_id) = 0;

@@ -53,6 +53,7 @@ class SlurmBackend final : public Backend {
 
   std::string_view kind() const override { return "slurm"; }
   bool LaunchQueues() const override { return true; }  // sbatch: Slurm's queue first
+  bool PlacesJobs() const override { return !config_.nodelist; }
 
   Result<BackendCapacity> Probe() override {
     std::vector<std::string> args = {"sinfo", "-N", "-h", "-o", "%N|%c|%m|%G|%T"};
@@ -279,7 +280,7 @@ class SlurmBackend final : public Backend {
       // (Slurm gives it no time: its start is its end).
       if (!j.started && fin->start_ms.ms() > 0 &&
           (fin->end_ms > fin->start_ms || (fin->end_ms == fin->start_ms && fin->state != "CANCELLED")))
-        events.push_back(Started(j, fin->start_ms, ""));
+        events.push_back(Started(j, fin->start_ms, fin->nodes));
       BackendEvent ev = SlurmEndEvent(job_id, *fin, j.cancelled, j.time_limit_s);
       if (ev.at_ms.ms() == 0) ev.at_ms = now;
       events.push_back(std::move(ev));
@@ -401,7 +402,8 @@ class SlurmBackend final : public Backend {
       }
     }
     if (!sacct_usable_) return std::optional<SlurmFinal>();
-    std::vector<std::string> sa = {"sacct", "-n", "-P", "-X", "-j", slurm_id, "-o", "JobID,State,ExitCode,End,Start"};
+    std::vector<std::string> sa = {"sacct", "-n",     "-P", "-X",
+                                   "-j",    slurm_id, "-o", "JobID,State,ExitCode,End,Start,NodeList"};
     SUANLI_ASSIGN_OR_RETURN(SubprocessResult s, Run(sa));
     if (!s.ok()) {
       if (s.timed_out) return Unavailable("center {}: {}", center_, Describe(sa, s));
@@ -420,6 +422,7 @@ class SlurmBackend final : public Backend {
       if (colon != std::string_view::npos) fin.signal = static_cast<int>(ParseInt(ec.substr(colon + 1)).value_or(0));
       fin.end_ms = ParseSlurmTime(Trim(f[3]));
       if (f.size() > 4) fin.start_ms = ParseSlurmTime(Trim(f[4]));
+      if (f.size() > 5 && Trim(f[5]) != "None assigned") fin.nodes = std::string(Trim(f[5]));
       return std::optional<SlurmFinal>(fin);
     }
     return std::optional<SlurmFinal>();

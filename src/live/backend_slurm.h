@@ -61,6 +61,7 @@ struct SlurmFinal {
   WallMs end_ms{};
   std::string reason;  // Slurm's Reason
   WallMs start_ms{};   // 0 = it never started (or unknown)
+  std::string nodes;   // the host list it ran on ("n[1-2]"; empty = none or unknown)
 };
 std::optional<SlurmFinal> ParseScontrolJob(std::string_view text);
 

@@ -234,6 +234,7 @@ std::optional<SlurmFinal> ParseScontrolJob(std::string_view text) {
   if (auto end = Field(text, "EndTime")) f.end_ms = ParseSlurmTime(*end);
   if (auto start = Field(text, "StartTime")) f.start_ms = ParseSlurmTime(*start);
   if (auto reason = Field(text, "Reason")) f.reason = *reason;
+  if (auto nodes = Field(text, "NodeList"); nodes && *nodes != "(null)") f.nodes = *nodes;
   return f;
 }
 

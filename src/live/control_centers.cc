@@ -172,7 +172,10 @@ void ControlPlaneImpl::NodeChanged(CenterId c, const std::string& node, bool up,
   net_->SetNodeUp(c, it->second, up);
   spdlog::warn("pass={} center={} node={} {} ({})", pass_id_, x.built->name, node,
                up ? "up again: receives jobs" : "down: receives no jobs", why);
-  if (up) return;
+  // A job its center still queues for that node is withdrawn and placed
+  // again, unless the center chooses the nodes itself (it will not run the
+  // job there).
+  if (up || x.built->backend->PlacesJobs()) return;
   std::vector<int64_t> held;
   for (int64_t id : x.running) {
     const Active& a = active_.at(id);
