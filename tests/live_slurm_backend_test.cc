@@ -473,6 +473,13 @@ TEST(LiveSlurmBackendParse, SinfoNodesAndStates) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("line 1"), std::string::npos);
   EXPECT_FALSE(ParseSinfoNodes("n1|16|64000\n", cat).ok());
+  // Figures too large to be a node's are refused, not multiplied into an
+  // overflow (found by fuzz_slurm_output).
+  auto huge = ParseSinfoNodes("n1|999999999999999916|64000|gpu:a100:4|idle\n", cat);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("not a number of CPUs"), std::string::npos) << huge.status().message();
+  EXPECT_FALSE(ParseSinfoNodes("n1|16|99999999999999999|gpu:a100:4|idle\n", cat).ok());
+  EXPECT_FALSE(ParseSinfoNodes("n1|16|64000|gpu:a100:99999999999|idle\n", cat).ok());
   EXPECT_FALSE(ParseSinfoNodes("n1|16|64000|gpu:a100:x|idle\n", cat).ok());
   for (const char* s : {"drained", "draining", "down", "fail", "maint", "idle*", "unknown"}) {
     EXPECT_FALSE(SlurmNodeUp(s)) << s;

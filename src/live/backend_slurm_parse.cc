@@ -14,6 +14,14 @@
 #include "live/subprocess.h"
 
 namespace suanli::live {
+namespace {
+
+// The most CPUs (and GPUs) and MiB of memory a node of sinfo's may report.
+constexpr int64_t kMaxSinfoCpus = 1 << 20;
+constexpr int64_t kMaxSinfoMemMib = int64_t{1} << 40;
+
+}  // namespace
+
 namespace slurm_detail {
 
 // "key=value" of `scontrol show job -o`: the value runs to the next space.
@@ -63,10 +71,13 @@ Result<std::vector<SlurmNode>> ParseSinfoNodes(std::string_view text, const Cata
     if (!seen.insert(n.node.name).second) continue;  // listed again for another partition
     auto cpus = ParseInt(f[1]);
     auto mem = ParseInt(f[2]);
-    if (!cpus || *cpus < 0)
-      return ParseError("line {}: node {}: CPUs '{}' is not a number", line_no, n.node.name, Trim(f[1]));
-    if (!mem || *mem < 0)
-      return ParseError("line {}: node {}: memory '{}' is not a number of MiB", line_no, n.node.name, Trim(f[2]));
+    // Bounded, so that the figures derived from them cannot overflow.
+    if (!cpus || *cpus < 0 || *cpus > kMaxSinfoCpus)
+      return ParseError("line {}: node {}: CPUs '{}' is not a number of CPUs (0..{})", line_no, n.node.name, Trim(f[1]),
+                        kMaxSinfoCpus);
+    if (!mem || *mem < 0 || *mem > kMaxSinfoMemMib)
+      return ParseError("line {}: node {}: memory '{}' is not a number of MiB (0..{})", line_no, n.node.name,
+                        Trim(f[2]), kMaxSinfoMemMib);
     n.node.cpu_milli = *cpus * 1000;
     n.node.mem_mib = *mem;
     n.state = std::string(Trim(f[4]));
@@ -87,7 +98,7 @@ Result<std::vector<SlurmNode>> ParseSinfoNodes(std::string_view text, const Cata
         type = std::string(Trim(parts[1]));
         count = ParseInt(parts[parts.size() - 1]);
       }
-      if (!count || *count < 0) {
+      if (!count || *count < 0 || *count > kMaxSinfoCpus) {
         return ParseError("line {}: node {}: GRES '{}' has no GPU count", line_no, n.node.name, g);
       }
       if (*count == 0) continue;
