@@ -272,8 +272,8 @@ namespace {
 // rewritten at each of its samples and overwritten a day later, so the
 // store holds at most a day of it.
 constexpr int64_t kHourMs = 3'600'000;
-std::string HistoryKey(const std::string& center, WallMs t) {
-  return fmt::format("history/{}/{}", center, (t.ms() / kHourMs) % 24);
+std::string HistoryKey(const std::string& center, int64_t hour_of_day) {
+  return fmt::format("history/{}/{}", center, hour_of_day);
 }
 
 }  // namespace
@@ -294,7 +294,7 @@ void ControlPlaneImpl::SampleHistory(WallMs now, PassWork* w) {
       hour.push_back({it->time_ms.ms(), it->busy_devices, it->devices, it->pending, it->running});
     }
     std::reverse(hour.begin(), hour.end());
-    w->settings.emplace_back(HistoryKey(x.built->name, now), hour.dump());
+    w->settings.emplace_back(HistoryKey(x.built->name, (now.ms() / kHourMs) % 24), hour.dump());
   }
 }
 
@@ -303,7 +303,7 @@ void ControlPlaneImpl::LoadHistory(CenterId c, WallMs now) {
   const int64_t day_ms = static_cast<int64_t>(kHistorySamples) * kHistoryIntervalS * 1000;
   std::vector<CenterSample> got;
   for (int h = 0; h < 24; ++h) {
-    const std::string key = fmt::format("history/{}/{}", x.built->name, h);
+    const std::string key = HistoryKey(x.built->name, h);
     auto row = store_->GetSetting(key);
     if (!row.ok() || !*row) continue;
     auto j = nlohmann::json::parse(**row, nullptr, false);
