@@ -179,8 +179,8 @@ int main(int argc, char** argv) {
     JobSpec s;
     s.command = {"train"};
     s.gpus = sizes[i % 4];
-    s.cpu_milli = 1000 * s.gpus;
-    s.mem_mib = 8192 * s.gpus;
+    s.cpu_milli = 1000 * s.gpus.devices();
+    s.mem_mib = 8192 * s.gpus.devices();
     s.time_limit_s = 3600 + (i % 7) * 600;
     s.duration_s = 600;
     s.priority = i % 3;

@@ -160,10 +160,10 @@ JobRecord SampleJob(int64_t n, bool submission) {
     r.start_ms = r.submit_ms + 1000;
     r.end_ms = r.start_ms + 3600000;
     r.exit_code = r.state == JobState::kSucceeded ? 0 : 1;
-    r.gpu_seconds = 3600.0 * r.spec.gpus;
-    r.energy_kwh = 0.4 * r.spec.gpus;
-    r.cost = 2.5 * r.spec.gpus;
-    r.carbon_kg = 0.2 * r.spec.gpus;
+    r.gpu_seconds = 3600.0 * r.spec.gpus.value();
+    r.energy_kwh = 0.4 * r.spec.gpus.value();
+    r.cost = 2.5 * r.spec.gpus.value();
+    r.carbon_kg = 0.2 * r.spec.gpus.value();
   }
   return r;
 }

@@ -172,10 +172,10 @@ int Fill(const std::string& db, int64_t jobs, int threads) {
         r.backend_id = std::to_string(i);
         r.exit_code = 0;
         r.reason = "exit 0";
-        r.gpu_seconds = 600.0 * r.spec.gpus;
-        r.energy_kwh = 0.07 * r.spec.gpus;
-        r.cost = 0.05 * r.spec.gpus;
-        r.carbon_kg = 0.04 * r.spec.gpus;
+        r.gpu_seconds = 600.0 * r.spec.gpus.value();
+        r.energy_kwh = 0.07 * r.spec.gpus.value();
+        r.cost = 0.05 * r.spec.gpus.value();
+        r.carbon_kg = 0.04 * r.spec.gpus.value();
         auto id = (*store)->InsertJob(r);
         if (!id.ok()) {
           if (failed.fetch_add(1) == 0)

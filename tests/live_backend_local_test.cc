@@ -269,6 +269,34 @@ TEST(LiveBackendLocal, GpuJobGetsItsDevicesOnARecordedGpuHost) {
   EXPECT_FALSE((*b)->Launch(bad).ok());
 }
 
+// A share of one GPU (gpus 0.25) gets its device and the MPS client limits
+// for that share: a quarter of the SMs and of the T4's 16 GB.
+TEST(LiveBackendLocal, AShareOfAGpuGetsItsDeviceAndItsMpsLimits) {
+  TempDir tmp;
+  BackendConfig c = LocalConfig();
+  c.detect_gpus = true;
+  auto b = MakeLocalBackend(c, "here", tmp.path(), BuiltinCatalog(), std::string("0, Tesla T4, 15360\n"));
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  auto cap = (*b)->Probe();
+  ASSERT_TRUE(cap.ok());
+  ASSERT_EQ(cap->nodes.size(), 1u);
+  LaunchRequest r = Request(9, tmp.path(),
+                            {"sh", "-c",
+                             "echo \"$CUDA_VISIBLE_DEVICES|$SUANLI_GPU_SHARE|$CUDA_MPS_ACTIVE_THREAD_PERCENTAGE|"
+                             "$CUDA_MPS_PINNED_DEVICE_MEM_LIMIT\""});
+  r.node = cap->nodes[0].name;
+  r.model = "T4";
+  r.devices = {0};
+  r.spec.gpus = Gpus::FromMilli(250);
+  r.spec.env = {{"CUDA_MPS_ACTIVE_THREAD_PERCENTAGE", "100"}};  // a job cannot widen its share
+  auto launched = (*b)->Launch(r);
+  ASSERT_TRUE(launched.ok()) << launched.status().message();
+  auto e = WaitEnd(**b, 9, 20);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->state, JobState::kSucceeded);
+  EXPECT_EQ(ReadAll(tmp.path() + "/jobs/9/stdout"), "0|0.25|25|0=4096M\n");
+}
+
 TEST(LiveBackendLocal, CancelEndsWithinTheGracePeriod) {
   TempDir tmp;
   auto b = MakeLocal(tmp.path(), /*grace_s=*/2);

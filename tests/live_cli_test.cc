@@ -526,5 +526,31 @@ TEST(LiveCli, NodesFlagAndJobFileKey) {
   fs::remove_all(dir);
 }
 
+// --gpus and the job file's `gpus` below 1: a share of one device of the
+// tiny network, kept as the number given; more than one device must be
+// whole (the CLI's own check, exit 2).
+TEST(LiveCli, AShareOfOneGpuByFlagAndJobFile) {
+  std::string dir = CliDir("share");
+  CliServer srv;
+  ASSERT_TRUE(srv.Start(dir + "/data", "tiny"));
+  CliRun flag = Suanli("submit --json --gpus 0.25 --duration 600 " + srv.conn() + " -- infer");
+  ASSERT_EQ(flag.code, 0) << flag.err;
+  json fj = json::parse(flag.out, nullptr, false);
+  EXPECT_EQ(fj["gpus"].dump(), "0.25") << fj.dump();
+  CliRun show = Suanli("show " + std::to_string(fj.value("id", int64_t{0})) + " " + srv.conn());
+  EXPECT_NE(show.out.find("0.25 gpus, 1 cpus"), std::string::npos) << show.out;
+  const std::string file = dir + "/job.yaml";
+  std::ofstream(file) << "command: [infer]\ngpus: 0.5\n";
+  CliRun f = Suanli("submit --json -f " + file + " " + srv.conn());
+  ASSERT_EQ(f.code, 0) << f.err;
+  EXPECT_EQ(json::parse(f.out, nullptr, false)["gpus"].dump(), "0.5");
+  CliRun bad = Suanli("submit --gpus 1.5 " + srv.conn() + " -- infer");
+  EXPECT_EQ(bad.code, 2) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("a share is of one device"), std::string::npos) << bad.err;
+  CliRun decimals = Suanli("submit --gpus 0.0001 " + srv.conn() + " -- infer");
+  EXPECT_EQ(decimals.code, 2) << decimals.out << decimals.err;
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace suanli

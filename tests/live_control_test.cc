@@ -134,7 +134,7 @@ TEST(LiveControl, SpecErrorsNameTheField) {
   const std::vector<Case> cases = {
       {[](JobSpec* s) { s->command.clear(); }, "command: must not be empty"},
       {[](JobSpec* s) { s->command.assign(300, "x"); }, "command: at most 256"},
-      {[](JobSpec* s) { s->gpus = 5000; }, "gpus: must be an integer 0..4096"},
+      {[](JobSpec* s) { s->gpus = 5000; }, "gpus: must be 0..4096, got 5000"},
       {[](JobSpec* s) { s->models = {"H9000"}; }, "models: unknown model 'H9000' (see `suanli network models`)"},
       {[](JobSpec* s) { s->stacks = {"rocm"}; }, "stacks: unknown software stack 'rocm'"},
       {[](JobSpec* s) { s->time_limit_s = 0; }, "time_limit_s: must be 1..2678400"},

@@ -448,10 +448,15 @@ TEST(LiveSlurmBackendParse, SinfoNodesAndStates) {
       "n2|32|128000|gpu:v100:8(S:0-1)|mixed\n"
       "n3|8|1000|(null)|drained\n"
       "n4|8|1000|gpu:2|down*\n"
-      "n5|8|1000|gpu:rtx9999:2|idle~\n",
+      "n5|8|1000|gpu:rtx9999:2|idle~\n"
+      "n6|16|64000|gpu:a100:2,shard:a100:8|idle\n",
       cat);
   ASSERT_TRUE(nodes.ok()) << nodes.status().message();
-  ASSERT_EQ(nodes->size(), 5u);
+  ASSERT_EQ(nodes->size(), 6u);
+  EXPECT_EQ((*nodes)[0].shards, 0);
+  EXPECT_EQ((*nodes)[5].node.devices, 2);  // shards: shares of its GPUs, not more GPUs
+  EXPECT_EQ((*nodes)[5].shards, 8);
+  EXPECT_FALSE(ParseSinfoNodes("n1|16|64000|gpu:a100:2,shard:x|idle\n", cat).ok());
   EXPECT_EQ((*nodes)[0].node.model, "A100-80GB");
   EXPECT_EQ((*nodes)[0].gres_type, "a100");
   EXPECT_EQ((*nodes)[0].node.devices, 4);
@@ -685,6 +690,21 @@ TEST(LiveSlurmBackendParse, SbatchArguments) {
   EXPECT_TRUE(std::none_of(a.begin(), a.end(), [](const std::string& s) { return s.starts_with("--nodelist"); }));
   EXPECT_TRUE(has("--nodes=2"));
   EXPECT_TRUE(has("--gres=gpu:a100:8"));
+
+  // A share of one GPU asks for its part of the GPU's shards, rounded up.
+  r.node = "n1";
+  r.devices = {0};
+  r.spec.nodes = 1;
+  r.spec.gpus = Gpus::FromMilli(250);
+  a = SbatchArgs(r, "/d", "/w", "a100", "gpu", false, 4);
+  EXPECT_TRUE(has("--gres=shard:1"));
+  EXPECT_TRUE(std::none_of(a.begin(), a.end(), [](const std::string& s) { return s.starts_with("--gres=gpu"); }));
+  r.spec.gpus = Gpus::FromMilli(300);
+  a = SbatchArgs(r, "/d", "/w", "a100", "gpu", false, 4);
+  EXPECT_TRUE(has("--gres=shard:2"));
+  r.spec.gpus = Gpus::FromMilli(1);
+  a = SbatchArgs(r, "/d", "/w", "a100", "gpu", false, 4);
+  EXPECT_TRUE(has("--gres=shard:1"));
 
   BackendConfig c;
   c.kind = "slurm";

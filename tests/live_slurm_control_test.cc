@@ -9,7 +9,6 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -21,88 +20,20 @@
 
 #include "live/control.h"
 #include "support/cli.h"
+#include "support/slurm.h"
 
 namespace suanli::live {
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-using ::suanli::testing::CliResult;
+using ::suanli::testing::PassUntil;
+using ::suanli::testing::ReadText;
 using ::suanli::testing::RunShell;
-
-std::string Script(const std::string& name) { return std::string(SUANLI_SOURCE_DIR) + "/scripts/slurm/" + name; }
-
-bool Installed(const std::string& name) {
-  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
-  path += ":/usr/sbin:/sbin";
-  std::stringstream ss(path);
-  std::string dir;
-  while (std::getline(ss, dir, ':'))
-    if (!dir.empty() && access((dir + "/" + name).c_str(), X_OK) == 0) return true;
-  return false;
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A Slurm cluster in a fresh directory of its own (short: munge's socket
-// path is limited), stopped and removed when it goes out of scope (also when
-// the test fails).
-class SlurmCluster {
- public:
-  explicit SlurmCluster(const std::string& name) : name_(name) {
-    std::string tmpl = (fs::temp_directory_path() / ("suanli-" + name + ".XXXXXX")).string();
-    if (char* d = ::mkdtemp(tmpl.data())) dir_ = d;
-  }
-  ~SlurmCluster() {
-    if (!frozen_.empty()) RunShell("kill -CONT " + frozen_);
-    if (started_) {
-      auto r = Stop();
-      if (r.code != 0) ADD_FAILURE() << "stop.sh " << name_ << " failed:\n" << r.out;
-    }
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
-  }
-  CliResult Start(int nodes = 1, int gpus = 2) {
-    if (dir_.empty()) return {1, "mkdtemp failed"};
-    started_ = true;
-    return RunShell("bash " + Script("start.sh") + " " + dir_ + " --name " + name_ + " --nodes " +
-                    std::to_string(nodes) + " --cpus 4 --gpus " + std::to_string(gpus) +
-                    " --gpu-type a100 --mem 16000 --timeout 90");
-  }
-  // A Slurm command against this cluster (shell text after the command name).
-  CliResult Slurm(const std::string& cmd) const { return RunShell("SLURM_CONF=" + conf() + " timeout 20 " + cmd); }
-  CliResult Stop() { return RunShell("bash " + Script("stop.sh") + " " + dir_); }
-  std::string conf() const { return dir_ + "/etc/slurm.conf"; }
-  const std::string& dir() const { return dir_; }
-  // A daemon stopped with SIGSTOP, continued before the cluster is stopped.
-  void set_frozen(const std::string& pid) { frozen_ = pid; }
-
- private:
-  std::string name_, dir_, frozen_;
-  bool started_ = false;
-};
-
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = (fs::temp_directory_path() / "suanli-slurm-control.XXXXXX").string();
-    if (char* d = ::mkdtemp(tmpl.data())) path_ = d;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::suanli::testing::ScratchDir;
+using ::suanli::testing::SlurmCenter;
+using ::suanli::testing::SlurmCluster;
+using ::suanli::testing::SlurmInstalled;
 
 // Counts lines equal to `line` in a marker file.
 int Count(const std::string& text, const std::string& line) {
@@ -114,25 +45,6 @@ int Count(const std::string& text, const std::string& line) {
   return n;
 }
 
-// Whether the Slurm programs the tests start clusters with are installed.
-bool SlurmInstalled(std::string* missing) {
-  for (const char* b : {"munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "scancel", "sinfo"})
-    if (!Installed(b)) {
-      *missing = std::string(b) + " is not installed; run scripts/install-deps.sh (slurm-wlm, munge)";
-      return false;
-    }
-  return true;
-}
-
-// A slurm center of the server's configuration, on cluster `c`.
-CenterConfig SlurmCenter(const std::string& name, const SlurmCluster& c) {
-  CenterConfig cc;
-  cc.name = name;
-  cc.backend.kind = "slurm";
-  cc.backend.slurm_conf = c.conf();
-  return cc;
-}
-
 // A job of 2 GPUs (a whole node of these clusters) running `script` (sh).
 JobSpec TwoGpuJob(const std::string& script) {
   JobSpec s;
@@ -142,17 +54,6 @@ JobSpec TwoGpuJob(const std::string& script) {
   s.mem_mib = 512;
   s.time_limit_s = 120;
   return s;
-}
-
-// Runs passes until done() or `seconds` passed; done()'s last answer.
-bool PassUntil(ControlPlane& cp, const std::function<bool()>& done, int seconds) {
-  auto end = Clock::now() + std::chrono::seconds(seconds);
-  while (Clock::now() < end) {
-    cp.PassNow();
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return done();
 }
 
 TEST(LiveSlurmControl, TwoClustersAsCentersThroughAFreezeAndAStop) {

@@ -135,6 +135,12 @@ TEST(RecordSchema, OneLimitPerFieldForCheckDecodeAndOpenApi) {
         }
         body[key] = f.limits.max + 1;
         break;
+      case schema::Type::kGpus:
+        EXPECT_EQ(p["minimum"], f.limits.min) << key;
+        EXPECT_EQ(p["maximum"], f.limits.max) << key;
+        s.*std::get<live::Gpus JobSpec::*>(f.member) = static_cast<uint32_t>(f.limits.max + 1);
+        body[key] = f.limits.max + 1;
+        break;
       default: continue;  // int32 priority: its range is the type's
     }
     ++checked;

@@ -42,8 +42,9 @@ void RegisterClient(CLI::App& app, int* exit_code) {
     auto a = std::make_shared<SubmitArgs>();
     auto conn = std::make_shared<Conn>();
     auto* cmd = app.add_subcommand("submit", "Submit a job to the server: suanli submit [options] -- CMD ARGS...");
-    cmd->add_option_function<uint32_t>(
-        "--gpus", [a](const uint32_t& v) { a->gpus = v; }, "Accelerators (default 0)");
+    cmd->add_option_function<double>(
+        "--gpus", [a](const double& v) { a->gpus = v; },
+        "Accelerators (default 0); below 1 a share of one device, e.g. 0.25");
     cmd->add_option_function<uint32_t>(
         "--nodes", [a](const uint32_t& v) { a->nodes = v; },
         "Spread the accelerators over this many nodes, gpus / nodes on each (default 1)");

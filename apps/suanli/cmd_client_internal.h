@@ -73,7 +73,7 @@ std::optional<int64_t> ParseTimeArg(const std::string& text);
 // --- the commands (cmd_client_jobs.cc, cmd_client_admin.cc) ---
 
 struct SubmitArgs {
-  std::optional<uint32_t> gpus;
+  std::optional<double> gpus;  // below 1: a share of one device
   std::optional<uint32_t> nodes;
   std::vector<std::string> models, stacks, env;
   std::optional<double> cpus;

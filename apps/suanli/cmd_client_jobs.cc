@@ -20,6 +20,7 @@
 #include "live/live_job.h"
 #include "server/api_client.h"
 #include "server/json_codec.h"
+#include "server/record_json.h"
 
 namespace suanli::app::client_detail {
 
@@ -74,7 +75,14 @@ Result<json> LoadJobFile(const std::string& path) {
     SUANLI_ASSIGN_OR_RETURN(std::string str, m.Get(key).String());
     j[key] = str;
   }
-  for (const char* key : {"gpus", "cpu_milli", "mem_mib", "priority", "nodes"}) {
+  if (m.Has("gpus")) {
+    yaml::Value v = m.Get("gpus");
+    SUANLI_ASSIGN_OR_RETURN(double n, v.Number());
+    auto g = live::Gpus::FromNumber(n);
+    if (!g) return v.Error(fmt::format("expected a number of accelerators 0..{}, e.g. 2 or 0.25", live::kMaxGpus));
+    j["gpus"] = server::GpusJson(*g);
+  }
+  for (const char* key : {"cpu_milli", "mem_mib", "priority", "nodes"}) {
     if (!m.Has(key)) continue;
     int64_t lo = std::string_view(key) == "priority" ? INT32_MIN : 0;
     int64_t hi = std::string_view(key) == "priority" ? INT32_MAX : (int64_t{1} << 40);
@@ -119,7 +127,11 @@ int RunSubmit(const SubmitArgs& a, const Conn& conn) {
     return Fail(cmd, kUsage,
                 "no command: give it after --, e.g. suanli submit --gpus 1 -- python train.py (or in -f FILE)");
   }
-  if (a.gpus) body["gpus"] = *a.gpus;
+  if (a.gpus) {
+    auto g = live::Gpus::FromNumber(*a.gpus);
+    if (!g) return Fail(cmd, kUsage, "--gpus: expected a number of accelerators, e.g. 2 or 0.25");
+    body["gpus"] = server::GpusJson(*g);
+  }
   if (a.nodes) body["nodes"] = *a.nodes;
   if (!a.models.empty()) body["models"] = a.models;
   if (!a.stacks.empty()) body["stacks"] = a.stacks;
@@ -259,7 +271,7 @@ int RunQueue(const QueueArgs& a, const Conn& conn) {
     std::string name = r.spec.name.empty() ? "-" : r.spec.name;
     if (name.size() > 24) name = name.substr(0, 23) + "~";
     rows.push_back({std::to_string(r.id), name, r.tenant, std::string(live::StateName(r.state)),
-                    r.center.empty() ? "-" : r.center, r.model.empty() ? "-" : r.model, std::to_string(r.spec.gpus),
+                    r.center.empty() ? "-" : r.center, r.model.empty() ? "-" : r.model, r.spec.gpus.ToString(),
                     FormatTime(r.submit_ms), start});
   }
   PrintTable(rows);
@@ -291,8 +303,10 @@ int RunShow(int64_t id, bool as_json, const Conn& conn) {
   add("command:", ShellJoin(x.spec.command));
   for (const auto& [k, v] : x.spec.env) add("env:", k + "=" + v);
   if (!x.spec.workdir.empty()) add("workdir:", x.spec.workdir);
-  std::string req = fmt::format("{} gpus, {} cpus, {} MiB", x.spec.gpus, x.spec.cpu_milli / 1000.0, x.spec.mem_mib);
-  if (x.spec.nodes > 1) req += fmt::format(" over {} nodes ({} gpus each)", x.spec.nodes, x.spec.gpus / x.spec.nodes);
+  std::string req =
+      fmt::format("{} gpus, {} cpus, {} MiB", x.spec.gpus.ToString(), x.spec.cpu_milli / 1000.0, x.spec.mem_mib);
+  if (x.spec.nodes > 1)
+    req += fmt::format(" over {} nodes ({} gpus each)", x.spec.nodes, x.spec.gpus.devices() / x.spec.nodes);
   if (!x.spec.models.empty()) req += ", models " + Join(x.spec.models, ",");
   if (!x.spec.stacks.empty()) req += ", stacks " + Join(x.spec.stacks, ",");
   add("resources:", req);

@@ -14,6 +14,8 @@
 #   --cpus N         CPUs per node (default 16)
 #   --gpus N         GPUs per node (default 4; 0 for none)
 #   --gpu-type T     GPU type in the GRES name gpu:T:N (default a100)
+#   --shards S       GRES shards per GPU, for jobs that ask for a share of
+#                    one (default 0: none; 4 lets a job ask for 0.25)
 #   --mem MIB        RealMemory per node in MiB (default 64000)
 #   --mem-per-cpu M  DefMemPerCPU in MiB (default 1000)
 #   --port P         slurmctld port; node i listens on P+i (default: the first
@@ -35,6 +37,7 @@ nodes=${SUANLI_SLURM_NODES:-2}
 cpus=16
 gpus=4
 gpu_type=a100
+shards=0
 mem=64000
 mem_per_cpu=1000
 port=${SUANLI_SLURM_PORT:-}
@@ -48,6 +51,7 @@ while (($#)); do
     --cpus) cpus=${2:?--cpus needs a value}; shift 2 ;;
     --gpus) gpus=${2:?--gpus needs a value}; shift 2 ;;
     --gpu-type) gpu_type=${2:?--gpu-type needs a value}; shift 2 ;;
+    --shards) shards=${2:?--shards needs a value}; shift 2 ;;
     --mem) mem=${2:?--mem needs a value}; shift 2 ;;
     --mem-per-cpu) mem_per_cpu=${2:?--mem-per-cpu needs a value}; shift 2 ;;
     --port) port=${2:?--port needs a value}; shift 2 ;;
@@ -64,6 +68,8 @@ isnum() { [[ $1 =~ ^[0-9]+$ ]]; }
 isnum "$nodes" && ((nodes >= 1 && nodes <= 64)) || die "--nodes must be 1..64, got '$nodes'"
 isnum "$cpus" && ((cpus >= 1)) || die "--cpus must be a positive integer, got '$cpus'"
 isnum "$gpus" || die "--gpus must be a non-negative integer, got '$gpus'"
+isnum "$shards" && ((shards <= 1000)) || die "--shards must be 0..1000, got '$shards'"
+((shards == 0 || gpus > 0)) || die "--shards needs GPUs to share (--gpus > 0)"
 isnum "$mem" && ((mem >= 1)) || die "--mem must be a positive integer (MiB), got '$mem'"
 isnum "$mem_per_cpu" && ((mem_per_cpu >= 1)) || die "--mem-per-cpu must be a positive integer (MiB), got '$mem_per_cpu'"
 isnum "$timeout_s" && ((timeout_s >= 1)) || die "--timeout must be a positive integer (seconds), got '$timeout_s'"
@@ -234,10 +240,11 @@ conf=$dir/etc/slurm.conf
   echo "SlurmctldTimeout=60"
   echo "SlurmdTimeout=60"
   echo "DefMemPerCPU=$mem_per_cpu"
-  ((gpus > 0)) && echo "GresTypes=gpu"
+  if ((shards > 0)); then echo "GresTypes=gpu,shard"; elif ((gpus > 0)); then echo "GresTypes=gpu"; fi
   for ((i = 1; i <= nodes; i++)); do
     gres=""
     ((gpus > 0)) && gres=" Gres=gpu:$gpu_type:$gpus"
+    ((shards > 0)) && gres+=",shard:$((gpus * shards))"
     echo "NodeName=n$i NodeAddr=127.0.0.1 NodeHostname=$(hostname -s) Port=$((port + i)) CPUs=$cpus RealMemory=$mem$gres State=UNKNOWN"
   done
   echo "PartitionName=$partition Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
@@ -247,6 +254,7 @@ conf=$dir/etc/slurm.conf
   if ((gpus > 0)); then
     for ((i = 1; i <= nodes; i++)); do
       echo "NodeName=n$i Name=gpu Type=$gpu_type File=$dir/dev/n$i/nvidia[0-$((gpus - 1))]"
+      ((shards == 0)) || echo "NodeName=n$i Name=shard Count=$((gpus * shards)) File=$dir/dev/n$i/nvidia[0-$((gpus - 1))]"
     done
   fi
 } >"$dir/etc/gres.conf"

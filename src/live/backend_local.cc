@@ -346,8 +346,10 @@ class LocalBackend final : public Backend {
         physical.push_back(plan->physical[static_cast<size_t>(d)]);
       }
     }
-    auto env = DeviceEnvironment(catalog_, physical.empty() ? std::string() : ModelOfNode(req.node), physical);
+    const std::string model = physical.empty() ? std::string() : ModelOfNode(req.node);
+    auto env = DeviceEnvironment(catalog_, model, physical);
     if (!env.ok()) return env.status().Wrap(fmt::format("job {}", req.job_id));
+    if (!physical.empty()) env->merge(ShareEnvironment(catalog_, model, req.spec.gpus));
     return std::move(env).value();
   }
 

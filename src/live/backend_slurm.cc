@@ -81,6 +81,7 @@ class SlurmBackend final : public Backend {
       return InvalidArgument("job {}: command is empty", req.job_id);
     }
     std::string gres_type;
+    int64_t shards_per_gpu = 0;
     std::string model = req.model;
     SUANLI_ASSIGN_OR_RETURN(const std::vector<LaunchRequest::Host> hosts, req.Hosts());
     if (hosts.size() > 1 && hosts.size() != spec.nodes)
@@ -108,6 +109,14 @@ class SlurmBackend final : public Backend {
         return InvalidArgument("job {}: its nodes have GPUs of different GRES types ({} and {})", req.job_id, gres_type,
                                n.gres_type);
       }
+      if (spec.gpus.shared()) {
+        shards_per_gpu = n.shards / n.node.devices;
+        if (shards_per_gpu == 0)
+          return InvalidArgument(
+              "job {}: it asks for a share of a GPU ({}), but node '{}' of center {} has no GRES shards (give it "
+              "Name=shard in gres.conf and shard:N in slurm.conf's Gres)",
+              req.job_id, spec.gpus.ToString(), h.name, center_);
+      }
       gres_type = n.gres_type;
       model = n.node.model;
     }
@@ -129,7 +138,7 @@ class SlurmBackend final : public Backend {
     fs::permissions(script_path, fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read, ec);
     std::string workdir = spec.workdir.empty() ? dir : spec.workdir;
     std::vector<std::string> args = {"sbatch"};
-    for (std::string& a : SbatchArgs(req, dir, workdir, gres_type, config_.partition, config_.nodelist))
+    for (std::string& a : SbatchArgs(req, dir, workdir, gres_type, config_.partition, config_.nodelist, shards_per_gpu))
       args.push_back(std::move(a));
     args.push_back(script_path);
     SUANLI_ASSIGN_OR_RETURN(SubprocessResult r, Run(args));

@@ -33,6 +33,7 @@ Result<std::unique_ptr<Backend>> MakeSlurmBackend(const BackendConfig& config, c
 struct SlurmNode {
   BackendNode node;
   std::string gres_type;  // "a100" in gpu:a100:4 ("" = untyped or none)
+  int64_t shards = 0;     // GRES shards (shard:16): shares of its GPUs (docs/backends.md)
   std::string state;      // Slurm's long state ("idle", "drained", "down*")
   std::string note;       // why GPUs are not offered, when they are not
 };
@@ -101,8 +102,10 @@ Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& s
 // The sbatch command line for a job (after `sbatch`): a multi-node job asks
 // for its nodes, its tasks on each, and per node its share of the devices,
 // CPUs and memory; `nodelist`: on the nodes Suanli chose (req.node),
-// otherwise wherever Slurm places it.
+// otherwise wherever Slurm places it. A share of one GPU (gpus below 1)
+// asks for that share of a GPU's `shards_per_gpu` GRES shards, rounded up.
 std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string& job_dir, const std::string& workdir,
-                                    const std::string& gres_type, const std::string& partition, bool nodelist);
+                                    const std::string& gres_type, const std::string& partition, bool nodelist,
+                                    int64_t shards_per_gpu = 0);
 
 }  // namespace suanli::live

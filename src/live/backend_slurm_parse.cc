@@ -82,13 +82,21 @@ Result<std::vector<SlurmNode>> ParseSinfoNodes(std::string_view text, const Cata
     n.node.mem_mib = *mem;
     n.state = std::string(Trim(f[4]));
     n.node.up = SlurmNodeUp(n.state);
-    // GRES: "gpu:a100:4", "gpu:a100:4(S:0-1)", "gpu:4", "gpu:a100:2,gpu:v100:2", "(null)".
+    // GRES: "gpu:a100:4", "gpu:a100:4(S:0-1)", "gpu:4", "gpu:a100:2,gpu:v100:2", "(null)",
+    // "gpu:a100:4,shard:16".
     std::string_view gres = Trim(f[3]);
     for (std::string_view g : Split(gres, ',')) {
       g = Trim(g);
       size_t paren = g.find('(');
       if (paren != std::string_view::npos) g = g.substr(0, paren);
       std::vector<std::string_view> parts = Split(g, ':');
+      if (!parts.empty() && Trim(parts[0]) == "shard" && parts.size() >= 2) {  // "shard:16", "shard:a100:16"
+        auto shards = ParseInt(parts[parts.size() - 1]);
+        if (!shards || *shards < 0 || *shards > kMaxSinfoCpus)
+          return ParseError("line {}: node {}: GRES '{}' has no shard count", line_no, n.node.name, g);
+        n.shards += *shards;
+        continue;
+      }
       if (parts.empty() || Trim(parts[0]) != "gpu") continue;
       std::string type;
       std::optional<int64_t> count;

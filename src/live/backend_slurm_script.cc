@@ -77,6 +77,10 @@ Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& s
   }
   std::string devices;
   if (!mine.empty()) devices += "slurm_devices=\"${CUDA_VISIBLE_DEVICES-}\"\n";
+  // A share of one device (a GRES shard): its limits, as on a local center.
+  if (!model.empty())
+    for (const auto& [k, v] : ShareEnvironment(catalog, model, spec.gpus))
+      devices += fmt::format("export {}={}\n", k, ShellQuote(v));
   std::set<std::string> done;
   for (const DeviceVariable& dv : DeviceVariables()) {
     std::string var(dv.variable);
@@ -117,7 +121,8 @@ Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& s
 }
 
 std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string& job_dir, const std::string& workdir,
-                                    const std::string& gres_type, const std::string& partition, bool nodelist) {
+                                    const std::string& gres_type, const std::string& partition, bool nodelist,
+                                    int64_t shards_per_gpu) {
   const JobSpec& spec = req.spec;
   std::vector<std::string> a = {"--parsable",
                                 "--export=NONE",
@@ -133,7 +138,12 @@ std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string&
   a.push_back(fmt::format("--nodes={}", nodes));
   a.push_back(nodes > 1 ? fmt::format("--ntasks-per-node={}", tasks) : "--ntasks=1");
   if (nodelist && !req.node.empty()) a.push_back("--nodelist=" + req.node);
-  if (per_node > 0 && !gres_type.empty()) a.push_back(fmt::format("--gres=gpu:{}:{}", gres_type, per_node));
+  if (spec.gpus.shared() && shards_per_gpu > 0) {
+    const int64_t shards = (int64_t{spec.gpus.milli()} * shards_per_gpu + Gpus::kMilli - 1) / Gpus::kMilli;
+    a.push_back(fmt::format("--gres=shard:{}", std::max<int64_t>(1, shards)));
+  } else if (per_node > 0 && !gres_type.empty()) {
+    a.push_back(fmt::format("--gres=gpu:{}:{}", gres_type, per_node));
+  }
   int64_t cpus = std::max<int64_t>(1, (spec.cpu_milli + nodes * tasks * 1000 - 1) / (nodes * tasks * 1000));
   a.push_back(fmt::format("--cpus-per-task={}", cpus));
   if (spec.mem_mib > 0) a.push_back(fmt::format("--mem={}M", (spec.mem_mib + nodes - 1) / nodes));  // per node

@@ -68,7 +68,7 @@ Status ControlPlaneImpl::CheckAdmission(const JobSpec& spec) const {
       return InvalidField("gpus",
                           "asks for {} accelerator(s) but no center has any (centers: {}); submit it with gpus 0 to "
                           "run on CPU slots",
-                          spec.gpus, Join(center_names_, ", "));
+                          spec.gpus.ToString(), Join(center_names_, ", "));
   }
   for (CenterId c : centers_.ids()) {
     const CenterRt& x = centers_[c];
@@ -89,9 +89,9 @@ Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
   if (spec.workload_class.empty()) spec.workload_class = "other";
   SUANLI_RETURN_IF_ERROR(ValidateSpec(spec, catalog_, &center_names_));
   const Tenant t = TenantInfo(caller.tenant);
-  if (t.max_gpus_per_job > 0 && spec.gpus > static_cast<uint64_t>(t.max_gpus_per_job))
+  if (t.max_gpus_per_job > 0 && spec.gpus.value() > static_cast<double>(t.max_gpus_per_job))
     return ResourceExhausted("gpus: {} asked, but tenant '{}' may ask for at most {} per job (max_gpus_per_job)",
-                             spec.gpus, caller.tenant, t.max_gpus_per_job)
+                             spec.gpus.ToString(), caller.tenant, t.max_gpus_per_job)
         .WithField("gpus");
   if (!caller.admin && spec.priority > t.max_priority)
     return PermissionDenied(

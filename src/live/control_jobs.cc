@@ -379,7 +379,7 @@ void ControlPlaneImpl::EndAttempt(Active& a, WallMs end_ms, std::string_view out
   at.reason = reason;
   at.checkpoint_ms = r.checkpoint_ms;
   auto c = FindCenter(r.center);
-  Meter(&at, c ? *c : kNoCenter, r.spec.gpus);
+  Meter(&at, c ? *c : kNoCenter, r.spec.gpus.value());  // a share counts its part of the device
   r.gpu_seconds += at.gpu_seconds;
   r.energy_kwh += at.energy_kwh;
   r.cost += at.cost;
@@ -423,7 +423,7 @@ std::optional<Allocation> ControlPlaneImpl::AllocationFromRecord(const JobRecord
   const BuiltCenter& b = *centers_[c].built;
   const std::vector<std::string_view> names = Split(rec.node, ',');
   const size_t k = names.size();
-  if (k == 0 || rec.devices.size() % k != 0 || rec.spec.gpus != rec.devices.size()) return std::nullopt;
+  if (k == 0 || rec.devices.size() % k != 0 || rec.spec.gpus.devices() != rec.devices.size()) return std::nullopt;
   if (k > 1 && k != rec.spec.nodes) return std::nullopt;
   Allocation a;
   if (!rec.model.empty()) {
@@ -433,7 +433,7 @@ std::optional<Allocation> ControlPlaneImpl::AllocationFromRecord(const JobRecord
   }
   // The same split of CPU and memory as the placement's (PlaceSpread).
   PlacementRequest req;
-  req.num_gpus = rec.spec.gpus;
+  req.num_gpus = rec.spec.gpus.devices();
   req.cpu_milli = rec.spec.cpu_milli;
   req.mem_mib = rec.spec.mem_mib;
   const size_t per = rec.devices.size() / k;
@@ -451,7 +451,7 @@ std::optional<Allocation> ControlPlaneImpl::AllocationFromRecord(const JobRecord
     if (rec.spec.gpus > 0 && node.model != a.model) return std::nullopt;
     for (const NodeShare& o : a.shares)
       if (o.node == sh.node) return std::nullopt;
-    sh.milli = sh.devices ? kWholeDeviceMilli : 0;
+    sh.milli = sh.devices ? static_cast<uint16_t>(rec.spec.gpus.per_device_milli()) : 0;
     sh.cpu_milli = k > 1 ? CpuForDevices(req, static_cast<int>(per)) : rec.spec.cpu_milli;
     sh.mem_mib = k > 1 ? MemForDevices(req, static_cast<int>(per)) : rec.spec.mem_mib;
     a.shares.push_back(sh);

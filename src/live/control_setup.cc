@@ -168,7 +168,8 @@ Job CoreJob(const JobSpec& spec, const Catalog& catalog, TenantId tenant, Time s
   j.tenant = tenant;
   j.user = tenant.value();  // a live tenant is its own only user
   j.submit = submit;
-  j.num_gpus = spec.gpus;
+  j.num_gpus = spec.gpus.devices();
+  j.gpu_milli = static_cast<uint16_t>(spec.gpus.per_device_milli());  // a share of its one device
   j.nodes = static_cast<uint16_t>(std::min<uint32_t>(spec.nodes, kMaxNodes));
   j.cpu_milli = spec.cpu_milli;
   j.mem_mib = spec.mem_mib;

@@ -207,4 +207,18 @@ Result<std::map<std::string, std::string>> DeviceEnvironment(const Catalog& cata
   return env;
 }
 
+std::map<std::string, std::string> ShareEnvironment(const Catalog& catalog, const std::string& model, Gpus gpus) {
+  std::map<std::string, std::string> env;
+  if (!gpus.shared()) return env;
+  const uint32_t milli = gpus.per_device_milli();
+  env["SUANLI_GPU_SHARE"] = gpus.ToString();
+  auto id = catalog.Find(model);
+  auto cuda = catalog.FindStack("cuda");
+  if (!id || !cuda || (catalog.model(*id).stacks & (StackMask{1} << *cuda)) == 0) return env;
+  env["CUDA_MPS_ACTIVE_THREAD_PERCENTAGE"] = std::to_string((milli + 9) / 10);
+  const double mib = catalog.model(*id).memory_gb * 1024.0 * milli / 1000.0;
+  if (mib >= 1) env["CUDA_MPS_PINNED_DEVICE_MEM_LIMIT"] = fmt::format("0={}M", static_cast<int64_t>(mib));
+  return env;
+}
+
 }  // namespace suanli::live

@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "core/model/catalog.h"
+#include "live/live_job.h"
 
 namespace suanli::live {
 
@@ -71,5 +72,17 @@ const std::vector<DeviceVariable>& DeviceVariables();
 // does. An unknown model is an error.
 Result<std::map<std::string, std::string>> DeviceEnvironment(const Catalog& catalog, const std::string& model,
                                                              const std::vector<int>& devices);
+
+// The variables of a share of one device (a job's gpus below 1;
+// docs/control-plane.md "Fractional accelerators"):
+//   SUANLI_GPU_SHARE                   the share, "0.25" (every model)
+//   CUDA_MPS_ACTIVE_THREAD_PERCENTAGE  the share of the device's SMs in percent,
+//                                      rounded up (a CUDA model)
+//   CUDA_MPS_PINNED_DEVICE_MEM_LIMIT   "0=20480M": the share of the model's
+//                                      memory (a CUDA model of known memory)
+// CUDA enforces the last two when the node runs the MPS control daemon;
+// other vendors' runtimes have no such per-process limit, and the share is
+// the scheduler's accounting. Empty for whole devices.
+std::map<std::string, std::string> ShareEnvironment(const Catalog& catalog, const std::string& model, Gpus gpus);
 
 }  // namespace suanli::live

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
 
 #include "base/strings.h"
 
@@ -16,6 +20,23 @@ constexpr std::array<std::string_view, 5> kStateNames = {"pending", "running", "
 bool OnNode(std::string_view nodes, std::string_view node) {
   const auto names = Split(nodes, ',');
   return std::find(names.begin(), names.end(), node) != names.end();
+}
+
+std::optional<Gpus> Gpus::FromNumber(double v) {
+  constexpr uint32_t kMostDevices = std::numeric_limits<uint32_t>::max() / kMilli;
+  constexpr double kMost = kMostDevices;
+  if (!std::isfinite(v) || v < 0 || v > kMost) return std::nullopt;
+  const double milli = v * kMilli;
+  const double rounded = std::round(milli);
+  if (std::abs(milli - rounded) > 1e-6) return std::nullopt;  // more than three decimals
+  return FromMilli(static_cast<uint32_t>(rounded));
+}
+
+std::string Gpus::ToString() const {
+  if (!shared()) return std::to_string(milli_ / kMilli);
+  std::string s = fmt::format("{}.{:03}", milli_ / kMilli, milli_ % kMilli);
+  while (s.back() == '0') s.pop_back();
+  return s;
 }
 
 std::string_view StateName(JobState s) { return kStateNames[static_cast<size_t>(s)]; }

@@ -47,6 +47,44 @@ inline constexpr int64_t kMaxMemMib = int64_t{1} << 40;
 inline constexpr int64_t kMaxGraceS = 3600;
 inline constexpr size_t kMaxDeadlineBytes = 64;
 inline constexpr uint32_t kMaxNodes = 1024;
+
+// An accelerator demand, in thousandths of a device: whole devices, or a
+// share of one device (GPU sharing, docs/control-plane.md "Fractional
+// accelerators"). The API writes it as a number: `gpus: 2`, `gpus: 0.25`.
+// Built from an integer it is that many whole devices (at most 4,294,967:
+// the API's limit is kMaxGpus).
+class Gpus {
+ public:
+  static constexpr uint32_t kMilli = 1000;  // thousandths in one device
+
+  constexpr Gpus() = default;
+  constexpr Gpus(uint32_t devices) : milli_(devices * kMilli) {}  // NOLINT(google-explicit-constructor)
+  static constexpr Gpus FromMilli(uint32_t milli) {
+    Gpus g;
+    g.milli_ = milli;
+    return g;
+  }
+  // The number as the API writes it, in thousandths; nullopt for a
+  // negative or not finite number, one beyond what a Gpus holds, or one with
+  // more than three decimals. (The API's range is the field check's.)
+  static std::optional<Gpus> FromNumber(double v);
+
+  constexpr uint32_t milli() const { return milli_; }
+  // The devices it holds: a share holds (part of) one.
+  constexpr uint32_t devices() const { return (milli_ + kMilli - 1) / kMilli; }
+  // A share of one device (0 < gpus < 1).
+  constexpr bool shared() const { return milli_ % kMilli != 0; }
+  // The share of each of its devices in thousandths (1000 for whole ones).
+  constexpr uint32_t per_device_milli() const { return shared() ? milli_ : kMilli; }
+  constexpr double value() const { return milli_ / static_cast<double>(kMilli); }
+  // "2", "0.25".
+  std::string ToString() const;
+
+  constexpr auto operator<=>(const Gpus&) const = default;
+
+ private:
+  uint32_t milli_ = 0;
+};
 // The signals a job may name as its notice (stop_signal), without "SIG".
 inline constexpr std::string_view kStopSignals[] = {"USR1", "USR2", "TERM", "INT", "HUP", "URG"};
 
@@ -57,7 +95,7 @@ struct JobSpec {
   std::vector<std::string> command;        // argv, required, non-empty
   std::map<std::string, std::string> env;  // extra environment variables
   std::string workdir;                     // optional; default: the job's own directory
-  uint32_t gpus = 0;                       // accelerators (0 = CPU-only job)
+  Gpus gpus;                               // accelerators (0 = CPU-only job; below 1: a share of one)
   int64_t cpu_milli = 1000;                // whole job
   int64_t mem_mib = 1024;                  // whole job
   std::vector<std::string> models;         // accepted accelerator models

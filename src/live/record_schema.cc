@@ -73,8 +73,8 @@ const F kJobSpec[] = {
      .sql = "TEXT    NOT NULL DEFAULT ''"},
     {.json = "gpus",
      .member = &JobSpec::gpus,
-     .limits = {.min = 0, .max = kMaxGpus, .range = "must be an integer"},
-     .description = "accelerators (0: a CPU-only job)",
+     .limits = {.min = 0, .max = kMaxGpus},
+     .description = "accelerators: whole devices (0: a CPU-only job), or a share of one device below 1 (0.25)",
      .column = "gpus",
      .sql = "INTEGER NOT NULL DEFAULT 0"},
     {.json = "cpu_milli",
@@ -192,6 +192,17 @@ Status CheckInt(std::string_view json, const Limits& l, int64_t v) {
   return Status::Ok();
 }
 
+Status CheckGpus(std::string_view json, const Limits& l, Gpus g) {
+  if (g.shared() && g.milli() > Gpus::kMilli) {
+    return InvalidField(std::string(json),
+                        "a share is of one device (0.001 .. 0.999); more than one device is a whole number, got {}",
+                        g.ToString());
+  }
+  if (g.devices() < static_cast<uint64_t>(l.min) || g.devices() > static_cast<uint64_t>(l.max))
+    return InvalidField(std::string(json), "must be {}..{}, got {}", l.min, l.max, g.ToString());
+  return Status::Ok();
+}
+
 Status CheckString(std::string_view json, const Limits& l, uint32_t flags, const std::string& s) {
   std::string field(json);
   if (s.size() > static_cast<size_t>(l.max)) return InvalidField(field, "at most {} bytes, got {}", l.max, s.size());
@@ -246,9 +257,9 @@ Status CheckSpecFields(const JobSpec& spec) {
   SUANLI_RETURN_IF_ERROR(CheckFields(JobSpecFields(), spec));
   if (!spec.workdir.empty() && spec.workdir[0] != '/')
     return InvalidField("workdir", "must be an absolute path, got '{}'", EscapeControls(spec.workdir.substr(0, 200)));
-  if (spec.nodes > 1 && (spec.gpus < spec.nodes || spec.gpus % spec.nodes != 0))
+  if (spec.nodes > 1 && (spec.gpus.shared() || spec.gpus < spec.nodes || spec.gpus.devices() % spec.nodes != 0))
     return InvalidField("nodes", "{} nodes need gpus to be a multiple of {} (the same number on each node), got {}",
-                        spec.nodes, spec.nodes, spec.gpus);
+                        spec.nodes, spec.nodes, spec.gpus.ToString());
   if (!spec.deadline.empty() && !ParseRfc3339(spec.deadline))
     return InvalidField("deadline", "must be an RFC 3339 time such as 2026-12-05T06:00:00+08:00, got '{}'",
                         EscapeControls(spec.deadline.substr(0, 64)));

@@ -38,7 +38,7 @@ enum Flag : uint32_t {
 template <class R>
 using Member =
     std::variant<std::string R::*, std::vector<std::string> R::*, std::map<std::string, std::string> R::*, int64_t R::*,
-                 int32_t R::*, uint32_t R::*, bool R::*, double R::*, WallMs R::*, std::vector<int> R::*>;
+                 int32_t R::*, uint32_t R::*, bool R::*, double R::*, WallMs R::*, std::vector<int> R::*, Gpus R::*>;
 
 // Which alternative of Member a field is (the same order).
 enum class Type : uint8_t {
@@ -51,7 +51,8 @@ enum class Type : uint8_t {
   kBool,
   kDouble,
   kWallMs,
-  kIntList
+  kIntList,
+  kGpus  // a number in thousandths (live_job.h); limits: whole devices
 };
 
 struct Limits {
@@ -107,6 +108,9 @@ Status CheckChoice(std::string_view json, std::span<const std::string_view> choi
 Status CheckStringList(std::string_view json, const Limits& l, uint32_t flags, const std::vector<std::string>& v);
 Status CheckStringMap(std::string_view json, const Limits& l, bool (*key_ok)(std::string_view),
                       std::string_view key_rule, const std::map<std::string, std::string>& m);
+// Whole devices in the limits' range, or a share of one device (0.001 ..
+// 0.999).
+Status CheckGpus(std::string_view json, const Limits& l, Gpus g);
 
 template <class R>
 Status CheckField(const Field<R>& f, const R& r) {
@@ -120,6 +124,8 @@ Status CheckField(const Field<R>& f, const R& r) {
           return CheckStringList(f.json, f.limits, f.flags, r.*m);
         } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
           return CheckStringMap(f.json, f.limits, f.key_ok, f.key_rule, r.*m);
+        } else if constexpr (std::is_same_v<T, Gpus>) {
+          return CheckGpus(f.json, f.limits, r.*m);
         } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, double> || std::is_same_v<T, WallMs> ||
                              std::is_same_v<T, std::vector<int>>) {
           return Status::Ok();  // a response's value: no limits

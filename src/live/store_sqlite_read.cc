@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -107,6 +108,17 @@ class RowReader {
               v = sqlite3_column_double(s_, col);
             } else if constexpr (std::is_same_v<T, WallMs>) {
               v = WallMs(sqlite3_column_int64(s_, col));
+            } else if constexpr (std::is_same_v<T, Gpus>) {
+              std::optional<Gpus> g;
+              if (sqlite3_column_type(s_, col) == SQLITE_INTEGER) {
+                const int64_t n = sqlite3_column_int64(s_, col);
+                if (n >= 0 && n <= std::numeric_limits<uint32_t>::max() / Gpus::kMilli)
+                  g = Gpus(static_cast<uint32_t>(n));
+              } else {
+                g = Gpus::FromNumber(sqlite3_column_double(s_, col));
+              }
+              if (!g) return Bad(id, name, "not a number of accelerators");
+              v = *g;
             } else {
               v = sqlite3_column_int64(s_, col);
             }

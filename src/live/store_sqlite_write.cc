@@ -119,6 +119,11 @@ void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
             sqlite3_bind_double(s, at, r.spec.*m);
           } else if constexpr (std::is_same_v<T, WallMs>) {
             sqlite3_bind_int64(s, at, (r.spec.*m).ms());
+          } else if constexpr (std::is_same_v<T, Gpus>) {
+            // Whole devices an integer (as the column always held), a share a REAL.
+            const Gpus g = r.spec.*m;
+            if (g.shared()) sqlite3_bind_double(s, at, g.value());
+            else sqlite3_bind_int64(s, at, g.devices());
           } else {
             sqlite3_bind_int64(s, at, static_cast<int64_t>(r.spec.*m));
           }

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -188,6 +189,27 @@ bool JsonToInt(const json& v, std::string_view field, const live::schema::Limits
   }
   *out = n;
   return true;
+}
+
+bool JsonToGpus(const json& v, std::string_view field, const live::schema::Limits& l, live::Gpus* out, Status* err) {
+  std::optional<live::Gpus> g;
+  if (v.is_number()) g = live::Gpus::FromNumber(v.get<double>());
+  if (!g) {
+    *err = InvalidField(std::string(field), "expected a number {}..{} with at most three decimals, got {}", l.min,
+                        l.max, v.is_number() ? v.dump() : std::string(JsonTypeName(v)));
+    return false;
+  }
+  if (Status st = live::schema::CheckGpus(field, l, *g); !st.ok()) {
+    *err = st;
+    return false;
+  }
+  *out = *g;
+  return true;
+}
+
+json GpusJson(live::Gpus g) {
+  if (g.shared()) return g.value();
+  return g.devices();
 }
 
 bool JsonToString(const json& v, std::string_view field, std::string* out, Status* err) {

@@ -2,6 +2,7 @@
 // from JSON, leniently (unknown keys are ignored; a wrong type is an error
 // naming the field).
 #include <limits>
+#include <optional>
 
 #include "server/json_codec.h"
 #include "server/json_limits.h"
@@ -64,6 +65,15 @@ Status ReadBool(const json& j, const char* key, bool* out) {
   *out = it->get<bool>();
   return Status::Ok();
 }
+Status ReadGpus(const json& j, const char* key, live::Gpus* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return Status::Ok();
+  std::optional<live::Gpus> g;
+  if (it->is_number()) g = live::Gpus::FromNumber(it->get<double>());
+  if (!g) return WrongType(key, "a number of accelerators", *it);
+  *out = *g;
+  return Status::Ok();
+}
 Status ReadStrList(const json& j, const char* key, std::vector<std::string>* out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return Status::Ok();
@@ -99,7 +109,7 @@ Result<live::JobRecord> JobFromJson(const json& j) {
     }
   }
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "workdir", &s.workdir));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "gpus", &s.gpus));
+  SUANLI_RETURN_IF_ERROR(ReadGpus(j, "gpus", &s.gpus));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "cpu_milli", &s.cpu_milli));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "mem_mib", &s.mem_mib));
   SUANLI_RETURN_IF_ERROR(ReadStrList(j, "models", &s.models));

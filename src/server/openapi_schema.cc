@@ -58,6 +58,13 @@ ordered_json FieldSchema(const schema::Field<R>& f, bool request) {
           p["items"] = std::move(items);
         } else if constexpr (std::is_same_v<T, double>) {
           p["type"] = "number";
+        } else if constexpr (std::is_same_v<T, live::Gpus>) {
+          p["type"] = "number";
+          p["minimum"] = l.min;
+          p["maximum"] = l.max;
+          p["multipleOf"] = 0.001;
+          if (request && d.shared()) p["default"] = d.value();
+          if (request && !d.shared()) p["default"] = d.devices();
         } else if constexpr (std::is_same_v<T, WallMs>) {
           p["type"] = "integer";
           p["format"] = "int64";

@@ -23,6 +23,12 @@ namespace suanli::server {
 bool JsonToInt(const nlohmann::json& v, std::string_view field, const live::schema::Limits& l, int64_t* out,
                Status* err);
 bool JsonToString(const nlohmann::json& v, std::string_view field, std::string* out, Status* err);
+// `v` as accelerators: a number with at most three decimals, in the field's
+// range and whole above 1 (live::schema::CheckGpus).
+bool JsonToGpus(const nlohmann::json& v, std::string_view field, const live::schema::Limits& l, live::Gpus* out,
+                Status* err);
+// Whole devices as an integer, a share as a number (0.25).
+nlohmann::json GpusJson(live::Gpus g);
 
 // Decodes the value of one key into `r`; false with *err naming the field.
 template <class R>
@@ -94,6 +100,8 @@ bool DecodeField(const live::schema::Field<R>& f, const nlohmann::json& v, R* r,
           }
           r->*m = v.get<double>();
           return true;
+        } else if constexpr (std::is_same_v<T, live::Gpus>) {
+          return JsonToGpus(v, f.json, f.limits, &(r->*m), err);
         } else {
           int64_t n = 0;
           if (!JsonToInt(v, f.json, f.limits, &n, err)) return false;
@@ -146,6 +154,8 @@ nlohmann::json EncodeRecord(std::span<const live::schema::Field<R>> fields, cons
           if (omit_defaults && f.has(live::schema::kOmitDefault) && r.*m == defaults.*m) return;
           if constexpr (std::is_same_v<T, WallMs>) {
             j[std::string(f.json)] = (r.*m).ms();
+          } else if constexpr (std::is_same_v<T, live::Gpus>) {
+            j[std::string(f.json)] = GpusJson(r.*m);
           } else if constexpr (std::is_same_v<T, double>) {
             // JSON has no NaN or infinity: 0 in their place.
             j[std::string(f.json)] = std::isfinite(r.*m) ? nlohmann::json(r.*m) : nlohmann::json(0);

@@ -44,7 +44,7 @@ inline live::JobRecord FullJob() {
   r.spec.command = {"python3", "-c", "print('hi, \\n there')", ""};
   r.spec.env = {{"A", "1"}, {"PATH_EXTRA", "/opt/x:/y"}, {"EMPTY", ""}, {"UNI", "算力"}};
   r.spec.workdir = "/srv/jobs/7";
-  r.spec.gpus = 4000000000u;
+  r.spec.gpus = 4000000u;  // the most whole devices a Gpus holds, about
   r.spec.cpu_milli = 123456;
   r.spec.mem_mib = 987654321012;
   r.spec.models = {"a100", "ascend-910"};

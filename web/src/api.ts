@@ -46,7 +46,7 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  // "gpus: must be an integer 0..4096 (field gpus; invalid_argument, HTTP 400)"
+  // "gpus: must be 0..4096, got 5000 (field gpus; invalid_argument, HTTP 400)"
   describe(): string {
     const bits: string[] = [];
     if (this.field) bits.push(`field ${this.field}`);

@@ -388,6 +388,9 @@ async function run() {
   const apiErr = await waitText(page.locator(tid('submit-error')), (t) => t.includes('HTTP 400'), 'an out-of-range gpus count is refused by the API with its message');
   assert(/gpus/.test(apiErr), `the API error names the gpus field: ${apiErr}`);
   assert(await page.locator(tid('submit-gpus')).evaluate((el) => el.classList.contains('invalid')), 'the gpus field is marked invalid');
+  await page.locator(tid('submit-gpus')).fill('1.5');
+  await page.locator(tid('submit-button')).click();
+  const shareErr = await waitText(page.locator(tid('submit-error')), (t) => t.includes('a share is of one device'), 'a share of more than one device is refused by the API');
   await page.locator(tid('submit-gpus')).fill('1');
   await page.locator(tid('submit-nodes')).fill('2');
   await page.locator(tid('submit-button')).click();
@@ -397,7 +400,7 @@ async function run() {
   const none = await apiCall('GET', '/api/v1/jobs?limit=1000');
   assert(none.status === 200 && none.body.jobs.length === before.body.jobs.length && !none.body.jobs.some((j) => j.command[0] === 'true'),
     `rejected submissions created jobs: ${none.text.slice(0, 300)}`);
-  ok(`the form refuses an unterminated quote itself and shows the API's errors for gpus=100000: "${apiErr.trim()}" and for 1 accelerator over 2 nodes: "${nodesErr.trim()}"`);
+  ok(`the form refuses an unterminated quote itself and shows the API's errors for gpus=100000: "${apiErr.trim()}" for gpus=1.5: "${shareErr.trim()}" and for 1 accelerator over 2 nodes: "${nodesErr.trim()}"`);
 
   // --- jobs: submit through the form ---
   const command = `sh -c 'echo hello-from-the-dashboard'`;

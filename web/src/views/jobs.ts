@@ -66,7 +66,8 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
     testid: 'submit-command',
   });
   const name = h('input', { id: 'f-name', name: 'name', type: 'text', autocomplete: 'off', placeholder: 'optional', testid: 'submit-name' });
-  const gpus = h('input', { id: 'f-gpus', name: 'gpus', type: 'number', min: 0, step: 1, value: '0', testid: 'submit-gpus' });
+  // Whole accelerators, or a share of one below 1 (0.25).
+  const gpus = h('input', { id: 'f-gpus', name: 'gpus', type: 'number', min: 0, step: 'any', value: '0', testid: 'submit-gpus' });
   const nodes = h('input', { id: 'f-nodes', name: 'nodes', type: 'number', min: 1, step: 1, value: '1', testid: 'submit-nodes' });
   const model = h('select', { id: 'f-model', name: 'model', testid: 'submit-model' }, h('option', { value: '' }, 'any'));
   const center = h('select', { id: 'f-center', name: 'center', testid: 'submit-center' }, h('option', { value: '' }, 'any'));
@@ -128,8 +129,8 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
     if (name.value.trim()) spec.name = name.value.trim();
     const g = gpus.value.trim();
     if (g !== '') {
-      if (!/^\d+$/.test(g)) {
-        showFormError('gpus: a whole number of accelerators, 0 for a CPU-only job', 'gpus');
+      if (!/^(\d+|\d*\.\d{1,3})$/.test(g)) {
+        showFormError('gpus: a number of accelerators (0 for a CPU-only job, 0.25 for a quarter of one)', 'gpus');
         return;
       }
       spec.gpus = Number(g);
