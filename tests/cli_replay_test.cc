@@ -4,7 +4,10 @@
 // path (docs/architecture.md, "One path").
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
+
+#include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
@@ -143,6 +146,32 @@ TEST(CliReplay, EqualsSimWithCenterOutages) {
                                 d + "/w.csv");
   ASSERT_TRUE(given_up.is_object());
   EXPECT_EQ(Sum(given_up, "unschedulable"), 1);
+}
+
+// Shares of one GPU (gpu_milli below 1000) packed by fgd, whose weights are
+// the trace's task mix in both: the control plane starts with no jobs, so
+// the replay hands it the trace's mix (without, its fgd scored against an
+// empty mix and diverged from the simulator's).
+TEST(CliReplay, EqualsSimWithSharedGpusPackedByFgd) {
+  const std::string d = TempDir("replay_shares");
+  {
+    std::ofstream f(d + "/w.csv");
+    f << "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,priority,"
+         "durations\n";
+    constexpr int kMilli[] = {250, 500, 1000, 750, 1000, 250, 500};
+    for (int i = 0; i < 80; ++i) {
+      const int milli = kMilli[i % 7];
+      const int gpus = milli < 1000 ? 1 : 1 << (i % 3);
+      f << fmt::format("j{},t{},u{},{},{},{},1000,4096,,,other,{},,0,\n", i, i % 3, i % 5, i * 30, gpus, milli,
+                       300 + (i * 397) % 2700);
+    }
+  }
+  auto summary = ExpectReplayEqualsSim(
+      "shares", "--network tiny --format native --workload " + d +
+                    "/w.csv --policy fifo+fgd,las+fgd,fifo+easy+fgd --dispatch earliest-start,data-aware --seed 5");
+  ASSERT_TRUE(summary.is_object());
+  ASSERT_EQ(summary["policies"].size(), 6u);
+  EXPECT_GT(Sum(summary, "preemptions"), 0);
 }
 
 TEST(CliReplay, RefusesWhatTheLivePlaneDoesNotRunYet) {

@@ -2,8 +2,12 @@
 // priority tiers.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "core/scheduler/scheduler.h"
 #include "support/fixtures.h"
@@ -43,6 +47,57 @@ TEST(Scheduler, EstimateStartReleasesRunningJobsInOrderOfTheirEnd) {
   // The query leaves the state as it found it.
   EXPECT_EQ((*s)->state().total_free_milli(), 1000);
   EXPECT_FALSE((*s)->EstimateStart(JobId{4}, Seconds(10), rng).has_value());
+}
+
+// Asking changes no decision: fgd without a given mix learns the task mix
+// from the requests it places (the live plane's case), and the estimates and
+// reasons asked of pending jobs between passes are trials it leaves out. Two
+// schedulers run the same jobs; one is asked about every pending job before
+// each pass; both decide the same starts on the same devices.
+TEST(Scheduler, EstimatesAndReasonsAreTrialsThatALearningPlacerLeavesOut) {
+  Catalog cat = testing::TestCatalog();
+  Network net = testing::TestNetwork({{0, 3, 4}});
+  Workload w;
+  uint32_t x = 12345;
+  auto next = [&x] { return (x = x * 1103515245u + 12345u) >> 16; };
+  for (int i = 0; i < 150; ++i) {
+    const uint16_t milli = std::array<uint16_t, 4>{250, 500, 1000, 1000}[next() % 4];
+    const uint32_t gpus = milli < 1000 ? 1 : 1u << (next() % 3);
+    w.Add(MakeJob(Seconds(10 * (i / 3)), gpus, 50 + next() % 400, milli), "j" + std::to_string(i));
+  }
+  auto run = [&](bool ask) {
+    auto s = Scheduler::Create(*ParsePolicySpec("fifo+fgd"), cat, net, w);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    Rng rng(3), ask_rng(4);
+    std::vector<std::string> log;
+    std::vector<Time> ends(w.jobs.size(), kNever);
+    size_t submitted = 0;
+    for (Time t = 0; t < Seconds(3000); t += Seconds(10)) {
+      for (JobId j : w.jobs.ids())
+        if (ends[j.value()] <= t) {
+          (*s)->Finish(j, t);
+          ends[j.value()] = kNever;
+        }
+      for (; submitted < w.jobs.size() && w.jobs.vec()[submitted].submit <= t; ++submitted)
+        (*s)->Submit(JobId(static_cast<uint32_t>(submitted)), t);
+      if (ask)
+        for (JobId j : Ids<JobId>(submitted)) {
+          (void)(*s)->EstimateStart(j, t, ask_rng);
+          (void)(*s)->WhyWaiting(j, t, ask_rng);
+        }
+      for (const Decision& d : (*s)->Pass(t, rng).decisions) {
+        if (d.kind != Decision::Kind::kStart) continue;
+        ends[d.job.value()] = t + Seconds(w.jobs[d.job].work);
+        std::string where;
+        for (const auto& sh : d.alloc.shares) where += fmt::format(" {}:{:x}", sh.node.value(), sh.devices);
+        log.push_back(fmt::format("t={} job={}{}", t, d.job.value(), where));
+      }
+    }
+    return log;
+  };
+  const std::vector<std::string> plain = run(false), asked = run(true);
+  EXPECT_GT(plain.size(), 80u);
+  EXPECT_EQ(plain, asked);
 }
 
 // A preempted job taken out of its queue (as the live control plane does

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <queue>
 
+#include "core/policy/place/fragmentation.h"
 #include "io/model_loader.h"
 #include "live/control_impl.h"
 #include "sim/recorder.h"
@@ -180,6 +181,9 @@ Result<SimResult> Replay(const Workload& workload, const std::string& network_sp
   setup.base.jobs.clear();
   setup.base.names.clear();
   setup.options = NetworkOptionsOf(options);
+  // The control plane starts with no jobs: its placers get the trace's task
+  // mix from here, as the simulator's get it from the whole workload.
+  setup.options.task_mix = std::make_shared<const TaskMix>(ComputeTaskMix(workload));
   setup.start_hour = options.start_hour;
   auto cp = std::make_unique<ControlPlaneImpl>(config, std::move(store), std::move(built));
   cp->SetReplay(&setup);

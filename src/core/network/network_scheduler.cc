@@ -79,7 +79,9 @@ Status NetworkScheduler::Init(const PolicySpec& policy) {
   centers_.resize(nc);
   for (NodeId i : network.nodes.ids()) centers_[network.nodes[i].center].global.push_back(i);
   TaskMix mix;
-  if (opt_.task_mix_from_workload) mix = ComputeTaskMix(workload);
+  const bool with_mix = opt_.task_mix || opt_.task_mix_from_workload;
+  if (opt_.task_mix) mix = *opt_.task_mix;
+  else if (opt_.task_mix_from_workload) mix = ComputeTaskMix(workload);
   for (CenterId c : network.centers.ids()) {
     CenterSlot& x = centers_[c];
     if (x.global.empty()) continue;
@@ -91,7 +93,7 @@ Status NetworkScheduler::Init(const PolicySpec& policy) {
     x.net.nodes.reserve(x.global.size());
     for (NodeId g : x.global) x.net.nodes.push_back(network.nodes[g]);
     SUANLI_ASSIGN_OR_RETURN(x.sched, Scheduler::Create(policy, catalog_, x.net, w_, opt_.scheduler));
-    if (opt_.task_mix_from_workload) x.sched->placer().SetTaskMix(mix);
+    if (with_mix) x.sched->placer().SetTaskMix(mix);
   }
   SUANLI_ASSIGN_OR_RETURN(dispatcher_, MakeDispatcher(opt_.dispatch, network, catalog_));
   dispatcher_->set_explain(opt_.explain_dispatch);

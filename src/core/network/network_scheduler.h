@@ -65,6 +65,9 @@ struct NetworkOptions {
   // Placers that weigh the workload's task mix (fgd) see the whole
   // workload's mix, as in the FGD paper's experiments.
   bool task_mix_from_workload = true;
+  // Given: this mix instead (a replay's control plane starts with no jobs;
+  // its trace's mix is the simulator's). Shared, read at Create.
+  std::shared_ptr<const TaskMix> task_mix;
   // A preempted run must be confirmed stopped (Stopped) before its job can
   // start again (live: the backend stops it). Without, a preempted job
   // stays in its center's queue at once (the simulator).

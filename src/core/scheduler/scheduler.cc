@@ -353,6 +353,7 @@ void Scheduler::FillRequest(JobId id) {
   const Job& job = workload_.jobs[id];
   PlacementRequest& req = request_;
   req.job = id;
+  req.observe = !trial_;
   req.num_gpus = job.num_gpus;
   req.gpu_milli = job.num_gpus == 1 ? job.gpu_milli : static_cast<uint16_t>(kWholeDevice);
   req.cpu_milli = job.cpu_milli;

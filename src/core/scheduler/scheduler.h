@@ -302,6 +302,7 @@ class Scheduler {
   // class) for jobs without measured per-model times.
   std::unordered_map<uint64_t, std::vector<ModelId>> model_order_;
   PlacementRequest request_;  // reused to avoid allocations
+  bool trial_ = false;        // inside EstimateStart or WhyWaiting: placements are trials
   // The shape's model order request_.models was copied from (null: another).
   const std::vector<ModelId>* request_models_ = nullptr;
   Allocation block_;  // ReservedBlock's

@@ -68,7 +68,10 @@ std::optional<Reservation> Scheduler::EstimateStart(JobId id, Time now, Rng& rng
   if (!rt_.contains(id)) return std::nullopt;
   if (rt_[id].state == JobState::kRunning) return Reservation{id, rt_[id].last_start, run_[id].alloc};
   if (rt_[id].state != JobState::kPending) return std::nullopt;
-  return ComputeReservation(id, now, rng);
+  trial_ = true;  // its placements are trials (PlacementRequest::observe)
+  auto res = ComputeReservation(id, now, rng);
+  trial_ = false;
+  return res;
 }
 
 namespace {

@@ -46,7 +46,11 @@ std::string Scheduler::WhyWaiting(JobId id, Time now, Rng& rng) {
   // placement trial only when neither tells.
   bool fits = !(job.GpuMilli() > 0 && state_.total_free_milli() < job.GpuMilli());
   if (fits && shape_of_.contains(id) && Dominated(failures_, id)) fits = false;
-  if (fits) fits = TryPlace(id, rng).has_value();
+  if (fits) {
+    trial_ = true;  // a trial (PlacementRequest::observe)
+    fits = TryPlace(id, rng).has_value();
+    trial_ = false;
+  }
   if (!fits) {
     return fmt::format("waiting for resources: {} on {}; not free now",
                        Demand(job, EligibleModels(job, catalog_, workload_), catalog_),

@@ -144,7 +144,7 @@ std::optional<Allocation> FgdPlacer::Place(const ClusterState& state, const Plac
           static_cast<uint16_t>(req.IsShared() ? req.gpu_milli : kWholeDevice), 0};
   for (ModelId m : req.models)
     if (m < kMaxModels) key.models |= ModelMask{1} << m;
-  ObserveRequest(req, key);
+  if (req.observe) ObserveRequest(req, key);
   current_ = &RowFor(key);
   auto a = ScoringPlacer::Place(state, req, rng);
   current_ = nullptr;

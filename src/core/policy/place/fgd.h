@@ -8,6 +8,7 @@
 // two, and when a shape never seen arrives if at least 1/16 of the requests seen
 // came since the last rebuild (so the first requests of a run see their own
 // shape, rebuilds stay O(log n), and cached scores stay valid between them).
+// Trials (PlacementRequest::observe false: estimates, reasons) are not seen.
 //
 // Scores: for every feasible node, the increase of the node's expected
 // fragmentation if the task went there, and picks the smallest increase. Device

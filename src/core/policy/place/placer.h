@@ -34,6 +34,10 @@ struct PlacementRequest {
   // Job::nodes: > 1 spreads the gang evenly over exactly that many nodes
   // (PlaceSpread, whatever the placer); 1 keeps it on one node.
   uint16_t nodes = 0;
+  // false: a trial (an estimated start, a pending job's reason), not a
+  // decision. Placers that learn from the requests they see (fgd's task mix)
+  // leave trials out, so that asking changes no later decision.
+  bool observe = true;
 
   bool IsShared() const { return num_gpus == 1 && gpu_milli < kWholeDevice; }
   bool IsCpuOnly() const { return num_gpus == 0; }
