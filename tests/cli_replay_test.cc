@@ -4,8 +4,12 @@
 // path (docs/architecture.md, "One path").
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -172,6 +176,70 @@ TEST(CliReplay, EqualsSimWithSharedGpusPackedByFgd) {
   ASSERT_TRUE(summary.is_object());
   ASSERT_EQ(summary["policies"].size(), 6u);
   EXPECT_GT(Sum(summary, "preemptions"), 0);
+}
+
+// Why each job waited (--reasons): jobs.csv's last column, in the words the
+// live plane shows for a pending job, the same in both; and asking changes
+// nothing else: the other columns are those of a run without --reasons. A
+// network (datasets staged, deferral, quotas, models held by the LP) and
+// one busy center (EASY's reservation).
+TEST(CliReplay, EqualsSimWithWhyEachJobWaited) {
+  std::map<std::string, int> kinds;  // the reasons' first words
+  int held_to_model = 0;
+  auto check = [&](const std::string& name, const std::string& args, size_t runs) {
+    auto summary = ExpectReplayEqualsSim(name, args + " --reasons");
+    ASSERT_TRUE(summary.is_object());
+    ASSERT_EQ(summary["policies"].size(), runs);
+    const std::string plain = TempDir(name + "_plain");
+    auto s = RunSuanli("sim -q --single-node " + args + " --out " + plain);
+    ASSERT_EQ(s.code, 0) << s.out;
+    // (ExpectReplayEqualsSim's output, which TempDir would empty.)
+    const auto sim = std::filesystem::temp_directory_path() / ("suanli_test_" + name + "_sim") / "jobs.csv";
+    std::istringstream with(ReadFile(sim.string())), without(ReadFile(plain + "/jobs.csv"));
+    std::string a, b;
+    ASSERT_TRUE(std::getline(with, a) && std::getline(without, b));
+    EXPECT_EQ(a, b + ",reason");
+    int rows = 0, waited = 0, explained = 0;
+    while (std::getline(with, a)) {
+      ASSERT_TRUE(std::getline(without, b));
+      ASSERT_EQ(a.substr(0, b.size() + 1), b + ",") << name << " row " << rows;
+      const std::string reason = a.substr(b.size() + 1);
+      // wait_s is the 8th column; names and tenants have no commas here.
+      std::vector<std::string> f;
+      std::istringstream row(b);
+      for (std::string x; std::getline(row, x, ',');) f.push_back(x);
+      ASSERT_GE(f.size(), 8u);
+      ++rows;
+      if (!f[7].empty() && std::stod(f[7]) > 0) {
+        ++waited;
+        EXPECT_FALSE(reason.empty()) << "a job that waited has no reason: " << a;
+      } else {
+        EXPECT_TRUE(reason.empty()) << "a job that did not wait has a reason: " << a;
+      }
+      const std::string text = reason.size() > 1 && reason[0] == '"' ? reason.substr(1) : reason;
+      for (const char* kind : {"waiting for resources: ", "behind a reservation: ", "over quota: ", "deferred until ",
+                               "staging its dataset until ", "behind the jobs ahead of it", "held: "})
+        if (text.starts_with(kind)) {
+          ++kinds[kind];
+          ++explained;
+        }
+      if (text.find("; held to model ") != std::string::npos) ++held_to_model;
+    }
+    EXPECT_FALSE(std::getline(without, b));
+    EXPECT_GT(waited, 100) << name;
+    EXPECT_EQ(explained, waited) << name << ": a reason in other words";
+  };
+  check("reasons_net",
+        "--workload " + Source("tests/data/day-hang.csv.gz") +
+            " --network china-aicc:1/100 --dispatch earliest-start,cost-aware,data-aware,heterogeneity-aware "
+            "--policy fifo+easy,fifo --quotas " +
+            Source("data/quotas/china-aicc.yaml") + " --seed 3",
+        8);
+  check("reasons_center", "--network gavel-philly --policy fifo+easy", 1);
+  for (const char* kind : {"waiting for resources: ", "behind a reservation: ", "over quota: ", "deferred until ",
+                           "staging its dataset until ", "behind the jobs ahead of it"})
+    EXPECT_GT(kinds[kind], 0) << "no job waited as '" << kind << "'";
+  EXPECT_GT(held_to_model, 0) << "no job held to one model by heterogeneity-aware dispatch said so";
 }
 
 TEST(CliReplay, RefusesWhatTheLivePlaneDoesNotRunYet) {

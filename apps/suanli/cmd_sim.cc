@@ -56,6 +56,7 @@ struct SimArgs {
   int backfill_depth = 1000;
   double min_run_s = 0;
   bool quiet = false;
+  bool reasons = false;      // jobs.csv says why each job waited
   bool single_node = false;  // jobs never span nodes (as the live plane runs them)
   bool replay = false;       // `suanli replay`: the live control plane on a virtual clock
 };
@@ -216,6 +217,7 @@ int RunSim(const SimArgs& a) {
         opt.checkpoint = SecondsF(a.checkpoint_h * 3600.0);
         opt.restart_cost = SecondsF(a.restart_cost_s);
         opt.max_restarts = a.max_restarts;
+        opt.reasons = a.reasons;
         opt.scheduler.allow_multi_node = !a.single_node && !a.replay;
         opt.progress = [&, i](double f) { progress.Update(i, f); };
         results[i] = a.replay ? Replay(*wl, a.network, *net, *catalog, runs[i].policy, opt)
@@ -325,6 +327,8 @@ void AddSimOptions(CLI::App* cmd, const std::shared_ptr<SimArgs>& args, int* exi
                   "A running job is not preempted before it has run this long (seconds; 0 = none)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--quiet,-q", args->quiet, "Only the table");
+  cmd->add_flag("--reasons", args->reasons,
+                "jobs.csv gets a last column, reason: why the job waited when it first did, in the live plane's words");
   cmd->callback([args, exit_code]() { *exit_code = RunSim(*args); });
 }
 

@@ -55,6 +55,7 @@ void ControlPlaneImpl::StartStore() {
 
 void ControlPlaneImpl::StartLoop() {
   StartStore();
+  StartForecaster();
   loop_ = std::thread([this] { Loop(); });
 }
 
@@ -65,6 +66,7 @@ void ControlPlaneImpl::Stop() {
   }
   cv_.notify_all();
   if (loop_.joinable()) loop_.join();
+  StopForecaster();
   {
     // The last pass's decisions are committed and acted on.
     std::lock_guard<std::mutex> pass_lock(pass_mu_);
@@ -406,41 +408,6 @@ void ControlPlaneImpl::RunPass() {
         pass, ms, span_ms(t0, t_acted), span_ms(t_acted, t_polled), span_ms(t_polled, t_decided), w.dispatched, w.held,
         w.started, w.ended, w.requeued, writes);
   else spdlog::debug("pass={} ms={:.1f} idle", pass, ms);
-}
-
-void ControlPlaneImpl::EstimateStarts(WallMs now) {
-  const Time t = t_;
-  for (CenterRt& x : centers_) {
-    if (!x.has_nodes || !x.up) continue;
-    // Jobs of the same shape (and tenant, for the reason) get the same
-    // answer ("if nothing else changed").
-    using Shape = std::tuple<ModelMask, StackMask, uint32_t, int64_t, int64_t, uint8_t, uint16_t, uint32_t, uint16_t>;
-    std::map<Shape, std::pair<WallMs, std::string>> memo;
-    size_t n = 0;
-    for (int64_t id : x.queued) {
-      // Beyond the first ones a job keeps the reason it was queued with.
-      if (n++ >= kEstimatesPerCenter) break;
-      Active& a = active_.at(id);
-      const Job& j = net_->workload().jobs[a.slot];
-      // (The tenant matters only to a center with quotas.)
-      const Scheduler* sched = net_->scheduler(a.queued_at);
-      const uint32_t tenant = sched && sched->quota_usage() ? j.tenant.value() : 0u;
-      Shape key{j.models,    j.stacks, j.num_gpus, j.cpu_milli, j.mem_mib, static_cast<uint8_t>(j.cls),
-                j.gpu_milli, tenant,   j.nodes};
-      auto m = memo.find(key);
-      if (m == memo.end()) {
-        auto res = net_->EstimateStart(a.slot, t);
-        WallMs est = res && res->start != kNever ? std::max(now, WallOf(res->start)) : WallMs{};
-        std::string why = net_->WhyWaiting(a.slot, t);
-        // Held to one model by the dispatcher (heterogeneity-aware): it says so.
-        if (!a.rec.model.empty() && a.rec.spec.models.size() != 1)
-          why += fmt::format("; held to model {} by the dispatcher ({})", a.rec.model, DispatchName());
-        m = memo.emplace(key, std::make_pair(est, std::move(why))).first;
-      }
-      a.rec.est_start_ms = m->second.first;
-      a.rec.reason = m->second.second;
-    }
-  }
 }
 
 }  // namespace control_detail

@@ -54,8 +54,11 @@ inline Status FailedPrecondition(std::string message) {
   return Status(StatusCode::kFailedPrecondition, std::move(message));
 }
 
-// Estimated starts: at most this many pending jobs per center and pass.
+// Reasons of pending jobs: at most this many per center and pass.
 inline constexpr size_t kEstimatesPerCenter = 200;
+// A center's start forecast is run again when its jobs change, and at least
+// this often (dynamic orders move jobs as time passes).
+inline constexpr int64_t kForecastMaxAgeMs = 60'000;
 // Passes come at most this often under a storm of submissions.
 inline constexpr auto kMinPassGap = std::chrono::milliseconds(50);
 // An abandoned run whose cancel went through is forgotten this long after.
@@ -132,6 +135,16 @@ struct CenterRt {
   std::map<int64_t, WallMs> abandoned_cancelled;  // when the cancel of an abandoned run went through
   bool abandoned_dirty = false;
   bool resend_abandoned = false;  // abandoned runs read at start: cancel them once it answers
+  // The last start forecast (NetworkScheduler::ForecastStarts): what the
+  // center held then, and when.
+  struct ForecastKey {
+    uint64_t state = 0;  // its scheduler's ClusterState::generation
+    size_t pending = 0, running = 0;
+    bool operator==(const ForecastKey&) const = default;
+  };
+  ForecastKey forecast_key;
+  WallMs forecast_at{};
+  bool forecasting = false;  // a snapshot of it is with the forecaster
 };
 
 struct LaunchItem {
@@ -222,6 +235,8 @@ class ControlPlaneImpl final : public ControlPlane {
   // runs are lost and it answers nothing (SetSimulatedCenterAway).
   Status SetCenterAway(CenterId c, bool away, Time at);
   const NetworkScheduler& network_scheduler() const { return *net_; }
+  // A replay between passes (no loop, no other thread): asks it why jobs wait.
+  NetworkScheduler& mutable_network_scheduler() { return *net_; }
   // The wall clock in microseconds: the config's (tests, replay) or the system's.
   Time NowUs() const { return config_.clock ? config_.clock() : SystemNowUs(); }
   WallMs Now() const { return WallOf(NowUs()); }
@@ -244,7 +259,13 @@ class ControlPlaneImpl final : public ControlPlane {
   void Wake();
   void RunPass();
   void TakeIncoming(std::vector<JobId>* arrived);
+  // ---- start times and reasons of pending jobs (control_forecast.cc; mu_ held)
   void EstimateStarts(WallMs now);
+  // Takes the forecasts the forecaster finished (each pending job's
+  // est_start_ms), and hands it a snapshot of each center whose jobs changed.
+  void RefreshForecasts(WallMs now);
+  void StartForecaster();
+  void StopForecaster();
   // A center as the API shows it (mu_ held).
   CenterView ViewOf(CenterId c, WallMs now) const;
   // Appends each center's sample when kHistoryIntervalS have passed since
@@ -426,6 +447,15 @@ class ControlPlaneImpl final : public ControlPlane {
 
   std::mutex stats_mu_;
   PassStats stats_;
+
+  // The forecaster: a thread that runs start forecasts (core/network/
+  // forecast.h) off the scheduling pass, from snapshots the pass hands it.
+  std::mutex fc_mu_;
+  std::condition_variable fc_cv_;
+  std::vector<ForecastSnapshot> fc_todo_;
+  std::vector<Forecast> fc_done_;
+  bool fc_stop_ = false;
+  std::thread forecaster_;
 };
 
 // Whether a run ended by its center's doing (an operator's scancel, a node

@@ -81,13 +81,20 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
           // Deferred (a cheaper or cleaner hour): it reaches the center then.
           timers_.emplace(d.at, std::make_pair(a.slot, d.generation));
           a.rec.center.clear();
-          const std::string why = deferred_for_.empty() ? "" : fmt::format(" ({})", deferred_for_);
-          a.rec.reason = fmt::format("deferred until {}{}", FormatMs(WallOf(d.at)), why);
+          const std::string until = FormatMs(WallOf(d.at));
+          a.rec.reason = SentLaterReason(d, until, deferred_for_);
           a.rec.est_start_ms = WallOf(d.at);
-          Event(a, "deferred",
-                fmt::format("for {} until {}{}, by {}{}", x.built->name, FormatMs(WallOf(d.at)), why, DispatchName(),
-                            d.why.empty() ? "" : ": " + d.why),
-                now);
+          if (d.deferred)
+            Event(a, "deferred",
+                  fmt::format("for {} until {}{}, by {}{}", x.built->name, until,
+                              deferred_for_.empty() ? "" : fmt::format(" ({})", deferred_for_), DispatchName(),
+                              d.why.empty() ? "" : ": " + d.why),
+                  now);
+          else
+            Event(a, "dispatched",
+                  fmt::format("to {} by {}, staging its dataset until {}{}", x.built->name, DispatchName(), until,
+                              d.why.empty() ? "" : ": " + d.why),
+                  now);
           ++w->held;
           break;
         }

@@ -215,6 +215,7 @@ Result<SimResult> Replay(const Workload& workload, const std::string& network_sp
     }
     cp->PassNow();
     cp->Flush();
+    if (options.reasons) rec.Explain(cp->mutable_network_scheduler(), t);
     rec.Passed();
     if (!observer.status().ok()) st = observer.status();
     if (options.progress && n && next * 200 / n > reported) {

@@ -196,6 +196,7 @@ Status Engine::Run() {
     }
     SUANLI_RETURN_IF_ERROR(net_.Pass(t));
     SUANLI_RETURN_IF_ERROR(Apply(t));
+    if (opt_.reasons) rec_.Explain(net_, t);
     rec_.Passed();
   }
   net_.GiveUpHeld();

@@ -54,6 +54,9 @@ struct SimOptions {
   Duration checkpoint = 0;  // default interval for jobs without their own; 0 = none
   Duration restart_cost = 0;
   int max_restarts = 100;  // runs lost in a row before a checkpoint, then given up on (0 = no limit)
+  // Why each job waited (JobRecord::reason): the words the live plane shows
+  // for a pending job, taken when the job first waits (docs/formats-output.md).
+  bool reasons = false;
   // Called with the fraction of arrivals processed (0..1), at most ~200 times.
   std::function<void(double)> progress;
 };
@@ -74,6 +77,7 @@ struct JobRecord {
   float lost_work_s = 0;        // accelerator-seconds lost (since checkpoints, restart overhead)
   float transfer_s = 0;         // waiting for its dataset
   bool deferred = false;
+  uint32_t reason = 0;  // SimResult::reasons (0: it did not wait, or reasons were not asked for)
 };
 
 struct UtilSample {
@@ -148,6 +152,9 @@ struct SimResult {
   IdVector<JobId, JobRecord> jobs;
   std::vector<UtilSample> util;
   std::vector<std::pair<JobId, std::string>> unschedulable;  // with reasons
+  // Why jobs waited, each text once (SimOptions::reasons; empty without):
+  // reasons[0] is "".
+  std::vector<std::string> reasons;
   SimSummary summary;
   double peak_pending = 0;
   IdVector<CenterId, CenterSummary> centers;

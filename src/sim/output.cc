@@ -1,5 +1,6 @@
 #include "sim/output.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -138,9 +139,13 @@ Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c
                     const std::vector<SimResult>& results) {
   File f(path);
   if (!f.ok()) return IoError("cannot write '{}': {}", path, std::strerror(errno));
+  // Runs asked why their jobs waited (SimOptions::reasons) add a last column.
+  const bool reasons =
+      std::any_of(results.begin(), results.end(), [](const SimResult& r) { return !r.reasons.empty(); });
   f.Write(
       "policy,job,name,tenant,submit_s,start_s,end_s,wait_s,jct_s,accelerators,gpu_milli,nodes,model,preemptions,state,"
-      "center,restarts,lost_work_s,transfer_s\n");
+      "center,restarts,lost_work_s,transfer_s");
+  f.Write(reasons ? ",reason\n" : "\n");
   std::string buf;
   for (const auto& r : results) {
     for (const auto& j : r.jobs) {
@@ -156,6 +161,11 @@ Status WriteJobsCsv(const std::string& path, const Workload& w, const Catalog& c
                      j.nodes, CsvField(model), j.preemptions, state,
                      CsvField(net.centers.contains(j.center) ? net.centers[j.center].name : std::string()), j.restarts,
                      j.lost_work_s, j.transfer_s);
+      if (reasons) {
+        buf.back() = ',';
+        buf += CsvField(j.reason < r.reasons.size() ? r.reasons[j.reason] : std::string());
+        buf += '\n';
+      }
       if (buf.size() > (1 << 20)) {
         f.Write(buf);
         buf.clear();

@@ -1,5 +1,9 @@
 #include "sim/recorder.h"
 
+#include <bit>
+
+#include <fmt/format.h>
+
 namespace suanli {
 
 Recorder::Recorder(const Workload& workload, const Network& network, const Catalog& catalog, const PolicySpec& policy,
@@ -25,6 +29,32 @@ Recorder::Recorder(const Workload& workload, const Network& network, const Catal
     r.gpus = j.num_gpus;
     r.gpu_milli = j.gpu_milli;
   }
+  if (options.reasons) {
+    res_.reasons.emplace_back();
+    reason_ids_.emplace("", 0);
+    deferred_for_ = DeferredFor(options.dispatch);
+  }
+}
+
+void Recorder::Note(JobId id, std::string reason) {
+  JobRecord& r = res_.jobs[id];
+  if (r.reason != 0 || reason.empty()) return;
+  auto [it, added] = reason_ids_.emplace(std::move(reason), static_cast<uint32_t>(res_.reasons.size()));
+  if (added) res_.reasons.push_back(it->first);
+  r.reason = it->second;
+}
+
+void Recorder::Explain(NetworkScheduler& net, Time t) {
+  for (JobId id : sent_) {
+    if (res_.jobs[id].reason != 0 || net.phase(id) != NetPhase::kQueued) continue;
+    std::string why = net.WhyWaiting(id, t);
+    // Held to one model by the dispatcher (heterogeneity-aware), as the live plane says.
+    const ModelMask asked = workload_.jobs[id].models, held = net.workload().jobs[id].models;
+    if (!why.empty() && workload_.jobs[id].num_gpus > 0 && std::has_single_bit(held) && !std::has_single_bit(asked))
+      why += HeldToModel(catalog_.model(static_cast<ModelId>(std::countr_zero(held))).name, res_.dispatch);
+    Note(id, std::move(why));
+  }
+  sent_.clear();
 }
 
 Status Recorder::Decided(const NetDecision& d, Time t) {
@@ -38,6 +68,10 @@ Status Recorder::Decided(const NetDecision& d, Time t) {
         r.deferred = true;
         ++res_.summary.deferred;
       }
+      if (!opt_.reasons) break;
+      // The time in seconds of the trace.
+      if (d.at > t) Note(id, SentLaterReason(d, fmt::format("{:.0f} s", ToSeconds(d.at)), deferred_for_));
+      else sent_.push_back(id);
       break;
     }
     case NetDecision::Kind::kStart: {
@@ -65,6 +99,8 @@ Status Recorder::Decided(const NetDecision& d, Time t) {
       --open_;
       break;
     case NetDecision::Kind::kHold:
+      if (opt_.reasons) Note(id, "held: " + d.reason);
+      break;
     case NetDecision::Kind::kWake: break;
   }
   return Status::Ok();

@@ -6,6 +6,9 @@
 #pragma once
 
 #include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "base/status.h"
 #include "core/network/network_scheduler.h"
@@ -30,6 +33,11 @@ class Recorder {
   Status Finished(JobId id, const RunEnd& e, Time t);
   Status Failed(JobId id, const RunEnd& e, Time t);
   void Outage() { ++res_.summary.outages; }
+  // After a time step's scheduling pass (SimOptions::reasons): each job sent
+  // to a center at this step that is still queued there gets the reason it
+  // waits (NetworkScheduler::WhyWaiting). A job deferred or held got its
+  // reason with that decision. A job keeps the first reason it got.
+  void Explain(NetworkScheduler& net, Time t);
   // After a time step's scheduling pass: the peak of pending jobs.
   void Passed() { res_.peak_pending = std::max(res_.peak_pending, static_cast<double>(net_.num_pending())); }
   // Jobs neither finished nor reported unschedulable.
@@ -45,9 +53,15 @@ class Recorder {
   const Catalog& catalog_;
   const SimOptions& opt_;
   const NetworkScheduler& net_;
+  // The first reason a job waited (SimOptions::reasons).
+  void Note(JobId id, std::string reason);
+
   SimResult res_;
   Accounts accounts_;
   size_t open_;
+  std::string deferred_for_;                              // "price", "carbon" or "" (DeferredFor)
+  std::vector<JobId> sent_;                               // sent to a center at this step (Explain)
+  std::unordered_map<std::string, uint32_t> reason_ids_;  // SimResult::reasons
 };
 
 }  // namespace suanli

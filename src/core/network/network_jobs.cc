@@ -3,6 +3,8 @@
 // (network_scheduler.h).
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "core/network/network_scheduler.h"
 
 namespace suanli {
@@ -273,10 +275,24 @@ std::optional<Reservation> NetworkScheduler::EstimateStart(JobId id, Time t) {
   return centers_[j.center].sched->EstimateStart(id, t, estimate_rng_);
 }
 
+std::string SentLaterReason(const NetDecision& d, std::string_view until, std::string_view deferred_for) {
+  if (!d.deferred) return fmt::format("staging its dataset until {}", until);
+  return deferred_for.empty() ? fmt::format("deferred until {}", until)
+                              : fmt::format("deferred until {} ({})", until, deferred_for);
+}
+
+std::string HeldToModel(std::string_view model, std::string_view dispatch) {
+  return fmt::format("; held to model {} by the dispatcher ({})", model, dispatch);
+}
+
 std::string NetworkScheduler::WhyWaiting(JobId id, Time t) {
   const NetJob& j = jobs_[id];
   if (j.phase != NetPhase::kQueued || !centers_[j.center].sched) return "";
-  return centers_[j.center].sched->WhyWaiting(id, t, estimate_rng_);
+  // A stream of its own per job and time: the answer depends on the state
+  // only, not on what was asked before (a replay asks what the simulator
+  // does not, and both write the same reasons).
+  Rng rng(opt_.seed ^ 0x7768792077616974ULL ^ (uint64_t{id.value()} << 32) ^ static_cast<uint64_t>(t));
+  return centers_[j.center].sched->WhyWaiting(id, t, rng);
 }
 
 }  // namespace suanli

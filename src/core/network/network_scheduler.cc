@@ -82,6 +82,7 @@ Status NetworkScheduler::Init(const PolicySpec& policy) {
   const bool with_mix = opt_.task_mix || opt_.task_mix_from_workload;
   if (opt_.task_mix) mix = *opt_.task_mix;
   else if (opt_.task_mix_from_workload) mix = ComputeTaskMix(workload);
+  if (with_mix) mix_ = std::make_shared<const TaskMix>(mix);
   for (CenterId c : network.centers.ids()) {
     CenterSlot& x = centers_[c];
     if (x.global.empty()) continue;

@@ -33,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -40,6 +41,7 @@
 #include "base/status.h"
 #include "core/model/job.h"
 #include "core/model/network.h"
+#include "core/network/forecast.h"
 #include "core/policy/dispatch/dispatcher.h"
 #include "core/scheduler/scheduler.h"
 
@@ -112,6 +114,15 @@ struct NetDecision {
   std::string why;          // kSend, with NetworkOptions::explain_dispatch: why that center
   JobId by = kNoJob;        // kPreempt: the job it was stopped for
 };
+
+// Why a job sent to reach its center later (kSend, at > now) waits, in the
+// words the live plane and the simulator's jobs.csv share: "deferred until T
+// (price)" for a better hour (deferred_for: DeferredFor of the dispatcher),
+// else "staging its dataset until T". `until` is T as the caller writes times.
+std::string SentLaterReason(const NetDecision& d, std::string_view until, std::string_view deferred_for);
+// What a waiting job's reason adds when the dispatcher held it to one model
+// (heterogeneity-aware) though it named none or several.
+std::string HeldToModel(std::string_view model, std::string_view dispatch);
 
 class NetworkScheduler {
  public:
@@ -202,9 +213,13 @@ class NetworkScheduler {
   // When and where a queued job would start if nothing else changed (it
   // draws from a random stream of its own: asking changes no decision).
   std::optional<Reservation> EstimateStart(JobId id, Time t);
-  // Why a job queued at a center waits, in words (Scheduler::WhyWaiting; the
-  // same stream as the estimates): "" if it is not queued.
+  // Why a job queued at a center waits, in words (Scheduler::WhyWaiting; a
+  // random stream drawn from the job and t alone, so the answer depends on
+  // the state only): "" if it is not queued.
   std::string WhyWaiting(JobId id, Time t);
+  // The jobs of center c now, for a start forecast (forecast.h): a copy,
+  // so that RunForecast may run it anywhere. Empty `queued`: nothing to ask.
+  ForecastSnapshot SnapshotForecast(CenterId c, Time t) const;
   // One scheduling pass at every center that needs one.
   Status Pass(Time t);
   // Nothing else will happen: held jobs wait for centers that stay down.
@@ -308,8 +323,9 @@ class NetworkScheduler {
   Paths paths_;
   std::unique_ptr<DispatchView> view_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  Rng rng_;           // the passes'
-  Rng estimate_rng_;  // start estimates draw from their own stream: asking never changes a decision
+  std::shared_ptr<const TaskMix> mix_;  // what fgd weighs (null: none given)
+  Rng rng_;                             // the passes'
+  Rng estimate_rng_;                    // start estimates draw from their own stream: asking never changes a decision
   IdVector<JobId, ModelMask> asked_models_;  // by job: as submitted (the dispatcher may narrow w_'s)
   std::vector<JobId> free_slots_;
   std::vector<JobId> held_;

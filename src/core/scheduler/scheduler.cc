@@ -499,7 +499,7 @@ void Scheduler::SetNodeUp(NodeId node, bool up) {
   reservation_.reset();  // counted on the nodes that were up
 }
 
-bool Scheduler::Adopt(JobId id, const Allocation& alloc, Time started, Time now) {
+bool Scheduler::Adopt(JobId id, const Allocation& alloc, Time started, Time now, Time expected_end) {
   if (!rt_.contains(id)) {
     size_t n = std::max<size_t>(id.value() + 1, rt_.size() * 2);
     rt_.resize(n);
@@ -527,7 +527,9 @@ bool Scheduler::Adopt(JobId id, const Allocation& alloc, Time started, Time now)
   r.first_start = started;
   r.speed = alloc.model == kNoModel ? 1.0 : Speed(job, alloc.model, catalog_, workload_);
   if (r.speed <= 0) r.speed = 1.0;
-  Time end = std::max(now + 1, started + std::max<Duration>(1, SecondsF(r.est_remaining / r.speed)));
+  Time end =
+      std::max(now + 1, expected_end != kNever ? expected_end
+                                               : started + std::max<Duration>(1, SecondsF(r.est_remaining / r.speed)));
   running_pos_[id] = static_cast<uint32_t>(running_.size());
   running_.push_back(id);
   by_end_.insert({end, id});

@@ -136,7 +136,9 @@ class Scheduler {
   // (the live control plane re-adopting its jobs after a restart). False, and
   // nothing changes, if the job is queued or running here already or `alloc`
   // does not fit what is free (or is not of one model).
-  bool Adopt(JobId id, const Allocation& alloc, Time started, Time now);
+  // `expected_end` (kNever: from the job's estimate since `started`) is when
+  // it is expected to end (a forecast's copy keeps the original's).
+  bool Adopt(JobId id, const Allocation& alloc, Time started, Time now, Time expected_end = kNever);
   // A running job is really on `nodes` (this scheduler's numbering, one per
   // share of its allocation, in the same order), not where it was placed: a
   // center that places jobs itself (Slurm without --nodelist) put it there.
@@ -172,6 +174,12 @@ class Scheduler {
   size_t num_running() const { return running_.size(); }
   const Allocation* AllocationOf(JobId id) const;
   Time ExpectedEnd(JobId id) const;
+  const std::vector<JobId>& running_jobs() const { return running_; }
+  // The running job expected to end first: (kNever, kNoJob) if none runs.
+  std::pair<Time, JobId> NextExpectedEnd() const {
+    return by_end_.empty() ? std::pair<Time, JobId>{kNever, kNoJob} : *by_end_.begin();
+  }
+  const SchedulerOptions& options() const { return opt_; }
   // Per-tenant quotas and usage (nominal, borrowed, in use); null without quotas.
   const QuotaUsage* quota_usage() const { return quota_ ? &*quota_ : nullptr; }
   // Replaces the quotas (null or empty: none) while jobs run: resolved
