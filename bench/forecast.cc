@@ -72,14 +72,27 @@ int main(int argc, char** argv) {
     const JobId id = ns.AddJob(j);
     ns.Arrive(id, t);
   };
-  const int64_t target = net->TotalDevices() * 95 / 100;
-  for (int64_t filled = 0; filled < target; filled += 2) add(0, 3600, 86400);  // ~2 accelerators a job
-  if (!ns.Pass(0).ok()) return 1;
-  ns.decisions().clear();
-  for (int i = 0; i < pending; ++i) add(Seconds(1), 600, 36000);
-  if (!ns.Pass(Seconds(1)).ok()) return 1;
-  ns.decisions().clear();
   const CenterId c{0};
+  auto free_devices = [&] { return ns.scheduler(c)->state().total_free_milli() / 1000; };
+  // Passes until nothing more starts (a pass examines --backfill-depth jobs).
+  auto settle = [&](Time t) {
+    for (bool started = true; started;) {
+      if (!ns.Pass(t).ok()) return false;
+      started = false;
+      for (const NetDecision& d : ns.decisions()) started |= d.kind == NetDecision::Kind::kStart;
+      ns.decisions().clear();
+    }
+    return true;
+  };
+  // Fill to ~95% with long runs, in chunks; then top the queue up.
+  while (free_devices() > net->TotalDevices() / 20 && ns.num_pending(c) == 0) {
+    for (int i = 0; i < 1000; ++i) add(0, 3600, 86400);
+    if (!settle(0)) return 1;
+  }
+  while (ns.num_pending(c) < static_cast<size_t>(pending)) {
+    while (ns.num_pending(c) < static_cast<size_t>(pending)) add(Seconds(1), 600, 36000);
+    if (!settle(Seconds(1))) return 1;
+  }
   std::fprintf(stderr, "policy %s: %zu pending, %lld of %lld accelerators free\n", policy.c_str(), ns.num_pending(c),
                static_cast<long long>(ns.scheduler(c)->state().total_free_milli() / 1000),
                static_cast<long long>(net->TotalDevices()));

@@ -260,6 +260,45 @@ TEST(LiveControl, LocalCentersBesideAndInsteadOfNetworkCenters) {
   cp->Stop();
 }
 
+// Estimated starts come from a forward simulation of the center: eight jobs
+// queued behind one wave of four start in two waves (the second a time limit
+// after the first), not all when the first wave ends.
+TEST(LiveControl, PendingJobsBehindOneWaveAreForecastToStartInTurn) {
+  ScratchDir dir;
+  auto cp = StartOrDie(SimulatedConfig(dir / "data", "tiny"));
+  ASSERT_TRUE(cp);
+  std::vector<int64_t> fill, waiting;
+  for (int i = 0; i < 4; ++i) {  // east's 32 A100s, 600 s time limits
+    JobSpec s = Gpu(8, 20);
+    s.center = "east";
+    auto r = cp->Submit(kAlice, s);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    fill.push_back(r->id);
+  }
+  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, fill.back()) == JobState::kRunning; }));
+  for (int i = 0; i < 8; ++i) {
+    JobSpec s = Gpu(8, 1);
+    s.center = "east";
+    s.time_limit_s = 120;
+    auto r = cp->Submit(kAlice, s);
+    ASSERT_TRUE(r.ok());
+    waiting.push_back(r->id);
+  }
+  ASSERT_TRUE(WaitFor(*cp, [&] {
+    for (int64_t id : waiting)
+      if (auto r = cp->Get(kAlice, id); !r.ok() || r->est_start_ms.ms() == 0) return false;
+    return true;
+  }));
+  const WallMs first_end = cp->Get(kAlice, fill.front())->start_ms + 600'000;
+  for (size_t i = 0; i < waiting.size(); ++i) {
+    auto r = cp->Get(kAlice, waiting[i]);
+    EXPECT_EQ(r->state, JobState::kPending);
+    const double want = i < 4 ? 0.0 : 120'000.0;  // the second wave after the first's limit
+    EXPECT_NEAR(static_cast<double>(r->est_start_ms - first_end), want, 5'000.0) << "queued job " << i;
+  }
+  cp->Stop();
+}
+
 TEST(LiveControl, PendingJobsGetAnEstimatedStart) {
   ScratchDir dir;
   auto cp = StartOrDie(SimulatedConfig(dir / "data", "tiny"));

@@ -238,7 +238,20 @@ class Scheduler {
   const Allocation& ReservedBlock(const Reservation& res);
   Duration RunTimeOn(JobId id, const Allocation& a) const;
   std::optional<Reservation> ComputeReservation(JobId id, Time now, Rng& rng);
-  bool PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* victims, PassResult* out);
+  // Running jobs a preemptive order may stop, worst (largest order key,
+  // then largest id) first, sorted only as far as a pass walks them: a heap
+  // popped on demand (most walks stop after a few victims).
+  class Victims {
+   public:
+    void Reset(std::vector<std::pair<OrderKey, JobId>> keyed);
+    // The i-th worst (i at most one past the last one asked); false past the end.
+    bool At(size_t i, JobId* out);
+
+   private:
+    std::vector<std::pair<OrderKey, JobId>> heap_;
+    std::vector<JobId> sorted_;
+  };
+  bool PreemptFor(JobId id, Time now, Rng& rng, Victims* victims, PassResult* out);
   // Ends an eviction: `released` jobs were taken off the state to make room;
   // with a placement `a` for `id`, stops only those that no longer fit
   // beside it and starts `id`; without one, puts them all back.

@@ -147,7 +147,7 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
   };
 
   int preempt_budget = opt_.preempt_depth;
-  std::vector<JobId> victims;
+  Victims victims;
   bool victims_ready = false;
 
   JobId first_failed = kNoJob;
@@ -181,10 +181,7 @@ PassResult Scheduler::Pass(Time now, Rng& rng) {
             // Inference services are never preempted: they answer users.
             for (JobId v : running_)
               if (!workload_.jobs[v].service) keyed.emplace_back(order_->Key(v, ctx), v);
-            std::sort(keyed.begin(), keyed.end(), [](const auto& x, const auto& y) {
-              return y.first < x.first || (x.first == y.first && x.second > y.second);
-            });
-            for (auto& k : keyed) victims.push_back(k.second);
+            victims.Reset(std::move(keyed));
             victims_ready = true;
           }
           if (PreemptFor(id, now, rng, &victims, &out)) {

@@ -78,7 +78,31 @@ bool Scheduler::EvictFor(JobId id, const std::vector<JobId>& released, std::opti
   return true;
 }
 
-bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* victims, PassResult* out) {
+namespace {
+// Heap order: the top is the worst victim (largest key, then largest id).
+bool LessBad(const std::pair<OrderKey, JobId>& x, const std::pair<OrderKey, JobId>& y) {
+  return x.first < y.first || (x.first == y.first && x.second < y.second);
+}
+}  // namespace
+
+void Scheduler::Victims::Reset(std::vector<std::pair<OrderKey, JobId>> keyed) {
+  heap_ = std::move(keyed);
+  std::make_heap(heap_.begin(), heap_.end(), LessBad);
+  sorted_.clear();
+}
+
+bool Scheduler::Victims::At(size_t i, JobId* out) {
+  while (sorted_.size() <= i && !heap_.empty()) {
+    std::pop_heap(heap_.begin(), heap_.end(), LessBad);
+    sorted_.push_back(heap_.back().second);
+    heap_.pop_back();
+  }
+  if (i >= sorted_.size()) return false;
+  *out = sorted_[i];
+  return true;
+}
+
+bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, Victims* victims, PassResult* out) {
   OrderContext ctx = Ctx(now);
   OrderKey mine = order_->Key(id, ctx);
   std::vector<JobId> released;
@@ -93,7 +117,8 @@ bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, std::vector<JobId>* vic
   const bool lender =
       !quota_ || !quota_->tenant(job.tenant).limited || quota_->WithinNominal(job.tenant, job.GpuMilli());
   std::unordered_map<TenantId, int64_t> borrowed;  // what each victim's tenant still borrows
-  for (JobId v : *victims) {
+  JobId v;
+  for (size_t i = 0; victims->At(i, &v); ++i) {
     if (rt_[v].state != JobState::kRunning) continue;
     if (!(mine < order_->Key(v, ctx))) break;  // victims are sorted worst first
     if (!Preemptible(v, now, out)) continue;
