@@ -181,8 +181,10 @@ TEST(CliReplay, EqualsSimWithSharedGpusPackedByFgd) {
 // Why each job waited (--reasons): jobs.csv's last column, in the words the
 // live plane shows for a pending job, the same in both; and asking changes
 // nothing else: the other columns are those of a run without --reasons. A
-// network (datasets staged, deferral, quotas, models held by the LP) and
-// one busy center (EASY's reservation).
+// network (datasets staged, deferral, quotas, models held by the LP, runs
+// lost to failures: a job that started at once and waits after a lost run
+// has no reason, as its wait_s is 0) and one busy center (EASY's
+// reservation).
 TEST(CliReplay, EqualsSimWithWhyEachJobWaited) {
   std::map<std::string, int> kinds;  // the reasons' first words
   int held_to_model = 0;
@@ -233,7 +235,7 @@ TEST(CliReplay, EqualsSimWithWhyEachJobWaited) {
         "--workload " + Source("tests/data/day-hang.csv.gz") +
             " --network china-aicc:1/100 --dispatch earliest-start,cost-aware,data-aware,heterogeneity-aware "
             "--policy fifo+easy,fifo --quotas " +
-            Source("data/quotas/china-aicc.yaml") + " --seed 3",
+            Source("data/quotas/china-aicc.yaml") + " --device-mtbf-h 300 --checkpoint-h 1 --seed 3",
         8);
   check("reasons_center", "--network gavel-philly --policy fifo+easy", 1);
   for (const char* kind : {"waiting for resources: ", "behind a reservation: ", "over quota: ", "deferred until ",

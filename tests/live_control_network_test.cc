@@ -34,6 +34,23 @@ using ::suanli::testing::live_control::StateOf;
 using ::suanli::testing::live_control::WaitFor;
 using ::suanli::testing::live_control::WriteText;
 
+// Fills the tiny network's east (32 A100s) with four whole-node jobs of
+// alice that run `duration_s` (600 s time limits); returns them once running
+// (fewer on a failure, which it reports).
+std::vector<int64_t> FillEast(ControlPlane& cp, int64_t duration_s) {
+  std::vector<int64_t> fill;
+  for (int i = 0; i < 4; ++i) {
+    JobSpec s = Gpu(8, duration_s);
+    s.center = "east";
+    auto r = cp.Submit(kAlice, s);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (!r.ok()) return {};
+    fill.push_back(r->id);
+  }
+  EXPECT_TRUE(WaitFor(cp, [&] { return StateOf(cp, fill.back()) == JobState::kRunning; }));
+  return fill;
+}
+
 // ------------------------------------------------------------------ a simulated network
 
 TEST(LiveControl, SimulatedNetworkDispatchesToSeveralCentersAndMeters) {
@@ -179,15 +196,8 @@ TEST(LiveControl, HeterogeneityAwareSpreadsABurstAndShowsTheHeldModel) {
   ASSERT_TRUE(cp);
   // East full of pinned jobs: the dispatcher holds the next job to east's
   // A100s (the LP's target), where it waits; its model is on its record.
-  std::vector<int64_t> fill;
-  for (int i = 0; i < 4; ++i) {
-    JobSpec s = Gpu(8, 300);
-    s.center = "east";
-    auto r = cp->Submit(kAlice, s);
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    fill.push_back(r->id);
-  }
-  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, fill.back()) == JobState::kRunning; }));
+  const std::vector<int64_t> fill = FillEast(*cp, 300);
+  ASSERT_EQ(fill.size(), 4u);
   auto held = cp->Submit(kAlice, Gpu(8, 1));
   ASSERT_TRUE(held.ok());
   ASSERT_TRUE(WaitFor(*cp, [&] { return !cp->Get(kAlice, held->id)->center.empty(); }));
@@ -267,15 +277,9 @@ TEST(LiveControl, PendingJobsBehindOneWaveAreForecastToStartInTurn) {
   ScratchDir dir;
   auto cp = StartOrDie(SimulatedConfig(dir / "data", "tiny"));
   ASSERT_TRUE(cp);
-  std::vector<int64_t> fill, waiting;
-  for (int i = 0; i < 4; ++i) {  // east's 32 A100s, 600 s time limits
-    JobSpec s = Gpu(8, 20);
-    s.center = "east";
-    auto r = cp->Submit(kAlice, s);
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    fill.push_back(r->id);
-  }
-  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, fill.back()) == JobState::kRunning; }));
+  const std::vector<int64_t> fill = FillEast(*cp, 20);
+  ASSERT_EQ(fill.size(), 4u);
+  std::vector<int64_t> waiting;
   for (int i = 0; i < 8; ++i) {
     JobSpec s = Gpu(8, 1);
     s.center = "east";
@@ -304,15 +308,8 @@ TEST(LiveControl, PendingJobsGetAnEstimatedStart) {
   auto cp = StartOrDie(SimulatedConfig(dir / "data", "tiny"));
   ASSERT_TRUE(cp);
   // Fill east's 32 A100s for 20 s, then ask for more A100s.
-  std::vector<int64_t> fill;
-  for (int i = 0; i < 4; ++i) {
-    JobSpec s = Gpu(8, 20);
-    s.center = "east";
-    auto r = cp->Submit(kAlice, s);
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    fill.push_back(r->id);
-  }
-  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, fill.back()) == JobState::kRunning; }));
+  const std::vector<int64_t> fill = FillEast(*cp, 20);
+  ASSERT_EQ(fill.size(), 4u);
   JobSpec s = Gpu(8, 1);
   s.center = "east";
   s.time_limit_s = 60;

@@ -54,8 +54,9 @@ struct SimOptions {
   Duration checkpoint = 0;  // default interval for jobs without their own; 0 = none
   Duration restart_cost = 0;
   int max_restarts = 100;  // runs lost in a row before a checkpoint, then given up on (0 = no limit)
-  // Why each job waited (JobRecord::reason): the words the live plane shows
-  // for a pending job, taken when the job first waits (docs/formats-output.md).
+  // Why each job waited before its first start (JobRecord::reason): the
+  // words the live plane shows for a pending job, taken when the job first
+  // waits (docs/formats-output.md).
   bool reasons = false;
   // Called with the fraction of arrivals processed (0..1), at most ~200 times.
   std::function<void(double)> progress;

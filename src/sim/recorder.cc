@@ -38,7 +38,8 @@ Recorder::Recorder(const Workload& workload, const Network& network, const Catal
 
 void Recorder::Note(JobId id, std::string reason) {
   JobRecord& r = res_.jobs[id];
-  if (r.reason != 0 || reason.empty()) return;
+  // What wait_s measures: the wait before the first start.
+  if (r.reason != 0 || r.start >= 0 || reason.empty()) return;
   auto [it, added] = reason_ids_.emplace(std::move(reason), static_cast<uint32_t>(res_.reasons.size()));
   if (added) res_.reasons.push_back(it->first);
   r.reason = it->second;
@@ -46,7 +47,7 @@ void Recorder::Note(JobId id, std::string reason) {
 
 void Recorder::Explain(NetworkScheduler& net, Time t) {
   for (JobId id : sent_) {
-    if (res_.jobs[id].reason != 0 || net.phase(id) != NetPhase::kQueued) continue;
+    if (res_.jobs[id].reason != 0 || res_.jobs[id].start >= 0 || net.phase(id) != NetPhase::kQueued) continue;
     std::string why = net.WhyWaiting(id, t);
     // Held to one model by the dispatcher (heterogeneity-aware), as the live plane says.
     const ModelMask asked = workload_.jobs[id].models, held = net.workload().jobs[id].models;

@@ -36,7 +36,8 @@ class Recorder {
   // After a time step's scheduling pass (SimOptions::reasons): each job sent
   // to a center at this step that is still queued there gets the reason it
   // waits (NetworkScheduler::WhyWaiting). A job deferred or held got its
-  // reason with that decision. A job keeps the first reason it got.
+  // reason with that decision. A job keeps the first reason it got before
+  // its first start (what wait_s measures).
   void Explain(NetworkScheduler& net, Time t);
   // After a time step's scheduling pass: the peak of pending jobs.
   void Passed() { res_.peak_pending = std::max(res_.peak_pending, static_cast<double>(net_.num_pending())); }
@@ -53,7 +54,7 @@ class Recorder {
   const Catalog& catalog_;
   const SimOptions& opt_;
   const NetworkScheduler& net_;
-  // The first reason a job waited (SimOptions::reasons).
+  // The first reason a job waited before its first start (SimOptions::reasons).
   void Note(JobId id, std::string reason);
 
   SimResult res_;
