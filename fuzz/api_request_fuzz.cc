@@ -1,5 +1,6 @@
 // libFuzzer target for the HTTP API's request parsing (server/json_codec.h):
-// job spec bodies (POST /api/v1/jobs), tenant bodies (POST /api/v1/tenants),
+// job spec bodies (POST /api/v1/jobs),
+// tenant and dataset bodies (POST /api/v1/tenants, /api/v1/datasets),
 // query strings of the job list, log and usage routes, and job ids in paths.
 // The first byte chooses what the rest is. Any input must parse or give an
 // error that names its field, with a message starting "FIELD: " and a JSON
@@ -78,6 +79,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (t.name.empty() || t.name.size() > 40 || t.max_gpus_per_job < 0 || t.max_active_jobs < 0) {
           Fail("bad tenant accepted", t.name);
         }
+      } else {
+        CheckError(err);
+      }
+      // The other body of the same shape: a dataset to register.
+      suanli::server::DatasetRequest d;
+      if (suanli::server::ParseDatasetRequest(text, &d, &err)) {
+        if (d.name.empty() || d.center.empty() || d.name.size() > 256 || !(d.size_gb == -1 || d.size_gb >= 0))
+          Fail("bad dataset accepted", d.name);
       } else {
         CheckError(err);
       }

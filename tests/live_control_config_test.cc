@@ -25,7 +25,7 @@ data: state
 network: tiny
 centers:
   - {name: east, backend: simulated}
-  - {name: here, backend: local, slots: 3, detect_gpus: false, grace_s: 5}
+  - {name: here, backend: local, slots: 3, detect_gpus: false, grace_s: 5, data_root: datasets}
   - {name: hpc, backend: slurm, slurm_conf: etc/slurm.conf, partition: gpu, command_timeout_s: 4, nodelist: true}
 policy: sjf+easy
 dispatch: cost-aware:time=0.5
@@ -37,6 +37,7 @@ tls_cert: cert.pem
 tls_key: key.pem
 admin_token: secret-admin-token-0123
 durable: false
+stage_command: [rsync, -a, --bwlimit=100m, "{src}/", "{dst_center}.example:{dst}/"]
 )");
   auto c = LoadServerConfig(dir / "server.yaml");
   ASSERT_TRUE(c.ok()) << c.status().message();
@@ -48,6 +49,8 @@ durable: false
   EXPECT_EQ(c->centers[1].backend.slots, 3);
   EXPECT_FALSE(c->centers[1].backend.detect_gpus);
   EXPECT_EQ(c->centers[1].backend.grace_s, 5);
+  EXPECT_EQ(c->centers[1].data_root, dir / "datasets");
+  EXPECT_EQ(c->centers[0].data_root, "");
   EXPECT_EQ(c->centers[2].backend.slurm_conf, dir / "etc/slurm.conf");
   EXPECT_EQ(c->centers[2].backend.partition, "gpu");
   EXPECT_EQ(c->centers[2].backend.command_timeout_s, 4);
@@ -62,6 +65,8 @@ durable: false
   EXPECT_EQ(c->tls_key, dir / "key.pem");
   EXPECT_EQ(c->admin_token, "secret-admin-token-0123");
   EXPECT_FALSE(c->durable);
+  EXPECT_EQ(c->stage_command,
+            (std::vector<std::string>{"rsync", "-a", "--bwlimit=100m", "{src}/", "{dst_center}.example:{dst}/"}));
 
   // An empty file is every default.
   WriteText(dir / "empty.yaml", "");
@@ -69,6 +74,7 @@ durable: false
   ASSERT_TRUE(e.ok()) << e.status().message();
   EXPECT_EQ(e->listen, "127.0.0.1:8080");
   EXPECT_TRUE(e->centers.empty());
+  EXPECT_EQ(e->stage_command, kDefaultStageCommand);
 }
 
 TEST(LiveControlConfig, ErrorsNameTheFileAndTheKey) {
@@ -97,6 +103,9 @@ TEST(LiveControlConfig, ErrorsNameTheFileAndTheKey) {
       {"centers: {name: a}\n", "centers", "expected a list"},
       {"centers: [{name: a, backend: simulated}]\n", "simulated", "network"},
       {"http_threads: [1, 2]\n", "http_threads", "whole number"},
+      {"stage_command: [cp, -r, \"{src}\"]\n", "stage_command", "{src} and {dst}"},
+      {"stage_command: []\n", "stage_command", "a program"},
+      {"stage_command: rsync\n", "stage_command", "list"},
       {"listen: [\n", "YAML syntax error", "bad.yaml"},
   };
   for (const auto& c : cases) {

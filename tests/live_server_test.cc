@@ -438,6 +438,10 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
                                                                   {"get", "/api/v1/quotas"},
                                                                   {"put", "/api/v1/quotas"},
                                                                   {"delete", "/api/v1/quotas"},
+                                                                  {"get", "/api/v1/datasets"},
+                                                                  {"post", "/api/v1/datasets"},
+                                                                  {"get", "/api/v1/datasets/{name}"},
+                                                                  {"delete", "/api/v1/datasets/{name}"},
                                                                   {"post", "/api/v1/jobs/{id}/checkpoint"},
                                                                   {"get", "/api/v1/whoami"},
                                                                   {"get", "/api/v1/health"},
@@ -477,6 +481,9 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
     }
+    // A dataset named "local" to read and delete (registered again each time).
+    const std::string dataset = R"({"name":"local","center":"local","size_gb":1})";
+    if (templ == "/api/v1/datasets/{name}") admin->Post("/api/v1/datasets", dataset, "application/json");
     auto call = [&]() -> httplib::Result {
       if (method == "get") return admin->Get(path);
       if (method == "delete") return admin->Delete(path);
@@ -484,6 +491,7 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
       if (templ == "/api/v1/jobs") body = R"({"command":["true"]})";
       if (templ == "/api/v1/tenants") body = json{{"name", "t" + std::to_string(n)}}.dump();
       if (templ == "/api/v1/quotas") body = R"({"tenants":[{"name":"t0","nominal":"50%"}]})";
+      if (templ == "/api/v1/datasets") body = dataset;
       if (method == "put") return admin->Put(path, body, "application/json");
       return admin->Post(path, body, "application/json");
     };

@@ -574,6 +574,20 @@ TEST(LiveSlurmBackendParse, JobScriptQuotesArgumentsAndEnvironment) {
   r = RunSubprocess(o);
   ASSERT_TRUE(r.ok() && r->ok());
   EXPECT_EQ(r->out, "x'y\"$z\\||3||2|/d/jobs/3/checkpoint\n");
+  // A job's dataset: the directory at this center, quoted.
+  spec.command = {"sh", "-c", "echo \"${SUANLI_DATASET_DIR-unset}\""};
+  s = SlurmJobScript(3, 1, spec, "", cat, "/d/jobs/3", "/data/alice/it's");
+  ASSERT_TRUE(s.ok());
+  std::ofstream(tmp) << *s;
+  r = RunSubprocess(o);
+  ASSERT_TRUE(r.ok() && r->ok());
+  EXPECT_EQ(r->out, "/data/alice/it's\n");
+  s = SlurmJobScript(3, 1, spec, "", cat, "/d/jobs/3");
+  ASSERT_TRUE(s.ok());
+  std::ofstream(tmp) << *s;
+  r = RunSubprocess(o);
+  ASSERT_TRUE(r.ok() && r->ok());
+  EXPECT_EQ(r->out, "unset\n");
   // An Ascend job gets Slurm's devices under its own variable.
   spec.command = {"sh", "-c", "echo \"$ASCEND_RT_VISIBLE_DEVICES|$CUDA_VISIBLE_DEVICES\""};
   s = SlurmJobScript(3, 1, spec, "Ascend-910B", cat);

@@ -50,6 +50,7 @@ JobSpec Full() {
   s.stop_signal = "USR2";
   s.deadline = "2026-12-05T06:00:00+08:00";
   s.nodes = 2;
+  s.dataset = "imagenet-1k";
   return s;
 }
 
@@ -60,7 +61,7 @@ TEST(RecordSchema, JobSpecFieldsAreUniqueAndDescribed) {
     EXPECT_TRUE(columns.insert(f.column).second) << f.column;
     EXPECT_FALSE(f.description.empty()) << f.json;
   }
-  EXPECT_EQ(keys.size(), 19u);
+  EXPECT_EQ(keys.size(), 20u);
 }
 
 TEST(RecordSchema, EveryJobSpecFieldSurvivesEncodeAndDecode) {
@@ -155,7 +156,7 @@ TEST(RecordSchema, OneLimitPerFieldForCheckDecodeAndOpenApi) {
     EXPECT_EQ(err.field, key);
     EXPECT_EQ(err.message, table.message()) << key;
   }
-  EXPECT_EQ(checked, 18);
+  EXPECT_EQ(checked, 19);
 }
 
 // A gang's nodes share its accelerators evenly: the table's check, the JSON

@@ -76,6 +76,8 @@ void RegisterClient(CLI::App& app, int* exit_code) {
     cmd->add_option("--deadline", a->deadline,
                     "A deferrable job: it must end by this time (RFC 3339, or a duration from now such as 12h); "
                     "cost- and carbon-aware dispatch may hold it for cheaper or cleaner hours until then");
+    cmd->add_option("--dataset", a->dataset,
+                    "One of your registered datasets (suanli datasets): the job reads it at $SUANLI_DATASET_DIR");
     cmd->add_option("-f,--file", a->file, "Job file (YAML with the keys of the JSON body); options override it");
     auto* q = cmd->add_flag("-q,--quiet", a->quiet, "Print only the job id");
     auto* j = cmd->add_flag("--json", a->json, "Print the stored job as JSON");

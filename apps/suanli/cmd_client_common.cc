@@ -28,6 +28,15 @@ namespace suanli::app::client_detail {
 
 // ---------------------------------------------------------------- connection
 
+Conn MergedConn(const Conn& own, const Conn& parent) {
+  Conn c = own;
+  if (c.url.empty()) c.url = parent.url;
+  if (c.token.empty()) c.token = parent.token;
+  if (c.ca_cert.empty()) c.ca_cert = parent.ca_cert;
+  c.insecure = c.insecure || parent.insecure;
+  return c;
+}
+
 void AddConnOptions(CLI::App* cmd, const std::shared_ptr<Conn>& c) {
   cmd->add_option("--url", c->url, "Server URL (env SUANLI_URL; cli.yaml `url`; default http://127.0.0.1:8080)");
   cmd->add_option("--token", c->token, "Bearer token (env SUANLI_TOKEN; cli.yaml `token`)");

@@ -41,6 +41,9 @@ struct Conn {
 };
 
 void AddConnOptions(CLI::App* cmd, const std::shared_ptr<Conn>& c);
+// A subcommand's own connection options (`suanli quotas set --url ...`),
+// else its parent command's.
+Conn MergedConn(const Conn& own, const Conn& parent);
 Result<YAML::Node> ReadYaml(const std::string& path, const char* what);
 int Fail(const char* cmd, int code, const std::string& msg);
 
@@ -81,6 +84,7 @@ struct SubmitArgs {
   std::string time_limit, name, center, workload_class, duration, workdir, file;
   std::string checkpoint, grace, stop_signal;
   std::string deadline;  // RFC 3339, or a duration from now (12h)
+  std::string dataset;   // a registered dataset's name
   std::optional<int32_t> priority;
   bool quiet = false, json = false;
   std::vector<std::string> command;

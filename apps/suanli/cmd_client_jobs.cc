@@ -33,10 +33,11 @@ Result<json> LoadJobFile(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(YAML::Node root, ReadYaml(path, "job file"));
   yaml::Value top = yaml::Root(&path, root);
   if (!top.IsMap()) return top.Error("expected a map of job keys (command, gpus, ...)");
-  SUANLI_ASSIGN_OR_RETURN(
-      yaml::Map m, yaml::Map::Open(top, {"command", "name", "env", "workdir", "gpus", "cpu_milli", "mem_mib", "models",
-                                         "stacks", "class", "time_limit_s", "duration_s", "priority", "center",
-                                         "checkpoint_s", "grace_s", "stop_signal", "deadline", "nodes"}));
+  SUANLI_ASSIGN_OR_RETURN(yaml::Map m,
+                          yaml::Map::Open(top, {"command",      "name",        "env",      "workdir", "gpus",
+                                                "cpu_milli",    "mem_mib",     "models",   "stacks",  "class",
+                                                "time_limit_s", "duration_s",  "priority", "center",  "checkpoint_s",
+                                                "grace_s",      "stop_signal", "deadline", "nodes",   "dataset"}));
   json j = json::object();
   for (const char* key : {"command", "models", "stacks"}) {
     if (!m.Has(key)) continue;
@@ -70,7 +71,7 @@ Result<json> LoadJobFile(const std::string& path) {
     }
     j["env"] = std::move(env);
   }
-  for (const char* key : {"name", "workdir", "class", "center", "stop_signal"}) {
+  for (const char* key : {"name", "workdir", "class", "center", "stop_signal", "dataset"}) {
     if (!m.Has(key)) continue;
     SUANLI_ASSIGN_OR_RETURN(std::string str, m.Get(key).String());
     j[key] = str;
@@ -175,6 +176,7 @@ int RunSubmit(const SubmitArgs& a, const Conn& conn) {
   }
   if (!a.name.empty()) body["name"] = a.name;
   if (!a.center.empty()) body["center"] = a.center;
+  if (!a.dataset.empty()) body["dataset"] = a.dataset;
   if (!a.workload_class.empty()) body["class"] = a.workload_class;
   if (!a.workdir.empty()) body["workdir"] = a.workdir;
   if (a.priority) body["priority"] = *a.priority;
@@ -325,6 +327,7 @@ int RunShow(int64_t id, bool as_json, const Conn& conn) {
   if (!x.backend_id.empty()) add("backend id:", x.backend_id);
   add("submitted:", FormatTimeLong(x.submit_ms));
   if (!x.spec.deadline.empty()) add("deadline:", x.spec.deadline);
+  if (!x.spec.dataset.empty()) add("dataset:", x.spec.dataset);
   if (x.state == live::JobState::kPending && x.est_start_ms.ms() > 0)
     add("est. start:", FormatTimeLong(x.est_start_ms));
   if (x.start_ms.ms() > 0) add("started:", FormatTimeLong(x.start_ms));

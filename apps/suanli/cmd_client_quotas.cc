@@ -99,15 +99,7 @@ void RegisterQuotas(CLI::App& app, int* exit_code) {
   cmd->require_subcommand(0, 1);
   cmd->add_flag("--json", *as_json, "{\"quotas\": ..., \"usage\": [...]} as the API answers");
   AddConnOptions(cmd, conn);
-  // A subcommand's own connection options, else the parent's.
-  auto merged = [conn](const std::shared_ptr<Conn>& own) {
-    Conn c = *own;
-    if (c.url.empty()) c.url = conn->url;
-    if (c.token.empty()) c.token = conn->token;
-    if (c.ca_cert.empty()) c.ca_cert = conn->ca_cert;
-    c.insecure = c.insecure || conn->insecure;
-    return c;
-  };
+  auto merged = [conn](const std::shared_ptr<Conn>& own) { return MergedConn(*own, *conn); };
   auto file = std::make_shared<std::string>();
   auto sconn = std::make_shared<Conn>();
   auto* set = cmd->add_subcommand(

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   suanli::app::RegisterServe(app, &exit_code);
   suanli::app::RegisterClient(app, &exit_code);
   suanli::app::RegisterQuotas(app, &exit_code);
+  suanli::app::RegisterDatasets(app, &exit_code);
   suanli::app::RegisterApiSchema(app, &exit_code);
   try {
     app.parse(argc, argv);

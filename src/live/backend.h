@@ -58,6 +58,12 @@ struct LaunchRequest {
   // from its own checkpoints, if it writes any, is the job's business.
   double done_s = 0;
   int attempt = 1;  // 1 for its first run, then 2, 3, ...
+  // Its dataset (docs/datasets.md): the directory it reads at this center
+  // (SUANLI_DATASET_DIR; "" = none), and the data roots a sandbox hides but
+  // for that directory (every center's: other tenants' datasets are not
+  // seen).
+  std::string dataset_dir;
+  std::vector<std::string> data_roots;
 
   // Its nodes one by one, in rank order, each with its devices (an error
   // when the devices do not split evenly over them).

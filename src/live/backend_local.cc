@@ -129,6 +129,7 @@ class LocalBackend final : public Backend {
     }
     std::map<std::string, std::string> env =
         JobEnvironment(req.job_id, req.attempt, dir, spec.env, device_env, CurrentEnvironment());
+    if (!req.dataset_dir.empty()) env["SUANLI_DATASET_DIR"] = req.dataset_dir;
     SUANLI_RETURN_IF_ERROR(WriteFileAtomic(ctl + "/env", EncodeEnvironment(env)));
     if (iso_.cgroups) {
       auto cg = cgroups_.Create(req.job_id, iso_.cpu_limit ? spec.cpu_milli : 0, iso_.memory_limit ? spec.mem_mib : 0);
@@ -142,7 +143,8 @@ class LocalBackend final : public Backend {
     l.ctl_dir = ctl;
     l.workdir = workdir;
     l.cgroups = job.cgroups;
-    if (iso_.sandbox) l.sandbox = BwrapArgs(bwrap_, {data_dir_, dir, workdir, iso_.drop_uid});
+    if (iso_.sandbox)
+      l.sandbox = BwrapArgs(bwrap_, {data_dir_, dir, workdir, iso_.drop_uid, req.data_roots, req.dataset_dir});
     l.uid = l.gid = job.uid;
     l.command = spec.command;
     auto out = OpenLog(dir + "/stdout", job.uid, job.uid);

@@ -121,7 +121,8 @@ class SlurmBackend final : public Backend {
       model = n.node.model;
     }
     std::string dir = JobDir(req);
-    auto script = SlurmJobScript(req.job_id, req.attempt, spec, req.devices.empty() ? "" : model, catalog_, dir);
+    auto script =
+        SlurmJobScript(req.job_id, req.attempt, spec, req.devices.empty() ? "" : model, catalog_, dir, req.dataset_dir);
     if (!script.ok()) return script.status();
 
     std::error_code ec;

@@ -97,7 +97,8 @@ std::string ShellQuote(std::string_view s);
 // MASTER_ADDR (the first node), MASTER_PORT, WORLD_SIZE, RANK, LOCAL_RANK,
 // LOCAL_WORLD_SIZE, NODE_RANK and SUANLI_NODELIST, from Slurm's own.
 Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& spec, const std::string& model,
-                                   const Catalog& catalog, const std::string& job_dir = "");
+                                   const Catalog& catalog, const std::string& job_dir = "",
+                                   const std::string& dataset_dir = "");
 
 // The sbatch command line for a job (after `sbatch`): a multi-node job asks
 // for its nodes, its tasks on each, and per node its share of the devices,

@@ -41,7 +41,7 @@ std::string ShellQuote(std::string_view s) {
 }
 
 Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& spec, const std::string& model,
-                                   const Catalog& catalog, const std::string& job_dir) {
+                                   const Catalog& catalog, const std::string& job_dir, const std::string& dataset_dir) {
   if (spec.command.empty() || spec.command[0].empty()) return InvalidArgument("job {}: command is empty", job_id);
   std::string s = "#!/bin/bash\n";
   s += fmt::format("# Suanli job {}: the command, its environment and its devices.\n", job_id);
@@ -62,6 +62,7 @@ Result<std::string> SlurmJobScript(int64_t job_id, int attempt, const JobSpec& s
     s += fmt::format("export SUANLI_JOB_DIR={}\n", ShellQuote(job_dir));
     s += fmt::format("export SUANLI_CHECKPOINT_DIR={}\n", ShellQuote(CheckpointDir(job_dir)));
   }
+  if (!dataset_dir.empty()) s += fmt::format("export SUANLI_DATASET_DIR={}\n", ShellQuote(dataset_dir));
   // Device variables: Slurm sets CUDA_VISIBLE_DEVICES for a GRES job (a
   // task); the other variables of the model's stacks follow it, the rest are
   // hidden.

@@ -56,6 +56,7 @@ void ControlPlaneImpl::StartStore() {
 void ControlPlaneImpl::StartLoop() {
   StartStore();
   StartForecaster();
+  StartStager();
   loop_ = std::thread([this] { Loop(); });
 }
 
@@ -67,6 +68,7 @@ void ControlPlaneImpl::Stop() {
   cv_.notify_all();
   if (loop_.joinable()) loop_.join();
   StopForecaster();
+  StopStager();
   {
     // The last pass's decisions are committed and acted on.
     std::lock_guard<std::mutex> pass_lock(pass_mu_);
@@ -128,6 +130,7 @@ Status ControlPlaneImpl::Init() {
     x.admit = std::move(*a);
   }
   if (!replay_) SUANLI_RETURN_IF_ERROR(InitQuotas());
+  SUANLI_RETURN_IF_ERROR(LoadDatasets());
   // Drain flags and abandoned runs survive restarts.
   Step();
   for (CenterId c : Ids<CenterId>(nc)) {
@@ -359,11 +362,13 @@ void ControlPlaneImpl::RunPass() {
       }
     }
     RefreshCheckpoints(now, &w);
-    // Jobs due at a center, then arrivals (the simulator's order).
+    // Jobs whose datasets were copied, jobs due at a center, then arrivals
+    // (the simulator's order).
+    ApplyStaged(now, &w);
     while (!timers_.empty() && timers_.begin()->first <= t) {
       auto [slot, gen] = timers_.begin()->second;
       timers_.erase(timers_.begin());
-      net_->Ready(slot, gen, t);
+      if (ReadyUnlessStaging(slot, gen)) net_->Ready(slot, gen, t);
     }
     ApplyDecisions(now, &w);
     for (JobId slot : arrived) net_->Arrive(slot, t);

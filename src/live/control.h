@@ -41,7 +41,18 @@ namespace suanli::live {
 struct CenterConfig {
   std::string name;
   BackendConfig backend;
+  // Where this center keeps datasets (docs/datasets.md): a directory the
+  // server can read and write, holding TENANT/NAME for each dataset there.
+  // Empty: the center has no data root; a job there still waits for its
+  // dataset's modelled transfer time, and nothing is copied.
+  std::string data_root;
 };
+
+// The command that stages a dataset (docs/datasets.md): an argv in which
+// {src} and {dst} are replaced by the dataset's directory at the center that
+// holds it and at the one the job runs at, and {src_center} and
+// {dst_center} by their names. It creates or updates {dst}.
+inline const std::vector<std::string> kDefaultStageCommand = {"rsync", "-a", "--delete", "--", "{src}/", "{dst}/"};
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT
@@ -77,6 +88,8 @@ struct ServerConfig {
   // by every center's scheduler; null = none. Quotas set through the API
   // (PUT /api/v1/quotas) are kept in the store and win over these.
   std::shared_ptr<const QuotaSpec> quotas;
+  // How datasets are staged between data roots (kDefaultStageCommand).
+  std::vector<std::string> stage_command = kDefaultStageCommand;
   // The wall clock (Unix microseconds); null = the system clock. Tests and
   // `suanli replay` drive the control plane with a clock of their own (with
   // simulated centers, whose runs follow the times the loop gives them).
@@ -109,6 +122,8 @@ Result<ServerConfig> LoadServerConfig(const std::string& path);
 // Checks the values (listen address, policy and dispatch specs, backends);
 // errors name the key.
 Status ValidateServerConfig(const ServerConfig& config);
+// A stage_command: a program, with {src} and {dst} in its arguments.
+Status CheckStageCommand(const std::vector<std::string>& argv);
 
 // Who is calling (resolved from the bearer token by the HTTP layer).
 struct Caller {
@@ -226,6 +241,18 @@ class ControlPlane {
   // for good (kept in the store, winning over the config's `quotas:`).
   // Running jobs go on; what may start is decided anew at the next pass.
   virtual Result<QuotasView> SetQuotas(const Caller& caller, const std::optional<std::string>& document) = 0;
+
+  // Datasets (docs/datasets.md), each its tenant's. Register: the caller's
+  // dataset d.name at d.center (d.tenant, d.created_ms and d.copies are the
+  // server's to set), replacing one of the same name. At a center with a
+  // data root its size is that of its directory there, which must exist;
+  // elsewhere d.size_bytes (>= 0) is taken as given.
+  virtual Result<Dataset> RegisterDataset(const Caller& caller, Dataset d) = 0;
+  virtual Result<std::vector<Dataset>> Datasets(const Caller& caller) = 0;                // admin: all; else own
+  virtual Result<Dataset> GetDataset(const Caller& caller, const std::string& name) = 0;  // the caller's own
+  // Forgets the caller's dataset (its files stay where they are); jobs that
+  // name it and have not been staged fail.
+  virtual Status DeleteDataset(const Caller& caller, const std::string& name) = 0;
 
   virtual PassStats Stats() = 0;
   // Runs one scheduling pass now, synchronously (tests, benchmarks).

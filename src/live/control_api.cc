@@ -101,6 +101,9 @@ Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
   const WallMs now = Now();
   if (auto d = ParseRfc3339(spec.deadline); d && *d <= now)
     return InvalidField("deadline", "{} has passed (it is {} now)", spec.deadline, FormatMs(now));
+  if (!spec.dataset.empty() && !FindDataset(caller.tenant, spec.dataset))
+    return InvalidField("dataset", "no dataset '{}' is registered for tenant {} (suanli datasets add)", spec.dataset,
+                        caller.tenant);
   JobRecord rec;
   rec.tenant = caller.tenant;
   rec.spec = std::move(spec);

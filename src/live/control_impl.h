@@ -26,6 +26,7 @@
 // checks), stats_mu_, tenant_locks_mu_.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -109,6 +110,30 @@ struct Active {
   bool known_work = false;           // a trace's job (replay): its runs last what the scheduler expects
   bool checkpoint_reported = false;  // through the API since the last pass: its record is written then
   CenterId queued_at = kNoCenter;    // the center whose queue holds it (CenterRt::queued)
+  // Its dataset being copied to the center it was sent to (generation gen of
+  // that send); due: the time it was sent for has come, so it reaches the
+  // center as soon as the copy ends.
+  struct Staging {
+    uint32_t gen = 0;
+    bool due = false;
+  };
+  std::optional<Staging> staging;
+};
+
+// A dataset copy for a job (control_datasets.cc), and how it went.
+struct StageTask {
+  int64_t job = 0;
+  JobId slot = kNoJob;
+  uint32_t gen = 0;
+  std::string tenant, dataset, from, to;  // from, to: center names
+  std::string src, dst;                   // directories
+  double modelled_s = 0;                  // the dispatcher's transfer time
+};
+struct StageDone {
+  StageTask task;
+  Status status;
+  double seconds = 0;
+  WallMs ended{};
 };
 
 struct CenterRt {
@@ -219,6 +244,10 @@ class ControlPlaneImpl final : public ControlPlane {
   Result<std::vector<UsageSum>> Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) override;
   Result<QuotasView> Quotas(const Caller& caller) override;
   Result<QuotasView> SetQuotas(const Caller& caller, const std::optional<std::string>& document) override;
+  Result<Dataset> RegisterDataset(const Caller& caller, Dataset d) override;
+  Result<std::vector<Dataset>> Datasets(const Caller& caller) override;
+  Result<Dataset> GetDataset(const Caller& caller, const std::string& name) override;
+  Status DeleteDataset(const Caller& caller, const std::string& name) override;
   PassStats Stats() override;
   void PassNow() override { RunPass(); }
   // ---- replay: submits a trace's job as it is (its work, estimate and
@@ -266,6 +295,23 @@ class ControlPlaneImpl final : public ControlPlane {
   void RefreshForecasts(WallMs now);
   void StartForecaster();
   void StopForecaster();
+  // Datasets (control_datasets.cc).
+  Status LoadDatasets();
+  std::optional<Dataset> FindDataset(const std::string& tenant, const std::string& name);
+  // Where a job's dataset lives, for the network scheduler (Job::data_at, data_gb).
+  void SetJobData(const JobSpec& spec, const std::string& tenant, Job* j);
+  // The dataset's directory at center c ("" when c has no data root).
+  std::string DatasetDir(CenterId c, const std::string& tenant, const std::string& name) const;
+  // A job sent to center `to`: whether its dataset is copied there by the
+  // stager (then a.staging is set and Ready waits for the copy).
+  bool StartStaging(Active& a, const NetDecision& d, WallMs now);
+  // Copies the stager finished: Ready for jobs whose time has come.
+  void ApplyStaged(WallMs now, PassWork* w);
+  // A timer for (slot, gen) came due: false while its copy runs (it is
+  // Ready when the copy ends).
+  bool ReadyUnlessStaging(JobId slot, uint32_t gen);
+  void StartStager();
+  void StopStager();
   // A center as the API shows it (mu_ held).
   CenterView ViewOf(CenterId c, WallMs now) const;
   // Appends each center's sample when kHistoryIntervalS have passed since
@@ -456,6 +502,21 @@ class ControlPlaneImpl final : public ControlPlane {
   std::vector<Forecast> fc_done_;
   bool fc_stop_ = false;
   std::thread forecaster_;
+
+  // Datasets (control_datasets.cc): the registry, as the store holds it
+  // (ds_mu_, a leaf lock), and each center's data root ("" = none).
+  std::mutex ds_mu_;
+  std::map<std::pair<std::string, std::string>, Dataset> datasets_;  // (tenant, name)
+  IdVector<CenterId, std::string> data_roots_;
+  // The stager: a thread that runs stage_command for the copies the passes
+  // hand it, one at a time; a later pass takes what it did.
+  std::mutex st_mu_;
+  std::condition_variable st_cv_;
+  std::deque<StageTask> st_todo_;
+  std::vector<StageDone> st_done_;
+  bool st_stop_ = false;
+  std::atomic<bool> st_cancel_{false};  // stopping: the running copy is killed
+  std::thread stager_;
 };
 
 // Whether a run ended by its center's doing (an operator's scancel, a node

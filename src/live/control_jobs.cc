@@ -28,6 +28,7 @@ Active& ControlPlaneImpl::AddActive(const JobRecord& rec, const Job* job) {
     // Its tenant's home center (what `isolated` keeps it in).
     if (auto home = center_ids_.find(TenantInfo(rec.tenant).home); home != center_ids_.end())
       j.home = net_->CenterPlace(home->second);
+    SetJobData(rec.spec, rec.tenant, &j);
     slot = net_->AddJob(j);
   }
   if (!by_slot_.contains(slot)) by_slot_.resize(slot.value() + 1, 0);
@@ -78,8 +79,8 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
         unqueue();
         CenterRt& x = centers_[d.center];
         if (d.at > t) {
-          // Deferred (a cheaper or cleaner hour): it reaches the center then.
-          timers_.emplace(d.at, std::make_pair(a.slot, d.generation));
+          // Deferred (a cheaper or cleaner hour), or its dataset staged: it
+          // reaches the center then, or once its copy there is made.
           a.rec.center.clear();
           const std::string until = FormatMs(WallOf(d.at));
           a.rec.reason = SentLaterReason(d, until, deferred_for_);
@@ -95,6 +96,7 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
                   fmt::format("to {} by {}, staging its dataset until {}{}", x.built->name, DispatchName(), until,
                               d.why.empty() ? "" : ": " + d.why),
                   now);
+          if (!StartStaging(a, d, now) || d.deferred) timers_.emplace(d.at, std::make_pair(a.slot, d.generation));
           ++w->held;
           break;
         }
@@ -475,6 +477,10 @@ LaunchRequest ControlPlaneImpl::RequestFor(const JobRecord& rec) const {
   r.devices = rec.devices;
   r.job_dir = JobDir(rec.id);
   r.start_ms = rec.start_ms;
+  if (auto c = center_ids_.find(rec.center); c != center_ids_.end() && !rec.spec.dataset.empty())
+    r.dataset_dir = DatasetDir(c->second, rec.tenant, rec.spec.dataset);
+  for (const std::string& root : data_roots_)
+    if (!root.empty()) r.data_roots.push_back(root);
   return r;
 }
 

@@ -22,6 +22,14 @@ bool OnNode(std::string_view nodes, std::string_view node) {
   return std::find(names.begin(), names.end(), node) != names.end();
 }
 
+bool ValidDatasetName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxDatasetNameBytes) return false;
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_or_digit(name[0])) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return lower_or_digit(c) || c == '.' || c == '_' || c == '-'; });
+}
+
 std::optional<Gpus> Gpus::FromNumber(double v) {
   constexpr uint32_t kMostDevices = std::numeric_limits<uint32_t>::max() / kMilli;
   constexpr double kMost = kMostDevices;

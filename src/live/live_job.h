@@ -47,6 +47,7 @@ inline constexpr int64_t kMaxMemMib = int64_t{1} << 40;
 inline constexpr int64_t kMaxGraceS = 3600;
 inline constexpr size_t kMaxDeadlineBytes = 64;
 inline constexpr uint32_t kMaxNodes = 1024;
+inline constexpr size_t kMaxDatasetNameBytes = 64;
 
 // An accelerator demand, in thousandths of a device: whole devices, or a
 // share of one device (GPU sharing, docs/control-plane.md "Fractional
@@ -119,6 +120,10 @@ struct JobSpec {
   // A multi-node gang: its gpus spread over this many nodes, gpus / nodes on
   // each; every task gets the launcher's variables (job_env.h). 1: one node.
   uint32_t nodes = 1;
+  // The name of one of its tenant's registered datasets (Dataset below): the
+  // job reads it at SUANLI_DATASET_DIR; before a run at a center other than
+  // the one holding it, it is staged there (docs/datasets.md). "" = none.
+  std::string dataset;
 
   bool operator==(const JobSpec&) const = default;
 };
@@ -163,15 +168,16 @@ struct JobAttempt {
 };
 
 // Something that happened to a job, for its history (a job's `events`):
-// submitted, dispatched (to which center, by which policy), deferred, held,
+// submitted, dispatched (to which center, by which policy), deferred, staged
+// (its dataset copied to the center, and how long that took), held,
 // started (where), preempted (for which job), checkpointed, requeued, ended.
 struct JobEvent {
   WallMs time_ms{};
   std::string kind;  // kEventKinds
   std::string message;
 };
-inline constexpr std::string_view kEventKinds[] = {"submitted", "dispatched",   "deferred", "held", "started",
-                                                   "preempted", "checkpointed", "requeued", "ended"};
+inline constexpr std::string_view kEventKinds[] = {"submitted", "dispatched", "deferred",     "staged",   "held",
+                                                   "started",   "preempted",  "checkpointed", "requeued", "ended"};
 // A job keeps its first kMaxEvents - 1 events and its end.
 inline constexpr size_t kMaxEvents = 100;
 
@@ -224,6 +230,28 @@ struct Tenant {
   // so that it stays the same across restarts.
   std::string home{};
 };
+
+// A registered dataset (docs/datasets.md): a directory of its tenant's at
+// one center, `<data_root>/<tenant>/<name>` under that center's data root,
+// which jobs name by `name`. Copies are made where jobs run (staging).
+struct Dataset {
+  std::string tenant;
+  std::string name;    // kDatasetNameRule
+  std::string center;  // where it lives (its origin)
+  int64_t size_bytes = 0;
+  WallMs created_ms{};
+  // Centers it has been staged to, each with when its last copy there ended.
+  struct Copy {
+    std::string center;
+    WallMs staged_ms{};
+    bool operator==(const Copy&) const = default;
+  };
+  std::vector<Copy> copies;
+  bool operator==(const Dataset&) const = default;
+};
+// A dataset's name: a path component that is never "." or "..".
+inline constexpr std::string_view kDatasetNameRule = "[a-z0-9][a-z0-9._-]{0,63}";
+bool ValidDatasetName(std::string_view name);
 
 // Whether `node` is one of a job's nodes (JobRecord::node: a name, or a
 // multi-node job's comma-separated names).

@@ -177,6 +177,15 @@ const F kJobSpec[] = {
                     "gets the launcher's variables: MASTER_ADDR, RANK, WORLD_SIZE ...)",
      .column = "nodes",
      .sql = "INTEGER NOT NULL DEFAULT 1"},
+    // Added by the store's migration 9 -> 10.
+    {.json = "dataset",
+     .member = &JobSpec::dataset,
+     .limits = {.max = kMaxDatasetNameBytes},
+     .flags = kOneLine | kOmitDefault,
+     .description = "the name of one of its tenant's registered datasets (GET /api/v1/datasets): it reads it at "
+                    "SUANLI_DATASET_DIR, staged first to a center other than the one holding it",
+     .column = "dataset",
+     .sql = "TEXT    NOT NULL DEFAULT ''"},
 };
 
 }  // namespace
@@ -263,6 +272,9 @@ Status CheckSpecFields(const JobSpec& spec) {
   if (!spec.deadline.empty() && !ParseRfc3339(spec.deadline))
     return InvalidField("deadline", "must be an RFC 3339 time such as 2026-12-05T06:00:00+08:00, got '{}'",
                         EscapeControls(spec.deadline.substr(0, 64)));
+  if (!spec.dataset.empty() && !ValidDatasetName(spec.dataset))
+    return InvalidField("dataset", "must be a dataset name ({}), got '{}'", kDatasetNameRule,
+                        EscapeControls(spec.dataset.substr(0, 64)));
   return Status::Ok();
 }
 

@@ -165,6 +165,21 @@ std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxPaths&
       for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) a.insert(a.end(), {"--perms", "0711", "--dir", *it});
     }
   }
+  // Datasets: the data roots are hidden (other tenants' datasets are not
+  // seen), but for the job's own dataset, read-only.
+  for (const std::string& r : paths.data_roots) {
+    if (r.empty() || !fs::exists(r)) continue;
+    const std::string root = CanonicalPath(r);
+    a.insert(a.end(), {"--perms", "0755", "--tmpfs", root});
+    if (paths.dataset_dir.empty() || !fs::exists(paths.dataset_dir)) continue;
+    const std::string ds = CanonicalPath(paths.dataset_dir);
+    if (!PathInside(ds, root) || ds == root) continue;
+    std::vector<std::string> dirs;
+    for (fs::path up = fs::path(ds).parent_path(); up.string().size() > root.size(); up = up.parent_path())
+      dirs.push_back(up.string());
+    for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) a.insert(a.end(), {"--perms", "0755", "--dir", *it});
+    a.insert(a.end(), {"--ro-bind", ds, ds});
+  }
   a.insert(a.end(), {"--bind", job, job});
   if (!PathInside(work, job)) a.insert(a.end(), {"--bind", work, work});
   a.insert(a.end(), {"--chdir", work});

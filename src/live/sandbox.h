@@ -57,6 +57,10 @@ std::string DescribeIsolation(const IsolationPlan& plan);
 struct SandboxPaths {
   std::string data_dir, job_dir, workdir;
   bool root = false;  // the server is root: keep CAP_SETUID/CAP_SETGID for the uid change inside
+  // The data roots of this machine's centers, hidden, but for the job's
+  // dataset in one of them (read-only).
+  std::vector<std::string> data_roots;
+  std::string dataset_dir;
 };
 std::vector<std::string> BwrapArgs(const std::string& bwrap, const SandboxPaths& paths);
 

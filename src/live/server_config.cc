@@ -72,7 +72,7 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m, yaml::Map::Open(item, {"name", "backend", "slots", "detect_gpus", "grace_s", "sandbox", "cgroups",
                                           "cgroup_parent", "job_uid_base", "job_uids", "slurm_conf", "partition",
-                                          "command_timeout_s", "nodelist"}));
+                                          "command_timeout_s", "nodelist", "data_root"}));
   CenterConfig c;
   SUANLI_ASSIGN_OR_RETURN(yaml::Value nv, m.Require("name"));
   SUANLI_ASSIGN_OR_RETURN(c.name, nv.String());
@@ -121,6 +121,8 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_ASSIGN_OR_RETURN(int64_t ct, OptionalInt(m, "command_timeout_s", 15, 1, 3600));
   c.backend.command_timeout_s = static_cast<int>(ct);
   SUANLI_ASSIGN_OR_RETURN(c.backend.nodelist, OptionalBool(m, "nodelist", false));
+  SUANLI_ASSIGN_OR_RETURN(std::string data_root, OptionalString(m, "data_root", ""));
+  c.data_root = Resolve(base, data_root);
   return c;
 }
 
@@ -198,7 +200,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
                             "center_timeout_s", "max_body_bytes", "http_threads",     "header_timeout_s",
                             "max_header_bytes", "max_headers",    "max_connections",  "max_connections_per_client",
                             "tls_cert",         "tls_key",        "admin_token",      "admin_token_file",
-                            "durable",          "quotas"}));
+                            "durable",          "quotas",         "stage_command"}));
   const fs::path base = fs::path(path).parent_path();
   ServerConfig c;
   auto str = [&](std::string_view key, std::string* out) -> Status {
@@ -274,6 +276,13 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   if (m.Has("admin_token") && m.Has("admin_token_file"))
     return m.Get("admin_token_file").Error("give admin_token or admin_token_file, not both");
   SUANLI_ASSIGN_OR_RETURN(c.durable, OptionalBool(m, "durable", c.durable));
+  if (m.Has("stage_command")) {
+    auto argv = m.Get("stage_command").StringList();
+    if (!argv.ok()) return m.Get("stage_command").Error(argv.status().message());
+    c.stage_command = std::move(argv).value();
+    Status st = CheckStageCommand(c.stage_command);
+    if (!st.ok()) return m.Get("stage_command").Error(st.message().substr(std::string("stage_command: ").size()));
+  }
   if (m.Has("listen")) {
     Status st = CheckListen(c.listen);
     if (!st.ok()) return m.Get("listen").Error(st.message().substr(std::string("listen: ").size()));
@@ -283,8 +292,20 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   return c;
 }
 
+Status CheckStageCommand(const std::vector<std::string>& argv) {
+  if (argv.empty() || argv[0].empty()) return InvalidField("stage_command", "must name a program");
+  bool src = false, dst = false;
+  for (const std::string& a : argv) {
+    src = src || a.find("{src}") != std::string::npos;
+    dst = dst || a.find("{dst}") != std::string::npos;
+  }
+  if (!src || !dst) return InvalidField("stage_command", "must contain {{src}} and {{dst}}");
+  return Status::Ok();
+}
+
 Status ValidateServerConfig(const ServerConfig& config) {
   SUANLI_RETURN_IF_ERROR(CheckListen(config.listen));
+  SUANLI_RETURN_IF_ERROR(CheckStageCommand(config.stage_command));
   if (config.data_dir.empty()) return InvalidField("data", "must not be empty");
   {
     auto p = ParsePolicySpec(config.policy);
@@ -305,6 +326,8 @@ Status ValidateServerConfig(const ServerConfig& config) {
       return InvalidArgument("centers[{}] ({}).backend: unknown backend '{}' (known: local, slurm, simulated)", i,
                              c.name, c.backend.kind);
     if (c.backend.slots < 0) return InvalidArgument("centers[{}] ({}).slots: must be >= 0", i, c.name);
+    if (!c.data_root.empty() && c.data_root[0] != '/')
+      return InvalidArgument("centers[{}] ({}).data_root: must be an absolute path, got '{}'", i, c.name, c.data_root);
     if (c.backend.grace_s < 0) return InvalidArgument("centers[{}] ({}).grace_s: must be >= 0", i, c.name);
     if (c.backend.command_timeout_s < 1)
       return InvalidArgument("centers[{}] ({}).command_timeout_s: must be >= 1", i, c.name);

@@ -95,6 +95,14 @@ class Store {
   virtual Result<std::optional<Tenant>> GetTenant(const std::string& name) = 0;
   virtual Result<std::vector<Tenant>> ListTenants() = 0;
 
+  // Registered datasets (durable like jobs), by tenant and name.
+  virtual Status PutDataset(const Dataset& d) = 0;  // insert or replace
+  virtual Result<std::optional<Dataset>> GetDataset(const std::string& tenant, const std::string& name) = 0;
+  // By tenant, then name; tenant empty = every tenant's.
+  virtual Result<std::vector<Dataset>> ListDatasets(const std::string& tenant) = 0;
+  // Whether there was one to delete.
+  virtual Result<bool> DeleteDataset(const std::string& tenant, const std::string& name) = 0;
+
   // Small durable key/value settings (e.g. center drain flags).
   virtual Status PutSetting(const std::string& key, const std::string& value) = 0;
   virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;

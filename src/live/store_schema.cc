@@ -289,6 +289,21 @@ ALTER TABLE tenants ADD COLUMN home TEXT NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE jobs ADD COLUMN nodes INTEGER NOT NULL DEFAULT 1;
 )sql",
+    // 9 -> 10: datasets: a job's dataset (a spec field), and the registry of
+    // datasets (Dataset), each with the centers it was staged to as JSON
+    // ([{"center": ..., "staged_ms": ...}]).
+    R"sql(
+ALTER TABLE jobs ADD COLUMN dataset TEXT    NOT NULL DEFAULT '';
+CREATE TABLE datasets (
+  tenant     TEXT    NOT NULL,
+  name       TEXT    NOT NULL,
+  center     TEXT    NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  copies     TEXT    NOT NULL DEFAULT '[]',
+  PRIMARY KEY (tenant, name)
+) WITHOUT ROWID;
+)sql",
 };
 }  // namespace
 

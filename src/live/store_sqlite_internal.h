@@ -117,12 +117,13 @@ struct EncodedJob {
 
 // One queued write; lives on its caller's stack until `done`.
 struct WriteOp {
-  enum Kind { kInsertJob, kUpdateJob, kPutTenant, kPutSetting } kind = kInsertJob;
+  enum Kind { kInsertJob, kUpdateJob, kPutTenant, kPutSetting, kPutDataset, kDeleteDataset } kind = kInsertJob;
   const JobRecord* job = nullptr;
   const EncodedJob* encoded = nullptr;
   const Tenant* tenant = nullptr;
   const std::string* key = nullptr;
   const std::string* value = nullptr;
+  const Dataset* dataset = nullptr;
   Status status;
   int64_t id = 0;
   bool done = false;
@@ -146,6 +147,10 @@ class SqliteStore final : public Store {
   std::vector<Status> UpdateJobs(const std::vector<JobRecord>& recs) override;
   Status PutTenant(const Tenant& t) override;
   Status PutSetting(const std::string& key, const std::string& value) override;
+  Status PutDataset(const Dataset& d) override;
+  Result<bool> DeleteDataset(const std::string& tenant, const std::string& name) override;
+  // The writer's part of kPutDataset and kDeleteDataset (store_sqlite_datasets.cc).
+  Status WriteDataset(WriteOp* op);
 
   std::string data_loss() const override { return data_loss_; }
   std::string marks_path() const override { return marks_path_; }
@@ -168,6 +173,8 @@ class SqliteStore final : public Store {
   Result<std::optional<Tenant>> GetTenant(const std::string& name) override;
   Result<std::vector<Tenant>> ListTenants() override;
   Result<std::optional<std::string>> GetSetting(const std::string& key) override;
+  Result<std::optional<Dataset>> GetDataset(const std::string& tenant, const std::string& name) override;
+  Result<std::vector<Dataset>> ListDatasets(const std::string& tenant) override;
 
  private:
   // A read connection borrowed from the pool and given back on destruction.

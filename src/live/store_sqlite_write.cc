@@ -416,6 +416,8 @@ Status SqliteStore::RunOp(WriteOp* op) {
       if (rc != SQLITE_DONE) return SqlError(path_, db, rc, fmt::format("storing setting '{}'", *op->key));
       return Status::Ok();
     }
+    case WriteOp::kPutDataset:
+    case WriteOp::kDeleteDataset: return WriteDataset(op);
   }
   return Internal("store {}: unknown write", path_);
 }

@@ -148,8 +148,10 @@ Result<SubprocessResult> RunSubprocess(const SubprocessOptions& options) {
     if (out_r.fd >= 0) fds[n++] = {out_r.fd, POLLIN, 0};
     if (err_r.fd >= 0) fds[n++] = {err_r.fd, POLLIN, 0};
     auto now = Clock::now();
-    if (!reaped && !r.timed_out && now >= deadline) {
+    const bool cancelled = options.cancel != nullptr && options.cancel->load();
+    if (!reaped && !r.timed_out && (now >= deadline || cancelled)) {
       r.timed_out = true;
+      r.cancelled = cancelled;
       kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
       kill_time = now;
@@ -210,6 +212,7 @@ Result<SubprocessResult> RunSubprocess(const SubprocessOptions& options) {
 
 std::string DescribeFailure(const SubprocessOptions& options, const SubprocessResult& r) {
   std::string prog = options.argv.empty() ? "command" : options.argv[0];
+  if (r.cancelled) return fmt::format("{}: stopped (the server is stopping)", prog);
   if (r.timed_out) {
     return fmt::format("{}: no answer within {:.0f} s (killed)", prog, options.timeout_ms / 1000.0);
   }

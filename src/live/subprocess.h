@@ -9,6 +9,7 @@
 // process group) and is reported with timed_out = true.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,12 +25,16 @@ struct SubprocessOptions {
   std::string cwd;                         // empty = the server's
   int timeout_ms = 15000;                  // <= 0: no limit
   size_t max_output_bytes = 16 << 20;      // per stream; the rest is dropped (truncated = true)
+  // When it becomes true, the command is killed as at its timeout (within
+  // 200 ms) and reported with cancelled = true.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct SubprocessResult {
   int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;      // terminating signal (SIGKILL after a timeout)
   bool timed_out = false;
+  bool cancelled = false;
   bool truncated = false;
   std::string out, err;
   double wall_s = 0;

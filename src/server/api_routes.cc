@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -337,6 +338,42 @@ std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& 
         auto v = cp()->SetQuotas(c, std::nullopt);
         if (!v.ok()) return ReplyError(res, ErrorFromStatus(v.status()));
         ReplyJson(res, 200, QuotasToJson(*v));
+      }));
+  // ---- datasets
+  add("GET", "/api/v1/datasets", authed([cp](const Request& req, Response& res, const Params&, const live::Caller& c) {
+        if (!NoQuery(req, res)) return;
+        auto ds = cp()->Datasets(c);
+        if (!ds.ok()) return ReplyError(res, ErrorFromStatus(ds.status()));
+        json arr = json::array();
+        for (const live::Dataset& d : *ds) arr.push_back(DatasetToJson(d));
+        ReplyJson(res, 200, json{{"datasets", std::move(arr)}});
+      }));
+  add("POST", "/api/v1/datasets", authed([cp](const Request& req, Response& res, const Params&, const live::Caller& c) {
+        if (!NoQuery(req, res)) return;
+        DatasetRequest dr;
+        ApiError err;
+        if (!ParseDatasetRequest(req.body, &dr, &err)) return ReplyError(res, err);
+        live::Dataset d;
+        d.name = dr.name;
+        d.center = dr.center;
+        d.size_bytes = dr.size_gb < 0 ? -1 : static_cast<int64_t>(std::llround(dr.size_gb * 1e9));
+        auto nd = cp()->RegisterDataset(c, d);
+        if (!nd.ok()) return ReplyError(res, ErrorFromStatus(nd.status()));
+        ReplyJson(res, 201, DatasetToJson(*nd));
+      }));
+  add("GET", "/api/v1/datasets/*",
+      authed([cp](const Request& req, Response& res, const Params& p, const live::Caller& c) {
+        if (!NoQuery(req, res)) return;
+        auto d = cp()->GetDataset(c, p[0]);
+        if (!d.ok()) return ReplyError(res, ErrorFromStatus(d.status()));
+        ReplyJson(res, 200, DatasetToJson(*d));
+      }));
+  add("DELETE", "/api/v1/datasets/*",
+      authed([cp](const Request& req, Response& res, const Params& p, const live::Caller& c) {
+        if (!NoQuery(req, res)) return;
+        Status st = cp()->DeleteDataset(c, p[0]);
+        if (!st.ok()) return ReplyError(res, ErrorFromStatus(st));
+        ReplyJson(res, 200, json{{"deleted", p[0]}});
       }));
   add("GET", "/api/v1/whoami", authed([](const Request& req, Response& res, const Params&, const live::Caller& c) {
         if (!NoQuery(req, res)) return;

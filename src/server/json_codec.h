@@ -92,6 +92,18 @@ nlohmann::json UsageToJson(const live::UsageSum& u);
 // a quota document (PUT /api/v1/quotas takes it back as is): figures are
 // numbers of accelerators, "N%" of a center's capacity, or "unlimited".
 nlohmann::json QuotasToJson(const live::QuotasView& v);
+
+// POST /api/v1/datasets: {"name", "center", "size_gb"}; size_gb is
+// optional (-1: not given; the server measures a dataset at a center with a
+// data root).
+struct DatasetRequest {
+  std::string name, center;
+  double size_gb = -1;
+};
+bool ParseDatasetRequest(std::string_view body, DatasetRequest* req, ApiError* err);
+// {"tenant", "name", "center", "size_bytes", "size_gb", "created_ms",
+//  "copies": [{"center", "staged_ms"}]} (docs/api.md, "Datasets").
+nlohmann::json DatasetToJson(const live::Dataset& d);
 // Serialises; invalid UTF-8 in strings is replaced, never thrown.
 std::string Dump(const nlohmann::json& j, int indent = -1);
 

@@ -124,6 +124,7 @@ Result<live::JobRecord> JobFromJson(const json& j) {
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "stop_signal", &s.stop_signal));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "deadline", &s.deadline));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "nodes", &s.nodes));
+  SUANLI_RETURN_IF_ERROR(ReadStr(j, "dataset", &s.dataset));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "center", &r.center));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "model", &r.model));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "node", &r.node));

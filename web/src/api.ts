@@ -32,6 +32,9 @@ export type QuotaUse = Required<Schemas['QuotaUse']>;
 export type CenterSample = Required<Schemas['CenterSample']>;
 export type CenterHistory = { center: string; samples: CenterSample[] };
 export type Quotas = { quotas: Schemas['QuotaDocument'] | null; usage: QuotaUse[] };
+export type DatasetCopy = Item<Schemas['Dataset']['copies']>;
+export type Dataset = Required<Omit<Schemas['Dataset'], 'copies'>> & { copies: DatasetCopy[] };
+export type DatasetRequest = Schemas['DatasetRequest'];
 
 // An error from the API (status >= 400, with the JSON error's code, message
 // and field) or from the network (status 0).
@@ -184,4 +187,7 @@ export const api = {
   usage: async (from?: number, to?: number) =>
     (await apiJson<{ usage: UsageRow[] }>(`${V1}/usage`, { query: { from, to } })).usage ?? [],
   quotas: () => apiJson<Quotas>(`${V1}/quotas`),
+  datasets: async () => (await apiJson<{ datasets: Dataset[] }>(`${V1}/datasets`)).datasets ?? [],
+  registerDataset: (req: DatasetRequest) => apiJson<Dataset>(`${V1}/datasets`, { method: 'POST', body: req }),
+  deleteDataset: (name: string) => apiJson<{ deleted: string }>(`${V1}/datasets/${encodeURIComponent(name)}`, { method: 'DELETE' }),
 };

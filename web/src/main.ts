@@ -1,5 +1,5 @@
 // The dashboard's entry: login, the header, the error banner and a hash
-// router over the views (#/network, #/jobs, #/jobs/ID, #/usage).
+// router over the views (#/network, #/jobs, #/jobs/ID, #/datasets, #/usage).
 
 import './style.css';
 import { api, ApiError, describeError, onUnauthenticated, storedToken, storeToken } from './api';
@@ -11,6 +11,7 @@ import { networkView } from './views/network';
 import { jobsView } from './views/jobs';
 import { jobView } from './views/job';
 import { usageView } from './views/usage';
+import { datasetsView } from './views/datasets';
 
 const root = document.getElementById('app')!;
 const banner = new ErrorBanner();
@@ -21,6 +22,7 @@ let version = '';
 const NAV: [string, string][] = [
   ['network', 'Network'],
   ['jobs', 'Jobs'],
+  ['datasets', 'Datasets'],
   ['usage', 'Usage'],
 ];
 
@@ -158,6 +160,8 @@ function route(): void {
       current = jobsView(ctx(), query);
     } else if (parts[0] === 'jobs' && parts.length === 2 && /^\d+$/.test(parts[1])) {
       current = jobView(ctx(), Number(parts[1]));
+    } else if (parts[0] === 'datasets' && parts.length === 1) {
+      current = datasetsView(ctx());
     } else if (parts[0] === 'usage' && parts.length === 1) {
       current = usageView(ctx());
     } else {

@@ -6,8 +6,10 @@
 // and a random admin token, signs in through the dashboard, checks the
 // network view, submits a job through the form and follows it to `succeeded`
 // and its log, submits one through the API and watches it appear, cancels
-// one from the table, checks the usage view, and saves a screenshot of every
-// view. The server is stopped (SIGTERM) and the data directory removed in
+// one from the table, registers two datasets through the datasets view,
+// submits a job naming one through the form, deletes the other (deleting the
+// one in use is refused), checks the usage view, and saves a screenshot of
+// every view. The server is stopped (SIGTERM) and the data directory removed in
 // every case. Exits non-zero on the first failed check.
 //
 // Environment and flags:
@@ -264,6 +266,25 @@ async function goTo(page, nav, view) {
 }
 
 const jobRow = (id) => `${tid('job-row')}[data-job-id="${id}"]`;
+const datasetRow = (name) => `${tid('dataset-row')}[data-tenant="admin"][data-name="${name}"]`;
+
+// Waits until `selector` is in the page (attached, visible or not: options).
+async function attached(page, selector, what, timeout = T.ui) {
+  try {
+    await page.locator(selector).first().waitFor({ state: 'attached', timeout });
+  } catch {
+    fail(`${what}: ${selector} did not appear within ${timeout / 1000} s`);
+  }
+}
+
+async function gone(page, selector, what, timeout = T.refresh) {
+  try {
+    await page.locator(selector).first().waitFor({ state: 'detached', timeout });
+  } catch {
+    const banner = await page.locator(tid('error-banner')).textContent().catch(() => '');
+    fail(`${what}: ${selector} is still there after ${timeout / 1000} s${banner ? `; the dashboard shows: ${banner}` : ''}`);
+  }
+}
 
 // --- the test --------------------------------------------------------------
 
@@ -492,6 +513,61 @@ async function run() {
   await visible(page, jobRow(id3), `job #${id3} again with all states`);
   ok('the state filter narrows the table to succeeded jobs and back');
   await shot(page, 'jobs');
+
+  // --- datasets: register through the form, name one in a job, delete ---
+  await goTo(page, 'datasets', 'datasets');
+  await attached(page, `${tid('register-center')} option[value="local"]`, 'center "local" among the choices of the register form');
+  await page.locator(tid('register-name')).fill('e2e-data');
+  await page.locator(tid('register-center')).selectOption('local');
+  await page.locator(tid('register-button')).click();
+  const sizeErr = await waitText(page.locator(tid('register-error')), (x) => x.includes('HTTP 400'), 'a dataset without a size at a center without a data root is refused by the API');
+  assert(/size_gb/.test(sizeErr), `the API error names size_gb: ${sizeErr}`);
+  assert(await page.locator(tid('register-size')).evaluate((e) => e.classList.contains('invalid')), 'the size field is marked invalid');
+  await page.locator(tid('register-size')).fill('2');
+  await page.locator(tid('register-button')).click();
+  await visible(page, `${tid('register-result')}[data-name="e2e-data"]`, 'the result of registering e2e-data');
+  const dsRow = page.locator(datasetRow('e2e-data'));
+  await visible(page, datasetRow('e2e-data'), 'dataset e2e-data in the table');
+  await waitText(dsRow.locator(tid('dataset-center')), (x) => x.trim() === 'local', 'dataset e2e-data is held by center local');
+  await waitText(dsRow.locator(tid('dataset-size')), (x) => /^2(\.0+)? GB$/.test(x.trim()), 'dataset e2e-data is 2 GB');
+  await waitText(dsRow.locator(tid('dataset-copies')), (x) => x.trim() === 'none', 'dataset e2e-data has no copies yet');
+  const ds = await apiCall('GET', '/api/v1/datasets/e2e-data');
+  assert(ds.status === 200 && ds.body.size_bytes === 2e9 && ds.body.center === 'local' && ds.body.tenant === 'admin', `GET /api/v1/datasets/e2e-data: ${ds.status} ${ds.text.slice(0, 300)}`);
+  await page.locator(tid('register-name')).fill('e2e-spare');
+  await page.locator(tid('register-size')).fill('0.5');
+  await page.locator(tid('register-button')).click();
+  await visible(page, datasetRow('e2e-spare'), 'dataset e2e-spare in the table');
+  ok(`registered datasets e2e-data (2 GB) and e2e-spare at center local through the form, after the API refused one without a size: "${sizeErr.trim()}"`);
+  await shot(page, 'datasets');
+
+  await goTo(page, 'jobs', 'jobs');
+  await attached(page, `${tid('submit-dataset')} option[value="e2e-data"]`, 'dataset e2e-data among the choices of the submit form');
+  await page.locator(tid('submit-command')).fill('sleep 300');
+  await page.locator(tid('submit-name')).fill('e2e-dataset');
+  await page.locator(tid('submit-center')).selectOption('local');
+  await page.locator(tid('submit-dataset')).selectOption('e2e-data');
+  await page.locator(tid('submit-button')).click();
+  await visible(page, tid('submit-result'), 'the id of the job naming a dataset');
+  const id4 = Number(await page.locator(tid('submit-result')).getAttribute('data-job-id'));
+  const job4 = await apiCall('GET', `/api/v1/jobs/${id4}`);
+  assert(job4.status === 200 && job4.body.dataset === 'e2e-data', `job #${id4} does not name dataset e2e-data: ${job4.status} ${job4.text.slice(0, 300)}`);
+  await page.locator(tid('submit-result-link')).click();
+  await visible(page, `${tid('view-job')}[data-job-id="${id4}"]`, `the page of job #${id4}`);
+  await waitText(page.locator(tid('field-dataset')), (x) => x.trim() === 'e2e-data', `job #${id4}'s page shows its dataset`);
+  ok(`job #${id4} (sleep 300), submitted through the form with dataset e2e-data, names it in the API and on its page`);
+
+  await goTo(page, 'datasets', 'datasets');
+  await visible(page, `${datasetRow('e2e-data')} ${tid('dataset-delete')}`, 'the delete button of e2e-data');
+  await page.locator(`${datasetRow('e2e-data')} ${tid('dataset-delete')}`).click();
+  const inUse = await waitText(page.locator(tid('error-banner')), (x) => x.includes('e2e-data') && x.includes('HTTP 409'), 'deleting a dataset an active job uses is refused');
+  assert((await apiCall('GET', '/api/v1/datasets/e2e-data')).status === 200, 'dataset e2e-data is gone although job uses it');
+  await page.locator(`${datasetRow('e2e-spare')} ${tid('dataset-delete')}`).click();
+  await gone(page, datasetRow('e2e-spare'), 'dataset e2e-spare leaves the table when deleted');
+  assert((await apiCall('GET', '/api/v1/datasets/e2e-spare')).status === 404, 'the API still has dataset e2e-spare after deleting it');
+  // Done with the job (the cleanup would cancel it too).
+  const c4 = await apiCall('POST', `/api/v1/jobs/${id4}/cancel`);
+  assert(c4.status === 200, `POST /api/v1/jobs/${id4}/cancel answered ${c4.status}: ${c4.text.slice(0, 300)}`);
+  ok(`deleting e2e-data while job #${id4} is active is refused ("${inUse.trim()}") and keeps it; deleting e2e-spare removes it from the table and the API`);
 
   // --- drain and resume a center (admin) ---
   await goTo(page, 'network', 'network');

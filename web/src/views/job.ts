@@ -278,6 +278,7 @@ function fieldsOf(j: Job): HTMLElement[] {
     ['stop_signal', 'Stop signal', `SIG${j.stop_signal}`],
     ['nodes', 'Nodes', (j.nodes ?? 1) > 1 ? `${j.nodes}, ${j.gpus / (j.nodes ?? 1)} accelerators on each` : '1'],
     ['deadline', 'Deadline', or(String(j.deadline ?? ''), 'none (not deferrable)')],
+    ['dataset', 'Dataset', j.dataset ? h('a', { href: '#/datasets' }, j.dataset) : 'none'],
     ['checkpoint_ms', 'Last checkpoint', j.checkpoint_ms ? fmtTime(j.checkpoint_ms) : '–'],
     ['attempts', 'Earlier runs', attemptsOf(j)],
     ['events', 'History', eventsOf(j)],

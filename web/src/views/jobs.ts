@@ -74,10 +74,12 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
   const limit = h('input', { id: 'f-limit', name: 'time_limit', type: 'text', value: '1h', autocomplete: 'off', placeholder: '1h, 30m, 3600', testid: 'submit-time-limit' });
   const ckpt = h('input', { id: 'f-checkpoint', name: 'checkpoint', type: 'text', value: '', autocomplete: 'off', placeholder: 'none, or 10m, 1h', testid: 'submit-checkpoint' });
   const deadline = h('input', { id: 'f-deadline', name: 'deadline', type: 'text', value: '', autocomplete: 'off', placeholder: 'none, or 12h, or 2026-12-05T06:00:00+08:00', testid: 'submit-deadline' });
+  // The caller's own datasets (a spec names one of its tenant's).
+  const dataset = h('select', { id: 'f-dataset', name: 'dataset', testid: 'submit-dataset' }, h('option', { value: '' }, 'none'));
   const submitBtn = h('button', { class: 'btn btn-primary', type: 'submit', testid: 'submit-button' }, 'Submit job');
   const formMsg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
   const fieldEls: Record<string, HTMLElement> = {
-    command: cmd, name, gpus, nodes, models: model, model, center, time_limit_s: limit, checkpoint_s: ckpt, deadline,
+    command: cmd, name, gpus, nodes, models: model, model, center, time_limit_s: limit, checkpoint_s: ckpt, deadline, dataset,
   };
 
   const field = (label: string, input: HTMLElement, hint?: string, wide = false) =>
@@ -99,6 +101,7 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
       field('Time limit', limit, 'e.g. 90s, 30m, 2h'),
       field('Checkpoints every', ckpt, 'told by SIGUSR1 60 s before a preemption; saves in $SUANLI_CHECKPOINT_DIR'),
       field('Deadline', deadline, 'must end by then; cost- and carbon-aware dispatch may hold it for cheaper or cleaner hours'),
+      field('Dataset', dataset, 'read at $SUANLI_DATASET_DIR; copied first to a center other than its own (Datasets)'),
     ),
     h('div', { class: 'form-actions' }, submitBtn, formMsg),
   );
@@ -167,6 +170,7 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
       const s = parseDuration(dl);
       spec.deadline = s === null ? dl : new Date(Date.now() + s * 1000).toISOString();
     }
+    if (dataset.value) spec.dataset = dataset.value;
     submitBtn.disabled = true;
     fill(formMsg, h('span', { class: 'muted' }, 'Submitting…'));
     try {
@@ -340,6 +344,13 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
       ctx.report('Centers', null);
     } catch (e) {
       ctx.report('Centers', e);
+    }
+    try {
+      const own = (await api.datasets()).filter((d) => d.tenant === ctx.who.tenant);
+      setOptions(dataset, own.map((d) => d.name).sort(), 'none');
+      ctx.report('Datasets', null);
+    } catch (e) {
+      ctx.report('Datasets', e);
     }
     if (ctx.who.admin) {
       try {

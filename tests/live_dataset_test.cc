@@ -1,0 +1,271 @@
+// Datasets live (docs/datasets.md): the registry (sizes measured under a
+// center's data root, each tenant's own, kept across restarts), a job's
+// dataset copied by the stage command to the center it runs at before it
+// reaches that center, read-only there and alone of the data root in its
+// sandbox; a failed copy fails the job with the command's words; centers
+// without data roots wait the modelled transfer time.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "live/control.h"
+#include "live/sandbox.h"
+#include "support/live_control.h"
+
+namespace suanli::live {
+namespace {
+
+namespace fs = std::filesystem;
+using ::suanli::testing::live_control::kAdmin;
+using ::suanli::testing::live_control::kAlice;
+using ::suanli::testing::live_control::kBob;
+using ::suanli::testing::live_control::ReadText;
+using ::suanli::testing::live_control::ScratchDir;
+using ::suanli::testing::live_control::Sh;
+using ::suanli::testing::live_control::SimulatedConfig;
+using ::suanli::testing::live_control::StartOrDie;
+using ::suanli::testing::live_control::StateOf;
+using ::suanli::testing::live_control::WaitFor;
+using ::suanli::testing::live_control::WriteText;
+
+// The tiny network with its two centers, east and west, run by this machine,
+// each with a data root.
+ServerConfig TwoDataRoots(const ScratchDir& dir) {
+  ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
+  for (const char* name : {"east", "west"}) {
+    CenterConfig c;
+    c.name = name;
+    c.backend.kind = "local";
+    c.backend.slots = 2;
+    c.backend.detect_gpus = false;
+    c.backend.grace_s = 1;
+    c.data_root = dir / (std::string("root-") + name);
+    fs::create_directories(c.data_root);
+    cfg.centers.push_back(c);
+  }
+  return cfg;
+}
+
+Dataset Named(const std::string& name, const std::string& center, int64_t size_bytes = -1) {
+  Dataset d;
+  d.name = name;
+  d.center = center;
+  d.size_bytes = size_bytes;
+  return d;
+}
+
+bool Ended(ControlPlane& cp, int64_t id) { return IsTerminal(StateOf(cp, id)); }
+
+std::vector<std::string> Kinds(const JobRecord& r) {
+  std::vector<std::string> k;
+  for (const JobEvent& e : r.events) k.push_back(e.kind);
+  return k;
+}
+
+const JobEvent* FindEvent(const JobRecord& r, std::string_view kind) {
+  for (const JobEvent& e : r.events)
+    if (e.kind == kind) return &e;
+  return nullptr;
+}
+
+TEST(LiveDatasets, ADatasetIsCopiedWhereItsJobRunsAndIsAllItSeesOfTheDataRoots) {
+  ScratchDir dir;
+  const ServerConfig cfg = TwoDataRoots(dir);
+  const std::string east = cfg.centers[0].data_root, west = cfg.centers[1].data_root;
+  fs::create_directories(east + "/alice/corpus/sub");
+  WriteText(east + "/alice/corpus/a.txt", "corpus-a\n");
+  WriteText(east + "/alice/corpus/sub/b.bin", std::string(1000, 'b'));
+  fs::create_directories(west + "/bob/private");
+  WriteText(west + "/bob/private/secret", "bob's\n");
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+
+  // Registered where it lives; its size is measured there.
+  auto corpus = cp->RegisterDataset(kAlice, Named("corpus", "east"));
+  ASSERT_TRUE(corpus.ok()) << corpus.status().message();
+  EXPECT_EQ(corpus->tenant, "alice");
+  EXPECT_EQ(corpus->size_bytes, 9 + 1000);
+  ASSERT_TRUE(cp->RegisterDataset(kBob, Named("private", "west")).ok());
+  // What cannot be registered, and why.
+  auto bad = cp->RegisterDataset(kAlice, Named("../etc", "east"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "name");
+  bad = cp->RegisterDataset(kAlice, Named("corpus", "mars"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "center");
+  bad = cp->RegisterDataset(kAlice, Named("absent", "east"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(bad.status().message().find("put its files there first"), std::string::npos) << bad.status().message();
+  // A job names a dataset of its own tenant's.
+  JobSpec other = Sh("true");
+  other.dataset = "private";
+  auto refused = cp->Submit(kAlice, other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().field(), "dataset");
+
+  // At west it reads its copy; it cannot change it, nor see bob's.
+  const std::string script =
+      "cat \"$SUANLI_DATASET_DIR/a.txt\"; ls \"$SUANLI_DATASET_DIR/sub\"; "
+      "touch \"$SUANLI_DATASET_DIR/new\" 2>/dev/null && echo writable || echo read-only; "
+      "cat " +
+      west + "/bob/private/secret 2>/dev/null || echo bob-hidden; echo dir=$SUANLI_DATASET_DIR";
+  JobSpec at_west = Sh(script);
+  at_west.center = "west";
+  at_west.dataset = "corpus";
+  auto jw = cp->Submit(kAlice, at_west);
+  ASSERT_TRUE(jw.ok()) << jw.status().message();
+  JobSpec at_east = at_west;
+  at_east.center = "east";
+  auto je = cp->Submit(kAlice, at_east);
+  ASSERT_TRUE(je.ok()) << je.status().message();
+  ASSERT_TRUE(WaitFor(*cp, [&] { return Ended(*cp, jw->id) && Ended(*cp, je->id); }));
+
+  auto w = cp->Get(kAlice, jw->id);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->state, JobState::kSucceeded) << w->reason;
+  const std::string out = ReadText(*cp->LogPath(kAlice, jw->id, "stdout"));
+  EXPECT_NE(out.find("corpus-a"), std::string::npos) << out;
+  EXPECT_NE(out.find("b.bin"), std::string::npos) << out;
+  EXPECT_NE(out.find("dir=" + west + "/alice/corpus"), std::string::npos) << out;
+  JobCgroups cg(DetectCgroupLayout(), "suanli-test");
+  const bool sandboxed = DetectIsolationCaps(cg).bwrap_works;
+  if (sandboxed) {
+    EXPECT_NE(out.find("read-only"), std::string::npos) << out;
+    EXPECT_NE(out.find("bob-hidden"), std::string::npos) << out;
+  }
+  // Copied, then queued there: its history says so and how long the copy took.
+  const std::vector<std::string> kinds = Kinds(*w);
+  auto staged = std::find(kinds.begin(), kinds.end(), "staged");
+  ASSERT_NE(staged, kinds.end());
+  EXPECT_EQ(kinds.front(), "submitted");
+  EXPECT_EQ(*(staged - 1), "dispatched");
+  EXPECT_EQ(*(staged + 1), "dispatched");
+  EXPECT_EQ(*(staged + 2), "started");
+  EXPECT_NE(FindEvent(*w, "staged")->message.find("dataset corpus from east to west in "), std::string::npos)
+      << FindEvent(*w, "staged")->message;
+  EXPECT_EQ(ReadText(west + "/alice/corpus/a.txt"), "corpus-a\n");
+  EXPECT_EQ(fs::file_size(west + "/alice/corpus/sub/b.bin"), 1000u);
+  EXPECT_FALSE(fs::exists(east + "/alice/corpus/new"));
+  auto reg = cp->GetDataset(kAlice, "corpus");
+  ASSERT_TRUE(reg.ok());
+  ASSERT_EQ(reg->copies.size(), 1u);
+  EXPECT_EQ(reg->copies[0].center, "west");
+
+  // At east, where it lives, nothing is copied.
+  auto e = cp->Get(kAlice, je->id);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->state, JobState::kSucceeded) << e->reason;
+  EXPECT_EQ(FindEvent(*e, "staged"), nullptr);
+  EXPECT_NE(ReadText(*cp->LogPath(kAlice, je->id, "stdout")).find("corpus-a"), std::string::npos);
+  cp->Stop();
+}
+
+TEST(LiveDatasets, EachTenantSeesItsOwnTheRegistryOutlivesARestartAndInUseIsNotDeleted) {
+  ScratchDir dir;
+  const ServerConfig cfg = TwoDataRoots(dir);
+  fs::create_directories(cfg.centers[0].data_root + "/alice/corpus");
+  WriteText(cfg.centers[0].data_root + "/alice/corpus/x", "12345");
+  {
+    auto cp = StartOrDie(cfg);
+    ASSERT_TRUE(cp);
+    ASSERT_TRUE(cp->RegisterDataset(kAlice, Named("corpus", "east")).ok());
+    // At a center with a data root a given size does not stand in for the directory.
+    EXPECT_FALSE(cp->RegisterDataset(kBob, Named("logs", "west", 0)).ok());
+    cp->Stop();
+  }
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  auto mine = cp->Datasets(kAlice);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].size_bytes, 5);
+  EXPECT_TRUE(cp->Datasets(kBob)->empty());
+  EXPECT_EQ(cp->Datasets(kAdmin)->size(), 1u);
+  EXPECT_EQ(cp->GetDataset(kBob, "corpus").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(cp->DeleteDataset(kBob, "corpus").code(), StatusCode::kNotFound);
+
+  // While a job that uses it is active it stays; then it goes.
+  JobSpec s = Sh("sleep 30");
+  s.center = "east";
+  s.dataset = "corpus";
+  auto j = cp->Submit(kAlice, s);
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  Status busy = cp->DeleteDataset(kAlice, "corpus");
+  EXPECT_EQ(busy.code(), StatusCode::kFailedPrecondition) << busy.message();
+  EXPECT_NE(busy.message().find(std::to_string(j->id)), std::string::npos) << busy.message();
+  ASSERT_TRUE(cp->Cancel(kAlice, j->id).ok());
+  ASSERT_TRUE(WaitFor(*cp, [&] { return Ended(*cp, j->id); }));
+  EXPECT_TRUE(cp->DeleteDataset(kAlice, "corpus").ok());
+  EXPECT_TRUE(cp->Datasets(kAlice)->empty());
+  EXPECT_TRUE(fs::exists(cfg.centers[0].data_root + "/alice/corpus/x"));  // its files stay
+  cp->Stop();
+}
+
+TEST(LiveDatasets, AFailedCopyFailsItsJobWithTheStageCommandsWords) {
+  ScratchDir dir;
+  ServerConfig cfg = TwoDataRoots(dir);
+  // $1 and $2 are the directories, $3 and $4 the centers.
+  cfg.stage_command = {"sh",           "-c",          "echo \"no route from $3 to $4\" >&2; exit 3",
+                       "stage",        "{src}",       "{dst}",
+                       "{src_center}", "{dst_center}"};
+  fs::create_directories(cfg.centers[0].data_root + "/alice/corpus");
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  ASSERT_TRUE(cp->RegisterDataset(kAlice, Named("corpus", "east")).ok());
+  JobSpec s = Sh("echo ran");
+  s.center = "west";
+  s.dataset = "corpus";
+  auto j = cp->Submit(kAlice, s);
+  ASSERT_TRUE(j.ok());
+  ASSERT_TRUE(WaitFor(*cp, [&] { return Ended(*cp, j->id); }));
+  auto r = cp->Get(kAlice, j->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, JobState::kFailed);
+  EXPECT_NE(r->reason.find("staging its dataset corpus from east to west failed"), std::string::npos) << r->reason;
+  EXPECT_NE(r->reason.find("no route from east to west"), std::string::npos) << r->reason;
+  EXPECT_TRUE(r->attempts.empty());  // it never ran
+  EXPECT_TRUE(cp->GetDataset(kAlice, "corpus")->copies.empty());
+  cp->Stop();
+}
+
+// Simulated centers have no data roots: a job waits the time the dispatcher
+// counts for its dataset (size over the link's bandwidth, plus its latency).
+TEST(LiveDatasets, WithoutDataRootsAJobWaitsTheModelledTransfer) {
+  ScratchDir dir;
+  ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
+  std::atomic<WallMs> now{WallMs(1'800'000'000'000)};
+  cfg.clock = [&now] { return CoreTime(now.load()); };  // µs
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  // 1,000 GB over tiny's 100 Gb/s east-west link with 30 ms latency: 80.03 s.
+  auto bad = cp->RegisterDataset(kAlice, Named("weights", "east"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().field(), "size_gb");
+  ASSERT_TRUE(cp->RegisterDataset(kAlice, Named("weights", "east", 1'000'000'000'000)).ok());
+  JobSpec s = Sh("true");
+  s.gpus = 1;
+  s.center = "west";
+  s.dataset = "weights";
+  s.duration_s = 10;
+  auto j = cp->Submit(kAlice, s);
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  const WallMs submitted = now.load();
+  ASSERT_TRUE(WaitFor(*cp, [&] { return cp->Get(kAlice, j->id)->reason.starts_with("staging its dataset until"); }));
+  auto r = cp->Get(kAlice, j->id);
+  EXPECT_EQ(r->est_start_ms.ms() - submitted.ms(), 80'030) << r->reason;
+  now.store(WallMs(submitted.ms() + 79'000));
+  cp->PassNow();
+  EXPECT_EQ(StateOf(*cp, j->id), JobState::kPending);
+  now.store(WallMs(submitted.ms() + 80'100));
+  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, j->id) == JobState::kRunning; }));
+  EXPECT_EQ(cp->Get(kAlice, j->id)->center, "west");
+  cp->Stop();
+}
+
+}  // namespace
+}  // namespace suanli::live
