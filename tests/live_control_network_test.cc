@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <set>
@@ -300,6 +301,49 @@ TEST(LiveControl, PendingJobsBehindOneWaveAreForecastToStartInTurn) {
     const double want = i < 4 ? 0.0 : 120'000.0;  // the second wave after the first's limit
     EXPECT_NEAR(static_cast<double>(r->est_start_ms - first_end), want, 5'000.0) << "queued job " << i;
   }
+  cp->Stop();
+}
+
+// Estimates predict a run from its tenant's last runs (the mean share of
+// their time limits): alice's last two runs used a tenth of their 600 s
+// limits, so her runs are expected to last 60 s; bob, with no history, is
+// expected to run to his limits.
+TEST(LiveControl, EstimatesPredictRunsFromTheTenantsLastRuns) {
+  ScratchDir dir;
+  ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
+  std::atomic<WallMs> now{WallMs(1'800'000'000'000)};
+  cfg.clock = [&now] { return CoreTime(now.load()); };  // µs
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  auto submit = [&](const Caller& who, int64_t duration_s) {
+    JobSpec s = Gpu(8, duration_s);
+    s.center = "east";
+    s.time_limit_s = 600;
+    auto r = cp->Submit(who, s);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? r->id : 0;
+  };
+  const int64_t a = submit(kAlice, 60), b = submit(kAlice, 60);
+  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, b) == JobState::kRunning; }));
+  now.store(WallMs(now.load().ms() + 61'000));
+  ASSERT_TRUE(
+      WaitFor(*cp, [&] { return StateOf(*cp, a) == JobState::kSucceeded && StateOf(*cp, b) == JobState::kSucceeded; }));
+  // East's four nodes busy: alice's two, bob's two; then four wait.
+  for (const Caller* who : {&kAlice, &kAlice, &kBob, &kBob}) submit(*who, 60);
+  const WallMs started = now.load();
+  std::vector<int64_t> q;
+  for (const Caller* who : {&kAlice, &kBob, &kBob, &kBob}) q.push_back(submit(*who, 60));
+  ASSERT_TRUE(WaitFor(*cp, [&] {
+    for (int64_t id : q)
+      if (cp->Get(kAdmin, id)->est_start_ms.ms() == 0) return false;
+    return true;
+  }));
+  // Alice's two end 60 s in: the first two start; alice's ends 60 s later
+  // and the third starts; the fourth waits for bob's first two, at their
+  // limit, 600 s in.
+  const int64_t want[] = {60'000, 60'000, 120'000, 600'000};
+  for (size_t i = 0; i < q.size(); ++i)
+    EXPECT_EQ(cp->Get(kAdmin, q[i])->est_start_ms.ms() - started.ms(), want[i]) << "queued job " << i;
   cp->Stop();
 }
 

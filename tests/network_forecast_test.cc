@@ -3,6 +3,7 @@
 // expected to, the forecast is what then happens, to the microsecond.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 
 #include "core/network/network_scheduler.h"
@@ -73,6 +74,36 @@ TEST(NetworkForecast, JobsQueuedBehindOneWaveStartOneAfterTheOther) {
   // Asking changed nothing: run on, and each starts when forecast.
   run.RunOn(Seconds(20));
   for (const auto& [id, at] : fc->starts) EXPECT_EQ(run.starts[id], at) << "job " << id;
+}
+
+// A predictor that says each run takes half its estimate: the running job
+// is expected to end at 50 s and each queued one to run half as long; a run
+// already past its predicted share is expected to run to its estimate.
+TEST(NetworkForecast, PredictedSharesShortenTheRunsAndARunPastItsShareKeepsItsEstimate) {
+  Fixture f;
+  Driver run(f);
+  JobId wave = AddAt(f, 8, 100, 0);
+  run.Pass(0);
+  std::vector<JobId> queued;
+  for (double work : {100, 200}) queued.push_back(AddAt(f, 8, work, Seconds(10)));
+  run.Pass(Seconds(10));
+  const RunShare half = [](const Job&) { return 0.5; };
+  auto fc = RunForecast(f.ns->SnapshotForecast(CenterId{0}, Seconds(20), half), f.cat);
+  ASSERT_TRUE(fc.ok()) << fc.status().message();
+  ASSERT_EQ(fc->starts.size(), 2u);
+  EXPECT_EQ(fc->starts[0].second, Seconds(50));
+  EXPECT_EQ(fc->starts[1].second, Seconds(100));  // 50 + half of 100
+  // At 60 s the running job has outrun its share: expected at its estimate.
+  fc = RunForecast(f.ns->SnapshotForecast(CenterId{0}, Seconds(60), half), f.cat);
+  ASSERT_TRUE(fc.ok());
+  EXPECT_EQ(fc->starts[0].second, Seconds(100));
+  // Shares out of (0, 1] are no prediction.
+  for (double bad : {0.0, -1.0, 7.0, std::nan("")}) {
+    fc = RunForecast(f.ns->SnapshotForecast(CenterId{0}, Seconds(20), [bad](const Job&) { return bad; }), f.cat);
+    ASSERT_TRUE(fc.ok());
+    EXPECT_EQ(fc->starts[0].second, Seconds(100)) << bad;
+  }
+  (void)wave;
 }
 
 // EASY backfill: a job that fits beside the running one now but would delay

@@ -131,6 +131,7 @@ Status ControlPlaneImpl::Init() {
   }
   if (!replay_) SUANLI_RETURN_IF_ERROR(InitQuotas());
   SUANLI_RETURN_IF_ERROR(LoadDatasets());
+  SUANLI_RETURN_IF_ERROR(LoadRunShares());
   // Drain flags and abandoned runs survive restarts.
   Step();
   for (CenterId c : Ids<CenterId>(nc)) {

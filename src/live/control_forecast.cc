@@ -4,6 +4,7 @@
 // jobs changed. Reasons come from the network scheduler (WhyWaiting).
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <map>
 #include <tuple>
 
@@ -48,6 +49,38 @@ void ControlPlaneImpl::StopForecaster() {
   if (forecaster_.joinable()) forecaster_.join();
 }
 
+void ControlPlaneImpl::NoteRunShare(const JobRecord& r, JobState state, WallMs end_ms) {
+  // Runs that ended on their own (not cancelled, not stopped), in one go.
+  if (replay_ || (state != JobState::kSucceeded && state != JobState::kFailed) || r.start_ms.ms() <= 0 ||
+      !r.attempts.empty() || r.spec.time_limit_s <= 0)
+    return;
+  const double share = static_cast<double>(end_ms.ms() - r.start_ms.ms()) / (1000.0 * r.spec.time_limit_s);
+  if (!std::isfinite(share) || share <= 0) return;
+  std::deque<double>& h = run_shares_[net_->InternTenant(r.tenant).value()];
+  h.push_back(std::min(share, 1.0));
+  while (h.size() > kRunShareHistory) h.pop_front();
+}
+
+double ControlPlaneImpl::RunShareOf(const Job& j) const {
+  auto it = run_shares_.find(j.tenant.value());
+  if (it == run_shares_.end() || it->second.empty()) return 1;
+  double sum = 0;
+  for (double s : it->second) sum += s;
+  return sum / static_cast<double>(it->second.size());
+}
+
+Status ControlPlaneImpl::LoadRunShares() {
+  if (replay_) return Status::Ok();
+  JobFilter f;
+  f.states = {JobState::kSucceeded, JobState::kFailed};
+  f.limit = 1000;
+  SUANLI_ASSIGN_OR_RETURN(std::vector<JobRecord> ended, store_->ListJobs(f));
+  std::lock_guard<std::mutex> lk(mu_);
+  // Newest first: each tenant's newest runs, put back in order.
+  for (auto it = ended.rbegin(); it != ended.rend(); ++it) NoteRunShare(*it, it->state, it->end_ms);
+  return Status::Ok();
+}
+
 void ControlPlaneImpl::RefreshForecasts(WallMs now) {
   std::vector<Forecast> done;
   {
@@ -55,7 +88,6 @@ void ControlPlaneImpl::RefreshForecasts(WallMs now) {
     done.swap(fc_done_);
   }
   for (const Forecast& f : done) {
-    if (f.center.value() >= centers_.size()) continue;
     centers_[f.center].forecasting = false;
     for (size_t i = 0; i < f.starts.size(); ++i) {
       const auto& [slot, start] = f.starts[i];
@@ -77,7 +109,7 @@ void ControlPlaneImpl::RefreshForecasts(WallMs now) {
     if (!x.has_nodes || !x.up || !sched || x.forecasting || x.queued.empty()) continue;
     const CenterRt::ForecastKey key{sched->state().generation(), sched->num_pending(), sched->num_running()};
     if (key == x.forecast_key && now - x.forecast_at < kForecastMaxAgeMs) continue;
-    ForecastSnapshot snap = net_->SnapshotForecast(c, t_);
+    ForecastSnapshot snap = net_->SnapshotForecast(c, t_, [this](const Job& j) { return RunShareOf(j); });
     if (snap.queued.empty()) continue;
     todo.push_back(std::move(snap));
     x.forecast_key = key;
@@ -106,7 +138,7 @@ void ControlPlaneImpl::EstimateStarts(WallMs now) {
     std::map<Shape, std::string> memo;
     size_t n = 0;
     for (int64_t id : x.queued) {
-      if (n++ >= kEstimatesPerCenter) break;
+      if (n++ >= kReasonsPerCenter) break;
       Active& a = active_.at(id);
       const Job& j = net_->workload().jobs[a.slot];
       const uint32_t tenant = sched->quota_usage() ? j.tenant.value() : 0u;

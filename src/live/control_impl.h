@@ -56,10 +56,13 @@ inline Status FailedPrecondition(std::string message) {
 }
 
 // Reasons of pending jobs: at most this many per center and pass.
-inline constexpr size_t kEstimatesPerCenter = 200;
+inline constexpr size_t kReasonsPerCenter = 200;
 // A center's start forecast is run again when its jobs change, and at least
 // this often (dynamic orders move jobs as time passes).
 inline constexpr int64_t kForecastMaxAgeMs = 60'000;
+// A tenant's next run is predicted from this many of its last (Tsafrir et
+// al.'s user-based prediction: the mean of the last two).
+inline constexpr size_t kRunShareHistory = 2;
 // Passes come at most this often under a storm of submissions.
 inline constexpr auto kMinPassGap = std::chrono::milliseconds(50);
 // An abandoned run whose cancel went through is forgotten this long after.
@@ -293,6 +296,12 @@ class ControlPlaneImpl final : public ControlPlane {
   // Takes the forecasts the forecaster finished (each pending job's
   // est_start_ms), and hands it a snapshot of each center whose jobs changed.
   void RefreshForecasts(WallMs now);
+  // Run-time predictions for forecasts (control_forecast.cc): a run that
+  // ended on its own teaches its tenant's share; at start, the store's
+  // newest ended jobs do.
+  void NoteRunShare(const JobRecord& r, JobState state, WallMs end_ms);
+  double RunShareOf(const Job& j) const;
+  Status LoadRunShares();
   void StartForecaster();
   void StopForecaster();
   // Datasets (control_datasets.cc).
@@ -502,6 +511,9 @@ class ControlPlaneImpl final : public ControlPlane {
   std::vector<Forecast> fc_done_;
   bool fc_stop_ = false;
   std::thread forecaster_;
+  // By tenant (TenantId): the shares of their time limits its last
+  // kRunShareHistory runs used, newest last (mu_).
+  std::unordered_map<uint32_t, std::deque<double>> run_shares_;
 
   // Datasets (control_datasets.cc): the registry, as the store holds it
   // (ds_mu_, a leaf lock), and each center's data root ("" = none).

@@ -402,6 +402,7 @@ void ControlPlaneImpl::EndAttempt(Active& a, WallMs end_ms, std::string_view out
 void ControlPlaneImpl::Finish(Active& a, JobState state, WallMs end_ms, std::string reason, PassWork* w) {
   // A backend's clock (Slurm's whole seconds) may put the end just before the start.
   if (a.rec.start_ms.ms() > 0 && end_ms < a.rec.start_ms) end_ms = a.rec.start_ms;
+  NoteRunShare(a.rec, state, end_ms);
   EndAttempt(a, end_ms, StateName(state), reason);
   if (a.queued_at != kNoCenter) centers_[a.queued_at].queued.erase(a.rec.id);
   if (CenterId c = CenterOf(a); c != kNoCenter) centers_[c].running.erase(a.rec.id);

@@ -1,6 +1,7 @@
 // Start times from a forward simulation: when each job queued at a center
 // would start if nothing new came and every run ended when expected (its
-// estimate, else its time limit). A snapshot of the center's jobs is taken
+// estimate, else its time limit, or the share of it a predictor gives:
+// RunShare). A snapshot of the center's jobs is taken
 // from the network scheduler (NetworkScheduler::SnapshotForecast, cheap: a
 // copy of plain data), then a fresh scheduler of the same policy is fed the
 // snapshot and run ahead, pass by pass, to the expected end of each run
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -21,6 +23,12 @@
 #include "core/scheduler/scheduler.h"
 
 namespace suanli {
+
+// A run-time predictor: the share of its estimate a job is expected to run,
+// in (0, 1] (the live plane: from its tenant's last runs, as Tsafrir,
+// Etsion and Feitelson's user-based predictions, IEEE TPDS 2007). A run
+// already longer than its predicted share is expected to run to its estimate.
+using RunShare = std::function<double(const Job&)>;
 
 struct ForecastSnapshot {
   CenterId center = kNoCenter;

@@ -3,6 +3,7 @@
 // it. Asking changes nothing: the copy has its own scheduler, placer and
 // random stream.
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 #include "core/network/forecast.h"
@@ -10,7 +11,16 @@
 
 namespace suanli {
 
-ForecastSnapshot NetworkScheduler::SnapshotForecast(CenterId c, Time t) const {
+namespace {
+// The predictor's share, kept in (0, 1]; 1 without one.
+double ShareOf(const RunShare& share, const Job& j) {
+  if (!share) return 1;
+  const double f = share(j);
+  return std::isfinite(f) && f > 0 ? std::min(f, 1.0) : 1.0;
+}
+}  // namespace
+
+ForecastSnapshot NetworkScheduler::SnapshotForecast(CenterId c, Time t, const RunShare& share) const {
   ForecastSnapshot s;
   s.center = c;
   s.t = t;
@@ -20,7 +30,16 @@ ForecastSnapshot NetworkScheduler::SnapshotForecast(CenterId c, Time t) const {
   const Scheduler& real = *x.sched;
   for (JobId id : jobs_.ids())
     if (jobs_[id].phase == NetPhase::kQueued && jobs_[id].center == c) {
-      s.queued.emplace_back(id, real.Progress(id));
+      JobProgress p = real.Progress(id);
+      if (share) {
+        const Job& j = w_.jobs[id];
+        // What the scheduler expects of it (its estimate, else its work, less
+        // the work it did), that share of it.
+        const double base = j.estimate > 0 ? j.estimate : j.work;
+        const double est = p.est_remaining >= 0 ? p.est_remaining : base - (j.work - p.remaining);
+        if (est > 0) p.est_remaining = est * ShareOf(share, j);
+      }
+      s.queued.emplace_back(id, p);
       s.generations.push_back(jobs_[id].gen);
     }
   if (s.queued.empty()) return s;
@@ -32,8 +51,16 @@ ForecastSnapshot NetworkScheduler::SnapshotForecast(CenterId c, Time t) const {
   for (NodeId n : x.net.nodes.ids())
     if (!real.state().up(n)) s.down.push_back(n);
   for (JobId id : real.running_jobs())
-    if (const Allocation* a = real.AllocationOf(id))
-      s.running.push_back({id, *a, real.runtime(id).last_start, real.ExpectedEnd(id)});
+    if (const Allocation* a = real.AllocationOf(id)) {
+      const Time start = real.runtime(id).last_start;
+      Time end = real.ExpectedEnd(id);
+      if (share && end != kNever && end > start) {
+        const Time predicted =
+            start + static_cast<Duration>(static_cast<double>(end - start) * ShareOf(share, w_.jobs[id]));
+        if (predicted > t) end = predicted;
+      }
+      s.running.push_back({id, *a, start, end});
+    }
   return s;
 }
 

@@ -219,7 +219,7 @@ class NetworkScheduler {
   std::string WhyWaiting(JobId id, Time t);
   // The jobs of center c now, for a start forecast (forecast.h): a copy,
   // so that RunForecast may run it anywhere. Empty `queued`: nothing to ask.
-  ForecastSnapshot SnapshotForecast(CenterId c, Time t) const;
+  ForecastSnapshot SnapshotForecast(CenterId c, Time t, const RunShare& share = nullptr) const;
   // One scheduling pass at every center that needs one.
   Status Pass(Time t);
   // Nothing else will happen: held jobs wait for centers that stay down.
