@@ -184,17 +184,22 @@ void NetworkScheduler::Dispatch(JobId id, Time t) {
     if (!status_[c].up) return Hold(id, c, kNever, fmt::format("its center {} takes no jobs now", name));
     if (avoiding && p.avoid == c)
       return Hold(id, c, p.avoid_until, fmt::format("center {} stopped its last run", name));
-    // Its dataset, held elsewhere, is staged first (a center with no route
-    // to it gets the data by other means, as under `isolated`).
+    // Its dataset, held elsewhere, is staged first: in the time its links
+    // take, at least a microsecond (with no route between the two, the
+    // network has no figure for it; the live plane copies it all the same).
     const Job& job = w_.jobs[id];
     const CenterId data = job.data_at != kNoPlace && job.data_at < view_->place_center.size()
                               ? view_->place_center[job.data_at]
                               : kNoCenter;
-    double transfer_s = data != kNoCenter && job.data_gb > 0 ? view_->paths.TransferSeconds(data, c, job.data_gb) : 0;
+    if (data == kNoCenter || data == c || job.data_gb <= 0) {
+      NetDecision& s = Send(id, c, t);
+      if (opt_.explain_dispatch) s.why = "the center it asked for";
+      return QueueAt(id, c, t);
+    }
+    double transfer_s = view_->paths.TransferSeconds(data, c, job.data_gb);
     if (!std::isfinite(transfer_s)) transfer_s = 0;
-    NetDecision& s = Send(id, c, t + SecondsF(transfer_s));
+    NetDecision& s = Send(id, c, t + std::max<Duration>(1, SecondsF(transfer_s)));
     if (opt_.explain_dispatch) s.why = "the center it asked for";
-    if (transfer_s <= 0 || s.at <= t) return QueueAt(id, c, t);
     s.transfer_s = transfer_s;
     j.phase = NetPhase::kInFlight;
     j.center = c;
