@@ -149,11 +149,11 @@ TEST(LiveControlConfig, ValidateChecksValuesSetInCode) {
   x.tls_key = "k.pem";
   expect_bad(x, "tls_key");
   x = c;
-  x.centers.push_back({"a", BackendConfig{}});
+  x.centers.push_back({"a", BackendConfig{}, ""});
   x.centers.back().backend.kind = "cloud";
   expect_bad(x, "centers[0]");
   x = c;
-  x.centers.push_back({"a", BackendConfig{}});
+  x.centers.push_back({"a", BackendConfig{}, ""});
   x.centers.back().backend.kind = "local";
   x.centers.push_back(x.centers.back());
   expect_bad(x, "centers[1]");

@@ -47,7 +47,7 @@ IsolationCaps DetectIsolationCaps(JobCgroups& cgroups) {
   } else {
     SubprocessOptions o;
     // A trial with the options of a job: namespaces, tmpfs, binds.
-    o.argv = BwrapArgs(caps.bwrap, {"/tmp/suanli-sandbox-trial", "/tmp", "/tmp", caps.root});
+    o.argv = BwrapArgs(caps.bwrap, {"/tmp/suanli-sandbox-trial", "/tmp", "/tmp", caps.root, {}, ""});
     o.argv.push_back("true");
     o.timeout_ms = 10000;
     auto r = RunSubprocess(o);
