@@ -233,6 +233,66 @@ TEST(LiveDatasets, AFailedCopyFailsItsJobWithTheStageCommandsWords) {
   cp->Stop();
 }
 
+// Attack: a dataset's directory, or its tenant's, replaced by a symbolic
+// link to somewhere else (which a job that can write a data root, e.g. on a
+// Slurm center, could make). Registration would measure, and the stage
+// command (run as the server) read or write, wherever the link points; both
+// refuse it, and nothing is copied from or to the link's target.
+TEST(LiveDatasets, SymbolicLinksForADatasetOrItsTenantAreRefusedNotFollowed) {
+  ScratchDir dir;
+  ServerConfig cfg = TwoDataRoots(dir);
+  const fs::path east = cfg.centers[0].data_root, west = cfg.centers[1].data_root;
+  fs::create_directories(dir / "secret");
+  WriteText(dir / "secret/key", "private\n");
+  fs::create_directories(east / "alice");
+  fs::create_directory_symlink(dir / "secret", east / "alice/stolen");
+  fs::create_directories(east / "alice/corpus");
+  WriteText(east / "alice/corpus/x", "data\n");
+  fs::create_directory_symlink(dir / "secret", east / "bob");  // bob's tenant directory
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+
+  auto stolen = cp->RegisterDataset(kAlice, Named("stolen", "east"));
+  ASSERT_FALSE(stolen.ok());
+  EXPECT_EQ(stolen.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(stolen.status().message().find("symbolic link"), std::string::npos) << stolen.status().message();
+  auto bobs = cp->RegisterDataset(kBob, Named("key", "east"));
+  ASSERT_FALSE(bobs.ok());
+  EXPECT_NE(bobs.status().message().find("symbolic link"), std::string::npos) << bobs.status().message();
+  EXPECT_TRUE(cp->Datasets(kAdmin)->empty());
+
+  // Registered while real, then swapped for a link before its copy.
+  ASSERT_TRUE(cp->RegisterDataset(kAlice, Named("corpus", "east")).ok());
+  fs::remove_all(east / "alice/corpus");
+  fs::create_directory_symlink(dir / "secret", east / "alice/corpus");
+  JobSpec s = Sh("cat \"$SUANLI_DATASET_DIR\"/key");
+  s.center = "west";
+  s.dataset = "corpus";
+  auto j = cp->Submit(kAlice, s);
+  ASSERT_TRUE(j.ok());
+  ASSERT_TRUE(WaitFor(*cp, [&] { return Ended(*cp, j->id); }));
+  auto r = cp->Get(kAlice, j->id);
+  EXPECT_EQ(r->state, JobState::kFailed);
+  EXPECT_NE(r->reason.find("symbolic link"), std::string::npos) << r->reason;
+  EXPECT_TRUE(r->attempts.empty());
+  EXPECT_FALSE(fs::exists(west / "alice/corpus/key"));
+
+  // The destination: alice's directory at west is a link out of the root.
+  fs::remove(east / "alice/corpus");
+  fs::create_directories(east / "alice/corpus");
+  WriteText(east / "alice/corpus/x", "data\n");
+  fs::create_directories(dir / "elsewhere");
+  fs::create_directory_symlink(dir / "elsewhere", west / "alice");
+  auto k = cp->Submit(kAlice, s);
+  ASSERT_TRUE(k.ok());
+  ASSERT_TRUE(WaitFor(*cp, [&] { return Ended(*cp, k->id); }));
+  r = cp->Get(kAlice, k->id);
+  EXPECT_EQ(r->state, JobState::kFailed);
+  EXPECT_NE(r->reason.find((west / "alice").string() + " is a symbolic link"), std::string::npos) << r->reason;
+  EXPECT_TRUE(fs::is_empty(dir / "elsewhere"));
+  cp->Stop();
+}
+
 // Simulated centers have no data roots: a job waits the time the dispatcher
 // counts for its dataset (size over the link's bandwidth, plus its latency).
 TEST(LiveDatasets, WithoutDataRootsAJobWaitsTheModelledTransfer) {

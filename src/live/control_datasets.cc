@@ -66,6 +66,24 @@ Status MakeReadableDir(const fs::path& dir) {
   return Status::Ok();
 }
 
+// A dataset's directory, and the tenant's above it, must be real
+// directories under the data root, not symbolic links: the size measured at
+// registration, the stage command run as the server, and the read-only view
+// a job gets would otherwise reach wherever a link points. A missing
+// directory passes (a copy's destination is made by the stage).
+Status RefuseLinks(const std::string& dir) {
+  const fs::path ds(dir);
+  for (const fs::path& p : {ds.parent_path(), ds}) {
+    std::error_code ec;
+    if (fs::is_symlink(fs::symlink_status(p, ec)))
+      return FailedPrecondition(
+          fmt::format("{} is a symbolic link: a dataset and its tenant's directory must be real directories under "
+                      "the data root",
+                      p.string()));
+  }
+  return Status::Ok();
+}
+
 std::string FormatBytes(int64_t b) {
   if (b >= 1'000'000'000) return fmt::format("{:.2f} GB", static_cast<double>(b) / 1e9);
   if (b >= 1'000'000) return fmt::format("{:.1f} MB", static_cast<double>(b) / 1e6);
@@ -107,7 +125,7 @@ void ControlPlaneImpl::SetJobData(const JobSpec& spec, const std::string& tenant
   j->data_gb = static_cast<float>(std::max(static_cast<double>(d->size_bytes) / 1e9, 1e-9));
 }
 
-bool ControlPlaneImpl::StartStaging(Active& a, const NetDecision& d, WallMs now) {
+bool ControlPlaneImpl::StartStaging(Active& a, const NetDecision& d) {
   if (replay_ || a.rec.spec.dataset.empty()) return false;
   const auto ds = FindDataset(a.rec.tenant, a.rec.spec.dataset);
   if (!ds) return false;
@@ -131,7 +149,6 @@ bool ControlPlaneImpl::StartStaging(Active& a, const NetDecision& d, WallMs now)
   if (!d.deferred)
     a.rec.reason = fmt::format("staging its dataset: copying {} ({}) from {} to {}", ds->name,
                                FormatBytes(ds->size_bytes), task.from, task.to);
-  (void)now;
   {
     std::lock_guard<std::mutex> lk(st_mu_);
     st_todo_.push_back(std::move(task));
@@ -195,7 +212,11 @@ void ControlPlaneImpl::StartStager() {
       o.max_output_bytes = kStageOutputBytes;
       o.cancel = &st_cancel_;
       std::error_code ec;
-      if (!fs::is_directory(t.src, ec)) {
+      if (Status links = RefuseLinks(t.src); !links.ok()) {
+        done.status = links;
+      } else if (Status links_there = RefuseLinks(t.dst); !links_there.ok()) {
+        done.status = links_there;
+      } else if (!fs::is_directory(t.src, ec)) {
         done.status = FailedPrecondition(fmt::format("its directory {} at {} is missing", t.src, t.from));
       } else if (Status made = MakeReadableDir(fs::path(t.dst).parent_path()); !made.ok()) {
         done.status = made;
@@ -262,6 +283,7 @@ Result<Dataset> ControlPlaneImpl::RegisterDataset(const Caller& caller, Dataset 
   d.copies.clear();
   d.created_ms = Now();
   if (const std::string dir = DatasetDir(c->second, d.tenant, d.name); !dir.empty()) {
+    SUANLI_RETURN_IF_ERROR(RefuseLinks(dir));
     std::error_code ec;
     if (!fs::is_directory(dir, ec))
       return FailedPrecondition(

@@ -313,7 +313,7 @@ class ControlPlaneImpl final : public ControlPlane {
   std::string DatasetDir(CenterId c, const std::string& tenant, const std::string& name) const;
   // A job sent to center `to`: whether its dataset is copied there by the
   // stager (then a.staging is set and Ready waits for the copy).
-  bool StartStaging(Active& a, const NetDecision& d, WallMs now);
+  bool StartStaging(Active& a, const NetDecision& d);
   // Copies the stager finished: Ready for jobs whose time has come.
   void ApplyStaged(WallMs now, PassWork* w);
   // A timer for (slot, gen) came due: false while its copy runs (it is

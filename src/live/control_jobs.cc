@@ -96,7 +96,7 @@ void ControlPlaneImpl::ApplyDecisions(WallMs now, PassWork* w) {
                   fmt::format("to {} by {}, staging its dataset until {}{}", x.built->name, DispatchName(), until,
                               d.why.empty() ? "" : ": " + d.why),
                   now);
-          if (!StartStaging(a, d, now) || d.deferred) timers_.emplace(d.at, std::make_pair(a.slot, d.generation));
+          if (!StartStaging(a, d) || d.deferred) timers_.emplace(d.at, std::make_pair(a.slot, d.generation));
           ++w->held;
           break;
         }
