@@ -125,6 +125,26 @@ TEST(NetworkForecast, BackfillAndTheReservationAreForecastAsTheyHappen) {
   for (const auto& [id, at] : want) EXPECT_EQ(run.starts[id], at) << "job " << id;
 }
 
+// A forecast asked to stop (the server stopping) gives up before its next
+// pass instead of running to the end; unasked, the same snapshot answers.
+TEST(NetworkForecast, AForecastAskedToStopGivesUp) {
+  Fixture f("fifo+easy");
+  Driver run(f);
+  AddAt(f, 8, 100, 0);
+  run.Pass(0);
+  AddAt(f, 8, 50, Seconds(1));
+  const ForecastSnapshot snap = f.ns->SnapshotForecast(CenterId{0}, Seconds(1));
+  std::atomic<bool> stop{true};
+  auto given_up = RunForecast(snap, f.cat, &stop);
+  ASSERT_FALSE(given_up.ok());
+  EXPECT_EQ(given_up.status().code(), StatusCode::kUnavailable);
+  stop = false;
+  auto fc = RunForecast(snap, f.cat, &stop);
+  ASSERT_TRUE(fc.ok());
+  ASSERT_EQ(fc->starts.size(), 1u);
+  EXPECT_EQ(fc->starts[0].second, Seconds(100));
+}
+
 // A job that can never start while the center's nodes are down is
 // forecast never; a center with nothing queued has nothing to forecast.
 TEST(NetworkForecast, NothingQueuedOrNothingToReleaseAnswersPlainly) {

@@ -23,7 +23,8 @@ void ControlPlaneImpl::StartForecaster() {
       lk.unlock();
       std::vector<Forecast> done;
       for (const ForecastSnapshot& snap : todo) {
-        auto fc = RunForecast(snap, catalog_);
+        auto fc = RunForecast(snap, catalog_, &fc_cancel_);
+        if (fc_cancel_) return;
         if (fc.ok()) {
           done.push_back(std::move(fc).value());
         } else {
@@ -45,6 +46,7 @@ void ControlPlaneImpl::StopForecaster() {
     std::lock_guard<std::mutex> lk(fc_mu_);
     fc_stop_ = true;
   }
+  fc_cancel_ = true;
   fc_cv_.notify_all();
   if (forecaster_.joinable()) forecaster_.join();
 }

@@ -510,6 +510,7 @@ class ControlPlaneImpl final : public ControlPlane {
   std::vector<ForecastSnapshot> fc_todo_;
   std::vector<Forecast> fc_done_;
   bool fc_stop_ = false;
+  std::atomic<bool> fc_cancel_{false};  // a forecast under way gives up (StopForecaster)
   std::thread forecaster_;
   // By tenant (TenantId): the shares of their time limits its last
   // kRunShareHistory runs used, newest last (mu_).

@@ -11,6 +11,7 @@
 // backfill, quotas, preemption — is in the answer.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,8 +60,9 @@ struct Forecast {
 };
 
 // Runs the snapshot ahead until every queued job started, `max_passes`
-// passes, or `horizon` after its time.
-Result<Forecast> RunForecast(const ForecastSnapshot& s, const Catalog& catalog, uint64_t max_passes = 100000,
-                             Duration horizon = 366 * kDay);
+// passes, or `horizon` after its time. When `stop` becomes true (another
+// thread asks it to give up) it returns Unavailable before its next pass.
+Result<Forecast> RunForecast(const ForecastSnapshot& s, const Catalog& catalog, const std::atomic<bool>* stop = nullptr,
+                             uint64_t max_passes = 100000, Duration horizon = 366 * kDay);
 
 }  // namespace suanli

@@ -64,7 +64,8 @@ ForecastSnapshot NetworkScheduler::SnapshotForecast(CenterId c, Time t, const Ru
   return s;
 }
 
-Result<Forecast> RunForecast(const ForecastSnapshot& s, const Catalog& catalog, uint64_t max_passes, Duration horizon) {
+Result<Forecast> RunForecast(const ForecastSnapshot& s, const Catalog& catalog, const std::atomic<bool>* stop,
+                             uint64_t max_passes, Duration horizon) {
   Forecast out;
   out.center = s.center;
   out.t = s.t;
@@ -88,6 +89,7 @@ Result<Forecast> RunForecast(const ForecastSnapshot& s, const Catalog& catalog, 
   size_t left = out.starts.size();
   const Time until = s.t + horizon;
   for (Time now = s.t; left > 0 && out.passes < max_passes && now <= until;) {
+    if (stop != nullptr && stop->load(std::memory_order_relaxed)) return Unavailable("start forecast stopped");
     PassResult pass = copy->Pass(now, rng);
     ++out.passes;
     for (const Decision& d : pass.decisions) {
