@@ -306,8 +306,8 @@ TEST(LiveControl, PendingJobsBehindOneWaveAreForecastToStartInTurn) {
 
 // Estimates predict a run from its tenant's last runs (the mean share of
 // their time limits): alice's last two runs used a tenth of their 600 s
-// limits, so her runs are expected to last 60 s; bob, with no history, is
-// expected to run to his limits.
+// limits, so her runs are expected to last 60 s; carol's used 0.9. Bob, with
+// no history, is predicted from every tenant's last runs: half his limits.
 TEST(LiveControl, EstimatesPredictRunsFromTheTenantsLastRuns) {
   ScratchDir dir;
   ServerConfig cfg = SimulatedConfig(dir / "data", "tiny");
@@ -315,6 +315,7 @@ TEST(LiveControl, EstimatesPredictRunsFromTheTenantsLastRuns) {
   cfg.clock = [&now] { return CoreTime(now.load()); };  // µs
   auto cp = StartOrDie(cfg);
   ASSERT_TRUE(cp);
+  const Caller carol{"carol", false};
   auto submit = [&](const Caller& who, int64_t duration_s) {
     JobSpec s = Gpu(8, duration_s);
     s.center = "east";
@@ -323,11 +324,14 @@ TEST(LiveControl, EstimatesPredictRunsFromTheTenantsLastRuns) {
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? r->id : 0;
   };
-  const int64_t a = submit(kAlice, 60), b = submit(kAlice, 60);
-  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, b) == JobState::kRunning; }));
+  const int64_t a = submit(kAlice, 60), b = submit(kAlice, 60), c = submit(carol, 540), d = submit(carol, 540);
+  ASSERT_TRUE(WaitFor(*cp, [&] { return StateOf(*cp, d) == JobState::kRunning; }));
   now.store(WallMs(now.load().ms() + 61'000));
   ASSERT_TRUE(
       WaitFor(*cp, [&] { return StateOf(*cp, a) == JobState::kSucceeded && StateOf(*cp, b) == JobState::kSucceeded; }));
+  now.store(WallMs(now.load().ms() + 480'000));
+  ASSERT_TRUE(
+      WaitFor(*cp, [&] { return StateOf(*cp, c) == JobState::kSucceeded && StateOf(*cp, d) == JobState::kSucceeded; }));
   // East's four nodes busy: alice's two, bob's two; then four wait.
   for (const Caller* who : {&kAlice, &kAlice, &kBob, &kBob}) submit(*who, 60);
   const WallMs started = now.load();
@@ -339,9 +343,9 @@ TEST(LiveControl, EstimatesPredictRunsFromTheTenantsLastRuns) {
     return true;
   }));
   // Alice's two end 60 s in: the first two start; alice's ends 60 s later
-  // and the third starts; the fourth waits for bob's first two, at their
-  // limit, 600 s in.
-  const int64_t want[] = {60'000, 60'000, 120'000, 600'000};
+  // and the third starts; the fourth waits for bob's first two, expected
+  // at half their limits (the mean of 0.1, 0.1, 0.9 and 0.9), 300 s in.
+  const int64_t want[] = {60'000, 60'000, 120'000, 300'000};
   for (size_t i = 0; i < q.size(); ++i)
     EXPECT_EQ(cp->Get(kAdmin, q[i])->est_start_ms.ms() - started.ms(), want[i]) << "queued job " << i;
   cp->Stop();

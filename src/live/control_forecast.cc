@@ -61,14 +61,17 @@ void ControlPlaneImpl::NoteRunShare(const JobRecord& r, JobState state, WallMs e
   std::deque<double>& h = run_shares_[net_->InternTenant(r.tenant).value()];
   h.push_back(std::min(share, 1.0));
   while (h.size() > kRunShareHistory) h.pop_front();
+  pooled_run_shares_.push_back(std::min(share, 1.0));
+  while (pooled_run_shares_.size() > kPooledRunShareHistory) pooled_run_shares_.pop_front();
 }
 
 double ControlPlaneImpl::RunShareOf(const Job& j) const {
   auto it = run_shares_.find(j.tenant.value());
-  if (it == run_shares_.end() || it->second.empty()) return 1;
+  const std::deque<double>& h = it != run_shares_.end() && !it->second.empty() ? it->second : pooled_run_shares_;
+  if (h.empty()) return 1;
   double sum = 0;
-  for (double s : it->second) sum += s;
-  return sum / static_cast<double>(it->second.size());
+  for (double s : h) sum += s;
+  return sum / static_cast<double>(h.size());
 }
 
 Status ControlPlaneImpl::LoadRunShares() {

@@ -63,6 +63,9 @@ inline constexpr int64_t kForecastMaxAgeMs = 60'000;
 // A tenant's next run is predicted from this many of its last (Tsafrir et
 // al.'s user-based prediction: the mean of the last two).
 inline constexpr size_t kRunShareHistory = 2;
+// A tenant with no run yet is predicted from this many of the last runs of
+// every tenant (their mean share).
+inline constexpr size_t kPooledRunShareHistory = 10;
 // Passes come at most this often under a storm of submissions.
 inline constexpr auto kMinPassGap = std::chrono::milliseconds(50);
 // An abandoned run whose cancel went through is forgotten this long after.
@@ -515,6 +518,7 @@ class ControlPlaneImpl final : public ControlPlane {
   // By tenant (TenantId): the shares of their time limits its last
   // kRunShareHistory runs used, newest last (mu_).
   std::unordered_map<uint32_t, std::deque<double>> run_shares_;
+  std::deque<double> pooled_run_shares_;  // every tenant's last kPooledRunShareHistory (mu_)
 
   // Datasets (control_datasets.cc): the registry, as the store holds it
   // (ds_mu_, a leaf lock), and each center's data root ("" = none).
