@@ -59,11 +59,8 @@ struct LaunchRequest {
   double done_s = 0;
   int attempt = 1;  // 1 for its first run, then 2, 3, ...
   // Its dataset (docs/datasets.md): the directory it reads at this center
-  // (SUANLI_DATASET_DIR; "" = none), and the data roots a sandbox hides but
-  // for that directory (every center's: other tenants' datasets are not
-  // seen).
+  // (SUANLI_DATASET_DIR; "" = none).
   std::string dataset_dir;
-  std::vector<std::string> data_roots;
 
   // Its nodes one by one, in rank order, each with its devices (an error
   // when the devices do not split evenly over them).
@@ -127,6 +124,10 @@ struct BackendConfig {
   // Slurm chooses them, and Suanli follows where Slurm put each job.
   bool nodelist = false;
   int command_timeout_s = 15;  // a Slurm command that takes longer counts as "not answering"
+  // Set by the control plane, not read from the config: every center's
+  // data root (docs/datasets.md), hidden in a local job's sandbox but for
+  // the job's own dataset.
+  std::vector<std::string> hidden_data_roots;
   // simulated: capacity comes from the network file's pools for this center.
 };
 

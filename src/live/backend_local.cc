@@ -144,7 +144,8 @@ class LocalBackend final : public Backend {
     l.workdir = workdir;
     l.cgroups = job.cgroups;
     if (iso_.sandbox)
-      l.sandbox = BwrapArgs(bwrap_, {data_dir_, dir, workdir, iso_.drop_uid, req.data_roots, req.dataset_dir});
+      l.sandbox =
+          BwrapArgs(bwrap_, {data_dir_, dir, workdir, iso_.drop_uid, config_.hidden_data_roots, req.dataset_dir});
     l.uid = l.gid = job.uid;
     l.command = spec.command;
     auto out = OpenLog(dir + "/stdout", job.uid, job.uid);

@@ -480,8 +480,6 @@ LaunchRequest ControlPlaneImpl::RequestFor(const JobRecord& rec) const {
   r.start_ms = rec.start_ms;
   if (auto c = center_ids_.find(rec.center); c != center_ids_.end() && !rec.spec.dataset.empty())
     r.dataset_dir = DatasetDir(c->second, rec.tenant, rec.spec.dataset);
-  for (const std::string& root : data_roots_)
-    if (!root.empty()) r.data_roots.push_back(root);
   return r;
 }
 

@@ -83,6 +83,12 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
   // Each center's backend: the network's centers are simulated unless named.
   IdVector<CenterId, BackendConfig> backend(file.centers.size());
   for (auto& b : backend) b.kind = "simulated";
+  // Every center's data root, which a local center's sandbox hides.
+  std::vector<std::string> data_roots;
+  for (const CenterConfig& cc : centers)
+    if (!cc.data_root.empty()) data_roots.push_back(cc.data_root);
+  for (CenterConfig& cc : centers)
+    if (cc.backend.kind == "local") cc.backend.hidden_data_roots = data_roots;
   Network& net = out.network;
   net.name = file.name.empty() ? "live" : file.name;
   net.centers = file.centers;
