@@ -8,12 +8,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "live/control.h"
 #include "live/sandbox.h"
+#include "live/store.h"
 #include "support/live_control.h"
 
 namespace suanli::live {
@@ -290,6 +293,112 @@ TEST(LiveDatasets, SymbolicLinksForADatasetOrItsTenantAreRefusedNotFollowed) {
   EXPECT_EQ(r->state, JobState::kFailed);
   EXPECT_NE(r->reason.find((west / "alice").string() + " is a symbolic link"), std::string::npos) << r->reason;
   EXPECT_TRUE(fs::is_empty(dir / "elsewhere"));
+  cp->Stop();
+}
+
+// A dataset deleted while jobs that name it are being submitted: each job
+// is refused (400), or the delete is (409), or the job fails saying its
+// dataset is not registered any more. None is queued without its dataset,
+// which would send it to a center its data was never copied to. A stress
+// test: the races it looks for are narrow, and it seldom meets one (the
+// next test reaches the same check for certain).
+TEST(LiveDatasets, DeletingADatasetWhileJobsNamingItArriveLeavesNoJobWithoutIt) {
+  ScratchDir dir;
+  ServerConfig cfg = TwoDataRoots(dir);
+  cfg.stage_command = {"test", "-d", "{src}", "-a", "-n", "{dst}"};  // no copy: fast
+  fs::create_directories(cfg.centers[0].data_root + "/alice/corpus");
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  ASSERT_TRUE(cp->RegisterDataset(kAlice, Named("corpus", "east")).ok());
+  std::atomic<bool> done{false};
+  std::atomic<int> deletes{0};
+  std::thread churn([&] {
+    while (!done) {
+      if (cp->DeleteDataset(kAlice, "corpus").ok()) ++deletes;
+      (void)cp->RegisterDataset(kAlice, Named("corpus", "east"));
+      std::this_thread::sleep_for(std::chrono::microseconds(300));  // registered most of the time
+    }
+  });
+  std::vector<int64_t> accepted;
+  std::string last_refusal;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (accepted.size() < 100 && std::chrono::steady_clock::now() < until) {
+    JobSpec s = Sh("true");
+    s.center = "west";
+    s.dataset = "corpus";
+    if (auto j = cp->Submit(kAlice, s); j.ok()) {
+      accepted.push_back(j->id);
+    } else {
+      last_refusal = j.status().message();
+      std::this_thread::sleep_for(std::chrono::microseconds(100));  // deleted: until it is registered again
+    }
+  }
+  done = true;
+  churn.join();
+  ASSERT_FALSE(accepted.empty()) << last_refusal;
+  for (int64_t id : accepted) {
+    ASSERT_TRUE(WaitFor(*cp, [&] { return Ended(*cp, id); })) << "job " << id;
+    auto r = cp->Get(kAlice, id);
+    if (r->state == JobState::kFailed) {
+      EXPECT_NE(r->reason.find("its dataset corpus is not registered any more"), std::string::npos)
+          << "job " << id << ": " << r->reason;
+      EXPECT_TRUE(r->attempts.empty());
+    } else {
+      EXPECT_EQ(r->state, JobState::kSucceeded) << "job " << id << ": " << r->reason;
+      EXPECT_NE(FindEvent(*r, "staged"), nullptr) << "job " << id << " ran at west without its dataset";
+    }
+  }
+  EXPECT_GT(deletes.load(), 0);
+  cp->Stop();
+}
+
+// A pending job whose dataset is no longer registered when the server
+// starts again (deleted from the store while it was down) fails, saying
+// so, instead of being sent to a center its data was never copied to.
+TEST(LiveDatasets, APendingJobWhoseDatasetIsGoneAtRestartFailsSayingSo) {
+  ScratchDir dir;
+  const ServerConfig cfg = TwoDataRoots(dir);
+  fs::create_directories(cfg.centers[0].data_root + "/alice/corpus");
+  std::vector<int64_t> fill;
+  int64_t waiting = 0;
+  {
+    auto cp = StartOrDie(cfg);
+    ASSERT_TRUE(cp);
+    ASSERT_TRUE(cp->RegisterDataset(kAlice, Named("corpus", "east")).ok());
+    for (int i = 0; i < 2; ++i) {  // west's two slots
+      JobSpec f = Sh("sleep 60");
+      f.center = "west";
+      auto r = cp->Submit(kBob, f);
+      ASSERT_TRUE(r.ok());
+      fill.push_back(r->id);
+    }
+    ASSERT_TRUE(WaitFor(*cp, [&] {
+      return StateOf(*cp, fill[0]) == JobState::kRunning && StateOf(*cp, fill[1]) == JobState::kRunning;
+    }));
+    JobSpec s = Sh("true");
+    s.center = "west";
+    s.dataset = "corpus";
+    auto j = cp->Submit(kAlice, s);
+    ASSERT_TRUE(j.ok());
+    waiting = j->id;
+    ASSERT_TRUE(WaitFor(*cp, [&] { return FindEvent(*cp->Get(kAlice, waiting), "staged") != nullptr; }));
+    EXPECT_EQ(StateOf(*cp, waiting), JobState::kPending);
+    cp->Stop();
+  }
+  {
+    auto store = Store::Open(cfg.data_dir + "/suanli.db");
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    ASSERT_TRUE((*store)->DeleteDataset("alice", "corpus").ok());
+  }
+  auto cp = StartOrDie(cfg);
+  ASSERT_TRUE(cp);
+  ASSERT_TRUE(WaitFor(*cp, [&] { return Ended(*cp, waiting); }));
+  auto r = cp->Get(kAlice, waiting);
+  EXPECT_EQ(r->state, JobState::kFailed);
+  EXPECT_NE(r->reason.find("its dataset corpus is not registered any more"), std::string::npos) << r->reason;
+  EXPECT_TRUE(r->attempts.empty());
+  for (int64_t id : fill) (void)cp->Cancel(kBob, id);
+  for (int64_t id : fill) EXPECT_TRUE(WaitFor(*cp, [&] { return Ended(*cp, id); }));
   cp->Stop();
 }
 

@@ -260,7 +260,7 @@ void ControlPlaneImpl::Loop() {
   ReleaseLpSolverThreadState();
 }
 
-void ControlPlaneImpl::TakeIncoming(std::vector<JobId>* arrived) {
+void ControlPlaneImpl::TakeIncoming(WallMs now, PassWork* w, std::vector<JobId>* arrived) {
   std::vector<JobRecord> in;
   std::unordered_map<int64_t, Job> jobs;
   {
@@ -270,7 +270,13 @@ void ControlPlaneImpl::TakeIncoming(std::vector<JobId>* arrived) {
   }
   for (const JobRecord& rec : in) {
     auto j = jobs.find(rec.id);
-    arrived->push_back(AddActive(rec, j == jobs.end() ? nullptr : &j->second).slot);
+    Active& a = AddActive(rec, j == jobs.end() ? nullptr : &j->second);
+    if (std::string gone = DatasetGone(rec); !gone.empty()) {
+      net_->Withdraw(a.slot, t_);
+      Finish(a, JobState::kFailed, now, std::move(gone), w);
+      continue;
+    }
+    arrived->push_back(a.slot);
   }
 }
 
@@ -346,7 +352,7 @@ void ControlPlaneImpl::RunPass() {
       else AdoptFailed(it->second, st, now, &w);
     }
     std::vector<JobId> arrived;
-    TakeIncoming(&arrived);
+    TakeIncoming(now, &w, &arrived);
     for (CenterId c : Ids<CenterId>(nc)) {
       if (poll_due[c]) centers_[c].last_poll = now;
       if (poll_due[c] && polls[c].ok()) ApplyEvents(c, *polls[c], now, &w);

@@ -114,6 +114,12 @@ std::string ControlPlaneImpl::DatasetDir(CenterId c, const std::string& tenant, 
   return data_roots_[c] + "/" + tenant + "/" + name;
 }
 
+std::string ControlPlaneImpl::DatasetGone(const JobRecord& rec) {
+  if (replay_ || rec.spec.dataset.empty() || FindDataset(rec.tenant, rec.spec.dataset)) return "";
+  return fmt::format("its dataset {} is not registered any more (deleted since the job was submitted)",
+                     rec.spec.dataset);
+}
+
 void ControlPlaneImpl::SetJobData(const JobSpec& spec, const std::string& tenant, Job* j) {
   if (spec.dataset.empty()) return;
   const auto d = FindDataset(tenant, spec.dataset);
@@ -330,15 +336,25 @@ Result<Dataset> ControlPlaneImpl::GetDataset(const Caller& caller, const std::st
 Status ControlPlaneImpl::DeleteDataset(const Caller& caller, const std::string& name) {
   if (!FindDataset(caller.tenant, name)) return NotFound("dataset '{}' not found", EscapeControls(name.substr(0, 80)));
   std::vector<int64_t> users;
+  std::optional<Dataset> gone_from_cache;
   {
+    // Both lists at once (a pass moves jobs from one to the other under
+    // both), and out of the registry before either lock is let go: a job
+    // submitted from now on is refused, and one whose check came just
+    // before fails when the pass takes it (TakeIncoming).
     std::lock_guard<std::mutex> lk(mu_);
+    std::lock_guard<std::mutex> in(in_mu_);
     for (const auto& [id, a] : active_)
       if (a.rec.tenant == caller.tenant && a.rec.spec.dataset == name) users.push_back(id);
-  }
-  {
-    std::lock_guard<std::mutex> lk(in_mu_);
     for (const JobRecord& r : incoming_)
       if (r.tenant == caller.tenant && r.spec.dataset == name) users.push_back(r.id);
+    if (users.empty()) {
+      std::lock_guard<std::mutex> ds(ds_mu_);
+      if (auto it = datasets_.find({caller.tenant, name}); it != datasets_.end()) {
+        gone_from_cache = std::move(it->second);
+        datasets_.erase(it);
+      }
+    }
   }
   if (!users.empty()) {
     std::sort(users.begin(), users.end());
@@ -347,11 +363,15 @@ Status ControlPlaneImpl::DeleteDataset(const Caller& caller, const std::string& 
         fmt::format("dataset {} is in use by pending or running jobs ({}): cancel them or wait for them to end", name,
                     fmt::join(users, ", ")));
   }
-  SUANLI_ASSIGN_OR_RETURN(bool gone, store_->DeleteDataset(caller.tenant, name));
-  {
-    std::lock_guard<std::mutex> lk(ds_mu_);
-    datasets_.erase({caller.tenant, name});
+  auto deleted = store_->DeleteDataset(caller.tenant, name);
+  if (!deleted.ok()) {
+    if (gone_from_cache) {  // still in the store: back in the registry
+      std::lock_guard<std::mutex> lk(ds_mu_);
+      datasets_.emplace(std::make_pair(caller.tenant, name), std::move(*gone_from_cache));
+    }
+    return deleted.status();
   }
+  const bool gone = *deleted;
   if (!gone) return NotFound("dataset '{}' not found", name);
   spdlog::info("dataset {} of {} deleted", name, caller.tenant);
   return Status::Ok();

@@ -293,7 +293,13 @@ class ControlPlaneImpl final : public ControlPlane {
   void Loop();
   void Wake();
   void RunPass();
-  void TakeIncoming(std::vector<JobId>* arrived);
+  // Under mu_. A job whose dataset was deleted between its submission's
+  // check and here fails at once (DatasetGone).
+  void TakeIncoming(WallMs now, PassWork* w, std::vector<JobId>* arrived);
+  // Why a job that has not been sent anywhere yet cannot be: its dataset is
+  // no longer registered (deleted since it was submitted, or while the
+  // server was down). Empty when it can.
+  std::string DatasetGone(const JobRecord& rec);
   // ---- start times and reasons of pending jobs (control_forecast.cc; mu_ held)
   void EstimateStarts(WallMs now);
   // Takes the forecasts the forecaster finished (each pending job's

@@ -22,6 +22,14 @@ Status ControlPlaneImpl::Recover() {
     // with a node was launched to a center that queues it (or was being
     // launched): followed there as a run.
     if (rec.state == JobState::kPending && rec.node.empty()) {
+      if (std::string gone = DatasetGone(rec); !gone.empty()) {
+        JobRecord r = rec;
+        r.state = JobState::kFailed;
+        r.end_ms = now;
+        r.reason = std::move(gone);
+        failed.push_back(std::move(r));
+        continue;
+      }
       Active& a = AddActive(rec);
       a.rec.center.clear();
       a.rec.est_start_ms = WallMs{};
