@@ -75,6 +75,19 @@ const JobEvent* FindEvent(const JobRecord& r, std::string_view kind) {
   return nullptr;
 }
 
+// Submits `command` for alice, pinned to west and naming her dataset
+// corpus, and waits for it to end: its record (empty if it never did).
+JobRecord EndedAtWestWithCorpus(ControlPlane& cp, const std::string& command) {
+  JobSpec s = Sh(command);
+  s.center = "west";
+  s.dataset = "corpus";
+  auto j = cp.Submit(kAlice, s);
+  EXPECT_TRUE(j.ok()) << j.status().message();
+  if (!j.ok() || !WaitFor(cp, [&] { return Ended(cp, j->id); })) return {};
+  auto r = cp.Get(kAlice, j->id);
+  return r.ok() ? *r : JobRecord{};
+}
+
 TEST(LiveDatasets, ADatasetIsCopiedWhereItsJobRunsAndIsAllItSeesOfTheDataRoots) {
   ScratchDir dir;
   const ServerConfig cfg = TwoDataRoots(dir);
@@ -220,18 +233,11 @@ TEST(LiveDatasets, AFailedCopyFailsItsJobWithTheStageCommandsWords) {
   auto cp = StartOrDie(cfg);
   ASSERT_TRUE(cp);
   ASSERT_TRUE(cp->RegisterDataset(kAlice, Named("corpus", "east")).ok());
-  JobSpec s = Sh("echo ran");
-  s.center = "west";
-  s.dataset = "corpus";
-  auto j = cp->Submit(kAlice, s);
-  ASSERT_TRUE(j.ok());
-  ASSERT_TRUE(WaitFor(*cp, [&] { return Ended(*cp, j->id); }));
-  auto r = cp->Get(kAlice, j->id);
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->state, JobState::kFailed);
-  EXPECT_NE(r->reason.find("staging its dataset corpus from east to west failed"), std::string::npos) << r->reason;
-  EXPECT_NE(r->reason.find("no route from east to west"), std::string::npos) << r->reason;
-  EXPECT_TRUE(r->attempts.empty());  // it never ran
+  const JobRecord r = EndedAtWestWithCorpus(*cp, "echo ran");
+  EXPECT_EQ(r.state, JobState::kFailed);
+  EXPECT_NE(r.reason.find("staging its dataset corpus from east to west failed"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("no route from east to west"), std::string::npos) << r.reason;
+  EXPECT_TRUE(r.attempts.empty());  // it never ran
   EXPECT_TRUE(cp->GetDataset(kAlice, "corpus")->copies.empty());
   cp->Stop();
 }
@@ -268,16 +274,11 @@ TEST(LiveDatasets, SymbolicLinksForADatasetOrItsTenantAreRefusedNotFollowed) {
   ASSERT_TRUE(cp->RegisterDataset(kAlice, Named("corpus", "east")).ok());
   fs::remove_all(east / "alice/corpus");
   fs::create_directory_symlink(dir / "secret", east / "alice/corpus");
-  JobSpec s = Sh("cat \"$SUANLI_DATASET_DIR\"/key");
-  s.center = "west";
-  s.dataset = "corpus";
-  auto j = cp->Submit(kAlice, s);
-  ASSERT_TRUE(j.ok());
-  ASSERT_TRUE(WaitFor(*cp, [&] { return Ended(*cp, j->id); }));
-  auto r = cp->Get(kAlice, j->id);
-  EXPECT_EQ(r->state, JobState::kFailed);
-  EXPECT_NE(r->reason.find("symbolic link"), std::string::npos) << r->reason;
-  EXPECT_TRUE(r->attempts.empty());
+  const std::string read_key = "cat \"$SUANLI_DATASET_DIR\"/key";
+  JobRecord r = EndedAtWestWithCorpus(*cp, read_key);
+  EXPECT_EQ(r.state, JobState::kFailed);
+  EXPECT_NE(r.reason.find("symbolic link"), std::string::npos) << r.reason;
+  EXPECT_TRUE(r.attempts.empty());
   EXPECT_FALSE(fs::exists(west / "alice/corpus/key"));
 
   // The destination: alice's directory at west is a link out of the root.
@@ -286,12 +287,9 @@ TEST(LiveDatasets, SymbolicLinksForADatasetOrItsTenantAreRefusedNotFollowed) {
   WriteText(east / "alice/corpus/x", "data\n");
   fs::create_directories(dir / "elsewhere");
   fs::create_directory_symlink(dir / "elsewhere", west / "alice");
-  auto k = cp->Submit(kAlice, s);
-  ASSERT_TRUE(k.ok());
-  ASSERT_TRUE(WaitFor(*cp, [&] { return Ended(*cp, k->id); }));
-  r = cp->Get(kAlice, k->id);
-  EXPECT_EQ(r->state, JobState::kFailed);
-  EXPECT_NE(r->reason.find((west / "alice").string() + " is a symbolic link"), std::string::npos) << r->reason;
+  r = EndedAtWestWithCorpus(*cp, read_key);
+  EXPECT_EQ(r.state, JobState::kFailed);
+  EXPECT_NE(r.reason.find((west / "alice").string() + " is a symbolic link"), std::string::npos) << r.reason;
   EXPECT_TRUE(fs::is_empty(dir / "elsewhere"));
   cp->Stop();
 }
