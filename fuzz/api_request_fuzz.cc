@@ -1,6 +1,7 @@
 // libFuzzer target for the HTTP API's request parsing (server/json_codec.h):
 // job spec bodies (POST /api/v1/jobs),
-// tenant and dataset bodies (POST /api/v1/tenants, /api/v1/datasets),
+// tenant, dataset and scale bodies (POST /api/v1/tenants, /api/v1/datasets,
+// PUT /api/v1/services/{id}),
 // query strings of the job list, log and usage routes, and job ids in paths.
 // The first byte chooses what the rest is. Any input must parse or give an
 // error that names its field, with a message starting "FIELD: " and a JSON
@@ -90,6 +91,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       } else {
         CheckError(err);
       }
+      // And a service's scale (PUT /api/v1/services/{id}).
+      uint32_t replicas = 0;
+      if (suanli::server::ParseScaleRequest(text, &replicas, &err)) {
+        if (replicas > suanli::live::kMaxReplicas) Fail("replicas out of range");
+      } else {
+        CheckError(err);
+      }
       break;
     }
     case 2: {
@@ -100,7 +108,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       suanli::live::JobFilter f;
       if (suanli::server::ParseJobListQuery(q, &f, &err)) {
-        if (f.limit < 1 || f.limit > 1000 || f.before_id < 0) Fail("list filter out of range");
+        if (f.limit < 1 || f.limit > 1000 || f.before_id < 0 || f.service < 0) Fail("list filter out of range");
       } else {
         CheckError(err);
       }

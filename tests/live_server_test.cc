@@ -443,6 +443,8 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
                                                                   {"get", "/api/v1/datasets/{name}"},
                                                                   {"delete", "/api/v1/datasets/{name}"},
                                                                   {"post", "/api/v1/jobs/{id}/checkpoint"},
+                                                                  {"get", "/api/v1/services/{id}"},
+                                                                  {"put", "/api/v1/services/{id}"},
                                                                   {"get", "/api/v1/whoami"},
                                                                   {"get", "/api/v1/health"},
                                                                   {"get", "/api/v1/openapi.json"},
@@ -469,7 +471,10 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
     // (Named references, not a structured binding: a lambda below uses them.)
     const std::string& method = route.first;
     const std::string& templ = route.second;
-    int64_t id = Submit(*admin, json{{"command", {"sleep", "30"}}});
+    // A service's routes take a service (a one-replica one).
+    const bool service = templ.starts_with("/api/v1/services/");
+    int64_t id = service ? Submit(*admin, json{{"command", {"sleep", "30"}}, {"replicas", 1}})
+                         : Submit(*admin, json{{"command", {"sleep", "30"}}});
     ASSERT_GT(id, 0);
     std::string path = std::regex_replace(templ, std::regex("\\{id\\}"), std::to_string(id));
     path = std::regex_replace(path, std::regex("\\{name\\}"), "local");
@@ -492,6 +497,7 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
       if (templ == "/api/v1/tenants") body = json{{"name", "t" + std::to_string(n)}}.dump();
       if (templ == "/api/v1/quotas") body = R"({"tenants":[{"name":"t0","nominal":"50%"}]})";
       if (templ == "/api/v1/datasets") body = dataset;
+      if (service) body = R"({"replicas":1})";
       if (method == "put") return admin->Put(path, body, "application/json");
       return admin->Post(path, body, "application/json");
     };

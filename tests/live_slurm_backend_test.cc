@@ -683,6 +683,11 @@ TEST(LiveSlurmBackendParse, SbatchArguments) {
   EXPECT_TRUE(has("--partition=gpu"));
   EXPECT_TRUE(has("--nodes=1"));
   EXPECT_TRUE(has("--ntasks=1"));
+  // A service's replica runs with no time limit of its own: no --time.
+  r.spec.replicas = 2;
+  a = SbatchArgs(r, "/d", "/w", "a100", "gpu", true);
+  EXPECT_FALSE(std::any_of(a.begin(), a.end(), [](const std::string& x) { return x.starts_with("--time"); }));
+  r.spec.replicas = 0;
 
   // 16 over 2 nodes: 8 tasks on each, each node's share of CPUs and memory.
   r.node = "n1,n2";

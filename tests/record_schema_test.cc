@@ -51,6 +51,9 @@ JobSpec Full() {
   s.deadline = "2026-12-05T06:00:00+08:00";
   s.nodes = 2;
   s.dataset = "imagenet-1k";
+  s.replicas = 2;  // (the server refuses a service with a deadline: ValidateSpec)
+  s.region = "shanghai";
+  s.latency_ms = 10;
   return s;
 }
 
@@ -61,7 +64,7 @@ TEST(RecordSchema, JobSpecFieldsAreUniqueAndDescribed) {
     EXPECT_TRUE(columns.insert(f.column).second) << f.column;
     EXPECT_FALSE(f.description.empty()) << f.json;
   }
-  EXPECT_EQ(keys.size(), 20u);
+  EXPECT_EQ(keys.size(), 23u);
 }
 
 TEST(RecordSchema, EveryJobSpecFieldSurvivesEncodeAndDecode) {
@@ -156,7 +159,7 @@ TEST(RecordSchema, OneLimitPerFieldForCheckDecodeAndOpenApi) {
     EXPECT_EQ(err.field, key);
     EXPECT_EQ(err.message, table.message()) << key;
   }
-  EXPECT_EQ(checked, 19);
+  EXPECT_EQ(checked, 22);
 }
 
 // A gang's nodes share its accelerators evenly: the table's check, the JSON
@@ -328,10 +331,12 @@ TEST(RecordSchema, TheClientReadsBackEverySpecFieldOfAJob) {
   live::JobRecord r;
   r.id = 9;
   r.spec = Full();
+  r.service = 9;
   auto back = server::JobFromJson(server::JobToJson(r));
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->spec, r.spec);
   EXPECT_EQ(back->id, 9);
+  EXPECT_EQ(back->service, 9);
 }
 
 TEST(RecordSchema, TheCommittedOpenApiDocumentHasTheGeneratedSchemas) {

@@ -78,6 +78,13 @@ void RegisterClient(CLI::App& app, int* exit_code) {
                     "cost- and carbon-aware dispatch may hold it for cheaper or cleaner hours until then");
     cmd->add_option("--dataset", a->dataset,
                     "One of your registered datasets (suanli datasets): the job reads it at $SUANLI_DATASET_DIR");
+    cmd->add_option_function<uint32_t>(
+        "--replicas", [a](const uint32_t& v) { a->replicas = v; },
+        "An inference service of this many replicas, kept running with no time limit (suanli scale changes it)");
+    cmd->add_option("--region", a->region, "A service: the region of the server's network its users are in");
+    cmd->add_option_function<int64_t>(
+        "--latency-ms", [a](const int64_t& v) { a->latency_ms = v; },
+        "A service: replicas only at centers within this many round-trip ms of --region");
     cmd->add_option("-f,--file", a->file, "Job file (YAML with the keys of the JSON body); options override it");
     auto* q = cmd->add_flag("-q,--quiet", a->quiet, "Print only the job id");
     auto* j = cmd->add_flag("--json", a->json, "Print the stored job as JSON");

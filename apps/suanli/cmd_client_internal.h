@@ -83,8 +83,11 @@ struct SubmitArgs {
   std::optional<int64_t> mem;
   std::string time_limit, name, center, workload_class, duration, workdir, file;
   std::string checkpoint, grace, stop_signal;
-  std::string deadline;  // RFC 3339, or a duration from now (12h)
-  std::string dataset;   // a registered dataset's name
+  std::string deadline;               // RFC 3339, or a duration from now (12h)
+  std::string dataset;                // a registered dataset's name
+  std::optional<uint32_t> replicas;   // a service of this many replicas
+  std::string region;                 // a service's users' region
+  std::optional<int64_t> latency_ms;  // the most ms from region to a replica's center
   std::optional<int32_t> priority;
   bool quiet = false, json = false;
   std::vector<std::string> command;

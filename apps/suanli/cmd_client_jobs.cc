@@ -33,11 +33,11 @@ Result<json> LoadJobFile(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(YAML::Node root, ReadYaml(path, "job file"));
   yaml::Value top = yaml::Root(&path, root);
   if (!top.IsMap()) return top.Error("expected a map of job keys (command, gpus, ...)");
-  SUANLI_ASSIGN_OR_RETURN(yaml::Map m,
-                          yaml::Map::Open(top, {"command",      "name",        "env",      "workdir", "gpus",
-                                                "cpu_milli",    "mem_mib",     "models",   "stacks",  "class",
-                                                "time_limit_s", "duration_s",  "priority", "center",  "checkpoint_s",
-                                                "grace_s",      "stop_signal", "deadline", "nodes",   "dataset"}));
+  SUANLI_ASSIGN_OR_RETURN(
+      yaml::Map m, yaml::Map::Open(top, {"command",  "name",    "env",          "workdir", "gpus",         "cpu_milli",
+                                         "mem_mib",  "models",  "stacks",       "class",   "time_limit_s", "duration_s",
+                                         "priority", "center",  "checkpoint_s", "grace_s", "stop_signal",  "deadline",
+                                         "nodes",    "dataset", "replicas",     "region",  "latency_ms"}));
   json j = json::object();
   for (const char* key : {"command", "models", "stacks"}) {
     if (!m.Has(key)) continue;
@@ -71,7 +71,7 @@ Result<json> LoadJobFile(const std::string& path) {
     }
     j["env"] = std::move(env);
   }
-  for (const char* key : {"name", "workdir", "class", "center", "stop_signal", "dataset"}) {
+  for (const char* key : {"name", "workdir", "class", "center", "stop_signal", "dataset", "region"}) {
     if (!m.Has(key)) continue;
     SUANLI_ASSIGN_OR_RETURN(std::string str, m.Get(key).String());
     j[key] = str;
@@ -83,7 +83,7 @@ Result<json> LoadJobFile(const std::string& path) {
     if (!g) return v.Error(fmt::format("expected a number of accelerators 0..{}, e.g. 2 or 0.25", live::kMaxGpus));
     j["gpus"] = server::GpusJson(*g);
   }
-  for (const char* key : {"cpu_milli", "mem_mib", "priority", "nodes"}) {
+  for (const char* key : {"cpu_milli", "mem_mib", "priority", "nodes", "replicas", "latency_ms"}) {
     if (!m.Has(key)) continue;
     int64_t lo = std::string_view(key) == "priority" ? INT32_MIN : 0;
     int64_t hi = std::string_view(key) == "priority" ? INT32_MAX : (int64_t{1} << 40);
@@ -177,6 +177,9 @@ int RunSubmit(const SubmitArgs& a, const Conn& conn) {
   if (!a.name.empty()) body["name"] = a.name;
   if (!a.center.empty()) body["center"] = a.center;
   if (!a.dataset.empty()) body["dataset"] = a.dataset;
+  if (a.replicas) body["replicas"] = *a.replicas;
+  if (!a.region.empty()) body["region"] = a.region;
+  if (a.latency_ms) body["latency_ms"] = *a.latency_ms;
   if (!a.workload_class.empty()) body["class"] = a.workload_class;
   if (!a.workdir.empty()) body["workdir"] = a.workdir;
   if (a.priority) body["priority"] = *a.priority;
@@ -206,6 +209,9 @@ int RunSubmit(const SubmitArgs& a, const Conn& conn) {
   auto job = server::JobFromJson(j);
   if (!job.ok()) return Fail(cmd, kServerError, "unexpected answer: " + job.status().message());
   if (a.quiet) std::printf("%lld\n", static_cast<long long>(job->id));
+  else if (job->spec.replicas > 0)
+    std::printf("Submitted service %lld (%u replicas; suanli service %lld lists them)\n",
+                static_cast<long long>(job->id), job->spec.replicas, static_cast<long long>(job->id));
   else std::printf("Submitted job %lld\n", static_cast<long long>(job->id));
   return std::fflush(stdout) == 0 ? kOk : kServerError;
 }
@@ -313,7 +319,16 @@ int RunShow(int64_t id, bool as_json, const Conn& conn) {
   if (!x.spec.stacks.empty()) req += ", stacks " + Join(x.spec.stacks, ",");
   add("resources:", req);
   add("class:", x.spec.workload_class);
-  add("time limit:", FormatSeconds(x.spec.time_limit_s));
+  if (x.service > 0) {
+    std::string svc = fmt::format("a replica of service {} (suanli service {})", x.service, x.service);
+    if (!x.spec.region.empty())
+      svc += x.spec.latency_ms > 0 ? fmt::format(", within {} ms of region {}", x.spec.latency_ms, x.spec.region)
+                                   : ", users in region " + x.spec.region;
+    add("service:", svc);
+    add("time limit:", "none (restarted when it ends)");
+  } else {
+    add("time limit:", FormatSeconds(x.spec.time_limit_s));
+  }
   if (x.spec.duration_s > 0) add("duration:", FormatSeconds(x.spec.duration_s));
   if (x.spec.priority != 0) add("priority:", std::to_string(x.spec.priority));
   if (!x.spec.center.empty()) add("asked center:", x.spec.center);

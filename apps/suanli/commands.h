@@ -25,6 +25,7 @@ void RegisterServe(CLI::App& app, int* exit_code);
 void RegisterClient(CLI::App& app, int* exit_code);
 void RegisterQuotas(CLI::App& app, int* exit_code);    // cmd_client_quotas.cc
 void RegisterDatasets(CLI::App& app, int* exit_code);  // cmd_client_datasets.cc
+void RegisterServices(CLI::App& app, int* exit_code);  // cmd_client_services.cc
 // `suanli api-schema [--write FILE]` (hidden): the OpenAPI document's record
 // schemas from the records' tables (scripts/gen-openapi.sh).
 void RegisterApiSchema(CLI::App& app, int* exit_code);

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   suanli::app::RegisterClient(app, &exit_code);
   suanli::app::RegisterQuotas(app, &exit_code);
   suanli::app::RegisterDatasets(app, &exit_code);
+  suanli::app::RegisterServices(app, &exit_code);
   suanli::app::RegisterApiSchema(app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -170,7 +170,7 @@ class LocalBackend final : public Backend {
     job.start_ticks = st ? st->start_ticks : 0;
     job.backend_id = fmt::format("{}:{}", job.pid, job.start_ticks);
     job.start_ms = req.start_ms.ms() > 0 ? req.start_ms : NowMs();
-    job.time_limit_s = spec.time_limit_s;
+    job.time_limit_s = EnforcedTimeLimitS(spec);
     children_.insert(job.pid);
     jobs_[req.job_id] = job;
     return job.backend_id;
@@ -255,7 +255,7 @@ class LocalBackend final : public Backend {
     // A job started by a version that kept its control files in the job's directory.
     if (!fs::exists(j.ctl) && fs::exists(j.dir + "/pgid")) j.ctl = j.dir;
     j.start_ms = req.start_ms.ms() > 0 ? req.start_ms : NowMs();  // unknown start: the limit counts from now
-    j.time_limit_s = req.spec.time_limit_s;
+    j.time_limit_s = EnforcedTimeLimitS(req.spec);
     // What an earlier server decided survives in the control directory.
     if (auto t = ReadSmallFile(j.ctl + "/cancel")) j.cancel_ms = WallMs(ParseInt(Trim(*t)).value_or(1));
     if (auto t = ReadSmallFile(j.ctl + "/term_at")) j.term_at = WallMs(ParseInt(Trim(*t)).value_or(0));

@@ -13,6 +13,10 @@
 namespace suanli::live {
 namespace {
 
+// How long a service's replica with no duration_s runs here: until it is
+// stopped (a century).
+constexpr int64_t kForeverUs = int64_t{100} * 365 * 86400 * 1'000'000;
+
 struct SimJob {
   int64_t end_us = 0;
   bool limited = false;        // ends at its time limit (failed)
@@ -187,9 +191,11 @@ class SimulatedBackend final : public Backend {
 
   void Add(const LaunchRequest& req) {
     SimJob j;
-    const int64_t limit = req.spec.time_limit_s;
+    const int64_t limit = EnforcedTimeLimitS(req.spec);
     int64_t run_us = req.run_us;
-    if (run_us <= 0) {
+    if (run_us <= 0 && req.spec.replicas > 0 && req.spec.duration_s == 0) {
+      run_us = kForeverUs;  // a replica runs until it is stopped
+    } else if (run_us <= 0) {
       const int64_t duration = req.spec.duration_s > 0 ? req.spec.duration_s : limit;
       // A run after a preemption goes on from the work its earlier runs kept.
       const double done = std::isfinite(req.done_s) ? std::clamp(req.done_s, 0.0, 1e12) : 0.0;

@@ -322,7 +322,7 @@ class SlurmBackend final : public Backend {
     j.job_id = req.job_id;
     j.slurm_id = slurm_id;
     j.dir = JobDir(req);
-    j.time_limit_s = req.spec.time_limit_s;
+    j.time_limit_s = EnforcedTimeLimitS(req.spec);
     j.cancelled = cancelled;
     jobs_[req.job_id] = j;
   }

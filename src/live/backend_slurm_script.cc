@@ -148,7 +148,10 @@ std::vector<std::string> SbatchArgs(const LaunchRequest& req, const std::string&
   int64_t cpus = std::max<int64_t>(1, (spec.cpu_milli + nodes * tasks * 1000 - 1) / (nodes * tasks * 1000));
   a.push_back(fmt::format("--cpus-per-task={}", cpus));
   if (spec.mem_mib > 0) a.push_back(fmt::format("--mem={}M", (spec.mem_mib + nodes - 1) / nodes));  // per node
-  if (spec.time_limit_s > 0) a.push_back(fmt::format("--time={}", (spec.time_limit_s + 59) / 60));
+  // A service's replica gets no --time: the partition's default (and
+  // limit) applies.
+  if (const int64_t limit = EnforcedTimeLimitS(spec); limit > 0)
+    a.push_back(fmt::format("--time={}", (limit + 59) / 60));
   if (!partition.empty()) a.push_back("--partition=" + partition);
   return a;
 }

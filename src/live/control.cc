@@ -267,6 +267,11 @@ void ControlPlaneImpl::TakeIncoming(WallMs now, PassWork* w, std::vector<JobId>*
     std::lock_guard<std::mutex> lk(in_mu_);
     in.swap(incoming_);
     jobs.swap(incoming_jobs_);
+    // Services' replicas whose backoff is over arrive again.
+    while (!restarting_.empty() && restarting_.begin()->first <= now) {
+      in.push_back(std::move(restarting_.begin()->second));
+      restarting_.erase(restarting_.begin());
+    }
   }
   for (const JobRecord& rec : in) {
     auto j = jobs.find(rec.id);

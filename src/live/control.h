@@ -70,7 +70,11 @@ struct ServerConfig {
   // A running job is not preempted (by a preemptive policy or a quota's
   // reclaim) before it has run this long (SchedulerOptions::min_run).
   int64_t min_run_s = 0;
-  int center_timeout_s = 30;         // unanswering center -> unavailable
+  int center_timeout_s = 30;  // unanswering center -> unavailable
+  // A service's replica that ends is started again after this many seconds,
+  // doubled for each quick end in a row, at most kMaxRestartBackoffS
+  // (docs/services.md); 0: at once.
+  int64_t restart_backoff_s = 10;
   int64_t max_body_bytes = 1 << 20;  // HTTP request bodies
   int http_threads = 64;             // HTTP worker threads (handlers)
   // Limits on HTTP clients (docs/server.md, "Limits"):
@@ -110,6 +114,11 @@ struct QuotasView {
   std::optional<QuotaSpec> spec;  // none: no quotas
   std::vector<QuotaUse> usage;    // by center, then tenant (tenants seen by the server)
 };
+
+// The longest a service's replica waits to be started again.
+inline constexpr int64_t kMaxRestartBackoffS = 300;
+// A replica that ran this long before it ended starts its backoff afresh.
+inline constexpr int64_t kRestartResetS = 600;
 
 // The largest quota document PUT /api/v1/quotas takes.
 inline constexpr size_t kMaxQuotaDocumentBytes = 1 << 20;
@@ -253,6 +262,11 @@ class ControlPlane {
   // Forgets the caller's dataset (its files stay where they are); jobs that
   // name it and have not been staged fail.
   virtual Status DeleteDataset(const Caller& caller, const std::string& name) = 0;
+  // Services (docs/services.md): the replicas of service `id` that have not
+  // ended, and scaling it to `replicas` (new replicas, or the newest
+  // cancelled); the owner or the admin.
+  virtual Result<std::vector<JobRecord>> Replicas(const Caller& caller, int64_t id) = 0;
+  virtual Result<std::vector<JobRecord>> Scale(const Caller& caller, int64_t id, uint32_t replicas) = 0;
 
   virtual PassStats Stats() = 0;
   // Runs one scheduling pass now, synchronously (tests, benchmarks).

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
 
 #include "base/strings.h"
 #include "live/control_impl.h"
@@ -104,37 +105,20 @@ Result<JobRecord> ControlPlaneImpl::Submit(const Caller& caller, JobSpec spec) {
   if (!spec.dataset.empty() && !FindDataset(caller.tenant, spec.dataset))
     return InvalidField("dataset", "no dataset '{}' is registered for tenant {} (suanli datasets add)", spec.dataset,
                         caller.tenant);
+  SUANLI_RETURN_IF_ERROR(CheckRegion(spec));
   JobRecord rec;
   rec.tenant = caller.tenant;
   rec.spec = std::move(spec);
   rec.state = JobState::kPending;
   rec.submit_ms = now;
   rec.reason = kNextPass;
-  rec.events.push_back({rec.submit_ms, "submitted", fmt::format("submitted by {}", caller.tenant)});
-  if (t.max_active_jobs > 0) {
-    // Count and insert as one step for this tenant (other tenants go on).
-    std::lock_guard<std::mutex> lk(TenantLock(caller.tenant));
-    SUANLI_ASSIGN_OR_RETURN(int64_t n, store_->ActiveJobs(caller.tenant));
-    if (n >= t.max_active_jobs)
-      return ResourceExhausted(
-                 "max_active_jobs: tenant '{}' has {} pending or running job(s), its quota is {}; wait for some to end",
-                 caller.tenant, n, t.max_active_jobs)
-          .WithField("max_active_jobs");
-    SUANLI_ASSIGN_OR_RETURN(rec.id, store_->InsertJob(rec));
-  } else {
-    SUANLI_ASSIGN_OR_RETURN(rec.id, store_->InsertJob(rec));
-  }
-  {
-    std::lock_guard<std::mutex> lk(in_mu_);
-    incoming_.push_back(rec);
-    wake_ = true;
-  }
-  cv_.notify_one();
-  {
-    std::lock_guard<std::mutex> lk(stats_mu_);
-    ++stats_.submissions;
-  }
-  return rec;
+  const uint32_t n = std::max<uint32_t>(1, rec.spec.replicas);
+  rec.events.push_back({rec.submit_ms, "submitted",
+                        rec.spec.replicas > 0
+                            ? fmt::format("submitted by {}: a service of {} replicas", caller.tenant, rec.spec.replicas)
+                            : fmt::format("submitted by {}", caller.tenant)});
+  SUANLI_ASSIGN_OR_RETURN(std::vector<JobRecord> added, AddJobs(caller.tenant, t, rec, n, 0));
+  return added.front();
 }
 
 Result<JobRecord> ControlPlaneImpl::Get(const Caller& caller, int64_t id) {
@@ -242,6 +226,13 @@ Result<JobRecord> ControlPlaneImpl::CancelOnce(const Caller& caller, int64_t id)
         incoming_.erase(q);
         from_incoming = true;
       }
+      auto rs = std::find_if(restarting_.begin(), restarting_.end(), [&](const auto& e) { return e.second.id == id; });
+      if (done.id == 0 && rs != restarting_.end()) {  // a service's replica waiting to be started again
+        if (!caller.admin && rs->second.tenant != caller.tenant) return NotFound("job {} not found", id);
+        done = std::move(rs->second);
+        restarting_.erase(rs);
+        from_incoming = true;
+      }
     }
   }
   if (done.id == 0) {
@@ -255,7 +246,8 @@ Result<JobRecord> ControlPlaneImpl::CancelOnce(const Caller& caller, int64_t id)
   r.state = JobState::kCancelled;
   r.end_ms = Now();
   r.est_start_ms = WallMs{};
-  r.reason = fmt::format("cancelled by {} before it started", who);
+  r.reason = r.attempts.empty() ? fmt::format("cancelled by {} before it started", who)
+                                : fmt::format("cancelled by {} before it started again", who);
   // Through the store stage, after any write of this job a pass handed over
   // before (a requeue's, say): the cancellation is the job's last write.
   std::promise<Status> written;
@@ -348,7 +340,65 @@ Result<std::vector<Tenant>> ControlPlaneImpl::Tenants(const Caller& caller) {
 Result<std::vector<UsageSum>> ControlPlaneImpl::Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) {
   if (to_ms.ms() <= 0) to_ms = WallMs(std::numeric_limits<int64_t>::max());
   if (from_ms > to_ms) return InvalidField("from", "must not be after to");
-  return store_->Usage(caller.admin ? "" : caller.tenant, from_ms, to_ms);
+  SUANLI_ASSIGN_OR_RETURN(std::vector<UsageSum> out, store_->Usage(caller.admin ? "" : caller.tenant, from_ms, to_ms));
+  AddRunningUsage(caller, from_ms, to_ms, &out);
+  return out;
+}
+
+// Runs not ended yet are metered up to now, hour by hour (a service's
+// replicas may run for months): the part of each in [from, to), pro rata
+// inside an hour as the store's slices are.
+void ControlPlaneImpl::AddRunningUsage(const Caller& caller, WallMs from_ms, WallMs to_ms, std::vector<UsageSum>* out) {
+  std::vector<std::pair<JobAttempt, std::string>> runs;  // (run so far, tenant)
+  const WallMs now = Now();
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (const auto& [id, a] : active_) {
+      const JobRecord& r = a.rec;
+      if (r.state != JobState::kRunning || r.start_ms.ms() <= 0 || r.start_ms >= std::min(now, to_ms)) continue;
+      if (!caller.admin && r.tenant != caller.tenant) continue;
+      JobAttempt at;
+      at.center = r.center;
+      at.model = r.model;
+      at.start_ms = r.start_ms;
+      at.end_ms = now;
+      auto c = FindCenter(r.center);
+      Meter(&at, c ? *c : kNoCenter, r.spec.gpus.value());
+      runs.emplace_back(std::move(at), r.tenant);
+    }
+  }
+  for (const auto& [at, tenant] : runs) {
+    UsageSum add;
+    for (const UsageSlice& h : at.hours) {
+      const int64_t lo = std::max(h.start_ms, from_ms).ms(), hi = std::min(h.end_ms, to_ms).ms();
+      if (hi <= lo || h.end_ms <= h.start_ms) continue;
+      const double f = static_cast<double>(hi - lo) / static_cast<double>(h.end_ms - h.start_ms);
+      add.gpu_seconds += h.gpu_seconds * f;
+      add.energy_kwh += h.energy_kwh * f;
+      add.cost += h.cost * f;
+      add.carbon_kg += h.carbon_kg * f;
+    }
+    if (add.gpu_seconds <= 0 && add.energy_kwh <= 0) continue;
+    auto it = std::find_if(out->begin(), out->end(), [&](const UsageSum& u) {
+      return u.tenant == tenant && u.center == at.center && u.model == at.model;
+    });
+    if (it == out->end()) {
+      add.tenant = tenant;
+      add.center = at.center;
+      add.model = at.model;
+      it = out->insert(std::upper_bound(out->begin(), out->end(), add,
+                                        [](const UsageSum& x, const UsageSum& y) {
+                                          return std::tie(x.tenant, x.center, x.model) <
+                                                 std::tie(y.tenant, y.center, y.model);
+                                        }),
+                       add);
+      continue;
+    }
+    it->gpu_seconds += add.gpu_seconds;
+    it->energy_kwh += add.energy_kwh;
+    it->cost += add.cost;
+    it->carbon_kg += add.carbon_kg;
+  }
 }
 
 PassStats ControlPlaneImpl::Stats() {

@@ -76,7 +76,12 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
           Requeue(a, now, "its launch was not found; queued again", false, w);
           break;
         }
-        EndRun(a, JobState::kFailed, at, fmt::format("lost by the {} backend: {}", x.built->kind, ev.reason), w);
+        std::string why = fmt::format("lost by the {} backend: {}", x.built->kind, ev.reason);
+        if (RestartsOnEnd(a)) {
+          RestartReplica(a, JobState::kFailed, at, std::move(why), now, w);
+          break;
+        }
+        EndRun(a, JobState::kFailed, at, std::move(why), w);
         break;
       }
       case BackendEvent::Kind::kEnded: {
@@ -102,6 +107,10 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
         if (a.cancel_requested && st != JobState::kSucceeded) {
           st = JobState::kCancelled;
           reason = fmt::format("cancelled by {}", a.cancelled_by);
+        }
+        if (RestartsOnEnd(a)) {
+          RestartReplica(a, st, at, std::move(reason), now, w);
+          break;
         }
         EndRun(a, st, at, std::move(reason), w);
         break;

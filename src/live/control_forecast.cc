@@ -66,6 +66,9 @@ void ControlPlaneImpl::NoteRunShare(const JobRecord& r, JobState state, WallMs e
 }
 
 double ControlPlaneImpl::RunShareOf(const Job& j) const {
+  // A service (a replica, an inference job) runs as long as it may: its
+  // tenant's batch jobs say nothing of it.
+  if (j.service) return 1;
   auto it = run_shares_.find(j.tenant.value());
   const std::deque<double>& h = it != run_shares_.end() && !it->second.empty() ? it->second : pooled_run_shares_;
   if (h.empty()) return 1;

@@ -254,6 +254,8 @@ class ControlPlaneImpl final : public ControlPlane {
   Result<std::vector<Dataset>> Datasets(const Caller& caller) override;
   Result<Dataset> GetDataset(const Caller& caller, const std::string& name) override;
   Status DeleteDataset(const Caller& caller, const std::string& name) override;
+  Result<std::vector<JobRecord>> Replicas(const Caller& caller, int64_t id) override;
+  Result<std::vector<JobRecord>> Scale(const Caller& caller, int64_t id, uint32_t replicas) override;
   PassStats Stats() override;
   void PassNow() override { RunPass(); }
   // ---- replay: submits a trace's job as it is (its work, estimate and
@@ -434,6 +436,23 @@ class ControlPlaneImpl final : public ControlPlane {
   // ---- the API (control_api.cc)
   Tenant TenantInfo(const std::string& name);
   Status CheckAdmission(const JobSpec& spec) const;
+  void AddRunningUsage(const Caller& caller, WallMs from_ms, WallMs to_ms, std::vector<UsageSum>* out);
+  // ---- services (control_services.cc)
+  // A service's region is one of the network's, and some center is within
+  // its latency bound.
+  Status CheckRegion(const JobSpec& spec) const;
+  // Stores n jobs like `rec` (a service's replicas: of `service`, 0 = a new
+  // one, whose id is the first's) within the tenant's max_active_jobs, and
+  // queues them for the next pass.
+  Result<std::vector<JobRecord>> AddJobs(const std::string& tenant, const Tenant& t, JobRecord rec, uint32_t n,
+                                         int64_t service);
+  // A replica's run ended (not by a cancel): it leaves the network and waits
+  // its backoff in restarting_, then arrives again (TakeIncoming).
+  bool RestartsOnEnd(const Active& a) const { return a.rec.spec.replicas > 0 && !a.cancel_requested && !replay_; }
+  void RestartReplica(Active& a, JobState state, WallMs ended_ms, std::string why, WallMs now, PassWork* w);
+  // The service's replicas not ended (in memory: pending, running or
+  // waiting to restart), for its tenant; mu_ held.
+  std::vector<JobRecord> LiveReplicas(int64_t service);
   std::mutex& TenantLock(const std::string& tenant);
   std::optional<CenterId> FindCenter(const std::string& name) const {
     auto it = center_ids_.find(name);
@@ -495,6 +514,10 @@ class ControlPlaneImpl final : public ControlPlane {
   std::condition_variable cv_;
   std::vector<JobRecord> incoming_;
   std::unordered_map<int64_t, Job> incoming_jobs_;  // replay: the trace's job of an incoming record
+  // Services' replicas waiting out their backoff before they arrive again:
+  // when, and the record.
+  std::multimap<WallMs, JobRecord> restarting_;
+  std::mutex scale_mu_;  // one Scale at a time
   bool wake_ = false;
   bool committed_ = false;  // a pass's decisions were committed: act on them
   bool stop_ = false;

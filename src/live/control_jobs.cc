@@ -28,6 +28,8 @@ Active& ControlPlaneImpl::AddActive(const JobRecord& rec, const Job* job) {
     // Its tenant's home center (what `isolated` keeps it in).
     if (auto home = center_ids_.find(TenantInfo(rec.tenant).home); home != center_ids_.end())
       j.home = net_->CenterPlace(home->second);
+    // A service's users' region (its latency bound is from there).
+    if (!rec.spec.region.empty()) j.region = net_->Place(rec.spec.region);
     SetJobData(rec.spec, rec.tenant, &j);
     slot = net_->AddJob(j);
   }

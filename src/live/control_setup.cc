@@ -186,9 +186,12 @@ Job CoreJob(const JobSpec& spec, const Catalog& catalog, TenantId tenant, Time s
   const std::string cls = ToLower(spec.workload_class);
   if (cls == "training" || cls == "inference") j.cls = WorkloadClass::kTransformer;
   else if (auto c = ParseClass(cls)) j.cls = *c;
-  // An inference job is a service: never preempted.
-  j.service = cls == "inference";
-  j.work = static_cast<double>(spec.time_limit_s);
+  // An inference job is never preempted; a service's replicas
+  // (docs/services.md) neither, and they run with no time limit: their
+  // estimate is the longest a job may ask for.
+  j.service = cls == "inference" || spec.replicas > 0;
+  j.latency_ms = static_cast<float>(spec.latency_ms);
+  j.work = static_cast<double>(spec.replicas > 0 ? kMaxTimeLimitS : spec.time_limit_s);
   j.estimate = j.work;
   j.priority = spec.priority;
   j.checkpoint = Seconds(spec.checkpoint_s);

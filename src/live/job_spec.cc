@@ -31,6 +31,14 @@ Status ValidateSpec(const JobSpec& spec, const Catalog& catalog, const std::vect
   const std::string cls = ToLower(spec.workload_class);
   if (cls != "training" && cls != "inference" && !ParseClass(cls))
     return InvalidField("class", "unknown class '{}' (known: {})", spec.workload_class.substr(0, 100), kClassHelp);
+  // A service's fields go together.
+  if (spec.replicas == 0 && (!spec.region.empty() || spec.latency_ms > 0))
+    return InvalidField(!spec.region.empty() ? "region" : "latency_ms",
+                        "region and latency_ms are a service's: give replicas (1 or more) too");
+  if (spec.latency_ms > 0 && spec.region.empty())
+    return InvalidField("latency_ms", "a latency bound is from a region: give region too");
+  if (spec.replicas > 0 && !spec.deadline.empty())
+    return InvalidField("deadline", "a service (replicas) runs until it is scaled down; it has no deadline");
   if (centers && !spec.center.empty() && std::find(centers->begin(), centers->end(), spec.center) == centers->end())
     return InvalidField("center", "unknown center '{}' (centers: {})", spec.center.substr(0, 100),
                         Join(*centers, ", "));

@@ -48,6 +48,9 @@ inline constexpr int64_t kMaxGraceS = 3600;
 inline constexpr size_t kMaxDeadlineBytes = 64;
 inline constexpr uint32_t kMaxNodes = 1024;
 inline constexpr size_t kMaxDatasetNameBytes = 64;
+inline constexpr uint32_t kMaxReplicas = 256;
+inline constexpr int64_t kMaxLatencyMs = 60'000;
+inline constexpr size_t kMaxRegionBytes = 64;
 
 // An accelerator demand, in thousandths of a device: whole devices, or a
 // share of one device (GPU sharing, docs/control-plane.md "Fractional
@@ -124,9 +127,22 @@ struct JobSpec {
   // job reads it at SUANLI_DATASET_DIR; before a run at a center other than
   // the one holding it, it is staged there (docs/datasets.md). "" = none.
   std::string dataset;
+  // An inference service (docs/services.md): this many replicas, each a job
+  // of its own (JobRecord::service ties them), kept running with no time
+  // limit, restarted when one ends, scaled through the API. 0: a batch job.
+  uint32_t replicas = 0;
+  // A service's users: a region of the server's network, and the most
+  // round-trip milliseconds from it to a replica's center (0: no bound).
+  // Replicas are placed only where the bound holds.
+  std::string region;
+  int64_t latency_ms = 0;
 
   bool operator==(const JobSpec&) const = default;
 };
+
+// The time limit a backend enforces on a job's run: none (0) for a
+// service's replica, which runs until it is scaled down or cancelled.
+inline int64_t EnforcedTimeLimitS(const JobSpec& spec) { return spec.replicas > 0 ? 0 : spec.time_limit_s; }
 
 // Checks a spec field by field against the limits above and the catalog's
 // models and stacks, and, when `centers` is given, that its center is one of
@@ -197,6 +213,9 @@ struct JobRecord {
   std::string reason;                        // why it is pending / failed / cancelled
   WallMs est_start_ms{};                     // pending: estimated start (0 = unknown)
   WallMs checkpoint_ms{};                    // running: its last checkpoint in this run (0 = none yet)
+  // A replica of a service (spec.replicas > 0): the service's id, which is
+  // its first replica's id (that one's own too). 0: a batch job.
+  int64_t service = 0;
   // Metering: the sum over its attempts, filled as each ends.
   double gpu_seconds = 0;  // accelerator-seconds (cpu-seconds / 1000 for CPU-only jobs is not counted here)
   double energy_kwh = 0, cost = 0, carbon_kg = 0;

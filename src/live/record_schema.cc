@@ -186,6 +186,29 @@ const F kJobSpec[] = {
                     "SUANLI_DATASET_DIR, staged first to a center other than the one holding it",
      .column = "dataset",
      .sql = "TEXT    NOT NULL DEFAULT ''"},
+    // Added by the store's migration 10 -> 11, in this order.
+    {.json = "replicas",
+     .member = &JobSpec::replicas,
+     .limits = {.min = 0, .max = kMaxReplicas},
+     .flags = kOmitDefault,
+     .description = "an inference service of this many replicas, each a job kept running with no time limit and "
+                    "restarted when it ends (0: a batch job)",
+     .column = "replicas",
+     .sql = "INTEGER NOT NULL DEFAULT 0"},
+    {.json = "region",
+     .member = &JobSpec::region,
+     .limits = {.max = kMaxRegionBytes},
+     .flags = kOneLine | kOmitDefault,
+     .description = "a service: the region of the server's network its users are in",
+     .column = "region",
+     .sql = "TEXT    NOT NULL DEFAULT ''"},
+    {.json = "latency_ms",
+     .member = &JobSpec::latency_ms,
+     .limits = {.min = 0, .max = kMaxLatencyMs, .unit = " ms"},
+     .flags = kOmitDefault,
+     .description = "a service: the most round-trip milliseconds from its region to a replica's center (0: no bound)",
+     .column = "latency_ms",
+     .sql = "INTEGER NOT NULL DEFAULT 0"},
 };
 
 }  // namespace

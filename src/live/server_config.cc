@@ -200,7 +200,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
                             "center_timeout_s", "max_body_bytes", "http_threads",     "header_timeout_s",
                             "max_header_bytes", "max_headers",    "max_connections",  "max_connections_per_client",
                             "tls_cert",         "tls_key",        "admin_token",      "admin_token_file",
-                            "durable",          "quotas",         "stage_command"}));
+                            "durable",          "quotas",         "stage_command",    "restart_backoff_s"}));
   const fs::path base = fs::path(path).parent_path();
   ServerConfig c;
   auto str = [&](std::string_view key, std::string* out) -> Status {
@@ -257,6 +257,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(int64_t pass_ms, OptionalInt(m, "pass_interval_ms", c.pass_interval_ms, 1, 3'600'000));
   c.pass_interval_ms = static_cast<int>(pass_ms);
   SUANLI_ASSIGN_OR_RETURN(c.min_run_s, OptionalInt(m, "min_run_s", c.min_run_s, 0, 31 * 86'400));
+  SUANLI_ASSIGN_OR_RETURN(c.restart_backoff_s, OptionalInt(m, "restart_backoff_s", c.restart_backoff_s, 0, 3600));
   SUANLI_ASSIGN_OR_RETURN(int64_t timeout, OptionalInt(m, "center_timeout_s", c.center_timeout_s, 1, 86'400));
   c.center_timeout_s = static_cast<int>(timeout);
   SUANLI_ASSIGN_OR_RETURN(c.max_body_bytes, OptionalInt(m, "max_body_bytes", c.max_body_bytes, 1, int64_t{1} << 34));

@@ -48,6 +48,7 @@ struct JobFilter {
   std::string tenant;            // empty = all tenants
   std::vector<JobState> states;  // empty = any state
   std::string center;            // empty = any center
+  int64_t service = 0;           // > 0: only this service's replicas (JobRecord::service)
   int64_t before_id = 0;         // > 0: only ids < before_id (paging, newest first)
   int limit = 100;               // at most this many, newest (highest id) first
 };

@@ -304,6 +304,15 @@ CREATE TABLE datasets (
   PRIMARY KEY (tenant, name)
 ) WITHOUT ROWID;
 )sql",
+    // 10 -> 11: inference services: a job's replicas, region and latency
+    // bound (spec fields), and the service a replica belongs to.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN replicas INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN region TEXT    NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN latency_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN service INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_service_id ON jobs (service, id);
+)sql",
 };
 }  // namespace
 

@@ -47,8 +47,8 @@ inline constexpr int kBusyTimeoutMs = 10000;
 // column at the end of both.
 inline constexpr const char* kJobOwnColumns =
     "id, tenant, state, submit_ms, start_ms, end_ms, center, model, node, devices, backend_id, exit_code, "
-    "signal, reason, est_start_ms, gpu_seconds, energy_kwh, cost, carbon_kg, checkpoint_ms";
-inline constexpr int kFirstSpecColumn = 20;
+    "signal, reason, est_start_ms, gpu_seconds, energy_kwh, cost, carbon_kg, checkpoint_ms, service";
+inline constexpr int kFirstSpecColumn = 21;
 // kJobColumns: kJobOwnColumns, then the spec's columns; the insert and the
 // update of a job row in that order (built once from the table).
 const std::string& JobColumns();

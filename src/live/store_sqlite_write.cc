@@ -102,6 +102,7 @@ void BindJob(sqlite3_stmt* s, const JobRecord& r, const EncodedJob& e) {
   sqlite3_bind_double(s, 18, r.cost);
   sqlite3_bind_double(s, 19, r.carbon_kg);
   sqlite3_bind_int64(s, 20, r.checkpoint_ms.ms());
+  sqlite3_bind_int64(s, 21, r.service);
   // The spec's columns, through its table.
   const auto fields = schema::JobSpecFields();
   for (size_t i = 0; i < fields.size(); ++i) {

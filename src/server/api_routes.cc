@@ -375,6 +375,26 @@ std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& 
         if (!st.ok()) return ReplyError(res, ErrorFromStatus(st));
         ReplyJson(res, 200, json{{"deleted", p[0]}});
       }));
+  // ---- services
+  add("GET", "/api/v1/services/*",
+      authed([cp](const Request& req, Response& res, const Params& p, const live::Caller& c) {
+        int64_t id = 0;
+        if (!JobId(p, res, &id) || !NoQuery(req, res)) return;
+        auto r = cp()->Replicas(c, id);
+        if (!r.ok()) return ReplyError(res, ErrorFromStatus(r.status()));
+        ReplyJson(res, 200, ServiceToJson(id, *r));
+      }));
+  add("PUT", "/api/v1/services/*",
+      authed([cp](const Request& req, Response& res, const Params& p, const live::Caller& c) {
+        int64_t id = 0;
+        if (!JobId(p, res, &id) || !NoQuery(req, res)) return;
+        uint32_t replicas = 0;
+        ApiError err;
+        if (!ParseScaleRequest(req.body, &replicas, &err)) return ReplyError(res, err);
+        auto r = cp()->Scale(c, id, replicas);
+        if (!r.ok()) return ReplyError(res, ErrorFromStatus(r.status()));
+        ReplyJson(res, 200, ServiceToJson(id, *r));
+      }));
   add("GET", "/api/v1/whoami", authed([](const Request& req, Response& res, const Params&, const live::Caller& c) {
         if (!NoQuery(req, res)) return;
         ReplyJson(res, 200, json{{"tenant", c.tenant}, {"admin", c.admin}});

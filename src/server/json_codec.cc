@@ -331,7 +331,7 @@ bool ParseJobId(std::string_view text, int64_t* id, ApiError* err) {
 }
 
 bool ParseJobListQuery(const QueryParams& q, live::JobFilter* filter, ApiError* err) {
-  if (!CheckParams(q, {"state", "center", "tenant", "limit", "before"}, err)) return false;
+  if (!CheckParams(q, {"state", "center", "tenant", "service", "limit", "before"}, err)) return false;
   live::JobFilter f;
   if (auto it = q.find("state"); it != q.end()) {
     size_t start = 0;
@@ -362,6 +362,7 @@ bool ParseJobListQuery(const QueryParams& q, live::JobFilter* filter, ApiError* 
   if (!QueryInt(q, "limit", 1, 1000, &limit, err)) return false;
   f.limit = static_cast<int>(limit);
   if (!QueryInt(q, "before", 1, std::numeric_limits<int64_t>::max(), &f.before_id, err)) return false;
+  if (!QueryInt(q, "service", 1, std::numeric_limits<int64_t>::max(), &f.service, err)) return false;
   *filter = std::move(f);
   return true;
 }

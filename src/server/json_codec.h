@@ -104,6 +104,12 @@ bool ParseDatasetRequest(std::string_view body, DatasetRequest* req, ApiError* e
 // {"tenant", "name", "center", "size_bytes", "size_gb", "created_ms",
 //  "copies": [{"center", "staged_ms"}]} (docs/api.md, "Datasets").
 nlohmann::json DatasetToJson(const live::Dataset& d);
+
+// PUT /api/v1/services/{id}: {"replicas": N}, N in 0..kMaxReplicas.
+bool ParseScaleRequest(std::string_view body, uint32_t* replicas, ApiError* err);
+// A service and its replicas that have not ended:
+// {"service": ID, "replicas": [job, ...]}.
+nlohmann::json ServiceToJson(int64_t service, const std::vector<live::JobRecord>& replicas);
 // Serialises; invalid UTF-8 in strings is replaced, never thrown.
 std::string Dump(const nlohmann::json& j, int indent = -1);
 

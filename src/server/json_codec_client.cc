@@ -125,6 +125,10 @@ Result<live::JobRecord> JobFromJson(const json& j) {
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "deadline", &s.deadline));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "nodes", &s.nodes));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "dataset", &s.dataset));
+  SUANLI_RETURN_IF_ERROR(ReadInt(j, "replicas", &s.replicas));
+  SUANLI_RETURN_IF_ERROR(ReadStr(j, "region", &s.region));
+  SUANLI_RETURN_IF_ERROR(ReadInt(j, "latency_ms", &s.latency_ms));
+  SUANLI_RETURN_IF_ERROR(ReadInt(j, "service", &r.service));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "center", &r.center));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "model", &r.model));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "node", &r.node));

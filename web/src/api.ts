@@ -35,6 +35,9 @@ export type Quotas = { quotas: Schemas['QuotaDocument'] | null; usage: QuotaUse[
 export type DatasetCopy = Item<Schemas['Dataset']['copies']>;
 export type Dataset = Required<Omit<Schemas['Dataset'], 'copies'>> & { copies: DatasetCopy[] };
 export type DatasetRequest = Schemas['DatasetRequest'];
+// An inference service: its id (its first replica's) and its replicas that
+// have not ended, oldest first (GET/PUT /api/v1/services/{id}).
+export type Service = Required<Omit<Schemas['Service'], 'replicas'>> & { replicas: Job[] };
 
 // An error from the API (status >= 400, with the JSON error's code, message
 // and field) or from the network (status 0).
@@ -176,11 +179,19 @@ export const api = {
   drain: (name: string) => apiJson<Center>(`${V1}/centers/${encodeURIComponent(name)}/drain`, { method: 'POST' }),
   history: async () => (await apiJson<{ history: CenterHistory[] }>(`${V1}/centers/history`)).history ?? [],
   resume: (name: string) => apiJson<Center>(`${V1}/centers/${encodeURIComponent(name)}/resume`, { method: 'POST' }),
-  jobs: async (q: { state?: string; center?: string; tenant?: string; limit?: number; before?: number }) =>
+  jobs: async (q: { state?: string; center?: string; tenant?: string; service?: number; limit?: number; before?: number }) =>
     (await apiJson<{ jobs: Job[] }>(`${V1}/jobs`, { query: q })).jobs ?? [],
   job: (id: number) => apiJson<Job>(`${V1}/jobs/${id}`),
   submit: (spec: JobSpec) => apiJson<Job>(`${V1}/jobs`, { method: 'POST', body: spec }),
   cancel: (id: number) => apiJson<Job>(`${V1}/jobs/${id}/cancel`, { method: 'POST' }),
+  getService: async (id: number): Promise<Service> => {
+    const s = await apiJson<Service>(`${V1}/services/${id}`);
+    return { service: s.service, replicas: s.replicas ?? [] };
+  },
+  scaleService: async (id: number, replicas: number): Promise<Service> => {
+    const s = await apiJson<Service>(`${V1}/services/${id}`, { method: 'PUT', body: { replicas } });
+    return { service: s.service, replicas: s.replicas ?? [] };
+  },
   logs: (id: number, stream: 'stdout' | 'stderr', offset: number, limit: number) =>
     apiBytes(`${V1}/jobs/${id}/logs`, { query: { stream, offset, limit } }),
   tenants: async () => (await apiJson<{ tenants: Tenant[] }>(`${V1}/tenants`)).tenants ?? [],

@@ -8,8 +8,9 @@
 // and its log, submits one through the API and watches it appear, cancels
 // one from the table, registers two datasets through the datasets view,
 // submits a job naming one through the form, deletes the other (deleting the
-// one in use is refused), checks the usage view, and saves a screenshot of
-// every view. The server is stopped (SIGTERM) and the data directory removed in
+// one in use is refused), submits an inference service of 2 replicas through
+// the form, sees both on its page and scales it to 1 there, checks the usage
+// view, and saves a screenshot of every view. The server is stopped (SIGTERM) and the data directory removed in
 // every case. Exits non-zero on the first failed check.
 //
 // Environment and flags:
@@ -568,6 +569,64 @@ async function run() {
   const c4 = await apiCall('POST', `/api/v1/jobs/${id4}/cancel`);
   assert(c4.status === 200, `POST /api/v1/jobs/${id4}/cancel answered ${c4.status}: ${c4.text.slice(0, 300)}`);
   ok(`deleting e2e-data while job #${id4} is active is refused ("${inUse.trim()}") and keeps it; deleting e2e-spare removes it from the table and the API`);
+
+  // --- an inference service: submit through the form, list, scale ---
+  await goTo(page, 'jobs', 'jobs');
+  await attached(page, `${tid('submit-center')} option[value="local"]`, 'center "local" among the choices of the submit form');
+  await page.locator(tid('submit-command')).fill('sleep 300');
+  await page.locator(tid('submit-name')).fill('e2e-service');
+  await page.locator(tid('submit-center')).selectOption('local');
+  await page.locator(tid('submit-replicas')).fill('2');
+  await page.locator(tid('submit-button')).click();
+  await visible(page, tid('submit-result'), 'the id of the service submitted through the form');
+  const svc = Number(await page.locator(tid('submit-result')).getAttribute('data-job-id'));
+  const first = await apiCall('GET', `/api/v1/jobs/${svc}`);
+  assert(first.status === 200 && first.body.service === svc && first.body.replicas === 2, `job #${svc} is not the first replica of a service of 2: ${first.status} ${first.text.slice(0, 300)}`);
+  const svcJobs = await apiCall('GET', `/api/v1/jobs?service=${svc}`);
+  assert(svcJobs.status === 200 && svcJobs.body.jobs.length === 2 && svcJobs.body.jobs.every((j) => j.service === svc), `GET /api/v1/jobs?service=${svc}: ${svcJobs.status} ${svcJobs.text.slice(0, 300)}`);
+  const svcIds = svcJobs.body.jobs.map((j) => j.id).sort((a, b) => a - b);
+  await waitText(page.locator(`${jobRow(svcIds[1])} ${tid('job-service')}`), (x) => x.trim() === `service #${svc}`, `the jobs table marks job #${svcIds[1]} as a replica of service #${svc}`, T.refresh);
+  ok(`submitted service #${svc} (sleep 300, 2 replicas: jobs #${svcIds.join(', #')}) through the form; the API and the jobs table agree`);
+
+  await page.locator(tid('submit-result-link')).click();
+  await visible(page, `${tid('view-job')}[data-job-id="${svc}"]`, `the page of service #${svc}`);
+  await visible(page, tid('job-service'), `the service card on job #${svc}'s page`);
+  await waitText(page.locator(tid('job-service-of')), (x) => x.includes(`service #${svc}`), `job #${svc}'s page says it is a replica of service #${svc}`);
+  const replicaIds = async () => page.locator(tid('replica-row')).evaluateAll((rows) => rows.map((r) => Number(r.dataset.jobId)));
+  const waitReplicas = async (want, what) => {
+    const until = Date.now() + T.refresh;
+    let seen = [];
+    while (Date.now() < until) {
+      seen = await replicaIds();
+      if (JSON.stringify(seen) === JSON.stringify(want)) return;
+      await sleep(200);
+    }
+    fail(`${what}: the service card lists replicas ${JSON.stringify(seen)}, not ${JSON.stringify(want)}`);
+  };
+  await waitReplicas(svcIds, `service #${svc}'s page lists its 2 replicas`);
+  await shot(page, 'service');
+  await page.locator(tid('scale-replicas')).fill('1');
+  await page.locator(tid('scale-button')).click();
+  await visible(page, tid('scale-result'), 'the result of scaling to 1');
+  await waitReplicas([svc], `after scaling to 1, service #${svc}'s page lists only its first replica`);
+  const scaled = await apiCall('GET', `/api/v1/services/${svc}`);
+  assert(scaled.status === 200 && scaled.body.replicas.length === 1 && scaled.body.replicas[0].id === svc, `GET /api/v1/services/${svc} after scaling to 1: ${scaled.status} ${scaled.text.slice(0, 300)}`);
+  // The newest replica is cancelled (its process stopped by the next pass).
+  for (const until = Date.now() + T.refresh; ; await sleep(200)) {
+    const dropped = await apiCall('GET', `/api/v1/jobs/${svcIds[1]}`);
+    if (dropped.body?.state === 'cancelled') break;
+    if (Date.now() > until) fail(`the newest replica #${svcIds[1]} is ${dropped.body?.state} ${T.refresh / 1000} s after scaling to 1, not cancelled`);
+  }
+  ok(`service #${svc}'s page lists its 2 replicas; Scale to 1 cancels the newest (#${svcIds[1]}) and the page and the API agree`);
+
+  await page.goto(`${base}/#/jobs/${svcIds[1]}`);
+  await visible(page, `${tid('view-job')}[data-job-id="${svcIds[1]}"]`, `the page of replica #${svcIds[1]}`);
+  await page.locator(tid('service-link')).click();
+  await visible(page, `${tid('view-job')}[data-job-id="${svc}"]`, `the page of service #${svc} through the link on a replica's page`);
+  const s0 = await apiCall('PUT', `/api/v1/services/${svc}`, { replicas: 0 });
+  assert(s0.status === 200 && s0.body.replicas.length === 0, `PUT /api/v1/services/${svc} {"replicas": 0} answered ${s0.status}: ${s0.text.slice(0, 300)}`);
+  await visible(page, tid('service-empty'), `service #${svc}'s page once scaled to none`, T.refresh);
+  ok(`replica #${svcIds[1]}'s page links to service #${svc}; scaled to 0 through the API, the service's page lists no replicas`);
 
   // --- drain and resume a center (admin) ---
   await goTo(page, 'network', 'network');

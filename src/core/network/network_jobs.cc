@@ -116,13 +116,15 @@ void NetworkScheduler::Avoid(JobId id, CenterId c, Time until) {
 
 void NetworkScheduler::Arrive(JobId id, Time t) { Dispatch(id, t); }
 
-uint16_t NetworkScheduler::CenterPlace(CenterId c) {
-  const uint32_t p = w_.places.Intern(network_.centers[c].name);
+uint16_t NetworkScheduler::CenterPlace(CenterId c) { return Place(network_.centers[c].name); }
+
+uint16_t NetworkScheduler::Place(std::string_view name) {
+  const uint32_t p = w_.places.Intern(name);
   if (p >= place_center_.size()) {
     place_center_.resize(p + 1, kNoCenter);
     place_region_.resize(p + 1, UINT32_MAX);
-    place_center_[p] = c;
-    if (auto r = network_.FindRegion(network_.centers[c].name)) place_region_[p] = *r;
+    if (auto c = network_.FindCenter(name)) place_center_[p] = *c;
+    if (auto r = network_.FindRegion(name)) place_region_[p] = *r;
   }
   return static_cast<uint16_t>(p);
 }

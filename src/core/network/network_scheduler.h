@@ -142,6 +142,9 @@ class NetworkScheduler {
   // The place (Workload::places) that names center c, added on first use:
   // a live job's Job::home, the tenant's own center.
   uint16_t CenterPlace(CenterId c);
+  // The place of a center's or a user region's name (a live service's
+  // Job::region), added on first use.
+  uint16_t Place(std::string_view name);
   // The job runs only at this center (or is unschedulable if it never could).
   void Pin(JobId id, CenterId c) { places_[id].pinned = c; }
   // The job is not sent to center c before `until` (it just stopped the

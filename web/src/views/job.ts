@@ -1,8 +1,10 @@
 // One job: every field, its state with timing, the estimated start while
-// pending, and its stdout/stderr logs, refreshed while it is active.
+// pending, and its stdout/stderr logs, refreshed while it is active. A
+// service's replica also gets its service: the replicas not ended and a
+// control to scale it (docs/services.md).
 
-import { api, ApiError, isActive } from '../api';
-import type { Job } from '../api';
+import { api, ApiError, describeError, isActive } from '../api';
+import type { Job, Service } from '../api';
 import { joinArgv } from '../argv';
 import { h, fill } from '../dom';
 import { fmtDuration, fmtRelative, fmtSeconds, fmtSmart, fmtTime } from '../format';
@@ -11,6 +13,8 @@ import type { Ctx, View } from '../shell';
 import { cancelJob, stateBadge } from './jobs';
 
 const ACTIVE_REFRESH_MS = 2000;
+const SERVICE_REFRESH_MS = 3000;
+const MAX_REPLICAS = 256;
 const LOG_CHUNK = 256 * 1024;        // bytes per request
 const LOG_KEEP = 2 * 1024 * 1024;    // characters shown at most (the tail)
 
@@ -47,6 +51,42 @@ export function jobView(ctx: Ctx, id: number): View {
   let job: Job | null = null;
   let finalLogRead = false;
 
+  // --- its service (a replica's) -------------------------------------------
+  let serviceId = 0;
+  const serviceTitle = h('h2', { testid: 'service-title' }, 'Service');
+  const serviceNote = h('div', { class: 'muted', testid: 'service-count' });
+  const replicaBody = h('tbody', { testid: 'service-replicas-tbody' });
+  const scaleInput = h('input', { type: 'number', min: 0, max: MAX_REPLICAS, step: 1, value: '', 'aria-label': 'replicas', testid: 'scale-replicas', style: { width: '7em' } });
+  const scaleBtn = h('button', { class: 'btn btn-small', type: 'submit', testid: 'scale-button' }, 'Scale');
+  const scaleMsg = h('span', { class: 'form-msg', 'aria-live': 'polite' });
+  let scaleEdited = false; // the operator is typing a count: not overwritten
+  scaleInput.addEventListener('input', () => {
+    scaleEdited = true;
+    scaleInput.classList.remove('invalid');
+  });
+  const serviceCard = h(
+    'section',
+    { class: 'card', testid: 'job-service', hidden: true },
+    h('div', { class: 'log-head' }, serviceTitle, serviceNote),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'table', testid: 'service-replicas' },
+        h('thead', null, h('tr', null, ['Replica', 'State', 'Center', 'Node', 'Reason'].map((t) => h('th', null, t)))),
+        replicaBody,
+      ),
+    ),
+    h(
+      'form',
+      { class: 'form-actions', testid: 'scale-form', novalidate: true, onsubmit: (ev: Event) => { ev.preventDefault(); void scale(); } },
+      h('label', { class: 'check' }, 'Replicas ', scaleInput),
+      scaleBtn,
+      scaleMsg,
+    ),
+  );
+
   const tabs = (['stdout', 'stderr'] as Stream[]).map((s) =>
     h('button', {
       class: 'tab',
@@ -69,6 +109,7 @@ export function jobView(ctx: Ctx, id: number): View {
     h('div', { class: 'view-head' }, h('a', { href: '#/jobs', class: 'back', testid: 'back-to-jobs' }, '← Jobs'), updated),
     h('div', { class: 'job-head' }, h('div', { class: 'job-title' }, title, headBadges), actions),
     timing,
+    serviceCard,
     h('section', { class: 'card' }, h('h2', null, 'Details'), fields),
     h(
       'section',
@@ -114,7 +155,19 @@ export function jobView(ctx: Ctx, id: number): View {
 
   function renderJob(j: Job): void {
     title.textContent = j.name ? `Job #${j.id} · ${j.name}` : `Job #${j.id}`;
-    fill(headBadges, stateBadge(j.state), h('span', { class: 'muted' }, j.tenant));
+    fill(
+      headBadges,
+      stateBadge(j.state),
+      h('span', { class: 'muted' }, j.tenant),
+      j.service > 0
+        ? h(
+            'span',
+            { class: 'muted', testid: 'job-service-of' },
+            'replica of ',
+            j.service === j.id ? `service #${j.service}` : h('a', { href: `#/jobs/${j.service}`, testid: 'service-link' }, `service #${j.service}`),
+          )
+        : null,
+    );
     fill(
       actions,
       isActive(j.state)
@@ -138,6 +191,12 @@ export function jobView(ctx: Ctx, id: number): View {
       job = j;
       ctx.report(`Job #${id}`, null);
       renderJob(j);
+      if (j.service > 0 && serviceId === 0) {
+        serviceId = j.service;
+        serviceTitle.textContent = `Service #${serviceId}`;
+        serviceCard.hidden = false;
+        servicePoller.start();
+      }
       const active = isActive(j.state);
       if (active || !finalLogRead) {
         // After the job ends, one last read of both streams picks up the rest.
@@ -162,8 +221,77 @@ export function jobView(ctx: Ctx, id: number): View {
     }
   }, ACTIVE_REFRESH_MS);
 
+  function renderService(s: Service): void {
+    const n = s.replicas.length;
+    serviceNote.textContent = `${n} replica${n === 1 ? '' : 's'} not ended`;
+    serviceCard.dataset.replicas = String(n);
+    if (!scaleEdited && document.activeElement !== scaleInput) scaleInput.value = String(n);
+    if (n === 0) {
+      fill(replicaBody, h('tr', null, h('td', { colspan: 5, class: 'empty', testid: 'service-empty' }, 'No replicas: scaled to none, or all ended.')));
+      return;
+    }
+    fill(
+      replicaBody,
+      s.replicas.map((r) =>
+        h(
+          'tr',
+          { testid: 'replica-row', 'data-job-id': r.id, 'data-state': r.state },
+          h('td', null, h('a', { href: `#/jobs/${r.id}`, testid: 'replica-link' }, `#${r.id}`), r.id === id ? h('span', { class: 'muted' }, ' (this job)') : null),
+          h('td', null, stateBadge(r.state, 'replica-state')),
+          h('td', null, or(r.center)),
+          h('td', null, or(r.node)),
+          h('td', { class: 'ellipsis', title: r.reason }, or(r.reason)),
+        ),
+      ),
+    );
+  }
+
+  const servicePoller = new Poller(async () => {
+    if (serviceId === 0) return;
+    try {
+      const s = await api.getService(serviceId);
+      ctx.report(`Service #${serviceId}`, null);
+      renderService(s);
+    } catch (e) {
+      ctx.report(`Service #${serviceId}`, e);
+    }
+  }, SERVICE_REFRESH_MS);
+
+  async function scale(): Promise<void> {
+    const text = scaleInput.value.trim();
+    if (!/^\d+$/.test(text) || Number(text) > MAX_REPLICAS) {
+      scaleInput.classList.add('invalid');
+      fill(scaleMsg, h('span', { class: 'msg-error', role: 'alert', testid: 'scale-error' }, `replicas: a whole number, 0..${MAX_REPLICAS}`));
+      return;
+    }
+    const n = Number(text);
+    const now = Number(serviceCard.dataset.replicas ?? '0');
+    if (n < now && !window.confirm(`Scale service #${serviceId} from ${now} to ${n} replicas? The newest ${now - n} will be cancelled.`)) return;
+    scaleBtn.disabled = true;
+    fill(scaleMsg, h('span', { class: 'muted' }, 'Scaling…'));
+    try {
+      const s = await api.scaleService(serviceId, n);
+      scaleEdited = false;
+      scaleInput.classList.remove('invalid');
+      renderService(s);
+      fill(scaleMsg, h('span', { class: 'msg-ok', testid: 'scale-result', 'data-replicas': s.replicas.length }, `Scaled to ${n} replica${n === 1 ? '' : 's'}`));
+      poller.now();
+    } catch (e) {
+      if (e instanceof ApiError && e.field === 'replicas') scaleInput.classList.add('invalid');
+      fill(scaleMsg, h('span', { class: 'msg-error', role: 'alert', testid: 'scale-error' }, describeError(e)));
+    } finally {
+      scaleBtn.disabled = false;
+    }
+  }
+
   poller.start();
-  return { el, dispose: () => poller.stop() };
+  return {
+    el,
+    dispose: () => {
+      poller.stop();
+      servicePoller.stop();
+    },
+  };
 }
 
 function timingOf(j: Job): HTMLElement[] {
@@ -180,7 +308,9 @@ function timingOf(j: Job): HTMLElement[] {
     if (j.reason) line('timing-reason', `Why it waits: ${j.reason}`);
   } else if (j.state === 'running') {
     line('timing-run', `Running for ${fmtDuration(now - j.start_ms)} since ${fmtTime(j.start_ms)}, after waiting ${fmtDuration(j.start_ms - j.submit_ms)}`);
-    if (j.time_limit_s > 0) {
+    if (j.service > 0) {
+      line('timing-limit', "A service's replica: no time limit; started again after a backoff if it ends");
+    } else if (j.time_limit_s > 0) {
       const deadline = j.start_ms + j.time_limit_s * 1000;
       line('timing-limit', `Time limit ${fmtSeconds(j.time_limit_s)}: stopped at ${fmtTime(deadline)} (${fmtRelative(deadline, now)}) if still running`);
     }
@@ -253,7 +383,7 @@ function fieldsOf(j: Job): HTMLElement[] {
     ['models', 'Accepted models', list(j.models)],
     ['stacks', 'Accepted stacks', list(j.stacks)],
     ['class', 'Class', or(j.class)],
-    ['time_limit_s', 'Time limit', j.time_limit_s ? `${fmtSeconds(j.time_limit_s)} (${j.time_limit_s} s)` : 'none'],
+    ['time_limit_s', 'Time limit', j.service > 0 ? "none (a service's replica)" : j.time_limit_s ? `${fmtSeconds(j.time_limit_s)} (${j.time_limit_s} s)` : 'none'],
     ['duration_s', 'Simulated duration', j.duration_s ? `${fmtSeconds(j.duration_s)} (${j.duration_s} s)` : 'the time limit'],
     ['priority', 'Priority', String(j.priority)],
     ['center', 'Center', or(j.center, 'not decided')],
@@ -279,6 +409,10 @@ function fieldsOf(j: Job): HTMLElement[] {
     ['nodes', 'Nodes', (j.nodes ?? 1) > 1 ? `${j.nodes}, ${j.gpus / (j.nodes ?? 1)} accelerators on each` : '1'],
     ['deadline', 'Deadline', or(String(j.deadline ?? ''), 'none (not deferrable)')],
     ['dataset', 'Dataset', j.dataset ? h('a', { href: '#/datasets' }, j.dataset) : 'none'],
+    ['service', 'Service', j.service > 0 ? h('a', { href: `#/jobs/${j.service}` }, `#${j.service}`) : 'none (a batch job)'],
+    ['replicas', 'Replicas asked', j.replicas > 0 ? String(j.replicas) : '–'],
+    ['region', 'Region', or(j.region, 'none')],
+    ['latency_ms', 'Latency bound', j.latency_ms > 0 ? `${j.latency_ms} ms from ${j.region}` : 'none'],
     ['checkpoint_ms', 'Last checkpoint', j.checkpoint_ms ? fmtTime(j.checkpoint_ms) : '–'],
     ['attempts', 'Earlier runs', attemptsOf(j)],
     ['events', 'History', eventsOf(j)],

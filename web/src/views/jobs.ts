@@ -76,10 +76,15 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
   const deadline = h('input', { id: 'f-deadline', name: 'deadline', type: 'text', value: '', autocomplete: 'off', placeholder: 'none, or 12h, or 2026-12-05T06:00:00+08:00', testid: 'submit-deadline' });
   // The caller's own datasets (a spec names one of its tenant's).
   const dataset = h('select', { id: 'f-dataset', name: 'dataset', testid: 'submit-dataset' }, h('option', { value: '' }, 'none'));
+  // An inference service: that many replicas, kept running (docs/services.md).
+  const replicas = h('input', { id: 'f-replicas', name: 'replicas', type: 'number', min: 0, max: 256, step: 1, value: '', placeholder: 'none: a batch job', testid: 'submit-replicas' });
+  const region = h('input', { id: 'f-region', name: 'region', type: 'text', value: '', autocomplete: 'off', placeholder: 'none', testid: 'submit-region' });
+  const latency = h('input', { id: 'f-latency', name: 'latency_ms', type: 'number', min: 0, max: 60000, step: 1, value: '', placeholder: 'no bound', testid: 'submit-latency' });
   const submitBtn = h('button', { class: 'btn btn-primary', type: 'submit', testid: 'submit-button' }, 'Submit job');
   const formMsg = h('div', { class: 'form-msg', 'aria-live': 'polite' });
   const fieldEls: Record<string, HTMLElement> = {
     command: cmd, name, gpus, nodes, models: model, model, center, time_limit_s: limit, checkpoint_s: ckpt, deadline, dataset,
+    replicas, region, latency_ms: latency,
   };
 
   const field = (label: string, input: HTMLElement, hint?: string, wide = false) =>
@@ -102,6 +107,9 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
       field('Checkpoints every', ckpt, 'told by SIGUSR1 60 s before a preemption; saves in $SUANLI_CHECKPOINT_DIR'),
       field('Deadline', deadline, 'must end by then; cost- and carbon-aware dispatch may hold it for cheaper or cleaner hours'),
       field('Dataset', dataset, 'read at $SUANLI_DATASET_DIR; copied first to a center other than its own (Datasets)'),
+      field('Replicas', replicas, 'an inference service of this many replicas, kept running with no time limit and restarted when one ends'),
+      field('Region', region, "a service: a user region of the server's network"),
+      field('Latency bound (ms)', latency, "a service: the most round-trip ms from its region to a replica's center"),
     ),
     h('div', { class: 'form-actions' }, submitBtn, formMsg),
   );
@@ -171,6 +179,23 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
       spec.deadline = s === null ? dl : new Date(Date.now() + s * 1000).toISOString();
     }
     if (dataset.value) spec.dataset = dataset.value;
+    const r = replicas.value.trim();
+    if (r !== '' && r !== '0') {
+      if (!/^\d+$/.test(r)) {
+        showFormError('replicas: a whole number of replicas (empty or 0 for a batch job)', 'replicas');
+        return;
+      }
+      spec.replicas = Number(r);
+    }
+    if (region.value.trim()) spec.region = region.value.trim();
+    const lat = latency.value.trim();
+    if (lat !== '' && lat !== '0') {
+      if (!/^\d+$/.test(lat)) {
+        showFormError('latency bound: a whole number of milliseconds (empty for no bound)', 'latency_ms');
+        return;
+      }
+      spec.latency_ms = Number(lat);
+    }
     submitBtn.disabled = true;
     fill(formMsg, h('span', { class: 'muted' }, 'Submitting…'));
     try {
@@ -181,8 +206,8 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
           'span',
           { class: 'msg-ok', testid: 'submit-result', 'data-job-id': job.id },
           'Submitted ',
-          h('a', { href: `#/jobs/${job.id}`, testid: 'submit-result-link' }, `job #${job.id}`),
-          ` (${job.state})`,
+          h('a', { href: `#/jobs/${job.id}`, testid: 'submit-result-link' }, job.service > 0 ? `service #${job.service}` : `job #${job.id}`),
+          job.service > 0 ? ` (${spec.replicas} replicas; the first, job #${job.id}, ${job.state})` : ` (${job.state})`,
         ),
       );
       before = undefined;
@@ -305,7 +330,12 @@ export function jobsView(ctx: Ctx, query: URLSearchParams): View {
       'tr',
       { testid: 'job-row', 'data-job-id': j.id, 'data-state': j.state },
       h('td', null, h('a', { href: `#/jobs/${j.id}`, testid: 'job-link' }, `#${j.id}`)),
-      h('td', { class: 'ellipsis', title: j.command.join(' ') }, j.name || h('span', { class: 'muted' }, j.command[0] ?? '')),
+      h(
+        'td',
+        { class: 'ellipsis', title: j.command.join(' ') },
+        j.name || h('span', { class: 'muted' }, j.command[0] ?? ''),
+        j.service > 0 ? [' ', badge(`service #${j.service}`, 'neutral', 'job-service')] : null,
+      ),
       h('td', null, j.tenant),
       h('td', null, stateBadge(j.state)),
       h('td', { class: 'ellipsis' }, where),
