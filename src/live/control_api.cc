@@ -367,7 +367,9 @@ void ControlPlaneImpl::AddRunningUsage(const Caller& caller, WallMs from_ms, Wal
       runs.emplace_back(std::move(at), r.tenant);
     }
   }
-  for (const auto& [at, tenant] : runs) {
+  for (const auto& run : runs) {
+    const JobAttempt& at = run.first;
+    const std::string& tenant = run.second;
     UsageSum add;
     for (const UsageSlice& h : at.hours) {
       const int64_t lo = std::max(h.start_ms, from_ms).ms(), hi = std::min(h.end_ms, to_ms).ms();

@@ -348,6 +348,8 @@ Status ControlPlaneImpl::DeleteDataset(const Caller& caller, const std::string& 
       if (a.rec.tenant == caller.tenant && a.rec.spec.dataset == name) users.push_back(id);
     for (const JobRecord& r : incoming_)
       if (r.tenant == caller.tenant && r.spec.dataset == name) users.push_back(r.id);
+    for (const auto& [due, r] : restarting_)  // services' replicas waiting to start again
+      if (r.tenant == caller.tenant && r.spec.dataset == name) users.push_back(r.id);
     if (users.empty()) {
       std::lock_guard<std::mutex> ds(ds_mu_);
       if (auto it = datasets_.find({caller.tenant, name}); it != datasets_.end()) {

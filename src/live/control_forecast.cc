@@ -17,14 +17,14 @@ void ControlPlaneImpl::StartForecaster() {
     std::unique_lock<std::mutex> lk(fc_mu_);
     while (true) {
       fc_cv_.wait(lk, [&] { return fc_stop_ || !fc_todo_.empty(); });
-      if (fc_stop_) return;
+      if (fc_stop_) return;  // (read under fc_mu_ here, without it below)
       std::vector<ForecastSnapshot> todo;
       todo.swap(fc_todo_);
       lk.unlock();
       std::vector<Forecast> done;
       for (const ForecastSnapshot& snap : todo) {
-        auto fc = RunForecast(snap, catalog_, &fc_cancel_);
-        if (fc_cancel_) return;
+        auto fc = RunForecast(snap, catalog_, &fc_stop_);
+        if (fc_stop_) return;
         if (fc.ok()) {
           done.push_back(std::move(fc).value());
         } else {
@@ -43,10 +43,11 @@ void ControlPlaneImpl::StartForecaster() {
 
 void ControlPlaneImpl::StopForecaster() {
   {
+    // Under the lock, so that the thread cannot miss it between its check
+    // and its wait; atomic, so that a forecast under way gives up too.
     std::lock_guard<std::mutex> lk(fc_mu_);
     fc_stop_ = true;
   }
-  fc_cancel_ = true;
   fc_cv_.notify_all();
   if (forecaster_.joinable()) forecaster_.join();
 }

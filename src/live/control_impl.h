@@ -444,7 +444,7 @@ class ControlPlaneImpl final : public ControlPlane {
   // Stores n jobs like `rec` (a service's replicas: of `service`, 0 = a new
   // one, whose id is the first's) within the tenant's max_active_jobs, and
   // queues them for the next pass.
-  Result<std::vector<JobRecord>> AddJobs(const std::string& tenant, const Tenant& t, JobRecord rec, uint32_t n,
+  Result<std::vector<JobRecord>> AddJobs(const std::string& tenant, const Tenant& t, const JobRecord& rec, uint32_t n,
                                          int64_t service);
   // A replica's run ended (not by a cancel): it leaves the network and waits
   // its backoff in restarting_, then arrives again (TakeIncoming).
@@ -541,8 +541,7 @@ class ControlPlaneImpl final : public ControlPlane {
   std::condition_variable fc_cv_;
   std::vector<ForecastSnapshot> fc_todo_;
   std::vector<Forecast> fc_done_;
-  bool fc_stop_ = false;
-  std::atomic<bool> fc_cancel_{false};  // a forecast under way gives up (StopForecaster)
+  std::atomic<bool> fc_stop_{false};  // the thread ends; a forecast under way gives up (StopForecaster)
   std::thread forecaster_;
   // By tenant (TenantId): the shares of their time limits its last
   // kRunShareHistory runs used, newest last (mu_).

@@ -38,8 +38,8 @@ Status ControlPlaneImpl::CheckRegion(const JobSpec& spec) const {
                       spec.latency_ms, spec.region, at.empty() ? "none" : at, nearest);
 }
 
-Result<std::vector<JobRecord>> ControlPlaneImpl::AddJobs(const std::string& tenant, const Tenant& t, JobRecord rec,
-                                                         uint32_t n, int64_t service) {
+Result<std::vector<JobRecord>> ControlPlaneImpl::AddJobs(const std::string& tenant, const Tenant& t,
+                                                         const JobRecord& rec, uint32_t n, int64_t service) {
   // Count and insert as one step for this tenant (other tenants go on).
   std::unique_lock<std::mutex> lk(TenantLock(tenant), std::defer_lock);
   if (t.max_active_jobs > 0) {
