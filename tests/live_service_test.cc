@@ -240,6 +240,31 @@ TEST(LiveServices, AReplicaOutlivesItsTimeLimitAndIsStartedAgainAfterABackoffWhe
   EXPECT_TRUE(net.cp().Replicas(kAlice, svc->id)->empty());
 }
 
+// A replica waiting out its backoff still uses its dataset: deleting the
+// dataset then is refused, as for a pending or running job.
+TEST(LiveServices, AReplicaWaitingToStartAgainHoldsItsDataset) {
+  Edge net;
+  Dataset d;
+  d.name = "weights";
+  d.center = "east";
+  d.size_bytes = 1'000'000;
+  ASSERT_TRUE(net.cp().RegisterDataset(kAlice, d).ok());
+  JobSpec s = Service(1, 1, "shanghai", 10);
+  s.duration_s = 30;
+  s.dataset = "weights";
+  auto svc = net.cp().Submit(kAlice, s);
+  ASSERT_TRUE(svc.ok()) << svc.status().message();
+  net.Passes();
+  ASSERT_EQ(net.Get(svc->id).state, JobState::kRunning);
+  net.Advance(31);
+  ASSERT_NE(net.Get(svc->id).reason.find("restarting at"), std::string::npos) << net.Get(svc->id).reason;
+  Status del = net.cp().DeleteDataset(kAlice, "weights");
+  EXPECT_EQ(del.code(), StatusCode::kFailedPrecondition) << del.message();
+  EXPECT_NE(del.message().find(std::to_string(svc->id)), std::string::npos) << del.message();
+  net.Advance(11);
+  EXPECT_EQ(net.Get(svc->id).state, JobState::kRunning) << net.Get(svc->id).reason;
+}
+
 TEST(LiveServices, ScaledUpAndDownByItsOwnerOnly) {
   Edge net;
   auto svc = net.cp().Submit(kAlice, Service(2, 1, "shanghai", 10));
