@@ -100,6 +100,14 @@ async function cleanup() {
     try {
       const active = await apiCall('GET', '/api/v1/jobs?state=pending,running&limit=1000', undefined, 5_000);
       for (const j of active.body?.jobs ?? []) await apiCall('POST', `/api/v1/jobs/${j.id}/cancel`, undefined, 5_000).catch(() => {});
+      // A running job's cancel is carried out by a later pass: wait for it,
+      // or its processes outlive the server.
+      const until = Date.now() + 15_000;
+      while (Date.now() < until) {
+        const left = await apiCall('GET', '/api/v1/jobs?state=running&limit=1', undefined, 5_000);
+        if (!(left.body?.jobs?.length > 0)) break;
+        await sleep(200);
+      }
     } catch {
       // the server may be gone already
     }
