@@ -311,9 +311,27 @@ Result<std::vector<JobRecord>> SqliteStore::ListJobs(const JobFilter& filter) {
   std::sort(states.begin(), states.end());
   states.erase(std::unique(states.begin(), states.end()), states.end());
   const bool by_tenant = !filter.tenant.empty(), by_center = !filter.center.empty();
+  std::vector<BindValue> args;
+  // The conditions every listing shares, then its order and limit.
+  auto rest = [&](std::string* sql) {
+    if (by_tenant) {
+      *sql += " AND tenant = ?";
+      args.emplace_back(filter.tenant);
+    }
+    if (by_center) {
+      *sql += " AND center = ?";
+      args.emplace_back(filter.center);
+    }
+    if (filter.before_id > 0) {
+      *sql += " AND id < ?";
+      args.emplace_back(filter.before_id);
+    }
+    *sql += " ORDER BY id DESC LIMIT ?";
+    args.emplace_back(limit);
+  };
   if (filter.service > 0) {
     // A service's replicas: few, through their own index.
-    std::vector<BindValue> args{filter.service, filter.service};
+    args = {filter.service, filter.service};
     std::string sql = fmt::format(
         "SELECT {} FROM jobs WHERE (service = ? OR (id = ? AND replicas > 0 AND service IN (0, id)))", JobColumns());
     if (!states.empty()) {
@@ -324,20 +342,7 @@ Result<std::vector<JobRecord>> SqliteStore::ListJobs(const JobFilter& filter) {
       }
       sql += ")";
     }
-    if (by_tenant) {
-      sql += " AND tenant = ?";
-      args.emplace_back(filter.tenant);
-    }
-    if (by_center) {
-      sql += " AND center = ?";
-      args.emplace_back(filter.center);
-    }
-    if (filter.before_id > 0) {
-      sql += " AND id < ?";
-      args.emplace_back(filter.before_id);
-    }
-    sql += " ORDER BY id DESC LIMIT ?";
-    args.emplace_back(limit);
+    rest(&sql);
     return QueryJobs(sql, args, "listing a service's replicas");
   }
   if (states.size() == 5 && !by_tenant && !by_center) states.clear();  // every state: no filter
@@ -350,26 +355,12 @@ Result<std::vector<JobRecord>> SqliteStore::ListJobs(const JobFilter& filter) {
                                              : "jobs_state_id";
 
   // The range of one state (or of every job when `state` is null).
-  std::vector<BindValue> args;
   auto range = [&](const std::string* state, const char* columns) {
     std::string sql = state == nullptr
                           ? fmt::format("SELECT {} FROM jobs WHERE 1", columns)
                           : fmt::format("SELECT {} FROM jobs INDEXED BY {} WHERE state = ?", columns, index);
     if (state != nullptr) args.emplace_back(*state);
-    if (by_tenant) {
-      sql += " AND tenant = ?";
-      args.emplace_back(filter.tenant);
-    }
-    if (by_center) {
-      sql += " AND center = ?";
-      args.emplace_back(filter.center);
-    }
-    if (filter.before_id > 0) {
-      sql += " AND id < ?";
-      args.emplace_back(filter.before_id);
-    }
-    sql += " ORDER BY id DESC LIMIT ?";
-    args.emplace_back(limit);
+    rest(&sql);
     return sql;
   };
   std::string sql;
