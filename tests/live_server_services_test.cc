@@ -133,6 +133,12 @@ TEST(LiveServerServices, SubmittedScaledAndListedThroughTheApiAndTheCli) {
             std::string::npos)
       << shown.out;
   EXPECT_NE(shown.out.find("none (restarted when it ends)"), std::string::npos) << shown.out;
+  auto listed_services = RunSuanli("services" + conn);
+  ASSERT_EQ(listed_services.code, 0) << listed_services.out;
+  EXPECT_NE(listed_services.out.find(id + "        alice   "), std::string::npos) << listed_services.out;
+  EXPECT_NE(listed_services.out.find("  3         3        east"), std::string::npos) << listed_services.out;
+  EXPECT_TRUE(Body(bob->Get("/api/v1/services"))["services"].empty());
+  EXPECT_EQ(Body(admin->Get("/api/v1/services"))["services"].size(), 1u);
   auto as_json = RunSuanli("service " + id + " --json" + conn);
   ASSERT_EQ(as_json.code, 0) << as_json.out;
   EXPECT_EQ(json::parse(as_json.out)["replicas"].size(), 3u);

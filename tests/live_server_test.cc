@@ -443,6 +443,7 @@ TEST(LiveServer, OpenApiListsEveryRouteAndEachAnswers) {
                                                                   {"get", "/api/v1/datasets/{name}"},
                                                                   {"delete", "/api/v1/datasets/{name}"},
                                                                   {"post", "/api/v1/jobs/{id}/checkpoint"},
+                                                                  {"get", "/api/v1/services"},
                                                                   {"get", "/api/v1/services/{id}"},
                                                                   {"put", "/api/v1/services/{id}"},
                                                                   {"get", "/api/v1/whoami"},

@@ -292,6 +292,13 @@ TEST(LiveServices, ScaledUpAndDownByItsOwnerOnly) {
     EXPECT_EQ(r.center, "east");
   }
   const std::vector<int64_t> four = Ids(*net.cp().Replicas(kAlice, s));
+  // Listed among the caller's services (not bob's; the admin's).
+  auto mine = net.cp().Services(kAlice);
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].first, s);
+  EXPECT_EQ(Ids(mine[0].second), four);
+  EXPECT_TRUE(net.cp().Services(kBob).empty());
+  EXPECT_EQ(net.cp().Services(kAdmin).size(), 1u);
   EXPECT_EQ(net.Get(four[3]).events.front().message,
             "added by alice: service " + std::to_string(s) + " scaled from 2 to 4 replicas");
   // Down to one: the newest three go.

@@ -1,6 +1,8 @@
 // The client commands for inference services (docs/services.md): `suanli
-// service ID` lists a service's replicas that have not ended; `suanli scale
-// ID N` scales it to N replicas (new ones submitted, the newest cancelled).
+// services` lists the caller's services, `suanli service ID` one service's
+// replicas that have not ended; `suanli scale ID N` scales it to N replicas
+// (new ones submitted, the newest cancelled).
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -38,11 +40,62 @@ int PrintService(const char* cmd, const ApiResponse& r, bool as_json) {
   return std::fflush(stdout) == 0 ? kOk : kServerError;
 }
 
+int PrintServices(const char* cmd, const ApiResponse& r, bool as_json) {
+  json j;
+  if (int c = ParseBody(cmd, r, &j)) return c;
+  if (as_json) return PrintJson(j);
+  const json list = j.value("services", json::array());
+  if (!list.is_array()) return Fail(cmd, kServerError, "unexpected answer: no \"services\" list");
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"SERVICE", "TENANT", "NAME", "REPLICAS", "RUNNING", "CENTERS"});
+  for (const json& s : list) {
+    const json replicas = s.is_object() ? s.value("replicas", json::array()) : json();
+    if (!replicas.is_array() || replicas.empty() || !replicas[0].is_object())
+      return Fail(cmd, kServerError, "unexpected answer: a service without replicas");
+    int running = 0;
+    std::vector<std::string> centers;
+    for (const json& x : replicas) {
+      if (!x.is_object()) continue;
+      running += x.value("state", std::string()) == "running";
+      std::string c = EscapeControls(x.value("center", std::string()));
+      if (!c.empty() && std::find(centers.begin(), centers.end(), c) == centers.end()) centers.push_back(c);
+    }
+    const json& first = replicas[0];
+    rows.push_back({std::to_string(s.value("service", int64_t{0})),
+                    EscapeControls(first.value("tenant", std::string())),
+                    EscapeControls(first.value("name", std::string())), std::to_string(replicas.size()),
+                    std::to_string(running), centers.empty() ? "-" : Join(centers, ",")});
+  }
+  PrintTable(rows);
+  return std::fflush(stdout) == 0 ? kOk : kServerError;
+}
+
 }  // namespace
 }  // namespace client_detail
 
 void RegisterServices(CLI::App& app, int* exit_code) {
   using namespace client_detail;
+  {
+    auto as_json = std::make_shared<bool>(false);
+    auto conn = std::make_shared<Conn>();
+    auto* cmd = app.add_subcommand("services", "Your services with replicas that have not ended (admin: everyone's)");
+    cmd->add_flag("--json", *as_json, "{\"services\": [...]} as the API answers");
+    AddConnOptions(cmd, conn);
+    cmd->callback([as_json, conn, exit_code]() {
+      const char* c = "services";
+      Session s = Connect(c, *conn);
+      if (!s.client) {
+        *exit_code = s.code;
+        return;
+      }
+      auto r = s.client->Get("/api/v1/services");
+      if (int code = Check(c, r)) {
+        *exit_code = code;
+        return;
+      }
+      *exit_code = PrintServices(c, *r, *as_json);
+    });
+  }
   {
     auto id = std::make_shared<int64_t>(0);
     auto as_json = std::make_shared<bool>(false);

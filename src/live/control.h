@@ -266,6 +266,9 @@ class ControlPlane {
   // ended, and scaling it to `replicas` (new replicas, or the newest
   // cancelled); the owner or the admin.
   virtual Result<std::vector<JobRecord>> Replicas(const Caller& caller, int64_t id) = 0;
+  // Every service with replicas that have not ended (admin: every tenant's;
+  // else the caller's), by id, each with those replicas.
+  virtual std::vector<std::pair<int64_t, std::vector<JobRecord>>> Services(const Caller& caller) = 0;
   virtual Result<std::vector<JobRecord>> Scale(const Caller& caller, int64_t id, uint32_t replicas) = 0;
 
   virtual PassStats Stats() = 0;

@@ -255,6 +255,7 @@ class ControlPlaneImpl final : public ControlPlane {
   Result<Dataset> GetDataset(const Caller& caller, const std::string& name) override;
   Status DeleteDataset(const Caller& caller, const std::string& name) override;
   Result<std::vector<JobRecord>> Replicas(const Caller& caller, int64_t id) override;
+  std::vector<std::pair<int64_t, std::vector<JobRecord>>> Services(const Caller& caller) override;
   Result<std::vector<JobRecord>> Scale(const Caller& caller, int64_t id, uint32_t replicas) override;
   PassStats Stats() override;
   void PassNow() override { RunPass(); }
@@ -450,8 +451,8 @@ class ControlPlaneImpl final : public ControlPlane {
   // its backoff in restarting_, then arrives again (TakeIncoming).
   bool RestartsOnEnd(const Active& a) const { return a.rec.spec.replicas > 0 && !a.cancel_requested && !replay_; }
   void RestartReplica(Active& a, JobState state, WallMs ended_ms, std::string why, WallMs now, PassWork* w);
-  // The service's replicas not ended (in memory: pending, running or
-  // waiting to restart), for its tenant; mu_ held.
+  // The replicas not ended (in memory: pending, running or waiting to
+  // restart) of `service`, or of every service (0), oldest first; mu_ held.
   std::vector<JobRecord> LiveReplicas(int64_t service);
   std::mutex& TenantLock(const std::string& tenant);
   std::optional<CenterId> FindCenter(const std::string& name) const {

@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
+#include <map>
 
 #include "base/strings.h"
 #include "live/control_impl.h"
@@ -135,14 +137,15 @@ void ControlPlaneImpl::RestartReplica(Active& a, JobState state, WallMs ended_ms
 
 std::vector<JobRecord> ControlPlaneImpl::LiveReplicas(int64_t service) {
   std::vector<JobRecord> out;
+  auto of = [service](const JobRecord& r) { return service == 0 ? r.service > 0 : r.service == service; };
   for (const auto& [id, a] : active_)
-    if (a.rec.service == service && !a.cancel_requested) out.push_back(a.rec);
+    if (of(a.rec) && !a.cancel_requested) out.push_back(a.rec);
   {
     std::lock_guard<std::mutex> in(in_mu_);
     for (const JobRecord& r : incoming_)
-      if (r.service == service) out.push_back(r);
+      if (of(r)) out.push_back(r);
     for (const auto& [due, r] : restarting_)
-      if (r.service == service) out.push_back(r);
+      if (of(r)) out.push_back(r);
   }
   std::sort(out.begin(), out.end(), [](const JobRecord& x, const JobRecord& y) { return x.id < y.id; });
   return out;
@@ -164,6 +167,18 @@ Result<std::vector<JobRecord>> ControlPlaneImpl::Replicas(const Caller& caller, 
   if (!rec || rec->service != id || (!caller.admin && rec->tenant != caller.tenant))
     return NotFound("service {} not found", id);
   return live;
+}
+
+std::vector<std::pair<int64_t, std::vector<JobRecord>>> ControlPlaneImpl::Services(const Caller& caller) {
+  std::vector<JobRecord> all;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    all = LiveReplicas(0);
+  }
+  std::map<int64_t, std::vector<JobRecord>> by;
+  for (JobRecord& r : all)
+    if (caller.admin || r.tenant == caller.tenant) by[r.service].push_back(std::move(r));
+  return {std::make_move_iterator(by.begin()), std::make_move_iterator(by.end())};
 }
 
 Result<std::vector<JobRecord>> ControlPlaneImpl::Scale(const Caller& caller, int64_t id, uint32_t replicas) {

@@ -376,6 +376,12 @@ std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& 
         ReplyJson(res, 200, json{{"deleted", p[0]}});
       }));
   // ---- services
+  add("GET", "/api/v1/services", authed([cp](const Request& req, Response& res, const Params&, const live::Caller& c) {
+        if (!NoQuery(req, res)) return;
+        json arr = json::array();
+        for (const auto& [id, replicas] : cp()->Services(c)) arr.push_back(ServiceToJson(id, replicas));
+        ReplyJson(res, 200, json{{"services", std::move(arr)}});
+      }));
   add("GET", "/api/v1/services/*",
       authed([cp](const Request& req, Response& res, const Params& p, const live::Caller& c) {
         int64_t id = 0;
