@@ -36,7 +36,8 @@ export type DatasetCopy = Item<Schemas['Dataset']['copies']>;
 export type Dataset = Required<Omit<Schemas['Dataset'], 'copies'>> & { copies: DatasetCopy[] };
 export type DatasetRequest = Schemas['DatasetRequest'];
 // An inference service: its id (its first replica's) and its replicas that
-// have not ended, oldest first (GET/PUT /api/v1/services/{id}).
+// have not ended, oldest first (GET/PUT /api/v1/services/{id}; all of them:
+// GET /api/v1/services).
 export type Service = Required<Omit<Schemas['Service'], 'replicas'>> & { replicas: Job[] };
 
 // An error from the API (status >= 400, with the JSON error's code, message
@@ -188,6 +189,9 @@ export const api = {
     const s = await apiJson<Service>(`${V1}/services/${id}`);
     return { service: s.service, replicas: s.replicas ?? [] };
   },
+  // Every service with replicas not ended (the admin: every tenant's), by id.
+  services: async (): Promise<Service[]> =>
+    ((await apiJson<{ services: Service[] }>(`${V1}/services`)).services ?? []).map((s) => ({ service: s.service, replicas: s.replicas ?? [] })),
   scaleService: async (id: number, replicas: number): Promise<Service> => {
     const s = await apiJson<Service>(`${V1}/services/${id}`, { method: 'PUT', body: { replicas } });
     return { service: s.service, replicas: s.replicas ?? [] };

@@ -1,5 +1,6 @@
 // The dashboard's entry: login, the header, the error banner and a hash
-// router over the views (#/network, #/jobs, #/jobs/ID, #/datasets, #/usage).
+// router over the views (#/network, #/jobs, #/jobs/ID, #/services, #/datasets,
+// #/usage).
 
 import './style.css';
 import { api, ApiError, describeError, onUnauthenticated, storedToken, storeToken } from './api';
@@ -12,6 +13,7 @@ import { jobsView } from './views/jobs';
 import { jobView } from './views/job';
 import { usageView } from './views/usage';
 import { datasetsView } from './views/datasets';
+import { servicesView } from './views/services';
 
 const root = document.getElementById('app')!;
 const banner = new ErrorBanner();
@@ -22,6 +24,7 @@ let version = '';
 const NAV: [string, string][] = [
   ['network', 'Network'],
   ['jobs', 'Jobs'],
+  ['services', 'Services'],
   ['datasets', 'Datasets'],
   ['usage', 'Usage'],
 ];
@@ -160,6 +163,8 @@ function route(): void {
       current = jobsView(ctx(), query);
     } else if (parts[0] === 'jobs' && parts.length === 2 && /^\d+$/.test(parts[1])) {
       current = jobView(ctx(), Number(parts[1]));
+    } else if (parts[0] === 'services' && parts.length === 1) {
+      current = servicesView(ctx());
     } else if (parts[0] === 'datasets' && parts.length === 1) {
       current = datasetsView(ctx());
     } else if (parts[0] === 'usage' && parts.length === 1) {

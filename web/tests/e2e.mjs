@@ -9,9 +9,10 @@
 // one from the table, registers two datasets through the datasets view,
 // submits a job naming one through the form, deletes the other (deleting the
 // one in use is refused), submits an inference service of 2 replicas through
-// the form, sees both on its page and scales it to 1 there, checks the usage
-// view, and saves a screenshot of every view. The server is stopped (SIGTERM) and the data directory removed in
-// every case. Exits non-zero on the first failed check.
+// the form, sees both on its page and in the services view, scales it to 1 on
+// its page, checks the usage view, and saves a screenshot of every view. The
+// server is stopped (SIGTERM) and the data directory removed in every case.
+// Exits non-zero on the first failed check.
 //
 // Environment and flags:
 //   SUANLI_BINARY (or --binary PATH)   the suanli binary (required)
@@ -276,6 +277,7 @@ async function goTo(page, nav, view) {
 
 const jobRow = (id) => `${tid('job-row')}[data-job-id="${id}"]`;
 const datasetRow = (name) => `${tid('dataset-row')}[data-tenant="admin"][data-name="${name}"]`;
+const serviceRow = (id) => `${tid('service-row')}[data-service="${id}"]`;
 
 // Waits until `selector` is in the page (attached, visible or not: options).
 async function attached(page, selector, what, timeout = T.ui) {
@@ -613,6 +615,23 @@ async function run() {
   };
   await waitReplicas(svcIds, `service #${svc}'s page lists its 2 replicas`);
   await shot(page, 'service');
+
+  // --- the services view lists it, and links to its page ---
+  const listed = await apiCall('GET', '/api/v1/services');
+  const listedSvc = listed.body?.services?.find((x) => x.service === svc);
+  assert(listed.status === 200 && listedSvc?.replicas?.map((r) => r.id).join() === svcIds.join(), `GET /api/v1/services does not list service #${svc} with replicas #${svcIds.join(', #')}: ${listed.status} ${listed.text.slice(0, 300)}`);
+  await goTo(page, 'services', 'services');
+  const svcRow = page.locator(serviceRow(svc));
+  await visible(page, serviceRow(svc), `service #${svc} in the services view`, T.refresh);
+  await waitText(svcRow.locator(tid('service-replicas')), (x) => x.trim() === '2', `the services view counts service #${svc}'s 2 replicas`, T.refresh);
+  await waitText(svcRow.locator(tid('service-tenant')), (x) => x.trim() === 'admin', `the services view shows service #${svc}'s tenant`);
+  await waitText(svcRow.locator(tid('service-name')), (x) => x.trim() === 'e2e-service', `the services view shows service #${svc}'s name`);
+  await shot(page, 'services');
+  await svcRow.locator(tid('service-row-link')).click();
+  await visible(page, `${tid('view-job')}[data-job-id="${svc}"]`, `the page of service #${svc} through its link in the services view`);
+  await waitReplicas(svcIds, `service #${svc}'s page, opened from the services view, lists its 2 replicas`);
+  ok(`GET /api/v1/services and the services view list service #${svc} (tenant admin, e2e-service, 2 replicas); its row links to its page`);
+
   await page.locator(tid('scale-replicas')).fill('1');
   await page.locator(tid('scale-button')).click();
   await visible(page, tid('scale-result'), 'the result of scaling to 1');
@@ -634,7 +653,10 @@ async function run() {
   const s0 = await apiCall('PUT', `/api/v1/services/${svc}`, { replicas: 0 });
   assert(s0.status === 200 && s0.body.replicas.length === 0, `PUT /api/v1/services/${svc} {"replicas": 0} answered ${s0.status}: ${s0.text.slice(0, 300)}`);
   await visible(page, tid('service-empty'), `service #${svc}'s page once scaled to none`, T.refresh);
-  ok(`replica #${svcIds[1]}'s page links to service #${svc}; scaled to 0 through the API, the service's page lists no replicas`);
+  await goTo(page, 'services', 'services');
+  await gone(page, serviceRow(svc), `service #${svc} leaves the services view once scaled to none`);
+  await visible(page, tid('services-empty'), 'the empty services view');
+  ok(`replica #${svcIds[1]}'s page links to service #${svc}; scaled to 0 through the API, the service's page lists no replicas and the services view none`);
 
   // --- drain and resume a center (admin) ---
   await goTo(page, 'network', 'network');
