@@ -161,6 +161,15 @@ TEST(LiveServerServices, SubmittedScaledAndListedThroughTheApiAndTheCli) {
   EXPECT_NE(submitted.out.find("Submitted service "), std::string::npos) << submitted.out;
   const std::string sid = submitted.out.substr(18, submitted.out.find(' ', 18) - 18);
   ASSERT_EQ(RunSuanli("scale " + sid + " 0" + conn).code, 0);
+  // A job file takes the same keys.
+  std::ofstream(dir + "/svc.yaml") << "command: [sleep, '1']\nreplicas: 2\nregion: shanghai\nlatency_ms: 10\n";
+  auto from_file = RunSuanli("submit --json -f " + dir + "/svc.yaml" + conn);
+  ASSERT_EQ(from_file.code, 0) << from_file.out;
+  const json ff = json::parse(from_file.out, nullptr, false);
+  EXPECT_EQ(ff.value("replicas", 0), 2);
+  EXPECT_EQ(ff.value("region", ""), "shanghai");
+  EXPECT_EQ(ff.value("latency_ms", 0), 10);
+  ASSERT_EQ(RunSuanli("scale " + std::to_string(ff.value("id", 0)) + " 0" + conn).code, 0);
 }
 
 }  // namespace

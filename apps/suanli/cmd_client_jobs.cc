@@ -18,6 +18,7 @@
 #include "base/strings.h"
 #include "cmd_client_internal.h"
 #include "live/live_job.h"
+#include "live/record_schema.h"
 #include "server/api_client.h"
 #include "server/json_codec.h"
 #include "server/record_json.h"
@@ -28,87 +29,97 @@ namespace suanli::app::client_detail {
 
 namespace {
 
-// A job file (YAML, the keys of the JSON body) as the JSON body; types by key.
+// A job file (YAML, the keys of the JSON body) as the JSON body: each key of
+// the job spec's table (live/record_schema.h), read by its type. Seconds may
+// be durations (90m); a deadline may be a duration from now (12h); a list of
+// models or stacks may be one name.
 Result<json> LoadJobFile(const std::string& path) {
   SUANLI_ASSIGN_OR_RETURN(YAML::Node root, ReadYaml(path, "job file"));
   yaml::Value top = yaml::Root(&path, root);
   if (!top.IsMap()) return top.Error("expected a map of job keys (command, gpus, ...)");
-  SUANLI_ASSIGN_OR_RETURN(
-      yaml::Map m, yaml::Map::Open(top, {"command",  "name",    "env",          "workdir", "gpus",         "cpu_milli",
-                                         "mem_mib",  "models",  "stacks",       "class",   "time_limit_s", "duration_s",
-                                         "priority", "center",  "checkpoint_s", "grace_s", "stop_signal",  "deadline",
-                                         "nodes",    "dataset", "replicas",     "region",  "latency_ms"}));
+  const auto fields = live::schema::JobSpecFields();
+  std::vector<std::string_view> keys;
+  for (const auto& f : fields) keys.push_back(f.json);
+  SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(top, keys));
   json j = json::object();
-  for (const char* key : {"command", "models", "stacks"}) {
+  for (const auto& f : fields) {
+    const std::string key(f.json);
     if (!m.Has(key)) continue;
     yaml::Value v = m.Get(key);
-    if (v.IsScalar() && std::string_view(key) != "command") {
-      SUANLI_ASSIGN_OR_RETURN(std::string one, v.String());
-      j[key] = json::array({one});
-      continue;
+    switch (f.type()) {
+      case live::schema::Type::kString:
+        if (key == "deadline") {
+          if (!v.IsScalar()) return v.Error("expected an RFC 3339 time or a duration from now, like 12h");
+          auto d = DeadlineText(v.node().Scalar(), NowMs());
+          if (!d) {
+            return v.Error(
+                fmt::format("expected an RFC 3339 time (2026-12-05T06:00:00+08:00) or a duration from now "
+                            "(12h), got '{}'",
+                            v.node().Scalar()));
+          }
+          j[key] = *d;
+        } else {
+          SUANLI_ASSIGN_OR_RETURN(std::string str, v.String());
+          j[key] = str;
+        }
+        break;
+      case live::schema::Type::kStringList: {
+        if (v.IsScalar() && !f.has(live::schema::kNonEmpty)) {
+          SUANLI_ASSIGN_OR_RETURN(std::string one, v.String());
+          j[key] = json::array({one});
+          break;
+        }
+        if (!v.IsSequence()) {
+          return v.Error(
+              "expected a list of strings (for command: the program and its arguments, e.g. [sh, -c, 'echo hi'])");
+        }
+        SUANLI_ASSIGN_OR_RETURN(size_t n, v.SequenceSize());
+        json arr = json::array();
+        for (size_t i = 0; i < n; ++i) {
+          yaml::Value item = v.Item(i);
+          if (!item.IsScalar()) return item.Error("expected a string");
+          arr.push_back(item.node().Scalar());
+        }
+        j[key] = std::move(arr);
+        break;
+      }
+      case live::schema::Type::kStringMap: {
+        if (!v.IsMap()) return v.Error("expected a map of NAME: value");
+        json map = json::object();
+        const YAML::Node& node = v.node();
+        for (auto it = node.begin(); it != node.end(); ++it) {
+          if (!it->second.IsScalar() || !it->first.IsScalar())
+            return v.Error("expected a map of NAME: value (strings)");
+          map[it->first.Scalar()] = it->second.Scalar();
+        }
+        j[key] = std::move(map);
+        break;
+      }
+      case live::schema::Type::kGpus: {
+        SUANLI_ASSIGN_OR_RETURN(double n, v.Number());
+        auto g = live::Gpus::FromNumber(n);
+        if (!g) return v.Error(fmt::format("expected a number of accelerators 0..{}, e.g. 2 or 0.25", live::kMaxGpus));
+        j[key] = server::GpusJson(*g);
+        break;
+      }
+      case live::schema::Type::kInt64:
+      case live::schema::Type::kInt32:
+      case live::schema::Type::kUint32: {
+        if (key.ends_with("_s")) {  // seconds, or a duration
+          if (!v.IsScalar()) return v.Error("expected seconds or a duration like 90m");
+          auto n = ParseDuration(v.node().Scalar());
+          if (!n) return v.Error(fmt::format("expected seconds or a duration like 1h30m, got '{}'", v.node().Scalar()));
+          j[key] = *n;
+          break;
+        }
+        // The range is the spec check's (JobSpecFromJson, below), with its words.
+        const bool int32 = f.type() == live::schema::Type::kInt32;
+        SUANLI_ASSIGN_OR_RETURN(int64_t n, v.Integer(int32 ? INT32_MIN : 0, int32 ? INT32_MAX : (int64_t{1} << 40)));
+        j[key] = n;
+        break;
+      }
+      default: return v.Error(fmt::format("{}: not a key of a job file", key));
     }
-    if (!v.IsSequence()) {
-      return v.Error(
-          "expected a list of strings (for command: the program and its arguments, e.g. [sh, -c, 'echo hi'])");
-    }
-    SUANLI_ASSIGN_OR_RETURN(size_t n, v.SequenceSize());
-    json arr = json::array();
-    for (size_t i = 0; i < n; ++i) {
-      yaml::Value item = v.Item(i);
-      if (!item.IsScalar()) return item.Error("expected a string");
-      arr.push_back(item.node().Scalar());
-    }
-    j[key] = std::move(arr);
-  }
-  if (m.Has("env")) {
-    yaml::Value v = m.Get("env");
-    if (!v.IsMap()) return v.Error("expected a map of NAME: value");
-    json env = json::object();
-    const YAML::Node& node = v.node();
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (!it->second.IsScalar() || !it->first.IsScalar()) return v.Error("expected a map of NAME: value (strings)");
-      env[it->first.Scalar()] = it->second.Scalar();
-    }
-    j["env"] = std::move(env);
-  }
-  for (const char* key : {"name", "workdir", "class", "center", "stop_signal", "dataset", "region"}) {
-    if (!m.Has(key)) continue;
-    SUANLI_ASSIGN_OR_RETURN(std::string str, m.Get(key).String());
-    j[key] = str;
-  }
-  if (m.Has("gpus")) {
-    yaml::Value v = m.Get("gpus");
-    SUANLI_ASSIGN_OR_RETURN(double n, v.Number());
-    auto g = live::Gpus::FromNumber(n);
-    if (!g) return v.Error(fmt::format("expected a number of accelerators 0..{}, e.g. 2 or 0.25", live::kMaxGpus));
-    j["gpus"] = server::GpusJson(*g);
-  }
-  for (const char* key : {"cpu_milli", "mem_mib", "priority", "nodes", "replicas", "latency_ms"}) {
-    if (!m.Has(key)) continue;
-    int64_t lo = std::string_view(key) == "priority" ? INT32_MIN : 0;
-    int64_t hi = std::string_view(key) == "priority" ? INT32_MAX : (int64_t{1} << 40);
-    SUANLI_ASSIGN_OR_RETURN(int64_t n, m.Get(key).Integer(lo, hi));
-    j[key] = n;
-  }
-  for (const char* key : {"time_limit_s", "duration_s", "checkpoint_s", "grace_s"}) {
-    if (!m.Has(key)) continue;
-    yaml::Value v = m.Get(key);
-    if (!v.IsScalar()) return v.Error("expected seconds or a duration like 90m");
-    auto n = ParseDuration(v.node().Scalar());
-    if (!n) return v.Error(fmt::format("expected seconds or a duration like 1h30m, got '{}'", v.node().Scalar()));
-    j[key] = *n;
-  }
-  if (m.Has("deadline")) {
-    yaml::Value v = m.Get("deadline");
-    if (!v.IsScalar()) return v.Error("expected an RFC 3339 time or a duration from now, like 12h");
-    auto d = DeadlineText(v.node().Scalar(), NowMs());
-    if (!d) {
-      return v.Error(
-          fmt::format("expected an RFC 3339 time (2026-12-05T06:00:00+08:00) or a duration from now "
-                      "(12h), got '{}'",
-                      v.node().Scalar()));
-    }
-    j["deadline"] = *d;
   }
   return j;
 }

@@ -167,7 +167,7 @@ Value Value::Item(size_t i) const {
 
 Value Root(const std::string* file, const YAML::Node& node) { return Value(file, node, "", "", 0); }
 
-Result<Map> Map::Open(const Value& v, std::initializer_list<std::string_view> allowed) {
+Result<Map> Map::Open(const Value& v, std::span<const std::string_view> allowed) {
   if (!v.IsMap()) return v.Error(fmt::format("expected a map of fields, got {}", v.Shown()));
   Map m(v);
   std::vector<std::string> allowed_names(allowed.begin(), allowed.end());

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -75,7 +76,10 @@ class Value {
 class Map {
  public:
   // Fails unless `v` is a map whose keys are all allowed and appear once.
-  static Result<Map> Open(const Value& v, std::initializer_list<std::string_view> allowed);
+  static Result<Map> Open(const Value& v, std::span<const std::string_view> allowed);
+  static Result<Map> Open(const Value& v, std::initializer_list<std::string_view> allowed) {
+    return Open(v, std::span<const std::string_view>(allowed.begin(), allowed.size()));
+  }
 
   bool Has(std::string_view key) const;
   // The value at `key` (a null node when absent), with its path.

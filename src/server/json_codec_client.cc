@@ -2,8 +2,12 @@
 // from JSON, leniently (unknown keys are ignored; a wrong type is an error
 // naming the field).
 #include <limits>
+#include <map>
 #include <optional>
+#include <type_traits>
+#include <variant>
 
+#include "live/record_schema.h"
 #include "server/json_codec.h"
 #include "server/json_limits.h"
 
@@ -86,6 +90,44 @@ Status ReadStrList(const json& j, const char* key, std::vector<std::string>* out
   return Status::Ok();
 }
 
+Status ReadStrMap(const json& j, const char* key, std::map<std::string, std::string>* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return Status::Ok();
+  if (!it->is_object()) return WrongType(key, "an object of strings", *it);
+  out->clear();
+  for (auto e = it->begin(); e != it->end(); ++e) {
+    if (!e.value().is_string()) return WrongType(std::string(key) + "." + e.key(), "a string", e.value());
+    (*out)[e.key()] = e.value().get<std::string>();
+  }
+  return Status::Ok();
+}
+
+// A job's spec, field by field through its table (live/record_schema.h). In
+// a job's JSON the spec's `center` is `requested_center` (`center` is where
+// the job is).
+Status ReadSpec(const json& j, JobSpec* s) {
+  for (const auto& f : live::schema::JobSpecFields()) {
+    const std::string key = f.json == "center" ? "requested_center" : std::string(f.json);
+    const char* k = key.c_str();
+    SUANLI_RETURN_IF_ERROR(std::visit(
+        [&](auto m) -> Status {
+          using T = std::remove_cvref_t<decltype(s->*m)>;
+          if constexpr (std::is_same_v<T, std::string>) return ReadStr(j, k, &(s->*m));
+          else if constexpr (std::is_same_v<T, std::vector<std::string>>) return ReadStrList(j, k, &(s->*m));
+          else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) return ReadStrMap(j, k, &(s->*m));
+          else if constexpr (std::is_same_v<T, live::Gpus>) return ReadGpus(j, k, &(s->*m));
+          else if constexpr (std::is_same_v<T, bool>) return ReadBool(j, k, &(s->*m));
+          else if constexpr (std::is_same_v<T, double>) return ReadDouble(j, k, &(s->*m));
+          else if constexpr (std::is_same_v<T, WallMs>) return ReadWallMs(j, k, &(s->*m));
+          else if constexpr (std::is_same_v<T, std::vector<int>>)
+            return Internal("{}: a list of integers in a spec", k);
+          else return ReadInt(j, k, &(s->*m));
+        },
+        f.member));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<live::JobRecord> JobFromJson(const json& j) {
@@ -94,40 +136,12 @@ Result<live::JobRecord> JobFromJson(const json& j) {
   JobSpec& s = r.spec;
   std::string state = "pending";
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "id", &r.id));
-  SUANLI_RETURN_IF_ERROR(ReadStr(j, "name", &s.name));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "tenant", &r.tenant));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "state", &state));
   auto st = live::ParseState(state);
   if (!st) return ParseError("state: unknown state '{}'", state).WithField("state");
   r.state = *st;
-  SUANLI_RETURN_IF_ERROR(ReadStrList(j, "command", &s.command));
-  if (auto it = j.find("env"); it != j.end() && !it->is_null()) {
-    if (!it->is_object()) return WrongType("env", "an object of strings", *it);
-    for (auto e = it->begin(); e != it->end(); ++e) {
-      if (!e.value().is_string()) return WrongType("env." + e.key(), "a string", e.value());
-      s.env[e.key()] = e.value().get<std::string>();
-    }
-  }
-  SUANLI_RETURN_IF_ERROR(ReadStr(j, "workdir", &s.workdir));
-  SUANLI_RETURN_IF_ERROR(ReadGpus(j, "gpus", &s.gpus));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "cpu_milli", &s.cpu_milli));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "mem_mib", &s.mem_mib));
-  SUANLI_RETURN_IF_ERROR(ReadStrList(j, "models", &s.models));
-  SUANLI_RETURN_IF_ERROR(ReadStrList(j, "stacks", &s.stacks));
-  SUANLI_RETURN_IF_ERROR(ReadStr(j, "class", &s.workload_class));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "time_limit_s", &s.time_limit_s));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "duration_s", &s.duration_s));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "priority", &s.priority));
-  SUANLI_RETURN_IF_ERROR(ReadStr(j, "requested_center", &s.center));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "checkpoint_s", &s.checkpoint_s));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "grace_s", &s.grace_s));
-  SUANLI_RETURN_IF_ERROR(ReadStr(j, "stop_signal", &s.stop_signal));
-  SUANLI_RETURN_IF_ERROR(ReadStr(j, "deadline", &s.deadline));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "nodes", &s.nodes));
-  SUANLI_RETURN_IF_ERROR(ReadStr(j, "dataset", &s.dataset));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "replicas", &s.replicas));
-  SUANLI_RETURN_IF_ERROR(ReadStr(j, "region", &s.region));
-  SUANLI_RETURN_IF_ERROR(ReadInt(j, "latency_ms", &s.latency_ms));
+  SUANLI_RETURN_IF_ERROR(ReadSpec(j, &s));
   SUANLI_RETURN_IF_ERROR(ReadInt(j, "service", &r.service));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "center", &r.center));
   SUANLI_RETURN_IF_ERROR(ReadStr(j, "model", &r.model));
