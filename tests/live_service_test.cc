@@ -286,7 +286,8 @@ TEST(LiveServices, ScaledUpAndDownByItsOwnerOnly) {
   ASSERT_TRUE(up.ok()) << up.status().message();
   ASSERT_EQ(up->size(), 4u);
   net.Passes();
-  for (const JobRecord& r : *net.cp().Replicas(kAlice, s)) {
+  const std::vector<JobRecord> after = *net.cp().Replicas(kAlice, s);
+  for (const JobRecord& r : after) {
     EXPECT_EQ(r.service, s);
     EXPECT_EQ(r.state, JobState::kRunning);
     EXPECT_EQ(r.center, "east");
