@@ -99,6 +99,8 @@ TEST(LiveControlConfig, ErrorsNameTheFileAndTheKey) {
       {"centers: [{name: a, backend: simulated, nodelist: true}]\n", "nodelist", "only for backend slurm"},
       {"centers: [{name: a, backend: slurm, nodelist: sometimes}]\n", "nodelist", "true or false"},
       {"centers: [{name: a, backend: local, slots: lots}]\n", "slots", "whole number"},
+      {"centers: [{name: a, backend: slurm, nodes: 2}]\n", "nodes", "only for backend local"},
+      {"centers: [{name: a, backend: local, nodes: 0}]\n", "nodes", "from 1"},
       {"centers: [{backend: local}]\n", "name", "missing required field"},
       {"centers: {name: a}\n", "centers", "expected a list"},
       {"centers: [{name: a, backend: simulated}]\n", "simulated", "network"},

@@ -117,6 +117,10 @@ struct BackendConfig {
   std::string cgroup_parent = "suanli";  // the jobs' cgroups: PARENT/suanli-job-ID
   int64_t job_uid_base = 60000;          // server as root: jobs run as uids job_uid_base.. (0 = as root)
   int64_t job_uids = 1000;               // how many
+  // This machine offered as `nodes` nodes, each with an even share of its
+  // GPUs (of each model), CPUs and memory: a multi-node gang runs on it as on
+  // a cluster, one task per device (docs/backends.md).
+  int nodes = 1;
   // slurm
   std::string slurm_conf;  // SLURM_CONF for its commands (empty = the environment's)
   std::string partition;   // empty = the cluster's default

@@ -1,8 +1,11 @@
 #include "live/backend_local.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +40,22 @@ WallMs NowMs() {
   return WallMs(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
+}
+
+// A port of the loopback free now (a gang's MASTER_PORT), else `fallback`.
+int FreeLoopbackPort(int fallback) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fallback;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = fallback;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
 }
 
 // A job this backend follows.
@@ -94,13 +113,18 @@ class LocalBackend final : public Backend {
     }
     if (jobs_.count(req.job_id) > 0) return InvalidArgument("job {} is already running here", req.job_id);
     if (!probed_) (void)Probe();
-    if (req.spec.nodes > 1 || req.node.find(',') != std::string::npos)
-      return InvalidArgument("job {}: a local center runs a job on one node; it asks for {} ({})", req.job_id,
-                             req.spec.nodes, req.node);
-    if (!req.node.empty() &&
-        std::none_of(plan_.begin(), plan_.end(), [&](const LocalNodePlan& p) { return p.node.name == req.node; }))
-      return InvalidArgument("job {}: node '{}' is not a node of center {}", req.job_id, req.node, center_);
-    SUANLI_ASSIGN_OR_RETURN(auto device_env, DevicesOf(req));
+    SUANLI_ASSIGN_OR_RETURN(const std::vector<LaunchRequest::Host> hosts, req.Hosts());
+    if (spec.nodes > 1 && hosts.size() != spec.nodes)
+      return InvalidArgument("job {}: a gang of {} nodes was given {} ('{}')", req.job_id, spec.nodes, hosts.size(),
+                             req.node);
+    std::vector<std::map<std::string, std::string>> node_env;
+    for (const LaunchRequest::Host& h : hosts) {
+      if (!h.name.empty() &&
+          std::none_of(plan_.begin(), plan_.end(), [&](const LocalNodePlan& p) { return p.node.name == h.name; }))
+        return InvalidArgument("job {}: node '{}' is not a node of center {}", req.job_id, h.name, center_);
+      SUANLI_ASSIGN_OR_RETURN(auto e, DevicesOn(req, h.name, h.devices));
+      node_env.push_back(std::move(e));
+    }
 
     std::string dir = JobDir(req), ctl = CtlDir(req.job_id);
     std::error_code ec;
@@ -128,9 +152,19 @@ class LocalBackend final : public Backend {
       SUANLI_RETURN_IF_ERROR(WriteFileAtomic(ctl + "/uid", std::to_string(job.uid) + "\n"));
     }
     std::map<std::string, std::string> env =
-        JobEnvironment(req.job_id, req.attempt, dir, spec.env, device_env, CurrentEnvironment());
+        JobEnvironment(req.job_id, req.attempt, dir, spec.env, node_env.front(), CurrentEnvironment());
     if (!req.dataset_dir.empty()) env["SUANLI_DATASET_DIR"] = req.dataset_dir;
-    SUANLI_RETURN_IF_ERROR(WriteFileAtomic(ctl + "/env", EncodeEnvironment(env)));
+    std::string tasks;
+    if (hosts.size() > 1) {
+      // A gang: its nodes are this machine's, its master the loopback.
+      std::vector<std::string> names;
+      for (const LaunchRequest::Host& h : hosts) names.push_back(h.name);
+      GangEnvironment gang = GangEnv(names, node_env, static_cast<int>(hosts.front().devices.size()), "127.0.0.1",
+                                     FreeLoopbackPort(20000 + static_cast<int>(req.job_id % 20000)));
+      for (auto& [k, v] : gang.common) env[k] = v;
+      tasks = EncodeTasks(gang.tasks);
+    }
+    SUANLI_RETURN_IF_ERROR(WriteFileAtomic(ctl + "/env", EncodeEnvironment(env) + tasks));
     if (iso_.cgroups) {
       auto cg = cgroups_.Create(req.job_id, iso_.cpu_limit ? spec.cpu_milli : 0, iso_.memory_limit ? spec.mem_mib : 0);
       if (!cg.ok()) return cg.status();
@@ -319,19 +353,21 @@ class LocalBackend final : public Backend {
     }
   }
 
-  // The job's device variables (its node's numbering mapped to nvidia-smi indices).
-  Result<std::map<std::string, std::string>> DevicesOf(const LaunchRequest& req) const {
+  // The device variables of a job's `devices` on `node` (the node's numbering
+  // mapped to nvidia-smi indices).
+  Result<std::map<std::string, std::string>> DevicesOn(const LaunchRequest& req, const std::string& node,
+                                                       const std::vector<int>& devices) const {
     std::vector<int> physical;
-    if (!req.model.empty() || !req.devices.empty()) {
+    if (!req.model.empty() || !devices.empty()) {
       const LocalNodePlan* plan = nullptr;
       for (const LocalNodePlan& p : plan_) {
-        if (p.node.name == req.node || (req.node.empty() && p.node.devices > 0)) {
+        if (p.node.name == node || (node.empty() && p.node.devices > 0)) {
           plan = &p;
           break;
         }
       }
       if (plan == nullptr || plan->node.devices == 0) {
-        return InvalidArgument("job {}: node '{}' of center {} has no accelerators", req.job_id, req.node, center_);
+        return InvalidArgument("job {}: node '{}' of center {} has no accelerators", req.job_id, node, center_);
       }
       if (!req.model.empty() && ToLower(req.model) != ToLower(plan->node.model)) {
         auto a = catalog_.Find(req.model), b = catalog_.Find(plan->node.model);
@@ -341,7 +377,7 @@ class LocalBackend final : public Backend {
         }
       }
       std::set<int> seen;
-      for (int d : req.devices) {
+      for (int d : devices) {
         if (d < 0 || d >= plan->node.devices || !seen.insert(d).second) {
           return InvalidArgument("job {}: device {} is not one of node '{}' (0..{}), or is listed twice", req.job_id, d,
                                  plan->node.name, plan->node.devices - 1);
@@ -349,7 +385,7 @@ class LocalBackend final : public Backend {
         physical.push_back(plan->physical[static_cast<size_t>(d)]);
       }
     }
-    const std::string model = physical.empty() ? std::string() : ModelOfNode(req.node);
+    const std::string model = physical.empty() ? std::string() : ModelOfNode(node);
     auto env = DeviceEnvironment(catalog_, model, physical);
     if (!env.ok()) return env.status().Wrap(fmt::format("job {}", req.job_id));
     if (!physical.empty()) env->merge(ShareEnvironment(catalog_, model, req.spec.gpus));
@@ -380,7 +416,7 @@ class LocalBackend final : public Backend {
     }
     long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
     int64_t mem_mib = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE) / (1024 * 1024);
-    plan_ = PlanLocalNodes(host_, gpus, config_.slots, cores > 0 ? static_cast<int>(cores) : 1, mem_mib);
+    plan_ = PlanLocalNodes(host_, gpus, config_.slots, cores > 0 ? static_cast<int>(cores) : 1, mem_mib, config_.nodes);
   }
 
   void LogOnce(const std::string& msg) {
@@ -524,46 +560,6 @@ class LocalBackend final : public Backend {
 
 }  // namespace
 
-std::string ShortHostName() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
-  std::string h(buf);
-  size_t dot = h.find('.');
-  if (dot != std::string::npos && dot > 0) h.resize(dot);
-  return h;
-}
-
-std::vector<LocalNodePlan> PlanLocalNodes(const std::string& host, const std::vector<DetectedGpu>& gpus, int slots,
-                                          int cores, int64_t mem_mib) {
-  std::map<std::string, std::vector<int>> by_model;  // model -> nvidia-smi indices
-  for (const DetectedGpu& g : gpus) {
-    if (!g.model.empty()) by_model[g.model].push_back(g.index);
-  }
-  std::vector<LocalNodePlan> out;
-  if (by_model.empty()) {
-    LocalNodePlan p;
-    p.node.name = host;
-    p.node.cpu_milli = static_cast<int64_t>(slots > 0 ? slots : cores) * 1000;
-    p.node.mem_mib = mem_mib;
-    out.push_back(std::move(p));
-    return out;
-  }
-  int total = 0;
-  for (auto& [m, idx] : by_model) total += static_cast<int>(idx.size());
-  for (auto& [m, idx] : by_model) {
-    std::sort(idx.begin(), idx.end());
-    LocalNodePlan p;
-    p.node.name = by_model.size() == 1 ? host : host + "-" + ToLower(m);
-    p.node.model = m;
-    p.node.devices = static_cast<int>(idx.size());
-    p.node.cpu_milli = static_cast<int64_t>(cores) * 1000 * p.node.devices / total;
-    p.node.mem_mib = mem_mib * p.node.devices / total;
-    p.physical = idx;
-    out.push_back(std::move(p));
-  }
-  return out;
-}
-
 Result<std::unique_ptr<Backend>> MakeLocalBackend(const BackendConfig& config, const std::string& center,
                                                   const std::string& data_dir, const Catalog& catalog,
                                                   std::optional<std::string> recorded_nvidia_smi,
@@ -572,6 +568,8 @@ Result<std::unique_ptr<Backend>> MakeLocalBackend(const BackendConfig& config, c
     return InvalidArgument("center {}: slots must be 0 (all cores) or more, got {}", center, config.slots);
   if (config.grace_s < 0)
     return InvalidArgument("center {}: grace_s must be 0 or more, got {}", center, config.grace_s);
+  if (config.nodes < 1 || config.nodes > 64)
+    return InvalidArgument("center {}: nodes must be 1..64, got {}", center, config.nodes);
   if (config.sandbox != "auto" && config.sandbox != "bwrap" && config.sandbox != "off") {
     return InvalidArgument("center {}: sandbox must be auto, bwrap or off, got '{}'", center, config.sandbox);
   }

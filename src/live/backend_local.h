@@ -33,12 +33,15 @@ std::string ShortHostName();
 // models are found, one node per model named "HOST-MODEL" (lowercase model),
 // the CPUs split by device count. GPUs that match no model are left out.
 // Without GPUs: one node `host` with slots x 1000 milli-CPUs (slots 0 = cores).
+// With `nodes` K > 1, each of those is split into K nodes NAME-0 .. NAME-(K-1)
+// with an even share of its devices (in nvidia-smi order; no more nodes than
+// devices), CPUs and memory: one machine that runs multi-node gangs.
 struct LocalNodePlan {
   BackendNode node;
   std::vector<int> physical;  // node device i = nvidia-smi index physical[i]
 };
 std::vector<LocalNodePlan> PlanLocalNodes(const std::string& host, const std::vector<DetectedGpu>& gpus, int slots,
-                                          int cores, int64_t mem_mib);
+                                          int cores, int64_t mem_mib, int nodes = 1);
 
 // Builds a local backend (see MakeBackend in backend.h). With
 // `recorded_nvidia_smi`, that text stands for nvidia-smi's output instead of

@@ -1,5 +1,7 @@
 #include "live/job_env.h"
 
+#include <algorithm>
+
 namespace suanli::live {
 
 std::map<std::string, std::string> JobBaseEnvironment(const std::string& job_dir,
@@ -44,6 +46,51 @@ std::string EncodeEnvironment(const std::map<std::string, std::string>& env) {
     out += '=';
     out += v;
     out.push_back('\0');
+  }
+  return out;
+}
+
+GangEnvironment GangEnv(const std::vector<std::string>& nodes,
+                        const std::vector<std::map<std::string, std::string>>& node_device_env, int tasks_per_node,
+                        const std::string& master_addr, int master_port) {
+  GangEnvironment g;
+  const int per = std::max(1, tasks_per_node);
+  const size_t world = nodes.size() * static_cast<size_t>(per);
+  std::string list;
+  for (const std::string& n : nodes) list += (list.empty() ? "" : ",") + n;
+  g.common["SUANLI_NODELIST"] = list;
+  g.common["MASTER_ADDR"] = master_addr;
+  g.common["MASTER_PORT"] = std::to_string(master_port);
+  g.common["WORLD_SIZE"] = std::to_string(world);
+  for (size_t node = 0; node < nodes.size(); ++node) {
+    const std::map<std::string, std::string> none;
+    const auto& devices = node < node_device_env.size() ? node_device_env[node] : none;
+    auto ascend = devices.find("ASCEND_RT_VISIBLE_DEVICES");
+    const bool hccl = ascend != devices.end() && !ascend->second.empty();
+    for (int local = 0; local < per; ++local) {
+      std::map<std::string, std::string> t = devices;
+      const std::string rank = std::to_string(node * static_cast<size_t>(per) + static_cast<size_t>(local));
+      t["RANK"] = rank;
+      t["LOCAL_RANK"] = std::to_string(local);
+      t["NODE_RANK"] = std::to_string(node);
+      t["LOCAL_WORLD_SIZE"] = std::to_string(per);
+      if (hccl) {
+        t["RANK_ID"] = rank;
+        t["RANK_SIZE"] = g.common["WORLD_SIZE"];
+        t["DEVICE_ID"] = std::to_string(local);
+      }
+      g.tasks.push_back(std::move(t));
+    }
+  }
+  return g;
+}
+
+std::string EncodeTasks(const std::vector<std::map<std::string, std::string>>& tasks) {
+  std::string out;
+  for (const auto& t : tasks) {
+    out += kTaskMark;
+    out.push_back('\0');
+    out += EncodeEnvironment(t);
   }
   return out;
 }

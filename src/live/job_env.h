@@ -42,4 +42,27 @@ std::map<std::string, std::string> JobEnvironment(int64_t job_id, int attempt, c
 // backend's supervisor reads).
 std::string EncodeEnvironment(const std::map<std::string, std::string>& env);
 
+// A multi-node gang on one machine (the local backend): what torchrun,
+// DeepSpeed and Megatron read, as the Slurm backend sets them from Slurm's
+// own. `common` (every task): MASTER_ADDR, MASTER_PORT, WORLD_SIZE and
+// SUANLI_NODELIST (the nodes, comma-separated). `tasks`, one per device of
+// each node (one per node without devices) in rank order: RANK, LOCAL_RANK,
+// NODE_RANK, LOCAL_WORLD_SIZE, its node's device variables and, for Ascend's
+// collective library (HCCL, as CANN documents it), RANK_ID, RANK_SIZE and
+// DEVICE_ID (numbered among the visible devices).
+struct GangEnvironment {
+  std::map<std::string, std::string> common;
+  std::vector<std::map<std::string, std::string>> tasks;
+};
+GangEnvironment GangEnv(const std::vector<std::string>& nodes,
+                        const std::vector<std::map<std::string, std::string>>& node_device_env, int tasks_per_node,
+                        const std::string& master_addr, int master_port);
+
+// The tasks' own variables, after the job's environment (EncodeEnvironment)
+// in the same file: each task's start with kTaskMark, then its KEY=VALUE
+// strings, each followed by a NUL byte. The supervisor runs one process per
+// task, each with the job's environment and its own on top.
+inline constexpr std::string_view kTaskMark = "--suanli-task";
+std::string EncodeTasks(const std::vector<std::map<std::string, std::string>>& tasks);
+
 }  // namespace suanli::live

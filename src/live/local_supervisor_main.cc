@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +22,7 @@
 
 #include "base/strings.h"
 #include "live/cgroup.h"
+#include "live/job_env.h"
 #include "live/local_supervisor.h"
 
 extern char** environ;
@@ -87,17 +89,117 @@ pid_t WaitFor(pid_t pid, int* status) {
   return w;
 }
 
+// Runs `command` (found on the PATH of `env`) with the environment `env`.
+[[noreturn]] void Exec(std::vector<std::string>& env, std::vector<std::string>& command) {
+  std::vector<char*> argv, envp;
+  for (std::string& a : command) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (std::string& kv : env) envp.push_back(kv.data());
+  envp.push_back(nullptr);
+  environ = envp.data();  // execvp searches the job's PATH
+  ::execvp(argv[0], argv.data());
+  Fail("cannot run " + command[0] + ": " + std::strerror(errno));
+}
+
+// A gang's launcher (the job's uid, in the job's process group): one process
+// per task, each with the job's environment and its own variables on top
+// (job_env.h). A signal to the job's group reaches every task; the launcher
+// only notes it (a handler, which exec resets in the tasks). A task that
+// fails ends the others (SIGKILL), unless the job is being stopped (SIGTERM,
+// SIGINT, SIGHUP, SIGQUIT came), when each task is left to end in its own
+// time, as the server's grace period allows. The launcher ends as the first
+// failed task did (the same exit code or signal), or with 0.
+volatile sig_atomic_t g_stopping = 0;
+void NoteSignal(int sig) {
+  if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) g_stopping = 1;
+}
+
+[[noreturn]] void RunGang(const std::vector<std::string>& env, const std::vector<std::vector<std::string>>& tasks,
+                          std::vector<std::string>& command) {
+  struct sigaction note {};
+  note.sa_handler = NoteSignal;
+  sigemptyset(&note.sa_mask);
+  for (int s : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE})
+    (void)::sigaction(s, &note, nullptr);
+  std::vector<pid_t> pids;
+  auto kill_all = [&] {
+    for (pid_t p : pids)
+      if (p > 0) ::kill(p, SIGKILL);
+  };
+  for (const std::vector<std::string>& own : tasks) {
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      Say(std::string("cannot start the gang's task ") + std::to_string(pids.size()) + ": " + std::strerror(errno));
+      kill_all();
+      ::_exit(127);
+    }
+    if (pid == 0) {
+      std::vector<std::string> mine = env;
+      for (const std::string& kv : own) {
+        const std::string_view key(kv.data(), kv.find('='));
+        auto same = std::find_if(mine.begin(), mine.end(), [&](const std::string& e) {
+          return e.size() > key.size() && e[key.size()] == '=' && std::string_view(e).substr(0, key.size()) == key;
+        });
+        if (same != mine.end()) {
+          *same = kv;
+        } else {
+          mine.push_back(kv);
+        }
+      }
+      Exec(mine, command);
+    }
+    pids.push_back(pid);
+  }
+  int first = 0;
+  bool failed = false;
+  for (size_t left = pids.size(); left > 0;) {
+    int status = 0;
+    pid_t w = ::waitpid(-1, &status, 0);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    auto it = std::find(pids.begin(), pids.end(), w);
+    if (it == pids.end()) continue;
+    *it = 0;
+    --left;
+    if ((WIFSIGNALED(status) || WEXITSTATUS(status) != 0) && !failed) {
+      failed = true;
+      first = status;
+      if (g_stopping == 0) {
+        Say("task " + std::to_string(it - pids.begin()) + " ended (" + WaitLine(status) +
+            "): ending the gang's other tasks");
+        kill_all();
+      }
+    }
+  }
+  if (!failed) ::_exit(0);
+  if (WIFSIGNALED(first)) {
+    const int sig = WTERMSIG(first);
+    ::signal(sig, SIG_DFL);
+    ::raise(sig);
+    ::_exit(128 + sig);
+  }
+  ::_exit(WEXITSTATUS(first));
+}
+
 // Runs the job from a trusted process: reads its environment (NUL-separated
-// KEY=VALUE from env_fd), restores the default signal handling, becomes its
-// uid/gid ("-": unchanged) with no supplementary group but its own, then
-// execs the command (found on the job's PATH).
+// KEY=VALUE from env_fd, then a gang's tasks, each after kTaskMark), restores
+// the default signal handling, becomes its uid/gid ("-": unchanged) with no
+// supplementary group but its own, then execs the command (found on the
+// job's PATH), or a gang's launcher.
 [[noreturn]] void RunJob(const std::string& uid, const std::string& gid, int env_fd, std::vector<std::string> command) {
   std::string text = ReadFd(env_fd, 64 << 20);
   ::close(env_fd);
   std::vector<std::string> env;
+  std::vector<std::vector<std::string>> tasks;
   for (std::string_view kv : Split(text, '\0')) {
+    if (kv == kTaskMark) {
+      tasks.emplace_back();
+      continue;
+    }
     size_t eq = kv.find('=');
-    if (eq != std::string_view::npos && eq > 0) env.emplace_back(kv);
+    if (eq != std::string_view::npos && eq > 0) (tasks.empty() ? env : tasks.back()).emplace_back(kv);
   }
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
@@ -122,14 +224,8 @@ pid_t WaitFor(pid_t pid, int* status) {
          su == want_u && rg == want_g && eg == want_g && sg == want_g && n == 1 && groups[0] == want_g;
     if (!ok) Fail("cannot become uid " + uid + ": " + std::strerror(errno));
   }
-  std::vector<char*> argv, envp;
-  for (std::string& a : command) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (std::string& kv : env) envp.push_back(kv.data());
-  envp.push_back(nullptr);
-  environ = envp.data();  // execvp searches the job's PATH
-  ::execvp(argv[0], argv.data());
-  Fail("cannot run " + command[0] + ": " + std::strerror(errno));
+  if (!tasks.empty()) RunGang(env, tasks, command);
+  Exec(env, command);
 }
 
 // Arguments: CTL N CGROUP_DIR... UID GID SANDBOX COMMAND... (SANDBOX 1: the

@@ -72,7 +72,7 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m, yaml::Map::Open(item, {"name", "backend", "slots", "detect_gpus", "grace_s", "sandbox", "cgroups",
                                           "cgroup_parent", "job_uid_base", "job_uids", "slurm_conf", "partition",
-                                          "command_timeout_s", "nodelist", "data_root"}));
+                                          "command_timeout_s", "nodelist", "data_root", "nodes"}));
   CenterConfig c;
   SUANLI_ASSIGN_OR_RETURN(yaml::Value nv, m.Require("name"));
   SUANLI_ASSIGN_OR_RETURN(c.name, nv.String());
@@ -92,7 +92,7 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_RETURN_IF_ERROR(only("slots", local, "local"));
   SUANLI_RETURN_IF_ERROR(only("detect_gpus", local, "local"));
   SUANLI_RETURN_IF_ERROR(only("grace_s", local, "local"));
-  for (const char* k : {"sandbox", "cgroups", "cgroup_parent", "job_uid_base", "job_uids"}) {
+  for (const char* k : {"sandbox", "cgroups", "cgroup_parent", "job_uid_base", "job_uids", "nodes"}) {
     SUANLI_RETURN_IF_ERROR(only(k, local, "local"));
   }
   SUANLI_RETURN_IF_ERROR(only("slurm_conf", slurm, "slurm"));
@@ -102,6 +102,8 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_ASSIGN_OR_RETURN(int64_t slots, OptionalInt(m, "slots", 0, 0, 4096));
   c.backend.slots = static_cast<int>(slots);
   SUANLI_ASSIGN_OR_RETURN(c.backend.detect_gpus, OptionalBool(m, "detect_gpus", true));
+  SUANLI_ASSIGN_OR_RETURN(int64_t nodes, OptionalInt(m, "nodes", 1, 1, 64));
+  c.backend.nodes = static_cast<int>(nodes);
   SUANLI_ASSIGN_OR_RETURN(int64_t grace, OptionalInt(m, "grace_s", 10, 0, 3600));
   c.backend.grace_s = static_cast<int>(grace);
   SUANLI_ASSIGN_OR_RETURN(c.backend.sandbox, OptionalString(m, "sandbox", "auto"));

@@ -139,8 +139,14 @@ class ServerProcess {
  private:
   bool Spawn(const std::vector<std::string>& args) {
     std::vector<std::string> env;
+    // The test's own variables replace the inherited ones of the same name.
+    auto overridden = [&](std::string_view kv) {
+      for (const std::string& mine : env_)
+        if (mine.substr(0, mine.find('=') + 1) == kv.substr(0, kv.find('=') + 1)) return true;
+      return false;
+    };
     for (char** e = environ; *e; ++e) {
-      if (std::string_view(*e).substr(0, 7) != "SUANLI_") env.emplace_back(*e);
+      if (std::string_view(*e).substr(0, 7) != "SUANLI_" && !overridden(*e)) env.emplace_back(*e);
     }
     env.push_back(std::string("SUANLI_ADMIN_TOKEN=") + kAdminToken);
     env.insert(env.end(), env_.begin(), env_.end());
