@@ -178,6 +178,38 @@ TEST(CliReplay, EqualsSimWithSharedGpusPackedByFgd) {
   EXPECT_GT(Sum(summary, "preemptions"), 0);
 }
 
+// Multi-node gangs (the native format's `nodes`): 16 and 8 devices spread
+// over 2 nodes, 4 over 4, among single-node jobs; placed by the core's
+// PlaceSpread in both, preempted and resumed whole.
+TEST(CliReplay, EqualsSimWithMultiNodeGangs) {
+  const std::string d = TempDir("replay_gangs");
+  {
+    std::ofstream f(d + "/w.csv");
+    f << "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_s,priority,"
+         "durations,home,data_at,data_gb,region,latency_ms,service,deadline_s,checkpoint_s,nodes\n";
+    constexpr int kGpus[] = {16, 2, 8, 4, 1, 16, 8};
+    constexpr int kNodes[] = {2, 0, 2, 4, 0, 2, 1};
+    for (int i = 0; i < 60; ++i) {
+      const int k = i % 7;
+      f << fmt::format("j{},t{},u{},{},{},,{},{},,,transformer,{},,0,,,,,,,,,,{}\n", i, i % 3, i % 5, i * 40, kGpus[k],
+                       4000 * kGpus[k], 16384 * kGpus[k], 600 + (i * 397) % 3000,
+                       kNodes[k] == 0 ? std::string() : std::to_string(kNodes[k]));
+    }
+  }
+  auto summary = ExpectReplayEqualsSim(
+      "gangs", "--network tiny --format native --workload " + d +
+                   "/w.csv --policy fifo,las,fifo+easy --dispatch earliest-start,carbon-aware --seed 3");
+  ASSERT_TRUE(summary.is_object());
+  ASSERT_EQ(summary["policies"].size(), 6u);
+  EXPECT_GT(Sum(summary, "preemptions"), 0);
+  // The gangs ran spread: jobs.csv's `nodes` column (after gpu_milli) says 2 and 4.
+  const std::string jobs =
+      ReadFile((std::filesystem::temp_directory_path() / "suanli_test_gangs_sim/jobs.csv").string());
+  EXPECT_NE(jobs.find(",j0,t0,0,0,600,0,600,16,1000,2,A100-80GB,"), std::string::npos) << jobs.substr(0, 1000);
+  EXPECT_NE(jobs.find(",j3,t0,120,"), std::string::npos);
+  EXPECT_NE(jobs.find(",4,1000,4,A100-80GB,"), std::string::npos) << jobs.substr(0, 1000);
+}
+
 // Why each job waited (--reasons): jobs.csv's last column, in the words the
 // live plane shows for a pending job, the same in both; and asking changes
 // nothing else: the other columns are those of a run without --reasons. A

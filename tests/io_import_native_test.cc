@@ -297,6 +297,28 @@ TEST(NativeImport, MalformedNetworkFields) {
   EXPECT_EQ(w->jobs[JobId{0}].checkpoint, Seconds(60));
 }
 
+// A gang's nodes: the ninth network column, written only when a job has it,
+// read back; refused when it does not divide whole devices.
+TEST(NativeImport, GangNodesColumn) {
+  const std::string header = std::string(kNativeHeader) + "," + std::string(kNativeNetworkColumns) + ",nodes\n";
+  auto w = ParseNativeText(header + "g,t,u,0,16,,0,0,,,,1,,,,,,,,,,,,2\ns,t,u,1,1,,0,0,,,,1,,,,,,,,,,,,\n");
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(w->jobs[JobId{0}].nodes, 2);
+  EXPECT_EQ(w->jobs[JobId{1}].nodes, 0);
+  const std::string text = NativeWorkloadString(*w, BuiltinCatalog());
+  EXPECT_NE(text.find(NativeHeaderLine(true, true) + "\ng,t,u,0,16,1000,0,0,,,other,1,0,0,,,,,,,,,,2\n"),
+            std::string::npos)
+      << text;
+  w->jobs[JobId{0}].nodes = 0;  // no gang: no column, as before it existed
+  EXPECT_EQ(NativeWorkloadString(*w, BuiltinCatalog()).find("nodes"), std::string::npos);
+  for (const char* bad : {"16,,0,0,,,,1,,,,,,,,,,,,3", "1,250,0,0,,,,1,,,,,,,,,,,,2", "1,,0,0,,,,1,,,,,,,,,,,,2",
+                          "8,,0,0,,,,1,,,,,,,,,,,,0"}) {
+    auto b = ParseNativeText(header + "j,t,u,0," + bad + "\n");
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("field 'nodes' (column 24)"), std::string::npos) << b.status().message();
+  }
+}
+
 const char kHeader[] =
     "id,tenant,user,submit_s,gpus,gpu_milli,cpu_milli,mem_mib,models,stacks,class,work_s,estimate_"
     "s,priority,"

@@ -3,6 +3,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -121,11 +122,12 @@ void AppendNetworkFields(std::string* buf, const Workload& w, const Job& j) {
 void WriteAll(const Workload& w, const Catalog& catalog, NativeColumns columns,
               const std::function<bool(const std::string&)>& sink) {
   const bool network = WantNetworkColumns(w, columns);
+  const bool nodes = network && std::any_of(w.jobs.begin(), w.jobs.end(), [](const Job& j) { return j.nodes != 0; });
   std::string buf;
   buf.reserve(1 << 16);
   buf += kNativeMagic;
   buf += '\n';
-  buf += NativeHeaderLine(network);
+  buf += NativeHeaderLine(network, nodes);
   buf += '\n';
   for (JobId i : w.jobs.ids()) {
     const Job& j = w.jobs[i];
@@ -152,6 +154,7 @@ void WriteAll(const Workload& w, const Catalog& catalog, NativeColumns columns,
       }
     }
     if (network) AppendNetworkFields(&buf, w, j);
+    if (nodes) buf += j.nodes != 0 ? fmt::format(",{}", j.nodes) : ",";
     buf += '\n';
     if (buf.size() > (1 << 16)) {
       if (!sink(buf)) return;
@@ -202,7 +205,7 @@ struct Columns {
       durations;
   // Optional network columns; SIZE_MAX = absent.
   size_t home = SIZE_MAX, data_at = SIZE_MAX, data_gb = SIZE_MAX, region = SIZE_MAX, latency_ms = SIZE_MAX,
-         service = SIZE_MAX, deadline = SIZE_MAX, checkpoint = SIZE_MAX;
+         service = SIZE_MAX, deadline = SIZE_MAX, checkpoint = SIZE_MAX, nodes = SIZE_MAX;
 };
 
 constexpr double kMaxDataGb = 1e12;    // a petabyte is 1e6 GB; far above any dataset
@@ -255,6 +258,14 @@ Status ParseNetworkFields(const CsvRow& row, const Columns& c, Workload* w, Job*
     auto d = ParseSecondsExact(row.Str(c.checkpoint));
     if (!d || *d < 0) return row.Error(c.checkpoint, "checkpoint_s", "seconds >= 0 (up to 6 decimals)");
     job->checkpoint = *d;
+  }
+  job->nodes = 0;
+  if (c.nodes != SIZE_MAX && !Trim(row.Str(c.nodes)).empty()) {
+    SUANLI_ASSIGN_OR_RETURN(int64_t nodes, Integer(row, c.nodes, "nodes", 1, UINT16_MAX));
+    if (nodes > 1 && (job->IsShared() || job->num_gpus < nodes || job->num_gpus % nodes != 0))
+      return row.Error(c.nodes, "nodes",
+                       fmt::format("a divisor of gpus ({}, whole devices) when above 1", job->num_gpus));
+    job->nodes = static_cast<uint16_t>(nodes);
   }
   // Places last, so that a row rejected for another field adds no name.
   SUANLI_ASSIGN_OR_RETURN(job->home, PlaceField(row, c.home, "home", w));
@@ -351,14 +362,18 @@ Status ParseRow(const CsvRow& row, const Columns& c, const Catalog& catalog, Wor
 
 bool UsesNetworkFields(const Job& j) {
   return j.home != kNoPlace || j.data_at != kNoPlace || j.region != kNoPlace || j.data_gb != 0 || j.latency_ms != 0 ||
-         j.service || j.deadline != kNever || j.checkpoint != 0;
+         j.service || j.deadline != kNever || j.checkpoint != 0 || j.nodes != 0;
 }
 
-std::string NativeHeaderLine(bool network_columns) {
+std::string NativeHeaderLine(bool network_columns, bool nodes_column) {
   std::string h(kNativeHeader);
   if (network_columns) {
     h += ',';
     h += kNativeNetworkColumns;
+  }
+  if (network_columns && nodes_column) {
+    h += ',';
+    h += kNativeNodesColumn;
   }
   return h;
 }
@@ -442,9 +457,9 @@ Status ParseNative(LineReader& reader, const Catalog& catalog, const ImportOptio
       return ParseError("{}: header: missing column '{}'; expected '{}'", reader.Where(), n.name, kNativeHeader);
     *n.slot = static_cast<size_t>(col);
   }
-  const Named optional[] = {{&c.home, "home"},           {&c.data_at, "data_at"},        {&c.data_gb, "data_gb"},
-                            {&c.region, "region"},       {&c.latency_ms, "latency_ms"},  {&c.service, "service"},
-                            {&c.deadline, "deadline_s"}, {&c.checkpoint, "checkpoint_s"}};
+  const Named optional[] = {{&c.home, "home"},           {&c.data_at, "data_at"},         {&c.data_gb, "data_gb"},
+                            {&c.region, "region"},       {&c.latency_ms, "latency_ms"},   {&c.service, "service"},
+                            {&c.deadline, "deadline_s"}, {&c.checkpoint, "checkpoint_s"}, {&c.nodes, "nodes"}};
   for (const auto& n : optional) {
     int col = FindColumn(header, n.name);
     if (col >= 0) *n.slot = static_cast<size_t>(col);

@@ -22,6 +22,9 @@ inline constexpr std::string_view kNativeHeader =
 // reader takes them when present; the writer appends them when a job uses them.
 inline constexpr std::string_view kNativeNetworkColumns =
     "home,data_at,data_gb,region,latency_ms,service,deadline_s,checkpoint_s";
+// After them, a gang's nodes (Job::nodes): written only when a job has it, so
+// that every workload written before it existed is written as before.
+inline constexpr std::string_view kNativeNodesColumn = "nodes";
 
 // Which columns the writer puts out: the 15 base columns, the base and network
 // columns, or (kAuto) the network columns only when some job uses them, so that
@@ -31,7 +34,7 @@ enum class NativeColumns { kAuto, kBase, kNetwork };
 // deadline or a checkpoint interval).
 bool UsesNetworkFields(const Job& job);
 // The header line (no newline) for base-only or base + network columns.
-std::string NativeHeaderLine(bool network_columns);
+std::string NativeHeaderLine(bool network_columns, bool nodes_column = false);
 
 // Writes the workload; gzip-compressed when `path` ends in ".gz".
 Status WriteNativeWorkload(const Workload& workload, const Catalog& catalog, const std::string& path);

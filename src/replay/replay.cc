@@ -133,6 +133,7 @@ live::JobSpec SpecOf(const Job& j, const std::string& name, const Catalog& catal
   s.name = name;
   s.command = {"replay"};
   s.gpus = j.IsShared() ? live::Gpus::FromMilli(j.gpu_milli) : live::Gpus(j.num_gpus);
+  s.nodes = std::max<uint32_t>(1, j.nodes);  // a gang's nodes (0, "any", is one node live)
   s.cpu_milli = j.cpu_milli;
   s.mem_mib = j.mem_mib;
   for (ModelMask m = j.models; m; m &= m - 1) s.models.push_back(catalog.model(std::countr_zero(m)).name);
