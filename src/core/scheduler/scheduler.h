@@ -240,14 +240,21 @@ class Scheduler {
   std::optional<Reservation> ComputeReservation(JobId id, Time now, Rng& rng);
   // Running jobs a preemptive order may stop, worst (largest order key,
   // then largest id) first, sorted only as far as a pass walks them: a heap
-  // popped on demand (most walks stop after a few victims).
+  // popped on demand (most walks stop after a few victims). A walk for a job
+  // of key K stops at the first victim whose key is not worse than K, so
+  // only those worse than some K asked for enter the heap (Admit); the
+  // others wait aside, all of them less bad than every one admitted.
   class Victims {
    public:
     void Reset(std::vector<std::pair<OrderKey, JobId>> keyed);
-    // The i-th worst (i at most one past the last one asked); false past the end.
+    // Admits the victims whose key is worse than `key`.
+    void Admit(const OrderKey& key);
+    // The i-th worst admitted (i at most one past the last one asked); false past the end.
     bool At(size_t i, JobId* out);
 
    private:
+    std::vector<std::pair<OrderKey, JobId>> aside_;  // not admitted yet
+    std::optional<OrderKey> bound_;                  // every one aside is no worse than this
     std::vector<std::pair<OrderKey, JobId>> heap_;
     std::vector<JobId> sorted_;
   };

@@ -86,9 +86,22 @@ bool LessBad(const std::pair<OrderKey, JobId>& x, const std::pair<OrderKey, JobI
 }  // namespace
 
 void Scheduler::Victims::Reset(std::vector<std::pair<OrderKey, JobId>> keyed) {
-  heap_ = std::move(keyed);
-  std::make_heap(heap_.begin(), heap_.end(), LessBad);
+  aside_ = std::move(keyed);
+  bound_.reset();
+  heap_.clear();
   sorted_.clear();
+}
+
+void Scheduler::Victims::Admit(const OrderKey& key) {
+  if (bound_ && !(key < *bound_)) return;  // those worse than `key` are in already
+  bound_ = key;
+  auto worse = std::partition(aside_.begin(), aside_.end(), [&](const auto& v) { return !(key < v.first); });
+  if (worse == aside_.end()) return;
+  // Each one admitted now is less bad than those admitted before (popped or
+  // not), so the walk's order is that of one heap of all of them.
+  heap_.insert(heap_.end(), worse, aside_.end());
+  aside_.erase(worse, aside_.end());
+  std::make_heap(heap_.begin(), heap_.end(), LessBad);
 }
 
 bool Scheduler::Victims::At(size_t i, JobId* out) {
@@ -117,6 +130,7 @@ bool Scheduler::PreemptFor(JobId id, Time now, Rng& rng, Victims* victims, PassR
   const bool lender =
       !quota_ || !quota_->tenant(job.tenant).limited || quota_->WithinNominal(job.tenant, job.GpuMilli());
   std::unordered_map<TenantId, int64_t> borrowed;  // what each victim's tenant still borrows
+  victims->Admit(mine);
   JobId v;
   for (size_t i = 0; victims->At(i, &v); ++i) {
     if (rt_[v].state != JobState::kRunning) continue;
