@@ -19,11 +19,6 @@ namespace {
 using live::JobSpec;
 using nlohmann::json;
 
-bool Fail(ApiError* err, const std::string& field, const std::string& what) {
-  *err = FieldError(field, what);
-  return false;
-}
-
 bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
 std::string Shown(std::string_view name) { return ShownName(name); }
@@ -99,6 +94,11 @@ bool QueryInt(const QueryParams& q, const std::string& name, int64_t lo, int64_t
 }
 
 }  // namespace
+
+bool Fail(ApiError* err, const std::string& field, const std::string& what) {
+  *err = FieldError(field, what);
+  return false;
+}
 
 ApiError FieldError(const std::string& field, const std::string& what) {
   ApiError e;

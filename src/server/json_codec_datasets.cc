@@ -15,11 +15,6 @@ using nlohmann::json;
 
 constexpr double kMaxDatasetGb = 1e9;  // a petabyte in thousands: beyond any one dataset
 
-bool Fail(ApiError* err, const std::string& field, const std::string& what) {
-  *err = FieldError(field, what);
-  return false;
-}
-
 }  // namespace
 
 bool ParseDatasetRequest(std::string_view body, DatasetRequest* req, ApiError* err) {
@@ -48,28 +43,6 @@ bool ParseDatasetRequest(std::string_view body, DatasetRequest* req, ApiError* e
   if (r.center.empty()) return Fail(err, "center", "required");
   *req = std::move(r);
   return true;
-}
-
-bool ParseScaleRequest(std::string_view body, uint32_t* replicas, ApiError* err) {
-  json j;
-  if (!ParseJsonObject(body, &j, err)) return false;
-  bool seen = false;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.key() != "replicas") return Fail(err, ShownName(it.key()), "unknown key (a scale has: replicas)");
-    const json& v = it.value();
-    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > live::kMaxReplicas)
-      return Fail(err, "replicas", fmt::format("expected an integer 0..{}", live::kMaxReplicas));
-    *replicas = static_cast<uint32_t>(v.get<int64_t>());
-    seen = true;
-  }
-  if (!seen) return Fail(err, "replicas", "required");
-  return true;
-}
-
-json ServiceToJson(int64_t service, const std::vector<live::JobRecord>& replicas) {
-  json arr = json::array();
-  for (const live::JobRecord& r : replicas) arr.push_back(JobToJson(r));
-  return json{{"service", service}, {"replicas", std::move(arr)}};
 }
 
 json DatasetToJson(const live::Dataset& d) {

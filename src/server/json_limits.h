@@ -31,6 +31,9 @@ bool ParseJsonObject(std::string_view body, nlohmann::json* out, ApiError* err, 
 // its two quotes.
 std::string ShownName(std::string_view name);
 
+// A body parser's early return: *err = FieldError(field, what); false.
+bool Fail(ApiError* err, const std::string& field, const std::string& what);
+
 // "an object", "a string", "an integer"... for messages that say what came.
 const char* JsonTypeName(const nlohmann::json& v);
 
