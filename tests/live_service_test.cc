@@ -71,11 +71,11 @@ class Edge {
  public:
   explicit Edge(int64_t backoff_s = 10) : now_(*ParseRfc3339("2026-12-07T10:00:00Z")) {
     WriteText(dir_ / "net.yaml", kNetwork);
-    ServerConfig c = SimulatedConfig(dir_ / "data", dir_ / "net.yaml");
-    c.pass_interval_ms = 3'600'000;
-    c.restart_backoff_s = backoff_s;
-    c.clock = [this] { return CoreTime(now_.load()); };
-    cp_ = StartOrDie(c);
+    config_ = SimulatedConfig(dir_ / "data", dir_ / "net.yaml");
+    config_.pass_interval_ms = 3'600'000;
+    config_.restart_backoff_s = backoff_s;
+    config_.clock = [this] { return CoreTime(now_.load()); };
+    cp_ = StartOrDie(config_);
     for (const char* name : {"alice", "bob"}) {
       Tenant t;
       t.name = name;
@@ -96,9 +96,16 @@ class Edge {
     Passes();
   }
   JobRecord Get(int64_t id) { return *cp_->Get(kAdmin, id); }
+  // The server stopped and started again on the same data, at the same time.
+  void Restart() {
+    cp_->Stop();
+    cp_ = StartOrDie(config_);
+    Passes();
+  }
 
  private:
   ScratchDir dir_;
+  ServerConfig config_;
   std::atomic<WallMs> now_;
   std::unique_ptr<ControlPlane> cp_;
 };
@@ -213,7 +220,8 @@ TEST(LiveServices, AReplicaOutlivesItsTimeLimitAndIsStartedAgainAfterABackoffWhe
   EXPECT_EQ(r.attempts[0].outcome, "succeeded");
   EXPECT_EQ(r.attempts[0].end_ms - r.attempts[0].start_ms, 100'000);
   EXPECT_EQ(r.attempts[0].start_ms, start);
-  EXPECT_EQ(r.events.back().kind, "requeued");
+  EXPECT_EQ(r.events.back().kind, "restarting");
+  EXPECT_EQ(r.est_start_ms, net.now() + 10'000);  // when it starts again: 10 s after the pass that saw it end
   EXPECT_NE(r.events.back().message.find("started again after 10 s (backoff)"), std::string::npos)
       << r.events.back().message;
   // The service still counts it.
@@ -238,6 +246,38 @@ TEST(LiveServices, AReplicaOutlivesItsTimeLimitAndIsStartedAgainAfterABackoffWhe
   net.Advance(30);
   EXPECT_EQ(net.Get(svc->id).state, JobState::kCancelled);
   EXPECT_TRUE(net.cp().Replicas(kAlice, svc->id)->empty());
+}
+
+// A server started again while a replica waits out its backoff: the
+// replica waits the rest of it (the time is in the store), then runs.
+TEST(LiveServices, ABackoffOutlastsAServerRestart) {
+  Edge net(60);
+  JobSpec s = Service(1, 1, "shanghai", 10);
+  s.duration_s = 100;
+  auto svc = net.cp().Submit(kAlice, s);
+  ASSERT_TRUE(svc.ok());
+  net.Passes();
+  ASSERT_EQ(net.Get(svc->id).state, JobState::kRunning);
+  net.Advance(110);  // it ended at 100 s, seen at 110 s: due again at 170 s
+  ASSERT_EQ(net.Get(svc->id).state, JobState::kPending);
+  const WallMs due = net.Get(svc->id).est_start_ms;
+  ASSERT_EQ(due, net.now() + 60'000);
+  net.Restart();
+  net.Advance(50);  // 160 s: still waiting, with its reason
+  JobRecord r = net.Get(svc->id);
+  EXPECT_EQ(r.state, JobState::kPending);
+  EXPECT_NE(r.reason.find("(backoff 60 s)"), std::string::npos) << r.reason;
+  EXPECT_EQ(r.est_start_ms, due);
+  EXPECT_EQ(net.cp().Replicas(kAlice, svc->id)->size(), 1u);
+  net.Advance(11);  // 171 s
+  r = net.Get(svc->id);
+  ASSERT_EQ(r.state, JobState::kRunning) << r.reason;
+  std::vector<std::string> kinds;
+  for (const JobEvent& e : r.events) kinds.push_back(e.kind);
+  ASSERT_GE(kinds.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(kinds.end() - 4, kinds.end()),
+            (std::vector<std::string>{"restarting", "restarted", "dispatched", "started"}));
+  EXPECT_GE(r.start_ms, due);
 }
 
 // A replica waiting out its backoff still uses its dataset: deleting the

@@ -54,9 +54,9 @@ TEST(LiveSlurmService, AReplicaThatExitsIsStartedAgainAsANewSlurmJob) {
   }
   EXPECT_GE(r.attempts[1].start_ms - r.attempts[0].end_ms, 1000);  // the backoff
   // Each restart is in its history.
-  int requeued = 0;
-  for (const JobEvent& e : r.events) requeued += e.kind == "requeued";
-  EXPECT_GE(requeued, 2);
+  int restarts = 0;
+  for (const JobEvent& e : r.events) restarts += e.kind == "restarting";
+  EXPECT_GE(restarts, 2);
 
   auto none = cp->Scale(alice, id, 0);
   ASSERT_TRUE(none.ok()) << none.status().message();

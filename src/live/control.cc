@@ -263,23 +263,31 @@ void ControlPlaneImpl::Loop() {
 void ControlPlaneImpl::TakeIncoming(WallMs now, PassWork* w, std::vector<JobId>* arrived) {
   std::vector<JobRecord> in;
   std::unordered_map<int64_t, Job> jobs;
+  size_t fresh = 0;  // in[fresh..]: replicas back from their backoff
   {
     std::lock_guard<std::mutex> lk(in_mu_);
     in.swap(incoming_);
     jobs.swap(incoming_jobs_);
     // Services' replicas whose backoff is over arrive again.
+    fresh = in.size();
     while (!restarting_.empty() && restarting_.begin()->first <= now) {
       in.push_back(std::move(restarting_.begin()->second));
       restarting_.erase(restarting_.begin());
     }
   }
-  for (const JobRecord& rec : in) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    const JobRecord& rec = in[i];
     auto j = jobs.find(rec.id);
     Active& a = AddActive(rec, j == jobs.end() ? nullptr : &j->second);
     if (std::string gone = DatasetGone(rec); !gone.empty()) {
       net_->Withdraw(a.slot, t_);
       Finish(a, JobState::kFailed, now, std::move(gone), w);
       continue;
+    }
+    if (i >= fresh) {
+      a.rec.est_start_ms = WallMs{};
+      Event(a, "restarted", "its backoff is over: placed again within its bound", now);
+      w->writes.push_back(a.rec);
     }
     arrived->push_back(a.slot);
   }

@@ -13,7 +13,7 @@ Status ControlPlaneImpl::Recover() {
   SUANLI_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, store_->LoadActive());
   std::vector<JobRecord> failed;
   PassWork w;
-  int adopted = 0, requeued = 0;
+  int adopted = 0, requeued = 0, restarting = 0;
   std::vector<JobId> pending;
   std::lock_guard<std::mutex> lk(mu_);
   const WallMs now = Step();
@@ -22,6 +22,14 @@ Status ControlPlaneImpl::Recover() {
     // with a node was launched to a center that queues it (or was being
     // launched): followed there as a run.
     if (rec.state == JobState::kPending && rec.node.empty()) {
+      // A service's replica waiting out its backoff (RestartReplica): it
+      // waits the rest, then arrives (TakeIncoming).
+      if (rec.service > 0 && !rec.events.empty() && rec.events.back().kind == "restarting" && rec.est_start_ms > now) {
+        std::lock_guard<std::mutex> in(in_mu_);
+        restarting_.emplace(rec.est_start_ms, rec);
+        ++restarting;
+        continue;
+      }
       if (std::string gone = DatasetGone(rec); !gone.empty()) {
         JobRecord r = rec;
         r.state = JobState::kFailed;
@@ -71,8 +79,10 @@ Status ControlPlaneImpl::Recover() {
   for (JobRecord& r : w.writes) failed.push_back(std::move(r));
   for (const auto& r : store_->UpdateJobs(failed))
     if (!r.ok()) return r.Wrap("recovery");
-  spdlog::info("recovered: {} running job(s) re-adopted, {} pending job(s) queued again, {} failed", adopted, requeued,
-               failed.size());
+  spdlog::info(
+      "recovered: {} running job(s) re-adopted, {} pending job(s) queued again, {} service replica(s) waiting out "
+      "their backoff, {} failed",
+      adopted, requeued, restarting, failed.size());
   return Status::Ok();
 }
 

@@ -112,9 +112,11 @@ void ControlPlaneImpl::RestartReplica(Active& a, JobState state, WallMs ended_ms
   if (c != kNoCenter) centers_[c].running.erase(a.rec.id);
   ClearRun(&a.rec);
   a.rec.state = JobState::kPending;
-  a.rec.est_start_ms = WallMs{};
   const WallMs due = now + delay_s * 1000;
-  Event(a, "requeued",
+  // When it starts again, in the store too: a server started meanwhile
+  // waits out the rest of the backoff (Recover).
+  a.rec.est_start_ms = delay_s > 0 ? due : WallMs{};
+  Event(a, "restarting",
         fmt::format("replica ended on {} ({}: {}); started again {}", center, StateName(state), why,
                     delay_s > 0 ? fmt::format("after {} s (backoff)", delay_s) : std::string("at once")),
         ended_ms);

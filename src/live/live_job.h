@@ -186,14 +186,17 @@ struct JobAttempt {
 // Something that happened to a job, for its history (a job's `events`):
 // submitted, dispatched (to which center, by which policy), deferred, staged
 // (its dataset copied to the center, and how long that took), held,
-// started (where), preempted (for which job), checkpointed, requeued, ended.
+// started (where), preempted (for which job), checkpointed, requeued,
+// restarting (a service's replica ended: it starts again after a backoff),
+// restarted (its backoff is over), ended.
 struct JobEvent {
   WallMs time_ms{};
   std::string kind;  // kEventKinds
   std::string message;
 };
-inline constexpr std::string_view kEventKinds[] = {"submitted", "dispatched", "deferred",     "staged",   "held",
-                                                   "started",   "preempted",  "checkpointed", "requeued", "ended"};
+inline constexpr std::string_view kEventKinds[] = {"submitted", "dispatched", "deferred",  "staged",
+                                                   "held",      "started",    "preempted", "checkpointed",
+                                                   "requeued",  "restarting", "restarted", "ended"};
 // A job keeps its first kMaxEvents - 1 events and its end.
 inline constexpr size_t kMaxEvents = 100;
 
