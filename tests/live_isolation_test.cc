@@ -25,40 +25,19 @@
 #include "live/job_env.h"
 #include "live/local_supervisor.h"
 #include "live/sandbox.h"
+#include "support/live_backend.h"
+#include "support/live_local.h"
 
 namespace suanli::live {
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-WallMs Now() {
-  return WallMs(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "suanli-iso-test.XXXXXX").string();
-    char* d = ::mkdtemp(tmpl.data());
-    if (d != nullptr) path_ = d;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::suanli::testing::live_backend::ReadAll;
+using ::suanli::testing::live_backend::TempDir;
+using ::suanli::testing::live_local::Now;
+using ::suanli::testing::live_local::Request;
+using ::suanli::testing::live_local::WaitEnd;
 
 BackendConfig Config(const std::string& sandbox = "auto") {
   BackendConfig c;
@@ -75,30 +54,6 @@ std::unique_ptr<Backend> Make(const std::string& data_dir, const BackendConfig& 
   auto b = MakeLocalBackend(c, "here", data_dir, BuiltinCatalog(), std::nullopt, std::move(caps));
   EXPECT_TRUE(b.ok()) << b.status().message();
   return b.ok() ? std::move(b).value() : nullptr;
-}
-
-LaunchRequest Request(int64_t id, const std::string& data_dir, std::vector<std::string> command) {
-  LaunchRequest r;
-  r.job_id = id;
-  r.spec.command = std::move(command);
-  r.spec.time_limit_s = 600;
-  r.job_dir = data_dir + "/jobs/" + std::to_string(id);
-  r.start_ms = Now();
-  return r;
-}
-
-std::optional<BackendEvent> WaitEnd(Backend& b, int64_t id, double timeout_s) {
-  auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s);
-  while (Clock::now() < deadline) {
-    auto evs = b.Poll(Now());
-    EXPECT_TRUE(evs.ok()) << evs.status().message();
-    if (!evs.ok()) return std::nullopt;
-    for (const BackendEvent& e : *evs) {
-      if (e.job_id == id && e.kind != BackendEvent::Kind::kStarted) return e;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return std::nullopt;
 }
 
 // Processes of this machine whose command line holds `marker`.
