@@ -128,6 +128,9 @@ inline constexpr size_t kMinAdminTokenBytes = 16;
 
 // Reads a server config YAML file; errors name the file and the key.
 Result<ServerConfig> LoadServerConfig(const std::string& path);
+// The same from the file's text; `path` names it in errors, and relative
+// paths in it are taken from its directory.
+Result<ServerConfig> ParseServerConfig(const std::string& text, const std::string& path);
 // Checks the values (listen address, policy and dispatch specs, backends);
 // errors name the key.
 Status ValidateServerConfig(const ServerConfig& config);

@@ -191,7 +191,11 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   if (f.bad()) return IoError("{}: error while reading", path);
-  SUANLI_ASSIGN_OR_RETURN(YAML::Node root, yaml::ParseDocument(ss.str(), path));
+  return ParseServerConfig(ss.str(), path);
+}
+
+Result<ServerConfig> ParseServerConfig(const std::string& text, const std::string& path) {
+  SUANLI_ASSIGN_OR_RETURN(YAML::Node root, yaml::ParseDocument(text, path));
   const std::string file = path;
   if (root.IsNull()) return ServerConfig{};  // an empty file: every default
   yaml::Value top = yaml::Root(&file, root);
