@@ -118,6 +118,9 @@ TEST_F(LiveBackendLocalGangJobs, EveryTaskGetsItsRanksAndItsNodesDevices) {
   one.node = nodes_.substr(0, nodes_.find(','));
   one.devices = {0, 1};
   EXPECT_FALSE(backend_->Launch(one).ok());
+  LaunchRequest unasked = Job(6, "true");  // two nodes for a job of one
+  unasked.spec.nodes = 1;
+  EXPECT_FALSE(backend_->Launch(unasked).ok());
   LaunchRequest other = Job(3, "true");
   other.node = nodes_ + "x";
   EXPECT_FALSE(backend_->Launch(other).ok());

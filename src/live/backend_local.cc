@@ -114,7 +114,7 @@ class LocalBackend final : public Backend {
     if (jobs_.count(req.job_id) > 0) return InvalidArgument("job {} is already running here", req.job_id);
     if (!probed_) (void)Probe();
     SUANLI_ASSIGN_OR_RETURN(const std::vector<LaunchRequest::Host> hosts, req.Hosts());
-    if (spec.nodes > 1 && hosts.size() != spec.nodes)
+    if (hosts.size() != std::max<size_t>(1, spec.nodes))
       return InvalidArgument("job {}: a gang of {} nodes was given {} ('{}')", req.job_id, spec.nodes, hosts.size(),
                              req.node);
     std::vector<std::map<std::string, std::string>> node_env;
