@@ -126,6 +126,18 @@ TEST_F(LiveBackendLocalGangJobs, EveryTaskGetsItsRanksAndItsNodesDevices) {
   EXPECT_FALSE(backend_->Launch(other).ok());
 }
 
+// A job cannot make itself a gang: an environment key written like the
+// tasks' mark is an ordinary variable, and the command runs once.
+TEST_F(LiveBackendLocalGangJobs, AJobsOwnVariablesCannotAddTasks) {
+  LaunchRequest r = Request(7, tmp_.path(), {"sh", "-c", "echo \"run ${RANK:-none}\""});
+  r.spec.env = {{std::string(kTaskMark), "x"}, {"A", std::string("1\0") + std::string(kTaskMark)}};
+  ASSERT_TRUE(backend_->Launch(r).ok());
+  auto e = WaitEnd(*backend_, 7, 30);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->state, JobState::kSucceeded) << e->reason;
+  EXPECT_EQ(ReadAll(tmp_.path() + "/jobs/7/stdout"), "run none\n");
+}
+
 // One task failing ends the others (as srun --kill-on-bad-exit), and the
 // gang fails as that task did.
 TEST_F(LiveBackendLocalGangJobs, AFailedTaskEndsTheGang) {
