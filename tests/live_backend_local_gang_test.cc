@@ -130,7 +130,7 @@ TEST_F(LiveBackendLocalGangJobs, EveryTaskGetsItsRanksAndItsNodesDevices) {
 // tasks' mark is an ordinary variable, and the command runs once.
 TEST_F(LiveBackendLocalGangJobs, AJobsOwnVariablesCannotAddTasks) {
   LaunchRequest r = Request(7, tmp_.path(), {"sh", "-c", "echo \"run ${RANK:-none}\""});
-  r.spec.env = {{std::string(kTaskMark), "x"}, {"A", std::string("1\0") + std::string(kTaskMark)}};
+  r.spec.env = {{std::string(kTaskMark), "x"}, {"A", std::string("1\0", 2) + std::string(kTaskMark)}};
   ASSERT_TRUE(backend_->Launch(r).ok());
   auto e = WaitEnd(*backend_, 7, 30);
   ASSERT_TRUE(e.has_value());
