@@ -170,8 +170,27 @@ void RegisterClient(CLI::App& app, int* exit_code) {
         *exit_code = RunCenterAction(*name, drain, c);
       });
     }
+    {
+      auto name = std::make_shared<std::string>();
+      auto region = std::make_shared<std::string>();
+      auto* sub = cmd->add_subcommand("add",
+                                      "Register an agent's center (admin): a center of backend `agent` in the server's "
+                                      "configuration; prints its agent's credential once");
+      sub->add_option("name", *name, "Center name")->required();
+      sub->add_option("--region", *region, "Its region (must be the one the server's network gives it)");
+      auto sconn = std::make_shared<Conn>();
+      AddConnOptions(sub, sconn);
+      sub->callback([name, region, as_json, conn, sconn, exit_code]() {
+        Conn c = *sconn;
+        if (c.url.empty()) c.url = conn->url;
+        if (c.token.empty()) c.token = conn->token;
+        if (c.ca_cert.empty()) c.ca_cert = conn->ca_cert;
+        c.insecure = c.insecure || conn->insecure;
+        *exit_code = RunCenterAdd(*name, *region, *as_json, c);
+      });
+    }
     cmd->callback([cmd, as_json, conn, exit_code]() {
-      if (!cmd->get_subcommands().empty()) return;  // drain / resume ran
+      if (!cmd->get_subcommands().empty()) return;  // drain / resume / add ran
       *exit_code = RunCenters(*as_json, *conn);
     });
   }

@@ -49,6 +49,11 @@ int RunCenters(bool as_json, const Conn& conn) {
     auto c = server::CenterFromJson(cj);
     if (!c.ok()) continue;  // checked above
     if (!c->reason.empty()) std::printf("%s: %s\n", EscapeControls(c->name).c_str(), EscapeControls(c->reason).c_str());
+    if (c->agent)
+      std::printf("%s: agent %s, last seen %s, epoch %lld\n", EscapeControls(c->name).c_str(),
+                  c->agent->connected ? "connected" : "not connected",
+                  c->agent->last_seen_ms.ms() > 0 ? FormatRfc3339(c->agent->last_seen_ms).c_str() : "never",
+                  static_cast<long long>(c->agent->epoch));
     for (const auto& n : c->nodes_down)
       std::printf("%s: node %s down (%s): receives no jobs\n", EscapeControls(c->name).c_str(),
                   EscapeControls(n.node).c_str(), EscapeControls(n.reason).c_str());
@@ -66,6 +71,27 @@ int RunCenterAction(const std::string& name, bool drain, const Conn& conn) {
   std::printf(drain ? "Drained center %s: it takes no new jobs (running ones go on)\n"
                     : "Resumed center %s: it takes jobs again\n",
               EscapeControls(name).c_str());
+  return std::fflush(stdout) == 0 ? kOk : kServerError;
+}
+
+int RunCenterAdd(const std::string& name, const std::string& region, bool as_json, const Conn& conn) {
+  const char* cmd = "centers add";
+  Session s = Connect(cmd, conn);
+  if (!s.client) return s.code;
+  json body = {{"name", name}};
+  if (!region.empty()) body["region"] = region;
+  auto r = s.client->Post("/api/v1/centers", body.dump());
+  if (int c = Check(cmd, r)) return c;
+  json j;
+  if (int c = ParseBody(cmd, *r, &j)) return c;
+  if (as_json) return PrintJson(j);
+  if (!j.is_object() || !j.contains("credential") || !j["credential"].is_string())
+    return Fail(cmd, kServerError, "unexpected answer: no \"credential\"");
+  std::printf(
+      "Center %s: its agent's credential (shown once; any earlier one no longer works):\n%s\n"
+      "Keep it in a file only the agent can read, and run there:\n"
+      "  suanli agent --hub URL --center %s --credential-file FILE --data DIR --backend local|slurm|simulated\n",
+      EscapeControls(name).c_str(), j["credential"].get<std::string>().c_str(), EscapeControls(name).c_str());
   return std::fflush(stdout) == 0 ? kOk : kServerError;
 }
 

@@ -114,6 +114,7 @@ int RunCancel(const std::vector<int64_t>& ids, const Conn& conn);
 int RunLogs(int64_t id, bool err_stream, bool follow, const Conn& conn);
 int RunCenters(bool as_json, const Conn& conn);
 int RunCenterAction(const std::string& name, bool drain, const Conn& conn);
+int RunCenterAdd(const std::string& name, const std::string& region, bool as_json, const Conn& conn);
 int RunLiveUsage(const std::string& from, const std::string& to, bool as_json, const Conn& conn);
 int RunTenants(bool as_json, const Conn& conn);
 int RunTenantCreate(const TenantCreateArgs& a, const Conn& conn);

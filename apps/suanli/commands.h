@@ -22,6 +22,8 @@ void RegisterUsage(CLI::App& app, int* exit_code);
 // tenants). Client commands exit 0 ok, 1 server error, 2 usage error,
 // 3 cannot connect.
 void RegisterServe(CLI::App& app, int* exit_code);
+// `suanli agent` (cmd_agent.cc): a center's end of the link to a hub.
+void RegisterAgent(CLI::App& app, int* exit_code);
 void RegisterClient(CLI::App& app, int* exit_code);
 void RegisterQuotas(CLI::App& app, int* exit_code);    // cmd_client_quotas.cc
 void RegisterDatasets(CLI::App& app, int* exit_code);  // cmd_client_datasets.cc

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
         "(suanli usage [--from T] [--to T] [--json])");
   }
   suanli::app::RegisterServe(app, &exit_code);
+  suanli::app::RegisterAgent(app, &exit_code);
   suanli::app::RegisterClient(app, &exit_code);
   suanli::app::RegisterQuotas(app, &exit_code);
   suanli::app::RegisterDatasets(app, &exit_code);

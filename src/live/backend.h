@@ -121,6 +121,10 @@ struct BackendConfig {
   // GPUs (of each model), CPUs and memory: a multi-node gang runs on it as on
   // a cluster, one task per device (docs/backends.md).
   int nodes = 1;
+  // The name its node goes by ("" = this host's short name; with `nodes`
+  // K > 1, NAME-0 .. NAME-{K-1}): an agent's center is named in the hub's
+  // network file, whose nodes must carry the names its backend reports.
+  std::string node_name;
   // slurm
   std::string slurm_conf;  // SLURM_CONF for its commands (empty = the environment's)
   std::string partition;   // empty = the cluster's default

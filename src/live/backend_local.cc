@@ -89,7 +89,7 @@ class LocalBackend final : public Backend {
         catalog_(catalog),
         program_(std::move(program)),
         recorded_(std::move(recorded_nvidia_smi)),
-        host_(ShortHostName()),
+        host_(config_.node_name.empty() ? ShortHostName() : config_.node_name),
         iso_(std::move(isolation)),
         bwrap_(std::move(bwrap)),
         cgroups_(std::move(cgroups)) {}

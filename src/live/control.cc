@@ -154,6 +154,7 @@ Status ControlPlaneImpl::Init() {
     }
     if (!replay_) LoadHistory(c, Now());
   }
+  SUANLI_RETURN_IF_ERROR(InitAgents());
   SUANLI_RETURN_IF_ERROR(BootstrapAdmin());
   if (!replay_) SUANLI_RETURN_IF_ERROR(AssignHomes());
   return Recover();

@@ -31,6 +31,7 @@
 
 #include "base/status.h"
 #include "core/model/quota.h"
+#include "live/agent_link.h"
 #include "live/backend.h"
 #include "live/live_job.h"
 #include "live/store.h"
@@ -71,6 +72,8 @@ struct ServerConfig {
   // reclaim) before it has run this long (SchedulerOptions::min_run).
   int64_t min_run_s = 0;
   int center_timeout_s = 30;  // unanswering center -> unavailable
+  // Agents' centers (docs/network.md): each agent syncs at least this often.
+  int agent_poll_ms = 1000;
   // A service's replica that ends is started again after this many seconds,
   // doubled for each quick end in a row, at most kMaxRestartBackoffS
   // (docs/services.md); 0: at once.
@@ -166,6 +169,8 @@ struct CenterView {
     std::string node, reason;
   };
   std::vector<NodeDown> nodes_down;
+  // An agent's center (backend "agent"): its link to the hub.
+  std::optional<AgentLinkView> agent;
 };
 
 // A center at one moment, as its history keeps it (the dashboard's charts):
@@ -273,6 +278,16 @@ class ControlPlane {
   // else the caller's), by id, each with those replicas.
   virtual std::vector<std::pair<int64_t, std::vector<JobRecord>>> Services(const Caller& caller) = 0;
   virtual Result<std::vector<JobRecord>> Scale(const Caller& caller, int64_t id, uint32_t replicas) = 0;
+
+  // Agents' centers (docs/network.md). Admin only: a new credential for
+  // the agent of `center` (a center of backend `agent`), replacing any
+  // earlier one; shown once, kept only as its hash.
+  virtual Result<std::string> IssueAgentCredential(const Caller& caller, const std::string& center) = 0;
+  // PermissionDenied unless `credential` is the current one of `center`'s agent.
+  virtual Status AuthenticateAgent(const std::string& center, const std::string& credential) = 0;
+  // One sync of the agent of `center` (PermissionDenied as above).
+  virtual Result<AgentSyncResponse> AgentSync(const std::string& center, const std::string& credential,
+                                              const AgentSyncRequest& req) = 0;
 
   virtual PassStats Stats() = 0;
   // Runs one scheduling pass now, synchronously (tests, benchmarks).

@@ -358,6 +358,7 @@ CenterView ControlPlaneImpl::ViewOf(CenterId c, WallMs now) const {
   v.pending = static_cast<int>(x.queued.size()) + held;
   v.running = static_cast<int>(x.running.size()) - held;
   for (const auto& [node, why] : x.down_nodes) v.nodes_down.push_back({node, why});
+  if (auto* ab = dynamic_cast<const AgentBackend*>(x.built->backend.get())) v.agent = ab->link()->View();
   v.pue = ce.pue;
   const int hour = LocalHour(ce, CoreTime(now), start_hour_);
   v.price_now = ce.price_per_kwh[hour];

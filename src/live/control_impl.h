@@ -245,6 +245,12 @@ class ControlPlaneImpl final : public ControlPlane {
   std::vector<CenterHistory> History() override;
   Status Drain(const Caller& caller, const std::string& center) override;
   Status Resume(const Caller& caller, const std::string& center) override;
+  Result<std::string> IssueAgentCredential(const Caller& caller, const std::string& center) override;
+  Result<AgentSyncResponse> AgentSync(const std::string& center, const std::string& credential,
+                                      const AgentSyncRequest& req) override;
+  Status AuthenticateAgent(const std::string& center, const std::string& credential) override;
+  Status InitAgents();
+  std::shared_ptr<AgentLink> AgentLinkFor(const std::string& center, const std::string& credential);
   Result<NewTenant> CreateTenant(const Caller& caller, Tenant t) override;
   Result<std::vector<Tenant>> Tenants(const Caller& caller) override;
   Result<std::vector<UsageSum>> Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) override;
@@ -502,6 +508,14 @@ class ControlPlaneImpl final : public ControlPlane {
   bool store_busy_ = false;
   bool store_stop_ = false;
   std::thread store_thread_;
+
+  // Agents' centers: each one's link and the hash of its credential.
+  struct AgentRt {
+    std::shared_ptr<AgentLink> link;
+    std::string credential_sha256;  // "" = none issued
+  };
+  std::mutex agents_mu_;
+  std::map<std::string, AgentRt> agents_;
 
   std::mutex mu_;
   std::unordered_map<int64_t, Active> active_;

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "base/strings.h"
@@ -63,6 +64,27 @@ BackendCapacity CapacityOf(const Network& net, CenterId c, const Catalog& catalo
   return cap;
 }
 
+// The link of an agent's center, on the system's clocks (its epoch is
+// read from the store by ControlPlaneImpl::InitAgents).
+std::shared_ptr<AgentLink> MakeAgentLink(const ServerConfig& config, const std::string& center) {
+  AgentLinkOptions o;
+  o.poll_ms = config.agent_poll_ms;
+  o.lease_ms = int64_t{config.center_timeout_s} * 1000;
+  o.lost_after_ms = std::max<int64_t>(3 * o.poll_ms, 2000);
+  auto steady = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  auto clock = config.clock;
+  auto wall = [clock] {
+    if (clock) return WallMs{clock() / 1000};
+    return WallMs{
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count()};
+  };
+  return std::make_shared<AgentLink>(center, o, steady, wall);
+}
+
 }  // namespace
 
 Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& catalog) {
@@ -102,9 +124,10 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
       backend[*id] = cc.backend;
       continue;
     }
-    if (cc.backend.kind == "simulated")
-      return InvalidField("centers", "'{}' is simulated but the network '{}' has no center of that name", cc.name,
-                          config.network);
+    if (cc.backend.kind == "simulated" || cc.backend.kind == "agent")
+      return InvalidField("centers",
+                          "'{}' is {} but the network '{}' has no center of that name (its nodes come from there)",
+                          cc.name, cc.backend.kind, config.network);
     Center c;
     c.name = cc.name;
     c.region = cc.name;
@@ -114,9 +137,10 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
     net.centers.push_back(c);
     backend.push_back(cc.backend);
   }
-  // Nodes: the file's for simulated centers; the backend's for the others.
+  // Nodes: the file's for simulated and agents' centers; the backend's for
+  // the others.
   for (const Node& n : file.nodes)
-    if (backend[n.center].kind == "simulated") net.nodes.push_back(n);
+    if (backend[n.center].kind == "simulated" || backend[n.center].kind == "agent") net.nodes.push_back(n);
   out.centers.resize(net.centers.size());
   for (CenterId c : net.centers.ids()) {
     auto bc = std::make_unique<BuiltCenter>();
@@ -124,6 +148,11 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
     bc->kind = backend[c].kind;
     BackendCapacity cap;
     if (bc->kind == "simulated") cap = CapacityOf(net, c, catalog);
+    if (bc->kind == "agent") {
+      bc->backend = std::make_unique<AgentBackend>(MakeAgentLink(config, bc->name));
+      out.centers[c] = std::move(bc);
+      continue;
+    }
     auto be = MakeBackend(backend[c], bc->name, config.data_dir, cap);
     if (!be.ok()) return be.status().Wrap(fmt::format("center '{}' ({})", bc->name, bc->kind));
     bc->backend = std::move(*be);

@@ -24,7 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kBackendKinds[] = {"local", "slurm", "simulated"};
+constexpr std::string_view kBackendKinds[] = {"local", "slurm", "simulated", "agent"};
 
 bool KnownBackend(std::string_view kind) {
   for (auto k : kBackendKinds)
@@ -72,7 +72,7 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_ASSIGN_OR_RETURN(
       yaml::Map m, yaml::Map::Open(item, {"name", "backend", "slots", "detect_gpus", "grace_s", "sandbox", "cgroups",
                                           "cgroup_parent", "job_uid_base", "job_uids", "slurm_conf", "partition",
-                                          "command_timeout_s", "nodelist", "data_root", "nodes"}));
+                                          "command_timeout_s", "nodelist", "data_root", "nodes", "node_name"}));
   CenterConfig c;
   SUANLI_ASSIGN_OR_RETURN(yaml::Value nv, m.Require("name"));
   SUANLI_ASSIGN_OR_RETURN(c.name, nv.String());
@@ -81,7 +81,7 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_ASSIGN_OR_RETURN(yaml::Value bv, m.Require("backend"));
   SUANLI_ASSIGN_OR_RETURN(c.backend.kind, bv.String());
   if (!KnownBackend(c.backend.kind))
-    return bv.Error(fmt::format("unknown backend '{}' (known: local, slurm, simulated)", c.backend.kind));
+    return bv.Error(fmt::format("unknown backend '{}' (known: local, slurm, simulated, agent)", c.backend.kind));
   const bool local = c.backend.kind == "local", slurm = c.backend.kind == "slurm";
   // Keys that belong to another backend are errors too: a typo'd setup never passes silently.
   auto only = [&](std::string_view key, bool allowed, std::string_view kind) -> Status {
@@ -92,7 +92,7 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_RETURN_IF_ERROR(only("slots", local, "local"));
   SUANLI_RETURN_IF_ERROR(only("detect_gpus", local, "local"));
   SUANLI_RETURN_IF_ERROR(only("grace_s", local, "local"));
-  for (const char* k : {"sandbox", "cgroups", "cgroup_parent", "job_uid_base", "job_uids", "nodes"}) {
+  for (const char* k : {"sandbox", "cgroups", "cgroup_parent", "job_uid_base", "job_uids", "nodes", "node_name"}) {
     SUANLI_RETURN_IF_ERROR(only(k, local, "local"));
   }
   SUANLI_RETURN_IF_ERROR(only("slurm_conf", slurm, "slurm"));
@@ -104,6 +104,10 @@ Result<CenterConfig> ParseCenter(const yaml::Value& item, const fs::path& base) 
   SUANLI_ASSIGN_OR_RETURN(c.backend.detect_gpus, OptionalBool(m, "detect_gpus", true));
   SUANLI_ASSIGN_OR_RETURN(int64_t nodes, OptionalInt(m, "nodes", 1, 1, 64));
   c.backend.nodes = static_cast<int>(nodes);
+  SUANLI_ASSIGN_OR_RETURN(c.backend.node_name, OptionalString(m, "node_name", ""));
+  if (!c.backend.node_name.empty() && !ValidCenterName(c.backend.node_name))
+    return m.Get("node_name")
+        .Error("expected letters, digits, '_', '-' or '.' (starting with a letter or digit, at most 64)");
   SUANLI_ASSIGN_OR_RETURN(int64_t grace, OptionalInt(m, "grace_s", 10, 0, 3600));
   c.backend.grace_s = static_cast<int>(grace);
   SUANLI_ASSIGN_OR_RETURN(c.backend.sandbox, OptionalString(m, "sandbox", "auto"));
@@ -206,7 +210,8 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
                             "center_timeout_s", "max_body_bytes", "http_threads",     "header_timeout_s",
                             "max_header_bytes", "max_headers",    "max_connections",  "max_connections_per_client",
                             "tls_cert",         "tls_key",        "admin_token",      "admin_token_file",
-                            "durable",          "quotas",         "stage_command",    "restart_backoff_s"}));
+                            "durable",          "quotas",         "stage_command",    "restart_backoff_s",
+                            "agent_poll_ms"}));
   const fs::path base = fs::path(path).parent_path();
   ServerConfig c;
   auto str = [&](std::string_view key, std::string* out) -> Status {
@@ -266,6 +271,8 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   SUANLI_ASSIGN_OR_RETURN(c.restart_backoff_s, OptionalInt(m, "restart_backoff_s", c.restart_backoff_s, 0, 3600));
   SUANLI_ASSIGN_OR_RETURN(int64_t timeout, OptionalInt(m, "center_timeout_s", c.center_timeout_s, 1, 86'400));
   c.center_timeout_s = static_cast<int>(timeout);
+  SUANLI_ASSIGN_OR_RETURN(int64_t agent_poll, OptionalInt(m, "agent_poll_ms", c.agent_poll_ms, 100, 60'000));
+  c.agent_poll_ms = static_cast<int>(agent_poll);
   SUANLI_ASSIGN_OR_RETURN(c.max_body_bytes, OptionalInt(m, "max_body_bytes", c.max_body_bytes, 1, int64_t{1} << 34));
   SUANLI_ASSIGN_OR_RETURN(int64_t threads, OptionalInt(m, "http_threads", c.http_threads, 1, 1024));
   c.http_threads = static_cast<int>(threads);
@@ -338,14 +345,16 @@ Status ValidateServerConfig(const ServerConfig& config) {
     if (c.backend.grace_s < 0) return InvalidArgument("centers[{}] ({}).grace_s: must be >= 0", i, c.name);
     if (c.backend.command_timeout_s < 1)
       return InvalidArgument("centers[{}] ({}).command_timeout_s: must be >= 1", i, c.name);
-    if (c.backend.kind == "simulated" && config.network.empty())
+    if ((c.backend.kind == "simulated" || c.backend.kind == "agent") && config.network.empty())
       return InvalidArgument(
-          "centers[{}] ({}).backend: a simulated center takes its nodes from the network file; give `network`", i,
-          c.name);
+          "centers[{}] ({}).backend: a {} center takes its nodes from the network file; give `network`", i, c.name,
+          c.backend.kind);
   }
   if (config.pass_interval_ms < 1) return InvalidField("pass_interval_ms", "must be >= 1");
   if (config.min_run_s < 0) return InvalidField("min_run_s", "must be >= 0");
   if (config.center_timeout_s < 1) return InvalidField("center_timeout_s", "must be >= 1");
+  if (config.agent_poll_ms < 100 || config.agent_poll_ms > 60'000)
+    return InvalidField("agent_poll_ms", "must be 100..60000");
   if (config.max_body_bytes < 1) return InvalidField("max_body_bytes", "must be >= 1");
   if (config.http_threads < 1) return InvalidField("http_threads", "must be >= 1");
   SUANLI_RETURN_IF_ERROR(ValidateHttpLimits(config));

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "server/json_codec_agent.h"
+#include "server/json_limits.h"
 #include "server/openapi.h"
 
 namespace suanli::server {
@@ -54,14 +56,20 @@ bool NoQuery(const Request& req, Response& res) {
 using AuthedFn = std::function<void(const Request&, Response&, const Params&, const live::Caller&)>;
 
 // Authenticated handlers: the caller from the bearer token, else 401.
+// The request's bearer token ("" = none).
+std::string BearerToken(const Request& req) {
+  std::string_view h = req.Header("Authorization");
+  std::string token;
+  if (h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0)) {
+    token = std::string(h.substr(7));
+    while (!token.empty() && token.back() == ' ') token.pop_back();
+  }
+  return token;
+}
+
 RouteFn Authed(live::ControlPlane* const* cp, AuthedFn fn) {
   return [cp, fn = std::move(fn)](const Request& req, Response& res, const Params& p) {
-    std::string_view h = req.Header("Authorization");
-    std::string token;
-    if (h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0)) {
-      token = std::string(h.substr(7));
-      while (!token.empty() && token.back() == ' ') token.pop_back();
-    }
+    const std::string token = BearerToken(req);
     if (token.empty()) {
       res.SetHeader("WWW-Authenticate", "Bearer");
       return ReplyError(
@@ -277,6 +285,56 @@ std::vector<Route> ApiRoutes(live::ControlPlane* const* cpp, const std::string& 
           ReplyError(res, MakeError(404, "not_found", fmt::format("center '{}' not found", name), "name"));
         }));
   }
+
+  // ---- agents' centers (docs/network.md)
+  add("POST", "/api/v1/centers", authed([cp](const Request& req, Response& res, const Params&, const live::Caller& c) {
+        if (!NoQuery(req, res)) return;
+        json j;
+        ApiError err;
+        if (!ParseJsonObject(req.body, &j, &err)) return ReplyError(res, err);
+        std::string name, region;
+        for (auto it = j.begin(); it != j.end(); ++it) {
+          if (it.key() != "name" && it.key() != "region")
+            return ReplyError(res, FieldError(it.key(), "unknown key (known: name, region)"));
+          if (!it.value().is_string()) return ReplyError(res, FieldError(it.key(), "expected a string"));
+          (it.key() == "name" ? name : region) = it.value().get<std::string>();
+        }
+        if (name.empty()) return ReplyError(res, FieldError("name", "required"));
+        auto cred = cp()->IssueAgentCredential(c, name);
+        if (!cred.ok()) return ReplyError(res, ErrorFromStatus(cred.status()));
+        for (const auto& v : cp()->Centers()) {
+          if (v.name != name) continue;
+          if (!region.empty() && region != v.region)
+            return ReplyError(res, MakeError(409, "failed_precondition",
+                                             fmt::format("center '{}' is in region '{}' in the server's network, not "
+                                                         "'{}'; the credential was issued",
+                                                         name, v.region, ShownName(region)),
+                                             "region"));
+          return ReplyJson(res, 201, json{{"center", CenterToJson(v)}, {"credential", *cred}});
+        }
+      }));
+  add("POST", "/api/v1/centers/*/sync", [cp](const Request& req, Response& res, const Params& p) {
+    const std::string token = BearerToken(req);
+    if (token.empty()) {
+      res.SetHeader("WWW-Authenticate", "Bearer");
+      return ReplyError(
+          res, MakeError(401, "unauthenticated", "no bearer token: send the center's credential", "Authorization"));
+    }
+    if (!NoQuery(req, res)) return;
+    // The credential first: an unauthenticated client learns nothing of the body's checks.
+    if (Status auth = cp()->AuthenticateAgent(p[0], token); !auth.ok()) {
+      res.SetHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      return ReplyError(res, MakeError(401, "unauthenticated", auth.message(), "Authorization"));
+    }
+    res.tenant = "agent:" + p[0];
+    auto sync = ParseAgentSyncRequest(req.body);
+    if (!sync.ok()) return ReplyError(res, ErrorFromStatus(sync.status()));
+    auto answer = cp()->AgentSync(p[0], token, *sync);
+    if (!answer.ok()) return ReplyError(res, ErrorFromStatus(answer.status()));
+    res.status = 200;
+    res.content_type = "application/json";
+    res.body = AgentSyncResponseToJson(*answer);
+  });
 
   // ---- tenants, usage, whoami
   add("GET", "/api/v1/tenants", authed([cp](const Request& req, Response& res, const Params&, const live::Caller& c) {

@@ -220,6 +220,13 @@ Result<live::CenterView> CenterFromJson(const json& j) {
       c.nodes_down.push_back(std::move(d));
     }
   }
+  if (j.contains("connected")) {
+    live::AgentLinkView a;
+    SUANLI_RETURN_IF_ERROR(ReadBool(j, "connected", &a.connected));
+    SUANLI_RETURN_IF_ERROR(ReadWallMs(j, "last_seen_ms", &a.last_seen_ms));
+    SUANLI_RETURN_IF_ERROR(ReadInt(j, "epoch", &a.epoch));
+    c.agent = a;
+  }
   return c;
 }
 

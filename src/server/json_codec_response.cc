@@ -46,22 +46,28 @@ json CenterToJson(const live::CenterView& c) {
   }
   json down = json::array();
   for (const auto& n : c.nodes_down) down.push_back({{"node", n.node}, {"reason", n.reason}});
-  return json{{"name", c.name},
-              {"backend", c.backend},
-              {"region", c.region},
-              {"up", c.up},
-              {"drained", c.drained},
-              {"reason", c.reason},
-              {"devices", c.devices},
-              {"busy_devices", NumberOrZero(c.busy_devices)},
-              {"models", std::move(models)},
-              {"pending", c.pending},
-              {"running", c.running},
-              {"pue", NumberOrZero(c.pue)},
-              {"price_now", NumberOrZero(c.price_now)},
-              {"carbon_now", NumberOrZero(c.carbon_now)},
-              {"power_kw", NumberOrZero(c.power_kw)},
-              {"nodes_down", std::move(down)}};
+  json out{{"name", c.name},
+           {"backend", c.backend},
+           {"region", c.region},
+           {"up", c.up},
+           {"drained", c.drained},
+           {"reason", c.reason},
+           {"devices", c.devices},
+           {"busy_devices", NumberOrZero(c.busy_devices)},
+           {"models", std::move(models)},
+           {"pending", c.pending},
+           {"running", c.running},
+           {"pue", NumberOrZero(c.pue)},
+           {"price_now", NumberOrZero(c.price_now)},
+           {"carbon_now", NumberOrZero(c.carbon_now)},
+           {"power_kw", NumberOrZero(c.power_kw)},
+           {"nodes_down", std::move(down)}};
+  if (c.agent) {
+    out["connected"] = c.agent->connected;
+    out["last_seen_ms"] = c.agent->last_seen_ms.ms();
+    out["epoch"] = c.agent->epoch;
+  }
+  return out;
 }
 
 json UsageToJson(const live::UsageSum& u) { return EncodeRecord(live::schema::UsageFields(), u); }

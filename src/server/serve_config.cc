@@ -132,22 +132,22 @@ Result<live::ServerConfig> ResolveServeConfig(const ServeFlags& flags, const Env
   return c;
 }
 
-Result<std::string> ReadAdminTokenFile(const std::string& path) {
-  if (path.empty()) return InvalidField("admin_token", "the admin token file's name is empty");
+Result<std::string> ReadSecretFile(const std::string& path, const std::string& field, const std::string& noun) {
+  if (path.empty()) return InvalidField(field, "the {}'s name is empty", noun);
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return IoError("admin_token: cannot open the admin token file {}: {}", path, std::strerror(errno));
+  if (fd < 0) return IoError("{}: cannot open the {} {}: {}", field, noun, path, std::strerror(errno));
   struct Closer {
     int fd;
     ~Closer() { close(fd); }
   } closer{fd};
   struct stat st {};
-  if (fstat(fd, &st) != 0) return IoError("admin_token: {}: {}", path, std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return InvalidField("admin_token", "the admin token file {} is not a regular file", path);
+  if (fstat(fd, &st) != 0) return IoError("{}: {}: {}", field, path, std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return InvalidField(field, "the {} {} is not a regular file", noun, path);
   if ((st.st_mode & 077) != 0) {
     return PermissionDenied(
-        "admin_token: the admin token file {} may be read or written by group or others (mode {:04o}); make it "
+        "{}: the {} {} may be read or written by group or others (mode {:04o}); make it "
         "owner-only: chmod 600 {}",
-        path, st.st_mode & 07777, path);
+        field, noun, path, st.st_mode & 07777, path);
   }
   constexpr size_t kMax = 4096;
   std::string text;
@@ -155,21 +155,25 @@ Result<std::string> ReadAdminTokenFile(const std::string& path) {
   for (;;) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IoError("admin_token: reading the admin token file {}: {}", path, std::strerror(errno));
+    if (n < 0) return IoError("{}: reading the {} {}: {}", field, noun, path, std::strerror(errno));
     if (n == 0) break;
     text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMax) return InvalidField("admin_token", "the admin token file {} is over {} bytes", path, kMax);
+    if (text.size() > kMax) return InvalidField(field, "the {} {} is over {} bytes", noun, path, kMax);
   }
   if (!text.empty() && text.back() == '\n') text.pop_back();
   if (!text.empty() && text.back() == '\r') text.pop_back();
-  if (text.empty()) return InvalidField("admin_token", "the admin token file {} is empty", path);
+  if (text.empty()) return InvalidField(field, "the {} {} is empty", noun, path);
   for (unsigned char ch : text) {
     if (ch <= ' ' || ch == 0x7f) {
-      return InvalidArgument(
-          "admin_token: the admin token file {} must hold one line of printable characters without spaces", path);
+      return InvalidArgument("{}: the {} {} must hold one line of printable characters without spaces", field, noun,
+                             path);
     }
   }
   return text;
+}
+
+Result<std::string> ReadAdminTokenFile(const std::string& path) {
+  return ReadSecretFile(path, "admin_token", "admin token file");
 }
 
 void RemoveFromEnvironment(const char* name) {

@@ -41,6 +41,9 @@ Result<live::ServerConfig> ResolveServeConfig(const ServeFlags& flags, const Env
 // write (mode 0600 or 0400): anything else is refused, naming the file and
 // its mode.
 Result<std::string> ReadAdminTokenFile(const std::string& path);
+// The same for any secret (an agent's credential): errors start with
+// `field` and call the file `noun`.
+Result<std::string> ReadSecretFile(const std::string& path, const std::string& field, const std::string& noun);
 
 // Removes `name` from this process's environment (so that no child process
 // inherits it) and overwrites its bytes where they were (so that

@@ -1,0 +1,286 @@
+// Centers joined through `suanli agent` (docs/network.md): a real hub
+// (`suanli serve`) and real agents, each its own process, the agents
+// reaching the hub through a TCP proxy that can cut the link.
+#include <fstream>
+#include <map>
+
+#include "support/live_server.h"
+#include "support/tcp_proxy.h"
+
+namespace suanli::testing {
+namespace {
+
+using live_server::Body;
+using live_server::Clock;
+using live_server::ExpectError;
+using live_server::json;
+using live_server::kAdminToken;
+using live_server::ServerProcess;
+using live_server::Submit;
+using live_server::WaitJob;
+namespace fs = std::filesystem;
+
+// The hub's network: the agent's center `edge` (one CPU node, named as the
+// agent's local backend calls it) in region east.
+constexpr const char* kNetwork = R"(name: agents
+centers:
+  - name: edge
+    region: east
+    pue: 1.2
+    price_per_kwh: 0.5
+    carbon_g_per_kwh: 500
+    pools:
+      - name: p
+        nodes:
+          - {count: 1, prefix: edge, cpu: 4, memory_gib: 8}
+)";
+
+// One `suanli agent` process; killed when destroyed.
+class AgentProcess {
+ public:
+  ~AgentProcess() { Stop(SIGKILL); }
+  void Start(const std::vector<std::string>& args, const std::string& log) {
+    std::vector<std::string> all = {SUANLI_BINARY, "agent"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    ASSERT_EQ(posix_spawn(&pid_, SUANLI_BINARY, &fa, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  void Stop(int sig) {
+    if (pid_ <= 0) return;
+    kill(pid_, sig);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+class LiveAgent : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = live_server::TestDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::ofstream(dir_ + "/net.yaml") << kNetwork;
+    // Where jobs (each run as a uid of its own) write what the test reads.
+    fs::create_directories(dir_ + "/shared");
+    fs::permissions(dir_ + "/shared", fs::perms::all | fs::perms::sticky_bit);
+  }
+  // The hub: `edge` run by an agent, and `extra` centers of its config.
+  void StartHub(const std::string& extra_centers = "", int center_timeout_s = 6) {
+    std::ofstream(dir_ + "/hub.yaml") << "network: " << dir_ << "/net.yaml\ncenter_timeout_s: " << center_timeout_s
+                                      << "\nagent_poll_ms: 200\ncenters:\n  - {name: edge, backend: agent}\n"
+                                      << extra_centers;
+    ASSERT_TRUE(hub_.Start(dir_ + "/hub", {"--config", dir_ + "/hub.yaml"}));
+    admin_ = hub_.Client(kAdminToken);
+  }
+  // Issues edge's credential and keeps it in an owner-only file.
+  std::string Credential() {
+    auto r = admin_->Post("/api/v1/centers", R"({"name": "edge", "region": "east"})", "application/json");
+    EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
+    const std::string cred = Body(r).value("credential", "");
+    const std::string path = dir_ + "/edge.cred";
+    std::ofstream(path) << cred << "\n";
+    chmod(path.c_str(), 0600);
+    return cred;
+  }
+  void StartAgent(AgentProcess& a, const std::string& hub_url) {
+    a.Start({"--hub",
+             hub_url,
+             "--center",
+             "edge",
+             "--credential-file",
+             dir_ + "/edge.cred",
+             "--data",
+             dir_ + "/agent",
+             "--backend",
+             "local",
+             "--node-name",
+             "edge0",
+             "--slots",
+             "4",
+             "--sandbox",
+             "off",
+             "--cgroups",
+             "off",
+             "--grace-s",
+             "1"},
+            dir_ + "/agent.log");
+  }
+  json Center(const std::string& name) {
+    auto r = admin_->Get("/api/v1/centers");
+    for (const json& c : Body(r).value("centers", json::array()))
+      if (c.value("name", "") == name) return c;
+    return json();
+  }
+  bool WaitConnected(double timeout_s = 20) {
+    auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+    while (Clock::now() < deadline) {
+      if (Center("edge").value("connected", false)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+  std::string Logs() {
+    return "\n--- hub:\n" + hub_.log().substr(hub_.log().size() > 6000 ? hub_.log().size() - 6000 : 0) +
+           "\n--- agent:\n" + live_server::ReadText(dir_ + "/agent.log");
+  }
+
+  std::string dir_;
+  ServerProcess hub_;
+  std::unique_ptr<httplib::Client> admin_;
+};
+
+bool Ended(const std::string& s) { return s == "succeeded" || s == "failed" || s == "cancelled"; }
+
+TEST_F(LiveAgent, RunsTheHubsJobsAndFollowsThemAcrossItsOwnRestart) {
+  StartHub();
+  Credential();
+  AgentProcess agent;
+  StartAgent(agent, hub_.url());
+  ASSERT_TRUE(WaitConnected()) << Logs();
+  json c = Center("edge");
+  EXPECT_EQ(c.value("backend", ""), "agent");
+  EXPECT_EQ(c.value("epoch", 0), 1);
+  EXPECT_GT(c.value("last_seen_ms", int64_t{0}), 0);
+
+  const int64_t id = Submit(*admin_, {{"command", {"sh", "-c", "echo ran attempt $SUANLI_ATTEMPT"}}});
+  json j = WaitJob(*admin_, id, Ended, 30);
+  ASSERT_EQ(j.value("state", ""), "succeeded") << j.dump() << Logs();
+  EXPECT_EQ(j.value("center", ""), "edge");
+  EXPECT_EQ(live_server::ReadText(dir_ + "/agent/jobs/" + std::to_string(id) + "/stdout"), "ran attempt 1\n");
+
+  // kill -9 the agent while its job runs: the run goes on, and the agent,
+  // started again, follows it to its end; the job runs once.
+  const std::string out = dir_ + "/shared/long.out";
+  const int64_t id2 =
+      Submit(*admin_, {{"command", {"sh", "-c", "echo start >> " + out + "; sleep 3; echo end >> " + out}}});
+  ASSERT_EQ(WaitJob(
+                *admin_, id2, [](const std::string& s) { return s == "running"; }, 30)
+                .value("state", ""),
+            "running")
+      << Logs();
+  agent.Stop(SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  AgentProcess again;
+  StartAgent(again, hub_.url());
+  j = WaitJob(*admin_, id2, Ended, 30);
+  EXPECT_EQ(j.value("state", ""), "succeeded") << j.dump() << Logs();
+  EXPECT_EQ(j["attempts"].size(), 1u) << j.dump();
+  EXPECT_EQ(live_server::ReadText(out), "start\nend\n");
+}
+
+TEST_F(LiveAgent, OnlyItsCredentialSyncsAndOnlyTheAdminIssuesOne) {
+  StartHub("  - {name: home, backend: local, slots: 1, sandbox: off, cgroups: off}\n");
+  auto anon = hub_.Client();
+  const std::string sync = R"({"agent_id": "x", "events": [], "runs": []})";
+  ExpectError(anon->Post("/api/v1/centers/edge/sync", sync, "application/json"), 401, "Authorization", "no token");
+  auto wrong = hub_.Client("not-the-credential");
+  ExpectError(wrong->Post("/api/v1/centers/edge/sync", sync, "application/json"), 401, "Authorization",
+              "wrong credential");
+  // Before one is issued, no credential works; the admin's token is not one.
+  ExpectError(admin_->Post("/api/v1/centers/edge/sync", sync, "application/json"), 401, "Authorization",
+              "the admin's token");
+  // A tenant cannot issue one; the admin can, for an agent's center only.
+  auto t = admin_->Post("/api/v1/tenants", R"({"name": "alice"})", "application/json");
+  ASSERT_TRUE(t && t->status == 201);
+  auto alice = hub_.Client(Body(t).value("token", ""));
+  ExpectError(alice->Post("/api/v1/centers", R"({"name": "edge"})", "application/json"), 403, "", "a tenant");
+  ExpectError(admin_->Post("/api/v1/centers", R"({"name": "home"})", "application/json"), 409, "", "a local center");
+  ExpectError(admin_->Post("/api/v1/centers", R"({"name": "nowhere"})", "application/json"), 404, "", "no center");
+  ExpectError(admin_->Post("/api/v1/centers", R"({"name": "edge", "size": 1})", "application/json"), 400, "size",
+              "unknown key");
+  const std::string cred = Credential();
+  ASSERT_EQ(cred.size(), 64u);
+  auto agent = hub_.Client(cred);
+  auto r = agent->Post("/api/v1/centers/edge/sync", sync, "application/json");
+  ASSERT_TRUE(r && r->status == 200) << (r ? r->body : "");
+  EXPECT_EQ(Body(r).value("epoch", 0), 1);
+  EXPECT_GT(Body(r).value("fence_ms", 0), 0);
+  // The credential is edge's only, and a new one replaces it.
+  ExpectError(agent->Post("/api/v1/centers/home/sync", sync, "application/json"), 401, "Authorization",
+              "another center");
+  // Hostile bodies: clear errors, nothing taken.
+  for (
+      const std::string& bad :
+      {std::string("{"), std::string(R"({"agent_id": 5})"), std::string(R"({"agent_id": "x", "events": [{}]})"),
+       std::string(R"({"agent_id": "x", "events": [{"seq": 1, "kind": "ended"}]})"),
+       std::string(
+           R"({"agent_id": "x", "events": [{"seq": 2, "kind": "node", "node": "n"}, {"seq": 1, "kind": "node", "node": "n"}]})"),
+       std::string(R"({"agent_id": "x", "runs": [{"job_id": -1}]})"),
+       std::string(R"({"agent_id": "x", "capacity": {"nodes": [{"name": "n", "devices": 1000}]}})"),
+       std::string(R"({"agent_id": "x", "extra": 1})")}) {
+    auto b = agent->Post("/api/v1/centers/edge/sync", bad, "application/json");
+    ASSERT_TRUE(b) << bad;
+    EXPECT_EQ(b->status, 400) << bad << " -> " << b->body;
+  }
+  Credential();
+  ExpectError(agent->Post("/api/v1/centers/edge/sync", sync, "application/json"), 401, "Authorization",
+              "a replaced credential");
+  EXPECT_NE(hub_.log().find("agent"), std::string::npos);
+}
+
+// A partition: the agent stops its run once it has lost the hub for
+// fence_ms; the hub, once the center has been silent past its timeout,
+// requeues the job to another center; when the link heals, the agent's
+// epoch has grown. At no moment do two attempts of the job run.
+TEST_F(LiveAgent, APartitionNeverRunsAJobTwiceAtOnce) {
+  StartHub("  - {name: home, backend: local, slots: 2, sandbox: off, cgroups: off, grace_s: 1}\n", 6);
+  Credential();
+  TcpProxy link(hub_.port());
+  AgentProcess agent;
+  StartAgent(agent, link.url());
+  ASSERT_TRUE(WaitConnected()) << Logs();
+  // Only edge takes it at first.
+  auto d = admin_->Post("/api/v1/centers/home/drain", "", "application/json");
+  ASSERT_TRUE(d && d->status == 200);
+  const std::string marks = dir_ + "/shared/marks";
+  const std::string script = "echo \"start $SUANLI_ATTEMPT $(date +%s.%N)\" >> " + marks +
+                             "; trap 'echo \"end $SUANLI_ATTEMPT $(date +%s.%N)\" >> " + marks +
+                             "; exit 143' TERM; sleep 12 & wait; echo \"end $SUANLI_ATTEMPT $(date +%s.%N)\" >> " +
+                             marks;
+  const int64_t id = Submit(*admin_, {{"command", {"sh", "-c", script}}, {"time_limit_s", 120}});
+  json j = WaitJob(
+      *admin_, id, [](const std::string& s) { return s == "running"; }, 30);
+  ASSERT_EQ(j.value("center", ""), "edge") << j.dump() << Logs();
+  ASSERT_EQ(j.value("state", ""), "running") << Logs();
+  auto r = admin_->Post("/api/v1/centers/home/resume", "", "application/json");
+  ASSERT_TRUE(r && r->status == 200);
+
+  link.SetPartitioned(true);
+  j = WaitJob(*admin_, id, Ended, 90);
+  EXPECT_EQ(j.value("state", ""), "succeeded") << j.dump() << Logs();
+  EXPECT_EQ(j.value("center", ""), "home") << j.dump();
+  link.SetPartitioned(false);
+  ASSERT_TRUE(WaitConnected(30)) << Logs();
+  EXPECT_EQ(Center("edge").value("epoch", 0), 2) << Center("edge").dump();
+
+  // The attempts, from the job's own marks: each started after the one
+  // before had ended.
+  std::istringstream in(live_server::ReadText(marks));
+  std::map<int, std::pair<double, double>> runs;
+  std::string what;
+  int attempt = 0;
+  double t = 0;
+  while (in >> what >> attempt >> t) (what == "start" ? runs[attempt].first : runs[attempt].second) = t;
+  ASSERT_GE(runs.size(), 2u) << live_server::ReadText(marks);
+  double last_end = 0;
+  for (const auto& [a, se] : runs) {
+    EXPECT_GT(se.second, 0) << "attempt " << a << " never ended: " << live_server::ReadText(marks);
+    EXPECT_GT(se.first, last_end) << "attempt " << a << " started before the one before ended:\n"
+                                  << live_server::ReadText(marks);
+    last_end = se.second;
+  }
+  EXPECT_NE(live_server::ReadText(dir_ + "/agent.log").find("stopping its 1 run"), std::string::npos) << Logs();
+}
+
+}  // namespace
+}  // namespace suanli::testing
