@@ -33,6 +33,15 @@ centers:
       - name: p
         nodes:
           - {count: 1, prefix: edge, cpu: 4, memory_gib: 8}
+  - name: sim
+    region: west
+    pue: 1.1
+    price_per_kwh: 0.3
+    carbon_g_per_kwh: 100
+    pools:
+      - name: g
+        nodes:
+          - {count: 2, prefix: sim-a100-, accelerator: A100-80GB, devices: 8, cpu: 64, memory_gib: 512}
 )";
 
 // One `suanli agent` process; killed when destroyed.
@@ -78,42 +87,44 @@ class LiveAgent : public ::testing::Test {
   void StartHub(const std::string& extra_centers = "", int center_timeout_s = 6) {
     std::ofstream(dir_ + "/hub.yaml") << "network: " << dir_ << "/net.yaml\ncenter_timeout_s: " << center_timeout_s
                                       << "\nagent_poll_ms: 200\ncenters:\n  - {name: edge, backend: agent}\n"
+                                      << "  - {name: sim, backend: agent}\n"
                                       << extra_centers;
     ASSERT_TRUE(hub_.Start(dir_ + "/hub", {"--config", dir_ + "/hub.yaml"}));
     admin_ = hub_.Client(kAdminToken);
   }
-  // Issues edge's credential and keeps it in an owner-only file.
-  std::string Credential() {
-    auto r = admin_->Post("/api/v1/centers", R"({"name": "edge", "region": "east"})", "application/json");
+  // Issues a center's credential and keeps it in an owner-only file.
+  std::string Credential(const std::string& center = "edge", const std::string& region = "east") {
+    auto r = admin_->Post("/api/v1/centers", json{{"name", center}, {"region", region}}.dump(), "application/json");
     EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
     const std::string cred = Body(r).value("credential", "");
-    const std::string path = dir_ + "/edge.cred";
+    const std::string path = dir_ + "/" + center + ".cred";
     std::ofstream(path) << cred << "\n";
     chmod(path.c_str(), 0600);
     return cred;
   }
-  void StartAgent(AgentProcess& a, const std::string& hub_url) {
-    a.Start({"--hub",
-             hub_url,
-             "--center",
-             "edge",
-             "--credential-file",
-             dir_ + "/edge.cred",
-             "--data",
-             dir_ + "/agent",
-             "--backend",
-             "local",
-             "--node-name",
-             "edge0",
-             "--slots",
-             "4",
-             "--sandbox",
-             "off",
-             "--cgroups",
-             "off",
-             "--grace-s",
-             "1"},
-            dir_ + "/agent.log");
+  void StartAgent(AgentProcess& a, const std::string& hub_url, const std::vector<std::string>& more = {}) {
+    std::vector<std::string> args = {"--hub",
+                                     hub_url,
+                                     "--center",
+                                     "edge",
+                                     "--credential-file",
+                                     dir_ + "/edge.cred",
+                                     "--data",
+                                     dir_ + "/agent",
+                                     "--backend",
+                                     "local",
+                                     "--node-name",
+                                     "edge0",
+                                     "--slots",
+                                     "4",
+                                     "--sandbox",
+                                     "off",
+                                     "--cgroups",
+                                     "off",
+                                     "--grace-s",
+                                     "1"};
+    args.insert(args.end(), more.begin(), more.end());
+    a.Start(args, dir_ + "/agent.log");
   }
   json Center(const std::string& name) {
     auto r = admin_->Get("/api/v1/centers");
@@ -121,10 +132,10 @@ class LiveAgent : public ::testing::Test {
       if (c.value("name", "") == name) return c;
     return json();
   }
-  bool WaitConnected(double timeout_s = 20) {
+  bool WaitConnected(double timeout_s = 20, const std::string& center = "edge") {
     auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
     while (Clock::now() < deadline) {
-      if (Center("edge").value("connected", false)) return true;
+      if (Center(center).value("connected", false)) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return false;
@@ -280,6 +291,51 @@ TEST_F(LiveAgent, APartitionNeverRunsAJobTwiceAtOnce) {
     last_end = se.second;
   }
   EXPECT_NE(live_server::ReadText(dir_ + "/agent.log").find("stopping its 1 run"), std::string::npos) << Logs();
+}
+
+// The center is sovereign: its agent refuses what its own policy does not
+// take, says why, and the hub runs the job elsewhere.
+TEST_F(LiveAgent, ItsCenterMayRefuseAJobAndTheHubRunsItElsewhere) {
+  StartHub("  - {name: home, backend: local, slots: 2, sandbox: off, cgroups: off}\n");
+  Credential();
+  AgentProcess agent;
+  StartAgent(agent, hub_.url(), {"--max-time-limit-s", "60"});
+  ASSERT_TRUE(WaitConnected()) << Logs();
+  ASSERT_EQ(admin_->Post("/api/v1/centers/home/drain", "", "application/json")->status, 200);
+  const int64_t id = Submit(*admin_, {{"command", {"true"}}, {"time_limit_s", 600}});
+  json j;
+  for (int i = 0; i < 200; ++i) {
+    j = Body(admin_->Get("/api/v1/jobs/" + std::to_string(id)));
+    if (j.dump().find("refused by the agent of edge") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(j.dump().find("the center's policy: a time limit of at most 60 s"), std::string::npos)
+      << j.dump() << Logs();
+  ASSERT_EQ(admin_->Post("/api/v1/centers/home/resume", "", "application/json")->status, 200);
+  j = WaitJob(*admin_, id, Ended, 60);
+  EXPECT_EQ(j.value("state", ""), "succeeded") << j.dump() << Logs();
+  EXPECT_EQ(j.value("center", ""), "home");
+  // What it takes, it runs.
+  const int64_t ok = Submit(*admin_, {{"command", {"true"}}, {"time_limit_s", 60}, {"center", "edge"}});
+  EXPECT_EQ(WaitJob(*admin_, ok, Ended, 30).value("state", ""), "succeeded") << Logs();
+}
+
+// A simulated center joins through its agent too, its nodes from the
+// network file both sides read (as the scale test's thousand centers do).
+TEST_F(LiveAgent, ASimulatedCenterJoinsThroughItsAgent) {
+  StartHub();
+  Credential("sim", "west");
+  AgentProcess agent;
+  agent.Start({"--hub", hub_.url(), "--center", "sim", "--credential-file", dir_ + "/sim.cred", "--data",
+               dir_ + "/sim-agent", "--backend", "simulated", "--network", dir_ + "/net.yaml"},
+              dir_ + "/agent.log");
+  ASSERT_TRUE(WaitConnected(20, "sim")) << Logs();
+  const int64_t id = Submit(*admin_, {{"command", {"train"}}, {"gpus", 16}, {"nodes", 2}, {"duration_s", 1}});
+  json j = WaitJob(*admin_, id, Ended, 30);
+  EXPECT_EQ(j.value("state", ""), "succeeded") << j.dump() << Logs();
+  EXPECT_EQ(j.value("center", ""), "sim");
+  EXPECT_EQ(j.value("node", ""), "sim-a100-0,sim-a100-1") << j.dump();
+  EXPECT_EQ(Center("sim").value("devices", 0), 16);
 }
 
 }  // namespace

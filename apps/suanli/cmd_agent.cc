@@ -28,6 +28,7 @@ void OnStop(int) { g_stop.store(true); }
 struct AgentArgs {
   std::string hubs, center, credential_file, data, kind, ca_cert, network, log_level = "info";
   live::BackendConfig backend;
+  int64_t max_time_limit_s = 0;
 };
 
 int Fail(int code, const std::string& msg) {
@@ -73,6 +74,7 @@ int RunAgentCommand(AgentArgs a) {
   o.credential = *cred;
   o.center = a.center;
   o.ca_cert = a.ca_cert;
+  o.max_time_limit_s = a.max_time_limit_s;
   o.data_dir = a.data;
   o.backend = a.backend;
   o.backend.kind = a.kind;
@@ -129,6 +131,10 @@ void RegisterAgent(CLI::App& app, int* exit_code) {
   cmd->add_option("--ca-cert", a->ca_cert, "HTTPS: trust this CA's certificate (PEM) for the hub");
   cmd->add_option("--network", a->network, "simulated: the network (file or built-in) that gives this center's nodes");
   cmd->add_option("--log-level", a->log_level, "trace, debug, info, warn, error or off");
+  cmd->add_option("--max-time-limit-s", a->max_time_limit_s,
+                  "The center's own policy: refuse jobs with a longer time limit (0 = any); the hub places them "
+                  "elsewhere")
+      ->check(CLI::NonNegativeNumber);
   // The keys of a center's entry in the server's configuration.
   cmd->add_option("--slots", a->backend.slots, "local: CPU slots offered when no accelerator is found (0 = cores)");
   cmd->add_option("--nodes", a->backend.nodes, "local: offer this machine as this many nodes")

@@ -248,6 +248,9 @@ void Agent::Apply(const AgentCommand& c) {
     return Refuse(c, fmt::format("it still holds a run of it from epoch {}", it->second.epoch));
   }
   if (fenced_) return Refuse(c, "it has just stopped its runs, having lost the hub");
+  if (o_.max_time_limit_s > 0 && live::EnforcedTimeLimitS(c.launch.spec) > o_.max_time_limit_s)
+    return Refuse(c, fmt::format("the center's policy: a time limit of at most {} s (the job asks for {} s)",
+                                 o_.max_time_limit_s, c.launch.spec.time_limit_s));
   live::LaunchRequest req = c.launch;
   req.job_dir = JobDir(c.job_id);
   AgentStore::Run rec{c.job_id, c.epoch, "", AgentCommandToJson(c)};

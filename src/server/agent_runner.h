@@ -35,6 +35,10 @@ struct AgentOptions {
   int64_t fence_ms = 15'000;       // until the hub has said
   int64_t tick_ms = 100;           // how often it polls its backend
   int client_timeout_s = 5;        // one sync's round trip at most
+  // The center's own policy: it refuses a job whose time limit is longer
+  // (0 = any), as a Slurm partition's MaxTime would; the hub places it
+  // elsewhere.
+  int64_t max_time_limit_s = 0;
 };
 
 // Runs until `stop` is set. An error only when it cannot start (its store,
