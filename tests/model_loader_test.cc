@@ -443,6 +443,27 @@ TEST(Network, BadNetworksNameFileAndField) {
   }
 }
 
+// A group may name its nodes as its center's resource manager does (an
+// agent's center reports them by those names).
+TEST(Network, AGroupMayNameItsNodes) {
+  const std::string named = Replace(kMiniNetwork, "{count: 2, prefix: b-,", "{names: [n1, gpu-x],");
+  auto net = ParseNetworkYaml(named, "named.yaml", BuiltinCatalog());
+  ASSERT_TRUE(net.ok()) << net.status().message();
+  ASSERT_EQ(net->nodes.size(), 5u);
+  EXPECT_EQ(net->nodes[NodeId{3}].name, "n1");
+  EXPECT_EQ(net->nodes[NodeId{4}].name, "gpu-x");
+  EXPECT_EQ(net->nodes[NodeId{4}].devices, 4);
+  for (const auto& [to, want] : std::vector<std::pair<std::string, std::string>>{
+           {"{names: [n1, n1],", "node name 'n1' is used twice"},
+           {"{names: [],", "expected 1..1000000 node names"},
+           {"{names: [n1], count: 2, prefix: b-,", "give either `names` or `count` and `prefix`, not both"},
+           {"{names: [a-0],", "node name 'a-0' is used twice"}}) {
+    auto bad = ParseNetworkYaml(Replace(kMiniNetwork, "{count: 2, prefix: b-,", to), "bad.yaml", BuiltinCatalog());
+    ASSERT_FALSE(bad.ok()) << to;
+    EXPECT_THAT(bad.status().message(), HasSubstr(want)) << to;
+  }
+}
+
 TEST(Network, UnknownSpecListsBuiltins) {
   auto net = LoadNetwork("no-such-network", BuiltinCatalog());
   ASSERT_FALSE(net.ok());

@@ -216,16 +216,33 @@ struct Builder {
   std::unordered_set<std::string> node_names;
 
   Status ParseGroup(const yaml::Value& item, CenterId center, PoolId pool) {
-    SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(item, {"count", "prefix", "accelerator", "devices", "cpu",
-                                                                "memory_gib", "topology"}));
-    SUANLI_ASSIGN_OR_RETURN(yaml::Value cv, m.Require("count"));
-    SUANLI_ASSIGN_OR_RETURN(int64_t count, cv.Integer(1, kMaxNodesPerGroup));
+    SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(item, {"count", "prefix", "names", "accelerator", "devices",
+                                                                "cpu", "memory_gib", "topology"}));
+    // The nodes' names: prefix + index for `count` nodes, or `names` as
+    // given (a center whose nodes are named by its own resource manager).
+    std::vector<std::string> names;
+    yaml::Value pv = m.Get("names"), cv = m.Get("names");
+    std::string prefix;
+    int64_t count = 0;
+    if (m.Has("names")) {
+      if (m.Has("count") || m.Has("prefix")) return pv.Error("give either `names` or `count` and `prefix`, not both");
+      SUANLI_ASSIGN_OR_RETURN(names, pv.StringList());
+      if (names.empty() || static_cast<int64_t>(names.size()) > kMaxNodesPerGroup)
+        return pv.Error(fmt::format("expected 1..{} node names", kMaxNodesPerGroup));
+      for (const std::string& n : names)
+        if (n.empty()) return pv.Error("a node name is empty");
+      count = static_cast<int64_t>(names.size());
+      prefix = names.front();
+    } else {
+      SUANLI_ASSIGN_OR_RETURN(cv, m.Require("count"));
+      SUANLI_ASSIGN_OR_RETURN(count, cv.Integer(1, kMaxNodesPerGroup));
+      SUANLI_ASSIGN_OR_RETURN(pv, m.Require("prefix"));
+      SUANLI_ASSIGN_OR_RETURN(prefix, pv.String());
+    }
     // A scaled variant keeps every group, rounding its count to nearest.
     if (divisor > 1) count = std::max<int64_t>(1, (count + divisor / 2) / divisor);
     if (static_cast<int64_t>(net.nodes.size()) + count > kMaxNodes)
       return cv.Error(fmt::format("the network would have more than {} nodes", kMaxNodes));
-    SUANLI_ASSIGN_OR_RETURN(yaml::Value pv, m.Require("prefix"));
-    SUANLI_ASSIGN_OR_RETURN(std::string prefix, pv.String());
 
     Node proto;
     proto.center = center;
@@ -288,12 +305,12 @@ struct Builder {
     net.nodes.reserve(net.nodes.size() + count);
     for (int64_t i = 0; i < count; ++i) {
       Node n = proto;
-      n.name = fmt::format("{}{:0{}d}", prefix, i, width);
+      n.name = names.empty() ? fmt::format("{}{:0{}d}", prefix, i, width) : names[static_cast<size_t>(i)];
       int64_t rack = i / per_rack;
       n.rack = net.num_racks + static_cast<uint32_t>(rack);
       n.pod = net.num_pods + static_cast<uint32_t>(rack / racks_per_pod);
       if (!node_names.insert(n.name).second)
-        return pv.Error(fmt::format("node name '{}' is used twice; give each group its own prefix", n.name));
+        return pv.Error(fmt::format("node name '{}' is used twice; give each group its own prefix or names", n.name));
       net.nodes.push_back(std::move(n));
     }
     net.num_racks += static_cast<uint32_t>(racks);
