@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 
+#include "support/cli.h"
 #include "support/live_server.h"
 #include "support/tcp_proxy.h"
 
@@ -84,12 +85,13 @@ class LiveAgent : public ::testing::Test {
     fs::permissions(dir_ + "/shared", fs::perms::all | fs::perms::sticky_bit);
   }
   // The hub: `edge` run by an agent, and `extra` centers of its config.
-  void StartHub(const std::string& extra_centers = "", int center_timeout_s = 6) {
+  void StartHub(const std::string& extra_centers = "", int center_timeout_s = 6, const std::string& cert = "",
+                const std::string& key = "") {
     std::ofstream(dir_ + "/hub.yaml") << "network: " << dir_ << "/net.yaml\ncenter_timeout_s: " << center_timeout_s
                                       << "\nagent_poll_ms: 200\ncenters:\n  - {name: edge, backend: agent}\n"
                                       << "  - {name: sim, backend: agent}\n"
                                       << extra_centers;
-    ASSERT_TRUE(hub_.Start(dir_ + "/hub", {"--config", dir_ + "/hub.yaml"}));
+    ASSERT_TRUE(hub_.Start(dir_ + "/hub", {"--config", dir_ + "/hub.yaml"}, cert, key));
     admin_ = hub_.Client(kAdminToken);
   }
   // Issues a center's credential and keeps it in an owner-only file.
@@ -336,6 +338,40 @@ TEST_F(LiveAgent, ASimulatedCenterJoinsThroughItsAgent) {
   EXPECT_EQ(j.value("center", ""), "sim");
   EXPECT_EQ(j.value("node", ""), "sim-a100-0,sim-a100-1") << j.dump();
   EXPECT_EQ(Center("sim").value("devices", 0), 16);
+}
+
+// Over TLS the agent checks the hub's certificate with --ca-cert; plain
+// HTTP is refused for a hub that is not on loopback.
+TEST_F(LiveAgent, ReachesAHubOverTlsWithItsCaCertificate) {
+  const std::string cert = dir_ + "/hub.crt", key = dir_ + "/hub.key";
+  auto gen = RunShell(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "
+      "subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " 2>&1");
+  ASSERT_EQ(gen.code, 0) << gen.out;
+  StartHub("", 6, cert, key);
+  ASSERT_EQ(hub_.url().substr(0, 8), "https://");
+  Credential();
+  {
+    AgentProcess untrusting;  // the system's CAs only: the hub is not vouched for
+    StartAgent(untrusting, hub_.url());
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    EXPECT_FALSE(Center("edge").value("connected", false));
+  }
+  AgentProcess agent;
+  StartAgent(agent, hub_.url(), {"--ca-cert", cert});
+  ASSERT_TRUE(WaitConnected()) << Logs();
+  const int64_t id = Submit(*admin_, {{"command", {"true"}}, {"center", "edge"}});
+  EXPECT_EQ(WaitJob(*admin_, id, Ended, 30).value("state", ""), "succeeded") << Logs();
+  auto plain = RunShell(std::string(SUANLI_BINARY) + " agent --hub http://192.0.2.1:8080 --center edge " +
+                        "--credential-file " + dir_ + "/edge.cred --data " + dir_ + "/a2 --backend local 2>&1");
+  EXPECT_EQ(plain.code, 2) << plain.out;
+  EXPECT_NE(plain.out.find("plain HTTP only to a hub on this machine's loopback"), std::string::npos) << plain.out;
+  auto loose =
+      RunShell("chmod 644 " + dir_ + "/edge.cred && " + SUANLI_BINARY + " agent --hub " + hub_.url() +
+               " --center edge --credential-file " + dir_ + "/edge.cred --data " + dir_ + "/a3 --backend local 2>&1");
+  EXPECT_EQ(loose.code, 2) << loose.out;
+  EXPECT_NE(loose.out.find("chmod 600"), std::string::npos) << loose.out;
 }
 
 }  // namespace
