@@ -76,6 +76,13 @@ void ControlPlaneImpl::ApplyEvents(CenterId c, const std::vector<BackendEvent>& 
           Requeue(a, now, "its launch was not found; queued again", false, w);
           break;
         }
+        if (a.rec.state == JobState::kPending) {
+          // Lost before it started (a launch that never reached an agent's
+          // center, the server having stopped just after it): it never ran.
+          Requeue(a, now, fmt::format("its launch did not reach {} ({}); queued again", x.built->name, ev.reason),
+                  false, w);
+          break;
+        }
         std::string why = fmt::format("lost by the {} backend: {}", x.built->kind, ev.reason);
         if (RestartsOnEnd(a)) {
           RestartReplica(a, JobState::kFailed, at, std::move(why), now, w);

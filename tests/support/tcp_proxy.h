@@ -59,6 +59,11 @@ class TcpProxy {
     ++generation_;
   }
   void SetDelayMs(int ms) { delay_ms_ = ms; }
+  // Forwards new connections to another port (a restarted server's).
+  void SetTarget(int port) {
+    target_ = port;
+    ++generation_;
+  }
 
  private:
   void Accept() {
@@ -125,7 +130,7 @@ class TcpProxy {
     close(c);
   }
 
-  int target_;
+  std::atomic<int> target_;
   int listen_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false}, cut_{false};
