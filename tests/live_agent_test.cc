@@ -69,7 +69,7 @@ class LiveAgent : public ::testing::Test {
   std::string Credential(const std::string& center = "edge", const std::string& region = "east") {
     auto r = admin_->Post("/api/v1/centers", json{{"name", center}, {"region", region}}.dump(), "application/json");
     EXPECT_TRUE(r && r->status == 201) << (r ? r->body : "no answer");
-    const std::string cred = Body(r).value("credential", "");
+    std::string cred = Body(r).value("credential", "");
     const std::string path = dir_ + "/" + center + ".cred";
     std::ofstream(path) << cred << "\n";
     chmod(path.c_str(), 0600);
