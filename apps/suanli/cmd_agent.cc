@@ -7,7 +7,6 @@
 #include <memory>
 #include <string>
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "base/strings.h"
@@ -48,14 +47,8 @@ bool OnLoopback(const std::string& url) {
 
 int RunAgentCommand(AgentArgs a) {
   umask(077);
-  auto level = spdlog::level::from_str(a.log_level);
-  if (level == spdlog::level::off && a.log_level != "off")
+  if (!live::UseStderrLogger("suanli-agent", a.log_level))
     return Fail(2, "--log-level: expected trace, debug, info, warn, error or off, got '" + a.log_level + "'");
-  auto logger = std::make_shared<spdlog::logger>("suanli-agent", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  logger->set_formatter(live::MakeEscapingFormatter(live::kServeLogPattern));
-  logger->set_level(level);
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
 
   server::AgentOptions o;
   for (std::string_view u : Split(a.hubs, ',')) {

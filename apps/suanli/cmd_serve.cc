@@ -14,7 +14,6 @@
 #include <string>
 #include <thread>
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
@@ -54,16 +53,9 @@ int RunServe(const ServeArgs& a) {
   // Everything the server creates (the data directory, the store, logs) is
   // owner-only.
   umask(077);
-  auto level = spdlog::level::from_str(a.log_level);
-  if (level == spdlog::level::off && a.log_level != "off") {
-    return Fail(2, "--log-level: expected trace, debug, info, warn, error or off, got '" + a.log_level + "'");
-  }
   // Diagnostics on stderr, one line each.
-  auto logger = std::make_shared<spdlog::logger>("suanli", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  logger->set_formatter(live::MakeEscapingFormatter(live::kServeLogPattern));
-  logger->set_level(level);
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
+  if (!live::UseStderrLogger("suanli", a.log_level))
+    return Fail(2, "--log-level: expected trace, debug, info, warn, error or off, got '" + a.log_level + "'");
 
   auto config = server::ResolveServeConfig(a.flags, server::ProcessEnv());
   // The admin token is read once: no job (no child process at all) inherits it.

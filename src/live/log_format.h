@@ -20,4 +20,9 @@ std::unique_ptr<spdlog::formatter> MakeEscapingFormatter(const std::string& patt
 // The default pattern of `suanli serve`'s diagnostics (one line a record).
 inline constexpr const char* kServeLogPattern = "%Y-%m-%dT%H:%M:%S.%e%z %l %*";
 
+// Makes the default logger one that writes `name`'s diagnostics to stderr
+// in kServeLogPattern at `level` (trace, debug, info, warn, error or off);
+// false for another level.
+bool UseStderrLogger(const std::string& name, const std::string& level);
+
 }  // namespace suanli::live
