@@ -10,6 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
+# A compiler cache gains nothing in a one-off run from a fresh clone (the
+# normal, sanitizer and fuzz builds differ in flags) and would hold gigabytes
+# of disk; SUANLI_NO_CCACHE=0 keeps it for repeated runs by hand.
+export SUANLI_NO_CCACHE=${SUANLI_NO_CCACHE:-1}
 # Each test's time limit (the tests set none of their own, so that
 # `ctest --timeout N` by hand is obeyed too).
 timeout_s=${TEST_TIMEOUT_S:-600}
@@ -27,7 +31,8 @@ ctest --test-dir build --output-on-failure --timeout "$timeout_s" -j "$jobs"
 
 if [[ "${SKIP_SANITIZE:-0}" != 1 ]]; then
   echo "== build and test with AddressSanitizer + UBSan"
-  bash scripts/build.sh build-asan -DSUANLI_WERROR=ON -DSUANLI_SANITIZE=ON -DSUANLI_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+  bash scripts/build.sh build-asan -DSUANLI_WERROR=ON -DSUANLI_SANITIZE=ON -DSUANLI_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_FLAGS_DEBUG=-g1
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure --timeout "$timeout_s" -j "$jobs"
 fi
