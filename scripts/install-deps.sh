@@ -23,7 +23,7 @@ PACKAGES=(
   libboost-dev                            # Boost.Beast/Asio: the HTTP API server
   chromium                                # the dashboard's end-to-end tests (driven by Playwright)
   procps psmisc                           # ps / pkill / fuser used by the crash and backend tests
-  iproute2 openssl                        # network namespaces (scripts/wan/) and test certificates
+  iproute2 nftables openssl               # network namespaces and drop rules (scripts/wan/), test certificates
   bubblewrap                              # the local backend's job sandbox (docs/security.md)
   prometheus                              # promtool: the test suite lints /metrics with it
 )

@@ -165,6 +165,78 @@ TEST_F(HubsAgentLink, NodesTheAgentReportsDownOrNoLongerAreDown) {
   }
 }
 
+// What a run wrote reaches the caller once, and only for a run the hub
+// launched there in that epoch.
+TEST_F(HubsAgentLink, OutputsAreTakenOnceAndOnlyOfTheHubsRunsThere) {
+  link->Launch(Job(5));
+  const std::string hub = Sync({}).hub_id;
+  auto output = [this](int64_t seq, int64_t epoch, int64_t job, AgentEvent::Kind kind) {
+    AgentEvent e;
+    e.seq = seq;
+    e.epoch = epoch;
+    e.kind = kind;
+    e.ev.job_id = job;
+    e.stream = "stdout";
+    e.data = "line\n";
+    e.ev.at_ms = WallMs{now};
+    return e;
+  };
+  AgentSyncRequest r;
+  r.agent_id = "a";
+  r.hub_id = hub;
+  r.acked = 1;
+  r.runs = {{5, 1}};
+  r.events = {output(1, 1, 5, AgentEvent::Kind::kLog), output(2, 1, 5, AgentEvent::Kind::kCheckpoint),
+              output(3, 2, 5, AgentEvent::Kind::kLog),   // another epoch's run
+              output(4, 1, 6, AgentEvent::Kind::kLog)};  // a job not launched there
+  std::vector<AgentEvent> outputs;
+  EXPECT_EQ(link->Sync(r, &outputs).acked, 4);
+  ASSERT_EQ(outputs.size(), 2u);
+  EXPECT_EQ(outputs[0].kind, AgentEvent::Kind::kLog);
+  EXPECT_EQ(outputs[0].data, "line\n");
+  EXPECT_EQ(outputs[1].kind, AgentEvent::Kind::kCheckpoint);
+  outputs.clear();
+  link->Sync(r, &outputs);  // sent again after a lost answer
+  EXPECT_TRUE(outputs.empty());
+  EXPECT_TRUE(Take().empty());  // outputs are not backend events
+}
+
+TEST(AgentCodec, LogAndCheckpointEventsSurviveJsonAndMalformedOnesAreRefused) {
+  AgentEvent log;
+  log.seq = 4;
+  log.epoch = 2;
+  log.kind = AgentEvent::Kind::kLog;
+  log.ev.job_id = 7;
+  log.stream = "stderr";
+  log.data = std::string("a\n\0b\xc3\xbc", 6);
+  auto back = server::ParseAgentEvent(server::AgentEventToJson(log), 4);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->kind, AgentEvent::Kind::kLog);
+  EXPECT_EQ(back->ev.job_id, 7);
+  EXPECT_EQ(back->stream, "stderr");
+  EXPECT_EQ(back->data, log.data);
+  AgentEvent ck;
+  ck.epoch = 2;
+  ck.kind = AgentEvent::Kind::kCheckpoint;
+  ck.ev.job_id = 7;
+  ck.ev.at_ms = WallMs{1700000000000};
+  auto cb = server::ParseAgentEvent(server::AgentEventToJson(ck), 5);
+  ASSERT_TRUE(cb.ok()) << cb.status().message();
+  EXPECT_EQ(cb->kind, AgentEvent::Kind::kCheckpoint);
+  EXPECT_EQ(cb->ev.at_ms.ms(), 1700000000000);
+  const std::string big(server::kMaxAgentLogChunk + 1, 'x');
+  for (const std::string& bad :
+       {std::string(R"({"epoch": 1, "kind": "log", "job_id": 7, "stream": "stdin", "data": "x"})"),
+        std::string(R"({"epoch": 1, "kind": "log", "stream": "stdout", "data": "x"})"),
+        std::string(R"({"epoch": 1, "kind": "checkpoint", "job_id": 7})"),
+        std::string(R"({"epoch": 1, "kind": "started", "job_id": 7, "data": "x"})"),
+        std::string(R"({"epoch": 1, "kind": "log", "job_id": 7, "stream": "stdout", "data": 5})"),
+        R"({"epoch": 1, "kind": "log", "job_id": 7, "stream": "stdout", "data": ")" + big + R"("})"}) {
+    auto r = server::ParseAgentEvent(bad, 1);
+    EXPECT_FALSE(r.ok()) << bad.substr(0, 120);
+  }
+}
+
 TEST(AgentCodec, ASyncAndItsAnswerSurviveJson) {
   AgentSyncRequest r;
   r.agent_id = "a1";

@@ -118,6 +118,8 @@ class LiveAgent : public ::testing::Test {
            "\n--- agent:\n" + live_server::ReadText(dir_ + "/agent.log");
   }
 
+  void PartitionNeverRunsAJobTwice(bool silent);
+
   std::string dir_;
   ServerProcess hub_;
   std::unique_ptr<httplib::Client> admin_;
@@ -214,35 +216,41 @@ TEST_F(LiveAgent, OnlyItsCredentialSyncsAndOnlyTheAdminIssuesOne) {
 // A partition: the agent stops its run once it has lost the hub for
 // fence_ms; the hub, once the center has been silent past its timeout,
 // requeues the job to another center; when the link heals, the agent's
-// epoch has grown. At no moment do two attempts of the job run.
-TEST_F(LiveAgent, APartitionNeverRunsAJobTwiceAtOnce) {
+// epoch has grown. At no moment do two attempts of the job run. `silent`:
+// packets are dropped rather than refused, and the agent's exchange with
+// the hub hangs; it may wait for the hub for longer (`--hub-timeout-s 20`)
+// than the hub's lease (6 s), yet must stop its run within its fence.
+void LiveAgent::PartitionNeverRunsAJobTwice(bool silent) {
   StartHub("  - {name: home, backend: local, slots: 2, sandbox: off, cgroups: off, grace_s: 1}\n", 6);
   Credential();
   TcpProxy link(hub_.port());
   AgentProcess agent;
-  StartAgent(agent, link.url());
+  StartAgent(agent, link.url(), {"--hub-timeout-s", "20"});
   ASSERT_TRUE(WaitConnected()) << Logs();
+  httplib::Client& admin = *admin_;
   // Only edge takes it at first.
-  auto d = admin_->Post("/api/v1/centers/home/drain", "", "application/json");
+  auto d = admin.Post("/api/v1/centers/home/drain", "", "application/json");
   ASSERT_TRUE(d && d->status == 200);
   const std::string marks = dir_ + "/shared/marks";
   const std::string script = "echo \"start $SUANLI_ATTEMPT $(date +%s.%N)\" >> " + marks +
                              "; trap 'echo \"end $SUANLI_ATTEMPT $(date +%s.%N)\" >> " + marks +
                              "; exit 143' TERM; sleep 12 & wait; echo \"end $SUANLI_ATTEMPT $(date +%s.%N)\" >> " +
                              marks;
-  const int64_t id = Submit(*admin_, {{"command", {"sh", "-c", script}}, {"time_limit_s", 120}});
+  const int64_t id = Submit(admin, {{"command", {"sh", "-c", script}}, {"time_limit_s", 120}});
   json j = WaitJob(
-      *admin_, id, [](const std::string& s) { return s == "running"; }, 30);
+      admin, id, [](const std::string& s) { return s == "running"; }, 30);
   ASSERT_EQ(j.value("center", ""), "edge") << j.dump() << Logs();
   ASSERT_EQ(j.value("state", ""), "running") << Logs();
-  auto r = admin_->Post("/api/v1/centers/home/resume", "", "application/json");
+  auto r = admin.Post("/api/v1/centers/home/resume", "", "application/json");
   ASSERT_TRUE(r && r->status == 200);
 
-  link.SetPartitioned(true);
-  j = WaitJob(*admin_, id, Ended, 90);
+  if (silent) link.SetSilent(true);
+  else link.SetPartitioned(true);
+  j = WaitJob(admin, id, Ended, 90);
   EXPECT_EQ(j.value("state", ""), "succeeded") << j.dump() << Logs();
   EXPECT_EQ(j.value("center", ""), "home") << j.dump();
-  link.SetPartitioned(false);
+  if (silent) link.SetSilent(false);
+  else link.SetPartitioned(false);
   ASSERT_TRUE(WaitConnected(30)) << Logs();
   EXPECT_EQ(Center("edge").value("epoch", 0), 2) << Center("edge").dump();
 
@@ -252,8 +260,8 @@ TEST_F(LiveAgent, APartitionNeverRunsAJobTwiceAtOnce) {
   std::map<int, std::pair<double, double>> runs;
   std::string what;
   int attempt = 0;
-  double t = 0;
-  while (in >> what >> attempt >> t) (what == "start" ? runs[attempt].first : runs[attempt].second) = t;
+  double at = 0;
+  while (in >> what >> attempt >> at) (what == "start" ? runs[attempt].first : runs[attempt].second) = at;
   ASSERT_GE(runs.size(), 2u) << live_server::ReadText(marks);
   double last_end = 0;
   for (const auto& [a, se] : runs) {
@@ -264,6 +272,9 @@ TEST_F(LiveAgent, APartitionNeverRunsAJobTwiceAtOnce) {
   }
   EXPECT_NE(live_server::ReadText(dir_ + "/agent.log").find("stopping its 1 run"), std::string::npos) << Logs();
 }
+
+TEST_F(LiveAgent, APartitionNeverRunsAJobTwiceAtOnce) { PartitionNeverRunsAJobTwice(false); }
+TEST_F(LiveAgent, ASilentPartitionIsFencedBeforeTheHubsLeaseRunsOut) { PartitionNeverRunsAJobTwice(true); }
 
 // The center is sovereign: its agent refuses what its own policy does not
 // take, says why, and the hub runs the job elsewhere.
@@ -344,6 +355,38 @@ TEST_F(LiveAgent, ReachesAHubOverTlsWithItsCaCertificate) {
   EXPECT_NE(loose.out.find("chmod 600"), std::string::npos) << loose.out;
 }
 
+// What a run at an agent's center writes reaches the hub as it runs: its
+// stdout and stderr (the logs API shows them whole, in order, a multi-byte
+// character cut at a chunk's end included), and its checkpoint mark (the
+// work up to it is kept).
+TEST_F(LiveAgent, ItsRunsLogsAndCheckpointsReachTheHub) {
+  StartHub();
+  Credential();
+  AgentProcess agent;
+  StartAgent(agent, hub_.url());
+  ASSERT_TRUE(WaitConnected()) << Logs();
+  // 16383 'x' then a 2-byte character: the first chunk (16 KiB) cuts it.
+  const std::string script =
+      "echo hello from edge; echo to stderr >&2; head -c 16383 /dev/zero | tr '\\0' x; printf '\\303\\274\\n'; "
+      "head -c 200000 /dev/zero | tr '\\0' y; echo; touch $SUANLI_CHECKPOINT_DIR/latest; sleep 1; echo done";
+  const int64_t id = Submit(*admin_, {{"command", {"sh", "-c", script}}, {"checkpoint_s", 60}});
+  json j = WaitJob(*admin_, id, Ended, 30);
+  ASSERT_EQ(j.value("state", ""), "succeeded") << j.dump() << Logs();
+  ASSERT_EQ(j.value("center", ""), "edge");
+  const std::string expected =
+      "hello from edge\n" + std::string(16383, 'x') + "\xc3\xbc\n" + std::string(200000, 'y') + "\ndone\n";
+  // What the agent's center wrote, and what the hub shows.
+  EXPECT_EQ(live_server::ReadText(dir_ + "/agent/jobs/" + std::to_string(id) + "/stdout"), expected);
+  auto out = admin_->Get("/api/v1/jobs/" + std::to_string(id) + "/logs?stream=stdout");
+  ASSERT_TRUE(out && out->status == 200);
+  EXPECT_EQ(out->body.size(), expected.size());
+  EXPECT_TRUE(out->body == expected) << out->body.substr(0, 200);
+  auto err = admin_->Get("/api/v1/jobs/" + std::to_string(id) + "/logs?stream=stderr");
+  ASSERT_TRUE(err && err->status == 200);
+  EXPECT_EQ(err->body, "to stderr\n");
+  EXPECT_NE(j.dump().find("from its agent"), std::string::npos) << j.dump();
+}
+
 // A hostile agent lies about jobs of another center: their end, their loss,
 // that center's node going down. Nothing of it touches them.
 TEST_F(LiveAgent, AnAgentCannotEndOrLoseAnotherCentersJobs) {
@@ -360,7 +403,11 @@ TEST_F(LiveAgent, AnAgentCannotEndOrLoseAnotherCentersJobs) {
                           job + R"(, "state": "succeeded", "exit_code": 0},
       {"seq": 2, "epoch": 1, "kind": "lost", "job_id": )" +
                           job + R"(, "state": "failed"},
-      {"seq": 3, "epoch": 0, "kind": "node", "node": "home0", "up": false, "reason": "evil"}],
+      {"seq": 3, "epoch": 0, "kind": "node", "node": "home0", "up": false, "reason": "evil"},
+      {"seq": 4, "epoch": 1, "kind": "log", "job_id": )" +
+                          job + R"(, "stream": "stdout", "data": "evil\n"},
+      {"seq": 5, "epoch": 1, "kind": "checkpoint", "job_id": )" +
+                          job + R"(, "at_ms": 4102444800000}],
     "runs": [{"job_id": )" +
                           job + R"(, "epoch": 1}]})";
   auto r = agent->Post("/api/v1/centers/edge/sync", lie, "application/json");
@@ -370,6 +417,10 @@ TEST_F(LiveAgent, AnAgentCannotEndOrLoseAnotherCentersJobs) {
   EXPECT_EQ(j.value("state", ""), "running") << j.dump();
   EXPECT_EQ(j.value("center", ""), "home");
   EXPECT_TRUE(Center("home").value("nodes_down", json::array()).empty()) << Center("home").dump();
+  EXPECT_EQ(j.dump().find("checkpointed"), std::string::npos) << j.dump();
+  auto log = admin_->Get("/api/v1/jobs/" + job + "/logs");
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->body.find("evil"), std::string::npos) << log->body;
   admin_->Post("/api/v1/jobs/" + job + "/cancel", "", "application/json");
   EXPECT_EQ(WaitJob(*admin_, id, Ended, 30).value("state", ""), "cancelled");
 }

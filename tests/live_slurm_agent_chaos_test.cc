@@ -1,6 +1,8 @@
 // Chaos across three agents' centers (issue 13, short version): one on a
 // real local Slurm, one local, one simulated, each reaching the hub through
-// a TCP proxy. While their jobs run, links are cut and healed, agents and
+// a TCP proxy that delays every chunk by 15 ms each way (a WAN's 30 ms round
+// trip). While their jobs run, links are cut (refused, or silent: packets
+// dropped, connections hanging) and healed, agents and
 // the hub are killed with SIGKILL and started again, at times drawn from a
 // fixed seed. Every job must end exactly once, no two attempts of a job may
 // run at once (the jobs' own marks, and the hub's records), and every job is
@@ -70,6 +72,7 @@ TEST(LiveSlurmAgentChaos, EveryJobEndsOnceAndNeverRunsTwiceAtOnce) {
     std::ofstream(cred) << Body(r).value("credential", "") << "\n";
     fs::permissions(cred, fs::perms::owner_read | fs::perms::owner_write);
     links.push_back(std::make_unique<TcpProxy>(hub.port()));
+    links.back()->SetDelayMs(15);
     std::vector<std::string> a = {"--hub",  links.back()->url(), "--center", c, "--credential-file", cred,
                                   "--data", dir + "/agent-" + c};
     if (c == "slurmc") a.insert(a.end(), {"--backend", "slurm", "--slurm-conf", cluster.conf()});
@@ -135,10 +138,13 @@ TEST(LiveSlurmAgentChaos, EveryJobEndsOnceAndNeverRunsTwiceAtOnce) {
     if (kind == 2 && hub_kills >= 2) kind = 0;
     switch (kind) {
       case 0: {  // cut a link for 2.5-5 s: past the agent's fence, maybe past the hub's timeout
-        links[i]->SetPartitioned(true);
+        const bool silent = rng() % 2 == 0;
+        if (silent) links[i]->SetSilent(true);
+        else links[i]->SetPartitioned(true);
         std::this_thread::sleep_for(std::chrono::milliseconds(2500 + rng() % 2500));
-        links[i]->SetPartitioned(false);
-        done.push_back("cut " + centers[i]);
+        if (silent) links[i]->SetSilent(false);
+        else links[i]->SetPartitioned(false);
+        done.push_back((silent ? "silence " : "cut ") + centers[i]);
         break;
       }
       case 1: {  // kill -9 an agent, start it again a moment later
@@ -159,7 +165,10 @@ TEST(LiveSlurmAgentChaos, EveryJobEndsOnceAndNeverRunsTwiceAtOnce) {
       }
     }
   }
-  for (auto& l : links) l->SetPartitioned(false);
+  for (auto& l : links) {
+    l->SetPartitioned(false);
+    l->SetSilent(false);
+  }
 
   // Every job ends, once.
   std::map<int64_t, json> jobs;

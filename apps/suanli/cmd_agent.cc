@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "io/model_loader.h"
 #include "io/sources.h"
+#include "live/backend_simulated.h"
 #include "live/log_format.h"
 #include "server/agent_runner.h"
 #include "server/serve_config.h"
@@ -28,6 +29,7 @@ struct AgentArgs {
   std::string hubs, center, credential_file, data, kind, ca_cert, network, log_level = "info";
   live::BackendConfig backend;
   int64_t max_time_limit_s = 0;
+  int hub_timeout_s = 5;
 };
 
 int Fail(int code, const std::string& msg) {
@@ -68,6 +70,7 @@ int RunAgentCommand(AgentArgs a) {
   o.center = a.center;
   o.ca_cert = a.ca_cert;
   o.max_time_limit_s = a.max_time_limit_s;
+  o.client_timeout_s = a.hub_timeout_s;
   o.data_dir = a.data;
   o.backend = a.backend;
   o.backend.kind = a.kind;
@@ -77,16 +80,7 @@ int RunAgentCommand(AgentArgs a) {
     if (!net.ok()) return Fail(2, "--network: " + net.status().message());
     auto c = net->FindCenter(a.center);
     if (!c) return Fail(2, fmt::format("--network: '{}' has no center '{}'", a.network, EscapeControls(a.center)));
-    for (const Node& n : net->nodes) {
-      if (n.center != *c) continue;
-      live::BackendNode b;
-      b.name = n.name;
-      b.model = n.model == kNoModel ? "" : BuiltinCatalog().model(n.model).name;
-      b.devices = n.devices;
-      b.cpu_milli = n.cpu_milli;
-      b.mem_mib = n.mem_mib;
-      o.capacity.nodes.push_back(std::move(b));
-    }
+    o.capacity = live::CapacityOf(*net, *c, BuiltinCatalog());
   } else if (!a.network.empty()) {
     return Fail(2, "--network: only for --backend simulated");
   }
@@ -128,6 +122,10 @@ void RegisterAgent(CLI::App& app, int* exit_code) {
                   "The center's own policy: refuse jobs with a longer time limit (0 = any); the hub places them "
                   "elsewhere")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--hub-timeout-s", a->hub_timeout_s,
+                  "The longest one exchange with the hub may wait (default 5); never past the fence, which stops the "
+                  "runs first")
+      ->check(CLI::Range(1, 3600));
   // The keys of a center's entry in the server's configuration.
   cmd->add_option("--slots", a->backend.slots, "local: CPU slots offered when no accelerator is found (0 = cores)");
   cmd->add_option("--nodes", a->backend.nodes, "local: offer this machine as this many nodes")

@@ -3,19 +3,28 @@
 # machine"): the hub in namespace HUB, an agent's center in namespace EDGE,
 # joined by a veth pair and nothing else; the agent reaches the hub over TLS
 # at its namespace address. A long job runs at the agent's center; the link
-# is taken down; the agent must stop the run (fencing) before the hub runs
-# the job at its own local center; the link comes back and the agent's epoch
-# has grown. Checks that the job's attempts never overlap (its own marks).
+# is cut; the agent must stop the run (fencing) before the hub runs the job
+# at its own local center; the link comes back and the agent's epoch has
+# grown. Checks that the job's attempts never overlap (its own marks).
 #
-# Usage: sudo bash scripts/wan/partition.sh [BUILD_DIR]   (default: build)
-# Needs root, iproute2 and openssl. Touches nothing outside its namespaces
-# and a temporary directory; removes both on exit. Exit 0: every check held.
+# Usage: sudo bash scripts/wan/partition.sh [BUILD_DIR] [link|nft]
+#   BUILD_DIR  where the suanli binary is (default: build)
+#   link       the cut: the veth taken down (the default)
+#   nft        the cut: nftables rules in the agent's namespace drop every
+#              packet to and from the hub (open connections hang)
+# Needs root, iproute2, openssl (and nftables for `nft`). Touches nothing
+# outside its namespaces and a temporary directory; removes both on exit.
+# Exit 0: every check held; 77: not root (skipped); 1: a check failed.
+# Part of the test suite (CTest: wan_partition_link, wan_partition_nft).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
+mode=${2:-link}
 bin=$(realpath "$build/suanli")
-[[ $(id -u) == 0 ]] || { echo "partition.sh: needs root (network namespaces)" >&2; exit 2; }
-command -v ip >/dev/null || { echo "partition.sh: needs iproute2" >&2; exit 2; }
+[[ $mode == link || $mode == nft ]] || { echo "partition.sh: the cut is link or nft, not '$mode'" >&2; exit 2; }
+[[ $(id -u) == 0 ]] || { echo "partition.sh: needs root (network namespaces): skipped" >&2; exit 77; }
+command -v ip >/dev/null || { echo "partition.sh: needs iproute2 (scripts/install-deps.sh)" >&2; exit 2; }
+[[ $mode == link ]] || command -v nft >/dev/null || { echo "partition.sh: needs nftables (scripts/install-deps.sh)" >&2; exit 2; }
 
 tag=sl$$
 hub_ns=${tag}h edge_ns=${tag}e
@@ -80,7 +89,7 @@ chmod 600 "$dir/edge.cred"
 
 # The agent, in its own namespace: it can reach the hub only over the veth.
 ip netns exec "$edge_ns" "$bin" agent --hub "https://$hub_ip:8443" --ca-cert "$dir/hub.crt" --center edge \
-  --credential-file "$dir/edge.cred" --data "$dir/agent" --backend local --node-name edge0 --slots 4 \
+  --credential-file "$dir/edge.cred" --data "$dir/agent" --hub-timeout-s 20 --backend local --node-name edge0 --slots 4 \
   --sandbox off --cgroups off --grace-s 1 >"$dir/agent.log" 2>&1 &
 pids+=($!)
 disown
@@ -96,8 +105,27 @@ ip netns exec "$hub_ns" "$bin" submit "${conn[@]}" --name wan -- sh -c "echo \"s
 for _ in $(seq 100); do [[ -s $marks ]] && break; sleep 0.1; done
 [[ -s $marks ]] || fail "the job did not start at the agent's center"
 cli centers resume home >/dev/null
-ip -n "$edge_ns" link set "${tag}b" down
-echo "partition.sh: link down at $(date +%T)"
+cut_link() {
+  if [[ $mode == link ]]; then
+    ip -n "$edge_ns" link set "${tag}b" down
+  else
+    ip netns exec "$edge_ns" nft -f - <<EOF
+table inet suanli_wan {
+  chain in { type filter hook input priority 0; ip saddr $hub_ip drop; }
+  chain out { type filter hook output priority 0; ip daddr $hub_ip drop; }
+}
+EOF
+  fi
+}
+heal_link() {
+  if [[ $mode == link ]]; then
+    ip -n "$edge_ns" link set "${tag}b" up
+  else
+    ip netns exec "$edge_ns" nft delete table inet suanli_wan
+  fi
+}
+cut_link
+echo "partition.sh: link cut ($mode) at $(date +%T)"
 for _ in $(seq 600); do
   state=$(cli show 1 --json | grep -o '"state": "[a-z]*"' | head -1 | cut -d'"' -f4)
   [[ $state == succeeded || $state == failed ]] && break
@@ -105,8 +133,8 @@ for _ in $(seq 600); do
 done
 [[ $state == succeeded ]] || fail "the job ended $state"
 grep -q 'stopping its 1 run' "$dir/agent.log" || fail "the agent did not stop its run"
-ip -n "$edge_ns" link set "${tag}b" up
-echo "partition.sh: link up at $(date +%T)"
+heal_link
+echo "partition.sh: link healed at $(date +%T)"
 for _ in $(seq 300); do cli centers --json | grep -q '"epoch": 2' && break; sleep 0.1; done
 cli centers --json | grep -q '"epoch": 2' || fail "the agent's epoch did not grow after the partition"
 
@@ -115,4 +143,4 @@ awk '$1 == "start" { if ($3 <= last) bad = 1 } $1 == "end" { last = $3 } END { e
   fail "two attempts overlapped: $(cat "$marks")"
 [[ $(grep -c '^start' "$marks") == 2 ]] || fail "expected 2 attempts: $(cat "$marks")"
 cli show 1 | sed -n 's/^attempt/  attempt/p'
-echo "partition.sh: ok (attempts never overlapped; the agent fenced its run; epoch 2)"
+echo "partition.sh: ok ($mode: attempts never overlapped; the agent fenced its run; epoch 2)"

@@ -16,7 +16,7 @@ namespace {
 constexpr size_t kMaxCommandsPerSync = 256;
 
 std::string HubId() {
-  auto t = control_detail::RandomToken();
+  auto t = RandomToken();
   return t.ok() ? t->substr(0, 16) : std::string("hub");
 }
 
@@ -122,7 +122,7 @@ void AgentLink::NodesReported(const BackendCapacity& cap) {
   }
 }
 
-AgentSyncResponse AgentLink::Sync(const AgentSyncRequest& req) {
+AgentSyncResponse AgentLink::Sync(const AgentSyncRequest& req, std::vector<AgentEvent>* outputs) {
   std::lock_guard<std::mutex> lk(mu_);
   const int64_t now = now_ms_();
   if (last_seen_ >= 0 && now - last_seen_ >= options_.lease_ms) {
@@ -145,6 +145,12 @@ AgentSyncResponse AgentLink::Sync(const AgentSyncRequest& req) {
     if (e.seq <= acked_events_) continue;  // sent again: taken already
     acked_events_ = e.seq;
     const BackendEvent& ev = e.ev;
+    if (e.kind != AgentEvent::Kind::kBackend) {
+      // Output of a run the hub launched there, in that epoch; else dropped.
+      auto it = expected_.find(ev.job_id);
+      if (outputs && it != expected_.end() && it->second.epoch == e.epoch) outputs->push_back(e);
+      continue;
+    }
     if (ev.kind != BackendEvent::Kind::kNode) {
       if (ev.kind == BackendEvent::Kind::kEnded || ev.kind == BackendEvent::Kind::kLost) ended.insert(ev.job_id);
       auto it = expected_.find(ev.job_id);
@@ -190,6 +196,11 @@ AgentSyncResponse AgentLink::Sync(const AgentSyncRequest& req) {
     cmd.epoch = epoch;
     outbox_.push_back(std::move(cmd));
   }
+  // Forgotten once the agent no longer holds them.
+  std::erase_if(told_to_stop_, [&](const std::pair<int64_t, int64_t>& r) {
+    const auto h = held.find(r.first);
+    return h == held.end() || h->second != r.second;
+  });
   AgentSyncResponse res;
   res.hub_id = hub_id_;
   res.epoch = epoch_;

@@ -44,11 +44,21 @@ struct AgentRun {
 };
 
 // A backend event as the agent sends it: numbered by the agent (from 1, for
-// good: its store keeps the count), and tagged with its run's epoch.
+// good: its store keeps the count), and tagged with its run's epoch. Or what
+// a run wrote that the hub shows (`kind`): new bytes of its stdout or stderr
+// (ev.job_id, `stream`, `data`), or the time of its checkpoint mark
+// (ev.job_id, ev.at_ms).
+// The most of a run's stdout (and of its stderr) the hub keeps.
+inline constexpr int64_t kMaxAgentLogBytes = int64_t{64} << 20;
+
 struct AgentEvent {
+  enum class Kind : uint8_t { kBackend, kLog, kCheckpoint };
   int64_t seq = 0;
   int64_t epoch = 0;
+  Kind kind = Kind::kBackend;
   BackendEvent ev;
+  std::string stream;  // kLog: stdout | stderr
+  std::string data;    // kLog
 };
 
 struct AgentCommand {
@@ -115,8 +125,10 @@ class AgentLink {
   // error when the agent has not synced for lost_after_ms.
   Result<std::vector<BackendEvent>> Take();
 
-  // The HTTP handler (any thread).
-  AgentSyncResponse Sync(const AgentSyncRequest& req);
+  // The HTTP handler (any thread). `outputs`: the logs and checkpoints of
+  // runs the hub launched there, in that epoch (the caller checks that the
+  // job still runs at this center).
+  AgentSyncResponse Sync(const AgentSyncRequest& req, std::vector<AgentEvent>* outputs = nullptr);
   AgentLinkView View() const;
 
  private:

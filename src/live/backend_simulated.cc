@@ -249,4 +249,19 @@ Status SetSimulatedCenterAway(Backend& backend, bool away, int64_t at_us) {
   return Status::Ok();
 }
 
+BackendCapacity CapacityOf(const Network& net, CenterId c, const Catalog& catalog) {
+  BackendCapacity cap;
+  for (const Node& n : net.nodes) {
+    if (n.center != c) continue;
+    BackendNode b;
+    b.name = n.name;
+    b.model = n.model == kNoModel ? "" : catalog.model(n.model).name;
+    b.devices = n.devices;
+    b.cpu_milli = n.cpu_milli;
+    b.mem_mib = n.mem_mib;
+    cap.nodes.push_back(std::move(b));
+  }
+  return cap;
+}
+
 }  // namespace suanli::live

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "base/status.h"
+#include "core/model/catalog.h"
+#include "core/model/network.h"
 #include "live/backend.h"
 
 namespace suanli::live {
@@ -22,6 +24,10 @@ namespace suanli::live {
 // continues from req.start_ms (a job whose end passed meanwhile is reported
 // at the next Poll with its end time).
 Result<std::unique_ptr<Backend>> MakeSimulatedBackend(const std::string& center, const BackendCapacity& capacity);
+
+// The nodes the network gives center c, as its simulated backend reports
+// them (a hub's simulated center, a simulated agent's).
+BackendCapacity CapacityOf(const Network& net, CenterId c, const Catalog& catalog);
 
 // A simulated center's outage (`suanli replay`): from SetSimulatedCenterAway(
 // true) at `at_us` its runs are lost and it answers nothing (Poll, Launch,

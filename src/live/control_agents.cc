@@ -1,13 +1,38 @@
 // The live control plane's agents' centers (docs/network.md): their
 // credentials, their links' epochs, and the agents' syncs.
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
 
 #include "live/control_impl.h"
 
 namespace suanli::live::control_detail {
 
 namespace {
+
+// Appends to a regular file (not through a link), keeping it within `cap`
+// bytes.
+Status AppendCapped(const std::string& path, std::string_view data, int64_t cap) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+  if (fd < 0) return IoError("cannot open {}: {}", path, std::strerror(errno));
+  struct stat st {};
+  Status out = Status::Ok();
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    out = IoError("{} is not a regular file", path);
+  } else if (st.st_size < cap) {
+    const size_t n = std::min<size_t>(data.size(), static_cast<size_t>(cap - st.st_size));
+    if (::write(fd, data.data(), n) != static_cast<ssize_t>(n))
+      out = IoError("writing {}: {}", path, std::strerror(errno));
+  }
+  ::close(fd);
+  return out;
+}
 
 std::string CredentialKey(const std::string& center) { return "agent-credential/" + center; }
 std::string EpochKey(const std::string& center) { return "agent-epoch/" + center; }
@@ -81,9 +106,46 @@ Result<AgentSyncResponse> ControlPlaneImpl::AgentSync(const std::string& center,
   auto link = AgentLinkFor(center, credential);
   if (!link)
     return PermissionDenied("not the credential of the agent of center '{}'", EscapeControls(center.substr(0, 60)));
-  AgentSyncResponse res = link->Sync(req);
+  std::vector<AgentEvent> outputs;
+  AgentSyncResponse res = link->Sync(req, &outputs);
+  if (!outputs.empty()) TakeAgentOutputs(center, outputs);
   if (!req.events.empty() || req.capacity) Wake();
   return res;
+}
+
+void ControlPlaneImpl::TakeAgentOutputs(const std::string& center, const std::vector<AgentEvent>& outputs) {
+  const std::optional<CenterId> c = FindCenter(center);
+  if (!c) return;
+  {
+    // A checkpoint mark: the run's work up to it is kept, as for a local
+    // run's mark (control_checkpoint.cc), if the job still runs there.
+    std::lock_guard<std::mutex> lk(mu_);
+    const WallMs now = Now();
+    for (const AgentEvent& e : outputs) {
+      if (e.kind != AgentEvent::Kind::kCheckpoint) continue;
+      auto it = active_.find(e.ev.job_id);
+      if (it == active_.end() || CenterOf(it->second) != *c || !Running(it->second)) continue;
+      Active& a = it->second;
+      const WallMs at = std::min(e.ev.at_ms, now);
+      if (a.rec.start_ms.ms() <= 0 || at < a.rec.start_ms || at <= a.rec.checkpoint_ms) continue;
+      a.rec.checkpoint_ms = at;
+      Event(a, "checkpointed", fmt::format("at {} (its checkpoint mark at {}, from its agent)", FormatMs(at), center),
+            at);
+      a.checkpoint_reported = true;  // written at the next pass
+    }
+  }
+  // Logs: appended to the job's files at the hub, as a local run's are
+  // written, up to kMaxAgentLogBytes a stream. Only runs the hub launched
+  // there reach this (AgentLink::Sync), even ones ended meanwhile.
+  for (const AgentEvent& e : outputs) {
+    if (e.kind != AgentEvent::Kind::kLog || e.data.empty()) continue;
+    if (e.stream != "stdout" && e.stream != "stderr") continue;
+    const std::string dir = JobDir(e.ev.job_id);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    Status st = AppendCapped(dir + "/" + e.stream, e.data, kMaxAgentLogBytes);
+    if (!st.ok()) spdlog::warn("center={} job={} its {}: {}", center, e.ev.job_id, e.stream, st.message());
+  }
 }
 
 }  // namespace suanli::live::control_detail

@@ -251,6 +251,8 @@ class ControlPlaneImpl final : public ControlPlane {
   Status AuthenticateAgent(const std::string& center, const std::string& credential) override;
   Status InitAgents();
   std::shared_ptr<AgentLink> AgentLinkFor(const std::string& center, const std::string& credential);
+  // The logs and checkpoint marks an agent sent of its center's runs.
+  void TakeAgentOutputs(const std::string& center, const std::vector<AgentEvent>& outputs);
   Result<NewTenant> CreateTenant(const Caller& caller, Tenant t) override;
   Result<std::vector<Tenant>> Tenants(const Caller& caller) override;
   Result<std::vector<UsageSum>> Usage(const Caller& caller, WallMs from_ms, WallMs to_ms) override;

@@ -55,9 +55,6 @@ Result<BuiltNetwork> BuildNetwork(const ServerConfig& config, const Catalog& cat
 // seconds; `tenant` is the interned tenant id (also used as the user).
 Job CoreJob(const JobSpec& spec, const Catalog& catalog, TenantId tenant, Time submit);
 
-// Random bearer token: 32 bytes from OpenSSL's RAND_bytes, in hex.
-Result<std::string> RandomToken();
-
 // [a-z][a-z0-9_-]{0,39}
 bool ValidTenantName(std::string_view name);
 

@@ -1,7 +1,5 @@
 // The live control plane's set-up: the network it runs (centers, backends,
 // node slices), the checks on a submitted spec and its core job, tokens.
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <chrono>
 #include <set>
@@ -9,6 +7,7 @@
 #include "base/strings.h"
 #include "io/model_loader.h"
 #include "io/sources.h"
+#include "live/backend_simulated.h"
 #include "live/control_internal.h"
 
 namespace suanli::live::control_detail {
@@ -47,21 +46,6 @@ Result<Node> ProbedNode(const BackendNode& bn, const std::string& center, const 
   n.cpu_milli = bn.cpu_milli > 0 ? bn.cpu_milli : kUnlimited;
   n.mem_mib = bn.mem_mib > 0 ? bn.mem_mib : kUnlimited;
   return n;
-}
-
-BackendCapacity CapacityOf(const Network& net, CenterId c, const Catalog& catalog) {
-  BackendCapacity cap;
-  for (const Node& n : net.nodes) {
-    if (n.center != c) continue;
-    BackendNode b;
-    b.name = n.name;
-    b.model = n.model == kNoModel ? "" : catalog.model(n.model).name;
-    b.devices = n.devices;
-    b.cpu_milli = n.cpu_milli;
-    b.mem_mib = n.mem_mib;
-    cap.nodes.push_back(std::move(b));
-  }
-  return cap;
 }
 
 // The link of an agent's center, on the system's clocks (its epoch is
@@ -226,19 +210,6 @@ Job CoreJob(const JobSpec& spec, const Catalog& catalog, TenantId tenant, Time s
   j.checkpoint = Seconds(spec.checkpoint_s);
   if (auto d = ParseRfc3339(spec.deadline)) j.deadline = CoreTime(*d);
   return j;
-}
-
-Result<std::string> RandomToken() {
-  unsigned char buf[32];
-  if (RAND_bytes(buf, sizeof buf) != 1) return Internal("cannot draw random bytes for a token (OpenSSL RAND_bytes)");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (unsigned char b : buf) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
-  return out;
 }
 
 bool ValidTenantName(std::string_view s) {

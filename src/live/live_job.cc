@@ -1,6 +1,7 @@
 #include "live/live_job.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
@@ -54,6 +55,19 @@ std::optional<JobState> ParseState(std::string_view s) {
     if (kStateNames[i] == s) return static_cast<JobState>(i);
   }
   return std::nullopt;
+}
+
+Result<std::string> RandomToken() {
+  unsigned char buf[32];
+  if (RAND_bytes(buf, sizeof buf) != 1) return Internal("cannot draw random bytes for a token (OpenSSL RAND_bytes)");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (unsigned char b : buf) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
 }
 
 std::string Sha256Hex(std::string_view data) {

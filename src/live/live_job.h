@@ -282,4 +282,7 @@ bool OnNode(std::string_view nodes, std::string_view node);
 // Hex SHA-256 of a token (OpenSSL's libcrypto).
 std::string Sha256Hex(std::string_view data);
 
+// A random bearer token: 32 bytes from OpenSSL's RAND_bytes, in hex.
+Result<std::string> RandomToken();
+
 }  // namespace suanli::live

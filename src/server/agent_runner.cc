@@ -1,7 +1,11 @@
 #include "server/agent_runner.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -9,6 +13,7 @@
 #include <thread>
 
 #include "base/strings.h"
+#include "live/job_env.h"
 #include "server/agent_store.h"
 #include "server/api_client.h"
 #include "server/json_codec_agent.h"
@@ -22,6 +27,10 @@ using live::AgentCommand;
 using live::BackendEvent;
 
 constexpr size_t kEventsPerSync = 1000;
+// A sync's events stop at this many bytes (the hub takes bodies up to 1 MiB).
+constexpr size_t kSyncEventBytes = 512 * 1024;
+// How much of one run's stream is read per poll while it runs.
+constexpr size_t kOutputPerPoll = 64 * 1024;
 constexpr int64_t kCapacityEveryMs = 30'000;
 
 int64_t SteadyMs() {
@@ -31,6 +40,37 @@ int64_t SteadyMs() {
 int64_t SystemUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// The bytes of a file from *offset on, at most `max`; *offset moves past
+// them. A file shorter than *offset was truncated (a Slurm center's next
+// run): read from its start. Unless `all`, a UTF-8 sequence cut at the end
+// waits for its next bytes. A link is not followed.
+Result<std::string> ReadNewOutput(const std::string& path, int64_t* offset, size_t max, bool all) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return std::string();
+  struct stat st {};
+  std::string out;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (st.st_size < *offset) *offset = 0;
+    out.resize(std::min<size_t>(max, static_cast<size_t>(st.st_size - *offset)));
+    const ssize_t n = out.empty() ? 0 : ::pread(fd, out.data(), out.size(), *offset);
+    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  ::close(fd);
+  if (!all) {
+    // Back over continuation bytes to the last lead byte; keep it only if
+    // its sequence is whole.
+    size_t i = out.size(), back = 0;
+    while (i > 0 && back < 4 && (static_cast<unsigned char>(out[i - 1]) & 0xC0) == 0x80) --i, ++back;
+    if (i > 0 && back < 4) {
+      const auto lead = static_cast<unsigned char>(out[i - 1]);
+      const size_t len = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+      if (len > back + 1) out.resize(i - 1);
+    }
+  }
+  *offset += static_cast<int64_t>(out.size());
+  return out;
 }
 
 class Agent {
@@ -49,6 +89,10 @@ class Agent {
     bool fenced = false;
   };
   void PollBackend();
+  // What the run wrote since last time (its stdout and stderr, up to
+  // kOutputPerPoll each unless `all`, and its checkpoint mark's time), as
+  // events.
+  void ShipOutputs(int64_t job_id, const Held& h, bool all);
   void Record(int64_t epoch, const BackendEvent& ev, bool ends);
   bool Sync();  // true: the hub answered
   void Apply(const AgentCommand& c);
@@ -68,6 +112,9 @@ class Agent {
   int64_t poll_ms_ = 1000;
   int64_t last_ok_ = 0;  // steady ms: when the last answered sync was sent
   int64_t last_capacity_ = -kCapacityEveryMs;
+  // How far each run's output was read ("out/JOB/STREAM"), and its last
+  // checkpoint mark sent ("ckpt/JOB"); kept in the store too.
+  std::map<std::string, int64_t> offsets_;
   std::string backend_error_;
   bool fenced_ = false;
 };
@@ -127,7 +174,12 @@ void Agent::Record(int64_t epoch, const BackendEvent& ev, bool ends) {
   const std::string json = AgentEventToJson(e);
   auto r = ends ? store_->EndRun(ev.job_id, json) : store_->AddEvent(json);
   if (!r.ok()) spdlog::error("agent: {}", r.status().message());
-  if (ends) runs_.erase(ev.job_id);
+  if (ends) {
+    runs_.erase(ev.job_id);
+    for (const std::string& key : {fmt::format("out/{}/stdout", ev.job_id), fmt::format("out/{}/stderr", ev.job_id),
+                                   fmt::format("ckpt/{}", ev.job_id)})
+      offsets_.erase(key);
+  }
 }
 
 void Agent::PollBackend() {
@@ -152,8 +204,61 @@ void Agent::PollBackend() {
       ev.state = live::JobState::kFailed;
       ev.reason = fmt::format("stopped by its agent: no word from the hub for {} s", fence_ms_ / 1000);
     }
+    if (ends) ShipOutputs(ev.job_id, it->second, true);  // before its end
     Record(it->second.epoch, ev, ends);
   }
+  for (const auto& [id, h] : runs_) ShipOutputs(id, h, false);
+}
+
+void Agent::ShipOutputs(int64_t job_id, const Held& h, bool all) {
+  if (h.backend_id.empty() || backend_->kind() == "simulated") return;  // a simulated run writes nothing
+  const std::string dir = JobDir(job_id);
+  for (const char* stream : {"stdout", "stderr"}) {
+    const std::string key = fmt::format("out/{}/{}", job_id, stream);
+    auto [slot, fresh] = offsets_.try_emplace(key, 0);
+    int64_t& offset = slot->second;
+    if (fresh) {
+      auto kept = store_->Get(key);
+      offset = kept.ok() && *kept ? ParseInt(**kept).value_or(0) : 0;
+    }
+    // Past what the hub keeps of a stream, nothing more is read.
+    for (size_t sent = 0; (all || sent < kOutputPerPoll) && offset < live::kMaxAgentLogBytes;) {
+      int64_t next = offset;
+      auto chunk = ReadNewOutput(dir + "/" + stream, &next, kMaxAgentLogChunk / 4, all);
+      if (!chunk.ok() || chunk->empty()) break;
+      live::AgentEvent e;
+      e.epoch = h.epoch;
+      e.kind = live::AgentEvent::Kind::kLog;
+      e.ev.job_id = job_id;
+      e.stream = stream;
+      e.data = std::move(*chunk);
+      sent += e.data.size();
+      auto r = store_->AddEventAndPut(AgentEventToJson(e), key, std::to_string(next));
+      if (!r.ok()) {
+        spdlog::error("agent: {}", r.status().message());
+        break;
+      }
+      offset = next;
+    }
+  }
+  struct stat st {};
+  const std::string mark = dir + "/checkpoint/" + std::string(live::kCheckpointMark);
+  if (::lstat(mark.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  const int64_t at = int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+  const std::string key = fmt::format("ckpt/{}", job_id);
+  auto [slot, fresh] = offsets_.try_emplace(key, -1);
+  int64_t& last = slot->second;
+  if (fresh) {
+    auto kept = store_->Get(key);
+    last = kept.ok() && *kept ? ParseInt(**kept).value_or(-1) : -1;
+  }
+  if (at <= last) return;
+  live::AgentEvent e;
+  e.epoch = h.epoch;
+  e.kind = live::AgentEvent::Kind::kCheckpoint;
+  e.ev.job_id = job_id;
+  e.ev.at_ms = WallMs{at};
+  if (auto r = store_->AddEventAndPut(AgentEventToJson(e), key, std::to_string(at)); r.ok()) last = at;
 }
 
 bool Agent::Sync() {
@@ -169,7 +274,10 @@ bool Agent::Sync() {
   }
   std::set<std::pair<int64_t, int64_t>> held;
   for (const auto& [id, h] : runs_) held.insert({id, h.epoch});
+  size_t bytes = 0;
   for (const AgentStore::Event& e : *events) {
+    bytes += e.json.size();
+    if (bytes > kSyncEventBytes && !req.events.empty()) break;  // the rest in the next sync
     auto ev = ParseAgentEvent(e.json, e.seq);
     if (!ev.ok()) {
       spdlog::error("agent: event {} unreadable, dropped: {}", e.seq, ev.status().message());
@@ -186,6 +294,12 @@ bool Agent::Sync() {
     else if (req.backend_error.empty()) req.backend_error = cap.status().message();
   }
   ApiClient& client = *clients_[hub_ % clients_.size()];
+  // A hub that does not answer (packets dropped: the connection hangs rather
+  // than fails) must not hold the agent past its fence: the wait is cut to
+  // what is left of it, so the runs stop before the hub's lease runs out.
+  const int64_t to_fence = fence_ms_ - (now - last_ok_);
+  client.SetTimeoutMs(fenced_ ? o_.client_timeout_s * 1000
+                              : std::clamp<int64_t>(to_fence, 200, o_.client_timeout_s * 1000));
   auto r = client.Post(fmt::format("/api/v1/centers/{}/sync", UrlEncode(o_.center)), AgentSyncRequestToJson(req));
   if (!r.ok() || r->status != 200) {
     const std::string why = r.ok() ? ErrorMessage(*r) : r.status().message();

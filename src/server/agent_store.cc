@@ -2,7 +2,7 @@
 
 #include <sqlite3.h>
 
-#include "live/control_internal.h"
+#include "live/live_job.h"
 
 namespace suanli::server {
 
@@ -60,7 +60,7 @@ Result<std::unique_ptr<AgentStore>> AgentStore::Open(const std::string& path) {
   if (id) {
     s->agent_id_ = *id;
   } else {
-    SUANLI_ASSIGN_OR_RETURN(std::string token, live::control_detail::RandomToken());
+    SUANLI_ASSIGN_OR_RETURN(std::string token, live::RandomToken());
     s->agent_id_ = token.substr(0, 16);
     SUANLI_RETURN_IF_ERROR(s->Put("agent_id", s->agent_id_));
   }
@@ -83,6 +83,18 @@ Result<int64_t> AgentStore::AddEvent(const std::string& json) {
   Stmt s(db_, "INSERT INTO outbox(event) VALUES (?)");
   if (s.Text(1, json).Step() != SQLITE_DONE) return Error(path_, db_, "adding an event");
   return sqlite3_last_insert_rowid(db_);
+}
+
+Result<int64_t> AgentStore::AddEventAndPut(const std::string& json, const std::string& key, const std::string& value) {
+  SUANLI_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto seq = AddEvent(json);
+  Status st = seq.ok() ? Put(key, value) : seq.status();
+  if (!st.ok()) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return st;
+  }
+  SUANLI_RETURN_IF_ERROR(Exec("COMMIT"));
+  return seq;
 }
 
 Result<int64_t> AgentStore::EndRun(int64_t job_id, const std::string& json) {

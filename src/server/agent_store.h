@@ -39,6 +39,9 @@ class AgentStore {
 
   // An event to send; numbered from 1 for good.
   Result<int64_t> AddEvent(const std::string& json);
+  // An event and a key's new value, in one transaction (what a run wrote,
+  // sent, and how far it was read).
+  Result<int64_t> AddEventAndPut(const std::string& json, const std::string& key, const std::string& value);
   // A run's last event and the run forgotten, in one transaction.
   Result<int64_t> EndRun(int64_t job_id, const std::string& json);
   // The oldest events not acknowledged, at most `limit`.

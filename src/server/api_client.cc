@@ -1,5 +1,6 @@
 #include "server/api_client.h"
 
+#include <algorithm>
 #include <regex>
 
 #include <fmt/format.h>
@@ -91,6 +92,15 @@ Result<std::unique_ptr<ApiClient>> ApiClient::Create(const ClientOptions& o) {
     if (!o.ca_cert.empty()) c->cli_->set_ca_cert_path(o.ca_cert);
   }
   return c;
+}
+
+void ApiClient::SetTimeoutMs(int64_t ms) {
+  ms = std::max<int64_t>(ms, 1);
+  const auto sec = static_cast<time_t>(ms / 1000);
+  const auto usec = static_cast<time_t>((ms % 1000) * 1000);
+  cli_->set_connection_timeout(sec, usec);
+  cli_->set_read_timeout(sec, usec);
+  cli_->set_write_timeout(sec, usec);
 }
 
 Result<ApiResponse> ApiClient::Get(const std::string& path, const QueryList& query) {

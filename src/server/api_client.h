@@ -49,6 +49,9 @@ class ApiClient {
   Result<ApiResponse> Delete(const std::string& path);
 
   const std::string& url() const { return url_; }
+  // From the next request on: connecting, each read and each write wait at
+  // most this long (ms, at least 1).
+  void SetTimeoutMs(int64_t ms);
 
  private:
   ApiClient() = default;

@@ -98,6 +98,12 @@ constexpr std::string_view kKinds[] = {"started", "ended", "lost", "held", "node
 
 json EventToJson(const AgentEvent& e) {
   const BackendEvent& ev = e.ev;
+  if (e.kind == AgentEvent::Kind::kLog)
+    return {{"seq", e.seq},        {"epoch", e.epoch},   {"kind", "log"},
+            {"job_id", ev.job_id}, {"stream", e.stream}, {"data", e.data}};
+  if (e.kind == AgentEvent::Kind::kCheckpoint)
+    return {
+        {"seq", e.seq}, {"epoch", e.epoch}, {"kind", "checkpoint"}, {"job_id", ev.job_id}, {"at_ms", ev.at_ms.ms()}};
   json j = {{"seq", e.seq}, {"epoch", e.epoch}, {"kind", kKinds[static_cast<int>(ev.kind)]}};
   if (ev.kind == BackendEvent::Kind::kNode) {
     j["node"] = ev.node;
@@ -133,13 +139,28 @@ Status EventFromJson(const json& j, const std::string& path, AgentEvent* out) {
       .Int("signal", &signal, 0, 128)
       .Bool("center_stopped", &ev.center_stopped)
       .Str("reason", &ev.reason, kMaxReasonBytes)
-      .Int("at_ms", &at, 0, INT64_MAX);
+      .Int("at_ms", &at, 0, INT64_MAX)
+      .Str("stream", &out->stream, 16)
+      .Str("data", &out->data, kMaxAgentLogChunk);
   SUANLI_RETURN_IF_ERROR(o.Done({"seq", "epoch", "kind", "job_id", "node", "up", "state", "exit_code", "signal",
-                                 "center_stopped", "reason", "at_ms"}));
+                                 "center_stopped", "reason", "at_ms", "stream", "data"}));
+  if (kind == "log" || kind == "checkpoint") {
+    out->kind = kind == "log" ? AgentEvent::Kind::kLog : AgentEvent::Kind::kCheckpoint;
+    if (ev.job_id < 1) return InvalidArgument("{}: a {} event needs job_id", path, kind);
+    if (out->kind == AgentEvent::Kind::kLog && out->stream != "stdout" && out->stream != "stderr")
+      return InvalidArgument("{}.stream: '{}' is not stdout or stderr", path, ShownName(out->stream));
+    if (out->kind == AgentEvent::Kind::kCheckpoint && at < 1)
+      return InvalidArgument("{}: a checkpoint event needs at_ms", path);
+    ev.at_ms = WallMs{at};
+    return Status::Ok();
+  }
+  if (!out->stream.empty() || !out->data.empty())
+    return InvalidArgument("{}: stream and data are for log events", path);
   size_t k = 0;
   while (k < std::size(kKinds) && kKinds[k] != kind) ++k;
   if (k == std::size(kKinds))
-    return InvalidArgument("{}.kind: '{}' is not one of started, ended, lost, held, node", path, ShownName(kind));
+    return InvalidArgument("{}.kind: '{}' is not one of started, ended, lost, held, node, log, checkpoint", path,
+                           ShownName(kind));
   ev.kind = static_cast<BackendEvent::Kind>(k);
   auto st = live::ParseState(state);
   if (!st) return InvalidArgument("{}.state: '{}' is not a job state", path, ShownName(state));

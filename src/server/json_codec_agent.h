@@ -14,6 +14,8 @@ namespace suanli::server {
 inline constexpr size_t kMaxAgentEventsPerSync = 10'000;
 inline constexpr size_t kMaxAgentRuns = 100'000;
 inline constexpr size_t kMaxAgentNodes = 100'000;
+// The most bytes of a run's output one log event carries (as JSON text).
+inline constexpr size_t kMaxAgentLogChunk = 64 * 1024;
 
 std::string AgentSyncRequestToJson(const live::AgentSyncRequest& r);
 Result<live::AgentSyncRequest> ParseAgentSyncRequest(std::string_view body);

@@ -1,8 +1,8 @@
 // A TCP proxy on loopback for tests of links between processes: it forwards
 // each connection to a target port, and can cut the link (a partition:
-// open connections are dropped, new ones are held without an answer, as
-// packets lost on a WAN would leave them) or delay every chunk it forwards
-// (latency; this machine's kernel has no netem).
+// open connections are dropped, new ones are held without an answer), make
+// it silent (every packet lost: open connections hang) or delay every chunk
+// it forwards (latency; this machine's kernel has no netem).
 #pragma once
 
 #include <arpa/inet.h>
@@ -57,6 +57,14 @@ class TcpProxy {
     cut_ = cut;
     ++generation_;
   }
+  // Silent: packets dropped rather than refused. Open connections stay open
+  // and what is sent on them is lost (the peer's reads hang until its own
+  // timeout); new ones are accepted and never answered. Healed: passes
+  // again (the connections that lived through it are closed).
+  void SetSilent(bool silent) {
+    silent_ = silent;
+    if (!silent) ++generation_;
+  }
   void SetDelayMs(int ms) { delay_ms_ = ms; }
   // Forwards new connections to another port (a restarted server's).
   void SetTarget(int port) {
@@ -77,7 +85,7 @@ class TcpProxy {
   }
   void Serve(int c) {
     const int gen = generation_;
-    if (cut_) {
+    if (cut_ || silent_) {
       // Held without an answer until the link heals or the proxy goes.
       while (!stop_ && generation_ == gen) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       close(c);
@@ -105,9 +113,13 @@ class TcpProxy {
         if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t n = recv(p[i].fd, buf, sizeof buf, 0);
         if (n <= 0) {
+          // Silent, a close is lost too: the other side hangs until the
+          // link heals.
+          while (silent_ && !stop_ && generation_ == gen) std::this_thread::sleep_for(std::chrono::milliseconds(20));
           done = true;
           break;
         }
+        if (silent_) continue;  // lost
         if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_.load()));
         if (generation_ != gen) {
           done = true;
@@ -132,7 +144,7 @@ class TcpProxy {
   std::atomic<int> target_;
   int listen_ = -1;
   int port_ = 0;
-  std::atomic<bool> stop_{false}, cut_{false};
+  std::atomic<bool> stop_{false}, cut_{false}, silent_{false};
   std::atomic<int> generation_{0}, delay_ms_{0};
   std::thread acceptor_;
   std::mutex mu_;
