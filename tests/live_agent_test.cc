@@ -313,11 +313,26 @@ TEST_F(LiveAgent, ASimulatedCenterJoinsThroughItsAgent) {
                dir_ + "/sim-agent", "--backend", "simulated", "--network", dir_ + "/net.yaml"},
               dir_ + "/agent.log");
   ASSERT_TRUE(WaitConnected(20, "sim")) << Logs();
-  const int64_t id = Submit(*admin_, {{"command", {"train"}}, {"gpus", 16}, {"nodes", 2}, {"duration_s", 1}});
-  json j = WaitJob(*admin_, id, Ended, 30);
+  const int64_t id = Submit(*admin_, {{"command", {"train"}}, {"gpus", 16}, {"nodes", 2}, {"duration_s", 3}});
+  // It "runs" its 3 s from its launch at the center, across a kill -9 of
+  // its agent (the restarted agent adopts it from its store).
+  json j = WaitJob(
+      *admin_, id, [](const std::string& s) { return s == "running"; }, 30);
+  ASSERT_EQ(j.value("state", ""), "running") << j.dump() << Logs();
+  agent.Stop(SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  AgentProcess again;
+  again.Start({"--hub", hub_.url(), "--center", "sim", "--credential-file", dir_ + "/sim.cred", "--data",
+               dir_ + "/sim-agent", "--backend", "simulated", "--network", dir_ + "/net.yaml"},
+              dir_ + "/agent.log");
+  j = WaitJob(*admin_, id, Ended, 30);
   EXPECT_EQ(j.value("state", ""), "succeeded") << j.dump() << Logs();
   EXPECT_EQ(j.value("center", ""), "sim");
   EXPECT_EQ(j.value("node", ""), "sim-a100-0,sim-a100-1") << j.dump();
+  EXPECT_EQ(j["attempts"].size(), 1u) << j.dump();
+  const int64_t ran_ms = j.value("end_ms", int64_t{0}) - j.value("start_ms", int64_t{0});
+  EXPECT_GE(ran_ms, 2900) << j.dump();
+  EXPECT_LE(ran_ms, 6000) << j.dump();
   EXPECT_EQ(Center("sim").value("devices", 0), 16);
 }
 

@@ -365,9 +365,14 @@ void Agent::Apply(const AgentCommand& c) {
   if (o_.max_time_limit_s > 0 && live::EnforcedTimeLimitS(c.launch.spec) > o_.max_time_limit_s)
     return Refuse(c, fmt::format("the center's policy: a time limit of at most {} s (the job asks for {} s)",
                                  o_.max_time_limit_s, c.launch.spec.time_limit_s));
-  live::LaunchRequest req = c.launch;
+  // It starts now, at the center (a simulated run "runs" its duration from
+  // here; an adopted one goes on from the time kept with its launch).
+  AgentCommand launch = c;
+  launch.launch.start_us = SystemUs();
+  launch.launch.start_ms = WallMs{launch.launch.start_us / 1000};
+  live::LaunchRequest req = launch.launch;
   req.job_dir = JobDir(c.job_id);
-  AgentStore::Run rec{c.job_id, c.epoch, "", AgentCommandToJson(c)};
+  AgentStore::Run rec{c.job_id, c.epoch, "", AgentCommandToJson(launch)};
   if (Status st = store_->PutRun(rec); !st.ok()) return Refuse(c, st.message());
   runs_[c.job_id] = Held{c.epoch, "", req, false};
   std::error_code ec;

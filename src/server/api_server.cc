@@ -191,6 +191,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(live::ControlPlane* cp, con
     self->counters_.Count(e.status);
     auto& access = self->impl_->access;
     if (!access) return;
+    // An agent's routine sync (one per center every agent_poll_ms) is not
+    // logged; a refused one is.
+    const bool routine = e.status == 200 && e.tenant.rfind("agent:", 0) == 0;
+    if (routine && !access->should_log(spdlog::level::debug)) return;
     std::string line;
     line.reserve(192);
     line += "\"method\":\"";
@@ -207,7 +211,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(live::ControlPlane* cp, con
     line += ",\"remote\":\"";
     AppendEscaped(line, e.remote);
     line += '"';
-    access->log(e.status >= 500 ? spdlog::level::warn : spdlog::level::info, line);
+    access->log(e.status >= 500 ? spdlog::level::warn : routine ? spdlog::level::debug : spdlog::level::info, line);
   };
   auto http = HttpServer::Create(std::move(setup));
   if (!http.ok()) return http.status();
