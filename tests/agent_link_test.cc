@@ -165,6 +165,21 @@ TEST_F(HubsAgentLink, NodesTheAgentReportsDownOrNoLongerAreDown) {
   }
 }
 
+// A sync that frees capacity asks the agent back soon, for the launches
+// that fill it; the next one waits the usual poll.
+TEST_F(HubsAgentLink, ASyncThatFreesCapacityIsFollowedUpSoon) {
+  link->Launch(Job(5));
+  AgentSyncRequest r;
+  r.hub_id = Sync({}).hub_id;
+  r.acked = 1;
+  r.runs = {{5, 1}};
+  EXPECT_EQ(Sync(r).poll_ms, 200);
+  r.runs.clear();
+  r.events = {Ev(1, 1, BackendEvent::Kind::kEnded, 5)};
+  EXPECT_EQ(Sync(r).poll_ms, 100);
+  EXPECT_EQ(Sync(r).poll_ms, 200);  // the same event again: nothing freed
+}
+
 // What a run wrote reaches the caller once, and only for a run the hub
 // launched there in that epoch.
 TEST_F(HubsAgentLink, OutputsAreTakenOnceAndOnlyOfTheHubsRunsThere) {

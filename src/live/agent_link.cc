@@ -141,6 +141,7 @@ AgentSyncResponse AgentLink::Sync(const AgentSyncRequest& req, std::vector<Agent
   if (req.capacity) NodesReported(*req.capacity);
   if (req.hub_id == hub_id_) std::erase_if(outbox_, [&](const AgentCommand& c) { return c.seq <= req.acked; });
   std::set<int64_t> ended;
+  bool freed = false;
   for (const AgentEvent& e : req.events) {
     if (e.seq <= acked_events_) continue;  // sent again: taken already
     acked_events_ = e.seq;
@@ -152,7 +153,10 @@ AgentSyncResponse AgentLink::Sync(const AgentSyncRequest& req, std::vector<Agent
       continue;
     }
     if (ev.kind != BackendEvent::Kind::kNode) {
-      if (ev.kind == BackendEvent::Kind::kEnded || ev.kind == BackendEvent::Kind::kLost) ended.insert(ev.job_id);
+      if (ev.kind == BackendEvent::Kind::kEnded || ev.kind == BackendEvent::Kind::kLost) {
+        ended.insert(ev.job_id);
+        freed = true;
+      }
       auto it = expected_.find(ev.job_id);
       if (it != expected_.end() && it->second.epoch != e.epoch) {
         spdlog::info("center={} job={} event of its run of epoch {} dropped: the hub launched it in epoch {}", center_,
@@ -207,7 +211,7 @@ AgentSyncResponse AgentLink::Sync(const AgentSyncRequest& req, std::vector<Agent
   res.acked = acked_events_;
   const size_t n = std::min(outbox_.size(), kMaxCommandsPerSync);
   res.commands.assign(outbox_.begin(), outbox_.begin() + static_cast<std::ptrdiff_t>(n));
-  res.poll_ms = options_.poll_ms;
+  res.poll_ms = freed ? std::min(options_.poll_ms, options_.follow_up_ms) : options_.poll_ms;
   res.fence_ms = options_.lease_ms / 2;
   return res;
 }

@@ -103,6 +103,10 @@ struct AgentLinkOptions {
   int64_t poll_ms = 1000;
   int64_t lost_after_ms = 5000;  // no sync this long: the center does not answer
   int64_t lease_ms = 30000;      // the hub's requeue delay (center_timeout_s)
+  // After a sync that freed capacity (a run ended or was lost), the agent is
+  // asked back this soon: the pass it wakes has likely decided the launches
+  // that fill it by then.
+  int64_t follow_up_ms = 100;
 };
 
 class AgentLink {

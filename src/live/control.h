@@ -74,6 +74,8 @@ struct ServerConfig {
   int center_timeout_s = 30;  // unanswering center -> unavailable
   // Agents' centers (docs/network.md): each agent syncs at least this often.
   int agent_poll_ms = 1000;
+  // ... and this soon after a sync that freed capacity (0: no sooner).
+  int agent_follow_up_ms = 100;
   // A service's replica that ends is started again after this many seconds,
   // doubled for each quick end in a row, at most kMaxRestartBackoffS
   // (docs/services.md); 0: at once.

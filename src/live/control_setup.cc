@@ -53,6 +53,7 @@ Result<Node> ProbedNode(const BackendNode& bn, const std::string& center, const 
 std::shared_ptr<AgentLink> MakeAgentLink(const ServerConfig& config, const std::string& center) {
   AgentLinkOptions o;
   o.poll_ms = config.agent_poll_ms;
+  o.follow_up_ms = config.agent_follow_up_ms > 0 ? config.agent_follow_up_ms : config.agent_poll_ms;
   o.lease_ms = int64_t{config.center_timeout_s} * 1000;
   o.lost_after_ms = std::max<int64_t>(3 * o.poll_ms, 2000);
   auto steady = [] {

@@ -211,7 +211,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
                             "max_header_bytes", "max_headers",    "max_connections",  "max_connections_per_client",
                             "tls_cert",         "tls_key",        "admin_token",      "admin_token_file",
                             "durable",          "quotas",         "stage_command",    "restart_backoff_s",
-                            "agent_poll_ms"}));
+                            "agent_poll_ms",    "agent_follow_up_ms"}));
   const fs::path base = fs::path(path).parent_path();
   ServerConfig c;
   auto str = [&](std::string_view key, std::string* out) -> Status {
@@ -273,6 +273,9 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   c.center_timeout_s = static_cast<int>(timeout);
   SUANLI_ASSIGN_OR_RETURN(int64_t agent_poll, OptionalInt(m, "agent_poll_ms", c.agent_poll_ms, 100, 60'000));
   c.agent_poll_ms = static_cast<int>(agent_poll);
+  SUANLI_ASSIGN_OR_RETURN(int64_t follow_up,
+                          OptionalInt(m, "agent_follow_up_ms", c.agent_follow_up_ms, 0, 60'000));
+  c.agent_follow_up_ms = static_cast<int>(follow_up);
   SUANLI_ASSIGN_OR_RETURN(c.max_body_bytes, OptionalInt(m, "max_body_bytes", c.max_body_bytes, 1, int64_t{1} << 34));
   SUANLI_ASSIGN_OR_RETURN(int64_t threads, OptionalInt(m, "http_threads", c.http_threads, 1, 1024));
   c.http_threads = static_cast<int>(threads);
@@ -355,6 +358,8 @@ Status ValidateServerConfig(const ServerConfig& config) {
   if (config.center_timeout_s < 1) return InvalidField("center_timeout_s", "must be >= 1");
   if (config.agent_poll_ms < 100 || config.agent_poll_ms > 60'000)
     return InvalidField("agent_poll_ms", "must be 100..60000");
+  if (config.agent_follow_up_ms < 0 || config.agent_follow_up_ms > 60'000)
+    return InvalidField("agent_follow_up_ms", "must be 0..60000");
   if (config.max_body_bytes < 1) return InvalidField("max_body_bytes", "must be >= 1");
   if (config.http_threads < 1) return InvalidField("http_threads", "must be >= 1");
   SUANLI_RETURN_IF_ERROR(ValidateHttpLimits(config));
