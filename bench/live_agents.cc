@@ -168,8 +168,7 @@ int main(int argc, char** argv) {
   app.add_option("--pending", pending, "Jobs submitted (8 GPUs each)")->check(CLI::Range(0, 10000000));
   app.add_option("--rtt-ms", rtt_ms, "Round trip between an agent and the hub")->check(CLI::Range(0, 10000));
   app.add_option("--poll-ms", poll_ms, "The hub's agent_poll_ms")->check(CLI::Range(100, 60000));
-  app.add_option("--follow-up-ms", follow_up_ms, "The hub's agent_follow_up_ms (0: none)")
-      ->check(CLI::Range(0, 60000));
+  app.add_option("--follow-up-ms", follow_up_ms, "The hub's agent_follow_up_ms (0: none)")->check(CLI::Range(0, 60000));
   app.add_option("--idle-s", idle_s, "Seconds measured with no jobs");
   app.add_option("--load-s", load_s, "Seconds measured with the jobs");
   app.add_option("--submitters", submitters, "Client threads that submit")->check(CLI::Range(1, 256));

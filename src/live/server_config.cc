@@ -203,15 +203,19 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   const std::string file = path;
   if (root.IsNull()) return ServerConfig{};  // an empty file: every default
   yaml::Value top = yaml::Root(&file, root);
-  SUANLI_ASSIGN_OR_RETURN(
-      yaml::Map m,
-      yaml::Map::Open(top, {"listen",           "data",           "network",          "centers",
-                            "policy",           "dispatch",       "pass_interval_ms", "min_run_s",
-                            "center_timeout_s", "max_body_bytes", "http_threads",     "header_timeout_s",
-                            "max_header_bytes", "max_headers",    "max_connections",  "max_connections_per_client",
-                            "tls_cert",         "tls_key",        "admin_token",      "admin_token_file",
-                            "durable",          "quotas",         "stage_command",    "restart_backoff_s",
-                            "agent_poll_ms",    "agent_follow_up_ms"}));
+  SUANLI_ASSIGN_OR_RETURN(yaml::Map m, yaml::Map::Open(top, {"listen",           "data",
+                                                             "network",          "centers",
+                                                             "policy",           "dispatch",
+                                                             "pass_interval_ms", "min_run_s",
+                                                             "center_timeout_s", "max_body_bytes",
+                                                             "http_threads",     "header_timeout_s",
+                                                             "max_header_bytes", "max_headers",
+                                                             "max_connections",  "max_connections_per_client",
+                                                             "tls_cert",         "tls_key",
+                                                             "admin_token",      "admin_token_file",
+                                                             "durable",          "quotas",
+                                                             "stage_command",    "restart_backoff_s",
+                                                             "agent_poll_ms",    "agent_follow_up_ms"}));
   const fs::path base = fs::path(path).parent_path();
   ServerConfig c;
   auto str = [&](std::string_view key, std::string* out) -> Status {
@@ -273,8 +277,7 @@ Result<ServerConfig> ParseServerConfig(const std::string& text, const std::strin
   c.center_timeout_s = static_cast<int>(timeout);
   SUANLI_ASSIGN_OR_RETURN(int64_t agent_poll, OptionalInt(m, "agent_poll_ms", c.agent_poll_ms, 100, 60'000));
   c.agent_poll_ms = static_cast<int>(agent_poll);
-  SUANLI_ASSIGN_OR_RETURN(int64_t follow_up,
-                          OptionalInt(m, "agent_follow_up_ms", c.agent_follow_up_ms, 0, 60'000));
+  SUANLI_ASSIGN_OR_RETURN(int64_t follow_up, OptionalInt(m, "agent_follow_up_ms", c.agent_follow_up_ms, 0, 60'000));
   c.agent_follow_up_ms = static_cast<int>(follow_up);
   SUANLI_ASSIGN_OR_RETURN(c.max_body_bytes, OptionalInt(m, "max_body_bytes", c.max_body_bytes, 1, int64_t{1} << 34));
   SUANLI_ASSIGN_OR_RETURN(int64_t threads, OptionalInt(m, "http_threads", c.http_threads, 1, 1024));
