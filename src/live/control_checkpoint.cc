@@ -3,7 +3,6 @@
 // reports (its checkpoint mark, or the API), and the work they keep, which
 // the network scheduler credits when its run ends.
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -24,10 +23,9 @@ bool ControlPlaneImpl::RefreshCheckpoint(Active& a, WallMs now) {
   // The job owns the file: a link is not followed, and its time counts only
   // inside the current run (a mark of an earlier run, or one dated ahead,
   // says nothing of this one).
-  const std::string mark = CheckpointDir(JobDir(r.id)) + "/" + std::string(kCheckpointMark);
-  struct stat st {};
-  if (::lstat(mark.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  const WallMs at(int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000);
+  const std::optional<int64_t> mark = CheckpointMarkMs(JobDir(r.id));
+  if (!mark) return false;
+  const WallMs at(*mark);
   if (at < r.start_ms || at <= r.checkpoint_ms) return false;
   r.checkpoint_ms = std::min(at, now);
   Event(a, "checkpointed", fmt::format("at {} (its checkpoint mark, {})", FormatMs(r.checkpoint_ms), kCheckpointMark),

@@ -1,5 +1,7 @@
 #include "live/job_env.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
 namespace suanli::live {
@@ -33,6 +35,13 @@ std::map<std::string, std::string> JobEnvironment(int64_t job_id, int attempt, c
   env["SUANLI_ATTEMPT"] = std::to_string(attempt);
   env["SUANLI_CHECKPOINT_DIR"] = CheckpointDir(job_dir);
   return env;
+}
+
+std::optional<int64_t> CheckpointMarkMs(const std::string& job_dir) {
+  const std::string mark = CheckpointDir(job_dir) + "/" + std::string(kCheckpointMark);
+  struct stat st {};
+  if (::lstat(mark.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
 }
 
 std::string EncodeEnvironment(const std::map<std::string, std::string>& env) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,9 @@ std::map<std::string, std::string> JobBaseEnvironment(const std::string& job_dir
 // after each save) or through the API.
 std::string CheckpointDir(const std::string& job_dir);
 inline constexpr std::string_view kCheckpointMark = "latest";
+// The modification time (Unix ms) of the job's checkpoint mark, when it is
+// a regular file; the job owns it, so a link is not followed.
+std::optional<int64_t> CheckpointMarkMs(const std::string& job_dir);
 
 // The whole environment of a job's run number `attempt`.
 std::map<std::string, std::string> JobEnvironment(int64_t job_id, int attempt, const std::string& job_dir,

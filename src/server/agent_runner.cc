@@ -241,10 +241,9 @@ void Agent::ShipOutputs(int64_t job_id, const Held& h, bool all) {
       offset = next;
     }
   }
-  struct stat st {};
-  const std::string mark = dir + "/checkpoint/" + std::string(live::kCheckpointMark);
-  if (::lstat(mark.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
-  const int64_t at = int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+  const std::optional<int64_t> mark = live::CheckpointMarkMs(dir);
+  if (!mark) return;
+  const int64_t at = *mark;
   const std::string key = fmt::format("ckpt/{}", job_id);
   auto [slot, fresh] = offsets_.try_emplace(key, -1);
   int64_t& last = slot->second;
